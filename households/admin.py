@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Exists, OuterRef, Q
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from households.filters import HouseholdFilter
+from households.identity import normalise_id_number
+from households.models import (
+    AdjustmentRound,
+    Household,
+    HouseholdEvent,
+    Member,
+    PovertyLine,
+    ValueListItem,
+)
+from povertyapp import roles
+from povertyapp.admin import CaseReadOnlyAdmin, ConfigAdmin
+from povertyapp.models import Region
+from povertyapp.privacy import shown
+
+
+class MemberInline(admin.TabularInline):
+    model = Member
+    extra = 0
+    can_delete = False
+    fields = ["name", "relation", "id_shown", "sex", "birth_date", "education", "health_shown",
+              "labour_skill", "is_active", "left_reason"]
+    readonly_fields = fields
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request: HttpRequest | None = None
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any):  # type: ignore[no-untyped-def]
+        self.request = request
+        return super().get_formset(request, obj, **kwargs)
+
+    @admin.display(description=_("证件号码"))
+    def id_shown(self, member: Member) -> str:
+        return shown(self.request.user, member.id_number) if self.request else ""
+
+    @admin.display(description=_("健康状况"))
+    def health_shown(self, member: Member) -> str:
+        if self.request and roles.can_view_sensitive(self.request.user):
+            return member.health
+        return "***" if member.health else ""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class VillageFilter(admin.SimpleListFilter):
+    title = _("乡镇")
+    parameter_name = "township"
+
+    def lookups(self, request: HttpRequest, model_admin: Any):  # type: ignore[no-untyped-def]
+        townships = roles.region_scope(request.user).filter(level=Region.Level.TOWNSHIP)
+        return [(region.code, region.name) for region in townships]
+
+    def queryset(self, request: HttpRequest, queryset: Any):  # type: ignore[no-untyped-def]
+        if self.value():
+            return HouseholdFilter({"region": self.value()}, queryset=queryset).qs
+        return queryset
+
+
+@admin.register(Household)
+class HouseholdAdmin(CaseReadOnlyAdmin, SimpleHistoryAdmin):
+    scope_lookup = ""
+    list_display = ["number", "village", "status", "main_cause", "poverty_attribute",
+                    "first_identified_year", "exit_year"]
+    list_filter = [VillageFilter, "status", "main_cause", "poverty_attribute"]
+    search_fields = ["number"]
+    search_help_text = _("按户编号、成员姓名或完整身份证号码搜索")
+    inlines = [MemberInline]
+    exclude = ["bank_account"]
+    readonly_fields = ["bank_account_shown"]
+    list_select_related = ["village"]
+    history_list_display = ["status", "version"]
+
+    @admin.display(description=_("银行账号"))
+    def bank_account_shown(self, household: Household) -> str:
+        return shown(self._request.user, household.bank_account)
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any):  # type: ignore[no-untyped-def]
+        self._request = request
+        return super().get_form(request, obj, **kwargs)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):  # type: ignore[no-untyped-def]
+        self._request = request
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str):  # type: ignore[no-untyped-def]
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        number = normalise_id_number(term)
+        members = Member.objects.filter(household=OuterRef("pk"))
+        condition = Q(number__startswith=term) | Exists(members.filter(name__contains=term))
+        if len(number) == 18:
+            condition |= Exists(members.filter(id_number=number))
+        return queryset.filter(condition), False
+
+
+@admin.register(HouseholdEvent)
+class HouseholdEventAdmin(CaseReadOnlyAdmin):
+    list_display = ["household", "kind", "from_status", "to_status", "effective_date", "round",
+                    "created_by"]
+    list_filter = ["kind", "round"]
+    search_fields = ["household__number"]
+    list_select_related = ["household", "round", "created_by"]
+
+
+@admin.register(ValueListItem)
+class ValueListItemAdmin(ConfigAdmin):
+    list_display = ["list", "label", "year_from", "year_to", "province", "position"]
+    list_filter = ["list", "province"]
+    search_fields = ["label"]
+    list_editable = ["position"]
+
+
+@admin.register(PovertyLine)
+class PovertyLineAdmin(ConfigAdmin):
+    list_display = ["year", "standard", "region", "amount", "monitoring_amount"]
+    list_filter = ["standard"]
+
+
+@admin.register(AdjustmentRound)
+class AdjustmentRoundAdmin(CaseReadOnlyAdmin):
+    list_display = ["name", "county", "year", "status", "opened_at", "closed_at"]
+
+    def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+        return AdjustmentRound.objects.filter(
+            county__in=roles.region_scope(request.user)
+        ) | AdjustmentRound.objects.filter(
+            county__path__in=[r.path for r in (request.user.region.ancestors(include_self=True)
+                                               if request.user.region else [])]
+        )

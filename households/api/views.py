@@ -1,0 +1,199 @@
+"""The registry's REST API (/api/v1/): regions, households, members.
+
+Every view starts from the scoped selectors and writes through the services, so the API obeys
+exactly the rules of the pages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from households import selectors, services
+from households.api.serializers import (
+    HouseholdCreateSerializer,
+    HouseholdDetailSerializer,
+    HouseholdEventSerializer,
+    HouseholdSerializer,
+    HouseholdUpdateSerializer,
+    MemberCreateSerializer,
+    MemberLeaveSerializer,
+    MemberSerializer,
+    MemberUpdateSerializer,
+    RegionSerializer,
+)
+from households.filters import HouseholdFilter
+from povertyapp import roles
+from povertyapp.privacy import access_log_record
+
+ERRORS = {
+    400: OpenApiResponse(description=_("输入有误：字段错误信息")),
+    403: OpenApiResponse(description=_("无权操作")),
+    404: OpenApiResponse(description=_("不存在或不在管辖范围内")),
+    409: OpenApiResponse(description=_("保存冲突：记录已被他人修改")),
+}
+
+
+def _log_sensitive_view(request: Request, target: str, object_id: Any) -> None:
+    if roles.can_view_sensitive(request.user):
+        access_log_record(
+            user=request.user, action="view_sensitive", target=target, object_id=object_id,
+            fields=["id_number", "bank_account", "health"], detail={"via": "api"},
+            request=request,
+        )
+
+
+class RegionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Regions in the user's scope, by statistical code."""
+
+    serializer_class = RegionSerializer
+    lookup_field = "code"
+    lookup_value_regex = r"\d{12}|\d{15}"
+    filterset_fields = {"level": ["exact"], "parent__code": ["exact"]}
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return selectors.region_list(user=self.request.user).order_by("code")
+
+
+class HouseholdListCreateApi(generics.GenericAPIView):
+    filterset_class = HouseholdFilter
+    serializer_class = HouseholdSerializer
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return selectors.household_list(user=self.request.user)
+
+    @extend_schema(responses={200: HouseholdSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        serializer = HouseholdSerializer(page, many=True, context={"request": request})
+        return self.get_paginated_response(serializer.data)
+
+    @extend_schema(request=HouseholdCreateSerializer,
+                   responses={201: HouseholdDetailSerializer, **ERRORS})
+    def post(self, request: Request) -> Response:
+        if not roles.can_write_households(request.user):
+            raise PermissionDenied(_("您的角色只能查看，不能修改农户信息。"))
+        serializer = HouseholdCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        members = data.pop("members")
+        household = services.household_create(actor=request.user, data=data, members=members)
+        household = selectors.household_get_for_user(user=request.user, household_id=household.pk)
+        return Response(
+            HouseholdDetailSerializer(household, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class HouseholdDetailApi(generics.GenericAPIView):
+    serializer_class = HouseholdDetailSerializer
+
+    @extend_schema(responses={200: HouseholdDetailSerializer, 404: ERRORS[404]})
+    def get(self, request: Request, household_id: int) -> Response:
+        household = selectors.household_get_for_user(user=request.user, household_id=household_id)
+        _log_sensitive_view(request, "household", household.pk)
+        return Response(HouseholdDetailSerializer(household, context={"request": request}).data)
+
+    @extend_schema(request=HouseholdUpdateSerializer,
+                   responses={200: HouseholdDetailSerializer, **ERRORS})
+    def patch(self, request: Request, household_id: int) -> Response:
+        household = selectors.household_get_for_user(
+            user=request.user, household_id=household_id, for_write=True
+        )
+        serializer = HouseholdUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        version = data.pop("version")
+        services.household_update(
+            actor=request.user, household=household, data=data, expected_version=version
+        )
+        household = selectors.household_get_for_user(user=request.user, household_id=household_id)
+        return Response(HouseholdDetailSerializer(household, context={"request": request}).data)
+
+
+class HouseholdEventListApi(generics.GenericAPIView):
+    serializer_class = HouseholdEventSerializer
+
+    @extend_schema(responses={200: HouseholdEventSerializer(many=True), 404: ERRORS[404]})
+    def get(self, request: Request, household_id: int) -> Response:
+        household = selectors.household_get_for_user(user=request.user, household_id=household_id)
+        page = self.paginate_queryset(selectors.household_events(household))
+        return self.get_paginated_response(HouseholdEventSerializer(page, many=True).data)
+
+
+class MemberListCreateApi(generics.GenericAPIView):
+    serializer_class = MemberSerializer
+    filterset_fields = {"household": ["exact"], "is_active": ["exact"]}
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return selectors.member_list(user=self.request.user, include_inactive=True)
+
+    @extend_schema(responses={200: MemberSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(
+            MemberSerializer(page, many=True, context={"request": request}).data
+        )
+
+    @extend_schema(request=MemberCreateSerializer, responses={201: MemberSerializer, **ERRORS})
+    def post(self, request: Request) -> Response:
+        serializer = MemberCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        household = selectors.household_get_for_user(
+            user=request.user, household_id=data.pop("household"), for_write=True
+        )
+        reason = data.pop("reason", "")
+        member = services.member_add(
+            actor=request.user, household=household, data=data, reason=reason
+        )
+        return Response(MemberSerializer(member, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)
+
+
+class MemberDetailApi(generics.GenericAPIView):
+    serializer_class = MemberSerializer
+
+    @extend_schema(responses={200: MemberSerializer, 404: ERRORS[404]})
+    def get(self, request: Request, member_id: int) -> Response:
+        member = selectors.member_get_for_user(user=request.user, member_id=member_id)
+        _log_sensitive_view(request, "member", member.pk)
+        return Response(MemberSerializer(member, context={"request": request}).data)
+
+    @extend_schema(request=MemberUpdateSerializer, responses={200: MemberSerializer, **ERRORS})
+    def patch(self, request: Request, member_id: int) -> Response:
+        member = selectors.member_get_for_user(
+            user=request.user, member_id=member_id, for_write=True
+        )
+        serializer = MemberUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        version = data.pop("version")
+        member = services.member_update(
+            actor=request.user, member=member, data=data, expected_version=version
+        )
+        return Response(MemberSerializer(member, context={"request": request}).data)
+
+
+class MemberLeaveApi(generics.GenericAPIView):
+    """自然增减（减员）: the member leaves the household with a reason; never deleted."""
+
+    serializer_class = MemberLeaveSerializer
+
+    @extend_schema(request=MemberLeaveSerializer, responses={200: MemberSerializer, **ERRORS})
+    def post(self, request: Request, member_id: int) -> Response:
+        member = selectors.member_get_for_user(
+            user=request.user, member_id=member_id, for_write=True
+        )
+        serializer = MemberLeaveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member = services.member_remove(actor=request.user, member=member,
+                                        **serializer.validated_data)
+        return Response(MemberSerializer(member, context={"request": request}).data)

@@ -1,0 +1,537 @@
+"""The household registry (建档立卡): households, members, income, value lists, standards, events.
+
+Value lists (致贫原因, 文化程度 ...) are data, versioned by year and optionally by province, and
+fields store the Chinese label itself (DOMAIN: key on the labels, not on numeric codes). Which
+labels are valid for a year is checked by the services, which every interface calls.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from povertyapp.models import Region
+
+YEAR_VALIDATORS = [MinValueValidator(2010), MaxValueValidator(2100)]
+AREA = {"max_digits": 10, "decimal_places": 2, "default": Decimal("0"),
+        "validators": [MinValueValidator(Decimal("0"))]}
+MONEY = {"max_digits": 14, "decimal_places": 2, "default": Decimal("0"),
+         "validators": [MinValueValidator(Decimal("0"))]}
+
+
+class ValueList(models.TextChoices):
+    """The value lists the forms offer. Their items are rows of ValueListItem."""
+
+    IDENTIFICATION_STANDARD = "identification_standard", _("识别标准")
+    POVERTY_ATTRIBUTE = "poverty_attribute", _("贫困户属性")
+    CAUSE = "cause", _("致贫原因")
+    ID_TYPE = "id_type", _("证件类型")
+    RELATION = "relation", _("与户主关系")
+    ETHNICITY = "ethnicity", _("民族")
+    POLITICAL_STATUS = "political_status", _("政治面貌")
+    EDUCATION = "education", _("文化程度")
+    SCHOOL_STATUS = "school_status", _("在校生状况")
+    HEALTH = "health", _("健康状况")
+    LABOUR_SKILL = "labour_skill", _("劳动技能")
+    WORK_STATUS = "work_status", _("务工状况")
+    LIVING_STATUS = "living_status", _("生存状态")
+    ROAD_TYPE = "road_type", _("入户路类型")
+    HOUSE_GRADE = "house_grade", _("危房等级")
+    FUEL_TYPE = "fuel_type", _("主要燃料类型")
+    RELOCATION_MODE = "relocation_mode", _("安置方式")
+    REMOVAL_GROUND = "removal_ground", _("剔除理由")
+    LEAVE_REASON = "leave_reason", _("减员原因")
+    JOIN_REASON = "join_reason", _("增员原因")
+    MEASURE_CATEGORY = "measure_category", _("帮扶措施类别")
+
+
+class ValueListItem(models.Model):
+    """One label of a value list, valid from one year to another, nationally or in a province."""
+
+    list = models.CharField(_("代码表"), max_length=32, choices=ValueList.choices)
+    label = models.CharField(_("名称"), max_length=32)
+    year_from = models.PositiveSmallIntegerField(
+        _("起始年度"), default=2014, validators=YEAR_VALIDATORS
+    )
+    year_to = models.PositiveSmallIntegerField(
+        _("终止年度"), null=True, blank=True, validators=YEAR_VALIDATORS
+    )
+    province = models.ForeignKey(
+        Region,
+        verbose_name=_("适用省份"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        help_text=_("留空为全国通用。"),
+    )
+    position = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("代码表项")
+        verbose_name_plural = _("代码表")
+        ordering = ["list", "position", "label"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["list", "label", "year_from", "province"], name="value_list_item_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(year_to__isnull=True)
+                | models.Q(year_to__gte=models.F("year_from")),
+                name="value_list_item_years_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_list_display()}：{self.label}"
+
+
+class Standard(models.TextChoices):
+    NATIONAL = "国家标准", _("国家标准")
+    PROVINCIAL = "省定标准", _("省定标准")
+    MUNICIPAL = "市定标准", _("市定标准")
+
+
+class PovertyLine(models.Model):
+    """The poverty line (yuan per person per year, current prices) of a year and standard.
+
+    The national line has no region; a provincial or municipal line names its region. A year
+    with no line cannot be evaluated: the standards module says so rather than guess.
+    """
+
+    year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
+    standard = models.CharField(
+        _("标准"), max_length=8, choices=Standard.choices, default=Standard.NATIONAL
+    )
+    region = models.ForeignKey(
+        Region, verbose_name=_("适用区域"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    amount = models.DecimalField(
+        _("扶贫标准（元/人·年）"), max_digits=8, decimal_places=2,
+        validators=[MinValueValidator(Decimal("1"))],
+    )
+    monitoring_amount = models.DecimalField(
+        _("防返贫监测标准（元/人·年）"), max_digits=8, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("1"))],
+    )
+
+    class Meta:
+        verbose_name = _("扶贫标准")
+        verbose_name_plural = _("扶贫标准")
+        ordering = ["-year", "standard"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "standard"], condition=models.Q(region__isnull=True),
+                name="poverty_line_national_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["year", "standard", "region"], condition=models.Q(region__isnull=False),
+                name="poverty_line_regional_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(standard="国家标准", region__isnull=True)
+                | (~models.Q(standard="国家标准") & models.Q(region__isnull=False)),
+                name="poverty_line_region_matches_standard",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.standard} {self.amount}"
+
+
+class Household(models.Model):
+    """A household (户) of the registry. Never deleted: removal (剔除) is a status."""
+
+    class Status(models.TextChoices):
+        POOR = "poor", _("未脱贫")
+        EXITED = "exited", _("已脱贫")
+        RETURNED = "returned", _("返贫")
+        REMOVED = "removed", _("剔除")
+        NON_REGISTERED = "non_registered", _("非建档立卡户")
+
+    class ExitPolicy(models.TextChoices):
+        ENJOYS = "享受政策", _("享受政策")
+        NO_LONGER = "不再享受政策", _("不再享受政策")
+
+    # Statuses that count as poor (unexited registered) in incidence and the rates.
+    POOR_STATUSES = (Status.POOR, Status.RETURNED)
+    REGISTERED_STATUSES = (Status.POOR, Status.RETURNED, Status.EXITED)
+
+    number = models.CharField(_("户编号"), max_length=32, unique=True)
+    village = models.ForeignKey(
+        Region, verbose_name=_("行政村"), on_delete=models.PROTECT, related_name="households"
+    )
+    group = models.ForeignKey(
+        Region,
+        verbose_name=_("村民小组"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="group_households",
+    )
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    bank_name = models.CharField(_("开户银行"), max_length=64, blank=True)
+    bank_account = models.CharField(_("银行账号"), max_length=32, blank=True)
+    identification_standard = models.CharField(
+        _("识别标准"), max_length=8, choices=Standard.choices, default=Standard.NATIONAL
+    )
+    poverty_attribute = models.CharField(_("贫困户属性"), max_length=16, blank=True)
+    main_cause = models.CharField(_("主要致贫原因"), max_length=32, blank=True)
+    other_cause_1 = models.CharField(_("其他致贫原因一"), max_length=32, blank=True)
+    other_cause_2 = models.CharField(_("其他致贫原因二"), max_length=32, blank=True)
+    cause_note = models.CharField(_("致贫原因说明"), max_length=500, blank=True)
+    first_identified_year = models.PositiveSmallIntegerField(
+        _("首次识别年度"), null=True, blank=True, validators=YEAR_VALIDATORS
+    )
+    planned_exit_year = models.PositiveSmallIntegerField(
+        _("计划脱贫年度"), null=True, blank=True, validators=YEAR_VALIDATORS
+    )
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.POOR
+    )
+    exit_year = models.PositiveSmallIntegerField(
+        _("脱贫年度"), null=True, blank=True, validators=YEAR_VALIDATORS
+    )
+    exit_policy = models.CharField(
+        _("脱贫后享受政策"), max_length=8, choices=ExitPolicy.choices, blank=True
+    )
+    is_military_family = models.BooleanField(_("是否军烈属"), default=False)
+    in_cooperative = models.BooleanField(_("是否加入农民专业合作社"), default=False)
+
+    # Production and living conditions (生产生活条件).
+    cultivated_land = models.DecimalField(_("耕地面积（亩）"), **AREA)
+    irrigated_land = models.DecimalField(_("有效灌溉面积（亩）"), **AREA)
+    forest_land = models.DecimalField(_("林地面积（亩）"), **AREA)
+    returned_farmland = models.DecimalField(_("退耕还林面积（亩）"), **AREA)
+    orchard_land = models.DecimalField(_("林果面积（亩）"), **AREA)
+    pasture_land = models.DecimalField(_("牧草地面积（亩）"), **AREA)
+    water_surface = models.DecimalField(_("水面面积（亩）"), **AREA)
+    has_production_power = models.BooleanField(_("是否通生产用电"), default=True)
+    has_household_power = models.BooleanField(_("是否通生活用电"), default=True)
+    has_broadcast_tv = models.BooleanField(_("是否通广播电视"), default=True)
+    distance_to_road_km = models.DecimalField(
+        _("与村主干路距离（公里）"), max_digits=6, decimal_places=2, default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    road_type = models.CharField(_("入户路类型"), max_length=8, blank=True)
+    housing_area = models.DecimalField(
+        _("住房面积（平方米）"), max_digits=8, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    house_grade = models.CharField(_("危房等级"), max_length=2, blank=True)
+    house_renovated = models.BooleanField(_("是否已完成危房改造"), default=False)
+    water_safe = models.BooleanField(_("饮水是否安全"), null=True, blank=True)
+    water_difficult = models.BooleanField(_("饮水是否困难"), null=True, blank=True)
+    fuel_type = models.CharField(_("主要燃料类型"), max_length=8, blank=True)
+    has_sanitary_toilet = models.BooleanField(_("有无卫生厕所"), null=True, blank=True)
+    relocated = models.BooleanField(_("是否易地扶贫搬迁"), default=False)
+    relocation_mode = models.CharField(_("安置方式"), max_length=16, blank=True)
+    relocation_place = models.CharField(_("安置地"), max_length=128, blank=True)
+    # 两不愁: recorded by the village's check of the household.
+    food_secure = models.BooleanField(_("不愁吃"), null=True, blank=True)
+    clothing_secure = models.BooleanField(_("不愁穿"), null=True, blank=True)
+
+    # Optimistic locking: every save through the services increments it; a save that carries
+    # an older version is refused as a conflict instead of overwriting someone else's edit.
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("建档人"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )
+    created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("农户")
+        verbose_name_plural = _("农户")
+        ordering = ["number"]
+        indexes = [
+            models.Index(fields=["village", "status"], name="household_village_status_idx"),
+            models.Index(fields=["main_cause"], name="household_cause_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(exit_year__isnull=True)
+                | models.Q(status__in=["exited", "returned", "removed"]),
+                name="household_exit_year_needs_exit",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="exited") | models.Q(exit_year__isnull=False),
+                name="household_exited_has_exit_year",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_registered(self) -> bool:
+        return self.status in self.REGISTERED_STATUSES
+
+    @property
+    def is_poor(self) -> bool:
+        return self.status in self.POOR_STATUSES
+
+    @property
+    def other_causes(self) -> list[str]:
+        return [cause for cause in (self.other_cause_1, self.other_cause_2) if cause]
+
+
+class Member(models.Model):
+    """A member (家庭成员) of a household. Leaving is recorded (is_active=False), never deleted.
+
+    A person (by ID number) may be an active member of only one household in the deployment:
+    the partial unique constraint enforces it in the database as well as in the services.
+    """
+
+    class Sex(models.TextChoices):
+        MALE = "男", _("男")
+        FEMALE = "女", _("女")
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("户"), on_delete=models.PROTECT, related_name="members"
+    )
+    name = models.CharField(_("姓名"), max_length=32)
+    id_type = models.CharField(_("证件类型"), max_length=16, default="居民身份证")
+    id_number = models.CharField(_("证件号码"), max_length=32, blank=True)
+    sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices)
+    birth_date = models.DateField(_("出生日期"))
+    relation = models.CharField(_("与户主关系"), max_length=8)
+    ethnicity = models.CharField(_("民族"), max_length=16, blank=True)
+    political_status = models.CharField(_("政治面貌"), max_length=16, blank=True)
+    education = models.CharField(_("文化程度"), max_length=16, blank=True)
+    school_status = models.CharField(_("在校生状况"), max_length=16, blank=True)
+    # Several may apply: stored as labels joined by "、" (e.g. "长期慢性病、残疾"), so that a
+    # plain substring filter works on SQLite and PostgreSQL alike.
+    health = models.CharField(_("健康状况"), max_length=64, blank=True)
+    illness_name = models.CharField(_("患病名称"), max_length=64, blank=True)
+    disability_certificate = models.CharField(_("残疾证号"), max_length=32, blank=True)
+    disability_grade = models.CharField(_("残疾等级"), max_length=8, blank=True)
+    labour_skill = models.CharField(_("劳动技能"), max_length=16, blank=True)
+    work_status = models.CharField(_("务工状况"), max_length=8, blank=True)
+    work_months = models.PositiveSmallIntegerField(
+        _("务工时间（月）"), default=0, validators=[MaxValueValidator(12)]
+    )
+    is_active_soldier = models.BooleanField(_("是否现役军人"), default=False)
+    has_medical_insurance = models.BooleanField(_("是否参加城乡居民基本医疗保险"), default=False)
+    has_critical_illness_insurance = models.BooleanField(_("是否参加大病保险"), default=False)
+    has_pension_insurance = models.BooleanField(_("是否参加城乡居民基本养老保险"), default=False)
+    receives_dibao = models.BooleanField(_("是否享受农村低保"), default=False)
+    is_tekun = models.BooleanField(_("是否特困供养人员"), default=False)
+    living_status = models.CharField(_("生存状态"), max_length=8, default="正常")
+    compulsory_education_exemption = models.CharField(
+        _("义务教育保障方式"), max_length=16, blank=True,
+        help_text=_("适龄未在校时填写：送教上门、因身体原因不具备学习条件。"),
+    )
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    is_active = models.BooleanField(_("在户"), default=True)
+    joined_on = models.DateField(_("入户日期"), null=True, blank=True)
+    left_on = models.DateField(_("减员日期"), null=True, blank=True)
+    left_reason = models.CharField(_("减员原因"), max_length=16, blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("家庭成员")
+        verbose_name_plural = _("家庭成员")
+        ordering = ["household", "-is_active", "id"]
+        indexes = [
+            models.Index(fields=["household", "is_active"], name="member_household_active_idx"),
+            models.Index(fields=["id_number"], name="member_id_number_idx"),
+            models.Index(fields=["name"], name="member_name_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_number"],
+                condition=models.Q(is_active=True) & ~models.Q(id_number=""),
+                name="member_id_number_active_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=models.Q(is_active=True, relation="户主"),
+                name="member_one_active_head",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_active=True) | ~models.Q(left_reason=""),
+                name="member_inactive_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def health_conditions(self) -> list[str]:
+        return [item for item in self.health.split("、") if item]
+
+    def age_on(self, day) -> int:  # type: ignore[no-untyped-def]
+        years = day.year - self.birth_date.year
+        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
+            years -= 1
+        return years
+
+
+class HouseholdIncome(models.Model):
+    """A household's income for one year (上年度收入), in yuan. Net figures are derived."""
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("户"), on_delete=models.PROTECT, related_name="incomes"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
+    wage = models.DecimalField(_("工资性收入"), **MONEY)
+    production = models.DecimalField(_("生产经营性收入"), **MONEY)
+    property_income = models.DecimalField(_("财产性收入"), **MONEY)
+    family_planning = models.DecimalField(_("计划生育金"), **MONEY)
+    dibao = models.DecimalField(_("低保金"), **MONEY)
+    tekun = models.DecimalField(_("特困供养金"), **MONEY)
+    pension = models.DecimalField(_("养老保险金"), **MONEY)
+    eco_compensation = models.DecimalField(_("生态补偿金"), **MONEY)
+    other_transfer = models.DecimalField(_("其他转移性收入"), **MONEY)
+    production_cost = models.DecimalField(_("生产经营性支出"), **MONEY)
+    compliant_out_of_pocket = models.DecimalField(_("合规自付支出"), **MONEY)
+    insurance_claims = models.DecimalField(_("理赔收入"), **MONEY)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+
+    history = HistoricalRecords()
+
+    TRANSFER_FIELDS = (
+        "family_planning", "dibao", "tekun", "pension", "eco_compensation", "other_transfer",
+    )
+
+    class Meta:
+        verbose_name = _("家庭收入")
+        verbose_name_plural = _("家庭收入")
+        ordering = ["household", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["household", "year"], name="income_household_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household} {self.year}"
+
+    @property
+    def transfer(self) -> Decimal:
+        """转移性收入 = the sum of its components."""
+        return sum((getattr(self, name) for name in self.TRANSFER_FIELDS), Decimal("0"))
+
+    @property
+    def net(self) -> Decimal:
+        """年纯收入 = 工资性 + 生产经营性 + 财产性 + 转移性 − 生产经营性支出."""
+        return (
+            self.wage + self.production + self.property_income + self.transfer
+            - self.production_cost
+        )
+
+
+class AdjustmentRound(models.Model):
+    """A dynamic-adjustment round (动态调整批次) of a county for a year."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("进行中")
+        CLOSED = "closed", _("已关闭")
+
+    county = models.ForeignKey(
+        Region, verbose_name=_("县"), on_delete=models.PROTECT, related_name="rounds"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
+    name = models.CharField(_("名称"), max_length=64)
+    status = models.CharField(
+        _("状态"), max_length=8, choices=Status.choices, default=Status.OPEN
+    )
+    opened_at = models.DateTimeField(_("开启时间"))
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("开启人"), on_delete=models.SET_NULL,
+        null=True, related_name="+",
+    )
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("关闭人"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("动态调整批次")
+        verbose_name_plural = _("动态调整批次")
+        ordering = ["county", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["county", "year"], name="round_county_year"),
+            models.UniqueConstraint(
+                fields=["county"], condition=models.Q(status="open"), name="round_one_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HouseholdEvent(models.Model):
+    """A change of a household's status or membership: the case history, kept for ever."""
+
+    class Kind(models.TextChoices):
+        REGISTERED = "registered", _("建档")
+        IDENTIFIED = "identified", _("新识别纳入")
+        EXITED = "exited", _("标注脱贫")
+        RETURNED = "returned", _("返贫")
+        REMOVED = "removed", _("剔除")
+        MEMBER_JOINED = "member_joined", _("自然增减（增员）")
+        MEMBER_LEFT = "member_left", _("自然增减（减员）")
+        MEMBER_MOVED = "member_moved", _("成员迁移")
+        CORRECTED = "corrected", _("信息更正")
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("户"), on_delete=models.PROTECT, related_name="events"
+    )
+    kind = models.CharField(_("变动类型"), max_length=16, choices=Kind.choices)
+    from_status = models.CharField(
+        _("变动前状态"), max_length=16, choices=Household.Status.choices, blank=True
+    )
+    to_status = models.CharField(
+        _("变动后状态"), max_length=16, choices=Household.Status.choices, blank=True
+    )
+    effective_date = models.DateField(_("变动日期"))
+    round = models.ForeignKey(
+        AdjustmentRound, verbose_name=_("动态调整批次"), on_delete=models.PROTECT,
+        null=True, blank=True, related_name="events",
+    )
+    reason = models.CharField(_("原因"), max_length=500, blank=True)
+    ground = models.CharField(_("剔除理由"), max_length=64, blank=True)
+    persons = models.PositiveSmallIntegerField(_("涉及人数"), default=0)
+    member = models.ForeignKey(
+        Member, verbose_name=_("成员"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="events",
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("提出人"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审定人"), on_delete=models.SET_NULL,
+        null=True, blank=True, related_name="+",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.SET_NULL,
+        null=True, related_name="+",
+    )
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+    data = models.JSONField(_("详情"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("户状态变动")
+        verbose_name_plural = _("户状态变动")
+        ordering = ["household", "effective_date", "id"]
+        indexes = [
+            models.Index(fields=["round", "kind"], name="event_round_kind_idx"),
+            models.Index(fields=["household", "effective_date"], name="event_household_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household} {self.get_kind_display()} {self.effective_date}"

@@ -1,0 +1,195 @@
+"""Reads with rules: area scope first, then filters, ordering and the related rows a page needs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from households.models import (
+    AdjustmentRound,
+    Household,
+    HouseholdEvent,
+    Member,
+    ValueListItem,
+)
+from povertyapp import roles
+from povertyapp.models import Region, User
+
+
+def value_lists(*, year: int, province: Region | None = None) -> dict[str, list[str]]:
+    """Every value list's labels valid in a year (national items plus the province's own)."""
+    items = ValueListItem.objects.filter(year_from__lte=year).filter(
+        Q(year_to__isnull=True) | Q(year_to__gte=year)
+    )
+    if province is None:
+        items = items.filter(province__isnull=True)
+    else:
+        items = items.filter(Q(province__isnull=True) | Q(province=province))
+    labels: dict[str, list[str]] = defaultdict(list)
+    for list_key, label in items.order_by("list", "position", "label").values_list(
+        "list", "label"
+    ):
+        if label not in labels[list_key]:
+            labels[list_key].append(label)
+    return dict(labels)
+
+
+def province_of(region: Region) -> Region | None:
+    for node in region.ancestors(include_self=True):
+        if node.level == Region.Level.PROVINCE:
+            return node
+    return None
+
+
+def household_queryset() -> QuerySet[Household]:
+    head = Member.objects.filter(household=OuterRef("pk"), is_active=True, relation="户主")
+    return Household.objects.select_related("village", "village__parent", "group").annotate(
+        head_name=Subquery(head.values("name")[:1]),
+        head_id_number=Subquery(head.values("id_number")[:1]),
+        person_count=Count("members", filter=Q(members__is_active=True), distinct=True),
+    )
+
+
+def household_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Household]:
+    """The households a user may see, filtered (HouseholdFilter) and ordered."""
+    from households.filters import HouseholdFilter
+
+    queryset = roles.household_scope(user, household_queryset())
+    if filters is not None:
+        queryset = HouseholdFilter(filters, queryset=queryset, user=user).qs
+    return queryset.order_by("number")
+
+
+def household_get_for_user(*, user: User, household_id: int, for_write: bool = False) -> Household:
+    """The one access path to a household: 404 outside the scope, 403 for a read-only role."""
+    try:
+        household = roles.household_scope(user, household_queryset()).get(pk=household_id)
+    except (Household.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("未找到该农户，或您无权查看。")) from None
+    if for_write and not roles.can_write_households(user):
+        raise PermissionDenied(_("您的角色只能查看，不能修改农户信息。"))
+    return household
+
+
+def household_get_by_number_for_user(*, user: User, number: str) -> Household:
+    household_id = (
+        roles.household_scope(user, Household.objects.all())
+        .filter(number=number)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if household_id is None:
+        raise Http404(_("未找到该农户，或您无权查看。"))
+    return household_get_for_user(user=user, household_id=household_id)
+
+
+def member_list(*, user: User, include_inactive: bool = False) -> QuerySet[Member]:
+    queryset = Member.objects.filter(roles.household_scope_q(user)).select_related(
+        "household", "household__village"
+    )
+    if not include_inactive:
+        queryset = queryset.filter(is_active=True)
+    return queryset.distinct().order_by("household__number", "id")
+
+
+def member_get_for_user(*, user: User, member_id: int, for_write: bool = False) -> Member:
+    try:
+        member = member_list(user=user, include_inactive=True).get(pk=member_id)
+    except (Member.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("未找到该成员，或您无权查看。")) from None
+    if for_write and not roles.can_write_households(user):
+        raise PermissionDenied(_("您的角色只能查看，不能修改农户信息。"))
+    return member
+
+
+def household_members(household: Household, *, include_inactive: bool = True) -> list[Member]:
+    members = household.members.all()
+    if not include_inactive:
+        members = members.filter(is_active=True)
+    return list(members.order_by("-is_active", "id"))
+
+
+def household_events(household: Household) -> QuerySet[HouseholdEvent]:
+    return household.events.select_related(
+        "round", "member", "proposed_by", "approved_by", "created_by"
+    ).order_by("-effective_date", "-id")
+
+
+def household_change_history(household: Household, *, limit: int = 200) -> list[dict[str, Any]]:
+    """Who changed what and when, before → after, for the household, its members and income."""
+    entries: list[dict[str, Any]] = []
+    sources = [
+        (_("户信息"), household.history.select_related("history_user").order_by("history_id")),
+        (
+            _("成员"),
+            Member.history.filter(household_id=household.pk)
+            .select_related("history_user")
+            .order_by("id", "history_id"),
+        ),
+        (
+            _("收入"),
+            household.incomes.model.history.filter(household_id=household.pk)
+            .select_related("history_user")
+            .order_by("id", "history_id"),
+        ),
+    ]
+    for section, records in sources:
+        previous_by_object: dict[int, Any] = {}
+        for record in records:
+            previous = previous_by_object.get(record.id)
+            changes = []
+            if previous is not None:
+                delta = record.diff_against(previous)
+                for change in delta.changes:
+                    if change.field in {"version"}:
+                        continue
+                    field = record.instance._meta.get_field(change.field)
+                    changes.append(
+                        {"field": change.field, "label": str(field.verbose_name),
+                         "old": change.old, "new": change.new}
+                    )
+                if not changes:
+                    previous_by_object[record.id] = record
+                    continue
+            entries.append(
+                {
+                    "section": section,
+                    "object": str(record.instance),
+                    "type": record.get_history_type_display(),
+                    "when": record.history_date,
+                    "who": record.history_user.display_name if record.history_user else "",
+                    "reason": record.history_change_reason or "",
+                    "changes": changes,
+                }
+            )
+            previous_by_object[record.id] = record
+    entries.sort(key=lambda entry: entry["when"], reverse=True)
+    return entries[:limit]
+
+
+def household_with_members(household: Household) -> Household:
+    return (
+        Household.objects.filter(pk=household.pk)
+        .prefetch_related(Prefetch("members", queryset=Member.objects.order_by("-is_active", "id")))
+        .get()
+    )
+
+
+def round_open_for(county: Region) -> AdjustmentRound | None:
+    return AdjustmentRound.objects.filter(county=county, status=AdjustmentRound.Status.OPEN).first()
+
+
+def region_list(*, user: User) -> QuerySet[Region]:
+    return roles.region_scope(user).select_related("parent")
+
+
+def region_get_for_user(*, user: User, code: str) -> Region:
+    try:
+        return region_list(user=user).get(code=code)
+    except Region.DoesNotExist:
+        raise Http404(_("未找到该区划，或您无权查看。")) from None

@@ -1,0 +1,876 @@
+"""Writes to the registry. Views, forms, the API, admin, importers, tasks and commands call these.
+
+Each service validates everything before it writes anything (a ValidationError carries every
+problem with a code and a Chinese message), runs in one transaction, records history with the
+actor, and writes an event row for every change of status or membership.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from households import identity
+from households.events import event_record
+from households.models import (
+    AdjustmentRound,
+    Household,
+    HouseholdEvent,
+    HouseholdIncome,
+    Member,
+    ValueList,
+)
+from households.selectors import province_of, value_lists
+from povertyapp import roles
+from povertyapp.models import Region, User
+from povertyapp.privacy import mask
+
+HEAD = "户主"
+SPOUSE = "配偶"
+MIN_HEAD_AGE = 16
+# Household fields the services accept from forms, the API and the importer (not status).
+HOUSEHOLD_FIELDS = (
+    "village", "group", "phone", "bank_name", "bank_account", "identification_standard",
+    "poverty_attribute", "main_cause", "other_cause_1", "other_cause_2", "cause_note",
+    "first_identified_year", "planned_exit_year", "is_military_family", "in_cooperative",
+    "cultivated_land", "irrigated_land", "forest_land", "returned_farmland", "orchard_land",
+    "pasture_land", "water_surface", "has_production_power", "has_household_power",
+    "has_broadcast_tv", "distance_to_road_km", "road_type", "housing_area", "house_grade",
+    "house_renovated", "water_safe", "water_difficult", "fuel_type", "has_sanitary_toilet",
+    "relocated", "relocation_mode", "relocation_place", "food_secure", "clothing_secure",
+)
+MEMBER_FIELDS = (
+    "name", "id_type", "id_number", "sex", "birth_date", "relation", "ethnicity",
+    "political_status", "education", "school_status", "health", "illness_name",
+    "disability_certificate", "disability_grade", "labour_skill", "work_status", "work_months",
+    "is_active_soldier", "has_medical_insurance", "has_critical_illness_insurance",
+    "has_pension_insurance", "receives_dibao", "is_tekun", "living_status",
+    "compulsory_education_exemption", "phone",
+)
+HOUSEHOLD_LIST_FIELDS = {
+    "poverty_attribute": ValueList.POVERTY_ATTRIBUTE,
+    "main_cause": ValueList.CAUSE,
+    "other_cause_1": ValueList.CAUSE,
+    "other_cause_2": ValueList.CAUSE,
+    "road_type": ValueList.ROAD_TYPE,
+    "house_grade": ValueList.HOUSE_GRADE,
+    "fuel_type": ValueList.FUEL_TYPE,
+    "relocation_mode": ValueList.RELOCATION_MODE,
+}
+MEMBER_LIST_FIELDS = {
+    "id_type": ValueList.ID_TYPE,
+    "relation": ValueList.RELATION,
+    "ethnicity": ValueList.ETHNICITY,
+    "political_status": ValueList.POLITICAL_STATUS,
+    "education": ValueList.EDUCATION,
+    "school_status": ValueList.SCHOOL_STATUS,
+    "labour_skill": ValueList.LABOUR_SKILL,
+    "work_status": ValueList.WORK_STATUS,
+    "living_status": ValueList.LIVING_STATUS,
+}
+MALE_RELATIONS = {"之子", "之女婿", "之孙子", "之外孙子", "之父", "之岳父", "之公公", "之祖父", "之外祖父"}
+FEMALE_RELATIONS = {"之女", "之儿媳", "之孙女", "之外孙女", "之母", "之岳母", "之婆婆", "之祖母", "之外祖母"}
+
+
+class ConflictError(ValidationError):
+    """Someone else saved the record after this user loaded it. Carries what changed."""
+
+    def __init__(self, changes: list[dict[str, Any]]) -> None:
+        self.changes = changes
+        labels = "、".join(change["label"] for change in changes) or _("（成员或状态）")
+        super().__init__(
+            _("保存冲突：该记录在您打开之后已被%(who)s修改（%(fields)s）。您的修改尚未保存，"
+              "请核对后重新提交。")
+            % {"who": changes[0]["who"] if changes else _("他人"), "fields": labels},
+            code="conflict",
+        )
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+# --- validation -------------------------------------------------------------------------------
+
+
+def _check_labels(
+    values: Mapping[str, Any], fields: Mapping[str, str], lists: Mapping[str, list[str]],
+    prefix: str = "",
+) -> dict[str, list[ValidationError]]:
+    errors: dict[str, list[ValidationError]] = {}
+    for field, list_key in fields.items():
+        value = values.get(field)
+        if value in (None, ""):
+            continue
+        allowed = lists.get(list_key, [])
+        if value not in allowed:
+            errors.setdefault(prefix + field, []).append(
+                ValidationError(
+                    _("“%(value)s”不在%(list)s代码表中。"),
+                    code="not_in_value_list",
+                    params={"value": value, "list": ValueList(list_key).label},
+                )
+            )
+    return errors
+
+
+def _household_errors(
+    data: Mapping[str, Any], *, lists: Mapping[str, list[str]], registered: bool
+) -> dict[str, list[ValidationError]]:
+    errors = _check_labels(data, HOUSEHOLD_LIST_FIELDS, lists)
+    main = data.get("main_cause") or ""
+    others = [data.get("other_cause_1") or "", data.get("other_cause_2") or ""]
+    if registered and not main:
+        errors.setdefault("main_cause", []).append(
+            ValidationError(_("建档立卡户必须填写主要致贫原因。"), code="cause_required")
+        )
+    for field, other in zip(("other_cause_1", "other_cause_2"), others, strict=True):
+        if other and other == main:
+            errors.setdefault(field, []).append(
+                ValidationError(_("其他致贫原因不能与主要致贫原因重复。"), code="cause_repeated")
+            )
+    if others[0] and others[0] == others[1]:
+        errors.setdefault("other_cause_2", []).append(
+            ValidationError(_("两项其他致贫原因不能相同。"), code="cause_repeated")
+        )
+    village = data.get("village")
+    group = data.get("group")
+    if village is not None and village.level != Region.Level.VILLAGE:
+        errors.setdefault("village", []).append(
+            ValidationError(_("请选择行政村。"), code="not_a_village")
+        )
+    if group is not None and (village is None or group.parent_id != village.pk):
+        errors.setdefault("group", []).append(
+            ValidationError(_("村民小组不属于所选行政村。"), code="group_outside_village")
+        )
+    first, planned = data.get("first_identified_year"), data.get("planned_exit_year")
+    if first and planned and planned < first:
+        errors.setdefault("planned_exit_year", []).append(
+            ValidationError(_("计划脱贫年度不能早于首次识别年度。"), code="years_ordered")
+        )
+    if data.get("irrigated_land") and data.get("cultivated_land") is not None and (
+        data["irrigated_land"] > data["cultivated_land"]
+    ):
+        errors.setdefault("irrigated_land", []).append(
+            ValidationError(_("有效灌溉面积不能大于耕地面积。"), code="irrigated_exceeds_land")
+        )
+    return errors
+
+
+def _member_errors(
+    data: dict[str, Any], *, lists: Mapping[str, list[str]], prefix: str, today: datetime.date
+) -> dict[str, list[ValidationError]]:
+    """Check one member's data; fills birth date and sex from a valid ID number when missing."""
+    errors = _check_labels(data, MEMBER_LIST_FIELDS, lists, prefix)
+    for item in [part for part in (data.get("health") or "").split("、") if part]:
+        if item not in lists.get(ValueList.HEALTH, []):
+            errors.setdefault(prefix + "health", []).append(
+                ValidationError(
+                    _("“%(value)s”不在健康状况代码表中。"), code="not_in_value_list",
+                    params={"value": item},
+                )
+            )
+    if not (data.get("name") or "").strip():
+        errors.setdefault(prefix + "name", []).append(
+            ValidationError(_("请填写姓名。"), code="required")
+        )
+    id_type = data.get("id_type") or identity.RESIDENT_ID
+    data["id_type"] = id_type
+    raw_id = data.get("id_number") or ""
+    if id_type == identity.RESIDENT_ID:
+        if not raw_id:
+            errors.setdefault(prefix + "id_number", []).append(
+                ValidationError(_("请填写身份证号码。"), code="required")
+            )
+        else:
+            try:
+                facts = identity.check_id_number(raw_id, today=today)
+            except ValidationError as error:
+                errors.setdefault(prefix + "id_number", []).extend(error.error_list)
+            else:
+                data["id_number"] = facts.number
+                if not data.get("birth_date"):
+                    data["birth_date"] = facts.birth_date
+                if not data.get("sex"):
+                    data["sex"] = facts.sex
+                try:
+                    identity.check_agreement(
+                        facts, birth_date=data.get("birth_date"), sex=data.get("sex") or ""
+                    )
+                except ValidationError as error:
+                    for field, field_errors in error.error_dict.items():
+                        errors.setdefault(prefix + field, []).extend(field_errors)
+    birth_date = data.get("birth_date")
+    if not birth_date:
+        errors.setdefault(prefix + "birth_date", []).append(
+            ValidationError(_("请填写出生日期。"), code="required")
+        )
+    elif birth_date > today:
+        errors.setdefault(prefix + "birth_date", []).append(
+            ValidationError(_("出生日期不能晚于今天。"), code="birth_date_future")
+        )
+    if data.get("sex") not in (Member.Sex.MALE, Member.Sex.FEMALE):
+        errors.setdefault(prefix + "sex", []).append(
+            ValidationError(_("请选择性别。"), code="required")
+        )
+    months = data.get("work_months") or 0
+    if not 0 <= months <= 12:
+        errors.setdefault(prefix + "work_months", []).append(
+            ValidationError(_("务工时间应在0到12个月之间。"), code="work_months_range")
+        )
+    if not errors.get(prefix + "sex"):
+        relation = data.get("relation") or ""
+        if (relation in MALE_RELATIONS and data["sex"] != Member.Sex.MALE) or (
+            relation in FEMALE_RELATIONS and data["sex"] != Member.Sex.FEMALE
+        ):
+            errors.setdefault(prefix + "relation", []).append(
+                ValidationError(
+                    _("与户主关系“%(relation)s”与性别不符。"), code="relation_sex",
+                    params={"relation": relation},
+                )
+            )
+    return errors
+
+
+def _age(birth_date: datetime.date, today: datetime.date) -> int:
+    years = today.year - birth_date.year
+    if (today.month, today.day) < (birth_date.month, birth_date.day):
+        years -= 1
+    return years
+
+
+def _members_set_errors(
+    members: list[dict[str, Any]], today: datetime.date
+) -> dict[str, list[ValidationError]]:
+    """Rules across the household's active members: one 户主 of age, no ID twice."""
+    errors: dict[str, list[ValidationError]] = {}
+    if not members:
+        errors["members"] = [
+            ValidationError(_("一户至少要有一名成员。"), code="no_members")
+        ]
+        return errors
+    heads = [index for index, m in enumerate(members) if m.get("relation") == HEAD]
+    if not heads:
+        errors["members"] = [ValidationError(_("请指定一名户主。"), code="no_head")]
+    for index in heads[1:]:
+        errors.setdefault(f"members.{index}.relation", []).append(
+            ValidationError(_("一户只能有一名户主。"), code="second_head")
+        )
+    for index in heads[:1]:
+        birth_date = members[index].get("birth_date")
+        if birth_date and _age(birth_date, today) < MIN_HEAD_AGE:
+            errors.setdefault(f"members.{index}.relation", []).append(
+                ValidationError(
+                    _("户主应年满%(age)d周岁，该成员只有%(actual)d岁。"), code="head_too_young",
+                    params={"age": MIN_HEAD_AGE, "actual": _age(birth_date, today)},
+                )
+            )
+    spouses = [m for m in members if m.get("relation") == SPOUSE]
+    if heads and spouses and members[heads[0]].get("sex") == spouses[0].get("sex"):
+        errors.setdefault("members", []).append(
+            ValidationError(_("户主与配偶性别相同，请核对。"), code="head_spouse_same_sex")
+        )
+    seen: dict[str, int] = {}
+    for index, member in enumerate(members):
+        number = member.get("id_number") or ""
+        if not number:
+            continue
+        if number in seen:
+            errors.setdefault(f"members.{index}.id_number", []).append(
+                ValidationError(
+                    _("身份证号码与第%(other)d名成员重复。"), code="duplicate_in_household",
+                    params={"other": seen[number] + 1},
+                )
+            )
+        else:
+            seen[number] = index
+    return errors
+
+
+def _active_elsewhere_errors(
+    members: list[dict[str, Any]], *, household: Household | None, prefix_base: str = "members."
+) -> dict[str, list[ValidationError]]:
+    numbers = {m["id_number"]: index for index, m in enumerate(members) if m.get("id_number")}
+    if not numbers:
+        return {}
+    clashes = Member.objects.filter(id_number__in=numbers, is_active=True).select_related(
+        "household", "household__village"
+    )
+    if household is not None:
+        clashes = clashes.exclude(household=household)
+    errors: dict[str, list[ValidationError]] = {}
+    for clash in clashes:
+        index = numbers[clash.id_number]
+        errors.setdefault(f"{prefix_base}{index}.id_number", []).append(
+            ValidationError(
+                _("身份证号码%(id)s已是%(village)s户编号%(number)s的在户成员，"
+                  "一人只能是一户的在户成员。请先办理原户减员或成员迁移。"),
+                code="active_elsewhere",
+                params={
+                    "id": mask(clash.id_number),
+                    "village": clash.household.village.name,
+                    "number": clash.household.number,
+                },
+            )
+        )
+    return errors
+
+
+def _raise_if(errors: dict[str, list[ValidationError]]) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+def _require_writer(actor: User, village: Region | None) -> None:
+    if actor is None:
+        raise ValidationError(_("缺少操作人。"), code="no_actor")
+    if not roles.can_write_households(actor):
+        raise ValidationError(_("您的角色只能查看，不能修改农户信息。"), code="read_only")
+    if village is not None and not roles.region_in_scope(actor, village):
+        raise ValidationError(
+            {"village": [ValidationError(_("所选行政村不在您的管辖范围内。"), code="out_of_scope")]}
+        )
+
+
+def _lists_for(village: Region, year: int) -> dict[str, list[str]]:
+    return value_lists(year=year, province=province_of(village))
+
+
+def _next_number(village: Region) -> str:
+    prefix = village.code
+    last = (
+        Household.objects.filter(number__startswith=prefix, number__regex=r"^\d+$")
+        .aggregate(last=Max("number"))["last"]
+    )
+    sequence = int(last[len(prefix):]) + 1 if last and last[len(prefix):].isdigit() else 1
+    return f"{prefix}{sequence:04d}"
+
+
+def _save(instance: Any, *, actor: User | None, reason: str = "", **kwargs: Any) -> None:
+    instance._history_user = actor
+    if reason:
+        instance._change_reason = reason
+    instance.full_clean(validate_unique=False, validate_constraints=False)
+    instance.save(**kwargs)
+
+
+# --- households -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def household_create(
+    *,
+    actor: User,
+    data: Mapping[str, Any],
+    members: Iterable[Mapping[str, Any]],
+    status: str = Household.Status.NON_REGISTERED,
+    exit_year: int | None = None,
+    number: str = "",
+    effective_date: datetime.date | None = None,
+    reason: str = "",
+    check_scope: bool = True,
+) -> Household:
+    """Register a household with its members. New households start as 非建档立卡户 and enter
+    the registry through identification; only the county office (or an import it runs) may
+    register a household directly with another status."""
+    today = _today()
+    effective_date = effective_date or today
+    values = {field: data[field] for field in HOUSEHOLD_FIELDS if field in data}
+    village = values.get("village")
+    if check_scope:
+        _require_writer(actor, village)
+    if status != Household.Status.NON_REGISTERED and check_scope and not roles.can_configure(actor):
+        raise ValidationError(
+            _("新建农户须经识别程序纳入；只有县扶贫办可直接登记其他状态。"), code="status_requires_county"
+        )
+    member_rows = [dict(member) for member in members]
+    lists = _lists_for(village, effective_date.year) if village else {}
+    errors = _household_errors(
+        values, lists=lists, registered=status in Household.REGISTERED_STATUSES
+    )
+    if village is None:
+        errors.setdefault("village", []).append(
+            ValidationError(_("请选择行政村。"), code="required")
+        )
+    for index, member in enumerate(member_rows):
+        for key, value in _member_errors(
+            member, lists=lists, prefix=f"members.{index}.", today=today
+        ).items():
+            errors.setdefault(key, []).extend(value)
+    for key, value in _members_set_errors(member_rows, today).items():
+        errors.setdefault(key, []).extend(value)
+    for key, value in _active_elsewhere_errors(member_rows, household=None).items():
+        errors.setdefault(key, []).extend(value)
+    number = (number or "").strip()
+    if number and Household.objects.filter(number=number).exists():
+        errors.setdefault("number", []).append(
+            ValidationError(_("户编号%(number)s已存在。"), code="duplicate_number",
+                            params={"number": number})
+        )
+    household = Household(
+        number=number or (_next_number(village) if village else ""),
+        status=status, exit_year=exit_year, created_by=actor, **values
+    )
+    try:
+        household.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        for key, value in error.error_dict.items():
+            errors.setdefault(key, []).extend(value)
+    built_members = []
+    for index, row in enumerate(member_rows):
+        member = Member(
+            household=household,
+            joined_on=row.get("joined_on") or effective_date,
+            **{field: row[field] for field in MEMBER_FIELDS if field in row and row[field] is not None},
+        )
+        try:
+            member.full_clean(exclude=["household"], validate_unique=False,
+                              validate_constraints=False)
+        except ValidationError as error:
+            for key, value in error.error_dict.items():
+                errors.setdefault(f"members.{index}.{key}", []).extend(value)
+        built_members.append(member)
+    _raise_if(errors)
+
+    try:
+        with transaction.atomic():
+            _save(household, actor=actor, reason=reason or _("建档"))
+            for member in built_members:
+                member.household = household
+                _save(member, actor=actor, reason=reason or _("建档"))
+    except IntegrityError as error:
+        raise ValidationError(
+            _("保存失败：户编号或身份证号码与已有记录冲突，请刷新后重试。"), code="integrity"
+        ) from error
+    event_record(
+        household=household,
+        kind=HouseholdEvent.Kind.REGISTERED,
+        actor=actor,
+        effective_date=effective_date,
+        to_status=status,
+        reason=reason,
+        persons=len(built_members),
+    )
+    return household
+
+
+def _changes_since(household: Household, expected_version: int) -> list[dict[str, Any]]:
+    """What others changed between the version this user loaded and now (for the conflict)."""
+    old = household.history.filter(version=expected_version).order_by("-history_id").first()
+    new = household.history.order_by("-history_id").first()
+    if old is None or new is None:
+        return []
+    delta = new.diff_against(old)
+    who = new.history_user.display_name if new.history_user else ""
+    return [
+        {
+            "field": change.field,
+            "label": str(Household._meta.get_field(change.field).verbose_name),
+            "old": change.old,
+            "new": change.new,
+            "who": who,
+        }
+        for change in delta.changes
+        if change.field != "version"
+    ] or [{"field": "", "label": _("成员或状态"), "old": "", "new": "", "who": who}]
+
+
+def _lock(household: Household, expected_version: int | None) -> Household:
+    locked = Household.objects.select_for_update().get(pk=household.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise ConflictError(_changes_since(locked, expected_version))
+    return locked
+
+
+@transaction.atomic
+def household_update(
+    *,
+    actor: User,
+    household: Household,
+    data: Mapping[str, Any],
+    expected_version: int | None,
+    reason: str = "",
+) -> Household:
+    """Change a household's own fields. `expected_version` is the version the user loaded:
+    if someone saved in between, a ConflictError names what they changed and nothing is saved."""
+    locked = _lock(household, expected_version)
+    values = {field: data[field] for field in HOUSEHOLD_FIELDS if field in data}
+    village = values.get("village", locked.village)
+    _require_writer(actor, locked.village)
+    if village != locked.village:
+        _require_writer(actor, village)
+    merged = {field: getattr(locked, field) for field in HOUSEHOLD_FIELDS}
+    merged.update(values)
+    errors = _household_errors(
+        merged, lists=_lists_for(village, _today().year), registered=locked.is_registered
+    )
+    _raise_if(errors)
+    changed = [field for field, value in values.items() if getattr(locked, field) != value]
+    if not changed:
+        return locked
+    for field in changed:
+        setattr(locked, field, values[field])
+    locked.version += 1
+    _save(locked, actor=actor, reason=reason or _("修改户信息"),
+          update_fields=[*changed, "version", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def household_change_status(
+    *,
+    actor: User,
+    household: Household,
+    kind: str,
+    to_status: str,
+    effective_date: datetime.date | None = None,
+    reason: str = "",
+    ground: str = "",
+    exit_year: int | None = None,
+    round: AdjustmentRound | None = None,
+    proposed_by: User | None = None,
+    approved_by: User | None = None,
+    expected_version: int | None = None,
+) -> Household:
+    """Apply a status change (识别纳入, 标注脱贫, 返贫, 剔除) and record its event.
+
+    Who may propose and approve is the workflows' business; this service keeps the registry
+    consistent: allowed transitions, exit year, the round being open, and the event row.
+    """
+    locked = _lock(household, expected_version)
+    allowed = {
+        HouseholdEvent.Kind.IDENTIFIED: {Household.Status.NON_REGISTERED, Household.Status.REMOVED},
+        HouseholdEvent.Kind.EXITED: {Household.Status.POOR, Household.Status.RETURNED},
+        HouseholdEvent.Kind.RETURNED: {Household.Status.EXITED},
+        HouseholdEvent.Kind.REMOVED: {
+            Household.Status.POOR, Household.Status.RETURNED, Household.Status.EXITED
+        },
+    }
+    if kind not in allowed:
+        raise ValidationError(_("不支持的状态变动类型。"), code="bad_kind")
+    if locked.status not in allowed[kind]:
+        raise ValidationError(
+            _("当前状态为“%(status)s”，不能办理“%(kind)s”。"), code="bad_transition",
+            params={"status": locked.get_status_display(),
+                    "kind": HouseholdEvent.Kind(kind).label},
+        )
+    if round is not None and round.status != AdjustmentRound.Status.OPEN:
+        raise ValidationError(_("该动态调整批次已关闭，不能再变动。"), code="round_closed")
+    if kind == HouseholdEvent.Kind.REMOVED and not (ground or reason):
+        raise ValidationError(_("剔除必须填写理由。"), code="ground_required")
+    effective_date = effective_date or _today()
+    from_status = locked.status
+    locked.status = to_status
+    if kind == HouseholdEvent.Kind.EXITED:
+        locked.exit_year = exit_year or effective_date.year
+    elif kind == HouseholdEvent.Kind.IDENTIFIED:
+        locked.exit_year = None
+        locked.first_identified_year = locked.first_identified_year or effective_date.year
+    if locked.status in Household.REGISTERED_STATUSES and not locked.main_cause:
+        raise ValidationError(
+            {"main_cause": [ValidationError(_("纳入建档立卡前须填写主要致贫原因。"),
+                                            code="cause_required")]}
+        )
+    locked.version += 1
+    _save(locked, actor=actor, reason=reason or HouseholdEvent.Kind(kind).label,
+          update_fields=["status", "exit_year", "first_identified_year", "version", "updated_at"])
+    event_record(
+        household=locked, kind=kind, actor=actor, effective_date=effective_date,
+        from_status=from_status, to_status=to_status, reason=reason, ground=ground,
+        round=round, proposed_by=proposed_by, approved_by=approved_by,
+    )
+    return locked
+
+
+# --- members ----------------------------------------------------------------------------------
+
+
+def _active_rows(household: Household, *, replacing: Member | None = None,
+                 adding: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    rows = []
+    for member in household.members.filter(is_active=True).order_by("id"):
+        if replacing is not None and member.pk == replacing.pk:
+            continue
+        rows.append({"relation": member.relation, "sex": member.sex,
+                     "birth_date": member.birth_date, "id_number": member.id_number})
+    if adding is not None:
+        rows.append(adding)
+    return rows
+
+
+def _set_errors_for_new(rows: list[dict[str, Any]], today: datetime.date,
+                        prefix: str) -> dict[str, list[ValidationError]]:
+    """Household-set rules, reported on the member being written (the last row)."""
+    errors = _members_set_errors(rows, today)
+    last = len(rows) - 1
+    renamed: dict[str, list[ValidationError]] = {}
+    for key, value in errors.items():
+        if key.startswith(f"members.{last}."):
+            renamed[prefix + key.removeprefix(f"members.{last}.")] = value
+        elif key.startswith("members."):
+            # An existing member's error means the new one clashes with it.
+            renamed.setdefault(prefix + key.rsplit(".", 1)[1], []).extend(value)
+        else:
+            renamed.setdefault(key, []).extend(value)
+    return renamed
+
+
+@transaction.atomic
+def member_add(
+    *,
+    actor: User,
+    household: Household,
+    data: Mapping[str, Any],
+    reason: str = "",
+    effective_date: datetime.date | None = None,
+    expected_version: int | None = None,
+) -> Member:
+    """自然增减（增员）: a member joins (birth, marriage in, return...)."""
+    locked = _lock(household, expected_version)
+    _require_writer(actor, locked.village)
+    today = _today()
+    row = dict(data)
+    lists = _lists_for(locked.village, today.year)
+    errors = _member_errors(row, lists=lists, prefix="", today=today)
+    if reason and reason not in lists.get(ValueList.JOIN_REASON, []) and len(reason) > 64:
+        errors.setdefault("reason", []).append(
+            ValidationError(_("增员原因过长。"), code="reason_too_long")
+        )
+    if not errors:
+        for key, value in _set_errors_for_new(
+            _active_rows(locked, adding=row), today, prefix=""
+        ).items():
+            errors.setdefault(key, []).extend(value)
+        for key, value in _active_elsewhere_errors([row], household=None, prefix_base="").items():
+            errors.setdefault(key.removeprefix("0."), []).extend(value)
+    member = Member(
+        household=locked, joined_on=effective_date or today,
+        **{field: row[field] for field in MEMBER_FIELDS if field in row and row[field] is not None},
+    )
+    if not errors:
+        try:
+            member.full_clean(exclude=["household"], validate_unique=False,
+                              validate_constraints=False)
+        except ValidationError as error:
+            errors.update(error.error_dict)
+    _raise_if(errors)
+    _save(member, actor=actor, reason=reason or _("增员"))
+    locked.version += 1
+    locked.save(update_fields=["version", "updated_at"])
+    event_record(
+        household=locked, kind=HouseholdEvent.Kind.MEMBER_JOINED, actor=actor,
+        effective_date=effective_date or today, reason=reason, member=member,
+        from_status=locked.status, to_status=locked.status,
+    )
+    return member
+
+
+@transaction.atomic
+def member_update(
+    *,
+    actor: User,
+    member: Member,
+    data: Mapping[str, Any],
+    expected_version: int | None,
+    reason: str = "",
+) -> Member:
+    """Correct or update a member's data (信息更正)."""
+    locked = Member.objects.select_for_update().select_related("household__village").get(
+        pk=member.pk
+    )
+    if expected_version is not None and locked.version != expected_version:
+        raise ConflictError(
+            [{"field": "", "label": _("成员信息"), "old": "", "new": "", "who": ""}]
+        )
+    if not locked.is_active:
+        raise ValidationError(_("该成员已减员，不能修改。"), code="inactive_member")
+    _require_writer(actor, locked.household.village)
+    today = _today()
+    row = {field: getattr(locked, field) for field in MEMBER_FIELDS}
+    row.update({key: value for key, value in data.items() if key in MEMBER_FIELDS})
+    if "id_number" in data and data["id_number"] != locked.id_number:
+        # A new ID number carries its own birth date and sex unless both are given.
+        if "birth_date" not in data:
+            row["birth_date"] = None
+        if "sex" not in data:
+            row["sex"] = ""
+    lists = _lists_for(locked.household.village, today.year)
+    errors = _member_errors(row, lists=lists, prefix="", today=today)
+    if not errors:
+        for key, value in _set_errors_for_new(
+            _active_rows(locked.household, replacing=locked, adding=row), today, prefix=""
+        ).items():
+            errors.setdefault(key, []).extend(value)
+        for key, value in _active_elsewhere_errors(
+            [row], household=locked.household, prefix_base=""
+        ).items():
+            errors.setdefault(key.removeprefix("0."), []).extend(value)
+    _raise_if(errors)
+    changed = [field for field in MEMBER_FIELDS if getattr(locked, field) != row[field]]
+    if not changed:
+        return locked
+    for field in changed:
+        setattr(locked, field, row[field])
+    locked.version += 1
+    try:
+        with transaction.atomic():
+            _save(locked, actor=actor, reason=reason or _("信息更正"),
+                  update_fields=[*changed, "version", "updated_at"])
+    except IntegrityError as error:
+        raise ValidationError(
+            {"id_number": [ValidationError(_("身份证号码已是其他户的在户成员。"),
+                                           code="active_elsewhere")]}
+        ) from error
+    household = Household.objects.select_for_update().get(pk=locked.household_id)
+    household.version += 1
+    household.save(update_fields=["version", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def member_remove(
+    *,
+    actor: User,
+    member: Member,
+    reason: str,
+    effective_date: datetime.date | None = None,
+    note: str = "",
+) -> Member:
+    """自然增减（减员）: death, marriage out, household split, moving away... never a deletion."""
+    locked = Member.objects.select_for_update().select_related("household__village").get(
+        pk=member.pk
+    )
+    _require_writer(actor, locked.household.village)
+    today = _today()
+    reasons = _lists_for(locked.household.village, today.year).get(ValueList.LEAVE_REASON, [])
+    if not locked.is_active:
+        raise ValidationError(_("该成员已减员。"), code="inactive_member")
+    if reason not in reasons:
+        raise ValidationError(
+            {"reason": [ValidationError(_("请选择减员原因（%(reasons)s）。"), code="reason_required",
+                                        params={"reasons": "、".join(reasons)})]}
+        )
+    effective_date = effective_date or today
+    if effective_date > today or effective_date < locked.birth_date:
+        raise ValidationError(
+            {"effective_date": [ValidationError(_("减员日期不合理。"), code="bad_date")]}
+        )
+    others = locked.household.members.filter(is_active=True).exclude(pk=locked.pk)
+    if locked.relation == HEAD and others.exists():
+        raise ValidationError(
+            _("户主减员前，请先将另一名成员设为户主。"), code="head_leaving"
+        )
+    locked.is_active = False
+    locked.left_reason = reason
+    locked.left_on = effective_date
+    if reason == "死亡":
+        locked.living_status = "死亡"
+    locked.version += 1
+    _save(locked, actor=actor, reason=f"{_('减员')}：{reason}",
+          update_fields=["is_active", "left_reason", "left_on", "living_status", "version",
+                         "updated_at"])
+    household = Household.objects.select_for_update().get(pk=locked.household_id)
+    household.version += 1
+    household.save(update_fields=["version", "updated_at"])
+    event_record(
+        household=household, kind=HouseholdEvent.Kind.MEMBER_LEFT, actor=actor,
+        effective_date=effective_date, reason=f"{reason} {note}".strip(), member=locked,
+        from_status=household.status, to_status=household.status,
+    )
+    return locked
+
+
+@transaction.atomic
+def member_move(
+    *,
+    actor: User,
+    member: Member,
+    to_household: Household,
+    relation: str,
+    effective_date: datetime.date | None = None,
+    reason: str = "",
+) -> Member:
+    """Move a person to another household (分户, 婚嫁 within the county): the old record leaves
+    with the reason 迁出 and a new member record joins the target household with history on both
+    sides. The person's data travel with them."""
+    source = Member.objects.select_for_update().select_related("household__village").get(
+        pk=member.pk
+    )
+    if to_household.pk == source.household_id:
+        raise ValidationError(_("目标户与原户相同。"), code="same_household")
+    _require_writer(actor, source.household.village)
+    _require_writer(actor, to_household.village)
+    if not source.is_active:
+        raise ValidationError(_("该成员已减员，不能迁移。"), code="inactive_member")
+    if source.relation == HEAD and source.household.members.filter(is_active=True).exclude(
+        pk=source.pk
+    ).exists():
+        raise ValidationError(_("户主迁出前，请先将另一名成员设为户主。"), code="head_leaving")
+    effective_date = effective_date or _today()
+    data = {field: getattr(source, field) for field in MEMBER_FIELDS}
+    data["relation"] = relation
+    # Leave first (frees the ID number), then join; one transaction, so all or nothing.
+    source.is_active = False
+    source.left_reason = "迁出"
+    source.left_on = effective_date
+    source.version += 1
+    _save(source, actor=actor, reason=_("成员迁移至%(number)s") % {"number": to_household.number},
+          update_fields=["is_active", "left_reason", "left_on", "version", "updated_at"])
+    old_household = Household.objects.select_for_update().get(pk=source.household_id)
+    old_household.version += 1
+    old_household.save(update_fields=["version", "updated_at"])
+    event_record(
+        household=old_household, kind=HouseholdEvent.Kind.MEMBER_MOVED, actor=actor,
+        effective_date=effective_date, reason=reason, member=source,
+        from_status=old_household.status, to_status=old_household.status,
+        data={"to_household": to_household.number},
+    )
+    joined = member_add(
+        actor=actor, household=to_household, data=data, reason=reason or _("迁入"),
+        effective_date=effective_date,
+    )
+    return joined
+
+
+# --- income -----------------------------------------------------------------------------------
+
+INCOME_FIELDS = (
+    "wage", "production", "property_income", "family_planning", "dibao", "tekun", "pension",
+    "eco_compensation", "other_transfer", "production_cost", "compliant_out_of_pocket",
+    "insurance_claims",
+)
+
+
+@transaction.atomic
+def income_set(
+    *,
+    actor: User,
+    household: Household,
+    year: int,
+    data: Mapping[str, Any],
+    expected_version: int | None = None,
+) -> HouseholdIncome:
+    """Record or correct a household's income for a year."""
+    _require_writer(actor, household.village)
+    if year > _today().year:
+        raise ValidationError({"year": [ValidationError(_("收入年度不能晚于今年。"),
+                                                         code="future_year")]})
+    income, created = HouseholdIncome.objects.select_for_update().get_or_create(
+        household=household, year=year
+    )
+    if not created and expected_version is not None and income.version != expected_version:
+        raise ConflictError([{"field": "", "label": _("收入"), "old": "", "new": "", "who": ""}])
+    for field in INCOME_FIELDS:
+        if field in data and data[field] is not None:
+            setattr(income, field, data[field])
+    if not created:
+        income.version += 1
+    _save(income, actor=actor, reason=_("录入收入"))
+    return income

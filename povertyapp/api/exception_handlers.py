@@ -1,0 +1,41 @@
+"""Django's ValidationError from the services becomes a 400 with field messages.
+
+Service errors use keys such as `members.2.id_number`; they are passed through as they are, so
+a client can point at the exact member and field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from households.services import ConflictError
+
+
+def _messages(error: DjangoValidationError) -> Any:
+    if hasattr(error, "error_dict"):
+        return {field: [str(m) for e in errors for m in e.messages]
+                for field, errors in error.error_dict.items()}
+    return {"non_field_errors": [str(m) for m in error.messages]}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ConflictError):
+        return Response(
+            {"non_field_errors": [str(m) for m in exc.messages], "code": "conflict",
+             "changes": [{k: str(v) for k, v in c.items()} for c in exc.changes]},
+            status=409,
+        )
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(detail=_messages(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or None)
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    return drf_exception_handler(exc, context)

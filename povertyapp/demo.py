@@ -1,0 +1,566 @@
+"""The demo county: a realistic 黄平县 (Guizhou, a western county) for `make demo` and tests.
+
+Deterministic for a given seed. Rows are generated from the same rules the services enforce
+(valid ID numbers agreeing with birth date and sex, relations agreeing with sex, one 户主 of age,
+value-list labels) and streamed to the database by `povertyapp.bulk` (COPY on PostgreSQL), so the
+same generator serves the 100k-household benchmark.
+
+Each app adds its own demo data after the registry (see `seed_demo`), reading what is here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from stdnum.cn import ric
+
+from assistance.models import Pairing
+from households.models import Household, HouseholdEvent, HouseholdIncome, Member, PovertyLine
+from povertyapp import bulk
+from povertyapp.models import Region, User, VillageYear
+from povertyapp.services import region_create, user_create
+
+DEMO_PASSWORD = "demo12345"
+PROVINCE = ("520000000000", "贵州省")
+CITY = ("522600000000", "黔东南苗族侗族自治州")
+COUNTY = ("522622000000", "黄平县")
+TOWNSHIPS = ["新州镇", "旧州镇", "重安镇", "谷陇镇", "平溪镇", "野洞河镇", "上塘镇", "一碗水乡",
+             "浪洞镇", "纸房乡"]
+VILLAGE_FIRST = "东西南北上下新旧大小龙凤金石白青红黄马牛羊桥塘坪坝岩溪河湾寨山田冲"
+VILLAGE_SECOND = "坪坝寨村溪冲湾岭坡堡屯营口庄场洞岗垭"
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程"
+            "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛"
+            "郝龚邵万钱严覃武戴莫孔向汤")
+GIVEN_MALE = "伟强磊军洋勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆帅旭宁龙林阳成志国文德荣贵福海"
+GIVEN_FEMALE = "芳娜敏静丽艳娟霞燕玲桂英梅兰秀凤琴云莲红萍雪琳婷慧倩颖欣妍春花翠菊"
+# DOMAIN-realistic shares of the main cause among registered households.
+CAUSE_SHARES = [("缺技术", 33), ("因病", 26), ("自身发展动力不足", 16), ("缺劳力", 11), ("因学", 5),
+                ("因残", 4), ("缺资金", 3), ("因灾", 1), ("交通条件落后", 1)]
+SIZE_WEIGHTS = [(1, 8), (2, 16), (3, 22), (4, 24), (5, 15), (6, 8), (7, 5), (8, 2)]
+ETHNICITY_SHARES = [("苗族", 55), ("汉族", 30), ("侗族", 8), ("布依族", 4), ("土家族", 3)]
+# Lines the county office entered for the years DOMAIN leaves to it.
+ENTERED_LINES = {2017: Decimal("2952"), 2018: Decimal("2995"), 2019: Decimal("3218")}
+INCOME_YEAR = 2019
+EXIT_YEARS = [2014, 2015, 2016, 2017, 2018, 2019]
+
+
+@dataclass
+class DemoCounty:
+    county: Region
+    townships: list[Region]
+    villages: list[Region]
+    groups: dict[int, list[Region]]
+
+
+@dataclass
+class GeneratedCounty:
+    households: list[dict[str, Any]] = field(default_factory=list)
+    members: list[dict[str, Any]] = field(default_factory=list)
+    incomes: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    pairings: list[dict[str, Any]] = field(default_factory=list)
+    persons_by_village: Counter = field(default_factory=Counter)
+    poor_persons_by_village: Counter = field(default_factory=Counter)
+
+
+def _weighted(rng: random.Random, shares: list[tuple[Any, int]]) -> Any:
+    total = sum(weight for _, weight in shares)
+    pick = rng.uniform(0, total)
+    for value, weight in shares:
+        pick -= weight
+        if pick <= 0:
+            return value
+    return shares[-1][0]
+
+
+def build_regions(
+    *, rng: random.Random, villages_per_township: int = 10,
+    county: tuple[str, str] = COUNTY, townships: list[str] | None = None,
+) -> DemoCounty:
+    """The region tree (get-or-create: running twice changes nothing)."""
+
+    def get_or_create(code: str, name: str, level: str, parent: Region | None,
+                      is_western: bool = False) -> Region:
+        existing = Region.objects.filter(code=code).first()
+        return existing or region_create(code=code, name=name, level=level, parent=parent,
+                                         is_western=is_western)
+
+    province = get_or_create(*PROVINCE, Region.Level.PROVINCE, None, True)
+    city = get_or_create(*CITY, Region.Level.CITY, province, True)
+    county_region = get_or_create(*county, Region.Level.COUNTY, city, True)
+    township_regions, village_regions = [], []
+    groups: dict[int, list[Region]] = {}
+    used_names: set[str] = set()
+    for t_index, township_name in enumerate(townships or TOWNSHIPS):
+        t_code = f"{county[0][:6]}{100 + t_index:03d}000"
+        township = get_or_create(t_code, township_name, Region.Level.TOWNSHIP, county_region)
+        township_regions.append(township)
+        for v_index in range(villages_per_township):
+            v_code = f"{t_code[:9]}{200 + v_index:03d}"
+            name = ""
+            while not name or name in used_names:
+                name = rng.choice(VILLAGE_FIRST) + rng.choice(VILLAGE_SECOND) + "村"
+            used_names.add(name)
+            village = get_or_create(v_code, name, Region.Level.VILLAGE, township)
+            village_regions.append(village)
+            group_list = []
+            for g_index in range(rng.randint(3, 6)):
+                g_code = f"{v_code}{g_index + 1:03d}"
+                group_list.append(
+                    get_or_create(g_code, f"第{'一二三四五六七八九'[g_index]}村民小组",
+                                  Region.Level.GROUP, village)
+                )
+            groups[village.pk] = group_list
+    return DemoCounty(county_region, township_regions, village_regions, groups)
+
+
+class IdNumbers:
+    """Valid, unique ID numbers: address code + birth date + sequence (odd for men) + check."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        self.used: dict[tuple[datetime.date, str], int] = defaultdict(int)
+
+    def make(self, birth_date: datetime.date, sex: str) -> str:
+        key = (birth_date, sex)
+        self.used[key] += 1
+        sequence = self.used[key] * 2 - (1 if sex == "男" else 0)
+        body = f"{self.address}{birth_date:%Y%m%d}{sequence % 1000:03d}"
+        return body + ric.calc_check_digit(body + "0")
+
+
+def _birth_date(rng: random.Random, age: int, today: datetime.date) -> datetime.date:
+    return today - datetime.timedelta(days=age * 365 + rng.randint(30, 330))
+
+
+def _name(rng: random.Random, surname: str, sex: str) -> str:
+    pool = GIVEN_MALE if sex == "男" else GIVEN_FEMALE
+    return surname + "".join(rng.choice(pool) for _ in range(rng.choice((1, 2, 2))))
+
+
+def _school_status(age: int, rng: random.Random) -> tuple[str, str]:
+    """(文化程度, 在校生状况) for an age."""
+    if age < 3:
+        return "学龄前儿童", "非在校生"
+    if age < 6:
+        return "学龄前儿童", "学前教育"
+    if age <= 11:
+        return "小学", "小学"
+    if age <= 14:
+        return "初中" if age >= 13 else "小学", ["七年级", "八年级", "九年级"][min(age - 12, 2)]
+    if age <= 17:
+        grade = ["一", "二", "三"][min(age - 15, 2)]
+        return ("初中", f"高中{grade}年级") if rng.random() < 0.6 else ("初中", f"中职{grade}年级")
+    if age <= 22 and rng.random() < 0.2:
+        return "高中", "大专及以上"
+    education = _weighted(rng, [("文盲或半文盲", 12 if age > 50 else 3), ("小学", 35),
+                                ("初中", 40), ("高中", 9), ("大专及以上", 3)])
+    return education, "非在校生"
+
+
+def _members(
+    rng: random.Random, *, size: int, cause: str, attribute: str, surname: str,
+    ethnicity: str, ids: IdNumbers, today: datetime.date,
+) -> list[dict[str, Any]]:
+    head_sex = "男" if rng.random() < 0.85 or size > 2 else "女"
+    if attribute == "特困供养贫困户":
+        size = 1
+    head_age = rng.randint(62, 85) if size == 1 else rng.randint(28, 72)
+    plan: list[tuple[str, str, int]] = [("户主", head_sex, head_age)]
+    if size >= 2:
+        plan.append(("配偶", "女" if head_sex == "男" else "男",
+                     max(18, head_age + rng.randint(-5, 3))))
+    while len(plan) < size:
+        slot = len(plan)
+        if head_age < 45 and slot == 2 and rng.random() < 0.4:
+            plan.append(("之母", "女", head_age + rng.randint(22, 30)))
+        elif head_age >= 58 and slot >= 4 and rng.random() < 0.6:
+            sex = rng.choice("男女")
+            plan.append(("之孙子" if sex == "男" else "之孙女", sex, rng.randint(1, 14)))
+        elif head_age >= 55 and slot == 3 and rng.random() < 0.5:
+            plan.append(("之儿媳", "女", max(18, head_age - rng.randint(24, 30))))
+        else:
+            sex = rng.choice("男女")
+            age = max(0, head_age - rng.randint(20, 34))
+            plan.append(("之子" if sex == "男" else "之女", sex, age))
+    # The cause must show in the members (DOMAIN §3 consistency).
+    sick_index = rng.randrange(len(plan)) if cause == "因病" else -1
+    disabled_index = rng.randrange(len(plan)) if cause == "因残" else -1
+    if cause == "因学" and not any(6 <= age <= 22 for _r, _s, age in plan):
+        if len(plan) >= 2:
+            sex = rng.choice("男女")
+            plan[-1] = ("之子" if sex == "男" else "之女", sex, rng.randint(12, 19))
+    rows = []
+    for index, (relation, sex, age) in enumerate(plan):
+        birth_date = _birth_date(rng, age, today)
+        education, school = _school_status(age, rng)
+        health = "健康"
+        illness = disability_grade = certificate = ""
+        if index == sick_index:
+            health = rng.choice(["长期慢性病", "患有大病"])
+            illness = rng.choice(["高血压", "糖尿病", "慢性肾病", "恶性肿瘤", "类风湿关节炎", "尘肺病"])
+        elif index == disabled_index:
+            health = "残疾"
+            disability_grade = rng.choice(["一级", "二级", "三级", "四级"])
+        elif age > 60 and rng.random() < 0.25:
+            health = "长期慢性病"
+            illness = rng.choice(["高血压", "慢性支气管炎", "关节炎"])
+        elif rng.random() < 0.02:
+            health = "残疾"
+            disability_grade = rng.choice(["三级", "四级"])
+        if age < 16:
+            labour = ""
+        elif age > 65:
+            labour = "无劳动力"
+        elif health in ("患有大病", "残疾") and rng.random() < 0.7:
+            labour = "丧失劳动力"
+        else:
+            labour = "技能劳动力" if rng.random() < 0.15 else "普通劳动力"
+        if cause == "缺劳力" and relation == "户主" and 16 <= age <= 65 and rng.random() < 0.5:
+            labour = "丧失劳动力"
+        working = labour in ("普通劳动力", "技能劳动力") and school == "非在校生"
+        work_status = _weighted(rng, [("省外", 35), ("省内", 20), ("县内", 15), ("乡内", 10),
+                                      ("无", 20)]) if working else ("无" if age >= 16 else "")
+        row = {
+            "name": _name(rng, surname if relation in ("户主", "之子", "之女", "之孙子", "之孙女")
+                          or rng.random() < 0.1 else rng.choice(SURNAMES), sex),
+            "id_type": "居民身份证",
+            "id_number": ids.make(birth_date, sex),
+            "sex": sex,
+            "birth_date": birth_date,
+            "relation": relation,
+            "ethnicity": ethnicity if rng.random() < 0.9 else _weighted(rng, ETHNICITY_SHARES),
+            "political_status": "中共党员" if age > 30 and rng.random() < 0.04 else "群众",
+            "education": education,
+            "school_status": school,
+            "health": health,
+            "illness_name": illness,
+            "disability_grade": disability_grade,
+            "disability_certificate": certificate,
+            "labour_skill": labour,
+            "work_status": work_status,
+            "work_months": rng.randint(3, 12) if work_status not in ("", "无") else 0,
+            "has_medical_insurance": rng.random() < 0.985,
+            "has_critical_illness_insurance": rng.random() < 0.97,
+            "has_pension_insurance": age >= 16 and school == "非在校生" and rng.random() < 0.9,
+            "receives_dibao": attribute == "低保贫困户" and rng.random() < 0.9,
+            "is_tekun": attribute == "特困供养贫困户",
+            "living_status": "正常",
+            "phone": f"1{rng.choice('3578')}{rng.randint(0, 999999999):09d}"
+            if relation == "户主" else "",
+        }
+        if health == "残疾":
+            row["disability_certificate"] = row["id_number"] + f"{rng.randint(1, 4)}{rng.randint(1, 4)}"
+        rows.append(row)
+    if attribute == "低保贫困户" and not any(r["receives_dibao"] for r in rows):
+        rows[0]["receives_dibao"] = True
+    return rows
+
+
+def _income(rng: random.Random, *, persons: int, status: str, attribute: str,
+            members: list[dict[str, Any]]) -> dict[str, Any]:
+    line = float(ENTERED_LINES[INCOME_YEAR])
+    if status in ("poor", "returned"):
+        per_capita = rng.uniform(0.45, 0.97) * line
+    elif status == "non_registered":
+        per_capita = rng.uniform(1.4, 4.0) * line
+    else:
+        per_capita = rng.uniform(1.08, 2.8) * line
+    net = per_capita * persons
+    workers = sum(1 for m in members if m["work_status"] not in ("", "无"))
+    dibao = 0.0
+    if attribute == "低保贫困户":
+        dibao = 3000.0 * sum(1 for m in members if m["receives_dibao"])
+    tekun = 6000.0 if attribute == "特困供养贫困户" else 0.0
+    pension = 1260.0 * sum(1 for m in members if m["has_pension_insurance"]
+                           and m["labour_skill"] == "无劳动力")
+    family_planning = 0.0
+    transfer = dibao + tekun + pension + family_planning
+    production_cost = rng.uniform(200, 1500) if rng.random() < 0.8 else 0.0
+    rest = max(net - transfer + production_cost, 0.0)
+    wage_share = 0.75 if workers else 0.0
+    wage = rest * wage_share
+    production = rest - wage
+    if production == 0:
+        production_cost = 0.0
+    net_check = wage + production + transfer - production_cost
+    if net_check <= 0 and persons:
+        production += abs(net_check) + 100
+
+    def money(value: float) -> Decimal:
+        return Decimal(str(round(value, 2)))
+
+    return {"wage": money(wage), "production": money(production),
+            "property_income": Decimal("0"), "family_planning": money(family_planning),
+            "dibao": money(dibao), "tekun": money(tekun), "pension": money(pension),
+            "eco_compensation": money(rng.choice([0, 0, 0, 120, 300])),
+            "other_transfer": Decimal("0"), "production_cost": money(production_cost)}
+
+
+def generate_households(
+    *, county: DemoCounty, households: int, seed: int, today: datetime.date,
+    first_household_id: int, first_member_id: int, first_event_id: int,
+    helpers_by_village: dict[int, list[dict[str, Any]]] | None = None,
+    number_prefix: str = "",
+) -> GeneratedCounty:
+    """Rows for every table of the registry, as dicts ready for `bulk.load_rows`."""
+    rng = random.Random(seed)
+    ids = IdNumbers(county.county.code[:6])
+    result = GeneratedCounty()
+    household_id, member_id, event_id = first_household_id, first_member_id, first_event_id
+    villages = county.villages
+    # Villages differ: some have more households on the list than others.
+    weights = [rng.uniform(0.5, 1.5) for _ in villages]
+    total_weight = sum(weights)
+    per_village = [int(households * w / total_weight) for w in weights]
+    per_village[0] += households - sum(per_village)
+    for village, count in zip(villages, per_village, strict=True):
+        group_list = county.groups[village.pk]
+        helpers = (helpers_by_village or {}).get(village.pk, [])
+        for sequence in range(1, count + 1):
+            registered = rng.random() < 0.86
+            if registered:
+                status = _weighted(rng, [("exited", 63), ("poor", 28), ("returned", 3),
+                                         ("removed", 4)])
+            else:
+                status = "non_registered"
+            cause = _weighted(rng, CAUSE_SHARES) if registered else ""
+            attribute = ""
+            if registered:
+                attribute = _weighted(rng, [("一般贫困户", 74), ("低保贫困户", 21),
+                                            ("特困供养贫困户", 5)])
+            size = _weighted(rng, SIZE_WEIGHTS)
+            surname = rng.choice(SURNAMES)
+            ethnicity = _weighted(rng, ETHNICITY_SHARES)
+            members = _members(rng, size=size, cause=cause, attribute=attribute,
+                               surname=surname, ethnicity=ethnicity, ids=ids, today=today)
+            first_year = (2014 if rng.random() < 0.78 else rng.choice([2015, 2016, 2017, 2018])) \
+                if registered else None
+            exit_year = None
+            if status in ("exited", "returned"):
+                exit_year = rng.choice([y for y in EXIT_YEARS if y > first_year] or [2019])
+            elif status == "removed":
+                exit_year = None
+            grade = _weighted(rng, [("A", 38), ("B", 44), ("C", 11), ("D", 7)])
+            renovated = grade in ("C", "D") and status in ("exited", "returned") \
+                or (grade in ("C", "D") and rng.random() < 0.5)
+            water_safe = rng.random() < (0.99 if status == "exited" else 0.9)
+            group = rng.choice(group_list)
+            household_row = {
+                "id": household_id,
+                "number": f"{number_prefix}{village.code}{sequence:04d}",
+                "village_id": village.pk,
+                "group_id": group.pk,
+                "phone": members[0]["phone"],
+                "bank_name": rng.choice(["黄平县农村信用合作联社", "中国农业银行黄平县支行",
+                                         "中国邮政储蓄银行黄平县支行"]) if registered else "",
+                "bank_account": f"62{rng.randint(10**16, 10**17 - 1)}" if registered else "",
+                "identification_standard": "国家标准",
+                "poverty_attribute": attribute,
+                "main_cause": cause,
+                "other_cause_1": (rng.choice([c for c, _w in CAUSE_SHARES if c != cause])
+                                  if registered and rng.random() < 0.4 else ""),
+                "cause_note": "",
+                "first_identified_year": first_year,
+                "planned_exit_year": (exit_year or rng.choice([2019, 2020])) if registered else None,
+                "status": status,
+                "exit_year": exit_year if status != "returned" else exit_year,
+                "exit_policy": "享受政策" if status == "exited" else "",
+                "in_cooperative": rng.random() < 0.35,
+                "cultivated_land": Decimal(f"{rng.uniform(0.3, 6):.2f}"),
+                "irrigated_land": Decimal("0"),
+                "forest_land": Decimal(f"{rng.uniform(0, 10):.2f}"),
+                "distance_to_road_km": Decimal(f"{rng.uniform(0, 3):.2f}"),
+                "road_type": _weighted(rng, [("水泥路", 70), ("砂石路", 18), ("泥土路", 10),
+                                             ("沥青路", 2)]),
+                "housing_area": Decimal(f"{rng.uniform(40, 180):.2f}"),
+                "house_grade": grade,
+                "house_renovated": renovated,
+                "water_safe": water_safe,
+                "water_difficult": not water_safe and rng.random() < 0.5,
+                "fuel_type": _weighted(rng, [("柴草", 55), ("清洁能源", 30), ("煤炭", 15)]),
+                "has_sanitary_toilet": rng.random() < 0.7,
+                "relocated": status == "exited" and rng.random() < 0.08,
+                "food_secure": status != "poor" or rng.random() < 0.95,
+                "clothing_secure": status != "poor" or rng.random() < 0.97,
+                "created_by_id": None,
+            }
+            if household_row["relocated"]:
+                household_row["relocation_mode"] = "集中安置"
+                household_row["relocation_place"] = "新州镇城西安置点"
+            household_row["irrigated_land"] = (
+                household_row["cultivated_land"] * Decimal("0.4")).quantize(Decimal("0.01"))
+            if household_row["other_cause_1"] == cause:
+                household_row["other_cause_1"] = ""
+            result.households.append(household_row)
+            joined = datetime.date(first_year or 2014, 3, 1)
+            for member in members:
+                member.update(id=member_id, household_id=household_id,
+                              joined_on=max(joined, member["birth_date"]))
+                result.members.append(member)
+                member_id += 1
+            persons = len(members)
+            result.persons_by_village[village.pk] += persons
+            if status in ("poor", "returned"):
+                result.poor_persons_by_village[village.pk] += persons
+            result.incomes.append({"household_id": household_id, "year": INCOME_YEAR,
+                                   **_income(rng, persons=persons, status=status,
+                                             attribute=attribute, members=members)})
+
+            def event(kind: str, day: datetime.date, before: str, after: str,
+                      **extra: Any) -> None:
+                nonlocal event_id
+                result.events.append({"id": event_id, "household_id": household_id,
+                                      "kind": kind, "from_status": before, "to_status": after,
+                                      "effective_date": day, "persons": persons, **extra})
+                event_id += 1
+
+            if registered:
+                event("registered", datetime.date(first_year, 10, 15), "", "poor",
+                      reason="建档立卡识别")
+            else:
+                event("registered", datetime.date(2016, 5, 10), "", "non_registered",
+                      reason="非建档立卡户登记（抽样与监测）")
+            if status in ("exited", "returned"):
+                event("exited", datetime.date(exit_year, 11, 20), "poor", "exited",
+                      reason="人均纯收入稳定超过扶贫标准，两不愁三保障")
+            if status == "returned":
+                event("returned", datetime.date(2019, 9, 1), "exited", "returned",
+                      reason=rng.choice(["因病返贫", "因灾返贫", "务工不稳定"]))
+            if status == "removed":
+                event("removed", datetime.date(rng.choice([2016, 2017, 2018]), 8, 10), "poor",
+                      "removed", ground=rng.choice(["购买3万元以上车辆", "家庭成员有财政供养人员",
+                                                    "在城镇购买商品房或门面", "为享受政策分户或并户"]),
+                      reason="动态调整剔除")
+            if registered and status != "removed" and helpers:
+                helper = helpers[(sequence - 1) % len(helpers)]
+                result.pairings.append({
+                    "household_id": household_id, "helper_id": helper.get("user_id"),
+                    "name": helper["name"], "unit": helper["unit"], "post": helper["post"],
+                    "phone": helper["phone"], "start_date": datetime.date(first_year, 12, 1),
+                })
+            household_id += 1
+    return result
+
+
+def _helpers(rng: random.Random, county: DemoCounty) -> dict[int, list[dict[str, Any]]]:
+    units = ["县农业农村局", "县教育局", "县卫生健康局", "县人社局", "县交通运输局", "县住建局",
+             "县财政局", "县自然资源局", "县水务局", "县民政局", "乡镇人民政府", "县供电局"]
+    posts = ["科员", "副科长", "科长", "干部", "副主任"]
+    helpers: dict[int, list[dict[str, Any]]] = {}
+    for village in county.villages:
+        helpers[village.pk] = [
+            {"name": _name(rng, rng.choice(SURNAMES), rng.choice("男女")),
+             "unit": rng.choice(units), "post": rng.choice(posts),
+             "phone": f"139{rng.randint(0, 99999999):08d}", "user_id": None}
+            for _ in range(rng.randint(6, 12))
+        ]
+    return helpers
+
+
+@transaction.atomic
+def build_registry(*, households: int, seed: int, stdout: Any = None) -> dict[str, Any]:
+    """Create the demo county, its users and `households` households. Idempotent: when the
+    county already has households, only missing users are added."""
+    rng = random.Random(seed)
+    county = build_regions(rng=rng)
+    for year, amount in ENTERED_LINES.items():
+        PovertyLine.objects.get_or_create(year=year, standard="国家标准", region=None,
+                                          defaults={"amount": amount})
+    users = ensure_users(county)
+    if Household.objects.filter(village__path__startswith=county.county.path).exists():
+        return {"county": county, "users": users, "created": False}
+    helpers = _helpers(rng, county)
+    cadre_village = county.villages[0]
+    helpers[cadre_village.pk][0].update(
+        user_id=users["helper"].pk, name=users["helper"].full_name, unit=users["helper"].unit,
+        post=users["helper"].post, phone=users["helper"].phone,
+    )
+    today = timezone.localdate()
+    generated = generate_households(
+        county=county, households=households, seed=seed, today=today,
+        first_household_id=bulk.next_id(Household), first_member_id=bulk.next_id(Member),
+        first_event_id=bulk.next_id(HouseholdEvent), helpers_by_village=helpers,
+    )
+    load_generated(generated)
+    _village_years(rng, county, generated)
+    return {"county": county, "users": users, "created": True, "generated": generated}
+
+
+def load_generated(generated: GeneratedCounty) -> None:
+    now = timezone.now()
+    bulk.load_rows(Household, iter(generated.households), now=now)
+    bulk.load_rows(Member, iter(generated.members), now=now)
+    bulk.load_rows(HouseholdIncome, iter(generated.incomes), now=now)
+    bulk.load_rows(HouseholdEvent, iter(generated.events), now=now)
+    bulk.load_rows(Pairing, iter(generated.pairings), now=now)
+    bulk.reset_sequences(Household, Member, HouseholdIncome, HouseholdEvent, Pairing)
+
+
+def _village_years(rng: random.Random, county: DemoCounty, generated: GeneratedCounty) -> None:
+    """户籍农业人口 per village such that county incidence is near 10 %."""
+    rows = []
+    for village in county.villages:
+        poor = generated.poor_persons_by_village[village.pk]
+        listed = generated.persons_by_village[village.pk]
+        incidence = rng.uniform(0.05, 0.16)
+        population = max(int(poor / incidence) if poor else listed * 3, listed + 50)
+        is_poor_village = incidence > 0.11 or rng.random() < 0.2
+        for year in (2019, 2020):
+            rows.append(VillageYear(
+                village=village, year=year, registered_rural_population=population,
+                total_households=int(population / 3.6), is_poor_village=is_poor_village,
+                exit_year=2019 if is_poor_village and incidence < 0.08 else None,
+                is_deep_poverty=incidence > 0.14,
+                condition=rng.choice([VillageYear.Condition.GOOD, VillageYear.Condition.MEDIUM,
+                                      VillageYear.Condition.POOR]),
+                first_secretary=_name(rng, rng.choice(SURNAMES), "男") if is_poor_village else "",
+            ))
+    VillageYear.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+DEMO_USERS = [
+    # username, role, region (key), full name, unit, post
+    ("county", User.Role.COUNTY_OFFICER, "county", "周明华", "黄平县扶贫开发办公室", "主任"),
+    ("township", User.Role.TOWNSHIP_REVIEWER, "township", "吴桂兰", "新州镇人民政府", "扶贫站站长"),
+    ("cadre", User.Role.VILLAGE_CADRE, "village", "杨光荣", "", "村文书"),
+    ("cadre2", User.Role.VILLAGE_CADRE, "village2", "龙秀英", "", "村文书"),
+    ("helper", User.Role.HELPER, "village", "潘志强", "县农业农村局", "科员"),
+    ("auditor", User.Role.AUDITOR, "county", "陈立新", "第三方评估组", "评估员"),
+    ("sysadmin", User.Role.SYSTEM_ADMIN, None, "系统管理员", "县大数据中心", "管理员"),
+]
+
+
+def ensure_users(county: DemoCounty) -> dict[str, User]:
+    regions = {
+        "county": county.county,
+        "township": county.townships[0],
+        "village": county.villages[0],
+        # A village in another township.
+        "village2": next(v for v in county.villages if v.parent_id == county.townships[1].pk),
+    }
+    users = {}
+    for username, role, region_key, full_name, unit, post in DEMO_USERS:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = user_create(
+                username=username, password=DEMO_PASSWORD, role=role,
+                region=regions[region_key] if region_key else None, full_name=full_name,
+                unit=unit, post=post, phone="13800000000", validate_password=False,
+            )
+        users[username] = user
+    return users
+
+
+def describe_users(users: dict[str, User]) -> Iterator[str]:
+    for username, user in users.items():
+        region = user.region.full_name if user.region else "—"
+        yield f"  {username:<9} {DEMO_PASSWORD}  {user.get_role_display()}  {region}"

@@ -1,0 +1,283 @@
+"""Regions, accounts and roles, jobs, and the access log: what belongs to no single domain app."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+region_code_validator = RegexValidator(
+    r"^(\d{12}|\d{15})$", _("统计用区划代码应为12位数字（村民小组为15位）。"), code="region_code"
+)
+
+
+class Region(models.Model):
+    """A node of the region tree (行政区划), keyed by its statistical division code.
+
+    `path` is the chain of codes from the root ("/450000000000/451000000000/.../") so that a
+    whole subtree is one indexed prefix match: the area scope of every role is such a subtree.
+    """
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("省")
+        CITY = "city", _("市")
+        COUNTY = "county", _("县")
+        TOWNSHIP = "township", _("乡镇")
+        VILLAGE = "village", _("行政村")
+        GROUP = "group", _("村民小组")
+
+    code = models.CharField(
+        _("统计用区划代码"), max_length=15, unique=True, validators=[region_code_validator]
+    )
+    name = models.CharField(_("名称"), max_length=64)
+    level = models.CharField(_("层级"), max_length=16, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级区划"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    path = models.CharField(_("路径"), max_length=255, unique=True, editable=False)
+    is_western = models.BooleanField(
+        _("西部地区"), default=False, help_text=_("西部省份的退出标准为贫困发生率不高于3%。")
+    )
+
+    class Meta:
+        verbose_name = _("行政区划")
+        verbose_name_plural = _("行政区划")
+        ordering = ["code"]
+        indexes = [models.Index(fields=["level", "path"], name="region_level_path_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def full_name(self) -> str:
+        return "".join(ancestor.name for ancestor in self.ancestors(include_self=True))
+
+    def ancestors(self, *, include_self: bool = False) -> list[Region]:
+        chain: list[Region] = [self] if include_self else []
+        node = self.parent
+        while node is not None:
+            chain.insert(0, node)
+            node = node.parent
+        return chain
+
+    def contains(self, other: Region) -> bool:
+        return other.path.startswith(self.path)
+
+
+class VillageYear(models.Model):
+    """A village's attributes for one year: the denominator of incidence and the sampling strata."""
+
+    class Condition(models.TextChoices):
+        GOOD = "好", _("好")
+        MEDIUM = "中", _("中")
+        POOR = "差", _("差")
+
+    village = models.ForeignKey(
+        Region,
+        verbose_name=_("行政村"),
+        on_delete=models.PROTECT,
+        related_name="yearly",
+        limit_choices_to={"level": Region.Level.VILLAGE},
+    )
+    year = models.PositiveSmallIntegerField(
+        _("年度"), validators=[MinValueValidator(2010), MaxValueValidator(2100)]
+    )
+    registered_rural_population = models.PositiveIntegerField(_("户籍农业人口"))
+    total_households = models.PositiveIntegerField(_("总户数"))
+    is_poor_village = models.BooleanField(_("贫困村"), default=False)
+    exit_year = models.PositiveSmallIntegerField(_("出列年度"), null=True, blank=True)
+    is_deep_poverty = models.BooleanField(_("深度贫困村"), default=False)
+    condition = models.CharField(
+        _("村情分类"), max_length=1, choices=Condition.choices, default=Condition.MEDIUM
+    )
+    first_secretary = models.CharField(_("第一书记"), max_length=32, blank=True)
+    first_secretary_phone = models.CharField(_("第一书记电话"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("村年度信息")
+        verbose_name_plural = _("村年度信息")
+        ordering = ["village__code", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["village", "year"], name="village_year_unique"),
+            models.CheckConstraint(
+                condition=models.Q(exit_year__isnull=True) | models.Q(is_poor_village=True),
+                name="village_year_exit_needs_poor_village",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.village} {self.year}"
+
+
+class ResidentTeamMember(models.Model):
+    """A member of a village's 驻村工作队 (or its 第一书记) for one year, with days resident."""
+
+    REQUIRED_DAYS = 200
+
+    class Post(models.TextChoices):
+        FIRST_SECRETARY = "第一书记", _("第一书记")
+        TEAM_LEADER = "队长", _("队长")
+        MEMBER = "队员", _("队员")
+
+    village_year = models.ForeignKey(
+        VillageYear, verbose_name=_("村年度"), on_delete=models.CASCADE, related_name="team"
+    )
+    name = models.CharField(_("姓名"), max_length=32)
+    post = models.CharField(_("职务"), max_length=8, choices=Post.choices, default=Post.MEMBER)
+    unit = models.CharField(_("派出单位"), max_length=64, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    days_resident = models.PositiveSmallIntegerField(
+        _("驻村天数"), default=0, validators=[MaxValueValidator(366)]
+    )
+
+    class Meta:
+        verbose_name = _("驻村工作队队员")
+        verbose_name_plural = _("驻村工作队")
+        ordering = ["village_year", "post", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.get_post_display()}）"
+
+    @property
+    def meets_residence_requirement(self) -> bool:
+        return self.days_resident >= self.REQUIRED_DAYS
+
+
+class User(AbstractUser):
+    """An account with one role bound to one region subtree (its area scope)."""
+
+    class Role(models.TextChoices):
+        VILLAGE_CADRE = "village_cadre", _("村级录入员")
+        HELPER = "helper", _("帮扶责任人")
+        TOWNSHIP_REVIEWER = "township_reviewer", _("乡镇审核员")
+        COUNTY_OFFICER = "county_officer", _("县扶贫办")
+        AUDITOR = "auditor", _("评估/审计员")
+        SYSTEM_ADMIN = "system_admin", _("系统管理员")
+
+    role = models.CharField(_("角色"), max_length=24, choices=Role.choices, blank=True)
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("管辖区域"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+    full_name = models.CharField(_("姓名"), max_length=32, blank=True)
+    unit = models.CharField(_("工作单位"), max_length=64, blank=True)
+    post = models.CharField(_("职务"), max_length=32, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role="")
+                | models.Q(role="system_admin")
+                | models.Q(role="helper")
+                | models.Q(region__isnull=False),
+                name="user_case_role_needs_region",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+
+class Job(models.Model):
+    """Long work (exports, imports, checks, figures) the user can watch: status, progress, file."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("进行中")
+        SUCCEEDED = "succeeded", _("已完成")
+        FAILED = "failed", _("失败")
+
+    kind = models.CharField(_("类型"), max_length=48)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发起人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="jobs",
+    )
+    region = models.ForeignKey(
+        Region, verbose_name=_("区域"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    parameters = models.JSONField(_("参数"), default=dict, blank=True)
+    progress = models.PositiveIntegerField(_("已处理"), default=0)
+    total = models.PositiveIntegerField(_("总数"), default=0)
+    message = models.CharField(_("说明"), max_length=255, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    result = models.JSONField(_("结果"), default=dict, blank=True)
+    result_file = models.FileField(_("结果文件"), upload_to="jobs/%Y/%m/", blank=True)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("后台任务")
+        verbose_name_plural = _("后台任务")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="job_owner_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        if not self.total:
+            return 0
+        return min(100, self.progress * 100 // self.total)
+
+
+class AccessLog(models.Model):
+    """Who viewed, exported or imported sensitive personal information (PIPL), and when."""
+
+    class Action(models.TextChoices):
+        VIEW_SENSITIVE = "view_sensitive", _("查看敏感信息")
+        EXPORT = "export", _("导出")
+        IMPORT = "import", _("导入")
+        PRINT = "print", _("打印")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="access_logs",
+    )
+    username = models.CharField(_("用户名"), max_length=150)
+    action = models.CharField(_("操作"), max_length=24, choices=Action.choices)
+    target = models.CharField(_("对象"), max_length=64)
+    object_id = models.CharField(_("对象编号"), max_length=64, blank=True)
+    fields = models.JSONField(_("字段"), default=list, blank=True)
+    detail = models.JSONField(_("详情"), default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("访问日志")
+        verbose_name_plural = _("访问日志")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.get_action_display()} {self.target} {self.object_id}"

@@ -1,0 +1,100 @@
+"""Masking of sensitive personal information (PIPL) and the access log.
+
+ID numbers, bank accounts and health details are shown in full only to roles that hold the
+right (`roles.can_view_sensitive`); everyone else sees them masked: the first 3 and last 4
+characters, e.g. `110***********123X`. Log lines are masked for everyone.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from povertyapp.models import AccessLog, User
+
+# Nothing from the models is imported at module level: the logging configuration loads this
+# module before the apps are ready.
+
+# An 18-character ID number, a 15-digit one, or a 12–19 digit bank account, as a whole word.
+_SENSITIVE_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{12,19})(?![0-9A-Za-z])")
+HEALTH_MASK = "***"
+
+
+def mask(value: str | None) -> str:
+    """`110101199003071234` → `110***********1234`; short values are masked whole."""
+    if not value:
+        return ""
+    text = str(value)
+    if len(text) <= 7:
+        return "*" * len(text)
+    return text[:3] + "*" * (len(text) - 7) + text[-4:]
+
+
+def mask_text(text: str) -> str:
+    """Mask every ID or account number inside free text (log lines, error messages)."""
+    return _SENSITIVE_NUMBER.sub(lambda match: mask(match.group(1)), text)
+
+
+def shown(user: User, value: str | None) -> str:
+    """The value as this user may see it."""
+    from povertyapp import roles
+
+    if roles.can_view_sensitive(user):
+        return value or ""
+    return mask(value)
+
+
+def shown_health(user: User, value: str | None) -> str:
+    from povertyapp import roles
+
+    if roles.can_view_sensitive(user) or not value:
+        return value or ""
+    return HEALTH_MASK
+
+
+class MaskSensitiveFilter(logging.Filter):
+    """Logging filter: no ID or account number reaches a log line unmasked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is the logging module's to report
+            return True
+        masked = mask_text(message)
+        if masked != message:
+            record.msg = masked
+            record.args = None
+        return True
+
+
+def client_ip(request: Any) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def access_log_record(
+    *,
+    user: User,
+    action: str,
+    target: str,
+    object_id: str | int = "",
+    fields: list[str] | None = None,
+    detail: dict[str, Any] | None = None,
+    request: Any = None,
+) -> AccessLog:
+    """Write one access-log row (who saw or exported which sensitive fields)."""
+    from povertyapp.models import AccessLog
+
+    return AccessLog.objects.create(
+        user=user if user.is_authenticated else None,
+        username=user.get_username() if user.is_authenticated else "",
+        action=action,
+        target=target,
+        object_id=str(object_id),
+        fields=fields or [],
+        detail=detail or {},
+        ip_address=client_ip(request),
+    )

@@ -1,0 +1,121 @@
+"""What each role may do, and over which households: the one place the access rules live.
+
+Every list, detail, edit, API call, admin page and export starts from `household_scope`
+(through the selectors), so a household outside a user's scope is never found at all (404),
+and a read-only role that tries to write is refused (403).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from povertyapp.models import Region, User
+
+if TYPE_CHECKING:
+    from households.models import Household
+
+Role = User.Role
+
+# Roles that work with case data at all. The system administrator manages accounts only.
+CASE_ROLES = frozenset(
+    {
+        Role.VILLAGE_CADRE,
+        Role.HELPER,
+        Role.TOWNSHIP_REVIEWER,
+        Role.COUNTY_OFFICER,
+        Role.AUDITOR,
+    }
+)
+# Who may create and edit households and members (the registry keepers).
+WRITE_HOUSEHOLD_ROLES = frozenset({Role.VILLAGE_CADRE, Role.COUNTY_OFFICER})
+# Who reviews and approves (township review, county decision).
+REVIEW_ROLES = frozenset({Role.TOWNSHIP_REVIEWER, Role.COUNTY_OFFICER})
+# Who records visits (and, with the assistance app, measures).
+VISIT_ROLES = frozenset({Role.VILLAGE_CADRE, Role.HELPER, Role.COUNTY_OFFICER})
+# Who sees ID numbers, bank accounts and health details in full.
+SENSITIVE_ROLES = frozenset({Role.VILLAGE_CADRE, Role.TOWNSHIP_REVIEWER, Role.COUNTY_OFFICER})
+# Who may export ledgers.
+EXPORT_ROLES = frozenset(
+    {Role.VILLAGE_CADRE, Role.TOWNSHIP_REVIEWER, Role.COUNTY_OFFICER, Role.AUDITOR}
+)
+# Who configures value lists, poverty lines, regions and rounds.
+CONFIGURE_ROLES = frozenset({Role.COUNTY_OFFICER})
+
+
+def has_case_access(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.role in CASE_ROLES)
+
+
+def can_write_households(user: User) -> bool:
+    return has_case_access(user) and user.role in WRITE_HOUSEHOLD_ROLES
+
+
+def can_review(user: User) -> bool:
+    return has_case_access(user) and user.role in REVIEW_ROLES
+
+
+def can_record_visits(user: User) -> bool:
+    return has_case_access(user) and user.role in VISIT_ROLES
+
+
+def can_view_sensitive(user: User) -> bool:
+    return has_case_access(user) and user.role in SENSITIVE_ROLES
+
+
+def can_export(user: User) -> bool:
+    return has_case_access(user) and user.role in EXPORT_ROLES
+
+
+def can_configure(user: User) -> bool:
+    return has_case_access(user) and user.role in CONFIGURE_ROLES
+
+
+def region_scope(user: User) -> QuerySet[Region]:
+    """The regions a user may see: the subtree of the user's region (none for non-case roles).
+
+    A helper sees the regions of the paired households' villages only through those households,
+    so the region tree itself is the helper's region subtree when one is set, else empty.
+    """
+    if not has_case_access(user) or user.region_id is None:
+        return Region.objects.none()
+    return Region.objects.filter(path__startswith=user.region.path)
+
+
+def region_in_scope(user: User, region: Region) -> bool:
+    return (
+        has_case_access(user)
+        and user.region is not None
+        and region.path.startswith(user.region.path)
+    )
+
+
+def household_scope(user: User, queryset: QuerySet[Household]) -> QuerySet[Household]:
+    """Restrict a household queryset to what the user may see."""
+    if not has_case_access(user):
+        return queryset.none()
+    if user.role == Role.HELPER:
+        # Imported here: assistance depends on households, never the other way round.
+        from assistance.models import Pairing
+
+        current_pairing = Pairing.objects.filter(
+            household=OuterRef("pk"), helper=user, end_date__isnull=True
+        )
+        return queryset.filter(Exists(current_pairing))
+    if user.region_id is None:
+        return queryset.none()
+    return queryset.filter(village__path__startswith=user.region.path)
+
+
+def household_scope_q(user: User) -> Q:
+    """The scope as a Q over a relation named `household` (for members, events, measures...)."""
+    if not has_case_access(user):
+        return Q(pk__in=[])
+    if user.role == Role.HELPER:
+        return Q(
+            household__pairings__helper=user, household__pairings__end_date__isnull=True
+        )
+    if user.region_id is None:
+        return Q(pk__in=[])
+    return Q(household__village__path__startswith=user.region.path)

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from povertyapp import roles
+from povertyapp.models import Job
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "registration/password_change.html"
+    success_url = "/"
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    from households.selectors import household_list
+
+    user = request.user
+    context: dict[str, object] = {"has_case_access": roles.has_case_access(user)}
+    if roles.has_case_access(user):
+        households = household_list(user=user)
+        context["household_count"] = households.count()
+        context["recent"] = households.order_by("-updated_at")[:8]
+    return render(request, "povertyapp/home.html", context)
+
+
+@login_required
+def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    """A job's progress (polled by htmx every 2 s until it is done)."""
+    job = Job.objects.filter(pk=job_id, created_by=request.user).first()
+    if job is None:
+        raise Http404(_("未找到该任务。"))
+    template = (
+        "povertyapp/partials/job_progress.html"
+        if request.headers.get("HX-Request")
+        else "povertyapp/job_detail.html"
+    )
+    return render(request, template, {"job": job})
