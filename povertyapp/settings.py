@@ -9,6 +9,7 @@ allowed hosts.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -192,7 +193,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=60 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=55 * 60)
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+# Periodic work, each with its schedule in words. Apps add their entries here.
+CELERY_BEAT_SCHEDULE: dict = {
+    "cleanup-job-files": {
+        # Every night at 03:10: generated ledgers and reports older than 7 days are removed.
+        "task": "povertyapp.tasks.cleanup_job_files_task",
+        "schedule": crontab(hour=3, minute=10),
+    },
+}
 
 CACHES = {
     "default": (

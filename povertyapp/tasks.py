@@ -1,0 +1,36 @@
+"""Celery tasks of the project wiring: the job runner and housekeeping."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from povertyapp import jobs
+
+TRANSIENT_RETRIES = 5
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    max_retries=TRANSIENT_RETRIES,
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CELERY_TASK_TIME_LIMIT,
+)
+def run_job_task(self, job_id: int) -> str:  # type: ignore[no-untyped-def]
+    """Run a Job by id. Transient database or broker errors are retried with backoff; the
+    last failure is recorded on the job row where the user sees it."""
+    try:
+        job = jobs.job_run(job_id)
+    except Exception as error:
+        if self.request.retries >= self.max_retries:
+            jobs.job_fail_terminally(job_id, f"{type(error).__name__}: 多次重试后仍失败")
+            raise
+        raise self.retry(exc=error, countdown=min(2 ** self.request.retries * 5, 300)) from error
+    return job.status
+
+
+@shared_task(acks_late=True, time_limit=600)
+def cleanup_job_files_task() -> int:
+    """Nightly: delete generated files older than JOB_FILE_RETENTION_DAYS (default 7)."""
+    return jobs.job_cleanup_files(older_than_days=settings.JOB_FILE_RETENTION_DAYS)

@@ -1,0 +1,114 @@
+"""The fixed cast every access test uses, in a small hand-built county.
+
+    county 522622 黄平县 (western)
+      township T1 新州镇 ── village A 凤场村 (groups A1, A2), village A2 龙坪村
+      township T2 旧州镇 ── village B 西垭村
+
+    cadre (village A)   cadre2 (village B)   township (T1)   county (county)
+    auditor (county)    helper (paired with one household of A)   sysadmin (no region)
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from households.models import Household
+from povertyapp.models import Region, User
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):  # type: ignore[no-untyped-def]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@dataclass
+class County:
+    province: Region
+    city: Region
+    county: Region
+    township1: Region
+    township2: Region
+    village_a: Region
+    village_a2: Region
+    village_b: Region
+    group_a1: Region
+    group_a2: Region
+
+
+@dataclass
+class Cast:
+    cadre: User
+    cadre2: User
+    township: User
+    county: User
+    auditor: User
+    helper: User
+    sysadmin: User
+
+
+@pytest.fixture
+def county(db) -> County:  # type: ignore[no-untyped-def]
+    province = factories.region("520000000000", "贵州省", Region.Level.PROVINCE)
+    city = factories.region("522600000000", "黔东南苗族侗族自治州", Region.Level.CITY, province)
+    county_region = factories.region("522622000000", "黄平县", Region.Level.COUNTY, city)
+    t1 = factories.region("522622100000", "新州镇", Region.Level.TOWNSHIP, county_region)
+    t2 = factories.region("522622101000", "旧州镇", Region.Level.TOWNSHIP, county_region)
+    village_a = factories.region("522622100200", "凤场村", Region.Level.VILLAGE, t1)
+    village_a2 = factories.region("522622100201", "龙坪村", Region.Level.VILLAGE, t1)
+    village_b = factories.region("522622101200", "西垭村", Region.Level.VILLAGE, t2)
+    group_a1 = factories.region("522622100200001", "第一村民小组", Region.Level.GROUP, village_a)
+    group_a2 = factories.region("522622100200002", "第二村民小组", Region.Level.GROUP, village_a)
+    return County(province, city, county_region, t1, t2, village_a, village_a2, village_b,
+                  group_a1, group_a2)
+
+
+@pytest.fixture
+def cast(county: County) -> Cast:
+    role = User.Role
+    return Cast(
+        cadre=factories.user("cadre", role.VILLAGE_CADRE, county.village_a),
+        cadre2=factories.user("cadre2", role.VILLAGE_CADRE, county.village_b),
+        township=factories.user("township", role.TOWNSHIP_REVIEWER, county.township1),
+        county=factories.user("county", role.COUNTY_OFFICER, county.county),
+        auditor=factories.user("auditor", role.AUDITOR, county.county),
+        helper=factories.user("helper", role.HELPER, county.village_a),
+        sysadmin=factories.user("sysadmin", role.SYSTEM_ADMIN, None),
+    )
+
+
+@pytest.fixture
+def household_a(cast: Cast, county: County) -> Household:
+    """A poor household of village A, paired with `helper`."""
+    from assistance.models import Pairing
+
+    household = factories.household(actor=cast.county, village=county.village_a,
+                                    group=county.group_a1)
+    Pairing.objects.create(household=household, helper=cast.helper, name="helper",
+                           start_date=datetime.date(2019, 1, 1))
+    return household
+
+
+@pytest.fixture
+def household_b(cast: Cast, county: County) -> Household:
+    """A poor household of village B (cadre2's)."""
+    return factories.household(actor=cast.county, village=county.village_b)
+
+
+def login(user: User) -> Client:
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+@pytest.fixture
+def client_for():  # type: ignore[no-untyped-def]
+    return login
