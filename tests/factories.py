@@ -44,9 +44,11 @@ def member_data(
     *, name: str = "张三", relation: str = "户主", sex: str = "男",
     birth_date: datetime.date = datetime.date(1980, 5, 17), **extra: Any,
 ) -> dict[str, Any]:
+    if "id_number" not in extra:
+        extra["id_number"] = id_number(birth_date, sex)
     data = {
         "name": name, "relation": relation, "sex": sex, "birth_date": birth_date,
-        "id_number": id_number(birth_date, sex), "ethnicity": "苗族", "education": "初中",
+        "ethnicity": "苗族", "education": "初中",
         "school_status": "非在校生", "health": "健康", "labour_skill": "普通劳动力",
         "work_status": "县内", "work_months": 6, "has_medical_insurance": True,
         "has_critical_illness_insurance": True, "has_pension_insurance": True,
