@@ -9,8 +9,8 @@ DEMO_HOUSEHOLDS ?= 5000
 DEMO_SEED ?= 2020
 HOST ?= 127.0.0.1:8000
 
-.PHONY: demo test install lint typecheck migrations-check pytest serve worker beat lock \
-        schemathesis bench messages vendor clean
+.PHONY: demo test install lint format-check typecheck migrations-check pytest serve worker beat \
+        lock schemathesis bench messages compile-messages ci clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,17 +21,20 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP)
 
 ## make demo: set up, migrate, build the demo county, print the logins, serve on :8000.
-demo: install
+demo: install compile-messages
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --households $(DEMO_HOUSEHOLDS) --seed $(DEMO_SEED)
 	@echo "打开 http://$(HOST)/ （Ctrl-C 停止）"
 	$(PY) manage.py runserver $(HOST)
 
 ## make test: set up, lint, check migrations, run the whole suite.
-test: install lint migrations-check pytest
+test: install lint migrations-check compile-messages pytest
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format-check: install
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install
@@ -40,12 +43,27 @@ typecheck: install
 migrations-check: install
 	$(PY) manage.py makemigrations --check --dry-run
 
+# `python -m pytest` puts the project on sys.path so that the plugin tests.celery_eager loads:
+# it keeps Celery eager in every test but the `real_worker` ones, even when a broker is set.
+# Exit code 5 (no tests collected) is reported and counted as a failure, never as a pass.
 pytest: install
-	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+	@rc=0; $(PY) -m pytest -q -p tests.celery_eager $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then \
+		echo "pytest collected no tests (exit code 5): treated as a failure"; exit 1; \
+	fi; \
+	exit $$rc
 
-## schemathesis against a running server (see .ci/run).
+## schemathesis: seed a small demo in its own database, serve it, fuzz /api/v1/ (see .ci/).
 schemathesis: install
 	bash .ci/schemathesis.sh
+
+## The whole CI run (installs system packages with apt-get: needs root).
+ci:
+	bash .ci/run
+
+## The seeding benchmark on PostgreSQL (creates and drops its own database).
+bench: install
+	$(PY) bench/seed.py $(BENCH_ARGS)
 
 serve: install
 	$(PY) manage.py runserver $(HOST)
@@ -64,6 +82,13 @@ lock:
 messages: install
 	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=static/vendor
 	$(PY) manage.py compilemessages --ignore=.venv
+
+# Compile the translation catalogs when there are any (needs gettext's msgfmt).
+compile-messages: install
+	@if ls locale/*/LC_MESSAGES/*.po >/dev/null 2>&1; then \
+		if command -v msgfmt >/dev/null; then $(PY) manage.py compilemessages --ignore=.venv; \
+		else echo "msgfmt (gettext) is missing: translation catalogs not compiled"; fi; \
+	fi
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles artifacts

@@ -28,8 +28,18 @@ class MemberInline(admin.TabularInline):
     model = Member
     extra = 0
     can_delete = False
-    fields = ["name", "relation", "id_shown", "sex", "birth_date", "education", "health_shown",
-              "labour_skill", "is_active", "left_reason"]
+    fields = [
+        "name",
+        "relation",
+        "id_shown",
+        "sex",
+        "birth_date",
+        "education",
+        "health_shown",
+        "labour_skill",
+        "is_active",
+        "left_reason",
+    ]
     readonly_fields = fields
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -80,8 +90,15 @@ class VillageFilter(admin.SimpleListFilter):
 @admin.register(Household)
 class HouseholdAdmin(CaseReadOnlyAdmin, SimpleHistoryAdmin):
     scope_lookup = ""
-    list_display = ["number", "village", "status", "main_cause", "poverty_attribute",
-                    "first_identified_year", "exit_year"]
+    list_display = [
+        "number",
+        "village",
+        "status",
+        "main_cause",
+        "poverty_attribute",
+        "first_identified_year",
+        "exit_year",
+    ]
     list_filter = [VillageFilter, "status", "main_cause", "poverty_attribute"]
     search_fields = ["number"]
     search_help_text = _("按户编号、成员姓名或完整身份证号码搜索")
@@ -117,8 +134,15 @@ class HouseholdAdmin(CaseReadOnlyAdmin, SimpleHistoryAdmin):
 
 @admin.register(HouseholdEvent)
 class HouseholdEventAdmin(CaseReadOnlyAdmin):
-    list_display = ["household", "kind", "from_status", "to_status", "effective_date", "round",
-                    "created_by"]
+    list_display = [
+        "household",
+        "kind",
+        "from_status",
+        "to_status",
+        "effective_date",
+        "round",
+        "created_by",
+    ]
     list_filter = ["kind", "round"]
     search_fields = ["household__number"]
     list_select_related = ["household", "round", "created_by"]
@@ -146,6 +170,10 @@ class AdjustmentRoundAdmin(CaseReadOnlyAdmin):
         return AdjustmentRound.objects.filter(
             county__in=roles.region_scope(request.user)
         ) | AdjustmentRound.objects.filter(
-            county__path__in=[r.path for r in (request.user.region.ancestors(include_self=True)
-                                               if request.user.region else [])]
+            county__path__in=[
+                r.path
+                for r in (
+                    request.user.region.ancestors(include_self=True) if request.user.region else []
+                )
+            ]
         )

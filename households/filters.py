@@ -16,13 +16,13 @@ class HouseholdFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_text", label=_("搜索（姓名、身份证号码、户编号）"), max_length=64
     )
-    region = django_filters.CharFilter(
-        method="filter_region", label=_("区划代码"), max_length=15
-    )
+    region = django_filters.CharFilter(method="filter_region", label=_("区划代码"), max_length=15)
     village = django_filters.NumberFilter(field_name="village_id", label=_("行政村"))
     group = django_filters.NumberFilter(field_name="group_id", label=_("村民小组"))
     status = django_filters.ChoiceFilter(choices=Household.Status.choices, label=_("状态"))
-    cause = django_filters.CharFilter(field_name="main_cause", label=_("主要致贫原因"), max_length=32)
+    cause = django_filters.CharFilter(
+        field_name="main_cause", label=_("主要致贫原因"), max_length=32
+    )
     attribute = django_filters.CharFilter(
         field_name="poverty_attribute", label=_("贫困户属性"), max_length=16
     )

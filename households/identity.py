@@ -46,12 +46,11 @@ def check_id_number(raw: str, *, today: datetime.date | None = None) -> Identity
     if len(number) != 18:
         raise ValidationError(
             _("身份证号码应为18位（15位旧号码会自动升级），当前为%(length)d位。"),
-            code="id_length", params={"length": len(number)},
+            code="id_length",
+            params={"length": len(number)},
         )
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
-        raise ValidationError(
-            _("身份证号码只能由数字组成，最后一位可以是X。"), code="id_format"
-        )
+        raise ValidationError(_("身份证号码只能由数字组成，最后一位可以是X。"), code="id_format")
     try:
         birth_date = ric.get_birth_date(number)
     except stdnum_errors.ValidationError:
@@ -60,13 +59,9 @@ def check_id_number(raw: str, *, today: datetime.date | None = None) -> Identity
         ) from None
     today = today or datetime.date.today()
     if birth_date > today or birth_date.year < 1890:
-        raise ValidationError(
-            _("身份证号码中的出生日期（第7–14位）不合理。"), code="id_birth_date"
-        )
+        raise ValidationError(_("身份证号码中的出生日期（第7–14位）不合理。"), code="id_birth_date")
     if ric.calc_check_digit(number) != number[17]:
-        raise ValidationError(
-            _("身份证号码校验位错误，请核对每一位数字。"), code="id_checksum"
-        )
+        raise ValidationError(_("身份证号码校验位错误，请核对每一位数字。"), code="id_checksum")
     try:
         ric.get_birth_place(number)
     except stdnum_errors.ValidationError:
@@ -92,7 +87,8 @@ def check_agreement(facts: IdentityFacts, *, birth_date: datetime.date | None, s
         errors["sex"] = [
             ValidationError(
                 _("性别与身份证号码不一致（身份证第17位表示%(sex)s）。"),
-                code="id_sex_mismatch", params={"sex": facts.sex},
+                code="id_sex_mismatch",
+                params={"sex": facts.sex},
             )
         ]
     if errors:

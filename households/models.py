@@ -18,10 +18,18 @@ from simple_history.models import HistoricalRecords
 from povertyapp.models import Region
 
 YEAR_VALIDATORS = [MinValueValidator(2010), MaxValueValidator(2100)]
-AREA = {"max_digits": 10, "decimal_places": 2, "default": Decimal("0"),
-        "validators": [MinValueValidator(Decimal("0"))]}
-MONEY = {"max_digits": 14, "decimal_places": 2, "default": Decimal("0"),
-         "validators": [MinValueValidator(Decimal("0"))]}
+AREA = {
+    "max_digits": 10,
+    "decimal_places": 2,
+    "default": Decimal("0"),
+    "validators": [MinValueValidator(Decimal("0"))],
+}
+MONEY = {
+    "max_digits": 14,
+    "decimal_places": 2,
+    "default": Decimal("0"),
+    "validators": [MinValueValidator(Decimal("0"))],
+}
 
 
 class ValueList(models.TextChoices):
@@ -111,11 +119,17 @@ class PovertyLine(models.Model):
         Region, verbose_name=_("适用区域"), on_delete=models.PROTECT, null=True, blank=True
     )
     amount = models.DecimalField(
-        _("扶贫标准（元/人·年）"), max_digits=8, decimal_places=2,
+        _("扶贫标准（元/人·年）"),
+        max_digits=8,
+        decimal_places=2,
         validators=[MinValueValidator(Decimal("1"))],
     )
     monitoring_amount = models.DecimalField(
-        _("防返贫监测标准（元/人·年）"), max_digits=8, decimal_places=2, null=True, blank=True,
+        _("防返贫监测标准（元/人·年）"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal("1"))],
     )
 
@@ -125,11 +139,13 @@ class PovertyLine(models.Model):
         ordering = ["-year", "standard"]
         constraints = [
             models.UniqueConstraint(
-                fields=["year", "standard"], condition=models.Q(region__isnull=True),
+                fields=["year", "standard"],
+                condition=models.Q(region__isnull=True),
                 name="poverty_line_national_unique",
             ),
             models.UniqueConstraint(
-                fields=["year", "standard", "region"], condition=models.Q(region__isnull=False),
+                fields=["year", "standard", "region"],
+                condition=models.Q(region__isnull=False),
                 name="poverty_line_regional_unique",
             ),
             models.CheckConstraint(
@@ -190,9 +206,7 @@ class Household(models.Model):
     planned_exit_year = models.PositiveSmallIntegerField(
         _("计划脱贫年度"), null=True, blank=True, validators=YEAR_VALIDATORS
     )
-    status = models.CharField(
-        _("状态"), max_length=16, choices=Status.choices, default=Status.POOR
-    )
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.POOR)
     exit_year = models.PositiveSmallIntegerField(
         _("脱贫年度"), null=True, blank=True, validators=YEAR_VALIDATORS
     )
@@ -214,12 +228,19 @@ class Household(models.Model):
     has_household_power = models.BooleanField(_("是否通生活用电"), default=True)
     has_broadcast_tv = models.BooleanField(_("是否通广播电视"), default=True)
     distance_to_road_km = models.DecimalField(
-        _("与村主干路距离（公里）"), max_digits=6, decimal_places=2, default=Decimal("0"),
+        _("与村主干路距离（公里）"),
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0"))],
     )
     road_type = models.CharField(_("入户路类型"), max_length=8, blank=True)
     housing_area = models.DecimalField(
-        _("住房面积（平方米）"), max_digits=8, decimal_places=2, null=True, blank=True,
+        _("住房面积（平方米）"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(Decimal("0"))],
     )
     house_grade = models.CharField(_("危房等级"), max_length=2, blank=True)
@@ -239,8 +260,12 @@ class Household(models.Model):
     # an older version is refused as a conflict instead of overwriting someone else's edit.
     version = models.PositiveIntegerField(_("版本"), default=1)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("建档人"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("建档人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -326,7 +351,9 @@ class Member(models.Model):
     is_tekun = models.BooleanField(_("是否特困供养人员"), default=False)
     living_status = models.CharField(_("生存状态"), max_length=8, default="正常")
     compulsory_education_exemption = models.CharField(
-        _("义务教育保障方式"), max_length=16, blank=True,
+        _("义务教育保障方式"),
+        max_length=16,
+        blank=True,
         help_text=_("适龄未在校时填写：送教上门、因身体原因不具备学习条件。"),
     )
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
@@ -404,7 +431,12 @@ class HouseholdIncome(models.Model):
     history = HistoricalRecords()
 
     TRANSFER_FIELDS = (
-        "family_planning", "dibao", "tekun", "pension", "eco_compensation", "other_transfer",
+        "family_planning",
+        "dibao",
+        "tekun",
+        "pension",
+        "eco_compensation",
+        "other_transfer",
     )
 
     class Meta:
@@ -427,7 +459,10 @@ class HouseholdIncome(models.Model):
     def net(self) -> Decimal:
         """年纯收入 = 工资性 + 生产经营性 + 财产性 + 转移性 − 生产经营性支出."""
         return (
-            self.wage + self.production + self.property_income + self.transfer
+            self.wage
+            + self.production
+            + self.property_income
+            + self.transfer
             - self.production_cost
         )
 
@@ -444,18 +479,23 @@ class AdjustmentRound(models.Model):
     )
     year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
     name = models.CharField(_("名称"), max_length=64)
-    status = models.CharField(
-        _("状态"), max_length=8, choices=Status.choices, default=Status.OPEN
-    )
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.OPEN)
     opened_at = models.DateTimeField(_("开启时间"))
     opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("开启人"), on_delete=models.SET_NULL,
-        null=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("开启人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
     )
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("关闭人"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("关闭人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     class Meta:
@@ -465,7 +505,9 @@ class AdjustmentRound(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["county", "year"], name="round_county_year"),
             models.UniqueConstraint(
-                fields=["county"], condition=models.Q(status="open"), name="round_one_open",
+                fields=["county"],
+                condition=models.Q(status="open"),
+                name="round_one_open",
             ),
         ]
 
@@ -499,27 +541,46 @@ class HouseholdEvent(models.Model):
     )
     effective_date = models.DateField(_("变动日期"))
     round = models.ForeignKey(
-        AdjustmentRound, verbose_name=_("动态调整批次"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="events",
+        AdjustmentRound,
+        verbose_name=_("动态调整批次"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
     )
     reason = models.CharField(_("原因"), max_length=500, blank=True)
     ground = models.CharField(_("剔除理由"), max_length=64, blank=True)
     persons = models.PositiveSmallIntegerField(_("涉及人数"), default=0)
     member = models.ForeignKey(
-        Member, verbose_name=_("成员"), on_delete=models.PROTECT, null=True, blank=True,
+        Member,
+        verbose_name=_("成员"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="events",
     )
     proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("提出人"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提出人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("审定人"), on_delete=models.SET_NULL,
-        null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审定人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.SET_NULL,
-        null=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
     data = models.JSONField(_("详情"), default=dict, blank=True)
@@ -535,3 +596,412 @@ class HouseholdEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household} {self.get_kind_display()} {self.effective_date}"
+
+
+# --- procedures (识别/退出 with 公示), reused later by monitoring and risk elimination ----------
+
+
+class CaseWorkflow(models.Model):
+    """One run of a procedure for a household (识别, 退出...). Its steps are defined as data in
+    `households.workflows`; this row records where the case stands."""
+
+    class Kind(models.TextChoices):
+        IDENTIFICATION = "identification", _("贫困户识别")
+        EXIT = "exit", _("贫困户退出")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("办理中")
+        DONE = "done", _("已办结")
+        CANCELLED = "cancelled", _("已终止")
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("户"), on_delete=models.PROTECT, related_name="workflows"
+    )
+    kind = models.CharField(_("程序"), max_length=24, choices=Kind.choices)
+    state = models.CharField(
+        _("办理状态"), max_length=12, choices=State.choices, default=State.OPEN
+    )
+    step = models.CharField(_("当前环节"), max_length=32)
+    round = models.ForeignKey(
+        AdjustmentRound,
+        verbose_name=_("动态调整批次"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="workflows",
+    )
+    year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
+    started_at = models.DateTimeField(_("发起时间"))
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发起人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    step_since = models.DateTimeField(_("进入当前环节时间"))
+    deadline = models.DateField(_("办结期限"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+
+    class Meta:
+        verbose_name = _("识别退出程序")
+        verbose_name_plural = _("识别退出程序")
+        ordering = ["started_at", "id"]
+        indexes = [models.Index(fields=["state", "kind", "step"], name="workflow_todo_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=models.Q(state="open"),
+                name="workflow_one_open_per_household",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household} {self.get_kind_display()}"
+
+
+class WorkflowStep(models.Model):
+    """A step done (or a case sent back): who, when, the opinion and its evidence."""
+
+    class Decision(models.TextChoices):
+        DONE = "done", _("通过")
+        RETURNED = "returned", _("退回")
+        OBJECTION = "objection", _("公示有异议，退回")
+        NOTICE_STARTED = "notice_started", _("开始公示")
+        CANCELLED = "cancelled", _("终止")
+
+    workflow = models.ForeignKey(
+        CaseWorkflow, verbose_name=_("程序"), on_delete=models.PROTECT, related_name="steps"
+    )
+    step = models.CharField(_("环节"), max_length=32)
+    label = models.CharField(_("环节名称"), max_length=64)
+    role = models.CharField(_("责任层级"), max_length=16)
+    decision = models.CharField(_("结果"), max_length=16, choices=Decision.choices)
+    opinion = models.TextField(_("意见"), max_length=2000, blank=True)
+    attendance = models.PositiveSmallIntegerField(_("参会人数"), null=True, blank=True)
+    evidence = models.FileField(_("佐证材料"), upload_to="evidence/%Y/%m/", blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("办理人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    acted_on = models.DateField(_("办理日期"))
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("办理环节")
+        verbose_name_plural = _("办理环节")
+        ordering = ["workflow", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.workflow} {self.label}"
+
+
+class PublicNotice(models.Model):
+    """A 公示 of one case: start date and length, the phone for objections, its objections."""
+
+    workflow = models.ForeignKey(
+        CaseWorkflow, verbose_name=_("程序"), on_delete=models.PROTECT, related_name="notices"
+    )
+    step = models.CharField(_("环节"), max_length=32)
+    start_date = models.DateField(_("公示开始日期"))
+    days = models.PositiveSmallIntegerField(
+        _("公示天数"), default=7, validators=[MinValueValidator(5), MaxValueValidator(30)]
+    )
+    phone = models.CharField(_("监督举报电话"), max_length=20)
+    place = models.CharField(_("公示地点"), max_length=128, blank=True)
+    is_open = models.BooleanField(_("公示中"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发布人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("公示")
+        verbose_name_plural = _("公示")
+        ordering = ["-start_date", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.workflow} {self.start_date}"
+
+    @property
+    def end_date(self):  # type: ignore[no-untyped-def]
+        import datetime
+
+        return self.start_date + datetime.timedelta(days=self.days - 1)
+
+
+class NoticeObjection(models.Model):
+    """An objection (异议) received during a 公示: it sends the case back."""
+
+    notice = models.ForeignKey(
+        PublicNotice, verbose_name=_("公示"), on_delete=models.PROTECT, related_name="objections"
+    )
+    received_on = models.DateField(_("受理日期"))
+    objector = models.CharField(_("反映人"), max_length=32, blank=True)
+    content = models.TextField(_("异议内容"), max_length=2000)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("公示异议")
+        verbose_name_plural = _("公示异议")
+        ordering = ["notice", "received_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.notice} {self.received_on}"
+
+
+# --- data quality (问题数据) --------------------------------------------------------------------
+
+
+class DataProblem(models.Model):
+    """A problem found by a data-quality rule (households.quality), owned by the village.
+
+    A run of the check keeps one row per (household, member, rule, field): new problems are
+    added, problems no longer found become 已修正, an explained problem waits for the township.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", _("待处理")
+        EXPLAINED = "explained", _("已说明待审核")
+        ACCEPTED = "accepted", _("说明已认可")
+        FIXED = "fixed", _("已修正")
+
+    village = models.ForeignKey(
+        Region, verbose_name=_("行政村"), on_delete=models.PROTECT, related_name="data_problems"
+    )
+    household = models.ForeignKey(
+        Household, verbose_name=_("户"), on_delete=models.PROTECT, related_name="data_problems"
+    )
+    member = models.ForeignKey(
+        Member,
+        verbose_name=_("成员"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="data_problems",
+    )
+    subject = models.PositiveBigIntegerField(
+        _("对象"), default=0, help_text=_("成员编号；户级问题为0。")
+    )
+    rule = models.CharField(_("规则"), max_length=48)
+    field = models.CharField(_("字段"), max_length=48, blank=True)
+    message = models.CharField(_("问题说明"), max_length=255)
+    state = models.CharField(
+        _("处理状态"), max_length=12, choices=State.choices, default=State.OPEN
+    )
+    first_seen = models.DateTimeField(_("发现时间"))
+    last_seen = models.DateTimeField(_("最近检查时间"))
+    fixed_at = models.DateTimeField(_("修正时间"), null=True, blank=True)
+    explanation = models.CharField(_("情况说明"), max_length=500, blank=True)
+    explained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("说明人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    explained_at = models.DateTimeField(_("说明时间"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    review_note = models.CharField(_("审核意见"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("问题数据")
+        verbose_name_plural = _("问题数据")
+        ordering = ["village", "household", "rule", "id"]
+        indexes = [models.Index(fields=["village", "state"], name="problem_village_state_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "subject", "rule", "field"], name="problem_unique_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household} {self.rule} {self.field}"
+
+
+# --- dynamic-adjustment rounds: frozen baseline and the 四类名单 (issue 5) ----------------------
+
+
+class RoundBaseline(models.Model):
+    """One household as the registry stood when its round opened (the round's baseline).
+
+    Written once, set-based (INSERT ... SELECT), by `households.rounds.round_open`; never
+    updated. The round's figures read this table and the round's events only, so later edits
+    of households cannot move them.
+    """
+
+    round = models.ForeignKey(
+        AdjustmentRound,
+        verbose_name=_("动态调整批次"),
+        on_delete=models.PROTECT,
+        related_name="baseline",
+    )
+    household = models.ForeignKey(
+        Household, verbose_name=_("户"), on_delete=models.PROTECT, related_name="+"
+    )
+    village = models.ForeignKey(
+        Region, verbose_name=_("行政村"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(_("基期状态"), max_length=16, choices=Household.Status.choices)
+    persons = models.PositiveSmallIntegerField(_("基期人数"))
+    main_cause = models.CharField(_("主要致贫原因"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("批次基期农户")
+        verbose_name_plural = _("批次基期农户")
+        constraints = [
+            models.UniqueConstraint(fields=["round", "household"], name="baseline_round_household"),
+        ]
+        indexes = [
+            models.Index(fields=["round", "village", "status"], name="baseline_round_village_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round} {self.household_id}"
+
+
+class RoundVillage(models.Model):
+    """A village's 户籍农业人口 as it stood when the round opened (denominator, frozen)."""
+
+    round = models.ForeignKey(
+        AdjustmentRound,
+        verbose_name=_("动态调整批次"),
+        on_delete=models.PROTECT,
+        related_name="villages",
+    )
+    village = models.ForeignKey(
+        Region, verbose_name=_("行政村"), on_delete=models.PROTECT, related_name="+"
+    )
+    rural_population = models.PositiveIntegerField(_("户籍农业人口"))
+
+    class Meta:
+        verbose_name = _("批次基期村人口")
+        verbose_name_plural = _("批次基期村人口")
+        constraints = [
+            models.UniqueConstraint(fields=["round", "village"], name="round_village_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round} {self.village_id}"
+
+
+class RoundChange(models.Model):
+    """A proposed change of one household in a round (one line of the 四类名单).
+
+    The village proposes, the township reviews, the county approves: approval applies the change
+    through `household_change_status` as an event tagged with the round.
+    """
+
+    class Kind(models.TextChoices):
+        IDENTIFIED = "identified", _("新识别纳入")
+        REMOVED = "removed", _("剔除")
+        RETURNED = "returned", _("返贫")
+        EXITED = "exited", _("标注脱贫")
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", _("村级已提出")
+        REVIEWED = "reviewed", _("乡镇已审核")
+        APPROVED = "approved", _("县级已审定")
+        REJECTED = "rejected", _("已退回")
+        WITHDRAWN = "withdrawn", _("已撤回")
+
+    # States in which the change is still waiting for a decision.
+    PENDING_STATES = (State.PROPOSED, State.REVIEWED)
+
+    round = models.ForeignKey(
+        AdjustmentRound,
+        verbose_name=_("动态调整批次"),
+        on_delete=models.PROTECT,
+        related_name="changes",
+    )
+    household = models.ForeignKey(
+        Household, verbose_name=_("户"), on_delete=models.PROTECT, related_name="round_changes"
+    )
+    village = models.ForeignKey(
+        Region, verbose_name=_("行政村"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("名单"), max_length=16, choices=Kind.choices)
+    persons = models.PositiveSmallIntegerField(_("人数"))
+    head_name = models.CharField(_("户主姓名"), max_length=32)
+    reason = models.CharField(_("理由"), max_length=500)
+    ground = models.CharField(_("剔除理由"), max_length=64, blank=True)
+    state = models.CharField(
+        _("办理状态"), max_length=12, choices=State.choices, default=State.PROPOSED
+    )
+    source = models.CharField(_("来源"), max_length=16, default="form")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提出人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    proposed_at = models.DateTimeField(_("提出时间"))
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    review_opinion = models.CharField(_("审核意见"), max_length=500, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审定人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审定时间"), null=True, blank=True)
+    decision_opinion = models.CharField(_("审定意见"), max_length=500, blank=True)
+    event = models.OneToOneField(
+        HouseholdEvent,
+        verbose_name=_("状态变动"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="round_change",
+    )
+
+    class Meta:
+        verbose_name = _("动态调整名单")
+        verbose_name_plural = _("动态调整名单")
+        ordering = ["round", "village", "kind", "id"]
+        indexes = [models.Index(fields=["round", "village", "state"], name="change_round_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "household"],
+                condition=models.Q(state__in=["proposed", "reviewed"]),
+                name="change_one_pending_per_household",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.household}"

@@ -6,7 +6,8 @@ from collections import defaultdict
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -31,9 +32,7 @@ def value_lists(*, year: int, province: Region | None = None) -> dict[str, list[
     else:
         items = items.filter(Q(province__isnull=True) | Q(province=province))
     labels: dict[str, list[str]] = defaultdict(list)
-    for list_key, label in items.order_by("list", "position", "label").values_list(
-        "list", "label"
-    ):
+    for list_key, label in items.order_by("list", "position", "label").values_list("list", "label"):
         if label not in labels[list_key]:
             labels[list_key].append(label)
     return dict(labels)
@@ -47,11 +46,21 @@ def province_of(region: Region) -> Region | None:
 
 
 def household_queryset() -> QuerySet[Household]:
+    """Households with the head's name and ID and the person count as correlated subqueries:
+    evaluated for the rows a page shows only, where a joined COUNT ... GROUP BY would aggregate
+    every household in scope before the page is cut (seconds for a county of 100k)."""
     head = Member.objects.filter(household=OuterRef("pk"), is_active=True, relation="户主")
+    persons = (
+        Member.objects.filter(household=OuterRef("pk"), is_active=True)
+        .order_by()
+        .values("household")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     return Household.objects.select_related("village", "village__parent", "group").annotate(
         head_name=Subquery(head.values("name")[:1]),
         head_id_number=Subquery(head.values("id_number")[:1]),
-        person_count=Count("members", filter=Q(members__is_active=True), distinct=True),
+        person_count=Coalesce(Subquery(persons, output_field=IntegerField()), 0),
     )
 
 
@@ -150,8 +159,12 @@ def household_change_history(household: Household, *, limit: int = 200) -> list[
                         continue
                     field = record.instance._meta.get_field(change.field)
                     changes.append(
-                        {"field": change.field, "label": str(field.verbose_name),
-                         "old": change.old, "new": change.new}
+                        {
+                            "field": change.field,
+                            "label": str(field.verbose_name),
+                            "old": change.old,
+                            "new": change.new,
+                        }
                     )
                 if not changes:
                     previous_by_object[record.id] = record

@@ -37,22 +37,73 @@ SPOUSE = "配偶"
 MIN_HEAD_AGE = 16
 # Household fields the services accept from forms, the API and the importer (not status).
 HOUSEHOLD_FIELDS = (
-    "village", "group", "phone", "bank_name", "bank_account", "identification_standard",
-    "poverty_attribute", "main_cause", "other_cause_1", "other_cause_2", "cause_note",
-    "first_identified_year", "planned_exit_year", "is_military_family", "in_cooperative",
-    "cultivated_land", "irrigated_land", "forest_land", "returned_farmland", "orchard_land",
-    "pasture_land", "water_surface", "has_production_power", "has_household_power",
-    "has_broadcast_tv", "distance_to_road_km", "road_type", "housing_area", "house_grade",
-    "house_renovated", "water_safe", "water_difficult", "fuel_type", "has_sanitary_toilet",
-    "relocated", "relocation_mode", "relocation_place", "food_secure", "clothing_secure",
+    "village",
+    "group",
+    "phone",
+    "bank_name",
+    "bank_account",
+    "identification_standard",
+    "poverty_attribute",
+    "main_cause",
+    "other_cause_1",
+    "other_cause_2",
+    "cause_note",
+    "first_identified_year",
+    "planned_exit_year",
+    "is_military_family",
+    "in_cooperative",
+    "cultivated_land",
+    "irrigated_land",
+    "forest_land",
+    "returned_farmland",
+    "orchard_land",
+    "pasture_land",
+    "water_surface",
+    "has_production_power",
+    "has_household_power",
+    "has_broadcast_tv",
+    "distance_to_road_km",
+    "road_type",
+    "housing_area",
+    "house_grade",
+    "house_renovated",
+    "water_safe",
+    "water_difficult",
+    "fuel_type",
+    "has_sanitary_toilet",
+    "relocated",
+    "relocation_mode",
+    "relocation_place",
+    "food_secure",
+    "clothing_secure",
 )
 MEMBER_FIELDS = (
-    "name", "id_type", "id_number", "sex", "birth_date", "relation", "ethnicity",
-    "political_status", "education", "school_status", "health", "illness_name",
-    "disability_certificate", "disability_grade", "labour_skill", "work_status", "work_months",
-    "is_active_soldier", "has_medical_insurance", "has_critical_illness_insurance",
-    "has_pension_insurance", "receives_dibao", "is_tekun", "living_status",
-    "compulsory_education_exemption", "phone",
+    "name",
+    "id_type",
+    "id_number",
+    "sex",
+    "birth_date",
+    "relation",
+    "ethnicity",
+    "political_status",
+    "education",
+    "school_status",
+    "health",
+    "illness_name",
+    "disability_certificate",
+    "disability_grade",
+    "labour_skill",
+    "work_status",
+    "work_months",
+    "is_active_soldier",
+    "has_medical_insurance",
+    "has_critical_illness_insurance",
+    "has_pension_insurance",
+    "receives_dibao",
+    "is_tekun",
+    "living_status",
+    "compulsory_education_exemption",
+    "phone",
 )
 HOUSEHOLD_LIST_FIELDS = {
     "poverty_attribute": ValueList.POVERTY_ATTRIBUTE,
@@ -75,8 +126,28 @@ MEMBER_LIST_FIELDS = {
     "work_status": ValueList.WORK_STATUS,
     "living_status": ValueList.LIVING_STATUS,
 }
-MALE_RELATIONS = {"之子", "之女婿", "之孙子", "之外孙子", "之父", "之岳父", "之公公", "之祖父", "之外祖父"}
-FEMALE_RELATIONS = {"之女", "之儿媳", "之孙女", "之外孙女", "之母", "之岳母", "之婆婆", "之祖母", "之外祖母"}
+MALE_RELATIONS = {
+    "之子",
+    "之女婿",
+    "之孙子",
+    "之外孙子",
+    "之父",
+    "之岳父",
+    "之公公",
+    "之祖父",
+    "之外祖父",
+}
+FEMALE_RELATIONS = {
+    "之女",
+    "之儿媳",
+    "之孙女",
+    "之外孙女",
+    "之母",
+    "之岳母",
+    "之婆婆",
+    "之祖母",
+    "之外祖母",
+}
 
 
 class ConflictError(ValidationError):
@@ -86,8 +157,10 @@ class ConflictError(ValidationError):
         self.changes = changes
         labels = "、".join(change["label"] for change in changes) or _("（成员或状态）")
         super().__init__(
-            _("保存冲突：该记录在您打开之后已被%(who)s修改（%(fields)s）。您的修改尚未保存，"
-              "请核对后重新提交。")
+            _(
+                "保存冲突：该记录在您打开之后已被%(who)s修改（%(fields)s）。您的修改尚未保存，"
+                "请核对后重新提交。"
+            )
             % {"who": changes[0]["who"] if changes else _("他人"), "fields": labels},
             code="conflict",
         )
@@ -101,7 +174,9 @@ def _today() -> datetime.date:
 
 
 def _check_labels(
-    values: Mapping[str, Any], fields: Mapping[str, str], lists: Mapping[str, list[str]],
+    values: Mapping[str, Any],
+    fields: Mapping[str, str],
+    lists: Mapping[str, list[str]],
     prefix: str = "",
 ) -> dict[str, list[ValidationError]]:
     errors: dict[str, list[ValidationError]] = {}
@@ -155,8 +230,10 @@ def _household_errors(
         errors.setdefault("planned_exit_year", []).append(
             ValidationError(_("计划脱贫年度不能早于首次识别年度。"), code="years_ordered")
         )
-    if data.get("irrigated_land") and data.get("cultivated_land") is not None and (
-        data["irrigated_land"] > data["cultivated_land"]
+    if (
+        data.get("irrigated_land")
+        and data.get("cultivated_land") is not None
+        and (data["irrigated_land"] > data["cultivated_land"])
     ):
         errors.setdefault("irrigated_land", []).append(
             ValidationError(_("有效灌溉面积不能大于耕地面积。"), code="irrigated_exceeds_land")
@@ -173,7 +250,8 @@ def _member_errors(
         if item not in lists.get(ValueList.HEALTH, []):
             errors.setdefault(prefix + "health", []).append(
                 ValidationError(
-                    _("“%(value)s”不在健康状况代码表中。"), code="not_in_value_list",
+                    _("“%(value)s”不在健康状况代码表中。"),
+                    code="not_in_value_list",
                     params={"value": item},
                 )
             )
@@ -232,7 +310,8 @@ def _member_errors(
         ):
             errors.setdefault(prefix + "relation", []).append(
                 ValidationError(
-                    _("与户主关系“%(relation)s”与性别不符。"), code="relation_sex",
+                    _("与户主关系“%(relation)s”与性别不符。"),
+                    code="relation_sex",
                     params={"relation": relation},
                 )
             )
@@ -252,9 +331,7 @@ def _members_set_errors(
     """Rules across the household's active members: one 户主 of age, no ID twice."""
     errors: dict[str, list[ValidationError]] = {}
     if not members:
-        errors["members"] = [
-            ValidationError(_("一户至少要有一名成员。"), code="no_members")
-        ]
+        errors["members"] = [ValidationError(_("一户至少要有一名成员。"), code="no_members")]
         return errors
     heads = [index for index, m in enumerate(members) if m.get("relation") == HEAD]
     if not heads:
@@ -268,7 +345,8 @@ def _members_set_errors(
         if birth_date and _age(birth_date, today) < MIN_HEAD_AGE:
             errors.setdefault(f"members.{index}.relation", []).append(
                 ValidationError(
-                    _("户主应年满%(age)d周岁，该成员只有%(actual)d岁。"), code="head_too_young",
+                    _("户主应年满%(age)d周岁，该成员只有%(actual)d岁。"),
+                    code="head_too_young",
                     params={"age": MIN_HEAD_AGE, "actual": _age(birth_date, today)},
                 )
             )
@@ -285,7 +363,8 @@ def _members_set_errors(
         if number in seen:
             errors.setdefault(f"members.{index}.id_number", []).append(
                 ValidationError(
-                    _("身份证号码与第%(other)d名成员重复。"), code="duplicate_in_household",
+                    _("身份证号码与第%(other)d名成员重复。"),
+                    code="duplicate_in_household",
                     params={"other": seen[number] + 1},
                 )
             )
@@ -310,8 +389,10 @@ def _active_elsewhere_errors(
         index = numbers[clash.id_number]
         errors.setdefault(f"{prefix_base}{index}.id_number", []).append(
             ValidationError(
-                _("身份证号码%(id)s已是%(village)s户编号%(number)s的在户成员，"
-                  "一人只能是一户的在户成员。请先办理原户减员或成员迁移。"),
+                _(
+                    "身份证号码%(id)s已是%(village)s户编号%(number)s的在户成员，"
+                    "一人只能是一户的在户成员。请先办理原户减员或成员迁移。"
+                ),
                 code="active_elsewhere",
                 params={
                     "id": mask(clash.id_number),
@@ -345,11 +426,10 @@ def _lists_for(village: Region, year: int) -> dict[str, list[str]]:
 
 def _next_number(village: Region) -> str:
     prefix = village.code
-    last = (
-        Household.objects.filter(number__startswith=prefix, number__regex=r"^\d+$")
-        .aggregate(last=Max("number"))["last"]
-    )
-    sequence = int(last[len(prefix):]) + 1 if last and last[len(prefix):].isdigit() else 1
+    last = Household.objects.filter(number__startswith=prefix, number__regex=r"^\d+$").aggregate(
+        last=Max("number")
+    )["last"]
+    sequence = int(last[len(prefix) :]) + 1 if last and last[len(prefix) :].isdigit() else 1
     return f"{prefix}{sequence:04d}"
 
 
@@ -388,7 +468,8 @@ def household_create(
         _require_writer(actor, village)
     if status != Household.Status.NON_REGISTERED and check_scope and not roles.can_configure(actor):
         raise ValidationError(
-            _("新建农户须经识别程序纳入；只有县扶贫办可直接登记其他状态。"), code="status_requires_county"
+            _("新建农户须经识别程序纳入；只有县扶贫办可直接登记其他状态。"),
+            code="status_requires_county",
         )
     member_rows = [dict(member) for member in members]
     lists = _lists_for(village, effective_date.year) if village else {}
@@ -411,12 +492,16 @@ def household_create(
     number = (number or "").strip()
     if number and Household.objects.filter(number=number).exists():
         errors.setdefault("number", []).append(
-            ValidationError(_("户编号%(number)s已存在。"), code="duplicate_number",
-                            params={"number": number})
+            ValidationError(
+                _("户编号%(number)s已存在。"), code="duplicate_number", params={"number": number}
+            )
         )
     household = Household(
         number=number or (_next_number(village) if village else ""),
-        status=status, exit_year=exit_year, created_by=actor, **values
+        status=status,
+        exit_year=exit_year,
+        created_by=actor,
+        **values,
     )
     try:
         household.full_clean(validate_unique=False, validate_constraints=False)
@@ -428,11 +513,16 @@ def household_create(
         member = Member(
             household=household,
             joined_on=row.get("joined_on") or effective_date,
-            **{field: row[field] for field in MEMBER_FIELDS if field in row and row[field] is not None},
+            **{
+                field: row[field]
+                for field in MEMBER_FIELDS
+                if field in row and row[field] is not None
+            },
         )
         try:
-            member.full_clean(exclude=["household"], validate_unique=False,
-                              validate_constraints=False)
+            member.full_clean(
+                exclude=["household"], validate_unique=False, validate_constraints=False
+            )
         except ValidationError as error:
             for key, value in error.error_dict.items():
                 errors.setdefault(f"members.{index}.{key}", []).extend(value)
@@ -482,6 +572,13 @@ def _changes_since(household: Household, expected_version: int) -> list[dict[str
     ] or [{"field": "", "label": _("成员或状态"), "old": "", "new": "", "who": who}]
 
 
+def _edit_allowed(household: Household) -> None:
+    """Edits are refused while the village's round data is under county approval."""
+    from households.rounds import household_edit_check
+
+    household_edit_check(household=household)
+
+
 def _lock(household: Household, expected_version: int | None) -> Household:
     locked = Household.objects.select_for_update().get(pk=household.pk)
     if expected_version is not None and locked.version != expected_version:
@@ -501,6 +598,7 @@ def household_update(
     """Change a household's own fields. `expected_version` is the version the user loaded:
     if someone saved in between, a ConflictError names what they changed and nothing is saved."""
     locked = _lock(household, expected_version)
+    _edit_allowed(locked)
     values = {field: data[field] for field in HOUSEHOLD_FIELDS if field in data}
     village = values.get("village", locked.village)
     _require_writer(actor, locked.village)
@@ -518,8 +616,12 @@ def household_update(
     for field in changed:
         setattr(locked, field, values[field])
     locked.version += 1
-    _save(locked, actor=actor, reason=reason or _("修改户信息"),
-          update_fields=[*changed, "version", "updated_at"])
+    _save(
+        locked,
+        actor=actor,
+        reason=reason or _("修改户信息"),
+        update_fields=[*changed, "version", "updated_at"],
+    )
     return locked
 
 
@@ -545,21 +647,28 @@ def household_change_status(
     consistent: allowed transitions, exit year, the round being open, and the event row.
     """
     locked = _lock(household, expected_version)
+    if round is None:
+        _edit_allowed(locked)
+    else:
+        # A stale copy of a round closed meanwhile must not pass: read it again, locked.
+        round = AdjustmentRound.objects.select_for_update().get(pk=round.pk)
     allowed = {
         HouseholdEvent.Kind.IDENTIFIED: {Household.Status.NON_REGISTERED, Household.Status.REMOVED},
         HouseholdEvent.Kind.EXITED: {Household.Status.POOR, Household.Status.RETURNED},
         HouseholdEvent.Kind.RETURNED: {Household.Status.EXITED},
         HouseholdEvent.Kind.REMOVED: {
-            Household.Status.POOR, Household.Status.RETURNED, Household.Status.EXITED
+            Household.Status.POOR,
+            Household.Status.RETURNED,
+            Household.Status.EXITED,
         },
     }
     if kind not in allowed:
         raise ValidationError(_("不支持的状态变动类型。"), code="bad_kind")
     if locked.status not in allowed[kind]:
         raise ValidationError(
-            _("当前状态为“%(status)s”，不能办理“%(kind)s”。"), code="bad_transition",
-            params={"status": locked.get_status_display(),
-                    "kind": HouseholdEvent.Kind(kind).label},
+            _("当前状态为“%(status)s”，不能办理“%(kind)s”。"),
+            code="bad_transition",
+            params={"status": locked.get_status_display(), "kind": HouseholdEvent.Kind(kind).label},
         )
     if round is not None and round.status != AdjustmentRound.Status.OPEN:
         raise ValidationError(_("该动态调整批次已关闭，不能再变动。"), code="round_closed")
@@ -575,16 +684,31 @@ def household_change_status(
         locked.first_identified_year = locked.first_identified_year or effective_date.year
     if locked.status in Household.REGISTERED_STATUSES and not locked.main_cause:
         raise ValidationError(
-            {"main_cause": [ValidationError(_("纳入建档立卡前须填写主要致贫原因。"),
-                                            code="cause_required")]}
+            {
+                "main_cause": [
+                    ValidationError(_("纳入建档立卡前须填写主要致贫原因。"), code="cause_required")
+                ]
+            }
         )
     locked.version += 1
-    _save(locked, actor=actor, reason=reason or HouseholdEvent.Kind(kind).label,
-          update_fields=["status", "exit_year", "first_identified_year", "version", "updated_at"])
+    _save(
+        locked,
+        actor=actor,
+        reason=reason or HouseholdEvent.Kind(kind).label,
+        update_fields=["status", "exit_year", "first_identified_year", "version", "updated_at"],
+    )
     event_record(
-        household=locked, kind=kind, actor=actor, effective_date=effective_date,
-        from_status=from_status, to_status=to_status, reason=reason, ground=ground,
-        round=round, proposed_by=proposed_by, approved_by=approved_by,
+        household=locked,
+        kind=kind,
+        actor=actor,
+        effective_date=effective_date,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        ground=ground,
+        round=round,
+        proposed_by=proposed_by,
+        approved_by=approved_by,
     )
     return locked
 
@@ -592,21 +716,29 @@ def household_change_status(
 # --- members ----------------------------------------------------------------------------------
 
 
-def _active_rows(household: Household, *, replacing: Member | None = None,
-                 adding: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def _active_rows(
+    household: Household, *, replacing: Member | None = None, adding: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     rows = []
     for member in household.members.filter(is_active=True).order_by("id"):
         if replacing is not None and member.pk == replacing.pk:
             continue
-        rows.append({"relation": member.relation, "sex": member.sex,
-                     "birth_date": member.birth_date, "id_number": member.id_number})
+        rows.append(
+            {
+                "relation": member.relation,
+                "sex": member.sex,
+                "birth_date": member.birth_date,
+                "id_number": member.id_number,
+            }
+        )
     if adding is not None:
         rows.append(adding)
     return rows
 
 
-def _set_errors_for_new(rows: list[dict[str, Any]], today: datetime.date,
-                        prefix: str) -> dict[str, list[ValidationError]]:
+def _set_errors_for_new(
+    rows: list[dict[str, Any]], today: datetime.date, prefix: str
+) -> dict[str, list[ValidationError]]:
     """Household-set rules, reported on the member being written (the last row)."""
     errors = _members_set_errors(rows, today)
     last = len(rows) - 1
@@ -634,6 +766,7 @@ def member_add(
 ) -> Member:
     """自然增减（增员）: a member joins (birth, marriage in, return...)."""
     locked = _lock(household, expected_version)
+    _edit_allowed(locked)
     _require_writer(actor, locked.village)
     today = _today()
     row = dict(data)
@@ -651,13 +784,15 @@ def member_add(
         for key, value in _active_elsewhere_errors([row], household=None, prefix_base="").items():
             errors.setdefault(key.removeprefix("0."), []).extend(value)
     member = Member(
-        household=locked, joined_on=effective_date or today,
+        household=locked,
+        joined_on=effective_date or today,
         **{field: row[field] for field in MEMBER_FIELDS if field in row and row[field] is not None},
     )
     if not errors:
         try:
-            member.full_clean(exclude=["household"], validate_unique=False,
-                              validate_constraints=False)
+            member.full_clean(
+                exclude=["household"], validate_unique=False, validate_constraints=False
+            )
         except ValidationError as error:
             errors.update(error.error_dict)
     _raise_if(errors)
@@ -665,9 +800,14 @@ def member_add(
     locked.version += 1
     locked.save(update_fields=["version", "updated_at"])
     event_record(
-        household=locked, kind=HouseholdEvent.Kind.MEMBER_JOINED, actor=actor,
-        effective_date=effective_date or today, reason=reason, member=member,
-        from_status=locked.status, to_status=locked.status,
+        household=locked,
+        kind=HouseholdEvent.Kind.MEMBER_JOINED,
+        actor=actor,
+        effective_date=effective_date or today,
+        reason=reason,
+        member=member,
+        from_status=locked.status,
+        to_status=locked.status,
     )
     return member
 
@@ -682,8 +822,8 @@ def member_update(
     reason: str = "",
 ) -> Member:
     """Correct or update a member's data (信息更正)."""
-    locked = Member.objects.select_for_update().select_related("household__village").get(
-        pk=member.pk
+    locked = (
+        Member.objects.select_for_update().select_related("household__village").get(pk=member.pk)
     )
     if expected_version is not None and locked.version != expected_version:
         raise ConflictError(
@@ -691,6 +831,7 @@ def member_update(
         )
     if not locked.is_active:
         raise ValidationError(_("该成员已减员，不能修改。"), code="inactive_member")
+    _edit_allowed(locked.household)
     _require_writer(actor, locked.household.village)
     today = _today()
     row = {field: getattr(locked, field) for field in MEMBER_FIELDS}
@@ -721,12 +862,19 @@ def member_update(
     locked.version += 1
     try:
         with transaction.atomic():
-            _save(locked, actor=actor, reason=reason or _("信息更正"),
-                  update_fields=[*changed, "version", "updated_at"])
+            _save(
+                locked,
+                actor=actor,
+                reason=reason or _("信息更正"),
+                update_fields=[*changed, "version", "updated_at"],
+            )
     except IntegrityError as error:
         raise ValidationError(
-            {"id_number": [ValidationError(_("身份证号码已是其他户的在户成员。"),
-                                           code="active_elsewhere")]}
+            {
+                "id_number": [
+                    ValidationError(_("身份证号码已是其他户的在户成员。"), code="active_elsewhere")
+                ]
+            }
         ) from error
     household = Household.objects.select_for_update().get(pk=locked.household_id)
     household.version += 1
@@ -744,9 +892,10 @@ def member_remove(
     note: str = "",
 ) -> Member:
     """自然增减（减员）: death, marriage out, household split, moving away... never a deletion."""
-    locked = Member.objects.select_for_update().select_related("household__village").get(
-        pk=member.pk
+    locked = (
+        Member.objects.select_for_update().select_related("household__village").get(pk=member.pk)
     )
+    _edit_allowed(locked.household)
     _require_writer(actor, locked.household.village)
     today = _today()
     reasons = _lists_for(locked.household.village, today.year).get(ValueList.LEAVE_REASON, [])
@@ -754,8 +903,15 @@ def member_remove(
         raise ValidationError(_("该成员已减员。"), code="inactive_member")
     if reason not in reasons:
         raise ValidationError(
-            {"reason": [ValidationError(_("请选择减员原因（%(reasons)s）。"), code="reason_required",
-                                        params={"reasons": "、".join(reasons)})]}
+            {
+                "reason": [
+                    ValidationError(
+                        _("请选择减员原因（%(reasons)s）。"),
+                        code="reason_required",
+                        params={"reasons": "、".join(reasons)},
+                    )
+                ]
+            }
         )
     effective_date = effective_date or today
     if effective_date > today or effective_date < locked.birth_date:
@@ -764,25 +920,38 @@ def member_remove(
         )
     others = locked.household.members.filter(is_active=True).exclude(pk=locked.pk)
     if locked.relation == HEAD and others.exists():
-        raise ValidationError(
-            _("户主减员前，请先将另一名成员设为户主。"), code="head_leaving"
-        )
+        raise ValidationError(_("户主减员前，请先将另一名成员设为户主。"), code="head_leaving")
     locked.is_active = False
     locked.left_reason = reason
     locked.left_on = effective_date
     if reason == "死亡":
         locked.living_status = "死亡"
     locked.version += 1
-    _save(locked, actor=actor, reason=f"{_('减员')}：{reason}",
-          update_fields=["is_active", "left_reason", "left_on", "living_status", "version",
-                         "updated_at"])
+    _save(
+        locked,
+        actor=actor,
+        reason=f"{_('减员')}：{reason}",
+        update_fields=[
+            "is_active",
+            "left_reason",
+            "left_on",
+            "living_status",
+            "version",
+            "updated_at",
+        ],
+    )
     household = Household.objects.select_for_update().get(pk=locked.household_id)
     household.version += 1
     household.save(update_fields=["version", "updated_at"])
     event_record(
-        household=household, kind=HouseholdEvent.Kind.MEMBER_LEFT, actor=actor,
-        effective_date=effective_date, reason=f"{reason} {note}".strip(), member=locked,
-        from_status=household.status, to_status=household.status,
+        household=household,
+        kind=HouseholdEvent.Kind.MEMBER_LEFT,
+        actor=actor,
+        effective_date=effective_date,
+        reason=f"{reason} {note}".strip(),
+        member=locked,
+        from_status=household.status,
+        to_status=household.status,
     )
     return locked
 
@@ -800,18 +969,21 @@ def member_move(
     """Move a person to another household (分户, 婚嫁 within the county): the old record leaves
     with the reason 迁出 and a new member record joins the target household with history on both
     sides. The person's data travel with them."""
-    source = Member.objects.select_for_update().select_related("household__village").get(
-        pk=member.pk
+    source = (
+        Member.objects.select_for_update().select_related("household__village").get(pk=member.pk)
     )
     if to_household.pk == source.household_id:
         raise ValidationError(_("目标户与原户相同。"), code="same_household")
     _require_writer(actor, source.household.village)
     _require_writer(actor, to_household.village)
+    _edit_allowed(source.household)
+    _edit_allowed(to_household)
     if not source.is_active:
         raise ValidationError(_("该成员已减员，不能迁移。"), code="inactive_member")
-    if source.relation == HEAD and source.household.members.filter(is_active=True).exclude(
-        pk=source.pk
-    ).exists():
+    if (
+        source.relation == HEAD
+        and source.household.members.filter(is_active=True).exclude(pk=source.pk).exists()
+    ):
         raise ValidationError(_("户主迁出前，请先将另一名成员设为户主。"), code="head_leaving")
     effective_date = effective_date or _today()
     data = {field: getattr(source, field) for field in MEMBER_FIELDS}
@@ -821,19 +993,31 @@ def member_move(
     source.left_reason = "迁出"
     source.left_on = effective_date
     source.version += 1
-    _save(source, actor=actor, reason=_("成员迁移至%(number)s") % {"number": to_household.number},
-          update_fields=["is_active", "left_reason", "left_on", "version", "updated_at"])
+    _save(
+        source,
+        actor=actor,
+        reason=_("成员迁移至%(number)s") % {"number": to_household.number},
+        update_fields=["is_active", "left_reason", "left_on", "version", "updated_at"],
+    )
     old_household = Household.objects.select_for_update().get(pk=source.household_id)
     old_household.version += 1
     old_household.save(update_fields=["version", "updated_at"])
     event_record(
-        household=old_household, kind=HouseholdEvent.Kind.MEMBER_MOVED, actor=actor,
-        effective_date=effective_date, reason=reason, member=source,
-        from_status=old_household.status, to_status=old_household.status,
+        household=old_household,
+        kind=HouseholdEvent.Kind.MEMBER_MOVED,
+        actor=actor,
+        effective_date=effective_date,
+        reason=reason,
+        member=source,
+        from_status=old_household.status,
+        to_status=old_household.status,
         data={"to_household": to_household.number},
     )
     joined = member_add(
-        actor=actor, household=to_household, data=data, reason=reason or _("迁入"),
+        actor=actor,
+        household=to_household,
+        data=data,
+        reason=reason or _("迁入"),
         effective_date=effective_date,
     )
     return joined
@@ -842,8 +1026,17 @@ def member_move(
 # --- income -----------------------------------------------------------------------------------
 
 INCOME_FIELDS = (
-    "wage", "production", "property_income", "family_planning", "dibao", "tekun", "pension",
-    "eco_compensation", "other_transfer", "production_cost", "compliant_out_of_pocket",
+    "wage",
+    "production",
+    "property_income",
+    "family_planning",
+    "dibao",
+    "tekun",
+    "pension",
+    "eco_compensation",
+    "other_transfer",
+    "production_cost",
+    "compliant_out_of_pocket",
     "insurance_claims",
 )
 
@@ -858,10 +1051,12 @@ def income_set(
     expected_version: int | None = None,
 ) -> HouseholdIncome:
     """Record or correct a household's income for a year."""
+    _edit_allowed(household)
     _require_writer(actor, household.village)
     if year > _today().year:
-        raise ValidationError({"year": [ValidationError(_("收入年度不能晚于今年。"),
-                                                         code="future_year")]})
+        raise ValidationError(
+            {"year": [ValidationError(_("收入年度不能晚于今年。"), code="future_year")]}
+        )
     income, created = HouseholdIncome.objects.select_for_update().get_or_create(
         household=household, year=year
     )
@@ -874,3 +1069,646 @@ def income_set(
         income.version += 1
     _save(income, actor=actor, reason=_("录入收入"))
     return income
+
+
+# --- the edit page: household and members saved together ---------------------------------------
+
+
+@transaction.atomic
+def household_update_with_members(
+    *,
+    actor: User,
+    household: Household,
+    data: Mapping[str, Any],
+    members: list[Mapping[str, Any]],
+    expected_version: int | None,
+    join_reason: str = "",
+    reason: str = "",
+) -> Household:
+    """The edit form: the household's fields and its active members in one all-or-nothing save.
+
+    `members` lists every active member as the form shows them: a row with `id` corrects that
+    member (信息更正), a row without one is a new member (自然增减·增员, with `join_reason`).
+    Removing and moving members are separate services (member_remove, member_move), never a
+    silent deletion: an active member missing from `members` is an error. Errors are keyed
+    like `members.2.id_number` (the row's position in `members`).
+    """
+    locked = _lock(household, expected_version)
+    _edit_allowed(locked)
+    values = {field: data[field] for field in HOUSEHOLD_FIELDS if field in data}
+    village = values.get("village", locked.village)
+    _require_writer(actor, locked.village)
+    if village != locked.village:
+        _require_writer(actor, village)
+    today = _today()
+    lists = _lists_for(village, today.year)
+    merged = {field: getattr(locked, field) for field in HOUSEHOLD_FIELDS}
+    merged.update(values)
+    errors = _household_errors(merged, lists=lists, registered=locked.is_registered)
+    probe = Household(
+        **{
+            **merged,
+            "number": locked.number,
+            "status": locked.status,
+            "exit_year": locked.exit_year,
+        }
+    )
+    try:
+        probe.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        for key, value in error.error_dict.items():
+            errors.setdefault(key, []).extend(value)
+
+    active = {member.pk: member for member in locked.members.filter(is_active=True)}
+    rows: list[dict[str, Any]] = []
+    targets: list[Member | None] = []
+    for index, given in enumerate(members):
+        member_id = given.get("id")
+        existing = active.get(member_id) if member_id else None
+        if member_id and existing is None:
+            errors.setdefault(f"members.{index}.id", []).append(
+                ValidationError(_("该成员不在本户在户成员中，请刷新页面。"), code="unknown_member")
+            )
+            continue
+        row = {field: getattr(existing, field) for field in MEMBER_FIELDS} if existing else {}
+        row.update({key: value for key, value in given.items() if key in MEMBER_FIELDS})
+        if existing is not None and row.get("id_number") != existing.id_number:
+            # A corrected ID number carries its own birth date and sex unless both are given.
+            if "birth_date" not in given:
+                row["birth_date"] = None
+            if "sex" not in given:
+                row["sex"] = ""
+        for key, value in _member_errors(
+            row, lists=lists, prefix=f"members.{index}.", today=today
+        ).items():
+            errors.setdefault(key, []).extend(value)
+        probe_member = Member(
+            household=locked,
+            **{field: row[field] for field in MEMBER_FIELDS if row.get(field) is not None},
+        )
+        try:
+            probe_member.full_clean(
+                exclude=["household"], validate_unique=False, validate_constraints=False
+            )
+        except ValidationError as error:
+            for key, value in error.error_dict.items():
+                errors.setdefault(f"members.{index}.{key}", []).extend(value)
+        rows.append(row)
+        targets.append(existing)
+    missing = set(active) - {member.pk for member in targets if member is not None}
+    if missing:
+        errors.setdefault("members", []).append(
+            ValidationError(
+                _("成员减员请使用“减员”或“迁移”办理，不能直接删除。"), code="member_missing"
+            )
+        )
+    if not errors:
+        for key, value in _members_set_errors(rows, today).items():
+            errors.setdefault(key, []).extend(value)
+        for key, value in _active_elsewhere_errors(rows, household=locked).items():
+            errors.setdefault(key, []).extend(value)
+    if (
+        any(target is None for target in targets)
+        and join_reason
+        and join_reason not in lists.get(ValueList.JOIN_REASON, [])
+    ):
+        errors.setdefault("join_reason", []).append(
+            ValidationError(_("请选择增员原因。"), code="reason_required")
+        )
+    _raise_if(errors)
+
+    changed = [field for field, value in values.items() if getattr(locked, field) != value]
+    for field in changed:
+        setattr(locked, field, values[field])
+    # Demote a former head first so that the one-head constraint holds at every statement.
+    order = sorted(
+        range(len(rows)),
+        key=lambda i: (
+            0
+            if targets[i] is not None
+            and targets[i].relation == HEAD
+            and rows[i].get("relation") != HEAD
+            else 1
+        ),
+    )
+    touched = bool(changed)
+    try:
+        with transaction.atomic():
+            for index in order:
+                row, target = rows[index], targets[index]
+                if target is None:
+                    member = Member(
+                        household=locked,
+                        joined_on=today,
+                        **{
+                            field: row[field]
+                            for field in MEMBER_FIELDS
+                            if row.get(field) is not None
+                        },
+                    )
+                    _save(member, actor=actor, reason=join_reason or _("增员"))
+                    event_record(
+                        household=locked,
+                        kind=HouseholdEvent.Kind.MEMBER_JOINED,
+                        actor=actor,
+                        effective_date=today,
+                        reason=join_reason,
+                        member=member,
+                        from_status=locked.status,
+                        to_status=locked.status,
+                    )
+                    touched = True
+                    continue
+                fields = [field for field in MEMBER_FIELDS if getattr(target, field) != row[field]]
+                if not fields:
+                    continue
+                for field in fields:
+                    setattr(target, field, row[field])
+                target.version += 1
+                _save(
+                    target,
+                    actor=actor,
+                    reason=reason or _("信息更正"),
+                    update_fields=[*fields, "version", "updated_at"],
+                )
+                touched = True
+    except IntegrityError as error:
+        raise ValidationError(
+            _("保存失败：身份证号码或户主与已有记录冲突，请刷新后重试。"), code="integrity"
+        ) from error
+    if not touched:
+        return locked
+    locked.version += 1
+    _save(
+        locked,
+        actor=actor,
+        reason=reason or _("修改户信息"),
+        update_fields=[*changed, "version", "updated_at"],
+    )
+    return locked
+
+
+# --- procedures: identification and exit with 公示 (households.workflows) ----------------------
+
+
+def _workflow_lock(workflow: Any, expected_step: str | None) -> Any:
+    from households.models import CaseWorkflow
+
+    locked = (
+        CaseWorkflow.objects.select_for_update()
+        .select_related("household", "household__village")
+        .get(pk=workflow.pk)
+    )
+    if locked.state != CaseWorkflow.State.OPEN:
+        raise ValidationError(_("该程序已办结或终止。"), code="workflow_closed")
+    if expected_step is not None and locked.step != expected_step:
+        raise ValidationError(
+            _("该案件已由他人办理到“%(step)s”环节，请刷新页面。"),
+            code="workflow_moved",
+            params={"step": _workflows().procedure(locked.kind).step(locked.step).label},
+        )
+    return locked
+
+
+def _workflows():  # type: ignore[no-untyped-def]
+    from households import workflows
+
+    return workflows
+
+
+def _require_step_owner(actor: User, workflow: Any) -> None:
+    workflows = _workflows()
+    if not workflows.can_act(actor, workflow):
+        step = workflows.current_step(workflow)
+        raise ValidationError(
+            _("“%(step)s”环节由%(level)s办理，您无权办理。"),
+            code="not_step_owner",
+            params={"step": step.label, "level": workflows.LEVEL_LABELS[step.level]},
+        )
+
+
+def exit_refusals(household: Household, *, year: int, on: datetime.date) -> list[str]:
+    """Why a household may not exit this year (empty when it may): DOMAIN §4–§5."""
+    from households import standards
+
+    members = list(household.members.all())
+    income = (
+        household.incomes.filter(year=year - 1).first()
+        or household.incomes.filter(year=year).first()
+    )
+    income_year = income.year if income else year - 1
+    checks = standards.evaluate_exit(household, members, income, year=income_year, on=on)
+    reasons = []
+    if household.first_identified_year == year:
+        reasons.append(
+            str(_("当年新识别的贫困户不能当年退出（首次识别年度%(year)s）。") % {"year": year})
+        )
+    for check in standards.failed(checks):
+        if check.key == "new":
+            continue  # judged against the current year above
+        reasons.append(f"{check.label}：{check.reason}")
+    return reasons
+
+
+@transaction.atomic
+def workflow_start(
+    *,
+    actor: User,
+    household: Household,
+    kind: str,
+    opinion: str = "",
+    evidence: Any = None,
+    effective_date: datetime.date | None = None,
+) -> Any:
+    """Open a procedure for a household (the village starts identification with the 农户申请,
+    exit with its 民主评议 once the exit test is met). Refused with the reason otherwise."""
+    from households.models import CaseWorkflow, WorkflowStep
+
+    workflows = _workflows()
+    definition = workflows.procedure(kind)
+    locked = _lock(household, None)
+    first = definition.steps[0]
+    if actor.role != workflows.LEVEL_ROLES[first.level] or not roles.region_in_scope(
+        actor, locked.village
+    ):
+        raise ValidationError(_("只有本村的村级录入员可以发起该程序。"), code="not_step_owner")
+    if locked.status not in definition.from_statuses:
+        raise ValidationError(
+            _("当前状态为“%(status)s”，不能发起“%(kind)s”。"),
+            code="bad_transition",
+            params={"status": locked.get_status_display(), "kind": definition.label},
+        )
+    if CaseWorkflow.objects.filter(household=locked, state=CaseWorkflow.State.OPEN).exists():
+        raise ValidationError(_("该户已有正在办理的程序。"), code="workflow_open")
+    today = _today()
+    if kind == CaseWorkflow.Kind.IDENTIFICATION and not locked.main_cause:
+        raise ValidationError(
+            {
+                "main_cause": [
+                    ValidationError(_("发起识别前须填写主要致贫原因。"), code="cause_required")
+                ]
+            }
+        )
+    if kind == CaseWorkflow.Kind.EXIT:
+        refusals = exit_refusals(locked, year=today.year, on=today)
+        if refusals:
+            raise ValidationError(
+                _("不符合退出标准：%(reasons)s"),
+                code="exit_refused",
+                params={"reasons": "；".join(refusals)},
+            )
+    now = timezone.now()
+    round_ = AdjustmentRound.objects.filter(
+        county__in=[node.pk for node in locked.village.ancestors(include_self=True)],
+        status=AdjustmentRound.Status.OPEN,
+    ).first()
+    workflow = CaseWorkflow(
+        household=locked,
+        kind=kind,
+        step=first.key,
+        round=round_,
+        year=today.year,
+        started_at=now,
+        started_by=actor,
+        step_since=now,
+        deadline=workflows.deadline_for(kind, today),
+    )
+    workflow.full_clean(validate_constraints=False)
+    workflow.save()
+    if kind == CaseWorkflow.Kind.IDENTIFICATION:
+        # The application is the first step: recorded as done by whoever registers it.
+        _step_record(
+            workflow,
+            first,
+            actor,
+            WorkflowStep.Decision.DONE,
+            opinion,
+            evidence,
+            None,
+            effective_date or today,
+        )
+        workflow.step = definition.next_step(first.key).key
+        workflow.save(update_fields=["step"])
+    return workflow
+
+
+def _step_record(
+    workflow: Any,
+    step: Any,
+    actor: User,
+    decision: str,
+    opinion: str,
+    evidence: Any,
+    attendance: int | None,
+    acted_on: datetime.date,
+) -> Any:
+    from households.models import WorkflowStep
+
+    record = WorkflowStep(
+        workflow=workflow,
+        step=step.key,
+        label=str(step.label),
+        role=step.level,
+        decision=decision,
+        opinion=opinion or "",
+        attendance=attendance,
+        actor=actor,
+        acted_on=acted_on,
+    )
+    if evidence:
+        record.evidence = evidence
+    record.full_clean()
+    record.save()
+    return record
+
+
+@transaction.atomic
+def workflow_step_complete(
+    *,
+    actor: User,
+    workflow: Any,
+    expected_step: str,
+    opinion: str = "",
+    evidence: Any = None,
+    attendance: int | None = None,
+) -> Any:
+    """Do the current step (the owning role only). A 公示 step completes when its notice has run
+    its full length without objection; the last step changes the household's status."""
+    from households.models import WorkflowStep
+
+    workflows = _workflows()
+    locked = _workflow_lock(workflow, expected_step)
+    _require_step_owner(actor, locked)
+    definition = workflows.procedure(locked.kind)
+    step = definition.step(locked.step)
+    today = _today()
+    errors: dict[str, list[ValidationError]] = {}
+    if step.type == workflows.NOTICE:
+        notice = locked.notices.filter(step=step.key, is_open=True).first()
+        if notice is None:
+            raise ValidationError(_("请先发布公示。"), code="notice_missing")
+        if today <= notice.end_date:
+            raise ValidationError(
+                _("公示期至%(end)s结束，期满无异议后方可办结。"),
+                code="notice_running",
+                params={"end": notice.end_date.isoformat()},
+            )
+        notice.is_open = False
+        notice.save(update_fields=["is_open"])
+        opinion = opinion or str(_("公示期满无异议"))
+    else:
+        if not (opinion or "").strip():
+            errors["opinion"] = [ValidationError(_("请填写办理意见。"), code="required")]
+        if step.needs_evidence and not evidence:
+            errors["evidence"] = [
+                ValidationError(_("请上传佐证材料（会议记录、照片或扫描件）。"), code="required")
+            ]
+        if step.needs_attendance and not attendance:
+            errors["attendance"] = [ValidationError(_("请填写参会人数。"), code="required")]
+    _raise_if(errors)
+    _step_record(
+        locked, step, actor, WorkflowStep.Decision.DONE, opinion, evidence, attendance, today
+    )
+    following = definition.next_step(step.key)
+    now = timezone.now()
+    if following is None:
+        household = locked.household
+        if locked.kind == "exit":
+            refusals = exit_refusals(household, year=today.year, on=today)
+            if refusals:
+                raise ValidationError(
+                    _("不符合退出标准：%(reasons)s"),
+                    code="exit_refused",
+                    params={"reasons": "；".join(refusals)},
+                )
+        proposer = locked.started_by
+        household_change_status(
+            actor=actor,
+            household=household,
+            kind=definition.event_kind,
+            to_status=definition.to_status,
+            effective_date=today,
+            round=locked.round,
+            reason=f"{definition.label}：{opinion}",
+            proposed_by=proposer,
+            approved_by=actor,
+        )
+        locked.state = locked.State.DONE
+        locked.finished_at = now
+        locked.save(update_fields=["state", "finished_at"])
+        return locked
+    locked.step = following.key
+    locked.step_since = now
+    locked.version += 1
+    locked.save(update_fields=["step", "step_since", "version"])
+    return locked
+
+
+@transaction.atomic
+def workflow_return(*, actor: User, workflow: Any, expected_step: str, opinion: str) -> Any:
+    """A reviewer sends the case back to the step its definition names, with the reason."""
+    from households.models import WorkflowStep
+
+    workflows = _workflows()
+    locked = _workflow_lock(workflow, expected_step)
+    _require_step_owner(actor, locked)
+    step = workflows.current_step(locked)
+    if not step.returns_to:
+        raise ValidationError(_("该环节不能退回。"), code="cannot_return")
+    if not (opinion or "").strip():
+        raise ValidationError(
+            {"opinion": [ValidationError(_("退回须填写理由。"), code="required")]}
+        )
+    _step_record(locked, step, actor, WorkflowStep.Decision.RETURNED, opinion, None, None, _today())
+    locked.step = step.returns_to
+    locked.step_since = timezone.now()
+    locked.version += 1
+    locked.save(update_fields=["step", "step_since", "version"])
+    return locked
+
+
+@transaction.atomic
+def notice_start(
+    *,
+    actor: User,
+    workflow: Any,
+    expected_step: str,
+    start_date: datetime.date,
+    days: int = 7,
+    phone: str,
+    place: str = "",
+) -> Any:
+    """Publish the 公示 of the current notice step: start date, length (≥ 7 days for
+    identification and exit), the phone that takes objections."""
+    from households.models import PublicNotice, WorkflowStep
+
+    workflows = _workflows()
+    locked = _workflow_lock(workflow, expected_step)
+    _require_step_owner(actor, locked)
+    step = workflows.current_step(locked)
+    if step.type != workflows.NOTICE:
+        raise ValidationError(_("当前环节不是公示环节。"), code="not_a_notice")
+    if locked.notices.filter(step=step.key, is_open=True).exists():
+        raise ValidationError(_("公示已发布。"), code="notice_exists")
+    today = _today()
+    errors: dict[str, list[ValidationError]] = {}
+    # A notice posted on paper may be recorded a few days late, never months later or ahead.
+    if start_date is None or start_date > today + datetime.timedelta(days=30):
+        errors["start_date"] = [ValidationError(_("公示开始日期不合理。"), code="bad_date")]
+    elif start_date < today - datetime.timedelta(days=30):
+        errors["start_date"] = [ValidationError(_("公示开始日期不能早于30天前。"), code="bad_date")]
+    if not days or days < step.notice_days or days > 30:
+        errors["days"] = [
+            ValidationError(
+                _("公示天数应在%(min)d到30天之间。"),
+                code="bad_days",
+                params={"min": step.notice_days},
+            )
+        ]
+    if not (phone or "").strip():
+        errors["phone"] = [ValidationError(_("请填写受理异议的电话。"), code="required")]
+    _raise_if(errors)
+    notice = PublicNotice(
+        workflow=locked,
+        step=step.key,
+        start_date=start_date,
+        days=days,
+        phone=phone.strip(),
+        place=place,
+        created_by=actor,
+    )
+    notice.full_clean()
+    notice.save()
+    _step_record(
+        locked,
+        step,
+        actor,
+        WorkflowStep.Decision.NOTICE_STARTED,
+        str(_("%(start)s起公示%(days)d天，至%(end)s"))
+        % {"start": start_date.isoformat(), "days": days, "end": notice.end_date.isoformat()},
+        None,
+        None,
+        today,
+    )
+    return notice
+
+
+@transaction.atomic
+def notice_objection_record(
+    *,
+    actor: User,
+    notice: Any,
+    content: str,
+    objector: str = "",
+    received_on: datetime.date | None = None,
+) -> Any:
+    """An objection received during the 公示 sends the case back (with the objection as the
+    reason) to the step the definition names. Any writer or reviewer in scope may record it."""
+    from households.models import NoticeObjection, PublicNotice, WorkflowStep
+
+    workflows = _workflows()
+    locked_notice = PublicNotice.objects.select_for_update().get(pk=notice.pk)
+    locked = _workflow_lock(locked_notice.workflow, locked_notice.step)
+    household = locked.household
+    if not (roles.can_write_households(actor) or roles.can_review(actor)) or not (
+        roles.region_in_scope(actor, household.village)
+    ):
+        raise ValidationError(_("您无权登记该公示的异议。"), code="not_allowed")
+    today = _today()
+    received_on = received_on or today
+    errors: dict[str, list[ValidationError]] = {}
+    if not locked_notice.is_open:
+        raise ValidationError(_("公示已结束。"), code="notice_closed")
+    if not (content or "").strip():
+        errors["content"] = [ValidationError(_("请填写异议内容。"), code="required")]
+    if received_on < locked_notice.start_date or received_on > min(today, locked_notice.end_date):
+        errors["received_on"] = [
+            ValidationError(
+                _("异议须在公示期内（%(start)s至%(end)s）受理。"),
+                code="outside_notice",
+                params={
+                    "start": locked_notice.start_date.isoformat(),
+                    "end": locked_notice.end_date.isoformat(),
+                },
+            )
+        ]
+    _raise_if(errors)
+    objection = NoticeObjection(
+        notice=locked_notice,
+        received_on=received_on,
+        objector=objector or "",
+        content=content.strip(),
+        recorded_by=actor,
+    )
+    objection.full_clean()
+    objection.save()
+    locked_notice.is_open = False
+    locked_notice.save(update_fields=["is_open"])
+    step = workflows.current_step(locked)
+    _step_record(
+        locked,
+        step,
+        actor,
+        WorkflowStep.Decision.OBJECTION,
+        str(_("公示异议：%(content)s")) % {"content": objection.content},
+        None,
+        None,
+        received_on,
+    )
+    locked.step = step.objection_returns_to
+    locked.step_since = timezone.now()
+    locked.version += 1
+    locked.save(update_fields=["step", "step_since", "version"])
+    return objection
+
+
+# --- data quality: explanations (households.quality) -----------------------------------------
+
+
+@transaction.atomic
+def problem_explain(*, actor: User, problem: Any, explanation: str) -> Any:
+    """The owning village explains a problem that is not an error (e.g. a real 50-亩 farm)."""
+    from households.models import DataProblem
+
+    locked = DataProblem.objects.select_for_update().select_related("village").get(pk=problem.pk)
+    if actor.role != User.Role.VILLAGE_CADRE or not roles.region_in_scope(actor, locked.village):
+        raise ValidationError(_("只有本村的村级录入员可以说明问题数据。"), code="not_allowed")
+    text = (explanation or "").strip()
+    if not text:
+        raise ValidationError(
+            {"explanation": [ValidationError(_("请填写情况说明。"), code="required")]}
+        )
+    if len(text) > 500:
+        raise ValidationError(
+            {"explanation": [ValidationError(_("情况说明不能超过500字。"), code="too_long")]}
+        )
+    if locked.state not in (DataProblem.State.OPEN,):
+        raise ValidationError(_("该问题当前不能说明。"), code="bad_state")
+    locked.state = DataProblem.State.EXPLAINED
+    locked.explanation = text
+    locked.explained_by = actor
+    locked.explained_at = timezone.now()
+    locked.save(update_fields=["state", "explanation", "explained_by", "explained_at"])
+    return locked
+
+
+@transaction.atomic
+def problem_review(*, actor: User, problem: Any, accept: bool, note: str = "") -> Any:
+    """The township accepts an explanation (the problem is no longer counted) or sends it back."""
+    from households.models import DataProblem
+
+    locked = DataProblem.objects.select_for_update().select_related("village").get(pk=problem.pk)
+    if actor.role != User.Role.TOWNSHIP_REVIEWER or not roles.region_in_scope(
+        actor, locked.village
+    ):
+        raise ValidationError(_("只有乡镇审核员可以审核情况说明。"), code="not_allowed")
+    if locked.state != DataProblem.State.EXPLAINED:
+        raise ValidationError(_("该问题没有待审核的说明。"), code="bad_state")
+    if not accept and not (note or "").strip():
+        raise ValidationError({"note": [ValidationError(_("不认可须填写理由。"), code="required")]})
+    locked.state = DataProblem.State.ACCEPTED if accept else DataProblem.State.OPEN
+    locked.reviewed_by = actor
+    locked.reviewed_at = timezone.now()
+    locked.review_note = (note or "")[:255]
+    locked.save(update_fields=["state", "reviewed_by", "reviewed_at", "review_note"])
+    return locked

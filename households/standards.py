@@ -7,9 +7,9 @@ figures all call it.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable
 
 from django.utils.translation import gettext as _
 
@@ -86,29 +86,52 @@ def evaluate_two_assurances(
             return Check(key, label, None, _("未录入"))
         return Check(key, label, value, yes if value else no)
 
-    checks.append(recorded("food", _("不愁吃"), household.food_secure,
-                           _("口粮稳定充足"), _("核实为吃饭有困难")))
-    checks.append(recorded("clothing", _("不愁穿"), household.clothing_secure,
-                           _("四季有换季衣服、被褥"), _("核实为穿衣有困难")))
+    checks.append(
+        recorded(
+            "food", _("不愁吃"), household.food_secure, _("口粮稳定充足"), _("核实为吃饭有困难")
+        )
+    )
+    checks.append(
+        recorded(
+            "clothing",
+            _("不愁穿"),
+            household.clothing_secure,
+            _("四季有换季衣服、被褥"),
+            _("核实为穿衣有困难"),
+        )
+    )
 
     out_of_school = [
-        m for m in people
+        m
+        for m in people
         if 6 <= m.age_on(on) <= 15
         and m.school_status in IN_SCHOOL_EXCLUDED
         and not m.compulsory_education_exemption
     ]
     if out_of_school:
         names = "、".join(m.name for m in out_of_school)
-        checks.append(Check("education", _("义务教育有保障"), False,
-                            _("适龄未在校：%(names)s") % {"names": names}))
+        checks.append(
+            Check(
+                "education",
+                _("义务教育有保障"),
+                False,
+                _("适龄未在校：%(names)s") % {"names": names},
+            )
+        )
     else:
         checks.append(Check("education", _("义务教育有保障"), True, _("适龄成员均在校或已安排")))
 
     uninsured = [m for m in people if not m.has_medical_insurance and not m.is_active_soldier]
     if uninsured:
         names = "、".join(m.name for m in uninsured)
-        checks.append(Check("medical", _("基本医疗有保障"), False,
-                            _("未参加基本医疗保险：%(names)s") % {"names": names}))
+        checks.append(
+            Check(
+                "medical",
+                _("基本医疗有保障"),
+                False,
+                _("未参加基本医疗保险：%(names)s") % {"names": names},
+            )
+        )
     else:
         checks.append(Check("medical", _("基本医疗有保障"), True, _("全部成员参加基本医疗保险")))
 
@@ -117,11 +140,23 @@ def evaluate_two_assurances(
     elif household.house_renovated:
         checks.append(Check("housing", _("住房安全有保障"), True, _("已完成危房改造")))
     elif household.house_grade in SAFE_HOUSE_GRADES:
-        checks.append(Check("housing", _("住房安全有保障"), True,
-                            _("住房鉴定为%(grade)s级") % {"grade": household.house_grade}))
+        checks.append(
+            Check(
+                "housing",
+                _("住房安全有保障"),
+                True,
+                _("住房鉴定为%(grade)s级") % {"grade": household.house_grade},
+            )
+        )
     elif household.house_grade:
-        checks.append(Check("housing", _("住房安全有保障"), False,
-                            _("住房为%(grade)s级危房且未改造") % {"grade": household.house_grade}))
+        checks.append(
+            Check(
+                "housing",
+                _("住房安全有保障"),
+                False,
+                _("住房为%(grade)s级危房且未改造") % {"grade": household.house_grade},
+            )
+        )
     else:
         checks.append(Check("housing", _("住房安全有保障"), None, _("未录入危房等级")))
 
@@ -149,11 +184,23 @@ def evaluate_exit(
     if household.first_identified_year == year:
         checks.append(Check("new", _("非当年新识别"), False, _("当年新识别的贫困户不能当年退出")))
     else:
-        checks.append(Check("new", _("非当年新识别"), True, _("首次识别年度为%(year)s")
-                            % {"year": household.first_identified_year or "—"}))
+        checks.append(
+            Check(
+                "new",
+                _("非当年新识别"),
+                True,
+                _("首次识别年度为%(year)s") % {"year": household.first_identified_year or "—"},
+            )
+        )
     if income is None:
-        checks.append(Check("income", _("人均纯收入超过扶贫标准"), False,
-                            _("%(year)s年收入未录入") % {"year": year}))
+        checks.append(
+            Check(
+                "income",
+                _("人均纯收入超过扶贫标准"),
+                False,
+                _("%(year)s年收入未录入") % {"year": year},
+            )
+        )
     else:
         try:
             line = poverty_line(
@@ -167,11 +214,15 @@ def evaluate_exit(
                 checks.append(Check("income", _("人均纯收入超过扶贫标准"), False, _("无在户成员")))
             else:
                 met = figure > line
-                checks.append(Check(
-                    "income", _("人均纯收入超过扶贫标准"), met,
-                    _("人均纯收入%(figure)s元，%(year)s年标准%(line)s元")
-                    % {"figure": figure, "year": year, "line": line},
-                ))
+                checks.append(
+                    Check(
+                        "income",
+                        _("人均纯收入超过扶贫标准"),
+                        met,
+                        _("人均纯收入%(figure)s元，%(year)s年标准%(line)s元")
+                        % {"figure": figure, "year": year, "line": line},
+                    )
+                )
     checks.extend(evaluate_two_assurances(household, members, on=on))
     return checks
 

@@ -6,5 +6,43 @@ app_name = "households"
 
 urlpatterns = [
     path("", views.household_list_view, name="list"),
+    path("new/", views.household_create_view, name="create"),
     path("<int:household_id>/", views.household_detail, name="detail"),
+    path("<int:household_id>/edit/", views.household_edit_view, name="edit"),
+    path("<int:household_id>/income/<int:year>/", views.income_edit_view, name="income"),
+    path(
+        "<int:household_id>/members/<int:member_id>/remove/",
+        views.member_remove_view,
+        name="member-remove",
+    ),
+    path(
+        "<int:household_id>/members/<int:member_id>/move/",
+        views.member_move_view,
+        name="member-move",
+    ),
+    path(
+        "<int:household_id>/procedures/<str:kind>/start/",
+        views.workflow_start_view,
+        name="workflow-start",
+    ),
+    path("cases/<int:workflow_id>/", views.workflow_detail_view, name="workflow"),
+    path(
+        "cases/<int:workflow_id>/evidence/<int:record_id>/",
+        views.step_evidence_view,
+        name="step-evidence",
+    ),
+    path(
+        "cases/<int:workflow_id>/complete/", views.workflow_complete_view, name="workflow-complete"
+    ),
+    path("cases/<int:workflow_id>/return/", views.workflow_return_view, name="workflow-return"),
+    path("cases/<int:workflow_id>/notice/", views.notice_start_view, name="notice-start"),
+    path(
+        "cases/<int:workflow_id>/objection/", views.notice_objection_view, name="notice-objection"
+    ),
+    path("notices/<int:notice_id>/print/", views.notice_print_view, name="notice-print"),
+    path("todo/", views.todo_view, name="todo"),
+    path("quality/", views.quality_view, name="quality"),
+    path("quality/run/", views.quality_run_view, name="quality-run"),
+    path("quality/<int:problem_id>/explain/", views.problem_explain_view, name="problem-explain"),
+    path("quality/<int:problem_id>/review/", views.problem_review_view, name="problem-review"),
 ]

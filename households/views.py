@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count as _Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -12,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from households import selectors, standards
 from households.filters import HouseholdFilter
+from households.models import Household as _Household
 from households.models import HouseholdIncome
 from households.services import INCOME_FIELDS
 from povertyapp import roles
@@ -45,9 +49,26 @@ def household_list_view(request: HttpRequest) -> HttpResponse:
     except ValueError:
         page_size = 20
     page_size = page_size if page_size in PAGE_SIZES else 20
-    page = Paginator(queryset, page_size).get_page(request.GET.get("page"))
+    # The counts on top come from the same scope and filters without the list's annotations;
+    # their sum is the paginator's count, so the page costs a fixed number of queries.
+    plain = roles.household_scope(request.user, _Household.objects.all())
+    counted = HouseholdFilter(request.GET or None, queryset=plain, user=request.user)
+    counted_qs = counted.qs if counted.is_bound else plain
+    status_counts = {
+        row["status"]: row["n"]
+        for row in counted_qs.order_by().values("status").annotate(n=_Count("pk"))
+    }
+    paginator = Paginator(queryset, page_size)
+    paginator.__dict__["count"] = sum(status_counts.values())
+    page = paginator.get_page(request.GET.get("page"))
     for household in page.object_list:
         household.head_id_shown = mask(household.head_id_number)
+    villages = list(
+        roles.region_scope(request.user)
+        .filter(level__in=["village", "group"])
+        .order_by("code")
+        .values("pk", "name", "level", "parent__name")
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -59,8 +80,26 @@ def household_list_view(request: HttpRequest) -> HttpResponse:
             "page_sizes": PAGE_SIZES,
             "query": query.urlencode(),
             "can_write": roles.can_write_households(request.user),
+            "status_counts": [
+                (label, status_counts.get(value, 0), value)
+                for value, label in _Household.Status.choices
+            ],
+            "village_choices": [v for v in villages if v["level"] == "village"],
+            "group_choices": [v for v in villages if v["level"] == "group"],
+            "sort_choices": SORT_CHOICES,
         },
     )
+
+
+SORT_CHOICES = (
+    ("number", _("户编号")),
+    ("-updated", _("最近修改")),
+    ("head", _("户主姓名")),
+    ("-persons", _("人数（多到少）")),
+    ("status", _("状态")),
+    ("cause", _("致贫原因")),
+    ("-year", _("识别年度（新到旧）")),
+)
 
 
 @login_required
@@ -80,6 +119,7 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
         "can_write": roles.can_write_households(request.user),
         "can_view_sensitive": roles.can_view_sensitive(request.user),
     }
+    _detail_extras(request, household, context)
     if tab in ("basic", "members"):
         for member in members:
             member.id_shown = shown(request.user, member.id_number)
@@ -88,9 +128,13 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
         context["members"] = members
         if roles.can_view_sensitive(request.user):
             access_log_record(
-                user=request.user, action="view_sensitive", target="household",
-                object_id=household.pk, fields=["id_number", "bank_account", "health"],
-                detail={"via": "page", "tab": tab}, request=request,
+                user=request.user,
+                action="view_sensitive",
+                target="household",
+                object_id=household.pk,
+                fields=["id_number", "bank_account", "health"],
+                detail={"via": "page", "tab": tab},
+                request=request,
             )
     if tab == "income":
         incomes = list(household.incomes.order_by("-year"))
@@ -100,19 +144,26 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
         for income in incomes:
             try:
                 line = standards.poverty_line(
-                    year=income.year, standard=household.identification_standard,
+                    year=income.year,
+                    standard=household.identification_standard,
                     region=household.village,
                 )
                 line_error = ""
             except standards.PovertyLineMissing as missing:
                 line, line_error = None, str(missing)
             per_capita = standards.per_capita_net(income, persons=persons)
-            rows.append({"income": income, "per_capita": per_capita, "line": line,
-                         "items": [(field.verbose_name, getattr(income, field.name))
-                                   for field in income_fields],
-                         "line_error": line_error,
-                         "above": per_capita is not None and line is not None
-                         and per_capita > line})
+            rows.append(
+                {
+                    "income": income,
+                    "per_capita": per_capita,
+                    "line": line,
+                    "items": [
+                        (field.verbose_name, getattr(income, field.name)) for field in income_fields
+                    ],
+                    "line_error": line_error,
+                    "above": per_capita is not None and line is not None and per_capita > line,
+                }
+            )
         context.update(incomes=rows, persons=persons)
     if tab == "assurance":
         context["checks"] = standards.evaluate_two_assurances(household, members, on=today)
@@ -135,15 +186,944 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
             for field in household._meta.fields
             if field.name in CONDITION_FIELDS
         ]
+    from assistance.matching import assess_household
+
+    context["assistance_warnings"] = assess_household(household, on=today).warning_count
     return render(request, "households/household_detail.html", context)
 
 
 MASKED_HISTORY_FIELDS = {"id_number", "bank_account"}
 HEALTH_HISTORY_FIELDS = {"health", "illness_name", "disability_certificate", "disability_grade"}
 CONDITION_FIELDS = (
-    "cultivated_land", "irrigated_land", "forest_land", "returned_farmland", "orchard_land",
-    "pasture_land", "water_surface", "has_production_power", "has_household_power",
-    "has_broadcast_tv", "distance_to_road_km", "road_type", "housing_area", "house_grade",
-    "house_renovated", "water_safe", "water_difficult", "fuel_type", "has_sanitary_toilet",
-    "relocated", "relocation_mode", "relocation_place", "food_secure", "clothing_secure",
+    "cultivated_land",
+    "irrigated_land",
+    "forest_land",
+    "returned_farmland",
+    "orchard_land",
+    "pasture_land",
+    "water_surface",
+    "has_production_power",
+    "has_household_power",
+    "has_broadcast_tv",
+    "distance_to_road_km",
+    "road_type",
+    "housing_area",
+    "house_grade",
+    "house_renovated",
+    "water_safe",
+    "water_difficult",
+    "fuel_type",
+    "has_sanitary_toilet",
+    "relocated",
+    "relocation_mode",
+    "relocation_place",
+    "food_secure",
+    "clothing_secure",
 )
+
+
+# --- cadre pages: create and edit, members, procedures, to-do list, data quality -------------
+
+from collections import Counter  # noqa: E402
+
+from django.contrib import messages  # noqa: E402
+from django.core.exceptions import ValidationError  # noqa: E402
+from django.db import transaction  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.http import Http404, QueryDict  # noqa: E402
+from django.shortcuts import redirect  # noqa: E402
+from django.urls import reverse  # noqa: E402
+from django.utils.http import url_has_allowed_host_and_scheme  # noqa: E402
+from django.views.decorators.http import require_POST  # noqa: E402
+
+from households import forms as household_forms  # noqa: E402
+from households import quality, services, workflows  # noqa: E402
+from households.models import (  # noqa: E402
+    CaseWorkflow,
+    DataProblem,
+    Household,
+    PublicNotice,
+)
+from povertyapp import jobs  # noqa: E402
+from povertyapp.models import Region  # noqa: E402
+
+
+def _require_writer(request: HttpRequest) -> None:
+    _require_case_access(request)
+    if not roles.can_write_households(request.user):
+        raise PermissionDenied(_("您的角色只能查看，不能修改农户信息。"))
+
+
+def _apply_errors(
+    error: ValidationError,
+    form: Any,
+    formset: Any = None,
+    extra_forms: tuple[Any, ...] = (),
+    row_forms: list[int] | None = None,
+) -> None:
+    """Put a service's errors beside the fields they name: `members.2.id_number` goes to the
+    formset's third submitted row, `members` to the formset, anything else to the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for key, errors in error.error_dict.items():
+        if key.startswith("members.") and formset is not None:
+            _, index, *rest = key.split(".")
+            position = int(index)
+            if row_forms is not None and position < len(row_forms):
+                position = row_forms[position]
+            member_form = formset.forms[position] if position < len(formset.forms) else None
+            field = rest[0] if rest else None
+            if member_form is None:
+                formset.add_non_form_error(errors)
+            elif field in member_form.fields:
+                for item in errors:
+                    member_form.add_error(field, item)
+            else:
+                for item in errors:
+                    member_form.add_error(None, item)
+        elif key == "members" and formset is not None:
+            formset.add_non_form_error(errors)
+        else:
+            target = next((f for f in (form, *extra_forms) if key in f.fields), None)
+            for item in errors:
+                if target is not None:
+                    target.add_error(key, item)
+                else:
+                    form.add_error(None, item)
+
+
+def _quality_messages(request: HttpRequest, household: Household) -> None:
+    findings, completeness = quality.check_household(household)
+    if findings:
+        messages.warning(
+            request,
+            _("已保存。数据质量提示%(count)d条（信息录入率%(rate)s%%）：%(first)s")
+            % {
+                "count": len(findings),
+                "rate": completeness,
+                "first": "；".join(f.message for f in findings[:3]),
+            },
+        )
+
+
+def _form_context(
+    request: HttpRequest, form: Any, formset: Any, join_form: Any, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "form": form,
+        "formset": formset,
+        "join_form": join_form,
+        "empty_member": formset.empty_form,
+        **extra,
+    }
+
+
+@login_required
+def household_create_view(request: HttpRequest) -> HttpResponse:
+    _require_writer(request)
+    lists = household_forms.lists_for_user(request.user)
+    if request.method == "POST":
+        form = household_forms.HouseholdForm(request.POST, user=request.user, lists=lists)
+        formset = household_forms.MemberFormSet(request.POST, prefix="members", lists=lists)
+        join_form = household_forms.JoinReasonForm(request.POST, lists=lists)
+        if form.is_valid() & formset.is_valid() & join_form.is_valid():
+            rows = [member_form.service_row() for member_form in formset.forms]
+            try:
+                household = services.household_create(
+                    actor=request.user,
+                    data=form.service_data(),
+                    members=rows,
+                )
+            except ValidationError as error:
+                _apply_errors(error, form, formset)
+            else:
+                messages.success(
+                    request, _("农户%(number)s已建档。") % {"number": household.number}
+                )
+                _quality_messages(request, household)
+                return redirect("households:detail", household.pk)
+    else:
+        initial = {}
+        if request.user.region and request.user.region.level == Region.Level.VILLAGE:
+            initial["village"] = request.user.region.pk
+        form = household_forms.HouseholdForm(initial=initial, user=request.user, lists=lists)
+        formset = household_forms.MemberFormSet(
+            prefix="members", lists=lists, initial=[{"relation": "户主", "id_type": "居民身份证"}]
+        )
+        join_form = household_forms.JoinReasonForm(lists=lists)
+    return render(
+        request,
+        "households/household_form.html",
+        _form_context(request, form, formset, join_form, creating=True),
+    )
+
+
+@login_required
+def household_edit_view(request: HttpRequest, household_id: int) -> HttpResponse:
+    _require_writer(request)
+    household = selectors.household_get_for_user(
+        user=request.user, household_id=household_id, for_write=True
+    )
+    lists = household_forms.lists_for_user(request.user)
+    active = list(household.members.filter(is_active=True).order_by("id"))
+    conflict: list[dict[str, Any]] = []
+    if request.method == "POST":
+        form = household_forms.HouseholdForm(request.POST, user=request.user, lists=lists)
+        formset = household_forms.MemberFormSet(request.POST, prefix="members", lists=lists)
+        join_form = household_forms.JoinReasonForm(request.POST, lists=lists)
+        if form.is_valid() & formset.is_valid() & join_form.is_valid():
+            rows = [member_form.service_row() for member_form in formset.forms]
+            try:
+                saved = services.household_update_with_members(
+                    actor=request.user,
+                    household=household,
+                    data=form.service_data(),
+                    members=rows,
+                    expected_version=form.cleaned_data.get("version"),
+                    join_reason=join_form.cleaned_data.get("join_reason") or "",
+                )
+            except services.ConflictError as error:
+                conflict = error.changes
+                form, formset = _merge_conflict(
+                    request, household, form, formset, lists, error.changes
+                )
+            except ValidationError as error:
+                _apply_errors(error, form, formset, extra_forms=(join_form,))
+            else:
+                messages.success(request, _("已保存。"))
+                _quality_messages(request, saved)
+                return redirect("households:detail", saved.pk)
+    else:
+        form = household_forms.HouseholdForm(
+            initial=household_forms.household_initial(household), user=request.user, lists=lists
+        )
+        formset = household_forms.MemberFormSet(
+            prefix="members",
+            lists=lists,
+            initial=[household_forms.member_initial(member) for member in active],
+        )
+        join_form = household_forms.JoinReasonForm(lists=lists)
+    return render(
+        request,
+        "households/household_form.html",
+        _form_context(
+            request,
+            form,
+            formset,
+            join_form,
+            household=household,
+            conflict=conflict,
+            creating=False,
+        ),
+    )
+
+
+def _merge_conflict(
+    request: HttpRequest,
+    household: Household,
+    form: Any,
+    formset: Any,
+    lists: dict[str, list[str]],
+    changes: list[dict[str, Any]],
+) -> tuple[Any, Any]:
+    """Someone saved first. Keep this user's input; where they left a field as it was and the
+    other person changed it, take the other person's value, so that nothing of either is lost.
+    The form then carries the current version: the user reviews and saves again."""
+    current = Household.objects.get(pk=household.pk)
+    data: QueryDict = request.POST.copy()
+    for change in changes:
+        name = change["field"]
+        if not name or name not in form.fields:
+            continue
+        mine = form.cleaned_data.get(name)
+        change["mine"] = mine.name if hasattr(mine, "name") else mine
+        change["both"] = not household_forms.same_value(mine, change["old"])
+        if not change["both"]:
+            value = household_forms.widget_value(form, name, change["new"])
+            if value is None:
+                data.pop(name, None)
+            else:
+                data[name] = value
+    data["version"] = str(current.version)
+    merged = household_forms.HouseholdForm(data, user=request.user, lists=lists)
+    merged.is_valid()
+    merged_formset = household_forms.MemberFormSet(data, prefix="members", lists=lists)
+    merged_formset.is_valid()
+    for change in changes:
+        if change.get("both"):
+            merged.add_error(
+                change["field"],
+                ValidationError(
+                    _("%(who)s已改为“%(new)s”，您填写的是“%(mine)s”，请确认后再保存。"),
+                    code="conflict_field",
+                    params={
+                        "who": change["who"] or _("他人"),
+                        "new": change["new"],
+                        "mine": change.get("mine"),
+                    },
+                ),
+            )
+    merged.add_error(
+        None,
+        ValidationError(
+            _(
+                "保存冲突：%(who)s在您打开之后修改了本户（见下表）。您的填写已保留，对方未与您冲突的修改"
+                "已合并到表单中；请核对后再次保存。"
+            ),
+            code="conflict",
+            params={"who": changes[0]["who"] if changes else _("他人")},
+        ),
+    )
+    return merged, merged_formset
+
+
+@login_required
+def member_remove_view(request: HttpRequest, household_id: int, member_id: int) -> HttpResponse:
+    _require_writer(request)
+    household = selectors.household_get_for_user(
+        user=request.user, household_id=household_id, for_write=True
+    )
+    member = selectors.member_get_for_user(user=request.user, member_id=member_id, for_write=True)
+    if member.household_id != household.pk:
+        raise Http404(_("未找到该成员，或您无权查看。"))
+    lists = household_forms.lists_for_user(request.user)
+    if request.method == "POST":
+        form = household_forms.MemberRemoveForm(request.POST, lists=lists)
+        if form.is_valid():
+            try:
+                services.member_remove(
+                    actor=request.user,
+                    member=member,
+                    reason=form.cleaned_data["reason"],
+                    effective_date=form.cleaned_data["effective_date"],
+                    note=form.cleaned_data["note"],
+                )
+            except ValidationError as error:
+                _apply_errors(error, form)
+            else:
+                messages.success(
+                    request,
+                    _("%(name)s已减员（%(reason)s）。")
+                    % {"name": member.name, "reason": form.cleaned_data["reason"]},
+                )
+                return redirect(reverse("households:detail", args=[household.pk]) + "?tab=members")
+    else:
+        form = household_forms.MemberRemoveForm(
+            initial={"effective_date": household_forms.today()}, lists=lists
+        )
+    return render(
+        request,
+        "households/member_action.html",
+        {
+            "household": household,
+            "member": member,
+            "form": form,
+            "title": _("成员减员"),
+            "submit": _("确认减员"),
+        },
+    )
+
+
+@login_required
+def member_move_view(request: HttpRequest, household_id: int, member_id: int) -> HttpResponse:
+    _require_writer(request)
+    household = selectors.household_get_for_user(
+        user=request.user, household_id=household_id, for_write=True
+    )
+    member = selectors.member_get_for_user(user=request.user, member_id=member_id, for_write=True)
+    if member.household_id != household.pk:
+        raise Http404(_("未找到该成员，或您无权查看。"))
+    lists = household_forms.lists_for_user(request.user)
+    if request.method == "POST":
+        form = household_forms.MemberMoveForm(request.POST, lists=lists)
+        if form.is_valid():
+            try:
+                target = selectors.household_get_by_number_for_user(
+                    user=request.user, number=form.cleaned_data["to_number"].strip()
+                )
+            except Http404:
+                form.add_error("to_number", _("未找到该户编号，或不在您的管辖范围内。"))
+            else:
+                try:
+                    joined = services.member_move(
+                        actor=request.user,
+                        member=member,
+                        to_household=target,
+                        relation=form.cleaned_data["relation"],
+                        effective_date=form.cleaned_data["effective_date"],
+                        reason=form.cleaned_data["reason"],
+                    )
+                except ValidationError as error:
+                    _apply_errors(error, form)
+                else:
+                    messages.success(
+                        request,
+                        _("%(name)s已迁入%(number)s。")
+                        % {"name": member.name, "number": target.number},
+                    )
+                    return redirect(
+                        reverse("households:detail", args=[joined.household_id]) + "?tab=members"
+                    )
+    else:
+        form = household_forms.MemberMoveForm(
+            initial={"effective_date": household_forms.today()}, lists=lists
+        )
+    return render(
+        request,
+        "households/member_action.html",
+        {
+            "household": household,
+            "member": member,
+            "form": form,
+            "title": _("成员迁移"),
+            "submit": _("确认迁移"),
+        },
+    )
+
+
+# --- procedures --------------------------------------------------------------------------
+
+
+def _workflow_for_user(request: HttpRequest, workflow_id: int) -> CaseWorkflow:
+    """The scoped access path of a case: through its household's scope (404 outside)."""
+    _require_case_access(request)
+    workflow = (
+        CaseWorkflow.objects.filter(roles.household_scope_q(request.user), pk=workflow_id)
+        .select_related(
+            "household", "household__village", "household__village__parent", "started_by"
+        )
+        .first()
+    )
+    if workflow is None:
+        raise Http404(_("未找到该案件，或您无权查看。"))
+    return workflow
+
+
+@login_required
+@require_POST
+def workflow_start_view(request: HttpRequest, household_id: int, kind: str) -> HttpResponse:
+    _require_writer(request)
+    household = selectors.household_get_for_user(
+        user=request.user, household_id=household_id, for_write=True
+    )
+    if kind not in workflows.PROCEDURES:
+        raise Http404(_("没有该程序。"))
+    form = household_forms.StartForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(reverse("households:detail", args=[household.pk]) + "?tab=status")
+    try:
+        workflow = services.workflow_start(
+            actor=request.user,
+            household=household,
+            kind=kind,
+            opinion=form.cleaned_data["opinion"],
+            evidence=form.cleaned_data["evidence"],
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect(reverse("households:detail", args=[household.pk]) + "?tab=status")
+    messages.success(request, _("已发起%(kind)s。") % {"kind": workflow.get_kind_display()})
+    return redirect("households:workflow", workflow.pk)
+
+
+@login_required
+def workflow_detail_view(request: HttpRequest, workflow_id: int) -> HttpResponse:
+    workflow = _workflow_for_user(request, workflow_id)
+    return _render_workflow(request, workflow)
+
+
+def _render_workflow(request: HttpRequest, workflow: CaseWorkflow, **forms_: Any) -> HttpResponse:
+    definition = workflows.procedure(workflow.kind)
+    step = workflows.current_step(workflow)
+    done = {record.step for record in workflow.steps.all() if record.decision == "done"}
+    position = (
+        definition.index(workflow.step) if workflow.state == "open" else len(definition.steps)
+    )
+    notice = workflow.notices.filter(step=workflow.step, is_open=True).first()
+    today = household_forms.today()
+    can_act = workflows.can_act(request.user, workflow)
+    can_object = (
+        notice is not None
+        and (roles.can_write_households(request.user) or roles.can_review(request.user))
+        and roles.region_in_scope(request.user, workflow.household.village)
+    )
+    context = {
+        "workflow": workflow,
+        "household": workflow.household,
+        "definition": definition,
+        "step": step,
+        "position": position,
+        "done": done,
+        "step_level": LEVEL_NAMES[step.level],
+        "stages": [
+            (index, item, LEVEL_NAMES[item.level]) for index, item in enumerate(definition.steps)
+        ],
+        "records": workflow.steps.select_related("actor").order_by("created_at", "id"),
+        "notice": notice,
+        "notices": workflow.notices.prefetch_related("objections"),
+        "can_act": can_act,
+        "can_object": can_object,
+        "notice_ready": notice is not None and today > notice.end_date,
+        "overdue": workflows.is_overdue(workflow, today),
+        "is_notice": step.type == workflows.NOTICE,
+        "step_form": forms_.get("step_form") or household_forms.StepForm(),
+        "return_form": forms_.get("return_form") or household_forms.ReturnForm(),
+        "notice_form": forms_.get("notice_form")
+        or household_forms.NoticeForm(
+            initial={
+                "start_date": today,
+                "days": step.notice_days,
+                "phone": request.user.phone or "",
+            }
+        ),
+        "objection_form": forms_.get("objection_form")
+        or household_forms.ObjectionForm(initial={"received_on": today}),
+    }
+    status = 400 if forms_ else 200
+    return render(request, "households/workflow_detail.html", context, status=status)
+
+
+LEVEL_NAMES = workflows.LEVEL_LABELS
+
+
+def _workflow_action(
+    request: HttpRequest,
+    workflow_id: int,
+    form_class: Any,
+    form_key: str,
+    action: Any,
+    success: str,
+) -> HttpResponse:
+    workflow = _workflow_for_user(request, workflow_id)
+    form = form_class(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            action(workflow, form.cleaned_data, request.POST.get("step", ""))
+        except ValidationError as error:
+            _apply_errors(error, form)
+        else:
+            messages.success(request, success)
+            return redirect("households:workflow", workflow.pk)
+    workflow.refresh_from_db()
+    return _render_workflow(request, workflow, **{form_key: form})
+
+
+@login_required
+@require_POST
+def workflow_complete_view(request: HttpRequest, workflow_id: int) -> HttpResponse:
+    return _workflow_action(
+        request,
+        workflow_id,
+        household_forms.StepForm,
+        "step_form",
+        lambda workflow, data, step: services.workflow_step_complete(
+            actor=request.user,
+            workflow=workflow,
+            expected_step=step,
+            opinion=data["opinion"],
+            evidence=data["evidence"],
+            attendance=data["attendance"],
+        ),
+        _("已办理。"),
+    )
+
+
+@login_required
+@require_POST
+def workflow_return_view(request: HttpRequest, workflow_id: int) -> HttpResponse:
+    return _workflow_action(
+        request,
+        workflow_id,
+        household_forms.ReturnForm,
+        "return_form",
+        lambda workflow, data, step: services.workflow_return(
+            actor=request.user, workflow=workflow, expected_step=step, opinion=data["opinion"]
+        ),
+        _("已退回。"),
+    )
+
+
+@login_required
+@require_POST
+def notice_start_view(request: HttpRequest, workflow_id: int) -> HttpResponse:
+    return _workflow_action(
+        request,
+        workflow_id,
+        household_forms.NoticeForm,
+        "notice_form",
+        lambda workflow, data, step: services.notice_start(
+            actor=request.user,
+            workflow=workflow,
+            expected_step=step,
+            start_date=data["start_date"],
+            days=data["days"],
+            phone=data["phone"],
+            place=data["place"],
+        ),
+        _("公示已发布，可打印公示表张贴。"),
+    )
+
+
+@login_required
+@require_POST
+def notice_objection_view(request: HttpRequest, workflow_id: int) -> HttpResponse:
+    def record(workflow: CaseWorkflow, data: dict[str, Any], step: str) -> None:
+        notice = workflow.notices.filter(is_open=True).first()
+        if notice is None:
+            raise ValidationError(_("当前没有进行中的公示。"), code="notice_closed")
+        services.notice_objection_record(
+            actor=request.user,
+            notice=notice,
+            content=data["content"],
+            objector=data["objector"],
+            received_on=data["received_on"],
+        )
+
+    return _workflow_action(
+        request,
+        workflow_id,
+        household_forms.ObjectionForm,
+        "objection_form",
+        record,
+        _("异议已登记，案件已退回。"),
+    )
+
+
+@login_required
+def notice_print_view(request: HttpRequest, notice_id: int) -> HttpResponse:
+    """The printable A4 公示: every case of the village published at the same step on the same
+    day, IDs masked whatever the viewer's role (it is posted on a wall)."""
+    _require_case_access(request)
+    notice = (
+        PublicNotice.objects.filter(
+            workflow__in=CaseWorkflow.objects.filter(roles.household_scope_q(request.user)),
+            pk=notice_id,
+        )
+        .select_related("workflow", "workflow__household__village__parent")
+        .first()
+    )
+    if notice is None:
+        raise Http404(_("未找到该公示，或您无权查看。"))
+    village = notice.workflow.household.village
+    batch = list(
+        PublicNotice.objects.filter(
+            workflow__household__village=village,
+            workflow__kind=notice.workflow.kind,
+            step=notice.step,
+            start_date=notice.start_date,
+        )
+        .select_related("workflow__household")
+        .order_by("workflow__household__number")
+    )
+    households = [item.workflow.household for item in batch]
+    heads = {
+        member.household_id: member
+        for member in selectors.Member.objects.filter(
+            household__in=households, is_active=True, relation="户主"
+        )
+    }
+    sizes = dict(
+        selectors.Member.objects.filter(household__in=households, is_active=True)
+        .values_list("household_id")
+        .annotate(n=Count("id"))
+    )
+    rows = []
+    for index, item in enumerate(batch, start=1):
+        household = item.workflow.household
+        head = heads.get(household.pk)
+        rows.append(
+            {
+                "index": index,
+                "number": household.number,
+                "head": head.name if head else "—",
+                "id_masked": mask(head.id_number) if head else "",
+                "persons": sizes.get(household.pk, 0),
+                "cause": household.main_cause,
+                "attribute": household.poverty_attribute,
+                "group": household.group,
+            }
+        )
+    definition = workflows.procedure(notice.workflow.kind)
+    return render(
+        request,
+        "households/notice_print.html",
+        {
+            "notice": notice,
+            "village": village,
+            "rows": rows,
+            "title": f"{village.name}{definition.step(notice.step).label}",
+            "step_label": definition.step(notice.step).label,
+            "definition": definition,
+            "today": household_forms.today(),
+        },
+    )
+
+
+@login_required
+def todo_view(request: HttpRequest) -> HttpResponse:
+    _require_case_access(request)
+    today = household_forms.today()
+    items = list(workflows.todo_list(request.user)[:500])
+    for item in items:
+        item.step_label = workflows.current_step(item).label
+        item.is_notice = workflows.current_step(item).type == workflows.NOTICE
+        item.overdue = workflows.is_overdue(item, today)
+    notices = {
+        notice.workflow_id: notice
+        for notice in PublicNotice.objects.filter(
+            workflow__in=[item.pk for item in items], is_open=True
+        )
+    }
+    for item in items:
+        item.open_notice = notices.get(item.pk)
+        item.notice_due = bool(item.open_notice and today > item.open_notice.end_date)
+    problems = 0
+    if request.user.role == "village_cadre":
+        problems = quality.problem_list(request.user).filter(state=DataProblem.State.OPEN).count()
+    elif request.user.role == "township_reviewer":
+        problems = (
+            quality.problem_list(request.user).filter(state=DataProblem.State.EXPLAINED).count()
+        )
+    return render(
+        request,
+        "households/todo.html",
+        {
+            "items": items,
+            "today": today,
+            "problems": problems,
+            "overdue_count": sum(1 for item in items if item.overdue),
+            "level": workflows.LEVEL_LABELS.get(workflows.user_level(request.user) or "", ""),
+        },
+    )
+
+
+# --- data quality --------------------------------------------------------------------------
+
+
+@login_required
+def quality_view(request: HttpRequest) -> HttpResponse:
+    _require_case_access(request)
+    user = request.user
+    problems = quality.problem_list(user)
+    villages = list(roles.region_scope(user).filter(level=Region.Level.VILLAGE).order_by("code"))
+    state = request.GET.get("state", "active")
+    village = request.GET.get("village", "")
+    rule = request.GET.get("rule", "")
+    if state == "active":
+        problems = problems.filter(state__in=[DataProblem.State.OPEN, DataProblem.State.EXPLAINED])
+    elif state in DataProblem.State.values:
+        problems = problems.filter(state=state)
+    if village.isdigit():
+        problems = problems.filter(village_id=int(village))
+    if rule in quality.RULES_BY_CODE:
+        problems = problems.filter(rule=rule)
+    page = Paginator(problems, 50).get_page(request.GET.get("page"))
+    for problem in page.object_list:
+        definition = quality.RULES_BY_CODE.get(problem.rule)
+        problem.rule_label = definition.label if definition else problem.rule
+    latest = quality.latest_result(user.region) if user.region_id else None
+    counts = quality.open_problem_counts([v.pk for v in villages])
+    by_rule = Counter(
+        dict(
+            quality.problem_list(user)
+            .filter(state=DataProblem.State.OPEN)
+            .values_list("rule")
+            .annotate(n=Count("id"))
+        )
+    )
+    summary = []
+    if latest is not None:
+        codes = {v.code for v in villages}
+        summary = [row for row in latest.result.get("villages", []) if row["code"] in codes]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "households/quality.html",
+        {
+            "page": page,
+            "villages": villages,
+            "state": state,
+            "village": village,
+            "rule": rule,
+            "states": DataProblem.State.choices,
+            "rules": quality.RULES_UNIQUE,
+            "latest": latest,
+            "summary": summary,
+            "counts": counts,
+            "by_rule": by_rule.most_common(8),
+            "query": query.urlencode(),
+            "can_run": roles.can_write_households(user) or roles.can_review(user),
+            "can_explain": user.role == "village_cadre",
+            "can_review": user.role == "township_reviewer",
+            "rule_labels": {rule.code: rule.label for rule in quality.RULES},
+        },
+    )
+
+
+@login_required
+@require_POST
+def quality_run_view(request: HttpRequest) -> HttpResponse:
+    _require_case_access(request)
+    if not (roles.can_write_households(request.user) or roles.can_review(request.user)):
+        raise PermissionDenied(_("您的角色不能发起检查。"))
+    code = request.POST.get("region") or (request.user.region.code if request.user.region else "")
+    region = selectors.region_get_for_user(user=request.user, code=code)
+    with transaction.atomic():
+        job = jobs.job_enqueue(user=request.user, kind=quality.JOB_KIND, region=region)
+    return redirect("job-detail", job.pk)
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse("households:quality")
+
+
+@login_required
+@require_POST
+def problem_explain_view(request: HttpRequest, problem_id: int) -> HttpResponse:
+    problem = quality.problem_get_for_user(request.user, problem_id)
+    form = household_forms.ExplainForm(request.POST)
+    if form.is_valid():
+        try:
+            services.problem_explain(
+                actor=request.user, problem=problem, explanation=form.cleaned_data["explanation"]
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("情况说明已提交，待乡镇审核。"))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect(_safe_next(request))
+
+
+@login_required
+@require_POST
+def problem_review_view(request: HttpRequest, problem_id: int) -> HttpResponse:
+    problem = quality.problem_get_for_user(request.user, problem_id)
+    form = household_forms.ReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            services.problem_review(
+                actor=request.user,
+                problem=problem,
+                accept=form.cleaned_data["accept"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("已审核。"))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect(_safe_next(request))
+
+
+def _detail_extras(request: HttpRequest, household: Any, context: dict[str, Any]) -> None:
+    """What the cadre pages add to the household page: data-quality warnings with the
+    信息录入率, the open procedure and what may be started."""
+    findings, completeness = quality.check_household(household)
+    open_workflow = household.workflows.filter(state=CaseWorkflow.State.OPEN).first()
+    context.update(
+        findings=findings,
+        completeness=completeness,
+        open_workflow=open_workflow,
+        workflows=household.workflows.select_related("started_by")
+        .prefetch_related("steps__actor", "notices__objections")
+        .order_by("-started_at")
+        if context["tab"] == "status"
+        else [],
+        can_start_identification=open_workflow is None
+        and request.user.role == "village_cadre"
+        and household.status in workflows.IDENTIFICATION.from_statuses,
+        can_start_exit=open_workflow is None
+        and request.user.role == "village_cadre"
+        and household.status in workflows.EXIT.from_statuses,
+        start_form=household_forms.StartForm(),
+        income_years=[timezone.localdate().year - offset for offset in (1, 0, 2)],
+    )
+    if open_workflow is not None:
+        open_workflow.step_label = workflows.current_step(open_workflow).label
+
+
+@login_required
+def step_evidence_view(request: HttpRequest, workflow_id: int, record_id: int) -> HttpResponse:
+    """A step's evidence file, through the case's scope (media is never served directly)."""
+    from django.http import FileResponse
+
+    workflow = _workflow_for_user(request, workflow_id)
+    record = workflow.steps.filter(pk=record_id).exclude(evidence="").first()
+    if record is None:
+        raise Http404(_("未找到该材料。"))
+    access_log_record(
+        user=request.user,
+        action="view_sensitive",
+        target="workflow_evidence",
+        object_id=record.pk,
+        fields=["evidence"],
+        detail={"workflow": workflow.pk},
+        request=request,
+    )
+    return FileResponse(
+        record.evidence.open("rb"),
+        as_attachment=False,
+        filename=record.evidence.name.rsplit("/", 1)[-1],
+    )
+
+
+@login_required
+def income_edit_view(request: HttpRequest, household_id: int, year: int) -> HttpResponse:
+    _require_writer(request)
+    household = selectors.household_get_for_user(
+        user=request.user, household_id=household_id, for_write=True
+    )
+    if not 2010 <= year <= household_forms.today().year:
+        raise Http404(_("收入年度不合理。"))
+    income = household.incomes.filter(year=year).first()
+    if request.method == "POST":
+        form = household_forms.IncomeForm(request.POST)
+        if form.is_valid():
+            data = {name: form.cleaned_data[name] for name in INCOME_FIELDS}
+            try:
+                services.income_set(
+                    actor=request.user,
+                    household=household,
+                    year=year,
+                    data=data,
+                    expected_version=form.cleaned_data["version"],
+                )
+            except ValidationError as error:
+                _apply_errors(error, form)
+            else:
+                messages.success(request, _("%(year)s年收入已保存。") % {"year": year})
+                _quality_messages(request, household)
+                return redirect(reverse("households:detail", args=[household.pk]) + "?tab=income")
+    else:
+        initial = {name: getattr(income, name) for name in INCOME_FIELDS} if income else {}
+        initial["version"] = income.version if income else None
+        form = household_forms.IncomeForm(initial=initial)
+    return render(
+        request,
+        "households/member_action.html",
+        {
+            "household": household,
+            "form": form,
+            "member": None,
+            "title": _("%(year)s年收入") % {"year": year},
+            "submit": _("保存"),
+        },
+    )

@@ -23,8 +23,11 @@ admin.site.site_title = _("精准扶贫管理系统")
 
 def _is_account_admin(request: HttpRequest) -> bool:
     user = request.user
-    return bool(user.is_active and user.is_staff and (
-        user.is_superuser or user.role == User.Role.SYSTEM_ADMIN))
+    return bool(
+        user.is_active
+        and user.is_staff
+        and (user.is_superuser or user.role == User.Role.SYSTEM_ADMIN)
+    )
 
 
 class CaseReadOnlyAdmin(admin.ModelAdmin):
@@ -108,8 +111,10 @@ class RegionAdmin(admin.ModelAdmin):
     readonly_fields = ["path"]
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_staff and (
-            roles.can_configure(request.user) or _is_account_admin(request)))
+        return bool(
+            request.user.is_staff
+            and (roles.can_configure(request.user) or _is_account_admin(request))
+        )
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self.has_module_permission(request)
@@ -137,16 +142,28 @@ class ResidentTeamInline(admin.TabularInline):
 
 @admin.register(VillageYear)
 class VillageYearAdmin(ConfigAdmin):
-    list_display = ["village", "year", "registered_rural_population", "total_households",
-                    "is_poor_village", "exit_year", "condition", "first_secretary"]
+    list_display = [
+        "village",
+        "year",
+        "registered_rural_population",
+        "total_households",
+        "is_poor_village",
+        "exit_year",
+        "condition",
+        "first_secretary",
+    ]
     list_filter = ["year", "is_poor_village", "condition"]
     search_fields = ["village__name", "village__code"]
     inlines = [ResidentTeamInline]
     raw_id_fields = ["village"]
 
     def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
-        return super().get_queryset(request).filter(
-            village__path__startswith=request.user.region.path if request.user.region else "-"
+        return (
+            super()
+            .get_queryset(request)
+            .filter(
+                village__path__startswith=request.user.region.path if request.user.region else "-"
+            )
         )
 
 
@@ -182,7 +199,8 @@ class AccessLogAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return _is_account_admin(request) or bool(
-            request.user.is_staff and roles.can_configure(request.user))
+            request.user.is_staff and roles.can_configure(request.user)
+        )
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self.has_module_permission(request)

@@ -7,9 +7,10 @@ generator builds them from the same rules the services enforce, and its tests ch
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-import io
-from collections.abc import Iterable, Iterator, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -48,63 +49,124 @@ def _copy_text(value: Any) -> str:
     return str(value)
 
 
-class _LineReader(io.RawIOBase):
-    """A file-like object over generated COPY lines, read lazily by psycopg2's copy_expert."""
+class _LineReader:
+    """A file-like object over generated COPY lines, read lazily by psycopg2's copy_expert:
+    each read() renders the next ~`size` bytes, so Python generates while PostgreSQL parses
+    what it has already received."""
 
     def __init__(self, lines: Iterator[str]) -> None:
         self._lines = lines
-        self._buffer = b""
 
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
-        chunks = [self._buffer]
-        total = len(self._buffer)
-        target = size if size and size > 0 else 1 << 20
+    def read(self, size: int = -1) -> bytes:
+        target = size if size and size > 0 else 1 << 18
+        chunk: list[str] = []
+        length = 0
         for line in self._lines:
-            encoded = line.encode()
-            chunks.append(encoded)
-            total += len(encoded)
-            if total >= target:
+            chunk.append(line)
+            length += len(line)
+            if length >= target // 2:  # characters: most are multi-byte in UTF-8
                 break
-        data = b"".join(chunks)
-        self._buffer = data[target:] if len(data) > target else b""
-        return data[:target]
+        return "".join(chunk).encode()
+
+    def readline(self, size: int = -1) -> bytes:  # pragma: no cover - copy_expert uses read()
+        return next(self._lines, "").encode()
+
+
+def _converter(field: models.Field) -> Callable[[Any], str]:
+    """The COPY text of one column's values, chosen once per column (not per value)."""
+    kind = field.get_internal_type()
+    if kind == "BooleanField":
+        return lambda value: "\\N" if value is None else ("t" if value else "f")
+    if kind in (
+        "CharField",
+        "TextField",
+        "SlugField",
+        "EmailField",
+        "URLField",
+        "FileField",
+        "ImageField",
+        "GenericIPAddressField",
+    ):
+        return lambda value: "\\N" if value is None else str(value).translate(_COPY_ESCAPES)
+    if kind in ("DateField", "DateTimeField", "TimeField"):
+        return lambda value: "\\N" if value is None else value.isoformat()
+    if kind in (
+        "AutoField",
+        "BigAutoField",
+        "SmallAutoField",
+        "IntegerField",
+        "BigIntegerField",
+        "SmallIntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "PositiveBigIntegerField",
+        "ForeignKey",
+        "OneToOneField",
+        "DecimalField",
+        "FloatField",
+    ):
+        return lambda value: "\\N" if value is None else str(value)
+    return _copy_text
+
+
+def _load_fields(model: type[models.Model], with_pk: bool) -> list[models.Field]:
+    """The columns to load: all concrete fields, the primary key only when the rows carry it
+    (otherwise the database's sequence numbers them)."""
+    pk = model._meta.pk
+    return [f for f in model._meta.concrete_fields if with_pk or f is not pk]
 
 
 def copy_lines(
-    model: type[models.Model], rows: Iterable[dict[str, Any]], *, now: datetime.datetime
+    model: type[models.Model],
+    rows: Iterable[dict[str, Any]],
+    *,
+    now: datetime.datetime,
+    with_pk: bool = True,
 ) -> Iterator[str]:
-    attnames, _columns, defaults = table_columns(model)
-    auto_fields = {f.attname for f in model._meta.concrete_fields
-                   if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)}
-    base = dict(defaults)
-    for name in auto_fields:
-        base[name] = now
+    fields = _load_fields(model, with_pk)
+    spec = []
+    for field in fields:
+        default = (
+            now
+            if (getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+            else field.get_default()
+        )
+        spec.append((field.attname, default, _converter(field)))
     for row in rows:
-        values = base | row
-        yield "\t".join([_copy_text(values[name]) for name in attnames]) + "\n"
+        get = row.get
+        yield "\t".join([convert(get(name, default)) for name, default, convert in spec]) + "\n"
 
 
 def load_rows(
-    model: type[models.Model], rows: Iterable[dict[str, Any]], *, now: datetime.datetime,
+    model: type[models.Model],
+    rows: Iterable[dict[str, Any]],
+    *,
+    now: datetime.datetime,
     batch_size: int = 5000,
 ) -> int:
     """Write rows (dicts of attribute name → value; missing ones take the field default)."""
-    _attnames, columns, _defaults = table_columns(model)
     table = model._meta.db_table
-    counter = _Counter(rows)
+    iterator = iter(rows)
+    first = next(iterator, None)
+    if first is None:
+        return 0
+    with_pk = model._meta.pk.attname in first
+    counter = _Counter(itertools.chain([first], iterator))
     if connection.vendor == "postgresql":
-        quoted = ", ".join(f'"{column}"' for column in columns)
+        quoted = ", ".join(f'"{f.column}"' for f in _load_fields(model, with_pk))
         with connection.cursor() as cursor:
-            reader = io.BufferedReader(_LineReader(copy_lines(model, counter, now=now)),
-                                       buffer_size=1 << 20)
-            cursor.cursor.copy_expert(f'COPY "{table}" ({quoted}) FROM STDIN', reader)
+            reader = _LineReader(copy_lines(model, counter, now=now, with_pk=with_pk))
+            cursor.cursor.copy_expert(f'COPY "{table}" ({quoted}) FROM STDIN', reader, size=1 << 18)
         return counter.count
-    attnames, _columns, defaults = table_columns(model)
-    auto_fields = {f.attname for f in model._meta.concrete_fields
-                   if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)}
+    fields = _load_fields(model, with_pk)
+    attnames = [f.attname for f in fields]
+    columns = [f.column for f in fields]
+    defaults = {f.attname: f.get_default() for f in fields}
+    auto_fields = {
+        f.attname
+        for f in model._meta.concrete_fields
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    }
     base = dict(defaults)
     for name in auto_fields:
         base[name] = now
@@ -116,8 +178,9 @@ def load_rows(
     with connection.cursor() as cursor:
         for row in counter:
             values = base | row
-            batch.append([convert(values[name]) for convert, name in zip(converters, attnames,
-                                                                          strict=True)])
+            batch.append(
+                [convert(values[name]) for convert, name in zip(converters, attnames, strict=True)]
+            )
             if len(batch) >= batch_size:
                 cursor.executemany(sql, batch)
                 batch = []
@@ -162,5 +225,169 @@ def reset_sequences(*models_: type[models.Model]) -> None:
             column = model._meta.pk.column
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{column}'), "
-                f"COALESCE((SELECT MAX(\"{column}\") FROM \"{table}\"), 0) + 1, false)"
+                f'COALESCE((SELECT MAX("{column}") FROM "{table}"), 0) + 1, false)'
             )
+
+
+# --- streaming: generate in Python while PostgreSQL ingests on the other core -------------
+
+
+def _row_renderer(
+    model: type[models.Model], *, now: datetime.datetime, with_pk: bool
+) -> Callable[[dict[str, Any]], str]:
+    spec = []
+    for field in _load_fields(model, with_pk):
+        default = (
+            now
+            if (getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+            else field.get_default()
+        )
+        spec.append((field.attname, default, _converter(field)))
+
+    def render(row: dict[str, Any]) -> str:
+        get = row.get
+        return "\t".join([convert(get(name, default)) for name, default, convert in spec]) + "\n"
+
+    return render
+
+
+class RenderedRows:
+    """A list-like sink: rows appended are rendered to COPY text at once and kept as bytes
+    (a fraction of the memory of the dicts); `copy()` loads them afterwards."""
+
+    def __init__(self, model: type[models.Model], *, now: datetime.datetime) -> None:
+        self.model = model
+        self.now = now
+        self.count = 0
+        self.with_pk: bool | None = None
+        self._render: Callable[[dict[str, Any]], str] | None = None
+        self._lines: list[str] = []
+        self._chunks: list[bytes] = []
+
+    def append(self, row: dict[str, Any]) -> None:
+        if self._render is None:
+            self.with_pk = self.model._meta.pk.attname in row
+            self._render = _row_renderer(self.model, now=self.now, with_pk=self.with_pk)
+        self._lines.append(self._render(row))
+        self.count += 1
+        if len(self._lines) >= 2000:
+            self._chunks.append("".join(self._lines).encode())
+            self._lines = []
+
+    def __len__(self) -> int:
+        return self.count
+
+    def copy(self) -> int:
+        """COPY the rendered rows (PostgreSQL) on the current connection."""
+        if not self.count:
+            return 0
+        if self._lines:
+            self._chunks.append("".join(self._lines).encode())
+            self._lines = []
+        columns = ", ".join(f'"{f.column}"' for f in _load_fields(self.model, bool(self.with_pk)))
+        chunks = iter(self._chunks)
+        reader = _ChunkReader(chunks)
+        with connection.cursor() as cursor:
+            cursor.cursor.copy_expert(
+                f'COPY "{self.model._meta.db_table}" ({columns}) FROM STDIN',
+                reader,
+                size=1 << 18,
+            )
+        self._chunks = []
+        return self.count
+
+
+class _ChunkReader:
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+
+    def read(self, size: int = -1) -> bytes:
+        return next(self._chunks, b"")
+
+
+_ABORT = b"\x00abort"
+
+
+class CopyStream:
+    """A list-like sink whose rows go to PostgreSQL while the caller keeps appending.
+
+    `append()` renders each row to COPY text; every ~256 kB of text is handed to a thread that
+    feeds `COPY ... FROM STDIN` on the current connection (psycopg2 releases the GIL while it
+    sends, and the server parses on its own core). The caller must not use the connection
+    until `close()`, which sends the rest and waits. The rows must carry their primary key.
+    """
+
+    def __init__(self, model: type[models.Model], *, now: datetime.datetime) -> None:
+        import queue
+        import threading
+
+        self.model = model
+        self.count = 0
+        self._render = _row_renderer(model, now=now, with_pk=True)
+        self._lines: list[str] = []
+        self._length = 0
+        self._queue: queue.Queue[bytes] = queue.Queue(maxsize=16)
+        self._error: BaseException | None = None
+        columns = ", ".join(f'"{f.column}"' for f in _load_fields(model, True))
+        sql = f'COPY "{model._meta.db_table}" ({columns}) FROM STDIN'
+        # Taken here, in the caller's thread (Django's wrapper is bound to it); the raw
+        # psycopg2 cursor is used by the sending thread only.
+        raw_cursor = connection.cursor().cursor
+        self._thread = threading.Thread(target=self._send, args=(raw_cursor, sql), daemon=True)
+        self._thread.start()
+
+    def _send(self, raw_cursor: Any, sql: str) -> None:
+        try:
+            raw_cursor.copy_expert(sql, self, size=1 << 18)
+        except BaseException as error:  # reported by append()/close() in the caller
+            self._error = error
+
+    def read(self, size: int = -1) -> bytes:  # called by psycopg2 in the sending thread
+        data = self._queue.get()
+        if data is _ABORT:
+            raise RuntimeError("row generation failed: COPY aborted")
+        return data
+
+    def abort(self) -> None:
+        """The caller failed: end the COPY with an error (the transaction rolls back)."""
+        if self._thread.is_alive():
+            self._lines = []
+            # If the sending thread already failed, there is nothing left to abort.
+            with contextlib.suppress(BaseException):
+                self._put(_ABORT)
+            self._thread.join()
+
+    def _put(self, data: bytes) -> None:
+        import queue
+
+        while True:
+            if self._error is not None:
+                raise self._error
+            try:
+                self._queue.put(data, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def append(self, row: dict[str, Any]) -> None:
+        line = self._render(row)
+        self._lines.append(line)
+        self._length += len(line)
+        self.count += 1
+        if self._length >= 1 << 17:
+            self._put("".join(self._lines).encode())
+            self._lines = []
+            self._length = 0
+
+    def __len__(self) -> int:
+        return self.count
+
+    def close(self) -> int:
+        if self._lines:
+            self._put("".join(self._lines).encode())
+            self._lines = []
+        self._put(b"")  # end of data
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self.count

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from stdnum.cn import ric
 
@@ -32,18 +33,39 @@ DEMO_PASSWORD = "demo12345"
 PROVINCE = ("520000000000", "贵州省")
 CITY = ("522600000000", "黔东南苗族侗族自治州")
 COUNTY = ("522622000000", "黄平县")
-TOWNSHIPS = ["新州镇", "旧州镇", "重安镇", "谷陇镇", "平溪镇", "野洞河镇", "上塘镇", "一碗水乡",
-             "浪洞镇", "纸房乡"]
+TOWNSHIPS = [
+    "新州镇",
+    "旧州镇",
+    "重安镇",
+    "谷陇镇",
+    "平溪镇",
+    "野洞河镇",
+    "上塘镇",
+    "一碗水乡",
+    "浪洞镇",
+    "纸房乡",
+]
 VILLAGE_FIRST = "东西南北上下新旧大小龙凤金石白青红黄马牛羊桥塘坪坝岩溪河湾寨山田冲"
 VILLAGE_SECOND = "坪坝寨村溪冲湾岭坡堡屯营口庄场洞岗垭"
-SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程"
-            "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛"
-            "郝龚邵万钱严覃武戴莫孔向汤")
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛"
+    "郝龚邵万钱严覃武戴莫孔向汤"
+)
 GIVEN_MALE = "伟强磊军洋勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆帅旭宁龙林阳成志国文德荣贵福海"
 GIVEN_FEMALE = "芳娜敏静丽艳娟霞燕玲桂英梅兰秀凤琴云莲红萍雪琳婷慧倩颖欣妍春花翠菊"
 # DOMAIN-realistic shares of the main cause among registered households.
-CAUSE_SHARES = [("缺技术", 33), ("因病", 26), ("自身发展动力不足", 16), ("缺劳力", 11), ("因学", 5),
-                ("因残", 4), ("缺资金", 3), ("因灾", 1), ("交通条件落后", 1)]
+CAUSE_SHARES = [
+    ("缺技术", 33),
+    ("因病", 26),
+    ("自身发展动力不足", 16),
+    ("缺劳力", 11),
+    ("因学", 5),
+    ("因残", 4),
+    ("缺资金", 3),
+    ("因灾", 1),
+    ("交通条件落后", 1),
+]
 SIZE_WEIGHTS = [(1, 8), (2, 16), (3, 22), (4, 24), (5, 15), (6, 8), (7, 5), (8, 2)]
 ETHNICITY_SHARES = [("苗族", 55), ("汉族", 30), ("侗族", 8), ("布依族", 4), ("土家族", 3)]
 # Lines the county office entered for the years DOMAIN leaves to it.
@@ -82,16 +104,29 @@ def _weighted(rng: random.Random, shares: list[tuple[Any, int]]) -> Any:
 
 
 def build_regions(
-    *, rng: random.Random, villages_per_township: int = 10,
-    county: tuple[str, str] = COUNTY, townships: list[str] | None = None,
+    *,
+    rng: random.Random,
+    villages_per_township: int = 10,
+    county: tuple[str, str] = COUNTY,
+    townships: list[str] | None = None,
 ) -> DemoCounty:
     """The region tree (get-or-create: running twice changes nothing)."""
 
-    def get_or_create(code: str, name: str, level: str, parent: Region | None,
-                      is_western: bool = False) -> Region:
-        existing = Region.objects.filter(code=code).first()
-        return existing or region_create(code=code, name=name, level=level, parent=parent,
-                                         is_western=is_western)
+    # One query for what exists already (a second run), instead of one per region.
+    known = {
+        region.code: region
+        for region in Region.objects.filter(
+            Q(code__startswith=county[0][:6]) | Q(code__in=[PROVINCE[0], CITY[0]])
+        )
+    }
+
+    def get_or_create(
+        code: str, name: str, level: str, parent: Region | None, is_western: bool = False
+    ) -> Region:
+        existing = known.get(code)
+        return existing or region_create(
+            code=code, name=name, level=level, parent=parent, is_western=is_western
+        )
 
     province = get_or_create(*PROVINCE, Region.Level.PROVINCE, None, True)
     city = get_or_create(*CITY, Region.Level.CITY, province, True)
@@ -115,8 +150,12 @@ def build_regions(
             for g_index in range(rng.randint(3, 6)):
                 g_code = f"{v_code}{g_index + 1:03d}"
                 group_list.append(
-                    get_or_create(g_code, f"第{'一二三四五六七八九'[g_index]}村民小组",
-                                  Region.Level.GROUP, village)
+                    get_or_create(
+                        g_code,
+                        f"第{'一二三四五六七八九'[g_index]}村民小组",
+                        Region.Level.GROUP,
+                        village,
+                    )
                 )
             groups[village.pk] = group_list
     return DemoCounty(county_region, township_regions, village_regions, groups)
@@ -133,7 +172,11 @@ class IdNumbers:
         key = (birth_date, sex)
         self.used[key] += 1
         sequence = self.used[key] * 2 - (1 if sex == "男" else 0)
-        body = f"{self.address}{birth_date:%Y%m%d}{sequence % 1000:03d}"
+        # Formatted by hand: date.__format__ goes through strftime, ~100x slower.
+        body = (
+            f"{self.address}{birth_date.year:04d}{birth_date.month:02d}"
+            f"{birth_date.day:02d}{sequence % 1000:03d}"
+        )
         return body + ric.calc_check_digit(body + "0")
 
 
@@ -161,14 +204,29 @@ def _school_status(age: int, rng: random.Random) -> tuple[str, str]:
         return ("初中", f"高中{grade}年级") if rng.random() < 0.6 else ("初中", f"中职{grade}年级")
     if age <= 22 and rng.random() < 0.2:
         return "高中", "大专及以上"
-    education = _weighted(rng, [("文盲或半文盲", 12 if age > 50 else 3), ("小学", 35),
-                                ("初中", 40), ("高中", 9), ("大专及以上", 3)])
+    education = _weighted(
+        rng,
+        [
+            ("文盲或半文盲", 12 if age > 50 else 3),
+            ("小学", 35),
+            ("初中", 40),
+            ("高中", 9),
+            ("大专及以上", 3),
+        ],
+    )
     return education, "非在校生"
 
 
 def _members(
-    rng: random.Random, *, size: int, cause: str, attribute: str, surname: str,
-    ethnicity: str, ids: IdNumbers, today: datetime.date,
+    rng: random.Random,
+    *,
+    size: int,
+    cause: str,
+    attribute: str,
+    surname: str,
+    ethnicity: str,
+    ids: IdNumbers,
+    today: datetime.date,
 ) -> list[dict[str, Any]]:
     head_sex = "男" if rng.random() < 0.85 or size > 2 else "女"
     if attribute == "特困供养贫困户":
@@ -176,8 +234,9 @@ def _members(
     head_age = rng.randint(62, 85) if size == 1 else rng.randint(28, 72)
     plan: list[tuple[str, str, int]] = [("户主", head_sex, head_age)]
     if size >= 2:
-        plan.append(("配偶", "女" if head_sex == "男" else "男",
-                     max(18, head_age + rng.randint(-5, 3))))
+        plan.append(
+            ("配偶", "女" if head_sex == "男" else "男", max(18, head_age + rng.randint(-5, 3)))
+        )
     while len(plan) < size:
         slot = len(plan)
         if head_age < 45 and slot == 2 and rng.random() < 0.4:
@@ -194,10 +253,9 @@ def _members(
     # The cause must show in the members (DOMAIN §3 consistency).
     sick_index = rng.randrange(len(plan)) if cause == "因病" else -1
     disabled_index = rng.randrange(len(plan)) if cause == "因残" else -1
-    if cause == "因学" and not any(6 <= age <= 22 for _r, _s, age in plan):
-        if len(plan) >= 2:
-            sex = rng.choice("男女")
-            plan[-1] = ("之子" if sex == "男" else "之女", sex, rng.randint(12, 19))
+    if cause == "因学" and not any(6 <= age <= 22 for _r, _s, age in plan) and len(plan) >= 2:
+        sex = rng.choice("男女")
+        plan[-1] = ("之子" if sex == "男" else "之女", sex, rng.randint(12, 19))
     rows = []
     for index, (relation, sex, age) in enumerate(plan):
         birth_date = _birth_date(rng, age, today)
@@ -206,7 +264,9 @@ def _members(
         illness = disability_grade = certificate = ""
         if index == sick_index:
             health = rng.choice(["长期慢性病", "患有大病"])
-            illness = rng.choice(["高血压", "糖尿病", "慢性肾病", "恶性肿瘤", "类风湿关节炎", "尘肺病"])
+            illness = rng.choice(
+                ["高血压", "糖尿病", "慢性肾病", "恶性肿瘤", "类风湿关节炎", "尘肺病"]
+            )
         elif index == disabled_index:
             health = "残疾"
             disability_grade = rng.choice(["一级", "二级", "三级", "四级"])
@@ -227,11 +287,19 @@ def _members(
         if cause == "缺劳力" and relation == "户主" and 16 <= age <= 65 and rng.random() < 0.5:
             labour = "丧失劳动力"
         working = labour in ("普通劳动力", "技能劳动力") and school == "非在校生"
-        work_status = _weighted(rng, [("省外", 35), ("省内", 20), ("县内", 15), ("乡内", 10),
-                                      ("无", 20)]) if working else ("无" if age >= 16 else "")
+        work_status = (
+            _weighted(rng, [("省外", 35), ("省内", 20), ("县内", 15), ("乡内", 10), ("无", 20)])
+            if working
+            else ("无" if age >= 16 else "")
+        )
         row = {
-            "name": _name(rng, surname if relation in ("户主", "之子", "之女", "之孙子", "之孙女")
-                          or rng.random() < 0.1 else rng.choice(SURNAMES), sex),
+            "name": _name(
+                rng,
+                surname
+                if relation in ("户主", "之子", "之女", "之孙子", "之孙女") or rng.random() < 0.1
+                else rng.choice(SURNAMES),
+                sex,
+            ),
             "id_type": "居民身份证",
             "id_number": ids.make(birth_date, sex),
             "sex": sex,
@@ -255,18 +323,22 @@ def _members(
             "is_tekun": attribute == "特困供养贫困户",
             "living_status": "正常",
             "phone": f"1{rng.choice('3578')}{rng.randint(0, 999999999):09d}"
-            if relation == "户主" else "",
+            if relation == "户主"
+            else "",
         }
         if health == "残疾":
-            row["disability_certificate"] = row["id_number"] + f"{rng.randint(1, 4)}{rng.randint(1, 4)}"
+            row["disability_certificate"] = (
+                row["id_number"] + f"{rng.randint(1, 4)}{rng.randint(1, 4)}"
+            )
         rows.append(row)
     if attribute == "低保贫困户" and not any(r["receives_dibao"] for r in rows):
         rows[0]["receives_dibao"] = True
     return rows
 
 
-def _income(rng: random.Random, *, persons: int, status: str, attribute: str,
-            members: list[dict[str, Any]]) -> dict[str, Any]:
+def _income(
+    rng: random.Random, *, persons: int, status: str, attribute: str, members: list[dict[str, Any]]
+) -> dict[str, Any]:
     line = float(ENTERED_LINES[INCOME_YEAR])
     if status in ("poor", "returned"):
         per_capita = rng.uniform(0.45, 0.97) * line
@@ -280,8 +352,9 @@ def _income(rng: random.Random, *, persons: int, status: str, attribute: str,
     if attribute == "低保贫困户":
         dibao = 3000.0 * sum(1 for m in members if m["receives_dibao"])
     tekun = 6000.0 if attribute == "特困供养贫困户" else 0.0
-    pension = 1260.0 * sum(1 for m in members if m["has_pension_insurance"]
-                           and m["labour_skill"] == "无劳动力")
+    pension = 1260.0 * sum(
+        1 for m in members if m["has_pension_insurance"] and m["labour_skill"] == "无劳动力"
+    )
     family_planning = 0.0
     transfer = dibao + tekun + pension + family_planning
     production_cost = rng.uniform(200, 1500) if rng.random() < 0.8 else 0.0
@@ -298,23 +371,38 @@ def _income(rng: random.Random, *, persons: int, status: str, attribute: str,
     def money(value: float) -> Decimal:
         return Decimal(str(round(value, 2)))
 
-    return {"wage": money(wage), "production": money(production),
-            "property_income": Decimal("0"), "family_planning": money(family_planning),
-            "dibao": money(dibao), "tekun": money(tekun), "pension": money(pension),
-            "eco_compensation": money(rng.choice([0, 0, 0, 120, 300])),
-            "other_transfer": Decimal("0"), "production_cost": money(production_cost)}
+    return {
+        "wage": money(wage),
+        "production": money(production),
+        "property_income": Decimal("0"),
+        "family_planning": money(family_planning),
+        "dibao": money(dibao),
+        "tekun": money(tekun),
+        "pension": money(pension),
+        "eco_compensation": money(rng.choice([0, 0, 0, 120, 300])),
+        "other_transfer": Decimal("0"),
+        "production_cost": money(production_cost),
+    }
 
 
 def generate_households(
-    *, county: DemoCounty, households: int, seed: int, today: datetime.date,
-    first_household_id: int, first_member_id: int, first_event_id: int,
+    *,
+    county: DemoCounty,
+    households: int,
+    seed: int,
+    today: datetime.date,
+    first_household_id: int,
+    first_member_id: int,
+    first_event_id: int,
     helpers_by_village: dict[int, list[dict[str, Any]]] | None = None,
     number_prefix: str = "",
+    result: GeneratedCounty | None = None,
 ) -> GeneratedCounty:
-    """Rows for every table of the registry, as dicts ready for `bulk.load_rows`."""
+    """Rows for every table of the registry, as dicts ready for `bulk.load_rows` (or appended
+    to the sinks of `result`: see `generate_and_stream`)."""
     rng = random.Random(seed)
     ids = IdNumbers(county.county.code[:6])
-    result = GeneratedCounty()
+    result = result if result is not None else GeneratedCounty()
     household_id, member_id, event_id = first_household_id, first_member_id, first_event_id
     villages = county.villages
     # Villages differ: some have more households on the list than others.
@@ -328,30 +416,46 @@ def generate_households(
         for sequence in range(1, count + 1):
             registered = rng.random() < 0.86
             if registered:
-                status = _weighted(rng, [("exited", 63), ("poor", 28), ("returned", 3),
-                                         ("removed", 4)])
+                status = _weighted(
+                    rng, [("exited", 63), ("poor", 28), ("returned", 3), ("removed", 4)]
+                )
             else:
                 status = "non_registered"
             cause = _weighted(rng, CAUSE_SHARES) if registered else ""
             attribute = ""
             if registered:
-                attribute = _weighted(rng, [("一般贫困户", 74), ("低保贫困户", 21),
-                                            ("特困供养贫困户", 5)])
+                attribute = _weighted(
+                    rng, [("一般贫困户", 74), ("低保贫困户", 21), ("特困供养贫困户", 5)]
+                )
             size = _weighted(rng, SIZE_WEIGHTS)
             surname = rng.choice(SURNAMES)
             ethnicity = _weighted(rng, ETHNICITY_SHARES)
-            members = _members(rng, size=size, cause=cause, attribute=attribute,
-                               surname=surname, ethnicity=ethnicity, ids=ids, today=today)
-            first_year = (2014 if rng.random() < 0.78 else rng.choice([2015, 2016, 2017, 2018])) \
-                if registered else None
+            members = _members(
+                rng,
+                size=size,
+                cause=cause,
+                attribute=attribute,
+                surname=surname,
+                ethnicity=ethnicity,
+                ids=ids,
+                today=today,
+            )
+            first_year = (
+                (2014 if rng.random() < 0.78 else rng.choice([2015, 2016, 2017, 2018]))
+                if registered
+                else None
+            )
             exit_year = None
             if status in ("exited", "returned"):
                 exit_year = rng.choice([y for y in EXIT_YEARS if y > first_year] or [2019])
             elif status == "removed":
                 exit_year = None
             grade = _weighted(rng, [("A", 38), ("B", 44), ("C", 11), ("D", 7)])
-            renovated = grade in ("C", "D") and status in ("exited", "returned") \
+            renovated = (
+                grade in ("C", "D")
+                and status in ("exited", "returned")
                 or (grade in ("C", "D") and rng.random() < 0.5)
+            )
             water_safe = rng.random() < (0.99 if status == "exited" else 0.9)
             group = rng.choice(group_list)
             household_row = {
@@ -360,17 +464,29 @@ def generate_households(
                 "village_id": village.pk,
                 "group_id": group.pk,
                 "phone": members[0]["phone"],
-                "bank_name": rng.choice(["黄平县农村信用合作联社", "中国农业银行黄平县支行",
-                                         "中国邮政储蓄银行黄平县支行"]) if registered else "",
+                "bank_name": rng.choice(
+                    [
+                        "黄平县农村信用合作联社",
+                        "中国农业银行黄平县支行",
+                        "中国邮政储蓄银行黄平县支行",
+                    ]
+                )
+                if registered
+                else "",
                 "bank_account": f"62{rng.randint(10**16, 10**17 - 1)}" if registered else "",
                 "identification_standard": "国家标准",
                 "poverty_attribute": attribute,
                 "main_cause": cause,
-                "other_cause_1": (rng.choice([c for c, _w in CAUSE_SHARES if c != cause])
-                                  if registered and rng.random() < 0.4 else ""),
+                "other_cause_1": (
+                    rng.choice([c for c, _w in CAUSE_SHARES if c != cause])
+                    if registered and rng.random() < 0.4
+                    else ""
+                ),
                 "cause_note": "",
                 "first_identified_year": first_year,
-                "planned_exit_year": (exit_year or rng.choice([2019, 2020])) if registered else None,
+                "planned_exit_year": (
+                    (exit_year or rng.choice([2019, 2020])) if registered else None
+                ),
                 "status": status,
                 "exit_year": exit_year if status != "returned" else exit_year,
                 "exit_policy": "享受政策" if status == "exited" else "",
@@ -379,8 +495,9 @@ def generate_households(
                 "irrigated_land": Decimal("0"),
                 "forest_land": Decimal(f"{rng.uniform(0, 10):.2f}"),
                 "distance_to_road_km": Decimal(f"{rng.uniform(0, 3):.2f}"),
-                "road_type": _weighted(rng, [("水泥路", 70), ("砂石路", 18), ("泥土路", 10),
-                                             ("沥青路", 2)]),
+                "road_type": _weighted(
+                    rng, [("水泥路", 70), ("砂石路", 18), ("泥土路", 10), ("沥青路", 2)]
+                ),
                 "housing_area": Decimal(f"{rng.uniform(40, 180):.2f}"),
                 "house_grade": grade,
                 "house_renovated": renovated,
@@ -397,70 +514,149 @@ def generate_households(
                 household_row["relocation_mode"] = "集中安置"
                 household_row["relocation_place"] = "新州镇城西安置点"
             household_row["irrigated_land"] = (
-                household_row["cultivated_land"] * Decimal("0.4")).quantize(Decimal("0.01"))
+                household_row["cultivated_land"] * Decimal("0.4")
+            ).quantize(Decimal("0.01"))
             if household_row["other_cause_1"] == cause:
                 household_row["other_cause_1"] = ""
             result.households.append(household_row)
             joined = datetime.date(first_year or 2014, 3, 1)
             for member in members:
-                member.update(id=member_id, household_id=household_id,
-                              joined_on=max(joined, member["birth_date"]))
+                member.update(
+                    id=member_id,
+                    household_id=household_id,
+                    joined_on=max(joined, member["birth_date"]),
+                )
                 result.members.append(member)
                 member_id += 1
             persons = len(members)
             result.persons_by_village[village.pk] += persons
             if status in ("poor", "returned"):
                 result.poor_persons_by_village[village.pk] += persons
-            result.incomes.append({"household_id": household_id, "year": INCOME_YEAR,
-                                   **_income(rng, persons=persons, status=status,
-                                             attribute=attribute, members=members)})
+            result.incomes.append(
+                {
+                    "household_id": household_id,
+                    "year": INCOME_YEAR,
+                    **_income(
+                        rng, persons=persons, status=status, attribute=attribute, members=members
+                    ),
+                }
+            )
 
-            def event(kind: str, day: datetime.date, before: str, after: str,
-                      **extra: Any) -> None:
+            def event(
+                kind: str,
+                day: datetime.date,
+                before: str,
+                after: str,
+                household_id: int = household_id,
+                persons: int = persons,
+                **extra: Any,
+            ) -> None:
                 nonlocal event_id
-                result.events.append({"id": event_id, "household_id": household_id,
-                                      "kind": kind, "from_status": before, "to_status": after,
-                                      "effective_date": day, "persons": persons, **extra})
+                result.events.append(
+                    {
+                        "id": event_id,
+                        "household_id": household_id,
+                        "kind": kind,
+                        "from_status": before,
+                        "to_status": after,
+                        "effective_date": day,
+                        "persons": persons,
+                        **extra,
+                    }
+                )
                 event_id += 1
 
             if registered:
-                event("registered", datetime.date(first_year, 10, 15), "", "poor",
-                      reason="建档立卡识别")
+                event(
+                    "registered",
+                    datetime.date(first_year, 10, 15),
+                    "",
+                    "poor",
+                    reason="建档立卡识别",
+                )
             else:
-                event("registered", datetime.date(2016, 5, 10), "", "non_registered",
-                      reason="非建档立卡户登记（抽样与监测）")
+                event(
+                    "registered",
+                    datetime.date(2016, 5, 10),
+                    "",
+                    "non_registered",
+                    reason="非建档立卡户登记（抽样与监测）",
+                )
             if status in ("exited", "returned"):
-                event("exited", datetime.date(exit_year, 11, 20), "poor", "exited",
-                      reason="人均纯收入稳定超过扶贫标准，两不愁三保障")
+                event(
+                    "exited",
+                    datetime.date(exit_year, 11, 20),
+                    "poor",
+                    "exited",
+                    reason="人均纯收入稳定超过扶贫标准，两不愁三保障",
+                )
             if status == "returned":
-                event("returned", datetime.date(2019, 9, 1), "exited", "returned",
-                      reason=rng.choice(["因病返贫", "因灾返贫", "务工不稳定"]))
+                event(
+                    "returned",
+                    datetime.date(2019, 9, 1),
+                    "exited",
+                    "returned",
+                    reason=rng.choice(["因病返贫", "因灾返贫", "务工不稳定"]),
+                )
             if status == "removed":
-                event("removed", datetime.date(rng.choice([2016, 2017, 2018]), 8, 10), "poor",
-                      "removed", ground=rng.choice(["购买3万元以上车辆", "家庭成员有财政供养人员",
-                                                    "在城镇购买商品房或门面", "为享受政策分户或并户"]),
-                      reason="动态调整剔除")
+                event(
+                    "removed",
+                    datetime.date(rng.choice([2016, 2017, 2018]), 8, 10),
+                    "poor",
+                    "removed",
+                    ground=rng.choice(
+                        [
+                            "购买3万元以上车辆",
+                            "家庭成员有财政供养人员",
+                            "在城镇购买商品房或门面",
+                            "为享受政策分户或并户",
+                        ]
+                    ),
+                    reason="动态调整剔除",
+                )
             if registered and status != "removed" and helpers:
                 helper = helpers[(sequence - 1) % len(helpers)]
-                result.pairings.append({
-                    "household_id": household_id, "helper_id": helper.get("user_id"),
-                    "name": helper["name"], "unit": helper["unit"], "post": helper["post"],
-                    "phone": helper["phone"], "start_date": datetime.date(first_year, 12, 1),
-                })
+                result.pairings.append(
+                    {
+                        "household_id": household_id,
+                        "helper_id": helper.get("user_id"),
+                        "name": helper["name"],
+                        "unit": helper["unit"],
+                        "post": helper["post"],
+                        "phone": helper["phone"],
+                        "start_date": datetime.date(first_year, 12, 1),
+                    }
+                )
             household_id += 1
     return result
 
 
 def _helpers(rng: random.Random, county: DemoCounty) -> dict[int, list[dict[str, Any]]]:
-    units = ["县农业农村局", "县教育局", "县卫生健康局", "县人社局", "县交通运输局", "县住建局",
-             "县财政局", "县自然资源局", "县水务局", "县民政局", "乡镇人民政府", "县供电局"]
+    units = [
+        "县农业农村局",
+        "县教育局",
+        "县卫生健康局",
+        "县人社局",
+        "县交通运输局",
+        "县住建局",
+        "县财政局",
+        "县自然资源局",
+        "县水务局",
+        "县民政局",
+        "乡镇人民政府",
+        "县供电局",
+    ]
     posts = ["科员", "副科长", "科长", "干部", "副主任"]
     helpers: dict[int, list[dict[str, Any]]] = {}
     for village in county.villages:
         helpers[village.pk] = [
-            {"name": _name(rng, rng.choice(SURNAMES), rng.choice("男女")),
-             "unit": rng.choice(units), "post": rng.choice(posts),
-             "phone": f"139{rng.randint(0, 99999999):08d}", "user_id": None}
+            {
+                "name": _name(rng, rng.choice(SURNAMES), rng.choice("男女")),
+                "unit": rng.choice(units),
+                "post": rng.choice(posts),
+                "phone": f"139{rng.randint(0, 99999999):08d}",
+                "user_id": None,
+            }
             for _ in range(rng.randint(6, 12))
         ]
     return helpers
@@ -473,26 +669,67 @@ def build_registry(*, households: int, seed: int, stdout: Any = None) -> dict[st
     rng = random.Random(seed)
     county = build_regions(rng=rng)
     for year, amount in ENTERED_LINES.items():
-        PovertyLine.objects.get_or_create(year=year, standard="国家标准", region=None,
-                                          defaults={"amount": amount})
+        PovertyLine.objects.get_or_create(
+            year=year, standard="国家标准", region=None, defaults={"amount": amount}
+        )
     users = ensure_users(county)
     if Household.objects.filter(village__path__startswith=county.county.path).exists():
         return {"county": county, "users": users, "created": False}
     helpers = _helpers(rng, county)
     cadre_village = county.villages[0]
     helpers[cadre_village.pk][0].update(
-        user_id=users["helper"].pk, name=users["helper"].full_name, unit=users["helper"].unit,
-        post=users["helper"].post, phone=users["helper"].phone,
+        user_id=users["helper"].pk,
+        name=users["helper"].full_name,
+        unit=users["helper"].unit,
+        post=users["helper"].post,
+        phone=users["helper"].phone,
     )
     today = timezone.localdate()
-    generated = generate_households(
-        county=county, households=households, seed=seed, today=today,
-        first_household_id=bulk.next_id(Household), first_member_id=bulk.next_id(Member),
-        first_event_id=bulk.next_id(HouseholdEvent), helpers_by_village=helpers,
-    )
-    load_generated(generated)
+    arguments = {
+        "county": county,
+        "households": households,
+        "seed": seed,
+        "today": today,
+        "first_household_id": bulk.next_id(Household),
+        "first_member_id": bulk.next_id(Member),
+        "first_event_id": bulk.next_id(HouseholdEvent),
+        "helpers_by_village": helpers,
+    }
+    if connection.vendor == "postgresql":
+        generated = generate_and_stream(**arguments)
+    else:
+        generated = generate_households(**arguments)
+        load_generated(generated)
     _village_years(rng, county, generated)
     return {"county": county, "users": users, "created": True, "generated": generated}
+
+
+def generate_and_stream(**arguments: Any) -> GeneratedCounty:
+    """PostgreSQL: the same rows as `generate_households` + `load_generated`, loaded while they
+    are generated. Members (the largest table) stream through COPY on a sending thread as each
+    household is generated, so the server ingests on the other core; the other tables are
+    rendered to COPY text as they come (compact bytes, not dicts) and copied right after.
+    Foreign keys are deferred to the commit, so members may arrive before their households.
+    The returned county carries the counters; its row lists are the sinks (counts only)."""
+    now = timezone.now()
+    members = bulk.CopyStream(Member, now=now)
+    sinks = GeneratedCounty(
+        households=bulk.RenderedRows(Household, now=now),  # type: ignore[arg-type]
+        members=members,  # type: ignore[arg-type]
+        incomes=bulk.RenderedRows(HouseholdIncome, now=now),  # type: ignore[arg-type]
+        events=bulk.RenderedRows(HouseholdEvent, now=now),  # type: ignore[arg-type]
+        pairings=bulk.RenderedRows(Pairing, now=now),  # type: ignore[arg-type]
+    )
+    try:
+        generate_households(**arguments, result=sinks)
+    except BaseException:
+        members.abort()
+        raise
+    members.close()
+    for rows in (sinks.households, sinks.incomes, sinks.events, sinks.pairings):
+        rows.copy()  # type: ignore[attr-defined]
+    bulk.reset_sequences(Household, Member, HouseholdIncome, HouseholdEvent, Pairing)
+    return sinks
 
 
 def load_generated(generated: GeneratedCounty) -> None:
@@ -515,15 +752,27 @@ def _village_years(rng: random.Random, county: DemoCounty, generated: GeneratedC
         population = max(int(poor / incidence) if poor else listed * 3, listed + 50)
         is_poor_village = incidence > 0.11 or rng.random() < 0.2
         for year in (2019, 2020):
-            rows.append(VillageYear(
-                village=village, year=year, registered_rural_population=population,
-                total_households=int(population / 3.6), is_poor_village=is_poor_village,
-                exit_year=2019 if is_poor_village and incidence < 0.08 else None,
-                is_deep_poverty=incidence > 0.14,
-                condition=rng.choice([VillageYear.Condition.GOOD, VillageYear.Condition.MEDIUM,
-                                      VillageYear.Condition.POOR]),
-                first_secretary=_name(rng, rng.choice(SURNAMES), "男") if is_poor_village else "",
-            ))
+            rows.append(
+                VillageYear(
+                    village=village,
+                    year=year,
+                    registered_rural_population=population,
+                    total_households=int(population / 3.6),
+                    is_poor_village=is_poor_village,
+                    exit_year=2019 if is_poor_village and incidence < 0.08 else None,
+                    is_deep_poverty=incidence > 0.14,
+                    condition=rng.choice(
+                        [
+                            VillageYear.Condition.GOOD,
+                            VillageYear.Condition.MEDIUM,
+                            VillageYear.Condition.POOR,
+                        ]
+                    ),
+                    first_secretary=_name(rng, rng.choice(SURNAMES), "男")
+                    if is_poor_village
+                    else "",
+                )
+            )
     VillageYear.objects.bulk_create(rows, ignore_conflicts=True)
 
 
@@ -552,9 +801,15 @@ def ensure_users(county: DemoCounty) -> dict[str, User]:
         user = User.objects.filter(username=username).first()
         if user is None:
             user = user_create(
-                username=username, password=DEMO_PASSWORD, role=role,
-                region=regions[region_key] if region_key else None, full_name=full_name,
-                unit=unit, post=post, phone="13800000000", validate_password=False,
+                username=username,
+                password=DEMO_PASSWORD,
+                role=role,
+                region=regions[region_key] if region_key else None,
+                full_name=full_name,
+                unit=unit,
+                post=post,
+                phone="13800000000",
+                validate_password=False,
             )
         users[username] = user
     return users

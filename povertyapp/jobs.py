@@ -66,6 +66,12 @@ class Progress:
         self.job.total = total
         Job.objects.filter(pk=self.job.pk).update(total=total)
 
+    def flush(self) -> None:
+        """Write progress not yet written (the throttle holds back up to `every` items)."""
+        if self._since_write:
+            self._since_write = 0
+            Job.objects.filter(pk=self.job.pk).update(progress=self.job.progress)
+
     def advance(self, count: int = 1, *, message: str = "") -> None:
         self.job.progress += count
         self._since_write += count
@@ -79,17 +85,24 @@ class Progress:
 
 
 def job_create(
-    *, user: User | None, kind: str, region: Region | None = None,
+    *,
+    user: User | None,
+    kind: str,
+    region: Region | None = None,
     parameters: dict[str, Any] | None = None,
 ) -> Job:
     if kind not in _KINDS:
         raise ValueError(f"Unknown job kind {kind!r}")
-    return Job.objects.create(kind=kind, created_by=user, region=region,
-                              parameters=parameters or {})
+    return Job.objects.create(
+        kind=kind, created_by=user, region=region, parameters=parameters or {}
+    )
 
 
 def job_enqueue(
-    *, user: User | None, kind: str, region: Region | None = None,
+    *,
+    user: User | None,
+    kind: str,
+    region: Region | None = None,
     parameters: dict[str, Any] | None = None,
 ) -> Job:
     """Create the job row and run it in a worker once the surrounding transaction commits
@@ -114,19 +127,26 @@ def job_run(job_id: int) -> Job:
         job.error = ""
         job.save(update_fields=["status", "started_at", "attempts", "progress", "error"])
     kind = _KINDS[job.kind]
+    progress = Progress(job)
     try:
-        result = kind.run(job, Progress(job))
+        result = kind.run(job, progress)
     except JobFailed as failure:
+        progress.flush()
         return _finish(job, status=Job.Status.FAILED, error=str(failure))
     except Exception as error:
         if _is_transient(error):
-            Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED,
-                                                 message=_("暂时性错误，稍后重试"))
+            Job.objects.filter(pk=job.pk).update(
+                status=Job.Status.QUEUED, message=_("暂时性错误，稍后重试")
+            )
             raise
         logger.exception("Job %s (%s) failed", job.pk, job.kind)
-        return _finish(job, status=Job.Status.FAILED,
-                       error=_("任务执行出错：%(error)s。请联系县扶贫办或系统管理员。")
-                       % {"error": type(error).__name__})
+        progress.flush()
+        return _finish(
+            job,
+            status=Job.Status.FAILED,
+            error=_("任务执行出错：%(error)s。请联系县扶贫办或系统管理员。")
+            % {"error": type(error).__name__},
+        )
     return _finish(job, status=Job.Status.SUCCEEDED, result=result or {})
 
 
@@ -137,8 +157,7 @@ def job_fail_terminally(job_id: int, error: str) -> None:
     )
 
 
-def _finish(job: Job, *, status: str, result: dict[str, Any] | None = None,
-            error: str = "") -> Job:
+def _finish(job: Job, *, status: str, result: dict[str, Any] | None = None, error: str = "") -> Job:
     job.refresh_from_db(fields=["progress", "total", "message", "result_file"])
     job.status = status
     job.finished_at = timezone.now()
@@ -157,7 +176,7 @@ def _is_transient(error: BaseException) -> bool:
     try:
         from redis.exceptions import ConnectionError as RedisConnectionError
     except ImportError:  # pragma: no cover - redis is a dependency
-        RedisConnectionError = ConnectionError  # noqa: N806
+        RedisConnectionError = ConnectionError
     return isinstance(error, (OperationalError, InterfaceError, RedisConnectionError))
 
 

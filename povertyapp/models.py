@@ -281,3 +281,71 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} {self.get_action_display()} {self.target} {self.object_id}"
+
+
+class RateSnapshot(models.Model):
+    """The figures of one region for one dynamic-adjustment round, as computed by the rates job
+    (`povertyapp.rates`). Dashboards and the API read these rows only; they never recompute.
+
+    Each figure is stored as numerator, denominator and rate (a decimal fraction, 8 places; null
+    when the denominator is 0). Rerunning the job replaces the row (one per region and round).
+    """
+
+    region = models.ForeignKey(
+        Region, verbose_name=_("区域"), on_delete=models.PROTECT, related_name="rate_snapshots"
+    )
+    round = models.ForeignKey(
+        "households.AdjustmentRound",
+        verbose_name=_("动态调整批次"),
+        on_delete=models.PROTECT,
+        related_name="rate_snapshots",
+    )
+    level = models.CharField(_("层级"), max_length=16, choices=Region.Level.choices)
+    # 错评率, 漏评率, 错退率, 贫困发生率 (DOMAIN §8).
+    wrongful_inclusion_numerator = models.PositiveIntegerField(_("错评人数"))
+    wrongful_inclusion_denominator = models.PositiveIntegerField(_("基期建档立卡人数"))
+    wrongful_inclusion_rate = models.DecimalField(
+        _("错评率"), max_digits=12, decimal_places=8, null=True
+    )
+    omission_numerator = models.PositiveIntegerField(_("漏评人数"))
+    omission_denominator = models.PositiveIntegerField(_("基期非建档立卡农业人口"))
+    omission_rate = models.DecimalField(_("漏评率"), max_digits=12, decimal_places=8, null=True)
+    wrongful_exit_numerator = models.PositiveIntegerField(_("错退人数"))
+    wrongful_exit_denominator = models.PositiveIntegerField(_("基期已脱贫人数"))
+    wrongful_exit_rate = models.DecimalField(
+        _("错退率"), max_digits=12, decimal_places=8, null=True
+    )
+    incidence_numerator = models.PositiveIntegerField(_("未脱贫人数"))
+    incidence_denominator = models.PositiveIntegerField(_("户籍农业人口"))
+    incidence_rate = models.DecimalField(
+        _("贫困发生率"), max_digits=12, decimal_places=8, null=True
+    )
+    baseline_incidence_numerator = models.PositiveIntegerField(_("基期未脱贫人数"))
+    baseline_incidence_rate = models.DecimalField(
+        _("基期贫困发生率"), max_digits=12, decimal_places=8, null=True
+    )
+    completeness_numerator = models.PositiveIntegerField(_("已填必填项"))
+    completeness_denominator = models.PositiveIntegerField(_("必填项"))
+    completeness_rate = models.DecimalField(
+        _("信息录入率"), max_digits=12, decimal_places=8, null=True
+    )
+    # {status: {"households": n, "persons": n}} after the round's changes, and at baseline.
+    status_counts = models.JSONField(_("按状态户数人数"), default=dict)
+    baseline_status_counts = models.JSONField(_("基期按状态户数人数"), default=dict)
+    # {cause: {"households": n, "persons": n}} of the poor after the round's changes.
+    cause_counts = models.JSONField(_("致贫原因构成"), default=dict)
+    # {list kind: {"households": n, "persons": n}}: the round's approved 四类名单.
+    list_counts = models.JSONField(_("四类名单户数人数"), default=dict)
+    computed_at = models.DateTimeField(_("计算时间"))
+    source = models.JSONField(_("数据来源"), default=dict)
+
+    class Meta:
+        verbose_name = _("指标快照")
+        verbose_name_plural = _("指标快照")
+        ordering = ["round", "region__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "round"], name="rate_snapshot_region_round"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region} {self.round_id}"

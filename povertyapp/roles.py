@@ -113,9 +113,7 @@ def household_scope_q(user: User) -> Q:
     if not has_case_access(user):
         return Q(pk__in=[])
     if user.role == Role.HELPER:
-        return Q(
-            household__pairings__helper=user, household__pairings__end_date__isnull=True
-        )
+        return Q(household__pairings__helper=user, household__pairings__end_date__isnull=True)
     if user.region_id is None:
         return Q(pk__in=[])
     return Q(household__village__path__startswith=user.region.path)

@@ -37,7 +37,8 @@ def village_year_set(*, village: Region, year: int, **values: Any) -> VillageYea
     if village.level != Region.Level.VILLAGE:
         raise ValidationError(_("只有行政村有年度信息。"), code="not_a_village")
     record, _created = VillageYear.objects.get_or_create(
-        village=village, year=year,
+        village=village,
+        year=year,
         defaults={"registered_rural_population": 0, "total_households": 0},
     )
     for field, value in values.items():
@@ -57,8 +58,14 @@ def team_member_add(*, village_year: VillageYear, **values: Any) -> ResidentTeam
 
 @transaction.atomic
 def user_create(
-    *, username: str, password: str, role: str, region: Region | None, full_name: str = "",
-    validate_password: bool = True, **extra: Any,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    region: Region | None,
+    full_name: str = "",
+    validate_password: bool = True,
+    **extra: Any,
 ) -> User:
     """Create an account bound to a role and region. Staff status follows the role: the county
     office and the system administrator use the admin site."""

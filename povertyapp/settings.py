@@ -169,7 +169,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "povertyapp.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "povertyapp.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "povertyapp.api.exception_handlers.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -195,10 +195,25 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=55 
 CELERY_TIMEZONE = TIME_ZONE
 # Periodic work, each with its schedule in words. Apps add their entries here.
 CELERY_BEAT_SCHEDULE: dict = {
+    "assistance-coverage-nightly": {
+        # Every night at 01:40: the policy-coverage table (防漏表) of every county, one job each.
+        "task": "assistance.tasks.enqueue_coverage_jobs_task",
+        "schedule": crontab(hour=1, minute=40),
+    },
     "cleanup-job-files": {
         # Every night at 03:10: generated ledgers and reports older than 7 days are removed.
         "task": "povertyapp.tasks.cleanup_job_files_task",
         "schedule": crontab(hour=3, minute=10),
+    },
+    "compute-rates-open-rounds": {
+        # Every night at 02:30: the figures of every open dynamic-adjustment round, per county.
+        "task": "povertyapp.tasks.compute_open_rounds_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "mark-overdue-rectification": {
+        # Every morning at 06:00: open 督查整改 items past their deadline get an 整改逾期 event.
+        "task": "inspections.tasks.mark_overdue_rectification_task",
+        "schedule": crontab(hour=6, minute=0),
     },
 }
 

@@ -26,7 +26,7 @@ def run_job_task(self, job_id: int) -> str:  # type: ignore[no-untyped-def]
         if self.request.retries >= self.max_retries:
             jobs.job_fail_terminally(job_id, f"{type(error).__name__}: 多次重试后仍失败")
             raise
-        raise self.retry(exc=error, countdown=min(2 ** self.request.retries * 5, 300)) from error
+        raise self.retry(exc=error, countdown=min(2**self.request.retries * 5, 300)) from error
     return job.status
 
 
@@ -34,3 +34,13 @@ def run_job_task(self, job_id: int) -> str:  # type: ignore[no-untyped-def]
 def cleanup_job_files_task() -> int:
     """Nightly: delete generated files older than JOB_FILE_RETENTION_DAYS (default 7)."""
     return jobs.job_cleanup_files(older_than_days=settings.JOB_FILE_RETENTION_DAYS)
+
+
+# --- the rates job (issue 5) -------------------------------------------------------------------
+from povertyapp import rates  # noqa: E402  (registers the compute_rates job kind in the worker)
+
+
+@shared_task(acks_late=True, time_limit=600)
+def compute_open_rounds_task() -> int:
+    """Nightly: recompute the snapshots of every open round (one job per county, as a group)."""
+    return len(rates.open_rounds_enqueue())

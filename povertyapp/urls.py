@@ -13,6 +13,8 @@ api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("households.api.urls")),
+    path("assistance/", include("assistance.api.urls")),
+    path("inspections/", include("inspections.api.urls")),
 ]
 
 urlpatterns = [
@@ -23,6 +25,11 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jobs/<int:job_id>/", views.job_detail, name="job-detail"),
     path("households/", include("households.urls")),
+    path("assistance/", include("assistance.urls")),
+    path("inspections/", include("inspections.urls")),
+    path("rounds/", include("households.round_urls")),
+    path("dashboards/", include("povertyapp.dashboard_urls")),
+    path("ledgers/", include("povertyapp.ledgers.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
 ]

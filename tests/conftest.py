@@ -1,11 +1,11 @@
 """The fixed cast every access test uses, in a small hand-built county.
 
-    county 522622 黄平县 (western)
-      township T1 新州镇 ── village A 凤场村 (groups A1, A2), village A2 龙坪村
-      township T2 旧州镇 ── village B 西垭村
+county 522622 黄平县 (western)
+  township T1 新州镇 ── village A 凤场村 (groups A1, A2), village A2 龙坪村
+  township T2 旧州镇 ── village B 西垭村
 
-    cadre (village A)   cadre2 (village B)   township (T1)   county (county)
-    auditor (county)    helper (paired with one household of A)   sysadmin (no region)
+cadre (village A)   cadre2 (village B)   township (T1)   county (county)
+auditor (county)    helper (paired with one household of A)   sysadmin (no region)
 """
 
 from __future__ import annotations
@@ -19,6 +19,38 @@ from django.test import Client
 from households.models import Household
 from povertyapp.models import Region, User
 from tests import factories
+
+# Celery runs eagerly in every test except those marked `real_worker`, even with a broker set.
+pytest_plugins = ["tests.celery_eager"]
+
+# Reference data the data migrations load. A transactional test (live server, real worker)
+# flushes every table when it ends, these included; the next test gets them back.
+REFERENCE_DATA = [
+    ("households.migrations.0003_default_value_lists", "households", "ValueListItem"),
+    ("assistance.migrations.0004_default_matching_rules", "assistance", "MatchingRule"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):  # type: ignore[no-untyped-def]
+    uses_db = request.node.get_closest_marker("django_db") or any(
+        name in request.fixturenames for name in ("db", "transactional_db", "live_server")
+    )
+    if not uses_db:
+        return
+    import importlib
+
+    from django.apps import apps
+
+    request.getfixturevalue(
+        "db"
+        if "transactional_db" not in request.fixturenames
+        and "live_server" not in request.fixturenames
+        else "transactional_db"
+    )
+    for module, app_label, model in REFERENCE_DATA:
+        if not apps.get_model(app_label, model).objects.exists():
+            importlib.import_module(module).add_defaults(apps, None)
 
 
 @pytest.fixture(autouse=True)
@@ -67,8 +99,9 @@ def county(db) -> County:  # type: ignore[no-untyped-def]
     village_b = factories.region("522622101200", "西垭村", Region.Level.VILLAGE, t2)
     group_a1 = factories.region("522622100200001", "第一村民小组", Region.Level.GROUP, village_a)
     group_a2 = factories.region("522622100200002", "第二村民小组", Region.Level.GROUP, village_a)
-    return County(province, city, county_region, t1, t2, village_a, village_a2, village_b,
-                  group_a1, group_a2)
+    return County(
+        province, city, county_region, t1, t2, village_a, village_a2, village_b, group_a1, group_a2
+    )
 
 
 @pytest.fixture
@@ -90,10 +123,12 @@ def household_a(cast: Cast, county: County) -> Household:
     """A poor household of village A, paired with `helper`."""
     from assistance.models import Pairing
 
-    household = factories.household(actor=cast.county, village=county.village_a,
-                                    group=county.group_a1)
-    Pairing.objects.create(household=household, helper=cast.helper, name="helper",
-                           start_date=datetime.date(2019, 1, 1))
+    household = factories.household(
+        actor=cast.county, village=county.village_a, group=county.group_a1
+    )
+    Pairing.objects.create(
+        household=household, helper=cast.helper, name="helper", start_date=datetime.date(2019, 1, 1)
+    )
     return household
 
 

@@ -18,8 +18,9 @@ SENSITIVE_MEMBER_HEALTH = ("health", "illness_name", "disability_certificate", "
 
 
 class RegionSerializer(serializers.ModelSerializer):
-    parent_code = serializers.CharField(source="parent.code", read_only=True, allow_null=True,
-                                        default=None)
+    parent_code = serializers.CharField(
+        source="parent.code", read_only=True, allow_null=True, default=None
+    )
     level_display = serializers.CharField(source="get_level_display", read_only=True)
 
     class Meta:
@@ -36,8 +37,15 @@ class MemberSerializer(serializers.ModelSerializer):
     class Meta:
         model = Member
         fields = [
-            "id", "household", "household_number", *MEMBER_FIELDS, "is_active", "joined_on",
-            "left_on", "left_reason", "version",
+            "id",
+            "household",
+            "household_number",
+            *MEMBER_FIELDS,
+            "is_active",
+            "joined_on",
+            "left_on",
+            "left_reason",
+            "version",
         ]
         read_only_fields = fields
 
@@ -67,8 +75,7 @@ class MemberWriteSerializer(serializers.Serializer):
     school_status = serializers.CharField(max_length=16, required=False, allow_blank=True)
     health = serializers.CharField(max_length=64, required=False, allow_blank=True)
     illness_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    disability_certificate = serializers.CharField(max_length=32, required=False,
-                                                   allow_blank=True)
+    disability_certificate = serializers.CharField(max_length=32, required=False, allow_blank=True)
     disability_grade = serializers.CharField(max_length=8, required=False, allow_blank=True)
     labour_skill = serializers.CharField(max_length=16, required=False, allow_blank=True)
     work_status = serializers.CharField(max_length=8, required=False, allow_blank=True)
@@ -80,8 +87,9 @@ class MemberWriteSerializer(serializers.Serializer):
     receives_dibao = serializers.BooleanField(required=False, default=False)
     is_tekun = serializers.BooleanField(required=False, default=False)
     living_status = serializers.CharField(max_length=8, required=False, default="正常")
-    compulsory_education_exemption = serializers.CharField(max_length=16, required=False,
-                                                           allow_blank=True)
+    compulsory_education_exemption = serializers.CharField(
+        max_length=16, required=False, allow_blank=True
+    )
     phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
 
 
@@ -111,8 +119,9 @@ class MemberLeaveSerializer(serializers.Serializer):
 class HouseholdSerializer(serializers.ModelSerializer):
     village_code = serializers.CharField(source="village.code", read_only=True)
     village_name = serializers.CharField(source="village.name", read_only=True)
-    group_code = serializers.CharField(source="group.code", read_only=True, allow_null=True,
-                                       default=None)
+    group_code = serializers.CharField(
+        source="group.code", read_only=True, allow_null=True, default=None
+    )
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     head_name = serializers.CharField(read_only=True, allow_null=True)
     person_count = serializers.IntegerField(read_only=True)
@@ -121,10 +130,21 @@ class HouseholdSerializer(serializers.ModelSerializer):
     class Meta:
         model = Household
         fields = [
-            "id", "number", "village_code", "village_name", "group_code", "status",
-            "status_display", "exit_year", "exit_policy", "head_name", "person_count",
+            "id",
+            "number",
+            "village_code",
+            "village_name",
+            "group_code",
+            "status",
+            "status_display",
+            "exit_year",
+            "exit_policy",
+            "head_name",
+            "person_count",
             *[f for f in HOUSEHOLD_FIELDS if f not in ("village", "group")],
-            "version", "created_at", "updated_at",
+            "version",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -148,7 +168,9 @@ class HouseholdDetailSerializer(HouseholdSerializer):
 
 def _region_field(level: str, required: bool) -> serializers.SlugRelatedField:
     return serializers.SlugRelatedField(
-        slug_field="code", queryset=Region.objects.filter(level=level), required=required,
+        slug_field="code",
+        queryset=Region.objects.filter(level=level),
+        required=required,
         allow_null=not required,
     )
 
@@ -158,8 +180,9 @@ class HouseholdWriteSerializer(serializers.Serializer):
     group = _region_field(Region.Level.GROUP, False)
     phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
     bank_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    bank_account = serializers.RegexField(r"^\d{0,32}$", max_length=32, required=False,
-                                          allow_blank=True)
+    bank_account = serializers.RegexField(
+        r"^\d{0,32}$", max_length=32, required=False, allow_blank=True
+    )
     identification_standard = serializers.ChoiceField(
         choices=Household._meta.get_field("identification_standard").choices, required=False
     )
@@ -168,10 +191,12 @@ class HouseholdWriteSerializer(serializers.Serializer):
     other_cause_1 = serializers.CharField(max_length=32, required=False, allow_blank=True)
     other_cause_2 = serializers.CharField(max_length=32, required=False, allow_blank=True)
     cause_note = serializers.CharField(max_length=500, required=False, allow_blank=True)
-    first_identified_year = serializers.IntegerField(min_value=2010, max_value=2100,
-                                                     required=False, allow_null=True)
-    planned_exit_year = serializers.IntegerField(min_value=2010, max_value=2100,
-                                                 required=False, allow_null=True)
+    first_identified_year = serializers.IntegerField(
+        min_value=2010, max_value=2100, required=False, allow_null=True
+    )
+    planned_exit_year = serializers.IntegerField(
+        min_value=2010, max_value=2100, required=False, allow_null=True
+    )
     is_military_family = serializers.BooleanField(required=False)
     in_cooperative = serializers.BooleanField(required=False)
     has_production_power = serializers.BooleanField(required=False)
@@ -193,8 +218,15 @@ class HouseholdWriteSerializer(serializers.Serializer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         area = {"max_digits": 10, "decimal_places": 2, "min_value": 0, "required": False}
-        for name in ("cultivated_land", "irrigated_land", "forest_land", "returned_farmland",
-                     "orchard_land", "pasture_land", "water_surface"):
+        for name in (
+            "cultivated_land",
+            "irrigated_land",
+            "forest_land",
+            "returned_farmland",
+            "orchard_land",
+            "pasture_land",
+            "water_surface",
+        ):
             self.fields[name] = serializers.DecimalField(**area)
         self.fields["distance_to_road_km"] = serializers.DecimalField(
             max_digits=6, decimal_places=2, min_value=0, required=False
@@ -218,11 +250,24 @@ class HouseholdUpdateSerializer(HouseholdWriteSerializer):
 
 class HouseholdEventSerializer(serializers.ModelSerializer):
     kind_display = serializers.CharField(source="get_kind_display", read_only=True)
-    round_name = serializers.CharField(source="round.name", read_only=True, allow_null=True,
-                                       default=None)
+    round_name = serializers.CharField(
+        source="round.name", read_only=True, allow_null=True, default=None
+    )
 
     class Meta:
         model = HouseholdEvent
-        fields = ["id", "kind", "kind_display", "from_status", "to_status", "effective_date",
-                  "round", "round_name", "reason", "ground", "persons", "created_at"]
+        fields = [
+            "id",
+            "kind",
+            "kind_display",
+            "from_status",
+            "to_status",
+            "effective_date",
+            "round",
+            "round_name",
+            "reason",
+            "ground",
+            "persons",
+            "created_at",
+        ]
         read_only_fields = fields

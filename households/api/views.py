@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status, viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -43,10 +44,23 @@ ERRORS = {
 def _log_sensitive_view(request: Request, target: str, object_id: Any) -> None:
     if roles.can_view_sensitive(request.user):
         access_log_record(
-            user=request.user, action="view_sensitive", target=target, object_id=object_id,
-            fields=["id_number", "bank_account", "health"], detail={"via": "api"},
+            user=request.user,
+            action="view_sensitive",
+            target=target,
+            object_id=object_id,
+            fields=["id_number", "bank_account", "health"],
+            detail={"via": "api"},
             request=request,
         )
+
+
+def _required_version(data: dict[str, Any]) -> int:
+    """A PATCH is partial, but the version it was based on is always required (optimistic
+    locking): without it the update is refused with 400, never guessed."""
+    if "version" not in data:
+        message = _("请提供记录的版本号（version），以免覆盖他人的修改。")
+        raise ValidationError({"version": [message]})
+    return data.pop("version")
 
 
 class RegionViewSet(viewsets.ReadOnlyModelViewSet):
@@ -75,8 +89,9 @@ class HouseholdListCreateApi(generics.GenericAPIView):
         serializer = HouseholdSerializer(page, many=True, context={"request": request})
         return self.get_paginated_response(serializer.data)
 
-    @extend_schema(request=HouseholdCreateSerializer,
-                   responses={201: HouseholdDetailSerializer, **ERRORS})
+    @extend_schema(
+        request=HouseholdCreateSerializer, responses={201: HouseholdDetailSerializer, **ERRORS}
+    )
     def post(self, request: Request) -> Response:
         if not roles.can_write_households(request.user):
             raise PermissionDenied(_("您的角色只能查看，不能修改农户信息。"))
@@ -101,8 +116,9 @@ class HouseholdDetailApi(generics.GenericAPIView):
         _log_sensitive_view(request, "household", household.pk)
         return Response(HouseholdDetailSerializer(household, context={"request": request}).data)
 
-    @extend_schema(request=HouseholdUpdateSerializer,
-                   responses={200: HouseholdDetailSerializer, **ERRORS})
+    @extend_schema(
+        request=HouseholdUpdateSerializer, responses={200: HouseholdDetailSerializer, **ERRORS}
+    )
     def patch(self, request: Request, household_id: int) -> Response:
         household = selectors.household_get_for_user(
             user=request.user, household_id=household_id, for_write=True
@@ -110,7 +126,7 @@ class HouseholdDetailApi(generics.GenericAPIView):
         serializer = HouseholdUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        version = data.pop("version")
+        version = _required_version(data)
         services.household_update(
             actor=request.user, household=household, data=data, expected_version=version
         )
@@ -154,8 +170,10 @@ class MemberListCreateApi(generics.GenericAPIView):
         member = services.member_add(
             actor=request.user, household=household, data=data, reason=reason
         )
-        return Response(MemberSerializer(member, context={"request": request}).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            MemberSerializer(member, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class MemberDetailApi(generics.GenericAPIView):
@@ -175,7 +193,7 @@ class MemberDetailApi(generics.GenericAPIView):
         serializer = MemberUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        version = data.pop("version")
+        version = _required_version(data)
         member = services.member_update(
             actor=request.user, member=member, data=data, expected_version=version
         )
@@ -194,6 +212,7 @@ class MemberLeaveApi(generics.GenericAPIView):
         )
         serializer = MemberLeaveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        member = services.member_remove(actor=request.user, member=member,
-                                        **serializer.validated_data)
+        member = services.member_remove(
+            actor=request.user, member=member, **serializer.validated_data
+        )
         return Response(MemberSerializer(member, context={"request": request}).data)

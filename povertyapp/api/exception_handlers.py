@@ -20,16 +20,21 @@ from households.services import ConflictError
 
 def _messages(error: DjangoValidationError) -> Any:
     if hasattr(error, "error_dict"):
-        return {field: [str(m) for e in errors for m in e.messages]
-                for field, errors in error.error_dict.items()}
+        return {
+            field: [str(m) for e in errors for m in e.messages]
+            for field, errors in error.error_dict.items()
+        }
     return {"non_field_errors": [str(m) for m in error.messages]}
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ConflictError):
         return Response(
-            {"non_field_errors": [str(m) for m in exc.messages], "code": "conflict",
-             "changes": [{k: str(v) for k, v in c.items()} for c in exc.changes]},
+            {
+                "non_field_errors": [str(m) for m in exc.messages],
+                "code": "conflict",
+                "changes": [{k: str(v) for k, v in c.items()} for c in exc.changes],
+            },
             status=409,
         )
     if isinstance(exc, DjangoValidationError):

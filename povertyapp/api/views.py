@@ -13,8 +13,10 @@ class ObtainTokenApi(ObtainAuthToken):
     @extend_schema(
         request=inline_serializer(
             "TokenRequest",
-            {"username": serializers.CharField(max_length=150),
-             "password": serializers.CharField(max_length=128)},
+            {
+                "username": serializers.CharField(max_length=150),
+                "password": serializers.CharField(max_length=128),
+            },
         ),
         responses={
             200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),

@@ -13,8 +13,13 @@ pytestmark = pytest.mark.django_db
 def _snapshot(household: Household) -> tuple:
     household.refresh_from_db()
     members = tuple(household.members.order_by("id").values_list("name", "id_number", "is_active"))
-    return (household.version, household.phone, household.main_cause, members,
-            household.history.count())
+    return (
+        household.version,
+        household.phone,
+        household.main_cause,
+        members,
+        household.history.count(),
+    )
 
 
 # --- pages --------------------------------------------------------------------------------------
@@ -83,7 +88,8 @@ def test_api_detail_outside_scope_is_404(cast, household_b):
 def test_api_cadre_cannot_change_other_village_household(cast, household_b):
     before = _snapshot(household_b)
     response = login(cast.cadre).patch(
-        f"/api/v1/households/{household_b.pk}/", {"phone": "13900000000", "version": 1},
+        f"/api/v1/households/{household_b.pk}/",
+        {"phone": "13900000000", "version": 1},
         content_type="application/json",
     )
     assert response.status_code == 404
@@ -94,7 +100,8 @@ def test_api_cadre_cannot_change_other_village_member(cast, household_b):
     member = household_b.members.first()
     before = _snapshot(household_b)
     response = login(cast.cadre).patch(
-        f"/api/v1/members/{member.pk}/", {"name": "改名", "version": member.version},
+        f"/api/v1/members/{member.pk}/",
+        {"name": "改名", "version": member.version},
         content_type="application/json",
     )
     assert response.status_code == 404
@@ -104,10 +111,14 @@ def test_api_cadre_cannot_change_other_village_member(cast, household_b):
 def test_api_cadre_cannot_create_household_in_other_village(cast, county):
     from tests import factories
 
-    payload = {"village": county.village_b.code, "main_cause": "缺技术",
-               "members": [_json_member(factories.member_data())]}
-    response = login(cast.cadre).post("/api/v1/households/", payload,
-                                      content_type="application/json")
+    payload = {
+        "village": county.village_b.code,
+        "main_cause": "缺技术",
+        "members": [_json_member(factories.member_data())],
+    }
+    response = login(cast.cadre).post(
+        "/api/v1/households/", payload, content_type="application/json"
+    )
     assert response.status_code == 400
     assert "所选行政村不在您的管辖范围内" in response.content.decode()
     assert Household.objects.filter(village=county.village_b).count() == 0
@@ -121,18 +132,40 @@ def test_auditor_reads_but_every_write_is_refused(cast, county, household_a):
     before = _snapshot(household_a)
     member = household_a.members.first()
     responses = [
-        client.patch(f"/api/v1/households/{household_a.pk}/", {"phone": "1", "version": 1},
-                     content_type="application/json"),
-        client.patch(f"/api/v1/members/{member.pk}/", {"name": "x", "version": 1},
-                     content_type="application/json"),
-        client.post("/api/v1/members/", {**_json_member(factories.member_data(
-            name="新人", relation="之子", birth_date=__import__("datetime").date(2010, 1, 1))),
-            "household": household_a.pk}, content_type="application/json"),
-        client.post(f"/api/v1/members/{member.pk}/leave/", {"reason": "死亡"},
-                    content_type="application/json"),
-        client.post("/api/v1/households/", {"village": county.village_a.code,
-                                            "members": [_json_member(factories.member_data())]},
-                    content_type="application/json"),
+        client.patch(
+            f"/api/v1/households/{household_a.pk}/",
+            {"phone": "1", "version": 1},
+            content_type="application/json",
+        ),
+        client.patch(
+            f"/api/v1/members/{member.pk}/",
+            {"name": "x", "version": 1},
+            content_type="application/json",
+        ),
+        client.post(
+            "/api/v1/members/",
+            {
+                **_json_member(
+                    factories.member_data(
+                        name="新人",
+                        relation="之子",
+                        birth_date=__import__("datetime").date(2010, 1, 1),
+                    )
+                ),
+                "household": household_a.pk,
+            },
+            content_type="application/json",
+        ),
+        client.post(
+            f"/api/v1/members/{member.pk}/leave/",
+            {"reason": "死亡"},
+            content_type="application/json",
+        ),
+        client.post(
+            "/api/v1/households/",
+            {"village": county.village_a.code, "members": [_json_member(factories.member_data())]},
+            content_type="application/json",
+        ),
     ]
     assert [r.status_code for r in responses] == [403, 403, 403, 403, 403]
     assert _snapshot(household_a) == before
@@ -146,8 +179,9 @@ def test_sysadmin_api_sees_no_household(cast, household_a):
 
 
 def test_api_regions_are_scoped(cast, county):
-    codes = [r["code"] for r in login(cast.cadre).get("/api/v1/regions/?page_size=100")
-             .json()["results"]]
+    codes = [
+        r["code"] for r in login(cast.cadre).get("/api/v1/regions/?page_size=100").json()["results"]
+    ]
     assert county.village_a.code in codes
     assert county.village_b.code not in codes
 
@@ -156,8 +190,9 @@ def test_api_token_authentication(cast, household_a):
     from django.test import Client
 
     client = Client()
-    response = client.post("/api/v1/auth/token/", {"username": "cadre",
-                                                   "password": "Test-pass-123"})
+    response = client.post(
+        "/api/v1/auth/token/", {"username": "cadre", "password": "Test-pass-123"}
+    )
     assert response.status_code == 200
     token = response.json()["token"]
     listed = client.get("/api/v1/households/", HTTP_AUTHORIZATION=f"Token {token}").json()
@@ -196,8 +231,10 @@ def test_admin_household_outside_scope_is_not_found(cast, county, household_b):
     response = login(officer).get(f"/admin/households/household/{household_b.pk}/change/")
     # Django admin answers a missing object with a redirect to the index and a message.
     assert response.status_code in (302, 404)
-    assert household_b.number not in login(officer).get(
-        "/admin/households/household/").content.decode()
+    assert (
+        household_b.number
+        not in login(officer).get("/admin/households/household/").content.decode()
+    )
 
 
 def test_admin_sysadmin_manages_accounts_but_sees_no_households(cast, household_a):
@@ -209,12 +246,15 @@ def test_admin_sysadmin_manages_accounts_but_sees_no_households(cast, household_
 def test_admin_registry_is_read_only(cast, household_a):
     client = login(cast.county)
     before = _snapshot(household_a)
-    response = client.post(f"/admin/households/household/{household_a.pk}/change/",
-                           {"phone": "13900000000"})
+    response = client.post(
+        f"/admin/households/household/{household_a.pk}/change/", {"phone": "13900000000"}
+    )
     assert response.status_code == 403
     assert _snapshot(household_a) == before
 
 
 def _json_member(data: dict) -> dict:
-    return {key: (value.isoformat() if hasattr(value, "isoformat") else value)
-            for key, value in data.items()}
+    return {
+        key: (value.isoformat() if hasattr(value, "isoformat") else value)
+        for key, value in data.items()
+    }

@@ -38,19 +38,25 @@ def test_admin_search_by_full_id_name_and_number(cast, household_a, household_b)
 
 def test_admin_filters_by_status_and_cause(cast, household_a):
     client = login(cast.county)
-    content = client.get("/admin/households/household/",
-                         {"status__exact": "poor", "main_cause": "缺技术"}).content.decode()
+    content = client.get(
+        "/admin/households/household/", {"status__exact": "poor", "main_cause": "缺技术"}
+    ).content.decode()
     assert household_a.number in content
-    content = client.get("/admin/households/household/",
-                         {"status__exact": "exited"}).content.decode()
+    content = client.get(
+        "/admin/households/household/", {"status__exact": "exited"}
+    ).content.decode()
     assert household_a.number not in content
 
 
 def test_admin_household_history_is_visible(cast, household_a):
     from households import services
 
-    services.household_update(actor=cast.cadre, household=household_a,
-                              data={"phone": "13911112222"}, expected_version=1)
-    content = login(cast.county).get(
-        f"/admin/households/household/{household_a.pk}/history/").content.decode()
+    services.household_update(
+        actor=cast.cadre, household=household_a, data={"phone": "13911112222"}, expected_version=1
+    )
+    content = (
+        login(cast.county)
+        .get(f"/admin/households/household/{household_a.pk}/history/")
+        .content.decode()
+    )
     assert "cadre" in content

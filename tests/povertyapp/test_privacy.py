@@ -20,8 +20,9 @@ def test_mask_keeps_first_three_and_last_four():
 
 
 def test_log_lines_never_carry_an_unmasked_id():
-    record = logging.LogRecord("x", logging.INFO, __file__, 1, "member %s saved",
-                               ("52262219800517123X",), None)
+    record = logging.LogRecord(
+        "x", logging.INFO, __file__, 1, "member %s saved", ("52262219800517123X",), None
+    )
     MaskSensitiveFilter().filter(record)
     assert record.getMessage() == "member 522***********123X saved"
     assert mask_text("户 1 账号 6212345678901234567") == "户 1 账号 621************4567"
@@ -58,7 +59,11 @@ def test_cadre_sees_full_id_and_the_view_is_logged(cast, household_a):
     assert member["id_number"] == head.id_number
     log = AccessLog.objects.get()
     assert (log.user, log.action, log.target, log.object_id) == (
-        cast.cadre, "view_sensitive", "household", str(household_a.pk))
+        cast.cadre,
+        "view_sensitive",
+        "household",
+        str(household_a.pk),
+    )
 
 
 def test_household_page_masks_for_helper_and_auditor(cast, household_a):
@@ -95,22 +100,28 @@ def test_change_history_masks_id_changes_for_auditor(cast, household_a):
     head = _head(household_a)
     old = head.id_number
     new = factories.id_number(head.birth_date, head.sex)
-    services.member_update(actor=cast.cadre, member=head, data={"id_number": new},
-                           expected_version=head.version)
-    content = login(cast.auditor).get(
-        f"/households/{household_a.pk}/?tab=history").content.decode()
+    services.member_update(
+        actor=cast.cadre, member=head, data={"id_number": new}, expected_version=head.version
+    )
+    content = login(cast.auditor).get(f"/households/{household_a.pk}/?tab=history").content.decode()
     assert mask(new) in content and mask(old) in content
     assert new not in content and old not in content
 
 
 def test_admin_inline_shows_full_id_to_county_office(cast, household_a):
     head = _head(household_a)
-    content = login(cast.county).get(
-        f"/admin/households/household/{household_a.pk}/change/").content.decode()
+    content = (
+        login(cast.county)
+        .get(f"/admin/households/household/{household_a.pk}/change/")
+        .content.decode()
+    )
     assert head.id_number in content
 
 
 def test_admin_shows_members_inline(cast, household_a):
-    content = login(cast.county).get(
-        f"/admin/households/household/{household_a.pk}/change/").content.decode()
+    content = (
+        login(cast.county)
+        .get(f"/admin/households/household/{household_a.pk}/change/")
+        .content.decode()
+    )
     assert "张三" in content and "李四" in content

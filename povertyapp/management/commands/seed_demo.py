@@ -16,7 +16,11 @@ from povertyapp import demo
 
 # Each app's demo step, run in this order after the registry. A step receives the registry
 # result and must be idempotent.
-DEMO_STEPS: list[str] = []
+DEMO_STEPS: list[str] = [
+    "households.demo_rounds.build",
+    "assistance.demo.step",
+    "inspections.demo.step",
+]
 
 
 class Command(BaseCommand):
@@ -33,8 +37,10 @@ class Command(BaseCommand):
             import_string(step)(result=result, seed=seed)
         elapsed = time.perf_counter() - started
         if result["created"]:
-            self.stdout.write(f"演示县已建立：{result['county'].county.full_name}，"
-                              f"{households} 户，用时 {elapsed:.1f} 秒。")
+            self.stdout.write(
+                f"演示县已建立：{result['county'].county.full_name}，"
+                f"{households} 户，用时 {elapsed:.1f} 秒。"
+            )
         else:
             self.stdout.write("演示县已存在，未重复创建。")
         self.stdout.write("演示账号（密码均为 demo12345）：")

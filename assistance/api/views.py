@@ -1,0 +1,199 @@
+"""The assistance REST API (/api/v1/assistance/). Households come through the one scoped
+access path (404 outside scope: a helper sees only paired households); writes go through
+the services, whose ValidationErrors become 400s in the project's exception handler."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from assistance import matching, selectors, services
+from assistance.api.serializers import (
+    AssessmentSerializer,
+    MeasureSerializer,
+    MeasureStatusSerializer,
+    MeasureWriteSerializer,
+    MovementSerializer,
+    MovementWriteSerializer,
+    PairingSerializer,
+    ProjectSerializer,
+    VisitSerializer,
+    VisitWriteSerializer,
+)
+from assistance.models import FundMovement, Measure, Pairing, Visit
+from households.selectors import household_get_for_user, member_get_for_user
+from povertyapp import roles
+
+
+def _require_recorder(request: Request) -> None:
+    if not roles.can_record_visits(request.user):
+        raise PermissionDenied(_("您的角色只能查看，不能录入帮扶信息。"))
+
+
+class HouseholdMeasuresApi(generics.GenericAPIView):
+    serializer_class = MeasureSerializer
+    queryset = Measure.objects.none()  # schema only: views read through the scoped path
+
+    @extend_schema(responses={200: MeasureSerializer(many=True)})
+    def get(self, request: Request, household_id: int) -> Response:
+        household = household_get_for_user(user=request.user, household_id=household_id)
+        page = self.paginate_queryset(
+            household.measures.select_related("member").order_by("-year", "id")
+        )
+        return self.get_paginated_response(MeasureSerializer(page, many=True).data)
+
+    @extend_schema(request=MeasureWriteSerializer, responses={201: MeasureSerializer})
+    def post(self, request: Request, household_id: int) -> Response:
+        household = household_get_for_user(user=request.user, household_id=household_id)
+        _require_recorder(request)
+        serializer = MeasureWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if data.get("member"):
+            data["member"] = member_get_for_user(user=request.user, member_id=data["member"])
+        measure = services.measure_create(actor=request.user, household=household, data=data)
+        return Response(MeasureSerializer(measure).data, status=status.HTTP_201_CREATED)
+
+
+class MeasureDetailApi(generics.GenericAPIView):
+    serializer_class = MeasureSerializer
+
+    def get(self, request: Request, measure_id: int) -> Response:
+        measure = selectors.measure_get_for_user(user=request.user, measure_id=measure_id)
+        return Response(MeasureSerializer(measure).data)
+
+
+class MeasureStatusApi(generics.GenericAPIView):
+    serializer_class = MeasureStatusSerializer
+
+    @extend_schema(request=MeasureStatusSerializer, responses={200: MeasureSerializer})
+    def post(self, request: Request, measure_id: int) -> Response:
+        measure = selectors.measure_get_for_user(
+            user=request.user, measure_id=measure_id, for_write=True
+        )
+        serializer = MeasureStatusSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        measure = services.measure_change_status(
+            actor=request.user,
+            measure=measure,
+            status=data["status"],
+            on=data.get("on"),
+            result=data.get("result", ""),
+            income_effect=data.get("income_effect"),
+            expected_version=data["version"],
+        )
+        return Response(MeasureSerializer(measure).data)
+
+
+class HouseholdNeedsApi(generics.GenericAPIView):
+    """What the matching rules say the household needs, met or not, and the warnings."""
+
+    serializer_class = AssessmentSerializer
+
+    def get(self, request: Request, household_id: int) -> Response:
+        household = household_get_for_user(user=request.user, household_id=household_id)
+        assessment = matching.assess_household(household, on=timezone.localdate())
+        return Response(AssessmentSerializer(assessment).data)
+
+
+class HouseholdVisitsApi(generics.GenericAPIView):
+    serializer_class = VisitSerializer
+    queryset = Visit.objects.none()  # schema only: views read through the scoped path
+
+    @extend_schema(responses={200: VisitSerializer(many=True)})
+    def get(self, request: Request, household_id: int) -> Response:
+        household = household_get_for_user(user=request.user, household_id=household_id)
+        page = self.paginate_queryset(household.visits.order_by("-date", "-id"))
+        return self.get_paginated_response(VisitSerializer(page, many=True).data)
+
+    @extend_schema(request=VisitWriteSerializer, responses={201: VisitSerializer})
+    def post(self, request: Request, household_id: int) -> Response:
+        household = household_get_for_user(user=request.user, household_id=household_id)
+        _require_recorder(request)
+        serializer = VisitWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        visit = services.visit_record(
+            actor=request.user,
+            household=household,
+            date=data["date"],
+            seen=data["seen"],
+            done=data.get("done", ""),
+            next_steps=data.get("next_steps", ""),
+            answers=data.get("answers") or {},
+            contact_card_given=data["contact_card_given"],
+            benefit_card_given=data["benefit_card_given"],
+        )
+        return Response(VisitSerializer(visit).data, status=status.HTTP_201_CREATED)
+
+
+class HouseholdPairingsApi(generics.GenericAPIView):
+    """A household's pairing lines, newest first (few per household: not paginated)."""
+
+    serializer_class = PairingSerializer
+    pagination_class = None
+    queryset = Pairing.objects.none()  # schema only: views read through the scoped path
+
+    @extend_schema(responses={200: PairingSerializer(many=True)})
+    def get(self, request: Request, household_id: int) -> Response:
+        household = household_get_for_user(user=request.user, household_id=household_id)
+        return Response(
+            PairingSerializer(household.pairings.order_by("-start_date"), many=True).data
+        )
+
+
+class ProjectListApi(generics.ListAPIView):
+    serializer_class = ProjectSerializer
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return selectors.project_list(user=self.request.user).order_by("-year", "id")
+
+
+class ProjectDetailApi(generics.GenericAPIView):
+    serializer_class = ProjectSerializer
+
+    def get(self, request: Request, project_id: int) -> Response:
+        project = selectors.project_get_for_user(user=request.user, project_id=project_id)
+        return Response(ProjectSerializer(project).data)
+
+
+class ProjectMovementsApi(generics.GenericAPIView):
+    serializer_class = MovementSerializer
+    queryset = FundMovement.objects.none()  # schema only: views read through the scoped path
+
+    @extend_schema(responses={200: MovementSerializer(many=True)})
+    def get(self, request: Request, project_id: int) -> Response:
+        project = selectors.project_get_for_user(user=request.user, project_id=project_id)
+        page = self.paginate_queryset(project.movements.order_by("date", "id"))
+        return self.get_paginated_response(MovementSerializer(page, many=True).data)
+
+    @extend_schema(request=MovementWriteSerializer, responses={201: MovementSerializer})
+    def post(self, request: Request, project_id: int) -> Response:
+        project = selectors.project_get_for_user(
+            user=request.user, project_id=project_id, for_write=True
+        )
+        serializer = MovementWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        household = None
+        if data.get("household"):
+            household = household_get_for_user(user=request.user, household_id=data["household"])
+        movement = services.fund_movement_record(
+            actor=request.user,
+            project=project,
+            kind=data["kind"],
+            source=data["source"],
+            amount=data["amount"],
+            date=data["date"],
+            document_number=data.get("document_number", ""),
+            voucher=data.get("voucher", ""),
+            household=household,
+            note=data.get("note", ""),
+        )
+        return Response(MovementSerializer(movement).data, status=status.HTTP_201_CREATED)

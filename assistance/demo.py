@@ -1,0 +1,615 @@
+"""Demo data of the assistance app (a `seed_demo` step): measures matched to each household's
+needs by the matching rules themselves, plans, visits, village sponsors and resident teams,
+projects with their fund movements.
+
+Most registered households get the measures the rules ask for, topped up to 4–6; a few are
+deliberately short (2–3 measures) or mismatched (measures unrelated to their causes), and a
+few members receive an education aid they do not qualify for, so that the household-page
+warnings and the coverage table have something to show. Rows are streamed with
+`povertyapp.bulk` (COPY on PostgreSQL), so the step is fast at 5,000 households and serves the
+100k-household benchmark. Idempotent: a county that already has measures is left alone.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from assistance import matching
+from assistance.models import (
+    AssistanceEvent,
+    FundMovement,
+    FundSource,
+    HouseholdPlan,
+    MatchingRule,
+    Measure,
+    Project,
+    ProjectFunding,
+    VillageSponsor,
+    Visit,
+)
+from households.models import Household, Member
+from povertyapp import bulk
+from povertyapp.demo import GIVEN_MALE, SURNAMES
+from povertyapp.models import Region, ResidentTeamMember, VillageYear
+
+CONTENT = {
+    "产业帮扶": [
+        "发放精品水果苗木{n}株",
+        "养殖黄牛{n}头产业奖补",
+        "种植食用菌{n}棒",
+        "加入合作社入股分红",
+    ],
+    "就业帮扶": ["推荐到县工业园区务工", "组织赴浙江省务工并补贴交通费", "就业扶贫车间就业"],
+    "技能培训": ["参加电工技能培训", "参加家政服务培训", "参加种养殖实用技术培训"],
+    "公益岗位": ["聘为生态护林员", "聘为村级保洁员", "聘为道路养护员"],
+    "生态补偿": ["享受退耕还林补助", "享受公益林生态补偿"],
+    "教育帮扶": [
+        "雨露计划职业教育补助",
+        "义务教育“两免一补”",
+        "高中阶段免学费并发放国家助学金",
+        "学前教育资助",
+    ],
+    "健康帮扶": ["家庭医生签约服务", "慢性病门诊报销", "大病集中救治", "参保个人缴费代缴"],
+    "残疾人帮扶": ["发放困难残疾人生活补贴", "发放重度残疾人护理补贴", "辅助器具适配"],
+    "金融帮扶": ["扶贫小额信贷{n}万元", "产业贷款贴息"],
+    "危房改造": ["农村危房改造（拆除重建）", "农村危房改造（修缮加固）"],
+    "易地扶贫搬迁": ["易地扶贫搬迁集中安置"],
+    "饮水安全": ["接通集中供水管网", "修建家庭水窖"],
+    "兜底保障": ["纳入农村低保", "纳入特困供养"],
+    "资产收益": ["光伏扶贫收益分红", "村集体经济收益分红"],
+    "社会帮扶": ["东西部协作帮扶物资", "企业结对帮扶慰问"],
+    "基础设施": ["通组硬化路入户", "改厨改厕"],
+}
+TOP_UP = ["产业帮扶", "就业帮扶", "公益岗位", "生态补偿", "技能培训", "资产收益", "社会帮扶"]
+UNRELATED = ["社会帮扶", "基础设施", "生态补偿"]
+AMOUNTS = {
+    "产业帮扶": (1000, 5000),
+    "危房改造": (15000, 35000),
+    "易地扶贫搬迁": (20000, 40000),
+    "教育帮扶": (500, 3000),
+    "健康帮扶": (200, 3000),
+    "残疾人帮扶": (600, 1200),
+    "金融帮扶": (20000, 50000),
+    "饮水安全": (800, 3000),
+    "公益岗位": (6000, 9600),
+    "资产收益": (300, 1500),
+    "兜底保障": (2000, 4500),
+    "生态补偿": (200, 1000),
+}
+SOURCES = [
+    FundSource.CENTRAL,
+    FundSource.PROVINCIAL,
+    FundSource.COUNTY,
+    FundSource.INTEGRATED,
+    FundSource.SOCIAL,
+]
+UNITS = [
+    "县农业农村局",
+    "县教育局",
+    "县卫生健康局",
+    "县人社局",
+    "县交通运输局",
+    "县住建局",
+    "县财政局",
+    "县水务局",
+    "县民政局",
+    "县供电局",
+    "杭州市余杭区结对帮扶组",
+    "县税务局",
+]
+PROJECTS = [
+    ("产业", "{v}精品水果种植基地", "建设精品水果基地{n}亩，带动贫困户入股分红"),
+    ("产业", "{v}生态养牛场", "建设标准化牛舍{n}平方米"),
+    ("基础设施", "{v}通组硬化路", "硬化通组路{n}公里"),
+    ("生活条件改善", "{v}人饮工程", "新建蓄水池{n}立方米及管网"),
+    ("教育", "{v}教学点改造", "改造教学用房{n}平方米"),
+    ("就业", "{v}就业扶贫车间", "建设扶贫车间{n}平方米，吸纳贫困劳动力就业"),
+]
+DUE_STATUSES = (Household.Status.POOR, Household.Status.RETURNED)
+
+
+def step(*, result: dict[str, Any], seed: int) -> None:
+    """The `seed_demo` step: `result` is `povertyapp.demo.build_registry`'s return value."""
+    populate(county=result["county"].county, seed=seed, users=result.get("users") or {})
+
+
+@transaction.atomic
+def populate(*, county: Region, seed: int, users: dict[str, Any] | None = None) -> dict[str, int]:
+    """Generate the county's assistance data (no-op when it already has measures)."""
+    households = Household.objects.filter(village__path__startswith=county.path)
+    if Measure.objects.filter(household__in=households).exists():
+        return {"measures": 0}
+    rng = random.Random(seed * 7 + 4)
+    today = timezone.localdate()
+    now = timezone.now()
+    rules = {rule.pk: rule for rule in matching.rules_for(today.year)}
+    measure_rules = [rule for rule in rules.values() if rule.kind == MatchingRule.Kind.MEASURE]
+    needs: dict[int, list[tuple[MatchingRule, int | None]]] = defaultdict(list)
+    for gap in matching.coverage_rows(households, measure_rules, on=today):
+        if gap.kind == matching.MISSING:
+            needs[gap.household_id].append((rules[gap.rule_id], gap.member_id))
+    covered = list(
+        matching.covered_households(households).values_list(
+            "pk", "status", "village_id", "first_identified_year", "exit_year"
+        )
+    )
+    pairing_names = dict(
+        households.model.objects.filter(
+            pk__in=[row[0] for row in covered], pairings__end_date__isnull=True
+        ).values_list("pk", "pairings__name")
+    )
+    pairing_users = dict(
+        households.model.objects.filter(
+            pk__in=[row[0] for row in covered],
+            pairings__end_date__isnull=True,
+            pairings__helper__isnull=False,
+        ).values_list("pk", "pairings__helper")
+    )
+    adults: dict[int, list[int]] = defaultdict(list)
+    for member_id, household_id in Member.objects.filter(
+        household__in=households,
+        is_active=True,
+        school_status__in=("", "非在校生"),
+        birth_date__lte=today - datetime.timedelta(days=20 * 365),
+    ).values_list("pk", "household_id"):
+        adults[household_id].append(member_id)
+
+    measure_rows: list[dict[str, Any]] = []
+    event_rows: list[dict[str, Any]] = []
+    plan_rows: list[dict[str, Any]] = []
+    visit_rows: list[dict[str, Any]] = []
+    ids = {
+        "measure": bulk.next_id(Measure),
+        "event": bulk.next_id(AssistanceEvent),
+        "plan": bulk.next_id(HouseholdPlan),
+        "visit": bulk.next_id(Visit),
+    }
+
+    def add_measure(
+        household_id: int,
+        status: str,
+        category: str,
+        member_id: int | None,
+        year: int,
+        responsible: str,
+    ) -> None:
+        low, high = AMOUNTS.get(category, (0, 0))
+        amount = Decimal(rng.randrange(low, high + 1, 50)) if high else Decimal("0")
+        content = rng.choice(CONTENT[category]).format(n=rng.randint(2, 300))
+        start = datetime.date(year, rng.randint(1, 6), rng.randint(1, 28))
+        end = start + datetime.timedelta(days=rng.randint(60, 240))
+        if status in (Household.Status.EXITED,) or end < today - datetime.timedelta(days=30):
+            measure_status = Measure.Status.COMPLETED
+        else:
+            measure_status = rng.choice(
+                [Measure.Status.PLANNED, Measure.Status.IN_PROGRESS, Measure.Status.COMPLETED]
+            )
+        completed = measure_status == Measure.Status.COMPLETED
+        effect = Decimal(rng.randrange(0, 4001, 100)) if completed else Decimal("0")
+        measure_id = ids["measure"]
+        ids["measure"] += 1
+        measure_rows.append(
+            {
+                "id": measure_id,
+                "household_id": household_id,
+                "member_id": member_id,
+                "year": year,
+                "category": category,
+                "content": content,
+                "planned_start": start,
+                "planned_end": end,
+                "actual_start": start if measure_status != Measure.Status.PLANNED else None,
+                "actual_end": min(end, today) if completed else None,
+                "responsible": responsible,
+                "amount": amount,
+                "fund_source": rng.choice(SOURCES) if amount else "",
+                "project_id": None,
+                "status": measure_status,
+                "result": "已落实，" + ("年增收" + str(effect) + "元" if effect else "保障到位")
+                if completed
+                else "",
+                "income_effect": effect,
+                "version": 1,
+                "created_by_id": None,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        event_rows.append(
+            {
+                "id": ids["event"],
+                "kind": AssistanceEvent.Kind.MEASURE_ADDED,
+                "household_id": household_id,
+                "measure_id": measure_id,
+                "summary": f"{category}：{content}",
+                "actor_id": None,
+                "created_at": now,
+                "to_value": str(Measure.Status(measure_status).label),
+                "data": {"amount": str(amount), "demo": True},
+            }
+        )
+        ids["event"] += 1
+
+    counts = {"short": 0, "mismatched": 0, "wrongful": 0}
+    for household_id, status, _village, first_year, exit_year in covered:
+        responsible = pairing_names.get(household_id) or ""
+        year = (exit_year or today.year) if status == Household.Status.EXITED else today.year
+        year = max(year, first_year or year)
+        wanted = list(needs.get(household_id, []))
+        categories: list[tuple[str, int | None]] = []
+        for rule, member_id in wanted:
+            choices = rule.category_list
+            categories.append(
+                (rng.choice(choices) if rule.code == "cause-labour" else choices[0], member_id)
+            )
+        draw = rng.random()
+        if status in DUE_STATUSES and draw < 0.03:
+            # Deliberately short: 2–3 measures only.
+            counts["short"] += 1
+            rng.shuffle(categories)
+            categories = categories[: rng.choice([2, 3])]
+        elif (
+            status in DUE_STATUSES
+            and draw < 0.05
+            and any(rule.condition == MatchingRule.Condition.CAUSE for rule, _m in wanted)
+        ):
+            # Deliberately mismatched: nothing answers the causes.
+            counts["mismatched"] += 1
+            categories = [(category, None) for category in rng.sample(UNRELATED, 3)]
+        target = rng.choice([4, 4, 5, 5, 6])
+        used = {category for category, member in categories if member is None}
+        if not (status in DUE_STATUSES and draw < 0.05):
+            for category in rng.sample(TOP_UP, len(TOP_UP)):
+                if len(categories) >= target:
+                    break
+                if category not in used:
+                    categories.append((category, None))
+                    used.add(category)
+        if status in DUE_STATUSES and 0.05 <= draw < 0.055 and adults.get(household_id):
+            counts["wrongful"] += 1
+            categories.append(("教育帮扶", rng.choice(adults[household_id])))
+        for category, member_id in categories:
+            add_measure(household_id, status, category, member_id, year, responsible)
+        visits = rng.randint(2, 4) if status in DUE_STATUSES else 1
+        for index in range(visits):
+            day = today - datetime.timedelta(days=rng.randint(5, 80) + 95 * index)
+            visit_id = ids["visit"]
+            ids["visit"] += 1
+            seen = rng.choice(
+                [
+                    "户主在家，家中整洁，生产生活正常",
+                    "了解到家中老人慢性病需长期服药",
+                    "务工人员已返岗，收入稳定",
+                    "养殖的牛长势良好，准备出栏",
+                    "子女在校就读，资助已到位",
+                ]
+            )
+            visit_rows.append(
+                {
+                    "id": visit_id,
+                    "household_id": household_id,
+                    "date": day,
+                    "visitor_id": pairing_users.get(household_id),
+                    "visitor_name": responsible or "驻村工作队",
+                    "seen": seen,
+                    "done": "宣讲扶贫政策，核对帮扶措施落实情况",
+                    "next_steps": rng.choice(
+                        ["跟进产业奖补兑现", "协助申报医疗救助", "联系务工岗位", ""]
+                    ),
+                    "questionnaire": {
+                        "food": "是",
+                        "clothing": "是",
+                        "medical": "是",
+                        "satisfaction": rng.choice(["满意", "满意", "基本满意"]),
+                        "helper_known": "是",
+                    },
+                    "contact_card_given": index == visits - 1,
+                    "benefit_card_given": index == visits - 1,
+                    "created_at": now,
+                }
+            )
+            event_rows.append(
+                {
+                    "id": ids["event"],
+                    "kind": AssistanceEvent.Kind.VISIT,
+                    "household_id": household_id,
+                    "visit_id": visit_id,
+                    "summary": f"{day.isoformat()} {responsible}：{seen}",
+                    "actor_id": None,
+                    "created_at": now,
+                    "data": {"demo": True},
+                }
+            )
+            ids["event"] += 1
+        if status in DUE_STATUSES:
+            plan_rows.append(
+                {
+                    "id": ids["plan"],
+                    "household_id": household_id,
+                    "year": today.year,
+                    "goals": rng.choice(
+                        [
+                            "发展特色产业，稳定外出务工，年内达到脱贫标准",
+                            "落实健康扶贫政策，减轻医疗负担，发展庭院经济",
+                            "落实教育资助，培训就业技能，一人就业全家脱贫",
+                        ]
+                    ),
+                    "expected_income": Decimal(rng.randrange(9000, 30001, 100)),
+                    "exit_target": rng.random() < 0.6,
+                    "version": 1,
+                    "created_by_id": None,
+                    "updated_at": now,
+                }
+            )
+            ids["plan"] += 1
+    bulk.load_rows(Measure, iter(measure_rows), now=now)
+    bulk.load_rows(Visit, iter(visit_rows), now=now)
+    bulk.load_rows(HouseholdPlan, iter(plan_rows), now=now)
+    project_count = _projects(
+        rng=rng,
+        county=county,
+        households=households,
+        today=today,
+        now=now,
+        event_rows=event_rows,
+        ids=ids,
+    )
+    bulk.load_rows(AssistanceEvent, iter(event_rows), now=now)
+    bulk.reset_sequences(
+        Measure, Visit, HouseholdPlan, AssistanceEvent, Project, ProjectFunding, FundMovement
+    )
+    _teams(rng=rng, county=county)
+    return {
+        "measures": len(measure_rows),
+        "visits": len(visit_rows),
+        "plans": len(plan_rows),
+        "projects": project_count,
+        **counts,
+    }
+
+
+def _projects(
+    *,
+    rng: random.Random,
+    county: Region,
+    households: Any,
+    today: datetime.date,
+    now: datetime.datetime,
+    event_rows: list[dict[str, Any]],
+    ids: dict[str, int],
+) -> int:
+    villages = list(
+        Region.objects.filter(level=Region.Level.VILLAGE, path__startswith=county.path).order_by(
+            "code"
+        )
+    )
+    registered: dict[int, list[int]] = defaultdict(list)
+    for pk, village_id in households.filter(status__in=Household.REGISTERED_STATUSES).values_list(
+        "pk", "village_id"
+    ):
+        registered[village_id].append(pk)
+    project_rows, funding_rows, movement_rows, beneficiary_rows = [], [], [], []
+    project_id, funding_id = bulk.next_id(Project), bulk.next_id(ProjectFunding)
+    movement_id = bulk.next_id(FundMovement)
+    through = Project.beneficiaries.through
+    through_id = bulk.next_id(through)
+    for village in villages:
+        for _ in range(rng.randint(2, 3)):
+            category, name, content = rng.choice(PROJECTS)
+            year = rng.choice([today.year - 2, today.year - 1, today.year])
+            sources = rng.sample(SOURCES, 2)
+            budget = {source: Decimal(rng.randrange(50_000, 800_001, 1000)) for source in sources}
+            totals = dict.fromkeys(("allocated", "arrived", "spent", "reimbursed"), Decimal("0"))
+            pool = registered.get(village.pk, [])
+            beneficiaries = rng.sample(pool, min(len(pool), rng.randint(5, 15)))
+            finished = year < today.year
+            start = datetime.date(year, rng.randint(1, 4), rng.randint(1, 28))
+            for source, amount in budget.items():
+                funding_rows.append(
+                    {"id": funding_id, "project_id": project_id, "source": source, "amount": amount}
+                )
+                funding_id += 1
+                allocated = (
+                    amount
+                    if finished or rng.random() < 0.7
+                    else (amount * Decimal("0.6")).quantize(Decimal("1"))
+                )
+                arrived = (
+                    allocated
+                    if finished
+                    else (allocated * Decimal(rng.choice(["1", "0.8", "0.5"]))).quantize(
+                        Decimal("1")
+                    )
+                )
+                # Current-year projects sometimes leave arrived money idle for months.
+                idle = not finished and rng.random() < 0.25
+                spent = (
+                    arrived
+                    if finished
+                    else (
+                        Decimal("0")
+                        if idle
+                        else (arrived * Decimal(rng.choice(["0.9", "0.6", "0.3"]))).quantize(
+                            Decimal("0.01")
+                        )
+                    )
+                )
+                reimbursed = (
+                    spent
+                    if finished
+                    else (spent * Decimal(rng.choice(["1", "0.7", "0.4"]))).quantize(
+                        Decimal("0.01")
+                    )
+                )
+                allocation_day = max(start - datetime.timedelta(days=20), datetime.date(year, 1, 2))
+                if idle:
+                    allocation_day = min(allocation_day, today - datetime.timedelta(days=120))
+                day = {
+                    "allocated": allocation_day,
+                    "arrived": allocation_day + datetime.timedelta(days=10),
+                    "spent": allocation_day + datetime.timedelta(days=40),
+                    "reimbursed": allocation_day + datetime.timedelta(days=70),
+                }
+                household_share = Decimal("0")
+                if spent and beneficiaries and category == "产业":
+                    household_share = min(spent, Decimal(1500 * len(beneficiaries)))
+                for kind, value in (
+                    ("allocated", allocated),
+                    ("arrived", arrived),
+                    ("spent", spent - household_share),
+                    ("reimbursed", reimbursed),
+                ):
+                    if value <= 0:
+                        continue
+                    movement_rows.append(
+                        {
+                            "id": movement_id,
+                            "project_id": project_id,
+                            "kind": kind,
+                            "source": source,
+                            "amount": value,
+                            "date": min(day[kind], today),
+                            "document_number": f"黄扶发〔{year}〕{rng.randint(1, 99)}号"
+                            if kind == "allocated"
+                            else "",
+                            "voucher": f"PZ{year}{movement_id:06d}" if kind == "reimbursed" else "",
+                            "household_id": None,
+                            "note": "",
+                            "created_by_id": None,
+                            "created_at": now,
+                        }
+                    )
+                    movement_id += 1
+                if household_share:
+                    each = (household_share / len(beneficiaries)).quantize(Decimal("0.01"))
+                    for index, household_id in enumerate(beneficiaries):
+                        value = (
+                            each
+                            if index < len(beneficiaries) - 1
+                            else (household_share - each * (len(beneficiaries) - 1))
+                        )
+                        movement_rows.append(
+                            {
+                                "id": movement_id,
+                                "project_id": project_id,
+                                "kind": "spent",
+                                "source": source,
+                                "amount": value,
+                                "date": min(day["spent"], today),
+                                "document_number": "",
+                                "voucher": "",
+                                "household_id": household_id,
+                                "note": "到户产业奖补",
+                                "created_by_id": None,
+                                "created_at": now,
+                            }
+                        )
+                        movement_id += 1
+                totals["allocated"] += allocated
+                totals["arrived"] += arrived
+                totals["spent"] += spent
+                totals["reimbursed"] += reimbursed
+            status = (
+                Project.Status.CLOSED
+                if finished and year < today.year - 1
+                else (Project.Status.ACCEPTED if finished else Project.Status.IN_PROGRESS)
+            )
+            project_rows.append(
+                {
+                    "id": project_id,
+                    "name": name.format(v=village.name),
+                    "category": category,
+                    "region_id": village.pk,
+                    "year": year,
+                    "content": content.format(n=rng.randint(20, 500)),
+                    "responsible_unit": rng.choice(UNITS),
+                    "planned_start": start,
+                    "planned_end": start + datetime.timedelta(days=240),
+                    "actual_start": start,
+                    "actual_end": start + datetime.timedelta(days=220) if finished else None,
+                    "progress_percent": 100 if finished else rng.randint(10, 90),
+                    "progress_note": "已完工" if finished else "按计划推进",
+                    "accepted_on": start + datetime.timedelta(days=230) if finished else None,
+                    "settled_amount": totals["spent"] if finished else None,
+                    "performance_goal": "带动贫困户增收，项目建成后持续运营",
+                    "status": status,
+                    "budget_total": sum(budget.values(), Decimal("0")),
+                    "allocated_total": totals["allocated"],
+                    "arrived_total": totals["arrived"],
+                    "spent_total": totals["spent"],
+                    "reimbursed_total": totals["reimbursed"],
+                    "version": 1,
+                    "created_by_id": None,
+                    "created_at": now,
+                }
+            )
+            for household_id in beneficiaries:
+                beneficiary_rows.append(
+                    {"id": through_id, "project_id": project_id, "household_id": household_id}
+                )
+                through_id += 1
+            event_rows.append(
+                {
+                    "id": ids["event"],
+                    "kind": AssistanceEvent.Kind.PROJECT_CREATED,
+                    "project_id": project_id,
+                    "actor_id": None,
+                    "created_at": now,
+                    "summary": name.format(v=village.name),
+                    "data": {"demo": True},
+                }
+            )
+            ids["event"] += 1
+            project_id += 1
+    bulk.load_rows(Project, iter(project_rows), now=now)
+    bulk.load_rows(ProjectFunding, iter(funding_rows), now=now)
+    bulk.load_rows(FundMovement, iter(movement_rows), now=now)
+    bulk.load_rows(through, iter(beneficiary_rows), now=now)
+    bulk.reset_sequences(through)
+    return len(project_rows)
+
+
+def _person(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN_MALE) for _ in range(2))
+
+
+def _teams(*, rng: random.Random, county: Region) -> None:
+    """挂包单位 for every village year; 驻村工作队 for the poor villages, a few short of 200
+    days resident."""
+    sponsors, members = [], []
+    for village_year in VillageYear.objects.filter(
+        village__path__startswith=county.path
+    ).select_related("village"):
+        sponsors.append(
+            VillageSponsor(
+                village=village_year.village,
+                year=village_year.year,
+                unit=rng.choice(UNITS),
+                leader="",
+                phone="",
+            )
+        )
+        if not village_year.is_poor_village or village_year.team.exists():
+            continue
+        team = [
+            (village_year.first_secretary or _person(rng), ResidentTeamMember.Post.FIRST_SECRETARY)
+        ] + [(_person(rng), ResidentTeamMember.Post.MEMBER) for _ in range(rng.randint(1, 2))]
+        for name, post in team:
+            members.append(
+                ResidentTeamMember(
+                    village_year=village_year,
+                    name=name,
+                    post=post,
+                    unit=rng.choice(UNITS),
+                    days_resident=rng.choice([rng.randint(200, 260)] * 9 + [rng.randint(120, 199)]),
+                )
+            )
+    VillageSponsor.objects.bulk_create(sponsors, ignore_conflicts=True)
+    ResidentTeamMember.objects.bulk_create(members)

@@ -1,0 +1,229 @@
+"""Forms of the assistance pages: they validate shape; the services validate the rules.
+
+Money is taken as text and handed to the services, which parse it as Decimal and refuse
+negative amounts or more than two decimals with a Chinese message (never via float).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from assistance.models import VISIT_QUESTIONS, FundMovement, FundSource, Measure, Project
+from households.models import Household, ValueList
+from households.selectors import province_of, value_lists
+from povertyapp.models import Region, User
+
+DATE = forms.DateInput(attrs={"type": "date"})
+MONEY = forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "0.00"})
+TRISTATE = [("", _("不变")), ("true", _("是")), ("false", _("否"))]
+
+
+def money_field(label: str, required: bool = False) -> forms.CharField:
+    return forms.CharField(label=label, required=required, widget=MONEY, max_length=20)
+
+
+class MeasureForm(forms.Form):
+    member = forms.ModelChoiceField(
+        label=_("受益成员"),
+        queryset=None,
+        required=False,  # type: ignore[arg-type]
+        empty_label=_("（全户）"),
+    )
+    year = forms.IntegerField(label=_("帮扶年度"), min_value=2010, max_value=2100)
+    category = forms.ChoiceField(label=_("措施类别"))
+    content = forms.CharField(
+        label=_("措施内容"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    planned_start = forms.DateField(label=_("计划开始日期"), required=False, widget=DATE)
+    planned_end = forms.DateField(label=_("计划完成日期"), required=False, widget=DATE)
+    responsible = forms.CharField(label=_("责任人"), max_length=32, required=False)
+    amount = money_field(_("帮扶资金（元）"))
+    fund_source = forms.ChoiceField(
+        label=_("资金来源"), required=False, choices=[("", "—"), *FundSource.choices]
+    )
+
+    def __init__(self, *args: Any, household: Household, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = household.members.filter(is_active=True)
+        year = timezone.localdate().year
+        self.fields["year"].initial = year
+        labels = value_lists(year=year, province=province_of(household.village)).get(
+            ValueList.MEASURE_CATEGORY, []
+        )
+        self.fields["category"].choices = [("", "—"), *[(label, label) for label in labels]]
+
+
+class MeasureStatusForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("新状态"),
+        choices=[
+            (Measure.Status.IN_PROGRESS, _("实施中")),
+            (Measure.Status.COMPLETED, _("已完成")),
+            (Measure.Status.CANCELLED, _("已取消")),
+        ],
+    )
+    on = forms.DateField(label=_("日期"), widget=DATE, initial=timezone.localdate)
+    result = forms.CharField(label=_("帮扶成效或取消原因"), required=False, max_length=500)
+    income_effect = money_field(_("增收效果（元/年）"))
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class PlanForm(forms.Form):
+    year = forms.IntegerField(label=_("年度"), min_value=2010, max_value=2100)
+    goals = forms.CharField(label=_("帮扶目标"), widget=forms.Textarea(attrs={"rows": 3}))
+    expected_income = money_field(_("预期年纯收入（元）"), required=True)
+    exit_target = forms.BooleanField(label=_("计划当年脱贫"), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class VisitForm(forms.Form):
+    date = forms.DateField(label=_("走访日期"), widget=DATE, initial=timezone.localdate)
+    seen = forms.CharField(label=_("走访了解情况"), widget=forms.Textarea(attrs={"rows": 3}))
+    done = forms.CharField(
+        label=_("帮扶工作开展情况"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    next_steps = forms.CharField(
+        label=_("下一步打算"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    contact_card_given = forms.BooleanField(label=_("已发放帮扶联系卡"), required=False)
+    benefit_card_given = forms.BooleanField(label=_("已发放帮扶明白卡"), required=False)
+
+    HOUSEHOLD_FIELDS = (
+        ("food_secure", _("核实：不愁吃")),
+        ("clothing_secure", _("核实：不愁穿")),
+        ("water_safe", _("核实：饮水安全")),
+        ("water_difficult", _("核实：饮水困难")),
+        ("has_sanitary_toilet", _("核实：有卫生厕所")),
+    )
+
+    def __init__(self, *args: Any, can_update_household: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for key, text, choices in VISIT_QUESTIONS:
+            if choices:
+                self.fields[f"q_{key}"] = forms.ChoiceField(
+                    label=text,
+                    required=False,
+                    choices=[("", "—"), *[(choice, choice) for choice in choices]],
+                )
+            else:
+                self.fields[f"q_{key}"] = forms.CharField(
+                    label=text, required=False, max_length=200
+                )
+        self.can_update_household = can_update_household
+        if can_update_household:
+            for name, label in self.HOUSEHOLD_FIELDS:
+                self.fields[f"h_{name}"] = forms.ChoiceField(
+                    label=label, required=False, choices=TRISTATE
+                )
+            self.fields["version"] = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def question_fields(self) -> list[Any]:
+        return [self[name] for name in self.fields if name.startswith("q_")]
+
+    def household_fields(self) -> list[Any]:
+        return [self[name] for name in self.fields if name.startswith("h_")]
+
+    def answers(self) -> dict[str, str]:
+        return {
+            name[2:]: value
+            for name, value in self.cleaned_data.items()
+            if name.startswith("q_") and value
+        }
+
+    def household_updates(self) -> dict[str, bool]:
+        return {
+            name[2:]: value == "true"
+            for name, value in self.cleaned_data.items()
+            if name.startswith("h_") and value
+        }
+
+
+class PairingForm(forms.Form):
+    helper = forms.ModelChoiceField(
+        label=_("帮扶责任人账号"),
+        required=False,
+        queryset=User.objects.filter(role=User.Role.HELPER, is_active=True).order_by("full_name"),
+        help_text=_("有系统账号的选择账号；没有的直接填写下方信息。"),
+    )
+    name = forms.CharField(label=_("帮扶责任人"), max_length=32, required=False)
+    unit = forms.CharField(label=_("工作单位"), max_length=64, required=False)
+    post = forms.CharField(label=_("职务"), max_length=32, required=False)
+    phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
+    start_date = forms.DateField(label=_("帮扶开始日期"), widget=DATE, initial=timezone.localdate)
+
+
+class ProjectForm(forms.Form):
+    name = forms.CharField(label=_("项目名称"), max_length=128)
+    category = forms.ChoiceField(label=_("项目类别"), choices=Project.Category.choices)
+    region = forms.ModelChoiceField(label=_("实施地点"), queryset=None)  # type: ignore[arg-type]
+    year = forms.IntegerField(label=_("年度"), min_value=2010, max_value=2100)
+    content = forms.CharField(
+        label=_("建设内容"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    responsible_unit = forms.CharField(label=_("责任单位"), max_length=64)
+    planned_start = forms.DateField(label=_("计划开工日期"), required=False, widget=DATE)
+    planned_end = forms.DateField(label=_("计划完工日期"), required=False, widget=DATE)
+    performance_goal = forms.CharField(
+        label=_("绩效目标"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    beneficiaries = forms.CharField(
+        label=_("受益户户编号"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("多个户编号用空格、逗号或换行分隔。"),
+    )
+
+    def __init__(self, *args: Any, regions: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = regions.filter(
+            level__in=[Region.Level.VILLAGE, Region.Level.TOWNSHIP, Region.Level.COUNTY]
+        ).order_by("code")
+        self.fields["year"].initial = timezone.localdate().year
+        for source, label in FundSource.choices:
+            self.fields[f"fund_{source}"] = money_field(label)
+
+    def funding_fields(self) -> list[Any]:
+        return [self[name] for name in self.fields if name.startswith("fund_")]
+
+    def fundings(self) -> dict[str, str]:
+        return {
+            name[5:]: value
+            for name, value in self.cleaned_data.items()
+            if name.startswith("fund_") and value
+        }
+
+    def beneficiary_numbers(self) -> list[str]:
+        text = self.cleaned_data.get("beneficiaries") or ""
+        for separator in ",，、;；\n\r\t":
+            text = text.replace(separator, " ")
+        return [number for number in text.split(" ") if number]
+
+
+class MovementForm(forms.Form):
+    kind = forms.ChoiceField(label=_("类型"), choices=FundMovement.Kind.choices)
+    source = forms.ChoiceField(label=_("资金来源"), choices=FundSource.choices)
+    amount = money_field(_("金额（元）"), required=True)
+    date = forms.DateField(label=_("日期"), widget=DATE, initial=timezone.localdate)
+    document_number = forms.CharField(label=_("下达文号"), max_length=64, required=False)
+    voucher = forms.CharField(label=_("报账凭证号"), max_length=64, required=False)
+    household_number = forms.CharField(
+        label=_("到户（户编号，可不填）"), max_length=32, required=False
+    )
+    note = forms.CharField(label=_("备注"), max_length=200, required=False)
+
+
+class ProgressForm(forms.Form):
+    progress_percent = forms.IntegerField(label=_("进度（%）"), min_value=0, max_value=100)
+    progress_note = forms.CharField(label=_("进度说明"), max_length=500, required=False)
+    actual_start = forms.DateField(label=_("实际开工日期"), required=False, widget=DATE)
+    actual_end = forms.DateField(label=_("实际完工日期"), required=False, widget=DATE)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class AcceptForm(forms.Form):
+    accepted_on = forms.DateField(label=_("验收日期"), widget=DATE, initial=timezone.localdate)
+    settled_amount = money_field(_("决算金额（元）"), required=True)

@@ -1,0 +1,545 @@
+"""Reads with rules: everything starts from the user's scope (`povertyapp.roles`)."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, Max, OuterRef, QuerySet, Subquery, Sum
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from assistance.models import (
+    AssistanceEvent,
+    CoverageGap,
+    CoverageRun,
+    FundMovement,
+    FundSource,
+    HouseholdPlan,
+    Measure,
+    Pairing,
+    Project,
+    VillageSponsor,
+    Visit,
+)
+from households.models import Household
+from povertyapp import roles
+from povertyapp.models import Region, ResidentTeamMember, User, VillageYear
+
+CENT = Decimal("0.01")
+Kind = FundMovement.Kind
+
+
+def rate(numerator: Decimal, denominator: Decimal) -> Decimal | None:
+    """A percentage to two decimals (ROUND_HALF_UP), or None when there is no denominator."""
+    if not denominator:
+        return None
+    return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(CENT, ROUND_HALF_UP)
+
+
+# --- households -------------------------------------------------------------------------------
+
+
+def assistance_households(*, user: User) -> QuerySet[Household]:
+    """The households a user may see, with what the assistance lists show: current helper,
+    effective measure count, last visit."""
+    current = Pairing.objects.filter(household=OuterRef("pk"), end_date__isnull=True)
+    measures = (
+        Measure.objects.filter(household=OuterRef("pk"))
+        .exclude(status=Measure.Status.CANCELLED)
+        .values("household")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    last_visit = (
+        Visit.objects.filter(household=OuterRef("pk"))
+        .values("household")
+        .annotate(last=Max("date"))
+        .values("last")
+    )
+    return (
+        roles.household_scope(user, Household.objects.all())
+        .filter(status__in=Household.REGISTERED_STATUSES)
+        .select_related("village", "village__parent")
+        .annotate(
+            helper_name=Subquery(current.values("name")[:1]),
+            measure_count=Subquery(measures[:1]),
+            last_visit=Subquery(last_visit[:1]),
+        )
+        .order_by("number")
+    )
+
+
+def household_assistance(household: Household) -> dict[str, Any]:
+    """Everything the household's assistance page shows (the household is already scoped)."""
+    return {
+        "pairings": list(household.pairings.select_related("helper").order_by("-start_date")),
+        "measures": list(
+            household.measures.select_related("member", "project").order_by("-year", "status", "id")
+        ),
+        "plans": list(household.plans.order_by("-year")),
+        "visits": list(household.visits.order_by("-date", "-id")),
+        "events": list(
+            AssistanceEvent.objects.filter(household=household)
+            .select_related("actor")
+            .order_by("-created_at", "-id")[:100]
+        ),
+    }
+
+
+def plan_progress(household: Household, plan: HouseholdPlan) -> dict[str, Any]:
+    """Progress of a year's plan: measures completed of those not cancelled, income effect,
+    and the actual income of the year when recorded."""
+    measures = household.measures.filter(year=plan.year).exclude(status=Measure.Status.CANCELLED)
+    total = measures.count()
+    done = measures.filter(status=Measure.Status.COMPLETED).count()
+    effect = measures.aggregate(total=Sum("income_effect"))["total"] or Decimal("0")
+    income = household.incomes.filter(year=plan.year).first()
+    return {
+        "plan": plan,
+        "total": total,
+        "done": done,
+        "percent": rate(Decimal(done), Decimal(total)),
+        "income_effect": effect,
+        "actual_income": income.net if income else None,
+    }
+
+
+def measure_list(*, user: User) -> QuerySet[Measure]:
+    return (
+        Measure.objects.filter(roles.household_scope_q(user))
+        .select_related("household", "household__village", "member")
+        .distinct()
+    )
+
+
+def measure_get_for_user(*, user: User, measure_id: int, for_write: bool = False) -> Measure:
+    try:
+        measure = measure_list(user=user).get(pk=measure_id)
+    except (Measure.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("未找到该帮扶措施，或您无权查看。")) from None
+    if for_write and not roles.can_record_visits(user):
+        raise PermissionDenied(_("您的角色只能查看，不能录入帮扶信息。"))
+    return measure
+
+
+def helper_due(*, user: User, on: datetime.date) -> list[dict[str, Any]]:
+    """What is due for each of a helper's (or anyone's) households: measures below the
+    minimum, open measures past their planned end, no visit in 90 days, no plan this year."""
+    from assistance.matching import standard_for
+
+    households = list(
+        assistance_households(user=user).filter(
+            status__in=Household.POOR_STATUSES + (Household.Status.EXITED,)
+        )[:500]
+    )
+    if not households:
+        return []
+    minimum = standard_for(year=on.year, village=households[0].village).min_measures
+    overdue = dict(
+        Measure.objects.filter(
+            household__in=households,
+            planned_end__lt=on,
+            status__in=[Measure.Status.PLANNED, Measure.Status.IN_PROGRESS],
+        )
+        .values("household")
+        .annotate(n=Count("pk"))
+        .values_list("household", "n")
+    )
+    planned = set(
+        HouseholdPlan.objects.filter(household__in=households, year=on.year).values_list(
+            "household", flat=True
+        )
+    )
+    rows = []
+    for household in households:
+        due = []
+        if (household.measure_count or 0) < minimum:
+            due.append(_("措施不足%(n)s项") % {"n": minimum})
+        if overdue.get(household.pk):
+            due.append(_("%(n)s项措施逾期未完成") % {"n": overdue[household.pk]})
+        if household.last_visit is None or (on - household.last_visit).days > 90:
+            due.append(_("超过90天未走访"))
+        if household.pk not in planned and household.status in Household.POOR_STATUSES:
+            due.append(_("未制定%(year)s年一户一策") % {"year": on.year})
+        rows.append({"household": household, "due": due})
+    return rows
+
+
+# --- projects and funds -----------------------------------------------------------------------
+
+
+def project_list(*, user: User) -> QuerySet[Project]:
+    """Projects in the user's region subtree. A helper works through households, not
+    projects, and sees none."""
+    if not roles.has_case_access(user) or user.role == User.Role.HELPER or user.region is None:
+        return Project.objects.none()
+    return Project.objects.filter(region__path__startswith=user.region.path).select_related(
+        "region", "region__parent"
+    )
+
+
+def project_get_for_user(*, user: User, project_id: int, for_write: bool = False) -> Project:
+    try:
+        project = project_list(user=user).get(pk=project_id)
+    except (Project.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("未找到该项目，或您无权查看。")) from None
+    if for_write and not roles.can_configure(user):
+        raise PermissionDenied(_("只有县扶贫办可以管理项目和资金。"))
+    return project
+
+
+def project_reconciliation(project: Project) -> dict[str, Any]:
+    """The project's stored totals against the sums of its movements and fundings. `ok` is
+    True when every total equals its sum (the services keep it so)."""
+    sums = dict(
+        project.movements.values("kind").annotate(total=Sum("amount")).values_list("kind", "total")
+    )
+    budget = project.fundings.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    rows = {
+        "budget_total": (project.budget_total, budget),
+        "allocated_total": (project.allocated_total, sums.get(Kind.ALLOCATED) or Decimal("0")),
+        "arrived_total": (project.arrived_total, sums.get(Kind.ARRIVED) or Decimal("0")),
+        "spent_total": (project.spent_total, sums.get(Kind.SPENT) or Decimal("0")),
+        "reimbursed_total": (project.reimbursed_total, sums.get(Kind.REIMBURSED) or Decimal("0")),
+    }
+    return {"rows": rows, "ok": all(stored == summed for stored, summed in rows.values())}
+
+
+def project_source_table(project: Project) -> list[dict[str, Any]]:
+    """Per source: budget, allocated, arrived, spent, reimbursed and 报账率."""
+    sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for source, kind, total in (
+        project.movements.values("source", "kind")
+        .annotate(total=Sum("amount"))
+        .values_list("source", "kind", "total")
+    ):
+        sums[source][kind] = total
+    rows = []
+    for funding in project.fundings.all():
+        values = sums[funding.source]
+        rows.append(
+            {
+                "source": funding.source,
+                "budget": funding.amount,
+                "allocated": values[Kind.ALLOCATED],
+                "arrived": values[Kind.ARRIVED],
+                "spent": values[Kind.SPENT],
+                "reimbursed": values[Kind.REIMBURSED],
+                "rate": rate(values[Kind.REIMBURSED], values[Kind.ALLOCATED]),
+            }
+        )
+    return rows
+
+
+@dataclass
+class IdleFunds:
+    project: Project
+    source: str
+    amount: Decimal
+    since: datetime.date
+
+
+def idle_funds(projects: QuerySet[Project], *, on: datetime.date, days: int) -> list[IdleFunds]:
+    """Allocated money unspent for more than `days`: per project and source, what was
+    allocated up to `on − days` minus everything spent since (first in, first out)."""
+    cutoff = on - datetime.timedelta(days=days)
+    old = (
+        FundMovement.objects.filter(project__in=projects, kind=Kind.ALLOCATED, date__lt=cutoff)
+        .exclude(project__status=Project.Status.CLOSED)
+        .values("project", "source")
+        .annotate(total=Sum("amount"), since=Max("date"))
+    )
+    spent = {
+        (row["project"], row["source"]): row["total"]
+        for row in FundMovement.objects.filter(project__in=projects, kind=Kind.SPENT)
+        .values("project", "source")
+        .annotate(total=Sum("amount"))
+    }
+    by_id = {
+        p.pk: p
+        for p in Project.objects.filter(pk__in={r["project"] for r in old}).select_related("region")
+    }
+    rows = []
+    for row in old:
+        idle = row["total"] - spent.get((row["project"], row["source"]), Decimal("0"))
+        if idle > 0:
+            rows.append(IdleFunds(by_id[row["project"]], row["source"], idle, row["since"]))
+    return sorted(rows, key=lambda item: (-item.amount, item.project.pk))
+
+
+def _township_of(region: Region) -> Region | None:
+    node: Region | None = region
+    while node is not None and node.level != Region.Level.TOWNSHIP:
+        node = node.parent
+    return node
+
+
+def reimbursement_rates(*, user: User) -> dict[str, list[dict[str, Any]]]:
+    """报账率 = reimbursed ÷ allocated, per village, township and source, over the projects in
+    the user's scope (projects at township or county level count for their own region)."""
+    projects = project_list(user=user)
+    totals: dict[str, dict[Any, dict[str, Decimal]]] = {
+        "village": defaultdict(lambda: defaultdict(Decimal)),
+        "township": defaultdict(lambda: defaultdict(Decimal)),
+        "source": defaultdict(lambda: defaultdict(Decimal)),
+    }
+    regions = {
+        r.pk: r
+        for r in Region.objects.filter(pk__in=projects.values("region")).select_related(
+            "parent", "parent__parent"
+        )
+    }
+    rows = (
+        FundMovement.objects.filter(project__in=projects)
+        .filter(kind__in=[Kind.ALLOCATED, Kind.REIMBURSED])
+        .values("project__region", "source", "kind")
+        .annotate(total=Sum("amount"))
+    )
+    for row in rows:
+        region = regions[row["project__region"]]
+        totals["source"][row["source"]][row["kind"]] += row["total"]
+        if region.level == Region.Level.VILLAGE:
+            totals["village"][region][row["kind"]] += row["total"]
+        township = _township_of(region)
+        if township is not None:
+            totals["township"][township][row["kind"]] += row["total"]
+
+    def table(items: dict[Any, dict[str, Decimal]], key: Any) -> list[dict[str, Any]]:
+        result = [
+            {
+                "name": name,
+                "allocated": values[Kind.ALLOCATED],
+                "reimbursed": values[Kind.REIMBURSED],
+                "rate": rate(values[Kind.REIMBURSED], values[Kind.ALLOCATED]),
+            }
+            for name, values in items.items()
+        ]
+        return sorted(result, key=key)
+
+    return {
+        "village": table(totals["village"], lambda r: r["name"].code),
+        "township": table(totals["township"], lambda r: r["name"].code),
+        "source": table(totals["source"], lambda r: FundSource.values.index(r["name"])),
+    }
+
+
+@dataclass
+class Stats:
+    count: int = 0
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    mean: Decimal | None = None
+    total: Decimal = field(default_factory=lambda: Decimal("0"))
+
+
+def _stats(values: list[Decimal]) -> Stats:
+    if not values:
+        return Stats()
+    total = sum(values, Decimal("0"))
+    return Stats(
+        len(values),
+        min(values),
+        max(values),
+        (total / len(values)).quantize(CENT, ROUND_HALF_UP),
+        total,
+    )
+
+
+def ledgers(*, user: User) -> dict[str, Any]:
+    """两笔账: money spent per village and per household (到户) by source and project
+    category; the cost of exit per exited household (its 到户 spending), per exited village
+    (all spending on its projects) and for the county (min, max, mean)."""
+    projects = project_list(user=user)
+    spent = FundMovement.objects.filter(project__in=projects, kind=Kind.SPENT)
+    village_rows: dict[int, dict[tuple[str, str], Decimal]] = defaultdict(
+        lambda: defaultdict(Decimal)
+    )
+    for region_id, source, category, total in (
+        spent.values("project__region", "source", "project__category")
+        .annotate(total=Sum("amount"))
+        .values_list("project__region", "source", "project__category", "total")
+    ):
+        village_rows[region_id][(source, category)] += total
+    regions = {r.pk: r for r in Region.objects.filter(pk__in=village_rows)}
+    village_ledger = [
+        {
+            "region": regions[region_id],
+            "total": sum(items.values(), Decimal("0")),
+            "items": sorted(items.items()),
+        }
+        for region_id, items in village_rows.items()
+    ]
+    village_ledger.sort(key=lambda row: row["region"].code)
+    household_spent = (
+        spent.filter(household__isnull=False)
+        .filter(roles.household_scope_q(user))
+        .values("household", "source", "project__category")
+        .annotate(total=Sum("amount"))
+    )
+    per_household: dict[int, Decimal] = defaultdict(Decimal)
+    household_items: dict[int, list[tuple[str, str, Decimal]]] = defaultdict(list)
+    for row in household_spent:
+        per_household[row["household"]] += row["total"]
+        household_items[row["household"]].append(
+            (row["source"], row["project__category"], row["total"])
+        )
+    households = {
+        h.pk: h for h in Household.objects.filter(pk__in=per_household).select_related("village")
+    }
+    household_ledger = sorted(
+        (
+            {"household": households[pk], "total": total, "items": household_items[pk]}
+            for pk, total in per_household.items()
+        ),
+        key=lambda row: row["household"].number,
+    )
+    exited = [
+        total
+        for pk, total in per_household.items()
+        if households[pk].status == Household.Status.EXITED
+    ]
+    exited_villages = set(
+        VillageYear.objects.filter(exit_year__isnull=False).values_list("village", flat=True)
+    )
+    village_costs = [row["total"] for row in village_ledger if row["region"].pk in exited_villages]
+    return {
+        "village_ledger": village_ledger,
+        "household_ledger": household_ledger,
+        "exit_household": _stats(exited),
+        "exit_village": _stats(village_costs),
+        "total_spent": spent.aggregate(total=Sum("amount"))["total"] or Decimal("0"),
+    }
+
+
+# --- teams --------------------------------------------------------------------------------------
+
+
+def village_teams(*, user: User, year: int) -> list[dict[str, Any]]:
+    """Per village in scope: 挂包单位, 第一书记, 驻村工作队 with days resident; members below
+    the required days (and villages with any) are flagged."""
+    from assistance.matching import standard_for
+
+    villages = list(
+        roles.region_scope(user)
+        .filter(level=Region.Level.VILLAGE)
+        .select_related("parent")
+        .order_by("code")
+    )
+    if not villages:
+        return []
+    required = standard_for(year=year, village=villages[0]).min_days_resident
+    years = {
+        vy.village_id: vy for vy in VillageYear.objects.filter(village__in=villages, year=year)
+    }
+    team: dict[int, list[ResidentTeamMember]] = defaultdict(list)
+    for member in (
+        ResidentTeamMember.objects.filter(village_year__in=years.values())
+        .order_by("post", "name")
+        .select_related("village_year")
+    ):
+        member.short = member.days_resident < required
+        team[member.village_year.village_id].append(member)
+    sponsors: dict[int, list[VillageSponsor]] = defaultdict(list)
+    for sponsor in VillageSponsor.objects.filter(village__in=villages, year=year):
+        sponsors[sponsor.village_id].append(sponsor)
+    rows = []
+    for village in villages:
+        members = team.get(village.pk, [])
+        rows.append(
+            {
+                "village": village,
+                "year_record": years.get(village.pk),
+                "sponsors": sponsors.get(village.pk, []),
+                "team": members,
+                "flagged": any(m.short for m in members),
+                "required": required,
+            }
+        )
+    return rows
+
+
+# --- coverage ----------------------------------------------------------------------------------
+
+
+def coverage_run_for(*, user: User, region: Region) -> CoverageRun | None:
+    """The latest run covering `region`: computed for it or for one of its ancestors."""
+    if not roles.region_in_scope(user, region) and user.role != User.Role.HELPER:
+        raise Http404(_("未找到该区划，或您无权查看。"))
+    ancestors = [node.pk for node in region.ancestors(include_self=True)]
+    return (
+        CoverageRun.objects.filter(region__in=ancestors)
+        .select_related("region")
+        .order_by("-computed_at")
+        .first()
+    )
+
+
+def coverage_table(*, run: CoverageRun, region: Region) -> list[dict[str, Any]]:
+    """Per village under `region`: missing (应享未享) and wrongful (违规享受) counts by rule."""
+    rows = (
+        CoverageGap.objects.filter(run=run, village__path__startswith=region.path)
+        .values("village", "rule", "kind")
+        .annotate(n=Count("pk"))
+    )
+    table: dict[int, dict[str, Any]] = {}
+    villages = {
+        v.pk: v
+        for v in Region.objects.filter(
+            level=Region.Level.VILLAGE, path__startswith=region.path
+        ).select_related("parent")
+    }
+    for village in villages.values():
+        table[village.pk] = {
+            "village": village,
+            "missing": 0,
+            "wrongful": 0,
+            "by_rule": defaultdict(lambda: {"missing": 0, "wrongful": 0}),
+        }
+    for row in rows:
+        entry = table.get(row["village"])
+        if entry is None:
+            continue
+        entry[row["kind"]] += row["n"]
+        entry["by_rule"][row["rule"]][row["kind"]] += row["n"]
+    return sorted(table.values(), key=lambda entry: entry["village"].code)
+
+
+def coverage_gaps(*, user: User, run: CoverageRun, village: Region) -> QuerySet[CoverageGap]:
+    """The rows behind a village's counts, within the user's scope."""
+    return (
+        CoverageGap.objects.filter(run=run, village=village)
+        .filter(
+            Exists(
+                roles.household_scope(user, Household.objects.filter(pk=OuterRef("household_id")))
+            )
+        )
+        .select_related("household", "member", "rule")
+        .order_by("kind", "rule__position", "household__number", "member_id")
+    )
+
+
+def rules_summary(run: CoverageRun) -> list[dict[str, Any]]:
+    counts = (
+        run.gaps.values("rule", "rule__label", "rule__position", "kind")
+        .annotate(n=Count("pk"))
+        .order_by("rule__position")
+    )
+    table: dict[int, dict[str, Any]] = {}
+    for row in counts:
+        entry = table.setdefault(
+            row["rule"], {"label": row["rule__label"], "missing": 0, "wrongful": 0}
+        )
+        entry[row["kind"]] = row["n"]
+    return list(table.values())
+
+
+def village_in_scope(*, user: User, region_id: int) -> Region:
+    region = roles.region_scope(user).filter(pk=region_id).first()
+    if region is None:
+        raise Http404(_("未找到该区划，或您无权查看。"))
+    return region

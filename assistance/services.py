@@ -1,0 +1,1009 @@
+"""Writes of the assistance app. Pages, the API, the demo and the admin call these.
+
+Every service checks the actor's role and scope, validates everything before it writes
+anything (a ValidationError with a code and a Chinese message per problem), runs in one
+transaction, and writes an AssistanceEvent row. Money is Decimal yuan with at most two decimal
+places; project totals are kept here from the fund movements and never disagree with them.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Min, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from assistance.events import event_record
+from assistance.models import (
+    VISIT_QUESTIONS,
+    AssistanceEvent,
+    FundMovement,
+    FundSource,
+    HouseholdPlan,
+    Measure,
+    Pairing,
+    Project,
+    ProjectFunding,
+    VillageSponsor,
+    Visit,
+)
+from households.models import Household, ValueList
+from households.selectors import province_of, value_lists
+from households.services import ConflictError
+from povertyapp import roles
+from povertyapp.models import Region, User
+
+MAX_AMOUNT = Decimal("999999999999.99")
+Errors = dict[str, list[ValidationError]]
+Kind = FundMovement.Kind
+# The stage each movement kind draws from: arrivals from allocations, spending from arrivals...
+DRAWS_FROM = {Kind.ARRIVED: Kind.ALLOCATED, Kind.SPENT: Kind.ARRIVED, Kind.REIMBURSED: Kind.SPENT}
+TOTAL_FIELD = {
+    Kind.ALLOCATED: "allocated_total",
+    Kind.ARRIVED: "arrived_total",
+    Kind.SPENT: "spent_total",
+    Kind.REIMBURSED: "reimbursed_total",
+}
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+def _add(errors: Errors, field: str, message: str, code: str, **params: Any) -> None:
+    errors.setdefault(field, []).append(ValidationError(message, code=code, params=params or None))
+
+
+def _raise_if(errors: Errors) -> None:
+    if errors:
+        raise ValidationError(errors)
+
+
+def money(
+    value: Any, *, field: str, errors: Errors, positive: bool = False, label: str = ""
+) -> Decimal | None:
+    """A yuan amount: a decimal ≥ 0 (> 0 when `positive`) with at most two decimal places."""
+    label = label or _("金额")
+    if value is None or value == "":
+        if positive:
+            _add(errors, field, _("请填写%(label)s。") % {"label": label}, "required")
+        return None
+    if isinstance(value, float):
+        # Floats cannot hold yuan exactly; accept only what round-trips as written.
+        value = repr(value)
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        _add(errors, field, _("%(label)s不是有效的数字。") % {"label": label}, "invalid_amount")
+        return None
+    if not amount.is_finite():
+        _add(errors, field, _("%(label)s不是有效的数字。") % {"label": label}, "invalid_amount")
+        return None
+    if amount < 0:
+        _add(errors, field, _("%(label)s不能为负数。") % {"label": label}, "negative_amount")
+        return None
+    if amount.as_tuple().exponent < -2 and amount != amount.quantize(Decimal("0.01")):
+        _add(
+            errors,
+            field,
+            _("%(label)s最多保留两位小数（元、角、分）。") % {"label": label},
+            "too_many_decimals",
+        )
+        return None
+    if positive and amount == 0:
+        _add(errors, field, _("%(label)s必须大于零。") % {"label": label}, "zero_amount")
+        return None
+    if amount > MAX_AMOUNT:
+        _add(errors, field, _("%(label)s过大。") % {"label": label}, "amount_too_large")
+        return None
+    return amount.quantize(Decimal("0.01"))
+
+
+def _dates_ordered(
+    errors: Errors, start: datetime.date | None, end: datetime.date | None, field: str, message: str
+) -> None:
+    if start and end and end < start:
+        _add(errors, field, message, "dates_out_of_order")
+
+
+def _not_future(errors: Errors, day: datetime.date | None, field: str, label: str) -> None:
+    if day and day > _today():
+        _add(errors, field, _("%(label)s不能晚于今天。") % {"label": label}, "future_date")
+
+
+def _in_scope(actor: User, household: Household) -> bool:
+    return roles.household_scope(actor, Household.objects.filter(pk=household.pk)).exists()
+
+
+def _require_assistance_writer(actor: User | None, household: Household) -> None:
+    """Measures, plans and visits: the village cadre, the county office and the household's
+    own helper; the household must be within the actor's scope."""
+    if actor is None:
+        raise ValidationError(_("缺少操作人。"), code="no_actor")
+    if not roles.can_record_visits(actor):
+        raise ValidationError(_("您的角色只能查看，不能录入帮扶信息。"), code="read_only")
+    if not _in_scope(actor, household):
+        raise ValidationError(_("该农户不在您的管辖或帮扶范围内。"), code="out_of_scope")
+
+
+def _require_pairing_writer(actor: User | None, household: Household) -> None:
+    if actor is None:
+        raise ValidationError(_("缺少操作人。"), code="no_actor")
+    if not roles.can_write_households(actor):
+        raise ValidationError(_("只有村级录入员和县扶贫办可以调整结对帮扶。"), code="read_only")
+    if not _in_scope(actor, household):
+        raise ValidationError(_("该农户不在您的管辖范围内。"), code="out_of_scope")
+
+
+def can_manage_funds(user: User) -> bool:
+    """Projects and funds are kept by the county office (扶贫办)."""
+    return roles.can_configure(user)
+
+
+def _require_fund_writer(actor: User | None, region: Region | None) -> None:
+    if actor is None:
+        raise ValidationError(_("缺少操作人。"), code="no_actor")
+    if not can_manage_funds(actor):
+        raise ValidationError(_("只有县扶贫办可以管理项目和资金。"), code="read_only")
+    if region is not None and not roles.region_in_scope(actor, region):
+        raise ValidationError(
+            {"region": [ValidationError(_("所选区域不在您的管辖范围内。"), code="out_of_scope")]}
+        )
+
+
+# --- pairing and sponsors ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def pairing_change(
+    *,
+    actor: User,
+    household: Household,
+    name: str,
+    start_date: datetime.date,
+    helper: User | None = None,
+    unit: str = "",
+    post: str = "",
+    phone: str = "",
+) -> Pairing:
+    """结对帮扶: give the household a (new) 帮扶责任人 from `start_date`. The current line is
+    closed the day before; the history stays."""
+    _require_pairing_writer(actor, household)
+    Household.objects.select_for_update().filter(pk=household.pk).first()
+    current = Pairing.objects.filter(household=household, end_date__isnull=True).first()
+    errors: Errors = {}
+    if helper is not None:
+        name = name or helper.display_name
+        unit = unit or helper.unit
+        post = post or helper.post
+        phone = phone or helper.phone
+        if helper.role != User.Role.HELPER or not helper.is_active:
+            _add(errors, "helper", _("所选账号不是在用的帮扶责任人账号。"), "not_a_helper")
+    if not (name or "").strip():
+        _add(errors, "name", _("请填写帮扶责任人姓名。"), "required")
+    if start_date is None:
+        _add(errors, "start_date", _("请填写帮扶开始日期。"), "required")
+    else:
+        _not_future(errors, start_date, "start_date", _("帮扶开始日期"))
+        if current is not None and start_date <= current.start_date:
+            _add(
+                errors,
+                "start_date",
+                _("新的帮扶开始日期应晚于现帮扶责任人的开始日期（%(date)s）。"),
+                "dates_out_of_order",
+                date=current.start_date.isoformat(),
+            )
+    if current is not None and helper is not None and current.helper_id == helper.pk:
+        _add(errors, "helper", _("该帮扶责任人已是本户的现帮扶责任人。"), "same_helper")
+    _raise_if(errors)
+    if current is not None:
+        current.end_date = start_date - datetime.timedelta(days=1)
+        current._history_user = actor
+        current.full_clean()
+        current.save(update_fields=["end_date"])
+    pairing = Pairing(
+        household=household,
+        helper=helper,
+        name=name.strip(),
+        unit=unit,
+        post=post,
+        phone=phone,
+        start_date=start_date,
+    )
+    pairing._history_user = actor
+    pairing.full_clean(validate_constraints=False)
+    pairing.save()
+    event_record(
+        kind=AssistanceEvent.Kind.PAIRING_CHANGED,
+        actor=actor,
+        household=household,
+        from_value=current.name if current else "",
+        to_value=pairing.name,
+        summary=_("帮扶责任人：%(old)s → %(new)s，自%(date)s起")
+        % {
+            "old": current.name if current else "—",
+            "new": pairing.name,
+            "date": start_date.isoformat(),
+        },
+    )
+    return pairing
+
+
+@transaction.atomic
+def village_sponsor_set(
+    *, actor: User, village: Region, year: int, unit: str, leader: str = "", phone: str = ""
+) -> VillageSponsor:
+    """挂包单位 of a village for a year."""
+    _require_fund_writer(actor, village)
+    errors: Errors = {}
+    if village.level != Region.Level.VILLAGE:
+        _add(errors, "village", _("请选择行政村。"), "not_a_village")
+    if not unit.strip():
+        _add(errors, "unit", _("请填写挂包单位。"), "required")
+    _raise_if(errors)
+    sponsor, _created = VillageSponsor.objects.update_or_create(
+        village=village,
+        year=year,
+        unit=unit.strip(),
+        defaults={"leader": leader, "phone": phone},
+    )
+    sponsor.full_clean()
+    event_record(
+        kind=AssistanceEvent.Kind.SPONSOR_SET,
+        actor=actor,
+        summary=f"{village.name} {year} {sponsor.unit}",
+    )
+    return sponsor
+
+
+# --- measures ---------------------------------------------------------------------------------
+
+MEASURE_FIELDS = (
+    "member",
+    "year",
+    "category",
+    "content",
+    "planned_start",
+    "planned_end",
+    "responsible",
+    "amount",
+    "fund_source",
+    "project",
+)
+
+
+def _measure_errors(household: Household, data: Mapping[str, Any], actor: User) -> Errors:
+    errors: Errors = {}
+    year = data.get("year")
+    if not year or not 2010 <= int(year) <= 2100:
+        _add(errors, "year", _("请填写帮扶年度。"), "required")
+        year = _today().year
+    categories = value_lists(year=int(year), province=province_of(household.village)).get(
+        ValueList.MEASURE_CATEGORY, []
+    )
+    category = data.get("category") or ""
+    if not category:
+        _add(errors, "category", _("请选择措施类别。"), "required")
+    elif category not in categories:
+        _add(
+            errors,
+            "category",
+            _("“%(value)s”不在帮扶措施类别代码表中。"),
+            "not_in_value_list",
+            value=category,
+        )
+    if not (data.get("content") or "").strip():
+        _add(errors, "content", _("请填写措施内容。"), "required")
+    member = data.get("member")
+    if member is not None and (member.household_id != household.pk or not member.is_active):
+        _add(errors, "member", _("受益成员不是本户的在户成员。"), "member_not_in_household")
+    _dates_ordered(
+        errors,
+        data.get("planned_start"),
+        data.get("planned_end"),
+        "planned_end",
+        _("计划完成日期不能早于计划开始日期。"),
+    )
+    amount = money(data.get("amount") or "0", field="amount", errors=errors, label=_("帮扶资金"))
+    source = data.get("fund_source") or ""
+    if source and source not in FundSource.values:
+        _add(errors, "fund_source", _("请选择有效的资金来源。"), "invalid_choice")
+    if amount and not source:
+        _add(errors, "fund_source", _("有帮扶资金时请选择资金来源。"), "source_required")
+    project = data.get("project")
+    if project is not None:
+        if project.is_closed:
+            _add(errors, "project", _("所选项目已关闭。"), "project_closed")
+        elif not household.village.path.startswith(project.region.path):
+            _add(errors, "project", _("所选项目不在本户所在区域。"), "project_elsewhere")
+    return errors
+
+
+@transaction.atomic
+def measure_create(*, actor: User, household: Household, data: Mapping[str, Any]) -> Measure:
+    """Add a 帮扶措施 (status 计划) to a household, or to one of its members."""
+    _require_assistance_writer(actor, household)
+    _raise_if(_measure_errors(household, data, actor))
+    measure = Measure(
+        household=household,
+        created_by=actor,
+        **{name: data.get(name) for name in MEASURE_FIELDS if name in data},
+    )
+    measure.amount = money(data.get("amount") or "0", field="amount", errors={}) or Decimal("0")
+    measure.content = measure.content.strip()
+    measure.fund_source = data.get("fund_source") or ""
+    measure._history_user = actor
+    measure.full_clean()
+    measure.save()
+    event_record(
+        kind=AssistanceEvent.Kind.MEASURE_ADDED,
+        actor=actor,
+        household=household,
+        measure=measure,
+        to_value=measure.get_status_display(),
+        summary=f"{measure.category}：{measure.content}",
+        data={"amount": str(measure.amount), "member": measure.member_id},
+    )
+    return measure
+
+
+def _lock_measure(measure: Measure, expected_version: int | None) -> Measure:
+    locked = (
+        Measure.objects.select_for_update().select_related("household__village").get(pk=measure.pk)
+    )
+    if expected_version is not None and locked.version != expected_version:
+        raise ConflictError(
+            [{"field": "", "label": _("帮扶措施"), "old": "", "new": "", "who": _("他人")}]
+        )
+    return locked
+
+
+@transaction.atomic
+def measure_update(
+    *, actor: User, measure: Measure, data: Mapping[str, Any], expected_version: int | None
+) -> Measure:
+    """Correct a measure's plan (not its status: see `measure_change_status`)."""
+    locked = _lock_measure(measure, expected_version)
+    _require_assistance_writer(actor, locked.household)
+    if locked.status in (Measure.Status.COMPLETED, Measure.Status.CANCELLED):
+        raise ValidationError(_("已完成或已取消的措施不能修改。"), code="measure_closed")
+    merged = {name: getattr(locked, name) for name in MEASURE_FIELDS} | dict(data)
+    _raise_if(_measure_errors(locked.household, merged, actor))
+    before = {name: str(getattr(locked, name)) for name in MEASURE_FIELDS}
+    for name in MEASURE_FIELDS:
+        if name in data:
+            setattr(locked, name, data[name])
+    locked.amount = money(merged.get("amount") or "0", field="amount", errors={}) or Decimal("0")
+    locked.fund_source = merged.get("fund_source") or ""
+    locked.version += 1
+    locked._history_user = actor
+    locked.full_clean()
+    locked.save()
+    changed = [name for name in MEASURE_FIELDS if before[name] != str(getattr(locked, name))]
+    event_record(
+        kind=AssistanceEvent.Kind.MEASURE_CHANGED,
+        actor=actor,
+        household=locked.household,
+        measure=locked,
+        summary=f"{locked.category}：{locked.content}",
+        data={"changed": changed},
+    )
+    return locked
+
+
+@transaction.atomic
+def measure_change_status(
+    *,
+    actor: User,
+    measure: Measure,
+    status: str,
+    on: datetime.date | None = None,
+    result: str = "",
+    income_effect: Any = None,
+    expected_version: int | None = None,
+) -> Measure:
+    """计划 → 实施中 → 已完成, or → 已取消 (with the reason in `result`). Completing records the
+    帮扶成效 and its income effect (yuan a year)."""
+    locked = _lock_measure(measure, expected_version)
+    _require_assistance_writer(actor, locked.household)
+    errors: Errors = {}
+    on = on or _today()
+    if status not in Measure.Status.values:
+        _add(errors, "status", _("无效的措施状态。"), "invalid_choice")
+        _raise_if(errors)
+    if status not in Measure.TRANSITIONS[locked.status]:
+        _add(
+            errors,
+            "status",
+            _("措施状态不能从“%(old)s”改为“%(new)s”。"),
+            "bad_transition",
+            old=locked.get_status_display(),
+            new=Measure.Status(status).label,
+        )
+        _raise_if(errors)
+    _not_future(errors, on, "on", _("日期"))
+    effect = money(
+        income_effect if income_effect not in (None, "") else "0",
+        field="income_effect",
+        errors=errors,
+        label=_("增收效果"),
+    )
+    if status == Measure.Status.IN_PROGRESS:
+        locked.actual_start = on
+    elif status == Measure.Status.COMPLETED:
+        start = locked.actual_start or on
+        _dates_ordered(errors, start, on, "on", _("实际完成日期不能早于实际开始日期。"))
+        if not result.strip():
+            _add(errors, "result", _("完成措施时请填写帮扶成效。"), "result_required")
+        locked.actual_start = start
+        locked.actual_end = on
+        locked.result = result.strip()
+        locked.income_effect = effect or Decimal("0")
+    elif status == Measure.Status.CANCELLED:
+        if not result.strip():
+            _add(errors, "result", _("取消措施时请说明原因。"), "reason_required")
+        locked.result = result.strip()
+    _raise_if(errors)
+    before = locked.get_status_display()
+    locked.status = status
+    locked.version += 1
+    locked._history_user = actor
+    locked.full_clean()
+    locked.save()
+    event_record(
+        kind=AssistanceEvent.Kind.MEASURE_STATUS,
+        actor=actor,
+        household=locked.household,
+        measure=locked,
+        from_value=before,
+        to_value=locked.get_status_display(),
+        summary=f"{locked.category}：{locked.content}（{before} → "
+        f"{locked.get_status_display()}）{locked.result}",
+        data={"income_effect": str(locked.income_effect), "on": on.isoformat()},
+    )
+    return locked
+
+
+# --- plan (一户一策) -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def plan_set(
+    *,
+    actor: User,
+    household: Household,
+    year: int,
+    goals: str,
+    expected_income: Any,
+    exit_target: bool = False,
+    expected_version: int | None = None,
+) -> HouseholdPlan:
+    """Write the household's plan for a year (一户一策). Its measures are that year's measures."""
+    _require_assistance_writer(actor, household)
+    errors: Errors = {}
+    if not goals.strip():
+        _add(errors, "goals", _("请填写帮扶目标。"), "required")
+    if not 2010 <= int(year or 0) <= _today().year + 1:
+        _add(errors, "year", _("计划年度不合理。"), "bad_year")
+    income = money(expected_income, field="expected_income", errors=errors, label=_("预期年纯收入"))
+    _raise_if(errors)
+    plan, created = HouseholdPlan.objects.select_for_update().get_or_create(
+        household=household,
+        year=year,
+        defaults={
+            "goals": goals.strip(),
+            "expected_income": income or Decimal("0"),
+            "exit_target": exit_target,
+            "created_by": actor,
+        },
+    )
+    if not created:
+        if expected_version is not None and plan.version != expected_version:
+            raise ConflictError(
+                [{"field": "", "label": _("一户一策"), "old": "", "new": "", "who": _("他人")}]
+            )
+        plan.goals = goals.strip()
+        plan.expected_income = income or Decimal("0")
+        plan.exit_target = exit_target
+        plan.version += 1
+    plan._history_user = actor
+    plan.full_clean()
+    plan.save()
+    event_record(
+        kind=AssistanceEvent.Kind.PLAN_SET,
+        actor=actor,
+        household=household,
+        summary=_("%(year)s年一户一策：预期年纯收入%(income)s元")
+        % {"year": year, "income": plan.expected_income},
+    )
+    return plan
+
+
+# --- visits -----------------------------------------------------------------------------------
+
+VISIT_HOUSEHOLD_FIELDS = (
+    "food_secure",
+    "clothing_secure",
+    "water_safe",
+    "water_difficult",
+    "has_sanitary_toilet",
+)
+
+
+@transaction.atomic
+def visit_record(
+    *,
+    actor: User,
+    household: Household,
+    date: datetime.date,
+    seen: str,
+    done: str = "",
+    next_steps: str = "",
+    answers: Mapping[str, str] | None = None,
+    contact_card_given: bool = False,
+    benefit_card_given: bool = False,
+    household_updates: Mapping[str, Any] | None = None,
+    expected_version: int | None = None,
+) -> Visit:
+    """Record a visit (走访) with its 遍访 answers. What the visit found about the household
+    (`household_updates`) is written through the registry's own service, so its history,
+    version check and permissions apply: a role that may not edit households cannot."""
+    _require_assistance_writer(actor, household)
+    errors: Errors = {}
+    if date is None:
+        _add(errors, "date", _("请填写走访日期。"), "required")
+    else:
+        _not_future(errors, date, "date", _("走访日期"))
+        if household.created_at and date < datetime.date(2013, 1, 1):
+            _add(errors, "date", _("走访日期不合理。"), "bad_date")
+    if not seen.strip():
+        _add(errors, "seen", _("请填写走访了解的情况。"), "required")
+    kept: dict[str, str] = {}
+    questions = {key: (text, choices) for key, text, choices in VISIT_QUESTIONS}
+    for key, answer in (answers or {}).items():
+        if key not in questions:
+            _add(errors, "answers", _("未知的问卷题目：%(key)s"), "unknown_question", key=key)
+            continue
+        answer = (answer or "").strip()
+        choices = questions[key][1]
+        if answer and choices and answer not in choices:
+            _add(
+                errors,
+                f"answers.{key}",
+                _("“%(answer)s”不是该题的选项。"),
+                "invalid_choice",
+                answer=answer,
+            )
+        if answer:
+            kept[key] = answer
+    unknown = set(household_updates or {}) - set(VISIT_HOUSEHOLD_FIELDS)
+    if unknown:
+        _add(
+            errors,
+            "household_updates",
+            _("走访只能核实更新：%(fields)s"),
+            "field_not_allowed",
+            fields="、".join(VISIT_HOUSEHOLD_FIELDS),
+        )
+    _raise_if(errors)
+    visit = Visit(
+        household=household,
+        date=date,
+        visitor=actor,
+        visitor_name=actor.display_name,
+        seen=seen.strip(),
+        done=done.strip(),
+        next_steps=next_steps.strip(),
+        questionnaire=kept,
+        contact_card_given=contact_card_given,
+        benefit_card_given=benefit_card_given,
+    )
+    visit.full_clean()
+    visit.save()
+    changes = {
+        key: value
+        for key, value in (household_updates or {}).items()
+        if getattr(household, key) != value
+    }
+    if changes:
+        from households import services as household_services
+
+        household_services.household_update(
+            actor=actor,
+            household=household,
+            data=changes,
+            expected_version=expected_version,
+            reason=_("走访核实（%(date)s）") % {"date": date.isoformat()},
+        )
+    event_record(
+        kind=AssistanceEvent.Kind.VISIT,
+        actor=actor,
+        household=household,
+        visit=visit,
+        summary=f"{date.isoformat()} {visit.visitor_name}：{visit.seen[:200]}",
+        data={"household_changes": {k: str(v) for k, v in changes.items()}},
+    )
+    return visit
+
+
+# --- projects and funds -----------------------------------------------------------------------
+
+PROJECT_FIELDS = (
+    "name",
+    "category",
+    "region",
+    "year",
+    "content",
+    "responsible_unit",
+    "planned_start",
+    "planned_end",
+    "performance_goal",
+)
+
+
+@transaction.atomic
+def project_create(
+    *,
+    actor: User,
+    data: Mapping[str, Any],
+    fundings: Mapping[str, Any],
+    beneficiaries: Iterable[Household] = (),
+) -> Project:
+    """Put a project in the 项目库 with its budget by source (资金规模与来源) and its 受益户."""
+    region = data.get("region")
+    _require_fund_writer(actor, region)
+    errors: Errors = {}
+    if not (data.get("name") or "").strip():
+        _add(errors, "name", _("请填写项目名称。"), "required")
+    if data.get("category") not in Project.Category.values:
+        _add(errors, "category", _("请选择项目类别。"), "invalid_choice")
+    if region is None:
+        _add(errors, "region", _("请选择实施地点。"), "required")
+    elif region.level not in (Region.Level.VILLAGE, Region.Level.TOWNSHIP, Region.Level.COUNTY):
+        _add(errors, "region", _("实施地点应为行政村、乡镇或县。"), "bad_region_level")
+    if not (data.get("responsible_unit") or "").strip():
+        _add(errors, "responsible_unit", _("请填写责任单位。"), "required")
+    _dates_ordered(
+        errors,
+        data.get("planned_start"),
+        data.get("planned_end"),
+        "planned_end",
+        _("计划完工日期不能早于计划开工日期。"),
+    )
+    amounts: dict[str, Decimal] = {}
+    for source, value in fundings.items():
+        if source not in FundSource.values:
+            _add(
+                errors,
+                "fundings",
+                _("“%(source)s”不是有效的资金来源。"),
+                "invalid_choice",
+                source=source,
+            )
+            continue
+        amount = money(value, field=f"fundings.{source}", errors=errors, label=source)
+        if amount:
+            amounts[source] = amount
+    if not amounts and not errors.get("fundings"):
+        _add(errors, "fundings", _("请至少填写一项资金来源及金额。"), "funding_required")
+    households = list(beneficiaries)
+    if region is not None:
+        for household in households:
+            if not household.village.path.startswith(region.path) or not _in_scope(
+                actor, household
+            ):
+                _add(
+                    errors,
+                    "beneficiaries",
+                    _("受益户%(number)s不在项目实施区域内。"),
+                    "beneficiary_elsewhere",
+                    number=household.number,
+                )
+    _raise_if(errors)
+    project = Project(created_by=actor, **{name: data.get(name) for name in PROJECT_FIELDS})
+    project.name = project.name.strip()
+    project.content = project.content or ""
+    project.performance_goal = project.performance_goal or ""
+    project.budget_total = sum(amounts.values(), Decimal("0"))
+    project._history_user = actor
+    project.full_clean()
+    project.save()
+    ProjectFunding.objects.bulk_create(
+        [
+            ProjectFunding(project=project, source=source, amount=amount)
+            for source, amount in amounts.items()
+        ]
+    )
+    project.beneficiaries.set(households)
+    event_record(
+        kind=AssistanceEvent.Kind.PROJECT_CREATED,
+        actor=actor,
+        project=project,
+        summary=f"{project.name}：{project.budget_total}元",
+        data={source: str(amount) for source, amount in amounts.items()},
+    )
+    return project
+
+
+def _lock_project(project: Project) -> Project:
+    return Project.objects.select_for_update().select_related("region").get(pk=project.pk)
+
+
+@transaction.atomic
+def project_update_progress(
+    *,
+    actor: User,
+    project: Project,
+    progress_percent: int,
+    progress_note: str = "",
+    actual_start: datetime.date | None = None,
+    actual_end: datetime.date | None = None,
+    expected_version: int | None = None,
+) -> Project:
+    locked = _lock_project(project)
+    _require_fund_writer(actor, locked.region)
+    if expected_version is not None and locked.version != expected_version:
+        raise ConflictError(
+            [{"field": "", "label": _("项目"), "old": "", "new": "", "who": _("他人")}]
+        )
+    errors: Errors = {}
+    if locked.status in (Project.Status.ACCEPTED, Project.Status.CLOSED):
+        _add(errors, "status", _("已验收或已关闭的项目不能再更新进度。"), "project_closed")
+    if not 0 <= int(progress_percent) <= 100:
+        _add(errors, "progress_percent", _("进度应在0到100之间。"), "progress_range")
+    elif int(progress_percent) < locked.progress_percent:
+        _add(
+            errors,
+            "progress_percent",
+            _("进度不能倒退（当前%(value)s%%）。"),
+            "progress_backwards",
+            value=locked.progress_percent,
+        )
+    start = actual_start or locked.actual_start
+    _not_future(errors, start, "actual_start", _("实际开工日期"))
+    _not_future(errors, actual_end, "actual_end", _("实际完工日期"))
+    _dates_ordered(errors, start, actual_end, "actual_end", _("实际完工日期不能早于实际开工日期。"))
+    if actual_end and not start:
+        _add(errors, "actual_start", _("请先填写实际开工日期。"), "required")
+    _raise_if(errors)
+    before = locked.progress_percent
+    locked.progress_percent = int(progress_percent)
+    locked.progress_note = progress_note.strip()
+    locked.actual_start = start
+    locked.actual_end = actual_end or locked.actual_end
+    if locked.status == Project.Status.PLANNED and start:
+        locked.status = Project.Status.IN_PROGRESS
+    locked.version += 1
+    locked._history_user = actor
+    locked.full_clean()
+    locked.save()
+    event_record(
+        kind=AssistanceEvent.Kind.PROJECT_PROGRESS,
+        actor=actor,
+        project=locked,
+        from_value=f"{before}%",
+        to_value=f"{locked.progress_percent}%",
+        summary=locked.progress_note,
+    )
+    return locked
+
+
+@transaction.atomic
+def project_accept(
+    *, actor: User, project: Project, accepted_on: datetime.date, settled_amount: Any
+) -> Project:
+    """验收: the settled amount (决算) must equal what was actually spent."""
+    locked = _lock_project(project)
+    _require_fund_writer(actor, locked.region)
+    errors: Errors = {}
+    if locked.status != Project.Status.IN_PROGRESS:
+        _add(errors, "status", _("只有实施中的项目可以验收。"), "bad_status")
+    _not_future(errors, accepted_on, "accepted_on", _("验收日期"))
+    _dates_ordered(
+        errors, locked.actual_start, accepted_on, "accepted_on", _("验收日期不能早于实际开工日期。")
+    )
+    settled = money(settled_amount, field="settled_amount", errors=errors, label=_("决算金额"))
+    if settled is not None and settled != locked.spent_total:
+        _add(
+            errors,
+            "settled_amount",
+            _("决算金额（%(settled)s元）应等于已支出金额（%(spent)s元）。"),
+            "settlement_mismatch",
+            settled=settled,
+            spent=locked.spent_total,
+        )
+    _raise_if(errors)
+    locked.status = Project.Status.ACCEPTED
+    locked.accepted_on = accepted_on
+    locked.settled_amount = settled
+    locked.progress_percent = 100
+    locked.actual_end = locked.actual_end or accepted_on
+    locked.version += 1
+    locked._history_user = actor
+    locked.full_clean()
+    locked.save()
+    event_record(
+        kind=AssistanceEvent.Kind.PROJECT_ACCEPTED,
+        actor=actor,
+        project=locked,
+        to_value=str(settled),
+        summary=_("验收，决算%(amount)s元") % {"amount": settled},
+    )
+    return locked
+
+
+@transaction.atomic
+def project_close(*, actor: User, project: Project) -> Project:
+    """Close an accepted project whose spending is fully reimbursed; no movement after this."""
+    locked = _lock_project(project)
+    _require_fund_writer(actor, locked.region)
+    if locked.status != Project.Status.ACCEPTED:
+        raise ValidationError(_("只有已验收的项目可以关闭。"), code="bad_status")
+    if locked.reimbursed_total != locked.spent_total:
+        raise ValidationError(
+            _("尚有%(amount)s元支出未报账，不能关闭。")
+            % {"amount": locked.spent_total - locked.reimbursed_total},
+            code="unreimbursed",
+        )
+    locked.status = Project.Status.CLOSED
+    locked.version += 1
+    locked._history_user = actor
+    locked.save(update_fields=["status", "version"])
+    event_record(
+        kind=AssistanceEvent.Kind.PROJECT_CLOSED, actor=actor, project=locked, summary=locked.name
+    )
+    return locked
+
+
+def _sum(project: Project, kind: str, source: str, household: Household | None = None) -> Decimal:
+    movements = FundMovement.objects.filter(project=project, kind=kind, source=source)
+    if household is not None:
+        movements = movements.filter(household=household)
+    return movements.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+
+
+@transaction.atomic
+def fund_movement_record(
+    *,
+    actor: User,
+    project: Project,
+    kind: str,
+    source: str,
+    amount: Any,
+    date: datetime.date,
+    document_number: str = "",
+    voucher: str = "",
+    household: Household | None = None,
+    note: str = "",
+) -> FundMovement:
+    """Record 下达 / 到位 / 支出 / 报账 of a project's money from one source.
+
+    Each stage draws from the one before, per source: allocated ≤ budget, arrived ≤
+    allocated, spent ≤ arrived, reimbursed ≤ spent (and per household for 到户 money); a
+    stage's date cannot precede the first date of the stage it draws from. The project's
+    totals are updated in the same transaction, so they always equal the sum of movements.
+    """
+    locked = _lock_project(project)
+    _require_fund_writer(actor, locked.region)
+    errors: Errors = {}
+    if locked.is_closed:
+        raise ValidationError(_("项目已关闭，不能再录入资金流水。"), code="project_closed")
+    if kind not in Kind.values:
+        _add(errors, "kind", _("请选择资金流水类型。"), "invalid_choice")
+        _raise_if(errors)
+    if locked.status == Project.Status.ACCEPTED and kind != Kind.REIMBURSED:
+        _add(errors, "kind", _("项目已验收，只能录入报账。"), "project_accepted")
+    funding = ProjectFunding.objects.filter(project=locked, source=source).first()
+    if funding is None:
+        _add(
+            errors,
+            "source",
+            _("该项目没有“%(source)s”这一资金来源。"),
+            "source_not_in_project",
+            source=source,
+        )
+    value = money(amount, field="amount", errors=errors, positive=True)
+    if date is None:
+        _add(errors, "date", _("请填写日期。"), "required")
+    _not_future(errors, date, "date", _("日期"))
+    if kind == Kind.ALLOCATED and not document_number.strip():
+        _add(errors, "document_number", _("资金下达请填写文号。"), "document_required")
+    if kind == Kind.REIMBURSED and not voucher.strip():
+        _add(errors, "voucher", _("报账请填写凭证号。"), "voucher_required")
+    if household is not None:
+        if kind not in (Kind.SPENT, Kind.REIMBURSED):
+            _add(errors, "household", _("只有支出和报账可以到户。"), "household_not_allowed")
+        elif not locked.beneficiaries.filter(pk=household.pk).exists():
+            _add(
+                errors,
+                "household",
+                _("农户%(number)s不是该项目的受益户。"),
+                "not_beneficiary",
+                number=household.number,
+            )
+    if errors or funding is None or value is None:
+        _raise_if(errors)
+    if kind == Kind.ALLOCATED:
+        available = funding.amount - _sum(locked, Kind.ALLOCATED, source)
+        if value > available:
+            _add(
+                errors,
+                "amount",
+                _("下达金额超过该来源尚未下达的计划资金（%(available)s元）。"),
+                "exceeds_budget",
+                available=available,
+            )
+    else:
+        previous = DRAWS_FROM[kind]
+        available = _sum(locked, previous, source) - _sum(locked, kind, source)
+        if value > available:
+            message = {
+                Kind.ARRIVED: _("到位金额超过已下达未到位的资金（%(available)s元）。"),
+                Kind.SPENT: _("支出金额超过已到位未支出的资金（%(available)s元）。"),
+                Kind.REIMBURSED: _("报账金额超过已支出未报账的资金（%(available)s元）。"),
+            }[kind]
+            _add(errors, "amount", message, f"exceeds_{previous}", available=available)
+        if kind == Kind.REIMBURSED and household is not None:
+            household_available = _sum(locked, Kind.SPENT, source, household) - _sum(
+                locked, Kind.REIMBURSED, source, household
+            )
+            if value > household_available:
+                _add(
+                    errors,
+                    "amount",
+                    _("到户报账金额超过该户已支出未报账的资金（%(available)s元）。"),
+                    "exceeds_household_spent",
+                    available=household_available,
+                )
+        first = FundMovement.objects.filter(project=locked, kind=previous, source=source).aggregate(
+            first=Min("date")
+        )["first"]
+        if date and first and date < first:
+            _add(
+                errors,
+                "date",
+                _("%(kind)s日期不能早于首笔%(previous)s日期（%(first)s）。"),
+                "dates_out_of_order",
+                kind=Kind(kind).label,
+                previous=Kind(previous).label,
+                first=first.isoformat(),
+            )
+    _raise_if(errors)
+    movement = FundMovement(
+        project=locked,
+        kind=kind,
+        source=source,
+        amount=value,
+        date=date,
+        document_number=document_number.strip(),
+        voucher=voucher.strip(),
+        household=household,
+        note=note.strip(),
+        created_by=actor,
+    )
+    movement.full_clean()
+    movement.save()
+    total_field = TOTAL_FIELD[kind]
+    setattr(locked, total_field, getattr(locked, total_field) + value)
+    if kind == Kind.SPENT and locked.status == Project.Status.PLANNED:
+        locked.status = Project.Status.IN_PROGRESS
+        locked.actual_start = locked.actual_start or date
+    locked.version += 1
+    locked.full_clean()
+    locked.save(update_fields=[total_field, "status", "actual_start", "version"])
+    event_record(
+        kind=AssistanceEvent.Kind.FUND_MOVEMENT,
+        actor=actor,
+        project=locked,
+        household=household,
+        to_value=f"{Kind(kind).label} {value}",
+        summary=f"{source} {Kind(kind).label} {value}元 {document_number or voucher}",
+        data={"movement": movement.pk},
+    )
+    return movement

@@ -1,0 +1,443 @@
+"""Benchmark: the rates job for a county (100k households) and a province (30 counties) on
+PostgreSQL, each against one hand-written SQL query computing the same figures, same run.
+
+    .venv/bin/python bench/rates.py [--households 100000] [--counties 30] [--workers 2]
+                                    [--database bench_rates] [--keep] [--skip-province]
+
+Creates its own database (dropped at the end unless --keep), migrates it, and generates the
+registry with direct SQL (INSERT ... SELECT over generate_series: the demo generator needs
+minutes per 100k households in Python, far too slow for 3M): per county 10 townships × 30
+villages, households with the demo's status mix (≈24 % 未脱贫, 3 % 返贫, 54 % 已脱贫, 4 % 剔除,
+15 % 非建档立卡), 3.7 persons per household on average, each village's 户籍农业人口, then one
+round per county opened with `households.rounds.baseline_freeze` (the INSERT ... SELECT the
+application uses) and the round's events (剔除, 返贫, 新识别纳入, 标注脱贫 for ≈ 1–20 % of the
+eligible households).
+
+  county    `povertyapp.rates.compute_rates` for county 1 (every region: baseline counts, lists,
+            state after the round, cause breakdown, 信息录入率, rollup, snapshot writes), best
+            of 3, against the hand-written person-level query over members ⋈ households ⋈
+            the round's events (best of 3). Goal: ≤ 1.5×.
+  province  one job per county sent as one Celery group to a worker with --workers processes
+            (started here, Redis DB 4, stopped at the end), wall time from dispatch until the
+            last job finished, against the hand-written query grouped by county over all
+            counties. Goal: ≤ 1.5×.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SERVER = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+BROKER = os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/4")
+TOWNSHIPS, VILLAGES = 10, 30
+YEAR = 2020
+
+
+def _admin(sql: str) -> None:
+    import psycopg2
+
+    connection = psycopg2.connect(f"{SERVER}/postgres")
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+    finally:
+        connection.close()
+
+
+def _setup(database: str) -> None:
+    os.environ["DATABASE_URL"] = f"{SERVER}/{database}"
+    os.environ["CELERY_BROKER_URL"] = BROKER
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "povertyapp.settings")
+    import django
+
+    django.setup()
+
+
+def _regions(county_index: int, province, city):  # type: ignore[no-untyped-def]
+    from povertyapp.models import Region
+
+    code = f"6101{county_index + 1:02d}"
+    county = Region.objects.create(
+        code=f"{code}000000",
+        name=f"基准县{county_index + 1}",
+        level="county",
+        parent=city,
+        path=f"{city.path}{code}000000/",
+        is_western=True,
+    )
+    townships = [
+        Region(
+            code=f"{code}{100 + t:03d}000",
+            name=f"基准镇{t + 1}",
+            level="township",
+            parent=county,
+            path=f"{county.path}{code}{100 + t:03d}000/",
+            is_western=True,
+        )
+        for t in range(TOWNSHIPS)
+    ]
+    townships = Region.objects.bulk_create(townships)
+    villages = [
+        Region(
+            code=f"{t.code[:9]}{200 + v:03d}",
+            name=f"基准村{t.code[6:9]}{v}",
+            level="village",
+            parent=t,
+            path=f"{t.path}{t.code[:9]}{200 + v:03d}/",
+            is_western=True,
+        )
+        for t in townships
+        for v in range(VILLAGES)
+    ]
+    villages = Region.objects.bulk_create(villages)
+    return county, [village.pk for village in villages]
+
+
+def _insert_select(model, overrides: dict[str, str], source: str, params: list) -> int:  # type: ignore[no-untyped-def]
+    """INSERT INTO model's table every concrete column: the override SQL where given, else the
+    field's Django default as a literal (now() for auto_now fields)."""
+    from django.db import connection
+
+    columns, expressions, values = [], [], []
+    remaining = list(params)
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(f'"{field.column}"')
+        if field.column in overrides:
+            expressions.append(overrides[field.column])
+            taken = overrides[field.column].count("%s")
+            values.extend(remaining[:taken])
+            remaining = remaining[taken:]
+        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            expressions.append("now()")
+        else:
+            default = field.get_default()
+            if default is None:
+                expressions.append("NULL")
+            else:
+                expressions.append("%s")
+                values.append(
+                    field.get_db_prep_value(default, connection)
+                    if not isinstance(default, (dict, list))
+                    else __import__("json").dumps(default)
+                )
+    sql = (
+        f'INSERT INTO "{model._meta.db_table}" ({", ".join(columns)}) '
+        f"SELECT {', '.join(expressions)} {source}"
+    )
+    sql = sql.replace(" % ", " %% ")  # modulo, not a placeholder
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values + remaining)
+        return cursor.rowcount
+
+
+PERSONS = "(1 + ((h.id * 37) % 6) + CASE WHEN h.id % 10 < 2 THEN 1 ELSE 0 END)"
+STATUS = (
+    "CASE WHEN s < 24 THEN 'poor' WHEN s < 27 THEN 'returned' WHEN s < 81 THEN 'exited' "
+    "WHEN s < 85 THEN 'removed' ELSE 'non_registered' END"
+)
+
+
+def _county(index: int, households: int, province, city) -> tuple:  # type: ignore[no-untyped-def]
+    from django.db import connection
+
+    from households.models import (
+        AdjustmentRound,
+        Household,
+        HouseholdEvent,
+        Member,
+    )
+    from households.rounds import baseline_freeze
+    from povertyapp.models import VillageYear
+
+    county, village_ids = _regions(index, province, city)
+    prefix = county.code[:6]
+    causes = (
+        "(ARRAY['缺技术','因病','自身发展动力不足','缺劳力','因学','因残','缺资金','因灾',"
+        "'交通条件落后'])"
+    )
+    _insert_select(
+        Household,
+        {
+            "number": f"'B{prefix}' || lpad(g::text, 8, '0')",
+            "village_id": f"(%s::bigint[])[1 + (g % {len(village_ids)})]",
+            "status": STATUS.replace("s <", "((g * 7919) % 100) <"),
+            "exit_year": "CASE WHEN ((g * 7919) % 100) BETWEEN 24 AND 80 THEN 2018 ELSE NULL END",
+            "main_cause": (
+                f"CASE WHEN ((g * 7919) % 100) < 85 THEN {causes}[1 + (g % 9)] ELSE '' END"
+            ),
+            "poverty_attribute": "CASE WHEN ((g * 7919) % 100) < 85 THEN '一般贫困户' ELSE '' END",
+            "first_identified_year": "CASE WHEN ((g * 7919) % 100) < 85 THEN 2014 ELSE NULL END",
+            "road_type": "'水泥路'",
+            "house_grade": "'B'",
+            "fuel_type": "'柴草'",
+            "housing_area": "80",
+            "water_safe": "true",
+            "water_difficult": "false",
+            "has_sanitary_toilet": "(g % 3 <> 0)",
+        },
+        "FROM generate_series(1, %s) g",
+        [village_ids, households],
+    )
+    _insert_select(
+        Member,
+        {
+            "household_id": "h.id",
+            "name": "'成员' || k",
+            "id_type": "'居民身份证'",
+            "id_number": "'B' || lpad(h.id::text, 12, '0') || lpad(k::text, 2, '0')",
+            "sex": "CASE WHEN k % 2 = 1 THEN '男' ELSE '女' END",
+            "birth_date": "date '1950-01-01' + ((h.id * 13 + k * 101) % 25000)::int",
+            "relation": "CASE WHEN k = 1 THEN '户主' ELSE '其他' END",
+            "ethnicity": "'苗族'",
+            "education": "'初中'",
+            "school_status": "'非在校生'",
+            "health": "'健康'",
+            "labour_skill": "CASE WHEN k % 5 = 0 THEN '' ELSE '普通劳动力' END",
+            "joined_on": "date '2014-03-01'",
+        },
+        f"FROM households_household h CROSS JOIN LATERAL generate_series(1, {PERSONS}) k "
+        "WHERE h.village_id = ANY(%s)",
+        [village_ids],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {VillageYear._meta.db_table}
+                  (village_id, year, registered_rural_population, total_households,
+                   is_poor_village, is_deep_poverty, condition, first_secretary,
+                   first_secretary_phone)
+                SELECT h.village_id, %s, SUM({PERSONS}) * 3, COUNT(*) * 3, false, false, '中',
+                       '', ''
+                FROM households_household h WHERE h.village_id = ANY(%s)
+                GROUP BY h.village_id""".replace(" % ", " %% "),
+            [YEAR, village_ids],
+        )
+    from django.utils import timezone
+
+    round = AdjustmentRound.objects.create(
+        county=county, year=YEAR, name=f"{YEAR}年动态调整", opened_at=timezone.now()
+    )
+    started = time.perf_counter()
+    baseline_freeze(round)
+    freeze = time.perf_counter() - started
+    kind = (
+        "CASE WHEN h.status IN ('poor','returned','exited') AND h.id % 83 = 0 THEN 'removed' "
+        "WHEN h.status = 'exited' AND h.id % 97 = 1 THEN 'returned' "
+        "WHEN h.status = 'non_registered' AND h.id % 71 = 2 THEN 'identified' "
+        "WHEN h.status IN ('poor','returned') AND h.id % 5 = 3 THEN 'exited' END"
+    )
+    to_status = (
+        kind.replace("THEN 'removed'", "THEN 'removed'")
+        .replace("THEN 'returned'", "THEN 'returned'")
+        .replace("THEN 'identified'", "THEN 'poor'")
+    )
+    _insert_select(
+        HouseholdEvent,
+        {
+            "household_id": "h.id",
+            "kind": kind,
+            "from_status": "h.status",
+            "to_status": to_status,
+            "effective_date": "date '2020-06-20'",
+            "round_id": "%s",
+            "persons": PERSONS,
+            "reason": "'基准'",
+        },
+        f"FROM households_household h WHERE h.village_id = ANY(%s) AND ({kind}) IS NOT NULL",
+        [round.pk, village_ids],
+    )
+    return county, round, freeze
+
+
+HAND_WRITTEN = """
+SELECT {group}
+       SUM(CASE WHEN h.status IN ('poor','returned','exited') THEN 1 ELSE 0 END),
+       SUM(CASE WHEN h.status = 'exited' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN e.removed THEN 1 ELSE 0 END),
+       SUM(CASE WHEN e.identified THEN 1 ELSE 0 END),
+       SUM(CASE WHEN e.returned THEN 1 ELSE 0 END),
+       SUM(CASE WHEN COALESCE(e.last_status, h.status) IN ('poor','returned') THEN 1 ELSE 0 END)
+FROM households_member m
+JOIN households_household h ON h.id = m.household_id
+JOIN povertyapp_region r ON r.id = h.village_id
+LEFT JOIN (
+    SELECT household_id, bool_or(kind = 'removed') AS removed,
+           bool_or(kind = 'identified') AS identified, bool_or(kind = 'returned') AS returned,
+           (array_agg(to_status ORDER BY id DESC))[1] AS last_status
+    FROM households_householdevent WHERE round_id = ANY(%s) GROUP BY household_id
+) e ON e.household_id = h.id
+WHERE m.is_active AND r.path LIKE %s
+{group_by}
+"""
+
+
+def _hand_written(round_ids: list[int], path: str, *, by_county: bool) -> list[tuple]:
+    from django.db import connection
+
+    sql = HAND_WRITTEN.format(
+        group="split_part(r.path, '/', 4)," if by_county else "",
+        group_by="GROUP BY split_part(r.path, '/', 4)" if by_county else "",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [round_ids, path + "%"])
+        return cursor.fetchall()
+
+
+def _best(function, repeat: int = 3) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = function()
+        best = min(best, time.perf_counter() - started)
+    return best, result
+
+
+def _worker(workers: int, database: str) -> subprocess.Popen:
+    env = dict(os.environ, DATABASE_URL=f"{SERVER}/{database}", CELERY_BROKER_URL=BROKER)
+    return subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/celery"),
+            "-A",
+            "povertyapp",
+            "worker",
+            "-c",
+            str(workers),
+            "--pool",
+            "prefork",
+            "-l",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--households", type=int, default=100_000, help="per county")
+    parser.add_argument("--counties", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--database", default="bench_rates")
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--skip-province", action="store_true")
+    args = parser.parse_args()
+
+    _admin(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+    _admin(f'CREATE DATABASE "{args.database}"')
+    _setup(args.database)
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from households.models import Member
+    from povertyapp import figures, rates
+    from povertyapp.models import Job, Region
+
+    call_command("migrate", verbosity=0)
+    province = Region.objects.create(
+        code="610000000000", name="基准省", level="province", path="/610000000000/", is_western=True
+    )
+    city = Region.objects.create(
+        code="610100000000",
+        name="基准市",
+        level="city",
+        parent=province,
+        path="/610000000000/610100000000/",
+        is_western=True,
+    )
+    counties = 1 if args.skip_province else args.counties
+    started = time.perf_counter()
+    made = []
+    for index in range(counties):
+        with transaction.atomic():
+            made.append(_county(index, args.households, province, city))
+        print(f"  generated county {index + 1}/{counties}", flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    persons = Member.objects.count()
+    print(
+        f"generated {counties} counties, {counties * args.households} households, {persons} "
+        f"persons in {time.perf_counter() - started:.1f} s (direct SQL)"
+    )
+    county, round, freeze = made[0]
+    county_persons = Member.objects.filter(household__village__path__startswith=county.path).count()
+    print(f"baseline freeze (INSERT ... SELECT) county 1: {freeze:.3f} s")
+
+    # --- county --------------------------------------------------------------------------
+    job_seconds, summary = _best(lambda: rates.compute_rates(round=round))
+    raw_seconds, raw = _best(lambda: _hand_written([round.pk], county.path, by_county=False))
+    counts = figures.round_counts(round=round, region=county)
+    check = (
+        counts.registered_persons,
+        counts.exited_persons,
+        counts.removed_persons,
+        counts.included_persons,
+        counts.returned_persons,
+        counts.poor_persons,
+    )
+    assert tuple(int(value) for value in raw[0]) == check, (raw[0], check)
+    print(
+        f"county: {args.households} households / {county_persons} persons, "
+        f"{summary['regions']} regions"
+    )
+    print(f"  compute_rates     {job_seconds:8.3f} s")
+    print(f"  hand-written SQL  {raw_seconds:8.3f} s   (same numerators/denominators: checked)")
+    print(f"  ratio             {job_seconds / raw_seconds:8.2f} ×   (goal ≤ 1.5)")
+
+    # --- province --------------------------------------------------------------------------
+    if not args.skip_province:
+        rounds_ = [item[1] for item in made]
+        raw_province, rows = _best(
+            lambda: _hand_written([r.pk for r in rounds_], province.path, by_county=True), repeat=2
+        )
+        worker = _worker(args.workers, args.database)
+        time.sleep(6)
+        try:
+            started = time.perf_counter()
+            with transaction.atomic():
+                created = rates.rates_enqueue_group(user=None, rounds=rounds_)
+            ids = [job.pk for job in created]
+            while Job.objects.filter(pk__in=ids, status__in=["queued", "running"]).exists():
+                time.sleep(0.1)
+            group_seconds = time.perf_counter() - started
+        finally:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=60)
+        failed = Job.objects.filter(pk__in=ids).exclude(status="succeeded").count()
+        print(
+            f"province: {counties} counties, {counties * args.households} households, "
+            f"{persons} persons, {len(rows)} county rows from the raw query"
+        )
+        print(
+            f"  Celery group ({args.workers} worker processes) {group_seconds:8.3f} s "
+            f"({failed} failed jobs)"
+        )
+        print(f"  hand-written SQL (grouped by county) {raw_province:8.3f} s")
+        print(
+            f"  ratio                               {group_seconds / raw_province:8.2f} ×  "
+            f"(goal ≤ 1.5)"
+        )
+    connection.close()
+    if not args.keep:
+        _admin(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,274 @@
+"""Demo step: a closed 2019 round with realistic 四类名单 and an open 2020 round.
+
+2019: opened 2019-03-01 (baseline frozen then), about 1.2 % of the registered removed, 1 % of the
+exited returned, 1.5 % of the non-registered newly included and a fifth of the poor exited,
+approved and applied as events tagged with the round, closed 2019-12-20. 2020: opened
+2020-03-01 on the registry after 2019, a few changes already approved and applied, others
+proposed by villages or reviewed by townships and waiting. The snapshots of both rounds are
+computed at the end. Changes are written in bulk (like the registry demo itself), with the same
+transitions the services allow. Idempotent: does nothing when the county has rounds.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, F
+from django.utils import timezone
+
+from households import rounds
+from households.models import (
+    AdjustmentRound,
+    Household,
+    HouseholdEvent,
+    Member,
+    RoundChange,
+    ValueList,
+)
+from households.selectors import province_of, value_lists
+from povertyapp import rates
+from povertyapp.demo import CAUSE_SHARES, _weighted
+
+REASONS = {
+    RoundChange.Kind.IDENTIFIED: [
+        "因病致贫，经民主评议纳入",
+        "因灾致贫，房屋受损",
+        "缺劳力，收入低于扶贫标准",
+    ],
+    RoundChange.Kind.RETURNED: [
+        "因病返贫：家庭成员患大病",
+        "因灾返贫：洪涝灾害",
+        "务工不稳定，收入下降",
+    ],
+    RoundChange.Kind.EXITED: ["人均纯收入稳定超过扶贫标准，两不愁三保障达标"],
+}
+
+
+def _aware(year: int, month: int, day: int) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime(year, month, day, 9, 0))
+
+
+def _facts(county_path: str) -> dict[int, tuple[int, str]]:
+    """(active persons, head name) per household of the county."""
+    persons = dict(
+        Member.objects.filter(is_active=True, household__village__path__startswith=county_path)
+        .values("household_id")
+        .annotate(n=Count("id"))
+        .values_list("household_id", "n")
+    )
+    heads = dict(
+        Member.objects.filter(
+            is_active=True, relation="户主", household__village__path__startswith=county_path
+        ).values_list("household_id", "name")
+    )
+    return {pk: (count, heads.get(pk, "")) for pk, count in persons.items()}
+
+
+def _pick(rng: random.Random, ids: list[int], share: float, exclude: set[int]) -> list[int]:
+    pool = [pk for pk in ids if pk not in exclude]
+    count = max(1, round(len(pool) * share)) if pool else 0
+    return sorted(rng.sample(pool, min(count, len(pool))))
+
+
+def _apply(
+    *,
+    round: AdjustmentRound,
+    kind: str,
+    household_ids: list[int],
+    day: datetime.date,
+    facts: dict[int, tuple[int, str]],
+    proposer: Any,
+    reviewer: Any,
+    officer: Any,
+    rng: random.Random,
+    grounds: list[str],
+    state: str = RoundChange.State.APPROVED,
+) -> None:
+    if not household_ids:
+        return
+    event_kind, _from, to_status = rounds.TRANSITIONS[kind]
+    households = {h.pk: h for h in Household.objects.filter(pk__in=household_ids)}
+    events: list[HouseholdEvent] = []
+    changes: list[RoundChange] = []
+    when = timezone.make_aware(datetime.datetime.combine(day, datetime.time(10)))
+    for pk in household_ids:
+        household = households[pk]
+        persons, head = facts.get(pk, (0, ""))
+        ground = rng.choice(grounds) if kind == RoundChange.Kind.REMOVED else ""
+        reason = f"{ground}：经入户核实" if ground else rng.choice(REASONS[kind])
+        change = RoundChange(
+            round=round,
+            household=household,
+            village_id=household.village_id,
+            kind=kind,
+            persons=persons,
+            head_name=head,
+            reason=reason,
+            ground=ground,
+            state=state,
+            source="import",
+            proposed_by=proposer,
+            proposed_at=when - datetime.timedelta(days=20),
+        )
+        if state in (RoundChange.State.REVIEWED, RoundChange.State.APPROVED):
+            change.reviewed_by, change.reviewed_at = reviewer, when - datetime.timedelta(days=10)
+            change.review_opinion = "经乡镇审核，情况属实"
+        if state == RoundChange.State.APPROVED:
+            change.decided_by, change.decided_at = officer, when
+            change.decision_opinion = "同意"
+            events.append(
+                HouseholdEvent(
+                    household=household,
+                    kind=event_kind,
+                    from_status=household.status,
+                    to_status=to_status,
+                    effective_date=day,
+                    round=round,
+                    reason=reason,
+                    ground=ground,
+                    persons=persons,
+                    proposed_by=proposer,
+                    approved_by=officer,
+                    created_by=officer,
+                )
+            )
+        changes.append(change)
+    if events:
+        created = HouseholdEvent.objects.bulk_create(events)
+        by_household = {event.household_id: event for event in created}
+        for change in changes:
+            change.event = by_household.get(change.household_id)
+        updates: dict[str, Any] = {"status": to_status, "version": F("version") + 1}
+        if kind == RoundChange.Kind.EXITED:
+            updates.update(exit_year=round.year, exit_policy="享受政策")
+        if kind == RoundChange.Kind.IDENTIFIED:
+            updates.update(
+                first_identified_year=round.year, exit_year=None, poverty_attribute="一般贫困户"
+            )
+            for pk in household_ids:
+                Household.objects.filter(pk=pk, main_cause="").update(
+                    main_cause=_weighted(rng, CAUSE_SHARES)
+                )
+        Household.objects.filter(pk__in=[e.household_id for e in created]).update(**updates)
+    RoundChange.objects.bulk_create(changes)
+
+
+def _ids(county_path: str, *statuses: str, exclude_villages: tuple[int, ...] = ()) -> list[int]:
+    return list(
+        Household.objects.filter(village__path__startswith=county_path, status__in=statuses)
+        .exclude(village_id__in=exclude_villages)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def build(*, result: dict[str, Any], seed: int) -> None:
+    county = result["county"].county
+    users = result["users"]
+    if AdjustmentRound.objects.filter(county=county).exists():
+        return
+    rng = random.Random(seed * 7 + 5)
+    officer, reviewer, cadre = users["county"], users["township"], users["cadre"]
+    grounds = value_lists(year=2019, province=province_of(county)).get(ValueList.REMOVAL_GROUND, [])
+    path = county.path
+    with transaction.atomic():
+        first = rounds.round_open(
+            actor=officer,
+            county=county,
+            year=2019,
+            name="2019年动态调整",
+            opened_at=_aware(2019, 3, 1),
+        )
+        facts = _facts(path)
+        used: set[int] = set()
+        plan = [
+            (RoundChange.Kind.REMOVED, ("poor", "returned", "exited"), 0.012),
+            (RoundChange.Kind.RETURNED, ("exited",), 0.01),
+            (RoundChange.Kind.IDENTIFIED, ("non_registered",), 0.015),
+            (RoundChange.Kind.EXITED, ("poor", "returned"), 0.2),
+        ]
+        for kind, statuses, share in plan:
+            chosen = _pick(rng, _ids(path, *statuses), share, used)
+            used.update(chosen)
+            _apply(
+                round=first,
+                kind=kind,
+                household_ids=chosen,
+                day=datetime.date(2019, 11, 15),
+                facts=facts,
+                proposer=cadre,
+                reviewer=reviewer,
+                officer=officer,
+                rng=rng,
+                grounds=grounds,
+            )
+        AdjustmentRound.objects.filter(pk=first.pk).update(
+            status=AdjustmentRound.Status.CLOSED,
+            closed_at=_aware(2019, 12, 20),
+            closed_by=officer,
+        )
+        first.refresh_from_db()
+        second = rounds.round_open(
+            actor=officer,
+            county=county,
+            year=2020,
+            name="2020年动态调整",
+            opened_at=_aware(2020, 3, 1),
+        )
+        facts = _facts(path)
+        used = set()
+        for kind, statuses, share in plan[:3]:
+            chosen = _pick(rng, _ids(path, *statuses), share / 3, used)
+            used.update(chosen)
+            _apply(
+                round=second,
+                kind=kind,
+                household_ids=chosen,
+                day=datetime.date(2020, 6, 20),
+                facts=facts,
+                proposer=cadre,
+                reviewer=reviewer,
+                officer=officer,
+                rng=rng,
+                grounds=grounds,
+            )
+        # Waiting: proposals everywhere, some already reviewed by townships (not in the demo
+        # cadres' villages, whose data stays editable).
+        cadre_villages = tuple(v.pk for v in (users["cadre"].region, users["cadre2"].region))
+        for kind, statuses, share, state, exclude in (
+            (
+                RoundChange.Kind.REMOVED,
+                ("poor", "returned", "exited"),
+                0.004,
+                RoundChange.State.PROPOSED,
+                (),
+            ),
+            (
+                RoundChange.Kind.RETURNED,
+                ("exited",),
+                0.004,
+                RoundChange.State.REVIEWED,
+                cadre_villages,
+            ),
+        ):
+            chosen = _pick(rng, _ids(path, *statuses, exclude_villages=exclude), share, used)
+            used.update(chosen)
+            _apply(
+                round=second,
+                kind=kind,
+                household_ids=chosen,
+                day=datetime.date(2020, 7, 1),
+                facts=facts,
+                proposer=cadre,
+                reviewer=reviewer,
+                officer=officer,
+                rng=rng,
+                grounds=grounds,
+                state=state,
+            )
+    for round in (first, second):
+        round.refresh_from_db()
+        rates.compute_rates(round=round)

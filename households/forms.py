@@ -1,0 +1,518 @@
+"""Forms of the cadre pages. They check shape (types, lengths, value lists offered); the rules
+across fields and records stay in the services, whose errors the views map back onto the fields
+(`members.2.id_number` → the third member form's `id_number`)."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import FileExtensionValidator, MinValueValidator
+from django.db.models import Model
+from django.forms import formset_factory
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from households.models import Household, Member
+from households.selectors import province_of, value_lists
+from households.services import HOUSEHOLD_FIELDS, MEMBER_FIELDS, ValueList
+from povertyapp import roles
+from povertyapp.models import Region, User
+
+HOUSEHOLD_CHOICE_FIELDS = {
+    "poverty_attribute": ValueList.POVERTY_ATTRIBUTE,
+    "main_cause": ValueList.CAUSE,
+    "other_cause_1": ValueList.CAUSE,
+    "other_cause_2": ValueList.CAUSE,
+    "road_type": ValueList.ROAD_TYPE,
+    "house_grade": ValueList.HOUSE_GRADE,
+    "fuel_type": ValueList.FUEL_TYPE,
+    "relocation_mode": ValueList.RELOCATION_MODE,
+}
+MEMBER_CHOICE_FIELDS = {
+    "id_type": ValueList.ID_TYPE,
+    "relation": ValueList.RELATION,
+    "ethnicity": ValueList.ETHNICITY,
+    "political_status": ValueList.POLITICAL_STATUS,
+    "education": ValueList.EDUCATION,
+    "school_status": ValueList.SCHOOL_STATUS,
+    "labour_skill": ValueList.LABOUR_SKILL,
+    "work_status": ValueList.WORK_STATUS,
+    "living_status": ValueList.LIVING_STATUS,
+}
+NULLABLE_BOOLEANS = {
+    "water_safe",
+    "water_difficult",
+    "has_sanitary_toilet",
+    "food_secure",
+    "clothing_secure",
+}
+EVIDENCE_EXTENSIONS = ["jpg", "jpeg", "png", "pdf"]
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+
+# Sections of the household form, in the order of the national registration form.
+HOUSEHOLD_SECTIONS = (
+    (
+        _("基本情况"),
+        (
+            "village",
+            "group",
+            "phone",
+            "bank_name",
+            "bank_account",
+            "identification_standard",
+            "poverty_attribute",
+            "main_cause",
+            "other_cause_1",
+            "other_cause_2",
+            "cause_note",
+            "first_identified_year",
+            "planned_exit_year",
+            "is_military_family",
+            "in_cooperative",
+        ),
+    ),
+    (
+        _("生产条件"),
+        (
+            "cultivated_land",
+            "irrigated_land",
+            "forest_land",
+            "returned_farmland",
+            "orchard_land",
+            "pasture_land",
+            "water_surface",
+            "has_production_power",
+        ),
+    ),
+    (
+        _("生活条件"),
+        (
+            "has_household_power",
+            "has_broadcast_tv",
+            "distance_to_road_km",
+            "road_type",
+            "housing_area",
+            "house_grade",
+            "house_renovated",
+            "water_safe",
+            "water_difficult",
+            "fuel_type",
+            "has_sanitary_toilet",
+            "relocated",
+            "relocation_mode",
+            "relocation_place",
+        ),
+    ),
+    (_("两不愁"), ("food_secure", "clothing_secure")),
+)
+
+
+class NullBooleanChoice(forms.NullBooleanSelect):
+    def __init__(self, attrs: Any = None) -> None:
+        super().__init__(attrs)
+        self.choices = [("unknown", _("未录入")), ("true", _("是")), ("false", _("否"))]
+
+
+def _choices(labels: list[str], *, blank: bool = True) -> list[tuple[str, str]]:
+    items = [(label, label) for label in labels]
+    return [("", "—")] + items if blank else items
+
+
+def lists_for_user(user: User, year: int | None = None) -> dict[str, list[str]]:
+    year = year or timezone.localdate().year
+    province = province_of(user.region) if user.region_id else None
+    return value_lists(year=year, province=province)
+
+
+class HouseholdForm(forms.Form):
+    """Every household field of DOMAIN §2. `version` is the optimistic lock."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, user: User, lists: dict[str, list[str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        model_fields = forms.fields_for_model(
+            Household, fields=[f for f in HOUSEHOLD_FIELDS if f not in ("village", "group")]
+        )
+        villages = Region.objects.filter(level=Region.Level.VILLAGE)
+        # Any village is accepted by the form; the service refuses one outside the scope with
+        # its own message (a hand-edited form gets told why, not "invalid choice").
+        self.fields["village"] = forms.ModelChoiceField(
+            queryset=villages,
+            label=_("行政村"),
+            error_messages={"invalid_choice": _("所选行政村不存在。")},
+        )
+        self.fields["group"] = forms.ModelChoiceField(
+            queryset=Region.objects.filter(level=Region.Level.GROUP),
+            label=_("村民小组"),
+            required=False,
+            error_messages={"invalid_choice": _("所选村民小组不存在。")},
+        )
+        scoped = roles.region_scope(user)
+        self.fields["village"].widget.choices = [("", "—")] + [
+            (region.pk, region.name)
+            for region in scoped.filter(level=Region.Level.VILLAGE).order_by("code")
+        ]
+        self.fields["group"].widget.choices = [("", "—")] + [
+            (region.pk, f"{region.parent.name} · {region.name}")
+            for region in scoped.filter(level=Region.Level.GROUP)
+            .select_related("parent")
+            .order_by("code")
+        ]
+        for name in HOUSEHOLD_FIELDS:
+            if name in ("village", "group"):
+                continue
+            field = model_fields[name]
+            if name in HOUSEHOLD_CHOICE_FIELDS:
+                field = forms.ChoiceField(
+                    label=field.label,
+                    required=False,
+                    choices=_choices(lists.get(HOUSEHOLD_CHOICE_FIELDS[name], [])),
+                )
+            elif name in NULLABLE_BOOLEANS:
+                field = forms.NullBooleanField(
+                    label=field.label, required=False, widget=NullBooleanChoice
+                )
+            elif isinstance(field, forms.DecimalField):
+                field.required = False
+                _not_negative(field)
+            elif isinstance(field, forms.IntegerField):
+                field.widget.attrs["inputmode"] = "numeric"
+            self.fields[name] = field
+        self.fields["main_cause"].help_text = _("建档立卡户必填；发起识别前必须填写。")
+        self.fields["phone"].widget.attrs.update({"inputmode": "tel", "autocomplete": "tel"})
+
+    def sections(self) -> list[tuple[Any, list[forms.BoundField]]]:
+        return [(title, [self[name] for name in names]) for title, names in HOUSEHOLD_SECTIONS]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for name, field in self.fields.items():
+            if (
+                isinstance(field, forms.DecimalField)
+                and data.get(name) is None
+                and (name != "housing_area")
+            ):
+                data[name] = Decimal("0")
+        return data
+
+    def service_data(self) -> dict[str, Any]:
+        return {
+            name: self.cleaned_data.get(name)
+            for name in HOUSEHOLD_FIELDS
+            if name in self.cleaned_data
+        }
+
+
+class MemberForm(forms.Form):
+    """One member row of the inline formset. `id` is empty for a member being added."""
+
+    id = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, lists: dict[str, list[str]] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        lists = lists or {}
+        model_fields = forms.fields_for_model(Member, fields=list(MEMBER_FIELDS))
+        for name in MEMBER_FIELDS:
+            field = model_fields[name]
+            if name in MEMBER_CHOICE_FIELDS:
+                field = forms.ChoiceField(
+                    label=field.label,
+                    required=name in ("relation",),
+                    choices=_choices(
+                        lists.get(MEMBER_CHOICE_FIELDS[name], []),
+                        blank=name not in ("id_type", "living_status"),
+                    ),
+                )
+            elif name == "health":
+                field = forms.MultipleChoiceField(
+                    label=field.label,
+                    required=False,
+                    widget=forms.CheckboxSelectMultiple,
+                    choices=_choices(lists.get(ValueList.HEALTH, []), blank=False),
+                )
+            elif name == "sex":
+                field = forms.ChoiceField(
+                    label=field.label,
+                    choices=[("", "—")] + list(Member.Sex.choices),
+                    required=False,
+                )
+            elif name == "birth_date":
+                field = forms.DateField(
+                    label=field.label,
+                    required=False,
+                    widget=forms.DateInput(attrs={"type": "date"}),
+                )
+            elif name == "work_months":
+                field.required = False
+                field.min_value = 0
+                field.widget.attrs.update({"inputmode": "numeric", "min": 0, "max": 12})
+                field.validators.append(_months_validator)
+            self.fields[name] = field
+        self.fields["id_number"].widget.attrs.update(
+            {
+                "data-id-number": "1",
+                "autocomplete": "off",
+                "inputmode": "text",
+                "spellcheck": "false",
+                "maxlength": 18,
+            }
+        )
+        self.fields["id_number"].help_text = _(
+            "输入后自动填写出生日期、性别和年龄，并校验最后一位。"
+        )
+        self.fields["birth_date"].widget.attrs["data-birth-date"] = "1"
+        self.fields["sex"].widget.attrs["data-sex"] = "1"
+        self.fields["phone"].widget.attrs["inputmode"] = "tel"
+        if "id_type" in self.fields and not self.initial.get("id_type"):
+            self.initial.setdefault("id_type", "居民身份证")
+
+    def clean_health(self) -> str:
+        return "、".join(self.cleaned_data.get("health") or [])
+
+    def clean_work_months(self) -> int:
+        value = self.cleaned_data.get("work_months")
+        return 0 if value is None else value
+
+    def service_row(self) -> dict[str, Any]:
+        row = {name: self.cleaned_data.get(name) for name in MEMBER_FIELDS}
+        row = {
+            key: ("" if value is None and key not in ("birth_date",) else value)
+            for key, value in row.items()
+        }
+        if self.cleaned_data.get("id"):
+            row["id"] = self.cleaned_data["id"]
+        return row
+
+
+def _not_negative(field: forms.DecimalField) -> None:
+    """Areas, distances and money are never negative (the models say so; the form says it
+    beside the field before anything reaches the service)."""
+    field.validators.append(MinValueValidator(Decimal("0")))
+    field.widget.attrs.update({"inputmode": "decimal", "step": "0.01", "min": "0"})
+
+
+def _months_validator(value: int | None) -> None:
+    if value is not None and not 0 <= value <= 12:
+        raise ValidationError(_("务工时间应在0到12个月之间。"), code="work_months_range")
+
+
+class BaseMemberFormSet(forms.BaseFormSet):
+    def __init__(self, *args: Any, lists: dict[str, list[str]] | None = None, **kwargs: Any):
+        self.lists = lists or {}
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
+        return {"lists": self.lists}
+
+    def add_non_form_error(self, error: Any) -> None:
+        self._non_form_errors = self.non_form_errors()
+        self._non_form_errors.extend(error if isinstance(error, list) else [error])
+
+
+MemberFormSet = formset_factory(
+    MemberForm,
+    formset=BaseMemberFormSet,
+    extra=0,
+    max_num=30,
+    validate_max=True,
+    min_num=1,
+    validate_min=True,
+)
+
+
+def member_initial(member: Member) -> dict[str, Any]:
+    data = {name: getattr(member, name) for name in MEMBER_FIELDS}
+    data["health"] = member.health_conditions
+    data["id"] = member.pk
+    return data
+
+
+def household_initial(household: Household) -> dict[str, Any]:
+    data = {name: getattr(household, name) for name in HOUSEHOLD_FIELDS}
+    data["version"] = household.version
+    return data
+
+
+class JoinReasonForm(forms.Form):
+    join_reason = forms.ChoiceField(label=_("增员原因（新增成员时）"), required=False)
+
+    def __init__(self, *args: Any, lists: dict[str, list[str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["join_reason"].choices = _choices(lists.get(ValueList.JOIN_REASON, []))
+
+
+class MemberRemoveForm(forms.Form):
+    reason = forms.ChoiceField(label=_("减员原因"))
+    effective_date = forms.DateField(
+        label=_("减员日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    note = forms.CharField(label=_("说明"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, lists: dict[str, list[str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = _choices(lists.get(ValueList.LEAVE_REASON, []))
+
+
+class MemberMoveForm(forms.Form):
+    to_number = forms.CharField(label=_("迁入户的户编号"), max_length=32)
+    relation = forms.ChoiceField(label=_("在迁入户中与户主关系"))
+    effective_date = forms.DateField(
+        label=_("迁移日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(label=_("原因"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, lists: dict[str, list[str]], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["relation"].choices = _choices(lists.get(ValueList.RELATION, []))
+
+
+def _check_evidence(upload: Any) -> Any:
+    if upload and upload.size > EVIDENCE_MAX_BYTES:
+        raise ValidationError(_("佐证材料不能超过10MB。"), code="file_too_large")
+    return upload
+
+
+class StepForm(forms.Form):
+    opinion = forms.CharField(
+        label=_("办理意见"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    attendance = forms.IntegerField(
+        label=_("参会人数"), min_value=1, max_value=5000, required=False
+    )
+    evidence = forms.FileField(
+        label=_("佐证材料（会议记录、照片或扫描件：jpg、png、pdf）"),
+        required=False,
+        validators=[FileExtensionValidator(EVIDENCE_EXTENSIONS)],
+    )
+
+    def clean_evidence(self) -> Any:
+        return _check_evidence(self.cleaned_data.get("evidence"))
+
+
+class ReturnForm(forms.Form):
+    opinion = forms.CharField(
+        label=_("退回理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class NoticeForm(forms.Form):
+    start_date = forms.DateField(
+        label=_("公示开始日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    days = forms.IntegerField(label=_("公示天数"), min_value=5, max_value=30, initial=7)
+    phone = forms.CharField(
+        label=_("监督举报电话"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
+    place = forms.CharField(label=_("公示地点"), max_length=128, required=False)
+
+
+class ObjectionForm(forms.Form):
+    received_on = forms.DateField(
+        label=_("受理日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    objector = forms.CharField(label=_("反映人（可匿名）"), max_length=32, required=False)
+    content = forms.CharField(
+        label=_("异议内容"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class StartForm(forms.Form):
+    opinion = forms.CharField(
+        label=_("申请情况"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    evidence = forms.FileField(
+        label=_("申请书（可选）"),
+        required=False,
+        validators=[FileExtensionValidator(EVIDENCE_EXTENSIONS)],
+    )
+
+    def clean_evidence(self) -> Any:
+        return _check_evidence(self.cleaned_data.get("evidence"))
+
+
+class ExplainForm(forms.Form):
+    explanation = forms.CharField(
+        label=_("情况说明"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReviewForm(forms.Form):
+    accept = forms.TypedChoiceField(
+        label=_("审核结果"),
+        coerce=lambda v: v == "1",
+        choices=[("1", _("认可")), ("0", _("不认可"))],
+    )
+    note = forms.CharField(label=_("审核意见"), max_length=255, required=False)
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equal as a user would judge: model instances by key, blank equals None, numbers by value."""
+    if isinstance(a, Model):
+        a = a.pk
+    if isinstance(b, Model):
+        b = b.pk
+    if a in (None, "") and b in (None, ""):
+        return True
+    if isinstance(a, Decimal) or isinstance(b, Decimal):
+        try:
+            return Decimal(str(a)) == Decimal(str(b))
+        except Exception:
+            return False
+    return a == b
+
+
+def widget_value(form: forms.Form, name: str, value: Any) -> Any:
+    """A model value as the field's widget posts it (to put someone else's change in the form)."""
+    field = form.fields[name]
+    if isinstance(field.widget, forms.NullBooleanSelect):
+        return {True: "true", False: "false"}.get(value, "unknown")
+    if isinstance(field.widget, forms.CheckboxInput):
+        return "on" if value else None
+    if value is None:
+        return ""
+    return str(value)
+
+
+class IncomeForm(forms.Form):
+    """A household's income for one year (上年度收入); money is Decimal, never negative."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from households.models import HouseholdIncome
+        from households.services import INCOME_FIELDS
+
+        super().__init__(*args, **kwargs)
+        for name, field in forms.fields_for_model(
+            HouseholdIncome, fields=list(INCOME_FIELDS)
+        ).items():
+            field.required = False
+            _not_negative(field)
+            self.fields[name] = field
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for name, field in self.fields.items():
+            if (
+                isinstance(field, forms.DecimalField)
+                and data.get(name) is None
+                and (name not in self.errors)
+            ):
+                data[name] = Decimal("0")
+        return data

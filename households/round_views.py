@@ -1,0 +1,284 @@
+"""The round pages: list and open rounds; the round with its 四类名单, proposals, review,
+approval, workbook import and closing. Thin views over `households.rounds`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from households import rounds
+from households.models import AdjustmentRound, Household, RoundChange
+from households.selectors import region_get_for_user
+from povertyapp import rates, roles
+
+PAGE_SIZE = 50
+
+
+def _require_case_access(request: HttpRequest) -> None:
+    if not roles.has_case_access(request.user):
+        raise PermissionDenied(_("您的账号不能查看动态调整。"))
+
+
+def _fail(request: HttpRequest, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+@login_required
+def round_list_view(request: HttpRequest) -> HttpResponse:
+    _require_case_access(request)
+    user = request.user
+    counties = []
+    if roles.can_configure(user):
+        counties = list(roles.region_scope(user).filter(level="county").order_by("code"))
+    return render(
+        request,
+        "dashboards/rounds/round_list.html",
+        {
+            "rounds": rounds.round_list(user=user),
+            "counties": counties,
+        },
+    )
+
+
+@login_required
+@require_POST
+def round_open_view(request: HttpRequest) -> HttpResponse:
+    _require_case_access(request)
+    county = region_get_for_user(user=request.user, code=request.POST.get("county", ""))
+    try:
+        year = int(request.POST.get("year", ""))
+    except ValueError:
+        messages.error(request, _("请填写年度。"))
+        return redirect("rounds:list")
+    try:
+        round = rounds.round_open(
+            actor=request.user, county=county, year=year, name=request.POST.get("name", "").strip()
+        )
+    except ValidationError as error:
+        _fail(request, error)
+        return redirect("rounds:list")
+    messages.success(
+        request,
+        _("已开启%(name)s，基期已冻结（%(count)d户）。")
+        % {"name": round.name, "count": round.baseline.count()},
+    )
+    return redirect("rounds:detail", round_id=round.pk)
+
+
+@login_required
+def round_detail(request: HttpRequest, round_id: int) -> HttpResponse:
+    _require_case_access(request)
+    user = request.user
+    round = rounds.round_get_for_user(user=user, round_id=round_id)
+    changes = rounds.change_list(user=user, round=round)
+    state = request.GET.get("state", "")
+    kind = request.GET.get("kind", "")
+    village = request.GET.get("village", "")
+    if state in RoundChange.State.values:
+        changes = changes.filter(state=state)
+    if kind in RoundChange.Kind.values:
+        changes = changes.filter(kind=kind)
+    if village.isdigit():
+        changes = changes.filter(village__code=village)
+    page = Paginator(changes, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    in_scope_county = roles.region_in_scope(user, round.county)
+    return render(
+        request,
+        "dashboards/rounds/round_detail.html",
+        {
+            "round": round,
+            "counts": rounds.list_counts(user=user, round=round),
+            "page": page,
+            "query": query.urlencode(),
+            "states": RoundChange.State.choices,
+            "kinds": RoundChange.Kind.choices,
+            "filters": {"state": state, "kind": kind, "village": village},
+            "is_open": round.status == AdjustmentRound.Status.OPEN,
+            "can_propose": roles.can_write_households(user) and user.role == "village_cadre",
+            "can_review": roles.can_review(user),
+            "can_decide": roles.can_configure(user) and in_scope_county,
+            "grounds": rounds._grounds(round),
+            "under_approval": (
+                rounds.village_under_approval(user.region)
+                if user.region and user.region.level == "village"
+                else None
+            ),
+        },
+    )
+
+
+def _back(round_id: int, request: HttpRequest) -> HttpResponse:
+    target = reverse("rounds:detail", kwargs={"round_id": round_id})
+    query = request.POST.get("return_query", "")
+    return redirect(f"{target}?{query}" if query else target)
+
+
+@login_required
+@require_POST
+def change_propose_view(request: HttpRequest, round_id: int) -> HttpResponse:
+    _require_case_access(request)
+    round = rounds.round_get_for_user(user=request.user, round_id=round_id)
+    number = request.POST.get("number", "").strip()
+    household = (
+        roles.household_scope(request.user, Household.objects.all()).filter(number=number).first()
+    )
+    if household is None:
+        messages.error(
+            request, _("户编号%(number)s不存在，或不在您的管辖范围内。") % {"number": number}
+        )
+        return _back(round.pk, request)
+    try:
+        rounds.change_propose(
+            actor=request.user,
+            round=round,
+            household=household,
+            kind=request.POST.get("kind", ""),
+            persons=request.POST.get("persons", ""),
+            head_name=request.POST.get("head_name", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except ValidationError as error:
+        _fail(request, error)
+    else:
+        messages.success(request, _("已提出：%(number)s。") % {"number": number})
+    return _back(round.pk, request)
+
+
+@login_required
+@require_POST
+def change_import_view(request: HttpRequest, round_id: int) -> HttpResponse:
+    _require_case_access(request)
+    round = rounds.round_get_for_user(user=request.user, round_id=round_id)
+    upload = request.FILES.get("workbook")
+    if upload is None:
+        messages.error(request, _("请选择要上传的四类名单文件。"))
+        return _back(round.pk, request)
+    if upload.size > 10 * 1024 * 1024:
+        messages.error(request, _("文件过大（上限10MB）。"))
+        return _back(round.pk, request)
+    try:
+        created = rounds.changes_import(actor=request.user, round=round, file=upload)
+    except ValidationError as error:
+        messages.error(request, _("导入未完成，文件中的记录均未保存。请修改以下问题后重新上传："))
+        _fail(request, error)
+    else:
+        messages.success(request, _("已导入%(count)d条名单。") % {"count": len(created)})
+    return _back(round.pk, request)
+
+
+@login_required
+def change_template_view(request: HttpRequest, round_id: int) -> HttpResponse:
+    _require_case_access(request)
+    rounds.round_get_for_user(user=request.user, round_id=round_id)
+    response = HttpResponse(
+        rounds.changes_template(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = (
+        "attachment; filename*=UTF-8''%E5%9B%9B%E7%B1%BB%E5%90%8D%E5%8D%95.xlsx"
+    )
+    return response
+
+
+@login_required
+@require_POST
+def change_act_view(request: HttpRequest, change_id: int) -> HttpResponse:
+    """Withdraw (village), review (township), decide (county) one change."""
+    _require_case_access(request)
+    change = rounds.change_get_for_user(user=request.user, change_id=change_id)
+    action = request.POST.get("action", "")
+    opinion = request.POST.get("opinion", "")
+    actions: dict[str, Any] = {
+        "withdraw": lambda: rounds.change_withdraw(actor=request.user, change=change),
+        "review_pass": lambda: rounds.change_review(
+            actor=request.user, change=change, approve=True, opinion=opinion
+        ),
+        "review_return": lambda: rounds.change_review(
+            actor=request.user, change=change, approve=False, opinion=opinion
+        ),
+        "approve": lambda: rounds.change_decide(
+            actor=request.user, change=change, approve=True, opinion=opinion
+        ),
+        "reject": lambda: rounds.change_decide(
+            actor=request.user, change=change, approve=False, opinion=opinion
+        ),
+    }
+    if action not in actions:
+        messages.error(request, _("未知的操作。"))
+        return _back(change.round_id, request)
+    try:
+        done = actions[action]()
+    except ValidationError as error:
+        _fail(request, error)
+    else:
+        messages.success(
+            request,
+            _("%(number)s：%(state)s。")
+            % {"number": change.household.number, "state": done.get_state_display()},
+        )
+    return _back(change.round_id, request)
+
+
+@login_required
+@require_POST
+def changes_decide_view(request: HttpRequest, round_id: int) -> HttpResponse:
+    """The county approves every reviewed change of a village or township at once."""
+    _require_case_access(request)
+    round = rounds.round_get_for_user(user=request.user, round_id=round_id)
+    if not roles.can_configure(request.user):
+        raise PermissionDenied(_("只有县扶贫办可以审定名单。"))
+    region = region_get_for_user(user=request.user, code=request.POST.get("region", ""))
+    result = rounds.changes_decide_many(
+        actor=request.user,
+        round=round,
+        region=region,
+        approve=True,
+        opinion=request.POST.get("opinion", ""),
+    )
+    messages.success(request, _("已审定%(count)d条。") % {"count": result["decided"]})
+    for failure in result["failed"]:
+        messages.error(request, failure)
+    return _back(round.pk, request)
+
+
+@login_required
+@require_POST
+def round_close_view(request: HttpRequest, round_id: int) -> HttpResponse:
+    _require_case_access(request)
+    round = rounds.round_get_for_user(user=request.user, round_id=round_id)
+    try:
+        rounds.round_close(actor=request.user, round=round)
+    except ValidationError as error:
+        _fail(request, error)
+    else:
+        messages.success(request, _("批次已关闭，指标正在计算，完成后即为最终结果。"))
+    return redirect("rounds:detail", round_id=round.pk)
+
+
+@login_required
+@require_POST
+def round_compute_view(request: HttpRequest, round_id: int) -> HttpResponse:
+    """Recompute the round's snapshots now (county office or township reviewer, in scope)."""
+    _require_case_access(request)
+    round = rounds.round_get_for_user(user=request.user, round_id=round_id)
+    if not roles.can_review(request.user):
+        raise PermissionDenied(_("只有乡镇审核员或县扶贫办可以计算指标。"))
+    region = (
+        request.user.region
+        if request.user.region.path.startswith(round.county.path)
+        else round.county
+    )
+    job = rates.rates_enqueue(user=request.user, round=round, region=region)
+    return redirect("job-detail", job_id=job.pk)

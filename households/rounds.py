@@ -1,0 +1,855 @@
+"""Dynamic-adjustment rounds (动态调整): open (freeze the baseline), propose, review, approve,
+close.
+
+The county office opens a round for a year; opening freezes the registry as it stood into
+`RoundBaseline` (one row per household: status, persons, village, main cause) and each village's
+户籍农业人口 into `RoundVillage`, both written set-based (INSERT ... SELECT). Villages propose the
+四类名单 (新识别纳入, 剔除, 返贫, 标注脱贫) one by one or as a workbook; townships review; the
+county approves, which applies the change as an event tagged with the round (through
+`household_change_status`, or, for 新识别纳入 and 标注脱贫, through the identification/exit
+procedure of `households.workflows`, whose last step records the event in the open round).
+Closing locks the round: `household_change_status` refuses a closed round, and the figures read
+only the baseline and the round's events (`povertyapp.figures`).
+
+While a village has changes waiting for the county's decision, its households may not be edited
+(`household_edit_check`), so the county decides on the data the township reviewed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import IO, Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, Q, QuerySet, Sum
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from households.models import (
+    AdjustmentRound,
+    Household,
+    HouseholdEvent,
+    Member,
+    RoundBaseline,
+    RoundChange,
+    RoundVillage,
+    ValueList,
+)
+from households.selectors import province_of, value_lists
+from povertyapp import roles
+from povertyapp.models import Region, User, VillageYear
+
+Kind = RoundChange.Kind
+State = RoundChange.State
+# Which registry change each list makes: (event kind, statuses it applies to, status after).
+TRANSITIONS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    Kind.IDENTIFIED: (
+        HouseholdEvent.Kind.IDENTIFIED,
+        (Household.Status.NON_REGISTERED, Household.Status.REMOVED),
+        Household.Status.POOR,
+    ),
+    Kind.REMOVED: (
+        HouseholdEvent.Kind.REMOVED,
+        Household.REGISTERED_STATUSES,
+        Household.Status.REMOVED,
+    ),
+    Kind.RETURNED: (
+        HouseholdEvent.Kind.RETURNED,
+        (Household.Status.EXITED,),
+        Household.Status.RETURNED,
+    ),
+    Kind.EXITED: (HouseholdEvent.Kind.EXITED, Household.POOR_STATUSES, Household.Status.EXITED),
+}
+# The lists that go through a procedure of `households.workflows` (两公示一公告, exit procedure).
+WORKFLOW_KINDS = {Kind.IDENTIFIED: "identification", Kind.EXITED: "exit"}
+WORKBOOK_COLUMNS = ("户编号", "户主姓名", "人数", "理由")
+HEAD = "户主"
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+
+def round_list(*, user: User) -> QuerySet[AdjustmentRound]:
+    """Rounds of the counties the user works in (above or below the user's region)."""
+    if not roles.has_case_access(user) or user.region_id is None:
+        return AdjustmentRound.objects.none()
+    prefixes = [node.path for node in user.region.ancestors(include_self=True)]
+    return (
+        AdjustmentRound.objects.filter(
+            Q(county__path__in=prefixes) | Q(county__path__startswith=user.region.path)
+        )
+        .select_related("county", "opened_by", "closed_by")
+        .order_by("county__code", "-year")
+    )
+
+
+def round_get_for_user(*, user: User, round_id: int) -> AdjustmentRound:
+    try:
+        return round_list(user=user).get(pk=round_id)
+    except (AdjustmentRound.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("未找到该动态调整批次，或您无权查看。")) from None
+
+
+def round_open_for(region: Region) -> AdjustmentRound | None:
+    """The open round of the county a region belongs to."""
+    county_ids = [node.pk for node in region.ancestors(include_self=True)]
+    return AdjustmentRound.objects.filter(
+        county_id__in=county_ids, status=AdjustmentRound.Status.OPEN
+    ).first()
+
+
+def change_list(*, user: User, round: AdjustmentRound) -> QuerySet[RoundChange]:
+    """The round's changes in the user's area scope."""
+    if not roles.has_case_access(user) or user.region_id is None:
+        return RoundChange.objects.none()
+    return (
+        RoundChange.objects.filter(round=round, village__path__startswith=user.region.path)
+        .select_related(
+            "household", "village", "village__parent", "proposed_by", "reviewed_by", "decided_by"
+        )
+        .order_by("village__code", "kind", "id")
+    )
+
+
+def change_get_for_user(*, user: User, change_id: int) -> RoundChange:
+    change = (
+        RoundChange.objects.filter(pk=change_id).select_related("round", "village").first()
+        if str(change_id).isdigit()
+        else None
+    )
+    if change is None or not roles.region_in_scope(user, change.village):
+        raise Http404(_("未找到该名单记录，或您无权查看。"))
+    return change
+
+
+def list_counts(*, user: User, round: AdjustmentRound) -> dict[str, Any]:
+    """The 四类名单 with households and persons per list, per village and per township, in the
+    user's scope. Approved changes and pending ones are counted apart."""
+    rows = (
+        change_list(user=user, round=round)
+        .exclude(state__in=[State.REJECTED, State.WITHDRAWN])
+        .values(
+            "village_id",
+            "village__name",
+            "village__parent_id",
+            "village__parent__name",
+            "kind",
+            "state",
+        )
+        .annotate(households=Count("id"), persons=Sum("persons"))
+        .order_by()
+    )
+    empty = {
+        kind: {"households": 0, "persons": 0, "pending_households": 0, "pending_persons": 0}
+        for kind in Kind.values
+    }
+    villages: dict[int, dict[str, Any]] = {}
+    townships: dict[int, dict[str, Any]] = {}
+    total = {kind: dict(values) for kind, values in empty.items()}
+    for row in rows:
+        for bucket, key, name, parent in (
+            (villages, row["village_id"], row["village__name"], row["village__parent__name"]),
+            (townships, row["village__parent_id"], row["village__parent__name"], ""),
+        ):
+            entry = bucket.setdefault(
+                key,
+                {
+                    "name": name,
+                    "parent": parent,
+                    "lists": {kind: dict(values) for kind, values in empty.items()},
+                },
+            )
+            _count_into(entry["lists"][row["kind"]], row)
+        _count_into(total[row["kind"]], row)
+    return {
+        "villages": sorted(villages.values(), key=lambda item: (item["parent"], item["name"])),
+        "townships": sorted(townships.values(), key=lambda item: item["name"]),
+        "total": total,
+        "kinds": [(kind, label) for kind, label in Kind.choices],
+    }
+
+
+def _count_into(slot: dict[str, int], row: dict[str, Any]) -> None:
+    if row["state"] == State.APPROVED:
+        slot["households"] += row["households"]
+        slot["persons"] += row["persons"] or 0
+    else:
+        slot["pending_households"] += row["households"]
+        slot["pending_persons"] += row["persons"] or 0
+
+
+def village_under_approval(village: Region) -> AdjustmentRound | None:
+    """The open round in which the village's data waits for the county's decision (if any)."""
+    change = (
+        RoundChange.objects.filter(
+            village=village, state=State.REVIEWED, round__status=AdjustmentRound.Status.OPEN
+        )
+        .select_related("round")
+        .first()
+    )
+    return change.round if change else None
+
+
+def household_edit_check(*, household: Household) -> None:
+    """Refuse an edit of a household while its village's round data is being approved by the
+    county. The registry services call this before changing a household or its members
+    (not when applying a round change itself)."""
+    round = village_under_approval(household.village)
+    if round is not None:
+        raise ValidationError(
+            _(
+                "%(village)s的动态调整名单（%(round)s）正在县级审定中，暂停修改农户信息。"
+                "审定或退回后方可修改。"
+            ),
+            code="round_under_approval",
+            params={"village": household.village.name, "round": round.name},
+        )
+
+
+# --- opening and closing ----------------------------------------------------------------------
+
+
+def _require_county_officer(actor: User, county: Region) -> None:
+    if not roles.can_configure(actor):
+        raise PermissionDenied(_("只有县扶贫办可以开启、审定或关闭动态调整批次。"))
+    if not roles.region_in_scope(actor, county):
+        raise PermissionDenied(_("该县不在您的管辖范围内。"))
+
+
+@transaction.atomic
+def round_open(
+    *,
+    actor: User,
+    county: Region,
+    year: int,
+    name: str = "",
+    opened_at: datetime.datetime | None = None,
+) -> AdjustmentRound:
+    """Open the county's round for a year and freeze its baseline (set-based, in one
+    transaction). Every village of the county needs its 户籍农业人口 for the year first."""
+    _require_county_officer(actor, county)
+    if county.level != Region.Level.COUNTY:
+        raise ValidationError(_("动态调整批次只能按县开启。"), code="not_a_county")
+    open_round = AdjustmentRound.objects.filter(
+        county=county, status=AdjustmentRound.Status.OPEN
+    ).first()
+    if open_round is not None:
+        raise ValidationError(
+            _("%(county)s已有进行中的动态调整批次（%(round)s），请先关闭。"),
+            code="round_open",
+            params={"county": county.name, "round": open_round.name},
+        )
+    if AdjustmentRound.objects.filter(county=county, year=year).exists():
+        raise ValidationError(
+            _("%(county)s%(year)s年度的动态调整批次已存在。"),
+            code="round_year_exists",
+            params={"county": county.name, "year": year},
+        )
+    villages = Region.objects.filter(path__startswith=county.path, level=Region.Level.VILLAGE)
+    missing = list(
+        villages.exclude(yearly__year=year).order_by("code").values_list("name", flat=True)
+    )
+    if missing:
+        shown = "、".join(missing[:10]) + (_("等") if len(missing) > 10 else "")
+        raise ValidationError(
+            _("以下%(count)d个行政村尚未填写%(year)s年度户籍农业人口，无法冻结基期：%(names)s。"),
+            code="population_missing",
+            params={"count": len(missing), "year": year, "names": shown},
+        )
+    round = AdjustmentRound(
+        county=county,
+        year=year,
+        name=name or _("%(year)s年动态调整") % {"year": year},
+        opened_at=opened_at or timezone.now(),
+        opened_by=actor,
+    )
+    round.full_clean(validate_constraints=False)
+    round.save()
+    baseline_freeze(round)
+    _enqueue_rates(actor, round)
+    return round
+
+
+def baseline_freeze(round: AdjustmentRound) -> int:
+    """Write the round's baseline with two INSERT ... SELECT statements. Returns households."""
+    like = round.county.path + "%"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {RoundBaseline._meta.db_table}
+                    (round_id, household_id, village_id, status, persons, main_cause)
+                SELECT %s, h.id, h.village_id, h.status, COALESCE(m.persons, 0), h.main_cause
+                FROM {Household._meta.db_table} h
+                JOIN {Region._meta.db_table} v ON v.id = h.village_id
+                LEFT JOIN (
+                    SELECT mm.household_id, COUNT(*) AS persons
+                    FROM {Member._meta.db_table} mm
+                    JOIN {Household._meta.db_table} hh ON hh.id = mm.household_id
+                    JOIN {Region._meta.db_table} vv ON vv.id = hh.village_id
+                    WHERE mm.is_active = %s AND vv.path LIKE %s
+                    GROUP BY mm.household_id
+                ) m ON m.household_id = h.id
+                WHERE v.path LIKE %s""",
+            [round.pk, True, like, like],
+        )
+        households = cursor.rowcount
+        cursor.execute(
+            f"""INSERT INTO {RoundVillage._meta.db_table}
+                    (round_id, village_id, rural_population)
+                SELECT %s, y.village_id, y.registered_rural_population
+                FROM {VillageYear._meta.db_table} y
+                JOIN {Region._meta.db_table} v ON v.id = y.village_id
+                WHERE y.year = %s AND v.path LIKE %s""",
+            [round.pk, round.year, like],
+        )
+    return households
+
+
+@transaction.atomic
+def round_close(*, actor: User, round: AdjustmentRound) -> AdjustmentRound:
+    """Close the round: refused while changes wait for a decision. Its figures are then final."""
+    locked = AdjustmentRound.objects.select_for_update().select_related("county").get(pk=round.pk)
+    _require_county_officer(actor, locked.county)
+    if locked.status != AdjustmentRound.Status.OPEN:
+        raise ValidationError(_("该动态调整批次已关闭。"), code="round_closed")
+    pending = dict(
+        locked.changes.filter(state__in=RoundChange.PENDING_STATES)
+        .values_list("state")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    if pending:
+        raise ValidationError(
+            _("尚有%(proposed)d条名单待乡镇审核、%(reviewed)d条待县级审定，请处理后再关闭批次。"),
+            code="changes_pending",
+            params={
+                "proposed": pending.get(State.PROPOSED, 0),
+                "reviewed": pending.get(State.REVIEWED, 0),
+            },
+        )
+    open_workflows = _open_workflows(locked)
+    if open_workflows:
+        raise ValidationError(
+            _("尚有%(count)d户的识别或退出程序在本批次中未办结，请办结或终止后再关闭批次。"),
+            code="workflows_open",
+            params={"count": open_workflows},
+        )
+    locked.status = AdjustmentRound.Status.CLOSED
+    locked.closed_at = timezone.now()
+    locked.closed_by = actor
+    locked.save(update_fields=["status", "closed_at", "closed_by"])
+    _enqueue_rates(actor, locked)
+    return locked
+
+
+def _open_workflows(round: AdjustmentRound) -> int:
+    try:
+        from households.models import CaseWorkflow
+    except ImportError:  # pragma: no cover - procedures are part of the registry
+        return 0
+    return CaseWorkflow.objects.filter(round=round, state=CaseWorkflow.State.OPEN).count()
+
+
+def _enqueue_rates(actor: User, round: AdjustmentRound) -> None:
+    from povertyapp import rates
+
+    rates.rates_enqueue(user=actor, round=round, region=round.county)
+
+
+# --- proposals --------------------------------------------------------------------------------
+
+
+def _head_name(household: Household) -> str:
+    head = household.members.filter(is_active=True, relation=HEAD).values_list("name", flat=True)
+    return head.first() or ""
+
+
+def _persons(household: Household) -> int:
+    return household.members.filter(is_active=True).count()
+
+
+def _removal_ground(reason: str, grounds: list[str]) -> str:
+    """The listed ground a removal reason starts with ("购买3万元以上车辆：2019年购车")."""
+    for ground in sorted(grounds, key=len, reverse=True):
+        if reason.startswith(ground):
+            return ground
+    return ""
+
+
+def _proposal_errors(
+    *,
+    actor: User,
+    round: AdjustmentRound,
+    household: Household | None,
+    kind: str,
+    persons: Any,
+    head_name: str,
+    reason: str,
+    ground: str,
+    grounds: list[str],
+) -> tuple[list[str], str]:
+    """Everything wrong with one proposed line, as Chinese sentences; and the removal ground."""
+    errors: list[str] = []
+    if kind not in Kind.values:
+        return [_("名单类型“%(kind)s”无效。") % {"kind": kind}], ""
+    if household is None:
+        return [_("户编号不存在，或该户不在您的管辖范围内。")], ""
+    if not household.village.path.startswith(round.county.path):
+        errors.append(_("该户不属于%(county)s。") % {"county": round.county.name})
+    _event_kind, from_statuses, _to = TRANSITIONS[kind]
+    if household.status not in from_statuses:
+        errors.append(
+            _("该户当前状态为“%(status)s”，不能列入“%(list)s”名单。")
+            % {"status": household.get_status_display(), "list": Kind(kind).label}
+        )
+    actual_head = _head_name(household)
+    if (head_name or "").strip() != actual_head:
+        errors.append(
+            _("户主姓名“%(given)s”与系统中的户主“%(actual)s”不一致。")
+            % {"given": head_name or "", "actual": actual_head or "—"}
+        )
+    actual_persons = _persons(household)
+    try:
+        persons_value = int(persons)
+    except (TypeError, ValueError):
+        errors.append(_("人数应为整数。"))
+    else:
+        if persons_value != actual_persons:
+            errors.append(
+                _("人数%(given)s与系统中的在户人数%(actual)d不一致，请先办理自然增减。")
+                % {"given": persons_value, "actual": actual_persons}
+            )
+    if not (reason or "").strip():
+        errors.append(_("请填写理由。"))
+    if kind == Kind.REMOVED and reason:
+        ground = ground or _removal_ground(reason.strip(), grounds)
+        if ground not in grounds:
+            errors.append(
+                _("剔除理由须以代码表中的一项开头（%(grounds)s）。")
+                % {"grounds": "、".join(grounds)}
+            )
+    if kind == Kind.IDENTIFIED and not household.main_cause:
+        errors.append(_("新识别纳入前须填写主要致贫原因。"))
+    if kind == Kind.EXITED and household.first_identified_year == round.year:
+        errors.append(_("当年新识别的贫困户不能当年标注脱贫。"))
+    if RoundChange.objects.filter(
+        round=round, household=household, state__in=RoundChange.PENDING_STATES
+    ).exists():
+        errors.append(_("该户在本批次已有待审核的名单。"))
+    return errors, ground
+
+
+def _require_proposer(actor: User, round: AdjustmentRound) -> None:
+    if not roles.can_write_households(actor):
+        raise PermissionDenied(_("您的角色不能提出动态调整名单。"))
+    if round.status != AdjustmentRound.Status.OPEN:
+        raise ValidationError(_("该动态调整批次已关闭，不能再提出名单。"), code="round_closed")
+
+
+def _grounds(round: AdjustmentRound) -> list[str]:
+    lists = value_lists(year=round.year, province=province_of(round.county))
+    return lists.get(ValueList.REMOVAL_GROUND, [])
+
+
+def _scoped_household(
+    actor: User, household_id: int | None = None, number: str | None = None
+) -> Household | None:
+    queryset = roles.household_scope(actor, Household.objects.select_related("village"))
+    if household_id is not None:
+        return queryset.filter(pk=household_id).first()
+    return queryset.filter(number=(number or "").strip()).first()
+
+
+def _create_change(
+    *,
+    actor: User,
+    round: AdjustmentRound,
+    household: Household,
+    kind: str,
+    persons: int,
+    head_name: str,
+    reason: str,
+    ground: str,
+    source: str,
+) -> RoundChange:
+    change = RoundChange(
+        round=round,
+        household=household,
+        village=household.village,
+        kind=kind,
+        persons=int(persons),
+        head_name=head_name.strip(),
+        reason=reason.strip(),
+        ground=ground,
+        source=source,
+        proposed_by=actor,
+        proposed_at=timezone.now(),
+    )
+    change.full_clean(validate_constraints=False)
+    change.save()
+    _start_workflow(actor, change)
+    return change
+
+
+def _start_workflow(actor: User, change: RoundChange) -> None:
+    """新识别纳入 and 标注脱贫 go through their procedure: the proposal opens it (unless one is
+    already open or done in this round), so the township and county decide on a case that had
+    its 民主评议 and 公示."""
+    from households import services
+
+    procedure = WORKFLOW_KINDS.get(change.kind)
+    start = getattr(services, "workflow_start", None)
+    if procedure is None or start is None:
+        return
+    from households.models import CaseWorkflow
+
+    if (
+        CaseWorkflow.objects.filter(household=change.household, kind=procedure)
+        .filter(
+            Q(state=CaseWorkflow.State.OPEN) | Q(round=change.round, state=CaseWorkflow.State.DONE)
+        )
+        .exists()
+    ):
+        return
+    start(actor=actor, household=change.household, kind=procedure, opinion=change.reason)
+
+
+@transaction.atomic
+def change_propose(
+    *,
+    actor: User,
+    round: AdjustmentRound,
+    household: Household,
+    kind: str,
+    persons: int,
+    head_name: str,
+    reason: str,
+    ground: str = "",
+) -> RoundChange:
+    """A village proposes one line of the 四类名单."""
+    _require_proposer(actor, round)
+    scoped = _scoped_household(actor, household_id=household.pk)
+    errors, ground = _proposal_errors(
+        actor=actor,
+        round=round,
+        household=scoped,
+        kind=kind,
+        persons=persons,
+        head_name=head_name,
+        reason=reason,
+        ground=ground,
+        grounds=_grounds(round),
+    )
+    if errors:
+        raise ValidationError([ValidationError(error, code="invalid_change") for error in errors])
+    assert scoped is not None
+    return _create_change(
+        actor=actor,
+        round=round,
+        household=scoped,
+        kind=kind,
+        persons=persons,
+        head_name=head_name,
+        reason=reason,
+        ground=ground,
+        source="form",
+    )
+
+
+def changes_template() -> bytes:
+    """An empty 四类名单 workbook: one sheet per list with the four columns."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for _kind, label in Kind.choices:
+        sheet = workbook.create_sheet(str(label))
+        sheet.append(list(WORKBOOK_COLUMNS))
+        sheet.column_dimensions["A"].width = 22
+        sheet.column_dimensions["B"].width = 12
+        sheet.column_dimensions["D"].width = 48
+        sheet.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+@transaction.atomic
+def changes_import(*, actor: User, round: AdjustmentRound, file: IO[bytes]) -> list[RoundChange]:
+    """Import a 四类名单 workbook (sheets 新识别纳入/剔除/返贫/标注脱贫; columns 户编号, 户主姓名,
+    人数, 理由). All or nothing: every row is checked first, and any error (listed per sheet and
+    row, in Chinese) rejects the whole file."""
+    from openpyxl import load_workbook
+
+    _require_proposer(actor, round)
+    try:
+        workbook = load_workbook(file, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many types for a file that is not xlsx
+        raise ValidationError(
+            _("无法读取文件，请上传 .xlsx 格式的四类名单。"), code="bad_file"
+        ) from error
+    labels = {str(label): kind for kind, label in Kind.choices}
+    errors: list[str] = []
+    lines: list[dict[str, Any]] = []
+    seen: dict[str, str] = {}
+    grounds = _grounds(round)
+    for sheet in workbook.worksheets:
+        kind = labels.get(sheet.title.strip())
+        if kind is None:
+            errors.append(
+                _("工作表“%(sheet)s”不是四类名单之一（应为：%(names)s）。")
+                % {"sheet": sheet.title, "names": "、".join(labels)}
+            )
+            continue
+        rows = sheet.iter_rows(values_only=True)
+        header = [_cell_text(value) for value in next(rows, ())]
+        positions = {}
+        for column in WORKBOOK_COLUMNS:
+            if column not in header:
+                errors.append(
+                    _("“%(sheet)s”缺少“%(column)s”列。") % {"sheet": sheet.title, "column": column}
+                )
+            else:
+                positions[column] = header.index(column)
+        if len(positions) != len(WORKBOOK_COLUMNS):
+            continue
+        for row_number, row in enumerate(rows, start=2):
+            values = {
+                column: _cell_text(row[index]) if index < len(row) else ""
+                for column, index in positions.items()
+            }
+            if not any(values.values()):
+                continue
+            number = values["户编号"]
+            where = _("“%(sheet)s”第%(row)d行") % {"sheet": sheet.title, "row": row_number}
+            if not number:
+                errors.append(f"{where}：" + _("请填写户编号。"))
+                continue
+            if number in seen:
+                errors.append(
+                    f"{where}："
+                    + _("户编号%(number)s在%(other)s已出现。")
+                    % {"number": number, "other": seen[number]}
+                )
+                continue
+            seen[number] = where
+            household = _scoped_household(actor, number=number)
+            row_errors, ground = _proposal_errors(
+                actor=actor,
+                round=round,
+                household=household,
+                kind=kind,
+                persons=values["人数"],
+                head_name=values["户主姓名"],
+                reason=values["理由"],
+                ground="",
+                grounds=grounds,
+            )
+            errors.extend(f"{where}（{number}）：{error}" for error in row_errors)
+            if not row_errors:
+                lines.append(
+                    {
+                        "household": household,
+                        "kind": kind,
+                        "persons": int(values["人数"]),
+                        "head_name": values["户主姓名"],
+                        "reason": values["理由"],
+                        "ground": ground,
+                        "where": where,
+                    }
+                )
+    if not errors and not lines:
+        errors.append(_("文件中没有名单记录。"))
+    if errors:
+        raise ValidationError([ValidationError(error, code="invalid_row") for error in errors])
+    created = []
+    for line in lines:
+        where = line.pop("where")
+        try:
+            with transaction.atomic():
+                created.append(_create_change(actor=actor, round=round, source="import", **line))
+        except ValidationError as error:
+            errors.extend(f"{where}：{message}" for message in error.messages)
+    if errors:
+        raise ValidationError([ValidationError(error, code="invalid_row") for error in errors])
+    return created
+
+
+@transaction.atomic
+def change_withdraw(*, actor: User, change: RoundChange) -> RoundChange:
+    """The village withdraws its own proposal before the township has reviewed it."""
+    locked = RoundChange.objects.select_for_update().select_related("village").get(pk=change.pk)
+    if not roles.can_write_households(actor) or not roles.region_in_scope(actor, locked.village):
+        raise PermissionDenied(_("您不能撤回该名单。"))
+    if locked.state != State.PROPOSED:
+        raise ValidationError(_("乡镇已审核的名单不能撤回。"), code="not_pending")
+    locked.state = State.WITHDRAWN
+    locked.save(update_fields=["state"])
+    return locked
+
+
+def _lock_change(change: RoundChange, expected: str) -> RoundChange:
+    locked = (
+        RoundChange.objects.select_for_update()
+        .select_related("round", "round__county", "village", "household")
+        .get(pk=change.pk)
+    )
+    # Lock the round too: round_close locks it, so a decision and a closing never interleave.
+    locked.round = (
+        AdjustmentRound.objects.select_for_update().select_related("county").get(pk=locked.round_id)
+    )
+    if locked.round.status != AdjustmentRound.Status.OPEN:
+        raise ValidationError(_("该动态调整批次已关闭。"), code="round_closed")
+    if locked.state != expected:
+        raise ValidationError(
+            _("该名单当前为“%(state)s”，不能办理此操作（可能已被他人处理，请刷新）。"),
+            code="bad_state",
+            params={"state": locked.get_state_display()},
+        )
+    return locked
+
+
+@transaction.atomic
+def change_review(
+    *, actor: User, change: RoundChange, approve: bool, opinion: str = ""
+) -> RoundChange:
+    """The township reviews a proposal: passes it to the county, or returns it with a reason."""
+    locked = _lock_change(change, State.PROPOSED)
+    if not (roles.can_review(actor) and roles.region_in_scope(actor, locked.village)):
+        raise PermissionDenied(_("只有乡镇审核员或县扶贫办可以审核本辖区的名单。"))
+    if not approve and not (opinion or "").strip():
+        raise ValidationError(
+            {"opinion": [ValidationError(_("退回须填写审核意见。"), code="required")]}
+        )
+    locked.state = State.REVIEWED if approve else State.REJECTED
+    locked.reviewed_by = actor
+    locked.reviewed_at = timezone.now()
+    locked.review_opinion = (opinion or "").strip()
+    locked.save(update_fields=["state", "reviewed_by", "reviewed_at", "review_opinion"])
+    return locked
+
+
+@transaction.atomic
+def change_decide(
+    *, actor: User, change: RoundChange, approve: bool, opinion: str = ""
+) -> RoundChange:
+    """The county decides on a reviewed change. Approving applies it to the registry as an
+    event tagged with the round (for 新识别纳入/标注脱贫: the procedure must be finished, and its
+    event in this round is linked)."""
+    locked = _lock_change(change, State.REVIEWED)
+    _require_county_officer(actor, locked.round.county)
+    if not approve and not (opinion or "").strip():
+        raise ValidationError(
+            {"opinion": [ValidationError(_("退回须填写审定意见。"), code="required")]}
+        )
+    if approve:
+        locked.event = _apply(actor, locked)
+    locked.state = State.APPROVED if approve else State.REJECTED
+    locked.decided_by = actor
+    locked.decided_at = timezone.now()
+    locked.decision_opinion = (opinion or "").strip()
+    locked.save(update_fields=["state", "decided_by", "decided_at", "decision_opinion", "event"])
+    return locked
+
+
+def _apply(actor: User, change: RoundChange) -> HouseholdEvent:
+    from households import services
+
+    event_kind, _from, to_status = TRANSITIONS[change.kind]
+    procedure = WORKFLOW_KINDS.get(change.kind)
+    if procedure is not None and getattr(services, "workflow_start", None) is not None:
+        event = (
+            HouseholdEvent.objects.filter(
+                household=change.household,
+                round=change.round,
+                kind=event_kind,
+                round_change__isnull=True,
+            )
+            .order_by("-id")
+            .first()
+        )
+        if event is not None:
+            return event
+        from households.models import CaseWorkflow
+
+        workflow = CaseWorkflow.objects.filter(
+            household=change.household, kind=procedure, state=CaseWorkflow.State.OPEN
+        ).first()
+        if workflow is not None:
+            from households import workflows
+
+            raise ValidationError(
+                _(
+                    "户编号%(number)s的%(procedure)s尚未办结（当前环节：%(step)s），办结后方可审定。"
+                ),
+                code="workflow_pending",
+                params={
+                    "number": change.household.number,
+                    "procedure": workflows.procedure(procedure).label,
+                    "step": workflows.current_step(workflow).label,
+                },
+            )
+        raise ValidationError(
+            _("户编号%(number)s尚未办理%(list)s程序，请村级发起并办结后再审定。"),
+            code="workflow_missing",
+            params={"number": change.household.number, "list": change.get_kind_display()},
+        )
+    household = services.household_change_status(
+        actor=actor,
+        household=change.household,
+        kind=event_kind,
+        to_status=to_status,
+        reason=change.reason,
+        ground=change.ground,
+        round=change.round,
+        exit_year=change.round.year if change.kind == Kind.EXITED else None,
+        proposed_by=change.proposed_by,
+        approved_by=actor,
+    )
+    return household.events.order_by("-id").first()
+
+
+def changes_decide_many(
+    *,
+    actor: User,
+    round: AdjustmentRound,
+    region: Region,
+    approve: bool,
+    opinion: str = "",
+) -> dict[str, Any]:
+    """Decide every reviewed change of a region (village or township) in one go. Each change is
+    its own transaction; failures are reported, not hidden."""
+    decided, failed = 0, []
+    pending: Iterable[RoundChange] = (
+        RoundChange.objects.filter(
+            round=round, state=State.REVIEWED, village__path__startswith=region.path
+        )
+        .select_related("household")
+        .order_by("id")
+    )
+    for change in pending:
+        try:
+            change_decide(actor=actor, change=change, approve=approve, opinion=opinion)
+            decided += 1
+        except ValidationError as error:
+            failed.append(f"{change.household.number}：{'；'.join(error.messages)}")
+    return {"decided": decided, "failed": failed}
+
+
+def changes_by_kind(changes: Iterable[RoundChange]) -> dict[str, list[RoundChange]]:
+    grouped: dict[str, list[RoundChange]] = defaultdict(list)
+    for change in changes:
+        grouped[change.kind].append(change)
+    return grouped

@@ -1,0 +1,41 @@
+from django.contrib import admin
+
+from inspections.models import Campaign, InspectionEvent, RectificationItem
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    """Read-only: campaigns change through the services (draw, findings, finish)."""
+
+    list_display = ("name", "county", "kind", "year", "visit_date", "status", "seed")
+    list_filter = ("kind", "status")
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(RectificationItem)
+class RectificationItemAdmin(admin.ModelAdmin):
+    list_display = ("id", "region", "category", "responsible_unit", "deadline", "status")
+    list_filter = ("status", "source")
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(InspectionEvent)
+class InspectionEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "kind", "actor", "campaign", "item", "from_status", "to_status")
+    list_filter = ("kind",)
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False

@@ -1,0 +1,64 @@
+"""GET /api/v1/regions/<code>/rates/?round=<id>: the stored figures of a region and round."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from households.selectors import region_get_for_user
+from povertyapp import dashboards
+
+
+class FigureSerializer(serializers.Serializer):
+    numerator = serializers.IntegerField()
+    denominator = serializers.IntegerField()
+    rate = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=8,
+        allow_null=True,
+        help_text="分子÷分母（小数，8位；分母为0时为null）",
+    )
+
+
+class FiguresSerializer(serializers.Serializer):
+    wrongful_inclusion = FigureSerializer(help_text="错评率")
+    omission = FigureSerializer(help_text="漏评率")
+    wrongful_exit = FigureSerializer(help_text="错退率")
+    incidence = FigureSerializer(help_text="贫困发生率")
+
+
+class RegionRatesSerializer(serializers.Serializer):
+    region = serializers.DictField()
+    round = serializers.DictField()
+    computed_at = serializers.DateTimeField()
+    source = serializers.DictField()
+    figures = FiguresSerializer()
+    baseline_incidence = FigureSerializer()
+    completeness = FigureSerializer(help_text="信息录入率")
+    status_counts = serializers.DictField()
+    baseline_status_counts = serializers.DictField()
+    cause_counts = serializers.DictField(help_text="致贫原因构成（未脱贫户）")
+    list_counts = serializers.DictField(help_text="四类名单户数、人数")
+    thresholds = serializers.DictField(help_text="退出标准")
+
+
+class RegionRatesApi(APIView):
+    """The stored snapshot of a region's figures for a round (default: the latest computed)."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("round", int, description="动态调整批次编号")],
+        responses={
+            200: RegionRatesSerializer,
+            404: OpenApiResponse(description="区域不在管辖范围内，或尚未计算"),
+        },
+    )
+    def get(self, request: Request, code: str) -> Response:
+        region = region_get_for_user(user=request.user, code=code)
+        round = dashboards.round_for_region(
+            user=request.user, region=region, round_id=request.query_params.get("round")
+        )
+        snapshot = dashboards.snapshot_for(region=region, round=round)
+        return Response(RegionRatesSerializer(dashboards.snapshot_payload(snapshot)).data)

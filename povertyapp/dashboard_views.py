@@ -1,0 +1,273 @@
+"""The dashboards (county, township, village): figures read from snapshots, never recomputed.
+
+Each region's page shows the four figures with numerators, denominators and the exit thresholds,
+the trend over rounds, the cause-of-poverty breakdown, households and persons by status,
+信息录入率, and the child regions (sortable by each figure) with drill-down to the child's
+dashboard and to the households behind a number. Every chart has the same data as a table.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from households.models import Household
+from households.selectors import region_get_for_user
+from povertyapp import dashboards, figures, roles
+from povertyapp.models import RateSnapshot, Region
+from povertyapp.privacy import mask
+
+SORT_KEYS = {f"{key}": f"{key}_rate" for key in dashboards.FIGURE_KEYS} | {
+    "name": "region__name",
+    "code": "region__code",
+    "completeness": "completeness_rate",
+}
+LIST_LABELS = {
+    "removed": _("剔除（错评）"),
+    "identified": _("新识别纳入（漏评）"),
+    "returned": _("返贫（错退）"),
+    "exited": _("标注脱贫"),
+    "baseline_registered": _("基期建档立卡户"),
+    "baseline_exited": _("基期已脱贫户"),
+}
+
+
+def _require_case_access(request: HttpRequest) -> None:
+    if not roles.has_case_access(request.user) or request.user.region_id is None:
+        raise PermissionDenied(_("您的账号没有可查看的区域。"))
+
+
+@login_required
+def dashboard_home(request: HttpRequest) -> HttpResponse:
+    """The dashboard of the user's own region."""
+    _require_case_access(request)
+    return redirect("dashboards:region", code=request.user.region.code)
+
+
+def _percent(rate: Decimal | None) -> str:
+    if rate is None:
+        return "—"
+    return f"{(rate * 100).quantize(Decimal('0.01'))}%"
+
+
+def _figure_rows(snapshot: RateSnapshot, region: Region) -> list[dict[str, Any]]:
+    thresholds = figures.exit_thresholds_for(region)
+    rows = []
+    for key, label, threshold_key, list_kind in dashboards.FIGURES:
+        figure = dashboards.snapshot_figure(snapshot, key)
+        limit = None
+        if key == "incidence":
+            limit = (
+                thresholds.village_incidence
+                if region.level == Region.Level.VILLAGE
+                else thresholds.comprehensive_incidence
+            )
+            passes = (
+                figure.at_most(limit)
+                if region.level == Region.Level.VILLAGE
+                else figure.below(limit)
+            )
+        elif threshold_key:
+            limit = getattr(thresholds, threshold_key)
+            passes = figure.below(limit)
+        else:
+            passes = None
+        rows.append(
+            {
+                "key": key,
+                "label": _(label),
+                "numerator": figure.numerator,
+                "denominator": figure.denominator,
+                "rate": figure.rate,
+                "percent": _percent(figure.rate),
+                "limit": _percent(limit) if limit else "—",
+                "limit_rule": (
+                    "≤" if region.level == Region.Level.VILLAGE and key == "incidence" else "<"
+                )
+                if limit
+                else "",
+                "passes": passes,
+                "list_kind": list_kind,
+            }
+        )
+    return rows
+
+
+@login_required
+def dashboard(request: HttpRequest, code: str) -> HttpResponse:
+    _require_case_access(request)
+    user = request.user
+    region = region_get_for_user(user=user, code=code)
+    available = list(dashboards.rounds_for_region(region))
+    context: dict[str, Any] = {
+        "region": region,
+        "rounds": available,
+        "ancestors": [node for node in region.ancestors() if roles.region_in_scope(user, node)],
+        "can_compute": roles.can_review(user),
+    }
+    try:
+        round = dashboards.round_for_region(
+            user=user, region=region, round_id=request.GET.get("round")
+        )
+        snapshot = dashboards.snapshot_for(region=region, round=round)
+    except Http404 as missing:
+        context["missing"] = str(missing)
+        return render(request, "dashboards/dashboard.html", context)
+    children = dashboards.child_snapshots(region=region, round=round)
+    sort = request.GET.get("sort", "code")
+    descending = sort.startswith("-")
+    sort_key = SORT_KEYS.get(sort.lstrip("-"), "region__code")
+
+    def sort_value(item: RateSnapshot) -> Any:
+        value: Any = item
+        for part in sort_key.split("__"):
+            value = getattr(value, part)
+        return (value is None, value if value is not None else 0)
+
+    children.sort(key=sort_value, reverse=descending)
+    child_rows = [
+        {
+            "region": child.region,
+            "figures": {
+                key: dashboards.snapshot_figure(child, key) for key in dashboards.FIGURE_KEYS
+            },
+            "percents": {
+                key: _percent(getattr(child, f"{key}_rate")) for key in dashboards.FIGURE_KEYS
+            },
+            "completeness": _percent(child.completeness_rate),
+            "poor_persons": child.incidence_numerator,
+        }
+        for child in children
+    ]
+    trend = dashboards.trend(region=region)
+    status_labels = dict(Household.Status.choices)
+    status_rows = [
+        {
+            "status": status,
+            "label": status_labels.get(status, status),
+            "households": counts["households"],
+            "persons": counts["persons"],
+            "baseline_households": snapshot.baseline_status_counts.get(status, {}).get(
+                "households", 0
+            ),
+            "baseline_persons": snapshot.baseline_status_counts.get(status, {}).get("persons", 0),
+        }
+        for status in Household.Status.values
+        if status in snapshot.status_counts or status in snapshot.baseline_status_counts
+        for counts in [snapshot.status_counts.get(status, {"households": 0, "persons": 0})]
+    ]
+    poor_persons = sum(item["persons"] for item in snapshot.cause_counts.values())
+    cause_rows = sorted(
+        (
+            {
+                "cause": cause,
+                "households": counts["households"],
+                "persons": counts["persons"],
+                "share": _percent(figures.Figure(counts["persons"], poor_persons).rate),
+            }
+            for cause, counts in snapshot.cause_counts.items()
+        ),
+        key=lambda row: -row["persons"],
+    )
+    list_labels = {
+        "identified": _("新识别纳入"),
+        "removed": _("剔除"),
+        "returned": _("返贫"),
+        "exited": _("标注脱贫"),
+    }
+    list_rows = [
+        {
+            "kind": kind,
+            "label": list_labels[kind],
+            **snapshot.list_counts.get(kind, {"households": 0, "persons": 0}),
+        }
+        for kind in list_labels
+    ]
+    chart = {
+        "trend": {
+            "years": [str(item.round.year) for item in trend],
+            "series": [
+                {
+                    "name": _(label),
+                    "data": [float(getattr(item, f"{key}_rate") or 0) * 100 for item in trend],
+                }
+                for key, label, *_rest in dashboards.FIGURES
+            ],
+        },
+        "causes": [{"name": row["cause"], "value": row["persons"]} for row in cause_rows],
+        "status": {
+            "labels": [row["label"] for row in status_rows],
+            "households": [row["households"] for row in status_rows],
+            "persons": [row["persons"] for row in status_rows],
+        },
+        "children": {
+            "names": [row["region"].name for row in child_rows],
+            "incidence": [float(row["figures"]["incidence"].rate or 0) * 100 for row in child_rows],
+        },
+        "labels": {"households": _("户数"), "persons": _("人数"), "incidence": _("贫困发生率")},
+    }
+    context.update(
+        {
+            "round": round,
+            "snapshot": snapshot,
+            "figure_rows": _figure_rows(snapshot, region),
+            "completeness": _percent(snapshot.completeness_rate),
+            "baseline_incidence": _percent(snapshot.baseline_incidence_rate),
+            "child_rows": child_rows,
+            "sort": sort,
+            "trend_rows": [
+                {
+                    "round": item.round,
+                    "percents": {
+                        key: _percent(getattr(item, f"{key}_rate"))
+                        for key in dashboards.FIGURE_KEYS
+                    },
+                    "computed_at": item.computed_at,
+                }
+                for item in trend
+            ],
+            "status_rows": status_rows,
+            "cause_rows": cause_rows,
+            "list_rows": list_rows,
+            "chart": chart,
+            "figure_keys": dashboards.FIGURES,
+        }
+    )
+    return render(request, "dashboards/dashboard.html", context)
+
+
+@login_required
+def dashboard_households(request: HttpRequest, code: str) -> HttpResponse:
+    """The households behind a number (e.g. the 剔除 list behind 错评率), scoped to the user."""
+    _require_case_access(request)
+    user = request.user
+    region = region_get_for_user(user=user, code=code)
+    round = dashboards.round_for_region(user=user, region=region, round_id=request.GET.get("round"))
+    list_kind = request.GET.get("list", "")
+    if list_kind not in LIST_LABELS:
+        raise Http404(_("未知的名单。"))
+    queryset = dashboards.households_behind(
+        user=user, region=region, round=round, list_kind=list_kind
+    )
+    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    for household in page.object_list:
+        household.head_id_shown = mask(household.head_id_number)
+    return render(
+        request,
+        "dashboards/households.html",
+        {
+            "region": region,
+            "round": round,
+            "list_kind": list_kind,
+            "list_label": LIST_LABELS[list_kind],
+            "page": page,
+            "query": f"round={round.pk}&list={list_kind}",
+        },
+    )

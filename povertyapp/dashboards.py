@@ -1,0 +1,150 @@
+"""Reads for the dashboards and the rates API: stored snapshots only (never a recomputation).
+
+Every region comes through `households.selectors.region_get_for_user` (404 outside the user's
+scope); every round through `households.rounds.round_get_for_user`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from households import rounds as round_services
+from households.models import AdjustmentRound, Household
+from povertyapp import figures
+from povertyapp.models import RateSnapshot, Region, User
+
+FIGURES = (
+    # key, label, threshold attribute (None: no exit threshold), which list explains it
+    ("wrongful_inclusion", "错评率", None, "removed"),
+    ("omission", "漏评率", "omission", "identified"),
+    ("wrongful_exit", "错退率", "wrongful_exit", "returned"),
+    ("incidence", "贫困发生率", "village_incidence", ""),
+)
+FIGURE_KEYS = tuple(key for key, *_rest in FIGURES)
+
+
+def county_of(region: Region) -> Region | None:
+    for node in region.ancestors(include_self=True):
+        if node.level == Region.Level.COUNTY:
+            return node
+    return None
+
+
+def rounds_for_region(region: Region) -> QuerySet[AdjustmentRound]:
+    county = county_of(region)
+    if county is None:
+        return AdjustmentRound.objects.none()
+    return AdjustmentRound.objects.filter(county=county).order_by("-year")
+
+
+def round_for_region(*, user: User, region: Region, round_id: Any = None) -> AdjustmentRound:
+    """The round asked for (must be the region's county's), else the latest with a snapshot."""
+    if round_id not in (None, ""):
+        round = round_services.round_get_for_user(user=user, round_id=round_id)
+        if not region.path.startswith(round.county.path):
+            raise Http404(_("该批次不属于所选区域所在的县。"))
+        return round
+    latest = (
+        rounds_for_region(region).filter(rate_snapshots__region=region).order_by("-year").first()
+    )
+    if latest is None:
+        raise Http404(_("该区域尚无动态调整指标。"))
+    return latest
+
+
+def snapshot_for(*, region: Region, round: AdjustmentRound) -> RateSnapshot:
+    snapshot = RateSnapshot.objects.filter(region=region, round=round).first()
+    if snapshot is None:
+        raise Http404(_("该批次尚未计算指标，请先计算。"))
+    return snapshot
+
+
+def snapshot_figure(snapshot: RateSnapshot, key: str) -> figures.Figure:
+    return figures.Figure(
+        getattr(snapshot, f"{key}_numerator"), getattr(snapshot, f"{key}_denominator")
+    )
+
+
+def snapshot_payload(snapshot: RateSnapshot) -> dict[str, Any]:
+    """The API's (and the dashboard's) view of a snapshot; rates as strings with 8 places."""
+    region = snapshot.region
+    thresholds = figures.exit_thresholds_for(region)
+    payload: dict[str, Any] = {
+        "region": {"code": region.code, "name": region.name, "level": region.level},
+        "round": {
+            "id": snapshot.round_id,
+            "name": snapshot.round.name,
+            "year": snapshot.round.year,
+            "status": snapshot.round.status,
+        },
+        "computed_at": snapshot.computed_at,
+        "source": snapshot.source,
+        "figures": {key: snapshot_figure(snapshot, key).as_dict() for key in FIGURE_KEYS},
+        "baseline_incidence": figures.Figure(
+            snapshot.baseline_incidence_numerator, snapshot.incidence_denominator
+        ).as_dict(),
+        "completeness": figures.Figure(
+            snapshot.completeness_numerator, snapshot.completeness_denominator
+        ).as_dict(),
+        "status_counts": snapshot.status_counts,
+        "baseline_status_counts": snapshot.baseline_status_counts,
+        "cause_counts": snapshot.cause_counts,
+        "list_counts": snapshot.list_counts,
+        "thresholds": {
+            "comprehensive_incidence": str(thresholds.comprehensive_incidence),
+            "wrongful_exit": str(thresholds.wrongful_exit),
+            "omission": str(thresholds.omission),
+            "approval": str(thresholds.approval),
+            "village_incidence": str(thresholds.village_incidence),
+        },
+    }
+    return payload
+
+
+def child_snapshots(*, region: Region, round: AdjustmentRound) -> list[RateSnapshot]:
+    return list(
+        RateSnapshot.objects.filter(round=round, region__parent=region)
+        .select_related("region")
+        .order_by("region__code")
+    )
+
+
+def trend(*, region: Region) -> list[RateSnapshot]:
+    return list(
+        RateSnapshot.objects.filter(region=region).select_related("round").order_by("round__year")
+    )
+
+
+# The households behind a number: the round's events of one list, or the poor after the round.
+LIST_EVENT_KINDS = {
+    "removed": "removed",
+    "identified": "identified",
+    "returned": "returned",
+    "exited": "exited",
+}
+
+
+def households_behind(
+    *, user: User, region: Region, round: AdjustmentRound, list_kind: str
+) -> QuerySet[Household]:
+    """The households a figure counts (scoped: only what the user may see)."""
+    from households.selectors import household_list
+
+    scoped = household_list(user=user).filter(village__path__startswith=region.path)
+    if list_kind in LIST_EVENT_KINDS:
+        return scoped.filter(
+            events__round=round, events__kind=LIST_EVENT_KINDS[list_kind]
+        ).distinct()
+    if list_kind == "baseline_registered":
+        return scoped.filter(
+            pk__in=round.baseline.filter(status__in=figures.REGISTERED_STATUSES).values(
+                "household_id"
+            )
+        )
+    if list_kind == "baseline_exited":
+        return scoped.filter(pk__in=round.baseline.filter(status="exited").values("household_id"))
+    raise Http404(_("未知的名单。"))

@@ -1,0 +1,558 @@
+"""The figures (DOMAIN §8): the one definition of 错评率, 漏评率, 错退率, 贫困发生率 and the exit
+tests.
+
+Everything that shows, stores or judges one of these figures calls this module: the rates job
+(`povertyapp.rates`), the dashboards and API (through the stored snapshots), the assessment
+(issue 6: sample rates, 综合贫困发生率, county exit). Counts are persons unless stated.
+
+Public API (stable)
+-------------------
+Values
+    ``Figure(numerator, denominator)``: frozen dataclass; ``numerator``/``denominator`` are int or
+    Decimal; ``.rate`` is ``Decimal`` with ``RATE_PLACES`` (8) places, ROUND_HALF_UP, or ``None``
+    when the denominator is 0; ``.percent`` the same ×100 with 2 places (display only);
+    ``.below(limit)`` (<), ``.at_most(limit)`` (≤),
+    ``.at_least(limit)`` (≥) compare the *exact* fraction with a Decimal limit
+    (never the rounded rate); ``.as_dict()`` → ``{"numerator", "denominator", "rate"}`` (rate as a
+    string, JSON-safe).
+Pure helpers (counts in, ``Figure`` out)
+    ``ratio(numerator, denominator)``
+    ``wrongful_inclusion(*, removed_persons, registered_persons)``            错评率
+    ``omission(*, included_persons, rural_population, registered_persons)``   漏评率 (denominator
+        = 户籍农业人口 − registered persons at baseline, never below 0)
+    ``wrongful_exit(*, returned_persons, exited_persons)``                    错退率
+    ``incidence(*, poor_persons, rural_population)``                          贫困发生率
+    ``approval(*, approving_households, surveyed_households)``                群众认可度
+    ``comprehensive_incidence(*, poor_persons, omission_rate, non_registered_population,
+        wrongful_exit_rate, exited_persons, rural_population)``               综合贫困发生率
+        (rates as Decimal or Figure; numerator is a Decimal person estimate)
+Thresholds (data, in one place; the county office may later override them from the database)
+    ``ExitThresholds`` (frozen dataclass: ``comprehensive_incidence``, ``wrongful_exit``,
+    ``omission``, ``approval``, ``village_incidence``), ``EXIT_THRESHOLDS``
+    ({"standard", "western"}), ``exit_thresholds(*, western: bool)``,
+    ``exit_thresholds_for(region)`` (uses ``Region.is_western``).
+    ``county_exit_verdict(*, comprehensive_incidence, wrongful_exit, omission, approval,
+        thresholds) -> ExitVerdict(passed: bool, failures: list[str])`` (all four needed: < 2 %
+        / < 3 % west, 错退率 < 2 %, 漏评率 < 2 %, 认可度 ≥ 90 %; any failure vetoes).
+    ``village_exit_passes(*, incidence, thresholds) -> bool`` (incidence ≤ 2 % / ≤ 3 % west).
+Round figures from the frozen baseline and the round's events (SQL aggregates, never a loop)
+    ``RoundCounts``: per-region counts (dataclass, addable with ``+``), ``.figures()`` →
+    ``RoundFigures(wrongful_inclusion, omission, wrongful_exit, incidence, baseline_incidence)``.
+    ``round_counts_by_village(*, round_id, path_prefix) -> dict[village_id, RoundCounts]``
+    ``round_figures(*, round, region) -> RoundFigures`` (any region: village, township, county).
+    ``round_counts(*, round, region) -> RoundCounts``; ``rollup(village_counts, village_paths,
+    region_paths) -> dict[region_id, RoundCounts]`` (sums villages into every ancestor by path).
+    ``incidence_on(*, region, day) -> Figure`` (贫困发生率 at any date from the event history).
+
+Definitions (DOMAIN §8), for a region and a round, against the baseline frozen at opening:
+- 错评率 = persons of households removed (剔除) in the round ÷ registered persons at baseline
+  (未脱贫 + 返贫 + 已脱贫).
+- 漏评率 = persons newly included (新识别纳入) in the round ÷ (户籍农业人口 − registered persons
+  at baseline).
+- 错退率 = persons of exited households marked 返贫 in the round ÷ 已脱贫 persons at baseline.
+- 贫困发生率 = unexited registered persons (未脱贫 + 返贫) ÷ 户籍农业人口. For a round: after the
+  round's changes (baseline state overlaid with the round's events); ``baseline_incidence``: at
+  opening. For a date: from each household's last event on or before that date.
+The persons of a change are those recorded on its event (``HouseholdEvent.persons``: the
+household's members when the change was made); a household counted once per list (its last
+event of that kind in the round). A household's region is its baseline village (new households:
+their village). 户籍农业人口 is the village's value frozen at opening (``RoundVillage``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field, fields
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection, transaction
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from households.models import AdjustmentRound
+    from povertyapp.models import Region
+
+RATE_PLACES = 8
+_QUANTUM = Decimal(1).scaleb(-RATE_PLACES)
+Number = int | Decimal
+
+POOR_STATUSES = ("poor", "returned")
+REGISTERED_STATUSES = ("poor", "returned", "exited")
+EXITED_STATUSES = ("exited",)
+
+
+# --- values -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A rate as numerator ÷ denominator, kept exact; ``rate`` is derived."""
+
+    numerator: Number
+    denominator: Number
+
+    @property
+    def rate(self) -> Decimal | None:
+        if not self.denominator:
+            return None
+        return (Decimal(self.numerator) / Decimal(self.denominator)).quantize(
+            _QUANTUM, rounding=ROUND_HALF_UP
+        )
+
+    @property
+    def percent(self) -> Decimal | None:
+        rate = self.rate
+        return None if rate is None else (rate * 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+    def below(self, limit: Decimal) -> bool:
+        """numerator ÷ denominator < limit, exactly. An undefined rate (denominator 0) counts
+        as 0: a region with no one at risk has no error."""
+        return Decimal(self.numerator) < Decimal(limit) * Decimal(self.denominator) or (
+            not self.denominator and Decimal(0) < limit
+        )
+
+    def at_most(self, limit: Decimal) -> bool:
+        return Decimal(self.numerator) <= Decimal(limit) * Decimal(self.denominator)
+
+    def at_least(self, limit: Decimal) -> bool:
+        if not self.denominator:
+            return False
+        return Decimal(self.numerator) >= Decimal(limit) * Decimal(self.denominator)
+
+    def as_dict(self) -> dict[str, Any]:
+        rate = self.rate
+        numerator = self.numerator if isinstance(self.numerator, int) else str(self.numerator)
+        denominator = (
+            self.denominator if isinstance(self.denominator, int) else str(self.denominator)
+        )
+        return {
+            "numerator": numerator,
+            "denominator": denominator,
+            "rate": None if rate is None else str(rate),
+        }
+
+
+def _rate_of(value: Figure | Decimal | None) -> Decimal:
+    if isinstance(value, Figure):
+        rate = value.rate
+        if rate is None:
+            return Decimal(0)
+        # Exact fraction, not the rounded rate, so the estimate does not drift.
+        return Decimal(value.numerator) / Decimal(value.denominator)
+    return Decimal(0) if value is None else Decimal(value)
+
+
+# --- pure helpers -------------------------------------------------------------------------------
+
+
+def ratio(numerator: Number, denominator: Number) -> Figure:
+    return Figure(numerator, denominator)
+
+
+def wrongful_inclusion(*, removed_persons: int, registered_persons: int) -> Figure:
+    """错评率 = persons removed (剔除) in the round ÷ registered persons at baseline."""
+    return Figure(removed_persons, registered_persons)
+
+
+def omission(*, included_persons: int, rural_population: int, registered_persons: int) -> Figure:
+    """漏评率 = persons newly included ÷ (户籍农业人口 − registered persons at baseline)."""
+    return Figure(included_persons, max(rural_population - registered_persons, 0))
+
+
+def wrongful_exit(*, returned_persons: int, exited_persons: int) -> Figure:
+    """错退率 = persons of exited households returned (返贫) in the round ÷ exited persons at
+    baseline."""
+    return Figure(returned_persons, exited_persons)
+
+
+def incidence(*, poor_persons: int, rural_population: int) -> Figure:
+    """贫困发生率 = unexited registered persons ÷ 户籍农业人口."""
+    return Figure(poor_persons, rural_population)
+
+
+def approval(*, approving_households: int, surveyed_households: int) -> Figure:
+    """群众认可度 = approving households ÷ surveyed households."""
+    return Figure(approving_households, surveyed_households)
+
+
+def comprehensive_incidence(
+    *,
+    poor_persons: Number,
+    omission_rate: Figure | Decimal | None,
+    non_registered_population: Number,
+    wrongful_exit_rate: Figure | Decimal | None,
+    exited_persons: Number,
+    rural_population: Number,
+) -> Figure:
+    """综合贫困发生率 = (remaining poor + 漏评率 × non-registered rural population
+    + 错退率 × exited population) ÷ rural population. The numerator is an estimate of persons
+    (a Decimal)."""
+    numerator = (
+        Decimal(poor_persons)
+        + _rate_of(omission_rate) * Decimal(non_registered_population)
+        + _rate_of(wrongful_exit_rate) * Decimal(exited_persons)
+    )
+    return Figure(numerator, rural_population)
+
+
+# --- thresholds (data, one place) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExitThresholds:
+    """Exit thresholds as decimal fractions.
+
+    County exit: 综合贫困发生率 < ``comprehensive_incidence``,
+    错退率 < ``wrongful_exit``, 漏评率 < ``omission``, 群众认可度 ≥ ``approval``. Village exit:
+    贫困发生率 ≤ ``village_incidence``."""
+
+    comprehensive_incidence: Decimal
+    wrongful_exit: Decimal
+    omission: Decimal
+    approval: Decimal
+    village_incidence: Decimal
+
+
+EXIT_THRESHOLDS: dict[str, ExitThresholds] = {
+    "standard": ExitThresholds(
+        comprehensive_incidence=Decimal("0.02"),
+        wrongful_exit=Decimal("0.02"),
+        omission=Decimal("0.02"),
+        approval=Decimal("0.90"),
+        village_incidence=Decimal("0.02"),
+    ),
+    # Western provinces: 3 % for incidence (county and village); the error rates stay at 2 %.
+    "western": ExitThresholds(
+        comprehensive_incidence=Decimal("0.03"),
+        wrongful_exit=Decimal("0.02"),
+        omission=Decimal("0.02"),
+        approval=Decimal("0.90"),
+        village_incidence=Decimal("0.03"),
+    ),
+}
+
+
+def exit_thresholds(*, western: bool) -> ExitThresholds:
+    return EXIT_THRESHOLDS["western" if western else "standard"]
+
+
+def exit_thresholds_for(region: Region) -> ExitThresholds:
+    return exit_thresholds(western=region.is_western)
+
+
+@dataclass(frozen=True)
+class ExitVerdict:
+    passed: bool
+    failures: list[str]
+
+
+def county_exit_verdict(
+    *,
+    comprehensive_incidence: Figure,
+    wrongful_exit: Figure,
+    omission: Figure,
+    approval: Figure,
+    thresholds: ExitThresholds,
+) -> ExitVerdict:
+    """County exit needs all four (DOMAIN §8); each failure is named in Chinese."""
+    failures = []
+    checks = [
+        (
+            comprehensive_incidence.below(thresholds.comprehensive_incidence),
+            _("综合贫困发生率未低于%(limit)s%%"),
+            thresholds.comprehensive_incidence,
+        ),
+        (
+            wrongful_exit.below(thresholds.wrongful_exit),
+            _("错退率未低于%(limit)s%%"),
+            thresholds.wrongful_exit,
+        ),
+        (omission.below(thresholds.omission), _("漏评率未低于%(limit)s%%"), thresholds.omission),
+        (
+            approval.at_least(thresholds.approval),
+            _("群众认可度低于%(limit)s%%"),
+            thresholds.approval,
+        ),
+    ]
+    for passed, message, limit in checks:
+        if not passed:
+            failures.append(str(message) % {"limit": _percent_text(limit)})
+    return ExitVerdict(passed=not failures, failures=failures)
+
+
+def village_exit_passes(*, incidence: Figure, thresholds: ExitThresholds) -> bool:
+    return incidence.at_most(thresholds.village_incidence)
+
+
+def _percent_text(limit: Decimal) -> str:
+    return format((limit * 100).normalize(), "f")
+
+
+# --- counts from the baseline and the round's events ---------------------------------------
+
+
+def _status_counts() -> dict[str, dict[str, int]]:
+    return {}
+
+
+@dataclass
+class RoundCounts:
+    """What the figures of one region and round are made of (households and persons)."""
+
+    rural_population: int = 0
+    registered_households: int = 0
+    registered_persons: int = 0
+    exited_persons: int = 0
+    poor_persons_baseline: int = 0
+    removed_households: int = 0
+    removed_persons: int = 0
+    included_households: int = 0
+    included_persons: int = 0
+    returned_households: int = 0
+    returned_persons: int = 0
+    exit_marked_households: int = 0
+    exit_marked_persons: int = 0
+    poor_households: int = 0
+    poor_persons: int = 0
+    # {status: {"households": n, "persons": n}}
+    status_counts: dict[str, dict[str, int]] = field(default_factory=_status_counts)
+    baseline_status_counts: dict[str, dict[str, int]] = field(default_factory=_status_counts)
+    # {main cause: {"households": n, "persons": n}} of the poor after the round.
+    cause_counts: dict[str, dict[str, int]] = field(default_factory=_status_counts)
+
+    def __add__(self, other: RoundCounts) -> RoundCounts:
+        total = RoundCounts()
+        for item in fields(self):
+            mine, theirs = getattr(self, item.name), getattr(other, item.name)
+            if isinstance(mine, dict):
+                merged: dict[str, dict[str, int]] = {}
+                for source in (mine, theirs):
+                    for key, counts in source.items():
+                        slot = merged.setdefault(key, {"households": 0, "persons": 0})
+                        slot["households"] += counts["households"]
+                        slot["persons"] += counts["persons"]
+                setattr(total, item.name, merged)
+            else:
+                setattr(total, item.name, mine + theirs)
+        return total
+
+    def list_counts(self) -> dict[str, dict[str, int]]:
+        return {
+            "identified": {
+                "households": self.included_households,
+                "persons": self.included_persons,
+            },
+            "removed": {"households": self.removed_households, "persons": self.removed_persons},
+            "returned": {"households": self.returned_households, "persons": self.returned_persons},
+            "exited": {
+                "households": self.exit_marked_households,
+                "persons": self.exit_marked_persons,
+            },
+        }
+
+    def figures(self) -> RoundFigures:
+        return RoundFigures(
+            wrongful_inclusion=wrongful_inclusion(
+                removed_persons=self.removed_persons, registered_persons=self.registered_persons
+            ),
+            omission=omission(
+                included_persons=self.included_persons,
+                rural_population=self.rural_population,
+                registered_persons=self.registered_persons,
+            ),
+            wrongful_exit=wrongful_exit(
+                returned_persons=self.returned_persons, exited_persons=self.exited_persons
+            ),
+            incidence=incidence(
+                poor_persons=self.poor_persons, rural_population=self.rural_population
+            ),
+            baseline_incidence=incidence(
+                poor_persons=self.poor_persons_baseline, rural_population=self.rural_population
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class RoundFigures:
+    wrongful_inclusion: Figure  # 错评率
+    omission: Figure  # 漏评率
+    wrongful_exit: Figure  # 错退率
+    incidence: Figure  # 贫困发生率 after the round's changes
+    baseline_incidence: Figure  # 贫困发生率 at opening
+
+
+# The grouped aggregates fit in memory with a little more than PostgreSQL's default work_mem
+# (4 MB), which otherwise sorts 100k rows on disk instead of hashing them.
+AGGREGATE_WORK_MEM = "64MB"
+
+
+def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SET LOCAL work_mem = '{AGGREGATE_WORK_MEM}'")
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+# Per household with events in the round: its last status-bearing event (status and persons
+# after the round) and its last event of each list (persons of that list). Portable SQL
+# (SQLite and PostgreSQL): MAX(id) per household, then joins by primary key.
+_ROUND_EVENTS = """
+    SELECT a.household_id, le.to_status AS last_status, le.persons AS last_persons,
+           rm.persons AS removed_persons, nw.persons AS identified_persons,
+           rt.persons AS returned_persons, ex.persons AS exited_persons
+    FROM (
+        SELECT x.household_id, MAX(x.id) AS last_id,
+               MAX(CASE WHEN x.kind = 'removed' THEN x.id END) AS removed_id,
+               MAX(CASE WHEN x.kind = 'identified' THEN x.id END) AS identified_id,
+               MAX(CASE WHEN x.kind = 'returned' THEN x.id END) AS returned_id,
+               MAX(CASE WHEN x.kind = 'exited' THEN x.id END) AS exited_id
+        FROM households_householdevent x
+        WHERE x.round_id = %s AND x.to_status <> ''
+        GROUP BY x.household_id
+    ) a
+    JOIN households_householdevent le ON le.id = a.last_id
+    LEFT JOIN households_householdevent rm ON rm.id = a.removed_id
+    LEFT JOIN households_householdevent nw ON nw.id = a.identified_id
+    LEFT JOIN households_householdevent rt ON rt.id = a.returned_id
+    LEFT JOIN households_householdevent ex ON ex.id = a.exited_id
+"""
+_LIST_COLUMNS = """
+    COUNT(ev.removed_persons), COALESCE(SUM(ev.removed_persons), 0),
+    COUNT(ev.identified_persons), COALESCE(SUM(ev.identified_persons), 0),
+    COUNT(ev.returned_persons), COALESCE(SUM(ev.returned_persons), 0),
+    COUNT(ev.exited_persons), COALESCE(SUM(ev.exited_persons), 0)
+"""
+
+
+def _add(slot: dict[str, dict[str, int]], key: str, households: int, persons: int) -> None:
+    entry = slot.setdefault(key, {"households": 0, "persons": 0})
+    entry["households"] += households
+    entry["persons"] += persons
+
+
+def round_counts_by_village(*, round_id: int, path_prefix: str) -> dict[int, RoundCounts]:
+    """The counts of every village under ``path_prefix`` for a round: one pass over the frozen
+    baseline joined with the round's events (grouped by village, baseline status, status after
+    the round and main cause), one for households registered after opening, one for the frozen
+    population. Villages with a population but no households are included."""
+    villages_sql = "SELECT r.id FROM povertyapp_region r WHERE r.path LIKE %s"
+    like = path_prefix + "%"
+    counts: dict[int, RoundCounts] = defaultdict(RoundCounts)
+
+    for village_id, population in _rows(
+        f"""SELECT rv.village_id, rv.rural_population FROM households_roundvillage rv
+            WHERE rv.round_id = %s AND rv.village_id IN ({villages_sql})""",
+        [round_id, like],
+    ):
+        counts[village_id].rural_population = int(population)
+
+    rows = _rows(
+        f"""WITH ev AS ({_ROUND_EVENTS})
+            SELECT b.village_id, b.status, COALESCE(ev.last_status, b.status), b.main_cause,
+                   COUNT(*), SUM(b.persons), SUM(COALESCE(ev.last_persons, b.persons)),
+                   {_LIST_COLUMNS}
+            FROM households_roundbaseline b
+            LEFT JOIN ev ON ev.household_id = b.household_id
+            WHERE b.round_id = %s AND b.village_id IN ({villages_sql})
+            GROUP BY b.village_id, b.status, COALESCE(ev.last_status, b.status), b.main_cause
+            UNION ALL
+            SELECT h.village_id, '', ev.last_status, h.main_cause,
+                   COUNT(*), 0, SUM(ev.last_persons), {_LIST_COLUMNS}
+            FROM ev JOIN households_household h ON h.id = ev.household_id
+            WHERE h.village_id IN ({villages_sql}) AND NOT EXISTS (
+                SELECT 1 FROM households_roundbaseline b2
+                WHERE b2.round_id = %s AND b2.household_id = ev.household_id
+            )
+            GROUP BY h.village_id, ev.last_status, h.main_cause""",
+        [round_id, round_id, like, like, round_id],
+    )
+    for row in rows:
+        village_id, before, after, cause = row[0], row[1], row[2], row[3]
+        households, persons_before, persons_after = int(row[4]), int(row[5] or 0), int(row[6] or 0)
+        lists = [int(value or 0) for value in row[7:15]]
+        village = counts[village_id]
+        if before:
+            _add(village.baseline_status_counts, before, households, persons_before)
+            if before in REGISTERED_STATUSES:
+                village.registered_households += households
+                village.registered_persons += persons_before
+            if before in EXITED_STATUSES:
+                village.exited_persons += persons_before
+            if before in POOR_STATUSES:
+                village.poor_persons_baseline += persons_before
+        _add(village.status_counts, after, households, persons_after)
+        if after in POOR_STATUSES:
+            village.poor_households += households
+            village.poor_persons += persons_after
+            _add(village.cause_counts, cause or "未填写", households, persons_after)
+        village.removed_households += lists[0]
+        village.removed_persons += lists[1]
+        village.included_households += lists[2]
+        village.included_persons += lists[3]
+        village.returned_households += lists[4]
+        village.returned_persons += lists[5]
+        village.exit_marked_households += lists[6]
+        village.exit_marked_persons += lists[7]
+    return dict(counts)
+
+
+def rollup(
+    village_counts: dict[int, RoundCounts],
+    village_paths: dict[int, str],
+    region_paths: dict[int, str],
+) -> dict[int, RoundCounts]:
+    """Sum village counts into every region whose path is a prefix of the village's path."""
+    totals: dict[int, RoundCounts] = {region_id: RoundCounts() for region_id in region_paths}
+    by_path = {path: region_id for region_id, path in region_paths.items()}
+    for village_id, village in village_counts.items():
+        path = village_paths[village_id]
+        # Each ancestor path is a prefix ending at a "/" boundary.
+        cut = 0
+        while True:
+            cut = path.find("/", cut + 1)
+            if cut == -1:
+                break
+            region_id = by_path.get(path[: cut + 1])
+            if region_id is not None:
+                totals[region_id] = totals[region_id] + village
+    return totals
+
+
+def round_counts(*, round: AdjustmentRound, region: Region) -> RoundCounts:
+    total = RoundCounts()
+    for village in round_counts_by_village(round_id=round.pk, path_prefix=region.path).values():
+        total = total + village
+    return total
+
+
+def round_figures(*, round: AdjustmentRound, region: Region) -> RoundFigures:
+    """The four figures of any region for a round, from its frozen baseline and its events."""
+    return round_counts(round=round, region=region).figures()
+
+
+def incidence_on(*, region: Region, day: datetime.date) -> Figure:
+    """贫困发生率 of a region at a date: persons of households whose last status-bearing event on
+    or before ``day`` left them 未脱贫/返贫, ÷ the 户籍农业人口 of the villages for ``day.year``."""
+    like = region.path + "%"
+    rows = _rows(
+        """SELECT COALESCE(SUM(t.persons), 0) FROM (
+               SELECT e.persons, e.to_status,
+                      ROW_NUMBER() OVER (PARTITION BY e.household_id
+                                         ORDER BY e.effective_date DESC, e.id DESC) AS position
+               FROM households_householdevent e
+               JOIN households_household h ON h.id = e.household_id
+               JOIN povertyapp_region r ON r.id = h.village_id
+               WHERE r.path LIKE %s AND e.to_status <> '' AND e.effective_date <= %s
+           ) t WHERE t.position = 1 AND t.to_status IN ('poor', 'returned')""",
+        [like, day],
+    )
+    population = _rows(
+        """SELECT COALESCE(SUM(y.registered_rural_population), 0)
+           FROM povertyapp_villageyear y JOIN povertyapp_region r ON r.id = y.village_id
+           WHERE y.year = %s AND r.path LIKE %s""",
+        [day.year, like],
+    )
+    return incidence(poor_persons=int(rows[0][0]), rural_population=int(population[0][0]))

@@ -1,0 +1,71 @@
+"""Excel ledgers (台账): the generic machinery. See docs/ledgers.md.
+
+Each app declares its ledgers in its own `exports.py` with `@ledgers.register`; this package
+finds them (`autodiscover_modules("exports")`), checks who may export what over which region,
+writes the workbook (`layout`), streams small ones and runs large ones as jobs (`services`),
+and logs every export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from povertyapp.ledgers.layout import Column, SheetSpec
+
+SheetsFunction = Callable[..., Sequence[SheetSpec]]
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """A ledger kind. `sheets(user=, filters=, sensitive_visible=)` builds its sheets;
+    `available()` says whether its data exists in this deployment (else it is not offered)."""
+
+    key: str
+    title: str
+    sheets: SheetsFunction
+    order: int = 100
+    filter_form: Callable[..., Any] | None = None  # a django-filter FilterSet class
+    available: Callable[[], bool] = lambda: True
+    description: str = ""
+
+
+_LEDGERS: dict[str, Ledger] = {}
+_discovered = False
+
+
+def register(ledger: Ledger) -> Ledger:
+    _LEDGERS[ledger.key] = ledger
+    return ledger
+
+
+def discover() -> None:
+    """Import every app's `exports.py` and `imports.py` and the export job. Called lazily by
+    the pages; the worker needs it at start-up (AppConfig.ready) so that the job kinds
+    `ledger_export` and `households_import` are registered there too."""
+    global _discovered
+    if not _discovered:
+        from django.utils.module_loading import autodiscover_modules
+
+        from povertyapp.ledgers import services  # noqa: F401  (registers the export job)
+
+        autodiscover_modules("exports", "imports")
+        _discovered = True
+
+
+def all_ledgers() -> list[Ledger]:
+    discover()
+    return sorted(
+        (ledger for ledger in _LEDGERS.values() if ledger.available()),
+        key=lambda ledger: (ledger.order, ledger.key),
+    )
+
+
+def ledger_get(key: str) -> Ledger | None:
+    discover()
+    ledger = _LEDGERS.get(key)
+    return ledger if ledger is not None and ledger.available() else None
+
+
+__all__ = ["Column", "Ledger", "SheetSpec", "all_ledgers", "discover", "ledger_get", "register"]

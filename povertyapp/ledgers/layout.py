@@ -1,0 +1,393 @@
+"""The government ledger layout (DOMAIN §10), written with xlsxwriter in constant-memory mode.
+
+A sheet is: row 1 the title merged across all columns; row 2 填报单位 / 填报人 / 填报日期 (or
+统计截止日期); 1–3 header rows with merged groups (a column's `group` is the path of group titles
+above it); the data rows with 序号 first; a 合计 row at the bottom or the top (a setting); frozen
+header; widths fitted to Chinese text; yuan with two decimals; landscape A4 with the header rows
+repeated on every printed page.
+
+Why xlsxwriter: in constant-memory mode it writes each row to a temporary file as soon as the
+next row starts, so memory stays flat however long the ledger, and it measured faster than
+openpyxl's write-only mode (docs/performance.md). The price is that rows must be written in
+order: header cells are therefore written row by row and their merge ranges registered
+directly (see `_write_headers`), and a 合计 row at the top needs the totals before the rows
+(a first pass over the rows computes them).
+
+Every text value goes through `neutralise`: no cell is ever a formula (strings are written with
+`write_string`, never `write`), and text that a spreadsheet or a CSV consumer would read as a
+formula gets an apostrophe in front; `restore` is its exact inverse for the importer.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import xlsxwriter
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+# Characters that make a spreadsheet (or a CSV reader) evaluate a cell.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+QUOTE = "'"
+
+TEXT = "text"  # plain text
+SENSITIVE = "sensitive"  # ID or account number: a text cell, masked for roles without the right
+HEALTH = "health"  # health details: masked (***) for roles without the right
+INTEGER = "int"
+MONEY = "money"  # yuan, two decimals
+DECIMAL = "decimal"  # areas, distances: two decimals
+BOOLEAN = "bool"  # 是 / 否
+DATE = "date"
+KINDS = {TEXT, SENSITIVE, HEALTH, INTEGER, MONEY, DECIMAL, BOOLEAN, DATE}
+YES, NO = "是", "否"
+
+
+def neutralise(text: str) -> str:
+    """Text as written to a cell: an apostrophe before a formula trigger (and before a leading
+    apostrophe, so that `restore` is exact)."""
+    if text and (text[0] in FORMULA_TRIGGERS or text[0] == QUOTE):
+        return QUOTE + text
+    return text
+
+
+def restore(text: str) -> str:
+    """The inverse of `neutralise` (used by the importer)."""
+    if len(text) > 1 and text[0] == QUOTE and (text[1] in FORMULA_TRIGGERS or text[1] == QUOTE):
+        return text[1:]
+    return text
+
+
+_OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def decode_ooxml(text: str) -> str:
+    """Undo the OOXML `_xHHHH_` escapes (xlsxwriter writes a CR as `_x000D_`; Excel and
+    LibreOffice decode it, openpyxl does not for inline strings)."""
+    if "_x" not in text:
+        return text
+    return _OOXML_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text)
+
+
+def display_width(text: str) -> int:
+    """Width in Excel character units: CJK characters count double."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One ledger column. `key` names the value (and the importer's field)."""
+
+    key: str
+    header: str
+    kind: str = TEXT
+    group: tuple[str, ...] = ()
+    width: float | None = None  # a fixed width; otherwise fitted to the header and values
+    value_list: str = ""  # households.models.ValueList key, for the template's drop-downs
+    required: bool = False
+    total: bool = False  # summed in the 合计 row
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"Unknown column kind {self.kind!r}")
+
+
+@dataclass
+class SheetSpec:
+    """What one worksheet of a ledger holds. `rows()` yields one sequence of values per row in
+    column order (without 序号); it may be called twice (合计 at the top)."""
+
+    name: str
+    title: str
+    columns: Sequence[Column]
+    rows: Callable[[], Iterable[Sequence[Any]]]
+    count: Callable[[], int]
+    date_label: str = ""  # 填报日期 or 统计截止日期
+    totals_label: str = ""  # e.g. 共%(rows)d户
+    with_totals: bool = True  # False for the blank import template
+
+
+@dataclass
+class Letterhead:
+    unit: str  # 填报单位
+    person: str  # 填报人
+    date: datetime.date
+
+
+def totals_position() -> str:
+    position = getattr(settings, "LEDGER_TOTALS_POSITION", "bottom")
+    return position if position in ("top", "bottom") else "bottom"
+
+
+@dataclass
+class _Formats:
+    title: Any
+    letterhead: Any
+    header: Any
+    text: Any
+    integer: Any
+    money: Any
+    decimal: Any
+    date: Any
+    total_label: Any
+    total_money: Any
+    total_integer: Any
+
+
+def _formats(workbook: xlsxwriter.Workbook) -> _Formats:
+    base = {"border": 1, "font_name": "宋体", "font_size": 10, "valign": "vcenter"}
+    return _Formats(
+        title=workbook.add_format(
+            {
+                "bold": True,
+                "font_size": 16,
+                "font_name": "黑体",
+                "align": "center",
+                "valign": "vcenter",
+            }
+        ),
+        letterhead=workbook.add_format({"font_name": "宋体", "font_size": 10}),
+        header=workbook.add_format(
+            {**base, "bold": True, "align": "center", "text_wrap": True, "bg_color": "#F2F2F2"}
+        ),
+        text=workbook.add_format({**base, "num_format": "@"}),
+        integer=workbook.add_format({**base, "num_format": "0"}),
+        money=workbook.add_format({**base, "num_format": "#,##0.00"}),
+        decimal=workbook.add_format({**base, "num_format": "0.00"}),
+        date=workbook.add_format({**base, "num_format": "yyyy-mm-dd"}),
+        total_label=workbook.add_format({**base, "bold": True, "align": "center"}),
+        total_money=workbook.add_format({**base, "bold": True, "num_format": "#,##0.00"}),
+        total_integer=workbook.add_format({**base, "bold": True, "num_format": "0"}),
+    )
+
+
+def header_depth(columns: Sequence[Column]) -> int:
+    return 1 + max((len(column.group) for column in columns), default=0)
+
+
+def header_grid(
+    columns: Sequence[Column],
+) -> tuple[list[list[str | None]], list[tuple[int, int, int, int]]]:
+    """The header rows (序号 first) as a grid of labels and the merge ranges
+    (first_row, first_col, last_row, last_col), relative to the first header row."""
+    depth = header_depth(columns)
+    labels: list[tuple[str, ...]] = [((_("序号"),))]
+    labels += [(*column.group, column.header) for column in columns]
+    width = len(labels)
+    grid: list[list[str | None]] = [[None] * width for _row in range(depth)]
+    merges: list[tuple[int, int, int, int]] = []
+    # A column's own header spans from below its groups down to the last header row.
+    for col, path in enumerate(labels):
+        top = len(path) - 1
+        grid[top][col] = path[-1]
+        if top < depth - 1:
+            merges.append((top, col, depth - 1, col))
+    # Adjacent columns sharing a group path prefix share one merged group cell.
+    for level in range(depth - 1):
+        col = 0
+        while col < width:
+            path = labels[col]
+            if len(path) - 1 <= level:
+                col += 1
+                continue
+            prefix = path[: level + 1]
+            end = col
+            while (
+                end + 1 < width
+                and len(labels[end + 1]) - 1 > level
+                and labels[end + 1][: level + 1] == prefix
+            ):
+                end += 1
+            grid[level][col] = prefix[-1]
+            if end > col:
+                merges.append((level, col, level, end))
+            col = end + 1
+    return grid, merges
+
+
+class LedgerWorkbook:
+    """Writes ledger sheets to `path`. Use as a context manager; `write_sheet` per sheet."""
+
+    SAMPLE_ROWS = 300  # rows looked at to fit the column widths
+
+    def __init__(self, path: str, *, letterhead: Letterhead, sensitive_visible: bool) -> None:
+        self.workbook = xlsxwriter.Workbook(
+            path,
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_numbers": False,
+                "strings_to_urls": False,
+                "default_date_format": "yyyy-mm-dd",
+            },
+        )
+        self.formats = _formats(self.workbook)
+        self.letterhead = letterhead
+        self.sensitive_visible = sensitive_visible
+        # name → (worksheet, first data row), for callers that add data validation.
+        self.sheets: dict[str, tuple[Any, int]] = {}
+
+    def __enter__(self) -> LedgerWorkbook:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.workbook.close()
+
+    def write_sheet(
+        self, sheet: SheetSpec, *, on_rows: Callable[[int], None] | None = None, batch: int = 1000
+    ) -> int:
+        """Write one sheet; `on_rows(n)` is called every `batch` rows. Returns the row count."""
+        from povertyapp.privacy import HEALTH_MASK, mask
+
+        formats = self.formats
+        worksheet = self.workbook.add_worksheet(sheet.name)
+        columns = list(sheet.columns)
+        last_col = len(columns)  # 序号 is column 0
+        depth = header_depth(columns)
+        header_top = 2
+        first_data = header_top + depth
+        position = totals_position() if sheet.with_totals else "none"
+        self.sheets[sheet.name] = (worksheet, first_data + (1 if position == "top" else 0))
+
+        worksheet.set_landscape()
+        worksheet.set_paper(9)  # A4
+        worksheet.fit_to_pages(1, 0)
+        worksheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        worksheet.repeat_rows(header_top, first_data - 1)
+        worksheet.freeze_panes(first_data + (1 if position == "top" else 0), 1)
+        worksheet.set_footer("&C" + _("第 &P 页，共 &N 页"))
+
+        # Row 1: the title, merged across every column.
+        worksheet.set_row(0, 30)
+        worksheet.merge_range(0, 0, 0, last_col, sheet.title, formats.title)
+        # Row 2: 填报单位 / 填报人 / 填报日期, spread over the width.
+        third = max(1, (last_col + 1) // 3)
+        letterhead = [
+            _("填报单位：%(unit)s") % {"unit": self.letterhead.unit},
+            _("填报人：%(person)s") % {"person": self.letterhead.person},
+            f"{sheet.date_label or _('填报日期')}：{self.letterhead.date.isoformat()}",
+        ]
+        for index, text in enumerate(letterhead):
+            worksheet.write_string(1, min(index * third, last_col), text, formats.letterhead)
+        self._write_headers(worksheet, columns, header_top)
+
+        writers = [self._cell_writer(worksheet, column, mask, HEALTH_MASK) for column in columns]
+        totals = [Decimal("0") if column.total else None for column in columns]
+        widths = [max(display_width(column.header) + 2, 6) for column in columns]
+        row_number = first_data
+        if position == "top":
+            for values in sheet.rows():
+                for index, column in enumerate(columns):
+                    if column.total and values[index] is not None:
+                        totals[index] += Decimal(values[index])
+            count = sheet.count()
+            self._write_totals(worksheet, row_number, columns, totals, count, sheet)
+            row_number += 1
+        count = 0
+        sequence_format = formats.integer
+        write_number = worksheet.write_number
+        for values in sheet.rows():
+            count += 1
+            write_number(row_number, 0, count, sequence_format)
+            column_index = 1
+            for writer, value in zip(writers, values, strict=True):
+                if value is not None and value != "":
+                    writer(row_number, column_index, value)
+                column_index += 1
+            if position == "bottom":
+                for index in range(len(columns)):
+                    if totals[index] is not None and values[index] is not None:
+                        totals[index] += Decimal(values[index])
+            if count <= self.SAMPLE_ROWS:
+                for index, value in enumerate(values):
+                    if value is not None and columns[index].kind in (TEXT, SENSITIVE, HEALTH):
+                        widths[index] = max(widths[index], display_width(str(value)) + 2)
+            row_number += 1
+            if on_rows is not None and count % batch == 0:
+                on_rows(batch)
+        if on_rows is not None and count % batch:
+            on_rows(count % batch)
+        if position == "bottom":
+            self._write_totals(worksheet, row_number, columns, totals, count, sheet)
+        worksheet.set_column(0, 0, 6)
+        for index, column in enumerate(columns):
+            width = column.width or min(max(widths[index], _minimum_width(column)), 50)
+            worksheet.set_column(index + 1, index + 1, width)
+        return count
+
+    def _write_headers(self, worksheet: Any, columns: list[Column], top: int) -> None:
+        grid, merges = header_grid(columns)
+        # Cells are written row by row (constant memory); merge ranges are registered
+        # afterwards without writing cells, which merge_range would do out of row order.
+        for offset, labels in enumerate(grid):
+            worksheet.set_row(top + offset, 30)
+            for col, label in enumerate(labels):
+                if label is None:
+                    worksheet.write_blank(top + offset, col, None, self.formats.header)
+                else:
+                    worksheet.write_string(top + offset, col, label, self.formats.header)
+        for first_row, first_col, last_row, last_col in merges:
+            worksheet.merge.append([top + first_row, first_col, top + last_row, last_col])
+
+    def _write_totals(
+        self,
+        worksheet: Any,
+        row: int,
+        columns: list[Column],
+        totals: list[Decimal | None],
+        count: int,
+        sheet: SheetSpec,
+    ) -> None:
+        formats = self.formats
+        worksheet.write_string(row, 0, _("合计"), formats.total_label)
+        label = (sheet.totals_label or _("共%(rows)d行")) % {"rows": count}
+        for index, column in enumerate(columns):
+            total = totals[index]
+            if total is not None:
+                fmt = formats.total_integer if column.kind == INTEGER else formats.total_money
+                worksheet.write_number(row, index + 1, float(total), fmt)
+            elif index == 0:
+                worksheet.write_string(row, 1, label, formats.total_label)
+            else:
+                worksheet.write_blank(row, index + 1, None, formats.total_label)
+
+    def _cell_writer(
+        self, worksheet: Any, column: Column, mask: Callable[[str], str], health_mask: str
+    ) -> Callable[[int, int, Any], Any]:
+        formats = self.formats
+        write_string, write_number = worksheet.write_string, worksheet.write_number
+        kind = column.kind
+        if kind == SENSITIVE:
+            if self.sensitive_visible:
+                return lambda row, col, value: write_string(
+                    row, col, neutralise(str(value)), formats.text
+                )
+            return lambda row, col, value: write_string(row, col, mask(str(value)), formats.text)
+        if kind == HEALTH and not self.sensitive_visible:
+            return lambda row, col, value: write_string(row, col, health_mask, formats.text)
+        if kind in (TEXT, HEALTH):
+            return lambda row, col, value: write_string(
+                row, col, neutralise(str(value)), formats.text
+            )
+        if kind == INTEGER:
+            return lambda row, col, value: write_number(row, col, value, formats.integer)
+        if kind in (MONEY, DECIMAL):
+            fmt = formats.money if kind == MONEY else formats.decimal
+            return lambda row, col, value: write_number(row, col, float(value), fmt)
+        if kind == BOOLEAN:
+            return lambda row, col, value: write_string(
+                row, col, YES if value else NO, formats.text
+            )
+        write_datetime = worksheet.write_datetime
+        return lambda row, col, value: write_datetime(
+            row, col, datetime.datetime.combine(value, datetime.time()), formats.date
+        )
+
+
+def _minimum_width(column: Column) -> int:
+    return {SENSITIVE: 21, DATE: 12, MONEY: 12, DECIMAL: 10}.get(column.kind, 6)

@@ -1,0 +1,210 @@
+"""Exporting a ledger: who may, over which region, direct download or job, access log.
+
+`ledger_export_start` is what the page and the command call: it counts the rows and either
+writes the workbook now (small: at most LEDGER_JOB_THRESHOLD rows) or enqueues a job (large).
+Both paths end in `ledger_write`, which streams rows from the database in chunks into an
+xlsxwriter constant-memory workbook and records the export in the access log (who, which
+ledger, filters, rows, SHA-256 of the file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from povertyapp import jobs, roles
+from povertyapp.ledgers import Ledger, ledger_get
+from povertyapp.ledgers.layout import SENSITIVE, LedgerWorkbook, Letterhead
+from povertyapp.models import AccessLog, Job, Region, User
+from povertyapp.privacy import access_log_record
+
+EXPORT_JOB = "ledger_export"
+
+
+def job_threshold() -> int:
+    """Above this many rows an export runs as a background job (setting, default 5,000)."""
+    return int(getattr(settings, "LEDGER_JOB_THRESHOLD", 5000))
+
+
+@dataclass
+class ExportResult:
+    rows: int
+    sha256: str
+    filename: str
+
+
+def clean_filters(filters: dict[str, Any]) -> dict[str, str]:
+    """Filters as plain strings (kept on the job row and in the access log)."""
+    cleaned: dict[str, str] = {}
+    for key, value in filters.items():
+        if isinstance(value, (list, tuple)):
+            value = value[-1] if value else ""
+        if value in (None, "") or key in ("csrfmiddlewaretoken", "page", "page_size", "ledger"):
+            continue
+        cleaned[str(key)[:32]] = str(value)[:64]
+    return cleaned
+
+
+def _ledger_for(user: User, key: str) -> Ledger:
+    if not roles.can_export(user):
+        raise PermissionDenied(_("您的角色不能导出台账。"))
+    ledger = ledger_get(key)
+    if ledger is None:
+        raise ValidationError(_("没有这种台账，或其数据尚未建立。"), code="unknown_ledger")
+    return ledger
+
+
+def ledger_region(user: User, filters: dict[str, str]) -> Region | None:
+    """The region a ledger is for: the `region` filter (must be in the user's scope) or the
+    user's own region. Outside the scope is refused, never silently emptied."""
+    code = filters.get("region")
+    if not code:
+        return user.region
+    region = Region.objects.filter(code=code).first()
+    if region is None or not roles.region_in_scope(user, region):
+        raise PermissionDenied(_("所选区划不在您的管辖范围内。"))
+    return region
+
+
+def export_filename(ledger: Ledger, region: Region | None) -> str:
+    place = region.name if region is not None else ""
+    return f"{ledger.title}_{place}_{timezone.localdate():%Y%m%d}.xlsx".replace("/", "_")
+
+
+def ledger_row_count(*, user: User, key: str, filters: dict[str, str]) -> int:
+    ledger = _ledger_for(user, key)
+    ledger_region(user, filters)
+    return sum(sheet.count() for sheet in ledger.sheets(user=user, filters=filters))
+
+
+def ledger_write(
+    *,
+    user: User,
+    key: str,
+    filters: dict[str, str],
+    path: str,
+    on_rows: Any = None,
+    request: Any = None,
+) -> ExportResult:
+    """Write the ledger to `path` and record it in the access log."""
+    ledger = _ledger_for(user, key)
+    region = ledger_region(user, filters)
+    sensitive_visible = roles.can_view_sensitive(user)
+    letterhead = Letterhead(
+        unit=region.name if region is not None else "",
+        person=user.display_name,
+        date=timezone.localdate(),
+    )
+    sheets = ledger.sheets(user=user, filters=filters)
+    rows = 0
+    with LedgerWorkbook(
+        path, letterhead=letterhead, sensitive_visible=sensitive_visible
+    ) as workbook:
+        for sheet in sheets:
+            rows += workbook.write_sheet(sheet, on_rows=on_rows)
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    sensitive = sorted(
+        {column.header for sheet in sheets for column in sheet.columns if column.kind == SENSITIVE}
+    )
+    access_log_record(
+        user=user,
+        action=AccessLog.Action.EXPORT,
+        target=f"ledger:{key}",
+        object_id=region.code if region is not None else "",
+        fields=sensitive if sensitive_visible else [],
+        detail={
+            "ledger": str(ledger.title),
+            "filters": filters,
+            "rows": rows,
+            "sha256": digest.hexdigest(),
+            "masked": not sensitive_visible,
+        },
+        request=request,
+    )
+    return ExportResult(
+        rows=rows, sha256=digest.hexdigest(), filename=export_filename(ledger, region)
+    )
+
+
+@dataclass
+class ExportStart:
+    """Either a written file (direct download) or a job to watch."""
+
+    path: str | None = None
+    result: ExportResult | None = None
+    job: Job | None = None
+
+
+def ledger_export_start(
+    *, user: User, key: str, filters: dict[str, Any], request: Any = None
+) -> ExportStart:
+    cleaned = clean_filters(filters)
+    rows = ledger_row_count(user=user, key=key, filters=cleaned)
+    if rows > job_threshold():
+        region = ledger_region(user, cleaned)
+        job = jobs.job_enqueue(
+            user=user,
+            kind=EXPORT_JOB,
+            region=region,
+            parameters={"ledger": key, "filters": cleaned},
+        )
+        return ExportStart(job=job)
+    handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="ledger-")
+    os.close(handle)
+    try:
+        result = ledger_write(user=user, key=key, filters=cleaned, path=path, request=request)
+    except BaseException:
+        os.unlink(path)
+        raise
+    return ExportStart(path=path, result=result)
+
+
+@jobs.register(EXPORT_JOB, gettext_lazy("导出台账"))
+def run_export_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
+    """The export job: same writer, progress by rows, the file kept on the job row."""
+    user = job.created_by
+    if user is None or not roles.can_export(user):
+        raise jobs.JobFailed(_("发起人已无导出权限，任务未执行。"))
+    key = job.parameters.get("ledger", "")
+    filters = job.parameters.get("filters", {})
+    try:
+        progress.set_total(ledger_row_count(user=user, key=key, filters=filters))
+    except (PermissionDenied, ValidationError) as error:
+        raise jobs.JobFailed(_("无法导出：%(reason)s") % {"reason": _message(error)}) from error
+    handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="ledger-")
+    os.close(handle)
+    try:
+        result = ledger_write(
+            user=user,
+            key=key,
+            filters=filters,
+            path=path,
+            on_rows=lambda count: progress.advance(
+                count, message=_("已写入%(rows)d行") % {"rows": progress.job.progress + count}
+            ),
+        )
+        with open(path, "rb") as handle_file:
+            job.result_file.save(result.filename, File(handle_file), save=False)
+        Job.objects.filter(pk=job.pk).update(result_file=job.result_file.name)
+    finally:
+        os.unlink(path)
+    return {"rows": result.rows, "sha256": result.sha256, "filename": result.filename}
+
+
+def _message(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return "；".join(error.messages)
+    return str(error)

@@ -1,0 +1,50 @@
+/* Dashboard charts (Apache ECharts, vendored). The data comes from the page's json_script
+   element; every chart has the same figures as a table next to it, so nothing depends on JS. */
+(function () {
+  "use strict";
+  var source = document.getElementById("chart-data");
+  if (!source || typeof echarts === "undefined") { return; }
+  var data = JSON.parse(source.textContent);
+  var charts = [];
+  function chart(id, option) {
+    var element = document.getElementById(id);
+    if (!element) { return; }
+    var instance = echarts.init(element, null, { renderer: "svg" });
+    instance.setOption(option);
+    charts.push(instance);
+  }
+  var percent = function (value) { return Number(value).toFixed(2) + "%"; };
+  chart("chart-trend", {
+    tooltip: { trigger: "axis", valueFormatter: percent },
+    legend: { top: 0 },
+    grid: { left: 48, right: 16, top: 40, bottom: 28 },
+    xAxis: { type: "category", data: data.trend.years },
+    yAxis: { type: "value", axisLabel: { formatter: "{value}%" } },
+    series: data.trend.series.map(function (s) { return { name: s.name, type: "line", data: s.data }; })
+  });
+  chart("chart-causes", {
+    tooltip: { trigger: "item", formatter: "{b}：{c}人（{d}%）" },
+    series: [{ type: "pie", radius: ["35%", "65%"], data: data.causes }]
+  });
+  chart("chart-status", {
+    tooltip: { trigger: "axis" },
+    legend: { top: 0 },
+    grid: { left: 56, right: 16, top: 40, bottom: 28 },
+    xAxis: { type: "category", data: data.status.labels },
+    yAxis: { type: "value" },
+    series: [
+      { name: data.labels.households, type: "bar", data: data.status.households },
+      { name: data.labels.persons, type: "bar", data: data.status.persons }
+    ]
+  });
+  if (data.children.names.length) {
+    chart("chart-children", {
+      tooltip: { trigger: "axis", valueFormatter: percent },
+      grid: { left: 48, right: 16, top: 16, bottom: 64 },
+      xAxis: { type: "category", data: data.children.names, axisLabel: { rotate: 40 } },
+      yAxis: { type: "value", axisLabel: { formatter: "{value}%" } },
+      series: [{ name: data.labels.incidence, type: "bar", data: data.children.incidence }]
+    });
+  }
+  window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+})();
