@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from households import selectors, standards
 from households.filters import HouseholdFilter
+from households.forms import HOUSEHOLD_SECTIONS
 from households.models import Household as _Household
 from households.models import HouseholdIncome
 from households.services import INCOME_FIELDS
@@ -194,32 +195,9 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
 
 MASKED_HISTORY_FIELDS = {"id_number", "bank_account"}
 HEALTH_HISTORY_FIELDS = {"health", "illness_name", "disability_certificate", "disability_grade"}
-CONDITION_FIELDS = (
-    "cultivated_land",
-    "irrigated_land",
-    "forest_land",
-    "returned_farmland",
-    "orchard_land",
-    "pasture_land",
-    "water_surface",
-    "has_production_power",
-    "has_household_power",
-    "has_broadcast_tv",
-    "distance_to_road_km",
-    "road_type",
-    "housing_area",
-    "house_grade",
-    "house_renovated",
-    "water_safe",
-    "water_difficult",
-    "fuel_type",
-    "has_sanitary_toilet",
-    "relocated",
-    "relocation_mode",
-    "relocation_place",
-    "food_secure",
-    "clothing_secure",
-)
+# The conditions tab shows the form's sections after 基本情况 (生产条件, 生活条件, 两不愁), in the
+# form's order: one list of fields, kept in households.forms.
+CONDITION_FIELDS = tuple(field for _title, fields in HOUSEHOLD_SECTIONS[1:] for field in fields)
 
 
 # --- cadre pages: create and edit, members, procedures, to-do list, data quality -------------
