@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from households import selectors, standards
 from households.filters import HouseholdFilter
@@ -24,13 +25,13 @@ from povertyapp.privacy import access_log_record, mask, shown, shown_health
 
 PAGE_SIZES = (20, 50, 100)
 TABS = (
-    ("basic", _("基本信息")),
-    ("members", _("家庭成员")),
-    ("conditions", _("生产生活条件")),
-    ("income", _("收入情况")),
-    ("assurance", _("两不愁三保障")),
-    ("status", _("状态变动")),
-    ("history", _("修改记录")),
+    ("basic", gettext_lazy("基本信息")),
+    ("members", gettext_lazy("家庭成员")),
+    ("conditions", gettext_lazy("生产生活条件")),
+    ("income", gettext_lazy("收入情况")),
+    ("assurance", gettext_lazy("两不愁三保障")),
+    ("status", gettext_lazy("状态变动")),
+    ("history", gettext_lazy("修改记录")),
 )
 
 
@@ -93,13 +94,13 @@ def household_list_view(request: HttpRequest) -> HttpResponse:
 
 
 SORT_CHOICES = (
-    ("number", _("户编号")),
-    ("-updated", _("最近修改")),
-    ("head", _("户主姓名")),
-    ("-persons", _("人数（多到少）")),
-    ("status", _("状态")),
-    ("cause", _("致贫原因")),
-    ("-year", _("识别年度（新到旧）")),
+    ("number", gettext_lazy("户编号")),
+    ("-updated", gettext_lazy("最近修改")),
+    ("head", gettext_lazy("户主姓名")),
+    ("-persons", gettext_lazy("人数（多到少）")),
+    ("status", gettext_lazy("状态")),
+    ("cause", gettext_lazy("致贫原因")),
+    ("-year", gettext_lazy("识别年度（新到旧）")),
 )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from households import rounds as round_services
 from households.models import AdjustmentRound, Household
@@ -19,10 +20,10 @@ from povertyapp.models import RateSnapshot, Region, User
 
 FIGURES = (
     # key, label, threshold attribute (None: no exit threshold), which list explains it
-    ("wrongful_inclusion", "错评率", None, "removed"),
-    ("omission", "漏评率", "omission", "identified"),
-    ("wrongful_exit", "错退率", "wrongful_exit", "returned"),
-    ("incidence", "贫困发生率", "village_incidence", ""),
+    ("wrongful_inclusion", gettext_noop("错评率"), None, "removed"),
+    ("omission", gettext_noop("漏评率"), "omission", "identified"),
+    ("wrongful_exit", gettext_noop("错退率"), "wrongful_exit", "returned"),
+    ("incidence", gettext_noop("贫困发生率"), "village_incidence", ""),
 )
 FIGURE_KEYS = tuple(key for key, *_rest in FIGURES)
 
