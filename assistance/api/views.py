@@ -54,7 +54,7 @@ class HouseholdMeasuresApi(generics.GenericAPIView):
         serializer = MeasureWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        if data.get("member"):
+        if data.get("member") is not None:
             data["member"] = member_get_for_user(user=request.user, member_id=data["member"])
         measure = services.measure_create(actor=request.user, household=household, data=data)
         return Response(MeasureSerializer(measure).data, status=status.HTTP_201_CREATED)
@@ -182,7 +182,7 @@ class ProjectMovementsApi(generics.GenericAPIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         household = None
-        if data.get("household"):
+        if data.get("household") is not None:
             household = household_get_for_user(user=request.user, household_id=data["household"])
         movement = services.fund_movement_record(
             actor=request.user,
