@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -66,13 +67,14 @@ def _ledger_for(user: User, key: str) -> Ledger:
 
 def ledger_region(user: User, filters: dict[str, str]) -> Region | None:
     """The region a ledger is for: the `region` filter (must be in the user's scope) or the
-    user's own region. Outside the scope is refused, never silently emptied."""
+    user's own region. Outside the scope answers 404 like every other object outside a scope
+    (and like an unknown code): refused, never silently emptied."""
     code = filters.get("region")
     if not code:
         return user.region
     region = Region.objects.filter(code=code).first()
     if region is None or not roles.region_in_scope(user, region):
-        raise PermissionDenied(_("所选区划不在您的管辖范围内。"))
+        raise Http404(_("所选区划不在您的管辖范围内。"))
     return region
 
 
@@ -182,7 +184,7 @@ def run_export_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     filters = job.parameters.get("filters", {})
     try:
         progress.set_total(ledger_row_count(user=user, key=key, filters=filters))
-    except (PermissionDenied, ValidationError) as error:
+    except (PermissionDenied, Http404, ValidationError) as error:
         raise jobs.JobFailed(_("无法导出：%(reason)s") % {"reason": _message(error)}) from error
     handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="ledger-")
     os.close(handle)

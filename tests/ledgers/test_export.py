@@ -11,6 +11,7 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
 from households import services as household_services
 from households.models import Household
@@ -162,7 +163,7 @@ def test_ledger_covers_only_the_users_scope_and_region(tmp_path, cast, household
     assert result.rows == 1
     _path, result = _write(tmp_path, cast.county, filters={"region": "522622101000"})
     assert result.rows == 1
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Http404):
         _write(tmp_path, cast.cadre, filters={"region": "522622101200"})
     with pytest.raises(PermissionDenied):
         _write(tmp_path, cast.helper)

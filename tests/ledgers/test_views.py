@@ -55,11 +55,11 @@ def test_small_export_downloads_directly(client_for, cast, household_a):
     assert AccessLog.objects.get(action="export").detail["filters"] == {"status": "poor"}
 
 
-def test_export_outside_scope_is_forbidden(client_for, cast, household_a):
+def test_export_outside_scope_is_not_found(client_for, cast, household_a):
     response = client_for(cast.cadre).get(
         reverse("ledgers:export"), {"ledger": "households", "region": "522622101200"}
     )
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert AccessLog.objects.count() == 0
 
 

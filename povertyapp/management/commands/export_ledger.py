@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.http import Http404
 
 from povertyapp.ledgers import all_ledgers
 from povertyapp.ledgers.services import ledger_write
@@ -62,6 +63,6 @@ class Command(BaseCommand):
             result = ledger_write(
                 user=user, key=options["kind"], filters=filters, path=options["output"]
             )
-        except (PermissionDenied, ValidationError) as error:
+        except (PermissionDenied, Http404, ValidationError) as error:
             raise CommandError(str(error)) from error
         self.stdout.write(f"{options['output']}: {result.rows}行, SHA-256 {result.sha256}")
