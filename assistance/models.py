@@ -19,15 +19,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+# Year and money fields are defined once, with the registry's.
+from households.models import MONEY, YEAR_VALIDATORS
 from povertyapp.models import Job, Region
 
-YEAR_VALIDATORS = [MinValueValidator(2010), MaxValueValidator(2100)]
-MONEY = {
-    "max_digits": 14,
-    "decimal_places": 2,
-    "default": Decimal("0"),
-    "validators": [MinValueValidator(Decimal("0"))],
-}
 LIST_SEPARATOR = "、"
 
 

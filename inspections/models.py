@@ -16,6 +16,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from households.models import YEAR_VALIDATORS
 from povertyapp.models import Region
 
 
@@ -56,9 +57,7 @@ class Campaign(models.Model):
     )
     name = models.CharField(_("名称"), max_length=100)
     kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
-    year = models.PositiveSmallIntegerField(
-        _("评估年度"), validators=[MinValueValidator(2010), MaxValueValidator(2100)]
-    )
+    year = models.PositiveSmallIntegerField(_("评估年度"), validators=YEAR_VALIDATORS)
     visit_date = models.DateField(
         _("入户日期"), help_text=_("此日期前样本只对评估组和发起人可见。")
     )
