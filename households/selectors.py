@@ -6,13 +6,12 @@ from collections import defaultdict
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from households.models import (
-    AdjustmentRound,
     Household,
     HouseholdEvent,
     Member,
@@ -183,18 +182,6 @@ def household_change_history(household: Household, *, limit: int = 200) -> list[
             previous_by_object[record.id] = record
     entries.sort(key=lambda entry: entry["when"], reverse=True)
     return entries[:limit]
-
-
-def household_with_members(household: Household) -> Household:
-    return (
-        Household.objects.filter(pk=household.pk)
-        .prefetch_related(Prefetch("members", queryset=Member.objects.order_by("-is_active", "id")))
-        .get()
-    )
-
-
-def round_open_for(county: Region) -> AdjustmentRound | None:
-    return AdjustmentRound.objects.filter(county=county, status=AdjustmentRound.Status.OPEN).first()
 
 
 def region_list(*, user: User) -> QuerySet[Region]:

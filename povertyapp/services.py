@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from povertyapp.models import Region, ResidentTeamMember, User, VillageYear
+from povertyapp.models import Region, User
 
 
 @transaction.atomic
@@ -30,30 +30,6 @@ def region_create(
     region.full_clean()
     region.save()
     return region
-
-
-@transaction.atomic
-def village_year_set(*, village: Region, year: int, **values: Any) -> VillageYear:
-    if village.level != Region.Level.VILLAGE:
-        raise ValidationError(_("只有行政村有年度信息。"), code="not_a_village")
-    record, _created = VillageYear.objects.get_or_create(
-        village=village,
-        year=year,
-        defaults={"registered_rural_population": 0, "total_households": 0},
-    )
-    for field, value in values.items():
-        setattr(record, field, value)
-    record.full_clean()
-    record.save()
-    return record
-
-
-@transaction.atomic
-def team_member_add(*, village_year: VillageYear, **values: Any) -> ResidentTeamMember:
-    member = ResidentTeamMember(village_year=village_year, **values)
-    member.full_clean()
-    member.save()
-    return member
 
 
 @transaction.atomic
