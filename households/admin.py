@@ -167,13 +167,9 @@ class AdjustmentRoundAdmin(CaseReadOnlyAdmin):
     list_display = ["name", "county", "year", "status", "opened_at", "closed_at"]
 
     def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+        # A round belongs to a county: the officer's own county, or counties inside the scope.
+        user_region = request.user.region
+        own = [node.pk for node in user_region.ancestors(include_self=True)] if user_region else []
         return AdjustmentRound.objects.filter(
-            county__in=roles.region_scope(request.user)
-        ) | AdjustmentRound.objects.filter(
-            county__path__in=[
-                r.path
-                for r in (
-                    request.user.region.ancestors(include_self=True) if request.user.region else []
-                )
-            ]
-        )
+            Q(county__in=roles.region_scope(request.user)) | Q(county__in=own)
+        ).select_related("county")

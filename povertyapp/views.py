@@ -44,4 +44,6 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         if request.headers.get("HX-Request")
         else "povertyapp/job_detail.html"
     )
-    return render(request, template, {"job": job})
+    from povertyapp.jobs import kind_label
+
+    return render(request, template, {"job": job, "kind_label": kind_label(job.kind)})
