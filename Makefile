@@ -27,8 +27,8 @@ demo: install compile-messages
 	@echo "打开 http://$(HOST)/ （Ctrl-C 停止）"
 	$(PY) manage.py runserver $(HOST)
 
-## make test: set up, lint, check migrations, run the whole suite.
-test: install lint migrations-check compile-messages pytest
+## make test: set up, lint, type-check, check migrations, run the whole suite.
+test: install lint typecheck migrations-check compile-messages pytest
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -37,6 +37,7 @@ lint: install
 format-check: install
 	$(VENV)/bin/ruff format --check .
 
+# mypy with django-stubs over the apps (config: [tool.mypy] in pyproject.toml); zero errors.
 typecheck: install
 	$(VENV)/bin/mypy povertyapp households assistance inspections
 

@@ -20,6 +20,7 @@ from assistance.models import (
 )
 from povertyapp import roles
 from povertyapp.admin import CaseReadOnlyAdmin, ConfigAdmin
+from povertyapp.http import request_user
 
 
 @admin.register(Pairing)
@@ -68,7 +69,11 @@ class VillageSponsorAdmin(ConfigAdmin):
     raw_id_fields = ["village"]
 
     def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
-        return super().get_queryset(request).filter(village__in=roles.region_scope(request.user))
+        return (
+            super()
+            .get_queryset(request)
+            .filter(village__in=roles.region_scope(request_user(request)))
+        )
 
 
 @admin.register(Measure)
@@ -91,7 +96,7 @@ class ProjectScopedReadOnly(CaseReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
         queryset = admin.ModelAdmin.get_queryset(self, request)
-        region = request.user.region
+        region = request_user(request).region
         if region is None:
             return queryset.none()
         return queryset.filter(**{f"{self.region_lookup}__path__startswith": region.path})

@@ -153,13 +153,13 @@ def populate(*, county: Region, seed: int, users: dict[str, Any] | None = None) 
         ).values_list("pk", "pairings__helper")
     )
     adults: dict[int, list[int]] = defaultdict(list)
-    for member_id, household_id in Member.objects.filter(
+    for adult_id, household_id in Member.objects.filter(
         household__in=households,
         is_active=True,
         school_status__in=("", "非在校生"),
         birth_date__lte=today - datetime.timedelta(days=20 * 365),
     ).values_list("pk", "household_id"):
-        adults[household_id].append(member_id)
+        adults[household_id].append(adult_id)
 
     measure_rows: list[dict[str, Any]] = []
     event_rows: list[dict[str, Any]] = []

@@ -6,31 +6,35 @@ negative amounts or more than two decimals with a Chinese message (never via flo
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
+from django.forms import ModelChoiceField
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from assistance.models import VISIT_QUESTIONS, FundMovement, FundSource, Measure, Project
-from households.models import Household, ValueList
+from households.models import Household, Member, ValueList
 from households.selectors import province_of, value_lists
 from povertyapp.models import Region, User
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 DATE = forms.DateInput(attrs={"type": "date"})
 MONEY = forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "0.00"})
 TRISTATE = [("", _("不变")), ("true", _("是")), ("false", _("否"))]
 
 
-def money_field(label: str, required: bool = False) -> forms.CharField:
+def money_field(label: str | StrPromise, required: bool = False) -> forms.CharField:
     return forms.CharField(label=label, required=required, widget=MONEY, max_length=20)
 
 
 class MeasureForm(forms.Form):
     member = forms.ModelChoiceField(
         label=_("受益成员"),
-        queryset=None,
-        required=False,  # type: ignore[arg-type]
+        queryset=Member.objects.none(),  # the household's members, set per form
+        required=False,
         empty_label=_("（全户）"),
     )
     year = forms.IntegerField(label=_("帮扶年度"), min_value=2010, max_value=2100)
@@ -48,13 +52,18 @@ class MeasureForm(forms.Form):
 
     def __init__(self, *args: Any, household: Household, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["member"].queryset = household.members.filter(is_active=True)
+        cast("ModelChoiceField[Member]", self.fields["member"]).queryset = household.members.filter(
+            is_active=True
+        )
         year = timezone.localdate().year
         self.fields["year"].initial = year
         labels = value_lists(year=year, province=province_of(household.village)).get(
             ValueList.MEASURE_CATEGORY, []
         )
-        self.fields["category"].choices = [("", "—"), *[(label, label) for label in labels]]
+        cast(forms.ChoiceField, self.fields["category"]).choices = [
+            ("", "—"),
+            *[(label, label) for label in labels],
+        ]
 
 
 class MeasureStatusForm(forms.Form):
@@ -159,7 +168,9 @@ class PairingForm(forms.Form):
 class ProjectForm(forms.Form):
     name = forms.CharField(label=_("项目名称"), max_length=128)
     category = forms.ChoiceField(label=_("项目类别"), choices=Project.Category.choices)
-    region = forms.ModelChoiceField(label=_("实施地点"), queryset=None)  # type: ignore[arg-type]
+    region = forms.ModelChoiceField(
+        label=_("实施地点"), queryset=Region.objects.none()
+    )  # the user's regions, set per form
     year = forms.IntegerField(label=_("年度"), min_value=2010, max_value=2100)
     content = forms.CharField(
         label=_("建设内容"), required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -179,7 +190,7 @@ class ProjectForm(forms.Form):
 
     def __init__(self, *args: Any, regions: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region"].queryset = regions.filter(
+        cast("ModelChoiceField[Region]", self.fields["region"]).queryset = regions.filter(
             level__in=[Region.Level.VILLAGE, Region.Level.TOWNSHIP, Region.Level.COUNTY]
         ).order_by("code")
         self.fields["year"].initial = timezone.localdate().year

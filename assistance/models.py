@@ -518,7 +518,8 @@ class Measure(models.Model):
         COMPLETED = "completed", _("已完成")
         CANCELLED = "cancelled", _("已取消")
 
-    TRANSITIONS = {
+    # Keyed by the stored status value (a plain str on a loaded row).
+    TRANSITIONS: dict[str, set[str]] = {
         Status.PLANNED: {Status.IN_PROGRESS, Status.COMPLETED, Status.CANCELLED},
         Status.IN_PROGRESS: {Status.COMPLETED, Status.CANCELLED},
         Status.COMPLETED: set(),

@@ -6,7 +6,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, Max, OuterRef, QuerySet, Subquery, Sum
@@ -30,6 +30,9 @@ from households.models import Household
 from povertyapp import roles
 from povertyapp.models import Region, ResidentTeamMember, User, VillageYear
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 CENT = Decimal("0.01")
 Kind = FundMovement.Kind
 
@@ -44,7 +47,15 @@ def rate(numerator: Decimal, denominator: Decimal) -> Decimal | None:
 # --- households -------------------------------------------------------------------------------
 
 
-def assistance_households(*, user: User) -> QuerySet[Household]:
+class AssistanceColumns(TypedDict):
+    """What `assistance_households` annotates on each household."""
+
+    helper_name: str | None
+    measure_count: int | None
+    last_visit: datetime.date | None
+
+
+def assistance_households(*, user: User) -> QuerySet[WithAnnotations[Household, AssistanceColumns]]:
     """The households a user may see, with what the assistance lists show: current helper,
     effective measure count, last visit."""
     current = Pairing.objects.filter(household=OuterRef("pk"), end_date__isnull=True)
@@ -366,7 +377,7 @@ def ledgers(*, user: User) -> dict[str, Any]:
     ):
         village_rows[region_id][(source, category)] += total
     regions = {r.pk: r for r in Region.objects.filter(pk__in=village_rows)}
-    village_ledger = [
+    village_ledger: list[dict[str, Any]] = [
         {
             "region": regions[region_id],
             "total": sum(items.values(), Decimal("0")),
@@ -391,7 +402,7 @@ def ledgers(*, user: User) -> dict[str, Any]:
     households = {
         h.pk: h for h in Household.objects.filter(pk__in=per_household).select_related("village")
     }
-    household_ledger = sorted(
+    household_ledger: list[dict[str, Any]] = sorted(
         (
             {"household": households[pk], "total": total, "items": household_items[pk]}
             for pk, total in per_household.items()
@@ -442,7 +453,7 @@ def village_teams(*, user: User, year: int) -> list[dict[str, Any]]:
         .order_by("post", "name")
         .select_related("village_year")
     ):
-        member.short = member.days_resident < required
+        member.short = member.days_resident < required  # type: ignore[attr-defined]  # for the template
         team[member.village_year.village_id].append(member)
     sponsors: dict[int, list[VillageSponsor]] = defaultdict(list)
     for sponsor in VillageSponsor.objects.filter(village__in=villages, year=year):
@@ -456,7 +467,7 @@ def village_teams(*, user: User, year: int) -> list[dict[str, Any]]:
                 "year_record": years.get(village.pk),
                 "sponsors": sponsors.get(village.pk, []),
                 "team": members,
-                "flagged": any(m.short for m in members),
+                "flagged": any(m.days_resident < required for m in members),
                 "required": required,
             }
         )
@@ -538,7 +549,11 @@ def rules_summary(run: CoverageRun) -> list[dict[str, Any]]:
     return list(table.values())
 
 
-def village_in_scope(*, user: User, region_id: int) -> Region:
+def village_in_scope(*, user: User, region_id: int | str) -> Region:
+    """A region in the user's scope, addressed by id (an int, or the text of a request
+    parameter); 404 when it is outside the scope or not an id at all."""
+    if isinstance(region_id, str) and not region_id.isdigit():
+        raise Http404(_("未找到该区划，或您无权查看。"))
     region = roles.region_scope(user).filter(pk=region_id).first()
     if region is None:
         raise Http404(_("未找到该区划，或您无权查看。"))

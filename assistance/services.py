@@ -88,7 +88,8 @@ def money(
     if amount < 0:
         _add(errors, field, _("%(label)s不能为负数。") % {"label": label}, "negative_amount")
         return None
-    if amount.as_tuple().exponent < -2 and amount != amount.quantize(Decimal("0.01")):
+    exponent = amount.as_tuple().exponent  # an int: the amount is finite
+    if isinstance(exponent, int) and exponent < -2 and amount != amount.quantize(Decimal("0.01")):
         _add(
             errors,
             field,
@@ -204,7 +205,7 @@ def pairing_change(
     _raise_if(errors)
     if current is not None:
         current.end_date = start_date - datetime.timedelta(days=1)
-        current._history_user = actor
+        current._history_user = actor  # type: ignore[attr-defined]  # read by simple_history, undeclared
         current.full_clean()
         current.save(update_fields=["end_date"])
     pairing = Pairing(
@@ -216,7 +217,7 @@ def pairing_change(
         phone=phone,
         start_date=start_date,
     )
-    pairing._history_user = actor
+    pairing._history_user = actor  # type: ignore[attr-defined]  # read by simple_history, undeclared
     pairing.full_clean(validate_constraints=False)
     pairing.save()
     event_record(
@@ -338,7 +339,7 @@ def measure_create(*, actor: User, household: Household, data: Mapping[str, Any]
     measure.amount = money(data.get("amount") or "0", field="amount", errors={}) or Decimal("0")
     measure.content = measure.content.strip()
     measure.fund_source = data.get("fund_source") or ""
-    measure._history_user = actor
+    measure._history_user = actor  # type: ignore[attr-defined]  # read by simple_history, undeclared
     measure.full_clean()
     measure.save()
     event_record(
@@ -382,7 +383,7 @@ def measure_update(
     locked.amount = money(merged.get("amount") or "0", field="amount", errors={}) or Decimal("0")
     locked.fund_source = merged.get("fund_source") or ""
     locked.version += 1
-    locked._history_user = actor
+    locked._history_user = actor  # type: ignore[attr-defined]  # read by simple_history, undeclared
     locked.full_clean()
     locked.save()
     changed = [name for name in MEASURE_FIELDS if before[name] != str(getattr(locked, name))]
@@ -453,7 +454,7 @@ def measure_change_status(
     before = locked.get_status_display()
     locked.status = status
     locked.version += 1
-    locked._history_user = actor
+    locked._history_user = actor  # type: ignore[attr-defined]  # read by simple_history, undeclared
     locked.full_clean()
     locked.save()
     event_record(
@@ -512,7 +513,7 @@ def plan_set(
         plan.expected_income = income or Decimal("0")
         plan.exit_target = exit_target
         plan.version += 1
-    plan._history_user = actor
+    plan._history_user = actor  # type: ignore[attr-defined]  # read by simple_history, undeclared
     plan.full_clean()
     plan.save()
     event_record(
@@ -711,7 +712,7 @@ def project_create(
     project.content = project.content or ""
     project.performance_goal = project.performance_goal or ""
     project.budget_total = sum(amounts.values(), Decimal("0"))
-    project._history_user = actor
+    project._history_user = actor  # type: ignore[attr-defined]  # read by simple_history, undeclared
     project.full_clean()
     project.save()
     ProjectFunding.objects.bulk_create(
@@ -780,7 +781,7 @@ def project_update_progress(
     if locked.status == Project.Status.PLANNED and start:
         locked.status = Project.Status.IN_PROGRESS
     locked.version += 1
-    locked._history_user = actor
+    locked._history_user = actor  # type: ignore[attr-defined]  # read by simple_history, undeclared
     locked.full_clean()
     locked.save()
     event_record(
@@ -825,7 +826,7 @@ def project_accept(
     locked.progress_percent = 100
     locked.actual_end = locked.actual_end or accepted_on
     locked.version += 1
-    locked._history_user = actor
+    locked._history_user = actor  # type: ignore[attr-defined]  # read by simple_history, undeclared
     locked.full_clean()
     locked.save()
     event_record(
@@ -853,7 +854,7 @@ def project_close(*, actor: User, project: Project) -> Project:
         )
     locked.status = Project.Status.CLOSED
     locked.version += 1
-    locked._history_user = actor
+    locked._history_user = actor  # type: ignore[attr-defined]  # read by simple_history, undeclared
     locked.save(update_fields=["status", "version"])
     event_record(
         kind=AssistanceEvent.Kind.PROJECT_CLOSED, actor=actor, project=locked, summary=locked.name
@@ -897,6 +898,7 @@ def fund_movement_record(
     if kind not in Kind.values:
         _add(errors, "kind", _("请选择资金流水类型。"), "invalid_choice")
         _raise_if(errors)
+    kind = Kind(kind)
     if locked.status == Project.Status.ACCEPTED and kind != Kind.REIMBURSED:
         _add(errors, "kind", _("项目已验收，只能录入报账。"), "project_accepted")
     funding = ProjectFunding.objects.filter(project=locked, source=source).first()
@@ -927,8 +929,9 @@ def fund_movement_record(
                 "not_beneficiary",
                 number=household.number,
             )
-    if errors or funding is None or value is None:
-        _raise_if(errors)
+    _raise_if(errors)
+    # A missing funding source or amount has added an error above.
+    assert funding is not None and value is not None
     if kind == Kind.ALLOCATED:
         available = funding.amount - _sum(locked, Kind.ALLOCATED, source)
         if value > available:

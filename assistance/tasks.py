@@ -84,7 +84,7 @@ def coverage_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     }
 
 
-@shared_task(acks_late=True, time_limit=300)
+@shared_task(acks_late=True, soft_time_limit=270, time_limit=300)
 def enqueue_coverage_jobs_task() -> int:
     """Nightly: one coverage job per county (each a Job row the county office can watch)."""
     count = 0

@@ -7,13 +7,14 @@ writes. Projects come through `selectors.project_get_for_user`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.forms import ChoiceField
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,6 +29,7 @@ from households.models import Household
 from households.selectors import household_get_for_user, household_members
 from households.services import ConflictError
 from povertyapp import jobs, roles
+from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.privacy import access_log_record, shown, shown_health
 
 HOUSEHOLD_TABS = (
@@ -40,12 +42,12 @@ HOUSEHOLD_TABS = (
 )
 
 
-def _require_case_access(request: HttpRequest) -> None:
+def _require_case_access(request: AuthenticatedHttpRequest) -> None:
     if not roles.has_case_access(request.user):
         raise PermissionDenied(_("您的账号不查看帮扶信息。"))
 
 
-def _require_recorder(request: HttpRequest) -> None:
+def _require_recorder(request: AuthenticatedHttpRequest) -> None:
     if not roles.can_record_visits(request.user):
         raise PermissionDenied(_("您的角色只能查看，不能录入帮扶信息。"))
 
@@ -62,7 +64,7 @@ def _apply_errors(form: Any, error: ValidationError) -> None:
             form.add_error(None, message)
 
 
-def _household(request: HttpRequest, household_id: int) -> Household:
+def _household(request: AuthenticatedHttpRequest, household_id: int) -> Household:
     _require_case_access(request)
     return household_get_for_user(user=request.user, household_id=household_id)
 
@@ -71,7 +73,7 @@ def _household(request: HttpRequest, household_id: int) -> Household:
 
 
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The helper's (and everyone's) list of households with what is due."""
     _require_case_access(request)
     today = timezone.localdate()
@@ -91,7 +93,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def household_list(request: HttpRequest) -> HttpResponse:
+def household_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_case_access(request)
     queryset = selectors.assistance_households(user=request.user)
     query = (request.GET.get("q") or "").strip()
@@ -119,7 +121,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def household_page(request: HttpRequest, household_id: int) -> HttpResponse:
+def household_page(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     household = _household(request, household_id)
     tab = request.GET.get("tab", "measures")
     if tab not in dict(HOUSEHOLD_TABS):
@@ -140,7 +142,8 @@ def household_page(request: HttpRequest, household_id: int) -> HttpResponse:
     }
     if tab == "measures" and can_record:
         context["measure_form"] = forms.MeasureForm(household=household)
-        context["status_choices"] = forms.MeasureStatusForm.base_fields["status"].choices
+        status_field = cast(ChoiceField, forms.MeasureStatusForm.base_fields["status"])
+        context["status_choices"] = status_field.choices
     if tab == "plan":
         context["progress"] = [selectors.plan_progress(household, plan) for plan in data["plans"]]
         current = next((p for p in data["plans"] if p.year == today.year), None)
@@ -175,7 +178,7 @@ def _rerender(
 
 @login_required
 @require_POST
-def measure_create(request: HttpRequest, household_id: int) -> HttpResponse:
+def measure_create(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     household = _household(request, household_id)
     _require_recorder(request)
     form = forms.MeasureForm(request.POST, household=household)
@@ -191,7 +194,7 @@ def measure_create(request: HttpRequest, household_id: int) -> HttpResponse:
 
 
 @login_required
-def measure_edit(request: HttpRequest, measure_id: int) -> HttpResponse:
+def measure_edit(request: AuthenticatedHttpRequest, measure_id: int) -> HttpResponse:
     _require_case_access(request)
     measure = selectors.measure_get_for_user(
         user=request.user, measure_id=measure_id, for_write=True
@@ -222,7 +225,7 @@ def measure_edit(request: HttpRequest, measure_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def measure_status(request: HttpRequest, measure_id: int) -> HttpResponse:
+def measure_status(request: AuthenticatedHttpRequest, measure_id: int) -> HttpResponse:
     _require_case_access(request)
     measure = selectors.measure_get_for_user(
         user=request.user, measure_id=measure_id, for_write=True
@@ -250,7 +253,7 @@ def measure_status(request: HttpRequest, measure_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def plan_save(request: HttpRequest, household_id: int) -> HttpResponse:
+def plan_save(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     household = _household(request, household_id)
     _require_recorder(request)
     form = forms.PlanForm(request.POST)
@@ -275,7 +278,7 @@ def plan_save(request: HttpRequest, household_id: int) -> HttpResponse:
 
 
 @login_required
-def visit_create(request: HttpRequest, household_id: int) -> HttpResponse:
+def visit_create(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     household = _household(request, household_id)
     _require_recorder(request)
     form = forms.VisitForm(
@@ -315,7 +318,7 @@ def visit_create(request: HttpRequest, household_id: int) -> HttpResponse:
 
 
 @login_required
-def pairing_change(request: HttpRequest, household_id: int) -> HttpResponse:
+def pairing_change(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     household = _household(request, household_id)
     if not roles.can_write_households(request.user):
         raise PermissionDenied(_("只有村级录入员和县扶贫办可以调整结对帮扶。"))
@@ -346,7 +349,9 @@ CARDS = {
 
 
 @login_required
-def household_print(request: HttpRequest, household_id: int, card: str) -> HttpResponse:
+def household_print(
+    request: AuthenticatedHttpRequest, household_id: int, card: str
+) -> HttpResponse:
     """A4 pages generated from the records (never typed twice); print from the browser."""
     household = _household(request, household_id)
     if card not in CARDS:
@@ -358,9 +363,10 @@ def household_print(request: HttpRequest, household_id: int, card: str) -> HttpR
     data = selectors.household_assistance(household)
     members = household_members(household, include_inactive=False)
     for member in members:
-        member.id_shown = shown(request.user, member.id_number)
-        member.health_shown = shown_health(request.user, member.health)
-        member.age = member.age_on(today)
+        # Display values for the template, attached to the instances it loops over.
+        member.id_shown = shown(request.user, member.id_number)  # type: ignore[attr-defined]
+        member.health_shown = shown_health(request.user, member.health)  # type: ignore[attr-defined]
+        member.age = member.age_on(today)  # type: ignore[attr-defined]
     effective = [m for m in data["measures"] if m.status != Measure.Status.CANCELLED]
     current_pairing = next((p for p in data["pairings"] if p.end_date is None), None)
     assessment = matching.assess_household(household, on=today)
@@ -408,7 +414,7 @@ def _decimal_zero() -> Any:
 
 
 @login_required
-def coverage(request: HttpRequest) -> HttpResponse:
+def coverage(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_case_access(request)
     user = request.user
     if user.role == "helper" or user.region is None:
@@ -430,7 +436,7 @@ def coverage(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def coverage_run(request: HttpRequest) -> HttpResponse:
+def coverage_run(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_case_access(request)
     user = request.user
     if user.role == "helper" or user.region is None:
@@ -442,7 +448,9 @@ def coverage_run(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def coverage_village(request: HttpRequest, run_id: int, village_id: int) -> HttpResponse:
+def coverage_village(
+    request: AuthenticatedHttpRequest, run_id: int, village_id: int
+) -> HttpResponse:
     _require_case_access(request)
     from assistance.models import CoverageRun
 
@@ -463,7 +471,7 @@ def coverage_village(request: HttpRequest, run_id: int, village_id: int) -> Http
 
 
 @login_required
-def project_list(request: HttpRequest) -> HttpResponse:
+def project_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_case_access(request)
     projects = selectors.project_list(user=request.user)
     if request.GET.get("year"):
@@ -472,7 +480,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     for project in page.object_list:
-        project.rate = selectors.rate(project.reimbursed_total, project.allocated_total)
+        project.rate = selectors.rate(project.reimbursed_total, project.allocated_total)  # type: ignore[attr-defined]  # for the template
     return render(
         request,
         "assistance/project_list.html",
@@ -481,7 +489,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def project_create(request: HttpRequest) -> HttpResponse:
+def project_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_case_access(request)
     if not services.can_manage_funds(request.user):
         raise PermissionDenied(_("只有县扶贫办可以管理项目和资金。"))
@@ -525,7 +533,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
+def project_detail(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     _require_case_access(request)
     project = selectors.project_get_for_user(user=request.user, project_id=project_id)
     can_manage = services.can_manage_funds(request.user)
@@ -558,14 +566,14 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
     )
 
 
-def _project_for_write(request: HttpRequest, project_id: int) -> Project:
+def _project_for_write(request: AuthenticatedHttpRequest, project_id: int) -> Project:
     _require_case_access(request)
     return selectors.project_get_for_user(user=request.user, project_id=project_id, for_write=True)
 
 
 @login_required
 @require_POST
-def project_movement(request: HttpRequest, project_id: int) -> HttpResponse:
+def project_movement(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     project = _project_for_write(request, project_id)
     form = forms.MovementForm(request.POST)
     if not form.is_valid():
@@ -604,7 +612,7 @@ def project_movement(request: HttpRequest, project_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def project_progress(request: HttpRequest, project_id: int) -> HttpResponse:
+def project_progress(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     project = _project_for_write(request, project_id)
     form = forms.ProgressForm(request.POST)
     if form.is_valid():
@@ -626,7 +634,7 @@ def project_progress(request: HttpRequest, project_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def project_accept(request: HttpRequest, project_id: int) -> HttpResponse:
+def project_accept(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     project = _project_for_write(request, project_id)
     form = forms.AcceptForm(request.POST)
     if form.is_valid():
@@ -641,7 +649,7 @@ def project_accept(request: HttpRequest, project_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def project_close(request: HttpRequest, project_id: int) -> HttpResponse:
+def project_close(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     project = _project_for_write(request, project_id)
     try:
         services.project_close(actor=request.user, project=project)
@@ -653,7 +661,7 @@ def project_close(request: HttpRequest, project_id: int) -> HttpResponse:
 
 
 @login_required
-def funds(request: HttpRequest) -> HttpResponse:
+def funds(request: AuthenticatedHttpRequest) -> HttpResponse:
     """报账率 by village, township and source; idle allocations; the two ledgers."""
     _require_case_access(request)
     today = timezone.localdate()
@@ -673,7 +681,7 @@ def funds(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def teams(request: HttpRequest) -> HttpResponse:
+def teams(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_case_access(request)
     from povertyapp.models import VillageYear
 

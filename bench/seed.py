@@ -31,19 +31,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SERVER = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+from bench import loadgen  # noqa: E402 (needs the project root on sys.path)
 
-
-def _admin(sql: str) -> None:
-    import psycopg2
-
-    connection = psycopg2.connect(f"{SERVER}/postgres")
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-    finally:
-        connection.close()
+SERVER = loadgen.SERVER
+_admin = loadgen.admin
 
 
 def _peak_mb() -> float:

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.expressions import Combinable
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -20,27 +21,31 @@ from households.models import (
 )
 from povertyapp import roles
 from povertyapp.admin import CaseReadOnlyAdmin, ConfigAdmin
+from povertyapp.http import request_user
 from povertyapp.models import Region
 from povertyapp.privacy import shown
+
+# The member inline's columns, all read-only: the inline neither adds, changes nor deletes.
+MEMBER_INLINE_FIELDS: tuple[str, ...] = (
+    "name",
+    "relation",
+    "id_shown",
+    "sex",
+    "birth_date",
+    "education",
+    "health_shown",
+    "labour_skill",
+    "is_active",
+    "left_reason",
+)
 
 
 class MemberInline(admin.TabularInline):
     model = Member
     extra = 0
     can_delete = False
-    fields = [
-        "name",
-        "relation",
-        "id_shown",
-        "sex",
-        "birth_date",
-        "education",
-        "health_shown",
-        "labour_skill",
-        "is_active",
-        "left_reason",
-    ]
-    readonly_fields = fields
+    fields = MEMBER_INLINE_FIELDS
+    readonly_fields = MEMBER_INLINE_FIELDS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -52,11 +57,11 @@ class MemberInline(admin.TabularInline):
 
     @admin.display(description=_("证件号码"))
     def id_shown(self, member: Member) -> str:
-        return shown(self.request.user, member.id_number) if self.request else ""
+        return shown(request_user(self.request), member.id_number) if self.request else ""
 
     @admin.display(description=_("健康状况"))
     def health_shown(self, member: Member) -> str:
-        if self.request and roles.can_view_sensitive(self.request.user):
+        if self.request and roles.can_view_sensitive(request_user(self.request)):
             return member.health
         return "***" if member.health else ""
 
@@ -78,7 +83,7 @@ class VillageFilter(admin.SimpleListFilter):
     parameter_name = "township"
 
     def lookups(self, request: HttpRequest, model_admin: Any):  # type: ignore[no-untyped-def]
-        townships = roles.region_scope(request.user).filter(level=Region.Level.TOWNSHIP)
+        townships = roles.region_scope(request_user(request)).filter(level=Region.Level.TOWNSHIP)
         return [(region.code, region.name) for region in townships]
 
     def queryset(self, request: HttpRequest, queryset: Any):  # type: ignore[no-untyped-def]
@@ -110,11 +115,11 @@ class HouseholdAdmin(CaseReadOnlyAdmin, SimpleHistoryAdmin):
 
     @admin.display(description=_("银行账号"))
     def bank_account_shown(self, household: Household) -> str:
-        return shown(self._request.user, household.bank_account)
+        return shown(request_user(self._request), household.bank_account)
 
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any):  # type: ignore[no-untyped-def]
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):  # type: ignore[no-untyped-def]
         self._request = request
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):  # type: ignore[no-untyped-def]
         self._request = request
@@ -126,7 +131,10 @@ class HouseholdAdmin(CaseReadOnlyAdmin, SimpleHistoryAdmin):
             return queryset, False
         number = normalise_id_number(term)
         members = Member.objects.filter(household=OuterRef("pk"))
-        condition = Q(number__startswith=term) | Exists(members.filter(name__contains=term))
+        # Q | Exists is a Q at run time; the stubs type it as Combinable.
+        condition: Q | Combinable = Q(number__startswith=term) | Exists(
+            members.filter(name__contains=term)
+        )
         if len(number) == 18:
             condition |= Exists(members.filter(id_number=number))
         return queryset.filter(condition), False
@@ -168,8 +176,8 @@ class AdjustmentRoundAdmin(CaseReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
         # A round belongs to a county: the officer's own county, or counties inside the scope.
-        user_region = request.user.region
+        user_region = request_user(request).region
         own = [node.pk for node in user_region.ancestors(include_self=True)] if user_region else []
         return AdjustmentRound.objects.filter(
-            Q(county__in=roles.region_scope(request.user)) | Q(county__in=own)
+            Q(county__in=roles.region_scope(request_user(request))) | Q(county__in=own)
         ).select_related("county")

@@ -15,8 +15,9 @@ import datetime
 import random
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from households import rounds
@@ -32,7 +33,7 @@ from households.selectors import province_of, value_lists
 from povertyapp import rates
 from povertyapp.demo import CAUSE_SHARES, _weighted
 
-REASONS = {
+REASONS: dict[str, list[str]] = {
     RoundChange.Kind.IDENTIFIED: [
         "因病致贫，经民主评议纳入",
         "因灾致贫，房屋受损",
@@ -269,6 +270,49 @@ def build(*, result: dict[str, Any], seed: int) -> None:
                 grounds=grounds,
                 state=state,
             )
+        _member_lines(round=second, cadre=cadre, rng=rng)
     for round in (first, second):
         round.refresh_from_db()
         rates.compute_rates(round=round)
+
+
+def _member_lines(*, round: AdjustmentRound, cadre: Any, rng: random.Random) -> None:
+    """A 自然增减 (a daughter married out) and a 信息更正 (a phone number) proposed in the demo
+    cadre's village through the services, waiting for the township."""
+    candidates = list(
+        Household.objects.filter(village=cadre.region, status__in=Household.REGISTERED_STATUSES)
+        .annotate(persons=Count("members", filter=Q(members__is_active=True)))
+        .filter(persons__gte=3)
+        .order_by("number")[:20]
+    )
+    rng.shuffle(candidates)
+    married, corrected = False, False
+    for household in candidates:
+        daughter = household.members.filter(is_active=True, relation="之女").first()
+        try:
+            if not married and daughter is not None:
+                rounds.natural_change_propose(
+                    actor=cadre,
+                    round=round,
+                    number=household.number,
+                    action=rounds.LEAVE,
+                    member=daughter.id_number,
+                    reason="婚出",
+                    effective_date="2020-05-01",
+                    note="嫁往外县，户口已迁出",
+                )
+                married = True
+            elif not corrected:
+                rounds.correction_propose(
+                    actor=cadre,
+                    round=round,
+                    number=household.number,
+                    field="phone",
+                    value=f"139{rng.randrange(10**8):08d}",
+                    reason="原登记号码已停用，户主提供新号码",
+                )
+                corrected = True
+        except ValidationError:
+            continue
+        if married and corrected:
+            return

@@ -12,7 +12,17 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, FilteredRelation, Q, QuerySet
+from django.db.models import (
+    Count,
+    F,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -200,13 +210,37 @@ def scoped_households(*, user: User, filters: dict[str, Any]) -> QuerySet[Househ
     return household_list(user=user, filters=_household_filters(filters))
 
 
+def ledger_households(*, user: User, filters: dict[str, Any]) -> QuerySet[Household]:
+    """The same households as `scoped_households` (scope + HouseholdFilter, by 户编号) without
+    the list page's annotations: its head and person count are correlated subqueries with the
+    member ordering (a join and a sort per household), which the ledgers replace by a join."""
+    from povertyapp import roles
+
+    chosen = {key: value for key, value in _household_filters(filters).items() if key != "ordering"}
+    base = roles.household_scope(user, Household.objects.all())
+    return HouseholdFilter(chosen, queryset=base, user=user).qs.order_by("number")
+
+
 STATUS_LABELS = dict(Household.Status.choices)
 
 
 def household_rows(*, user: User, filters: dict[str, Any]) -> Iterator[Sequence[Any]]:
     year = _income_year(filters)
-    queryset = scoped_households(user=user, filters=filters).annotate(
+    persons = (
+        Member.objects.filter(household=OuterRef("pk"), is_active=True)
+        .order_by()
+        .values("household")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    # One active head per household (constraint member_one_active_head), so the filtered
+    # join adds no rows; likewise one income row per household and year.
+    queryset = ledger_households(user=user, filters=filters).annotate(
+        active_head=FilteredRelation(
+            "members", condition=Q(members__is_active=True, members__relation="户主")
+        ),
         income_this_year=FilteredRelation("incomes", condition=Q(incomes__year=year)),
+        person_count=Coalesce(Subquery(persons, output_field=IntegerField()), 0),
     )
     plain = [
         column.key
@@ -220,8 +254,8 @@ def household_rows(*, user: User, filters: dict[str, Any]) -> Iterator[Sequence[
         "village__parent__name",
         "village__name",
         "group__name",
-        "head_name",
-        "head_id_number",
+        "active_head__name",
+        "active_head__id_number",
         "person_count",
         "income_this_year__year",
         *(f"income_this_year__{name}" for name in INCOME_FIELDS),
@@ -321,11 +355,7 @@ def household_rows(*, user: User, filters: dict[str, Any]) -> Iterator[Sequence[
 def member_queryset(*, user: User, filters: dict[str, Any]) -> QuerySet[Member]:
     """Active members of the households the list page would show (same scope and filters;
     the subquery leaves out the list's annotations and ordering, which it does not need)."""
-    from povertyapp import roles
-
-    chosen = {key: value for key, value in _household_filters(filters).items() if key != "ordering"}
-    base = roles.household_scope(user, Household.objects.all())
-    households = HouseholdFilter(chosen, queryset=base, user=user).qs.order_by().values("pk")
+    households = ledger_households(user=user, filters=filters).order_by().values("pk")
     return Member.objects.filter(is_active=True, household__in=households).order_by(
         "household__number", "id"
     )
@@ -355,7 +385,7 @@ def _household_sheet(user: User, filters: dict[str, Any]) -> SheetSpec:
         title=_("建档立卡贫困户户台账（%(year)d年度收入）") % {"year": year},
         columns=HOUSEHOLD_COLUMNS,
         rows=lambda: household_rows(user=user, filters=filters),
-        count=lambda: scoped_households(user=user, filters=filters).count(),
+        count=lambda: ledger_households(user=user, filters=filters).count(),
         date_label=_("统计截止日期"),
         totals_label=_("共%(rows)d户"),
     )

@@ -6,6 +6,7 @@ from typing import Any
 
 import django_filters
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import Combinable
 from django.utils.translation import gettext_lazy as _
 
 from households.identity import normalise_id_number
@@ -67,7 +68,9 @@ class HouseholdFilter(django_filters.FilterSet):
         text = value.strip()
         if not text:
             return queryset
-        condition = Q(number__startswith=text)
+        condition: Q | Combinable = Q(
+            number__startswith=text
+        )  # Q | Exists: Combinable in the stubs
         id_number = normalise_id_number(text)
         if len(id_number) == 18:
             # A full ID number finds its household; the list still shows it masked.

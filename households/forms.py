@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -124,7 +124,7 @@ def _choices(labels: list[str], *, blank: bool = True) -> list[tuple[str, str]]:
 
 def lists_for_user(user: User, year: int | None = None) -> dict[str, list[str]]:
     year = year or timezone.localdate().year
-    province = province_of(user.region) if user.region_id else None
+    province = province_of(user.region) if user.region is not None else None
     return value_lists(year=year, province=province)
 
 
@@ -154,12 +154,13 @@ class HouseholdForm(forms.Form):
             error_messages={"invalid_choice": _("所选村民小组不存在。")},
         )
         scoped = roles.region_scope(user)
-        self.fields["village"].widget.choices = [("", "—")] + [
+        blank: list[tuple[int | str, str]] = [("", "—")]
+        self.fields["village"].widget.choices = blank + [
             (region.pk, region.name)
             for region in scoped.filter(level=Region.Level.VILLAGE).order_by("code")
         ]
-        self.fields["group"].widget.choices = [("", "—")] + [
-            (region.pk, f"{region.parent.name} · {region.name}")
+        self.fields["group"].widget.choices = blank + [
+            (region.pk, f"{region.parent.name} · {region.name}" if region.parent else region.name)
             for region in scoped.filter(level=Region.Level.GROUP)
             .select_related("parent")
             .order_by("code")
@@ -191,7 +192,8 @@ class HouseholdForm(forms.Form):
         return [(title, [self[name] for name in names]) for title, names in HOUSEHOLD_SECTIONS]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns; the stubs type that as optional
         for name, field in self.fields.items():
             if (
                 isinstance(field, forms.DecimalField)
@@ -315,14 +317,18 @@ class BaseMemberFormSet(forms.BaseFormSet):
         self._non_form_errors.extend(error if isinstance(error, list) else [error])
 
 
-MemberFormSet = formset_factory(
-    MemberForm,
-    formset=BaseMemberFormSet,
-    extra=0,
-    max_num=30,
-    validate_max=True,
-    min_num=1,
-    validate_min=True,
+# formset_factory returns the class built on BaseMemberFormSet; the stubs say only BaseFormSet.
+MemberFormSet = cast(
+    "type[BaseMemberFormSet]",
+    formset_factory(
+        MemberForm,
+        formset=BaseMemberFormSet,
+        extra=0,
+        max_num=30,
+        validate_max=True,
+        min_num=1,
+        validate_min=True,
+    ),
 )
 
 
@@ -344,7 +350,9 @@ class JoinReasonForm(forms.Form):
 
     def __init__(self, *args: Any, lists: dict[str, list[str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["join_reason"].choices = _choices(lists.get(ValueList.JOIN_REASON, []))
+        cast(forms.ChoiceField, self.fields["join_reason"]).choices = _choices(
+            lists.get(ValueList.JOIN_REASON, [])
+        )
 
 
 class MemberRemoveForm(forms.Form):
@@ -356,7 +364,9 @@ class MemberRemoveForm(forms.Form):
 
     def __init__(self, *args: Any, lists: dict[str, list[str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["reason"].choices = _choices(lists.get(ValueList.LEAVE_REASON, []))
+        cast(forms.ChoiceField, self.fields["reason"]).choices = _choices(
+            lists.get(ValueList.LEAVE_REASON, [])
+        )
 
 
 class MemberMoveForm(forms.Form):
@@ -369,7 +379,9 @@ class MemberMoveForm(forms.Form):
 
     def __init__(self, *args: Any, lists: dict[str, list[str]], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["relation"].choices = _choices(lists.get(ValueList.RELATION, []))
+        cast(forms.ChoiceField, self.fields["relation"]).choices = _choices(
+            lists.get(ValueList.RELATION, [])
+        )
 
 
 def _check_evidence(upload: Any) -> Any:
@@ -507,7 +519,8 @@ class IncomeForm(forms.Form):
             self.fields[name] = field
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns; the stubs type that as optional
         for name, field in self.fields.items():
             if (
                 isinstance(field, forms.DecimalField)

@@ -7,6 +7,7 @@ and the browser repeats the checksum only as a convenience (static/js/id-number.
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -31,10 +32,24 @@ def upgrade_15_to_18(number: str) -> str:
 
 
 def normalise_id_number(raw: str) -> str:
-    number = ric.compact(raw or "").upper()
+    raw = raw or ""
+    # Plain ASCII letters and digits are what compact() would return, upper-cased: skip its
+    # Unicode clean-up (full-width digits, dashes, spaces), which the importer pays per row.
+    number = raw.upper() if raw.isascii() and raw.isalnum() else ric.compact(raw).upper()
     if len(number) == 15 and number.isdigit():
         number = upgrade_15_to_18(number)
     return number
+
+
+@functools.lru_cache(maxsize=8192)
+def _birth_place_known(prefix: str, year: int) -> bool:
+    """`ric.get_birth_place` succeeds: it reads only the first 6 digits (the region code) and
+    the birth year (which counties existed then), so its answer is cached on those two."""
+    try:
+        ric.get_birth_place(f"{prefix}{year:04d}0101" + "0000")
+    except stdnum_errors.ValidationError:
+        return False
+    return True
 
 
 def check_id_number(raw: str, *, today: datetime.date | None = None) -> IdentityFacts:
@@ -51,9 +66,9 @@ def check_id_number(raw: str, *, today: datetime.date | None = None) -> Identity
         )
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         raise ValidationError(_("身份证号码只能由数字组成，最后一位可以是X。"), code="id_format")
-    try:
-        birth_date = ric.get_birth_date(number)
-    except stdnum_errors.ValidationError:
+    try:  # ric.get_birth_date of the (already compact) number
+        birth_date = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
         raise ValidationError(
             _("身份证号码中的出生日期（第7–14位）不是有效日期。"), code="id_birth_date"
         ) from None
@@ -62,12 +77,8 @@ def check_id_number(raw: str, *, today: datetime.date | None = None) -> Identity
         raise ValidationError(_("身份证号码中的出生日期（第7–14位）不合理。"), code="id_birth_date")
     if ric.calc_check_digit(number) != number[17]:
         raise ValidationError(_("身份证号码校验位错误，请核对每一位数字。"), code="id_checksum")
-    try:
-        ric.get_birth_place(number)
-    except stdnum_errors.ValidationError:
-        raise ValidationError(
-            _("身份证号码前6位不是有效的行政区划代码。"), code="id_birth_place"
-        ) from None
+    if not _birth_place_known(number[:6], birth_date.year):
+        raise ValidationError(_("身份证号码前6位不是有效的行政区划代码。"), code="id_birth_place")
     sex = "男" if int(number[16]) % 2 == 1 else "女"
     return IdentityFacts(number=number, birth_date=birth_date, sex=sex)
 

@@ -1,21 +1,26 @@
 """The household import: the 户台账 + 人员台账 workbook the export writes, read back.
 
-    upload → safety.check_xlsx (before parsing) → read (read-only, defusedxml, columns matched by
-    their Chinese header text) → validate every row (nothing written) → report errors, or a
-    dry-run preview, or write everything in one transaction.
+    upload → safety.check_xlsx (before parsing) → read (a streaming reader on the standard
+    library, `povertyapp.ledgers.reader`; columns matched by their Chinese header text) →
+    validate every household (nothing written) → report errors, or a dry-run preview, or
+    write everything in one transaction.
+
+Memory does not grow with the file: the parsed rows of both sheets go to a temporary SQLite
+file (`_Staging`), households are validated in batches of BATCH with their members fetched
+from it, and the validated households wait there for the write. What stays in memory is what
+the cross-row checks need: the 户编号 and ID numbers already seen in the file.
 
 Validation uses the registry's own rules: the value lists of the year (`value_lists`), ID numbers
 (`households.identity` through the services' member check), and the very functions
 `households.services` runs before it writes (`_household_errors`, `_member_errors`,
 `_members_set_errors`, the model's `full_clean`). Only the database look-ups are batched (which
-户编号 exist, which ID numbers are active where), so 100k households need a handful of queries
-instead of several per household.
+户编号 exist, which ID numbers are active where: a few queries per batch of households).
 
 Writing: households that exist (matched by 户编号, members by ID number) are updated through
 `households.services` (household_update, member_update, member_add, income_set), which keep
-history and versions. New households are written in bulk (`bulk_create_with_history`), with the
-history rows and the 建档 event row that `household_create` writes for each, inside the same
-transaction; docs/ledgers.md explains why. Re-importing an unchanged file writes nothing.
+history and versions. New households go through `services.households_bulk_register`, which
+writes the rows `household_create` writes (history rows, the 建档 event) set-wise, inside the
+same transaction; docs/ledgers.md explains why. Re-importing an unchanged file writes nothing.
 """
 
 from __future__ import annotations
@@ -23,25 +28,25 @@ from __future__ import annotations
 import datetime
 import hashlib
 import os
+import pickle
 import re
 import shutil
+import sqlite3
 import tempfile
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import openpyxl
-from defusedxml import DefusedXmlException
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from simple_history.utils import bulk_create_with_history
 
 from households import identity, services
 from households.exports import (
@@ -53,10 +58,10 @@ from households.exports import (
     MEMBER_DERIVED,
     MEMBER_SHEET,
 )
-from households.models import Household, HouseholdEvent, HouseholdIncome, Member
+from households.models import Household, HouseholdIncome, Member
 from households.selectors import province_of, value_lists
 from povertyapp import jobs, roles
-from povertyapp.ledgers import layout
+from povertyapp.ledgers import layout, reader
 from povertyapp.ledgers.layout import (
     BOOLEAN,
     DATE,
@@ -72,7 +77,8 @@ from povertyapp.models import AccessLog, Job, Region, User
 from povertyapp.privacy import HEALTH_MASK, access_log_record, mask
 
 HEADER_SCAN_ROWS = 8
-BATCH = 1000
+BATCH = 1000  # households validated together (one set of registry look-ups)
+ERROR_DETAIL_LIMIT = 20000  # errors kept with their details; the rest are counted
 STATUS_BY_LABEL = {str(label): value for value, label in Household.Status.choices}
 # Exported for reading only: derived figures and the post-exit policy (set by the exit workflow).
 HOUSEHOLD_NOT_IMPORTED = HOUSEHOLD_DERIVED - {"township_name"} | {"exit_policy"}
@@ -113,8 +119,9 @@ class CellError:
 @dataclass
 class SheetData:
     name: str  # the worksheet's name in the file
+    part: str  # its part in the package
     columns: dict[str, int]  # key → 0-based index
-    rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    header_row: int  # the last header row (Excel number); data rows follow it
 
 
 @dataclass
@@ -129,14 +136,25 @@ class ImportReport:
     incomes_set: int = 0
     preview: list[dict[str, Any]] = field(default_factory=list)
     written: bool = False
+    errors_omitted: int = 0  # found beyond ERROR_DETAIL_LIMIT: counted, details not kept
 
     PREVIEW_LIMIT = 200
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors) + self.errors_omitted
+
+    def trim(self) -> None:
+        """Keep the details of the first ERROR_DETAIL_LIMIT errors only (bounded memory)."""
+        if len(self.errors) > ERROR_DETAIL_LIMIT:
+            self.errors_omitted += len(self.errors) - ERROR_DETAIL_LIMIT
+            del self.errors[ERROR_DETAIL_LIMIT:]
 
     def as_dict(self, *, error_limit: int = 1000) -> dict[str, Any]:
         return {
             "dry_run": self.dry_run,
             "written": self.written,
-            "error_count": len(self.errors),
+            "error_count": self.error_count,
             "errors": [error.as_dict() for error in self.errors[:error_limit]],
             "households_created": self.households_created,
             "households_updated": self.households_updated,
@@ -165,9 +183,11 @@ def _shown(column: Column, value: Any) -> str:
 
 
 def _text(value: Any) -> str:
+    # The reader has already decoded the `_xHHHH_` escapes (once: decoding twice would turn a
+    # literal "_x000D_" into a CR).
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return layout.restore(layout.decode_ooxml(str(value).strip()))
+    return layout.restore(str(value).strip())
 
 
 def parse_cell(column: Column, value: Any) -> Any:
@@ -233,65 +253,85 @@ def parse_cell(column: Column, value: Any) -> Any:
 
 
 def _find_header(
-    rows: list[tuple[Any, ...]], columns: Sequence[Column]
+    rows: list[tuple[int, tuple[Any, ...]]], columns: Sequence[Column]
 ) -> tuple[dict[str, int], int]:
+    """(key → column index, number of the last header row) from the first rows of a sheet."""
     by_label = {column.header: column.key for column in columns}
     found: dict[str, int] = {}
-    last = -1
-    for row_index, row in enumerate(rows):
+    last = 0
+    for number, row in rows:
         for col_index, value in enumerate(row):
             if isinstance(value, str) and value.strip() in by_label:
                 key = by_label[value.strip()]
                 found.setdefault(key, col_index)
-                last = max(last, row_index)
+                last = max(last, number)
     return found, last
 
 
-def read_workbook(path: str, report: ImportReport) -> tuple[SheetData, SheetData]:
-    """Read both sheets (matched by header text); cell errors go to `report.errors`."""
+def _open(path: str) -> reader.XlsxReader:
+    """The workbook, after the hostile-file checks (nothing is parsed before they pass)."""
     with open(path, "rb") as handle:
         try:
             check_xlsx(handle)
         except ValidationError as error:
             raise ImportRefused(error.messages[0]) from error
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:
-        if isinstance(error, DefusedXmlException) or isinstance(
-            error.__cause__, DefusedXmlException
-        ):
-            raise ImportRefused(_("文件包含不安全的XML声明，不予导入。")) from None
-        raise ImportRefused(_("文件无法作为Excel工作簿读取，请确认是.xlsx格式。")) from None
-    sheets: dict[str, SheetData] = {}
-    try:
-        for worksheet in workbook.worksheets:
-            rows = worksheet.iter_rows(values_only=True)
-            head = []
-            for _index in range(HEADER_SCAN_ROWS):
-                try:
-                    head.append(next(rows))
-                except StopIteration:
-                    break
-            for kind, columns, signature in (
-                (HOUSEHOLD_SHEET, HOUSEHOLD_IMPORTED, HOUSEHOLD_SIGNATURE),
-                (MEMBER_SHEET, MEMBER_IMPORTED, MEMBER_SIGNATURE),
-            ):
-                found, last = _find_header(head, columns)
-                labels = {column.header for column in columns if column.key in found}
-                if kind in sheets or not signature <= labels:
-                    continue
-                if kind == HOUSEHOLD_SHEET and "姓名" in {
-                    str(v).strip() for r in head for v in r if v
-                }:
-                    continue  # a member sheet also carries 户编号 and 行政村
-                sheets[kind] = _read_rows(
-                    worksheet.title, columns, found, head[last + 1 :], rows, last + 2, report
-                )
-                break
-    except DefusedXmlException:
+        return reader.XlsxReader(path)
+    except reader.UnsafeXml:
         raise ImportRefused(_("文件包含不安全的XML声明，不予导入。")) from None
-    finally:
-        workbook.close()
+    except reader.UnreadableWorkbook:
+        raise ImportRefused(_("文件无法作为Excel工作簿读取，请确认是.xlsx格式。")) from None
+
+
+def _rows(workbook: reader.XlsxReader, part: str) -> Generator[tuple[int, tuple[Any, ...]]]:
+    try:
+        yield from workbook.rows(part)
+    except reader.UnsafeXml:
+        raise ImportRefused(_("文件包含不安全的XML声明，不予导入。")) from None
+    except reader.UnreadableWorkbook:
+        raise ImportRefused(_("文件无法作为Excel工作簿读取，请确认是.xlsx格式。")) from None
+
+
+def locate_sheets(workbook: reader.XlsxReader, report: ImportReport) -> tuple[SheetData, SheetData]:
+    """Find the two sheets by their header text; a missing required column is an error."""
+    sheets: dict[str, SheetData] = {}
+    for title, part in workbook.sheets():
+        head: list[tuple[int, tuple[Any, ...]]] = []
+        rows = _rows(workbook, part)
+        try:
+            for number, values in rows:
+                if number > HEADER_SCAN_ROWS:
+                    break
+                head.append((number, values))
+        finally:
+            rows.close()
+        for kind, columns, signature in (
+            (HOUSEHOLD_SHEET, HOUSEHOLD_IMPORTED, HOUSEHOLD_SIGNATURE),
+            (MEMBER_SHEET, MEMBER_IMPORTED, MEMBER_SIGNATURE),
+        ):
+            found, last = _find_header(head, columns)
+            labels = {column.header for column in columns if column.key in found}
+            if kind in sheets or not signature <= labels:
+                continue
+            if kind == HOUSEHOLD_SHEET and "姓名" in {
+                str(v).strip() for _n, r in head for v in r if v
+            }:
+                continue  # a member sheet also carries 户编号 and 行政村
+            sheets[kind] = SheetData(name=title, part=part, columns=found, header_row=last)
+            required = HOUSEHOLD_REQUIRED if kind == HOUSEHOLD_SHEET else MEMBER_REQUIRED
+            for key in required:
+                if key not in found:
+                    header = next(column.header for column in columns if column.key == key)
+                    report.errors.append(
+                        CellError(
+                            title,
+                            last,
+                            header,
+                            "",
+                            _("缺少必需的列“%(header)s”。") % {"header": header},
+                        )
+                    )
+            break
     missing = [name for name in (HOUSEHOLD_SHEET, MEMBER_SHEET) if name not in sheets]
     if missing:
         raise ImportRefused(
@@ -304,64 +344,245 @@ def read_workbook(path: str, report: ImportReport) -> tuple[SheetData, SheetData
     return sheets[HOUSEHOLD_SHEET], sheets[MEMBER_SHEET]
 
 
-def _read_rows(
-    title: str,
+_EMPTY_TEXT = (layout.TEXT, SENSITIVE, HEALTH)
+
+
+def data_rows(
+    workbook: reader.XlsxReader,
+    sheet: SheetData,
     columns: Sequence[Column],
-    found: dict[str, int],
-    first: list[tuple[Any, ...]],
-    rest: Iterable[tuple[Any, ...]],
-    first_row_number: int,
     report: ImportReport,
-) -> SheetData:
-    data = SheetData(name=title, columns=found)
-    wanted = [(column, found[column.key]) for column in columns if column.key in found]
-    required = HOUSEHOLD_REQUIRED if columns is HOUSEHOLD_IMPORTED else MEMBER_REQUIRED
-    for key in required:
-        if key not in found:
-            header = next(column.header for column in columns if column.key == key)
-            report.errors.append(
-                CellError(
-                    title,
-                    first_row_number - 1,
-                    header,
-                    "",
-                    _("缺少必需的列“%(header)s”。") % {"header": header},
-                )
-            )
+    unreadable: set[tuple[str, int, str]],
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The sheet's data rows, each cell parsed by its column kind (streamed). A cell that
+    cannot be read is an error in the report (and remembered in `unreadable`, so that the
+    rules it then fails do not report it again)."""
+    wanted = [
+        (column.key, column, sheet.columns[column.key], "" if column.kind in _EMPTY_TEXT else None)
+        for column in columns
+        if column.key in sheet.columns
+    ]
     limit = max_rows()
-    row_number = first_row_number - 1
-
-    def rows() -> Iterable[tuple[Any, ...]]:
-        yield from first
-        yield from rest
-
-    for raw in rows():
-        row_number += 1
-        if not raw or all(value is None or value == "" for value in raw):
+    count = 0
+    title = sheet.name
+    for number, raw in _rows(workbook, sheet.part):
+        if number <= sheet.header_row or not raw:
+            continue
+        if all(value is None or value == "" for value in raw):
             continue
         if isinstance(raw[0], str) and raw[0].strip() == "合计":
             continue
-        if len(data.rows) >= limit:
+        count += 1
+        if count > limit:
             raise ImportRefused(
                 _("工作表“%(sheet)s”超过%(limit)d行的上限，请分批导入。")
                 % {"sheet": title, "limit": limit}
             )
+        length = len(raw)
         values: dict[str, Any] = {}
-        for column, index in wanted:
-            cell = raw[index] if index < len(raw) else None
+        for key, column, index, empty in wanted:
+            cell = raw[index] if index < length else None
+            if cell is None:
+                values[key] = empty
+                continue
             try:
-                values[column.key] = parse_cell(column, cell)
+                values[key] = parse_cell(column, cell)
             except ValueError as error:
                 report.errors.append(
-                    CellError(
-                        title, row_number, column.header, _shown(column, cell), str(error), index
-                    )
+                    CellError(title, number, column.header, _shown(column, cell), str(error), index)
                 )
-        data.rows.append((row_number, values))
-    return data
+                unreadable.add((title, number, column.header))
+        if count % 5000 == 0:
+            report.trim()
+        yield number, values
+
+
+STAGING_PREFIX = "household-import-"
+_CLEANED = re.compile(r"[0-9a-f]{32}\.xlsx|" + STAGING_PREFIX + r"[A-Za-z0-9_]+\.sqlite3")
+
+
+class _Staging:
+    """Parsed rows and validated households on disk (a temporary SQLite file, deleted on
+    close), so that the import's memory does not grow with the file."""
+
+    def __init__(self) -> None:
+        # Beside the uploads (it holds the same personal data): a file left by a crash is
+        # removed by the nightly clean-up with them.
+        handle, self.path = tempfile.mkstemp(
+            suffix=".sqlite3", prefix=STAGING_PREFIX, dir=import_directory()
+        )
+        os.close(handle)
+        self.db = sqlite3.connect(self.path)
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.executescript(
+            """
+            CREATE TABLE households (seq INTEGER PRIMARY KEY, row INTEGER, number TEXT, data BLOB);
+            CREATE TABLE members (seq INTEGER PRIMARY KEY, row INTEGER, number TEXT, data BLOB);
+            CREATE TABLE plans (seq INTEGER PRIMARY KEY, new INTEGER, data BLOB);
+            """
+        )
+
+    def close(self) -> None:
+        self.db.close()
+        os.unlink(self.path)
+
+    def __enter__(self) -> _Staging:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _insert(self, table: str, rows: Iterator[tuple[Any, ...]], width: int) -> int:
+        sql = f"INSERT INTO {table} VALUES (NULL{', ?' * width})"
+        count = 0
+        batch: list[tuple[Any, ...]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= 5000:
+                self.db.executemany(sql, batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            self.db.executemany(sql, batch)
+            count += len(batch)
+        return count
+
+    def add_households(self, rows: Iterator[tuple[int, dict[str, Any]]]) -> int:
+        count = self._insert(
+            "households",
+            (
+                (row, values.get("number") or "", pickle.dumps(values, pickle.HIGHEST_PROTOCOL))
+                for row, values in rows
+            ),
+            3,
+        )
+        self.db.execute("CREATE INDEX households_number ON households (number)")
+        return count
+
+    def add_members(self, rows: Iterator[tuple[int, str, dict[str, Any]]]) -> int:
+        count = self._insert(
+            "members",
+            (
+                (row, number, pickle.dumps(values, pickle.HIGHEST_PROTOCOL))
+                for row, number, values in rows
+            ),
+            3,
+        )
+        self.db.execute("CREATE INDEX members_number ON members (number)")
+        return count
+
+    def household_batches(self, size: int) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+        last = 0
+        while True:
+            found = self.db.execute(
+                "SELECT seq, row, data FROM households WHERE seq > ? ORDER BY seq LIMIT ?",
+                (last, size),
+            ).fetchall()
+            if not found:
+                return
+            last = found[-1][0]
+            yield [(row, pickle.loads(data)) for _seq, row, data in found]
+
+    def members_of(self, numbers: list[str]) -> dict[str, list[tuple[int, dict[str, Any]]]]:
+        """The member rows of these 户编号, in file order."""
+        found: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+        for start in range(0, len(numbers), 500):
+            chunk = numbers[start : start + 500]
+            for number, row, data in self.db.execute(
+                "SELECT number, row, data FROM members WHERE number IN "
+                f"({', '.join('?' * len(chunk))}) ORDER BY seq",
+                chunk,
+            ):
+                found[number].append((row, pickle.loads(data)))
+        return found
+
+    def orphan_members(self) -> Iterator[tuple[int, str, dict[str, Any]]]:
+        """Member rows whose 户编号 is on no row of the households sheet."""
+        for row, number, data in self.db.execute(
+            "SELECT row, number, data FROM members WHERE number NOT IN "
+            "(SELECT number FROM households) ORDER BY seq"
+        ):
+            yield row, number, pickle.loads(data)
+
+    def add_plan(self, plan: Any, *, new: bool) -> None:
+        self.db.execute(
+            "INSERT INTO plans VALUES (NULL, ?, ?)",
+            (1 if new else 0, pickle.dumps(plan, pickle.HIGHEST_PROTOCOL)),
+        )
+
+    def plans(self, *, new: bool) -> Iterator[Any]:
+        last = 0
+        while True:
+            found = self.db.execute(
+                "SELECT seq, data FROM plans WHERE new = ? AND seq > ? ORDER BY seq LIMIT 2000",
+                (1 if new else 0, last),
+            ).fetchall()
+            if not found:
+                return
+            last = found[-1][0]
+            for _seq, data in found:
+                yield pickle.loads(data)
 
 
 # --- validating -------------------------------------------------------------------------------
+
+
+class _FieldCheck:
+    """`Model(**values).full_clean(exclude=..., validate_unique=False,
+    validate_constraints=False)` for a dict of values, without building the instance: the same
+    `Field.clean` of every field (a missing value takes the field's default, as in the
+    instance; blank fields skipped as Django skips them), with each field's answer remembered
+    per value. Most columns repeat a few values (value-list labels, yes/no, years), so 100k
+    households cost a few thousand `Field.clean` calls instead of millions. Valid only for
+    models without their own `clean()` and with the foreign keys excluded (checked here)."""
+
+    CACHE_PER_FIELD = 2000  # high-cardinality columns (names, ID numbers) stop being cached
+
+    def __init__(self, model: type[Any], exclude: Sequence[str]) -> None:
+        from django.db import models as django_models
+
+        if model.clean is not django_models.Model.clean:
+            raise TypeError(f"{model.__name__} has its own clean(): use full_clean")
+        self.fields: list[tuple[Any, str, Any, dict[Any, Any]]] = []
+        for model_field in model._meta.fields:
+            if model_field.name in exclude or model_field.generated:
+                continue
+            if model_field.is_relation:
+                raise TypeError(f"{model.__name__}.{model_field.name}: exclude foreign keys")
+            self.fields.append((model_field, model_field.attname, model_field.get_default(), {}))
+
+    def errors(self, values: dict[str, Any], prefix: str = "") -> dict[str, list[ValidationError]]:
+        found: dict[str, list[ValidationError]] = {}
+        for check, attname, default, cache in self.fields:
+            value = values.get(attname, default)
+            if check.blank and value in check.empty_values:
+                continue
+            key = (type(value), value)
+            try:
+                problem = cache[key]
+            except KeyError:
+                try:
+                    check.clean(value, None)
+                    problem = None
+                except ValidationError as error:
+                    problem = error.error_list
+                if len(cache) < self.CACHE_PER_FIELD:
+                    cache[key] = problem
+            except TypeError:  # an unhashable value: not cached
+                try:
+                    check.clean(value, None)
+                    problem = None
+                except ValidationError as error:
+                    problem = error.error_list
+            if problem:
+                found[prefix + check.name] = list(problem)
+        return found
+
+
+_HOUSEHOLD_CHECK = _FieldCheck(Household, ["village", "group", "created_by"])
+_MEMBER_CHECK = _FieldCheck(Member, ["household"])
+_INCOME_CHECK = _FieldCheck(HouseholdIncome, ["household"])
 
 
 @dataclass
@@ -396,6 +617,8 @@ class _Validator:
         report: ImportReport,
         progress: Callable[[int], None] | None,
     ) -> None:
+        if not roles.can_write_households(actor):
+            raise ImportRefused(_("您的角色只能查看，不能导入农户信息。"))
         self.actor = actor
         self.households = households
         self.members = members
@@ -405,7 +628,8 @@ class _Validator:
         self.columns = {column.key: column for column in HOUSEHOLD_COLUMNS}
         self.member_columns = {column.key: column for column in MEMBER_COLUMNS}
         self._lists: dict[int | None, dict[str, list[str]]] = {}
-        self.read_errors = len(report.errors)
+        # Cells that could not be read: reported once, not again by the rules they then fail.
+        self.unreadable: set[tuple[str, int, str]] = set()
         self._village_lists: dict[int, dict[str, list[str]]] = {}
         self.in_scope: set[int] = set()
 
@@ -414,6 +638,8 @@ class _Validator:
         key = {"village": "village_name", "group": "group_name"}.get(key, key)
         column = self.columns.get(key)
         index = self.households.columns.get(key)
+        if column and (self.households.name, row, column.header) in self.unreadable:
+            return
         self.report.errors.append(
             CellError(
                 self.households.name,
@@ -428,6 +654,8 @@ class _Validator:
     def _member_error(self, row: int, key: str, values: dict[str, Any], message: str) -> None:
         column = self.member_columns.get(key)
         index = self.members.columns.get(key)
+        if column and (self.members.name, row, column.header) in self.unreadable:
+            return
         self.report.errors.append(
             CellError(
                 self.members.name,
@@ -472,82 +700,102 @@ class _Validator:
             self._village_lists[village.pk] = self._lists[key]
         return self._village_lists[village.pk]
 
-    def run(self) -> list[HouseholdPlan]:
-        report = self.report
-        if not roles.can_write_households(self.actor):
-            raise ImportRefused(_("您的角色只能查看，不能导入农户信息。"))
-        villages = self._villages()
-        groups = self._groups()
-        numbers = [values.get("number") or "" for _row, values in self.households.rows]
-        existing = self._existing(numbers)
-        member_rows: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+    def stage(self, workbook: reader.XlsxReader, staging: _Staging) -> int:
+        """Read both sheets into the staging file; returns the number of household rows.
+        The checks that need only the members sheet run here, in file order: a member row
+        needs a 户编号, and an ID number may appear once in the file."""
         seen_ids: dict[str, int] = {}
-        for row, values in self.members.rows:
-            number = values.get("household_number") or ""
-            if not number:
-                self._member_error(row, "household_number", values, _("请填写户编号。"))
-                continue
-            raw_id = values.get("id_number") or ""
-            if raw_id:
-                normal = identity.normalise_id_number(raw_id)
-                if normal in seen_ids:
-                    self._member_error(
+
+        def members() -> Iterator[tuple[int, str, dict[str, Any]]]:
+            for row, values in data_rows(
+                workbook, self.members, MEMBER_IMPORTED, self.report, self.unreadable
+            ):
+                number = values.get("household_number") or ""
+                if not number:
+                    self._member_error(row, "household_number", values, _("请填写户编号。"))
+                    continue
+                raw_id = values.get("id_number") or ""
+                if raw_id:
+                    normal = identity.normalise_id_number(raw_id)
+                    if normal in seen_ids:
+                        self._member_error(
+                            row,
+                            "id_number",
+                            values,
+                            _("证件号码与本表第%(row)d行重复。") % {"row": seen_ids[normal]},
+                        )
+                        continue
+                    seen_ids[normal] = row
+                yield row, number, values
+
+        staging.add_members(members())
+        seen_ids.clear()
+        return staging.add_households(
+            data_rows(workbook, self.households, HOUSEHOLD_IMPORTED, self.report, self.unreadable)
+        )
+
+    def run(self, staging: _Staging) -> None:
+        """Validate every household (in batches, with its members) and stage what to write."""
+        report = self.report
+        self.villages = self._villages()
+        self.groups = self._groups()
+        seen_numbers: dict[str, int] = {}
+        for batch in staging.household_batches(BATCH):
+            numbers = list({values.get("number") or "" for _row, values in batch} - {""})
+            member_rows = staging.members_of(numbers)
+            existing = self._existing(numbers)
+            active_elsewhere = self._active_members(
+                [
+                    identity.normalise_id_number(values["id_number"])
+                    for rows in member_rows.values()
+                    for _row, values in rows
+                    if values.get("id_number")
+                ]
+            )
+            for row, values in batch:
+                number = values.get("number") or ""
+                if self.progress is not None:
+                    self.progress(1)
+                if not number:
+                    self._household_error(row, "number", values, _("请填写户编号。"))
+                    continue
+                if number in seen_numbers:
+                    self._household_error(
                         row,
-                        "id_number",
+                        "number",
                         values,
-                        _("证件号码与本表第%(row)d行重复。") % {"row": seen_ids[normal]},
+                        _("户编号与本表第%(row)d行重复。") % {"row": seen_numbers[number]},
                     )
                     continue
-                seen_ids[normal] = row
-            member_rows[number].append((row, values))
-        active_elsewhere = self._active_members(list(seen_ids))
-        seen_numbers: dict[str, int] = {}
-        plans: list[HouseholdPlan] = []
-        for row, values in self.households.rows:
-            number = values.get("number") or ""
-            if self.progress is not None:
-                self.progress(1)
-            if not number:
-                self._household_error(row, "number", values, _("请填写户编号。"))
-                continue
-            if number in seen_numbers:
-                self._household_error(
+                seen_numbers[number] = row
+                plan = self._plan(
                     row,
-                    "number",
                     values,
-                    _("户编号与本表第%(row)d行重复。") % {"row": seen_numbers[number]},
+                    existing.get(number),
+                    member_rows.get(number, []),
+                    self.villages,
+                    self.groups,
+                    active_elsewhere,
                 )
-                continue
-            seen_numbers[number] = row
-            plan = self._plan(
+                if plan is None or report.errors:
+                    continue  # after the first error nothing will be written: stage nothing
+                if plan.existing is None:
+                    staging.add_plan(_NewHousehold.of(plan), new=True)
+                elif plan.changed:
+                    _summarise_existing(report, plan)
+                    staging.add_plan(plan, new=False)
+                else:
+                    report.households_unchanged += 1
+            report.trim()
+        for row, number, values in staging.orphan_members():
+            self._member_error(
                 row,
+                "household_number",
                 values,
-                existing.get(number),
-                member_rows.get(number, []),
-                villages,
-                groups,
-                active_elsewhere,
+                _("户编号%(number)s不在户台账工作表中。") % {"number": number},
             )
-            if plan is not None:
-                plans.append(plan)
-        for number, rows in member_rows.items():
-            if number not in seen_numbers:
-                for row, values in rows:
-                    self._member_error(
-                        row,
-                        "household_number",
-                        values,
-                        _("户编号%(number)s不在户台账工作表中。") % {"number": number},
-                    )
-        # A cell that could not be read is reported once, not again by the rules it then fails.
-        unreadable = {(e.sheet, e.row, e.column) for e in report.errors[: self.read_errors]}
-        report.errors[self.read_errors :] = [
-            e
-            for e in report.errors[self.read_errors :]
-            if (e.sheet, e.row, e.column) not in unreadable
-        ]
+        report.trim()
         report.errors.sort(key=lambda error: (error.sheet != self.households.name, error.row))
-        return plans
 
     def _villages(self) -> dict[tuple[str, str], Region]:
         scope = roles.region_scope(self.actor).filter(level=Region.Level.VILLAGE)
@@ -563,7 +811,8 @@ class _Validator:
 
     def _groups(self) -> dict[tuple[int, str], Region]:
         scope = roles.region_scope(self.actor).filter(level=Region.Level.GROUP)
-        return {(group.parent_id, group.name): group for group in scope}
+        # A group (村民小组) always has its village: the parent id is never null here.
+        return {(cast(int, group.parent_id), group.name): group for group in scope}
 
     def _existing(self, numbers: list[str]) -> dict[str, Household]:
         found: dict[str, Household] = {}
@@ -693,23 +942,9 @@ class _Validator:
         if income_year is not None and income:
             incomes = getattr(existing, "_import_incomes", {}) if existing else {}
             current = incomes.get(income_year)
-            candidate = HouseholdIncome(
-                household_id=existing.pk if existing else None, year=income_year, **income
-            )
-            try:
-                candidate.full_clean(
-                    exclude=["household"], validate_unique=False, validate_constraints=False
-                )
-            except ValidationError as error:
-                self._report(
-                    row,
-                    values,
-                    member_rows,
-                    {
-                        key: [ValidationError(message) for message in messages]
-                        for key, messages in error.message_dict.items()
-                    },
-                )
+            problems = _INCOME_CHECK.errors({"year": income_year, **income})
+            if problems:
+                self._report(row, values, member_rows, problems)
                 return None
             plan.income_year = income_year
             plan.income = income
@@ -773,31 +1008,23 @@ class _Validator:
             clash = active_elsewhere.get(member.get("id_number") or "")
             if clash is not None:
                 errors.setdefault(f"members.{index}.id_number", []).append(self._elsewhere(clash))
-        household = Household(number=values["number"], status=status, exit_year=exit_year, **data)
-        try:
-            household.full_clean(
-                exclude=["village", "group", "created_by"],
-                validate_unique=False,
-                validate_constraints=False,
-            )
-        except ValidationError as error:
-            for key, items in error.error_dict.items():
-                errors.setdefault(key, []).extend(items)
+        # The instances' full_clean (village, group, household: checked above).
+        household_values = {
+            **data,
+            "number": values["number"],
+            "status": status,
+            "exit_year": exit_year,
+        }
+        for key, items in _HOUSEHOLD_CHECK.errors(household_values).items():
+            errors.setdefault(key, []).extend(items)
         for index, member in enumerate(rows):
-            instance = Member(
-                **{
-                    key: value
-                    for key, value in member.items()
-                    if key in services.MEMBER_FIELDS and value is not None
-                }
-            )
-            try:
-                instance.full_clean(
-                    exclude=["household"], validate_unique=False, validate_constraints=False
-                )
-            except ValidationError as error:
-                for key, items in error.error_dict.items():
-                    errors.setdefault(f"members.{index}.{key}", []).extend(items)
+            member_values = {
+                key: value
+                for key, value in member.items()
+                if key in services.MEMBER_FIELDS and value is not None
+            }
+            for key, items in _MEMBER_CHECK.errors(member_values, f"members.{index}.").items():
+                errors.setdefault(key, []).extend(items)
         if errors:
             self._report(row, values, member_rows, errors)
             return None
@@ -862,7 +1089,10 @@ class _Validator:
         changed = {key: value for key, value in data.items() if getattr(household, key) != value}
         current: list[Member] = household._import_members  # type: ignore[attr-defined]
         by_id = {member.id_number: member for member in current if member.id_number}
-        by_name = {(member.name, member.birth_date): member for member in current}
+        # Looked up with what a row gives, which may lack a name or a birth date.
+        by_name: dict[tuple[str | None, Any], Member] = {
+            (member.name, member.birth_date): member for member in current
+        }
         member_changes: list[tuple[Member, dict[str, Any]]] = []
         additions: list[tuple[int, dict[str, Any]]] = []
         resulting: list[dict[str, Any]] = []
@@ -936,32 +1166,58 @@ class _Validator:
             self.report.preview.append({"number": number, "action": action, "detail": detail})
 
 
-def _summarise_existing(report: ImportReport, plans: list[HouseholdPlan]) -> None:
+def _summarise_existing(report: ImportReport, plan: HouseholdPlan) -> None:
+    """Count a changed existing household and describe it in the preview."""
     household_labels = {c.key: c.header for c in HOUSEHOLD_COLUMNS}
     member_labels = {c.key: c.header for c in MEMBER_COLUMNS}
-    for plan in plans:
-        if plan.existing is None:
-            continue
-        if not plan.changed:
-            report.households_unchanged += 1
-            continue
-        report.households_updated += 1
-        report.members_updated += len(plan.member_changes)
-        report.members_created += len(plan.member_additions)
-        report.incomes_set += 1 if plan.income_changed else 0
-        parts = [household_labels.get(key, key) for key in plan.values]
-        for member, delta in plan.member_changes:
-            parts.append(f"{member.name}：" + "、".join(member_labels.get(k, k) for k in delta))
-        parts += [
-            _("增员%(name)s") % {"name": data.get("name", "")}
-            for _row, data in plan.member_additions
-        ]
-        if plan.income_changed:
-            parts.append(_("%(year)d年收入") % {"year": plan.income_year})
-        if len(report.preview) < ImportReport.PREVIEW_LIMIT:
-            report.preview.append(
-                {"number": plan.number, "action": _("更新"), "detail": "；".join(parts)}
-            )
+    report.households_updated += 1
+    report.members_updated += len(plan.member_changes)
+    report.members_created += len(plan.member_additions)
+    report.incomes_set += 1 if plan.income_changed else 0
+    parts = [household_labels.get(key, key) for key in plan.values]
+    for member, delta in plan.member_changes:
+        parts.append(f"{member.name}：" + "、".join(member_labels.get(k, k) for k in delta))
+    parts += [
+        _("增员%(name)s") % {"name": data.get("name", "")} for _row, data in plan.member_additions
+    ]
+    if plan.income_changed:
+        parts.append(_("%(year)d年收入") % {"year": plan.income_year})
+    if len(report.preview) < ImportReport.PREVIEW_LIMIT:
+        report.preview.append(
+            {"number": plan.number, "action": _("更新"), "detail": "；".join(parts)}
+        )
+
+
+@dataclass
+class _NewHousehold:
+    """A validated new household as staged for writing (regions by primary key)."""
+
+    number: str
+    status: str
+    exit_year: int | None
+    village_id: int
+    group_id: int | None
+    values: dict[str, Any]  # HOUSEHOLD_FIELDS other than village and group
+    members: list[dict[str, Any]]
+    income: tuple[int, dict[str, Decimal]] | None
+
+    @classmethod
+    def of(cls, plan: HouseholdPlan) -> _NewHousehold:
+        values = dict(plan.values)
+        village = values.pop("village")
+        group = values.pop("group", None)
+        return cls(
+            number=plan.number,
+            status=plan.status,
+            exit_year=plan.exit_year,
+            village_id=village.pk,
+            group_id=group.pk if group is not None else None,
+            values=values,
+            members=[data for _row, data in plan.members],
+            income=(plan.income_year, plan.income)
+            if plan.income_year is not None and plan.income
+            else None,
+        )
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -969,76 +1225,34 @@ def _summarise_existing(report: ImportReport, plans: list[HouseholdPlan]) -> Non
 
 def _write(
     actor: User,
-    plans: list[HouseholdPlan],
+    staging: _Staging,
+    validator: _Validator,
     report: ImportReport,
     progress: Callable[[int], None] | None,
 ) -> None:
-    today = timezone.localdate()
     reason = _("导入")
-    new = [plan for plan in plans if plan.existing is None]
-    for start in range(0, len(new), BATCH):
-        batch = new[start : start + BATCH]
-        households = [
-            Household(
-                number=plan.number,
-                status=plan.status,
-                exit_year=plan.exit_year,
-                created_by=actor,
-                **plan.values,
-            )
-            for plan in batch
-        ]
-        households = bulk_create_with_history(
-            households, Household, default_user=actor, default_change_reason=reason
-        )
-        members: list[Member] = []
-        incomes: list[HouseholdIncome] = []
-        events: list[HouseholdEvent] = []
-        for plan, household in zip(batch, households, strict=True):
-            for _row, data in plan.members:
-                members.append(
-                    Member(
-                        household=household,
-                        joined_on=today,
-                        **{
-                            key: value
-                            for key, value in data.items()
-                            if key in services.MEMBER_FIELDS and value is not None
-                        },
-                    )
-                )
-            if plan.income_year is not None and plan.income:
-                incomes.append(
-                    HouseholdIncome(household=household, year=plan.income_year, **plan.income)
-                )
-            events.append(
-                HouseholdEvent(
-                    household=household,
-                    kind=HouseholdEvent.Kind.REGISTERED,
-                    from_status="",
-                    to_status=plan.status,
-                    effective_date=today,
-                    reason=reason,
-                    persons=len(plan.members),
-                    proposed_by=actor,
-                    created_by=actor,
-                    data={},
-                )
-            )
-        bulk_create_with_history(members, Member, default_user=actor, default_change_reason=reason)
-        if incomes:
-            bulk_create_with_history(
-                incomes, HouseholdIncome, default_user=actor, default_change_reason=reason
-            )
-        HouseholdEvent.objects.bulk_create(events)
-        report.incomes_set += len(incomes)
-        if progress is not None:
-            progress(len(batch))
-    for plan in plans:
-        if plan.existing is None or not plan.changed:
-            if plan.existing is not None and progress is not None:
-                progress(1)
-            continue
+    villages = {village.pk: village for village in validator.villages.values()}
+    groups = {group.pk: group for group in validator.groups.values()}
+
+    def new_households() -> Iterator[tuple[dict[str, Any], list[dict[str, Any]], Any]]:
+        for new in staging.plans(new=True):
+            household = {
+                **new.values,
+                "number": new.number,
+                "status": new.status,
+                "exit_year": new.exit_year,
+                "village": villages[new.village_id],
+                "group": groups[new.group_id] if new.group_id is not None else None,
+            }
+            yield household, new.members, new.income
+
+    _households, _members, incomes = services.households_bulk_register(
+        actor=actor, households=new_households(), reason=reason, progress=progress
+    )
+    report.incomes_set += incomes
+    if progress is not None and report.households_unchanged:
+        progress(report.households_unchanged)
+    for plan in staging.plans(new=False):
         try:
             household = plan.existing
             if plan.values:
@@ -1088,33 +1302,45 @@ def import_households(
     CellError in the report, and then nothing has been written.
     """
     report = ImportReport(dry_run=dry_run)
-    households, members = read_workbook(path, report)
-    if on_total is not None:
-        on_total(len(households.rows) * (1 if dry_run else 2))
-    plans = _Validator(
-        actor=actor, households=households, members=members, report=report, progress=progress
-    ).run()
-    if report.errors:
-        return report
-    _summarise_existing(report, plans)
-    if dry_run:
-        return report
+    workbook = _open(path)
     try:
-        with transaction.atomic():
-            _write(actor, plans, report, progress)
-    except ValidationError:
-        return report
-    except IntegrityError:
-        report.errors.append(
-            CellError(
-                HOUSEHOLD_SHEET,
-                0,
-                "",
-                "",
-                _("写入时与他人同时提交的数据冲突（户编号或身份证号码），全部未写入，请重新导入。"),
-            )
+        households, members = locate_sheets(workbook, report)
+        validator = _Validator(
+            actor=actor, households=households, members=members, report=report, progress=progress
         )
-        return report
+        with _Staging() as staging:
+            count = validator.stage(workbook, staging)
+            workbook.close()
+            if on_total is not None:
+                on_total(count * (1 if dry_run else 2))
+            validator.run(staging)
+            if report.errors or dry_run:
+                return report
+            try:
+                with transaction.atomic():
+                    _write(actor, staging, validator, report, progress)
+            except ValidationError as error:
+                if not report.errors:
+                    report.errors.append(
+                        CellError(HOUSEHOLD_SHEET, 0, "", "", "；".join(error.messages))
+                    )
+                return report
+            except IntegrityError:
+                report.errors.append(
+                    CellError(
+                        HOUSEHOLD_SHEET,
+                        0,
+                        "",
+                        "",
+                        _(
+                            "写入时与他人同时提交的数据冲突（户编号或身份证号码），全部未写入，"
+                            "请重新导入。"
+                        ),
+                    )
+                )
+                return report
+    finally:
+        workbook.close()
     report.written = True
     return report
 
@@ -1258,18 +1484,17 @@ def error_workbook(path: str, *, source: str, report: ImportReport) -> None:
         listing.write_string(row, 4, error.message)
     listing.freeze_panes(1, 0)
     columns_by_sheet = {HOUSEHOLD_SHEET: HOUSEHOLD_COLUMNS, MEMBER_SHEET: MEMBER_COLUMNS}
-    workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
+    workbook = _open(source)
     try:
-        for worksheet in workbook.worksheets:
-            bad_rows = by_sheet.get(worksheet.title)
+        for title, part in workbook.sheets():
+            bad_rows = by_sheet.get(title)
             if not bad_rows:
                 continue
-            out = book.add_worksheet(f"{worksheet.title}（出错行）"[:31])
+            out = book.add_worksheet(f"{title}（出错行）"[:31])
             out.write_string(0, 0, _("原行号"), header)
             masked_columns: set[int] = set()
-            rows = worksheet.iter_rows(values_only=True)
             out_row = 1
-            for number, values in enumerate(rows, start=1):
+            for number, values in _rows(workbook, part):
                 if number <= HEADER_SCAN_ROWS and number not in bad_rows:
                     # Header rows: copied once, to find which columns hold sensitive data.
                     labels = {
@@ -1284,22 +1509,22 @@ def error_workbook(path: str, *, source: str, report: ImportReport) -> None:
                             if labels[value.strip()].kind in (SENSITIVE, HEALTH):
                                 masked_columns.add(index)
                     continue
-                cells = bad_rows.get(number)
-                if cells is None:
+                row_cells = bad_rows.get(number)
+                if row_cells is None:
                     continue
                 out.write_number(out_row, 0, number, plain)
                 for index, value in enumerate(values):
                     text = "" if value is None else str(value)
                     if index in masked_columns and text:
                         text = mask(text) if len(text) > 7 else HEALTH_MASK
-                    message = cells.get(index)
+                    message = row_cells.get(index)
                     out.write_string(
                         out_row, index + 1, layout.neutralise(text), bad if message else plain
                     )
                     if message:
                         out.write_comment(out_row, index + 1, message)
-                if None in cells:
-                    out.write_comment(out_row, 0, cells[None])
+                if None in row_cells:
+                    out.write_comment(out_row, 0, row_cells[None])
                 out_row += 1
             out.freeze_panes(1, 1)
     finally:
@@ -1325,6 +1550,40 @@ def import_file_path(name: str) -> str:
     if not re.fullmatch(r"[0-9a-f]{32}\.xlsx", name or ""):
         raise ValueError("bad import file name")
     return os.path.join(import_directory(), name)
+
+
+def import_retention_hours() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "LEDGER_IMPORT_RETENTION_HOURS", 24))
+
+
+def import_files_cleanup(*, older_than_hours: int | None = None) -> int:
+    """Delete uploaded workbooks (and staging files) left in LEDGER_IMPORT_DIR for longer than
+    the retention (a dry run never confirmed, a job that crashed), except the file of an import
+    job that is still queued or running. Returns how many files were removed."""
+    hours = import_retention_hours() if older_than_hours is None else older_than_hours
+    cutoff = timezone.now().timestamp() - hours * 3600
+    directory = import_directory()
+    in_use = {
+        parameters.get("file")
+        for parameters in Job.objects.filter(
+            kind=IMPORT_JOB, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
+        ).values_list("parameters", flat=True)
+        if isinstance(parameters, dict)
+    }
+    removed = 0
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if not _CLEANED.fullmatch(entry.name) or entry.name in in_use:
+                continue
+            try:
+                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    removed += 1
+            except FileNotFoundError:  # removed meanwhile by its own job
+                continue
+    return removed
 
 
 def import_file_store(upload: IO[bytes]) -> str:

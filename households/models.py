@@ -8,6 +8,7 @@ labels are valid for a year is checked by the services, which every interface ca
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -18,13 +19,14 @@ from simple_history.models import HistoricalRecords
 from povertyapp.models import Region
 
 YEAR_VALIDATORS = [MinValueValidator(2010), MaxValueValidator(2100)]
-AREA = {
+# Keyword arguments shared by the area and money DecimalFields (splatted into each field).
+AREA: dict[str, Any] = {
     "max_digits": 10,
     "decimal_places": 2,
     "default": Decimal("0"),
     "validators": [MinValueValidator(Decimal("0"))],
 }
-MONEY = {
+MONEY: dict[str, Any] = {
     "max_digits": 14,
     "decimal_places": 2,
     "default": Decimal("0"),
@@ -512,7 +514,20 @@ class AdjustmentRound(models.Model):
         ]
 
     def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the user's language when it is the default one ("2020年动态调整"); a
+        name the county office gave is shown as given."""
+        if self.name == default_round_name(self.year):
+            return str(_("%(year)s年动态调整") % {"year": self.year})
         return self.name
+
+
+def default_round_name(year: int) -> str:
+    """The name a round gets when the county office gives none (stored in Chinese)."""
+    return f"{year}年动态调整"
 
 
 class HouseholdEvent(models.Model):
@@ -921,6 +936,12 @@ class RoundChange(models.Model):
         REMOVED = "removed", _("剔除")
         RETURNED = "returned", _("返贫")
         EXITED = "exited", _("标注脱贫")
+        NATURAL = "natural", _("自然增减")
+        CORRECTED = "corrected", _("信息更正")
+
+    # The 四类名单 (status lists): one pending line per household. 自然增减 and 信息更正 lines
+    # concern one member or one field, so a household may have several pending at once.
+    STATUS_KINDS = (Kind.IDENTIFIED, Kind.REMOVED, Kind.RETURNED, Kind.EXITED)
 
     class State(models.TextChoices):
         PROPOSED = "proposed", _("村级已提出")
@@ -981,6 +1002,17 @@ class RoundChange(models.Model):
     )
     decided_at = models.DateTimeField(_("审定时间"), null=True, blank=True)
     decision_opinion = models.CharField(_("审定意见"), max_length=500, blank=True)
+    member = models.ForeignKey(
+        Member,
+        verbose_name=_("成员"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="round_changes",
+    )
+    # 自然增减: {"action": "join"|"leave", "reason", "effective_date", "member": {...}};
+    # 信息更正: {"target": "household"|"member", "field", "old", "new"}.
+    details = models.JSONField(_("变动内容"), default=dict, blank=True)
     event = models.OneToOneField(
         HouseholdEvent,
         verbose_name=_("状态变动"),
@@ -998,10 +1030,43 @@ class RoundChange(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["round", "household"],
-                condition=models.Q(state__in=["proposed", "reviewed"]),
+                condition=models.Q(
+                    state__in=["proposed", "reviewed"],
+                    kind__in=["identified", "removed", "returned", "exited"],
+                ),
                 name="change_one_pending_per_household",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.household}"
+
+
+class VillageStatusCount(models.Model):
+    """How many households of a village have each status: the counts on top of the household
+    list, read in one small query instead of counting a county's 100k households per view.
+
+    Kept by database triggers on `households_household` (migration 0007): every INSERT
+    (COPY included), UPDATE of status or village and DELETE, whichever code path writes it,
+    changes the counts in the same transaction, so they are always exact. Never written by
+    application code."""
+
+    village = models.ForeignKey(
+        Region,
+        verbose_name=_("行政村"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    status = models.CharField(_("状态"), max_length=16, choices=Household.Status.choices)
+    households = models.IntegerField(_("户数"), default=0)
+
+    class Meta:
+        verbose_name = _("行政村分状态户数")
+        verbose_name_plural = _("行政村分状态户数")
+        constraints = [
+            models.UniqueConstraint(fields=["village", "status"], name="village_status_count_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.village_id} {self.status} {self.households}"

@@ -574,8 +574,12 @@ def _measure_counts(household_ids: list[int]) -> dict[int, int] | None:
         model = apps.get_model("assistance", "Measure")
     except LookupError:
         return None
-    rows = model.objects.filter(household_id__in=household_ids).exclude(status="cancelled")
-    rows = rows.values("household_id").annotate(n=Count("id"))
+    rows = (
+        model.objects.filter(household_id__in=household_ids)
+        .exclude(status="cancelled")
+        .values("household_id")
+        .annotate(n=Count("id"))
+    )
     counts = {row["household_id"]: row["n"] for row in rows}
     return {pk: counts.get(pk, 0) for pk in household_ids}
 
@@ -849,7 +853,12 @@ def open_problem_counts(village_ids: list[int]) -> dict[int, int]:
 
 # One entry per rule code for the filter (the required-field rules carry the field's name).
 RULES_UNIQUE = [
-    (rule.code, f"{rule.label}：{req.label}" if rule.code.startswith("required_") else rule.label)
+    (
+        rule.code,
+        f"{rule.label}：{req.label}"
+        if req is not None and rule.code.startswith("required_")
+        else rule.label,
+    )
     for rule, req in zip(
         RULES,
         [

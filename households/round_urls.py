@@ -9,6 +9,12 @@ urlpatterns = [
     path("open/", views.round_open_view, name="open"),
     path("<int:round_id>/", views.round_detail, name="detail"),
     path("<int:round_id>/propose/", views.change_propose_view, name="propose"),
+    path("<int:round_id>/propose/natural/", views.natural_propose_view, name="propose-natural"),
+    path(
+        "<int:round_id>/propose/correction/",
+        views.correction_propose_view,
+        name="propose-correction",
+    ),
     path("<int:round_id>/import/", views.change_import_view, name="import"),
     path("<int:round_id>/template.xlsx", views.change_template_view, name="template"),
     path("<int:round_id>/decide/", views.changes_decide_view, name="decide"),

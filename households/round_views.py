@@ -16,14 +16,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from households import rounds
-from households.models import AdjustmentRound, Household, RoundChange
-from households.selectors import region_get_for_user
+from households.models import AdjustmentRound, Household, RoundChange, ValueList
+from households.selectors import province_of, region_get_for_user, value_lists
 from povertyapp import rates, roles
+from povertyapp.http import AuthenticatedHttpRequest
 
 PAGE_SIZE = 50
 
 
-def _require_case_access(request: HttpRequest) -> None:
+def _require_case_access(request: AuthenticatedHttpRequest) -> None:
     if not roles.has_case_access(request.user):
         raise PermissionDenied(_("您的账号不能查看动态调整。"))
 
@@ -34,7 +35,7 @@ def _fail(request: HttpRequest, error: ValidationError) -> None:
 
 
 @login_required
-def round_list_view(request: HttpRequest) -> HttpResponse:
+def round_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_case_access(request)
     user = request.user
     counties = []
@@ -52,7 +53,7 @@ def round_list_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def round_open_view(request: HttpRequest) -> HttpResponse:
+def round_open_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_case_access(request)
     county = region_get_for_user(user=request.user, code=request.POST.get("county", ""))
     try:
@@ -70,13 +71,13 @@ def round_open_view(request: HttpRequest) -> HttpResponse:
     messages.success(
         request,
         _("已开启%(name)s，基期已冻结（%(count)d户）。")
-        % {"name": round.name, "count": round.baseline.count()},
+        % {"name": round.display_name, "count": round.baseline.count()},
     )
     return redirect("rounds:detail", round_id=round.pk)
 
 
 @login_required
-def round_detail(request: HttpRequest, round_id: int) -> HttpResponse:
+def round_detail(request: AuthenticatedHttpRequest, round_id: int) -> HttpResponse:
     _require_case_access(request)
     user = request.user
     round = rounds.round_get_for_user(user=user, round_id=round_id)
@@ -90,7 +91,10 @@ def round_detail(request: HttpRequest, round_id: int) -> HttpResponse:
         changes = changes.filter(kind=kind)
     if village.isdigit():
         changes = changes.filter(village__code=village)
-    page = Paginator(changes, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(changes.select_related("member"), PAGE_SIZE).get_page(request.GET.get("page"))
+    for change in page.object_list:
+        change.summary = rounds.change_summary(change, user)  # type: ignore[attr-defined]
+    lists = value_lists(year=round.year, province=province_of(round.county))
     query = request.GET.copy()
     query.pop("page", None)
     in_scope_county = roles.region_in_scope(user, round.county)
@@ -110,6 +114,14 @@ def round_detail(request: HttpRequest, round_id: int) -> HttpResponse:
             "can_review": roles.can_review(user),
             "can_decide": roles.can_configure(user) and in_scope_county,
             "grounds": rounds._grounds(round),
+            "status_kinds": [
+                (kind, RoundChange.Kind(kind).label) for kind in RoundChange.STATUS_KINDS
+            ],
+            "natural": rounds.natural_change_counts(user=user, round=round),
+            "join_reasons": lists.get(ValueList.JOIN_REASON, []),
+            "leave_reasons": lists.get(ValueList.LEAVE_REASON, []),
+            "relations": lists.get(ValueList.RELATION, []),
+            "correctable": rounds.correctable_fields(),
             "under_approval": (
                 rounds.village_under_approval(user.region)
                 if user.region and user.region.level == "village"
@@ -127,7 +139,7 @@ def _back(round_id: int, request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def change_propose_view(request: HttpRequest, round_id: int) -> HttpResponse:
+def change_propose_view(request: AuthenticatedHttpRequest, round_id: int) -> HttpResponse:
     _require_case_access(request)
     round = rounds.round_get_for_user(user=request.user, round_id=round_id)
     number = request.POST.get("number", "").strip()
@@ -158,14 +170,66 @@ def change_propose_view(request: HttpRequest, round_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def change_import_view(request: HttpRequest, round_id: int) -> HttpResponse:
+def natural_propose_view(request: AuthenticatedHttpRequest, round_id: int) -> HttpResponse:
+    """A village proposes one 自然增减 line (a person joins or leaves a household)."""
+    _require_case_access(request)
+    round = rounds.round_get_for_user(user=request.user, round_id=round_id)
+    post = request.POST
+    number = post.get("number", "").strip()
+    try:
+        rounds.natural_change_propose(
+            actor=request.user,
+            round=round,
+            number=number,
+            action=post.get("action", ""),
+            reason=post.get("reason", ""),
+            effective_date=post.get("effective_date", ""),
+            member=post.get("member", ""),
+            data={key: post.get(key, "") for key in ("name", "id_number", "relation")},
+            note=post.get("note", ""),
+        )
+    except ValidationError as error:
+        _fail(request, error)
+    else:
+        messages.success(request, _("已提出自然增减：%(number)s。") % {"number": number})
+    return _back(round.pk, request)
+
+
+@login_required
+@require_POST
+def correction_propose_view(request: AuthenticatedHttpRequest, round_id: int) -> HttpResponse:
+    """A village proposes one 信息更正 line (one field of a household or a member)."""
+    _require_case_access(request)
+    round = rounds.round_get_for_user(user=request.user, round_id=round_id)
+    post = request.POST
+    number = post.get("number", "").strip()
+    try:
+        rounds.correction_propose(
+            actor=request.user,
+            round=round,
+            number=number,
+            member=post.get("member", ""),
+            field=post.get("field", ""),
+            value=post.get("value", ""),
+            reason=post.get("reason", ""),
+        )
+    except ValidationError as error:
+        _fail(request, error)
+    else:
+        messages.success(request, _("已提出信息更正：%(number)s。") % {"number": number})
+    return _back(round.pk, request)
+
+
+@login_required
+@require_POST
+def change_import_view(request: AuthenticatedHttpRequest, round_id: int) -> HttpResponse:
     _require_case_access(request)
     round = rounds.round_get_for_user(user=request.user, round_id=round_id)
     upload = request.FILES.get("workbook")
     if upload is None:
         messages.error(request, _("请选择要上传的四类名单文件。"))
         return _back(round.pk, request)
-    if upload.size > 10 * 1024 * 1024:
+    if (upload.size or 0) > 10 * 1024 * 1024:
         messages.error(request, _("文件过大（上限10MB）。"))
         return _back(round.pk, request)
     try:
@@ -179,7 +243,7 @@ def change_import_view(request: HttpRequest, round_id: int) -> HttpResponse:
 
 
 @login_required
-def change_template_view(request: HttpRequest, round_id: int) -> HttpResponse:
+def change_template_view(request: AuthenticatedHttpRequest, round_id: int) -> HttpResponse:
     _require_case_access(request)
     rounds.round_get_for_user(user=request.user, round_id=round_id)
     response = HttpResponse(
@@ -194,7 +258,7 @@ def change_template_view(request: HttpRequest, round_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def change_act_view(request: HttpRequest, change_id: int) -> HttpResponse:
+def change_act_view(request: AuthenticatedHttpRequest, change_id: int) -> HttpResponse:
     """Withdraw (village), review (township), decide (county) one change."""
     _require_case_access(request)
     change = rounds.change_get_for_user(user=request.user, change_id=change_id)
@@ -233,7 +297,7 @@ def change_act_view(request: HttpRequest, change_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def changes_decide_view(request: HttpRequest, round_id: int) -> HttpResponse:
+def changes_decide_view(request: AuthenticatedHttpRequest, round_id: int) -> HttpResponse:
     """The county approves every reviewed change of a village or township at once."""
     _require_case_access(request)
     round = rounds.round_get_for_user(user=request.user, round_id=round_id)
@@ -255,7 +319,7 @@ def changes_decide_view(request: HttpRequest, round_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def round_close_view(request: HttpRequest, round_id: int) -> HttpResponse:
+def round_close_view(request: AuthenticatedHttpRequest, round_id: int) -> HttpResponse:
     _require_case_access(request)
     round = rounds.round_get_for_user(user=request.user, round_id=round_id)
     try:
@@ -269,15 +333,16 @@ def round_close_view(request: HttpRequest, round_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def round_compute_view(request: HttpRequest, round_id: int) -> HttpResponse:
+def round_compute_view(request: AuthenticatedHttpRequest, round_id: int) -> HttpResponse:
     """Recompute the round's snapshots now (county office or township reviewer, in scope)."""
     _require_case_access(request)
     round = rounds.round_get_for_user(user=request.user, round_id=round_id)
     if not roles.can_review(request.user):
         raise PermissionDenied(_("只有乡镇审核员或县扶贫办可以计算指标。"))
+    user_region = request.user.region
     region = (
-        request.user.region
-        if request.user.region.path.startswith(round.county.path)
+        user_region
+        if user_region is not None and user_region.path.startswith(round.county.path)
         else round.county
     )
     job = rates.rates_enqueue(user=request.user, round=round, region=region)

@@ -20,14 +20,15 @@ from __future__ import annotations
 import datetime
 import io
 from collections import defaultdict
-from collections.abc import Iterable
-from typing import IO, Any
+from collections.abc import Iterable, Mapping
+from typing import IO, Any, cast
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from households.models import (
@@ -39,6 +40,7 @@ from households.models import (
     RoundChange,
     RoundVillage,
     ValueList,
+    default_round_name,
 )
 from households.selectors import province_of, value_lists
 from povertyapp import roles
@@ -66,7 +68,7 @@ TRANSITIONS: dict[str, tuple[str, tuple[str, ...], str]] = {
     Kind.EXITED: (HouseholdEvent.Kind.EXITED, Household.POOR_STATUSES, Household.Status.EXITED),
 }
 # The lists that go through a procedure of `households.workflows` (两公示一公告, exit procedure).
-WORKFLOW_KINDS = {Kind.IDENTIFIED: "identification", Kind.EXITED: "exit"}
+WORKFLOW_KINDS: dict[str, str] = {Kind.IDENTIFIED: "identification", Kind.EXITED: "exit"}
 WORKBOOK_COLUMNS = ("户编号", "户主姓名", "人数", "理由")
 HEAD = "户主"
 
@@ -76,7 +78,7 @@ HEAD = "户主"
 
 def round_list(*, user: User) -> QuerySet[AdjustmentRound]:
     """Rounds of the counties the user works in (above or below the user's region)."""
-    if not roles.has_case_access(user) or user.region_id is None:
+    if not roles.has_case_access(user) or user.region is None:
         return AdjustmentRound.objects.none()
     prefixes = [node.path for node in user.region.ancestors(include_self=True)]
     return (
@@ -96,16 +98,17 @@ def round_get_for_user(*, user: User, round_id: int) -> AdjustmentRound:
 
 
 def round_open_for(region: Region) -> AdjustmentRound | None:
-    """The open round of the county a region belongs to."""
-    county_ids = [node.pk for node in region.ancestors(include_self=True)]
+    """The open round of the county a region belongs to (one query, by the region's path)."""
+    codes = [code for code in region.path.split("/") if code]
+    prefixes = ["/" + "/".join(codes[:depth]) + "/" for depth in range(1, len(codes) + 1)]
     return AdjustmentRound.objects.filter(
-        county_id__in=county_ids, status=AdjustmentRound.Status.OPEN
+        county__path__in=prefixes, status=AdjustmentRound.Status.OPEN
     ).first()
 
 
 def change_list(*, user: User, round: AdjustmentRound) -> QuerySet[RoundChange]:
     """The round's changes in the user's area scope."""
-    if not roles.has_case_access(user) or user.region_id is None:
+    if not roles.has_case_access(user) or user.region is None:
         return RoundChange.objects.none()
     return (
         RoundChange.objects.filter(round=round, village__path__startswith=user.region.path)
@@ -141,7 +144,7 @@ def list_counts(*, user: User, round: AdjustmentRound) -> dict[str, Any]:
             "kind",
             "state",
         )
-        .annotate(households=Count("id"), persons=Sum("persons"))
+        .annotate(households=Count("household", distinct=True), persons=Sum("persons"))
         .order_by()
     )
     empty = {
@@ -154,7 +157,8 @@ def list_counts(*, user: User, round: AdjustmentRound) -> dict[str, Any]:
     for row in rows:
         for bucket, key, name, parent in (
             (villages, row["village_id"], row["village__name"], row["village__parent__name"]),
-            (townships, row["village__parent_id"], row["village__parent__name"], ""),
+            # A village always has its township: the parent id is never null here.
+            (townships, cast(int, row["village__parent_id"]), row["village__parent__name"], ""),
         ):
             entry = bucket.setdefault(
                 key,
@@ -174,7 +178,7 @@ def list_counts(*, user: User, round: AdjustmentRound) -> dict[str, Any]:
     }
 
 
-def _count_into(slot: dict[str, int], row: dict[str, Any]) -> None:
+def _count_into(slot: dict[str, int], row: Mapping[str, Any]) -> None:
     if row["state"] == State.APPROVED:
         slot["households"] += row["households"]
         slot["persons"] += row["persons"] or 0
@@ -207,7 +211,7 @@ def household_edit_check(*, household: Household) -> None:
                 "审定或退回后方可修改。"
             ),
             code="round_under_approval",
-            params={"village": household.village.name, "round": round.name},
+            params={"village": household.village.name, "round": round.display_name},
         )
 
 
@@ -242,7 +246,7 @@ def round_open(
         raise ValidationError(
             _("%(county)s已有进行中的动态调整批次（%(round)s），请先关闭。"),
             code="round_open",
-            params={"county": county.name, "round": open_round.name},
+            params={"county": county.name, "round": open_round.display_name},
         )
     if AdjustmentRound.objects.filter(county=county, year=year).exists():
         raise ValidationError(
@@ -264,7 +268,7 @@ def round_open(
     round = AdjustmentRound(
         county=county,
         year=year,
-        name=name or _("%(year)s年动态调整") % {"year": year},
+        name=name or default_round_name(year),
         opened_at=opened_at or timezone.now(),
         opened_by=actor,
     )
@@ -394,7 +398,7 @@ def _proposal_errors(
 ) -> tuple[list[str], str]:
     """Everything wrong with one proposed line, as Chinese sentences; and the removal ground."""
     errors: list[str] = []
-    if kind not in Kind.values:
+    if kind not in RoundChange.STATUS_KINDS:
         return [_("名单类型“%(kind)s”无效。") % {"kind": kind}], ""
     if household is None:
         return [_("户编号不存在，或该户不在您的管辖范围内。")], ""
@@ -437,7 +441,10 @@ def _proposal_errors(
     if kind == Kind.EXITED and household.first_identified_year == round.year:
         errors.append(_("当年新识别的贫困户不能当年标注脱贫。"))
     if RoundChange.objects.filter(
-        round=round, household=household, state__in=RoundChange.PENDING_STATES
+        round=round,
+        household=household,
+        state__in=RoundChange.PENDING_STATES,
+        kind__in=RoundChange.STATUS_KINDS,
     ).exists():
         errors.append(_("该户在本批次已有待审核的名单。"))
     return errors, ground
@@ -470,7 +477,7 @@ def _create_change(
     round: AdjustmentRound,
     household: Household,
     kind: str,
-    persons: int,
+    persons: int | str,
     head_name: str,
     reason: str,
     ground: str,
@@ -525,12 +532,13 @@ def change_propose(
     round: AdjustmentRound,
     household: Household,
     kind: str,
-    persons: int,
+    persons: int | str,
     head_name: str,
     reason: str,
     ground: str = "",
 ) -> RoundChange:
-    """A village proposes one line of the 四类名单."""
+    """A village proposes one line of the 四类名单. `persons` may be the text of a form field:
+    it is checked (a whole number equal to the household's size) before anything is written."""
     _require_proposer(actor, round)
     scoped = _scoped_household(actor, household_id=household.pk)
     errors, ground = _proposal_errors(
@@ -560,14 +568,21 @@ def change_propose(
     )
 
 
+def _sheet_names() -> dict[str, str]:
+    """The workbook's sheet names: the lists' official Chinese names whatever the user's
+    language, so that a template downloaded in English mode imports anywhere."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return {kind: str(Kind(kind).label) for kind in RoundChange.STATUS_KINDS}
+
+
 def changes_template() -> bytes:
     """An empty 四类名单 workbook: one sheet per list with the four columns."""
     from openpyxl import Workbook
 
     workbook = Workbook()
     workbook.remove(workbook.active)
-    for _kind, label in Kind.choices:
-        sheet = workbook.create_sheet(str(label))
+    for label in _sheet_names().values():
+        sheet = workbook.create_sheet(label)
         sheet.append(list(WORKBOOK_COLUMNS))
         sheet.column_dimensions["A"].width = 22
         sheet.column_dimensions["B"].width = 12
@@ -600,7 +615,7 @@ def changes_import(*, actor: User, round: AdjustmentRound, file: IO[bytes]) -> l
         raise ValidationError(
             _("无法读取文件，请上传 .xlsx 格式的四类名单。"), code="bad_file"
         ) from error
-    labels = {str(label): kind for kind, label in Kind.choices}
+    labels = {label: kind for kind, label in _sheet_names().items()}
     errors: list[str] = []
     lines: list[dict[str, Any]] = []
     seen: dict[str, str] = {}
@@ -764,9 +779,11 @@ def change_decide(
     return locked
 
 
-def _apply(actor: User, change: RoundChange) -> HouseholdEvent:
+def _apply(actor: User, change: RoundChange) -> HouseholdEvent | None:
     from households import services
 
+    if change.kind in (Kind.NATURAL, Kind.CORRECTED):
+        return _apply_member_change(actor, change)
     event_kind, _from, to_status = TRANSITIONS[change.kind]
     procedure = WORKFLOW_KINDS.get(change.kind)
     if procedure is not None and getattr(services, "workflow_start", None) is not None:
@@ -853,3 +870,424 @@ def changes_by_kind(changes: Iterable[RoundChange]) -> dict[str, list[RoundChang
     for change in changes:
         grouped[change.kind].append(change)
     return grouped
+
+
+# --- 自然增减 and 信息更正 --------------------------------------------------------------------
+
+JOIN, LEAVE = "join", "leave"
+# The fields a 信息更正 line may correct: what identifies the household and its members and what
+# the lists rest on. Other data are kept current through the household pages (history-logged).
+CORRECTABLE_FIELDS: dict[str, tuple[str, ...]] = {
+    "household": ("main_cause", "poverty_attribute", "identification_standard", "phone"),
+    "member": ("name", "id_number", "sex", "birth_date", "relation"),
+}
+_SENSITIVE_FIELDS = ("id_number",)
+
+
+class _DryRun(Exception):
+    """Raised inside a savepoint to undo a trial application."""
+
+
+def _messages(error: ValidationError) -> list[str]:
+    """A service's errors as sentences, each field error prefixed by the field's name."""
+    if not hasattr(error, "error_dict"):
+        return list(error.messages)
+    names = {f.name: str(f.verbose_name) for f in Member._meta.fields}
+    names.update({f.name: str(f.verbose_name) for f in Household._meta.fields})
+    names.update({"effective_date": _("变动日期"), "reason": _("原因")})
+    result = []
+    for field, errors in error.error_dict.items():
+        label = names.get(field.rsplit(".", 1)[-1], "") if field != "__all__" else ""
+        for item in errors:
+            for message in item.messages:
+                result.append(f"{label}：{message}" if label else message)
+    return result
+
+
+def _trial(apply: Any) -> list[str]:
+    """Run the registry service that approval will run, inside a savepoint that is always
+    rolled back: the line is checked by the very rules that will apply it, and nothing is
+    written. Returns the errors."""
+    try:
+        with transaction.atomic():
+            apply()
+            raise _DryRun
+    except _DryRun:
+        return []
+    except ValidationError as error:
+        return _messages(error)
+
+
+def _parse_date(value: Any) -> datetime.date | None:
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        return None
+
+
+def _active_member(household: Household, who: str) -> Member | None:
+    """An active member of the household by ID number, or by name when the name is unique."""
+    who = (who or "").strip()
+    if not who:
+        return None
+    active = household.members.filter(is_active=True)
+    by_number = active.filter(id_number=who.upper()).first()
+    if by_number is not None:
+        return by_number
+    named = list(active.filter(name=who)[:2])
+    return named[0] if len(named) == 1 else None
+
+
+def _member_line_args(change: RoundChange) -> dict[str, Any]:
+    """The service call an approved 自然增减/信息更正 line makes (also used for the trial)."""
+    details = change.details
+    if change.kind == Kind.NATURAL and details.get("action") == JOIN:
+        data = dict(details.get("member", {}))
+        return {
+            "service": "member_add",
+            "household": change.household,
+            "data": data,
+            "reason": details.get("reason", ""),
+            "effective_date": _parse_date(details.get("effective_date")),
+        }
+    if change.kind == Kind.NATURAL:
+        return {
+            "service": "member_remove",
+            "member": change.member,
+            "reason": details.get("reason", ""),
+            "effective_date": _parse_date(details.get("effective_date")),
+            "note": "" if change.reason == details.get("reason") else change.reason,
+        }
+    value: Any = details.get("new", "")
+    if details.get("field") == "birth_date":
+        value = _parse_date(value)
+    if details.get("target") == "member":
+        return {
+            "service": "member_update",
+            "member": change.member,
+            "data": {details["field"]: value},
+            "expected_version": None,
+            "reason": change.reason,
+        }
+    return {
+        "service": "household_update",
+        "household": change.household,
+        "data": {details["field"]: value},
+        "expected_version": None,
+        "reason": change.reason,
+    }
+
+
+def _call_member_service(
+    actor: User, change: RoundChange, proposed_by: User | None
+) -> HouseholdEvent | None:
+    from households import services
+
+    arguments = _member_line_args(change)
+    service = getattr(services, arguments.pop("service"))
+    events = HouseholdEvent.objects.filter(household=change.household, round=change.round)
+    before = events.order_by("-id").values_list("id", flat=True).first() or 0
+    service(actor=actor, round=change.round, proposed_by=proposed_by, **arguments)
+    # The event this call wrote (none when a correction found the value already corrected).
+    return events.filter(id__gt=before).order_by("-id").first()
+
+
+def _apply_member_change(actor: User, change: RoundChange) -> HouseholdEvent | None:
+    """Approving a 自然增减/信息更正 line applies it through the registry service (member_add,
+    member_remove, member_update, household_update) as an event tagged with the round. The
+    service checks everything again: a line that no longer fits the registry is refused."""
+    return _call_member_service(actor, change, change.proposed_by)
+
+
+def _create_member_line(
+    *,
+    actor: User,
+    round: AdjustmentRound,
+    household: Household,
+    kind: str,
+    member: Member | None,
+    persons: int,
+    reason: str,
+    details: dict[str, Any],
+) -> RoundChange:
+    change = RoundChange(
+        round=round,
+        household=household,
+        village=household.village,
+        kind=kind,
+        member=member,
+        persons=persons,
+        head_name=_head_name(household),
+        reason=reason.strip(),
+        details=details,
+        source="form",
+        proposed_by=actor,
+        proposed_at=timezone.now(),
+    )
+    errors = _trial(lambda: _call_member_service(actor, change, actor))
+    if errors:
+        raise ValidationError([ValidationError(error, code="invalid_change") for error in errors])
+    change.full_clean(validate_constraints=False)
+    change.save()
+    return change
+
+
+def _member_line_household(
+    actor: User, round: AdjustmentRound, number: str
+) -> tuple[Household | None, list[str]]:
+    _require_proposer(actor, round)
+    household = _scoped_household(actor, number=number)
+    if household is None:
+        return None, [_("户编号不存在，或该户不在您的管辖范围内。")]
+    if not household.village.path.startswith(round.county.path):
+        return household, [_("该户不属于%(county)s。") % {"county": round.county.name}]
+    return household, []
+
+
+def _raise(errors: list[str]) -> None:
+    if errors:
+        raise ValidationError([ValidationError(error, code="invalid_change") for error in errors])
+
+
+@transaction.atomic
+def natural_change_propose(
+    *,
+    actor: User,
+    round: AdjustmentRound,
+    number: str,
+    action: str,
+    reason: str,
+    effective_date: Any,
+    member: str = "",
+    data: dict[str, Any] | None = None,
+    note: str = "",
+) -> RoundChange:
+    """A village proposes one 自然增减 line: a person joins the household (`action` "join", with
+    the person's name, ID number and relation to the head in `data`, and a 增员原因) or an
+    active member leaves it (`action` "leave", the member by ID number or name, and a 减员原因).
+    The line is checked by a trial run of the service that approval will run; nothing is
+    written when it is refused."""
+    household, errors = _member_line_household(actor, round, number)
+    _raise(errors)
+    assert household is not None
+    lists = value_lists(year=round.year, province=province_of(round.county))
+    day = _parse_date(effective_date)
+    if day is None:
+        errors.append(_("请填写变动日期（年-月-日）。"))
+    reason = (reason or "").strip()
+    leaving: Member | None = None
+    details: dict[str, Any] = {"action": action, "reason": reason}
+    if action == JOIN:
+        if reason not in lists.get(ValueList.JOIN_REASON, []):
+            errors.append(
+                _("请选择增员原因（%(reasons)s）。")
+                % {"reasons": "、".join(lists.get(ValueList.JOIN_REASON, []))}
+            )
+        person = {
+            key: str((data or {}).get(key) or "").strip()
+            for key in ("name", "id_number", "relation")
+        }
+        person["id_number"] = person["id_number"].upper()
+        details["member"] = person
+        if not person["relation"]:
+            errors.append(_("请填写与户主关系。"))
+        if (
+            person["id_number"]
+            and RoundChange.objects.filter(
+                round=round,
+                kind=Kind.NATURAL,
+                state__in=RoundChange.PENDING_STATES,
+                details__member__id_number=person["id_number"],
+            ).exists()
+        ):
+            errors.append(_("该身份证号码的增员已在本批次待审核。"))
+    elif action == LEAVE:
+        if reason not in lists.get(ValueList.LEAVE_REASON, []):
+            errors.append(
+                _("请选择减员原因（%(reasons)s）。")
+                % {"reasons": "、".join(lists.get(ValueList.LEAVE_REASON, []))}
+            )
+        leaving = _active_member(household, member)
+        if leaving is None:
+            errors.append(
+                _("该户没有在户成员“%(member)s”（请填写证件号码，或户内唯一的姓名）。")
+                % {"member": member or ""}
+            )
+        elif RoundChange.objects.filter(
+            round=round, member=leaving, state__in=RoundChange.PENDING_STATES
+        ).exists():
+            errors.append(_("该成员在本批次已有待审核的名单。"))
+    else:
+        errors.append(_("请选择增员或减员。"))
+    _raise(errors)
+    details["effective_date"] = day.isoformat() if day else ""
+    return _create_member_line(
+        actor=actor,
+        round=round,
+        household=household,
+        kind=Kind.NATURAL,
+        member=leaving,
+        persons=1,
+        reason=(note or "").strip() or reason,
+        details=details,
+    )
+
+
+@transaction.atomic
+def correction_propose(
+    *,
+    actor: User,
+    round: AdjustmentRound,
+    number: str,
+    field: str,
+    value: str,
+    reason: str,
+    member: str = "",
+) -> RoundChange:
+    """A village proposes one 信息更正 line: one field of the household or of one active member
+    (`member`: ID number or a name unique in the household) corrected to `value`, with the
+    reason. Checked by a trial run of the service approval will run; nothing written if
+    refused."""
+    household, errors = _member_line_household(actor, round, number)
+    _raise(errors)
+    assert household is not None
+    target = "member" if (member or "").strip() else "household"
+    corrected: Member | None = None
+    if field not in CORRECTABLE_FIELDS[target]:
+        errors.append(
+            _("“%(field)s”不是可更正的%(target)s信息。")
+            % {
+                "field": field,
+                "target": _("成员") if target == "member" else _("户"),
+            }
+        )
+    if not (reason or "").strip():
+        errors.append(_("请填写理由。"))
+    value = (value or "").strip()
+    if field == "id_number":
+        value = value.upper()
+    if field == "birth_date" and value and _parse_date(value) is None:
+        errors.append(_("出生日期应为“年-月-日”。"))
+    if target == "member":
+        corrected = _active_member(household, member)
+        if corrected is None:
+            errors.append(
+                _("该户没有在户成员“%(member)s”（请填写证件号码，或户内唯一的姓名）。")
+                % {"member": member}
+            )
+    _raise(errors)
+    source = corrected if corrected is not None else household
+    old = getattr(source, field)
+    old_text = old.isoformat() if isinstance(old, datetime.date) else str(old or "")
+    if old_text == value:
+        errors.append(_("更正后的值与系统中的现值相同。"))
+    pending = RoundChange.objects.filter(
+        round=round,
+        household=household,
+        kind=Kind.CORRECTED,
+        state__in=RoundChange.PENDING_STATES,
+        member=corrected,
+        details__field=field,
+    )
+    if pending.exists():
+        errors.append(_("该项信息在本批次已有待审核的更正。"))
+    _raise(errors)
+    return _create_member_line(
+        actor=actor,
+        round=round,
+        household=household,
+        kind=Kind.CORRECTED,
+        member=corrected,
+        persons=1 if corrected is not None else 0,
+        reason=reason,
+        details={"target": target, "field": field, "old": old_text, "new": value},
+    )
+
+
+def correctable_fields() -> dict[str, list[tuple[str, str]]]:
+    """(field, label) of the correctable fields, for the proposal form."""
+    models_of = {"household": Household, "member": Member}
+    return {
+        target: [
+            (field, str(getattr(models_of[target]._meta.get_field(field), "verbose_name", field)))
+            for field in fields
+        ]
+        for target, fields in CORRECTABLE_FIELDS.items()
+    }
+
+
+def change_summary(change: RoundChange, user: User) -> str:
+    """What a 自然增减/信息更正 line changes, in one line, ID numbers as the user may see them."""
+    from povertyapp.privacy import shown
+
+    details = change.details or {}
+    if change.kind == Kind.NATURAL:
+        if details.get("action") == JOIN:
+            person = details.get("member", {})
+            return _("增员：%(name)s（%(relation)s，%(id)s），%(reason)s，%(day)s") % {
+                "name": person.get("name", ""),
+                "relation": person.get("relation", ""),
+                "id": shown(user, person.get("id_number", "")),
+                "reason": details.get("reason", ""),
+                "day": details.get("effective_date", ""),
+            }
+        return _("减员：%(name)s，%(reason)s，%(day)s") % {
+            "name": change.member.name if change.member else "",
+            "reason": details.get("reason", ""),
+            "day": details.get("effective_date", ""),
+        }
+    if change.kind == Kind.CORRECTED:
+        model = Member if details.get("target") == "member" else Household
+        field = details.get("field", "")
+        try:
+            label = str(getattr(model._meta.get_field(field), "verbose_name", field))
+        except FieldDoesNotExist:  # a field removed since the line was written
+            label = field
+        old, new = details.get("old", ""), details.get("new", "")
+        if field in _SENSITIVE_FIELDS:
+            old, new = shown(user, old), shown(user, new)
+        who = f"{change.member.name} " if change.member else ""
+        return _("更正%(who)s%(field)s：%(old)s → %(new)s") % {
+            "who": who,
+            "field": label,
+            "old": old or "—",
+            "new": new or "—",
+        }
+    return ""
+
+
+def natural_change_counts(*, user: User, round: AdjustmentRound) -> dict[str, Any]:
+    """自然增减 recorded in the round (events tagged with it: approved lines and changes made on
+    the household pages while the round was open), per township and in total, in the user's
+    scope: persons joined, persons left (减员 and 迁出), households concerned, and how many
+    persons came through an approved line."""
+    from households.models import HouseholdEvent as Event
+
+    region = user.region
+    if not roles.has_case_access(user) or region is None:
+        return {"townships": [], "total": None}
+    kinds = [Event.Kind.MEMBER_JOINED, Event.Kind.MEMBER_LEFT, Event.Kind.MEMBER_MOVED]
+    events = Event.objects.filter(
+        round=round, kind__in=kinds, household__village__path__startswith=region.path
+    )
+    aggregates = {
+        "joined": Count("id", filter=Q(kind=Event.Kind.MEMBER_JOINED)),
+        "left": Count("id", filter=~Q(kind=Event.Kind.MEMBER_JOINED)),
+        "households": Count("household", distinct=True),
+        "via_list": Count("id", filter=Q(round_change__isnull=False)),
+    }
+    townships = list(
+        events.values("household__village__parent__name")
+        .annotate(**aggregates)
+        .order_by("household__village__parent__name")
+    )
+    total = events.aggregate(**aggregates)
+    return {
+        "townships": [
+            {"name": values.pop("household__village__parent__name"), **values}
+            for values in (dict[str, Any](row) for row in townships)
+        ],
+        "total": total if total["households"] else None,
+    }

@@ -8,12 +8,12 @@ actor, and writes an event row for every change of status or membership.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Field, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -480,9 +480,9 @@ def household_create(
         errors.setdefault("village", []).append(
             ValidationError(_("请选择行政村。"), code="required")
         )
-    for index, member in enumerate(member_rows):
+    for index, member_row in enumerate(member_rows):
         for key, value in _member_errors(
-            member, lists=lists, prefix=f"members.{index}.", today=today
+            member_row, lists=lists, prefix=f"members.{index}.", today=today
         ).items():
             errors.setdefault(key, []).extend(value)
     for key, value in _members_set_errors(member_rows, today).items():
@@ -551,6 +551,193 @@ def household_create(
     return household
 
 
+def households_bulk_register(
+    *,
+    actor: User,
+    households: Iterable[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]], Any]],
+    reason: str,
+    effective_date: datetime.date | None = None,
+    batch_size: int = 2000,
+    progress: Any = None,
+) -> tuple[int, int, int]:
+    """Register many households at once (the import of a workbook): the rows
+    `household_create` writes for each, written set-wise.
+
+    Each item is (household, members, income): `household` holds `number`, `status`,
+    `exit_year` and HOUSEHOLD_FIELDS (village and group as Regions), `members` the
+    MEMBER_FIELDS of each member, `income` None or (year, {INCOME_FIELDS}). The caller has
+    validated every item with the checks `household_create` runs (`_household_errors`,
+    `_member_errors`, `_members_set_errors`, the active-elsewhere look-up, `full_clean`), as
+    `households.imports` does for the whole file before it calls this. Here: the actor may
+    write, every village is in the actor's scope, only the county office registers a status
+    other than 非建档立卡户; the database constraints (unique 户编号, one active household per
+    ID number, one head) guard the rest, and any violation rolls back the caller's transaction.
+
+    Written per household, as `household_create` + `income_set` write them: the Household row
+    (version 1, created_by = actor) and one history row ("+", history_user = actor,
+    change reason = `reason`); each Member (joined_on = the effective date) and its history
+    row; the HouseholdIncome and its history row; one 建档 HouseholdEvent (to_status, persons,
+    proposed_by = created_by = actor). On PostgreSQL the rows go in with COPY, primary keys
+    taken from the tables' sequences; elsewhere with bulk_create. Returns (households,
+    members, incomes) written. Must run inside the caller's transaction.
+    """
+    from itertools import islice
+
+    from django.db import connection
+
+    from povertyapp import bulk
+
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("households_bulk_register must run inside a transaction")
+    _require_writer(actor, None)
+    today = _today()
+    effective_date = effective_date or today
+    may_register = roles.can_configure(actor)
+    copy = connection.vendor == "postgresql"
+    checked_villages: set[int] = set()
+    totals = [0, 0, 0]
+    items = iter(households)
+    while batch := list(islice(items, batch_size)):
+        now = timezone.now()
+        villages = {item[0]["village"].pk: item[0]["village"] for item in batch}
+        unchecked = set(villages) - checked_villages
+        if unchecked:
+            in_scope = set(
+                roles.region_scope(actor)
+                .filter(pk__in=unchecked, level=Region.Level.VILLAGE)
+                .values_list("pk", flat=True)
+            )
+            if unchecked - in_scope:
+                raise ValidationError(_("所选行政村不在您的管辖范围内。"), code="out_of_scope")
+            checked_villages |= in_scope
+        household_rows: list[dict[str, Any]] = []
+        for values, _members, _income in batch:
+            if values["status"] != Household.Status.NON_REGISTERED and not may_register:
+                raise ValidationError(
+                    _("新建农户须经识别程序纳入；只有县扶贫办可直接登记其他状态。"),
+                    code="status_requires_county",
+                )
+            row = {key: value for key, value in values.items() if key not in ("village", "group")}
+            row["village_id"] = values["village"].pk
+            group = values.get("group")
+            row["group_id"] = group.pk if group is not None else None
+            row.update(created_by_id=actor.pk, version=1, created_at=now, updated_at=now)
+            household_rows.append(row)
+        member_count = sum(len(item[1]) for item in batch)
+        income_count = sum(1 for item in batch if item[2] is not None)
+        if copy:
+            for row, pk in zip(household_rows, _reserve_ids(Household, len(batch)), strict=True):
+                row["id"] = pk
+            member_ids = iter(_reserve_ids(Member, member_count))
+            income_ids = iter(_reserve_ids(HouseholdIncome, income_count))
+        else:
+            objects = Household.objects.bulk_create(
+                [Household(**row) for row in household_rows], batch_size=500
+            )
+            for row, instance in zip(household_rows, objects, strict=True):
+                row["id"] = instance.pk
+        member_rows: list[dict[str, Any]] = []
+        income_rows: list[dict[str, Any]] = []
+        event_rows: list[dict[str, Any]] = []
+        for row, (values, members, income) in zip(household_rows, batch, strict=True):
+            for member in members:
+                member_row = {
+                    key: value
+                    for key, value in member.items()
+                    if key in MEMBER_FIELDS and value is not None
+                }
+                member_row.update(
+                    household_id=row["id"],
+                    joined_on=member.get("joined_on") or effective_date,
+                    is_active=True,
+                    version=1,
+                    created_at=now,
+                    updated_at=now,
+                )
+                if copy:
+                    member_row["id"] = next(member_ids)
+                member_rows.append(member_row)
+            if income is not None:
+                year, amounts = income
+                income_row = {"household_id": row["id"], "year": year, "version": 1, **amounts}
+                if copy:
+                    income_row["id"] = next(income_ids)
+                income_rows.append(income_row)
+            event_rows.append(
+                {
+                    "household_id": row["id"],
+                    "kind": HouseholdEvent.Kind.REGISTERED,
+                    "from_status": "",
+                    "to_status": values["status"],
+                    "effective_date": effective_date,
+                    "reason": reason,
+                    "persons": len(members),
+                    "proposed_by_id": actor.pk,
+                    "created_by_id": actor.pk,
+                    "created_at": now,
+                    "data": {},
+                }
+            )
+        if copy:
+            bulk.load_rows(Household, household_rows, now=now)
+            bulk.load_rows(Member, member_rows, now=now)
+            bulk.load_rows(HouseholdIncome, income_rows, now=now)
+        else:
+            created_members = Member.objects.bulk_create(
+                [Member(**r) for r in member_rows], batch_size=500
+            )
+            created_incomes = HouseholdIncome.objects.bulk_create(
+                [HouseholdIncome(**r) for r in income_rows], batch_size=500
+            )
+            for r, created in [
+                *zip(member_rows, created_members, strict=True),
+                *zip(income_rows, created_incomes, strict=True),
+            ]:
+                r["id"] = created.pk
+        history = {
+            "history_date": now,
+            "history_change_reason": reason,
+            "history_type": "+",
+            "history_user_id": actor.pk,
+        }
+        tracked_rows: list[tuple[Any, list[dict[str, Any]]]] = [
+            (Household, household_rows),
+            (Member, member_rows),
+            (HouseholdIncome, income_rows),
+        ]
+        for model, rows in tracked_rows:
+            tracked = [f.attname for f in model.history.model._meta.concrete_fields]
+            tracked = [name for name in tracked if name not in history and name != "history_id"]
+            bulk.load_rows(
+                model.history.model,
+                # A field a row leaves out takes the same default as in the row itself.
+                ({name: r[name] for name in tracked if name in r} | history for r in rows),
+                now=now,
+            )
+        bulk.load_rows(HouseholdEvent, event_rows, now=now)
+        totals[0] += len(batch)
+        totals[1] += member_count
+        totals[2] += income_count
+        if progress is not None:
+            progress(len(batch))
+    return totals[0], totals[1], totals[2]
+
+
+def _reserve_ids(model: type[Any], count: int) -> list[int]:
+    """`count` primary keys from the table's own sequence (safe with concurrent writers)."""
+    if not count:
+        return []
+    from django.db import connection
+
+    table, column = model._meta.db_table, model._meta.pk.column
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [f'"{table}"', column, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _changes_since(household: Household, expected_version: int) -> list[dict[str, Any]]:
     """What others changed between the version this user loaded and now (for the conflict)."""
     old = household.history.filter(version=expected_version).order_by("-history_id").first()
@@ -562,7 +749,10 @@ def _changes_since(household: Household, expected_version: int) -> list[dict[str
     return [
         {
             "field": change.field,
-            "label": str(Household._meta.get_field(change.field).verbose_name),
+            # History tracks concrete fields only (get_field may also return relations).
+            "label": str(
+                cast("Field[Any, Any]", Household._meta.get_field(change.field)).verbose_name
+            ),
             "old": change.old,
             "new": change.new,
             "who": who,
@@ -577,6 +767,26 @@ def _edit_allowed(household: Household) -> None:
     from households.rounds import household_edit_check
 
     household_edit_check(household=household)
+
+
+def _change_round(household: Household, round: AdjustmentRound | None) -> AdjustmentRound | None:
+    """The round a change of the household's members or data is recorded in.
+
+    With `round` given, an approved line of that round is being applied (`households.rounds`):
+    the round is read again, locked, and must still be open; the edit lock does not apply (the
+    county is deciding on this very line). Without it, the edit lock applies, and a membership
+    change made while the county has an open round belongs to that round (自然增减 is part of
+    动态调整): its event is tagged with the open round, so the round's figures count it.
+    """
+    if round is not None:
+        round = AdjustmentRound.objects.select_for_update().get(pk=round.pk)
+        if round.status != AdjustmentRound.Status.OPEN:
+            raise ValidationError(_("该动态调整批次已关闭，不能再变动。"), code="round_closed")
+        return round
+    _edit_allowed(household)
+    from households.rounds import round_open_for
+
+    return round_open_for(household.village)
 
 
 def _lock(household: Household, expected_version: int | None) -> Household:
@@ -594,11 +804,18 @@ def household_update(
     data: Mapping[str, Any],
     expected_version: int | None,
     reason: str = "",
+    round: AdjustmentRound | None = None,
+    proposed_by: User | None = None,
 ) -> Household:
     """Change a household's own fields. `expected_version` is the version the user loaded:
-    if someone saved in between, a ConflictError names what they changed and nothing is saved."""
+    if someone saved in between, a ConflictError names what they changed and nothing is saved.
+    With `round`, an approved 信息更正 line of that round is applied: a 信息更正 event tagged with
+    the round records it."""
     locked = _lock(household, expected_version)
-    _edit_allowed(locked)
+    if round is None:
+        _edit_allowed(locked)
+    else:
+        round = _change_round(locked, round)
     values = {field: data[field] for field in HOUSEHOLD_FIELDS if field in data}
     village = values.get("village", locked.village)
     _require_writer(actor, locked.village)
@@ -622,6 +839,20 @@ def household_update(
         reason=reason or _("修改户信息"),
         update_fields=[*changed, "version", "updated_at"],
     )
+    if round is not None:
+        event_record(
+            household=locked,
+            kind=HouseholdEvent.Kind.CORRECTED,
+            actor=actor,
+            effective_date=_today(),
+            reason=reason,
+            from_status=locked.status,
+            to_status=locked.status,
+            round=round,
+            proposed_by=proposed_by,
+            approved_by=actor,
+            data={"fields": changed},
+        )
     return locked
 
 
@@ -652,7 +883,7 @@ def household_change_status(
     else:
         # A stale copy of a round closed meanwhile must not pass: read it again, locked.
         round = AdjustmentRound.objects.select_for_update().get(pk=round.pk)
-    allowed = {
+    allowed: dict[str, set[str]] = {
         HouseholdEvent.Kind.IDENTIFIED: {Household.Status.NON_REGISTERED, Household.Status.REMOVED},
         HouseholdEvent.Kind.EXITED: {Household.Status.POOR, Household.Status.RETURNED},
         HouseholdEvent.Kind.RETURNED: {Household.Status.EXITED},
@@ -694,7 +925,7 @@ def household_change_status(
     _save(
         locked,
         actor=actor,
-        reason=reason or HouseholdEvent.Kind(kind).label,
+        reason=reason or str(HouseholdEvent.Kind(kind).label),
         update_fields=["status", "exit_year", "first_identified_year", "version", "updated_at"],
     )
     event_record(
@@ -763,15 +994,23 @@ def member_add(
     reason: str = "",
     effective_date: datetime.date | None = None,
     expected_version: int | None = None,
+    round: AdjustmentRound | None = None,
+    proposed_by: User | None = None,
 ) -> Member:
-    """自然增减（增员）: a member joins (birth, marriage in, return...)."""
+    """自然增减（增员）: a member joins (birth, marriage in, return...). The event is tagged with
+    the county's open round (or the given round, when an approved line is applied)."""
     locked = _lock(household, expected_version)
-    _edit_allowed(locked)
+    applying = round is not None
+    round = _change_round(locked, round)
     _require_writer(actor, locked.village)
     today = _today()
     row = dict(data)
     lists = _lists_for(locked.village, today.year)
     errors = _member_errors(row, lists=lists, prefix="", today=today)
+    if effective_date is not None and effective_date > today:
+        errors.setdefault("effective_date", []).append(
+            ValidationError(_("增员日期不能晚于今天。"), code="bad_date")
+        )
     if reason and reason not in lists.get(ValueList.JOIN_REASON, []) and len(reason) > 64:
         errors.setdefault("reason", []).append(
             ValidationError(_("增员原因过长。"), code="reason_too_long")
@@ -808,6 +1047,9 @@ def member_add(
         member=member,
         from_status=locked.status,
         to_status=locked.status,
+        round=round,
+        proposed_by=proposed_by,
+        approved_by=actor if applying else None,
     )
     return member
 
@@ -820,8 +1062,11 @@ def member_update(
     data: Mapping[str, Any],
     expected_version: int | None,
     reason: str = "",
+    round: AdjustmentRound | None = None,
+    proposed_by: User | None = None,
 ) -> Member:
-    """Correct or update a member's data (信息更正)."""
+    """Correct or update a member's data (信息更正). With `round`, an approved 信息更正 line of
+    that round is applied: a 信息更正 event tagged with the round records it."""
     locked = (
         Member.objects.select_for_update().select_related("household__village").get(pk=member.pk)
     )
@@ -831,7 +1076,10 @@ def member_update(
         )
     if not locked.is_active:
         raise ValidationError(_("该成员已减员，不能修改。"), code="inactive_member")
-    _edit_allowed(locked.household)
+    if round is None:
+        _edit_allowed(locked.household)
+    else:
+        round = _change_round(locked.household, round)
     _require_writer(actor, locked.household.village)
     today = _today()
     row = {field: getattr(locked, field) for field in MEMBER_FIELDS}
@@ -879,6 +1127,21 @@ def member_update(
     household = Household.objects.select_for_update().get(pk=locked.household_id)
     household.version += 1
     household.save(update_fields=["version", "updated_at"])
+    if round is not None:
+        event_record(
+            household=household,
+            kind=HouseholdEvent.Kind.CORRECTED,
+            actor=actor,
+            effective_date=today,
+            reason=reason,
+            member=locked,
+            from_status=household.status,
+            to_status=household.status,
+            round=round,
+            proposed_by=proposed_by,
+            approved_by=actor,
+            data={"fields": changed},
+        )
     return locked
 
 
@@ -890,12 +1153,17 @@ def member_remove(
     reason: str,
     effective_date: datetime.date | None = None,
     note: str = "",
+    round: AdjustmentRound | None = None,
+    proposed_by: User | None = None,
 ) -> Member:
-    """自然增减（减员）: death, marriage out, household split, moving away... never a deletion."""
+    """自然增减（减员）: death, marriage out, household split, moving away... never a deletion.
+    The event is tagged with the county's open round (or the given round, when an approved
+    line is applied)."""
     locked = (
         Member.objects.select_for_update().select_related("household__village").get(pk=member.pk)
     )
-    _edit_allowed(locked.household)
+    applying = round is not None
+    round = _change_round(locked.household, round)
     _require_writer(actor, locked.household.village)
     today = _today()
     reasons = _lists_for(locked.household.village, today.year).get(ValueList.LEAVE_REASON, [])
@@ -952,6 +1220,9 @@ def member_remove(
         member=locked,
         from_status=household.status,
         to_status=household.status,
+        round=round,
+        proposed_by=proposed_by,
+        approved_by=actor if applying else None,
     )
     return locked
 
@@ -976,7 +1247,7 @@ def member_move(
         raise ValidationError(_("目标户与原户相同。"), code="same_household")
     _require_writer(actor, source.household.village)
     _require_writer(actor, to_household.village)
-    _edit_allowed(source.household)
+    source_round = _change_round(source.household, None)
     _edit_allowed(to_household)
     if not source.is_active:
         raise ValidationError(_("该成员已减员，不能迁移。"), code="inactive_member")
@@ -1011,6 +1282,7 @@ def member_move(
         member=source,
         from_status=old_household.status,
         to_status=old_household.status,
+        round=source_round,
         data={"to_household": to_household.number},
     )
     joined = member_add(
@@ -1094,7 +1366,7 @@ def household_update_with_members(
     like `members.2.id_number` (the row's position in `members`).
     """
     locked = _lock(household, expected_version)
-    _edit_allowed(locked)
+    round = _change_round(locked, None)
     values = {field: data[field] for field in HOUSEHOLD_FIELDS if field in data}
     village = values.get("village", locked.village)
     _require_writer(actor, locked.village)
@@ -1180,17 +1452,16 @@ def household_update_with_members(
     changed = [field for field, value in values.items() if getattr(locked, field) != value]
     for field in changed:
         setattr(locked, field, values[field])
+
     # Demote a former head first so that the one-head constraint holds at every statement.
-    order = sorted(
-        range(len(rows)),
-        key=lambda i: (
-            0
-            if targets[i] is not None
-            and targets[i].relation == HEAD
-            and rows[i].get("relation") != HEAD
-            else 1
-        ),
-    )
+    def demotion_first(index: int) -> int:
+        target = targets[index]
+        demoted = (
+            target is not None and target.relation == HEAD and rows[index].get("relation") != HEAD
+        )
+        return 0 if demoted else 1
+
+    order = sorted(range(len(rows)), key=demotion_first)
     touched = bool(changed)
     try:
         with transaction.atomic():
@@ -1216,6 +1487,7 @@ def household_update_with_members(
                         member=member,
                         from_status=locked.status,
                         to_status=locked.status,
+                        round=round,
                     )
                     touched = True
                     continue

@@ -9,6 +9,11 @@ urlpatterns = [
     path("new/", views.household_create_view, name="create"),
     path("<int:household_id>/", views.household_detail, name="detail"),
     path("<int:household_id>/edit/", views.household_edit_view, name="edit"),
+    path(
+        "<int:household_id>/assistance-badge/",
+        views.household_assistance_badge,
+        name="assistance-badge",
+    ),
     path("<int:household_id>/income/<int:year>/", views.income_edit_view, name="income"),
     path(
         "<int:household_id>/members/<int:member_id>/remove/",

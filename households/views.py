@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+import html
+from collections.abc import Iterable
+from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count as _Count
+from django.db.models import Field
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -21,6 +25,7 @@ from households.models import Household as _Household
 from households.models import HouseholdIncome
 from households.services import INCOME_FIELDS
 from povertyapp import roles
+from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.privacy import access_log_record, mask, shown, shown_health
 
 PAGE_SIZES = (20, 50, 100)
@@ -35,13 +40,13 @@ TABS = (
 )
 
 
-def _require_case_access(request: HttpRequest) -> None:
+def _require_case_access(request: AuthenticatedHttpRequest) -> None:
     if not roles.has_case_access(request.user):
         raise PermissionDenied(_("您的账号不查看农户信息。"))
 
 
 @login_required
-def household_list_view(request: HttpRequest) -> HttpResponse:
+def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_case_access(request)
     scoped = selectors.household_list(user=request.user)
     household_filter = HouseholdFilter(request.GET or None, queryset=scoped, user=request.user)
@@ -51,15 +56,9 @@ def household_list_view(request: HttpRequest) -> HttpResponse:
     except ValueError:
         page_size = 20
     page_size = page_size if page_size in PAGE_SIZES else 20
-    # The counts on top come from the same scope and filters without the list's annotations;
-    # their sum is the paginator's count, so the page costs a fixed number of queries.
-    plain = roles.household_scope(request.user, _Household.objects.all())
-    counted = HouseholdFilter(request.GET or None, queryset=plain, user=request.user)
-    counted_qs = counted.qs if counted.is_bound else plain
-    status_counts = {
-        row["status"]: row["n"]
-        for row in counted_qs.order_by().values("status").annotate(n=_Count("pk"))
-    }
+    # The counts on top come from the same scope and filters; their sum is the paginator's
+    # count, so the page costs a fixed number of queries.
+    status_counts = selectors.household_status_counts(user=request.user, data=request.GET)
     paginator = Paginator(queryset, page_size)
     paginator.__dict__["count"] = sum(status_counts.values())
     page = paginator.get_page(request.GET.get("page"))
@@ -69,7 +68,7 @@ def household_list_view(request: HttpRequest) -> HttpResponse:
         roles.region_scope(request.user)
         .filter(level__in=["village", "group"])
         .order_by("code")
-        .values("pk", "name", "level", "parent__name")
+        .values_list("pk", "name", "level", "parent__name")
     )
     query = request.GET.copy()
     query.pop("page", None)
@@ -86,10 +85,34 @@ def household_list_view(request: HttpRequest) -> HttpResponse:
                 (label, status_counts.get(value, 0), value)
                 for value, label in _Household.Status.choices
             ],
-            "village_choices": [v for v in villages if v["level"] == "village"],
-            "group_choices": [v for v in villages if v["level"] == "group"],
+            "village_options": _options(
+                household_filter.form["village"].value(),
+                ((pk, name) for pk, name, level, _parent in villages if level == "village"),
+            ),
+            "group_options": _options(
+                household_filter.form["group"].value(),
+                (
+                    (pk, f"{parent} · {name}")
+                    for pk, name, level, parent in villages
+                    if level == "group"
+                ),
+            ),
             "sort_choices": SORT_CHOICES,
         },
+    )
+
+
+def _options(selected: Any, choices: Iterable[tuple[int, str]]) -> str:
+    """The <option> elements of a region select, built in one pass: a county has hundreds of
+    villages and groups, and a template loop over them cost more than the rest of the page."""
+    chosen = "" if selected is None else str(selected)
+    # Safe: every label goes through html.escape, the pks are ints.
+    return mark_safe(
+        "".join(
+            f'<option value="{int(pk)}"{" selected" if str(pk) == chosen else ""}>'
+            f"{html.escape(label)}</option>"
+            for pk, label in choices
+        )
     )
 
 
@@ -105,7 +128,7 @@ SORT_CHOICES = (
 
 
 @login_required
-def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
+def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     _require_case_access(request)
     household = selectors.household_get_for_user(user=request.user, household_id=household_id)
     tab = request.GET.get("tab", "basic")
@@ -124,9 +147,10 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
     _detail_extras(request, household, context)
     if tab in ("basic", "members"):
         for member in members:
-            member.id_shown = shown(request.user, member.id_number)
-            member.health_shown = shown_health(request.user, member.health)
-            member.age = member.age_on(today)
+            # Display values for the template, attached to the instances it loops over.
+            member.id_shown = shown(request.user, member.id_number)  # type: ignore[attr-defined]
+            member.health_shown = shown_health(request.user, member.health)  # type: ignore[attr-defined]
+            member.age = member.age_on(today)  # type: ignore[attr-defined]
         context["members"] = members
         if roles.can_view_sensitive(request.user):
             access_log_record(
@@ -140,7 +164,10 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
             )
     if tab == "income":
         incomes = list(household.incomes.order_by("-year"))
-        income_fields = [HouseholdIncome._meta.get_field(name) for name in INCOME_FIELDS]
+        # INCOME_FIELDS are concrete fields (get_field may also return relations, in general).
+        income_fields = [
+            cast("Field[Any, Any]", HouseholdIncome._meta.get_field(name)) for name in INCOME_FIELDS
+        ]
         persons = len(standards.living_members(members))
         rows = []
         for income in incomes:
@@ -188,10 +215,24 @@ def household_detail(request: HttpRequest, household_id: int) -> HttpResponse:
             for field in household._meta.fields
             if field.name in CONDITION_FIELDS
         ]
+    return render(request, "households/household_detail.html", context)
+
+
+@login_required
+def household_assistance_badge(
+    request: AuthenticatedHttpRequest, household_id: int
+) -> HttpResponse:
+    """The warning count on the household page's 帮扶 tab, loaded by htmx after the page: the
+    assessment evaluates every matching rule (as much work as the rest of the page), and
+    the page itself must not wait for it."""
     from assistance.matching import assess_household
 
-    context["assistance_warnings"] = assess_household(household, on=today).warning_count
-    return render(request, "households/household_detail.html", context)
+    _require_case_access(request)
+    household = selectors.household_get_for_user(user=request.user, household_id=household_id)
+    warnings = assess_household(household, on=timezone.localdate()).warning_count
+    return render(
+        request, "households/partials/assistance_badge.html", {"assistance_warnings": warnings}
+    )
 
 
 MASKED_HISTORY_FIELDS = {"id_number", "bank_account"}
@@ -227,7 +268,7 @@ from povertyapp import jobs  # noqa: E402
 from povertyapp.models import Region  # noqa: E402
 
 
-def _require_writer(request: HttpRequest) -> None:
+def _require_writer(request: AuthenticatedHttpRequest) -> None:
     _require_case_access(request)
     if not roles.can_write_households(request.user):
         raise PermissionDenied(_("您的角色只能查看，不能修改农户信息。"))
@@ -299,7 +340,7 @@ def _form_context(
 
 
 @login_required
-def household_create_view(request: HttpRequest) -> HttpResponse:
+def household_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_writer(request)
     lists = household_forms.lists_for_user(request.user)
     if request.method == "POST":
@@ -339,7 +380,7 @@ def household_create_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def household_edit_view(request: HttpRequest, household_id: int) -> HttpResponse:
+def household_edit_view(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     _require_writer(request)
     household = selectors.household_get_for_user(
         user=request.user, household_id=household_id, for_write=True
@@ -399,7 +440,7 @@ def household_edit_view(request: HttpRequest, household_id: int) -> HttpResponse
 
 
 def _merge_conflict(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     household: Household,
     form: Any,
     formset: Any,
@@ -458,7 +499,9 @@ def _merge_conflict(
 
 
 @login_required
-def member_remove_view(request: HttpRequest, household_id: int, member_id: int) -> HttpResponse:
+def member_remove_view(
+    request: AuthenticatedHttpRequest, household_id: int, member_id: int
+) -> HttpResponse:
     _require_writer(request)
     household = selectors.household_get_for_user(
         user=request.user, household_id=household_id, for_write=True
@@ -505,7 +548,9 @@ def member_remove_view(request: HttpRequest, household_id: int, member_id: int) 
 
 
 @login_required
-def member_move_view(request: HttpRequest, household_id: int, member_id: int) -> HttpResponse:
+def member_move_view(
+    request: AuthenticatedHttpRequest, household_id: int, member_id: int
+) -> HttpResponse:
     _require_writer(request)
     household = selectors.household_get_for_user(
         user=request.user, household_id=household_id, for_write=True
@@ -564,7 +609,7 @@ def member_move_view(request: HttpRequest, household_id: int, member_id: int) ->
 # --- procedures --------------------------------------------------------------------------
 
 
-def _workflow_for_user(request: HttpRequest, workflow_id: int) -> CaseWorkflow:
+def _workflow_for_user(request: AuthenticatedHttpRequest, workflow_id: int) -> CaseWorkflow:
     """The scoped access path of a case: through its household's scope (404 outside)."""
     _require_case_access(request)
     workflow = (
@@ -581,7 +626,9 @@ def _workflow_for_user(request: HttpRequest, workflow_id: int) -> CaseWorkflow:
 
 @login_required
 @require_POST
-def workflow_start_view(request: HttpRequest, household_id: int, kind: str) -> HttpResponse:
+def workflow_start_view(
+    request: AuthenticatedHttpRequest, household_id: int, kind: str
+) -> HttpResponse:
     _require_writer(request)
     household = selectors.household_get_for_user(
         user=request.user, household_id=household_id, for_write=True
@@ -592,7 +639,7 @@ def workflow_start_view(request: HttpRequest, household_id: int, kind: str) -> H
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))  # ErrorList yields the message strings
         return redirect(reverse("households:detail", args=[household.pk]) + "?tab=status")
     try:
         workflow = services.workflow_start(
@@ -611,12 +658,14 @@ def workflow_start_view(request: HttpRequest, household_id: int, kind: str) -> H
 
 
 @login_required
-def workflow_detail_view(request: HttpRequest, workflow_id: int) -> HttpResponse:
+def workflow_detail_view(request: AuthenticatedHttpRequest, workflow_id: int) -> HttpResponse:
     workflow = _workflow_for_user(request, workflow_id)
     return _render_workflow(request, workflow)
 
 
-def _render_workflow(request: HttpRequest, workflow: CaseWorkflow, **forms_: Any) -> HttpResponse:
+def _render_workflow(
+    request: AuthenticatedHttpRequest, workflow: CaseWorkflow, **forms_: Any
+) -> HttpResponse:
     definition = workflows.procedure(workflow.kind)
     step = workflows.current_step(workflow)
     done = {record.step for record in workflow.steps.all() if record.decision == "done"}
@@ -671,7 +720,7 @@ LEVEL_NAMES = workflows.LEVEL_LABELS
 
 
 def _workflow_action(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     workflow_id: int,
     form_class: Any,
     form_key: str,
@@ -694,7 +743,7 @@ def _workflow_action(
 
 @login_required
 @require_POST
-def workflow_complete_view(request: HttpRequest, workflow_id: int) -> HttpResponse:
+def workflow_complete_view(request: AuthenticatedHttpRequest, workflow_id: int) -> HttpResponse:
     return _workflow_action(
         request,
         workflow_id,
@@ -714,7 +763,7 @@ def workflow_complete_view(request: HttpRequest, workflow_id: int) -> HttpRespon
 
 @login_required
 @require_POST
-def workflow_return_view(request: HttpRequest, workflow_id: int) -> HttpResponse:
+def workflow_return_view(request: AuthenticatedHttpRequest, workflow_id: int) -> HttpResponse:
     return _workflow_action(
         request,
         workflow_id,
@@ -729,7 +778,7 @@ def workflow_return_view(request: HttpRequest, workflow_id: int) -> HttpResponse
 
 @login_required
 @require_POST
-def notice_start_view(request: HttpRequest, workflow_id: int) -> HttpResponse:
+def notice_start_view(request: AuthenticatedHttpRequest, workflow_id: int) -> HttpResponse:
     return _workflow_action(
         request,
         workflow_id,
@@ -750,7 +799,7 @@ def notice_start_view(request: HttpRequest, workflow_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def notice_objection_view(request: HttpRequest, workflow_id: int) -> HttpResponse:
+def notice_objection_view(request: AuthenticatedHttpRequest, workflow_id: int) -> HttpResponse:
     def record(workflow: CaseWorkflow, data: dict[str, Any], step: str) -> None:
         notice = workflow.notices.filter(is_open=True).first()
         if notice is None:
@@ -774,7 +823,7 @@ def notice_objection_view(request: HttpRequest, workflow_id: int) -> HttpRespons
 
 
 @login_required
-def notice_print_view(request: HttpRequest, notice_id: int) -> HttpResponse:
+def notice_print_view(request: AuthenticatedHttpRequest, notice_id: int) -> HttpResponse:
     """The printable A4 公示: every case of the village published at the same step on the same
     day, IDs masked whatever the viewer's role (it is posted on a wall)."""
     _require_case_access(request)
@@ -828,6 +877,22 @@ def notice_print_view(request: HttpRequest, notice_id: int) -> HttpResponse:
             }
         )
     definition = workflows.procedure(notice.workflow.kind)
+    # The notice shows the heads' (masked) ID numbers of every household of the batch: who
+    # printed which 公示 is written to the access log like the other sensitive views.
+    access_log_record(
+        user=request.user,
+        action="print",
+        target="public_notice",
+        object_id=notice.pk,
+        fields=["name", "id_number"],
+        detail={
+            "village": village.code,
+            "step": notice.step,
+            "start_date": notice.start_date.isoformat(),
+            "households": [row["number"] for row in rows],
+        },
+        request=request,
+    )
     return render(
         request,
         "households/notice_print.html",
@@ -844,14 +909,18 @@ def notice_print_view(request: HttpRequest, notice_id: int) -> HttpResponse:
 
 
 @login_required
-def todo_view(request: HttpRequest) -> HttpResponse:
+def todo_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_case_access(request)
     today = household_forms.today()
     items = list(workflows.todo_list(request.user)[:500])
+    overdue_count = 0
+    # Display values for the template, attached to the instances it loops over.
     for item in items:
-        item.step_label = workflows.current_step(item).label
-        item.is_notice = workflows.current_step(item).type == workflows.NOTICE
-        item.overdue = workflows.is_overdue(item, today)
+        item.step_label = workflows.current_step(item).label  # type: ignore[attr-defined]
+        item.is_notice = workflows.current_step(item).type == workflows.NOTICE  # type: ignore[attr-defined]
+        overdue = workflows.is_overdue(item, today)
+        item.overdue = overdue  # type: ignore[attr-defined]
+        overdue_count += 1 if overdue else 0
     notices = {
         notice.workflow_id: notice
         for notice in PublicNotice.objects.filter(
@@ -859,8 +928,9 @@ def todo_view(request: HttpRequest) -> HttpResponse:
         )
     }
     for item in items:
-        item.open_notice = notices.get(item.pk)
-        item.notice_due = bool(item.open_notice and today > item.open_notice.end_date)
+        open_notice = notices.get(item.pk)
+        item.open_notice = open_notice  # type: ignore[attr-defined]
+        item.notice_due = bool(open_notice and today > open_notice.end_date)  # type: ignore[attr-defined]
     problems = 0
     if request.user.role == "village_cadre":
         problems = quality.problem_list(request.user).filter(state=DataProblem.State.OPEN).count()
@@ -875,7 +945,7 @@ def todo_view(request: HttpRequest) -> HttpResponse:
             "items": items,
             "today": today,
             "problems": problems,
-            "overdue_count": sum(1 for item in items if item.overdue),
+            "overdue_count": overdue_count,
             "level": workflows.LEVEL_LABELS.get(workflows.user_level(request.user) or "", ""),
         },
     )
@@ -885,7 +955,7 @@ def todo_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def quality_view(request: HttpRequest) -> HttpResponse:
+def quality_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_case_access(request)
     user = request.user
     problems = quality.problem_list(user)
@@ -905,7 +975,7 @@ def quality_view(request: HttpRequest) -> HttpResponse:
     for problem in page.object_list:
         definition = quality.RULES_BY_CODE.get(problem.rule)
         problem.rule_label = definition.label if definition else problem.rule
-    latest = quality.latest_result(user.region) if user.region_id else None
+    latest = quality.latest_result(user.region) if user.region is not None else None
     counts = quality.open_problem_counts([v.pk for v in villages])
     by_rule = Counter(
         dict(
@@ -947,7 +1017,7 @@ def quality_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def quality_run_view(request: HttpRequest) -> HttpResponse:
+def quality_run_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_case_access(request)
     if not (roles.can_write_households(request.user) or roles.can_review(request.user)):
         raise PermissionDenied(_("您的角色不能发起检查。"))
@@ -967,7 +1037,7 @@ def _safe_next(request: HttpRequest) -> str:
 
 @login_required
 @require_POST
-def problem_explain_view(request: HttpRequest, problem_id: int) -> HttpResponse:
+def problem_explain_view(request: AuthenticatedHttpRequest, problem_id: int) -> HttpResponse:
     problem = quality.problem_get_for_user(request.user, problem_id)
     form = household_forms.ExplainForm(request.POST)
     if form.is_valid():
@@ -982,14 +1052,14 @@ def problem_explain_view(request: HttpRequest, problem_id: int) -> HttpResponse:
             messages.success(request, _("情况说明已提交，待乡镇审核。"))
     else:
         for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+            for form_error in errors:
+                messages.error(request, str(form_error))  # ErrorList yields the message strings
     return redirect(_safe_next(request))
 
 
 @login_required
 @require_POST
-def problem_review_view(request: HttpRequest, problem_id: int) -> HttpResponse:
+def problem_review_view(request: AuthenticatedHttpRequest, problem_id: int) -> HttpResponse:
     problem = quality.problem_get_for_user(request.user, problem_id)
     form = household_forms.ReviewForm(request.POST)
     if form.is_valid():
@@ -1007,12 +1077,14 @@ def problem_review_view(request: HttpRequest, problem_id: int) -> HttpResponse:
             messages.success(request, _("已审核。"))
     else:
         for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+            for form_error in errors:
+                messages.error(request, str(form_error))  # ErrorList yields the message strings
     return redirect(_safe_next(request))
 
 
-def _detail_extras(request: HttpRequest, household: Any, context: dict[str, Any]) -> None:
+def _detail_extras(
+    request: AuthenticatedHttpRequest, household: Any, context: dict[str, Any]
+) -> None:
     """What the cadre pages add to the household page: data-quality warnings with the
     信息录入率, the open procedure and what may be started."""
     findings, completeness = quality.check_household(household)
@@ -1040,7 +1112,9 @@ def _detail_extras(request: HttpRequest, household: Any, context: dict[str, Any]
 
 
 @login_required
-def step_evidence_view(request: HttpRequest, workflow_id: int, record_id: int) -> HttpResponse:
+def step_evidence_view(
+    request: AuthenticatedHttpRequest, workflow_id: int, record_id: int
+) -> HttpResponseBase:
     """A step's evidence file, through the case's scope (media is never served directly)."""
     from django.http import FileResponse
 
@@ -1060,12 +1134,14 @@ def step_evidence_view(request: HttpRequest, workflow_id: int, record_id: int) -
     return FileResponse(
         record.evidence.open("rb"),
         as_attachment=False,
-        filename=record.evidence.name.rsplit("/", 1)[-1],
+        filename=(record.evidence.name or "").rsplit("/", 1)[-1],
     )
 
 
 @login_required
-def income_edit_view(request: HttpRequest, household_id: int, year: int) -> HttpResponse:
+def income_edit_view(
+    request: AuthenticatedHttpRequest, household_id: int, year: int
+) -> HttpResponse:
     _require_writer(request)
     household = selectors.household_get_for_user(
         user=request.user, household_id=household_id, for_write=True

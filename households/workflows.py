@@ -191,16 +191,31 @@ def current_step(workflow: CaseWorkflow) -> Step:
 
 
 def add_working_days(start: datetime.date, days: int) -> datetime.date:
-    """The date `days` working days (Monday–Friday) after `start`.
+    """The date `days` working days after `start`: Monday–Friday, except the public holidays
+    of the holiday calendar (`povertyapp.models.CalendarDay`, 放假), plus the weekend days it
+    marks as 调休上班. One query reads the calendar exceptions of the span."""
+    from povertyapp.models import CalendarDay
 
-    Public holidays and their make-up working days are not modelled: the deadline can be a day
-    or two early around 春节 and 国庆, never late.
-    """
+    # A span long enough for `days` working days even across 春节 and 国庆 (≤ 9 days off).
+    horizon = start + datetime.timedelta(days=days * 2 + 30)
+    exceptions = dict(
+        CalendarDay.objects.filter(date__gt=start, date__lte=horizon).values_list("date", "kind")
+    )
     day = start
     remaining = days
     while remaining > 0:
         day += datetime.timedelta(days=1)
-        if day.weekday() < 5:
+        if day > horizon:  # pragma: no cover - only a calendar with weeks of holidays gets here
+            horizon = day + datetime.timedelta(days=days * 2 + 30)
+            exceptions.update(
+                CalendarDay.objects.filter(date__gte=day, date__lte=horizon).values_list(
+                    "date", "kind"
+                )
+            )
+        kind = exceptions.get(day)
+        if kind == CalendarDay.Kind.WORKDAY or (
+            kind != CalendarDay.Kind.HOLIDAY and day.weekday() < 5
+        ):
             remaining -= 1
     return day
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +15,7 @@ from inspections.models import (
     Finding,
     RectificationItem,
 )
-from povertyapp.models import User
+from povertyapp.models import Region, User
 
 YES_NO_UNKNOWN = [("", _("未核查")), ("yes", _("是")), ("no", _("否"))]
 
@@ -32,6 +32,20 @@ class TriStateField(forms.TypedChoiceField):
         )
 
 
+class AssessorField(forms.ModelMultipleChoiceField):
+    """Auditors shown with their unit, so that two of the same name can be told apart."""
+
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj.display_name}（{obj.unit or obj.username}）"
+
+
+class RegionField(forms.ModelChoiceField):
+    """Regions shown with their level (乡镇 / 行政村 ...) before the name."""
+
+    def label_from_instance(self, obj: Region) -> str:
+        return f"{obj.get_level_display()} {obj.name}"
+
+
 class CampaignForm(forms.Form):
     name = forms.CharField(label=_("名称"), max_length=100)
     kind = forms.ChoiceField(label=_("类型"), choices=Campaign.Kind.choices)
@@ -40,7 +54,7 @@ class CampaignForm(forms.Form):
         label=_("入户日期"), widget=forms.DateInput(attrs={"type": "date"})
     )
     end_date = forms.DateField(label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}))
-    assessors = forms.ModelMultipleChoiceField(
+    assessors = AssessorField(
         label=_("评估人员"),
         queryset=User.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -71,11 +85,9 @@ class CampaignForm(forms.Form):
 
     def __init__(self, *args: Any, county: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assessors"].queryset = User.objects.filter(
-            role=User.Role.AUDITOR, is_active=True
-        ).order_by("username")
-        self.fields["assessors"].label_from_instance = lambda user: (
-            f"{user.display_name}（{user.unit or user.username}）"
+        assessors = cast("AssessorField", self.fields["assessors"])
+        assessors.queryset = User.objects.filter(role=User.Role.AUDITOR, is_active=True).order_by(
+            "username"
         )
         today = datetime.date.today()
         self.fields["year"].initial = today.year - 1
@@ -134,16 +146,18 @@ class FindingForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in ("result", "omission_scope", "approval"):
-            self.fields[name].required = False
-            self.fields[name].choices = [
-                choice for choice in self.fields[name].choices if choice[0] != ""
-            ]
+            choice_field = cast(forms.ChoiceField, self.fields[name])
+            choice_field.required = False
+            # A model field's choices: a list of (value, label) pairs, the blank one first.
+            pairs = cast("list[tuple[str, str]]", choice_field.choices)
+            choice_field.choices = [choice for choice in pairs if choice[0] != ""]
         self.fields["error_persons"].required = False
         # The tri-state radios carry "yes"/"no"/"": show the stored booleans as such.
         for name, field in self.fields.items():
             if isinstance(field, TriStateField):
                 value = self.initial.get(name)
-                self.initial[name] = {True: "yes", False: "no"}.get(value, "")
+                tri_state: dict[Any, str] = {True: "yes", False: "no"}
+                self.initial[name] = tri_state.get(value, "")
 
     def clean_error_persons(self) -> int:
         return self.cleaned_data.get("error_persons") or 0
@@ -178,7 +192,9 @@ class RectificationForm(forms.ModelForm):
 
 
 class RectificationCreateForm(RectificationForm):
-    region = forms.ModelChoiceField(label=_("所在区域"), queryset=None)  # type: ignore[arg-type]
+    region = RegionField(
+        label=_("所在区域"), queryset=Region.objects.none()
+    )  # the user's regions, set per form
     source = forms.ChoiceField(
         label=_("问题来源"),
         choices=[
@@ -195,10 +211,7 @@ class RectificationCreateForm(RectificationForm):
 
     def __init__(self, *args: Any, regions: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region"].queryset = regions
-        self.fields["region"].label_from_instance = lambda region: (
-            f"{region.get_level_display()} {region.name}"
-        )
+        cast("RegionField", self.fields["region"]).queryset = regions
 
 
 class TransitionForm(forms.Form):

@@ -179,8 +179,8 @@ def plan_draw(
     so a large county is read only where the sample falls."""
     rng = random.Random(seed)
     by_township: dict[int, list[FrameVillage]] = {}
-    for village in villages:
-        by_township.setdefault(village.township_id, []).append(village)
+    for frame_village in villages:
+        by_township.setdefault(frame_village.township_id, []).append(frame_village)
     eligible = sorted(t for t in townships if by_township.get(t))
     notes: list[str] = []
     count = min(protocol.townships, len(eligible))

@@ -112,6 +112,8 @@ def sample_villages(*, user: User, campaign: Campaign) -> QuerySet[SampleVillage
     if user.role == Role.TOWNSHIP_REVIEWER and not (
         campaign.launched_by_id == user.pk or is_assessor(user, campaign)
     ):
+        if user.region is None:  # never (case roles must have a region); narrows the type
+            return queryset.none()
         return queryset.filter(village__path__startswith=user.region.path)
     return queryset
 
@@ -238,7 +240,7 @@ def _prefixes(path: str) -> list[str]:
 
 def rectification_ranking(
     *, user: User, year: int, quarter: int, on: datetime.date | None = None
-) -> dict[str, list[dict[str, Any]]]:
+) -> dict[str, Any]:
     """跟踪问责排位: items due in the quarter, per responsible unit and per township.
 
     An item due in the quarter counts as on time when finished (已整改/已销号) on or before its

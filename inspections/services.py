@@ -12,7 +12,7 @@ import datetime
 import secrets
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -232,7 +232,7 @@ def campaign_draw(*, actor: User, campaign: Campaign, seed: int | None = None) -
         FrameVillage(
             id=v.pk,
             name=v.name,
-            township_id=v.parent_id,
+            township_id=cast(int, v.parent_id),  # filtered on parent_id__in above
             condition=years[v.pk].condition if v.pk in years else VillageYear.Condition.MEDIUM,
         )
         for v in village_rows
@@ -595,7 +595,7 @@ def _open_correction(*, actor: User, finding: Finding) -> None:
     if finding.result == "漏评" and finding.omission_scope == "member":
         description = _("成员漏评%(n)d人，须补录成员并按程序纳入") % {"n": finding.error_persons}
     else:
-        description = CorrectionTask.Kind(kind).label
+        description = str(CorrectionTask.Kind(kind).label)
     task = CorrectionTask.objects.create(
         finding=finding,
         village=village,
@@ -679,7 +679,8 @@ def campaign_finish(*, actor: User, campaign: Campaign) -> Campaign:
 
 # --- correction tasks -----------------------------------------------------------------------------
 
-TARGET_STATUS = {
+# Keyed by the stored task kind (a plain str on a loaded row).
+TARGET_STATUS: dict[str, tuple[str, ...]] = {
     CorrectionTask.Kind.REMOVE: (Household.Status.REMOVED,),
     CorrectionTask.Kind.IDENTIFY: Household.REGISTERED_STATUSES,
     CorrectionTask.Kind.RETURN: (Household.Status.RETURNED,),
@@ -955,7 +956,7 @@ def rectification_mark_overdue(*, on: datetime.date | None = None) -> int:
     return count
 
 
-def frame_totals(campaign: Campaign) -> dict[str, int]:
+def frame_totals(campaign: Campaign) -> dict[str, dict[str, int]]:
     """Sampled households and persons by kind (for the campaign page)."""
     rows = (
         campaign.households.order_by()

@@ -33,6 +33,7 @@ from inspections.models import (
     RectificationItem,
 )
 from povertyapp import roles
+from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import AccessLog, Region, User
 from povertyapp.privacy import access_log_record
 
@@ -48,7 +49,7 @@ def _flash(request: HttpRequest, error: ValidationError) -> None:
         messages.error(request, message)
 
 
-def _require_case_access(request: HttpRequest) -> None:
+def _require_case_access(request: AuthenticatedHttpRequest) -> None:
     if not roles.has_case_access(request.user):
         raise PermissionDenied(_("您的账号不能使用考核评估功能。"))
 
@@ -57,7 +58,7 @@ def _require_case_access(request: HttpRequest) -> None:
 
 
 @login_required
-def campaign_list(request: HttpRequest) -> HttpResponse:
+def campaign_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_case_access(request)
     campaigns = selectors.campaign_list(user=request.user).annotate(
         sample_count=Count("households", distinct=True)
@@ -80,7 +81,7 @@ def _user_county(user: User) -> Region | None:
 
 
 @login_required
-def campaign_create(request: HttpRequest) -> HttpResponse:
+def campaign_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_case_access(request)
     county = _user_county(request.user)
     if request.user.role != User.Role.COUNTY_OFFICER or county is None:
@@ -113,7 +114,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def campaign_detail(request: AuthenticatedHttpRequest, campaign_id: int) -> HttpResponse:
     _require_case_access(request)
     campaign = selectors.campaign_get_for_user(user=request.user, campaign_id=campaign_id)
     visible = selectors.sample_visible(request.user, campaign)
@@ -153,7 +154,7 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def campaign_draw(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def campaign_draw(request: AuthenticatedHttpRequest, campaign_id: int) -> HttpResponse:
     _require_case_access(request)
     campaign = selectors.campaign_get_for_user(user=request.user, campaign_id=campaign_id)
     if not selectors.can_manage_campaign(request.user, campaign):
@@ -162,7 +163,7 @@ def campaign_draw(request: HttpRequest, campaign_id: int) -> HttpResponse:
     if not form.is_valid():
         for field_errors in form.errors.values():
             for message in field_errors:
-                messages.error(request, message)
+                messages.error(request, str(message))  # ErrorList yields the message strings
         return redirect("inspections:campaign", campaign.pk)
     try:
         campaign = services.campaign_draw(
@@ -179,7 +180,7 @@ def campaign_draw(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def campaign_finish(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def campaign_finish(request: AuthenticatedHttpRequest, campaign_id: int) -> HttpResponse:
     _require_case_access(request)
     campaign = selectors.campaign_get_for_user(user=request.user, campaign_id=campaign_id)
     try:
@@ -191,7 +192,7 @@ def campaign_finish(request: HttpRequest, campaign_id: int) -> HttpResponse:
     return redirect("inspections:campaign", campaign.pk)
 
 
-def _visible_campaign(request: HttpRequest, campaign_id: int) -> Campaign:
+def _visible_campaign(request: AuthenticatedHttpRequest, campaign_id: int) -> Campaign:
     _require_case_access(request)
     campaign = selectors.campaign_get_for_user(user=request.user, campaign_id=campaign_id)
     selectors.require_sample_visible(request.user, campaign)
@@ -199,7 +200,9 @@ def _visible_campaign(request: HttpRequest, campaign_id: int) -> Campaign:
 
 
 @login_required
-def visit_sheet(request: HttpRequest, campaign_id: int, sample_village_id: int) -> HttpResponse:
+def visit_sheet(
+    request: AuthenticatedHttpRequest, campaign_id: int, sample_village_id: int
+) -> HttpResponse:
     """A printable A4 visit sheet for one village, with room for the answers."""
     campaign = _visible_campaign(request, campaign_id)
     sample_village = selectors.sample_village_get_for_user(
@@ -227,7 +230,7 @@ def visit_sheet(request: HttpRequest, campaign_id: int, sample_village_id: int) 
 
 
 @login_required
-def campaign_workbook(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def campaign_workbook(request: AuthenticatedHttpRequest, campaign_id: int) -> HttpResponse:
     campaign = _visible_campaign(request, campaign_id)
     samples = list(selectors.sample_households(user=request.user, campaign=campaign))
     access_log_record(
@@ -248,7 +251,7 @@ def campaign_workbook(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def campaign_upload(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def campaign_upload(request: AuthenticatedHttpRequest, campaign_id: int) -> HttpResponse:
     campaign = _visible_campaign(request, campaign_id)
     if not selectors.can_record_findings(request.user, campaign):
         raise PermissionDenied(_("只有本次评估的评估人员可以在评估期间导入核查结果。"))
@@ -283,7 +286,9 @@ def campaign_upload(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 
 @login_required
-def finding_edit(request: HttpRequest, campaign_id: int, sample_id: int) -> HttpResponse:
+def finding_edit(
+    request: AuthenticatedHttpRequest, campaign_id: int, sample_id: int
+) -> HttpResponse:
     campaign = _visible_campaign(request, campaign_id)
     sample = selectors.sample_household_get_for_user(
         user=request.user, campaign=campaign, sample_id=sample_id
@@ -348,7 +353,9 @@ def _neighbour(user: User, campaign: Campaign, sample: Any, *, forward: bool) ->
 
 @login_required
 @require_POST
-def sample_add(request: HttpRequest, campaign_id: int, sample_village_id: int) -> HttpResponse:
+def sample_add(
+    request: AuthenticatedHttpRequest, campaign_id: int, sample_village_id: int
+) -> HttpResponse:
     campaign = _visible_campaign(request, campaign_id)
     sample_village = selectors.sample_village_get_for_user(
         user=request.user, campaign=campaign, sample_village_id=sample_village_id
@@ -375,7 +382,7 @@ def sample_add(request: HttpRequest, campaign_id: int, sample_village_id: int) -
 
 
 @login_required
-def campaign_figures(request: HttpRequest, campaign_id: int) -> HttpResponse:
+def campaign_figures(request: AuthenticatedHttpRequest, campaign_id: int) -> HttpResponse:
     campaign = _visible_campaign(request, campaign_id)
     if campaign.status == Campaign.Status.PLANNED:
         raise PermissionDenied(_("尚未抽样。"))
@@ -414,7 +421,7 @@ def campaign_figures(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 
 @login_required
-def task_list(request: HttpRequest) -> HttpResponse:
+def task_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_case_access(request)
     tasks = selectors.correction_task_list(user=request.user)
     status = request.GET.get("status", CorrectionTask.Status.OPEN)
@@ -435,7 +442,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def task_resolve(request: HttpRequest, task_id: int) -> HttpResponse:
+def task_resolve(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
     _require_case_access(request)
     task = selectors.correction_task_get_for_user(
         user=request.user, task_id=task_id, for_write=True
@@ -467,7 +474,7 @@ def task_resolve(request: HttpRequest, task_id: int) -> HttpResponse:
 
 
 @login_required
-def rectification_list(request: HttpRequest) -> HttpResponse:
+def rectification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_case_access(request)
     filters = {
         "status": request.GET.get("status")
@@ -482,7 +489,7 @@ def rectification_list(request: HttpRequest) -> HttpResponse:
     today = selectors.today()
     page = Paginator(items, 50).get_page(request.GET.get("page"))
     for item in page.object_list:
-        item.is_overdue = selectors.is_overdue(item, today)
+        item.is_overdue = selectors.is_overdue(item, today)  # type: ignore[attr-defined]  # for the template
     scoped = selectors.rectification_list(user=request.user)
     counts = dict(
         scoped.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n")
@@ -508,7 +515,7 @@ def rectification_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def rectification_create(request: HttpRequest) -> HttpResponse:
+def rectification_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_case_access(request)
     if request.user.role != User.Role.COUNTY_OFFICER:
         raise PermissionDenied(_("只有县扶贫办可以录入整改事项。"))
@@ -543,7 +550,7 @@ NEXT_STATUSES = {
 
 
 @login_required
-def rectification_detail(request: HttpRequest, item_id: int) -> HttpResponse:
+def rectification_detail(request: AuthenticatedHttpRequest, item_id: int) -> HttpResponse:
     _require_case_access(request)
     item = selectors.rectification_get_for_user(user=request.user, item_id=item_id)
     can_edit = selectors.can_edit_rectification(request.user) and (
@@ -600,7 +607,7 @@ def rectification_detail(request: HttpRequest, item_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def rectification_transition(request: HttpRequest, item_id: int) -> HttpResponse:
+def rectification_transition(request: AuthenticatedHttpRequest, item_id: int) -> HttpResponse:
     _require_case_access(request)
     item = selectors.rectification_get_for_user(user=request.user, item_id=item_id, for_write=True)
     form = forms.TransitionForm(request.POST)
@@ -627,7 +634,7 @@ def rectification_transition(request: HttpRequest, item_id: int) -> HttpResponse
 
 @login_required
 @require_POST
-def rectification_evidence(request: HttpRequest, item_id: int) -> HttpResponse:
+def rectification_evidence(request: AuthenticatedHttpRequest, item_id: int) -> HttpResponse:
     _require_case_access(request)
     item = selectors.rectification_get_for_user(user=request.user, item_id=item_id, for_write=True)
     form = forms.EvidenceForm(request.POST, request.FILES)
@@ -647,7 +654,7 @@ def rectification_evidence(request: HttpRequest, item_id: int) -> HttpResponse:
 
 @login_required
 def rectification_evidence_download(
-    request: HttpRequest, item_id: int, evidence_id: int
+    request: AuthenticatedHttpRequest, item_id: int, evidence_id: int
 ) -> FileResponse:
     _require_case_access(request)
     item = selectors.rectification_get_for_user(user=request.user, item_id=item_id)
@@ -660,7 +667,7 @@ def rectification_evidence_download(
 
 
 @login_required
-def rectification_ranking(request: HttpRequest) -> HttpResponse:
+def rectification_ranking(request: AuthenticatedHttpRequest) -> HttpResponse:
     """跟踪问责排位: per quarter, responsible units and townships ranked by on-time closure."""
     _require_case_access(request)
     today = timezone.localdate()

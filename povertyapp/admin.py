@@ -15,7 +15,16 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from povertyapp import roles
-from povertyapp.models import AccessLog, Job, Region, ResidentTeamMember, User, VillageYear
+from povertyapp.http import request_user
+from povertyapp.models import (
+    AccessLog,
+    CalendarDay,
+    Job,
+    Region,
+    ResidentTeamMember,
+    User,
+    VillageYear,
+)
 
 admin.site.site_header = _("精准扶贫管理系统 · 管理后台")
 admin.site.site_title = _("精准扶贫管理系统")
@@ -54,8 +63,8 @@ class CaseReadOnlyAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
         queryset = super().get_queryset(request)
         if not self.scope_lookup:
-            return roles.household_scope(request.user, queryset)
-        return queryset.filter(roles.household_scope_q(request.user))
+            return roles.household_scope(request_user(request), queryset)
+        return queryset.filter(roles.household_scope_q(request_user(request)))
 
 
 class ConfigAdmin(admin.ModelAdmin):
@@ -81,7 +90,7 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ["username", "full_name", "phone"]
     autocomplete_fields = ["region"]
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         (_("角色与管辖区域"), {"fields": ("role", "region", "full_name", "unit", "post", "phone")}),
     )
     add_fieldsets = (
@@ -132,7 +141,7 @@ class RegionAdmin(admin.ModelAdmin):
         queryset = super().get_queryset(request).select_related("parent")
         if _is_account_admin(request):
             return queryset
-        return queryset.filter(pk__in=roles.region_scope(request.user).values("pk"))
+        return queryset.filter(pk__in=roles.region_scope(request_user(request)).values("pk"))
 
 
 class ResidentTeamInline(admin.TabularInline):
@@ -158,13 +167,26 @@ class VillageYearAdmin(ConfigAdmin):
     raw_id_fields = ["village"]
 
     def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+        region = request_user(request).region
         return (
             super()
             .get_queryset(request)
-            .filter(
-                village__path__startswith=request.user.region.path if request.user.region else "-"
-            )
+            .filter(village__path__startswith=region.path if region else "-")
         )
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(ConfigAdmin):
+    """The holiday calendar the working-day deadlines count with (放假 and 调休上班 days)."""
+
+    list_display = ["date", "kind", "name"]
+    list_filter = ["kind", "name"]
+    date_hierarchy = "date"
+    search_fields = ["name"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A day entered by mistake is removed; the calendar is reference data, not a case.
+        return self.has_module_permission(request)
 
 
 @admin.register(Job)
@@ -188,7 +210,7 @@ class JobAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
-        return super().get_queryset(request).filter(created_by__region=request.user.region)
+        return super().get_queryset(request).filter(created_by__region=request_user(request).region)
 
 
 @admin.register(AccessLog)

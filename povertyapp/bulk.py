@@ -12,7 +12,7 @@ import datetime
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, models
 
@@ -21,10 +21,12 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 
 def table_columns(model: type[models.Model]) -> tuple[list[str], list[str], dict[str, Any]]:
     """(attribute names, column names, defaults) of a model's concrete fields."""
-    attnames, columns, defaults = [], [], {}
+    attnames: list[str] = []
+    columns: list[str] = []
+    defaults: dict[str, Any] = {}
     for field in model._meta.concrete_fields:
         attnames.append(field.attname)
-        columns.append(field.column)
+        columns.append(cast(str, field.column))  # only non-concrete fields lack a column
         # get_default() is "" for text fields without a default, None for the rest; auto_now
         # fields are filled per load with the load's timestamp.
         defaults[field.attname] = field.get_default()
@@ -211,7 +213,7 @@ class _Counter:
 
 
 def next_id(model: type[models.Model]) -> int:
-    last = model.objects.aggregate(last=models.Max("pk"))["last"]
+    last = model._default_manager.aggregate(last=models.Max("pk"))["last"]
     return (last or 0) + 1
 
 

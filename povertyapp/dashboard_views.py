@@ -8,19 +8,26 @@ dashboard and to the households behind a number. Every chart has the same data a
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import InvalidCacheBackendError, caches
+from django.core.cache.backends.base import BaseCache
+from django.core.cache.utils import make_template_fragment_key
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from households.models import Household
 from households.selectors import region_get_for_user
 from povertyapp import dashboards, figures, roles
+from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import RateSnapshot, Region
 from povertyapp.privacy import mask
 
@@ -39,16 +46,19 @@ LIST_LABELS = {
 }
 
 
-def _require_case_access(request: HttpRequest) -> None:
+def _require_case_access(request: AuthenticatedHttpRequest) -> None:
     if not roles.has_case_access(request.user) or request.user.region_id is None:
         raise PermissionDenied(_("您的账号没有可查看的区域。"))
 
 
 @login_required
-def dashboard_home(request: HttpRequest) -> HttpResponse:
+def dashboard_home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The dashboard of the user's own region."""
     _require_case_access(request)
-    return redirect("dashboards:region", code=request.user.region.code)
+    region = request.user.region
+    if region is None:  # refused by _require_case_access; this narrows the type
+        raise PermissionDenied(_("您的账号没有可查看的区域。"))
+    return redirect("dashboards:region", code=region.code)
 
 
 def _percent(rate: Decimal | None) -> str:
@@ -100,8 +110,47 @@ def _figure_rows(snapshot: RateSnapshot, region: Region) -> list[dict[str, Any]]
     return rows
 
 
+BODY_VERSION = 1  # bump when the body's template or its rows change shape
+
+
+def _fragment_cache() -> BaseCache:
+    """The cache the {% cache %} tag uses: `template_fragments` when configured, else default."""
+    try:
+        return caches["template_fragments"]
+    except InvalidCacheBackendError:
+        return caches["default"]
+
+
+def _body_key(
+    *,
+    region: Region,
+    round: Any,
+    snapshot: RateSnapshot,
+    children: list[RateSnapshot],
+    trend: list[RateSnapshot],
+    sort: str,
+) -> str:
+    """A digest of every value the dashboard's body is rendered from (every column of the
+    snapshots, their regions and rounds), with the language and the sort order."""
+
+    def values(instance: Any) -> tuple[Any, ...]:
+        return tuple(getattr(instance, field.attname) for field in instance._meta.concrete_fields)
+
+    parts = (
+        BODY_VERSION,
+        get_language(),
+        sort,
+        values(region),
+        values(round),
+        values(snapshot),
+        [(values(child), values(child.region)) for child in children],
+        [(values(item), values(item.round)) for item in trend],
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
 @login_required
-def dashboard(request: HttpRequest, code: str) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     _require_case_access(request)
     user = request.user
     region = region_get_for_user(user=user, code=code)
@@ -121,7 +170,19 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
         context["missing"] = str(missing)
         return render(request, "dashboards/dashboard.html", context)
     children = dashboards.child_snapshots(region=region, round=round)
+    trend = dashboards.trend(region=region)
     sort = request.GET.get("sort", "code")
+    # What the page shows below its header is a function of these rows alone: their values
+    # key the cached HTML ({% cache %} in the template), so a recomputed snapshot or a renamed
+    # region or round shows at once, and there is nothing to invalidate.
+    body_key = _body_key(
+        region=region, round=round, snapshot=snapshot, children=children, trend=trend, sort=sort
+    )
+    cached = _fragment_cache().get(make_template_fragment_key("dashboard_body", [body_key]))
+    if cached is not None:
+        context.update(round=round, snapshot=snapshot, body_html=mark_safe(cached))
+        return render(request, "dashboards/dashboard.html", context)
+    context["body_key"] = body_key
     descending = sort.startswith("-")
     sort_key = SORT_KEYS.get(sort.lstrip("-"), "region__code")
 
@@ -132,7 +193,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
         return (value is None, value if value is not None else 0)
 
     children.sort(key=sort_value, reverse=descending)
-    child_rows = [
+    child_rows: list[dict[str, Any]] = [
         {
             "region": child.region,
             "figures": {
@@ -146,7 +207,6 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
         }
         for child in children
     ]
-    trend = dashboards.trend(region=region)
     status_labels = dict(Household.Status.choices)
     status_rows = [
         {
@@ -244,7 +304,7 @@ def dashboard(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def dashboard_households(request: HttpRequest, code: str) -> HttpResponse:
+def dashboard_households(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """The households behind a number (e.g. the 剔除 list behind 错评率), scoped to the user."""
     _require_case_access(request)
     user = request.user
@@ -258,7 +318,8 @@ def dashboard_households(request: HttpRequest, code: str) -> HttpResponse:
     )
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
     for household in page.object_list:
-        household.head_id_shown = mask(household.head_id_number)
+        # head_id_number is annotated by households_behind; head_id_shown is for the template.
+        household.head_id_shown = mask(household.head_id_number)  # type: ignore[attr-defined]
     return render(
         request,
         "dashboards/households.html",

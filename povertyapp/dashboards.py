@@ -78,7 +78,7 @@ def snapshot_payload(snapshot: RateSnapshot) -> dict[str, Any]:
         "region": {"code": region.code, "name": region.name, "level": region.level},
         "round": {
             "id": snapshot.round_id,
-            "name": snapshot.round.name,
+            "name": snapshot.round.display_name,
             "year": snapshot.round.year,
             "status": snapshot.round.status,
         },

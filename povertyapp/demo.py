@@ -292,7 +292,7 @@ def _members(
             if working
             else ("无" if age >= 16 else "")
         )
-        row = {
+        row: dict[str, Any] = {
             "name": _name(
                 rng,
                 surname
@@ -447,6 +447,7 @@ def generate_households(
             )
             exit_year = None
             if status in ("exited", "returned"):
+                assert first_year is not None  # only registered households exit
                 exit_year = rng.choice([y for y in EXIT_YEARS if y > first_year] or [2019])
             elif status == "removed":
                 exit_year = None
@@ -566,7 +567,7 @@ def generate_households(
                 )
                 event_id += 1
 
-            if registered:
+            if first_year is not None:  # registered
                 event(
                     "registered",
                     datetime.date(first_year, 10, 15),
@@ -582,7 +583,7 @@ def generate_households(
                     "non_registered",
                     reason="非建档立卡户登记（抽样与监测）",
                 )
-            if status in ("exited", "returned"):
+            if exit_year is not None:  # exited or returned
                 event(
                     "exited",
                     datetime.date(exit_year, 11, 20),
@@ -614,7 +615,7 @@ def generate_households(
                     ),
                     reason="动态调整剔除",
                 )
-            if registered and status != "removed" and helpers:
+            if first_year is not None and status != "removed" and helpers:  # registered
                 helper = helpers[(sequence - 1) % len(helpers)]
                 result.pairings.append(
                     {
@@ -685,7 +686,7 @@ def build_registry(*, households: int, seed: int, stdout: Any = None) -> dict[st
         phone=users["helper"].phone,
     )
     today = timezone.localdate()
-    arguments = {
+    arguments: dict[str, Any] = {
         "county": county,
         "households": households,
         "seed": seed,

@@ -38,10 +38,14 @@ Thresholds (data, in one place; the county office may later override them from t
 Round figures from the frozen baseline and the round's events (SQL aggregates, never a loop)
     ``RoundCounts``: per-region counts (dataclass, addable with ``+``), ``.figures()`` →
     ``RoundFigures(wrongful_inclusion, omission, wrongful_exit, incidence, baseline_incidence)``.
-    ``round_counts_by_village(*, round_id, path_prefix) -> dict[village_id, RoundCounts]``
+    ``round_counts_by_village(*, round_id, path_prefix, village_ids=None) -> dict[village_id,
+    RoundCounts]`` (one statement; ``village_ids`` when the caller already has them).
     ``round_figures(*, round, region) -> RoundFigures`` (any region: village, township, county).
     ``round_counts(*, round, region) -> RoundCounts``; ``rollup(village_counts, village_paths,
-    region_paths) -> dict[region_id, RoundCounts]`` (sums villages into every ancestor by path).
+    region_paths) -> dict[region_id, RoundCounts]`` (sums villages into every ancestor by path);
+    ``ancestor_paths(path)``; ``village_ids_under(path_prefix)``; ``id_list(ids)`` (an inlined
+    SQL list of integers); ``aggregate_settings(cursor)`` (PostgreSQL session settings of the
+    aggregates: work_mem, no JIT).
     ``incidence_on(*, region, day) -> Figure`` (贫困发生率 at any date from the event history).
 
 Definitions (DOMAIN §8), for a region and a round, against the baseline frozen at opening:
@@ -63,6 +67,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
@@ -324,19 +329,25 @@ class RoundCounts:
 
     def __add__(self, other: RoundCounts) -> RoundCounts:
         total = RoundCounts()
-        for item in fields(self):
-            mine, theirs = getattr(self, item.name), getattr(other, item.name)
-            if isinstance(mine, dict):
-                merged: dict[str, dict[str, int]] = {}
-                for source in (mine, theirs):
-                    for key, counts in source.items():
-                        slot = merged.setdefault(key, {"households": 0, "persons": 0})
-                        slot["households"] += counts["households"]
-                        slot["persons"] += counts["persons"]
-                setattr(total, item.name, merged)
-            else:
-                setattr(total, item.name, mine + theirs)
+        total += self
+        total += other
         return total
+
+    def __iadd__(self, other: RoundCounts) -> RoundCounts:
+        """Add ``other``'s counts into this one (in place: the rollup adds every village into
+        each of its ancestors)."""
+        for name in _COUNT_FIELDS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in _BREAKDOWN_FIELDS:
+            mine = getattr(self, name)
+            for key, counts in getattr(other, name).items():
+                slot = mine.get(key)
+                if slot is None:
+                    mine[key] = {"households": counts["households"], "persons": counts["persons"]}
+                else:
+                    slot["households"] += counts["households"]
+                    slot["persons"] += counts["persons"]
+        return self
 
     def list_counts(self) -> dict[str, dict[str, int]]:
         return {
@@ -374,6 +385,10 @@ class RoundCounts:
         )
 
 
+_COUNT_FIELDS = tuple(item.name for item in fields(RoundCounts) if item.type == "int")
+_BREAKDOWN_FIELDS = tuple(item.name for item in fields(RoundCounts) if item.type != "int")
+
+
 @dataclass(frozen=True)
 class RoundFigures:
     wrongful_inclusion: Figure  # 错评率
@@ -383,42 +398,71 @@ class RoundFigures:
     baseline_incidence: Figure  # 贫困发生率 at opening
 
 
-# The grouped aggregates fit in memory with a little more than PostgreSQL's default work_mem
-# (4 MB), which otherwise sorts 100k rows on disk instead of hashing them.
+# PostgreSQL settings for the aggregates, local to their transaction: the grouped aggregates fit
+# in memory with a little more than the default work_mem (4 MB), which otherwise sorts 100k rows
+# on disk instead of hashing them; and no JIT: on a 3M-household deployment the planner's cost
+# estimate passes jit_above_cost and compiling the expressions took about 1 s per statement,
+# longer than the statement itself.
 AGGREGATE_WORK_MEM = "64MB"
+AGGREGATE_SETTINGS = (("work_mem", AGGREGATE_WORK_MEM), ("jit", "off"))
+
+
+def aggregate_settings(cursor: Any) -> None:
+    """Apply AGGREGATE_SETTINGS to the current transaction (PostgreSQL; no-op elsewhere)."""
+    if connection.vendor == "postgresql":
+        for name, value in AGGREGATE_SETTINGS:
+            cursor.execute(f"SET LOCAL {name} = '{value}'")
 
 
 def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"SET LOCAL work_mem = '{AGGREGATE_WORK_MEM}'")
+        aggregate_settings(cursor)
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
 # Per household with events in the round: its last status-bearing event (status and persons
-# after the round) and its last event of each list (persons of that list). Portable SQL
-# (SQLite and PostgreSQL): MAX(id) per household, then joins by primary key.
-_ROUND_EVENTS = """
-    SELECT a.household_id, le.to_status AS last_status, le.persons AS last_persons,
-           rm.persons AS removed_persons, nw.persons AS identified_persons,
-           rt.persons AS returned_persons, ex.persons AS exited_persons
+# after the round) and its last event of each list (persons of that list), in one grouped pass
+# over the round's events and no join back to the event table (which, joined by id, the planner
+# would hash whole: every round of the deployment). Portable SQL (SQLite and PostgreSQL): the
+# event id, which orders the events, is packed with what is wanted from the event into one
+# integer, and MAX picks the last: id × 65536 + persons (persons is a small integer < 65536),
+# id × 64 + the code of the status.
+_PERSONS_BASE = 65536
+_STATUS_BASE = 64
+_LISTS = ("removed", "identified", "returned", "exited")
+
+
+def _round_events_sql() -> str:
+    from households.models import Household
+
+    statuses = list(Household.Status.values)
+    assert len(statuses) < _STATUS_BASE
+    encode = " ".join(f"WHEN '{status}' THEN {code}" for code, status in enumerate(statuses, 1))
+    decode = " ".join(f"WHEN {code} THEN '{status}'" for code, status in enumerate(statuses, 1))
+    key = f"CAST(x.id AS BIGINT) * {_PERSONS_BASE} + x.persons"
+    lists = ",\n".join(
+        f"MAX(CASE WHEN x.kind = '{kind}' THEN {key} END) AS {kind}_key" for kind in _LISTS
+    )
+    persons = ",\n".join(f"a.{kind}_key %% {_PERSONS_BASE} AS {kind}_persons" for kind in _LISTS)
+    return f"""
+    SELECT a.household_id,
+           CASE a.last_code %% {_STATUS_BASE} {decode} END AS last_status,
+           a.last_key %% {_PERSONS_BASE} AS last_persons,
+           {persons}
     FROM (
-        SELECT x.household_id, MAX(x.id) AS last_id,
-               MAX(CASE WHEN x.kind = 'removed' THEN x.id END) AS removed_id,
-               MAX(CASE WHEN x.kind = 'identified' THEN x.id END) AS identified_id,
-               MAX(CASE WHEN x.kind = 'returned' THEN x.id END) AS returned_id,
-               MAX(CASE WHEN x.kind = 'exited' THEN x.id END) AS exited_id
+        SELECT x.household_id,
+               MAX(CAST(x.id AS BIGINT) * {_STATUS_BASE}
+                   + CASE x.to_status {encode} ELSE 0 END) AS last_code,
+               MAX({key}) AS last_key,
+               {lists}
         FROM households_householdevent x
         WHERE x.round_id = %s AND x.to_status <> ''
         GROUP BY x.household_id
     ) a
-    JOIN households_householdevent le ON le.id = a.last_id
-    LEFT JOIN households_householdevent rm ON rm.id = a.removed_id
-    LEFT JOIN households_householdevent nw ON nw.id = a.identified_id
-    LEFT JOIN households_householdevent rt ON rt.id = a.returned_id
-    LEFT JOIN households_householdevent ex ON ex.id = a.exited_id
 """
+
+
 _LIST_COLUMNS = """
     COUNT(ev.removed_persons), COALESCE(SUM(ev.removed_persons), 0),
     COUNT(ev.identified_persons), COALESCE(SUM(ev.identified_persons), 0),
@@ -433,48 +477,90 @@ def _add(slot: dict[str, dict[str, int]], key: str, households: int, persons: in
     entry["persons"] += persons
 
 
-def round_counts_by_village(*, round_id: int, path_prefix: str) -> dict[int, RoundCounts]:
-    """The counts of every village under ``path_prefix`` for a round: one pass over the frozen
-    baseline joined with the round's events (grouped by village, baseline status, status after
-    the round and main cause), one for households registered after opening, one for the frozen
-    population. Villages with a population but no households are included."""
-    villages_sql = "SELECT r.id FROM povertyapp_region r WHERE r.path LIKE %s"
-    like = path_prefix + "%"
+def id_list(ids: Iterable[int]) -> str:
+    """An SQL list of integer ids, inlined (ints only: nothing to escape). The planner then
+    reaches the rows through the index on the column, on SQLite and PostgreSQL alike, without a
+    placeholder per id."""
+    values = ", ".join(str(int(value)) for value in ids)
+    return f"({values or 'NULL'})"
+
+
+def village_ids_under(path_prefix: str) -> list[int]:
+    from povertyapp.models import Region
+
+    return list(
+        Region.objects.filter(path__startswith=path_prefix, level=Region.Level.VILLAGE).values_list(
+            "id", flat=True
+        )
+    )
+
+
+def _after(village: RoundCounts, status: str, cause: str, households: int, persons: int) -> None:
+    """Count households and persons under their status after the round (and their cause when
+    poor); negative counts take an entry back."""
+    _add(village.status_counts, status, households, persons)
+    if status in POOR_STATUSES:
+        village.poor_households += households
+        village.poor_persons += persons
+        _add(village.cause_counts, cause, households, persons)
+
+
+def round_counts_by_village(
+    *, round_id: int, path_prefix: str, village_ids: Iterable[int] | None = None
+) -> dict[int, RoundCounts]:
+    """The counts of every village under ``path_prefix`` (or of ``village_ids``) for a round:
+    one statement, one pass over the frozen baseline joined with the round's events (grouped by
+    village, baseline status, status after the round and main cause) plus the households
+    registered after opening, and one for the frozen population. Villages with a population but
+    no households are included."""
+    villages = id_list(village_ids_under(path_prefix) if village_ids is None else village_ids)
     counts: dict[int, RoundCounts] = defaultdict(RoundCounts)
 
     for village_id, population in _rows(
         f"""SELECT rv.village_id, rv.rural_population FROM households_roundvillage rv
-            WHERE rv.round_id = %s AND rv.village_id IN ({villages_sql})""",
-        [round_id, like],
+            WHERE rv.round_id = %s AND rv.village_id IN {villages}""",
+        [round_id],
     ):
         counts[village_id].rural_population = int(population)
 
+    # One statement, two branches. "b": every baseline household, grouped by village, status
+    # and cause (a narrow pass: counts and persons only), taken provisionally as unchanged.
+    # "e": the few households with status-bearing events in the round, reached from the events
+    # through the (round, household) index: baseline households (their provisional "unchanged"
+    # entry is moved to the status after the round) and households registered after opening
+    # (their own village and cause); with the persons of each list.
     rows = _rows(
-        f"""WITH ev AS ({_ROUND_EVENTS})
-            SELECT b.village_id, b.status, COALESCE(ev.last_status, b.status), b.main_cause,
-                   COUNT(*), SUM(b.persons), SUM(COALESCE(ev.last_persons, b.persons)),
-                   {_LIST_COLUMNS}
+        f"""SELECT 'b', b.village_id, b.status, b.status, b.main_cause,
+                   COUNT(*), SUM(b.persons), SUM(b.persons),
+                   0, 0, 0, 0, 0, 0, 0, 0
             FROM households_roundbaseline b
-            LEFT JOIN ev ON ev.household_id = b.household_id
-            WHERE b.round_id = %s AND b.village_id IN ({villages_sql})
-            GROUP BY b.village_id, b.status, COALESCE(ev.last_status, b.status), b.main_cause
+            WHERE b.round_id = %s AND b.village_id IN {villages}
+            GROUP BY b.village_id, b.status, b.main_cause
             UNION ALL
-            SELECT h.village_id, '', ev.last_status, h.main_cause,
-                   COUNT(*), 0, SUM(ev.last_persons), {_LIST_COLUMNS}
-            FROM ev JOIN households_household h ON h.id = ev.household_id
-            WHERE h.village_id IN ({villages_sql}) AND NOT EXISTS (
-                SELECT 1 FROM households_roundbaseline b2
-                WHERE b2.round_id = %s AND b2.household_id = ev.household_id
-            )
-            GROUP BY h.village_id, ev.last_status, h.main_cause""",
-        [round_id, round_id, like, like, round_id],
+            SELECT 'e', ev.village_id, ev.before, ev.last_status, ev.cause,
+                   COUNT(*), SUM(ev.persons_before), SUM(ev.last_persons), {_LIST_COLUMNS}
+            FROM (
+                SELECT CASE WHEN b.id IS NULL THEN h.village_id ELSE b.village_id END AS village_id,
+                       CASE WHEN b.id IS NULL THEN '' ELSE b.status END AS before,
+                       CASE WHEN b.id IS NULL THEN h.main_cause ELSE b.main_cause END AS cause,
+                       CASE WHEN b.id IS NULL THEN 0 ELSE b.persons END AS persons_before,
+                       e.*
+                FROM ({_round_events_sql()}) e
+                JOIN households_household h ON h.id = e.household_id
+                LEFT JOIN households_roundbaseline b
+                       ON b.round_id = %s AND b.household_id = e.household_id
+            ) ev
+            WHERE ev.village_id IN {villages}
+            GROUP BY ev.village_id, ev.before, ev.last_status, ev.cause""",
+        [round_id, round_id, round_id],
     )
     for row in rows:
-        village_id, before, after, cause = row[0], row[1], row[2], row[3]
-        households, persons_before, persons_after = int(row[4]), int(row[5] or 0), int(row[6] or 0)
-        lists = [int(value or 0) for value in row[7:15]]
+        branch, village_id, before, after, cause = row[0], row[1], row[2], row[3], row[4]
+        households, persons_before, persons_after = int(row[5]), int(row[6] or 0), int(row[7] or 0)
+        lists = [int(value or 0) for value in row[8:16]]
         village = counts[village_id]
-        if before:
+        cause = cause or "未填写"
+        if branch == "b":
             _add(village.baseline_status_counts, before, households, persons_before)
             if before in REGISTERED_STATUSES:
                 village.registered_households += households
@@ -483,11 +569,10 @@ def round_counts_by_village(*, round_id: int, path_prefix: str) -> dict[int, Rou
                 village.exited_persons += persons_before
             if before in POOR_STATUSES:
                 village.poor_persons_baseline += persons_before
-        _add(village.status_counts, after, households, persons_after)
-        if after in POOR_STATUSES:
-            village.poor_households += households
-            village.poor_persons += persons_after
-            _add(village.cause_counts, cause or "未填写", households, persons_after)
+        elif before:
+            # A baseline household with events: take back its provisional "unchanged" entry.
+            _after(village, before, cause, -households, -persons_before)
+        _after(village, after, cause, households, persons_after)
         village.removed_households += lists[0]
         village.removed_persons += lists[1]
         village.included_households += lists[2]
@@ -496,6 +581,10 @@ def round_counts_by_village(*, round_id: int, path_prefix: str) -> dict[int, Rou
         village.returned_persons += lists[5]
         village.exit_marked_households += lists[6]
         village.exit_marked_persons += lists[7]
+    for village in counts.values():
+        for slot in (village.status_counts, village.cause_counts):
+            for key in [key for key, entry in slot.items() if not entry["households"]]:
+                del slot[key]
     return dict(counts)
 
 
@@ -508,23 +597,27 @@ def rollup(
     totals: dict[int, RoundCounts] = {region_id: RoundCounts() for region_id in region_paths}
     by_path = {path: region_id for region_id, path in region_paths.items()}
     for village_id, village in village_counts.items():
-        path = village_paths[village_id]
-        # Each ancestor path is a prefix ending at a "/" boundary.
-        cut = 0
-        while True:
-            cut = path.find("/", cut + 1)
-            if cut == -1:
-                break
-            region_id = by_path.get(path[: cut + 1])
+        for ancestor in ancestor_paths(village_paths[village_id]):
+            region_id = by_path.get(ancestor)
             if region_id is not None:
-                totals[region_id] = totals[region_id] + village
+                totals[region_id] += village
     return totals
+
+
+def ancestor_paths(path: str) -> list[str]:
+    """Every prefix of a region path ending at a "/" boundary: the region and its ancestors."""
+    prefixes = []
+    cut = path.find("/", 1)
+    while cut != -1:
+        prefixes.append(path[: cut + 1])
+        cut = path.find("/", cut + 1)
+    return prefixes
 
 
 def round_counts(*, round: AdjustmentRound, region: Region) -> RoundCounts:
     total = RoundCounts()
     for village in round_counts_by_village(round_id=round.pk, path_prefix=region.path).values():
-        total = total + village
+        total += village
     return total
 
 

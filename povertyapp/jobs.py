@@ -12,13 +12,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from povertyapp.models import Job, Region, User
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 logger = logging.getLogger(__name__)
 
@@ -28,14 +32,14 @@ JobFunction = Callable[[Job, "Progress"], dict[str, Any]]
 @dataclass(frozen=True)
 class JobKind:
     key: str
-    label: str
+    label: str | StrPromise  # lazy: kinds register at import, before a language is active
     run: JobFunction
 
 
 _KINDS: dict[str, JobKind] = {}
 
 
-def register(key: str, label: str) -> Callable[[JobFunction], JobFunction]:
+def register(key: str, label: str | StrPromise) -> Callable[[JobFunction], JobFunction]:
     """Decorator: `@jobs.register("export_ledger", _("导出台账"))` on the job's function."""
 
     def decorate(function: JobFunction) -> JobFunction:
@@ -172,17 +176,14 @@ def _finish(job: Job, *, status: str, result: dict[str, Any] | None = None, erro
 
 def _is_transient(error: BaseException) -> bool:
     from django.db import InterfaceError, OperationalError
+    from redis.exceptions import ConnectionError as RedisConnectionError
 
-    try:
-        from redis.exceptions import ConnectionError as RedisConnectionError
-    except ImportError:  # pragma: no cover - redis is a dependency
-        RedisConnectionError = ConnectionError
     return isinstance(error, (OperationalError, InterfaceError, RedisConnectionError))
 
 
 def job_cleanup_files(*, older_than_days: int) -> int:
     """Delete result files of jobs finished more than `older_than_days` ago."""
-    cutoff = timezone.now() - timezone.timedelta(days=older_than_days)
+    cutoff = timezone.now() - timedelta(days=older_than_days)
     removed = 0
     for job in Job.objects.filter(finished_at__lt=cutoff).exclude(result_file=""):
         job.result_file.delete(save=False)

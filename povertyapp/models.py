@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -349,3 +350,33 @@ class RateSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region} {self.round_id}"
+
+
+class CalendarDay(models.Model):
+    """A day the State Council's holiday arrangement (国务院办公厅关于节假日安排的通知) makes an
+    exception of: a public holiday on a weekday (放假), or a weekend day worked to make up for
+    one (调休上班). Every other Monday–Friday is a working day. Deadlines counted in working days
+    (`households.workflows.add_working_days`) read this table; the county office keeps it in
+    the admin as each year's arrangement is published."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("放假")
+        WORKDAY = "workday", _("调休上班")
+
+    date = models.DateField(_("日期"), unique=True)
+    kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices)
+    name = models.CharField(_("节日"), max_length=32)
+
+    class Meta:
+        verbose_name = _("节假日安排")
+        verbose_name_plural = _("节假日安排")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name} {self.get_kind_display()}"
+
+    def clean(self) -> None:
+        if self.kind == self.Kind.WORKDAY and self.date and self.date.weekday() < 5:
+            raise ValidationError(
+                {"kind": _("调休上班日应为周六或周日；周一至周五本来就是工作日。")}
+            )

@@ -78,7 +78,7 @@ def region_scope(user: User) -> QuerySet[Region]:
     A helper sees the regions of the paired households' villages only through those households,
     so the region tree itself is the helper's region subtree when one is set, else empty.
     """
-    if not has_case_access(user) or user.region_id is None:
+    if not has_case_access(user) or user.region is None:
         return Region.objects.none()
     return Region.objects.filter(path__startswith=user.region.path)
 
@@ -103,7 +103,7 @@ def household_scope(user: User, queryset: QuerySet[Household]) -> QuerySet[House
             household=OuterRef("pk"), helper=user, end_date__isnull=True
         )
         return queryset.filter(Exists(current_pairing))
-    if user.region_id is None:
+    if user.region is None:
         return queryset.none()
     return queryset.filter(village__path__startswith=user.region.path)
 
@@ -114,6 +114,6 @@ def household_scope_q(user: User) -> Q:
         return Q(pk__in=[])
     if user.role == Role.HELPER:
         return Q(household__pairings__helper=user, household__pairings__end_date__isnull=True)
-    if user.region_id is None:
+    if user.region is None:
         return Q(pk__in=[])
     return Q(household__village__path__startswith=user.region.path)

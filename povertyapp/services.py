@@ -16,13 +16,15 @@ def region_create(
     *, code: str, name: str, level: str, parent: Region | None = None, is_western: bool = False
 ) -> Region:
     """Add a region under its parent; the path (the subtree key of every scope) is derived."""
-    expected_parent = {
+    # Keyed by the plain level string the callers pass (Level members are str).
+    expected_parents: dict[str, set[str]] = {
         Region.Level.CITY: {Region.Level.PROVINCE},
         Region.Level.COUNTY: {Region.Level.CITY, Region.Level.PROVINCE},
         Region.Level.TOWNSHIP: {Region.Level.COUNTY},
         Region.Level.VILLAGE: {Region.Level.TOWNSHIP},
         Region.Level.GROUP: {Region.Level.VILLAGE},
-    }.get(level)
+    }
+    expected_parent = expected_parents.get(level)
     if expected_parent is not None and (parent is None or parent.level not in expected_parent):
         raise ValidationError(_("上级区划的层级不正确。"), code="bad_parent_level")
     region = Region(code=code, name=name, level=level, parent=parent, is_western=is_western)

@@ -206,6 +206,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "povertyapp.tasks.cleanup_job_files_task",
         "schedule": crontab(hour=3, minute=10),
     },
+    "cleanup-import-files": {
+        # Every night at 03:20: uploaded import workbooks older than LEDGER_IMPORT_RETENTION_HOURS
+        # (previews never confirmed, files of crashed jobs) are removed: they hold personal data.
+        "task": "households.tasks.cleanup_import_files_task",
+        "schedule": crontab(hour=3, minute=20),
+    },
     "compute-rates-open-rounds": {
         # Every night at 02:30: the figures of every open dynamic-adjustment round, per county.
         "task": "povertyapp.tasks.compute_open_rounds_task",

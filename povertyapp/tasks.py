@@ -30,7 +30,7 @@ def run_job_task(self, job_id: int) -> str:  # type: ignore[no-untyped-def]
     return job.status
 
 
-@shared_task(acks_late=True, time_limit=600)
+@shared_task(acks_late=True, soft_time_limit=540, time_limit=600)
 def cleanup_job_files_task() -> int:
     """Nightly: delete generated files older than JOB_FILE_RETENTION_DAYS (default 7)."""
     return jobs.job_cleanup_files(older_than_days=settings.JOB_FILE_RETENTION_DAYS)
@@ -40,7 +40,7 @@ def cleanup_job_files_task() -> int:
 from povertyapp import rates  # noqa: E402  (registers the compute_rates job kind in the worker)
 
 
-@shared_task(acks_late=True, time_limit=600)
+@shared_task(acks_late=True, soft_time_limit=540, time_limit=600)
 def compute_open_rounds_task() -> int:
     """Nightly: recompute the snapshots of every open round (one job per county, as a group)."""
     return len(rates.open_rounds_enqueue())

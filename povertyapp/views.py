@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from povertyapp import roles
+from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import Job
 
 
@@ -21,7 +22,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     from households.selectors import household_list
 
     user = request.user
@@ -34,7 +35,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+def job_detail(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
     """A job's progress (polled by htmx every 2 s until it is done)."""
     job = Job.objects.filter(pk=job_id, created_by=request.user).first()
     if job is None:

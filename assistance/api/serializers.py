@@ -63,7 +63,7 @@ class MeasureStatusSerializer(serializers.Serializer):
 
 class NeedSerializer(serializers.Serializer):
     rule = serializers.CharField(source="rule.code")
-    label = serializers.CharField(source="rule.label")
+    label = serializers.CharField(source="rule.label")  # type: ignore[assignment]  # a declared field, popped by DRF's metaclass: not Field.label
     kind = serializers.CharField(source="rule.kind")
     member = serializers.IntegerField(source="member.pk", default=None, allow_null=True)
     member_name = serializers.CharField(source="member.name", default="")
@@ -183,7 +183,7 @@ class MovementSerializer(serializers.ModelSerializer):
 
 class MovementWriteSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=FundMovement.Kind.choices)
-    source = serializers.ChoiceField(choices=FundSource.choices)
+    source = serializers.ChoiceField(choices=FundSource.choices)  # type: ignore[assignment]  # a declared field, popped by DRF's metaclass: not Field.source
     amount = serializers.CharField(max_length=20)
     date = serializers.DateField()
     document_number = serializers.CharField(max_length=64, required=False, allow_blank=True)

@@ -5,11 +5,11 @@ the services, whose ValidationErrors become 400s in the project's exception hand
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from assistance import matching, selectors, services
@@ -25,12 +25,13 @@ from assistance.api.serializers import (
     VisitSerializer,
     VisitWriteSerializer,
 )
-from assistance.models import FundMovement, Measure, Pairing, Visit
+from assistance.models import FundMovement, Measure, Pairing, Project, Visit
 from households.selectors import household_get_for_user, member_get_for_user
 from povertyapp import roles
+from povertyapp.http import AuthenticatedRequest, request_user
 
 
-def _require_recorder(request: Request) -> None:
+def _require_recorder(request: AuthenticatedRequest) -> None:
     if not roles.can_record_visits(request.user):
         raise PermissionDenied(_("您的角色只能查看，不能录入帮扶信息。"))
 
@@ -40,7 +41,7 @@ class HouseholdMeasuresApi(generics.GenericAPIView):
     queryset = Measure.objects.none()  # schema only: views read through the scoped path
 
     @extend_schema(responses={200: MeasureSerializer(many=True)})
-    def get(self, request: Request, household_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, household_id: int) -> Response:
         household = household_get_for_user(user=request.user, household_id=household_id)
         page = self.paginate_queryset(
             household.measures.select_related("member").order_by("-year", "id")
@@ -48,7 +49,7 @@ class HouseholdMeasuresApi(generics.GenericAPIView):
         return self.get_paginated_response(MeasureSerializer(page, many=True).data)
 
     @extend_schema(request=MeasureWriteSerializer, responses={201: MeasureSerializer})
-    def post(self, request: Request, household_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, household_id: int) -> Response:
         household = household_get_for_user(user=request.user, household_id=household_id)
         _require_recorder(request)
         serializer = MeasureWriteSerializer(data=request.data)
@@ -63,7 +64,7 @@ class HouseholdMeasuresApi(generics.GenericAPIView):
 class MeasureDetailApi(generics.GenericAPIView):
     serializer_class = MeasureSerializer
 
-    def get(self, request: Request, measure_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, measure_id: int) -> Response:
         measure = selectors.measure_get_for_user(user=request.user, measure_id=measure_id)
         return Response(MeasureSerializer(measure).data)
 
@@ -72,7 +73,7 @@ class MeasureStatusApi(generics.GenericAPIView):
     serializer_class = MeasureStatusSerializer
 
     @extend_schema(request=MeasureStatusSerializer, responses={200: MeasureSerializer})
-    def post(self, request: Request, measure_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, measure_id: int) -> Response:
         measure = selectors.measure_get_for_user(
             user=request.user, measure_id=measure_id, for_write=True
         )
@@ -96,7 +97,7 @@ class HouseholdNeedsApi(generics.GenericAPIView):
 
     serializer_class = AssessmentSerializer
 
-    def get(self, request: Request, household_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, household_id: int) -> Response:
         household = household_get_for_user(user=request.user, household_id=household_id)
         assessment = matching.assess_household(household, on=timezone.localdate())
         return Response(AssessmentSerializer(assessment).data)
@@ -107,13 +108,13 @@ class HouseholdVisitsApi(generics.GenericAPIView):
     queryset = Visit.objects.none()  # schema only: views read through the scoped path
 
     @extend_schema(responses={200: VisitSerializer(many=True)})
-    def get(self, request: Request, household_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, household_id: int) -> Response:
         household = household_get_for_user(user=request.user, household_id=household_id)
         page = self.paginate_queryset(household.visits.order_by("-date", "-id"))
         return self.get_paginated_response(VisitSerializer(page, many=True).data)
 
     @extend_schema(request=VisitWriteSerializer, responses={201: VisitSerializer})
-    def post(self, request: Request, household_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, household_id: int) -> Response:
         household = household_get_for_user(user=request.user, household_id=household_id)
         _require_recorder(request)
         serializer = VisitWriteSerializer(data=request.data)
@@ -141,7 +142,7 @@ class HouseholdPairingsApi(generics.GenericAPIView):
     queryset = Pairing.objects.none()  # schema only: views read through the scoped path
 
     @extend_schema(responses={200: PairingSerializer(many=True)})
-    def get(self, request: Request, household_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, household_id: int) -> Response:
         household = household_get_for_user(user=request.user, household_id=household_id)
         return Response(
             PairingSerializer(household.pairings.order_by("-start_date"), many=True).data
@@ -151,14 +152,16 @@ class HouseholdPairingsApi(generics.GenericAPIView):
 class ProjectListApi(generics.ListAPIView):
     serializer_class = ProjectSerializer
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
-        return selectors.project_list(user=self.request.user).order_by("-year", "id")
+    def get_queryset(self) -> QuerySet[Project]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no signed-in user
+            return Project.objects.none()
+        return selectors.project_list(user=request_user(self.request)).order_by("-year", "id")
 
 
 class ProjectDetailApi(generics.GenericAPIView):
     serializer_class = ProjectSerializer
 
-    def get(self, request: Request, project_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, project_id: int) -> Response:
         project = selectors.project_get_for_user(user=request.user, project_id=project_id)
         return Response(ProjectSerializer(project).data)
 
@@ -168,13 +171,13 @@ class ProjectMovementsApi(generics.GenericAPIView):
     queryset = FundMovement.objects.none()  # schema only: views read through the scoped path
 
     @extend_schema(responses={200: MovementSerializer(many=True)})
-    def get(self, request: Request, project_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, project_id: int) -> Response:
         project = selectors.project_get_for_user(user=request.user, project_id=project_id)
         page = self.paginate_queryset(project.movements.order_by("date", "id"))
         return self.get_paginated_response(MovementSerializer(page, many=True).data)
 
     @extend_schema(request=MovementWriteSerializer, responses={201: MovementSerializer})
-    def post(self, request: Request, project_id: int) -> Response:
+    def post(self, request: AuthenticatedRequest, project_id: int) -> Response:
         project = selectors.project_get_for_user(
             user=request.user, project_id=project_id, for_write=True
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -163,7 +163,8 @@ class HouseholdDetailSerializer(HouseholdSerializer):
     @extend_schema_field(MemberSerializer(many=True))
     def get_members(self, household: Household) -> list[dict[str, Any]]:
         members = household.members.filter(is_active=True).select_related("household")
-        return MemberSerializer(members, many=True, context=self.context).data
+        # many=True builds a ListSerializer, whose data is a list; the stubs see a ReturnDict.
+        return MemberSerializer(members, many=True, context=self.context).data  # type: ignore[return-value]
 
 
 def _region_field(level: str, required: bool) -> serializers.SlugRelatedField:
@@ -184,7 +185,10 @@ class HouseholdWriteSerializer(serializers.Serializer):
         r"^\d{0,32}$", max_length=32, required=False, allow_blank=True
     )
     identification_standard = serializers.ChoiceField(
-        choices=Household._meta.get_field("identification_standard").choices, required=False
+        choices=cast(
+            "list[tuple[str, str]]", Household._meta.get_field("identification_standard").choices
+        ),
+        required=False,
     )
     poverty_attribute = serializers.CharField(max_length=16, required=False, allow_blank=True)
     main_cause = serializers.CharField(max_length=32, required=False, allow_blank=True)
@@ -217,7 +221,12 @@ class HouseholdWriteSerializer(serializers.Serializer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        area = {"max_digits": 10, "decimal_places": 2, "min_value": 0, "required": False}
+        area: dict[str, Any] = {
+            "max_digits": 10,
+            "decimal_places": 2,
+            "min_value": 0,
+            "required": False,
+        }
         for name in (
             "cultivated_land",
             "irrigated_land",
@@ -237,7 +246,8 @@ class HouseholdWriteSerializer(serializers.Serializer):
 
 
 class HouseholdCreateSerializer(HouseholdWriteSerializer):
-    members = MemberWriteSerializer(many=True, allow_empty=False, max_length=30)
+    # many=True passes max_length on to the ListSerializer; the stubs do not know that kwarg.
+    members = MemberWriteSerializer(many=True, allow_empty=False, max_length=30)  # type: ignore[call-arg]
 
 
 class HouseholdUpdateSerializer(HouseholdWriteSerializer):

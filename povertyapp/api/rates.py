@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from households.selectors import region_get_for_user
 from povertyapp import dashboards
+from povertyapp.http import AuthenticatedRequest
 
 
 class FigureSerializer(serializers.Serializer):
@@ -34,7 +34,7 @@ class RegionRatesSerializer(serializers.Serializer):
     region = serializers.DictField()
     round = serializers.DictField()
     computed_at = serializers.DateTimeField()
-    source = serializers.DictField()
+    source = serializers.DictField()  # type: ignore[assignment]  # a declared field, popped by DRF's metaclass: not Field.source
     figures = FiguresSerializer()
     baseline_incidence = FigureSerializer()
     completeness = FigureSerializer(help_text="信息录入率")
@@ -55,7 +55,7 @@ class RegionRatesApi(APIView):
             404: OpenApiResponse(description="区域不在管辖范围内，或尚未计算"),
         },
     )
-    def get(self, request: Request, code: str) -> Response:
+    def get(self, request: AuthenticatedRequest, code: str) -> Response:
         region = region_get_for_user(user=request.user, code=code)
         round = dashboards.round_for_region(
             user=request.user, region=region, round_id=request.query_params.get("round")

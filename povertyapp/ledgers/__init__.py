@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from povertyapp.ledgers.layout import Column, SheetSpec
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 SheetsFunction = Callable[..., Sequence[SheetSpec]]
 
@@ -23,12 +26,12 @@ class Ledger:
     `available()` says whether its data exists in this deployment (else it is not offered)."""
 
     key: str
-    title: str
+    title: str | StrPromise  # lazy: ledgers register at import, before a language is active
     sheets: SheetsFunction
     order: int = 100
     filter_form: Callable[..., Any] | None = None  # a django-filter FilterSet class
     available: Callable[[], bool] = lambda: True
-    description: str = ""
+    description: str | StrPromise = ""
 
 
 _LEDGERS: dict[str, Ledger] = {}

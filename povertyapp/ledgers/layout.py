@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 # Characters that make a spreadsheet (or a CSV reader) evaluate a cell.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 QUOTE = "'"
+NEUTRALISED_FIRST = frozenset((*FORMULA_TRIGGERS, QUOTE))  # first characters that get a quote
 
 TEXT = "text"  # plain text
 SENSITIVE = "sensitive"  # ID or account number: a text cell, masked for roles without the right
@@ -276,36 +277,40 @@ class LedgerWorkbook:
             worksheet.write_string(1, min(index * third, last_col), text, formats.letterhead)
         self._write_headers(worksheet, columns, header_top)
 
+        # The per-row path: one prebuilt writer per column (kind, format, masking and
+        # neutralisation decided once per sheet), None skipped, the 合计 columns listed once.
         writers = [self._cell_writer(worksheet, column, mask, HEALTH_MASK) for column in columns]
+        cell_columns = range(1, last_col + 1)
+        summed = [index for index, column in enumerate(columns) if column.total]
         totals = [Decimal("0") if column.total else None for column in columns]
         widths = [max(display_width(column.header) + 2, 6) for column in columns]
         row_number = first_data
         if position == "top":
             for values in sheet.rows():
-                for index, column in enumerate(columns):
-                    if column.total and values[index] is not None:
-                        totals[index] += Decimal(values[index])
+                _add_totals(totals, summed, values)
             count = sheet.count()
             self._write_totals(worksheet, row_number, columns, totals, count, sheet)
             row_number += 1
         count = 0
         sequence_format = formats.integer
-        write_number = worksheet.write_number
+        write_number = worksheet._write_number  # undecorated write_number (no A1 parsing)
+        sample = [
+            index
+            for index, column in enumerate(columns)
+            if column.kind in (TEXT, SENSITIVE, HEALTH) and not column.width
+        ]
         for values in sheet.rows():
             count += 1
             write_number(row_number, 0, count, sequence_format)
-            column_index = 1
-            for writer, value in zip(writers, values, strict=True):
-                if value is not None and value != "":
-                    writer(row_number, column_index, value)
-                column_index += 1
+            for col, writer, value in zip(cell_columns, writers, values, strict=True):
+                if value is not None:
+                    writer(row_number, col, value)
             if position == "bottom":
-                for index in range(len(columns)):
-                    if totals[index] is not None and values[index] is not None:
-                        totals[index] += Decimal(values[index])
+                _add_totals(totals, summed, values)
             if count <= self.SAMPLE_ROWS:
-                for index, value in enumerate(values):
-                    if value is not None and columns[index].kind in (TEXT, SENSITIVE, HEALTH):
+                for index in sample:
+                    value = values[index]
+                    if value is not None:
                         widths[index] = max(widths[index], display_width(str(value)) + 2)
             row_number += 1
             if on_rows is not None and count % batch == 0:
@@ -359,34 +364,100 @@ class LedgerWorkbook:
     def _cell_writer(
         self, worksheet: Any, column: Column, mask: Callable[[str], str], health_mask: str
     ) -> Callable[[int, int, Any], Any]:
+        """The function writing one non-None value of `column`. It calls xlsxwriter's
+        undecorated `_write_string`/`_write_number` (the public methods minus the wrapper that
+        parses A1 notation), which is the innermost loop of a ledger."""
         formats = self.formats
-        write_string, write_number = worksheet.write_string, worksheet.write_number
+        write_string, write_number = worksheet._write_string, worksheet._write_number
         kind = column.kind
-        if kind == SENSITIVE:
-            if self.sensitive_visible:
-                return lambda row, col, value: write_string(
-                    row, col, neutralise(str(value)), formats.text
-                )
-            return lambda row, col, value: write_string(row, col, mask(str(value)), formats.text)
+        text_format = formats.text
+
+        if kind == SENSITIVE and not self.sensitive_visible:
+
+            def masked(row: int, col: int, value: Any) -> None:
+                value = str(value)
+                if value:
+                    write_string(row, col, mask(value), text_format)
+
+            return masked
         if kind == HEALTH and not self.sensitive_visible:
-            return lambda row, col, value: write_string(row, col, health_mask, formats.text)
-        if kind in (TEXT, HEALTH):
-            return lambda row, col, value: write_string(
-                row, col, neutralise(str(value)), formats.text
-            )
+
+            def hidden(row: int, col: int, value: Any) -> None:
+                if value != "":
+                    write_string(row, col, health_mask, text_format)
+
+            return hidden
+        if kind in (TEXT, SENSITIVE, HEALTH):
+
+            def text(row: int, col: int, value: Any) -> None:
+                if value.__class__ is not str:
+                    value = str(value)
+                if value:
+                    if value[0] in NEUTRALISED_FIRST:
+                        value = QUOTE + value
+                    write_string(row, col, value, text_format)
+
+            return text
         if kind == INTEGER:
-            return lambda row, col, value: write_number(row, col, value, formats.integer)
+            integer_format = formats.integer
+
+            def integer(row: int, col: int, value: Any) -> None:
+                if value != "":
+                    write_number(row, col, value, integer_format)
+
+            return integer
         if kind in (MONEY, DECIMAL):
-            fmt = formats.money if kind == MONEY else formats.decimal
-            return lambda row, col, value: write_number(row, col, float(value), fmt)
+            number_format = formats.money if kind == MONEY else formats.decimal
+
+            def number(row: int, col: int, value: Any) -> None:
+                if value != "":
+                    write_number(row, col, float(value), number_format)
+
+            return number
         if kind == BOOLEAN:
-            return lambda row, col, value: write_string(
-                row, col, YES if value else NO, formats.text
-            )
+
+            def boolean(row: int, col: int, value: Any) -> None:
+                if value != "":
+                    write_string(row, col, YES if value else NO, text_format)
+
+            return boolean
+        date_format = formats.date
         write_datetime = worksheet.write_datetime
-        return lambda row, col, value: write_datetime(
-            row, col, datetime.datetime.combine(value, datetime.time()), formats.date
-        )
+
+        def date(row: int, col: int, value: Any) -> None:
+            if value == "":
+                return
+            serial = _excel_serial(value)
+            if serial is None:
+                write_datetime(
+                    row, col, datetime.datetime.combine(value, datetime.time()), date_format
+                )
+            else:
+                write_number(row, col, serial, date_format)
+
+        return date
+
+
+def _add_totals(totals: list[Decimal | None], summed: list[int], values: Sequence[Any]) -> None:
+    """Add a row's summed columns (exact: Decimal; a float is converted by its repr)."""
+    for index in summed:
+        value = values[index]
+        if value is not None and value != "":
+            totals[index] += value if value.__class__ is not float else Decimal(repr(value))  # type: ignore[operator]
+
+
+# Excel's serial day numbers (1900 date system): day 1 is 1900-01-01, and Excel counts a
+# 1900-02-29 that never was, so from 1900-03-01 on the serial is the days since 1899-12-30.
+_SERIAL_EPOCH = datetime.date(1899, 12, 30).toordinal()
+_FIRST_PLAIN_SERIAL = datetime.date(1900, 3, 1)
+
+
+def _excel_serial(value: Any) -> int | None:
+    """A date's Excel serial number (what xlsxwriter's write_datetime writes for it), or None
+    for a datetime or a date before 1900-03-01, which go through write_datetime itself."""
+    if value.__class__ is datetime.date and value >= _FIRST_PLAIN_SERIAL:
+        return value.toordinal() - _SERIAL_EPOCH
+    return None
 
 
 def _minimum_width(column: Column) -> int:

@@ -10,12 +10,13 @@ except `[Content_Types].xml`, and only after its declared size passed the limits
 4. zip bomb: the declared uncompressed sizes (total, LEDGER_IMPORT_MAX_UNCOMPRESSED) and each
    part's compression ratio (LEDGER_IMPORT_MAX_RATIO) and the part count. Python's zipfile
    never inflates a part past its declared size, so a lying header cannot get round this;
-5. XML entity tricks: defusedxml is installed, so openpyxl parses every part with it
-   (`openpyxl.DEFUSEDXML` is True) and a DOCTYPE/entity declaration is refused; this module
-   also refuses a `<!DOCTYPE` or `<!ENTITY` in the content-types part itself.
+5. XML entity tricks: this module refuses a `<!DOCTYPE` or `<!ENTITY` in the content-types
+   part itself; the household import's reader (`povertyapp/ledgers/reader.py`) refuses them in
+   every part it reads (and accepts only UTF-8 parts, so the check cannot be evaded), and
+   openpyxl, which reads the other uploads, parses with defusedxml (`openpyxl.DEFUSEDXML`).
 
-Row counts (LEDGER_IMPORT_MAX_ROWS) are enforced while streaming the rows (read-only mode), so
-an oversized sheet is refused before it is held in memory.
+Row counts (LEDGER_IMPORT_MAX_ROWS) are enforced while streaming the rows, so an oversized
+sheet is refused before it has all been read.
 """
 
 from __future__ import annotations

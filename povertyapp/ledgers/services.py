@@ -12,12 +12,15 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
+from django.db import connection
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -109,9 +112,12 @@ def ledger_write(
     )
     sheets = ledger.sheets(user=user, filters=filters)
     rows = 0
-    with LedgerWorkbook(
-        path, letterhead=letterhead, sensitive_visible=sensitive_visible
-    ) as workbook:
+    with (
+        _without_jit(),
+        LedgerWorkbook(
+            path, letterhead=letterhead, sensitive_visible=sensitive_visible
+        ) as workbook,
+    ):
         for sheet in sheets:
             rows += workbook.write_sheet(sheet, on_rows=on_rows)
     digest = hashlib.sha256()
@@ -139,6 +145,25 @@ def ledger_write(
     return ExportResult(
         rows=rows, sha256=digest.hexdigest(), filename=export_filename(ledger, region)
     )
+
+
+@contextmanager
+def _without_jit() -> Iterator[None]:
+    """PostgreSQL: no JIT compilation for the export's queries. A county's ledger query is
+    estimated costly enough to trigger JIT, whose compilation (seconds, once per parallel
+    worker) cost more than running the query (measured: docs/performance.md). Set for this
+    connection while the workbook is written, then reset; not a transaction, so that the
+    job's progress rows stay visible while it runs."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET jit")
 
 
 @dataclass

@@ -9,7 +9,8 @@ import tempfile
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,12 +20,13 @@ from households.exports import default_income_year
 from households.filters import HouseholdFilter
 from households.imports import IMPORT_JOB, import_file_store, import_template
 from povertyapp import jobs, roles
+from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.ledgers import all_ledgers
 from povertyapp.ledgers.services import job_threshold, ledger_export_start
 from povertyapp.models import Job, Region
 
 
-def _require_ledger_access(request: HttpRequest) -> None:
+def _require_ledger_access(request: AuthenticatedHttpRequest) -> None:
     if not (roles.can_export(request.user) or roles.can_write_households(request.user)):
         raise PermissionDenied(_("您的角色不能使用台账。"))
 
@@ -36,7 +38,7 @@ def _download(path: str, filename: str) -> FileResponse:
 
 
 @login_required
-def ledger_index(request: HttpRequest) -> HttpResponse:
+def ledger_index(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_ledger_access(request)
     household_filter = HouseholdFilter(
         request.GET or None, user=request.user, queryset=HouseholdFilter._meta.model.objects.none()
@@ -62,7 +64,7 @@ def ledger_index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def ledger_export(request: HttpRequest) -> HttpResponse:
+def ledger_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     key = request.GET.get("ledger", "")
     filters = {name: request.GET.get(name) for name in request.GET if name != "ledger"}
     try:
@@ -82,7 +84,7 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def import_page(request: HttpRequest) -> HttpResponse:
+def import_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not roles.can_write_households(request.user):
         raise PermissionDenied(_("您的角色只能查看，不能导入农户信息。"))
     if request.method == "POST":
@@ -101,7 +103,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
             region=request.user.region,
             parameters={
                 "file": name,
-                "filename": upload.name[:128],
+                "filename": (upload.name or "")[:128],
                 "dry_run": request.POST.get("dry_run") == "on",
             },
         )
@@ -110,7 +112,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
     return render(request, "ledgers/import.html", {"recent": recent})
 
 
-def _import_job_for(request: HttpRequest, job_id: int) -> Job:
+def _import_job_for(request: AuthenticatedHttpRequest, job_id: int) -> Job:
     job = Job.objects.filter(pk=job_id, created_by=request.user, kind=IMPORT_JOB).first()
     if job is None:
         raise Http404(_("未找到该导入任务。"))
@@ -118,7 +120,7 @@ def _import_job_for(request: HttpRequest, job_id: int) -> Job:
 
 
 @login_required
-def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
+def import_job(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
     job = _import_job_for(request, job_id)
     template = (
         "ledgers/partials/import_status.html"
@@ -130,7 +132,7 @@ def import_job(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def import_confirm(request: HttpRequest, job_id: int) -> HttpResponse:
+def import_confirm(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
     """Run the import for real, on the file a clean dry run checked."""
     if not roles.can_write_households(request.user):
         raise PermissionDenied(_("您的角色只能查看，不能导入农户信息。"))
@@ -153,7 +155,7 @@ def import_confirm(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 @login_required
-def template_download(request: HttpRequest) -> HttpResponse:
+def template_download(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     if not roles.can_write_households(request.user):
         raise PermissionDenied(_("您的角色只能查看，不能导入农户信息。"))
     handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="template-")

@@ -52,6 +52,20 @@
     };
   }
 
+  /* Write only what changes. Rewriting identical text replaces the text node; when the user
+   * leaves the field by clicking 保存, the 'change' handler runs between mousedown and mouseup,
+   * and Chrome's scroll anchoring re-anchored the page on the replaced node and scrolled it, so
+   * the mouseup landed beside the button and the form was never submitted. */
+  function setText(node, text) {
+    if (node.textContent !== text) node.textContent = text;
+  }
+  function setClass(node, name) {
+    if (node.className !== name) node.className = name;
+  }
+  function setValue(node, value) {
+    if (node.value !== value) node.value = value;
+  }
+
   function messageBox(input) {
     var box = input.parentNode.querySelector(".js-id-message");
     if (!box) {
@@ -70,7 +84,7 @@
     var row = input.closest("[data-member-row]") || document;
     var typeSelect = row.querySelector("select[name$='-id_type']");
     if (typeSelect && typeSelect.value && typeSelect.value !== "居民身份证") {
-      messageBox(input).textContent = "";
+      setText(messageBox(input), "");
       input.removeAttribute("aria-invalid");
       return;
     }
@@ -78,29 +92,29 @@
     var box = messageBox(input);
     var complete = normalise(input.value, false).length >= 18;
     if (typing && !complete) {
-      box.textContent = "";
-      box.className = "js-id-message";
+      setText(box, "");
+      setClass(box, "js-id-message");
       input.removeAttribute("aria-invalid");
       return;
     }
     if (result.ok && !typing && result.value !== input.value) input.value = result.value;
     if (result.ok === false) {
-      box.textContent = result.message;
-      box.className = "js-id-message bad";
+      setText(box, result.message);
+      setClass(box, "js-id-message bad");
       input.setAttribute("aria-invalid", "true");
     } else if (result.ok) {
-      box.textContent = "✓ " + result.birth + " · " + result.sex + " · " + result.age + "岁";
-      box.className = "js-id-message ok";
+      setText(box, "✓ " + result.birth + " · " + result.sex + " · " + result.age + "岁");
+      setClass(box, "js-id-message ok");
       input.removeAttribute("aria-invalid");
       var birth = row.querySelector("[data-birth-date]");
       var sex = row.querySelector("[data-sex]");
       var age = row.querySelector("[data-age]");
-      if (birth) birth.value = result.birth;
-      if (sex) sex.value = result.sex;
-      if (age) age.textContent = result.age + "岁";
+      if (birth) setValue(birth, result.birth);
+      if (sex) setValue(sex, result.sex);
+      if (age) setText(age, result.age + "岁");
     } else {
-      box.textContent = "";
-      box.className = "js-id-message";
+      setText(box, "");
+      setClass(box, "js-id-message");
       input.removeAttribute("aria-invalid");
     }
   }

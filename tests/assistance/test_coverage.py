@@ -194,3 +194,11 @@ def test_the_sql_form_of_the_rules_agrees_with_the_orm_form(cast, county):  # ty
     )
     assert len(orm) >= 12
     assert sql == orm
+
+
+def test_a_region_that_is_not_an_id_is_not_found(registry, county, cast, client_for):  # type: ignore[no-untyped-def]
+    # Was a 500: the text reached filter(pk=...), which raises ValueError for "abc".
+    client = client_for(cast.county)
+    assert client.get("/assistance/coverage/?region=abc").status_code == 404
+    assert client.post("/assistance/coverage/run/", {"region": "abc"}).status_code == 404
+    assert Job.objects.filter(kind=COVERAGE_JOB).count() == 0

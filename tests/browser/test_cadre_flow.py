@@ -136,13 +136,11 @@ def test_cadre_township_and_county_identify_a_new_household(
     assert message.inner_text().startswith("✓ 2008-11-30 · 女")
     assert page.input_value("#id_members-2-birth_date") == "2008-11-30"
     shot(page, "02-create-corrected")
-    # Submitted through the form's own 保存 button (requestSubmit): under the live server a
-    # synthetic click here never produced the request, although a real click against
-    # runserver does (checked by hand at 1280 and 360 px).
-    with page.expect_navigation():
-        page.locator("form.household-form").evaluate(
-            "form => form.requestSubmit(form.querySelector('button[type=submit]'))"
-        )
+    # A real click on 保存 straight from the ID field, as a cadre does: leaving the field runs
+    # the ID check between mousedown and mouseup, which once scrolled the page (Chrome's scroll
+    # anchoring on a rewritten message) so that the click missed the button and nothing was
+    # sent; id-number.js now writes only what changes.
+    submit(page, "form.household-form button[type=submit]")
     if not re.search(r"/households/\d+/$", page.url):
         shot(page, "03-save-refused")
         raise AssertionError(page.locator(".errorlist").all_inner_texts())

@@ -472,3 +472,19 @@ def test_list_query_count_does_not_grow_with_the_page_size(
     with django_assert_max_num_queries(9):
         response = client.get("/households/", {"page_size": page_size})
     assert len(response.context["page"].object_list) == min(page_size, 25)
+
+
+def test_assistance_badge_is_loaded_after_the_page_and_scoped(
+    cast, county, household_a, client_for
+):
+    from assistance.matching import assess_household
+
+    page = client_for(cast.cadre).get(f"/households/{household_a.pk}/").content.decode()
+    badge_url = f"/households/{household_a.pk}/assistance-badge/"
+    assert f'hx-get="{badge_url}"' in page
+    warnings = assess_household(household_a, on=TODAY).warning_count
+    assert warnings > 0  # a poor household without measures: at least too few measures
+    badge = client_for(cast.cadre).get(badge_url)
+    assert badge.status_code == 200
+    assert f'<span class="badge bad">{warnings}</span>' in badge.content.decode()
+    assert client_for(cast.cadre2).get(badge_url).status_code == 404

@@ -363,6 +363,7 @@ def test_to_do_list_shows_each_role_its_own_steps_oldest_first_with_overdue(
     assert workflows.is_overdue(newer) is False
 
 
+@pytest.mark.django_db
 def test_working_days_skip_weekends():
     friday = datetime.date(2024, 3, 1)
     assert friday.weekday() == 4
@@ -405,7 +406,18 @@ def test_pages_drive_the_workflow_and_print_a_masked_notice(cast, applicant, cli
     assert "凤场村" in html and "0855-1234567" in html
     assert head.id_number not in html
     assert head.id_number[:3] + "*" * 11 + head.id_number[-4:] in html
+    # Printing is written to the access log (who printed which households' notice).
+    from povertyapp.models import AccessLog
+
+    log = AccessLog.objects.get(action="print", target="public_notice")
+    assert (log.user, log.object_id, log.detail["households"]) == (
+        cast.cadre,
+        str(notice.pk),
+        [applicant.number],
+    )
+    assert log.fields == ["name", "id_number"]
     assert client_for(cast.cadre2).get(f"/households/notices/{notice.pk}/print/").status_code == 404
+    assert AccessLog.objects.filter(action="print").count() == 1
     # An objection through the page sends the case back.
     response = client_for(cast.township).post(
         f"/households/cases/{workflow.pk}/objection/",

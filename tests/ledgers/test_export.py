@@ -248,3 +248,73 @@ def test_display_width_counts_chinese_double():
     assert layout.display_width("户编号") == 6
     assert layout.display_width("ID号") == 4
     assert datetime.date.today()  # keep the import used by later tests
+
+
+def test_household_ledger_head_and_persons_agree_with_the_list_page(
+    tmp_path, cast, household_a, household_b
+):
+    """The ledger joins the active head and counts active members itself (not through the
+    list's annotations): it must give what the list page shows, also after a member left."""
+    from households.selectors import household_list
+
+    leaving = household_a.members.exclude(relation="户主").first()
+    household_services.member_remove(actor=cast.county, member=leaving, reason="死亡")
+    path, result = _write(tmp_path, cast.county)
+    sheet = openpyxl.load_workbook(path)["户台账"]
+    headers = {
+        cell.value: cell.column
+        for row in sheet.iter_rows(min_row=3, max_row=5)
+        for cell in row
+        if cell.value
+    }
+    written = {
+        sheet.cell(row, headers["户编号"]).value: (
+            sheet.cell(row, headers["户主姓名"]).value,
+            sheet.cell(row, headers["户主证件号码"]).value,
+            sheet.cell(row, headers["家庭人口"]).value,
+        )
+        for row in range(6, 6 + result.rows)
+    }
+    listed = {
+        household.number: (household.head_name, household.head_id_number, household.person_count)
+        for household in household_list(user=cast.county, filters={})
+    }
+    assert written == listed
+    assert written[household_a.number][2] == 1
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        datetime.date(1900, 3, 1),
+        datetime.date(1900, 2, 28),
+        datetime.date(1900, 1, 1),
+        datetime.date(1935, 7, 9),
+        datetime.date(2000, 2, 29),
+        datetime.date(2026, 11, 21),
+    ],
+)
+def test_dates_are_the_serials_xlsxwriter_writes(day):
+    from xlsxwriter.utility import _datetime_to_excel_datetime
+
+    expected = _datetime_to_excel_datetime(day, False, False)
+    serial = layout._excel_serial(day)
+    assert serial is None if day < datetime.date(1900, 3, 1) else serial == expected
+    assert layout._excel_serial(datetime.datetime(2020, 1, 1, 12)) is None
+
+
+def test_birth_dates_and_totals_written_by_the_fast_path(tmp_path, cast, household_a):
+    path, result = _write(tmp_path, cast.county, key="members")
+    sheet = openpyxl.load_workbook(path)["人员台账"]
+    births = {member.birth_date for member in household_a.members.all()}
+    cells = [sheet.cell(row, 9) for row in range(5, 5 + result.rows)]
+    assert sheet.cell(3, 9).value == "出生日期"
+    assert {cell.value.date() for cell in cells} == births
+    assert all(cell.number_format == "yyyy-mm-dd" for cell in cells)
+
+
+def test_totals_are_exact_and_accept_floats():
+    totals = [Decimal("0"), None, Decimal("0")]
+    for values in ([Decimal("0.10"), "x", 1], [Decimal("0.20"), "y", 0.1], [None, "z", ""]):
+        layout._add_totals(totals, [0, 2], values)
+    assert totals == [Decimal("0.30"), None, Decimal("1.1")]

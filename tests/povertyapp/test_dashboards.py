@@ -187,3 +187,29 @@ def test_closed_round_dashboard_is_marked_final(
         client_for(cast.county).get(f"/dashboards/522622000000/?round={closed.pk}").content.decode()
     )
     assert "最终结果" in text
+
+
+def test_dashboard_body_is_cached_by_content_and_never_stale(cast, client_for, computed):
+    round, _h = computed
+    url = f"/dashboards/522622000000/?round={round.pk}"
+    client = client_for(cast.county)
+    first = client.get(url)
+    assert first.context.get("body_html") is None  # rendered, and stored
+    second = client.get(url)
+    assert second.context["body_html"]  # served from the cache
+    body = '<section class="figures"'
+    assert body in first.content.decode()
+    # The same body; the header differs only by the per-request CSRF token.
+    assert second.content.decode().split(body)[1] == first.content.decode().split(body)[1]
+    # A changed child snapshot (as a recompute writes it) changes what is shown at once.
+    RateSnapshot.objects.filter(region__code="522622101000", round=round).update(
+        incidence_numerator=40, incidence_rate="0.50000000"
+    )
+    third = client.get(url)
+    assert third.context.get("body_html") is None
+    assert "50.00%" in third.content.decode()
+    # So does a renamed child region.
+    from povertyapp.models import Region
+
+    Region.objects.filter(code="522622101000").update(name="旧州镇（更名）")
+    assert "旧州镇（更名）" in client.get(url).content.decode()

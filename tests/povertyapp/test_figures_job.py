@@ -153,3 +153,144 @@ def test_nightly_beat_entry_enqueues_open_rounds(built):  # noqa: F811
     round, _h = built
     created = rates.open_rounds_enqueue()
     assert [job.parameters for job in created] == [{"round": round.pk}]
+
+
+def _expected_breakdowns(round) -> dict[int, tuple[dict, dict]]:  # type: ignore[no-untyped-def]
+    """Per village, households and persons by status after the round and, of the poor, by main
+    cause, computed household by household in Python (no SQL aggregate), as DOMAIN §8 reads:
+    the last status-bearing event of the round wins, its persons are the household's."""
+    from households.models import HouseholdEvent, RoundBaseline
+
+    events: dict[int, HouseholdEvent] = {}
+    for event in HouseholdEvent.objects.filter(round=round).exclude(to_status="").order_by("id"):
+        events[event.household_id] = event
+    rows = {}
+    for baseline in RoundBaseline.objects.filter(round=round):
+        rows[baseline.household_id] = (
+            baseline.village_id,
+            baseline.status,
+            baseline.persons,
+            baseline.main_cause,
+        )
+    for household_id in events:
+        if household_id not in rows:
+            household = Household.objects.get(pk=household_id)
+            rows[household_id] = (household.village_id, "", 0, household.main_cause)
+    result: dict[int, tuple[dict, dict]] = {}
+    for household_id, (village_id, status, persons, cause) in rows.items():
+        event = events.get(household_id)
+        if event is not None:
+            status, persons = event.to_status, event.persons
+        statuses, causes = result.setdefault(village_id, ({}, {}))
+        slot = statuses.setdefault(status, {"households": 0, "persons": 0})
+        slot["households"] += 1
+        slot["persons"] += persons
+        if status in ("poor", "returned"):
+            slot = causes.setdefault(cause or "未填写", {"households": 0, "persons": 0})
+            slot["households"] += 1
+            slot["persons"] += persons
+    return result
+
+
+def test_breakdowns_match_a_household_by_household_count(built, county):  # noqa: F811
+    round, _h = built
+    rates.compute_rates(round=round)
+    expected = _expected_breakdowns(round)
+    villages = RateSnapshot.objects.filter(round=round, level="village")
+    assert villages.count() == 3
+    for snapshot in villages:
+        statuses, causes = expected.get(snapshot.region_id, ({}, {}))
+        assert snapshot.status_counts == statuses, snapshot.region.code
+        assert snapshot.cause_counts == causes, snapshot.region.code
+    # No status or cause is listed with zero households (a5 left 未脱贫 in village A for 已脱贫,
+    # c2 left 已脱贫 in village A2 for 剔除).
+    for snapshot in RateSnapshot.objects.all():
+        for breakdown in (snapshot.status_counts, snapshot.cause_counts):
+            assert all(entry["households"] > 0 for entry in breakdown.values())
+    assert "exited" not in RateSnapshot.objects.get(region=county.village_a2).status_counts
+
+
+def test_counts_for_explicit_villages_equal_the_path_prefix(built, county):  # noqa: F811
+    from povertyapp import figures
+
+    round, _h = built
+    by_path = figures.round_counts_by_village(round_id=round.pk, path_prefix=county.township1.path)
+    ids = figures.village_ids_under(county.township1.path)
+    assert sorted(ids) == sorted([county.village_a.pk, county.village_a2.pk])
+    assert (
+        figures.round_counts_by_village(round_id=round.pk, path_prefix="", village_ids=ids)
+        == by_path
+    )
+
+
+def test_a_second_delivery_rewrites_the_same_rows_in_place(built, county, cast):  # noqa: F811
+    from households import services
+    from households.models import HouseholdEvent
+
+    round, h = built
+    rates.compute_rates(round=round)
+    ids = dict(RateSnapshot.objects.values_list("region_id", "id"))
+    services.household_change_status(
+        actor=cast.county,
+        household=h["b1"],
+        kind=HouseholdEvent.Kind.EXITED,
+        to_status=Household.Status.EXITED,
+        round=round,
+        reason="动态调整",
+    )
+    rates.compute_rates(round=round)
+    rates.compute_rates(round=round)  # delivered twice
+    assert dict(RateSnapshot.objects.values_list("region_id", "id")) == ids
+    village_b = RateSnapshot.objects.get(region=county.village_b)
+    assert village_b.status_counts["exited"] == {"households": 1, "persons": 2}
+    assert village_b.status_counts["poor"] == {"households": 1, "persons": 3}  # b3 only
+    assert village_b.incidence_numerator == 2 + 3  # b2 返贫 (2) and b3 新识别 (3)
+
+
+def test_completeness_equals_the_quality_module_in_every_region(built, county):  # noqa: F811
+    round, _h = built
+    rates.compute_rates(round=round)
+    for snapshot in RateSnapshot.objects.select_related("region"):
+        households = Household.objects.filter(village__path__startswith=snapshot.region.path)
+        terms = [quality.completeness(context) for context in quality.contexts_for(households)]
+        assert (snapshot.completeness_numerator, snapshot.completeness_denominator) == (
+            sum(filled for filled, _required in terms),
+            sum(required for _filled, required in terms),
+        ), snapshot.region.code
+
+
+def test_ancestor_paths():
+    from povertyapp.figures import ancestor_paths
+
+    assert ancestor_paths("/52/5226/522622/") == ["/52/", "/52/5226/", "/52/5226/522622/"]
+    assert ancestor_paths("/") == []
+
+
+def test_a_household_with_two_changes_counts_in_both_lists_and_ends_in_the_last(
+    built,  # noqa: F811
+    county,
+    cast,
+):
+    from households import services
+    from households.models import HouseholdEvent
+
+    round, h = built
+    # a2 (已脱贫, 2 persons) was marked 返贫 in the round; now it is removed as well.
+    services.household_change_status(
+        actor=cast.county,
+        household=h["a2"],
+        kind=HouseholdEvent.Kind.REMOVED,
+        to_status=Household.Status.REMOVED,
+        round=round,
+        reason="动态调整",
+        ground="购买3万元以上车辆",
+    )
+    rates.compute_rates(round=round)
+    snapshot = RateSnapshot.objects.get(region=county.county)
+    assert snapshot.list_counts["returned"] == {"households": 2, "persons": 4}
+    assert snapshot.list_counts["removed"] == {"households": 3, "persons": 8}
+    assert (snapshot.wrongful_inclusion_numerator, snapshot.wrongful_exit_numerator) == (8, 4)
+    assert snapshot.incidence_numerator == 15 - 2
+    expected = _expected_breakdowns(round)
+    village_a = RateSnapshot.objects.get(region=county.village_a)
+    assert (village_a.status_counts, village_a.cause_counts) == expected[county.village_a.pk]

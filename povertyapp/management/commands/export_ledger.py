@@ -26,7 +26,7 @@ def acting_user(username: str | None, region: Region | None) -> User:
         for user in User.objects.filter(
             role=User.Role.COUNTY_OFFICER, is_active=True, region__isnull=False
         ).select_related("region")
-        if region is None or region.path.startswith(user.region.path)
+        if user.region is not None and (region is None or region.path.startswith(user.region.path))
     ]
     if len(officers) != 1:
         raise CommandError(

@@ -1,0 +1,363 @@
+"""The streaming import's parts: the sheet reader, the field check, the bulk registration and the
+staging file behave exactly like what they replace (openpyxl, full_clean, household_create)."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import os
+import zipfile
+from decimal import Decimal
+
+import openpyxl
+import pytest
+import xlsxwriter
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from households import imports
+from households import services as household_services
+from households.imports import import_households
+from households.models import Household, HouseholdEvent, HouseholdIncome, Member
+from households.services import HOUSEHOLD_FIELDS, MEMBER_FIELDS
+from povertyapp.ledgers.reader import UnsafeXml, XlsxReader, decode_escapes
+from tests import factories
+
+
+def _openpyxl_rows(path: str) -> dict[str, dict[int, tuple]]:
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    found = {}
+    for worksheet in workbook.worksheets:
+        rows = {}
+        for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+            values = list(values)
+            while values and values[-1] is None:
+                values.pop()
+            if values:
+                rows[number] = tuple(values)
+        found[worksheet.title] = rows
+    workbook.close()
+    return found
+
+
+def _reader_rows(path: str) -> dict[str, dict[int, tuple]]:
+    with XlsxReader(path) as reader:
+        return {
+            title: {number: values for number, values in reader.rows(part) if values}
+            for title, part in reader.sheets()
+        }
+
+
+def _decoded(rows: dict[str, dict[int, tuple]]) -> dict[str, dict[int, tuple]]:
+    """openpyxl leaves the `_xHHHH_` escapes of inline strings encoded (and writes its own
+    strings inline, unescaped); the reader decodes them in every string, as Excel does."""
+    return {
+        title: {
+            number: tuple(decode_escapes(v) if isinstance(v, str) else v for v in values)
+            for number, values in found.items()
+        }
+        for title, found in rows.items()
+    }
+
+
+CELLS = [
+    ["户编号", "姓名", "出生日期", "耕地", "是否", "空", "证件号码"],
+    ["H1", "张三", datetime.datetime(1980, 5, 17), 3.5, True, None, "52262219800517001X"],
+    ["H2", "=不是公式", datetime.datetime(2000, 2, 29), 12, False, None, "'0123"],
+    [None, None, None, None, None, None, None],
+    ["H3", "多行\n文字 _x000D_", datetime.datetime(1899, 12, 31), -0.25, None, "", "苗族"],
+]
+
+
+def test_reader_matches_openpyxl_on_shared_strings_and_dates(tmp_path):
+    path = str(tmp_path / "openpyxl.xlsx")
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "户台账"
+    for row in CELLS:
+        sheet.append(row)
+    sheet["C3"].number_format = "yyyy年m月d日"
+    sheet.cell(8, 3).value = 45000  # a number shown as a plain number, far below
+    second = workbook.create_sheet("人员台账")
+    second["B2"] = "跳过A列"
+    workbook.save(path)
+    assert _reader_rows(path) == _decoded(_openpyxl_rows(path))
+
+
+@pytest.mark.parametrize("constant_memory", [True, False])
+def test_reader_matches_openpyxl_on_inline_strings(tmp_path, constant_memory):
+    path = str(tmp_path / "xlsxwriter.xlsx")
+    workbook = xlsxwriter.Workbook(
+        path, {"constant_memory": constant_memory, "strings_to_formulas": False}
+    )
+    sheet = workbook.add_worksheet("人员台账")
+    dates = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    for row_index, row in enumerate(CELLS):
+        for col_index, value in enumerate(row):
+            if isinstance(value, datetime.datetime):
+                sheet.write_datetime(row_index, col_index, value, dates)
+            elif isinstance(value, bool):
+                sheet.write_boolean(row_index, col_index, value)
+            elif isinstance(value, (int, float)):
+                sheet.write_number(row_index, col_index, value)
+            elif isinstance(value, str):
+                sheet.write_string(row_index, col_index, value)
+    workbook.close()
+    expected = _openpyxl_rows(path)
+    if constant_memory:
+        expected = _decoded(expected)
+    assert _reader_rows(path) == expected
+    assert _reader_rows(path)["人员台账"][5][1] == "多行\n文字 _x000D_"
+
+
+def _with_sheet_xml(source: str, target: str, change) -> None:  # type: ignore[no-untyped-def]
+    with zipfile.ZipFile(source) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    parts["xl/worksheets/sheet1.xml"] = change(parts["xl/worksheets/sheet1.xml"])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    with open(target, "wb") as handle:
+        handle.write(buffer.getvalue())
+
+
+def test_reader_refuses_entities_and_unchecked_encodings(tmp_path):
+    plain = str(tmp_path / "plain.xlsx")
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["a"])
+    workbook.save(plain)
+    evil = str(tmp_path / "evil.xlsx")
+    for change in (
+        lambda xml: xml.replace(b"<worksheet", b'<!DOCTYPE w [<!ENTITY e "x">]><worksheet', 1),
+        lambda xml: (
+            xml.replace(b'encoding="UTF-8"', b'encoding="UTF-16"', 1)
+            if b'encoding="UTF-8"' in xml
+            else b'<?xml version="1.0" encoding="UTF-7"?>' + xml
+        ),
+    ):
+        _with_sheet_xml(plain, evil, change)
+        with XlsxReader(evil) as reader, pytest.raises(UnsafeXml):
+            list(reader.rows(reader.sheets()[0][1]))
+
+
+def test_field_check_reports_what_full_clean_reports():
+    bad_household = {
+        "number": "X" * 40,
+        "status": "poor",
+        "phone": "1" * 30,
+        "planned_exit_year": 2200,
+        "cultivated_land": Decimal("-1.00"),
+        "distance_to_road_km": Decimal("123456.78"),
+        "identification_standard": "乱填",
+    }
+    instance = Household(**bad_household)
+    with pytest.raises(ValidationError) as caught:
+        instance.full_clean(
+            exclude=["village", "group", "created_by"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+    expected = {key: [e.messages for e in items] for key, items in caught.value.error_dict.items()}
+    for _round in range(2):  # the second time from the cache
+        found = imports._HOUSEHOLD_CHECK.errors(bad_household)
+        assert {key: [e.messages for e in items] for key, items in found.items()} == expected
+    bad_member = {"name": "名" * 40, "sex": "男", "birth_date": None, "work_months": 13}
+    member = Member(**{k: v for k, v in bad_member.items() if v is not None})
+    with pytest.raises(ValidationError) as caught:
+        member.full_clean(exclude=["household"], validate_unique=False, validate_constraints=False)
+    expected = {
+        f"m.{key}": [e.messages for e in items] for key, items in caught.value.error_dict.items()
+    }
+    found = imports._MEMBER_CHECK.errors(
+        {k: v for k, v in bad_member.items() if v is not None}, "m."
+    )
+    assert {key: [e.messages for e in items] for key, items in found.items()} == expected
+
+
+def _row(instance, exclude: set[str]) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        f.attname: getattr(instance, f.attname)
+        for f in instance._meta.concrete_fields
+        if f.attname not in exclude
+    }
+
+
+def test_bulk_registration_writes_what_household_create_writes(cast, county):
+    members = [
+        factories.member_data(name="王大"),
+        factories.member_data(
+            name="刘芳", relation="配偶", sex="女", birth_date=datetime.date(1983, 12, 1)
+        ),
+    ]
+    values = {
+        "village": county.village_a,
+        "group": county.group_a2,
+        "main_cause": "缺技术",
+        "poverty_attribute": "一般贫困户",
+        "cultivated_land": Decimal("2.50"),
+        "water_safe": True,
+    }
+    by_service = household_services.household_create(
+        actor=cast.county,
+        data=values,
+        members=[dict(m) for m in members],
+        status=Household.Status.POOR,
+        number="SERVICE1",
+        reason="导入",
+    )
+    twin = [dict(m, id_number=factories.id_number(m["birth_date"], m["sex"])) for m in members]
+    with transaction.atomic():
+        counts = household_services.households_bulk_register(
+            actor=cast.county,
+            households=[
+                (
+                    {
+                        **values,
+                        "number": "BULK1",
+                        "status": Household.Status.POOR,
+                        "exit_year": None,
+                    },
+                    twin,
+                    (2025, {"wage": Decimal("1000.00")}),
+                )
+            ],
+            reason="导入",
+        )
+    assert counts == (1, 2, 1)
+    by_bulk = Household.objects.get(number="BULK1")
+    skip = {"id", "number", "created_at", "updated_at"}
+    assert _row(by_bulk, skip) == _row(by_service, skip)
+    skip_member = {"id", "household_id", "id_number", "created_at", "updated_at"}
+    assert [_row(m, skip_member) for m in by_bulk.members.order_by("id")] == [
+        _row(m, skip_member) for m in by_service.members.order_by("id")
+    ]
+    for model, instance in ((Household, by_bulk), (Household, by_service)):
+        history = model.history.get(id=instance.pk)
+        assert (history.history_type, history.history_user, history.history_change_reason) == (
+            "+",
+            cast.county,
+            "导入",
+        )
+        history_fields = {"history_id", "history_date", "history_change_reason", "history_type"}
+        assert _row(history, history_fields | {"history_user_id"} | skip) == _row(instance, skip)
+    for member in by_bulk.members.all():
+        history = Member.history.get(id=member.pk)
+        assert (history.history_user, history.history_change_reason, history.name) == (
+            cast.county,
+            "导入",
+            member.name,
+        )
+    event_fields = {"id", "household_id", "created_at"}
+    assert _row(by_bulk.events.get(), event_fields) == _row(by_service.events.get(), event_fields)
+    income = HouseholdIncome.objects.get(household=by_bulk)
+    assert (income.year, income.wage, income.history.get().history_user) == (
+        2025,
+        Decimal("1000.00"),
+        cast.county,
+    )
+
+
+def test_bulk_registration_refuses_what_the_service_refuses(cast, county):
+    item = (
+        {"village": county.village_a, "number": "B2", "status": "poor", "exit_year": None},
+        [factories.member_data()],
+        None,
+    )
+    with transaction.atomic(), pytest.raises(ValidationError) as caught:
+        household_services.households_bulk_register(actor=cast.cadre, households=[item], reason="")
+    assert caught.value.code == "status_requires_county"
+    outside = ({**item[0], "village": county.village_b, "status": "non_registered"}, *item[1:])
+    with transaction.atomic(), pytest.raises(ValidationError) as caught:
+        household_services.households_bulk_register(
+            actor=cast.cadre, households=[outside], reason=""
+        )
+    assert caught.value.code == "out_of_scope"
+    assert Household.objects.count() == 0
+
+
+def _export(tmp_path, user) -> str:  # type: ignore[no-untyped-def]
+    from povertyapp.ledgers.services import ledger_write
+
+    path = str(tmp_path / "registry.xlsx")
+    ledger_write(user=user, key="registry", filters={"income_year": "2025"}, path=path)
+    return path
+
+
+def test_members_sheet_in_any_order_and_no_staging_file_left(tmp_path, cast, county, settings):
+    for index in range(3):
+        factories.household(
+            actor=cast.county,
+            village=county.village_a,
+            members=[
+                factories.member_data(name=f"户主{index}"),
+                factories.member_data(
+                    name=f"配偶{index}",
+                    relation="配偶",
+                    sex="女",
+                    birth_date=datetime.date(1981, 1, 1 + index),
+                ),
+            ],
+        )
+    before = {h.number: sorted(m.name for m in h.members.all()) for h in Household.objects.all()}
+    path = _export(tmp_path, cast.county)
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["人员台账"]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=5, max_row=10)]
+    for offset, values in enumerate(reversed(rows)):  # members in the opposite order
+        for column, value in enumerate(values, start=1):
+            sheet.cell(5 + offset, column).value = value
+    workbook.save(path)
+    HouseholdEvent.objects.all().delete()
+    HouseholdIncome.objects.all().delete()
+    Member.objects.all().delete()
+    Household.objects.all().delete()
+    settings.LEDGER_IMPORT_DIR = str(tmp_path / "imports")
+    report = import_households(actor=cast.county, path=path, dry_run=False)
+    assert report.errors == [] and report.written
+    after = {h.number: sorted(m.name for m in h.members.all()) for h in Household.objects.all()}
+    assert after == before
+    assert os.listdir(tmp_path / "imports") == []  # the staging file is gone
+
+
+def test_errors_beyond_the_detail_limit_are_counted(tmp_path, cast, county, monkeypatch):
+    monkeypatch.setattr(imports, "ERROR_DETAIL_LIMIT", 5)
+    path = str(tmp_path / "many.xlsx")
+    workbook = openpyxl.Workbook()
+    households = workbook.active
+    households.append(["户编号", "乡（镇）", "行政村", "户状态"])
+    members = workbook.create_sheet()
+    members.append(["户编号", "姓名", "证件号码", "与户主关系"])
+    for index in range(12):
+        households.append([f"N{index}", "新州镇", "没有这个村", "未脱贫"])
+    workbook.save(path)
+    report = import_households(actor=cast.county, path=path, dry_run=True)
+    assert len(report.errors) == 5
+    assert report.error_count == 12
+    assert report.as_dict()["error_count"] == 12
+    assert [error.row for error in report.errors] == [2, 3, 4, 5, 6]
+
+
+def test_household_fields_survive_a_round_trip_through_the_bulk_path(tmp_path, cast, county):
+    household = factories.household(
+        actor=cast.county,
+        village=county.village_a,
+        group=county.group_a2,
+        cause_note="=说明",
+        housing_area=Decimal("80.50"),
+    )
+    before = {field: getattr(household, field) for field in HOUSEHOLD_FIELDS}
+    members_before = [
+        tuple(getattr(m, f) for f in MEMBER_FIELDS) for m in household.members.order_by("name")
+    ]
+    path = _export(tmp_path, cast.county)
+    HouseholdEvent.objects.all().delete()
+    Member.objects.all().delete()
+    Household.objects.all().delete()
+    report = import_households(actor=cast.county, path=path, dry_run=False)
+    assert report.errors == []
+    again = Household.objects.get(number=household.number)
+    assert {field: getattr(again, field) for field in HOUSEHOLD_FIELDS} == before
+    assert [
+        tuple(getattr(m, f) for f in MEMBER_FIELDS) for m in again.members.order_by("name")
+    ] == members_before
