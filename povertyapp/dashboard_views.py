@@ -161,16 +161,16 @@ def dashboard(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         "ancestors": [node for node in region.ancestors() if roles.region_in_scope(user, node)],
         "can_compute": roles.can_review(user),
     }
+    trend = dashboards.trend(region=region)
     try:
         round = dashboards.round_for_region(
-            user=user, region=region, round_id=request.GET.get("round")
+            user=user, region=region, round_id=request.GET.get("round"), trend=trend
         )
-        snapshot = dashboards.snapshot_for(region=region, round=round)
+        snapshot = dashboards.snapshot_for(region=region, round=round, trend=trend)
     except Http404 as missing:
         context["missing"] = str(missing)
         return render(request, "dashboards/dashboard.html", context)
     children = dashboards.child_snapshots(region=region, round=round)
-    trend = dashboards.trend(region=region)
     sort = request.GET.get("sort", "code")
     # What the page shows below its header is a function of these rows alone: their values
     # key the cached HTML ({% cache %} in the template), so a recomputed snapshot or a renamed

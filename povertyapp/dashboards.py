@@ -42,23 +42,41 @@ def rounds_for_region(region: Region) -> QuerySet[AdjustmentRound]:
     return AdjustmentRound.objects.filter(county=county).order_by("-year")
 
 
-def round_for_region(*, user: User, region: Region, round_id: Any = None) -> AdjustmentRound:
-    """The round asked for (must be the region's county's), else the latest with a snapshot."""
+def round_for_region(
+    *,
+    user: User,
+    region: Region,
+    round_id: Any = None,
+    trend: list[RateSnapshot] | None = None,
+) -> AdjustmentRound:
+    """The round asked for (must be the region's county's), else the latest with a snapshot
+    (taken from the region's `trend` when the caller has it, saving a query)."""
     if round_id not in (None, ""):
         round = round_services.round_get_for_user(user=user, round_id=round_id)
         if not region.path.startswith(round.county.path):
             raise Http404(_("该批次不属于所选区域所在的县。"))
         return round
-    latest = (
-        rounds_for_region(region).filter(rate_snapshots__region=region).order_by("-year").first()
-    )
+    if trend is not None:
+        latest = trend[-1].round if trend else None
+    else:
+        latest = (
+            rounds_for_region(region)
+            .filter(rate_snapshots__region=region)
+            .order_by("-year")
+            .first()
+        )
     if latest is None:
         raise Http404(_("该区域尚无动态调整指标。"))
     return latest
 
 
-def snapshot_for(*, region: Region, round: AdjustmentRound) -> RateSnapshot:
-    snapshot = RateSnapshot.objects.filter(region=region, round=round).first()
+def snapshot_for(
+    *, region: Region, round: AdjustmentRound, trend: list[RateSnapshot] | None = None
+) -> RateSnapshot:
+    if trend is not None:
+        snapshot = next((item for item in trend if item.round_id == round.pk), None)
+    else:
+        snapshot = RateSnapshot.objects.filter(region=region, round=round).first()
     if snapshot is None:
         raise Http404(_("该批次尚未计算指标，请先计算。"))
     return snapshot
@@ -115,9 +133,15 @@ def child_snapshots(*, region: Region, round: AdjustmentRound) -> list[RateSnaps
 
 
 def trend(*, region: Region) -> list[RateSnapshot]:
-    return list(
-        RateSnapshot.objects.filter(region=region).select_related("round").order_by("round__year")
+    """The region's snapshots, oldest round first (their `region` is the one given)."""
+    snapshots = list(
+        RateSnapshot.objects.filter(region=region)
+        .select_related("round")
+        .order_by("round__year", "round_id")
     )
+    for snapshot in snapshots:
+        snapshot.region = region
+    return snapshots
 
 
 # The households behind a number: the round's events of one list, or the poor after the round.

@@ -7,11 +7,17 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 
 region_code_validator = RegexValidator(
     r"^(\d{12}|\d{15})$", _("统计用区划代码应为12位数字（村民小组为15位）。"), code="region_code"
 )
+
+
+def _slashes(path: str) -> list[int]:
+    """The positions of the "/" separators of a region path after the leading one."""
+    return [index for index, char in enumerate(path) if char == "/" and index > 0]
 
 
 class Region(models.Model):
@@ -61,12 +67,25 @@ class Region(models.Model):
         return "".join(ancestor.name for ancestor in self.ancestors(include_self=True))
 
     def ancestors(self, *, include_self: bool = False) -> list[Region]:
-        chain: list[Region] = [self] if include_self else []
-        node = self.parent
-        while node is not None:
-            chain.insert(0, node)
-            node = node.parent
-        return chain
+        """The chain from the root down to the parent (and this region with `include_self`):
+        one query over the prefixes of `path`, kept on the instance for its later calls."""
+        if self.parent_id is None:
+            chain: list[Region] = []
+        else:
+            cached = self.__dict__.get("_ancestors")
+            if cached is None or cached[0] != self.path:
+                prefixes = [self.path[: cut + 1] for cut in _slashes(self.path)][:-1]
+                found = list(Region.objects.filter(path__in=prefixes).order_by(Length("path")))
+                if not self.path or len(found) != len(prefixes):
+                    found = []  # not saved yet (no path): walk the parents instead
+                    node = self.parent
+                    while node is not None:
+                        found.insert(0, node)
+                        node = node.parent
+                cached = (self.path, found)
+                self.__dict__["_ancestors"] = cached
+            chain = list(cached[1])
+        return [*chain, self] if include_self else chain
 
     def contains(self, other: Region) -> bool:
         return other.path.startswith(self.path)

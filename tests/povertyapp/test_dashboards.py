@@ -213,3 +213,18 @@ def test_dashboard_body_is_cached_by_content_and_never_stale(cast, client_for, c
 
     Region.objects.filter(code="522622101000").update(name="旧州镇（更名）")
     assert "旧州镇（更名）" in client.get(url).content.decode()
+
+
+def test_a_village_dashboard_reads_few_queries_whatever_its_depth(
+    cast, client_for, computed, django_assert_max_num_queries
+):
+    """Session, user, the user's region, the village, its ancestors (one query for all),
+    the rounds, the trend (which also gives the default round and its snapshot), the child
+    snapshots, and the session save: the depth of the tree adds nothing."""
+    client = client_for(cast.county)
+    client.get("/dashboards/522622100200/")  # warm: the body cache is filled
+    with django_assert_max_num_queries(11):
+        response = client.get("/dashboards/522622100200/")
+    assert response.status_code == 200
+    ancestors = [node.code for node in response.context["ancestors"]]
+    assert ancestors[-2:] == ["522622000000", "522622100000"]
