@@ -468,6 +468,7 @@ def _round_sheet(user: User, filters: dict[str, Any]) -> SheetSpec:
     from django.db.models import OuterRef, Subquery
 
     from households.models import AdjustmentRound, RoundChange
+    from households.rounds import change_summary
     from povertyapp import roles
     from povertyapp.models import Region
 
@@ -523,14 +524,30 @@ def _round_sheet(user: User, filters: dict[str, Any]) -> SheetSpec:
                 "reviewed_at",
                 "review_opinion",
                 "decided_at",
+                "id",
             )
         )
         ordered = sorted(values.iterator(chunk_size=CHUNK), key=lambda row: order.get(row[0], 9))
+        # 自然增减 and 信息更正 lines say what they change in their 理由 cell, as on the round page
+        # (the few such lines are read once; ID numbers shown as the user may see them).
+        described = {RoundChange.Kind.NATURAL, RoundChange.Kind.CORRECTED}
+        summaries = {
+            change.pk: change_summary(change, user)
+            for change in RoundChange.objects.filter(
+                pk__in=[row[14] for row in ordered if row[0] in described]
+            ).select_related("member")
+        }
         local = timezone.localtime
         for row in ordered:
+            summary = summaries.get(row[14])
+            reason = row[7]
+            if summary:
+                reason = summary if not reason or reason in summary else f"{summary}；{reason}"
             yield (
                 str(kinds.get(row[0], row[0])),
-                *row[1:9],
+                *row[1:7],
+                reason,
+                row[8],
                 str(states.get(row[9], row[9])),
                 *(local(value).date() if value else None for value in (row[10], row[11])),
                 row[12],

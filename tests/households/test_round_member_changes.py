@@ -371,3 +371,29 @@ def test_the_demo_round_has_member_lines_waiting(db, settings, tmp_path):
         ).values_list("kind", "state")
     )
     assert kinds == {(Kind.NATURAL, "proposed"), (Kind.CORRECTED, "proposed")}
+
+
+def test_the_round_ledger_says_what_a_natural_change_line_changes(
+    tmp_path, cast, open_round, household_a
+):
+    import openpyxl
+
+    from povertyapp.ledgers.services import ledger_write
+
+    change = _birth(cast, open_round, household_a)
+    baby_id = change.details["member"]["id_number"]
+
+    def reason_cells(user):  # type: ignore[no-untyped-def]
+        path = str(tmp_path / f"{user.username}.xlsx")
+        ledger_write(user=user, key="round_lists", filters={}, path=path)
+        sheet = openpyxl.load_workbook(path).worksheets[0]
+        headers = {c.value: c.column for row in sheet.iter_rows(min_row=3, max_row=4) for c in row}
+        return [sheet.cell(5, headers[name]).value for name in ("名单", "理由")]
+
+    kind, reason = reason_cells(cast.county)
+    assert kind == "自然增减"
+    assert reason.startswith("增员：张小明（之子，") and "出生" in reason
+    assert reason.count("出生") == 1  # the line's own 理由 is not repeated
+    assert baby_id in reason  # the county may see full ID numbers
+    _kind, masked = reason_cells(cast.auditor)
+    assert baby_id not in masked and "张小明" in masked
