@@ -4,13 +4,18 @@ A `MatchingRule` row says who qualifies (a condition over the household or each 
 what answers it (effective measures of some categories, or an enrolment/benefit flag). The
 rows are data; this module gives them their meaning in two equivalent forms:
 
-- ORM expressions (`condition_q`, `fulfilled_q`, `received_q`, `gap_expression`) for one
-  household's page (`assess_household`) and for `coverage_rows` (the demo, small regions);
+- ORM expressions (`condition_q`, `fulfilled_q`, `received_q`, `gap_expression`) for
+  `coverage_rows` (the demo, small regions);
 - SQL over facts gathered once per row (`_FactsSql`) for the coverage job (`coverage_insert`:
   one INSERT … SELECT per level over a whole region, nothing pulled into Python) — at 100k
-  households one correlated EXISTS per rule was 4.75× a hand-written query, this is 1.33×.
+  households one correlated EXISTS per rule was 4.75× a hand-written query, this is 1.33× — and
+  for one household's assessment (`assess_household`, through `_facts_flags`: one plain
+  statement per level, where building the ORM form cost more than the rest of the household
+  page on every request).
 
-`tests/assistance/test_coverage.py` checks that the two forms give identical gaps.
+`tests/assistance/test_coverage.py` checks that the two forms give identical gaps, and
+`tests/assistance/test_matching.py` that `_facts_flags` and the ORM form (`_flags`) give the
+same truth values for one household.
 """
 
 from __future__ import annotations
@@ -542,6 +547,9 @@ class Assessment:
 def _flags(
     queryset: QuerySet[Any], rules: list[MatchingRule], on: datetime.date
 ) -> list[dict[str, Any]]:
+    """Per row: q<rule id> (qualifies), f<rule id> (fulfilled), r<rule id> (receives, for the
+    rules that check 违规享受), in the ORM form. `_facts_flags` computes the same through the SQL
+    form for one household's page; the tests check that both agree."""
     annotations: dict[str, Any] = {}
     for rule in rules:
         condition = condition_q(rule, on=on)
@@ -560,22 +568,64 @@ def _flags(
     return list(queryset.annotate(**annotations).values("pk", *annotations))
 
 
+def _facts_flags(
+    level: str, household_id: int, rules: list[MatchingRule], on: datetime.date
+) -> list[dict[str, Any]]:
+    """`_flags` of one household (level "household": its row; "member": its active living
+    members, by id) in one statement of SQL over its facts (`_FactsSql`, the coverage job's
+    form): the ORM form builds a correlated EXISTS per rule, more work than the rest of the
+    household page. Values are SQL booleans (NULL when a fact is unrecorded), as in `_flags`."""
+    if not rules:
+        return []
+    compiler = _FactsSql(level=level, on=on)
+    table = connection.ops.quote_name(Household._meta.db_table)
+    facts_sql, facts_params = compiler.facts(
+        f"SELECT id FROM {table} WHERE id = %s", [household_id]
+    )
+    names, columns, params = ["pk"], [], []
+    for rule in rules:
+        condition, condition_params = compiler.condition(rule)
+        parts = [("q", condition or "1 = 1", condition_params), ("f", *compiler.fulfilled(rule))]
+        if rule.check_wrongful:
+            parts.append(("r", *compiler.received(rule)))
+        for prefix, expression, expression_params in parts:
+            names.append(f"{prefix}{rule.pk}")
+            columns.append(f"{expression} AS {prefix}{rule.pk}")
+            params += expression_params
+    key = "f.v_member" if level == MatchingRule.Level.MEMBER else "f.v_household"
+    sql = f"SELECT {key}, {', '.join(columns)} FROM ({facts_sql}) f ORDER BY {key}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *facts_params])
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def assess_household(
-    household: Household, *, on: datetime.date, rules: list[MatchingRule] | None = None
+    household: Household,
+    *,
+    on: datetime.date,
+    rules: list[MatchingRule] | None = None,
+    members: Iterable[Member] | None = None,
 ) -> Assessment:
     """The household's needs under the rules, each met or not, and the warnings of DOMAIN §6:
-    fewer than the required measures; measures that answer none of its causes."""
+    fewer than the required measures; measures that answer none of its causes.
+
+    `members`: the household's members (any, in any order) when the caller has loaded them
+    (the household page); else they are read here."""
     rules = rules if rules is not None else rules_for(on.year)
     standard = standard_for(year=on.year, village=household.village)
-    measures = list(_effective_measures(household=household).values_list("category", flat=True))
+    measures = list(
+        _effective_measures(household=household).order_by().values_list("category", flat=True)
+    )
     assessment = Assessment(measure_count=len(measures), min_measures=standard.min_measures)
     if household.status not in COVERED_STATUSES:
         return assessment
     household_rules = [r for r in rules if r.level == MatchingRule.Level.HOUSEHOLD]
     member_rules = [r for r in rules if r.level == MatchingRule.Level.MEMBER]
-    rows = _flags(Household.objects.filter(pk=household.pk), household_rules, on)
-    members = {m.pk: m for m in household.members.filter(is_active=True, living_status=LIVING)}
-    member_rows = _flags(Member.objects.filter(pk__in=members), member_rules, on)
+    rows = _facts_flags(MatchingRule.Level.HOUSEHOLD, household.pk, household_rules, on)
+    if members is None:
+        members = household.members.filter(is_active=True, living_status=LIVING)
+    living = {m.pk: m for m in members if m.is_active and m.living_status == LIVING}
+    member_rows = _facts_flags(MatchingRule.Level.MEMBER, household.pk, member_rules, on)
     for rule in household_rules:
         for row in rows:
             qualifies, fulfilled = row[f"q{rule.pk}"], row[f"f{rule.pk}"]
@@ -587,9 +637,9 @@ def assess_household(
         for row in member_rows:
             qualifies, fulfilled = row[f"q{rule.pk}"], row[f"f{rule.pk}"]
             if qualifies:
-                assessment.needs.append(Need(rule, members[row["pk"]], bool(fulfilled)))
+                assessment.needs.append(Need(rule, living[row["pk"]], bool(fulfilled)))
             elif rule.check_wrongful and row[f"r{rule.pk}"]:
-                assessment.wrongful.append(Need(rule, members[row["pk"]], True))
+                assessment.wrongful.append(Need(rule, living[row["pk"]], True))
     cause_rules = {
         n.rule.pk: n.rule
         for n in assessment.needs

@@ -1,5 +1,36 @@
+import importlib
+from typing import Any
+
 from django.apps import AppConfig
+from django.db import connections
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def sqlite_triggers_ensure(*, using: str, **kwargs: Any) -> None:
+    """Put back the SQLite triggers that keep `VillageStatusCount` (migration 0007) when a later
+    migration dropped them: on SQLite, Django adds a column such as a stored generated field by
+    copying the table into a new one, and the copy has no triggers. Idempotent; PostgreSQL
+    alters its tables in place and keeps them."""
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    migration = importlib.import_module("households.migrations.0007_village_status_counts")
+    with connection.cursor() as cursor:
+        tables = connection.introspection.table_names(cursor)
+        if "households_villagestatuscount" not in tables:
+            return  # migrated backwards past 0007
+        cursor.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
+            "AND name LIKE 'households_village_status_count_%'"
+        )
+        if cursor.fetchone()[0] == len(migration.SQLITE):
+            return
+        for statement in migration.SQLITE_REVERSE + migration.SQLITE:
+            cursor.execute(statement)
+        # The counts may have missed writes while the triggers were gone: count them again.
+        cursor.execute("DELETE FROM households_villagestatuscount")
+        cursor.execute(migration.FILL)
 
 
 class HouseholdsConfig(AppConfig):
@@ -9,3 +40,5 @@ class HouseholdsConfig(AppConfig):
     def ready(self) -> None:
         # Job kinds register on import; both the web process and the worker need them.
         from households import quality  # noqa: F401
+
+        post_migrate.connect(sqlite_triggers_ensure, sender=self)

@@ -5,12 +5,33 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection
+from django.db.models import Exists, Func, OuterRef, Q, QuerySet, TextField
 from django.db.models.expressions import Combinable
 from django.utils.translation import gettext_lazy as _
 
 from households.identity import normalise_id_number
 from households.models import Household, Member
+
+
+class NameCharacters(Func):
+    """The characters of a text column as an array, `string_to_array(name, NULL)`: the
+    expression of the GIN index `member_name_chars_idx` (households migration 0009)."""
+
+    function = "string_to_array"
+    template = "%(function)s(%(expressions)s, NULL)"
+    output_field = ArrayField(TextField())
+
+
+def name_contains(text: str) -> Q:
+    """Members whose name contains `text`. On PostgreSQL the name's characters must include
+    the text's first (GIN-indexed: Chinese searches are 1–3 characters, too short for
+    trigrams); the LIKE stays as the exact test."""
+    condition = Q(name__contains=text)
+    if connection.vendor == "postgresql":
+        condition &= Q(name_characters__contains=sorted(set(text)))
+    return condition
 
 
 class HouseholdFilter(django_filters.FilterSet):
@@ -68,17 +89,21 @@ class HouseholdFilter(django_filters.FilterSet):
         text = value.strip()
         if not text:
             return queryset
-        condition: Q | Combinable = Q(
-            number__startswith=text
-        )  # Q | Exists: Combinable in the stubs
         id_number = normalise_id_number(text)
+        condition: Q | Combinable  # Q | Exists: Combinable in the stubs
         if len(id_number) == 18:
             # A full ID number finds its household; the list still shows it masked.
-            condition |= Exists(
+            condition = Q(number__startswith=text) | Exists(
                 Member.objects.filter(household=OuterRef("pk"), id_number=id_number)
             )
+        elif text.isdigit():
+            condition = Q(number__startswith=text)  # 户编号 are digits, names never are
         else:
-            condition |= Exists(
-                Member.objects.filter(household=OuterRef("pk"), name__contains=text)
+            # A name alone: an EXISTS the database can run as a semi-join from the matching
+            # members (an OR with the 户编号 test made it check every household in scope).
+            condition = Exists(
+                Member.objects.alias(name_characters=NameCharacters("name")).filter(
+                    name_contains(text), household=OuterRef("pk")
+                )
             )
         return queryset.filter(condition)

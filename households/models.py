@@ -161,6 +161,64 @@ class PovertyLine(models.Model):
         return f"{self.year} {self.standard} {self.amount}"
 
 
+# --- 信息录入率: the part of each row's required-field count that does not depend on the day ------
+# households.quality defines the required fields (DOMAIN §3) and when each applies; the rates job
+# (povertyapp.rates.completeness_by_village) sums them per village. What of a row's count does
+# not depend on the day of computation is kept in stored generated columns, computed by the
+# database on every write (save, queryset update(), bulk_create, COPY, raw SQL alike), so that
+# the job reads them from narrow covering indexes instead of every row's text columns. Which
+# fields these expressions cover is checked against households.quality by the tests.
+
+# 文化程度 is required of a member who is not a student (households.quality.NOT_STUDENT).
+NOT_STUDENT_STATUSES = ("", "非在校生")
+# The member fields required only at some ages (households.quality: 在校生状况 6–23, 劳动技能
+# 16–65): their "filled" bits in Member.completeness_mask, in this order (bit 4, bit 5).
+MEMBER_AGED_REQUIRED = ("school_status", "labour_skill")
+# The member fields required at any age, under a condition on the row (None: always).
+MEMBER_STATIC_REQUIRED: dict[str, models.Q | None] = {
+    "ethnicity": None,
+    "education": models.Q(school_status__in=NOT_STUDENT_STATUSES),
+    "health": None,
+}
+
+
+def _filled(name: str) -> models.Q:
+    """The column holds a value (not NULL, not the empty string for text)."""
+    return models.Q(**{f"{name}__isnull": False}) & ~models.Q(**{name: ""})
+
+
+def _present(name: str) -> models.Q:
+    return models.Q(**{f"{name}__isnull": False})
+
+
+def _count(*conditions: models.Q | None) -> Any:
+    """The number of conditions that hold (None: always), as one SQL integer expression."""
+    always = sum(1 for condition in conditions if condition is None)
+    total: Any = models.Value(always)
+    for condition in conditions:
+        if condition is not None:
+            total = total + models.Case(
+                models.When(condition, then=models.Value(1)), default=models.Value(0)
+            )
+    return total
+
+
+def _member_completeness_mask() -> Any:
+    """Bits 0–1: how many of the fields required at any age (MEMBER_STATIC_REQUIRED) are
+    filled; bits 2–3: how many of them the row requires; bit 4 + i: MEMBER_AGED_REQUIRED[i]
+    filled. The rates job adds the aged fields' terms for the age on its day."""
+    filled = [
+        _filled(name) if condition is None else condition & _filled(name)
+        for name, condition in MEMBER_STATIC_REQUIRED.items()
+    ]
+    mask = _count(*filled) + _count(*MEMBER_STATIC_REQUIRED.values()) * models.Value(4)
+    for bit, name in enumerate(MEMBER_AGED_REQUIRED, 4):
+        mask = mask + models.Case(
+            models.When(_filled(name), then=models.Value(1 << bit)), default=models.Value(0)
+        )
+    return mask
+
+
 class Household(models.Model):
     """A household (户) of the registry. Never deleted: removal (剔除) is a status."""
 
@@ -272,7 +330,38 @@ class Household(models.Model):
     created_at = models.DateTimeField(_("建档时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    # 信息录入率 (households.quality.HOUSEHOLD_REQUIRED): required fields filled and required,
+    # kept by the database (see above).
+    completeness_filled = models.GeneratedField(
+        expression=_count(
+            models.Q(status__in=REGISTERED_STATUSES) & _filled("main_cause"),
+            models.Q(status__in=REGISTERED_STATUSES) & _filled("poverty_attribute"),
+            _filled("road_type"),
+            _present("housing_area"),
+            _filled("house_grade"),
+            _present("water_safe"),
+            _present("water_difficult"),
+            _filled("fuel_type"),
+            _present("has_sanitary_toilet"),
+        ),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+        verbose_name=_("已填必填项"),
+    )
+    completeness_required = models.GeneratedField(
+        expression=_count(
+            models.Q(status__in=REGISTERED_STATUSES),
+            models.Q(status__in=REGISTERED_STATUSES),
+            *[None] * 7,
+        ),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+        verbose_name=_("必填项"),
+    )
+
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", "completeness_filled", "completeness_required"]
+    )
 
     class Meta:
         verbose_name = _("农户")
@@ -281,6 +370,12 @@ class Household(models.Model):
         indexes = [
             models.Index(fields=["village", "status"], name="household_village_status_idx"),
             models.Index(fields=["main_cause"], name="household_cause_idx"),
+            # The rates job's 信息录入率 pass: index-only (PostgreSQL; a plain index elsewhere).
+            models.Index(
+                fields=["village"],
+                include=["id", "completeness_filled", "completeness_required"],
+                name="household_completeness_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -366,8 +461,16 @@ class Member(models.Model):
     version = models.PositiveIntegerField(_("版本"), default=1)
     created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    # 信息录入率 (households.quality.MEMBER_REQUIRED) without the age: see
+    # _member_completeness_mask; the rates job adds the terms that depend on the age.
+    completeness_mask = models.GeneratedField(
+        expression=_member_completeness_mask(),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+        verbose_name=_("必填项填写情况"),
+    )
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "completeness_mask"])
 
     class Meta:
         verbose_name = _("家庭成员")
@@ -377,6 +480,13 @@ class Member(models.Model):
             models.Index(fields=["household", "is_active"], name="member_household_active_idx"),
             models.Index(fields=["id_number"], name="member_id_number_idx"),
             models.Index(fields=["name"], name="member_name_idx"),
+            # The rates job's 信息录入率 pass over active members: index-only (PostgreSQL).
+            models.Index(
+                fields=["household"],
+                include=["birth_date", "completeness_mask"],
+                condition=models.Q(is_active=True),
+                name="member_completeness_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -922,6 +1032,42 @@ class RoundVillage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.round} {self.village_id}"
+
+
+class RoundBaselineGroup(models.Model):
+    """The round's baseline summed per village, status and main cause (households, persons).
+
+    Written with the baseline, in the same transaction, by `households.rounds.baseline_freeze`;
+    never updated (the baseline never changes after opening). The round's figures read these few
+    hundred rows per county, and the baseline rows of the households with events in the round
+    only, instead of every baseline household (`povertyapp.figures.round_counts_by_village`).
+    """
+
+    round = models.ForeignKey(
+        AdjustmentRound,
+        verbose_name=_("动态调整批次"),
+        on_delete=models.PROTECT,
+        related_name="baseline_groups",
+    )
+    village = models.ForeignKey(
+        Region, verbose_name=_("行政村"), on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(_("基期状态"), max_length=16, choices=Household.Status.choices)
+    main_cause = models.CharField(_("主要致贫原因"), max_length=32, blank=True)
+    households = models.PositiveIntegerField(_("基期户数"))
+    persons = models.PositiveIntegerField(_("基期人数"))
+
+    class Meta:
+        verbose_name = _("批次基期分组")
+        verbose_name_plural = _("批次基期分组")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "village", "status", "main_cause"], name="baseline_group_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round} {self.village_id} {self.status}"
 
 
 class RoundChange(models.Model):

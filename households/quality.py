@@ -15,6 +15,7 @@ same table serves three callers:
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -577,6 +578,7 @@ def _measure_counts(household_ids: list[int]) -> dict[int, int] | None:
     rows = (
         model.objects.filter(household_id__in=household_ids)
         .exclude(status="cancelled")
+        .order_by()  # the default ordering's join to the household, for nothing
         .values("household_id")
         .annotate(n=Count("id"))
     )
@@ -602,6 +604,35 @@ class _Lines:
         return self.cache[key]
 
 
+def _related_facts(
+    household_ids: list[int], members: Iterable[Member]
+) -> tuple[set[int], dict[int, int] | None, set[str]]:
+    """What the rules need beyond the households and their members, in three queries: the
+    households with a helper (an open pairing), their effective measures, and which of the
+    members' ID numbers are active members of more than one household."""
+    from assistance.models import Pairing
+
+    helped = set(
+        Pairing.objects.filter(household_id__in=household_ids, end_date__isnull=True)
+        .order_by()  # the default ordering joins the household
+        .values_list("household_id", flat=True)
+    )
+    measures = _measure_counts(household_ids)
+    numbers = [m.id_number for m in members if m.id_number]
+    # (number, household) pairs counted here: a GROUP BY ... HAVING costs more to build than
+    # the few rows it would spare.
+    pairs = (
+        Member.objects.filter(is_active=True, id_number__in=numbers)
+        .order_by()  # the default ordering joins the household
+        .values_list("id_number", "household_id")
+        .distinct()
+        if numbers
+        else []
+    )
+    holders = Counter(number for number, _household in pairs)
+    return helped, measures, {number for number, households in holders.items() if households > 1}
+
+
 def contexts_for(
     households: Iterable[Household],
     *,
@@ -609,8 +640,6 @@ def contexts_for(
     lines: _Lines | None = None,
 ) -> list[Context]:
     """Build the rule contexts of many households with a fixed number of queries."""
-    from assistance.models import Pairing
-
     today = today or timezone.localdate()
     lines = lines or _Lines()
     household_ids = [household.pk for household in households]
@@ -629,23 +658,8 @@ def contexts_for(
         )
         .order_by("number")
     )
-    helped = set(
-        Pairing.objects.filter(household_id__in=household_ids, end_date__isnull=True).values_list(
-            "household_id", flat=True
-        )
-    )
-    measures = _measure_counts(household_ids)
-    numbers = [m.id_number for h in loaded for m in h.active_members if m.id_number]
-    duplicates = (
-        set(
-            Member.objects.filter(is_active=True, id_number__in=numbers)
-            .values("id_number")
-            .annotate(n=Count("household_id", distinct=True))
-            .filter(n__gt=1)
-            .values_list("id_number", flat=True)
-        )
-        if numbers
-        else set()
+    helped, measures, duplicates = _related_facts(
+        household_ids, [m for h in loaded for m in h.active_members]
     )
     return [
         Context(
@@ -662,9 +676,29 @@ def contexts_for(
     ]
 
 
-def check_household(household: Household) -> tuple[list[Finding], Decimal]:
-    """The warnings shown with a household on its page and after a save, and its 信息录入率."""
-    (context,) = contexts_for([household])
+def check_household(
+    household: Household, *, members: Iterable[Member] | None = None
+) -> tuple[list[Finding], Decimal]:
+    """The warnings shown with a household on its page and after a save, and its 信息录入率.
+
+    `members`: every member of the household (inactive ones included, any order), when the
+    caller has just loaded them with the household (its `village` selected): the household
+    page. Then neither is loaded again; without them both are read afresh (after a save)."""
+    if members is None:
+        (context,) = contexts_for([household])
+    else:
+        active = sorted((m for m in members if m.is_active), key=lambda m: m.pk)
+        helped, measures, duplicates = _related_facts([household.pk], active)
+        context = Context(
+            household=household,
+            members=active,
+            today=timezone.localdate(),
+            income=household.incomes.order_by("-year").first(),
+            has_helper=household.pk in helped,
+            measures=None if measures is None else measures[household.pk],
+            line_for=_Lines(),
+            duplicates=duplicates,
+        )
     return evaluate(context), rate(*completeness(context))
 
 

@@ -2,8 +2,9 @@
 close.
 
 The county office opens a round for a year; opening freezes the registry as it stood into
-`RoundBaseline` (one row per household: status, persons, village, main cause) and each village's
-户籍农业人口 into `RoundVillage`, both written set-based (INSERT ... SELECT). Villages propose the
+`RoundBaseline` (one row per household: status, persons, village, main cause; their sums per
+village, status and cause into `RoundBaselineGroup`) and each village's 户籍农业人口 into
+`RoundVillage`, all written set-based (INSERT ... SELECT). Villages propose the
 四类名单 (新识别纳入, 剔除, 返贫, 标注脱贫) one by one or as a workbook; townships review; the
 county approves, which applies the change as an event tagged with the round (through
 `household_change_status`, or, for 新识别纳入 and 标注脱贫, through the identification/exit
@@ -37,6 +38,7 @@ from households.models import (
     HouseholdEvent,
     Member,
     RoundBaseline,
+    RoundBaselineGroup,
     RoundChange,
     RoundVillage,
     ValueList,
@@ -280,7 +282,9 @@ def round_open(
 
 
 def baseline_freeze(round: AdjustmentRound) -> int:
-    """Write the round's baseline with two INSERT ... SELECT statements. Returns households."""
+    """Write the round's baseline (its households, their sums per village, status and main
+    cause, and the villages' population) with three INSERT ... SELECT statements, in the
+    caller's transaction. Returns households."""
     like = round.county.path + "%"
     with connection.cursor() as cursor:
         cursor.execute(
@@ -301,6 +305,17 @@ def baseline_freeze(round: AdjustmentRound) -> int:
             [round.pk, True, like, like],
         )
         households = cursor.rowcount
+        # The same rows summed per village, status and main cause: what the figures read
+        # instead of every baseline household (povertyapp.figures.round_counts_by_village).
+        cursor.execute(
+            f"""INSERT INTO {RoundBaselineGroup._meta.db_table}
+                    (round_id, village_id, status, main_cause, households, persons)
+                SELECT b.round_id, b.village_id, b.status, b.main_cause, COUNT(*), SUM(b.persons)
+                FROM {RoundBaseline._meta.db_table} b
+                WHERE b.round_id = %s
+                GROUP BY b.round_id, b.village_id, b.status, b.main_cause""",
+            [round.pk],
+        )
         cursor.execute(
             f"""INSERT INTO {RoundVillage._meta.db_table}
                     (round_id, village_id, rural_population)

@@ -7,7 +7,17 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Count,
+    F,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -51,7 +61,10 @@ def household_queryset() -> QuerySet[Household]:
     """Households with the head's name and ID and the person count as correlated subqueries:
     evaluated for the rows a page shows only, where a joined COUNT ... GROUP BY would aggregate
     every household in scope before the page is cut (seconds for a county of 100k)."""
-    head = Member.objects.filter(household=OuterRef("pk"), is_active=True, relation="户主")
+    # order_by(): Member's default ordering sorts by the household's number, a join per row.
+    head = Member.objects.filter(
+        household=OuterRef("pk"), is_active=True, relation="户主"
+    ).order_by()
     persons = (
         Member.objects.filter(household=OuterRef("pk"), is_active=True)
         .order_by()
@@ -76,12 +89,54 @@ def household_list(*, user: User, filters: dict[str, Any] | None = None) -> Quer
     return queryset.order_by("number")
 
 
+def household_list_rows(ids: list[int]) -> list[dict[str, Any]]:
+    """The household list's rows for one page, in the order of `ids` (the page's households,
+    cut from the scoped, filtered and ordered list on their ids alone): plain values, the head
+    joined through the one-active-head index, the persons counted for these rows only."""
+    persons = (
+        Member.objects.filter(household=OuterRef("pk"), is_active=True)
+        .order_by()
+        .values("household")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    rows = (
+        Household.objects.filter(pk__in=ids)
+        .annotate(
+            head=FilteredRelation(
+                "members", condition=Q(members__is_active=True, members__relation="户主")
+            ),
+            person_count=Coalesce(Subquery(persons, output_field=IntegerField()), 0),
+        )
+        .order_by()
+        .values(
+            "pk",
+            "number",
+            "status",
+            "main_cause",
+            "poverty_attribute",
+            "first_identified_year",
+            "person_count",
+            head_name=F("head__name"),
+            head_id_number=F("head__id_number"),
+            village_name=F("village__name"),
+            group_name=F("group__name"),
+        )
+    )
+    by_id: dict[int, dict[str, Any]] = {row["pk"]: dict(row) for row in rows}
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
 # Filters the per-village counts can answer; any other filter counts the households live.
 COUNTED_FILTERS = frozenset({"status", "village", "ordering"})
 
 
-def household_status_counts(*, user: User, data: Any = None) -> dict[str, int]:
-    """Households by status in the user's scope under the list's filters (`data`: the GET).
+def household_status_counts(
+    *, user: User, data: Any = None, household_filter: Any = None
+) -> dict[str, int]:
+    """Households by status in the user's scope under the list's filters (`data`: the GET, or
+    `household_filter`: the list's own bound HouseholdFilter over the user's scope, which spares
+    building and validating a second one).
 
     Without a filter, or with only 状态 and 行政村, the counts are summed from the per-village
     counts the database triggers keep (`VillageStatusCount`, exact and in step with every
@@ -90,8 +145,12 @@ def household_status_counts(*, user: User, data: Any = None) -> dict[str, int]:
     count the households in one GROUP BY."""
     from households.filters import HouseholdFilter
 
-    plain = roles.household_scope(user, Household.objects.all())
-    counted = HouseholdFilter(data or None, queryset=plain, user=user)
+    if household_filter is not None:
+        counted = household_filter
+        plain = household_filter.queryset
+    else:
+        plain = roles.household_scope(user, Household.objects.all())
+        counted = HouseholdFilter(data or None, queryset=plain, user=user)
     if not counted.is_bound:
         used: set[str] = set()
     elif counted.is_valid():
@@ -238,3 +297,22 @@ def region_get_for_user(*, user: User, code: str) -> Region:
         return region_list(user=user).get(code=code)
     except Region.DoesNotExist:
         raise Http404(_("未找到该区划，或您无权查看。")) from None
+
+
+def household_page_get_for_user(*, user: User, household_id: int) -> tuple[Household, list[Member]]:
+    """The household page's access path: `household_get_for_user`'s scope and 404, and every
+    member (`household_members`' order). The page reads the members anyway, so the head's name
+    and ID number and the person count that `household_queryset` computes in correlated
+    subqueries are taken from them here, sparing the page that query's construction."""
+    queryset = Household.objects.select_related("village", "village__parent", "group")
+    try:
+        household = roles.household_scope(user, queryset).get(pk=household_id)
+    except (Household.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("未找到该农户，或您无权查看。")) from None
+    members = household_members(household)
+    active = [member for member in members if member.is_active]
+    head = next((member for member in active if member.relation == "户主"), None)
+    household.head_name = head.name if head else None  # type: ignore[attr-defined]
+    household.head_id_number = head.id_number if head else None  # type: ignore[attr-defined]
+    household.person_count = len(active)  # type: ignore[attr-defined]
+    return household, members

@@ -6,6 +6,7 @@ app_name = "households"
 
 urlpatterns = [
     path("", views.household_list_view, name="list"),
+    path("group-options/", views.group_options_view, name="group-options"),
     path("new/", views.household_create_view, name="create"),
     path("<int:household_id>/", views.household_detail, name="detail"),
     path("<int:household_id>/edit/", views.household_edit_view, name="edit"),

@@ -9,11 +9,12 @@ from typing import Any, cast
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Field
+from django.db.models import Field, Q
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,6 +27,7 @@ from households.models import HouseholdIncome
 from households.services import INCOME_FIELDS
 from povertyapp import roles
 from povertyapp.http import AuthenticatedHttpRequest
+from povertyapp.models import Region, User
 from povertyapp.privacy import access_log_record, mask, shown, shown_health
 
 PAGE_SIZES = (20, 50, 100)
@@ -58,17 +60,28 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     page_size = page_size if page_size in PAGE_SIZES else 20
     # The counts on top come from the same scope and filters; their sum is the paginator's
     # count, so the page costs a fixed number of queries.
-    status_counts = selectors.household_status_counts(user=request.user, data=request.GET)
-    paginator = Paginator(queryset, page_size)
+    status_counts = selectors.household_status_counts(
+        user=request.user, household_filter=household_filter
+    )
+    # The id last breaks ties, so that no household shows on two pages or on none.
+    queryset = queryset.order_by(*queryset.query.order_by, "pk")
+    # Pages are cut on the ids alone, then the page's rows read by id: PostgreSQL evaluates
+    # the select list (head, person count) for every row an OFFSET skips, so page 50 of a
+    # county computed 1,000 rows' subqueries to show 20.
+    paginator = Paginator(queryset.values_list("pk", flat=True), page_size)
     paginator.__dict__["count"] = sum(status_counts.values())
     page = paginator.get_page(request.GET.get("page"))
-    for household in page.object_list:
-        household.head_id_shown = mask(household.head_id_number)
-    villages = list(
-        roles.region_scope(request.user)
-        .filter(level__in=["village", "group"])
-        .order_by("code")
-        .values_list("pk", "name", "level", "parent__name")
+    page.object_list = selectors.household_list_rows(list(page.object_list))
+    # Display values computed once per page (get_status_display would rebuild the choices per
+    # row); the detail links share one prefix (households/urls.py: "" and "<id>/").
+    status_labels = dict(_Household.Status.choices)
+    list_url = reverse("households:list")
+    for row in page.object_list:
+        row["head_id_shown"] = mask(row["head_id_number"])
+        row["status_label"] = status_labels.get(row["status"], row["status"])
+        row["url"] = f"{list_url}{row['pk']}/"
+    village_choices, group_choices = _region_choices(
+        request.user, household_filter.form["village"].value()
     )
     query = request.GET.copy()
     query.pop("page", None)
@@ -78,41 +91,77 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             "filter": household_filter,
             "page": page,
-            "page_sizes": PAGE_SIZES,
+            # The filter form's inputs are written in the template and its selects built here
+            # in one pass each: Django's widget templates cost more than the 20 rows.
+            "form_values": {
+                name: "" if value is None else value
+                for name in ("q", "cause", "attribute", "year")
+                for value in [household_filter.form[name].value()]
+            },
+            "status_options": _options(
+                household_filter.form["status"].value(), _Household.Status.choices
+            ),
+            "sort_options": _options(request.GET.get("ordering"), SORT_CHOICES),
+            "page_size_options": _options(page_size, ((size, size) for size in PAGE_SIZES)),
             "query": query.urlencode(),
             "can_write": roles.can_write_households(request.user),
             "status_counts": [
                 (label, status_counts.get(value, 0), value)
                 for value, label in _Household.Status.choices
             ],
-            "village_options": _options(
-                household_filter.form["village"].value(),
-                ((pk, name) for pk, name, level, _parent in villages if level == "village"),
-            ),
+            "village_options": _options(household_filter.form["village"].value(), village_choices),
             "group_options": _options(
                 household_filter.form["group"].value(),
-                (
-                    (pk, f"{parent} · {name}")
-                    for pk, name, level, parent in villages
-                    if level == "group"
-                ),
+                group_choices,
             ),
-            "sort_choices": SORT_CHOICES,
         },
     )
 
 
-def _options(selected: Any, choices: Iterable[tuple[int, str]]) -> str:
-    """The <option> elements of a region select, built in one pass: a county has hundreds of
-    villages and groups, and a template loop over them cost more than the rest of the page."""
+def _options(selected: Any, choices: Iterable[tuple[Any, Any]]) -> str:
+    """The <option> elements of a select, built in one pass: a county has hundreds of villages,
+    and a template loop (or a form widget's templates) cost more than the rest of the page."""
     chosen = "" if selected is None else str(selected)
-    # Safe: every label goes through html.escape, the pks are ints.
+    # Safe: every value and label goes through html.escape.
     return mark_safe(
         "".join(
-            f'<option value="{int(pk)}"{" selected" if str(pk) == chosen else ""}>'
-            f"{html.escape(label)}</option>"
-            for pk, label in choices
+            f'<option value="{html.escape(str(value))}"'
+            f"{' selected' if str(value) == chosen else ''}>{html.escape(str(label))}</option>"
+            for value, label in choices
         )
+    )
+
+
+def _region_choices(
+    user: User, village_id: Any
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The 行政村 in the user's scope and the 村民小组 of the chosen one (of the user's own village
+    for a village cadre), in one query. No groups until a village is chosen: a county has
+    hundreds, a list no one can pick from on a phone."""
+    scope = roles.region_scope(user)
+    wanted = Q(level=Region.Level.VILLAGE)
+    own_village = user.region is not None and user.region.level == Region.Level.VILLAGE
+    try:
+        wanted |= Q(level=Region.Level.GROUP, parent_id=int(village_id))
+    except (TypeError, ValueError):
+        if own_village:
+            wanted |= Q(level=Region.Level.GROUP)
+    villages: list[tuple[int, str]] = []
+    groups: list[tuple[int, str]] = []
+    for pk, name, level in scope.filter(wanted).order_by("code").values_list("pk", "name", "level"):
+        (villages if level == Region.Level.VILLAGE else groups).append((pk, name))
+    return villages, groups
+
+
+@login_required
+def group_options_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The <option>s of the 村民小组 select for the chosen 行政村 (htmx, on change)."""
+    _require_case_access(request)
+    village = request.GET.get("village")
+    choices = _region_choices(request.user, village)[1]
+    label = _("全部") if choices or not village else _("该村没有村民小组")
+    return HttpResponse(
+        format_html('<option value="">{}</option>', label) + _options(None, choices)
     )
 
 
@@ -130,11 +179,12 @@ SORT_CHOICES = (
 @login_required
 def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
     _require_case_access(request)
-    household = selectors.household_get_for_user(user=request.user, household_id=household_id)
+    household, members = selectors.household_page_get_for_user(
+        user=request.user, household_id=household_id
+    )
     tab = request.GET.get("tab", "basic")
     if tab not in dict(TABS):
         tab = "basic"
-    members = selectors.household_members(household)
     today = timezone.localdate()
     context: dict[str, object] = {
         "household": household,
@@ -144,7 +194,7 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
         "can_write": roles.can_write_households(request.user),
         "can_view_sensitive": roles.can_view_sensitive(request.user),
     }
-    _detail_extras(request, household, context)
+    _detail_extras(request, household, context, members=members)
     if tab in ("basic", "members"):
         for member in members:
             # Display values for the template, attached to the instances it loops over.
@@ -223,13 +273,15 @@ def household_assistance_badge(
     request: AuthenticatedHttpRequest, household_id: int
 ) -> HttpResponse:
     """The warning count on the household page's 帮扶 tab, loaded by htmx after the page: the
-    assessment evaluates every matching rule (as much work as the rest of the page), and
-    the page itself must not wait for it."""
+    assessment evaluates every matching rule (a few queries of its own), and the page itself
+    must not wait for it."""
     from assistance.matching import assess_household
 
     _require_case_access(request)
-    household = selectors.household_get_for_user(user=request.user, household_id=household_id)
-    warnings = assess_household(household, on=timezone.localdate()).warning_count
+    household, members = selectors.household_page_get_for_user(
+        user=request.user, household_id=household_id
+    )
+    warnings = assess_household(household, on=timezone.localdate(), members=members).warning_count
     return render(
         request, "households/partials/assistance_badge.html", {"assistance_warnings": warnings}
     )
@@ -265,7 +317,6 @@ from households.models import (  # noqa: E402
     PublicNotice,
 )
 from povertyapp import jobs  # noqa: E402
-from povertyapp.models import Region  # noqa: E402
 
 
 def _require_writer(request: AuthenticatedHttpRequest) -> None:
@@ -1083,11 +1134,16 @@ def problem_review_view(request: AuthenticatedHttpRequest, problem_id: int) -> H
 
 
 def _detail_extras(
-    request: AuthenticatedHttpRequest, household: Any, context: dict[str, Any]
+    request: AuthenticatedHttpRequest,
+    household: Any,
+    context: dict[str, Any],
+    *,
+    members: list[Any],
 ) -> None:
     """What the cadre pages add to the household page: data-quality warnings with the
-    信息录入率, the open procedure and what may be started."""
-    findings, completeness = quality.check_household(household)
+    信息录入率 (over the members the page has loaded), the open procedure and what may be
+    started."""
+    findings, completeness = quality.check_household(household, members=members)
     open_workflow = household.workflows.filter(state=CaseWorkflow.State.OPEN).first()
     context.update(
         findings=findings,
@@ -1104,7 +1160,6 @@ def _detail_extras(
         can_start_exit=open_workflow is None
         and request.user.role == "village_cadre"
         and household.status in workflows.EXIT.from_statuses,
-        start_form=household_forms.StartForm(),
         income_years=[timezone.localdate().year - offset for offset in (1, 0, 2)],
     )
     if open_workflow is not None:

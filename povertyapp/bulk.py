@@ -20,11 +20,14 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 
 
 def table_columns(model: type[models.Model]) -> tuple[list[str], list[str], dict[str, Any]]:
-    """(attribute names, column names, defaults) of a model's concrete fields."""
+    """(attribute names, column names, defaults) of a model's concrete fields (not the
+    generated ones: the database computes those)."""
     attnames: list[str] = []
     columns: list[str] = []
     defaults: dict[str, Any] = {}
     for field in model._meta.concrete_fields:
+        if field.generated:
+            continue
         attnames.append(field.attname)
         columns.append(cast(str, field.column))  # only non-concrete fields lack a column
         # get_default() is "" for text fields without a default, None for the rest; auto_now
@@ -112,10 +115,11 @@ def _converter(field: models.Field) -> Callable[[Any], str]:
 
 
 def _load_fields(model: type[models.Model], with_pk: bool) -> list[models.Field]:
-    """The columns to load: all concrete fields, the primary key only when the rows carry it
-    (otherwise the database's sequence numbers them)."""
+    """The columns to load: all concrete fields but the generated ones (the database computes
+    them), the primary key only when the rows carry it (otherwise the database's sequence
+    numbers them)."""
     pk = model._meta.pk
-    return [f for f in model._meta.concrete_fields if with_pk or f is not pk]
+    return [f for f in model._meta.concrete_fields if (with_pk or f is not pk) and not f.generated]
 
 
 def copy_lines(

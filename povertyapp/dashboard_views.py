@@ -20,8 +20,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from households.models import Household
@@ -36,13 +37,14 @@ SORT_KEYS = {f"{key}": f"{key}_rate" for key in dashboards.FIGURE_KEYS} | {
     "code": "region__code",
     "completeness": "completeness_rate",
 }
+# Lazy: translated when a page shows them, in the user's language.
 LIST_LABELS = {
-    "removed": _("剔除（错评）"),
-    "identified": _("新识别纳入（漏评）"),
-    "returned": _("返贫（错退）"),
-    "exited": _("标注脱贫"),
-    "baseline_registered": _("基期建档立卡户"),
-    "baseline_exited": _("基期已脱贫户"),
+    "removed": gettext_lazy("剔除（错评）"),
+    "identified": gettext_lazy("新识别纳入（漏评）"),
+    "returned": gettext_lazy("返贫（错退）"),
+    "exited": gettext_lazy("标注脱贫"),
+    "baseline_registered": gettext_lazy("基期建档立卡户"),
+    "baseline_exited": gettext_lazy("基期已脱贫户"),
 }
 
 
@@ -124,14 +126,18 @@ def _fragment_cache() -> BaseCache:
 def _body_key(
     *,
     region: Region,
+    ancestors: list[Region],
+    rounds: list[Any],
     round: Any,
     snapshot: RateSnapshot,
-    children: list[RateSnapshot],
+    children: list[dict[str, Any]],
     trend: list[RateSnapshot],
     sort: str,
 ) -> str:
-    """A digest of every value the dashboard's body is rendered from (every column of the
-    snapshots, their regions and rounds), with the language and the sort order."""
+    """A digest of every value the dashboard's head and body are rendered from (every column
+    of the region, the ancestors the user may open, the county's rounds, the region's snapshots
+    and their rounds; the columns of the children's rows), with the language and the sort
+    order."""
 
     def values(instance: Any) -> tuple[Any, ...]:
         return tuple(getattr(instance, field.attname) for field in instance._meta.concrete_fields)
@@ -141,9 +147,12 @@ def _body_key(
         get_language(),
         sort,
         values(region),
+        [values(node) for node in ancestors],
+        [values(item) for item in rounds],
         values(round),
-        values(snapshot),
-        [(values(child), values(child.region)) for child in children],
+        snapshot.pk,  # one of the trend's, whose every column follows
+        # Every column a child row is drawn from (dashboards.CHILD_COLUMNS), in that order.
+        [tuple(child.values()) for child in children],
         [(values(item), values(item.round)) for item in trend],
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()
@@ -154,14 +163,15 @@ def dashboard(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     _require_case_access(request)
     user = request.user
     region = region_get_for_user(user=user, code=code)
-    available = list(dashboards.rounds_for_region(region))
+    ancestors = dashboards.ancestors_in_scope(user=user, region=region)
+    available = list(dashboards.rounds_for_region(region, ancestors=ancestors))
     context: dict[str, Any] = {
         "region": region,
         "rounds": available,
-        "ancestors": [node for node in region.ancestors() if roles.region_in_scope(user, node)],
+        "ancestors": ancestors,
         "can_compute": roles.can_review(user),
     }
-    trend = dashboards.trend(region=region)
+    trend = dashboards.trend(region=region, rounds=available)
     try:
         round = dashboards.round_for_region(
             user=user, region=region, round_id=request.GET.get("round"), trend=trend
@@ -172,38 +182,51 @@ def dashboard(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         return render(request, "dashboards/dashboard.html", context)
     children = dashboards.child_snapshots(region=region, round=round)
     sort = request.GET.get("sort", "code")
-    # What the page shows below its header is a function of these rows alone: their values
-    # key the cached HTML ({% cache %} in the template), so a recomputed snapshot or a renamed
-    # region or round shows at once, and there is nothing to invalidate.
+    # What the page shows below the site's header (but for the compute button, which depends
+    # on the user's role and carries the CSRF token) is a function of these rows alone: their
+    # values key the cached HTML ({% cache %} in the template: the head and the body), so a
+    # recomputed snapshot or a renamed region or round shows at once, and there is nothing to
+    # invalidate.
     body_key = _body_key(
-        region=region, round=round, snapshot=snapshot, children=children, trend=trend, sort=sort
+        region=region,
+        ancestors=ancestors,
+        rounds=available,
+        round=round,
+        snapshot=snapshot,
+        children=children,
+        trend=trend,
+        sort=sort,
     )
-    cached = _fragment_cache().get(make_template_fragment_key("dashboard_body", [body_key]))
-    if cached is not None:
-        context.update(round=round, snapshot=snapshot, body_html=mark_safe(cached))
+    head_key = make_template_fragment_key("dashboard_head", [body_key])
+    fragment_key = make_template_fragment_key("dashboard_body", [body_key])
+    cached = _fragment_cache().get_many([head_key, fragment_key])
+    if head_key in cached and fragment_key in cached:
+        context.update(
+            round=round,
+            snapshot=snapshot,
+            head_html=mark_safe(cached[head_key]),
+            body_html=mark_safe(cached[fragment_key]),
+        )
         return render(request, "dashboards/dashboard.html", context)
     context["body_key"] = body_key
     descending = sort.startswith("-")
     sort_key = SORT_KEYS.get(sort.lstrip("-"), "region__code")
 
-    def sort_value(item: RateSnapshot) -> Any:
-        value: Any = item
-        for part in sort_key.split("__"):
-            value = getattr(value, part)
+    def sort_value(item: dict[str, Any]) -> Any:
+        value = item[sort_key]
         return (value is None, value if value is not None else 0)
 
     children.sort(key=sort_value, reverse=descending)
     child_rows: list[dict[str, Any]] = [
         {
-            "region": child.region,
+            "region": {"code": child["region__code"], "name": child["region__name"]},
             "figures": {
-                key: dashboards.snapshot_figure(child, key) for key in dashboards.FIGURE_KEYS
+                key: figures.Figure(child[f"{key}_numerator"], child[f"{key}_denominator"])
+                for key in dashboards.FIGURE_KEYS
             },
-            "percents": {
-                key: _percent(getattr(child, f"{key}_rate")) for key in dashboards.FIGURE_KEYS
-            },
-            "completeness": _percent(child.completeness_rate),
-            "poor_persons": child.incidence_numerator,
+            "percents": {key: _percent(child[f"{key}_rate"]) for key in dashboards.FIGURE_KEYS},
+            "completeness": _percent(child["completeness_rate"]),
+            "poor_persons": child["incidence_numerator"],
         }
         for child in children
     ]
@@ -268,7 +291,7 @@ def dashboard(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
             "persons": [row["persons"] for row in status_rows],
         },
         "children": {
-            "names": [row["region"].name for row in child_rows],
+            "names": [row["region"]["name"] for row in child_rows],
             "incidence": [float(row["figures"]["incidence"].rate or 0) * 100 for row in child_rows],
         },
         "labels": {"households": _("户数"), "persons": _("人数"), "incidence": _("贫困发生率")},
@@ -298,6 +321,7 @@ def dashboard(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
             "list_rows": list_rows,
             "chart": chart,
             "figure_keys": dashboards.FIGURES,
+            "households_url": reverse("dashboards:households", args=[region.code]),
         }
     )
     return render(request, "dashboards/dashboard.html", context)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_noop
 from households import rounds as round_services
 from households.models import AdjustmentRound, Household
 from povertyapp import figures
-from povertyapp.models import RateSnapshot, Region, User
+from povertyapp.models import RateSnapshot, Region, User, _slashes
 
 FIGURES = (
     # key, label, threshold attribute (None: no exit threshold), which list explains it
@@ -35,11 +35,54 @@ def county_of(region: Region) -> Region | None:
     return None
 
 
-def rounds_for_region(region: Region) -> QuerySet[AdjustmentRound]:
-    county = county_of(region)
-    if county is None:
-        return AdjustmentRound.objects.none()
-    return AdjustmentRound.objects.filter(county=county).order_by("-year")
+def rounds_for_region(
+    region: Region, *, ancestors: list[Region] | None = None
+) -> QuerySet[AdjustmentRound]:
+    """The rounds of the region's county, latest first.
+
+    The county is the region or one of its ancestors: taken from the region or from
+    `ancestors` (any of them the caller has loaded) when it is there, else found by the
+    prefixes of the region's `path` in the same query (no query for the ancestors)."""
+    for node in (region, *(ancestors or ())):
+        if node.level == Region.Level.COUNTY and region.path.startswith(node.path):
+            return AdjustmentRound.objects.filter(county_id=node.pk).order_by("-year")
+    if not region.path:
+        county = county_of(region)
+        if county is None:
+            return AdjustmentRound.objects.none()
+        return AdjustmentRound.objects.filter(county=county).order_by("-year")
+    chain = [region.path[: cut + 1] for cut in _slashes(region.path)]
+    return AdjustmentRound.objects.filter(
+        county__path__in=chain, county__level=Region.Level.COUNTY
+    ).order_by("-year")
+
+
+def ancestors_in_scope(*, user: User, region: Region) -> list[Region]:
+    """The region's ancestors the user may open (from the user's own region down to the
+    parent), root first: the breadcrumb of a dashboard.
+
+    They are the user's region and the nodes between it and `region`; the parent (read with
+    the region by `region_list`) and the user's region are already loaded, so most pages
+    (county, township, village seen from the county) need no query; deeper gaps fall back to
+    `Region.ancestors()` (one query)."""
+    top = user.region
+    if top is None or not region.path.startswith(top.path) or region.pk == top.pk:
+        return []
+    parent_field = Region._meta.get_field("parent")
+    chain: list[Region] = []
+    node_id = region.parent_id
+    holder = region
+    while node_id is not None:
+        if node_id == top.pk:
+            chain.append(top)
+            return chain[::-1]
+        if not parent_field.is_cached(holder):  # type: ignore[attr-defined]
+            return [node for node in region.ancestors() if node.path.startswith(top.path)]
+        node = holder.parent
+        assert node is not None
+        chain.append(node)
+        holder, node_id = node, node.parent_id
+    return []
 
 
 def round_for_region(
@@ -124,21 +167,41 @@ def snapshot_payload(snapshot: RateSnapshot) -> dict[str, Any]:
     return payload
 
 
-def child_snapshots(*, region: Region, round: AdjustmentRound) -> list[RateSnapshot]:
-    return list(
-        RateSnapshot.objects.filter(round=round, region__parent=region)
-        .select_related("region")
-        .order_by("region__code")
-    )
+CHILD_COLUMNS = (
+    "region__code",
+    "region__name",
+    *(f"{key}_{part}" for key in FIGURE_KEYS for part in ("numerator", "denominator", "rate")),
+    "completeness_rate",
+)
 
 
-def trend(*, region: Region) -> list[RateSnapshot]:
-    """The region's snapshots, oldest round first (their `region` is the one given)."""
-    snapshots = list(
-        RateSnapshot.objects.filter(region=region)
-        .select_related("round")
-        .order_by("round__year", "round_id")
+def child_snapshots(*, region: Region, round: AdjustmentRound) -> list[dict[str, Any]]:
+    """The figures of the region's children in `round`, ordered by code: only the columns a
+    child row shows (`CHILD_COLUMNS`), as dicts keyed by them (not the JSON breakdowns, which
+    only the child's own dashboard shows)."""
+    rows = list(
+        RateSnapshot.objects.filter(round_id=round.pk, region__parent_id=region.pk)
+        .order_by()
+        .values(*CHILD_COLUMNS)
     )
+    rows.sort(key=lambda row: row["region__code"])  # here, not in SQL: the view sorts again
+    return rows
+
+
+def trend(*, region: Region, rounds: list[AdjustmentRound] | None = None) -> list[RateSnapshot]:
+    """The region's snapshots, oldest round first (their `region` is the one given).
+
+    Their rounds are taken from `rounds` (the county's, `rounds_for_region`) when the caller
+    has read them already: the snapshots are then read without a join."""
+    queryset = RateSnapshot.objects.filter(region=region).order_by()
+    snapshots = list(queryset) if rounds is not None else []
+    by_id = {item.pk: item for item in rounds or ()}
+    if rounds is None or any(snapshot.round_id not in by_id for snapshot in snapshots):
+        snapshots = list(queryset.select_related("round"))
+    else:
+        for snapshot in snapshots:
+            snapshot.round = by_id[snapshot.round_id]
+    snapshots.sort(key=lambda snapshot: (snapshot.round.year, snapshot.round_id))
     for snapshot in snapshots:
         snapshot.region = region
     return snapshots

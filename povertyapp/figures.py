@@ -45,7 +45,8 @@ Round figures from the frozen baseline and the round's events (SQL aggregates, n
     region_paths) -> dict[region_id, RoundCounts]`` (sums villages into every ancestor by path);
     ``ancestor_paths(path)``; ``village_ids_under(path_prefix)``; ``id_list(ids)`` (an inlined
     SQL list of integers); ``aggregate_settings(cursor)`` (PostgreSQL session settings of the
-    aggregates: work_mem, no JIT).
+    aggregates: work_mem, no JIT); ``serial_statements()`` (no parallel workers in the enclosed
+    code) and ``is_serial()``.
     ``incidence_on(*, region, day) -> Figure`` (贫困发生率 at any date from the event history).
 
 Definitions (DOMAIN §8), for a region and a round, against the baseline frozen at opening:
@@ -67,7 +68,9 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
@@ -407,11 +410,37 @@ AGGREGATE_WORK_MEM = "64MB"
 AGGREGATE_SETTINGS = (("work_mem", AGGREGATE_WORK_MEM), ("jit", "off"))
 
 
+# PostgreSQL parallel workers per statement: None leaves the server's setting. The rates job of
+# one county among many sent at once (a Celery group) sets 0 through `serial_statements`: the
+# group's worker processes are already the parallelism, and each statement's own parallel
+# workers would only queue on the same cores (measured: docs/performance.md).
+_parallel_workers: ContextVar[int | None] = ContextVar("parallel_workers", default=None)
+
+
+@contextmanager
+def serial_statements() -> Iterator[None]:
+    """Run the aggregates of the enclosed code without PostgreSQL parallel workers."""
+    token = _parallel_workers.set(0)
+    try:
+        yield
+    finally:
+        _parallel_workers.reset(token)
+
+
+def is_serial() -> bool:
+    """Inside `serial_statements`."""
+    return _parallel_workers.get() == 0
+
+
 def aggregate_settings(cursor: Any) -> None:
-    """Apply AGGREGATE_SETTINGS to the current transaction (PostgreSQL; no-op elsewhere)."""
+    """Apply AGGREGATE_SETTINGS (and `serial_statements`) to the current transaction
+    (PostgreSQL; no-op elsewhere)."""
     if connection.vendor == "postgresql":
         for name, value in AGGREGATE_SETTINGS:
             cursor.execute(f"SET LOCAL {name} = '{value}'")
+        workers = _parallel_workers.get()
+        if workers is not None:
+            cursor.execute(f"SET LOCAL max_parallel_workers_per_gather = {int(workers)}")
 
 
 def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
@@ -464,10 +493,10 @@ def _round_events_sql() -> str:
 
 
 _LIST_COLUMNS = """
-    COUNT(ev.removed_persons), COALESCE(SUM(ev.removed_persons), 0),
-    COUNT(ev.identified_persons), COALESCE(SUM(ev.identified_persons), 0),
-    COUNT(ev.returned_persons), COALESCE(SUM(ev.returned_persons), 0),
-    COUNT(ev.exited_persons), COALESCE(SUM(ev.exited_persons), 0)
+    COUNT(e.removed_persons), COALESCE(SUM(e.removed_persons), 0),
+    COUNT(e.identified_persons), COALESCE(SUM(e.identified_persons), 0),
+    COUNT(e.returned_persons), COALESCE(SUM(e.returned_persons), 0),
+    COUNT(e.exited_persons), COALESCE(SUM(e.exited_persons), 0)
 """
 
 
@@ -509,10 +538,10 @@ def round_counts_by_village(
     *, round_id: int, path_prefix: str, village_ids: Iterable[int] | None = None
 ) -> dict[int, RoundCounts]:
     """The counts of every village under ``path_prefix`` (or of ``village_ids``) for a round:
-    one statement, one pass over the frozen baseline joined with the round's events (grouped by
-    village, baseline status, status after the round and main cause) plus the households
-    registered after opening, and one for the frozen population. Villages with a population but
-    no households are included."""
+    one statement over the baseline's sums frozen at opening (per village, status and main cause)
+    and the round's households with events (each looked up in the baseline: moved from its
+    baseline status to its status after the round, or, registered after opening, added), and one
+    for the frozen population. Villages with a population but no households are included."""
     villages = id_list(village_ids_under(path_prefix) if village_ids is None else village_ids)
     counts: dict[int, RoundCounts] = defaultdict(RoundCounts)
 
@@ -523,36 +552,43 @@ def round_counts_by_village(
     ):
         counts[village_id].rural_population = int(population)
 
-    # One statement, two branches. "b": every baseline household, grouped by village, status
-    # and cause (a narrow pass: counts and persons only), taken provisionally as unchanged.
-    # "e": the few households with status-bearing events in the round, reached from the events
-    # through the (round, household) index: baseline households (their provisional "unchanged"
-    # entry is moved to the status after the round) and households registered after opening
-    # (their own village and cause); with the persons of each list.
+    # One statement. "g": the baseline's households and persons per village, baseline status and
+    # main cause, frozen at opening (`RoundBaselineGroup`, a few hundred rows per county), counted
+    # as if nothing changed in the round. "e": the round's events grouped per household (a few
+    # percent of the households, computed once), each joined to its baseline row by the
+    # (round, household) index; grouped by village, baseline status, status after the round and
+    # main cause. "c" rows (in the baseline) move their households and persons from their
+    # baseline status to their status after the round; "n" rows (households registered after
+    # opening: no baseline row) add them, their village and cause looked up by primary key for
+    # those rows only (scalar subqueries, grouped on, filtered after the grouping: a join to the
+    # household table would let the planner hash the whole table for a handful of rows).
+    events = _round_events_sql()
     rows = _rows(
-        f"""SELECT 'b', b.village_id, b.status, b.status, b.main_cause,
-                   COUNT(*), SUM(b.persons), SUM(b.persons),
-                   0, 0, 0, 0, 0, 0, 0, 0
-            FROM households_roundbaseline b
-            WHERE b.round_id = %s AND b.village_id IN {villages}
-            GROUP BY b.village_id, b.status, b.main_cause
+        f"""SELECT 'g', g.village_id, g.status, g.status, g.main_cause, g.households, g.persons,
+                   g.persons, 0, 0, 0, 0, 0, 0, 0, 0
+            FROM households_roundbaselinegroup g
+            WHERE g.round_id = %s AND g.village_id IN {villages}
             UNION ALL
-            SELECT 'e', ev.village_id, ev.before, ev.last_status, ev.cause,
-                   COUNT(*), SUM(ev.persons_before), SUM(ev.last_persons), {_LIST_COLUMNS}
-            FROM (
-                SELECT CASE WHEN b.id IS NULL THEN h.village_id ELSE b.village_id END AS village_id,
-                       CASE WHEN b.id IS NULL THEN '' ELSE b.status END AS before,
-                       CASE WHEN b.id IS NULL THEN h.main_cause ELSE b.main_cause END AS cause,
-                       CASE WHEN b.id IS NULL THEN 0 ELSE b.persons END AS persons_before,
-                       e.*
-                FROM ({_round_events_sql()}) e
-                JOIN households_household h ON h.id = e.household_id
+            SELECT c.* FROM (
+                SELECT CASE WHEN b.household_id IS NULL THEN 'n' ELSE 'c' END AS branch,
+                       CASE WHEN b.household_id IS NULL
+                            THEN (SELECT h.village_id FROM households_household h
+                                  WHERE h.id = e.household_id)
+                            ELSE b.village_id END AS village_id,
+                       COALESCE(b.status, '') AS before_status, e.last_status,
+                       CASE WHEN b.household_id IS NULL
+                            THEN (SELECT h.main_cause FROM households_household h
+                                  WHERE h.id = e.household_id)
+                            ELSE b.main_cause END AS main_cause,
+                       COUNT(*), COALESCE(SUM(b.persons), 0), SUM(e.last_persons),
+                       {_LIST_COLUMNS}
+                FROM ({events}) e
                 LEFT JOIN households_roundbaseline b
-                       ON b.round_id = %s AND b.household_id = e.household_id
-            ) ev
-            WHERE ev.village_id IN {villages}
-            GROUP BY ev.village_id, ev.before, ev.last_status, ev.cause""",
-        [round_id, round_id, round_id],
+                    ON b.round_id = %s AND b.household_id = e.household_id
+                GROUP BY 1, 2, 3, 4, 5
+            ) c
+            WHERE c.village_id IN {villages}""",
+        [round_id] * 3,
     )
     for row in rows:
         branch, village_id, before, after, cause = row[0], row[1], row[2], row[3], row[4]
@@ -560,7 +596,7 @@ def round_counts_by_village(
         lists = [int(value or 0) for value in row[8:16]]
         village = counts[village_id]
         cause = cause or "未填写"
-        if branch == "b":
+        if branch == "g":
             _add(village.baseline_status_counts, before, households, persons_before)
             if before in REGISTERED_STATUSES:
                 village.registered_households += households
@@ -569,8 +605,8 @@ def round_counts_by_village(
                 village.exited_persons += persons_before
             if before in POOR_STATUSES:
                 village.poor_persons_baseline += persons_before
-        elif before:
-            # A baseline household with events: take back its provisional "unchanged" entry.
+        elif branch == "c":
+            # Counted under their baseline status by "g": taken back from there.
             _after(village, before, cause, -households, -persons_before)
         _after(village, after, cause, households, persons_after)
         village.removed_households += lists[0]

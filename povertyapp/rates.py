@@ -1,10 +1,11 @@
 """The rates job: every region of a county, for one round, in one pass; stored as snapshots.
 
 `compute_rates` reads the round's frozen baseline and its events with one grouped statement
-(`povertyapp.figures.round_counts_by_village`: a narrow pass over the baseline plus the few
-households with events in the round, never a loop over households), computes 信息录入率 in one
-more statement (one pass over the villages' households and their active members, the required
-fields of `households.quality` translated to SQL), rolls the village counts up the region tree by
+(`povertyapp.figures.round_counts_by_village`: the baseline's sums per village frozen at opening
+plus the few households with events in the round, never a loop over households), computes
+信息录入率 in two more statements (the villages' households, then their active members: the
+required fields of `households.quality` translated to SQL; on PostgreSQL concurrently with the
+figures, on a second connection: `_aggregates`), rolls the village counts up the region tree by
 `Region.path` prefix, and upserts the `RateSnapshot` of every region of the subtree in one
 transaction (`INSERT ... ON CONFLICT (region, round) DO UPDATE`, a few statements for the whole
 county), holding a lock on the round so two runs never interleave. Every statement reaches the
@@ -20,14 +21,16 @@ many counties, `rates_enqueue_group` (a Celery group, one task per county).
 
 from __future__ import annotations
 
+import contextvars
 import datetime
 import json
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import connection, transaction
-from django.db.models import JSONField, Max
+from django.db import connection, connections, transaction
+from django.db.models import BigIntegerField, ExpressionWrapper, F, JSONField, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -37,49 +40,23 @@ from povertyapp import figures, jobs
 from povertyapp.models import Job, RateSnapshot, Region, User
 
 KIND = "compute_rates"
+_A = TypeVar("_A")
+_B = TypeVar("_B")
 SNAPSHOT_LEVELS = (Region.Level.COUNTY, Region.Level.TOWNSHIP, Region.Level.VILLAGE)
 
 
 # --- 信息录入率 ----------------------------------------------------------------------------------
 
-# The applicability of each required field of households.quality, in SQL (placeholders are
-# filled below). A required field without an entry here counts as always required; a test
-# compares the result with households.quality.completeness household by household.
-_HOUSEHOLD_APPLIES = {
-    "main_cause": "h.status IN ('poor', 'returned', 'exited')",
-    "poverty_attribute": "h.status IN ('poor', 'returned', 'exited')",
+# The required fields of households.quality, in SQL. What does not depend on the day is stored
+# by the database in generated columns (households.models: Household.completeness_filled /
+# completeness_required, Member.completeness_mask); here only the member fields required at some
+# ages are added, for the age on the computation day. Tests compare the result with
+# households.quality.completeness household by household.
+_MEMBER_AGES = {
+    # field: the placeholders (born after, born on or before) of the ages it is required at
+    "school_status": ("born_after_23", "born_by_6"),  # 6–23
+    "labour_skill": ("born_after_65", "born_by_16"),  # 16–65
 }
-_MEMBER_APPLIES = {
-    "education": "m.school_status IN ('', '非在校生')",
-    "school_status": "m.birth_date > %(born_after_23)s AND m.birth_date <= %(born_by_6)s",
-    "labour_skill": "m.birth_date > %(born_after_65)s AND m.birth_date <= %(born_by_16)s",
-}
-
-
-def _filled(alias: str, model: Any, field_name: str) -> str:
-    field = model._meta.get_field(field_name)
-    column = f"{alias}.{field.column}"
-    if field.get_internal_type() in ("CharField", "TextField"):
-        return f"COALESCE({column}, '') <> ''" if field.null else f"{column} <> ''"
-    return f"{column} IS NOT NULL"
-
-
-def _terms(
-    alias: str, model: Any, requirements: Iterable[Any], applies_sql: dict[str, str]
-) -> tuple[str, str]:
-    """(filled SQL, required SQL) of one row: each a single integer expression. A field
-    required always adds the constant 1 to the required count (no per-row condition)."""
-    filled, required, always = [], [], 0
-    for requirement in requirements:
-        condition = _filled(alias, model, requirement.field)
-        applies = applies_sql.get(requirement.field)
-        if applies is None:
-            always += 1
-            filled.append(f"CASE WHEN {condition} THEN 1 ELSE 0 END")
-        else:
-            required.append(f"CASE WHEN {applies} THEN 1 ELSE 0 END")
-            filled.append(f"CASE WHEN ({applies}) AND {condition} THEN 1 ELSE 0 END")
-    return " + ".join(filled) or "0", " + ".join([str(always), *required])
 
 
 def _years_before(day: datetime.date, years: int) -> datetime.date:
@@ -90,72 +67,190 @@ def _years_before(day: datetime.date, years: int) -> datetime.date:
 
 
 def _member_terms(params: dict[str, datetime.date]) -> tuple[str, str, list[Any]]:
-    """(filled SQL, required SQL, their parameters in order) of the member required fields."""
-    from households.models import Member
-    from households.quality import MEMBER_REQUIRED
+    """(filled SQL, required SQL, their parameters in order) of one active member: the stored
+    mask's terms (bits 0–1 filled, bits 2–3 required, of the fields required at any age) plus,
+    for each field required at some ages, 1 required when the birth date is in range and 1
+    filled when its bit (4 + i) is set as well."""
+    from households.models import MEMBER_AGED_REQUIRED
 
-    applies_sql, values = {}, []
-    for requirement in MEMBER_REQUIRED:
-        template = _MEMBER_APPLIES.get(requirement.field)
-        if template is not None:
-            names = sorted(
-                (name for name in params if f"%({name})s" in template), key=template.index
-            )
-            applies = template
-            for name in names:
-                applies = applies.replace(f"%({name})s", "%s")
-            applies_sql[requirement.field] = applies
-            values.append([params[name] for name in names])
-    filled, required = _terms("m", Member, MEMBER_REQUIRED, applies_sql)
-    # Placeholders appear in requirement order, in the filled expression, then in the required.
-    ordered = [value for group in values for value in group]
-    return filled, required, [*ordered, *ordered]
-
-
-def _household_terms() -> tuple[str, str]:
-    from households.models import Household
-    from households.quality import HOUSEHOLD_REQUIRED
-
-    return _terms("h", Household, HOUSEHOLD_REQUIRED, _HOUSEHOLD_APPLIES)
+    filled, required = ["(m.completeness_mask & 3)"], ["((m.completeness_mask >> 2) & 3)"]
+    filled_values: list[Any] = []
+    required_values: list[Any] = []
+    for bit, name in enumerate(MEMBER_AGED_REQUIRED, 4):
+        born_after, born_by = _MEMBER_AGES[name]
+        in_range = "m.birth_date > %s AND m.birth_date <= %s"
+        filled.append(
+            f"CASE WHEN {in_range} AND (m.completeness_mask & {1 << bit}) <> 0 THEN 1 ELSE 0 END"
+        )
+        required.append(f"CASE WHEN {in_range} THEN 1 ELSE 0 END")
+        filled_values += [params[born_after], params[born_by]]
+        required_values += [params[born_after], params[born_by]]
+    return " + ".join(filled), " + ".join(required), [*filled_values, *required_values]
 
 
 def completeness_by_village(
     *, village_ids: Iterable[int], today: datetime.date
 ) -> dict[int, tuple[int, int]]:
     """(filled, required) per village: the required fields of `households.quality`, current data,
-    in one statement and one pass over the villages' households and their active members (the
-    members are reached through their household, by index, never by scanning the member table
-    of the whole deployment)."""
+    in two statements: the households' stored counts (with the villages' household id range),
+    then their active members' stored masks and birth dates; both read from covering indexes
+    (`household_completeness_idx`, `member_completeness_idx`: on PostgreSQL index-only passes,
+    like a count of the members), never the member table of the whole deployment."""
+    villages = figures.id_list(village_ids)
+    totals, low, high = _household_terms(villages)
+    if low is None or high is None:
+        return totals
+    return _plus(totals, _member_terms_by_village(villages, today, low, high))
+
+
+def _household_terms(villages: str) -> tuple[dict[int, tuple[int, int]], int | None, int | None]:
+    """The households' stored (filled, required) per village, and the lowest and highest
+    household id of the villages (None, None when they have no households)."""
+    totals: dict[int, tuple[int, int]] = {}
+    low: int | None = None
+    high: int | None = None
+    for village_id, filled, required, first, last in figures._rows(
+        f"""SELECT h.village_id, SUM(h.completeness_filled), SUM(h.completeness_required),
+                   MIN(h.id), MAX(h.id)
+            FROM households_household h
+            WHERE h.village_id IN {villages}
+            GROUP BY h.village_id""",
+        [],
+    ):
+        totals[village_id] = (int(filled or 0), int(required or 0))
+        low = int(first) if low is None else min(low, int(first))
+        high = int(last) if high is None else max(high, int(last))
+    return totals, low, high
+
+
+def _member_terms_by_village(
+    villages: str, today: datetime.date, low: int, high: int
+) -> dict[int, tuple[int, int]]:
+    """The active members' (filled, required) per village, of the households with ids in
+    [low, high] (the villages' whole range, or a part of it)."""
     params = {
         "born_by_6": _years_before(today, 6),
         "born_after_23": _years_before(today, 24),
         "born_by_16": _years_before(today, 16),
         "born_after_65": _years_before(today, 66),
     }
-    villages = figures.id_list(village_ids)
+    # The members of these households lie in [low, high] of member_completeness_idx: inlined,
+    # the planner sees from its statistics how much of the index that is (the whole of it for
+    # a one-county deployment: one pass; a thirtieth of a province: one range of it, not one
+    # index descent per household). The members are summed per household first, in the
+    # index's order (a streaming aggregate, no hashing of every member), then joined to the
+    # households for their village (those of the same id range only).
     member_filled, member_required, member_values = _member_terms(params)
-    household_filled, household_required = _household_terms()
-    rows = figures._rows(
-        f"""SELECT t.village_id, SUM(t.filled), SUM(t.required) FROM (
-                SELECT h.village_id, {household_filled} AS filled,
-                       {household_required} AS required
-                FROM households_household h
-                WHERE h.village_id IN {villages}
-                UNION ALL
-                SELECT h.village_id, {member_filled}, {member_required}
-                FROM households_household h
-                JOIN households_member m ON m.household_id = h.id AND m.is_active = %s
-                WHERE h.village_id IN {villages}
-            ) t
-            GROUP BY t.village_id""",
-        [*member_values, True],
-    )
     return {
-        village_id: (int(filled or 0), int(required or 0)) for village_id, filled, required in rows
+        village_id: (int(filled or 0), int(required or 0))
+        for village_id, filled, required in figures._rows(
+            f"""SELECT h.village_id, SUM(x.filled), SUM(x.required)
+                FROM (
+                    SELECT m.household_id, CAST(SUM({member_filled}) AS INTEGER) AS filled,
+                           CAST(SUM({member_required}) AS INTEGER) AS required
+                    FROM households_member m
+                    WHERE m.is_active = %s AND m.household_id BETWEEN {int(low)} AND {int(high)}
+                    GROUP BY m.household_id
+                ) x
+                JOIN households_household h ON h.id = x.household_id
+                WHERE h.village_id IN {villages} AND h.id BETWEEN {int(low)} AND {int(high)}
+                GROUP BY h.village_id""",
+            [*member_values, True],
+        )
     }
 
 
+def _plus(*parts: dict[int, tuple[int, int]]) -> dict[int, tuple[int, int]]:
+    """(filled, required) per village, summed over ``parts``."""
+    total: dict[int, tuple[int, int]] = {}
+    for part in parts:
+        for village_id, (filled, required) in part.items():
+            before = total.get(village_id, (0, 0))
+            total[village_id] = (before[0] + filled, before[1] + required)
+    return total
+
+
 # --- the computation ----------------------------------------------------------------------------
+
+
+def concurrent_allowed() -> bool:
+    """Whether the two aggregates of a job may run at once, on two connections: on PostgreSQL,
+    outside `figures.serial_statements` (a county of a group: the group is the parallelism) and
+    outside any transaction of the caller (another connection would not see its uncommitted
+    rows, e.g. a test's enclosing transaction)."""
+    return (
+        connection.vendor == "postgresql"
+        and not figures.is_serial()
+        and not connection.in_atomic_block
+    )
+
+
+def _both(first: Callable[[], _A], second: Callable[[], _B]) -> tuple[_A, _B]:
+    """``(first(), second())``: when `concurrent_allowed`, ``second`` runs in a thread on its own
+    database connection (opened with the same settings, closed when it ends; its statements set
+    the same session settings through `figures.aggregate_settings`) while ``first`` runs on this
+    one; else one after the other. An exception of either is raised here, after both ended."""
+    if not concurrent_allowed():
+        return first(), second()
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = second()
+        except BaseException as error:  # raised again in the caller's thread
+            outcome["error"] = error
+        finally:
+            connections.close_all()  # this thread's connections only (they are per thread)
+
+    # The caller's context variables (`figures.serial_statements`) carry into the thread.
+    thread = threading.Thread(
+        target=contextvars.copy_context().run, args=(run,), name="rates-aggregate"
+    )
+    thread.start()
+    try:
+        value = first()
+    finally:
+        thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return value, outcome["value"]
+
+
+# The part of the members' id range the job's own connection sums when the aggregates run on two
+# connections; the other connection first runs the figures statement (about a third of the
+# member pass's time on a county: measured, docs/performance.md), then the rest of the range.
+_MEMBER_SHARE = 0.7
+
+
+def _aggregates(
+    *, round_id: int, path_prefix: str, village_ids: list[int], today: datetime.date
+) -> tuple[dict[int, figures.RoundCounts], dict[int, tuple[int, int]]]:
+    """The round's counts and 信息录入率 per village. When `concurrent_allowed`, on two
+    connections: this one sums the households' terms, then the members of the lower part of
+    their id range; the other (`_both`) runs the figures statement, then the members of the
+    rest of the range (disjoint ranges: the sums are exact). Else one statement after the
+    other, as `figures.round_counts_by_village` and `completeness_by_village`."""
+
+    def counts() -> dict[int, figures.RoundCounts]:
+        return figures.round_counts_by_village(
+            round_id=round_id, path_prefix=path_prefix, village_ids=village_ids
+        )
+
+    if not concurrent_allowed():
+        return counts(), completeness_by_village(village_ids=village_ids, today=today)
+    villages = figures.id_list(village_ids)
+    totals, low, high = _household_terms(villages)
+    if low is None or high is None:
+        return counts(), totals
+    split = low + int((high - low) * _MEMBER_SHARE)
+    lower, (village_counts, upper) = _both(
+        lambda: _member_terms_by_village(villages, today, low, split),
+        lambda: (
+            counts(),
+            _member_terms_by_village(villages, today, split + 1, high) if split < high else {},
+        ),
+    )
+    return village_counts, _plus(totals, lower, upper)
 
 
 def compute_rates(
@@ -184,13 +279,11 @@ def compute_rates(
     ]
     if progress is not None:
         progress.set_total(len(regions) + 3)
-    village_counts = figures.round_counts_by_village(
-        round_id=round.pk, path_prefix=region.path, village_ids=village_ids
+    village_counts, completeness = _aggregates(
+        round_id=round.pk, path_prefix=region.path, village_ids=village_ids, today=today
     )
     if progress is not None:
         progress.advance(1, message=_("已汇总基期与本批次变动"))
-    completeness = completeness_by_village(village_ids=village_ids, today=today)
-    if progress is not None:
         progress.advance(1, message=_("已统计信息录入率"))
     village_paths = {village_id: paths[village_id] for village_id in village_counts}
     totals = figures.rollup(village_counts, village_paths, paths)
@@ -203,7 +296,12 @@ def compute_rates(
                 completeness_totals[region_id][0] += filled
                 completeness_totals[region_id][1] += required
     now = timezone.now()
-    last_event = HouseholdEvent.objects.filter(round=round).aggregate(last=Max("id"))["last"]
+    # MAX(id + 0), not MAX(id): PostgreSQL answers MAX(id) by walking the primary key backwards
+    # past every later round's events (0.3 s for the first county of a 30-county deployment);
+    # the expression makes it read the round's own events through the round index.
+    last_event = HouseholdEvent.objects.filter(round=round).aggregate(
+        last=Max(ExpressionWrapper(F("id") + 0, output_field=BigIntegerField()))
+    )["last"]
     if region.pk == round.county_id:
         # Every baseline household lies in one of the county's villages: the sum is the count.
         baseline_households = sum(
@@ -341,6 +439,10 @@ def compute_rates_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     if round is None:
         raise jobs.JobFailed(_("动态调整批次不存在。"))
     region = job.region or round.county
+    if job.parameters.get("serial"):
+        # One county of a group (rates_enqueue_group): the group is the parallelism.
+        with figures.serial_statements():
+            return compute_rates(round=round, region=region, job=job, progress=progress)
     return compute_rates(round=round, region=region, job=job, progress=progress)
 
 
@@ -355,13 +457,22 @@ def rates_enqueue(
 
 def rates_enqueue_group(*, user: User | None, rounds: Iterable[AdjustmentRound]) -> list[Job]:
     """Many counties at once (a province): one job per county, sent as one Celery group so that
-    more workers finish sooner. Returns the jobs (each watchable)."""
+    more workers finish sooner. Returns the jobs (each watchable). With more than one county,
+    each job runs its statements without PostgreSQL parallel workers (``serial``): the
+    group's worker processes already occupy the cores."""
     from celery import group
 
     from povertyapp.tasks import run_job_task
 
+    rounds = list(rounds)
+    parameters: dict[str, Any] = {"serial": True} if len(rounds) > 1 else {}
     created = [
-        jobs.job_create(user=user, kind=KIND, region=round.county, parameters={"round": round.pk})
+        jobs.job_create(
+            user=user,
+            kind=KIND,
+            region=round.county,
+            parameters={"round": round.pk, **parameters},
+        )
         for round in rounds
     ]
     signatures = group(run_job_task.s(job.pk) for job in created)

@@ -98,12 +98,19 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if PRO
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the demo server read while a job writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
+elif "postgresql" in DATABASES["default"]["ENGINE"]:
+    # No JIT: the pages' statements take milliseconds, and on a county's 100k households their
+    # cost estimates cross jit_above_cost, so PostgreSQL spent 60–90 ms compiling a search's
+    # count before running it for 50 (measured, docs/performance.md). Options given in
+    # DATABASE_URL (?options=...) come after, so they win.
+    _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+    _pg_options["options"] = " ".join(filter(None, ["-c jit=off", _pg_options.get("options")]))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "povertyapp.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "povertyapp.backends.ModelBackendWithRegion",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -124,7 +131,8 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Idle timeout: the session expires after this many seconds without a request.
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle deadline moves forward with use, saved at most once a minute (povertyapp/sessions.py).
+SESSION_ENGINE = "povertyapp.sessions"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # django-axes: lock the username (from any address) after repeated failures.

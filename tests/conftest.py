@@ -140,7 +140,7 @@ def household_b(cast: Cast, county: County) -> Household:
 
 def login(user: User) -> Client:
     client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="povertyapp.backends.ModelBackendWithRegion")
     return client
 
 

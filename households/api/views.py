@@ -92,7 +92,15 @@ class HouseholdListCreateApi(generics.GenericAPIView):
     @extend_schema(responses={200: HouseholdSerializer(many=True)})
     def get(self, request: AuthenticatedRequest) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
+        # The id last breaks ties; the page is cut on the ids and its rows read by id, as on the
+        # list page (households.views.household_list_view: an OFFSET would compute the head
+        # and person-count subqueries of every skipped row).
+        queryset = queryset.order_by(*queryset.query.order_by, "pk")
+        ids = self.paginate_queryset(queryset.values_list("pk", flat=True))
+        rows = {
+            household.pk: household for household in queryset.order_by().filter(pk__in=ids or [])
+        }
+        page = [rows[pk] for pk in ids or [] if pk in rows]
         serializer = HouseholdSerializer(page, many=True, context={"request": request})
         return self.get_paginated_response(serializer.data)
 

@@ -9,7 +9,7 @@ import pytest
 
 from assistance import matching, services
 from assistance.models import MatchingRule, Measure
-from households.models import Household
+from households.models import Household, Member
 from tests import factories
 
 ON = datetime.date(2020, 6, 30)
@@ -315,3 +315,118 @@ def test_relocated_household_with_a_safe_house_is_not_wrongful(make):  # type: i
     assert ("house-unsafe", None, "wrongful") not in _gaps(household)
     assessment = matching.assess_household(household, on=ON)
     assert assessment.wrongful == []
+
+
+@pytest.fixture
+def assorted(make, cast):  # type: ignore[no-untyped-def]
+    """Households that qualify, are answered, receive without qualifying and have unrecorded
+    facts, under every default rule: household and member level."""
+    sick = make(
+        main_cause="因病",
+        poverty_attribute="低保贫困户",
+        members=[
+            factories.member_data(health="患有大病", illness_name="尿毒症"),
+            factories.member_data(
+                name="李四",
+                relation="配偶",
+                sex="女",
+                birth_date=datetime.date(1982, 3, 9),
+                has_medical_insurance=False,
+                receives_dibao=True,
+            ),
+        ],
+    )
+    _measure(cast.county, sick, "健康帮扶", _member(sick, "张三"))
+    _measure(cast.county, sick, "产业帮扶")
+    _measure(cast.county, sick, "教育帮扶", _member(sick, "李四"))
+    cancelled = _measure(cast.county, sick, "金融帮扶")
+    Measure.objects.filter(pk=cancelled.pk).update(status=Measure.Status.CANCELLED)
+    labour = make(
+        main_cause="缺劳力",
+        poverty_attribute="特困供养贫困户",
+        house_grade="D",
+        water_safe=None,
+        members=[
+            factories.member_data(
+                birth_date=datetime.date(1945, 1, 1),
+                labour_skill="无劳动力",
+                work_status="无",
+                work_months=0,
+                is_tekun=True,
+            )
+        ],
+    )
+    student = make(
+        main_cause="因学",
+        other_cause_1="缺资金",
+        house_grade="A",
+        relocated=True,
+        relocation_mode="集中安置",
+        relocation_place="城西安置点",
+        water_safe=False,
+        water_difficult=True,
+        members=[
+            factories.member_data(health="残疾", disability_certificate="52262219800517111X11"),
+            factories.member_data(
+                name="张小明",
+                relation="之子",
+                birth_date=datetime.date(2008, 2, 1),
+                education="初中",
+                school_status="七年级",
+                labour_skill="",
+                work_status="",
+                work_months=0,
+                has_pension_insurance=False,
+            ),
+        ],
+    )
+    _measure(cast.county, student, "教育帮扶", _member(student, "张三"))
+    exited = make(status=Household.Status.EXITED, main_cause="缺技术", house_grade="C")
+    return [sick, labour, student, exited]
+
+
+def test_one_households_sql_flags_agree_with_the_orm_form(assorted):  # type: ignore[no-untyped-def]
+    """The page's assessment reads each rule's qualifies / fulfilled / receives through the SQL
+    form (`_facts_flags`); the ORM form (`_flags`) must give the same truth values, row by row
+    (the assessment reads them as truth values: NULL, an unrecorded fact, counts as no)."""
+    rules = matching.rules_for(ON.year)
+    seen = set()
+    for household in assorted:
+        for level, queryset in (
+            (MatchingRule.Level.HOUSEHOLD, Household.objects.filter(pk=household.pk)),
+            (
+                MatchingRule.Level.MEMBER,
+                Member.objects.filter(household=household, is_active=True, living_status="正常"),
+            ),
+        ):
+            level_rules = [rule for rule in rules if rule.level == level]
+            orm = sorted(matching._flags(queryset, level_rules, ON), key=lambda row: row["pk"])
+            sql = matching._facts_flags(level, household.pk, level_rules, ON)
+            assert [{k: bool(v) if k != "pk" else v for k, v in row.items()} for row in sql] == [
+                {k: bool(v) if k != "pk" else v for k, v in row.items()} for row in orm
+            ]
+            seen |= {(k[0], bool(v)) for row in orm for k, v in row.items() if k != "pk"}
+    # Both truth values of qualifies, fulfilled and receives occur.
+    assert seen == {(p, b) for p in "qfr" for b in (True, False)}
+
+
+def test_an_assessment_over_loaded_members_equals_reading_them(assorted):  # type: ignore[no-untyped-def]
+    def summary(assessment):  # type: ignore[no-untyped-def]
+        return (
+            [(n.rule.code, n.member and n.member.pk, n.fulfilled) for n in assessment.needs],
+            [(n.rule.code, n.member and n.member.pk) for n in assessment.wrongful],
+            assessment.measure_count,
+            assessment.mismatched,
+            assessment.cause_categories,
+            assessment.warning_count,
+        )
+
+    warnings = []
+    for household in assorted:
+        members = list(household.members.all())
+        read = matching.assess_household(household, on=ON)
+        assert summary(matching.assess_household(household, on=ON, members=members)) == summary(
+            read
+        )
+        warnings.append(read.warning_count)
+    assert all(warnings)

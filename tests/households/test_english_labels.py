@@ -28,7 +28,7 @@ def _chinese_afterwards():  # type: ignore[no-untyped-def]
 
 def english(user) -> Client:  # type: ignore[no-untyped-def]
     client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="povertyapp.backends.ModelBackendWithRegion")
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     return client
 

@@ -447,6 +447,33 @@ def test_list_finds_by_full_id_number_and_shows_it_masked(cast, household_a, cli
     assert response.context["page"].paginator.count == 1
 
 
+def test_list_finds_names_by_any_part_and_numbers_by_prefix(cast, county, client_for):
+    yang = factories.household(
+        actor=cast.county,
+        village=county.village_a,
+        members=[factories.member_data(name="杨明华", birth_date=datetime.date(1970, 1, 1))],
+    )
+    wu = factories.household(
+        actor=cast.county,
+        village=county.village_a,
+        members=[factories.member_data(name="吴华", birth_date=datetime.date(1971, 1, 1))],
+    )
+    client = client_for(cast.county)
+
+    def found(text: str) -> set[str]:
+        response = client.get("/households/", {"q": text})
+        assert response.context["page"].paginator.count == len(response.context["page"].object_list)
+        return {row["number"] for row in response.context["page"].object_list}
+
+    assert found("杨") == {yang.number}
+    assert found("明华") == {yang.number}  # not only from the start
+    assert found("华") == {yang.number, wu.number}
+    assert found("华明") == set()  # every character, in order
+    assert found("杨 ") == {yang.number}
+    assert found(yang.number[:12]) >= {yang.number, wu.number}
+    assert found(yang.number) == {yang.number}
+
+
 def test_list_counts_by_status_on_top(cast, county, household_a, client_for):
     factories.household(actor=cast.county, village=county.village_a, status=Household.Status.EXITED)
     response = client_for(cast.cadre).get("/households/")
@@ -468,10 +495,78 @@ def test_list_query_count_does_not_grow_with_the_page_size(
         )
     client = client_for(cast.cadre)
     client.get("/households/")  # warm the session and the user
-    # session, user, region, counts, page, filter choices, session save (with its savepoint)
-    with django_assert_max_num_queries(9):
+    # session, user, region, counts, the page's ids, its rows, villages and groups, session
+    # save (with its savepoint)
+    with django_assert_max_num_queries(10):
         response = client.get("/households/", {"page_size": page_size})
     assert len(response.context["page"].object_list) == min(page_size, 25)
+
+
+def _namesakes(cast: Any, county: Any, count: int) -> set[str]:
+    """`count` households of village A, each of one person named 杨明: the 户编号."""
+    return {
+        factories.household(
+            actor=cast.county,
+            village=county.village_a,
+            members=[factories.member_data(name="杨明", birth_date=datetime.date(1970, 1, 1))],
+        ).number
+        for _ in range(count)
+    }
+
+
+@pytest.mark.parametrize("ordering", ["number", "head", "-persons", "status"])
+def test_list_pages_show_every_household_once_in_any_order(cast, county, client_for, ordering):
+    # Same head names and person counts: ties must not move households between pages.
+    numbers = _namesakes(cast, county, 25)
+    client = client_for(cast.county)
+    shown: list[str] = []
+    for page in (1, 2):
+        response = client.get("/households/", {"ordering": ordering, "page": page})
+        rows = response.context["page"].object_list
+        shown += [row["number"] for row in rows]
+        assert all(row["head_name"] == "杨明" for row in rows)
+        assert all(row["person_count"] == 1 for row in rows)
+    assert sorted(shown) == sorted(numbers)
+
+
+def test_api_list_pages_show_every_household_once(cast, county, client_for):
+    numbers = _namesakes(cast, county, 7)
+    client = client_for(cast.county)
+    shown = []
+    for page in (1, 2, 3):
+        data = client.get(
+            "/api/v1/households/", {"ordering": "head", "page_size": 3, "page": page}
+        ).json()
+        assert data["count"] == 7
+        shown += [row["number"] for row in data["results"]]
+        assert all(row["head_name"] == "杨明" for row in data["results"])
+    assert sorted(shown) == sorted(numbers)
+
+
+def test_list_offers_the_groups_of_the_chosen_village_only(cast, county, client_for):
+    page = client_for(cast.county).get("/households/").content.decode()
+    assert "凤场村" in page and "龙坪村" in page
+    assert "第一村民小组" not in page  # no village chosen: no groups
+    page = client_for(cast.county).get("/households/", {"village": county.village_a.pk})
+    html = page.content.decode()
+    assert f'<option value="{county.group_a1.pk}">第一村民小组</option>' in html
+    # A village cadre's own village is chosen for them.
+    assert "第二村民小组" in client_for(cast.cadre).get("/households/").content.decode()
+
+
+def test_group_options_follow_the_village_and_the_scope(cast, county, client_for):
+    url = "/households/group-options/"
+    county_client = client_for(cast.county)
+    options = county_client.get(url, {"village": county.village_a.pk}).content.decode()
+    assert "第一村民小组" in options and "第二村民小组" in options
+    assert (
+        "该村没有村民小组"
+        in county_client.get(url, {"village": county.village_a2.pk}).content.decode()
+    )
+    assert "第一村民小组" not in county_client.get(url, {"village": "x"}).content.decode()
+    # Another village's groups are outside cadre2's scope.
+    other = client_for(cast.cadre2).get(url, {"village": county.village_a.pk}).content.decode()
+    assert "第一村民小组" not in other
 
 
 def test_assistance_badge_is_loaded_after_the_page_and_scoped(

@@ -17,6 +17,7 @@ from households.models import (
     Household,
     HouseholdEvent,
     RoundBaseline,
+    RoundBaselineGroup,
     RoundChange,
 )
 from povertyapp.models import VillageYear
@@ -53,6 +54,24 @@ def test_opening_freezes_every_household_of_the_county(open_round, household_a, 
     assert open_round.name == "2020年动态调整"
 
 
+def test_opening_freezes_the_baseline_sums_per_village_status_and_cause(
+    open_round, household_a, household_b
+):
+    """The groups the figures read are the baseline rows summed, written in the same
+    transaction."""
+    expected: dict[tuple, list[int]] = {}
+    for row in RoundBaseline.objects.filter(round=open_round):
+        entry = expected.setdefault((row.village_id, row.status, row.main_cause), [0, 0])
+        entry[0] += 1
+        entry[1] += row.persons
+    groups = {
+        (group.village_id, group.status, group.main_cause): [group.households, group.persons]
+        for group in RoundBaselineGroup.objects.filter(round=open_round)
+    }
+    assert groups == expected
+    assert sum(households for households, _persons in groups.values()) == 2
+
+
 def test_opening_needs_every_village_population_and_writes_nothing(cast, county, household_a):
     VillageYear.objects.create(
         village=county.village_a, year=2020, registered_rural_population=500, total_households=120
@@ -63,6 +82,7 @@ def test_opening_needs_every_village_population_and_writes_nothing(cast, county,
     assert "龙坪村" in error.value.messages[0] and "西垭村" in error.value.messages[0]
     assert AdjustmentRound.objects.count() == 0
     assert RoundBaseline.objects.count() == 0
+    assert RoundBaselineGroup.objects.count() == 0
 
 
 def test_only_the_county_office_opens_a_round(cast, county, populations):

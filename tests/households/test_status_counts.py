@@ -156,3 +156,19 @@ def test_the_list_reads_the_counts_from_the_kept_table(cast, county, household_a
     response = client_for(cast.county).get("/households/", {"cause": household_a.main_cause})
     counts = {value: count for _label, count, value in response.context["status_counts"]}
     assert counts["poor"] == 1
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite copies tables to alter them")
+def test_sqlite_triggers_are_put_back_after_a_migration_dropped_them(cast, county):
+    from households.apps import sqlite_triggers_ensure
+
+    factories.household(actor=cast.county, village=county.village_a)
+    with connection.cursor() as cursor:
+        # What Django's table copy does to them (adding a stored generated column, say).
+        cursor.execute("DROP TRIGGER households_village_status_count_insert")
+    factories.household(actor=cast.county, village=county.village_a)
+    assert kept() != live()
+    sqlite_triggers_ensure(using="default")
+    assert kept() == live()
+    factories.household(actor=cast.county, village=county.village_b)
+    assert kept() == live()

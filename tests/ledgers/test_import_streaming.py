@@ -176,10 +176,11 @@ def test_field_check_reports_what_full_clean_reports():
 
 
 def _row(instance, exclude: set[str]) -> dict:  # type: ignore[no-untyped-def]
+    # Generated columns (the stored 信息录入率 terms) are derived, not kept in the history.
     return {
         f.attname: getattr(instance, f.attname)
         for f in instance._meta.concrete_fields
-        if f.attname not in exclude
+        if f.attname not in exclude and not f.generated
     }
 
 

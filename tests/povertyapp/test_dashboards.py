@@ -150,6 +150,17 @@ def test_drill_down_lists_the_households_behind_a_number(cast, client_for, compu
     assert households["a1"].number in own and households["c2"].number not in own
 
 
+def test_drill_down_names_its_list_in_the_users_language(cast, client_for, computed):
+    round, _households = computed
+    client = client_for(cast.county)
+    url = f"/dashboards/522622100000/households/?round={round.pk}&list=removed"
+    assert "剔除（错评）" in client.get(url).content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    english = client.get(url).content.decode()
+    assert "剔除（错评）" not in english
+    assert "Removed (wrongful inclusion)" in english
+
+
 def test_dashboard_without_snapshot_explains_it(cast, client_for, built):  # noqa: F811
     text = client_for(cast.county).get("/dashboards/522622000000/").content.decode()
     assert "该区域尚无动态调整指标。" in text
@@ -228,3 +239,107 @@ def test_a_village_dashboard_reads_few_queries_whatever_its_depth(
     assert response.status_code == 200
     ancestors = [node.code for node in response.context["ancestors"]]
     assert ancestors[-2:] == ["522622000000", "522622100000"]
+
+
+def test_dashboard_head_is_cached_per_scope_and_never_stale(cast, client_for, computed):
+    """The head (breadcrumb, round selector, snapshot line) is cached with the body, keyed by
+    what it shows: the breadcrumb the user may open, the county's rounds, the snapshot. The
+    compute button (role, CSRF token) is never cached."""
+    from households.models import AdjustmentRound
+    from povertyapp.models import Region
+
+    round, _h = computed
+    url = "/dashboards/522622100200/"
+    county_client = client_for(cast.county)
+    county_client.get(url)
+    second = county_client.get(url)
+    assert second.context["head_html"]  # served from the cache
+    text = second.content.decode()
+    assert 'href="/dashboards/522622100000/?round=' in text  # breadcrumb: the township
+    assert "重新计算" in text
+    # The cadre of the village sees the same figures, but neither the county's breadcrumb
+    # nor the compute button.
+    cadre_text = client_for(cast.cadre).get(url).content.decode()
+    assert 'href="/dashboards/522622100000/' not in cadre_text
+    assert "重新计算" not in cadre_text
+    assert '<section class="figures"' in cadre_text
+    # A renamed round, a renamed ancestor, a recomputed snapshot show at once.
+    AdjustmentRound.objects.filter(pk=round.pk).update(name="二〇二〇年调整")
+    Region.objects.filter(code="522622100000").update(name="新州镇（更名）")
+    RateSnapshot.objects.filter(region__code="522622100200", round=round).update(
+        computed_at="2021-03-04T05:06:07+08:00"
+    )
+    text = county_client.get(url).content.decode()
+    assert "二〇二〇年调整" in text and "新州镇（更名）" in text
+    assert "2021-03-04 05:06:07" in text
+
+
+def test_breadcrumb_and_rounds_match_the_region_chain(
+    cast, county, computed, django_assert_num_queries
+):
+    """`ancestors_in_scope` builds the breadcrumb from what is loaded (no query for a
+    township or a village seen from the county), and falls back to one query when the gap
+    is deeper; `rounds_for_region` finds the county with or without the ancestors."""
+    from households.models import AdjustmentRound
+    from households.selectors import region_get_for_user
+    from povertyapp import dashboards, roles
+
+    round, _h = computed
+    county_rounds = list(AdjustmentRound.objects.filter(county=county.county).order_by("-year"))
+    assert round in county_rounds
+    for user, code, queries in (
+        (cast.county, "522622000000", 0),
+        (cast.county, "522622100000", 0),
+        (cast.county, "522622100200", 0),
+        (cast.county, "522622100200001", 1),  # a group: the village's parent is not loaded
+        (cast.township, "522622100200001", 0),
+        (cast.cadre, "522622100200", 0),
+    ):
+        user.region  # noqa: B018  (loaded, as the request has it by then)
+        region = region_get_for_user(user=user, code=code)
+        expected = [node for node in region.ancestors() if roles.region_in_scope(user, node)]
+        region = region_get_for_user(user=user, code=code)
+        with django_assert_num_queries(queries):
+            ancestors = dashboards.ancestors_in_scope(user=user, region=region)
+        assert [node.code for node in ancestors] == [node.code for node in expected], code
+        assert list(dashboards.rounds_for_region(region, ancestors=ancestors)) == county_rounds
+        assert list(dashboards.rounds_for_region(region)) == county_rounds
+    assert not dashboards.rounds_for_region(county.province).exists()
+
+
+def test_child_rows_read_only_the_columns_they_show(county, computed):
+    """The children's JSON breakdowns are not read (only the child's own dashboard shows
+    them); the region's trend is the same with or without the rounds handed in."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from povertyapp import dashboards
+
+    round, _h = computed
+    with CaptureQueriesContext(connection) as captured:
+        children = dashboards.child_snapshots(region=county.county, round=round)
+    assert [child["region__code"] for child in children] == ["522622100000", "522622101000"]
+    assert set(children[0]) == set(dashboards.CHILD_COLUMNS)
+    sql = captured.captured_queries[0]["sql"]
+    assert "cause_counts" not in sql and "status_counts" not in sql
+    rounds_ = list(dashboards.rounds_for_region(county.county))
+    with_rounds = dashboards.trend(region=county.county, rounds=rounds_)
+    without = dashboards.trend(region=county.county)
+    assert [(item.pk, item.round.pk) for item in with_rounds] == [
+        (item.pk, item.round.pk) for item in without
+    ]
+
+
+def test_cached_site_navigation_follows_the_language(cast, client_for, computed):
+    """base.html caches the navigation links per language: switching shows the other one."""
+    client = client_for(cast.county)
+    assert (
+        '<a href="/households/">农户档案</a>'
+        in client.get("/dashboards/522622000000/").content.decode()
+    )
+    client.post("/i18n/setlang/", {"language": "en", "next": "/dashboards/"})
+    text = client.get("/dashboards/522622000000/").content.decode()
+    assert '<a href="/households/">Household records</a>' in text
+    assert "Indicator dashboard" in text and "农户档案" not in text
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/dashboards/"})
+    assert "农户档案" in client.get("/dashboards/522622000000/").content.decode()

@@ -294,3 +294,164 @@ def test_a_household_with_two_changes_counts_in_both_lists_and_ends_in_the_last(
     expected = _expected_breakdowns(round)
     village_a = RateSnapshot.objects.get(region=county.village_a)
     assert (village_a.status_counts, village_a.cause_counts) == expected[county.village_a.pk]
+
+
+def test_a_group_of_counties_runs_each_job_without_parallel_workers(built, monkeypatch):  # noqa: F811
+    """rates_enqueue_group with several counties marks each job ``serial``: its aggregates run
+    with max_parallel_workers_per_gather = 0 (the group's worker processes are the
+    parallelism); a single county keeps the server's setting."""
+    from povertyapp import figures
+
+    round, _h = built
+    seen: list[int | None] = []
+    original = figures.aggregate_settings
+
+    def spy(cursor):  # type: ignore[no-untyped-def]
+        seen.append(figures._parallel_workers.get())
+        original(cursor)
+
+    monkeypatch.setattr(figures, "aggregate_settings", spy)
+    created = rates.rates_enqueue_group(user=None, rounds=[round, round])
+    assert [job.parameters for job in created] == [{"round": round.pk, "serial": True}] * 2
+    job = jobs.job_run(created[0].pk)
+    assert job.status == Job.Status.SUCCEEDED
+    assert seen and set(seen) == {0}
+    assert _table() == EXPECTED
+    seen.clear()
+    (single,) = rates.rates_enqueue_group(user=None, rounds=[round])
+    assert single.parameters == {"round": round.pk}
+    jobs.job_run(single.pk)
+    assert seen and set(seen) == {None}
+
+
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="a PostgreSQL setting",
+)
+def test_serial_statements_turn_off_parallel_workers_for_the_transaction(db):
+    from povertyapp import figures
+
+    query = "SELECT current_setting('max_parallel_workers_per_gather')"
+    assert figures._rows(query, [])[0][0] != "0"  # the server's setting (2 here)
+    with figures.serial_statements():
+        # SET LOCAL: outside a test's enclosing transaction it ends with the statement's own.
+        assert figures._rows(query, [])[0][0] == "0"
+
+
+def _aggregate_threads(monkeypatch, used: list | None = None) -> list[str]:  # type: ignore[no-untyped-def]
+    """Record the thread each of the job's aggregates runs in: the figures statement and the
+    member statements of 信息录入率 (and in ``used`` the connection of the figures statement)."""
+    import threading
+
+    from django.db import connections
+
+    from povertyapp import figures
+
+    seen: list[str] = []
+    used = [] if used is None else used
+    counts, members = figures.round_counts_by_village, rates._member_terms_by_village
+
+    def counts_spy(**kwargs):  # type: ignore[no-untyped-def]
+        seen.append(f"figures:{threading.current_thread().name}")
+        result = counts(**kwargs)
+        used.append(connections["default"])  # this thread's connection
+        return result
+
+    def members_spy(*args):  # type: ignore[no-untyped-def]
+        seen.append(f"members:{threading.current_thread().name}")
+        return members(*args)
+
+    monkeypatch.setattr(figures, "round_counts_by_village", counts_spy)
+    monkeypatch.setattr(rates, "_member_terms_by_village", members_spy)
+    return seen
+
+
+def test_inside_a_transaction_or_serial_the_aggregates_run_one_after_the_other(
+    built,  # noqa: F811
+    monkeypatch,
+):
+    """Another connection would not see the enclosing transaction's rows (here the test's):
+    the job then runs both aggregates on its own connection, as in a group (serial)."""
+    from povertyapp import figures
+
+    round, _h = built
+    seen = _aggregate_threads(monkeypatch)
+    rates.compute_rates(round=round)
+    assert sorted(seen) == ["figures:MainThread", "members:MainThread"]
+    assert _table() == EXPECTED
+    seen.clear()
+    with figures.serial_statements():
+        assert not rates.concurrent_allowed()
+        rates.compute_rates(round=round)
+    assert sorted(seen) == ["figures:MainThread", "members:MainThread"]
+
+
+_postgresql_only = pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="two connections at once: PostgreSQL only",
+)
+
+
+@_postgresql_only
+def test_concurrent_aggregates_store_exactly_the_sequential_snapshots(
+    transactional_db,
+    built,  # noqa: F811
+    monkeypatch,
+):
+    """Committed data (transactional test): the figures statement, then part of the members of
+    信息录入率, run on a second connection in a thread while this one computes the rest; the
+    snapshots equal those of the sequential run, to the last breakdown (信息录入率 included), and
+    the thread's connection is closed."""
+    from django.db import connection, connections
+
+    round, _h = built
+    assert not connection.in_atomic_block
+    used: list = []
+    seen = _aggregate_threads(monkeypatch, used)
+    with monkeypatch.context() as sequential:
+        sequential.setattr(rates, "concurrent_allowed", lambda: False)
+        rates.compute_rates(round=round)
+    assert sorted(seen) == ["figures:MainThread", "members:MainThread"]
+    expected = _comparable()
+    assert _table() == EXPECTED
+    RateSnapshot.objects.all().delete()
+    seen.clear()
+    used.clear()
+    rates.compute_rates(round=round)
+    # The members' id range split in two: the lower part on this connection, the rest on the
+    # other after the figures statement.
+    assert sorted(seen) == [
+        "figures:rates-aggregate",
+        "members:MainThread",
+        "members:rates-aggregate",
+    ]
+    assert _comparable() == expected
+    (other,) = used
+    assert other is not connections["default"]  # another connection than this thread's
+    assert other.connection is None  # the thread closed its connection
+
+
+@_postgresql_only
+def test_an_error_in_the_concurrent_aggregate_fails_the_job(
+    transactional_db,
+    built,  # noqa: F811
+    monkeypatch,
+):
+    import threading
+
+    from povertyapp import figures
+
+    round, _h = built
+    before = sorted(RateSnapshot.objects.values_list("region_id", "computed_at"))
+    raised_in: list[str] = []
+
+    def broken(**kwargs):  # type: ignore[no-untyped-def]
+        raised_in.append(threading.current_thread().name)
+        raise RuntimeError("figures failed")
+
+    monkeypatch.setattr(figures, "round_counts_by_village", broken)
+    with pytest.raises(RuntimeError, match="figures failed"):
+        rates.compute_rates(round=round)
+    assert raised_in == ["rates-aggregate"]
+    # Nothing written: the snapshots are those of before (opening the round computed them).
+    assert sorted(RateSnapshot.objects.values_list("region_id", "computed_at")) == before

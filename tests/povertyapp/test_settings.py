@@ -140,7 +140,7 @@ def test_database_and_broker_urls_select_the_real_services(no_dotenv):  # type: 
 def test_idle_timeout_defaults_to_30_minutes_and_is_configurable(no_dotenv):  # type: ignore[no-untyped-def]
     assert _settings_value("SESSION_COOKIE_AGE") == "1800"
     assert _settings_value("SESSION_COOKIE_AGE", SESSION_IDLE_TIMEOUT="600") == "600"
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert settings.SESSION_ENGINE == "povertyapp.sessions"
 
 
 def _session(client: Client) -> Session:
@@ -157,6 +157,26 @@ def test_each_request_pushes_the_idle_deadline_forward(cast):  # type: ignore[no
     assert client.get(reverse("home")).status_code == 200
     remaining = _session(client).expire_date - before
     assert datetime.timedelta(seconds=1795) <= remaining <= datetime.timedelta(seconds=1805)
+
+
+def test_requests_within_a_minute_of_a_save_do_not_write_the_session(cast):  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    assert _login(client, factories.PASSWORD).status_code == 302
+    deadline = _session(client).expire_date
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("home")).status_code == 200
+    writes = [query["sql"] for query in queries if query["sql"].startswith("UPDATE")]
+    assert not [sql for sql in writes if "django_session" in sql]
+    assert _session(client).expire_date == deadline
+    # A minute later the next request saves it.
+    Session.objects.filter(session_key=client.session.session_key).update(
+        expire_date=deadline - datetime.timedelta(seconds=61)
+    )
+    assert client.get(reverse("home")).status_code == 200
+    assert _session(client).expire_date > deadline
 
 
 def test_an_idle_session_expires_and_asks_to_log_in_again(cast):  # type: ignore[no-untyped-def]

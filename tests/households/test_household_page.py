@@ -1,0 +1,228 @@
+"""The household page and its 帮扶 badge: what they show, their access path, their queries."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from assistance import services as assistance_services
+from assistance.models import Pairing
+from households import quality, selectors, services
+from households.models import Household, Member
+from tests import factories
+
+TODAY = timezone.localdate()
+
+
+@pytest.fixture
+def varied(cast, county, household_a):  # type: ignore[no-untyped-def]
+    """Households that the quality rules find something in, in different ways: a helper and
+    measures, an income, a member removed, a birth date that disagrees with the ID number, an
+    exited household failing the exit test, a household without members left."""
+    household_a.refresh_from_db()
+    assistance_services.measure_create(
+        actor=cast.county,
+        household=household_a,
+        data={"year": 2020, "category": "金融帮扶", "content": "扶贫小额信贷"},
+    )
+    services.income_set(
+        actor=cast.county,
+        household=household_a,
+        year=TODAY.year - 1,
+        data={"wage": Decimal("3000"), "production": Decimal("500")},
+    )
+    removed = factories.household(
+        actor=cast.county,
+        village=county.village_a,
+        main_cause="因病",
+        poverty_attribute="低保贫困户",
+        members=[
+            factories.member_data(work_status=""),
+            factories.member_data(
+                name="李四", relation="配偶", sex="女", birth_date=datetime.date(1982, 3, 9)
+            ),
+            factories.member_data(
+                name="王五",
+                relation="之子",
+                birth_date=datetime.date(2012, 3, 9),
+                school_status="小学",
+                labour_skill="",
+                work_status="",
+                work_months=0,
+            ),
+        ],
+    )
+    services.member_remove(
+        actor=cast.county, member=removed.members.get(name="李四"), reason="死亡"
+    )
+    # Records loaded before the services checked work months and education by age.
+    removed.members.filter(name="张三").update(work_months=14)
+    removed.members.filter(name="王五").update(education="高中")
+    disagrees = factories.household(
+        actor=cast.county,
+        village=county.village_a,
+        members=[factories.member_data(name="赵六", birth_date=datetime.date(1975, 1, 2))],
+    )
+    # A record loaded before the services checked ID numbers.
+    Member.objects.filter(household=disagrees).update(birth_date=datetime.date(1975, 1, 3))
+    exited = factories.household(
+        actor=cast.county, village=county.village_a, status=Household.Status.EXITED, house_grade="C"
+    )
+    empty = factories.household(
+        actor=cast.county,
+        village=county.village_a,
+        members=[factories.member_data(name="孙七")],
+    )
+    services.member_remove(actor=cast.county, member=empty.members.get(), reason="死亡")
+    return [household_a, removed, disagrees, exited, empty]
+
+
+def test_the_page_members_give_the_warnings_of_a_fresh_load(cast, varied):  # type: ignore[no-untyped-def]
+    """The page passes the household and members it has loaded to `check_household`; the
+    findings and the 信息录入率 must be those of the form that reloads everything (after a
+    save)."""
+    seen = set()
+    for household in varied:
+        fresh = quality.check_household(household)
+        page_household, members = selectors.household_page_get_for_user(
+            user=cast.county, household_id=household.pk
+        )
+        assert quality.check_household(page_household, members=members) == fresh
+        seen |= {finding.rule for finding in fresh[0]}
+    # The fixture reaches the rules that read beyond the household row.
+    assert {
+        "id_disagrees",
+        "no_members",
+        "exited_fails_exit_test",
+        "work_months",
+        "child_high_education",
+        "too_few_measures",
+        "no_helper",
+        "production_without_cost",
+    } <= seen
+
+
+def test_the_page_shows_the_quality_warnings(cast, client_for, varied):  # type: ignore[no-untyped-def]
+    removed = varied[1]
+    findings, rate = quality.check_household(removed)
+    response = client_for(cast.county).get(f"/households/{removed.pk}/")
+    assert response.context["findings"] == findings
+    assert response.context["completeness"] == rate
+    content = response.content.decode()
+    assert f"数据质量提示 {len(findings)} 条" in content
+    for finding in findings:
+        assert str(finding.message) in content
+
+
+def test_the_page_takes_head_and_person_count_from_the_members(cast, varied):  # type: ignore[no-untyped-def]
+    """The same head name, head ID number and person count as the list's subqueries
+    (`household_queryset`), removed members left out."""
+    for household in varied:
+        listed = selectors.household_queryset().get(pk=household.pk)
+        page_household, members = selectors.household_page_get_for_user(
+            user=cast.county, household_id=household.pk
+        )
+        assert (
+            page_household.head_name,  # type: ignore[attr-defined]
+            page_household.head_id_number,  # type: ignore[attr-defined]
+            page_household.person_count,  # type: ignore[attr-defined]
+        ) == (listed.head_name, listed.head_id_number, listed.person_count)  # type: ignore[attr-defined]
+        assert members == selectors.household_members(household)
+    assert [h.person_count for h in selectors.household_queryset().filter(pk=varied[1].pk)] == [2]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("path", ["", "assistance-badge/"])
+def test_the_page_and_badge_are_404_outside_the_scope(
+    cast, household_a, household_b, client_for, path
+):  # type: ignore[no-untyped-def]
+    assert client_for(cast.cadre).get(f"/households/{household_a.pk}/{path}").status_code == 200
+    assert client_for(cast.cadre).get(f"/households/{household_b.pk}/{path}").status_code == 404
+    # A helper sees the paired households only.
+    assert client_for(cast.helper).get(f"/households/{household_a.pk}/{path}").status_code == 200
+    assert client_for(cast.helper).get(f"/households/{household_b.pk}/{path}").status_code == 404
+    assert client_for(cast.cadre).get(f"/households/999999/{path}").status_code == 404
+
+
+def test_the_page_masks_for_roles_without_sensitive_access_and_logs_the_others(  # type: ignore[no-untyped-def]
+    cast, household_a, client_for
+):
+    from povertyapp.models import AccessLog
+
+    head = factories.active_members(household_a)[0]
+    url = f"/households/{household_a.pk}/?tab=members"
+    cadre_page = client_for(cast.cadre).get(url).content.decode()
+    auditor = client_for(cast.auditor).get(url)
+    logged = AccessLog.objects.filter(object_id=str(household_a.pk), action="view_sensitive")
+    assert head.id_number in cadre_page
+    assert head.id_number not in auditor.content.decode()
+    assert [entry.user_id for entry in logged] == [cast.cadre.pk]
+
+
+def _page_queries(client, url, django_assert_max_num_queries, limit):  # type: ignore[no-untyped-def]
+    client.get(url)  # warm the session and the user
+    with django_assert_max_num_queries(limit) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_page_queries_do_not_grow_with_the_members(  # type: ignore[no-untyped-def]
+    cast, county, client_for, django_assert_max_num_queries
+):
+    """Session, user, region; household, members; pairing, measures, ID numbers in other
+    households, latest income (the quality warnings); open procedure; access log; session save
+    (with its savepoint and release): 14, for two members as for eight."""
+    counts = []
+    for size in (2, 8):
+        household = factories.household(
+            actor=cast.county,
+            village=county.village_a,
+            members=[factories.member_data()]
+            + [
+                factories.member_data(
+                    name=f"成员{i}", relation="之子", birth_date=datetime.date(2000 + i, 1, 1)
+                )
+                for i in range(size - 1)
+            ],
+        )
+        Pairing.objects.create(
+            household=household, helper=cast.helper, name="helper", start_date=TODAY
+        )
+        client = client_for(cast.cadre)
+        counts.append(
+            _page_queries(client, f"/households/{household.pk}/", django_assert_max_num_queries, 14)
+        )
+    assert counts[0] == counts[1]
+
+
+def test_badge_queries_do_not_grow_with_the_members(  # type: ignore[no-untyped-def]
+    cast, county, client_for, django_assert_max_num_queries
+):
+    """Session, user, region; household, members; rules, the province, the standard, the
+    measures; one statement per level of rules; session save (3): 14."""
+    counts = []
+    for size in (1, 6):
+        household = factories.household(
+            actor=cast.county,
+            village=county.village_a,
+            main_cause="因病",
+            members=[factories.member_data(health="长期慢性病")]
+            + [
+                factories.member_data(
+                    name=f"成员{i}", relation="之子", birth_date=datetime.date(2005 + i, 1, 1)
+                )
+                for i in range(size - 1)
+            ],
+        )
+        client = client_for(cast.cadre)
+        counts.append(
+            _page_queries(
+                client,
+                f"/households/{household.pk}/assistance-badge/",
+                django_assert_max_num_queries,
+                14,
+            )
+        )
+    assert counts[0] == counts[1]
