@@ -68,7 +68,7 @@ class VillageSponsorAdmin(ConfigAdmin):
     search_fields = ["village__name", "unit"]
     raw_id_fields = ["village"]
 
-    def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+    def get_queryset(self, request: HttpRequest):
         return (
             super()
             .get_queryset(request)
@@ -94,7 +94,7 @@ class VisitAdmin(CaseReadOnlyAdmin):
 class ProjectScopedReadOnly(CaseReadOnlyAdmin):
     region_lookup = "region"
 
-    def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+    def get_queryset(self, request: HttpRequest):
         queryset = admin.ModelAdmin.get_queryset(self, request)
         region = request_user(request).region
         if region is None:

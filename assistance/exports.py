@@ -47,10 +47,10 @@ PAIRING_COLUMNS = (
 
 
 def _pairing_sheet(user: User, filters: dict[str, Any]) -> SheetSpec:
-    def queryset():  # type: ignore[no-untyped-def]
+    def queryset():
         return household_linked(Pairing.objects.all(), user=user, filters=filters)
 
-    def rows():  # type: ignore[no-untyped-def]
+    def rows():
         fields = (
             "household__village__parent__name",
             "household__village__name",
@@ -108,12 +108,12 @@ MEASURE_COLUMNS = (
 def _measure_sheet(user: User, filters: dict[str, Any]) -> SheetSpec:
     status = choice_label(Measure.Status.choices)
 
-    def queryset():  # type: ignore[no-untyped-def]
+    def queryset():
         return household_linked(
             Measure.objects.all(), user=user, filters=filters, year_field="year"
         )
 
-    def rows():  # type: ignore[no-untyped-def]
+    def rows():
         fields = (
             "household__village__parent__name",
             "household__village__name",
@@ -184,14 +184,14 @@ FUND_COLUMNS = (
 )
 
 
-def _projects(user: User, filters: dict[str, Any]):  # type: ignore[no-untyped-def]
+def _projects(user: User, filters: dict[str, Any]):
     return region_linked(Project.objects.all(), user=user, filters=filters, year_field="year")
 
 
 def _project_sheet(user: User, filters: dict[str, Any]) -> SheetSpec:
     status = choice_label(Project.Status.choices)
 
-    def rows():  # type: ignore[no-untyped-def]
+    def rows():
         fields = (
             "name",
             "category",
@@ -251,7 +251,7 @@ def _fund_sheet(user: User, filters: dict[str, Any]) -> SheetSpec:
             allocated - reimbursed,
         )
 
-    def rows():  # type: ignore[no-untyped-def]
+    def rows():
         fields = (
             "name",
             "category",
@@ -292,13 +292,13 @@ COVERAGE_COLUMNS = (
 def _coverage_sheet(user: User, filters: dict[str, Any]) -> SheetSpec:
     kind = choice_label(CoverageGap.Kind.choices)
 
-    def queryset():  # type: ignore[no-untyped-def]
+    def queryset():
         runs = region_linked(CoverageRun.objects.all(), user=user, filters={})
         latest = runs.order_by("-pk").values_list("pk", flat=True).first()
         gaps = CoverageGap.objects.filter(run_id=latest) if latest else CoverageGap.objects.none()
         return household_linked(gaps, user=user, filters=filters)
 
-    def rows():  # type: ignore[no-untyped-def]
+    def rows():
         fields = (
             "household__village__parent__name",
             "household__village__name",

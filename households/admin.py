@@ -51,7 +51,7 @@ class MemberInline(admin.TabularInline):
         super().__init__(*args, **kwargs)
         self.request: HttpRequest | None = None
 
-    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any):  # type: ignore[no-untyped-def]
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any):
         self.request = request
         return super().get_formset(request, obj, **kwargs)
 
@@ -82,11 +82,11 @@ class VillageFilter(admin.SimpleListFilter):
     title = _("乡镇")
     parameter_name = "township"
 
-    def lookups(self, request: HttpRequest, model_admin: Any):  # type: ignore[no-untyped-def]
+    def lookups(self, request: HttpRequest, model_admin: Any):
         townships = roles.region_scope(request_user(request)).filter(level=Region.Level.TOWNSHIP)
         return [(region.code, region.name) for region in townships]
 
-    def queryset(self, request: HttpRequest, queryset: Any):  # type: ignore[no-untyped-def]
+    def queryset(self, request: HttpRequest, queryset: Any):
         if self.value():
             return HouseholdFilter({"region": self.value()}, queryset=queryset).qs
         return queryset
@@ -117,15 +117,15 @@ class HouseholdAdmin(CaseReadOnlyAdmin, SimpleHistoryAdmin):
     def bank_account_shown(self, household: Household) -> str:
         return shown(request_user(self._request), household.bank_account)
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):  # type: ignore[no-untyped-def]
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
         self._request = request
         return super().get_form(request, obj, change=change, **kwargs)
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):  # type: ignore[no-untyped-def]
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         self._request = request
         return super().changeform_view(request, object_id, form_url, extra_context)
 
-    def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str):  # type: ignore[no-untyped-def]
+    def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str):
         term = search_term.strip()
         if not term:
             return queryset, False
@@ -174,7 +174,7 @@ class PovertyLineAdmin(ConfigAdmin):
 class AdjustmentRoundAdmin(CaseReadOnlyAdmin):
     list_display = ["name", "county", "year", "status", "opened_at", "closed_at"]
 
-    def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+    def get_queryset(self, request: HttpRequest):
         # A round belongs to a county: the officer's own county, or counties inside the scope.
         user_region = request_user(request).region
         own = [node.pk for node in user_region.ancestors(include_self=True)] if user_region else []

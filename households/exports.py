@@ -486,7 +486,7 @@ def _round_sheet(user: User, filters: dict[str, Any]) -> SheetSpec:
 
     adjustment_round = chosen_round()
 
-    def queryset():  # type: ignore[no-untyped-def]
+    def queryset():
         if adjustment_round is None or not roles.has_case_access(user) or user.region is None:
             return RoundChange.objects.none()
         changes = RoundChange.objects.filter(

@@ -75,7 +75,7 @@ class HouseholdFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.user = user
 
-    def filter_region(self, queryset: QuerySet[Household], name: str, value: str):  # type: ignore[no-untyped-def]
+    def filter_region(self, queryset: QuerySet[Household], name: str, value: str):
         from povertyapp.models import Region
 
         region = Region.objects.filter(code=value).first()
@@ -85,7 +85,7 @@ class HouseholdFilter(django_filters.FilterSet):
             return queryset.filter(group=region)
         return queryset.filter(village__path__startswith=region.path)
 
-    def filter_text(self, queryset: QuerySet[Household], name: str, value: str):  # type: ignore[no-untyped-def]
+    def filter_text(self, queryset: QuerySet[Household], name: str, value: str):
         text = value.strip()
         if not text:
             return queryset

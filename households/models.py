@@ -512,7 +512,7 @@ class Member(models.Model):
     def health_conditions(self) -> list[str]:
         return [item for item in self.health.split("、") if item]
 
-    def age_on(self, day) -> int:  # type: ignore[no-untyped-def]
+    def age_on(self, day) -> int:
         years = day.year - self.birth_date.year
         if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
             years -= 1
@@ -857,7 +857,7 @@ class PublicNotice(models.Model):
         return f"{self.workflow} {self.start_date}"
 
     @property
-    def end_date(self):  # type: ignore[no-untyped-def]
+    def end_date(self):
         import datetime
 
         return self.start_date + datetime.timedelta(days=self.days - 1)

@@ -1542,7 +1542,7 @@ def _workflow_lock(workflow: Any, expected_step: str | None) -> Any:
     return locked
 
 
-def _workflows():  # type: ignore[no-untyped-def]
+def _workflows():
     from households import workflows
 
     return workflows

@@ -32,7 +32,7 @@ class PovertyLineMissing(LookupError):
         )
 
 
-def poverty_line(*, year: int, standard: str = Standard.NATIONAL, region=None) -> Decimal:  # type: ignore[no-untyped-def]
+def poverty_line(*, year: int, standard: str = Standard.NATIONAL, region=None) -> Decimal:
     """The line for a year and standard. Provincial and municipal lines are looked up along the
     region's ancestors (nearest first); a household identified by the national standard uses the
     national line."""

@@ -10,10 +10,10 @@ class CampaignAdmin(admin.ModelAdmin):
     list_display = ("name", "county", "kind", "year", "visit_date", "status", "seed")
     list_filter = ("kind", "status")
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
 
@@ -22,10 +22,10 @@ class RectificationItemAdmin(admin.ModelAdmin):
     list_display = ("id", "region", "category", "responsible_unit", "deadline", "status")
     list_filter = ("status", "source")
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False
 
 
@@ -34,8 +34,8 @@ class InspectionEventAdmin(admin.ModelAdmin):
     list_display = ("created_at", "kind", "actor", "campaign", "item", "from_status", "to_status")
     list_filter = ("kind",)
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False

@@ -42,7 +42,7 @@ FINDING_COLUMNS = (
 )
 
 
-def _findings(user: User, filters: dict[str, Any]):  # type: ignore[no-untyped-def]
+def _findings(user: User, filters: dict[str, Any]):
     visible = Finding.objects.filter(sample__campaign__visit_date__lte=timezone.localdate())
     return region_linked(
         visible,
@@ -57,7 +57,7 @@ def _finding_sheet(user: User, filters: dict[str, Any]) -> SheetSpec:
     kind = choice_label(SampleKind.choices)
     status = choice_label(Finding.Status.choices)
 
-    def rows():  # type: ignore[no-untyped-def]
+    def rows():
         fields = (
             "sample__campaign__name",
             "sample__sample_village__village__parent__name",
@@ -120,10 +120,10 @@ def _rectification_sheet(user: User, filters: dict[str, Any]) -> SheetSpec:
     today = timezone.localdate()
     open_statuses = set(RectificationItem.OPEN_STATUSES)
 
-    def queryset():  # type: ignore[no-untyped-def]
+    def queryset():
         return region_linked(RectificationItem.objects.all(), user=user, filters=filters)
 
-    def rows():  # type: ignore[no-untyped-def]
+    def rows():
         fields = (
             "region__name",
             "source",

@@ -60,7 +60,7 @@ class CaseReadOnlyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+    def get_queryset(self, request: HttpRequest):
         queryset = super().get_queryset(request)
         if not self.scope_lookup:
             return roles.household_scope(request_user(request), queryset)
@@ -137,7 +137,7 @@ class RegionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+    def get_queryset(self, request: HttpRequest):
         queryset = super().get_queryset(request).select_related("parent")
         if _is_account_admin(request):
             return queryset
@@ -166,7 +166,7 @@ class VillageYearAdmin(ConfigAdmin):
     inlines = [ResidentTeamInline]
     raw_id_fields = ["village"]
 
-    def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+    def get_queryset(self, request: HttpRequest):
         region = request_user(request).region
         return (
             super()
@@ -209,7 +209,7 @@ class JobAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def get_queryset(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+    def get_queryset(self, request: HttpRequest):
         return super().get_queryset(request).filter(created_by__region=request_user(request).region)
 
 

@@ -76,7 +76,7 @@ def ancestors_in_scope(*, user: User, region: Region) -> list[Region]:
         if node_id == top.pk:
             chain.append(top)
             return chain[::-1]
-        if not parent_field.is_cached(holder):  # type: ignore[attr-defined]
+        if not parent_field.is_cached(holder):
             return [node for node in region.ancestors() if node.path.startswith(top.path)]
         node = holder.parent
         assert node is not None

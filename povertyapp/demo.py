@@ -728,7 +728,7 @@ def generate_and_stream(**arguments: Any) -> GeneratedCounty:
         raise
     members.close()
     for rows in (sinks.households, sinks.incomes, sinks.events, sinks.pairings):
-        rows.copy()  # type: ignore[attr-defined]
+        rows.copy()
     bulk.reset_sequences(Household, Member, HouseholdIncome, HouseholdEvent, Pairing)
     return sinks
 

@@ -17,7 +17,7 @@ TRANSIENT_RETRIES = 5
     soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
     time_limit=settings.CELERY_TASK_TIME_LIMIT,
 )
-def run_job_task(self, job_id: int) -> str:  # type: ignore[no-untyped-def]
+def run_job_task(self, job_id: int) -> str:
     """Run a Job by id. Transient database or broker errors are retried with backoff; the
     last failure is recorded on the job row where the user sees it."""
     try:

@@ -87,7 +87,7 @@ class CampaignFiguresApi(APIView):
 class RectificationListApi(generics.ListAPIView):
     serializer_class = RectificationItemSerializer
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         filters = {
             "status": self.request.query_params.get("status", ""),
             "overdue": self.request.query_params.get("overdue") == "1",

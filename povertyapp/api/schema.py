@@ -33,7 +33,7 @@ def _model_field(field: serializers.Field) -> models.Field | None:
 
 
 class AutoSchema(SpectacularAutoSchema):
-    def _map_serializer_field(  # type: ignore[no-untyped-def]
+    def _map_serializer_field(
         self, field: serializers.Field, direction: str, bypass_extensions: bool = False
     ) -> dict[str, Any]:
         if field.read_only:

@@ -24,5 +24,5 @@ class ObtainTokenApi(ObtainAuthToken):
         },
         auth=[],
     )
-    def post(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
