@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Count,
@@ -27,6 +28,7 @@ from households.models import (
     Household,
     HouseholdEvent,
     Member,
+    ValueList,
     ValueListItem,
     VillageStatusCount,
 )
@@ -48,6 +50,34 @@ def value_lists(*, year: int, province: Region | None = None) -> dict[str, list[
         if label not in labels[list_key]:
             labels[list_key].append(label)
     return dict(labels)
+
+
+LIST_FILTER_CHOICES_SECONDS = 300
+
+
+def list_filter_choices(*, user: User, year: int) -> dict[str, list[str]]:
+    """The labels the household list offers for 致贫原因 and 贫困户属性: the year's value lists of
+    the user's province (national items plus the province's own). Cached for five minutes per
+    province and year (keyed by the province's code, the first of the user's region path), so
+    the list page does not read the value lists on every request: an edited value list shows in
+    its filters within five minutes, while the forms read them afresh."""
+    codes = [code for code in (user.region.path if user.region else "").split("/") if code]
+    province_code = codes[0] if codes else ""
+    key = f"households:list-filter-choices:{province_code}:{year}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    wanted = (ValueList.CAUSE, ValueList.POVERTY_ATTRIBUTE)
+    items = ValueListItem.objects.filter(list__in=wanted, year_from__lte=year).filter(
+        Q(year_to__isnull=True) | Q(year_to__gte=year)
+    )
+    items = items.filter(Q(province__isnull=True) | Q(province__code=province_code))
+    choices: dict[str, list[str]] = {name: [] for name in wanted}
+    for list_key, label in items.order_by("list", "position", "label").values_list("list", "label"):
+        if label not in choices[list_key]:
+            choices[list_key].append(label)
+    cache.set(key, choices, LIST_FILTER_CHOICES_SECONDS)
+    return choices
 
 
 def province_of(region: Region) -> Region | None:

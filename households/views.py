@@ -23,7 +23,7 @@ from households import selectors, standards
 from households.filters import HouseholdFilter
 from households.forms import HOUSEHOLD_SECTIONS
 from households.models import Household as _Household
-from households.models import HouseholdIncome
+from households.models import HouseholdIncome, ValueList
 from households.services import INCOME_FIELDS
 from povertyapp import roles
 from povertyapp.http import AuthenticatedHttpRequest
@@ -80,6 +80,9 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         row["head_id_shown"] = mask(row["head_id_number"])
         row["status_label"] = status_labels.get(row["status"], row["status"])
         row["url"] = f"{list_url}{row['pk']}/"
+    filter_choices = selectors.list_filter_choices(
+        user=request.user, year=timezone.localdate().year
+    )
     village_choices, group_choices = _region_choices(
         request.user, household_filter.form["village"].value()
     )
@@ -95,9 +98,16 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             # in one pass each: Django's widget templates cost more than the 20 rows.
             "form_values": {
                 name: "" if value is None else value
-                for name in ("q", "cause", "attribute", "year")
+                for name in ("q", "year")
                 for value in [household_filter.form[name].value()]
             },
+            "cause_options": _label_options(
+                household_filter.form["cause"].value(), filter_choices[ValueList.CAUSE]
+            ),
+            "attribute_options": _label_options(
+                household_filter.form["attribute"].value(),
+                filter_choices[ValueList.POVERTY_ATTRIBUTE],
+            ),
             "status_options": _options(
                 household_filter.form["status"].value(), _Household.Status.choices
             ),
@@ -130,6 +140,15 @@ def _options(selected: Any, choices: Iterable[tuple[Any, Any]]) -> str:
             for value, label in choices
         )
     )
+
+
+def _label_options(selected: Any, labels: list[str]) -> str:
+    """The <option>s of a value-list filter; a chosen label no longer in the year's list (an
+    older household's cause, say) stays offered, so the form shows what was asked."""
+    choices = [(label, label) for label in labels]
+    if selected and selected not in labels:
+        choices.append((selected, selected))
+    return _options(selected, choices)
 
 
 def _region_choices(

@@ -543,6 +543,27 @@ def test_api_list_pages_show_every_household_once(cast, county, client_for):
     assert sorted(shown) == sorted(numbers)
 
 
+def test_list_filters_cause_and_attribute_from_the_value_lists(cast, county, client_for):
+    from households.models import ValueList, ValueListItem
+
+    sick = factories.household(actor=cast.county, village=county.village_a, main_cause="因病")
+    factories.household(actor=cast.county, village=county.village_a, main_cause="缺技术")
+    ValueListItem.objects.create(
+        list=ValueList.CAUSE, label="因灾（本省）", province=county.province
+    )
+    client = client_for(cast.county)
+    html = client.get("/households/").content.decode()
+    assert '<option value="因病">因病</option>' in html
+    assert '<option value="因灾（本省）">因灾（本省）</option>' in html  # the province's own
+    assert '<option value="低保贫困户">低保贫困户</option>' in html
+    response = client.get("/households/", {"cause": "因病"})
+    assert [row["number"] for row in response.context["page"].object_list] == [sick.number]
+    assert '<option value="因病" selected>因病</option>' in response.content.decode()
+    # A label no longer in the lists stays offered when it is the one asked for.
+    old = client.get("/households/", {"cause": "旧原因"}).content.decode()
+    assert '<option value="旧原因" selected>旧原因</option>' in old
+
+
 def test_list_offers_the_groups_of_the_chosen_village_only(cast, county, client_for):
     page = client_for(cast.county).get("/households/").content.decode()
     assert "凤场村" in page and "龙坪村" in page
