@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from households.identity import normalise_id_number
 from households.models import Household, Member
 
+MAX_ID = 2**63 - 1  # the largest BigAutoField value
+
 
 class NameCharacters(Func):
     """The characters of a text column as an array, `string_to_array(name, NULL)`: the
@@ -39,8 +41,13 @@ class HouseholdFilter(django_filters.FilterSet):
         method="filter_text", label=_("搜索（姓名、身份证号码、户编号）"), max_length=64
     )
     region = django_filters.CharFilter(method="filter_region", label=_("区划代码"), max_length=15)
-    village = django_filters.NumberFilter(field_name="village_id", label=_("行政村"))
-    group = django_filters.NumberFilter(field_name="group_id", label=_("村民小组"))
+    # Bounded like the database ids: a bigger number would not even bind as a query parameter.
+    village = django_filters.NumberFilter(
+        field_name="village_id", label=_("行政村"), min_value=1, max_value=MAX_ID
+    )
+    group = django_filters.NumberFilter(
+        field_name="group_id", label=_("村民小组"), min_value=1, max_value=MAX_ID
+    )
     status = django_filters.ChoiceFilter(choices=Household.Status.choices, label=_("状态"))
     cause = django_filters.CharFilter(
         field_name="main_cause", label=_("主要致贫原因"), max_length=32

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from households import selectors, standards
-from households.filters import HouseholdFilter
+from households.filters import MAX_ID, HouseholdFilter
 from households.forms import HOUSEHOLD_SECTIONS
 from households.models import Household as _Household
 from households.models import HouseholdIncome, ValueList
@@ -161,10 +161,13 @@ def _region_choices(
     wanted = Q(level=Region.Level.VILLAGE)
     own_village = user.region is not None and user.region.level == Region.Level.VILLAGE
     try:
-        wanted |= Q(level=Region.Level.GROUP, parent_id=int(village_id))
+        chosen = int(village_id)
     except (TypeError, ValueError):
-        if own_village:
-            wanted |= Q(level=Region.Level.GROUP)
+        chosen = None
+    if chosen is not None and 0 < chosen <= MAX_ID:  # a database id: bigger ones would not bind
+        wanted |= Q(level=Region.Level.GROUP, parent_id=chosen)
+    elif own_village:
+        wanted |= Q(level=Region.Level.GROUP)
     villages: list[tuple[int, str]] = []
     groups: list[tuple[int, str]] = []
     for pk, name, level in scope.filter(wanted).order_by("code").values_list("pk", "name", "level"):

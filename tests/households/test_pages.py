@@ -564,6 +564,20 @@ def test_list_filters_cause_and_attribute_from_the_value_lists(cast, county, cli
     assert '<option value="旧原因" selected>旧原因</option>' in old
 
 
+@pytest.mark.parametrize("field", ["village", "group"])
+def test_an_id_too_big_for_the_database_is_refused_with_a_message(cast, county, client_for, field):
+    # Was a 500 on SQLite (the number did not bind as a query parameter).
+    huge = "9" * 23
+    client = client_for(cast.county)
+    page = client.get("/households/", {field: huge})
+    assert page.status_code == 200
+    assert page.context["page"].paginator.count == 0
+    assert "确保该值小于或等于" in page.content.decode()
+    assert client.get("/api/v1/households/", {field: huge}).status_code == 400
+    options = client.get("/households/group-options/", {"village": huge})
+    assert options.status_code == 200 and "第一村民小组" not in options.content.decode()
+
+
 def test_list_offers_the_groups_of_the_chosen_village_only(cast, county, client_for):
     page = client_for(cast.county).get("/households/").content.decode()
     assert "凤场村" in page and "龙坪村" in page
