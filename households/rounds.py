@@ -46,7 +46,7 @@ from households.models import (
 )
 from households.selectors import province_of, value_lists
 from povertyapp import roles
-from povertyapp.models import Region, User, VillageYear
+from povertyapp.models import Region, User, VillageYear, path_prefixes
 
 Kind = RoundChange.Kind
 State = RoundChange.State
@@ -101,10 +101,8 @@ def round_get_for_user(*, user: User, round_id: int) -> AdjustmentRound:
 
 def round_open_for(region: Region) -> AdjustmentRound | None:
     """The open round of the county a region belongs to (one query, by the region's path)."""
-    codes = [code for code in region.path.split("/") if code]
-    prefixes = ["/" + "/".join(codes[:depth]) + "/" for depth in range(1, len(codes) + 1)]
     return AdjustmentRound.objects.filter(
-        county__path__in=prefixes, status=AdjustmentRound.Status.OPEN
+        county__path__in=path_prefixes(region.path), status=AdjustmentRound.Status.OPEN
     ).first()
 
 

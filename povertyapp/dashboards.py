@@ -16,7 +16,7 @@ from django.utils.translation import gettext_noop
 from households import rounds as round_services
 from households.models import AdjustmentRound, Household
 from povertyapp import figures
-from povertyapp.models import RateSnapshot, Region, User, _slashes
+from povertyapp.models import RateSnapshot, Region, User, path_prefixes
 
 FIGURES = (
     # key, label, threshold attribute (None: no exit threshold), which list explains it
@@ -51,9 +51,8 @@ def rounds_for_region(
         if county is None:
             return AdjustmentRound.objects.none()
         return AdjustmentRound.objects.filter(county=county).order_by("-year")
-    chain = [region.path[: cut + 1] for cut in _slashes(region.path)]
     return AdjustmentRound.objects.filter(
-        county__path__in=chain, county__level=Region.Level.COUNTY
+        county__path__in=path_prefixes(region.path), county__level=Region.Level.COUNTY
     ).order_by("-year")
 
 

@@ -42,8 +42,9 @@ Round figures from the frozen baseline and the round's events (SQL aggregates, n
     RoundCounts]`` (one statement; ``village_ids`` when the caller already has them).
     ``round_figures(*, round, region) -> RoundFigures`` (any region: village, township, county).
     ``round_counts(*, round, region) -> RoundCounts``; ``rollup(village_counts, village_paths,
-    region_paths) -> dict[region_id, RoundCounts]`` (sums villages into every ancestor by path);
-    ``ancestor_paths(path)``; ``village_ids_under(path_prefix)``; ``id_list(ids)`` (an inlined
+    region_paths) -> dict[region_id, RoundCounts]`` (sums villages into every ancestor by path,
+    `povertyapp.models.path_prefixes`);
+    ``village_ids_under(path_prefix)``; ``id_list(ids)`` (an inlined
     SQL list of integers); ``aggregate_settings(cursor)`` (PostgreSQL session settings of the
     aggregates: work_mem, no JIT); ``serial_statements()`` (no parallel workers in the enclosed
     code) and ``is_serial()``.
@@ -630,24 +631,16 @@ def rollup(
     region_paths: dict[int, str],
 ) -> dict[int, RoundCounts]:
     """Sum village counts into every region whose path is a prefix of the village's path."""
+    from povertyapp.models import path_prefixes
+
     totals: dict[int, RoundCounts] = {region_id: RoundCounts() for region_id in region_paths}
     by_path = {path: region_id for region_id, path in region_paths.items()}
     for village_id, village in village_counts.items():
-        for ancestor in ancestor_paths(village_paths[village_id]):
+        for ancestor in path_prefixes(village_paths[village_id]):
             region_id = by_path.get(ancestor)
             if region_id is not None:
                 totals[region_id] += village
     return totals
-
-
-def ancestor_paths(path: str) -> list[str]:
-    """Every prefix of a region path ending at a "/" boundary: the region and its ancestors."""
-    prefixes = []
-    cut = path.find("/", 1)
-    while cut != -1:
-        prefixes.append(path[: cut + 1])
-        cut = path.find("/", cut + 1)
-    return prefixes
 
 
 def round_counts(*, round: AdjustmentRound, region: Region) -> RoundCounts:

@@ -15,9 +15,10 @@ region_code_validator = RegexValidator(
 )
 
 
-def _slashes(path: str) -> list[int]:
-    """The positions of the "/" separators of a region path after the leading one."""
-    return [index for index, char in enumerate(path) if char == "/" and index > 0]
+def path_prefixes(path: str) -> list[str]:
+    """Every prefix of a region path ending at a "/" boundary, root first: the paths of the
+    region's ancestors, then its own ("/52/5226/" → ["/52/", "/52/5226/"])."""
+    return [path[: index + 1] for index, char in enumerate(path) if char == "/" and index > 0]
 
 
 class Region(models.Model):
@@ -74,7 +75,7 @@ class Region(models.Model):
         else:
             cached = self.__dict__.get("_ancestors")
             if cached is None or cached[0] != self.path:
-                prefixes = [self.path[: cut + 1] for cut in _slashes(self.path)][:-1]
+                prefixes = path_prefixes(self.path)[:-1]
                 found = list(Region.objects.filter(path__in=prefixes).order_by(Length("path")))
                 if not self.path or len(found) != len(prefixes):
                     found = []  # not saved yet (no path): walk the parents instead

@@ -37,7 +37,7 @@ from django.utils.translation import gettext_lazy
 
 from households.models import AdjustmentRound, HouseholdEvent
 from povertyapp import figures, jobs
-from povertyapp.models import Job, RateSnapshot, Region, User
+from povertyapp.models import Job, RateSnapshot, Region, User, path_prefixes
 
 KIND = "compute_rates"
 _A = TypeVar("_A")
@@ -290,7 +290,7 @@ def compute_rates(
     completeness_totals = {region_id: [0, 0] for region_id in paths}
     by_path = {path: region_id for region_id, path in paths.items()}
     for village_id, (filled, required) in completeness.items():
-        for ancestor in figures.ancestor_paths(paths[village_id]):
+        for ancestor in path_prefixes(paths[village_id]):
             region_id = by_path.get(ancestor)
             if region_id is not None:
                 completeness_totals[region_id][0] += filled

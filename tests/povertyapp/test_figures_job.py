@@ -259,8 +259,8 @@ def test_completeness_equals_the_quality_module_in_every_region(built, county): 
         ), snapshot.region.code
 
 
-def test_ancestor_paths():
-    from povertyapp.figures import ancestor_paths
+def test_path_prefixes():
+    from povertyapp.models import path_prefixes as ancestor_paths
 
     assert ancestor_paths("/52/5226/522622/") == ["/52/", "/52/5226/", "/52/5226/522622/"]
     assert ancestor_paths("/") == []
