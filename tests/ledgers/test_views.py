@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import io
+import re
 
 import openpyxl
 import pytest
@@ -72,8 +74,17 @@ def test_large_export_redirects_to_its_job(
     job = Job.objects.get(kind="ledger_export")
     assert response.status_code == 302
     assert response["Location"] == reverse("job-detail", args=[job.pk])
-    page = client_for(cast.county).get(response["Location"]).content.decode()
-    assert "100%" in page and "2 / 2" in page and job.result_file.url in page
+    client = client_for(cast.county)
+    page = client.get(response["Location"]).content.decode()
+    assert "100%" in page and "2 / 2" in page
+    # The result is downloaded through the file door, never from /media/.
+    links = re.findall(rf'href="(/files/job_result/{job.pk}/\?t=[^"]+)"', page)
+    assert len(links) == 1 and "/media/" not in page
+    download = client.get(links[0])
+    assert download.status_code == 200
+    assert download["Cache-Control"] == "no-store"
+    job.refresh_from_db()
+    assert hashlib.sha256(_body(download)).hexdigest() == job.result["sha256"]
 
 
 def _upload(client, path_or_bytes, dry_run: bool):  # type: ignore[no-untyped-def]
