@@ -12,7 +12,7 @@ from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django_sendfile import sendfile
 
@@ -46,7 +46,7 @@ def download(request: AuthenticatedHttpRequest, kind: str, object_id: int) -> Ht
                 "该文件已于%(when)s过期删除（生成的文件保留%(days)d天）。如仍需要，请重新生成。"
             )
             % {
-                "when": formats.date_format(deleted_at, "DATETIME_FORMAT"),
+                "when": formats.date_format(timezone.localtime(deleted_at), "DATETIME_FORMAT"),
                 "days": settings.JOB_FILE_RETENTION_DAYS,
             },
             page_url=page_url,

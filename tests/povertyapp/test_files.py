@@ -378,6 +378,16 @@ def test_a_stored_file_has_no_url(cast, county):
         case.obj.result_file.url  # type: ignore[attr-defined]  # noqa: B018
 
 
+@pytest.mark.django_db
+def test_the_job_admin_shows_the_file_name_not_a_link(cast, county):
+    case = _job_case(cast, county)
+    response = login(cast.county).get(f"/admin/povertyapp/job/{case.obj.pk}/change/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "人员台账_黄平县_20261203.xlsx" in page
+    assert "/media/" not in page and "jobs/20" not in page
+
+
 def test_content_disposition_names_the_file_in_chinese_with_an_ascii_fallback():
     assert files.content_disposition("人员台账_黄平县_20261203.xlsx") == (
         "attachment; filename=\"download-20261203.xlsx\"; filename*=UTF-8''"
