@@ -201,7 +201,7 @@ class JobAdmin(admin.ModelAdmin):
     @admin.display(description=_("结果文件"))
     def result_file_state(self, job: Job) -> str:
         if job.result_file:
-            return files.original_name(job.result_file.name)
+            return files.original_name(job.result_file.name or "")
         if job.result_file_deleted_at:
             return _("已于%(when)s过期删除") % {
                 "when": formats.date_format(
