@@ -14,6 +14,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 from django_sendfile import sendfile
 
 from povertyapp import files
@@ -24,6 +25,7 @@ from povertyapp.privacy import access_log_record
 logger = logging.getLogger(__name__)
 
 
+@require_safe
 @login_required
 def download(request: AuthenticatedHttpRequest, kind: str, object_id: int) -> HttpResponseBase:
     """Serve `kind`'s file of object `object_id` to the signed-in user, if the user may see the

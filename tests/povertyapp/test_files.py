@@ -258,13 +258,18 @@ def test_unknown_ids_and_kinds_are_not_found(case):
 
 
 @pytest.mark.django_db
-def test_a_link_made_for_another_user_is_refused(case):
-    if len(case.readers) < 2:
-        # Only the owner may read it: anyone else is refused before the link is looked at.
-        return
-    response = login(case.readers[1]).get(link(case, case.owner))
-    assert response.status_code == 403
-    assert "下载链接无效" in response.content.decode()
+def test_a_link_made_for_another_user_is_refused(case, cast):
+    """A copied link works for nobody else: a reader of the object is told the link is not
+    theirs (403), anyone else learns nothing (404, the scope is checked first)."""
+    for user in everyone(cast):
+        if user == case.owner:
+            continue
+        response = login(user).get(link(case, case.owner))
+        if user in case.readers:
+            assert response.status_code == 403, user.username
+            assert "下载链接无效" in response.content.decode()
+        else:
+            assert response.status_code == 404, user.username
     assert AccessLog.objects.count() == 0
 
 
@@ -330,6 +335,65 @@ def test_nginx_backend_hands_the_file_to_nginx_without_a_body(case, settings):
     assert response["Cache-Control"] == "no-store"
     assert response["Content-Disposition"] == expected_disposition(case.download_name)
     assert AccessLog.objects.get().sha256 == hashlib.sha256(case.content).hexdigest()
+
+
+@pytest.mark.django_db
+def test_the_household_page_links_case_evidence_through_the_door(cast, county):
+    case = _workflow_case(cast, county)
+    household_id = case.obj.workflow.household_id  # type: ignore[attr-defined]
+    client = login(cast.township)
+    page = client.get(f"/households/{household_id}/?tab=status").content.decode()
+    found = re.findall(rf'href="(/files/workflow_evidence/{case.obj.pk}/\?t=[^"]+)"', page)
+    assert len(found) == 1
+    assert body(client.get(found[0])) == case.content
+
+
+@pytest.mark.django_db
+def test_downloads_are_get_only(case):
+    assert login(case.owner).post(link(case, case.owner)).status_code == 405
+    assert AccessLog.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_generated_downloads_carry_the_same_headers(cast, county, household_a):
+    """Files written for one request (small ledgers, templates, visit sheets) are not stored,
+    but leave with the door's headers too."""
+    from households.models import AdjustmentRound
+    from inspections.models import Campaign
+
+    round_ = AdjustmentRound.objects.create(
+        county=county.county, year=2020, name="2020年动态调整", opened_at=timezone.now()
+    )
+    campaign = inspection_services.campaign_create(
+        actor=cast.county,
+        county=county.county,
+        name="2019年第三方评估",
+        kind=Campaign.Kind.THIRD_PARTY,
+        year=2019,
+        visit_date=TODAY + datetime.timedelta(days=10),
+        end_date=TODAY + datetime.timedelta(days=15),
+        assessors=[cast.auditor],
+        townships_to_draw=2,
+        villages_per_township=2,
+        households_per_village=10,
+    )
+    today = timezone.localdate().strftime("%Y%m%d")
+    downloads = [
+        (cast.cadre, "/ledgers/export/?ledger=households", f"户台账_凤场村_{today}.xlsx"),
+        (cast.cadre, "/ledgers/import/template/", f"农户档案导入模板_{today}.xlsx"),
+        (cast.county, f"/rounds/{round_.pk}/template.xlsx", "四类名单.xlsx"),
+        (
+            cast.county,
+            f"/inspections/{campaign.pk}/workbook.xlsx",
+            f"入户核查表-{campaign.pk}.xlsx",
+        ),
+    ]
+    for user, url, name in downloads:
+        response = login(user).get(url)
+        assert response.status_code == 200, url
+        assert response["Cache-Control"] == "no-store", url
+        assert response["X-Content-Type-Options"] == "nosniff", url
+        assert response["Content-Disposition"] == expected_disposition(name), url
 
 
 # --- stored names -------------------------------------------------------------------------------
