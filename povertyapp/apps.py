@@ -27,7 +27,9 @@ def register_file_kinds() -> None:
         "job_result",
         model="povertyapp.Job",
         field="result_file",
-        get_for_user=lambda user, object_id: jobs.job_get_for_user(user=user, job_id=object_id),
+        get_for_user=lambda user, object_id: jobs.job_result_get_for_user(
+            user=user, job_id=object_id
+        ),
         page_url=lambda job: reverse("job-detail", args=[job.pk]),
         deleted_at=lambda job: job.result_file_deleted_at,
         label=_("后台任务结果文件"),

@@ -24,6 +24,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from povertyapp import roles
 from povertyapp.models import Job, Region, User
 
 if TYPE_CHECKING:
@@ -112,6 +113,16 @@ def job_get_for_user(*, user: User, job_id: int) -> Job:
     its file, written with the owner's rights) is its owner's alone: 404 for anyone else."""
     job = Job.objects.filter(pk=job_id, created_by=user).first()
     if job is None:
+        raise Http404(_("未找到该任务。"))
+    return job
+
+
+def job_result_get_for_user(*, user: User, job_id: int) -> Job:
+    """A job whose result file the user may take (the file door's access path for jobs): the
+    user's own job, over a region still in the user's scope — a cadre moved to another village,
+    or an account whose role no longer sees case data, loses the files of the old scope."""
+    job = job_get_for_user(user=user, job_id=job_id)
+    if job.region is not None and not roles.region_in_scope(user, job.region):
         raise Http404(_("未找到该任务。"))
     return job
 

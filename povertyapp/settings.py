@@ -287,6 +287,8 @@ FILE_SERVING = env.str("FILE_SERVING", default="django")
 FILE_SERVING_INTERNAL_URL = env.str("FILE_SERVING_INTERNAL_URL", default="/protected-media/")
 # Download links are signed for one user and expire after this many seconds (default a day).
 FILE_LINK_MAX_AGE = env.int("FILE_LINK_MAX_AGE", default=24 * 60 * 60)
+if FILE_LINK_MAX_AGE < 60:
+    raise ImproperlyConfigured("FILE_LINK_MAX_AGE must be at least 60 seconds.")
 if FILE_SERVING not in ("django", "nginx"):
     raise ImproperlyConfigured("FILE_SERVING must be 'django' or 'nginx'.")
 if not (

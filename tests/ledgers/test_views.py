@@ -6,14 +6,17 @@ import datetime
 import hashlib
 import io
 import re
+from pathlib import Path
 
 import openpyxl
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
+from django.utils import timezone
 
 from households.models import Household, Member
+from povertyapp import files
 from povertyapp.models import AccessLog, Job
 from tests import factories
 
@@ -163,6 +166,12 @@ def test_upload_with_errors_shows_them_and_offers_the_highlighted_workbook(
     assert cell.fill.fgColor.rgb.endswith("FFC7CE")
     assert cell.value != bad and "*" in cell.value
     assert Household.objects.count() == 0 and Member.objects.count() == 0
+    # The workbook is downloaded through the file door, named after the upload.
+    links = re.findall(rf'href="(/files/job_result/{job.pk}/\?t=[^"]+)"', page)
+    download = client.get(links[0])
+    name = f"导入错误清单_农户_{timezone.localdate():%Y%m%d}.xlsx"
+    assert download["Content-Disposition"] == files.content_disposition(name)
+    assert _body(download) == Path(job.result_file.path).read_bytes()
 
 
 def test_hostile_upload_is_refused_on_the_page(client_for, cast, county):

@@ -245,6 +245,21 @@ def test_readers_get_the_file_and_everyone_else_404(case, cast):
 
 
 @pytest.mark.django_db
+def test_a_job_file_leaves_with_its_owners_scope(cast, county):
+    """The owner moved to another village (or to a role without case data) no longer gets the
+    files of jobs over the old scope."""
+    case = _job_case(cast, county)
+    Job.objects.filter(pk=case.obj.pk).update(region=county.village_a)
+    url = link(case, cast.county)
+    assert login(cast.county).get(url).status_code == 200
+    User.objects.filter(pk=cast.county.pk).update(region=county.village_b)
+    assert login(cast.county).get(url).status_code == 404
+    User.objects.filter(pk=cast.county.pk).update(region=county.county, role="system_admin")
+    assert login(cast.county).get(url).status_code == 404
+    assert AccessLog.objects.count() == 1
+
+
+@pytest.mark.django_db
 def test_unknown_ids_and_kinds_are_not_found(case):
     client = login(case.owner)
     url = link(case, case.owner)
@@ -568,6 +583,7 @@ def test_files_are_streamed_by_django_unless_nginx_is_chosen(no_dotenv):  # type
     [
         {"FILE_SERVING": "apache"},
         {"FILE_SERVING_INTERNAL_URL": "protected"},
+        {"FILE_LINK_MAX_AGE": "0"},
         {"MEDIA_ROOT": str(ROOT / "static" / "media")},
         {"MEDIA_ROOT": str(ROOT / "staticfiles")},
         {"MEDIA_ROOT": str(ROOT)},
