@@ -8,7 +8,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -72,7 +71,7 @@ def download(request: AuthenticatedHttpRequest, kind: str, object_id: int) -> Ht
             message=_("该下载链接不是为当前账号生成的，或已被修改。请回到原页面重新点击下载。"),
             page_url=page_url,
         )
-    path = Path(default_storage.path(field_file.name))
+    path = Path(field_file.path)
     if not path.is_file():
         logger.error("Stored file missing: %s %s (%s)", kind, object_id, field_file.name)
         return _page(

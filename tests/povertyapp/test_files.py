@@ -36,6 +36,7 @@ from households import services as household_services
 from households.models import CaseWorkflow, Household
 from inspections import services as inspection_services
 from povertyapp import files, jobs, tasks
+from povertyapp.files.storage import PrivateFileSystemStorage
 from povertyapp.models import AccessLog, Job, User
 from tests import factories
 from tests.conftest import Cast, County, login
@@ -432,6 +433,8 @@ def test_every_file_field_has_a_private_name_and_a_door():
     for model, field in found:
         label = f"{model._meta.label}.{field.name}"
         assert isinstance(field.upload_to, files.PrivateUploadTo), label
+        # The door hands MEDIA_ROOT-relative names to sendfile: the default, private storage.
+        assert isinstance(field.storage, PrivateFileSystemStorage), label
         assert files.kind_for_field(model._meta.label, field.name) is not None, label
         first = field.generate_filename(None, "整改佐证-12.pdf")
         second = field.generate_filename(None, "整改佐证-12.pdf")
