@@ -43,6 +43,7 @@ import secrets
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
@@ -108,6 +109,14 @@ def _clean_original_name(filename: str) -> str:
     extension = extension[:16]
     stem = stem[: _ORIGINAL_NAME_MAX - len(extension)] or "file"
     return stem + extension
+
+
+_PRIVATE_NAME = re.compile(r"^[a-z][a-z0-9_-]*/\d{4}/\d{2}/[0-9a-f]{32}_[^/]+$")
+
+
+def is_private_name(stored_name: str) -> bool:
+    """Whether a stored name has the unguessable form `PrivateUploadTo` gives."""
+    return bool(_PRIVATE_NAME.match(stored_name or ""))
 
 
 def original_name(stored_name: str) -> str:
@@ -213,6 +222,46 @@ def kind_for_field(model: str, field: str) -> FileKind | None:
         if kind.model.lower() == model.lower() and kind.field == field:
             return kind
     return None
+
+
+@dataclass
+class RenameReport:
+    renamed: int = 0
+    missing: list[str] = dataclass_field(default_factory=list)
+
+
+def legacy_names_privatise(*, dry_run: bool = False) -> RenameReport:
+    """Give every stored file of every registered kind stored before the door existed (names
+    such as `rectification/2026/12/整改佐证-12.pdf`) its unguessable name, moving the file on
+    disk and the name on its row. Idempotent: private names are left alone. Files a row names
+    but the disk lacks are reported, not touched."""
+    from django.apps import apps
+
+    report = RenameReport()
+    for kind in kinds():
+        model = apps.get_model(kind.model)
+        field = model._meta.get_field(kind.field)
+        rows = model._default_manager.exclude(**{kind.field: ""}).only("pk", kind.field)
+        for obj in rows.iterator():
+            old_name = getattr(obj, kind.field).name
+            if is_private_name(old_name):
+                continue
+            storage = getattr(obj, kind.field).storage
+            if not storage.exists(old_name):
+                report.missing.append(f"{kind.key} {obj.pk}: {old_name}")
+                continue
+            report.renamed += 1
+            if dry_run:
+                continue
+            new_name = storage.get_available_name(
+                field.generate_filename(obj, original_name(old_name)),
+                max_length=field.max_length,
+            )
+            new_path = storage.path(new_name)
+            os.makedirs(os.path.dirname(new_path), exist_ok=True)
+            os.replace(storage.path(old_name), new_path)
+            model._default_manager.filter(pk=obj.pk).update(**{kind.field: new_name})
+    return report
 
 
 # --- links ---------------------------------------------------------------------------------------

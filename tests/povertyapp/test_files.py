@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import importlib
+import io
 import os
 import re
 import struct
@@ -25,6 +26,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db import models
 from django.test import Client
 from django.urls import URLPattern, URLResolver, clear_url_caches, get_resolver, resolve
@@ -451,6 +453,39 @@ def test_upload_names_lose_their_directories_and_control_characters():
     long = upload_to(None, "很" * 300 + ".pdf")
     assert files.original_name(long) == "很" * 116 + ".pdf"
     assert files.original_name(upload_to(None, "")) == "file"
+
+
+@pytest.mark.django_db
+def test_files_stored_before_the_door_get_private_names_once(case, cast, county):
+    """`manage.py files_privatise_names` moves a file with an old, guessable name (as the
+    system stored them before issue 12) to a private one; its download keeps its name."""
+    kind = files.kind_get(case.kind)
+    assert kind is not None
+    field_file = kind.file_of(case.obj)
+    legacy = f"{kind.field}-old/2026/12/{files.original_name(field_file.name or '')}"
+    legacy_path = Path(settings.MEDIA_ROOT) / legacy
+    legacy_path.parent.mkdir(parents=True)
+    os.replace(field_file.path, legacy_path)
+    type(case.obj).objects.filter(pk=case.obj.pk).update(**{kind.field: legacy})
+    lost = _job_case(cast, county).obj
+    Job.objects.filter(pk=lost.pk).update(result_file="jobs/2026/11/gone.xlsx")
+
+    out, err = io.StringIO(), io.StringIO()
+    call_command("files_privatise_names", stdout=out, stderr=err)
+
+    assert out.getvalue() == "已改名1个文件。\n"
+    assert err.getvalue() == f"文件缺失：job_result {lost.pk}: jobs/2026/11/gone.xlsx\n"
+    case.obj.refresh_from_db()
+    renamed = kind.file_of(case.obj)
+    assert files.is_private_name(renamed.name or "")
+    assert files.original_name(renamed.name or "") == files.original_name(legacy)
+    assert not legacy_path.exists()
+    response = login(case.owner).get(link(case, case.owner))
+    assert body(response) == case.content
+    assert response["Content-Disposition"] == expected_disposition(case.download_name)
+    again = io.StringIO()
+    call_command("files_privatise_names", stdout=again, stderr=io.StringIO())
+    assert again.getvalue() == "已改名0个文件。\n"
 
 
 @pytest.mark.django_db
