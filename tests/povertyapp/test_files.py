@@ -505,6 +505,19 @@ def test_the_job_admin_shows_the_file_name_not_a_link(cast, county):
     assert "/media/" not in page and "jobs/20" not in page
 
 
+@pytest.mark.django_db
+def test_a_file_found_elsewhere_is_traced_by_its_hash_in_the_access_log(cast, county):
+    case = _job_case(cast, county)
+    assert login(cast.county).get(link(case, cast.county)).status_code == 200
+    AccessLog.objects.create(
+        user=cast.cadre, username="cadre", action="download", target="job_result", sha256="0" * 64
+    )
+    digest = hashlib.sha256(case.content).hexdigest()
+    response = login(cast.county).get(f"/admin/povertyapp/accesslog/?q={digest}")
+    found = [(log.username, log.action, log.target) for log in response.context["cl"].result_list]
+    assert found == [("county", "download", "job_result")]
+
+
 def test_content_disposition_names_the_file_in_chinese_with_an_ascii_fallback():
     assert files.content_disposition("人员台账_黄平县_20261203.xlsx") == (
         "attachment; filename=\"download-20261203.xlsx\"; filename*=UTF-8''"
