@@ -42,3 +42,24 @@ class HouseholdsConfig(AppConfig):
         from households import quality  # noqa: F401
 
         post_migrate.connect(sqlite_triggers_ensure, sender=self)
+        register_file_kinds()
+
+
+def register_file_kinds() -> None:
+    """The registry's stored files, served by the platform's file door (`povertyapp.files`):
+    the evidence of procedure steps (申请书, 评议 minutes, photos of the posted 公示)."""
+    from django.urls import reverse
+
+    from households import selectors
+    from povertyapp import files
+
+    files.register(
+        "workflow_evidence",
+        model="households.WorkflowStep",
+        field="evidence",
+        get_for_user=lambda user, object_id: selectors.workflow_step_get_for_user(
+            user=user, record_id=object_id
+        ),
+        page_url=lambda record: reverse("households:workflow", args=[record.workflow_id]),
+        label=_("识别退出程序佐证材料"),
+    )

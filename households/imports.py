@@ -1597,6 +1597,13 @@ def import_file_store(upload: IO[bytes]) -> str:
     return name
 
 
+def _error_workbook_name(job: Job) -> str:
+    """The name the error workbook downloads under: 导入错误清单_<uploaded name>_<date>.xlsx."""
+    uploaded = os.path.splitext(os.path.basename(job.parameters.get("filename", "")))[0]
+    parts = [_("导入错误清单"), uploaded[:60], f"{timezone.localdate():%Y%m%d}"]
+    return "_".join(part for part in parts if part) + ".xlsx"
+
+
 @jobs.register(IMPORT_JOB, gettext_lazy("导入农户"))
 def run_import_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     user = job.created_by
@@ -1630,7 +1637,7 @@ def run_import_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
         try:
             error_workbook(report_path, source=path, report=report)
             with open(report_path, "rb") as handle:
-                job.result_file.save(_("导入错误清单.xlsx"), File(handle), save=False)
+                job.result_file.save(_error_workbook_name(job), File(handle), save=False)
             Job.objects.filter(pk=job.pk).update(result_file=job.result_file.name)
         finally:
             os.unlink(report_path)

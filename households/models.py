@@ -16,6 +16,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from povertyapp.files import PrivateUploadTo
 from povertyapp.models import Region
 
 YEAR_VALIDATORS = [MinValueValidator(2010), MaxValueValidator(2100)]
@@ -805,7 +806,9 @@ class WorkflowStep(models.Model):
     decision = models.CharField(_("结果"), max_length=16, choices=Decision.choices)
     opinion = models.TextField(_("意见"), max_length=2000, blank=True)
     attendance = models.PositiveSmallIntegerField(_("参会人数"), null=True, blank=True)
-    evidence = models.FileField(_("佐证材料"), upload_to="evidence/%Y/%m/", blank=True)
+    evidence = models.FileField(
+        _("佐证材料"), upload_to=PrivateUploadTo("evidence"), max_length=255, blank=True
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("办理人"),

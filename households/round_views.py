@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from households import rounds
 from households.models import AdjustmentRound, Household, RoundChange, ValueList
 from households.selectors import province_of, region_get_for_user, value_lists
-from povertyapp import rates, roles
+from povertyapp import files, rates, roles
 from povertyapp.http import AuthenticatedHttpRequest
 
 PAGE_SIZE = 50
@@ -250,9 +250,7 @@ def change_template_view(request: AuthenticatedHttpRequest, round_id: int) -> Ht
         rounds.changes_template(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = (
-        "attachment; filename*=UTF-8''%E5%9B%9B%E7%B1%BB%E5%90%8D%E5%8D%95.xlsx"
-    )
+    files.mark_download(response, f"{_('四类名单')}.xlsx")
     return response
 
 

@@ -25,12 +25,14 @@ from django.utils.translation import gettext as _
 from django_filters.constants import EMPTY_VALUES
 
 from households.models import (
+    CaseWorkflow,
     Household,
     HouseholdEvent,
     Member,
     ValueList,
     ValueListItem,
     VillageStatusCount,
+    WorkflowStep,
 )
 from povertyapp import roles
 from povertyapp.models import Region, User
@@ -253,6 +255,20 @@ def member_get_for_user(*, user: User, member_id: int, for_write: bool = False) 
     if for_write and not roles.can_write_households(user):
         raise PermissionDenied(_("您的角色只能查看，不能修改农户信息。"))
     return member
+
+
+def workflow_step_get_for_user(*, user: User, record_id: int) -> WorkflowStep:
+    """A recorded step of an identification or exit case (and its evidence, 公示 photos
+    included), through its household's scope: 404 outside it."""
+    visible = CaseWorkflow.objects.filter(roles.household_scope_q(user)).values("pk")
+    record = (
+        WorkflowStep.objects.filter(pk=record_id, workflow__in=visible)
+        .select_related("workflow")
+        .first()
+    )
+    if record is None:
+        raise Http404(_("未找到该材料，或您无权查看。"))
+    return record
 
 
 def household_members(household: Household, *, include_inactive: bool = True) -> list[Member]:

@@ -33,11 +33,6 @@ urlpatterns = [
     ),
     path("cases/<int:workflow_id>/", views.workflow_detail_view, name="workflow"),
     path(
-        "cases/<int:workflow_id>/evidence/<int:record_id>/",
-        views.step_evidence_view,
-        name="step-evidence",
-    ),
-    path(
         "cases/<int:workflow_id>/complete/", views.workflow_complete_view, name="workflow-complete"
     ),
     path("cases/<int:workflow_id>/return/", views.workflow_return_view, name="workflow-return"),

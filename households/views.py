@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Field, Q
 from django.http import HttpRequest, HttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.html import format_html
@@ -1186,33 +1185,6 @@ def _detail_extras(
     )
     if open_workflow is not None:
         open_workflow.step_label = workflows.current_step(open_workflow).label
-
-
-@login_required
-def step_evidence_view(
-    request: AuthenticatedHttpRequest, workflow_id: int, record_id: int
-) -> HttpResponseBase:
-    """A step's evidence file, through the case's scope (media is never served directly)."""
-    from django.http import FileResponse
-
-    workflow = _workflow_for_user(request, workflow_id)
-    record = workflow.steps.filter(pk=record_id).exclude(evidence="").first()
-    if record is None:
-        raise Http404(_("未找到该材料。"))
-    access_log_record(
-        user=request.user,
-        action="view_sensitive",
-        target="workflow_evidence",
-        object_id=record.pk,
-        fields=["evidence"],
-        detail={"workflow": workflow.pk},
-        request=request,
-    )
-    return FileResponse(
-        record.evidence.open("rb"),
-        as_attachment=False,
-        filename=(record.evidence.name or "").rsplit("/", 1)[-1],
-    )
 
 
 @login_required

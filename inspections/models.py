@@ -17,6 +17,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from households.models import YEAR_VALIDATORS
+from povertyapp.files import PrivateUploadTo
 from povertyapp.models import Region
 
 
@@ -441,7 +442,9 @@ class RectificationEvidence(models.Model):
         on_delete=models.CASCADE,
         related_name="evidence",
     )
-    file = models.FileField(_("佐证材料"), upload_to="rectification/%Y/%m/")
+    file = models.FileField(
+        _("佐证材料"), upload_to=PrivateUploadTo("rectification"), max_length=255
+    )
     name = models.CharField(_("文件名"), max_length=128)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from inspections.models import (
     Campaign,
     CorrectionTask,
+    RectificationEvidence,
     RectificationItem,
     SampleHousehold,
     SampleVillage,
@@ -214,6 +215,20 @@ def rectification_get_for_user(
     if for_write and not can_edit_rectification(user):
         raise PermissionDenied(_("您的角色只能查看整改清单。"))
     return item
+
+
+def rectification_evidence_get_for_user(*, user: User, evidence_id: int) -> RectificationEvidence:
+    """An evidence file of a rectification item the user may see (404 otherwise)."""
+    evidence = (
+        RectificationEvidence.objects.filter(
+            pk=evidence_id, item__in=rectification_list(user=user).values("pk")
+        )
+        .select_related("item")
+        .first()
+    )
+    if evidence is None:
+        raise Http404(_("未找到该材料，或您无权查看。"))
+    return evidence
 
 
 def overdue_q(on: datetime.date | None = None) -> Q:

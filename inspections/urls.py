@@ -40,9 +40,4 @@ urlpatterns = [
         views.rectification_evidence,
         name="rectification-evidence",
     ),
-    path(
-        "rectification/<int:item_id>/evidence/<int:evidence_id>/",
-        views.rectification_evidence_download,
-        name="rectification-evidence-download",
-    ),
 ]

@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,7 +32,7 @@ from inspections.models import (
     InspectionEvent,
     RectificationItem,
 )
-from povertyapp import roles
+from povertyapp import files, roles
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import AccessLog, Region, User
 from povertyapp.privacy import access_log_record
@@ -245,7 +245,7 @@ def campaign_workbook(request: AuthenticatedHttpRequest, campaign_id: int) -> Ht
         imports.workbook_bytes(campaign, samples),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = f'attachment; filename="visit-sheets-{campaign.pk}.xlsx"'
+    files.mark_download(response, f"{_('入户核查表')}-{campaign.pk}.xlsx")
     return response
 
 
@@ -650,20 +650,6 @@ def rectification_evidence(request: AuthenticatedHttpRequest, item_id: int) -> H
         else:
             messages.success(request, _("已上传佐证材料。"))
     return redirect("inspections:rectification", item.pk)
-
-
-@login_required
-def rectification_evidence_download(
-    request: AuthenticatedHttpRequest, item_id: int, evidence_id: int
-) -> FileResponse:
-    _require_case_access(request)
-    item = selectors.rectification_get_for_user(user=request.user, item_id=item_id)
-    evidence = item.evidence.filter(pk=evidence_id).first()
-    if evidence is None:
-        from django.http import Http404
-
-        raise Http404(_("未找到该材料。"))
-    return FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.name)
 
 
 @login_required

@@ -12,9 +12,10 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from povertyapp import roles
+from povertyapp import files, roles
 from povertyapp.http import request_user
 from povertyapp.models import (
     AccessLog,
@@ -193,6 +194,21 @@ class CalendarDayAdmin(ConfigAdmin):
 class JobAdmin(admin.ModelAdmin):
     list_display = ["id", "kind", "status", "progress", "total", "created_by", "created_at"]
     list_filter = ["kind", "status"]
+    # A stored file has no URL (the door serves it to the job's owner only): show its name.
+    exclude = ["result_file"]
+    readonly_fields = ["result_file_state"]
+
+    @admin.display(description=_("结果文件"))
+    def result_file_state(self, job: Job) -> str:
+        if job.result_file:
+            return files.original_name(job.result_file.name or "")
+        if job.result_file_deleted_at:
+            return _("已于%(when)s过期删除") % {
+                "when": formats.date_format(
+                    timezone.localtime(job.result_file_deleted_at), "DATETIME_FORMAT"
+                )
+            }
+        return "—"
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_staff and roles.can_configure(request.user))
@@ -217,7 +233,8 @@ class JobAdmin(admin.ModelAdmin):
 class AccessLogAdmin(admin.ModelAdmin):
     list_display = ["created_at", "username", "action", "target", "object_id", "ip_address"]
     list_filter = ["action", "target"]
-    search_fields = ["username", "object_id"]
+    # A workbook found outside the system is traced by its SHA-256 to who downloaded it.
+    search_fields = ["username", "object_id", "=sha256"]
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return _is_account_admin(request) or bool(

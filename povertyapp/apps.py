@@ -12,3 +12,25 @@ class PovertyappConfig(AppConfig):
         from povertyapp import ledgers, rates, region_counts  # noqa: F401
 
         ledgers.discover()
+        register_file_kinds()
+
+
+def register_file_kinds() -> None:
+    """The platform's own stored files: job results (ledgers, reports, import error workbooks),
+    for the job's owner only — a job's file was written with the owner's rights (masking), so
+    nobody else may take it, and it lives JOB_FILE_RETENTION_DAYS."""
+    from django.urls import reverse
+
+    from povertyapp import files, jobs
+
+    files.register(
+        "job_result",
+        model="povertyapp.Job",
+        field="result_file",
+        get_for_user=lambda user, object_id: jobs.job_result_get_for_user(
+            user=user, job_id=object_id
+        ),
+        page_url=lambda job: reverse("job-detail", args=[job.pk]),
+        deleted_at=lambda job: job.result_file_deleted_at,
+        label=_("后台任务结果文件"),
+    )

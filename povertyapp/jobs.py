@@ -10,15 +10,21 @@ finished is not run again.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from povertyapp import roles
 from povertyapp.models import Job, Region, User
 
 if TYPE_CHECKING:
@@ -102,6 +108,25 @@ def job_create(
     )
 
 
+def job_get_for_user(*, user: User, job_id: int) -> Job:
+    """A job as its owner sees it: the scoped access path of jobs and their files. A job (and
+    its file, written with the owner's rights) is its owner's alone: 404 for anyone else."""
+    job = Job.objects.filter(pk=job_id, created_by=user).first()
+    if job is None:
+        raise Http404(_("未找到该任务。"))
+    return job
+
+
+def job_result_get_for_user(*, user: User, job_id: int) -> Job:
+    """A job whose result file the user may take (the file door's access path for jobs): the
+    user's own job, over a region still in the user's scope — a cadre moved to another village,
+    or an account whose role no longer sees case data, loses the files of the old scope."""
+    job = job_get_for_user(user=user, job_id=job_id)
+    if job.region is not None and not roles.region_in_scope(user, job.region):
+        raise Http404(_("未找到该任务。"))
+    return job
+
+
 def job_enqueue(
     *,
     user: User | None,
@@ -182,12 +207,46 @@ def _is_transient(error: BaseException) -> bool:
 
 
 def job_cleanup_files(*, older_than_days: int) -> int:
-    """Delete result files of jobs finished more than `older_than_days` ago."""
-    cutoff = timezone.now() - timedelta(days=older_than_days)
+    """Delete the result files (ledgers, reports, import error workbooks) of jobs finished more
+    than `older_than_days` ago — or created that long ago and never finished — and record on
+    each job row when its file went, so that its page says so instead of showing a dead link.
+    Then delete files under `jobs/` as old that no job row names (a worker that died between
+    writing a file and recording it). Returns the number of files deleted."""
+    now = timezone.now()
+    cutoff = now - timedelta(days=older_than_days)
+    expired = (
+        Job.objects.filter(
+            Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff)
+        )
+        .exclude(result_file="")
+        .only("pk", "result_file")
+    )
     removed = 0
-    for job in Job.objects.filter(finished_at__lt=cutoff).exclude(result_file=""):
+    for job in expired.iterator():
         job.result_file.delete(save=False)
-        job.result_file = ""
-        job.save(update_fields=["result_file"])
+        Job.objects.filter(pk=job.pk).update(result_file="", result_file_deleted_at=now)
         removed += 1
+    return removed + _orphan_job_files_delete(cutoff)
+
+
+def _orphan_job_files_delete(cutoff: datetime) -> int:
+    root = Path(default_storage.path("jobs"))
+    if not root.is_dir():
+        return 0
+    removed = 0
+    for directory, _subdirectories, names in os.walk(root):
+        old = {}
+        for name in names:
+            path = Path(directory) / name
+            if datetime.fromtimestamp(path.stat().st_mtime, tz=UTC) < cutoff:
+                old[path.relative_to(default_storage.path("")).as_posix()] = path
+        if not old:
+            continue
+        kept = set(
+            Job.objects.filter(result_file__in=list(old)).values_list("result_file", flat=True)
+        )
+        for stored_name, path in old.items():
+            if stored_name not in kept:
+                path.unlink(missing_ok=True)
+                removed += 1
     return removed

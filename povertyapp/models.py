@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 
+from povertyapp.files import PrivateUploadTo
+
 region_code_validator = RegexValidator(
     r"^(\d{12}|\d{15})$", _("统计用区划代码应为12位数字（村民小组为15位）。"), code="region_code"
 )
@@ -246,7 +248,11 @@ class Job(models.Model):
     message = models.CharField(_("说明"), max_length=255, blank=True)
     error = models.TextField(_("错误"), blank=True)
     result = models.JSONField(_("结果"), default=dict, blank=True)
-    result_file = models.FileField(_("结果文件"), upload_to="jobs/%Y/%m/", blank=True)
+    result_file = models.FileField(
+        _("结果文件"), upload_to=PrivateUploadTo("jobs"), max_length=255, blank=True
+    )
+    # Set by the nightly clean-up when it deletes the result file (JOB_FILE_RETENTION_DAYS).
+    result_file_deleted_at = models.DateTimeField(_("结果文件删除时间"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
@@ -278,6 +284,7 @@ class AccessLog(models.Model):
         EXPORT = "export", _("导出")
         IMPORT = "import", _("导入")
         PRINT = "print", _("打印")
+        DOWNLOAD = "download", _("下载文件")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -293,6 +300,8 @@ class AccessLog(models.Model):
     fields = models.JSONField(_("字段"), default=list, blank=True)
     detail = models.JSONField(_("详情"), default=dict, blank=True)
     ip_address = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
+    # The SHA-256 of the file that left the system (downloads and exports): which copy went where.
+    sha256 = models.CharField(_("文件SHA-256"), max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
 
     class Meta:

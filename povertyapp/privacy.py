@@ -84,8 +84,10 @@ def access_log_record(
     fields: list[str] | None = None,
     detail: dict[str, Any] | None = None,
     request: Any = None,
+    sha256: str = "",
 ) -> AccessLog:
-    """Write one access-log row (who saw or exported which sensitive fields)."""
+    """Write one access-log row (who saw, exported or downloaded which sensitive fields or
+    file; `sha256` is the file's hash when a file left the system)."""
     from povertyapp.models import AccessLog
 
     return AccessLog.objects.create(
@@ -97,4 +99,5 @@ def access_log_record(
         fields=fields or [],
         detail=detail or {},
         ip_address=client_ip(request),
+        sha256=sha256,
     )

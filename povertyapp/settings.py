@@ -161,7 +161,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # MEDIA_ROOT, with no URL: stored files are served only by the file door (issue 12 below).
+    "default": {"BACKEND": "povertyapp.files.storage.PrivateFileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -278,3 +279,41 @@ if PRODUCTION:
 
 # Jobs: generated files are kept this many days, then removed by the nightly clean-up.
 JOB_FILE_RETENTION_DAYS = env.int("JOB_FILE_RETENTION_DAYS", default=7)
+
+# Files (issue 12): every stored file goes through one door, `files:download`
+# (povertyapp/files/), which checks the user's scope, logs the access and hands the file to
+# django-sendfile2. MEDIA_ROOT is never routed: not by Django, not by the web server.
+FILE_SERVING = env.str("FILE_SERVING", default="django")
+FILE_SERVING_INTERNAL_URL = env.str("FILE_SERVING_INTERNAL_URL", default="/protected-media/")
+# Download links are signed for one user and expire after this many seconds (default a day).
+FILE_LINK_MAX_AGE = env.int("FILE_LINK_MAX_AGE", default=24 * 60 * 60)
+if FILE_LINK_MAX_AGE < 60:
+    raise ImproperlyConfigured("FILE_LINK_MAX_AGE must be at least 60 seconds.")
+if FILE_SERVING not in ("django", "nginx"):
+    raise ImproperlyConfigured("FILE_SERVING must be 'django' or 'nginx'.")
+if not (
+    FILE_SERVING_INTERNAL_URL.startswith("/")
+    and FILE_SERVING_INTERNAL_URL.endswith("/")
+    and len(FILE_SERVING_INTERNAL_URL) > 2
+):
+    raise ImproperlyConfigured("FILE_SERVING_INTERNAL_URL must look like /protected-media/.")
+SENDFILE_BACKEND = (
+    "django_sendfile.backends.nginx"
+    if FILE_SERVING == "nginx"
+    else "povertyapp.files.streaming"  # streams in blocks; sendfile2's "simple" reads it whole
+)
+SENDFILE_ROOT = str(MEDIA_ROOT)
+SENDFILE_URL = FILE_SERVING_INTERNAL_URL.rstrip("/")
+
+
+def _overlaps(first: Path, second: Path) -> bool:
+    first, second = first.resolve(), second.resolve()
+    return first == second or first in second.parents or second in first.parents
+
+
+for _public in [Path(STATIC_ROOT), *(Path(directory) for directory in STATICFILES_DIRS)]:
+    if _overlaps(MEDIA_ROOT, _public):
+        raise ImproperlyConfigured(
+            f"MEDIA_ROOT ({MEDIA_ROOT}) must lie outside the static files ({_public}): "
+            "whatever is under STATIC_ROOT or STATICFILES_DIRS is public."
+        )

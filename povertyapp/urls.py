@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
@@ -24,6 +22,8 @@ urlpatterns = [
     path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jobs/<int:job_id>/", views.job_detail, name="job-detail"),
+    # The one door of every stored file; MEDIA_ROOT itself is never routed, in any mode.
+    path("files/", include("povertyapp.files.urls")),
     path("households/", include("households.urls")),
     path("assistance/", include("assistance.urls")),
     path("inspections/", include("inspections.urls")),
@@ -33,6 +33,3 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
 ]
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

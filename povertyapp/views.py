@@ -2,13 +2,12 @@ from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
 
 from povertyapp import roles
 from povertyapp.http import AuthenticatedHttpRequest
-from povertyapp.models import Job
+from povertyapp.jobs import job_get_for_user, kind_label
 
 
 class LoginView(auth_views.LoginView):
@@ -37,14 +36,10 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 def job_detail(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
     """A job's progress (polled by htmx every 2 s until it is done)."""
-    job = Job.objects.filter(pk=job_id, created_by=request.user).first()
-    if job is None:
-        raise Http404(_("未找到该任务。"))
+    job = job_get_for_user(user=request.user, job_id=job_id)
     template = (
         "povertyapp/partials/job_progress.html"
         if request.headers.get("HX-Request")
         else "povertyapp/job_detail.html"
     )
-    from povertyapp.jobs import kind_label
-
     return render(request, template, {"job": job, "kind_label": kind_label(job.kind)})

@@ -141,6 +141,7 @@ def ledger_write(
             "masked": not sensitive_visible,
         },
         request=request,
+        sha256=digest.hexdigest(),
     )
     return ExportResult(
         rows=rows, sha256=digest.hexdigest(), filename=export_filename(ledger, region)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from households.exports import default_income_year
 from households.filters import HouseholdFilter
 from households.imports import IMPORT_JOB, import_file_store, import_template
-from povertyapp import jobs, roles
+from povertyapp import files, jobs, roles
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.ledgers import all_ledgers
 from povertyapp.ledgers.services import job_threshold, ledger_export_start
@@ -31,10 +31,15 @@ def _require_ledger_access(request: AuthenticatedHttpRequest) -> None:
         raise PermissionDenied(_("您的角色不能使用台账。"))
 
 
-def _download(path: str, filename: str) -> FileResponse:
+def _download(path: str, filename: str) -> HttpResponseBase:
+    """A workbook written for this request (not stored): streamed, then gone, with the headers
+    of every download (`povertyapp.files.mark_download`)."""
     handle = open(path, "rb")  # noqa: SIM115 - closed by the response
     os.unlink(path)  # the open handle keeps the data until the response is sent
-    return FileResponse(handle, as_attachment=True, filename=filename)
+    response = FileResponse(
+        handle, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    return files.mark_download(response, filename)
 
 
 @login_required

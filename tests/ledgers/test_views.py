@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import io
+import re
+from pathlib import Path
 
 import openpyxl
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
+from django.utils import timezone
 
 from households.models import Household, Member
+from povertyapp import files
 from povertyapp.models import AccessLog, Job
 from tests import factories
 
@@ -72,8 +77,17 @@ def test_large_export_redirects_to_its_job(
     job = Job.objects.get(kind="ledger_export")
     assert response.status_code == 302
     assert response["Location"] == reverse("job-detail", args=[job.pk])
-    page = client_for(cast.county).get(response["Location"]).content.decode()
-    assert "100%" in page and "2 / 2" in page and job.result_file.url in page
+    client = client_for(cast.county)
+    page = client.get(response["Location"]).content.decode()
+    assert "100%" in page and "2 / 2" in page
+    # The result is downloaded through the file door, never from /media/.
+    links = re.findall(rf'href="(/files/job_result/{job.pk}/\?t=[^"]+)"', page)
+    assert len(links) == 1 and "/media/" not in page
+    download = client.get(links[0])
+    assert download.status_code == 200
+    assert download["Cache-Control"] == "no-store"
+    job.refresh_from_db()
+    assert hashlib.sha256(_body(download)).hexdigest() == job.result["sha256"]
 
 
 def _upload(client, path_or_bytes, dry_run: bool):  # type: ignore[no-untyped-def]
@@ -152,6 +166,12 @@ def test_upload_with_errors_shows_them_and_offers_the_highlighted_workbook(
     assert cell.fill.fgColor.rgb.endswith("FFC7CE")
     assert cell.value != bad and "*" in cell.value
     assert Household.objects.count() == 0 and Member.objects.count() == 0
+    # The workbook is downloaded through the file door, named after the upload.
+    links = re.findall(rf'href="(/files/job_result/{job.pk}/\?t=[^"]+)"', page)
+    download = client.get(links[0])
+    name = f"导入错误清单_农户_{timezone.localdate():%Y%m%d}.xlsx"
+    assert download["Content-Disposition"] == files.content_disposition(name)
+    assert _body(download) == Path(job.result_file.path).read_bytes()
 
 
 def test_hostile_upload_is_refused_on_the_page(client_for, cast, county):
