@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "simple_history",
     "axes",
+    "csp",
     "povertyapp",
     "households",
     "assistance",
@@ -58,6 +60,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise, so static files keep their own headers (issue 12: production mode).
+    "csp.middleware.CSPMiddleware",
+    "povertyapp.headers.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "povertyapp.middleware.ChineseUnlessChosenMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -85,6 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "povertyapp.menu.menu_context",
             ],
         },
     },
@@ -164,7 +170,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "povertyapp.staticfiles.ProductionStaticFilesStorage"
             if PRODUCTION
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
@@ -278,3 +284,25 @@ if PRODUCTION:
 
 # Jobs: generated files are kept this many days, then removed by the nightly clean-up.
 JOB_FILE_RETENTION_DAYS = env.int("JOB_FILE_RETENTION_DAYS", default=7)
+
+# Security headers (issue 12: production mode), in every mode so that tests and the demo see
+# what production sends. Content-Security-Policy (django-csp): scripts, styles, fonts, images and
+# requests from this origin only, no inline script or style (templates use static/js/ files and
+# data- attributes; tests/povertyapp/test_templates_csp.py walks every template), no plugins,
+# never framed, forms post only here. `data:` images: swagger-ui's and the browsers' own icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Error pages in the site's layout (povertyapp/errors.py); a CSRF failure is one of its 403s.
+CSRF_FAILURE_VIEW = "povertyapp.errors.csrf_failure"
