@@ -106,7 +106,7 @@ def test_500_in_english(cast):
     html = response.content.decode()
     assert response.status_code == 500
     assert "<h1>Something went wrong</h1>" in html
-    assert f"Error id: <code class=\"error-id\">{response['X-Error-Id']}</code>" in html
+    assert f'Error id: <code class="error-id">{response["X-Error-Id"]}</code>' in html
 
 
 def test_500_renders_without_the_database_or_the_user(django_db_blocker):

@@ -1,8 +1,8 @@
 """The main menu offers each role exactly the pages it may open (povertyapp/menu.py).
 
 For every user of the fixed cast and every menu entry: an entry the user sees opens (200, after
-the dashboard's redirect to the user's region), and an entry the user does not see answers 403 (the admin site: its login page).
-New entries are covered automatically.
+the dashboard's redirect to the user's region), and an entry the user does not see answers 403
+(the admin site: its own login page). New entries are covered automatically.
 """
 
 from __future__ import annotations
