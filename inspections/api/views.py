@@ -96,7 +96,7 @@ class RectificationListApi(generics.ListAPIView):
         if filters["status"] not in RectificationItem.Status.values:
             filters["status"] = ""
         if getattr(self, "swagger_fake_view", False):  # schema generation: no signed-in user
-            return []
+            return RectificationItem.objects.none()
         items = list(selectors.rectification_list(user=request_user(self.request), filters=filters))
         for item in items:
             item.is_overdue = selectors.is_overdue(item)  # type: ignore[attr-defined]  # for the serializer
