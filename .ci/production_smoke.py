@@ -176,6 +176,10 @@ def main() -> int:
         answer.status == 404 and 'class="card error-page"' in answer.body,
         "anonymous /no-such-page/: 404 in the site's layout",
     )
+    smoke.check(
+        "URLconf" not in answer.body and "Traceback" not in answer.body,
+        "anonymous /no-such-page/: not Django's debug page (DEBUG is off)",
+    )
     check_security_headers(smoke, answer)
 
     menus: dict[str, list[str]] = {}
