@@ -226,6 +226,16 @@ def main() -> int:
             smoke.check("immutable" in cache_control, f"{asset}: long cache ({cache_control!r})")
             check_security_headers(smoke, answer, private=False)
 
+        print("== a household's page (personal data)")
+        listing = session.request("GET", "/households/")
+        household = re.search(r'href="(/households/\d+/)"', listing.body)
+        if smoke.check(household is not None, "the registry lists a household"):
+            assert household is not None
+            for path in (household.group(1), household.group(1) + "edit/"):
+                answer = session.request("GET", path)
+                smoke.check(answer.status == 200, f"{path}: 200")
+                check_security_headers(smoke, answer)
+
         print("== API")
         for path in ("/api/v1/households/", "/api/v1/regions/", "/api/v1/docs/"):
             answer = session.request("GET", path)

@@ -52,6 +52,21 @@ def test_every_url_answers_no_store_to_a_signed_in_user(cast, household_a):
     assert missing == {}
 
 
+def test_pages_and_api_answers_about_one_household_are_no_store(cast, household_a):
+    client = login(cast.cadre)
+    urls = [
+        f"/households/{household_a.pk}/",
+        f"/households/{household_a.pk}/edit/",
+        f"/assistance/households/{household_a.pk}/",
+        f"/api/v1/households/{household_a.pk}/",
+        f"/api/v1/households/{household_a.pk}/events/",
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response["Cache-Control"] == "no-store, private", url
+
+
 def test_api_answers_no_store_with_a_token(cast):
     from rest_framework.authtoken.models import Token
 
