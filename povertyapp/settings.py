@@ -288,8 +288,8 @@ JOB_FILE_RETENTION_DAYS = env.int("JOB_FILE_RETENTION_DAYS", default=7)
 # Security headers (issue 12: production mode), in every mode so that tests and the demo see
 # what production sends. Content-Security-Policy (django-csp): scripts, styles, fonts, images and
 # requests from this origin only, no inline script or style (templates use static/js/ files and
-# data- attributes; tests/povertyapp/test_templates_csp.py walks every template), no plugins,
-# never framed, forms post only here. `data:` images: swagger-ui's and the browsers' own icons.
+# data- attributes; tests/povertyapp/test_content_security_policy.py walks every template), no
+# plugins, never framed, forms post only here. `data:` images: swagger-ui's and browsers' icons.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
