@@ -10,7 +10,7 @@ DEMO_SEED ?= 2020
 HOST ?= 127.0.0.1:8000
 
 .PHONY: demo test install lint format-check typecheck migrations-check pytest serve worker beat \
-        lock schemathesis bench messages compile-messages ci clean
+        lock schemathesis production-pass bench messages compile-messages ci clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ pytest: install
 ## schemathesis: seed a small demo in its own database, serve it, fuzz /api/v1/ (see .ci/).
 schemathesis: install
 	bash .ci/schemathesis.sh
+
+## production-pass: README's production steps on PostgreSQL, gunicorn, the smoke (.ci/).
+production-pass: install
+	bash .ci/production.sh
 
 ## The whole CI run (installs system packages with apt-get: needs root).
 ci:

@@ -72,6 +72,22 @@ def can_configure(user: User) -> bool:
     return has_case_access(user) and user.role in CONFIGURE_ROLES
 
 
+def can_view_dashboards(user: User) -> bool:
+    """The dashboards show the figures of the user's own region: a case role with a region."""
+    return has_case_access(user) and user.region_id is not None
+
+
+def can_use_ledgers(user: User) -> bool:
+    """The ledgers page: exports (export roles) and the household import (registry keepers)."""
+    return can_export(user) or can_write_households(user)
+
+
+def can_open_admin(user: User) -> bool:
+    """The admin site (Django's own rule): accounts for the system administrator, value lists,
+    poverty lines and calendars for the county office."""
+    return bool(user.is_authenticated and user.is_active and user.is_staff)
+
+
 def region_scope(user: User) -> QuerySet[Region]:
     """The regions a user may see: the subtree of the user's region (none for non-case roles).
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "simple_history",
     "axes",
+    "csp",
     "povertyapp",
     "households",
     "assistance",
@@ -58,6 +60,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise, so static files keep their own headers (issue 12: production mode).
+    "csp.middleware.CSPMiddleware",
+    "povertyapp.headers.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "povertyapp.middleware.ChineseUnlessChosenMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -85,6 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "povertyapp.menu.menu_context",
             ],
         },
     },
@@ -165,7 +171,7 @@ STORAGES = {
     "default": {"BACKEND": "povertyapp.files.storage.PrivateFileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "povertyapp.staticfiles.ProductionStaticFilesStorage"
             if PRODUCTION
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
@@ -317,3 +323,32 @@ for _public in [Path(STATIC_ROOT), *(Path(directory) for directory in STATICFILE
             f"MEDIA_ROOT ({MEDIA_ROOT}) must lie outside the static files ({_public}): "
             "whatever is under STATIC_ROOT or STATICFILES_DIRS is public."
         )
+# Security headers (issue 12: production mode), in every mode so that tests and the demo see
+# what production sends. Content-Security-Policy (django-csp): scripts, styles, fonts, images and
+# requests from this origin only, no inline script or style (templates use static/js/ files and
+# data- attributes; tests/povertyapp/test_content_security_policy.py walks every template), no
+# plugins, never framed, forms post only here. `data:` images: swagger-ui's and browsers' icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Error pages in the site's layout (povertyapp/errors.py); a CSRF failure is one of its 403s.
+CSRF_FAILURE_VIEW = "povertyapp.errors.csrf_failure"
+# `check --deploy` runs drf-spectacular's schema check too: one name per choice set shared by
+# several fields (its warnings would fail `--fail-level WARNING`, the production gate).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "HouseholdStatusEnum": "households.models.Household.Status",
+    "MeasureStatusEnum": "assistance.models.Measure.Status",
+    "FundMovementKindEnum": "assistance.models.FundMovement.Kind",
+    "FundSourceEnum": "assistance.models.FundSource",
+}

@@ -1,15 +1,22 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from povertyapp import views
+from povertyapp.api.docs import ApiDocsView
 from povertyapp.api.views import ObtainTokenApi
+
+# Error pages in the site's layout and the user's language (povertyapp/errors.py).
+handler400 = "povertyapp.errors.bad_request"
+handler403 = "povertyapp.errors.permission_denied"
+handler404 = "povertyapp.errors.page_not_found"
+handler500 = "povertyapp.errors.server_error"
 
 api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", ObtainTokenApi.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("households.api.urls")),
     path("assistance/", include("assistance.api.urls")),
     path("inspections/", include("inspections.api.urls")),

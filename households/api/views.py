@@ -30,7 +30,7 @@ from households.api.serializers import (
     RegionSerializer,
 )
 from households.filters import HouseholdFilter
-from households.models import Household, Member
+from households.models import Household, HouseholdEvent, Member
 from povertyapp import roles
 from povertyapp.http import AuthenticatedRequest, request_user
 from povertyapp.models import Region
@@ -151,6 +151,8 @@ class HouseholdDetailApi(generics.GenericAPIView):
 
 class HouseholdEventListApi(generics.GenericAPIView):
     serializer_class = HouseholdEventSerializer
+    # For the schema's path parameter only: get() reads through the scoped selectors.
+    queryset = HouseholdEvent.objects.none()
 
     @extend_schema(responses={200: HouseholdEventSerializer(many=True), 404: ERRORS[404]})
     def get(self, request: AuthenticatedRequest, household_id: int) -> Response:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import PermissionDenied
@@ -48,7 +49,7 @@ class CampaignFiguresApi(APIView):
     def get(self, request: AuthenticatedRequest, campaign_id: int) -> Response:
         campaign = selectors.campaign_get_for_user(user=request.user, campaign_id=campaign_id)
         if not selectors.sample_visible(request.user, campaign):
-            raise PermissionDenied("入户日期前，样本仅对评估组和发起人可见。")
+            raise PermissionDenied(_("入户日期前，样本仅对评估组和发起人可见。"))
         if campaign.status == Campaign.Status.PLANNED:
             return Response({"status": campaign.status, "figures": None})
         result = figures.campaign_figures(campaign)
@@ -95,7 +96,7 @@ class RectificationListApi(generics.ListAPIView):
         if filters["status"] not in RectificationItem.Status.values:
             filters["status"] = ""
         if getattr(self, "swagger_fake_view", False):  # schema generation: no signed-in user
-            return []
+            return RectificationItem.objects.none()
         items = list(selectors.rectification_list(user=request_user(self.request), filters=filters))
         for item in items:
             item.is_overdue = selectors.is_overdue(item)  # type: ignore[attr-defined]  # for the serializer

@@ -27,7 +27,7 @@ from povertyapp.models import Job, Region
 
 
 def _require_ledger_access(request: AuthenticatedHttpRequest) -> None:
-    if not (roles.can_export(request.user) or roles.can_write_households(request.user)):
+    if not roles.can_use_ledgers(request.user):  # also the menu's rule (povertyapp/menu.py)
         raise PermissionDenied(_("您的角色不能使用台账。"))
 
 

@@ -6,6 +6,9 @@
   if (!source || typeof echarts === "undefined") { return; }
   var data = JSON.parse(source.textContent);
   var charts = [];
+  // Tooltips drawn inside the chart: ECharts' HTML tooltips carry inline style attributes, which
+  // the Content-Security-Policy (style-src 'self') refuses.
+  var TOOLTIP_MODE = "richText";
   function chart(id, option) {
     var element = document.getElementById(id);
     if (!element) { return; }
@@ -15,7 +18,7 @@
   }
   var percent = function (value) { return Number(value).toFixed(2) + "%"; };
   chart("chart-trend", {
-    tooltip: { trigger: "axis", valueFormatter: percent },
+    tooltip: { trigger: "axis", renderMode: TOOLTIP_MODE, valueFormatter: percent },
     legend: { top: 0 },
     grid: { left: 48, right: 16, top: 40, bottom: 28 },
     xAxis: { type: "category", data: data.trend.years },
@@ -23,11 +26,11 @@
     series: data.trend.series.map(function (s) { return { name: s.name, type: "line", data: s.data }; })
   });
   chart("chart-causes", {
-    tooltip: { trigger: "item", formatter: "{b}：{c}人（{d}%）" },
+    tooltip: { trigger: "item", renderMode: TOOLTIP_MODE, formatter: "{b}：{c}人（{d}%）" },
     series: [{ type: "pie", radius: ["35%", "65%"], data: data.causes }]
   });
   chart("chart-status", {
-    tooltip: { trigger: "axis" },
+    tooltip: { trigger: "axis", renderMode: TOOLTIP_MODE },
     legend: { top: 0 },
     grid: { left: 56, right: 16, top: 40, bottom: 28 },
     xAxis: { type: "category", data: data.status.labels },
@@ -39,7 +42,7 @@
   });
   if (data.children.names.length) {
     chart("chart-children", {
-      tooltip: { trigger: "axis", valueFormatter: percent },
+      tooltip: { trigger: "axis", renderMode: TOOLTIP_MODE, valueFormatter: percent },
       grid: { left: 48, right: 16, top: 16, bottom: 64 },
       xAxis: { type: "category", data: data.children.names, axisLabel: { rotate: 40 } },
       yAxis: { type: "value", axisLabel: { formatter: "{value}%" } },

@@ -218,9 +218,16 @@ def test_printable_cards_contain_the_actual_measures_and_amounts(
         "潘志强",
         "13912345678",
         "城乡居民基本医疗保险",
-        "@page",
+        # The A4 print rules, from a static file (the CSP refuses inline styles).
+        '<link rel="stylesheet" href="/static/css/print/cards.css">',
     ):
         assert text in benefit, text
+    from django.contrib.staticfiles import finders
+
+    cards_css = finders.find("css/print/cards.css")
+    assert cards_css is not None
+    with open(cards_css, encoding="utf-8") as stylesheet:
+        assert "@page { size: A4 portrait;" in stylesheet.read()
     contact = client.get(
         f"/assistance/households/{household_a.pk}/print/contact-card/"
     ).content.decode()

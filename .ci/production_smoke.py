@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+"""Smoke test of a production server (the CI production pass, `.ci/production.sh`).
+
+Standard library only. Talks plain HTTP to gunicorn on 127.0.0.1 and sends
+`X-Forwarded-Proto: https`, as the TLS proxy in front of it would (production redirects plain
+HTTP and marks its cookies Secure, so the cookies are kept here by hand).
+
+For each demo role: the login page, its CSRF token, the login POST; every link of the menu the
+role sees → 200 (after redirects); the menu entries other roles see but this one does not → 403
+in the site's layout. Then static files by their hashed URLs (→ 200, long cache), the API
+(`/api/v1/`) and its docs, a 404 page, and an anonymous visit (→ login). On every answer:
+Content-Security-Policy without 'unsafe-inline' in script-src, HSTS, and no `Server` header
+naming gunicorn or a version; on every page and API answer: `Cache-Control: no-store`.
+
+Prints each check; exits 1 if any failed.
+
+    python3 .ci/production_smoke.py --base-url http://127.0.0.1:8130 [--password demo12345]
+        [--users county,township,cadre,cadre2,helper,auditor,sysadmin]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import re
+import sys
+import urllib.parse
+from dataclasses import dataclass, field
+
+USERS = "county,township,cadre,cadre2,helper,auditor,sysadmin"
+NAV = re.compile(r'<nav class="mainnav">(.*?)</nav>', re.S)
+HREF = re.compile(r'href="([^"]+)"')
+ASSET = re.compile(r'(?:<link rel="stylesheet" href|<script src)="(/static/[^"]+)"')
+HASHED = re.compile(r"\.[0-9a-f]{12}\.(css|js)$")
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: http.client.HTTPMessage
+    body: str
+    url: str
+
+
+@dataclass
+class Smoke:
+    base_url: str
+    failures: list[str] = field(default_factory=list)
+    checks: int = 0
+
+    def check(self, condition: bool, what: str) -> bool:
+        self.checks += 1
+        print(("  ok    " if condition else "  FAIL  ") + what)
+        if not condition:
+            self.failures.append(what)
+        return condition
+
+
+class Session:
+    """Cookies kept by hand: the server marks them Secure, and we speak HTTP behind a 'proxy'."""
+
+    def __init__(self, base_url: str) -> None:
+        parsed = urllib.parse.urlsplit(base_url)
+        self.host, self.port = parsed.hostname or "127.0.0.1", parsed.port or 80
+        self.origin = f"https://{parsed.netloc}"
+        self.cookies: dict[str, str] = {}
+
+    def request(
+        self, method: str, path: str, data: dict[str, str] | None = None, follow: bool = True
+    ) -> Answer:
+        for _ in range(5):
+            connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+            headers = {
+                "X-Forwarded-Proto": "https",
+                "Host": f"{self.host}:{self.port}",
+                "User-Agent": "production-smoke",
+            }
+            if self.cookies:
+                headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+            body = None
+            if data is not None:
+                body = urllib.parse.urlencode(data)
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+                headers["Origin"] = self.origin
+                headers["Referer"] = self.origin + path
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            text = response.read().decode("utf-8", errors="replace")
+            for header in response.headers.get_all("Set-Cookie") or []:
+                name, _, rest = header.partition("=")
+                value = rest.split(";", 1)[0]
+                if value and "max-age=0" not in header.lower():
+                    self.cookies[name.strip()] = value
+                else:
+                    self.cookies.pop(name.strip(), None)
+            connection.close()
+            answer = Answer(response.status, response.headers, text, path)
+            location = response.headers.get("Location")
+            if not (follow and response.status in (301, 302, 303) and location):
+                return answer
+            target = urllib.parse.urlsplit(location)
+            path = target.path + (f"?{target.query}" if target.query else "")
+            method, data = "GET", None
+        return answer
+
+
+def check_security_headers(smoke: Smoke, answer: Answer, *, private: bool = True) -> None:
+    where = f"{answer.url} ({answer.status})"
+    csp = answer.headers.get("Content-Security-Policy", "")
+    script_src = next((d.strip() for d in csp.split(";") if d.strip().startswith("script-src")), "")
+    if answer.url.startswith("/static/"):
+        pass  # files, not documents: the policy applies to the pages that load them
+    else:
+        smoke.check(
+            bool(script_src) and "'unsafe-inline'" not in script_src,
+            f"{where}: CSP script-src without 'unsafe-inline' ({script_src!r})",
+        )
+        smoke.check("frame-ancestors 'none'" in csp, f"{where}: CSP frame-ancestors 'none'")
+    hsts = answer.headers.get("Strict-Transport-Security", "")
+    smoke.check(hsts.startswith("max-age=31536000"), f"{where}: HSTS ({hsts!r})")
+    server = answer.headers.get("Server")
+    smoke.check(
+        server is None or not ("gunicorn" in server.lower() or re.search(r"\d", server)),
+        f"{where}: no Server header naming the software or its version ({server!r})",
+    )
+    if private:
+        cache_control = answer.headers.get("Cache-Control", "")
+        smoke.check("no-store" in cache_control, f"{where}: Cache-Control no-store")
+
+
+def sign_in(smoke: Smoke, username: str, password: str) -> Session | None:
+    session = Session(smoke.base_url)
+    page = session.request("GET", "/accounts/login/")
+    smoke.check(page.status == 200, f"{username}: login page 200")
+    check_security_headers(smoke, page)
+    token = CSRF_INPUT.search(page.body)
+    if not smoke.check(
+        token is not None and "csrftoken" in session.cookies, f"{username}: CSRF token"
+    ):
+        return None
+    assert token is not None
+    answer = session.request(
+        "POST",
+        "/accounts/login/",
+        {"username": username, "password": password, "csrfmiddlewaretoken": token.group(1)},
+        follow=False,
+    )
+    signed_in = answer.status == 302 and answer.headers.get("Location") == "/"
+    smoke.check(signed_in, f"{username}: signs in (302 to /, got {answer.status})")
+    return session if signed_in else None
+
+
+def menu_links(html: str) -> list[str]:
+    match = NAV.search(html)
+    return HREF.findall(match.group(1)) if match else []
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base-url", default="http://127.0.0.1:8130")
+    parser.add_argument("--password", default="demo12345")
+    parser.add_argument("--users", default=USERS)
+    arguments = parser.parse_args()
+    smoke = Smoke(arguments.base_url)
+
+    print("== anonymous")
+    anonymous = Session(arguments.base_url)
+    answer = anonymous.request("GET", "/households/", follow=False)
+    smoke.check(
+        answer.status == 302 and answer.headers.get("Location", "").startswith("/accounts/login/"),
+        "anonymous /households/: redirected to the login page",
+    )
+    answer = anonymous.request("GET", "/no-such-page/")
+    smoke.check(
+        answer.status == 404 and 'class="card error-page"' in answer.body,
+        "anonymous /no-such-page/: 404 in the site's layout",
+    )
+    smoke.check(
+        "URLconf" not in answer.body and "Traceback" not in answer.body,
+        "anonymous /no-such-page/: not Django's debug page (DEBUG is off)",
+    )
+    check_security_headers(smoke, answer)
+
+    menus: dict[str, list[str]] = {}
+    sessions: dict[str, Session] = {}
+    for username in arguments.users.split(","):
+        print(f"== {username}")
+        session = sign_in(smoke, username, arguments.password)
+        if session is None:
+            continue
+        sessions[username] = session
+        home = session.request("GET", "/")
+        smoke.check(home.status == 200, f"{username}: work desk 200")
+        check_security_headers(smoke, home)
+        menus[username] = menu_links(home.body)
+        smoke.check(bool(menus[username]), f"{username}: menu {menus[username]}")
+        for link in menus[username]:
+            page = session.request("GET", link)
+            smoke.check(page.status == 200, f"{username}: {link} → {page.url} {page.status}")
+            check_security_headers(smoke, page)
+
+    every_link = sorted({link for links in menus.values() for link in links})
+    for username, session in sessions.items():
+        for link in every_link:
+            if link in menus[username] or link == "/admin/":
+                continue  # the admin site answers its own login page, not 403
+            page = session.request("GET", link, follow=False)
+            smoke.check(
+                page.status == 403 and 'class="card error-page"' in page.body,
+                f"{username}: {link} not in the menu → 403 in the site's layout ({page.status})",
+            )
+
+    print("== static files (hashed names, served by whitenoise)")
+    session = sessions.get("cadre") or next(iter(sessions.values()), None)
+    if smoke.check(session is not None, "a signed-in session for the remaining checks"):
+        assert session is not None
+        home = session.request("GET", "/")
+        assets = sorted(set(ASSET.findall(home.body)))
+        smoke.check(len(assets) >= 3, f"the work desk links css and js: {assets}")
+        for asset in assets:
+            smoke.check(bool(HASHED.search(asset)), f"{asset}: hashed name")
+            answer = session.request("GET", asset)
+            smoke.check(answer.status == 200, f"{asset}: 200")
+            cache_control = answer.headers.get("Cache-Control", "")
+            smoke.check("immutable" in cache_control, f"{asset}: long cache ({cache_control!r})")
+            check_security_headers(smoke, answer, private=False)
+
+        print("== a household's page (personal data)")
+        listing = session.request("GET", "/households/")
+        household = re.search(r'href="(/households/\d+/)"', listing.body)
+        if smoke.check(household is not None, "the registry lists a household"):
+            assert household is not None
+            for path in (household.group(1), household.group(1) + "edit/"):
+                answer = session.request("GET", path)
+                smoke.check(answer.status == 200, f"{path}: 200")
+                check_security_headers(smoke, answer)
+
+        print("== API")
+        for path in ("/api/v1/households/", "/api/v1/regions/", "/api/v1/docs/"):
+            answer = session.request("GET", path)
+            smoke.check(answer.status == 200, f"{path}: 200")
+            check_security_headers(smoke, answer)
+        answer = session.request("GET", "/api/v1/docs/?script=")
+        smoke.check(
+            answer.status == 200 and "SwaggerUIBundle" in answer.body,
+            "/api/v1/docs/?script=: the Swagger UI's init script, from a file-like URL",
+        )
+
+    print()
+    passed = smoke.checks - len(smoke.failures)
+    print(f"production smoke: {passed} checks passed, {len(smoke.failures)} checks failed")
+    for failure in smoke.failures:
+        print(f"  FAILED: {failure}")
+    return 1 if smoke.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""The main menu: each entry is shown to exactly the users its page lets in.
+
+Each entry names its page and the rule of `povertyapp/roles.py` that the page's view checks
+(the view raises PermissionDenied when the same function says no), so the menu cannot offer a
+page that answers 403: `tests/povertyapp/test_menu.py` opens every entry as every role and
+checks both directions. A new menu entry names its view's rule here; the platform names the
+domain apps' pages by URL name only, never importing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.functional import Promise, SimpleLazyObject
+from django.utils.translation import gettext_lazy as _
+
+from povertyapp import roles
+from povertyapp.models import User
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    url_name: str
+    label: str | Promise
+    allowed: Callable[[User], bool]
+
+
+MENU: tuple[MenuEntry, ...] = (
+    MenuEntry("households:list", _("农户档案"), roles.has_case_access),
+    MenuEntry("households:todo", _("待办事项"), roles.has_case_access),
+    MenuEntry("households:quality", _("问题数据"), roles.has_case_access),
+    MenuEntry("dashboards:home", _("指标看板"), roles.can_view_dashboards),
+    MenuEntry("rounds:list", _("动态调整"), roles.has_case_access),
+    MenuEntry("assistance:index", _("帮扶工作"), roles.has_case_access),
+    MenuEntry("ledgers:index", _("台账"), roles.can_use_ledgers),
+    MenuEntry("inspections:campaigns", _("考核评估"), roles.has_case_access),
+    MenuEntry("inspections:rectification-list", _("督查整改"), roles.has_case_access),
+    MenuEntry("admin:index", _("系统管理"), roles.can_open_admin),
+)
+
+
+@dataclass(frozen=True)
+class MenuLink:
+    url: str
+    label: str | Promise
+    current: bool
+
+
+def menu_for(user: User, path: str = "") -> list[MenuLink]:
+    """The links of the menu `user` may open, in menu order (none for an anonymous user)."""
+    if not user.is_authenticated:
+        return []
+    links = []
+    for entry in MENU:
+        if entry.allowed(user):
+            url = reverse(entry.url_name)
+            links.append(MenuLink(url=url, label=entry.label, current=path.startswith(url)))
+    return links
+
+
+def menu_context(request: HttpRequest) -> dict[str, Any]:
+    """Template context processor: `menu`, the current user's links (computed when used)."""
+    user = getattr(request, "user", None)
+    if user is None:
+        return {"menu": []}
+    return {"menu": SimpleLazyObject(lambda: menu_for(user, request.path))}

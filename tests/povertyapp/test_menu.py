@@ -1,0 +1,82 @@
+"""The main menu offers each role exactly the pages it may open (povertyapp/menu.py).
+
+For every user of the fixed cast and every menu entry: an entry the user sees opens (200, after
+the dashboard's redirect to the user's region), and an entry the user does not see answers 403
+(the admin site: its own login page). New entries are covered automatically.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from povertyapp.menu import MENU, menu_for
+from tests.conftest import login
+
+CAST = ("cadre", "cadre2", "township", "county", "auditor", "helper", "sysadmin")
+
+NAV = re.compile(r'<nav class="mainnav">(.*?)</nav>', re.S)
+HREF = re.compile(r'href="([^"]+)"')
+
+
+def _menu_links(html: str) -> list[str]:
+    match = NAV.search(html)
+    return HREF.findall(match.group(1)) if match else []
+
+
+@pytest.mark.parametrize("name", CAST)
+def test_every_menu_link_a_role_sees_opens_and_every_other_entry_is_refused(cast, name):
+    user = getattr(cast, name)
+    client = login(user)
+    home = client.get(reverse("home"))
+    assert home.status_code == 200
+    shown = _menu_links(home.content.decode())
+    assert shown == [link.url for link in menu_for(user)]
+    for entry in MENU:
+        url = reverse(entry.url_name)
+        if url in shown:
+            assert client.get(url, follow=True).status_code == 200, (name, url)
+        else:
+            # Refused: 403, or for the admin site its own login page (it asks for staff).
+            response = client.get(url)
+            refused = response.status_code == 403 or (
+                response.status_code == 302 and response["Location"].startswith("/admin/login/")
+            )
+            assert refused, (name, url, response.status_code)
+
+
+def test_each_role_sees_the_menu_of_its_work(cast):
+    def entries(name: str) -> list[str]:
+        return [link.url for link in menu_for(getattr(cast, name))]
+
+    case_pages = [
+        "/households/",
+        "/households/todo/",
+        "/households/quality/",
+        "/dashboards/",
+        "/rounds/",
+        "/assistance/",
+    ]
+    inspections = ["/inspections/", "/inspections/rectification/"]
+    assert entries("cadre") == [*case_pages, "/ledgers/", *inspections]
+    assert entries("county") == [*case_pages, "/ledgers/", *inspections, "/admin/"]
+    assert entries("auditor") == [*case_pages, "/ledgers/", *inspections]
+    # The helper has no ledgers (no export, no import): the page answers 403.
+    assert entries("helper") == [*case_pages, *inspections]
+    # The system administrator manages accounts only.
+    assert entries("sysadmin") == ["/admin/"]
+
+
+def test_the_current_page_is_marked_in_the_menu(cast):
+    response = login(cast.cadre).get(reverse("households:list"))
+    assert '<a href="/households/" aria-current="page">' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_anonymous_visitor_sees_no_menu():
+    from django.test import Client
+
+    response = Client().get(reverse("login"))
+    assert _menu_links(response.content.decode()) == []
