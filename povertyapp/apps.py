@@ -12,3 +12,10 @@ class PovertyappConfig(AppConfig):
         from povertyapp import ledgers, rates, region_counts  # noqa: F401
 
         ledgers.discover()
+
+        # One wording for an empty required value, model checks included (povertyapp.forms).
+        from django.apps import apps
+
+        from povertyapp.forms import model_messages_install
+
+        model_messages_install(apps.get_models(include_auto_created=True))
