@@ -12,6 +12,8 @@ Two classes of defect are closed here, once, rather than form by form:
 2. **One wording for "required".** Every required field left empty says `请填写<label>。`
    ("Please enter <label>."), never Django's generic "这个字段是必填项。"; the model-level
    "这个值不能为 null。" / "此字段不能为空。" get the same wording from `model_messages_install`.
+3. **Text comes back as it was stored.** A browser posts a textarea's line breaks as CR LF;
+   text fields turn them back into LF, so multi-line text saved unchanged is unchanged.
 
 `Form` and `ModelForm` apply the rules *after* the whole `__init__` chain has run (their
 metaclass's `__call__`), so fields a form adds in its own `__init__` are covered too. Every form
@@ -140,6 +142,17 @@ def _replace_widget(field: forms.Field, widget: forms.Widget) -> None:
     field.widget = widget
 
 
+def _line_feeds(to_python: Any) -> Any:
+    """A browser posts a textarea's line breaks as CR LF; the stored text has LF. Without this,
+    a multi-line text saved unchanged would come back different (and be recorded as a change)."""
+
+    def convert(value: Any) -> Any:
+        value = to_python(value)
+        return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+    return convert
+
+
 def apply_house_rules(form: forms.BaseForm) -> None:
     """Machine-format widgets and the house "required" wording on every field of `form`."""
     for field in form.fields.values():
@@ -159,6 +172,9 @@ def apply_house_rules(form: forms.BaseForm) -> None:
             field.widget.is_localized = False
             if type(field.widget) is forms.NumberInput:
                 _replace_widget(field, NumberInput(attrs=field.widget.attrs))
+        if isinstance(field, forms.CharField) and not getattr(field, "_line_feeds", False):
+            field.to_python = _line_feeds(field.to_python)  # type: ignore[method-assign]
+            field._line_feeds = True  # type: ignore[attr-defined]
         if field.error_messages.get("required") is _DJANGO_REQUIRED:
             field.error_messages["required"] = required_message(field.label)
 

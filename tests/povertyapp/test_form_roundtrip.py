@@ -1,0 +1,284 @@
+"""A form saved unchanged changes nothing, in Chinese and in English.
+
+For every form class of the project (found by walking the apps, `form_cases.py`) a realistic
+form is built the way its view builds it, rendered, read back the way a browser reads it (an
+`<input type=date>` holding `2026/12/03` sends "", `tests/html_forms.py`) and bound to exactly
+what the browser would send: it must be valid and report no field changed. The pages that edit
+a stored object are then saved unchanged through the test client, and no row of the database
+may differ afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.db import models
+from django.forms import BaseForm, model_to_dict
+from django.forms.formsets import BaseFormSet
+from django.test import Client
+from django.utils import translation
+
+from povertyapp import forms as house
+from tests.conftest import login
+from tests.html_forms import HtmlForm, browser_data, parse_forms
+from tests.povertyapp.form_cases import (
+    CASES,
+    NOT_ROUND_TRIPPED,
+    PROJECT_PACKAGES,
+    World,
+    project_form_classes,
+)
+
+LANGUAGES = ["zh-hans", "en"]
+
+
+@pytest.fixture
+def world(cast, county) -> World:  # type: ignore[no-untyped-def]
+    return World(cast, county)
+
+
+def test_every_form_class_of_the_project_has_a_round_trip_case():
+    found = set(project_form_classes())
+    assert "households.forms.HouseholdForm" in found  # the walk does find forms
+    assert "households.forms.MemberFormSet" in found  # and formsets built by formset_factory
+    assert sorted(found - set(CASES) - set(NOT_ROUND_TRIPPED)) == []
+    assert sorted((set(CASES) | set(NOT_ROUND_TRIPPED)) - found) == []
+
+
+def test_every_form_class_follows_the_house_rules():
+    """Built on povertyapp.forms.Form / ModelForm, which give ISO date inputs, machine numbers
+    and the one "required" wording to every field, including those added in `__init__`."""
+    outside = []
+    for name, cls in project_form_classes().items():
+        form_class = cls.form if issubclass(cls, BaseFormSet) else cls
+        if not issubclass(form_class, house.Form | house.ModelForm):
+            outside.append(name)
+    assert outside == []
+
+
+def _same(expected: Any, actual: Any) -> bool:
+    """Equal as stored: a model by key, blank as None, numbers (money typed as text) by value."""
+    if isinstance(expected, models.Model):
+        expected = expected.pk
+    if isinstance(actual, models.Model):
+        actual = actual.pk
+    if expected in (None, "", []) and actual in (None, "", []):
+        return True
+    if isinstance(expected, Decimal | int | float) and not isinstance(expected, bool):
+        try:
+            return Decimal(str(expected)) == Decimal(str(actual))
+        except InvalidOperation:
+            return False
+    if isinstance(expected, list) and isinstance(actual, str):
+        return "、".join(expected) == actual
+    return bool(expected == actual)
+
+
+def _changed(form: BaseForm) -> list[str]:
+    return [
+        name
+        for name in form.changed_data
+        if not _same(form[name].initial, form.cleaned_data.get(name))
+    ]
+
+
+def _forms_of(form: Any) -> list[BaseForm]:
+    return list(form.forms) if isinstance(form, BaseFormSet) else [form]
+
+
+def _date_inputs(html: str) -> list[str]:
+    return [
+        name
+        for name, control in browser_data(html).inputs.items()
+        if control["type"] == "date" and control["value"]
+    ]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_form_saved_unchanged_is_valid_and_changes_nothing(world, name, language):  # type: ignore[no-untyped-def]
+    build = CASES[name]
+    with translation.override(language):
+        shown = build(world, None)
+        html = str(shown)
+        posted = browser_data(html)
+        assert posted.rejected == []  # no value the browser would throw away
+        bound = build(world, posted.data())
+        assert bound.is_valid(), bound.errors
+        assert [(index, _changed(form)) for index, form in enumerate(_forms_of(bound))] == [
+            (index, []) for index, _form in enumerate(_forms_of(bound))
+        ]
+        if isinstance(bound, BaseForm) and hasattr(bound, "instance") and bound.instance.pk:
+            stored = type(bound.instance).objects.get(pk=bound.instance.pk)
+            before = model_to_dict(stored)
+            assert model_to_dict(bound.save(commit=False)) == before
+
+
+def test_a_stored_date_is_rendered_iso_in_chinese(world):  # type: ignore[no-untyped-def]
+    """The defect itself: zh-hans DATE_INPUT_FORMATS[0] is %Y/%m/%d."""
+    with translation.override("zh-hans"):
+        html = str(CASES["assistance.forms.MeasureForm"](world, None))
+    assert 'type="date" name="planned_start" value="2020-03-15"' in html
+    assert 'type="date" name="planned_end" value="2020-12-03"' in html
+    assert "2020/03/15" not in html
+
+
+def test_numbers_and_money_render_as_machine_numbers_in_both_languages(world, settings):  # type: ignore[no-untyped-def]
+    settings.USE_THOUSAND_SEPARATOR = True  # even if someone turns grouping on
+    for language in LANGUAGES:
+        with translation.override(language):
+            measure_html = str(CASES["assistance.forms.MeasureForm"](world, None))
+            income_html = str(CASES["households.forms.IncomeForm"](world, None))
+            finding_html = str(CASES["inspections.forms.FindingForm"](world, None))
+        assert 'name="amount" value="12345.67"' in measure_html
+        assert 'name="wage" value="12000.00"' in income_html
+        assert 'name="verified_per_capita_income" value="5234.50"' in finding_html
+
+
+# --- through the pages -------------------------------------------------------------------------
+
+# Tables whose rows record what happened rather than what is: an unchanged save may still write
+# to them (an access log entry), and they are never edited.
+JOURNAL_MODELS = ("AccessLog", "Job")
+
+
+def _project_models() -> list[type[models.Model]]:
+    return [
+        model
+        for model in apps.get_models()
+        if model._meta.app_label in PROJECT_PACKAGES
+        and not model.__name__.startswith("Historical")
+        and not model.__name__.endswith("Event")
+        and model.__name__ not in JOURNAL_MODELS
+    ]
+
+
+def snapshot() -> dict[str, dict[Any, dict[str, Any]]]:
+    """Every stored value of the project's tables, but the moments rows were touched."""
+    state: dict[str, dict[Any, dict[str, Any]]] = {}
+    for model in _project_models():
+        fields = [
+            field.attname
+            for field in model._meta.concrete_fields
+            if not getattr(field, "auto_now", False)
+        ]
+        state[model._meta.label] = {
+            row["pk"]: row for row in model.objects.values("pk", *fields).order_by("pk")
+        }
+    return state
+
+
+def differences(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """(table, pk, column, before, after) for every stored value that is not the same."""
+    found: list[tuple[Any, ...]] = []
+    for table in sorted(set(before) | set(after)):
+        rows_before, rows_after = before.get(table, {}), after.get(table, {})
+        for pk in sorted(set(rows_before) | set(rows_after)):
+            row_before, row_after = rows_before.get(pk, {}), rows_after.get(pk, {})
+            for column in sorted(set(row_before) | set(row_after)):
+                if row_before.get(column) != row_after.get(column):
+                    found.append((table, pk, column, row_before.get(column), row_after.get(column)))
+    return found
+
+
+def _client(user: Any, language: str) -> Client:
+    client = login(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    return client
+
+
+def form_holding(html: str, field: str) -> HtmlForm:
+    """The page's POST form that holds `field`."""
+    found = [
+        form for form in parse_forms(html) if form.method == "post" and field in dict(form.entries)
+    ]
+    assert len(found) == 1, f"{len(found)} POST forms hold {field!r}"
+    return found[0]
+
+
+def _household_edit(world: World) -> tuple[Any, str, str]:
+    return world.cast.cadre, f"/households/{world.household.pk}/edit/", "members-0-birth_date"
+
+
+def _income_edit(world: World) -> tuple[Any, str, str]:
+    return world.cast.cadre, f"/households/{world.household.pk}/income/{world.income.year}/", "wage"
+
+
+def _measure_edit(world: World) -> tuple[Any, str, str]:
+    return world.cast.cadre, f"/assistance/measures/{world.measure.pk}/edit/", "planned_start"
+
+
+def _plan(world: World) -> tuple[Any, str, str]:
+    world.plan  # noqa: B018 (stored before the page is read)
+    return world.cast.cadre, f"/assistance/households/{world.household.pk}/?tab=plan", "goals"
+
+
+def _finding(world: World) -> tuple[Any, str, str]:
+    finding = world.finding
+    url = f"/inspections/{world.campaign.pk}/households/{finding.sample_id}/"
+    return world.cast.auditor, url, "verified_per_capita_income"
+
+
+def _rectification(world: World) -> tuple[Any, str, str]:
+    return world.cast.county, f"/inspections/rectification/{world.rectification.pk}/", "deadline"
+
+
+def _rectification_by_cadre(world: World) -> tuple[Any, str, str]:
+    return world.cast.cadre, f"/inspections/rectification/{world.rectification.pk}/", "measures"
+
+
+def _project_progress(world: World) -> tuple[Any, str, str]:
+    return world.cast.county, f"/assistance/projects/{world.project.pk}/", "progress_percent"
+
+
+# Every page that edits a stored object and saves it with one press of 保存.
+EDIT_PAGES = {
+    "household with members": _household_edit,
+    "income": _income_edit,
+    "measure": _measure_edit,
+    "plan": _plan,
+    "finding": _finding,
+    "rectification (county)": _rectification,
+    "rectification (cadre)": _rectification_by_cadre,
+    "project progress": _project_progress,
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("page", sorted(EDIT_PAGES))
+def test_page_saved_unchanged_changes_no_row(world, page, language):  # type: ignore[no-untyped-def]
+    user, url, field = EDIT_PAGES[page](world)
+    client = _client(user, language)
+    response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    form = form_holding(html, field)
+    assert form.rejected == []
+    before = snapshot()
+    answer = client.post(form.action or url, form.data())
+    errors = answer.content.decode() if answer.status_code != 302 else ""
+    assert (answer.status_code, errors) == (302, "")
+    assert differences(before, snapshot()) == []
+
+
+def test_household_with_a_member_without_id_card_saves_unchanged(world, client_for):  # type: ignore[no-untyped-def]
+    """The issue's case: 证件类型 其他, birth date stored, nothing derived from an ID number."""
+    member = world.other_id_member
+    assert (member.id_type, member.id_number, member.birth_date) == (
+        "其他",
+        "",
+        datetime.date(2009, 11, 23),
+    )
+    client = client_for(world.cast.cadre)
+    html = client.get(f"/households/{world.household.pk}/edit/").content.decode()
+    form = form_holding(html, "members-2-birth_date")
+    assert form.inputs["members-2-birth_date"] == {"type": "date", "value": "2009-11-23"}
+    answer = client.post(f"/households/{world.household.pk}/edit/", form.data())
+    assert answer.status_code == 302
+    member.refresh_from_db()
+    assert member.birth_date == datetime.date(2009, 11, 23)
