@@ -57,7 +57,6 @@ class CampaignForm(house.Form):
         label=_("评估人员"),
         queryset=User.objects.none(),
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": _("请至少选择一名评估人员。")},
     )
     townships_to_draw = forms.IntegerField(
         label=_("抽取乡镇数"), initial=3, min_value=1, max_value=50

@@ -203,12 +203,10 @@ def browser_data(html: str) -> HtmlForm:
     return merged
 
 
-def form_posting_to(html: str, action: str) -> HtmlForm:
-    """The page's POST form whose action is `action` (an empty action posts to the page)."""
+def form_holding(html: str, field: str) -> HtmlForm:
+    """The page's POST form that holds `field`."""
     found = [
-        form
-        for form in parse_forms(html)
-        if form.method == "post" and (form.action or "") == action
+        form for form in parse_forms(html) if form.method == "post" and field in dict(form.entries)
     ]
-    assert len(found) == 1, f"{len(found)} POST forms with action {action!r}"
+    assert len(found) == 1, f"{len(found)} POST forms hold {field!r}"
     return found[0]

@@ -25,7 +25,7 @@ from django.utils import translation
 
 from povertyapp import forms as house
 from tests.conftest import login
-from tests.html_forms import HtmlForm, browser_data, parse_forms
+from tests.html_forms import browser_data, form_holding
 from tests.povertyapp.form_cases import (
     CASES,
     NOT_ROUND_TRIPPED,
@@ -190,15 +190,6 @@ def _client(user: Any, language: str) -> Client:
     client = login(user)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     return client
-
-
-def form_holding(html: str, field: str) -> HtmlForm:
-    """The page's POST form that holds `field`."""
-    found = [
-        form for form in parse_forms(html) if form.method == "post" and field in dict(form.entries)
-    ]
-    assert len(found) == 1, f"{len(found)} POST forms hold {field!r}"
-    return found[0]
 
 
 def _household_edit(world: World) -> tuple[Any, str, str]:
