@@ -112,9 +112,7 @@ def test_model_checks_say_the_one_wording(language):  # type: ignore[no-untyped-
 def test_member_saved_without_birth_date_is_told_once_in_the_house_wording(cast, county):  # type: ignore[no-untyped-def]
     """The message the issue quotes, "请填写出生日期。这个值不能为 null。", is now one sentence."""
     with translation.override("zh-hans"):
-        member = Member(
-            name="王小五", relation="之子", sex="男", id_type="其他", birth_date=None
-        )
+        member = Member(name="王小五", relation="之子", sex="男", id_type="其他", birth_date=None)
         with pytest.raises(ValidationError) as error:
             member.clean_fields(exclude=["household"])
     assert error.value.message_dict["birth_date"] == ["请填写出生日期。"]
