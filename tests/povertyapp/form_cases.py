@@ -20,6 +20,8 @@ from functools import cached_property
 from typing import Any
 
 from django import forms as django_forms
+from django.apps import apps
+from django.db import models
 from django.forms.formsets import BaseFormSet
 
 from assistance import forms as assistance_forms
@@ -573,3 +575,49 @@ NOT_ROUND_TRIPPED = {
     "inspections.forms.FindingsUploadForm": "only a file (the workbook)",
     "inspections.forms.EvidenceForm": "only a file (the evidence)",
 }
+
+
+# --- the database before and after a save ---------------------------------------------------
+
+# Tables whose rows record what happened rather than what is: an unchanged save may still write
+# to them (an access log entry), and they are never edited.
+JOURNAL_MODELS = ("AccessLog", "Job")
+
+
+def _project_models() -> list[type[models.Model]]:
+    return [
+        model
+        for model in apps.get_models()
+        if model._meta.app_label in PROJECT_PACKAGES
+        and not model.__name__.startswith("Historical")
+        and not model.__name__.endswith("Event")
+        and model.__name__ not in JOURNAL_MODELS
+    ]
+
+
+def snapshot() -> dict[str, dict[Any, dict[str, Any]]]:
+    """Every stored value of the project's tables, but the moments rows were touched."""
+    state: dict[str, dict[Any, dict[str, Any]]] = {}
+    for model in _project_models():
+        fields = [
+            field.attname
+            for field in model._meta.concrete_fields
+            if not getattr(field, "auto_now", False)
+        ]
+        state[model._meta.label] = {
+            row["pk"]: row for row in model.objects.values("pk", *fields).order_by("pk")
+        }
+    return state
+
+
+def differences(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """(table, pk, column, before, after) for every stored value that is not the same."""
+    found: list[tuple[Any, ...]] = []
+    for table in sorted(set(before) | set(after)):
+        rows_before, rows_after = before.get(table, {}), after.get(table, {})
+        for pk in sorted(set(rows_before) | set(rows_after)):
+            row_before, row_after = rows_before.get(pk, {}), rows_after.get(pk, {})
+            for column in sorted(set(row_before) | set(row_after)):
+                if row_before.get(column) != row_after.get(column):
+                    found.append((table, pk, column, row_before.get(column), row_after.get(column)))
+    return found
