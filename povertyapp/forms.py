@@ -33,7 +33,7 @@ from django.forms.forms import DeclarativeFieldsMetaclass
 from django.forms.models import ModelFormMetaclass
 from django.utils import formats
 from django.utils.functional import Promise, lazy
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 ISO_DATE = "%Y-%m-%d"
 ISO_DATETIME = "%Y-%m-%dT%H:%M"
@@ -134,6 +134,18 @@ def _required_message(label: Any) -> str:
 required_message = lazy(_required_message, str)
 
 _DJANGO_REQUIRED = forms.Field.default_error_messages["required"]
+
+# The frameworks' own wordings of "required", translated to the house wording ("请填写此项。" /
+# "Please enter this field.") by the project's catalogs for the places no label is at hand: DRF
+# serializers and Django's own forms (login, admin). Named here so that `make messages` keeps
+# their English entries.
+FRAMEWORK_REQUIRED_MESSAGES = (
+    gettext_noop("This field is required."),
+    gettext_noop("This field cannot be null."),
+    gettext_noop("This field cannot be blank."),
+    gettext_noop("This field may not be null."),
+    gettext_noop("This field may not be blank."),
+)
 
 
 def _replace_widget(field: forms.Field, widget: forms.Widget) -> None:

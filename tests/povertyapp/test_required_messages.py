@@ -9,9 +9,12 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.forms import BaseForm
 from django.forms.formsets import BaseFormSet
+from django.test import Client
 from django.utils import translation
 
 from households.models import Member
@@ -131,3 +134,22 @@ def test_household_page_shows_one_message_for_an_empty_birth_date(world, client_
     assert [raw for raw in RAW_MESSAGES["zh-hans"] if raw in html] == []
     member.refresh_from_db()
     assert member.birth_date == datetime.date(2009, 11, 23)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "message"), [("zh-hans", "请填写此项。"), ("en", "Please enter this field.")]
+)
+def test_api_and_framework_forms_say_the_one_wording(language, message):  # type: ignore[no-untyped-def]
+    """Where no label is at hand (DRF serializers, Django's own login form) the catalogs give
+    the house wording without the label, never the frameworks' own."""
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    answer = client.post("/api/v1/auth/token/", {}, content_type="application/json")
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {"username": [message], "password": [message]},
+    )
+    with translation.override(language):
+        login_form = AuthenticationForm(data={})
+        assert login_form.errors == {"username": [message], "password": [message]}
