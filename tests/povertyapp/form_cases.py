@@ -82,6 +82,18 @@ def project_form_classes() -> dict[str, type]:
     return classes
 
 
+def project_filtersets() -> dict[str, type]:
+    """Every django-filter FilterSet of the project (their forms are built at run time)."""
+    import django_filters
+
+    return {
+        f"{value.__module__}.{value.__qualname__}": value
+        for module in _modules()
+        for _name, value in inspect.getmembers(module, inspect.isclass)
+        if issubclass(value, django_filters.FilterSet) and _ours(value)
+    }
+
+
 class World:
     """The stored objects the forms edit, built on first use through the services."""
 

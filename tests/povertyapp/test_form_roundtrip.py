@@ -30,6 +30,7 @@ from tests.povertyapp.form_cases import (
     NOT_ROUND_TRIPPED,
     World,
     differences,
+    project_filtersets,
     project_form_classes,
     snapshot,
 )
@@ -59,6 +60,16 @@ def test_every_form_class_follows_the_house_rules():
         if not issubclass(form_class, house.Form | house.ModelForm):
             outside.append(name)
     assert outside == []
+
+
+def test_every_filter_form_follows_the_house_rules():
+    filtersets = project_filtersets()
+    assert "households.filters.HouseholdFilter" in filtersets
+    assert [
+        name
+        for name, filterset in filtersets.items()
+        if not issubclass(filterset._meta.form, house.Form)  # type: ignore[attr-defined]
+    ] == []
 
 
 def _same(expected: Any, actual: Any) -> bool:
