@@ -31,7 +31,7 @@ from typing import Any
 from django import forms
 from django.forms.forms import DeclarativeFieldsMetaclass
 from django.forms.models import ModelFormMetaclass
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext, gettext_noop
 
@@ -99,8 +99,6 @@ class DateTimeInput(forms.DateTimeInput):
 
     def format_value(self, value: Any) -> str | None:
         if isinstance(value, datetime.datetime):
-            from django.utils import timezone
-
             if timezone.is_aware(value):
                 value = timezone.localtime(value)
             return value.strftime(ISO_DATETIME)
@@ -170,15 +168,14 @@ def apply_house_rules(form: forms.BaseForm) -> None:
     for field in form.fields.values():
         widget = field.widget
         hidden = isinstance(widget, forms.HiddenInput | forms.MultipleHiddenInput)
-        if isinstance(field, forms.DateField | forms.DateTimeField | forms.TimeField):
-            if isinstance(field, forms.DateField):
-                field.input_formats = _IsoFirst((ISO_DATE,), "DATE_INPUT_FORMATS")
-                if not hidden and type(widget) is not DateInput:
-                    _replace_widget(field, DateInput(attrs=widget.attrs))
-            elif isinstance(field, forms.DateTimeField):
-                field.input_formats = _IsoFirst(ISO_DATETIME_INPUTS, "DATETIME_INPUT_FORMATS")
-                if not hidden and type(widget) is not DateTimeInput:
-                    _replace_widget(field, DateTimeInput(attrs=widget.attrs))
+        if isinstance(field, forms.DateField):
+            field.input_formats = _IsoFirst((ISO_DATE,), "DATE_INPUT_FORMATS")
+            if not hidden and type(widget) is not DateInput:
+                _replace_widget(field, DateInput(attrs=widget.attrs))
+        elif isinstance(field, forms.DateTimeField):
+            field.input_formats = _IsoFirst(ISO_DATETIME_INPUTS, "DATETIME_INPUT_FORMATS")
+            if not hidden and type(widget) is not DateTimeInput:
+                _replace_widget(field, DateTimeInput(attrs=widget.attrs))
         if isinstance(field, forms.IntegerField | forms.DecimalField | forms.FloatField):
             field.localize = False
             field.widget.is_localized = False
