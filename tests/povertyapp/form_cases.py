@@ -581,6 +581,96 @@ CASES: dict[str, Builder] = {
     ),
 }
 
+# --- the pages that save a stored object with one press of 保存 ---------------------------------
+
+# (user, page URL, a field of the form on that page)
+Page = Callable[[World], tuple[Any, str, str]]
+
+
+def _household_edit(world: World) -> tuple[Any, str, str]:
+    return world.cast.cadre, f"/households/{world.household.pk}/edit/", "members-0-birth_date"
+
+
+def _income_edit(world: World) -> tuple[Any, str, str]:
+    return world.cast.cadre, f"/households/{world.household.pk}/income/{world.income.year}/", "wage"
+
+
+def _measure_edit(world: World) -> tuple[Any, str, str]:
+    return world.cast.cadre, f"/assistance/measures/{world.measure.pk}/edit/", "planned_start"
+
+
+def _plan(world: World) -> tuple[Any, str, str]:
+    world.plan  # noqa: B018 (stored before the page is read)
+    return world.cast.cadre, f"/assistance/households/{world.household.pk}/?tab=plan", "goals"
+
+
+def _finding(world: World) -> tuple[Any, str, str]:
+    finding = world.finding
+    url = f"/inspections/{world.campaign.pk}/households/{finding.sample_id}/"
+    return world.cast.auditor, url, "verified_per_capita_income"
+
+
+def _rectification(world: World) -> tuple[Any, str, str]:
+    return world.cast.county, f"/inspections/rectification/{world.rectification.pk}/", "deadline"
+
+
+def _rectification_by_cadre(world: World) -> tuple[Any, str, str]:
+    return world.cast.cadre, f"/inspections/rectification/{world.rectification.pk}/", "measures"
+
+
+def _project_progress(world: World) -> tuple[Any, str, str]:
+    return world.cast.county, f"/assistance/projects/{world.project.pk}/", "progress_percent"
+
+
+EDIT_PAGES: dict[str, Page] = {
+    "household with members": _household_edit,
+    "income": _income_edit,
+    "measure": _measure_edit,
+    "plan": _plan,
+    "finding": _finding,
+    "rectification (county)": _rectification,
+    "rectification (cadre)": _rectification_by_cadre,
+    "project progress": _project_progress,
+}
+
+CREATES = "creates a new record: nothing stored to keep (its defaults round-trip above)"
+ACTION = "performs an action on a stored object; it edits none of its fields"
+
+# For every form: the pages that save it unchanged, or why there is none.
+PAGES_OF_FORMS: dict[str, tuple[str, ...] | str] = {
+    "households.forms.HouseholdForm": ("household with members",),
+    "households.forms.MemberForm": ("household with members",),
+    "households.forms.MemberFormSet": ("household with members",),
+    "households.forms.JoinReasonForm": ("household with members",),
+    "households.forms.MemberRemoveForm": ACTION,
+    "households.forms.MemberMoveForm": ACTION,
+    "households.forms.StepForm": ACTION,
+    "households.forms.ReturnForm": ACTION,
+    "households.forms.NoticeForm": CREATES,
+    "households.forms.ObjectionForm": CREATES,
+    "households.forms.StartForm": CREATES,
+    "households.forms.ExplainForm": ACTION,
+    "households.forms.ReviewForm": ACTION,
+    "households.forms.IncomeForm": ("income",),
+    "assistance.forms.MeasureForm": ("measure",),
+    "assistance.forms.MeasureStatusForm": ACTION,
+    "assistance.forms.PlanForm": ("plan",),
+    "assistance.forms.VisitForm": CREATES,
+    "assistance.forms.PairingForm": CREATES + " (a change of pairing closes the old line)",
+    "assistance.forms.ProjectForm": CREATES,
+    "assistance.forms.MovementForm": CREATES,
+    "assistance.forms.ProgressForm": ("project progress",),
+    "assistance.forms.AcceptForm": ACTION,
+    "inspections.forms.CampaignForm": CREATES,
+    "inspections.forms.DrawForm": ACTION,
+    "inspections.forms.FindingForm": ("finding",),
+    "inspections.forms.OnSiteHouseholdForm": CREATES,
+    "inspections.forms.RectificationForm": ("rectification (county)", "rectification (cadre)"),
+    "inspections.forms.RectificationCreateForm": CREATES,
+    "inspections.forms.TransitionForm": ACTION,
+    "inspections.forms.ResolveTaskForm": ACTION,
+}
+
 # Forms that hold nothing a browser sends back: their only required input is a file, which a
 # browser never re-sends from a rendered page. Their empty-required wording is still tested.
 NOT_ROUND_TRIPPED = {
