@@ -13,7 +13,8 @@ Two classes of defect are closed here, once, rather than form by form:
    ("Please enter <label>."), never Django's generic "这个字段是必填项。"; the model-level
    "这个值不能为 null。" / "此字段不能为空。" get the same wording from `model_messages_install`.
 3. **Text comes back as it was stored.** A browser posts a textarea's line breaks as CR LF;
-   text fields turn them back into LF, so multi-line text saved unchanged is unchanged.
+   text fields turn them back into LF, so multi-line text saved unchanged is unchanged. A select
+   always offers the stored value, even one no longer in its list (`_keep_stored_choice`).
 
 `Form` and `ModelForm` apply the rules *after* the whole `__init__` chain has run (their
 metaclass's `__call__`), so fields a form adds in its own `__init__` are covered too. Every form
@@ -24,9 +25,9 @@ for one that does not.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.forms.forms import DeclarativeFieldsMetaclass
@@ -163,9 +164,44 @@ def _line_feeds(to_python: Any) -> Any:
     return convert
 
 
+def _keep_stored_choice(form: forms.BaseForm, name: str, field: forms.ChoiceField) -> None:
+    """A select never hides the stored value. A value no longer offered (a value-list label
+    retired since it was recorded) would show as the first option and be posted as that, so an
+    unchanged save would silently replace it; it is offered, marked 已停用, and whether it may
+    stay is the service's rule, said in words beside the field."""
+    stored = form.initial.get(name, field.initial)
+    if callable(stored):
+        return
+    values = stored if isinstance(field, forms.MultipleChoiceField) else [stored]
+    if not isinstance(values, list | tuple):
+        return
+    offered = {str(key) for key, _label in _flat_choices(field.choices)}
+    missing = [value for value in values if value not in (None, "") and str(value) not in offered]
+    if missing:
+        current = list(cast("Iterable[Any]", field.choices))
+        field.choices = [*current, *[(value, _discontinued(value)) for value in missing]]
+
+
+def _flat_choices(choices: Any) -> list[tuple[Any, Any]]:
+    flat: list[tuple[Any, Any]] = []
+    for key, label in choices:
+        if isinstance(label, list | tuple):
+            flat.extend(label)
+        else:
+            flat.append((key, label))
+    return flat
+
+
+_discontinued = lazy(lambda value: gettext("%(value)s（已停用）") % {"value": value}, str)
+
+
 def apply_house_rules(form: forms.BaseForm) -> None:
     """Machine-format widgets and the house "required" wording on every field of `form`."""
-    for field in form.fields.values():
+    for name, field in form.fields.items():
+        if isinstance(field, forms.ChoiceField) and not isinstance(
+            field, forms.ModelChoiceField | forms.ModelMultipleChoiceField
+        ):
+            _keep_stored_choice(form, name, field)
         widget = field.widget
         hidden = isinstance(widget, forms.HiddenInput | forms.MultipleHiddenInput)
         if isinstance(field, forms.DateField):

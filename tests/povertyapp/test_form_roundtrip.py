@@ -207,3 +207,37 @@ def test_household_with_a_member_without_id_card_saves_unchanged(world, client_f
     assert answer.status_code == 302
     member.refresh_from_db()
     assert member.birth_date == datetime.date(2009, 11, 23)
+
+
+def test_a_stored_label_no_longer_in_its_list_is_offered_and_never_silently_replaced(
+    world, client_for
+):  # type: ignore[no-untyped-def]
+    """A value-list label retired since it was recorded: the select still offers it (marked
+    已停用), so an unchanged save sends it back; the service then says it is no longer in the
+    list, beside the field, instead of the page erasing it."""
+    household = world.household
+    type(household).objects.filter(pk=household.pk).update(other_cause_1="旧致贫原因")
+    member = world.other_id_member
+    type(member).objects.filter(pk=member.pk).update(health="健康、旧健康状况")
+    household.refresh_from_db()
+    with translation.override("zh-hans"):
+        html = str(CASES["households.forms.HouseholdForm"](world, None))
+        members_html = str(CASES["households.forms.MemberFormSet"](world, None))
+        assert '<option value="旧致贫原因" selected>旧致贫原因（已停用）</option>' in html
+        posted = browser_data(html)
+        assert posted.inputs["other_cause_1"]["value"] == "旧致贫原因"
+        bound = CASES["households.forms.HouseholdForm"](world, posted.data())
+        assert bound.is_valid(), bound.errors
+        assert bound.cleaned_data["other_cause_1"] == "旧致贫原因"
+        members = CASES["households.forms.MemberFormSet"](world, browser_data(members_html).data())
+        assert members.is_valid(), members.errors
+        assert members.forms[2].cleaned_data["health"] == "健康、旧健康状况"
+
+    client = client_for(world.cast.cadre)
+    url = f"/households/{household.pk}/edit/"
+    before = snapshot()
+    form = form_holding(client.get(url).content.decode(), "other_cause_1")
+    answer = client.post(url, form.data())
+    assert answer.status_code == 200
+    assert "“旧致贫原因”不在致贫原因代码表中。" in answer.content.decode()
+    assert differences(before, snapshot()) == []
