@@ -16,13 +16,14 @@ from django.utils.translation import gettext_lazy as _
 from assistance.models import VISIT_QUESTIONS, FundMovement, FundSource, Measure, Project
 from households.models import Household, Member, ValueList
 from households.selectors import province_of, value_lists
+from povertyapp import forms as house
 from povertyapp.models import Region, User
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
 
-DATE = forms.DateInput(attrs={"type": "date"})
-MONEY = forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "0.00"})
+DATE = house.DateInput()
+MONEY = house.MoneyInput()
 TRISTATE = [("", _("不变")), ("true", _("是")), ("false", _("否"))]
 
 
@@ -30,7 +31,7 @@ def money_field(label: str | StrPromise, required: bool = False) -> forms.CharFi
     return forms.CharField(label=label, required=required, widget=MONEY, max_length=20)
 
 
-class MeasureForm(forms.Form):
+class MeasureForm(house.Form):
     member = forms.ModelChoiceField(
         label=_("受益成员"),
         queryset=Member.objects.none(),  # the household's members, set per form
@@ -66,7 +67,7 @@ class MeasureForm(forms.Form):
         ]
 
 
-class MeasureStatusForm(forms.Form):
+class MeasureStatusForm(house.Form):
     status = forms.ChoiceField(
         label=_("新状态"),
         choices=[
@@ -81,7 +82,7 @@ class MeasureStatusForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class PlanForm(forms.Form):
+class PlanForm(house.Form):
     year = forms.IntegerField(label=_("年度"), min_value=2010, max_value=2100)
     goals = forms.CharField(label=_("帮扶目标"), widget=forms.Textarea(attrs={"rows": 3}))
     expected_income = money_field(_("预期年纯收入（元）"), required=True)
@@ -89,7 +90,7 @@ class PlanForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
-class VisitForm(forms.Form):
+class VisitForm(house.Form):
     date = forms.DateField(label=_("走访日期"), widget=DATE, initial=timezone.localdate)
     seen = forms.CharField(label=_("走访了解情况"), widget=forms.Textarea(attrs={"rows": 3}))
     done = forms.CharField(
@@ -151,7 +152,7 @@ class VisitForm(forms.Form):
         }
 
 
-class PairingForm(forms.Form):
+class PairingForm(house.Form):
     helper = forms.ModelChoiceField(
         label=_("帮扶责任人账号"),
         required=False,
@@ -165,7 +166,7 @@ class PairingForm(forms.Form):
     start_date = forms.DateField(label=_("帮扶开始日期"), widget=DATE, initial=timezone.localdate)
 
 
-class ProjectForm(forms.Form):
+class ProjectForm(house.Form):
     name = forms.CharField(label=_("项目名称"), max_length=128)
     category = forms.ChoiceField(label=_("项目类别"), choices=Project.Category.choices)
     region = forms.ModelChoiceField(
@@ -214,7 +215,7 @@ class ProjectForm(forms.Form):
         return [number for number in text.split(" ") if number]
 
 
-class MovementForm(forms.Form):
+class MovementForm(house.Form):
     kind = forms.ChoiceField(label=_("类型"), choices=FundMovement.Kind.choices)
     source = forms.ChoiceField(label=_("资金来源"), choices=FundSource.choices)
     amount = money_field(_("金额（元）"), required=True)
@@ -227,7 +228,7 @@ class MovementForm(forms.Form):
     note = forms.CharField(label=_("备注"), max_length=200, required=False)
 
 
-class ProgressForm(forms.Form):
+class ProgressForm(house.Form):
     progress_percent = forms.IntegerField(label=_("进度（%）"), min_value=0, max_value=100)
     progress_note = forms.CharField(label=_("进度说明"), max_length=500, required=False)
     actual_start = forms.DateField(label=_("实际开工日期"), required=False, widget=DATE)
@@ -235,6 +236,6 @@ class ProgressForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class AcceptForm(forms.Form):
+class AcceptForm(house.Form):
     accepted_on = forms.DateField(label=_("验收日期"), widget=DATE, initial=timezone.localdate)
     settled_amount = money_field(_("决算金额（元）"), required=True)

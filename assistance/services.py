@@ -382,11 +382,14 @@ def measure_update(
             setattr(locked, name, data[name])
     locked.amount = money(merged.get("amount") or "0", field="amount", errors={}) or Decimal("0")
     locked.fund_source = merged.get("fund_source") or ""
+    changed = [name for name in MEASURE_FIELDS if before[name] != str(getattr(locked, name))]
+    if not changed:
+        # Saved unchanged: nothing to record (no new version, history row or event).
+        return locked
     locked.version += 1
     locked._history_user = actor  # type: ignore[attr-defined]  # read by simple_history, undeclared
     locked.full_clean()
     locked.save()
-    changed = [name for name in MEASURE_FIELDS if before[name] != str(getattr(locked, name))]
     event_record(
         kind=AssistanceEvent.Kind.MEASURE_CHANGED,
         actor=actor,
@@ -774,10 +777,19 @@ def project_update_progress(
         _add(errors, "actual_start", _("请先填写实际开工日期。"), "required")
     _raise_if(errors)
     before = locked.progress_percent
+    stored = (locked.progress_percent, locked.progress_note, locked.actual_start, locked.actual_end)
     locked.progress_percent = int(progress_percent)
     locked.progress_note = progress_note.strip()
     locked.actual_start = start
     locked.actual_end = actual_end or locked.actual_end
+    if stored == (
+        locked.progress_percent,
+        locked.progress_note,
+        locked.actual_start,
+        locked.actual_end,
+    ) and (locked.status != Project.Status.PLANNED or not start):
+        # The progress form saved unchanged reports no progress: nothing to record.
+        return locked
     if locked.status == Project.Status.PLANNED and start:
         locked.status = Project.Status.IN_PROGRESS
     locked.version += 1

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from households.identity import normalise_id_number
 from households.models import Household, Member
+from povertyapp import forms as house
 
 MAX_ID = 2**63 - 1  # the largest BigAutoField value
 
@@ -77,6 +78,7 @@ class HouseholdFilter(django_filters.FilterSet):
     class Meta:
         model = Household
         fields: list[str] = []
+        form = house.Form  # machine-format inputs and the one "required" wording
 
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from households.models import Household, Member
 from households.selectors import province_of, value_lists
 from households.services import HOUSEHOLD_FIELDS, MEMBER_FIELDS, ValueList
+from povertyapp import forms as house
 from povertyapp import roles
 from povertyapp.models import Region, User
 
@@ -128,7 +129,7 @@ def lists_for_user(user: User, year: int | None = None) -> dict[str, list[str]]:
     return value_lists(year=year, province=province)
 
 
-class HouseholdForm(forms.Form):
+class HouseholdForm(house.Form):
     """Every household field of DOMAIN §2. `version` is the optimistic lock."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -211,7 +212,7 @@ class HouseholdForm(forms.Form):
         }
 
 
-class MemberForm(forms.Form):
+class MemberForm(house.Form):
     """One member row of the inline formset. `id` is empty for a member being added."""
 
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -248,7 +249,7 @@ class MemberForm(forms.Form):
                 field = forms.DateField(
                     label=field.label,
                     required=False,
-                    widget=forms.DateInput(attrs={"type": "date"}),
+                    widget=house.DateInput(),
                 )
             elif name == "work_months":
                 field.required = False
@@ -345,7 +346,7 @@ def household_initial(household: Household) -> dict[str, Any]:
     return data
 
 
-class JoinReasonForm(forms.Form):
+class JoinReasonForm(house.Form):
     join_reason = forms.ChoiceField(label=_("增员原因（新增成员时）"), required=False)
 
     def __init__(self, *args: Any, lists: dict[str, list[str]], **kwargs: Any):
@@ -355,11 +356,9 @@ class JoinReasonForm(forms.Form):
         )
 
 
-class MemberRemoveForm(forms.Form):
+class MemberRemoveForm(house.Form):
     reason = forms.ChoiceField(label=_("减员原因"))
-    effective_date = forms.DateField(
-        label=_("减员日期"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    effective_date = forms.DateField(label=_("减员日期"), widget=house.DateInput())
     note = forms.CharField(label=_("说明"), max_length=200, required=False)
 
     def __init__(self, *args: Any, lists: dict[str, list[str]], **kwargs: Any):
@@ -369,12 +368,10 @@ class MemberRemoveForm(forms.Form):
         )
 
 
-class MemberMoveForm(forms.Form):
+class MemberMoveForm(house.Form):
     to_number = forms.CharField(label=_("迁入户的户编号"), max_length=32)
     relation = forms.ChoiceField(label=_("在迁入户中与户主关系"))
-    effective_date = forms.DateField(
-        label=_("迁移日期"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    effective_date = forms.DateField(label=_("迁移日期"), widget=house.DateInput())
     reason = forms.CharField(label=_("原因"), max_length=200, required=False)
 
     def __init__(self, *args: Any, lists: dict[str, list[str]], **kwargs: Any):
@@ -390,7 +387,7 @@ def _check_evidence(upload: Any) -> Any:
     return upload
 
 
-class StepForm(forms.Form):
+class StepForm(house.Form):
     opinion = forms.CharField(
         label=_("办理意见"),
         max_length=2000,
@@ -410,16 +407,14 @@ class StepForm(forms.Form):
         return _check_evidence(self.cleaned_data.get("evidence"))
 
 
-class ReturnForm(forms.Form):
+class ReturnForm(house.Form):
     opinion = forms.CharField(
         label=_("退回理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
-class NoticeForm(forms.Form):
-    start_date = forms.DateField(
-        label=_("公示开始日期"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+class NoticeForm(house.Form):
+    start_date = forms.DateField(label=_("公示开始日期"), widget=house.DateInput())
     days = forms.IntegerField(label=_("公示天数"), min_value=5, max_value=30, initial=7)
     phone = forms.CharField(
         label=_("监督举报电话"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"})
@@ -427,17 +422,15 @@ class NoticeForm(forms.Form):
     place = forms.CharField(label=_("公示地点"), max_length=128, required=False)
 
 
-class ObjectionForm(forms.Form):
-    received_on = forms.DateField(
-        label=_("受理日期"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+class ObjectionForm(house.Form):
+    received_on = forms.DateField(label=_("受理日期"), widget=house.DateInput())
     objector = forms.CharField(label=_("反映人（可匿名）"), max_length=32, required=False)
     content = forms.CharField(
         label=_("异议内容"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
-class StartForm(forms.Form):
+class StartForm(house.Form):
     opinion = forms.CharField(
         label=_("申请情况"),
         max_length=2000,
@@ -454,13 +447,13 @@ class StartForm(forms.Form):
         return _check_evidence(self.cleaned_data.get("evidence"))
 
 
-class ExplainForm(forms.Form):
+class ExplainForm(house.Form):
     explanation = forms.CharField(
         label=_("情况说明"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(house.Form):
     accept = forms.TypedChoiceField(
         label=_("审核结果"),
         coerce=lambda v: v == "1",
@@ -501,7 +494,7 @@ def widget_value(form: forms.Form, name: str, value: Any) -> Any:
     return str(value)
 
 
-class IncomeForm(forms.Form):
+class IncomeForm(house.Form):
     """A household's income for one year (上年度收入); money is Decimal, never negative."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)

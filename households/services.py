@@ -1334,9 +1334,13 @@ def income_set(
     )
     if not created and expected_version is not None and income.version != expected_version:
         raise ConflictError([{"field": "", "label": _("收入"), "old": "", "new": "", "who": ""}])
+    stored = [getattr(income, field) for field in INCOME_FIELDS]
     for field in INCOME_FIELDS:
         if field in data and data[field] is not None:
             setattr(income, field, data[field])
+    if not created and stored == [getattr(income, field) for field in INCOME_FIELDS]:
+        # Saved unchanged: no new version and no history row.
+        return income
     if not created:
         income.version += 1
     _save(income, actor=actor, reason=_("录入收入"))

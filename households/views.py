@@ -461,8 +461,20 @@ def household_edit_view(request: AuthenticatedHttpRequest, household_id: int) ->
     active = list(household.members.filter(is_active=True).order_by("id"))
     conflict: list[dict[str, Any]] = []
     if request.method == "POST":
-        form = household_forms.HouseholdForm(request.POST, user=request.user, lists=lists)
-        formset = household_forms.MemberFormSet(request.POST, prefix="members", lists=lists)
+        # Bound with what was shown as initial: a stored value no longer offered by its select
+        # stays a choice (povertyapp.forms), and the service says what is wrong with it.
+        form = household_forms.HouseholdForm(
+            request.POST,
+            initial=household_forms.household_initial(household),
+            user=request.user,
+            lists=lists,
+        )
+        formset = household_forms.MemberFormSet(
+            request.POST,
+            prefix="members",
+            lists=lists,
+            initial=[household_forms.member_initial(member) for member in active],
+        )
         join_form = household_forms.JoinReasonForm(request.POST, lists=lists)
         if form.is_valid() & formset.is_valid() & join_form.is_valid():
             rows = [member_form.service_row() for member_form in formset.forms]

@@ -15,6 +15,7 @@ from inspections.models import (
     Finding,
     RectificationItem,
 )
+from povertyapp import forms as house
 from povertyapp.models import Region, User
 
 YES_NO_UNKNOWN = [("", _("未核查")), ("yes", _("是")), ("no", _("否"))]
@@ -46,19 +47,16 @@ class RegionField(forms.ModelChoiceField):
         return f"{obj.get_level_display()} {obj.name}"
 
 
-class CampaignForm(forms.Form):
+class CampaignForm(house.Form):
     name = forms.CharField(label=_("名称"), max_length=100)
     kind = forms.ChoiceField(label=_("类型"), choices=Campaign.Kind.choices)
     year = forms.IntegerField(label=_("评估年度"), min_value=2010, max_value=2100)
-    visit_date = forms.DateField(
-        label=_("入户日期"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end_date = forms.DateField(label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    visit_date = forms.DateField(label=_("入户日期"), widget=house.DateInput())
+    end_date = forms.DateField(label=_("结束日期"), widget=house.DateInput())
     assessors = AssessorField(
         label=_("评估人员"),
         queryset=User.objects.none(),
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": _("请至少选择一名评估人员。")},
     )
     townships_to_draw = forms.IntegerField(
         label=_("抽取乡镇数"), initial=3, min_value=1, max_value=50
@@ -95,7 +93,7 @@ class CampaignForm(forms.Form):
         self.fields["end_date"].initial = today + datetime.timedelta(days=21)
 
 
-class DrawForm(forms.Form):
+class DrawForm(house.Form):
     seed = forms.IntegerField(
         label=_("随机种子"),
         required=False,
@@ -105,7 +103,7 @@ class DrawForm(forms.Form):
     )
 
 
-class FindingForm(forms.ModelForm):
+class FindingForm(house.ModelForm):
     food_secure = TriStateField(label=_("不愁吃"))
     clothing_secure = TriStateField(label=_("不愁穿"))
     education_secure = TriStateField(label=_("义务教育有保障"))
@@ -163,17 +161,17 @@ class FindingForm(forms.ModelForm):
         return self.cleaned_data.get("error_persons") or 0
 
 
-class OnSiteHouseholdForm(forms.Form):
+class OnSiteHouseholdForm(house.Form):
     head_name = forms.CharField(label=_("户主姓名"), max_length=32)
     persons = forms.IntegerField(label=_("家庭人口"), min_value=1, max_value=30)
     address = forms.CharField(label=_("住址"), max_length=100, required=False)
 
 
-class FindingsUploadForm(forms.Form):
+class FindingsUploadForm(house.Form):
     workbook = forms.FileField(label=_("入户核查表（xlsx）"))
 
 
-class RectificationForm(forms.ModelForm):
+class RectificationForm(house.ModelForm):
     class Meta:
         model = RectificationItem
         fields = [
@@ -187,7 +185,7 @@ class RectificationForm(forms.ModelForm):
         widgets = {
             "problem": forms.Textarea(attrs={"rows": 3}),
             "measures": forms.Textarea(attrs={"rows": 3}),
-            "deadline": forms.DateInput(attrs={"type": "date"}),
+            "deadline": house.DateInput(),
         }
 
 
@@ -214,17 +212,17 @@ class RectificationCreateForm(RectificationForm):
         cast("RegionField", self.fields["region"]).queryset = regions
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(house.Form):
     to_status = forms.ChoiceField(choices=RectificationItem.Status.choices)
     version = forms.IntegerField(widget=forms.HiddenInput)
     note = forms.CharField(label=_("说明"), max_length=500, required=False)
 
 
-class EvidenceForm(forms.Form):
+class EvidenceForm(house.Form):
     file = forms.FileField(label=_("佐证材料"))
 
 
-class ResolveTaskForm(forms.Form):
+class ResolveTaskForm(house.Form):
     note = forms.CharField(label=_("处理说明"), max_length=200, required=False)
     household_number = forms.CharField(
         label=_("新建档案户编号"),

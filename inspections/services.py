@@ -551,6 +551,9 @@ def finding_save(
     created = finding is None
     if finding is None:
         finding = Finding(sample=sample, recorded_by=actor)
+    elif not confirm and all(getattr(finding, field) == value for field, value in values.items()):
+        # A draft saved unchanged: no new version and no event.
+        return finding
     for field, value in values.items():
         setattr(finding, field, value)
     finding.recorded_by = actor

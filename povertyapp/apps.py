@@ -14,6 +14,13 @@ class PovertyappConfig(AppConfig):
         ledgers.discover()
         register_file_kinds()
 
+        # One wording for an empty required value, model checks included (povertyapp.forms).
+        from django.apps import apps
+
+        from povertyapp.forms import model_messages_install
+
+        model_messages_install(apps.get_models(include_auto_created=True))
+
 
 def register_file_kinds() -> None:
     """The platform's own stored files: job results (ledgers, reports, import error workbooks),

@@ -1,0 +1,725 @@
+"""Every form class of the project, found by walking the apps, and for each a realistic form
+built the way its view builds it, from stored objects (a household with a member whose 证件类型
+is not 居民身份证, a measure with planned dates and money, a 公示, a finding, a rectification
+item with a deadline, a project …).
+
+`project_form_classes()` finds the classes; `CASES` says how to build each. A form class with no
+entry in `CASES` (nor in `NOT_ROUND_TRIPPED`, with the reason) fails the meta-tests, so a new form
+is covered the day it is written.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
+
+from django import forms as django_forms
+from django.apps import apps
+from django.db import models
+from django.forms.formsets import BaseFormSet
+
+from assistance import forms as assistance_forms
+from assistance import services as assistance_services
+from households import forms as household_forms
+from households import services as household_services
+from households.models import Household, HouseholdIncome, Member
+from inspections import forms as inspection_forms
+from inspections import services as inspection_services
+from inspections.models import Campaign, Finding, RectificationItem, SampleHousehold, SampleVillage
+from povertyapp import roles
+from tests import factories
+
+PROJECT_PACKAGES = ("povertyapp", "households", "assistance", "inspections")
+# Modules that are not code a form could live in, or that start things when imported.
+SKIPPED_MODULES = ("migrations", "management", "settings", "wsgi", "asgi", "celery")
+
+
+def _modules() -> list[Any]:
+    found = []
+    for package_name in PROJECT_PACKAGES:
+        package = importlib.import_module(package_name)
+        found.append(package)
+        for info in pkgutil.walk_packages(package.__path__, prefix=package_name + "."):
+            if any(part in SKIPPED_MODULES for part in info.name.split(".")):
+                continue
+            found.append(importlib.import_module(info.name))
+    return found
+
+
+def _ours(cls: type) -> bool:
+    return cls.__module__.split(".")[0] in PROJECT_PACKAGES
+
+
+def project_form_classes() -> dict[str, type]:
+    """Every form and formset class the project's modules define or build, by dotted name."""
+    from povertyapp import forms as house
+
+    bases = {house.Form, house.ModelForm}
+    classes: dict[str, type] = {}
+    for module in _modules():
+        for _name, value in inspect.getmembers(module, inspect.isclass):
+            if value in bases:
+                continue
+            if issubclass(value, django_forms.BaseForm) and _ours(value):
+                classes[f"{value.__module__}.{value.__qualname__}"] = value
+            elif (
+                issubclass(value, BaseFormSet)
+                and hasattr(value, "form")
+                and _ours(value.form)
+                and value.__name__ != "BaseFormSet"
+            ):
+                if value.__module__.startswith("django."):
+                    # Built by formset_factory: named after the module attribute that holds it.
+                    classes[f"{module.__name__}.{_name}"] = value
+                else:
+                    classes[f"{value.__module__}.{value.__qualname__}"] = value
+    return classes
+
+
+def project_filtersets() -> dict[str, type]:
+    """Every django-filter FilterSet of the project (their forms are built at run time)."""
+    import django_filters
+
+    return {
+        f"{value.__module__}.{value.__qualname__}": value
+        for module in _modules()
+        for _name, value in inspect.getmembers(module, inspect.isclass)
+        if issubclass(value, django_filters.FilterSet) and _ours(value)
+    }
+
+
+class World:
+    """The stored objects the forms edit, built on first use through the services."""
+
+    def __init__(self, cast: Any, county: Any) -> None:
+        self.cast = cast
+        self.county = county
+
+    @cached_property
+    def household(self) -> Household:
+        household = factories.household(
+            actor=self.cast.county,
+            village=self.county.village_a,
+            group=self.county.group_a1,
+            phone="13800001234",
+            bank_name="黄平县农村信用社",
+            bank_account="6217000012345678901",
+            cultivated_land=Decimal("3.50"),
+            irrigated_land=Decimal("1.25"),
+            forest_land=Decimal("12.00"),
+            housing_area=Decimal("86.40"),
+            distance_to_road_km=Decimal("0.80"),
+            cause_note="长期患病，缺少劳动力；子女在读",
+            planned_exit_year=2020,
+            members=[
+                factories.member_data(),
+                factories.member_data(
+                    name="李四", relation="配偶", sex="女", birth_date=datetime.date(1982, 3, 9)
+                ),
+                # A member with another document: no ID number to derive the birth date from,
+                # so the stored birth date is all there is.
+                factories.member_data(
+                    name="王小五",
+                    relation="之子",
+                    sex="男",
+                    birth_date=datetime.date(2009, 11, 23),
+                    id_type="其他",
+                    id_number="",
+                    education="小学",
+                    school_status="九年级",
+                    work_status="无",
+                    labour_skill="无劳动力",
+                    work_months=0,
+                ),
+            ],
+        )
+        from assistance.models import Pairing
+
+        Pairing.objects.create(
+            household=household,
+            helper=self.cast.helper,
+            name="helper",
+            start_date=datetime.date(2019, 1, 1),
+        )
+        return household
+
+    @cached_property
+    def lists(self) -> dict[str, list[str]]:
+        return household_forms.lists_for_user(self.cast.cadre)
+
+    @cached_property
+    def other_id_member(self) -> Member:
+        return self.household.members.get(name="王小五")
+
+    @cached_property
+    def income(self) -> HouseholdIncome:
+        return household_services.income_set(
+            actor=self.cast.cadre,
+            household=self.household,
+            year=2019,
+            data={
+                "wage": Decimal("12000.00"),
+                "production": Decimal("3500.50"),
+                "property_income": Decimal("0"),
+                "family_planning": Decimal("0"),
+                "dibao": Decimal("2400.00"),
+                "tekun": Decimal("0"),
+                "pension": Decimal("1236.00"),
+                "eco_compensation": Decimal("88.88"),
+                "other_transfer": Decimal("0"),
+                "production_cost": Decimal("1500.00"),
+                "compliant_out_of_pocket": Decimal("0"),
+                "insurance_claims": Decimal("0"),
+            },
+        )
+
+    @cached_property
+    def measure(self) -> Any:
+        return assistance_services.measure_create(
+            actor=self.cast.cadre,
+            household=self.household,
+            data={
+                "member": self.other_id_member,
+                "year": 2020,
+                "category": "产业帮扶",
+                "content": "养殖黄牛2头\n配套圈舍改造",
+                "planned_start": datetime.date(2020, 3, 15),
+                "planned_end": datetime.date(2020, 12, 3),
+                "responsible": "杨光荣",
+                "amount": "12345.67",
+                "fund_source": "中央财政专项扶贫资金",
+            },
+        )
+
+    @cached_property
+    def plan(self) -> Any:
+        return assistance_services.plan_set(
+            actor=self.cast.cadre,
+            household=self.household,
+            year=2020,
+            goals="发展养殖，年内稳定增收",
+            expected_income=Decimal("4800.50"),
+            exit_target=True,
+        )
+
+    @cached_property
+    def project(self) -> Any:
+        return assistance_services.project_create(
+            actor=self.cast.county,
+            data={
+                "name": "凤场村蔬菜大棚",
+                "category": "产业",
+                "region": self.county.village_a,
+                "year": 2020,
+                "responsible_unit": "县农业农村局",
+                "planned_start": datetime.date(2020, 3, 1),
+                "planned_end": datetime.date(2020, 10, 31),
+            },
+            fundings={"中央财政专项扶贫资金": "100000.00", "社会帮扶": "20000.50"},
+            beneficiaries=[self.household],
+        )
+
+    @cached_property
+    def campaign(self) -> Campaign:
+        today = datetime.date.today()
+        campaign = inspection_services.campaign_create(
+            actor=self.cast.county,
+            county=self.county.county,
+            name="2019年第三方评估",
+            kind="third_party",
+            year=2019,
+            visit_date=today - datetime.timedelta(days=1),
+            end_date=today + datetime.timedelta(days=5),
+            assessors=[self.cast.auditor],
+            townships_to_draw=2,
+            villages_per_township=2,
+            households_per_village=10,
+            inside_share=Decimal("0.65"),
+        )
+        campaign.status = Campaign.Status.DRAWN
+        campaign.seed = 1
+        campaign.save()
+        return campaign
+
+    @cached_property
+    def sample(self) -> SampleHousehold:
+        village = SampleVillage.objects.create(
+            campaign=self.campaign,
+            village=self.county.village_a,
+            township=self.county.township1,
+            position=1,
+            stratum_class="中",
+            actual_class="中",
+            village_probability=1.0,
+            township_probability=1.0,
+            frame_households={"unexited": 1},
+            frame_persons={},
+        )
+        return SampleHousehold.objects.create(
+            campaign=self.campaign,
+            sample_village=village,
+            kind="unexited",
+            position=1,
+            head_name="户主1-1",
+            persons=3,
+            household=self.household,
+        )
+
+    @cached_property
+    def finding(self) -> Finding:
+        return inspection_services.finding_save(
+            actor=self.cast.auditor,
+            sample=self.sample,
+            data={
+                "stated_per_capita_income": Decimal("5000.00"),
+                "verified_per_capita_income": Decimal("5234.50"),
+                "food_secure": True,
+                "clothing_secure": True,
+                "education_secure": False,
+                "medical_secure": True,
+                "housing_secure": None,
+                "water_secure": True,
+                "eligible": None,
+                "result": "正常",
+                "omission_scope": "",
+                "error_persons": 0,
+                "approval": "认可",
+                "disapproval_reason": "",
+                "notes": "户主在家\n配偶外出务工",
+            },
+        )
+
+    @cached_property
+    def rectification(self) -> RectificationItem:
+        return inspection_services.rectification_create(
+            actor=self.cast.county,
+            region=self.county.village_a,
+            data={
+                "problem": "帮扶手册填写不完整",
+                "category": "帮扶工作",
+                "responsible_unit": "新州镇人民政府",
+                "responsible_person": "陈明",
+                "deadline": datetime.date(2026, 12, 31),
+                "measures": "逐户核对帮扶手册\n月底前补齐",
+            },
+        )
+
+
+# How each form class is built for a realistic stored object: a function of the World and the
+# bound data (None for the rendered, unbound form) returning the form exactly as its view
+# builds it (same kwargs, same initial).
+Builder = Callable[[World, Any], Any]
+
+
+def _household_form(world: World, data: Any) -> Any:
+    return household_forms.HouseholdForm(
+        data,
+        initial=household_forms.household_initial(world.household),
+        user=world.cast.cadre,
+        lists=world.lists,
+    )
+
+
+def _member_formset(world: World, data: Any) -> Any:
+    members = world.household.members.filter(is_active=True).order_by("id")
+    return household_forms.MemberFormSet(
+        data,
+        prefix="members",
+        lists=world.lists,
+        initial=[household_forms.member_initial(member) for member in members],
+    )
+
+
+def _member_form(world: World, data: Any) -> Any:
+    return household_forms.MemberForm(
+        data, lists=world.lists, initial=household_forms.member_initial(world.other_id_member)
+    )
+
+
+def _income_form(world: World, data: Any) -> Any:
+    income = world.income
+    initial: dict[str, Any] = {
+        name: getattr(income, name) for name in household_services.INCOME_FIELDS
+    }
+    initial["version"] = income.version
+    return household_forms.IncomeForm(data, initial=initial)
+
+
+def _measure_form(world: World, data: Any) -> Any:
+    measure = world.measure
+    initial = {name: getattr(measure, name) for name in assistance_services.MEASURE_FIELDS}
+    return assistance_forms.MeasureForm(data, household=world.household, initial=initial)
+
+
+def _plan_form(world: World, data: Any) -> Any:
+    plan = world.plan
+    return assistance_forms.PlanForm(
+        data,
+        initial={
+            "year": plan.year,
+            "goals": plan.goals,
+            "expected_income": plan.expected_income,
+            "exit_target": plan.exit_target,
+            "version": plan.version,
+        },
+    )
+
+
+def _finding_form(world: World, data: Any) -> Any:
+    return inspection_forms.FindingForm(data, instance=world.finding)
+
+
+def _rectification_form(world: World, data: Any) -> Any:
+    item = world.rectification
+    return inspection_forms.RectificationForm(
+        data, initial={name: getattr(item, name) for name in inspection_services.ITEM_FIELDS}
+    )
+
+
+def _rectification_create_form(world: World, data: Any) -> Any:
+    item = world.rectification
+    return inspection_forms.RectificationCreateForm(
+        data,
+        regions=roles.region_scope(world.cast.county),
+        initial={
+            "region": item.region,
+            "source": item.source,
+            **{name: getattr(item, name) for name in inspection_services.ITEM_FIELDS},
+        },
+    )
+
+
+def _project_form(world: World, data: Any) -> Any:
+    project = world.project
+    initial: dict[str, Any] = {
+        name: getattr(project, name)
+        for name in (
+            "name",
+            "category",
+            "region",
+            "year",
+            "content",
+            "responsible_unit",
+            "planned_start",
+            "planned_end",
+            "performance_goal",
+        )
+    }
+    initial["beneficiaries"] = world.household.number
+    for funding in project.fundings.all():
+        initial[f"fund_{funding.source}"] = funding.amount
+    return assistance_forms.ProjectForm(
+        data, regions=roles.region_scope(world.cast.county), initial=initial
+    )
+
+
+def _progress_form(world: World, data: Any) -> Any:
+    project = world.project
+    return assistance_forms.ProgressForm(
+        data,
+        initial={
+            "progress_percent": 45,
+            "progress_note": "主体完工",
+            "actual_start": datetime.date(2020, 3, 2),
+            "actual_end": None,
+            "version": project.version,
+        },
+    )
+
+
+def _campaign_form(world: World, data: Any) -> Any:
+    campaign = world.campaign
+    return inspection_forms.CampaignForm(
+        data,
+        county=world.county.county,
+        initial={
+            "name": campaign.name,
+            "kind": campaign.kind,
+            "year": campaign.year,
+            "visit_date": campaign.visit_date,
+            "end_date": campaign.end_date,
+            "assessors": [world.cast.auditor],
+            "townships_to_draw": 2,
+            "villages_per_township": 2,
+            "households_per_village": 10,
+            "inside_share": Decimal("0.65"),
+        },
+    )
+
+
+def _simple(form_class: Any, **initial: Any) -> Builder:
+    """A form whose view gives it plain initial values (today's date and the like)."""
+
+    def build(world: World, data: Any) -> Any:
+        return form_class(data, initial=initial)
+
+    return build
+
+
+def _with_lists(form_class: Any, **initial: Any) -> Builder:
+    def build(world: World, data: Any) -> Any:
+        return form_class(data, lists=world.lists, initial=initial)
+
+    return build
+
+
+def _visit_form(can_update_household: bool) -> Builder:
+    def build(world: World, data: Any) -> Any:
+        return assistance_forms.VisitForm(
+            data,
+            can_update_household=can_update_household,
+            # The view gives the date (today) and the version; the rest is what the helper types.
+            initial={
+                "seen": "家中有人，生产生活正常\n子女按时上学",
+                "q_food": "是",
+                **({"version": world.household.version} if can_update_household else {}),
+            },
+        )
+
+    return build
+
+
+def _measure_status_form(world: World, data: Any) -> Any:
+    return assistance_forms.MeasureStatusForm(
+        data,
+        initial={
+            "status": "in_progress",
+            "result": "",
+            "income_effect": Decimal("1500.00"),
+            "version": world.measure.version,
+        },
+    )
+
+
+def _pairing_form(world: World, data: Any) -> Any:
+    return assistance_forms.PairingForm(
+        data,
+        initial={
+            "helper": world.cast.helper,
+            "name": "helper",
+            "unit": "黄平县农业农村局",
+            "post": "科员",
+            "phone": "13800005678",
+            "start_date": datetime.date(2019, 1, 1),
+        },
+    )
+
+
+TODAY = datetime.date.today()
+
+CASES: dict[str, Builder] = {
+    "households.forms.HouseholdForm": _household_form,
+    "households.forms.MemberForm": _member_form,
+    "households.forms.MemberFormSet": _member_formset,
+    "households.forms.JoinReasonForm": _with_lists(household_forms.JoinReasonForm),
+    "households.forms.MemberRemoveForm": _with_lists(
+        household_forms.MemberRemoveForm, reason="死亡", effective_date=TODAY, note="病故"
+    ),
+    "households.forms.MemberMoveForm": _with_lists(
+        household_forms.MemberMoveForm,
+        to_number="5226221002000001",
+        relation="配偶",
+        effective_date=TODAY,
+        reason="婚迁",
+    ),
+    "households.forms.StepForm": _simple(
+        household_forms.StepForm, opinion="经村民代表大会评议通过", attendance=35
+    ),
+    "households.forms.ReturnForm": _simple(household_forms.ReturnForm, opinion="材料不全"),
+    "households.forms.NoticeForm": _simple(
+        household_forms.NoticeForm,
+        start_date=TODAY,
+        days=7,
+        phone="0855-2421234",
+        place="村委会公示栏",
+    ),
+    "households.forms.ObjectionForm": _simple(
+        household_forms.ObjectionForm, received_on=TODAY, objector="", content="收入不实"
+    ),
+    "households.forms.StartForm": _simple(household_forms.StartForm, opinion="本人申请"),
+    "households.forms.ExplainForm": _simple(
+        household_forms.ExplainForm, explanation="已核实，属实"
+    ),
+    "households.forms.ReviewForm": _simple(household_forms.ReviewForm, accept="1", note="同意"),
+    "households.forms.IncomeForm": _income_form,
+    "assistance.forms.MeasureForm": _measure_form,
+    "assistance.forms.MeasureStatusForm": _measure_status_form,
+    "assistance.forms.PlanForm": _plan_form,
+    "assistance.forms.VisitForm": _visit_form(can_update_household=True),
+    "assistance.forms.PairingForm": _pairing_form,
+    "assistance.forms.ProjectForm": _project_form,
+    "assistance.forms.MovementForm": _simple(
+        assistance_forms.MovementForm,
+        kind="allocated",
+        source="中央财政专项扶贫资金",
+        amount=Decimal("50000.00"),
+        document_number="黄扶发〔2020〕12号",
+    ),
+    "assistance.forms.ProgressForm": _progress_form,
+    "assistance.forms.AcceptForm": _simple(
+        assistance_forms.AcceptForm, settled_amount=Decimal("118234.50")
+    ),
+    "inspections.forms.CampaignForm": _campaign_form,
+    "inspections.forms.DrawForm": _simple(inspection_forms.DrawForm, seed=4611686018427387904),
+    "inspections.forms.FindingForm": _finding_form,
+    "inspections.forms.OnSiteHouseholdForm": _simple(
+        inspection_forms.OnSiteHouseholdForm, head_name="赵六", persons=4, address="凤场村3组"
+    ),
+    "inspections.forms.RectificationForm": _rectification_form,
+    "inspections.forms.RectificationCreateForm": _rectification_create_form,
+    "inspections.forms.TransitionForm": _simple(
+        inspection_forms.TransitionForm, to_status="整改中", version=1, note=""
+    ),
+    "inspections.forms.ResolveTaskForm": _simple(
+        inspection_forms.ResolveTaskForm, note="已新建档案", household_number="5226221002000009"
+    ),
+}
+
+# --- the pages that save a stored object with one press of 保存 ---------------------------------
+
+# (user, page URL, a field of the form on that page)
+Page = Callable[[World], tuple[Any, str, str]]
+
+
+def _household_edit(world: World) -> tuple[Any, str, str]:
+    return world.cast.cadre, f"/households/{world.household.pk}/edit/", "members-0-birth_date"
+
+
+def _income_edit(world: World) -> tuple[Any, str, str]:
+    return world.cast.cadre, f"/households/{world.household.pk}/income/{world.income.year}/", "wage"
+
+
+def _measure_edit(world: World) -> tuple[Any, str, str]:
+    return world.cast.cadre, f"/assistance/measures/{world.measure.pk}/edit/", "planned_start"
+
+
+def _plan(world: World) -> tuple[Any, str, str]:
+    world.plan  # noqa: B018 (stored before the page is read)
+    return world.cast.cadre, f"/assistance/households/{world.household.pk}/?tab=plan", "goals"
+
+
+def _finding(world: World) -> tuple[Any, str, str]:
+    finding = world.finding
+    url = f"/inspections/{world.campaign.pk}/households/{finding.sample_id}/"
+    return world.cast.auditor, url, "verified_per_capita_income"
+
+
+def _rectification(world: World) -> tuple[Any, str, str]:
+    return world.cast.county, f"/inspections/rectification/{world.rectification.pk}/", "deadline"
+
+
+def _rectification_by_cadre(world: World) -> tuple[Any, str, str]:
+    return world.cast.cadre, f"/inspections/rectification/{world.rectification.pk}/", "measures"
+
+
+def _project_progress(world: World) -> tuple[Any, str, str]:
+    return world.cast.county, f"/assistance/projects/{world.project.pk}/", "progress_percent"
+
+
+EDIT_PAGES: dict[str, Page] = {
+    "household with members": _household_edit,
+    "income": _income_edit,
+    "measure": _measure_edit,
+    "plan": _plan,
+    "finding": _finding,
+    "rectification (county)": _rectification,
+    "rectification (cadre)": _rectification_by_cadre,
+    "project progress": _project_progress,
+}
+
+CREATES = "creates a new record: nothing stored to keep (its defaults round-trip above)"
+ACTION = "performs an action on a stored object; it edits none of its fields"
+
+# For every form: the pages that save it unchanged, or why there is none.
+PAGES_OF_FORMS: dict[str, tuple[str, ...] | str] = {
+    "households.forms.HouseholdForm": ("household with members",),
+    "households.forms.MemberForm": ("household with members",),
+    "households.forms.MemberFormSet": ("household with members",),
+    "households.forms.JoinReasonForm": ("household with members",),
+    "households.forms.MemberRemoveForm": ACTION,
+    "households.forms.MemberMoveForm": ACTION,
+    "households.forms.StepForm": ACTION,
+    "households.forms.ReturnForm": ACTION,
+    "households.forms.NoticeForm": CREATES,
+    "households.forms.ObjectionForm": CREATES,
+    "households.forms.StartForm": CREATES,
+    "households.forms.ExplainForm": ACTION,
+    "households.forms.ReviewForm": ACTION,
+    "households.forms.IncomeForm": ("income",),
+    "assistance.forms.MeasureForm": ("measure",),
+    "assistance.forms.MeasureStatusForm": ACTION,
+    "assistance.forms.PlanForm": ("plan",),
+    "assistance.forms.VisitForm": CREATES,
+    "assistance.forms.PairingForm": CREATES + " (a change of pairing closes the old line)",
+    "assistance.forms.ProjectForm": CREATES,
+    "assistance.forms.MovementForm": CREATES,
+    "assistance.forms.ProgressForm": ("project progress",),
+    "assistance.forms.AcceptForm": ACTION,
+    "inspections.forms.CampaignForm": CREATES,
+    "inspections.forms.DrawForm": ACTION,
+    "inspections.forms.FindingForm": ("finding",),
+    "inspections.forms.OnSiteHouseholdForm": CREATES,
+    "inspections.forms.RectificationForm": ("rectification (county)", "rectification (cadre)"),
+    "inspections.forms.RectificationCreateForm": CREATES,
+    "inspections.forms.TransitionForm": ACTION,
+    "inspections.forms.ResolveTaskForm": ACTION,
+}
+
+# Forms that hold nothing a browser sends back: their only required input is a file, which a
+# browser never re-sends from a rendered page. Their empty-required wording is still tested.
+NOT_ROUND_TRIPPED = {
+    "inspections.forms.FindingsUploadForm": "only a file (the workbook)",
+    "inspections.forms.EvidenceForm": "only a file (the evidence)",
+}
+
+
+# --- the database before and after a save ---------------------------------------------------
+
+# Tables whose rows record what happened rather than what is: an unchanged save may still write
+# to them (an access log entry), and they are never edited.
+JOURNAL_MODELS = ("AccessLog", "Job")
+
+
+def _project_models() -> list[type[models.Model]]:
+    return [
+        model
+        for model in apps.get_models()
+        if model._meta.app_label in PROJECT_PACKAGES
+        and not model.__name__.startswith("Historical")
+        and not model.__name__.endswith("Event")
+        and model.__name__ not in JOURNAL_MODELS
+    ]
+
+
+def snapshot() -> dict[str, dict[Any, dict[str, Any]]]:
+    """Every stored value of the project's tables, but the moments rows were touched."""
+    state: dict[str, dict[Any, dict[str, Any]]] = {}
+    for model in _project_models():
+        fields = [
+            field.attname
+            for field in model._meta.concrete_fields
+            if not getattr(field, "auto_now", False)
+        ]
+        state[model._meta.label] = {
+            row["pk"]: row for row in model.objects.values("pk", *fields).order_by("pk")
+        }
+    return state
+
+
+def differences(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """(table, pk, column, before, after) for every stored value that is not the same."""
+    found: list[tuple[Any, ...]] = []
+    for table in sorted(set(before) | set(after)):
+        rows_before, rows_after = before.get(table, {}), after.get(table, {})
+        for pk in sorted(set(rows_before) | set(rows_after)):
+            row_before, row_after = rows_before.get(pk, {}), rows_after.get(pk, {})
+            for column in sorted(set(row_before) | set(row_after)):
+                if row_before.get(column) != row_after.get(column):
+                    found.append((table, pk, column, row_before.get(column), row_after.get(column)))
+    return found
