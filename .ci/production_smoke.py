@@ -23,7 +23,9 @@ from __future__ import annotations
 import argparse
 import http.client
 import re
+import ssl
 import sys
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 
@@ -41,6 +43,7 @@ class Answer:
     headers: http.client.HTTPMessage
     body: str
     url: str
+    raw: bytes = b""
 
 
 @dataclass
@@ -58,19 +61,31 @@ class Smoke:
 
 
 class Session:
-    """Cookies kept by hand: the server marks them Secure, and we speak HTTP behind a 'proxy'."""
+    """Cookies kept by hand: the server marks them Secure. Speaks HTTPS to nginx (the
+    certificate checked against --cafile), or plain HTTP straight to gunicorn as a TLS proxy
+    would (then `X-Forwarded-Proto: https` stands in for the proxy)."""
+
+    cafile: str | None = None
 
     def __init__(self, base_url: str) -> None:
         parsed = urllib.parse.urlsplit(base_url)
-        self.host, self.port = parsed.hostname or "127.0.0.1", parsed.port or 80
+        self.https = parsed.scheme == "https"
+        self.host = parsed.hostname or "127.0.0.1"
+        self.port = parsed.port or (443 if self.https else 80)
         self.origin = f"https://{parsed.netloc}"
         self.cookies: dict[str, str] = {}
+
+    def connect(self) -> http.client.HTTPConnection:
+        if self.https:
+            context = ssl.create_default_context(cafile=self.cafile)
+            return http.client.HTTPSConnection(self.host, self.port, timeout=60, context=context)
+        return http.client.HTTPConnection(self.host, self.port, timeout=60)
 
     def request(
         self, method: str, path: str, data: dict[str, str] | None = None, follow: bool = True
     ) -> Answer:
         for _ in range(5):
-            connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+            connection = self.connect()
             headers = {
                 "X-Forwarded-Proto": "https",
                 "Host": f"{self.host}:{self.port}",
@@ -86,7 +101,8 @@ class Session:
                 headers["Referer"] = self.origin + path
             connection.request(method, path, body=body, headers=headers)
             response = connection.getresponse()
-            text = response.read().decode("utf-8", errors="replace")
+            raw = response.read()
+            text = raw.decode("utf-8", errors="replace")
             for header in response.headers.get_all("Set-Cookie") or []:
                 name, _, rest = header.partition("=")
                 value = rest.split(";", 1)[0]
@@ -95,7 +111,7 @@ class Session:
                 else:
                     self.cookies.pop(name.strip(), None)
             connection.close()
-            answer = Answer(response.status, response.headers, text, path)
+            answer = Answer(response.status, response.headers, text, path, raw)
             location = response.headers.get("Location")
             if not (follow and response.status in (301, 302, 303) and location):
                 return answer
@@ -151,6 +167,65 @@ def sign_in(smoke: Smoke, username: str, password: str) -> Session | None:
     return session if signed_in else None
 
 
+def check_ledger_job_download(smoke: Smoke, session: Session) -> None:
+    """A ledger large enough for a job (LEDGER_JOB_THRESHOLD is lowered by the pass): the real
+    worker writes it, the job page links it through the file door, nginx sends it (X-Accel-
+    Redirect), and nobody else can take it."""
+    index = session.request("GET", "/ledgers/")
+    region = re.search(r'<select name="region"[^>]*>.*?<option value="(\d+)"', index.body, re.S)
+    ledger = re.search(r'name="ledger" value="([^"]+)"', index.body)
+    if not smoke.check(region is not None and ledger is not None, "ledgers: a region and a ledger"):
+        return
+    assert region is not None and ledger is not None
+    query = urllib.parse.urlencode({"ledger": ledger.group(1), "region": region.group(1)})
+    started = session.request("GET", f"/ledgers/export/?{query}")
+    job = re.match(r"/jobs/(\d+)/$", started.url)
+    if not smoke.check(job is not None, f"ledger {ledger.group(1)}: a job ({started.url})"):
+        return
+    assert job is not None
+    link = None
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        page = session.request("GET", started.url)
+        found = re.search(r'href="(/files/job_result/\d+/\?t=[^"]+)"', page.body)
+        if found:
+            link = found.group(1).replace("&amp;", "&")
+            break
+        if "failed" in page.body and 'class="errors"' in page.body:
+            break
+        time.sleep(1)
+    if not smoke.check(link is not None, f"{started.url}: the worker finished the job"):
+        return
+    assert link is not None
+    answer = session.request("GET", link, follow=False)
+    disposition = answer.headers.get("Content-Disposition", "")
+    smoke.check(
+        answer.status == 200 and answer.raw[:2] == b"PK",
+        f"{link}: the workbook, whole ({answer.status}, {len(answer.raw)} bytes)",
+    )
+    smoke.check("filename*=UTF-8''" in disposition, f"{link}: Chinese file name ({disposition!r})")
+    smoke.check(
+        "no-store" in answer.headers.get("Cache-Control", ""), f"{link}: Cache-Control no-store"
+    )
+    smoke.check(
+        answer.headers.get("X-Accel-Redirect") is None and answer.headers.get("Server") == "nginx",
+        f"{link}: sent by nginx, the internal redirect not shown ({answer.headers.get('Server')})",
+    )
+    smoke.check(
+        answer.headers.get("X-Content-Type-Options") == "nosniff"
+        and answer.headers.get("Strict-Transport-Security", "").startswith("max-age=31536000"),
+        f"{link}: nosniff and HSTS restated by nginx",
+    )
+    anonymous = Session(smoke.base_url).request("GET", link, follow=False)
+    smoke.check(
+        anonymous.status == 302 and "/accounts/login/" in anonymous.headers.get("Location", ""),
+        f"{link}: anonymous → the login page ({anonymous.status})",
+    )
+    for path in ("/media/", "/media/jobs/", "/protected-media/", "/protected-media/jobs/"):
+        answer = Session(smoke.base_url).request("GET", path, follow=False)
+        smoke.check(answer.status == 404, f"{path}: 404, never served ({answer.status})")
+
+
 def menu_links(html: str) -> list[str]:
     match = NAV.search(html)
     return HREF.findall(match.group(1)) if match else []
@@ -161,8 +236,26 @@ def main() -> int:
     parser.add_argument("--base-url", default="http://127.0.0.1:8130")
     parser.add_argument("--password", default="demo12345")
     parser.add_argument("--users", default=USERS)
+    parser.add_argument("--cafile", help="the certificate of an https --base-url (nginx)")
+    parser.add_argument(
+        "--http-url", help="nginx's plain-HTTP address: it must only redirect to https"
+    )
+    parser.add_argument(
+        "--job-download",
+        action="store_true",
+        help="also export a ledger as a job (needs a worker) and download it (needs nginx)",
+    )
     arguments = parser.parse_args()
+    Session.cafile = arguments.cafile
     smoke = Smoke(arguments.base_url)
+
+    if arguments.http_url:
+        print("== plain HTTP")
+        answer = Session(arguments.http_url).request("GET", "/households/", follow=False)
+        smoke.check(
+            answer.status == 301 and answer.headers.get("Location", "").startswith("https://"),
+            f"http /households/: 301 to https ({answer.status} {answer.headers.get('Location')})",
+        )
 
     print("== anonymous")
     anonymous = Session(arguments.base_url)
@@ -246,6 +339,13 @@ def main() -> int:
             answer.status == 200 and "SwaggerUIBundle" in answer.body,
             "/api/v1/docs/?script=: the Swagger UI's init script, from a file-like URL",
         )
+
+    if arguments.job_download:
+        print("== a ledger as a job: the worker writes it, nginx sends it through the file door")
+        county = sessions.get("county")
+        if smoke.check(county is not None, "a signed-in county session"):
+            assert county is not None
+            check_ledger_job_download(smoke, county)
 
     print()
     passed = smoke.checks - len(smoke.failures)

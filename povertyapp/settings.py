@@ -285,6 +285,8 @@ if PRODUCTION:
 
 # Jobs: generated files are kept this many days, then removed by the nightly clean-up.
 JOB_FILE_RETENTION_DAYS = env.int("JOB_FILE_RETENTION_DAYS", default=7)
+# Ledgers of more rows than this are written by a background job, not in the request.
+LEDGER_JOB_THRESHOLD = env.int("LEDGER_JOB_THRESHOLD", default=5000)
 
 # Files (issue 12): every stored file goes through one door, `files:download`
 # (povertyapp/files/), which checks the user's scope, logs the access and hands the file to

@@ -37,7 +37,7 @@ EXPORT_JOB = "ledger_export"
 
 def job_threshold() -> int:
     """Above this many rows an export runs as a background job (setting, default 5,000)."""
-    return int(getattr(settings, "LEDGER_JOB_THRESHOLD", 5000))
+    return int(settings.LEDGER_JOB_THRESHOLD)
 
 
 @dataclass
