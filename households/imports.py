@@ -1597,7 +1597,7 @@ def import_file_store(upload: IO[bytes]) -> str:
     return name
 
 
-@jobs.register(IMPORT_JOB, gettext_lazy("导入农户"))
+@jobs.register(IMPORT_JOB, gettext_lazy("导入农户"), may_start=roles.can_write_households)
 def run_import_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     user = job.created_by
     if user is None or not roles.can_write_households(user):

@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from households.models import AdjustmentRound, HouseholdEvent
-from povertyapp import figures, jobs
+from povertyapp import figures, jobs, roles
 from povertyapp.models import Job, RateSnapshot, Region, User, path_prefixes
 
 KIND = "compute_rates"
@@ -429,7 +429,7 @@ def snapshots_upsert(rows: list[dict[str, Any]], *, common: dict[str, Any]) -> N
             )
 
 
-@jobs.register(KIND, gettext_lazy("计算动态调整指标"))
+@jobs.register(KIND, gettext_lazy("计算动态调整指标"), may_start=roles.can_review)
 def compute_rates_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     round = (
         AdjustmentRound.objects.select_related("county")
@@ -456,14 +456,11 @@ def rates_enqueue(
 
 
 def rates_enqueue_group(*, user: User | None, rounds: Iterable[AdjustmentRound]) -> list[Job]:
-    """Many counties at once (a province): one job per county, sent as one Celery group so that
-    more workers finish sooner. Returns the jobs (each watchable). With more than one county,
-    each job runs its statements without PostgreSQL parallel workers (``serial``): the
-    group's worker processes already occupy the cores."""
-    from celery import group
-
-    from povertyapp.tasks import run_job_task
-
+    """Many counties at once (a province): one job per county, each its own task message so
+    that more workers finish sooner. Returns the jobs (each watchable). With more than one
+    county, each job runs its statements without PostgreSQL parallel workers (``serial``): the
+    group's worker processes already occupy the cores. Dispatched like every job
+    (`jobs.job_dispatch`): a broker that is down leaves them queued for the sweep."""
     rounds = list(rounds)
     parameters: dict[str, Any] = {"serial": True} if len(rounds) > 1 else {}
     created = [
@@ -475,8 +472,7 @@ def rates_enqueue_group(*, user: User | None, rounds: Iterable[AdjustmentRound])
         )
         for round in rounds
     ]
-    signatures = group(run_job_task.s(job.pk) for job in created)
-    transaction.on_commit(lambda: signatures.apply_async())
+    jobs.job_dispatch_on_commit([job.pk for job in created])
     return created
 
 
