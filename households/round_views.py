@@ -112,6 +112,7 @@ def round_detail(request: AuthenticatedHttpRequest, round_id: int) -> HttpRespon
             "is_open": round.status == AdjustmentRound.Status.OPEN,
             "can_propose": roles.can_write_households(user) and user.role == "village_cadre",
             "can_review": roles.can_review(user),
+            "figures_final": rates.round_figures_final(round),
             "can_decide": roles.can_configure(user) and in_scope_county,
             "grounds": rounds._grounds(round),
             "status_kinds": [
@@ -345,5 +346,9 @@ def round_compute_view(request: AuthenticatedHttpRequest, round_id: int) -> Http
         if user_region is not None and user_region.path.startswith(round.county.path)
         else round.county
     )
-    job = rates.rates_enqueue(user=request.user, round=round, region=region)
+    try:
+        job = rates.rates_enqueue(user=request.user, round=round, region=region)
+    except ValidationError as error:
+        _fail(request, error)
+        return redirect("rounds:detail", round_id=round.pk)
     return redirect("job-detail", job_id=job.pk)
