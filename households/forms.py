@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from households.models import Household, Member
 from households.selectors import province_of, value_lists
 from households.services import HOUSEHOLD_FIELDS, MEMBER_FIELDS, ValueList
-from povertyapp import roles
+from povertyapp import roles, uploads
 from povertyapp.models import Region, User
 
 HOUSEHOLD_CHOICE_FIELDS = {
@@ -51,7 +51,6 @@ NULLABLE_BOOLEANS = {
     "clothing_secure",
 }
 EVIDENCE_EXTENSIONS = ["jpg", "jpeg", "png", "pdf"]
-EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 
 # Sections of the household form, in the order of the national registration form.
 HOUSEHOLD_SECTIONS = (
@@ -385,8 +384,8 @@ class MemberMoveForm(forms.Form):
 
 
 def _check_evidence(upload: Any) -> Any:
-    if upload and upload.size > EVIDENCE_MAX_BYTES:
-        raise ValidationError(_("佐证材料不能超过10MB。"), code="file_too_large")
+    """Size and content are checked by the field (`uploads.EvidenceField`); kept as the hook
+    for rules of these forms of their own."""
     return upload
 
 
@@ -400,7 +399,7 @@ class StepForm(forms.Form):
     attendance = forms.IntegerField(
         label=_("参会人数"), min_value=1, max_value=5000, required=False
     )
-    evidence = forms.FileField(
+    evidence = uploads.EvidenceField(
         label=_("佐证材料（会议记录、照片或扫描件：jpg、png、pdf）"),
         required=False,
         validators=[FileExtensionValidator(EVIDENCE_EXTENSIONS)],
@@ -444,7 +443,7 @@ class StartForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    evidence = forms.FileField(
+    evidence = uploads.EvidenceField(
         label=_("申请书（可选）"),
         required=False,
         validators=[FileExtensionValidator(EVIDENCE_EXTENSIONS)],

@@ -230,9 +230,6 @@ def change_import_view(request: AuthenticatedHttpRequest, round_id: int) -> Http
     if upload is None:
         messages.error(request, _("请选择要上传的四类名单文件。"))
         return _back(round.pk, request)
-    if (upload.size or 0) > 10 * 1024 * 1024:
-        messages.error(request, _("文件过大（上限10MB）。"))
-        return _back(round.pk, request)
     try:
         created = rounds.changes_import(actor=request.user, round=round, file=upload)
     except ValidationError as error:

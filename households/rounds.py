@@ -45,7 +45,7 @@ from households.models import (
     default_round_name,
 )
 from households.selectors import province_of, value_lists
-from povertyapp import roles
+from povertyapp import roles, uploads
 from povertyapp.models import Region, User, VillageYear, path_prefixes
 
 Kind = RoundChange.Kind
@@ -622,6 +622,7 @@ def changes_import(*, actor: User, round: AdjustmentRound, file: IO[bytes]) -> l
     from openpyxl import load_workbook
 
     _require_proposer(actor, round)
+    uploads.check_spreadsheet(file, inline=True)
     try:
         workbook = load_workbook(file, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a file that is not xlsx
@@ -641,7 +642,7 @@ def changes_import(*, actor: User, round: AdjustmentRound, file: IO[bytes]) -> l
                 % {"sheet": sheet.title, "names": "、".join(labels)}
             )
             continue
-        rows = sheet.iter_rows(values_only=True)
+        rows = uploads.limited_rows(sheet)
         header = [_cell_text(value) for value in next(rows, ())]
         positions = {}
         for column in WORKBOOK_COLUMNS:
@@ -701,7 +702,7 @@ def changes_import(*, actor: User, round: AdjustmentRound, file: IO[bytes]) -> l
     if not errors and not lines:
         errors.append(_("文件中没有名单记录。"))
     if errors:
-        raise ValidationError([ValidationError(error, code="invalid_row") for error in errors])
+        raise uploads.capped_errors(errors)
     created = []
     for line in lines:
         where = line.pop("where")
@@ -711,7 +712,7 @@ def changes_import(*, actor: User, round: AdjustmentRound, file: IO[bytes]) -> l
         except ValidationError as error:
             errors.extend(f"{where}：{message}" for message in error.messages)
     if errors:
-        raise ValidationError([ValidationError(error, code="invalid_row") for error in errors])
+        raise uploads.capped_errors(errors)
     return created
 
 

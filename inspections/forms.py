@@ -15,6 +15,7 @@ from inspections.models import (
     Finding,
     RectificationItem,
 )
+from povertyapp import uploads
 from povertyapp.models import Region, User
 
 YES_NO_UNKNOWN = [("", _("未核查")), ("yes", _("是")), ("no", _("否"))]
@@ -170,7 +171,7 @@ class OnSiteHouseholdForm(forms.Form):
 
 
 class FindingsUploadForm(forms.Form):
-    workbook = forms.FileField(label=_("入户核查表（xlsx）"))
+    workbook = uploads.SpreadsheetField(label=_("入户核查表（xlsx）"))
 
 
 class RectificationForm(forms.ModelForm):
@@ -221,7 +222,7 @@ class TransitionForm(forms.Form):
 
 
 class EvidenceForm(forms.Form):
-    file = forms.FileField(label=_("佐证材料"))
+    file = uploads.EvidenceField(label=_("佐证材料"))
 
 
 class ResolveTaskForm(forms.Form):
