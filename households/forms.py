@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import FileExtensionValidator, MinValueValidator
+from django.core.validators import MinValueValidator
 from django.db.models import Model
 from django.forms import formset_factory
 from django.utils import timezone
@@ -50,7 +50,6 @@ NULLABLE_BOOLEANS = {
     "food_secure",
     "clothing_secure",
 }
-EVIDENCE_EXTENSIONS = ["jpg", "jpeg", "png", "pdf"]
 
 # Sections of the household form, in the order of the national registration form.
 HOUSEHOLD_SECTIONS = (
@@ -402,7 +401,7 @@ class StepForm(forms.Form):
     evidence = uploads.EvidenceField(
         label=_("佐证材料（会议记录、照片或扫描件：jpg、png、pdf）"),
         required=False,
-        validators=[FileExtensionValidator(EVIDENCE_EXTENSIONS)],
+        accept=uploads.IMAGES_AND_PDF,
     )
 
     def clean_evidence(self) -> Any:
@@ -446,7 +445,7 @@ class StartForm(forms.Form):
     evidence = uploads.EvidenceField(
         label=_("申请书（可选）"),
         required=False,
-        validators=[FileExtensionValidator(EVIDENCE_EXTENSIONS)],
+        accept=uploads.IMAGES_AND_PDF,
     )
 
     def clean_evidence(self) -> Any:

@@ -1689,7 +1689,7 @@ def _step_record(
     )
     if evidence:
         try:
-            uploads.check_evidence(evidence)
+            uploads.check_evidence(evidence, accept=uploads.IMAGES_AND_PDF)
         except ValidationError as error:
             raise ValidationError({"evidence": error.error_list}) from None
         record.evidence = evidence

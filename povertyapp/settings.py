@@ -322,3 +322,21 @@ CELERY_BEAT_SCHEDULE["sweep-jobs"] = {
     "task": "povertyapp.tasks.sweep_jobs_task",
     "schedule": crontab(),
 }
+
+# Upload limits (povertyapp/uploads.py, the one door for every uploaded file). Spreadsheets read
+# by a job (the household import) use LEDGER_IMPORT_MAX_BYTES / _MAX_UNCOMPRESSED / _MAX_ROWS;
+# those validated inside a web request (四类名单, assessment findings) the tighter UPLOAD_INLINE_*
+# limits, so that no upload holds a web worker; evidence (procedure, 公示 and 整改 evidence) is
+# limited to UPLOAD_EVIDENCE_MAX_BYTES. A page lists at most UPLOAD_ERRORS_SHOWN row errors.
+LEDGER_IMPORT_MAX_BYTES = env.int("LEDGER_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+LEDGER_IMPORT_MAX_UNCOMPRESSED = env.int(
+    "LEDGER_IMPORT_MAX_UNCOMPRESSED", default=1024 * 1024 * 1024
+)
+LEDGER_IMPORT_MAX_ROWS = env.int("LEDGER_IMPORT_MAX_ROWS", default=500_000)
+UPLOAD_INLINE_MAX_BYTES = env.int("UPLOAD_INLINE_MAX_BYTES", default=10 * 1024 * 1024)
+UPLOAD_INLINE_MAX_UNCOMPRESSED = env.int(
+    "UPLOAD_INLINE_MAX_UNCOMPRESSED", default=100 * 1024 * 1024
+)
+UPLOAD_INLINE_MAX_ROWS = env.int("UPLOAD_INLINE_MAX_ROWS", default=5000)
+UPLOAD_EVIDENCE_MAX_BYTES = env.int("UPLOAD_EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
+UPLOAD_ERRORS_SHOWN = env.int("UPLOAD_ERRORS_SHOWN", default=50)

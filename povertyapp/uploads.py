@@ -46,6 +46,14 @@ EVIDENCE_TYPES: dict[str, tuple[str, ...]] = {
     "docx": ("docx",),
     "xlsx": ("xlsx",),
 }
+EVIDENCE_LABELS = {
+    "application/pdf": "PDF",
+    "image/jpeg": "JPG",
+    "image/png": "PNG",
+    "docx": "Word（docx）",
+    "xlsx": "Excel（xlsx）",
+}
+IMAGES_AND_PDF = ("application/pdf", "image/jpeg", "image/png")
 OOXML_MAIN_TYPES = {
     "docx": (b"wordprocessingml.document.main",),
     "xlsx": (b"spreadsheetml.sheet.main",),
@@ -132,9 +140,11 @@ def capped_errors(errors: list[str], *, code: str = "invalid_row") -> Validation
     return ValidationError(items)
 
 
-def check_evidence(upload: Any) -> None:
-    """Raise ValidationError unless `upload` is a PDF, JPEG, PNG, docx or xlsx by its content,
-    named with a matching extension, within UPLOAD_EVIDENCE_MAX_BYTES."""
+def check_evidence(upload: Any, *, accept: tuple[str, ...] = tuple(EVIDENCE_TYPES)) -> None:
+    """Raise ValidationError unless `upload` is, by its content, one of `accept` (keys of
+    EVIDENCE_TYPES: PDF, JPEG, PNG, docx, xlsx), named with a matching extension, within
+    UPLOAD_EVIDENCE_MAX_BYTES. A hostile container (zip bomb, macros, XML entities) is refused
+    as such whatever `accept` says."""
     size = _size(upload)
     if size > evidence_max_bytes():
         raise ValidationError(
@@ -150,12 +160,10 @@ def check_evidence(upload: Any) -> None:
     content = kind.mime if kind is not None else ""
     if head[:4] == safety.ZIP_MAGIC:
         content = _ooxml_kind(upload)  # by the parts it declares, never by its name
-    if content not in EVIDENCE_TYPES:
+    if content not in accept:
         raise ValidationError(
-            _(
-                "佐证材料只能是PDF、JPG、PNG图片或Word（docx）、Excel（xlsx）文件；"
-                "该文件的内容不是这些格式。"
-            ),
+            _("佐证材料只能是以下格式：%(kinds)s；该文件的内容不是这些格式。")
+            % {"kinds": "、".join(EVIDENCE_LABELS[kind] for kind in accept)},
             code="bad_type",
         )
     name = (getattr(upload, "name", "") or "").rsplit("/", 1)[-1]
@@ -198,12 +206,17 @@ class SpreadsheetField(forms.FileField):
 
 
 class EvidenceField(forms.FileField):
-    """A FileField for evidence (PDF, images, docx, xlsx): `check_evidence` in `clean`."""
+    """A FileField for evidence: `check_evidence` in `clean`, for the content kinds `accept`
+    (default: every kind of EVIDENCE_TYPES)."""
+
+    def __init__(self, *args: Any, accept: tuple[str, ...] = tuple(EVIDENCE_TYPES), **kwargs: Any):
+        self.accept = accept
+        super().__init__(*args, **kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> Any:
         upload = super().clean(data, initial)
         if upload:
-            check_evidence(upload)
+            check_evidence(upload, accept=self.accept)
         return upload
 
 
