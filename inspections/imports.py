@@ -262,7 +262,7 @@ def findings_import(*, actor: User, campaign: Campaign, file: Any) -> dict[str, 
         parsed.append((sample, data, confirm))
     book.close()
     if errors:
-        raise uploads.capped_errors(errors, code="rows")
+        raise ValidationError(errors, code="rows")
     saved = confirmed = 0
     for sample, data, confirm in parsed:
         services.finding_save(actor=actor, sample=sample, data=data, confirm=confirm)

@@ -32,7 +32,7 @@ from inspections.models import (
     InspectionEvent,
     RectificationItem,
 )
-from povertyapp import roles
+from povertyapp import roles, uploads
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import AccessLog, Region, User
 from povertyapp.privacy import access_log_record
@@ -276,7 +276,7 @@ def campaign_upload(request: AuthenticatedHttpRequest, campaign_id: int) -> Http
         )
     except ValidationError as error:
         messages.error(request, _("导入失败，未保存任何数据。请修改以下问题后重新上传："))
-        _flash(request, error)
+        _flash(request, uploads.capped_errors(_errors(error)))
     else:
         access_log_record(
             user=request.user,

@@ -18,6 +18,11 @@ limit (UPLOAD_EVIDENCE_MAX_BYTES), the content by its magic bytes (`filetype`: P
 docx/xlsx as OOXML zip containers, which also pass the zip guard), and a file name whose
 extension agrees with the content (an .exe or HTML page renamed .pdf is refused).
 
+Large validation runs as a job: a workbook of more than UPLOAD_INLINE_MAX_ROWS rows (counted
+cheaply, `count_rows`) is kept outside MEDIA_ROOT (`upload_keep`) and validated by a job
+(`upload_validation_run`, up to LEDGER_IMPORT_MAX_ROWS rows); when it fails, the job page shows
+the first UPLOAD_ERRORS_SHOWN errors and the job's result file is a workbook of all of them.
+
 Form fields: `SpreadsheetField` and `EvidenceField` run these checks in `clean`; the meta-test
 tests/povertyapp/test_uploads.py finds every FileField of every form and every view that reads
 `request.FILES`, and fails for one that does not go through here.
@@ -25,8 +30,13 @@ tests/povertyapp/test_uploads.py finds every FileField of every form and every v
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import IO, Any
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from typing import IO, TYPE_CHECKING, Any
 
 import filetype
 from django import forms
@@ -36,7 +46,12 @@ from django.utils.translation import gettext as _
 
 from povertyapp.ledgers import safety
 
+if TYPE_CHECKING:
+    from povertyapp.jobs import Progress
+    from povertyapp.models import Job
+
 MB = 1024 * 1024
+KEPT_NAME = re.compile(r"[0-9a-f]{32}\.xlsx")
 
 # Evidence: what the content may be, and the extensions each content may carry.
 EVIDENCE_TYPES: dict[str, tuple[str, ...]] = {
@@ -65,7 +80,12 @@ def setting(name: str, default: int) -> int:
 
 
 def inline_max_rows() -> int:
-    return setting("UPLOAD_INLINE_MAX_ROWS", 5000)
+    """The most rows a web request validates; a larger workbook is validated by a job."""
+    return setting("UPLOAD_INLINE_MAX_ROWS", 500)
+
+
+def job_max_rows() -> int:
+    return safety.max_rows()
 
 
 def errors_shown() -> int:
@@ -109,19 +129,139 @@ def check_spreadsheet(upload: IO[bytes], *, inline: bool) -> None:
 
 def limited_rows(sheet: Any, *, limit: int | None = None) -> Iterator[tuple[Any, ...]]:
     """The rows (values) of an openpyxl sheet; past `limit` rows (default
-    UPLOAD_INLINE_MAX_ROWS, header included) a ValidationError ends the reading."""
+    UPLOAD_INLINE_MAX_ROWS, what a request validates; a job passes `job_max_rows()`), header
+    included, a ValidationError ends the reading."""
+    inline = limit is None
     limit = inline_max_rows() if limit is None else limit
     for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
         if number > limit:
-            raise ValidationError(
-                _(
-                    "工作表“%(sheet)s”超过%(limit)d行，不能在网页中直接校验。"
-                    "请拆分为每个文件不超过%(limit)d行后分批上传。"
+            if inline:
+                raise ValidationError(
+                    _(
+                        "工作表“%(sheet)s”超过%(limit)d行，不能在网页中直接校验。"
+                        "请拆分为每个文件不超过%(limit)d行后分批上传。"
+                    )
+                    % {"sheet": sheet.title, "limit": limit},
+                    code="too_many_rows",
                 )
+            raise ValidationError(
+                _("工作表“%(sheet)s”超过%(limit)d行的上限，请拆分后分批上传。")
                 % {"sheet": sheet.title, "limit": limit},
                 code="too_many_rows",
             )
         yield row
+
+
+def count_rows(upload: IO[bytes], *, stop_after: int) -> int:
+    """The rows of every sheet together, counted only up to `stop_after` + 1 (so a 200,000-row
+    workbook costs `stop_after` rows of reading). 0 for a workbook openpyxl cannot open: the
+    validation then reports it."""
+    from openpyxl import load_workbook
+
+    upload.seek(0)
+    try:
+        workbook = load_workbook(upload, read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many types for a broken file
+        upload.seek(0)
+        return 0
+    total = 0
+    try:
+        for sheet in workbook.worksheets:
+            for _row in sheet.iter_rows(values_only=True):
+                total += 1
+                if total > stop_after:
+                    return total
+        return total
+    finally:
+        workbook.close()
+        upload.seek(0)
+
+
+def needs_job(upload: IO[bytes]) -> bool:
+    """Whether the (already checked) workbook has more rows than a request validates."""
+    return count_rows(upload, stop_after=inline_max_rows()) > inline_max_rows()
+
+
+def _kept_directory() -> str:
+    # The household import's directory: outside MEDIA_ROOT (personal data), cleaned nightly
+    # of files older than LEDGER_IMPORT_RETENTION_HOURS.
+    directory = str(getattr(settings, "LEDGER_IMPORT_DIR", settings.BASE_DIR / "var" / "imports"))
+    os.makedirs(directory, exist_ok=True)
+    return directory
+
+
+def upload_keep(upload: IO[bytes]) -> str:
+    """Keep a checked upload for the job that validates it; returns its name."""
+    name = f"{uuid.uuid4().hex}.xlsx"
+    upload.seek(0)
+    with open(os.path.join(_kept_directory(), name), "wb") as target:
+        shutil.copyfileobj(upload, target)
+    upload.seek(0)
+    return name
+
+
+def kept_path(name: str) -> str:
+    if not KEPT_NAME.fullmatch(name or ""):
+        raise ValueError("bad kept upload name")
+    return os.path.join(_kept_directory(), name)
+
+
+def upload_validation_run(
+    job: Job, progress: Progress, apply: Callable[[IO[bytes]], dict[str, Any]]
+) -> dict[str, Any]:
+    """The body of a large-upload job: open the kept file (job.parameters["file"]) and call
+    `apply` (the service, all or nothing, with the job's row limit). Refused: the error
+    workbook of every problem goes to `job.result_file`, and the job fails with the first
+    UPLOAD_ERRORS_SHOWN of them. The kept file is deleted either way."""
+    from povertyapp.jobs import JobFailed
+
+    try:
+        path = kept_path(str(job.parameters.get("file", "")))
+    except ValueError:
+        raise JobFailed(_("上传的文件不存在，请重新上传。")) from None
+    if not os.path.exists(path):
+        raise JobFailed(_("上传的文件已过期或不存在，请重新上传。"))
+    progress.set_total(1)
+    try:
+        with open(path, "rb") as handle:
+            result = apply(handle)
+    except ValidationError as error:
+        messages = error.messages
+        _errors_workbook(job, messages)
+        shown = "\n".join(capped_errors(messages).messages)
+        raise JobFailed(
+            _("发现%(count)d个问题，文件中的记录均未保存。请修改后重新上传：")
+            % {"count": len(messages)}
+            + "\n"
+            + shown
+        ) from error
+    finally:
+        if os.path.exists(path):
+            os.unlink(path)
+    progress.advance(1)
+    return result
+
+
+def _errors_workbook(job: Job, messages: list[str]) -> None:
+    from django.core.files import File
+    from openpyxl import Workbook
+
+    from povertyapp.models import Job as JobModel
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("问题清单"))
+    sheet.append([_("序号"), _("问题")])
+    for number, message in enumerate(messages, start=1):
+        sheet.append([number, message])
+    handle_number, path = tempfile.mkstemp(suffix=".xlsx", prefix="upload-errors-")
+    os.close(handle_number)
+    try:
+        workbook.save(path)
+        with open(path, "rb") as handle:
+            job.result_file.save(_("问题清单.xlsx"), File(handle), save=False)
+        JobModel.objects.filter(pk=job.pk).update(result_file=job.result_file.name)
+    finally:
+        os.unlink(path)
 
 
 def capped_errors(errors: list[str], *, code: str = "invalid_row") -> ValidationError:

@@ -68,6 +68,23 @@ def _checked_import(user: User, context: dict[str, Any]) -> int:
     ).pk
 
 
+def _large_lists(user: User, context: dict[str, Any]) -> io.BytesIO:
+    """A 四类名单 workbook over UPLOAD_INLINE_MAX_ROWS (1 here): validated by a job."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "剔除"
+    sheet.append(["户编号", "户主姓名", "人数", "理由"])
+    sheet.append(["X1", "某", 1, "不符合"])
+    sheet.append(["X2", "某", 1, "不符合"])
+    upload = io.BytesIO()
+    workbook.save(upload)
+    upload.seek(0)
+    upload.name = "四类名单.xlsx"
+    return upload
+
+
 STARTS = [
     Start(
         "households.views.quality_run_view",
@@ -112,6 +129,16 @@ STARTS = [
         ),
     ),
     Start(
+        "households.round_views.change_import_view",
+        rounds.CHANGES_IMPORT_JOB,
+        frozenset(WRITERS),
+        lambda user, c: (
+            "post",
+            reverse("rounds:import", args=[c["round"].pk]),
+            {"workbook": _large_lists(user, c)},
+        ),
+    ),
+    Start(
         "povertyapp.ledgers.views.import_confirm",
         IMPORT_JOB,
         frozenset(WRITERS),
@@ -127,7 +154,9 @@ STARTS = [
 @pytest.fixture
 def context(cast, county, household_a, household_b, tmp_path, settings):  # type: ignore[no-untyped-def]
     settings.LEDGER_JOB_THRESHOLD = 0  # every export is a job
+    settings.UPLOAD_INLINE_MAX_ROWS = 1  # every 四类名单 workbook is validated by a job
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.LEDGER_IMPORT_DIR = str(tmp_path / "imports")
     for village in (county.village_a, county.village_a2, county.village_b):
         VillageYear.objects.create(
             village=village, year=2020, registered_rural_population=500, total_households=120
@@ -185,7 +214,7 @@ def test_a_read_only_role_may_start_no_kind_but_the_export(cast):  # type: ignor
     for key in jobs.kinds():
         if key.startswith("test_"):
             continue  # kinds registered by test modules
-        expected = key == EXPORT_JOB
+        expected = key == EXPORT_JOB  # a file for the auditor alone
         assert jobs.may_start(cast.auditor, key) is expected, key
         assert jobs.may_start(cast.sysadmin, key) is False, key
 
