@@ -416,7 +416,9 @@ def test_the_validation_job_shows_the_first_errors_and_offers_all_of_them(
     assert RoundChange.objects.count() == 0
     assert not Path(uploads.kept_path(job.parameters["file"])).exists()
     page = login(cast.cadre).get(reverse("job-detail", args=[job.pk]))
-    assert "另有3条问题未列出" in page.content.decode()
+    assert (
+        "请修改后重新上传：<br>" + lines[1] + "<br>" + lines[2] + "<br>另有3条问题未列出"
+    ) in page.content.decode()
 
 
 def test_the_validation_job_imports_a_clean_large_workbook(
