@@ -303,3 +303,13 @@ def test_only_the_county_office_opens_or_closes_a_round(cast, context, county): 
         assert context["round"].status == "open", role
     assert Job.objects.count() == jobs_before
     assert AdjustmentRound.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("role", "shown"),
+    [("cadre", True), ("township", True), ("county", True), ("auditor", False)],
+)
+def test_the_coverage_page_offers_the_check_only_to_who_may_start_it(cast, role, shown):  # type: ignore[no-untyped-def]
+    page = login(getattr(cast, role)).get(reverse("assistance:coverage"))
+    assert page.status_code == 200
+    assert (reverse("assistance:coverage-run") in page.content.decode()) is shown
