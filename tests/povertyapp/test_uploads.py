@@ -1,10 +1,11 @@
 """Every upload path refuses oversized and hostile files with a clear Chinese message, writes
 nothing and never answers 500 (povertyapp/uploads.py is the one door).
 
-UPLOAD_PATHS lists each path with what it takes to post to it. Two meta-tests keep the list
-whole: every view that reads `request.FILES` (directly or through a helper of its module) must
-be in UPLOAD_PATHS, and every FileField of every form of the project (the admin's included)
-must be a guarded field (`uploads.SpreadsheetField` / `uploads.EvidenceField`).
+UPLOAD_PATHS lists each path with what it takes to post to it. Meta-tests keep the list whole:
+every view that reads `request.FILES` (directly or through a helper of its module) must be in
+UPLOAD_PATHS; every FileField of every form of the project must be a guarded field
+(`uploads.SpreadsheetField` / `uploads.EvidenceField`); no admin form and no API serializer
+takes a file.
 """
 
 from __future__ import annotations
@@ -495,7 +496,7 @@ def _module_functions(module: str) -> dict[str, ast.FunctionDef]:
 
 def _reads_files(module: str, name: str) -> bool:
     """Whether the function, or a function of its module it calls (transitively), reads
-    `request.FILES` (or `request.data`, DRF's parsed body with its files)."""
+    `request.FILES`."""
     functions = _module_functions(module)
     seen: set[str] = set()
     pending = [name]
@@ -612,3 +613,48 @@ def test_no_admin_form_takes_a_file(cast):  # type: ignore[no-untyped-def]
             if isinstance(field, forms.FileField) and not isinstance(field, uploads.GUARDED_FIELDS)
         ]
     assert editable == []
+
+
+def _serializer_classes() -> list[type]:
+    from rest_framework import serializers
+
+    _form_classes()  # imports every module of the apps
+    found: list[type] = []
+    pending: list[type] = [serializers.BaseSerializer]
+    while pending:
+        current = pending.pop()
+        for subclass in current.__subclasses__():
+            pending.append(subclass)
+            if subclass.__module__.split(".")[0] in APPS:
+                found.append(subclass)
+    return found
+
+
+def test_no_api_serializer_takes_a_file(db):  # type: ignore[no-untyped-def]
+    """The API is an upload path too if a serializer has a writable file field: none has (add
+    one only through the guard, and register its view in UPLOAD_PATHS)."""
+    from django.db.models import FileField as ModelFileField
+    from rest_framework import serializers
+
+    classes = _serializer_classes()
+    assert any(cls.__module__ == "households.api.serializers" for cls in classes)
+    writable = []
+    for cls in classes:
+        for name, field in getattr(cls, "_declared_fields", {}).items():
+            if isinstance(field, serializers.FileField) and not field.read_only:
+                writable.append(f"{cls.__module__}.{cls.__name__}.{name}")
+        meta = getattr(cls, "Meta", None)
+        model = getattr(meta, "model", None)
+        if model is None:
+            continue
+        names = getattr(meta, "fields", ())
+        read_only = set(getattr(meta, "read_only_fields", ()))
+        for model_field in model._meta.get_fields():
+            if (
+                isinstance(model_field, ModelFileField)
+                and (names == "__all__" or model_field.name in names)
+                and model_field.name not in read_only
+                and model_field.name not in getattr(cls, "_declared_fields", {})
+            ):
+                writable.append(f"{cls.__module__}.{cls.__name__}.{model_field.name}")
+    assert writable == []
