@@ -8,16 +8,20 @@ python -m tests.povertyapp.drill_manage sweep       # jobs.job_sweep(); prints t
 from __future__ import annotations
 
 import json
+import os
 import sys
 
-from django.db import transaction
+import django
 
-from povertyapp import jobs
-from povertyapp.models import Region, User
-from tests import factories
-from tests.povertyapp import drill_jobs
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "povertyapp.settings")
+django.setup()
 
-PASSWORD = factories.PASSWORD
+from django.db import transaction  # noqa: E402  (after django.setup())
+
+from povertyapp import jobs  # noqa: E402
+from povertyapp.models import Region, User  # noqa: E402
+from tests import factories  # noqa: E402
+from tests.povertyapp import drill_jobs  # noqa: E402  (registers the drill's job kind)
 
 
 def setup() -> None:

@@ -199,7 +199,7 @@ def test_worker_killed_mid_job(cluster, redis_server, tmp_path):  # type: ignore
         database_url=cluster.url(database),
         broker_url=redis_server.url,
         DRILL_EFFECTS_DIR=str(tmp_path),
-        DRILL_STEPS="8",
+        DRILL_STEPS="16",
         DRILL_STEP_SECONDS="0.5",
         JOB_HEARTBEAT_SECONDS="1",
         JOB_HEARTBEAT_TIMEOUT_SECONDS="3",
