@@ -253,6 +253,48 @@ def test_a_second_delivery_of_a_running_job_is_a_no_op(cast):  # type: ignore[no
     )
 
 
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="row locks (select_for_update) need PostgreSQL; SQLite ignores them",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_deliveries_at_once_run_the_job_once(cast):  # type: ignore[no-untyped-def]
+    """A broker redelivery and a sweep's re-dispatch arriving together: the row lock lets
+    one take the job; the other finds it running and does nothing."""
+    import threading
+
+    from django.db import connection
+
+    started = threading.Barrier(2)
+
+    def slow(job: Job, progress: jobs.Progress) -> dict:
+        side_effects.append(job.pk)
+        time.sleep(1.5)
+        return {}
+
+    jobs.register("test_slow_once", "测试：并发投递", may_start=roles.has_case_access)(slow)
+    job = jobs.job_create(user=cast.county, kind="test_slow_once")
+    outcomes: list[str] = []
+
+    def deliver() -> None:
+        try:
+            started.wait(timeout=5)
+            outcomes.append(jobs.job_run(job.pk).status)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert side_effects == [job.pk]
+    # The other delivery found the job running (or, on a very slow host, already done).
+    assert len(outcomes) == 2 and Job.Status.SUCCEEDED in outcomes
+    stored = Job.objects.get(pk=job.pk)
+    assert (stored.status, stored.attempts) == (Job.Status.SUCCEEDED, 1)
+
+
 def test_a_second_delivery_of_a_finished_job_is_a_no_op(cast):  # type: ignore[no-untyped-def]
     job = jobs.job_run(jobs.job_create(user=cast.county, kind=COUNTING_KIND).pk)
     again = jobs.job_run(job.pk)
