@@ -199,7 +199,7 @@ def test_worker_killed_mid_job(cluster, redis_server, tmp_path):  # type: ignore
         database_url=cluster.url(database),
         broker_url=redis_server.url,
         DRILL_EFFECTS_DIR=str(tmp_path),
-        DRILL_STEPS="16",
+        DRILL_STEPS="30",
         DRILL_STEP_SECONDS="0.5",
         JOB_HEARTBEAT_SECONDS="1",
         JOB_HEARTBEAT_TIMEOUT_SECONDS="3",
@@ -214,6 +214,9 @@ def test_worker_killed_mid_job(cluster, redis_server, tmp_path):  # type: ignore
             timeout=30,
             what="the job to be under way",
         )
+        # While the worker lives, its heartbeat keeps the sweep away.
+        alive = json.loads(drill.run_script(environment, "sweep"))
+        assert alive == {"dispatched": [], "retried": [], "failed": []}
         first.kill()  # SIGKILL, mid-job: no chance to tidy up
         job = _job(cluster, database, job_id)
         assert (job["status"], job["attempts"]) == ("running", 1)

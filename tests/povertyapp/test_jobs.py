@@ -398,5 +398,12 @@ def test_the_visibility_timeout_exceeds_every_task_time_limit():
     assert visibility > longest
 
 
+def test_a_publish_gives_up_quickly_when_redis_does_not_answer():
+    assert celery_app.conf.broker_transport_options["socket_connect_timeout"] == 3
+    assert celery_app.conf.broker_connection_timeout == 3.0
+    # The job row is the result: a publish never waits on the result store.
+    assert tasks.run_job_task.ignore_result is True
+
+
 def test_database_connections_are_health_checked():
     assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
