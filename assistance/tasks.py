@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from assistance import matching
 from assistance.models import CoverageGap, CoverageRun
 from households.models import Household
-from povertyapp import jobs
+from povertyapp import jobs, roles
 from povertyapp.models import Job, Region
 
 COVERAGE_JOB = "assistance.coverage"
@@ -67,7 +67,7 @@ def _count_members() -> Any:
     )
 
 
-@jobs.register(COVERAGE_JOB, _("优惠政策落实防漏核查"))
+@jobs.register(COVERAGE_JOB, _("优惠政策落实防漏核查"), may_start=roles.can_run_checks)
 def coverage_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     if job.region is None:
         raise jobs.JobFailed(_("未指定核查区域。"))

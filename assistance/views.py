@@ -427,6 +427,8 @@ def coverage(request: AuthenticatedHttpRequest) -> HttpResponse:
         "region": region,
         "run": run,
         "regions": roles.region_scope(user).exclude(level="group").order_by("code"),
+        # A read-only role sees the table and no button that would answer 403.
+        "can_run": jobs.may_start(user, COVERAGE_JOB),
     }
     if run is not None:
         context["table"] = selectors.coverage_table(run=run, region=region)

@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import FileExtensionValidator, MinValueValidator
+from django.core.validators import MinValueValidator
 from django.db.models import Model
 from django.forms import formset_factory
 from django.utils import timezone
@@ -20,7 +20,7 @@ from households.models import Household, Member
 from households.selectors import province_of, value_lists
 from households.services import HOUSEHOLD_FIELDS, MEMBER_FIELDS, ValueList
 from povertyapp import forms as house
-from povertyapp import roles
+from povertyapp import roles, uploads
 from povertyapp.models import Region, User
 
 HOUSEHOLD_CHOICE_FIELDS = {
@@ -51,8 +51,6 @@ NULLABLE_BOOLEANS = {
     "food_secure",
     "clothing_secure",
 }
-EVIDENCE_EXTENSIONS = ["jpg", "jpeg", "png", "pdf"]
-EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 
 # Sections of the household form, in the order of the national registration form.
 HOUSEHOLD_SECTIONS = (
@@ -382,8 +380,8 @@ class MemberMoveForm(house.Form):
 
 
 def _check_evidence(upload: Any) -> Any:
-    if upload and upload.size > EVIDENCE_MAX_BYTES:
-        raise ValidationError(_("佐证材料不能超过10MB。"), code="file_too_large")
+    """Size and content are checked by the field (`uploads.EvidenceField`); kept as the hook
+    for rules of these forms of their own."""
     return upload
 
 
@@ -397,10 +395,10 @@ class StepForm(house.Form):
     attendance = forms.IntegerField(
         label=_("参会人数"), min_value=1, max_value=5000, required=False
     )
-    evidence = forms.FileField(
+    evidence = uploads.EvidenceField(
         label=_("佐证材料（会议记录、照片或扫描件：jpg、png、pdf）"),
         required=False,
-        validators=[FileExtensionValidator(EVIDENCE_EXTENSIONS)],
+        accept=uploads.IMAGES_AND_PDF,
     )
 
     def clean_evidence(self) -> Any:
@@ -437,10 +435,10 @@ class StartForm(house.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    evidence = forms.FileField(
+    evidence = uploads.EvidenceField(
         label=_("申请书（可选）"),
         required=False,
-        validators=[FileExtensionValidator(EVIDENCE_EXTENSIONS)],
+        accept=uploads.IMAGES_AND_PDF,
     )
 
     def clean_evidence(self) -> Any:

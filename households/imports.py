@@ -1,6 +1,6 @@
 """The household import: the 户台账 + 人员台账 workbook the export writes, read back.
 
-    upload → safety.check_xlsx (before parsing) → read (a streaming reader on the standard
+    upload → uploads.check_spreadsheet (before parsing) → read (a streaming reader on the standard
     library, `povertyapp.ledgers.reader`; columns matched by their Chinese header text) →
     validate every household (nothing written) → report errors, or a dry-run preview, or
     write everything in one transaction.
@@ -60,7 +60,7 @@ from households.exports import (
 )
 from households.models import Household, HouseholdIncome, Member
 from households.selectors import province_of, value_lists
-from povertyapp import jobs, roles
+from povertyapp import jobs, roles, uploads
 from povertyapp.ledgers import layout, reader
 from povertyapp.ledgers.layout import (
     BOOLEAN,
@@ -72,7 +72,7 @@ from povertyapp.ledgers.layout import (
     SENSITIVE,
     Column,
 )
-from povertyapp.ledgers.safety import check_xlsx, max_rows
+from povertyapp.ledgers.safety import max_rows
 from povertyapp.models import AccessLog, Job, Region, User
 from povertyapp.privacy import HEALTH_MASK, access_log_record, mask
 
@@ -272,7 +272,7 @@ def _open(path: str) -> reader.XlsxReader:
     """The workbook, after the hostile-file checks (nothing is parsed before they pass)."""
     with open(path, "rb") as handle:
         try:
-            check_xlsx(handle)
+            uploads.check_spreadsheet(handle, inline=False)
         except ValidationError as error:
             raise ImportRefused(error.messages[0]) from error
     try:
@@ -1589,7 +1589,7 @@ def import_files_cleanup(*, older_than_hours: int | None = None) -> int:
 def import_file_store(upload: IO[bytes]) -> str:
     """Check an uploaded file (before any parsing) and keep it for the job; returns its name.
     Raises ValidationError with the reason a hostile or wrong file is refused."""
-    check_xlsx(upload)
+    uploads.check_spreadsheet(upload, inline=False)
     name = f"{uuid.uuid4().hex}.xlsx"
     with open(import_file_path(name), "wb") as target:
         upload.seek(0)
@@ -1604,7 +1604,7 @@ def _error_workbook_name(job: Job) -> str:
     return "_".join(part for part in parts if part) + ".xlsx"
 
 
-@jobs.register(IMPORT_JOB, gettext_lazy("导入农户"))
+@jobs.register(IMPORT_JOB, gettext_lazy("导入农户"), may_start=roles.can_write_households)
 def run_import_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     user = job.created_by
     if user is None or not roles.can_write_households(user):

@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 from households import identity, standards
 from households.models import DataProblem, Household, HouseholdIncome, Member
 from households.services import FEMALE_RELATIONS, HEAD, MALE_RELATIONS, SPOUSE
-from povertyapp import jobs
+from povertyapp import jobs, roles
 from povertyapp.models import Job, Region
 
 JOB_KIND = "data_quality"
@@ -852,7 +852,7 @@ def check_region(region: Region, progress: jobs.Progress | None = None) -> dict[
     }
 
 
-@jobs.register(JOB_KIND, gettext_lazy("问题数据检查"))
+@jobs.register(JOB_KIND, gettext_lazy("问题数据检查"), may_start=roles.can_run_checks)
 def data_quality_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     if job.region is None:
         raise jobs.JobFailed(_("请选择要检查的区划。"))

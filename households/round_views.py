@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from households import rounds
 from households.models import AdjustmentRound, Household, RoundChange, ValueList
 from households.selectors import province_of, region_get_for_user, value_lists
-from povertyapp import files, rates, roles
+from povertyapp import files, rates, roles, uploads
 from povertyapp.http import AuthenticatedHttpRequest
 
 PAGE_SIZE = 50
@@ -112,6 +112,7 @@ def round_detail(request: AuthenticatedHttpRequest, round_id: int) -> HttpRespon
             "is_open": round.status == AdjustmentRound.Status.OPEN,
             "can_propose": roles.can_write_households(user) and user.role == "village_cadre",
             "can_review": roles.can_review(user),
+            "figures_final": rates.round_figures_final(round),
             "can_decide": roles.can_configure(user) and in_scope_county,
             "grounds": rounds._grounds(round),
             "status_kinds": [
@@ -229,14 +230,22 @@ def change_import_view(request: AuthenticatedHttpRequest, round_id: int) -> Http
     if upload is None:
         messages.error(request, _("请选择要上传的四类名单文件。"))
         return _back(round.pk, request)
-    if (upload.size or 0) > 10 * 1024 * 1024:
-        messages.error(request, _("文件过大（上限10MB）。"))
-        return _back(round.pk, request)
     try:
+        uploads.check_spreadsheet(upload, inline=True)
+        if uploads.needs_job(upload):
+            job = rounds.changes_import_start(
+                actor=request.user, round=round, file=upload, filename=upload.name or ""
+            )
+            messages.info(
+                request,
+                _("名单超过%(rows)d行，已转为后台任务校验和导入，完成后在此页查看结果。")
+                % {"rows": uploads.inline_max_rows()},
+            )
+            return redirect("job-detail", job_id=job.pk)
         created = rounds.changes_import(actor=request.user, round=round, file=upload)
     except ValidationError as error:
         messages.error(request, _("导入未完成，文件中的记录均未保存。请修改以下问题后重新上传："))
-        _fail(request, error)
+        _fail(request, uploads.capped_errors(error.messages))
     else:
         messages.success(request, _("已导入%(count)d条名单。") % {"count": len(created)})
     return _back(round.pk, request)
@@ -343,5 +352,9 @@ def round_compute_view(request: AuthenticatedHttpRequest, round_id: int) -> Http
         if user_region is not None and user_region.path.startswith(round.county.path)
         else round.county
     )
-    job = rates.rates_enqueue(user=request.user, round=round, region=region)
+    try:
+        job = rates.rates_enqueue(user=request.user, round=round, region=region)
+    except ValidationError as error:
+        _fail(request, error)
+        return redirect("rounds:detail", round_id=round.pk)
     return redirect("job-detail", job_id=job.pk)

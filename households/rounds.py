@@ -31,6 +31,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from households.models import (
     AdjustmentRound,
@@ -45,8 +46,8 @@ from households.models import (
     default_round_name,
 )
 from households.selectors import province_of, value_lists
-from povertyapp import roles
-from povertyapp.models import Region, User, VillageYear, path_prefixes
+from povertyapp import jobs, roles, uploads
+from povertyapp.models import Job, Region, User, VillageYear, path_prefixes
 
 Kind = RoundChange.Kind
 State = RoundChange.State
@@ -615,13 +616,18 @@ def _cell_text(value: Any) -> str:
 
 
 @transaction.atomic
-def changes_import(*, actor: User, round: AdjustmentRound, file: IO[bytes]) -> list[RoundChange]:
+def changes_import(
+    *, actor: User, round: AdjustmentRound, file: IO[bytes], max_rows: int | None = None
+) -> list[RoundChange]:
     """Import a 四类名单 workbook (sheets 新识别纳入/剔除/返贫/标注脱贫; columns 户编号, 户主姓名,
     人数, 理由). All or nothing: every row is checked first, and any error (listed per sheet and
-    row, in Chinese) rejects the whole file."""
+    row, in Chinese) rejects the whole file. In a request (`max_rows` None) at most
+    UPLOAD_INLINE_MAX_ROWS rows per sheet are read; a larger workbook goes to
+    `changes_import_start` (a job, with the job's row limit)."""
     from openpyxl import load_workbook
 
     _require_proposer(actor, round)
+    uploads.check_spreadsheet(file, inline=max_rows is None)
     try:
         workbook = load_workbook(file, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a file that is not xlsx
@@ -641,7 +647,7 @@ def changes_import(*, actor: User, round: AdjustmentRound, file: IO[bytes]) -> l
                 % {"sheet": sheet.title, "names": "、".join(labels)}
             )
             continue
-        rows = sheet.iter_rows(values_only=True)
+        rows = uploads.limited_rows(sheet, limit=max_rows)
         header = [_cell_text(value) for value in next(rows, ())]
         positions = {}
         for column in WORKBOOK_COLUMNS:
@@ -713,6 +719,51 @@ def changes_import(*, actor: User, round: AdjustmentRound, file: IO[bytes]) -> l
     if errors:
         raise ValidationError([ValidationError(error, code="invalid_row") for error in errors])
     return created
+
+
+CHANGES_IMPORT_JOB = "rounds.changes_import"
+
+
+def changes_import_start(
+    *, actor: User, round: AdjustmentRound, file: IO[bytes], filename: str = ""
+) -> Job:
+    """A 四类名单 workbook too large to validate in a request: kept (outside MEDIA_ROOT) and
+    imported by a job, all or nothing as `changes_import`; the job page shows the first errors
+    and offers the workbook of all of them."""
+    _require_proposer(actor, round)
+    uploads.check_spreadsheet(file, inline=True)
+    name = uploads.upload_keep(file)
+    return jobs.job_enqueue(
+        user=actor,
+        kind=CHANGES_IMPORT_JOB,
+        region=actor.region,
+        parameters={"round": round.pk, "file": name, "filename": filename[:128]},
+    )
+
+
+@jobs.register(
+    CHANGES_IMPORT_JOB, gettext_lazy("导入四类名单"), may_start=roles.can_write_households
+)
+def changes_import_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
+    actor = job.created_by
+    round = (
+        AdjustmentRound.objects.select_related("county")
+        .filter(pk=job.parameters.get("round"))
+        .first()
+    )
+    if actor is None or round is None:
+        raise jobs.JobFailed(_("动态调整批次或发起人已不存在，任务未执行。"))
+
+    def apply(handle: IO[bytes]) -> dict[str, Any]:
+        try:
+            created = changes_import(
+                actor=actor, round=round, file=handle, max_rows=uploads.job_max_rows()
+            )
+        except PermissionDenied as denied:
+            raise jobs.JobFailed(str(denied)) from denied
+        return {"created": len(created)}
+
+    return uploads.upload_validation_run(job, progress, apply)
 
 
 @transaction.atomic

@@ -28,7 +28,7 @@ from households.models import (
     ValueList,
 )
 from households.selectors import province_of, value_lists
-from povertyapp import roles
+from povertyapp import roles, uploads
 from povertyapp.models import Region, User
 from povertyapp.privacy import mask
 
@@ -1692,6 +1692,10 @@ def _step_record(
         acted_on=acted_on,
     )
     if evidence:
+        try:
+            uploads.check_evidence(evidence, accept=uploads.IMAGES_AND_PDF)
+        except ValidationError as error:
+            raise ValidationError({"evidence": error.error_list}) from None
         record.evidence = evidence
     record.full_clean()
     record.save()

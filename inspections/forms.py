@@ -16,6 +16,7 @@ from inspections.models import (
     RectificationItem,
 )
 from povertyapp import forms as house
+from povertyapp import uploads
 from povertyapp.models import Region, User
 
 YES_NO_UNKNOWN = [("", _("未核查")), ("yes", _("是")), ("no", _("否"))]
@@ -168,7 +169,7 @@ class OnSiteHouseholdForm(house.Form):
 
 
 class FindingsUploadForm(house.Form):
-    workbook = forms.FileField(label=_("入户核查表（xlsx）"))
+    workbook = uploads.SpreadsheetField(label=_("入户核查表（xlsx）"))
 
 
 class RectificationForm(house.ModelForm):
@@ -219,7 +220,7 @@ class TransitionForm(house.Form):
 
 
 class EvidenceForm(house.Form):
-    file = forms.FileField(label=_("佐证材料"))
+    file = uploads.EvidenceField(label=_("佐证材料"))
 
 
 class ResolveTaskForm(house.Form):

@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 from inspections import selectors, services
 from inspections.events import event_record
 from inspections.models import Campaign, Finding, InspectionEvent, SampleHousehold, SampleKind
+from povertyapp import uploads
 from povertyapp.ledgers.layout import neutralise, restore
 from povertyapp.models import User
 
@@ -53,7 +54,6 @@ COLUMNS = [
     ("confirm", "确认"),
 ]
 SCOPES = {"整户": "household", "整户漏评": "household", "成员": "member", "成员漏评": "member"}
-MAX_ROWS = 5000
 
 
 def _text(value: Any) -> str:
@@ -181,6 +181,7 @@ def findings_import(*, actor: User, campaign: Campaign, file: Any) -> dict[str, 
     """Read the workbook and save every answered row (draft, or confirmed where 确认 = 是)."""
     if not selectors.can_record_findings(actor, campaign):
         raise PermissionDenied(_("只有本次评估的评估人员可以在评估期间导入核查结果。"))
+    uploads.check_spreadsheet(file, inline=True)
     try:
         book = load_workbook(file, read_only=True, data_only=True)
     except Exception as error:
@@ -188,7 +189,7 @@ def findings_import(*, actor: User, campaign: Campaign, file: Any) -> dict[str, 
             _("无法读取该文件，请上传由本系统导出的xlsx入户核查表。"), code="unreadable"
         ) from error
     sheet = book.worksheets[0]
-    rows = sheet.iter_rows(values_only=True)
+    rows = uploads.limited_rows(sheet)
     header_row = None
     position = 0
     for position, row in enumerate(rows, start=1):
@@ -216,9 +217,6 @@ def findings_import(*, actor: User, campaign: Campaign, file: Any) -> dict[str, 
     parsed: list[tuple[SampleHousehold, dict[str, Any], bool]] = []
     seen: set[int] = set()
     for row_number, row in enumerate(rows, start=position + 1):
-        if row_number - position > MAX_ROWS:
-            errors.append(_("行数超过%(n)d行。") % {"n": MAX_ROWS})
-            break
         values = {key: (row[i] if i < len(row) else None) for key, i in index.items()}
         sample_text = _text(values.get("sample"))
         answered = [key for key, _label in COLUMNS[6:] if _text(values.get(key))]

@@ -39,12 +39,10 @@ from inspections.models import (
     SampleVillage,
 )
 from inspections.sampling import FrameVillage, Protocol, plan_draw
-from povertyapp import roles
+from povertyapp import roles, uploads
 from povertyapp.models import Region, User, VillageYear
 
 Kind = InspectionEvent.Kind
-EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
-EVIDENCE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".pdf", ".doc", ".docx", ".xls", ".xlsx")
 
 
 def _raise(errors: dict[str, list[ValidationError]]) -> None:
@@ -923,10 +921,7 @@ def rectification_evidence_add(
     if item.status == RectificationItem.Status.CLOSED:
         raise ValidationError(_("已销号的事项不能再上传材料。"), code="closed")
     name = (file.name or "").rsplit("/", 1)[-1]
-    if not name.lower().endswith(EVIDENCE_EXTENSIONS):
-        raise ValidationError(_("佐证材料只能是图片、PDF、Word或Excel文件。"), code="bad_type")
-    if file.size is None or file.size > EVIDENCE_MAX_BYTES:
-        raise ValidationError(_("佐证材料不能超过20MB。"), code="too_large")
+    uploads.check_evidence(file)  # size and content, not name (povertyapp/uploads.py)
     evidence = RectificationEvidence(item=item, file=file, name=name[:128], uploaded_by=actor)
     evidence.save()
     event_record(

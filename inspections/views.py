@@ -32,7 +32,7 @@ from inspections.models import (
     InspectionEvent,
     RectificationItem,
 )
-from povertyapp import files, roles
+from povertyapp import files, roles, uploads
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import AccessLog, Region, User
 from povertyapp.privacy import access_log_record
@@ -249,6 +249,16 @@ def campaign_workbook(request: AuthenticatedHttpRequest, campaign_id: int) -> Ht
     return response
 
 
+def _form_errors(request: HttpRequest, form: Any, missing: str) -> None:
+    """An upload form's errors as messages: the field's reason, or `missing` for no file."""
+    for field, errors in form.errors.as_data().items():
+        for error in errors:
+            if field != "__all__" and error.code == "required":
+                messages.error(request, missing)
+            else:
+                messages.error(request, "；".join(error.messages))
+
+
 @login_required
 @require_POST
 def campaign_upload(request: AuthenticatedHttpRequest, campaign_id: int) -> HttpResponse:
@@ -257,7 +267,8 @@ def campaign_upload(request: AuthenticatedHttpRequest, campaign_id: int) -> Http
         raise PermissionDenied(_("只有本次评估的评估人员可以在评估期间导入核查结果。"))
     form = forms.FindingsUploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, _("请选择要上传的入户核查表。"))
+        # The field's reason (too large, not an xlsx, hostile) or "请选择要上传的入户核查表".
+        _form_errors(request, form, _("请选择要上传的入户核查表。"))
         return redirect("inspections:campaign", campaign.pk)
     try:
         result = imports.findings_import(
@@ -265,7 +276,7 @@ def campaign_upload(request: AuthenticatedHttpRequest, campaign_id: int) -> Http
         )
     except ValidationError as error:
         messages.error(request, _("导入失败，未保存任何数据。请修改以下问题后重新上传："))
-        _flash(request, error)
+        _flash(request, uploads.capped_errors(_errors(error)))
     else:
         access_log_record(
             user=request.user,
@@ -639,7 +650,7 @@ def rectification_evidence(request: AuthenticatedHttpRequest, item_id: int) -> H
     item = selectors.rectification_get_for_user(user=request.user, item_id=item_id, for_write=True)
     form = forms.EvidenceForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, _("请选择要上传的文件。"))
+        _form_errors(request, form, _("请选择要上传的文件。"))
     else:
         try:
             services.rectification_evidence_add(

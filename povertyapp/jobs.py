@@ -4,25 +4,42 @@ An app registers a job kind with a plain function `run(job, progress) -> dict` (
 tests without Celery). `job_enqueue` writes the Job row and enqueues `run_job_task` after the
 transaction commits; the task marks the job running, calls the function, records the result or
 the error the user will read, and is safe under at-least-once delivery: a job that already
-finished is not run again.
+finished, or that is running, is not run again.
+
+Faults (docs/operations.md, "Faults and recovery"):
+
+- the broker is down when a job starts: `job_dispatch` publishes without retrying, catches the
+  broker's error, logs it and leaves the job `queued` with `dispatched_at` empty and a message
+  the user reads; the page answers normally;
+- `job_sweep` (beat, every minute) sends jobs still waiting for dispatch after a grace period,
+  and ends `running` jobs whose worker vanished (no heartbeat for JOB_HEARTBEAT_TIMEOUT, or
+  running past the task's hard time limit plus a margin): queued again for another attempt
+  while attempts remain (JOB_MAX_ATTEMPTS), else failed with a message the user reads;
+- a run that lost its job to the sweep (its worker was thought dead) cannot overwrite the
+  newer attempt: its writes are conditioned on its own attempt number.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from povertyapp import roles
 from povertyapp.models import Job, Region, User
@@ -33,6 +50,13 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 JobFunction = Callable[[Job, "Progress"], dict[str, Any]]
+Capability = Callable[[User], bool]
+
+# Messages written on the job row (the user reads them on the job page).
+DISPATCH_PENDING = gettext_lazy("已排队，等待后台服务恢复")
+INTERRUPTED_RETRIED = gettext_lazy("后台任务中断（服务重启），已自动重试")
+INTERRUPTED_FAILED = gettext_lazy("后台任务多次中断，请重新发起。")
+TIMED_OUT = gettext_lazy("后台任务运行超过时限（%(minutes)d分钟），已停止。请缩小范围后重新发起。")
 
 
 @dataclass(frozen=True)
@@ -40,19 +64,39 @@ class JobKind:
     key: str
     label: str | StrPromise  # lazy: kinds register at import, before a language is active
     run: JobFunction
+    # Who may start a job of this kind (a capability of `povertyapp.roles`). A job started by
+    # the system (beat, a management command) has no user and is not checked.
+    may_start: Capability = field(compare=False)
 
 
 _KINDS: dict[str, JobKind] = {}
 
 
-def register(key: str, label: str | StrPromise) -> Callable[[JobFunction], JobFunction]:
-    """Decorator: `@jobs.register("export_ledger", _("导出台账"))` on the job's function."""
+def register(
+    key: str, label: str | StrPromise, *, may_start: Capability
+) -> Callable[[JobFunction], JobFunction]:
+    """Decorator on the job's function:
+    `@jobs.register("export_ledger", _("导出台账"), may_start=roles.can_export)`.
+
+    `may_start` is required: every kind says which users may start it, so a read-only role
+    can never start a job that writes (`job_create` refuses with PermissionDenied)."""
 
     def decorate(function: JobFunction) -> JobFunction:
-        _KINDS[key] = JobKind(key, label, function)
+        _KINDS[key] = JobKind(key, label, function, may_start)
         return function
 
     return decorate
+
+
+def kinds() -> dict[str, JobKind]:
+    """Every registered kind (a copy), for checks and tests."""
+    return dict(_KINDS)
+
+
+def may_start(user: User, kind: str) -> bool:
+    """Whether `user` may start a job of `kind` (unknown kinds: no)."""
+    registered = _KINDS.get(kind)
+    return registered is not None and bool(registered.may_start(user))
 
 
 def kind_label(key: str) -> str:
@@ -72,15 +116,22 @@ class Progress:
         self.every = every
         self._since_write = 0
 
+    def _update(self, **fields: Any) -> None:
+        # Every write is a heartbeat too; conditioned on this run's attempt, so a run the sweep
+        # gave up on does not write over the attempt that replaced it.
+        Job.objects.filter(pk=self.job.pk, attempts=self.job.attempts).update(
+            heartbeat_at=timezone.now(), **fields
+        )
+
     def set_total(self, total: int) -> None:
         self.job.total = total
-        Job.objects.filter(pk=self.job.pk).update(total=total)
+        self._update(total=total)
 
     def flush(self) -> None:
         """Write progress not yet written (the throttle holds back up to `every` items)."""
         if self._since_write:
             self._since_write = 0
-            Job.objects.filter(pk=self.job.pk).update(progress=self.job.progress)
+            self._update(progress=self.job.progress)
 
     def advance(self, count: int = 1, *, message: str = "") -> None:
         self.job.progress += count
@@ -91,7 +142,7 @@ class Progress:
             if message:
                 self.job.message = message[:255]
                 fields["message"] = self.job.message
-            Job.objects.filter(pk=self.job.pk).update(**fields)
+            self._update(**fields)
 
 
 def job_create(
@@ -101,8 +152,12 @@ def job_create(
     region: Region | None = None,
     parameters: dict[str, Any] | None = None,
 ) -> Job:
+    """Write the job row. A user who may not start this kind is refused (PermissionDenied,
+    a message the 403 page shows); `user=None` is the system (beat, commands)."""
     if kind not in _KINDS:
         raise ValueError(f"Unknown job kind {kind!r}")
+    if user is not None and not may_start(user, kind):
+        raise PermissionDenied(_("您的角色不能发起“%(kind)s”任务。") % {"kind": kind_label(kind)})
     return Job.objects.create(
         kind=kind, created_by=user, region=region, parameters=parameters or {}
     )
@@ -135,28 +190,83 @@ def job_enqueue(
     parameters: dict[str, Any] | None = None,
 ) -> Job:
     """Create the job row and run it in a worker once the surrounding transaction commits
-    (in eager mode, the embedded default, it runs right there, after the commit)."""
-    from povertyapp.tasks import run_job_task
+    (in eager mode, the embedded default, it runs right there, after the commit).
 
+    Never fails because the broker is down: see `job_dispatch`."""
     job = job_create(user=user, kind=kind, region=region, parameters=parameters)
-    transaction.on_commit(lambda: run_job_task.delay(job.pk))
+    job_dispatch_on_commit([job.pk])
     return job
 
 
-def job_run(job_id: int) -> Job:
-    """Run a job now (the task's body). Returns the job in its final state."""
+def job_dispatch_on_commit(job_ids: list[int]) -> None:
+    """Dispatch the jobs once the surrounding transaction commits (the worker must find the
+    rows)."""
+    for job_id in job_ids:
+        transaction.on_commit(lambda job_id=job_id: job_dispatch(job_id))  # type: ignore[misc]
+
+
+def broker_errors() -> tuple[type[BaseException], ...]:
+    """What a publish raises when the broker cannot be reached."""
+    from kombu.exceptions import OperationalError as KombuOperationalError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return (KombuOperationalError, RedisConnectionError, RedisTimeoutError, OSError)
+
+
+def job_dispatch(job_id: int) -> bool:
+    """Send the job's task to the broker, without retrying (a request is not held while the
+    broker is away). On a broker error the job stays `queued` with `dispatched_at` empty and a
+    message the user reads; the sweep sends it when the broker is back. Returns whether the
+    task was sent."""
+    from povertyapp.tasks import run_job_task
+
+    try:
+        run_job_task.apply_async((job_id,), retry=False)
+    except broker_errors() as error:
+        logger.warning("Job %s: the broker is unreachable, dispatch postponed (%s)", job_id, error)
+        Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
+            dispatched_at=None, message=str(DISPATCH_PENDING)
+        )
+        return False
+    Job.objects.filter(pk=job_id).update(dispatched_at=timezone.now())
+    return True
+
+
+def job_run(job_id: int, *, heartbeat_every: float | None = None) -> Job:
+    """Run a job now (the task's body). Returns the job in its final state.
+
+    Exactly once: the row is locked while its status is checked and set, so of two deliveries
+    only one finds it `queued`; a job that is running or finished is returned as it is. With
+    `heartbeat_every` (seconds; the Celery task passes it) a thread touches `heartbeat_at`
+    while the job runs, so a long statement without progress does not look like a dead worker.
+    """
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job_id)
-        if job.status in (Job.Status.SUCCEEDED, Job.Status.FAILED):
-            return job  # delivered twice: already done
+        if job.status != Job.Status.QUEUED:
+            # Finished: delivered twice. Running: another worker has it (a re-dispatch or a
+            # redelivery); if that worker died, the sweep queues the job again.
+            return job
         job.status = Job.Status.RUNNING
-        job.started_at = timezone.now()
+        job.started_at = job.heartbeat_at = timezone.now()
+        if job.attempts == 0:
+            job.message = ""  # "waiting for the broker"; a retry keeps its "interrupted" note
         job.attempts += 1
         job.progress = 0
         job.error = ""
-        job.save(update_fields=["status", "started_at", "attempts", "progress", "error"])
+        job.save(
+            update_fields=[
+                *("status", "started_at", "heartbeat_at", "attempts", "progress", "error"),
+                "message",
+            ]
+        )
     kind = _KINDS[job.kind]
     progress = Progress(job)
+    with _heartbeat(job, every=heartbeat_every):
+        return _execute(job, kind, progress)
+
+
+def _execute(job: Job, kind: JobKind, progress: Progress) -> Job:
     try:
         result = kind.run(job, progress)
     except JobFailed as failure:
@@ -164,7 +274,7 @@ def job_run(job_id: int) -> Job:
         return _finish(job, status=Job.Status.FAILED, error=str(failure))
     except Exception as error:
         if _is_transient(error):
-            Job.objects.filter(pk=job.pk).update(
+            Job.objects.filter(pk=job.pk, attempts=job.attempts).update(
                 status=Job.Status.QUEUED, message=_("暂时性错误，稍后重试")
             )
             raise
@@ -187,7 +297,15 @@ def job_fail_terminally(job_id: int, error: str) -> None:
 
 
 def _finish(job: Job, *, status: str, result: dict[str, Any] | None = None, error: str = "") -> Job:
-    job.refresh_from_db(fields=["progress", "total", "message", "result_file"])
+    attempt = job.attempts
+    job.refresh_from_db(
+        fields=["progress", "total", "message", "result_file", "attempts", "status"]
+    )
+    if job.attempts != attempt or job.status != Job.Status.RUNNING:
+        # The sweep took the job from this run (its heartbeat had stopped) and queued or failed
+        # it: the newer state stands.
+        logger.warning("Job %s: attempt %s finished after it was given up", job.pk, attempt)
+        return job
     job.status = status
     job.finished_at = timezone.now()
     job.error = error
@@ -195,8 +313,134 @@ def _finish(job: Job, *, status: str, result: dict[str, Any] | None = None, erro
         job.result = result
     if status == Job.Status.SUCCEEDED and job.total and job.progress < job.total:
         job.progress = job.total
-    job.save(update_fields=["status", "finished_at", "error", "result", "progress"])
+    updated = Job.objects.filter(pk=job.pk, attempts=attempt, status=Job.Status.RUNNING).update(
+        status=job.status,
+        finished_at=job.finished_at,
+        error=job.error,
+        result=job.result,
+        progress=job.progress,
+    )
+    if not updated:
+        logger.warning("Job %s: attempt %s finished after it was given up", job.pk, attempt)
+        job.refresh_from_db()
     return job
+
+
+@contextmanager
+def _heartbeat(job: Job, *, every: float | None) -> Iterator[None]:
+    """Touch the job's heartbeat every `every` seconds from a thread while the body runs."""
+    if not every:
+        yield
+        return
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(every):
+                Job.objects.filter(
+                    pk=job.pk, attempts=job.attempts, status=Job.Status.RUNNING
+                ).update(heartbeat_at=timezone.now())
+        except Exception:  # a lost database: the sweep will judge by the missing heartbeat
+            logger.exception("Job %s: heartbeat stopped", job.pk)
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"job-{job.pk}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+@dataclass
+class SweepReport:
+    dispatched: list[int] = field(default_factory=list)
+    retried: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+
+
+def _seconds(name: str, default: int) -> timedelta:
+    return timedelta(seconds=int(getattr(settings, name, default)))
+
+
+def job_sweep(*, now: Any = None) -> SweepReport:
+    """Find jobs that would otherwise be lost or stuck, and end or resume each (beat, every
+    minute; idempotent, safe to run on several hosts at once: rows are locked, skip_locked).
+
+    1. `queued` jobs never dispatched (the broker was down) for longer than
+       JOB_DISPATCH_GRACE_SECONDS, or dispatched longer than JOB_REDISPATCH_SECONDS ago and
+       still waiting (the broker lost the message, e.g. Redis restarted without persistence):
+       sent again. A job sent twice runs once (`job_run`).
+    2. `running` jobs whose heartbeat is older than JOB_HEARTBEAT_TIMEOUT_SECONDS (the worker
+       was killed or lost the database): queued again with a message while fewer than
+       JOB_MAX_ATTEMPTS attempts were made, else failed with a message.
+    3. `running` jobs started longer ago than the task's hard time limit plus
+       JOB_TIME_LIMIT_MARGIN_SECONDS: failed (a retry would run out of time again).
+    """
+    now = now or timezone.now()
+    report = SweepReport()
+    grace = _seconds("JOB_DISPATCH_GRACE_SECONDS", 120)
+    redispatch = _seconds("JOB_REDISPATCH_SECONDS", 1800)
+    stale = _seconds("JOB_HEARTBEAT_TIMEOUT_SECONDS", 300)
+    hard_limit = timedelta(seconds=int(settings.CELERY_TASK_TIME_LIMIT)) + _seconds(
+        "JOB_TIME_LIMIT_MARGIN_SECONDS", 300
+    )
+    max_attempts = int(getattr(settings, "JOB_MAX_ATTEMPTS", 3))
+    with transaction.atomic():
+        running = list(
+            Job.objects.select_for_update(skip_locked=True)
+            .filter(status=Job.Status.RUNNING)
+            .filter(
+                # No heartbeat column before the sweep existed: the start time stands in.
+                models.Q(heartbeat_at__lt=now - stale)
+                | models.Q(heartbeat_at__isnull=True, started_at__lt=now - stale)
+                | models.Q(started_at__lt=now - hard_limit)
+            )
+        )
+        for job in running:
+            if job.started_at is not None and job.started_at < now - hard_limit:
+                minutes = int(settings.CELERY_TASK_TIME_LIMIT) // 60
+                _give_up(job, now, str(TIMED_OUT % {"minutes": minutes}))
+                report.failed.append(job.pk)
+            elif job.attempts >= max_attempts:
+                _give_up(job, now, str(INTERRUPTED_FAILED))
+                report.failed.append(job.pk)
+            else:
+                job.status = Job.Status.QUEUED
+                job.message = str(INTERRUPTED_RETRIED)
+                job.dispatched_at = None
+                job.save(update_fields=["status", "message", "dispatched_at"])
+                report.retried.append(job.pk)
+            logger.warning(
+                "Job %s (%s): worker lost (heartbeat %s, attempt %s): %s",
+                job.pk,
+                job.kind,
+                job.heartbeat_at,
+                job.attempts,
+                "retried" if job.pk in report.retried else "failed",
+            )
+        waiting = list(
+            Job.objects.select_for_update(skip_locked=True)
+            .filter(status=Job.Status.QUEUED)
+            .filter(
+                models.Q(dispatched_at__isnull=True, created_at__lt=now - grace)
+                | models.Q(dispatched_at__lt=now - redispatch)
+            )
+            .exclude(pk__in=report.retried)
+            .values_list("pk", flat=True)
+        )
+        report.dispatched = [*report.retried, *waiting]
+        job_dispatch_on_commit(report.dispatched)
+    return report
+
+
+def _give_up(job: Job, now: Any, message: str) -> None:
+    job.status = Job.Status.FAILED
+    job.error = message
+    job.finished_at = now
+    job.save(update_fields=["status", "error", "finished_at"])
 
 
 def _is_transient(error: BaseException) -> bool:

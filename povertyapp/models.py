@@ -257,12 +257,26 @@ class Job(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    # When the task message last reached the broker; null while dispatch is pending (the broker
+    # was down when the job was started): the sweep (`povertyapp.jobs.job_sweep`) sends it then.
+    dispatched_at = models.DateTimeField(_("派发时间"), null=True, blank=True)
+    # Written by the worker while the job runs (progress and a periodic touch): a running job
+    # whose heartbeat stops was lost with its worker, and the sweep retries or fails it.
+    heartbeat_at = models.DateTimeField(_("心跳时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("后台任务")
         verbose_name_plural = _("后台任务")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["created_by", "-created_at"], name="job_owner_idx")]
+        indexes = [
+            models.Index(fields=["created_by", "-created_at"], name="job_owner_idx"),
+            # The sweep's scan: only unfinished jobs, so the index stays small.
+            models.Index(
+                fields=["status", "created_at"],
+                name="job_unfinished_idx",
+                condition=models.Q(status__in=["queued", "running"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 from django.db.models import BigIntegerField, ExpressionWrapper, F, JSONField, Max
 from django.utils import timezone
@@ -36,7 +37,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from households.models import AdjustmentRound, HouseholdEvent
-from povertyapp import figures, jobs
+from povertyapp import figures, jobs, roles
 from povertyapp.models import Job, RateSnapshot, Region, User, path_prefixes
 
 KIND = "compute_rates"
@@ -354,7 +355,10 @@ def compute_rates(
     with transaction.atomic():
         # Serialises runs of the same round: the second waits, then replaces the rows. One
         # bulk upsert on (region, round): a second delivery of the same job rewrites the rows.
-        AdjustmentRound.objects.select_for_update().filter(pk=round.pk).first()
+        locked = AdjustmentRound.objects.select_for_update().filter(pk=round.pk).first()
+        if locked is not None and round_figures_final(locked):
+            # Checked under the lock: the closing's own run may have stored them meanwhile.
+            raise jobs.JobFailed(str(FINAL_FIGURES))
         snapshots_upsert(rows, common={"round_id": round.pk, "computed_at": now, "source": source})
     if progress is not None:
         progress.advance(len(regions) + 1, message=_("已保存指标快照"))
@@ -429,7 +433,7 @@ def snapshots_upsert(rows: list[dict[str, Any]], *, common: dict[str, Any]) -> N
             )
 
 
-@jobs.register(KIND, gettext_lazy("计算动态调整指标"))
+@jobs.register(KIND, gettext_lazy("计算动态调整指标"), may_start=roles.can_review)
 def compute_rates_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     round = (
         AdjustmentRound.objects.select_related("county")
@@ -446,25 +450,46 @@ def compute_rates_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     return compute_rates(round=round, region=region, job=job, progress=progress)
 
 
+FINAL_FIGURES = gettext_lazy("该动态调整批次已关闭，指标已按关闭时的数据定稿，不能重新计算。")
+
+
+def round_figures_final(round: AdjustmentRound) -> bool:
+    """A closed round's figures are final once the run its closing started has stored them
+    (the county's snapshot computed at or after the closing): the published figures, and the
+    信息录入率 denominator under them, never change afterwards."""
+    if round.status != AdjustmentRound.Status.CLOSED or round.closed_at is None:
+        return False
+    return RateSnapshot.objects.filter(
+        round=round, region_id=round.county_id, computed_at__gte=round.closed_at
+    ).exists()
+
+
+def rates_check_recompute(round: AdjustmentRound) -> None:
+    """Refuse (ValidationError, code `round_final`) to recompute a round whose figures are final."""
+    if round_figures_final(round):
+        raise ValidationError(str(FINAL_FIGURES), code="round_final")
+
+
 def rates_enqueue(
     *, user: User | None, round: AdjustmentRound, region: Region | None = None
 ) -> Job:
-    """Start the job after the surrounding transaction commits; the user watches its page."""
+    """Start the job after the surrounding transaction commits; the user watches its page.
+    A closed round whose final figures are stored is refused (`rates_check_recompute`)."""
+    rates_check_recompute(round)
     return jobs.job_enqueue(
         user=user, kind=KIND, region=region or round.county, parameters={"round": round.pk}
     )
 
 
 def rates_enqueue_group(*, user: User | None, rounds: Iterable[AdjustmentRound]) -> list[Job]:
-    """Many counties at once (a province): one job per county, sent as one Celery group so that
-    more workers finish sooner. Returns the jobs (each watchable). With more than one county,
-    each job runs its statements without PostgreSQL parallel workers (``serial``): the
-    group's worker processes already occupy the cores."""
-    from celery import group
-
-    from povertyapp.tasks import run_job_task
-
+    """Many counties at once (a province): one job per county, each its own task message so
+    that more workers finish sooner. Returns the jobs (each watchable). With more than one
+    county, each job runs its statements without PostgreSQL parallel workers (``serial``): the
+    group's worker processes already occupy the cores. Dispatched like every job
+    (`jobs.job_dispatch`): a broker that is down leaves them queued for the sweep."""
     rounds = list(rounds)
+    for round in rounds:
+        rates_check_recompute(round)
     parameters: dict[str, Any] = {"serial": True} if len(rounds) > 1 else {}
     created = [
         jobs.job_create(
@@ -475,8 +500,7 @@ def rates_enqueue_group(*, user: User | None, rounds: Iterable[AdjustmentRound])
         )
         for round in rounds
     ]
-    signatures = group(run_job_task.s(job.pk) for job in created)
-    transaction.on_commit(lambda: signatures.apply_async())
+    jobs.job_dispatch_on_commit([job.pk for job in created])
     return created
 
 

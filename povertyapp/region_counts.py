@@ -20,13 +20,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from households.models import Household
-from povertyapp import jobs
+from povertyapp import jobs, roles
 from povertyapp.models import Job, Region
 
 KIND = "region_counts"
 
 
-@jobs.register(KIND, gettext_lazy("重新统计户数和人数"))
+@jobs.register(KIND, gettext_lazy("重新统计户数和人数"), may_start=roles.can_run_checks)
 def region_counts(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     region = job.region
     if region is None:

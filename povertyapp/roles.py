@@ -42,6 +42,11 @@ EXPORT_ROLES = frozenset(
 )
 # Who configures value lists, poverty lines, regions and rounds.
 CONFIGURE_ROLES = frozenset({Role.COUNTY_OFFICER})
+# Who starts checks and recomputations whose stored results the whole region reads (问题数据检查,
+# 防漏核查, the figures, the recounts): the registry keepers and the reviewers. Read-only roles
+# (the auditor) read those results and start nothing that stores; they may export (a file for
+# themselves, `EXPORT_ROLES`).
+CHECK_ROLES = WRITE_HOUSEHOLD_ROLES | REVIEW_ROLES
 
 
 def has_case_access(user: User) -> bool:
@@ -86,6 +91,10 @@ def can_open_admin(user: User) -> bool:
     """The admin site (Django's own rule): accounts for the system administrator, value lists,
     poverty lines and calendars for the county office."""
     return bool(user.is_authenticated and user.is_active and user.is_staff)
+
+
+def can_run_checks(user: User) -> bool:
+    return has_case_access(user) and user.role in CHECK_ROLES
 
 
 def region_scope(user: User) -> QuerySet[Region]:

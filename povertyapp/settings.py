@@ -354,3 +354,65 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "FundMovementKindEnum": "assistance.models.FundMovement.Kind",
     "FundSourceEnum": "assistance.models.FundSource",
 }
+
+# --- Faults and recovery (issue 12, part 4; docs/operations.md "Faults and recovery") -----------
+# A restarted database costs at most the requests in flight: a persistent connection is checked
+# before each request reuses it (CONN_MAX_AGE > 0 in production), not found dead by the request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Publishing a job's task fails fast when Redis is away (povertyapp.jobs.job_dispatch publishes
+# with retry=False; the job stays queued and the sweep sends it later), so a page is not held.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=3.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # An unacknowledged task (acks_late) is given to another worker after this many seconds.
+    # It must exceed the longest task time limit, or a long job would be delivered twice while
+    # it still runs (Redis's default, 3,600 s, equalled the job task's limit).
+    "visibility_timeout": env.int(
+        "CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 30 * 60
+    ),
+    "socket_connect_timeout": 3,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 3
+CELERY_REDIS_SOCKET_TIMEOUT = 10
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"timeout": 3.0}}
+if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "CELERY_VISIBILITY_TIMEOUT must exceed CELERY_TASK_TIME_LIMIT (a running job would be "
+        "delivered to a second worker)."
+    )
+# The job sweep (povertyapp.tasks.sweep_jobs_task, every minute): jobs the broker never got are
+# sent after JOB_DISPATCH_GRACE_SECONDS; jobs still queued JOB_REDISPATCH_SECONDS after being
+# sent are sent again (the broker lost them); a running job whose heartbeat (written every
+# JOB_HEARTBEAT_SECONDS by its worker) is older than JOB_HEARTBEAT_TIMEOUT_SECONDS lost its
+# worker and is retried, up to JOB_MAX_ATTEMPTS attempts in all, then failed; a job running
+# longer than CELERY_TASK_TIME_LIMIT + JOB_TIME_LIMIT_MARGIN_SECONDS is failed.
+JOB_DISPATCH_GRACE_SECONDS = env.int("JOB_DISPATCH_GRACE_SECONDS", default=120)
+JOB_REDISPATCH_SECONDS = env.int("JOB_REDISPATCH_SECONDS", default=30 * 60)
+JOB_HEARTBEAT_SECONDS = env.int("JOB_HEARTBEAT_SECONDS", default=30)
+JOB_HEARTBEAT_TIMEOUT_SECONDS = env.int("JOB_HEARTBEAT_TIMEOUT_SECONDS", default=5 * 60)
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+JOB_TIME_LIMIT_MARGIN_SECONDS = env.int("JOB_TIME_LIMIT_MARGIN_SECONDS", default=5 * 60)
+if JOB_HEARTBEAT_TIMEOUT_SECONDS < 3 * JOB_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("JOB_HEARTBEAT_TIMEOUT_SECONDS must be at least 3 heartbeats.")
+CELERY_BEAT_SCHEDULE["sweep-jobs"] = {
+    # Every minute: resume or end jobs the broker or a worker lost (povertyapp.jobs.job_sweep).
+    "task": "povertyapp.tasks.sweep_jobs_task",
+    "schedule": crontab(),
+}
+
+# Upload limits (povertyapp/uploads.py, the one door for every uploaded file). Spreadsheets read
+# by a job (the household import) use LEDGER_IMPORT_MAX_BYTES / _MAX_UNCOMPRESSED / _MAX_ROWS;
+# those validated inside a web request (四类名单, assessment findings) the tighter UPLOAD_INLINE_*
+# limits, so that no upload holds a web worker; evidence (procedure, 公示 and 整改 evidence) is
+# limited to UPLOAD_EVIDENCE_MAX_BYTES. A page lists at most UPLOAD_ERRORS_SHOWN row errors.
+LEDGER_IMPORT_MAX_BYTES = env.int("LEDGER_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+LEDGER_IMPORT_MAX_UNCOMPRESSED = env.int(
+    "LEDGER_IMPORT_MAX_UNCOMPRESSED", default=1024 * 1024 * 1024
+)
+LEDGER_IMPORT_MAX_ROWS = env.int("LEDGER_IMPORT_MAX_ROWS", default=500_000)
+UPLOAD_INLINE_MAX_BYTES = env.int("UPLOAD_INLINE_MAX_BYTES", default=10 * 1024 * 1024)
+UPLOAD_INLINE_MAX_UNCOMPRESSED = env.int(
+    "UPLOAD_INLINE_MAX_UNCOMPRESSED", default=100 * 1024 * 1024
+)
+UPLOAD_INLINE_MAX_ROWS = env.int("UPLOAD_INLINE_MAX_ROWS", default=500)
+UPLOAD_EVIDENCE_MAX_BYTES = env.int("UPLOAD_EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
+UPLOAD_ERRORS_SHOWN = env.int("UPLOAD_ERRORS_SHOWN", default=50)

@@ -59,8 +59,12 @@ def _refuse(message: str, code: str) -> ValidationError:
     return ValidationError(message, code=code)
 
 
-def check_xlsx(handle: IO[bytes]) -> None:
-    """Raise ValidationError (Chinese message, a code) unless the file is a plain .xlsx."""
+XLSX_MAIN_TYPES = (b"spreadsheetml.sheet.main", b"spreadsheetml.template.main")
+
+
+def check_xlsx(handle: IO[bytes], *, uncompressed_limit: int | None = None) -> None:
+    """Raise ValidationError (Chinese message, a code) unless the file is a plain .xlsx.
+    Every spreadsheet upload comes here through `povertyapp.uploads.check_spreadsheet`."""
     handle.seek(0, 2)
     size = handle.tell()
     handle.seek(0)
@@ -70,6 +74,16 @@ def check_xlsx(handle: IO[bytes]) -> None:
             % {"size": size / 1048576, "limit": max_bytes() // 1048576},
             "too_large",
         )
+    check_ooxml(handle, main_types=XLSX_MAIN_TYPES, uncompressed_limit=uncompressed_limit)
+
+
+def check_ooxml(
+    handle: IO[bytes], *, main_types: tuple[bytes, ...], uncompressed_limit: int | None = None
+) -> None:
+    """The checks 2–5 above for any OOXML container (xlsx, docx) whose main part is one of
+    `main_types`; a container of another kind is refused with code `not_xlsx`."""
+    limit_uncompressed = uncompressed_limit or max_uncompressed()
+    handle.seek(0)
     if handle.read(4) != ZIP_MAGIC:
         raise _refuse(
             _("文件不是Excel工作簿（.xlsx）。请在Excel或WPS中“另存为”xlsx格式后再上传。"),
@@ -100,10 +114,10 @@ def check_xlsx(handle: IO[bytes]) -> None:
                 % {"ratio": ratio},
                 "zip_bomb",
             )
-    if total > max_uncompressed():
+    if total > limit_uncompressed:
         raise _refuse(
             _("文件解压后过大（%(size)d MB），上限为%(limit)d MB。")
-            % {"size": total // 1048576, "limit": max_uncompressed() // 1048576},
+            % {"size": total // 1048576, "limit": limit_uncompressed // 1048576},
             "zip_bomb",
         )
     content_types = archive.getinfo("[Content_Types].xml")
@@ -116,6 +130,6 @@ def check_xlsx(handle: IO[bytes]) -> None:
         )
     if b"<!DOCTYPE" in text or b"<!ENTITY" in text:
         raise _refuse(_("文件包含不安全的XML声明，不予导入。"), "xml_entities")
-    if b"spreadsheetml.sheet.main" not in text and b"spreadsheetml.template.main" not in text:
+    if not any(main_type in text for main_type in main_types):
         raise _refuse(_("文件不是Excel工作簿（.xlsx）。"), "not_xlsx")
     handle.seek(0)

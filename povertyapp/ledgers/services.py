@@ -200,7 +200,7 @@ def ledger_export_start(
     return ExportStart(path=path, result=result)
 
 
-@jobs.register(EXPORT_JOB, gettext_lazy("导出台账"))
+@jobs.register(EXPORT_JOB, gettext_lazy("导出台账"), may_start=roles.can_export)
 def run_export_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     """The export job: same writer, progress by rows, the file kept on the job row."""
     user = job.created_by

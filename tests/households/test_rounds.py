@@ -315,7 +315,11 @@ def test_workbook_with_one_bad_row_saves_nothing_and_names_each_row(
 def test_a_file_that_is_not_a_workbook_is_refused(cast, open_round):
     with pytest.raises(ValidationError) as error:
         rounds.changes_import(actor=cast.cadre, round=open_round, file=io.BytesIO(b"not xlsx"))
-    assert error.value.code == "bad_file"
+    # Refused by the upload guard (povertyapp/uploads.py) before openpyxl sees it.
+    assert error.value.code == "not_xlsx"
+    assert error.value.messages == [
+        "文件不是Excel工作簿（.xlsx）。请在Excel或WPS中“另存为”xlsx格式后再上传。"
+    ]
 
 
 def test_template_has_one_sheet_per_list():

@@ -217,7 +217,7 @@ def test_workbook_rejects_a_foreign_sample_and_garbage(visiting, cast):
         imports.findings_import(
             actor=cast.auditor, campaign=visiting, file=io.BytesIO(b"not a workbook")
         )
-    assert error.value.code == "unreadable"
+    assert error.value.code == "not_xlsx"  # the upload guard, before openpyxl
     upload = _workbook(
         visiting,
         lambda sample_id: (

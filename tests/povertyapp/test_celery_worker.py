@@ -16,7 +16,7 @@ from django.apps import apps as django_apps
 from django.conf import settings
 
 from households.models import Household, ValueListItem
-from povertyapp import jobs, region_counts
+from povertyapp import jobs, region_counts, roles
 from povertyapp.celery import app as celery_app
 from povertyapp.models import Job
 from tests import factories
@@ -27,19 +27,19 @@ COUNTING_KIND = "test_counts_runs"
 RUNS: list[int] = []
 
 
-@jobs.register(FAILING_KIND, "测试：用户可读的失败")
+@jobs.register(FAILING_KIND, "测试：用户可读的失败", may_start=roles.has_case_access)
 def _fails(job: Job, progress: jobs.Progress) -> dict:
     progress.set_total(4)
     progress.advance(1, message="第1个村")
     raise jobs.JobFailed("该村尚未录入村级年度信息。")
 
 
-@jobs.register(CRASHING_KIND, "测试：意外错误")
+@jobs.register(CRASHING_KIND, "测试：意外错误", may_start=roles.has_case_access)
 def _crashes(job: Job, progress: jobs.Progress) -> dict:
     return {"ratio": 1 / 0}
 
 
-@jobs.register(COUNTING_KIND, "测试：计数")
+@jobs.register(COUNTING_KIND, "测试：计数", may_start=roles.has_case_access)
 def _counts(job: Job, progress: jobs.Progress) -> dict:
     RUNS.append(job.pk)
     return {"runs": len(RUNS)}

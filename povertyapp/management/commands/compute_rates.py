@@ -43,6 +43,8 @@ class Command(BaseCommand):
                 raise CommandError(f"{target.name}所在县没有动态调整批次。")
         if not target.path.startswith(chosen.county.path):
             raise CommandError(f"{target.name}不属于批次“{chosen.name}”所在的县。")
+        if rates.round_figures_final(chosen):
+            raise CommandError(str(rates.FINAL_FIGURES))
         job = jobs.job_create(
             user=None, kind=rates.KIND, region=target, parameters={"round": chosen.pk}
         )

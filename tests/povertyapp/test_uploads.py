@@ -1,0 +1,660 @@
+"""Every upload path refuses oversized and hostile files with a clear Chinese message, writes
+nothing and never answers 500 (povertyapp/uploads.py is the one door).
+
+UPLOAD_PATHS lists each path with what it takes to post to it. Meta-tests keep the list whole:
+every view that reads `request.FILES` (directly or through a helper of its module) must be in
+UPLOAD_PATHS; every FileField of every form of the project must be a guarded field
+(`uploads.SpreadsheetField` / `uploads.EvidenceField`); no admin form and no API serializer
+takes a file.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime
+import importlib
+import inspect
+import io
+import time
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import RequestFactory
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from openpyxl import Workbook
+
+from households import rounds, services
+from households.models import CaseWorkflow, Household, RoundChange, WorkflowStep
+from inspections import services as inspection_services
+from inspections.models import Finding, RectificationEvidence
+from povertyapp import uploads
+from povertyapp.models import Job, User, VillageYear
+from tests import factories
+from tests.conftest import login
+
+LIMIT = 64 * 1024  # every size limit, for the tests: an oversized file is small to build
+TODAY = datetime.date.today()
+
+
+# --- hostile files -------------------------------------------------------------------------
+
+
+def _zip(parts: dict[str, bytes], *, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+XLSX_TYPES = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+    b'package/2006/content-types"><Override PartName="/xl/workbook.xml" ContentType="application/'
+    b'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>'
+)
+DOCX_TYPES = XLSX_TYPES.replace(
+    b"spreadsheetml.sheet.main", b"wordprocessingml.document.main"
+).replace(b"/xl/workbook.xml", b"/word/document.xml")
+ENTITY = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
+)
+
+
+@cache
+def _bomb(types: bytes) -> bytes:
+    """A container declaring its type honestly, with a part of 40 MB of zeros (ratio ~1000)."""
+    return _zip({"[Content_Types].xml": types, "xl/sharedStrings.xml": b"\0" * (40 * 1024 * 1024)})
+
+
+HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\0" * 200
+
+
+@dataclass(frozen=True)
+class Hostile:
+    name: str
+    # (spreadsheet?) -> (file name, content)
+    build: Callable[[bool], tuple[str, bytes]]
+    # the words the message must contain, for a spreadsheet path and for an evidence path
+    spreadsheet_says: str
+    evidence_says: str
+
+
+HOSTILE = [
+    Hostile(
+        "oversized",
+        lambda sheet: (
+            ("大文件.xlsx", _zip({"[Content_Types].xml": XLSX_TYPES}) + b"\0" * LIMIT)
+            if sheet
+            else ("大照片.jpg", b"\xff\xd8\xff\xe0" + b"\0" * LIMIT)
+        ),
+        "文件过大",
+        "佐证材料不能超过",
+    ),
+    Hostile(
+        "html_renamed",
+        lambda sheet: ("名单.xlsx" if sheet else "会议记录.pdf", HTML),
+        "文件不是Excel工作簿",
+        "该文件的内容不是这些格式",
+    ),
+    Hostile(
+        "exe_renamed",
+        lambda sheet: ("名单.xlsx" if sheet else "照片.jpg", EXE),
+        "文件不是Excel工作簿",
+        "该文件的内容不是这些格式",
+    ),
+    Hostile(
+        "pdf_named_jpg",
+        lambda sheet: ("名单.xlsx" if sheet else "照片.jpg", b"%PDF-1.7\n" + b"0" * 100),
+        "文件不是Excel工作簿",
+        "与文件内容（pdf）不符",
+    ),
+    Hostile(
+        "zip_bomb",
+        lambda sheet: (
+            ("名单.xlsx", _bomb(XLSX_TYPES)) if sheet else ("材料.docx", _bomb(DOCX_TYPES))
+        ),
+        "疑似压缩炸弹",
+        "疑似压缩炸弹",
+    ),
+    Hostile(
+        "xml_entities",
+        lambda sheet: (
+            ("名单.xlsx", _zip({"[Content_Types].xml": ENTITY + XLSX_TYPES}))
+            if sheet
+            else ("材料.docx", _zip({"[Content_Types].xml": ENTITY + DOCX_TYPES}))
+        ),
+        "不安全的XML声明",
+        "不安全的XML声明",
+    ),
+]
+
+
+# --- the upload paths ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadPath:
+    view: str  # dotted path of the view function
+    spreadsheet: bool  # else evidence
+    # (world) -> (user, url, field name, other POST data)
+    target: Callable[[dict[str, Any]], tuple[User, str, str, dict[str, str]]]
+
+
+UPLOAD_PATHS = [
+    UploadPath(
+        "povertyapp.ledgers.views.import_page",
+        True,
+        lambda w: (w["cast"].cadre, reverse("ledgers:import"), "file", {"dry_run": "on"}),
+    ),
+    UploadPath(
+        "households.round_views.change_import_view",
+        True,
+        lambda w: (w["cast"].cadre, reverse("rounds:import", args=[w["round"].pk]), "workbook", {}),
+    ),
+    UploadPath(
+        "inspections.views.campaign_upload",
+        True,
+        lambda w: (
+            w["cast"].auditor,
+            reverse("inspections:campaign-upload", args=[w["campaign"].pk]),
+            "workbook",
+            {},
+        ),
+    ),
+    UploadPath(
+        "inspections.views.rectification_evidence",
+        False,
+        lambda w: (
+            w["cast"].cadre,
+            reverse("inspections:rectification-evidence", args=[w["item"].pk]),
+            "file",
+            {},
+        ),
+    ),
+    UploadPath(
+        "households.views.workflow_start_view",
+        False,
+        lambda w: (
+            w["cast"].cadre,
+            reverse("households:workflow-start", args=[w["applicant"].pk, "identification"]),
+            "evidence",
+            {"opinion": "本人申请"},
+        ),
+    ),
+    UploadPath(
+        "households.views.workflow_complete_view",
+        False,
+        lambda w: (
+            w["cast"].cadre,
+            reverse("households:workflow-complete", args=[w["workflow"].pk]),
+            "evidence",
+            {"step": "appraisal", "opinion": "评议通过", "attendance": "12"},
+        ),
+    ),
+]
+
+
+@pytest.fixture
+def world(cast, county, tmp_path, settings):  # type: ignore[no-untyped-def]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.LEDGER_IMPORT_DIR = str(tmp_path / "imports")
+    for name in (
+        "LEDGER_IMPORT_MAX_BYTES",
+        "UPLOAD_INLINE_MAX_BYTES",
+        "UPLOAD_EVIDENCE_MAX_BYTES",
+    ):
+        setattr(settings, name, LIMIT)
+    from inspections import services as campaign_services
+    from tests.inspections.conftest import make_campaign
+
+    for village in (county.village_a, county.village_a2, county.village_b):
+        for year in (2019, 2020):
+            VillageYear.objects.create(
+                village=village,
+                year=year,
+                registered_rural_population=400,
+                total_households=110,
+                condition="中",
+            )
+    for village in (county.village_a, county.village_a2, county.village_b):
+        for status in [Household.Status.POOR] * 3 + [Household.Status.NON_REGISTERED] * 3:
+            factories.household(actor=cast.county, village=village, status=status)
+    campaign = campaign_services.campaign_draw(
+        actor=cast.county,
+        campaign=make_campaign(
+            cast,
+            county,
+            visit_date=TODAY,
+            townships_to_draw=2,
+            villages_per_township=1,
+            households_per_village=5,
+        ),
+        seed=11,
+    )
+    applicant = factories.household(
+        actor=cast.county,
+        village=county.village_a,
+        status=Household.Status.NON_REGISTERED,
+        main_cause="因病",
+    )
+    other = factories.household(
+        actor=cast.county,
+        village=county.village_a,
+        status=Household.Status.NON_REGISTERED,
+        main_cause="因病",
+    )
+    workflow = services.workflow_start(
+        actor=cast.cadre, household=other, kind=CaseWorkflow.Kind.IDENTIFICATION, opinion="申请"
+    )
+    item = inspection_services.rectification_create(
+        actor=cast.county,
+        region=county.village_a,
+        source="supervision",
+        data={
+            "problem": "危房改造未完成",
+            "category": "住房安全",
+            "responsible_unit": "县住建局",
+            "responsible_person": "张三",
+            "deadline": TODAY + datetime.timedelta(days=10),
+        },
+    )
+    return {
+        "cast": cast,
+        "round": rounds.round_open(actor=cast.county, county=county.county, year=2020),
+        "campaign": campaign,
+        "item": item,
+        "applicant": applicant,
+        "workflow": workflow,
+        "tmp_path": tmp_path,
+    }
+
+
+def _written(world: dict[str, Any]) -> dict[str, Any]:
+    """Everything an upload could write: rows and files."""
+    files = sorted(
+        str(path.relative_to(world["tmp_path"]))
+        for path in Path(world["tmp_path"]).rglob("*")
+        if path.is_file()
+    )
+    return {
+        "jobs": Job.objects.count(),
+        "changes": RoundChange.objects.count(),
+        "findings": Finding.objects.count(),
+        "evidence": RectificationEvidence.objects.count(),
+        "workflows": CaseWorkflow.objects.count(),
+        "steps": WorkflowStep.objects.count(),
+        "files": files,
+    }
+
+
+def _ids(items: list[Any]) -> list[str]:
+    return [getattr(item, "name", None) or item.view.rsplit(".", 1)[1] for item in items]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE, ids=_ids(HOSTILE))
+@pytest.mark.parametrize("path", UPLOAD_PATHS, ids=_ids(UPLOAD_PATHS))
+def test_every_upload_path_refuses_a_hostile_file_and_writes_nothing(world, path, hostile):  # type: ignore[no-untyped-def]
+    user, url, field, data = path.target(world)
+    name, content = hostile.build(path.spreadsheet)
+    before = _written(world)
+    response = login(user).post(url, {**data, field: SimpleUploadedFile(name, content)})
+    assert response.status_code in (200, 302, 400), response.status_code
+    said = [str(message) for message in get_messages(response.wsgi_request)]
+    shown = "\n".join(said) + (response.content.decode() if response.status_code != 302 else "")
+    expected = hostile.spreadsheet_says if path.spreadsheet else hostile.evidence_says
+    assert expected in shown, said
+    assert _written(world) == before
+
+
+@pytest.mark.parametrize("path", UPLOAD_PATHS, ids=_ids(UPLOAD_PATHS))
+def test_every_upload_path_accepts_a_genuine_file(world, path):  # type: ignore[no-untyped-def]
+    """The guard refuses the hostile, not everything: a real file passes it (what the path
+    then does with the content is its own business, tested with the path)."""
+    user, url, field, data = path.target(world)
+    if path.spreadsheet:
+        buffer = io.BytesIO()
+        Workbook().save(buffer)
+        name, content = "名单.xlsx", buffer.getvalue()
+    else:
+        name, content = "会议记录.jpg", b"\xff\xd8\xff\xe0" + b"\0" * 100
+    response = login(user).post(url, {**data, field: SimpleUploadedFile(name, content)})
+    assert response.status_code in (200, 302, 400)
+    said = " ".join(str(message) for message in get_messages(response.wsgi_request))
+    for hostile in HOSTILE:
+        assert hostile.spreadsheet_says not in said
+        assert hostile.evidence_says not in said
+
+
+@pytest.fixture
+def open_round(cast, county, household_a, household_b, tmp_path, settings):  # type: ignore[no-untyped-def]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.LEDGER_IMPORT_DIR = str(tmp_path / "imports")
+    for village in (county.village_a, county.village_a2, county.village_b):
+        VillageYear.objects.create(
+            village=village, year=2020, registered_rural_population=400, total_households=110
+        )
+    return rounds.round_open(actor=cast.county, county=county.county, year=2020)
+
+
+def _lists(rows: list[list[Any]], *, sheet_name: str = "剔除") -> bytes:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(sheet_name)
+    sheet.append(["户编号", "户主姓名", "人数", "理由"])
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_200000_row_workbook_becomes_a_job_without_holding_the_request(
+    cast, open_round, django_capture_on_commit_callbacks
+):  # type: ignore[no-untyped-def]
+    """The 四类名单 upload that held a web worker 53 s at 389 MB: the request reads
+    UPLOAD_INLINE_MAX_ROWS + 1 rows, keeps the file and starts a job."""
+    content = _lists([[f"X{number}", "某", 1, "不符合"] for number in range(200_000)])
+    assert 1_000_000 < len(content) < 4 * 1024 * 1024
+    began = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=False):
+        response = login(cast.cadre).post(
+            reverse("rounds:import", args=[open_round.pk]),
+            {"workbook": SimpleUploadedFile("四类名单.xlsx", content)},
+        )
+    took = time.monotonic() - began
+    job = Job.objects.get(kind=rounds.CHANGES_IMPORT_JOB)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("job-detail", args=[job.pk])
+    assert took < 10
+    assert [str(message) for message in get_messages(response.wsgi_request)] == [
+        "名单超过500行，已转为后台任务校验和导入，完成后在此页查看结果。"
+    ]
+    assert (job.status, job.created_by, job.parameters["round"]) == (
+        Job.Status.QUEUED,
+        cast.cadre,
+        open_round.pk,
+    )
+    assert Path(uploads.kept_path(job.parameters["file"])).read_bytes() == content
+    assert RoundChange.objects.count() == 0
+
+
+def test_the_validation_job_shows_the_first_errors_and_offers_all_of_them(
+    cast, open_round, settings, django_capture_on_commit_callbacks
+):  # type: ignore[no-untyped-def]
+    settings.UPLOAD_INLINE_MAX_ROWS = 3
+    settings.UPLOAD_ERRORS_SHOWN = 2
+    content = _lists([[f"X{number}", "某", 1, "不符合"] for number in range(5)])
+    with django_capture_on_commit_callbacks(execute=True):
+        login(cast.cadre).post(
+            reverse("rounds:import", args=[open_round.pk]),
+            {"workbook": SimpleUploadedFile("四类名单.xlsx", content)},
+        )
+    job = Job.objects.get(kind=rounds.CHANGES_IMPORT_JOB)
+    assert job.status == Job.Status.FAILED
+    lines = job.error.splitlines()
+    assert lines[0] == "发现5个问题，文件中的记录均未保存。请修改后重新上传："
+    assert len(lines) == 4  # the summary, two errors, the count of the rest
+    assert lines[3] == "另有3条问题未列出（共5条）。请先修改以上问题后重新上传。"
+    from openpyxl import load_workbook
+
+    with job.result_file.open("rb") as handle:
+        sheet = load_workbook(handle, read_only=True).worksheets[0]
+        rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("序号", "问题")
+    assert [row[0] for row in rows[1:]] == [1, 2, 3, 4, 5]
+    assert rows[1][1] == lines[1]
+    assert RoundChange.objects.count() == 0
+    assert not Path(uploads.kept_path(job.parameters["file"])).exists()
+    page = login(cast.cadre).get(reverse("job-detail", args=[job.pk]))
+    assert (
+        "请修改后重新上传：<br>" + lines[1] + "<br>" + lines[2] + "<br>另有3条问题未列出"
+    ) in page.content.decode()
+
+
+def test_the_validation_job_imports_a_clean_large_workbook(
+    cast, open_round, household_a, settings, django_capture_on_commit_callbacks
+):  # type: ignore[no-untyped-def]
+    settings.UPLOAD_INLINE_MAX_ROWS = 1
+    head = household_a.members.get(relation="户主")
+    persons = household_a.members.filter(is_active=True).count()
+    content = _lists([[household_a.number, head.name, persons, "家庭成员为村干部：村会计"]])
+    with django_capture_on_commit_callbacks(execute=True):
+        login(cast.cadre).post(
+            reverse("rounds:import", args=[open_round.pk]),
+            {"workbook": SimpleUploadedFile("四类名单.xlsx", content)},
+        )
+    job = Job.objects.get(kind=rounds.CHANGES_IMPORT_JOB)
+    assert (job.status, job.error, job.result) == (Job.Status.SUCCEEDED, "", {"created": 1})
+    assert RoundChange.objects.get().household == household_a
+
+
+def test_the_service_alone_refuses_past_the_inline_rows(cast, open_round):  # type: ignore[no-untyped-def]
+    content = _lists([[f"X{number}", "某", 1, "不符合"] for number in range(600)])
+    with pytest.raises(ValidationError) as refused:
+        rounds.changes_import(actor=cast.cadre, round=open_round, file=io.BytesIO(content))
+    assert refused.value.messages == [
+        "工作表“剔除”超过500行，不能在网页中直接校验。请拆分为每个文件不超过500行后分批上传。"
+    ]
+    assert RoundChange.objects.count() == 0
+
+
+def test_row_errors_are_capped_with_a_count_of_the_rest(settings):  # type: ignore[no-untyped-def]
+    settings.UPLOAD_ERRORS_SHOWN = 3
+    error = uploads.capped_errors([f"第{row}行：错误" for row in range(2, 12)])
+    assert error.messages == [
+        "第2行：错误",
+        "第3行：错误",
+        "第4行：错误",
+        "另有7条问题未列出（共10条）。请先修改以上问题后重新上传。",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("扫描件.pdf", b"%PDF-1.4\n..."),
+        ("照片.JPG", b"\xff\xd8\xff\xe0\0\0"),
+        ("照片.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
+        ("材料.docx", _zip({"[Content_Types].xml": DOCX_TYPES})),
+        ("清单.xlsx", _zip({"[Content_Types].xml": XLSX_TYPES})),
+    ],
+)
+def test_evidence_of_each_accepted_kind_passes(name, content):  # type: ignore[no-untyped-def]
+    uploads.check_evidence(SimpleUploadedFile(name, content))
+
+
+def test_a_macro_enabled_document_is_refused():
+    types = DOCX_TYPES.replace(b"wordprocessingml.document.main", b"ms-word.document.macroEnabled")
+    with pytest.raises(ValidationError) as refused:
+        uploads.check_evidence(
+            SimpleUploadedFile("材料.docx", _zip({"[Content_Types].xml": types}))
+        )
+    assert refused.value.code == "macros"
+
+
+# --- the meta-tests ------------------------------------------------------------------------
+
+APPS = ("povertyapp", "households", "assistance", "inspections")
+
+
+def _module_functions(module: str) -> dict[str, ast.FunctionDef]:
+    path = Path(settings.BASE_DIR, *module.split(".")).with_suffix(".py")
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+
+def _reads_files(module: str, name: str) -> bool:
+    """Whether the function, or a function of its module it calls (transitively), reads
+    `request.FILES`."""
+    functions = _module_functions(module)
+    seen: set[str] = set()
+    pending = [name]
+    while pending:
+        current = pending.pop()
+        if current in seen or current not in functions:
+            continue
+        seen.add(current)
+        for node in ast.walk(functions[current]):
+            if isinstance(node, ast.Attribute) and node.attr in ("FILES",):
+                return True
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                pending.append(node.func.id)
+    return False
+
+
+def _views() -> set[str]:
+    """Dotted names of every view function routed by the URL conf, in our apps."""
+    found: set[str] = set()
+
+    def walk(patterns: list[Any]) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns)
+            elif isinstance(pattern, URLPattern):
+                callback = inspect.unwrap(pattern.callback)
+                view_class = getattr(pattern.callback, "cls", None) or getattr(
+                    pattern.callback, "view_class", None
+                )
+                target = view_class or callback
+                module = getattr(target, "__module__", "")
+                if module.split(".")[0] in APPS:
+                    found.add(f"{module}.{target.__name__}")
+
+    walk(get_resolver().url_patterns)
+    return found
+
+
+def test_every_view_that_reads_uploaded_files_is_an_upload_path_here():
+    views = _views()
+    assert "povertyapp.ledgers.views.import_page" in views
+    reading = set()
+    for view in views:
+        module, name = view.rsplit(".", 1)
+        if inspect.isclass(getattr(importlib.import_module(module), name)):
+            # A class-based view (DRF): its methods are walked as functions of the class.
+            source = inspect.getsource(getattr(importlib.import_module(module), name))
+            if "FILES" in source or "FileField" in source or "parser_classes" in source:
+                reading.add(view)
+            continue
+        if _reads_files(module, name):
+            reading.add(view)
+    registered = {path.view for path in UPLOAD_PATHS}
+    # Views that pass request.FILES to a form without a file field (the helper is shared with
+    # the workflow's step form, which has one).
+    no_file_field = {
+        "households.views.workflow_return_view",
+        "households.views.notice_start_view",
+        "households.views.notice_objection_view",
+    }
+    assert reading - no_file_field == registered, (
+        f"upload views not walked by this test: {sorted(reading - no_file_field - registered)}; "
+        f"listed but reading no file: {sorted(registered - reading)}"
+    )
+
+
+def _form_classes() -> list[type[forms.BaseForm]]:
+    for app in APPS:
+        for path in sorted(Path(settings.BASE_DIR, app).rglob("*.py")):
+            if "migrations" in path.parts or path.name.startswith("test"):
+                continue
+            module = ".".join(path.relative_to(settings.BASE_DIR).with_suffix("").parts)
+            importlib.import_module(module)
+    found: list[type[forms.BaseForm]] = []
+    pending: list[type] = [forms.BaseForm]
+    while pending:
+        current = pending.pop()
+        for subclass in current.__subclasses__():
+            pending.append(subclass)
+            if subclass.__module__.split(".")[0] in APPS:
+                found.append(subclass)
+    return found
+
+
+def test_every_file_field_of_every_form_is_guarded(db):  # type: ignore[no-untyped-def]
+    classes = _form_classes()
+    assert any(cls.__name__ == "FindingsUploadForm" for cls in classes)
+    unguarded = [
+        f"{cls.__module__}.{cls.__name__}.{name}"
+        for cls in classes
+        for name, field in getattr(cls, "base_fields", {}).items()
+        if isinstance(field, forms.FileField) and not isinstance(field, uploads.GUARDED_FIELDS)
+    ]
+    assert unguarded == []
+
+
+def test_no_admin_form_takes_a_file(cast):  # type: ignore[no-untyped-def]
+    """The admin is an upload path too if a model admin edits a FileField: none does."""
+    superuser = User.objects.create_superuser("root", password="x")
+    request = RequestFactory().get("/admin/")
+    request.user = superuser
+    editable = []
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label not in APPS:
+            continue
+        if not (
+            model_admin.has_add_permission(request) or model_admin.has_change_permission(request)
+        ):
+            continue  # read-only for everyone (the jobs): no form is ever posted
+        form = model_admin.get_form(request)
+        editable += [
+            f"{model.__name__}.{name}"
+            for name, field in form.base_fields.items()
+            if isinstance(field, forms.FileField) and not isinstance(field, uploads.GUARDED_FIELDS)
+        ]
+    assert editable == []
+
+
+def _serializer_classes() -> list[type]:
+    from rest_framework import serializers
+
+    _form_classes()  # imports every module of the apps
+    found: list[type] = []
+    pending: list[type] = [serializers.BaseSerializer]
+    while pending:
+        current = pending.pop()
+        for subclass in current.__subclasses__():
+            pending.append(subclass)
+            if subclass.__module__.split(".")[0] in APPS:
+                found.append(subclass)
+    return found
+
+
+def test_no_api_serializer_takes_a_file(db):  # type: ignore[no-untyped-def]
+    """The API is an upload path too if a serializer has a writable file field: none has (add
+    one only through the guard, and register its view in UPLOAD_PATHS)."""
+    from django.db.models import FileField as ModelFileField
+    from rest_framework import serializers
+
+    classes = _serializer_classes()
+    assert any(cls.__module__ == "households.api.serializers" for cls in classes)
+    writable = []
+    for cls in classes:
+        for name, field in getattr(cls, "_declared_fields", {}).items():
+            if isinstance(field, serializers.FileField) and not field.read_only:
+                writable.append(f"{cls.__module__}.{cls.__name__}.{name}")
+        meta = getattr(cls, "Meta", None)
+        model = getattr(meta, "model", None)
+        if model is None:
+            continue
+        names = getattr(meta, "fields", ())
+        read_only = set(getattr(meta, "read_only_fields", ()))
+        for model_field in model._meta.get_fields():
+            if (
+                isinstance(model_field, ModelFileField)
+                and (names == "__all__" or model_field.name in names)
+                and model_field.name not in read_only
+                and model_field.name not in getattr(cls, "_declared_fields", {})
+            ):
+                writable.append(f"{cls.__module__}.{cls.__name__}.{model_field.name}")
+    assert writable == []
