@@ -1,13 +1,44 @@
-"""Every browser test runs against a live server, so in a real transaction, and restores the
+"""What every browser test shares: Debian's chromium through Playwright, a media folder of its
+own, and the database rule below. A test module here needs none of it spelled out again.
+
+Every browser test runs against a live server, so in a real transaction, and restores the
 database it found (serialized rollback). One rule for the whole folder: a test without
 `serialized_rollback` flushes the database and lets post_migrate recreate the content types
 under new ids, and the next test that restores the serialized state then collides with them
 (UNIQUE constraint failed: django_content_type)."""
 
+import os
+
 import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 def pytest_collection_modifyitems(items):  # type: ignore[no-untyped-def]
+    skip = pytest.mark.skipif(
+        not os.path.exists(CHROMIUM), reason="Debian chromium is not installed"
+    )
     for item in items:
         if "tests/browser/" in str(item.fspath).replace("\\", "/"):
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(skip)
             item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+
+
+@pytest.fixture
+def browser():  # type: ignore[no-untyped-def]
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
+    # between page actions are still plain synchronous calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):  # type: ignore[no-untyped-def]
+    settings.MEDIA_ROOT = tmp_path / "media"

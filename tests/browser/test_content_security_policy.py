@@ -4,23 +4,12 @@ reported, and the behaviours moved out of inline handlers still work (the langua
 
 from __future__ import annotations
 
-import os
-
-import pytest
-
 from povertyapp.menu import menu_for
-from tests.browser import test_cadre_flow
-from tests.browser.test_cadre_flow import CHROMIUM, login, shot
+from tests.browser.test_cadre_flow import login, shot
 from tests.povertyapp import test_figures
 
 # Fixtures shared with the other modules: the browser, the hand-built county of the figures.
-browser = test_cadre_flow.browser
 built = test_figures.built
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed"),
-]
 
 
 def _watch_violations(page) -> list[str]:  # type: ignore[no-untyped-def]

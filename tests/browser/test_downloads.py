@@ -7,10 +7,8 @@ opens the same links lands on the login page and gets nothing.
 from __future__ import annotations
 
 import datetime
-import os
 from pathlib import Path
 
-import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -20,32 +18,6 @@ from povertyapp import jobs
 from povertyapp.models import AccessLog, Job
 from tests import factories
 from tests.povertyapp.test_files import pdf
-
-CHROMIUM = "/usr/bin/chromium"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed"),
-]
-
-
-@pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield instance
-        instance.close()
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):  # type: ignore[no-untyped-def]
-    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 def _context(browser):  # type: ignore[no-untyped-def]

@@ -10,51 +10,14 @@ posts "", which is how the dates were lost. Run on the helper's port range with
 from __future__ import annotations
 
 import datetime
-import os
 
 import pytest
 from django.utils import timezone
 
 from assistance.models import Measure, Visit
 from households.models import Member
-from tests import factories
+from tests.browser.test_cadre_flow import login
 from tests.povertyapp.form_cases import World, differences, snapshot
-
-CHROMIUM = "/usr/bin/chromium"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed"),
-]
-
-
-@pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
-    # between page actions are still plain synchronous calls.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield instance
-        instance.close()
-
-
-def login(browser, live_server, username: str):  # type: ignore[no-untyped-def]
-    context = browser.new_context(locale="zh-CN")
-    context.set_default_timeout(120_000)
-    context.set_default_navigation_timeout(120_000)
-    page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", factories.PASSWORD)
-    page.click("button[type=submit].primary")
-    page.wait_for_url(f"{live_server.url}/")
-    return page
 
 
 def press_save(page, selector: str) -> None:  # type: ignore[no-untyped-def]
