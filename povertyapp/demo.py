@@ -5,7 +5,10 @@ Deterministic for a given seed. Rows are generated from the same rules the servi
 value-list labels) and streamed to the database by `povertyapp.bulk` (COPY on PostgreSQL), so the
 same generator serves the 100k-household benchmark.
 
-Each app adds its own demo data after the registry (see `seed_demo`), reading what is here.
+Each app adds its own demo data after the registry (`DEMO_STEPS`, run by `seed`), reading what
+is here. Everything is dated relative to the demo's today (`seed(today=...)`, default the local
+date): the current year's lines and incomes, last year's closed round and this year's open one,
+cases at every step of the procedures, the data-quality check and the 防漏表 already run.
 """
 
 from __future__ import annotations
@@ -21,12 +24,13 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from stdnum.cn import ric
 
 from assistance.models import Pairing
 from households.models import Household, HouseholdEvent, HouseholdIncome, Member, PovertyLine
-from povertyapp import bulk
-from povertyapp.models import Region, User, VillageYear
+from povertyapp import bulk, jobs
+from povertyapp.models import Job, Region, User, VillageYear
 from povertyapp.services import region_create, user_create
 
 DEMO_PASSWORD = "demo12345"
@@ -839,6 +843,9 @@ def build_registry(
     else:
         generated = generate_households(**arguments)
         load_generated(generated)
+    initial_history(
+        (Household, Member, HouseholdIncome, Pairing), today=today, user=users["county"]
+    )
     _village_years(rng, county, generated, today=today)
     return {
         "county": county,
@@ -976,3 +983,77 @@ def describe_users(users: dict[str, User]) -> Iterator[str]:
     for username, user in users.items():
         region = user.region.full_name if user.region else "—"
         yield f"  {username:<9} {DEMO_PASSWORD}  {user.get_role_display()}  {region}"
+
+
+# --- the whole demo: registry, then each app's step, the checks and the history ---------------
+
+# Each app's demo step, run in this order after the registry. A step receives the registry
+# result (with the demo's `today`) and the seed, and must be idempotent.
+DEMO_STEPS: list[str] = [
+    "households.demo_rounds.build",
+    "assistance.demo.step",
+    "inspections.demo.step",
+    "households.demo_cases.build",
+    "povertyapp.demo.checks_step",
+    "povertyapp.demo.history_step",
+]
+# The checks a county office finds already run (job kinds of `povertyapp.jobs`): 问题数据 and
+# the 优惠政策落实防漏表. Registered by their apps; run in this order, after the cases.
+DEMO_JOBS: list[str] = ["data_quality", "assistance.coverage"]
+HISTORY_REASON = "演示数据：系统初始化导入"
+
+
+def seed(*, households: int, seed: int, today: datetime.date | None = None) -> dict[str, Any]:
+    """Build the whole demo county as of `today` (default: the local date). Idempotent."""
+    result = build_registry(households=households, seed=seed, today=today)
+    for step in DEMO_STEPS:
+        import_string(step)(result=result, seed=seed)
+    return result
+
+
+def history_moment(today: datetime.date) -> datetime.datetime:
+    """When the seeded records entered the system: the start of last year, before any dated
+    demo action (rounds, cases), so a record's first history row comes before its changes."""
+    return timezone.make_aware(datetime.datetime(today.year - 1, 1, 2, 9, 0))
+
+
+def initial_history(models: Any, *, today: datetime.date, user: User | None = None) -> int:
+    """The first history row of every record of `models` that has none (bulk-loaded rows)."""
+    return sum(
+        bulk.initial_history(
+            model,
+            when=history_moment(today),
+            reason=HISTORY_REASON,
+            user_id=user.pk if user else None,
+        )
+        for model in models
+    )
+
+
+def history_step(*, result: dict[str, Any], seed: int) -> None:
+    """Last step: every model with django-simple-history gets the first history row of any
+    record still without one (whatever a step loaded in bulk), so no record lacks its start."""
+    from simple_history.models import registered_models
+
+    today = result.get("today") or timezone.localdate()
+    with transaction.atomic():
+        initial_history(
+            sorted(registered_models.values(), key=lambda model: model._meta.label),
+            today=today,
+            user=result["users"]["county"],
+        )
+
+
+def checks_step(*, result: dict[str, Any], seed: int) -> None:
+    """Run the checks of `DEMO_JOBS` over the county as jobs of the county officer, right now
+    (the job's body, whatever the Celery mode), so the county office finds their results on
+    their pages. A kind that already succeeded for the county is not run again."""
+    county = result["county"].county
+    officer = result["users"]["county"]
+    for kind in DEMO_JOBS:
+        if Job.objects.filter(kind=kind, region=county, status=Job.Status.SUCCEEDED).exists():
+            continue
+        job = jobs.job_create(user=officer, kind=kind, region=county)
+        finished = jobs.job_run(job.pk)
+        if finished.status != Job.Status.SUCCEEDED:
+            raise RuntimeError(f"demo check {kind} failed: {finished.error}")
