@@ -206,12 +206,12 @@ def populate(
     with_labour: set[int] = set()
     young = matching._years_before(today, matching.WORKING_AGE[0])
     old = matching._years_before(today, matching.WORKING_AGE[1] + 1)
-    for member_id, household_id, school, labour, born in Member.objects.filter(
+    for living_id, household_id, school, labour, born in Member.objects.filter(
         household__in=households, is_active=True, living_status=matching.LIVING
     ).values_list("pk", "household_id", "school_status", "labour_skill", "birth_date"):
-        stages[member_id] = school
+        stages[living_id] = school
         if stage_aid(school):
-            students[household_id].append(member_id)
+            students[household_id].append(living_id)
         if labour in matching.WORKER_SKILLS and old < born <= young:
             with_labour.add(household_id)
 
@@ -309,10 +309,13 @@ def populate(
         year = max(year, first_year or year)
         wanted = list(needs.get(household_id, []))
         categories: list[tuple[str, int | None]] = []
-        for rule, member_id in wanted:
+        for rule, wanted_member in wanted:
             choices = rule.category_list
             categories.append(
-                (rng.choice(choices) if rule.code == "cause-labour" else choices[0], member_id)
+                (
+                    rng.choice(choices) if rule.code == "cause-labour" else choices[0],
+                    wanted_member,
+                )
             )
         draw = rng.random()
         deliberate = False
@@ -342,11 +345,10 @@ def populate(
                 if category not in used:
                     categories.append((category, None))
                     used.add(category)
+        wrongful: int | None = None
         if status in DUE_STATUSES and 0.05 <= draw < 0.055 and adults.get(household_id):
             counts["wrongful"] += 1
             wrongful = rng.choice(adults[household_id])
-        else:
-            wrongful = None
         for category, member_id in categories:
             add_measure(household_id, status, category, member_id, year, responsible, deliberate)
         if wrongful is not None:

@@ -63,7 +63,7 @@ EXIT_ACTIONS: list[tuple[str, int]] = [
     ("notice", 12),
     ("announcement", 14),
 ]
-ACTIONS = {
+ACTIONS: dict[str, list[tuple[str, int]]] = {
     CaseWorkflow.Kind.IDENTIFICATION: IDENTIFICATION_ACTIONS,
     CaseWorkflow.Kind.EXIT: EXIT_ACTIONS,
 }
