@@ -2,12 +2,15 @@
 needs by the matching rules themselves, plans, visits, village sponsors and resident teams,
 projects with their fund movements.
 
-Most registered households get the measures the rules ask for, topped up to 4–6; a few are
-deliberately short (2–3 measures) or mismatched (measures unrelated to their causes), and a
-few members receive an education aid they do not qualify for, so that the household-page
-warnings and the coverage table have something to show. Rows are streamed with
-`povertyapp.bulk` (COPY on PostgreSQL), so the step is fast at 5,000 households and serves the
-100k-household benchmark. Idempotent: a county that already has measures is left alone.
+Most registered households get the measures the rules ask for, topped up to 4–6; measures fit
+the members' age and situation (an education aid names the student's stage, employment and
+training go only to households with a working-age labourer). A few are deliberately short (2–3
+measures) or mismatched (measures unrelated to their causes), and a few adults receive an
+education aid they do not qualify for, so that the household-page warnings and the coverage
+table have something to show: each of those measures carries `DELIBERATE_LABEL` in its content.
+Rows are streamed with `povertyapp.bulk` (COPY on PostgreSQL), so the step is fast at 5,000
+households and serves the 100k-household benchmark. Idempotent: a county that already has
+measures is left alone.
 """
 
 from __future__ import annotations
@@ -68,6 +71,32 @@ CONTENT = {
     "基础设施": ["通组硬化路入户", "改厨改厕"],
 }
 TOP_UP = ["产业帮扶", "就业帮扶", "公益岗位", "生态补偿", "技能培训", "资产收益", "社会帮扶"]
+# Measures that need a working-age labourer (16–60, 普通/技能劳动力) in the household.
+NEEDS_LABOUR = ("就业帮扶", "技能培训", "公益岗位")
+# The education aid of each school stage (在校生状况).
+STAGE_AID = {
+    "学前教育": "学前教育资助",
+    "小学": "义务教育“两免一补”",
+    "七年级": "义务教育“两免一补”",
+    "八年级": "义务教育“两免一补”",
+    "九年级": "义务教育“两免一补”",
+    "高中": "高中阶段免学费并发放国家助学金",
+    "中职": "中职免学费并发放国家助学金（雨露计划）",
+    "高职": "雨露计划职业教育补助",
+    "大专及以上": "雨露计划职业教育补助",
+}
+# Marks the deliberately wrong measures of the demo (short, mismatched, wrongful).
+DELIBERATE_LABEL = "【演示：故意设置的不符项】"
+
+
+def stage_aid(school_status: str) -> str | None:
+    """The education aid a student of this stage receives; None for a non-student."""
+    for prefix, aid in STAGE_AID.items():
+        if school_status.startswith(prefix):
+            return aid
+    return None
+
+
 UNRELATED = ["社会帮扶", "基础设施", "生态补偿"]
 AMOUNTS = {
     "产业帮扶": (1000, 5000),
@@ -117,17 +146,28 @@ DUE_STATUSES = (Household.Status.POOR, Household.Status.RETURNED)
 
 def step(*, result: dict[str, Any], seed: int) -> None:
     """The `seed_demo` step: `result` is `povertyapp.demo.build_registry`'s return value."""
-    populate(county=result["county"].county, seed=seed, users=result.get("users") or {})
+    populate(
+        county=result["county"].county,
+        seed=seed,
+        users=result.get("users") or {},
+        today=result.get("today"),
+    )
 
 
 @transaction.atomic
-def populate(*, county: Region, seed: int, users: dict[str, Any] | None = None) -> dict[str, int]:
+def populate(
+    *,
+    county: Region,
+    seed: int,
+    users: dict[str, Any] | None = None,
+    today: datetime.date | None = None,
+) -> dict[str, int]:
     """Generate the county's assistance data (no-op when it already has measures)."""
     households = Household.objects.filter(village__path__startswith=county.path)
     if Measure.objects.filter(household__in=households).exists():
         return {"measures": 0}
     rng = random.Random(seed * 7 + 4)
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     now = timezone.now()
     rules = {rule.pk: rule for rule in matching.rules_for(today.year)}
     measure_rules = [rule for rule in rules.values() if rule.kind == MatchingRule.Kind.MEASURE]
@@ -160,6 +200,20 @@ def populate(*, county: Region, seed: int, users: dict[str, Any] | None = None) 
         birth_date__lte=today - datetime.timedelta(days=20 * 365),
     ).values_list("pk", "household_id"):
         adults[household_id].append(adult_id)
+    # Each member's school stage, and the households with a working-age labourer.
+    stages: dict[int, str] = {}
+    students: dict[int, list[int]] = defaultdict(list)
+    with_labour: set[int] = set()
+    young = matching._years_before(today, matching.WORKING_AGE[0])
+    old = matching._years_before(today, matching.WORKING_AGE[1] + 1)
+    for living_id, household_id, school, labour, born in Member.objects.filter(
+        household__in=households, is_active=True, living_status=matching.LIVING
+    ).values_list("pk", "household_id", "school_status", "labour_skill", "birth_date"):
+        stages[living_id] = school
+        if stage_aid(school):
+            students[household_id].append(living_id)
+        if labour in matching.WORKER_SKILLS and old < born <= young:
+            with_labour.add(household_id)
 
     measure_rows: list[dict[str, Any]] = []
     event_rows: list[dict[str, Any]] = []
@@ -179,10 +233,21 @@ def populate(*, county: Region, seed: int, users: dict[str, Any] | None = None) 
         member_id: int | None,
         year: int,
         responsible: str,
+        deliberate: bool = False,
     ) -> None:
         low, high = AMOUNTS.get(category, (0, 0))
         amount = Decimal(rng.randrange(low, high + 1, 50)) if high else Decimal("0")
         content = rng.choice(CONTENT[category]).format(n=rng.randint(2, 300))
+        if category == "教育帮扶":
+            # The aid of the student's stage (the member's, or the household's first student).
+            student = member_id or next(iter(students.get(household_id, [])), None)
+            content = stage_aid(stages.get(student or 0, "")) or "教育扶贫政策宣传和控辍保学"
+            if member_id is not None and member_id not in students.get(household_id, []):
+                content = "雨露计划职业教育补助"  # an adult: the deliberate wrongful aid
+        if member_id is not None:
+            year = today.year  # a member's benefit is this year's (the member's age today)
+        if deliberate:
+            content = f"{content}{DELIBERATE_LABEL}"
         start = datetime.date(year, rng.randint(1, 6), rng.randint(1, 28))
         end = start + datetime.timedelta(days=rng.randint(60, 240))
         if status in (Household.Status.EXITED,) or end < today - datetime.timedelta(days=30):
@@ -244,15 +309,20 @@ def populate(*, county: Region, seed: int, users: dict[str, Any] | None = None) 
         year = max(year, first_year or year)
         wanted = list(needs.get(household_id, []))
         categories: list[tuple[str, int | None]] = []
-        for rule, member_id in wanted:
+        for rule, wanted_member in wanted:
             choices = rule.category_list
             categories.append(
-                (rng.choice(choices) if rule.code == "cause-labour" else choices[0], member_id)
+                (
+                    rng.choice(choices) if rule.code == "cause-labour" else choices[0],
+                    wanted_member,
+                )
             )
         draw = rng.random()
+        deliberate = False
         if status in DUE_STATUSES and draw < 0.03:
             # Deliberately short: 2–3 measures only.
             counts["short"] += 1
+            deliberate = True
             rng.shuffle(categories)
             categories = categories[: rng.choice([2, 3])]
         elif (
@@ -262,6 +332,7 @@ def populate(*, county: Region, seed: int, users: dict[str, Any] | None = None) 
         ):
             # Deliberately mismatched: nothing answers the causes.
             counts["mismatched"] += 1
+            deliberate = True
             categories = [(category, None) for category in rng.sample(UNRELATED, 3)]
         target = rng.choice([4, 4, 5, 5, 6])
         used = {category for category, member in categories if member is None}
@@ -269,14 +340,19 @@ def populate(*, county: Region, seed: int, users: dict[str, Any] | None = None) 
             for category in rng.sample(TOP_UP, len(TOP_UP)):
                 if len(categories) >= target:
                     break
+                if category in NEEDS_LABOUR and household_id not in with_labour:
+                    continue  # no one of working age to employ or train
                 if category not in used:
                     categories.append((category, None))
                     used.add(category)
+        wrongful: int | None = None
         if status in DUE_STATUSES and 0.05 <= draw < 0.055 and adults.get(household_id):
             counts["wrongful"] += 1
-            categories.append(("教育帮扶", rng.choice(adults[household_id])))
+            wrongful = rng.choice(adults[household_id])
         for category, member_id in categories:
-            add_measure(household_id, status, category, member_id, year, responsible)
+            add_measure(household_id, status, category, member_id, year, responsible, deliberate)
+        if wrongful is not None:
+            add_measure(household_id, status, "教育帮扶", wrongful, year, responsible, True)
         visits = rng.randint(2, 4) if status in DUE_STATUSES else 1
         for index in range(visits):
             day = today - datetime.timedelta(days=rng.randint(5, 80) + 95 * index)

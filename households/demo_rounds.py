@@ -1,10 +1,12 @@
-"""Demo step: a closed 2019 round with realistic 四类名单 and an open 2020 round.
+"""Demo step: last year's closed round with realistic 四类名单 and this year's open round.
 
-2019: opened 2019-03-01 (baseline frozen then), about 1.2 % of the registered removed, 1 % of the
-exited returned, 1.5 % of the non-registered newly included and a fifth of the poor exited,
-approved and applied as events tagged with the round, closed 2019-12-20. 2020: opened
-2020-03-01 on the registry after 2019, a few changes already approved and applied, others
-proposed by villages or reviewed by townships and waiting. The snapshots of both rounds are
+Dated relative to the demo's today (`result["today"]`). Last year: opened on 1 March (baseline
+frozen then), about 1.2 % of the registered removed, 1 % of the exited returned, 1.5 % of the
+non-registered newly included and a fifth of the poor exited, approved and applied as events
+tagged with the round, closed on 20 December. This year: opened on 1 March (earlier in the
+year, when today comes before April: see `opening_day`) on the registry after last year, a few
+changes already approved and applied, others proposed by villages or reviewed by townships and
+waiting. The snapshots of both rounds are
 computed at the end. Changes are written in bulk (like the registry demo itself), with the same
 transitions the services allow. Idempotent: does nothing when the county has rounds.
 """
@@ -50,6 +52,15 @@ REASONS: dict[str, list[str]] = {
 
 def _aware(year: int, month: int, day: int) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime(year, month, day, 9, 0))
+
+
+def opening_day(today: datetime.date) -> datetime.date:
+    """When this year's round opened: 1 March, or earlier when today is close to it, so that
+    the round has run for at least a month (never before 2 January)."""
+    return max(
+        datetime.date(today.year, 1, 2),
+        min(datetime.date(today.year, 3, 1), today - datetime.timedelta(days=30)),
+    )
 
 
 def _facts(county_path: str) -> dict[int, tuple[int, str]]:
@@ -171,17 +182,22 @@ def build(*, result: dict[str, Any], seed: int) -> None:
     users = result["users"]
     if AdjustmentRound.objects.filter(county=county).exists():
         return
+    today = result.get("today") or timezone.localdate()
+    last_year, this_year = today.year - 1, today.year
+    opened = opening_day(today)
     rng = random.Random(seed * 7 + 5)
     officer, reviewer, cadre = users["county"], users["township"], users["cadre"]
-    grounds = value_lists(year=2019, province=province_of(county)).get(ValueList.REMOVAL_GROUND, [])
+    grounds = value_lists(year=last_year, province=province_of(county)).get(
+        ValueList.REMOVAL_GROUND, []
+    )
     path = county.path
     with transaction.atomic():
         first = rounds.round_open(
             actor=officer,
             county=county,
-            year=2019,
-            name="2019年动态调整",
-            opened_at=_aware(2019, 3, 1),
+            year=last_year,
+            name=f"{last_year}年动态调整",
+            opened_at=_aware(last_year, 3, 1),
         )
         facts = _facts(path)
         used: set[int] = set()
@@ -198,7 +214,7 @@ def build(*, result: dict[str, Any], seed: int) -> None:
                 round=first,
                 kind=kind,
                 household_ids=chosen,
-                day=datetime.date(2019, 11, 15),
+                day=datetime.date(last_year, 11, 15),
                 facts=facts,
                 proposer=cadre,
                 reviewer=reviewer,
@@ -208,17 +224,20 @@ def build(*, result: dict[str, Any], seed: int) -> None:
             )
         AdjustmentRound.objects.filter(pk=first.pk).update(
             status=AdjustmentRound.Status.CLOSED,
-            closed_at=_aware(2019, 12, 20),
+            closed_at=_aware(last_year, 12, 20),
             closed_by=officer,
         )
         first.refresh_from_db()
         second = rounds.round_open(
             actor=officer,
             county=county,
-            year=2020,
-            name="2020年动态调整",
-            opened_at=_aware(2020, 3, 1),
+            year=this_year,
+            name=f"{this_year}年动态调整",
+            opened_at=_aware(this_year, opened.month, opened.day),
         )
+        # Approved a while ago, waiting since a little later (both before today).
+        approved_on = opened + (today - opened) * 2 // 3
+        waiting_since = opened + (today - opened) * 5 // 6
         facts = _facts(path)
         used = set()
         for kind, statuses, share in plan[:3]:
@@ -228,7 +247,7 @@ def build(*, result: dict[str, Any], seed: int) -> None:
                 round=second,
                 kind=kind,
                 household_ids=chosen,
-                day=datetime.date(2020, 6, 20),
+                day=approved_on,
                 facts=facts,
                 proposer=cadre,
                 reviewer=reviewer,
@@ -261,7 +280,7 @@ def build(*, result: dict[str, Any], seed: int) -> None:
                 round=second,
                 kind=kind,
                 household_ids=chosen,
-                day=datetime.date(2020, 7, 1),
+                day=waiting_since,
                 facts=facts,
                 proposer=cadre,
                 reviewer=reviewer,
@@ -270,13 +289,15 @@ def build(*, result: dict[str, Any], seed: int) -> None:
                 grounds=grounds,
                 state=state,
             )
-        _member_lines(round=second, cadre=cadre, rng=rng)
+        _member_lines(round=second, cadre=cadre, rng=rng, on=approved_on)
     for round in (first, second):
         round.refresh_from_db()
         rates.compute_rates(round=round)
 
 
-def _member_lines(*, round: AdjustmentRound, cadre: Any, rng: random.Random) -> None:
+def _member_lines(
+    *, round: AdjustmentRound, cadre: Any, rng: random.Random, on: datetime.date
+) -> None:
     """A 自然增减 (a daughter married out) and a 信息更正 (a phone number) proposed in the demo
     cadre's village through the services, waiting for the township."""
     candidates = list(
@@ -298,7 +319,7 @@ def _member_lines(*, round: AdjustmentRound, cadre: Any, rng: random.Random) -> 
                     action=rounds.LEAVE,
                     member=daughter.id_number,
                     reason="婚出",
-                    effective_date="2020-05-01",
+                    effective_date=on.isoformat(),
                     note="嫁往外县，户口已迁出",
                 )
                 married = True

@@ -1,6 +1,7 @@
 """The assessment side of the demo county (a `seed_demo` step).
 
-A finished 2019 third-party assessment of 黄平县 drawn with the demo seed, every sampled household
+A finished third-party assessment of 黄平县 for the current year, visited after this year's
+dynamic-adjustment round opened, drawn with the demo seed, every sampled household
 visited and confirmed; the findings keep 错退率, 漏评率 and 群众认可度 inside their thresholds, so
 the one veto that fails is 综合贫困发生率 (the demo county's remaining poor are about 10 % of the
 rural population). The confirmed errors open correction tasks and rectification items; the
@@ -21,12 +22,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from households.demo_rounds import opening_day
 from households.models import HouseholdIncome
 from inspections import services
 from inspections.models import Campaign, RectificationItem, SampleKind
+from povertyapp import demo
 
-CAMPAIGN_NAME = "2019年度贫困县退出第三方评估（演示）"
-LINE = Decimal("3218")  # the demo county's 2019 line (povertyapp.demo.ENTERED_LINES)
+CAMPAIGN_NAME = "{year}年度贫困县退出第三方评估（演示）"
 
 SUPERVISION_ITEMS = [
     # (village index, problem, category, unit, person, deadline offset in days, final state)
@@ -82,11 +84,11 @@ def _evidence(name: str) -> SimpleUploadedFile:
 
 
 def _per_capita(
-    household_id: int | None, persons: int, incomes: dict[int, HouseholdIncome]
+    household_id: int | None, persons: int, incomes: dict[int, HouseholdIncome], line: Decimal
 ) -> Decimal:
     income = incomes.get(household_id or 0)
     if income is None or not persons:
-        return LINE * Decimal("1.5")
+        return line * Decimal("1.5")
     return (income.net / persons).quantize(Decimal("0.01"))
 
 
@@ -94,18 +96,26 @@ def _per_capita(
 def step(*, result: dict[str, Any], seed: int) -> None:
     county = result["county"].county
     users = result["users"]
-    if Campaign.objects.filter(county=county, name=CAMPAIGN_NAME).exists():
+    today = result.get("today") or timezone.localdate()
+    name = CAMPAIGN_NAME.format(year=today.year)
+    if Campaign.objects.filter(county=county, name=name).exists():
         return
     officer, assessor = users["county"], users["auditor"]
-    today = timezone.localdate()
+    # Incomes checked are last year's (上年度收入), against last year's line.
+    income_year = today.year - 1
+    line = demo.line_amount(income_year)
+    # After this year's round opened (households.demo_rounds.opening_day), before today.
+    visit_date = max(
+        today - datetime.timedelta(days=35), opening_day(today) + datetime.timedelta(days=3)
+    )
     campaign = services.campaign_create(
         actor=officer,
         county=county,
-        name=CAMPAIGN_NAME,
+        name=name,
         kind=Campaign.Kind.THIRD_PARTY,
-        year=2019,
-        visit_date=today - datetime.timedelta(days=35),
-        end_date=today - datetime.timedelta(days=28),
+        year=today.year,
+        visit_date=visit_date,
+        end_date=visit_date + datetime.timedelta(days=7),
         assessors=[assessor],
     )
     campaign = services.campaign_draw(actor=officer, campaign=campaign, seed=seed)
@@ -114,7 +124,8 @@ def step(*, result: dict[str, Any], seed: int) -> None:
     incomes = {
         income.household_id: income
         for income in HouseholdIncome.objects.filter(
-            household_id__in=[s.household_id for s in samples if s.household_id], year=2019
+            household_id__in=[s.household_id for s in samples if s.household_id],
+            year=income_year,
         )
     }
     # The errors found: two wrongly included households, one member left out of a
@@ -136,7 +147,7 @@ def step(*, result: dict[str, Any], seed: int) -> None:
     member_omission = {rng.choice(outside).pk} if outside and limit * outside_persons > 1 else set()
     add_on_site = len(member_omission) + 2 < limit * (outside_persons + 2)
     for sample in samples:
-        stated = _per_capita(sample.household_id, sample.persons, incomes)
+        stated = _per_capita(sample.household_id, sample.persons, incomes, line)
         data: dict[str, Any] = {
             "stated_per_capita_income": stated,
             "verified_per_capita_income": (stated * Decimal(str(rng.uniform(0.96, 1.04)))).quantize(
@@ -158,14 +169,14 @@ def step(*, result: dict[str, Any], seed: int) -> None:
             data.update(
                 result="错评",
                 eligible=False,
-                verified_per_capita_income=(LINE * Decimal("2.6")).quantize(Decimal("0.01")),
+                verified_per_capita_income=(line * Decimal("2.6")).quantize(Decimal("0.01")),
                 notes="家庭成员在县城购有商品房，经营小型运输车辆。",
             )
         elif sample.pk in wrong_exit:
             data.update(
                 result="错退",
                 housing_secure=False,
-                verified_per_capita_income=(LINE * Decimal("0.82")).quantize(Decimal("0.01")),
+                verified_per_capita_income=(line * Decimal("0.82")).quantize(Decimal("0.01")),
                 notes="户主患大病，当年医疗支出大，收入未稳定超过标准，住房为C级危房。",
             )
         elif sample.pk in member_omission:
@@ -186,12 +197,14 @@ def step(*, result: dict[str, Any], seed: int) -> None:
         services.finding_save(actor=assessor, sample=sample, data=data, confirm=True)
     on_site_village = campaign.villages.order_by("position").first()
     if add_on_site:
-        _on_site_omission(campaign, on_site_village, assessor)
+        _on_site_omission(campaign, on_site_village, assessor, line)
     services.campaign_finish(actor=officer, campaign=campaign)
     _supervision_items(result, officer, campaign, today)
 
 
-def _on_site_omission(campaign: Campaign, sample_village: Any, assessor: Any) -> None:
+def _on_site_omission(
+    campaign: Campaign, sample_village: Any, assessor: Any, line: Decimal
+) -> None:
     added = services.sample_household_add(
         actor=assessor,
         campaign=campaign,
@@ -205,8 +218,8 @@ def _on_site_omission(campaign: Campaign, sample_village: Any, assessor: Any) ->
         sample=added,
         confirm=True,
         data={
-            "stated_per_capita_income": Decimal("2900"),
-            "verified_per_capita_income": Decimal("2850"),
+            "stated_per_capita_income": (line * Decimal("0.9")).quantize(Decimal("1")),
+            "verified_per_capita_income": (line * Decimal("0.88")).quantize(Decimal("1")),
             "food_secure": True,
             "clothing_secure": True,
             "education_secure": True,

@@ -397,3 +397,54 @@ class CopyStream:
         if self._error is not None:
             raise self._error
         return self.count
+
+
+# --- history rows for loaded rows ------------------------------------------------------------
+
+
+def initial_history(
+    model: type[models.Model],
+    *,
+    when: datetime.datetime,
+    reason: str,
+    user_id: int | None = None,
+) -> int:
+    """Give every row of `model` that has no history row its first one (django-simple-history's
+    "+" row: the row as it is now, dated `when`), in one INSERT … SELECT on the database.
+
+    Rows written by `load_rows` (and by `bulk_create`) have no history; rows that came through
+    the services already have theirs and are left alone, so calling this again adds nothing.
+    Returns the number of history rows added."""
+    history_model = model.history.model  # type: ignore[attr-defined]
+    source_columns = {field.column for field in model._meta.concrete_fields if not field.generated}
+    pk_column = cast(str, model._meta.pk.column)
+    extra = {
+        "history_date": connection.ops.adapt_datetimefield_value(when),
+        "history_change_reason": reason,
+        "history_type": "+",
+        "history_user_id": user_id,
+    }
+    columns: list[str] = []
+    selected: list[str] = []
+    params: list[Any] = []
+    for field in history_model._meta.concrete_fields:
+        if field.attname == "history_id":
+            continue
+        columns.append(f'"{field.column}"')
+        if field.attname in extra:
+            selected.append("%s")
+            params.append(extra[field.attname])
+        elif field.column in source_columns:
+            selected.append(f'source."{field.column}"')
+        else:  # pragma: no cover - a history field this loader does not know
+            raise ValueError(f"{history_model.__name__}.{field.attname} has no source column")
+    history_table = history_model._meta.db_table
+    sql = (
+        f'INSERT INTO "{history_table}" ({", ".join(columns)}) '
+        f'SELECT {", ".join(selected)} FROM "{model._meta.db_table}" AS source '
+        f'WHERE NOT EXISTS (SELECT 1 FROM "{history_table}" AS history '
+        f'WHERE history."{pk_column}" = source."{pk_column}")'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount

@@ -5,7 +5,10 @@ Deterministic for a given seed. Rows are generated from the same rules the servi
 value-list labels) and streamed to the database by `povertyapp.bulk` (COPY on PostgreSQL), so the
 same generator serves the 100k-household benchmark.
 
-Each app adds its own demo data after the registry (see `seed_demo`), reading what is here.
+Each app adds its own demo data after the registry (`DEMO_STEPS`, run by `seed`), reading what
+is here. Everything is dated relative to the demo's today (`seed(today=...)`, default the local
+date): the current year's lines and incomes, last year's closed round and this year's open one,
+cases at every step of the procedures, the data-quality check and the 防漏表 already run.
 """
 
 from __future__ import annotations
@@ -21,12 +24,13 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from stdnum.cn import ric
 
 from assistance.models import Pairing
 from households.models import Household, HouseholdEvent, HouseholdIncome, Member, PovertyLine
-from povertyapp import bulk
-from povertyapp.models import Region, User, VillageYear
+from povertyapp import bulk, jobs
+from povertyapp.models import Job, Region, User, VillageYear
 from povertyapp.services import region_create, user_create
 
 DEMO_PASSWORD = "demo12345"
@@ -70,8 +74,62 @@ SIZE_WEIGHTS = [(1, 8), (2, 16), (3, 22), (4, 24), (5, 15), (6, 8), (7, 5), (8, 
 ETHNICITY_SHARES = [("苗族", 55), ("汉族", 30), ("侗族", 8), ("布依族", 4), ("土家族", 3)]
 # Lines the county office entered for the years DOMAIN leaves to it.
 ENTERED_LINES = {2017: Decimal("2952"), 2018: Decimal("2995"), 2019: Decimal("3218")}
-INCOME_YEAR = 2019
-EXIT_YEARS = [2014, 2015, 2016, 2017, 2018, 2019]
+# The national lines the migrations hold (DOMAIN §5); the demo adds the years after them.
+KNOWN_LINES = {2014: Decimal("2800"), 2015: Decimal("2855"), 2016: Decimal("2952")}
+LAST_NATIONAL_LINE = (2020, Decimal("4000"))
+# After 2020 the line follows prices (about 3 % a year); the province's monitoring line is
+# 1.5 times it, rounded up to the hundred (DOMAIN §7: "≥ 1.5 × the poverty line").
+YEARLY_PRICE_RISE = Decimal("1.03")
+MONITORING_FACTOR = Decimal("1.5")
+# Income is recorded for the last INCOME_YEARS years before the current one (上年度收入 and the
+# two before it, so that "stably above the line" can be read).
+INCOME_YEARS = 3
+EXIT_YEARS = [2014, 2015, 2016, 2017, 2018, 2019, 2020]
+# Poor households whose last year's income passed the line and whose 两不愁三保障 are met: the
+# candidates of this year's exits (a larger share in the demo cadre's village, which shows
+# every step of the procedures).
+EXIT_READY_SHARE = 0.15
+CASE_VILLAGE_EXIT_READY_SHARE = 0.6
+# The sampling protocol needs ≥ 43 households per village (DOMAIN §9); the demo keeps every
+# village at ≥ MIN_VILLAGE_HOUSEHOLDS when the county is large enough, and the demo cadre's
+# village (where the procedures are shown) at ≥ CASE_VILLAGE_HOUSEHOLDS.
+MIN_VILLAGE_HOUSEHOLDS = 60
+CASE_VILLAGE_HOUSEHOLDS = 80
+FIRST_DEMO_YEAR = 2019
+
+
+def line_amount(year: int) -> Decimal:
+    """The demo's national poverty line of a year (yuan per person per year)."""
+    if year in ENTERED_LINES:
+        return ENTERED_LINES[year]
+    if year in KNOWN_LINES:
+        return KNOWN_LINES[year]
+    base_year, base = LAST_NATIONAL_LINE
+    if year <= base_year:
+        return base
+    amount = base * YEARLY_PRICE_RISE ** (year - base_year)
+    return amount.quantize(Decimal("10"))
+
+
+def monitoring_amount(year: int) -> Decimal | None:
+    """The province's monitoring line of a year (2021+), None before monitoring existed."""
+    if year <= LAST_NATIONAL_LINE[0]:
+        return None
+    raw = line_amount(year) * MONITORING_FACTOR
+    return (raw / 100).to_integral_value(rounding="ROUND_CEILING") * 100
+
+
+def income_years(today: datetime.date) -> list[int]:
+    return list(range(today.year - INCOME_YEARS, today.year))
+
+
+def county_shape(households: int) -> tuple[int, int]:
+    """(townships, villages per township) for a county of `households` households: villages
+    large enough for the sampling protocol, at least 3 townships of 3 villages (one per
+    condition class) and at most the 10 townships of 黄平县."""
+    townships = max(3, min(len(TOWNSHIPS), households // 210))
+    villages = max(3, min(10, households // (townships * 75)))
+    return townships, villages
 
 
 @dataclass
@@ -91,6 +149,7 @@ class GeneratedCounty:
     pairings: list[dict[str, Any]] = field(default_factory=list)
     persons_by_village: Counter = field(default_factory=Counter)
     poor_persons_by_village: Counter = field(default_factory=Counter)
+    households_by_village: Counter = field(default_factory=Counter)
 
 
 def _weighted(rng: random.Random, shares: list[tuple[Any, int]]) -> Any:
@@ -336,16 +395,23 @@ def _members(
     return rows
 
 
-def _income(
-    rng: random.Random, *, persons: int, status: str, attribute: str, members: list[dict[str, Any]]
-) -> dict[str, Any]:
-    line = float(ENTERED_LINES[INCOME_YEAR])
+def _relative_income(rng: random.Random, status: str) -> float:
+    """The household's per-capita income as a multiple of the line (kept from year to year)."""
     if status in ("poor", "returned"):
-        per_capita = rng.uniform(0.45, 0.97) * line
-    elif status == "non_registered":
-        per_capita = rng.uniform(1.4, 4.0) * line
-    else:
-        per_capita = rng.uniform(1.08, 2.8) * line
+        return rng.uniform(0.45, 0.97)
+    if status == "non_registered":
+        return rng.uniform(1.4, 4.0)
+    return rng.uniform(1.08, 2.8)
+
+
+def _income(
+    rng: random.Random,
+    *,
+    persons: int,
+    attribute: str,
+    members: list[dict[str, Any]],
+    per_capita: float,
+) -> dict[str, Any]:
     net = per_capita * persons
     workers = sum(1 for m in members if m["work_status"] not in ("", "无"))
     dibao = 0.0
@@ -408,19 +474,39 @@ def generate_households(
     # Villages differ: some have more households on the list than others.
     weights = [rng.uniform(0.5, 1.5) for _ in villages]
     total_weight = sum(weights)
-    per_village = [int(households * w / total_weight) for w in weights]
+    # Every village gets its floor first when the county is large enough (the sampling
+    # protocol's villages), the rest is shared by weight.
+    floors = [MIN_VILLAGE_HOUSEHOLDS] * len(villages)
+    floors[0] = CASE_VILLAGE_HOUSEHOLDS
+    if households >= sum(floors):
+        rest = households - sum(floors)
+        per_village = [
+            floor + int(rest * w / total_weight) for floor, w in zip(floors, weights, strict=True)
+        ]
+    else:
+        per_village = [int(households * w / total_weight) for w in weights]
     per_village[0] += households - sum(per_village)
-    for village, count in zip(villages, per_village, strict=True):
+    years = income_years(today)
+    for village_index, (village, count) in enumerate(zip(villages, per_village, strict=True)):
         group_list = county.groups[village.pk]
         helpers = (helpers_by_village or {}).get(village.pk, [])
+        # The demo cadre's village shows every step of 识别 and 退出: more candidates of both.
+        case_village = village_index == 0
+        result.households_by_village[village.pk] += count
         for sequence in range(1, count + 1):
-            registered = rng.random() < 0.86
+            registered = rng.random() < (0.72 if case_village else 0.86)
             if registered:
                 status = _weighted(
-                    rng, [("exited", 63), ("poor", 28), ("returned", 3), ("removed", 4)]
+                    rng,
+                    [("exited", 50), ("poor", 40), ("returned", 5), ("removed", 5)]
+                    if case_village
+                    else [("exited", 63), ("poor", 28), ("returned", 3), ("removed", 4)],
                 )
             else:
                 status = "non_registered"
+            ready = status == "poor" and rng.random() < (
+                CASE_VILLAGE_EXIT_READY_SHARE if case_village else EXIT_READY_SHARE
+            )
             cause = _weighted(rng, CAUSE_SHARES) if registered else ""
             attribute = ""
             if registered:
@@ -448,7 +534,9 @@ def generate_households(
             exit_year = None
             if status in ("exited", "returned"):
                 assert first_year is not None  # only registered households exit
-                exit_year = rng.choice([y for y in EXIT_YEARS if y > first_year] or [2019])
+                exit_year = rng.choice(
+                    [y for y in EXIT_YEARS if first_year < y < today.year - 1] or [first_year + 1]
+                )
             elif status == "removed":
                 exit_year = None
             grade = _weighted(rng, [("A", 38), ("B", 44), ("C", 11), ("D", 7)])
@@ -456,8 +544,13 @@ def generate_households(
                 grade in ("C", "D")
                 and status in ("exited", "returned")
                 or (grade in ("C", "D") and rng.random() < 0.5)
+                or (grade in ("C", "D") and ready)
             )
-            water_safe = rng.random() < (0.99 if status == "exited" else 0.9)
+            water_safe = ready or rng.random() < (0.99 if status == "exited" else 0.9)
+            if ready:
+                # 两不愁三保障 met: everyone insured (the rest of the exit test is above).
+                for member in members:
+                    member["has_medical_insurance"] = True
             group = rng.choice(group_list)
             household_row = {
                 "id": household_id,
@@ -507,8 +600,8 @@ def generate_households(
                 "fuel_type": _weighted(rng, [("柴草", 55), ("清洁能源", 30), ("煤炭", 15)]),
                 "has_sanitary_toilet": rng.random() < 0.7,
                 "relocated": status == "exited" and rng.random() < 0.08,
-                "food_secure": status != "poor" or rng.random() < 0.95,
-                "clothing_secure": status != "poor" or rng.random() < 0.97,
+                "food_secure": status != "poor" or ready or rng.random() < 0.95,
+                "clothing_secure": status != "poor" or ready or rng.random() < 0.97,
                 "created_by_id": None,
             }
             if household_row["relocated"]:
@@ -533,15 +626,26 @@ def generate_households(
             result.persons_by_village[village.pk] += persons
             if status in ("poor", "returned"):
                 result.poor_persons_by_village[village.pk] += persons
-            result.incomes.append(
-                {
-                    "household_id": household_id,
-                    "year": INCOME_YEAR,
-                    **_income(
-                        rng, persons=persons, status=status, attribute=attribute, members=members
-                    ),
-                }
-            )
+            relative = _relative_income(rng, status)
+            for year in years:
+                if ready and year >= years[-1] - 1:
+                    # Stably above the line for the last two years: this year's exit candidate.
+                    relative = rng.uniform(1.08, 1.6)
+                result.incomes.append(
+                    {
+                        "household_id": household_id,
+                        "year": year,
+                        **_income(
+                            rng,
+                            persons=persons,
+                            attribute=attribute,
+                            members=members,
+                            per_capita=relative
+                            * rng.uniform(0.97, 1.05)
+                            * float(line_amount(year)),
+                        ),
+                    }
+                )
 
             def event(
                 kind: str,
@@ -592,9 +696,10 @@ def generate_households(
                     reason="人均纯收入稳定超过扶贫标准，两不愁三保障",
                 )
             if status == "returned":
+                assert exit_year is not None
                 event(
                     "returned",
-                    datetime.date(2019, 9, 1),
+                    datetime.date(min(exit_year + 1, today.year - 1), 9, 1),
                     "exited",
                     "returned",
                     reason=rng.choice(["因病返贫", "因灾返贫", "务工不稳定"]),
@@ -663,19 +768,57 @@ def _helpers(rng: random.Random, county: DemoCounty) -> dict[int, list[dict[str,
     return helpers
 
 
+def ensure_lines(today: datetime.date) -> None:
+    """The national poverty lines the county office entered (2017–2019) and the lines of every
+    year after 2020 up to the current one, with the province's monitoring line (2021+). A line
+    already there is kept (the county office's figure wins); a missing monitoring line is
+    filled in."""
+    existing = {
+        line.year: line
+        for line in PovertyLine.objects.filter(standard="国家标准", region__isnull=True)
+    }
+    for year in [*ENTERED_LINES, *range(LAST_NATIONAL_LINE[0], today.year + 1)]:
+        line = existing.get(year)
+        monitoring = monitoring_amount(year)
+        if line is None:
+            line = PovertyLine(
+                year=year,
+                standard="国家标准",
+                region=None,
+                amount=line_amount(year),
+                monitoring_amount=monitoring,
+            )
+            line.full_clean()
+            line.save()
+            existing[year] = line
+        elif line.monitoring_amount is None and monitoring is not None:
+            line.monitoring_amount = monitoring
+            line.save(update_fields=["monitoring_amount"])
+
+
 @transaction.atomic
-def build_registry(*, households: int, seed: int, stdout: Any = None) -> dict[str, Any]:
-    """Create the demo county, its users and `households` households. Idempotent: when the
-    county already has households, only missing users are added."""
+def build_registry(
+    *,
+    households: int,
+    seed: int,
+    stdout: Any = None,
+    today: datetime.date | None = None,
+) -> dict[str, Any]:
+    """Create the demo county, its users and `households` households, dated relative to
+    `today` (default: the local date; tests freeze it). Idempotent: when the county already
+    has households, only missing users are added."""
+    today = today or timezone.localdate()
     rng = random.Random(seed)
-    county = build_regions(rng=rng)
-    for year, amount in ENTERED_LINES.items():
-        PovertyLine.objects.get_or_create(
-            year=year, standard="国家标准", region=None, defaults={"amount": amount}
-        )
+    township_count, villages_per_township = county_shape(households)
+    county = build_regions(
+        rng=rng,
+        villages_per_township=villages_per_township,
+        townships=TOWNSHIPS[:township_count],
+    )
+    ensure_lines(today)
     users = ensure_users(county)
     if Household.objects.filter(village__path__startswith=county.county.path).exists():
-        return {"county": county, "users": users, "created": False}
+        return {"county": county, "users": users, "created": False, "today": today}
     helpers = _helpers(rng, county)
     cadre_village = county.villages[0]
     helpers[cadre_village.pk][0].update(
@@ -685,7 +828,6 @@ def build_registry(*, households: int, seed: int, stdout: Any = None) -> dict[st
         post=users["helper"].post,
         phone=users["helper"].phone,
     )
-    today = timezone.localdate()
     arguments: dict[str, Any] = {
         "county": county,
         "households": households,
@@ -701,8 +843,17 @@ def build_registry(*, households: int, seed: int, stdout: Any = None) -> dict[st
     else:
         generated = generate_households(**arguments)
         load_generated(generated)
-    _village_years(rng, county, generated)
-    return {"county": county, "users": users, "created": True, "generated": generated}
+    initial_history(
+        (Household, Member, HouseholdIncome, Pairing), today=today, user=users["county"]
+    )
+    _village_years(rng, county, generated, today=today)
+    return {
+        "county": county,
+        "users": users,
+        "created": True,
+        "generated": generated,
+        "today": today,
+    }
 
 
 def generate_and_stream(**arguments: Any) -> GeneratedCounty:
@@ -743,16 +894,34 @@ def load_generated(generated: GeneratedCounty) -> None:
     bulk.reset_sequences(Household, Member, HouseholdIncome, HouseholdEvent, Pairing)
 
 
-def _village_years(rng: random.Random, county: DemoCounty, generated: GeneratedCounty) -> None:
-    """户籍农业人口 per village such that county incidence is near 10 %."""
+def _village_years(
+    rng: random.Random,
+    county: DemoCounty,
+    generated: GeneratedCounty,
+    *,
+    today: datetime.date | None = None,
+) -> None:
+    """户籍农业人口 per village such that county incidence is near 10 %, for every year from
+    FIRST_DEMO_YEAR to the current one. Each township has villages of each condition class
+    好/中/差 (the sampling protocol draws one of each)."""
+    today = today or timezone.localdate()
+    conditions = [
+        VillageYear.Condition.GOOD,
+        VillageYear.Condition.MEDIUM,
+        VillageYear.Condition.POOR,
+    ]
+    position_in_township: Counter = Counter()
     rows = []
     for village in county.villages:
+        position = position_in_township[village.parent_id]
+        position_in_township[village.parent_id] += 1
         poor = generated.poor_persons_by_village[village.pk]
         listed = generated.persons_by_village[village.pk]
         incidence = rng.uniform(0.05, 0.16)
         population = max(int(poor / incidence) if poor else listed * 3, listed + 50)
         is_poor_village = incidence > 0.11 or rng.random() < 0.2
-        for year in (2019, 2020):
+        condition = conditions[position] if position < len(conditions) else rng.choice(conditions)
+        for year in range(min(FIRST_DEMO_YEAR, today.year - 1), today.year + 1):
             rows.append(
                 VillageYear(
                     village=village,
@@ -762,13 +931,7 @@ def _village_years(rng: random.Random, county: DemoCounty, generated: GeneratedC
                     is_poor_village=is_poor_village,
                     exit_year=2019 if is_poor_village and incidence < 0.08 else None,
                     is_deep_poverty=incidence > 0.14,
-                    condition=rng.choice(
-                        [
-                            VillageYear.Condition.GOOD,
-                            VillageYear.Condition.MEDIUM,
-                            VillageYear.Condition.POOR,
-                        ]
-                    ),
+                    condition=condition,
                     first_secretary=_name(rng, rng.choice(SURNAMES), "男")
                     if is_poor_village
                     else "",
@@ -820,3 +983,77 @@ def describe_users(users: dict[str, User]) -> Iterator[str]:
     for username, user in users.items():
         region = user.region.full_name if user.region else "—"
         yield f"  {username:<9} {DEMO_PASSWORD}  {user.get_role_display()}  {region}"
+
+
+# --- the whole demo: registry, then each app's step, the checks and the history ---------------
+
+# Each app's demo step, run in this order after the registry. A step receives the registry
+# result (with the demo's `today`) and the seed, and must be idempotent.
+DEMO_STEPS: list[str] = [
+    "households.demo_rounds.build",
+    "assistance.demo.step",
+    "inspections.demo.step",
+    "households.demo_cases.build",
+    "povertyapp.demo.checks_step",
+    "povertyapp.demo.history_step",
+]
+# The checks a county office finds already run (job kinds of `povertyapp.jobs`): 问题数据 and
+# the 优惠政策落实防漏表. Registered by their apps; run in this order, after the cases.
+DEMO_JOBS: list[str] = ["data_quality", "assistance.coverage"]
+HISTORY_REASON = "演示数据：系统初始化导入"
+
+
+def seed(*, households: int, seed: int, today: datetime.date | None = None) -> dict[str, Any]:
+    """Build the whole demo county as of `today` (default: the local date). Idempotent."""
+    result = build_registry(households=households, seed=seed, today=today)
+    for step in DEMO_STEPS:
+        import_string(step)(result=result, seed=seed)
+    return result
+
+
+def history_moment(today: datetime.date) -> datetime.datetime:
+    """When the seeded records entered the system: the start of last year, before any dated
+    demo action (rounds, cases), so a record's first history row comes before its changes."""
+    return timezone.make_aware(datetime.datetime(today.year - 1, 1, 2, 9, 0))
+
+
+def initial_history(models: Any, *, today: datetime.date, user: User | None = None) -> int:
+    """The first history row of every record of `models` that has none (bulk-loaded rows)."""
+    return sum(
+        bulk.initial_history(
+            model,
+            when=history_moment(today),
+            reason=HISTORY_REASON,
+            user_id=user.pk if user else None,
+        )
+        for model in models
+    )
+
+
+def history_step(*, result: dict[str, Any], seed: int) -> None:
+    """Last step: every model with django-simple-history gets the first history row of any
+    record still without one (whatever a step loaded in bulk), so no record lacks its start."""
+    from simple_history.models import registered_models
+
+    today = result.get("today") or timezone.localdate()
+    with transaction.atomic():
+        initial_history(
+            sorted(registered_models.values(), key=lambda model: model._meta.label),
+            today=today,
+            user=result["users"]["county"],
+        )
+
+
+def checks_step(*, result: dict[str, Any], seed: int) -> None:
+    """Run the checks of `DEMO_JOBS` over the county as jobs of the county officer, right now
+    (the job's body, whatever the Celery mode), so the county office finds their results on
+    their pages. A kind that already succeeded for the county is not run again."""
+    county = result["county"].county
+    officer = result["users"]["county"]
+    for kind in DEMO_JOBS:
+        if Job.objects.filter(kind=kind, region=county, status=Job.Status.SUCCEEDED).exists():
+            continue
+        job = jobs.job_create(user=officer, kind=kind, region=county)
+        finished = jobs.job_run(job.pk)
+        if finished.status != Job.Status.SUCCEEDED:
+            raise RuntimeError(f"demo check {kind} failed: {finished.error}")

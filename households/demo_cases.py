@@ -1,0 +1,285 @@
+"""Demo step: 识别 and 退出 cases standing at every step of their procedure, at today's date.
+
+Every case is made by the procedure services (`households.services.workflow_start`,
+`workflow_step_complete`, `notice_start`, `notice_objection_record`), by the demo users who own
+each step, on the day the step was done: the clock is moved to that day while the service runs
+(time-machine), so each record carries its real date and the services apply their rules as of
+that day. The dates follow the legal order: each step after the previous one, every 公示 runs
+its full 7 days before the step after it is done, the second 公示 follows the township's review,
+the 公告 follows the second 公示, nothing in the future.
+
+The cases are in the demo cadre's village (新州镇), so `cadre`, `township` and `county` see their
+own work in 待办事项. `SCENARIOS` lists them: one case resting at each step, notices running
+and notices run out waiting for their step to be completed, objections during each 公示 (the
+case sent back), overdue identifications and finished ones (identified / exited in this year's
+open round). Withdrawn (撤回) and returned-to-a-named-step cases belong in `SCENARIOS` too, once
+the procedure services can withdraw and return a case (issue 13, procedures part): add a
+scenario kind for each, driven by those services like the others.
+
+Idempotent: a county that already has cases is left alone.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from households import services, workflows
+from households.models import AdjustmentRound, CaseWorkflow, Household
+from povertyapp import rates
+
+NOTICE_DAYS = 7
+NOTICE_PHONE = "0855-2421234"
+NOTICE_PLACE = "村委会公示栏"
+
+# Each procedure's actions in order, with the day (after the application) each is done on.
+# A notice published on day d runs d … d + 6; the step is completed on d + 7 at the earliest.
+IDENTIFICATION_ACTIONS: list[tuple[str, int]] = [
+    ("application", 0),
+    ("appraisal", 2),
+    ("verification", 4),
+    ("first_notice:start", 5),
+    ("first_notice", 12),
+    ("township_review", 14),
+    ("second_notice:start", 15),
+    ("second_notice", 22),
+    ("county_approval", 24),
+    ("announcement", 25),
+]
+EXIT_ACTIONS: list[tuple[str, int]] = [
+    ("start", 0),
+    ("appraisal", 1),
+    ("verification", 3),
+    ("household_confirmation", 4),
+    ("notice:start", 5),
+    ("notice", 12),
+    ("announcement", 14),
+]
+ACTIONS: dict[str, list[tuple[str, int]]] = {
+    CaseWorkflow.Kind.IDENTIFICATION: IDENTIFICATION_ACTIONS,
+    CaseWorkflow.Kind.EXIT: EXIT_ACTIONS,
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A demo case: run its procedure up to and including `stop`, the last action `days_ago`
+    days before today; with `objection_after`, an objection arrives that many days into the
+    notice published by `stop` and sends the case back."""
+
+    kind: str
+    stop: str
+    days_ago: int
+    objection_after: int | None = None
+    description: str = ""
+
+
+IDENTIFICATION = CaseWorkflow.Kind.IDENTIFICATION
+EXIT = CaseWorkflow.Kind.EXIT
+SCENARIOS: list[Scenario] = [
+    Scenario(IDENTIFICATION, "application", 1, description="已申请，待民主评议"),
+    Scenario(IDENTIFICATION, "appraisal", 1, description="已评议，待核实"),
+    Scenario(IDENTIFICATION, "verification", 1, description="已核实，待发布第一次公示"),
+    Scenario(IDENTIFICATION, "first_notice:start", 2, description="第一次公示中"),
+    Scenario(IDENTIFICATION, "first_notice:start", 9, description="第一次公示期满，待办结"),
+    Scenario(IDENTIFICATION, "first_notice", 1, description="待乡镇审核"),
+    Scenario(IDENTIFICATION, "township_review", 1, description="乡镇已审核，待第二次公示"),
+    Scenario(IDENTIFICATION, "second_notice:start", 3, description="第二次公示中"),
+    Scenario(IDENTIFICATION, "second_notice", 1, description="待县扶贫办审定"),
+    Scenario(IDENTIFICATION, "county_approval", 1, description="已审定，待公告"),
+    Scenario(IDENTIFICATION, "announcement", 2, description="已公告纳入"),
+    Scenario(
+        IDENTIFICATION,
+        "first_notice:start",
+        4,
+        objection_after=2,
+        description="第一次公示有异议，退回民主评议",
+    ),
+    Scenario(
+        IDENTIFICATION,
+        "second_notice:start",
+        4,
+        objection_after=2,
+        description="第二次公示有异议，退回乡镇审核",
+    ),
+    Scenario(IDENTIFICATION, "first_notice", 25, description="超期：待乡镇审核"),
+    Scenario(IDENTIFICATION, "second_notice", 12, description="超期：待县扶贫办审定"),
+    Scenario(EXIT, "start", 1, description="已发起退出，待民主评议"),
+    Scenario(EXIT, "appraisal", 1, description="已评议，待核实"),
+    Scenario(EXIT, "verification", 1, description="已核实，待贫困户确认"),
+    Scenario(EXIT, "household_confirmation", 1, description="已确认，待公示"),
+    Scenario(EXIT, "notice:start", 3, description="退出公示中"),
+    Scenario(EXIT, "notice:start", 9, description="退出公示期满，待办结"),
+    Scenario(EXIT, "notice", 1, description="待公告退出"),
+    Scenario(EXIT, "announcement", 2, description="已公告退出"),
+    Scenario(EXIT, "notice:start", 4, objection_after=2, description="退出公示有异议，退回评议"),
+]
+
+OPINIONS = {
+    "application": "户主本人申请，家庭人均纯收入低于扶贫标准",
+    "appraisal": "经村民代表评议，同意{what}",
+    "verification": "经入户核实，收入、住房和家庭成员情况属实",
+    "household_confirmation": "户主签字确认脱贫",
+    "township_review": "经乡镇审核，程序规范，情况属实",
+    "county_approval": "经县扶贫办审定，同意",
+    "announcement": "已在县政府网站和村务公开栏公告",
+}
+OBJECTIONS = [
+    ("村民", "反映该户有家庭成员在县城经营门面，收入未如实申报"),
+    ("同组村民", "反映该户子女已在外地购房"),
+]
+CAUSES = ["因病", "缺技术", "缺劳力", "因学", "因残"]
+
+
+def _minutes(name: str) -> SimpleUploadedFile:
+    """A small PDF standing in for the scanned minutes or signed confirmation."""
+    body = (
+        "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        "2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    )
+    return SimpleUploadedFile(name, body.encode(), content_type="application/pdf")
+
+
+@contextmanager
+def on_day(day: datetime.date) -> Iterator[None]:
+    """Run the services as on `day` (10:00 local time): their dates and records are that
+    day's."""
+    moment = timezone.make_aware(datetime.datetime.combine(day, datetime.time(10)))
+    with time_machine.travel(moment, tick=True):
+        yield
+
+
+def _candidates(village: Any, kind: str, today: datetime.date) -> list[Household]:
+    """The village's households a case of `kind` can be opened for, in a stable order: for an
+    exit, the poor households that meet the exit test today."""
+    statuses = (
+        (Household.Status.NON_REGISTERED, Household.Status.REMOVED)
+        if kind == IDENTIFICATION
+        else (Household.Status.POOR, Household.Status.RETURNED)
+    )
+    households = list(
+        Household.objects.filter(village=village, status__in=statuses).order_by("number")
+    )
+    if kind == EXIT:
+        households = [
+            household
+            for household in households
+            if not services.exit_refusals(household, year=today.year, on=today)
+        ]
+    return households
+
+
+def _run(
+    scenario: Scenario,
+    household: Household,
+    *,
+    today: datetime.date,
+    users: dict[str, Any],
+    index: int,
+) -> CaseWorkflow:
+    actions = ACTIONS[scenario.kind]
+    keys = [key for key, _offset in actions]
+    last = keys.index(scenario.stop)
+    stop_offset = actions[last][1]
+    first_day = today - datetime.timedelta(days=scenario.days_ago + stop_offset)
+    owners = {"village": users["cadre"], "township": users["township"], "county": users["county"]}
+    what = "纳入建档立卡" if scenario.kind == IDENTIFICATION else "退出"
+    workflow: CaseWorkflow | None = None
+    notice: Any = None
+    for key, offset in actions[: last + 1]:
+        day = first_day + datetime.timedelta(days=offset)
+        with on_day(day):
+            if key in ("application", "start"):
+                if scenario.kind == IDENTIFICATION and not household.main_cause:
+                    household = services.household_update(
+                        actor=users["cadre"],
+                        household=household,
+                        data={"main_cause": CAUSES[index % len(CAUSES)]},
+                        expected_version=household.version,
+                        reason="农户申请时填写致贫原因",
+                    )
+                workflow = services.workflow_start(
+                    actor=users["cadre"],
+                    household=household,
+                    kind=scenario.kind,
+                    opinion=OPINIONS["application"],
+                )
+                continue
+            assert workflow is not None
+            workflow.refresh_from_db()
+            step = _step_level(workflow)
+            actor = owners[step]
+            if key.endswith(":start"):
+                notice = services.notice_start(
+                    actor=actor,
+                    workflow=workflow,
+                    expected_step=workflow.step,
+                    start_date=day,
+                    days=NOTICE_DAYS,
+                    phone=NOTICE_PHONE,
+                    place=NOTICE_PLACE,
+                )
+                continue
+            needs_file = key in ("appraisal", "household_confirmation")
+            services.workflow_step_complete(
+                actor=actor,
+                workflow=workflow,
+                expected_step=workflow.step,
+                opinion=OPINIONS.get(key, "").format(what=what),
+                evidence=_minutes(f"{household.number}-{key}.pdf") if needs_file else None,
+                attendance=23 + index % 9 if key == "appraisal" else None,
+            )
+    assert workflow is not None
+    if scenario.objection_after is not None:
+        assert notice is not None
+        objector, content = OBJECTIONS[index % len(OBJECTIONS)]
+        received = notice.start_date + datetime.timedelta(days=scenario.objection_after)
+        with on_day(received):
+            services.notice_objection_record(
+                actor=users["cadre"],
+                notice=notice,
+                content=content,
+                objector=objector,
+                received_on=received,
+            )
+    workflow.refresh_from_db()
+    return workflow
+
+
+def _step_level(workflow: CaseWorkflow) -> str:
+    return workflows.current_step(workflow).level
+
+
+@transaction.atomic
+def build(*, result: dict[str, Any], seed: int) -> None:
+    """The `seed_demo` step (after the rounds: finished cases land in the open round)."""
+    county = result["county"].county
+    users = result["users"]
+    if CaseWorkflow.objects.filter(household__village__path__startswith=county.path).exists():
+        return
+    today = result.get("today") or timezone.localdate()
+    village = users["cadre"].region
+    pools: dict[str, list[Household]] = {
+        kind: _candidates(village, kind, today) for kind in (IDENTIFICATION, EXIT)
+    }
+    finished = False
+    for index, scenario in enumerate(SCENARIOS):
+        pool = pools[scenario.kind]
+        if not pool:
+            continue  # a small county: fewer cases
+        workflow = _run(scenario, pool.pop(0), today=today, users=users, index=index)
+        finished = finished or workflow.state == CaseWorkflow.State.DONE
+    if finished:
+        # The open round's figures count the households identified and exited by procedure.
+        for round in AdjustmentRound.objects.filter(
+            county=county, status=AdjustmentRound.Status.OPEN
+        ):
+            rates.compute_rates(round=round)

@@ -1,0 +1,201 @@
+"""The demo county at a frozen today: every procedure step and every list is there."""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+
+import pytest
+from django.db.models import Count
+from simple_history.models import registered_models
+
+from assistance.demo import DELIBERATE_LABEL, NEEDS_LABOUR, stage_aid
+from assistance.models import CoverageRun, Measure
+from households import workflows
+from households.demo_cases import ACTIONS, SCENARIOS
+from households.models import (
+    AdjustmentRound,
+    CaseWorkflow,
+    DataProblem,
+    Household,
+    HouseholdIncome,
+    NoticeObjection,
+    PovertyLine,
+    PublicNotice,
+    WorkflowStep,
+)
+from inspections.models import Campaign
+from povertyapp import demo
+from povertyapp.models import Job, VillageYear
+
+TODAY = datetime.date(2026, 11, 18)
+HOUSEHOLDS = 600
+
+
+@pytest.fixture
+def county(db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return demo.seed(households=HOUSEHOLDS, seed=2020, today=TODAY)
+
+
+def _snapshot() -> dict[str, int]:
+    models = [*registered_models.values(), CaseWorkflow, WorkflowStep, PublicNotice, Job]
+    counts = {model._meta.label: model._default_manager.count() for model in models}
+    counts |= {
+        f"{model._meta.label}.history": model.history.count()  # type: ignore[attr-defined]
+        for model in registered_models.values()
+    }
+    return counts
+
+
+def test_lines_incomes_rounds_and_campaign_are_dated_from_today(county):
+    lines = dict(
+        PovertyLine.objects.filter(year__gte=2019, region=None).values_list(
+            "year", "monitoring_amount"
+        )
+    )
+    assert sorted(lines) == list(range(2019, 2027))
+    assert all(lines[year] is not None for year in range(2021, 2027))
+    assert sorted(set(HouseholdIncome.objects.values_list("year", flat=True))) == [
+        2023,
+        2024,
+        2025,
+    ]
+    rounds = list(AdjustmentRound.objects.order_by("year").values_list("year", "status", "name"))
+    assert rounds == [
+        (2025, "closed", "2025年动态调整"),
+        (2026, "open", "2026年动态调整"),
+    ]
+    campaign = Campaign.objects.get()
+    opened = AdjustmentRound.objects.get(year=2026).opened_at.date()
+    assert campaign.year == 2026
+    assert opened < campaign.visit_date <= campaign.end_date <= TODAY
+    assert VillageYear.objects.filter(year=2026).count() == len(county["county"].villages)
+
+
+def test_every_step_of_both_procedures_has_a_case(county):
+    open_steps = set(CaseWorkflow.objects.filter(state="open").values_list("kind", "step"))
+    for kind, procedure in workflows.PROCEDURES.items():
+        waiting = {step.key for step in procedure.steps}
+        if kind == CaseWorkflow.Kind.IDENTIFICATION:
+            waiting.discard("application")  # recorded when the case opens
+        assert {step for k, step in open_steps if k == kind} == waiting
+        assert CaseWorkflow.objects.filter(kind=kind, state="done").count() == 1
+    assert CaseWorkflow.objects.count() == len(SCENARIOS)
+    assert sorted(ACTIONS) == sorted(workflows.PROCEDURES)
+
+
+def test_notices_running_run_out_and_objected_are_printable(county, client):
+    running = PublicNotice.objects.filter(is_open=True)
+    assert {notice.start_date <= TODAY for notice in running} == {True}
+    assert any(notice.end_date >= TODAY for notice in running)  # still running
+    assert any(notice.end_date < TODAY for notice in running)  # run out, waiting
+    objected = {
+        (objection.notice.workflow.kind, objection.notice.step, objection.notice.workflow.step)
+        for objection in NoticeObjection.objects.select_related("notice__workflow")
+    }
+    assert objected == {
+        ("identification", "first_notice", "appraisal"),
+        ("identification", "second_notice", "township_review"),
+        ("exit", "notice", "appraisal"),
+    }
+    client.force_login(county["users"]["county"])
+    for notice in PublicNotice.objects.all():
+        response = client.get(f"/households/notices/{notice.pk}/print/")
+        assert response.status_code == 200
+
+
+def test_steps_are_in_legal_order_and_never_in_the_future(county):
+    for workflow in CaseWorkflow.objects.prefetch_related("steps", "notices"):
+        days = [
+            workflow.started_at.date(),
+            *[step.acted_on for step in workflow.steps.order_by("created_at", "id")],
+        ]
+        assert days == sorted(days)
+        assert days[-1] <= TODAY
+        notices = {notice.step: notice for notice in workflow.notices.all()}
+        for step in workflow.steps.filter(decision="done"):
+            notice = notices.get(step.step)
+            if notice is not None:  # a 公示 completes after its full term
+                assert step.acted_on > notice.end_date
+        for notice in notices.values():
+            assert notice.start_date <= TODAY and notice.days == 7
+
+
+def test_overdue_identifications_stand_out(county):
+    overdue = [
+        workflow.step
+        for workflow in CaseWorkflow.objects.filter(state="open")
+        if workflows.is_overdue(workflow, today=TODAY)
+    ]
+    assert sorted(overdue) == ["county_approval", "township_review"]
+
+
+def test_finished_cases_change_the_registry_in_the_open_round(county):
+    for workflow in CaseWorkflow.objects.filter(state="done").select_related("household"):
+        event = workflow.household.events.order_by("-id").first()
+        assert event.round == AdjustmentRound.objects.get(status="open")
+        assert workflow.household.status == (
+            "poor" if workflow.kind == "identification" else "exited"
+        )
+
+
+def test_quality_check_and_coverage_table_already_ran(county):
+    region = county["county"].county
+    succeeded = set(
+        Job.objects.filter(region=region, status="succeeded").values_list("kind", flat=True)
+    )
+    assert {"data_quality", "assistance.coverage"} <= succeeded
+    assert DataProblem.objects.exists()
+    run = CoverageRun.objects.get(region=region)
+    assert run.households > 0 and run.missing + run.wrongful > 0
+
+
+def test_every_seeded_record_has_a_first_history_row(county):
+    for model in registered_models.values():
+        history = model.history.model  # type: ignore[attr-defined]
+        recorded = set(history.objects.values_list("id", flat=True).distinct())
+        missing = model._default_manager.exclude(pk__in=recorded).count()
+        assert (model._meta.label, missing) == (model._meta.label, 0)
+    assert Household.history.filter(history_type="+").count() == Household.objects.count()
+
+
+def test_measures_fit_age_and_situation_except_the_labelled_few(county):
+    measures = Measure.objects.select_related("member", "household").prefetch_related(
+        "household__members"
+    )
+    labelled = Counter()
+    for measure in measures:
+        if DELIBERATE_LABEL in measure.content:
+            labelled[measure.category] += 1
+            continue
+        if measure.category == "教育帮扶" and measure.member is not None:
+            assert measure.content == stage_aid(measure.member.school_status), measure.content
+        if measure.category in NEEDS_LABOUR:
+            workers = [
+                member
+                for member in measure.household.members.all()
+                if member.labour_skill in ("普通劳动力", "技能劳动力")
+                and 16 <= member.age_on(TODAY) <= 60
+            ]
+            assert workers, (measure.household.number, measure.category)
+    assert sum(labelled.values()) > 0
+    assert not Measure.objects.filter(
+        content__contains="高中", member__birth_date__gt=TODAY.replace(year=2012)
+    ).exists()
+
+
+def test_villages_are_large_enough_for_the_sampling_protocol(county):
+    sizes = dict(
+        Household.objects.values("village").annotate(n=Count("id")).values_list("village", "n")
+    )
+    assert len(sizes) == len(county["county"].villages) == 9
+    assert min(sizes.values()) >= 60
+    sampled = Campaign.objects.get().villages.values_list("village_id", flat=True)
+    assert min(sizes[village] for village in sampled) >= 60
+
+
+def test_seeding_again_changes_nothing(county):
+    before = _snapshot()
+    demo.seed(households=HOUSEHOLDS, seed=2020, today=TODAY)
+    assert _snapshot() == before
