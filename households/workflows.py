@@ -354,6 +354,10 @@ class Clock:
     # Past the deadline (the day after it, even a day off, is late).
     overdue: bool
 
+    @property
+    def late_working_days(self) -> int:
+        return -self.working_days_left if self.working_days_left else 0
+
 
 def _calendar(first: datetime.date, last: datetime.date) -> dict[datetime.date, str]:
     from povertyapp.models import CalendarDay
