@@ -13,6 +13,7 @@ from django.db.models import Field, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -1000,6 +1001,21 @@ def notice_print_view(request: AuthenticatedHttpRequest, notice_id: int) -> Http
             }
         )
     definition = workflows.procedure(notice.workflow.kind)
+    step = definition.step(notice.step)
+    township = village.parent
+    # Who signs the sheet and what it says follow the step: the village posts its own 公示,
+    # the second 公示 of 识别 follows the township's review and is signed by the township.
+    signer = (
+        f"{township.name}{_('人民政府')}"
+        if step.level == workflows.TOWNSHIP and township is not None
+        else f"{village.name}{_('村民委员会')}"
+    )
+    intro = str(step.notice_intro) % {
+        "days": notice.days,
+        "start": date_format(notice.start_date, "Y年n月j日"),
+        "end": date_format(notice.end_date, "Y年n月j日"),
+        "township": township.name if township is not None else "",
+    }
     # The notice shows the heads' (masked) ID numbers of every household of the batch: who
     # printed which 公示 is written to the access log like the other sensitive views.
     access_log_record(
@@ -1023,9 +1039,11 @@ def notice_print_view(request: AuthenticatedHttpRequest, notice_id: int) -> Http
             "notice": notice,
             "village": village,
             "rows": rows,
-            "title": f"{village.name}{definition.step(notice.step).label}",
-            "step_label": definition.step(notice.step).label,
+            "title": f"{village.name}{step.label}",
+            "step_label": step.label,
             "definition": definition,
+            "signer": signer,
+            "intro": intro,
             "today": household_forms.today(),
         },
     )
