@@ -811,6 +811,11 @@ def _render_workflow(
         "objection_form": forms_.get("objection_form")
         or household_forms.ObjectionForm(initial={"received_on": today}),
     }
+    # A refusal that names no field (not your step, the case moved on, …) is shown once at the
+    # top: the section of the form that was sent may not be shown to this user at all.
+    context["action_errors"] = [
+        error for form in forms_.values() for error in form.non_field_errors()
+    ]
     status = 400 if forms_ else 200
     return render(request, "households/workflow_detail.html", context, status=status)
 
