@@ -717,3 +717,16 @@ def test_the_second_notice_names_the_township_review_and_is_signed_by_the_townsh
     first_page = client.get(f"/households/notices/{first.pk}/print/").content.decode()
     assert "公示期7天（2026年11月23日至2026年11月29日）" in first_page
     assert '<p class="notice-sign">凤场村村民委员会<br>' in first_page
+
+
+def test_the_work_desk_counts_my_steps_and_the_overdue_cases(cast, county, applicant, client_for):
+    open_case(cast, applicant, TODAY)
+    overdue_case(cast, county)
+    cadre_desk = client_for(cast.cadre).get("/").content.decode()
+    assert '<span class="num">2</span><span class="label">待我办理</span>' in cadre_desk
+    assert '<span class="num overdue">1</span><span class="label">已逾期</span>' in cadre_desk
+    county_desk = client_for(cast.county).get("/").content.decode()
+    assert '<span class="num">0</span><span class="label">待我办理</span>' in county_desk
+    assert (
+        '<span class="num overdue">1</span><span class="label">辖区逾期案件</span>' in county_desk
+    )
