@@ -770,7 +770,7 @@ def _render_workflow(
         and (roles.can_write_households(request.user) or roles.can_review(request.user))
         and roles.region_in_scope(request.user, workflow.household.village)
     )
-    return_choices = _return_choices(workflow) if step.type != workflows.NOTICE else []
+    return_choices = _return_choices(workflow)
     context = {
         "workflow": workflow,
         "household": workflow.household,

@@ -329,9 +329,11 @@ def overdue_list(user: User, today: datetime.date | None = None) -> QuerySet[Cas
 def return_targets(workflow: CaseWorkflow) -> list[Step]:
     """The earlier steps the current step's owner may send the case back to: a reviewing level
     (township, county) names any earlier step except the household's own application; a village
-    step only the one its definition names."""
+    step only the one its definition names; a 公示 step none (an objection sends it back)."""
     definition = procedure(workflow.kind)
     step = definition.step(workflow.step)
+    if step.type == NOTICE:
+        return []  # during a 公示, an objection is the way back
     if step.level == VILLAGE:
         return [definition.step(step.returns_to)] if step.returns_to else []
     position = definition.index(step.key)

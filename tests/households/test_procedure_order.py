@@ -664,6 +664,30 @@ def test_only_the_reviewer_of_the_step_may_return_it(frozen, cast, applicant, wh
     assert unchanged(workflow) == before
 
 
+def test_a_running_notice_cannot_be_returned_only_objected_to(frozen, cast, applicant):
+    workflow = to_township_review(cast, applicant)
+    services.workflow_step_complete(
+        actor=cast.township,
+        workflow=workflow,
+        expected_step="township_review",
+        opinion="审核同意",
+        acted_on=D(2026, 12, 1),
+    )
+    workflow.refresh_from_db()
+    assert workflows.return_targets(workflow) == []
+    before = unchanged(workflow)
+    with pytest.raises(ValidationError) as raised:
+        services.workflow_return(
+            actor=cast.township,
+            workflow=workflow,
+            expected_step="second_notice",
+            opinion="退回",
+            to_step="appraisal",
+        )
+    assert raised.value.code == "cannot_return"
+    assert unchanged(workflow) == before
+
+
 def test_an_objection_is_recorded_in_the_households_history(frozen, cast, applicant):
     workflow = open_case(cast, applicant, D(2026, 12, 1))
     village_steps(cast, workflow, D(2026, 12, 1), D(2026, 12, 2))
