@@ -754,3 +754,99 @@ def test_the_work_desk_counts_my_steps_and_the_overdue_cases(cast, county, appli
     assert (
         '<span class="num overdue">1</span><span class="label">辖区逾期案件</span>' in county_desk
     )
+
+
+# --- every procedure, every step: the date rules hold for all ---------------------------------
+
+
+def _identification_household(cast, county) -> Household:  # type: ignore[no-untyped-def]
+    return factories.household(
+        actor=cast.county,
+        village=county.village_a,
+        status=Household.Status.NON_REGISTERED,
+        main_cause="因病",
+    )
+
+
+def _exit_household(cast, county) -> Household:  # type: ignore[no-untyped-def]
+    from tests.households.test_workflow import exit_ready
+
+    return exit_ready(cast, county)
+
+
+# A new procedure (monitoring, risk elimination) must say how to build its household here.
+HOUSEHOLD_FOR = {
+    CaseWorkflow.Kind.IDENTIFICATION: _identification_household,
+    CaseWorkflow.Kind.EXIT: _exit_household,
+}
+
+
+def test_every_procedure_has_a_case_in_the_walk():
+    assert sorted(HOUSEHOLD_FOR) == sorted(workflows.PROCEDURES)
+
+
+@pytest.mark.parametrize("kind", sorted(workflows.PROCEDURES))
+def test_every_step_of_every_procedure_refuses_dates_out_of_order(frozen, cast, county, kind):
+    """Each step is tried too early (before what precedes it) and in the future, both refused
+    with nothing changed, then done in order; the walk ends with the status change."""
+    owners = {
+        workflows.VILLAGE: cast.cadre,
+        workflows.TOWNSHIP: cast.township,
+        workflows.COUNTY: cast.county,
+    }
+    household = HOUSEHOLD_FOR[kind](cast, county)
+    opened = FROZEN - datetime.timedelta(days=60)
+    workflow = services.workflow_start(
+        actor=cast.cadre, household=household, kind=kind, opinion="申请", effective_date=opened
+    )
+    definition = workflows.procedure(kind)
+    last = opened
+    while workflow.state == CaseWorkflow.State.OPEN:
+        workflow.refresh_from_db()
+        step = workflows.current_step(workflow)
+        actor = owners[step.level]
+        before = unchanged(workflow)
+        if step.type == workflows.NOTICE:
+            for start, code in (
+                (last - datetime.timedelta(days=1), "notice_before_previous_step"),
+                (FROZEN + datetime.timedelta(days=1), "date_in_future"),
+            ):
+                with pytest.raises(ValidationError) as raised:
+                    notice(actor, workflow, step.key, start)
+                assert code in [error.code for error in raised.value.error_dict["start_date"]]
+                assert unchanged(workflow) == before
+            posted = notice(actor, workflow, step.key, last + datetime.timedelta(days=1))
+            services.workflow_step_complete(actor=actor, workflow=workflow, expected_step=step.key)
+            last = posted.end_date + datetime.timedelta(days=1)
+            continue
+        extra = {"attendance": 9} if step.needs_attendance else {}
+        too_early = last - datetime.timedelta(days=1)
+        for acted_on, codes in (
+            (too_early, {"before_previous_step", "before_case_opened", "notice_term"}),
+            (FROZEN + datetime.timedelta(days=1), {"date_in_future"}),
+        ):
+            with pytest.raises(ValidationError) as raised:
+                services.workflow_step_complete(
+                    actor=actor,
+                    workflow=workflow,
+                    expected_step=step.key,
+                    opinion="同意",
+                    evidence=minutes() if step.needs_evidence else None,
+                    acted_on=acted_on,
+                    **extra,
+                )
+            assert {error.code for error in raised.value.error_dict["acted_on"]} & codes
+            assert unchanged(workflow) == before
+        services.workflow_step_complete(
+            actor=actor,
+            workflow=workflow,
+            expected_step=step.key,
+            opinion="同意",
+            evidence=minutes() if step.needs_evidence else None,
+            acted_on=last,
+            **extra,
+        )
+        workflow.refresh_from_db()
+    household.refresh_from_db()
+    assert household.status == definition.to_status
+    assert last <= FROZEN
