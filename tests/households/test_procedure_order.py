@@ -850,3 +850,20 @@ def test_every_step_of_every_procedure_refuses_dates_out_of_order(frozen, cast, 
     household.refresh_from_db()
     assert household.status == definition.to_status
     assert last <= FROZEN
+
+
+def test_the_todo_page_reads_a_fixed_number_of_queries(cast, county, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        client = client_for(cast.township)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/households/todo/").status_code == 200
+        return len(captured.captured_queries)
+
+    overdue_case(cast, county)
+    one = queries()
+    for _ in range(4):
+        overdue_case(cast, county)
+    assert queries() == one
