@@ -867,3 +867,18 @@ def test_the_todo_page_reads_a_fixed_number_of_queries(cast, county, client_for)
     for _ in range(4):
         overdue_case(cast, county)
     assert queries() == one
+
+
+def test_every_notice_step_of_every_procedure_has_its_printed_wording():
+    """The printed sheet says what the notice follows (start, end and length filled in)."""
+    missing = [
+        (kind, step.key)
+        for kind, definition in workflows.PROCEDURES.items()
+        for step in definition.steps
+        if step.type == workflows.NOTICE
+        and not all(
+            placeholder in str(step.notice_intro)
+            for placeholder in ("%(days)d", "%(start)s", "%(end)s")
+        )
+    ]
+    assert missing == []
