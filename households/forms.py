@@ -460,6 +460,13 @@ class StartForm(house.Form):
         validators=[FileExtensionValidator(EVIDENCE_EXTENSIONS)],
     )
 
+    def __init__(self, *args: Any, kind: str = "identification", **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if kind != "identification":
+            # An exit (and later procedures) starts from the village, not from an application.
+            self.fields["opinion"].label = _("情况说明")
+            self.fields["evidence"].label = _("佐证材料")
+
     def clean_evidence(self) -> Any:
         return _check_evidence(self.cleaned_data.get("evidence"))
 

@@ -720,7 +720,7 @@ def workflow_start_view(
     )
     if kind not in workflows.PROCEDURES:
         raise Http404(_("没有该程序。"))
-    form = household_forms.StartForm(request.POST, request.FILES)
+    form = household_forms.StartForm(request.POST, request.FILES, kind=kind)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
@@ -1260,7 +1260,15 @@ def _detail_extras(
         and household.status in workflows.EXIT.from_statuses,
         income_years=[timezone.localdate().year - offset for offset in (1, 0, 2)],
         start_form=household_forms.StartForm(
-            initial={"opinion": _("农户提出申请"), "effective_date": timezone.localdate()}
+            initial={
+                "opinion": _("农户提出申请")
+                if household.status in workflows.IDENTIFICATION.from_statuses
+                else "",
+                "effective_date": timezone.localdate(),
+            },
+            kind=workflows.IDENTIFICATION.kind
+            if household.status in workflows.IDENTIFICATION.from_statuses
+            else workflows.EXIT.kind,
         ),
     )
     if open_workflow is not None:

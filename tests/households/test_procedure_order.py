@@ -882,3 +882,16 @@ def test_every_notice_step_of_every_procedure_has_its_printed_wording():
         )
     ]
     assert missing == []
+
+
+def test_the_start_panel_speaks_of_an_application_only_for_identification(
+    cast, county, applicant, client_for
+):
+    cadre = client_for(cast.cadre)
+    identification = cadre.get(f"/households/{applicant.pk}/").content.decode()
+    assert "发起识别（农户申请）" in identification and "申请书（可选）" in identification
+    poor = factories.household(actor=cast.county, village=county.village_a)
+    assert poor.status == Household.Status.POOR
+    exit_page = cadre.get(f"/households/{poor.pk}/").content.decode()
+    assert "发起退出" in exit_page and "申请书（可选）" not in exit_page
+    assert '<label for="id_opinion">情况说明</label>' in exit_page

@@ -547,8 +547,8 @@ CASES: dict[str, Builder] = {
     "households.forms.ObjectionForm": _simple(
         household_forms.ObjectionForm, received_on=TODAY, objector="", content="收入不实"
     ),
-    "households.forms.StartForm": _simple(
-        household_forms.StartForm, opinion="本人申请", effective_date=TODAY
+    "households.forms.StartForm": lambda world, data: household_forms.StartForm(
+        data, kind="exit", initial={"opinion": "收入稳定超过标准", "effective_date": TODAY}
     ),
     "households.forms.ExplainForm": _simple(
         household_forms.ExplainForm, explanation="已核实，属实"
