@@ -400,14 +400,29 @@ class StepForm(house.Form):
         required=False,
         accept=uploads.IMAGES_AND_PDF,
     )
+    # The day the step was done (a meeting is often entered days later); blank is today. The
+    # legal order of the dates is the service's rule.
+    acted_on = forms.DateField(label=_("办理日期"), required=False, widget=house.DateInput())
 
     def clean_evidence(self) -> Any:
         return _check_evidence(self.cleaned_data.get("evidence"))
 
 
 class ReturnForm(house.Form):
+    to_step = forms.ChoiceField(label=_("退回到"), required=False)
     opinion = forms.CharField(
         label=_("退回理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, targets: list[tuple[str, Any]] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        # The earlier steps the current step may send the case back to (households.workflows).
+        cast(forms.ChoiceField, self.fields["to_step"]).choices = targets or []
+
+
+class WithdrawForm(house.Form):
+    reason = forms.CharField(
+        label=_("撤回理由"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
@@ -435,11 +450,20 @@ class StartForm(house.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    # The day the application was received (blank is today): the statutory clock runs from it.
+    effective_date = forms.DateField(label=_("受理日期"), required=False, widget=house.DateInput())
     evidence = uploads.EvidenceField(
         label=_("申请书（可选）"),
         required=False,
         accept=uploads.IMAGES_AND_PDF,
     )
+
+    def __init__(self, *args: Any, kind: str = "identification", **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if kind != "identification":
+            # An exit (and later procedures) starts from the village, not from an application.
+            self.fields["opinion"].label = _("情况说明")
+            self.fields["evidence"].label = _("佐证材料")
 
     def clean_evidence(self) -> Any:
         return _check_evidence(self.cleaned_data.get("evidence"))

@@ -58,7 +58,7 @@ from households.exports import (
     MEMBER_DERIVED,
     MEMBER_SHEET,
 )
-from households.models import Household, HouseholdIncome, Member
+from households.models import Household, HouseholdIncome, Member, ValueList
 from households.selectors import province_of, value_lists
 from povertyapp import jobs, roles, uploads
 from povertyapp.ledgers import layout, reader
@@ -83,7 +83,10 @@ STATUS_BY_LABEL = {str(label): value for value, label in Household.Status.choice
 # Exported for reading only: derived figures and the post-exit policy (set by the exit workflow).
 HOUSEHOLD_NOT_IMPORTED = HOUSEHOLD_DERIVED - {"township_name"} | {"exit_policy"}
 HOUSEHOLD_IMPORTED = [c for c in HOUSEHOLD_COLUMNS if c.key not in HOUSEHOLD_NOT_IMPORTED]
-MEMBER_IMPORTED = [c for c in MEMBER_COLUMNS if c.key not in MEMBER_DERIVED]
+# 增员原因 exists only on import: a member added to a registered household by the file is a
+# 自然增减·增员 and takes its reason from the value list, as the household form does.
+JOIN_REASON_COLUMN = Column("join_reason", "增员原因", value_list=ValueList.JOIN_REASON)
+MEMBER_IMPORTED = [c for c in MEMBER_COLUMNS if c.key not in MEMBER_DERIVED] + [JOIN_REASON_COLUMN]
 HOUSEHOLD_SIGNATURE = {"户编号", "行政村", "户状态"}
 MEMBER_SIGNATURE = {"户编号", "姓名", "与户主关系"}
 HOUSEHOLD_REQUIRED = ("number", "village_name", "status")
@@ -626,7 +629,9 @@ class _Validator:
         self.progress = progress
         self.today = timezone.localdate()
         self.columns = {column.key: column for column in HOUSEHOLD_COLUMNS}
-        self.member_columns = {column.key: column for column in MEMBER_COLUMNS}
+        self.member_columns = {
+            column.key: column for column in [*MEMBER_COLUMNS, JOIN_REASON_COLUMN]
+        }
         self._lists: dict[int | None, dict[str, list[str]]] = {}
         # Cells that could not be read: reported once, not again by the rules they then fail.
         self.unreadable: set[tuple[str, int, str]] = set()
@@ -1127,7 +1132,12 @@ class _Validator:
                 if delta:
                     member_changes.append((match, delta))
             else:
-                additions.append((member_row, member_data))
+                reason_errors = self._join_reason_errors(household, member_values, lists)
+                if reason_errors:
+                    errors.setdefault(prefix + "join_reason", []).extend(reason_errors)
+                additions.append(
+                    (member_row, {**member_data, "join_reason": member_values.get("join_reason")})
+                )
             resulting.append(member_data)
         kept = [
             {
@@ -1160,6 +1170,31 @@ class _Validator:
             member_additions=additions,
         )
         return plan
+
+    def _join_reason_errors(
+        self, household: Household, values: dict[str, Any], lists: dict[str, list[str]]
+    ) -> list[ValidationError]:
+        """A member the file adds to a registered household: its 增员原因 comes from the value
+        list, and during the county's open round (自然增减 of the round) it is required."""
+        from households.rounds import round_open_for
+
+        reason = values.get("join_reason") or ""
+        choices = lists.get(ValueList.JOIN_REASON, [])
+        if reason and reason not in choices:
+            return [
+                ValidationError(
+                    _("增员原因“%(reason)s”不在值列表中，请选择：%(choices)s。")
+                    % {"reason": reason, "choices": "、".join(choices)}
+                )
+            ]
+        if not reason and round_open_for(household.village) is not None:
+            return [
+                ValidationError(
+                    _("动态调整期间新增成员须填写增员原因（%(choices)s）。")
+                    % {"choices": "、".join(choices)}
+                )
+            ]
+        return []
 
     def _preview(self, number: str, action: str, detail: str) -> None:
         if len(self.report.preview) < ImportReport.PREVIEW_LIMIT:
@@ -1272,7 +1307,11 @@ def _write(
                     reason=_("导入更新"),
                 )
             for _row, data in plan.member_additions:
-                services.member_add(actor=actor, household=household, data=data, reason=reason)
+                data = dict(data)
+                join_reason = data.pop("join_reason", None)
+                services.member_add(
+                    actor=actor, household=household, data=data, reason=join_reason or reason
+                )
             if plan.income_changed and plan.income_year is not None:
                 services.income_set(
                     actor=actor, household=household, year=plan.income_year, data=plan.income

@@ -654,6 +654,9 @@ class HouseholdEvent(models.Model):
         MEMBER_LEFT = "member_left", _("自然增减（减员）")
         MEMBER_MOVED = "member_moved", _("成员迁移")
         CORRECTED = "corrected", _("信息更正")
+        # A procedure's case sent back or withdrawn: no change of status, kept in the history.
+        CASE_RETURNED = "case_returned", _("程序退回")
+        CASE_WITHDRAWN = "case_withdrawn", _("程序撤回")
 
     household = models.ForeignKey(
         Household, verbose_name=_("户"), on_delete=models.PROTECT, related_name="events"
@@ -739,6 +742,7 @@ class CaseWorkflow(models.Model):
         OPEN = "open", _("办理中")
         DONE = "done", _("已办结")
         CANCELLED = "cancelled", _("已终止")
+        WITHDRAWN = "withdrawn", _("已撤回")
 
     household = models.ForeignKey(
         Household, verbose_name=_("户"), on_delete=models.PROTECT, related_name="workflows"
@@ -758,6 +762,10 @@ class CaseWorkflow(models.Model):
     )
     year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
     started_at = models.DateTimeField(_("发起时间"))
+    # The date the case was opened (the application's date for 识别): no step is dated before
+    # it, and the statutory clock runs from it. Recorded separately from `started_at`, the
+    # moment it was entered, because a paper application is often entered days later.
+    opened_on = models.DateField(_("受理日期"))
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("发起人"),
@@ -796,6 +804,7 @@ class WorkflowStep(models.Model):
         OBJECTION = "objection", _("公示有异议，退回")
         NOTICE_STARTED = "notice_started", _("开始公示")
         CANCELLED = "cancelled", _("终止")
+        WITHDRAWN = "withdrawn", _("撤回")
 
     workflow = models.ForeignKey(
         CaseWorkflow, verbose_name=_("程序"), on_delete=models.PROTECT, related_name="steps"

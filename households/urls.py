@@ -36,6 +36,9 @@ urlpatterns = [
         "cases/<int:workflow_id>/complete/", views.workflow_complete_view, name="workflow-complete"
     ),
     path("cases/<int:workflow_id>/return/", views.workflow_return_view, name="workflow-return"),
+    path(
+        "cases/<int:workflow_id>/withdraw/", views.workflow_withdraw_view, name="workflow-withdraw"
+    ),
     path("cases/<int:workflow_id>/notice/", views.notice_start_view, name="notice-start"),
     path(
         "cases/<int:workflow_id>/objection/", views.notice_objection_view, name="notice-objection"

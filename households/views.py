@@ -13,6 +13,7 @@ from django.db.models import Field, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -719,7 +720,7 @@ def workflow_start_view(
     )
     if kind not in workflows.PROCEDURES:
         raise Http404(_("没有该程序。"))
-    form = household_forms.StartForm(request.POST, request.FILES)
+    form = household_forms.StartForm(request.POST, request.FILES, kind=kind)
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
@@ -732,6 +733,7 @@ def workflow_start_view(
             kind=kind,
             opinion=form.cleaned_data["opinion"],
             evidence=form.cleaned_data["evidence"],
+            effective_date=form.cleaned_data["effective_date"],
         )
     except ValidationError as error:
         for message in error.messages:
@@ -745,6 +747,10 @@ def workflow_start_view(
 def workflow_detail_view(request: AuthenticatedHttpRequest, workflow_id: int) -> HttpResponse:
     workflow = _workflow_for_user(request, workflow_id)
     return _render_workflow(request, workflow)
+
+
+def _return_choices(workflow: CaseWorkflow) -> list[tuple[str, Any]]:
+    return [(step.key, step.label) for step in workflows.return_targets(workflow)]
 
 
 def _render_workflow(
@@ -764,6 +770,7 @@ def _render_workflow(
         and (roles.can_write_households(request.user) or roles.can_review(request.user))
         and roles.region_in_scope(request.user, workflow.household.village)
     )
+    return_choices = _return_choices(workflow)
     context = {
         "workflow": workflow,
         "household": workflow.household,
@@ -780,11 +787,19 @@ def _render_workflow(
         "notices": workflow.notices.prefetch_related("objections"),
         "can_act": can_act,
         "can_object": can_object,
+        "can_return": can_act and bool(return_choices),
+        "can_withdraw": workflows.can_withdraw(request.user, workflow),
+        "clock": workflows.case_clocks([workflow], today).get(workflow.pk),
         "notice_ready": notice is not None and today > notice.end_date,
         "overdue": workflows.is_overdue(workflow, today),
         "is_notice": step.type == workflows.NOTICE,
-        "step_form": forms_.get("step_form") or household_forms.StepForm(),
-        "return_form": forms_.get("return_form") or household_forms.ReturnForm(),
+        "step_form": forms_.get("step_form")
+        or household_forms.StepForm(initial={"acted_on": today}),
+        "return_form": forms_.get("return_form")
+        or household_forms.ReturnForm(
+            targets=return_choices, initial={"to_step": step.returns_to or ""}
+        ),
+        "withdraw_form": forms_.get("withdraw_form") or household_forms.WithdrawForm(),
         "notice_form": forms_.get("notice_form")
         or household_forms.NoticeForm(
             initial={
@@ -796,6 +811,11 @@ def _render_workflow(
         "objection_form": forms_.get("objection_form")
         or household_forms.ObjectionForm(initial={"received_on": today}),
     }
+    # A refusal that names no field (not your step, the case moved on, …) is shown once at the
+    # top: the section of the form that was sent may not be shown to this user at all.
+    context["action_errors"] = [
+        error for form in forms_.values() for error in form.non_field_errors()
+    ]
     status = 400 if forms_ else 200
     return render(request, "households/workflow_detail.html", context, status=status)
 
@@ -810,9 +830,10 @@ def _workflow_action(
     form_key: str,
     action: Any,
     success: str,
+    form_kwargs: Any = None,
 ) -> HttpResponse:
     workflow = _workflow_for_user(request, workflow_id)
-    form = form_class(request.POST, request.FILES)
+    form = form_class(request.POST, request.FILES, **(form_kwargs(workflow) if form_kwargs else {}))
     if form.is_valid():
         try:
             action(workflow, form.cleaned_data, request.POST.get("step", ""))
@@ -840,6 +861,7 @@ def workflow_complete_view(request: AuthenticatedHttpRequest, workflow_id: int) 
             opinion=data["opinion"],
             evidence=data["evidence"],
             attendance=data["attendance"],
+            acted_on=data["acted_on"],
         ),
         _("已办理。"),
     )
@@ -854,9 +876,32 @@ def workflow_return_view(request: AuthenticatedHttpRequest, workflow_id: int) ->
         household_forms.ReturnForm,
         "return_form",
         lambda workflow, data, step: services.workflow_return(
-            actor=request.user, workflow=workflow, expected_step=step, opinion=data["opinion"]
+            actor=request.user,
+            workflow=workflow,
+            expected_step=step,
+            opinion=data["opinion"],
+            to_step=data["to_step"] or None,
         ),
         _("已退回。"),
+        form_kwargs=lambda workflow: {"targets": _return_choices(workflow)},
+    )
+
+
+@login_required
+@require_POST
+def workflow_withdraw_view(request: AuthenticatedHttpRequest, workflow_id: int) -> HttpResponse:
+    return _workflow_action(
+        request,
+        workflow_id,
+        household_forms.WithdrawForm,
+        "withdraw_form",
+        lambda workflow, data, step: services.workflow_withdraw(
+            actor=request.user,
+            workflow=workflow,
+            reason=data["reason"],
+            expected_step=step or None,
+        ),
+        _("案件已撤回。"),
     )
 
 
@@ -961,6 +1006,21 @@ def notice_print_view(request: AuthenticatedHttpRequest, notice_id: int) -> Http
             }
         )
     definition = workflows.procedure(notice.workflow.kind)
+    step = definition.step(notice.step)
+    township = village.parent
+    # Who signs the sheet and what it says follow the step: the village posts its own 公示,
+    # the second 公示 of 识别 follows the township's review and is signed by the township.
+    signer = (
+        f"{township.name}{_('人民政府')}"
+        if step.level == workflows.TOWNSHIP and township is not None
+        else f"{village.name}{_('村民委员会')}"
+    )
+    intro = str(step.notice_intro) % {
+        "days": notice.days,
+        "start": date_format(notice.start_date, "Y年n月j日"),
+        "end": date_format(notice.end_date, "Y年n月j日"),
+        "township": township.name if township is not None else "",
+    }
     # The notice shows the heads' (masked) ID numbers of every household of the batch: who
     # printed which 公示 is written to the access log like the other sensitive views.
     access_log_record(
@@ -984,9 +1044,11 @@ def notice_print_view(request: AuthenticatedHttpRequest, notice_id: int) -> Http
             "notice": notice,
             "village": village,
             "rows": rows,
-            "title": f"{village.name}{definition.step(notice.step).label}",
-            "step_label": definition.step(notice.step).label,
+            "title": f"{village.name}{step.label}",
+            "step_label": step.label,
             "definition": definition,
+            "signer": signer,
+            "intro": intro,
             "today": household_forms.today(),
         },
     )
@@ -994,27 +1056,27 @@ def notice_print_view(request: AuthenticatedHttpRequest, notice_id: int) -> Http
 
 @login_required
 def todo_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """待办事项: what waits for me (overdue first), my cases waiting on others, and for the
+    township and county every overdue case in their area, each with its time left."""
     _require_case_access(request)
     today = household_forms.today()
-    items = list(workflows.todo_list(request.user)[:500])
-    overdue_count = 0
+    items = list(workflows.todo_list(request.user, today)[:500])
+    waiting = list(workflows.waiting_list(request.user, today)[:500])
+    overdue_cases = list(workflows.overdue_list(request.user, today)[:500])
+    clocks = workflows.case_clocks([*items, *waiting, *overdue_cases], today)
     # Display values for the template, attached to the instances it loops over.
-    for item in items:
-        item.step_label = workflows.current_step(item).label  # type: ignore[attr-defined]
-        item.is_notice = workflows.current_step(item).type == workflows.NOTICE  # type: ignore[attr-defined]
-        overdue = workflows.is_overdue(item, today)
-        item.overdue = overdue  # type: ignore[attr-defined]
-        overdue_count += 1 if overdue else 0
-    notices = {
-        notice.workflow_id: notice
-        for notice in PublicNotice.objects.filter(
-            workflow__in=[item.pk for item in items], is_open=True
+    for item in [*items, *waiting, *overdue_cases]:
+        step = workflows.current_step(item)
+        item.step_label = step.label  # type: ignore[attr-defined]
+        item.step_level = workflows.LEVEL_LABELS[step.level]  # type: ignore[attr-defined]
+        item.is_notice = step.type == workflows.NOTICE  # type: ignore[attr-defined]
+        clock = clocks.get(item.pk)
+        item.clock = clock  # type: ignore[attr-defined]
+        item.overdue = bool(clock and clock.overdue)  # type: ignore[attr-defined]
+        item.notice_due = bool(  # type: ignore[attr-defined]
+            clock and clock.notice_end and today > clock.notice_end
         )
-    }
-    for item in items:
-        open_notice = notices.get(item.pk)
-        item.open_notice = open_notice  # type: ignore[attr-defined]
-        item.notice_due = bool(open_notice and today > open_notice.end_date)  # type: ignore[attr-defined]
+    overdue_count = len([item for item in items if getattr(item, "overdue", False)])
     problems = 0
     if request.user.role == "village_cadre":
         problems = quality.problem_list(request.user).filter(state=DataProblem.State.OPEN).count()
@@ -1027,6 +1089,9 @@ def todo_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         "households/todo.html",
         {
             "items": items,
+            "waiting": waiting,
+            "overdue_cases": overdue_cases,
+            "supervises": request.user.role in ("township_reviewer", "county_officer"),
             "today": today,
             "problems": problems,
             "overdue_count": overdue_count,
@@ -1194,9 +1259,21 @@ def _detail_extras(
         and request.user.role == "village_cadre"
         and household.status in workflows.EXIT.from_statuses,
         income_years=[timezone.localdate().year - offset for offset in (1, 0, 2)],
+        start_form=household_forms.StartForm(
+            initial={
+                "opinion": _("农户提出申请")
+                if household.status in workflows.IDENTIFICATION.from_statuses
+                else "",
+                "effective_date": timezone.localdate(),
+            },
+            kind=workflows.IDENTIFICATION.kind
+            if household.status in workflows.IDENTIFICATION.from_statuses
+            else workflows.EXIT.kind,
+        ),
     )
     if open_workflow is not None:
         open_workflow.step_label = workflows.current_step(open_workflow).label
+        context["open_clock"] = workflows.case_clocks([open_workflow]).get(open_workflow.pk)
 
 
 @login_required

@@ -14,11 +14,11 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from households.models import CaseWorkflow, Household, HouseholdEvent
+from households.models import CaseWorkflow, Household, HouseholdEvent, WorkflowStep
 from povertyapp import roles
 from povertyapp.models import User
 
@@ -51,6 +51,10 @@ class Step:
     # A notice: default length in days, and where an objection sends the case.
     notice_days: int = 7
     objection_returns_to: str | None = None
+    # A notice: what the printed sheet says above its list (start/end/days are filled in).
+    # The sheet is signed by the step's level: 村民委员会 for the village, 人民政府 for the
+    # township (DOMAIN §4: the second 公示 follows the township's review).
+    notice_intro: Any = ""
     help: Any = ""
 
 
@@ -114,6 +118,11 @@ IDENTIFICATION = Procedure(
             VILLAGE,
             type=NOTICE,
             objection_returns_to="appraisal",
+            notice_intro=_(
+                "经农户申请、村民小组（村民代表）民主评议、村委会和驻村工作队核实，现将以下农户"
+                "予以公示，公示期%(days)d天（%(start)s至%(end)s）。如有异议，请在公示期内向村委会"
+                "或通过下列电话反映。"
+            ),
             help=_("在村内公示不少于7天。"),
         ),
         Step("township_review", _("乡镇审核"), TOWNSHIP, returns_to="verification"),
@@ -123,6 +132,11 @@ IDENTIFICATION = Procedure(
             TOWNSHIP,
             type=NOTICE,
             objection_returns_to="township_review",
+            notice_intro=_(
+                "以下农户经村级民主评议、核实和第一次公示，已经%(township)s人民政府审核同意，"
+                "现予以第二次公示，公示期%(days)d天（%(start)s至%(end)s）。如有异议，请在公示期内"
+                "向乡镇人民政府或通过下列电话反映。"
+            ),
             help=_("乡镇审核后在村内再次公示。"),
         ),
         Step("county_approval", _("县扶贫办审定"), COUNTY, returns_to="township_review"),
@@ -160,6 +174,11 @@ EXIT = Procedure(
             VILLAGE,
             type=NOTICE,
             objection_returns_to="appraisal",
+            notice_intro=_(
+                "经村两委民主评议、村两委和驻村工作队核实、贫困户确认，以下贫困户达到退出标准，"
+                "现予以公示，公示期%(days)d天（%(start)s至%(end)s）。如有异议，请在公示期内向村委会"
+                "或通过下列电话反映。"
+            ),
             help=_("公示无异议后报县公告。"),
         ),
         Step(
@@ -257,14 +276,156 @@ def todo_condition(user: User) -> Q:
     return condition & Q(state=CaseWorkflow.State.OPEN)
 
 
-def todo_list(user: User) -> QuerySet[CaseWorkflow]:
-    """What waits for me, oldest first (by when the case reached its current step)."""
+def todo_list(user: User, today: datetime.date | None = None) -> QuerySet[CaseWorkflow]:
+    """What waits for me: overdue cases first (by deadline), then oldest first (by when the
+    case reached its current step)."""
+    today = today or timezone.localdate()
     return (
         CaseWorkflow.objects.filter(todo_condition(user))
         .filter(roles.household_scope_q(user))
         .select_related("household", "household__village", "household__village__parent")
-        .order_by("step_since", "id")
+        .annotate(is_late=_late(today))
+        .order_by("-is_late", "deadline", "step_since", "id")
     )
+
+
+def _late(today: datetime.date) -> Case:
+    return Case(When(deadline__lt=today, then=Value(True)), default=Value(False))
+
+
+def waiting_list(user: User, today: datetime.date | None = None) -> QuerySet[CaseWorkflow]:
+    """My cases waiting on others: open cases in my scope that my level has acted on and that
+    now stand at a step another level owns (the village's cases at the township or county; the
+    township's reviews now at the county or sent back to the village)."""
+    level = user_level(user)
+    if level is None:
+        return CaseWorkflow.objects.none()
+    today = today or timezone.localdate()
+    return (
+        CaseWorkflow.objects.filter(state=CaseWorkflow.State.OPEN)
+        .exclude(todo_condition(user))
+        .filter(roles.household_scope_q(user))
+        .filter(Exists(WorkflowStep.objects.filter(workflow=OuterRef("pk"), role=level)))
+        .select_related("household", "household__village", "household__village__parent")
+        .annotate(is_late=_late(today))
+        .order_by("-is_late", "deadline", "step_since", "id")
+    )
+
+
+def overdue_list(user: User, today: datetime.date | None = None) -> QuerySet[CaseWorkflow]:
+    """Every open case past its statutory deadline in the scope of a township or county (they
+    supervise the villages: an overdue case stands out whatever step it waits at)."""
+    if user.role not in (User.Role.TOWNSHIP_REVIEWER, User.Role.COUNTY_OFFICER):
+        return CaseWorkflow.objects.none()
+    today = today or timezone.localdate()
+    return (
+        CaseWorkflow.objects.filter(state=CaseWorkflow.State.OPEN, deadline__lt=today)
+        .filter(roles.household_scope_q(user))
+        .select_related("household", "household__village", "household__village__parent")
+        .order_by("deadline", "id")
+    )
+
+
+def return_targets(workflow: CaseWorkflow) -> list[Step]:
+    """The earlier steps the current step's owner may send the case back to: a reviewing level
+    (township, county) names any earlier step except the household's own application; a village
+    step only the one its definition names; a 公示 step none (an objection sends it back)."""
+    definition = procedure(workflow.kind)
+    step = definition.step(workflow.step)
+    if step.type == NOTICE:
+        return []  # during a 公示, an objection is the way back
+    if step.level == VILLAGE:
+        return [definition.step(step.returns_to)] if step.returns_to else []
+    position = definition.index(step.key)
+    return [item for item in definition.steps[:position] if item.key != "application"]
+
+
+# --- statutory clocks -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Time left on an open case: working days to its statutory deadline (DOMAIN §4: 识别
+    within 20 working days of the application) and, while a 公示 runs, natural days to its end
+    (a 公示 is counted in natural days, its first day included)."""
+
+    deadline: datetime.date | None
+    working_days_left: int | None
+    notice_end: datetime.date | None
+    notice_days_left: int | None
+    # Past the deadline (the day after it, even a day off, is late).
+    overdue: bool
+
+    @property
+    def late_working_days(self) -> int:
+        return -self.working_days_left if self.working_days_left else 0
+
+
+def _calendar(first: datetime.date, last: datetime.date) -> dict[datetime.date, str]:
+    from povertyapp.models import CalendarDay
+
+    return dict(
+        CalendarDay.objects.filter(date__gte=first, date__lte=last).values_list("date", "kind")
+    )
+
+
+def _is_working_day(day: datetime.date, exceptions: dict[datetime.date, str]) -> bool:
+    from povertyapp.models import CalendarDay
+
+    kind = exceptions.get(day)
+    return kind == CalendarDay.Kind.WORKDAY or (
+        kind != CalendarDay.Kind.HOLIDAY and day.weekday() < 5
+    )
+
+
+def working_days_left(
+    today: datetime.date,
+    deadline: datetime.date,
+    exceptions: dict[datetime.date, str] | None = None,
+) -> int:
+    """Working days from `today` to `deadline`: the working days after today up to and including
+    the deadline (0 on the deadline itself); negative when late, counting the working days
+    after the deadline up to and including today (-1 the first working day after it)."""
+    first, last = min(today, deadline), max(today, deadline)
+    if exceptions is None:
+        exceptions = _calendar(first, last)
+    count = 0
+    day = first
+    while day < last:
+        day += datetime.timedelta(days=1)
+        if _is_working_day(day, exceptions):
+            count += 1
+    return count if deadline >= today else -count
+
+
+def case_clocks(cases: list[CaseWorkflow], today: datetime.date | None = None) -> dict[int, Clock]:
+    """The clock of each open case in two queries (their running notices, the holiday calendar
+    of the whole span), for the case page and the to-do lists."""
+    from households.models import PublicNotice
+
+    today = today or timezone.localdate()
+    open_cases = [case for case in cases if case.state == CaseWorkflow.State.OPEN]
+    notices = {
+        notice.workflow_id: notice
+        for notice in PublicNotice.objects.filter(
+            workflow__in=[case.pk for case in open_cases], is_open=True
+        )
+    }
+    deadlines = [case.deadline for case in open_cases if case.deadline]
+    exceptions = _calendar(min([today, *deadlines]), max([today, *deadlines])) if deadlines else {}
+    clocks = {}
+    for case in open_cases:
+        notice = notices.get(case.pk)
+        clocks[case.pk] = Clock(
+            deadline=case.deadline,
+            working_days_left=(
+                working_days_left(today, case.deadline, exceptions) if case.deadline else None
+            ),
+            notice_end=notice.end_date if notice else None,
+            notice_days_left=(notice.end_date - today).days if notice else None,
+            overdue=is_overdue(case, today),
+        )
+    return clocks
 
 
 def is_overdue(workflow: CaseWorkflow, today: datetime.date | None = None) -> bool:
@@ -274,3 +435,13 @@ def is_overdue(workflow: CaseWorkflow, today: datetime.date | None = None) -> bo
         and workflow.deadline
         and today > workflow.deadline
     )
+
+
+def can_withdraw(user: User, workflow: CaseWorkflow, household: Household | None = None) -> bool:
+    """The case's owner: a village cadre of the household's village (the level that opened it),
+    while the case is open (before the 公告)."""
+    if workflow.state != CaseWorkflow.State.OPEN or not roles.has_case_access(user):
+        return False
+    household = household or workflow.household
+    first = procedure(workflow.kind).steps[0]
+    return user.role == LEVEL_ROLES[first.level] and roles.region_in_scope(user, household.village)

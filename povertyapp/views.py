@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from povertyapp import roles
 from povertyapp.http import AuthenticatedHttpRequest
@@ -30,6 +31,17 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         households = household_list(user=user)
         context["household_count"] = households.count()
         context["recent"] = households.order_by("-updated_at")[:8]
+        # The work desk's 待办 counts (issue 13): my steps, and the overdue cases a township or
+        # county supervises. Imported here, like the registry above: the platform imports no
+        # domain module at load time.
+        from households import workflows
+
+        context["todo_count"] = workflows.todo_list(user).count()
+        context["overdue_count"] = (
+            workflows.overdue_list(user).count()
+            if user.role in (user.Role.TOWNSHIP_REVIEWER, user.Role.COUNTY_OFFICER)
+            else workflows.todo_list(user).filter(deadline__lt=timezone.localdate()).count()
+        )
     return render(request, "povertyapp/home.html", context)
 
 

@@ -55,8 +55,17 @@ def fill_member(page, index: int, name: str, relation: str, id_number: str) -> N
     page.check(f"input[name='members-{index}-health'][value='健康']")
 
 
-def do_step(page, opinion: str, *, attendance: str = "", evidence: Path | None = None) -> None:  # type: ignore[no-untyped-def]
+def do_step(  # type: ignore[no-untyped-def]
+    page,
+    opinion: str,
+    *,
+    attendance: str = "",
+    evidence: Path | None = None,
+    on: datetime.date | None = None,
+) -> None:
     page.fill("textarea[name=opinion]", opinion)
+    if on is not None:
+        page.fill("input[name=acted_on]", on.isoformat())
     if attendance:
         page.fill("input[name=attendance]", attendance)
     if evidence is not None:
@@ -69,6 +78,13 @@ def publish_and_close_notice(page, start: datetime.date) -> None:  # type: ignor
     page.fill("input[name=phone]", "0855-2345678")
     submit(page, "form[action$='/notice/'] button[type=submit]")
     submit(page, "text=公示期满无异议，办结公示")
+
+
+def start_identification(page, applied_on: datetime.date) -> None:  # type: ignore[no-untyped-def]
+    """Open the household page's 发起识别 panel, date the application and send it."""
+    page.click("details.start-procedure summary")
+    page.fill("input[name=effective_date]", applied_on.isoformat())
+    submit(page, "details.start-procedure button[type=submit]")
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -132,13 +148,19 @@ def test_cadre_township_and_county_identify_a_new_household(
 
     with page.expect_navigation():
         row.locator("a").click()
-    submit(page, "text=发起识别（农户申请）")
+
+    # The case runs on past dates in the legal order: applied 20 days ago, one step a day,
+    # each 公示 its full 7 days.
+    def ago(days: int) -> datetime.date:
+        return today - datetime.timedelta(days=days)
+
+    start_identification(page, ago(20))
     assert re.search(r"/households/cases/\d+/$", page.url)
     minutes = tmp_path / "minutes.png"
     minutes.write_bytes(bytes.fromhex("89504e470d0a1a0a") + b"minutes")
-    do_step(page, "村民代表评议同意", attendance="21", evidence=minutes)
-    do_step(page, "入户核实属实")
-    publish_and_close_notice(page, today - datetime.timedelta(days=7))
+    do_step(page, "村民代表评议同意", attendance="21", evidence=minutes, on=ago(19))
+    do_step(page, "入户核实属实", on=ago(18))
+    publish_and_close_notice(page, ago(17))
     shot(page, "05-village-steps-done")
     workflow = CaseWorkflow.objects.get()
     assert workflow.step == "township_review"
@@ -153,15 +175,15 @@ def test_cadre_township_and_county_identify_a_new_household(
     township.goto(f"{live_server.url}/households/todo/")
     shot(township, "07-township-todo")
     submit(township, f"text={household.number}")
-    do_step(township, "乡镇审核同意")
-    publish_and_close_notice(township, today - datetime.timedelta(days=8))
+    do_step(township, "乡镇审核同意", on=ago(10))
+    publish_and_close_notice(township, ago(9))
     shot(township, "08-township-done")
 
     county_page = login(browser, live_server, "county")
     county_page.goto(f"{live_server.url}/households/todo/")
     submit(county_page, f"text={household.number}")
-    do_step(county_page, "县扶贫办审定同意")
-    do_step(county_page, "已公告")
+    do_step(county_page, "县扶贫办审定同意", on=ago(2))
+    do_step(county_page, "已公告", on=ago(1))
     shot(county_page, "09-county-announced")
     household.refresh_from_db()
     workflow.refresh_from_db()

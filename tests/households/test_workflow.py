@@ -21,6 +21,12 @@ from households.models import (
 from tests import factories
 
 TODAY = timezone.localdate()
+# Cases run in the legal order on past dates: opened 30 days ago, one step a day.
+OPENED = TODAY - datetime.timedelta(days=30)
+
+
+def day(number: int) -> datetime.date:
+    return OPENED + datetime.timedelta(days=number)
 
 
 @pytest.fixture(autouse=True)
@@ -42,13 +48,13 @@ def applicant(cast, county) -> Household:  # type: ignore[no-untyped-def]
     )
 
 
-def run_notice(cast_user, workflow: CaseWorkflow) -> None:
+def run_notice(cast_user, workflow: CaseWorkflow, start: datetime.date | None = None) -> None:
     step = workflow.step
     services.notice_start(
         actor=cast_user,
         workflow=workflow,
         expected_step=step,
-        start_date=TODAY - datetime.timedelta(days=7),
+        start_date=start or TODAY - datetime.timedelta(days=7),
         days=7,
         phone="0855-1234567",
     )
@@ -61,9 +67,11 @@ def test_identification_runs_through_every_owner_to_the_announcement(cast, appli
         household=applicant,
         kind=CaseWorkflow.Kind.IDENTIFICATION,
         opinion="本人申请",
+        effective_date=day(0),
     )
     assert workflow.step == "appraisal"
-    assert workflow.deadline == workflows.add_working_days(TODAY, 20)
+    assert workflow.opened_on == day(0)
+    assert workflow.deadline == workflows.add_working_days(day(0), 20)
     services.workflow_step_complete(
         actor=cast.cadre,
         workflow=workflow,
@@ -71,25 +79,42 @@ def test_identification_runs_through_every_owner_to_the_announcement(cast, appli
         opinion="评议通过",
         attendance=23,
         evidence=minutes(),
+        acted_on=day(1),
     )
     services.workflow_step_complete(
-        actor=cast.cadre, workflow=workflow, expected_step="verification", opinion="核实属实"
+        actor=cast.cadre,
+        workflow=workflow,
+        expected_step="verification",
+        opinion="核实属实",
+        acted_on=day(2),
     )
     workflow.refresh_from_db()
-    run_notice(cast.cadre, workflow)
+    run_notice(cast.cadre, workflow, day(3))
     workflow.refresh_from_db()
     assert workflow.step == "township_review"
     services.workflow_step_complete(
-        actor=cast.township, workflow=workflow, expected_step="township_review", opinion="同意"
+        actor=cast.township,
+        workflow=workflow,
+        expected_step="township_review",
+        opinion="同意",
+        acted_on=day(10),
     )
     workflow.refresh_from_db()
-    run_notice(cast.township, workflow)
+    run_notice(cast.township, workflow, day(11))
     workflow.refresh_from_db()
     services.workflow_step_complete(
-        actor=cast.county, workflow=workflow, expected_step="county_approval", opinion="审定同意"
+        actor=cast.county,
+        workflow=workflow,
+        expected_step="county_approval",
+        opinion="审定同意",
+        acted_on=day(18),
     )
     services.workflow_step_complete(
-        actor=cast.county, workflow=workflow, expected_step="announcement", opinion="已公告"
+        actor=cast.county,
+        workflow=workflow,
+        expected_step="announcement",
+        opinion="已公告",
+        acted_on=day(19),
     )
     workflow.refresh_from_db()
     applicant.refresh_from_db()
@@ -98,19 +123,22 @@ def test_identification_runs_through_every_owner_to_the_announcement(cast, appli
     assert applicant.first_identified_year == 2016
     event = applicant.events.get(kind=HouseholdEvent.Kind.IDENTIFIED)
     assert (event.from_status, event.to_status) == ("non_registered", "poor")
+    assert event.effective_date == day(19)
     assert (event.proposed_by, event.approved_by) == (cast.cadre, cast.county)
     done = list(
-        workflow.steps.filter(decision="done").values_list("step", "role", "actor__username")
+        workflow.steps.filter(decision="done").values_list(
+            "step", "role", "actor__username", "acted_on"
+        )
     )
     assert done == [
-        ("application", "village", "cadre"),
-        ("appraisal", "village", "cadre"),
-        ("verification", "village", "cadre"),
-        ("first_notice", "village", "cadre"),
-        ("township_review", "township", "township"),
-        ("second_notice", "township", "township"),
-        ("county_approval", "county", "county"),
-        ("announcement", "county", "county"),
+        ("application", "village", "cadre", day(0)),
+        ("appraisal", "village", "cadre", day(1)),
+        ("verification", "village", "cadre", day(2)),
+        ("first_notice", "village", "cadre", day(10)),
+        ("township_review", "township", "township", day(10)),
+        ("second_notice", "township", "township", day(18)),
+        ("county_approval", "county", "county", day(18)),
+        ("announcement", "county", "county", day(19)),
     ]
     appraisal = workflow.steps.get(step="appraisal", decision="done")
     assert appraisal.attendance == 23
@@ -152,7 +180,10 @@ def test_appraisal_needs_minutes_and_attendance(cast, applicant):
 
 def test_an_objection_during_the_notice_sends_the_case_back_with_the_reason(cast, applicant):
     workflow = services.workflow_start(
-        actor=cast.cadre, household=applicant, kind=CaseWorkflow.Kind.IDENTIFICATION
+        actor=cast.cadre,
+        household=applicant,
+        kind=CaseWorkflow.Kind.IDENTIFICATION,
+        effective_date=TODAY - datetime.timedelta(days=10),
     )
     services.workflow_step_complete(
         actor=cast.cadre,
@@ -161,9 +192,14 @@ def test_an_objection_during_the_notice_sends_the_case_back_with_the_reason(cast
         opinion="通过",
         attendance=9,
         evidence=minutes(),
+        acted_on=TODAY - datetime.timedelta(days=9),
     )
     services.workflow_step_complete(
-        actor=cast.cadre, workflow=workflow, expected_step="verification", opinion="属实"
+        actor=cast.cadre,
+        workflow=workflow,
+        expected_step="verification",
+        opinion="属实",
+        acted_on=TODAY - datetime.timedelta(days=8),
     )
     workflow.refresh_from_db()
     notice = services.notice_start(
@@ -188,7 +224,10 @@ def test_an_objection_during_the_notice_sends_the_case_back_with_the_reason(cast
 
 def test_a_notice_completes_only_after_its_full_length(cast, applicant):
     workflow = services.workflow_start(
-        actor=cast.cadre, household=applicant, kind=CaseWorkflow.Kind.IDENTIFICATION
+        actor=cast.cadre,
+        household=applicant,
+        kind=CaseWorkflow.Kind.IDENTIFICATION,
+        effective_date=TODAY - datetime.timedelta(days=10),
     )
     services.workflow_step_complete(
         actor=cast.cadre,
@@ -197,9 +236,14 @@ def test_a_notice_completes_only_after_its_full_length(cast, applicant):
         opinion="通过",
         attendance=9,
         evidence=minutes(),
+        acted_on=TODAY - datetime.timedelta(days=9),
     )
     services.workflow_step_complete(
-        actor=cast.cadre, workflow=workflow, expected_step="verification", opinion="属实"
+        actor=cast.cadre,
+        workflow=workflow,
+        expected_step="verification",
+        opinion="属实",
+        acted_on=TODAY - datetime.timedelta(days=8),
     )
     with pytest.raises(ValidationError) as raised:
         services.notice_start(
@@ -229,7 +273,10 @@ def test_a_notice_completes_only_after_its_full_length(cast, applicant):
 
 def test_township_can_return_the_case_with_a_reason(cast, applicant):
     workflow = services.workflow_start(
-        actor=cast.cadre, household=applicant, kind=CaseWorkflow.Kind.IDENTIFICATION
+        actor=cast.cadre,
+        household=applicant,
+        kind=CaseWorkflow.Kind.IDENTIFICATION,
+        effective_date=day(0),
     )
     services.workflow_step_complete(
         actor=cast.cadre,
@@ -238,12 +285,17 @@ def test_township_can_return_the_case_with_a_reason(cast, applicant):
         opinion="通过",
         attendance=9,
         evidence=minutes(),
+        acted_on=day(1),
     )
     services.workflow_step_complete(
-        actor=cast.cadre, workflow=workflow, expected_step="verification", opinion="属实"
+        actor=cast.cadre,
+        workflow=workflow,
+        expected_step="verification",
+        opinion="属实",
+        acted_on=day(1),
     )
     workflow.refresh_from_db()
-    run_notice(cast.cadre, workflow)
+    run_notice(cast.cadre, workflow, day(2))
     services.workflow_return(
         actor=cast.township,
         workflow=workflow,
@@ -252,7 +304,10 @@ def test_township_can_return_the_case_with_a_reason(cast, applicant):
     )
     workflow.refresh_from_db()
     assert workflow.step == "verification"
-    assert workflow.steps.get(decision="returned").opinion == "收入核算有误"
+    assert (
+        workflow.steps.get(decision="returned").opinion
+        == "退回至“村委会和驻村工作队核实”：收入核算有误"
+    )
 
 
 def exit_ready(cast, county, **fields) -> Household:  # type: ignore[no-untyped-def]
@@ -276,7 +331,7 @@ def exit_ready(cast, county, **fields) -> Household:  # type: ignore[no-untyped-
 def test_exit_runs_the_same_mechanism_and_marks_the_household_exited(cast, county):
     household = exit_ready(cast, county)
     workflow = services.workflow_start(
-        actor=cast.cadre, household=household, kind=CaseWorkflow.Kind.EXIT
+        actor=cast.cadre, household=household, kind=CaseWorkflow.Kind.EXIT, effective_date=day(0)
     )
     assert workflow.step == "appraisal"
     assert workflow.deadline is None
@@ -287,9 +342,14 @@ def test_exit_runs_the_same_mechanism_and_marks_the_household_exited(cast, count
         opinion="评议同意退出",
         attendance=15,
         evidence=minutes(),
+        acted_on=day(1),
     )
     services.workflow_step_complete(
-        actor=cast.cadre, workflow=workflow, expected_step="verification", opinion="收入达标"
+        actor=cast.cadre,
+        workflow=workflow,
+        expected_step="verification",
+        opinion="收入达标",
+        acted_on=day(2),
     )
     services.workflow_step_complete(
         actor=cast.cadre,
@@ -297,11 +357,16 @@ def test_exit_runs_the_same_mechanism_and_marks_the_household_exited(cast, count
         expected_step="household_confirmation",
         opinion="户主签字",
         evidence=minutes(),
+        acted_on=day(3),
     )
     workflow.refresh_from_db()
-    run_notice(cast.cadre, workflow)
+    run_notice(cast.cadre, workflow, day(4))
     services.workflow_step_complete(
-        actor=cast.county, workflow=workflow, expected_step="announcement", opinion="公告退出"
+        actor=cast.county,
+        workflow=workflow,
+        expected_step="announcement",
+        opinion="公告退出",
+        acted_on=day(12),
     )
     household.refresh_from_db()
     assert household.status == Household.Status.EXITED

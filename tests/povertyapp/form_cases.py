@@ -529,9 +529,14 @@ CASES: dict[str, Builder] = {
         reason="婚迁",
     ),
     "households.forms.StepForm": _simple(
-        household_forms.StepForm, opinion="经村民代表大会评议通过", attendance=35
+        household_forms.StepForm, opinion="经村民代表大会评议通过", attendance=35, acted_on=TODAY
     ),
-    "households.forms.ReturnForm": _simple(household_forms.ReturnForm, opinion="材料不全"),
+    "households.forms.ReturnForm": lambda world, data: household_forms.ReturnForm(
+        data,
+        targets=[("appraisal", "民主评议"), ("verification", "核实")],
+        initial={"to_step": "verification", "opinion": "材料不全"},
+    ),
+    "households.forms.WithdrawForm": _simple(household_forms.WithdrawForm, reason="农户撤回申请"),
     "households.forms.NoticeForm": _simple(
         household_forms.NoticeForm,
         start_date=TODAY,
@@ -542,7 +547,9 @@ CASES: dict[str, Builder] = {
     "households.forms.ObjectionForm": _simple(
         household_forms.ObjectionForm, received_on=TODAY, objector="", content="收入不实"
     ),
-    "households.forms.StartForm": _simple(household_forms.StartForm, opinion="本人申请"),
+    "households.forms.StartForm": lambda world, data: household_forms.StartForm(
+        data, kind="exit", initial={"opinion": "收入稳定超过标准", "effective_date": TODAY}
+    ),
     "households.forms.ExplainForm": _simple(
         household_forms.ExplainForm, explanation="已核实，属实"
     ),
@@ -646,6 +653,7 @@ PAGES_OF_FORMS: dict[str, tuple[str, ...] | str] = {
     "households.forms.MemberMoveForm": ACTION,
     "households.forms.StepForm": ACTION,
     "households.forms.ReturnForm": ACTION,
+    "households.forms.WithdrawForm": ACTION,
     "households.forms.NoticeForm": CREATES,
     "households.forms.ObjectionForm": CREATES,
     "households.forms.StartForm": CREATES,
