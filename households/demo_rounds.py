@@ -292,7 +292,10 @@ def build(*, result: dict[str, Any], seed: int) -> None:
         _member_lines(round=second, cadre=cadre, rng=rng, on=approved_on)
     for round in (first, second):
         round.refresh_from_db()
-        rates.compute_rates(round=round)
+        # The closed round's figures were made final by the run its closing started (at once
+        # in eager mode); recomputing them is refused, as it is for the county office.
+        if not rates.round_figures_final(round):
+            rates.compute_rates(round=round)
 
 
 def _member_lines(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import io
 from collections import Counter
 
 import pytest
+from django.core.management import call_command
 from django.db.models import Count
 from simple_history.models import registered_models
 
@@ -25,7 +27,7 @@ from households.models import (
     WorkflowStep,
 )
 from inspections.models import Campaign
-from povertyapp import demo
+from povertyapp import demo, rates
 from povertyapp.models import Job, VillageYear
 
 TODAY = datetime.date(2026, 11, 18)
@@ -199,3 +201,22 @@ def test_seeding_again_changes_nothing(county):
     before = _snapshot()
     demo.seed(households=HOUSEHOLDS, seed=2020, today=TODAY)
     assert _snapshot() == before
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_seed_demo_runs_as_make_demo_runs_it_with_every_job_committed():
+    """`make demo` runs the command in its own committed transactions, so every job the seed
+    enqueues runs on commit (eager Celery), in between the seed's steps. The tests above run
+    inside one transaction where no on_commit fires; this one does not, so a step that a
+    committed job changes under the seed (the closed round's final figures) is caught here."""
+    out = io.StringIO()
+    call_command("seed_demo", households=200, seed=7, stdout=out)
+    assert "演示县已建立" in out.getvalue()
+    closed = AdjustmentRound.objects.get(status=AdjustmentRound.Status.CLOSED)
+    assert rates.round_figures_final(closed)
+    assert Job.objects.filter(status=Job.Status.FAILED).count() == 0
+    households = Household.objects.count()
+    again = io.StringIO()
+    call_command("seed_demo", households=200, seed=7, stdout=again)
+    assert "演示县已存在" in again.getvalue()
+    assert Household.objects.count() == households
