@@ -12,9 +12,8 @@ The cases are in the demo cadre's village (新州镇), so `cadre`, `township` an
 own work in 待办事项. `SCENARIOS` lists them: one case resting at each step, notices running
 and notices run out waiting for their step to be completed, objections during each 公示 (the
 case sent back), overdue identifications and finished ones (identified / exited in this year's
-open round). Withdrawn (撤回) and returned-to-a-named-step cases belong in `SCENARIOS` too, once
-the procedure services can withdraw and return a case (issue 13, procedures part): add a
-scenario kind for each, driven by those services like the others.
+open round), cases withdrawn by the village (撤回) and cases a reviewer returned to a named
+earlier step (退回), each through `services.workflow_withdraw` / `workflow_return`.
 
 Idempotent: a county that already has cases is left alone.
 """
@@ -80,6 +79,10 @@ class Scenario:
     days_ago: int
     objection_after: int | None = None
     description: str = ""
+    # After `stop`, on the same day: the village withdraws the case (撤回) with `withdraw`, or
+    # the owner of the step it stands at returns it to the step `return_to` (退回).
+    withdraw: str = ""
+    return_to: str = ""
 
 
 IDENTIFICATION = CaseWorkflow.Kind.IDENTIFICATION
@@ -121,7 +124,39 @@ SCENARIOS: list[Scenario] = [
     Scenario(EXIT, "notice", 1, description="待公告退出"),
     Scenario(EXIT, "announcement", 2, description="已公告退出"),
     Scenario(EXIT, "notice:start", 4, objection_after=2, description="退出公示有异议，退回评议"),
+    Scenario(
+        IDENTIFICATION,
+        "appraisal",
+        3,
+        withdraw="户主外出务工，家庭收入已超过扶贫标准，本人申请撤回",
+        description="已撤回（评议后农户申请撤回）",
+    ),
+    Scenario(
+        EXIT,
+        "verification",
+        2,
+        withdraw="核实后发现户内新增重病患者，暂缓退出",
+        description="已撤回（退出核实后暂缓）",
+    ),
+    Scenario(
+        IDENTIFICATION,
+        "first_notice",
+        2,
+        return_to="verification",
+        description="乡镇退回村级重新核实",
+    ),
+    Scenario(
+        IDENTIFICATION,
+        "second_notice",
+        2,
+        return_to="appraisal",
+        description="县扶贫办退回民主评议",
+    ),
 ]
+RETURN_OPINIONS = {
+    "verification": "收入核算缺少务工收入证明，请补充核实",
+    "appraisal": "评议参会人数不足三分之二，请重新组织民主评议",
+}
 
 OPINIONS = {
     "application": "户主本人申请，家庭人均纯收入低于扶贫标准",
@@ -251,6 +286,24 @@ def _run(
                 received_on=received,
             )
     workflow.refresh_from_db()
+    if scenario.withdraw or scenario.return_to:
+        with on_day(first_day + datetime.timedelta(days=actions[last][1])):
+            if scenario.withdraw:
+                services.workflow_withdraw(
+                    actor=users["cadre"],
+                    workflow=workflow,
+                    reason=scenario.withdraw,
+                    expected_step=workflow.step,
+                )
+            else:
+                services.workflow_return(
+                    actor=owners[_step_level(workflow)],
+                    workflow=workflow,
+                    expected_step=workflow.step,
+                    opinion=RETURN_OPINIONS[scenario.return_to],
+                    to_step=scenario.return_to,
+                )
+        workflow.refresh_from_db()
     return workflow
 
 

@@ -6,25 +6,12 @@ No page may scroll sideways. Screenshots go to artifacts/screenshots/ (procedure
 from __future__ import annotations
 
 import datetime
-import os
 
-import pytest
 from django.utils import timezone
 
 from households.models import CaseWorkflow, Household, HouseholdEvent
 from tests import factories
-from tests.browser.test_cadre_flow import (  # noqa: F401  (the browser fixture)
-    CHROMIUM,
-    browser,
-    login,
-    shot,
-    submit,
-)
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian chromium is not installed"),
-]
+from tests.browser.test_cadre_flow import login, shot, submit
 
 PHONE = {
     "viewport": {"width": 360, "height": 740},
@@ -32,11 +19,6 @@ PHONE = {
     "is_mobile": True,
     "has_touch": True,
 }
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):  # type: ignore[no-untyped-def]
-    settings.MEDIA_ROOT = tmp_path
 
 
 def fits(page) -> None:  # type: ignore[no-untyped-def]
@@ -69,7 +51,7 @@ def close_notice(page) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_a_cadre_takes_a_household_from_application_to_announcement_on_a_phone(
-    browser,  # noqa: F811  (the fixture imported above)
+    browser,
     live_server,
     cast,
     county,

@@ -20,6 +20,7 @@ from households.models import (
     CaseWorkflow,
     DataProblem,
     Household,
+    HouseholdEvent,
     HouseholdIncome,
     NoticeObjection,
     PovertyLine,
@@ -220,3 +221,25 @@ def test_seed_demo_runs_as_make_demo_runs_it_with_every_job_committed():
     call_command("seed_demo", households=200, seed=7, stdout=again)
     assert "演示县已存在" in again.getvalue()
     assert Household.objects.count() == households
+
+
+def test_withdrawn_and_returned_cases_are_in_the_case_and_the_history(county):
+    withdrawn = CaseWorkflow.objects.filter(state=CaseWorkflow.State.WITHDRAWN)
+    assert sorted(withdrawn.values_list("kind", flat=True)) == sorted(
+        [CaseWorkflow.Kind.IDENTIFICATION, CaseWorkflow.Kind.EXIT]
+    )
+    assert HouseholdEvent.objects.filter(kind=HouseholdEvent.Kind.CASE_WITHDRAWN).count() == 2
+    # Sent back: by a reviewer to a named step, or by an objection during a 公示.
+    sent_back = [s for s in SCENARIOS if s.return_to or s.objection_after is not None]
+    returned = HouseholdEvent.objects.filter(kind=HouseholdEvent.Kind.CASE_RETURNED)
+    assert returned.count() == len(sent_back) == 5
+    # The reviewers' returns stand again at the steps they named.
+    returned_to = WorkflowStep.objects.filter(decision=WorkflowStep.Decision.RETURNED)
+    named = {s.return_to for s in SCENARIOS if s.return_to}
+    assert named == {"verification", "appraisal"}
+    for step in named:
+        assert CaseWorkflow.objects.filter(
+            state=CaseWorkflow.State.OPEN,
+            step=step,
+            pk__in=returned_to.values("workflow"),
+        ).exists(), step

@@ -554,6 +554,7 @@ def test_every_view_that_reads_uploaded_files_is_an_upload_path_here():
     # the workflow's step form, which has one).
     no_file_field = {
         "households.views.workflow_return_view",
+        "households.views.workflow_withdraw_view",
         "households.views.notice_start_view",
         "households.views.notice_objection_view",
     }
