@@ -147,6 +147,7 @@ def _body_key(
         get_language(),
         sort,
         values(region),
+        region.western,  # the exit standard, inherited from ancestors the user may not open
         [values(node) for node in ancestors],
         [values(item) for item in rounds],
         values(round),

@@ -30,7 +30,8 @@ Thresholds (data, in one place; the county office may later override them from t
     ``ExitThresholds`` (frozen dataclass: ``comprehensive_incidence``, ``wrongful_exit``,
     ``omission``, ``approval``, ``village_incidence``), ``EXIT_THRESHOLDS``
     ({"standard", "western"}), ``exit_thresholds(*, western: bool)``,
-    ``exit_thresholds_for(region)`` (uses ``Region.is_western``).
+    ``exit_thresholds_for(region)`` (uses ``Region.western``: the flag of the region or of
+    any ancestor).
     ``county_exit_verdict(*, comprehensive_incidence, wrongful_exit, omission, approval,
         thresholds) -> ExitVerdict(passed: bool, failures: list[str])`` (all four needed: < 2 %
         / < 3 % west, 错退率 < 2 %, 漏评率 < 2 %, 认可度 ≥ 90 %; any failure vetoes).
@@ -248,7 +249,9 @@ def exit_thresholds(*, western: bool) -> ExitThresholds:
 
 
 def exit_thresholds_for(region: Region) -> ExitThresholds:
-    return exit_thresholds(western=region.is_western)
+    """The thresholds of the region's standard: western when the region or an ancestor is
+    (`Region.western`: the flag is set on the province and inherited)."""
+    return exit_thresholds(western=region.western)
 
 
 @dataclass(frozen=True)
@@ -562,7 +565,10 @@ def round_counts_by_village(
     # baseline status to their status after the round; "n" rows (households registered after
     # opening: no baseline row) add them, their village and cause looked up by primary key for
     # those rows only (scalar subqueries, grouped on, filtered after the grouping: a join to the
-    # household table would let the planner hash the whole table for a handful of rows).
+    # household table would let the planner hash the whole table for a handful of rows). A
+    # household with no main cause at baseline (非建档立卡户: it gets one to be identified) is
+    # counted under its cause in the registry, looked up the same way (issue 13: the newly
+    # identified were counted as "未填写").
     events = _round_events_sql()
     rows = _rows(
         f"""SELECT 'g', g.village_id, g.status, g.status, g.main_cause, g.households, g.persons,
@@ -577,7 +583,7 @@ def round_counts_by_village(
                                   WHERE h.id = e.household_id)
                             ELSE b.village_id END AS village_id,
                        COALESCE(b.status, '') AS before_status, e.last_status,
-                       CASE WHEN b.household_id IS NULL
+                       CASE WHEN b.household_id IS NULL OR COALESCE(b.main_cause, '') = ''
                             THEN (SELECT h.main_cause FROM households_household h
                                   WHERE h.id = e.household_id)
                             ELSE b.main_cause END AS main_cause,

@@ -343,3 +343,28 @@ def test_cached_site_navigation_follows_the_language(cast, client_for, computed)
     assert "Indicator dashboard" in text and "农户档案" not in text
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/dashboards/"})
     assert "农户档案" in client.get("/dashboards/522622000000/").content.decode()
+
+
+def test_every_level_shows_the_western_threshold_inherited_from_the_province(
+    cast, county, client_for, computed
+):
+    """Only the province is marked 西部地区: the county shows < 3 %, the township < 3 % and the
+    village ≤ 3 % for 贫困发生率, in the page and in the API (issue 13: < 2 % / ≤ 2 %)."""
+    from povertyapp.models import Region
+
+    Region.objects.exclude(level=Region.Level.PROVINCE).update(is_western=False)
+    client = client_for(cast.county)
+    for code, rule in (
+        ("522622000000", "<"),
+        ("522622100000", "<"),
+        ("522622100200", "≤"),
+    ):
+        rows = {
+            row["key"]: row for row in client.get(f"/dashboards/{code}/").context["figure_rows"]
+        }
+        assert (rows["incidence"]["limit_rule"], rows["incidence"]["limit"]) == (rule, "3.00%")
+        payload = _api(cast.county).get(f"/api/v1/regions/{code}/rates/").json()
+        assert payload["thresholds"]["comprehensive_incidence"] == "0.03"
+        assert payload["thresholds"]["village_incidence"] == "0.03"
+        region = _api(cast.county).get(f"/api/v1/regions/{code}/").json()
+        assert region["is_western"] is True
