@@ -27,7 +27,8 @@ from typing import IO, Any, cast
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -130,23 +131,100 @@ def change_get_for_user(*, user: User, change_id: int) -> RoundChange:
     return change
 
 
+# The annotation of `round_list_events` naming the village a list event counts in.
+LIST_VILLAGE = "list_village_id"
+
+
+def round_list_events(
+    *, round: AdjustmentRound, path_prefix: str | None = None
+) -> QuerySet[HouseholdEvent]:
+    """What changed in the round's 四类名单, as the registry recorded it: for each household and
+    list (新识别纳入, 剔除, 返贫, 标注脱贫), its last event of that list's kind tagged with the
+    round, whatever path made it (a list line approved by the county, a procedure completed
+    during the round, the API). The one source of "what changed in this round": the figures
+    count the same events (`povertyapp.figures`, in SQL: `MAX` per household and kind), the
+    round page's summary and the 四类名单 ledger list these, and the consistency check compares
+    them. Each event carries `list_village_id`, the region it counts in: the household's village
+    at baseline, or its village for a household registered after opening (as the figures)."""
+    later = (
+        HouseholdEvent.objects.filter(
+            round_id=OuterRef("round_id"),
+            household_id=OuterRef("household_id"),
+            kind=OuterRef("kind"),
+            id__gt=OuterRef("id"),
+        )
+        .exclude(to_status="")
+        .values("id")
+    )
+    baseline_village = RoundBaseline.objects.filter(
+        round_id=OuterRef("round_id"), household_id=OuterRef("household_id")
+    ).values("village_id")[:1]
+    events = (
+        HouseholdEvent.objects.filter(round=round, kind__in=RoundChange.STATUS_KINDS)
+        .exclude(to_status="")
+        .filter(~Exists(later))
+        .annotate(
+            list_village_id=Coalesce(
+                Subquery(baseline_village),
+                F("household__village_id"),
+                output_field=BigIntegerField(),
+            )
+        )
+    )
+    if path_prefix is not None:
+        events = events.filter(
+            Q(
+                list_village_id__in=Region.objects.filter(
+                    path__startswith=path_prefix, level=Region.Level.VILLAGE
+                ).values("id")
+            )
+        )
+    return events
+
+
+def round_list_events_for_user(
+    *, user: User, round: AdjustmentRound, region: Region | None = None
+) -> QuerySet[HouseholdEvent]:
+    """`round_list_events` in the user's area scope (and within `region` when given)."""
+    if not roles.has_case_access(user) or user.region is None:
+        return HouseholdEvent.objects.none()
+    path = user.region.path
+    if region is not None and region.path.startswith(path):
+        path = region.path
+    elif region is not None and not path.startswith(region.path):
+        return HouseholdEvent.objects.none()
+    return round_list_events(round=round, path_prefix=path)
+
+
 def list_counts(*, user: User, round: AdjustmentRound) -> dict[str, Any]:
     """The 四类名单 with households and persons per list, per village and per township, in the
-    user's scope. Approved changes and pending ones are counted apart."""
-    rows = (
+    user's scope. Pending lines are counted apart. Done: for the four status lists, the round's
+    list events (`round_list_events`: approved lines and procedures completed in the round
+    alike, persons as the figures count them); for 自然增减 and 信息更正, the approved lines."""
+    change_rows = (
         change_list(user=user, round=round)
         .exclude(state__in=[State.REJECTED, State.WITHDRAWN])
-        .values(
-            "village_id",
-            "village__name",
-            "village__parent_id",
-            "village__parent__name",
-            "kind",
-            "state",
-        )
+        .exclude(state=State.APPROVED, kind__in=RoundChange.STATUS_KINDS)
+        .values("village_id", "kind", "state")
         .annotate(households=Count("household", distinct=True), persons=Sum("persons"))
         .order_by()
     )
+    event_rows = (
+        round_list_events_for_user(user=user, round=round)
+        .values(LIST_VILLAGE, "kind")
+        .annotate(households=Count("household", distinct=True), persons=Sum("persons"))
+        .order_by()
+    )
+    rows: list[dict[str, Any]] = [dict(row) for row in change_rows]
+    rows += [
+        {**row, "village_id": row["list_village_id"], "state": State.APPROVED} for row in event_rows
+    ]
+    places = {
+        region.pk: region
+        for region in Region.objects.filter(
+            pk__in={row["village_id"] for row in rows}
+        ).select_related("parent")
+    }
     empty = {
         kind: {"households": 0, "persons": 0, "pending_households": 0, "pending_persons": 0}
         for kind in Kind.values
@@ -155,10 +233,12 @@ def list_counts(*, user: User, round: AdjustmentRound) -> dict[str, Any]:
     townships: dict[int, dict[str, Any]] = {}
     total = {kind: dict(values) for kind, values in empty.items()}
     for row in rows:
+        village = places[row["village_id"]]
+        # A village always has its township: the parent is never null here.
+        township = cast(Region, village.parent)
         for bucket, key, name, parent in (
-            (villages, row["village_id"], row["village__name"], row["village__parent__name"]),
-            # A village always has its township: the parent id is never null here.
-            (townships, cast(int, row["village__parent_id"]), row["village__parent__name"], ""),
+            (villages, village.pk, village.name, township.name),
+            (townships, township.pk, township.name, ""),
         ):
             entry = bucket.setdefault(
                 key,
