@@ -182,6 +182,81 @@ def round_list_events(
     return events
 
 
+def round_lists_by_village(*, round_id: int, village_ids: Iterable[int]) -> dict[int, Any]:
+    """Households and persons of each list of the round per village, counted from the lists
+    themselves (not from the figures' aggregates), for the consistency check of the rates job
+    (`povertyapp.figures.consistency_differences`, registered in `HouseholdsConfig.ready`):
+
+    * ``removed``, ``identified``, ``returned``, ``exited``: the round's list events
+      (`round_list_events`), persons as recorded on each event;
+    * ``poor``: the households 未脱贫 or 返贫 after the round: every baseline household (its
+      own baseline row, not the baseline's sums) under the status of its last status-bearing
+      event of the round, or its baseline status when it has none, with that event's persons;
+      households registered after opening with an event in the round in their village.
+
+    Returns ``{village_id: {list: [households, persons]}}``."""
+    wanted = set(village_ids)
+    result: dict[int, dict[str, list[int]]] = defaultdict(
+        lambda: {key: [0, 0] for key in ("removed", "identified", "returned", "exited", "poor")}
+    )
+    adjustment_round = AdjustmentRound(pk=round_id)
+    listed = (
+        round_list_events(round=adjustment_round)
+        .values(LIST_VILLAGE, "kind")
+        .annotate(households=Count("household", distinct=True), persons=Sum("persons"))
+        .order_by()
+    )
+    for row in listed:
+        if row[LIST_VILLAGE] in wanted:
+            slot = result[row[LIST_VILLAGE]][row["kind"]]
+            slot[0] += row["households"]
+            slot[1] += row["persons"] or 0
+    poor = Household.POOR_STATUSES
+    for row in (
+        RoundBaseline.objects.filter(round_id=round_id, status__in=poor)
+        .values("village_id")
+        .annotate(households=Count("id"), persons=Sum("persons"))
+        .order_by()
+    ):
+        if row["village_id"] in wanted:
+            slot = result[row["village_id"]]["poor"]
+            slot[0] += row["households"]
+            slot[1] += row["persons"] or 0
+    later = HouseholdEvent.objects.filter(
+        round_id=round_id, household_id=OuterRef("household_id"), id__gt=OuterRef("id")
+    ).exclude(to_status="")
+    after = {
+        household_id: (status, persons)
+        for household_id, status, persons in HouseholdEvent.objects.filter(round_id=round_id)
+        .exclude(to_status="")
+        .filter(~Exists(later))
+        .values_list("household_id", "to_status", "persons")
+    }
+    before = {
+        household_id: (village_id, status, persons)
+        for household_id, village_id, status, persons in RoundBaseline.objects.filter(
+            round_id=round_id, household_id__in=list(after)
+        ).values_list("household_id", "village_id", "status", "persons")
+    }
+    villages = dict(
+        Household.objects.filter(pk__in=[key for key in after if key not in before]).values_list(
+            "pk", "village_id"
+        )
+    )
+    for household_id, (status, persons) in after.items():
+        if household_id in before:
+            village_id, baseline_status, baseline_persons = before[household_id]
+            if baseline_status in poor and village_id in wanted:
+                result[village_id]["poor"][0] -= 1
+                result[village_id]["poor"][1] -= baseline_persons
+        else:
+            village_id = villages[household_id]
+        if status in poor and village_id in wanted:
+            result[village_id]["poor"][0] += 1
+            result[village_id]["poor"][1] += persons
+    return dict(result)
+
+
 def round_list_events_for_user(
     *, user: User, round: AdjustmentRound, region: Region | None = None
 ) -> QuerySet[HouseholdEvent]:

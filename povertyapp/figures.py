@@ -70,7 +70,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
@@ -684,3 +684,145 @@ def incidence_on(*, region: Region, day: datetime.date) -> Figure:
         [day.year, like],
     )
     return incidence(poor_persons=int(rows[0][0]), rural_population=int(population[0][0]))
+
+
+# --- consistency: every numerator equals the count of its list --------------------------------
+
+# Which list explains each count the figures are made of (issue 13): (count field of
+# `RoundCounts` for households, for persons, list key of the registered list counter, label).
+CONSISTENCY = (
+    ("removed_households", "removed_persons", "removed", _("错评率分子（剔除）")),
+    ("included_households", "included_persons", "identified", _("漏评率分子（新识别纳入）")),
+    ("returned_households", "returned_persons", "returned", _("错退率分子（返贫）")),
+    ("exit_marked_households", "exit_marked_persons", "exited", _("标注脱贫")),
+    ("poor_households", "poor_persons", "poor", _("贫困发生率分子（未脱贫＋返贫）")),
+)
+
+# The registry registers how its lists are counted (`households.apps`): the platform imports no
+# domain app. ``counter(round_id=, village_ids=) -> {village_id: {list: [households, persons]}}``.
+ListCounter = Callable[..., dict[int, dict[str, list[int]]]]
+_list_counter: list[ListCounter] = []
+
+
+def register_round_lists(counter: ListCounter) -> None:
+    """Register the function that counts a round's lists per village (one; a second call
+    replaces it)."""
+    _list_counter[:] = [counter]
+
+
+class FiguresDisagree(Exception):
+    """The figures' numerators differ from the counts of their lists; the message (Chinese)
+    names every difference."""
+
+    def __init__(self, differences: list[dict[str, Any]]) -> None:
+        self.differences = differences
+        super().__init__(consistency_message(differences))
+
+
+def consistency_differences(
+    *,
+    round_id: int,
+    village_counts: dict[int, RoundCounts],
+    region_paths: dict[int, str],
+    village_paths: dict[int, str],
+    totals: dict[int, RoundCounts] | None = None,
+) -> list[dict[str, Any]]:
+    """Compare, for every region of ``region_paths`` (villages and their ancestors), each
+    count the figures are made of with the count of its list (`CONSISTENCY`), as the registered
+    list counter counts them. Returns one entry per difference: region id, what, unit
+    ("households"/"persons"), the figures' count and the list's count. No counter registered:
+    nothing to compare (an empty list)."""
+    if not _list_counter:
+        return []
+    listed = _list_counter[0](round_id=round_id, village_ids=list(village_paths))
+    if totals is None:
+        totals = rollup(village_counts, village_paths, region_paths)
+    by_path = {path: region_id for region_id, path in region_paths.items()}
+    listed_totals: dict[int, dict[str, list[int]]] = {}
+    for village_id, lists in listed.items():
+        for ancestor in path_prefixes_of(village_paths.get(village_id, "")):
+            region_id = by_path.get(ancestor)
+            if region_id is None:
+                continue
+            slot = listed_totals.setdefault(region_id, {})
+            for key, (households, persons) in lists.items():
+                entry = slot.setdefault(key, [0, 0])
+                entry[0] += households
+                entry[1] += persons
+    differences = []
+    for region_id in sorted(region_paths, key=lambda item: region_paths[item]):
+        counts = totals.get(region_id, RoundCounts())
+        lists = listed_totals.get(region_id, {})
+        for households_field, persons_field, key, label in CONSISTENCY:
+            listed_households, listed_persons = lists.get(key, [0, 0])
+            for unit, figure_value, list_value in (
+                ("households", getattr(counts, households_field), listed_households),
+                ("persons", getattr(counts, persons_field), listed_persons),
+            ):
+                if figure_value != list_value:
+                    differences.append(
+                        {
+                            "region_id": region_id,
+                            "list": key,
+                            "label": str(label),
+                            "unit": unit,
+                            "figures": figure_value,
+                            "listed": list_value,
+                        }
+                    )
+    return differences
+
+
+def path_prefixes_of(path: str) -> list[str]:
+    from povertyapp.models import path_prefixes
+
+    return path_prefixes(path)
+
+
+def consistency_message(differences: list[dict[str, Any]], *, limit: int = 10) -> str:
+    """The differences in a Chinese sentence, regions by name (the first ``limit``)."""
+    from povertyapp.models import Region
+
+    names = dict(
+        Region.objects.filter(
+            pk__in={item["region_id"] for item in differences[:limit]}
+        ).values_list("pk", "name")
+    )
+    units = {"households": _("户"), "persons": _("人")}
+    parts = [
+        str(_("%(region)s%(what)s：指标计为%(figures)s%(unit)s，名单为%(listed)s%(unit)s"))
+        % {
+            "region": names.get(item["region_id"], item["region_id"]),
+            "what": item["label"],
+            "figures": item["figures"],
+            "listed": item["listed"],
+            "unit": units[item["unit"]],
+        }
+        for item in differences[:limit]
+    ]
+    more = len(differences) - limit
+    if more > 0:
+        parts.append(str(_("另有%(count)d处不一致")) % {"count": more})
+    return str(_("指标与名单不一致，未保存指标快照：%(differences)s。")) % {
+        "differences": "；".join(parts)
+    }
+
+
+def consistency_check(
+    *,
+    round_id: int,
+    village_counts: dict[int, RoundCounts],
+    region_paths: dict[int, str],
+    village_paths: dict[int, str],
+    totals: dict[int, RoundCounts] | None = None,
+) -> None:
+    """Raise `FiguresDisagree` when a numerator differs from the count of its list."""
+    differences = consistency_differences(
+        round_id=round_id,
+        village_counts=village_counts,
+        region_paths=region_paths,
+        village_paths=village_paths,
+        totals=totals,
+    )
+    if differences:
+        raise FiguresDisagree(differences)
