@@ -49,7 +49,13 @@ Round figures from the frozen baseline and the round's events (SQL aggregates, n
     SQL list of integers); ``aggregate_settings(cursor)`` (PostgreSQL session settings of the
     aggregates: work_mem, no JIT); ``serial_statements()`` (no parallel workers in the enclosed
     code) and ``is_serial()``.
-    ``incidence_on(*, region, day) -> Figure`` (贫困发生率 at any date from the event history).
+    ``incidence_on(*, region, day) -> Figure`` (贫困发生率 at any date from the event history),
+    ``status_counts_on(*, region, day)`` (households and persons per status at any date, from
+    the events), ``rural_population_on(*, region, day)``.
+Consistency (issue 13)
+    ``consistency_check``/``consistency_differences``: every numerator against the count of
+    its list (`CONSISTENCY`), as counted by the registry's registered ``register_round_lists``;
+    ``FiguresDisagree`` names the differences in Chinese.
 
 Definitions (DOMAIN §8), for a region and a round, against the baseline frozen at opening:
 - 错评率 = persons of households removed (剔除) in the round ÷ registered persons at baseline
@@ -661,12 +667,14 @@ def round_figures(*, round: AdjustmentRound, region: Region) -> RoundFigures:
     return round_counts(round=round, region=region).figures()
 
 
-def incidence_on(*, region: Region, day: datetime.date) -> Figure:
-    """贫困发生率 of a region at a date: persons of households whose last status-bearing event on
-    or before ``day`` left them 未脱贫/返贫, ÷ the 户籍农业人口 of the villages for ``day.year``."""
-    like = region.path + "%"
+def status_counts_on(*, region: Region, day: datetime.date) -> dict[str, dict[str, int]]:
+    """Households and persons of a region per status as they stood at the end of ``day``,
+    derived from the events: each household under the status and persons of its last
+    status-bearing event dated on or before ``day`` (its 建档 event first; member events carry
+    the household's status and its persons after the change), in its village. Households
+    registered later are not counted. ``{status: {"households": n, "persons": n}}``."""
     rows = _rows(
-        """SELECT COALESCE(SUM(t.persons), 0) FROM (
+        """SELECT t.to_status, COUNT(*), COALESCE(SUM(t.persons), 0) FROM (
                SELECT e.persons, e.to_status,
                       ROW_NUMBER() OVER (PARTITION BY e.household_id
                                          ORDER BY e.effective_date DESC, e.id DESC) AS position
@@ -674,16 +682,40 @@ def incidence_on(*, region: Region, day: datetime.date) -> Figure:
                JOIN households_household h ON h.id = e.household_id
                JOIN povertyapp_region r ON r.id = h.village_id
                WHERE r.path LIKE %s AND e.to_status <> '' AND e.effective_date <= %s
-           ) t WHERE t.position = 1 AND t.to_status IN ('poor', 'returned')""",
-        [like, day],
+           ) t WHERE t.position = 1 GROUP BY t.to_status""",
+        [region.path + "%", day],
     )
-    population = _rows(
+    return {
+        status: {"households": int(households), "persons": int(persons)}
+        for status, households, persons in sorted(rows)
+    }
+
+
+def rural_population_on(*, region: Region, day: datetime.date) -> int:
+    """户籍农业人口 of the region's villages for ``day``'s year (0 when not entered)."""
+    rows = _rows(
         """SELECT COALESCE(SUM(y.registered_rural_population), 0)
            FROM povertyapp_villageyear y JOIN povertyapp_region r ON r.id = y.village_id
            WHERE y.year = %s AND r.path LIKE %s""",
-        [day.year, like],
+        [day.year, region.path + "%"],
     )
-    return incidence(poor_persons=int(rows[0][0]), rural_population=int(population[0][0]))
+    return int(rows[0][0])
+
+
+def incidence_on(
+    *,
+    region: Region,
+    day: datetime.date,
+    status_counts: dict[str, dict[str, int]] | None = None,
+) -> Figure:
+    """贫困发生率 of a region at a date: persons of households whose last status-bearing event on
+    or before ``day`` left them 未脱贫/返贫 (`status_counts_on`, or the counts given), ÷ the
+    户籍农业人口 of the villages for ``day.year``."""
+    counts = status_counts_on(region=region, day=day) if status_counts is None else status_counts
+    poor = sum(counts.get(status, {}).get("persons", 0) for status in POOR_STATUSES)
+    return incidence(
+        poor_persons=poor, rural_population=rural_population_on(region=region, day=day)
+    )
 
 
 # --- consistency: every numerator equals the count of its list --------------------------------

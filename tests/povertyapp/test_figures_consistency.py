@@ -5,7 +5,9 @@ that changes a status; the rates job refuses to store a snapshot when they disag
 from __future__ import annotations
 
 import datetime
+import io
 
+from django.core.management import call_command
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -94,6 +96,10 @@ def test_the_demo_county_agrees_in_every_region_and_round(db, settings, tmp_path
             done["identified"]["persons"],
             done["returned"]["persons"],
         )
+    # The closed 2019 round re-derived from its baseline and events equals its snapshots.
+    output = io.StringIO()
+    call_command("check_round_figures", stdout=output)
+    assert output.getvalue().endswith("2019年动态调整：指标快照与基期和变动记录一致\n")
 
 
 # --- randomly generated counties ---------------------------------------------------------------
