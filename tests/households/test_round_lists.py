@@ -102,3 +102,14 @@ def test_ledger_lists_changes_completed_through_a_procedure(
     today = timezone.localdate()
     decided = sheet.cell(5, headers["县级审定日期"]).value
     assert decided.date() == today
+
+
+def test_round_page_summary_shows_changes_completed_through_a_procedure(
+    cast, client_for, changed_by_procedures
+):
+    round, _applicant = changed_by_procedures
+    response = client_for(cast.county).get(f"/rounds/{round.pk}/")
+    assert response.status_code == 200
+    total = response.context["counts"]["total"]
+    assert (total["identified"]["households"], total["identified"]["persons"]) == (1, 2)
+    assert (total["exited"]["households"], total["exited"]["persons"]) == (1, 2)
