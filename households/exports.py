@@ -459,24 +459,38 @@ ROUND_COLUMNS: tuple[Column, ...] = (
 
 
 def _round_available() -> bool:
-    from households.models import RoundChange
+    from households.models import HouseholdEvent, RoundChange
 
-    return RoundChange.objects.exists()
+    return (
+        RoundChange.objects.exists()
+        or HouseholdEvent.objects.filter(
+            round__isnull=False, kind__in=RoundChange.STATUS_KINDS
+        ).exists()
+    )
 
 
 def _round_sheet(user: User, filters: dict[str, Any]) -> SheetSpec:
-    from django.db.models import OuterRef, Subquery
+    """The round's lines: every proposed, reviewed, returned or approved 自然增减/信息更正 line,
+    the pending and returned lines of the four status lists, and what the four lists changed
+    (`rounds.round_list_events`, the one source the figures count: an approved line and a
+    procedure completed during the round alike), each with its line's process dates when a
+    line led to it."""
+    from django.db.models import OuterRef, Q, Subquery
 
-    from households.models import AdjustmentRound, RoundChange
-    from households.rounds import change_summary
+    from households.models import AdjustmentRound, HouseholdEvent, RoundChange
+    from households.rounds import change_summary, round_list_events_for_user
     from povertyapp import roles
     from povertyapp.models import Region
 
     def chosen_round() -> AdjustmentRound | None:
         rounds = AdjustmentRound.objects.all()
         if user.region is not None:
-            county_path = user.region.path
-            rounds = rounds.filter(changes__village__path__startswith=county_path).distinct()
+            area = user.region.path
+            rounds = rounds.filter(
+                Q(changes__village__path__startswith=area)
+                | Q(county__path__startswith=area)
+                | Q(county__path__in=[node.path for node in user.region.ancestors()])
+            ).distinct()
         try:
             if filters.get("round"):
                 return rounds.filter(pk=int(filters["round"])).first()
@@ -485,30 +499,40 @@ def _round_sheet(user: User, filters: dict[str, Any]) -> SheetSpec:
         return rounds.order_by("-year").first()
 
     adjustment_round = chosen_round()
+    region = Region.objects.filter(code=filters.get("region") or "").first()
 
     def queryset():
+        """The lines listed as lines: all but the withdrawn ones and the approved status-list
+        lines (those are listed through their events)."""
         if adjustment_round is None or not roles.has_case_access(user) or user.region is None:
             return RoundChange.objects.none()
-        changes = RoundChange.objects.filter(
-            round=adjustment_round, village__path__startswith=user.region.path
-        ).exclude(state=RoundChange.State.WITHDRAWN)
-        region = Region.objects.filter(code=filters.get("region") or "").first()
+        changes = (
+            RoundChange.objects.filter(
+                round=adjustment_round, village__path__startswith=user.region.path
+            )
+            .exclude(state=RoundChange.State.WITHDRAWN)
+            .exclude(state=RoundChange.State.APPROVED, kind__in=RoundChange.STATUS_KINDS)
+        )
         if region is not None:
             changes = changes.filter(village__path__startswith=region.path)
         return changes
+
+    def events():
+        if adjustment_round is None:
+            return HouseholdEvent.objects.none()
+        return round_list_events_for_user(user=user, round=adjustment_round, region=region)
 
     kinds = dict(RoundChange.Kind.choices)
     states = dict(RoundChange.State.choices)
     order = {value: index for index, value in enumerate(RoundChange.Kind.values)}
 
     def rows() -> Iterator[Sequence[Any]]:
-        head_id = Member.objects.filter(
+        head = Member.objects.filter(
             household=OuterRef("household_id"), is_active=True, relation="户主"
-        ).values("id_number")[:1]
+        )
         values = (
             queryset()
-            .annotate(head_id=Subquery(head_id))
-            .order_by("kind", "village__path", "household__number")
+            .annotate(head_id=Subquery(head.values("id_number")[:1]))
             .values_list(
                 "kind",
                 "village__parent__name",
@@ -525,24 +549,82 @@ def _round_sheet(user: User, filters: dict[str, Any]) -> SheetSpec:
                 "review_opinion",
                 "decided_at",
                 "id",
+                "village__path",
             )
         )
-        ordered = sorted(values.iterator(chunk_size=CHUNK), key=lambda row: order.get(row[0], 9))
+        lines = list(values.iterator(chunk_size=CHUNK))
+        # What the four lists changed: each event with the line that led to it (if any).
+        changed = list(
+            events()
+            .annotate(
+                head_name=Subquery(head.values("name")[:1]),
+                head_id=Subquery(head.values("id_number")[:1]),
+            )
+            .values_list(
+                "kind",
+                "list_village_id",
+                "household__number",
+                "head_name",
+                "head_id",
+                "persons",
+                "reason",
+                "ground",
+                "effective_date",
+                "round_change__proposed_at",
+                "round_change__reviewed_at",
+                "round_change__review_opinion",
+                "round_change__decided_at",
+                "round_change__reason",
+                "round_change__ground",
+            )
+        )
+        places = {
+            village.pk: village
+            for village in Region.objects.filter(pk__in={row[1] for row in changed}).select_related(
+                "parent"
+            )
+        }
+        for row in changed:
+            village = places[row[1]]
+            lines.append(
+                (
+                    row[0],
+                    village.parent.name if village.parent else "",
+                    village.name,
+                    row[2],
+                    row[3] or "",
+                    row[4],
+                    row[5],
+                    row[13] or row[6],  # the line's reason when a line led to the change
+                    row[14] or row[7],
+                    RoundChange.State.APPROVED,
+                    row[9],
+                    row[10],
+                    row[11] or "",
+                    row[12],
+                    None,
+                    village.path,
+                    row[8],
+                )
+            )
+        lines.sort(key=lambda row: (order.get(row[0], 9), row[15], row[3]))
         # 自然增减 and 信息更正 lines say what they change in their 理由 cell, as on the round page
         # (the few such lines are read once; ID numbers shown as the user may see them).
         described = {RoundChange.Kind.NATURAL, RoundChange.Kind.CORRECTED}
         summaries = {
             change.pk: change_summary(change, user)
             for change in RoundChange.objects.filter(
-                pk__in=[row[14] for row in ordered if row[0] in described]
+                pk__in=[row[14] for row in lines if row[0] in described and row[14]]
             ).select_related("member")
         }
         local = timezone.localtime
-        for row in ordered:
+        for row in lines:
             summary = summaries.get(row[14])
             reason = row[7]
             if summary:
                 reason = summary if not reason or reason in summary else f"{summary}；{reason}"
+            # A change made by a procedure alone has no line: its date is the event's.
+            decided = local(row[13]).date() if row[13] else (row[16] if len(row) > 16 else None)
             yield (
                 str(kinds.get(row[0], row[0])),
                 *row[1:7],
@@ -551,7 +633,7 @@ def _round_sheet(user: User, filters: dict[str, Any]) -> SheetSpec:
                 str(states.get(row[9], row[9])),
                 *(local(value).date() if value else None for value in (row[10], row[11])),
                 row[12],
-                local(row[13]).date() if row[13] else None,
+                decided,
             )
 
     title = (
@@ -564,7 +646,7 @@ def _round_sheet(user: User, filters: dict[str, Any]) -> SheetSpec:
         title=title,
         columns=ROUND_COLUMNS,
         rows=rows,
-        count=lambda: queryset().count(),
+        count=lambda: queryset().count() + events().count(),
         date_label=_("填报日期"),
         totals_label=_("共%(rows)d户"),
     )

@@ -1,6 +1,8 @@
 """ID numbers (GB 11643 居民身份证号码), checked with python-stdnum's `cn.ric`.
 
-The rule lives here once: forms, the API, the importer and the services call `check_id_number`,
+The address code (first 6 digits) is accepted when it existed at any time up to today (the code
+in force when the number was issued, not at birth: `_address_code_known`). The rule lives here
+once: forms, the API, the importer and the services call `check_id_number`,
 and the browser repeats the checksum only as a convenience (static/js/id-number.js).
 """
 
@@ -12,7 +14,6 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric
 
 RESIDENT_ID = "居民身份证"
@@ -42,14 +43,32 @@ def normalise_id_number(raw: str) -> str:
 
 
 @functools.lru_cache(maxsize=8192)
-def _birth_place_known(prefix: str, year: int) -> bool:
-    """`ric.get_birth_place` succeeds: it reads only the first 6 digits (the region code) and
-    the birth year (which counties existed then), so its answer is cached on those two."""
-    try:
-        ric.get_birth_place(f"{prefix}{year:04d}0101" + "0000")
-    except stdnum_errors.ValidationError:
-        return False
-    return True
+def _address_code_known(prefix: str, year: int) -> bool:
+    """The 6-digit address code (地址码) existed at some time up to `year` (today's year).
+
+    The address code is the code of the place where the number was issued, in force when it was
+    issued, not at birth: a person born in 凯里县 in 1975 who got a card after 1983 holds
+    凯里市's 522601, a code that did not exist in 1975 (`ric.get_birth_place` checks the birth
+    year and refuses such numbers). So a code is accepted when python-stdnum's historic code
+    list (`stdnum/cn/loc.dat`, with each code's validity years) has it valid in any year up to
+    `year`, abolished since or not; a code that never existed, or exists only from a later
+    year, is refused."""
+    from stdnum import numdb
+
+    info = {
+        key: value
+        for _part, props in numdb.get("cn/loc").info(prefix)
+        for key, value in props.items()
+    }
+    for county in (info.get("county") or "").split(","):
+        if not county:
+            continue
+        if not county.startswith("["):
+            return True
+        start = county[1:].split("]", 1)[0].split("-", 1)[0]
+        if not start or int(start) <= year:
+            return True
+    return False
 
 
 def check_id_number(raw: str, *, today: datetime.date | None = None) -> IdentityFacts:
@@ -77,7 +96,7 @@ def check_id_number(raw: str, *, today: datetime.date | None = None) -> Identity
         raise ValidationError(_("身份证号码中的出生日期（第7–14位）不合理。"), code="id_birth_date")
     if ric.calc_check_digit(number) != number[17]:
         raise ValidationError(_("身份证号码校验位错误，请核对每一位数字。"), code="id_checksum")
-    if not _birth_place_known(number[:6], birth_date.year):
+    if not _address_code_known(number[:6], today.year):
         raise ValidationError(_("身份证号码前6位不是有效的行政区划代码。"), code="id_birth_place")
     sex = "男" if int(number[16]) % 2 == 1 else "女"
     return IdentityFacts(number=number, birth_date=birth_date, sex=sex)

@@ -916,6 +916,21 @@ def problem_list(user: Any) -> Any:
     )
 
 
+def open_problem_counts_by_rule(user: Any, *, limit: int = 8) -> list[tuple[str, int]]:
+    """The rules with the most 待处理 (open) problems in the user's scope, most first: (rule
+    code, count), the same count the list filtered by that rule and state shows. The scoped
+    list is ordered, and an ordered queryset groups by its ordering columns too (one row per
+    problem, each counted 1): the ordering is cleared before grouping."""
+    rows = (
+        problem_list(user)
+        .filter(state=DataProblem.State.OPEN)
+        .order_by()
+        .values_list("rule")
+        .annotate(n=Count("id"))
+    )
+    return sorted(rows, key=lambda row: (-row[1], row[0]))[:limit]
+
+
 def problem_get_for_user(user: Any, problem_id: int) -> DataProblem:
     from django.http import Http404
 

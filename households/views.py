@@ -318,8 +318,6 @@ CONDITION_FIELDS = tuple(field for _title, fields in HOUSEHOLD_SECTIONS[1:] for 
 
 # --- cadre pages: create and edit, members, procedures, to-do list, data quality -------------
 
-from collections import Counter  # noqa: E402
-
 from django.contrib import messages  # noqa: E402
 from django.core.exceptions import ValidationError  # noqa: E402
 from django.db import transaction  # noqa: E402
@@ -1126,14 +1124,6 @@ def quality_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         problem.rule_label = definition.label if definition else problem.rule
     latest = quality.latest_result(user.region) if user.region is not None else None
     counts = quality.open_problem_counts([v.pk for v in villages])
-    by_rule = Counter(
-        dict(
-            quality.problem_list(user)
-            .filter(state=DataProblem.State.OPEN)
-            .values_list("rule")
-            .annotate(n=Count("id"))
-        )
-    )
     summary = []
     if latest is not None:
         codes = {v.code for v in villages}
@@ -1154,7 +1144,7 @@ def quality_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             "latest": latest,
             "summary": summary,
             "counts": counts,
-            "by_rule": by_rule.most_common(8),
+            "by_rule": quality.open_problem_counts_by_rule(user),
             "query": query.urlencode(),
             "can_run": roles.can_write_households(user) or roles.can_review(user),
             "can_explain": user.role == "village_cadre",

@@ -12,15 +12,17 @@ import hashlib
 from decimal import Decimal
 from typing import Any
 
+from django import forms as django_forms
 from django.contrib.auth.decorators import login_required
 from django.core.cache import InvalidCacheBackendError, caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.utils import make_template_fragment_key
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -28,6 +30,7 @@ from django.utils.translation import gettext as _
 from households.models import Household
 from households.selectors import region_get_for_user
 from povertyapp import dashboards, figures, roles
+from povertyapp import forms as house_forms
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import RateSnapshot, Region
 from povertyapp.privacy import mask
@@ -147,6 +150,7 @@ def _body_key(
         get_language(),
         sort,
         values(region),
+        region.western,  # the exit standard, inherited from ancestors the user may not open
         [values(node) for node in ancestors],
         [values(item) for item in rounds],
         values(round),
@@ -156,6 +160,41 @@ def _body_key(
         [(values(item), values(item.round)) for item in trend],
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+class AsOfForm(house_forms.Form):
+    """`?as_of=YYYY-MM-DD`: the region's status counts and 贫困发生率 as they stood on a past
+    date (from the events, `figures.status_counts_on`)."""
+
+    as_of = django_forms.DateField(label=gettext_lazy("查询日期"), required=False)
+
+    def clean_as_of(self) -> Any:
+        value = self.cleaned_data.get("as_of")
+        if value is not None and value > timezone.localdate():
+            raise ValidationError(_("查询日期不能晚于今天。"), code="future")
+        return value
+
+
+def _as_of(request: AuthenticatedHttpRequest, region: Region) -> dict[str, Any]:
+    """The as-of form and, for a valid date, the figures as they stood that day (computed on
+    request: two statements over the region's events, never cached)."""
+    form = AsOfForm(request.GET if request.GET.get("as_of") else None)
+    context: dict[str, Any] = {"as_of_form": form}
+    if not form.is_bound or not form.is_valid():
+        return context
+    day = form.cleaned_data["as_of"]
+    counts = figures.status_counts_on(region=region, day=day)
+    labels = dict(Household.Status.choices)
+    incidence = figures.incidence_on(region=region, day=day, status_counts=counts)
+    context["as_of"] = {
+        "day": day,
+        "incidence": incidence,
+        "percent": _percent(incidence.rate),
+        "rows": [
+            {"label": labels.get(status, status), **values} for status, values in counts.items()
+        ],
+    }
+    return context
 
 
 @login_required
@@ -170,6 +209,7 @@ def dashboard(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         "rounds": available,
         "ancestors": ancestors,
         "can_compute": roles.can_review(user),
+        **_as_of(request, region),
     }
     trend = dashboards.trend(region=region, rounds=available)
     try:

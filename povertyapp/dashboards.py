@@ -218,20 +218,22 @@ LIST_EVENT_KINDS = {
 def households_behind(
     *, user: User, region: Region, round: AdjustmentRound, list_kind: str
 ) -> QuerySet[Household]:
-    """The households a figure counts (scoped: only what the user may see)."""
+    """The households a figure counts (scoped: only what the user may see), in the region the
+    figures count them in (the baseline village): a list's households are the round's list
+    events (`rounds.round_list_events`, the one source the figures and the ledger share)."""
     from households.selectors import household_list
 
-    scoped = household_list(user=user).filter(village__path__startswith=region.path)
+    scoped = household_list(user=user)
     if list_kind in LIST_EVENT_KINDS:
-        return scoped.filter(
-            events__round=round, events__kind=LIST_EVENT_KINDS[list_kind]
-        ).distinct()
+        listed = round_services.round_list_events(round=round, path_prefix=region.path).filter(
+            kind=LIST_EVENT_KINDS[list_kind]
+        )
+        return scoped.filter(pk__in=listed.values("household_id"))
+    baseline = round.baseline.filter(village__path__startswith=region.path)
     if list_kind == "baseline_registered":
         return scoped.filter(
-            pk__in=round.baseline.filter(status__in=figures.REGISTERED_STATUSES).values(
-                "household_id"
-            )
+            pk__in=baseline.filter(status__in=figures.REGISTERED_STATUSES).values("household_id")
         )
     if list_kind == "baseline_exited":
-        return scoped.filter(pk__in=round.baseline.filter(status="exited").values("household_id"))
+        return scoped.filter(pk__in=baseline.filter(status="exited").values("household_id"))
     raise Http404(_("未知的名单。"))

@@ -30,7 +30,8 @@ Thresholds (data, in one place; the county office may later override them from t
     ``ExitThresholds`` (frozen dataclass: ``comprehensive_incidence``, ``wrongful_exit``,
     ``omission``, ``approval``, ``village_incidence``), ``EXIT_THRESHOLDS``
     ({"standard", "western"}), ``exit_thresholds(*, western: bool)``,
-    ``exit_thresholds_for(region)`` (uses ``Region.is_western``).
+    ``exit_thresholds_for(region)`` (uses ``Region.western``: the flag of the region or of
+    any ancestor).
     ``county_exit_verdict(*, comprehensive_incidence, wrongful_exit, omission, approval,
         thresholds) -> ExitVerdict(passed: bool, failures: list[str])`` (all four needed: < 2 %
         / < 3 % west, 错退率 < 2 %, 漏评率 < 2 %, 认可度 ≥ 90 %; any failure vetoes).
@@ -48,7 +49,13 @@ Round figures from the frozen baseline and the round's events (SQL aggregates, n
     SQL list of integers); ``aggregate_settings(cursor)`` (PostgreSQL session settings of the
     aggregates: work_mem, no JIT); ``serial_statements()`` (no parallel workers in the enclosed
     code) and ``is_serial()``.
-    ``incidence_on(*, region, day) -> Figure`` (贫困发生率 at any date from the event history).
+    ``incidence_on(*, region, day) -> Figure`` (贫困发生率 at any date from the event history),
+    ``status_counts_on(*, region, day)`` (households and persons per status at any date, from
+    the events), ``rural_population_on(*, region, day)``.
+Consistency (issue 13)
+    ``consistency_check``/``consistency_differences``: every numerator against the count of
+    its list (`CONSISTENCY`), as counted by the registry's registered ``register_round_lists``;
+    ``FiguresDisagree`` names the differences in Chinese.
 
 Definitions (DOMAIN §8), for a region and a round, against the baseline frozen at opening:
 - 错评率 = persons of households removed (剔除) in the round ÷ registered persons at baseline
@@ -69,7 +76,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
@@ -248,7 +255,9 @@ def exit_thresholds(*, western: bool) -> ExitThresholds:
 
 
 def exit_thresholds_for(region: Region) -> ExitThresholds:
-    return exit_thresholds(western=region.is_western)
+    """The thresholds of the region's standard: western when the region or an ancestor is
+    (`Region.western`: the flag is set on the province and inherited)."""
+    return exit_thresholds(western=region.western)
 
 
 @dataclass(frozen=True)
@@ -562,7 +571,10 @@ def round_counts_by_village(
     # baseline status to their status after the round; "n" rows (households registered after
     # opening: no baseline row) add them, their village and cause looked up by primary key for
     # those rows only (scalar subqueries, grouped on, filtered after the grouping: a join to the
-    # household table would let the planner hash the whole table for a handful of rows).
+    # household table would let the planner hash the whole table for a handful of rows). A
+    # household with no main cause at baseline (非建档立卡户: it gets one to be identified) is
+    # counted under its cause in the registry, looked up the same way (issue 13: the newly
+    # identified were counted as "未填写").
     events = _round_events_sql()
     rows = _rows(
         f"""SELECT 'g', g.village_id, g.status, g.status, g.main_cause, g.households, g.persons,
@@ -577,7 +589,7 @@ def round_counts_by_village(
                                   WHERE h.id = e.household_id)
                             ELSE b.village_id END AS village_id,
                        COALESCE(b.status, '') AS before_status, e.last_status,
-                       CASE WHEN b.household_id IS NULL
+                       CASE WHEN b.household_id IS NULL OR COALESCE(b.main_cause, '') = ''
                             THEN (SELECT h.main_cause FROM households_household h
                                   WHERE h.id = e.household_id)
                             ELSE b.main_cause END AS main_cause,
@@ -655,12 +667,14 @@ def round_figures(*, round: AdjustmentRound, region: Region) -> RoundFigures:
     return round_counts(round=round, region=region).figures()
 
 
-def incidence_on(*, region: Region, day: datetime.date) -> Figure:
-    """贫困发生率 of a region at a date: persons of households whose last status-bearing event on
-    or before ``day`` left them 未脱贫/返贫, ÷ the 户籍农业人口 of the villages for ``day.year``."""
-    like = region.path + "%"
+def status_counts_on(*, region: Region, day: datetime.date) -> dict[str, dict[str, int]]:
+    """Households and persons of a region per status as they stood at the end of ``day``,
+    derived from the events: each household under the status and persons of its last
+    status-bearing event dated on or before ``day`` (its 建档 event first; member events carry
+    the household's status and its persons after the change), in its village. Households
+    registered later are not counted. ``{status: {"households": n, "persons": n}}``."""
     rows = _rows(
-        """SELECT COALESCE(SUM(t.persons), 0) FROM (
+        """SELECT t.to_status, COUNT(*), COALESCE(SUM(t.persons), 0) FROM (
                SELECT e.persons, e.to_status,
                       ROW_NUMBER() OVER (PARTITION BY e.household_id
                                          ORDER BY e.effective_date DESC, e.id DESC) AS position
@@ -668,13 +682,179 @@ def incidence_on(*, region: Region, day: datetime.date) -> Figure:
                JOIN households_household h ON h.id = e.household_id
                JOIN povertyapp_region r ON r.id = h.village_id
                WHERE r.path LIKE %s AND e.to_status <> '' AND e.effective_date <= %s
-           ) t WHERE t.position = 1 AND t.to_status IN ('poor', 'returned')""",
-        [like, day],
+           ) t WHERE t.position = 1 GROUP BY t.to_status""",
+        [region.path + "%", day],
     )
-    population = _rows(
+    return {
+        status: {"households": int(households), "persons": int(persons)}
+        for status, households, persons in sorted(rows)
+    }
+
+
+def rural_population_on(*, region: Region, day: datetime.date) -> int:
+    """户籍农业人口 of the region's villages for ``day``'s year (0 when not entered)."""
+    rows = _rows(
         """SELECT COALESCE(SUM(y.registered_rural_population), 0)
            FROM povertyapp_villageyear y JOIN povertyapp_region r ON r.id = y.village_id
            WHERE y.year = %s AND r.path LIKE %s""",
-        [day.year, like],
+        [day.year, region.path + "%"],
     )
-    return incidence(poor_persons=int(rows[0][0]), rural_population=int(population[0][0]))
+    return int(rows[0][0])
+
+
+def incidence_on(
+    *,
+    region: Region,
+    day: datetime.date,
+    status_counts: dict[str, dict[str, int]] | None = None,
+) -> Figure:
+    """贫困发生率 of a region at a date: persons of households whose last status-bearing event on
+    or before ``day`` left them 未脱贫/返贫 (`status_counts_on`, or the counts given), ÷ the
+    户籍农业人口 of the villages for ``day.year``."""
+    counts = status_counts_on(region=region, day=day) if status_counts is None else status_counts
+    poor = sum(counts.get(status, {}).get("persons", 0) for status in POOR_STATUSES)
+    return incidence(
+        poor_persons=poor, rural_population=rural_population_on(region=region, day=day)
+    )
+
+
+# --- consistency: every numerator equals the count of its list --------------------------------
+
+# Which list explains each count the figures are made of (issue 13): (count field of
+# `RoundCounts` for households, for persons, list key of the registered list counter, label).
+CONSISTENCY = (
+    ("removed_households", "removed_persons", "removed", _("错评率分子（剔除）")),
+    ("included_households", "included_persons", "identified", _("漏评率分子（新识别纳入）")),
+    ("returned_households", "returned_persons", "returned", _("错退率分子（返贫）")),
+    ("exit_marked_households", "exit_marked_persons", "exited", _("标注脱贫")),
+    ("poor_households", "poor_persons", "poor", _("贫困发生率分子（未脱贫＋返贫）")),
+)
+
+# The registry registers how its lists are counted (`households.apps`): the platform imports no
+# domain app. ``counter(round_id=, village_ids=) -> {village_id: {list: [households, persons]}}``.
+ListCounter = Callable[..., dict[int, dict[str, list[int]]]]
+_list_counter: list[ListCounter] = []
+
+
+def register_round_lists(counter: ListCounter) -> None:
+    """Register the function that counts a round's lists per village (one; a second call
+    replaces it)."""
+    _list_counter[:] = [counter]
+
+
+class FiguresDisagree(Exception):
+    """The figures' numerators differ from the counts of their lists; the message (Chinese)
+    names every difference."""
+
+    def __init__(self, differences: list[dict[str, Any]]) -> None:
+        self.differences = differences
+        super().__init__(consistency_message(differences))
+
+
+def consistency_differences(
+    *,
+    round_id: int,
+    village_counts: dict[int, RoundCounts],
+    region_paths: dict[int, str],
+    village_paths: dict[int, str],
+    totals: dict[int, RoundCounts] | None = None,
+) -> list[dict[str, Any]]:
+    """Compare, for every region of ``region_paths`` (villages and their ancestors), each
+    count the figures are made of with the count of its list (`CONSISTENCY`), as the registered
+    list counter counts them. Returns one entry per difference: region id, what, unit
+    ("households"/"persons"), the figures' count and the list's count. No counter registered:
+    nothing to compare (an empty list)."""
+    if not _list_counter:
+        return []
+    listed = _list_counter[0](round_id=round_id, village_ids=list(village_paths))
+    if totals is None:
+        totals = rollup(village_counts, village_paths, region_paths)
+    by_path = {path: region_id for region_id, path in region_paths.items()}
+    listed_totals: dict[int, dict[str, list[int]]] = {}
+    for village_id, lists in listed.items():
+        for ancestor in path_prefixes_of(village_paths.get(village_id, "")):
+            region_id = by_path.get(ancestor)
+            if region_id is None:
+                continue
+            slot = listed_totals.setdefault(region_id, {})
+            for key, (households, persons) in lists.items():
+                entry = slot.setdefault(key, [0, 0])
+                entry[0] += households
+                entry[1] += persons
+    differences = []
+    for region_id in sorted(region_paths, key=lambda item: region_paths[item]):
+        counts = totals.get(region_id, RoundCounts())
+        lists = listed_totals.get(region_id, {})
+        for households_field, persons_field, key, label in CONSISTENCY:
+            listed_households, listed_persons = lists.get(key, [0, 0])
+            for unit, figure_value, list_value in (
+                ("households", getattr(counts, households_field), listed_households),
+                ("persons", getattr(counts, persons_field), listed_persons),
+            ):
+                if figure_value != list_value:
+                    differences.append(
+                        {
+                            "region_id": region_id,
+                            "list": key,
+                            "label": str(label),
+                            "unit": unit,
+                            "figures": figure_value,
+                            "listed": list_value,
+                        }
+                    )
+    return differences
+
+
+def path_prefixes_of(path: str) -> list[str]:
+    from povertyapp.models import path_prefixes
+
+    return path_prefixes(path)
+
+
+def consistency_message(differences: list[dict[str, Any]], *, limit: int = 10) -> str:
+    """The differences in a Chinese sentence, regions by name (the first ``limit``)."""
+    from povertyapp.models import Region
+
+    names = dict(
+        Region.objects.filter(
+            pk__in={item["region_id"] for item in differences[:limit]}
+        ).values_list("pk", "name")
+    )
+    units = {"households": _("户"), "persons": _("人")}
+    parts = [
+        str(_("%(region)s%(what)s：指标计为%(figures)s%(unit)s，名单为%(listed)s%(unit)s"))
+        % {
+            "region": names.get(item["region_id"], item["region_id"]),
+            "what": item["label"],
+            "figures": item["figures"],
+            "listed": item["listed"],
+            "unit": units[item["unit"]],
+        }
+        for item in differences[:limit]
+    ]
+    more = len(differences) - limit
+    if more > 0:
+        parts.append(str(_("另有%(count)d处不一致")) % {"count": more})
+    return str(_("指标与名单不一致，未保存指标快照：%(differences)s。")) % {
+        "differences": "；".join(parts)
+    }
+
+
+def consistency_check(
+    *,
+    round_id: int,
+    village_counts: dict[int, RoundCounts],
+    region_paths: dict[int, str],
+    village_paths: dict[int, str],
+    totals: dict[int, RoundCounts] | None = None,
+) -> None:
+    """Raise `FiguresDisagree` when a numerator differs from the count of its list."""
+    differences = consistency_differences(
+        round_id=round_id,
+        village_counts=village_counts,
+        region_paths=region_paths,
+        village_paths=village_paths,
+        totals=totals,
+    )
+    if differences:
+        raise FiguresDisagree(differences)

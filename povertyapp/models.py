@@ -93,6 +93,13 @@ class Region(models.Model):
     def contains(self, other: Region) -> bool:
         return other.path.startswith(self.path)
 
+    @property
+    def western(self) -> bool:
+        """Whether the western provinces' exit standard applies (西部地区): set on the region
+        itself or on any ancestor (normally the province), inherited by everything below it.
+        Read this, never `is_western`, wherever the standard matters (issue 13)."""
+        return self.is_western or any(node.is_western for node in self.ancestors())
+
 
 class VillageYear(models.Model):
     """A village's attributes for one year: the denominator of incidence and the sampling strata."""

@@ -288,6 +288,16 @@ def compute_rates(
         progress.advance(1, message=_("已统计信息录入率"))
     village_paths = {village_id: paths[village_id] for village_id in village_counts}
     totals = figures.rollup(village_counts, village_paths, paths)
+    try:  # Every numerator must equal the count of its list, else nothing is stored (issue 13).
+        figures.consistency_check(
+            round_id=round.pk,
+            village_counts=village_counts,
+            region_paths=paths,
+            village_paths={village_id: paths[village_id] for village_id in village_ids},
+            totals=totals,
+        )
+    except figures.FiguresDisagree as disagreement:
+        raise jobs.JobFailed(str(disagreement)) from disagreement
     completeness_totals = {region_id: [0, 0] for region_id in paths}
     by_path = {path: region_id for region_id, path in paths.items()}
     for village_id, (filled, required) in completeness.items():

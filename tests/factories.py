@@ -105,6 +105,7 @@ def household(
     if status in (Household.Status.NON_REGISTERED,):
         values.setdefault("main_cause", "")
     exit_year = values.pop("exit_year", 2018 if status == Household.Status.EXITED else None)
+    effective_date = values.pop("effective_date", None)  # of the 建档 event (default today)
     return household_services.household_create(
         actor=actor,
         data=values,
@@ -118,6 +119,7 @@ def household(
         status=status,
         exit_year=exit_year,
         check_scope=False,
+        effective_date=effective_date,
     )
 
 

@@ -22,10 +22,20 @@ class RegionSerializer(serializers.ModelSerializer):
         source="parent.code", read_only=True, allow_null=True, default=None
     )
     level_display = serializers.CharField(source="get_level_display", read_only=True)
+    # The standard that applies (set on the province, inherited below), not the stored flag.
+    is_western = serializers.SerializerMethodField()
 
     class Meta:
         model = Region
         fields = ["code", "name", "level", "level_display", "parent_code", "is_western"]
+
+    def get_is_western(self, region: Region) -> bool:
+        """From the paths of the western regions the view read once (no query per region of a
+        list), else from the region's ancestors."""
+        paths = self.context.get("western_paths")
+        if paths is None:
+            return region.western
+        return any(region.path.startswith(path) for path in paths)
 
 
 class MemberSerializer(serializers.ModelSerializer):

@@ -79,6 +79,15 @@ class RegionViewSet(viewsets.ReadOnlyModelViewSet):
             return Region.objects.none()
         return selectors.region_list(user=request_user(self.request)).order_by("code")
 
+    def get_serializer_context(self) -> dict[str, Any]:
+        # 西部地区 is inherited from ancestors: the few flagged regions are read once.
+        return {
+            **super().get_serializer_context(),
+            "western_paths": list(
+                Region.objects.filter(is_western=True).values_list("path", flat=True)
+            ),
+        }
+
 
 class HouseholdListCreateApi(generics.GenericAPIView):
     filterset_class = HouseholdFilter

@@ -250,3 +250,27 @@ def test_run_button_starts_a_job_for_the_users_region(cast, county, client_for):
         "/households/quality/run/", {"region": county.village_b.code}
     )
     assert outside.status_code == 404
+
+
+def test_rules_with_most_open_problems_count_each_rule_as_its_list_does(cast, county, client_for):
+    """ "待处理问题最多的规则" counts every open problem of a rule (8/6/5 here, not (1) per rule):
+    each count equals the number of problems the rule's link lists."""
+    for cause, households in (("因学", 8), ("因残", 6), ("因病", 5)):
+        for _index in range(households):
+            factories.household(
+                actor=cast.county,
+                village=county.village_a,
+                main_cause=cause,
+                members=[factories.member_data(health="健康")],
+            )
+    run_job(cast.county, county.county)
+    client = client_for(cast.county)
+    by_rule = dict(client.get("/households/quality/").context["by_rule"])
+    assert (by_rule["cause_study"], by_rule["cause_disability"], by_rule["cause_illness"]) == (
+        8,
+        6,
+        5,
+    )
+    for rule, count in by_rule.items():
+        listed = client.get("/households/quality/", {"rule": rule, "state": "open"})
+        assert listed.context["page"].paginator.count == count, rule

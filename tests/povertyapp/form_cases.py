@@ -32,7 +32,7 @@ from households.models import Household, HouseholdIncome, Member
 from inspections import forms as inspection_forms
 from inspections import services as inspection_services
 from inspections.models import Campaign, Finding, RectificationItem, SampleHousehold, SampleVillage
-from povertyapp import roles
+from povertyapp import dashboard_views, roles
 from tests import factories
 
 PROJECT_PACKAGES = ("povertyapp", "households", "assistance", "inspections")
@@ -586,6 +586,9 @@ CASES: dict[str, Builder] = {
     "inspections.forms.ResolveTaskForm": _simple(
         inspection_forms.ResolveTaskForm, note="已新建档案", household_number="5226221002000009"
     ),
+    "povertyapp.dashboard_views.AsOfForm": _simple(
+        dashboard_views.AsOfForm, as_of=datetime.date(2020, 6, 30)
+    ),
 }
 
 # --- the pages that save a stored object with one press of 保存 ---------------------------------
@@ -677,6 +680,7 @@ PAGES_OF_FORMS: dict[str, tuple[str, ...] | str] = {
     "inspections.forms.RectificationCreateForm": CREATES,
     "inspections.forms.TransitionForm": ACTION,
     "inspections.forms.ResolveTaskForm": ACTION,
+    "povertyapp.dashboard_views.AsOfForm": "a query (GET): it saves nothing",
 }
 
 # Forms that hold nothing a browser sends back: their only required input is a file, which a

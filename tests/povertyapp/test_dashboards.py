@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from households import rounds
+from households.models import Household
 from povertyapp import rates
 from povertyapp.models import RateSnapshot
 from tests.povertyapp.test_figures import built  # noqa: F401  (the hand-built county)
@@ -343,3 +344,67 @@ def test_cached_site_navigation_follows_the_language(cast, client_for, computed)
     assert "Indicator dashboard" in text and "农户档案" not in text
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/dashboards/"})
     assert "农户档案" in client.get("/dashboards/522622000000/").content.decode()
+
+
+def test_every_level_shows_the_western_threshold_inherited_from_the_province(
+    cast, county, client_for, computed
+):
+    """Only the province is marked 西部地区: the county shows < 3 %, the township < 3 % and the
+    village ≤ 3 % for 贫困发生率, in the page and in the API (issue 13: < 2 % / ≤ 2 %)."""
+    from povertyapp.models import Region
+
+    Region.objects.exclude(level=Region.Level.PROVINCE).update(is_western=False)
+    client = client_for(cast.county)
+    for code, rule in (
+        ("522622000000", "<"),
+        ("522622100000", "<"),
+        ("522622100200", "≤"),
+    ):
+        rows = {
+            row["key"]: row for row in client.get(f"/dashboards/{code}/").context["figure_rows"]
+        }
+        assert (rows["incidence"]["limit_rule"], rows["incidence"]["limit"]) == (rule, "3.00%")
+        payload = _api(cast.county).get(f"/api/v1/regions/{code}/rates/").json()
+        assert payload["thresholds"]["comprehensive_incidence"] == "0.03"
+        assert payload["thresholds"]["village_incidence"] == "0.03"
+        region = _api(cast.county).get(f"/api/v1/regions/{code}/").json()
+        assert region["is_western"] is True
+
+
+def test_as_of_date_shows_the_figures_as_they_stood_and_refuses_a_bad_date(
+    cast, client_for, computed
+):
+    """`?as_of=` shows the status counts and 贫困发生率 of that day from the events; a date that
+    is not one, or in the future, gets a Chinese message (never a 500) and nothing else."""
+    import datetime
+
+    from django.utils import timezone
+
+    from povertyapp import figures
+    from povertyapp.models import Region
+
+    client = client_for(cast.county)
+    today = timezone.localdate()
+    response = client.get("/dashboards/522622000000/", {"as_of": today.isoformat()})
+    assert response.status_code == 200
+    as_of = response.context["as_of"]
+    county = Region.objects.get(code="522622000000")
+    expected = figures.status_counts_on(region=county, day=today)
+    assert {row["label"]: (row["households"], row["persons"]) for row in as_of["rows"]} == {
+        str(Household.Status(status).label): (values["households"], values["persons"])
+        for status, values in expected.items()
+    }
+    assert as_of["incidence"] == figures.incidence_on(region=county, day=today)
+    assert "截至" in response.content.decode()
+    before = client.get("/dashboards/522622000000/", {"as_of": "2000-01-01"})
+    assert before.context["as_of"]["rows"] == []
+    for bad, message in (
+        ("2020-02-30", "输入一个有效的日期。"),
+        ("明天", "输入一个有效的日期。"),
+        ((today + datetime.timedelta(days=1)).isoformat(), "查询日期不能晚于今天。"),
+    ):
+        response = client.get("/dashboards/522622000000/", {"as_of": bad})
+        assert response.status_code == 200
+        assert "as_of" not in response.context
+        assert response.context["as_of_form"].errors["as_of"] == [message]
+        assert message in response.content.decode()

@@ -339,3 +339,46 @@ def test_village_exit_threshold_is_inclusive():
     assert figures.exit_thresholds_for(Region(is_western=False)).comprehensive_incidence == Decimal(
         "0.02"
     )
+
+
+def test_cause_breakdown_counts_a_newly_identified_household_under_its_cause(cast, county):
+    """A 非建档立卡户 has no main cause at baseline; identified in the round, it is counted
+    under the cause it was identified with, not "未填写"."""
+    for village in (county.village_a, county.village_a2, county.village_b):
+        VillageYear.objects.create(
+            village=village, year=2020, registered_rural_population=100, total_households=30
+        )
+    household = _household(cast, county.village_a, Status.NON_REGISTERED, 3, main_cause="")
+    _household(cast, county.village_a, Status.POOR, 2, main_cause="缺资金")
+    round = rounds.round_open(actor=cast.county, county=county.county, year=2020)
+    household = services.household_update(
+        actor=cast.county,
+        household=household,
+        data={"main_cause": "因病"},
+        expected_version=household.version,
+    )
+    _change(cast, household, Kind.IDENTIFIED, Status.POOR, round)
+    counts = figures.round_counts(round=round, region=county.village_a)
+    assert counts.cause_counts == {
+        "因病": {"households": 1, "persons": 3},
+        "缺资金": {"households": 1, "persons": 2},
+    }
+
+
+def test_western_standard_is_inherited_by_every_level_below_the_province(county):
+    """西部地区 is set on the province: the city, county, township, village and group below it
+    use the western thresholds too; a region of a province that is not western does not."""
+    Region.objects.exclude(level=Region.Level.PROVINCE).update(is_western=False)
+    levels = {}
+    for region in Region.objects.filter(path__startswith=county.province.path):
+        levels[region.level] = figures.exit_thresholds_for(region)
+    assert sorted(levels) == sorted(Region.Level.values)
+    assert all(value == figures.EXIT_THRESHOLDS["western"] for value in levels.values())
+    Region.objects.filter(pk=county.province.pk).update(is_western=False)
+    for region in Region.objects.filter(path__startswith=county.province.path):
+        assert figures.exit_thresholds_for(region) == figures.EXIT_THRESHOLDS["standard"], region
+    # Set on a county alone, it holds for the county and below, not for the city above.
+    Region.objects.filter(pk=county.county.pk).update(is_western=True)
+    for region in Region.objects.filter(path__startswith=county.province.path):
+        expected = "western" if region.path.startswith(county.county.path) else "standard"
+        assert figures.exit_thresholds_for(region) == figures.EXIT_THRESHOLDS[expected], region
