@@ -10,6 +10,7 @@ import io
 import openpyxl
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -97,10 +98,15 @@ def test_the_demo_county_agrees_in_every_region_and_round(db, settings, tmp_path
             done["identified"]["persons"],
             done["returned"]["persons"],
         )
-    # The closed 2019 round re-derived from its baseline and events equals its snapshots.
+    # The closed round (last year's: the demo is dated from today) re-derived from its baseline
+    # and events equals its snapshots.
+    closed = AdjustmentRound.objects.get(
+        county=result["county"].county, status=AdjustmentRound.Status.CLOSED
+    )
     output = io.StringIO()
     call_command("check_round_figures", stdout=output)
-    assert output.getvalue().endswith("2019年动态调整：指标快照与基期和变动记录一致\n")
+    assert output.getvalue().endswith(f"{closed.name}：指标快照与基期和变动记录一致\n")
+    assert closed.name == f"{timezone.localdate().year - 1}年动态调整"
 
 
 # --- randomly generated counties ---------------------------------------------------------------
