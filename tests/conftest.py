@@ -23,12 +23,44 @@ from tests import factories
 # Celery runs eagerly in every test except those marked `real_worker`, even with a broker set.
 pytest_plugins = ["tests.celery_eager"]
 
-# Reference data the data migrations load. A transactional test (live server, real worker)
-# flushes every table when it ends, these included; the next test gets them back.
+# Reference data the data migrations load: (migration module, app, model, loader). A
+# transactional test (live server, real worker) flushes every table when it ends, these
+# included; post_migrate recreates content types and permissions, and the next test gets these
+# back from here. This is the suite's one way to restore what migrations made: serialized
+# rollback is refused (below), because mixed with flushing tests it restores content types
+# under ids that post_migrate has since given to others (UNIQUE constraint failed on
+# django_content_type, on PostgreSQL whatever the order).
 REFERENCE_DATA = [
-    ("households.migrations.0003_default_value_lists", "households", "ValueListItem"),
-    ("assistance.migrations.0004_default_matching_rules", "assistance", "MatchingRule"),
+    (
+        "households.migrations.0003_default_value_lists",
+        "households",
+        "ValueListItem",
+        "add_defaults",
+    ),
+    (
+        "assistance.migrations.0004_default_matching_rules",
+        "assistance",
+        "MatchingRule",
+        "add_defaults",
+    ),
+    (
+        "povertyapp.migrations.0003_calendarday_holiday_arrangements",
+        "povertyapp",
+        "CalendarDay",
+        "seed",
+    ),
 ]
+
+
+def pytest_collection_modifyitems(items):  # type: ignore[no-untyped-def]
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is not None and marker.kwargs.get("serialized_rollback"):
+            raise pytest.UsageError(
+                f"{item.nodeid}: serialized_rollback is not used in this suite; a transactional "
+                "test flushes and tests/conftest.py's REFERENCE_DATA restores what the data "
+                "migrations load."
+            )
 
 
 @pytest.fixture(autouse=True)
@@ -48,9 +80,9 @@ def _reference_data(request):  # type: ignore[no-untyped-def]
         and "live_server" not in request.fixturenames
         else "transactional_db"
     )
-    for module, app_label, model in REFERENCE_DATA:
+    for module, app_label, model, loader in REFERENCE_DATA:
         if not apps.get_model(app_label, model).objects.exists():
-            importlib.import_module(module).add_defaults(apps, None)
+            getattr(importlib.import_module(module), loader)(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -1,11 +1,9 @@
 """What every browser test shares: Debian's chromium through Playwright, a media folder of its
 own, and the database rule below. A test module here needs none of it spelled out again.
 
-Every browser test runs against a live server, so in a real transaction, and restores the
-database it found (serialized rollback). One rule for the whole folder: a test without
-`serialized_rollback` flushes the database and lets post_migrate recreate the content types
-under new ids, and the next test that restores the serialized state then collides with them
-(UNIQUE constraint failed: django_content_type)."""
+Every browser test runs against a live server, so in a real transaction: it flushes the
+database when it ends, and tests/conftest.py restores the migrations' reference data for the
+next test (the suite's one rule; serialized rollback is refused there)."""
 
 import os
 
@@ -23,7 +21,7 @@ def pytest_collection_modifyitems(items):  # type: ignore[no-untyped-def]
         if "tests/browser/" in str(item.fspath).replace("\\", "/"):
             item.add_marker(pytest.mark.browser)
             item.add_marker(skip)
-            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+            item.add_marker(pytest.mark.django_db(transaction=True))
 
 
 @pytest.fixture

@@ -87,7 +87,7 @@ def start_identification(page, applied_on: datetime.date) -> None:  # type: igno
     submit(page, "details.start-procedure button[type=submit]")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_cadre_township_and_county_identify_a_new_household(
     browser, live_server, cast, county, tmp_path
 ):
@@ -194,7 +194,7 @@ def test_cadre_township_and_county_identify_a_new_household(
     shot(county_page, "10-status-history")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_forms_fit_a_360_pixel_phone(browser, live_server, cast, county):
     page = login(
         browser,

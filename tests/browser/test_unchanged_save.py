@@ -33,7 +33,7 @@ def date_values(page) -> dict[str, str]:  # type: ignore[no-untyped-def]
     )
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_measure_visit_and_household_forms_saved_unchanged_keep_every_date(
     browser, live_server, cast, county
 ):  # type: ignore[no-untyped-def]

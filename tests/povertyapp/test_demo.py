@@ -204,7 +204,7 @@ def test_seeding_again_changes_nothing(county):
     assert _snapshot() == before
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_seed_demo_runs_as_make_demo_runs_it_with_every_job_committed():
     """`make demo` runs the command in its own committed transactions, so every job the seed
     enqueues runs on commit (eager Celery), in between the seed's steps. The tests above run
