@@ -2563,6 +2563,9 @@ def case_batch_record_meeting(
     locked.save(update_fields=["meeting_date", "attendance", "minutes"])
     refusals: list[str] = []
     passed, excepted = [], []
+    # The minutes are stored before the members' steps (each record points at them): when a
+    # member is refused the transaction rolls back, and the stored file goes with it.
+    stored = locked.minutes.name
     for case in members:
         try:
             if case.pk in exceptions:
@@ -2586,6 +2589,8 @@ def case_batch_record_meeting(
                 passed.append(case.household.number)
         except ValidationError as error:
             refusals.append(_refusal(case.household, error))
+    if refusals:
+        locked.minutes.storage.delete(stored)
     _raise_refusals(refusals)
     _batch_event(
         locked,

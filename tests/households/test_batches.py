@@ -635,3 +635,17 @@ def test_batch_events_name_the_households(page_batch):
     assert sorted(event.data["households"]) == sorted(
         page_batch.cases.values_list("household__number", flat=True)
     )
+
+
+def test_a_refused_meeting_keeps_no_minutes_file(frozen, cast, county, settings):
+    from pathlib import Path
+
+    households = applicants(cast, county, 2)
+    batch = identification_batch(cast, county, households)
+    with pytest.raises(ValidationError) as raised:
+        meeting(cast, batch, on=D(2026, 11, 9))
+    assert raised.value.messages[0] == "以下农户未通过，本次批量办理未保存任何记录："
+    assert len(raised.value.messages) == 3
+    assert [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()] == []
+    batch.refresh_from_db()
+    assert (batch.meeting_date, batch.minutes.name) == (None, "")
