@@ -787,6 +787,8 @@ def _render_workflow(
         "can_object": can_object,
         "can_return": can_act and bool(return_choices),
         "can_withdraw": workflows.can_withdraw(request.user, workflow),
+        # The batch this case is decided with (a helper sees paired households, not batches).
+        "batch_link": workflow.batch_id is not None and request.user.role != User.Role.HELPER,
         "clock": workflows.case_clocks([workflow], today).get(workflow.pk),
         "notice_ready": notice is not None and today > notice.end_date,
         "overdue": workflows.is_overdue(workflow, today),

@@ -649,3 +649,63 @@ def test_a_refused_meeting_keeps_no_minutes_file(frozen, cast, county, settings)
     assert [path for path in Path(settings.MEDIA_ROOT).rglob("*") if path.is_file()] == []
     batch.refresh_from_db()
     assert (batch.meeting_date, batch.minutes.name) == (None, "")
+
+
+def _batch_routes() -> list[tuple[str, str]]:
+    """Every batch page of the URL conf addressed by a batch id: (name, url template)."""
+    from households import urls
+
+    return [
+        (pattern.name, str(pattern.pattern))
+        for pattern in urls.urlpatterns
+        if pattern.name
+        and pattern.name.startswith("batch")
+        and "<int:batch_id>" in str(pattern.pattern)
+    ]
+
+
+def test_every_batch_route_is_scoped_and_read_only_roles_change_nothing(
+    page_batch, cast, client_for
+):
+    """Walks every batch URL: outside the area (another village's cadre, a helper) 404, a role
+    without case data 403, the auditor reads but every POST is 403; nothing changes."""
+    routes = _batch_routes()
+    assert sorted(name for name, _url in routes) == [
+        "batch",
+        "batch-meeting",
+        "batch-notice",
+        "batch-notice-print",
+        "batch-step",
+    ]
+    before = (
+        list(page_batch.cases.order_by("id").values_list("step", "state")),
+        WorkflowStep.objects.count(),
+        CaseBatchEvent.objects.count(),
+    )
+    seen = {}
+    for name, template in routes:
+        url = "/households/" + template.replace("<int:batch_id>", str(page_batch.pk))
+        data = {"step": "verification", "opinion": "核实", "acted_on": "2026-11-12"}
+        for user in ("cadre2", "helper", "sysadmin", "auditor"):
+            client = client_for(getattr(cast, user))
+            seen[(name, user, "post")] = client.post(url, data).status_code
+    expected_post = {"cadre2": 404, "helper": 404, "sysadmin": 403, "auditor": 403}
+    for (name, user, _method), status in seen.items():
+        if name in ("batch", "batch-notice-print") and user == "auditor":
+            # GET-only pages: the auditor reads them (a POST is the same read, nothing to do).
+            assert status in (200, 302), (name, status)
+        else:
+            assert status == expected_post[user], (name, user, status)
+    after = (
+        list(page_batch.cases.order_by("id").values_list("step", "state")),
+        WorkflowStep.objects.count(),
+        CaseBatchEvent.objects.count(),
+    )
+    assert after == before
+
+
+def test_each_case_page_links_its_batch(page_batch, cast, client_for):
+    case = page_batch.cases.order_by("id").first()
+    link = f'href="/households/batches/{page_batch.pk}/"'
+    assert link in client_for(cast.cadre).get(f"/households/cases/{case.pk}/").content.decode()
+    assert link in client_for(cast.township).get(f"/households/cases/{case.pk}/").content.decode()
