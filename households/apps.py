@@ -68,3 +68,13 @@ def register_file_kinds() -> None:
         page_url=lambda record: reverse("households:workflow", args=[record.workflow_id]),
         label=_("识别退出程序佐证材料"),
     )
+    files.register(
+        "batch_minutes",
+        model="households.CaseBatch",
+        field="minutes",
+        get_for_user=lambda user, object_id: selectors.case_batch_get_for_user(
+            user=user, batch_id=object_id
+        ),
+        page_url=lambda batch: reverse("households:batch", args=[batch.pk]),
+        label=_("批次民主评议会议记录"),
+    )

@@ -13,7 +13,10 @@ own work in 待办事项. `SCENARIOS` lists them: one case resting at each step,
 and notices run out waiting for their step to be completed, objections during each 公示 (the
 case sent back), overdue identifications and finished ones (identified / exited in this year's
 open round), cases withdrawn by the village (撤回) and cases a reviewer returned to a named
-earlier step (退回), each through `services.workflow_withdraw` / `workflow_return`.
+earlier step (退回), each through `services.workflow_withdraw` / `workflow_return`. Two batches
+(批量办理) follow, through the batch services: a 识别 batch waiting for the township's review
+(one household not passed by the meeting, one sent back by an objection) and a 退出 batch
+waiting for the county's 公告.
 
 Idempotent: a county that already has cases is left alone.
 """
@@ -307,6 +310,146 @@ def _run(
     return workflow
 
 
+# --- batches: one meeting, one 公示, one review for many households -------------------------
+
+IDENTIFICATION_BATCH_SIZE = 4
+EXIT_BATCH_SIZE = 3
+BATCH_MEETING_NOT_PASSED = "经评议，该户家庭收入高于扶贫标准，未通过"
+
+
+def _ago(today: datetime.date, days: int) -> datetime.date:
+    return today - datetime.timedelta(days=days)
+
+
+def _identification_batch(
+    village: Any, households: list[Household], *, today: datetime.date, users: dict[str, Any]
+) -> Any:
+    """A 识别 batch of four applicants, made through the batch services: one 民主评议 meeting
+    (the last applicant not passed, withdrawn), one verification, one first 公示 of the list
+    (an objection sends the third back to the meeting), the 公示 run out: two households wait
+    for the township's review of the batch."""
+    cadre = users["cadre"]
+    for index, household in enumerate(households):
+        if not household.main_cause:
+            with on_day(_ago(today, 17)):
+                services.household_update(
+                    actor=cadre,
+                    household=household,
+                    data={"main_cause": CAUSES[index % len(CAUSES)]},
+                    expected_version=household.version,
+                    reason="农户申请时填写致贫原因",
+                )
+    with on_day(_ago(today, 16)):
+        batch = services.case_batch_create(
+            actor=cadre,
+            village=village,
+            kind=IDENTIFICATION,
+            name=f"{village.name}{today.year}年第一批贫困户识别",
+            households=[Household.objects.get(pk=household.pk) for household in households],
+            opened_on=_ago(today, 16),
+            opinion=OPINIONS["application"],
+        )
+    members = services.case_batch_members(batch)
+    with on_day(_ago(today, 15)):
+        services.case_batch_record_meeting(
+            actor=cadre,
+            batch=batch,
+            meeting_date=_ago(today, 15),
+            attendance=41,
+            minutes=_minutes(f"{village.name}民主评议会议记录.pdf"),
+            opinion="经村民代表大会评议，同意以下农户纳入建档立卡",
+            exceptions={members[-1].pk: BATCH_MEETING_NOT_PASSED},
+        )
+    with on_day(_ago(today, 14)):
+        services.case_batch_complete_step(
+            actor=cadre,
+            batch=batch,
+            step="verification",
+            opinion=OPINIONS["verification"],
+            acted_on=_ago(today, 14),
+        )
+    with on_day(_ago(today, 13)):
+        services.case_batch_start_notice(
+            actor=cadre,
+            batch=batch,
+            step="first_notice",
+            start_date=_ago(today, 13),
+            days=NOTICE_DAYS,
+            phone=NOTICE_PHONE,
+            place=NOTICE_PLACE,
+        )
+    objected = members[2]
+    with on_day(_ago(today, 11)):
+        objector, content = OBJECTIONS[0]
+        services.notice_objection_record(
+            actor=cadre,
+            notice=objected.notices.get(is_open=True),
+            content=content,
+            objector=objector,
+            received_on=_ago(today, 11),
+        )
+    with on_day(_ago(today, 6)):
+        services.case_batch_complete_step(actor=cadre, batch=batch, step="first_notice")
+    return batch
+
+
+def _exit_batch(
+    village: Any, households: list[Household], *, today: datetime.date, users: dict[str, Any]
+) -> Any:
+    """A 退出 batch of three households: one meeting, one verification, each household's own
+    signed confirmation, one 公示 of the list run out and completed: the batch waits for the
+    county's 公告."""
+    cadre = users["cadre"]
+    with on_day(_ago(today, 12)):
+        batch = services.case_batch_create(
+            actor=cadre,
+            village=village,
+            kind=EXIT,
+            name=f"{village.name}{today.year}年第一批贫困户退出",
+            households=households,
+            opened_on=_ago(today, 12),
+        )
+    with on_day(_ago(today, 11)):
+        services.case_batch_record_meeting(
+            actor=cadre,
+            batch=batch,
+            meeting_date=_ago(today, 11),
+            attendance=37,
+            minutes=_minutes(f"{village.name}退出评议会议记录.pdf"),
+            opinion="经村两委评议，以下贫困户达到退出标准，同意退出",
+        )
+    with on_day(_ago(today, 10)):
+        services.case_batch_complete_step(
+            actor=cadre,
+            batch=batch,
+            step="verification",
+            opinion=OPINIONS["verification"],
+            acted_on=_ago(today, 10),
+        )
+    with on_day(_ago(today, 9)):
+        for case in services.case_batch_members(batch, "household_confirmation"):
+            services.workflow_step_complete(
+                actor=cadre,
+                workflow=case,
+                expected_step="household_confirmation",
+                opinion=OPINIONS["household_confirmation"],
+                evidence=_minutes(f"{case.household.number}-household_confirmation.pdf"),
+            )
+    with on_day(_ago(today, 8)):
+        services.case_batch_start_notice(
+            actor=cadre,
+            batch=batch,
+            step="notice",
+            start_date=_ago(today, 8),
+            days=NOTICE_DAYS,
+            phone=NOTICE_PHONE,
+            place=NOTICE_PLACE,
+        )
+    with on_day(_ago(today, 1)):
+        services.case_batch_complete_step(actor=cadre, batch=batch, step="notice")
+    return batch
+
+
 def _step_level(workflow: CaseWorkflow) -> str:
     return workflows.current_step(workflow).level
 
@@ -330,6 +473,12 @@ def build(*, result: dict[str, Any], seed: int) -> None:
             continue  # a small county: fewer cases
         workflow = _run(scenario, pool.pop(0), today=today, users=users, index=index)
         finished = finished or workflow.state == CaseWorkflow.State.DONE
+    if len(pools[IDENTIFICATION]) >= IDENTIFICATION_BATCH_SIZE:
+        _identification_batch(
+            village, pools[IDENTIFICATION][:IDENTIFICATION_BATCH_SIZE], today=today, users=users
+        )
+    if len(pools[EXIT]) >= EXIT_BATCH_SIZE:
+        _exit_batch(village, pools[EXIT][:EXIT_BATCH_SIZE], today=today, users=users)
     if finished:
         # The open round's figures count the households identified and exited by procedure.
         for round in AdjustmentRound.objects.filter(

@@ -484,6 +484,182 @@ class ReviewForm(house.Form):
     note = forms.CharField(label=_("审核意见"), max_length=255, required=False)
 
 
+# --- batches (one meeting, one 公示, one review for many households) ----------------------
+
+
+class BatchCreateForm(house.Form):
+    """A village opens a batch: open cases of its households at one step and/or households to
+    start a case for. The choices are the village's, offered by the view."""
+
+    name = forms.CharField(label=_("批次名称（可不填）"), max_length=64, required=False)
+    cases = forms.TypedMultipleChoiceField(
+        label=_("已发起的案件"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    households = forms.TypedMultipleChoiceField(
+        label=_("为以下农户发起"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    opened_on = forms.DateField(
+        label=_("受理日期（新发起的案件）"), required=False, widget=house.DateInput()
+    )
+    opinion = forms.CharField(
+        label=_("申请情况（新发起的案件）"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        case_choices: list[tuple[int, str]] | None = None,
+        household_choices: list[tuple[int, str]] | None = None,
+        **kwargs: Any,
+    ):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["cases"]).choices = case_choices or []
+        cast(forms.ChoiceField, self.fields["households"]).choices = household_choices or []
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("cases") and not data.get("households"):
+            raise ValidationError(_("请至少选择一户。"), code="batch_empty")
+        return data
+
+
+class _BatchRowsMixin:
+    """Per-household exception fields, one pair per member: `reason_<case id>` (and, for a
+    review, `return_to_<case id>`)."""
+
+    fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
+
+    def _add_rows(self, members: list[tuple[int, str]], targets: list[tuple[str, Any]]) -> None:
+        self.member_ids = [member_id for member_id, _label in members]
+        for member_id, label in members:
+            if targets:
+                self.fields[f"return_to_{member_id}"] = forms.ChoiceField(
+                    label=_("%(household)s：处理") % {"household": label},
+                    required=False,
+                    choices=[("", _("通过"))]
+                    + [(key, _("退回至“%(step)s”") % {"step": text}) for key, text in targets],
+                )
+            self.fields[f"reason_{member_id}"] = forms.CharField(
+                label=_("%(household)s：理由") % {"household": label},
+                max_length=500,
+                required=False,
+            )
+
+    def rows(self) -> list[dict[str, Any]]:
+        bound = cast(forms.Form, self)
+        return [
+            {
+                "id": member_id,
+                "return_to": bound[f"return_to_{member_id}"]
+                if f"return_to_{member_id}" in self.fields
+                else None,
+                "reason": bound[f"reason_{member_id}"],
+            }
+            for member_id in self.member_ids
+        ]
+
+    def exceptions(self) -> tuple[dict[int, str], dict[int, str]]:
+        """(case id → reason, case id → step to return to) of the excepted households."""
+        reasons, targets = {}, {}
+        for member_id in self.member_ids:
+            reason = (self.cleaned_data.get(f"reason_{member_id}") or "").strip()
+            target = self.cleaned_data.get(f"return_to_{member_id}") or ""
+            if f"return_to_{member_id}" in self.fields:
+                if target:
+                    reasons[member_id] = reason
+                    targets[member_id] = target
+            elif reason:
+                reasons[member_id] = reason
+        return reasons, targets
+
+
+class BatchMeetingForm(_BatchRowsMixin, house.Form):
+    """One 民主评议 meeting for every member at that step; a household the meeting did not pass
+    gets a reason (it is withdrawn alone)."""
+
+    meeting_date = forms.DateField(label=_("评议会议日期"), widget=house.DateInput())
+    attendance = forms.IntegerField(label=_("参会人数"), min_value=1, max_value=5000)
+    opinion = forms.CharField(
+        label=_("评议意见"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    minutes = uploads.EvidenceField(
+        label=_("会议记录（扫描件或照片：jpg、png、pdf）"),
+        required=False,
+        accept=uploads.IMAGES_AND_PDF,
+    )
+
+    def __init__(self, *args: Any, members: list[tuple[int, str]] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._add_rows(members or [], [])
+
+
+class BatchStepForm(_BatchRowsMixin, house.Form):
+    """One action on every member at a step (a verification, a review, the end of a 公示), with
+    per-household exceptions sent back alone to a named earlier step."""
+
+    opinion = forms.CharField(
+        label=_("办理意见"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    acted_on = forms.DateField(label=_("办理日期"), required=False, widget=house.DateInput())
+
+    def __init__(
+        self,
+        *args: Any,
+        members: list[tuple[int, str]] | None = None,
+        targets: list[tuple[str, Any]] | None = None,
+        **kwargs: Any,
+    ):
+        super().__init__(*args, **kwargs)
+        self._add_rows(members or [], targets or [])
+
+
+class BatchNoticeForm(NoticeForm):
+    """One 公示 for every member at the notice step (same start, length, phone and place)."""
+
+
+class RoundReviewForm(house.Form):
+    """The township reviews every proposed line of a village (or of the township) in one post;
+    a line with a reason is returned, the others pass."""
+
+    region = forms.ChoiceField(label=_("审核范围"))
+    opinion = forms.CharField(label=_("审核意见"), max_length=500, required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        regions: list[tuple[str, str]] | None = None,
+        lines: list[tuple[int, str]] | None = None,
+        **kwargs: Any,
+    ):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["region"]).choices = regions or []
+        self.line_ids = [line_id for line_id, _label in lines or []]
+        for line_id, label in lines or []:
+            self.fields[f"return_{line_id}"] = forms.CharField(
+                label=_("%(line)s：退回理由") % {"line": label}, max_length=500, required=False
+            )
+
+    def exceptions(self) -> dict[int, str]:
+        return {
+            line_id: reason
+            for line_id in self.line_ids
+            if (reason := (self.cleaned_data.get(f"return_{line_id}") or "").strip())
+        }
+
+
 def today() -> datetime.date:
     return timezone.localdate()
 

@@ -730,6 +730,81 @@ class HouseholdEvent(models.Model):
 # --- procedures (识别/退出 with 公示), reused later by monitoring and risk elimination ----------
 
 
+class CaseBatch(models.Model):
+    """A village's batch of cases of one procedure (识别, 退出; later 监测, 风险消除): one
+    民主评议 meeting decides them all, one 公示 lists them all, and the township and county review
+    them in one action with per-household exceptions. Every member keeps its own case, steps and
+    events: a batch action calls the per-household services for each member
+    (`households.services.case_batch_*`)."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("办理中")
+        CLOSED = "closed", _("已完结")
+
+    village = models.ForeignKey(
+        Region, verbose_name=_("行政村"), on_delete=models.PROTECT, related_name="case_batches"
+    )
+    kind = models.CharField(_("程序"), max_length=24)
+    name = models.CharField(_("批次名称"), max_length=64)
+    state = models.CharField(
+        _("批次状态"), max_length=12, choices=State.choices, default=State.OPEN
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    # The 民主评议 meeting that decided every member (DOMAIN §4).
+    meeting_date = models.DateField(_("评议会议日期"), null=True, blank=True)
+    attendance = models.PositiveSmallIntegerField(_("参会人数"), null=True, blank=True)
+    minutes = models.FileField(
+        _("会议记录"), upload_to=PrivateUploadTo("evidence"), max_length=255, blank=True
+    )
+    # The batch's latest 公示: its step and start date (each member has its own PublicNotice
+    # row, so objections stay per household).
+    notice_step = models.CharField(_("公示环节"), max_length=32, blank=True)
+    notice_start_date = models.DateField(_("公示开始日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("批量办理批次")
+        verbose_name_plural = _("批量办理批次")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CaseBatchEvent(models.Model):
+    """What was done to a batch (who, when, what, which households): the batch's history. Each
+    household's own record is in its case (WorkflowStep) and history (HouseholdEvent)."""
+
+    batch = models.ForeignKey(
+        CaseBatch, verbose_name=_("批次"), on_delete=models.PROTECT, related_name="events"
+    )
+    action = models.CharField(_("操作"), max_length=32)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("办理人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+    summary = models.CharField(_("说明"), max_length=500)
+    data = models.JSONField(_("详情"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("批次记录")
+        verbose_name_plural = _("批次记录")
+        ordering = ["batch", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.batch} {self.action}"
+
+
 class CaseWorkflow(models.Model):
     """One run of a procedure for a household (识别, 退出...). Its steps are defined as data in
     `households.workflows`; this row records where the case stands."""
@@ -777,6 +852,14 @@ class CaseWorkflow(models.Model):
     deadline = models.DateField(_("办结期限"), null=True, blank=True)
     finished_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     version = models.PositiveIntegerField(_("版本"), default=1)
+    batch = models.ForeignKey(
+        CaseBatch,
+        verbose_name=_("批次"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+    )
 
     class Meta:
         verbose_name = _("识别退出程序")

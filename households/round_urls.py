@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("<int:round_id>/import/", views.change_import_view, name="import"),
     path("<int:round_id>/template.xlsx", views.change_template_view, name="template"),
+    path("<int:round_id>/review/", views.changes_review_view, name="review"),
     path("<int:round_id>/decide/", views.changes_decide_view, name="decide"),
     path("<int:round_id>/close/", views.round_close_view, name="close"),
     path("<int:round_id>/compute/", views.round_compute_view, name="compute"),

@@ -15,11 +15,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from households import forms as household_forms
 from households import rounds
 from households.models import AdjustmentRound, Household, RoundChange, ValueList
 from households.selectors import province_of, region_get_for_user, value_lists
 from povertyapp import files, rates, roles, uploads
 from povertyapp.http import AuthenticatedHttpRequest
+from povertyapp.models import Region
 
 PAGE_SIZE = 50
 
@@ -112,6 +114,7 @@ def round_detail(request: AuthenticatedHttpRequest, round_id: int) -> HttpRespon
             "is_open": round.status == AdjustmentRound.Status.OPEN,
             "can_propose": roles.can_write_households(user) and user.role == "village_cadre",
             "can_review": roles.can_review(user),
+            "review_form": review_form(user, round) if roles.can_review(user) else None,
             "figures_final": rates.round_figures_final(round),
             "can_decide": roles.can_configure(user) and in_scope_county,
             "grounds": rounds._grounds(round),
@@ -300,6 +303,82 @@ def change_act_view(request: AuthenticatedHttpRequest, change_id: int) -> HttpRe
             % {"number": change.household.number, "state": done.get_state_display()},
         )
     return _back(change.round_id, request)
+
+
+def _review_regions(user: Any, round: AdjustmentRound) -> list[tuple[str, str]]:
+    """The villages with proposed lines in the user's scope, each township first (its whole
+    area), for the bulk review's select."""
+    villages = (
+        Region.objects.filter(
+            pk__in=rounds.change_list(user=user, round=round)
+            .filter(state=RoundChange.State.PROPOSED)
+            .values("village")
+        )
+        .select_related("parent")
+        .order_by("code")
+    )
+    choices: list[tuple[str, str]] = []
+    seen: set[int] = set()
+    for village in villages:
+        township = village.parent
+        if (
+            township is not None
+            and township.pk not in seen
+            and roles.region_in_scope(user, township)
+        ):
+            seen.add(township.pk)
+            choices.append((township.code, _("%(name)s（全乡镇）") % {"name": township.name}))
+        choices.append((village.code, f"{township.name if township else ''} {village.name}"))
+    return choices
+
+
+def review_form(
+    user: Any, round: AdjustmentRound, data: Any = None, region: Region | None = None
+) -> household_forms.RoundReviewForm:
+    lines: list[tuple[int, str]] = []
+    if region is not None:
+        lines = [
+            (change.pk, change.household.number)
+            for change in rounds.change_list(user=user, round=round).filter(
+                state=RoundChange.State.PROPOSED, village__path__startswith=region.path
+            )
+        ]
+    return household_forms.RoundReviewForm(data, regions=_review_regions(user, round), lines=lines)
+
+
+@login_required
+@require_POST
+def changes_review_view(request: AuthenticatedHttpRequest, round_id: int) -> HttpResponse:
+    """The township reviews every proposed line of a village (or of the township) in one post;
+    a line given a reason is returned, the others pass (`rounds.changes_review_many`)."""
+    _require_case_access(request)
+    round = rounds.round_get_for_user(user=request.user, round_id=round_id)
+    if not roles.can_review(request.user):
+        raise PermissionDenied(_("只有乡镇审核员或县扶贫办可以审核名单。"))
+    region = region_get_for_user(user=request.user, code=request.POST.get("region", ""))
+    form = review_form(request.user, round, request.POST, region)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return _back(round.pk, request)
+    try:
+        result = rounds.changes_review_many(
+            actor=request.user,
+            round=round,
+            region=region,
+            opinion=form.cleaned_data["opinion"],
+            exceptions=form.exceptions(),
+        )
+    except ValidationError as error:
+        _fail(request, error)
+    else:
+        messages.success(
+            request,
+            _("已审核%(region)s的名单：通过%(passed)d条，退回%(returned)d条。")
+            % {"region": region.name, **result},
+        )
+    return _back(round.pk, request)
 
 
 @login_required

@@ -1043,6 +1043,52 @@ def change_review(
 
 
 @transaction.atomic
+def changes_review_many(
+    *,
+    actor: User,
+    round: AdjustmentRound,
+    region: Region,
+    opinion: str = "",
+    exceptions: Mapping[int, str] | None = None,
+) -> dict[str, int]:
+    """The township reviews every proposed line of a village (or of its whole township) in one
+    action: each line passes through `change_review`, except the lines in `exceptions` (change
+    id → reason), which are returned with their reason. One transaction: when any line is
+    refused, nothing is written and the error names each line and why."""
+    if not (roles.can_review(actor) and roles.region_in_scope(actor, region)):
+        raise PermissionDenied(_("只有乡镇审核员或县扶贫办可以审核本辖区的名单。"))
+    exceptions = dict(exceptions or {})
+    pending = list(
+        change_list(user=actor, round=round)
+        .filter(state=State.PROPOSED, village__path__startswith=region.path)
+        .select_related("household")
+        .order_by("id")
+    )
+    if not pending:
+        raise ValidationError(_("该区域没有待审核的名单。"), code="nothing_to_review")
+    unknown = set(exceptions) - {change.pk for change in pending}
+    if unknown:
+        raise ValidationError(_("例外的名单不在待审核范围内。"), code="bad_exception")
+    failures = []
+    for change in pending:
+        try:
+            if change.pk in exceptions:
+                change_review(
+                    actor=actor, change=change, approve=False, opinion=exceptions[change.pk]
+                )
+            else:
+                change_review(actor=actor, change=change, approve=True, opinion=opinion)
+        except ValidationError as error:
+            failures.append(f"{change.household.number}：{'；'.join(error.messages)}")
+    if failures:
+        raise ValidationError(
+            [_("以下名单未能审核，本次批量审核未保存任何记录：")] + failures,
+            code="batch_refused",
+        )
+    return {"passed": len(pending) - len(exceptions), "returned": len(exceptions)}
+
+
+@transaction.atomic
 def change_decide(
     *, actor: User, change: RoundChange, approve: bool, opinion: str = ""
 ) -> RoundChange:

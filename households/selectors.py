@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django_filters.constants import EMPTY_VALUES
 
 from households.models import (
+    CaseBatch,
     CaseWorkflow,
     Household,
     HouseholdEvent,
@@ -368,3 +369,27 @@ def household_page_get_for_user(*, user: User, household_id: int) -> tuple[House
     household.head_id_number = head.id_number if head else None  # type: ignore[attr-defined]
     household.person_count = len(active)  # type: ignore[attr-defined]
     return household, members
+
+
+# --- batches (households.services.case_batch_*) ----------------------------------------------
+
+
+def case_batch_list(*, user: User) -> QuerySet[CaseBatch]:
+    """The batches of the villages in the user's area (none for roles without case access, and
+    none for helpers: a batch lists a whole village's households)."""
+    if not roles.has_case_access(user) or user.role == User.Role.HELPER or user.region is None:
+        return CaseBatch.objects.none()
+    return (
+        CaseBatch.objects.filter(village__path__startswith=user.region.path)
+        .select_related("village", "village__parent", "created_by")
+        .annotate(members=Count("cases"))
+        .order_by("-created_at", "-id")
+    )
+
+
+def case_batch_get_for_user(*, user: User, batch_id: int) -> CaseBatch:
+    """One batch through the user's area scope: 404 outside it."""
+    batch = case_batch_list(user=user).filter(pk=batch_id).first()
+    if batch is None:
+        raise Http404(_("未找到该批次，或您无权查看。"))
+    return batch

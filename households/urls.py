@@ -1,6 +1,6 @@
 from django.urls import path
 
-from households import views
+from households import batch_views, views
 
 app_name = "households"
 
@@ -45,6 +45,17 @@ urlpatterns = [
     ),
     path("notices/<int:notice_id>/print/", views.notice_print_view, name="notice-print"),
     path("todo/", views.todo_view, name="todo"),
+    path("batches/", batch_views.batch_list_view, name="batches"),
+    path("batches/new/", batch_views.batch_create_view, name="batch-create"),
+    path("batches/<int:batch_id>/", batch_views.batch_detail_view, name="batch"),
+    path("batches/<int:batch_id>/meeting/", batch_views.batch_meeting_view, name="batch-meeting"),
+    path("batches/<int:batch_id>/notice/", batch_views.batch_notice_view, name="batch-notice"),
+    path("batches/<int:batch_id>/step/", batch_views.batch_step_view, name="batch-step"),
+    path(
+        "batches/<int:batch_id>/notice/print/",
+        batch_views.batch_notice_print_view,
+        name="batch-notice-print",
+    ),
     path("quality/", views.quality_view, name="quality"),
     path("quality/run/", views.quality_run_view, name="quality-run"),
     path("quality/<int:problem_id>/explain/", views.problem_explain_view, name="problem-explain"),

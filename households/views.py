@@ -787,6 +787,8 @@ def _render_workflow(
         "can_object": can_object,
         "can_return": can_act and bool(return_choices),
         "can_withdraw": workflows.can_withdraw(request.user, workflow),
+        # The batch this case is decided with (a helper sees paired households, not batches).
+        "batch_link": workflow.batch_id is not None and request.user.role != User.Role.HELPER,
         "clock": workflows.case_clocks([workflow], today).get(workflow.pk),
         "notice_ready": notice is not None and today > notice.end_date,
         "overdue": workflows.is_overdue(workflow, today),
@@ -975,6 +977,18 @@ def notice_print_view(request: AuthenticatedHttpRequest, notice_id: int) -> Http
         .select_related("workflow__household")
         .order_by("workflow__household__number")
     )
+    return notice_sheet(request, notice, village, batch)
+
+
+def notice_sheet(
+    request: AuthenticatedHttpRequest,
+    notice: PublicNotice,
+    village: Region,
+    batch: list[PublicNotice],
+    back_url: str = "",
+) -> HttpResponse:
+    """The printable A4 公示 listing the households of `batch` (notices of one step and start
+    date), IDs masked, signed per the step; the print is written to the access log."""
     households = [item.workflow.household for item in batch]
     heads = {
         member.household_id: member
@@ -1048,6 +1062,7 @@ def notice_print_view(request: AuthenticatedHttpRequest, notice_id: int) -> Http
             "signer": signer,
             "intro": intro,
             "today": household_forms.today(),
+            "back_url": back_url or reverse("households:workflow", args=[notice.workflow_id]),
         },
     )
 
@@ -1082,10 +1097,17 @@ def todo_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         problems = (
             quality.problem_list(request.user).filter(state=DataProblem.State.EXPLAINED).count()
         )
+    # The batches with a member waiting for my level: one action there does them all.
+    batches = list(
+        selectors.case_batch_list(user=request.user).filter(
+            state="open", pk__in=workflows.todo_list(request.user, today).values("batch")
+        )[:100]
+    )
     return render(
         request,
         "households/todo.html",
         {
+            "batches": batches,
             "items": items,
             "waiting": waiting,
             "overdue_cases": overdue_cases,

@@ -17,6 +17,7 @@ from households import workflows
 from households.demo_cases import ACTIONS, SCENARIOS
 from households.models import (
     AdjustmentRound,
+    CaseBatch,
     CaseWorkflow,
     DataProblem,
     Household,
@@ -84,7 +85,7 @@ def test_every_step_of_both_procedures_has_a_case(county):
             waiting.discard("application")  # recorded when the case opens
         assert {step for k, step in open_steps if k == kind} == waiting
         assert CaseWorkflow.objects.filter(kind=kind, state="done").count() == 1
-    assert CaseWorkflow.objects.count() == len(SCENARIOS)
+    assert CaseWorkflow.objects.filter(batch__isnull=True).count() == len(SCENARIOS)
     assert sorted(ACTIONS) == sorted(workflows.PROCEDURES)
 
 
@@ -224,14 +225,16 @@ def test_seed_demo_runs_as_make_demo_runs_it_with_every_job_committed():
 
 
 def test_withdrawn_and_returned_cases_are_in_the_case_and_the_history(county):
-    withdrawn = CaseWorkflow.objects.filter(state=CaseWorkflow.State.WITHDRAWN)
+    # The scenarios' cases (the batches' are counted in the batch test below).
+    singles = HouseholdEvent.objects.exclude(household__workflows__batch__isnull=False)
+    withdrawn = CaseWorkflow.objects.filter(state=CaseWorkflow.State.WITHDRAWN, batch__isnull=True)
     assert sorted(withdrawn.values_list("kind", flat=True)) == sorted(
         [CaseWorkflow.Kind.IDENTIFICATION, CaseWorkflow.Kind.EXIT]
     )
-    assert HouseholdEvent.objects.filter(kind=HouseholdEvent.Kind.CASE_WITHDRAWN).count() == 2
+    assert singles.filter(kind=HouseholdEvent.Kind.CASE_WITHDRAWN).count() == 2
     # Sent back: by a reviewer to a named step, or by an objection during a 公示.
     sent_back = [s for s in SCENARIOS if s.return_to or s.objection_after is not None]
-    returned = HouseholdEvent.objects.filter(kind=HouseholdEvent.Kind.CASE_RETURNED)
+    returned = singles.filter(kind=HouseholdEvent.Kind.CASE_RETURNED)
     assert returned.count() == len(sent_back) == 5
     # The reviewers' returns stand again at the steps they named.
     returned_to = WorkflowStep.objects.filter(decision=WorkflowStep.Decision.RETURNED)
@@ -243,3 +246,42 @@ def test_withdrawn_and_returned_cases_are_in_the_case_and_the_history(county):
             step=step,
             pk__in=returned_to.values("workflow"),
         ).exists(), step
+
+
+def test_a_batch_of_each_kind_waits_for_its_reviewers(county, client):
+    """批量办理: a 识别 batch at the township's review (one household not passed by the meeting,
+    one sent back by an objection to its 公示) and a 退出 batch at the county's 公告, each with
+    its meeting minutes, its printable list notice and every household's own record."""
+    batches = {batch.kind: batch for batch in CaseBatch.objects.all()}
+    assert sorted(batches) == [CaseWorkflow.Kind.EXIT, CaseWorkflow.Kind.IDENTIFICATION]
+    identification = batches[CaseWorkflow.Kind.IDENTIFICATION]
+    exit_batch = batches[CaseWorkflow.Kind.EXIT]
+    assert sorted((case.state, case.step) for case in identification.cases.all()) == [
+        ("open", "appraisal"),
+        ("open", "township_review"),
+        ("open", "township_review"),
+        ("withdrawn", "appraisal"),
+    ]
+    assert (
+        sorted((case.state, case.step) for case in exit_batch.cases.all())
+        == [("open", "announcement")] * 3
+    )
+    for batch in (identification, exit_batch):
+        assert batch.minutes.name != ""
+        assert batch.meeting_date is not None and batch.meeting_date < TODAY
+        # Every member's 评议 record carries the batch's meeting and minutes.
+        appraisals = WorkflowStep.objects.filter(
+            workflow__batch=batch, step="appraisal", decision="done"
+        )
+        assert {(step.acted_on, step.evidence.name) for step in appraisals} == {
+            (batch.meeting_date, batch.minutes.name)
+        }
+    assert NoticeObjection.objects.filter(notice__workflow__batch=identification).count() == 1
+    users = county["users"]
+    for user, batch in ((users["township"], identification), (users["county"], exit_batch)):
+        client.force_login(user)
+        todo = client.get("/households/todo/").content.decode()
+        assert f'href="/households/batches/{batch.pk}/"' in todo
+        assert client.get(f"/households/batches/{batch.pk}/").status_code == 200
+        printed = client.get(f"/households/batches/{batch.pk}/notice/print/")
+        assert printed.status_code == 200

@@ -165,8 +165,42 @@ def _rectification_case(cast: Cast, county: County) -> FileCase:
     )
 
 
+def _batch_case(cast: Cast, county: County) -> FileCase:
+    households = [
+        factories.household(
+            actor=cast.county,
+            village=county.village_a,
+            status=Household.Status.NON_REGISTERED,
+            main_cause="因病",
+        )
+        for _ in range(2)
+    ]
+    today = timezone.localdate()
+    batch = household_services.case_batch_create(
+        actor=cast.cadre,
+        village=county.village_a,
+        kind=CaseWorkflow.Kind.IDENTIFICATION,
+        households=households,
+        opened_on=today,
+    )
+    content = pdf()
+    household_services.case_batch_record_meeting(
+        actor=cast.cadre,
+        batch=batch,
+        meeting_date=today,
+        attendance=30,
+        minutes=SimpleUploadedFile("评议会议记录.pdf", content, content_type="application/pdf"),
+        opinion="评议通过",
+    )
+    batch.refresh_from_db()
+    # A batch lists a whole village: not the helper's (paired households only).
+    readers = [cast.cadre, cast.township, cast.county, cast.auditor]
+    return FileCase("batch_minutes", batch, cast.cadre, readers, content, "评议会议记录.pdf")
+
+
 CASES: dict[str, Callable[[Cast, County], FileCase]] = {
     "job_result": _job_case,
+    "batch_minutes": _batch_case,
     "workflow_evidence": _workflow_case,
     "rectification_evidence": _rectification_case,
 }

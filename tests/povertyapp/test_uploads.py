@@ -35,7 +35,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from openpyxl import Workbook
 
 from households import rounds, services
-from households.models import CaseWorkflow, Household, RoundChange, WorkflowStep
+from households.models import CaseBatchEvent, CaseWorkflow, Household, RoundChange, WorkflowStep
 from inspections import services as inspection_services
 from inspections.models import Finding, RectificationEvidence
 from povertyapp import uploads
@@ -194,6 +194,21 @@ UPLOAD_PATHS = [
         ),
     ),
     UploadPath(
+        "households.batch_views.batch_meeting_view",
+        False,
+        lambda w: (
+            w["cast"].cadre,
+            reverse("households:batch-meeting", args=[w["batch"].pk]),
+            "minutes",
+            {
+                "step": "appraisal",
+                "meeting_date": TODAY.isoformat(),
+                "attendance": "12",
+                "opinion": "评议通过",
+            },
+        ),
+    ),
+    UploadPath(
         "households.views.workflow_complete_view",
         False,
         lambda w: (
@@ -277,6 +292,12 @@ def world(cast, county, tmp_path, settings):  # type: ignore[no-untyped-def]
         "item": item,
         "applicant": applicant,
         "workflow": workflow,
+        "batch": services.case_batch_create(
+            actor=cast.cadre,
+            village=county.village_a,
+            kind=CaseWorkflow.Kind.IDENTIFICATION,
+            workflows=[workflow],
+        ),
         "tmp_path": tmp_path,
     }
 
@@ -295,6 +316,7 @@ def _written(world: dict[str, Any]) -> dict[str, Any]:
         "evidence": RectificationEvidence.objects.count(),
         "workflows": CaseWorkflow.objects.count(),
         "steps": WorkflowStep.objects.count(),
+        "batch_events": CaseBatchEvent.objects.count(),
         "files": files,
     }
 
