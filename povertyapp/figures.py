@@ -758,15 +758,18 @@ def consistency_differences(
     region_paths: dict[int, str],
     village_paths: dict[int, str],
     totals: dict[int, RoundCounts] | None = None,
+    listed: dict[int, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Compare, for every region of ``region_paths`` (villages and their ancestors), each
     count the figures are made of with the count of its list (`CONSISTENCY`), as the registered
-    list counter counts them. Returns one entry per difference: region id, what, unit
+    list counter counts them (``listed``: its answer, when the caller had it counted already,
+    e.g. on another connection). Returns one entry per difference: region id, what, unit
     ("households"/"persons"), the figures' count and the list's count. No counter registered:
     nothing to compare (an empty list)."""
     if not _list_counter:
         return []
-    listed = _list_counter[0](round_id=round_id, village_ids=list(village_paths))
+    if listed is None:
+        listed = _list_counter[0](round_id=round_id, village_ids=list(village_paths))
     if totals is None:
         totals = rollup(village_counts, village_paths, region_paths)
     by_path = {path: region_id for region_id, path in region_paths.items()}
@@ -840,6 +843,13 @@ def consistency_message(differences: list[dict[str, Any]], *, limit: int = 10) -
     }
 
 
+def list_counts_by_village(*, round_id: int, village_ids: list[int]) -> dict[int, Any] | None:
+    """The registered list counter's answer for the round's villages (None: none registered)."""
+    if not _list_counter:
+        return None
+    return _list_counter[0](round_id=round_id, village_ids=village_ids)
+
+
 def consistency_check(
     *,
     round_id: int,
@@ -847,6 +857,7 @@ def consistency_check(
     region_paths: dict[int, str],
     village_paths: dict[int, str],
     totals: dict[int, RoundCounts] | None = None,
+    listed: dict[int, Any] | None = None,
 ) -> None:
     """Raise `FiguresDisagree` when a numerator differs from the count of its list."""
     differences = consistency_differences(
@@ -855,6 +866,7 @@ def consistency_check(
         region_paths=region_paths,
         village_paths=village_paths,
         totals=totals,
+        listed=listed,
     )
     if differences:
         raise FiguresDisagree(differences)
