@@ -40,7 +40,8 @@ def prepare(database: str, households: int) -> dict[str, object]:
     from django.db import connection
 
     from households.models import Household
-    from povertyapp.models import RateSnapshot, Region
+    from povertyapp.models import Region
+    from rounds.models import RateSnapshot
 
     have = Household.objects.count()
     if have and have != households:

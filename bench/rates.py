@@ -12,11 +12,11 @@ registry with direct SQL (INSERT ... SELECT over generate_series: the demo gener
 minutes per 100k households in Python, far too slow for 3M): per county 10 townships × 30
 villages, households with the demo's status mix (≈24 % 未脱贫, 3 % 返贫, 54 % 已脱贫, 4 % 剔除,
 15 % 非建档立卡), 3.7 persons per household on average, each village's 户籍农业人口, then one
-round per county opened with `households.rounds.baseline_freeze` (the INSERT ... SELECT the
+round per county opened with `rounds.services.baseline_freeze` (the INSERT ... SELECT the
 application uses) and the round's events (剔除, 返贫, 新识别纳入, 标注脱贫 for ≈ 1–20 % of the
 eligible households).
 
-  county    `povertyapp.rates.compute_rates` for county 1 (every region: baseline counts, lists,
+  county    `rounds.rates.compute_rates` for county 1 (every region: baseline counts, lists,
             state after the round, cause breakdown, 信息录入率, rollup, snapshot writes), best
             of 3, against the hand-written person-level query over members ⋈ households ⋈
             the round's events (best of 3, the faster of the server's defaults and the job's
@@ -149,14 +149,10 @@ STATUS = (
 def _county(index: int, households: int, province, city) -> tuple:  # type: ignore[no-untyped-def]
     from django.db import connection
 
-    from households.models import (
-        AdjustmentRound,
-        Household,
-        HouseholdEvent,
-        Member,
-    )
-    from households.rounds import baseline_freeze
+    from households.models import Household, HouseholdEvent, Member
     from povertyapp.models import VillageYear
+    from rounds.models import AdjustmentRound
+    from rounds.services import baseline_freeze
 
     county, village_ids = _regions(index, province, city)
     prefix = county.code[:6]
@@ -287,7 +283,7 @@ def _hand_written(
     job has."""
     from django.db import connection, transaction
 
-    from povertyapp import figures
+    from rounds import figures
 
     sql = HAND_WRITTEN.format(
         group="split_part(r.path, '/', 4)," if by_county else "",
@@ -302,7 +298,7 @@ def _hand_written(
 
 def _stored(round, county) -> tuple[int, ...]:  # type: ignore[no-untyped-def]
     """The job's stored county figures, in the hand-written query's column order."""
-    from povertyapp.models import RateSnapshot
+    from rounds.models import RateSnapshot
 
     snapshot = RateSnapshot.objects.get(round=round, region=county)
     return (
@@ -390,9 +386,10 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from households.models import AdjustmentRound, Member
-    from povertyapp import rates
+    from households.models import Member
     from povertyapp.models import Job, Region
+    from rounds import rates
+    from rounds.models import AdjustmentRound
 
     call_command("migrate", verbosity=0)
     if reused:
@@ -482,7 +479,7 @@ def main() -> int:
     print(f"  ratio             {job_seconds / raw_seconds:8.2f} ×   (goal ≤ 1.5)")
     # The consistency check (issue 13: every numerator equals the count of its list) is part of
     # the job; its own share, measured by running the job once more without it, same run.
-    from povertyapp import figures
+    from rounds import figures
 
     registered = list(figures._list_counter)
     figures._list_counter[:] = []

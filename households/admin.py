@@ -11,14 +11,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from households.filters import HouseholdFilter
 from households.identity import normalise_id_number
-from households.models import (
-    AdjustmentRound,
-    Household,
-    HouseholdEvent,
-    Member,
-    PovertyLine,
-    ValueListItem,
-)
+from households.models import Household, HouseholdEvent, Member, PovertyLine, ValueListItem
 from povertyapp import roles
 from povertyapp.admin import CaseReadOnlyAdmin, ConfigAdmin
 from povertyapp.http import request_user
@@ -168,16 +161,3 @@ class ValueListItemAdmin(ConfigAdmin):
 class PovertyLineAdmin(ConfigAdmin):
     list_display = ["year", "standard", "region", "amount", "monitoring_amount"]
     list_filter = ["standard"]
-
-
-@admin.register(AdjustmentRound)
-class AdjustmentRoundAdmin(CaseReadOnlyAdmin):
-    list_display = ["name", "county", "year", "status", "opened_at", "closed_at"]
-
-    def get_queryset(self, request: HttpRequest):
-        # A round belongs to a county: the officer's own county, or counties inside the scope.
-        user_region = request_user(request).region
-        own = [node.pk for node in user_region.ancestors(include_self=True)] if user_region else []
-        return AdjustmentRound.objects.filter(
-            Q(county__in=roles.region_scope(request_user(request))) | Q(county__in=own)
-        ).select_related("county")

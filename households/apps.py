@@ -43,11 +43,6 @@ class HouseholdsConfig(AppConfig):
 
         post_migrate.connect(sqlite_triggers_ensure, sender=self)
         register_file_kinds()
-        # The rates job checks every figure's numerator against the count of its list.
-        from households import rounds
-        from povertyapp import figures
-
-        figures.register_round_lists(rounds.round_lists_by_village)
 
 
 def register_file_kinds() -> None:

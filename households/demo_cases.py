@@ -35,8 +35,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from households import services, workflows
-from households.models import AdjustmentRound, CaseWorkflow, Household
-from povertyapp import rates
+from households.models import CaseWorkflow, Household
 
 NOTICE_DAYS = 7
 NOTICE_PHONE = "0855-2421234"
@@ -466,22 +465,14 @@ def build(*, result: dict[str, Any], seed: int) -> None:
     pools: dict[str, list[Household]] = {
         kind: _candidates(village, kind, today) for kind in (IDENTIFICATION, EXIT)
     }
-    finished = False
     for index, scenario in enumerate(SCENARIOS):
         pool = pools[scenario.kind]
         if not pool:
             continue  # a small county: fewer cases
-        workflow = _run(scenario, pool.pop(0), today=today, users=users, index=index)
-        finished = finished or workflow.state == CaseWorkflow.State.DONE
+        _run(scenario, pool.pop(0), today=today, users=users, index=index)
     if len(pools[IDENTIFICATION]) >= IDENTIFICATION_BATCH_SIZE:
         _identification_batch(
             village, pools[IDENTIFICATION][:IDENTIFICATION_BATCH_SIZE], today=today, users=users
         )
     if len(pools[EXIT]) >= EXIT_BATCH_SIZE:
         _exit_batch(village, pools[EXIT][:EXIT_BATCH_SIZE], today=today, users=users)
-    if finished:
-        # The open round's figures count the households identified and exited by procedure.
-        for round in AdjustmentRound.objects.filter(
-            county=county, status=AdjustmentRound.Status.OPEN
-        ):
-            rates.compute_rates(round=round)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from households.models import AdjustmentRound, Household, HouseholdEvent, Member
+from django.db import models
+
+from households.models import Household, HouseholdEvent, Member
 from povertyapp.models import User
 
 
@@ -21,7 +23,7 @@ def event_record(
     ground: str = "",
     persons: int | None = None,
     member: Member | None = None,
-    round: AdjustmentRound | None = None,
+    round: models.Model | None = None,  # a `rounds.AdjustmentRound`, handed in by the rounds app
     proposed_by: User | None = None,
     approved_by: User | None = None,
     data: dict[str, Any] | None = None,
@@ -38,7 +40,7 @@ def event_record(
         ground=ground,
         persons=persons,
         member=member,
-        round=round,
+        round_id=round.pk if round is not None else None,
         proposed_by=proposed_by or actor,
         approved_by=approved_by,
         created_by=actor,

@@ -1176,7 +1176,7 @@ class _Validator:
     ) -> list[ValidationError]:
         """A member the file adds to a registered household: its 增员原因 comes from the value
         list, and during the county's open round (自然增减 of the round) it is required."""
-        from households.rounds import round_open_for
+        from rounds.services import round_open_for
 
         reason = values.get("join_reason") or ""
         choices = lists.get(ValueList.JOIN_REASON, [])

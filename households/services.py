@@ -19,18 +19,12 @@ from django.utils.translation import gettext as _
 
 from households import identity
 from households.events import event_record
-from households.models import (
-    AdjustmentRound,
-    Household,
-    HouseholdEvent,
-    HouseholdIncome,
-    Member,
-    ValueList,
-)
+from households.models import Household, HouseholdEvent, HouseholdIncome, Member, ValueList
 from households.selectors import province_of, value_lists
 from povertyapp import roles, uploads
 from povertyapp.models import Region, User
 from povertyapp.privacy import mask
+from rounds.models import AdjustmentRound
 
 HEAD = "户主"
 SPOUSE = "配偶"
@@ -764,7 +758,7 @@ def _changes_since(household: Household, expected_version: int) -> list[dict[str
 
 def _edit_allowed(household: Household) -> None:
     """Edits are refused while the village's round data is under county approval."""
-    from households.rounds import household_edit_check
+    from rounds.services import household_edit_check
 
     household_edit_check(household=household)
 
@@ -772,7 +766,7 @@ def _edit_allowed(household: Household) -> None:
 def _change_round(household: Household, round: AdjustmentRound | None) -> AdjustmentRound | None:
     """The round a change of the household's members or data is recorded in.
 
-    With `round` given, an approved line of that round is being applied (`households.rounds`):
+    With `round` given, an approved line of that round is being applied (`rounds.services`):
     the round is read again, locked, and must still be open; the edit lock does not apply (the
     county is deciding on this very line). Without it, the edit lock applies, and a membership
     change made while the county has an open round belongs to that round (自然增减 is part of
@@ -784,7 +778,7 @@ def _change_round(household: Household, round: AdjustmentRound | None) -> Adjust
             raise ValidationError(_("该动态调整批次已关闭，不能再变动。"), code="round_closed")
         return round
     _edit_allowed(household)
-    from households.rounds import round_open_for
+    from rounds.services import round_open_for
 
     return round_open_for(household.village)
 

@@ -7,7 +7,6 @@ from celery import shared_task
 from households import (
     imports,
     quality,  # noqa: F401  (registers the data_quality job kind)
-    rounds,  # noqa: F401  (registers the rounds.changes_import job kind)
 )
 
 

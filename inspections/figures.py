@@ -1,6 +1,6 @@
 """A campaign's figures: the sample rates of DOMAIN §8, their 95 % intervals, the exit board.
 
-The definitions are not repeated here: every rate is a `povertyapp.figures.Figure` built with
+The definitions are not repeated here: every rate is a `rounds.figures.Figure` built with
 that module's helpers (`ratio`, `approval`, `comprehensive_incidence`), and the thresholds and
 the verdict are its `exit_thresholds_for` and `county_exit_verdict`. This module only decides
 *which sampled persons* go into each numerator and denominator (DOMAIN §8, assessment sample):
@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from inspections import estimation
 from inspections.estimation import Estimate, Unit
 from inspections.models import Campaign, Finding, SampleHousehold, SampleKind, SampleVillage
-from povertyapp import figures
+from rounds import figures
 
 REGISTERED = {SampleKind.UNEXITED.value, SampleKind.PRE_EXIT.value, SampleKind.EXITED.value}
 

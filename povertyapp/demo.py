@@ -990,10 +990,11 @@ def describe_users(users: dict[str, User]) -> Iterator[str]:
 # Each app's demo step, run in this order after the registry. A step receives the registry
 # result (with the demo's `today`) and the seed, and must be idempotent.
 DEMO_STEPS: list[str] = [
-    "households.demo_rounds.build",
+    "rounds.demo.build",
     "assistance.demo.step",
     "inspections.demo.step",
     "households.demo_cases.build",
+    "rounds.demo.figures_step",
     "povertyapp.demo.checks_step",
     "povertyapp.demo.history_step",
 ]

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "csp",
     "povertyapp",
     "households",
+    "rounds",
     "assistance",
     "inspections",
 ]
@@ -233,7 +234,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "compute-rates-open-rounds": {
         # Every night at 02:30: the figures of every open dynamic-adjustment round, per county.
-        "task": "povertyapp.tasks.compute_open_rounds_task",
+        "task": "rounds.tasks.compute_open_rounds_task",
         "schedule": crontab(hour=2, minute=30),
     },
     "mark-overdue-rectification": {

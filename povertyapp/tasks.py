@@ -48,13 +48,3 @@ def sweep_jobs_task() -> dict[str, list[int]]:
 def cleanup_job_files_task() -> int:
     """Nightly: delete generated files older than JOB_FILE_RETENTION_DAYS (default 7)."""
     return jobs.job_cleanup_files(older_than_days=settings.JOB_FILE_RETENTION_DAYS)
-
-
-# --- the rates job (issue 5) -------------------------------------------------------------------
-from povertyapp import rates  # noqa: E402  (registers the compute_rates job kind in the worker)
-
-
-@shared_task(acks_late=True, soft_time_limit=540, time_limit=600)
-def compute_open_rounds_task() -> int:
-    """Nightly: recompute the snapshots of every open round (one job per county, as a group)."""
-    return len(rates.open_rounds_enqueue())

@@ -18,6 +18,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("households.api.urls")),
+    path("", include("rounds.api.urls")),
     path("assistance/", include("assistance.api.urls")),
     path("inspections/", include("inspections.api.urls")),
 ]
@@ -34,8 +35,8 @@ urlpatterns = [
     path("households/", include("households.urls")),
     path("assistance/", include("assistance.urls")),
     path("inspections/", include("inspections.urls")),
-    path("rounds/", include("households.round_urls")),
-    path("dashboards/", include("povertyapp.dashboard_urls")),
+    path("rounds/", include("rounds.urls")),
+    path("dashboards/", include("rounds.dashboard_urls")),
     path("ledgers/", include("povertyapp.ledgers.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -2,7 +2,6 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from households.api import views
-from povertyapp.api.rates import RegionRatesApi
 
 router = SimpleRouter()
 router.register("regions", views.RegionViewSet, basename="region")
@@ -22,6 +21,5 @@ urlpatterns = [
     path("members/", views.MemberListCreateApi.as_view(), name="member-list"),
     path("members/<int:member_id>/", views.MemberDetailApi.as_view(), name="member-detail"),
     path("members/<int:member_id>/leave/", views.MemberLeaveApi.as_view(), name="member-leave"),
-    path("regions/<str:code>/rates/", RegionRatesApi.as_view(), name="region-rates"),
     *router.urls,
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from povertyapp.menu import menu_for
 from tests.browser.test_cadre_flow import login, shot
-from tests.povertyapp import test_figures
+from tests.rounds import test_figures
 
 # Fixtures shared with the other modules: the browser, the hand-built county of the figures.
 built = test_figures.built
@@ -76,7 +76,7 @@ def test_the_language_switch_submits_without_an_inline_handler(browser, live_ser
 
 
 def test_dashboard_charts_draw_under_the_policy(browser, live_server, cast, built):
-    from povertyapp import rates
+    from rounds import rates
 
     round_, _households = built
     rates.compute_rates(round=round_)

@@ -12,19 +12,19 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from households import rounds, services
+from households import services
 from households.models import (
-    AdjustmentRound,
     CaseBatch,
     CaseBatchEvent,
     CaseWorkflow,
     Household,
     HouseholdEvent,
     PublicNotice,
-    RoundChange,
     WorkflowStep,
 )
 from povertyapp.models import VillageYear
+from rounds import services as rounds
+from rounds.models import AdjustmentRound, RoundChange
 from tests import factories
 from tests.households.test_workflow import exit_ready
 

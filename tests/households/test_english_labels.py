@@ -13,9 +13,10 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 from assistance import services as assistance_services
-from households import rounds
-from households.models import AdjustmentRound, Household
+from households.models import Household
 from povertyapp.models import VillageYear
+from rounds import services as rounds
+from rounds.models import AdjustmentRound
 from tests import factories
 
 

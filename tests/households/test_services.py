@@ -288,7 +288,7 @@ def test_member_move_frees_the_id_and_joins_the_target(cast, county, household_a
 def test_status_change_writes_event_with_round_and_actors(cast, household_a):
     from django.utils import timezone
 
-    from households.models import AdjustmentRound
+    from rounds.models import AdjustmentRound
 
     round_ = AdjustmentRound.objects.create(
         county=household_a.village.parent.parent,
@@ -323,7 +323,7 @@ def test_status_change_writes_event_with_round_and_actors(cast, household_a):
 def test_closed_round_refuses_status_changes(cast, household_a):
     from django.utils import timezone
 
-    from households.models import AdjustmentRound
+    from rounds.models import AdjustmentRound
 
     round_ = AdjustmentRound.objects.create(
         county=household_a.village.parent.parent,

@@ -9,8 +9,9 @@ import openpyxl
 from django.utils import timezone
 
 from households.imports import import_households
-from households.models import AdjustmentRound, HouseholdEvent, Member
+from households.models import HouseholdEvent, Member
 from povertyapp.ledgers.services import ledger_write
+from rounds.models import AdjustmentRound
 from tests import factories
 
 

@@ -120,8 +120,8 @@ def test_rectification_ledger_marks_overdue_items(tmp_path, cast, county):
 def test_round_lists_ledger_groups_the_four_lists(tmp_path, cast, county, household_a, household_b):
     from django.utils import timezone
 
-    from households.models import AdjustmentRound, RoundChange
     from povertyapp.ledgers import ledger_get
+    from rounds.models import AdjustmentRound, RoundChange
 
     assert ledger_get("round_lists") is None  # no round change yet: not offered
     adjustment = AdjustmentRound.objects.create(

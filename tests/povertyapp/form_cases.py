@@ -32,10 +32,12 @@ from households.models import Household, HouseholdIncome, Member
 from inspections import forms as inspection_forms
 from inspections import services as inspection_services
 from inspections.models import Campaign, Finding, RectificationItem, SampleHousehold, SampleVillage
-from povertyapp import dashboard_views, roles
+from povertyapp import roles
+from rounds import dashboard_views
 from tests import factories
+from tests.project import PROJECT_APPS
 
-PROJECT_PACKAGES = ("povertyapp", "households", "assistance", "inspections")
+PROJECT_PACKAGES = PROJECT_APPS
 # Modules that are not code a form could live in, or that start things when imported.
 SKIPPED_MODULES = ("migrations", "management", "settings", "wsgi", "asgi", "celery")
 
@@ -632,7 +634,7 @@ CASES: dict[str, Builder] = {
     "inspections.forms.ResolveTaskForm": _simple(
         inspection_forms.ResolveTaskForm, note="已新建档案", household_number="5226221002000009"
     ),
-    "povertyapp.dashboard_views.AsOfForm": _simple(
+    "rounds.dashboard_views.AsOfForm": _simple(
         dashboard_views.AsOfForm, as_of=datetime.date(2020, 6, 30)
     ),
 }
@@ -731,7 +733,7 @@ PAGES_OF_FORMS: dict[str, tuple[str, ...] | str] = {
     "inspections.forms.RectificationCreateForm": CREATES,
     "inspections.forms.TransitionForm": ACTION,
     "inspections.forms.ResolveTaskForm": ACTION,
-    "povertyapp.dashboard_views.AsOfForm": "a query (GET): it saves nothing",
+    "rounds.dashboard_views.AsOfForm": "a query (GET): it saves nothing",
 }
 
 # Forms that hold nothing a browser sends back: their only required input is a file, which a

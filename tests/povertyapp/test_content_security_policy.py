@@ -20,9 +20,9 @@ from django.urls import reverse
 from povertyapp.menu import menu_for
 from tests.conftest import login
 from tests.povertyapp.inline_code import inline_code
+from tests.project import PROJECT_APPS
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT_APPS = ("povertyapp", "households", "assistance", "inspections")
 
 
 def _template_files() -> list[Path]:

@@ -16,7 +16,6 @@ from assistance.models import CoverageRun, Measure
 from households import workflows
 from households.demo_cases import ACTIONS, SCENARIOS
 from households.models import (
-    AdjustmentRound,
     CaseBatch,
     CaseWorkflow,
     DataProblem,
@@ -29,8 +28,10 @@ from households.models import (
     WorkflowStep,
 )
 from inspections.models import Campaign
-from povertyapp import demo, rates
+from povertyapp import demo
 from povertyapp.models import Job, VillageYear
+from rounds import rates
+from rounds.models import AdjustmentRound
 
 TODAY = datetime.date(2026, 11, 18)
 HOUSEHOLDS = 600

@@ -15,9 +15,9 @@ from django.urls import reverse
 
 from povertyapp import errors
 from tests.conftest import login
+from tests.project import PROJECT_APPS
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT_APPS = ("povertyapp", "households", "assistance", "inspections")
 
 
 def _english(client: Client) -> Client:

@@ -410,8 +410,8 @@ def test_downloads_are_get_only(case):
 def test_generated_downloads_carry_the_same_headers(cast, county, household_a):
     """Files written for one request (small ledgers, templates, visit sheets) are not stored,
     but leave with the door's headers too."""
-    from households.models import AdjustmentRound
     from inspections.models import Campaign
+    from rounds.models import AdjustmentRound
 
     round_ = AdjustmentRound.objects.create(
         county=county.county, year=2020, name="2020年动态调整", opened_at=timezone.now()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from households.models import AdjustmentRound
 from povertyapp import jobs
+from rounds.models import AdjustmentRound
 from tests.conftest import login
 
 pytestmark = pytest.mark.django_db

@@ -22,13 +22,15 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from households import quality, rounds
+from households import quality
 from households.imports import IMPORT_JOB, import_template
-from households.models import AdjustmentRound
-from povertyapp import rates
 from povertyapp.ledgers.services import EXPORT_JOB
 from povertyapp.models import Job, User, VillageYear
+from rounds import rates
+from rounds import services as rounds
+from rounds.models import AdjustmentRound
 from tests.conftest import login
+from tests.project import PROJECT_APPS
 
 ROLES = ("cadre", "cadre2", "township", "county", "auditor", "helper", "sysadmin")
 WRITERS = {"cadre", "cadre2", "county"}
@@ -107,7 +109,7 @@ STARTS = [
         ),
     ),
     Start(
-        "households.round_views.round_compute_view",
+        "rounds.views.round_compute_view",
         rates.KIND,
         frozenset({"township", "county"}),
         lambda user, c: ("post", reverse("rounds:compute", args=[c["round"].pk]), {}),
@@ -129,7 +131,7 @@ STARTS = [
         ),
     ),
     Start(
-        "households.round_views.change_import_view",
+        "rounds.views.change_import_view",
         rounds.CHANGES_IMPORT_JOB,
         frozenset(WRITERS),
         lambda user, c: (
@@ -221,7 +223,7 @@ def test_a_read_only_role_may_start_no_kind_but_the_export(cast):  # type: ignor
 
 # --- the meta-test: every view that can reach job_create is in STARTS ------------------------
 
-APPS = ("povertyapp", "households", "assistance", "inspections")
+APPS = PROJECT_APPS
 ROOTS = {"job_create"}
 
 
@@ -275,8 +277,8 @@ def test_every_view_that_starts_a_job_is_walked_here():
     # that may open or close (`rounds._require_county_officer`, tested below): the compute
     # capability is the county office's too.
     exempt = {
-        "households.round_views.round_open_view",
-        "households.round_views.round_close_view",
+        "rounds.views.round_open_view",
+        "rounds.views.round_close_view",
     }
     walked = {start.view for start in STARTS}
     assert views - exempt == walked, (

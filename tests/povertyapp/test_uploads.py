@@ -34,14 +34,17 @@ from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from openpyxl import Workbook
 
-from households import rounds, services
-from households.models import CaseBatchEvent, CaseWorkflow, Household, RoundChange, WorkflowStep
+from households import services
+from households.models import CaseBatchEvent, CaseWorkflow, Household, WorkflowStep
 from inspections import services as inspection_services
 from inspections.models import Finding, RectificationEvidence
 from povertyapp import uploads
 from povertyapp.models import Job, User, VillageYear
+from rounds import services as rounds
+from rounds.models import RoundChange
 from tests import factories
 from tests.conftest import login
+from tests.project import PROJECT_APPS
 
 LIMIT = 64 * 1024  # every size limit, for the tests: an oversized file is small to build
 TODAY = datetime.date.today()
@@ -159,7 +162,7 @@ UPLOAD_PATHS = [
         lambda w: (w["cast"].cadre, reverse("ledgers:import"), "file", {"dry_run": "on"}),
     ),
     UploadPath(
-        "households.round_views.change_import_view",
+        "rounds.views.change_import_view",
         True,
         lambda w: (w["cast"].cadre, reverse("rounds:import", args=[w["round"].pk]), "workbook", {}),
     ),
@@ -507,7 +510,7 @@ def test_a_macro_enabled_document_is_refused():
 
 # --- the meta-tests ------------------------------------------------------------------------
 
-APPS = ("povertyapp", "households", "assistance", "inspections")
+APPS = PROJECT_APPS
 
 
 def _module_functions(module: str) -> dict[str, ast.FunctionDef]:

@@ -9,10 +9,12 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from households import rounds, services
-from households.models import HouseholdEvent, Member, RoundChange
-from povertyapp import figures
+from households import services
+from households.models import HouseholdEvent, Member
 from povertyapp.models import VillageYear
+from rounds import figures
+from rounds import services as rounds
+from rounds.models import RoundChange
 from tests import factories
 
 Kind = RoundChange.Kind
@@ -359,8 +361,8 @@ def test_the_round_page_takes_natural_change_and_correction_proposals(
 
 
 def test_the_demo_round_has_member_lines_waiting(db, settings, tmp_path):
-    from households import demo_rounds
     from povertyapp import demo
+    from rounds import demo as demo_rounds
 
     settings.MEDIA_ROOT = tmp_path
     result = demo.build_registry(households=600, seed=2020)

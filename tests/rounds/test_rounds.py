@@ -10,17 +10,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from openpyxl import Workbook
 
-from households import rounds, services
-from households.models import (
-    AdjustmentRound,
-    CaseWorkflow,
-    Household,
-    HouseholdEvent,
-    RoundBaseline,
-    RoundBaselineGroup,
-    RoundChange,
-)
+from households import services
+from households.models import CaseWorkflow, Household, HouseholdEvent
 from povertyapp.models import VillageYear
+from rounds import services as rounds
+from rounds.models import AdjustmentRound, RoundBaseline, RoundBaselineGroup, RoundChange
 from tests import factories
 
 Status = Household.Status

@@ -22,18 +22,12 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from households import rounds
-from households.models import (
-    AdjustmentRound,
-    Household,
-    HouseholdEvent,
-    Member,
-    RoundChange,
-    ValueList,
-)
+from households.models import CaseWorkflow, Household, HouseholdEvent, Member, ValueList
 from households.selectors import province_of, value_lists
-from povertyapp import rates
 from povertyapp.demo import CAUSE_SHARES, _weighted
+from rounds import rates
+from rounds import services as rounds
+from rounds.models import AdjustmentRound, RoundChange
 
 REASONS: dict[str, list[str]] = {
     RoundChange.Kind.IDENTIFIED: [
@@ -340,3 +334,13 @@ def _member_lines(
             continue
         if married and corrected:
             return
+
+
+def figures_step(*, result: dict[str, Any], seed: int) -> None:
+    """The `seed_demo` step after the procedures' cases (`households.demo_cases`): a case that
+    finished during the open round is one of the round's changes, so the round's figures are
+    computed again to count it. Nothing to do when no case finished in an open round."""
+    county = result["county"].county
+    for round in AdjustmentRound.objects.filter(county=county, status=AdjustmentRound.Status.OPEN):
+        if CaseWorkflow.objects.filter(round=round, state=CaseWorkflow.State.DONE).exists():
+            rates.compute_rates(round=round)

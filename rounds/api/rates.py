@@ -8,8 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from households.selectors import region_get_for_user
-from povertyapp import dashboards
 from povertyapp.http import AuthenticatedRequest
+from rounds import dashboards
 
 
 class FigureSerializer(serializers.Serializer):

@@ -14,13 +14,16 @@ from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from households import rounds, services
-from households.models import AdjustmentRound, Household, HouseholdEvent, RoundBaselineGroup
-from households.models import RoundChange as Line
-from povertyapp import figures, jobs, rates
-from povertyapp.models import RateSnapshot, Region, VillageYear
+from households import services
+from households.models import Household, HouseholdEvent
+from povertyapp import jobs
+from povertyapp.models import Region, VillageYear
+from rounds import figures, rates
+from rounds import services as rounds
+from rounds.models import AdjustmentRound, RateSnapshot, RoundBaselineGroup
+from rounds.models import RoundChange as Line
 from tests import factories
-from tests.povertyapp.test_figures import built  # noqa: F401  (the hand-built county)
+from tests.rounds.test_figures import built  # noqa: F401  (the hand-built county)
 
 Status = Household.Status
 Kind = HouseholdEvent.Kind
@@ -76,8 +79,8 @@ def test_the_job_refuses_a_snapshot_whose_figures_disagree_with_their_lists(
 
 
 def test_the_demo_county_agrees_in_every_region_and_round(db, settings, tmp_path):
-    from households import demo_rounds
     from povertyapp import demo
+    from rounds import demo as demo_rounds
 
     settings.MEDIA_ROOT = tmp_path
     result = demo.build_registry(households=600, seed=2020)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from households import round_views as views
+from rounds import views as views
 
 app_name = "rounds"
 

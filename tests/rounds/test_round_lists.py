@@ -8,11 +8,12 @@ import openpyxl
 import pytest
 from django.utils import timezone
 
-from households import rounds, services
+from households import services
 from households.models import Household, HouseholdEvent
-from povertyapp import figures
 from povertyapp.ledgers.services import ledger_write
 from povertyapp.models import VillageYear
+from rounds import figures
+from rounds import services as rounds
 from tests import factories
 
 Status = Household.Status

@@ -11,10 +11,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from households import rounds
-from households.models import AdjustmentRound
-from povertyapp import jobs, rates
+from povertyapp import jobs
 from povertyapp.models import Job, Region
+from rounds import rates
+from rounds import services as rounds
+from rounds.models import AdjustmentRound
 
 
 class Command(BaseCommand):

@@ -29,11 +29,13 @@ from django.utils.translation import gettext as _
 
 from households.models import Household
 from households.selectors import region_get_for_user
-from povertyapp import dashboards, figures, roles
 from povertyapp import forms as house_forms
+from povertyapp import roles
 from povertyapp.http import AuthenticatedHttpRequest
-from povertyapp.models import RateSnapshot, Region
+from povertyapp.models import Region
 from povertyapp.privacy import mask
+from rounds import dashboards, figures
+from rounds.models import RateSnapshot
 
 SORT_KEYS = {f"{key}": f"{key}_rate" for key in dashboards.FIGURE_KEYS} | {
     "name": "region__name",

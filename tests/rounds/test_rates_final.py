@@ -9,10 +9,11 @@ from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from households import rounds
-from households.models import AdjustmentRound
-from povertyapp import jobs, rates
-from povertyapp.models import Job, RateSnapshot, VillageYear
+from povertyapp import jobs
+from povertyapp.models import Job, VillageYear
+from rounds import rates
+from rounds import services as rounds
+from rounds.models import AdjustmentRound, RateSnapshot
 from tests import factories
 from tests.conftest import login
 

@@ -1,7 +1,7 @@
 """Reads for the dashboards and the rates API: stored snapshots only (never a recomputation).
 
 Every region comes through `households.selectors.region_get_for_user` (404 outside the user's
-scope); every round through `households.rounds.round_get_for_user`.
+scope); every round through `rounds.services.round_get_for_user`.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from households import rounds as round_services
-from households.models import AdjustmentRound, Household
-from povertyapp import figures
-from povertyapp.models import RateSnapshot, Region, User, path_prefixes
+from households.models import Household
+from povertyapp.models import Region, User, path_prefixes
+from rounds import figures
+from rounds import services as round_services
+from rounds.models import AdjustmentRound, RateSnapshot
 
 FIGURES = (
     # key, label, threshold attribute (None: no exit threshold), which list explains it

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from households import rounds
 from households.models import Household
-from povertyapp import rates
-from povertyapp.models import RateSnapshot
-from tests.povertyapp.test_figures import built  # noqa: F401  (the hand-built county)
+from rounds import rates
+from rounds import services as rounds
+from rounds.models import RateSnapshot
+from tests.rounds.test_figures import built  # noqa: F401  (the hand-built county)
 
 
 @pytest.fixture
@@ -246,8 +246,8 @@ def test_dashboard_head_is_cached_per_scope_and_never_stale(cast, client_for, co
     """The head (breadcrumb, round selector, snapshot line) is cached with the body, keyed by
     what it shows: the breadcrumb the user may open, the county's rounds, the snapshot. The
     compute button (role, CSRF token) is never cached."""
-    from households.models import AdjustmentRound
     from povertyapp.models import Region
+    from rounds.models import AdjustmentRound
 
     round, _h = computed
     url = "/dashboards/522622100200/"
@@ -281,9 +281,10 @@ def test_breadcrumb_and_rounds_match_the_region_chain(
     """`ancestors_in_scope` builds the breadcrumb from what is loaded (no query for a
     township or a village seen from the county), and falls back to one query when the gap
     is deeper; `rounds_for_region` finds the county with or without the ancestors."""
-    from households.models import AdjustmentRound
     from households.selectors import region_get_for_user
-    from povertyapp import dashboards, roles
+    from povertyapp import roles
+    from rounds import dashboards
+    from rounds.models import AdjustmentRound
 
     round, _h = computed
     county_rounds = list(AdjustmentRound.objects.filter(county=county.county).order_by("-year"))
@@ -314,7 +315,7 @@ def test_child_rows_read_only_the_columns_they_show(county, computed):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from povertyapp import dashboards
+    from rounds import dashboards
 
     round, _h = computed
     with CaptureQueriesContext(connection) as captured:
@@ -380,8 +381,8 @@ def test_as_of_date_shows_the_figures_as_they_stood_and_refuses_a_bad_date(
 
     from django.utils import timezone
 
-    from povertyapp import figures
     from povertyapp.models import Region
+    from rounds import figures
 
     client = client_for(cast.county)
     today = timezone.localdate()

@@ -1,5 +1,5 @@
 """The round pages: list and open rounds; the round with its 四类名单, proposals, review,
-approval, workbook import and closing. Thin views over `households.rounds`."""
+approval, workbook import and closing. Thin views over `rounds.services`."""
 
 from __future__ import annotations
 
@@ -16,12 +16,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from households import forms as household_forms
-from households import rounds
-from households.models import AdjustmentRound, Household, RoundChange, ValueList
+from households.models import Household, ValueList
 from households.selectors import province_of, region_get_for_user, value_lists
-from povertyapp import files, rates, roles, uploads
+from povertyapp import files, roles, uploads
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import Region
+from rounds import rates
+from rounds import services as rounds
+from rounds.models import AdjustmentRound, RoundChange
 
 PAGE_SIZE = 50
 

@@ -1,7 +1,7 @@
 """python manage.py check_round_figures [--round ID]
 
 Re-derives a round's figures from its frozen baseline, its frozen population and its events
-(`households.rounds.round_figures_rederive`, independently of the rates job's SQL) and compares
+(`rounds.services.round_figures_rederive`, independently of the rates job's SQL) and compares
 them with the stored snapshots of every region: the four figures' numerators and denominators,
 the baseline incidence and the status counts after the round. Without --round: every closed
 round (their figures are final). Prints each difference; exits with status 1 if there is one.
@@ -13,8 +13,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from households import rounds
-from households.models import AdjustmentRound
+from rounds import services as rounds
+from rounds.models import AdjustmentRound
 
 
 class Command(BaseCommand):

@@ -19,11 +19,12 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from households import rounds, services
+from households import services
 from households.models import Household, HouseholdEvent
-from povertyapp import figures
-from povertyapp.figures import Figure
 from povertyapp.models import Region, VillageYear
+from rounds import figures
+from rounds import services as rounds
+from rounds.figures import Figure
 from tests import factories
 
 Kind = HouseholdEvent.Kind

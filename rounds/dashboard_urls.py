@@ -1,6 +1,6 @@
 from django.urls import path
 
-from povertyapp import dashboard_views as views
+from rounds import dashboard_views as views
 
 app_name = "dashboards"
 

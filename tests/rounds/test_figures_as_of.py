@@ -11,11 +11,12 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from households import services
-from households.models import AdjustmentRound, Household, HouseholdEvent
-from povertyapp import figures, rates
-from povertyapp.models import RateSnapshot, VillageYear
+from households.models import Household, HouseholdEvent
+from povertyapp.models import VillageYear
+from rounds import figures, rates
+from rounds.models import AdjustmentRound, RateSnapshot
 from tests import factories
-from tests.povertyapp.test_figures import _members, built  # noqa: F401
+from tests.rounds.test_figures import _members, built  # noqa: F401
 
 Status = Household.Status
 Kind = HouseholdEvent.Kind

@@ -25,7 +25,7 @@ from households.models import (
     Household,
     Member,
 )
-from povertyapp import rates
+from rounds import rates
 from tests import factories
 
 DAYS = (datetime.date(2025, 6, 15), datetime.date(2024, 2, 29))

@@ -2,7 +2,7 @@
 tests.
 
 Everything that shows, stores or judges one of these figures calls this module: the rates job
-(`povertyapp.rates`), the dashboards and API (through the stored snapshots), the assessment
+(`rounds.rates`), the dashboards and API (through the stored snapshots), the assessment
 (issue 6: sample rates, 综合贫困发生率, county exit). Counts are persons unless stated.
 
 Public API (stable)
@@ -87,8 +87,8 @@ from django.db import connection, transaction
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
-    from households.models import AdjustmentRound
     from povertyapp.models import Region
+    from rounds.models import AdjustmentRound
 
 RATE_PLACES = 8
 _QUANTUM = Decimal(1).scaleb(-RATE_PLACES)

@@ -1,7 +1,7 @@
 """The rates job: every region of a county, for one round, in one pass; stored as snapshots.
 
 `compute_rates` reads the round's frozen baseline and its events with one grouped statement
-(`povertyapp.figures.round_counts_by_village`: the baseline's sums per village frozen at opening
+(`rounds.figures.round_counts_by_village`: the baseline's sums per village frozen at opening
 plus the few households with events in the round, never a loop over households), computes
 信息录入率 in two more statements (the villages' households, then their active members: the
 required fields of `households.quality` translated to SQL; on PostgreSQL concurrently with the
@@ -36,9 +36,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from households.models import AdjustmentRound, HouseholdEvent
-from povertyapp import figures, jobs, roles
-from povertyapp.models import Job, RateSnapshot, Region, User, path_prefixes
+from households.models import HouseholdEvent
+from povertyapp import jobs, roles
+from povertyapp.models import Job, Region, User, path_prefixes
+from rounds import figures
+from rounds.models import AdjustmentRound, RateSnapshot
 
 KIND = "compute_rates"
 _A = TypeVar("_A")

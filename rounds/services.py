@@ -10,7 +10,7 @@ county approves, which applies the change as an event tagged with the round (thr
 `household_change_status`, or, for 新识别纳入 and 标注脱贫, through the identification/exit
 procedure of `households.workflows`, whose last step records the event in the open round).
 Closing locks the round: `household_change_status` refuses a closed round, and the figures read
-only the baseline and the round's events (`povertyapp.figures`).
+only the baseline and the round's events (`rounds.figures`).
 
 While a village has changes waiting for the county's decision, its households may not be edited
 (`household_edit_check`), so the county decides on the data the township reviewed.
@@ -34,21 +34,18 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from households.models import (
+from households.models import Household, HouseholdEvent, Member, ValueList
+from households.selectors import province_of, value_lists
+from povertyapp import jobs, roles, uploads
+from povertyapp.models import Job, Region, User, VillageYear, path_prefixes
+from rounds.models import (
     AdjustmentRound,
-    Household,
-    HouseholdEvent,
-    Member,
     RoundBaseline,
     RoundBaselineGroup,
     RoundChange,
     RoundVillage,
-    ValueList,
     default_round_name,
 )
-from households.selectors import province_of, value_lists
-from povertyapp import jobs, roles, uploads
-from povertyapp.models import Job, Region, User, VillageYear, path_prefixes
 
 Kind = RoundChange.Kind
 State = RoundChange.State
@@ -143,7 +140,7 @@ def round_list_events(
     list (新识别纳入, 剔除, 返贫, 标注脱贫), its last event of that list's kind tagged with the
     round, whatever path made it (a list line approved by the county, a procedure completed
     during the round, the API). The one source of "what changed in this round": the figures
-    count the same events (`povertyapp.figures`, in SQL: `MAX` per household and kind), the
+    count the same events (`rounds.figures`, in SQL: `MAX` per household and kind), the
     round page's summary and the 四类名单 ledger list these, and the consistency check compares
     them. Each event carries `list_village_id`, the region it counts in: the household's village
     at baseline, or its village for a household registered after opening (as the figures)."""
@@ -237,7 +234,7 @@ def _statuses_after_round(round_id: int, wanted: set[int]) -> dict[int, dict[str
 def round_lists_by_village(*, round_id: int, village_ids: Iterable[int]) -> dict[int, Any]:
     """Households and persons of each list of the round per village, counted from the lists
     themselves (not from the figures' aggregates), for the consistency check of the rates job
-    (`povertyapp.figures.consistency_differences`, registered in `HouseholdsConfig.ready`):
+    (`rounds.figures.consistency_differences`, registered in `HouseholdsConfig.ready`):
 
     * ``removed``, ``identified``, ``returned``, ``exited``: the round's list events
       (`round_list_events`), persons as recorded on each event;
@@ -527,7 +524,7 @@ def baseline_freeze(round: AdjustmentRound) -> int:
         )
         households = cursor.rowcount
         # The same rows summed per village, status and main cause: what the figures read
-        # instead of every baseline household (povertyapp.figures.round_counts_by_village).
+        # instead of every baseline household (rounds.figures.round_counts_by_village).
         cursor.execute(
             f"""INSERT INTO {RoundBaselineGroup._meta.db_table}
                     (round_id, village_id, status, main_cause, households, persons)
@@ -595,7 +592,7 @@ def _open_workflows(round: AdjustmentRound) -> int:
 
 
 def _enqueue_rates(actor: User, round: AdjustmentRound) -> None:
-    from povertyapp import rates
+    from rounds import rates
 
     rates.rates_enqueue(user=actor, round=round, region=round.county)
 
@@ -1630,8 +1627,8 @@ def round_figures_differences(*, round: AdjustmentRound) -> list[str]:
     baseline, population and events (`round_figures_rederive`): the four figures' numerators
     and denominators, the baseline incidence and the status counts after the round. Returns
     one Chinese sentence per difference (empty: they agree)."""
-    from povertyapp import figures
-    from povertyapp.models import RateSnapshot
+    from rounds import figures
+    from rounds.models import RateSnapshot
 
     snapshots = list(RateSnapshot.objects.filter(round=round).select_related("region"))
     if not snapshots:

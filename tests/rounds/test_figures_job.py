@@ -15,9 +15,11 @@ from django.core.management import call_command
 
 from households import quality
 from households.models import Household
-from povertyapp import jobs, rates
-from povertyapp.models import Job, RateSnapshot
-from tests.povertyapp.test_figures import built  # noqa: F401  (the hand-built county)
+from povertyapp import jobs
+from povertyapp.models import Job
+from rounds import rates
+from rounds.models import RateSnapshot
+from tests.rounds.test_figures import built  # noqa: F401  (the hand-built county)
 
 EXPECTED = {
     # code: (错评, 漏评, 错退, 贫困发生率) as (numerator, denominator)
@@ -149,7 +151,7 @@ def test_command_rejects_an_unknown_region(db):
 
 def test_nightly_beat_entry_enqueues_open_rounds(built):  # noqa: F811
     entry = settings.CELERY_BEAT_SCHEDULE["compute-rates-open-rounds"]
-    assert entry["task"] == "povertyapp.tasks.compute_open_rounds_task"
+    assert entry["task"] == "rounds.tasks.compute_open_rounds_task"
     round, _h = built
     created = rates.open_rounds_enqueue()
     assert [job.parameters for job in created] == [{"round": round.pk}]
@@ -159,7 +161,8 @@ def _expected_breakdowns(round) -> dict[int, tuple[dict, dict]]:  # type: ignore
     """Per village, households and persons by status after the round and, of the poor, by main
     cause, computed household by household in Python (no SQL aggregate), as DOMAIN §8 reads:
     the last status-bearing event of the round wins, its persons are the household's."""
-    from households.models import HouseholdEvent, RoundBaseline
+    from households.models import HouseholdEvent
+    from rounds.models import RoundBaseline
 
     events: dict[int, HouseholdEvent] = {}
     for event in HouseholdEvent.objects.filter(round=round).exclude(to_status="").order_by("id"):
@@ -211,7 +214,7 @@ def test_breakdowns_match_a_household_by_household_count(built, county):  # noqa
 
 
 def test_counts_for_explicit_villages_equal_the_path_prefix(built, county):  # noqa: F811
-    from povertyapp import figures
+    from rounds import figures
 
     round, _h = built
     by_path = figures.round_counts_by_village(round_id=round.pk, path_prefix=county.township1.path)
@@ -300,7 +303,7 @@ def test_a_group_of_counties_runs_each_job_without_parallel_workers(built, monke
     """rates_enqueue_group with several counties marks each job ``serial``: its aggregates run
     with max_parallel_workers_per_gather = 0 (the group's worker processes are the
     parallelism); a single county keeps the server's setting."""
-    from povertyapp import figures
+    from rounds import figures
 
     round, _h = built
     seen: list[int | None] = []
@@ -329,7 +332,7 @@ def test_a_group_of_counties_runs_each_job_without_parallel_workers(built, monke
     reason="a PostgreSQL setting",
 )
 def test_serial_statements_turn_off_parallel_workers_for_the_transaction(db):
-    from povertyapp import figures
+    from rounds import figures
 
     query = "SELECT current_setting('max_parallel_workers_per_gather')"
     assert figures._rows(query, [])[0][0] != "0"  # the server's setting (2 here)
@@ -345,7 +348,7 @@ def _aggregate_threads(monkeypatch, used: list | None = None) -> list[str]:  # t
 
     from django.db import connections
 
-    from povertyapp import figures
+    from rounds import figures
 
     seen: list[str] = []
     used = [] if used is None else used
@@ -372,7 +375,7 @@ def test_inside_a_transaction_or_serial_the_aggregates_run_one_after_the_other(
 ):
     """Another connection would not see the enclosing transaction's rows (here the test's):
     the job then runs both aggregates on its own connection, as in a group (serial)."""
-    from povertyapp import figures
+    from rounds import figures
 
     round, _h = built
     seen = _aggregate_threads(monkeypatch)
@@ -439,7 +442,7 @@ def test_an_error_in_the_concurrent_aggregate_fails_the_job(
 ):
     import threading
 
-    from povertyapp import figures
+    from rounds import figures
 
     round, _h = built
     before = sorted(RateSnapshot.objects.values_list("region_id", "computed_at"))

@@ -1,0 +1,22 @@
+"""The project's own apps, for the meta-tests that walk every view, form, job kind or template
+of the project: read from INSTALLED_APPS (the apps whose code lives in this repository), so a
+new app is walked without anyone remembering to list it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
+
+
+def project_apps() -> tuple[str, ...]:
+    base = Path(settings.BASE_DIR).resolve()
+    return tuple(
+        config.name
+        for config in apps.get_app_configs()
+        if Path(config.path).resolve().is_relative_to(base)
+    )
+
+
+PROJECT_APPS = project_apps()
