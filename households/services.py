@@ -29,6 +29,7 @@ from households.models import (
 )
 from households.selectors import province_of, value_lists
 from povertyapp import roles, uploads
+from povertyapp.conflicts import ConflictError
 from povertyapp.models import Region, User
 from povertyapp.privacy import mask
 
@@ -148,22 +149,6 @@ FEMALE_RELATIONS = {
     "之祖母",
     "之外祖母",
 }
-
-
-class ConflictError(ValidationError):
-    """Someone else saved the record after this user loaded it. Carries what changed."""
-
-    def __init__(self, changes: list[dict[str, Any]]) -> None:
-        self.changes = changes
-        labels = "、".join(change["label"] for change in changes) or _("（成员或状态）")
-        super().__init__(
-            _(
-                "保存冲突：该记录在您打开之后已被%(who)s修改（%(fields)s）。您的修改尚未保存，"
-                "请核对后重新提交。"
-            )
-            % {"who": changes[0]["who"] if changes else _("他人"), "fields": labels},
-            code="conflict",
-        )
 
 
 def _today() -> datetime.date:
