@@ -1,8 +1,11 @@
+from __future__ import annotations
+
 import importlib
-from typing import Any
+from typing import Any, cast
 
 from django.apps import AppConfig
 from django.db import connections
+from django.db.models import Model
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -48,6 +51,36 @@ class HouseholdsConfig(AppConfig):
         from povertyapp import figures
 
         figures.register_round_lists(rounds.round_lists_by_village)
+        register_round_hooks()
+
+
+def register_round_hooks() -> None:
+    """The 动态调整 rounds plug into the registry's writes (`households.hooks`): the county's
+    decision on a village's round locks its households' edits, and changes made while a round
+    is open are stamped with it. The registry's services never import the rounds; this wiring
+    moves to the rounds app's `ready()` together with `households/rounds.py`."""
+    from households import hooks, rounds
+
+    hooks.register_edit_check(rounds.household_edit_check)
+    hooks.register_round_provider(
+        hooks.RoundProvider(
+            open_round_for=rounds.round_open_for,
+            round_lock=_round_lock,
+            round_is_open=_round_is_open,
+        )
+    )
+
+
+def _round_lock(round: Model) -> Model:
+    from households.models import AdjustmentRound
+
+    return AdjustmentRound.objects.select_for_update().get(pk=round.pk)
+
+
+def _round_is_open(round: Model) -> bool:
+    from households.models import AdjustmentRound
+
+    return cast("AdjustmentRound", round).status == AdjustmentRound.Status.OPEN
 
 
 def register_file_kinds() -> None:

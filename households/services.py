@@ -13,14 +13,13 @@ from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Field, Max
+from django.db.models import Field, Max, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from households import identity
+from households import hooks, identity
 from households.events import event_record
 from households.models import (
-    AdjustmentRound,
     Household,
     HouseholdEvent,
     HouseholdIncome,
@@ -748,30 +747,28 @@ def _changes_since(household: Household, expected_version: int) -> list[dict[str
 
 
 def _edit_allowed(household: Household) -> None:
-    """Edits are refused while the village's round data is under county approval."""
-    from households.rounds import household_edit_check
+    """Every registered edit check may refuse the edit (`households.hooks`): the rounds app's
+    refuses while the village's round data is under county approval."""
+    hooks.edit_check(household=household)
 
-    household_edit_check(household=household)
 
-
-def _change_round(household: Household, round: AdjustmentRound | None) -> AdjustmentRound | None:
+def _change_round(household: Household, round: Model | None) -> Model | None:
     """The round a change of the household's members or data is recorded in.
 
-    With `round` given, an approved line of that round is being applied (`households.rounds`):
-    the round is read again, locked, and must still be open; the edit lock does not apply (the
-    county is deciding on this very line). Without it, the edit lock applies, and a membership
+    With `round` given, an approved line of that round is being applied (the rounds app): the
+    round is read again, locked, and must still be open; the edit checks do not apply (the
+    county is deciding on this very line). Without it, the edit checks apply, and a membership
     change made while the county has an open round belongs to that round (自然增减 is part of
-    动态调整): its event is tagged with the open round, so the round's figures count it.
+    动态调整): its event is tagged with the open round, so the round's figures count it. Both
+    go through the round provider of `households.hooks`; with none registered there is no round.
     """
     if round is not None:
-        round = AdjustmentRound.objects.select_for_update().get(pk=round.pk)
-        if round.status != AdjustmentRound.Status.OPEN:
+        round = hooks.round_lock(round)
+        if not hooks.round_is_open(round):
             raise ValidationError(_("该动态调整批次已关闭，不能再变动。"), code="round_closed")
         return round
     _edit_allowed(household)
-    from households.rounds import round_open_for
-
-    return round_open_for(household.village)
+    return hooks.open_round_for(household.village)
 
 
 def _lock(household: Household, expected_version: int | None) -> Household:
@@ -789,7 +786,7 @@ def household_update(
     data: Mapping[str, Any],
     expected_version: int | None,
     reason: str = "",
-    round: AdjustmentRound | None = None,
+    round: Model | None = None,
     proposed_by: User | None = None,
 ) -> Household:
     """Change a household's own fields. `expected_version` is the version the user loaded:
@@ -852,7 +849,7 @@ def household_change_status(
     reason: str = "",
     ground: str = "",
     exit_year: int | None = None,
-    round: AdjustmentRound | None = None,
+    round: Model | None = None,
     proposed_by: User | None = None,
     approved_by: User | None = None,
     expected_version: int | None = None,
@@ -867,7 +864,7 @@ def household_change_status(
         _edit_allowed(locked)
     else:
         # A stale copy of a round closed meanwhile must not pass: read it again, locked.
-        round = AdjustmentRound.objects.select_for_update().get(pk=round.pk)
+        round = hooks.round_lock(round)
     allowed: dict[str, set[str]] = {
         HouseholdEvent.Kind.IDENTIFIED: {Household.Status.NON_REGISTERED, Household.Status.REMOVED},
         HouseholdEvent.Kind.EXITED: {Household.Status.POOR, Household.Status.RETURNED},
@@ -886,7 +883,7 @@ def household_change_status(
             code="bad_transition",
             params={"status": locked.get_status_display(), "kind": HouseholdEvent.Kind(kind).label},
         )
-    if round is not None and round.status != AdjustmentRound.Status.OPEN:
+    if round is not None and not hooks.round_is_open(round):
         raise ValidationError(_("该动态调整批次已关闭，不能再变动。"), code="round_closed")
     if kind == HouseholdEvent.Kind.REMOVED and not (ground or reason):
         raise ValidationError(_("剔除必须填写理由。"), code="ground_required")
@@ -979,7 +976,7 @@ def member_add(
     reason: str = "",
     effective_date: datetime.date | None = None,
     expected_version: int | None = None,
-    round: AdjustmentRound | None = None,
+    round: Model | None = None,
     proposed_by: User | None = None,
 ) -> Member:
     """自然增减（增员）: a member joins (birth, marriage in, return...). The event is tagged with
@@ -1047,7 +1044,7 @@ def member_update(
     data: Mapping[str, Any],
     expected_version: int | None,
     reason: str = "",
-    round: AdjustmentRound | None = None,
+    round: Model | None = None,
     proposed_by: User | None = None,
 ) -> Member:
     """Correct or update a member's data (信息更正). With `round`, an approved 信息更正 line of
@@ -1138,7 +1135,7 @@ def member_remove(
     reason: str,
     effective_date: datetime.date | None = None,
     note: str = "",
-    round: AdjustmentRound | None = None,
+    round: Model | None = None,
     proposed_by: User | None = None,
 ) -> Member:
     """自然增减（减员）: death, marriage out, household split, moving away... never a deletion.
@@ -1799,15 +1796,13 @@ def workflow_start(
     opened_on = effective_date or today
     _check_opening_date(opened_on, today)
     now = timezone.now()
-    round_ = AdjustmentRound.objects.filter(
-        county__in=[node.pk for node in locked.village.ancestors(include_self=True)],
-        status=AdjustmentRound.Status.OPEN,
-    ).first()
+    round_ = hooks.open_round_for(locked.village)
     workflow = CaseWorkflow(
         household=locked,
         kind=kind,
         step=first.key,
-        round=round_,
+        # The open round from `households.hooks` (the rounds app's model; None without one).
+        round=cast("Any", round_),
         year=today.year,
         started_at=now,
         started_by=actor,
