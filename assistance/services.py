@@ -35,8 +35,8 @@ from assistance.models import (
 )
 from households.models import Household, ValueList
 from households.selectors import province_of, value_lists
-from households.services import ConflictError
 from povertyapp import roles
+from povertyapp.conflicts import ConflictError
 from povertyapp.models import Region, User
 
 MAX_AMOUNT = Decimal("999999999999.99")

@@ -27,8 +27,8 @@ from assistance.models import VISIT_QUESTIONS, Measure, Project
 from assistance.tasks import COVERAGE_JOB
 from households.models import Household
 from households.selectors import household_get_for_user, household_members
-from households.services import ConflictError
 from povertyapp import jobs, roles
+from povertyapp.conflicts import ConflictError
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.privacy import access_log_record, shown, shown_health
 

@@ -48,7 +48,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from households import identity, services
+from households import hooks, identity, services
 from households.exports import (
     HOUSEHOLD_COLUMNS,
     HOUSEHOLD_DERIVED,
@@ -1176,8 +1176,6 @@ class _Validator:
     ) -> list[ValidationError]:
         """A member the file adds to a registered household: its 增员原因 comes from the value
         list, and during the county's open round (自然增减 of the round) it is required."""
-        from rounds.services import round_open_for
-
         reason = values.get("join_reason") or ""
         choices = lists.get(ValueList.JOIN_REASON, [])
         if reason and reason not in choices:
@@ -1187,7 +1185,7 @@ class _Validator:
                     % {"reason": reason, "choices": "、".join(choices)}
                 )
             ]
-        if not reason and round_open_for(household.village) is not None:
+        if not reason and hooks.open_round_for(household.village) is not None:
             return [
                 ValidationError(
                     _("动态调整期间新增成员须填写增员原因（%(choices)s）。")

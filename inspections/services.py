@@ -23,7 +23,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from households.models import Household, Member
-from households.services import ConflictError
 from inspections import selectors
 from inspections.events import event_record
 from inspections.models import (
@@ -40,6 +39,7 @@ from inspections.models import (
 )
 from inspections.sampling import FrameVillage, Protocol, plan_draw
 from povertyapp import roles, uploads
+from povertyapp.conflicts import ConflictError
 from povertyapp.models import Region, User, VillageYear
 
 Kind = InspectionEvent.Kind

@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from households.models import Household
-from households.services import ConflictError
 from inspections import figures as campaign_figures_module
 from inspections import forms, imports, selectors, services
 from inspections.models import (
@@ -33,6 +32,7 @@ from inspections.models import (
     RectificationItem,
 )
 from povertyapp import files, roles, uploads
+from povertyapp.conflicts import ConflictError
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import AccessLog, Region, User
 from povertyapp.privacy import access_log_record

@@ -1,5 +1,13 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.apps import AppConfig
+from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from rounds.models import AdjustmentRound
 
 
 class RoundsConfig(AppConfig):
@@ -16,3 +24,33 @@ class RoundsConfig(AppConfig):
 
         # The rates job checks every figure's numerator against the count of its list.
         figures.register_round_lists(services.round_lists_by_village)
+        register_round_hooks()
+
+
+def register_round_hooks() -> None:
+    """The rounds plug into the registry's writes (`households.hooks`): the county's decision
+    on a village's round locks its households' edits, and changes made while a round is open
+    are stamped with it. The registry's services never import this app."""
+    from households import hooks
+    from rounds import services
+
+    hooks.register_edit_check(services.household_edit_check)
+    hooks.register_round_provider(
+        hooks.RoundProvider(
+            open_round_for=services.round_open_for,
+            round_lock=_round_lock,
+            round_is_open=_round_is_open,
+        )
+    )
+
+
+def _round_lock(round: Model) -> AdjustmentRound:
+    from rounds.models import AdjustmentRound
+
+    return AdjustmentRound.objects.select_for_update().get(pk=round.pk)
+
+
+def _round_is_open(round: Model) -> bool:
+    from rounds.models import AdjustmentRound
+
+    return isinstance(round, AdjustmentRound) and round.status == AdjustmentRound.Status.OPEN

@@ -15,7 +15,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from households.services import ConflictError
+from povertyapp.conflicts import ConflictError
 
 
 def _messages(error: DjangoValidationError) -> Any:

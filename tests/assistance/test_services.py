@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 
 from assistance import services
 from assistance.models import AssistanceEvent, HouseholdPlan, Measure, Visit
-from households.services import ConflictError
+from povertyapp.conflicts import ConflictError
 
 GOOD = {
     "year": 2020,

@@ -42,7 +42,7 @@ def _media(settings, tmp_path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def frozen(monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(services, "_today", lambda: FROZEN)
+    monkeypatch.setattr(services.common, "today", lambda: FROZEN)
     return FROZEN
 
 

@@ -34,7 +34,7 @@ def _media(settings, tmp_path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def frozen(monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(services, "_today", lambda: FROZEN)
+    monkeypatch.setattr(services.common, "today", lambda: FROZEN)
     return FROZEN
 
 
@@ -413,7 +413,7 @@ def test_working_days_left_skip_national_day_and_count_the_make_up_saturday():
 
 
 def test_case_clock_counts_working_days_with_the_holiday_calendar(monkeypatch, cast, applicant):
-    monkeypatch.setattr(services, "_today", lambda: D(2025, 9, 30))
+    monkeypatch.setattr(services.common, "today", lambda: D(2025, 9, 30))
     workflow = open_case(cast, applicant, D(2025, 9, 26))
     assert (workflow.opened_on, workflow.deadline) == (D(2025, 9, 26), D(2025, 10, 30))
     clock = workflows.case_clocks([workflow], D(2025, 10, 8))[workflow.pk]
