@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, Max, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -35,6 +35,21 @@ if TYPE_CHECKING:
 
 CENT = Decimal("0.01")
 Kind = FundMovement.Kind
+
+
+# --- the helper's scope (registered with `povertyapp.roles` by `AssistanceConfig.ready()`) ---
+
+
+def helper_households_exists(user: User) -> Exists:
+    """The household of the outer query has `user` as its current helper (an open pairing)."""
+    return Exists(
+        Pairing.objects.filter(household=OuterRef("pk"), helper=user, end_date__isnull=True)
+    )
+
+
+def helper_households_q(user: User) -> Q:
+    """The same, as a Q over a relation named `household` (members, events, measures...)."""
+    return Q(household__pairings__helper=user, household__pairings__end_date__isnull=True)
 
 
 def rate(numerator: Decimal, denominator: Decimal) -> Decimal | None:
