@@ -19,7 +19,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from households import selectors, standards
+from households import detail_tabs, selectors, standards
 from households.filters import MAX_ID, HouseholdFilter
 from households.forms import HOUSEHOLD_SECTIONS
 from households.models import Household as _Household
@@ -296,14 +296,14 @@ def household_assistance_badge(
 ) -> HttpResponse:
     """The warning count on the household page's 帮扶 tab, loaded by htmx after the page: the
     assessment evaluates every matching rule (a few queries of its own), and the page itself
-    must not wait for it."""
-    from assistance.matching import assess_household
-
+    must not wait for it. The count is the assistance app's (`detail_tabs`)."""
     _require_case_access(request)
     household, members = selectors.household_page_get_for_user(
         user=request.user, household_id=household_id
     )
-    warnings = assess_household(household, on=timezone.localdate(), members=members).warning_count
+    warnings = detail_tabs.tab_warnings(
+        "assistance", household, on=timezone.localdate(), members=members
+    )
     return render(
         request, "households/partials/assistance_badge.html", {"assistance_warnings": warnings}
     )
