@@ -43,6 +43,7 @@ class HouseholdsConfig(AppConfig):
 
         post_migrate.connect(sqlite_triggers_ensure, sender=self)
         register_file_kinds()
+        register_desk_panels()
         # The rates job checks every figure's numerator against the count of its list.
         from households import rounds
         from povertyapp import figures
@@ -77,4 +78,28 @@ def register_file_kinds() -> None:
         ),
         page_url=lambda batch: reverse("households:batch", args=[batch.pk]),
         label=_("批次民主评议会议记录"),
+    )
+
+
+def register_desk_panels() -> None:
+    """The home page's 工作台 (`povertyapp.desk`): the registry's counts and the households
+    updated last."""
+    from households import views
+    from povertyapp import desk
+
+    desk.register(
+        desk.Panel(
+            key="households.counts",
+            template="households/desk/counts.html",
+            context=views.desk_counts,
+            order=10,
+        )
+    )
+    desk.register(
+        desk.Panel(
+            key="households.recent",
+            template="households/desk/recent.html",
+            context=views.desk_recent,
+            order=20,
+        )
     )
