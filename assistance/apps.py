@@ -10,3 +10,27 @@ class AssistanceConfig(AppConfig):
         # The coverage job kind registers itself on import; the web process (which enqueues)
         # and the worker (which runs) both need it.
         from assistance import tasks  # noqa: F401
+
+        register_hooks()
+
+
+def register_hooks() -> None:
+    """What the apps below ask of assistance without importing it: the households a helper sees
+    (`povertyapp.roles`), who has a helper and how many measures for the data-quality rules
+    (`households.quality`), and the warning badge of the household page's 帮扶 tab
+    (`households.detail_tabs`)."""
+    from assistance import matching, selectors
+    from households import detail_tabs, quality
+    from povertyapp import roles
+
+    roles.register_helper_scope(
+        exists=selectors.helper_households_exists, q=selectors.helper_households_q
+    )
+    quality.register_helped_households(selectors.helped_households)
+    quality.register_measure_counts(selectors.effective_measure_counts)
+    detail_tabs.register_tab_warnings(
+        "assistance",
+        lambda household, *, on, members: (
+            matching.assess_household(household, on=on, members=members).warning_count
+        ),
+    )

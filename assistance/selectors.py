@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, Max, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -35,6 +35,21 @@ if TYPE_CHECKING:
 
 CENT = Decimal("0.01")
 Kind = FundMovement.Kind
+
+
+# --- the helper's scope (registered with `povertyapp.roles` by `AssistanceConfig.ready()`) ---
+
+
+def helper_households_exists(user: User) -> Exists:
+    """The household of the outer query has `user` as its current helper (an open pairing)."""
+    return Exists(
+        Pairing.objects.filter(household=OuterRef("pk"), helper=user, end_date__isnull=True)
+    )
+
+
+def helper_households_q(user: User) -> Q:
+    """The same, as a Q over a relation named `household` (members, events, measures...)."""
+    return Q(household__pairings__helper=user, household__pairings__end_date__isnull=True)
 
 
 def rate(numerator: Decimal, denominator: Decimal) -> Decimal | None:
@@ -558,3 +573,28 @@ def village_in_scope(*, user: User, region_id: int | str) -> Region:
     if region is None:
         raise Http404(_("未找到该区划，或您无权查看。"))
     return region
+
+
+# --- what the registry's data-quality rules ask of assistance (`households.quality`) ---
+
+
+def helped_households(household_ids: list[int]) -> set[int]:
+    """The households among `household_ids` with a helper (an open pairing): one query."""
+    return set(
+        Pairing.objects.filter(household_id__in=household_ids, end_date__isnull=True)
+        .order_by()  # the default ordering joins the household
+        .values_list("household_id", flat=True)
+    )
+
+
+def effective_measure_counts(household_ids: list[int]) -> dict[int, int]:
+    """Measures per household (cancelled ones not counted), 0 for none: one query."""
+    rows = (
+        Measure.objects.filter(household_id__in=household_ids)
+        .exclude(status=Measure.Status.CANCELLED)
+        .order_by()  # the default ordering's join to the household, for nothing
+        .values("household_id")
+        .annotate(n=Count("id"))
+    )
+    counts = {row["household_id"]: row["n"] for row in rows}
+    return {pk: counts.get(pk, 0) for pk in household_ids}

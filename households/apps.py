@@ -41,10 +41,11 @@ class HouseholdsConfig(AppConfig):
 
     def ready(self) -> None:
         # Job kinds register on import; both the web process and the worker need them.
-        from households import quality  # noqa: F401
+        from households import quality, region_counts  # noqa: F401
 
         post_migrate.connect(sqlite_triggers_ensure, sender=self)
         register_file_kinds()
+        register_desk_panels()
 
 
 def register_file_kinds() -> None:
@@ -74,4 +75,28 @@ def register_file_kinds() -> None:
         ),
         page_url=lambda batch: reverse("households:batch", args=[batch.pk]),
         label=_("批次民主评议会议记录"),
+    )
+
+
+def register_desk_panels() -> None:
+    """The home page's 工作台 (`povertyapp.desk`): the registry's counts and the households
+    updated last."""
+    from households import views
+    from povertyapp import desk
+
+    desk.register(
+        desk.Panel(
+            key="households.counts",
+            template="households/desk/counts.html",
+            context=views.desk_counts,
+            order=10,
+        )
+    )
+    desk.register(
+        desk.Panel(
+            key="households.recent",
+            template="households/desk/recent.html",
+            context=views.desk_recent,
+            order=20,
+        )
     )

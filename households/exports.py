@@ -409,6 +409,7 @@ ledgers.register(
         title=gettext_lazy("户台账"),
         order=10,
         filter_form=HouseholdFilter,
+        default_filters=lambda: {"income_year": default_income_year()},
         sheets=lambda *, user, filters: [_household_sheet(user, filters)],
         description=gettext_lazy("一户一行：基本信息、生产生活条件、两不愁、收入情况。"),
     )
@@ -419,6 +420,7 @@ ledgers.register(
         title=gettext_lazy("人员台账"),
         order=20,
         filter_form=HouseholdFilter,
+        default_filters=lambda: {"income_year": default_income_year()},
         sheets=lambda *, user, filters: [_member_sheet(user, filters)],
         description=gettext_lazy("一人一行：在户家庭成员。"),
     )
@@ -429,6 +431,7 @@ ledgers.register(
         title=gettext_lazy("农户档案（户台账+人员台账）"),
         order=30,
         filter_form=HouseholdFilter,
+        default_filters=lambda: {"income_year": default_income_year()},
         sheets=lambda *, user, filters: [
             _household_sheet(user, filters),
             _member_sheet(user, filters),

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.apps import apps
 from django.db import transaction
 from django.db.models import Count, Prefetch
 from django.utils import timezone
@@ -55,8 +54,8 @@ class Context:
     members: list[Member]  # active members
     today: datetime.date
     income: HouseholdIncome | None  # the latest year's
-    has_helper: bool
-    measures: int | None  # None: the assistance app records no measures yet
+    has_helper: bool | None  # None: no app registered who has a helper
+    measures: int | None  # None: no app registered the measures
     line_for: Callable[[int, str, Region], Decimal | None]
     duplicates: set[str] = field(default_factory=set)
 
@@ -287,7 +286,7 @@ def _land_per_person(c: Context) -> str | None:
 
 
 def _no_helper(c: Context) -> str | None:
-    if c.household.is_poor and not c.has_helper:
+    if c.household.is_poor and c.has_helper is False:
         return _("没有帮扶责任人")
     return None
 
@@ -569,21 +568,28 @@ def rate(filled: int, required: int) -> Decimal:
 # --- loading ------------------------------------------------------------------------------
 
 
-def _measure_counts(household_ids: list[int]) -> dict[int, int] | None:
-    """Measures per household, once the assistance app records them (None until then)."""
-    try:
-        model = apps.get_model("assistance", "Measure")
-    except LookupError:
-        return None
-    rows = (
-        model.objects.filter(household_id__in=household_ids)
-        .exclude(status="cancelled")
-        .order_by()  # the default ordering's join to the household, for nothing
-        .values("household_id")
-        .annotate(n=Count("id"))
-    )
-    counts = {row["household_id"]: row["n"] for row in rows}
-    return {pk: counts.get(pk, 0) for pk in household_ids}
+# What other apps know about a household that the rules read: who has a helper (帮扶责任人,
+# an open pairing) and how many effective measures it has. `assistance` owns both and registers
+# them from its `AppConfig.ready()`; the registry imports no app above it. Each takes the ids of
+# a batch of households and answers in one query.
+HelpedHouseholds = Callable[[list[int]], set[int]]
+MeasureCounts = Callable[[list[int]], dict[int, int]]
+_helped_households: HelpedHouseholds | None = None
+_measure_counts: MeasureCounts | None = None
+
+
+def register_helped_households(lookup: HelpedHouseholds) -> None:
+    """`lookup(household_ids)`: the ones with a current helper. Until one is registered, the
+    rule 无帮扶责任人 is not checked (`Context.has_helper` is None)."""
+    global _helped_households
+    _helped_households = lookup
+
+
+def register_measure_counts(counts: MeasureCounts) -> None:
+    """`counts(household_ids)`: effective measures per household, every id a key. Until one is
+    registered, the rule 帮扶措施不足 is not checked (`Context.measures` is None)."""
+    global _measure_counts
+    _measure_counts = counts
 
 
 class _Lines:
@@ -606,18 +612,13 @@ class _Lines:
 
 def _related_facts(
     household_ids: list[int], members: Iterable[Member]
-) -> tuple[set[int], dict[int, int] | None, set[str]]:
+) -> tuple[set[int] | None, dict[int, int] | None, set[str]]:
     """What the rules need beyond the households and their members, in three queries: the
-    households with a helper (an open pairing), their effective measures, and which of the
-    members' ID numbers are active members of more than one household."""
-    from assistance.models import Pairing
-
-    helped = set(
-        Pairing.objects.filter(household_id__in=household_ids, end_date__isnull=True)
-        .order_by()  # the default ordering joins the household
-        .values_list("household_id", flat=True)
-    )
-    measures = _measure_counts(household_ids)
+    households with a helper (an open pairing), their effective measures (both None when no
+    app registered them), and which of the members' ID numbers are active members of more than
+    one household."""
+    helped = None if _helped_households is None else _helped_households(household_ids)
+    measures = None if _measure_counts is None else _measure_counts(household_ids)
     numbers = [m.id_number for m in members if m.id_number]
     # (number, household) pairs counted here: a GROUP BY ... HAVING costs more to build than
     # the few rows it would spare.
@@ -667,7 +668,7 @@ def contexts_for(
             members=household.active_members,
             today=today,
             income=household.income_rows[0] if household.income_rows else None,
-            has_helper=household.pk in helped,
+            has_helper=None if helped is None else household.pk in helped,
             measures=None if measures is None else measures[household.pk],
             line_for=lines,
             duplicates=duplicates,
@@ -694,7 +695,7 @@ def check_household(
             members=active,
             today=timezone.localdate(),
             income=household.incomes.order_by("-year").first(),
-            has_helper=household.pk in helped,
+            has_helper=None if helped is None else household.pk in helped,
             measures=None if measures is None else measures[household.pk],
             line_for=_Lines(),
             duplicates=duplicates,

@@ -19,7 +19,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from households import selectors, standards
+from households import detail_tabs, selectors, standards
 from households.filters import MAX_ID, HouseholdFilter
 from households.forms import HOUSEHOLD_SECTIONS
 from households.models import Household as _Household
@@ -296,14 +296,14 @@ def household_assistance_badge(
 ) -> HttpResponse:
     """The warning count on the household page's 帮扶 tab, loaded by htmx after the page: the
     assessment evaluates every matching rule (a few queries of its own), and the page itself
-    must not wait for it."""
-    from assistance.matching import assess_household
-
+    must not wait for it. The count is the assistance app's (`detail_tabs`)."""
     _require_case_access(request)
     household, members = selectors.household_page_get_for_user(
         user=request.user, household_id=household_id
     )
-    warnings = assess_household(household, on=timezone.localdate(), members=members).warning_count
+    warnings = detail_tabs.tab_warnings(
+        "assistance", household, on=timezone.localdate(), members=members
+    )
     return render(
         request, "households/partials/assistance_badge.html", {"assistance_warnings": warnings}
     )
@@ -1332,3 +1332,26 @@ def income_edit_view(
             "submit": _("保存"),
         },
     )
+
+
+# --- the home page's 工作台 panels (registered with `povertyapp.desk` by `HouseholdsConfig`) ---
+
+
+def desk_counts(user: User) -> dict[str, Any]:
+    """管辖范围内农户, 待我办理 and the overdue cases (issue 13): my steps past their deadline,
+    or, for a township or county, the overdue cases it supervises."""
+    todo = workflows.todo_list(user)
+    return {
+        "household_count": selectors.household_list(user=user).count(),
+        "todo_count": todo.count(),
+        "overdue_count": (
+            workflows.overdue_list(user).count()
+            if user.role in (user.Role.TOWNSHIP_REVIEWER, user.Role.COUNTY_OFFICER)
+            else todo.filter(deadline__lt=timezone.localdate()).count()
+        ),
+    }
+
+
+def desk_recent(user: User) -> dict[str, Any]:
+    """The eight households of the user's scope updated last."""
+    return {"recent": selectors.household_list(user=user).order_by("-updated_at")[:8]}

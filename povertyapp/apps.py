@@ -9,7 +9,7 @@ class PovertyappConfig(AppConfig):
     def ready(self) -> None:
         # Job kinds register themselves on import; the web process (which enqueues) and the
         # worker (which runs) both need them.
-        from povertyapp import ledgers, region_counts  # noqa: F401
+        from povertyapp import ledgers
 
         ledgers.discover()
         register_file_kinds()

@@ -3,20 +3,25 @@
 Every list, detail, edit, API call, admin page and export starts from `household_scope`
 (through the selectors), so a household outside a user's scope is never found at all (404),
 and a read-only role that tries to write is refused (403).
+
+The platform knows a household only as a row with a `village` (a `Region`): the scopes are
+written over any model that has one. A helper's households are the ones a relation hands them,
+and the app that owns that relation (pairing, `assistance`) registers it here
+(`register_helper_scope`); until one does, a helper sees nothing.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, Model, Q, QuerySet
 
 from povertyapp.models import Region, User
 
-if TYPE_CHECKING:
-    from households.models import Household
-
 Role = User.Role
+M = TypeVar("M", bound=Model)
 
 # Roles that work with case data at all. The system administrator manages accounts only.
 CASE_ROLES = frozenset(
@@ -116,18 +121,41 @@ def region_in_scope(user: User, region: Region) -> bool:
     )
 
 
-def household_scope(user: User, queryset: QuerySet[Household]) -> QuerySet[Household]:
+@dataclass(frozen=True)
+class HelperScope:
+    """The households a helper may see, in the two forms the scopes need.
+
+    `exists(user)`: an `Exists` over the helper's current relations to the household of the
+    outer query (`OuterRef("pk")`); `q(user)`: the same relation as a Q over a relation named
+    `household` (for members, events, measures...)."""
+
+    exists: Callable[[User], Exists]
+    q: Callable[[User], Q]
+
+
+_helper_scope: HelperScope | None = None
+
+
+def register_helper_scope(*, exists: Callable[[User], Exists], q: Callable[[User], Q]) -> None:
+    """Say which households a helper sees (called once, from the owning app's
+    `AppConfig.ready()`: `assistance`, through its pairings). A second call replaces the first."""
+    global _helper_scope
+    _helper_scope = HelperScope(exists=exists, q=q)
+
+
+def helper_scope() -> HelperScope | None:
+    """The registered helper relation, or None (then a helper sees no household)."""
+    return _helper_scope
+
+
+def household_scope(user: User, queryset: QuerySet[M]) -> QuerySet[M]:
     """Restrict a household queryset to what the user may see."""
     if not has_case_access(user):
         return queryset.none()
     if user.role == Role.HELPER:
-        # Imported here: assistance depends on households, never the other way round.
-        from assistance.models import Pairing
-
-        current_pairing = Pairing.objects.filter(
-            household=OuterRef("pk"), helper=user, end_date__isnull=True
-        )
-        return queryset.filter(Exists(current_pairing))
+        if _helper_scope is None:
+            return queryset.none()
+        return queryset.filter(_helper_scope.exists(user))
     if user.region is None:
         return queryset.none()
     return queryset.filter(village__path__startswith=user.region.path)
@@ -138,7 +166,9 @@ def household_scope_q(user: User) -> Q:
     if not has_case_access(user):
         return Q(pk__in=[])
     if user.role == Role.HELPER:
-        return Q(household__pairings__helper=user, household__pairings__end_date__isnull=True)
+        if _helper_scope is None:
+            return Q(pk__in=[])
+        return _helper_scope.q(user)
     if user.region is None:
         return Q(pk__in=[])
     return Q(household__village__path__startswith=user.region.path)

@@ -54,7 +54,7 @@ from django.core.signals import setting_changed
 from django.db.models import Model
 from django.db.models.fields.files import FieldFile
 from django.dispatch import receiver
-from django.http import HttpResponseBase
+from django.http import FileResponse, HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
@@ -340,6 +340,18 @@ def mark_download(response: HttpResponseBase, filename: str) -> HttpResponseBase
     response["Pragma"] = "no-cache"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def workbook_download(path: str, filename: str) -> HttpResponseBase:
+    """A workbook written for this request (not stored): streamed, then gone, with the headers
+    of every download (`mark_download`). The ledger pages and the household import's template
+    send theirs this way."""
+    handle = open(path, "rb")  # noqa: SIM115 - closed by the response
+    os.unlink(path)  # the open handle keeps the data until the response is sent
+    response = FileResponse(
+        handle, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    return mark_download(response, filename)
 
 
 def sha256_of(path: str | os.PathLike[str]) -> str:

@@ -23,7 +23,11 @@ SheetsFunction = Callable[..., Sequence[SheetSpec]]
 @dataclass(frozen=True)
 class Ledger:
     """A ledger kind. `sheets(user=, filters=, sensitive_visible=)` builds its sheets;
-    `available()` says whether its data exists in this deployment (else it is not offered)."""
+    `available()` says whether its data exists in this deployment (else it is not offered).
+
+    The ledger page has one filter form for every ledger: the `filter_form` of the first
+    ledger (in `order`) that declares one, its fields starting from that ledger's
+    `default_filters()` (e.g. 户台账's income year)."""
 
     key: str
     title: str | StrPromise  # lazy: ledgers register at import, before a language is active
@@ -32,6 +36,7 @@ class Ledger:
     filter_form: Callable[..., Any] | None = None  # a django-filter FilterSet class
     available: Callable[[], bool] = lambda: True
     description: str | StrPromise = ""
+    default_filters: Callable[[], dict[str, Any]] = dict
 
 
 _LEDGERS: dict[str, Ledger] = {}
@@ -65,10 +70,30 @@ def all_ledgers() -> list[Ledger]:
     )
 
 
+def index_filters() -> tuple[Any, dict[str, Any]]:
+    """The ledger page's filter form (a FilterSet class, or None when no ledger declares one)
+    and the values its fields start from. Every registered ledger counts, offered or not: the
+    form does not change with the data of the deployment."""
+    discover()
+    for ledger in sorted(_LEDGERS.values(), key=lambda ledger: (ledger.order, ledger.key)):
+        if ledger.filter_form is not None:
+            return ledger.filter_form, ledger.default_filters()
+    return None, {}
+
+
 def ledger_get(key: str) -> Ledger | None:
     discover()
     ledger = _LEDGERS.get(key)
     return ledger if ledger is not None and ledger.available() else None
 
 
-__all__ = ["Column", "Ledger", "SheetSpec", "all_ledgers", "discover", "ledger_get", "register"]
+__all__ = [
+    "Column",
+    "Ledger",
+    "SheetSpec",
+    "all_ledgers",
+    "discover",
+    "index_filters",
+    "ledger_get",
+    "register",
+]

@@ -15,8 +15,9 @@ import pytest
 from django.apps import apps as django_apps
 from django.conf import settings
 
+from households import region_counts
 from households.models import Household, ValueListItem
-from povertyapp import jobs, region_counts, roles
+from povertyapp import jobs, roles
 from povertyapp.celery import app as celery_app
 from povertyapp.models import Job
 from tests import factories

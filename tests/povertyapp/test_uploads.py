@@ -157,7 +157,7 @@ class UploadPath:
 
 UPLOAD_PATHS = [
     UploadPath(
-        "povertyapp.ledgers.views.import_page",
+        "households.import_views.import_page",
         True,
         lambda w: (w["cast"].cadre, reverse("ledgers:import"), "file", {"dry_run": "on"}),
     ),
@@ -562,7 +562,7 @@ def _views() -> set[str]:
 
 def test_every_view_that_reads_uploaded_files_is_an_upload_path_here():
     views = _views()
-    assert "povertyapp.ledgers.views.import_page" in views
+    assert "households.import_views.import_page" in views
     reading = set()
     for view in views:
         module, name = view.rsplit(".", 1)

@@ -1,4 +1,4 @@
-"""The foundation's own job kind: recount the households and persons of a region subtree.
+"""A registry job: recount the households and persons of a region subtree (重新统计户数和人数).
 
 A small, real piece of long work (one query per village, progress per village) that the county
 office can start to check the registry's totals, and that CI sends through a real Celery worker.
