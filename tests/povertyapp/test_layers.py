@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ PYPROJECT = ROOT / "pyproject.toml"
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
-def _config() -> dict:  # type: ignore[type-arg]  # a parsed TOML table
+def _config() -> dict[str, Any]:
     with PYPROJECT.open("rb") as file:
         return tomllib.load(file)["tool"]["importlinter"]
 
