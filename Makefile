@@ -9,8 +9,8 @@ DEMO_HOUSEHOLDS ?= 5000
 DEMO_SEED ?= 2020
 HOST ?= 127.0.0.1:8000
 
-.PHONY: demo test install lint format-check typecheck migrations-check pytest serve worker beat \
-        lock schemathesis production-pass bench messages compile-messages ci clean
+.PHONY: demo test install lint format-check typecheck migrations-check layers pytest serve worker \
+        beat lock schemathesis production-pass bench messages compile-messages ci clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,8 +27,9 @@ demo: install compile-messages
 	@echo "打开 http://$(HOST)/ （Ctrl-C 停止）"
 	$(PY) manage.py runserver $(HOST)
 
-## make test: set up, lint, type-check, check migrations, run the whole suite.
-test: install lint typecheck migrations-check compile-messages pytest
+## make test: set up, lint, type-check, check migrations, compile the catalogs, check the import
+## layers, run the whole suite.
+test: install lint typecheck migrations-check compile-messages layers pytest
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -44,11 +45,16 @@ typecheck: install
 migrations-check: install
 	$(PY) manage.py makemigrations --check --dry-run
 
+# The floors and arrows between the apps, and no import cycle inside one: the contracts are
+# [tool.importlinter] in pyproject.toml (issue 18).
+layers: install
+	$(VENV)/bin/lint-imports
+
 # `python -m pytest` puts the project on sys.path so that the plugin tests.celery_eager loads:
 # it keeps Celery eager in every test but the `real_worker` ones, even when a broker is set.
 # Exit code 5 (no tests collected) is reported and counted as a failure, never as a pass.
 pytest: install
-	@rc=0; $(PY) -m pytest -q -p tests.celery_eager $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(PY) -m pytest -q -rs -p tests.celery_eager $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then \
 		echo "pytest collected no tests (exit code 5): treated as a failure"; exit 1; \
 	fi; \

@@ -30,7 +30,7 @@ def _default_headers_without_server(response: wsgi.Response) -> list[str]:
 
 
 # Patched on the class, so every worker's responses (and any module that imported it) drop it.
-wsgi.Response.default_headers = _default_headers_without_server  # type: ignore[method-assign]
+wsgi.Response.default_headers = _default_headers_without_server
 
 # No control socket: its default path is per user, so two gunicorns of one user (the web
 # service and a CI run, say) would take each other's; nothing here uses it.

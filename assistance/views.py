@@ -364,9 +364,9 @@ def household_print(
     members = household_members(household, include_inactive=False)
     for member in members:
         # Display values for the template, attached to the instances it loops over.
-        member.id_shown = shown(request.user, member.id_number)  # type: ignore[attr-defined]
-        member.health_shown = shown_health(request.user, member.health)  # type: ignore[attr-defined]
-        member.age = member.age_on(today)  # type: ignore[attr-defined]
+        member.id_shown = shown(request.user, member.id_number)  # type: ignore[attr-defined]  # for the template
+        member.health_shown = shown_health(request.user, member.health)  # type: ignore[attr-defined]  # for the template
+        member.age = member.age_on(today)  # type: ignore[attr-defined]  # for the template
     effective = [m for m in data["measures"] if m.status != Measure.Status.CANCELLED]
     current_pairing = next((p for p in data["pairings"] if p.end_date is None), None)
     assessment = matching.assess_household(household, on=today)

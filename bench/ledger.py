@@ -65,7 +65,7 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _county_officer(username: str = "bench_county"):  # type: ignore[no-untyped-def]
+def _county_officer(username: str = "bench_county"):
     from povertyapp.models import User
 
     return User.objects.get(username=username)
@@ -156,11 +156,11 @@ BENCH_COUNTY = "522622000000"
 TOWNSHIPS, VILLAGES = 10, 10
 
 
-def _regions():  # type: ignore[no-untyped-def]
+def _regions():
     from povertyapp.models import Region, User
     from povertyapp.services import region_create, user_create
 
-    def region(code, name, level, parent=None):  # type: ignore[no-untyped-def]
+    def region(code, name, level, parent=None):
         return Region.objects.filter(code=code).first() or region_create(
             code=code, name=name, level=level, parent=parent, is_western=True
         )
@@ -201,7 +201,7 @@ def _id_number(birth: datetime.date, sex: str, used: dict) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
-def generate(households: int, villages: list) -> tuple[list, list]:  # type: ignore[type-arg]
+def generate(households: int, villages: list) -> tuple[list, list]:
     """Deterministic households and members (dicts of Household/Member fields)."""
     day = datetime.timedelta(days=1)
     used: dict = {}
@@ -280,11 +280,11 @@ def generate(households: int, villages: list) -> tuple[list, list]:  # type: ign
     return household_rows, member_rows
 
 
-def _workbook(path: str, household_rows: list, member_rows: list) -> None:  # type: ignore[type-arg]
+def _workbook(path: str, household_rows: list, member_rows: list) -> None:
     from households.exports import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
     from povertyapp.ledgers.layout import LedgerWorkbook, Letterhead, SheetSpec
 
-    def rows(data, columns):  # type: ignore[no-untyped-def]
+    def rows(data, columns):
         keys = [column.key for column in columns]
         for item in data:
             yield [item.get(key) for key in keys]
@@ -332,7 +332,7 @@ def _empty() -> None:
         cursor.execute("TRUNCATE " + ", ".join(REGISTRY_TABLES) + " CASCADE")
 
 
-def _bulk_create(household_rows, member_rows, user, *, incomes: bool) -> None:  # type: ignore[no-untyped-def]
+def _bulk_create(household_rows, member_rows, user, *, incomes: bool) -> None:
     """Django bulk_create of the generated households and members (the import's baseline)."""
     from django.db import transaction
 

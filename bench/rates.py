@@ -60,7 +60,7 @@ def _setup(database: str) -> None:
     django.setup()
 
 
-def _regions(county_index: int, province, city):  # type: ignore[no-untyped-def]
+def _regions(county_index: int, province, city):
     from povertyapp.models import Region
 
     code = f"6101{county_index + 1:02d}"
@@ -100,7 +100,7 @@ def _regions(county_index: int, province, city):  # type: ignore[no-untyped-def]
     return county, [village.pk for village in villages]
 
 
-def _insert_select(model, overrides: dict[str, str], source: str, params: list) -> int:  # type: ignore[no-untyped-def]
+def _insert_select(model, overrides: dict[str, str], source: str, params: list) -> int:
     """INSERT INTO model's table every concrete column: the override SQL where given, else the
     field's Django default as a literal (now() for auto_now fields)."""
     from django.db import connection
@@ -146,7 +146,7 @@ STATUS = (
 )
 
 
-def _county(index: int, households: int, province, city) -> tuple:  # type: ignore[no-untyped-def]
+def _county(index: int, households: int, province, city) -> tuple:
     from django.db import connection
 
     from households.models import Household, HouseholdEvent, Member
@@ -296,7 +296,7 @@ def _hand_written(
         return cursor.fetchall()
 
 
-def _stored(round, county) -> tuple[int, ...]:  # type: ignore[no-untyped-def]
+def _stored(round, county) -> tuple[int, ...]:
     """The job's stored county figures, in the hand-written query's column order."""
     from rounds.models import RateSnapshot
 
@@ -311,7 +311,7 @@ def _stored(round, county) -> tuple[int, ...]:  # type: ignore[no-untyped-def]
     )
 
 
-def _baseline(function, repeat: int):  # type: ignore[no-untyped-def]
+def _baseline(function, repeat: int):
     """The hand-written query's best time under the server's defaults and under the job's
     settings: the faster of the two is the baseline."""
     default, rows = _best(lambda: function(False), repeat=repeat)
@@ -320,7 +320,7 @@ def _baseline(function, repeat: int):  # type: ignore[no-untyped-def]
     return min(default, tuned), default, tuned, rows
 
 
-def _best(function, repeat: int = 3) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+def _best(function, repeat: int = 3) -> tuple[float, object]:
     best, result = float("inf"), None
     for _ in range(repeat):
         started = time.perf_counter()

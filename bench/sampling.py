@@ -48,7 +48,7 @@ from inspections.models import Campaign, Finding, SampleHousehold  # noqa: E402
 from povertyapp import demo  # noqa: E402
 
 
-def _findings(campaign: Campaign, auditor) -> None:  # type: ignore[no-untyped-def]
+def _findings(campaign: Campaign, auditor) -> None:
     Finding.objects.bulk_create(
         Finding(
             sample=sample,

@@ -88,7 +88,7 @@ def _run(args: argparse.Namespace) -> int:
     stream = demo.generate_and_stream
     rows_timing: list[float] = []
 
-    def timed_stream(**arguments):  # type: ignore[no-untyped-def]
+    def timed_stream(**arguments):
         started = time.perf_counter()
         try:
             return stream(**arguments)

@@ -249,8 +249,8 @@ def _render_batch(
     members = list(batch.cases.select_related("household").order_by("household__number", "id"))
     heads = _heads([case.household_id for case in members])
     for case in members:
-        case.head_name = heads.get(case.household_id, "")  # type: ignore[attr-defined]
-        case.step_label = definition.step(case.step).label  # type: ignore[attr-defined]
+        case.head_name = heads.get(case.household_id, "")  # type: ignore[attr-defined]  # for the template
+        case.step_label = definition.step(case.step).label  # type: ignore[attr-defined]  # for the template
     # Forms are offered on the groups whose step the user's level owns (none for read-only
     # roles: `can_act` is false for them).
     groups = _groups(request, batch, members, heads, bound or {})

@@ -836,7 +836,7 @@ class _Validator:
                 ).order_by("id"):
                     members[member.household_id].append(member)
             for household in found.values():
-                household._import_members = members.get(household.pk, [])  # type: ignore[attr-defined]
+                household._import_members = members.get(household.pk, [])  # type: ignore[attr-defined]  # carried from the prefetch to the update
             by_household: dict[int, dict[int, HouseholdIncome]] = defaultdict(dict)
             for start in range(0, len(ids), 5000):
                 for income in HouseholdIncome.objects.filter(
@@ -844,7 +844,7 @@ class _Validator:
                 ):
                     by_household[income.household_id][income.year] = income
             for household in found.values():
-                household._import_incomes = by_household.get(household.pk, {})  # type: ignore[attr-defined]
+                household._import_incomes = by_household.get(household.pk, {})  # type: ignore[attr-defined]  # carried from the prefetch to the update
             for start in range(0, len(ids), 5000):
                 self.in_scope.update(
                     roles.household_scope(
@@ -1092,7 +1092,7 @@ class _Validator:
         ).items():
             errors.setdefault(key, []).extend(items)
         changed = {key: value for key, value in data.items() if getattr(household, key) != value}
-        current: list[Member] = household._import_members  # type: ignore[attr-defined]
+        current: list[Member] = household._import_members  # type: ignore[attr-defined]  # set by the prefetch above
         by_id = {member.id_number: member for member in current if member.id_number}
         # Looked up with what a row gives, which may lack a name or a birth date.
         by_name: dict[tuple[str | None, Any], Member] = {

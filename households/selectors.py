@@ -365,9 +365,9 @@ def household_page_get_for_user(*, user: User, household_id: int) -> tuple[House
     members = household_members(household)
     active = [member for member in members if member.is_active]
     head = next((member for member in active if member.relation == "户主"), None)
-    household.head_name = head.name if head else None  # type: ignore[attr-defined]
-    household.head_id_number = head.id_number if head else None  # type: ignore[attr-defined]
-    household.person_count = len(active)  # type: ignore[attr-defined]
+    household.head_name = head.name if head else None  # type: ignore[attr-defined]  # for the household page, not a field
+    household.head_id_number = head.id_number if head else None  # type: ignore[attr-defined]  # for the household page, not a field
+    household.person_count = len(active)  # type: ignore[attr-defined]  # for the household page, not a field
     return household, members
 
 

@@ -220,9 +220,9 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
     if tab in ("basic", "members"):
         for member in members:
             # Display values for the template, attached to the instances it loops over.
-            member.id_shown = shown(request.user, member.id_number)  # type: ignore[attr-defined]
-            member.health_shown = shown_health(request.user, member.health)  # type: ignore[attr-defined]
-            member.age = member.age_on(today)  # type: ignore[attr-defined]
+            member.id_shown = shown(request.user, member.id_number)  # type: ignore[attr-defined]  # for the template
+            member.health_shown = shown_health(request.user, member.health)  # type: ignore[attr-defined]  # for the template
+            member.age = member.age_on(today)  # type: ignore[attr-defined]  # for the template
         context["members"] = members
         if roles.can_view_sensitive(request.user):
             access_log_record(
@@ -1080,13 +1080,13 @@ def todo_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Display values for the template, attached to the instances it loops over.
     for item in [*items, *waiting, *overdue_cases]:
         step = workflows.current_step(item)
-        item.step_label = step.label  # type: ignore[attr-defined]
-        item.step_level = workflows.LEVEL_LABELS[step.level]  # type: ignore[attr-defined]
-        item.is_notice = step.type == workflows.NOTICE  # type: ignore[attr-defined]
+        item.step_label = step.label  # type: ignore[attr-defined]  # for the template
+        item.step_level = workflows.LEVEL_LABELS[step.level]  # type: ignore[attr-defined]  # for the template
+        item.is_notice = step.type == workflows.NOTICE  # type: ignore[attr-defined]  # for the template
         clock = clocks.get(item.pk)
-        item.clock = clock  # type: ignore[attr-defined]
-        item.overdue = bool(clock and clock.overdue)  # type: ignore[attr-defined]
-        item.notice_due = bool(  # type: ignore[attr-defined]
+        item.clock = clock  # type: ignore[attr-defined]  # for the template
+        item.overdue = bool(clock and clock.overdue)  # type: ignore[attr-defined]  # for the template
+        item.notice_due = bool(  # type: ignore[attr-defined]  # for the template
             clock and clock.notice_end and today > clock.notice_end
         )
     overdue_count = len([item for item in items if getattr(item, "overdue", False)])

@@ -415,7 +415,7 @@ def initial_history(
     Rows written by `load_rows` (and by `bulk_create`) have no history; rows that came through
     the services already have theirs and are left alone, so calling this again adds nothing.
     Returns the number of history rows added."""
-    history_model = model.history.model  # type: ignore[attr-defined]
+    history_model = model.history.model  # type: ignore[attr-defined]  # `history` is added by simple_history at run time
     source_columns = {field.column for field in model._meta.concrete_fields if not field.generated}
     pk_column = cast(str, model._meta.pk.column)
     extra = {

@@ -866,11 +866,11 @@ def generate_and_stream(**arguments: Any) -> GeneratedCounty:
     now = timezone.now()
     members = bulk.CopyStream(Member, now=now)
     sinks = GeneratedCounty(
-        households=bulk.RenderedRows(Household, now=now),  # type: ignore[arg-type]
-        members=members,  # type: ignore[arg-type]
-        incomes=bulk.RenderedRows(HouseholdIncome, now=now),  # type: ignore[arg-type]
-        events=bulk.RenderedRows(HouseholdEvent, now=now),  # type: ignore[arg-type]
-        pairings=bulk.RenderedRows(Pairing, now=now),  # type: ignore[arg-type]
+        households=bulk.RenderedRows(Household, now=now),  # type: ignore[arg-type]  # a sink standing in for the list: only appended to
+        members=members,  # type: ignore[arg-type]  # a sink standing in for the list: only appended to
+        incomes=bulk.RenderedRows(HouseholdIncome, now=now),  # type: ignore[arg-type]  # a sink standing in for the list: only appended to
+        events=bulk.RenderedRows(HouseholdEvent, now=now),  # type: ignore[arg-type]  # a sink standing in for the list: only appended to
+        pairings=bulk.RenderedRows(Pairing, now=now),  # type: ignore[arg-type]  # a sink standing in for the list: only appended to
     )
     try:
         generate_households(**arguments, result=sinks)

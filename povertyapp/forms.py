@@ -218,8 +218,8 @@ def apply_house_rules(form: forms.BaseForm) -> None:
             if type(field.widget) is forms.NumberInput:
                 _replace_widget(field, NumberInput(attrs=field.widget.attrs))
         if isinstance(field, forms.CharField) and not getattr(field, "_line_feeds", False):
-            field.to_python = _line_feeds(field.to_python)  # type: ignore[method-assign]
-            field._line_feeds = True  # type: ignore[attr-defined]
+            field.to_python = _line_feeds(field.to_python)  # type: ignore[method-assign]  # wraps this field instance's own converter
+            field._line_feeds = True  # type: ignore[attr-defined]  # a marker so that a field is wrapped once
         if field.error_messages.get("required") is _DJANGO_REQUIRED:
             field.error_messages["required"] = required_message(field.label)
 
@@ -229,8 +229,8 @@ class _HouseRulesMixin:
     check of the same empty field (now worded the same) show one message, not two."""
 
     def add_error(self, field: str | None, error: Any) -> None:
-        super().add_error(field, error)  # type: ignore[misc]
-        errors = self._errors  # type: ignore[attr-defined]
+        super().add_error(field, error)  # type: ignore[misc]  # a mixin: add_error is the Form's it is mixed into
+        errors = self._errors  # type: ignore[attr-defined]  # a mixin: the Form's error dict
         for name, error_list in list(errors.items()):
             seen: set[tuple[str, ...]] = set()
             unique = []

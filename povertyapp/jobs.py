@@ -202,7 +202,7 @@ def job_dispatch_on_commit(job_ids: list[int]) -> None:
     """Dispatch the jobs once the surrounding transaction commits (the worker must find the
     rows)."""
     for job_id in job_ids:
-        transaction.on_commit(lambda job_id=job_id: job_dispatch(job_id))  # type: ignore[misc]
+        transaction.on_commit(lambda job_id=job_id: job_dispatch(job_id))  # type: ignore[misc]  # the default binds job_id per turn; mypy cannot infer such a lambda
 
 
 def broker_errors() -> tuple[type[BaseException], ...]:

@@ -52,7 +52,7 @@ REFERENCE_DATA = [
 ]
 
 
-def pytest_collection_modifyitems(items):  # type: ignore[no-untyped-def]
+def pytest_collection_modifyitems(items):
     for item in items:
         marker = item.get_closest_marker("django_db")
         if marker is not None and marker.kwargs.get("serialized_rollback"):
@@ -64,7 +64,7 @@ def pytest_collection_modifyitems(items):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _reference_data(request):  # type: ignore[no-untyped-def]
+def _reference_data(request):
     uses_db = request.node.get_closest_marker("django_db") or any(
         name in request.fixturenames for name in ("db", "transactional_db", "live_server")
     )
@@ -86,7 +86,7 @@ def _reference_data(request):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():  # type: ignore[no-untyped-def]
+def _empty_cache():
     """Every test starts with an empty cache: its database rows are rolled back, a cache is not."""
     from django.core.cache import cache
 
@@ -94,7 +94,7 @@ def _empty_cache():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _fast_hashing(settings):  # type: ignore[no-untyped-def]
+def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
@@ -128,7 +128,7 @@ class Cast:
 
 
 @pytest.fixture
-def county(db) -> County:  # type: ignore[no-untyped-def]
+def county(db) -> County:
     province = factories.region("520000000000", "贵州省", Region.Level.PROVINCE)
     city = factories.region("522600000000", "黔东南苗族侗族自治州", Region.Level.CITY, province)
     county_region = factories.region("522622000000", "黄平县", Region.Level.COUNTY, city)
@@ -185,5 +185,5 @@ def login(user: User) -> Client:
 
 
 @pytest.fixture
-def client_for():  # type: ignore[no-untyped-def]
+def client_for():
     return login

@@ -174,7 +174,7 @@ class HouseholdDetailSerializer(HouseholdSerializer):
     def get_members(self, household: Household) -> list[dict[str, Any]]:
         members = household.members.filter(is_active=True).select_related("household")
         # many=True builds a ListSerializer, whose data is a list; the stubs see a ReturnDict.
-        return MemberSerializer(members, many=True, context=self.context).data  # type: ignore[return-value]
+        return MemberSerializer(members, many=True, context=self.context).data  # type: ignore[return-value]  # a ListSerializer's data is a list
 
 
 def _region_field(level: str, required: bool) -> serializers.SlugRelatedField:
@@ -257,7 +257,7 @@ class HouseholdWriteSerializer(serializers.Serializer):
 
 class HouseholdCreateSerializer(HouseholdWriteSerializer):
     # many=True passes max_length on to the ListSerializer; the stubs do not know that kwarg.
-    members = MemberWriteSerializer(many=True, allow_empty=False, max_length=30)  # type: ignore[call-arg]
+    members = MemberWriteSerializer(many=True, allow_empty=False, max_length=30)  # type: ignore[call-arg]  # ListSerializer's kwarg, unknown to the stubs
 
 
 class HouseholdUpdateSerializer(HouseholdWriteSerializer):

@@ -131,7 +131,7 @@ FILL = """
 """
 
 
-def _statements(schema_editor, postgresql, sqlite):  # type: ignore[no-untyped-def]
+def _statements(schema_editor, postgresql, sqlite):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
         return postgresql
@@ -140,12 +140,12 @@ def _statements(schema_editor, postgresql, sqlite):  # type: ignore[no-untyped-d
     raise RuntimeError(f"households.VillageStatusCount has no triggers for {vendor}")
 
 
-def install(apps, schema_editor):  # type: ignore[no-untyped-def]
+def install(apps, schema_editor):
     for statement in [*_statements(schema_editor, POSTGRESQL, SQLITE), FILL]:
         schema_editor.execute(statement, params=None)
 
 
-def uninstall(apps, schema_editor):  # type: ignore[no-untyped-def]
+def uninstall(apps, schema_editor):
     for statement in _statements(schema_editor, POSTGRESQL_REVERSE, SQLITE_REVERSE):
         schema_editor.execute(statement, params=None)
 

@@ -391,7 +391,7 @@ def case_batch_start_notice(
                 actor=actor,
                 workflow=case,
                 expected_step=step,
-                start_date=start_date,  # type: ignore[arg-type]
+                start_date=start_date,  # type: ignore[arg-type]  # notice_start refuses None with its own message
                 days=days,
                 phone=phone,
                 place=place,

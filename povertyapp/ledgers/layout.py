@@ -443,7 +443,7 @@ def _add_totals(totals: list[Decimal | None], summed: list[int], values: Sequenc
     for index in summed:
         value = values[index]
         if value is not None and value != "":
-            totals[index] += value if value.__class__ is not float else Decimal(repr(value))  # type: ignore[operator]
+            totals[index] += value if value.__class__ is not float else Decimal(repr(value))  # type: ignore[operator]  # summed columns start at Decimal 0, never None
 
 
 # Excel's serial day numbers (1900 date system): day 1 is 1900-01-01, and Excel counts a

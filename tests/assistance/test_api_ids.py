@@ -11,7 +11,7 @@ from tests.conftest import login
 pytestmark = pytest.mark.django_db
 
 
-def _measure_payload(member):  # type: ignore[no-untyped-def]
+def _measure_payload(member):
     return {
         "member": member,
         "year": 2020,

@@ -15,7 +15,7 @@ from tests import factories
 
 
 @pytest.fixture
-def registry(cast, county):  # type: ignore[no-untyped-def]
+def registry(cast, county):
     """Village A: one household missing medical insurance for one member and a 金融帮扶;
     village B: a household receiving 低保 without the attribute (wrongful)."""
     a = factories.household(
@@ -38,7 +38,7 @@ def registry(cast, county):  # type: ignore[no-untyped-def]
     return a, b
 
 
-def test_coverage_run_stores_missing_and_wrongful_rows(registry, county):  # type: ignore[no-untyped-def]
+def test_coverage_run_stores_missing_and_wrongful_rows(registry, county):
     a, b = registry
     run = coverage_compute(region=county.county)
     gaps = {
@@ -54,7 +54,7 @@ def test_coverage_run_stores_missing_and_wrongful_rows(registry, county):  # typ
     assert run.computed_at is not None
 
 
-def test_coverage_table_counts_per_village(registry, county):  # type: ignore[no-untyped-def]
+def test_coverage_table_counts_per_village(registry, county):
     run = coverage_compute(region=county.county)
     table = {
         row["village"].name: (row["missing"], row["wrongful"])
@@ -63,13 +63,13 @@ def test_coverage_table_counts_per_village(registry, county):  # type: ignore[no
     assert table == {"凤场村": (2, 0), "龙坪村": (0, 0), "西垭村": (0, 1)}
 
 
-def test_coverage_rows_respect_the_viewer_scope(registry, county, cast):  # type: ignore[no-untyped-def]
+def test_coverage_rows_respect_the_viewer_scope(registry, county, cast):
     run = coverage_compute(region=county.county)
     assert selectors.coverage_gaps(user=cast.cadre, run=run, village=county.village_b).count() == 0
     assert selectors.coverage_gaps(user=cast.cadre2, run=run, village=county.village_b).count() == 1
 
 
-def test_coverage_runs_as_a_job_and_keeps_the_last_three(registry, county, cast):  # type: ignore[no-untyped-def]
+def test_coverage_runs_as_a_job_and_keeps_the_last_three(registry, county, cast):
     for _ in range(4):
         job = jobs.job_create(user=cast.county, kind=COVERAGE_JOB, region=county.county)
         job = jobs.job_run(job.pk)
@@ -79,7 +79,7 @@ def test_coverage_runs_as_a_job_and_keeps_the_last_three(registry, county, cast)
     assert CoverageGap.objects.count() == 9
 
 
-def test_coverage_page_shows_computed_time_and_counts(registry, county, cast, client_for):  # type: ignore[no-untyped-def]
+def test_coverage_page_shows_computed_time_and_counts(registry, county, cast, client_for):
     run = coverage_compute(region=county.county)
     response = client_for(cast.county).get("/assistance/coverage/")
     text = response.content.decode()
@@ -99,7 +99,7 @@ def test_coverage_page_shows_computed_time_and_counts(registry, county, cast, cl
 
 def test_starting_coverage_from_the_page_creates_a_job(
     registry, county, cast, client_for, django_capture_on_commit_callbacks
-):  # type: ignore[no-untyped-def]
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(cast.township).post(
             "/assistance/coverage/run/", {"region": county.township1.pk}
@@ -113,7 +113,7 @@ def test_starting_coverage_from_the_page_creates_a_job(
     assert run.missing == 2 and run.wrongful == 0
 
 
-def test_a_cadre_cannot_start_coverage_outside_the_village(registry, county, cast, client_for):  # type: ignore[no-untyped-def]
+def test_a_cadre_cannot_start_coverage_outside_the_village(registry, county, cast, client_for):
     response = client_for(cast.cadre).post(
         "/assistance/coverage/run/", {"region": county.county.pk}
     )
@@ -121,13 +121,13 @@ def test_a_cadre_cannot_start_coverage_outside_the_village(registry, county, cas
     assert Job.objects.count() == 0
 
 
-def test_the_sql_form_of_the_rules_agrees_with_the_orm_form(cast, county):  # type: ignore[no-untyped-def]
+def test_the_sql_form_of_the_rules_agrees_with_the_orm_form(cast, county):
     """The job compiles the rules to SQL over aggregated facts; one household's page uses the
     ORM form. A varied set of households must give the same gaps both ways."""
     from assistance import matching
     from households.models import Household
 
-    def make(**data):  # type: ignore[no-untyped-def]
+    def make(**data):
         return factories.household(actor=cast.county, village=county.village_a, **data)
 
     make(
@@ -196,7 +196,7 @@ def test_the_sql_form_of_the_rules_agrees_with_the_orm_form(cast, county):  # ty
     assert sql == orm
 
 
-def test_a_region_that_is_not_an_id_is_not_found(registry, county, cast, client_for):  # type: ignore[no-untyped-def]
+def test_a_region_that_is_not_an_id_is_not_found(registry, county, cast, client_for):
     # Was a 500: the text reached filter(pk=...), which raises ValueError for "abc".
     client = client_for(cast.county)
     assert client.get("/assistance/coverage/?region=abc").status_code == 404

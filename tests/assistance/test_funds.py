@@ -21,7 +21,7 @@ D = Decimal
 
 
 @pytest.fixture
-def project(cast, county, household_a):  # type: ignore[no-untyped-def]
+def project(cast, county, household_a):
     return services.project_create(
         actor=cast.county,
         data={
@@ -38,7 +38,7 @@ def project(cast, county, household_a):  # type: ignore[no-untyped-def]
     )
 
 
-def move(actor, project, kind, amount, day, source=CENTRAL, **extra):  # type: ignore[no-untyped-def]
+def move(actor, project, kind, amount, day, source=CENTRAL, **extra):
     defaults = {"document_number": "黄扶发〔2020〕12号"} if kind == "allocated" else {}
     if kind == "reimbursed":
         defaults = {"voucher": f"PZ-{day:%m%d}"}
@@ -53,12 +53,12 @@ def move(actor, project, kind, amount, day, source=CENTRAL, **extra):  # type: i
     )
 
 
-def test_project_budget_is_the_sum_of_its_sources(project):  # type: ignore[no-untyped-def]
+def test_project_budget_is_the_sum_of_its_sources(project):
     assert project.budget_total == D("120000.50")
     assert selectors.project_reconciliation(project)["ok"] is True
 
 
-def test_movements_keep_totals_equal_to_their_sums(project, cast, household_a):  # type: ignore[no-untyped-def]
+def test_movements_keep_totals_equal_to_their_sums(project, cast, household_a):
     move(cast.county, project, "allocated", "60000.00", datetime.date(2020, 3, 5))
     move(cast.county, project, "allocated", "40000.00", datetime.date(2020, 4, 5))
     move(cast.county, project, "arrived", "70000.00", datetime.date(2020, 4, 10))
@@ -78,7 +78,7 @@ def test_movements_keep_totals_equal_to_their_sums(project, cast, household_a): 
     assert AssistanceEvent.objects.filter(project=project, kind="fund_movement").count() == 6
 
 
-def test_reimbursement_rate_is_exact(project, cast, county):  # type: ignore[no-untyped-def]
+def test_reimbursement_rate_is_exact(project, cast, county):
     move(cast.county, project, "allocated", "30000.00", datetime.date(2020, 3, 5))
     move(cast.county, project, "arrived", "30000.00", datetime.date(2020, 3, 6))
     move(cast.county, project, "spent", "10000.00", datetime.date(2020, 3, 7))
@@ -104,7 +104,7 @@ def test_reimbursement_rate_is_exact(project, cast, county):  # type: ignore[no-
     assert selectors.rate(D("1"), D("0")) is None
 
 
-def _refused(call, code):  # type: ignore[no-untyped-def]
+def _refused(call, code):
     with pytest.raises(ValidationError) as error:
         call()
     value = error.value
@@ -123,7 +123,7 @@ def _refused(call, code):  # type: ignore[no-untyped-def]
         ("200000", "exceeds_budget"),
     ],
 )
-def test_bad_amounts_are_refused_and_nothing_written(project, cast, amount, code):  # type: ignore[no-untyped-def]
+def test_bad_amounts_are_refused_and_nothing_written(project, cast, amount, code):
     _refused(
         lambda: move(cast.county, project, "allocated", amount, datetime.date(2020, 3, 5)), code
     )
@@ -132,7 +132,7 @@ def test_bad_amounts_are_refused_and_nothing_written(project, cast, amount, code
     assert FundMovement.objects.count() == 0
 
 
-def test_spending_more_than_arrived_is_refused(project, cast):  # type: ignore[no-untyped-def]
+def test_spending_more_than_arrived_is_refused(project, cast):
     move(cast.county, project, "allocated", "5000", datetime.date(2020, 3, 5))
     move(cast.county, project, "arrived", "3000", datetime.date(2020, 3, 6))
     _refused(
@@ -152,7 +152,7 @@ def test_spending_more_than_arrived_is_refused(project, cast):  # type: ignore[n
     assert FundMovement.objects.count() == 2
 
 
-def test_dates_out_of_order_are_refused(project, cast):  # type: ignore[no-untyped-def]
+def test_dates_out_of_order_are_refused(project, cast):
     move(cast.county, project, "allocated", "5000", datetime.date(2020, 3, 5))
     _refused(
         lambda: move(cast.county, project, "arrived", "100", datetime.date(2020, 3, 4)),
@@ -171,7 +171,7 @@ def test_dates_out_of_order_are_refused(project, cast):  # type: ignore[no-untyp
     assert FundMovement.objects.count() == 1
 
 
-def test_movement_on_a_closed_project_is_refused(project, cast):  # type: ignore[no-untyped-def]
+def test_movement_on_a_closed_project_is_refused(project, cast):
     move(cast.county, project, "allocated", "5000", datetime.date(2020, 3, 5))
     move(cast.county, project, "arrived", "5000", datetime.date(2020, 3, 6))
     move(cast.county, project, "spent", "4000", datetime.date(2020, 3, 7))
@@ -203,7 +203,7 @@ def test_movement_on_a_closed_project_is_refused(project, cast):  # type: ignore
     assert project.reimbursed_total == D("4000.00")
 
 
-def test_household_money_goes_only_to_beneficiaries(project, cast, household_b):  # type: ignore[no-untyped-def]
+def test_household_money_goes_only_to_beneficiaries(project, cast, household_b):
     move(cast.county, project, "allocated", "5000", datetime.date(2020, 3, 5))
     move(cast.county, project, "arrived", "5000", datetime.date(2020, 3, 6))
     _refused(
@@ -215,7 +215,7 @@ def test_household_money_goes_only_to_beneficiaries(project, cast, household_b):
     assert FundMovement.objects.count() == 2
 
 
-def test_only_the_county_office_manages_funds(project, cast):  # type: ignore[no-untyped-def]
+def test_only_the_county_office_manages_funds(project, cast):
     for actor in (cast.cadre, cast.township, cast.auditor, cast.helper):
         _refused(
             lambda actor=actor: move(actor, project, "allocated", "10", datetime.date(2020, 3, 5)),
@@ -224,7 +224,7 @@ def test_only_the_county_office_manages_funds(project, cast):  # type: ignore[no
     assert FundMovement.objects.count() == 0
 
 
-def test_idle_allocations_are_flagged_after_90_days(project, cast):  # type: ignore[no-untyped-def]
+def test_idle_allocations_are_flagged_after_90_days(project, cast):
     move(cast.county, project, "allocated", "5000", datetime.date(2020, 1, 10))
     move(cast.county, project, "arrived", "5000", datetime.date(2020, 1, 20))
     move(cast.county, project, "spent", "1500.25", datetime.date(2020, 2, 1))
@@ -234,7 +234,7 @@ def test_idle_allocations_are_flagged_after_90_days(project, cast):  # type: ign
     assert [(i.source, i.amount) for i in idle] == [(CENTRAL, D("3499.75"))]
 
 
-def test_ledgers_and_exit_cost(cast, county):  # type: ignore[no-untyped-def]
+def test_ledgers_and_exit_cost(cast, county):
     exited = [
         factories.household(
             actor=cast.county, village=county.village_a, status=Household.Status.EXITED

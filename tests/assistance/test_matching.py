@@ -27,7 +27,7 @@ def _gaps(household: Household) -> set[tuple[str, str | None, str]]:
     }
 
 
-def _measure(actor, household, category, member=None):  # type: ignore[no-untyped-def]
+def _measure(actor, household, category, member=None):
     return services.measure_create(
         actor=actor,
         household=household,
@@ -35,13 +35,13 @@ def _measure(actor, household, category, member=None):  # type: ignore[no-untype
     )
 
 
-def _member(household, name):  # type: ignore[no-untyped-def]
+def _member(household, name):
     return household.members.get(name=name)
 
 
 @pytest.fixture
-def make(cast, county):  # type: ignore[no-untyped-def]
-    def build(members=None, **data):  # type: ignore[no-untyped-def]
+def make(cast, county):
+    def build(members=None, **data):
         return factories.household(
             actor=cast.county, village=county.village_a, members=members, **data
         )
@@ -49,7 +49,7 @@ def make(cast, county):  # type: ignore[no-untyped-def]
     return build
 
 
-def test_default_rules_are_seeded_as_data(db):  # type: ignore[no-untyped-def]
+def test_default_rules_are_seeded_as_data(db):
     codes = set(MatchingRule.objects.values_list("code", flat=True))
     assert {
         "cause-illness",
@@ -69,14 +69,14 @@ def test_default_rules_are_seeded_as_data(db):  # type: ignore[no-untyped-def]
     } <= codes
 
 
-def test_a_fully_answered_household_has_no_gap(make):  # type: ignore[no-untyped-def]
+def test_a_fully_answered_household_has_no_gap(make):
     household = make(main_cause="缺资金")
     assert _gaps(household) == {("cause-capital", None, "missing")}
     _measure(household.created_by, household, "金融帮扶")
     assert _gaps(household) == set()
 
 
-def test_illness_cause_and_sick_member_need_health_assistance(make, cast):  # type: ignore[no-untyped-def]
+def test_illness_cause_and_sick_member_need_health_assistance(make, cast):
     household = make(
         main_cause="因病",
         members=[
@@ -94,7 +94,7 @@ def test_illness_cause_and_sick_member_need_health_assistance(make, cast):  # ty
     assert _gaps(household) == set()
 
 
-def test_student_needs_education_aid_and_non_student_aid_is_wrongful(make, cast):  # type: ignore[no-untyped-def]
+def test_student_needs_education_aid_and_non_student_aid_is_wrongful(make, cast):
     household = make(
         main_cause="因学",
         members=[
@@ -121,7 +121,7 @@ def test_student_needs_education_aid_and_non_student_aid_is_wrongful(make, cast)
     assert _gaps(household) == {("member-student", "张三", "wrongful")}
 
 
-def test_disabled_member_needs_subsidy_and_certificate(make, cast):  # type: ignore[no-untyped-def]
+def test_disabled_member_needs_subsidy_and_certificate(make, cast):
     household = make(
         main_cause="因残",
         members=[
@@ -146,7 +146,7 @@ def test_disabled_member_needs_subsidy_and_certificate(make, cast):  # type: ign
     assert _gaps(household) == {("member-disability-certificate", "张三", "missing")}
 
 
-def test_labour_causes_need_employment_only_with_working_age_labour(make):  # type: ignore[no-untyped-def]
+def test_labour_causes_need_employment_only_with_working_age_labour(make):
     with_labour = make(main_cause="缺技术")
     assert _gaps(with_labour) == {("cause-labour", None, "missing")}
     elderly = make(
@@ -164,7 +164,7 @@ def test_labour_causes_need_employment_only_with_working_age_labour(make):  # ty
     assert _gaps(elderly) == {("no-labour", None, "missing")}
 
 
-def test_no_labour_is_answered_by_dibao(make):  # type: ignore[no-untyped-def]
+def test_no_labour_is_answered_by_dibao(make):
     household = make(
         main_cause="缺劳力",
         poverty_attribute="低保贫困户",
@@ -181,7 +181,7 @@ def test_no_labour_is_answered_by_dibao(make):  # type: ignore[no-untyped-def]
     assert _gaps(household) == set()
 
 
-def test_unsafe_house_needs_renovation_and_renovation_without_danger_is_wrongful(make, cast):  # type: ignore[no-untyped-def]
+def test_unsafe_house_needs_renovation_and_renovation_without_danger_is_wrongful(make, cast):
     household = make(main_cause="缺资金", house_grade="D")
     assert ("house-unsafe", None, "missing") in _gaps(household)
     renovated = make(main_cause="缺资金", house_grade="C", house_renovated=True)
@@ -191,14 +191,14 @@ def test_unsafe_house_needs_renovation_and_renovation_without_danger_is_wrongful
     assert ("house-unsafe", None, "wrongful") in _gaps(safe)
 
 
-def test_unsafe_water_needs_water_measure(make, cast):  # type: ignore[no-untyped-def]
+def test_unsafe_water_needs_water_measure(make, cast):
     household = make(main_cause="缺资金", water_safe=False)
     assert ("water-unsafe", None, "missing") in _gaps(household)
     _measure(cast.county, household, "饮水安全")
     assert ("water-unsafe", None, "missing") not in _gaps(household)
 
 
-def test_everyone_needs_medical_and_adults_pension(make):  # type: ignore[no-untyped-def]
+def test_everyone_needs_medical_and_adults_pension(make):
     household = make(
         main_cause="缺资金",
         members=[
@@ -224,7 +224,7 @@ def test_everyone_needs_medical_and_adults_pension(make):  # type: ignore[no-unt
     assert ("member-pension", "张小红", "missing") not in gaps
 
 
-def test_dibao_attribute_without_recipient_is_missing_and_recipient_without_it_wrongful(make):  # type: ignore[no-untyped-def]
+def test_dibao_attribute_without_recipient_is_missing_and_recipient_without_it_wrongful(make):
     missing = make(main_cause="缺资金", poverty_attribute="低保贫困户")
     assert ("attribute-dibao", None, "missing") in _gaps(missing)
     wrongful = make(
@@ -235,7 +235,7 @@ def test_dibao_attribute_without_recipient_is_missing_and_recipient_without_it_w
     assert ("attribute-dibao", None, "wrongful") in _gaps(wrongful)
 
 
-def test_tekun_attribute_needs_a_tekun_member(make):  # type: ignore[no-untyped-def]
+def test_tekun_attribute_needs_a_tekun_member(make):
     household = make(
         main_cause="缺劳力",
         poverty_attribute="特困供养贫困户",
@@ -251,7 +251,7 @@ def test_tekun_attribute_needs_a_tekun_member(make):  # type: ignore[no-untyped-
     assert ("attribute-tekun", None, "missing") in _gaps(household)
 
 
-def test_cancelled_measure_does_not_answer_a_rule(make, cast):  # type: ignore[no-untyped-def]
+def test_cancelled_measure_does_not_answer_a_rule(make, cast):
     household = make(main_cause="缺资金")
     measure = _measure(cast.county, household, "金融帮扶")
     services.measure_change_status(
@@ -260,7 +260,7 @@ def test_cancelled_measure_does_not_answer_a_rule(make, cast):  # type: ignore[n
     assert _gaps(household) == {("cause-capital", None, "missing")}
 
 
-def test_rule_edited_in_the_admin_changes_the_result(make):  # type: ignore[no-untyped-def]
+def test_rule_edited_in_the_admin_changes_the_result(make):
     household = make(main_cause="缺资金")
     rule = MatchingRule.objects.get(code="cause-capital")
     rule.categories = "金融帮扶、产业帮扶"
@@ -269,7 +269,7 @@ def test_rule_edited_in_the_admin_changes_the_result(make):  # type: ignore[no-u
     assert _gaps(household) == set()
 
 
-def test_non_registered_and_removed_households_are_not_covered(make):  # type: ignore[no-untyped-def]
+def test_non_registered_and_removed_households_are_not_covered(make):
     household = make(
         status=Household.Status.NON_REGISTERED,
         main_cause="",
@@ -278,7 +278,7 @@ def test_non_registered_and_removed_households_are_not_covered(make):  # type: i
     assert _gaps(household) == set()
 
 
-def test_assessment_flags_too_few_and_mismatched_measures(make, cast):  # type: ignore[no-untyped-def]
+def test_assessment_flags_too_few_and_mismatched_measures(make, cast):
     household = make(
         main_cause="因病",
         members=[factories.member_data(health="长期慢性病", illness_name="高血压")],
@@ -304,7 +304,7 @@ def test_assessment_flags_too_few_and_mismatched_measures(make, cast):  # type: 
     assert assessment.missing_measures == []
 
 
-def test_relocated_household_with_a_safe_house_is_not_wrongful(make):  # type: ignore[no-untyped-def]
+def test_relocated_household_with_a_safe_house_is_not_wrongful(make):
     household = make(
         main_cause="缺资金",
         house_grade="A",
@@ -318,7 +318,7 @@ def test_relocated_household_with_a_safe_house_is_not_wrongful(make):  # type: i
 
 
 @pytest.fixture
-def assorted(make, cast):  # type: ignore[no-untyped-def]
+def assorted(make, cast):
     """Households that qualify, are answered, receive without qualifying and have unrecorded
     facts, under every default rule: household and member level."""
     sick = make(
@@ -385,7 +385,7 @@ def assorted(make, cast):  # type: ignore[no-untyped-def]
     return [sick, labour, student, exited]
 
 
-def test_one_households_sql_flags_agree_with_the_orm_form(assorted):  # type: ignore[no-untyped-def]
+def test_one_households_sql_flags_agree_with_the_orm_form(assorted):
     """The page's assessment reads each rule's qualifies / fulfilled / receives through the SQL
     form (`_facts_flags`); the ORM form (`_flags`) must give the same truth values, row by row
     (the assessment reads them as truth values: NULL, an unrecorded fact, counts as no)."""
@@ -410,8 +410,8 @@ def test_one_households_sql_flags_agree_with_the_orm_form(assorted):  # type: ig
     assert seen == {(p, b) for p in "qfr" for b in (True, False)}
 
 
-def test_an_assessment_over_loaded_members_equals_reading_them(assorted):  # type: ignore[no-untyped-def]
-    def summary(assessment):  # type: ignore[no-untyped-def]
+def test_an_assessment_over_loaded_members_equals_reading_them(assorted):
+    def summary(assessment):
         return (
             [(n.rule.code, n.member and n.member.pk, n.fulfilled) for n in assessment.needs],
             [(n.rule.code, n.member and n.member.pk) for n in assessment.wrongful],

@@ -29,7 +29,7 @@ PAGES = [
 
 
 @pytest.fixture
-def measure(cast, household_a):  # type: ignore[no-untyped-def]
+def measure(cast, household_a):
     return services.measure_create(
         actor=cast.cadre,
         household=household_a,
@@ -47,24 +47,24 @@ def measure(cast, household_a):  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("url", PAGES)
 def test_helper_sees_the_paired_household_and_not_another(
     cast, household_a, household_b, client_for, url
-):  # type: ignore[no-untyped-def]
+):
     client = client_for(cast.helper)
     assert client.get(url.format(id=household_a.pk)).status_code == 200
     assert client.get(url.format(id=household_b.pk)).status_code == 404
 
 
 @pytest.mark.parametrize("url", PAGES[:4])
-def test_cadre_of_another_village_gets_404(cast, household_a, client_for, url):  # type: ignore[no-untyped-def]
+def test_cadre_of_another_village_gets_404(cast, household_a, client_for, url):
     assert client_for(cast.cadre2).get(url.format(id=household_a.pk)).status_code == 404
 
 
-def test_helper_list_shows_only_paired_households(cast, household_a, household_b, client_for):  # type: ignore[no-untyped-def]
+def test_helper_list_shows_only_paired_households(cast, household_a, household_b, client_for):
     text = client_for(cast.helper).get("/assistance/households/").content.decode()
     assert household_a.number in text
     assert household_b.number not in text
 
 
-def test_helper_sees_no_project_and_no_coverage(cast, client_for):  # type: ignore[no-untyped-def]
+def test_helper_sees_no_project_and_no_coverage(cast, client_for):
     client = client_for(cast.helper)
     assert client.get("/assistance/coverage/").status_code == 403
     assert json.loads(client.get("/api/v1/assistance/projects/").content)["count"] == 0
@@ -72,7 +72,7 @@ def test_helper_sees_no_project_and_no_coverage(cast, client_for):  # type: igno
 
 def test_helper_records_a_visit_on_the_paired_household_only(
     cast, household_a, household_b, client_for
-):  # type: ignore[no-untyped-def]
+):
     client = client_for(cast.helper)
     data = {
         "date": "2020-05-06",
@@ -96,7 +96,7 @@ def test_helper_records_a_visit_on_the_paired_household_only(
     assert household_a.assistance_events.filter(kind="visit").count() == 1
 
 
-def test_api_helper_adds_a_measure_only_where_paired(cast, household_a, household_b, client_for):  # type: ignore[no-untyped-def]
+def test_api_helper_adds_a_measure_only_where_paired(cast, household_a, household_b, client_for):
     client = client_for(cast.helper)
     body = {"year": 2020, "category": "就业帮扶", "content": "推荐到县工业园务工", "amount": "0"}
     assert (
@@ -116,7 +116,7 @@ def test_api_helper_adds_a_measure_only_where_paired(cast, household_a, househol
     assert Measure.objects.filter(household=household_b).count() == 0
 
 
-def test_api_refuses_bad_amount_with_a_chinese_message(cast, household_a, client_for):  # type: ignore[no-untyped-def]
+def test_api_refuses_bad_amount_with_a_chinese_message(cast, household_a, client_for):
     response = client_for(cast.cadre).post(
         f"/api/v1/assistance/households/{household_a.pk}/measures/",
         {
@@ -133,7 +133,7 @@ def test_api_refuses_bad_amount_with_a_chinese_message(cast, household_a, client
     assert Measure.objects.count() == 0
 
 
-def test_auditor_cannot_write(cast, household_a, client_for, measure):  # type: ignore[no-untyped-def]
+def test_auditor_cannot_write(cast, household_a, client_for, measure):
     client = client_for(cast.auditor)
     assert (
         client.post(
@@ -156,7 +156,7 @@ def test_auditor_cannot_write(cast, household_a, client_for, measure):  # type: 
 
 def test_measure_status_from_the_page_records_result_and_event(
     cast, household_a, client_for, measure
-):  # type: ignore[no-untyped-def]
+):
     client = client_for(cast.cadre)
     client.post(
         f"/assistance/measures/{measure.pk}/status/",
@@ -190,7 +190,7 @@ def test_measure_status_from_the_page_records_result_and_event(
 
 def test_printable_cards_contain_the_actual_measures_and_amounts(
     cast, household_a, client_for, measure
-):  # type: ignore[no-untyped-def]
+):
     services.measure_create(
         actor=cast.cadre,
         household=household_a,
@@ -241,7 +241,7 @@ def test_printable_cards_contain_the_actual_measures_and_amounts(
     assert AccessLog.objects.filter(action="print", object_id=str(household_a.pk)).count() == 1
 
 
-def test_record_book_masks_id_numbers_for_the_helper(cast, household_a, client_for):  # type: ignore[no-untyped-def]
+def test_record_book_masks_id_numbers_for_the_helper(cast, household_a, client_for):
     head = household_a.members.get(relation="户主")
     book = (
         client_for(cast.helper)
@@ -254,14 +254,14 @@ def test_record_book_masks_id_numbers_for_the_helper(cast, household_a, client_f
 
 def test_household_page_warns_about_too_few_and_missing_measures(
     cast, household_a, client_for, measure
-):  # type: ignore[no-untyped-def]
+):
     text = client_for(cast.cadre).get(f"/assistance/households/{household_a.pk}/").content.decode()
     assert "措施不足" in text
     assert "就业帮扶或技能培训" in text  # 缺技术 with working-age labour
     assert "帮扶措施与致贫原因不符" in text  # only 产业帮扶, the cause asks for employment
 
 
-def test_pairing_change_keeps_history(cast, household_a, client_for):  # type: ignore[no-untyped-def]
+def test_pairing_change_keeps_history(cast, household_a, client_for):
     client = client_for(cast.cadre)
     assert (
         client_for(cast.helper).get(f"/assistance/households/{household_a.pk}/pairing/").status_code
@@ -293,7 +293,7 @@ def test_pairing_change_keeps_history(cast, household_a, client_for):  # type: i
     )
 
 
-def test_pairing_date_before_current_is_refused(cast, household_a, client_for):  # type: ignore[no-untyped-def]
+def test_pairing_date_before_current_is_refused(cast, household_a, client_for):
     response = client_for(cast.cadre).post(
         f"/assistance/households/{household_a.pk}/pairing/",
         {"name": "龙秀梅", "start_date": "2018-12-31"},
@@ -303,7 +303,7 @@ def test_pairing_date_before_current_is_refused(cast, household_a, client_for): 
     assert Pairing.objects.filter(household=household_a).count() == 1
 
 
-def test_project_pages_for_the_county_office(cast, county, household_a, client_for):  # type: ignore[no-untyped-def]
+def test_project_pages_for_the_county_office(cast, county, household_a, client_for):
     client = client_for(cast.county)
     response = client.post(
         "/assistance/projects/new/",
@@ -360,11 +360,11 @@ def test_project_pages_for_the_county_office(cast, county, household_a, client_f
         "/assistance/teams/",
     ],
 )
-def test_section_pages_render_for_the_county(cast, household_a, client_for, url):  # type: ignore[no-untyped-def]
+def test_section_pages_render_for_the_county(cast, household_a, client_for, url):
     assert client_for(cast.county).get(url).status_code == 200
 
 
-def test_county_office_edits_matching_rules_in_the_admin(cast, client_for):  # type: ignore[no-untyped-def]
+def test_county_office_edits_matching_rules_in_the_admin(cast, client_for):
     from assistance.models import MatchingRule
 
     rule = MatchingRule.objects.get(code="cause-capital")

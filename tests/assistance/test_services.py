@@ -27,7 +27,7 @@ def _codes(error: ValidationError) -> set[str]:
     return {item.code for errors in lists for item in errors}
 
 
-def test_measure_for_a_household_outside_scope_is_refused(cast, household_b):  # type: ignore[no-untyped-def]
+def test_measure_for_a_household_outside_scope_is_refused(cast, household_b):
     for actor in (cast.cadre, cast.helper):
         with pytest.raises(ValidationError) as error:
             services.measure_create(actor=actor, household=household_b, data=GOOD)
@@ -50,14 +50,14 @@ def test_measure_for_a_household_outside_scope_is_refused(cast, household_b):  #
         ),
     ],
 )
-def test_bad_measure_input_is_refused(cast, household_a, changes, code):  # type: ignore[no-untyped-def]
+def test_bad_measure_input_is_refused(cast, household_a, changes, code):
     with pytest.raises(ValidationError) as error:
         services.measure_create(actor=cast.cadre, household=household_a, data=GOOD | changes)
     assert code in _codes(error.value)
     assert Measure.objects.count() == 0
 
 
-def test_member_of_another_household_is_refused(cast, household_a, household_b):  # type: ignore[no-untyped-def]
+def test_member_of_another_household_is_refused(cast, household_a, household_b):
     stranger = household_b.members.first()
     with pytest.raises(ValidationError) as error:
         services.measure_create(
@@ -66,7 +66,7 @@ def test_member_of_another_household_is_refused(cast, household_a, household_b):
     assert _codes(error.value) == {"member_not_in_household"}
 
 
-def test_measure_amount_is_decimal_yuan(cast, household_a):  # type: ignore[no-untyped-def]
+def test_measure_amount_is_decimal_yuan(cast, household_a):
     measure = services.measure_create(
         actor=cast.cadre, household=household_a, data=GOOD | {"amount": "0.10"}
     )
@@ -75,7 +75,7 @@ def test_measure_amount_is_decimal_yuan(cast, household_a):  # type: ignore[no-u
     assert AssistanceEvent.objects.get(measure=measure).kind == "measure_added"
 
 
-def test_completing_needs_a_result_and_cannot_go_back(cast, household_a):  # type: ignore[no-untyped-def]
+def test_completing_needs_a_result_and_cannot_go_back(cast, household_a):
     measure = services.measure_create(actor=cast.cadre, household=household_a, data=GOOD)
     with pytest.raises(ValidationError) as error:
         services.measure_change_status(
@@ -95,7 +95,7 @@ def test_completing_needs_a_result_and_cannot_go_back(cast, household_a):  # typ
     assert _codes(error.value) == {"bad_transition"}
 
 
-def test_stale_measure_version_is_a_conflict(cast, household_a):  # type: ignore[no-untyped-def]
+def test_stale_measure_version_is_a_conflict(cast, household_a):
     measure = services.measure_create(actor=cast.cadre, household=household_a, data=GOOD)
     services.measure_update(
         actor=cast.cadre, measure=measure, data={"content": "养殖黄牛3头"}, expected_version=1
@@ -108,7 +108,7 @@ def test_stale_measure_version_is_a_conflict(cast, household_a):  # type: ignore
     assert (measure.content, measure.version) == ("养殖黄牛3头", 2)
 
 
-def test_plan_progress_counts_the_years_measures(cast, household_a):  # type: ignore[no-untyped-def]
+def test_plan_progress_counts_the_years_measures(cast, household_a):
     from assistance.selectors import plan_progress
 
     plan = services.plan_set(
@@ -151,7 +151,7 @@ def test_plan_progress_counts_the_years_measures(cast, household_a):  # type: ig
     assert HouseholdPlan.objects.get().goals == "发展产业，稳定务工"
 
 
-def test_visit_updates_household_through_the_registry_service(cast, household_a):  # type: ignore[no-untyped-def]
+def test_visit_updates_household_through_the_registry_service(cast, household_a):
     services.visit_record(
         actor=cast.cadre,
         household=household_a,
@@ -168,7 +168,7 @@ def test_visit_updates_household_through_the_registry_service(cast, household_a)
     assert record.history_user == cast.cadre
 
 
-def test_helper_cannot_change_household_data_through_a_visit(cast, household_a):  # type: ignore[no-untyped-def]
+def test_helper_cannot_change_household_data_through_a_visit(cast, household_a):
     with pytest.raises(ValidationError) as error:
         services.visit_record(
             actor=cast.helper,
@@ -184,7 +184,7 @@ def test_helper_cannot_change_household_data_through_a_visit(cast, household_a):
     assert Visit.objects.count() == 0  # the whole visit rolled back
 
 
-def test_visit_answers_must_be_choices_and_date_not_future(cast, household_a):  # type: ignore[no-untyped-def]
+def test_visit_answers_must_be_choices_and_date_not_future(cast, household_a):
     with pytest.raises(ValidationError) as error:
         services.visit_record(
             actor=cast.helper,

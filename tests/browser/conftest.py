@@ -13,7 +13,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-def pytest_collection_modifyitems(items):  # type: ignore[no-untyped-def]
+def pytest_collection_modifyitems(items):
     skip = pytest.mark.skipif(
         not os.path.exists(CHROMIUM), reason="Debian chromium is not installed"
     )
@@ -25,7 +25,7 @@ def pytest_collection_modifyitems(items):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
+def browser():
     # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
     # between page actions are still plain synchronous calls.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -38,5 +38,5 @@ def browser():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _media(settings, tmp_path):  # type: ignore[no-untyped-def]
+def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

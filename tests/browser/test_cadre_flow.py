@@ -21,12 +21,12 @@ from tests import factories
 SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
-def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def login(browser, live_server, username: str, **context):  # type: ignore[no-untyped-def]
+def login(browser, live_server, username: str, **context):
     browser_context = browser.new_context(locale="zh-CN", **context)
     # The machine is shared: give slow page loads time rather than fail on a busy moment.
     browser_context.set_default_timeout(120_000)
@@ -40,13 +40,13 @@ def login(browser, live_server, username: str, **context):  # type: ignore[no-un
     return page
 
 
-def submit(page, selector: str) -> None:  # type: ignore[no-untyped-def]
+def submit(page, selector: str) -> None:
     """Click and wait for the page the server answers with."""
     with page.expect_navigation():
         page.click(selector)
 
 
-def fill_member(page, index: int, name: str, relation: str, id_number: str) -> None:  # type: ignore[no-untyped-def]
+def fill_member(page, index: int, name: str, relation: str, id_number: str) -> None:
     prefix = f"#id_members-{index}-"
     page.fill(prefix + "name", name)
     page.select_option(prefix + "relation", relation)
@@ -55,7 +55,7 @@ def fill_member(page, index: int, name: str, relation: str, id_number: str) -> N
     page.check(f"input[name='members-{index}-health'][value='健康']")
 
 
-def do_step(  # type: ignore[no-untyped-def]
+def do_step(
     page,
     opinion: str,
     *,
@@ -73,14 +73,14 @@ def do_step(  # type: ignore[no-untyped-def]
     submit(page, "form[action$='/complete/'] button[type=submit]")
 
 
-def publish_and_close_notice(page, start: datetime.date) -> None:  # type: ignore[no-untyped-def]
+def publish_and_close_notice(page, start: datetime.date) -> None:
     page.fill("input[name=start_date]", start.isoformat())
     page.fill("input[name=phone]", "0855-2345678")
     submit(page, "form[action$='/notice/'] button[type=submit]")
     submit(page, "text=公示期满无异议，办结公示")
 
 
-def start_identification(page, applied_on: datetime.date) -> None:  # type: ignore[no-untyped-def]
+def start_identification(page, applied_on: datetime.date) -> None:
     """Open the household page's 发起识别 panel, date the application and send it."""
     page.click("details.start-procedure summary")
     page.fill("input[name=effective_date]", applied_on.isoformat())

@@ -12,7 +12,7 @@ from tests.rounds import test_figures
 built = test_figures.built
 
 
-def _watch_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
+def _watch_violations(page) -> list[str]:
     violations: list[str] = []
     page.on(
         "console",
@@ -57,11 +57,11 @@ def test_admin_pages_load_without_a_csp_violation(browser, live_server, cast, ho
         f"/admin/households/household/{household_a.pk}/change/",
     ]
     for url in admin_pages:
-        assert page.goto(f"{live_server.url}{url}").status == 200, url  # type: ignore[union-attr]
+        assert page.goto(f"{live_server.url}{url}").status == 200, url
     page = login(browser, live_server, "sysadmin")
     violations += _watch_violations(page)
     for url in ["/admin/povertyapp/user/", "/admin/povertyapp/user/add/"]:
-        assert page.goto(f"{live_server.url}{url}").status == 200, url  # type: ignore[union-attr]
+        assert page.goto(f"{live_server.url}{url}").status == 200, url
     assert violations == []
 
 

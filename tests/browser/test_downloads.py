@@ -20,14 +20,14 @@ from tests import factories
 from tests.povertyapp.test_files import pdf
 
 
-def _context(browser):  # type: ignore[no-untyped-def]
+def _context(browser):
     context = browser.new_context(locale="zh-CN", accept_downloads=True)
     context.set_default_timeout(120_000)
     context.set_default_navigation_timeout(120_000)
     return context
 
 
-def test_downloads_arrive_whole_under_their_chinese_names(browser, live_server, cast, county):  # type: ignore[no-untyped-def]
+def test_downloads_arrive_whole_under_their_chinese_names(browser, live_server, cast, county):
     ledger = b"PK\x03\x04 the ledger's bytes"
     job = jobs.job_create(user=cast.county, kind="ledger_export", region=county.county)
     job.result_file.save("人员台账_黄平县_20261203.xlsx", ContentFile(ledger), save=True)

@@ -21,12 +21,12 @@ PHONE = {
 }
 
 
-def fits(page) -> None:  # type: ignore[no-untyped-def]
+def fits(page) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, (page.url, width)
 
 
-def step(page, opinion: str, on: datetime.date, **extra: str) -> None:  # type: ignore[no-untyped-def]
+def step(page, opinion: str, on: datetime.date, **extra: str) -> None:
     page.fill("textarea[name=opinion]", opinion)
     page.fill("input[name=acted_on]", on.isoformat())
     for name, value in extra.items():
@@ -38,14 +38,14 @@ def step(page, opinion: str, on: datetime.date, **extra: str) -> None:  # type: 
     fits(page)
 
 
-def post_notice(page, start: datetime.date) -> None:  # type: ignore[no-untyped-def]
+def post_notice(page, start: datetime.date) -> None:
     page.fill("input[name=start_date]", start.isoformat())
     page.fill("input[name=phone]", "0855-2345678")
     submit(page, "form[action$='/notice/'] button[type=submit]")
     fits(page)
 
 
-def close_notice(page) -> None:  # type: ignore[no-untyped-def]
+def close_notice(page) -> None:
     submit(page, "text=公示期满无异议，办结公示")
     fits(page)
 

@@ -20,12 +20,12 @@ from tests.browser.test_cadre_flow import login
 from tests.povertyapp.form_cases import World, differences, snapshot
 
 
-def press_save(page, selector: str) -> None:  # type: ignore[no-untyped-def]
+def press_save(page, selector: str) -> None:
     with page.expect_navigation():
         page.click(selector)
 
 
-def date_values(page) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def date_values(page) -> dict[str, str]:
     """What chromium holds in every date input of the page (its `.value`, after sanitization)."""
     return page.eval_on_selector_all(
         "input[type=date]",
@@ -36,7 +36,7 @@ def date_values(page) -> dict[str, str]:  # type: ignore[no-untyped-def]
 @pytest.mark.django_db(transaction=True)
 def test_measure_visit_and_household_forms_saved_unchanged_keep_every_date(
     browser, live_server, cast, county
-):  # type: ignore[no-untyped-def]
+):
     world = World(cast, county)
     measure = world.measure
     household = world.household

@@ -36,12 +36,12 @@ MEETING = D(2026, 11, 11)
 
 
 @pytest.fixture(autouse=True)
-def _media(settings, tmp_path):  # type: ignore[no-untyped-def]
+def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
 @pytest.fixture
-def frozen(monkeypatch):  # type: ignore[no-untyped-def]
+def frozen(monkeypatch):
     monkeypatch.setattr(services.common, "today", lambda: FROZEN)
     return FROZEN
 
@@ -52,7 +52,7 @@ def minutes() -> SimpleUploadedFile:
     )
 
 
-def applicants(cast, county, count: int) -> list[Household]:  # type: ignore[no-untyped-def]
+def applicants(cast, county, count: int) -> list[Household]:
     return [
         factories.household(
             actor=cast.county,
@@ -65,7 +65,7 @@ def applicants(cast, county, count: int) -> list[Household]:  # type: ignore[no-
 
 
 def case_of(household: Household) -> CaseWorkflow:
-    return CaseWorkflow.objects.filter(household=household).order_by("-id").first()  # type: ignore[return-value]
+    return CaseWorkflow.objects.filter(household=household).order_by("-id").first()  # type: ignore[return-value]  # every household here has a case
 
 
 def steps_of(households: list[Household]) -> list[str]:
@@ -76,7 +76,7 @@ def steps_of(households: list[Household]) -> list[str]:
     return result
 
 
-def identification_batch(cast, county, households, opened=OPENED) -> CaseBatch:  # type: ignore[no-untyped-def]
+def identification_batch(cast, county, households, opened=OPENED) -> CaseBatch:
     return services.case_batch_create(
         actor=cast.cadre,
         village=county.village_a,
@@ -87,7 +87,7 @@ def identification_batch(cast, county, households, opened=OPENED) -> CaseBatch: 
     )
 
 
-def meeting(cast, batch, on=MEETING, exceptions=None) -> CaseBatch:  # type: ignore[no-untyped-def]
+def meeting(cast, batch, on=MEETING, exceptions=None) -> CaseBatch:
     return services.case_batch_record_meeting(
         actor=cast.cadre,
         batch=batch,
@@ -341,7 +341,7 @@ def test_a_meeting_needs_its_minutes_and_writes_nothing_without(frozen, cast, co
 
 
 @pytest.fixture
-def page_batch(frozen, cast, county) -> CaseBatch:  # type: ignore[no-untyped-def]
+def page_batch(frozen, cast, county) -> CaseBatch:
     households = applicants(cast, county, 3)
     batch = identification_batch(cast, county, households)
     meeting(cast, batch)
@@ -508,7 +508,7 @@ def test_the_batch_notice_prints_every_household_masked(frozen, cast, county, cl
     assert "凤场村村民委员会" in text
 
 
-def _page_queries(client, batch: CaseBatch) -> int:  # type: ignore[no-untyped-def]
+def _page_queries(client, batch: CaseBatch) -> int:
     with CaptureQueriesContext(connection) as queries:
         assert client.get(f"/households/batches/{batch.pk}/").status_code == 200
     return len(queries)
@@ -537,7 +537,7 @@ def test_todo_links_the_batches_waiting_for_my_level(page_batch, cast, client_fo
 
 
 @pytest.fixture
-def proposed_round(cast, county):  # type: ignore[no-untyped-def]
+def proposed_round(cast, county):
     for village in (county.village_a, county.village_a2, county.village_b):
         VillageYear.objects.create(
             village=village, year=2020, registered_rural_population=500, total_households=120

@@ -21,13 +21,13 @@ from tests import factories
 
 
 @pytest.fixture(autouse=True)
-def _chinese_afterwards():  # type: ignore[no-untyped-def]
+def _chinese_afterwards():
     # The test client's requests activate English in this thread; later tests expect Chinese.
     yield
     translation.activate(settings.LANGUAGE_CODE)
 
 
-def english(user) -> Client:  # type: ignore[no-untyped-def]
+def english(user) -> Client:
     client = Client()
     client.force_login(user, backend="povertyapp.backends.ModelBackendWithRegion")
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})

@@ -18,7 +18,7 @@ TODAY = timezone.localdate()
 
 
 @pytest.fixture
-def varied(cast, county, household_a):  # type: ignore[no-untyped-def]
+def varied(cast, county, household_a):
     """Households that the quality rules find something in, in different ways: a helper and
     measures, an income, a member removed, a birth date that disagrees with the ID number, an
     exited household failing the exit test, a household without members left."""
@@ -80,7 +80,7 @@ def varied(cast, county, household_a):  # type: ignore[no-untyped-def]
     return [household_a, removed, disagrees, exited, empty]
 
 
-def test_the_page_members_give_the_warnings_of_a_fresh_load(cast, varied):  # type: ignore[no-untyped-def]
+def test_the_page_members_give_the_warnings_of_a_fresh_load(cast, varied):
     """The page passes the household and members it has loaded to `check_household`; the
     findings and the 信息录入率 must be those of the form that reloads everything (after a
     save)."""
@@ -105,7 +105,7 @@ def test_the_page_members_give_the_warnings_of_a_fresh_load(cast, varied):  # ty
     } <= seen
 
 
-def test_the_page_shows_the_quality_warnings(cast, client_for, varied):  # type: ignore[no-untyped-def]
+def test_the_page_shows_the_quality_warnings(cast, client_for, varied):
     removed = varied[1]
     findings, rate = quality.check_household(removed)
     response = client_for(cast.county).get(f"/households/{removed.pk}/")
@@ -117,7 +117,7 @@ def test_the_page_shows_the_quality_warnings(cast, client_for, varied):  # type:
         assert str(finding.message) in content
 
 
-def test_the_page_takes_head_and_person_count_from_the_members(cast, varied):  # type: ignore[no-untyped-def]
+def test_the_page_takes_head_and_person_count_from_the_members(cast, varied):
     """The same head name, head ID number and person count as the list's subqueries
     (`household_queryset`), removed members left out."""
     for household in varied:
@@ -126,18 +126,18 @@ def test_the_page_takes_head_and_person_count_from_the_members(cast, varied):  #
             user=cast.county, household_id=household.pk
         )
         assert (
-            page_household.head_name,  # type: ignore[attr-defined]
-            page_household.head_id_number,  # type: ignore[attr-defined]
-            page_household.person_count,  # type: ignore[attr-defined]
-        ) == (listed.head_name, listed.head_id_number, listed.person_count)  # type: ignore[attr-defined]
+            page_household.head_name,  # type: ignore[attr-defined]  # set by the selector, not a field
+            page_household.head_id_number,  # type: ignore[attr-defined]  # set by the selector, not a field
+            page_household.person_count,  # type: ignore[attr-defined]  # set by the selector, not a field
+        ) == (listed.head_name, listed.head_id_number, listed.person_count)  # type: ignore[attr-defined]  # set by the selector, not fields
         assert members == selectors.household_members(household)
-    assert [h.person_count for h in selectors.household_queryset().filter(pk=varied[1].pk)] == [2]  # type: ignore[attr-defined]
+    assert [h.person_count for h in selectors.household_queryset().filter(pk=varied[1].pk)] == [2]  # type: ignore[attr-defined]  # set by the selector
 
 
 @pytest.mark.parametrize("path", ["", "assistance-badge/"])
 def test_the_page_and_badge_are_404_outside_the_scope(
     cast, household_a, household_b, client_for, path
-):  # type: ignore[no-untyped-def]
+):
     assert client_for(cast.cadre).get(f"/households/{household_a.pk}/{path}").status_code == 200
     assert client_for(cast.cadre).get(f"/households/{household_b.pk}/{path}").status_code == 404
     # A helper sees the paired households only.
@@ -146,7 +146,7 @@ def test_the_page_and_badge_are_404_outside_the_scope(
     assert client_for(cast.cadre).get(f"/households/999999/{path}").status_code == 404
 
 
-def test_the_page_masks_for_roles_without_sensitive_access_and_logs_the_others(  # type: ignore[no-untyped-def]
+def test_the_page_masks_for_roles_without_sensitive_access_and_logs_the_others(
     cast, household_a, client_for
 ):
     from povertyapp.models import AccessLog
@@ -161,14 +161,14 @@ def test_the_page_masks_for_roles_without_sensitive_access_and_logs_the_others( 
     assert [entry.user_id for entry in logged] == [cast.cadre.pk]
 
 
-def _page_queries(client, url, django_assert_max_num_queries, limit):  # type: ignore[no-untyped-def]
+def _page_queries(client, url, django_assert_max_num_queries, limit):
     client.get(url)  # warm the session and the user
     with django_assert_max_num_queries(limit) as captured:
         assert client.get(url).status_code == 200
     return len(captured.captured_queries)
 
 
-def test_page_queries_do_not_grow_with_the_members(  # type: ignore[no-untyped-def]
+def test_page_queries_do_not_grow_with_the_members(
     cast, county, client_for, django_assert_max_num_queries
 ):
     """Session, user, region; household, members; pairing, measures, ID numbers in other
@@ -197,7 +197,7 @@ def test_page_queries_do_not_grow_with_the_members(  # type: ignore[no-untyped-d
     assert counts[0] == counts[1]
 
 
-def test_badge_queries_do_not_grow_with_the_members(  # type: ignore[no-untyped-def]
+def test_badge_queries_do_not_grow_with_the_members(
     cast, county, client_for, django_assert_max_num_queries
 ):
     """Session, user, region; household, members; rules, the province, the standard, the

@@ -28,12 +28,12 @@ TODAY = timezone.localdate()
 
 
 @pytest.fixture(autouse=True)
-def _media(settings, tmp_path):  # type: ignore[no-untyped-def]
+def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
 @pytest.fixture
-def frozen(monkeypatch):  # type: ignore[no-untyped-def]
+def frozen(monkeypatch):
     monkeypatch.setattr(services.common, "today", lambda: FROZEN)
     return FROZEN
 
@@ -43,7 +43,7 @@ def minutes() -> SimpleUploadedFile:
 
 
 @pytest.fixture
-def applicant(cast, county) -> Household:  # type: ignore[no-untyped-def]
+def applicant(cast, county) -> Household:
     return factories.household(
         actor=cast.county,
         village=county.village_a,
@@ -52,7 +52,7 @@ def applicant(cast, county) -> Household:  # type: ignore[no-untyped-def]
     )
 
 
-def open_case(cast, household, opened: D) -> CaseWorkflow:  # type: ignore[no-untyped-def]
+def open_case(cast, household, opened: D) -> CaseWorkflow:
     return services.workflow_start(
         actor=cast.cadre,
         household=household,
@@ -62,7 +62,7 @@ def open_case(cast, household, opened: D) -> CaseWorkflow:  # type: ignore[no-un
     )
 
 
-def village_steps(cast, workflow: CaseWorkflow, appraisal: D, verification: D) -> None:  # type: ignore[no-untyped-def]
+def village_steps(cast, workflow: CaseWorkflow, appraisal: D, verification: D) -> None:
     services.workflow_step_complete(
         actor=cast.cadre,
         workflow=workflow,
@@ -81,7 +81,7 @@ def village_steps(cast, workflow: CaseWorkflow, appraisal: D, verification: D) -
     )
 
 
-def notice(user, workflow: CaseWorkflow, step: str, start: D) -> PublicNotice:  # type: ignore[no-untyped-def]
+def notice(user, workflow: CaseWorkflow, step: str, start: D) -> PublicNotice:
     return services.notice_start(
         actor=user,
         workflow=workflow,
@@ -92,7 +92,7 @@ def notice(user, workflow: CaseWorkflow, step: str, start: D) -> PublicNotice:  
     )
 
 
-def to_township_review(cast, household) -> CaseWorkflow:  # type: ignore[no-untyped-def]
+def to_township_review(cast, household) -> CaseWorkflow:
     """Opened 11-20, appraisal 11-21, verification 11-22, first 公示 11-23…11-29, closed."""
     workflow = open_case(cast, household, D(2026, 11, 20))
     village_steps(cast, workflow, D(2026, 11, 21), D(2026, 11, 22))
@@ -430,7 +430,7 @@ def test_case_clock_shows_the_days_left_of_a_running_notice(frozen, cast, applic
     assert (clock.notice_end, clock.notice_days_left) == (D(2026, 12, 9), 4)
 
 
-def overdue_case(cast, county, **fields) -> CaseWorkflow:  # type: ignore[no-untyped-def]
+def overdue_case(cast, county, **fields) -> CaseWorkflow:
     household = factories.household(
         actor=cast.county,
         village=county.village_a,
@@ -759,7 +759,7 @@ def test_the_work_desk_counts_my_steps_and_the_overdue_cases(cast, county, appli
 # --- every procedure, every step: the date rules hold for all ---------------------------------
 
 
-def _identification_household(cast, county) -> Household:  # type: ignore[no-untyped-def]
+def _identification_household(cast, county) -> Household:
     return factories.household(
         actor=cast.county,
         village=county.village_a,
@@ -768,7 +768,7 @@ def _identification_household(cast, county) -> Household:  # type: ignore[no-unt
     )
 
 
-def _exit_household(cast, county) -> Household:  # type: ignore[no-untyped-def]
+def _exit_household(cast, county) -> Household:
     from tests.households.test_workflow import exit_ready
 
     return exit_ready(cast, county)

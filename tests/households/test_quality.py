@@ -176,7 +176,7 @@ def test_id_number_disagreeing_with_birth_date_is_found(cast, county, household_
     ]
 
 
-def run_job(user, region):  # type: ignore[no-untyped-def]
+def run_job(user, region):
     job = jobs.job_create(user=user, kind=quality.JOB_KIND, region=region)
     return jobs.job_run(job.pk)
 

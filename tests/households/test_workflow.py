@@ -30,7 +30,7 @@ def day(number: int) -> datetime.date:
 
 
 @pytest.fixture(autouse=True)
-def _media(settings, tmp_path):  # type: ignore[no-untyped-def]
+def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
@@ -39,7 +39,7 @@ def minutes() -> SimpleUploadedFile:
 
 
 @pytest.fixture
-def applicant(cast, county) -> Household:  # type: ignore[no-untyped-def]
+def applicant(cast, county) -> Household:
     return factories.household(
         actor=cast.county,
         village=county.village_a,
@@ -310,7 +310,7 @@ def test_township_can_return_the_case_with_a_reason(cast, applicant):
     )
 
 
-def exit_ready(cast, county, **fields) -> Household:  # type: ignore[no-untyped-def]
+def exit_ready(cast, county, **fields) -> Household:
     PovertyLine.objects.get_or_create(
         year=TODAY.year - 1, standard="国家标准", region=None, defaults={"amount": Decimal("4000")}
     )

@@ -17,13 +17,13 @@ TODAY = datetime.date.today()
 
 
 @pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
+def _media_in_tmp(settings, tmp_path):
     """Evidence files go to a temporary directory, never into the working tree."""
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture
-def registry(cast, county):  # type: ignore[no-untyped-def]
+def registry(cast, county):
     """Village years (classes) and a few households of every kind in villages A, A2 and B."""
     for village, condition in (
         (county.village_a, "好"),
@@ -48,7 +48,7 @@ def registry(cast, county):  # type: ignore[no-untyped-def]
     return created
 
 
-def make_campaign(cast, county, *, visit_date=None, **protocol) -> Campaign:  # type: ignore[no-untyped-def]
+def make_campaign(cast, county, *, visit_date=None, **protocol) -> Campaign:
     visit_date = visit_date or TODAY + datetime.timedelta(days=10)
     values = {"townships_to_draw": 2, "villages_per_township": 2, "households_per_village": 10}
     values.update(protocol)
@@ -66,14 +66,14 @@ def make_campaign(cast, county, *, visit_date=None, **protocol) -> Campaign:  # 
 
 
 @pytest.fixture
-def campaign_factory(cast, county):  # type: ignore[no-untyped-def]
-    def build(**kwargs):  # type: ignore[no-untyped-def]
+def campaign_factory(cast, county):
+    def build(**kwargs):
         return make_campaign(cast, county, **kwargs)
 
     return build
 
 
-def hand_built(cast, county, plan) -> Campaign:  # type: ignore[no-untyped-def]
+def hand_built(cast, county, plan) -> Campaign:
     """A drawn campaign whose sample is given: plan = {village: [(kind, persons), ...]} with
     probabilities 1 (a census of the listed households), bypassing the random draw."""
     campaign = make_campaign(cast, county, visit_date=TODAY - datetime.timedelta(days=1))
@@ -120,7 +120,7 @@ CHECKS_OK = {
 }
 
 
-def confirm(actor, sample, result="正常", approval="认可", **extra):  # type: ignore[no-untyped-def]
+def confirm(actor, sample, result="正常", approval="认可", **extra):
     data = {**CHECKS_OK, "result": result, "approval": approval, **extra}
     if approval == "不认可":
         data.setdefault("disapproval_reason", "帮扶措施不到位")

@@ -16,7 +16,7 @@ from tests.inspections.conftest import TODAY
 
 
 @pytest.fixture
-def drawn(registry, cast, campaign_factory):  # type: ignore[no-untyped-def]
+def drawn(registry, cast, campaign_factory):
     campaign = campaign_factory()  # visit day in 10 days
     return services.campaign_draw(actor=cast.county, campaign=campaign, seed=99)
 

@@ -14,7 +14,7 @@ from inspections.sampling import FrameVillage, Protocol, plan_draw
 from tests.inspections.conftest import confirm, hand_built
 
 
-def _known_campaign(cast, county):  # type: ignore[no-untyped-def]
+def _known_campaign(cast, county):
     """Village A: 4 unexited (3 persons each), 4 exited (4 persons), 4 non-registered (2 persons).
     Village B: 2 unexited (5 persons), 2 exited (2 persons), 2 non-registered (3 persons)."""
     plan = {
@@ -148,7 +148,7 @@ def test_t_quantile_matches_tables():
     assert round(estimation.t_quantile(0.975, 30), 3) == 2.042
 
 
-def _population(seed: int, townships: int = 8, villages: int = 9):  # type: ignore[no-untyped-def]
+def _population(seed: int, townships: int = 8, villages: int = 9):
     """A county whose error rate varies by township and village (clustered errors)."""
     rng = random.Random(seed)
     frame, truth, household_id = [], {}, 0

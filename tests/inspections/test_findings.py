@@ -23,7 +23,7 @@ from tests.inspections.conftest import CHECKS_OK, TODAY, confirm
 
 
 @pytest.fixture
-def visiting(registry, cast, campaign_factory):  # type: ignore[no-untyped-def]
+def visiting(registry, cast, campaign_factory):
     campaign = campaign_factory(visit_date=TODAY)
     return services.campaign_draw(actor=cast.county, campaign=campaign, seed=11)
 
@@ -151,7 +151,7 @@ def test_on_site_household_counts_as_non_registered(visiting, cast):
     assert task.kind == "identified" and task.household is None
 
 
-def _workbook(campaign, fill):  # type: ignore[no-untyped-def]
+def _workbook(campaign, fill):
     samples = list(campaign.households.select_related("sample_village__village"))
     book = load_workbook(io.BytesIO(imports.workbook_bytes(campaign, samples)))
     sheet = book.active
@@ -192,7 +192,7 @@ def test_workbook_upload_saves_every_row(visiting, cast):
 def test_workbook_upload_is_all_or_nothing_with_row_errors(visiting, cast):
     bad_ids = list(visiting.households.values_list("pk", flat=True)[:2])
 
-    def fill(sample_id):  # type: ignore[no-untyped-def]
+    def fill(sample_id):
         if sample_id == str(bad_ids[0]):
             return {**ANSWERS, "result": "错误结论"}
         if sample_id == str(bad_ids[1]):

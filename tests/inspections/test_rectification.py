@@ -15,7 +15,7 @@ from inspections.models import InspectionEvent, RectificationItem
 TODAY = datetime.date.today()
 
 
-def item_for(cast, region, *, deadline, unit="县住建局", problem="危房改造未完成"):  # type: ignore[no-untyped-def]
+def item_for(cast, region, *, deadline, unit="县住建局", problem="危房改造未完成"):
     return services.rectification_create(
         actor=cast.county,
         region=region,

@@ -21,7 +21,7 @@ from povertyapp.models import AccessLog, Job
 from tests import factories
 
 
-def _write(tmp_path, user, key="households", filters=None):  # type: ignore[no-untyped-def]
+def _write(tmp_path, user, key="households", filters=None):
     path = str(tmp_path / f"{key}.xlsx")
     result = ledger_write(user=user, key=key, filters=filters or {}, path=path)
     return path, result

@@ -21,7 +21,7 @@ from povertyapp.ledgers.services import ledger_write
 from tests import factories
 
 
-def _export(tmp_path, user, name="registry.xlsx", filters=None) -> str:  # type: ignore[no-untyped-def]
+def _export(tmp_path, user, name="registry.xlsx", filters=None) -> str:
     path = str(tmp_path / name)
     ledger_write(user=user, key="registry", filters=filters or {"income_year": "2025"}, path=path)
     return path
@@ -57,7 +57,7 @@ def _wipe_registry() -> None:
     Household.objects.all().delete()
 
 
-def _varied_households(cast, county) -> list[Household]:  # type: ignore[no-untyped-def]
+def _varied_households(cast, county) -> list[Household]:
     child = factories.member_data(
         name="王小",
         relation="之子",

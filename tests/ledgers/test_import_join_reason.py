@@ -15,7 +15,7 @@ from rounds.models import AdjustmentRound
 from tests import factories
 
 
-def _workbook_adding_a_child(tmp_path, cast, household, reason: str | None) -> str:  # type: ignore[no-untyped-def]
+def _workbook_adding_a_child(tmp_path, cast, household, reason: str | None) -> str:
     path = str(tmp_path / "registry.xlsx")
     ledger_write(user=cast.county, key="registry", filters={"income_year": "2025"}, path=path)
     workbook = openpyxl.load_workbook(path)
@@ -48,7 +48,7 @@ def _workbook_adding_a_child(tmp_path, cast, household, reason: str | None) -> s
     return path
 
 
-def open_round(county) -> AdjustmentRound:  # type: ignore[no-untyped-def]
+def open_round(county) -> AdjustmentRound:
     return AdjustmentRound.objects.create(
         county=county.county, year=2026, name="2026年动态调整", opened_at=timezone.now()
     )

@@ -110,7 +110,7 @@ def test_reader_matches_openpyxl_on_inline_strings(tmp_path, constant_memory):
     assert _reader_rows(path)["人员台账"][5][1] == "多行\n文字 _x000D_"
 
 
-def _with_sheet_xml(source: str, target: str, change) -> None:  # type: ignore[no-untyped-def]
+def _with_sheet_xml(source: str, target: str, change) -> None:
     with zipfile.ZipFile(source) as archive:
         parts = {name: archive.read(name) for name in archive.namelist()}
     parts["xl/worksheets/sheet1.xml"] = change(parts["xl/worksheets/sheet1.xml"])
@@ -175,7 +175,7 @@ def test_field_check_reports_what_full_clean_reports():
     assert {key: [e.messages for e in items] for key, items in found.items()} == expected
 
 
-def _row(instance, exclude: set[str]) -> dict:  # type: ignore[no-untyped-def]
+def _row(instance, exclude: set[str]) -> dict:
     # Generated columns (the stored 信息录入率 terms) are derived, not kept in the history.
     return {
         f.attname: getattr(instance, f.attname)
@@ -277,7 +277,7 @@ def test_bulk_registration_refuses_what_the_service_refuses(cast, county):
     assert Household.objects.count() == 0
 
 
-def _export(tmp_path, user) -> str:  # type: ignore[no-untyped-def]
+def _export(tmp_path, user) -> str:
     from povertyapp.ledgers.services import ledger_write
 
     path = str(tmp_path / "registry.xlsx")

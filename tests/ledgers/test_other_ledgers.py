@@ -13,13 +13,13 @@ from povertyapp.ledgers import all_ledgers
 from povertyapp.ledgers.services import ledger_write
 
 
-def _sheet(tmp_path, user, key, filters=None):  # type: ignore[no-untyped-def]
+def _sheet(tmp_path, user, key, filters=None):
     path = str(tmp_path / f"{key}.xlsx")
     result = ledger_write(user=user, key=key, filters=filters or {}, path=path)
     return openpyxl.load_workbook(path).worksheets[0], result
 
 
-def _headers(sheet, rows=(3, 4)):  # type: ignore[no-untyped-def]
+def _headers(sheet, rows=(3, 4)):
     return {
         c.value: c.column
         for r in sheet.iter_rows(min_row=rows[0], max_row=rows[1])
@@ -28,7 +28,7 @@ def _headers(sheet, rows=(3, 4)):  # type: ignore[no-untyped-def]
     }
 
 
-def test_assistance_ledgers_are_offered(db):  # type: ignore[no-untyped-def]
+def test_assistance_ledgers_are_offered(db):
     keys = {ledger.key for ledger in all_ledgers()}
     assert {
         "households",

@@ -22,12 +22,12 @@ from tests import factories
 
 
 @pytest.fixture(autouse=True)
-def _private_dirs(settings, tmp_path):  # type: ignore[no-untyped-def]
+def _private_dirs(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.LEDGER_IMPORT_DIR = str(tmp_path / "imports")
 
 
-def _body(response) -> bytes:  # type: ignore[no-untyped-def]
+def _body(response) -> bytes:
     return b"".join(response.streaming_content)
 
 
@@ -90,7 +90,7 @@ def test_large_export_redirects_to_its_job(
     assert hashlib.sha256(_body(download)).hexdigest() == job.result["sha256"]
 
 
-def _upload(client, path_or_bytes, dry_run: bool):  # type: ignore[no-untyped-def]
+def _upload(client, path_or_bytes, dry_run: bool):
     if isinstance(path_or_bytes, bytes):
         data = path_or_bytes
     else:
@@ -104,7 +104,7 @@ def _upload(client, path_or_bytes, dry_run: bool):  # type: ignore[no-untyped-de
     return client.post(reverse("ledgers:import"), form)
 
 
-def _workbook(tmp_path, id_number: str) -> str:  # type: ignore[no-untyped-def]
+def _workbook(tmp_path, id_number: str) -> str:
     path = str(tmp_path / "upload.xlsx")
     workbook = openpyxl.Workbook()
     workbook.active.append(["户编号", "行政村", "户状态"])

@@ -26,7 +26,7 @@ WORKER_TIMEOUT = float(os.environ.get("REAL_CELERY_WORKER_TIMEOUT", "90"))
     reason="needs a running Celery worker on the test database: set CELERY_BROKER_URL and "
     "REAL_CELERY_WORKER=1 (.ci/run does)",
 )
-def test_large_export_job_completes_in_a_real_worker(cast, county, transactional_db):  # type: ignore[no-untyped-def]
+def test_large_export_job_completes_in_a_real_worker(cast, county, transactional_db):
     assert not celery_app.conf.task_always_eager
     assert celery_app.control.ping(timeout=5.0), "no Celery worker answers on the broker"
     for _index in range(3):

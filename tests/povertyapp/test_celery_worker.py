@@ -46,7 +46,7 @@ def _counts(job: Job, progress: jobs.Progress) -> dict:
     return {"runs": len(RUNS)}
 
 
-def _registry(cast, county) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def _registry(cast, county) -> dict[str, int]:
     """Households in villages A (2 poor, 1 exited), A2 (1 removed) and B (1 poor)."""
     factories.household(actor=cast.county, village=county.village_a)  # 2 persons
     factories.household(
@@ -80,7 +80,7 @@ def _expected_township1() -> dict:
 
 
 @pytest.fixture
-def eager(settings):  # type: ignore[no-untyped-def]
+def eager(settings):
     """Run tasks in-process, whatever broker the environment configured."""
     before = celery_app.conf.task_always_eager, celery_app.conf.task_eager_propagates
     celery_app.conf.task_always_eager = True
@@ -91,7 +91,7 @@ def eager(settings):  # type: ignore[no-untyped-def]
 
 def test_region_counts_job_runs_after_commit_and_stores_the_counts(
     cast, county, eager, django_capture_on_commit_callbacks
-):  # type: ignore[no-untyped-def]
+):
     _registry(cast, county)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         job = jobs.job_enqueue(user=cast.county, kind=region_counts.KIND, region=county.township1)
@@ -105,7 +105,7 @@ def test_region_counts_job_runs_after_commit_and_stores_the_counts(
     assert job.started_at is not None and job.finished_at >= job.started_at
 
 
-def test_region_counts_of_the_county_covers_every_village(cast, county, eager):  # type: ignore[no-untyped-def]
+def test_region_counts_of_the_county_covers_every_village(cast, county, eager):
     _registry(cast, county)
     job = jobs.job_create(user=cast.county, kind=region_counts.KIND, region=county.county)
     job = jobs.job_run(job.pk)
@@ -113,7 +113,7 @@ def test_region_counts_of_the_county_covers_every_village(cast, county, eager): 
     assert (job.result["villages"], job.result["households"], job.result["persons"]) == (3, 5, 9)
 
 
-def test_region_counts_count_only_active_members(cast, county, eager):  # type: ignore[no-untyped-def]
+def test_region_counts_count_only_active_members(cast, county, eager):
     household = factories.household(actor=cast.county, village=county.village_b)
     spouse = household.members.get(relation="配偶")
     household.members.filter(pk=spouse.pk).update(is_active=False, left_reason="死亡")
@@ -123,14 +123,14 @@ def test_region_counts_count_only_active_members(cast, county, eager):  # type: 
     assert (job.result["households"], job.result["persons"]) == (1, 1)
 
 
-def test_region_counts_without_region_fails_with_a_message(cast, county, eager):  # type: ignore[no-untyped-def]
+def test_region_counts_without_region_fails_with_a_message(cast, county, eager):
     job = jobs.job_run(jobs.job_create(user=cast.county, kind=region_counts.KIND).pk)
     assert job.status == Job.Status.FAILED
     assert job.error == "请选择要统计的区划。"
     assert job.result == {}
 
 
-def test_job_failed_is_recorded_with_the_users_message(cast, eager):  # type: ignore[no-untyped-def]
+def test_job_failed_is_recorded_with_the_users_message(cast, eager):
     job = jobs.job_run(jobs.job_create(user=cast.cadre, kind=FAILING_KIND).pk)
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
@@ -139,7 +139,7 @@ def test_job_failed_is_recorded_with_the_users_message(cast, eager):  # type: ig
     assert job.finished_at is not None
 
 
-def test_unexpected_error_is_recorded_for_the_user_without_details(cast, eager, caplog):  # type: ignore[no-untyped-def]
+def test_unexpected_error_is_recorded_for_the_user_without_details(cast, eager, caplog):
     job = jobs.job_run(jobs.job_create(user=cast.cadre, kind=CRASHING_KIND).pk)
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
@@ -148,7 +148,7 @@ def test_unexpected_error_is_recorded_for_the_user_without_details(cast, eager, 
     assert any("failed" in record.getMessage() for record in caplog.records)
 
 
-def test_a_finished_job_delivered_again_is_not_run_again(cast, eager):  # type: ignore[no-untyped-def]
+def test_a_finished_job_delivered_again_is_not_run_again(cast, eager):
     RUNS.clear()
     job = jobs.job_create(user=cast.cadre, kind=COUNTING_KIND)
     first = jobs.job_run(job.pk)
@@ -160,14 +160,14 @@ def test_a_finished_job_delivered_again_is_not_run_again(cast, eager):  # type: 
     assert second.finished_at == finished_at
 
 
-def test_a_failed_job_delivered_again_is_not_run_again(cast, eager):  # type: ignore[no-untyped-def]
+def test_a_failed_job_delivered_again_is_not_run_again(cast, eager):
     job = jobs.job_run(jobs.job_create(user=cast.cadre, kind=FAILING_KIND).pk)
     again = jobs.job_run(job.pk)
     again.refresh_from_db()
     assert (again.status, again.attempts) == (Job.Status.FAILED, 1)
 
 
-def test_unknown_job_kind_is_refused_and_writes_nothing(cast):  # type: ignore[no-untyped-def]
+def test_unknown_job_kind_is_refused_and_writes_nothing(cast):
     with pytest.raises(ValueError, match="no_such_kind"):
         jobs.job_enqueue(user=cast.cadre, kind="no_such_kind")
     assert Job.objects.count() == 0
@@ -185,7 +185,7 @@ WORKER_TIMEOUT = float(os.environ.get("REAL_CELERY_WORKER_TIMEOUT", "90"))
     reason="needs a running Celery worker on the test database: set CELERY_BROKER_URL and "
     "REAL_CELERY_WORKER=1 (.ci/run does)",
 )
-def test_region_counts_job_runs_in_a_real_worker(transactional_db, cast, county):  # type: ignore[no-untyped-def]
+def test_region_counts_job_runs_in_a_real_worker(transactional_db, cast, county):
     # An earlier transactional test flushed every table, the value lists seeded by the data
     # migration included: put them back so the households below validate.
     if not ValueListItem.objects.exists():

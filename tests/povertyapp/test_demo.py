@@ -47,7 +47,7 @@ def _snapshot() -> dict[str, int]:
     models = [*registered_models.values(), CaseWorkflow, WorkflowStep, PublicNotice, Job]
     counts = {model._meta.label: model._default_manager.count() for model in models}
     counts |= {
-        f"{model._meta.label}.history": model.history.count()  # type: ignore[attr-defined]
+        f"{model._meta.label}.history": model.history.count()
         for model in registered_models.values()
     }
     return counts
@@ -158,7 +158,7 @@ def test_quality_check_and_coverage_table_already_ran(county):
 
 def test_every_seeded_record_has_a_first_history_row(county):
     for model in registered_models.values():
-        history = model.history.model  # type: ignore[attr-defined]
+        history = model.history.model
         recorded = set(history.objects.values_list("id", flat=True).distinct())
         missing = model._default_manager.exclude(pk__in=recorded).count()
         assert (model._meta.label, missing) == (model._meta.label, 0)

@@ -147,7 +147,7 @@ def _post(session: requests.Session, base: str, path: str, data: dict[str, str])
     )
 
 
-def test_broker_down_when_a_job_starts(cluster, redis_server, tmp_path):  # type: ignore[no-untyped-def]
+def test_broker_down_when_a_job_starts(cluster, redis_server, tmp_path):
     database = _database(cluster, "drill_broker")
     environment = drill.app_environment(
         database_url=cluster.url(database),
@@ -193,7 +193,7 @@ def test_broker_down_when_a_job_starts(cluster, redis_server, tmp_path):  # type
         assert len(re.findall(r"run_job_task\[[^\]]+\] succeeded", worker.output())) == 1
 
 
-def test_worker_killed_mid_job(cluster, redis_server, tmp_path):  # type: ignore[no-untyped-def]
+def test_worker_killed_mid_job(cluster, redis_server, tmp_path):
     database = _database(cluster, "drill_worker")
     environment = drill.app_environment(
         database_url=cluster.url(database),
@@ -244,7 +244,7 @@ def test_worker_killed_mid_job(cluster, redis_server, tmp_path):  # type: ignore
         assert _job(cluster, database, job_id)["attempts"] == 2
 
 
-def test_database_restart_costs_no_request_after_it(cluster, tmp_path):  # type: ignore[no-untyped-def]
+def test_database_restart_costs_no_request_after_it(cluster, tmp_path):
     database = _database(cluster, "drill_database")
     environment = drill.app_environment(
         database_url=cluster.url(database),

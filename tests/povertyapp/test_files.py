@@ -48,7 +48,7 @@ TODAY = datetime.date.today()
 
 
 @pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):  # type: ignore[no-untyped-def]
+def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
@@ -207,7 +207,7 @@ CASES: dict[str, Callable[[Cast, County], FileCase]] = {
 
 
 @pytest.fixture(params=sorted(CASES))
-def case(request, cast, county) -> FileCase:  # type: ignore[no-untyped-def]
+def case(request, cast, county) -> FileCase:
     return CASES[request.param](cast, county)
 
 
@@ -223,7 +223,7 @@ def everyone(cast: Cast) -> list[User]:
     ]
 
 
-def body(response) -> bytes:  # type: ignore[no-untyped-def]
+def body(response) -> bytes:
     return b"".join(response.streaming_content)
 
 
@@ -342,7 +342,7 @@ def test_an_expired_link_answers_410_with_the_way_back(case, settings):
     assert response.status_code == 410
     page = response.content.decode()
     assert "下载链接已过期" in page
-    page_url = files.kind_get(case.kind).page_url(case.obj)  # type: ignore[union-attr,misc]
+    page_url = files.kind_get(case.kind).page_url(case.obj)  # type: ignore[union-attr,misc]  # every case's kind is registered
     assert f'href="{page_url}"' in page
     assert AccessLog.objects.count() == 0
 
@@ -379,7 +379,7 @@ def test_nginx_backend_hands_the_file_to_nginx_without_a_body(case, settings):
     settings.SENDFILE_BACKEND = "django_sendfile.backends.nginx"
     settings.SENDFILE_URL = "/protected-media"
     response = login(case.owner).get(link(case, case.owner))
-    stored = getattr(case.obj, files.kind_get(case.kind).field).name  # type: ignore[union-attr]
+    stored = getattr(case.obj, files.kind_get(case.kind).field).name  # type: ignore[union-attr]  # every case's kind is registered
     assert response.status_code == 200
     assert response["X-Accel-Redirect"] == quote(f"/protected-media/{stored}")
     assert response.content == b""
@@ -392,7 +392,7 @@ def test_nginx_backend_hands_the_file_to_nginx_without_a_body(case, settings):
 @pytest.mark.django_db
 def test_the_household_page_links_case_evidence_through_the_door(cast, county):
     case = _workflow_case(cast, county)
-    household_id = case.obj.workflow.household_id  # type: ignore[attr-defined]
+    household_id = case.obj.workflow.household_id  # type: ignore[attr-defined]  # a WorkflowStep here, typed as Model
     client = login(cast.township)
     page = client.get(f"/households/{household_id}/?tab=status").content.decode()
     found = re.findall(rf'href="(/files/workflow_evidence/{case.obj.pk}/\?t=[^"]+)"', page)
@@ -526,7 +526,7 @@ def test_files_stored_before_the_door_get_private_names_once(case, cast, county)
 def test_a_stored_file_has_no_url(cast, county):
     case = _job_case(cast, county)
     with pytest.raises(ValueError, match="download_url"):
-        case.obj.result_file.url  # type: ignore[attr-defined]  # noqa: B018
+        case.obj.result_file.url  # type: ignore[attr-defined]  # a Job here, typed as Model  # noqa: B018
 
 
 @pytest.mark.django_db
@@ -645,7 +645,7 @@ def no_dotenv() -> None:
         pytest.skip(".env in the project root would supply settings to the subprocess")
 
 
-def test_files_are_streamed_by_django_unless_nginx_is_chosen(no_dotenv):  # type: ignore[no-untyped-def]
+def test_files_are_streamed_by_django_unless_nginx_is_chosen(no_dotenv):
     default = _settings("SENDFILE_BACKEND", "SENDFILE_URL")
     assert default.stdout.split() == ["povertyapp.files.streaming", "/protected-media"]
     nginx = _settings(
@@ -674,7 +674,7 @@ def test_files_are_streamed_by_django_unless_nginx_is_chosen(no_dotenv):  # type
         {"MEDIA_ROOT": str(ROOT)},
     ],
 )
-def test_settings_refuse_to_start_with_media_in_public_reach(environment, no_dotenv):  # type: ignore[no-untyped-def]
+def test_settings_refuse_to_start_with_media_in_public_reach(environment, no_dotenv):
     result = _settings("MEDIA_ROOT", **environment)
     assert result.returncode == 1
     assert "ImproperlyConfigured" in result.stderr

@@ -42,7 +42,7 @@ LANGUAGES = ["zh-hans", "en"]
 
 
 @pytest.fixture
-def world(cast, county) -> World:  # type: ignore[no-untyped-def]
+def world(cast, county) -> World:
     return World(cast, county)
 
 
@@ -71,7 +71,7 @@ def test_every_filter_form_follows_the_house_rules():
     assert [
         name
         for name, filterset in filtersets.items()
-        if not issubclass(filterset._meta.form, house.Form)  # type: ignore[attr-defined]
+        if not issubclass(filterset._meta.form, house.Form)  # type: ignore[attr-defined]  # _meta is set by the FilterSet metaclass
     ] == []
 
 
@@ -115,7 +115,7 @@ def _date_inputs(html: str) -> list[str]:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_form_saved_unchanged_is_valid_and_changes_nothing(world, name, language):  # type: ignore[no-untyped-def]
+def test_form_saved_unchanged_is_valid_and_changes_nothing(world, name, language):
     build = CASES[name]
     with translation.override(language):
         shown = build(world, None)
@@ -133,7 +133,7 @@ def test_form_saved_unchanged_is_valid_and_changes_nothing(world, name, language
             assert model_to_dict(bound.save(commit=False)) == before
 
 
-def test_a_stored_date_is_rendered_iso_in_chinese(world):  # type: ignore[no-untyped-def]
+def test_a_stored_date_is_rendered_iso_in_chinese(world):
     """The defect itself: zh-hans DATE_INPUT_FORMATS[0] is %Y/%m/%d."""
     with translation.override("zh-hans"):
         html = str(CASES["assistance.forms.MeasureForm"](world, None))
@@ -142,7 +142,7 @@ def test_a_stored_date_is_rendered_iso_in_chinese(world):  # type: ignore[no-unt
     assert "2020/03/15" not in html
 
 
-def test_numbers_and_money_render_as_machine_numbers_in_both_languages(world, settings):  # type: ignore[no-untyped-def]
+def test_numbers_and_money_render_as_machine_numbers_in_both_languages(world, settings):
     settings.USE_THOUSAND_SEPARATOR = True  # even if someone turns grouping on
     for language in LANGUAGES:
         with translation.override(language):
@@ -176,7 +176,7 @@ def test_every_form_says_which_page_saves_it_unchanged_or_why_none_does():
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("page", sorted(EDIT_PAGES))
-def test_page_saved_unchanged_changes_no_row(world, page, language):  # type: ignore[no-untyped-def]
+def test_page_saved_unchanged_changes_no_row(world, page, language):
     user, url, field = EDIT_PAGES[page](world)
     client = _client(user, language)
     response = client.get(url)
@@ -191,7 +191,7 @@ def test_page_saved_unchanged_changes_no_row(world, page, language):  # type: ig
     assert differences(before, snapshot()) == []
 
 
-def test_household_with_a_member_without_id_card_saves_unchanged(world, client_for):  # type: ignore[no-untyped-def]
+def test_household_with_a_member_without_id_card_saves_unchanged(world, client_for):
     """The issue's case: 证件类型 其他, birth date stored, nothing derived from an ID number."""
     member = world.other_id_member
     assert (member.id_type, member.id_number, member.birth_date) == (
@@ -211,7 +211,7 @@ def test_household_with_a_member_without_id_card_saves_unchanged(world, client_f
 
 def test_a_stored_label_no_longer_in_its_list_is_offered_and_never_silently_replaced(
     world, client_for
-):  # type: ignore[no-untyped-def]
+):
     """A value-list label retired since it was recorded: the select still offers it (marked
     已停用), so an unchanged save sends it back; the service then says it is no longer in the
     list, beside the field, instead of the page erasing it."""

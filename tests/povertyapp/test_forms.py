@@ -38,7 +38,7 @@ INITIAL = {
 }
 
 
-def test_every_input_holds_a_machine_value_in_chinese(settings):  # type: ignore[no-untyped-def]
+def test_every_input_holds_a_machine_value_in_chinese(settings):
     settings.USE_THOUSAND_SEPARATOR = True
     with translation.override("zh-hans"):
         posted = browser_data(str(Sample(initial=INITIAL)))
@@ -64,7 +64,7 @@ def test_every_input_holds_a_machine_value_in_chinese(settings):  # type: ignore
     }
 
 
-def test_what_the_browser_sends_back_is_the_stored_value():  # type: ignore[no-untyped-def]
+def test_what_the_browser_sends_back_is_the_stored_value():
     with translation.override("zh-hans"):
         posted = browser_data(str(Sample(initial=INITIAL)))
         bound = Sample(posted.data(), initial=INITIAL)
@@ -73,7 +73,7 @@ def test_what_the_browser_sends_back_is_the_stored_value():  # type: ignore[no-u
     assert bound.cleaned_data == INITIAL | {"amount": Decimal("1000")}
 
 
-def test_iso_and_the_languages_own_date_format_are_both_accepted():  # type: ignore[no-untyped-def]
+def test_iso_and_the_languages_own_date_format_are_both_accepted():
     data = {"at": "2026-12-03T09:30", "amount": "1", "count": "1", "text": "x"}
     for language, typed in (("zh-hans", "2026/12/03"), ("en", "12/03/2026")):
         with translation.override(language):

@@ -154,7 +154,7 @@ STARTS = [
 
 
 @pytest.fixture
-def context(cast, county, household_a, household_b, tmp_path, settings):  # type: ignore[no-untyped-def]
+def context(cast, county, household_a, household_b, tmp_path, settings):
     settings.LEDGER_JOB_THRESHOLD = 0  # every export is a job
     settings.UPLOAD_INLINE_MAX_ROWS = 1  # every 四类名单 workbook is validated by a job
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -181,7 +181,7 @@ def _start_ids() -> list[str]:
 @pytest.mark.parametrize("role", ROLES)
 def test_only_roles_that_may_start_the_kind_start_a_job(
     cast, context, django_capture_on_commit_callbacks, start, role
-):  # type: ignore[no-untyped-def]
+):
     user = getattr(cast, role)
     method, url, data = start.request(user, context)
     before = set(Job.objects.filter(kind=start.kind).values_list("pk", flat=True))
@@ -197,7 +197,7 @@ def test_only_roles_that_may_start_the_kind_start_a_job(
         assert created == []
 
 
-def test_the_refusal_names_the_job_kind_and_writes_nothing(cast, context):  # type: ignore[no-untyped-def]
+def test_the_refusal_names_the_job_kind_and_writes_nothing(cast, context):
     """The reason the 403 page shows (issue 12 part 3 renders it in the site's layout)."""
     from django.core.exceptions import PermissionDenied
 
@@ -210,7 +210,7 @@ def test_the_refusal_names_the_job_kind_and_writes_nothing(cast, context):  # ty
     assert Job.objects.count() == jobs_before
 
 
-def test_a_read_only_role_may_start_no_kind_but_the_export(cast):  # type: ignore[no-untyped-def]
+def test_a_read_only_role_may_start_no_kind_but_the_export(cast):
     from povertyapp import jobs
 
     for key in jobs.kinds():
@@ -290,7 +290,7 @@ def test_every_view_that_starts_a_job_is_walked_here():
     assert {"job_enqueue", "rates_enqueue", "ledger_export_start"} <= reaching
 
 
-def test_only_the_county_office_opens_or_closes_a_round(cast, context, county):  # type: ignore[no-untyped-def]
+def test_only_the_county_office_opens_or_closes_a_round(cast, context, county):
     jobs_before = Job.objects.count()
     for role in ("cadre", "township", "auditor", "helper", "sysadmin"):
         response = login(getattr(cast, role)).post(
@@ -311,7 +311,7 @@ def test_only_the_county_office_opens_or_closes_a_round(cast, context, county): 
     ("role", "shown"),
     [("cadre", True), ("township", True), ("county", True), ("auditor", False)],
 )
-def test_the_coverage_page_offers_the_check_only_to_who_may_start_it(cast, role, shown):  # type: ignore[no-untyped-def]
+def test_the_coverage_page_offers_the_check_only_to_who_may_start_it(cast, role, shown):
     page = login(getattr(cast, role)).get(reverse("assistance:coverage"))
     assert page.status_code == 200
     assert (reverse("assistance:coverage-run") in page.content.decode()) is shown

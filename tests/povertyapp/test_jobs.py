@@ -34,16 +34,16 @@ def _count_side_effect(job: Job, progress: jobs.Progress) -> dict:
 
 
 @pytest.fixture(autouse=True)
-def _no_side_effects():  # type: ignore[no-untyped-def]
+def _no_side_effects():
     side_effects.clear()
     yield
     side_effects.clear()
 
 
-def _broker_down(monkeypatch, error: BaseException) -> list[int]:  # type: ignore[no-untyped-def]
+def _broker_down(monkeypatch, error: BaseException) -> list[int]:
     attempts: list[int] = []
 
-    def refuse(args, **options):  # type: ignore[no-untyped-def]
+    def refuse(args, **options):
         attempts.append(args[0])
         assert options == {"retry": False}  # fail fast: the request is not held
         raise error
@@ -67,7 +67,7 @@ def _ago(**delta: int) -> datetime.datetime:
 )
 def test_starting_a_job_with_the_broker_down_answers_normally_and_leaves_it_queued(
     cast, county, monkeypatch, django_capture_on_commit_callbacks, error
-):  # type: ignore[no-untyped-def]
+):
     attempts = _broker_down(monkeypatch, error)
     client = login(cast.county)
     with django_capture_on_commit_callbacks(execute=True):
@@ -88,7 +88,7 @@ def test_starting_a_job_with_the_broker_down_answers_normally_and_leaves_it_queu
     assert "已排队，等待后台服务恢复" in page.content.decode()
 
 
-def test_a_dispatched_job_records_when_it_was_sent(cast, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def test_a_dispatched_job_records_when_it_was_sent(cast, django_capture_on_commit_callbacks):
     before = timezone.now()
     with django_capture_on_commit_callbacks(execute=True):
         job = jobs.job_enqueue(user=cast.county, kind=COUNTING_KIND)
@@ -100,7 +100,7 @@ def test_a_dispatched_job_records_when_it_was_sent(cast, django_capture_on_commi
 
 def test_the_sweep_sends_a_job_the_broker_never_got_once_the_grace_period_passed(
     cast, monkeypatch, django_capture_on_commit_callbacks
-):  # type: ignore[no-untyped-def]
+):
     _broker_down(monkeypatch, KombuOperationalError("down"))
     with django_capture_on_commit_callbacks(execute=True):
         waiting = jobs.job_enqueue(user=cast.county, kind=COUNTING_KIND)
@@ -122,7 +122,7 @@ def test_the_sweep_sends_a_job_the_broker_never_got_once_the_grace_period_passed
 
 def test_the_sweep_with_the_broker_still_down_leaves_the_job_waiting(
     cast, monkeypatch, django_capture_on_commit_callbacks
-):  # type: ignore[no-untyped-def]
+):
     attempts = _broker_down(monkeypatch, RedisConnectionError("down"))
     job = jobs.job_create(user=cast.county, kind=COUNTING_KIND)
     Job.objects.filter(pk=job.pk).update(created_at=_ago(minutes=10))
@@ -141,7 +141,7 @@ def test_the_sweep_with_the_broker_still_down_leaves_the_job_waiting(
 
 def test_the_sweep_sends_again_a_job_the_broker_lost_long_ago(
     cast, django_capture_on_commit_callbacks
-):  # type: ignore[no-untyped-def]
+):
     lost = jobs.job_create(user=cast.county, kind=COUNTING_KIND)
     waiting = jobs.job_create(user=cast.county, kind=COUNTING_KIND)
     Job.objects.filter(pk=lost.pk).update(
@@ -159,7 +159,7 @@ def test_the_sweep_sends_again_a_job_the_broker_lost_long_ago(
     assert Job.objects.get(pk=waiting.pk).status == Job.Status.QUEUED
 
 
-def _running(cast, *, attempts: int = 1, heartbeat: datetime.datetime | None, started=None):  # type: ignore[no-untyped-def]
+def _running(cast, *, attempts: int = 1, heartbeat: datetime.datetime | None, started=None):
     job = jobs.job_create(user=cast.county, kind=COUNTING_KIND)
     Job.objects.filter(pk=job.pk).update(
         status=Job.Status.RUNNING,
@@ -173,7 +173,7 @@ def _running(cast, *, attempts: int = 1, heartbeat: datetime.datetime | None, st
 
 def test_a_running_job_whose_worker_vanished_is_retried_and_runs_once(
     cast, django_capture_on_commit_callbacks
-):  # type: ignore[no-untyped-def]
+):
     stale = settings.JOB_HEARTBEAT_TIMEOUT_SECONDS
     job = _running(cast, heartbeat=_ago(seconds=stale + 1))
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -190,7 +190,7 @@ def test_a_running_job_whose_worker_vanished_is_retried_and_runs_once(
 
 def test_a_running_job_without_heartbeat_column_is_judged_by_its_start(
     cast, django_capture_on_commit_callbacks
-):  # type: ignore[no-untyped-def]
+):
     """Jobs running when the heartbeat column was added have none: their start time counts."""
     job = _running(cast, heartbeat=None, started=_ago(minutes=10))
     with django_capture_on_commit_callbacks(execute=True):
@@ -199,7 +199,7 @@ def test_a_running_job_without_heartbeat_column_is_judged_by_its_start(
     assert Job.objects.get(pk=job.pk).status == Job.Status.SUCCEEDED
 
 
-def test_a_job_interrupted_too_often_fails_with_a_message(cast, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def test_a_job_interrupted_too_often_fails_with_a_message(cast, django_capture_on_commit_callbacks):
     job = _running(
         cast,
         attempts=settings.JOB_MAX_ATTEMPTS,
@@ -216,7 +216,7 @@ def test_a_job_interrupted_too_often_fails_with_a_message(cast, django_capture_o
 
 def test_a_job_running_past_the_time_limit_fails_even_with_a_heartbeat(
     cast, django_capture_on_commit_callbacks
-):  # type: ignore[no-untyped-def]
+):
     limit = settings.CELERY_TASK_TIME_LIMIT + settings.JOB_TIME_LIMIT_MARGIN_SECONDS
     job = _running(cast, heartbeat=_ago(seconds=5), started=_ago(seconds=limit + 1))
     with django_capture_on_commit_callbacks(execute=True):
@@ -232,7 +232,7 @@ def test_a_job_running_past_the_time_limit_fails_even_with_a_heartbeat(
 
 def test_the_sweep_leaves_a_job_with_a_live_heartbeat_alone(
     cast, django_capture_on_commit_callbacks
-):  # type: ignore[no-untyped-def]
+):
     job = _running(cast, heartbeat=_ago(seconds=10), started=_ago(minutes=50))
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         report = jobs.job_sweep()
@@ -240,7 +240,7 @@ def test_the_sweep_leaves_a_job_with_a_live_heartbeat_alone(
     assert Job.objects.get(pk=job.pk).status == Job.Status.RUNNING
 
 
-def test_a_second_delivery_of_a_running_job_is_a_no_op(cast):  # type: ignore[no-untyped-def]
+def test_a_second_delivery_of_a_running_job_is_a_no_op(cast):
     job = _running(cast, heartbeat=_ago(seconds=10))
     again = jobs.job_run(job.pk)
     assert (again.status, again.attempts) == (Job.Status.RUNNING, 1)
@@ -258,7 +258,7 @@ def test_a_second_delivery_of_a_running_job_is_a_no_op(cast):  # type: ignore[no
     reason="row locks (select_for_update) need PostgreSQL; SQLite ignores them",
 )
 @pytest.mark.django_db(transaction=True)
-def test_two_deliveries_at_once_run_the_job_once(cast):  # type: ignore[no-untyped-def]
+def test_two_deliveries_at_once_run_the_job_once(cast):
     """A broker redelivery and a sweep's re-dispatch arriving together: the row lock lets
     one take the job; the other finds it running and does nothing."""
     import threading
@@ -295,13 +295,13 @@ def test_two_deliveries_at_once_run_the_job_once(cast):  # type: ignore[no-untyp
     assert (stored.status, stored.attempts) == (Job.Status.SUCCEEDED, 1)
 
 
-def test_a_second_delivery_of_a_finished_job_is_a_no_op(cast):  # type: ignore[no-untyped-def]
+def test_a_second_delivery_of_a_finished_job_is_a_no_op(cast):
     job = jobs.job_run(jobs.job_create(user=cast.county, kind=COUNTING_KIND).pk)
     again = jobs.job_run(job.pk)
     assert (again.status, again.attempts, side_effects) == (Job.Status.SUCCEEDED, 1, [job.pk])
 
 
-def test_a_run_the_sweep_gave_up_on_does_not_overwrite_the_new_attempt(cast):  # type: ignore[no-untyped-def]
+def test_a_run_the_sweep_gave_up_on_does_not_overwrite_the_new_attempt(cast):
     """The old worker was only slow: when it finishes, the attempt that replaced it stands."""
     seen: dict[str, object] = {}
 
@@ -326,7 +326,7 @@ def test_a_run_the_sweep_gave_up_on_does_not_overwrite_the_new_attempt(cast):  #
     assert seen["message"] == ""  # the old run's progress did not write either
 
 
-def test_progress_writes_the_heartbeat(cast):  # type: ignore[no-untyped-def]
+def test_progress_writes_the_heartbeat(cast):
     job = _running(cast, heartbeat=_ago(minutes=3))
     before = timezone.now()
     jobs.Progress(job, every=1).advance(1)
@@ -336,7 +336,7 @@ def test_progress_writes_the_heartbeat(cast):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_job_that_runs_long_without_progress_keeps_its_heartbeat(cast):  # type: ignore[no-untyped-def]
+def test_a_job_that_runs_long_without_progress_keeps_its_heartbeat(cast):
     """The worker's heartbeat thread touches the row while the job's body is busy."""
     beats: list[datetime.datetime | None] = []
 
@@ -353,7 +353,7 @@ def test_a_job_that_runs_long_without_progress_keeps_its_heartbeat(cast):  # typ
     assert first is not None and later is not None and later > first
 
 
-def test_the_task_passes_a_heartbeat_only_in_a_real_worker(cast, monkeypatch):  # type: ignore[no-untyped-def]
+def test_the_task_passes_a_heartbeat_only_in_a_real_worker(cast, monkeypatch):
     calls: list[object] = []
     monkeypatch.setattr(
         jobs,
@@ -366,7 +366,7 @@ def test_the_task_passes_a_heartbeat_only_in_a_real_worker(cast, monkeypatch):  
     assert calls == [None]
 
 
-def test_the_sweep_task_reports_by_outcome(cast, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def test_the_sweep_task_reports_by_outcome(cast, django_capture_on_commit_callbacks):
     job = _running(cast, heartbeat=_ago(hours=1))
     with django_capture_on_commit_callbacks(execute=True):
         outcome = tasks.sweep_jobs_task.apply().get()

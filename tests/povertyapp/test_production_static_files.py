@@ -25,7 +25,7 @@ HASHED = re.compile(r"\.[0-9a-f]{12}\.")
 
 
 @pytest.fixture
-def collected(settings, tmp_path):  # type: ignore[no-untyped-def]
+def collected(settings, tmp_path):
     settings.STATIC_ROOT = tmp_path / "static"
     settings.STORAGES = {
         **settings.STORAGES,

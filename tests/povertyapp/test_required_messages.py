@@ -48,7 +48,7 @@ def expected_required(label: Any, language: str) -> str:
 
 
 @pytest.fixture
-def world(cast, county) -> World:  # type: ignore[no-untyped-def]
+def world(cast, county) -> World:
     return World(cast, county)
 
 
@@ -75,7 +75,7 @@ def _forms_of(form: Any) -> list[BaseForm]:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("name", sorted(set(CASES) | set(NOT_ROUND_TRIPPED)))
-def test_every_required_field_left_empty_says_the_one_wording(world, name, language):  # type: ignore[no-untyped-def]
+def test_every_required_field_left_empty_says_the_one_wording(world, name, language):
     with translation.override(language):
         bound = _empty_post(world, name)
         assert bound.is_valid() is False or not any(
@@ -99,7 +99,7 @@ def test_every_required_field_left_empty_says_the_one_wording(world, name, langu
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_model_checks_say_the_one_wording(language):  # type: ignore[no-untyped-def]
+def test_model_checks_say_the_one_wording(language):
     """`full_clean()` of every model: an empty field gets `请填写<verbose_name>。`."""
     wrong = []
     with translation.override(language):
@@ -112,7 +112,7 @@ def test_model_checks_say_the_one_wording(language):  # type: ignore[no-untyped-
     assert wrong == []
 
 
-def test_member_saved_without_birth_date_is_told_once_in_the_house_wording(cast, county):  # type: ignore[no-untyped-def]
+def test_member_saved_without_birth_date_is_told_once_in_the_house_wording(cast, county):
     """The message the issue quotes, "请填写出生日期。这个值不能为 null。", is now one sentence."""
     with translation.override("zh-hans"):
         member = Member(name="王小五", relation="之子", sex="男", id_type="其他", birth_date=None)
@@ -121,7 +121,7 @@ def test_member_saved_without_birth_date_is_told_once_in_the_house_wording(cast,
     assert error.value.message_dict["birth_date"] == ["请填写出生日期。"]
 
 
-def test_household_page_shows_one_message_for_an_empty_birth_date(world, client_for):  # type: ignore[no-untyped-def]
+def test_household_page_shows_one_message_for_an_empty_birth_date(world, client_for):
     member = world.other_id_member
     client = client_for(world.cast.cadre)
     url = f"/households/{world.household.pk}/edit/"
@@ -140,7 +140,7 @@ def test_household_page_shows_one_message_for_an_empty_birth_date(world, client_
 @pytest.mark.parametrize(
     ("language", "message"), [("zh-hans", "请填写此项。"), ("en", "Please enter this field.")]
 )
-def test_api_and_framework_forms_say_the_one_wording(language, message):  # type: ignore[no-untyped-def]
+def test_api_and_framework_forms_say_the_one_wording(language, message):
     """Where no label is at hand (DRF serializers, Django's own login form) the catalogs give
     the house wording without the label, never the frameworks' own."""
     client = Client()

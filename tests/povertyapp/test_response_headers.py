@@ -21,7 +21,7 @@ from tests.conftest import login
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _parameterless_urls(patterns=None, prefix: str = "") -> list[str]:  # type: ignore[no-untyped-def]
+def _parameterless_urls(patterns=None, prefix: str = "") -> list[str]:
     """Every URL of the URL conf that needs no argument (the admin's are Django's own)."""
     urls = []
     for pattern in patterns if patterns is not None else get_resolver().url_patterns:
@@ -77,7 +77,7 @@ def test_api_answers_no_store_with_a_token(cast):
 
 
 def test_a_view_that_chose_its_caching_keeps_it():
-    def view(request):  # type: ignore[no-untyped-def]
+    def view(request):
         response = HttpResponse("public")
         response["Cache-Control"] = "public, max-age=60"
         return response
@@ -122,7 +122,7 @@ def test_gunicorn_with_the_project_config_sends_no_server_header(tmp_path):
     try:
         deadline = time.monotonic() + 30
         while _port_free(port):
-            assert server.poll() is None, server.stderr.read().decode()  # type: ignore[union-attr]
+            assert server.poll() is None, server.stderr.read().decode()  # type: ignore[union-attr]  # stderr=PIPE: never None
             assert time.monotonic() < deadline, "gunicorn did not start"
             time.sleep(0.2)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/") as answer:

@@ -67,13 +67,13 @@ def no_dotenv() -> None:
         pytest.skip(".env in the project root would supply settings to the subprocess")
 
 
-def test_production_refuses_to_start_without_secret_key(no_dotenv):  # type: ignore[no-untyped-def]
+def test_production_refuses_to_start_without_secret_key(no_dotenv):
     result = _manage("check", DJANGO_ENV="production", ALLOWED_HOSTS="fupin.example.gov.cn")
     assert result.returncode != 0
     assert "Production needs SECRET_KEY" in result.stderr
 
 
-def test_production_refuses_a_short_secret_key(no_dotenv):  # type: ignore[no-untyped-def]
+def test_production_refuses_a_short_secret_key(no_dotenv):
     result = _manage(
         "check",
         DJANGO_ENV="production",
@@ -84,13 +84,13 @@ def test_production_refuses_a_short_secret_key(no_dotenv):  # type: ignore[no-un
     assert "Production needs SECRET_KEY" in result.stderr
 
 
-def test_production_refuses_to_start_without_allowed_hosts(no_dotenv):  # type: ignore[no-untyped-def]
+def test_production_refuses_to_start_without_allowed_hosts(no_dotenv):
     result = _manage("check", DJANGO_ENV="production", SECRET_KEY=secrets.token_urlsafe(60))
     assert result.returncode != 0
     assert "Production needs ALLOWED_HOSTS" in result.stderr
 
 
-def test_production_with_its_secrets_passes_check_deploy(no_dotenv):  # type: ignore[no-untyped-def]
+def test_production_with_its_secrets_passes_check_deploy(no_dotenv):
     result = _manage(
         "check",
         "--deploy",
@@ -103,7 +103,7 @@ def test_production_with_its_secrets_passes_check_deploy(no_dotenv):  # type: ig
     assert "security." not in result.stdout + result.stderr
 
 
-def test_production_turns_debug_off_and_cookies_secure(no_dotenv):  # type: ignore[no-untyped-def]
+def test_production_turns_debug_off_and_cookies_secure(no_dotenv):
     environment = {
         "DJANGO_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(60),
@@ -116,12 +116,12 @@ def test_production_turns_debug_off_and_cookies_secure(no_dotenv):  # type: igno
     assert values == ["False", "True", "True", "['fupin.example.gov.cn']"]
 
 
-def test_development_default_is_sqlite_and_eager_celery(no_dotenv):  # type: ignore[no-untyped-def]
+def test_development_default_is_sqlite_and_eager_celery(no_dotenv):
     assert _settings_value("DATABASES['default']['ENGINE']") == "django.db.backends.sqlite3"
     assert _settings_value("CELERY_TASK_ALWAYS_EAGER") == "True"
 
 
-def test_database_and_broker_urls_select_the_real_services(no_dotenv):  # type: ignore[no-untyped-def]
+def test_database_and_broker_urls_select_the_real_services(no_dotenv):
     environment = {
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/some_name",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/3",
@@ -137,7 +137,7 @@ def test_database_and_broker_urls_select_the_real_services(no_dotenv):  # type: 
 # --- idle session timeout ----------------------------------------------------------------
 
 
-def test_idle_timeout_defaults_to_30_minutes_and_is_configurable(no_dotenv):  # type: ignore[no-untyped-def]
+def test_idle_timeout_defaults_to_30_minutes_and_is_configurable(no_dotenv):
     assert _settings_value("SESSION_COOKIE_AGE") == "1800"
     assert _settings_value("SESSION_COOKIE_AGE", SESSION_IDLE_TIMEOUT="600") == "600"
     assert settings.SESSION_ENGINE == "povertyapp.sessions"
@@ -147,7 +147,7 @@ def _session(client: Client) -> Session:
     return Session.objects.get(session_key=client.session.session_key)
 
 
-def test_each_request_pushes_the_idle_deadline_forward(cast):  # type: ignore[no-untyped-def]
+def test_each_request_pushes_the_idle_deadline_forward(cast):
     client = Client()
     assert _login(client, factories.PASSWORD).status_code == 302
     Session.objects.filter(session_key=client.session.session_key).update(
@@ -159,7 +159,7 @@ def test_each_request_pushes_the_idle_deadline_forward(cast):  # type: ignore[no
     assert datetime.timedelta(seconds=1795) <= remaining <= datetime.timedelta(seconds=1805)
 
 
-def test_requests_within_a_minute_of_a_save_do_not_write_the_session(cast):  # type: ignore[no-untyped-def]
+def test_requests_within_a_minute_of_a_save_do_not_write_the_session(cast):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -179,7 +179,7 @@ def test_requests_within_a_minute_of_a_save_do_not_write_the_session(cast):  # t
     assert _session(client).expire_date > deadline
 
 
-def test_an_idle_session_expires_and_asks_to_log_in_again(cast):  # type: ignore[no-untyped-def]
+def test_an_idle_session_expires_and_asks_to_log_in_again(cast):
     client = Client()
     assert _login(client, factories.PASSWORD).status_code == 302
     Session.objects.filter(session_key=client.session.session_key).update(
@@ -194,36 +194,36 @@ def test_an_idle_session_expires_and_asks_to_log_in_again(cast):  # type: ignore
 
 
 @pytest.mark.parametrize("password", ["abcdefgh", "abcd1234", "Abc-12", "ABCDEFGH1"])
-def test_weak_passwords_are_refused(password):  # type: ignore[no-untyped-def]
+def test_weak_passwords_are_refused(password):
     with pytest.raises(ValidationError):
         validate_password(password)
 
 
-def test_two_character_classes_are_refused_with_a_chinese_message():  # type: ignore[no-untyped-def]
+def test_two_character_classes_are_refused_with_a_chinese_message():
     with pytest.raises(ValidationError) as refused:
         validate_password("abcd1234")
     assert "密码须至少包含大写字母、小写字母、数字、符号中的3类。" in refused.value.messages
 
 
-def test_a_short_password_is_refused_even_with_three_classes():  # type: ignore[no-untyped-def]
+def test_a_short_password_is_refused_even_with_three_classes():
     with pytest.raises(ValidationError) as refused:
         validate_password("Ab-12")
     assert [error.code for error in refused.value.error_list] == ["password_too_short"]
 
 
 @pytest.mark.parametrize("password", ["Abcd-1234", "abcd-1234", "ABCD-1234x"])
-def test_passwords_of_eight_with_three_classes_are_accepted(password):  # type: ignore[no-untyped-def]
+def test_passwords_of_eight_with_three_classes_are_accepted(password):
     assert validate_password(password) is None
 
 
 # --- login lockout (django-axes) ---------------------------------------------------------
 
 
-def _login(client: Client, password: str):  # type: ignore[no-untyped-def]
+def _login(client: Client, password: str):
     return client.post(reverse("login"), {"username": "cadre", "password": password})
 
 
-def test_five_failed_logins_lock_the_account_even_for_the_right_password(cast):  # type: ignore[no-untyped-def]
+def test_five_failed_logins_lock_the_account_even_for_the_right_password(cast):
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     for _attempt in range(4):
         response = _login(client, "wrong-Password-1")
@@ -242,7 +242,7 @@ def test_five_failed_logins_lock_the_account_even_for_the_right_password(cast): 
     assert "_auth_user_id" not in other.session
 
 
-def test_four_failures_then_the_right_password_logs_in_and_resets(cast):  # type: ignore[no-untyped-def]
+def test_four_failures_then_the_right_password_logs_in_and_resets(cast):
     from axes.models import AccessAttempt
 
     client = Client()

@@ -225,7 +225,7 @@ UPLOAD_PATHS = [
 
 
 @pytest.fixture
-def world(cast, county, tmp_path, settings):  # type: ignore[no-untyped-def]
+def world(cast, county, tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.LEDGER_IMPORT_DIR = str(tmp_path / "imports")
     for name in (
@@ -330,7 +330,7 @@ def _ids(items: list[Any]) -> list[str]:
 
 @pytest.mark.parametrize("hostile", HOSTILE, ids=_ids(HOSTILE))
 @pytest.mark.parametrize("path", UPLOAD_PATHS, ids=_ids(UPLOAD_PATHS))
-def test_every_upload_path_refuses_a_hostile_file_and_writes_nothing(world, path, hostile):  # type: ignore[no-untyped-def]
+def test_every_upload_path_refuses_a_hostile_file_and_writes_nothing(world, path, hostile):
     user, url, field, data = path.target(world)
     name, content = hostile.build(path.spreadsheet)
     before = _written(world)
@@ -344,7 +344,7 @@ def test_every_upload_path_refuses_a_hostile_file_and_writes_nothing(world, path
 
 
 @pytest.mark.parametrize("path", UPLOAD_PATHS, ids=_ids(UPLOAD_PATHS))
-def test_every_upload_path_accepts_a_genuine_file(world, path):  # type: ignore[no-untyped-def]
+def test_every_upload_path_accepts_a_genuine_file(world, path):
     """The guard refuses the hostile, not everything: a real file passes it (what the path
     then does with the content is its own business, tested with the path)."""
     user, url, field, data = path.target(world)
@@ -363,7 +363,7 @@ def test_every_upload_path_accepts_a_genuine_file(world, path):  # type: ignore[
 
 
 @pytest.fixture
-def open_round(cast, county, household_a, household_b, tmp_path, settings):  # type: ignore[no-untyped-def]
+def open_round(cast, county, household_a, household_b, tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.LEDGER_IMPORT_DIR = str(tmp_path / "imports")
     for village in (county.village_a, county.village_a2, county.village_b):
@@ -386,7 +386,7 @@ def _lists(rows: list[list[Any]], *, sheet_name: str = "剔除") -> bytes:
 
 def test_a_200000_row_workbook_becomes_a_job_without_holding_the_request(
     cast, open_round, django_capture_on_commit_callbacks
-):  # type: ignore[no-untyped-def]
+):
     """The 四类名单 upload that held a web worker 53 s at 389 MB: the request reads
     UPLOAD_INLINE_MAX_ROWS + 1 rows, keeps the file and starts a job."""
     content = _lists([[f"X{number}", "某", 1, "不符合"] for number in range(200_000)])
@@ -416,7 +416,7 @@ def test_a_200000_row_workbook_becomes_a_job_without_holding_the_request(
 
 def test_the_validation_job_shows_the_first_errors_and_offers_all_of_them(
     cast, open_round, settings, django_capture_on_commit_callbacks
-):  # type: ignore[no-untyped-def]
+):
     settings.UPLOAD_INLINE_MAX_ROWS = 3
     settings.UPLOAD_ERRORS_SHOWN = 2
     content = _lists([[f"X{number}", "某", 1, "不符合"] for number in range(5)])
@@ -449,7 +449,7 @@ def test_the_validation_job_shows_the_first_errors_and_offers_all_of_them(
 
 def test_the_validation_job_imports_a_clean_large_workbook(
     cast, open_round, household_a, settings, django_capture_on_commit_callbacks
-):  # type: ignore[no-untyped-def]
+):
     settings.UPLOAD_INLINE_MAX_ROWS = 1
     head = household_a.members.get(relation="户主")
     persons = household_a.members.filter(is_active=True).count()
@@ -464,7 +464,7 @@ def test_the_validation_job_imports_a_clean_large_workbook(
     assert RoundChange.objects.get().household == household_a
 
 
-def test_the_service_alone_refuses_past_the_inline_rows(cast, open_round):  # type: ignore[no-untyped-def]
+def test_the_service_alone_refuses_past_the_inline_rows(cast, open_round):
     content = _lists([[f"X{number}", "某", 1, "不符合"] for number in range(600)])
     with pytest.raises(ValidationError) as refused:
         rounds.changes_import(actor=cast.cadre, round=open_round, file=io.BytesIO(content))
@@ -474,7 +474,7 @@ def test_the_service_alone_refuses_past_the_inline_rows(cast, open_round):  # ty
     assert RoundChange.objects.count() == 0
 
 
-def test_row_errors_are_capped_with_a_count_of_the_rest(settings):  # type: ignore[no-untyped-def]
+def test_row_errors_are_capped_with_a_count_of_the_rest(settings):
     settings.UPLOAD_ERRORS_SHOWN = 3
     error = uploads.capped_errors([f"第{row}行：错误" for row in range(2, 12)])
     assert error.messages == [
@@ -495,7 +495,7 @@ def test_row_errors_are_capped_with_a_count_of_the_rest(settings):  # type: igno
         ("清单.xlsx", _zip({"[Content_Types].xml": XLSX_TYPES})),
     ],
 )
-def test_evidence_of_each_accepted_kind_passes(name, content):  # type: ignore[no-untyped-def]
+def test_evidence_of_each_accepted_kind_passes(name, content):
     uploads.check_evidence(SimpleUploadedFile(name, content))
 
 
@@ -607,7 +607,7 @@ def _form_classes() -> list[type[forms.BaseForm]]:
     return found
 
 
-def test_every_file_field_of_every_form_is_guarded(db):  # type: ignore[no-untyped-def]
+def test_every_file_field_of_every_form_is_guarded(db):
     classes = _form_classes()
     assert any(cls.__name__ == "FindingsUploadForm" for cls in classes)
     unguarded = [
@@ -619,7 +619,7 @@ def test_every_file_field_of_every_form_is_guarded(db):  # type: ignore[no-untyp
     assert unguarded == []
 
 
-def test_no_admin_form_takes_a_file(cast):  # type: ignore[no-untyped-def]
+def test_no_admin_form_takes_a_file(cast):
     """The admin is an upload path too if a model admin edits a FileField: none does."""
     superuser = User.objects.create_superuser("root", password="x")
     request = RequestFactory().get("/admin/")
@@ -656,7 +656,7 @@ def _serializer_classes() -> list[type]:
     return found
 
 
-def test_no_api_serializer_takes_a_file(db):  # type: ignore[no-untyped-def]
+def test_no_api_serializer_takes_a_file(db):
     """The API is an upload path too if a serializer has a writable file field: none has (add
     one only through the guard, and register its view in UPLOAD_PATHS)."""
     from django.db.models import FileField as ModelFileField

@@ -157,7 +157,7 @@ def test_nightly_beat_entry_enqueues_open_rounds(built):  # noqa: F811
     assert [job.parameters for job in created] == [{"round": round.pk}]
 
 
-def _expected_breakdowns(round) -> dict[int, tuple[dict, dict]]:  # type: ignore[no-untyped-def]
+def _expected_breakdowns(round) -> dict[int, tuple[dict, dict]]:
     """Per village, households and persons by status after the round and, of the poor, by main
     cause, computed household by household in Python (no SQL aggregate), as DOMAIN §8 reads:
     the last status-bearing event of the round wins, its persons are the household's."""
@@ -309,7 +309,7 @@ def test_a_group_of_counties_runs_each_job_without_parallel_workers(built, monke
     seen: list[int | None] = []
     original = figures.aggregate_settings
 
-    def spy(cursor):  # type: ignore[no-untyped-def]
+    def spy(cursor):
         seen.append(figures._parallel_workers.get())
         original(cursor)
 
@@ -341,7 +341,7 @@ def test_serial_statements_turn_off_parallel_workers_for_the_transaction(db):
         assert figures._rows(query, [])[0][0] == "0"
 
 
-def _aggregate_threads(monkeypatch, used: list | None = None) -> list[str]:  # type: ignore[no-untyped-def]
+def _aggregate_threads(monkeypatch, used: list | None = None) -> list[str]:
     """Record the thread each of the job's aggregates runs in: the figures statement and the
     member statements of 信息录入率 (and in ``used`` the connection of the figures statement)."""
     import threading
@@ -354,13 +354,13 @@ def _aggregate_threads(monkeypatch, used: list | None = None) -> list[str]:  # t
     used = [] if used is None else used
     counts, members = figures.round_counts_by_village, rates._member_terms_by_village
 
-    def counts_spy(**kwargs):  # type: ignore[no-untyped-def]
+    def counts_spy(**kwargs):
         seen.append(f"figures:{threading.current_thread().name}")
         result = counts(**kwargs)
         used.append(connections["default"])  # this thread's connection
         return result
 
-    def members_spy(*args):  # type: ignore[no-untyped-def]
+    def members_spy(*args):
         seen.append(f"members:{threading.current_thread().name}")
         return members(*args)
 
@@ -448,7 +448,7 @@ def test_an_error_in_the_concurrent_aggregate_fails_the_job(
     before = sorted(RateSnapshot.objects.values_list("region_id", "computed_at"))
     raised_in: list[str] = []
 
-    def broken(**kwargs):  # type: ignore[no-untyped-def]
+    def broken(**kwargs):
         raised_in.append(threading.current_thread().name)
         raise RuntimeError("figures failed")
 

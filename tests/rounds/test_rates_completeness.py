@@ -31,19 +31,19 @@ from tests import factories
 DAYS = (datetime.date(2025, 6, 15), datetime.date(2024, 2, 29))
 
 
-def _python(village, day: datetime.date) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+def _python(village, day: datetime.date) -> tuple[int, int]:
     contexts = quality.contexts_for(Household.objects.filter(village=village), today=day)
     terms = [quality.completeness(context) for context in contexts]
     return sum(filled for filled, _r in terms), sum(required for _f, required in terms)
 
 
-def _sql(village, day: datetime.date) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+def _sql(village, day: datetime.date) -> tuple[int, int]:
     return rates.completeness_by_village(village_ids=[village.pk], today=day).get(
         village.pk, (0, 0)
     )
 
 
-def _assert_equal(*villages) -> None:  # type: ignore[no-untyped-def]
+def _assert_equal(*villages) -> None:
     for village in villages:
         for day in DAYS:
             assert _sql(village, day) == _python(village, day), (village.code, day)

@@ -21,7 +21,7 @@ FINAL = "该动态调整批次已关闭，指标已按关闭时的数据定稿�
 
 
 @pytest.fixture
-def round(cast, county, household_a, household_b):  # type: ignore[no-untyped-def]
+def round(cast, county, household_a, household_b):
     for village in (county.village_a, county.village_a2, county.village_b):
         VillageYear.objects.create(
             village=village, year=2020, registered_rural_population=500, total_households=120
@@ -30,14 +30,14 @@ def round(cast, county, household_a, household_b):  # type: ignore[no-untyped-de
 
 
 @pytest.fixture
-def closed(cast, round, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def closed(cast, round, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         rounds.round_close(actor=cast.county, round=round)
     round.refresh_from_db()
     return round
 
 
-def _stored(round: AdjustmentRound) -> list[tuple]:  # type: ignore[type-arg]
+def _stored(round: AdjustmentRound) -> list[tuple]:
     return list(
         RateSnapshot.objects.filter(round=round)
         .order_by("region_id")
@@ -45,7 +45,7 @@ def _stored(round: AdjustmentRound) -> list[tuple]:  # type: ignore[type-arg]
     )
 
 
-def test_closing_stores_the_final_figures(cast, county, round, closed):  # type: ignore[no-untyped-def]
+def test_closing_stores_the_final_figures(cast, county, round, closed):
     assert closed.status == AdjustmentRound.Status.CLOSED
     assert rates.round_figures_final(closed) is True
     county_row = RateSnapshot.objects.get(round=closed, region=county.county)
@@ -53,7 +53,7 @@ def test_closing_stores_the_final_figures(cast, county, round, closed):  # type:
     assert county_row.completeness_denominator > 0
 
 
-def test_an_open_round_is_recomputed(cast, round, django_capture_on_commit_callbacks):  # type: ignore[no-untyped-def]
+def test_an_open_round_is_recomputed(cast, round, django_capture_on_commit_callbacks):
     assert rates.round_figures_final(round) is False
     with django_capture_on_commit_callbacks(execute=True):
         job = rates.rates_enqueue(user=cast.county, round=round)
@@ -61,7 +61,7 @@ def test_an_open_round_is_recomputed(cast, round, django_capture_on_commit_callb
     assert job.status == Job.Status.SUCCEEDED
 
 
-def test_the_service_refuses_to_recompute_a_closed_round(cast, county, closed):  # type: ignore[no-untyped-def]
+def test_the_service_refuses_to_recompute_a_closed_round(cast, county, closed):
     before, jobs_before = _stored(closed), Job.objects.count()
     factories.household(actor=cast.county, village=county.village_a)  # the registry moved on
     with pytest.raises(ValidationError) as refused:
@@ -75,7 +75,7 @@ def test_the_service_refuses_to_recompute_a_closed_round(cast, county, closed): 
 
 def test_a_job_queued_before_the_closing_run_stored_them_fails_and_changes_nothing(
     cast, county, closed
-):  # type: ignore[no-untyped-def]
+):
     before = _stored(closed)
     factories.household(actor=cast.county, village=county.village_a)
     job = jobs.job_create(user=cast.county, kind=rates.KIND, parameters={"round": closed.pk})
@@ -84,7 +84,7 @@ def test_a_job_queued_before_the_closing_run_stored_them_fails_and_changes_nothi
     assert _stored(closed) == before
 
 
-def test_the_page_refuses_with_a_message_and_hides_the_button(cast, closed):  # type: ignore[no-untyped-def]
+def test_the_page_refuses_with_a_message_and_hides_the_button(cast, closed):
     before, jobs_before = _stored(closed), Job.objects.count()
     client = login(cast.county)
     page = client.get(reverse("rounds:detail", args=[closed.pk]))
@@ -96,12 +96,12 @@ def test_the_page_refuses_with_a_message_and_hides_the_button(cast, closed):  # 
     assert (_stored(closed), Job.objects.count()) == (before, jobs_before)
 
 
-def test_the_page_offers_the_recompute_while_the_round_is_open(cast, round):  # type: ignore[no-untyped-def]
+def test_the_page_offers_the_recompute_while_the_round_is_open(cast, round):
     page = login(cast.county).get(reverse("rounds:detail", args=[round.pk]))
     assert reverse("rounds:compute", args=[round.pk]) in page.content.decode()
 
 
-def test_the_command_refuses(cast, county, closed):  # type: ignore[no-untyped-def]
+def test_the_command_refuses(cast, county, closed):
     before, jobs_before = _stored(closed), Job.objects.count()
     with pytest.raises(CommandError) as refused:
         call_command("compute_rates", "--region", county.county.code, "--round", str(closed.pk))
@@ -111,7 +111,7 @@ def test_the_command_refuses(cast, county, closed):  # type: ignore[no-untyped-d
 
 def test_a_closed_round_whose_closing_run_failed_may_still_be_computed(
     cast, round, django_capture_on_commit_callbacks
-):  # type: ignore[no-untyped-def]
+):
     """No final figures were stored (the closing's run failed): the next run stores them."""
     rounds.round_close(actor=cast.county, round=round)  # its run is never executed here
     round.refresh_from_db()

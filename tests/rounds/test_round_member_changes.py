@@ -385,7 +385,7 @@ def test_the_round_ledger_says_what_a_natural_change_line_changes(
     change = _birth(cast, open_round, household_a)
     baby_id = change.details["member"]["id_number"]
 
-    def reason_cells(user):  # type: ignore[no-untyped-def]
+    def reason_cells(user):
         path = str(tmp_path / f"{user.username}.xlsx")
         ledger_write(user=user, key="round_lists", filters={}, path=path)
         sheet = openpyxl.load_workbook(path).worksheets[0]
