@@ -76,8 +76,7 @@ def test_the_job_refuses_a_snapshot_whose_figures_disagree_with_their_lists(
 
 
 def test_the_demo_county_agrees_in_every_region_and_round(db, settings, tmp_path):
-    from households import demo_rounds
-    from povertyapp import demo
+    from households import demo, demo_rounds
 
     settings.MEDIA_ROOT = tmp_path
     result = demo.build_registry(households=600, seed=2020)
