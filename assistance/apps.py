@@ -12,6 +12,7 @@ class AssistanceConfig(AppConfig):
         from assistance import tasks  # noqa: F401
 
         register_hooks()
+        register_demo_rows()
 
 
 def register_hooks() -> None:
@@ -34,3 +35,13 @@ def register_hooks() -> None:
             matching.assess_household(household, on=on, members=members).warning_count
         ),
     )
+
+
+def register_demo_rows() -> None:
+    """The demo's 帮扶责任人 pairings are generated in the registry's own pass, one per
+    registered household (`households.demo.register_rows`), so the registry's demo needs no
+    import of this app."""
+    from assistance import demo
+    from households import demo as registry_demo
+
+    registry_demo.register_rows(demo.PAIRINGS)

@@ -11,6 +11,10 @@ table have something to show: each of those measures carries `DELIBERATE_LABEL` 
 Rows are streamed with `povertyapp.bulk` (COPY on PostgreSQL), so the step is fast at 5,000
 households and serves the 100k-household benchmark. Idempotent: a county that already has
 measures is left alone.
+
+The 帮扶责任人 pairings are older than the measures (one from the December a household was
+identified), so they come earlier, in the registry's own pass: `PAIRINGS` is registered with
+`households.demo.register_rows` by `AssistanceConfig.ready`.
 """
 
 from __future__ import annotations
@@ -32,15 +36,17 @@ from assistance.models import (
     HouseholdPlan,
     MatchingRule,
     Measure,
+    Pairing,
     Project,
     ProjectFunding,
     VillageSponsor,
     Visit,
 )
+from households.demo import RegistryRows
 from households.models import Household, Member
 from povertyapp import bulk
-from povertyapp.demo import GIVEN_MALE, SURNAMES
-from povertyapp.models import Region, ResidentTeamMember, VillageYear
+from povertyapp.demo import GIVEN_MALE, SURNAMES, DemoCounty, person_name
+from povertyapp.models import Region, ResidentTeamMember, User, VillageYear
 
 CONTENT = {
     "产业帮扶": [
@@ -144,8 +150,82 @@ PROJECTS = [
 DUE_STATUSES = (Household.Status.POOR, Household.Status.RETURNED)
 
 
+def pairing_helpers(
+    *, rng: random.Random, county: DemoCounty, users: dict[str, User]
+) -> dict[int, list[dict[str, Any]]]:
+    """Each village's 帮扶责任人 (6–12, from the county's units), drawn on the county's random
+    stream; the demo helper's account is the first helper of the demo cadre's village."""
+    units = [
+        "县农业农村局",
+        "县教育局",
+        "县卫生健康局",
+        "县人社局",
+        "县交通运输局",
+        "县住建局",
+        "县财政局",
+        "县自然资源局",
+        "县水务局",
+        "县民政局",
+        "乡镇人民政府",
+        "县供电局",
+    ]
+    posts = ["科员", "副科长", "科长", "干部", "副主任"]
+    helpers: dict[int, list[dict[str, Any]]] = {}
+    for village in county.villages:
+        helpers[village.pk] = [
+            {
+                "name": person_name(rng, rng.choice(SURNAMES), rng.choice("男女")),
+                "unit": rng.choice(units),
+                "post": rng.choice(posts),
+                "phone": f"139{rng.randint(0, 99999999):08d}",
+                "user_id": None,
+            }
+            for _ in range(rng.randint(6, 12))
+        ]
+    helper = users["helper"]
+    helpers[county.villages[0].pk][0].update(
+        user_id=helper.pk,
+        name=helper.full_name,
+        unit=helper.unit,
+        post=helper.post,
+        phone=helper.phone,
+    )
+    return helpers
+
+
+def pairing_rows(
+    helpers_by_village: dict[int, list[dict[str, Any]]],
+    *,
+    household: dict[str, Any],
+    sequence: int,
+) -> list[dict[str, Any]]:
+    """The pairing of one generated household: every registered household still on the list
+    (not 剔除) has the village's helpers in turn, since the December of its first year."""
+    helpers = helpers_by_village.get(household["village_id"], [])
+    first_year = household["first_identified_year"]
+    if first_year is None or household["status"] == "removed" or not helpers:
+        return []
+    helper = helpers[(sequence - 1) % len(helpers)]
+    return [
+        {
+            "household_id": household["id"],
+            "helper_id": helper.get("user_id"),
+            "name": helper["name"],
+            "unit": helper["unit"],
+            "post": helper["post"],
+            "phone": helper["phone"],
+            "start_date": datetime.date(first_year, 12, 1),
+        }
+    ]
+
+
+# The pairings are registry-era data: generated and loaded in the registry's own pass
+# (`households.demo.register_rows`, from `AssistanceConfig.ready`).
+PAIRINGS = RegistryRows(model=Pairing, prepare=pairing_helpers, rows=pairing_rows)
+
+
 def step(*, result: dict[str, Any], seed: int) -> None:
-    """The `seed_demo` step: `result` is `povertyapp.demo.build_registry`'s return value."""
+    """The `seed_demo` step, after the registry's (`households.demo.step`) and the rounds'."""
     populate(
         county=result["county"].county,
         seed=seed,

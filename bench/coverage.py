@@ -4,7 +4,7 @@ PostgreSQL, against one hand-written SQL query that counts the same gaps, in the
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_coverage \
         .venv/bin/python bench/coverage.py --households 100000
 
-The first run builds the county with `povertyapp.demo` (households, members, pairings...) and
+The first run builds the county with `households.demo` (households, members, pairings...) and
 `assistance.demo` (measures matched by the rules, some deliberately missing) — a few minutes;
 later runs reuse it. Both sides are timed `--repeat` times; the best of each is compared. The
 job's per-rule counts must equal the hand-written query's, or the benchmark fails.
@@ -35,8 +35,8 @@ from assistance import demo as assistance_demo  # noqa: E402
 from assistance.matching import _years_before  # noqa: E402
 from assistance.models import CoverageGap, CoverageRun, Measure  # noqa: E402
 from assistance.tasks import coverage_compute  # noqa: E402
+from households import demo  # noqa: E402
 from households.models import Household  # noqa: E402
-from povertyapp import demo  # noqa: E402
 
 STUDENT = (
     "学前教育",

@@ -3,7 +3,7 @@
     .venv/bin/python bench/pages.py [--households 100000] [--clients 16] [--requests 400]
                                     [--database bench_pages] [--port 8765] [--only list,...]
 
-Seeds `--households` demo households on PostgreSQL (`povertyapp.demo.build_registry`, the code
+Seeds `--households` demo households on PostgreSQL (`households.demo.build_registry`, the code
 behind `seed_demo`; skipped when the database already holds them), starts gunicorn with 2 sync
 workers (settings `bench.pages_settings`: DEBUG off, the production URLs plus a bare view),
 logs 16 clients in, and drives each scenario with a bounded thread pool: every client sends
@@ -43,8 +43,8 @@ def prepare(database: str, households: int) -> dict[str, object]:
     loadgen.setup_django(database)
     from django.db import connection
 
+    from households import demo
     from households.models import Household
-    from povertyapp import demo
 
     have = Household.objects.count()
     if have < households:

@@ -4,7 +4,7 @@ households (default 100,000), against reading the sampled rows alone, in the sam
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_sampling \
         .venv/bin/python bench/sampling.py --households 100000
 
-The first run migrates the database and builds the county with `povertyapp.demo` (a few
+The first run migrates the database and builds the county with `households.demo` (a few
 minutes); later runs reuse it. Each repetition:
 
   1. draw     `inspections.services.campaign_draw` (frame: townships, village classes, the
@@ -42,10 +42,10 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.db.models import Count, Q  # noqa: E402
 
+from households import demo  # noqa: E402
 from households.models import Household  # noqa: E402
 from inspections import figures, services  # noqa: E402
 from inspections.models import Campaign, Finding, SampleHousehold  # noqa: E402
-from povertyapp import demo  # noqa: E402
 
 
 def _findings(campaign: Campaign, auditor) -> None:

@@ -4,7 +4,7 @@
 
 Creates (and at the end drops) its own PostgreSQL database, migrates it, then
 
-  1. seed    builds the demo county with `povertyapp.demo.build_registry` (the code behind
+  1. seed    builds the demo county with `households.demo.build_registry` (the code behind
              `seed_demo`); timed: the registry rows (households, members, incomes, events,
              pairings: generated and loaded by `demo.generate_and_stream`), and the whole
              call (plus regions through the service, users, village years) for reference;
@@ -74,8 +74,9 @@ def _run(args: argparse.Namespace) -> int:
     from django.utils import timezone
 
     from assistance.models import Pairing
+    from households import demo
     from households.models import Household, HouseholdEvent, HouseholdIncome, Member
-    from povertyapp import bulk, demo
+    from povertyapp import bulk
 
     call_command("migrate", verbosity=0)
     tables = [Household, Member, HouseholdIncome, HouseholdEvent, Pairing]

@@ -22,10 +22,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from households import demo as registry_demo
 from households.models import HouseholdIncome
 from inspections import services
 from inspections.models import Campaign, RectificationItem, SampleKind
-from povertyapp import demo
 from rounds.demo import opening_day
 
 CAMPAIGN_NAME = "{year}年度贫困县退出第三方评估（演示）"
@@ -103,7 +103,7 @@ def step(*, result: dict[str, Any], seed: int) -> None:
     officer, assessor = users["county"], users["auditor"]
     # Incomes checked are last year's (上年度收入), against last year's line.
     income_year = today.year - 1
-    line = demo.line_amount(income_year)
+    line = registry_demo.line_amount(income_year)
     # After this year's round opened (rounds.demo.opening_day), before today.
     visit_date = max(
         today - datetime.timedelta(days=35), opening_day(today) + datetime.timedelta(days=3)

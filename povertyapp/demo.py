@@ -1,36 +1,37 @@
 """The demo county: a realistic 黄平县 (Guizhou, a western county) for `make demo` and tests.
 
-Deterministic for a given seed. Rows are generated from the same rules the services enforce
-(valid ID numbers agreeing with birth date and sex, relations agreeing with sex, one 户主 of age,
-value-list labels) and streamed to the database by `povertyapp.bulk` (COPY on PostgreSQL), so the
-same generator serves the 100k-household benchmark.
+The platform's part and the composer. Each app seeds its own part in its own `<app>/demo.py`;
+`seed` runs them in the order of `settings.DEMO_STEPS` (dotted paths, so the platform imports
+no app): the registry first (`households.demo`: households, members, incomes, lines, village
+years), then the other apps' steps, the checks and the history (the last two are here).
 
-Each app adds its own demo data after the registry (`DEMO_STEPS`, run by `seed`), reading what
-is here. Everything is dated relative to the demo's today (`seed(today=...)`, default the local
-date): the current year's lines and incomes, last year's closed round and this year's open one,
-cases at every step of the procedures, the data-quality check and the 防漏表 already run.
+This module holds what the platform owns and the parts share: the region tree and the demo
+users (platform models, built by the registry's step because the county's shape follows its
+number of households and shares its seeded random stream), the pools of names, the demo
+password, and the first history row of bulk-loaded records.
+
+Every step is called as `step(result=..., seed=...)` and must be idempotent. `result` starts
+with the demo's `households` and `today` (`seed(today=...)`, default the local date: every
+part is dated relative to it); the registry's step adds `county`, `users`, `created` and
+`generated`, and the later steps read them.
 """
 
 from __future__ import annotations
 
 import datetime
 import random
-from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
-from stdnum.cn import ric
 
-from assistance.models import Pairing
-from households.models import Household, HouseholdEvent, HouseholdIncome, Member, PovertyLine
 from povertyapp import bulk, jobs
-from povertyapp.models import Job, Region, User, VillageYear
+from povertyapp.models import Job, Region, User
 from povertyapp.services import region_create, user_create
 
 DEMO_PASSWORD = "demo12345"
@@ -58,7 +59,8 @@ SURNAMES = (
 )
 GIVEN_MALE = "伟强磊军洋勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆帅旭宁龙林阳成志国文德荣贵福海"
 GIVEN_FEMALE = "芳娜敏静丽艳娟霞燕玲桂英梅兰秀凤琴云莲红萍雪琳婷慧倩颖欣妍春花翠菊"
-# DOMAIN-realistic shares of the main cause among registered households.
+# DOMAIN-realistic shares of the main cause among registered households (the registry's
+# generator and the rounds' new households draw from them).
 CAUSE_SHARES = [
     ("缺技术", 33),
     ("因病", 26),
@@ -70,86 +72,16 @@ CAUSE_SHARES = [
     ("因灾", 1),
     ("交通条件落后", 1),
 ]
-SIZE_WEIGHTS = [(1, 8), (2, 16), (3, 22), (4, 24), (5, 15), (6, 8), (7, 5), (8, 2)]
-ETHNICITY_SHARES = [("苗族", 55), ("汉族", 30), ("侗族", 8), ("布依族", 4), ("土家族", 3)]
-# Lines the county office entered for the years DOMAIN leaves to it.
-ENTERED_LINES = {2017: Decimal("2952"), 2018: Decimal("2995"), 2019: Decimal("3218")}
-# The national lines the migrations hold (DOMAIN §5); the demo adds the years after them.
-KNOWN_LINES = {2014: Decimal("2800"), 2015: Decimal("2855"), 2016: Decimal("2952")}
-LAST_NATIONAL_LINE = (2020, Decimal("4000"))
-# After 2020 the line follows prices (about 3 % a year); the province's monitoring line is
-# 1.5 times it, rounded up to the hundred (DOMAIN §7: "≥ 1.5 × the poverty line").
-YEARLY_PRICE_RISE = Decimal("1.03")
-MONITORING_FACTOR = Decimal("1.5")
-# Income is recorded for the last INCOME_YEARS years before the current one (上年度收入 and the
-# two before it, so that "stably above the line" can be read).
-INCOME_YEARS = 3
-EXIT_YEARS = [2014, 2015, 2016, 2017, 2018, 2019, 2020]
-# Poor households whose last year's income passed the line and whose 两不愁三保障 are met: the
-# candidates of this year's exits (a larger share in the demo cadre's village, which shows
-# every step of the procedures).
-EXIT_READY_SHARE = 0.15
-CASE_VILLAGE_EXIT_READY_SHARE = 0.6
-# The sampling protocol needs ≥ 43 households per village (DOMAIN §9); the demo keeps every
-# village at ≥ MIN_VILLAGE_HOUSEHOLDS when the county is large enough, and the demo cadre's
-# village (where the procedures are shown) at ≥ CASE_VILLAGE_HOUSEHOLDS.
-MIN_VILLAGE_HOUSEHOLDS = 60
-CASE_VILLAGE_HOUSEHOLDS = 80
-FIRST_DEMO_YEAR = 2019
-
-
-def line_amount(year: int) -> Decimal:
-    """The demo's national poverty line of a year (yuan per person per year)."""
-    if year in ENTERED_LINES:
-        return ENTERED_LINES[year]
-    if year in KNOWN_LINES:
-        return KNOWN_LINES[year]
-    base_year, base = LAST_NATIONAL_LINE
-    if year <= base_year:
-        return base
-    amount = base * YEARLY_PRICE_RISE ** (year - base_year)
-    return amount.quantize(Decimal("10"))
-
-
-def monitoring_amount(year: int) -> Decimal | None:
-    """The province's monitoring line of a year (2021+), None before monitoring existed."""
-    if year <= LAST_NATIONAL_LINE[0]:
-        return None
-    raw = line_amount(year) * MONITORING_FACTOR
-    return (raw / 100).to_integral_value(rounding="ROUND_CEILING") * 100
-
-
-def income_years(today: datetime.date) -> list[int]:
-    return list(range(today.year - INCOME_YEARS, today.year))
-
-
-def county_shape(households: int) -> tuple[int, int]:
-    """(townships, villages per township) for a county of `households` households: villages
-    large enough for the sampling protocol, at least 3 townships of 3 villages (one per
-    condition class) and at most the 10 townships of 黄平县."""
-    townships = max(3, min(len(TOWNSHIPS), households // 210))
-    villages = max(3, min(10, households // (townships * 75)))
-    return townships, villages
 
 
 @dataclass
 class DemoCounty:
+    """The region tree of the demo county: `groups` are each village's 村民小组 by village id."""
+
     county: Region
     townships: list[Region]
     villages: list[Region]
     groups: dict[int, list[Region]]
-
-
-@dataclass
-class GeneratedCounty:
-    households: list[dict[str, Any]] = field(default_factory=list)
-    members: list[dict[str, Any]] = field(default_factory=list)
-    incomes: list[dict[str, Any]] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    pairings: list[dict[str, Any]] = field(default_factory=list)
-    persons_by_village: Counter = field(default_factory=Counter)
-    poor_persons_by_village: Counter = field(default_factory=Counter)
-    households_by_village: Counter = field(default_factory=Counter)
 
 
 def _weighted(rng: random.Random, shares: list[tuple[Any, int]]) -> Any:
@@ -220,724 +152,10 @@ def build_regions(
     return DemoCounty(county_region, township_regions, village_regions, groups)
 
 
-class IdNumbers:
-    """Valid, unique ID numbers: address code + birth date + sequence (odd for men) + check."""
-
-    def __init__(self, address: str) -> None:
-        self.address = address
-        self.used: dict[tuple[datetime.date, str], int] = defaultdict(int)
-
-    def make(self, birth_date: datetime.date, sex: str) -> str:
-        key = (birth_date, sex)
-        self.used[key] += 1
-        sequence = self.used[key] * 2 - (1 if sex == "男" else 0)
-        # Formatted by hand: date.__format__ goes through strftime, ~100x slower.
-        body = (
-            f"{self.address}{birth_date.year:04d}{birth_date.month:02d}"
-            f"{birth_date.day:02d}{sequence % 1000:03d}"
-        )
-        return body + ric.calc_check_digit(body + "0")
-
-
-def _birth_date(rng: random.Random, age: int, today: datetime.date) -> datetime.date:
-    return today - datetime.timedelta(days=age * 365 + rng.randint(30, 330))
-
-
-def _name(rng: random.Random, surname: str, sex: str) -> str:
+def person_name(rng: random.Random, surname: str, sex: str) -> str:
+    """A person's name: the surname and one or two given characters of the sex's pool."""
     pool = GIVEN_MALE if sex == "男" else GIVEN_FEMALE
     return surname + "".join(rng.choice(pool) for _ in range(rng.choice((1, 2, 2))))
-
-
-def _school_status(age: int, rng: random.Random) -> tuple[str, str]:
-    """(文化程度, 在校生状况) for an age."""
-    if age < 3:
-        return "学龄前儿童", "非在校生"
-    if age < 6:
-        return "学龄前儿童", "学前教育"
-    if age <= 11:
-        return "小学", "小学"
-    if age <= 14:
-        return "初中" if age >= 13 else "小学", ["七年级", "八年级", "九年级"][min(age - 12, 2)]
-    if age <= 17:
-        grade = ["一", "二", "三"][min(age - 15, 2)]
-        return ("初中", f"高中{grade}年级") if rng.random() < 0.6 else ("初中", f"中职{grade}年级")
-    if age <= 22 and rng.random() < 0.2:
-        return "高中", "大专及以上"
-    education = _weighted(
-        rng,
-        [
-            ("文盲或半文盲", 12 if age > 50 else 3),
-            ("小学", 35),
-            ("初中", 40),
-            ("高中", 9),
-            ("大专及以上", 3),
-        ],
-    )
-    return education, "非在校生"
-
-
-def _members(
-    rng: random.Random,
-    *,
-    size: int,
-    cause: str,
-    attribute: str,
-    surname: str,
-    ethnicity: str,
-    ids: IdNumbers,
-    today: datetime.date,
-) -> list[dict[str, Any]]:
-    head_sex = "男" if rng.random() < 0.85 or size > 2 else "女"
-    if attribute == "特困供养贫困户":
-        size = 1
-    head_age = rng.randint(62, 85) if size == 1 else rng.randint(28, 72)
-    plan: list[tuple[str, str, int]] = [("户主", head_sex, head_age)]
-    if size >= 2:
-        plan.append(
-            ("配偶", "女" if head_sex == "男" else "男", max(18, head_age + rng.randint(-5, 3)))
-        )
-    while len(plan) < size:
-        slot = len(plan)
-        if head_age < 45 and slot == 2 and rng.random() < 0.4:
-            plan.append(("之母", "女", head_age + rng.randint(22, 30)))
-        elif head_age >= 58 and slot >= 4 and rng.random() < 0.6:
-            sex = rng.choice("男女")
-            plan.append(("之孙子" if sex == "男" else "之孙女", sex, rng.randint(1, 14)))
-        elif head_age >= 55 and slot == 3 and rng.random() < 0.5:
-            plan.append(("之儿媳", "女", max(18, head_age - rng.randint(24, 30))))
-        else:
-            sex = rng.choice("男女")
-            age = max(0, head_age - rng.randint(20, 34))
-            plan.append(("之子" if sex == "男" else "之女", sex, age))
-    # The cause must show in the members (DOMAIN §3 consistency).
-    sick_index = rng.randrange(len(plan)) if cause == "因病" else -1
-    disabled_index = rng.randrange(len(plan)) if cause == "因残" else -1
-    if cause == "因学" and not any(6 <= age <= 22 for _r, _s, age in plan) and len(plan) >= 2:
-        sex = rng.choice("男女")
-        plan[-1] = ("之子" if sex == "男" else "之女", sex, rng.randint(12, 19))
-    rows = []
-    for index, (relation, sex, age) in enumerate(plan):
-        birth_date = _birth_date(rng, age, today)
-        education, school = _school_status(age, rng)
-        health = "健康"
-        illness = disability_grade = certificate = ""
-        if index == sick_index:
-            health = rng.choice(["长期慢性病", "患有大病"])
-            illness = rng.choice(
-                ["高血压", "糖尿病", "慢性肾病", "恶性肿瘤", "类风湿关节炎", "尘肺病"]
-            )
-        elif index == disabled_index:
-            health = "残疾"
-            disability_grade = rng.choice(["一级", "二级", "三级", "四级"])
-        elif age > 60 and rng.random() < 0.25:
-            health = "长期慢性病"
-            illness = rng.choice(["高血压", "慢性支气管炎", "关节炎"])
-        elif rng.random() < 0.02:
-            health = "残疾"
-            disability_grade = rng.choice(["三级", "四级"])
-        if age < 16:
-            labour = ""
-        elif age > 65:
-            labour = "无劳动力"
-        elif health in ("患有大病", "残疾") and rng.random() < 0.7:
-            labour = "丧失劳动力"
-        else:
-            labour = "技能劳动力" if rng.random() < 0.15 else "普通劳动力"
-        if cause == "缺劳力" and relation == "户主" and 16 <= age <= 65 and rng.random() < 0.5:
-            labour = "丧失劳动力"
-        working = labour in ("普通劳动力", "技能劳动力") and school == "非在校生"
-        work_status = (
-            _weighted(rng, [("省外", 35), ("省内", 20), ("县内", 15), ("乡内", 10), ("无", 20)])
-            if working
-            else ("无" if age >= 16 else "")
-        )
-        row: dict[str, Any] = {
-            "name": _name(
-                rng,
-                surname
-                if relation in ("户主", "之子", "之女", "之孙子", "之孙女") or rng.random() < 0.1
-                else rng.choice(SURNAMES),
-                sex,
-            ),
-            "id_type": "居民身份证",
-            "id_number": ids.make(birth_date, sex),
-            "sex": sex,
-            "birth_date": birth_date,
-            "relation": relation,
-            "ethnicity": ethnicity if rng.random() < 0.9 else _weighted(rng, ETHNICITY_SHARES),
-            "political_status": "中共党员" if age > 30 and rng.random() < 0.04 else "群众",
-            "education": education,
-            "school_status": school,
-            "health": health,
-            "illness_name": illness,
-            "disability_grade": disability_grade,
-            "disability_certificate": certificate,
-            "labour_skill": labour,
-            "work_status": work_status,
-            "work_months": rng.randint(3, 12) if work_status not in ("", "无") else 0,
-            "has_medical_insurance": rng.random() < 0.985,
-            "has_critical_illness_insurance": rng.random() < 0.97,
-            "has_pension_insurance": age >= 16 and school == "非在校生" and rng.random() < 0.9,
-            "receives_dibao": attribute == "低保贫困户" and rng.random() < 0.9,
-            "is_tekun": attribute == "特困供养贫困户",
-            "living_status": "正常",
-            "phone": f"1{rng.choice('3578')}{rng.randint(0, 999999999):09d}"
-            if relation == "户主"
-            else "",
-        }
-        if health == "残疾":
-            row["disability_certificate"] = (
-                row["id_number"] + f"{rng.randint(1, 4)}{rng.randint(1, 4)}"
-            )
-        rows.append(row)
-    if attribute == "低保贫困户" and not any(r["receives_dibao"] for r in rows):
-        rows[0]["receives_dibao"] = True
-    return rows
-
-
-def _relative_income(rng: random.Random, status: str) -> float:
-    """The household's per-capita income as a multiple of the line (kept from year to year)."""
-    if status in ("poor", "returned"):
-        return rng.uniform(0.45, 0.97)
-    if status == "non_registered":
-        return rng.uniform(1.4, 4.0)
-    return rng.uniform(1.08, 2.8)
-
-
-def _income(
-    rng: random.Random,
-    *,
-    persons: int,
-    attribute: str,
-    members: list[dict[str, Any]],
-    per_capita: float,
-) -> dict[str, Any]:
-    net = per_capita * persons
-    workers = sum(1 for m in members if m["work_status"] not in ("", "无"))
-    dibao = 0.0
-    if attribute == "低保贫困户":
-        dibao = 3000.0 * sum(1 for m in members if m["receives_dibao"])
-    tekun = 6000.0 if attribute == "特困供养贫困户" else 0.0
-    pension = 1260.0 * sum(
-        1 for m in members if m["has_pension_insurance"] and m["labour_skill"] == "无劳动力"
-    )
-    family_planning = 0.0
-    transfer = dibao + tekun + pension + family_planning
-    production_cost = rng.uniform(200, 1500) if rng.random() < 0.8 else 0.0
-    rest = max(net - transfer + production_cost, 0.0)
-    wage_share = 0.75 if workers else 0.0
-    wage = rest * wage_share
-    production = rest - wage
-    if production == 0:
-        production_cost = 0.0
-    net_check = wage + production + transfer - production_cost
-    if net_check <= 0 and persons:
-        production += abs(net_check) + 100
-
-    def money(value: float) -> Decimal:
-        return Decimal(str(round(value, 2)))
-
-    return {
-        "wage": money(wage),
-        "production": money(production),
-        "property_income": Decimal("0"),
-        "family_planning": money(family_planning),
-        "dibao": money(dibao),
-        "tekun": money(tekun),
-        "pension": money(pension),
-        "eco_compensation": money(rng.choice([0, 0, 0, 120, 300])),
-        "other_transfer": Decimal("0"),
-        "production_cost": money(production_cost),
-    }
-
-
-def generate_households(
-    *,
-    county: DemoCounty,
-    households: int,
-    seed: int,
-    today: datetime.date,
-    first_household_id: int,
-    first_member_id: int,
-    first_event_id: int,
-    helpers_by_village: dict[int, list[dict[str, Any]]] | None = None,
-    number_prefix: str = "",
-    result: GeneratedCounty | None = None,
-) -> GeneratedCounty:
-    """Rows for every table of the registry, as dicts ready for `bulk.load_rows` (or appended
-    to the sinks of `result`: see `generate_and_stream`)."""
-    rng = random.Random(seed)
-    ids = IdNumbers(county.county.code[:6])
-    result = result if result is not None else GeneratedCounty()
-    household_id, member_id, event_id = first_household_id, first_member_id, first_event_id
-    villages = county.villages
-    # Villages differ: some have more households on the list than others.
-    weights = [rng.uniform(0.5, 1.5) for _ in villages]
-    total_weight = sum(weights)
-    # Every village gets its floor first when the county is large enough (the sampling
-    # protocol's villages), the rest is shared by weight.
-    floors = [MIN_VILLAGE_HOUSEHOLDS] * len(villages)
-    floors[0] = CASE_VILLAGE_HOUSEHOLDS
-    if households >= sum(floors):
-        rest = households - sum(floors)
-        per_village = [
-            floor + int(rest * w / total_weight) for floor, w in zip(floors, weights, strict=True)
-        ]
-    else:
-        per_village = [int(households * w / total_weight) for w in weights]
-    per_village[0] += households - sum(per_village)
-    years = income_years(today)
-    for village_index, (village, count) in enumerate(zip(villages, per_village, strict=True)):
-        group_list = county.groups[village.pk]
-        helpers = (helpers_by_village or {}).get(village.pk, [])
-        # The demo cadre's village shows every step of 识别 and 退出: more candidates of both.
-        case_village = village_index == 0
-        result.households_by_village[village.pk] += count
-        for sequence in range(1, count + 1):
-            registered = rng.random() < (0.72 if case_village else 0.86)
-            if registered:
-                status = _weighted(
-                    rng,
-                    [("exited", 50), ("poor", 40), ("returned", 5), ("removed", 5)]
-                    if case_village
-                    else [("exited", 63), ("poor", 28), ("returned", 3), ("removed", 4)],
-                )
-            else:
-                status = "non_registered"
-            ready = status == "poor" and rng.random() < (
-                CASE_VILLAGE_EXIT_READY_SHARE if case_village else EXIT_READY_SHARE
-            )
-            cause = _weighted(rng, CAUSE_SHARES) if registered else ""
-            attribute = ""
-            if registered:
-                attribute = _weighted(
-                    rng, [("一般贫困户", 74), ("低保贫困户", 21), ("特困供养贫困户", 5)]
-                )
-            size = _weighted(rng, SIZE_WEIGHTS)
-            surname = rng.choice(SURNAMES)
-            ethnicity = _weighted(rng, ETHNICITY_SHARES)
-            members = _members(
-                rng,
-                size=size,
-                cause=cause,
-                attribute=attribute,
-                surname=surname,
-                ethnicity=ethnicity,
-                ids=ids,
-                today=today,
-            )
-            first_year = (
-                (2014 if rng.random() < 0.78 else rng.choice([2015, 2016, 2017, 2018]))
-                if registered
-                else None
-            )
-            exit_year = None
-            if status in ("exited", "returned"):
-                assert first_year is not None  # only registered households exit
-                exit_year = rng.choice(
-                    [y for y in EXIT_YEARS if first_year < y < today.year - 1] or [first_year + 1]
-                )
-            elif status == "removed":
-                exit_year = None
-            grade = _weighted(rng, [("A", 38), ("B", 44), ("C", 11), ("D", 7)])
-            renovated = (
-                grade in ("C", "D")
-                and status in ("exited", "returned")
-                or (grade in ("C", "D") and rng.random() < 0.5)
-                or (grade in ("C", "D") and ready)
-            )
-            water_safe = ready or rng.random() < (0.99 if status == "exited" else 0.9)
-            if ready:
-                # 两不愁三保障 met: everyone insured (the rest of the exit test is above).
-                for member in members:
-                    member["has_medical_insurance"] = True
-            group = rng.choice(group_list)
-            household_row = {
-                "id": household_id,
-                "number": f"{number_prefix}{village.code}{sequence:04d}",
-                "village_id": village.pk,
-                "group_id": group.pk,
-                "phone": members[0]["phone"],
-                "bank_name": rng.choice(
-                    [
-                        "黄平县农村信用合作联社",
-                        "中国农业银行黄平县支行",
-                        "中国邮政储蓄银行黄平县支行",
-                    ]
-                )
-                if registered
-                else "",
-                "bank_account": f"62{rng.randint(10**16, 10**17 - 1)}" if registered else "",
-                "identification_standard": "国家标准",
-                "poverty_attribute": attribute,
-                "main_cause": cause,
-                "other_cause_1": (
-                    rng.choice([c for c, _w in CAUSE_SHARES if c != cause])
-                    if registered and rng.random() < 0.4
-                    else ""
-                ),
-                "cause_note": "",
-                "first_identified_year": first_year,
-                "planned_exit_year": (
-                    (exit_year or rng.choice([2019, 2020])) if registered else None
-                ),
-                "status": status,
-                "exit_year": exit_year if status != "returned" else exit_year,
-                "exit_policy": "享受政策" if status == "exited" else "",
-                "in_cooperative": rng.random() < 0.35,
-                "cultivated_land": Decimal(f"{rng.uniform(0.3, 6):.2f}"),
-                "irrigated_land": Decimal("0"),
-                "forest_land": Decimal(f"{rng.uniform(0, 10):.2f}"),
-                "distance_to_road_km": Decimal(f"{rng.uniform(0, 3):.2f}"),
-                "road_type": _weighted(
-                    rng, [("水泥路", 70), ("砂石路", 18), ("泥土路", 10), ("沥青路", 2)]
-                ),
-                "housing_area": Decimal(f"{rng.uniform(40, 180):.2f}"),
-                "house_grade": grade,
-                "house_renovated": renovated,
-                "water_safe": water_safe,
-                "water_difficult": not water_safe and rng.random() < 0.5,
-                "fuel_type": _weighted(rng, [("柴草", 55), ("清洁能源", 30), ("煤炭", 15)]),
-                "has_sanitary_toilet": rng.random() < 0.7,
-                "relocated": status == "exited" and rng.random() < 0.08,
-                "food_secure": status != "poor" or ready or rng.random() < 0.95,
-                "clothing_secure": status != "poor" or ready or rng.random() < 0.97,
-                "created_by_id": None,
-            }
-            if household_row["relocated"]:
-                household_row["relocation_mode"] = "集中安置"
-                household_row["relocation_place"] = "新州镇城西安置点"
-            household_row["irrigated_land"] = (
-                household_row["cultivated_land"] * Decimal("0.4")
-            ).quantize(Decimal("0.01"))
-            if household_row["other_cause_1"] == cause:
-                household_row["other_cause_1"] = ""
-            result.households.append(household_row)
-            joined = datetime.date(first_year or 2014, 3, 1)
-            for member in members:
-                member.update(
-                    id=member_id,
-                    household_id=household_id,
-                    joined_on=max(joined, member["birth_date"]),
-                )
-                result.members.append(member)
-                member_id += 1
-            persons = len(members)
-            result.persons_by_village[village.pk] += persons
-            if status in ("poor", "returned"):
-                result.poor_persons_by_village[village.pk] += persons
-            relative = _relative_income(rng, status)
-            for year in years:
-                if ready and year >= years[-1] - 1:
-                    # Stably above the line for the last two years: this year's exit candidate.
-                    relative = rng.uniform(1.08, 1.6)
-                result.incomes.append(
-                    {
-                        "household_id": household_id,
-                        "year": year,
-                        **_income(
-                            rng,
-                            persons=persons,
-                            attribute=attribute,
-                            members=members,
-                            per_capita=relative
-                            * rng.uniform(0.97, 1.05)
-                            * float(line_amount(year)),
-                        ),
-                    }
-                )
-
-            def event(
-                kind: str,
-                day: datetime.date,
-                before: str,
-                after: str,
-                household_id: int = household_id,
-                persons: int = persons,
-                **extra: Any,
-            ) -> None:
-                nonlocal event_id
-                result.events.append(
-                    {
-                        "id": event_id,
-                        "household_id": household_id,
-                        "kind": kind,
-                        "from_status": before,
-                        "to_status": after,
-                        "effective_date": day,
-                        "persons": persons,
-                        **extra,
-                    }
-                )
-                event_id += 1
-
-            if first_year is not None:  # registered
-                event(
-                    "registered",
-                    datetime.date(first_year, 10, 15),
-                    "",
-                    "poor",
-                    reason="建档立卡识别",
-                )
-            else:
-                event(
-                    "registered",
-                    datetime.date(2016, 5, 10),
-                    "",
-                    "non_registered",
-                    reason="非建档立卡户登记（抽样与监测）",
-                )
-            if exit_year is not None:  # exited or returned
-                event(
-                    "exited",
-                    datetime.date(exit_year, 11, 20),
-                    "poor",
-                    "exited",
-                    reason="人均纯收入稳定超过扶贫标准，两不愁三保障",
-                )
-            if status == "returned":
-                assert exit_year is not None
-                event(
-                    "returned",
-                    datetime.date(min(exit_year + 1, today.year - 1), 9, 1),
-                    "exited",
-                    "returned",
-                    reason=rng.choice(["因病返贫", "因灾返贫", "务工不稳定"]),
-                )
-            if status == "removed":
-                event(
-                    "removed",
-                    datetime.date(rng.choice([2016, 2017, 2018]), 8, 10),
-                    "poor",
-                    "removed",
-                    ground=rng.choice(
-                        [
-                            "购买3万元以上车辆",
-                            "家庭成员有财政供养人员",
-                            "在城镇购买商品房或门面",
-                            "为享受政策分户或并户",
-                        ]
-                    ),
-                    reason="动态调整剔除",
-                )
-            if first_year is not None and status != "removed" and helpers:  # registered
-                helper = helpers[(sequence - 1) % len(helpers)]
-                result.pairings.append(
-                    {
-                        "household_id": household_id,
-                        "helper_id": helper.get("user_id"),
-                        "name": helper["name"],
-                        "unit": helper["unit"],
-                        "post": helper["post"],
-                        "phone": helper["phone"],
-                        "start_date": datetime.date(first_year, 12, 1),
-                    }
-                )
-            household_id += 1
-    return result
-
-
-def _helpers(rng: random.Random, county: DemoCounty) -> dict[int, list[dict[str, Any]]]:
-    units = [
-        "县农业农村局",
-        "县教育局",
-        "县卫生健康局",
-        "县人社局",
-        "县交通运输局",
-        "县住建局",
-        "县财政局",
-        "县自然资源局",
-        "县水务局",
-        "县民政局",
-        "乡镇人民政府",
-        "县供电局",
-    ]
-    posts = ["科员", "副科长", "科长", "干部", "副主任"]
-    helpers: dict[int, list[dict[str, Any]]] = {}
-    for village in county.villages:
-        helpers[village.pk] = [
-            {
-                "name": _name(rng, rng.choice(SURNAMES), rng.choice("男女")),
-                "unit": rng.choice(units),
-                "post": rng.choice(posts),
-                "phone": f"139{rng.randint(0, 99999999):08d}",
-                "user_id": None,
-            }
-            for _ in range(rng.randint(6, 12))
-        ]
-    return helpers
-
-
-def ensure_lines(today: datetime.date) -> None:
-    """The national poverty lines the county office entered (2017–2019) and the lines of every
-    year after 2020 up to the current one, with the province's monitoring line (2021+). A line
-    already there is kept (the county office's figure wins); a missing monitoring line is
-    filled in."""
-    existing = {
-        line.year: line
-        for line in PovertyLine.objects.filter(standard="国家标准", region__isnull=True)
-    }
-    for year in [*ENTERED_LINES, *range(LAST_NATIONAL_LINE[0], today.year + 1)]:
-        line = existing.get(year)
-        monitoring = monitoring_amount(year)
-        if line is None:
-            line = PovertyLine(
-                year=year,
-                standard="国家标准",
-                region=None,
-                amount=line_amount(year),
-                monitoring_amount=monitoring,
-            )
-            line.full_clean()
-            line.save()
-            existing[year] = line
-        elif line.monitoring_amount is None and monitoring is not None:
-            line.monitoring_amount = monitoring
-            line.save(update_fields=["monitoring_amount"])
-
-
-@transaction.atomic
-def build_registry(
-    *,
-    households: int,
-    seed: int,
-    stdout: Any = None,
-    today: datetime.date | None = None,
-) -> dict[str, Any]:
-    """Create the demo county, its users and `households` households, dated relative to
-    `today` (default: the local date; tests freeze it). Idempotent: when the county already
-    has households, only missing users are added."""
-    today = today or timezone.localdate()
-    rng = random.Random(seed)
-    township_count, villages_per_township = county_shape(households)
-    county = build_regions(
-        rng=rng,
-        villages_per_township=villages_per_township,
-        townships=TOWNSHIPS[:township_count],
-    )
-    ensure_lines(today)
-    users = ensure_users(county)
-    if Household.objects.filter(village__path__startswith=county.county.path).exists():
-        return {"county": county, "users": users, "created": False, "today": today}
-    helpers = _helpers(rng, county)
-    cadre_village = county.villages[0]
-    helpers[cadre_village.pk][0].update(
-        user_id=users["helper"].pk,
-        name=users["helper"].full_name,
-        unit=users["helper"].unit,
-        post=users["helper"].post,
-        phone=users["helper"].phone,
-    )
-    arguments: dict[str, Any] = {
-        "county": county,
-        "households": households,
-        "seed": seed,
-        "today": today,
-        "first_household_id": bulk.next_id(Household),
-        "first_member_id": bulk.next_id(Member),
-        "first_event_id": bulk.next_id(HouseholdEvent),
-        "helpers_by_village": helpers,
-    }
-    if connection.vendor == "postgresql":
-        generated = generate_and_stream(**arguments)
-    else:
-        generated = generate_households(**arguments)
-        load_generated(generated)
-    initial_history(
-        (Household, Member, HouseholdIncome, Pairing), today=today, user=users["county"]
-    )
-    _village_years(rng, county, generated, today=today)
-    return {
-        "county": county,
-        "users": users,
-        "created": True,
-        "generated": generated,
-        "today": today,
-    }
-
-
-def generate_and_stream(**arguments: Any) -> GeneratedCounty:
-    """PostgreSQL: the same rows as `generate_households` + `load_generated`, loaded while they
-    are generated. Members (the largest table) stream through COPY on a sending thread as each
-    household is generated, so the server ingests on the other core; the other tables are
-    rendered to COPY text as they come (compact bytes, not dicts) and copied right after.
-    Foreign keys are deferred to the commit, so members may arrive before their households.
-    The returned county carries the counters; its row lists are the sinks (counts only)."""
-    now = timezone.now()
-    members = bulk.CopyStream(Member, now=now)
-    sinks = GeneratedCounty(
-        households=bulk.RenderedRows(Household, now=now),  # type: ignore[arg-type]  # a sink standing in for the list: only appended to
-        members=members,  # type: ignore[arg-type]  # a sink standing in for the list: only appended to
-        incomes=bulk.RenderedRows(HouseholdIncome, now=now),  # type: ignore[arg-type]  # a sink standing in for the list: only appended to
-        events=bulk.RenderedRows(HouseholdEvent, now=now),  # type: ignore[arg-type]  # a sink standing in for the list: only appended to
-        pairings=bulk.RenderedRows(Pairing, now=now),  # type: ignore[arg-type]  # a sink standing in for the list: only appended to
-    )
-    try:
-        generate_households(**arguments, result=sinks)
-    except BaseException:
-        members.abort()
-        raise
-    members.close()
-    for rows in (sinks.households, sinks.incomes, sinks.events, sinks.pairings):
-        rows.copy()
-    bulk.reset_sequences(Household, Member, HouseholdIncome, HouseholdEvent, Pairing)
-    return sinks
-
-
-def load_generated(generated: GeneratedCounty) -> None:
-    now = timezone.now()
-    bulk.load_rows(Household, iter(generated.households), now=now)
-    bulk.load_rows(Member, iter(generated.members), now=now)
-    bulk.load_rows(HouseholdIncome, iter(generated.incomes), now=now)
-    bulk.load_rows(HouseholdEvent, iter(generated.events), now=now)
-    bulk.load_rows(Pairing, iter(generated.pairings), now=now)
-    bulk.reset_sequences(Household, Member, HouseholdIncome, HouseholdEvent, Pairing)
-
-
-def _village_years(
-    rng: random.Random,
-    county: DemoCounty,
-    generated: GeneratedCounty,
-    *,
-    today: datetime.date | None = None,
-) -> None:
-    """户籍农业人口 per village such that county incidence is near 10 %, for every year from
-    FIRST_DEMO_YEAR to the current one. Each township has villages of each condition class
-    好/中/差 (the sampling protocol draws one of each)."""
-    today = today or timezone.localdate()
-    conditions = [
-        VillageYear.Condition.GOOD,
-        VillageYear.Condition.MEDIUM,
-        VillageYear.Condition.POOR,
-    ]
-    position_in_township: Counter = Counter()
-    rows = []
-    for village in county.villages:
-        position = position_in_township[village.parent_id]
-        position_in_township[village.parent_id] += 1
-        poor = generated.poor_persons_by_village[village.pk]
-        listed = generated.persons_by_village[village.pk]
-        incidence = rng.uniform(0.05, 0.16)
-        population = max(int(poor / incidence) if poor else listed * 3, listed + 50)
-        is_poor_village = incidence > 0.11 or rng.random() < 0.2
-        condition = conditions[position] if position < len(conditions) else rng.choice(conditions)
-        for year in range(min(FIRST_DEMO_YEAR, today.year - 1), today.year + 1):
-            rows.append(
-                VillageYear(
-                    village=village,
-                    year=year,
-                    registered_rural_population=population,
-                    total_households=int(population / 3.6),
-                    is_poor_village=is_poor_village,
-                    exit_year=2019 if is_poor_village and incidence < 0.08 else None,
-                    is_deep_poverty=incidence > 0.14,
-                    condition=condition,
-                    first_secretary=_name(rng, rng.choice(SURNAMES), "男")
-                    if is_poor_village
-                    else "",
-                )
-            )
-    VillageYear.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 DEMO_USERS = [
@@ -985,19 +203,8 @@ def describe_users(users: dict[str, User]) -> Iterator[str]:
         yield f"  {username:<9} {DEMO_PASSWORD}  {user.get_role_display()}  {region}"
 
 
-# --- the whole demo: registry, then each app's step, the checks and the history ---------------
+# --- the whole demo: each app's part in the order of settings.DEMO_STEPS ----------------------
 
-# Each app's demo step, run in this order after the registry. A step receives the registry
-# result (with the demo's `today`) and the seed, and must be idempotent.
-DEMO_STEPS: list[str] = [
-    "rounds.demo.build",
-    "assistance.demo.step",
-    "inspections.demo.step",
-    "households.demo_cases.build",
-    "rounds.demo.figures_step",
-    "povertyapp.demo.checks_step",
-    "povertyapp.demo.history_step",
-]
 # The checks a county office finds already run (job kinds of `povertyapp.jobs`): 问题数据 and
 # the 优惠政策落实防漏表. Registered by their apps; run in this order, after the cases.
 DEMO_JOBS: list[str] = ["data_quality", "assistance.coverage"]
@@ -1005,9 +212,10 @@ HISTORY_REASON = "演示数据：系统初始化导入"
 
 
 def seed(*, households: int, seed: int, today: datetime.date | None = None) -> dict[str, Any]:
-    """Build the whole demo county as of `today` (default: the local date). Idempotent."""
-    result = build_registry(households=households, seed=seed, today=today)
-    for step in DEMO_STEPS:
+    """Build the whole demo county as of `today` (default: the local date): every step of
+    `settings.DEMO_STEPS` in order, each handed the same `result`. Idempotent."""
+    result: dict[str, Any] = {"households": households, "today": today or timezone.localdate()}
+    for step in settings.DEMO_STEPS:
         import_string(step)(result=result, seed=seed)
     return result
 

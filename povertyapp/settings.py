@@ -289,6 +289,20 @@ JOB_FILE_RETENTION_DAYS = env.int("JOB_FILE_RETENTION_DAYS", default=7)
 # Ledgers of more rows than this are written by a background job, not in the request.
 LEDGER_JOB_THRESHOLD = env.int("LEDGER_JOB_THRESHOLD", default=5000)
 
+# The demo county (`manage.py seed_demo`, composed by `povertyapp.demo.seed`): each app's part,
+# run in this order as `step(result=..., seed=...)`; every step is idempotent. The registry's
+# step comes first: it builds the region tree, the users and the households the others read.
+DEMO_STEPS = [
+    "households.demo.step",
+    "rounds.demo.build",
+    "assistance.demo.step",
+    "inspections.demo.step",
+    "households.demo_cases.build",
+    "rounds.demo.figures_step",
+    "povertyapp.demo.checks_step",
+    "povertyapp.demo.history_step",
+]
+
 # Files (issue 12): every stored file goes through one door, `files:download`
 # (povertyapp/files/), which checks the user's scope, logs the access and hands the file to
 # django-sendfile2. MEDIA_ROOT is never routed: not by Django, not by the web server.

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from households import demo
 from inspections import demo as inspections_demo
 from inspections.figures import exit_board
 from inspections.models import Campaign, CorrectionTask, RectificationItem
 from inspections.selectors import is_overdue
-from povertyapp import demo
 
 
 def test_demo_campaign_fails_one_veto_and_fills_every_state(db, settings, tmp_path):

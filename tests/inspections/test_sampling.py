@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from households import demo as registry_demo
 from inspections import services
 from inspections.models import Campaign, InspectionEvent, SampleHousehold, SampleKind
 from inspections.sampling import FrameVillage, Protocol, plan_draw
@@ -118,7 +119,7 @@ def test_protocol_structure_holds_on_the_demo_county():
     wherever the village has enough non-registered households."""
     rng = random.Random(11)
     county = demo.build_regions(rng=rng, villages_per_township=4, townships=demo.TOWNSHIPS[:5])
-    generated = demo.generate_households(
+    generated = registry_demo.generate_households(
         county=county,
         households=4000,
         seed=11,
@@ -127,8 +128,8 @@ def test_protocol_structure_holds_on_the_demo_county():
         first_member_id=1,
         first_event_id=1,
     )
-    demo.load_generated(generated)
-    demo._village_years(rng, county, generated)
+    registry_demo.load_generated(generated)
+    registry_demo._village_years(rng, county, generated)
     officer = user_create(
         username="officer",
         password="x",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import datetime
 import io
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -29,6 +31,7 @@ from households.models import (
 )
 from inspections.models import Campaign
 from povertyapp import demo
+from povertyapp.management.commands import seed_demo
 from povertyapp.models import Job, VillageYear
 from rounds import rates
 from rounds.models import AdjustmentRound
@@ -286,3 +289,39 @@ def test_a_batch_of_each_kind_waits_for_its_reviewers(county, client):
         assert client.get(f"/households/batches/{batch.pk}/").status_code == 200
         printed = client.get(f"/households/batches/{batch.pk}/notice/print/")
         assert printed.status_code == 200
+
+
+CALLS: list[tuple[str, dict, int]] = []
+
+
+def _first_step(*, result: dict, seed: int) -> None:
+    CALLS.append(("first", dict(result), seed))
+    result["county"] = "built"
+
+
+def _second_step(*, result: dict, seed: int) -> None:
+    CALLS.append(("second", dict(result), seed))
+
+
+def test_seed_runs_the_steps_of_the_setting_in_order_on_one_result(settings):
+    settings.DEMO_STEPS = [f"{__name__}._first_step", f"{__name__}._second_step"]
+    CALLS.clear()
+    result = demo.seed(households=12, seed=7, today=TODAY)
+    assert CALLS == [
+        ("first", {"households": 12, "today": TODAY}, 7),
+        ("second", {"households": 12, "today": TODAY, "county": "built"}, 7),
+    ]
+    assert result == {"households": 12, "today": TODAY, "county": "built"}
+
+
+def test_the_platform_part_of_the_demo_imports_no_domain_app():
+    """The platform composes the demo from dotted paths (`settings.DEMO_STEPS`)."""
+    domain_apps = {"households", "assistance", "inspections", "rounds"}
+    for path in (Path(demo.__file__), Path(seed_demo.__file__)):
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module.split(".")[0])
+        assert (path.name, imported & domain_apps) == (path.name, set())

@@ -79,7 +79,7 @@ def test_the_job_refuses_a_snapshot_whose_figures_disagree_with_their_lists(
 
 
 def test_the_demo_county_agrees_in_every_region_and_round(db, settings, tmp_path):
-    from povertyapp import demo
+    from households import demo
     from rounds import demo as demo_rounds
 
     settings.MEDIA_ROOT = tmp_path

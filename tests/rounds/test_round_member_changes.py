@@ -361,7 +361,7 @@ def test_the_round_page_takes_natural_change_and_correction_proposals(
 
 
 def test_the_demo_round_has_member_lines_waiting(db, settings, tmp_path):
-    from povertyapp import demo
+    from households import demo
     from rounds import demo as demo_rounds
 
     settings.MEDIA_ROOT = tmp_path

@@ -1,9 +1,10 @@
 """python manage.py seed_demo --households N --seed S
 
-Builds the demo county (regions, village years, users, households and members, income, events,
-pairings), then lets each app add its own demo data (`povertyapp.demo.DEMO_STEPS`): rounds,
-assistance, the assessment, cases at every step of 识别 and 退出, the data-quality check and
-the 防漏表, and the first history row of every record. Running it twice changes nothing.
+Builds the demo county from each app's part, in the order of `settings.DEMO_STEPS`
+(`povertyapp.demo.seed`): the registry (regions, users, households and members, income, events,
+village years, pairings), rounds, assistance, the assessment, cases at every step of 识别 and
+退出, the data-quality check and the 防漏表, and the first history row of every record. Running
+it twice changes nothing.
 """
 
 from __future__ import annotations
