@@ -16,7 +16,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from povertyapp.files import PrivateUploadTo
+from povertyapp.filenames import PrivateUploadTo
 from povertyapp.models import Region
 
 YEAR_VALIDATORS = [MinValueValidator(2010), MaxValueValidator(2100)]

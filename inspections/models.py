@@ -17,7 +17,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from households.models import YEAR_VALIDATORS
-from povertyapp.files import PrivateUploadTo
+from povertyapp.filenames import PrivateUploadTo
 from povertyapp.models import Region
 
 

@@ -10,6 +10,7 @@ class PovertyappConfig(AppConfig):
         # Job kinds register themselves on import; the web process (which enqueues) and the
         # worker (which runs) both need them.
         from povertyapp import ledgers
+        from povertyapp.ledgers import services  # noqa: F401  (the ledger_export job kind)
 
         ledgers.discover()
         register_file_kinds()

@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
@@ -219,8 +220,6 @@ def job_dispatch(job_id: int) -> bool:
     broker is away). On a broker error the job stays `queued` with `dispatched_at` empty and a
     message the user reads; the sweep sends it when the broker is back. Returns whether the
     task was sent."""
-    from povertyapp.tasks import run_job_task
-
     try:
         run_job_task.apply_async((job_id,), retry=False)
     except broker_errors() as error:
@@ -494,3 +493,35 @@ def _orphan_job_files_delete(cutoff: datetime) -> int:
                 path.unlink(missing_ok=True)
                 removed += 1
     return removed
+
+
+# --- the Celery task that runs a job -----------------------------------------------------------
+
+TRANSIENT_RETRIES = 5
+
+
+# ignore_result: the Job row is the result. Storing it in the result backend as well made every
+# publish subscribe to the result store first, so a Redis outage raised the result consumer's
+# RuntimeError ("must be restarted") past the broker-error handling of jobs.job_dispatch
+# (found by the fault drill tests/povertyapp/test_fault_drills.py).
+@shared_task(
+    name="povertyapp.tasks.run_job_task",  # its name before issue 18: queued messages find it
+    bind=True,
+    acks_late=True,
+    ignore_result=True,
+    max_retries=TRANSIENT_RETRIES,
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CELERY_TASK_TIME_LIMIT,
+)
+def run_job_task(self, job_id: int) -> str:
+    """Run a Job by id. Transient database or broker errors are retried with backoff; the
+    last failure is recorded on the job row where the user sees it."""
+    heartbeat = None if self.request.is_eager else settings.JOB_HEARTBEAT_SECONDS
+    try:
+        job = job_run(job_id, heartbeat_every=heartbeat)
+    except Exception as error:
+        if self.request.retries >= self.max_retries:
+            job_fail_terminally(job_id, f"{type(error).__name__}: 多次重试后仍失败")
+            raise
+        raise self.retry(exc=error, countdown=min(2**self.request.retries * 5, 300)) from error
+    return job.status

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 
-from povertyapp.files import PrivateUploadTo
+from povertyapp.filenames import PrivateUploadTo
 
 region_code_validator = RegexValidator(
     r"^(\d{12}|\d{15})$", _("统计用区划代码应为12位数字（村民小组为15位）。"), code="region_code"

@@ -7,33 +7,11 @@ from django.conf import settings
 
 from povertyapp import jobs
 
-TRANSIENT_RETRIES = 5
-
-
-# ignore_result: the Job row is the result. Storing it in the result backend as well made every
-# publish subscribe to the result store first, so a Redis outage raised the result consumer's
-# RuntimeError ("must be restarted") past the broker-error handling of jobs.job_dispatch
-# (found by the fault drill tests/povertyapp/test_fault_drills.py).
-@shared_task(
-    bind=True,
-    acks_late=True,
-    ignore_result=True,
-    max_retries=TRANSIENT_RETRIES,
-    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
-    time_limit=settings.CELERY_TASK_TIME_LIMIT,
-)
-def run_job_task(self, job_id: int) -> str:
-    """Run a Job by id. Transient database or broker errors are retried with backoff; the
-    last failure is recorded on the job row where the user sees it."""
-    heartbeat = None if self.request.is_eager else settings.JOB_HEARTBEAT_SECONDS
-    try:
-        job = jobs.job_run(job_id, heartbeat_every=heartbeat)
-    except Exception as error:
-        if self.request.retries >= self.max_retries:
-            jobs.job_fail_terminally(job_id, f"{type(error).__name__}: 多次重试后仍失败")
-            raise
-        raise self.retry(exc=error, countdown=min(2**self.request.retries * 5, 300)) from error
-    return job.status
+# The job runner is defined with the job machinery (`povertyapp.jobs.run_job_task`, task name
+# "povertyapp.tasks.run_job_task", unchanged): the dispatch there sends it without importing this
+# module, so jobs and tasks import each other in no circle. Named here for Celery's autodiscovery.
+run_job_task = jobs.run_job_task
+TRANSIENT_RETRIES = jobs.TRANSIENT_RETRIES
 
 
 @shared_task(acks_late=True, soft_time_limit=50, time_limit=55)

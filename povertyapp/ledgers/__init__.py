@@ -49,14 +49,13 @@ def register(ledger: Ledger) -> Ledger:
 
 
 def discover() -> None:
-    """Import every app's `exports.py` and `imports.py` and the export job. Called lazily by
-    the pages; the worker needs it at start-up (AppConfig.ready) so that the job kinds
-    `ledger_export` and `households_import` are registered there too."""
+    """Import every app's `exports.py` and `imports.py`. Called lazily by the pages; the
+    worker needs it at start-up (AppConfig.ready) so that the job kind `households_import` is
+    registered there too. The export job (`ledger_export`, `povertyapp.ledgers.services`) is
+    imported by `PovertyappConfig.ready`: the machinery below does not import its own job."""
     global _discovered
     if not _discovered:
         from django.utils.module_loading import autodiscover_modules
-
-        from povertyapp.ledgers import services  # noqa: F401  (registers the export job)
 
         autodiscover_modules("exports", "imports")
         _discovered = True

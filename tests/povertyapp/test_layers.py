@@ -177,3 +177,87 @@ def test_the_real_tree_keeps_the_contract() -> None:
     result = _lint_imports(ROOT)
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- cycles inside a package: what `acyclic_siblings` does not see ----------------------------
+# The acyclic contract compares the children of each app, so a package and one of its own
+# submodules (`povertyapp.ledgers` <-> `povertyapp.ledgers.services`) importing each other stay
+# invisible to it. This check walks every module of the five packages (grimp's graph, the one
+# import-linter reads) and finds every circle of modules, migrations left out.
+
+
+def module_cycles(root: Path) -> list[list[str]]:
+    """Every set of modules that import each other in a circle (strongly connected, size > 1)."""
+    script = (
+        "import json, sys, grimp\n"
+        f"graph = grimp.build_graph(*{_config()['root_packages']!r}, "
+        "include_external_packages=False, exclude_type_checking_imports=False)\n"
+        "edges = {m: sorted(t for t in graph.find_modules_directly_imported_by(m) "
+        "if '.migrations' not in t) for m in graph.modules if '.migrations' not in m}\n"
+        "json.dump(edges, sys.stdout)\n"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=root,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    edges: dict[str, list[str]] = __import__("json").loads(found.stdout)
+    # Tarjan's strongly connected components, iteratively (no recursion limit on a big tree).
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    circles: list[list[str]] = []
+    for start in sorted(edges):
+        if start in index:
+            continue
+        work = [(start, iter(edges.get(start, [])))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(edges.get(child, []))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                circle = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    circle.append(member)
+                    if member == node:
+                        break
+                if len(circle) > 1:
+                    circles.append(sorted(circle))
+    return sorted(circles)
+
+
+def test_the_module_check_finds_a_package_and_its_submodule_in_a_circle(
+    fake_project: Path,
+) -> None:
+    assert module_cycles(fake_project) == []
+    _write(fake_project, "povertyapp.ledgers.services", "import povertyapp.ledgers\n")
+    (fake_project / "povertyapp" / "ledgers" / "__init__.py").write_text(
+        "def discover():\n    from povertyapp.ledgers import services\n", encoding="utf-8"
+    )
+
+    assert module_cycles(fake_project) == [["povertyapp.ledgers", "povertyapp.ledgers.services"]]
+
+
+def test_no_module_of_the_real_tree_imports_itself_round_a_circle() -> None:
+    assert module_cycles(ROOT) == []
