@@ -75,6 +75,16 @@ check_forward() {
     "$PY" "$ROOT/.ci/table_counts.py" count "$url" "$WORKDIR/$name-after.json"
     "$PY" "$ROOT/.ci/table_counts.py" compare "$WORKDIR/$name-before.json" \
         "$WORKDIR/$name-after.json"
+    # Moved models keep their content types (renamed, not recreated): none may name a model
+    # that no longer exists, or permissions and the admin log would point at nothing.
+    DATABASE_URL="$url" "$PY" "$ROOT/manage.py" shell -c "
+from django.contrib.contenttypes.models import ContentType
+stale = [f'{c.app_label}.{c.model}' for c in ContentType.objects.order_by('pk') if c.model_class() is None]
+assert not stale, f'content types naming no model: {stale}'
+print('Every content type names a model of this tree.')"
+    # And the moved rounds read back as the release wrote them: each round's stored figures
+    # equal their rederivation from the baseline and the events (exit code 1 otherwise).
+    DATABASE_URL="$url" "$PY" "$ROOT/manage.py" check_round_figures
 }
 
 check_forward sqlite "sqlite:///$WORKDIR/release.sqlite3"
