@@ -15,7 +15,9 @@ def project_apps() -> tuple[str, ...]:
     return tuple(
         config.name
         for config in apps.get_app_configs()
-        if Path(config.path).resolve().is_relative_to(base)
+        # An app of this repository is a top-level folder of it (the virtualenv's apps, also
+        # under BASE_DIR when .venv sits there, are not).
+        if Path(config.path).resolve().parent == base
     )
 
 
