@@ -745,10 +745,10 @@ def generate_and_stream(**arguments: Any) -> GeneratedCounty:
     now = timezone.now()
     members = bulk.CopyStream(Member, now=now)
     sinks = GeneratedCounty(
-        households=bulk.RenderedRows(Household, now=now),  # type: ignore[arg-type]
-        members=members,  # type: ignore[arg-type]
-        incomes=bulk.RenderedRows(HouseholdIncome, now=now),  # type: ignore[arg-type]
-        events=bulk.RenderedRows(HouseholdEvent, now=now),  # type: ignore[arg-type]
+        households=bulk.RenderedRows(Household, now=now),  # type: ignore[arg-type]  # a sink stands in for the list
+        members=members,  # type: ignore[arg-type]  # a sink stands in for the list
+        incomes=bulk.RenderedRows(HouseholdIncome, now=now),  # type: ignore[arg-type]  # a sink stands in for the list
+        events=bulk.RenderedRows(HouseholdEvent, now=now),  # type: ignore[arg-type]  # a sink stands in for the list
         # The sinks stand in for the lists: generate_households only appends and counts.
         part_rows={
             part.model: bulk.RenderedRows(part.model, now=now)  # type: ignore[misc]  # a sink

@@ -385,7 +385,7 @@ def dashboard_households(request: AuthenticatedHttpRequest, code: str) -> HttpRe
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
     for household in page.object_list:
         # head_id_number is annotated by households_behind; head_id_shown is for the template.
-        household.head_id_shown = mask(household.head_id_number)  # type: ignore[attr-defined]
+        household.head_id_shown = mask(household.head_id_number)  # type: ignore[attr-defined]  # for the template
     return render(
         request,
         "dashboards/households.html",

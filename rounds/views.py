@@ -97,7 +97,7 @@ def round_detail(request: AuthenticatedHttpRequest, round_id: int) -> HttpRespon
         changes = changes.filter(village__code=village)
     page = Paginator(changes.select_related("member"), PAGE_SIZE).get_page(request.GET.get("page"))
     for change in page.object_list:
-        change.summary = rounds.change_summary(change, user)  # type: ignore[attr-defined]
+        change.summary = rounds.change_summary(change, user)  # type: ignore[attr-defined]  # for the template
     lists = value_lists(year=round.year, province=province_of(round.county))
     query = request.GET.copy()
     query.pop("page", None)

@@ -36,7 +36,7 @@ def test_the_registry_step_builds_the_county_with_its_pairings_once(db):
     assert own.exists()
     assert {pairing.household.village_id for pairing in own} == {county.villages[0].pk}
     # Loaded in bulk, the pairings have their first history row like the registry's records.
-    assert Pairing.history.count() == Pairing.objects.count()  # type: ignore[attr-defined]
+    assert Pairing.history.count() == Pairing.objects.count()  # type: ignore[attr-defined]  # simple-history's manager
 
     counts = (Household.objects.count(), Member.objects.count(), Pairing.objects.count())
     again: dict[str, Any] = {"households": 300, "today": TODAY}

@@ -81,7 +81,7 @@ def test_a_registered_check_refuses_an_edit_and_nothing_changes(
 ):
     seen = []
 
-    def locked(*, household):  # type: ignore[no-untyped-def]
+    def locked(*, household):  # type: ignore[no-untyped-def]  # a test double
         seen.append(household.pk)
         raise ValidationError("该户正在核查中。", code="locked_for_check")
 

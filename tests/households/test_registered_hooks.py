@@ -15,7 +15,7 @@ from tests.conftest import login
 pytestmark = pytest.mark.django_db
 
 
-def codes(household) -> set[str]:  # type: ignore[no-untyped-def]
+def codes(household) -> set[str]:  # type: ignore[no-untyped-def]  # a test helper
     findings, _ = quality.check_household(household)
     return {finding.rule for finding in findings}
 

@@ -28,5 +28,5 @@ def test_round_admin_lists_the_officers_county_rounds(cast, county):
     round_ = AdjustmentRound.objects.create(
         county=county.county, year=2020, name="2020年动态调整", opened_at=timezone.now()
     )
-    content = login(cast.county).get("/admin/households/adjustmentround/").content.decode()
+    content = login(cast.county).get("/admin/rounds/adjustmentround/").content.decode()
     assert round_.name in content

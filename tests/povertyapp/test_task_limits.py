@@ -9,8 +9,9 @@ import pytest
 from django.conf import settings
 
 from povertyapp.celery import app
+from tests.project import PROJECT_APPS
 
-OUR_APPS = ("povertyapp.", "households.", "assistance.", "inspections.")
+OUR_APPS = tuple(f"{app}." for app in PROJECT_APPS)
 
 
 def _our_tasks():

@@ -15,7 +15,6 @@ import datetime
 import importlib
 import inspect
 import io
-import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -385,23 +384,35 @@ def _lists(rows: list[list[Any]], *, sheet_name: str = "剔除") -> bytes:
 
 
 def test_a_200000_row_workbook_becomes_a_job_without_holding_the_request(
-    cast, open_round, django_capture_on_commit_callbacks
+    cast, open_round, django_capture_on_commit_callbacks, monkeypatch
 ):
     """The 四类名单 upload that held a web worker 53 s at 389 MB: the request reads
-    UPLOAD_INLINE_MAX_ROWS + 1 rows, keeps the file and starts a job."""
+    UPLOAD_INLINE_MAX_ROWS + 1 rows, keeps the file and starts a job. What the request reads is
+    counted (rows pulled from the sheet), not timed: a wall-clock bound fails on a loaded
+    machine and proves nothing on a fast one (the time is bench/'s business)."""
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    rows_read = 0
+    cells_by_row = ReadOnlyWorksheet._cells_by_row
+
+    def counting(self, *args, **kwargs):  # type: ignore[no-untyped-def]  # a spy
+        nonlocal rows_read
+        for row in cells_by_row(self, *args, **kwargs):
+            rows_read += 1
+            yield row
+
+    monkeypatch.setattr(ReadOnlyWorksheet, "_cells_by_row", counting)
     content = _lists([[f"X{number}", "某", 1, "不符合"] for number in range(200_000)])
     assert 1_000_000 < len(content) < 4 * 1024 * 1024
-    began = time.monotonic()
     with django_capture_on_commit_callbacks(execute=False):
         response = login(cast.cadre).post(
             reverse("rounds:import", args=[open_round.pk]),
             {"workbook": SimpleUploadedFile("四类名单.xlsx", content)},
         )
-    took = time.monotonic() - began
     job = Job.objects.get(kind=rounds.CHANGES_IMPORT_JOB)
     assert response.status_code == 302
     assert response["Location"] == reverse("job-detail", args=[job.pk])
-    assert took < 10
+    assert 0 < rows_read <= uploads.inline_max_rows() + 1
     assert [str(message) for message in get_messages(response.wsgi_request)] == [
         "名单超过500行，已转为后台任务校验和导入，完成后在此页查看结果。"
     ]
