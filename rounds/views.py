@@ -119,7 +119,7 @@ def round_detail(request: AuthenticatedHttpRequest, round_id: int) -> HttpRespon
             "review_form": review_form(user, round) if roles.can_review(user) else None,
             "figures_final": rates.round_figures_final(round),
             "can_decide": roles.can_configure(user) and in_scope_county,
-            "grounds": rounds._grounds(round),
+            "grounds": rounds.removal_grounds(round),
             "status_kinds": [
                 (kind, RoundChange.Kind(kind).label) for kind in RoundChange.STATUS_KINDS
             ],
