@@ -1,0 +1,139 @@
+"""Memory does not grow with the file: the parsed rows of both sheets go to a temporary SQLite file
+(`_Staging`, beside the uploads), households are validated in batches with their members fetched
+from it, and the validated households wait there for the write."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sqlite3
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+from households.imports.files import STAGING_PREFIX, import_directory
+
+
+class _Staging:
+    """Parsed rows and validated households on disk (a temporary SQLite file, deleted on
+    close), so that the import's memory does not grow with the file."""
+
+    def __init__(self) -> None:
+        # Beside the uploads (it holds the same personal data): a file left by a crash is
+        # removed by the nightly clean-up with them.
+        handle, self.path = tempfile.mkstemp(
+            suffix=".sqlite3", prefix=STAGING_PREFIX, dir=import_directory()
+        )
+        os.close(handle)
+        self.db = sqlite3.connect(self.path)
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.executescript(
+            """
+            CREATE TABLE households (seq INTEGER PRIMARY KEY, row INTEGER, number TEXT, data BLOB);
+            CREATE TABLE members (seq INTEGER PRIMARY KEY, row INTEGER, number TEXT, data BLOB);
+            CREATE TABLE plans (seq INTEGER PRIMARY KEY, new INTEGER, data BLOB);
+            """
+        )
+
+    def close(self) -> None:
+        self.db.close()
+        os.unlink(self.path)
+
+    def __enter__(self) -> _Staging:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _insert(self, table: str, rows: Iterator[tuple[Any, ...]], width: int) -> int:
+        sql = f"INSERT INTO {table} VALUES (NULL{', ?' * width})"
+        count = 0
+        batch: list[tuple[Any, ...]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= 5000:
+                self.db.executemany(sql, batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            self.db.executemany(sql, batch)
+            count += len(batch)
+        return count
+
+    def add_households(self, rows: Iterator[tuple[int, dict[str, Any]]]) -> int:
+        count = self._insert(
+            "households",
+            (
+                (row, values.get("number") or "", pickle.dumps(values, pickle.HIGHEST_PROTOCOL))
+                for row, values in rows
+            ),
+            3,
+        )
+        self.db.execute("CREATE INDEX households_number ON households (number)")
+        return count
+
+    def add_members(self, rows: Iterator[tuple[int, str, dict[str, Any]]]) -> int:
+        count = self._insert(
+            "members",
+            (
+                (row, number, pickle.dumps(values, pickle.HIGHEST_PROTOCOL))
+                for row, number, values in rows
+            ),
+            3,
+        )
+        self.db.execute("CREATE INDEX members_number ON members (number)")
+        return count
+
+    def household_batches(self, size: int) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+        last = 0
+        while True:
+            found = self.db.execute(
+                "SELECT seq, row, data FROM households WHERE seq > ? ORDER BY seq LIMIT ?",
+                (last, size),
+            ).fetchall()
+            if not found:
+                return
+            last = found[-1][0]
+            yield [(row, pickle.loads(data)) for _seq, row, data in found]
+
+    def members_of(self, numbers: list[str]) -> dict[str, list[tuple[int, dict[str, Any]]]]:
+        """The member rows of these 户编号, in file order."""
+        found: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+        for start in range(0, len(numbers), 500):
+            chunk = numbers[start : start + 500]
+            for number, row, data in self.db.execute(
+                "SELECT number, row, data FROM members WHERE number IN "
+                f"({', '.join('?' * len(chunk))}) ORDER BY seq",
+                chunk,
+            ):
+                found[number].append((row, pickle.loads(data)))
+        return found
+
+    def orphan_members(self) -> Iterator[tuple[int, str, dict[str, Any]]]:
+        """Member rows whose 户编号 is on no row of the households sheet."""
+        for row, number, data in self.db.execute(
+            "SELECT row, number, data FROM members WHERE number NOT IN "
+            "(SELECT number FROM households) ORDER BY seq"
+        ):
+            yield row, number, pickle.loads(data)
+
+    def add_plan(self, plan: Any, *, new: bool) -> None:
+        self.db.execute(
+            "INSERT INTO plans VALUES (NULL, ?, ?)",
+            (1 if new else 0, pickle.dumps(plan, pickle.HIGHEST_PROTOCOL)),
+        )
+
+    def plans(self, *, new: bool) -> Iterator[Any]:
+        last = 0
+        while True:
+            found = self.db.execute(
+                "SELECT seq, data FROM plans WHERE new = ? AND seq > ? ORDER BY seq LIMIT 2000",
+                (1 if new else 0, last),
+            ).fetchall()
+            if not found:
+                return
+            last = found[-1][0]
+            for _seq, data in found:
+                yield pickle.loads(data)
