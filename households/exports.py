@@ -1,6 +1,6 @@
 """The registry's ledgers: 户台账 (one row per household), 人员台账 (one row per person), and
 农户档案（户+人员）, the two sheets in one workbook, which is the layout the household import
-reads back (households/imports.py), so a ledger round-trips.
+reads back (`households/imports/`), so a ledger round-trips.
 
 The column lists below are the single description of both sheets: the exporter writes them and
 the importer matches uploaded columns to them by their Chinese header text.
