@@ -514,7 +514,8 @@ APPS = PROJECT_APPS
 
 
 def _module_functions(module: str) -> dict[str, ast.FunctionDef]:
-    path = Path(settings.BASE_DIR, *module.split(".")).with_suffix(".py")
+    # The module's own file: `x/y.py`, or `x/y/__init__.py` for a package.
+    path = Path(inspect.getfile(importlib.import_module(module)))
     tree = ast.parse(path.read_text(encoding="utf-8"))
     return {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
 
