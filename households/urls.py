@@ -1,6 +1,7 @@
 from django.urls import path
 
-from households import batch_views, views
+from households import views
+from households.views import batches
 
 app_name = "households"
 
@@ -45,15 +46,15 @@ urlpatterns = [
     ),
     path("notices/<int:notice_id>/print/", views.notice_print_view, name="notice-print"),
     path("todo/", views.todo_view, name="todo"),
-    path("batches/", batch_views.batch_list_view, name="batches"),
-    path("batches/new/", batch_views.batch_create_view, name="batch-create"),
-    path("batches/<int:batch_id>/", batch_views.batch_detail_view, name="batch"),
-    path("batches/<int:batch_id>/meeting/", batch_views.batch_meeting_view, name="batch-meeting"),
-    path("batches/<int:batch_id>/notice/", batch_views.batch_notice_view, name="batch-notice"),
-    path("batches/<int:batch_id>/step/", batch_views.batch_step_view, name="batch-step"),
+    path("batches/", batches.batch_list_view, name="batches"),
+    path("batches/new/", batches.batch_create_view, name="batch-create"),
+    path("batches/<int:batch_id>/", batches.batch_detail_view, name="batch"),
+    path("batches/<int:batch_id>/meeting/", batches.batch_meeting_view, name="batch-meeting"),
+    path("batches/<int:batch_id>/notice/", batches.batch_notice_view, name="batch-notice"),
+    path("batches/<int:batch_id>/step/", batches.batch_step_view, name="batch-step"),
     path(
         "batches/<int:batch_id>/notice/print/",
-        batch_views.batch_notice_print_view,
+        batches.batch_notice_print_view,
         name="batch-notice-print",
     ),
     path("quality/", views.quality_view, name="quality"),

@@ -121,7 +121,7 @@ STARTS = [
         lambda user, c: ("get", reverse("ledgers:export"), {"ledger": "households"}),
     ),
     Start(
-        "households.import_views.import_page",
+        "households.views.imports.import_page",
         IMPORT_JOB,
         frozenset(WRITERS),
         lambda user, c: (
@@ -141,7 +141,7 @@ STARTS = [
         ),
     ),
     Start(
-        "households.import_views.import_confirm",
+        "households.views.imports.import_confirm",
         IMPORT_JOB,
         frozenset(WRITERS),
         lambda user, c: (

@@ -157,7 +157,7 @@ class UploadPath:
 
 UPLOAD_PATHS = [
     UploadPath(
-        "households.import_views.import_page",
+        "households.views.imports.import_page",
         True,
         lambda w: (w["cast"].cadre, reverse("ledgers:import"), "file", {"dry_run": "on"}),
     ),
@@ -197,7 +197,7 @@ UPLOAD_PATHS = [
         ),
     ),
     UploadPath(
-        "households.batch_views.batch_meeting_view",
+        "households.views.batches.batch_meeting_view",
         False,
         lambda w: (
             w["cast"].cadre,
@@ -563,7 +563,7 @@ def _views() -> set[str]:
 
 def test_every_view_that_reads_uploaded_files_is_an_upload_path_here():
     views = _views()
-    assert "households.import_views.import_page" in views
+    assert "households.views.imports.import_page" in views
     reading = set()
     for view in views:
         module, name = view.rsplit(".", 1)
