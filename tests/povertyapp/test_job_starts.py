@@ -89,7 +89,7 @@ def _large_lists(user: User, context: dict[str, Any]) -> io.BytesIO:
 
 STARTS = [
     Start(
-        "households.views.quality_run_view",
+        "households.views.quality.quality_run_view",
         quality.JOB_KIND,
         frozenset(CHECKERS),
         lambda user, c: (

@@ -187,7 +187,7 @@ UPLOAD_PATHS = [
         ),
     ),
     UploadPath(
-        "households.views.workflow_start_view",
+        "households.views.procedures.workflow_start_view",
         False,
         lambda w: (
             w["cast"].cadre,
@@ -212,7 +212,7 @@ UPLOAD_PATHS = [
         ),
     ),
     UploadPath(
-        "households.views.workflow_complete_view",
+        "households.views.procedures.workflow_complete_view",
         False,
         lambda w: (
             w["cast"].cadre,
@@ -579,10 +579,10 @@ def test_every_view_that_reads_uploaded_files_is_an_upload_path_here():
     # Views that pass request.FILES to a form without a file field (the helper is shared with
     # the workflow's step form, which has one).
     no_file_field = {
-        "households.views.workflow_return_view",
-        "households.views.workflow_withdraw_view",
-        "households.views.notice_start_view",
-        "households.views.notice_objection_view",
+        "households.views.procedures.workflow_return_view",
+        "households.views.procedures.workflow_withdraw_view",
+        "households.views.procedures.notice_start_view",
+        "households.views.procedures.notice_objection_view",
     }
     assert reading - no_file_field == registered, (
         f"upload views not walked by this test: {sorted(reading - no_file_field - registered)}; "
