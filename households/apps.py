@@ -81,14 +81,14 @@ def register_file_kinds() -> None:
 def register_desk_panels() -> None:
     """The home page's 工作台 (`povertyapp.desk`): the registry's counts and the households
     updated last."""
-    from households import views
+    from households.views import desk as desk_views
     from povertyapp import desk
 
     desk.register(
         desk.Panel(
             key="households.counts",
             template="households/desk/counts.html",
-            context=views.desk_counts,
+            context=desk_views.desk_counts,
             order=10,
         )
     )
@@ -96,7 +96,7 @@ def register_desk_panels() -> None:
         desk.Panel(
             key="households.recent",
             template="households/desk/recent.html",
-            context=views.desk_recent,
+            context=desk_views.desk_recent,
             order=20,
         )
     )

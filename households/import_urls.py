@@ -3,11 +3,11 @@ namespace of their own, so their names stay `ledgers:import`, `ledgers:import-jo
 
 from django.urls import path
 
-from households import import_views
+from households.views import imports
 
 urlpatterns = [
-    path("", import_views.import_page, name="import"),
-    path("template/", import_views.template_download, name="import-template"),
-    path("<int:job_id>/", import_views.import_job, name="import-job"),
-    path("<int:job_id>/confirm/", import_views.import_confirm, name="import-confirm"),
+    path("", imports.import_page, name="import"),
+    path("template/", imports.template_download, name="import-template"),
+    path("<int:job_id>/", imports.import_job, name="import-job"),
+    path("<int:job_id>/confirm/", imports.import_confirm, name="import-confirm"),
 ]

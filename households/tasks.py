@@ -1,6 +1,7 @@
 """Celery entry points of the registry. The data-quality check runs as a job
 (`povertyapp.jobs`, kind `data_quality`): importing the module registers it, here for the
-worker (Celery autodiscovers `<app>.tasks`) and in `households.views` for the web process."""
+worker (Celery autodiscovers `<app>.tasks`) and in `households.views.quality` for the web
+process."""
 
 from celery import shared_task
 

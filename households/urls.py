@@ -1,63 +1,71 @@
 from django.urls import path
 
-from households import batch_views, views
+from households.views import batches, members, procedures, quality, registry
 
 app_name = "households"
 
 urlpatterns = [
-    path("", views.household_list_view, name="list"),
-    path("group-options/", views.group_options_view, name="group-options"),
-    path("new/", views.household_create_view, name="create"),
-    path("<int:household_id>/", views.household_detail, name="detail"),
-    path("<int:household_id>/edit/", views.household_edit_view, name="edit"),
+    path("", registry.household_list_view, name="list"),
+    path("group-options/", registry.group_options_view, name="group-options"),
+    path("new/", registry.household_create_view, name="create"),
+    path("<int:household_id>/", registry.household_detail, name="detail"),
+    path("<int:household_id>/edit/", registry.household_edit_view, name="edit"),
     path(
         "<int:household_id>/assistance-badge/",
-        views.household_assistance_badge,
+        registry.household_assistance_badge,
         name="assistance-badge",
     ),
-    path("<int:household_id>/income/<int:year>/", views.income_edit_view, name="income"),
+    path("<int:household_id>/income/<int:year>/", members.income_edit_view, name="income"),
     path(
         "<int:household_id>/members/<int:member_id>/remove/",
-        views.member_remove_view,
+        members.member_remove_view,
         name="member-remove",
     ),
     path(
         "<int:household_id>/members/<int:member_id>/move/",
-        views.member_move_view,
+        members.member_move_view,
         name="member-move",
     ),
     path(
         "<int:household_id>/procedures/<str:kind>/start/",
-        views.workflow_start_view,
+        procedures.workflow_start_view,
         name="workflow-start",
     ),
-    path("cases/<int:workflow_id>/", views.workflow_detail_view, name="workflow"),
+    path("cases/<int:workflow_id>/", procedures.workflow_detail_view, name="workflow"),
     path(
-        "cases/<int:workflow_id>/complete/", views.workflow_complete_view, name="workflow-complete"
+        "cases/<int:workflow_id>/complete/",
+        procedures.workflow_complete_view,
+        name="workflow-complete",
     ),
-    path("cases/<int:workflow_id>/return/", views.workflow_return_view, name="workflow-return"),
     path(
-        "cases/<int:workflow_id>/withdraw/", views.workflow_withdraw_view, name="workflow-withdraw"
+        "cases/<int:workflow_id>/return/", procedures.workflow_return_view, name="workflow-return"
     ),
-    path("cases/<int:workflow_id>/notice/", views.notice_start_view, name="notice-start"),
     path(
-        "cases/<int:workflow_id>/objection/", views.notice_objection_view, name="notice-objection"
+        "cases/<int:workflow_id>/withdraw/",
+        procedures.workflow_withdraw_view,
+        name="workflow-withdraw",
     ),
-    path("notices/<int:notice_id>/print/", views.notice_print_view, name="notice-print"),
-    path("todo/", views.todo_view, name="todo"),
-    path("batches/", batch_views.batch_list_view, name="batches"),
-    path("batches/new/", batch_views.batch_create_view, name="batch-create"),
-    path("batches/<int:batch_id>/", batch_views.batch_detail_view, name="batch"),
-    path("batches/<int:batch_id>/meeting/", batch_views.batch_meeting_view, name="batch-meeting"),
-    path("batches/<int:batch_id>/notice/", batch_views.batch_notice_view, name="batch-notice"),
-    path("batches/<int:batch_id>/step/", batch_views.batch_step_view, name="batch-step"),
+    path("cases/<int:workflow_id>/notice/", procedures.notice_start_view, name="notice-start"),
+    path(
+        "cases/<int:workflow_id>/objection/",
+        procedures.notice_objection_view,
+        name="notice-objection",
+    ),
+    path("notices/<int:notice_id>/print/", procedures.notice_print_view, name="notice-print"),
+    path("todo/", procedures.todo_view, name="todo"),
+    path("batches/", batches.batch_list_view, name="batches"),
+    path("batches/new/", batches.batch_create_view, name="batch-create"),
+    path("batches/<int:batch_id>/", batches.batch_detail_view, name="batch"),
+    path("batches/<int:batch_id>/meeting/", batches.batch_meeting_view, name="batch-meeting"),
+    path("batches/<int:batch_id>/notice/", batches.batch_notice_view, name="batch-notice"),
+    path("batches/<int:batch_id>/step/", batches.batch_step_view, name="batch-step"),
     path(
         "batches/<int:batch_id>/notice/print/",
-        batch_views.batch_notice_print_view,
+        batches.batch_notice_print_view,
         name="batch-notice-print",
     ),
-    path("quality/", views.quality_view, name="quality"),
-    path("quality/run/", views.quality_run_view, name="quality-run"),
-    path("quality/<int:problem_id>/explain/", views.problem_explain_view, name="problem-explain"),
-    path("quality/<int:problem_id>/review/", views.problem_review_view, name="problem-review"),
+    path("quality/", quality.quality_view, name="quality"),
+    path("quality/run/", quality.quality_run_view, name="quality-run"),
+    path("quality/<int:problem_id>/explain/", quality.problem_explain_view, name="problem-explain"),
+    path("quality/<int:problem_id>/review/", quality.problem_review_view, name="problem-review"),
 ]

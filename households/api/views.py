@@ -102,7 +102,7 @@ class HouseholdListCreateApi(generics.GenericAPIView):
     def get(self, request: AuthenticatedRequest) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         # The id last breaks ties; the page is cut on the ids and its rows read by id, as on the
-        # list page (households.views.household_list_view: an OFFSET would compute the head
+        # list page (households.views.registry.household_list_view: an OFFSET would compute the head
         # and person-count subqueries of every skipped row).
         queryset = queryset.order_by(*queryset.query.order_by, "pk")
         ids = self.paginate_queryset(queryset.values_list("pk", flat=True))

@@ -1,7 +1,7 @@
 """Ledger pages: choose a ledger and its filters, download it (or watch its job).
 
-The household import's pages (upload, check, errors, preview, confirm) live with the import in
-`households/import_views.py`; `urls.py` includes them under the same namespace."""
+The household import's pages (upload, check, errors, preview, confirm) live in the households app,
+`households/views/imports.py`; `urls.py` includes them under the same namespace."""
 
 from __future__ import annotations
 

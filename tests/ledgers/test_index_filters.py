@@ -66,4 +66,4 @@ def test_the_first_ledger_in_order_with_a_form_gives_it(monkeypatch):
 def test_import_pages_keep_their_addresses_and_names(name, args, path, view):
     assert reverse(name, args=args) == path
     match = resolve(path)
-    assert (match.func.__module__, match.func.__name__) == ("households.import_views", view)
+    assert (match.func.__module__, match.func.__name__) == ("households.views.imports", view)

@@ -156,7 +156,7 @@ class UploadPath:
 
 UPLOAD_PATHS = [
     UploadPath(
-        "households.import_views.import_page",
+        "households.views.imports.import_page",
         True,
         lambda w: (w["cast"].cadre, reverse("ledgers:import"), "file", {"dry_run": "on"}),
     ),
@@ -186,7 +186,7 @@ UPLOAD_PATHS = [
         ),
     ),
     UploadPath(
-        "households.views.workflow_start_view",
+        "households.views.procedures.workflow_start_view",
         False,
         lambda w: (
             w["cast"].cadre,
@@ -196,7 +196,7 @@ UPLOAD_PATHS = [
         ),
     ),
     UploadPath(
-        "households.batch_views.batch_meeting_view",
+        "households.views.batches.batch_meeting_view",
         False,
         lambda w: (
             w["cast"].cadre,
@@ -211,7 +211,7 @@ UPLOAD_PATHS = [
         ),
     ),
     UploadPath(
-        "households.views.workflow_complete_view",
+        "households.views.procedures.workflow_complete_view",
         False,
         lambda w: (
             w["cast"].cadre,
@@ -525,7 +525,8 @@ APPS = PROJECT_APPS
 
 
 def _module_functions(module: str) -> dict[str, ast.FunctionDef]:
-    path = Path(settings.BASE_DIR, *module.split(".")).with_suffix(".py")
+    # The module's own file: `x/y.py`, or `x/y/__init__.py` for a package.
+    path = Path(inspect.getfile(importlib.import_module(module)))
     tree = ast.parse(path.read_text(encoding="utf-8"))
     return {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
 
@@ -573,7 +574,7 @@ def _views() -> set[str]:
 
 def test_every_view_that_reads_uploaded_files_is_an_upload_path_here():
     views = _views()
-    assert "households.import_views.import_page" in views
+    assert "households.views.imports.import_page" in views
     reading = set()
     for view in views:
         module, name = view.rsplit(".", 1)
@@ -589,10 +590,10 @@ def test_every_view_that_reads_uploaded_files_is_an_upload_path_here():
     # Views that pass request.FILES to a form without a file field (the helper is shared with
     # the workflow's step form, which has one).
     no_file_field = {
-        "households.views.workflow_return_view",
-        "households.views.workflow_withdraw_view",
-        "households.views.notice_start_view",
-        "households.views.notice_objection_view",
+        "households.views.procedures.workflow_return_view",
+        "households.views.procedures.workflow_withdraw_view",
+        "households.views.procedures.notice_start_view",
+        "households.views.procedures.notice_objection_view",
     }
     assert reading - no_file_field == registered, (
         f"upload views not walked by this test: {sorted(reading - no_file_field - registered)}; "

@@ -19,18 +19,14 @@ from django.views.decorators.http import require_POST
 from households import forms as household_forms
 from households import selectors, services, workflows
 from households.models import CaseBatch, CaseWorkflow, Household, Member, PublicNotice
-from households.views import _apply_errors, notice_sheet
+from households.views.common import _apply_errors, _require_case_access
+from households.views.procedures import notice_sheet
 from povertyapp import roles
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import User
 
 # How many candidate households the create page offers at once (a village has a few hundred).
 MAX_CHOICES = 500
-
-
-def _require_case_access(request: AuthenticatedHttpRequest) -> None:
-    if not roles.has_case_access(request.user):
-        raise PermissionDenied(_("您的账号不查看农户信息。"))
 
 
 def _require_village_cadre(request: AuthenticatedHttpRequest) -> None:

@@ -1,6 +1,7 @@
 """The household import's pages (导入农户, under the ledger pages' `/ledgers/import/` and their
 `ledgers:` URL names): upload a household workbook, watch the check, read the errors or the
-preview, confirm the import; and the blank template. The import itself is `imports.py`."""
+preview, confirm the import; and the blank template. The import itself is
+`households/imports.py`."""
 
 from __future__ import annotations
 

@@ -1,0 +1,145 @@
+"""The data-quality pages: the problems of the user's area with the villages' summary, starting
+a check (a job, `households.quality`), and a village's explanation and the township's review
+of a problem."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from households import forms as household_forms
+from households import quality, selectors, services
+from households.models import DataProblem
+from households.views.common import _require_case_access
+from povertyapp import jobs, roles
+from povertyapp.http import AuthenticatedHttpRequest
+from povertyapp.models import Region
+
+
+@login_required
+def quality_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    _require_case_access(request)
+    user = request.user
+    problems = quality.problem_list(user)
+    villages = list(roles.region_scope(user).filter(level=Region.Level.VILLAGE).order_by("code"))
+    state = request.GET.get("state", "active")
+    village = request.GET.get("village", "")
+    rule = request.GET.get("rule", "")
+    if state == "active":
+        problems = problems.filter(state__in=[DataProblem.State.OPEN, DataProblem.State.EXPLAINED])
+    elif state in DataProblem.State.values:
+        problems = problems.filter(state=state)
+    if village.isdigit():
+        problems = problems.filter(village_id=int(village))
+    if rule in quality.RULES_BY_CODE:
+        problems = problems.filter(rule=rule)
+    page = Paginator(problems, 50).get_page(request.GET.get("page"))
+    for problem in page.object_list:
+        definition = quality.RULES_BY_CODE.get(problem.rule)
+        problem.rule_label = definition.label if definition else problem.rule
+    latest = quality.latest_result(user.region) if user.region is not None else None
+    counts = quality.open_problem_counts([v.pk for v in villages])
+    summary = []
+    if latest is not None:
+        codes = {v.code for v in villages}
+        summary = [row for row in latest.result.get("villages", []) if row["code"] in codes]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "households/quality.html",
+        {
+            "page": page,
+            "villages": villages,
+            "state": state,
+            "village": village,
+            "rule": rule,
+            "states": DataProblem.State.choices,
+            "rules": quality.RULES_UNIQUE,
+            "latest": latest,
+            "summary": summary,
+            "counts": counts,
+            "by_rule": quality.open_problem_counts_by_rule(user),
+            "query": query.urlencode(),
+            "can_run": roles.can_write_households(user) or roles.can_review(user),
+            "can_explain": user.role == "village_cadre",
+            "can_review": user.role == "township_reviewer",
+            "rule_labels": {rule.code: rule.label for rule in quality.RULES},
+        },
+    )
+
+
+@login_required
+@require_POST
+def quality_run_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    _require_case_access(request)
+    if not (roles.can_write_households(request.user) or roles.can_review(request.user)):
+        raise PermissionDenied(_("您的角色不能发起检查。"))
+    code = request.POST.get("region") or (request.user.region.code if request.user.region else "")
+    region = selectors.region_get_for_user(user=request.user, code=code)
+    with transaction.atomic():
+        job = jobs.job_enqueue(user=request.user, kind=quality.JOB_KIND, region=region)
+    return redirect("job-detail", job.pk)
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse("households:quality")
+
+
+@login_required
+@require_POST
+def problem_explain_view(request: AuthenticatedHttpRequest, problem_id: int) -> HttpResponse:
+    problem = quality.problem_get_for_user(request.user, problem_id)
+    form = household_forms.ExplainForm(request.POST)
+    if form.is_valid():
+        try:
+            services.problem_explain(
+                actor=request.user, problem=problem, explanation=form.cleaned_data["explanation"]
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("情况说明已提交，待乡镇审核。"))
+    else:
+        for errors in form.errors.values():
+            for form_error in errors:
+                messages.error(request, str(form_error))  # ErrorList yields the message strings
+    return redirect(_safe_next(request))
+
+
+@login_required
+@require_POST
+def problem_review_view(request: AuthenticatedHttpRequest, problem_id: int) -> HttpResponse:
+    problem = quality.problem_get_for_user(request.user, problem_id)
+    form = household_forms.ReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            services.problem_review(
+                actor=request.user,
+                problem=problem,
+                accept=form.cleaned_data["accept"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("已审核。"))
+    else:
+        for errors in form.errors.values():
+            for form_error in errors:
+                messages.error(request, str(form_error))  # ErrorList yields the message strings
+    return redirect(_safe_next(request))

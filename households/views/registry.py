@@ -1,0 +1,547 @@
+"""The registry's pages: the household list (with its filters) and the household page with its
+tabs, creating and editing a household with its members (the edit merges a concurrent save)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Field, Q
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from households import detail_tabs, quality, selectors, services, standards, workflows
+from households import forms as household_forms
+from households.filters import MAX_ID, HouseholdFilter
+from households.forms import HOUSEHOLD_SECTIONS
+from households.models import CaseWorkflow, Household, HouseholdIncome, ValueList
+from households.services import INCOME_FIELDS
+from households.views.common import (
+    _apply_errors,
+    _quality_messages,
+    _require_case_access,
+    _require_writer,
+)
+from povertyapp import roles
+from povertyapp.http import AuthenticatedHttpRequest
+from povertyapp.models import Region, User
+from povertyapp.privacy import access_log_record, mask, shown, shown_health
+
+PAGE_SIZES = (20, 50, 100)
+TABS = (
+    ("basic", gettext_lazy("基本信息")),
+    ("members", gettext_lazy("家庭成员")),
+    ("conditions", gettext_lazy("生产生活条件")),
+    ("income", gettext_lazy("收入情况")),
+    ("assurance", gettext_lazy("两不愁三保障")),
+    ("status", gettext_lazy("状态变动")),
+    ("history", gettext_lazy("修改记录")),
+)
+
+
+@login_required
+def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    _require_case_access(request)
+    scoped = selectors.household_list(user=request.user)
+    household_filter = HouseholdFilter(request.GET or None, queryset=scoped, user=request.user)
+    queryset = household_filter.qs if household_filter.is_bound else scoped
+    try:
+        page_size = int(request.GET.get("page_size", 20))
+    except ValueError:
+        page_size = 20
+    page_size = page_size if page_size in PAGE_SIZES else 20
+    # The counts on top come from the same scope and filters; their sum is the paginator's
+    # count, so the page costs a fixed number of queries.
+    status_counts = selectors.household_status_counts(
+        user=request.user, household_filter=household_filter
+    )
+    # The id last breaks ties, so that no household shows on two pages or on none.
+    queryset = queryset.order_by(*queryset.query.order_by, "pk")
+    # Pages are cut on the ids alone, then the page's rows read by id: PostgreSQL evaluates
+    # the select list (head, person count) for every row an OFFSET skips, so page 50 of a
+    # county computed 1,000 rows' subqueries to show 20.
+    paginator = Paginator(queryset.values_list("pk", flat=True), page_size)
+    paginator.__dict__["count"] = sum(status_counts.values())
+    page = paginator.get_page(request.GET.get("page"))
+    page.object_list = selectors.household_list_rows(list(page.object_list))
+    # Display values computed once per page (get_status_display would rebuild the choices per
+    # row); the detail links share one prefix (households/urls.py: "" and "<id>/").
+    status_labels = dict(Household.Status.choices)
+    list_url = reverse("households:list")
+    for row in page.object_list:
+        row["head_id_shown"] = mask(row["head_id_number"])
+        row["status_label"] = status_labels.get(row["status"], row["status"])
+        row["url"] = f"{list_url}{row['pk']}/"
+    filter_choices = selectors.list_filter_choices(
+        user=request.user, year=timezone.localdate().year
+    )
+    village_choices, group_choices = _region_choices(
+        request.user, household_filter.form["village"].value()
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "households/household_list.html",
+        {
+            "filter": household_filter,
+            "page": page,
+            # The filter form's inputs are written in the template and its selects built here
+            # in one pass each: Django's widget templates cost more than the 20 rows.
+            "form_values": {
+                name: "" if value is None else value
+                for name in ("q", "year")
+                for value in [household_filter.form[name].value()]
+            },
+            "cause_options": _label_options(
+                household_filter.form["cause"].value(), filter_choices[ValueList.CAUSE]
+            ),
+            "attribute_options": _label_options(
+                household_filter.form["attribute"].value(),
+                filter_choices[ValueList.POVERTY_ATTRIBUTE],
+            ),
+            "status_options": _options(
+                household_filter.form["status"].value(), Household.Status.choices
+            ),
+            "sort_options": _options(request.GET.get("ordering"), SORT_CHOICES),
+            "page_size_options": _options(page_size, ((size, size) for size in PAGE_SIZES)),
+            "query": query.urlencode(),
+            "can_write": roles.can_write_households(request.user),
+            "status_counts": [
+                (label, status_counts.get(value, 0), value)
+                for value, label in Household.Status.choices
+            ],
+            "village_options": _options(household_filter.form["village"].value(), village_choices),
+            "group_options": _options(
+                household_filter.form["group"].value(),
+                group_choices,
+            ),
+        },
+    )
+
+
+def _options(selected: Any, choices: Iterable[tuple[Any, Any]]) -> str:
+    """The <option> elements of a select, built in one pass: a county has hundreds of villages,
+    and a template loop (or a form widget's templates) cost more than the rest of the page."""
+    chosen = "" if selected is None else str(selected)
+    # Safe: every value and label goes through html.escape.
+    return mark_safe(
+        "".join(
+            f'<option value="{html.escape(str(value))}"'
+            f"{' selected' if str(value) == chosen else ''}>{html.escape(str(label))}</option>"
+            for value, label in choices
+        )
+    )
+
+
+def _label_options(selected: Any, labels: list[str]) -> str:
+    """The <option>s of a value-list filter; a chosen label no longer in the year's list (an
+    older household's cause, say) stays offered, so the form shows what was asked."""
+    choices = [(label, label) for label in labels]
+    if selected and selected not in labels:
+        choices.append((selected, selected))
+    return _options(selected, choices)
+
+
+def _region_choices(
+    user: User, village_id: Any
+) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The 行政村 in the user's scope and the 村民小组 of the chosen one (of the user's own village
+    for a village cadre), in one query. No groups until a village is chosen: a county has
+    hundreds, a list no one can pick from on a phone."""
+    scope = roles.region_scope(user)
+    wanted = Q(level=Region.Level.VILLAGE)
+    own_village = user.region is not None and user.region.level == Region.Level.VILLAGE
+    try:
+        chosen = int(village_id)
+    except (TypeError, ValueError):
+        chosen = None
+    if chosen is not None and 0 < chosen <= MAX_ID:  # a database id: bigger ones would not bind
+        wanted |= Q(level=Region.Level.GROUP, parent_id=chosen)
+    elif own_village:
+        wanted |= Q(level=Region.Level.GROUP)
+    villages: list[tuple[int, str]] = []
+    groups: list[tuple[int, str]] = []
+    for pk, name, level in scope.filter(wanted).order_by("code").values_list("pk", "name", "level"):
+        (villages if level == Region.Level.VILLAGE else groups).append((pk, name))
+    return villages, groups
+
+
+@login_required
+def group_options_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The <option>s of the 村民小组 select for the chosen 行政村 (htmx, on change)."""
+    _require_case_access(request)
+    village = request.GET.get("village")
+    choices = _region_choices(request.user, village)[1]
+    label = _("全部") if choices or not village else _("该村没有村民小组")
+    return HttpResponse(
+        format_html('<option value="">{}</option>', label) + _options(None, choices)
+    )
+
+
+SORT_CHOICES = (
+    ("number", gettext_lazy("户编号")),
+    ("-updated", gettext_lazy("最近修改")),
+    ("head", gettext_lazy("户主姓名")),
+    ("-persons", gettext_lazy("人数（多到少）")),
+    ("status", gettext_lazy("状态")),
+    ("cause", gettext_lazy("致贫原因")),
+    ("-year", gettext_lazy("识别年度（新到旧）")),
+)
+
+
+@login_required
+def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
+    _require_case_access(request)
+    household, members = selectors.household_page_get_for_user(
+        user=request.user, household_id=household_id
+    )
+    tab = request.GET.get("tab", "basic")
+    if tab not in dict(TABS):
+        tab = "basic"
+    today = timezone.localdate()
+    context: dict[str, object] = {
+        "household": household,
+        "tabs": TABS,
+        "tab": tab,
+        "bank_account": shown(request.user, household.bank_account),
+        "can_write": roles.can_write_households(request.user),
+        "can_view_sensitive": roles.can_view_sensitive(request.user),
+    }
+    _detail_extras(request, household, context, members=members)
+    if tab in ("basic", "members"):
+        for member in members:
+            # Display values for the template, attached to the instances it loops over.
+            member.id_shown = shown(request.user, member.id_number)  # type: ignore[attr-defined]  # for the template
+            member.health_shown = shown_health(request.user, member.health)  # type: ignore[attr-defined]  # for the template
+            member.age = member.age_on(today)  # type: ignore[attr-defined]  # for the template
+        context["members"] = members
+        if roles.can_view_sensitive(request.user):
+            access_log_record(
+                user=request.user,
+                action="view_sensitive",
+                target="household",
+                object_id=household.pk,
+                fields=["id_number", "bank_account", "health"],
+                detail={"via": "page", "tab": tab},
+                request=request,
+            )
+    if tab == "income":
+        incomes = list(household.incomes.order_by("-year"))
+        # INCOME_FIELDS are concrete fields (get_field may also return relations, in general).
+        income_fields = [
+            cast("Field[Any, Any]", HouseholdIncome._meta.get_field(name)) for name in INCOME_FIELDS
+        ]
+        persons = len(standards.living_members(members))
+        rows = []
+        for income in incomes:
+            try:
+                line = standards.poverty_line(
+                    year=income.year,
+                    standard=household.identification_standard,
+                    region=household.village,
+                )
+                line_error = ""
+            except standards.PovertyLineMissing as missing:
+                line, line_error = None, str(missing)
+            per_capita = standards.per_capita_net(income, persons=persons)
+            rows.append(
+                {
+                    "income": income,
+                    "per_capita": per_capita,
+                    "line": line,
+                    "items": [
+                        (field.verbose_name, getattr(income, field.name)) for field in income_fields
+                    ],
+                    "line_error": line_error,
+                    "above": per_capita is not None and line is not None and per_capita > line,
+                }
+            )
+        context.update(incomes=rows, persons=persons)
+    if tab == "assurance":
+        context["checks"] = standards.evaluate_two_assurances(household, members, on=today)
+    if tab == "status":
+        context["events"] = selectors.household_events(household)
+    if tab == "history":
+        history = selectors.household_change_history(household)
+        for entry in history:
+            for change in entry["changes"]:
+                if change["field"] in MASKED_HISTORY_FIELDS:
+                    change["old"] = shown(request.user, change["old"])
+                    change["new"] = shown(request.user, change["new"])
+                elif change["field"] in HEALTH_HISTORY_FIELDS:
+                    change["old"] = shown_health(request.user, change["old"])
+                    change["new"] = shown_health(request.user, change["new"])
+        context["history"] = history
+    if tab == "conditions":
+        context["condition_fields"] = [
+            (field.verbose_name, getattr(household, field.name))
+            for field in household._meta.fields
+            if field.name in CONDITION_FIELDS
+        ]
+    return render(request, "households/household_detail.html", context)
+
+
+@login_required
+def household_assistance_badge(
+    request: AuthenticatedHttpRequest, household_id: int
+) -> HttpResponse:
+    """The warning count on the household page's 帮扶 tab, loaded by htmx after the page: the
+    assessment evaluates every matching rule (a few queries of its own), and the page itself
+    must not wait for it. The count is the assistance app's (`detail_tabs`)."""
+    _require_case_access(request)
+    household, members = selectors.household_page_get_for_user(
+        user=request.user, household_id=household_id
+    )
+    warnings = detail_tabs.tab_warnings(
+        "assistance", household, on=timezone.localdate(), members=members
+    )
+    return render(
+        request, "households/partials/assistance_badge.html", {"assistance_warnings": warnings}
+    )
+
+
+MASKED_HISTORY_FIELDS = {"id_number", "bank_account"}
+HEALTH_HISTORY_FIELDS = {"health", "illness_name", "disability_certificate", "disability_grade"}
+# The conditions tab shows the form's sections after 基本情况 (生产条件, 生活条件, 两不愁), in the
+# form's order: one list of fields, kept in households.forms.
+CONDITION_FIELDS = tuple(field for _title, fields in HOUSEHOLD_SECTIONS[1:] for field in fields)
+
+
+def _detail_extras(
+    request: AuthenticatedHttpRequest,
+    household: Any,
+    context: dict[str, Any],
+    *,
+    members: list[Any],
+) -> None:
+    """What the cadre pages add to the household page: data-quality warnings with the
+    信息录入率 (over the members the page has loaded), the open procedure and what may be
+    started."""
+    findings, completeness = quality.check_household(household, members=members)
+    open_workflow = household.workflows.filter(state=CaseWorkflow.State.OPEN).first()
+    context.update(
+        findings=findings,
+        completeness=completeness,
+        open_workflow=open_workflow,
+        workflows=household.workflows.select_related("started_by")
+        .prefetch_related("steps__actor", "notices__objections")
+        .order_by("-started_at")
+        if context["tab"] == "status"
+        else [],
+        can_start_identification=open_workflow is None
+        and request.user.role == "village_cadre"
+        and household.status in workflows.IDENTIFICATION.from_statuses,
+        can_start_exit=open_workflow is None
+        and request.user.role == "village_cadre"
+        and household.status in workflows.EXIT.from_statuses,
+        income_years=[timezone.localdate().year - offset for offset in (1, 0, 2)],
+        start_form=household_forms.StartForm(
+            initial={
+                "opinion": _("农户提出申请")
+                if household.status in workflows.IDENTIFICATION.from_statuses
+                else "",
+                "effective_date": timezone.localdate(),
+            },
+            kind=workflows.IDENTIFICATION.kind
+            if household.status in workflows.IDENTIFICATION.from_statuses
+            else workflows.EXIT.kind,
+        ),
+    )
+    if open_workflow is not None:
+        open_workflow.step_label = workflows.current_step(open_workflow).label
+        context["open_clock"] = workflows.case_clocks([open_workflow]).get(open_workflow.pk)
+
+
+def _form_context(
+    request: HttpRequest, form: Any, formset: Any, join_form: Any, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "form": form,
+        "formset": formset,
+        "join_form": join_form,
+        "empty_member": formset.empty_form,
+        **extra,
+    }
+
+
+@login_required
+def household_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    _require_writer(request)
+    lists = household_forms.lists_for_user(request.user)
+    if request.method == "POST":
+        form = household_forms.HouseholdForm(request.POST, user=request.user, lists=lists)
+        formset = household_forms.MemberFormSet(request.POST, prefix="members", lists=lists)
+        join_form = household_forms.JoinReasonForm(request.POST, lists=lists)
+        if form.is_valid() & formset.is_valid() & join_form.is_valid():
+            rows = [member_form.service_row() for member_form in formset.forms]
+            try:
+                household = services.household_create(
+                    actor=request.user,
+                    data=form.service_data(),
+                    members=rows,
+                )
+            except ValidationError as error:
+                _apply_errors(error, form, formset)
+            else:
+                messages.success(
+                    request, _("农户%(number)s已建档。") % {"number": household.number}
+                )
+                _quality_messages(request, household)
+                return redirect("households:detail", household.pk)
+    else:
+        initial = {}
+        if request.user.region and request.user.region.level == Region.Level.VILLAGE:
+            initial["village"] = request.user.region.pk
+        form = household_forms.HouseholdForm(initial=initial, user=request.user, lists=lists)
+        formset = household_forms.MemberFormSet(
+            prefix="members", lists=lists, initial=[{"relation": "户主", "id_type": "居民身份证"}]
+        )
+        join_form = household_forms.JoinReasonForm(lists=lists)
+    return render(
+        request,
+        "households/household_form.html",
+        _form_context(request, form, formset, join_form, creating=True),
+    )
+
+
+@login_required
+def household_edit_view(request: AuthenticatedHttpRequest, household_id: int) -> HttpResponse:
+    _require_writer(request)
+    household = selectors.household_get_for_user(
+        user=request.user, household_id=household_id, for_write=True
+    )
+    lists = household_forms.lists_for_user(request.user)
+    active = list(household.members.filter(is_active=True).order_by("id"))
+    conflict: list[dict[str, Any]] = []
+    if request.method == "POST":
+        # Bound with what was shown as initial: a stored value no longer offered by its select
+        # stays a choice (povertyapp.forms), and the service says what is wrong with it.
+        form = household_forms.HouseholdForm(
+            request.POST,
+            initial=household_forms.household_initial(household),
+            user=request.user,
+            lists=lists,
+        )
+        formset = household_forms.MemberFormSet(
+            request.POST,
+            prefix="members",
+            lists=lists,
+            initial=[household_forms.member_initial(member) for member in active],
+        )
+        join_form = household_forms.JoinReasonForm(request.POST, lists=lists)
+        if form.is_valid() & formset.is_valid() & join_form.is_valid():
+            rows = [member_form.service_row() for member_form in formset.forms]
+            try:
+                saved = services.household_update_with_members(
+                    actor=request.user,
+                    household=household,
+                    data=form.service_data(),
+                    members=rows,
+                    expected_version=form.cleaned_data.get("version"),
+                    join_reason=join_form.cleaned_data.get("join_reason") or "",
+                )
+            except services.ConflictError as error:
+                conflict = error.changes
+                form, formset = _merge_conflict(
+                    request, household, form, formset, lists, error.changes
+                )
+            except ValidationError as error:
+                _apply_errors(error, form, formset, extra_forms=(join_form,))
+            else:
+                messages.success(request, _("已保存。"))
+                _quality_messages(request, saved)
+                return redirect("households:detail", saved.pk)
+    else:
+        form = household_forms.HouseholdForm(
+            initial=household_forms.household_initial(household), user=request.user, lists=lists
+        )
+        formset = household_forms.MemberFormSet(
+            prefix="members",
+            lists=lists,
+            initial=[household_forms.member_initial(member) for member in active],
+        )
+        join_form = household_forms.JoinReasonForm(lists=lists)
+    return render(
+        request,
+        "households/household_form.html",
+        _form_context(
+            request,
+            form,
+            formset,
+            join_form,
+            household=household,
+            conflict=conflict,
+            creating=False,
+        ),
+    )
+
+
+def _merge_conflict(
+    request: AuthenticatedHttpRequest,
+    household: Household,
+    form: Any,
+    formset: Any,
+    lists: dict[str, list[str]],
+    changes: list[dict[str, Any]],
+) -> tuple[Any, Any]:
+    """Someone saved first. Keep this user's input; where they left a field as it was and the
+    other person changed it, take the other person's value, so that nothing of either is lost.
+    The form then carries the current version: the user reviews and saves again."""
+    current = Household.objects.get(pk=household.pk)
+    data: QueryDict = request.POST.copy()
+    for change in changes:
+        name = change["field"]
+        if not name or name not in form.fields:
+            continue
+        mine = form.cleaned_data.get(name)
+        change["mine"] = mine.name if hasattr(mine, "name") else mine
+        change["both"] = not household_forms.same_value(mine, change["old"])
+        if not change["both"]:
+            value = household_forms.widget_value(form, name, change["new"])
+            if value is None:
+                data.pop(name, None)
+            else:
+                data[name] = value
+    data["version"] = str(current.version)
+    merged = household_forms.HouseholdForm(data, user=request.user, lists=lists)
+    merged.is_valid()
+    merged_formset = household_forms.MemberFormSet(data, prefix="members", lists=lists)
+    merged_formset.is_valid()
+    for change in changes:
+        if change.get("both"):
+            merged.add_error(
+                change["field"],
+                ValidationError(
+                    _("%(who)s已改为“%(new)s”，您填写的是“%(mine)s”，请确认后再保存。"),
+                    code="conflict_field",
+                    params={
+                        "who": change["who"] or _("他人"),
+                        "new": change["new"],
+                        "mine": change.get("mine"),
+                    },
+                ),
+            )
+    merged.add_error(
+        None,
+        ValidationError(
+            _(
+                "保存冲突：%(who)s在您打开之后修改了本户（见下表）。您的填写已保留，对方未与您冲突的修改"
+                "已合并到表单中；请核对后再次保存。"
+            ),
+            code="conflict",
+            params={"who": changes[0]["who"] if changes else _("他人")},
+        ),
+    )
+    return merged, merged_formset
