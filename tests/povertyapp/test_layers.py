@@ -191,7 +191,7 @@ def module_cycles(root: Path) -> list[list[str]]:
     script = (
         "import json, sys, grimp\n"
         f"graph = grimp.build_graph(*{_config()['root_packages']!r}, "
-        "include_external_packages=False, exclude_type_checking_imports=False)\n"
+        "include_external_packages=False, exclude_type_checking_imports=False, cache_dir=None)\n"
         "edges = {m: sorted(t for t in graph.find_modules_directly_imported_by(m) "
         "if '.migrations' not in t) for m in graph.modules if '.migrations' not in m}\n"
         "json.dump(edges, sys.stdout)\n"
