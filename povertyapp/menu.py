@@ -32,6 +32,7 @@ class MenuEntry:
 MENU: tuple[MenuEntry, ...] = (
     MenuEntry("households:list", _("农户档案"), roles.has_case_access),
     MenuEntry("households:todo", _("待办事项"), roles.has_case_access),
+    MenuEntry("households:batches", _("批量办理"), roles.has_case_access),
     MenuEntry("households:quality", _("问题数据"), roles.has_case_access),
     MenuEntry("dashboards:home", _("指标看板"), roles.can_view_dashboards),
     MenuEntry("rounds:list", _("动态调整"), roles.has_case_access),
@@ -54,12 +55,12 @@ def menu_for(user: User, path: str = "") -> list[MenuLink]:
     """The links of the menu `user` may open, in menu order (none for an anonymous user)."""
     if not user.is_authenticated:
         return []
-    links = []
-    for entry in MENU:
-        if entry.allowed(user):
-            url = reverse(entry.url_name)
-            links.append(MenuLink(url=url, label=entry.label, current=path.startswith(url)))
-    return links
+    entries = [(reverse(entry.url_name), entry) for entry in MENU if entry.allowed(user)]
+    # The current entry is the nearest one above the page: /households/batches/ is under
+    # /households/ too, and only 批量办理 is marked there.
+    above = [url for url, _entry in entries if path.startswith(url)]
+    nearest = max(above, key=len, default=None)
+    return [MenuLink(url=url, label=entry.label, current=url == nearest) for url, entry in entries]
 
 
 def menu_context(request: HttpRequest) -> dict[str, Any]:

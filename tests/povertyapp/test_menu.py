@@ -54,6 +54,7 @@ def test_each_role_sees_the_menu_of_its_work(cast):
     case_pages = [
         "/households/",
         "/households/todo/",
+        "/households/batches/",
         "/households/quality/",
         "/dashboards/",
         "/rounds/",
@@ -72,6 +73,18 @@ def test_each_role_sees_the_menu_of_its_work(cast):
 def test_the_current_page_is_marked_in_the_menu(cast):
     response = login(cast.cadre).get(reverse("households:list"))
     assert '<a href="/households/" aria-current="page">' in response.content.decode()
+
+
+def test_only_the_nearest_entry_is_current_under_a_nested_address(cast):
+    """/households/batches/ lies under /households/ too: the menu marks the batches entry only."""
+    for path, current in (
+        ("/households/batches/", "/households/batches/"),
+        ("/households/batches/new/", "/households/batches/"),
+        ("/households/todo/", "/households/todo/"),
+        ("/households/12/", "/households/"),
+    ):
+        marked = [link.url for link in menu_for(cast.cadre, path) if link.current]
+        assert marked == [current], path
 
 
 @pytest.mark.django_db
