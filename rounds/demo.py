@@ -19,15 +19,15 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
-from households.models import CaseWorkflow, Household, HouseholdEvent, Member, ValueList
+from households.models import Household, HouseholdEvent, Member, ValueList
 from households.selectors import province_of, value_lists
 from povertyapp.demo import CAUSE_SHARES, _weighted
 from rounds import rates
 from rounds import services as rounds
-from rounds.models import AdjustmentRound, RoundChange
+from rounds.models import AdjustmentRound, RateSnapshot, RoundChange
 
 REASONS: dict[str, list[str]] = {
     RoundChange.Kind.IDENTIFIED: [
@@ -339,8 +339,15 @@ def _member_lines(
 def figures_step(*, result: dict[str, Any], seed: int) -> None:
     """The `seed_demo` step after the procedures' cases (`households.demo_cases`): a case that
     finished during the open round is one of the round's changes, so the round's figures are
-    computed again to count it. Nothing to do when no case finished in an open round."""
+    computed again to count it. Nothing to do when the county's snapshot already counts the
+    round's last event (`source["last_event_id"]`): seeding again changes nothing."""
     county = result["county"].county
     for round in AdjustmentRound.objects.filter(county=county, status=AdjustmentRound.Status.OPEN):
-        if CaseWorkflow.objects.filter(round=round, state=CaseWorkflow.State.DONE).exists():
+        last_event = HouseholdEvent.objects.filter(round=round).aggregate(last=Max("id"))["last"]
+        counted = (
+            RateSnapshot.objects.filter(round=round, region_id=round.county_id)
+            .values_list("source__last_event_id", flat=True)
+            .first()
+        )
+        if last_event is not None and counted != last_event:
             rates.compute_rates(round=round)

@@ -7,6 +7,7 @@ import datetime
 import io
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -34,7 +35,7 @@ from povertyapp import demo
 from povertyapp.management.commands import seed_demo
 from povertyapp.models import Job, VillageYear
 from rounds import rates
-from rounds.models import AdjustmentRound
+from rounds.models import AdjustmentRound, RateSnapshot
 
 TODAY = datetime.date(2026, 11, 18)
 HOUSEHOLDS = 600
@@ -46,13 +47,18 @@ def county(db, settings, tmp_path):
     return demo.seed(households=HOUSEHOLDS, seed=2020, today=TODAY)
 
 
-def _snapshot() -> dict[str, int]:
+def _snapshot() -> dict[str, Any]:
     models = [*registered_models.values(), CaseWorkflow, WorkflowStep, PublicNotice, Job]
-    counts = {model._meta.label: model._default_manager.count() for model in models}
+    counts: dict[str, Any] = {model._meta.label: model._default_manager.count() for model in models}
     counts |= {
         f"{model._meta.label}.history": model.history.count()
         for model in registered_models.values()
     }
+    # The figures are not recomputed either: a rerun that rewrote them would change nothing
+    # countable but every snapshot's time.
+    counts["rounds.RateSnapshot"] = sorted(
+        RateSnapshot.objects.values_list("pk", "computed_at").order_by("pk")
+    )
     return counts
 
 
