@@ -7,11 +7,10 @@ from django.conf import settings
 
 from povertyapp import jobs
 
-# The job runner is defined with the job machinery (`povertyapp.jobs.run_job_task`, task name
-# "povertyapp.tasks.run_job_task", unchanged): the dispatch there sends it without importing this
-# module, so jobs and tasks import each other in no circle. Named here for Celery's autodiscovery.
-run_job_task = jobs.run_job_task
-TRANSIENT_RETRIES = jobs.TRANSIENT_RETRIES
+# The job runner, `povertyapp.jobs.run_job_task`, is defined with the job machinery under its
+# old task name "povertyapp.tasks.run_job_task": the dispatch there sends it without importing
+# this module, so jobs and tasks import each other in no circle. Importing `jobs` above
+# registers it wherever Celery autodiscovers this module.
 
 
 @shared_task(acks_late=True, soft_time_limit=50, time_limit=55)

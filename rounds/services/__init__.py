@@ -46,7 +46,6 @@ from rounds.services.changes import (
     change_list,
     change_propose,
     change_withdraw,
-    changes_by_kind,
     removal_grounds,
 )
 from rounds.services.checks import (
@@ -115,7 +114,6 @@ __all__ = [
     "change_review",
     "change_summary",
     "change_withdraw",
-    "changes_by_kind",
     "changes_decide_many",
     "changes_import",
     "changes_import_job",

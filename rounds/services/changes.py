@@ -7,8 +7,6 @@ The checks of a proposed line (`_proposal_errors`, `_require_proposer`, `_scoped
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -293,10 +291,3 @@ def change_withdraw(*, actor: User, change: RoundChange) -> RoundChange:
     locked.state = State.WITHDRAWN
     locked.save(update_fields=["state"])
     return locked
-
-
-def changes_by_kind(changes: Iterable[RoundChange]) -> dict[str, list[RoundChange]]:
-    grouped: dict[str, list[RoundChange]] = defaultdict(list)
-    for change in changes:
-        grouped[change.kind].append(change)
-    return grouped

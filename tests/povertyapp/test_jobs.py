@@ -48,7 +48,7 @@ def _broker_down(monkeypatch, error: BaseException) -> list[int]:
         assert options == {"retry": False}  # fail fast: the request is not held
         raise error
 
-    monkeypatch.setattr(tasks.run_job_task, "apply_async", refuse)
+    monkeypatch.setattr(jobs.run_job_task, "apply_async", refuse)
     return attempts
 
 
@@ -362,7 +362,7 @@ def test_the_task_passes_a_heartbeat_only_in_a_real_worker(cast, monkeypatch):
             calls.append(heartbeat_every) or Job(status=Job.Status.SUCCEEDED)
         ),
     )
-    tasks.run_job_task.apply(args=(1,))
+    jobs.run_job_task.apply(args=(1,))
     assert calls == [None]
 
 
@@ -402,7 +402,7 @@ def test_a_publish_gives_up_quickly_when_redis_does_not_answer():
     assert celery_app.conf.broker_transport_options["socket_connect_timeout"] == 3
     assert celery_app.conf.broker_connection_timeout == 3.0
     # The job row is the result: a publish never waits on the result store.
-    assert tasks.run_job_task.ignore_result is True
+    assert jobs.run_job_task.ignore_result is True
 
 
 def test_database_connections_are_health_checked():
