@@ -167,6 +167,8 @@ DEMO_USERS = [
     ("helper", User.Role.HELPER, "village", "潘志强", "县农业农村局", "科员"),
     ("auditor", User.Role.AUDITOR, "county", "陈立新", "第三方评估组", "评估员"),
     ("sysadmin", User.Role.SYSTEM_ADMIN, None, "系统管理员", "县大数据中心", "管理员"),
+    ("secadmin", User.Role.SECURITY_ADMIN, None, "安全管理员", "县大数据中心", "安全管理员"),
+    ("auditadmin", User.Role.AUDIT_ADMIN, None, "审计管理员", "县纪委监委", "审计管理员"),
 ]
 
 

@@ -189,7 +189,10 @@ class User(AbstractUser):
         TOWNSHIP_REVIEWER = "township_reviewer", _("乡镇审核员")
         COUNTY_OFFICER = "county_officer", _("县扶贫办")
         AUDITOR = "auditor", _("评估/审计员")
+        # 三权分立 (等保 2.0 level 3): three administrators, none of whom reads case data.
         SYSTEM_ADMIN = "system_admin", _("系统管理员")
+        SECURITY_ADMIN = "security_admin", _("安全管理员")
+        AUDIT_ADMIN = "audit_admin", _("审计管理员")
 
     role = models.CharField(_("角色"), max_length=24, choices=Role.choices, blank=True)
     region = models.ForeignKey(
@@ -211,7 +214,7 @@ class User(AbstractUser):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(role="")
-                | models.Q(role="system_admin")
+                | models.Q(role__in=["system_admin", "security_admin", "audit_admin"])
                 | models.Q(role="helper")
                 | models.Q(region__isnull=False),
                 name="user_case_role_needs_region",
@@ -298,7 +301,11 @@ class Job(models.Model):
 
 
 class AccessLog(models.Model):
-    """Who viewed, exported or imported sensitive personal information (PIPL), and when."""
+    """The audit trail (安全审计): who signed in, was refused, viewed, exported or imported
+    sensitive personal information (PIPL), approved, or changed a role or a setting, and when.
+
+    Rows are written only through `povertyapp.audit.record`.
+    """
 
     class Action(models.TextChoices):
         VIEW_SENSITIVE = "view_sensitive", _("查看敏感信息")
@@ -306,6 +313,27 @@ class AccessLog(models.Model):
         IMPORT = "import", _("导入")
         PRINT = "print", _("打印")
         DOWNLOAD = "download", _("下载文件")
+        LOGIN = "login", _("登录")
+        LOGIN_FAILED = "login_failed", _("登录失败")
+        LOCKOUT = "lockout", _("账号锁定")
+        LOGOUT = "logout", _("退出登录")
+        SECOND_FACTOR = "second_factor", _("双因素认证")
+        PASSWORD_CHANGE = "password_change", _("修改密码")
+        TOKEN = "token", _("API令牌")
+        SESSION = "session", _("会话管理")
+        REFUSED = "refused", _("拒绝访问")
+        RATE_LIMITED = "rate_limited", _("超出频率限制")
+        APPROVAL = "approval", _("审核审批")
+        ROLE_CHANGE = "role_change", _("角色或范围变更")
+        ACCOUNT = "account", _("账号管理")
+        CONFIGURATION = "configuration", _("配置变更")
+        BREAK_GLASS = "break_glass", _("应急账号使用")
+        AUDIT = "audit", _("审计日志操作")
+
+    class Outcome(models.TextChoices):
+        OK = "ok", _("成功")
+        FAILED = "failed", _("失败")
+        REFUSED = "refused", _("拒绝")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -315,19 +343,25 @@ class AccessLog(models.Model):
         related_name="access_logs",
     )
     username = models.CharField(_("用户名"), max_length=150)
+    role = models.CharField(_("角色"), max_length=24, blank=True)
     action = models.CharField(_("操作"), max_length=24, choices=Action.choices)
     target = models.CharField(_("对象"), max_length=64)
     object_id = models.CharField(_("对象编号"), max_length=64, blank=True)
+    outcome = models.CharField(_("结果"), max_length=8, choices=Outcome.choices, default=Outcome.OK)
+    reason = models.CharField(_("原因"), max_length=255, blank=True)
     fields = models.JSONField(_("字段"), default=list, blank=True)
     detail = models.JSONField(_("详情"), default=dict, blank=True)
     ip_address = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
+    # The id of the request that wrote the row (povertyapp.middleware.RequestIdMiddleware),
+    # also sent back as X-Request-ID and written to the application log.
+    request_id = models.CharField(_("请求编号"), max_length=32, blank=True, db_index=True)
     # The SHA-256 of the file that left the system (downloads and exports): which copy went where.
     sha256 = models.CharField(_("文件SHA-256"), max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
 
     class Meta:
-        verbose_name = _("访问日志")
-        verbose_name_plural = _("访问日志")
+        verbose_name = _("审计日志")
+        verbose_name_plural = _("审计日志")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

@@ -69,12 +69,6 @@ class MaskSensitiveFilter(logging.Filter):
         return True
 
 
-def client_ip(request: Any) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def access_log_record(
     *,
     user: User,
@@ -86,18 +80,17 @@ def access_log_record(
     request: Any = None,
     sha256: str = "",
 ) -> AccessLog:
-    """Write one access-log row (who saw, exported or downloaded which sensitive fields or
-    file; `sha256` is the file's hash when a file left the system)."""
-    from povertyapp.models import AccessLog
+    """Write one audit row for a sensitive read, export, import or download (`sha256` is the
+    file's hash when a file left the system)."""
+    from povertyapp import audit
 
-    return AccessLog.objects.create(
-        user=user if user.is_authenticated else None,
-        username=user.get_username() if user.is_authenticated else "",
-        action=action,
+    return audit.record(
+        action,
+        request=request,
+        user=user,
         target=target,
-        object_id=str(object_id),
-        fields=fields or [],
-        detail=detail or {},
-        ip_address=client_ip(request),
+        object_id=object_id,
+        fields=fields,
+        detail=detail,
         sha256=sha256,
     )

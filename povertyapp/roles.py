@@ -33,6 +33,8 @@ CASE_ROLES = frozenset(
         Role.AUDITOR,
     }
 )
+# The three administrators of 三权分立 (等保 2.0 level 3). None of them reads case data.
+ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
 # Who may create and edit households and members (the registry keepers).
 WRITE_HOUSEHOLD_ROLES = frozenset({Role.VILLAGE_CADRE, Role.COUNTY_OFFICER})
 # Who reviews and approves (township review, county decision).

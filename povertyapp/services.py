@@ -50,7 +50,12 @@ def user_create(
     from django.contrib.auth.password_validation import validate_password as check_password
 
     user = User(username=username, role=role, region=region, full_name=full_name, **extra)
-    user.is_staff = role in {User.Role.COUNTY_OFFICER, User.Role.SYSTEM_ADMIN}
+    user.is_staff = role in {
+        User.Role.COUNTY_OFFICER,
+        User.Role.SYSTEM_ADMIN,
+        User.Role.SECURITY_ADMIN,
+        User.Role.AUDIT_ADMIN,
+    }
     if validate_password:
         check_password(password, user)
     user.set_password(password)
