@@ -248,3 +248,22 @@ def test_issue_and_revocation_are_audit_rows(cast):
 def test_revoking_nothing_writes_no_row(cast):
     assert tokens.token_revoke_all(user=cast.cadre) == 0
     assert AccessLog.objects.filter(action=AccessLog.Action.TOKEN).count() == 0
+
+
+def test_production_refuses_a_token_lifetime_above_a_day():
+    from tests.povertyapp.test_settings import ROOT, _manage
+
+    if (ROOT / ".env").exists():
+        pytest.skip(".env in the project root would supply settings to the subprocess")
+    production = {
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": "k" * 60,
+        "ALLOWED_HOSTS": "fupin.example.gov.cn",
+    }
+    refused = _manage("check", API_TOKEN_TTL_HOURS="25", **production)
+    assert refused.returncode != 0
+    assert "Production refuses API_TOKEN_TTL_HOURS above 24" in refused.stderr
+    assert _manage("check", API_TOKEN_TTL_HOURS="24", **production).returncode == 0
+    never = _manage("check", API_TOKEN_TTL_HOURS="0")
+    assert never.returncode != 0
+    assert "API_TOKEN_TTL_HOURS must be between 1 and 720" in never.stderr
