@@ -4,7 +4,8 @@
 # Builds a small demo county (300 households) in its own database, serves it with gunicorn on
 # 127.0.0.1:$SCHEMATHESIS_PORT, takes cadre's token from POST /api/v1/auth/token/ and runs
 # schemathesis with two checks: no server error (5xx) and every response conforms to the
-# schema. Bounded: a fixed number of examples per operation and a time budget. Exits non-zero
+# schema. The two token logout endpoints are left out: calling them revokes the very token the
+# run uses (they are tested in tests/povertyapp/test_tokens.py). Bounded: a fixed number of examples per operation and a time budget. Exits non-zero
 # on any failure.
 #
 # Environment:
@@ -108,6 +109,7 @@ status=0
 "$ROOT/.venv/bin/schemathesis" --no-color run "http://127.0.0.1:$PORT/api/v1/schema/" \
     --header "Authorization: Token $TOKEN" \
     --header "Accept-Language: zh-hans" \
+    --exclude-path-regex '^/api/v1/auth/token/logout' \
     --checks not_a_server_error,response_schema_conformance \
     --max-examples "$MAX_EXAMPLES" \
     --max-time "$MAX_TIME" \

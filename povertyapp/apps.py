@@ -13,6 +13,9 @@ class PovertyappConfig(AppConfig):
         from povertyapp.ledgers import services  # noqa: F401  (the ledger_export job kind)
 
         ledgers.discover()
+        # API tokens are revoked when a password changes or an account is disabled.
+        from povertyapp import tokens  # noqa: F401  (connects its signal receivers)
+
         register_file_kinds()
 
         # One wording for an empty required value, model checks included (povertyapp.forms).

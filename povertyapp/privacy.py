@@ -79,6 +79,7 @@ def access_log_record(
     detail: dict[str, Any] | None = None,
     request: Any = None,
     sha256: str = "",
+    reason: str = "",
 ) -> AccessLog:
     """Write one audit row for a sensitive read, export, import or download (`sha256` is the
     file's hash when a file left the system)."""
@@ -93,4 +94,5 @@ def access_log_record(
         fields=fields,
         detail=detail,
         sha256=sha256,
+        reason=reason,
     )

@@ -5,7 +5,14 @@ from drf_spectacular.views import SpectacularAPIView
 
 from povertyapp import views
 from povertyapp.api.docs import ApiDocsView
-from povertyapp.api.views import ObtainTokenApi
+from povertyapp.api.views import (
+    ObtainTokenApi,
+    TokenListApi,
+    TokenLogoutAllApi,
+    TokenLogoutApi,
+    TokenRevokeApi,
+)
+from povertyapp.tokens import views as token_views
 
 # Error pages in the site's layout and the user's language (povertyapp/errors.py).
 handler400 = "povertyapp.errors.bad_request"
@@ -15,6 +22,10 @@ handler500 = "povertyapp.errors.server_error"
 
 api_v1: list[URLPattern | URLResolver] = [
     path("auth/token/", ObtainTokenApi.as_view(), name="api-token"),
+    path("auth/token/logout/", TokenLogoutApi.as_view(), name="api-token-logout"),
+    path("auth/token/logout-all/", TokenLogoutAllApi.as_view(), name="api-token-logout-all"),
+    path("auth/tokens/", TokenListApi.as_view(), name="api-tokens"),
+    path("auth/tokens/<str:prefix>/", TokenRevokeApi.as_view(), name="api-token-revoke"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("households.api.urls")),
@@ -28,6 +39,17 @@ urlpatterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/tokens/", token_views.token_list, name="account-tokens"),
+    path(
+        "accounts/tokens/<str:prefix>/revoke/",
+        token_views.token_revoke,
+        name="account-token-revoke",
+    ),
+    path(
+        "accounts/tokens/revoke-all/",
+        token_views.token_revoke_all,
+        name="account-tokens-revoke-all",
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jobs/<int:job_id>/", views.job_detail, name="job-detail"),
     # The one door of every stored file; MEDIA_ROOT itself is never routed, in any mode.

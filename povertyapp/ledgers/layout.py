@@ -75,6 +75,14 @@ def decode_ooxml(text: str) -> str:
     return _OOXML_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text)
 
 
+def header_footer_text(text: str, *, limit: int = 100) -> str:
+    """`text` as literal text of an Excel page header or footer: `&` doubled (a single one starts
+    a code such as &P), line breaks removed, cut to `limit` characters (Excel refuses a header
+    or footer longer than 255 characters, codes included)."""
+    flat = " ".join(text.split())[:limit]
+    return flat.replace("&", "&&")
+
+
 def display_width(text: str) -> int:
     """Width in Excel character units: CJK characters count double."""
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
@@ -216,7 +224,9 @@ class LedgerWorkbook:
 
     SAMPLE_ROWS = 300  # rows looked at to fit the column widths
 
-    def __init__(self, path: str, *, letterhead: Letterhead, sensitive_visible: bool) -> None:
+    def __init__(
+        self, path: str, *, letterhead: Letterhead, sensitive_visible: bool, watermark: str = ""
+    ) -> None:
         self.workbook = xlsxwriter.Workbook(
             path,
             {
@@ -230,6 +240,8 @@ class LedgerWorkbook:
         self.formats = _formats(self.workbook)
         self.letterhead = letterhead
         self.sensitive_visible = sensitive_visible
+        # Printed in every sheet's page header and footer (unmasked exports: who, when).
+        self.watermark = watermark
         # name → (worksheet, first data row), for callers that add data validation.
         self.sheets: dict[str, tuple[Any, int]] = {}
 
@@ -261,7 +273,13 @@ class LedgerWorkbook:
         worksheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
         worksheet.repeat_rows(header_top, first_data - 1)
         worksheet.freeze_panes(first_data + (1 if position == "top" else 0), 1)
-        worksheet.set_footer("&C" + _("第 &P 页，共 &N 页"))
+        page_of = "&C" + _("第 &P 页，共 &N 页")
+        if self.watermark:
+            mark = header_footer_text(self.watermark)
+            worksheet.set_header("&C&10" + mark)
+            worksheet.set_footer("&L&8" + mark + page_of)
+        else:
+            worksheet.set_footer(page_of)
 
         # Row 1: the title, merged across every column.
         worksheet.set_row(0, 30)

@@ -81,6 +81,77 @@ def ledger_region(user: User, filters: dict[str, str]) -> Region | None:
     return region
 
 
+WIDE_LEVELS = frozenset({Region.Level.PROVINCE, Region.Level.CITY, Region.Level.COUNTY})
+REASON_MIN_LENGTH = 4
+REASON_MAX_LENGTH = 200
+
+
+def reason_threshold() -> int:
+    """Above this many rows an unmasked export asks for a reason (setting, default 500)."""
+    return int(settings.UNMASKED_EXPORT_REASON_ROWS)
+
+
+def export_reason_required(*, user: User, region: Region | None, rows: int) -> bool:
+    """An unmasked export (the user sees full ID numbers, bank accounts and health details) of
+    a whole county or wider (or of the user's whole scope, when no region is chosen and the
+    user has none), or of more than UNMASKED_EXPORT_REASON_ROWS rows, needs a reason."""
+    if not roles.can_view_sensitive(user):
+        return False
+    wide = region is None or region.level in WIDE_LEVELS
+    return wide or rows > reason_threshold()
+
+
+def export_reason_clean(*, user: User, region: Region | None, rows: int, reason: str) -> str:
+    """The reason, trimmed; a ValidationError (field `reason`) when it is required and missing
+    or too short, or too long in any case."""
+    reason = " ".join((reason or "").split())
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "reason": ValidationError(
+                    _("导出事由最多%(max)d个字，请精简后再导出。") % {"max": REASON_MAX_LENGTH},
+                    code="reason_too_long",
+                )
+            }
+        )
+    if export_reason_required(user=user, region=region, rows=rows) and (
+        len(reason) < REASON_MIN_LENGTH
+    ):
+        raise ValidationError(
+            {
+                "reason": ValidationError(
+                    _(
+                        "本次导出含未脱敏的身份证号码、银行账号和健康信息（全县范围或超过"
+                        "%(rows)d行），请在“导出事由”中写明用途（至少%(min)d个字），"
+                        "事由将记入审计日志。"
+                    )
+                    % {"rows": reason_threshold(), "min": REASON_MIN_LENGTH},
+                    code="reason_required",
+                )
+            }
+        )
+    return reason
+
+
+def export_watermark(user: User) -> str:
+    """The visible mark of an unmasked workbook: who exported it, and when."""
+    return _("内部资料 导出人：%(person)s(%(username)s) %(time)s 请勿外传") % {
+        "person": user.display_name,
+        "username": user.get_username(),
+        "time": f"{timezone.localtime():%Y-%m-%d %H:%M}",
+    }
+
+
+def ledger_export_check(
+    *, user: User, key: str, filters: dict[str, str], reason: str = ""
+) -> tuple[int, str]:
+    """Everything an export checks before it starts (rights, scope, reason): the row count and
+    the cleaned reason. The page, the job and the command all come through here."""
+    rows = ledger_row_count(user=user, key=key, filters=filters)
+    region = ledger_region(user, filters)
+    return rows, export_reason_clean(user=user, region=region, rows=rows, reason=reason)
+
+
 def export_filename(ledger: Ledger, region: Region | None) -> str:
     place = region.name if region is not None else ""
     return f"{ledger.title}_{place}_{timezone.localdate():%Y%m%d}.xlsx".replace("/", "_")
@@ -100,8 +171,10 @@ def ledger_write(
     path: str,
     on_rows: Any = None,
     request: Any = None,
+    reason: str = "",
 ) -> ExportResult:
-    """Write the ledger to `path` and record it in the access log."""
+    """Write the ledger to `path` and record it in the access log (with `reason`, checked by
+    `ledger_export_check`). An unmasked workbook carries the watermark on every page."""
     ledger = _ledger_for(user, key)
     region = ledger_region(user, filters)
     sensitive_visible = roles.can_view_sensitive(user)
@@ -115,7 +188,10 @@ def ledger_write(
     with (
         _without_jit(),
         LedgerWorkbook(
-            path, letterhead=letterhead, sensitive_visible=sensitive_visible
+            path,
+            letterhead=letterhead,
+            sensitive_visible=sensitive_visible,
+            watermark=export_watermark(user) if sensitive_visible else "",
         ) as workbook,
     ):
         for sheet in sheets:
@@ -142,6 +218,7 @@ def ledger_write(
         },
         request=request,
         sha256=digest.hexdigest(),
+        reason=reason,
     )
     return ExportResult(
         rows=rows, sha256=digest.hexdigest(), filename=export_filename(ledger, region)
@@ -177,23 +254,25 @@ class ExportStart:
 
 
 def ledger_export_start(
-    *, user: User, key: str, filters: dict[str, Any], request: Any = None
+    *, user: User, key: str, filters: dict[str, Any], request: Any = None, reason: str = ""
 ) -> ExportStart:
     cleaned = clean_filters(filters)
-    rows = ledger_row_count(user=user, key=key, filters=cleaned)
+    rows, reason = ledger_export_check(user=user, key=key, filters=cleaned, reason=reason)
     if rows > job_threshold():
         region = ledger_region(user, cleaned)
         job = jobs.job_enqueue(
             user=user,
             kind=EXPORT_JOB,
             region=region,
-            parameters={"ledger": key, "filters": cleaned},
+            parameters={"ledger": key, "filters": cleaned, "reason": reason},
         )
         return ExportStart(job=job)
     handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="ledger-")
     os.close(handle)
     try:
-        result = ledger_write(user=user, key=key, filters=cleaned, path=path, request=request)
+        result = ledger_write(
+            user=user, key=key, filters=cleaned, path=path, request=request, reason=reason
+        )
     except BaseException:
         os.unlink(path)
         raise
@@ -209,7 +288,11 @@ def run_export_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     key = job.parameters.get("ledger", "")
     filters = job.parameters.get("filters", {})
     try:
-        progress.set_total(ledger_row_count(user=user, key=key, filters=filters))
+        # Checked again when the job runs: the rows or the starter's rights may have changed.
+        rows, reason = ledger_export_check(
+            user=user, key=key, filters=filters, reason=job.parameters.get("reason", "")
+        )
+        progress.set_total(rows)
     except (PermissionDenied, Http404, ValidationError) as error:
         raise jobs.JobFailed(_("无法导出：%(reason)s") % {"reason": _message(error)}) from error
     handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="ledger-")
@@ -220,6 +303,7 @@ def run_export_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
             key=key,
             filters=filters,
             path=path,
+            reason=reason,
             on_rows=lambda count: progress.advance(
                 count, message=_("已写入%(rows)d行") % {"rows": progress.job.progress + count}
             ),

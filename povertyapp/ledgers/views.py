@@ -8,15 +8,16 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from povertyapp import files, roles
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.ledgers import all_ledgers, index_filters
-from povertyapp.ledgers.services import job_threshold, ledger_export_start
+from povertyapp.ledgers.services import job_threshold, ledger_export_start, reason_threshold
 from povertyapp.models import Region
 
 
@@ -28,6 +29,18 @@ def _require_ledger_access(request: AuthenticatedHttpRequest) -> None:
 @login_required
 def ledger_index(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_ledger_access(request)
+    return _index(request, request.GET)
+
+
+def _index(
+    request: AuthenticatedHttpRequest,
+    data: QueryDict,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The ledger page, its fields filled from `data` (the query, or the export form sent back
+    with its errors: nothing the user typed is lost)."""
     # The page's one filter form and its starting values are the registered ledgers' (the
     # registry's 户台账 declares both), not the platform's.
     filter_form, defaults = index_filters()
@@ -35,7 +48,7 @@ def ledger_index(request: AuthenticatedHttpRequest) -> HttpResponse:
         None
         if filter_form is None
         else filter_form(
-            request.GET or None, user=request.user, queryset=filter_form._meta.model.objects.none()
+            data or None, user=request.user, queryset=filter_form._meta.model.objects.none()
         )
     )
     regions = (
@@ -50,21 +63,38 @@ def ledger_index(request: AuthenticatedHttpRequest) -> HttpResponse:
             "ledgers": all_ledgers() if roles.can_export(request.user) else [],
             "filter": household_filter,
             "regions": regions,
-            "income_year": request.GET.get("income_year") or defaults.get("income_year", ""),
+            "selected_region": data.get("region", ""),
+            "income_year": data.get("income_year") or defaults.get("income_year", ""),
+            "reason": data.get("reason", ""),
+            "errors": errors or {},
             "threshold": job_threshold(),
+            "reason_rows": reason_threshold(),
             "can_import": roles.can_write_households(request.user),
             "masked": not roles.can_view_sensitive(request.user),
         },
+        status=status,
     )
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def ledger_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
-    key = request.GET.get("ledger", "")
-    filters = {name: request.GET.get(name) for name in request.GET if name != "ledger"}
+    """The page's form posts here (GET still works for links and scripts)."""
+    data = request.POST if request.method == "POST" else request.GET
+    key = data.get("ledger", "")
+    filters = {name: data.get(name) for name in data if name not in ("ledger", "reason")}
     try:
-        start = ledger_export_start(user=request.user, key=key, filters=filters, request=request)
+        start = ledger_export_start(
+            user=request.user,
+            key=key,
+            filters=filters,
+            request=request,
+            reason=data.get("reason", ""),
+        )
     except ValidationError as error:
+        if hasattr(error, "error_dict") and "reason" in error.error_dict:
+            _require_ledger_access(request)
+            return _index(request, data, errors=error.message_dict, status=400)
         messages.error(request, "；".join(error.messages))
         return redirect("ledgers:index")
     if start.job is not None:

@@ -9,6 +9,11 @@ class Migration(migrations.Migration):
         ("povertyapp", "0005_job_dispatch_heartbeat"),
         ("rounds", "0001_initial"),
     ]
+    # Issue 14: django-rest-knox's migrations include a RunPython, which renders the models of
+    # the moment; between households.0014 (the round models leave households) and this move,
+    # RateSnapshot points at a model that is gone and rendering fails. Knox comes after the
+    # move. Only the order of a fresh database changes: applied migrations are not touched.
+    run_before = [("knox", "0001_initial")]
 
     operations = [
         migrations.SeparateDatabaseAndState(

@@ -197,7 +197,9 @@ def test_every_export_is_logged_with_filters_rows_and_hash(tmp_path, cast, house
 
 
 def test_small_export_is_written_directly(cast, household_a):
-    start = ledger_export_start(user=cast.county, key="registry", filters={})
+    start = ledger_export_start(
+        user=cast.county, key="registry", filters={}, reason="年度动态调整核查"
+    )
     try:
         assert start.job is None
         assert start.result.rows == 1 + 2
@@ -214,7 +216,9 @@ def test_large_export_runs_as_a_job_with_progress(
     for _index in range(3):
         factories.household(actor=cast.county, village=county.village_a)
     with django_capture_on_commit_callbacks(execute=True):
-        start = ledger_export_start(user=cast.county, key="members", filters={})
+        start = ledger_export_start(
+            user=cast.county, key="members", filters={}, reason="年度动态调整核查"
+        )
     job = Job.objects.get(pk=start.job.pk)
     try:
         assert job.status == Job.Status.SUCCEEDED

@@ -73,7 +73,9 @@ def test_large_export_redirects_to_its_job(
 ):
     settings.LEDGER_JOB_THRESHOLD = 1
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(cast.county).get(reverse("ledgers:export"), {"ledger": "members"})
+        response = client_for(cast.county).get(
+            reverse("ledgers:export"), {"ledger": "members", "reason": "年度动态调整核查"}
+        )
     job = Job.objects.get(kind="ledger_export")
     assert response.status_code == 302
     assert response["Location"] == reverse("job-detail", args=[job.pk])
@@ -202,7 +204,16 @@ def test_auditor_cannot_import(client_for, cast):
 
 def test_commands_export_and_import_through_the_same_code(tmp_path, cast, county, household_a):
     output = str(tmp_path / "registry.xlsx")
-    call_command("export_ledger", "registry", "--region", "522622000000", "--output", output)
+    call_command(
+        "export_ledger",
+        "registry",
+        "--region",
+        "522622000000",
+        "--output",
+        output,
+        "--reason",
+        "年度动态调整核查",
+    )
     assert openpyxl.load_workbook(output).sheetnames == ["户台账", "人员台账"]
     assert AccessLog.objects.get(action="export").user == cast.county
     out = io.StringIO()

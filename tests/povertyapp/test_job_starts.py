@@ -118,7 +118,11 @@ STARTS = [
         "povertyapp.ledgers.views.ledger_export",
         EXPORT_JOB,
         frozenset(CHECKERS | {"auditor"}),
-        lambda user, c: ("get", reverse("ledgers:export"), {"ledger": "households"}),
+        lambda user, c: (
+            "post",
+            reverse("ledgers:export"),
+            {"ledger": "households", "reason": "年度动态调整核查"},
+        ),
     ),
     Start(
         "households.views.imports.import_page",

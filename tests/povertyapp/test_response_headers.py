@@ -66,12 +66,12 @@ def test_pages_and_api_answers_about_one_household_are_no_store(cast, household_
 
 
 def test_api_answers_no_store_with_a_token(cast):
-    from rest_framework.authtoken.models import Token
-
-    token = Token.objects.create(user=cast.cadre)
     from django.test import Client
 
-    response = Client().get("/api/v1/households/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    from povertyapp import tokens
+
+    _instance, secret = tokens.token_issue(user=cast.cadre)
+    response = Client().get("/api/v1/households/", HTTP_AUTHORIZATION=f"Token {secret}")
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store, private"
 

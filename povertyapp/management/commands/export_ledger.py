@@ -1,5 +1,6 @@
-"""`python manage.py export_ledger KIND --region CODE --output FILE.xlsx`: the page's export from
-the shell, through the same code (scope, masking, access log)."""
+"""`python manage.py export_ledger KIND --region CODE --output FILE.xlsx [--reason TEXT]`: the
+page's export from the shell, through the same code (scope, masking, the reason an unmasked
+county-wide or large export needs, watermark, access log)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import Http404
 
 from povertyapp.ledgers import all_ledgers
-from povertyapp.ledgers.services import ledger_write
+from povertyapp.ledgers.services import ledger_export_check, ledger_write
 from povertyapp.models import Region, User
 
 
@@ -49,6 +50,12 @@ class Command(BaseCommand):
             default=[],
             help="与农户列表相同的筛选条件，如 status=poor、cause=因病、income_year=2019",
         )
+        parser.add_argument(
+            "--reason",
+            default="",
+            help="导出事由：未脱敏导出全县范围或超过 UNMASKED_EXPORT_REASON_ROWS 行时必填，"
+            "记入审计日志",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         region = Region.objects.filter(code=options["region"]).first()
@@ -60,9 +67,17 @@ class Command(BaseCommand):
             key, _sep, value = item.partition("=")
             filters[key.strip()] = value.strip()
         try:
+            _rows, reason = ledger_export_check(
+                user=user, key=options["kind"], filters=filters, reason=options["reason"]
+            )
             result = ledger_write(
-                user=user, key=options["kind"], filters=filters, path=options["output"]
+                user=user,
+                key=options["kind"],
+                filters=filters,
+                path=options["output"],
+                reason=reason,
             )
         except (PermissionDenied, Http404, ValidationError) as error:
-            raise CommandError(str(error)) from error
+            message = "；".join(error.messages) if isinstance(error, ValidationError) else error
+            raise CommandError(str(message)) from error
         self.stdout.write(f"{options['output']}: {result.rows}行, SHA-256 {result.sha256}")
