@@ -26,6 +26,7 @@ import gzip
 import hashlib
 import json
 from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -64,6 +65,12 @@ HASHED_FIELDS = (
 )
 
 
+# The request being answered, set by `audit_events.RefusedRequestAuditMiddleware`: rows written
+# by services (approvals), which are not handed the request, still carry its source address
+# and request id. Never used for the user: services name their actor.
+current_request: ContextVar[Any] = ContextVar("audit_current_request", default=None)
+
+
 def client_ip(request: Any) -> str | None:
     if request is None:
         return None
@@ -85,7 +92,7 @@ def canonical(values: dict[str, Any], prev_hash: str) -> bytes:
     payload: dict[str, Any] = {}
     for name in HASHED_FIELDS:
         value = values.get(name)
-        if name == "created_at":
+        if name == "created_at" and value is not None:
             value = value.astimezone(UTC).isoformat(timespec="microseconds")
         elif name == "ip_address" and value and ":" in value:
             value = clean_ipv6_address(value)
@@ -114,13 +121,14 @@ def _locked_head() -> AuditChainHead:
     head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
     if head is not None:
         return head
+    start: dict[str, Any] = {"seq": 0, "row_hash": GENESIS_HASH}
     last = AccessLog.objects.order_by("-seq").values("seq", "row_hash").first()
-    if last is None:
-        last = AuditArchive.objects.order_by("-last_seq").values("last_seq", "end_hash").first()
-        last = {"seq": last["last_seq"], "row_hash": last["end_hash"]} if last else None
-    AuditChainHead.objects.get_or_create(
-        pk=1, defaults=last or {"seq": 0, "row_hash": GENESIS_HASH}
-    )
+    archived = AuditArchive.objects.order_by("-last_seq").values("last_seq", "end_hash").first()
+    if last is not None:
+        start = {"seq": last["seq"], "row_hash": last["row_hash"]}
+    elif archived is not None:
+        start = {"seq": archived["last_seq"], "row_hash": archived["end_hash"]}
+    AuditChainHead.objects.get_or_create(pk=1, defaults=start)
     return AuditChainHead.objects.select_for_update().get(pk=1)
 
 
@@ -149,6 +157,7 @@ def record(
     if user is None and request is not None:
         user = getattr(request, "user", None)
     known = user if user is not None and user.is_authenticated else None
+    source = request if request is not None else current_request.get()
     row = AccessLog(
         user=known,
         username=(known.get_username() if known is not None else username)[:150],
@@ -160,8 +169,8 @@ def record(
         reason=str(reason)[:255],
         fields=_json_value(fields or []),
         detail=_json_value(detail or {}),
-        ip_address=client_ip(request),
-        request_id=request_id(request),
+        ip_address=client_ip(source),
+        request_id=request_id(source),
         sha256=sha256,
     )
     with transaction.atomic():
@@ -220,10 +229,19 @@ def verify(chunk_size: int = 2000) -> Verification:
         expected_seq += 1
         count += 1
     head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and (head.seq, head.row_hash) != (expected_seq - 1, prev):
-        # The newest rows were removed: the head still names the last row written.
-        problem = f"head mismatch: the chain head names seq {head.seq}, the last row is seq {expected_seq - 1} (newest rows missing)"
-        return Verification(False, count, None, expected_seq, problem)
+    last_seq = expected_seq - 1
+    if head is not None and head.seq > last_seq:
+        # The head names rows after the last one read: written since the walk began, or the
+        # newest rows were deleted (then there is none).
+        if not AccessLog.objects.filter(seq__gte=expected_seq).exists():
+            problem = (
+                f"head mismatch: the chain head names seq {head.seq}, "
+                f"the last row is seq {last_seq} (newest rows missing)"
+            )
+            return Verification(False, count, None, expected_seq, problem)
+    elif head is not None and (head.seq, head.row_hash) != (last_seq, prev):
+        problem = f"head mismatch: the chain head does not match the last row (seq {last_seq})"
+        return Verification(False, count, None, last_seq, problem)
     return Verification(True, count)
 
 

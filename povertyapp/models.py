@@ -322,7 +322,7 @@ class AccessLogQuerySet(models.QuerySet):
         raise AuditImmutableError("audit rows are append-only")
 
     def _delete_archived(self) -> int:
-        return super()._raw_delete(self.db)  # type: ignore[misc]  # Django's private API
+        return super()._raw_delete(self.db)  # Django's private API: no signals, no cascade
 
 
 class AccessLog(models.Model):
@@ -422,6 +422,9 @@ class AuditChainHead(models.Model):
     class Meta:
         verbose_name = _("审计链头")
         verbose_name_plural = _("审计链头")
+
+    def __str__(self) -> str:
+        return f"{self.seq} {self.row_hash}"
 
 
 class AuditArchive(models.Model):

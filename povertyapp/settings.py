@@ -60,6 +60,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "povertyapp.middleware.RequestIdMiddleware",
+    # Next, so that it sees every refused answer (CSRF, axes, views, DRF) with its request id.
+    "povertyapp.audit_events.RefusedRequestAuditMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After whitenoise, so static files keep their own headers (issue 12: production mode).
