@@ -14,11 +14,18 @@ from django.db import migrations, models
 POSTGRES_TRIGGERS = """
 CREATE OR REPLACE FUNCTION povertyapp_audit_row_guard() RETURNS trigger AS $$
 BEGIN
-    IF TG_TABLE_NAME = 'povertyapp_accesslog' AND TG_OP = 'DELETE'
+    IF TG_OP = 'DELETE'
        AND OLD.created_at < now() - interval '180 days'
        AND OLD.seq <= COALESCE((SELECT max(last_seq) FROM povertyapp_auditarchive), 0) THEN
         RETURN OLD;
     END IF;
+    RAISE EXCEPTION 'audit table % is append-only: % refused (审计日志只能追加，不能修改或删除)',
+        TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE OR REPLACE FUNCTION povertyapp_audit_archive_guard() RETURNS trigger AS $$
+BEGIN
     RAISE EXCEPTION 'audit table % is append-only: % refused (审计日志只能追加，不能修改或删除)',
         TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
 END;
@@ -42,7 +49,7 @@ CREATE TRIGGER povertyapp_accesslog_no_truncate
     FOR EACH STATEMENT EXECUTE FUNCTION povertyapp_audit_truncate_guard();
 CREATE TRIGGER povertyapp_auditarchive_append_only
     BEFORE UPDATE OR DELETE ON povertyapp_auditarchive
-    FOR EACH ROW EXECUTE FUNCTION povertyapp_audit_row_guard();
+    FOR EACH ROW EXECUTE FUNCTION povertyapp_audit_archive_guard();
 CREATE TRIGGER povertyapp_auditarchive_no_truncate
     BEFORE TRUNCATE ON povertyapp_auditarchive
     FOR EACH STATEMENT EXECUTE FUNCTION povertyapp_audit_truncate_guard();
@@ -54,6 +61,7 @@ DROP TRIGGER IF EXISTS povertyapp_accesslog_no_truncate ON povertyapp_accesslog;
 DROP TRIGGER IF EXISTS povertyapp_auditarchive_append_only ON povertyapp_auditarchive;
 DROP TRIGGER IF EXISTS povertyapp_auditarchive_no_truncate ON povertyapp_auditarchive;
 DROP FUNCTION IF EXISTS povertyapp_audit_row_guard();
+DROP FUNCTION IF EXISTS povertyapp_audit_archive_guard();
 DROP FUNCTION IF EXISTS povertyapp_audit_truncate_guard();
 """
 
@@ -80,12 +88,12 @@ def chain_existing_rows(apps, schema_editor):
 
 def install_triggers(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRES_TRIGGERS)
+        schema_editor.execute(POSTGRES_TRIGGERS, params=None)
 
 
 def drop_triggers(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRES_TRIGGERS_DROP)
+        schema_editor.execute(POSTGRES_TRIGGERS_DROP, params=None)
 
 
 class Migration(migrations.Migration):
