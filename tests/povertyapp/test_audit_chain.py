@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import gzip
 import hashlib
+import itertools
 import json
 import os
 import subprocess
@@ -53,7 +54,7 @@ def test_rows_are_chained_in_order_and_verify_reports_ok_with_the_count():
     rows = write(5, detail={"filters": {"status": "poor"}, "when": datetime.date(2026, 1, 2)})
     assert [row.seq for row in rows] == [1, 2, 3, 4, 5]
     assert rows[0].prev_hash == audit.GENESIS_HASH
-    assert all(later.prev_hash == earlier.row_hash for earlier, later in zip(rows, rows[1:]))
+    assert all(later.prev_hash == earlier.row_hash for earlier, later in itertools.pairwise(rows))
     # The stored row hashes to what was written (JSON, dates and time zones round-trip).
     stored = AccessLog.objects.get(seq=3)
     assert stored.detail == {"filters": {"status": "poor"}, "when": "2026-01-02"}
