@@ -27,7 +27,7 @@ def cleanup_job_files_task() -> int:
     return jobs.job_cleanup_files(older_than_days=settings.JOB_FILE_RETENTION_DAYS)
 
 
-@shared_task(acks_late=True, soft_time_limit=3 * 3600, time_limit=3 * 3600 + 60)
+@shared_task(acks_late=True, soft_time_limit=50 * 60, time_limit=55 * 60)
 def archive_audit_task() -> int:
     """Monthly: archive audit rows older than AUDIT_RETENTION_DAYS to a file, then delete them
     (`povertyapp.audit.archive`). Returns the number of rows archived."""
