@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from inspections.models import Campaign, InspectionEvent, RectificationItem
+from povertyapp.admin import AuditedAdmin
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(AuditedAdmin):
     """Read-only: campaigns change through the services (draw, findings, finish)."""
 
     list_display = ("name", "county", "kind", "year", "visit_date", "status", "seed")
@@ -18,7 +19,7 @@ class CampaignAdmin(admin.ModelAdmin):
 
 
 @admin.register(RectificationItem)
-class RectificationItemAdmin(admin.ModelAdmin):
+class RectificationItemAdmin(AuditedAdmin):
     list_display = ("id", "region", "category", "responsible_unit", "deadline", "status")
     list_filter = ("status", "source")
 
@@ -30,7 +31,7 @@ class RectificationItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(InspectionEvent)
-class InspectionEventAdmin(admin.ModelAdmin):
+class InspectionEventAdmin(AuditedAdmin):
     list_display = ("created_at", "kind", "actor", "campaign", "item", "from_status", "to_status")
     list_filter = ("kind",)
 

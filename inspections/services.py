@@ -38,7 +38,7 @@ from inspections.models import (
     SampleVillage,
 )
 from inspections.sampling import FrameVillage, Protocol, plan_draw
-from povertyapp import roles, uploads
+from povertyapp import audit, roles, uploads
 from povertyapp.conflicts import ConflictError
 from povertyapp.models import Region, User, VillageYear
 
@@ -572,6 +572,8 @@ def finding_save(
         to_status=finding.status,
         data={"result": finding.result, "approval": finding.approval},
     )
+    if confirm:
+        _audit_approval(actor, "finding", finding.pk, _("确认核查结果"), result=finding.result)
     if confirm and finding.result in Finding.ERROR_RESULTS:
         _open_correction(actor=actor, finding=finding)
     return finding
@@ -650,6 +652,19 @@ def _open_correction(*, actor: User, finding: Finding) -> None:
 
 
 @transaction.atomic
+def _audit_approval(actor: User, target: str, object_id: int, reason: Any, **detail: Any) -> None:
+    """安全审计: a confirmed finding, a finished campaign, a resolved correction task and every
+    整改 status decision is one audit row, in the decision's transaction."""
+    audit.record(
+        "approval",
+        user=actor,
+        target=f"inspection:{target}",
+        object_id=object_id,
+        reason=str(reason)[:255],
+        detail=detail,
+    )
+
+
 def campaign_finish(*, actor: User, campaign: Campaign) -> Campaign:
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if not (
@@ -675,6 +690,7 @@ def campaign_finish(*, actor: User, campaign: Campaign) -> Campaign:
         from_status=Campaign.Status.DRAWN,
         to_status=campaign.status,
     )
+    _audit_approval(actor, "campaign", campaign.pk, _("完成评估"))
     return campaign
 
 
@@ -732,6 +748,7 @@ def correction_task_resolve(
         to_status=task.status,
         note=task.resolution,
     )
+    _audit_approval(actor, "correction_task", task.pk, _("纠错任务销号"), household=target.pk)
     return task
 
 
@@ -908,6 +925,9 @@ def rectification_transition(
         from_status=from_status,
         to_status=to_status,
         note=note,
+    )
+    _audit_approval(
+        actor, "rectification", item.pk, f"{from_status} → {to_status}", to_status=to_status
     )
     return item
 

@@ -7,16 +7,24 @@ the system administrator manages accounts and sees no case data.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import tempfile
 from typing import Any
 
-from django.contrib import admin
+import xlsxwriter
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import path
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from povertyapp import files, roles
+from povertyapp import audit, files, roles
 from povertyapp.http import request_user
+from povertyapp.ledgers.layout import neutralise
 from povertyapp.models import (
     AccessLog,
     CalendarDay,
@@ -26,9 +34,21 @@ from povertyapp.models import (
     User,
     VillageYear,
 )
+from povertyapp.privacy import mask_text
 
 admin.site.site_header = _("精准扶贫管理系统 · 管理后台")
 admin.site.site_title = _("精准扶贫管理系统")
+
+
+def _is_audit_admin(request: HttpRequest) -> bool:
+    """The 审计管理员 alone reads the audit trail."""
+    user = request.user
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        and user.role == User.Role.AUDIT_ADMIN
+    )
 
 
 def _is_account_admin(request: HttpRequest) -> bool:
@@ -40,7 +60,42 @@ def _is_account_admin(request: HttpRequest) -> bool:
     )
 
 
-class CaseReadOnlyAdmin(admin.ModelAdmin):
+class AuditedAdmin(admin.ModelAdmin):
+    """The base of every ModelAdmin of the project: each add, change and delete in the admin
+    site is a configuration-change audit row (等保 安全审计), next to Django's own LogEntry,
+    with who, from where, which object and what changed (Django's change message: the field
+    names, never the values)."""
+
+    def _audit_change(self, request: HttpRequest, obj: Any, operation: str, message: Any) -> None:
+        opts = obj._meta
+        audit.record(
+            AccessLog.Action.CONFIGURATION,
+            request=request,
+            target=f"{opts.app_label}.{opts.model_name}",
+            object_id=obj.pk if obj.pk is not None else "",
+            reason=f"{operation} {mask_text(str(obj))}"[:255],
+            detail={"operation": operation, "changes": message or []},
+        )
+
+    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        entry = super().log_addition(request, obj, message)
+        self._audit_change(request, obj, "add", message)
+        return entry
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        entry = super().log_change(request, obj, message)
+        self._audit_change(request, obj, "change", message)
+        return entry
+
+    def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
+        objects = list(queryset)
+        entries = super().log_deletions(request, objects)  # type: ignore[arg-type]  # a list works
+        for obj in objects:
+            self._audit_change(request, obj, "delete", [])
+        return entries
+
+
+class CaseReadOnlyAdmin(AuditedAdmin):
     """Registry data in the admin: visible to the county office within its scope, read-only
     (writes go through the pages and API, which call the services)."""
 
@@ -68,7 +123,7 @@ class CaseReadOnlyAdmin(admin.ModelAdmin):
         return queryset.filter(roles.household_scope_q(request_user(request)))
 
 
-class ConfigAdmin(admin.ModelAdmin):
+class ConfigAdmin(AuditedAdmin):
     """Reference data the county office configures (value lists, lines, village years)."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
@@ -85,7 +140,7 @@ class ConfigAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     list_display = ["username", "full_name", "role", "region", "is_active", "last_login"]
     list_filter = ["role", "is_active"]
     search_fields = ["username", "full_name", "phone"]
@@ -114,7 +169,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(AuditedAdmin):
     list_display = ["code", "name", "level", "parent"]
     list_filter = ["level"]
     search_fields = ["code", "name"]
@@ -191,7 +246,7 @@ class CalendarDayAdmin(ConfigAdmin):
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(AuditedAdmin):
     list_display = ["id", "kind", "status", "progress", "total", "created_by", "created_at"]
     list_filter = ["kind", "status"]
     # A stored file has no URL (the door serves it to the job's owner only): show its name.
@@ -231,18 +286,38 @@ class JobAdmin(admin.ModelAdmin):
 
 @admin.register(AccessLog)
 class AccessLogAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "username", "action", "target", "object_id", "ip_address"]
-    list_filter = ["action", "target"]
+    """The audit trail, for the 审计管理员 only (三权分立: the system and security administrators
+    and the county office do not read it): read-only, searchable, exported to a workbook and
+    its hash chain verified here. Every read, export and verification is itself audited."""
+
+    list_display = [
+        "zoned_time",
+        "username",
+        "role",
+        "ip_address",
+        "action",
+        "target",
+        "object_id",
+        "outcome",
+        "reason",
+        "request_id",
+    ]
+    list_filter = ["action", "outcome", "role", ("created_at", admin.DateFieldListFilter)]
     # A workbook found outside the system is traced by its SHA-256 to who downloaded it.
-    search_fields = ["username", "object_id", "=sha256"]
+    search_fields = ["username", "target", "object_id", "=request_id", "ip_address", "=sha256"]
+    list_per_page = 50
+    show_full_result_count = False
+    change_list_template = "admin/povertyapp/accesslog/change_list.html"
+
+    @admin.display(description=_("时间"), ordering="created_at")
+    def zoned_time(self, log: AccessLog) -> str:
+        return timezone.localtime(log.created_at).strftime("%Y-%m-%d %H:%M:%S %z")
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return _is_account_admin(request) or bool(
-            request.user.is_staff and roles.can_configure(request.user)
-        )
+        return _is_audit_admin(request)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self.has_module_permission(request)
+        return _is_audit_admin(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -252,3 +327,168 @@ class AccessLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        return {}  # nothing is done to audit rows, not even "delete selected"
+
+    def get_urls(self) -> list[Any]:
+        urls = [
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_view),
+                name="povertyapp_accesslog_export",
+            ),
+            path(
+                "verify/",
+                self.admin_site.admin_view(self.verify_view),
+                name="povertyapp_accesslog_verify",
+            ),
+        ]
+        return urls + super().get_urls()
+
+    def _filters(self, request: HttpRequest) -> dict[str, str]:
+        return {key: mask_text(str(value)) for key, value in request.GET.items() if key != "p"}
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        response = super().changelist_view(request, extra_context)
+        if self.has_view_permission(request) and getattr(response, "status_code", 0) == 200:
+            audit.record(
+                AccessLog.Action.AUDIT,
+                request=request,
+                target="audit_log",
+                reason=str(_("查阅审计日志")),
+                detail={"filters": self._filters(request), "page": request.GET.get("p", "")},
+            )
+        return response
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> Any:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if self.has_view_permission(request) and getattr(response, "status_code", 0) == 200:
+            audit.record(
+                AccessLog.Action.AUDIT,
+                request=request,
+                target="audit_log",
+                object_id=object_id,
+                reason=str(_("查阅审计日志")),
+            )
+        return response
+
+    def export_view(self, request: HttpRequest) -> FileResponse:
+        """The rows the list shows (its search and filters), as a workbook written in constant
+        memory to a temporary file."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        queryset = changelist.get_queryset(request).order_by("seq")
+        handle = tempfile.TemporaryFile()  # noqa: SIM115  (handed to the response, closed by it)
+        count = _audit_workbook(handle, queryset)
+        handle.seek(0)
+        digest = hashlib.sha256()
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+        handle.seek(0)
+        name = f"审计日志_{timezone.localtime():%Y%m%d_%H%M%S}.xlsx"
+        audit.record(
+            AccessLog.Action.AUDIT,
+            request=request,
+            target="audit_log_export",
+            reason=str(_("导出审计日志")),
+            detail={"filters": self._filters(request), "rows": count, "file": name},
+            sha256=digest.hexdigest(),
+        )
+        response = FileResponse(handle, content_type=XLSX_CONTENT_TYPE)
+        response["Content-Disposition"] = files.content_disposition(name)
+        return response
+
+    def verify_view(self, request: HttpRequest) -> HttpResponse:
+        """校验完整性: walk the hash chain as `manage.py verify_audit` does (POST only)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        result = audit.verify()
+        audit.record(
+            AccessLog.Action.AUDIT,
+            request=request,
+            target="verify_audit",
+            object_id=result.broken_id or "",
+            outcome="ok" if result.ok else "failed",
+            reason=result.message()[:255],
+            detail={"rows": result.count, "via": "admin"},
+        )
+        if result.ok:
+            messages.success(
+                request,
+                _("审计日志完整性校验通过：共%(count)s条，哈希链完整。") % {"count": result.count},
+            )
+        else:
+            messages.error(
+                request,
+                _(
+                    "审计日志完整性校验失败：第一处断链在编号%(id)s（链序号%(seq)s），%(problem)s。"
+                    "请立即保全数据库与归档文件，并报告安全管理员。"
+                )
+                % {
+                    "id": result.broken_id or "—",
+                    "seq": result.broken_seq,
+                    "problem": result.problem,
+                },
+            )
+        return redirect("admin:povertyapp_accesslog_changelist")
+
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+AUDIT_EXPORT_COLUMNS = (
+    (_("链序号"), 8),
+    (_("时间"), 26),
+    (_("用户名"), 16),
+    (_("角色"), 12),
+    (_("IP地址"), 16),
+    (_("操作"), 14),
+    (_("对象"), 24),
+    (_("对象编号"), 12),
+    (_("结果"), 8),
+    (_("原因"), 30),
+    (_("请求编号"), 34),
+    (_("详情"), 40),
+    (_("文件SHA-256"), 20),
+    (_("本条哈希"), 20),
+)
+
+
+def _audit_workbook(handle: Any, queryset: Any) -> int:
+    """Write the rows to an xlsx in constant memory (XlsxWriter streams row by row); cell text
+    is neutralised against formula injection as in every ledger."""
+    workbook = xlsxwriter.Workbook(handle, {"constant_memory": True, "in_memory": False})
+    sheet = workbook.add_worksheet(str(_("审计日志")))
+    bold = workbook.add_format({"bold": True})
+    for column, (title, width) in enumerate(AUDIT_EXPORT_COLUMNS):
+        sheet.set_column(column, column, width)
+        sheet.write_string(0, column, str(title), bold)
+    actions = dict(AccessLog.Action.choices)
+    outcomes = dict(AccessLog.Outcome.choices)
+    role_names = dict(User.Role.choices)
+    count = 0
+    for count, log in enumerate(queryset.iterator(chunk_size=2000), start=1):
+        values = [
+            str(log.seq),
+            timezone.localtime(log.created_at).strftime("%Y-%m-%d %H:%M:%S %z"),
+            log.username,
+            str(role_names.get(log.role, log.role)),
+            log.ip_address or "",
+            str(actions.get(log.action, log.action)),
+            log.target,
+            log.object_id,
+            str(outcomes.get(log.outcome, log.outcome)),
+            log.reason,
+            log.request_id,
+            json.dumps(log.detail, ensure_ascii=False, sort_keys=True) if log.detail else "",
+            log.sha256,
+            log.row_hash,
+        ]
+        for column, value in enumerate(values):
+            sheet.write_string(count, column, neutralise(value))
+    workbook.close()
+    return count

@@ -18,6 +18,11 @@ class PovertyappConfig(AppConfig):
 
         register_file_kinds()
 
+        # The audit rows of sign-in, failure, lockout and logout (issue 14, 安全审计).
+        from povertyapp import audit_events
+
+        audit_events.connect()
+
         # One wording for an empty required value, model checks included (povertyapp.forms).
         from django.apps import apps
 

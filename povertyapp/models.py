@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Length
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from povertyapp.filenames import PrivateUploadTo
+
+# The `prev_hash` of the first audit row.
+GENESIS_HASH = "0" * 64
 
 region_code_validator = RegexValidator(
     r"^(\d{12}|\d{15})$", _("统计用区划代码应为12位数字（村民小组为15位）。"), code="region_code"
@@ -300,6 +306,25 @@ class Job(models.Model):
         return min(100, self.progress * 100 // self.total)
 
 
+class AuditImmutableError(Exception):
+    """An audit row was about to be changed or deleted outside the archive (append-only)."""
+
+
+class AccessLogQuerySet(models.QuerySet):
+    """Audit rows are never changed nor deleted through the ORM (the SQLite guard; on
+    PostgreSQL triggers refuse it in the database as well). Only `povertyapp.audit.archive`
+    deletes, rows already written to an archive file, through `_delete_archived`."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise AuditImmutableError("audit rows are append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AuditImmutableError("audit rows are append-only")
+
+    def _delete_archived(self) -> int:
+        return super()._raw_delete(self.db)  # Django's private API: no signals, no cascade
+
+
 class AccessLog(models.Model):
     """The audit trail (安全审计): who signed in, was refused, viewed, exported or imported
     sensitive personal information (PIPL), approved, or changed a role or a setting, and when.
@@ -338,7 +363,9 @@ class AccessLog(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("用户"),
-        on_delete=models.SET_NULL,
+        # An account with audit rows is deactivated, never deleted (the rows are append-only
+        # and their hash covers the user).
+        on_delete=models.PROTECT,
         null=True,
         related_name="access_logs",
     )
@@ -357,15 +384,72 @@ class AccessLog(models.Model):
     request_id = models.CharField(_("请求编号"), max_length=32, blank=True, db_index=True)
     # The SHA-256 of the file that left the system (downloads and exports): which copy went where.
     sha256 = models.CharField(_("文件SHA-256"), max_length=64, blank=True, db_index=True)
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    # Set by `audit.record` before the row is hashed (not auto_now_add: the hash covers it).
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    # The hash chain (tamper evidence): rows are numbered 1, 2, 3… in the order they were
+    # appended (under a lock on AuditChainHead), each hash covering the row and the previous
+    # row's hash. `manage.py verify_audit` walks it.
+    seq = models.BigIntegerField(_("链序号"), unique=True)
+    prev_hash = models.CharField(_("前一条哈希"), max_length=64)
+    row_hash = models.CharField(_("本条哈希"), max_length=64)
+
+    objects = AccessLogQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("审计日志")
         verbose_name_plural = _("审计日志")
-        ordering = ["-created_at"]
+        ordering = ["-seq"]
 
     def __str__(self) -> str:
         return f"{self.username} {self.get_action_display()} {self.target} {self.object_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AuditImmutableError("audit rows are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditImmutableError("audit rows are append-only")
+
+
+class AuditChainHead(models.Model):
+    """One row: the last link of the audit chain. `audit.record` locks it (SELECT … FOR UPDATE)
+    in the transaction of the insert, so concurrent writers append one after another."""
+
+    seq = models.BigIntegerField(default=0)
+    row_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    class Meta:
+        verbose_name = _("审计链头")
+        verbose_name_plural = _("审计链头")
+
+    def __str__(self) -> str:
+        return f"{self.seq} {self.row_hash}"
+
+
+class AuditArchive(models.Model):
+    """An archive file of audit rows older than the retention (`manage.py archive_audit`),
+    written before the rows were deleted: the chain continues from `end_hash`."""
+
+    file_name = models.CharField(_("文件名"), max_length=255, unique=True)
+    first_id = models.BigIntegerField(_("首条编号"))
+    last_id = models.BigIntegerField(_("末条编号"))
+    first_seq = models.BigIntegerField(_("首条链序号"))
+    last_seq = models.BigIntegerField(_("末条链序号"))
+    first_at = models.DateTimeField(_("首条时间"))
+    last_at = models.DateTimeField(_("末条时间"))
+    row_count = models.BigIntegerField(_("条数"))
+    sha256 = models.CharField(_("文件SHA-256"), max_length=64)
+    end_hash = models.CharField(_("末条链哈希"), max_length=64)
+    created_at = models.DateTimeField(_("归档时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("审计日志归档")
+        verbose_name_plural = _("审计日志归档")
+        ordering = ["-last_seq"]
+
+    def __str__(self) -> str:
+        return self.file_name
 
 
 class CalendarDay(models.Model):

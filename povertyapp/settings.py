@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "povertyapp.middleware.RequestIdMiddleware",
+    # Next, so that it sees every refused answer (CSRF, axes, views, DRF) with its request id.
+    "povertyapp.audit_events.RefusedRequestAuditMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After whitenoise, so static files keep their own headers (issue 12: production mode).
@@ -304,6 +306,20 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# The audit trail (issue 14, 安全审计): rows are kept in the database this many days (at least
+# 180: GB/T 22239-2019 and the 网络安全法), then the monthly archive task writes them to a
+# compressed JSON-lines file under AUDIT_ARCHIVE_DIR and deletes them (never before).
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
+AUDIT_ARCHIVE_DIR = Path(env.str("AUDIT_ARCHIVE_DIR", default=str(MEDIA_ROOT / "audit-archive")))
+if PRODUCTION and AUDIT_RETENTION_DAYS < 180:
+    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 180 (等保 2.0 安全审计).")
+CELERY_BEAT_SCHEDULE["archive-audit-log"] = {
+    # On the 1st of every month at 04:10: audit rows older than AUDIT_RETENTION_DAYS are
+    # archived to a file, then removed from the table (povertyapp.audit.archive).
+    "task": "povertyapp.tasks.archive_audit_task",
+    "schedule": crontab(day_of_month=1, hour=4, minute=10),
+}
 
 # Jobs: generated files are kept this many days, then removed by the nightly clean-up.
 JOB_FILE_RETENTION_DAYS = env.int("JOB_FILE_RETENTION_DAYS", default=7)

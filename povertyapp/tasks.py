@@ -25,3 +25,13 @@ def sweep_jobs_task() -> dict[str, list[int]]:
 def cleanup_job_files_task() -> int:
     """Nightly: delete generated files older than JOB_FILE_RETENTION_DAYS (default 7)."""
     return jobs.job_cleanup_files(older_than_days=settings.JOB_FILE_RETENTION_DAYS)
+
+
+@shared_task(acks_late=True, soft_time_limit=50 * 60, time_limit=55 * 60)
+def archive_audit_task() -> int:
+    """Monthly: archive audit rows older than AUDIT_RETENTION_DAYS to a file, then delete them
+    (`povertyapp.audit.archive`). Returns the number of rows archived."""
+    from povertyapp import audit
+
+    entry = audit.archive()
+    return entry.row_count if entry is not None else 0

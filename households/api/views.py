@@ -34,7 +34,7 @@ from households.models import Household, HouseholdEvent, Member
 from povertyapp import roles
 from povertyapp.http import AuthenticatedRequest, request_user
 from povertyapp.models import Region
-from povertyapp.privacy import access_log_record
+from povertyapp.privacy import access_log_record, mask_text
 
 ERRORS = {
     400: OpenApiResponse(description=_("输入有误：字段错误信息")),
@@ -44,15 +44,22 @@ ERRORS = {
 }
 
 
-def _log_sensitive_view(request: AuthenticatedRequest, target: str, object_id: Any) -> None:
+def _log_sensitive_view(
+    request: AuthenticatedRequest, target: str, object_id: Any, ids: list[int] | None = None
+) -> None:
+    """Audit a read that returned unmasked ID numbers, bank accounts or health details (only
+    roles that may see them get them unmasked). A list page is one row naming the ids shown."""
     if roles.can_view_sensitive(request.user):
+        detail: dict[str, Any] = {"via": "api"}
+        if ids is not None:
+            detail.update(ids=ids, count=len(ids), query=mask_text(request.GET.urlencode()))
         access_log_record(
             user=request.user,
             action="view_sensitive",
             target=target,
             object_id=object_id,
             fields=["id_number", "bank_account", "health"],
-            detail={"via": "api"},
+            detail=detail,
             request=request,
         )
 
@@ -110,6 +117,8 @@ class HouseholdListCreateApi(generics.GenericAPIView):
             household.pk: household for household in queryset.order_by().filter(pk__in=ids or [])
         }
         page = [rows[pk] for pk in ids or [] if pk in rows]
+        if page:
+            _log_sensitive_view(request, "household_list", "", ids=[h.pk for h in page])
         serializer = HouseholdSerializer(page, many=True, context={"request": request})
         return self.get_paginated_response(serializer.data)
 
@@ -182,6 +191,8 @@ class MemberListCreateApi(generics.GenericAPIView):
     @extend_schema(responses={200: MemberSerializer(many=True)})
     def get(self, request: AuthenticatedRequest) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        if page:
+            _log_sensitive_view(request, "member_list", "", ids=[m.pk for m in page])
         return self.get_paginated_response(
             MemberSerializer(page, many=True, context={"request": request}).data
         )

@@ -19,8 +19,9 @@ from households.models import Household, HouseholdEvent
 from households.services import common
 from households.services.common import _lock, _raise_if
 from households.services.registry import household_change_status
-from povertyapp import roles, uploads
+from povertyapp import audit, roles, uploads
 from povertyapp.models import User
+from povertyapp.privacy import mask_text
 
 
 def _workflow_lock(workflow: Any, expected_step: str | None) -> Any:
@@ -375,6 +376,22 @@ def _step_record(
         record.evidence = evidence
     record.full_clean()
     record.save()
+    # 安全审计: every procedure decision (乡镇审核, 县级审定/审批, 公示 result, a return) is one
+    # audit row, in the decision's transaction (a refused decision leaves none).
+    audit.record(
+        "approval",
+        user=actor,
+        target=f"workflow:{workflow.kind}",
+        object_id=workflow.pk,
+        reason=f"{step.label}：{record.get_decision_display()}"[:255],
+        detail={
+            "household": workflow.household_id,
+            "step": step.key,
+            "decision": decision,
+            "acted_on": acted_on.isoformat(),
+            "opinion": mask_text(opinion or "")[:500],
+        },
+    )
     return record
 
 

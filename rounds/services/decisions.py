@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import HouseholdEvent
-from povertyapp import roles
+from povertyapp import audit, roles
 from povertyapp.models import Region, User
+from povertyapp.privacy import mask_text
 from rounds.models import AdjustmentRound, RoundChange
 from rounds.services.changes import TRANSITIONS, WORKFLOW_KINDS, change_list
 from rounds.services.natural import _apply_member_change
@@ -63,6 +64,7 @@ def change_review(
     locked.reviewed_at = timezone.now()
     locked.review_opinion = (opinion or "").strip()
     locked.save(update_fields=["state", "reviewed_by", "reviewed_at", "review_opinion"])
+    _audit_decision(actor, locked, "review", approve, opinion)
     return locked
 
 
@@ -132,7 +134,29 @@ def change_decide(
     locked.decided_at = timezone.now()
     locked.decision_opinion = (opinion or "").strip()
     locked.save(update_fields=["state", "decided_by", "decided_at", "decision_opinion", "event"])
+    _audit_decision(actor, locked, "decide", approve, opinion)
     return locked
+
+
+def _audit_decision(
+    actor: User, change: RoundChange, stage: str, approve: bool, opinion: str
+) -> None:
+    """安全审计: a township review or county decision on a round's line is one audit row, in
+    its transaction (the batch actions pass through here line by line)."""
+    audit.record(
+        "approval",
+        user=actor,
+        target=f"round_change:{stage}",
+        object_id=change.pk,
+        reason=f"{change.get_kind_display()}：{change.get_state_display()}"[:255],
+        detail={
+            "round": change.round_id,
+            "household": change.household_id,
+            "approve": approve,
+            "state": change.state,
+            "opinion": mask_text(opinion or "")[:500],
+        },
+    )
 
 
 def _apply(actor: User, change: RoundChange) -> HouseholdEvent | None:

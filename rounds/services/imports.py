@@ -13,7 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from povertyapp import jobs, roles, uploads
+from povertyapp import audit, jobs, roles, uploads
 from povertyapp.models import Job, User
 from rounds.models import AdjustmentRound, RoundChange
 from rounds.services.changes import (
@@ -166,6 +166,14 @@ def changes_import(
             errors.extend(f"{where}：{message}" for message in error.messages)
     if errors:
         raise ValidationError([ValidationError(error, code="invalid_row") for error in errors])
+    # 安全审计: an import is one audit row, in the import's transaction (page and job alike).
+    audit.record(
+        "import",
+        user=actor,
+        target="rounds.changes",
+        object_id=round.pk,
+        detail={"rows": len(created), "via": "inline" if max_rows is None else "job"},
+    )
     return created
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import Household, Member
-from povertyapp import roles
+from povertyapp import audit, roles
 from povertyapp.models import Region, User, VillageYear, path_prefixes
 from rounds.models import (
     AdjustmentRound,
@@ -145,6 +145,8 @@ def round_open(
     round.save()
     baseline_freeze(round)
     _enqueue_rates(actor, round)
+    # 安全审计: opening and closing a round are the county office's decisions.
+    audit.record("approval", user=actor, target="round:open", object_id=round.pk, reason=round.name)
     return round
 
 
@@ -229,6 +231,9 @@ def round_close(*, actor: User, round: AdjustmentRound) -> AdjustmentRound:
     locked.closed_by = actor
     locked.save(update_fields=["status", "closed_at", "closed_by"])
     _enqueue_rates(actor, locked)
+    audit.record(
+        "approval", user=actor, target="round:close", object_id=locked.pk, reason=locked.name
+    )
     return locked
 
 

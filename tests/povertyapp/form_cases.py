@@ -748,7 +748,7 @@ NOT_ROUND_TRIPPED = {
 
 # Tables whose rows record what happened rather than what is: an unchanged save may still write
 # to them (an access log entry), and they are never edited.
-JOURNAL_MODELS = ("AccessLog", "Job")
+JOURNAL_MODELS = ("AccessLog", "AuditChainHead", "AuditArchive", "Job")
 
 
 def _project_models() -> list[type[models.Model]]:

@@ -564,6 +564,9 @@ def _views() -> set[str]:
                     pattern.callback, "view_class", None
                 )
                 target = view_class or callback
+                if inspect.ismethod(callback):
+                    # A ModelAdmin's own view (the audit log's export): walked as its class.
+                    target = type(callback.__self__)
                 module = getattr(target, "__module__", "")
                 if module.split(".")[0] in APPS:
                     found.add(f"{module}.{target.__name__}")

@@ -281,6 +281,29 @@ def test_workbook_import_creates_every_line(cast, county, open_round, household_
     )
 
 
+def test_workbook_import_is_one_audit_row_and_a_refused_one_none(
+    cast, county, open_round, household_a
+):
+    from povertyapp.models import AccessLog
+
+    file = _workbook({"剔除": [[household_a.number, "张三", 2, "家庭成员为村干部：村会计"]]})
+    rounds.changes_import(actor=cast.cadre, round=open_round, file=file)
+    log = AccessLog.objects.get(action="import")
+    assert (log.user, log.role, log.target, log.object_id, log.outcome) == (
+        cast.cadre,
+        cast.cadre.role,
+        "rounds.changes",
+        str(open_round.pk),
+        "ok",
+    )
+    assert log.detail == {"rows": 1, "via": "inline"}
+    with pytest.raises(ValidationError):
+        rounds.changes_import(
+            actor=cast.cadre, round=open_round, file=_workbook({"剔除": [["", "", "", "x"]]})
+        )
+    assert AccessLog.objects.filter(action="import").count() == 1
+
+
 def test_workbook_with_one_bad_row_saves_nothing_and_names_each_row(
     cast, open_round, household_a, household_b
 ):
