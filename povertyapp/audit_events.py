@@ -46,6 +46,11 @@ def _known_user(username: str) -> Any:
     return User.objects.filter(username=username).first() if username else None
 
 
+def _channel(request: HttpRequest | None) -> str:
+    """Where the password was tried: the sign-in page or the API's token endpoint."""
+    return "api" if request is not None and request.path.startswith("/api/") else "web"
+
+
 def on_login_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
@@ -59,6 +64,7 @@ def on_login_failed(
         target="session",
         outcome="failed",
         reason="用户名或密码错误" if user is None or user.is_active else "账号已停用",
+        detail={"channel": _channel(request)},
     )
 
 

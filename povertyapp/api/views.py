@@ -16,9 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from povertyapp import audit, tokens
+from povertyapp import tokens
 from povertyapp.http import AuthenticatedRequest
-from povertyapp.models import AccessLog
 
 
 class CredentialsSerializer(serializers.Serializer):
@@ -81,15 +80,7 @@ class ObtainTokenApi(APIView):
             )
             return Response({"detail": locked}, status=status.HTTP_429_TOO_MANY_REQUESTS)
         if user is None:
-            audit.record(
-                AccessLog.Action.LOGIN_FAILED,
-                request=http_request,
-                username=username[:150],
-                target=tokens.TARGET,
-                outcome=AccessLog.Outcome.FAILED,
-                reason="bad_credentials",
-                detail={"channel": "api_token"},
-            )
+            # The failure is audited by povertyapp.audit_events (user_login_failed).
             raise serializers.ValidationError(
                 {"non_field_errors": [_("用户名或密码错误，或账号已停用。请检查后重试。")]},
                 code="authorization",

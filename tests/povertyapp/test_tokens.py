@@ -73,8 +73,8 @@ def test_a_bad_password_gives_no_token_and_is_logged_as_a_failed_sign_in(cast):
     assert (row.username, row.outcome, row.user, row.detail) == (
         "cadre",
         AccessLog.Outcome.FAILED,
-        None,
-        {"channel": "api_token"},
+        cast.cadre,
+        {"channel": "api"},
     )
 
 
