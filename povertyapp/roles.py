@@ -35,6 +35,9 @@ CASE_ROLES = frozenset(
 )
 # The three administrators of 三权分立 (等保 2.0 level 3). None of them reads case data.
 ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
+# Who signs in to the admin site (is_staff follows the role): the county office for its case
+# configuration and the three administrators.
+STAFF_ROLES = ADMIN_ROLES | {Role.COUNTY_OFFICER}
 # Who may create and edit households and members (the registry keepers).
 WRITE_HOUSEHOLD_ROLES = frozenset({Role.VILLAGE_CADRE, Role.COUNTY_OFFICER})
 # Who reviews and approves (township review, county decision).
@@ -95,8 +98,8 @@ def can_use_ledgers(user: User) -> bool:
 
 
 def can_open_admin(user: User) -> bool:
-    """The admin site (Django's own rule): accounts for the system administrator, value lists,
-    poverty lines and calendars for the county office."""
+    """The admin site (Django's own rule): case configuration for the county office, and each
+    administrator's share (`povertyapp.security.admin_access`)."""
     return bool(user.is_authenticated and user.is_active and user.is_staff)
 
 
