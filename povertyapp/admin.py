@@ -26,9 +26,7 @@ from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
 from povertyapp import files, roles
-from povertyapp.roles import STAFF_ROLES
 from povertyapp.http import request_user
-from povertyapp.security.admin_access import MANAGE, VIEW, Area, RoleAdmin, RoleInline
 from povertyapp.models import (
     AccessLog,
     CalendarDay,
@@ -38,6 +36,8 @@ from povertyapp.models import (
     User,
     VillageYear,
 )
+from povertyapp.roles import STAFF_ROLES
+from povertyapp.security.admin_access import MANAGE, VIEW, Area, RoleAdmin, RoleInline
 
 admin.site.site_header = _("精准扶贫管理系统 · 管理后台")
 admin.site.site_title = _("精准扶贫管理系统")
@@ -229,9 +229,7 @@ class JobAdmin(RoleAdmin):
         if not roles.has_case_access(user):
             return queryset
         region = user.region
-        return queryset.filter(
-            created_by__region__path__startswith=region.path if region else "-"
-        )
+        return queryset.filter(created_by__region__path__startswith=region.path if region else "-")
 
 
 @admin.register(AccessLog)

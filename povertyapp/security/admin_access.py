@@ -94,7 +94,7 @@ def grants_of(area: Area, role_grants: Mapping[str, frozenset[str]] | None) -> d
 def permissions(
     area: Area, role_grants: Mapping[str, frozenset[str]] | None, user: Any
 ) -> frozenset[str]:
-    """What `user` may do with a model of `area` in the admin: a subset of view/add/change/delete."""
+    """What `user` may do with a model of `area` in the admin (view, add, change, delete)."""
     if not (user.is_authenticated and user.is_active and user.is_staff):
         return NOTHING
     grants = grants_of(area, role_grants)
