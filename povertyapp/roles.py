@@ -103,6 +103,26 @@ def can_open_admin(user: User) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_staff)
 
 
+def _is_admin_role(user: User, role: str) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.is_staff and user.role == role)
+
+
+def can_manage_accounts(user: User) -> bool:
+    """Accounts, their roles and regions, security settings: the security administrator's
+    (三权分立; the admin's own rule is `povertyapp.security.admin_access`)."""
+    return _is_admin_role(user, Role.SECURITY_ADMIN)
+
+
+def can_read_audit_log(user: User) -> bool:
+    """The audit log: the audit administrator's only."""
+    return _is_admin_role(user, Role.AUDIT_ADMIN)
+
+
+def can_keep_system_parameters(user: User) -> bool:
+    """Value lists, the holiday calendar, the jobs: the system administrator's."""
+    return _is_admin_role(user, Role.SYSTEM_ADMIN)
+
+
 def can_run_checks(user: User) -> bool:
     return has_case_access(user) and user.role in CHECK_ROLES
 
