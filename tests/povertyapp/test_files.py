@@ -386,7 +386,8 @@ def test_nginx_backend_hands_the_file_to_nginx_without_a_body(case, settings):
     assert response["Content-Length"] == "0"  # nginx sets the file's
     assert response["Cache-Control"] == "no-store"
     assert response["Content-Disposition"] == expected_disposition(case.download_name)
-    assert AccessLog.objects.exclude(action="account").get().sha256 == hashlib.sha256(case.content).hexdigest()
+    digest = hashlib.sha256(case.content).hexdigest()
+    assert AccessLog.objects.exclude(action="account").get().sha256 == digest
 
 
 @pytest.mark.django_db
