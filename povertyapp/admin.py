@@ -22,7 +22,6 @@ from django.contrib.auth.models import Group
 from django.http import HttpRequest
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
 from povertyapp import files, roles
@@ -247,6 +246,8 @@ class AccessLogAdmin(RoleAdmin):
 admin.site.unregister(Group)
 
 
+VIEW_DELETE = frozenset({"view", "delete"})
+
 # Sign-in lockouts (django-axes) are security settings: the security administrator reads the
 # attempts and lockouts and lifts a lockout by deleting its attempt row.
 for _model, _base in (
@@ -263,19 +264,14 @@ for _model, _base in (
             {
                 "area": Area.SECURITY,
                 "role_grants": {
-                    User.Role.SECURITY_ADMIN: MANAGE if _model is AccessAttempt else VIEW
+                    User.Role.SECURITY_ADMIN: VIEW_DELETE if _model is AccessAttempt else VIEW
                 },
             },
         ),
     )
 
 
-# API tokens are security settings: the security administrator lists them and revokes one by
-# deleting it.
+# DRF's token admin shows each token's secret key (in its list, its title and its delete page):
+# whoever reads it could act as the token's owner. Tokens are listed and revoked by their owners
+# (and revoked on password change and disable), never shown to an administrator.
 admin.site.unregister(TokenProxy)
-
-
-@admin.register(TokenProxy)
-class SecurityTokenAdmin(RoleAdmin, TokenAdmin):
-    area = Area.SECURITY
-    role_grants = {User.Role.SECURITY_ADMIN: frozenset({"view", "delete"})}

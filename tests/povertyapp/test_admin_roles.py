@@ -48,7 +48,6 @@ EXPECTED_INDEX = {
         "axes.AccessAttempt",
         "axes.AccessLog",
         "axes.AccessFailureLog",
-        "authtoken.TokenProxy",
     },
     "auditadmin": {"povertyapp.AccessLog"},
 }
