@@ -43,7 +43,7 @@ MENU: tuple[MenuEntry, ...] = (
     # The three administrators (三权分立) each find their share first, then the admin site.
     MenuEntry("admin:povertyapp_user_changelist", _("账号管理"), roles.can_manage_accounts),
     MenuEntry("admin:povertyapp_accesslog_changelist", _("审计日志"), roles.can_read_audit_log),
-    MenuEntry("admin:povertyapp_job_changelist", _("后台任务"), roles.can_keep_system_parameters),
+    MenuEntry("admin:povertyapp_job_changelist", _("后台任务"), roles.can_watch_jobs),
     MenuEntry("admin:index", _("系统管理"), roles.can_open_admin),
 )
 

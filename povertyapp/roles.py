@@ -123,6 +123,12 @@ def can_keep_system_parameters(user: User) -> bool:
     return _is_admin_role(user, Role.SYSTEM_ADMIN)
 
 
+def can_watch_jobs(user: User) -> bool:
+    """The jobs list of the admin: the system administrator (every job, without parameters or
+    results) and the county office (its county's jobs)."""
+    return can_keep_system_parameters(user) or bool(user.is_staff and can_configure(user))
+
+
 def can_run_checks(user: User) -> bool:
     return has_case_access(user) and user.role in CHECK_ROLES
 

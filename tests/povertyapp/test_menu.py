@@ -72,7 +72,13 @@ def test_each_role_sees_the_menu_of_its_work(cast):
     ]
     inspections = ["/inspections/", "/inspections/rectification/"]
     assert entries("cadre") == [*case_pages, "/ledgers/", *inspections]
-    assert entries("county") == [*case_pages, "/ledgers/", *inspections, "/admin/"]
+    assert entries("county") == [
+        *case_pages,
+        "/ledgers/",
+        *inspections,
+        "/admin/povertyapp/job/",
+        "/admin/",
+    ]
     assert entries("auditor") == [*case_pages, "/ledgers/", *inspections]
     # The helper has no ledgers (no export, no import): the page answers 403.
     assert entries("helper") == [*case_pages, *inspections]
