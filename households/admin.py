@@ -13,7 +13,7 @@ from households.filters import HouseholdFilter
 from households.identity import normalise_id_number
 from households.models import Household, HouseholdEvent, Member, PovertyLine, ValueListItem
 from povertyapp import roles
-from povertyapp.admin import CaseReadOnlyAdmin, ConfigAdmin
+from povertyapp.admin import CaseReadOnlyAdmin, ConfigAdmin, SystemParameterAdmin
 from povertyapp.http import request_user
 from povertyapp.models import Region
 from povertyapp.privacy import shown
@@ -150,7 +150,9 @@ class HouseholdEventAdmin(CaseReadOnlyAdmin):
 
 
 @admin.register(ValueListItem)
-class ValueListItemAdmin(ConfigAdmin):
+class ValueListItemAdmin(SystemParameterAdmin):
+    """Value lists (代码表): a system parameter the system administrator keeps."""
+
     list_display = ["list", "label", "year_from", "year_to", "province", "position"]
     list_filter = ["list", "province"]
     search_fields = ["label"]

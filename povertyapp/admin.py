@@ -1,8 +1,11 @@
-"""Admin site: the county office's configuration and registry browser; accounts for sysadmins.
+"""Admin site: one door for the county office and the three administrators (三权分立).
 
-Access follows the roles module, not Django's per-model permissions: the county office sees the
-registry (read-only, scoped to its county) and configures value lists, lines and village years;
-the system administrator manages accounts and sees no case data.
+Access follows `povertyapp.security.admin_access`, by role, never Django's per-user permission
+tables: the county office sees the registry (read-only, scoped to its county) and configures
+poverty lines, matching rules and village years; the system administrator keeps value lists,
+the holiday calendar and the jobs; the security administrator keeps accounts, their roles and
+regions, and sign-in lockouts; the audit administrator reads the audit log. No administrator
+sees case data.
 """
 
 from __future__ import annotations
@@ -13,14 +16,20 @@ import tempfile
 from typing import Any
 
 import xlsxwriter
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin
+from axes.admin import AccessLogAdmin as AxesAccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog
+from axes.models import AccessLog as AxesAccessLog
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import path
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+from knox.models import AuthToken
 
 from povertyapp import audit, files, roles
 from povertyapp.http import request_user
@@ -35,86 +44,23 @@ from povertyapp.models import (
     VillageYear,
 )
 from povertyapp.privacy import mask_text
+from povertyapp.roles import STAFF_ROLES
+from povertyapp.security.admin_access import MANAGE, VIEW, Area, RoleAdmin, RoleInline
+from povertyapp.security.admin_audit import AuditedAdmin
+
+__all__ = ["AuditedAdmin"]  # re-exported: the base every app's admin builds on
 
 admin.site.site_header = _("精准扶贫管理系统 · 管理后台")
 admin.site.site_title = _("精准扶贫管理系统")
 
 
-def _is_audit_admin(request: HttpRequest) -> bool:
-    """The 审计管理员 alone reads the audit trail."""
-    user = request.user
-    return bool(
-        user.is_authenticated
-        and user.is_active
-        and user.is_staff
-        and user.role == User.Role.AUDIT_ADMIN
-    )
-
-
-def _is_account_admin(request: HttpRequest) -> bool:
-    user = request.user
-    return bool(
-        user.is_active
-        and user.is_staff
-        and (user.is_superuser or user.role == User.Role.SYSTEM_ADMIN)
-    )
-
-
-class AuditedAdmin(admin.ModelAdmin):
-    """The base of every ModelAdmin of the project: each add, change and delete in the admin
-    site is a configuration-change audit row (等保 安全审计), next to Django's own LogEntry,
-    with who, from where, which object and what changed (Django's change message: the field
-    names, never the values)."""
-
-    def _audit_change(self, request: HttpRequest, obj: Any, operation: str, message: Any) -> None:
-        opts = obj._meta
-        audit.record(
-            AccessLog.Action.CONFIGURATION,
-            request=request,
-            target=f"{opts.app_label}.{opts.model_name}",
-            object_id=obj.pk if obj.pk is not None else "",
-            reason=f"{operation} {mask_text(str(obj))}"[:255],
-            detail={"operation": operation, "changes": message or []},
-        )
-
-    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
-        entry = super().log_addition(request, obj, message)
-        self._audit_change(request, obj, "add", message)
-        return entry
-
-    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
-        entry = super().log_change(request, obj, message)
-        self._audit_change(request, obj, "change", message)
-        return entry
-
-    def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
-        objects = list(queryset)
-        entries = super().log_deletions(request, objects)  # type: ignore[arg-type]  # a list works
-        for obj in objects:
-            self._audit_change(request, obj, "delete", [])
-        return entries
-
-
-class CaseReadOnlyAdmin(AuditedAdmin):
+class CaseReadOnlyAdmin(RoleAdmin):
     """Registry data in the admin: visible to the county office within its scope, read-only
-    (writes go through the pages and API, which call the services)."""
+    (writes go through the pages and API, which call the services). No administrator role
+    sees it (三权分立: `povertyapp.security.admin_access`)."""
 
+    area = Area.CASE
     scope_lookup = "household"  # the relation to a household, or "" for households
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_staff and roles.can_configure(request.user))
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self.has_module_permission(request)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_queryset(self, request: HttpRequest):
         queryset = super().get_queryset(request)
@@ -123,24 +69,26 @@ class CaseReadOnlyAdmin(AuditedAdmin):
         return queryset.filter(roles.household_scope_q(request_user(request)))
 
 
-class ConfigAdmin(AuditedAdmin):
-    """Reference data the county office configures (value lists, lines, village years)."""
+class ConfigAdmin(RoleAdmin):
+    """Case configuration the county office keeps (poverty lines, matching rules, standards,
+    sponsors, village years): added and changed, not deleted."""
 
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_staff and roles.can_configure(request.user))
+    area = Area.CASE_CONFIG
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self.has_module_permission(request)
 
-    has_add_permission = has_view_permission
-    has_change_permission = has_view_permission
+class SystemParameterAdmin(RoleAdmin):
+    """System parameters the system administrator keeps (value lists, the holiday calendar)."""
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    area = Area.SYSTEM
 
 
 @admin.register(User)
-class UserAdmin(AuditedAdmin, DjangoUserAdmin):
+class UserAdmin(RoleAdmin, DjangoUserAdmin):
+    """Accounts: created, changed and disabled by the security administrator only. Every
+    change of role, region, active or staff status is an audit row (`povertyapp.security.
+    account_audit`), with the administrator who made it."""
+
+    area = Area.ACCOUNTS
     list_display = ["username", "full_name", "role", "region", "is_active", "last_login"]
     list_filter = ["role", "is_active"]
     search_fields = ["username", "full_name", "phone"]
@@ -154,53 +102,62 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
         (_("角色与管辖区域"), {"fields": ("role", "region", "full_name", "unit", "post", "phone")}),
     )
 
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return _is_account_admin(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_account_admin(request)
-
-    has_add_permission = has_view_permission
-    has_change_permission = has_view_permission
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The break-glass account changes through `manage.py break_glass` only, and nobody
+        # changes their own role or status (no self-promotion).
+        if obj is not None and (obj.is_superuser or obj.pk == request.user.pk):
+            return False
+        return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Accounts are deactivated, not deleted: history and events name their actors.
         return False
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # Superuser status is given by `manage.py break_glass` only, never by hand; the
+        # permission tables are not used (roles decide), so they are not offered either.
+        return ["is_superuser", "last_login", "date_joined"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        return [
+            (name, {**options, "fields": _without_permission_tables(options["fields"])})
+            for name, options in fieldsets
+        ]
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        # Staff status follows the role (the same rule as `povertyapp.services.user_create`).
+        obj.is_staff = obj.role in STAFF_ROLES
+        super().save_model(request, obj, form, change)
+
+
+def _without_permission_tables(fields: Any) -> tuple[str, ...]:
+    return tuple(
+        field for field in fields if field not in {"groups", "user_permissions", "is_staff"}
+    )
+
 
 @admin.register(Region)
-class RegionAdmin(AuditedAdmin):
+class RegionAdmin(RoleAdmin):
+    """The region tree, read-only: the county office sees its subtree; the system and security
+    administrators see all of it (to check the tree, and to give accounts their regions)."""
+
+    area = Area.REGIONS
     list_display = ["code", "name", "level", "parent"]
     list_filter = ["level"]
     search_fields = ["code", "name"]
     readonly_fields = ["path"]
 
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(
-            request.user.is_staff
-            and (roles.can_configure(request.user) or _is_account_admin(request))
-        )
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self.has_module_permission(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     def get_queryset(self, request: HttpRequest):
         queryset = super().get_queryset(request).select_related("parent")
-        if _is_account_admin(request):
+        user = request_user(request)
+        if user.role in roles.ADMIN_ROLES or user.is_superuser:
             return queryset
-        return queryset.filter(pk__in=roles.region_scope(request_user(request)).values("pk"))
+        return queryset.filter(pk__in=roles.region_scope(user).values("pk"))
 
 
-class ResidentTeamInline(admin.TabularInline):
+class ResidentTeamInline(RoleInline):
+    area = Area.CASE_CONFIG
     model = ResidentTeamMember
     extra = 0
 
@@ -232,21 +189,27 @@ class VillageYearAdmin(ConfigAdmin):
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(ConfigAdmin):
-    """The holiday calendar the working-day deadlines count with (放假 and 调休上班 days)."""
+class CalendarDayAdmin(SystemParameterAdmin):
+    """The holiday calendar the working-day deadlines count with (放假 and 调休上班 days): a
+    system parameter, kept by the system administrator as each year's arrangement is published.
+    A day entered by mistake is removed: the calendar is reference data, not a case."""
+
+    role_grants = {User.Role.SYSTEM_ADMIN: MANAGE}
 
     list_display = ["date", "kind", "name"]
     list_filter = ["kind", "name"]
     date_hierarchy = "date"
     search_fields = ["name"]
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # A day entered by mistake is removed; the calendar is reference data, not a case.
-        return self.has_module_permission(request)
-
 
 @admin.register(Job)
-class JobAdmin(AuditedAdmin):
+class JobAdmin(RoleAdmin):
+    """Jobs, read-only: the system administrator watches every job (kind, status, progress,
+    times, errors) but not its parameters or results, which may name households; the county
+    office sees the jobs of its county's users in full."""
+
+    area = Area.SYSTEM
+    role_grants = {User.Role.SYSTEM_ADMIN: VIEW, User.Role.COUNTY_OFFICER: VIEW}
     list_display = ["id", "kind", "status", "progress", "total", "created_by", "created_at"]
     list_filter = ["kind", "status"]
     # A stored file has no URL (the door serves it to the job's owner only): show its name.
@@ -265,27 +228,23 @@ class JobAdmin(AuditedAdmin):
             }
         return "—"
 
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_staff and roles.can_configure(request.user))
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self.has_module_permission(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Any:
+        excluded = list(super().get_exclude(request, obj) or [])
+        if not roles.has_case_access(request_user(request)):
+            excluded += ["parameters", "result"]
+        return excluded
 
     def get_queryset(self, request: HttpRequest):
-        return super().get_queryset(request).filter(created_by__region=request_user(request).region)
+        queryset = super().get_queryset(request).select_related("created_by")
+        user = request_user(request)
+        if not roles.has_case_access(user):
+            return queryset
+        region = user.region
+        return queryset.filter(created_by__region__path__startswith=region.path if region else "-")
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(RoleAdmin):
     """The audit trail, for the 审计管理员 only (三权分立: the system and security administrators
     and the county office do not read it): read-only, searchable, exported to a workbook and
     its hash chain verified here. Every read, export and verification is itself audited."""
@@ -309,24 +268,11 @@ class AccessLogAdmin(admin.ModelAdmin):
     show_full_result_count = False
     change_list_template = "admin/povertyapp/accesslog/change_list.html"
 
+    area = Area.AUDIT
+
     @admin.display(description=_("时间"), ordering="created_at")
     def zoned_time(self, log: AccessLog) -> str:
         return timezone.localtime(log.created_at).strftime("%Y-%m-%d %H:%M:%S %z")
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return _is_audit_admin(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_audit_admin(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         return {}  # nothing is done to audit rows, not even "delete selected"
@@ -437,6 +383,40 @@ class AccessLogAdmin(admin.ModelAdmin):
                 },
             )
         return redirect("admin:povertyapp_accesslog_changelist")
+
+
+# Roles replace Django's groups and permission tables: the groups admin would only mislead.
+admin.site.unregister(Group)
+
+
+VIEW_DELETE = frozenset({"view", "delete"})
+
+# Sign-in lockouts (django-axes) are security settings: the security administrator reads the
+# attempts and lockouts and lifts a lockout by deleting its attempt row.
+for _model, _base in (
+    (AccessAttempt, AccessAttemptAdmin),
+    (AxesAccessLog, AxesAccessLogAdmin),
+    (AccessFailureLog, AccessFailureLogAdmin),
+):
+    admin.site.unregister(_model)
+    admin.site.register(
+        _model,
+        type(
+            f"Security{_base.__name__}",
+            (RoleAdmin, _base),
+            {
+                "area": Area.SECURITY,
+                "role_grants": {
+                    User.Role.SECURITY_ADMIN: VIEW_DELETE if _model is AccessAttempt else VIEW
+                },
+            },
+        ),
+    )
+
+
+# API tokens are listed and revoked by their owners (and revoked on password change and on
+# disable: povertyapp.tokens); knox's own admin would show every user's tokens to the staff.
+admin.site.unregister(AuthToken)
 
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -30,6 +30,13 @@ class PovertyappConfig(AppConfig):
 
         model_messages_install(apps.get_models(include_auto_created=True))
 
+        # Issue 14 (三权分立): role and scope changes are audit rows; the break-glass account's
+        # sign-ins are logged; a system check warns of any everyday superuser.
+        from povertyapp.security import account_audit, break_glass
+
+        account_audit.connect()
+        break_glass.connect()
+
 
 def register_file_kinds() -> None:
     """The platform's own stored files: job results (ledgers, reports, import error workbooks),

@@ -480,3 +480,43 @@ class CalendarDay(models.Model):
             raise ValidationError(
                 {"kind": _("调休上班日应为周六或周日；周一至周五本来就是工作日。")}
             )
+
+
+class BreakGlassGrant(models.Model):
+    """One window in which the break-glass account (应急账号, the only superuser) may be used:
+    opened by `manage.py break_glass enable` with a reason and a time limit, closed by
+    `disable`, by the expiry task, or at the account's first request after `expires_at`.
+    Every sign-in and request inside the window is an audit row (`AccessLog.Action.BREAK_GLASS`)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("应急账号"),
+        on_delete=models.PROTECT,
+        related_name="break_glass_grants",
+    )
+    reason = models.CharField(_("启用原因"), max_length=255)
+    operator = models.CharField(_("操作人"), max_length=150)
+    enabled_at = models.DateTimeField(_("启用时间"))
+    expires_at = models.DateTimeField(_("到期时间"))
+    ended_at = models.DateTimeField(_("停用时间"), null=True, blank=True)
+    end_reason = models.CharField(_("停用原因"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("应急账号启用记录")
+        verbose_name_plural = _("应急账号启用记录")
+        ordering = ["-enabled_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("enabled_at")),
+                name="break_glass_expires_after_enabled",
+            ),
+            # At most one open window at a time.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(ended_at__isnull=True),
+                name="break_glass_one_open_window",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.enabled_at:%Y-%m-%d %H:%M}"

@@ -35,6 +35,9 @@ CASE_ROLES = frozenset(
 )
 # The three administrators of 三权分立 (等保 2.0 level 3). None of them reads case data.
 ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
+# Who signs in to the admin site (is_staff follows the role): the county office for its case
+# configuration and the three administrators.
+STAFF_ROLES = ADMIN_ROLES | {Role.COUNTY_OFFICER}
 # Who may create and edit households and members (the registry keepers).
 WRITE_HOUSEHOLD_ROLES = frozenset({Role.VILLAGE_CADRE, Role.COUNTY_OFFICER})
 # Who reviews and approves (township review, county decision).
@@ -95,9 +98,35 @@ def can_use_ledgers(user: User) -> bool:
 
 
 def can_open_admin(user: User) -> bool:
-    """The admin site (Django's own rule): accounts for the system administrator, value lists,
-    poverty lines and calendars for the county office."""
+    """The admin site (Django's own rule): case configuration for the county office, and each
+    administrator's share (`povertyapp.security.admin_access`)."""
     return bool(user.is_authenticated and user.is_active and user.is_staff)
+
+
+def _is_admin_role(user: User, role: str) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.is_staff and user.role == role)
+
+
+def can_manage_accounts(user: User) -> bool:
+    """Accounts, their roles and regions, security settings: the security administrator's
+    (三权分立; the admin's own rule is `povertyapp.security.admin_access`)."""
+    return _is_admin_role(user, Role.SECURITY_ADMIN)
+
+
+def can_read_audit_log(user: User) -> bool:
+    """The audit log: the audit administrator's only."""
+    return _is_admin_role(user, Role.AUDIT_ADMIN)
+
+
+def can_keep_system_parameters(user: User) -> bool:
+    """Value lists, the holiday calendar, the jobs: the system administrator's."""
+    return _is_admin_role(user, Role.SYSTEM_ADMIN)
+
+
+def can_watch_jobs(user: User) -> bool:
+    """The jobs list of the admin: the system administrator (every job, without parameters or
+    results) and the county office (its county's jobs)."""
+    return can_keep_system_parameters(user) or bool(user.is_staff and can_configure(user))
 
 
 def can_run_checks(user: User) -> bool:

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from povertyapp.models import Region, User
+from povertyapp.roles import STAFF_ROLES
 
 
 @transaction.atomic
@@ -46,16 +47,11 @@ def user_create(
     **extra: Any,
 ) -> User:
     """Create an account bound to a role and region. Staff status follows the role: the county
-    office and the system administrator use the admin site."""
+    office and the three administrators use the admin site."""
     from django.contrib.auth.password_validation import validate_password as check_password
 
     user = User(username=username, role=role, region=region, full_name=full_name, **extra)
-    user.is_staff = role in {
-        User.Role.COUNTY_OFFICER,
-        User.Role.SYSTEM_ADMIN,
-        User.Role.SECURITY_ADMIN,
-        User.Role.AUDIT_ADMIN,
-    }
+    user.is_staff = role in STAFF_ROLES
     if validate_password:
         check_password(password, user)
     user.set_password(password)

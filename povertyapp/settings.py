@@ -78,6 +78,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Issue 14: every request of the break-glass account is logged; it is signed out when its
+    # window is over (povertyapp.security.break_glass).
+    "povertyapp.security.break_glass.BreakGlassMiddleware",
     # Last, so that a locked-out login answers before any view runs.
     "axes.middleware.AxesMiddleware",
 ]
@@ -452,6 +455,31 @@ CELERY_BEAT_SCHEDULE["sweep-jobs"] = {
     # Every minute: resume or end jobs the broker or a worker lost (povertyapp.jobs.job_sweep).
     "task": "povertyapp.tasks.sweep_jobs_task",
     "schedule": crontab(),
+}
+
+# Issue 14, 访问控制 (povertyapp.security): accounts nobody signed in to for this many days
+# (since the last sign-in, or since creation) are disabled by the nightly task; the break-glass
+# account (the only superuser, `manage.py break_glass`) is enabled for at most
+# BREAK_GLASS_MAX_HOURS, 2 hours unless the operator says otherwise.
+ACCOUNT_INACTIVE_DAYS = env.int("ACCOUNT_INACTIVE_DAYS", default=90)
+BREAK_GLASS_USERNAME = env.str("BREAK_GLASS_USERNAME", default="breakglass")
+BREAK_GLASS_DEFAULT_HOURS = env.float("BREAK_GLASS_DEFAULT_HOURS", default=2)
+BREAK_GLASS_MAX_HOURS = env.float("BREAK_GLASS_MAX_HOURS", default=8)
+if ACCOUNT_INACTIVE_DAYS < 1:
+    raise ImproperlyConfigured("ACCOUNT_INACTIVE_DAYS must be at least 1.")
+if not 0 < BREAK_GLASS_DEFAULT_HOURS <= BREAK_GLASS_MAX_HOURS <= 24:
+    raise ImproperlyConfigured(
+        "BREAK_GLASS_DEFAULT_HOURS must be positive and at most BREAK_GLASS_MAX_HOURS (≤ 24)."
+    )
+CELERY_BEAT_SCHEDULE["disable-inactive-accounts"] = {
+    # Every night at 00:30: accounts unused for ACCOUNT_INACTIVE_DAYS are disabled, each logged.
+    "task": "povertyapp.tasks.disable_inactive_accounts_task",
+    "schedule": crontab(hour=0, minute=30),
+}
+CELERY_BEAT_SCHEDULE["expire-break-glass"] = {
+    # Every five minutes: the break-glass account is disabled once its window is over.
+    "task": "povertyapp.tasks.expire_break_glass_task",
+    "schedule": crontab(minute="*/5"),
 }
 
 # Upload limits (povertyapp/uploads.py, the one door for every uploaded file). Spreadsheets read

@@ -35,3 +35,20 @@ def archive_audit_task() -> int:
 
     entry = audit.archive()
     return entry.row_count if entry is not None else 0
+
+
+@shared_task(acks_late=True, soft_time_limit=540, time_limit=600)
+def disable_inactive_accounts_task() -> list[int]:
+    """Nightly: disable accounts unused for ACCOUNT_INACTIVE_DAYS (default 90), each logged
+    (`povertyapp.security.accounts.accounts_disable_inactive`). Returns their ids."""
+    from povertyapp.security import accounts
+
+    return accounts.accounts_disable_inactive(days=settings.ACCOUNT_INACTIVE_DAYS)
+
+
+@shared_task(acks_late=True, soft_time_limit=50, time_limit=55)
+def expire_break_glass_task() -> bool:
+    """Every five minutes: close the break-glass window once its time is up."""
+    from povertyapp.security import break_glass
+
+    return break_glass.break_glass_expire()

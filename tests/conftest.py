@@ -5,7 +5,8 @@ county 522622 黄平县 (western)
   township T2 旧州镇 ── village B 西垭村
 
 cadre (village A)   cadre2 (village B)   township (T1)   county (county)
-auditor (county)    helper (paired with one household of A)   sysadmin (no region)
+auditor (county)    helper (paired with one household of A)
+sysadmin, secadmin, auditadmin (the three administrators of 三权分立, no region)
 """
 
 from __future__ import annotations
@@ -125,6 +126,8 @@ class Cast:
     auditor: User
     helper: User
     sysadmin: User
+    secadmin: User
+    auditadmin: User
 
 
 @pytest.fixture
@@ -155,6 +158,8 @@ def cast(county: County) -> Cast:
         auditor=factories.user("auditor", role.AUDITOR, county.county),
         helper=factories.user("helper", role.HELPER, county.village_a),
         sysadmin=factories.user("sysadmin", role.SYSTEM_ADMIN, None),
+        secadmin=factories.user("secadmin", role.SECURITY_ADMIN, None),
+        auditadmin=factories.user("auditadmin", role.AUDIT_ADMIN, None),
     )
 
 

@@ -199,6 +199,9 @@ class MemberListCreateApi(generics.GenericAPIView):
 
     @extend_schema(request=MemberCreateSerializer, responses={201: MemberSerializer, **ERRORS})
     def post(self, request: AuthenticatedRequest) -> Response:
+        # Who may not write is refused before the body is read (403, not the body's 400).
+        if not roles.can_write_households(request.user):
+            raise PermissionDenied(_("您的角色只能查看，不能修改农户信息。"))
         serializer = MemberCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

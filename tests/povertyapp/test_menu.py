@@ -15,7 +15,17 @@ from django.urls import reverse
 from povertyapp.menu import MENU, menu_for
 from tests.conftest import login
 
-CAST = ("cadre", "cadre2", "township", "county", "auditor", "helper", "sysadmin")
+CAST = (
+    "cadre",
+    "cadre2",
+    "township",
+    "county",
+    "auditor",
+    "helper",
+    "sysadmin",
+    "secadmin",
+    "auditadmin",
+)
 
 NAV = re.compile(r'<nav class="mainnav">(.*?)</nav>', re.S)
 HREF = re.compile(r'href="([^"]+)"')
@@ -62,12 +72,20 @@ def test_each_role_sees_the_menu_of_its_work(cast):
     ]
     inspections = ["/inspections/", "/inspections/rectification/"]
     assert entries("cadre") == [*case_pages, "/ledgers/", *inspections]
-    assert entries("county") == [*case_pages, "/ledgers/", *inspections, "/admin/"]
+    assert entries("county") == [
+        *case_pages,
+        "/ledgers/",
+        *inspections,
+        "/admin/povertyapp/job/",
+        "/admin/",
+    ]
     assert entries("auditor") == [*case_pages, "/ledgers/", *inspections]
     # The helper has no ledgers (no export, no import): the page answers 403.
     assert entries("helper") == [*case_pages, *inspections]
-    # The system administrator manages accounts only.
-    assert entries("sysadmin") == ["/admin/"]
+    # The three administrators (三权分立): each its own share, no case page.
+    assert entries("sysadmin") == ["/admin/povertyapp/job/", "/admin/"]
+    assert entries("secadmin") == ["/admin/povertyapp/user/", "/admin/"]
+    assert entries("auditadmin") == ["/admin/povertyapp/accesslog/", "/admin/"]
 
 
 def test_the_current_page_is_marked_in_the_menu(cast):

@@ -1,0 +1,520 @@
+"""The permission matrix: what each role gets from every URL of the project (访问控制).
+
+Read by `tests/povertyapp/test_permission_matrix.py`. One row per URL name; each method's
+outcomes are one character per role, in the order of `ROLES`:
+
+    cadre helper township county auditor sysadmin secadmin auditadmin anonymous
+
+    o  allowed: 2xx, a redirect inside the site, or 400/409/410 (let in; the empty body or the
+       missing file refused by the form, serializer or view itself)
+    3  403 refused          4  404 not found (outside the scope, or no such object)
+    5  405 method not offered
+    L  sent to sign in (302 to the sign-in page; 401/403 from the API)
+
+A new URL gets its row here, one entry: run the test with PERMISSION_MATRIX_PRINT=1 to print
+what every role gets today, check it against what each role should get, and paste the line.
+Path parameters come from `objects()` (the demo county), or from the row (`kind="..."`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+ROLES = (
+    "cadre",
+    "helper",
+    "township",
+    "county",
+    "auditor",
+    "sysadmin",
+    "secadmin",
+    "auditadmin",
+    "anonymous",
+)
+OUTCOMES = {
+    "o": "allowed",
+    "3": "403 refused",
+    "4": "404 not found",
+    "5": "405 method not offered",
+    "L": "sent to sign in",
+}
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+API_PREFIX = "/api/"
+MISSING = 999_999  # an id no object has
+
+
+@dataclass(frozen=True)
+class Row:
+    methods: dict[str, str]
+    params: dict[str, Any]
+
+
+def row(
+    get: str | None = None,
+    post: str | None = None,
+    put: str | None = None,
+    patch: str | None = None,
+    delete: str | None = None,
+    **params: Any,
+) -> Row:
+    methods = {"GET": get, "POST": post, "PUT": put, "PATCH": patch, "DELETE": delete}
+    return Row(
+        methods={method: codes for method, codes in methods.items() if codes is not None},
+        params=params,
+    )
+
+
+def methods_for(name: str, pattern: Any) -> tuple[str, ...]:
+    """Which methods a URL's row covers: pages GET and POST; the API every method; the admin
+    GET, and POST on its add, change and delete pages."""
+    if name.startswith("admin:"):
+        return ("GET", "POST") if name.endswith(("_add", "_change", "_delete")) else ("GET",)
+    if hasattr(pattern.callback, "cls") and name not in ("api-docs",):
+        return METHODS
+    return ("GET", "POST")
+
+
+def format_row(name: str, methods: dict[str, str], params: dict[str, Any]) -> str:
+    parts = [f"{method.lower()}={codes!r}" for method, codes in methods.items()]
+    parts += [f"{key}={value!r}" for key, value in params.items()]
+    return f"    {name!r}: row({', '.join(parts)}),"
+
+
+def objects(users: dict[str, Any]) -> dict[str, Any]:
+    """The path parameters: objects of the demo county inside the village cadre works in (the
+    household is the one the helper is paired with), so that every case role is in scope."""
+    from assistance.models import CoverageRun, Measure, Pairing, Project
+    from households.models import CaseBatch, CaseWorkflow, DataProblem, PublicNotice
+    from inspections.models import (
+        Campaign,
+        CorrectionTask,
+        RectificationItem,
+        SampleHousehold,
+        SampleVillage,
+    )
+    from povertyapp.models import Job
+    from rounds.models import AdjustmentRound, RoundChange
+
+    def pk(queryset: Any, *fallbacks: Any) -> int:
+        """The first object of `queryset` (in cadre's village), else of the fallbacks."""
+        for candidates in (queryset, *fallbacks):
+            found = candidates.order_by("pk").first()
+            if found is not None:
+                return found.pk
+        return MISSING
+
+    village = users["cadre"].region
+    pairing = Pairing.objects.filter(helper=users["helper"], end_date__isnull=True).first()
+    assert pairing is not None, "the demo pairs its helper with a household"
+    household = pairing.household
+    campaign = Campaign.objects.order_by("pk").first()
+    return {
+        "household_id": household.pk,
+        "member_id": household.members.order_by("pk").first().pk,
+        "year": household.incomes.order_by("-year").values_list("year", flat=True).first() or 2020,
+        "kind": "identification",
+        "card": "contact-card",
+        "workflow_id": pk(
+            CaseWorkflow.objects.filter(household__village=village), CaseWorkflow.objects.all()
+        ),
+        "notice_id": pk(
+            PublicNotice.objects.filter(workflow__household__village=village),
+            PublicNotice.objects.all(),
+        ),
+        "batch_id": pk(CaseBatch.objects.filter(village=village), CaseBatch.objects.all()),
+        "problem_id": pk(DataProblem.objects.filter(village=village)),
+        "measure_id": pk(Measure.objects.filter(household=household)),
+        "run_id": pk(CoverageRun.objects.all()),
+        "village_id": village.pk,
+        "project_id": pk(Project.objects.all()),
+        "campaign_id": campaign.pk if campaign else MISSING,
+        "sample_village_id": pk(SampleVillage.objects.filter(campaign=campaign)),
+        "sample_id": pk(SampleHousehold.objects.filter(campaign=campaign)),
+        "task_id": pk(CorrectionTask.objects.all()),
+        "item_id": pk(RectificationItem.objects.all()),
+        "round_id": pk(AdjustmentRound.objects.all()),
+        "change_id": pk(RoundChange.objects.filter(village=village), RoundChange.objects.all()),
+        "code": village.code,
+        "job_id": pk(
+            Job.objects.filter(created_by=users["county"]).exclude(kind="households_import"),
+            Job.objects.all(),
+        ),
+        "object_id": pk(Job.objects.filter(created_by=users["county"])),
+        "app_label": "povertyapp",
+    }
+
+
+# URLs the matrix does not request, with why (they still must exist).
+NOT_REQUESTED = {
+    "admin:<unnamed>": "the admin's catch-all (any other path under /admin/)",
+    "admin:view_on_site": "a redirect to a model's own page; no model of the admin has one",
+}
+# Pages an anonymous visitor may open, with why. Everything else sends them to sign in.
+PUBLIC = {
+    "login": "the sign-in page",
+    "set_language": "the language switch of the sign-in page",
+    "admin:login": "the admin's sign-in page",
+    "admin:logout": "signing out (nothing to sign out of)",
+    "api-token": "username and password for a token (the API's sign-in)",
+    "api-schema": "the OpenAPI description (no data)",
+    "api-docs": "the API documentation page (no data)",
+}
+
+# Columns: cadre helper township county auditor sysadmin secadmin auditadmin anonymous.
+# The small demo county has no cases, batches or notices yet: their rows ask for a missing object
+# (404 to the case roles), which still checks every refusal (403 to the administrators).
+ROWS: dict[str, Row] = {
+    "home": row(get="ooooooooL", post="ooooooooL"),
+    "login": row(get="ooooooooo", post="ooooooooo"),
+    "logout": row(get="555555555", post="LLLLLLLLL"),
+    "password_change": row(get="ooooooooL", post="ooooooooL"),
+    "set_language": row(get="ooooooooo", post="ooooooooo"),
+    "job-detail": row(get="444o4444L", post="444o4444L"),
+    "files:download": row(get="44444444L", post="555555555"),
+    "households:list": row(get="ooooo333L", post="ooooo333L"),
+    "households:group-options": row(get="ooooo333L", post="ooooo333L"),
+    "households:create": row(get="o33o3333L", post="o33o3333L"),
+    "households:detail": row(get="ooooo333L", post="ooooo333L"),
+    "households:edit": row(get="o33o3333L", post="o33o3333L"),
+    "households:assistance-badge": row(get="ooooo333L", post="ooooo333L"),
+    "households:income": row(get="o33o3333L", post="o33o3333L"),
+    "households:member-remove": row(get="o33o3333L", post="o33o3333L"),
+    "households:member-move": row(get="o33o3333L", post="o33o3333L"),
+    "households:workflow-start": row(get="55555555L", post="o33o3333L"),
+    "households:workflow": row(get="44444333L", post="44444333L"),
+    "households:workflow-complete": row(get="55555555L", post="44444333L"),
+    "households:workflow-return": row(get="55555555L", post="44444333L"),
+    "households:workflow-withdraw": row(get="55555555L", post="44444333L"),
+    "households:notice-start": row(get="55555555L", post="44444333L"),
+    "households:notice-objection": row(get="55555555L", post="44444333L"),
+    "households:notice-print": row(get="44444333L", post="44444333L"),
+    "households:todo": row(get="ooooo333L", post="ooooo333L"),
+    "households:batches": row(get="ooooo333L", post="ooooo333L"),
+    "households:batch-create": row(get="o3333333L", post="o3333333L"),
+    "households:batch": row(get="44444333L", post="44444333L"),
+    "households:batch-meeting": row(get="55555555L", post="44444333L"),
+    "households:batch-notice": row(get="55555555L", post="44444333L"),
+    "households:batch-step": row(get="55555555L", post="44444333L"),
+    "households:batch-notice-print": row(get="44444333L", post="44444333L"),
+    "households:quality": row(get="ooooo333L", post="ooooo333L"),
+    "households:quality-run": row(get="55555555L", post="o3oo3333L"),
+    "households:problem-explain": row(get="55555555L", post="o4ooo444L"),
+    "households:problem-review": row(get="55555555L", post="o4ooo444L"),
+    "assistance:index": row(get="ooooo333L", post="ooooo333L"),
+    "assistance:households": row(get="ooooo333L", post="ooooo333L"),
+    "assistance:household": row(get="ooooo333L", post="ooooo333L"),
+    "assistance:measure-create": row(get="55555555L", post="oo3o3333L"),
+    "assistance:plan-save": row(get="55555555L", post="oo3o3333L"),
+    "assistance:visit-create": row(get="oo3o3333L", post="oo3o3333L"),
+    "assistance:pairing-change": row(get="o33o3333L", post="o33o3333L"),
+    "assistance:print": row(get="ooooo333L", post="ooooo333L"),
+    "assistance:measure-edit": row(get="oo3o3333L", post="oo3o3333L"),
+    "assistance:measure-status": row(get="55555555L", post="oo3o3333L"),
+    "assistance:coverage": row(get="o3ooo333L", post="o3ooo333L"),
+    "assistance:coverage-run": row(get="55555555L", post="43444333L"),
+    "assistance:coverage-village": row(get="ooooo333L", post="ooooo333L"),
+    "assistance:projects": row(get="ooooo333L", post="ooooo333L"),
+    "assistance:project-create": row(get="333o3333L", post="333o3333L"),
+    "assistance:project": row(get="o4ooo333L", post="o4ooo333L"),
+    "assistance:project-movement": row(get="55555555L", post="343o3333L"),
+    "assistance:project-progress": row(get="55555555L", post="343o3333L"),
+    "assistance:project-accept": row(get="55555555L", post="343o3333L"),
+    "assistance:project-close": row(get="55555555L", post="343o3333L"),
+    "assistance:funds": row(get="ooooo333L", post="ooooo333L"),
+    "assistance:teams": row(get="ooooo333L", post="ooooo333L"),
+    "inspections:campaigns": row(get="ooooo333L", post="ooooo333L"),
+    "inspections:campaign-create": row(get="333o3333L", post="333o3333L"),
+    "inspections:campaign": row(get="44ooo333L", post="44ooo333L"),
+    "inspections:campaign-draw": row(get="55555555L", post="443o3333L"),
+    "inspections:campaign-finish": row(get="55555555L", post="443oo333L"),
+    "inspections:campaign-figures": row(get="44ooo333L", post="44ooo333L"),
+    "inspections:campaign-workbook": row(get="44ooo333L", post="44ooo333L"),
+    "inspections:campaign-upload": row(get="55555555L", post="44333333L"),
+    "inspections:visit-sheet": row(get="44ooo333L", post="44ooo333L"),
+    "inspections:sample-add": row(get="55555555L", post="44ooo333L"),
+    "inspections:finding": row(get="44ooo333L", post="44333333L"),
+    "inspections:tasks": row(get="ooooo333L", post="ooooo333L"),
+    "inspections:task-resolve": row(get="55555555L", post="o43o3333L"),
+    "inspections:rectification-list": row(get="ooooo333L", post="ooooo333L"),
+    "inspections:rectification-create": row(get="333o3333L", post="333o3333L"),
+    "inspections:rectification-ranking": row(get="ooooo333L", post="ooooo333L"),
+    "inspections:rectification": row(get="o4ooo333L", post="o4oo3333L"),
+    "inspections:rectification-transition": row(get="55555555L", post="o4oo3333L"),
+    "inspections:rectification-evidence": row(get="55555555L", post="o4oo3333L"),
+    "rounds:list": row(get="ooooo333L", post="ooooo333L"),
+    "rounds:open": row(get="55555555L", post="44444333L"),
+    "rounds:detail": row(get="ooooo333L", post="ooooo333L"),
+    "rounds:propose": row(get="55555555L", post="ooooo333L"),
+    "rounds:propose-natural": row(get="55555555L", post="o33o3333L"),
+    "rounds:propose-correction": row(get="55555555L", post="o33o3333L"),
+    "rounds:import": row(get="55555555L", post="ooooo333L"),
+    "rounds:template": row(get="ooooo333L", post="ooooo333L"),
+    "rounds:review": row(get="55555555L", post="33443333L"),
+    "rounds:decide": row(get="55555555L", post="33343333L"),
+    "rounds:close": row(get="55555555L", post="333o3333L"),
+    "rounds:compute": row(get="55555555L", post="33oo3333L"),
+    "rounds:change-act": row(get="55555555L", post="ooooo333L"),
+    "dashboards:home": row(get="ooooo333L", post="ooooo333L"),
+    "dashboards:region": row(get="ooooo333L", post="ooooo333L"),
+    "dashboards:households": row(get="44444333L", post="44444333L"),
+    "ledgers:index": row(get="o3ooo333L", post="o3ooo333L"),
+    "ledgers:export": row(get="o3ooo333L", post="o3ooo333L"),
+    "ledgers:import": row(get="o33o3333L", post="o33o3333L"),
+    "ledgers:import-template": row(get="o33o3333L", post="o33o3333L"),
+    "ledgers:import-job": row(get="44444444L", post="44444444L"),
+    "ledgers:import-confirm": row(get="55555555L", post="43343333L"),
+    "admin:index": row(get="LLLoLoooL"),
+    "admin:login": row(get="ooo4o444o"),
+    "admin:logout": row(get="444545554"),
+    "admin:password_change": row(get="LLLoLoooL", post="LLLoLoooL"),
+    "admin:password_change_done": row(get="LLLoLoooL"),
+    "admin:autocomplete": row(get="LLL3L333L"),
+    "admin:jsi18n": row(get="LLLoLoooL"),
+    "admin:auth_user_password_change": row(get="LLL3L3o3L", post="LLL3L3o3L"),
+    "admin:povertyapp_user_changelist": row(get="LLL3L3o3L"),
+    "admin:povertyapp_user_add": row(get="LLL3L3o3L", post="LLL3L3o3L"),
+    "admin:povertyapp_user_history": row(get="LLL3L3o3L"),
+    "admin:povertyapp_user_delete": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:povertyapp_user_change": row(get="LLL3L3o3L", post="LLL3L3o3L"),
+    "admin:povertyapp_region_changelist": row(get="LLLoLoo3L"),
+    "admin:povertyapp_region_add": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:povertyapp_region_history": row(get="LLL4Loo3L"),
+    "admin:povertyapp_region_delete": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:povertyapp_region_change": row(get="LLL4Loo3L", post="LLL3L333L"),
+    "admin:povertyapp_villageyear_changelist": row(get="LLLoL333L"),
+    "admin:povertyapp_villageyear_add": row(get="LLLoL333L", post="LLLoL333L"),
+    "admin:povertyapp_villageyear_history": row(get="LLLoL444L"),
+    "admin:povertyapp_villageyear_delete": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:povertyapp_villageyear_change": row(get="LLLoL333L", post="LLLoL333L"),
+    "admin:povertyapp_calendarday_changelist": row(get="LLL3Lo33L"),
+    "admin:povertyapp_calendarday_add": row(get="LLL3Lo33L", post="LLL3Lo33L"),
+    "admin:povertyapp_calendarday_history": row(get="LLL3Lo33L"),
+    "admin:povertyapp_calendarday_delete": row(get="LLL3Lo33L", post="LLL3Lo33L"),
+    "admin:povertyapp_calendarday_change": row(get="LLL3Lo33L", post="LLL3Lo33L"),
+    "admin:povertyapp_job_changelist": row(get="LLLoLo33L"),
+    "admin:povertyapp_job_add": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:povertyapp_job_history": row(get="LLLoLo33L"),
+    "admin:povertyapp_job_delete": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:povertyapp_job_change": row(get="LLLoLo33L", post="LLL3L333L"),
+    "admin:povertyapp_accesslog_changelist": row(get="LLL3L33oL"),
+    "admin:povertyapp_accesslog_add": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:povertyapp_accesslog_history": row(get="LLL3L33oL"),
+    "admin:povertyapp_accesslog_delete": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:povertyapp_accesslog_change": row(get="LLL3L33oL", post="LLL3L333L"),
+    "admin:axes_accessattempt_changelist": row(get="LLL3L3o3L"),
+    "admin:axes_accessattempt_add": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:axes_accessattempt_history": row(get="LLL3L3o3L"),
+    "admin:axes_accessattempt_delete": row(get="LLL3L3o3L", post="LLL3L3o3L"),
+    "admin:axes_accessattempt_change": row(get="LLL3L3o3L", post="LLL3L333L"),
+    "admin:axes_accesslog_changelist": row(get="LLL3L3o3L"),
+    "admin:axes_accesslog_add": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:axes_accesslog_history": row(get="LLL3L3o3L"),
+    "admin:axes_accesslog_delete": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:axes_accesslog_change": row(get="LLL3L3o3L", post="LLL3L333L"),
+    "admin:axes_accessfailurelog_changelist": row(get="LLL3L3o3L"),
+    "admin:axes_accessfailurelog_add": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:axes_accessfailurelog_history": row(get="LLL3L3o3L"),
+    "admin:axes_accessfailurelog_delete": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:axes_accessfailurelog_change": row(get="LLL3L3o3L", post="LLL3L333L"),
+    "admin:households_household_simple_history": row(get="LLLoL333L"),
+    "admin:households_household_changelist": row(get="LLLoL333L"),
+    "admin:households_household_add": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:households_household_history": row(get="LLLoL333L"),
+    "admin:households_household_delete": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:households_household_change": row(get="LLLoL333L", post="LLL3L333L"),
+    "admin:households_householdevent_changelist": row(get="LLLoL333L"),
+    "admin:households_householdevent_add": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:households_householdevent_history": row(get="LLLoL444L"),
+    "admin:households_householdevent_delete": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:households_householdevent_change": row(get="LLLoL333L", post="LLL3L333L"),
+    "admin:households_valuelistitem_changelist": row(get="LLL3Lo33L"),
+    "admin:households_valuelistitem_add": row(get="LLL3Lo33L", post="LLL3Lo33L"),
+    "admin:households_valuelistitem_history": row(get="LLL3Lo33L"),
+    "admin:households_valuelistitem_delete": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:households_valuelistitem_change": row(get="LLL3Lo33L", post="LLL3Lo33L"),
+    "admin:households_povertyline_changelist": row(get="LLLoL333L"),
+    "admin:households_povertyline_add": row(get="LLLoL333L", post="LLLoL333L"),
+    "admin:households_povertyline_history": row(get="LLLoL333L"),
+    "admin:households_povertyline_delete": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:households_povertyline_change": row(get="LLLoL333L", post="LLLoL333L"),
+    "admin:rounds_adjustmentround_changelist": row(get="LLLoL333L"),
+    "admin:rounds_adjustmentround_add": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:rounds_adjustmentround_history": row(get="LLLoL444L"),
+    "admin:rounds_adjustmentround_delete": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:rounds_adjustmentround_change": row(get="LLLoL333L", post="LLL3L333L"),
+    "admin:assistance_pairing_changelist": row(get="LLLoL333L"),
+    "admin:assistance_pairing_add": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:assistance_pairing_history": row(get="LLLoL444L"),
+    "admin:assistance_pairing_delete": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:assistance_pairing_change": row(get="LLLoL333L", post="LLL3L333L"),
+    "admin:assistance_matchingrule_simple_history": row(get="LLLoL333L"),
+    "admin:assistance_matchingrule_changelist": row(get="LLLoL333L"),
+    "admin:assistance_matchingrule_add": row(get="LLLoL333L", post="LLLoL333L"),
+    "admin:assistance_matchingrule_history": row(get="LLLoL333L"),
+    "admin:assistance_matchingrule_delete": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:assistance_matchingrule_change": row(get="LLLoL333L", post="LLLoL333L"),
+    "admin:assistance_assistancestandard_changelist": row(get="LLLoL333L"),
+    "admin:assistance_assistancestandard_add": row(get="LLLoL333L", post="LLLoL333L"),
+    "admin:assistance_assistancestandard_history": row(get="LLLoL333L"),
+    "admin:assistance_assistancestandard_delete": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:assistance_assistancestandard_change": row(get="LLLoL333L", post="LLLoL333L"),
+    "admin:assistance_villagesponsor_changelist": row(get="LLLoL333L"),
+    "admin:assistance_villagesponsor_add": row(get="LLLoL333L", post="LLLoL333L"),
+    "admin:assistance_villagesponsor_history": row(get="LLLoL444L"),
+    "admin:assistance_villagesponsor_delete": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:assistance_villagesponsor_change": row(get="LLLoL333L", post="LLLoL333L"),
+    "admin:assistance_measure_changelist": row(get="LLLoL333L"),
+    "admin:assistance_measure_add": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:assistance_measure_history": row(get="LLLoL444L"),
+    "admin:assistance_measure_delete": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:assistance_measure_change": row(get="LLLoL333L", post="LLL3L333L"),
+    "admin:assistance_visit_changelist": row(get="LLLoL333L"),
+    "admin:assistance_visit_add": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:assistance_visit_history": row(get="LLLoL444L"),
+    "admin:assistance_visit_delete": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:assistance_visit_change": row(get="LLLoL333L", post="LLL3L333L"),
+    "admin:assistance_project_changelist": row(get="LLLoL333L"),
+    "admin:assistance_project_add": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:assistance_project_history": row(get="LLLoL444L"),
+    "admin:assistance_project_delete": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:assistance_project_change": row(get="LLLoL333L", post="LLL3L333L"),
+    "admin:assistance_fundmovement_changelist": row(get="LLLoL333L"),
+    "admin:assistance_fundmovement_add": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:assistance_fundmovement_history": row(get="LLLoL444L"),
+    "admin:assistance_fundmovement_delete": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:assistance_fundmovement_change": row(get="LLLoL333L", post="LLL3L333L"),
+    "admin:assistance_coveragerun_changelist": row(get="LLLoL333L"),
+    "admin:assistance_coveragerun_add": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:assistance_coveragerun_history": row(get="LLLoL444L"),
+    "admin:assistance_coveragerun_delete": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:assistance_coveragerun_change": row(get="LLLoL333L", post="LLL3L333L"),
+    "admin:inspections_campaign_changelist": row(get="LLLoL333L"),
+    "admin:inspections_campaign_add": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:inspections_campaign_history": row(get="LLLoL444L"),
+    "admin:inspections_campaign_delete": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:inspections_campaign_change": row(get="LLLoL333L", post="LLL3L333L"),
+    "admin:inspections_rectificationitem_changelist": row(get="LLLoL333L"),
+    "admin:inspections_rectificationitem_add": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:inspections_rectificationitem_history": row(get="LLLoL444L"),
+    "admin:inspections_rectificationitem_delete": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:inspections_rectificationitem_change": row(get="LLLoL333L", post="LLL3L333L"),
+    "admin:inspections_inspectionevent_changelist": row(get="LLLoL333L"),
+    "admin:inspections_inspectionevent_add": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:inspections_inspectionevent_history": row(get="LLLoL444L"),
+    "admin:inspections_inspectionevent_delete": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:inspections_inspectionevent_change": row(get="LLLoL333L", post="LLL3L333L"),
+    "admin:app_list": row(get="LLLoLoooL"),
+    "api-token": row(
+        get="555555555", post="ooooooooo", put="555555555", patch="555555555", delete="555555555"
+    ),
+    "api-schema": row(
+        get="ooooooooo", post="555555555", put="555555555", patch="555555555", delete="555555555"
+    ),
+    "api-docs": row(get="ooooooooo", post="555555555"),
+    # API tokens (issue 14): each user their own; the prefix is the cadre's token, so only the
+    # cadre revokes it and everyone else is told it does not exist. Logout needs the token
+    # itself (a session is not enough: 401).
+    "api-token-logout": row(
+        get="LLLLLLLLL", post="LLLLLLLLL", put="LLLLLLLLL", patch="LLLLLLLLL", delete="LLLLLLLLL"
+    ),
+    "api-token-logout-all": row(
+        get="55555555L", post="ooooooooL", put="55555555L", patch="55555555L", delete="55555555L"
+    ),
+    "api-tokens": row(
+        get="ooooooooL", post="55555555L", put="55555555L", patch="55555555L", delete="55555555L"
+    ),
+    "api-token-revoke": row(
+        get="55555555L", post="55555555L", put="55555555L", patch="55555555L", delete="o4444444L"
+    ),
+    "account-tokens": row(get="ooooooooL", post="ooooooooL"),
+    "account-token-revoke": row(get="55555555L", post="ooooooooL"),
+    "account-tokens-revoke-all": row(get="55555555L", post="ooooooooL"),
+    # The audit log's export and chain check: the audit administrator only.
+    "admin:povertyapp_accesslog_export": row(get="LLL3L33oL"),
+    "admin:povertyapp_accesslog_verify": row(get="LLL3L335L"),
+    "household-list": row(
+        get="ooooooooL", post="o33o3333L", put="55555555L", patch="55555555L", delete="55555555L"
+    ),
+    "household-detail": row(
+        get="ooooo444L", post="55555555L", put="55555555L", patch="o33o3444L", delete="55555555L"
+    ),
+    "household-events": row(
+        get="ooooo444L", post="55555555L", put="55555555L", patch="55555555L", delete="55555555L"
+    ),
+    "member-list": row(
+        get="ooooooooL", post="o33o3333L", put="55555555L", patch="55555555L", delete="55555555L"
+    ),
+    "member-detail": row(
+        get="ooooo444L", post="55555555L", put="55555555L", patch="o33o3444L", delete="55555555L"
+    ),
+    "member-leave": row(
+        get="55555555L", post="o33o3444L", put="55555555L", patch="55555555L", delete="55555555L"
+    ),
+    "region-list": row(
+        get="ooooooooL", post="55555555L", put="55555555L", patch="55555555L", delete="55555555L"
+    ),
+    "region-detail": row(
+        get="ooooo444L", post="55555555L", put="55555555L", patch="55555555L", delete="55555555L"
+    ),
+    "region-rates": row(
+        get="ooooo444L", post="55555555L", put="55555555L", patch="55555555L", delete="55555555L"
+    ),
+    "assistance-household-measures": row(
+        get="ooooo444L", post="oo3o3444L", put="55555555L", patch="55555555L", delete="55555555L"
+    ),
+    "assistance-household-needs": row(
+        get="ooooo444L", post="55555555L", put="55555555L", patch="55555555L", delete="55555555L"
+    ),
+    "assistance-household-visits": row(
+        get="ooooo444L", post="oo3o3444L", put="55555555L", patch="55555555L", delete="55555555L"
+    ),
+    "assistance-household-pairings": row(
+        get="ooooo444L", post="55555555L", put="55555555L", patch="55555555L", delete="55555555L"
+    ),
+    "assistance-measure": row(
+        get="ooooo444L", post="55555555L", put="55555555L", patch="55555555L", delete="55555555L"
+    ),
+    "assistance-measure-status": row(
+        get="55555555L", post="oo3o3444L", put="55555555L", patch="55555555L", delete="55555555L"
+    ),
+    "assistance-projects": row(
+        get="ooooooooL", post="55555555L", put="55555555L", patch="55555555L", delete="55555555L"
+    ),
+    "assistance-project": row(
+        get="o4ooo444L", post="55555555L", put="55555555L", patch="55555555L", delete="55555555L"
+    ),
+    "assistance-project-movements": row(
+        get="o4ooo444L", post="343o3444L", put="55555555L", patch="55555555L", delete="55555555L"
+    ),
+    "inspection-campaign-list": row(
+        get="ooooooooL", post="55555555L", put="55555555L", patch="55555555L", delete="55555555L"
+    ),
+    "inspection-campaign-figures": row(
+        get="44ooo444L", post="55555555L", put="55555555L", patch="55555555L", delete="55555555L"
+    ),
+    "inspection-rectification-list": row(
+        get="ooooooooL", post="55555555L", put="55555555L", patch="55555555L", delete="55555555L"
+    ),
+}
+
+# The admin actions each role is offered, per model (`ModelAdmin.get_actions`).
+ADMIN_ACTIONS: dict[str, dict[str, list[str]]] = {
+    "povertyapp.CalendarDay": {"sysadmin": ["delete_selected"]},
+    "axes.AccessAttempt": {"secadmin": ["cleanup_expired_attempts", "delete_selected"]},
+}
+
+# Each ledger export (GET ledgers:export?ledger=<key>), per role.
+EXPORTS: dict[str, str] = {
+    "households": "o3ooo333L",
+    "members": "o3ooo333L",
+    "registry": "o3ooo333L",
+    "round_lists": "o3ooo333L",
+    "pairings": "o3ooo333L",
+    "measures": "o3ooo333L",
+    "projects": "o3ooo333L",
+    "funds": "o3ooo333L",
+    "coverage": "o3ooo333L",
+    "findings": "o3ooo333L",
+    "rectification": "o3ooo333L",
+}
