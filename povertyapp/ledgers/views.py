@@ -12,8 +12,9 @@ from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
-from povertyapp import files, roles
+from povertyapp import files, ratelimits, roles
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.ledgers import all_ledgers, index_filters
 from povertyapp.ledgers.services import job_threshold, ledger_export_start
@@ -59,9 +60,17 @@ def ledger_index(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def ledger_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
-    key = request.GET.get("ledger", "")
-    filters = {name: request.GET.get(name) for name in request.GET if name != "ledger"}
+    # The page's form posts (its search box takes ID numbers, which never go in a URL: issue
+    # 14); a GET with harmless filters (a bookmark) still works.
+    data = request.POST if request.method == "POST" else request.GET
+    key = data.get("ledger", "")
+    filters = {
+        name: data.get(name) for name in data if name not in ("ledger", "csrfmiddlewaretoken")
+    }
+    if ratelimits.exceeded(request, "export"):
+        return ratelimits.refused(request, "export")
     try:
         start = ledger_export_start(user=request.user, key=key, filters=filters, request=request)
     except ValidationError as error:
