@@ -52,7 +52,8 @@ def test_paging_sorting_and_filters_keep_the_search(cast, county, household_a):
     location = response["Location"]
     assert "张" not in location and "%E5%BC%A0" not in location
     token = location.split("qt=")[1]
-    for extra in ("&page=1", "&ordering=-updated", "&status=poor", f"&village={county.village_a.pk}"):
+    village = f"&village={county.village_a.pk}"
+    for extra in ("&page=1", "&ordering=-updated", "&status=poor", village):
         shown = client.get(f"/households/?qt={token}{extra}")
         assert shown.status_code == 200, extra
         assert shown.context["filter"].form["q"].value() == "张", extra
