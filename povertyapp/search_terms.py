@@ -159,7 +159,7 @@ class SearchTermsMiddleware:
                     request, {name: request.GET.getlist(name) for name in names}
                 )
         token = request.GET.get(TOKEN_PARAM)
-        if token is not None:
+        if token is not None and not request.path.startswith(API_PREFIX):
             terms = recall(request, token)
             params = request.GET.copy()
             del params[TOKEN_PARAM]
@@ -180,7 +180,13 @@ class SearchTermsMiddleware:
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
     ) -> HttpResponse | None:
         # Here, not in __call__: after CsrfViewMiddleware.process_view checked the form's token.
-        if request.method == "POST" and TERMS_FIELD in request.POST:
+        # Only a page's urlencoded form: an upload's body is left for its view's upload handlers.
+        if (
+            request.method == "POST"
+            and request.content_type == "application/x-www-form-urlencoded"
+            and not request.path.startswith(API_PREFIX)
+            and TERMS_FIELD in request.POST
+        ):
             names = [name for name in request.POST.get(TERMS_FIELD, "").split(",") if name]
             terms = {name: request.POST.getlist(name) for name in names}
             return redirect_with_terms(request, terms, request.POST)
