@@ -180,10 +180,9 @@ class SearchTermsMiddleware:
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
     ) -> HttpResponse | None:
         # Here, not in __call__: after CsrfViewMiddleware.process_view checked the form's token.
-        # Only a page's urlencoded form: an upload's body is left for its view's upload handlers.
+        # A page's form only (CsrfViewMiddleware has read request.POST already).
         if (
             request.method == "POST"
-            and request.content_type == "application/x-www-form-urlencoded"
             and not request.path.startswith(API_PREFIX)
             and TERMS_FIELD in request.POST
         ):
