@@ -173,7 +173,7 @@ class SearchTermsMiddleware:
                 params.setlist(name, values)
             params._mutable = False  # as Django's own request.GET
             request.GET = params  # type: ignore[assignment]  # the view reads the terms as always
-            request.search_token = (token, list(terms or {}))  # type: ignore[attr-defined]
+            request.search_token = (token, list(terms or {}))  # type: ignore[attr-defined]  # set here
         return self.get_response(request)
 
     def process_view(
