@@ -29,6 +29,8 @@ ALLOWED_GET_TEXT = {
     ("dashboards/rounds/round_detail.html", "village"),
     # 责任单位 of a 督查整改 item: an organisation's name.
     ("inspections/rectification_list.html", "unit"),
+    # 查询日期 of the dashboards: a DateField widget (`as_of_form.as_of`), a date.
+    ("dashboards/_as_of.html", "as_of"),
 }
 FREE_TEXT = {"text", "search", "tel", "email", "url", ""}
 _FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S | re.I)
