@@ -16,6 +16,8 @@ timeout = 120
 # The TLS proxy on the same host sets X-Forwarded-Proto; only it is trusted to.
 forwarded_allow_ips = "127.0.0.1"
 accesslog = "-"
+# ID and account numbers in the request line, query string or Referer are masked (issue 14).
+logger_class = "povertyapp.gunicorn_logging.MaskingLogger"
 
 
 _default_headers = wsgi.Response.default_headers

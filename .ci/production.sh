@@ -77,6 +77,8 @@ export ALLOWED_HOSTS=127.0.0.1,localhost
 export CSRF_TRUSTED_ORIGINS="https://127.0.0.1:$PROD_HTTPS_PORT,https://localhost:$PROD_HTTPS_PORT"
 export DATABASE_URL="$PG_SERVER/$PROD_DB_NAME"
 export CELERY_BROKER_URL="redis://127.0.0.1:6379/$PROD_REDIS_DB"
+# The cache shared by the gunicorn workers (rate limits); production refuses to start without.
+export CACHE_URL="redis://127.0.0.1:6379/$PROD_REDIS_DB"
 export MEDIA_ROOT="$WORKDIR/media"
 export FILE_SERVING=nginx
 # Small enough that a ledger of the 300-household demo is written by the worker, as a job.
@@ -146,6 +148,7 @@ sed -e "s|@SERVER_NAME@|127.0.0.1 localhost|" \
     -e "s|@HTTPS_LISTEN@|127.0.0.1:$PROD_HTTPS_PORT|" \
     -e "s|@CERTIFICATE@|$WORKDIR/tls.crt|" -e "s|@CERTIFICATE_KEY@|$WORKDIR/tls.key|" \
     -e "s|@UPSTREAM@|127.0.0.1:$PROD_PORT|" -e "s|@MEDIA_ROOT@|$MEDIA_ROOT/|" \
+    -e "s|@ACCESS_LOG@|$WORKDIR/nginx-access.log|" \
     deploy/nginx-site.conf >"$WORKDIR/site.conf"
 if grep -v "^[[:space:]]*#" "$WORKDIR/site.conf" | grep -q "@[A-Z_]*@"; then
     echo "production pass: deploy/nginx-site.conf has a value this pass does not fill in"

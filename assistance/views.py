@@ -27,7 +27,7 @@ from assistance.models import VISIT_QUESTIONS, Measure, Project
 from assistance.tasks import COVERAGE_JOB
 from households.models import Household
 from households.selectors import household_get_for_user, household_members
-from povertyapp import jobs, roles
+from povertyapp import jobs, ratelimits, roles, search_terms
 from povertyapp.conflicts import ConflictError
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.privacy import access_log_record, shown, shown_health
@@ -96,22 +96,23 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
 def household_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_case_access(request)
     queryset = selectors.assistance_households(user=request.user)
+    # The search box posts; its term (a 户编号) comes from a session token, never the URL.
     query = (request.GET.get("q") or "").strip()
+    if query and ratelimits.exceeded(request, "search"):
+        return ratelimits.refused(request, "search")
     if query:
         queryset = queryset.filter(Q(number__contains=query) | Q(village__name__contains=query))
     if request.GET.get("short") == "1":
         minimum = matching.standard_for(year=timezone.localdate().year).min_measures
         queryset = queryset.filter(Q(measure_count__lt=minimum) | Q(measure_count__isnull=True))
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
     return render(
         request,
         "assistance/household_list.html",
         {
             "page": page,
             "q": query,
-            "query": params.urlencode(),
+            "query": search_terms.link_query(request),
             "short": request.GET.get("short") == "1",
         },
     )

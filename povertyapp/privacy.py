@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 
 # An 18-character ID number, a 15-digit one, or a 12–19 digit bank account, as a whole word.
 _SENSITIVE_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{12,19})(?![0-9A-Za-z])")
+# A mainland mobile number, as a whole word: never in a URL either (it is personal information).
+_MOBILE_NUMBER = re.compile(r"(?<![0-9A-Za-z])1[3-9]\d{9}(?![0-9A-Za-z])")
+_URL_SEPARATOR = re.compile(r"(%[0-9A-Fa-f]{2}|\+)")
 HEALTH_MASK = "***"
 
 
@@ -33,8 +36,24 @@ def mask(value: str | None) -> str:
 
 
 def mask_text(text: str) -> str:
-    """Mask every ID or account number inside free text (log lines, error messages)."""
-    return _SENSITIVE_NUMBER.sub(lambda match: mask(match.group(1)), text)
+    """Mask every ID or account number inside free text (log lines, error messages). A URL's
+    escapes (`%20`, `+`) separate words: `?q=%20110101199003071234` is masked too."""
+    if "%" not in text and "+" not in text:
+        return _SENSITIVE_NUMBER.sub(_masked, text)
+    return "".join(
+        part if index % 2 else _SENSITIVE_NUMBER.sub(_masked, part)
+        for index, part in enumerate(_URL_SEPARATOR.split(text))
+    )
+
+
+def _masked(match: re.Match[str]) -> str:
+    return mask(match.group(1))
+
+
+def has_sensitive_number(text: str) -> bool:
+    """Whether free text holds an ID number, a bank account or a mobile number: what may not
+    travel in a URL (povertyapp/search_terms.py)."""
+    return bool(_SENSITIVE_NUMBER.search(text) or _MOBILE_NUMBER.search(text))
 
 
 def shown(user: User, value: str | None) -> str:

@@ -6,6 +6,7 @@ newcomer needs no server. `DATABASE_URL` and `CELERY_BROKER_URL` select PostgreS
 allowed hosts.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -76,6 +77,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After sessions, users, messages and CSRF: a GET with an ID number in its query string is
+    # not run (its terms move into a session token, the API answers 400); posted search terms
+    # are kept behind a token (povertyapp/search_terms.py). Issue 14.
+    "povertyapp.search_terms.SearchTermsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Issue 14: every request of the break-glass account is logged; it is signed out when its
@@ -202,6 +207,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "povertyapp.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "povertyapp.api.exception_handlers.exception_handler",
+    # Per-user budget of every API request (RATE_LIMIT_API below; povertyapp/api/throttles.py).
+    "DEFAULT_THROTTLE_CLASSES": ["povertyapp.api.throttles.ApiThrottle"],
 }
 # API tokens (django-rest-knox, povertyapp/tokens): each expires API_TOKEN_TTL_HOURS after it
 # was issued (never renewed by use), is stored only as a hash, and is revoked on logout, on a
@@ -278,23 +285,71 @@ CACHES = {
     )
 }
 
+# Rate limits per user (issue 14; povertyapp/ratelimits.py), `N/s|m|h|d`, counted in the default
+# cache. Defaults far above what a person does, so only a script or a harvest meets them:
+# - RATE_LIMIT_SEARCH 60/m: a free-text search (page or API) or one page of its results; a
+#   cadre types a search and pages through it every few seconds at most.
+# - RATE_LIMIT_EXPORT 60/h: ledger exports; a county officer preparing a report exports a few
+#   ledgers per township, not one a minute for an hour.
+# - RATE_LIMIT_API 600/m: every API request (10 a second sustained for a minute); a client
+#   paging through a county's 100k households at 500 a page needs 200.
+RATE_LIMIT_SEARCH = env.str("RATE_LIMIT_SEARCH", default="60/m")
+RATE_LIMIT_EXPORT = env.str("RATE_LIMIT_EXPORT", default="60/h")
+RATE_LIMIT_API = env.str("RATE_LIMIT_API", default="600/m")
+for _name in ("RATE_LIMIT_SEARCH", "RATE_LIMIT_EXPORT", "RATE_LIMIT_API"):
+    if not re.fullmatch(r"[1-9]\d*/[smhd]", globals()[_name]):
+        raise ImproperlyConfigured(f"{_name} must look like 60/m (a count per s, m, h or d).")
+if PRODUCTION and CACHES["default"]["BACKEND"] in (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+):
+    # Each gunicorn worker would count its own rate limits (and keep its own cached figures).
+    raise ImproperlyConfigured(
+        "Production needs CACHE_URL (Redis, e.g. redis://127.0.0.1:6379/1): the rate limits "
+        "must be counted in a cache shared by every gunicorn worker."
+    )
+
 # Privacy: full ID numbers, bank accounts and health details only for roles that hold the right.
 SENSITIVE_MASK_CHAR = "*"
 
+# Every handler masks ID and account numbers (povertyapp.privacy.MaskSensitiveFilter), including
+# Django's own: `django.server` (runserver's request lines, query string included) and `django`
+# (`django.request` logs the path of every 4xx/5xx) get their handlers from here instead of from
+# Django's DEFAULT_LOGGING, whose handlers have no filter. gunicorn's access log masks in
+# povertyapp/gunicorn_logging.py, Celery's worker log in povertyapp/celery.py.
+# tests/povertyapp/test_log_masking.py checks that every configured handler carries the filter.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"mask_sensitive": {"()": "povertyapp.privacy.MaskSensitiveFilter"}},
-    "formatters": {"plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
+    "formatters": {
+        "plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
             "filters": ["mask_sensitive"],
-        }
+        },
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["mask_sensitive"],
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        # Django's default handlers replaced: the root's masked console instead.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+    },
 }
 
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -95,6 +95,15 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def _high_rate_limits(settings):
+    """No test meets a rate limit by accident (a permission walk makes hundreds of requests as
+    one user); tests/povertyapp/test_rate_limits.py sets low ones to test the limits."""
+    settings.RATE_LIMIT_SEARCH = "100000/m"
+    settings.RATE_LIMIT_EXPORT = "100000/m"
+    settings.RATE_LIMIT_API = "100000/m"
+
+
+@pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {

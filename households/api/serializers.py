@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from households.filters import MAX_ID
 from households.models import Household, HouseholdEvent, Member
 from households.services import HOUSEHOLD_FIELDS, MEMBER_FIELDS
 from povertyapp import roles
@@ -291,3 +292,34 @@ class HouseholdEventSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+
+class HouseholdSearchSerializer(serializers.Serializer):
+    """The body of POST /api/v1/households/search/: the household list's filters, with the
+    free-text search that may hold an ID number (never in a URL: issue 14). Every field is
+    optional; the page is chosen with `?page=` and `?page_size=` as on the list."""
+
+    q = serializers.CharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        help_text=_("姓名、完整身份证号码或户编号（开头）"),
+    )
+    region = serializers.RegexField(
+        r"^(\d{12}|\d{15})$", required=False, help_text=_("区划代码（12位或15位）")
+    )
+    village = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    group = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    status = serializers.ChoiceField(choices=Household.Status.choices, required=False)
+    cause = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    attribute = serializers.CharField(max_length=16, required=False, allow_blank=True)
+    year = serializers.IntegerField(required=False, min_value=2010, max_value=2100)
+    exit_year = serializers.IntegerField(required=False, min_value=2010, max_value=2100)
+    ordering = serializers.ChoiceField(
+        choices=[
+            prefix + name
+            for name in ("number", "head", "persons", "status", "cause", "year", "updated")
+            for prefix in ("", "-")
+        ],
+        required=False,
+    )

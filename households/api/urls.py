@@ -8,6 +8,7 @@ router.register("regions", views.RegionViewSet, basename="region")
 
 urlpatterns = [
     path("households/", views.HouseholdListCreateApi.as_view(), name="household-list"),
+    path("households/search/", views.HouseholdSearchApi.as_view(), name="household-search"),
     path(
         "households/<int:household_id>/",
         views.HouseholdDetailApi.as_view(),

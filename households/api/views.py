@@ -6,12 +6,13 @@ exactly the rules of the pages.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.http import QueryDict
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -21,6 +22,7 @@ from households.api.serializers import (
     HouseholdCreateSerializer,
     HouseholdDetailSerializer,
     HouseholdEventSerializer,
+    HouseholdSearchSerializer,
     HouseholdSerializer,
     HouseholdUpdateSerializer,
     MemberCreateSerializer,
@@ -32,6 +34,7 @@ from households.api.serializers import (
 from households.filters import HouseholdFilter
 from households.models import Household, HouseholdEvent, Member
 from povertyapp import roles
+from povertyapp.api.throttles import ApiThrottle, SearchThrottle
 from povertyapp.http import AuthenticatedRequest, request_user
 from povertyapp.models import Region
 from povertyapp.privacy import access_log_record, mask_text
@@ -96,8 +99,30 @@ class RegionViewSet(viewsets.ReadOnlyModelViewSet):
         }
 
 
+class HouseholdListFilter(HouseholdFilter):
+    """The list's filters in a URL: all but the free-text search, which may hold an ID number
+    and is posted to HouseholdSearchApi instead (issue 14: no ID numbers in URLs)."""
+
+    q = None
+
+
+def _household_page(view: generics.GenericAPIView, queryset: QuerySet[Household]) -> Response:
+    # The id last breaks ties; the page is cut on the ids and its rows read by id, as on the
+    # list page (households.views.registry.household_list_view: an OFFSET would compute the head
+    # and person-count subqueries of every skipped row).
+    queryset = queryset.order_by(*queryset.query.order_by, "pk")
+    ids = view.paginate_queryset(queryset.values_list("pk", flat=True))
+    rows = {household.pk: household for household in queryset.order_by().filter(pk__in=ids or [])}
+    page = [rows[pk] for pk in ids or [] if pk in rows]
+    if page:
+        request = cast(AuthenticatedRequest, view.request)  # the list requires sign-in
+        _log_sensitive_view(request, "household_list", "", ids=[h.pk for h in page])
+    serializer = HouseholdSerializer(page, many=True, context={"request": view.request})
+    return view.get_paginated_response(serializer.data)
+
+
 class HouseholdListCreateApi(generics.GenericAPIView):
-    filterset_class = HouseholdFilter
+    filterset_class = HouseholdListFilter
     serializer_class = HouseholdSerializer
 
     def get_queryset(self) -> QuerySet[Household]:
@@ -107,20 +132,7 @@ class HouseholdListCreateApi(generics.GenericAPIView):
 
     @extend_schema(responses={200: HouseholdSerializer(many=True)})
     def get(self, request: AuthenticatedRequest) -> Response:
-        queryset = self.filter_queryset(self.get_queryset())
-        # The id last breaks ties; the page is cut on the ids and its rows read by id, as on the
-        # list page (households.views.registry.household_list_view: an OFFSET would compute the head
-        # and person-count subqueries of every skipped row).
-        queryset = queryset.order_by(*queryset.query.order_by, "pk")
-        ids = self.paginate_queryset(queryset.values_list("pk", flat=True))
-        rows = {
-            household.pk: household for household in queryset.order_by().filter(pk__in=ids or [])
-        }
-        page = [rows[pk] for pk in ids or [] if pk in rows]
-        if page:
-            _log_sensitive_view(request, "household_list", "", ids=[h.pk for h in page])
-        serializer = HouseholdSerializer(page, many=True, context={"request": request})
-        return self.get_paginated_response(serializer.data)
+        return _household_page(self, self.filter_queryset(self.get_queryset()))
 
     @extend_schema(
         request=HouseholdCreateSerializer, responses={201: HouseholdDetailSerializer, **ERRORS}
@@ -138,6 +150,39 @@ class HouseholdListCreateApi(generics.GenericAPIView):
             HouseholdDetailSerializer(household, context={"request": request}).data,
             status=status.HTTP_201_CREATED,
         )
+
+
+class HouseholdSearchApi(generics.GenericAPIView):
+    """POST /api/v1/households/search/: the household list searched by name, full ID number or
+    户编号, the terms in the body (never in a URL, where web servers log them). Scoped like the
+    list; counted against RATE_LIMIT_SEARCH as well as RATE_LIMIT_API."""
+
+    serializer_class = HouseholdSerializer
+    throttle_classes = [ApiThrottle, SearchThrottle]
+
+    def get_queryset(self) -> QuerySet[Household]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no signed-in user
+            return Household.objects.none()
+        return selectors.household_list(user=request_user(self.request))
+
+    @extend_schema(
+        request=HouseholdSearchSerializer,
+        parameters=[
+            OpenApiParameter("page", int, description=_("页码")),
+            OpenApiParameter("page_size", int, description=_("每页条数（最多500）")),
+        ],
+        responses={200: HouseholdSerializer(many=True), 400: ERRORS[400]},
+    )
+    def post(self, request: AuthenticatedRequest) -> Response:
+        body = HouseholdSearchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = QueryDict(mutable=True)
+        for name, value in body.validated_data.items():
+            data[name] = str(value)
+        household_filter = HouseholdFilter(data, queryset=self.get_queryset(), user=request.user)
+        if not household_filter.is_valid():
+            raise ValidationError(household_filter.errors)
+        return _household_page(self, household_filter.qs)
 
 
 class HouseholdDetailApi(generics.GenericAPIView):

@@ -33,7 +33,7 @@ from households.views.common import (
     _require_case_access,
     _require_writer,
 )
-from povertyapp import roles
+from povertyapp import ratelimits, roles, search_terms
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import Region, User
 from povertyapp.privacy import access_log_record, mask, shown, shown_health
@@ -50,14 +50,32 @@ TABS = (
 )
 
 
+# The list's free-text search (names, ID numbers, 户编号) never travels in its URL: the form
+# posts it, and the list is shown at `?qt=<token>` (povertyapp/search_terms.py). Names too:
+# a name is personal information, and one rule is simpler to keep than a test of each term.
+SEARCH_TERMS = ("q",)
+
+
 @login_required
 def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_case_access(request)
+    if getattr(request, "search_token", None) is None and any(
+        name in request.GET for name in SEARCH_TERMS
+    ):
+        # An old bookmark or a typed ?q=: moved into a token, never run from the URL.
+        return search_terms.redirect_with_terms(
+            request, {name: request.GET.getlist(name) for name in SEARCH_TERMS}
+        )
+    params = request.GET  # with the token's terms (povertyapp.search_terms)
+    if any(params.get(name, "").strip() for name in SEARCH_TERMS) and ratelimits.exceeded(
+        request, "search"
+    ):
+        return ratelimits.refused(request, "search")
     scoped = selectors.household_list(user=request.user)
-    household_filter = HouseholdFilter(request.GET or None, queryset=scoped, user=request.user)
+    household_filter = HouseholdFilter(params or None, queryset=scoped, user=request.user)
     queryset = household_filter.qs if household_filter.is_bound else scoped
     try:
-        page_size = int(request.GET.get("page_size", 20))
+        page_size = int(params.get("page_size", 20))
     except ValueError:
         page_size = 20
     page_size = page_size if page_size in PAGE_SIZES else 20
@@ -73,7 +91,7 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     # county computed 1,000 rows' subqueries to show 20.
     paginator = Paginator(queryset.values_list("pk", flat=True), page_size)
     paginator.__dict__["count"] = sum(status_counts.values())
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page(params.get("page"))
     page.object_list = selectors.household_list_rows(list(page.object_list))
     # Display values computed once per page (get_status_display would rebuild the choices per
     # row); the detail links share one prefix (households/urls.py: "" and "<id>/").
@@ -89,8 +107,6 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     village_choices, group_choices = _region_choices(
         request.user, household_filter.form["village"].value()
     )
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "households/household_list.html",
@@ -114,9 +130,9 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             "status_options": _options(
                 household_filter.form["status"].value(), Household.Status.choices
             ),
-            "sort_options": _options(request.GET.get("ordering"), SORT_CHOICES),
+            "sort_options": _options(params.get("ordering"), SORT_CHOICES),
             "page_size_options": _options(page_size, ((size, size) for size in PAGE_SIZES)),
-            "query": query.urlencode(),
+            "query": search_terms.link_query(request),  # the token, not the terms
             "can_write": roles.can_write_households(request.user),
             "status_counts": [
                 (label, status_counts.get(value, 0), value)

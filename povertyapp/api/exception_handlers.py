@@ -1,4 +1,5 @@
-"""Django's ValidationError from the services becomes a 400 with field messages.
+"""Django's ValidationError from the services becomes a 400 with field messages; a request over
+its rate limit a 429 with the Chinese message (and an audit row).
 
 Service errors use keys such as `members.2.id_number`; they are passed through as they are, so
 a client can point at the exact member and field.
@@ -6,6 +7,7 @@ a client can point at the exact member and field.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -15,6 +17,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from povertyapp import ratelimits
 from povertyapp.conflicts import ConflictError
 
 
@@ -28,6 +31,13 @@ def _messages(error: DjangoValidationError) -> Any:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, exceptions.Throttled):
+        # A rate limit (povertyapp/api/throttles.py): the Chinese message, the wait, an audit row.
+        request = context["request"]
+        ratelimits.record_refusal(request, getattr(request, "rate_limited_scope", "api"))
+        wait = getattr(exc, "wait", None)  # set by Throttled.__init__; missing from the stubs
+        headers = {"Retry-After": str(math.ceil(wait))} if wait is not None else None
+        return Response({"detail": str(ratelimits.MESSAGE)}, status=429, headers=headers)
     if isinstance(exc, ConflictError):
         return Response(
             {

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from povertyapp import files, roles
+from povertyapp import files, ratelimits, roles
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.ledgers import all_ledgers, index_filters
 from povertyapp.ledgers.services import job_threshold, ledger_export_start, reason_threshold
@@ -79,10 +79,17 @@ def _index(
 @login_required
 @require_http_methods(["GET", "POST"])
 def ledger_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
-    """The page's form posts here (GET still works for links and scripts)."""
+    # The page's form posts (its search box takes ID numbers, which never go in a URL: issue
+    # 14); a GET with harmless filters (a bookmark) still works.
     data = request.POST if request.method == "POST" else request.GET
     key = data.get("ledger", "")
-    filters = {name: data.get(name) for name in data if name not in ("ledger", "reason")}
+    filters = {
+        name: data.get(name)
+        for name in data
+        if name not in ("ledger", "reason", "csrfmiddlewaretoken")
+    }
+    if ratelimits.exceeded(request, "export"):
+        return ratelimits.refused(request, "export")
     try:
         start = ledger_export_start(
             user=request.user,

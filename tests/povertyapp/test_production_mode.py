@@ -21,6 +21,7 @@ def _production(*args: str) -> subprocess.CompletedProcess[str]:
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "CSRF_TRUSTED_ORIGINS": "https://127.0.0.1:8130",
+        "CACHE_URL": "redis://127.0.0.1:6379/1",
         "DJANGO_SETTINGS_MODULE": "povertyapp.settings",
     }
     return subprocess.run(

@@ -97,6 +97,7 @@ def test_production_with_its_secrets_passes_check_deploy(no_dotenv):
         DJANGO_ENV="production",
         SECRET_KEY=secrets.token_urlsafe(60),
         ALLOWED_HOSTS="fupin.example.gov.cn",
+        CACHE_URL="redis://127.0.0.1:6379/1",
     )
     assert result.returncode == 0, result.stderr
     # Not even a warning from Django's own deploy checklist.
@@ -108,6 +109,7 @@ def test_production_turns_debug_off_and_cookies_secure(no_dotenv):
         "DJANGO_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(60),
         "ALLOWED_HOSTS": "fupin.example.gov.cn",
+        "CACHE_URL": "redis://127.0.0.1:6379/1",
     }
     values = [
         _settings_value(name, **environment)
@@ -252,3 +254,21 @@ def test_four_failures_then_the_right_password_logs_in_and_resets(cast):
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(cast.cadre.pk)
     assert AccessAttempt.objects.filter(username="cadre").count() == 0
+
+
+def test_production_refuses_a_cache_not_shared_by_the_workers(no_dotenv):
+    """Rate limits counted per gunicorn worker would allow each worker its own budget."""
+    result = _manage(
+        "check",
+        DJANGO_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(60),
+        ALLOWED_HOSTS="fupin.example.gov.cn",
+    )
+    assert result.returncode == 1
+    assert "Production needs CACHE_URL" in result.stderr
+
+
+def test_a_malformed_rate_limit_is_refused_at_start(no_dotenv):
+    result = _manage("check", RATE_LIMIT_SEARCH="sixty a minute")
+    assert result.returncode == 1
+    assert "RATE_LIMIT_SEARCH must look like 60/m" in result.stderr
