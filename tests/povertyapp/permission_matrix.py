@@ -433,6 +433,11 @@ ROWS: dict[str, Row] = {
     # The audit log's export and chain check: the audit administrator only.
     "admin:povertyapp_accesslog_export": row(get="LLL3L33oL"),
     "admin:povertyapp_accesslog_verify": row(get="LLL3L335L"),
+    # The search by POST (issue 14: no ID numbers in URLs), scoped like the list: the
+    # administrators get an empty page.
+    "household-search": row(
+        get="55555555L", post="ooooooooL", put="55555555L", patch="55555555L", delete="55555555L"
+    ),
     "household-list": row(
         get="ooooooooL", post="o33o3333L", put="55555555L", patch="55555555L", delete="55555555L"
     ),
