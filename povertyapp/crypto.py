@@ -26,6 +26,7 @@ import binascii
 import functools
 import hashlib
 import hmac
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -357,3 +358,121 @@ class BlindIndexField(models.CharField):
         value = self.compute(model_instance)
         setattr(model_instance, self.attname, value)
         return value
+
+
+# --- Key rotation (`manage.py rotate_encryption_key`) ---------------------------------------
+
+# JSON columns that hold encrypted values among other data ("app_label.Model", field name):
+# registered by the app that writes them (e.g. rounds: a pending line's new ID number).
+_ENCRYPTED_JSON: list[tuple[str, str]] = []
+
+
+def register_encrypted_json(model_label: str, field: str) -> None:
+    if (model_label, field) not in _ENCRYPTED_JSON:
+        _ENCRYPTED_JSON.append((model_label, field))
+
+
+def _reencrypt(value: Any) -> Any:
+    """A JSON value with every encrypted string re-encrypted under the current key."""
+    if isinstance(value, str):
+        return (
+            encrypt(decrypt(value) or "")
+            if is_encrypted(value) and needs_rotation(value)
+            else value
+        )
+    if isinstance(value, list):
+        return [_reencrypt(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _reencrypt(item) for key, item in value.items()}
+    return value
+
+
+@dataclass
+class RotationCount:
+    table: str
+    rows: int = 0
+    rewritten: int = 0
+
+
+def encrypted_columns() -> list[tuple[type[models.Model], list[str], list[BlindIndexField]]]:
+    """Every model with encrypted columns (simple_history's copies included): the model, its
+    encrypted columns and its blind indexes."""
+    from django.apps import apps
+
+    found = []
+    for model in apps.get_models():
+        fields = [f for f in model._meta.concrete_fields if isinstance(f, EncryptedCharField)]
+        indexes = [f for f in model._meta.concrete_fields if isinstance(f, BlindIndexField)]
+        if fields:
+            found.append((model, [f.column for f in fields], indexes))
+    return found
+
+
+def rotate(
+    *, chunk: int = 2000, reindex: bool = False, progress: Any = None
+) -> list[RotationCount]:
+    """Re-encrypt every encrypted value that is plain or under another key or algorithm than
+    the current ones, chunk by chunk (each chunk its own transaction: an interrupted run is
+    resumed by running it again; rows already current are only read). With `reindex`, the
+    blind indexes are recomputed as well (after BLIND_INDEX_KEY changed)."""
+    from django.apps import apps
+    from django.db import connection, transaction
+
+    quote = connection.ops.quote_name
+    counts = []
+    jobs: list[tuple[type[models.Model], list[str], list[BlindIndexField], bool]] = [
+        (model, columns, indexes, False) for model, columns, indexes in encrypted_columns()
+    ]
+    for label, field in _ENCRYPTED_JSON:
+        model = apps.get_model(label)
+        jobs.append((model, [model._meta.get_field(field).column], [], True))
+    for model, columns, indexes, is_json in jobs:
+        table = model._meta.db_table
+        pk = model._meta.pk.column
+        count = RotationCount(table=table)
+        sources = {f.column: model._meta.get_field(f.source).column for f in indexes}
+        index_columns = list(sources) if reindex else []
+        last: Any = None
+        while True:
+            with transaction.atomic(), connection.cursor() as cursor:
+                where = f"WHERE {quote(pk)} > %s " if last is not None else ""
+                cursor.execute(
+                    f"SELECT {quote(pk)}, {', '.join(quote(c) for c in columns + index_columns)} "
+                    f"FROM {quote(table)} {where}ORDER BY {quote(pk)} LIMIT {int(chunk)}",
+                    [last] if last is not None else [],
+                )
+                rows = cursor.fetchall()
+                if not rows:
+                    break
+                last = rows[-1][0]
+                changes = []
+                for row in rows:
+                    values = dict(zip(columns + index_columns, row[1:], strict=True))
+                    new = dict(values)
+                    for column in columns:
+                        value = values[column]
+                        if is_json:
+                            if value is not None:
+                                data = json.loads(value) if isinstance(value, str) else value
+                                rotated = _reencrypt(data)
+                                if rotated != data:
+                                    new[column] = json.dumps(rotated, ensure_ascii=False)
+                        elif value and needs_rotation(value):
+                            new[column] = encrypt(decrypt(value) or "")
+                    for column in index_columns:
+                        source = values[sources[column]]
+                        new[column] = blind_index(source) if source else ""
+                    if new != values:
+                        changes.append((row[0], {c: v for c, v in new.items() if v != values[c]}))
+                for key, changed in changes:
+                    sets = ", ".join(f"{quote(c)} = %s" for c in changed)
+                    cursor.execute(
+                        f"UPDATE {quote(table)} SET {sets} WHERE {quote(pk)} = %s",
+                        [*changed.values(), key],
+                    )
+                count.rows += len(rows)
+                count.rewritten += len(changes)
+            if progress is not None:
+                progress(count)
+        counts.append(count)
+    return counts
