@@ -394,6 +394,10 @@ class RotationCount:
     rewritten: int = 0
 
 
+def _column(field: Any) -> str:
+    return str(field.column)
+
+
 def encrypted_columns() -> list[tuple[type[models.Model], list[str], list[BlindIndexField]]]:
     """Every model with encrypted columns (simple_history's copies included): the model, its
     encrypted columns and its blind indexes."""
@@ -404,7 +408,7 @@ def encrypted_columns() -> list[tuple[type[models.Model], list[str], list[BlindI
         fields = [f for f in model._meta.concrete_fields if isinstance(f, EncryptedCharField)]
         indexes = [f for f in model._meta.concrete_fields if isinstance(f, BlindIndexField)]
         if fields:
-            found.append((model, [f.column for f in fields], indexes))
+            found.append((model, [_column(f) for f in fields], indexes))
     return found
 
 
@@ -425,12 +429,12 @@ def rotate(
     ]
     for label, field in _ENCRYPTED_JSON:
         model = apps.get_model(label)
-        jobs.append((model, [model._meta.get_field(field).column], [], True))
+        jobs.append((model, [_column(model._meta.get_field(field))], [], True))
     for model, columns, indexes, is_json in jobs:
         table = model._meta.db_table
-        pk = model._meta.pk.column
+        pk = _column(model._meta.pk)
         count = RotationCount(table=table)
-        sources = {f.column: model._meta.get_field(f.source).column for f in indexes}
+        sources = {_column(f): _column(model._meta.get_field(f.source)) for f in indexes}
         index_columns = list(sources) if reindex else []
         last: Any = None
         while True:
