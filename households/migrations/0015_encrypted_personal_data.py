@@ -26,6 +26,20 @@ TABLES = [
 ]
 
 
+class AlterFieldInPlace(migrations.AlterField):
+    """On SQLite the column is left as it is: SQLite does not enforce a varchar's length (the
+    longer encrypted text fits), and remaking households_household would drop the triggers
+    that keep households_villagestatuscount (0007), whose refill loses its zero rows."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "sqlite":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor != "sqlite":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
 def _pk(table):
     return "history_id" if "historical" in table else "id"
 
@@ -119,7 +133,7 @@ class Migration(migrations.Migration):
             name='illness_name',
             field=povertyapp.crypto.EncryptedCharField(blank=True, max_length=64, verbose_name='患病名称'),
         ),
-        migrations.AlterField(
+        AlterFieldInPlace(
             model_name='household',
             name='bank_account',
             field=povertyapp.crypto.EncryptedCharField(blank=True, max_length=32, verbose_name='银行账号'),
