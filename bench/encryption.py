@@ -146,11 +146,10 @@ def rewrite(decrypting: bool) -> None:
 
         migration = importlib.import_module("households.migrations.0015_encrypted_personal_data")
 
-        class Editor:
-            pass
+        import types
 
-        editor = Editor()
-        editor.connection = connection  # type: ignore[attr-defined]
+        # The migration's step wants a schema editor for its connection only.
+        editor = types.SimpleNamespace(connection=connection)
         migration._rewrite(editor, crypto.decrypt, with_index=False)
         with connection.cursor() as cursor:
             cursor.execute("CREATE INDEX bench_member_plain_id ON households_member (id_number)")
