@@ -189,7 +189,7 @@ def test_rotation_with_reindex_follows_a_new_blind_index_key(cast, county, setti
     assert Member.objects.with_id_number(number).exists()
 
 
-def test_pending_round_lines_keep_the_id_number_encrypted(cast, county, household_a):
+def test_pending_round_lines_keep_the_id_number_encrypted(cast, county, household_a, settings):
     from povertyapp.models import VillageYear
     from rounds import services as rounds
     from rounds.models import RoundChange
@@ -222,6 +222,12 @@ def test_pending_round_lines_keep_the_id_number_encrypted(cast, county, househol
     rounds.change_decide(actor=cast.county, change=change, approve=True)
     assert household_a.members.get(name="张小明").id_number == baby
     assert baby in rounds.change_summary(RoundChange.objects.get(pk=change.pk), cast.county)
+    # The key rotation re-encrypts the numbers kept in the lines' details too.
+    settings.FIELD_ENCRYPTION_KEYS = [_key("new")]
+    crypto.rotate()
+    stored = RoundChange.objects.values_list("details", flat=True).get(pk=change.pk)
+    assert crypto.key_id_of(stored["member"]["id_number"]) == "new"
+    assert crypto.decrypt(stored["member"]["id_number"]) == baby
 
 
 MIGRATION = ("households", "0015_encrypted_personal_data")
