@@ -85,6 +85,31 @@ print('Every content type names a model of this tree.')"
     # And the moved rounds read back as the release wrote them: each round's stored figures
     # equal their rederivation from the baseline and the events (exit code 1 otherwise).
     DATABASE_URL="$url" "$PY" "$ROOT/manage.py" check_round_figures
+    # Encryption at rest (issue 14): the migration encrypted the release's personal data. No
+    # plain 18-character ID number is left in the member tables' raw columns, every value is
+    # an encrypted one, its blind index is filled, and the model reads the numbers back.
+    DATABASE_URL="$url" "$PY" "$ROOT/manage.py" shell -c "
+import re
+from django.db import connection
+from households.models import Member
+from povertyapp import crypto
+plain = re.compile(r'[0-9]{17}[0-9Xx]')
+with connection.cursor() as cursor:
+    for table in ('households_member', 'households_historicalmember'):
+        cursor.execute(f'SELECT id_number, id_number_index, illness_name, disability_certificate FROM {table}')
+        rows = cursor.fetchall()
+        assert rows, f'{table} is empty'
+        for number, index, illness, certificate in rows:
+            assert not plain.search(number), f'{table}: a plain ID number is left'
+            assert number == '' or number.startswith(crypto.PREFIX), f'{table}: a plain value'
+            assert index == crypto.blind_index(number), f'{table}: a wrong blind index'
+            for value in (illness, certificate):
+                assert value == '' or value.startswith(crypto.PREFIX), f'{table}: plain health data'
+    cursor.execute('SELECT bank_account FROM households_household')
+    assert all(not v or v.startswith(crypto.PREFIX) for (v,) in cursor.fetchall())
+member = Member.objects.exclude(id_number='').first()
+assert plain.fullmatch(member.id_number) and Member.objects.with_id_number(member.id_number).exists()
+print(f'Personal data encrypted: no plain ID number left in {len(rows)} history rows and the members.')"
 }
 
 check_forward sqlite "sqlite:///$WORKDIR/release.sqlite3"

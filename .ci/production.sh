@@ -69,10 +69,17 @@ trap cleanup EXIT
 
 # The production environment, as README.md "Production" documents it (host and database names
 # of this machine). Nothing else from the caller's environment.
-unset DJANGO_DEBUG CONN_MAX_AGE CACHE_URL SECURE_SSL_REDIRECT CELERY_RESULT_BACKEND
+unset DJANGO_DEBUG FIELD_ENCRYPTION_KEYS FIELD_ENCRYPTION_PLAINTEXT CONN_MAX_AGE CACHE_URL SECURE_SSL_REDIRECT CELERY_RESULT_BACKEND
 export DJANGO_ENV=production
 SECRET_KEY=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(64))')
 export SECRET_KEY
+# Encryption at rest (issue 14): a key file outside the database, as docs/operations.md says.
+"$PY" -c 'import base64, os; print("k1:" + base64.b64encode(os.urandom(32)).decode())' \
+    >"$WORKDIR/field-keys"
+chmod 600 "$WORKDIR/field-keys"
+export FIELD_ENCRYPTION_KEY_FILE="$WORKDIR/field-keys"
+BLIND_INDEX_KEY=$("$PY" -c 'import secrets; print(secrets.token_urlsafe(48))')
+export BLIND_INDEX_KEY
 export ALLOWED_HOSTS=127.0.0.1,localhost
 export CSRF_TRUSTED_ORIGINS="https://127.0.0.1:$PROD_HTTPS_PORT,https://localhost:$PROD_HTTPS_PORT"
 export DATABASE_URL="$PG_SERVER/$PROD_DB_NAME"

@@ -129,7 +129,10 @@ class HouseholdAdmin(CaseReadOnlyAdmin, SimpleHistoryAdmin):
             members.filter(name__contains=term)
         )
         if len(number) == 18:
-            condition |= Exists(members.filter(id_number=number))
+            # Exact only: the column is encrypted, found by its blind index.
+            condition |= Exists(
+                Member.objects.with_id_number(number).filter(household=OuterRef("pk"))
+            )
         return queryset.filter(condition), False
 
 

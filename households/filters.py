@@ -103,7 +103,7 @@ class HouseholdFilter(django_filters.FilterSet):
         if len(id_number) == 18:
             # A full ID number finds its household; the list still shows it masked.
             condition = Q(number__startswith=text) | Exists(
-                Member.objects.filter(household=OuterRef("pk"), id_number=id_number)
+                Member.objects.with_id_number(id_number).filter(household=OuterRef("pk"))
             )
         elif text.isdigit():
             condition = Q(number__startswith=text)  # 户编号 are digits, names never are

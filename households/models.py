@@ -16,6 +16,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from povertyapp.crypto import BlindIndexField, EncryptedCharField, blind_index
 from povertyapp.filenames import PrivateUploadTo
 from povertyapp.models import Region
 
@@ -252,7 +253,8 @@ class Household(models.Model):
     )
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     bank_name = models.CharField(_("开户银行"), max_length=64, blank=True)
-    bank_account = models.CharField(_("银行账号"), max_length=32, blank=True)
+    # Encrypted at rest (povertyapp/crypto.py), as are the member's ID number and health details.
+    bank_account = EncryptedCharField(_("银行账号"), max_length=32, blank=True)
     identification_standard = models.CharField(
         _("识别标准"), max_length=8, choices=Standard.choices, default=Standard.NATIONAL
     )
@@ -406,11 +408,23 @@ class Household(models.Model):
         return [cause for cause in (self.other_cause_1, self.other_cause_2) if cause]
 
 
+class MemberQuerySet(models.QuerySet["Member"]):
+    def with_id_number(self, number: str) -> MemberQuerySet:
+        """Members holding this ID number (exact, through the blind index: the column is
+        encrypted, so no partial match is possible). The caller normalises the number
+        (households.identity.normalise_id_number)."""
+        return self.filter(id_number_index=blind_index(number)) if number else self.none()
+
+    def with_id_numbers(self, numbers: Any) -> MemberQuerySet:
+        return self.filter(id_number_index__in=[blind_index(n) for n in numbers if n])
+
+
 class Member(models.Model):
     """A member (家庭成员) of a household. Leaving is recorded (is_active=False), never deleted.
 
     A person (by ID number) may be an active member of only one household in the deployment:
-    the partial unique constraint enforces it in the database as well as in the services.
+    the partial unique constraint on the ID number's blind index enforces it in the database as
+    well as in the services.
     """
 
     class Sex(models.TextChoices):
@@ -422,7 +436,9 @@ class Member(models.Model):
     )
     name = models.CharField(_("姓名"), max_length=32)
     id_type = models.CharField(_("证件类型"), max_length=16, default="居民身份证")
-    id_number = models.CharField(_("证件号码"), max_length=32, blank=True)
+    # Encrypted at rest; found by its keyed blind index (Member.objects.with_id_number).
+    id_number = EncryptedCharField(_("证件号码"), max_length=32, blank=True)
+    id_number_index = BlindIndexField(_("证件号码索引"), source="id_number")
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices)
     birth_date = models.DateField(_("出生日期"))
     relation = models.CharField(_("与户主关系"), max_length=8)
@@ -433,8 +449,9 @@ class Member(models.Model):
     # Several may apply: stored as labels joined by "、" (e.g. "长期慢性病、残疾"), so that a
     # plain substring filter works on SQLite and PostgreSQL alike.
     health = models.CharField(_("健康状况"), max_length=64, blank=True)
-    illness_name = models.CharField(_("患病名称"), max_length=64, blank=True)
-    disability_certificate = models.CharField(_("残疾证号"), max_length=32, blank=True)
+    # Health details are encrypted; `health` (the category the figures count in SQL) is not.
+    illness_name = EncryptedCharField(_("患病名称"), max_length=64, blank=True)
+    disability_certificate = EncryptedCharField(_("残疾证号"), max_length=32, blank=True)
     disability_grade = models.CharField(_("残疾等级"), max_length=8, blank=True)
     labour_skill = models.CharField(_("劳动技能"), max_length=16, blank=True)
     work_status = models.CharField(_("务工状况"), max_length=8, blank=True)
@@ -473,13 +490,15 @@ class Member(models.Model):
 
     history = HistoricalRecords(excluded_fields=["updated_at", "completeness_mask"])
 
+    objects = MemberQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("家庭成员")
         verbose_name_plural = _("家庭成员")
         ordering = ["household", "-is_active", "id"]
         indexes = [
             models.Index(fields=["household", "is_active"], name="member_household_active_idx"),
-            models.Index(fields=["id_number"], name="member_id_number_idx"),
+            models.Index(fields=["id_number_index"], name="member_id_number_index_idx"),
             models.Index(fields=["name"], name="member_name_idx"),
             # The rates job's 信息录入率 pass over active members: index-only (PostgreSQL).
             models.Index(
@@ -491,8 +510,8 @@ class Member(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["id_number"],
-                condition=models.Q(is_active=True) & ~models.Q(id_number=""),
+                fields=["id_number_index"],
+                condition=models.Q(is_active=True) & ~models.Q(id_number_index=""),
                 name="member_id_number_active_unique",
             ),
             models.UniqueConstraint(

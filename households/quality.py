@@ -31,6 +31,7 @@ from households import identity, standards
 from households.models import DataProblem, Household, HouseholdIncome, Member
 from households.services import FEMALE_RELATIONS, HEAD, MALE_RELATIONS, SPOUSE
 from povertyapp import jobs, roles
+from povertyapp.crypto import blind_index
 from povertyapp.models import Job, Region
 
 JOB_KIND = "data_quality"
@@ -619,19 +620,24 @@ def _related_facts(
     one household."""
     helped = None if _helped_households is None else _helped_households(household_ids)
     measures = None if _measure_counts is None else _measure_counts(household_ids)
-    numbers = [m.id_number for m in members if m.id_number]
-    # (number, household) pairs counted here: a GROUP BY ... HAVING costs more to build than
+    # The ID numbers are encrypted: they are matched by their blind index.
+    by_index = {blind_index(m.id_number): m.id_number for m in members if m.id_number}
+    # (index, household) pairs counted here: a GROUP BY ... HAVING costs more to build than
     # the few rows it would spare.
     pairs = (
-        Member.objects.filter(is_active=True, id_number__in=numbers)
+        Member.objects.filter(is_active=True, id_number_index__in=by_index)
         .order_by()  # the default ordering joins the household
-        .values_list("id_number", "household_id")
+        .values_list("id_number_index", "household_id")
         .distinct()
-        if numbers
+        if by_index
         else []
     )
-    holders = Counter(number for number, _household in pairs)
-    return helped, measures, {number for number, households in holders.items() if households > 1}
+    holders = Counter(index for index, _household in pairs)
+    return (
+        helped,
+        measures,
+        {by_index[index] for index, households in holders.items() if households > 1},
+    )
 
 
 def contexts_for(

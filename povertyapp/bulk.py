@@ -16,6 +16,8 @@ from typing import Any, cast
 
 from django.db import connection, models
 
+from povertyapp import crypto
+
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -77,8 +79,28 @@ class _LineReader:
         return next(self._lines, "").encode()
 
 
+def _source(field: models.Field) -> str:
+    """The row key a column is loaded from: a blind index is computed from its source field."""
+    return field.source if isinstance(field, crypto.BlindIndexField) else field.attname
+
+
+def _protect(field: models.Field) -> Callable[[Any], Any] | None:
+    """Encryption at rest (povertyapp.crypto): an encrypted column's values are encrypted, a
+    blind index is the keyed hash of its source's value; None for any other column."""
+    if isinstance(field, crypto.EncryptedCharField):
+        return lambda value: None if value is None else crypto.encrypt(str(value))
+    if isinstance(field, crypto.BlindIndexField):
+        return lambda value: crypto.blind_index(value) if value else ""
+    return None
+
+
 def _converter(field: models.Field) -> Callable[[Any], str]:
     """The COPY text of one column's values, chosen once per column (not per value)."""
+    protect = _protect(field)
+    if protect is not None:
+        return lambda value: (
+            "\\N" if (value := protect(value)) is None else value.translate(_COPY_ESCAPES)
+        )
     kind = field.get_internal_type()
     if kind == "BooleanField":
         return lambda value: "\\N" if value is None else ("t" if value else "f")
@@ -137,7 +159,7 @@ def copy_lines(
             if (getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
             else field.get_default()
         )
-        spec.append((field.attname, default, _converter(field)))
+        spec.append((_source(field), default, _converter(field)))
     for row in rows:
         get = row.get
         yield "\t".join([convert(get(name, default)) for name, default, convert in spec]) + "\n"
@@ -165,7 +187,7 @@ def load_rows(
             cursor.cursor.copy_expert(f'COPY "{table}" ({quoted}) FROM STDIN', reader, size=1 << 18)
         return counter.count
     fields = _load_fields(model, with_pk)
-    attnames = [f.attname for f in fields]
+    attnames = [_source(f) for f in fields]
     columns = [f.column for f in fields]
     defaults = {f.attname: f.get_default() for f in fields}
     auto_fields = {
@@ -179,7 +201,7 @@ def load_rows(
     sql = 'INSERT INTO "{}" ({}) VALUES ({})'.format(
         table, ", ".join(f'"{c}"' for c in columns), ", ".join(["%s"] * len(columns))
     )
-    converters = [_sqlite_value for _ in attnames]
+    converters = [_protect(f) or _sqlite_value for f in fields]
     batch: list[Sequence[Any]] = []
     with connection.cursor() as cursor:
         for row in counter:
@@ -248,7 +270,7 @@ def _row_renderer(
             if (getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
             else field.get_default()
         )
-        spec.append((field.attname, default, _converter(field)))
+        spec.append((_source(field), default, _converter(field)))
 
     def render(row: dict[str, Any]) -> str:
         get = row.get

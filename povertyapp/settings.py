@@ -378,6 +378,30 @@ CELERY_BEAT_SCHEDULE["archive-audit-log"] = {
     "task": "povertyapp.tasks.archive_audit_task",
     "schedule": crontab(day_of_month=1, hour=4, minute=10),
 }
+# Encryption at rest (issue 14, 数据保密性; povertyapp/crypto.py): ID numbers, bank accounts
+# and health details are stored encrypted. FIELD_ENCRYPTION_KEYS: comma-separated
+# "key-id:base64-of-32-bytes", the first one encrypts (`manage.py generate_encryption_key`), or
+# FIELD_ENCRYPTION_KEY_FILE: a file of such lines (first = current). BLIND_INDEX_KEY: a separate
+# secret (at least 32 characters) for the keyed index that finds an exact ID number. Without
+# them, fixed development keys are used; production refuses to start (below).
+FIELD_ENCRYPTION_ALGORITHM = env.str("FIELD_ENCRYPTION_ALGORITHM", default="aes-256-gcm")
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+FIELD_ENCRYPTION_KEY_FILE = env.str("FIELD_ENCRYPTION_KEY_FILE", default="")
+BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY", default="")
+# The benchmark's baseline only (bench/encryption.py): new values are written in plain text.
+FIELD_ENCRYPTION_PLAINTEXT = env.bool("FIELD_ENCRYPTION_PLAINTEXT", default=False)
+if FIELD_ENCRYPTION_ALGORITHM not in ("aes-256-gcm", "sm4-gcm"):
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_ALGORITHM must be aes-256-gcm or sm4-gcm.")
+if PRODUCTION:
+    if not (FIELD_ENCRYPTION_KEYS or FIELD_ENCRYPTION_KEY_FILE):
+        raise ImproperlyConfigured(
+            "Production needs FIELD_ENCRYPTION_KEYS or FIELD_ENCRYPTION_KEY_FILE "
+            "(manage.py generate_encryption_key prints a key)."
+        )
+    if len(BLIND_INDEX_KEY) < 32:
+        raise ImproperlyConfigured("Production needs BLIND_INDEX_KEY (at least 32 characters).")
+    if FIELD_ENCRYPTION_PLAINTEXT:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_PLAINTEXT is for the benchmark only.")
 
 # Jobs: generated files are kept this many days, then removed by the nightly clean-up.
 JOB_FILE_RETENTION_DAYS = env.int("JOB_FILE_RETENTION_DAYS", default=7)

@@ -25,6 +25,11 @@ class RoundsConfig(AppConfig):
         # The rates job checks every figure's numerator against the count of its list.
         figures.register_round_lists(services.round_lists_by_village)
         register_round_hooks()
+        # A pending line's ID numbers are kept encrypted in its details (rounds.services.natural):
+        # the key rotation re-encrypts them too.
+        from povertyapp import crypto
+
+        crypto.register_encrypted_json("rounds.RoundChange", "details")
 
 
 def register_round_hooks() -> None:

@@ -368,9 +368,11 @@ class _Validator:
     def _active_members(self, numbers: list[str]) -> dict[str, Member]:
         found: dict[str, Member] = {}
         for start in range(0, len(numbers), 5000):
-            for member in Member.objects.filter(
-                id_number__in=numbers[start : start + 5000], is_active=True
-            ).select_related("household", "household__village"):
+            for member in (
+                Member.objects.with_id_numbers(numbers[start : start + 5000])
+                .filter(is_active=True)
+                .select_related("household", "household__village")
+            ):
                 found[member.id_number] = member
         return found
 

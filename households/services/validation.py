@@ -235,8 +235,10 @@ def _active_elsewhere_errors(
     numbers = {m["id_number"]: index for index, m in enumerate(members) if m.get("id_number")}
     if not numbers:
         return {}
-    clashes = Member.objects.filter(id_number__in=numbers, is_active=True).select_related(
-        "household", "household__village"
+    clashes = (
+        Member.objects.with_id_numbers(numbers)
+        .filter(is_active=True)
+        .select_related("household", "household__village")
     )
     if household is not None:
         clashes = clashes.exclude(household=household)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from households.models import Household, HouseholdEvent, Member, ValueList
 from households.selectors import province_of, value_lists
+from povertyapp import crypto
 from povertyapp.models import User
 from rounds.models import AdjustmentRound, RoundChange
 from rounds.services.changes import _head_name, _require_proposer, _scoped_household
@@ -80,7 +81,7 @@ def _active_member(household: Household, who: str) -> Member | None:
     if not who:
         return None
     active = household.members.filter(is_active=True)
-    by_number = active.filter(id_number=who.upper()).first()
+    by_number = active.with_id_number(who.upper()).first()
     if by_number is not None:
         return by_number
     named = list(active.filter(name=who)[:2])
@@ -92,6 +93,7 @@ def _member_line_args(change: RoundChange) -> dict[str, Any]:
     details = change.details
     if change.kind == Kind.NATURAL and details.get("action") == JOIN:
         data = dict(details.get("member", {}))
+        data["id_number"] = crypto.decrypt(data.get("id_number", "")) or ""
         return {
             "service": "member_add",
             "household": change.household,
@@ -108,6 +110,8 @@ def _member_line_args(change: RoundChange) -> dict[str, Any]:
             "note": "" if change.reason == details.get("reason") else change.reason,
         }
     value: Any = details.get("new", "")
+    if details.get("field") in _SENSITIVE_FIELDS:
+        value = crypto.decrypt(value) or ""
     if details.get("field") == "birth_date":
         value = _parse_date(value)
     if details.get("target") == "member":
@@ -237,7 +241,9 @@ def natural_change_propose(
             for key in ("name", "id_number", "relation")
         }
         person["id_number"] = person["id_number"].upper()
-        details["member"] = person
+        # The ID number is kept encrypted in the line's details, found by its blind index.
+        details["member"] = {**person, "id_number": crypto.encrypt(person["id_number"])}
+        details["member_id_index"] = crypto.blind_index(person["id_number"])
         if not person["relation"]:
             errors.append(_("请填写与户主关系。"))
         if (
@@ -246,7 +252,7 @@ def natural_change_propose(
                 round=round,
                 kind=Kind.NATURAL,
                 state__in=RoundChange.PENDING_STATES,
-                details__member__id_number=person["id_number"],
+                details__member_id_index=crypto.blind_index(person["id_number"]),
             ).exists()
         ):
             errors.append(_("该身份证号码的增员已在本批次待审核。"))
@@ -349,7 +355,13 @@ def correction_propose(
         member=corrected,
         persons=1 if corrected is not None else 0,
         reason=reason,
-        details={"target": target, "field": field, "old": old_text, "new": value},
+        details={
+            "target": target,
+            "field": field,
+            # An ID number is kept encrypted in the line's details.
+            "old": crypto.encrypt(old_text) if field in _SENSITIVE_FIELDS else old_text,
+            "new": crypto.encrypt(value) if field in _SENSITIVE_FIELDS else value,
+        },
     )
 
 
@@ -376,7 +388,7 @@ def change_summary(change: RoundChange, user: User) -> str:
             return _("增员：%(name)s（%(relation)s，%(id)s），%(reason)s，%(day)s") % {
                 "name": person.get("name", ""),
                 "relation": person.get("relation", ""),
-                "id": shown(user, person.get("id_number", "")),
+                "id": shown(user, crypto.decrypt(person.get("id_number", "")) or ""),
                 "reason": details.get("reason", ""),
                 "day": details.get("effective_date", ""),
             }
@@ -394,7 +406,8 @@ def change_summary(change: RoundChange, user: User) -> str:
             label = field
         old, new = details.get("old", ""), details.get("new", "")
         if field in _SENSITIVE_FIELDS:
-            old, new = shown(user, old), shown(user, new)
+            old = shown(user, crypto.decrypt(old) or "")
+            new = shown(user, crypto.decrypt(new) or "")
         who = f"{change.member.name} " if change.member else ""
         return _("更正%(who)s%(field)s：%(old)s → %(new)s") % {
             "who": who,

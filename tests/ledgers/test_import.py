@@ -229,7 +229,7 @@ def test_changed_cells_update_through_the_services_with_history(tmp_path, cast, 
     update = first.history.get(history_change_reason="导入更新")
     assert (update.phone, update.history_user) == ("13912345678", cast.county)
     assert Member.objects.get(household=first, name="刘芳").education == "高中"
-    added = Member.objects.get(id_number=new_id)
+    added = Member.objects.with_id_number(new_id).get()
     assert (added.household_id, added.birth_date, added.relation) == (
         first.pk,
         datetime.date(2020, 6, 1),

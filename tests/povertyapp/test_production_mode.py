@@ -3,6 +3,7 @@ drf-spectacular's deploy checks without a single warning, and turns on the secur
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import subprocess
@@ -23,6 +24,9 @@ def _production(*args: str) -> subprocess.CompletedProcess[str]:
         "CSRF_TRUSTED_ORIGINS": "https://127.0.0.1:8130",
         "CACHE_URL": "redis://127.0.0.1:6379/1",
         "DJANGO_SETTINGS_MODULE": "povertyapp.settings",
+        # Encryption at rest (issue 14): production refuses to start without real keys.
+        "FIELD_ENCRYPTION_KEYS": "k1:" + base64.b64encode(os.urandom(32)).decode(),
+        "BLIND_INDEX_KEY": secrets.token_urlsafe(48),
     }
     return subprocess.run(
         [sys.executable, *args],

@@ -6,6 +6,7 @@ its secrets (so it cannot be reloaded inside this test process).
 
 from __future__ import annotations
 
+import base64
 import datetime
 import os
 import secrets
@@ -25,6 +26,11 @@ from django.utils import timezone
 from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]
+# Production refuses to start without real encryption keys (issue 14): the passing cases give them.
+KEYS = {
+    "FIELD_ENCRYPTION_KEYS": "k1:" + base64.b64encode(os.urandom(32)).decode(),
+    "BLIND_INDEX_KEY": secrets.token_urlsafe(48),
+}
 
 
 def _manage(*args: str, **environment: str) -> subprocess.CompletedProcess[str]:
@@ -98,6 +104,7 @@ def test_production_with_its_secrets_passes_check_deploy(no_dotenv):
         SECRET_KEY=secrets.token_urlsafe(60),
         ALLOWED_HOSTS="fupin.example.gov.cn",
         CACHE_URL="redis://127.0.0.1:6379/1",
+        **KEYS,
     )
     assert result.returncode == 0, result.stderr
     # Not even a warning from Django's own deploy checklist.
@@ -110,6 +117,7 @@ def test_production_turns_debug_off_and_cookies_secure(no_dotenv):
         "SECRET_KEY": secrets.token_urlsafe(60),
         "ALLOWED_HOSTS": "fupin.example.gov.cn",
         "CACHE_URL": "redis://127.0.0.1:6379/1",
+        **KEYS,
     }
     values = [
         _settings_value(name, **environment)

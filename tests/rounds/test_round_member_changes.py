@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 
 from households import services
 from households.models import HouseholdEvent, Member
+from povertyapp.crypto import decrypt
 from povertyapp.models import VillageYear
 from rounds import figures
 from rounds import services as rounds
@@ -167,7 +168,13 @@ def test_an_identity_number_correction_is_applied_with_its_event(cast, open_roun
         value=corrected,
         reason="录入时末四位错误，以户口簿为准",
     )
-    assert change.details == {
+    # The numbers are kept encrypted in the line's details (issue 14).
+    assert corrected not in str(change.details) and spouse.id_number not in str(change.details)
+    assert {
+        **change.details,
+        "old": decrypt(change.details["old"]),
+        "new": decrypt(change.details["new"]),
+    } == {
         "target": "member",
         "field": "id_number",
         "old": spouse.id_number,
@@ -383,7 +390,7 @@ def test_the_round_ledger_says_what_a_natural_change_line_changes(
     from povertyapp.ledgers.services import ledger_write
 
     change = _birth(cast, open_round, household_a)
-    baby_id = change.details["member"]["id_number"]
+    baby_id = decrypt(change.details["member"]["id_number"])
 
     def reason_cells(user):
         path = str(tmp_path / f"{user.username}.xlsx")
