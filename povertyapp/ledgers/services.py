@@ -26,11 +26,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from povertyapp import jobs, roles
+from povertyapp import crypto, jobs, roles
 from povertyapp.ledgers import Ledger, ledger_get
 from povertyapp.ledgers.layout import SENSITIVE, LedgerWorkbook, Letterhead
 from povertyapp.models import AccessLog, Job, Region, User
-from povertyapp.privacy import access_log_record
+from povertyapp.privacy import access_log_record, has_sensitive_number, mask_text
 
 EXPORT_JOB = "ledger_export"
 
@@ -211,7 +211,8 @@ def ledger_write(
         fields=sensitive if sensitive_visible else [],
         detail={
             "ledger": str(ledger.title),
-            "filters": filters,
+            # An ID number searched for is in the audit row masked, never in full.
+            "filters": {name: mask_text(value) for name, value in filters.items()},
             "rows": rows,
             "sha256": digest.hexdigest(),
             "masked": not sensitive_visible,
@@ -264,7 +265,7 @@ def ledger_export_start(
             user=user,
             kind=EXPORT_JOB,
             region=region,
-            parameters={"ledger": key, "filters": cleaned, "reason": reason},
+            parameters={"ledger": key, "filters": _sealed(cleaned), "reason": reason},
         )
         return ExportStart(job=job)
     handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="ledger-")
@@ -286,7 +287,7 @@ def run_export_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     if user is None or not roles.can_export(user):
         raise jobs.JobFailed(_("发起人已无导出权限，任务未执行。"))
     key = job.parameters.get("ledger", "")
-    filters = job.parameters.get("filters", {})
+    filters = _unsealed(job.parameters.get("filters", {}))
     try:
         # Checked again when the job runs: the rows or the starter's rights may have changed.
         rows, reason = ledger_export_check(
@@ -314,6 +315,22 @@ def run_export_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     finally:
         os.unlink(path)
     return {"rows": result.rows, "sha256": result.sha256, "filename": result.filename}
+
+
+def _sealed(filters: dict[str, str]) -> dict[str, str]:
+    """Filters as kept on the job row: a value holding an ID, account or phone number (a
+    search) is stored encrypted like the registry's own columns (数据保密性)."""
+    return {
+        name: crypto.encrypt(value) if has_sensitive_number(value) else value
+        for name, value in filters.items()
+    }
+
+
+def _unsealed(filters: dict[str, str]) -> dict[str, str]:
+    return {
+        name: (crypto.decrypt(value) or "") if crypto.is_encrypted(value) else value
+        for name, value in filters.items()
+    }
 
 
 def _message(error: Exception) -> str:

@@ -233,3 +233,30 @@ def test_commands_export_and_import_through_the_same_code(tmp_path, cast, county
             "--user",
             "cadre",
         )
+
+
+def test_an_export_of_an_id_search_keeps_the_id_sealed_on_the_job_and_masked_in_the_audit(
+    client_for, settings, cast, household_a, django_capture_on_commit_callbacks
+):
+    """Issue 14 (数据保密性): the search of an exported list may be a full ID number; the job
+    row keeps it encrypted and the audit row masked, while the job still finds the household."""
+    from povertyapp import crypto
+
+    settings.LEDGER_JOB_THRESHOLD = 0
+    id_number = household_a.members.get(relation="户主").id_number
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(cast.county).post(
+            reverse("ledgers:export"),
+            {"ledger": "members", "q": id_number, "reason": "年度动态调整核查"},
+        )
+    assert response.status_code == 302
+    job = Job.objects.get(kind="ledger_export")
+    stored = job.parameters["filters"]["q"]
+    assert crypto.is_encrypted(stored) and id_number not in str(job.parameters)
+    job.refresh_from_db()
+    # The job found the household by the decrypted search: its members, nobody else.
+    assert job.status == Job.Status.SUCCEEDED
+    assert job.result["rows"] == household_a.members.count()
+    row = AccessLog.objects.get(action="export")
+    assert id_number not in str(row.detail)
+    assert row.detail["filters"]["q"] == id_number[:3] + "*" * 11 + id_number[-4:]
