@@ -14,7 +14,7 @@ naming gunicorn or a version; on every page and API answer: `Cache-Control: no-s
 
 Prints each check; exits 1 if any failed.
 
-    python3 .ci/production_smoke.py --base-url http://127.0.0.1:8130 [--password demo12345]
+    python3 .ci/production_smoke.py --base-url http://127.0.0.1:8130 [--password Huangping@2020]
         [--users county,township,cadre,cadre2,helper,auditor,sysadmin]
 """
 
@@ -234,7 +234,7 @@ def menu_links(html: str) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base-url", default="http://127.0.0.1:8130")
-    parser.add_argument("--password", default="demo12345")
+    parser.add_argument("--password", default="Huangping@2020")
     parser.add_argument("--users", default=USERS)
     parser.add_argument("--cafile", help="the certificate of an https --base-url (nginx)")
     parser.add_argument(

@@ -1,8 +1,17 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
 
+class AdminConfig(admin_apps.AdminConfig):
+    """The admin site, requiring a second factor (povertyapp.security.admin_site)."""
+
+    default = False
+    default_site = "povertyapp.security.admin_site.AdminSite"
+
+
 class PovertyappConfig(AppConfig):
+    default = True
     name = "povertyapp"
     verbose_name = _("区划与账号")
 
@@ -14,6 +23,11 @@ class PovertyappConfig(AppConfig):
 
         ledgers.discover()
         register_file_kinds()
+
+        # Sign-in: the steps after the password, the absolute limit, 我的会话 (issue 14).
+        from povertyapp.security import sessions
+
+        sessions.connect()
 
         # One wording for an empty required value, model checks included (povertyapp.forms).
         from django.apps import apps

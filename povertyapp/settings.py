@@ -37,7 +37,8 @@ else:
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with a site that requires the second factor (issue 14).
+    "povertyapp.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -51,6 +52,12 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    # issue 14 (身份鉴别): TOTP two-factor sign-in and backup codes; the last passwords' hashes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_password_validators",
+    "django_password_validators.password_history",
     "povertyapp",
     "households",
     "rounds",
@@ -71,7 +78,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): signed in with a second factor in this session (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The steps after the password (second factor, an expired password) and the 12-hour limit.
+    "povertyapp.security.middleware.SignInStepsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, so that a locked-out login answers before any view runs.
@@ -120,19 +131,42 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "povertyapp.backends.ModelBackendWithRegion",
 ]
+# Passwords (等保 2.0 身份鉴别): 12 to 128 characters, three of four character classes, nothing
+# derived from the username, no ID number or the user's phone, not a common password, not one of
+# the last PASSWORD_HISTORY_COUNT; expired after PASSWORD_MAX_AGE_DAYS (povertyapp/security/).
+PASSWORD_MIN_LENGTH = env.int("PASSWORD_MIN_LENGTH", default=12)
+PASSWORD_HISTORY_COUNT = env.int("PASSWORD_HISTORY_COUNT", default=5)
+PASSWORD_MAX_AGE_DAYS = env.int("PASSWORD_MAX_AGE_DAYS", default=90)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 8},
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
+    {
+        "NAME": "povertyapp.security.passwords.MaximumLengthValidator",
+        "OPTIONS": {"max_length": 128},
     },
     {
         "NAME": "povertyapp.validators.CharacterClassValidator",
         "OPTIONS": {"min_classes": 3},
     },
+    {"NAME": "povertyapp.security.passwords.UsernameDerivedValidator"},
+    {"NAME": "povertyapp.security.passwords.PersonalNumberValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {
+        "NAME": "povertyapp.security.passwords.RecentPasswordsValidator",
+        "OPTIONS": {"last_passwords": PASSWORD_HISTORY_COUNT},
+    },
 ]
+if PRODUCTION and (
+    PASSWORD_MIN_LENGTH < 12 or PASSWORD_HISTORY_COUNT < 5 or not 1 <= PASSWORD_MAX_AGE_DAYS <= 90
+):
+    raise ImproperlyConfigured(
+        "Production (等保 2.0 level 3) needs PASSWORD_MIN_LENGTH >= 12, PASSWORD_HISTORY_COUNT >= 5 "
+        "and PASSWORD_MAX_AGE_DAYS between 1 and 90."
+    )
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -142,6 +176,24 @@ SESSION_COOKIE_AGE = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
 # The idle deadline moves forward with use, saved at most once a minute (povertyapp/sessions.py).
 SESSION_ENGINE = "povertyapp.sessions"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Absolute limit: a session ends this many seconds after its sign-in, however active (12 h).
+SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=12 * 60 * 60)
+
+# Two-factor sign-in (django-otp, povertyapp/security/second_factor.py): TOTP required for the
+# county office, township reviewers, auditors, the three administrators and superusers, open to
+# everyone. The demo (embedded default) and the tests let the printed logins in without it;
+# production refuses to start with that on (below).
+SECOND_FACTOR_DEMO_EXEMPT = env.bool("DEMO_WITHOUT_SECOND_FACTOR", default=not PRODUCTION)
+if PRODUCTION and SECOND_FACTOR_DEMO_EXEMPT:
+    raise ImproperlyConfigured(
+        "Production refuses DEMO_WITHOUT_SECOND_FACTOR: every required role needs its second factor."
+    )
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="精准扶贫管理系统")
+# Wrong codes: django-otp doubles the wait after each one; after SECOND_FACTOR_FAILURE_LIMIT in a
+# row the device is locked for AXES_COOLOFF_TIME hours, as a password is.
+SECOND_FACTOR_FAILURE_LIMIT = env.int("SECOND_FACTOR_FAILURE_LIMIT", default=5)
+# django-password-validators keeps salted PBKDF2 hashes of the last passwords (200,000 rounds).
+DPV_DEFAULT_HISTORY_HASHER = "django_password_validators.password_history.hashers.HistoryHasher"
 
 # django-axes: lock the username (from any address) after repeated failures.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

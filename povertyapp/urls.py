@@ -28,6 +28,7 @@ urlpatterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/", include("povertyapp.security.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jobs/<int:job_id>/", views.job_detail, name="job-detail"),
     # The one door of every stored file; MEDIA_ROOT itself is never routed, in any mode.

@@ -14,6 +14,7 @@ import datetime
 from dataclasses import dataclass
 
 import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.test import Client
 
 from households.models import Household
@@ -93,9 +94,16 @@ def _empty_cache():
     cache.clear()
 
 
+class FastHistoryHasher(PBKDF2PasswordHasher):
+    """The password history's hasher (django-password-validators), at one round for tests."""
+
+    iterations = 1
+
+
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.DPV_DEFAULT_HISTORY_HASHER = "tests.conftest.FastHistoryHasher"
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
