@@ -262,6 +262,9 @@ class UserSession(models.Model):
         verbose_name_plural = _("登录会话")
         ordering = ["-started_at"]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.started_at:%Y-%m-%d %H:%M}"
+
 
 class Job(models.Model):
     """Long work (exports, imports, checks, figures) the user can watch: status, progress, file."""

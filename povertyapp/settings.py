@@ -140,7 +140,7 @@ PASSWORD_MAX_AGE_DAYS = env.int("PASSWORD_MAX_AGE_DAYS", default=90)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "NAME": "povertyapp.security.passwords.MinimumLengthValidator",
         "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
     },
     {
@@ -164,8 +164,8 @@ if PRODUCTION and (
     PASSWORD_MIN_LENGTH < 12 or PASSWORD_HISTORY_COUNT < 5 or not 1 <= PASSWORD_MAX_AGE_DAYS <= 90
 ):
     raise ImproperlyConfigured(
-        "Production (等保 2.0 level 3) needs PASSWORD_MIN_LENGTH >= 12, PASSWORD_HISTORY_COUNT >= 5 "
-        "and PASSWORD_MAX_AGE_DAYS between 1 and 90."
+        "Production (等保 2.0 level 3) needs PASSWORD_MIN_LENGTH >= 12, "
+        "PASSWORD_HISTORY_COUNT >= 5 and PASSWORD_MAX_AGE_DAYS between 1 and 90."
     )
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -186,7 +186,8 @@ SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=12 * 60 *
 SECOND_FACTOR_DEMO_EXEMPT = env.bool("DEMO_WITHOUT_SECOND_FACTOR", default=not PRODUCTION)
 if PRODUCTION and SECOND_FACTOR_DEMO_EXEMPT:
     raise ImproperlyConfigured(
-        "Production refuses DEMO_WITHOUT_SECOND_FACTOR: every required role needs its second factor."
+        "Production refuses DEMO_WITHOUT_SECOND_FACTOR: every required role needs its "
+        "second factor."
     )
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="精准扶贫管理系统")
 # Wrong codes: django-otp doubles the wait after each one; after SECOND_FACTOR_FAILURE_LIMIT in a

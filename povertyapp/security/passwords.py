@@ -1,7 +1,8 @@
 """Password rules (等保 2.0 身份鉴别) and the password change.
 
-Django's validators do length, similarity to the account's attributes, common and all-digit
-passwords (their messages are in Chinese through Django's own translation); these add an upper
+Django's validators do similarity to the account's attributes, common and all-digit passwords
+(their messages are in Chinese through Django's own translation); these add the length (with a
+Chinese message), an upper
 bound, nothing derived from the username, no ID number or phone number, and the last passwords
 (django-password-validators keeps salted hashes of them) with a Chinese message.
 """
@@ -13,6 +14,7 @@ import re
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +29,18 @@ from povertyapp import audit
 ID_NUMBER_LIKE = re.compile(r"\d{17}[\dXx]")
 # Other identifiers of the person stand in a password only if long enough to be one.
 MIN_IDENTIFIER_LENGTH = 6
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    """Django's, with a Chinese message (Django 5.2's own has no Chinese translation yet)."""
+
+    def get_error_message(self) -> str:
+        return _("密码太短，至少需要%(min_length)d个字符，请加长后重试。") % {
+            "min_length": self.min_length
+        }
+
+    def get_help_text(self) -> str:
+        return _("密码至少需要%(min_length)d个字符。") % {"min_length": self.min_length}
 
 
 class MaximumLengthValidator:
@@ -83,8 +97,12 @@ class PersonalNumberValidator:
         return _("密码不能包含身份证号码或本人的联系电话。")
 
 
-class RecentPasswordsValidator(UniquePasswordsValidator):  # type: ignore[misc]  # untyped library
+class RecentPasswordsValidator(UniquePasswordsValidator):
     """Not one of the user's last `last_passwords` passwords (django-password-validators)."""
+
+    def _user_ok(self, user: Any) -> bool:
+        # A new account (not saved yet) has no history: nothing to check, nothing to warn about.
+        return bool(user is not None and getattr(user, "pk", None) is not None)
 
     def validate(self, password: str, user: Any = None) -> None:
         try:

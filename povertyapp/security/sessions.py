@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from povertyapp import audit
 from povertyapp.models import AccessLog, User, UserSession
-from povertyapp.security import steps
+from povertyapp.security import passwords, second_factor, steps
 
 
 def connect() -> None:
@@ -35,7 +35,7 @@ def session_started(sender: Any, request: Any, user: User, **kwargs: Any) -> Non
     session = getattr(request, "session", None)
     if session is None:
         return
-    steps.begin(request, user)
+    _steps_begin(request, user)
     session[steps.STARTED_AT] = int(time.time())
     if not session.session_key:
         session.save()
@@ -48,6 +48,21 @@ def session_started(sender: Any, request: Any, user: User, **kwargs: Any) -> Non
             "user_agent": (request.META.get("HTTP_USER_AGENT") or "")[:255],
         },
     )
+
+
+def _steps_begin(request: Any, user: User) -> None:
+    """The steps the user owes before any page, computed once at sign-in."""
+    pending: list[str] = []
+    if second_factor.has_device(user):
+        pending.append(steps.SECOND_FACTOR_VERIFY)
+    elif second_factor.required(user) and not second_factor.demo_exempt():
+        pending.append(steps.SECOND_FACTOR_ENROL)
+    if passwords.password_expired(user):
+        pending.append(steps.PASSWORD_CHANGE)
+    if pending:
+        request.session[steps.SESSION_KEY] = pending
+    else:
+        request.session.pop(steps.SESSION_KEY, None)
 
 
 def expired(request: Any) -> bool:

@@ -1,7 +1,7 @@
 """The steps between the password and the first page, kept in the session.
 
-At sign-in (`begin`, from the user_logged_in signal) the steps the user owes are computed once:
-verify the second factor (a device is enrolled), enrol one (the role requires it and there is
+At sign-in (`sessions.session_started`, the user_logged_in signal) the steps the user owes are
+computed once: verify the second factor (a device is enrolled), enrol one (the role requires it and there is
 none), change an expired password. `SignInStepsMiddleware` sends every request to the first
 pending step until it is done (`complete`). Reading the session costs no query per request.
 """
@@ -15,22 +15,6 @@ STARTED_AT = "security_started_at"
 SECOND_FACTOR_VERIFY = "second_factor_verify"
 SECOND_FACTOR_ENROL = "second_factor_enrol"
 PASSWORD_CHANGE = "password_change"
-
-
-def begin(request: Any, user: Any) -> None:
-    from povertyapp.security import passwords, second_factor
-
-    pending: list[str] = []
-    if second_factor.has_device(user):
-        pending.append(SECOND_FACTOR_VERIFY)
-    elif second_factor.required(user) and not second_factor.demo_exempt():
-        pending.append(SECOND_FACTOR_ENROL)
-    if passwords.password_expired(user):
-        pending.append(PASSWORD_CHANGE)
-    if pending:
-        request.session[SESSION_KEY] = pending
-    else:
-        request.session.pop(SESSION_KEY, None)
 
 
 def pending(request: Any) -> list[str]:

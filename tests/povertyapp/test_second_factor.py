@@ -144,9 +144,12 @@ def test_too_many_wrong_codes_lock_the_device_like_a_password(cast, settings):
     locked = client.post(VERIFY, {"code": right})
     assert "已暂时锁定" in locked.content.decode()
     assert client.get("/").status_code == 302
-    assert AccessLog.objects.filter(
-        user=cast.township, action=AccessLog.Action.LOCKOUT, outcome="refused"
-    ).count() == 1
+    assert (
+        AccessLog.objects.filter(
+            user=cast.township, action=AccessLog.Action.LOCKOUT, outcome="refused"
+        ).count()
+        == 1
+    )
 
 
 def test_the_admin_site_requires_a_verified_second_factor(cast):
@@ -173,7 +176,9 @@ def test_disabling_needs_the_password(cast):
     refused = client.post(disable, {"password": "wrong-Password-1"})
     assert "密码不正确" in refused.content.decode()
     assert TOTPDevice.objects.filter(user=cast.cadre).count() == 1
-    assert client.post(disable, {"password": factories.PASSWORD})["Location"] == "/accounts/security/"
+    assert (
+        client.post(disable, {"password": factories.PASSWORD})["Location"] == "/accounts/security/"
+    )
     assert TOTPDevice.objects.filter(user=cast.cadre).count() == 0
 
 
