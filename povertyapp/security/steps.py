@@ -1,8 +1,8 @@
 """The steps between the password and the first page, kept in the session.
 
 At sign-in (`sessions.session_started`, the user_logged_in signal) the steps the user owes are
-computed once: verify the second factor (a device is enrolled), enrol one (the role requires it and there is
-none), change an expired password. `SignInStepsMiddleware` sends every request to the first
+computed once: verify the second factor (a device is enrolled), enrol one (the role requires it
+and there is none), change an expired password. `SignInStepsMiddleware` sends every request to the first
 pending step until it is done (`complete`). Reading the session costs no query per request.
 """
 
