@@ -2,8 +2,8 @@
 
 At sign-in (`sessions.session_started`, the user_logged_in signal) the steps the user owes are
 computed once: verify the second factor (a device is enrolled), enrol one (the role requires it
-and there is none), change an expired password. `SignInStepsMiddleware` sends every request to the first
-pending step until it is done (`complete`). Reading the session costs no query per request.
+and there is none), change an expired password. `SignInStepsMiddleware` sends every request to
+the first pending step until it is done (`complete`). Reading the session costs no query.
 """
 
 from __future__ import annotations
