@@ -18,7 +18,6 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django_password_validators.password_history.password_validation import (
     UniquePasswordsValidator,
 )
@@ -109,11 +108,7 @@ class RecentPasswordsValidator(UniquePasswordsValidator):
             super().validate(password, user)
         except ValidationError as error:
             raise ValidationError(
-                ngettext(
-                    "新密码不能与最近%(count)d次使用过的密码相同，请另设密码。",
-                    "新密码不能与最近%(count)d次使用过的密码相同，请另设密码。",
-                    self.last_passwords,
-                ),
+                _("新密码不能与最近%(count)d次使用过的密码相同，请另设密码。"),
                 code="password_reused",
                 params={"count": self.last_passwords},
             ) from error
