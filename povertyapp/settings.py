@@ -291,6 +291,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "rounds.tasks.compute_open_rounds_task",
         "schedule": crontab(hour=2, minute=30),
     },
+    "clear-expired-sessions": {
+        # Every night at 03:40: sessions past their idle or 12-hour limit are deleted (issue 14).
+        "task": "povertyapp.tasks.clear_expired_sessions_task",
+        "schedule": crontab(hour=3, minute=40),
+    },
     "mark-overdue-rectification": {
         # Every morning at 06:00: open 督查整改 items past their deadline get an 整改逾期 event.
         "task": "inspections.tasks.mark_overdue_rectification_task",

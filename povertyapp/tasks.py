@@ -25,3 +25,12 @@ def sweep_jobs_task() -> dict[str, list[int]]:
 def cleanup_job_files_task() -> int:
     """Nightly: delete generated files older than JOB_FILE_RETENTION_DAYS (default 7)."""
     return jobs.job_cleanup_files(older_than_days=settings.JOB_FILE_RETENTION_DAYS)
+
+
+@shared_task(acks_late=True, soft_time_limit=540, time_limit=600)
+def clear_expired_sessions_task() -> int:
+    """Nightly: delete expired sessions (and their 我的会话 rows): no signed-in state outlives
+    its session (剩余信息保护). How many were deleted."""
+    from povertyapp.security import sessions
+
+    return sessions.sessions_clear_expired()

@@ -75,12 +75,33 @@ def expired(request: Any) -> bool:
 
 
 def sessions_for_user(*, user: User) -> QuerySet[UserSession]:
-    """The user's live sessions, newest first, each with its last-seen time."""
+    """The user's live sessions (within both limits), newest first."""
+    now = timezone.now()
     return (
-        UserSession.objects.filter(user=user, session__expire_date__gt=timezone.now())
+        UserSession.objects.filter(
+            user=user,
+            session__expire_date__gt=now,
+            started_at__gt=now - datetime.timedelta(seconds=settings.SESSION_ABSOLUTE_TIMEOUT),
+        )
         .select_related("session")
         .order_by("-started_at")
     )
+
+
+def sessions_clear_expired() -> int:
+    """Delete the sessions past their idle or absolute limit; their UserSession rows go with
+    them. How many sessions were deleted."""
+    from django.contrib.sessions.models import Session
+
+    now = timezone.now()
+    absolute = now - datetime.timedelta(seconds=settings.SESSION_ABSOLUTE_TIMEOUT)
+    idle = Session.objects.filter(expire_date__lt=now)
+    stale = Session.objects.filter(
+        session_key__in=UserSession.objects.filter(started_at__lt=absolute).values("session_id")
+    )
+    deleted = idle.delete()[1].get("sessions.Session", 0)
+    deleted += stale.delete()[1].get("sessions.Session", 0)
+    return deleted
 
 
 def last_seen(user_session: UserSession) -> datetime.datetime:

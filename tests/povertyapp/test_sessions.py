@@ -3,15 +3,19 @@ absolute limit, and 我的会话: a user sees their sessions and ends the others
 
 from __future__ import annotations
 
+import datetime
 import time
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from povertyapp.models import AccessLog, UserSession
 from povertyapp.security import steps
+from povertyapp.tasks import clear_expired_sessions_task
+from tests import factories
 from tests.povertyapp.signin import sign_in
 
 COOKIE = settings.SESSION_COOKIE_NAME
@@ -117,3 +121,35 @@ def test_the_account_page_is_in_the_header_and_links_the_parts(cast, client_for)
     page = client.get("/accounts/security/").content.decode()
     for url in ["/accounts/second-factor/enrol/", "/accounts/password/", "/accounts/sessions/"]:
         assert f'href="{url}"' in page
+
+
+def test_changing_the_password_ends_the_other_sessions(cast):
+    current = sign_in(cast.cadre)
+    other = sign_in(cast.cadre)
+    response = current.post(
+        reverse("password_change"),
+        {
+            "old_password": factories.PASSWORD,
+            "new_password1": "Spring#Tea-2026",
+            "new_password2": "Spring#Tea-2026",
+        },
+    )
+    assert response.status_code == 302
+    assert current.get("/").status_code == 200
+    assert other.get("/").status_code == 302
+
+
+def test_the_nightly_clean_up_deletes_sessions_past_either_limit(cast):
+    live = sign_in(cast.cadre)
+    idle = sign_in(cast.cadre2)
+    old = sign_in(cast.township)
+    Session.objects.filter(session_key=idle.cookies[COOKIE].value).update(
+        expire_date=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    UserSession.objects.filter(user=cast.township).update(
+        started_at=timezone.now() - datetime.timedelta(hours=12, seconds=1)
+    )
+    assert clear_expired_sessions_task() == 2
+    assert list(UserSession.objects.values_list("user__username", flat=True)) == ["cadre"]
+    assert live.get("/").status_code == 200
+    assert old.get("/").status_code == 302
