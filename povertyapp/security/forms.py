@@ -3,8 +3,10 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from povertyapp import forms as house
 
-class CodeForm(forms.Form):
+
+class CodeForm(house.Form):
     code = forms.CharField(
         label=_("验证码"),
         max_length=32,
@@ -15,7 +17,7 @@ class CodeForm(forms.Form):
     )
 
 
-class PasswordConfirmForm(forms.Form):
+class PasswordConfirmForm(house.Form):
     password = forms.CharField(
         label=_("当前密码"),
         strip=False,
