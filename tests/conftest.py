@@ -87,6 +87,18 @@ def _reference_data(request):
 
 
 @pytest.fixture(autouse=True)
+def _interface_language():
+    """Every test starts in the interface's language: a request made by an earlier test (with
+    the English switch) leaves its language active in the thread (LocaleMiddleware)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Every test starts with an empty cache: its database rows are rolled back, a cache is not."""
     from django.core.cache import cache
