@@ -8,7 +8,8 @@
 # gunicorn.conf.py on 127.0.0.1:$PROD_PORT, a Celery worker, Celery beat, and nginx with the
 # documented site file (deploy/nginx-site.conf) on https://127.0.0.1:$PROD_HTTPS_PORT (a
 # certificate made for the run) and http://127.0.0.1:$PROD_HTTP_PORT. .ci/production_smoke.py
-# then goes through nginx: it signs in as each demo role and checks every menu page, static
+# then goes through nginx: it signs in as each demo role (with the second factor, for the roles
+# that require one: TOTP devices with a key made for the run) and checks every menu page, static
 # files, the API, the security headers, and a ledger exported as a job by the worker and
 # downloaded through the file door (nginx's internal location). Everything is stopped, the
 # database dropped and the Redis db emptied on exit, whatever happened.
@@ -111,6 +112,17 @@ run "$PY" manage.py seed_demo --households 300 --seed 2020 >"$WORKDIR/seed.log" 
     cat "$WORKDIR/seed.log"
     exit 1
 }
+# Production has no demo exemption from the second factor: the roles that require one get a
+# TOTP device with a key made for the run; the smoke computes their codes from it.
+TOTP_KEY=$("$PY" -c 'import secrets; print(secrets.token_hex(20))')
+run "$PY" manage.py shell -c "
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from povertyapp.models import User
+from povertyapp.security import second_factor
+for user in User.objects.filter(is_active=True):
+    if second_factor.required(user):
+        TOTPDevice.objects.create(user=user, name='TOTP', key='$TOTP_KEY', confirmed=True)
+"
 
 wait_for() {  # wait_for WHAT PID COMMAND...: until COMMAND succeeds, or the process died
     local what=$1 pid=$2
@@ -185,7 +197,8 @@ wait_for nginx "$$" curl -fsS -o /dev/null --cacert "$WORKDIR/tls.crt" \
     "https://127.0.0.1:$PROD_HTTPS_PORT/accounts/login/"
 
 run "$PY" .ci/production_smoke.py --base-url "https://127.0.0.1:$PROD_HTTPS_PORT" \
-    --cafile "$WORKDIR/tls.crt" --http-url "http://127.0.0.1:$PROD_HTTP_PORT" --job-download
+    --cafile "$WORKDIR/tls.crt" --http-url "http://127.0.0.1:$PROD_HTTP_PORT" --job-download \
+    --totp-key "$TOTP_KEY"
 # 403 and 404 are logged with their tracebacks by Django; a 500 is what must not happen.
 if grep -q "Internal Server Error\|Server error [0-9a-f]" "$WORKDIR/gunicorn.log"; then
     echo "production pass: the server answered a request with 500:"

@@ -99,7 +99,7 @@ for _ in $(seq 1 60); do
 done
 
 TOKEN=$(curl -fsS -X POST "http://127.0.0.1:$PORT/api/v1/auth/token/" \
-    -d username=cadre -d password=demo12345 |
+    -d username=cadre -d password=Huangping@2020 |
     "$PY" -c 'import json, sys; print(json.load(sys.stdin)["token"])')
 if [[ -z "$TOKEN" ]]; then
     echo "schemathesis: no token for cadre"

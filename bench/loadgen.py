@@ -25,7 +25,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
-PASSWORD = "demo12345"
+PASSWORD = "Huangping@2020"
 SETTINGS = "bench.pages_settings"
 BARE = "/bench/bare/"
 

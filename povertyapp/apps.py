@@ -1,8 +1,17 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
 
+class AdminConfig(admin_apps.AdminConfig):
+    """The admin site, requiring a second factor (povertyapp.security.admin_site)."""
+
+    default = False
+    default_site = "povertyapp.security.admin_site.AdminSite"
+
+
 class PovertyappConfig(AppConfig):
+    default = True
     name = "povertyapp"
     verbose_name = _("区划与账号")
 
@@ -22,6 +31,11 @@ class PovertyappConfig(AppConfig):
         from povertyapp import audit_events
 
         audit_events.connect()
+
+        # Sign-in: the steps after the password, the absolute limit, 我的会话 (issue 14).
+        from povertyapp.security import sessions
+
+        sessions.connect()
 
         # One wording for an empty required value, model checks included (povertyapp.forms).
         from django.apps import apps

@@ -34,7 +34,7 @@ from povertyapp import bulk, jobs
 from povertyapp.models import Job, Region, User
 from povertyapp.services import region_create, user_create
 
-DEMO_PASSWORD = "demo12345"
+DEMO_PASSWORD = "Huangping@2020"
 PROVINCE = ("520000000000", "贵州省")
 CITY = ("522600000000", "黔东南苗族侗族自治州")
 COUNTY = ("522622000000", "黄平县")

@@ -213,6 +213,8 @@ class User(AbstractUser):
     unit = models.CharField(_("工作单位"), max_length=64, blank=True)
     post = models.CharField(_("职务"), max_length=32, blank=True)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    # Set by set_password (below); the next sign-in after PASSWORD_MAX_AGE_DAYS forces a change.
+    password_changed_at = models.DateTimeField(_("密码修改时间"), default=timezone.now)
 
     class Meta:
         verbose_name = _("用户")
@@ -233,6 +235,40 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.full_name or self.username
+
+    def set_password(self, raw_password: str | None) -> None:
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+
+
+class UserSession(models.Model):
+    """A signed-in session of a user (我的会话): where and with what it started. The row goes
+    with its session (deleted at sign-out, by "end", or when expired sessions are cleared).
+    Last seen is the session's own idle deadline less the idle timeout (no write per request)."""
+
+    session = models.OneToOneField(
+        "sessions.Session",
+        verbose_name=_("会话"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.CASCADE,
+        related_name="signed_in_sessions",
+    )
+    started_at = models.DateTimeField(_("登录时间"), default=timezone.now)
+    ip_address = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    user_agent = models.CharField(_("浏览器"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("登录会话")
+        verbose_name_plural = _("登录会话")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.started_at:%Y-%m-%d %H:%M}"
 
 
 class Job(models.Model):

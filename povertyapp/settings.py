@@ -39,7 +39,8 @@ else:
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with a site that requires the second factor (issue 14).
+    "povertyapp.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -54,6 +55,12 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    # issue 14 (身份鉴别): TOTP two-factor sign-in and backup codes; the last passwords' hashes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_password_validators",
+    "django_password_validators.password_history",
     "povertyapp",
     "households",
     "rounds",
@@ -76,7 +83,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): signed in with a second factor in this session (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The steps after the password (second factor, an expired password) and the 12-hour limit.
+    "povertyapp.security.middleware.SignInStepsMiddleware",
     # After sessions, users, messages and CSRF: a GET with an ID number in its query string is
     # not run (its terms move into a session token, the API answers 400); posted search terms
     # are kept behind a token (povertyapp/search_terms.py). Issue 14.
@@ -132,19 +143,42 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "povertyapp.backends.ModelBackendWithRegion",
 ]
+# Passwords (等保 2.0 身份鉴别): 12 to 128 characters, three of four character classes, nothing
+# derived from the username, no ID number or the user's phone, not a common password, not one of
+# the last PASSWORD_HISTORY_COUNT; expired after PASSWORD_MAX_AGE_DAYS (povertyapp/security/).
+PASSWORD_MIN_LENGTH = env.int("PASSWORD_MIN_LENGTH", default=12)
+PASSWORD_HISTORY_COUNT = env.int("PASSWORD_HISTORY_COUNT", default=5)
+PASSWORD_MAX_AGE_DAYS = env.int("PASSWORD_MAX_AGE_DAYS", default=90)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 8},
+        "NAME": "povertyapp.security.passwords.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
+    {
+        "NAME": "povertyapp.security.passwords.MaximumLengthValidator",
+        "OPTIONS": {"max_length": 128},
     },
     {
         "NAME": "povertyapp.validators.CharacterClassValidator",
         "OPTIONS": {"min_classes": 3},
     },
+    {"NAME": "povertyapp.security.passwords.UsernameDerivedValidator"},
+    {"NAME": "povertyapp.security.passwords.PersonalNumberValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {
+        "NAME": "povertyapp.security.passwords.RecentPasswordsValidator",
+        "OPTIONS": {"last_passwords": PASSWORD_HISTORY_COUNT},
+    },
 ]
+if PRODUCTION and (
+    PASSWORD_MIN_LENGTH < 12 or PASSWORD_HISTORY_COUNT < 5 or not 1 <= PASSWORD_MAX_AGE_DAYS <= 90
+):
+    raise ImproperlyConfigured(
+        "Production (等保 2.0 level 3) needs PASSWORD_MIN_LENGTH >= 12, "
+        "PASSWORD_HISTORY_COUNT >= 5 and PASSWORD_MAX_AGE_DAYS between 1 and 90."
+    )
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -154,6 +188,25 @@ SESSION_COOKIE_AGE = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
 # The idle deadline moves forward with use, saved at most once a minute (povertyapp/sessions.py).
 SESSION_ENGINE = "povertyapp.sessions"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Absolute limit: a session ends this many seconds after its sign-in, however active (12 h).
+SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=12 * 60 * 60)
+
+# Two-factor sign-in (django-otp, povertyapp/security/second_factor.py): TOTP required for the
+# county office, township reviewers, auditors, the three administrators and superusers, open to
+# everyone. The demo (embedded default) and the tests let the printed logins in without it;
+# production refuses to start with that on (below).
+SECOND_FACTOR_DEMO_EXEMPT = env.bool("DEMO_WITHOUT_SECOND_FACTOR", default=not PRODUCTION)
+if PRODUCTION and SECOND_FACTOR_DEMO_EXEMPT:
+    raise ImproperlyConfigured(
+        "Production refuses DEMO_WITHOUT_SECOND_FACTOR: every required role needs its "
+        "second factor."
+    )
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="精准扶贫管理系统")
+# Wrong codes: django-otp doubles the wait after each one; after SECOND_FACTOR_FAILURE_LIMIT in a
+# row the device is locked for AXES_COOLOFF_TIME hours, as a password is.
+SECOND_FACTOR_FAILURE_LIMIT = env.int("SECOND_FACTOR_FAILURE_LIMIT", default=5)
+# django-password-validators keeps salted PBKDF2 hashes of the last passwords (200,000 rounds).
+DPV_DEFAULT_HISTORY_HASHER = "django_password_validators.password_history.hashers.HistoryHasher"
 
 # django-axes: lock the username (from any address) after repeated failures.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -269,6 +322,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         # Every night at 02:30: the figures of every open dynamic-adjustment round, per county.
         "task": "rounds.tasks.compute_open_rounds_task",
         "schedule": crontab(hour=2, minute=30),
+    },
+    "clear-expired-sessions": {
+        # Every night at 03:40: sessions past their idle or 12-hour limit are deleted (issue 14).
+        "task": "povertyapp.tasks.clear_expired_sessions_task",
+        "schedule": crontab(hour=3, minute=40),
     },
     "mark-overdue-rectification": {
         # Every morning at 06:00: open 督查整改 items past their deadline get an 整改逾期 event.

@@ -52,3 +52,12 @@ def expire_break_glass_task() -> bool:
     from povertyapp.security import break_glass
 
     return break_glass.break_glass_expire()
+
+
+@shared_task(acks_late=True, soft_time_limit=540, time_limit=600)
+def clear_expired_sessions_task() -> int:
+    """Nightly: delete expired sessions (and their 我的会话 rows): no signed-in state outlives
+    its session (剩余信息保护). How many were deleted."""
+    from povertyapp.security import sessions
+
+    return sessions.sessions_clear_expired()

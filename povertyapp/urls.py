@@ -50,6 +50,7 @@ urlpatterns = [
         token_views.token_revoke_all,
         name="account-tokens-revoke-all",
     ),
+    path("accounts/", include("povertyapp.security.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jobs/<int:job_id>/", views.job_detail, name="job-detail"),
     # The one door of every stored file; MEDIA_ROOT itself is never routed, in any mode.

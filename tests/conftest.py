@@ -15,6 +15,7 @@ import datetime
 from dataclasses import dataclass
 
 import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.test import Client
 
 from households.models import Household
@@ -87,11 +88,29 @@ def _reference_data(request):
 
 
 @pytest.fixture(autouse=True)
+def _interface_language():
+    """Every test starts in the interface's language: a request made by an earlier test (with
+    the English switch) leaves its language active in the thread (LocaleMiddleware)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Every test starts with an empty cache: its database rows are rolled back, a cache is not."""
     from django.core.cache import cache
 
     cache.clear()
+
+
+class FastHistoryHasher(PBKDF2PasswordHasher):
+    """The password history's hasher (django-password-validators), at one round for tests."""
+
+    iterations = 1
 
 
 @pytest.fixture(autouse=True)
@@ -106,6 +125,7 @@ def _high_rate_limits(settings):
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.DPV_DEFAULT_HISTORY_HASHER = "tests.conftest.FastHistoryHasher"
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from knox.auth import TokenAuthentication
@@ -18,11 +19,19 @@ from rest_framework.views import APIView
 
 from povertyapp import tokens
 from povertyapp.http import AuthenticatedRequest
+from povertyapp.security import passwords, second_factor
 
 
 class CredentialsSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
+    otp = serializers.CharField(
+        max_length=16,
+        required=False,
+        allow_blank=True,
+        help_text="The authenticator's 6-digit code or a backup code: required for the roles "
+        "that must use two-factor sign-in and for every user who enrolled a device",
+    )
 
 
 class IssuedTokenSerializer(serializers.Serializer):
@@ -85,6 +94,22 @@ class ObtainTokenApi(APIView):
                 {"non_field_errors": [_("用户名或密码错误，或账号已停用。请检查后重试。")]},
                 code="authorization",
             )
+        # The same sign-in steps as the pages (issue 14, 身份鉴别): an expired password is
+        # changed on the pages first, and the second factor is owed here too.
+        if passwords.password_expired(user):
+            raise serializers.ValidationError(
+                {"non_field_errors": [_("密码已过期：请先登录网页修改密码，再获取令牌。")]},
+                code="password_expired",
+            )
+        if second_factor.owed_for_token(user):
+            try:
+                second_factor.verify_for_token(
+                    request=http_request, user=user, code=serializer.validated_data.get("otp", "")
+                )
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(
+                    {"otp": error.messages}, code=error.code
+                ) from error
         instance, secret = tokens.token_issue(user=user, request=http_request)
         return Response({"token": secret, "expiry": instance.expiry})
 

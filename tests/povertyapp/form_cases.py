@@ -741,6 +741,8 @@ PAGES_OF_FORMS: dict[str, tuple[str, ...] | str] = {
 NOT_ROUND_TRIPPED = {
     "inspections.forms.FindingsUploadForm": "only a file (the workbook)",
     "inspections.forms.EvidenceForm": "only a file (the evidence)",
+    "povertyapp.security.forms.CodeForm": "a one-time code, typed afresh each time, never shown",
+    "povertyapp.security.forms.PasswordConfirmForm": "a password to confirm, never shown",
 }
 
 

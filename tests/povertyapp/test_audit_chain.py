@@ -9,7 +9,6 @@ import gzip
 import hashlib
 import itertools
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -211,15 +210,9 @@ def test_the_monthly_archive_task_is_scheduled(settings):
 
 
 def test_production_refuses_a_retention_below_180_days():
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "C.UTF-8",
-        "DJANGO_ENV": "production",
-        "SECRET_KEY": "x" * 64,
-        "ALLOWED_HOSTS": "localhost",
-        "AUDIT_RETENTION_DAYS": "90",
-        "DJANGO_SETTINGS_MODULE": "povertyapp.settings",
-    }
+    from tests.production_env import production_env
+
+    env = production_env(AUDIT_RETENTION_DAYS="90")
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         cwd=ROOT,

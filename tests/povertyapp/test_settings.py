@@ -221,8 +221,8 @@ def test_a_short_password_is_refused_even_with_three_classes():
     assert [error.code for error in refused.value.error_list] == ["password_too_short"]
 
 
-@pytest.mark.parametrize("password", ["Abcd-1234", "abcd-1234", "ABCD-1234x"])
-def test_passwords_of_eight_with_three_classes_are_accepted(password):
+@pytest.mark.parametrize("password", ["Abcd-1234xyz", "abcd-1234xyz", "ABCD-1234xyz"])
+def test_passwords_of_twelve_with_three_classes_are_accepted(password):
     assert validate_password(password) is None
 
 

@@ -255,11 +255,9 @@ def test_production_refuses_a_token_lifetime_above_a_day():
 
     if (ROOT / ".env").exists():
         pytest.skip(".env in the project root would supply settings to the subprocess")
-    production = {
-        "DJANGO_ENV": "production",
-        "SECRET_KEY": "k" * 60,
-        "ALLOWED_HOSTS": "fupin.example.gov.cn",
-    }
+    from tests.production_env import production_env
+
+    production = production_env()
     refused = _manage("check", API_TOKEN_TTL_HOURS="25", **production)
     assert refused.returncode != 0
     assert "Production refuses API_TOKEN_TTL_HOURS above 24" in refused.stderr

@@ -35,6 +35,6 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write("演示县已存在，未重复创建。")
-        self.stdout.write("演示账号（密码均为 demo12345）：")
+        self.stdout.write(f"演示账号（密码均为 {demo.DEMO_PASSWORD}）：")
         for line in demo.describe_users(result["users"]):
             self.stdout.write(line)
