@@ -29,6 +29,12 @@ from django.shortcuts import redirect
 from django.urls import path
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_password_validators.password_history.models import (
+    PasswordHistory,
+    UserPasswordHistoryConfig,
+)
 from knox.models import AuthToken
 
 from povertyapp import audit, files, roles
@@ -413,6 +419,31 @@ for _model, _base in (
         ),
     )
 
+
+# Second-factor devices (django-otp): the security administrator sees who enrolled and resets
+# a lost phone by deleting the device (the user enrols again at the next sign-in). django-otp's
+# own admins show the secret key and its QR code: replaced by these, which show neither.
+for _model, _name in ((TOTPDevice, "TOTPDeviceAdmin"), (StaticDevice, "StaticDeviceAdmin")):
+    admin.site.unregister(_model)
+    admin.site.register(
+        _model,
+        type(
+            f"Security{_name}",
+            (RoleAdmin,),
+            {
+                "area": Area.SECURITY,
+                "role_grants": {User.Role.SECURITY_ADMIN: VIEW_DELETE},
+                "list_display": ["user", "name", "confirmed"],
+                "list_filter": ["confirmed"],
+                "search_fields": ["user__username", "user__full_name"],
+                "fields": ["user", "name", "confirmed"],
+                "readonly_fields": ["user", "name", "confirmed"],
+            },
+        ),
+    )
+# The hashes of past passwords (django-password-validators) serve the reuse rule only.
+admin.site.unregister(PasswordHistory)
+admin.site.unregister(UserPasswordHistoryConfig)
 
 # API tokens are listed and revoked by their owners (and revoked on password change and on
 # disable: povertyapp.tokens); knox's own admin would show every user's tokens to the staff.

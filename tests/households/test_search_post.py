@@ -120,7 +120,8 @@ def test_the_export_of_the_searched_list_posts_the_search(cast, household_a, hou
     page = client.get(reverse("ledgers:index")).content.decode()
     assert form_holding(page, "q").method == "post"
     response = client.post(
-        reverse("ledgers:export"), {"ledger": "households", "q": _head_id(household_a)}
+        reverse("ledgers:export"),
+        {"ledger": "households", "q": _head_id(household_a), "reason": "核对户籍信息"},
     )
     assert response.status_code == 200
     body = b"".join(response.streaming_content) if response.streaming else response.content

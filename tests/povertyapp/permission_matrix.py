@@ -412,6 +412,25 @@ ROWS: dict[str, Row] = {
         get="ooooooooo", post="555555555", put="555555555", patch="555555555", delete="555555555"
     ),
     "api-docs": row(get="ooooooooo", post="555555555"),
+    # The account's own pages (issue 14, 身份鉴别): every signed-in user, for themselves.
+    "account:security": row(get="ooooooooL", post="ooooooooL"),
+    "account:second-factor-verify": row(get="ooooooooL", post="ooooooooL"),
+    "account:second-factor-enrol": row(get="ooooooooL", post="ooooooooL"),
+    "account:second-factor-backup-codes": row(get="55555555L", post="ooooooooL"),
+    "account:second-factor-disable": row(get="ooooooooL", post="ooooooooL"),
+    "account:sessions": row(get="ooooooooL", post="ooooooooL"),
+    "account:session-end": row(get="55555555L", post="ooooooooL"),
+    # Second-factor devices: the security administrator views and deletes (resets) them.
+    "admin:otp_totp_totpdevice_changelist": row(get="LLL3L3o3L"),
+    "admin:otp_totp_totpdevice_add": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:otp_totp_totpdevice_history": row(get="LLL3L3o3L"),
+    "admin:otp_totp_totpdevice_delete": row(get="LLL3L3o3L", post="LLL3L3o3L"),
+    "admin:otp_totp_totpdevice_change": row(get="LLL3L3o3L", post="LLL3L333L"),
+    "admin:otp_static_staticdevice_changelist": row(get="LLL3L3o3L"),
+    "admin:otp_static_staticdevice_add": row(get="LLL3L333L", post="LLL3L333L"),
+    "admin:otp_static_staticdevice_history": row(get="LLL3L3o3L"),
+    "admin:otp_static_staticdevice_delete": row(get="LLL3L3o3L", post="LLL3L3o3L"),
+    "admin:otp_static_staticdevice_change": row(get="LLL3L3o3L", post="LLL3L333L"),
     # API tokens (issue 14): each user their own; the prefix is the cadre's token, so only the
     # cadre revokes it and everyone else is told it does not exist. Logout needs the token
     # itself (a session is not enough: 401).
@@ -507,6 +526,9 @@ ROWS: dict[str, Row] = {
 ADMIN_ACTIONS: dict[str, dict[str, list[str]]] = {
     "povertyapp.CalendarDay": {"sysadmin": ["delete_selected"]},
     "axes.AccessAttempt": {"secadmin": ["cleanup_expired_attempts", "delete_selected"]},
+    # Resetting a lost phone: the security administrator deletes the device.
+    "otp_totp.TOTPDevice": {"secadmin": ["delete_selected"]},
+    "otp_static.StaticDevice": {"secadmin": ["delete_selected"]},
 }
 
 # Each ledger export (GET ledgers:export?ledger=<key>), per role.

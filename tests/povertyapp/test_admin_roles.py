@@ -49,6 +49,8 @@ EXPECTED_INDEX = {
         "axes.AccessAttempt",
         "axes.AccessLog",
         "axes.AccessFailureLog",
+        "otp_totp.TOTPDevice",
+        "otp_static.StaticDevice",
     },
     "auditadmin": {"povertyapp.AccessLog"},
 }

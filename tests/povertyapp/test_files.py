@@ -547,8 +547,7 @@ def test_a_file_found_elsewhere_is_traced_by_its_hash_in_the_access_log(cast, co
     audit.record("download", user=cast.cadre, target="job_result", sha256="0" * 64)
     digest = hashlib.sha256(case.content).hexdigest()
     # The audit log is the 审计管理员's to search (issue 14, 三权分立).
-    auditadmin = factories.user("auditadmin", User.Role.AUDIT_ADMIN, None)
-    response = login(auditadmin).get(f"/admin/povertyapp/accesslog/?q={digest}")
+    response = login(cast.auditadmin).get(f"/admin/povertyapp/accesslog/?q={digest}")
     found = [(log.username, log.action, log.target) for log in response.context["cl"].result_list]
     assert found == [("county", "download", "job_result")]
 

@@ -196,6 +196,16 @@ class World:
         token, _secret = AuthToken.objects.create(user=self.users["cadre"])
         self.token_prefix = token.token_key
         audit.record("login", user=self.users["cadre"], target="session")
+        # Second-factor devices, of an account no client signs in with (a device would hold
+        # its owner at the verification step).
+        from django_otp.plugins.otp_static.models import StaticDevice
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from tests import factories
+
+        enrolled = factories.user("enrolled", "village_cadre", self.users["cadre"].region)
+        TOTPDevice.objects.create(user=enrolled, name="TOTP", confirmed=True)
+        StaticDevice.objects.create(user=enrolled, name="backup", confirmed=True)
 
     def url(self, name: str, pattern: URLPattern, row: matrix.Row) -> str:
         if name.endswith("_simple_history"):  # django-simple-history's page of one version

@@ -62,7 +62,8 @@ def test_ledger_exports_over_the_limit_are_refused_and_logged(settings, cast, ho
     settings.RATE_LIMIT_EXPORT = "2/h"
     client = login(cast.county)
     url = reverse("ledgers:export")
-    codes = [client.post(url, {"ledger": "households"}).status_code for _ in range(3)]
+    export = {"ledger": "households", "reason": "年度动态调整核查"}
+    codes = [client.post(url, export).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
     assert AccessLog.objects.filter(action=AccessLog.Action.EXPORT).count() == 2
     [row] = _refusals(cast.county)
@@ -104,10 +105,10 @@ def test_api_search_has_its_own_budget_on_top_of_the_api_one(settings, cast, hou
 
 def test_api_token_clients_are_limited_per_user(settings, cast):
     from django.test import Client
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     settings.RATE_LIMIT_API = "1/m"
-    token = Token.objects.create(user=cast.cadre)
-    client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _token, secret = AuthToken.objects.create(user=cast.cadre)
+    client = Client(HTTP_AUTHORIZATION=f"Token {secret}")
     assert client.get("/api/v1/regions/").status_code == 200
     assert client.get("/api/v1/regions/").status_code == 429
