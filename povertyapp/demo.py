@@ -202,7 +202,7 @@ def ensure_users(county: DemoCounty) -> dict[str, User]:
 def describe_users(users: dict[str, User]) -> Iterator[str]:
     for username, user in users.items():
         region = user.region.full_name if user.region else "—"
-        yield f"  {username:<9} {DEMO_PASSWORD}  {user.get_role_display()}  {region}"
+        yield f"  {username:<10} {DEMO_PASSWORD}  {user.get_role_display()}  {region}"
 
 
 # --- the whole demo: each app's part in the order of settings.DEMO_STEPS ----------------------
