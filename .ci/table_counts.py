@@ -8,7 +8,8 @@
 rows, disappeared, or gained rows. The exception is Django's bookkeeping (BOOKKEEPING): the
 migration log, the content types and the permissions may gain rows, since `migrate` records the
 migrations it applies and creates the content types and permissions of models that moved to a
-new app; those gains are printed, and any loss there fails too.
+new app; those gains are printed, and any loss there fails too. A migration that drops a table
+or creates rows on purpose says so in DROPPED or CREATED, with the reason, which is printed.
 
 Needs nothing of the project (sqlite3 from the standard library, psycopg2 for PostgreSQL), so
 that it reads the database the same way before and after the code changes under it.
@@ -23,6 +24,15 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 BOOKKEEPING = {"django_migrations", "django_content_type", "auth_permission"}
+# Tables a migration drops on purpose, and why.
+DROPPED = {
+    "authtoken_token": "issue 14: DRF's never-expiring clear-text API tokens are not carried "
+    "over (povertyapp 0008; clients sign in again, docs/operations.md)",
+}
+# Rows a migration creates on purpose (at most this many), and why.
+CREATED = {
+    "povertyapp_auditchainhead": (1, "issue 14: the audit chain's head row (povertyapp 0009)"),
+}
 
 
 def _quote(name: str) -> str:
@@ -78,10 +88,14 @@ def compare(before: dict[str, int], after: dict[str, int]) -> list[str]:
             f"{name:<{width}}  {'-' if old is None else old:>8}  {'-' if new is None else new:>8}"
             f"  {change:>+7}  {note}".rstrip()
         )
-        if new is None:
+        if new is None and name in DROPPED:
+            print(f"note: {name} dropped ({old} rows): {DROPPED[name]}")
+        elif new is None:
             complaints.append(f"{name}: the table is gone ({old} rows before)")
         elif change < 0:
             complaints.append(f"{name}: lost {-change} rows")
+        elif name in CREATED and 0 < change <= CREATED[name][0]:
+            print(f"note: {name} gained {change} rows: {CREATED[name][1]}")
         elif change > 0 and name not in BOOKKEEPING:
             complaints.append(f"{name}: gained {change} rows")
     gains = {n: after[n] - before.get(n, 0) for n in BOOKKEEPING if n in after}

@@ -70,3 +70,17 @@ def test_every_table_of_a_sqlite_file_is_counted(tmp_path: Path) -> None:
 
     assert _table_counts().main(["count", f"sqlite:///{path}", str(tmp_path / "out.json")]) == 0
     assert json.loads((tmp_path / "out.json").read_text()) == {"a table": 2, "other": 0}
+
+
+def test_declared_drops_and_creations_pass_with_their_reason_and_nothing_more(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = {**BEFORE, "authtoken_token": 12, "povertyapp_auditchainhead": 0}
+    after = {**BEFORE, "povertyapp_auditchainhead": 1}
+    assert _table_counts().compare(before, after) == []
+    out = capsys.readouterr().out
+    assert "note: authtoken_token dropped (12 rows): issue 14" in out
+    assert "note: povertyapp_auditchainhead gained 1 rows: issue 14" in out
+    # More than the declared creation is a complaint like any other gain.
+    too_many = {**after, "povertyapp_auditchainhead": 2}
+    assert _table_counts().compare(before, too_many) == ["povertyapp_auditchainhead: gained 2 rows"]
