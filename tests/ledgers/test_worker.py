@@ -35,7 +35,7 @@ def test_large_export_job_completes_in_a_real_worker(cast, county, transactional
         user=cast.county,
         kind=EXPORT_JOB,
         region=county.county,
-        parameters={"ledger": "members", "filters": {}},
+        parameters={"ledger": "members", "filters": {}, "reason": "年度动态调整核查"},
     )
     deadline = time.monotonic() + WORKER_TIMEOUT
     while time.monotonic() < deadline:
