@@ -770,6 +770,9 @@ class CaseWorkflow(models.Model):
     class Kind(models.TextChoices):
         IDENTIFICATION = "identification", _("贫困户识别")
         EXIT = "exit", _("贫困户退出")
+        # Registered by `monitoring` (households.workflows.register).
+        MONITORING = "monitoring", _("监测对象识别")
+        RISK_ELIMINATION = "risk_elimination", _("风险消除")
 
     class State(models.TextChoices):
         OPEN = "open", _("办理中")

@@ -11,6 +11,7 @@ case along; this module says what the steps are, who may do the current one, the
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,11 +66,24 @@ class Procedure:
     steps: tuple[Step, ...]
     # The whole procedure must finish within so many working days (None: no limit).
     deadline_working_days: int | None
-    # The registry change made when the last step is done.
+    # The registry change made when the last step is done ("" for a procedure that changes no
+    # status: the monitoring procedures record their result through `on_done`).
     event_kind: str
     to_status: str
     from_statuses: tuple[str, ...]
     extra: dict[str, Any] = field(default_factory=dict)
+    # Hooks of the apps above that register a procedure (`register`): `start_refusals(household)`
+    # names what forbids opening a case (empty: it may open); `done_refusals(workflow, acted_on)`
+    # what forbids its last step; `on_done(workflow=, actor=, acted_on=, opinion=)` records the
+    # result, in the same transaction as the last step. `on_end(workflow=, actor=)` is told of
+    # a case withdrawn or ended without result.
+    start_refusals: Callable[[Household], list[str]] | None = None
+    done_refusals: Callable[[CaseWorkflow, datetime.date], list[str]] | None = None
+    on_done: Callable[..., None] | None = None
+    on_end: Callable[..., None] | None = None
+    # The whole procedure must finish within so many calendar days (None: no limit), for the
+    # rules counted in days rather than working days (监测对象识别: 15 days of the clue).
+    deadline_days: int | None = None
 
     def step(self, key: str) -> Step:
         for step in self.steps:
@@ -198,6 +212,15 @@ EXIT = Procedure(
 PROCEDURES: dict[str, Procedure] = {p.kind: p for p in (IDENTIFICATION, EXIT)}
 
 
+def register(definition: Procedure) -> None:
+    """An app above the registry adds its procedure (monitoring's 监测对象识别 and 风险消除):
+    the same steps, dates, 公示, to-do lists and clocks, with its own result (`on_done`).
+    Called from the app's `ready()`; its kind must be one of `CaseWorkflow.Kind`."""
+    if definition.kind not in CaseWorkflow.Kind.values:
+        raise ValueError(f"{definition.kind!r} is not a CaseWorkflow.Kind")
+    PROCEDURES[definition.kind] = definition
+
+
 def procedure(kind: str) -> Procedure:
     return PROCEDURES[kind]
 
@@ -240,7 +263,10 @@ def add_working_days(start: datetime.date, days: int) -> datetime.date:
 
 
 def deadline_for(kind: str, started: datetime.date) -> datetime.date | None:
-    limit = procedure(kind).deadline_working_days
+    definition = procedure(kind)
+    if definition.deadline_days:
+        return started + datetime.timedelta(days=definition.deadline_days)
+    limit = definition.deadline_working_days
     return add_working_days(started, limit) if limit else None
 
 

@@ -169,7 +169,11 @@ DEMO_USERS = [
     ("sysadmin", User.Role.SYSTEM_ADMIN, None, "系统管理员", "县大数据中心", "管理员"),
     ("secadmin", User.Role.SECURITY_ADMIN, None, "安全管理员", "县大数据中心", "安全管理员"),
     ("auditadmin", User.Role.AUDIT_ADMIN, None, "审计管理员", "县纪委监委", "审计管理员"),
+    # A department's account (医保): pushes its lists and reads their results (issue 15).
+    ("yibao", User.Role.DEPARTMENT, "county", "罗晓燕", "黄平县医疗保障局", "待遇保障股"),
 ]
+# The department of each department account above.
+DEMO_DEPARTMENTS = {"yibao": User.Department.MEDICAL_INSURANCE}
 
 
 def ensure_users(county: DemoCounty) -> dict[str, User]:
@@ -193,6 +197,7 @@ def ensure_users(county: DemoCounty) -> dict[str, User]:
                 unit=unit,
                 post=post,
                 phone="13800000000",
+                department=DEMO_DEPARTMENTS.get(username, ""),
                 validate_password=False,
             )
         users[username] = user

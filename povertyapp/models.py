@@ -199,6 +199,28 @@ class User(AbstractUser):
         SYSTEM_ADMIN = "system_admin", _("系统管理员")
         SECURITY_ADMIN = "security_admin", _("安全管理员")
         AUDIT_ADMIN = "audit_admin", _("审计管理员")
+        # A department's account (医保, 教育, 民政 …): pushes its lists of people at risk and
+        # reads the results of its own lists, nothing else (issue 15, `monitoring`).
+        DEPARTMENT = "department", _("行业部门")
+
+    class Department(models.TextChoices):
+        """The departments that push lists (DOMAIN §7; issue 15): risk warnings and the data
+        for exclusion scrutiny."""
+
+        MEDICAL_INSURANCE = "medical_insurance", _("医保")
+        EDUCATION = "education", _("教育")
+        CIVIL_AFFAIRS = "civil_affairs", _("民政")
+        DISABLED_FEDERATION = "disabled_federation", _("残联")
+        EMERGENCY = "emergency", _("应急")
+        HOUSING = "housing", _("住建")
+        HUMAN_RESOURCES = "human_resources", _("人社")
+        PUBLIC_SECURITY = "public_security", _("公安")
+        NATURAL_RESOURCES = "natural_resources", _("自然资源")
+        MARKET_REGULATION = "market_regulation", _("市场监管")
+        FINANCE = "finance", _("财政")
+        ORGANIZATION = "organization", _("组织部")
+        AGRICULTURE = "agriculture", _("农业农村")
+        OTHER = "other", _("其他部门")
 
     role = models.CharField(_("角色"), max_length=24, choices=Role.choices, blank=True)
     region = models.ForeignKey(
@@ -213,6 +235,10 @@ class User(AbstractUser):
     unit = models.CharField(_("工作单位"), max_length=64, blank=True)
     post = models.CharField(_("职务"), max_length=32, blank=True)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    # The department of a department account (role `department`); blank for every other role.
+    department = models.CharField(
+        _("所属部门"), max_length=24, choices=Department.choices, blank=True
+    )
     # Set by set_password (below); the next sign-in after PASSWORD_MAX_AGE_DAYS forces a change.
     password_changed_at = models.DateTimeField(_("密码修改时间"), default=timezone.now)
 
@@ -226,7 +252,12 @@ class User(AbstractUser):
                 | models.Q(role="helper")
                 | models.Q(region__isnull=False),
                 name="user_case_role_needs_region",
-            )
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(role="department") & ~models.Q(department=""))
+                | (~models.Q(role="department") & models.Q(department="")),
+                name="user_department_matches_role",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -38,6 +38,9 @@ ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMI
 # Who signs in to the admin site (is_staff follows the role): the county office for its case
 # configuration and the three administrators.
 STAFF_ROLES = ADMIN_ROLES | {Role.COUNTY_OFFICER}
+# A department's account (医保, 教育, 民政 …): its own lists and their results, no household data
+# beyond them (issue 15). Not a case role: every registry page and API refuses it.
+DEPARTMENT_ROLES = frozenset({Role.DEPARTMENT})
 # Who may create and edit households and members (the registry keepers).
 WRITE_HOUSEHOLD_ROLES = frozenset({Role.VILLAGE_CADRE, Role.COUNTY_OFFICER})
 # Who reviews and approves (township review, county decision).
@@ -73,6 +76,16 @@ def can_review(user: User) -> bool:
 
 def can_record_visits(user: User) -> bool:
     return has_case_access(user) and user.role in VISIT_ROLES
+
+
+def is_department(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.role in DEPARTMENT_ROLES)
+
+
+def can_push_department_lists(user: User) -> bool:
+    """A department's account pushes its own lists; the county office uploads any
+    department's list on its behalf (issue 15)."""
+    return is_department(user) or (has_case_access(user) and user.role == Role.COUNTY_OFFICER)
 
 
 def can_view_sensitive(user: User) -> bool:

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "rounds",
     "assistance",
     "inspections",
+    "monitoring",
 ]
 
 MIDDLEWARE = [

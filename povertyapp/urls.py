@@ -32,6 +32,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("rounds.api.urls")),
     path("assistance/", include("assistance.api.urls")),
     path("inspections/", include("inspections.api.urls")),
+    path("monitoring/", include("monitoring.api.urls")),
 ]
 
 urlpatterns = [
@@ -58,6 +59,7 @@ urlpatterns = [
     path("households/", include("households.urls")),
     path("assistance/", include("assistance.urls")),
     path("inspections/", include("inspections.urls")),
+    path("monitoring/", include("monitoring.urls")),
     path("rounds/", include("rounds.urls")),
     path("dashboards/", include("rounds.dashboard_urls")),
     path("ledgers/", include("povertyapp.ledgers.urls")),

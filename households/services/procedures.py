@@ -308,6 +308,14 @@ def workflow_start(
                 code="exit_refused",
                 params={"reasons": "；".join(refusals)},
             )
+    if definition.start_refusals is not None:
+        refusals = definition.start_refusals(locked)
+        if refusals:
+            raise ValidationError(
+                _("不能发起“%(kind)s”：%(reasons)s"),
+                code="start_refused",
+                params={"kind": definition.label, "reasons": "；".join(refusals)},
+            )
     opened_on = effective_date or today
     _check_opening_date(opened_on, today)
     now = timezone.now()
@@ -464,18 +472,28 @@ def workflow_step_complete(
                     code="exit_refused",
                     params={"reasons": "；".join(refusals)},
                 )
-        proposer = locked.started_by
-        household_change_status(
-            actor=actor,
-            household=household,
-            kind=definition.event_kind,
-            to_status=definition.to_status,
-            effective_date=acted_on,
-            round=locked.round,
-            reason=f"{definition.label}：{opinion}",
-            proposed_by=proposer,
-            approved_by=actor,
-        )
+        if definition.done_refusals is not None:
+            refusals = definition.done_refusals(locked, acted_on)
+            if refusals:
+                raise ValidationError(
+                    _("不符合“%(kind)s”的条件：%(reasons)s"),
+                    code="done_refused",
+                    params={"kind": definition.label, "reasons": "；".join(refusals)},
+                )
+        if definition.to_status:
+            household_change_status(
+                actor=actor,
+                household=household,
+                kind=definition.event_kind,
+                to_status=definition.to_status,
+                effective_date=acted_on,
+                round=locked.round,
+                reason=f"{definition.label}：{opinion}",
+                proposed_by=locked.started_by,
+                approved_by=actor,
+            )
+        if definition.on_done is not None:
+            definition.on_done(workflow=locked, actor=actor, acted_on=acted_on, opinion=opinion)
         locked.state = locked.State.DONE
         locked.finished_at = now
         locked.save(update_fields=["state", "finished_at"])
@@ -609,6 +627,9 @@ def workflow_withdraw(
         reason=f"{workflows.procedure(locked.kind).label}：{text}",
         data={"step": step.key},
     )
+    definition = workflows.procedure(locked.kind)
+    if definition.on_end is not None:
+        definition.on_end(workflow=locked, actor=actor)
     return locked
 
 

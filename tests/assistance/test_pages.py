@@ -372,4 +372,4 @@ def test_county_office_edits_matching_rules_in_the_admin(cast, client_for):
     assert client.get("/admin/assistance/matchingrule/").status_code == 200
     page = client.get(f"/admin/assistance/matchingrule/{rule.pk}/change/")
     assert page.status_code == 200
-    assert client_for(cast.cadre).get("/admin/assistance/matchingrule/").status_code == 302
+    assert client_for(cast.cadre).get("/admin/assistance/matchingrule/").status_code == 403

@@ -163,7 +163,13 @@ class World:
         from povertyapp import demo
 
         result = demo.seed(households=20, seed=1)
-        self.users = {role: result["users"][role] for role in matrix.ROLES if role != "anonymous"}
+        # The demo's department account (医保) is "yibao".
+        usernames = {"department": "yibao"}
+        self.users = {
+            role: result["users"][usernames.get(role, role)]
+            for role in matrix.ROLES
+            if role != "anonymous"
+        }
         self.clients: dict[str, Client] = {"anonymous": Client(raise_request_exception=False)}
         for role, user in self.users.items():
             client = Client(raise_request_exception=False)
