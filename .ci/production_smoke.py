@@ -223,7 +223,10 @@ def check_ledger_job_download(smoke: Smoke, session: Session) -> None:
     if not smoke.check(region is not None and ledger is not None, "ledgers: a region and a ledger"):
         return
     assert region is not None and ledger is not None
-    query = urllib.parse.urlencode({"ledger": ledger.group(1), "region": region.group(1)})
+    # A county-wide unmasked export states its reason (issue 14), logged with the export.
+    query = urllib.parse.urlencode(
+        {"ledger": ledger.group(1), "region": region.group(1), "reason": "生产环境冒烟检查"}
+    )
     started = session.request("GET", f"/ledgers/export/?{query}")
     job = re.match(r"/jobs/(\d+)/$", started.url)
     if not smoke.check(job is not None, f"ledger {ledger.group(1)}: a job ({started.url})"):
