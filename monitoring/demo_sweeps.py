@@ -156,9 +156,10 @@ def build(
         _record(half, rng=rng, start=start, last=real_today, actor=actor)
 
 
-def step(*, result: dict[str, Any], seed: int) -> None:
+def seed_step(*, result: dict[str, Any], seed: int) -> None:
     """The `seed_demo` step (settings.DEMO_STEPS), after the registry, the cases and the
-    monitoring objects and clues."""
+    monitoring objects and clues. Not named `step`: the job-start meta-test matches functions
+    by name, and a `step` that calls a `build` would make every `.step(...)` a job starter."""
     build(
         county=result["county"].county,
         users=result["users"],

@@ -112,7 +112,7 @@ def objects(users: dict[str, Any]) -> dict[str, Any]:
     household = pairing.household
     campaign = Campaign.objects.order_by("pk").first()
     if not Sweep.objects.exists():
-        # issue 15: the demo's sweeps (a no-op once `monitoring.demo_sweeps.step` is one of
+        # issue 15: the demo's sweeps (a no-op once `monitoring.demo_sweeps.seed_step` is one of
         # settings.DEMO_STEPS), so that the sweep pages are requested with real objects.
         import random
 
