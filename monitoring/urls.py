@@ -1,7 +1,28 @@
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from monitoring.views import sweeps as sweep_views
 
 app_name = "monitoring"
 
 urlpatterns: list[URLPattern | URLResolver] = []
+
+# --- sweep ---
+urlpatterns += [
+    path("sweeps/", sweep_views.sweep_list, name="sweeps"),
+    path("sweeps/open/", sweep_views.sweep_open, name="sweep-open"),
+    path("sweeps/<int:sweep_id>/", sweep_views.sweep_detail, name="sweep"),
+    path("sweeps/<int:sweep_id>/teams/", sweep_views.sweep_teams, name="sweep-teams"),
+    path("sweeps/<int:sweep_id>/close/", sweep_views.sweep_close, name="sweep-close"),
+    path(
+        "sweeps/<int:sweep_id>/villages/<int:village_id>/",
+        sweep_views.sweep_households,
+        name="sweep-households",
+    ),
+    path(
+        "sweeps/households/<int:sweep_household_id>/",
+        sweep_views.sweep_visit,
+        name="sweep-visit",
+    ),
+]

@@ -32,6 +32,7 @@ from households.models import Household, HouseholdIncome, Member
 from inspections import forms as inspection_forms
 from inspections import services as inspection_services
 from inspections.models import Campaign, Finding, RectificationItem, SampleHousehold, SampleVillage
+from monitoring import forms_sweeps as sweep_forms
 from povertyapp import roles
 from rounds import dashboard_views
 from tests import factories
@@ -637,6 +638,47 @@ CASES: dict[str, Builder] = {
     "rounds.dashboard_views.AsOfForm": _simple(
         dashboard_views.AsOfForm, as_of=datetime.date(2020, 6, 30)
     ),
+    # issue 15: sweep
+    "monitoring.forms_sweeps.SweepOpenForm": _simple(
+        sweep_forms.SweepOpenForm,
+        name="2026年防返贫集中排查",
+        year=2026,
+        start_date=TODAY,
+        end_date=TODAY,
+        line=Decimal("7000.00"),
+        groups=["exited_2020", "low_income", "dibao"],
+    ),
+    "monitoring.forms_sweeps.SweepTeamForm": lambda world, data: sweep_forms.SweepTeamForm(
+        data,
+        county=world.county.county,
+        initial={
+            "name": "第一组",
+            "first_member": "张明",
+            "second_member": "李华",
+            "villages": [world.county.village_a.pk, world.county.village_a2.pk],
+        },
+    ),
+    "monitoring.forms_sweeps.SweepVisitForm": _simple(
+        sweep_forms.SweepVisitForm,
+        version=3,
+        visited="yes",
+        visited_on=TODAY,
+        first_surveyor="张明",
+        second_surveyor="李华",
+        food_secure="yes",
+        clothing_secure="yes",
+        education_secure="yes",
+        medical_secure="no",
+        housing_secure="yes",
+        water_secure="yes",
+        income_change="down",
+        per_capita_income=Decimal("6500.50"),
+        hardship="户主住院，自付费用高",
+        risk_found=True,
+        risk_types=["illness", "employment"],
+        note="户主突发重病\n务工中断",
+        skip_reason="",
+    ),
 }
 
 # --- the pages that save a stored object with one press of 保存 ---------------------------------
@@ -734,6 +776,10 @@ PAGES_OF_FORMS: dict[str, tuple[str, ...] | str] = {
     "inspections.forms.TransitionForm": ACTION,
     "inspections.forms.ResolveTaskForm": ACTION,
     "rounds.dashboard_views.AsOfForm": "a query (GET): it saves nothing",
+    "monitoring.forms_sweeps.SweepOpenForm": CREATES,
+    "monitoring.forms_sweeps.SweepTeamForm": CREATES,
+    "monitoring.forms_sweeps.SweepVisitForm": CREATES
+    + " (the 排查表 of a sweep household: each save is a recording that moves its version on)",
 }
 
 # Forms that hold nothing a browser sends back: their only required input is a file, which a

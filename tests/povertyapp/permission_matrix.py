@@ -94,6 +94,7 @@ def objects(users: dict[str, Any]) -> dict[str, Any]:
         SampleHousehold,
         SampleVillage,
     )
+    from monitoring.models import Sweep, SweepHousehold
     from povertyapp.models import Job
     from rounds.models import AdjustmentRound, RoundChange
 
@@ -110,6 +111,20 @@ def objects(users: dict[str, Any]) -> dict[str, Any]:
     assert pairing is not None, "the demo pairs its helper with a household"
     household = pairing.household
     campaign = Campaign.objects.order_by("pk").first()
+    if not Sweep.objects.exists():
+        # issue 15: the demo's sweeps (a no-op once `monitoring.demo_sweeps.seed_step` is one of
+        # settings.DEMO_STEPS), so that the sweep pages are requested with real objects.
+        import random
+
+        from households.services import common
+        from monitoring import demo_sweeps
+
+        demo_sweeps.build(
+            county=users["county"].region,
+            users=users,
+            rng=random.Random(1),
+            today=common.today(),
+        )
     return {
         "household_id": household.pk,
         "member_id": household.members.order_by("pk").first().pk,
@@ -143,6 +158,12 @@ def objects(users: dict[str, Any]) -> dict[str, Any]:
         ),
         "object_id": pk(Job.objects.filter(created_by=users["county"])),
         "app_label": "povertyapp",
+        # issue 15: sweep
+        "sweep_id": pk(Sweep.objects.filter(state="open"), Sweep.objects.all()),
+        "sweep_household_id": pk(
+            SweepHousehold.objects.filter(village=village, sweep__state="open"),
+            SweepHousehold.objects.all(),
+        ),
     }
 
 
@@ -226,6 +247,15 @@ ROWS: dict[str, Row] = {
     "assistance:funds": row(get="ooooo3333L", post="ooooo3333L"),
     "assistance:teams": row(get="ooooo3333L", post="ooooo3333L"),
     "inspections:campaigns": row(get="ooooo3333L", post="ooooo3333L"),
+    # issue 15: sweep. Helpers, departments and administrators are refused; the county office
+    # opens, assigns teams and closes; cadres (and the county office) record the 排查表.
+    "monitoring:sweeps": row(get="o3ooo3333L", post="o3ooo3333L"),
+    "monitoring:sweep-open": row(get="333o33333L", post="333o33333L"),
+    "monitoring:sweep": row(get="o3ooo3333L", post="o3ooo3333L"),
+    "monitoring:sweep-teams": row(get="o3ooo3333L", post="333o33333L"),
+    "monitoring:sweep-close": row(get="555555555L", post="333o33333L"),
+    "monitoring:sweep-households": row(get="o3ooo3333L", post="o3ooo3333L"),
+    "monitoring:sweep-visit": row(get="o3ooo3333L", post="o33o33333L"),
     "inspections:campaign-create": row(get="333o33333L", post="333o33333L"),
     "inspections:campaign": row(get="44ooo3333L", post="44ooo3333L"),
     "inspections:campaign-draw": row(get="555555555L", post="443o33333L"),
