@@ -1,0 +1,65 @@
+"""Reads of monitoring objects with their rules (issue 15): the one scoped access path of an
+object (`object_get_for_user`: 404 outside the user's households, department accounts have
+none) and the scoped, filtered list. Writes are the services of `monitoring.procedures`
+(identification, 风险消除) and `monitoring.income`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from households.models import Member
+from monitoring.models import MonitoringObject
+from povertyapp import roles
+from povertyapp.models import Region, User
+
+
+def object_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[MonitoringObject]:
+    """The objects of the user's households (none for a department or administrator account),
+    newest first, filtered by type, risk, state and region (a region of the user's scope)."""
+    filters = filters or {}
+    queryset = MonitoringObject.objects.filter(roles.household_scope_q(user))
+    if filters.get("object_type"):
+        queryset = queryset.filter(object_type=filters["object_type"])
+    if filters.get("state"):
+        queryset = queryset.filter(state=filters["state"])
+    if filters.get("risk_type"):
+        queryset = queryset.filter(risks__risk_type=filters["risk_type"])
+    region = filters.get("region")
+    if isinstance(region, Region):
+        queryset = queryset.filter(household__village__path__startswith=region.path)
+    return (
+        queryset.select_related("household", "household__village", "household__village__parent")
+        .prefetch_related(
+            "risks",
+            Prefetch(
+                "household__members",
+                queryset=Member.objects.filter(is_active=True, relation="户主"),
+                to_attr="heads",
+            ),
+        )
+        .distinct()
+        .order_by("-clue_date", "-id")
+    )
+
+
+def object_get_for_user(*, user: User, object_id: int) -> MonitoringObject:
+    """The one access path to an object: 404 outside the user's households."""
+    found = (
+        MonitoringObject.objects.filter(roles.household_scope_q(user), pk=object_id)
+        .select_related(
+            "household",
+            "household__village",
+            "household__village__parent",
+            "identification",
+            "elimination",
+            "assessment",
+        )
+        .first()
+    )
+    if found is None:
+        raise Http404(_("未找到该监测对象，或您无权查看。"))
+    return found
