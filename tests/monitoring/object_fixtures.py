@@ -64,8 +64,12 @@ def run_notice(user, workflow: CaseWorkflow, start_date: datetime.date, days: in
 
 
 def identify(cast, household, **extra) -> MonitoringObject:
-    """Start and walk the identification to the county's decision (day 0 … day 12)."""
-    found = start(cast, household, **extra)
+    """Start and walk the identification to the county's decision (day 0 … day 10)."""
+    return walk(cast, start(cast, household, **extra))
+
+
+def to_notice(cast, found: MonitoringObject) -> CaseWorkflow:
+    """入户核实 (day 1) and 民主评议 (day 2) of a started identification: at its 公示."""
     workflow = found.identification
     services.workflow_step_complete(
         actor=cast.cadre,
@@ -84,6 +88,12 @@ def identify(cast, household, **extra) -> MonitoringObject:
         acted_on=day(2),
     )
     workflow.refresh_from_db()
+    return workflow
+
+
+def walk(cast, found: MonitoringObject) -> MonitoringObject:
+    """Walk a started identification to the county's decision (day 10)."""
+    workflow = to_notice(cast, found)
     run_notice(cast.cadre, workflow, day(3))
     services.workflow_step_complete(
         actor=cast.township,
