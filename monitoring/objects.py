@@ -5,14 +5,18 @@ none) and the scoped, filtered list. Writes are the services of `monitoring.proc
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from households.models import Member
-from monitoring.models import MonitoringObject
+from households.services import common
+from monitoring.models import MonitoringObject, ObjectRisk
 from povertyapp import roles
 from povertyapp.models import Region, User
 
@@ -63,3 +67,36 @@ def object_get_for_user(*, user: User, object_id: int) -> MonitoringObject:
     if found is None:
         raise Http404(_("未找到该监测对象，或您无权查看。"))
     return found
+
+
+@transaction.atomic
+def risk_resolve(*, actor: User, risk: ObjectRisk, resolved_on: datetime.date) -> ObjectRisk:
+    """Record that one risk of a current object is resolved (风险解除), dated `resolved_on`:
+    the village cadre of the household's village, not in the future, not before the clue."""
+    locked = (
+        ObjectRisk.objects.select_for_update()
+        .select_related("monitoring_object__household__village")
+        .get(pk=risk.pk)
+    )
+    found = locked.monitoring_object
+    if actor.role != User.Role.VILLAGE_CADRE or not roles.region_in_scope(
+        actor, found.household.village
+    ):
+        raise ValidationError(_("只有本村的村级录入员可以登记风险解除。"), code="not_allowed")
+    if found.state not in MonitoringObject.CURRENT_STATES:
+        raise ValidationError(_("该监测对象已不在监测中。"), code="bad_state")
+    if resolved_on > common.today() or resolved_on < found.clue_date:
+        raise ValidationError(
+            {
+                "resolved_on": [
+                    ValidationError(
+                        _("风险解除日期应在首次发现风险之后、今天之前。"), code="bad_date"
+                    )
+                ]
+            }
+        )
+    locked.resolved_on = resolved_on
+    locked.save(update_fields=["resolved_on"])
+    found.version += 1
+    found.save(update_fields=["version"])
+    return locked

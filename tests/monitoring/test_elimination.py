@@ -13,7 +13,7 @@ from assistance import services as assistance_services
 from assistance.models import Measure
 from households import services
 from households.models import Household, Member
-from monitoring import clues, measures, procedures
+from monitoring import clues, measures, objects, procedures
 from monitoring.models import Clue, MonitoringLine, MonitoringObject, ObjectRisk
 from tests.monitoring.object_fixtures import TODAY, assess, identify, run_notice, set_line
 
@@ -31,7 +31,8 @@ def ready(cast, county, household_a) -> MonitoringObject:
     found = identify(cast, household_a)
     assess(cast, household_a, TODAY - datetime.timedelta(days=200), "30000")
     assess(cast, household_a, TODAY - datetime.timedelta(days=10), "32000")
-    ObjectRisk.objects.filter(monitoring_object=found).update(resolved_on=TODAY)
+    for risk in found.risks.all():
+        objects.risk_resolve(actor=cast.cadre, risk=risk, resolved_on=TODAY)
     return found
 
 
@@ -192,3 +193,21 @@ def test_contract_measures_continue_after_elimination(cast, ready):
     loan.refresh_from_db()
     assert loan.status == Measure.Status.PLANNED  # not ended by the elimination
     assert measures.object_plan(ready, TODAY).continuing == [loan]
+
+
+def test_a_risk_is_resolved_by_the_village_cadre_on_a_past_date(cast, county, household_a):
+    found = identify(cast, household_a)
+    risk = found.risks.get()
+    with pytest.raises(ValidationError) as caught:
+        objects.risk_resolve(actor=cast.cadre2, risk=risk, resolved_on=TODAY)
+    assert caught.value.code == "not_allowed"
+    with pytest.raises(ValidationError) as caught:
+        objects.risk_resolve(
+            actor=cast.cadre, risk=risk, resolved_on=TODAY + datetime.timedelta(days=1)
+        )
+    assert "resolved_on" in caught.value.error_dict
+    risk.refresh_from_db()
+    assert risk.resolved_on is None
+    objects.risk_resolve(actor=cast.cadre, risk=risk, resolved_on=TODAY)
+    risk.refresh_from_db()
+    assert risk.resolved_on == TODAY

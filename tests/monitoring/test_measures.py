@@ -92,3 +92,41 @@ def test_a_resolved_risk_still_shows_in_the_plan(cast, household_a):
     found = identify(cast, household_a)
     ObjectRisk.objects.filter(monitoring_object=found).update(resolved_on=day(30))
     assert [line.risk_type for line in measures.object_plan(found, day(31)).lines] == ["illness"]
+
+
+def test_the_demo_builds_every_kind_of_object_through_the_services(cast, county):
+    import random
+
+    from households.models import CaseWorkflow
+    from monitoring import demo_objects, lines
+    from monitoring.models import MonitoringObject
+
+    users = {"cadre": cast.cadre, "township": cast.township, "county": cast.county}
+    counts = demo_objects.build(
+        county=county.county, users=users, rng=random.Random(1), today=TODAY
+    )
+    assert counts == {"eliminated": 4, "monitored": 5, "identifying": 3}
+    objects = MonitoringObject.objects.all()
+    assert {found.object_type for found in objects} == {"unstable", "marginal", "sudden"}
+    eliminated = objects.filter(state="eliminated")
+    assert sorted(eliminated.values_list("elimination_way", flat=True)) == [
+        "assisted",
+        "assisted",
+        "natural",
+        "natural",
+    ]
+    # The county's 2 × 低保 rule overrides the province's amount.
+    assert lines.monitoring_line(county.village_a, TODAY.year) == 2 * demo_objects.COUNTY_DIBAO
+    refused = objects.get(risks__risk_type="housing")
+    assert refused.state == "monitored"
+    assert refused.elimination.state == CaseWorkflow.State.OPEN
+    assert refused.elimination.step == "proposal"
+    returned = refused.elimination.steps.get(decision="returned")
+    assert "无新增风险" in returned.opinion
+    assert objects.get(risks__risk_type="labour").no_labour_capacity is True
+    assert any(
+        measures.object_plan(found, TODAY).continuing for found in eliminated
+    )  # the 小额信贷 goes on
+    assert objects.filter(identification__deadline__lt=TODAY, state="identifying").count() == 1
+    again = demo_objects.build(county=county.county, users=users, rng=random.Random(1), today=TODAY)
+    assert again == {"objects": 0}
