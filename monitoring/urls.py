@@ -11,8 +11,8 @@ urlpatterns: list[URLPattern | URLResolver] = []
 # --- objects ---
 urlpatterns += [
     path("objects/", object_views.object_list, name="objects"),
-    path("objects/<int:object_id>/", object_views.object_detail, name="object"),
-    path("objects/<int:object_id>/eliminate/", object_views.eliminate, name="eliminate"),
+    path("objects/<int:monitoring_object_id>/", object_views.object_detail, name="object"),
+    path("objects/<int:monitoring_object_id>/eliminate/", object_views.eliminate, name="eliminate"),
     path("clues/<int:clue_id>/identify/", object_views.identify_from_clue, name="identify"),
     path(
         "households/<int:household_id>/identify/",

@@ -68,9 +68,9 @@ def object_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
-def object_detail(request: AuthenticatedHttpRequest, object_id: int) -> HttpResponse:
+def object_detail(request: AuthenticatedHttpRequest, monitoring_object_id: int) -> HttpResponse:
     _require_case_access(request)
-    found = objects.object_get_for_user(user=request.user, object_id=object_id)
+    found = objects.object_get_for_user(user=request.user, object_id=monitoring_object_id)
     today = common.today()
     cases = [case for case in (found.identification, found.elimination) if case is not None]
     clocks = workflows.case_clocks(cases, today)
@@ -224,10 +224,10 @@ def income_record(request: AuthenticatedHttpRequest, household_id: int) -> HttpR
 
 
 @login_required
-def eliminate(request: AuthenticatedHttpRequest, object_id: int) -> HttpResponse:
+def eliminate(request: AuthenticatedHttpRequest, monitoring_object_id: int) -> HttpResponse:
     """Propose 风险消除 (the village): refused with every failing rule named."""
     _require_village_cadre(request)
-    found = objects.object_get_for_user(user=request.user, object_id=object_id)
+    found = objects.object_get_for_user(user=request.user, object_id=monitoring_object_id)
     form = EliminateForm(request.POST or None, initial={"version": found.version})
     if request.method == "POST" and form.is_valid():
         try:
