@@ -47,9 +47,11 @@ class IdentifyForm(house.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     clue_date = forms.DateField(label=_("首次发现风险日期"), widget=house.DateInput())
+    # Required by the service (which names the field): a browser never re-sends a file.
     consent = uploads.EvidenceField(
         label=_("承诺授权书（农户签字的扫描件：jpg、png、pdf）"),
         accept=uploads.IMAGES_AND_PDF,
+        required=False,
     )
     consent_signed_on = forms.DateField(label=_("承诺授权签署日期"), widget=house.DateInput())
     green_channel = forms.BooleanField(
