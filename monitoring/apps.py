@@ -15,10 +15,12 @@ def register_objects() -> None:
     承诺授权 scan on the file door (served to whoever may see the object)."""
     from django.urls import reverse
 
+    from households import detail_tabs
     from monitoring import objects, procedures
     from povertyapp import files
 
     procedures.register_procedures()
+    detail_tabs.register_page_links("monitoring.objects", objects.household_links)
     files.register(
         "monitoring_consent",
         model="monitoring.MonitoringObject",

@@ -100,3 +100,38 @@ def risk_resolve(*, actor: User, risk: ObjectRisk, resolved_on: datetime.date) -
     found.version += 1
     found.save(update_fields=["version"])
     return locked
+
+
+def household_links(household: Any, *, user: User) -> list[tuple[str, str]]:
+    """The household page's links to monitoring (`households.detail_tabs`): its current object,
+    or 识别为监测对象 for the village cadre; 收入核算 for who may record one."""
+    from django.urls import reverse
+
+    if not roles.has_case_access(user):
+        return []
+    links = []
+    current = (
+        MonitoringObject.objects.filter(
+            household=household, state__in=MonitoringObject.CURRENT_STATES
+        )
+        .order_by("-id")
+        .first()
+    )
+    if current is not None:
+        links.append(
+            (
+                _("监测对象：%(state)s") % {"state": current.get_state_display()},
+                reverse("monitoring:object", args=[current.pk]),
+            )
+        )
+    elif (
+        user.role == User.Role.VILLAGE_CADRE
+        and household.status != household.Status.REMOVED
+        and roles.region_in_scope(user, household.village)
+    ):
+        links.append(
+            (_("识别为监测对象"), reverse("monitoring:identify-household", args=[household.pk]))
+        )
+    if roles.can_write_households(user) and roles.region_in_scope(user, household.village):
+        links.append((_("收入核算"), reverse("monitoring:income", args=[household.pk])))
+    return links

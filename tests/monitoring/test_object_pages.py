@@ -191,3 +191,20 @@ def test_a_refused_elimination_names_its_rules_on_the_page(cast, county, househo
     found.refresh_from_db()
     assert found.elimination_id is None
     assert found.state == MonitoringObject.State.MONITORED
+
+
+def test_the_household_page_links_to_identification_then_to_the_object(cast, household_a):
+    page_url = reverse("households:detail", args=[household_a.pk])
+    identify_url = reverse("monitoring:identify-household", args=[household_a.pk])
+    income_url = reverse("monitoring:income", args=[household_a.pk])
+    page = login(cast.cadre).get(page_url).content.decode()
+    assert identify_url in page
+    assert income_url in page
+    township_page = login(cast.township).get(page_url).content.decode()
+    assert identify_url not in township_page
+    assert income_url not in township_page
+    found = start(cast, household_a)
+    page = login(cast.cadre).get(page_url).content.decode()
+    assert identify_url not in page
+    assert reverse("monitoring:object", args=[found.pk]) in page
+    assert "监测对象：识别中" in page
