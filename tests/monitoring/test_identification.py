@@ -264,3 +264,27 @@ def test_a_longer_local_notice_rule_is_checked_at_the_decision(cast, household_a
     assert "公示期5天，本地规定不少于7天" in caught.value.messages[0]
     found.refresh_from_db()
     assert found.state == MonitoringObject.State.IDENTIFYING
+
+
+def test_the_case_deadline_counts_working_days_past_the_holidays(cast, household_a):
+    LocalRules.objects.create(
+        region=household_a.village, identify_days=20, identify_in_working_days=True
+    )
+    clue_date = day(0)
+    CalendarDay.objects.filter(
+        date__range=(clue_date, clue_date + datetime.timedelta(days=60))
+    ).delete()
+    plain = workflows.add_working_days(clue_date, 20)
+    weekdays = [
+        clue_date + datetime.timedelta(days=offset)
+        for offset in range(1, 15)
+        if (clue_date + datetime.timedelta(days=offset)).weekday() < 5
+    ][:3]
+    for holiday in weekdays:
+        CalendarDay.objects.create(date=holiday, kind=CalendarDay.Kind.HOLIDAY)
+    found = start(cast, household_a, clue_date=clue_date)
+    deadline = found.identification.deadline
+    assert deadline == workflows.add_working_days(clue_date, 20)
+    # Three weekdays off push the deadline three working days later.
+    assert deadline == workflows.add_working_days(plain, 3)
+    assert deadline > plain
