@@ -405,7 +405,7 @@ def build(
     return counts
 
 
-def step(*, result: dict[str, Any], seed: int) -> None:
+def seed_step(*, result: dict[str, Any], seed: int) -> None:
     """The `seed_demo` step (after the registry's, the assistance app's and the cases')."""
     build(
         county=result["county"].county,
