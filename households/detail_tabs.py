@@ -1,4 +1,5 @@
-"""What other apps add to the household page (户详情): the warning badge of their tab.
+"""What other apps add to the household page (户详情): the warning badge of their tab, and
+links to their own pages about the household (monitoring: 识别为监测对象, 收入核算).
 
 The page links to tabs that other apps own (帮扶, `assistance`) and shows, loaded by htmx after
 the page, how many warnings each has. The registry imports none of those apps: each registers
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from households.models import Household, Member
 
@@ -33,3 +35,20 @@ def tab_warnings(
     if count is None:
         return 0
     return count(household, on=on, members=members)
+
+
+# links(household, *, user): the (label, url) pairs an app offers on the household's page for
+# this user (empty: none), e.g. monitoring's 识别为监测对象 and 收入核算.
+PageLinks = Callable[..., list[tuple[str, str]]]
+
+_page_links: dict[str, PageLinks] = {}
+
+
+def register_page_links(key: str, links: PageLinks) -> None:
+    """Register an app's links on the household page (`links(household, *, user)`)."""
+    _page_links[key] = links
+
+
+def page_links(household: Household, *, user: Any) -> list[tuple[str, str]]:
+    """Every registered app's links for the household and user, in the order registered."""
+    return [link for links in _page_links.values() for link in links(household, user=user)]

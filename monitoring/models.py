@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from households.models import YEAR_VALIDATORS, CaseWorkflow, Household, Member
 from povertyapp.crypto import BlindIndexField, EncryptedCharField
+from povertyapp.filenames import PrivateUploadTo
 from povertyapp.models import Job, Region, User
 
 MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
@@ -411,7 +412,7 @@ class MonitoringObject(models.Model):
     )
     # 承诺授权: signed by the household, lets departments check its assets (an uploaded scan).
     consent = models.FileField(
-        _("承诺授权书"), upload_to="monitoring/consent/%Y/%m/", max_length=200, blank=True
+        _("承诺授权书"), upload_to=PrivateUploadTo("consent"), max_length=255, blank=True
     )
     consent_signed_on = models.DateField(_("承诺授权签署日期"), null=True, blank=True)
     green_channel = models.BooleanField(_("绿色通道"), default=False)

@@ -46,6 +46,12 @@ REFERENCE_DATA = [
         "add_defaults",
     ),
     (
+        "monitoring.migrations.0002_objects",
+        "monitoring",
+        "RiskMeasureRule",
+        "add_defaults",
+    ),
+    (
         "povertyapp.migrations.0003_calendarday_holiday_arrangements",
         "povertyapp",
         "CalendarDay",

@@ -354,6 +354,15 @@ def notice_sheet(
         )
     definition = workflows.procedure(notice.workflow.kind)
     step = definition.step(notice.step)
+    # A procedure registered from above (monitoring) names its sheet and may hide columns: the
+    # monitoring 公示 shows no ID, phone, bank or health details (not even a masked ID, nor the
+    # cause, which may name an illness).
+    hides_id = bool(definition.extra.get("notice_hides_id"))
+    hides_cause = bool(definition.extra.get("notice_hides_cause"))
+    if hides_id or hides_cause:
+        for row in rows:
+            row["id_masked"] = "" if hides_id else row["id_masked"]
+            row["cause"] = "" if hides_cause else row["cause"]
     township = village.parent
     # Who signs the sheet and what it says follow the step: the village posts its own 公示,
     # the second 公示 of 识别 follows the township's review and is signed by the township.
@@ -394,6 +403,9 @@ def notice_sheet(
             "title": f"{village.name}{step.label}",
             "step_label": step.label,
             "definition": definition,
+            "notice_title": definition.extra.get("notice_title", ""),
+            "hides_id": hides_id,
+            "hides_cause": hides_cause,
             "signer": signer,
             "intro": intro,
             "today": household_forms.today(),

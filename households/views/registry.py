@@ -363,6 +363,8 @@ def _detail_extras(
         and request.user.role == "village_cadre"
         and household.status in workflows.EXIT.from_statuses,
         income_years=[timezone.localdate().year - offset for offset in (1, 0, 2)],
+        # Links of the apps above (monitoring's 识别为监测对象, 收入核算).
+        page_links=detail_tabs.page_links(household, user=request.user),
         start_form=household_forms.StartForm(
             initial={
                 "opinion": _("农户提出申请")

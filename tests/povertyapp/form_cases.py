@@ -32,8 +32,10 @@ from households.models import Household, HouseholdIncome, Member
 from inspections import forms as inspection_forms
 from inspections import services as inspection_services
 from inspections.models import Campaign, Finding, RectificationItem, SampleHousehold, SampleVillage
+from monitoring import forms_objects as monitoring_forms
 from monitoring import forms_sweeps as sweep_forms
 from povertyapp import roles
+from povertyapp.models import Region
 from rounds import dashboard_views
 from tests import factories
 from tests.project import PROJECT_APPS
@@ -558,6 +560,44 @@ CASES: dict[str, Builder] = {
     ),
     "households.forms.ReviewForm": _simple(household_forms.ReviewForm, accept="1", note="同意"),
     "households.forms.IncomeForm": _income_form,
+    # issue 15: objects
+    "monitoring.forms_objects.ObjectFilterForm": lambda world, data: (
+        monitoring_forms.ObjectFilterForm(
+            data,
+            regions=Region.objects.filter(path__startswith=world.county.county.path),
+            initial={
+                "object_type": "marginal",
+                "risk_type": "illness",
+                "state": "monitored",
+                "region": world.county.village_a.pk,
+            },
+        )
+    ),
+    "monitoring.forms_objects.IdentifyForm": _simple(
+        monitoring_forms.IdentifyForm,
+        object_type="sudden",
+        risk_types=["disaster", "illness"],
+        clue_date=TODAY,
+        consent_signed_on=TODAY,
+        green_channel=True,
+        green_channel_reason="洪灾房屋受损",
+        opinion="入户核实属实",
+    ),
+    "monitoring.forms_objects.IncomeForm": _simple(
+        monitoring_forms.IncomeForm,
+        period_end=TODAY,
+        wage=Decimal("12000.50"),
+        production=Decimal("3000"),
+        property_income=Decimal("0"),
+        transfer=Decimal("1200"),
+        production_cost=Decimal("800"),
+        compliant_out_of_pocket=Decimal("2600"),
+        insurance_payouts=Decimal("1300"),
+        co_residents="王五、赵六",
+    ),
+    "monitoring.forms_objects.EliminateForm": _simple(
+        monitoring_forms.EliminateForm, way="natural", basis="收入稳定超过监测标准", version=3
+    ),
     "households.forms.BatchCreateForm": lambda world, data: household_forms.BatchCreateForm(
         data,
         case_choices=[(11, "5226221002000011 张三（民主评议）")],
@@ -780,6 +820,10 @@ PAGES_OF_FORMS: dict[str, tuple[str, ...] | str] = {
     "monitoring.forms_sweeps.SweepTeamForm": CREATES,
     "monitoring.forms_sweeps.SweepVisitForm": CREATES
     + " (the 排查表 of a sweep household: each save is a recording that moves its version on)",
+    "monitoring.forms_objects.ObjectFilterForm": "a query (GET): it saves nothing",
+    "monitoring.forms_objects.IdentifyForm": CREATES,
+    "monitoring.forms_objects.IncomeForm": CREATES,
+    "monitoring.forms_objects.EliminateForm": ACTION,
 }
 
 # Forms that hold nothing a browser sends back: their only required input is a file, which a

@@ -94,7 +94,7 @@ def objects(users: dict[str, Any]) -> dict[str, Any]:
         SampleHousehold,
         SampleVillage,
     )
-    from monitoring.models import Sweep, SweepHousehold
+    from monitoring.models import Clue, MonitoringObject, Sweep, SweepHousehold
     from povertyapp.models import Job
     from rounds.models import AdjustmentRound, RoundChange
 
@@ -163,6 +163,14 @@ def objects(users: dict[str, Any]) -> dict[str, Any]:
         "sweep_household_id": pk(
             SweepHousehold.objects.filter(village=village, sweep__state="open"),
             SweepHousehold.objects.all(),
+        ),
+        # issue 15: objects
+        "monitoring_object_id": pk(
+            MonitoringObject.objects.filter(household__village=village),
+            MonitoringObject.objects.all(),
+        ),
+        "clue_id": pk(
+            Clue.objects.filter(region=village, household__isnull=False), Clue.objects.all()
         ),
     }
 
@@ -664,6 +672,34 @@ ROWS: dict[str, Row] = {
         patch="555555555L",
         delete="555555555L",
     ),
+    # issue 15: objects (the small demo county has no monitoring object nor clue: 404 to
+    # the case roles that may open them).
+    "monitoring:objects": row(get="ooooo3333L", post="ooooo3333L"),
+    "monitoring:object": row(get="444443333L", post="444443333L"),
+    "monitoring:eliminate": row(get="433333333L", post="433333333L"),
+    "monitoring:identify": row(get="433333333L", post="433333333L"),
+    "monitoring:identify-household": row(get="o33333333L", post="o33333333L"),
+    "monitoring:income": row(get="o33o33333L", post="o33o33333L"),
+    "admin:monitoring_monitoringline_changelist": row(get="333o33333L"),
+    "admin:monitoring_monitoringline_add": row(get="333o33333L", post="333o33333L"),
+    "admin:monitoring_monitoringline_history": row(get="333o33333L"),
+    "admin:monitoring_monitoringline_delete": row(get="333333333L", post="333333333L"),
+    "admin:monitoring_monitoringline_change": row(get="333o33333L", post="333o33333L"),
+    "admin:monitoring_dibaostandard_changelist": row(get="333o33333L"),
+    "admin:monitoring_dibaostandard_add": row(get="333o33333L", post="333o33333L"),
+    "admin:monitoring_dibaostandard_history": row(get="333o33333L"),
+    "admin:monitoring_dibaostandard_delete": row(get="333333333L", post="333333333L"),
+    "admin:monitoring_dibaostandard_change": row(get="333o33333L", post="333o33333L"),
+    "admin:monitoring_localrules_changelist": row(get="333o33333L"),
+    "admin:monitoring_localrules_add": row(get="333o33333L", post="333o33333L"),
+    "admin:monitoring_localrules_history": row(get="333o33333L"),
+    "admin:monitoring_localrules_delete": row(get="333333333L", post="333333333L"),
+    "admin:monitoring_localrules_change": row(get="333o33333L", post="333o33333L"),
+    "admin:monitoring_riskmeasurerule_changelist": row(get="333o33333L"),
+    "admin:monitoring_riskmeasurerule_add": row(get="333o33333L", post="333o33333L"),
+    "admin:monitoring_riskmeasurerule_history": row(get="333o33333L"),
+    "admin:monitoring_riskmeasurerule_delete": row(get="333333333L", post="333333333L"),
+    "admin:monitoring_riskmeasurerule_change": row(get="333o33333L", post="333o33333L"),
 }
 
 # The admin actions each role is offered, per model (`ModelAdmin.get_actions`).

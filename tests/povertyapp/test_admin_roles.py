@@ -33,6 +33,11 @@ CASE_CONFIG = {
     "assistance.AssistanceStandard",
     "assistance.VillageSponsor",
     "povertyapp.VillageYear",
+    # issue 15: the monitoring configuration.
+    "monitoring.MonitoringLine",
+    "monitoring.DibaoStandard",
+    "monitoring.LocalRules",
+    "monitoring.RiskMeasureRule",
 }
 # What each role finds on the admin index; a role missing here finds no admin at all.
 EXPECTED_INDEX = {

@@ -198,11 +198,33 @@ def _batch_case(cast: Cast, county: County) -> FileCase:
     return FileCase("batch_minutes", batch, cast.cadre, readers, content, "评议会议记录.pdf")
 
 
+def _consent_case(cast: Cast, county: County) -> FileCase:
+    from monitoring import procedures
+
+    household = factories.household(actor=cast.county, village=county.village_a)
+    Pairing.objects.create(
+        household=household, helper=cast.helper, name="helper", start_date=datetime.date(2019, 1, 1)
+    )
+    content = pdf()
+    found = procedures.identification_start(
+        actor=cast.cadre,
+        household=household,
+        object_type="marginal",
+        risk_types=["illness"],
+        clue_date=TODAY,
+        consent=SimpleUploadedFile("承诺授权书.pdf", content, content_type="application/pdf"),
+        consent_signed_on=TODAY,
+    )
+    readers = [cast.cadre, cast.township, cast.county, cast.auditor, cast.helper]
+    return FileCase("monitoring_consent", found, cast.cadre, readers, content, "承诺授权书.pdf")
+
+
 CASES: dict[str, Callable[[Cast, County], FileCase]] = {
     "job_result": _job_case,
     "batch_minutes": _batch_case,
     "workflow_evidence": _workflow_case,
     "rectification_evidence": _rectification_case,
+    "monitoring_consent": _consent_case,
 }
 
 

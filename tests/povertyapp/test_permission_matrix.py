@@ -176,12 +176,27 @@ class World:
             client.force_login(user, backend="povertyapp.backends.ModelBackendWithRegion")
             self.clients[role] = client
         self._security_rows()
+        self._monitoring_rows(result["county"].county)
         self.objects = matrix.objects(self.users)
         self.objects["prefix"] = self.token_prefix
         self.admin_models = {
             f"admin:{model._meta.app_label}_{model._meta.model_name}_": model
             for model in admin.site._registry
         }
+
+    def _monitoring_rows(self, county: Any) -> None:
+        """The monitoring configuration the admin shows (issue 15), if the demo made none."""
+        from decimal import Decimal
+
+        from monitoring.models import DibaoStandard, LocalRules, MonitoringLine
+
+        MonitoringLine.objects.get_or_create(
+            region=county, year=2025, defaults={"kind": "amount", "amount": Decimal("8000")}
+        )
+        DibaoStandard.objects.get_or_create(
+            region=county, year=2025, defaults={"amount": Decimal("4380")}
+        )
+        LocalRules.objects.get_or_create(region=county)
 
     def _security_rows(self) -> None:
         """A row of each security and audit model the admin shows (the demo makes none)."""

@@ -37,6 +37,7 @@ from households import services
 from households.models import CaseBatchEvent, CaseWorkflow, Household, WorkflowStep
 from inspections import services as inspection_services
 from inspections.models import Finding, RectificationEvidence
+from monitoring.models import MonitoringObject
 from povertyapp import uploads
 from povertyapp.models import Job, User, VillageYear
 from rounds import services as rounds
@@ -154,6 +155,28 @@ class UploadPath:
     target: Callable[[dict[str, Any]], tuple[User, str, str, dict[str, str]]]
 
 
+def _monitoring_clue(world: dict[str, Any]) -> int:
+    """A clue of the applicant household (issue 15), to start identification from."""
+    from monitoring import clues
+
+    head = world["applicant"].members.get(relation="户主")
+    return clues.clue_create(
+        channel="self_declaration",
+        name=head.name,
+        id_number=head.id_number,
+        risk_type="illness",
+        received_on=TODAY,
+        actor=world["cast"].cadre,
+    ).pk
+
+
+IDENTIFY_FIELDS = {
+    "object_type": "marginal",
+    "risk_types": "illness",
+    "clue_date": TODAY.isoformat(),
+    "consent_signed_on": TODAY.isoformat(),
+}
+
 UPLOAD_PATHS = [
     UploadPath(
         "households.views.imports.import_page",
@@ -218,6 +241,26 @@ UPLOAD_PATHS = [
             reverse("households:workflow-complete", args=[w["workflow"].pk]),
             "evidence",
             {"step": "appraisal", "opinion": "评议通过", "attendance": "12"},
+        ),
+    ),
+    UploadPath(
+        "monitoring.views.objects.identify_household",
+        False,
+        lambda w: (
+            w["cast"].cadre,
+            reverse("monitoring:identify-household", args=[w["applicant"].pk]),
+            "consent",
+            IDENTIFY_FIELDS,
+        ),
+    ),
+    UploadPath(
+        "monitoring.views.objects.identify_from_clue",
+        False,
+        lambda w: (
+            w["cast"].cadre,
+            reverse("monitoring:identify", args=[_monitoring_clue(w)]),
+            "consent",
+            IDENTIFY_FIELDS,
         ),
     ),
 ]
@@ -319,6 +362,7 @@ def _written(world: dict[str, Any]) -> dict[str, Any]:
         "workflows": CaseWorkflow.objects.count(),
         "steps": WorkflowStep.objects.count(),
         "batch_events": CaseBatchEvent.objects.count(),
+        "monitoring_objects": MonitoringObject.objects.count(),
         "files": files,
     }
 

@@ -1,0 +1,137 @@
+"""Reads of monitoring objects with their rules (issue 15): the one scoped access path of an
+object (`object_get_for_user`: 404 outside the user's households, department accounts have
+none) and the scoped, filtered list. Writes are the services of `monitoring.procedures`
+(identification, 风险消除) and `monitoring.income`."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from households.models import Member
+from households.services import common
+from monitoring.models import MonitoringObject, ObjectRisk
+from povertyapp import roles
+from povertyapp.models import Region, User
+
+
+def object_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[MonitoringObject]:
+    """The objects of the user's households (none for a department or administrator account),
+    newest first, filtered by type, risk, state and region (a region of the user's scope)."""
+    filters = filters or {}
+    queryset = MonitoringObject.objects.filter(roles.household_scope_q(user))
+    if filters.get("object_type"):
+        queryset = queryset.filter(object_type=filters["object_type"])
+    if filters.get("state"):
+        queryset = queryset.filter(state=filters["state"])
+    if filters.get("risk_type"):
+        queryset = queryset.filter(risks__risk_type=filters["risk_type"])
+    region = filters.get("region")
+    if isinstance(region, Region):
+        queryset = queryset.filter(household__village__path__startswith=region.path)
+    return (
+        queryset.select_related("household", "household__village", "household__village__parent")
+        .prefetch_related(
+            "risks",
+            Prefetch(
+                "household__members",
+                queryset=Member.objects.filter(is_active=True, relation="户主"),
+                to_attr="heads",
+            ),
+        )
+        .distinct()
+        .order_by("-clue_date", "-id")
+    )
+
+
+def object_get_for_user(*, user: User, object_id: int) -> MonitoringObject:
+    """The one access path to an object: 404 outside the user's households."""
+    found = (
+        MonitoringObject.objects.filter(roles.household_scope_q(user), pk=object_id)
+        .select_related(
+            "household",
+            "household__village",
+            "household__village__parent",
+            "identification",
+            "elimination",
+            "assessment",
+        )
+        .first()
+    )
+    if found is None:
+        raise Http404(_("未找到该监测对象，或您无权查看。"))
+    return found
+
+
+@transaction.atomic
+def risk_resolve(*, actor: User, risk: ObjectRisk, resolved_on: datetime.date) -> ObjectRisk:
+    """Record that one risk of a current object is resolved (风险解除), dated `resolved_on`:
+    the village cadre of the household's village, not in the future, not before the clue."""
+    locked = (
+        ObjectRisk.objects.select_for_update()
+        .select_related("monitoring_object__household__village")
+        .get(pk=risk.pk)
+    )
+    found = locked.monitoring_object
+    if actor.role != User.Role.VILLAGE_CADRE or not roles.region_in_scope(
+        actor, found.household.village
+    ):
+        raise ValidationError(_("只有本村的村级录入员可以登记风险解除。"), code="not_allowed")
+    if found.state not in MonitoringObject.CURRENT_STATES:
+        raise ValidationError(_("该监测对象已不在监测中。"), code="bad_state")
+    if resolved_on > common.today() or resolved_on < found.clue_date:
+        raise ValidationError(
+            {
+                "resolved_on": [
+                    ValidationError(
+                        _("风险解除日期应在首次发现风险之后、今天之前。"), code="bad_date"
+                    )
+                ]
+            }
+        )
+    locked.resolved_on = resolved_on
+    locked.save(update_fields=["resolved_on"])
+    found.version += 1
+    found.save(update_fields=["version"])
+    return locked
+
+
+def household_links(household: Any, *, user: User) -> list[tuple[str, str]]:
+    """The household page's links to monitoring (`households.detail_tabs`): its current object,
+    or 识别为监测对象 for the village cadre; 收入核算 for who may record one."""
+    from django.urls import reverse
+
+    if not roles.has_case_access(user):
+        return []
+    links = []
+    current = (
+        MonitoringObject.objects.filter(
+            household=household, state__in=MonitoringObject.CURRENT_STATES
+        )
+        .order_by("-id")
+        .first()
+    )
+    if current is not None:
+        links.append(
+            (
+                _("监测对象：%(state)s") % {"state": current.get_state_display()},
+                reverse("monitoring:object", args=[current.pk]),
+            )
+        )
+    elif (
+        user.role == User.Role.VILLAGE_CADRE
+        and household.status != household.Status.REMOVED
+        and roles.region_in_scope(user, household.village)
+    ):
+        links.append(
+            (_("识别为监测对象"), reverse("monitoring:identify-household", args=[household.pk]))
+        )
+    if roles.can_write_households(user) and roles.region_in_scope(user, household.village):
+        links.append((_("收入核算"), reverse("monitoring:income", args=[household.pk])))
+    return links
