@@ -65,6 +65,22 @@ def declaration_rate() -> str:
     return str(getattr(settings, "RATE_LIMIT_DECLARATION", DECLARATION_RATE_DEFAULT))
 
 
+LOCAL_PROXIES = ("", "127.0.0.1", "::1")
+
+
+def declarant_address(group: str, request: HttpRequest) -> str:
+    """The address a declaration is counted against: the connection's, or, when it came
+    through the local proxy (deploy/nginx-site.conf: a loopback or socket connection), the
+    address nginx appended last to X-Forwarded-For (the only entry a client cannot forge)."""
+    remote = str(request.META.get("REMOTE_ADDR") or "")
+    if remote in LOCAL_PROXIES:
+        forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR") or "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-1]
+    return remote or "unknown"
+
+
 def declare(request: HttpRequest) -> HttpResponse:
     """The public declaration page: the farmer's own phone, no account."""
     villages = declarable_villages()
@@ -76,7 +92,7 @@ def declare(request: HttpRequest) -> HttpResponse:
     if is_ratelimited(
         request,
         group="monitoring.declare",
-        key="ip",
+        key=declarant_address,
         rate=declaration_rate(),
         increment=True,
     ):

@@ -255,3 +255,27 @@ def test_read_only_roles_cannot_enter_clues(county, cast, today, who):
     )
     assert response.status_code == 403
     assert Clue.objects.count() == 0
+
+
+def test_behind_the_proxy_each_declarant_address_has_its_own_budget(
+    client, county, today, settings
+):
+    settings.RATE_LIMIT_DECLARATION = "1/h"
+    url = reverse("monitoring:declare")
+    # Through nginx (a loopback connection): the address nginx appended last counts.
+    first = {"HTTP_X_FORWARDED_FOR": "198.51.100.7, 10.0.0.1"}
+    assert client.post(url, _declaration(county), **first).status_code == 200
+    assert client.post(url, _declaration(county), **first).status_code == 429
+    other = {"HTTP_X_FORWARDED_FOR": "198.51.100.7, 10.0.0.2"}
+    assert client.post(url, _declaration(county), **other).status_code == 200
+    # A direct connection cannot pick its budget with a forged header.
+    direct = {"REMOTE_ADDR": "203.0.113.5"}
+    assert (
+        client.post(url, _declaration(county), **direct, HTTP_X_FORWARDED_FOR="1.1.1.1").status_code
+        == 200
+    )
+    assert (
+        client.post(url, _declaration(county), **direct, HTTP_X_FORWARDED_FOR="2.2.2.2").status_code
+        == 429
+    )
+    assert Clue.objects.count() == 3
