@@ -166,3 +166,14 @@ def clue_create(
 
 def open_clues() -> QuerySet[Clue]:
     return Clue.objects.filter(state__in=Clue.OPEN_STATES)
+
+
+def reference(clue: Clue) -> str:
+    """The 受理回执 number a declarant quotes when calling back: the date received and the
+    clue's number (no personal data)."""
+    return f"FX{clue.received_on:%Y%m%d}{clue.pk:06d}"
+
+
+def callback_due(clue: Clue) -> datetime.date:
+    """When the declarant is promised a visit (入户核实): the clue's 入户核实 due date."""
+    return clue.verify_due

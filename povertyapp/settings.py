@@ -355,7 +355,10 @@ CACHES = {
 RATE_LIMIT_SEARCH = env.str("RATE_LIMIT_SEARCH", default="60/m")
 RATE_LIMIT_EXPORT = env.str("RATE_LIMIT_EXPORT", default="60/h")
 RATE_LIMIT_API = env.str("RATE_LIMIT_API", default="600/m")
-for _name in ("RATE_LIMIT_SEARCH", "RATE_LIMIT_EXPORT", "RATE_LIMIT_API"):
+# - RATE_LIMIT_DECLARATION 10/h: public self-declarations (农户自主申报, issue 15) per declarant
+#   address; a family declares once, a village office's shared connection a handful a day.
+RATE_LIMIT_DECLARATION = env.str("RATE_LIMIT_DECLARATION", default="10/h")
+for _name in ("RATE_LIMIT_SEARCH", "RATE_LIMIT_EXPORT", "RATE_LIMIT_API", "RATE_LIMIT_DECLARATION"):
     if not re.fullmatch(r"[1-9]\d*/[smhd]", globals()[_name]):
         raise ImproperlyConfigured(f"{_name} must look like 60/m (a count per s, m, h or d).")
 if PRODUCTION and CACHES["default"]["BACKEND"] in (

@@ -32,6 +32,7 @@ from households.models import Household, HouseholdIncome, Member
 from inspections import forms as inspection_forms
 from inspections import services as inspection_services
 from inspections.models import Campaign, Finding, RectificationItem, SampleHousehold, SampleVillage
+from monitoring import forms_clues as clue_forms
 from monitoring import forms_objects as monitoring_forms
 from monitoring import forms_sweeps as sweep_forms
 from povertyapp import roles
@@ -518,6 +519,41 @@ def _pairing_form(world: World, data: Any) -> Any:
 
 TODAY = datetime.date.today()
 
+
+# --- issue 15: clues ---
+
+
+def _declaration_initial(world: World) -> dict[str, Any]:
+    return {
+        "name": "张三",
+        "phone": "13812345678",
+        "id_number": world.household.members.order_by("id").first().id_number,
+        "difficulty": "丈夫住院，花费五万元\n家中缺少劳动力",
+        "village": world.county.village_a.pk,
+        "risk_type": "illness",
+    }
+
+
+def _declaration_form(world: World, data: Any) -> Any:
+    return clue_forms.DeclarationForm(
+        data, villages=clue_forms.declarable_villages(), initial=_declaration_initial(world)
+    )
+
+
+def _clue_add_form(world: World, data: Any) -> Any:
+    initial = {**_declaration_initial(world), "source": "hotline", "received_on": TODAY}
+    return clue_forms.ClueAddForm(
+        data, villages=clue_forms.declarable_villages(world.cast.cadre), initial=initial
+    )
+
+
+def _attach_form(world: World, data: Any) -> Any:
+    households = Household.objects.filter(pk=world.household.pk).select_related("village")
+    return clue_forms.AttachForm(
+        data, households=households, initial={"household": world.household.pk, "version": 1}
+    )
+
+
 CASES: dict[str, Builder] = {
     "households.forms.HouseholdForm": _household_form,
     "households.forms.MemberForm": _member_form,
@@ -719,6 +755,23 @@ CASES: dict[str, Builder] = {
         note="户主突发重病\n务工中断",
         skip_reason="",
     ),
+    "monitoring.forms_clues.DeclarationForm": _declaration_form,
+    "monitoring.forms_clues.ClueAddForm": _clue_add_form,
+    "monitoring.forms_clues.VerifyForm": _simple(
+        clue_forms.VerifyForm, verified_on=TODAY, note="入户核实：住院属实", version=1
+    ),
+    "monitoring.forms_clues.NotIncludeForm": _simple(
+        clue_forms.NotIncludeForm, reason="收入稳定，不纳入", version=2
+    ),
+    "monitoring.forms_clues.AttachForm": _attach_form,
+    "monitoring.forms_clues.ClueFilterForm": _simple(
+        clue_forms.ClueFilterForm,
+        channel="department",
+        department="medical_insurance",
+        state="all",
+        risk_type="illness",
+        overdue=True,
+    ),
 }
 
 # --- the pages that save a stored object with one press of 保存 ---------------------------------
@@ -824,6 +877,12 @@ PAGES_OF_FORMS: dict[str, tuple[str, ...] | str] = {
     "monitoring.forms_objects.IdentifyForm": CREATES,
     "monitoring.forms_objects.IncomeForm": CREATES,
     "monitoring.forms_objects.EliminateForm": ACTION,
+    "monitoring.forms_clues.DeclarationForm": CREATES,
+    "monitoring.forms_clues.ClueAddForm": CREATES,
+    "monitoring.forms_clues.VerifyForm": ACTION,
+    "monitoring.forms_clues.NotIncludeForm": ACTION,
+    "monitoring.forms_clues.AttachForm": ACTION,
+    "monitoring.forms_clues.ClueFilterForm": "a query (GET): it saves nothing",
 }
 
 # Forms that hold nothing a browser sends back: their only required input is a file, which a

@@ -94,7 +94,7 @@ def objects(users: dict[str, Any]) -> dict[str, Any]:
         SampleHousehold,
         SampleVillage,
     )
-    from monitoring.models import Clue, MonitoringObject, Sweep, SweepHousehold
+    from monitoring.models import Clue, DepartmentList, MonitoringObject, Sweep, SweepHousehold
     from povertyapp.models import Job
     from rounds.models import AdjustmentRound, RoundChange
 
@@ -152,6 +152,11 @@ def objects(users: dict[str, Any]) -> dict[str, Any]:
         "round_id": pk(AdjustmentRound.objects.all()),
         "change_id": pk(RoundChange.objects.filter(village=village), RoundChange.objects.all()),
         "code": village.code,
+        # issue 15: clues
+        "list_id": pk(
+            DepartmentList.objects.filter(department="medical_insurance"),
+            DepartmentList.objects.all(),
+        ),
         "job_id": pk(
             Job.objects.filter(created_by=users["county"]).exclude(kind="households_import"),
             Job.objects.all(),
@@ -189,6 +194,8 @@ PUBLIC = {
     "api-token": "username and password for a token (the API's sign-in)",
     "api-schema": "the OpenAPI description (no data)",
     "api-docs": "the API documentation page (no data)",
+    "monitoring:declare": "农户自主申报: a farmer declares a risk from their own phone, no account "
+    "(rate-limited per IP; the receipt echoes no personal data)",
 }
 
 # Columns: cadre helper township county auditor sysadmin secadmin auditadmin department
@@ -700,6 +707,25 @@ ROWS: dict[str, Row] = {
     "admin:monitoring_riskmeasurerule_history": row(get="333o33333L"),
     "admin:monitoring_riskmeasurerule_delete": row(get="333333333L", post="333333333L"),
     "admin:monitoring_riskmeasurerule_change": row(get="333o33333L", post="333o33333L"),
+    # --- issue 15: clues (the demo seed has no clue or list yet: the detail rows ask for a
+    # missing object, which still checks every refusal) ---
+    "monitoring:declare": row(get="oooooooooo", post="oooooooooo"),
+    "monitoring:clues": row(get="ooooo3333L", post="ooooo3333L"),
+    "monitoring:clue-add": row(get="o33o33333L", post="o33o33333L"),
+    "monitoring:clue": row(get="444443333L", post="444443333L"),
+    "monitoring:clue-verify": row(get="555555555L", post="444443333L"),
+    "monitoring:clue-not-include": row(get="555555555L", post="444443333L"),
+    "monitoring:clue-attach": row(get="555555555L", post="444443333L"),
+    "monitoring:department-home": row(get="33333333oL", post="33333333oL"),
+    "monitoring:list-results": row(get="333433334L", post="333433334L"),
+    "monitoring:list-results-export": row(get="333433334L", post="333433334L"),
+    "monitoring-clues": row(
+        get="ooooo333oL",
+        post="o33o3333oL",
+        put="555555555L",
+        patch="555555555L",
+        delete="555555555L",
+    ),
 }
 
 # The admin actions each role is offered, per model (`ModelAdmin.get_actions`).

@@ -70,7 +70,8 @@ def test_each_role_sees_the_menu_of_its_work(cast):
         "/rounds/",
         "/assistance/",
     ]
-    inspections = ["/inspections/", "/inspections/rectification/"]
+    # issue 15: the inbox of 风险线索 follows the inspections entries.
+    inspections = ["/inspections/", "/inspections/rectification/", "/monitoring/clues/"]
     assert entries("cadre") == [*case_pages, "/ledgers/", *inspections]
     assert entries("county") == [
         *case_pages,
@@ -86,6 +87,13 @@ def test_each_role_sees_the_menu_of_its_work(cast):
     assert entries("sysadmin") == ["/admin/povertyapp/job/", "/admin/"]
     assert entries("secadmin") == ["/admin/povertyapp/user/", "/admin/"]
     assert entries("auditadmin") == ["/admin/povertyapp/accesslog/", "/admin/"]
+
+
+def test_a_department_account_sees_its_results_only(county):
+    from tests import factories
+
+    yibao = factories.user("yibao", "department", county.county, department="medical_insurance")
+    assert [link.url for link in menu_for(yibao)] == ["/monitoring/department/"]
 
 
 def test_the_current_page_is_marked_in_the_menu(cast):

@@ -1,0 +1,424 @@
+"""Pages of the 风险线索 inbox: thin views — access helper → form → service → page.
+
+- `declare`: the farmer's own declaration, public (no sign-in), rate-limited per IP;
+- `clue_add`: a cadre's entry (hotline call, 基层干部排查);
+- `clue_list` / `clue_detail`: the inbox and one clue, with the village's work on it;
+- `department_home`, `list_results`, `list_results_export`: what a department account reads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_ratelimit.core import is_ratelimited
+
+from households.services import common
+from monitoring import clues as clue_door
+from monitoring import inbox, results
+from monitoring.forms_clues import (
+    AttachForm,
+    ClueAddForm,
+    ClueFilterForm,
+    DeclarationForm,
+    NotIncludeForm,
+    VerifyForm,
+    declarable_villages,
+)
+from monitoring.models import Clue
+from povertyapp import audit, ratelimits, roles
+from povertyapp.conflicts import ConflictError
+from povertyapp.files import workbook_download
+from povertyapp.http import AuthenticatedHttpRequest
+from povertyapp.models import AccessLog
+from povertyapp.privacy import mask
+
+
+def _apply_errors(form: Any, error: ValidationError) -> None:
+    """Put a service's errors on the form fields they name (the rest on the form)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            target = field if field in form.fields else None
+            for item in errors:
+                form.add_error(target, item.messages[0] if target is None else item)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+# --- 农户自主申报 ------------------------------------------------------------------------------
+
+
+def declaration_rate() -> str:
+    """Self-declarations per declarant address (settings.RATE_LIMIT_DECLARATION)."""
+    return str(settings.RATE_LIMIT_DECLARATION)
+
+
+LOCAL_PROXIES = ("", "127.0.0.1", "::1")
+
+
+def declarant_address(group: str, request: HttpRequest) -> str:
+    """The address a declaration is counted against: the connection's, or, when it came
+    through the local proxy (deploy/nginx-site.conf: a loopback or socket connection), the
+    address nginx appended last to X-Forwarded-For (the only entry a client cannot forge)."""
+    remote = str(request.META.get("REMOTE_ADDR") or "")
+    if remote in LOCAL_PROXIES:
+        forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR") or "")
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-1]
+    return remote or "unknown"
+
+
+def declare(request: HttpRequest) -> HttpResponse:
+    """The public declaration page: the farmer's own phone, no account."""
+    villages = declarable_villages()
+    if request.method != "POST":
+        return render(
+            request, "monitoring/clues/declare.html", {"form": DeclarationForm(villages=villages)}
+        )
+    form = DeclarationForm(request.POST, villages=villages)
+    if is_ratelimited(
+        request,
+        group="monitoring.declare",
+        key=declarant_address,
+        rate=declaration_rate(),
+        increment=True,
+    ):
+        audit.record(
+            AccessLog.Action.RATE_LIMITED,
+            request=request,
+            target="declaration",
+            outcome=AccessLog.Outcome.REFUSED,
+            reason=f"RATE_LIMIT_DECLARATION {declaration_rate()}",
+            detail={"path": request.path, "method": request.method},
+        )
+        return render(
+            request,
+            "monitoring/clues/declare.html",
+            {"form": form, "refused": ratelimits.MESSAGE},
+            status=429,
+        )
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            clue = clue_door.clue_create(
+                channel=Clue.Channel.SELF_DECLARATION,
+                name=data["name"],
+                id_number=data["id_number"],
+                phone=data["phone"],
+                difficulty=data["difficulty"],
+                risk_type=data["risk_type"],
+                region=data["village"],
+                received_on=common.today(),
+                actor=None,
+            )
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            return render(
+                request,
+                "monitoring/clues/receipt.html",
+                {
+                    "reference": clue_door.reference(clue),
+                    "received_on": clue.received_on,
+                    "callback_due": clue_door.callback_due(clue),
+                },
+            )
+    return render(request, "monitoring/clues/declare.html", {"form": form}, status=400)
+
+
+# --- a cadre's entry ----------------------------------------------------------------------
+
+
+@login_required
+def clue_add(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """热线代录 or 基层干部排查, entered by the village cadre (or the county office)."""
+    if not inbox.can_work_inbox(request.user):
+        raise PermissionDenied(_("您的角色不能登记风险线索。"))
+    villages = declarable_villages(request.user)
+    if request.method == "POST":
+        form = ClueAddForm(request.POST, villages=villages)
+        if form.is_valid():
+            data = form.cleaned_data
+            hotline = data["source"] == ClueAddForm.HOTLINE
+            try:
+                clue = clue_door.clue_create(
+                    channel=(
+                        Clue.Channel.SELF_DECLARATION if hotline else Clue.Channel.CADRE_CHECK
+                    ),
+                    via_hotline=hotline,
+                    name=data["name"],
+                    id_number=data["id_number"],
+                    phone=data["phone"],
+                    difficulty=data["difficulty"],
+                    risk_type=data["risk_type"],
+                    region=data["village"],
+                    received_on=data["received_on"],
+                    actor=request.user,
+                )
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    _("线索已登记（受理编号%(reference)s）。")
+                    % {"reference": clue_door.reference(clue)},
+                )
+                return redirect("monitoring:clue", clue.pk)
+        status = 400
+    else:
+        initial: dict[str, Any] = {"received_on": common.today()}
+        if request.user.region is not None and villages.filter(pk=request.user.region.pk):
+            initial["village"] = request.user.region.pk
+        form = ClueAddForm(villages=villages, initial=initial)
+        status = 200
+    return render(request, "monitoring/clues/clue_add.html", {"form": form}, status=status)
+
+
+# --- the inbox ----------------------------------------------------------------------------
+
+
+@login_required
+def clue_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if not inbox.can_read_inbox(request.user):
+        raise PermissionDenied(_("您的账号不处理风险线索。"))
+    today = common.today()
+    scoped = inbox.clues_for_user(request.user)
+    overdue_count = scoped.filter(inbox.overdue_q(today)).count()
+    form = ClueFilterForm(request.GET or None)
+    queryset = scoped
+    filters: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
+    if filters.get("channel"):
+        queryset = queryset.filter(channel=filters["channel"])
+    if filters.get("department"):
+        queryset = queryset.filter(department=filters["department"])
+    state = filters.get("state") or ""
+    if state == "":
+        queryset = queryset.filter(state__in=Clue.OPEN_STATES)
+    elif state != "all":
+        queryset = queryset.filter(state=state)
+    if filters.get("risk_type"):
+        queryset = queryset.filter(risk_type=filters["risk_type"])
+    if filters.get("overdue"):
+        queryset = queryset.filter(inbox.overdue_q(today))
+    page = Paginator(queryset.order_by("decide_due", "verify_due", "id"), 50).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "monitoring/clues/clue_list.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": inbox.clocks(list(page.object_list), today),
+            "overdue_count": overdue_count,
+            "late_class": inbox.overdue_class(request.user),
+            "can_work": inbox.can_work_inbox(request.user),
+            "query": query.urlencode(),
+        },
+    )
+
+
+def _detail_context(request: AuthenticatedHttpRequest, clue: Clue, **forms: Any) -> dict[str, Any]:
+    today = common.today()
+    show_full = roles.can_view_sensitive(request.user) and request.GET.get("full") == "1"
+    if show_full:
+        audit.record(
+            AccessLog.Action.VIEW_SENSITIVE,
+            request=request,
+            target="monitoring.Clue",
+            object_id=clue.pk,
+            fields=["id_number", "phone"],
+        )
+    can_work = inbox.can_work_inbox(request.user)
+    context: dict[str, Any] = {
+        "clue": clue,
+        "clock": inbox.clocks([clue], today)[0],
+        "late_class": inbox.overdue_class(request.user),
+        "reference": clue_door.reference(clue),
+        "id_number": clue.id_number if show_full else mask(clue.id_number),
+        "phone": clue.phone if show_full else mask(clue.phone),
+        "show_full": show_full,
+        "can_unmask": roles.can_view_sensitive(request.user) and not show_full,
+        "can_work": can_work,
+        "can_register": roles.can_write_households(request.user),
+    }
+    if can_work and clue.state == Clue.State.PENDING:
+        context["verify_form"] = forms.get("verify_form") or VerifyForm(
+            initial={"verified_on": today, "version": clue.version}
+        )
+    if can_work and clue.state == Clue.State.VERIFIED:
+        context["not_include_form"] = forms.get("not_include_form") or NotIncludeForm(
+            initial={"version": clue.version}
+        )
+    if can_work and clue.state == Clue.State.UNREGISTERED:
+        candidates = inbox.attach_candidates(user=request.user, clue=clue)
+        context["attach_form"] = forms.get("attach_form") or AttachForm(
+            households=candidates, initial={"version": clue.version}
+        )
+        context["attach_candidates"] = candidates
+    return context
+
+
+@login_required
+def clue_detail(request: AuthenticatedHttpRequest, clue_id: int) -> HttpResponse:
+    clue = inbox.clue_get_for_user(user=request.user, clue_id=clue_id)
+    return render(request, "monitoring/clues/clue_detail.html", _detail_context(request, clue))
+
+
+def _rerender(
+    request: AuthenticatedHttpRequest, clue: Clue, error: ValidationError | None, **forms: Any
+) -> HttpResponse:
+    status = 409 if isinstance(error, ConflictError) else 400
+    return render(
+        request,
+        "monitoring/clues/clue_detail.html",
+        _detail_context(request, clue, **forms),
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def clue_verify(request: AuthenticatedHttpRequest, clue_id: int) -> HttpResponse:
+    clue = inbox.clue_get_for_user(user=request.user, clue_id=clue_id, for_write=True)
+    form = VerifyForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            inbox.clue_verify(
+                actor=request.user,
+                clue=clue,
+                verified_on=form.cleaned_data["verified_on"],
+                note=form.cleaned_data["note"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except ValidationError as caught:
+            error = caught
+            _apply_errors(form, caught)
+        else:
+            messages.success(request, _("入户核实已记录。"))
+            return redirect("monitoring:clue", clue.pk)
+    return _rerender(request, clue, error, verify_form=form)
+
+
+@login_required
+@require_POST
+def clue_not_include(request: AuthenticatedHttpRequest, clue_id: int) -> HttpResponse:
+    clue = inbox.clue_get_for_user(user=request.user, clue_id=clue_id, for_write=True)
+    form = NotIncludeForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            inbox.clue_not_include(
+                actor=request.user,
+                clue=clue,
+                reason=form.cleaned_data["reason"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except ValidationError as caught:
+            error = caught
+            _apply_errors(form, caught)
+        else:
+            messages.success(request, _("已作出不纳入决定，结果将反馈给线索来源。"))
+            return redirect("monitoring:clue", clue.pk)
+    return _rerender(request, clue, error, not_include_form=form)
+
+
+@login_required
+@require_POST
+def clue_attach(request: AuthenticatedHttpRequest, clue_id: int) -> HttpResponse:
+    clue = inbox.clue_get_for_user(user=request.user, clue_id=clue_id, for_write=True)
+    candidates = inbox.attach_candidates(user=request.user, clue=clue)
+    form = AttachForm(request.POST, households=candidates)
+    error = None
+    if form.is_valid():
+        try:
+            household = inbox.household_for_attach(
+                user=request.user, household_id=form.cleaned_data["household"]
+            )
+            attached = inbox.clue_attach(
+                actor=request.user,
+                clue=clue,
+                household=household,
+                expected_version=form.cleaned_data["version"],
+            )
+        except ValidationError as caught:
+            error = caught
+            _apply_errors(form, caught)
+        else:
+            messages.success(
+                request,
+                _("线索已关联农户，状态：%(state)s。") % {"state": attached.get_state_display()},
+            )
+            return redirect("monitoring:clue", clue.pk)
+    return _rerender(request, clue, error, attach_form=form)
+
+
+# --- the departments ------------------------------------------------------------------------
+
+
+@login_required
+def department_home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if not roles.is_department(request.user):
+        raise PermissionDenied(_("只有行业部门账号可以查看本部门名单结果。"))
+    lists = inbox.lists_for_department(request.user)
+    counts = inbox.list_counts(lists)
+    empty = {
+        "total": 0,
+        "matched": 0,
+        "unmatched": 0,
+        "duplicate": 0,
+        "included": 0,
+        "not_included": 0,
+        "pending": 0,
+    }
+    rows = [(item, counts.get(item.pk, empty)) for item in lists[:200]]
+    return render(
+        request,
+        "monitoring/clues/department_home.html",
+        {"rows": rows, "department": request.user.get_department_display()},
+    )
+
+
+@login_required
+def list_results(request: AuthenticatedHttpRequest, list_id: int) -> HttpResponse:
+    source_list = inbox.department_list_get(user=request.user, list_id=list_id)
+    rows = inbox.department_results(source_list)
+    for row in rows:
+        row["id_masked"] = mask(row["id_number"])
+        del row["id_number"]
+    page = Paginator(rows, 100).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "monitoring/clues/list_results.html",
+        {"list": source_list, "page": page, "total": len(rows)},
+    )
+
+
+@login_required
+def list_results_export(request: AuthenticatedHttpRequest, list_id: int) -> HttpResponseBase:
+    source_list = inbox.department_list_get(user=request.user, list_id=list_id)
+    if ratelimits.exceeded(request, "export"):
+        return ratelimits.refused(request, "export")
+    workbook = results.write_results(source_list)
+    audit.record(
+        AccessLog.Action.EXPORT,
+        request=request,
+        target="monitoring.DepartmentList",
+        object_id=source_list.pk,
+        sha256=workbook.sha256,
+        detail={"rows": workbook.rows, "filename": workbook.filename},
+    )
+    return workbook_download(workbook.path, workbook.filename)

@@ -1,0 +1,51 @@
+"""The demo's clues (`monitoring.demo_clues`) on the demo seed: every channel, every state the
+inbox shows."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from monitoring import demo_clues, inbox
+from monitoring.models import Clue, DepartmentList
+from povertyapp import demo
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_clues_cover_every_channel_and_state():
+    result = demo.seed(households=20, seed=1)
+    today = result["today"]
+    counts = demo_clues.build(
+        county=result["county"], users=result["users"], rng=random.Random(1), today=today
+    )
+    clues = Clue.objects.all()
+    assert set(clues.values_list("channel", flat=True)) == set(Clue.Channel.values)
+    assert clues.filter(via_hotline=True).count() == 1
+    assert set(clues.exclude(department="").values_list("department", flat=True)) == {
+        "medical_insurance",
+        "education",
+        "civil_affairs",
+        "emergency",
+    }
+    assert DepartmentList.objects.count() == 4
+    assert set(
+        clues.filter(source_list__isnull=False).values_list("source_list", flat=True)
+    ) == set(DepartmentList.objects.values_list("pk", flat=True))
+    for state in ("pending", "verified", "not_included", "duplicate", "unregistered"):
+        assert counts.get(state, 0) >= 1, state
+    assert clues.filter(inbox.overdue_q(today)).count() >= 2
+    assert all(clue.result_reason for clue in clues.filter(state=Clue.State.NOT_INCLUDED))
+    medical = DepartmentList.objects.get(department="medical_insurance")
+    assert medical.uploaded_by == result["users"]["yibao"]
+    assert medical.rows_total == clues.filter(source_list=medical).count()
+    # Idempotent: a second run adds nothing.
+    before = clues.count()
+    assert (
+        demo_clues.build(
+            county=result["county"], users=result["users"], rng=random.Random(1), today=today
+        )
+        == {}
+    )
+    assert Clue.objects.count() == before
