@@ -153,9 +153,7 @@ def _objects_figures(region: Region, today: datetime.date) -> dict[str, Any]:
         )
         .order_by()
     }
-    by_type = {
-        key: by_type.get(key, {"households": 0, "persons": 0}) for key in ObjectType.values
-    }
+    by_type = {key: by_type.get(key, {"households": 0, "persons": 0}) for key in ObjectType.values}
     by_risk = dict(
         ObjectRisk.objects.filter(
             monitoring_object__in=objects.filter(current), resolved_on__isnull=True
@@ -268,9 +266,7 @@ def _trend(region: Region, today: datetime.date) -> list[dict[str, Any]]:
 
     objects = objects_in(region)
     identified = monthly(objects, "identified_on")
-    eliminated = monthly(
-        objects.filter(state=MonitoringObject.State.ELIMINATED), "eliminated_on"
-    )
+    eliminated = monthly(objects.filter(state=MonitoringObject.State.ELIMINATED), "eliminated_on")
     clues = monthly(clues_in(region), "received_on")
     return [
         {
@@ -304,10 +300,7 @@ def _children(region: Region, today: datetime.date) -> list[dict[str, Any]]:
         .values("child")
         .annotate(
             current=_count(current),
-            **{
-                f"type_{key}": _count(current & Q(object_type=key))
-                for key in ObjectType.values
-            },
+            **{f"type_{key}": _count(current & Q(object_type=key)) for key in ObjectType.values},
             long_open=_count(current & Q(identified_on__lte=years_before(today, 1))),
         )
         .order_by()
