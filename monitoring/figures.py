@@ -38,7 +38,14 @@ from django.db.models.signals import post_delete, post_save
 
 from households.models import Household, Member
 from households.standards import IN_SCHOOL_EXCLUDED, SAFE_HOUSE_GRADES
-from monitoring.models import Clue, EliminationWay, MonitoringObject, ObjectRisk, ObjectType
+from monitoring.models import (
+    Clue,
+    EliminationWay,
+    MonitoringObject,
+    ObjectRisk,
+    ObjectType,
+    RiskType,
+)
 from povertyapp.models import Region, User
 
 CURRENT = MonitoringObject.CURRENT_STATES
@@ -122,6 +129,12 @@ def _assurance_filter(item: str, today: datetime.date) -> Q:
 
 
 # --- the figures -------------------------------------------------------------------------------
+
+
+def _rows(queryset: Any) -> list[dict[str, Any]]:
+    """The rows of a `values()` query with annotations (typed loosely: the stubs know only
+    the named fields)."""
+    return list(queryset)
 
 
 def _count(condition: Q) -> Count:
@@ -219,14 +232,16 @@ def _clue_figures(region: Region, today: datetime.date) -> dict[str, Any]:
     counts = _clue_counts(today)
     zero = dict.fromkeys(counts, 0)
     by_channel = {key: dict(zero) for key in Clue.Channel.values}
-    for row in clues.values("channel").annotate(**counts).order_by():
-        by_channel[row.pop("channel")] = row
+    for row in _rows(clues.values("channel").annotate(**counts).order_by()):
+        by_channel[row["channel"]] = {key: row[key] for key in counts}
     by_department = {
-        row.pop("department"): row
-        for row in clues.filter(channel=Clue.Channel.DEPARTMENT)
-        .values("department")
-        .annotate(**counts)
-        .order_by("department")
+        row["department"]: {key: row[key] for key in counts}
+        for row in _rows(
+            clues.filter(channel=Clue.Channel.DEPARTMENT)
+            .values("department")
+            .annotate(**counts)
+            .order_by("department")
+        )
     }
     totals = {key: sum(row[key] for row in by_channel.values()) for key in counts}
     year_start = datetime.date(today.year, 1, 1)
@@ -293,26 +308,34 @@ def _children(region: Region, today: datetime.date) -> list[dict[str, Any]]:
         return []
     depth = len(region.path) + PATH_SEGMENT
     current = Q(state__in=CURRENT)
+    object_keys = ("current", "long_open", *(f"type_{key}" for key in ObjectType.values))
     objects = {
-        row.pop("child"): row
-        for row in objects_in(region)
-        .annotate(child=Substr("household__village__path", 1, depth))
-        .values("child")
-        .annotate(
-            current=_count(current),
-            **{f"type_{key}": _count(current & Q(object_type=key)) for key in ObjectType.values},
-            long_open=_count(current & Q(identified_on__lte=years_before(today, 1))),
+        row["child"]: {key: row[key] for key in object_keys}
+        for row in _rows(
+            objects_in(region)
+            .annotate(child=Substr("household__village__path", 1, depth))
+            .values("child")
+            .annotate(
+                current=_count(current),
+                **{
+                    f"type_{key}": _count(current & Q(object_type=key)) for key in ObjectType.values
+                },
+                long_open=_count(current & Q(identified_on__lte=years_before(today, 1))),
+            )
+            .order_by()
         )
-        .order_by()
     }
     counts = _clue_counts(today)
+    clue_keys = ("open", "verify_overdue", "decide_overdue")
     clues = {
-        row.pop("child"): row
-        for row in clues_in(region)
-        .annotate(child=Substr("region__path", 1, depth))
-        .values("child")
-        .annotate(**{key: counts[key] for key in ("open", "verify_overdue", "decide_overdue")})
-        .order_by()
+        row["child"]: {key: row[key] for key in clue_keys}
+        for row in _rows(
+            clues_in(region)
+            .annotate(child=Substr("region__path", 1, depth))
+            .values("child")
+            .annotate(**{key: counts[key] for key in clue_keys})
+            .order_by()
+        )
     }
     object_zero = {"current": 0, "long_open": 0, **{f"type_{k}": 0 for k in ObjectType.values}}
     clue_zero = {"open": 0, "verify_overdue": 0, "decide_overdue": 0}
@@ -364,7 +387,7 @@ def dashboard_figures(region: Region, *, today: datetime.date) -> dict[str, Any]
     key = f"monitoring:figures:{FIGURES_VERSION}:{region.pk}:{today.isoformat()}:{generation()}"
     found = cache.get(key)
     if found is not None:
-        return found  # type: ignore[no-any-return]
+        return found
     figures = compute(region, today=today)
     cache.set(key, figures, cache_seconds())
     return figures
@@ -417,7 +440,7 @@ def objects_behind(
         objects = objects.filter(state=MonitoringObject.State.IDENTIFYING)
     elif kind == "type" and value in ObjectType.values:
         objects = objects.filter(current, object_type=value)
-    elif kind == "risk" and value in dict(ObjectRisk._meta.get_field("risk_type").choices):
+    elif kind == "risk" and value in RiskType.values:
         objects = objects.filter(
             current, risks__risk_type=value, risks__resolved_on__isnull=True
         ).distinct()

@@ -163,7 +163,7 @@ def monitoring_dashboard_objects(request: AuthenticatedHttpRequest, code: str) -
     user = request.user
     _require_dashboard(user)
     region = region_get_for_user(user=user, code=code)
-    kind = request.GET.get("list", "")
+    kind = request.GET.get("list") or "current"
     value = request.GET.get("value", "")
     if kind not in figures.LISTS:
         raise Http404(_("未知的名单。"))
