@@ -69,6 +69,7 @@ def test_each_role_sees_the_menu_of_its_work(cast):
         "/dashboards/",
         "/rounds/",
         "/assistance/",
+        "/monitoring/",
     ]
     inspections = ["/inspections/", "/inspections/rectification/"]
     assert entries("cadre") == [*case_pages, "/ledgers/", *inspections]
