@@ -26,6 +26,7 @@ from monitoring.api.serializers import (
     VerificationTaskSerializer,
 )
 from monitoring.models import Clue, MonitoringObject, ObjectType, RiskType
+from povertyapp import forms as house
 from povertyapp import roles
 from povertyapp.http import request_user
 from povertyapp.privacy import access_log_record, mask_text
@@ -92,6 +93,7 @@ class MonitoringObjectFilter(django_filters.FilterSet):
 
     class Meta:
         model = MonitoringObject
+        form = house.Form
         fields = ["object_type", "state", "risk", "village"]
 
 
@@ -128,6 +130,7 @@ class TaskFilter(django_filters.FilterSet):
 
     class Meta:
         model = Clue
+        form = house.Form
         fields = ["state", "channel"]
 
 
@@ -162,6 +165,7 @@ class ProcedureFilter(django_filters.FilterSet):
 
     class Meta:
         model = CaseWorkflow
+        form = house.Form
         fields = ["kind", "state"]
 
 
