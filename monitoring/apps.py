@@ -8,6 +8,7 @@ class MonitoringConfig(AppConfig):
 
     def ready(self) -> None:
         register_objects()
+        register_figures()
 
 
 def register_objects() -> None:
@@ -31,3 +32,10 @@ def register_objects() -> None:
         page_url=lambda found: reverse("monitoring:object", args=[found.pk]),
         label=_("监测对象承诺授权书"),
     )
+
+
+def register_figures() -> None:
+    """Part E (the dashboard): the cache generation bumped by the models' saves and deletes."""
+    from monitoring import figures
+
+    figures.register_figures()

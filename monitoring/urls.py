@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from monitoring.views import clues
+from monitoring.views import clues, dashboard
 from monitoring.views import objects as object_views
 from monitoring.views import sweeps as sweep_views
 
@@ -58,5 +58,16 @@ urlpatterns += [
         "department/lists/<int:list_id>/export/",
         clues.list_results_export,
         name="list-results-export",
+    ),
+]
+
+# --- figures ---
+urlpatterns += [
+    path("", dashboard.monitoring_index, name="index"),
+    path("dashboard/<str:code>/", dashboard.monitoring_dashboard, name="dashboard"),
+    path(
+        "dashboard/<str:code>/objects/",
+        dashboard.monitoring_dashboard_objects,
+        name="dashboard-objects",
     ),
 ]

@@ -37,6 +37,7 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("dashboards:home", _("指标看板"), roles.can_view_dashboards),
     MenuEntry("rounds:list", _("动态调整"), roles.has_case_access),
     MenuEntry("assistance:index", _("帮扶工作"), roles.has_case_access),
+    MenuEntry("monitoring:index", _("防返贫监测"), roles.has_case_access),
     MenuEntry("ledgers:index", _("台账"), roles.can_use_ledgers),
     MenuEntry("inspections:campaigns", _("考核评估"), roles.has_case_access),
     MenuEntry("inspections:rectification-list", _("督查整改"), roles.has_case_access),

@@ -469,6 +469,12 @@ if PRODUCTION:
 JOB_FILE_RETENTION_DAYS = env.int("JOB_FILE_RETENTION_DAYS", default=7)
 # Ledgers of more rows than this are written by a background job, not in the request.
 LEDGER_JOB_THRESHOLD = env.int("LEDGER_JOB_THRESHOLD", default=5000)
+# Rows of one worksheet (Excel's limit, 1,048,576): a longer ledger goes on in continuation
+# sheets "name（2）", "name（3）"… (povertyapp/ledgers/layout.py; issue 15). Lowered by tests.
+LEDGER_SHEET_MAX_ROWS = env.int("LEDGER_SHEET_MAX_ROWS", default=1_048_576)
+# How long the monitoring dashboard's figures stay cached per region and day (seconds); model
+# saves invalidate them at once, this bounds bulk writes that send no signal (issue 15).
+MONITORING_DASHBOARD_CACHE_SECONDS = env.int("MONITORING_DASHBOARD_CACHE_SECONDS", default=600)
 # An unmasked export (full ID, bank and health columns) of a whole county (or wider) or of more
 # rows than this asks for a reason, which goes into the audit row (issue 14, 数据保密性).
 UNMASKED_EXPORT_REASON_ROWS = env.int("UNMASKED_EXPORT_REASON_ROWS", default=500)

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
+from rest_framework.routers import SimpleRouter
 
-from monitoring.api import clues
+from monitoring.api import clues, views
 
 urlpatterns: list[URLPattern | URLResolver] = []
 
@@ -10,3 +11,10 @@ urlpatterns: list[URLPattern | URLResolver] = []
 urlpatterns += [
     path("clues/", clues.ClueListApi.as_view(), name="monitoring-clues"),
 ]
+
+# --- figures ---
+router = SimpleRouter()
+router.register("objects", views.MonitoringObjectViewSet, basename="monitoring-object")
+router.register("tasks", views.VerificationTaskViewSet, basename="monitoring-task")
+router.register("procedures", views.ProcedureViewSet, basename="monitoring-procedure")
+urlpatterns += router.urls

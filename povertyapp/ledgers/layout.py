@@ -47,6 +47,7 @@ BOOLEAN = "bool"  # 是 / 否
 DATE = "date"
 KINDS = {TEXT, SENSITIVE, HEALTH, INTEGER, MONEY, DECIMAL, BOOLEAN, DATE}
 YES, NO = "是", "否"
+EXCEL_MAX_ROWS = 1_048_576  # rows of one worksheet (Excel 2007 and later)
 
 
 def neutralise(text: str) -> str:
@@ -126,6 +127,18 @@ class Letterhead:
     unit: str  # 填报单位
     person: str  # 填报人
     date: datetime.date
+
+
+def sheet_row_limit() -> int:
+    """Rows a worksheet may hold (LEDGER_SHEET_MAX_ROWS, default Excel's 1,048,576): a longer
+    sheet goes on in continuation worksheets."""
+    return int(getattr(settings, "LEDGER_SHEET_MAX_ROWS", EXCEL_MAX_ROWS))
+
+
+def continuation_name(name: str, part: int) -> str:
+    """The name of a sheet's `part`-th worksheet, within Excel's 31 characters."""
+    suffix = f"（{part}）"
+    return name[: 31 - len(suffix)] + suffix
 
 
 def totals_position() -> str:
@@ -254,71 +267,52 @@ class LedgerWorkbook:
     def write_sheet(
         self, sheet: SheetSpec, *, on_rows: Callable[[int], None] | None = None, batch: int = 1000
     ) -> int:
-        """Write one sheet; `on_rows(n)` is called every `batch` rows. Returns the row count."""
-        from povertyapp.privacy import HEALTH_MASK, mask
+        """Write one sheet; `on_rows(n)` is called every `batch` rows. Returns the row count.
 
-        formats = self.formats
-        worksheet = self.workbook.add_worksheet(sheet.name)
+        A sheet whose rows do not fit in one worksheet (Excel's 1,048,576 rows,
+        `sheet_row_limit()`) goes on in continuation worksheets, "name（2）", "name（3）"…, each
+        with the title, letterhead and header rows; 序号 runs on across them and the 合计 row
+        (of every row) is on the first worksheet (top) or the last (bottom)."""
         columns = list(sheet.columns)
-        last_col = len(columns)  # 序号 is column 0
         depth = header_depth(columns)
-        header_top = 2
-        first_data = header_top + depth
+        first_data = 2 + depth
         position = totals_position() if sheet.with_totals else "none"
-        self.sheets[sheet.name] = (worksheet, first_data + (1 if position == "top" else 0))
-
-        worksheet.set_landscape()
-        worksheet.set_paper(9)  # A4
-        worksheet.fit_to_pages(1, 0)
-        worksheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-        worksheet.repeat_rows(header_top, first_data - 1)
-        worksheet.freeze_panes(first_data + (1 if position == "top" else 0), 1)
-        page_of = "&C" + _("第 &P 页，共 &N 页")
-        if self.watermark:
-            mark = header_footer_text(self.watermark)
-            worksheet.set_header("&C&10" + mark)
-            worksheet.set_footer("&L&8" + mark + page_of)
-        else:
-            worksheet.set_footer(page_of)
-
-        # Row 1: the title, merged across every column.
-        worksheet.set_row(0, 30)
-        worksheet.merge_range(0, 0, 0, last_col, sheet.title, formats.title)
-        # Row 2: 填报单位 / 填报人 / 填报日期, spread over the width.
-        third = max(1, (last_col + 1) // 3)
-        letterhead = [
-            _("填报单位：%(unit)s") % {"unit": self.letterhead.unit},
-            _("填报人：%(person)s") % {"person": self.letterhead.person},
-            f"{sheet.date_label or _('填报日期')}：{self.letterhead.date.isoformat()}",
-        ]
-        for index, text in enumerate(letterhead):
-            worksheet.write_string(1, min(index * third, last_col), text, formats.letterhead)
-        self._write_headers(worksheet, columns, header_top)
-
-        # The per-row path: one prebuilt writer per column (kind, format, masking and
-        # neutralisation decided once per sheet), None skipped, the 合计 columns listed once.
-        writers = [self._cell_writer(worksheet, column, mask, HEALTH_MASK) for column in columns]
-        cell_columns = range(1, last_col + 1)
+        per_sheet = sheet_row_limit() - first_data - (0 if position == "none" else 1)
+        if per_sheet < 1:
+            raise ValueError("LEDGER_SHEET_MAX_ROWS leaves no room for data rows")
         summed = [index for index, column in enumerate(columns) if column.total]
         totals = [Decimal("0") if column.total else None for column in columns]
         widths = [max(display_width(column.header) + 2, 6) for column in columns]
-        row_number = first_data
-        if position == "top":
-            for values in sheet.rows():
-                _add_totals(totals, summed, values)
-            count = sheet.count()
-            self._write_totals(worksheet, row_number, columns, totals, count, sheet)
-            row_number += 1
-        count = 0
-        sequence_format = formats.integer
-        write_number = worksheet._write_number  # undecorated write_number (no A1 parsing)
         sample = [
             index
             for index, column in enumerate(columns)
             if column.kind in (TEXT, SENSITIVE, HEALTH) and not column.width
         ]
+        part = 1
+        worksheet, writers, row_number = self._begin_sheet(
+            sheet, columns, part=part, totals_on_top=position == "top"
+        )
+        if position == "top":
+            for values in sheet.rows():
+                _add_totals(totals, summed, values)
+            self._write_totals(worksheet, row_number, columns, totals, sheet.count(), sheet)
+            row_number += 1
+        count = 0
+        in_sheet = 0
+        sequence_format = self.formats.integer
+        write_number = worksheet._write_number  # undecorated write_number (no A1 parsing)
+        cell_columns = range(1, len(columns) + 1)
         for values in sheet.rows():
+            if in_sheet == per_sheet:
+                self._finish_sheet(worksheet, columns, widths)
+                part += 1
+                worksheet, writers, row_number = self._begin_sheet(
+                    sheet, columns, part=part, totals_on_top=False
+                )
+                write_number = worksheet._write_number
+                in_sheet = 0
             count += 1
+            in_sheet += 1
             write_number(row_number, 0, count, sequence_format)
             for col, writer, value in zip(cell_columns, writers, values, strict=True):
                 if value is not None:
@@ -337,11 +331,62 @@ class LedgerWorkbook:
             on_rows(count % batch)
         if position == "bottom":
             self._write_totals(worksheet, row_number, columns, totals, count, sheet)
+        self._finish_sheet(worksheet, columns, widths)
+        return count
+
+    def _begin_sheet(
+        self, sheet: SheetSpec, columns: list[Column], *, part: int, totals_on_top: bool
+    ) -> tuple[Any, list[Callable[[int, int, Any], Any]], int]:
+        """Add a worksheet (the `part`-th of `sheet`) with its title, letterhead and headers:
+        the worksheet, a cell writer per column and the first data row."""
+        from povertyapp.privacy import HEALTH_MASK, mask
+
+        formats = self.formats
+        name = sheet.name if part == 1 else continuation_name(sheet.name, part)
+        title = sheet.title if part == 1 else f"{sheet.title}（{part}）"
+        worksheet = self.workbook.add_worksheet(name)
+        last_col = len(columns)  # 序号 is column 0
+        header_top = 2
+        first_data = header_top + header_depth(columns)
+        self.sheets[name] = (worksheet, first_data + (1 if totals_on_top else 0))
+
+        worksheet.set_landscape()
+        worksheet.set_paper(9)  # A4
+        worksheet.fit_to_pages(1, 0)
+        worksheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        worksheet.repeat_rows(header_top, first_data - 1)
+        worksheet.freeze_panes(first_data + (1 if totals_on_top else 0), 1)
+        page_of = "&C" + _("第 &P 页，共 &N 页")
+        if self.watermark:
+            mark = header_footer_text(self.watermark)
+            worksheet.set_header("&C&10" + mark)
+            worksheet.set_footer("&L&8" + mark + page_of)
+        else:
+            worksheet.set_footer(page_of)
+
+        # Row 1: the title, merged across every column.
+        worksheet.set_row(0, 30)
+        worksheet.merge_range(0, 0, 0, last_col, title, formats.title)
+        # Row 2: 填报单位 / 填报人 / 填报日期, spread over the width.
+        third = max(1, (last_col + 1) // 3)
+        letterhead = [
+            _("填报单位：%(unit)s") % {"unit": self.letterhead.unit},
+            _("填报人：%(person)s") % {"person": self.letterhead.person},
+            f"{sheet.date_label or _('填报日期')}：{self.letterhead.date.isoformat()}",
+        ]
+        for index, text in enumerate(letterhead):
+            worksheet.write_string(1, min(index * third, last_col), text, formats.letterhead)
+        self._write_headers(worksheet, columns, header_top)
+        # The per-row path: one prebuilt writer per column (kind, format, masking and
+        # neutralisation decided once per worksheet), None skipped.
+        writers = [self._cell_writer(worksheet, column, mask, HEALTH_MASK) for column in columns]
+        return worksheet, writers, first_data
+
+    def _finish_sheet(self, worksheet: Any, columns: list[Column], widths: list[int]) -> None:
         worksheet.set_column(0, 0, 6)
         for index, column in enumerate(columns):
             width = column.width or min(max(widths[index], _minimum_width(column)), 50)
             worksheet.set_column(index + 1, index + 1, width)
-        return count
 
     def _write_headers(self, worksheet: Any, columns: list[Column], top: int) -> None:
         grid, merges = header_grid(columns)

@@ -726,6 +726,58 @@ ROWS: dict[str, Row] = {
         patch="555555555L",
         delete="555555555L",
     ),
+    # issue 15: figures. The monitoring home, dashboard and drill-down: case roles (the
+    # dashboard needs a region); department accounts and administrators 403.
+    "monitoring:index": row(get="ooooo3333L", post="ooooo3333L"),
+    "monitoring:dashboard": row(get="ooooo3333L", post="ooooo3333L"),
+    "monitoring:dashboard-objects": row(get="ooooo3333L", post="ooooo3333L"),
+    # The monitoring API (read-only): no demo object on this branch, so the detail rows ask
+    # for an id no object has (404 for the case roles; the refusal comes first).
+    "monitoring-object-list": row(
+        get="ooooo3333L",
+        post="555553333L",
+        put="555553333L",
+        patch="555553333L",
+        delete="555553333L",
+    ),
+    "monitoring-object-detail": row(
+        get="444443333L",
+        post="555553333L",
+        put="555553333L",
+        patch="555553333L",
+        delete="555553333L",
+        pk=MISSING,
+    ),
+    "monitoring-task-list": row(
+        get="ooooo3333L",
+        post="555553333L",
+        put="555553333L",
+        patch="555553333L",
+        delete="555553333L",
+    ),
+    "monitoring-task-detail": row(
+        get="444443333L",
+        post="555553333L",
+        put="555553333L",
+        patch="555553333L",
+        delete="555553333L",
+        pk=MISSING,
+    ),
+    "monitoring-procedure-list": row(
+        get="ooooo3333L",
+        post="555553333L",
+        put="555553333L",
+        patch="555553333L",
+        delete="555553333L",
+    ),
+    "monitoring-procedure-detail": row(
+        get="444443333L",
+        post="555553333L",
+        put="555553333L",
+        patch="555553333L",
+        delete="555553333L",
+        pk=MISSING,
+    ),
 }
 
 # The admin actions each role is offered, per model (`ModelAdmin.get_actions`).
@@ -750,4 +802,9 @@ EXPORTS: dict[str, str] = {
     "coverage": "o3ooo3333L",
     "findings": "o3ooo3333L",
     "rectification": "o3ooo3333L",
+    # issue 15: figures
+    "monitoring_objects": "o3ooo3333L",
+    "monitoring_clues": "o3ooo3333L",
+    "risk_elimination": "o3ooo3333L",
+    "sweep_progress": "o3ooo3333L",
 }

@@ -69,6 +69,7 @@ def test_each_role_sees_the_menu_of_its_work(cast):
         "/dashboards/",
         "/rounds/",
         "/assistance/",
+        "/monitoring/",
     ]
     # issue 15: the inbox of 风险线索 follows the inspections entries.
     inspections = ["/inspections/", "/inspections/rectification/", "/monitoring/clues/"]
