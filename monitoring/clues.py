@@ -15,6 +15,7 @@ monitoring objects, and given its village and clocks the same way.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -55,37 +56,80 @@ class Match:
     current_object: MonitoringObject | None
 
 
+# One query per chunk of IDs (`id_number_index__in`), however long the list.
+MATCH_CHUNK = 5000
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def match_many(numbers: Iterable[str], *, chunk: int = MATCH_CHUNK) -> dict[str, Match]:
+    """`match` for many IDs at once (normalised number → Match), a few queries per chunk of
+    `chunk` IDs whatever their number: the person holding each ID (the active member first,
+    then the latest), the current monitoring object of their household, and the earliest
+    open clue of the household (or, for an ID no person holds, of the ID)."""
+    by_index: dict[str, str] = {}
+    for raw in numbers:
+        number = normalise_id_number(raw)
+        if number:
+            by_index.setdefault(blind_index(number), number)
+    members: dict[str, Member] = {}
+    for part in _chunks(list(by_index), chunk):
+        for member in Member.objects.filter(id_number_index__in=part).select_related(
+            "household", "household__village"
+        ):
+            held = members.get(member.id_number_index)
+            if held is None or (member.is_active, member.pk) > (held.is_active, held.pk):
+                members[member.id_number_index] = member
+    household_ids = sorted({member.household_id for member in members.values()})
+    current: dict[int, MonitoringObject] = {}
+    open_by_household: dict[int, Clue] = {}
+    for part in _chunks(household_ids, chunk):
+        for item in MonitoringObject.objects.filter(
+            household_id__in=part, state__in=MonitoringObject.CURRENT_STATES
+        ).order_by("-id"):
+            current[item.household_id] = item  # the earliest wins (ordered newest first)
+        for clue in Clue.objects.filter(household_id__in=part, state__in=Clue.OPEN_STATES).order_by(
+            "-received_on", "-id"
+        ):
+            assert clue.household_id is not None
+            open_by_household[clue.household_id] = clue
+    unmatched = [index for index in by_index if index not in members]
+    open_by_index: dict[str, Clue] = {}
+    for part in _chunks(unmatched, chunk):
+        for clue in Clue.objects.filter(
+            id_number_index__in=part, state__in=Clue.OPEN_STATES
+        ).order_by("-received_on", "-id"):
+            open_by_index[clue.id_number_index] = clue
+    found: dict[str, Match] = {}
+    for index, number in by_index.items():
+        held = members.get(index)
+        if held is None:
+            found[number] = Match(
+                member=None,
+                household=None,
+                duplicate_of=open_by_index.get(index),
+                current_object=None,
+            )
+            continue
+        found[number] = Match(
+            member=held,
+            household=held.household,
+            duplicate_of=open_by_household.get(held.household_id),
+            current_object=current.get(held.household_id),
+        )
+    return found
+
+
 def match(id_number: str) -> Match:
     """The person holding this ID (the active member first), and what already covers them."""
     number = normalise_id_number(id_number)
-    member = (
-        Member.objects.with_id_number(number)
-        .select_related("household", "household__village")
-        .order_by("left_on", "-id")
-        .first()
-    )
-    household = member.household if member is not None else None
-    current = None
-    duplicate = None
-    if household is not None:
-        current = MonitoringObject.objects.filter(
-            household=household, state__in=MonitoringObject.CURRENT_STATES
-        ).first()
-        duplicate = (
-            Clue.objects.filter(household=household, state__in=Clue.OPEN_STATES)
-            .order_by("received_on", "id")
-            .first()
-        )
-    else:
-        duplicate = (
-            Clue.objects.filter(id_number_index=blind_index(number), state__in=Clue.OPEN_STATES)
-            .order_by("received_on", "id")
-            .first()
-        )
-    return Match(member=member, household=household, duplicate_of=duplicate, current_object=current)
+    return match_many([number]).get(number) or Match(None, None, None, None)
 
 
-def clue_create(
+def clue_build(
     *,
     channel: str,
     name: str,
@@ -103,14 +147,19 @@ def clue_create(
     details: dict[str, Any] | None = None,
     via_hotline: bool = False,
     matched: Match | None = None,
+    today: datetime.date | None = None,
+    rules_cache: dict[int, LocalRules] | None = None,
 ) -> Clue:
-    """Record one clue of any channel (validated first: nothing is written on bad input).
-    `region` is the declared village (self-declaration, hotline) or None (a department row: the
-    village comes from the matched household, else the list's county). `matched` lets a bulk
-    caller pass a match it computed for many rows at once."""
+    """One clue of any channel, validated and not yet saved (`clue_create` saves it; a
+    department list builds many and saves them with `bulk_create`). `region` is the declared
+    village (self-declaration, hotline) or None (a department row: the village comes from the
+    matched household, else the list's county). `matched` lets a bulk caller pass a match it
+    computed for many rows at once (`match_many`); `rules_cache` keeps the local rules of each
+    owner region across the calls; the related rows a bulk caller passes come from its own
+    queries, so they are not fetched again to be validated."""
     number = normalise_id_number(id_number)
     found = matched if matched is not None else match(number)
-    today = common.today()
+    today = today or common.today()
     if received_on > today:
         raise ValidationError(
             {"received_on": [ValidationError(_("线索日期不能晚于今天。"), code="future")]}
@@ -124,7 +173,10 @@ def clue_create(
     else:
         raise ValidationError({"region": [ValidationError(_("请选择所在村。"), code="required")]})
     accepted_on = today
-    rules = rules_for(owner)
+    if rules_cache is None:
+        rules = rules_for(owner)
+    else:
+        rules = rules_cache.get(owner.pk) or rules_cache.setdefault(owner.pk, rules_for(owner))
     clue = Clue(
         channel=channel,
         via_hotline=via_hotline,
@@ -159,7 +211,29 @@ def clue_create(
         clue.monitoring_object = found.current_object
         clue.result_reason = _("该户已是监测对象")
         clue.decided_on = today
-    clue.full_clean(exclude=["id_number_index"])
+    if rules_cache is None:
+        clue.full_clean(exclude=["id_number_index"])
+    else:
+        clue.full_clean(exclude=[*BULK_TRUSTED, "id_number_index"], validate_constraints=False)
+    return clue
+
+
+# The relations a bulk caller sets from rows it has just read (not re-fetched to validate).
+BULK_TRUSTED = (
+    "region",
+    "household",
+    "member",
+    "source_list",
+    "created_by",
+    "duplicate_of",
+    "monitoring_object",
+)
+
+
+def clue_create(**arguments: Any) -> Clue:
+    """Record one clue of any channel (validated first: nothing is written on bad input);
+    the arguments of `clue_build`."""
+    clue = clue_build(**arguments)
     clue.save()
     return clue
 
