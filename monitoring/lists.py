@@ -565,6 +565,36 @@ def _stored(upload: IO[bytes]) -> str:
     return uploads.kept_path(uploads.upload_keep(upload))
 
 
+def _needs_job(path: str) -> bool:
+    """Whether the list has more rows than a request reads (counted on the streaming reader,
+    up to the first one past the limit); a row numbered past the job's limit (a lone cell at
+    row 1,048,576) refuses the list at once."""
+    limit = uploads.inline_max_rows()
+    far = uploads.job_max_rows() + HEADER_SCAN_ROWS
+    try:
+        workbook = reader.XlsxReader(path)
+    except (reader.UnsafeXml, reader.UnreadableWorkbook):
+        return False  # `read` refuses it with its message
+    count = 0
+    try:
+        for _title, part in workbook.sheets():
+            for number, _values in workbook.rows(part):
+                if number > far:
+                    raise refuse(
+                        _("工作表超过%(limit)d行的上限，请拆分后分批上传。")
+                        % {"limit": uploads.job_max_rows()},
+                        "too_many_rows",
+                    )
+                count += 1
+                if count > limit + 1:
+                    return True
+    except (reader.UnsafeXml, reader.UnreadableWorkbook):
+        return False
+    finally:
+        workbook.close()
+    return False
+
+
 def list_upload(
     *, actor: User, layout_key: str, period: str, file: IO[bytes], filename: str = ""
 ) -> DepartmentList:
@@ -576,7 +606,12 @@ def list_upload(
         raise refuse(_("请选择名单类型。"), "invalid_layout")
     county = _require_uploader(actor, layout)
     precheck(file, inline=False)
-    big = uploads.needs_job(file)
+    path = _stored(file)
+    try:
+        big = _needs_job(path)
+    except ValidationError:
+        os.unlink(path)
+        raise
     department_list = DepartmentList(
         county=county,
         department=layout.department,
@@ -587,7 +622,7 @@ def list_upload(
         uploaded_by=actor,
     )
     if big:
-        name = uploads.upload_keep(file)
+        name = os.path.basename(path)
         with transaction.atomic():
             department_list.save()
             job = jobs.job_enqueue(
@@ -599,7 +634,6 @@ def list_upload(
             DepartmentList.objects.filter(pk=department_list.pk).update(job=job)
             department_list.job = job
         return department_list
-    path = _stored(file)
     try:
         with transaction.atomic():
             department_list.save()
