@@ -40,6 +40,7 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("ledgers:index", _("台账"), roles.can_use_ledgers),
     MenuEntry("inspections:campaigns", _("考核评估"), roles.has_case_access),
     MenuEntry("inspections:rectification-list", _("督查整改"), roles.has_case_access),
+    MenuEntry("monitoring:lists", _("部门名单"), roles.can_push_department_lists),
     # The three administrators (三权分立) each find their share first, then the admin site.
     MenuEntry("admin:povertyapp_user_changelist", _("账号管理"), roles.can_manage_accounts),
     MenuEntry("admin:povertyapp_accesslog_changelist", _("审计日志"), roles.can_read_audit_log),
