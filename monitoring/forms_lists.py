@@ -19,10 +19,10 @@ class ListUploadForm(Form):
     period = forms.CharField(label=_("数据期间"), max_length=32, required=False)
     workbook = SpreadsheetField(label=_("名单文件（xlsx）"), inline=False)
 
-    def __init__(self, *args: Any, layouts: list[Layout], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, layouts: list[Layout] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["layout"]).choices = [
-            (layout.key, f"{layout.label}（{_department(layout)}）") for layout in layouts
+            (layout.key, f"{layout.label}（{_department(layout)}）") for layout in layouts or []
         ]
         self.fields["period"].widget.attrs["placeholder"] = _("如：2026年5月")
 
@@ -67,7 +67,7 @@ class RemovalProposalForm(Form):
     ground = forms.ChoiceField(label=_("剔除理由"))
     version = forms.IntegerField(widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, grounds: list[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, grounds: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["ground"]).choices = [
             (ground, ground) for ground in grounds
