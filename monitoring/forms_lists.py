@@ -70,7 +70,7 @@ class RemovalProposalForm(Form):
     def __init__(self, *args: Any, grounds: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["ground"]).choices = [
-            (ground, ground) for ground in grounds
+            (ground, ground) for ground in grounds or []
         ]
 
 
