@@ -378,7 +378,7 @@ def _risk_clues(
     received_on: datetime.date,
     outcome: Outcome,
 ) -> None:
-    today = common.today()
+    today = received_on
     rules = rules_for(department_list.county)
     if layout.standard == layouts.MEDICAL_THRESHOLD and (
         rules.medical_amount is None and rules.rural_income is None
@@ -510,17 +510,23 @@ def _scrutiny_tasks(
 
 @transaction.atomic
 def list_apply(
-    *, department_list: DepartmentList, path: str, actor: User, max_rows: int
+    *,
+    department_list: DepartmentList,
+    path: str,
+    actor: User,
+    max_rows: int,
+    today: datetime.date | None = None,
 ) -> DepartmentList:
     """Read, check, match and write one list, all or nothing (ValidationError: nothing of the
-    list is written; the caller records the refusal)."""
+    list is written; the caller records the refusal). `today` is the registry's today unless
+    given (the demo county's frozen date)."""
     layout = layouts.get(department_list.layout)
     if layout is None:
         raise refuse(_("名单类型无效。"), "invalid_layout")
     locked = DepartmentList.objects.select_for_update().get(pk=department_list.pk)
     if locked.state != DepartmentList.State.PENDING:
         raise refuse(_("该名单已处理。"), "processed")
-    today = common.today()
+    today = today or common.today()
     rows = read(path, layout, max_rows=max_rows, today=today)
     outcome = Outcome(total=len(rows))
     if layout.purpose == DepartmentList.Purpose.RISK:
@@ -596,7 +602,13 @@ def _needs_job(path: str) -> bool:
 
 
 def list_upload(
-    *, actor: User, layout_key: str, period: str, file: IO[bytes], filename: str = ""
+    *,
+    actor: User,
+    layout_key: str,
+    period: str,
+    file: IO[bytes],
+    filename: str = "",
+    today: datetime.date | None = None,
 ) -> DepartmentList:
     """Take a department's list. A small one is read, matched and written here, all or
     nothing (a refusal raises ValidationError and writes nothing); a large one becomes a
@@ -642,6 +654,7 @@ def list_upload(
                 path=path,
                 actor=actor,
                 max_rows=uploads.inline_max_rows(),
+                today=today,
             )
     finally:
         if os.path.exists(path):
@@ -724,3 +737,9 @@ def list_clues(department_list: DepartmentList) -> QuerySet[Clue]:
 
 def list_tasks(department_list: DepartmentList) -> QuerySet[ScrutinyTask]:
     return department_list.scrutiny_tasks.select_related("village").order_by("source_row")
+
+
+def register_lists() -> None:
+    """Called from `MonitoringConfig.ready()`: importing this module registered the job kind
+    `monitoring.list_import` (the web process enqueues it, the worker runs it)."""
+    assert LIST_JOB in jobs.kinds()
