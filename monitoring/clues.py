@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from households.identity import normalise_id_number
@@ -68,41 +68,70 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
 def match_many(numbers: Iterable[str], *, chunk: int = MATCH_CHUNK) -> dict[str, Match]:
     """`match` for many IDs at once (normalised number → Match), a few queries per chunk of
     `chunk` IDs whatever their number: the person holding each ID (the active member first,
-    then the latest), the current monitoring object of their household, and the earliest
-    open clue of the household (or, for an ID no person holds, of the ID)."""
+    then the latest) with their household and, as subqueries of the same statement, its
+    current monitoring object and earliest open clue; the open clues of the IDs no person
+    holds; then the rows those refer to. Encrypted columns are not read: the caller has the
+    ID, and a list of 50,000 rows would otherwise decrypt every match."""
     by_index: dict[str, str] = {}
     for raw in numbers:
         number = normalise_id_number(raw)
         if number:
             by_index.setdefault(blind_index(number), number)
-    members: dict[str, Member] = {}
+    current = (
+        MonitoringObject.objects.filter(
+            household_id=OuterRef("household_id"), state__in=MonitoringObject.CURRENT_STATES
+        )
+        .order_by("id")
+        .values("id")[:1]
+    )
+    earliest = (
+        Clue.objects.filter(household_id=OuterRef("household_id"), state__in=Clue.OPEN_STATES)
+        .order_by("received_on", "id")
+        .values("id")[:1]
+    )
+    members: dict[str, Any] = {}
     for part in _chunks(list(by_index), chunk):
-        for member in Member.objects.filter(id_number_index__in=part).select_related(
-            "household", "household__village"
+        for member in (
+            Member.objects.filter(id_number_index__in=part)
+            .select_related("household")
+            .only(
+                "id",
+                "household_id",
+                "name",
+                "is_active",
+                "id_number_index",
+                "household__id",
+                "household__number",
+                "household__status",
+                "household__village_id",
+            )
+            .annotate(current_id=Subquery(current), open_id=Subquery(earliest))
+            .order_by()
         ):
             held = members.get(member.id_number_index)
             if held is None or (member.is_active, member.pk) > (held.is_active, held.pk):
                 members[member.id_number_index] = member
-    household_ids = sorted({member.household_id for member in members.values()})
-    current: dict[int, MonitoringObject] = {}
-    open_by_household: dict[int, Clue] = {}
-    for part in _chunks(household_ids, chunk):
-        for item in MonitoringObject.objects.filter(
-            household_id__in=part, state__in=MonitoringObject.CURRENT_STATES
-        ).order_by("-id"):
-            current[item.household_id] = item  # the earliest wins (ordered newest first)
-        for clue in Clue.objects.filter(household_id__in=part, state__in=Clue.OPEN_STATES).order_by(
-            "-received_on", "-id"
-        ):
-            assert clue.household_id is not None
-            open_by_household[clue.household_id] = clue
+    villages = Region.objects.in_bulk({member.household.village_id for member in members.values()})
+    for member in members.values():
+        member.household.village = villages[member.household.village_id]
     unmatched = [index for index in by_index if index not in members]
-    open_by_index: dict[str, Clue] = {}
+    open_by_index: dict[str, int] = {}
     for part in _chunks(unmatched, chunk):
-        for clue in Clue.objects.filter(
-            id_number_index__in=part, state__in=Clue.OPEN_STATES
-        ).order_by("-received_on", "-id"):
-            open_by_index[clue.id_number_index] = clue
+        for pk, index in (
+            Clue.objects.filter(id_number_index__in=part, state__in=Clue.OPEN_STATES)
+            .order_by("-received_on", "-id")
+            .values_list("id", "id_number_index")
+        ):
+            open_by_index[index] = pk  # the earliest wins (ordered newest first)
+    objects = MonitoringObject.objects.in_bulk(
+        {getattr(member, "current_id", None) for member in members.values()} - {None}
+    )
+    open_clues = Clue.objects.only(
+        "id", "household_id", "received_on", "state", "id_number_index"
+    ).in_bulk(
+        ({getattr(member, "open_id", None) for member in members.values()} - {None})
+        | set(open_by_index.values())
+    )
     found: dict[str, Match] = {}
     for index, number in by_index.items():
         held = members.get(index)
@@ -110,15 +139,15 @@ def match_many(numbers: Iterable[str], *, chunk: int = MATCH_CHUNK) -> dict[str,
             found[number] = Match(
                 member=None,
                 household=None,
-                duplicate_of=open_by_index.get(index),
+                duplicate_of=open_clues.get(open_by_index.get(index, 0)),
                 current_object=None,
             )
             continue
         found[number] = Match(
             member=held,
             household=held.household,
-            duplicate_of=open_by_household.get(held.household_id),
-            current_object=current.get(held.household_id),
+            duplicate_of=open_clues.get(getattr(held, "open_id", None) or 0),
+            current_object=objects.get(getattr(held, "current_id", None) or 0),
         )
     return found
 
@@ -148,15 +177,15 @@ def clue_build(
     via_hotline: bool = False,
     matched: Match | None = None,
     today: datetime.date | None = None,
-    rules_cache: dict[int, LocalRules] | None = None,
+    cache: dict[Any, Any] | None = None,
 ) -> Clue:
     """One clue of any channel, validated and not yet saved (`clue_create` saves it; a
     department list builds many and saves them with `bulk_create`). `region` is the declared
     village (self-declaration, hotline) or None (a department row: the village comes from the
     matched household, else the list's county). `matched` lets a bulk caller pass a match it
-    computed for many rows at once (`match_many`); `rules_cache` keeps the local rules of each
-    owner region across the calls; the related rows a bulk caller passes come from its own
-    queries, so they are not fetched again to be validated."""
+    computed for many rows at once (`match_many`); `cache` keeps the local rules of each owner
+    region and the due dates they give across the calls; the related rows a bulk caller
+    passes come from its own queries, so they are not fetched again to be validated."""
     number = normalise_id_number(id_number)
     found = matched if matched is not None else match(number)
     today = today or common.today()
@@ -173,10 +202,20 @@ def clue_build(
     else:
         raise ValidationError({"region": [ValidationError(_("请选择所在村。"), code="required")]})
     accepted_on = today
-    if rules_cache is None:
+    if cache is None:
         rules = rules_for(owner)
+        verify_on = verify_due(accepted_on, rules)
+        decide_on = decide_due(received_on, rules)
     else:
-        rules = rules_cache.get(owner.pk) or rules_cache.setdefault(owner.pk, rules_for(owner))
+        rules = cache.get(("rules", owner.pk)) or cache.setdefault(
+            ("rules", owner.pk), rules_for(owner)
+        )
+        key = (accepted_on, received_on, rules.verify_working_days, rules.identify_days)
+        dates = cache.get(key + (rules.identify_in_working_days,))
+        if dates is None:
+            dates = (verify_due(accepted_on, rules), decide_due(received_on, rules))
+            cache[key + (rules.identify_in_working_days,)] = dates
+        verify_on, decide_on = dates
     clue = Clue(
         channel=channel,
         via_hotline=via_hotline,
@@ -195,8 +234,8 @@ def clue_build(
         details=details or {},
         received_on=received_on,
         accepted_on=accepted_on,
-        verify_due=verify_due(accepted_on, rules),
-        decide_due=decide_due(received_on, rules),
+        verify_due=verify_on,
+        decide_due=decide_on,
         created_by=actor,
     )
     if found.household is None:
@@ -211,7 +250,7 @@ def clue_build(
         clue.monitoring_object = found.current_object
         clue.result_reason = _("该户已是监测对象")
         clue.decided_on = today
-    if rules_cache is None:
+    if cache is None:
         clue.full_clean(exclude=["id_number_index"])
     else:
         clue.full_clean(exclude=[*BULK_TRUSTED, "id_number_index"], validate_constraints=False)

@@ -392,7 +392,7 @@ def _risk_clues(
         )
     unique = _rows_by_id(rows, outcome)
     matches = match_many(row.values["id_number"] for row in unique)
-    cache: dict[int, LocalRules] = {}
+    cache: dict[Any, Any] = {}
     first: list[Clue] = []
     later: list[tuple[Clue, int]] = []  # clues of a household already raised by this list
     raised: dict[int, int] = {}  # household → index in `first`
@@ -428,7 +428,7 @@ def _risk_clues(
             details=details,
             matched=found,
             today=today,
-            rules_cache=cache,
+            cache=cache,
         )
         if found.household is None:
             outcome.unmatched += 1
