@@ -230,7 +230,7 @@ def matching(args: argparse.Namespace) -> None:
     handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="bench-push-")
     os.close(handle)
     try:
-        _workbook(numbers, path, rng)
+        _workbook(numbers[: args.service_rows or None], path, rng)
         pushed = DepartmentList.objects.create(
             county=county,
             department="medical_insurance",
@@ -241,7 +241,7 @@ def matching(args: argparse.Namespace) -> None:
         )
         seconds, service_peak, done = _traced(
             lambda: lists.list_apply(
-                department_list=pushed, path=path, actor=officer, max_rows=args.rows + 10
+                department_list=pushed, path=path, actor=officer, max_rows=len(numbers) + 10
             )
         )
     finally:
@@ -269,6 +269,12 @@ def main() -> int:
     parser.add_argument("--persons", type=int, default=1_000_000)
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--service-rows",
+        type=int,
+        default=0,
+        help="rows of the push the whole list service runs on (default: all of them)",
+    )
     parser.add_argument("--database", default=DATABASE)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--only", choices=sorted(SECTIONS), action="append")

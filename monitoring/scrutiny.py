@@ -13,6 +13,8 @@ service. A task never changes a household's status: only the round's decision do
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -50,10 +52,10 @@ def task_get_for_user(*, user: User, task_id: int) -> ScrutinyTask:
     return task
 
 
-def counts_by_region(*, user: User, region: Region) -> list[dict[str, object]]:
+def counts_by_region(*, user: User, region: Region) -> list[dict[str, Any]]:
     """Per child region of `region` (township or village): tasks open, in review, cleared and
     confirmed — the county's and the township's overview."""
-    rows: dict[int, dict[str, object]] = {}
+    rows: dict[int, dict[str, Any]] = {}
     children = list(region.children.order_by("code")) if hasattr(region, "children") else []
     for child in children:
         rows[child.pk] = {"region": child, **dict.fromkeys(State.values, 0)}
@@ -63,7 +65,7 @@ def counts_by_region(*, user: User, region: Region) -> list[dict[str, object]]:
         for child in children:
             if task["village__path"].startswith(child.path):
                 slot = rows[child.pk]
-                slot[task["state"]] = int(slot[task["state"]]) + 1  # type: ignore[call-overload]
+                slot[task["state"]] += 1
                 break
     return list(rows.values())
 
