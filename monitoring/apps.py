@@ -9,6 +9,7 @@ class MonitoringConfig(AppConfig):
     def ready(self) -> None:
         register_objects()
         register_figures()
+        register_lists()
 
 
 def register_objects() -> None:
@@ -39,3 +40,10 @@ def register_figures() -> None:
     from monitoring import figures
 
     figures.register_figures()
+
+
+def register_lists() -> None:
+    """Part C (the departments' lists): the list-import job kind."""
+    from monitoring import lists
+
+    lists.register_lists()

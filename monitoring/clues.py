@@ -15,12 +15,13 @@ monitoring objects, and given its village and clocks the same way.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from households.identity import normalise_id_number
@@ -55,37 +56,109 @@ class Match:
     current_object: MonitoringObject | None
 
 
+# One query per chunk of IDs (`id_number_index__in`), however long the list.
+MATCH_CHUNK = 5000
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def match_many(numbers: Iterable[str], *, chunk: int = MATCH_CHUNK) -> dict[str, Match]:
+    """`match` for many IDs at once (normalised number → Match), a few queries per chunk of
+    `chunk` IDs whatever their number: the person holding each ID (the active member first,
+    then the latest) with their household and, as subqueries of the same statement, its
+    current monitoring object and earliest open clue; the open clues of the IDs no person
+    holds; then the rows those refer to. Encrypted columns are not read: the caller has the
+    ID, and a list of 50,000 rows would otherwise decrypt every match."""
+    by_index: dict[str, str] = {}
+    for raw in numbers:
+        number = normalise_id_number(raw)
+        if number:
+            by_index.setdefault(blind_index(number), number)
+    current = (
+        MonitoringObject.objects.filter(
+            household_id=OuterRef("household_id"), state__in=MonitoringObject.CURRENT_STATES
+        )
+        .order_by("id")
+        .values("id")[:1]
+    )
+    earliest = (
+        Clue.objects.filter(household_id=OuterRef("household_id"), state__in=Clue.OPEN_STATES)
+        .order_by("received_on", "id")
+        .values("id")[:1]
+    )
+    members: dict[str, Any] = {}
+    for part in _chunks(list(by_index), chunk):
+        for member in (
+            Member.objects.filter(id_number_index__in=part)
+            .select_related("household")
+            .only(
+                "id",
+                "household_id",
+                "name",
+                "is_active",
+                "id_number_index",
+                "household__id",
+                "household__number",
+                "household__status",
+                "household__village_id",
+            )
+            .annotate(current_id=Subquery(current), open_id=Subquery(earliest))
+            .order_by()
+        ):
+            held = members.get(member.id_number_index)
+            if held is None or (member.is_active, member.pk) > (held.is_active, held.pk):
+                members[member.id_number_index] = member
+    villages = Region.objects.in_bulk({member.household.village_id for member in members.values()})
+    for member in members.values():
+        member.household.village = villages[member.household.village_id]
+    unmatched = [index for index in by_index if index not in members]
+    open_by_index: dict[str, int] = {}
+    for part in _chunks(unmatched, chunk):
+        for pk, index in (
+            Clue.objects.filter(id_number_index__in=part, state__in=Clue.OPEN_STATES)
+            .order_by("-received_on", "-id")
+            .values_list("id", "id_number_index")
+        ):
+            open_by_index[index] = pk  # the earliest wins (ordered newest first)
+    objects = MonitoringObject.objects.in_bulk(
+        {getattr(member, "current_id", None) for member in members.values()} - {None}
+    )
+    open_clues = Clue.objects.only(
+        "id", "household_id", "received_on", "state", "id_number_index"
+    ).in_bulk(
+        ({getattr(member, "open_id", None) for member in members.values()} - {None})
+        | set(open_by_index.values())
+    )
+    found: dict[str, Match] = {}
+    for index, number in by_index.items():
+        held = members.get(index)
+        if held is None:
+            found[number] = Match(
+                member=None,
+                household=None,
+                duplicate_of=open_clues.get(open_by_index.get(index, 0)),
+                current_object=None,
+            )
+            continue
+        found[number] = Match(
+            member=held,
+            household=held.household,
+            duplicate_of=open_clues.get(getattr(held, "open_id", None) or 0),
+            current_object=objects.get(getattr(held, "current_id", None) or 0),
+        )
+    return found
+
+
 def match(id_number: str) -> Match:
     """The person holding this ID (the active member first), and what already covers them."""
     number = normalise_id_number(id_number)
-    member = (
-        Member.objects.with_id_number(number)
-        .select_related("household", "household__village")
-        .order_by("left_on", "-id")
-        .first()
-    )
-    household = member.household if member is not None else None
-    current = None
-    duplicate = None
-    if household is not None:
-        current = MonitoringObject.objects.filter(
-            household=household, state__in=MonitoringObject.CURRENT_STATES
-        ).first()
-        duplicate = (
-            Clue.objects.filter(household=household, state__in=Clue.OPEN_STATES)
-            .order_by("received_on", "id")
-            .first()
-        )
-    else:
-        duplicate = (
-            Clue.objects.filter(id_number_index=blind_index(number), state__in=Clue.OPEN_STATES)
-            .order_by("received_on", "id")
-            .first()
-        )
-    return Match(member=member, household=household, duplicate_of=duplicate, current_object=current)
+    return match_many([number]).get(number) or Match(None, None, None, None)
 
 
-def clue_create(
+def clue_build(
     *,
     channel: str,
     name: str,
@@ -103,14 +176,19 @@ def clue_create(
     details: dict[str, Any] | None = None,
     via_hotline: bool = False,
     matched: Match | None = None,
+    today: datetime.date | None = None,
+    cache: dict[Any, Any] | None = None,
 ) -> Clue:
-    """Record one clue of any channel (validated first: nothing is written on bad input).
-    `region` is the declared village (self-declaration, hotline) or None (a department row: the
-    village comes from the matched household, else the list's county). `matched` lets a bulk
-    caller pass a match it computed for many rows at once."""
+    """One clue of any channel, validated and not yet saved (`clue_create` saves it; a
+    department list builds many and saves them with `bulk_create`). `region` is the declared
+    village (self-declaration, hotline) or None (a department row: the village comes from the
+    matched household, else the list's county). `matched` lets a bulk caller pass a match it
+    computed for many rows at once (`match_many`); `cache` keeps the local rules of each owner
+    region and the due dates they give across the calls; the related rows a bulk caller
+    passes come from its own queries, so they are not fetched again to be validated."""
     number = normalise_id_number(id_number)
     found = matched if matched is not None else match(number)
-    today = common.today()
+    today = today or common.today()
     if received_on > today:
         raise ValidationError(
             {"received_on": [ValidationError(_("线索日期不能晚于今天。"), code="future")]}
@@ -124,7 +202,20 @@ def clue_create(
     else:
         raise ValidationError({"region": [ValidationError(_("请选择所在村。"), code="required")]})
     accepted_on = today
-    rules = rules_for(owner)
+    if cache is None:
+        rules = rules_for(owner)
+        verify_on = verify_due(accepted_on, rules)
+        decide_on = decide_due(received_on, rules)
+    else:
+        rules = cache.get(("rules", owner.pk)) or cache.setdefault(
+            ("rules", owner.pk), rules_for(owner)
+        )
+        key = (accepted_on, received_on, rules.verify_working_days, rules.identify_days)
+        dates = cache.get(key + (rules.identify_in_working_days,))
+        if dates is None:
+            dates = (verify_due(accepted_on, rules), decide_due(received_on, rules))
+            cache[key + (rules.identify_in_working_days,)] = dates
+        verify_on, decide_on = dates
     clue = Clue(
         channel=channel,
         via_hotline=via_hotline,
@@ -143,8 +234,8 @@ def clue_create(
         details=details or {},
         received_on=received_on,
         accepted_on=accepted_on,
-        verify_due=verify_due(accepted_on, rules),
-        decide_due=decide_due(received_on, rules),
+        verify_due=verify_on,
+        decide_due=decide_on,
         created_by=actor,
     )
     if found.household is None:
@@ -159,7 +250,29 @@ def clue_create(
         clue.monitoring_object = found.current_object
         clue.result_reason = _("该户已是监测对象")
         clue.decided_on = today
-    clue.full_clean(exclude=["id_number_index"])
+    if cache is None:
+        clue.full_clean(exclude=["id_number_index"])
+    else:
+        clue.full_clean(exclude=[*BULK_TRUSTED, "id_number_index"], validate_constraints=False)
+    return clue
+
+
+# The relations a bulk caller sets from rows it has just read (not re-fetched to validate).
+BULK_TRUSTED = (
+    "region",
+    "household",
+    "member",
+    "source_list",
+    "created_by",
+    "duplicate_of",
+    "monitoring_object",
+)
+
+
+def clue_create(**arguments: Any) -> Clue:
+    """Record one clue of any channel (validated first: nothing is written on bad input);
+    the arguments of `clue_build`."""
+    clue = clue_build(**arguments)
     clue.save()
     return clue
 

@@ -211,6 +211,9 @@ class DepartmentList(models.Model):
     rows_matched = models.PositiveIntegerField(_("匹配行数"), default=0)
     rows_unmatched = models.PositiveIntegerField(_("未匹配行数"), default=0)
     rows_duplicate = models.PositiveIntegerField(_("重复行数"), default=0)
+    # Rows under the warning standard (医保 costs under the threshold, 车辆 under the value set):
+    # counted, never clues or tasks.
+    rows_below = models.PositiveIntegerField(_("未达预警标准行数"), default=0)
     job = models.ForeignKey(
         Job, verbose_name=_("任务"), on_delete=models.SET_NULL, null=True, blank=True
     )
@@ -743,6 +746,14 @@ class ScrutinyTask(models.Model):
         related_name="+",
     )
     checked_on = models.DateField(_("核查日期"), null=True, blank=True)
+    # What the check found (核查无问题 / 核查属实): final at once, except for a cadre's relative,
+    # whose result waits for the township's review (state 待乡镇复核).
+    checked_result = models.CharField(
+        _("核查结论"),
+        max_length=16,
+        blank=True,
+        choices=[("cleared", _("核查无问题")), ("confirmed", _("核查属实"))],
+    )
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("乡镇复核人"),
@@ -810,6 +821,10 @@ class LocalRules(models.Model):
     )
     medical_amount = models.DecimalField(
         _("自付费用预警金额（元）"), **MONEY, null=True, blank=True
+    )
+    # Exclusion scrutiny: a vehicle list's rows count only above this value (yuan).
+    vehicle_value = models.DecimalField(
+        _("车辆核查价值标准（元）"), **MONEY, default=Decimal("50000")
     )
     version = models.PositiveIntegerField(_("版本"), default=1)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, path
 
 from monitoring.views import clues, dashboard
+from monitoring.views import lists as list_views
 from monitoring.views import objects as object_views
 from monitoring.views import sweeps as sweep_views
 
@@ -70,4 +71,15 @@ urlpatterns += [
         dashboard.monitoring_dashboard_objects,
         name="dashboard-objects",
     ),
+]
+
+# --- lists (the departments' lists, exclusion scrutiny) ---
+urlpatterns += [
+    path("lists/", list_views.list_index, name="lists"),
+    path("lists/upload/", list_views.list_upload, name="list-upload"),
+    path("lists/template/<slug:layout_key>/", list_views.list_template, name="list-template"),
+    path("lists/<int:list_id>/", list_views.list_detail, name="list"),
+    path("scrutiny/", list_views.scrutiny_index, name="scrutiny"),
+    path("scrutiny/<int:task_id>/", list_views.scrutiny_task, name="scrutiny-task"),
+    path("scrutiny/relations/", list_views.cadre_relations, name="cadre-relations"),
 ]

@@ -38,11 +38,12 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("rounds:list", _("动态调整"), roles.has_case_access),
     MenuEntry("assistance:index", _("帮扶工作"), roles.has_case_access),
     MenuEntry("monitoring:index", _("防返贫监测"), roles.has_case_access),
+    MenuEntry("monitoring:clues", _("风险线索"), roles.has_case_access),
     MenuEntry("ledgers:index", _("台账"), roles.can_use_ledgers),
     MenuEntry("inspections:campaigns", _("考核评估"), roles.has_case_access),
     MenuEntry("inspections:rectification-list", _("督查整改"), roles.has_case_access),
-    MenuEntry("monitoring:clues", _("风险线索"), roles.has_case_access),
     MenuEntry("monitoring:department-home", _("部门名单结果"), roles.is_department),
+    MenuEntry("monitoring:lists", _("部门名单"), roles.can_push_department_lists),
     # The three administrators (三权分立) each find their share first, then the admin site.
     MenuEntry("admin:povertyapp_user_changelist", _("账号管理"), roles.can_manage_accounts),
     MenuEntry("admin:povertyapp_accesslog_changelist", _("审计日志"), roles.can_read_audit_log),

@@ -33,6 +33,7 @@ from inspections import forms as inspection_forms
 from inspections import services as inspection_services
 from inspections.models import Campaign, Finding, RectificationItem, SampleHousehold, SampleVillage
 from monitoring import forms_clues as clue_forms
+from monitoring import forms_lists as monitoring_forms_lists
 from monitoring import forms_objects as monitoring_forms
 from monitoring import forms_sweeps as sweep_forms
 from povertyapp import roles
@@ -772,6 +773,27 @@ CASES: dict[str, Builder] = {
         risk_type="illness",
         overdue=True,
     ),
+    # issue 15: lists
+    "monitoring.forms_lists.ScrutinyCheckForm": _simple(
+        monitoring_forms_lists.ScrutinyCheckForm, result="confirmed", finding="有车", version=1
+    ),
+    "monitoring.forms_lists.ScrutinyReviewForm": _simple(
+        monitoring_forms_lists.ScrutinyReviewForm, agree="1", opinion="同意", version=1
+    ),
+    "monitoring.forms_lists.RemovalProposalForm": lambda world, data: (
+        monitoring_forms_lists.RemovalProposalForm(
+            data,
+            grounds=["购买3万元以上车辆"],
+            initial={"ground": "购买3万元以上车辆", "version": 1},
+        )
+    ),
+    "monitoring.forms_lists.CadreRelationForm": _simple(
+        monitoring_forms_lists.CadreRelationForm,
+        id_number="522622198005170011",
+        cadre_name="王主任",
+        cadre_post="village_cadre",
+        relation="兄弟",
+    ),
 }
 
 # --- the pages that save a stored object with one press of 保存 ---------------------------------
@@ -883,6 +905,10 @@ PAGES_OF_FORMS: dict[str, tuple[str, ...] | str] = {
     "monitoring.forms_clues.NotIncludeForm": ACTION,
     "monitoring.forms_clues.AttachForm": ACTION,
     "monitoring.forms_clues.ClueFilterForm": "a query (GET): it saves nothing",
+    "monitoring.forms_lists.ScrutinyCheckForm": ACTION,
+    "monitoring.forms_lists.ScrutinyReviewForm": ACTION,
+    "monitoring.forms_lists.RemovalProposalForm": ACTION,
+    "monitoring.forms_lists.CadreRelationForm": CREATES,
 }
 
 # Forms that hold nothing a browser sends back: their only required input is a file, which a
@@ -892,6 +918,7 @@ NOT_ROUND_TRIPPED = {
     "inspections.forms.EvidenceForm": "only a file (the evidence)",
     "povertyapp.security.forms.CodeForm": "a one-time code, typed afresh each time, never shown",
     "povertyapp.security.forms.PasswordConfirmForm": "a password to confirm, never shown",
+    "monitoring.forms_lists.ListUploadForm": "a file (the department's list) with its layout",
 }
 
 

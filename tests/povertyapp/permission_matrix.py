@@ -778,6 +778,16 @@ ROWS: dict[str, Row] = {
         delete="555553333L",
         pk=MISSING,
     ),
+    # issue 15: lists (the departments' lists, exclusion scrutiny)
+    "monitoring:lists": row(get="333o3333oL", post="333o3333oL"),
+    "monitoring:list-upload": row(get="333o3333oL", post="333o3333oL"),
+    "monitoring:list-template": row(
+        get="333o3333oL", post="333o3333oL", layout_key="medical_costs"
+    ),
+    "monitoring:list": row(get="333433334L", post="333433334L", list_id=MISSING),
+    "monitoring:scrutiny": row(get="ooooo3333L", post="ooooo3333L"),
+    "monitoring:scrutiny-task": row(get="444443333L", post="444443333L", task_id=MISSING),
+    "monitoring:cadre-relations": row(get="ooooo3333L", post="o33o33333L"),
 }
 
 # The admin actions each role is offered, per model (`ModelAdmin.get_actions`).

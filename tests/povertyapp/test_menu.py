@@ -78,6 +78,7 @@ def test_each_role_sees_the_menu_of_its_work(cast):
         *case_pages,
         "/ledgers/",
         *inspections,
+        "/monitoring/lists/",
         "/admin/povertyapp/job/",
         "/admin/",
     ]

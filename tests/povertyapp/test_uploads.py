@@ -199,6 +199,16 @@ UPLOAD_PATHS = [
         ),
     ),
     UploadPath(
+        "monitoring.views.lists.list_upload",
+        True,
+        lambda w: (
+            w["cast"].county,
+            reverse("monitoring:list-upload"),
+            "workbook",
+            {"layout": "vehicles", "period": ""},
+        ),
+    ),
+    UploadPath(
         "inspections.views.rectification_evidence",
         False,
         lambda w: (

@@ -1,0 +1,43 @@
+"""The demo county's department lists build through the list services on the demo seed."""
+
+from __future__ import annotations
+
+import datetime
+import random
+
+import pytest
+
+from monitoring import demo_lists
+from monitoring.models import Clue, DepartmentList, ScrutinyTask
+from povertyapp import demo
+
+TODAY = datetime.date(2026, 11, 18)
+
+
+@pytest.fixture
+def seeded(db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    settings.LEDGER_IMPORT_DIR = str(tmp_path / "imports")
+    return demo.seed(households=120, seed=2020, today=TODAY)
+
+
+def test_demo_lists_build_on_the_demo_seed(seeded):
+    built = demo_lists.build(
+        county=seeded["county"], users=seeded["users"], rng=random.Random(7), today=TODAY
+    )
+    medical = built[demo_lists.MEDICAL_FILE]
+    assert medical.state == DepartmentList.State.DONE and medical.department == "medical_insurance"
+    assert (medical.rows_matched, medical.rows_duplicate) == (3, 1)
+    assert medical.rows_unmatched == 2 and medical.rows_below == 3
+    states = set(Clue.objects.filter(source_list=medical).values_list("state", flat=True))
+    assert Clue.State.UNREGISTERED in states and Clue.State.PENDING in states
+    vehicles = built[demo_lists.VEHICLE_FILE]
+    tasks = ScrutinyTask.objects.filter(source_list=vehicles)
+    assert tasks.count() == 2 and vehicles.rows_below == 1
+    assert sorted(tasks.values_list("cadre_relative", flat=True)) == [False, True]
+    # Idempotent: a second run adds nothing.
+    again = demo_lists.build(
+        county=seeded["county"], users=seeded["users"], rng=random.Random(7), today=TODAY
+    )
+    assert {item.pk for item in again.values()} == {medical.pk, vehicles.pk}
+    assert DepartmentList.objects.count() == 2
