@@ -283,13 +283,3 @@ def _build(
     ):
         by_state[state] = by_state.get(state, 0) + 1
     return by_state
-
-
-def step(*, result: dict[str, Any], seed: int) -> None:
-    """The `settings.DEMO_STEPS` form of `build` (after the registry's step)."""
-    build(
-        county=result["county"],
-        users=result["users"],
-        rng=random.Random(seed + 15),
-        today=result["today"],
-    )

@@ -115,7 +115,7 @@ def build(
     for name in ("吴某", "潘某"):  # not in the registry: "register this household" tasks
         add(name, _stranger_id(rng), other_standard + rng.randrange(1000, 30000))
     add("杨某", _stranger_id(rng), other_standard - 500)  # not registered, under its standard
-    medical = lists.list_upload(
+    medical = lists.list_upload_inline(
         actor=pusher,
         layout_key="medical_costs",
         period=f"{today.year}年{today.month}月",
@@ -132,7 +132,7 @@ def build(
             relation="兄弟",
             recorded_by=officer,
         )
-    vehicles = lists.list_upload(
+    vehicles = lists.list_upload_inline(
         actor=officer,
         layout_key="vehicles",
         period=str(today.year),
@@ -149,13 +149,3 @@ def build(
         today=today,
     )
     return {MEDICAL_FILE: medical, VEHICLE_FILE: vehicles}
-
-
-def step(*, result: dict[str, Any], seed: int) -> None:
-    """The demo step: the lists of the demo county, by its county officer and 医保 account."""
-    build(
-        county=result["county"],
-        users=result["users"],
-        rng=random.Random(seed + 15),
-        today=result["today"],
-    )

@@ -403,13 +403,3 @@ def build(
         found.refresh_from_db()
         counts[found.state] = counts.get(found.state, 0) + 1
     return counts
-
-
-def seed_step(*, result: dict[str, Any], seed: int) -> None:
-    """The `seed_demo` step (after the registry's, the assistance app's and the cases')."""
-    build(
-        county=result["county"].county,
-        users=result["users"],
-        rng=random.Random(seed * 13 + 15),
-        today=result["today"],
-    )

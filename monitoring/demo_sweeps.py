@@ -154,15 +154,3 @@ def build(
         rows = list(SweepHousehold.objects.filter(sweep=sweep).select_related("team"))
         half = [row for row in rows if rng.random() < 0.5]
         _record(half, rng=rng, start=start, last=real_today, actor=actor)
-
-
-def seed_step(*, result: dict[str, Any], seed: int) -> None:
-    """The `seed_demo` step (settings.DEMO_STEPS), after the registry, the cases and the
-    monitoring objects and clues. Not named `step`: the job-start meta-test matches functions
-    by name, and a `step` that calls a `build` would make every `.step(...)` a job starter."""
-    build(
-        county=result["county"].county,
-        users=result["users"],
-        rng=random.Random(seed * 15 + 1),
-        today=result.get("today") or common.today(),
-    )

@@ -601,18 +601,11 @@ def _needs_job(path: str) -> bool:
     return False
 
 
-def list_upload(
-    *,
-    actor: User,
-    layout_key: str,
-    period: str,
-    file: IO[bytes],
-    filename: str = "",
-    today: datetime.date | None = None,
-) -> DepartmentList:
-    """Take a department's list. A small one is read, matched and written here, all or
-    nothing (a refusal raises ValidationError and writes nothing); a large one becomes a
-    pending list and a job, which the caller shows."""
+def _prepared(
+    *, actor: User, layout_key: str, period: str, file: IO[bytes], filename: str
+) -> tuple[DepartmentList, str, bool]:
+    """The checks every upload passes (the layout, who may push it, the hostile-file checks),
+    the file kept on disk, the unsaved list row and whether the list needs a job."""
     layout = layouts.get(layout_key)
     if layout is None:
         raise refuse(_("请选择名单类型。"), "invalid_layout")
@@ -633,19 +626,13 @@ def list_upload(
         file_name=os.path.basename(filename or getattr(file, "name", "") or "")[:200],
         uploaded_by=actor,
     )
-    if big:
-        name = os.path.basename(path)
-        with transaction.atomic():
-            department_list.save()
-            job = jobs.job_enqueue(
-                user=actor,
-                kind=LIST_JOB,
-                region=county,
-                parameters={"list": department_list.pk, "file": name, "filename": filename[:128]},
-            )
-            DepartmentList.objects.filter(pk=department_list.pk).update(job=job)
-            department_list.job = job
-        return department_list
+    return department_list, path, big
+
+
+def _applied(
+    department_list: DepartmentList, path: str, actor: User, today: datetime.date | None
+) -> DepartmentList:
+    """Read, match and write the list in this request, all or nothing; the file is removed."""
     try:
         with transaction.atomic():
             department_list.save()
@@ -659,6 +646,61 @@ def list_upload(
     finally:
         if os.path.exists(path):
             os.unlink(path)
+
+
+def list_upload_inline(
+    *,
+    actor: User,
+    layout_key: str,
+    period: str,
+    file: IO[bytes],
+    filename: str = "",
+    today: datetime.date | None = None,
+) -> DepartmentList:
+    """Take a list small enough for one request (the demo's lists); a larger one is refused,
+    never turned into a job."""
+    department_list, path, big = _prepared(
+        actor=actor, layout_key=layout_key, period=period, file=file, filename=filename
+    )
+    if big:
+        os.unlink(path)
+        raise refuse(
+            _("名单超过%(rows)d行，请通过部门名单页面上传（转为后台任务导入）。")
+            % {"rows": uploads.inline_max_rows()},
+            "too_many_rows",
+        )
+    return _applied(department_list, path, actor, today)
+
+
+def list_upload(
+    *,
+    actor: User,
+    layout_key: str,
+    period: str,
+    file: IO[bytes],
+    filename: str = "",
+    today: datetime.date | None = None,
+) -> DepartmentList:
+    """Take a department's list. A small one is read, matched and written here, all or
+    nothing (a refusal raises ValidationError and writes nothing); a large one becomes a
+    pending list and a job, which the caller shows."""
+    department_list, path, big = _prepared(
+        actor=actor, layout_key=layout_key, period=period, file=file, filename=filename
+    )
+    if not big:
+        return _applied(department_list, path, actor, today)
+    name = os.path.basename(path)
+    with transaction.atomic():
+        department_list.save()
+        job = jobs.job_enqueue(
+            user=actor,
+            kind=LIST_JOB,
+            region=department_list.county,
+            parameters={"list": department_list.pk, "file": name, "filename": filename[:128]},
+        )
+        DepartmentList.objects.filter(pk=department_list.pk).update(job=job)
+        department_list.job = job
+    return department_list
 
 
 @jobs.register(LIST_JOB, gettext_lazy("导入部门名单"), may_start=roles.can_push_department_lists)

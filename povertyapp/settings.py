@@ -488,6 +488,7 @@ DEMO_STEPS = [
     "assistance.demo.step",
     "inspections.demo.step",
     "households.demo_cases.build",
+    "monitoring.demo.seed_monitoring",
     "rounds.demo.figures_step",
     "povertyapp.demo.checks_step",
     "povertyapp.demo.history_step",

@@ -8,6 +8,7 @@ import random
 import pytest
 
 from monitoring import demo_clues, inbox
+from monitoring.demo_lists import MEDICAL_FILE, VEHICLE_FILE
 from monitoring.models import Clue, DepartmentList
 from povertyapp import demo
 
@@ -29,15 +30,19 @@ def test_the_demo_clues_cover_every_channel_and_state():
         "civil_affairs",
         "emergency",
     }
-    assert DepartmentList.objects.count() == 4
+    # The clue part's four pushes (the lists part adds its own two, by file, below them).
+    pushes = DepartmentList.objects.exclude(file_name__in=[MEDICAL_FILE, VEHICLE_FILE])
+    assert pushes.count() == 4
     assert set(
         clues.filter(source_list__isnull=False).values_list("source_list", flat=True)
-    ) == set(DepartmentList.objects.values_list("pk", flat=True))
+    ) >= set(pushes.values_list("pk", flat=True))
+    # The demo seed ran this part already (settings.DEMO_STEPS): building again adds nothing.
+    assert counts == {}
     for state in ("pending", "verified", "not_included", "duplicate", "unregistered"):
-        assert counts.get(state, 0) >= 1, state
+        assert clues.filter(state=state).exists(), state
     assert clues.filter(inbox.overdue_q(today)).count() >= 2
     assert all(clue.result_reason for clue in clues.filter(state=Clue.State.NOT_INCLUDED))
-    medical = DepartmentList.objects.get(department="medical_insurance")
+    medical = pushes.get(department="medical_insurance")
     assert medical.uploaded_by == result["users"]["yibao"]
     assert medical.rows_total == clues.filter(source_list=medical).count()
     # Idempotent: a second run adds nothing.

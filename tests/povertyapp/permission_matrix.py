@@ -111,20 +111,6 @@ def objects(users: dict[str, Any]) -> dict[str, Any]:
     assert pairing is not None, "the demo pairs its helper with a household"
     household = pairing.household
     campaign = Campaign.objects.order_by("pk").first()
-    if not Sweep.objects.exists():
-        # issue 15: the demo's sweeps (a no-op once `monitoring.demo_sweeps.seed_step` is one of
-        # settings.DEMO_STEPS), so that the sweep pages are requested with real objects.
-        import random
-
-        from households.services import common
-        from monitoring import demo_sweeps
-
-        demo_sweeps.build(
-            county=users["county"].region,
-            users=users,
-            rng=random.Random(1),
-            today=common.today(),
-        )
     return {
         "household_id": household.pk,
         "member_id": household.members.order_by("pk").first().pk,

@@ -37,6 +37,9 @@ from povertyapp.models import Job, VillageYear
 from rounds import rates
 from rounds.models import AdjustmentRound, RateSnapshot
 
+# The registry's own procedures: the checks below are of the registry's demo cases
+# (households.demo_cases). Monitoring's cases are its demo's, checked in tests/monitoring.
+REGISTRY_KINDS = (CaseWorkflow.Kind.IDENTIFICATION, CaseWorkflow.Kind.EXIT)
 TODAY = datetime.date(2026, 11, 18)
 HOUSEHOLDS = 600
 
@@ -124,7 +127,8 @@ def test_notices_running_run_out_and_objected_are_printable(county, client):
 
 
 def test_steps_are_in_legal_order_and_never_in_the_future(county):
-    for workflow in CaseWorkflow.objects.prefetch_related("steps", "notices"):
+    registry = CaseWorkflow.objects.filter(kind__in=REGISTRY_KINDS)
+    for workflow in registry.prefetch_related("steps", "notices"):
         days = [
             workflow.started_at.date(),
             *[step.acted_on for step in workflow.steps.order_by("created_at", "id")],
@@ -143,14 +147,15 @@ def test_steps_are_in_legal_order_and_never_in_the_future(county):
 def test_overdue_identifications_stand_out(county):
     overdue = [
         workflow.step
-        for workflow in CaseWorkflow.objects.filter(state="open")
+        for workflow in CaseWorkflow.objects.filter(state="open", kind__in=REGISTRY_KINDS)
         if workflows.is_overdue(workflow, today=TODAY)
     ]
     assert sorted(overdue) == ["county_approval", "township_review"]
 
 
 def test_finished_cases_change_the_registry_in_the_open_round(county):
-    for workflow in CaseWorkflow.objects.filter(state="done").select_related("household"):
+    done = CaseWorkflow.objects.filter(state="done", kind__in=REGISTRY_KINDS)
+    for workflow in done.select_related("household"):
         event = workflow.household.events.order_by("-id").first()
         assert event.round == AdjustmentRound.objects.get(status="open")
         assert workflow.household.status == (
@@ -240,8 +245,12 @@ def test_seed_demo_runs_as_make_demo_runs_it_with_every_job_committed():
 
 def test_withdrawn_and_returned_cases_are_in_the_case_and_the_history(county):
     # The scenarios' cases (the batches' are counted in the batch test below).
-    singles = HouseholdEvent.objects.exclude(household__workflows__batch__isnull=False)
-    withdrawn = CaseWorkflow.objects.filter(state=CaseWorkflow.State.WITHDRAWN, batch__isnull=True)
+    singles = HouseholdEvent.objects.exclude(household__workflows__batch__isnull=False).filter(
+        data__procedure__in=REGISTRY_KINDS
+    )
+    withdrawn = CaseWorkflow.objects.filter(
+        state=CaseWorkflow.State.WITHDRAWN, batch__isnull=True, kind__in=REGISTRY_KINDS
+    )
     assert sorted(withdrawn.values_list("kind", flat=True)) == sorted(
         [CaseWorkflow.Kind.IDENTIFICATION, CaseWorkflow.Kind.EXIT]
     )
@@ -251,7 +260,9 @@ def test_withdrawn_and_returned_cases_are_in_the_case_and_the_history(county):
     returned = singles.filter(kind=HouseholdEvent.Kind.CASE_RETURNED)
     assert returned.count() == len(sent_back) == 5
     # The reviewers' returns stand again at the steps they named.
-    returned_to = WorkflowStep.objects.filter(decision=WorkflowStep.Decision.RETURNED)
+    returned_to = WorkflowStep.objects.filter(
+        decision=WorkflowStep.Decision.RETURNED, workflow__kind__in=REGISTRY_KINDS
+    )
     named = {s.return_to for s in SCENARIOS if s.return_to}
     assert named == {"verification", "appraisal"}
     for step in named:

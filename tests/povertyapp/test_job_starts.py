@@ -24,6 +24,8 @@ from django.urls import reverse
 
 from households import quality
 from households.imports import IMPORT_JOB, import_template
+from monitoring import layouts
+from monitoring.lists import LIST_JOB, template_workbook
 from povertyapp.ledgers.services import EXPORT_JOB
 from povertyapp.models import Job, User, VillageYear
 from rounds import rates
@@ -44,6 +46,23 @@ class Start:
     allowed: frozenset[str]
     # (role's user, context) -> (method, url, data)
     request: Callable[[User, dict[str, Any]], tuple[str, str, dict[str, Any]]]
+
+
+def _department_list() -> io.BytesIO:
+    """An 应急 list of three rows: past the inline limit the context sets (1), so a job reads
+    it (the rows' content is the job's business, not checked here)."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(template_workbook(layouts.get("disaster"))))
+    sheet = workbook.active
+    assert sheet is not None
+    for number in range(3):
+        sheet.append([f"灾民{number}", f"52262219800101{number:03d}X"])
+    upload = io.BytesIO()
+    workbook.save(upload)
+    upload.seek(0)
+    upload.name = "应急名单.xlsx"
+    return upload
 
 
 def _village_of(user: User, context: dict[str, Any]) -> Any:
@@ -142,6 +161,16 @@ STARTS = [
             "post",
             reverse("rounds:import", args=[c["round"].pk]),
             {"workbook": _large_lists(user, c)},
+        ),
+    ),
+    Start(
+        "monitoring.views.lists.list_upload",
+        LIST_JOB,
+        frozenset({"county"}),
+        lambda user, c: (
+            "post",
+            reverse("monitoring:list-upload"),
+            {"layout": "disaster", "period": "2026年11月", "workbook": _department_list()},
         ),
     ),
     Start(
