@@ -186,8 +186,9 @@ PUBLIC = {
 
 # Columns: cadre helper township county auditor sysadmin secadmin auditadmin department
 # anonymous.
-# The small demo county has no cases, batches or notices yet: their rows ask for a missing object
-# (404 to the case roles), which still checks every refusal (403 to the administrators).
+# The small demo county's cases and notices in the cadre's village are monitoring's (issue 15);
+# rows of objects it lacks ask for a missing one (404 to the case roles), which still checks
+# every refusal (403 to the administrators).
 ROWS: dict[str, Row] = {
     "home": row(get="oooooooooL", post="oooooooooL"),
     "login": row(get="oooooooooo", post="oooooooooo"),
@@ -206,13 +207,13 @@ ROWS: dict[str, Row] = {
     "households:member-remove": row(get="o33o33333L", post="o33o33333L"),
     "households:member-move": row(get="o33o33333L", post="o33o33333L"),
     "households:workflow-start": row(get="555555555L", post="o33o33333L"),
-    "households:workflow": row(get="444443333L", post="444443333L"),
-    "households:workflow-complete": row(get="555555555L", post="444443333L"),
-    "households:workflow-return": row(get="555555555L", post="444443333L"),
-    "households:workflow-withdraw": row(get="555555555L", post="444443333L"),
-    "households:notice-start": row(get="555555555L", post="444443333L"),
-    "households:notice-objection": row(get="555555555L", post="444443333L"),
-    "households:notice-print": row(get="444443333L", post="444443333L"),
+    "households:workflow": row(get="o4ooo3333L", post="o4ooo3333L"),
+    "households:workflow-complete": row(get="555555555L", post="o4ooo3333L"),
+    "households:workflow-return": row(get="555555555L", post="o4ooo3333L"),
+    "households:workflow-withdraw": row(get="555555555L", post="o4ooo3333L"),
+    "households:notice-start": row(get="555555555L", post="o4ooo3333L"),
+    "households:notice-objection": row(get="555555555L", post="o4ooo3333L"),
+    "households:notice-print": row(get="o4ooo3333L", post="o4ooo3333L"),
     "households:todo": row(get="ooooo3333L", post="ooooo3333L"),
     "households:batches": row(get="ooooo3333L", post="ooooo3333L"),
     "households:batch-create": row(get="o33333333L", post="o33333333L"),
@@ -668,9 +669,9 @@ ROWS: dict[str, Row] = {
     # issue 15: objects (the small demo county has no monitoring object nor clue: 404 to
     # the case roles that may open them).
     "monitoring:objects": row(get="ooooo3333L", post="ooooo3333L"),
-    "monitoring:object": row(get="444443333L", post="444443333L"),
-    "monitoring:eliminate": row(get="433333333L", post="433333333L"),
-    "monitoring:identify": row(get="433333333L", post="433333333L"),
+    "monitoring:object": row(get="o4ooo3333L", post="o4ooo3333L"),
+    "monitoring:eliminate": row(get="o33333333L", post="o33333333L"),
+    "monitoring:identify": row(get="o33333333L", post="o33333333L"),
     "monitoring:identify-household": row(get="o33333333L", post="o33333333L"),
     "monitoring:income": row(get="o33o33333L", post="o33o33333L"),
     "admin:monitoring_monitoringline_changelist": row(get="333o33333L"),
@@ -698,13 +699,13 @@ ROWS: dict[str, Row] = {
     "monitoring:declare": row(get="oooooooooo", post="oooooooooo"),
     "monitoring:clues": row(get="ooooo3333L", post="ooooo3333L"),
     "monitoring:clue-add": row(get="o33o33333L", post="o33o33333L"),
-    "monitoring:clue": row(get="444443333L", post="444443333L"),
-    "monitoring:clue-verify": row(get="555555555L", post="444443333L"),
-    "monitoring:clue-not-include": row(get="555555555L", post="444443333L"),
-    "monitoring:clue-attach": row(get="555555555L", post="444443333L"),
+    "monitoring:clue": row(get="o4ooo3333L", post="o4ooo3333L"),
+    "monitoring:clue-verify": row(get="555555555L", post="o43o33333L"),
+    "monitoring:clue-not-include": row(get="555555555L", post="o43o33333L"),
+    "monitoring:clue-attach": row(get="555555555L", post="o43o33333L"),
     "monitoring:department-home": row(get="33333333oL", post="33333333oL"),
-    "monitoring:list-results": row(get="333433334L", post="333433334L"),
-    "monitoring:list-results-export": row(get="333433334L", post="333433334L"),
+    "monitoring:list-results": row(get="333o3333oL", post="333o3333oL"),
+    "monitoring:list-results-export": row(get="333o3333oL", post="333o3333oL"),
     "monitoring-clues": row(
         get="ooooo333oL",
         post="o33o3333oL",
