@@ -27,6 +27,7 @@ from assistance.models import VISIT_QUESTIONS, Measure, Project
 from assistance.tasks import COVERAGE_JOB
 from households.models import Household
 from households.selectors import household_get_for_user, household_members
+from povertyapp import forms as house_forms
 from povertyapp import jobs, ratelimits, roles, search_terms
 from povertyapp.conflicts import ConflictError
 from povertyapp.http import AuthenticatedHttpRequest
@@ -52,16 +53,7 @@ def _require_recorder(request: AuthenticatedHttpRequest) -> None:
         raise PermissionDenied(_("您的角色只能查看，不能录入帮扶信息。"))
 
 
-def _apply_errors(form: Any, error: ValidationError) -> None:
-    """Put a service's errors on the form fields they name (the rest on the form)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            target = field if field in form.fields else None
-            for item in errors:
-                form.add_error(target, item.messages[0] if target is None else item)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
+_apply_errors = house_forms.add_service_errors
 
 
 def _household(request: AuthenticatedHttpRequest, household_id: int) -> Household:

@@ -284,3 +284,16 @@ def model_messages_install(models: Any) -> None:
             for code in ("null", "blank"):
                 if code in messages:
                     messages[code] = required_message(label)
+
+
+def add_service_errors(form: forms.BaseForm, error: Any) -> None:
+    """Put a service's ValidationError on the form: each message beside the field it names,
+    the rest (and a message naming no field) on the form itself."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            target = name if name in form.fields else None
+            for item in errors:
+                form.add_error(target, item.messages[0] if target is None else item)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)

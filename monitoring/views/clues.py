@@ -35,23 +35,14 @@ from monitoring.forms_clues import (
 )
 from monitoring.models import Clue
 from povertyapp import audit, ratelimits, roles
+from povertyapp import forms as house_forms
 from povertyapp.conflicts import ConflictError
 from povertyapp.files import workbook_download
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import AccessLog
 from povertyapp.privacy import mask
 
-
-def _apply_errors(form: Any, error: ValidationError) -> None:
-    """Put a service's errors on the form fields they name (the rest on the form)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            target = field if field in form.fields else None
-            for item in errors:
-                form.add_error(target, item.messages[0] if target is None else item)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
+_apply_errors = house_forms.add_service_errors
 
 
 # --- 农户自主申报 ------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -27,6 +26,7 @@ from households.services import common
 from monitoring import forms_sweeps as forms
 from monitoring import sweeps
 from monitoring.models import PriorityGroup, RiskType, Sweep, SweepHousehold
+from povertyapp import forms as house_forms
 from povertyapp.conflicts import ConflictError
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import Region
@@ -35,16 +35,7 @@ from povertyapp.privacy import mask
 PAGE_SIZE = 50
 
 
-def _apply_errors(form: Any, error: ValidationError) -> None:
-    """Put a service's errors on the form fields they name (the rest on the form)."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            target = name if name in form.fields else None
-            for item in errors:
-                form.add_error(target, item.messages[0] if target is None else item)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
+_apply_errors = house_forms.add_service_errors
 
 
 @login_required
