@@ -7,6 +7,7 @@ allowed hosts.
 """
 
 import re
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,6 +24,11 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DJANGO_ENV = env.str("DJANGO_ENV", default="development")
 PRODUCTION = DJANGO_ENV == "production"
+# `collectstatic` is a build step (an image or a release is built before it meets its
+# services): it reads no personal data and counts no rate limit, so production's demands on the
+# running services (a shared cache, the encryption keys) do not stop it. Everything else is
+# checked as for the running site.
+BUILD_STEP = sys.argv[1:2] == ["collectstatic"]
 DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION)
 
 if PRODUCTION:
@@ -361,9 +367,14 @@ RATE_LIMIT_DECLARATION = env.str("RATE_LIMIT_DECLARATION", default="10/h")
 for _name in ("RATE_LIMIT_SEARCH", "RATE_LIMIT_EXPORT", "RATE_LIMIT_API", "RATE_LIMIT_DECLARATION"):
     if not re.fullmatch(r"[1-9]\d*/[smhd]", globals()[_name]):
         raise ImproperlyConfigured(f"{_name} must look like 60/m (a count per s, m, h or d).")
-if PRODUCTION and CACHES["default"]["BACKEND"] in (
-    "django.core.cache.backends.locmem.LocMemCache",
-    "django.core.cache.backends.dummy.DummyCache",
+if (
+    PRODUCTION
+    and not BUILD_STEP
+    and CACHES["default"]["BACKEND"]
+    in (
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.core.cache.backends.dummy.DummyCache",
+    )
 ):
     # Each gunicorn worker would count its own rate limits (and keep its own cached figures).
     raise ImproperlyConfigured(
@@ -454,7 +465,7 @@ BLIND_INDEX_KEY = env.str("BLIND_INDEX_KEY", default="")
 FIELD_ENCRYPTION_PLAINTEXT = env.bool("FIELD_ENCRYPTION_PLAINTEXT", default=False)
 if FIELD_ENCRYPTION_ALGORITHM not in ("aes-256-gcm", "sm4-gcm"):
     raise ImproperlyConfigured("FIELD_ENCRYPTION_ALGORITHM must be aes-256-gcm or sm4-gcm.")
-if PRODUCTION:
+if PRODUCTION and not BUILD_STEP:
     if not (FIELD_ENCRYPTION_KEYS or FIELD_ENCRYPTION_KEY_FILE):
         raise ImproperlyConfigured(
             "Production needs FIELD_ENCRYPTION_KEYS or FIELD_ENCRYPTION_KEY_FILE "
@@ -559,6 +570,10 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "MeasureStatusEnum": "assistance.models.Measure.Status",
     "FundMovementKindEnum": "assistance.models.FundMovement.Kind",
     "FundSourceEnum": "assistance.models.FundSource",
+    # issue 15: the monitoring API's states, each its own name.
+    "ClueStateEnum": "monitoring.models.Clue.State",
+    "MonitoringObjectStateEnum": "monitoring.models.MonitoringObject.State",
+    "CaseWorkflowStateEnum": "households.models.CaseWorkflow.State",
 }
 
 # --- Faults and recovery (issue 12, part 4; docs/operations.md "Faults and recovery") -----------
