@@ -96,7 +96,11 @@ def test_a_department_account_sees_its_results_only(county):
     from tests import factories
 
     yibao = factories.user("yibao", "department", county.county, department="medical_insurance")
-    assert [link.url for link in menu_for(yibao)] == ["/monitoring/department/"]
+    # Its lists' results, and the page where it pushes its own lists.
+    assert [link.url for link in menu_for(yibao)] == [
+        "/monitoring/department/",
+        "/monitoring/lists/",
+    ]
 
 
 def test_the_current_page_is_marked_in_the_menu(cast):
