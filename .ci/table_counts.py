@@ -32,6 +32,10 @@ DROPPED = {
 # Rows a migration creates on purpose (at most this many), and why.
 CREATED = {
     "povertyapp_auditchainhead": (1, "issue 14: the audit chain's head row (povertyapp 0009)"),
+    "monitoring_riskmeasurerule": (
+        19,
+        "issue 15: the national defaults of 帮扶 by risk type, as data (monitoring 0002)",
+    ),
 }
 
 

@@ -1,6 +1,7 @@
 """Benchmark of monitoring (issue 15; not a test). PostgreSQL only.
 
     .venv/bin/python bench/monitoring.py [--persons 1000000] [--rows 50000] [--keep]
+        [--only matching|dashboard] [--clients 16] [--requests 400]
 
 Creates (and at the end drops, unless --keep) its own database `bench_monitoring`, migrates
 it, and loads a registry of --persons persons (4 per household, in the bench county's villages)
@@ -20,7 +21,11 @@ seeder writes them). Then one section per measure:
             the workbook read and every row checked, matched, the clues bulk-created), for
             reference. Peak memory: tracemalloc's peak over the matching path and over the
             service (goal <= 300 MB), and the process's peak RSS.
-  dashboard (left to the dashboard's part: a second section goes in `SECTIONS`.)
+  dashboard the monitoring dashboard at --clients concurrent users on a registry of the same
+            --persons: `bench/monitoring_dashboard.py`, run as its own process (it serves the
+            app with gunicorn on a database of its own, `bench_monitoring_dash`, grown from
+            the demo county so that the pages have monitoring objects and clues to count),
+            p50/p99 per scenario against a bare page in the same run (goal p99 <= 250 ms).
 
 The figures go to docs/performance.md.
 """
@@ -260,8 +265,25 @@ def matching(args: argparse.Namespace) -> None:
     )
 
 
-# One function per section; the dashboard's part adds its own.
-SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {"matching": matching}
+def dashboard(args: argparse.Namespace) -> None:
+    import subprocess
+
+    command = [
+        sys.executable,
+        str(ROOT / "bench" / "monitoring_dashboard.py"),
+        f"--persons={args.persons}",
+        f"--clients={args.clients}",
+        f"--requests={args.requests}",
+    ]
+    if args.keep:
+        command.append("--keep")
+    subprocess.run(command, check=True)
+
+
+SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {
+    "matching": matching,
+    "dashboard": dashboard,
+}
 
 
 def main() -> int:
@@ -275,6 +297,8 @@ def main() -> int:
         default=0,
         help="rows of the push the whole list service runs on (default: all of them)",
     )
+    parser.add_argument("--clients", type=int, default=16, help="dashboard: concurrent users")
+    parser.add_argument("--requests", type=int, default=400, help="dashboard: per scenario")
     parser.add_argument("--database", default=DATABASE)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--only", choices=sorted(SECTIONS), action="append")

@@ -165,9 +165,13 @@ def grow(persons: int) -> dict[str, int]:
             "(ARRAY['illness','education','disability','disaster','accident','industry',"
             "'employment','labour','housing','other'])"
         )
-        objects = "(SELECT id AS g, household_id FROM monitoring_monitoringobject) g"
+        # The cloned objects only: the demo's own have their risks already.
+        objects = (
+            "(SELECT id AS g, household_id FROM monitoring_monitoringobject "
+            f"WHERE household_id > {start}) g"
+        )
         # The risk template, on the first cloned object ("other": no clone below gives it).
-        first = MonitoringObject.objects.order_by("pk").first()
+        first = MonitoringObject.objects.filter(household_id__gt=start).order_by("pk").first()
         risk = ObjectRisk.objects.create(monitoring_object=first, risk_type="other")
         counts["risks"] = _clone(
             cursor,
@@ -181,7 +185,7 @@ def grow(persons: int) -> dict[str, int]:
             "monitoring_objectrisk",
             risk.pk,
             f"(SELECT id AS g FROM monitoring_monitoringobject WHERE id % 3 = 0 "
-            f"AND id <> {first.pk}) g",
+            f"AND household_id > {start} AND id <> {first.pk}) g",
             {"monitoring_object_id": "g.g", "resolved_on": "NULL"},
         )
         risk.delete()

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db import router
+from django.db.models import Model, QuerySet
+from django.db.models.base import ModelState
 from django.utils.translation import gettext as _
 
 from households.identity import normalise_id_number
@@ -47,14 +48,15 @@ def decide_due(received_on: datetime.date, rules: LocalRules) -> datetime.date:
     return received_on + datetime.timedelta(days=rules.identify_days)
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     member: Member | None
     household: Household | None
     # An open clue or a current monitoring object of the same household (or ID, unmatched).
     duplicate_of: Clue | None
     current_object: MonitoringObject | None
 
+
+ModelT = TypeVar("ModelT", bound=Model)
 
 # One query per chunk of IDs (`id_number_index__in`), however long the list.
 MATCH_CHUNK = 5000
@@ -65,77 +67,91 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
+def _loaded(
+    model: type[ModelT], values: dict[str, Any], alias: str, related: dict[str, Model]
+) -> ModelT:
+    """An instance of `model` with only these fields loaded, as `.only(...)` gives it (the
+        others load on access, like deferred fields), without `Model.__init__` walking every field
+        of a wide model: a department list matches tens of thousands of persons at once. `related`
+    are the rows of its foreign keys, cached as assigning them would (their `_id` in `values`)."""
+    instance = model.__new__(model)
+    instance.__dict__.update(values)
+    instance._state = state = ModelState()
+    state.adding = False
+    state.db = alias
+    state.fields_cache = related  # what assigning `instance.<relation> = row` caches
+    return instance
+
+
 def match_many(numbers: Iterable[str], *, chunk: int = MATCH_CHUNK) -> dict[str, Match]:
     """`match` for many IDs at once (normalised number → Match), a few queries per chunk of
-    `chunk` IDs whatever their number: the person holding each ID (the active member first,
-    then the latest) with their household and, as subqueries of the same statement, its
-    current monitoring object and earliest open clue; the open clues of the IDs no person
-    holds; then the rows those refer to. Encrypted columns are not read: the caller has the
-    ID, and a list of 50,000 rows would otherwise decrypt every match."""
+    `chunk` IDs whatever their number: the persons holding the IDs (the active member first,
+    then the latest) with their households' numbers, status and village, as plain rows; the
+    current monitoring objects and the earliest open clues of those households; the open clues
+    of the IDs no person holds; then the rows those refer to. Encrypted columns are not read:
+    the caller has the ID, and a list of 50,000 rows would otherwise decrypt every match."""
     by_index: dict[str, str] = {}
     for raw in numbers:
         number = normalise_id_number(raw)
         if number:
             by_index.setdefault(blind_index(number), number)
-    current = (
-        MonitoringObject.objects.filter(
-            household_id=OuterRef("household_id"), state__in=MonitoringObject.CURRENT_STATES
-        )
-        .order_by("id")
-        .values("id")[:1]
-    )
-    earliest = (
-        Clue.objects.filter(household_id=OuterRef("household_id"), state__in=Clue.OPEN_STATES)
-        .order_by("received_on", "id")
-        .values("id")[:1]
-    )
-    members: dict[str, Any] = {}
+    # index → (member id, is_active, household id); the households read by key afterwards:
+    # joined in the same statement, PostgreSQL hashes the whole household table per chunk.
+    held: dict[str, tuple[int, bool, int]] = {}
     for part in _chunks(list(by_index), chunk):
-        for member in (
-            Member.objects.filter(id_number_index__in=part)
-            .select_related("household")
-            .only(
-                "id",
-                "household_id",
-                "name",
-                "is_active",
-                "id_number_index",
-                "household__id",
-                "household__number",
-                "household__status",
-                "household__village_id",
-            )
-            .annotate(current_id=Subquery(current), open_id=Subquery(earliest))
+        for index, member_id, active, household_id in (
+            Member.objects.filter(id_number_index__any_of=part)
             .order_by()
+            .values_list("id_number_index", "id", "is_active", "household_id")
         ):
-            held = members.get(member.id_number_index)
-            if held is None or (member.is_active, member.pk) > (held.is_active, held.pk):
-                members[member.id_number_index] = member
-    villages = Region.objects.in_bulk({member.household.village_id for member in members.values()})
-    for member in members.values():
-        member.household.village = villages[member.household.village_id]
-    unmatched = [index for index in by_index if index not in members]
+            before = held.get(index)
+            if before is None or (active, member_id) > (before[1], before[0]):
+                held[index] = (member_id, active, household_id)
+    households = sorted({person[2] for person in held.values()})
+    # household → (number, status, village id)
+    homes: dict[int, tuple[str, str, int]] = {}
+    for part in _chunks(households, chunk):
+        for pk, number, status, village_id in Household.objects.filter(pk__any_of=part).values_list(
+            "id", "number", "status", "village_id"
+        ):
+            homes[pk] = (number, status, village_id)
+    current: dict[int, int] = {}  # household → its current monitoring object
+    earliest: dict[int, int] = {}  # household → its earliest open clue
+    for part in _chunks(households, chunk):
+        for household_id, pk in (
+            MonitoringObject.objects.filter(
+                household_id__any_of=part, state__in=MonitoringObject.CURRENT_STATES
+            )
+            .order_by("-id")
+            .values_list("household_id", "id")
+        ):
+            current[household_id] = pk  # the first wins (ordered last first)
+        for household_id, pk in (
+            Clue.objects.filter(household_id__any_of=part, state__in=Clue.OPEN_STATES)
+            .order_by("-received_on", "-id")
+            .values_list("household_id", "id")
+        ):
+            earliest[household_id] = pk  # the earliest wins (ordered newest first)
+    unmatched = [index for index in by_index if index not in held]
     open_by_index: dict[str, int] = {}
     for part in _chunks(unmatched, chunk):
         for pk, index in (
-            Clue.objects.filter(id_number_index__in=part, state__in=Clue.OPEN_STATES)
+            Clue.objects.filter(id_number_index__any_of=part, state__in=Clue.OPEN_STATES)
             .order_by("-received_on", "-id")
             .values_list("id", "id_number_index")
         ):
             open_by_index[index] = pk  # the earliest wins (ordered newest first)
-    objects = MonitoringObject.objects.in_bulk(
-        {getattr(member, "current_id", None) for member in members.values()} - {None}
-    )
+    villages = Region.objects.in_bulk({home[2] for home in homes.values()})
+    objects = MonitoringObject.objects.in_bulk(set(current.values()))
     open_clues = Clue.objects.only(
         "id", "household_id", "received_on", "state", "id_number_index"
-    ).in_bulk(
-        ({getattr(member, "open_id", None) for member in members.values()} - {None})
-        | set(open_by_index.values())
-    )
+    ).in_bulk(set(earliest.values()) | set(open_by_index.values()))
     found: dict[str, Match] = {}
+    built: dict[int, Household] = {}
+    household_alias, member_alias = router.db_for_read(Household), router.db_for_read(Member)
     for index, number in by_index.items():
-        held = members.get(index)
-        if held is None:
+        person = held.get(index)
+        if person is None:
             found[number] = Match(
                 member=None,
                 household=None,
@@ -143,11 +159,37 @@ def match_many(numbers: Iterable[str], *, chunk: int = MATCH_CHUNK) -> dict[str,
                 current_object=None,
             )
             continue
+        member_id, is_active, household_id = person
+        household_number, status, village_id = homes[household_id]
+        household = built.get(household_id)
+        if household is None:
+            household = built[household_id] = _loaded(
+                Household,
+                {
+                    "id": household_id,
+                    "number": household_number,
+                    "status": status,
+                    "village_id": village_id,
+                },
+                household_alias,
+                {"village": villages[village_id]},
+            )
+        member = _loaded(
+            Member,
+            {
+                "id": member_id,
+                "is_active": is_active,
+                "household_id": household_id,
+                "id_number_index": index,
+            },
+            member_alias,
+            {"household": household},
+        )
         found[number] = Match(
-            member=held,
-            household=held.household,
-            duplicate_of=open_clues.get(getattr(held, "open_id", None) or 0),
-            current_object=objects.get(getattr(held, "current_id", None) or 0),
+            member=member,
+            household=household,
+            duplicate_of=open_clues.get(earliest.get(household_id, 0)),
+            current_object=objects.get(current.get(household_id, 0)),
         )
     return found
 

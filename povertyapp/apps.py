@@ -16,6 +16,11 @@ class PovertyappConfig(AppConfig):
     verbose_name = _("区划与账号")
 
     def ready(self) -> None:
+        # `field__any_of=[…]`: a long list of values as one parameter (povertyapp.lookups).
+        from povertyapp import lookups
+
+        lookups.register()
+
         # Job kinds register themselves on import; the web process (which enqueues) and the
         # worker (which runs) both need them.
         from povertyapp import ledgers

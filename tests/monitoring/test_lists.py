@@ -157,14 +157,20 @@ def test_match_many_agrees_with_match(cast, county, household_a, household_b):
 
 
 def test_match_many_queries_per_chunk_not_per_row(
-    cast, county, household_a, household_b, django_assert_max_num_queries
+    cast, county, household_a, household_b, django_assert_max_num_queries, django_assert_num_queries
 ):
     numbers = [*ids_of(household_a), *ids_of(household_b)] + [
         factories.id_number(datetime.date(1960, 1, day)) for day in range(1, 20)
     ]
-    with django_assert_max_num_queries(4):
+    # Per chunk: the members, their households, current objects, open clues, the open
+    # clues of unmatched IDs; then the villages and the rows the matches refer to.
+    with django_assert_max_num_queries(8):
         found = clues.match_many(numbers)
     assert len(found) == len(numbers)
+    assert {match.household for match in found.values()} == {household_a, household_b, None}
+    with django_assert_num_queries(0):
+        found[numbers[0]].household.village.name  # noqa: B018 (loaded, not fetched again)
+        found[numbers[0]].member.household.number  # noqa: B018
 
 
 def test_scrutiny_vehicle_list_raises_tasks_above_the_value(cast, county, household_a):
