@@ -6,18 +6,21 @@ last 12 months and the same figures per child region.
 Every figure is an SQL aggregate over the region's subtree (`path` prefix, one indexed match):
 no per-household loop, a fixed number of statements whatever the region's size. The result is
 plain data (numbers and choice keys, translated when a page shows them), cached per region and
-day under a generation number that every write of the rows it counts bumps (`register_figures`,
-connected from `MonitoringConfig.ready`); writes that bypass the model's signals (bulk updates)
-are bounded by the cache's timeout (MONITORING_DASHBOARD_CACHE_SECONDS).
+day with the generation number that every write of the rows it counts bumps (`register_figures`,
+connected from `MonitoringConfig.ready`) and the time it was computed; writes that bypass the
+model's signals (bulk updates) are bounded by MONITORING_DASHBOARD_CACHE_SECONDS. A stale entry
+is recomputed by one request while the others are answered it (`dashboard_figures`).
 
 The 三保障 checks are the registry's (`households.standards.evaluate_two_assurances`) written as
-SQL conditions over the same constants; `tests/monitoring/test_dashboard_figures.py` holds the two
+SQL conditions over the same constants; `tests/monitoring/test_dashboard.py` holds the two
 to the same verdicts.
 """
 
 from __future__ import annotations
 
 import datetime
+import logging
+import time
 from typing import Any
 
 from django.conf import settings
@@ -35,6 +38,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Substr, TruncMonth
 from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
 
 from households.models import Household, Member
 from households.standards import IN_SCHOOL_EXCLUDED, SAFE_HOUSE_GRADES
@@ -46,6 +50,7 @@ from monitoring.models import (
     ObjectType,
     RiskType,
 )
+from povertyapp.jobs import broker_errors
 from povertyapp.models import Region, User
 
 CURRENT = MonitoringObject.CURRENT_STATES
@@ -55,6 +60,8 @@ UNDECIDED = (Clue.State.PENDING, Clue.State.VERIFIED, Clue.State.IDENTIFYING)
 ASSURANCE_ITEMS = ("education", "medical", "housing", "water")
 # Segment of a region's path per level: "/" and a 12-digit code (paths end with "/").
 PATH_SEGMENT = 13
+logger = logging.getLogger(__name__)
+
 GENERATION_KEY = "monitoring:figures:generation"
 FIGURES_VERSION = 1  # bump when the shape of `compute`'s result changes
 
@@ -382,15 +389,74 @@ def invalidate(**_kwargs: Any) -> None:
         cache.set(GENERATION_KEY, generation() + 1, None)
 
 
-def dashboard_figures(region: Region, *, today: datetime.date) -> dict[str, Any]:
-    """`compute`, cached per region and day under the current generation."""
-    key = f"monitoring:figures:{FIGURES_VERSION}:{region.pk}:{today.isoformat()}:{generation()}"
-    found = cache.get(key)
-    if found is not None:
-        return found
-    figures = compute(region, today=today)
-    cache.set(key, figures, cache_seconds())
+# How long a request waits for another that is computing a region's first figures of the day,
+# and how long a computation may hold the region (a crashed worker's hold ends by itself).
+WAIT_SECONDS = 15
+HOLD_SECONDS = 120
+
+
+def _key(region_id: int, day: datetime.date) -> str:
+    return f"monitoring:figures:{FIGURES_VERSION}:{region_id}:{day.isoformat()}"
+
+
+def refresh(region_id: int, day: datetime.date) -> dict[str, Any]:
+    """Compute a region's figures, keep them for the day with the generation they were
+    computed under, and release the region's hold."""
+    key = _key(region_id, day)
+    current = generation()
+    try:
+        region = Region.objects.get(pk=region_id)
+        figures = {**compute(region, today=day), "computed_at": timezone.now()}
+        # Kept for the day: whether they are current is the generation's and `computed_at`'s.
+        cache.set(key, {"generation": current, "figures": figures}, 24 * 3600)
+    finally:
+        cache.delete(f"{key}:computing")
     return figures
+
+
+def dashboard_figures(region: Region, *, today: datetime.date) -> dict[str, Any]:
+    """`compute`, cached per region and day, with the time it was computed (`computed_at`).
+
+    An entry is current while the generation it was computed under is the current one and it
+    is younger than MONITORING_DASHBOARD_CACHE_SECONDS. Once it is not (a counted row was
+    written, or time passed), the first request takes the region's hold and sends the
+    recomputation to a worker (`monitoring.tasks.refresh_figures_task`; inline when Celery is
+    eager or the broker is away), and every page is answered the entry it replaces until the
+    new one is there: a county's save every few seconds never sets users computing the same
+    county at once, nor keeps one waiting for it. With no entry at all (the region's first
+    page of the day), one request computes and the others wait for it, up to WAIT_SECONDS,
+    before computing themselves."""
+    key = _key(region.pk, today)
+    entry = cache.get(key)
+    if (
+        entry is not None
+        and entry["generation"] == generation()
+        and timezone.now()
+        < entry["figures"]["computed_at"] + datetime.timedelta(seconds=cache_seconds())
+    ):
+        return entry["figures"]
+    if cache.add(f"{key}:computing", 1, HOLD_SECONDS):
+        if entry is None:
+            return refresh(region.pk, today)
+        from monitoring.tasks import refresh_figures_task
+
+        try:
+            refresh_figures_task.apply_async((region.pk, today.isoformat()), retry=False)
+        except broker_errors() as error:
+            logger.warning("Dashboard figures refreshed in the request: %s", error)
+            return refresh(region.pk, today)
+        # Eager (the demo, the tests): already recomputed.
+        entry = cache.get(key) or entry
+        return entry["figures"]
+    if entry is not None:
+        return entry["figures"]
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        entry = cache.get(key)
+        if entry is not None:
+            return entry["figures"]
+    return {**compute(region, today=today), "computed_at": timezone.now()}
 
 
 # Models whose writes change a figure: the monitoring rows, and the registry rows the 三保障

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from households import services
 from households.models import Member
@@ -258,6 +261,108 @@ def test_the_cache_follows_the_data(world, cast, county, django_assert_max_num_q
         household=household, object_type="sudden", state="monitored", clue_date=TODAY
     )
     assert figures.dashboard_figures(county.county, today=TODAY)["objects"]["current"] == 5
+
+
+def _write_something(cast, county):
+    household = factories.household(actor=cast.county, village=county.village_b)
+    MonitoringObject.objects.create(
+        household=household, object_type="sudden", state="monitored", clue_date=TODAY
+    )
+
+
+def _hold_key(region):
+    return f"monitoring:figures:{figures.FIGURES_VERSION}:{region.pk}:{TODAY.isoformat()}:computing"
+
+
+def test_while_one_request_recomputes_the_others_get_the_last_figures(
+    world, cast, county, django_assert_max_num_queries
+):
+    from django.core.cache import cache
+
+    first = figures.dashboard_figures(county.county, today=TODAY)
+    _write_something(cast, county)
+    cache.add(_hold_key(county.county), 1, 60)  # another request is computing
+    try:
+        with django_assert_max_num_queries(0):
+            assert figures.dashboard_figures(county.county, today=TODAY) == first
+    finally:
+        cache.delete(_hold_key(county.county))
+    fresh = figures.dashboard_figures(county.county, today=TODAY)
+    assert fresh["objects"]["current"] == first["objects"]["current"] + 1
+    assert fresh["computed_at"] >= first["computed_at"]
+
+
+def test_a_stale_entry_is_recomputed_by_a_worker_not_the_page(world, cast, county, monkeypatch):
+    from django.core.cache import cache
+
+    from monitoring import tasks
+
+    sent = []
+    monkeypatch.setattr(
+        tasks.refresh_figures_task, "apply_async", lambda args, **_options: sent.append(args)
+    )
+    first = figures.dashboard_figures(county.county, today=TODAY)
+    _write_something(cast, county)
+    try:
+        assert figures.dashboard_figures(county.county, today=TODAY) == first
+        assert figures.dashboard_figures(county.county, today=TODAY) == first
+        assert sent == [(county.county.pk, TODAY.isoformat())]  # once, under the hold
+        tasks.refresh_figures_task(*sent[0])  # the worker
+    finally:
+        cache.delete(_hold_key(county.county))
+    fresh = figures.dashboard_figures(county.county, today=TODAY)
+    assert fresh["objects"]["current"] == first["objects"]["current"] + 1
+
+
+def test_with_the_broker_away_the_page_recomputes_itself(world, cast, county, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    from monitoring import tasks
+
+    def broker_away(*_args, **_options):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(tasks.refresh_figures_task, "apply_async", broker_away)
+    first = figures.dashboard_figures(county.county, today=TODAY)
+    _write_something(cast, county)
+    fresh = figures.dashboard_figures(county.county, today=TODAY)
+    assert fresh["objects"]["current"] == first["objects"]["current"] + 1
+
+
+def test_the_first_request_of_the_day_waits_for_the_one_computing(
+    world, county, monkeypatch, django_assert_max_num_queries
+):
+    from django.core.cache import cache
+
+    theirs = {"objects": "computed by the other request", "computed_at": timezone.now()}
+    key = _hold_key(county.county).removesuffix(":computing")
+
+    def other_request_finishes(_seconds):
+        cache.set(key, {"generation": figures.generation(), "figures": theirs}, 60)
+
+    cache.add(_hold_key(county.county), 1, 60)
+    monkeypatch.setattr(figures.time, "sleep", other_request_finishes)
+    try:
+        with django_assert_max_num_queries(0):
+            assert figures.dashboard_figures(county.county, today=TODAY) is not None
+        assert cache.get(key)["figures"] == theirs
+        assert figures.dashboard_figures(county.county, today=TODAY) == theirs
+    finally:
+        cache.delete(_hold_key(county.county))
+
+
+def test_old_figures_are_recomputed_without_a_write(world, county, monkeypatch, settings):
+    settings.MONITORING_DASHBOARD_CACHE_SECONDS = 600
+    first = figures.dashboard_figures(county.county, today=TODAY)
+    later = first["computed_at"] + datetime.timedelta(seconds=601)
+    monkeypatch.setattr(figures.timezone, "now", lambda: later)
+    assert figures.dashboard_figures(county.county, today=TODAY)["computed_at"] == later
+
+
+def test_the_page_says_when_its_figures_were_computed(world, cast, county):
+    url = reverse("monitoring:dashboard", args=[county.county.code])
+    response = login(cast.county).get(url)
+    assert "数据更新于" in response.content.decode()
 
 
 def test_the_figures_take_a_fixed_number_of_statements(world, county, django_assert_num_queries):
