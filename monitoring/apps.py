@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -8,6 +10,7 @@ class MonitoringConfig(AppConfig):
 
     def ready(self) -> None:
         register_objects()
+        register_clues()
         register_figures()
         register_lists()
 
@@ -33,6 +36,37 @@ def register_objects() -> None:
         page_url=lambda found: reverse("monitoring:object", args=[found.pk]),
         label=_("监测对象承诺授权书"),
     )
+
+
+def register_clues() -> None:
+    """Part B (the clues): the 承诺授权 scan taken at a clue's 入户核实, on the file door (served
+    to whoever may see the clue in the inbox)."""
+    from django.urls import reverse
+
+    from povertyapp import files
+
+    files.register(
+        "monitoring_clue_consent",
+        model="monitoring.Clue",
+        field="consent",
+        get_for_user=_clue_for_file,
+        page_url=lambda clue: reverse("monitoring:clue", args=[clue.pk]),
+        label=_("风险线索承诺授权书"),
+    )
+
+
+def _clue_for_file(user: Any, clue_id: int) -> Any:
+    """The clue through the inbox's access path; a role outside the inbox learns nothing (404,
+    as the file door answers outside the scope)."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    from monitoring import inbox
+
+    try:
+        return inbox.clue_get_for_user(user=user, clue_id=clue_id)
+    except PermissionDenied:
+        raise Http404 from None
 
 
 def register_figures() -> None:

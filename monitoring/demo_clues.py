@@ -4,8 +4,8 @@
 - self-declarations (one entered by a cadre for a hotline caller) and 基层干部排查 findings;
 - department rows of 医保, 教育, 民政 and 应急, one `DepartmentList` per push;
 - some overdue (received weeks ago, never visited), some unmatched (ID numbers not in the
-  registry: "register this household" tasks), some duplicates, some verified, some 不纳入 with
-  their reasons.
+  registry: "register this household" tasks), some duplicates, some verified (with the
+  household's signed 承诺授权 scan), some 不纳入 with their reasons.
 
 `build(*, county, users, rng, today)` is idempotent: a county that already has clues is left
 alone. `county` is the county's `Region` (or anything with a `.county` region: the demo's
@@ -19,6 +19,7 @@ import random
 from decimal import Decimal
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from stdnum.cn import ric
 
@@ -58,6 +59,11 @@ NOT_INCLUDED_REASONS = [
     "入户核实：自付费用已由大病保险和医疗救助报销，家庭收入稳定，不纳入。",
     "入户核实：家庭有两名稳定务工人员，人均纯收入高于监测标准，不纳入。",
 ]
+
+
+def _consent_scan() -> SimpleUploadedFile:
+    """The household's signed 承诺授权, photographed at the 入户核实 (a JPEG's first bytes)."""
+    return SimpleUploadedFile("承诺授权书.jpg", b"\xff\xd8\xff\xe0demo", content_type="image/jpeg")
 
 
 def _county_region(county: Any) -> Region:
@@ -157,8 +163,10 @@ def _build(
                 actor=officer,
                 clue=clue,
                 verified_on=received + datetime.timedelta(days=1),
-                note="已入户核实，情况属实，家庭成员均在家。",
+                note="已入户核实，情况属实，家庭成员均在家。农户已签署承诺授权书。",
                 expected_version=clue.version,
+                consent=_consent_scan(),
+                consent_signed_on=received + datetime.timedelta(days=1),
             )
         if index < len(NOT_INCLUDED_REASONS):
             with on_day(received + datetime.timedelta(days=3)):

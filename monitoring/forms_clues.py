@@ -17,6 +17,7 @@ from households.identity import check_id_number
 from households.services import common
 from monitoring.models import Clue, RiskType
 from povertyapp import forms as house
+from povertyapp import uploads
 from povertyapp.models import Region, User
 
 MOBILE = re.compile(r"1[3-9]\d{9}")
@@ -119,9 +120,21 @@ class ClueAddForm(DeclarationForm):
 
 
 class VerifyForm(house.Form):
+    """入户核实, with the 承诺授权 the household signs at the visit: its scan and date."""
+
     verified_on = forms.DateField(label=_("入户核实日期"), widget=house.DateInput())
     note = forms.CharField(
         label=_("核实情况"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    # Required by the service (which names what is missing): a browser never re-sends a file.
+    consent = uploads.EvidenceField(
+        label=_("承诺授权书（农户签字的扫描件：jpg、png、pdf）"),
+        accept=uploads.IMAGES_AND_PDF,
+        required=False,
+        help_text=_("入户核实必须上传。"),
+    )
+    consent_signed_on = forms.DateField(
+        label=_("承诺授权签署日期"), widget=house.DateInput(), required=False
     )
     version = forms.IntegerField(widget=forms.HiddenInput())
 
@@ -144,6 +157,12 @@ class AttachForm(house.Form):
             (household.pk, f"{household.number} {household.village.name}")
             for household in households
         ]
+
+
+class RegisterFromClueForm(house.Form):
+    """The clue's version beside the registry's form on 登记新户 (保存冲突 if it moved)."""
+
+    clue_version = forms.IntegerField(widget=forms.HiddenInput())
 
 
 class ClueFilterForm(house.Form):

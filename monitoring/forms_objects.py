@@ -65,6 +65,13 @@ class IdentifyForm(house.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
+    def __init__(self, *args: Any, consent_on_file: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if consent_on_file:
+            # Signed and uploaded at the clue's 入户核实: the object takes that scan over.
+            del self.fields["consent"]
+            del self.fields["consent_signed_on"]
+
 
 class IncomeForm(house.Form):
     period_end = forms.DateField(label=_("核算截止日期（申报或排查日）"), widget=house.DateInput())
@@ -104,3 +111,11 @@ class EliminateForm(house.Form):
         label=_("风险消除依据"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class RiskResolveForm(house.Form):
+    """风险解除 of one risk of a monitoring object (one small form per open risk on the
+    object's page, each with its own prefix). `version` is the object's (保存冲突)."""
+
+    resolved_on = forms.DateField(label=_("风险解除日期"), widget=house.DateInput())
+    version = forms.IntegerField(widget=forms.HiddenInput())

@@ -26,6 +26,8 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from households import services as household_services
+from households.identity import check_id_number, normalise_id_number
 from households.models import Household
 from households.selectors import household_get_for_user
 from households.services import common
@@ -33,7 +35,7 @@ from households.workflows import working_days_left
 from monitoring import clues as clue_door
 from monitoring.models import Clue, DepartmentList
 from monitoring.rules import rules_for
-from povertyapp import audit, roles
+from povertyapp import audit, roles, uploads
 from povertyapp.conflicts import ConflictError
 from povertyapp.models import AccessLog, CalendarDay, Region, User
 from povertyapp.privacy import mask
@@ -228,9 +230,14 @@ def clue_verify(
     verified_on: datetime.date,
     note: str,
     expected_version: int | None,
+    consent: Any = None,
+    consent_signed_on: datetime.date | None = None,
 ) -> Clue:
     """Record the 入户核实 of a clue waiting for it (待核实): the date (not before the clue
-    was accepted, not in the future), what was found; the verifier is the acting cadre."""
+    was accepted, not in the future), what was found, and the 承诺授权 the household signs at
+    the visit — a scan (jpg, png or pdf, through the upload door) with its date, uploaded now
+    or already on file. Refused with every missing or wrong field named, before anything is
+    written; the verifier is the acting cadre."""
     locked = _lock(clue, expected_version)
     _require_worker(actor, locked)
     if locked.state != Clue.State.PENDING:
@@ -241,31 +248,74 @@ def clue_verify(
             "state",
         )
     today = common.today()
+    errors: dict[str, list[ValidationError]] = {}
     if verified_on < locked.accepted_on:
-        raise _refuse(
-            "verified_on",
-            _("入户核实日期不能早于线索受理日期（%(date)s）。") % {"date": locked.accepted_on},
-            "before_acceptance",
-        )
-    if verified_on > today:
-        raise _refuse("verified_on", _("入户核实日期不能晚于今天。"), "future")
+        errors["verified_on"] = [
+            ValidationError(
+                _("入户核实日期不能早于线索受理日期（%(date)s）。") % {"date": locked.accepted_on},
+                code="before_acceptance",
+            )
+        ]
+    elif verified_on > today:
+        errors["verified_on"] = [ValidationError(_("入户核实日期不能晚于今天。"), code="future")]
     note = note.strip()
     if not note:
-        raise _refuse("note", _("请填写核实情况。"), "required")
+        errors["note"] = [ValidationError(_("请填写核实情况。"), code="required")]
+    if consent:
+        try:
+            uploads.check_evidence(consent, accept=uploads.IMAGES_AND_PDF)
+        except ValidationError as error:
+            errors["consent"] = error.error_list
+    elif not locked.consent:
+        errors["consent"] = [
+            ValidationError(
+                _(
+                    "入户核实须有农户签字的承诺授权书：该线索尚未上传承诺授权书扫描件，"
+                    "请拍照或扫描后上传（jpg、png或pdf）。"
+                ),
+                code="consent_missing",
+            )
+        ]
+    signed_on = consent_signed_on
+    if signed_on is None and not consent:
+        signed_on = locked.consent_signed_on
+    if signed_on is None:
+        errors["consent_signed_on"] = [
+            ValidationError(_("请填写承诺授权签署日期。"), code="required")
+        ]
+    elif signed_on > today:
+        errors["consent_signed_on"] = [
+            ValidationError(_("承诺授权签署日期不能晚于今天。"), code="future")
+        ]
+    if errors:
+        raise ValidationError(errors)
+    assert signed_on is not None  # else refused above
+    fields = ["verified_on", "verified_by", "verification_note", "state", "version"]
+    if consent:
+        locked.consent = consent
+        fields.append("consent")
+    if signed_on != locked.consent_signed_on:
+        locked.consent_signed_on = signed_on
+        fields.append("consent_signed_on")
     locked.verified_on = verified_on
     locked.verified_by = actor
     locked.verification_note = note
     locked.state = Clue.State.VERIFIED
     locked.version += 1
     locked.full_clean(exclude=["id_number_index"])
-    locked.save(
-        update_fields=[
-            "verified_on",
-            "verified_by",
-            "verification_note",
-            "state",
-            "version",
-        ]
+    locked.save(update_fields=fields)
+    audit.record(
+        AccessLog.Action.APPROVAL,
+        user=actor,
+        target="monitoring.Clue",
+        object_id=locked.pk,
+        reason=str(_("入户核实")),
+        detail={
+            "decision": Clue.State.VERIFIED,
+            "verified_on": verified_on.isoformat(),
+            "consent_uploaded": bool(consent),
+            "consent_signed_on": signed_on.isoformat(),
+        },
     )
     return locked
 
@@ -354,6 +404,62 @@ def clue_attach(
     locked.full_clean(exclude=["id_number_index"])
     locked.save()
     return locked
+
+
+@transaction.atomic
+def clue_register_household(
+    *,
+    actor: User,
+    clue: Clue,
+    data: dict[str, Any],
+    members: list[dict[str, Any]],
+    expected_version: int | None,
+) -> Clue:
+    """登记新户 for a 待登记 clue: register the household through the registry's own service
+    (its rules and scope) and attach the clue to it (`clue_attach`), in one transaction, so
+    either both happen or nothing is written. Checked first: the clue is still 待登记 and
+    unchanged since the form was opened (`version`), and one of the members holds the clue's
+    ID number (else the clue could not be attached)."""
+    locked = _lock(clue, expected_version)
+    _require_worker(actor, locked)
+    if locked.state != Clue.State.UNREGISTERED:
+        raise _refuse(
+            None,
+            _("该线索不是待登记任务（当前状态：%(state)s）。")
+            % {"state": locked.get_state_display()},
+            "state",
+        )
+    wanted = normalise_id_number(locked.id_number)
+    if not any(normalise_id_number(str(row.get("id_number") or "")) == wanted for row in members):
+        raise _refuse(
+            "members",
+            _("家庭成员中须有持该线索身份证号（%(number)s）的%(name)s，否则线索无法关联到新户。")
+            % {"number": mask(locked.id_number), "name": locked.name},
+            "no_member",
+        )
+    household = household_services.household_create(actor=actor, data=data, members=members)
+    return clue_attach(
+        actor=actor, clue=locked, household=household, expected_version=locked.version
+    )
+
+
+def register_prefill(*, user: User, clue: Clue) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What the registration form of a 待登记 clue starts with: the household's village (the
+    clue's, when it is a village the user may register in) and phone; its head's name and ID
+    number (decrypted here, server-side: never in a URL) with the birth date and sex the
+    number gives."""
+    household: dict[str, Any] = {"phone": clue.phone}
+    region = clue.region
+    if region.level == Region.Level.VILLAGE and roles.region_in_scope(user, region):
+        household["village"] = region.pk
+    head: dict[str, Any] = {"name": clue.name, "id_number": clue.id_number}
+    try:
+        facts = check_id_number(clue.id_number, today=common.today())
+    except ValidationError:
+        pass  # the cadre sees the number and corrects it on the form
+    else:
+        head.update(id_number=facts.number, birth_date=facts.birth_date, sex=facts.sex)
+    return household, head
 
 
 def attach_candidates(*, user: User, clue: Clue) -> QuerySet[Household]:

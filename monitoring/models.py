@@ -326,6 +326,12 @@ class Clue(models.Model):
         related_name="+",
     )
     verification_note = models.TextField(_("核实情况"), max_length=2000, blank=True)
+    # 承诺授权, signed by the household at the 入户核实 (an uploaded scan): required to record
+    # the visit, and taken over by the monitoring object when identification starts from here.
+    consent = models.FileField(
+        _("承诺授权书"), upload_to=PrivateUploadTo("consent"), max_length=255, blank=True
+    )
+    consent_signed_on = models.DateField(_("承诺授权签署日期"), null=True, blank=True)
     decided_on = models.DateField(_("处理日期"), null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

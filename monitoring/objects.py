@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from households.models import Member
 from households.services import common
 from monitoring.models import MonitoringObject, ObjectRisk
-from povertyapp import roles
-from povertyapp.models import Region, User
+from povertyapp import audit, roles
+from povertyapp.conflicts import ConflictError
+from povertyapp.models import AccessLog, Region, User
 
 
 def object_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[MonitoringObject]:
@@ -70,27 +71,50 @@ def object_get_for_user(*, user: User, object_id: int) -> MonitoringObject:
 
 
 @transaction.atomic
-def risk_resolve(*, actor: User, risk: ObjectRisk, resolved_on: datetime.date) -> ObjectRisk:
+def risk_resolve(
+    *,
+    actor: User,
+    risk: ObjectRisk,
+    resolved_on: datetime.date,
+    expected_version: int | None = None,
+) -> ObjectRisk:
     """Record that one risk of a current object is resolved (风险解除), dated `resolved_on`:
-    the village cadre of the household's village, not in the future, not before the clue."""
-    locked = (
-        ObjectRisk.objects.select_for_update()
-        .select_related("monitoring_object__household__village")
-        .get(pk=risk.pk)
+    the village cadre of the household's village, not in the future, not before the clue.
+    The object's `version` is the lock (保存冲突 when it moved since the form was loaded); a
+    risk already resolved keeps its date. One audit row, in the same transaction."""
+    found = (
+        MonitoringObject.objects.select_for_update()
+        .select_related("household__village")
+        .get(pk=risk.monitoring_object_id)
     )
-    found = locked.monitoring_object
+    locked = ObjectRisk.objects.select_for_update().get(pk=risk.pk)
     if actor.role != User.Role.VILLAGE_CADRE or not roles.region_in_scope(
         actor, found.household.village
     ):
         raise ValidationError(_("只有本村的村级录入员可以登记风险解除。"), code="not_allowed")
+    if expected_version is not None and found.version != expected_version:
+        raise ConflictError(
+            [{"field": "", "label": _("监测对象"), "old": "", "new": "", "who": _("他人")}]
+        )
     if found.state not in MonitoringObject.CURRENT_STATES:
         raise ValidationError(_("该监测对象已不在监测中。"), code="bad_state")
+    if locked.resolved_on is not None:
+        raise ValidationError(
+            _("%(risk)s风险已于%(date)s解除。"),
+            code="already_resolved",
+            params={
+                "risk": locked.get_risk_type_display(),
+                "date": locked.resolved_on.isoformat(),
+            },
+        )
     if resolved_on > common.today() or resolved_on < found.clue_date:
         raise ValidationError(
             {
                 "resolved_on": [
                     ValidationError(
-                        _("风险解除日期应在首次发现风险之后、今天之前。"), code="bad_date"
+                        _("风险解除日期应在首次发现风险（%(clue)s）之后、今天之前。"),
+                        code="bad_date",
+                        params={"clue": found.clue_date.isoformat()},
                     )
                 ]
             }
@@ -99,6 +123,19 @@ def risk_resolve(*, actor: User, risk: ObjectRisk, resolved_on: datetime.date) -
     locked.save(update_fields=["resolved_on"])
     found.version += 1
     found.save(update_fields=["version"])
+    audit.record(
+        AccessLog.Action.APPROVAL,
+        user=actor,
+        target="monitoring.ObjectRisk",
+        object_id=locked.pk,
+        reason=str(_("风险解除：%(risk)s")) % {"risk": locked.get_risk_type_display()},
+        detail={
+            "object": found.pk,
+            "household": found.household_id,
+            "risk_type": locked.risk_type,
+            "resolved_on": [None, resolved_on.isoformat()],
+        },
+    )
     return locked
 
 

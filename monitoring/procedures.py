@@ -5,9 +5,11 @@ services that open them and the rules (DOMAIN §7) that let them finish.
 监测对象识别: 入户核实 → 民主评议 → 村内公示 (≥ 5 days, the local rule; the sheet shows no ID,
 phone, bank or health details) → 乡镇审核 → 县级审定并公告, finished within the local identify
 limit of the first clue (15 days, or 20 working days where the province counts so). The
-household's 承诺授权 (a signed scan and its date) is taken when the case opens: the 入户核实 is
-where the household signs it. The 绿色通道 (disasters and accidents only) lets measures start
-while the case runs.
+household's 承诺授权 (a signed scan and its date) is signed at the 入户核实, so no 入户核实 is
+recorded without it: a clue's 入户核实 (`monitoring.inbox.clue_verify`) refuses without the
+scan, and the case, whose first step is the 入户核实, opens only with the scan on file —
+uploaded then, or taken over from the clue's 入户核实; the county's decision checks it again.
+The 绿色通道 (disasters and accidents only) lets measures start while the case runs.
 
 风险消除: 村级提出 (way 帮扶消除/自然消除 and basis) → 村内公示 (≥ 5 days) → 乡镇审核 → 县级审定.
 The rules are checked when it opens and again at the county's decision, each failing one named
@@ -242,7 +244,8 @@ def identification_start(
     case (its clock from `clue_date` by the local rules) and the clues it answers (识别中).
     Refused, naming why, for a household that is 剔除 or already a current object, a clue of
     another household or already closed, the 绿色通道 without a disaster or accident risk, or
-    without the signed 承诺授权."""
+    without the signed 承诺授权: uploaded here, or taken over (with its date) from a clue whose
+    入户核实 recorded it."""
     _require_village_cadre(actor, household)
     locked = Household.objects.select_for_update().get(pk=household.pk)
     if locked.status == Household.Status.REMOVED:
@@ -301,7 +304,13 @@ def identification_start(
             errors["green_channel_reason"] = [
                 ValidationError(_("请说明启用绿色通道的原因。"), code="required")
             ]
-    if not consent:
+    # The scan the household signed at the clue's 入户核实 is on file already: taken over,
+    # with its date, unless a new one is uploaded.
+    on_file = None if consent else next((clue for clue in clue_list if clue.consent), None)
+    if on_file is not None:
+        consent = on_file.consent.name
+        consent_signed_on = consent_signed_on or on_file.consent_signed_on
+    elif not consent:
         errors["consent"] = [
             ValidationError(_("请上传农户签字的承诺授权书扫描件。"), code="required")
         ]

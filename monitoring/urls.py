@@ -35,6 +35,11 @@ urlpatterns += [
     path("objects/", object_views.object_list, name="objects"),
     path("objects/<int:monitoring_object_id>/", object_views.object_detail, name="object"),
     path("objects/<int:monitoring_object_id>/eliminate/", object_views.eliminate, name="eliminate"),
+    path(
+        "objects/<int:monitoring_object_id>/risks/<int:risk_id>/resolve/",
+        object_views.risk_resolve,
+        name="risk-resolve",
+    ),
     path("clues/<int:clue_id>/identify/", object_views.identify_from_clue, name="identify"),
     path(
         "households/<int:household_id>/identify/",
@@ -53,6 +58,7 @@ urlpatterns += [
     path("clues/<int:clue_id>/verify/", clues.clue_verify, name="clue-verify"),
     path("clues/<int:clue_id>/not-include/", clues.clue_not_include, name="clue-not-include"),
     path("clues/<int:clue_id>/attach/", clues.clue_attach, name="clue-attach"),
+    path("clues/<int:clue_id>/register/", clues.clue_register, name="clue-register"),
     path("department/", clues.department_home, name="department-home"),
     path("department/lists/<int:list_id>/", clues.list_results, name="list-results"),
     path(

@@ -4,7 +4,7 @@ tabs, creating and editing a household with its members (the edit merges a concu
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 from django.contrib import messages
@@ -397,7 +397,33 @@ def _form_context(
 @login_required
 def household_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_writer(request)
+    return household_create_page(request)
+
+
+# save(data, members) -> the new household; the default is `services.household_create`.
+CreateSave = Callable[[dict[str, Any], list[dict[str, Any]]], Household]
+
+
+def household_create_page(
+    request: AuthenticatedHttpRequest,
+    *,
+    initial: dict[str, Any] | None = None,
+    head_initial: dict[str, Any] | None = None,
+    save: CreateSave | None = None,
+    saved: Callable[[Household], HttpResponse] | None = None,
+    template: str = "households/household_form.html",
+    context: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The page that registers a household with its members (新建农户), for `households:create`
+    and for the apps above that register a household from their own records (monitoring: a
+    待登记 clue) without the registry importing them. The caller has checked the user is a
+    writer. `initial` and `head_initial` prefill the household and its first member (户主);
+    `save(data, members)` writes (it may do more in the same transaction, and a ValidationError
+    it raises is shown on the form, nothing written); `saved(household)` answers after the
+    save (default: the household's page); `template` may extend the registry's form and
+    `context` adds to it. Answers 409 when `save` reports a conflict (保存冲突)."""
     lists = household_forms.lists_for_user(request.user)
+    status = 200
     if request.method == "POST":
         form = household_forms.HouseholdForm(request.POST, user=request.user, lists=lists)
         formset = household_forms.MemberFormSet(request.POST, prefix="members", lists=lists)
@@ -405,32 +431,42 @@ def household_create_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         if form.is_valid() & formset.is_valid() & join_form.is_valid():
             rows = [member_form.service_row() for member_form in formset.forms]
             try:
-                household = services.household_create(
-                    actor=request.user,
-                    data=form.service_data(),
-                    members=rows,
-                )
+                if save is None:
+                    household = services.household_create(
+                        actor=request.user, data=form.service_data(), members=rows
+                    )
+                else:
+                    household = save(form.service_data(), rows)
             except ValidationError as error:
+                if isinstance(error, services.ConflictError):
+                    status = 409
                 _apply_errors(error, form, formset)
             else:
                 messages.success(
                     request, _("农户%(number)s已建档。") % {"number": household.number}
                 )
                 _quality_messages(request, household)
+                if saved is not None:
+                    return saved(household)
                 return redirect("households:detail", household.pk)
     else:
-        initial = {}
-        if request.user.region and request.user.region.level == Region.Level.VILLAGE:
+        initial = dict(initial or {})
+        if "village" not in initial and (
+            request.user.region and request.user.region.level == Region.Level.VILLAGE
+        ):
             initial["village"] = request.user.region.pk
         form = household_forms.HouseholdForm(initial=initial, user=request.user, lists=lists)
         formset = household_forms.MemberFormSet(
-            prefix="members", lists=lists, initial=[{"relation": "户主", "id_type": "居民身份证"}]
+            prefix="members",
+            lists=lists,
+            initial=[{"relation": "户主", "id_type": "居民身份证", **(head_initial or {})}],
         )
         join_form = household_forms.JoinReasonForm(lists=lists)
     return render(
         request,
-        "households/household_form.html",
-        _form_context(request, form, formset, join_form, creating=True),
+        template,
+        _form_context(request, form, formset, join_form, creating=True, **(context or {})),
+        status=status,
     )
 
 

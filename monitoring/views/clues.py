@@ -21,7 +21,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
+from households.models import Household
 from households.services import common
+from households.views import registry as household_pages
 from monitoring import clues as clue_door
 from monitoring import inbox, results
 from monitoring.forms_clues import (
@@ -30,6 +32,7 @@ from monitoring.forms_clues import (
     ClueFilterForm,
     DeclarationForm,
     NotIncludeForm,
+    RegisterFromClueForm,
     VerifyForm,
     declarable_villages,
 )
@@ -243,11 +246,11 @@ def _detail_context(request: AuthenticatedHttpRequest, clue: Clue, **forms: Any)
         "show_full": show_full,
         "can_unmask": roles.can_view_sensitive(request.user) and not show_full,
         "can_work": can_work,
-        "can_register": roles.can_write_households(request.user),
+        "can_register": can_work and roles.can_write_households(request.user),
     }
     if can_work and clue.state == Clue.State.PENDING:
         context["verify_form"] = forms.get("verify_form") or VerifyForm(
-            initial={"verified_on": today, "version": clue.version}
+            initial={"verified_on": today, "consent_signed_on": today, "version": clue.version}
         )
     if can_work and clue.state == Clue.State.VERIFIED:
         context["not_include_form"] = forms.get("not_include_form") or NotIncludeForm(
@@ -284,7 +287,7 @@ def _rerender(
 @require_POST
 def clue_verify(request: AuthenticatedHttpRequest, clue_id: int) -> HttpResponse:
     clue = inbox.clue_get_for_user(user=request.user, clue_id=clue_id, for_write=True)
-    form = VerifyForm(request.POST)
+    form = VerifyForm(request.POST, request.FILES)
     error = None
     if form.is_valid():
         try:
@@ -294,6 +297,8 @@ def clue_verify(request: AuthenticatedHttpRequest, clue_id: int) -> HttpResponse
                 verified_on=form.cleaned_data["verified_on"],
                 note=form.cleaned_data["note"],
                 expected_version=form.cleaned_data["version"],
+                consent=form.cleaned_data["consent"],
+                consent_signed_on=form.cleaned_data["consent_signed_on"],
             )
         except ValidationError as caught:
             error = caught
@@ -301,6 +306,15 @@ def clue_verify(request: AuthenticatedHttpRequest, clue_id: int) -> HttpResponse
         else:
             messages.success(request, _("入户核实已记录。"))
             return redirect("monitoring:clue", clue.pk)
+    if request.FILES.get("consent") and not form.has_error("consent"):
+        # What was typed comes back in the form; a browser never re-sends a chosen file.
+        form.add_error(
+            "consent",
+            ValidationError(
+                _("所选的承诺授权书扫描件尚未保存（本次未办结），请重新选择后提交。"),
+                code="choose_again",
+            ),
+        )
     return _rerender(request, clue, error, verify_form=form)
 
 
@@ -355,6 +369,88 @@ def clue_attach(request: AuthenticatedHttpRequest, clue_id: int) -> HttpResponse
             )
             return redirect("monitoring:clue", clue.pk)
     return _rerender(request, clue, error, attach_form=form)
+
+
+@login_required
+def clue_register(request: AuthenticatedHttpRequest, clue_id: int) -> HttpResponse:
+    """登记新户 for a 待登记 clue: the registry's own form, prefilled server-side from the clue
+    (name, ID number, phone, village: only the clue's id travels in the URL); saving registers
+    the household and attaches the clue to it in one transaction (`inbox.clue_register_household`).
+    The village cadre of the clue's village and the county office, like the rest of the inbox."""
+    clue = inbox.clue_get_for_user(user=request.user, clue_id=clue_id, for_write=True)
+    if not roles.can_write_households(request.user):
+        raise PermissionDenied(_("您的角色只能查看，不能登记农户。"))
+    if clue.state != Clue.State.UNREGISTERED:
+        messages.info(
+            request,
+            _("该线索不是待登记任务（当前状态：%(state)s）。")
+            % {"state": clue.get_state_display()},
+        )
+        return redirect("monitoring:clue", clue.pk)
+    version_form = RegisterFromClueForm(
+        request.POST if request.method == "POST" else None,
+        initial={"clue_version": clue.version},
+    )
+    if request.method != "POST":
+        # The form shows the clue's ID number and phone in full.
+        audit.record(
+            AccessLog.Action.VIEW_SENSITIVE,
+            request=request,
+            target="monitoring.Clue",
+            object_id=clue.pk,
+            fields=["id_number", "phone"],
+            reason=str(_("登记新户")),
+        )
+
+    context: dict[str, Any] = {
+        "clue": clue,
+        "reference": clue_door.reference(clue),
+        "version_form": version_form,
+    }
+
+    def save(data: dict[str, Any], members: list[dict[str, Any]]) -> Household:
+        if not version_form.is_valid():
+            raise ValidationError(
+                _("页面缺少线索版本，请从线索页面重新打开“登记新户”。"), code="stale_form"
+            )
+        try:
+            attached = inbox.clue_register_household(
+                actor=request.user,
+                clue=clue,
+                data=data,
+                members=members,
+                expected_version=version_form.cleaned_data["clue_version"],
+            )
+        except ConflictError:
+            # The form comes back, everything typed kept, with the clue as it stands now: the
+            # cadre checks the clue and saves again.
+            current = Clue.objects.only("version").get(pk=clue.pk)
+            context["version_form"] = RegisterFromClueForm(
+                initial={"clue_version": current.version}
+            )
+            raise
+        assert attached.household is not None  # attached to the household just registered
+        return attached.household
+
+    def saved(household: Household) -> HttpResponse:
+        clue.refresh_from_db()
+        messages.success(
+            request,
+            _("线索已关联新登记的农户%(number)s，状态：%(state)s。")
+            % {"number": household.number, "state": clue.get_state_display()},
+        )
+        return redirect("monitoring:clue", clue.pk)
+
+    household, head = inbox.register_prefill(user=request.user, clue=clue)
+    return household_pages.household_create_page(
+        request,
+        initial=household,
+        head_initial=head,
+        save=save,
+        saved=saved,
+        template="monitoring/clues/register.html",
+        context=context,
+    )
 
 
 # --- the departments ------------------------------------------------------------------------

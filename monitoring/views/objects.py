@@ -13,15 +13,23 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from households import selectors as household_selectors
 from households import workflows
 from households.models import Household
 from households.services import common
 from monitoring import income, measures, objects, procedures
-from monitoring.forms_objects import EliminateForm, IdentifyForm, IncomeForm, ObjectFilterForm
+from monitoring.forms_objects import (
+    EliminateForm,
+    IdentifyForm,
+    IncomeForm,
+    ObjectFilterForm,
+    RiskResolveForm,
+)
 from monitoring.models import Clue, IncomeAssessment, MonitoringObject
 from povertyapp import roles
+from povertyapp.conflicts import ConflictError
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.privacy import mask
 
@@ -67,10 +75,14 @@ def object_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-def object_detail(request: AuthenticatedHttpRequest, monitoring_object_id: int) -> HttpResponse:
-    _require_case_access(request)
-    found = objects.object_get_for_user(user=request.user, object_id=monitoring_object_id)
+def _detail_context(
+    request: AuthenticatedHttpRequest,
+    found: MonitoringObject,
+    bound: RiskResolveForm | None = None,
+    bound_risk: int | None = None,
+) -> dict[str, Any]:
+    """The object's page; `bound` is a 风险解除 form sent back with its errors (for the risk
+    `bound_risk`), shown in place of that risk's empty form."""
     today = common.today()
     cases = [case for case in (found.identification, found.elimination) if case is not None]
     clocks = workflows.case_clocks(cases, today)
@@ -95,26 +107,83 @@ def object_detail(request: AuthenticatedHttpRequest, monitoring_object_id: int) 
     is_cadre = request.user.role == request.user.Role.VILLAGE_CADRE and roles.region_in_scope(
         request.user, found.household.village
     )
+    can_resolve = is_cadre and found.state in MonitoringObject.CURRENT_STATES
+    risks = []
+    for risk in found.risks.all():
+        form = None
+        if can_resolve and risk.resolved_on is None:
+            form = (
+                bound
+                if bound is not None and bound_risk == risk.pk
+                else RiskResolveForm(
+                    prefix=f"risk-{risk.pk}",
+                    initial={"resolved_on": today, "version": found.version},
+                )
+            )
+        risks.append({"risk": risk, "form": form})
+    return {
+        "object": found,
+        "household": found.household,
+        "risks": risks,
+        "procedures": procedures_shown,
+        "assessments": IncomeAssessment.objects.filter(household=found.household).order_by(
+            "-period_end", "-id"
+        )[:20],
+        "plan": plan,
+        "rules": rules,
+        "can_record_measures": is_cadre and procedures.measures_may_start(found),
+        "can_eliminate": is_cadre
+        and found.state == MonitoringObject.State.MONITORED
+        and found.elimination_id is None,
+        "can_assess": is_cadre,
+        "eliminate_form": EliminateForm(initial={"version": found.version}),
+    }
+
+
+@login_required
+def object_detail(request: AuthenticatedHttpRequest, monitoring_object_id: int) -> HttpResponse:
+    _require_case_access(request)
+    found = objects.object_get_for_user(user=request.user, object_id=monitoring_object_id)
+    return render(request, "monitoring/objects/detail.html", _detail_context(request, found))
+
+
+@login_required
+@require_POST
+def risk_resolve(
+    request: AuthenticatedHttpRequest, monitoring_object_id: int, risk_id: int
+) -> HttpResponse:
+    """风险解除 of one risk (the object's page posts here): the village cadre of the village.
+    Refused on the object's page, the date typed kept and the error beside it."""
+    _require_village_cadre(request)
+    found = objects.object_get_for_user(user=request.user, object_id=monitoring_object_id)
+    risk = found.risks.filter(pk=risk_id).first()
+    if risk is None:
+        raise Http404(_("未找到该风险。"))
+    form = RiskResolveForm(request.POST, prefix=f"risk-{risk.pk}")
+    status = 400
+    if form.is_valid():
+        try:
+            objects.risk_resolve(
+                actor=request.user,
+                risk=risk,
+                resolved_on=form.cleaned_data["resolved_on"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except ValidationError as error:
+            if isinstance(error, ConflictError):
+                status = 409
+            _apply_errors(error, form)
+        else:
+            messages.success(
+                request,
+                _("已登记%(risk)s风险解除。") % {"risk": risk.get_risk_type_display()},
+            )
+            return redirect("monitoring:object", found.pk)
     return render(
         request,
         "monitoring/objects/detail.html",
-        {
-            "object": found,
-            "household": found.household,
-            "risks": list(found.risks.all()),
-            "procedures": procedures_shown,
-            "assessments": IncomeAssessment.objects.filter(household=found.household).order_by(
-                "-period_end", "-id"
-            )[:20],
-            "plan": plan,
-            "rules": rules,
-            "can_record_measures": is_cadre and procedures.measures_may_start(found),
-            "can_eliminate": is_cadre
-            and found.state == MonitoringObject.State.MONITORED
-            and found.elimination_id is None,
-            "can_assess": is_cadre,
-            "eliminate_form": EliminateForm(initial={"version": found.version}),
-        },
+        _detail_context(request, found, bound=form, bound_risk=risk.pk),
+        status=status,
     )
 
 
@@ -124,7 +193,13 @@ def _identify(
     initial: dict[str, Any] = {"clue_date": common.today(), "consent_signed_on": common.today()}
     if clue is not None:
         initial.update(clue_date=clue.received_on, risk_types=[clue.risk_type])
-    form = IdentifyForm(request.POST or None, request.FILES or None, initial=initial)
+    consent_on_file = clue is not None and bool(clue.consent)
+    form = IdentifyForm(
+        request.POST or None,
+        request.FILES or None,
+        initial=initial,
+        consent_on_file=consent_on_file,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -137,8 +212,8 @@ def _identify(
                 clues=[clue] if clue is not None else [],
                 green_channel=data["green_channel"],
                 green_channel_reason=data["green_channel_reason"],
-                consent=data["consent"],
-                consent_signed_on=data["consent_signed_on"],
+                consent=data.get("consent"),
+                consent_signed_on=data.get("consent_signed_on"),
                 opinion=data["opinion"],
             )
         except ValidationError as error:
@@ -150,7 +225,13 @@ def _identify(
     return render(
         request,
         "monitoring/objects/identify.html",
-        {"form": form, "household": household, "clue": clue, "existing": existing},
+        {
+            "form": form,
+            "household": household,
+            "clue": clue,
+            "consent_on_file": consent_on_file,
+            "existing": existing,
+        },
         status=400 if form.is_bound else 200,
     )
 

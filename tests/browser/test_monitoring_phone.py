@@ -1,8 +1,10 @@
 """Issue 15's "Must show", on a 360 px phone in Chinese: a farmer declares a risk on the public
-page, the village cadre finds the clue, verifies it at home and identifies the household as a
-monitoring object through 民主评议, 村内公示, 乡镇审核 and 县级审定; months later, with the
-income stably above the line and the illness resolved, the cadre proposes 风险消除 (refused
-first, naming the rule, losing nothing typed) and the township and the county approve it.
+page, the village cadre finds the clue, verifies it at home (refused first without the
+household's signed 承诺授权 scan, losing nothing typed, then with it) and identifies the household
+as a monitoring object through 民主评议, 村内公示, 乡镇审核 and 县级审定, the scan taken over;
+months later the cadre records the illness resolved on the object's page and, with the income
+stably above the line, proposes 风险消除 (refused first, naming the rule, losing nothing typed)
+and the township and the county approve it.
 No page may scroll sideways. Screenshots go to artifacts/screenshots/ (monitoring-*)."""
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from decimal import Decimal
 from django.utils import timezone
 
 from households.models import CaseWorkflow, PublicNotice, WorkflowStep
-from monitoring import objects as object_services
 from monitoring.models import Clue, MonitoringLine, MonitoringObject, RiskType
 from tests import factories
 from tests.browser.test_cadre_flow import login, shot, submit
@@ -106,19 +107,35 @@ def test_a_declared_risk_is_identified_and_eliminated_on_a_phone(
     fits(cadre)
     submit(cadre, f"main a[href$='/monitoring/clues/{clue.pk}/']")
     fits(cadre)
+    # Without the household's signed 承诺授权 the visit is refused, naming it; nothing typed
+    # is lost. With the scan (photographed on the phone) it is recorded.
+    note = "入户核实：妻子住院，自付医疗费用较高"
     cadre.fill("#id_verified_on", ago(13).isoformat())
-    cadre.fill("#id_note", "入户核实：妻子住院，自付医疗费用较高")
+    cadre.fill("#id_note", note)
+    cadre.fill("#id_consent_signed_on", ago(13).isoformat())
+    submit(cadre, f"form[action$='/clues/{clue.pk}/verify/'] button[type=submit]")
+    fits(cadre)
+    refusal = cadre.inner_text("[data-field=consent] .errorlist")
+    assert "承诺授权书" in refusal and "尚未上传" in refusal
+    assert cadre.input_value("#id_note") == note
+    assert cadre.input_value("#id_verified_on") == ago(13).isoformat()
+    assert cadre.input_value("#id_consent_signed_on") == ago(13).isoformat()
+    shot(cadre, "monitoring-03a-phone-visit-needs-consent")
+    clue.refresh_from_db()
+    assert clue.state == Clue.State.PENDING
+    cadre.set_input_files("#id_consent", str(scan))
     submit(cadre, f"form[action$='/clues/{clue.pk}/verify/'] button[type=submit]")
     fits(cadre)
     assert "入户核实已记录" in cadre.inner_text("main")
-    shot(cadre, "monitoring-03-phone-clue-verified")
+    shot(cadre, "monitoring-03b-phone-clue-verified")
     submit(cadre, "text=发起监测对象识别")
     fits(cadre)
     cadre.select_option("#id_object_type", "marginal")
     assert cadre.input_value("#id_clue_date") == ago(14).isoformat()
     assert cadre.is_checked(f"input[name=risk_types][value={RiskType.ILLNESS}]")
-    cadre.set_input_files("#id_consent", str(scan))
-    cadre.fill("#id_consent_signed_on", ago(13).isoformat())
+    # The scan signed at the visit is on file: the identification takes it over.
+    assert "已在入户核实时上传" in cadre.inner_text("[data-consent-on-file]")
+    assert cadre.locator("#id_consent").count() == 0
     cadre.fill("#id_opinion", "因病支出大，拟纳入边缘易致贫户")
     shot(cadre, "monitoring-04-phone-identify")
     submit(cadre, "main form button[type=submit].primary")
@@ -127,6 +144,8 @@ def test_a_declared_risk_is_identified_and_eliminated_on_a_phone(
     assert found.state == MonitoringObject.State.IDENTIFYING
     workflow = found.identification
     assert workflow is not None and workflow.opened_on == ago(14)
+    clue.refresh_from_db()
+    assert (found.consent.name, found.consent_signed_on) == (clue.consent.name, ago(13))
     case_url = f"{live_server.url}/households/cases/{workflow.pk}/"
 
     cadre.goto(case_url)
@@ -181,15 +200,22 @@ def test_a_declared_risk_is_identified_and_eliminated_on_a_phone(
             year=year,
             defaults={"kind": MonitoringLine.Kind.AMOUNT, "amount": Decimal("7000")},
         )
-    object_services.risk_resolve(actor=cast.cadre, risk=found.risks.get(), resolved_on=ago(30))
-
+    # The illness is resolved: the cadre records it on the object's page.
     object_url = f"{live_server.url}/monitoring/objects/{found.pk}/"
     cadre.goto(object_url)
     fits(cadre)
+    risk = found.risks.get()
+    cadre.fill(f"#id_risk-{risk.pk}-resolved_on", ago(30).isoformat())
+    submit(cadre, f"form[action$='/risks/{risk.pk}/resolve/'] button[type=submit]")
+    fits(cadre)
+    assert f"已解除 {ago(30).isoformat()}" in cadre.inner_text("[data-risks]")
+    shot(cadre, "monitoring-07a-phone-risk-resolved")
+    risk.refresh_from_db()
+    assert risk.resolved_on == ago(30)
     submit(cadre, "main a[href$='/income/']")
     fits(cadre)
     fill_income(cadre, ago(200), "30000")
-    shot(cadre, "monitoring-07-phone-first-income")
+    shot(cadre, "monitoring-07b-phone-first-income")
 
     # Proposed with one assessment only: refused, naming the income rule; nothing typed lost.
     cadre.goto(f"{object_url}eliminate/")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from households.models import Household
 from monitoring import clues
 from monitoring.models import Clue, DepartmentList
@@ -19,6 +21,15 @@ def freeze(monkeypatch: Any, day: datetime.date = FROZEN) -> datetime.date:
 
     monkeypatch.setattr(common, "today", lambda: day)
     return day
+
+
+def consent_scan(name: str = "承诺授权书.jpg") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, b"\xff\xd8\xff\xe0consent", content_type="image/jpeg")
+
+
+def signed(day: datetime.date) -> dict[str, Any]:
+    """The 承诺授权 a 入户核实 records (`inbox.clue_verify`): a scan, signed on `day`."""
+    return {"consent": consent_scan(), "consent_signed_on": day}
 
 
 def head_id(household: Household) -> str:

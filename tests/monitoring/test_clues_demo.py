@@ -15,6 +15,11 @@ from povertyapp import demo
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path  # the verified clues' 承诺授权 scans
+
+
 def test_the_demo_clues_cover_every_channel_and_state():
     result = demo.seed(households=20, seed=1)
     today = result["today"]
@@ -42,6 +47,10 @@ def test_the_demo_clues_cover_every_channel_and_state():
         assert clues.filter(state=state).exists(), state
     assert clues.filter(inbox.overdue_q(today)).count() >= 2
     assert all(clue.result_reason for clue in clues.filter(state=Clue.State.NOT_INCLUDED))
+    # Every 入户核实 holds the household's signed 承诺授权 scan, as the service requires.
+    visited = clues.filter(verified_on__isnull=False)
+    assert visited.exists()
+    assert all(clue.consent.name and clue.consent_signed_on for clue in visited)
     medical = pushes.get(department="medical_insurance")
     assert medical.uploaded_by == result["users"]["yibao"]
     assert medical.rows_total == clues.filter(source_list=medical).count()

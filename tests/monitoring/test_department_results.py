@@ -21,10 +21,16 @@ from tests.monitoring.clue_fixtures import (
     freeze,
     head_id,
     push,
+    signed,
 )
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
 
 
 @pytest.fixture
@@ -68,7 +74,12 @@ def world(monkeypatch, county, cast, household_a, household_b):
         details={**columns, "就诊医院": "黄平县人民医院", "自付金额": "31000"},
     )
     inbox.clue_verify(
-        actor=cast.cadre, clue=rejected, verified_on=today, note="已核实", expected_version=1
+        actor=cast.cadre,
+        clue=rejected,
+        verified_on=today,
+        note="已核实",
+        expected_version=1,
+        **signed(today),
     )
     inbox.clue_not_include(
         actor=cast.cadre, clue=rejected, reason="自付费用已由大病保险报销", expected_version=2

@@ -1,5 +1,6 @@
-"""The village's work on a clue: 入户核实, 不纳入, closing a 待登记 task; scope, masking and
-concurrent edits."""
+"""The village's work on a clue: 入户核实 (with the household's signed 承诺授权 scan), 不纳入,
+closing a 待登记 task (attaching a household, or registering it from the clue's prefilled form);
+scope, masking and concurrent edits."""
 
 from __future__ import annotations
 
@@ -9,16 +10,23 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from households.models import Household, Member
 from monitoring import inbox
 from monitoring.models import Clue
 from povertyapp.conflicts import ConflictError
 from povertyapp.models import AccessLog
 from tests import factories
 from tests.conftest import login
-from tests.monitoring.clue_fixtures import declared, freeze, head_id
+from tests.html_forms import form_holding
+from tests.monitoring.clue_fixtures import consent_scan, declared, freeze, head_id, signed
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
 
 
 @pytest.fixture
@@ -31,17 +39,79 @@ def clue(today, county, household_a):
     return declared(village=county.village_a, id_number=head_id(household_a), received_on=today)
 
 
+def _verify(actor, clue, day):
+    return inbox.clue_verify(
+        actor=actor, clue=clue, verified_on=day, note="a", expected_version=1, **signed(day)
+    )
+
+
 # --- 入户核实 --------------------------------------------------------------------------------
 
 
 def test_the_cadre_records_the_visit(clue, cast, today):
     verified = inbox.clue_verify(
-        actor=cast.cadre, clue=clue, verified_on=today, note="住院属实", expected_version=1
+        actor=cast.cadre,
+        clue=clue,
+        verified_on=today,
+        note="住院属实",
+        expected_version=1,
+        **signed(D(2026, 4, 7)),
     )
     assert verified.state == Clue.State.VERIFIED
     assert (verified.verified_on, verified.verified_by) == (today, cast.cadre)
     assert verified.verification_note == "住院属实"
     assert verified.version == 2
+    assert verified.consent.name.startswith("consent/")
+    assert verified.consent.name.endswith("_承诺授权书.jpg")
+    assert verified.consent_signed_on == D(2026, 4, 7)
+    logged = AccessLog.objects.get(target="monitoring.Clue", object_id=str(clue.pk))
+    assert (logged.action, logged.user, logged.reason) == (
+        AccessLog.Action.APPROVAL,
+        cast.cadre,
+        "入户核实",
+    )
+
+
+def test_a_visit_without_the_consent_scan_is_refused_naming_it(clue, cast, today):
+    with pytest.raises(ValidationError) as caught:
+        inbox.clue_verify(
+            actor=cast.cadre, clue=clue, verified_on=today, note="住院属实", expected_version=1
+        )
+    errors = caught.value.error_dict
+    assert set(errors) == {"consent", "consent_signed_on"}
+    assert errors["consent"][0].code == "consent_missing"
+    assert "承诺授权书" in errors["consent"][0].messages[0]
+    clue.refresh_from_db()
+    assert (clue.state, clue.verified_on, clue.consent.name, clue.version) == (
+        Clue.State.PENDING,
+        None,
+        "",
+        1,
+    )
+    assert not AccessLog.objects.filter(target="monitoring.Clue").exists()
+
+
+def test_a_scan_on_file_is_enough_and_a_signing_date_in_the_future_is_refused(clue, cast, today):
+    Clue.objects.filter(pk=clue.pk).update(consent="consent/2026/04/a_b.jpg")
+    with pytest.raises(ValidationError) as caught:
+        inbox.clue_verify(
+            actor=cast.cadre,
+            clue=clue,
+            verified_on=today,
+            note="属实",
+            expected_version=1,
+            consent_signed_on=D(2026, 4, 9),
+        )
+    assert [error.code for error in caught.value.error_dict["consent_signed_on"]] == ["future"]
+    verified = inbox.clue_verify(
+        actor=cast.cadre,
+        clue=clue,
+        verified_on=today,
+        note="属实",
+        expected_version=1,
+        consent_signed_on=today,
+    )
+    assert (verified.consent.name, verified.consent_signed_on) == ("consent/2026/04/a_b.jpg", today)
 
 
 @pytest.mark.parametrize(
@@ -50,7 +120,12 @@ def test_the_cadre_records_the_visit(clue, cast, today):
 def test_a_visit_before_acceptance_or_in_the_future_is_refused(clue, cast, day, code):
     with pytest.raises(ValidationError) as caught:
         inbox.clue_verify(
-            actor=cast.cadre, clue=clue, verified_on=day, note="核实", expected_version=1
+            actor=cast.cadre,
+            clue=clue,
+            verified_on=day,
+            note="核实",
+            expected_version=1,
+            **signed(D(2026, 4, 8)),
         )
     assert caught.value.error_dict["verified_on"][0].code == code
     clue.refresh_from_db()
@@ -58,7 +133,7 @@ def test_a_visit_before_acceptance_or_in_the_future_is_refused(clue, cast, day, 
 
 
 def test_a_stale_version_is_a_conflict(clue, cast, today):
-    inbox.clue_verify(actor=cast.cadre, clue=clue, verified_on=today, note="a", expected_version=1)
+    _verify(cast.cadre, clue, today)
     with pytest.raises(ConflictError):
         inbox.clue_not_include(actor=cast.cadre, clue=clue, reason="b", expected_version=1)
     clue.refresh_from_db()
@@ -77,14 +152,64 @@ def test_the_verify_page_answers_409_to_a_stale_form(clue, cast, today):
     assert clue.state == Clue.State.PENDING
 
 
-def test_the_verify_page_records_the_visit(clue, cast, today):
-    response = login(cast.cadre).post(
+def test_the_verify_page_records_the_visit_with_the_scan(clue, cast, today):
+    client = login(cast.cadre)
+    form = client.get(reverse("monitoring:clue", args=[clue.pk])).content.decode()
+    assert 'enctype="multipart/form-data"' in form
+    assert 'name="consent"' in form and 'name="consent_signed_on"' in form
+    response = client.post(
         reverse("monitoring:clue-verify", args=[clue.pk]),
-        {"verified_on": "2026-04-08", "note": "属实", "version": "1"},
+        {
+            "verified_on": "2026-04-08",
+            "note": "属实",
+            "consent": consent_scan(),
+            "consent_signed_on": "2026-04-08",
+            "version": "1",
+        },
     )
     assert response.status_code == 302
     clue.refresh_from_db()
     assert (clue.state, clue.verified_by) == (Clue.State.VERIFIED, cast.cadre)
+    assert clue.consent_signed_on == today
+    page = client.get(reverse("monitoring:clue", args=[clue.pk])).content.decode()
+    assert f"/files/monitoring_clue_consent/{clue.pk}/?t=" in page
+
+
+def test_the_verify_page_refuses_without_a_scan_keeping_what_was_typed(clue, cast, today):
+    response = login(cast.cadre).post(
+        reverse("monitoring:clue-verify", args=[clue.pk]),
+        {
+            "verified_on": "2026-04-08",
+            "note": "妻子住院，自付医疗费用较高",
+            "consent_signed_on": "2026-04-07",
+            "version": "1",
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "入户核实须有农户签字的承诺授权书：该线索尚未上传承诺授权书扫描件" in page
+    assert "妻子住院，自付医疗费用较高</textarea>" in page
+    assert 'value="2026-04-07"' in page and 'value="2026-04-08"' in page
+    clue.refresh_from_db()
+    assert (clue.state, clue.consent.name, clue.version) == (Clue.State.PENDING, "", 1)
+
+
+def test_a_chosen_scan_refused_with_the_rest_of_the_form_asks_to_be_chosen_again(clue, cast, today):
+    response = login(cast.cadre).post(
+        reverse("monitoring:clue-verify", args=[clue.pk]),
+        {
+            "verified_on": "2026-04-08",
+            "note": "  ",
+            "consent": consent_scan(),
+            "consent_signed_on": "2026-04-08",
+            "version": "1",
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "所选的承诺授权书扫描件尚未保存（本次未办结），请重新选择后提交。" in page
+    clue.refresh_from_db()
+    assert (clue.state, clue.consent.name) == (Clue.State.PENDING, "")
 
 
 def test_the_township_reads_but_cannot_verify(clue, cast, today):
@@ -92,7 +217,13 @@ def test_the_township_reads_but_cannot_verify(clue, cast, today):
     assert client.get(reverse("monitoring:clue", args=[clue.pk])).status_code == 200
     response = client.post(
         reverse("monitoring:clue-verify", args=[clue.pk]),
-        {"verified_on": "2026-04-08", "note": "属实", "version": "1"},
+        {
+            "verified_on": "2026-04-08",
+            "note": "属实",
+            "consent": consent_scan(),
+            "consent_signed_on": "2026-04-08",
+            "version": "1",
+        },
     )
     assert response.status_code == 403
     clue.refresh_from_db()
@@ -103,7 +234,12 @@ def test_a_cadre_of_another_village_does_not_find_the_clue(clue, cast):
     assert login(cast.cadre2).get(reverse("monitoring:clue", args=[clue.pk])).status_code == 404
     with pytest.raises(PermissionDenied):
         inbox.clue_verify(
-            actor=cast.cadre2, clue=clue, verified_on=clue.accepted_on, note="x", expected_version=1
+            actor=cast.cadre2,
+            clue=clue,
+            verified_on=clue.accepted_on,
+            note="x",
+            expected_version=1,
+            **signed(clue.accepted_on),
         )
 
 
@@ -114,7 +250,7 @@ def test_not_include_needs_the_visit_first_and_a_reason(clue, cast, today):
     with pytest.raises(ValidationError) as caught:
         inbox.clue_not_include(actor=cast.cadre, clue=clue, reason="收入高", expected_version=1)
     assert caught.value.code == "state"
-    inbox.clue_verify(actor=cast.cadre, clue=clue, verified_on=today, note="a", expected_version=1)
+    _verify(cast.cadre, clue, today)
     with pytest.raises(ValidationError) as caught:
         inbox.clue_not_include(actor=cast.cadre, clue=clue, reason="  ", expected_version=2)
     assert caught.value.error_dict["reason"][0].code == "required"
@@ -123,7 +259,7 @@ def test_not_include_needs_the_visit_first_and_a_reason(clue, cast, today):
 
 
 def test_not_include_closes_the_clue_with_the_reason(clue, cast, today):
-    inbox.clue_verify(actor=cast.cadre, clue=clue, verified_on=today, note="a", expected_version=1)
+    _verify(cast.cadre, clue, today)
     response = login(cast.cadre).post(
         reverse("monitoring:clue-not-include", args=[clue.pk]),
         {"reason": "医保报销后自付不足两千元，收入稳定", "version": "2"},
@@ -139,7 +275,7 @@ def test_not_include_closes_the_clue_with_the_reason(clue, cast, today):
 
 
 def test_a_verified_clue_offers_the_decision(clue, cast, today):
-    inbox.clue_verify(actor=cast.cadre, clue=clue, verified_on=today, note="a", expected_version=1)
+    _verify(cast.cadre, clue, today)
     html = login(cast.cadre).get(reverse("monitoring:clue", args=[clue.pk])).content.decode()
     assert reverse("monitoring:clue-not-include", args=[clue.pk]) in html
 
@@ -155,7 +291,7 @@ def test_an_unregistered_clue_is_a_register_task_closed_by_attaching_the_househo
     client = login(cast.cadre)
     html = client.get(reverse("monitoring:clue", args=[clue.pk])).content.decode()
     assert "data-register-task" in html
-    assert reverse("households:create") in html
+    assert reverse("monitoring:clue-register", args=[clue.pk]) in html
     assert "档案中还没有持该身份证号的成员。" in html
     # Attaching a household without the ID is refused, whoever's it is.
     with pytest.raises(ValidationError) as caught:
@@ -178,6 +314,106 @@ def test_an_unregistered_clue_is_a_register_task_closed_by_attaching_the_househo
     assert clue.state == Clue.State.PENDING
     assert (clue.household, clue.member.name, clue.region) == (household, "赵六", county.village_a)
     assert clue.verify_due == D(2026, 4, 10)
+
+
+def _register_task(county, *, today, name="赵六"):
+    number = factories.id_number(D(1975, 2, 1))
+    return declared(village=county.village_a, id_number=number, received_on=today, name=name)
+
+
+def test_registering_from_the_clue_prefills_the_form_and_attaches_the_clue(today, county, cast):
+    clue = _register_task(county, today=today)
+    number = clue.id_number
+    client = login(cast.cadre)
+    url = reverse("monitoring:clue-register", args=[clue.pk])
+    assert url == f"/monitoring/clues/{clue.pk}/register/"  # the clue's id only, no ID number
+    page = client.get(url).content.decode()
+    posted = form_holding(page, "members-0-id_number")
+    values = dict(posted.entries)
+    assert values["members-0-name"] == "赵六"
+    assert values["members-0-id_number"] == number
+    assert values["members-0-birth_date"] == "1975-02-01"
+    assert values["members-0-relation"] == "户主"
+    assert values["phone"] == "13812345678"
+    assert values["village"] == str(county.village_a.pk)
+    assert values["clue_version"] == "1"
+    assert "data-register-from-clue" in page
+    logged = AccessLog.objects.get(action=AccessLog.Action.VIEW_SENSITIVE)
+    assert (logged.target, logged.object_id, logged.fields) == (
+        "monitoring.Clue",
+        str(clue.pk),
+        ["id_number", "phone"],
+    )
+    # What the browser posts back, with the one field the cadre adds.
+    data = posted.data()
+    data["main_cause"] = "因病"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()
+    assert response["Location"] == reverse("monitoring:clue", args=[clue.pk])
+    household = Household.objects.get(members__in=Member.objects.with_id_number(number))
+    clue.refresh_from_db()
+    assert clue.state == Clue.State.PENDING
+    assert (clue.household, clue.member.name, clue.region) == (household, "赵六", county.village_a)
+    assert (household.village, household.phone) == (county.village_a, "13812345678")
+
+
+def test_registering_from_the_clue_refuses_a_form_without_the_clue_s_person_writing_nothing(
+    today, county, cast
+):
+    clue = _register_task(county, today=today)
+    client = login(cast.cadre)
+    url = reverse("monitoring:clue-register", args=[clue.pk])
+    data = form_holding(client.get(url).content.decode(), "members-0-id_number").data()
+    other = factories.id_number(D(1980, 5, 6))
+    data["members-0-id_number"] = other
+    data["members-0-birth_date"] = "1980-05-06"
+    before = Household.objects.count()
+    response = client.post(url, data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "家庭成员中须有持该线索身份证号" in page
+    assert f'value="{other}"' in page  # what was typed stays
+    assert Household.objects.count() == before
+    clue.refresh_from_db()
+    assert (clue.state, clue.household) == (Clue.State.UNREGISTERED, None)
+
+
+def test_registering_from_a_clue_saved_meanwhile_is_a_conflict(today, county, cast):
+    clue = _register_task(county, today=today)
+    client = login(cast.cadre)
+    url = reverse("monitoring:clue-register", args=[clue.pk])
+    data = form_holding(client.get(url).content.decode(), "members-0-id_number").data()
+    data["main_cause"] = "因病"
+    Clue.objects.filter(pk=clue.pk).update(version=2)
+    before = Household.objects.count()
+    response = client.post(url, data)
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "保存冲突" in page
+    assert Household.objects.count() == before
+    # The form came back with what was typed and the clue's current version: saved again, it
+    # registers the household and attaches the clue.
+    again = form_holding(page, "members-0-id_number")
+    assert dict(again.entries)["main_cause"] == "因病"
+    assert dict(again.entries)["clue_version"] == "2"
+    assert client.post(url, again.data()).status_code == 302
+    clue.refresh_from_db()
+    assert clue.state == Clue.State.PENDING and clue.household is not None
+
+
+def test_only_who_works_the_inbox_registers_and_only_a_register_task(
+    today, county, cast, household_a
+):
+    task = _register_task(county, today=today)
+    url = reverse("monitoring:clue-register", args=[task.pk])
+    assert login(cast.township).get(url).status_code == 403
+    assert login(cast.auditor).get(url).status_code == 403
+    assert login(cast.cadre2).get(url).status_code == 404
+    assert login(cast.county).get(url).status_code == 200
+    matched = declared(village=county.village_a, id_number=head_id(household_a), received_on=today)
+    response = login(cast.cadre).get(reverse("monitoring:clue-register", args=[matched.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("monitoring:clue", args=[matched.pk])
 
 
 def test_attaching_a_household_outside_the_scope_is_refused(today, county, cast, household_b):

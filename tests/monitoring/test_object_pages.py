@@ -1,18 +1,20 @@
 """The monitoring object pages: scoped (another village's object is 404, a department account
 403), IDs masked in the list, identification from a clue and from a household, an income
-assessment, a 风险消除 proposal refused with its rules named."""
+assessment, a 风险消除 proposal refused with its rules named, 风险解除 of one risk (the village's
+cadre; the others read the date), the 承诺授权 scan of a clue's 入户核实 taken over."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from monitoring import clues
+from monitoring import clues, inbox, objects, procedures
 from monitoring.models import Clue, IncomeAssessment, MonitoringObject
-from povertyapp.models import User
+from povertyapp.models import AccessLog, User
 from povertyapp.privacy import mask
 from tests import factories
 from tests.conftest import login
@@ -123,6 +125,35 @@ def test_identification_from_a_clue_is_prefilled_and_starts_the_case(cast, house
     assert clue.state == Clue.State.IDENTIFYING
 
 
+def test_identification_takes_over_the_scan_signed_at_the_clue_s_visit(cast, household_a):
+    clue = _clue(cast, household_a)
+    inbox.clue_verify(
+        actor=cast.cadre,
+        clue=clue,
+        verified_on=TODAY,
+        note="入户核实属实",
+        expected_version=clue.version,
+        consent=SimpleUploadedFile("授权.jpg", b"\xff\xd8\xff\xe0c", content_type="image/jpeg"),
+        consent_signed_on=TODAY,
+    )
+    clue.refresh_from_db()
+    url = reverse("monitoring:identify", args=[clue.pk])
+    client = login(cast.cadre)
+    form = client.get(url).content.decode()
+    assert "已在入户核实时上传" in form
+    assert 'name="consent"' not in form and 'name="consent_signed_on"' not in form
+    assert f"/files/monitoring_clue_consent/{clue.pk}/?t=" in form
+    response = client.post(
+        url, {"object_type": "sudden", "risk_types": ["accident"], "clue_date": day(0).isoformat()}
+    )
+    assert response.status_code == 302
+    found = MonitoringObject.objects.get(household=household_a)
+    assert (found.consent.name, found.consent_signed_on) == (clue.consent.name, TODAY)
+    assert "承诺授权" not in " ".join(
+        procedures.identification_done_refusals(found.identification, TODAY)
+    )
+
+
 def test_identification_is_the_village_cadre_s_alone(cast, household_a):
     clue = _clue(cast, household_a)
     url = reverse("monitoring:identify", args=[clue.pk])
@@ -208,3 +239,113 @@ def test_the_household_page_links_to_identification_then_to_the_object(cast, hou
     assert identify_url not in page
     assert reverse("monitoring:object", args=[found.pk]) in page
     assert "监测对象：识别中" in page
+
+
+# --- 风险解除 -----------------------------------------------------------------------------------
+
+
+def _resolve(client, found, risk, resolved_on, version=None):
+    prefix = f"risk-{risk.pk}"
+    return client.post(
+        reverse("monitoring:risk-resolve", args=[found.pk, risk.pk]),
+        {
+            f"{prefix}-resolved_on": resolved_on,
+            f"{prefix}-version": str(found.version if version is None else version),
+        },
+    )
+
+
+def test_the_cadre_resolves_one_risk_from_the_object_s_page(cast, household_a):
+    found = start(cast, household_a, risk_types=["illness", "education"])
+    illness = found.risks.get(risk_type="illness")
+    client = login(cast.cadre)
+    page = client.get(reverse("monitoring:object", args=[found.pk])).content.decode()
+    for risk in found.risks.all():
+        assert reverse("monitoring:risk-resolve", args=[found.pk, risk.pk]) in page
+        assert f'name="risk-{risk.pk}-resolved_on"' in page
+    response = _resolve(client, found, illness, day(20).isoformat())
+    assert response.status_code == 302
+    assert response["Location"] == reverse("monitoring:object", args=[found.pk])
+    illness.refresh_from_db()
+    assert illness.resolved_on == day(20)
+    assert found.risks.get(risk_type="education").resolved_on is None
+    assert MonitoringObject.objects.get(pk=found.pk).version == found.version + 1
+    logged = AccessLog.objects.get(target="monitoring.ObjectRisk")
+    assert (logged.action, logged.user, logged.object_id) == (
+        "approval",
+        cast.cadre,
+        str(illness.pk),
+    )
+    assert logged.detail["resolved_on"] == [None, day(20).isoformat()]
+    page = client.get(reverse("monitoring:object", args=[found.pk])).content.decode()
+    assert reverse("monitoring:risk-resolve", args=[found.pk, illness.pk]) not in page
+    assert f"已解除 {day(20).isoformat()}" in page
+
+
+def test_others_see_the_resolution_date_read_only(cast, household_a):
+    found = start(cast, household_a)
+    risk = found.risks.get()
+    objects.risk_resolve(actor=cast.cadre, risk=risk, resolved_on=day(5))
+    for user in (cast.township, cast.county, cast.auditor):
+        page = login(user).get(reverse("monitoring:object", args=[found.pk])).content.decode()
+        assert f"已解除 {day(5).isoformat()}" in page
+        assert "/resolve/" not in page
+
+
+def test_a_wrong_date_is_refused_on_the_page_keeping_what_was_typed(cast, household_a):
+    found = start(cast, household_a)
+    risk = found.risks.get()
+    before = day(-3).isoformat()
+    response = _resolve(login(cast.cadre), found, risk, before)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert f"风险解除日期应在首次发现风险（{day(0).isoformat()}）之后、今天之前。" in page
+    assert f'value="{before}"' in page
+    risk.refresh_from_db()
+    assert risk.resolved_on is None
+    assert MonitoringObject.objects.get(pk=found.pk).version == found.version
+    assert not AccessLog.objects.filter(target="monitoring.ObjectRisk").exists()
+
+
+def test_a_stale_form_is_a_conflict_and_saves_nothing(cast, household_a):
+    found = start(cast, household_a, risk_types=["illness", "education"])
+    illness, education = (
+        found.risks.get(risk_type="illness"),
+        found.risks.get(risk_type="education"),
+    )
+    client = login(cast.cadre)
+    loaded = found.version
+    assert _resolve(client, found, education, day(3).isoformat()).status_code == 302
+    response = _resolve(client, found, illness, day(4).isoformat(), version=loaded)
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "保存冲突" in page
+    assert f'value="{day(4).isoformat()}"' in page
+    illness.refresh_from_db()
+    assert illness.resolved_on is None
+
+
+def test_a_risk_resolved_already_keeps_its_date(cast, household_a):
+    found = start(cast, household_a)
+    risk = found.risks.get()
+    objects.risk_resolve(actor=cast.cadre, risk=risk, resolved_on=day(5))
+    with pytest.raises(ValidationError) as caught:
+        objects.risk_resolve(actor=cast.cadre, risk=risk, resolved_on=day(6))
+    assert caught.value.code == "already_resolved"
+    risk.refresh_from_db()
+    assert risk.resolved_on == day(5)
+
+
+def test_only_the_village_s_cadre_resolves_a_risk(cast, household_a, department):
+    found = start(cast, household_a)
+    risk = found.risks.get()
+    url = reverse("monitoring:risk-resolve", args=[found.pk, risk.pk])
+    assert login(cast.cadre).get(url).status_code == 405
+    for user in (cast.township, cast.county, cast.auditor, cast.helper, department):
+        assert _resolve(login(user), found, risk, day(5).isoformat()).status_code == 403, user
+    assert _resolve(login(cast.cadre2), found, risk, day(5).isoformat()).status_code == 404
+    other = start(cast, factories.household(actor=cast.county, village=household_a.village))
+    wrong = reverse("monitoring:risk-resolve", args=[found.pk, other.risks.get().pk])
+    assert login(cast.cadre).post(wrong, {}).status_code == 404
+    risk.refresh_from_db()
+    assert risk.resolved_on is None

@@ -635,6 +635,11 @@ CASES: dict[str, Builder] = {
     "monitoring.forms_objects.EliminateForm": _simple(
         monitoring_forms.EliminateForm, way="natural", basis="收入稳定超过监测标准", version=3
     ),
+    "monitoring.forms_objects.RiskResolveForm": lambda world, data: (
+        monitoring_forms.RiskResolveForm(
+            data, prefix="risk-7", initial={"resolved_on": TODAY, "version": 4}
+        )
+    ),
     "households.forms.BatchCreateForm": lambda world, data: household_forms.BatchCreateForm(
         data,
         case_choices=[(11, "5226221002000011 张三（民主评议）")],
@@ -759,7 +764,14 @@ CASES: dict[str, Builder] = {
     "monitoring.forms_clues.DeclarationForm": _declaration_form,
     "monitoring.forms_clues.ClueAddForm": _clue_add_form,
     "monitoring.forms_clues.VerifyForm": _simple(
-        clue_forms.VerifyForm, verified_on=TODAY, note="入户核实：住院属实", version=1
+        clue_forms.VerifyForm,
+        verified_on=TODAY,
+        note="入户核实：住院属实",
+        consent_signed_on=TODAY,
+        version=1,
+    ),
+    "monitoring.forms_clues.RegisterFromClueForm": _simple(
+        clue_forms.RegisterFromClueForm, clue_version=2
     ),
     "monitoring.forms_clues.NotIncludeForm": _simple(
         clue_forms.NotIncludeForm, reason="收入稳定，不纳入", version=2
@@ -899,11 +911,14 @@ PAGES_OF_FORMS: dict[str, tuple[str, ...] | str] = {
     "monitoring.forms_objects.IdentifyForm": CREATES,
     "monitoring.forms_objects.IncomeForm": CREATES,
     "monitoring.forms_objects.EliminateForm": ACTION,
+    "monitoring.forms_objects.RiskResolveForm": ACTION,
     "monitoring.forms_clues.DeclarationForm": CREATES,
     "monitoring.forms_clues.ClueAddForm": CREATES,
     "monitoring.forms_clues.VerifyForm": ACTION,
     "monitoring.forms_clues.NotIncludeForm": ACTION,
     "monitoring.forms_clues.AttachForm": ACTION,
+    "monitoring.forms_clues.RegisterFromClueForm": CREATES
+    + " (the clue's version beside the registry's form of a new household)",
     "monitoring.forms_clues.ClueFilterForm": "a query (GET): it saves nothing",
     "monitoring.forms_lists.ScrutinyCheckForm": ACTION,
     "monitoring.forms_lists.ScrutinyReviewForm": ACTION,

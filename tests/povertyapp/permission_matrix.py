@@ -94,7 +94,14 @@ def objects(users: dict[str, Any]) -> dict[str, Any]:
         SampleHousehold,
         SampleVillage,
     )
-    from monitoring.models import Clue, DepartmentList, MonitoringObject, Sweep, SweepHousehold
+    from monitoring.models import (
+        Clue,
+        DepartmentList,
+        MonitoringObject,
+        ObjectRisk,
+        Sweep,
+        SweepHousehold,
+    )
     from povertyapp.models import Job
     from rounds.models import AdjustmentRound, RoundChange
 
@@ -111,6 +118,10 @@ def objects(users: dict[str, Any]) -> dict[str, Any]:
     assert pairing is not None, "the demo pairs its helper with a household"
     household = pairing.household
     campaign = Campaign.objects.order_by("pk").first()
+    monitoring_object_id = pk(
+        MonitoringObject.objects.filter(household__village=village),
+        MonitoringObject.objects.all(),
+    )
     return {
         "household_id": household.pk,
         "member_id": household.members.order_by("pk").first().pk,
@@ -155,11 +166,9 @@ def objects(users: dict[str, Any]) -> dict[str, Any]:
             SweepHousehold.objects.filter(village=village, sweep__state="open"),
             SweepHousehold.objects.all(),
         ),
-        # issue 15: objects
-        "monitoring_object_id": pk(
-            MonitoringObject.objects.filter(household__village=village),
-            MonitoringObject.objects.all(),
-        ),
+        # issue 15: objects (a risk of that object)
+        "monitoring_object_id": monitoring_object_id,
+        "risk_id": pk(ObjectRisk.objects.filter(monitoring_object_id=monitoring_object_id)),
         "clue_id": pk(
             Clue.objects.filter(region=village, household__isnull=False), Clue.objects.all()
         ),
@@ -671,6 +680,8 @@ ROWS: dict[str, Row] = {
     "monitoring:objects": row(get="ooooo3333L", post="ooooo3333L"),
     "monitoring:object": row(get="o4ooo3333L", post="o4ooo3333L"),
     "monitoring:eliminate": row(get="o33333333L", post="o33333333L"),
+    # 风险解除 of one risk: POST only, the village cadre of the village.
+    "monitoring:risk-resolve": row(get="555555555L", post="o33333333L"),
     "monitoring:identify": row(get="o33333333L", post="o33333333L"),
     "monitoring:identify-household": row(get="o33333333L", post="o33333333L"),
     "monitoring:income": row(get="o33o33333L", post="o33o33333L"),
@@ -703,6 +714,8 @@ ROWS: dict[str, Row] = {
     "monitoring:clue-verify": row(get="555555555L", post="o43o33333L"),
     "monitoring:clue-not-include": row(get="555555555L", post="o43o33333L"),
     "monitoring:clue-attach": row(get="555555555L", post="o43o33333L"),
+    # 登记新户 from a 待登记 clue (the matrix's clue is matched already: sent back to it).
+    "monitoring:clue-register": row(get="o43o33333L", post="o43o33333L"),
     "monitoring:department-home": row(get="33333333oL", post="33333333oL"),
     "monitoring:list-results": row(get="333o3333oL", post="333o3333oL"),
     "monitoring:list-results-export": row(get="333o3333oL", post="333o3333oL"),

@@ -219,12 +219,45 @@ def _consent_case(cast: Cast, county: County) -> FileCase:
     return FileCase("monitoring_consent", found, cast.cadre, readers, content, "承诺授权书.pdf")
 
 
+def _clue_consent_case(cast: Cast, county: County) -> FileCase:
+    from monitoring import clues, inbox
+
+    household = factories.household(actor=cast.county, village=county.village_a)
+    Pairing.objects.create(
+        household=household, helper=cast.helper, name="helper", start_date=datetime.date(2019, 1, 1)
+    )
+    head = household.members.get(relation="户主")
+    clue = clues.clue_create(
+        channel="self_declaration",
+        name=head.name,
+        id_number=head.id_number,
+        risk_type="illness",
+        received_on=TODAY,
+        actor=cast.cadre,
+    )
+    content = pdf()
+    verified = inbox.clue_verify(
+        actor=cast.cadre,
+        clue=clue,
+        verified_on=TODAY,
+        note="入户核实属实",
+        expected_version=clue.version,
+        consent=SimpleUploadedFile("承诺授权书.pdf", content, content_type="application/pdf"),
+        consent_signed_on=TODAY,
+    )
+    readers = [cast.cadre, cast.township, cast.county, cast.auditor, cast.helper]
+    return FileCase(
+        "monitoring_clue_consent", verified, cast.cadre, readers, content, "承诺授权书.pdf"
+    )
+
+
 CASES: dict[str, Callable[[Cast, County], FileCase]] = {
     "job_result": _job_case,
     "batch_minutes": _batch_case,
     "workflow_evidence": _workflow_case,
     "rectification_evidence": _rectification_case,
     "monitoring_consent": _consent_case,
+    "monitoring_clue_consent": _clue_consent_case,
 }
 
 

@@ -70,8 +70,9 @@ def test_each_role_sees_the_menu_of_its_work(cast):
         "/rounds/",
         "/assistance/",
         "/monitoring/",
-        # issue 15: the inbox of 风险线索 beside the monitoring home.
+        # issue 15: the inbox of 风险线索 and the 剔除核查 tasks beside the monitoring home.
         "/monitoring/clues/",
+        "/monitoring/scrutiny/",
     ]
     inspections = ["/inspections/", "/inspections/rectification/"]
     assert entries("cadre") == [*case_pages, "/ledgers/", *inspections]

@@ -37,7 +37,7 @@ from households import services
 from households.models import CaseBatchEvent, CaseWorkflow, Household, WorkflowStep
 from inspections import services as inspection_services
 from inspections.models import Finding, RectificationEvidence
-from monitoring.models import MonitoringObject
+from monitoring.models import Clue, MonitoringObject
 from povertyapp import uploads
 from povertyapp.models import Job, User, VillageYear
 from rounds import services as rounds
@@ -264,6 +264,21 @@ UPLOAD_PATHS = [
         ),
     ),
     UploadPath(
+        "monitoring.views.clues.clue_verify",
+        False,
+        lambda w: (
+            w["cast"].cadre,
+            reverse("monitoring:clue-verify", args=[_monitoring_clue(w)]),
+            "consent",
+            {
+                "verified_on": TODAY.isoformat(),
+                "note": "入户核实属实",
+                "consent_signed_on": TODAY.isoformat(),
+                "version": "1",
+            },
+        ),
+    ),
+    UploadPath(
         "monitoring.views.objects.identify_from_clue",
         False,
         lambda w: (
@@ -373,6 +388,7 @@ def _written(world: dict[str, Any]) -> dict[str, Any]:
         "steps": WorkflowStep.objects.count(),
         "batch_events": CaseBatchEvent.objects.count(),
         "monitoring_objects": MonitoringObject.objects.count(),
+        "clues_verified": Clue.objects.filter(state=Clue.State.VERIFIED).count(),
         "files": files,
     }
 
