@@ -1,7 +1,7 @@
 """Benchmark of monitoring (issue 15; not a test). PostgreSQL only.
 
     .venv/bin/python bench/monitoring.py [--persons 1000000] [--rows 50000] [--keep]
-        [--only matching|dashboard] [--clients 16] [--requests 400]
+        [--only matching|sweep|dashboard] [--clients 16] [--requests 400]
 
 Creates (and at the end drops, unless --keep) its own database `bench_monitoring`, migrates
 it, and loads a registry of --persons persons (4 per household, in the bench county's villages)
@@ -21,6 +21,8 @@ seeder writes them). Then one section per measure:
             the workbook read and every row checked, matched, the clues bulk-created), for
             reference. Peak memory: tracemalloc's peak over the matching path and over the
             service (goal <= 300 MB), and the process's peak RSS.
+  sweep     opening the county's 集中排查 over that registry (all ten priority groups): the
+            seconds, the households a second, tracemalloc's peak.
   dashboard the monitoring dashboard at --clients concurrent users on a registry of the same
             --persons: `bench/monitoring_dashboard.py`, run as its own process (it serves the
             app with gunicorn on a database of its own, `bench_monitoring_dash`, grown from
@@ -265,6 +267,53 @@ def matching(args: argparse.Namespace) -> None:
     )
 
 
+def sweep(args: argparse.Namespace) -> None:
+    """Opening the county's 集中排查 over the whole registry: every household but the 剔除
+    ones gets its 排查 row and its priority groups (all ten chosen), in batched inserts."""
+    from decimal import Decimal
+
+    from django.db import connection
+
+    from monitoring import sweeps
+    from monitoring.models import PriorityGroup, Sweep, SweepHousehold
+    from povertyapp.models import Region, User
+
+    loaded = populate(args.persons)
+    print(f"registry: {loaded['persons']} persons (PostgreSQL {connection.pg_version // 10000})")
+    county = Region.objects.get(code="522622000000")
+    officer = User.objects.get(username="bench_county")
+    year = datetime.date.today().year
+
+    def clear() -> None:
+        SweepHousehold.objects.filter(sweep__county=county, sweep__year=year).delete()
+        Sweep.objects.filter(county=county, year=year).delete()
+
+    def opening() -> Sweep:
+        return sweeps.sweep_open(
+            actor=officer,
+            county=county,
+            year=year,
+            name="bench",
+            start_date=datetime.date(year, 1, 2),
+            end_date=datetime.date(year, 12, 31),
+            line=Decimal("7000"),
+            groups=PriorityGroup.values,
+        )
+
+    clear()
+    started = time.perf_counter()
+    opened = opening()
+    seconds = time.perf_counter() - started
+    rows = SweepHousehold.objects.filter(sweep=opened).count()
+    clear()
+    peak = _traced(opening)[1]
+    clear()
+    print(
+        f"sweep_open: {rows} households in {seconds:.1f} s ({rows / seconds:,.0f} a second); "
+        f"tracemalloc peak {peak:.0f} MB"
+    )
+
+
 def dashboard(args: argparse.Namespace) -> None:
     import subprocess
 
@@ -282,6 +331,7 @@ def dashboard(args: argparse.Namespace) -> None:
 
 SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {
     "matching": matching,
+    "sweep": sweep,
     "dashboard": dashboard,
 }
 

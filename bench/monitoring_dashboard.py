@@ -138,8 +138,12 @@ def grow(persons: int) -> dict[str, int]:
             decide_due=today,
         )
         started = time.perf_counter()
-        # Every 20th new household (5 %).
-        picked = f"(SELECT id AS g FROM households_household WHERE id > {start} AND id % 20 = 0)"
+        # Every 20th new household (5 %); `g` numbers them 1, 2, 3 … so that the spreads below
+        # (`g % 10` and the like) reach every value.
+        picked = (
+            f"(SELECT id AS h, id / 20 AS g FROM households_household WHERE id > {start} "
+            "AND id % 20 = 0)"
+        )
         types = "(ARRAY['unstable','marginal','sudden'])[1 + g.g % 3]"
         state = (
             "CASE WHEN g.g % 10 < 7 THEN 'monitored' WHEN g.g % 10 = 7 THEN 'identifying' "
@@ -155,7 +159,7 @@ def grow(persons: int) -> dict[str, int]:
             object_template.pk,
             f"{picked} g",
             {
-                "household_id": "g.g",
+                "household_id": "g.h",
                 "object_type": types,
                 "state": state,
                 "clue_date": day,
@@ -212,15 +216,15 @@ def grow(persons: int) -> dict[str, int]:
             cursor,
             "monitoring_clue",
             clue.pk,
-            f"(SELECT id AS g, village_id FROM households_household WHERE id > {start} "
-            "AND id % 20 = 1) g",
+            f"(SELECT id AS h, id / 20 AS g, village_id FROM households_household "
+            f"WHERE id > {start} AND id % 20 = 1) g",
             {
                 "channel": channel,
                 "department": (
                     f"CASE WHEN g.g % 3 = 2 THEN {departments}[1 + g.g % 5] ELSE '' END"
                 ),
                 "region_id": "g.village_id",
-                "household_id": "g.g",
+                "household_id": "g.h",
                 "member_id": "NULL",
                 "state": clue_state,
                 "received_on": received,
