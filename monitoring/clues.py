@@ -58,6 +58,9 @@ class Match(NamedTuple):
 
 ModelT = TypeVar("ModelT", bound=Model)
 
+# What a match reads of an open clue (its other fields load on access, as deferred ones do).
+CLUE_FIELDS = ("id", "household_id", "received_on", "state", "id_number_index")
+
 # One query per chunk of IDs (`id_number_index__in`), however long the list.
 MATCH_CHUNK = 5000
 
@@ -116,7 +119,8 @@ def match_many(numbers: Iterable[str], *, chunk: int = MATCH_CHUNK) -> dict[str,
         ):
             homes[pk] = (number, status, village_id)
     current: dict[int, int] = {}  # household → its current monitoring object
-    earliest: dict[int, int] = {}  # household → its earliest open clue
+    # household → its earliest open clue, as the values of CLUE_FIELDS
+    earliest: dict[int, tuple[Any, ...]] = {}
     for part in _chunks(households, chunk):
         for household_id, pk in (
             MonitoringObject.objects.filter(
@@ -126,26 +130,37 @@ def match_many(numbers: Iterable[str], *, chunk: int = MATCH_CHUNK) -> dict[str,
             .values_list("household_id", "id")
         ):
             current[household_id] = pk  # the first wins (ordered last first)
-        for household_id, pk in (
+        for values in (
             Clue.objects.filter(household_id__any_of=part, state__in=Clue.OPEN_STATES)
             .order_by("-received_on", "-id")
-            .values_list("household_id", "id")
+            .values_list(*CLUE_FIELDS)
         ):
-            earliest[household_id] = pk  # the earliest wins (ordered newest first)
+            earliest[values[1]] = values  # the earliest wins (ordered newest first)
     unmatched = [index for index in by_index if index not in held]
-    open_by_index: dict[str, int] = {}
+    # ID no person holds → its earliest open clue (a 待登记 clue of an earlier list)
+    open_by_index: dict[str, tuple[Any, ...]] = {}
     for part in _chunks(unmatched, chunk):
-        for pk, index in (
+        for values in (
             Clue.objects.filter(id_number_index__any_of=part, state__in=Clue.OPEN_STATES)
             .order_by("-received_on", "-id")
-            .values_list("id", "id_number_index")
+            .values_list(*CLUE_FIELDS)
         ):
-            open_by_index[index] = pk  # the earliest wins (ordered newest first)
+            open_by_index[values[4]] = values  # the earliest wins (ordered newest first)
     villages = Region.objects.in_bulk({home[2] for home in homes.values()})
     objects = MonitoringObject.objects.in_bulk(set(current.values()))
-    open_clues = Clue.objects.only(
-        "id", "household_id", "received_on", "state", "id_number_index"
-    ).in_bulk(set(earliest.values()) | set(open_by_index.values()))
+    clue_alias = router.db_for_read(Clue)
+    clues: dict[int, Clue] = {}
+
+    def clue_of(values: tuple[Any, ...] | None) -> Clue | None:
+        if values is None:
+            return None
+        found = clues.get(values[0])
+        if found is None:
+            found = clues[values[0]] = _loaded(
+                Clue, dict(zip(CLUE_FIELDS, values, strict=True)), clue_alias, {}
+            )
+        return found
+
     found: dict[str, Match] = {}
     built: dict[int, Household] = {}
     household_alias, member_alias = router.db_for_read(Household), router.db_for_read(Member)
@@ -155,7 +170,7 @@ def match_many(numbers: Iterable[str], *, chunk: int = MATCH_CHUNK) -> dict[str,
             found[number] = Match(
                 member=None,
                 household=None,
-                duplicate_of=open_clues.get(open_by_index.get(index, 0)),
+                duplicate_of=clue_of(open_by_index.get(index)),
                 current_object=None,
             )
             continue
@@ -188,7 +203,7 @@ def match_many(numbers: Iterable[str], *, chunk: int = MATCH_CHUNK) -> dict[str,
         found[number] = Match(
             member=member,
             household=household,
-            duplicate_of=open_clues.get(earliest.get(household_id, 0)),
+            duplicate_of=clue_of(earliest.get(household_id)),
             current_object=objects.get(current.get(household_id, 0)),
         )
     return found
