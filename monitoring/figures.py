@@ -23,6 +23,7 @@ import logging
 import time
 from typing import Any
 
+from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import (
@@ -414,13 +415,21 @@ def refresh(region_id: int, day: datetime.date) -> dict[str, Any]:
     return figures
 
 
+@shared_task(acks_late=True, soft_time_limit=110, time_limit=115)
+def refresh_figures_task(region_id: int, day: str) -> None:
+    """Recompute one region's figures in the background (`dashboard_figures` sends it when a
+    cached entry went stale; the pages meanwhile show the entry it replaces). Lost, it costs
+    nothing: the hold it was sent under expires and the next page sends it again."""
+    refresh(region_id, datetime.date.fromisoformat(day))
+
+
 def dashboard_figures(region: Region, *, today: datetime.date) -> dict[str, Any]:
     """`compute`, cached per region and day, with the time it was computed (`computed_at`).
 
     An entry is current while the generation it was computed under is the current one and it
     is younger than MONITORING_DASHBOARD_CACHE_SECONDS. Once it is not (a counted row was
     written, or time passed), the first request takes the region's hold and sends the
-    recomputation to a worker (`monitoring.tasks.refresh_figures_task`; inline when Celery is
+    recomputation to a worker (`refresh_figures_task`; inline when Celery is
     eager or the broker is away), and every page is answered the entry it replaces until the
     new one is there: a county's save every few seconds never sets users computing the same
     county at once, nor keeps one waiting for it. With no entry at all (the region's first
@@ -438,8 +447,6 @@ def dashboard_figures(region: Region, *, today: datetime.date) -> dict[str, Any]
     if cache.add(f"{key}:computing", 1, HOLD_SECONDS):
         if entry is None:
             return refresh(region.pk, today)
-        from monitoring.tasks import refresh_figures_task
-
         try:
             refresh_figures_task.apply_async((region.pk, today.isoformat()), retry=False)
         except broker_errors() as error:

@@ -40,7 +40,7 @@ def task_list(*, user: User) -> QuerySet[ScrutinyTask]:
     queryset = ScrutinyTask.objects.select_related(
         "village", "household", "member", "source_list"
     ).order_by("state", "village__code", "id")
-    if not roles.has_case_access(user) or user.region is None or user.role == User.Role.HELPER:
+    if not roles.sees_exclusion_scrutiny(user) or user.region is None:
         return queryset.none()
     return queryset.filter(village__path__startswith=user.region.path)
 

@@ -1,17 +1,7 @@
-"""Celery entry points of monitoring (Celery autodiscovers `<app>.tasks`)."""
+"""Celery entry points of monitoring (Celery autodiscovers `<app>.tasks`). The dashboard's
+refresh task lives beside the figures it computes (`monitoring.figures.refresh_figures_task`),
+which send it; importing it here registers it with the worker."""
 
-from __future__ import annotations
+from monitoring.figures import refresh_figures_task
 
-import datetime
-
-from celery import shared_task
-
-
-@shared_task(acks_late=True, soft_time_limit=110, time_limit=115)
-def refresh_figures_task(region_id: int, day: str) -> None:
-    """Recompute one region's dashboard figures in the background (`figures.dashboard_figures`
-    sends it when a cached entry went stale; the pages meanwhile show the entry it replaces).
-    Lost, it costs nothing: the hold it was sent under expires and the next page sends again."""
-    from monitoring import figures
-
-    figures.refresh(region_id, datetime.date.fromisoformat(day))
+__all__ = ["refresh_figures_task"]

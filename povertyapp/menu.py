@@ -39,7 +39,7 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("assistance:index", _("帮扶工作"), roles.has_case_access),
     MenuEntry("monitoring:index", _("防返贫监测"), roles.has_case_access),
     MenuEntry("monitoring:clues", _("风险线索"), roles.has_case_access),
-    MenuEntry("monitoring:scrutiny", _("剔除核查"), roles.has_case_access),
+    MenuEntry("monitoring:scrutiny", _("剔除核查"), roles.sees_exclusion_scrutiny),
     MenuEntry("ledgers:index", _("台账"), roles.can_use_ledgers),
     MenuEntry("inspections:campaigns", _("考核评估"), roles.has_case_access),
     MenuEntry("inspections:rectification-list", _("督查整改"), roles.has_case_access),

@@ -88,6 +88,12 @@ def can_push_department_lists(user: User) -> bool:
     return is_department(user) or (has_case_access(user) and user.role == Role.COUNTY_OFFICER)
 
 
+def sees_exclusion_scrutiny(user: User) -> bool:
+    """剔除核查 (issue 15): the village, township and county offices that review the departments'
+    matches, and the auditors who read them; a helper (帮扶责任人) has no part in it."""
+    return has_case_access(user) and user.role != Role.HELPER
+
+
 def can_view_sensitive(user: User) -> bool:
     return has_case_access(user) and user.role in SENSITIVE_ROLES
 

@@ -37,8 +37,8 @@ def _require_pusher(request: AuthenticatedHttpRequest) -> None:
         raise PermissionDenied(_("只有行业部门账号和县扶贫办可以查看和上传部门名单。"))
 
 
-def _require_case_access(request: AuthenticatedHttpRequest) -> None:
-    if not roles.has_case_access(request.user):
+def _require_scrutiny_access(request: AuthenticatedHttpRequest) -> None:
+    if not roles.sees_exclusion_scrutiny(request.user):
         raise PermissionDenied(_("您的账号不查看剔除核查任务。"))
 
 
@@ -173,7 +173,7 @@ def list_detail(request: AuthenticatedHttpRequest, list_id: int) -> HttpResponse
 
 @login_required
 def scrutiny_index(request: AuthenticatedHttpRequest) -> HttpResponse:
-    _require_case_access(request)
+    _require_scrutiny_access(request)
     tasks = scrutiny.task_list(user=request.user)
     state = request.GET.get("state", "")
     if state in ScrutinyTask.State.values:
@@ -215,7 +215,7 @@ def _task_context(request: AuthenticatedHttpRequest, task: ScrutinyTask) -> dict
 
 @login_required
 def scrutiny_task(request: AuthenticatedHttpRequest, task_id: int) -> HttpResponse:
-    _require_case_access(request)
+    _require_scrutiny_access(request)
     task = scrutiny.task_get_for_user(user=request.user, task_id=task_id)
     context = _task_context(request, task)
     if request.method != "POST":
@@ -269,7 +269,7 @@ def scrutiny_task(request: AuthenticatedHttpRequest, task_id: int) -> HttpRespon
 
 @login_required
 def cadre_relations(request: AuthenticatedHttpRequest) -> HttpResponse:
-    _require_case_access(request)
+    _require_scrutiny_access(request)
     can_write = roles.can_write_households(request.user)
     form = CadreRelationForm(request.POST or None)
     if request.method == "POST":

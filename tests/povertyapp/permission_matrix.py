@@ -785,9 +785,9 @@ ROWS: dict[str, Row] = {
         get="333o3333oL", post="333o3333oL", layout_key="medical_costs"
     ),
     "monitoring:list": row(get="333433334L", post="333433334L", list_id=MISSING),
-    "monitoring:scrutiny": row(get="ooooo3333L", post="ooooo3333L"),
-    "monitoring:scrutiny-task": row(get="444443333L", post="444443333L", task_id=MISSING),
-    "monitoring:cadre-relations": row(get="ooooo3333L", post="o33o33333L"),
+    "monitoring:scrutiny": row(get="o3ooo3333L", post="o3ooo3333L"),
+    "monitoring:scrutiny-task": row(get="434443333L", post="434443333L", task_id=MISSING),
+    "monitoring:cadre-relations": row(get="o3ooo3333L", post="o33o33333L"),
 }
 
 # The admin actions each role is offered, per model (`ModelAdmin.get_actions`).

@@ -85,8 +85,10 @@ def test_each_role_sees_the_menu_of_its_work(cast):
         "/admin/",
     ]
     assert entries("auditor") == [*case_pages, "/ledgers/", *inspections]
-    # The helper has no ledgers (no export, no import): the page answers 403.
-    assert entries("helper") == [*case_pages, *inspections]
+    # The helper has no ledgers (no export, no import) and no part in 剔除核查: both pages
+    # answer 403.
+    helper_pages = [page for page in case_pages if page != "/monitoring/scrutiny/"]
+    assert entries("helper") == [*helper_pages, *inspections]
     # The three administrators (三权分立): each its own share, no case page.
     assert entries("sysadmin") == ["/admin/povertyapp/job/", "/admin/"]
     assert entries("secadmin") == ["/admin/povertyapp/user/", "/admin/"]
