@@ -210,7 +210,8 @@ class SampleHousehold(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.head_name}（{self.number or _('现场增补')}）"
+        number = self.number or _("现场增补")
+        return f"{self.head_name}（{number}）"
 
     @property
     def is_registered_kind(self) -> bool:

@@ -245,7 +245,7 @@ def campaign_workbook(request: AuthenticatedHttpRequest, campaign_id: int) -> Ht
         imports.workbook_bytes(campaign, samples),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    files.mark_download(response, f"{_('入户核查表')}-{campaign.pk}.xlsx")
+    files.mark_download(response, _("入户核查表-%(number)s.xlsx") % {"number": campaign.pk})
     return response
 
 

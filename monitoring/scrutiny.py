@@ -186,7 +186,10 @@ def task_propose_removal(
         kind=RoundChange.Kind.REMOVED,
         persons=members.count(),
         head_name=head,
-        reason=f"{ground}：{_('剔除核查')}（{locked.source_list}）{locked.finding}"[:500],
+        reason=(
+            _("%(ground)s：剔除核查（%(list)s）%(finding)s")
+            % {"ground": ground, "list": locked.source_list, "finding": locked.finding}
+        )[:500],
         ground=ground,
     )
     locked.round_change = change

@@ -264,7 +264,7 @@ def change_template_view(request: AuthenticatedHttpRequest, round_id: int) -> Ht
         rounds.changes_template(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    files.mark_download(response, f"{_('四类名单')}.xlsx")
+    files.mark_download(response, _("四类名单.xlsx"))
     return response
 
 

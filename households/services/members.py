@@ -285,7 +285,7 @@ def member_remove(
     _save(
         locked,
         actor=actor,
-        reason=f"{_('减员')}：{reason}",
+        reason=_("减员：%(reason)s") % {"reason": reason},
         update_fields=[
             "is_active",
             "left_reason",

@@ -103,5 +103,5 @@ def template_download(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     os.close(handle)
     import_template(path, user=request.user)
     return files.workbook_download(
-        path, f"{_('农户档案导入模板')}_{timezone.localdate():%Y%m%d}.xlsx"
+        path, _("农户档案导入模板_%(day)s.xlsx") % {"day": f"{timezone.localdate():%Y%m%d}"}
     )

@@ -367,9 +367,9 @@ def notice_sheet(
     # Who signs the sheet and what it says follow the step: the village posts its own 公示,
     # the second 公示 of 识别 follows the township's review and is signed by the township.
     signer = (
-        f"{township.name}{_('人民政府')}"
+        _("%(township)s人民政府") % {"township": township.name}
         if step.level == workflows.TOWNSHIP and township is not None
-        else f"{village.name}{_('村民委员会')}"
+        else _("%(village)s村民委员会") % {"village": village.name}
     )
     intro = str(step.notice_intro) % {
         "days": notice.days,

@@ -121,7 +121,7 @@ def list_template(request: AuthenticatedHttpRequest, layout_key: str) -> HttpRes
         lists.template_workbook(layout),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    files.mark_download(response, f"{layout.label}_{_('模板')}.xlsx")
+    files.mark_download(response, _("%(layout)s_模板.xlsx") % {"layout": layout.label})
     return response
 
 

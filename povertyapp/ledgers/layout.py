@@ -372,7 +372,11 @@ class LedgerWorkbook:
         letterhead = [
             _("填报单位：%(unit)s") % {"unit": self.letterhead.unit},
             _("填报人：%(person)s") % {"person": self.letterhead.person},
-            f"{sheet.date_label or _('填报日期')}：{self.letterhead.date.isoformat()}",
+            _("%(label)s：%(date)s")
+            % {
+                "label": sheet.date_label or _("填报日期"),
+                "date": self.letterhead.date.isoformat(),
+            },
         ]
         for index, text in enumerate(letterhead):
             worksheet.write_string(1, min(index * third, last_col), text, formats.letterhead)

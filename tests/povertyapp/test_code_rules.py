@@ -109,3 +109,51 @@ def test_the_walk_sees_the_project_and_not_the_virtualenv() -> None:
     assert ".ci/table_counts.py" in files
     assert "tests/povertyapp/test_code_rules.py" in files
     assert not any(name.startswith(".venv/") for name in files)
+
+
+# --- translations inside f-strings -------------------------------------------------------------
+# xgettext cannot read a call inside an f-string: `f"{_('村民委员会')}"` never reaches the
+# catalog, so its English is missing (or dropped as obsolete) while the page shows Chinese.
+# Translate the whole sentence with named placeholders instead: `_("%(village)s村民委员会")`.
+GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "pgettext", "ngettext", "npgettext"}
+
+
+def gettext_in_fstrings(source: str) -> list[int]:
+    """The lines of the gettext calls found inside f-strings."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.JoinedStr):
+            continue
+        for inner in ast.walk(node):
+            if (
+                isinstance(inner, ast.Call)
+                and isinstance(inner.func, ast.Name)
+                and inner.func.id in GETTEXT_NAMES
+            ):
+                found.append(inner.lineno)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("source", "lines"),
+    [
+        ("x = f\"{_('村民委员会')}\"\n", [1]),
+        ("x = f\"{name}{gettext_lazy('模板')}.xlsx\"\n", [1]),
+        ('x = _("%(name)s村民委员会") % {"name": name}\n', []),
+        ('x = f"{name}.xlsx"\n', []),
+    ],
+)
+def test_a_translation_inside_an_fstring_is_found(source: str, lines: list[int]) -> None:
+    assert gettext_in_fstrings(source) == lines
+
+
+def test_no_translation_of_the_project_is_inside_an_fstring() -> None:
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in _python_files()
+        for line in gettext_in_fstrings(path.read_text(encoding="utf-8"))
+    ]
+
+    assert found == [], "gettext inside f-strings (xgettext cannot see them):\n" + "\n".join(found)
