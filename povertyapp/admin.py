@@ -24,6 +24,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import path
@@ -422,25 +423,44 @@ for _model, _base in (
 
 # Second-factor devices (django-otp): the security administrator sees who enrolled and resets
 # a lost phone by deleting the device (the user enrols again at the next sign-in). django-otp's
-# own admins show the secret key and its QR code: replaced by these, which show neither.
-for _model, _name in ((TOTPDevice, "TOTPDeviceAdmin"), (StaticDevice, "StaticDeviceAdmin")):
-    admin.site.unregister(_model)
-    admin.site.register(
-        _model,
-        type(
-            f"Security{_name}",
-            (RoleAdmin,),
-            {
-                "area": Area.SECURITY,
-                "role_grants": {User.Role.SECURITY_ADMIN: VIEW_DELETE},
-                "list_display": ["user", "name", "confirmed"],
-                "list_filter": ["confirmed"],
-                "search_fields": ["user__username", "user__full_name"],
-                "fields": ["user", "name", "confirmed"],
-                "readonly_fields": ["user", "name", "confirmed"],
-            },
-        ),
-    )
+# own admins show the TOTP secret and its QR code, and the backup codes' tokens in an inline:
+# replaced by these, which show neither.
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
+
+
+class SecondFactorDeviceAdmin(RoleAdmin):
+    area = Area.SECURITY
+    role_grants = {User.Role.SECURITY_ADMIN: VIEW_DELETE}
+    list_display = ["user", "name", "confirmed"]
+    list_filter = ["confirmed"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__full_name"]
+    fields = ["user", "name", "confirmed"]
+    readonly_fields = ["user", "name", "confirmed"]
+
+
+@admin.register(TOTPDevice)
+class SecurityTOTPDeviceAdmin(SecondFactorDeviceAdmin):
+    pass
+
+
+@admin.register(StaticDevice)
+class SecurityStaticDeviceAdmin(SecondFactorDeviceAdmin):
+    """Backup codes: how many are left unused, never a token (stored as digests, but still)."""
+
+    list_display = [*SecondFactorDeviceAdmin.list_display, "unused_codes"]
+    fields = [*SecondFactorDeviceAdmin.fields, "unused_codes"]
+    readonly_fields = [*SecondFactorDeviceAdmin.readonly_fields, "unused_codes"]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).annotate(unused_code_count=Count("token_set"))
+
+    @admin.display(description=_("未使用的备用验证码"), ordering="unused_code_count")
+    def unused_codes(self, device: StaticDevice) -> int:
+        return int(device.unused_code_count)
+
+
 # The hashes of past passwords (django-password-validators) serve the reuse rule only.
 admin.site.unregister(PasswordHistory)
 admin.site.unregister(UserPasswordHistoryConfig)

@@ -14,9 +14,10 @@ value written before the encryption migration and is read as it is.
 Keys live outside the database: FIELD_ENCRYPTION_KEYS (`key-id:base64-of-32-bytes`, comma
 separated, the first one encrypts) or FIELD_ENCRYPTION_KEY_FILE (one such line per key), and a
 separate BLIND_INDEX_KEY for the blind index (HMAC-SHA256 of the normalised value), which keeps
-exact search and uniqueness working on an encrypted column. Without them (development, tests,
-the demo) fixed development keys are used, whose names say so; production refuses to start
-without real keys (settings.py).
+exact search and uniqueness working on an encrypted column; the same key digests the
+two-factor backup codes (`backup_code_digest`), which are stored only so. Without them
+(development, tests, the demo) fixed development keys are used, whose names say so;
+production refuses to start without real keys (settings.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -256,6 +258,31 @@ def blind_index(value: str | None) -> str:
     if not value:
         return ""
     return keyring().blind_index(decrypt(value) or "")
+
+
+# Backup codes (备用验证码, django-otp's StaticToken) are stored as the first 16 hex characters
+# of a keyed HMAC: 64 bits, to fit django-otp's 16-character column. That is enough here: the
+# key (BLIND_INDEX_KEY) is not in the database, so a copy of the database alone cannot test a
+# single guess, and a guess at the sign-in page is throttled and locks the device after
+# SECOND_FACTOR_FAILURE_LIMIT wrong codes. A purpose label keeps these digests apart from the
+# ID numbers' blind index under the same key.
+BACKUP_CODE_DIGEST_LENGTH = 16
+BACKUP_CODE_DIGEST = re.compile(rf"[0-9a-f]{{{BACKUP_CODE_DIGEST_LENGTH}}}")
+BACKUP_CODE_PURPOSE = "backup-code:"
+
+
+def backup_code_digest(code: str) -> str:
+    """The stored form of a backup code: its keyed digest, 16 lowercase hex characters. Spaces,
+    hyphens and case do not count (a code read aloud, grouped or typed in capitals is the same
+    code)."""
+    normal = re.sub(r"[\s-]", "", code or "")
+    return keyring().blind_index(BACKUP_CODE_PURPOSE + normal)[:BACKUP_CODE_DIGEST_LENGTH]
+
+
+def is_backup_code_digest(stored: str) -> bool:
+    """Whether a stored token is already a digest (django-otp's own plain codes are 8 lowercase
+    base32 characters, never 16 hex ones)."""
+    return BACKUP_CODE_DIGEST.fullmatch(stored) is not None
 
 
 def key_id_of(stored: str) -> str | None:

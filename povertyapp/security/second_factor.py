@@ -6,7 +6,9 @@ time step at or before the device's last accepted one; this module tells that re
 from a wrong code, so that the user reads why and the audit trail shows a replay. Every success
 and failure is an audit row (AccessLog.Action.SECOND_FACTOR). Wrong codes are throttled by
 django-otp (the wait doubles with each); after SECOND_FACTOR_FAILURE_LIMIT in a row the device
-is locked for AXES_COOLOFF_TIME hours, as a password is.
+is locked for AXES_COOLOFF_TIME hours, as a password is. Backup codes are stored only as
+keyed digests (crypto.backup_code_digest, in django-otp's StaticToken.token): a code is shown
+once, when it is generated, and what the user types is digested before it is looked up.
 
 `SECOND_FACTOR_DEMO_EXEMPT` (env DEMO_WITHOUT_SECOND_FACTOR; on in the embedded default and the
 tests, refused by production) lets users without a device in without enrolling.
@@ -31,7 +33,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from povertyapp import audit, roles
+from povertyapp import audit, crypto, roles
 from povertyapp.models import AccessLog, User
 from povertyapp.security import steps
 
@@ -127,11 +129,14 @@ def enrolment_confirm(*, request: Any, user: User, code: str) -> list[str]:
 
 @transaction.atomic
 def backup_codes_generate(*, request: Any, user: User) -> list[str]:
-    """Ten new single-use backup codes; the old ones stop working."""
+    """Ten new single-use backup codes; the old ones stop working. The codes are returned to
+    be shown once: the database keeps only their keyed digests (crypto.backup_code_digest)."""
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name=BACKUP_DEVICE_NAME, confirmed=True)
     codes = [StaticToken.random_token() for _index in range(BACKUP_CODE_COUNT)]
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
+    StaticToken.objects.bulk_create(
+        StaticToken(device=device, token=crypto.backup_code_digest(code)) for code in codes
+    )
     _record(request, user, "ok", "backup codes generated", detail={"event": "backup_codes"})
     return codes
 
@@ -265,7 +270,10 @@ def _verify_device(*, user: User, code: str) -> tuple[Any, ValidationError | Non
             code="throttled",
             params={"seconds": seconds},
         )
-    if device.verify_token(code):
+    # A backup code is looked up by its digest (what the table holds); django-otp's
+    # verify_token still deletes the one it matches and counts a miss for the throttling.
+    token = code if isinstance(device, TOTPDevice) else crypto.backup_code_digest(code)
+    if device.verify_token(token):
         return device, None
     if isinstance(device, TOTPDevice) and _reused(device, code):
         return device, ValidationError(_("该验证码已使用，请等待下一个验证码"), code="reused")

@@ -4,27 +4,35 @@ and production's refusal of it. Each refusal and success is an audit row."""
 
 from __future__ import annotations
 
+import importlib
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import time_machine
+from django.apps import apps as django_apps
 from django.contrib.admin import site as admin_site
+from django.db import connection
 from django.test import Client, RequestFactory
 from django.urls import reverse
-from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from povertyapp import crypto
 from povertyapp.models import AccessLog
 from povertyapp.security import second_factor
 from tests import factories
+from tests.conftest import login
 from tests.povertyapp.signin import code, device_for, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 VERIFY = reverse("account:second-factor-verify")
 ENROL = reverse("account:second-factor-enrol")
+DIGEST = re.compile(r"[0-9a-f]{16}")
 
 
 @pytest.fixture(autouse=True)
@@ -141,6 +149,133 @@ def test_a_backup_code_signs_in_once(cast):
     refused = second.post(VERIFY, {"code": codes[0]})
     assert "验证码不正确" in refused.content.decode()
     assert second.get("/").status_code == 302
+
+
+def _stored_tokens(user) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT token.token FROM otp_static_statictoken token "
+            "JOIN otp_static_staticdevice device ON device.id = token.device_id "
+            "WHERE device.user_id = %s ORDER BY token.id",
+            [user.pk],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_the_database_keeps_no_backup_code_only_its_keyed_digest(cast):
+    codes = second_factor.backup_codes_generate(request=None, user=cast.auditor)
+    assert len(codes) == 10 and len(set(codes)) == 10
+    assert all(re.fullmatch(r"[a-z2-7]{8}", code) for code in codes)
+    stored = _stored_tokens(cast.auditor)
+    assert len(stored) == 10
+    assert all(DIGEST.fullmatch(token) for token in stored)
+    shown = {variant for code in codes for variant in (code, code.upper())}
+    assert shown.isdisjoint(stored)
+    assert not any(code in token or code.upper() in token for code in codes for token in stored)
+    assert stored == [crypto.backup_code_digest(code) for code in codes]
+
+
+def test_the_backup_code_digest_ignores_case_spaces_and_hyphens_and_needs_the_key(settings):
+    digest = crypto.backup_code_digest("abcd2345")
+    assert DIGEST.fullmatch(digest)
+    for typed in ["ABCD2345", " abcd 2345 ", "AbCd-2345", "ab\tcd 23 45"]:
+        assert crypto.backup_code_digest(typed) == digest
+    assert crypto.backup_code_digest("abcd2346") != digest
+    # Not the ID numbers' blind index cut short: a purpose label keeps the two apart.
+    assert digest != crypto.blind_index("abcd2345")[:16]
+    settings.BLIND_INDEX_KEY = "another blind index key of at least 32 characters"
+    assert crypto.backup_code_digest("abcd2345") != digest
+
+
+def test_a_backup_code_works_once_in_any_case_and_with_spaces(cast):
+    device_for(cast.auditor)
+    codes = second_factor.backup_codes_generate(request=None, user=cast.auditor)
+    typed = [codes[0].upper(), f" {codes[1][:4]} {codes[1][4:]} ", f"{codes[2][:4]}-{codes[2][4:]}"]
+    for index, code_typed in enumerate(typed, start=1):
+        client = sign_in(cast.auditor)
+        assert client.post(VERIFY, {"code": code_typed})["Location"] == "/"
+        assert len(_stored_tokens(cast.auditor)) == 10 - index
+    again = sign_in(cast.auditor)
+    assert "验证码不正确" in again.post(VERIFY, {"code": codes[1]}).content.decode()
+    assert again.get("/").status_code == 302
+    assert second_factor.backup_codes_left(cast.auditor) == 7
+    assert _second_factor_rows(cast.auditor) == [
+        ("ok", "backup codes generated"),
+        ("ok", "verified"),
+        ("ok", "verified"),
+        ("ok", "verified"),
+        ("failed", "wrong code"),
+    ]
+
+
+def test_a_wrong_backup_code_or_a_stored_digest_is_refused(cast):
+    device_for(cast.auditor)
+    codes = second_factor.backup_codes_generate(request=None, user=cast.auditor)
+    stored = _stored_tokens(cast.auditor)
+    wrong = next(c for c in ("abcdefgh", "bcdefghi") if c not in codes)
+    # Someone who read the table types a digest: it is digested in turn and matches nothing.
+    for typed in [wrong, stored[0], stored[0].upper()]:
+        client = sign_in(cast.auditor)
+        assert "验证码不正确" in client.post(VERIFY, {"code": typed}).content.decode()
+        assert client.get("/").status_code == 302
+    assert _stored_tokens(cast.auditor) == stored
+    backup = StaticDevice.objects.get(user=cast.auditor)
+    assert backup.throttling_failure_count == 3
+    assert _second_factor_rows(cast.auditor) == [
+        ("ok", "backup codes generated"),
+        ("failed", "wrong code"),
+        ("failed", "wrong code"),
+        ("failed", "wrong code"),
+    ]
+
+
+def _digest_migration():
+    return importlib.import_module("povertyapp.migrations.0013_backup_code_digests")
+
+
+def test_the_migration_digests_plain_backup_codes_and_leaves_digests_alone(cast):
+    device_for(cast.auditor)
+    device = StaticDevice.objects.create(user=cast.auditor, name="backup", confirmed=True)
+    plain = [StaticToken.random_token() for _index in range(3)]
+    by_hand = "Typed By Hand"  # django-otp's addstatictoken takes any token up to 16 characters
+    digest = crypto.backup_code_digest("kept2345")
+    for token in [*plain, by_hand, digest]:
+        StaticToken.objects.create(device=device, token=token)
+    other = StaticDevice.objects.create(user=cast.county, name="backup", confirmed=True)
+    StaticToken.objects.create(device=other, token="county23")
+    editor = SimpleNamespace(connection=connection)
+
+    _digest_migration().digest_plain_tokens(django_apps, editor)
+
+    expected = [crypto.backup_code_digest(token) for token in [*plain, by_hand]] + [digest]
+    assert _stored_tokens(cast.auditor) == expected
+    assert _stored_tokens(cast.county) == [crypto.backup_code_digest("county23")]
+    assert StaticToken.objects.count() == 6
+    # Idempotent: a second run changes nothing.
+    _digest_migration().digest_plain_tokens(django_apps, editor)
+    assert _stored_tokens(cast.auditor) == expected
+    # The codes the users hold still sign in, once.
+    client = sign_in(cast.auditor)
+    assert client.post(VERIFY, {"code": plain[0].upper()})["Location"] == "/"
+    assert len(_stored_tokens(cast.auditor)) == 4
+    assert sign_in(cast.auditor).post(VERIFY, {"code": "kept 2345"})["Location"] == "/"
+
+
+def test_the_admin_shows_how_many_backup_codes_are_left_never_a_token(cast, settings):
+    settings.SECOND_FACTOR_DEMO_EXEMPT = True
+    codes = second_factor.backup_codes_generate(request=None, user=cast.auditor)
+    stored = _stored_tokens(cast.auditor)
+    device = StaticDevice.objects.get(user=cast.auditor)
+    client = login(cast.secadmin)
+    listing = client.get(reverse("admin:otp_static_staticdevice_changelist"))
+    change = client.get(reverse("admin:otp_static_staticdevice_change", args=[device.pk]))
+    for response in [listing, change]:
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert "未使用的备用验证码" in body
+        assert not any(value in body for value in [*codes, *stored])
+    assert '<td class="field-unused_codes">10</td>' in listing.content.decode()
+    assert '<div class="readonly">10</div>' in change.content.decode()
 
 
 def test_too_many_wrong_codes_lock_the_device_like_a_password(cast, settings):

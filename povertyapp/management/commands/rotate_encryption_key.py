@@ -4,7 +4,8 @@ column (and the encrypted values kept in JSON details) under the current key and
 Rotation: put the new key FIRST in FIELD_ENCRYPTION_KEYS (or the key file), keep the old ones
 after it, restart, run this command; when it reports nothing left under an old key, the old
 key may be removed. Resumable: an interrupted run is run again (rows already current are only
-read). `--reindex` also recomputes the blind indexes, after BLIND_INDEX_KEY was changed."""
+read). `--reindex` also recomputes the blind indexes, after BLIND_INDEX_KEY was changed (the
+two-factor backup codes, kept only as digests under that key, cannot be: they become void)."""
 
 from __future__ import annotations
 
@@ -44,3 +45,12 @@ class Command(BaseCommand):
                 f"under key {ring.current!r}."
             )
         )
+        if reindex:
+            # Backup codes are kept only as digests under BLIND_INDEX_KEY: nothing to recompute.
+            self.stdout.write(
+                self.style.WARNING(
+                    "Two-factor backup codes are digests keyed with BLIND_INDEX_KEY and cannot "
+                    "be recomputed: if that key changed, every backup code issued before is void "
+                    "and the enrolled users must generate a new set (TOTP is unaffected)."
+                )
+            )
