@@ -591,6 +591,8 @@ class ProgressRow:
     skipped: int
     pending: int
     risks: int
+    township_code: str = ""
+    village_code: str = ""
 
 
 def sweep_progress(*, user: User, sweep: Sweep) -> list[ProgressRow]:
@@ -599,7 +601,14 @@ def sweep_progress(*, user: User, sweep: Sweep) -> list[ProgressRow]:
     state = SweepHousehold.State
     rows = (
         sweep_households_for_user(user=user, sweep=sweep)
-        .values("village_id", "village__name", "village__parent__name", "village__path")
+        .values(
+            "village_id",
+            "village__code",
+            "village__name",
+            "village__parent__code",
+            "village__parent__name",
+            "village__path",
+        )
         .annotate(
             households=Count("pk"),
             visited=Count("pk", filter=Q(state=state.VISITED)),
@@ -619,6 +628,8 @@ def sweep_progress(*, user: User, sweep: Sweep) -> list[ProgressRow]:
             skipped=row["skipped"],
             pending=row["pending"],
             risks=row["risks"],
+            township_code=row["village__parent__code"] or "",
+            village_code=row["village__code"],
         )
         for row in rows
     ]

@@ -574,6 +574,11 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "ClueStateEnum": "monitoring.models.Clue.State",
     "MonitoringObjectStateEnum": "monitoring.models.MonitoringObject.State",
     "CaseWorkflowStateEnum": "households.models.CaseWorkflow.State",
+    # The sweeps API: its two states, and the priority groups and risks as lists.
+    "SweepStateEnum": "monitoring.models.Sweep.State",
+    "SweepHouseholdStateEnum": "monitoring.models.SweepHousehold.State",
+    "PriorityGroupEnum": "monitoring.models.PriorityGroup",
+    "RiskTypeEnum": "monitoring.models.RiskType",
 }
 
 # --- Faults and recovery (issue 12, part 4; docs/operations.md "Faults and recovery") -----------

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
@@ -24,7 +26,10 @@ from households.identity import check_id_number
 from households.services import common
 from monitoring import clues as clue_door
 from monitoring import inbox
+from monitoring.api.filters import IdFilter
+from monitoring.api.views import LIST_ERRORS
 from monitoring.models import Clue, RiskType
+from povertyapp import forms as house
 from povertyapp import roles
 from povertyapp.http import AuthenticatedRequest
 from povertyapp.models import Region
@@ -106,6 +111,7 @@ class ClueResultSerializer(serializers.Serializer):
             return clue.duplicate_of.result_reason or clue.result_reason
         return clue.result_reason
 
+    @extend_schema_field(serializers.DateField(allow_null=True))
     def get_decided_on(self, clue: Clue) -> Any:
         date = inbox.result_date(clue)
         return date.isoformat() if date else None
@@ -139,6 +145,26 @@ class ClueCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError(error.messages) from None
 
 
+def _clue_or_result(*, many: bool = False) -> PolymorphicProxySerializer:
+    """What the clue API answers: a clue to a case role, its result to the sending department."""
+    return PolymorphicProxySerializer(
+        component_name="ClueOrResult",
+        serializers=[ClueSerializer, ClueResultSerializer],
+        resource_type_field_name=None,
+        many=many,
+    )
+
+
+class ClueApiFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(choices=Clue.State.choices, label=gettext_lazy("状态"))
+    source_list = IdFilter(field_name="source_list_id", label=gettext_lazy("部门名单"))
+
+    class Meta:
+        model = Clue
+        form = house.Form
+        fields = ["state", "source_list"]
+
+
 def _visible(request: AuthenticatedRequest) -> QuerySet[Clue]:
     return inbox.clues_for_user(request.user).select_related("duplicate_of")
 
@@ -146,25 +172,27 @@ def _visible(request: AuthenticatedRequest) -> QuerySet[Clue]:
 class ClueListApi(generics.GenericAPIView):
     serializer_class = ClueSerializer
     queryset = Clue.objects.none()  # schema only: the view reads through the scoped selector
+    filterset_class = ClueApiFilter  # state, source_list: an unknown value is a 400
 
-    @extend_schema(responses={200: ClueSerializer(many=True)})
+    @extend_schema(responses={200: _clue_or_result(many=True), **LIST_ERRORS})
     def get(self, request: AuthenticatedRequest) -> Response:
         user = request.user
         if not (roles.is_department(user) or inbox.can_read_inbox(user)):
             raise PermissionDenied(_("您的账号不处理风险线索。"))
-        queryset = _visible(request).order_by("-received_on", "-id")
-        state = request.query_params.get("state")
-        if state:
-            queryset = queryset.filter(state=state)
-        source_list = request.query_params.get("source_list")
-        if source_list and source_list.isdigit():
-            queryset = queryset.filter(source_list_id=int(source_list))
+        queryset = self.filter_queryset(_visible(request).order_by("-received_on", "-id"))
         page = self.paginate_queryset(queryset)
         if roles.is_department(user):
             return self.get_paginated_response(ClueResultSerializer(page, many=True).data)
         return self.get_paginated_response(ClueSerializer(page, many=True).data)
 
-    @extend_schema(request=ClueCreateSerializer, responses={201: ClueSerializer})
+    @extend_schema(
+        request=ClueCreateSerializer,
+        responses={
+            201: _clue_or_result(),
+            400: LIST_ERRORS[400],
+            403: LIST_ERRORS[403],
+        },
+    )
     def post(self, request: AuthenticatedRequest) -> Response:
         user = request.user
         department = roles.is_department(user)

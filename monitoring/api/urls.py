@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, path
 from rest_framework.routers import SimpleRouter
 
-from monitoring.api import clues, views
+from monitoring.api import clues, sweeps, views
 
 urlpatterns: list[URLPattern | URLResolver] = []
 
@@ -18,3 +18,14 @@ router.register("objects", views.MonitoringObjectViewSet, basename="monitoring-o
 router.register("tasks", views.VerificationTaskViewSet, basename="monitoring-task")
 router.register("procedures", views.ProcedureViewSet, basename="monitoring-procedure")
 urlpatterns += router.urls
+
+# --- sweeps ---
+urlpatterns += [
+    path("sweeps/", sweeps.SweepListApi.as_view(), name="monitoring-sweep-list"),
+    path("sweeps/<int:sweep_id>/", sweeps.SweepDetailApi.as_view(), name="monitoring-sweep-detail"),
+    path(
+        "sweeps/<int:sweep_id>/households/",
+        sweeps.SweepHouseholdListApi.as_view(),
+        name="monitoring-sweep-households",
+    ),
+]

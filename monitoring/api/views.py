@@ -14,6 +14,7 @@ from typing import Any
 import django_filters
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,6 +31,26 @@ from povertyapp import forms as house
 from povertyapp import roles
 from povertyapp.http import request_user
 from povertyapp.privacy import access_log_record, mask_text
+
+# The refusals the schema names beside each 200 (the bodies carry `detail` or field errors).
+LIST_ERRORS = {
+    400: OpenApiResponse(description=_("输入有误：字段错误信息")),
+    403: OpenApiResponse(description=_("无权操作")),
+    404: OpenApiResponse(description=_("页码超出范围")),
+}
+DETAIL_ERRORS = {
+    403: OpenApiResponse(description=_("无权操作")),
+    404: OpenApiResponse(description=_("不存在或不在管辖范围内")),
+}
+
+
+def _documented(serializer: Any) -> Any:
+    """A read-only viewset's list and detail, with their refusals in the schema."""
+    return extend_schema_view(
+        list=extend_schema(responses={200: serializer(many=True), **LIST_ERRORS}),
+        retrieve=extend_schema(responses={200: serializer, **DETAIL_ERRORS}),
+    )
+
 
 TASK_STATES = (Clue.State.PENDING, Clue.State.VERIFIED, Clue.State.UNREGISTERED)
 PROCEDURE_KINDS = (CaseWorkflow.Kind.MONITORING, CaseWorkflow.Kind.RISK_ELIMINATION)
@@ -97,6 +118,7 @@ class MonitoringObjectFilter(django_filters.FilterSet):
         fields = ["object_type", "state", "risk", "village"]
 
 
+@_documented(MonitoringObjectSerializer)
 class MonitoringObjectViewSet(ScopedReadOnlyViewSet):
     """监测对象 in the user's scope; filters: object_type, state, risk, village (code)."""
 
@@ -134,6 +156,7 @@ class TaskFilter(django_filters.FilterSet):
         fields = ["state", "channel"]
 
 
+@_documented(VerificationTaskSerializer)
 class VerificationTaskViewSet(ScopedReadOnlyViewSet):
     """The verification tasks of the user's villages: clues 待核实, 已核实 and 待登记 (register
     this household), with their clocks and overdue flags."""
@@ -169,6 +192,7 @@ class ProcedureFilter(django_filters.FilterSet):
         fields = ["kind", "state"]
 
 
+@_documented(ProcedureSerializer)
 class ProcedureViewSet(ScopedReadOnlyViewSet):
     """监测对象识别 and 风险消除 procedures of the households in the user's scope."""
 

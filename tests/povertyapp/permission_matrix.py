@@ -13,7 +13,8 @@ outcomes are one character per role, in the order of `ROLES`:
 
 A new URL gets its row here, one entry: run the test with PERMISSION_MATRIX_PRINT=1 to print
 what every role gets today, check it against what each role should get, and paste the line.
-Path parameters come from `objects()` (the demo county), or from the row (`kind="..."`).
+Path parameters come from `objects()` (the demo county), or from the row: a value
+(`kind="..."`), or `Of("key")` for an object of `objects()` under another key (`pk=Of(...)`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,15 @@ OUTCOMES = {
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 API_PREFIX = "/api/"
 MISSING = 999_999  # an id no object has
+
+
+@dataclass(frozen=True)
+class Of:
+    """A path parameter taken from `objects()` under another key than its own name: a router's
+    detail parameter is `pk` for every model, and `task_id` names an inspection's correction
+    task on one page and a scrutiny task on another."""
+
+    key: str
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,7 @@ def objects(users: dict[str, Any]) -> dict[str, Any]:
         DepartmentList,
         MonitoringObject,
         ObjectRisk,
+        ScrutinyTask,
         Sweep,
         SweepHousehold,
     )
@@ -172,6 +183,19 @@ def objects(users: dict[str, Any]) -> dict[str, Any]:
         "clue_id": pk(
             Clue.objects.filter(region=village, household__isnull=False), Clue.objects.all()
         ),
+        # The monitoring API's detail rows and the scrutiny task page (`Of(...)` in their rows):
+        # a clue the village still has to verify, a monitoring procedure and a scrutiny task.
+        "verification_task_id": pk(
+            Clue.objects.filter(region=village, state__in=["pending", "verified", "unregistered"])
+        ),
+        "monitoring_procedure_id": pk(
+            CaseWorkflow.objects.filter(
+                household__village=village, kind__in=["monitoring", "risk_elimination"]
+            )
+        ),
+        "scrutiny_task_id": pk(
+            ScrutinyTask.objects.filter(village=village), ScrutinyTask.objects.all()
+        ),
     }
 
 
@@ -195,9 +219,9 @@ PUBLIC = {
 
 # Columns: cadre helper township county auditor sysadmin secadmin auditadmin department
 # anonymous.
-# The small demo county's cases and notices in the cadre's village are monitoring's (issue 15);
-# rows of objects it lacks ask for a missing one (404 to the case roles), which still checks
-# every refusal (403 to the administrators).
+# The small demo county's cases and notices in the cadre's village are monitoring's (issue 15).
+# Every detail row asks for a real object of `objects()`: a 404 below is the scope at work
+# (a helper and an object of a household not paired with them), not a missing object.
 ROWS: dict[str, Row] = {
     "home": row(get="oooooooooL", post="oooooooooL"),
     "login": row(get="oooooooooo", post="oooooooooo"),
@@ -675,8 +699,8 @@ ROWS: dict[str, Row] = {
         patch="555555555L",
         delete="555555555L",
     ),
-    # issue 15: objects (the small demo county has no monitoring object nor clue: 404 to
-    # the case roles that may open them).
+    # issue 15: objects (a monitoring object of the cadre's village: a helper is not paired with
+    # its household, 404).
     "monitoring:objects": row(get="ooooo3333L", post="ooooo3333L"),
     "monitoring:object": row(get="o4ooo3333L", post="o4ooo3333L"),
     "monitoring:eliminate": row(get="o33333333L", post="o33333333L"),
@@ -705,8 +729,55 @@ ROWS: dict[str, Row] = {
     "admin:monitoring_riskmeasurerule_history": row(get="333o33333L"),
     "admin:monitoring_riskmeasurerule_delete": row(get="333333333L", post="333333333L"),
     "admin:monitoring_riskmeasurerule_change": row(get="333o33333L", post="333o33333L"),
-    # --- issue 15: clues (the demo seed has no clue or list yet: the detail rows ask for a
-    # missing object, which still checks every refusal) ---
+    # issue 15: the monitoring case records in the admin: read by the county office in its
+    # county, changed by nobody (writes go through the services).
+    "admin:monitoring_clue_changelist": row(get="333o33333L"),
+    "admin:monitoring_clue_add": row(get="333333333L", post="333333333L"),
+    "admin:monitoring_clue_history": row(get="333o34443L"),
+    "admin:monitoring_clue_delete": row(get="333333333L", post="333333333L"),
+    "admin:monitoring_clue_change": row(get="333o33333L", post="333333333L"),
+    "admin:monitoring_monitoringobject_changelist": row(get="333o33333L"),
+    "admin:monitoring_monitoringobject_add": row(get="333333333L", post="333333333L"),
+    "admin:monitoring_monitoringobject_history": row(get="333o34443L"),
+    "admin:monitoring_monitoringobject_delete": row(get="333333333L", post="333333333L"),
+    "admin:monitoring_monitoringobject_change": row(get="333o33333L", post="333333333L"),
+    "admin:monitoring_incomeassessment_changelist": row(get="333o33333L"),
+    "admin:monitoring_incomeassessment_add": row(get="333333333L", post="333333333L"),
+    "admin:monitoring_incomeassessment_history": row(get="333o34443L"),
+    "admin:monitoring_incomeassessment_delete": row(get="333333333L", post="333333333L"),
+    "admin:monitoring_incomeassessment_change": row(get="333o33333L", post="333333333L"),
+    "admin:monitoring_departmentlist_changelist": row(get="333o33333L"),
+    "admin:monitoring_departmentlist_add": row(get="333333333L", post="333333333L"),
+    "admin:monitoring_departmentlist_history": row(get="333o34443L"),
+    "admin:monitoring_departmentlist_delete": row(get="333333333L", post="333333333L"),
+    "admin:monitoring_departmentlist_change": row(get="333o33333L", post="333333333L"),
+    "admin:monitoring_scrutinytask_changelist": row(get="333o33333L"),
+    "admin:monitoring_scrutinytask_add": row(get="333333333L", post="333333333L"),
+    "admin:monitoring_scrutinytask_history": row(get="333o34443L"),
+    "admin:monitoring_scrutinytask_delete": row(get="333333333L", post="333333333L"),
+    "admin:monitoring_scrutinytask_change": row(get="333o33333L", post="333333333L"),
+    "admin:monitoring_cadrerelation_changelist": row(get="333o33333L"),
+    "admin:monitoring_cadrerelation_add": row(get="333333333L", post="333333333L"),
+    "admin:monitoring_cadrerelation_history": row(get="333o34443L"),
+    "admin:monitoring_cadrerelation_delete": row(get="333333333L", post="333333333L"),
+    "admin:monitoring_cadrerelation_change": row(get="333o33333L", post="333333333L"),
+    "admin:monitoring_sweep_changelist": row(get="333o33333L"),
+    "admin:monitoring_sweep_add": row(get="333333333L", post="333333333L"),
+    "admin:monitoring_sweep_history": row(get="333o34443L"),
+    "admin:monitoring_sweep_delete": row(get="333333333L", post="333333333L"),
+    "admin:monitoring_sweep_change": row(get="333o33333L", post="333333333L"),
+    "admin:monitoring_sweepteam_changelist": row(get="333o33333L"),
+    "admin:monitoring_sweepteam_add": row(get="333333333L", post="333333333L"),
+    "admin:monitoring_sweepteam_history": row(get="333o34443L"),
+    "admin:monitoring_sweepteam_delete": row(get="333333333L", post="333333333L"),
+    "admin:monitoring_sweepteam_change": row(get="333o33333L", post="333333333L"),
+    "admin:monitoring_sweephousehold_changelist": row(get="333o33333L"),
+    "admin:monitoring_sweephousehold_add": row(get="333333333L", post="333333333L"),
+    "admin:monitoring_sweephousehold_history": row(get="333o34443L"),
+    "admin:monitoring_sweephousehold_delete": row(get="333333333L", post="333333333L"),
+    "admin:monitoring_sweephousehold_change": row(get="333o33333L", post="333333333L"),
+    # --- issue 15: clues (a clue of the cadre's village; the list is the 医保 push of the
+    # department account in the matrix) ---
     "monitoring:declare": row(get="oooooooooo", post="oooooooooo"),
     "monitoring:clues": row(get="ooooo3333L", post="ooooo3333L"),
     "monitoring:clue-add": row(get="o33o33333L", post="o33o33333L"),
@@ -731,8 +802,10 @@ ROWS: dict[str, Row] = {
     "monitoring:index": row(get="ooooo3333L", post="ooooo3333L"),
     "monitoring:dashboard": row(get="ooooo3333L", post="ooooo3333L"),
     "monitoring:dashboard-objects": row(get="ooooo3333L", post="ooooo3333L"),
-    # The monitoring API (read-only): no demo object on this branch, so the detail rows ask
-    # for an id no object has (404 for the case roles; the refusal comes first).
+    # The monitoring API (read-only). The routers name every detail's parameter `pk`: the rows
+    # take the demo's object, open verification task and procedure of the cadre's village
+    # (`Of(...)`). A helper is not paired with their households (404); department accounts and
+    # administrators are refused before the method is looked at (403, then 405).
     "monitoring-object-list": row(
         get="ooooo3333L",
         post="555553333L",
@@ -741,12 +814,12 @@ ROWS: dict[str, Row] = {
         delete="555553333L",
     ),
     "monitoring-object-detail": row(
-        get="444443333L",
+        get="o4ooo3333L",
         post="555553333L",
         put="555553333L",
         patch="555553333L",
         delete="555553333L",
-        pk=MISSING,
+        pk=Of("monitoring_object_id"),
     ),
     "monitoring-task-list": row(
         get="ooooo3333L",
@@ -756,12 +829,12 @@ ROWS: dict[str, Row] = {
         delete="555553333L",
     ),
     "monitoring-task-detail": row(
-        get="444443333L",
+        get="o4ooo3333L",
         post="555553333L",
         put="555553333L",
         patch="555553333L",
         delete="555553333L",
-        pk=MISSING,
+        pk=Of("verification_task_id"),
     ),
     "monitoring-procedure-list": row(
         get="ooooo3333L",
@@ -771,12 +844,35 @@ ROWS: dict[str, Row] = {
         delete="555553333L",
     ),
     "monitoring-procedure-detail": row(
-        get="444443333L",
+        get="o4ooo3333L",
         post="555553333L",
         put="555553333L",
         patch="555553333L",
         delete="555553333L",
-        pk=MISSING,
+        pk=Of("monitoring_procedure_id"),
+    ),
+    # issue 15: the sweeps API (read-only), as the sweep pages: helpers, departments and the
+    # administrators are refused (403) before the method is looked at; the demo's open sweep.
+    "monitoring-sweep-list": row(
+        get="o3ooo3333L",
+        post="535553333L",
+        put="535553333L",
+        patch="535553333L",
+        delete="535553333L",
+    ),
+    "monitoring-sweep-detail": row(
+        get="o3ooo3333L",
+        post="535553333L",
+        put="535553333L",
+        patch="535553333L",
+        delete="535553333L",
+    ),
+    "monitoring-sweep-households": row(
+        get="o3ooo3333L",
+        post="535553333L",
+        put="535553333L",
+        patch="535553333L",
+        delete="535553333L",
     ),
     # issue 15: lists (the departments' lists, exclusion scrutiny)
     "monitoring:lists": row(get="333o3333oL", post="333o3333oL"),
@@ -784,9 +880,13 @@ ROWS: dict[str, Row] = {
     "monitoring:list-template": row(
         get="333o3333oL", post="333o3333oL", layout_key="medical_costs"
     ),
-    "monitoring:list": row(get="333433334L", post="333433334L", list_id=MISSING),
+    "monitoring:list": row(get="333o3333oL", post="333o3333oL"),
     "monitoring:scrutiny": row(get="o3ooo3333L", post="o3ooo3333L"),
-    "monitoring:scrutiny-task": row(get="434443333L", post="434443333L", task_id=MISSING),
+    # A scrutiny task of the cadre's village. The empty POST names no action: refused (403)
+    # by everyone who may open the task; a helper has no part in 剔除核查 (403).
+    "monitoring:scrutiny-task": row(
+        get="o3ooo3333L", post="333333333L", task_id=Of("scrutiny_task_id")
+    ),
     "monitoring:cadre-relations": row(get="o3ooo3333L", post="o33o33333L"),
 }
 

@@ -26,6 +26,16 @@ CASE_MODELS = {
     "inspections.Campaign",
     "inspections.RectificationItem",
     "inspections.InspectionEvent",
+    # issue 15: the monitoring case records (read-only; their risks are an inline).
+    "monitoring.Clue",
+    "monitoring.MonitoringObject",
+    "monitoring.IncomeAssessment",
+    "monitoring.DepartmentList",
+    "monitoring.ScrutinyTask",
+    "monitoring.CadreRelation",
+    "monitoring.Sweep",
+    "monitoring.SweepTeam",
+    "monitoring.SweepHousehold",
 }
 CASE_CONFIG = {
     "households.PovertyLine",

@@ -240,7 +240,8 @@ class World:
         values: dict[str, Any] = {}
         for param in params:
             if param in row.params:
-                values[param] = row.params[param]
+                value = row.params[param]
+                values[param] = self.objects[value.key] if isinstance(value, matrix.Of) else value
             elif name.startswith("admin:") and param in ("object_id", "id"):
                 values[param] = self._admin_object(name).pk
             else:
