@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# schemathesis against /api/v1/schema/, authenticated as the demo `cadre`.
+# schemathesis against /api/v1/schema/, authenticated as the demo `cadre`, then as `yibao`.
 #
 # Builds a small demo county (300 households) in its own database, serves it with gunicorn on
 # 127.0.0.1:$SCHEMATHESIS_PORT, takes cadre's token from POST /api/v1/auth/token/ and runs
@@ -15,6 +15,7 @@
 #   SCHEMATHESIS_MAX_EXAMPLES  per operation, default 25
 #   SCHEMATHESIS_MAX_TIME      seconds for the whole run, default 300
 #   SCHEMATHESIS_SEED          default 2020 (reproducible runs)
+#   SCHEMATHESIS_USERS         the demo accounts to run as, in turn, default "cadre yibao"
 #   RATE_LIMIT_API, RATE_LIMIT_SEARCH are set high for the run (see below)
 set -euo pipefail
 
@@ -25,6 +26,9 @@ PORT=${SCHEMATHESIS_PORT:-18765}
 MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-15}
 MAX_TIME=${SCHEMATHESIS_MAX_TIME:-300}
 SEED=${SCHEMATHESIS_SEED:-2020}
+# A village cadre (every case endpoint) and a department account (医保: its own clues, and a
+# refusal everywhere else, whose shape the schema must describe too).
+SCHEMATHESIS_USERS=${SCHEMATHESIS_USERS:-cadre yibao}
 WORKDIR=$(mktemp -d /tmp/schemathesis.XXXXXX)
 SERVER_PID=""
 
@@ -98,19 +102,20 @@ for _ in $(seq 1 60); do
     sleep 1
 done
 
+status=0
+for USER in $SCHEMATHESIS_USERS; do
 TOKEN=$(curl -fsS -X POST "http://127.0.0.1:$PORT/api/v1/auth/token/" \
-    -d username=cadre -d password=Huangping@2020 |
+    -d username="$USER" -d password=Huangping@2020 |
     "$PY" -c 'import json, sys; print(json.load(sys.stdin)["token"])')
 if [[ -z "$TOKEN" ]]; then
-    echo "schemathesis: no token for cadre"
+    echo "schemathesis: no token for $USER"
     exit 1
 fi
 # The schema is served to an authenticated user; fetch it once so a failure here is explicit.
 curl -fsS -o "$WORKDIR/schema.json" -H "Authorization: Token $TOKEN" \
     -H "Accept: application/vnd.oai.openapi+json" "http://127.0.0.1:$PORT/api/v1/schema/"
 
-echo "schemathesis: ${MAX_EXAMPLES} examples per operation, at most ${MAX_TIME} s, seed ${SEED}"
-status=0
+echo "schemathesis as $USER: ${MAX_EXAMPLES} examples per operation, at most ${MAX_TIME} s, seed ${SEED}"
 "$ROOT/.venv/bin/schemathesis" --no-color run "http://127.0.0.1:$PORT/api/v1/schema/" \
     --header "Authorization: Token $TOKEN" \
     --header "Accept-Language: zh-hans" \
@@ -123,6 +128,7 @@ status=0
     --request-timeout 60 \
     --generation-database none \
     --warnings off || status=$?
+done
 
 stop_server
 if [[ $status -ne 0 ]]; then
