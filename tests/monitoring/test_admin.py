@@ -14,7 +14,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from households.models import Household
-from monitoring import sweeps
 from monitoring.models import (
     CadreRelation,
     Clue,
@@ -22,7 +21,6 @@ from monitoring.models import (
     IncomeAssessment,
     MonitoringObject,
     ObjectRisk,
-    PriorityGroup,
     ScrutinyTask,
     Sweep,
     SweepHousehold,
@@ -32,6 +30,7 @@ from povertyapp.models import Region, User
 from povertyapp.privacy import mask
 from tests import factories
 from tests.conftest import login
+from tests.monitoring.sweep_fixtures import open_sweep
 
 TODAY = datetime.date(2026, 6, 20)
 MODELS = (
@@ -138,16 +137,7 @@ def _records(cast: Any, county: Any, household: Household, sweep: Sweep, tag: st
 def world(cast, county, household_a, household_b) -> dict[str, Any]:
     """The county's sweep (over household_a and household_b), one of each record for
     household_b (village B), and a county officer of another county."""
-    sweep = sweeps.sweep_open(
-        actor=cast.county,
-        county=county.county,
-        year=2026,
-        name="2026年防返贫集中排查",
-        start_date=datetime.date(2026, 6, 1),
-        end_date=datetime.date(2026, 6, 30),
-        line=Decimal("7000"),
-        groups=PriorityGroup.values,
-    )
+    sweep = open_sweep(cast, county)
     _records(cast, county, household_b, sweep, "乙")
     other_county = factories.region("522623000000", "施秉县", Region.Level.COUNTY, county.city)
     return {

@@ -5,7 +5,6 @@ clues in another shape (their results) than a case role (issue 15)."""
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
 from typing import Any
 
 import jsonschema
@@ -14,12 +13,11 @@ from django.test import Client
 from django.urls import reverse
 
 from households.services import common
-from monitoring import sweeps
-from monitoring.models import PriorityGroup
 from tests import factories
 from tests.conftest import login
 from tests.monitoring import dashboard_world
 from tests.monitoring.clue_fixtures import department_clue, department_user, head_id, push
+from tests.monitoring.sweep_fixtures import open_sweep
 
 TODAY = datetime.date(2026, 6, 15)
 
@@ -71,16 +69,7 @@ def world(monkeypatch, cast, county, household_a, household_b) -> dict[str, Any]
         received_on=TODAY,
         details={"自付金额": "52000"},
     )
-    sweep = sweeps.sweep_open(
-        actor=cast.county,
-        county=county.county,
-        year=2026,
-        name="2026年防返贫集中排查",
-        start_date=datetime.date(2026, 6, 1),
-        end_date=datetime.date(2026, 6, 30),
-        line=Decimal("7000"),
-        groups=PriorityGroup.values,
-    )
+    sweep = open_sweep(cast, county)
     return {"world": built, "yibao": yibao, "sweep": sweep}
 
 

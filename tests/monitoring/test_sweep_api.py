@@ -20,6 +20,7 @@ from monitoring.models import PriorityGroup, Sweep, SweepHousehold
 from povertyapp.models import Region, User
 from tests import factories
 from tests.conftest import login
+from tests.monitoring.sweep_fixtures import open_sweep, visit
 
 TODAY = datetime.date(2026, 6, 20)
 SWEEPS = reverse("monitoring-sweep-list")
@@ -28,26 +29,6 @@ SWEEPS = reverse("monitoring-sweep-list")
 @pytest.fixture(autouse=True)
 def _today(monkeypatch):
     monkeypatch.setattr("households.services.common.today", lambda: TODAY)
-
-
-def _visit(**overrides: Any) -> sweeps.Visit:
-    values: dict[str, Any] = {
-        "visited": True,
-        "visited_on": datetime.date(2026, 6, 10),
-        "first_surveyor": "张明",
-        "second_surveyor": "李华",
-        "answers": {
-            "food_secure": True,
-            "clothing_secure": True,
-            "education_secure": True,
-            "medical_secure": True,
-            "housing_secure": True,
-            "water_secure": True,
-            "income_change": "down",
-        },
-    }
-    values.update(overrides)
-    return sweeps.Visit(**values)
 
 
 @pytest.fixture
@@ -62,16 +43,7 @@ def world(cast, county, household_a, household_b) -> dict[str, Any]:
         status=Household.Status.NON_REGISTERED,
         members=[factories.member_data(name="王五", health="残疾")],
     )
-    sweep = sweeps.sweep_open(
-        actor=cast.county,
-        county=county.county,
-        year=2026,
-        name="2026年防返贫集中排查",
-        start_date=datetime.date(2026, 6, 1),
-        end_date=datetime.date(2026, 6, 30),
-        line=Decimal("7000"),
-        groups=PriorityGroup.values,
-    )
+    sweep = open_sweep(cast, county)
     team = sweeps.sweep_team_create(
         actor=cast.county,
         sweep=sweep,
@@ -87,7 +59,7 @@ def world(cast, county, household_a, household_b) -> dict[str, Any]:
     sweeps.sweep_visit_record(
         actor=cast.cadre,
         sweep_household=rows["a"],
-        visit=_visit(risk_found=True, risk_types=["illness"], note="户主住院，收入下降"),
+        visit=visit(risk_found=True, risk_types=["illness"], note="户主住院，收入下降"),
         expected_version=rows["a"].version,
     )
     sweeps.sweep_visit_record(

@@ -17,7 +17,6 @@ from monitoring import sweeps
 from monitoring.models import (
     Clue,
     MonitoringLine,
-    PriorityGroup,
     Sweep,
     SweepHousehold,
     SweepTeam,
@@ -26,10 +25,9 @@ from povertyapp.conflicts import ConflictError
 from povertyapp.models import AccessLog, User
 from tests import factories
 from tests.conftest import login
+from tests.monitoring.sweep_fixtures import open_sweep, visit
 
 TODAY = datetime.date(2026, 6, 20)
-START = datetime.date(2026, 6, 1)
-END = datetime.date(2026, 6, 30)
 
 
 @pytest.fixture(autouse=True)
@@ -52,41 +50,6 @@ def registry(cast, county, household_a, household_b) -> dict[str, Household]:
     return {"a": household_a, "b": household_b, "ordinary": ordinary, "removed": removed}
 
 
-def _open(cast: Any, county: Any, **overrides: Any) -> Sweep:
-    values: dict[str, Any] = {
-        "actor": cast.county,
-        "county": county.county,
-        "year": 2026,
-        "name": "2026年防返贫集中排查",
-        "start_date": START,
-        "end_date": END,
-        "line": Decimal("7000"),
-        "groups": PriorityGroup.values,
-    }
-    values.update(overrides)
-    return sweeps.sweep_open(**values)
-
-
-def _visit(**overrides: Any) -> sweeps.Visit:
-    values: dict[str, Any] = {
-        "visited": True,
-        "visited_on": datetime.date(2026, 6, 10),
-        "first_surveyor": "张明",
-        "second_surveyor": "李华",
-        "answers": {
-            "food_secure": True,
-            "clothing_secure": True,
-            "education_secure": True,
-            "medical_secure": True,
-            "housing_secure": True,
-            "water_secure": True,
-            "income_change": "same",
-        },
-    }
-    values.update(overrides)
-    return sweeps.Visit(**values)
-
-
 def _row(sweep: Sweep, household: Household) -> SweepHousehold:
     return SweepHousehold.objects.get(sweep=sweep, household=household)
 
@@ -99,7 +62,7 @@ def _codes(error: ValidationError) -> dict[str, list[str]]:
 
 
 def test_opening_lists_every_household_of_the_county_but_removed_ones(cast, county, registry):
-    sweep = _open(cast, county)
+    sweep = open_sweep(cast, county)
     rows = {row.household_id: row for row in SweepHousehold.objects.filter(sweep=sweep)}
     assert set(rows) == {registry["a"].pk, registry["b"].pk, registry["ordinary"].pk}
     assert rows[registry["ordinary"].pk].village_id == county.village_a2.pk
@@ -110,25 +73,25 @@ def test_opening_lists_every_household_of_the_county_but_removed_ones(cast, coun
 
 
 def test_opening_tags_only_the_chosen_groups(cast, county, registry):
-    sweep = _open(cast, county, groups=["exited_2020"])
+    sweep = open_sweep(cast, county, groups=["exited_2020"])
     assert sweep.priority_groups == ["exited_2020"]
     assert _row(sweep, registry["ordinary"]).groups == []
 
 
 def test_opening_builds_rows_in_batches(cast, county, registry, monkeypatch):
     monkeypatch.setattr(sweeps, "BATCH_SIZE", 2)
-    sweep = _open(cast, county)
+    sweep = open_sweep(cast, county)
     assert SweepHousehold.objects.filter(sweep=sweep).count() == 3
 
 
 def test_one_sweep_per_county_and_year(cast, county, registry):
-    _open(cast, county)
+    open_sweep(cast, county)
     with pytest.raises(ValidationError) as caught:
-        _open(cast, county, name="again")
+        open_sweep(cast, county, name="again")
     assert _codes(caught.value) == {"year": ["duplicate"]}
     assert "每县每年只发起一次" in caught.value.error_dict["year"][0].messages[0]
     assert Sweep.objects.count() == 1
-    next_year = _open(
+    next_year = open_sweep(
         cast,
         county,
         year=2027,
@@ -140,7 +103,7 @@ def test_one_sweep_per_county_and_year(cast, county, registry):
 
 def test_opening_refuses_bad_dates_and_groups(cast, county, registry):
     with pytest.raises(ValidationError) as caught:
-        _open(cast, county, end_date=datetime.date(2026, 5, 1), groups=["nonsense"])
+        open_sweep(cast, county, end_date=datetime.date(2026, 5, 1), groups=["nonsense"])
     assert set(_codes(caught.value)) == {"end_date", "groups"}
     assert Sweep.objects.count() == 0
 
@@ -148,7 +111,7 @@ def test_opening_refuses_bad_dates_and_groups(cast, county, registry):
 def test_only_the_county_office_opens(cast, county, registry):
     for user in (cast.cadre, cast.township, cast.auditor, cast.helper):
         with pytest.raises(PermissionDenied):
-            _open(cast, county, actor=user)
+            open_sweep(cast, county, actor=user)
     assert Sweep.objects.count() == 0
 
 
@@ -168,7 +131,7 @@ def test_default_line_from_the_monitoring_line_rows(cast, county):
 
 
 def test_a_team_takes_villages_and_their_households(cast, county, registry):
-    sweep = _open(cast, county)
+    sweep = open_sweep(cast, county)
     team = sweeps.sweep_team_create(
         actor=cast.county,
         sweep=sweep,
@@ -197,12 +160,12 @@ def test_a_team_takes_villages_and_their_households(cast, county, registry):
 
 
 def test_a_visit_is_recorded_with_both_names(cast, county, registry):
-    sweep = _open(cast, county)
+    sweep = open_sweep(cast, county)
     row = _row(sweep, registry["a"])
     saved = sweeps.sweep_visit_record(
         actor=cast.cadre,
         sweep_household=row,
-        visit=_visit(per_capita_income=Decimal("9000")),
+        visit=visit(per_capita_income=Decimal("9000")),
         expected_version=row.version,
     )
     assert (saved.state, saved.first_surveyor, saved.second_surveyor, saved.version) == (
@@ -234,13 +197,13 @@ def test_a_visit_is_recorded_with_both_names(cast, county, registry):
 def test_a_visit_is_refused_when_the_sheet_is_incomplete(
     cast, county, registry, overrides, expected
 ):
-    sweep = _open(cast, county)
+    sweep = open_sweep(cast, county)
     row = _row(sweep, registry["a"])
     with pytest.raises(ValidationError) as caught:
         sweeps.sweep_visit_record(
             actor=cast.cadre,
             sweep_household=row,
-            visit=_visit(**overrides),
+            visit=visit(**overrides),
             expected_version=row.version,
         )
     assert _codes(caught.value) == expected
@@ -248,7 +211,7 @@ def test_a_visit_is_refused_when_the_sheet_is_incomplete(
 
 
 def test_not_visited_needs_a_reason(cast, county, registry):
-    sweep = _open(cast, county)
+    sweep = open_sweep(cast, county)
     row = _row(sweep, registry["a"])
     with pytest.raises(ValidationError) as caught:
         sweeps.sweep_visit_record(
@@ -268,28 +231,28 @@ def test_not_visited_needs_a_reason(cast, county, registry):
 
 
 def test_a_stale_version_is_refused(cast, county, registry):
-    sweep = _open(cast, county)
+    sweep = open_sweep(cast, county)
     row = _row(sweep, registry["a"])
     sweeps.sweep_visit_record(
-        actor=cast.cadre, sweep_household=row, visit=_visit(), expected_version=1
+        actor=cast.cadre, sweep_household=row, visit=visit(), expected_version=1
     )
     with pytest.raises(ConflictError):
         sweeps.sweep_visit_record(
             actor=cast.county,
             sweep_household=row,
-            visit=_visit(first_surveyor="王强"),
+            visit=visit(first_surveyor="王强"),
             expected_version=1,
         )
     assert _row(sweep, registry["a"]).first_surveyor == "张明"
 
 
 def test_read_only_roles_cannot_record(cast, county, registry):
-    sweep = _open(cast, county)
+    sweep = open_sweep(cast, county)
     row = _row(sweep, registry["a"])
     for user in (cast.township, cast.auditor, cast.cadre2):
         with pytest.raises(PermissionDenied):
             sweeps.sweep_visit_record(
-                actor=user, sweep_household=row, visit=_visit(), expected_version=None
+                actor=user, sweep_household=row, visit=visit(), expected_version=None
             )
     assert _row(sweep, registry["a"]).state == "pending"
 
@@ -298,7 +261,7 @@ def test_read_only_roles_cannot_record(cast, county, registry):
 
 
 def _record_all(cast: Any, sweep: Sweep, registry: dict[str, Household]) -> None:
-    risk = _visit(risk_found=True, risk_types=["illness", "disaster"], note="户主突发重病住院")
+    risk = visit(risk_found=True, risk_types=["illness", "disaster"], note="户主突发重病住院")
     sweeps.sweep_visit_record(
         actor=cast.county,
         sweep_household=_row(sweep, registry["a"]),
@@ -308,7 +271,7 @@ def _record_all(cast: Any, sweep: Sweep, registry: dict[str, Household]) -> None
     sweeps.sweep_visit_record(
         actor=cast.county,
         sweep_household=_row(sweep, registry["b"]),
-        visit=_visit(),
+        visit=visit(),
         expected_version=None,
     )
     sweeps.sweep_visit_record(
@@ -320,11 +283,11 @@ def _record_all(cast: Any, sweep: Sweep, registry: dict[str, Household]) -> None
 
 
 def test_closing_is_refused_while_households_are_pending(cast, county, registry):
-    sweep = _open(cast, county)
+    sweep = open_sweep(cast, county)
     sweeps.sweep_visit_record(
         actor=cast.county,
         sweep_household=_row(sweep, registry["b"]),
-        visit=_visit(),
+        visit=visit(),
         expected_version=None,
     )
     with pytest.raises(ValidationError) as caught:
@@ -338,7 +301,7 @@ def test_closing_is_refused_while_households_are_pending(cast, county, registry)
 
 
 def test_closing_turns_each_finding_into_one_clue(cast, county, registry):
-    sweep = _open(cast, county)
+    sweep = open_sweep(cast, county)
     _record_all(cast, sweep, registry)
     closed = sweeps.sweep_close(actor=cast.county, sweep=sweep)
     assert closed.state == "closed"
@@ -365,14 +328,14 @@ def test_closing_turns_each_finding_into_one_clue(cast, county, registry):
 
 
 def test_a_closed_sweep_refuses_new_sheets(cast, county, registry):
-    sweep = _open(cast, county)
+    sweep = open_sweep(cast, county)
     _record_all(cast, sweep, registry)
     sweeps.sweep_close(actor=cast.county, sweep=sweep)
     with pytest.raises(ValidationError) as caught:
         sweeps.sweep_visit_record(
             actor=cast.county,
             sweep_household=_row(sweep, registry["b"]),
-            visit=_visit(),
+            visit=visit(),
             expected_version=None,
         )
     assert caught.value.code == "closed"
@@ -382,7 +345,7 @@ def test_a_closed_sweep_refuses_new_sheets(cast, county, registry):
 
 
 def test_progress_counts_per_village(cast, county, registry):
-    sweep = _open(cast, county)
+    sweep = open_sweep(cast, county)
     _record_all(cast, sweep, registry)
     rows = {row.village: row for row in sweeps.sweep_progress(user=cast.county, sweep=sweep)}
     assert [(r.households, r.visited, r.skipped, r.pending, r.risks) for r in rows.values()] == [
@@ -434,7 +397,7 @@ def test_pages_for_the_county_office(cast, county, registry):
 
 
 def test_the_visit_page_records_the_sheet_prefilled_from_the_team(cast, county, registry):
-    sweep = _open(cast, county)
+    sweep = open_sweep(cast, county)
     sweeps.sweep_team_create(
         actor=cast.county,
         sweep=sweep,
@@ -477,7 +440,7 @@ def test_the_visit_page_records_the_sheet_prefilled_from_the_team(cast, county, 
 
 
 def test_scope_of_the_pages(cast, county, registry):
-    sweep = _open(cast, county)
+    sweep = open_sweep(cast, county)
     row_a = _row(sweep, registry["a"])
     row_b = _row(sweep, registry["b"])
     visit_a = reverse("monitoring:sweep-visit", args=[row_a.pk])
