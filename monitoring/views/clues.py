@@ -45,9 +45,6 @@ from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import AccessLog
 from povertyapp.privacy import mask
 
-_apply_errors = house_forms.add_service_errors
-
-
 # --- 农户自主申报 ------------------------------------------------------------------------------
 
 
@@ -116,7 +113,7 @@ def declare(request: HttpRequest) -> HttpResponse:
                 actor=None,
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            house_forms.add_service_errors(form, error)
         else:
             return render(
                 request,
@@ -160,7 +157,7 @@ def clue_add(request: AuthenticatedHttpRequest) -> HttpResponse:
                     actor=request.user,
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                house_forms.add_service_errors(form, error)
             else:
                 messages.success(
                     request,
@@ -302,7 +299,7 @@ def clue_verify(request: AuthenticatedHttpRequest, clue_id: int) -> HttpResponse
             )
         except ValidationError as caught:
             error = caught
-            _apply_errors(form, caught)
+            house_forms.add_service_errors(form, caught)
         else:
             messages.success(request, _("入户核实已记录。"))
             return redirect("monitoring:clue", clue.pk)
@@ -334,7 +331,7 @@ def clue_not_include(request: AuthenticatedHttpRequest, clue_id: int) -> HttpRes
             )
         except ValidationError as caught:
             error = caught
-            _apply_errors(form, caught)
+            house_forms.add_service_errors(form, caught)
         else:
             messages.success(request, _("已作出不纳入决定，结果将反馈给线索来源。"))
             return redirect("monitoring:clue", clue.pk)
@@ -361,7 +358,7 @@ def clue_attach(request: AuthenticatedHttpRequest, clue_id: int) -> HttpResponse
             )
         except ValidationError as caught:
             error = caught
-            _apply_errors(form, caught)
+            house_forms.add_service_errors(form, caught)
         else:
             messages.success(
                 request,

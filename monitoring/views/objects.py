@@ -30,6 +30,7 @@ from monitoring.forms_objects import (
 from monitoring.models import Clue, IncomeAssessment, MonitoringObject
 from povertyapp import roles
 from povertyapp.conflicts import ConflictError
+from povertyapp.forms import add_service_errors
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.privacy import mask
 
@@ -43,14 +44,6 @@ def _require_village_cadre(request: AuthenticatedHttpRequest) -> None:
     _require_case_access(request)
     if request.user.role != request.user.Role.VILLAGE_CADRE:
         raise PermissionDenied(_("该操作由村级录入员办理。"))
-
-
-def _apply_errors(error: ValidationError, form: Any) -> None:
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 @login_required
@@ -172,7 +165,7 @@ def risk_resolve(
         except ValidationError as error:
             if isinstance(error, ConflictError):
                 status = 409
-            _apply_errors(error, form)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -217,7 +210,7 @@ def _identify(
                 opinion=data["opinion"],
             )
         except ValidationError as error:
-            _apply_errors(error, form)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("已发起监测对象识别。"))
             return redirect("monitoring:object", found.pk)
@@ -279,7 +272,7 @@ def income_record(request: AuthenticatedHttpRequest, household_id: int) -> HttpR
                 co_residents=form.co_resident_names(),
             )
         except ValidationError as error:
-            _apply_errors(error, form)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -320,7 +313,7 @@ def eliminate(request: AuthenticatedHttpRequest, monitoring_object_id: int) -> H
                 expected_version=form.cleaned_data["version"],
             )
         except ValidationError as error:
-            _apply_errors(error, form)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("已提出风险消除。"))
             return redirect("monitoring:object", found.pk)

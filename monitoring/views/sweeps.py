@@ -35,9 +35,6 @@ from povertyapp.privacy import mask
 PAGE_SIZE = 50
 
 
-_apply_errors = house_forms.add_service_errors
-
-
 @login_required
 def sweep_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     queryset = sweeps.sweeps_for_user(user=request.user)
@@ -84,7 +81,7 @@ def sweep_open(request: AuthenticatedHttpRequest) -> HttpResponse:
                 groups=data["groups"],
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            house_forms.add_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -179,7 +176,7 @@ def sweep_teams(request: AuthenticatedHttpRequest, sweep_id: int) -> HttpRespons
                     villages=data["villages"],
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                house_forms.add_service_errors(form, error)
             else:
                 messages.success(request, _("排查小组“%(team)s”已保存。") % {"team": team.name})
                 return redirect("monitoring:sweep-teams", sweep_id=sweep.pk)
@@ -287,7 +284,7 @@ def sweep_visit(request: AuthenticatedHttpRequest, sweep_household_id: int) -> H
         except ConflictError as error:
             form.add_error(None, error.messages[0])
         except ValidationError as error:
-            _apply_errors(form, error)
+            house_forms.add_service_errors(form, error)
         else:
             messages.success(request, _("排查表已保存。"))
             return redirect(
