@@ -40,7 +40,7 @@ format-check: install
 
 # mypy with django-stubs over the apps (config: [tool.mypy] in pyproject.toml); zero errors.
 typecheck: install
-	$(VENV)/bin/mypy povertyapp households rounds assistance inspections monitoring
+	$(VENV)/bin/mypy povertyapp households rounds assistance inspections monitoring years
 
 migrations-check: install
 	$(PY) manage.py makemigrations --check --dry-run

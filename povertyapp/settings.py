@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "assistance",
     "inspections",
     "monitoring",
+    "years",
 ]
 
 MIDDLEWARE = [

@@ -61,6 +61,7 @@ urlpatterns = [
     path("inspections/", include("inspections.urls")),
     path("monitoring/", include("monitoring.urls")),
     path("rounds/", include("rounds.urls")),
+    path("years/", include("years.urls")),
     path("dashboards/", include("rounds.dashboard_urls")),
     path("ledgers/", include("povertyapp.ledgers.urls")),
     path("admin/", admin.site.urls),

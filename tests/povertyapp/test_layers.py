@@ -88,8 +88,9 @@ def fake_project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_the_contract_names_the_six_packages_on_four_floors() -> None:
+def test_the_contract_names_the_seven_packages_on_five_floors() -> None:
     assert _floors() == [
+        ["years"],
         ["inspections", "monitoring"],
         ["assistance", "rounds"],
         ["households"],

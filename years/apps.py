@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class YearsConfig(AppConfig):
+    """The county's year (issue 16): its onboarding, the yearly rollover, and the year-end
+    sign-off and lock. The top floor: it reads every domain app below it."""
+
+    name = "years"
+    verbose_name = _("年度工作")
