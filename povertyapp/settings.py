@@ -580,6 +580,13 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "SweepHouseholdStateEnum": "monitoring.models.SweepHousehold.State",
     "PriorityGroupEnum": "monitoring.models.PriorityGroup",
     "RiskTypeEnum": "monitoring.models.RiskType",
+    # issue 16: the procedures, problem data and rounds in the API.
+    "CaseWorkflowKindEnum": "households.models.CaseWorkflow.Kind",
+    "StepLevelEnum": "households.api.procedures.LEVEL_CHOICES",
+    "StepTypeEnum": "households.api.procedures.STEP_TYPE_CHOICES",
+    "AdjustmentRoundStatusEnum": "rounds.models.AdjustmentRound.Status",
+    "RoundChangeKindEnum": "rounds.models.RoundChange.Kind",
+    "RoundChangeStateEnum": "rounds.models.RoundChange.State",
 }
 
 # --- Faults and recovery (issue 12, part 4; docs/operations.md "Faults and recovery") -----------

@@ -26,11 +26,11 @@ from households.identity import check_id_number
 from households.services import common
 from monitoring import clues as clue_door
 from monitoring import inbox
-from monitoring.api.filters import IdFilter
 from monitoring.api.views import LIST_ERRORS
 from monitoring.models import Clue, RiskType
 from povertyapp import forms as house
 from povertyapp import roles
+from povertyapp.api.filters import IdFilter
 from povertyapp.http import AuthenticatedRequest
 from povertyapp.models import Region
 from povertyapp.privacy import mask

@@ -20,11 +20,11 @@ from rest_framework import generics, permissions, serializers
 from rest_framework.response import Response
 
 from monitoring import sweeps
-from monitoring.api.filters import IdFilter, RegionCodeFilter, YearFilter
 from monitoring.api.views import DETAIL_ERRORS, LIST_ERRORS
 from monitoring.models import PriorityGroup, RiskType, Sweep, SweepHousehold
 from povertyapp import forms as house
 from povertyapp import roles
+from povertyapp.api.filters import IdFilter, RegionCodeFilter, YearFilter
 from povertyapp.http import request_user
 from povertyapp.models import Region, User
 

@@ -1,5 +1,6 @@
-"""Filter fields of the monitoring API whose OpenAPI description says what the server accepts,
-so that a value the schema allows is never refused (schemathesis generates from the schema).
+"""Filter fields of the API (every app's) whose OpenAPI description says what the server
+accepts, so that a value the schema allows is never refused (schemathesis generates from the
+schema).
 
 A query string never carries a long number other than a region code: the search-terms
 middleware (`povertyapp.search_terms`) refuses 12 to 19 digits anywhere but a `region` or
