@@ -86,9 +86,7 @@ def coverage_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
 
 @shared_task(acks_late=True, soft_time_limit=270, time_limit=300)
 def enqueue_coverage_jobs_task() -> int:
-    """Nightly: one coverage job per county (each a Job row the county office can watch)."""
-    count = 0
-    for county in Region.objects.filter(level=Region.Level.COUNTY):
-        jobs.job_enqueue(user=None, kind=COVERAGE_JOB, region=county)
-        count += 1
-    return count
+    """Nightly: one coverage job per county (each a Job row the county office can watch), at
+    most one a night per county (`jobs.job_enqueue_nightly`)."""
+    counties = Region.objects.filter(level=Region.Level.COUNTY)
+    return len(jobs.job_enqueue_nightly(kind=COVERAGE_JOB, regions=counties))

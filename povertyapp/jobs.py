@@ -199,6 +199,25 @@ def job_enqueue(
     return job
 
 
+def job_enqueue_nightly(*, kind: str, regions: models.QuerySet[Region]) -> list[Job]:
+    """The system's nightly run of a job kind (beat): one job per region, at most one a night.
+
+    A region that already has a system job of this kind created since local midnight gets no
+    second one, so a beat task delivered twice (acks_late, a worker restart) enqueues nothing
+    new. Returns the jobs created."""
+    midnight = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    already = set(
+        Job.objects.filter(
+            kind=kind, created_by__isnull=True, created_at__gte=midnight, region__in=regions
+        ).values_list("region_id", flat=True)
+    )
+    return [
+        job_enqueue(user=None, kind=kind, region=region)
+        for region in regions.order_by("code")
+        if region.pk not in already
+    ]
+
+
 def job_dispatch_on_commit(job_ids: list[int]) -> None:
     """Dispatch the jobs once the surrounding transaction commits (the worker must find the
     rows)."""

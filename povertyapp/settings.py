@@ -311,9 +311,16 @@ CELERY_TIMEZONE = TIME_ZONE
 # Periodic work, each with its schedule in words. Apps add their entries here.
 CELERY_BEAT_SCHEDULE: dict = {
     "assistance-coverage-nightly": {
-        # Every night at 01:40: the policy-coverage table (防漏表) of every county, one job each.
+        # Every night at 01:40: the policy-coverage table (防漏表) of every county, one job each,
+        # at most one a night (issue 16).
         "task": "assistance.tasks.enqueue_coverage_jobs_task",
         "schedule": crontab(hour=1, minute=40),
+    },
+    "data-quality-nightly": {
+        # Every night at 01:10: the data-quality check (问题数据检查) of every county, one job
+        # each, at most one a night (issue 16; before, it ran only on the page's button).
+        "task": "households.tasks.enqueue_quality_jobs_task",
+        "schedule": crontab(hour=1, minute=10),
     },
     "cleanup-job-files": {
         # Every night at 03:10: generated ledgers and reports older than 7 days are removed.

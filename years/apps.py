@@ -8,3 +8,23 @@ class YearsConfig(AppConfig):
 
     name = "years"
     verbose_name = _("年度工作")
+
+    def ready(self) -> None:
+        register_desk_panels()
+
+
+def register_desk_panels() -> None:
+    """The home page's 工作台 (`povertyapp.desk`): the county office is sent to the onboarding
+    checklist while something of the current year is missing."""
+    from povertyapp import desk
+    from years import views_onboarding
+
+    desk.register(
+        desk.Panel(
+            key="years.onboarding",
+            template="years/desk/onboarding.html",
+            context=views_onboarding.desk_context,
+            visible=views_onboarding.desk_visible,
+            order=5,
+        )
+    )

@@ -331,6 +331,8 @@ ROWS: dict[str, Row] = {
     "ledgers:import-template": row(get="o33o33333L", post="o33o33333L"),
     "ledgers:import-job": row(get="444444444L", post="444444444L"),
     "ledgers:import-confirm": row(get="555555555L", post="433433333L"),
+    "years:onboarding": row(get="333o33333L", post="555555555L"),
+    "years:rollover": row(get="333o33333L", post="333o33333L"),
     "admin:index": row(get="333o3ooo3L"),
     "admin:login": row(get="ooo4o444oo"),
     "admin:logout": row(get="3335355534"),

@@ -79,6 +79,9 @@ def test_each_role_sees_the_menu_of_its_work(cast):
     assert entries("county") == [
         *case_pages,
         "/ledgers/",
+        # issue 16: the county's onboarding checklist and the yearly rollover.
+        "/years/onboarding/",
+        "/years/rollover/",
         *inspections,
         "/monitoring/lists/",
         "/admin/povertyapp/job/",
