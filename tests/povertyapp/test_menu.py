@@ -81,6 +81,9 @@ def test_each_role_sees_the_menu_of_its_work(cast):
         "/ledgers/",
         *inspections,
         "/monitoring/lists/",
+        "/households/onboarding/regions/",
+        "/households/onboarding/village-years/",
+        "/households/onboarding/resident-teams/",
         "/admin/povertyapp/job/",
         "/admin/",
     ]
