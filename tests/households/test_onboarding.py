@@ -413,6 +413,7 @@ def test_the_county_office_imports_regions_on_the_page_through_a_job(
     assert Region.objects.get(pk=county.village_a.pk).name == "凤凰村"
     page = client.get(reverse("households:import_regions")).content.decode()
     assert "共1条变化" in page
+    assert "共1条变化" in client.get(response["Location"]).content.decode()
 
 
 def test_a_file_with_errors_fails_its_job_with_an_error_workbook(
@@ -433,6 +434,8 @@ def test_a_file_with_errors_fails_its_job_with_an_error_workbook(
     book = openpyxl.load_workbook(job.result_file.path)
     listing = list(book["错误清单"].iter_rows(values_only=True))
     assert listing[1][:3] == ("村年度信息", 3, "村代码")
+    page = client.get(reverse("job-detail", args=[job.pk])).content.decode()
+    assert "文件中的记录均未保存" in page and "下载结果" in page
     assert VillageYear.objects.count() == 0
 
 
