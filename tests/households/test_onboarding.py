@@ -522,3 +522,40 @@ def test_a_binary_file_named_csv_is_refused_beside_the_field(db, cast, county, n
     assert response.status_code == 400
     assert "文件不是CSV文本文件" in response.content.decode()
     assert Job.objects.count() == 0
+
+
+def test_a_county_officer_loads_its_branch_of_the_province_file(db, cast, county, tmp_path):
+    """The ancestors' rows, unchanged, are accepted; the county's new village is created."""
+    rows = [
+        REGION_HEADER,
+        ["520000000000", "贵州省", "", ""],
+        ["522600000000", "黔东南苗族侗族自治州", "", ""],
+        ["522622000000", "黄平县", "", ""],
+        ["522622100000", "新州镇", "121", ""],
+        ["522622100202", "新村", "220", ""],
+    ]
+    report = import_regions(actor=cast.county, path=_csv(tmp_path, rows), dry_run=False)
+    assert (report.errors, report.created, report.updated, report.unchanged) == ([], 1, 1, 3)
+    assert Region.objects.get(code="522622100202").parent_id == county.township1.pk
+
+
+def test_a_township_merge_moves_its_villages_and_their_paths(
+    db, cast, county, household_a, tmp_path
+):
+    sheets = {
+        "行政区划": [REGION_HEADER, ["522622101000", "旧州镇", "", ""]],
+        "撤并": [["原区划代码", "并入区划代码"], ["522622100000", "522622101000"]],
+    }
+    report = import_regions(actor=None, path=_xlsx(tmp_path, sheets), dry_run=False)
+    assert (report.errors, report.ended) == ([], 1)
+    village = Region.objects.get(pk=county.village_a.pk)
+    assert (village.parent_id, village.path) == (
+        county.township2.pk,
+        "/520000000000/522600000000/522622000000/522622101000/522622100200/",
+    )
+    assert Region.objects.get(pk=county.group_a1.pk).path == village.path + "522622100200001/"
+    from povertyapp import roles
+
+    household_a.refresh_from_db()
+    assert household_a.village_id == village.pk
+    assert not roles.household_scope(cast.township, Household.objects.all()).exists()
