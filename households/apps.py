@@ -41,7 +41,7 @@ class HouseholdsConfig(AppConfig):
 
     def ready(self) -> None:
         # Job kinds register on import; both the web process and the worker need them.
-        from households import quality, region_counts  # noqa: F401
+        from households import onboarding, quality, region_counts  # noqa: F401
 
         post_migrate.connect(sqlite_triggers_ensure, sender=self)
         register_file_kinds()

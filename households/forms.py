@@ -156,11 +156,13 @@ class HouseholdForm(house.Form):
         blank: list[tuple[int | str, str]] = [("", "—")]
         self.fields["village"].widget.choices = blank + [
             (region.pk, region.name)
-            for region in scoped.filter(level=Region.Level.VILLAGE).order_by("code")
+            for region in scoped.filter(level=Region.Level.VILLAGE, ended_on__isnull=True).order_by(
+                "code"
+            )
         ]
         self.fields["group"].widget.choices = blank + [
             (region.pk, f"{region.parent.name} · {region.name}" if region.parent else region.name)
-            for region in scoped.filter(level=Region.Level.GROUP)
+            for region in scoped.filter(level=Region.Level.GROUP, ended_on__isnull=True)
             .select_related("parent")
             .order_by("code")
         ]
@@ -720,3 +722,21 @@ class IncomeForm(house.Form):
             ):
                 data[name] = Decimal("0")
         return data
+
+
+class OnboardingImportForm(house.Form):
+    """The upload of an onboarding file (regions, village-year data, resident teams): the
+    file passes the one door (`uploads.TableField`); the import checks everything else."""
+
+    file = uploads.TableField(label=_("文件（xlsx或CSV）"))
+    dry_run = forms.BooleanField(
+        label=_("仅预检（不写入，先查看将新增和更新的条数）"), required=False, initial=True
+    )
+
+    def __init__(self, *args: Any, with_year: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if with_year:
+            this_year = timezone.localdate().year
+            self.fields["year"] = forms.IntegerField(
+                label=_("年度"), min_value=2010, max_value=this_year + 1, initial=this_year
+            )

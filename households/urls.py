@@ -1,11 +1,27 @@
 from django.urls import path
 
-from households.views import batches, members, procedures, quality, registry
+from households.views import batches, members, onboarding, procedures, quality, registry
 
 app_name = "households"
 
 urlpatterns = [
     path("", registry.household_list_view, name="list"),
+    path("onboarding/regions/", onboarding.import_regions_view, name="import_regions"),
+    path(
+        "onboarding/village-years/",
+        onboarding.import_village_years_view,
+        name="import_village_years",
+    ),
+    path(
+        "onboarding/resident-teams/",
+        onboarding.import_resident_teams_view,
+        name="import_resident_teams",
+    ),
+    path(
+        "onboarding/<str:what>/template/",
+        onboarding.onboarding_template_view,
+        name="onboarding_template",
+    ),
     path("group-options/", registry.group_options_view, name="group-options"),
     path("new/", registry.household_create_view, name="create"),
     path("<int:household_id>/", registry.household_detail, name="detail"),

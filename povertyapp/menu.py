@@ -47,6 +47,10 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("inspections:rectification-list", _("督查整改"), roles.has_case_access),
     MenuEntry("monitoring:department-home", _("部门名单结果"), roles.is_department),
     MenuEntry("monitoring:lists", _("部门名单"), roles.can_push_department_lists),
+    # Onboarding a county (issue 16): the region tree, village-year data, resident teams.
+    MenuEntry("households:import_regions", _("导入行政区划"), roles.can_configure),
+    MenuEntry("households:import_village_years", _("导入村年度信息"), roles.can_configure),
+    MenuEntry("households:import_resident_teams", _("导入驻村工作队"), roles.can_configure),
     # The three administrators (三权分立) each find their share first, then the admin site.
     MenuEntry("admin:povertyapp_user_changelist", _("账号管理"), roles.can_manage_accounts),
     MenuEntry("admin:povertyapp_accesslog_changelist", _("审计日志"), roles.can_read_audit_log),

@@ -36,6 +36,17 @@ class Region(models.Model):
     whole subtree is one indexed prefix match: the area scope of every role is such a subtree.
     """
 
+    class UrbanRural(models.TextChoices):
+        """城乡分类代码 of the statistical division codes (统计用区划代码和城乡划分代码)."""
+
+        MAIN_URBAN = "111", _("主城区")
+        URBAN_FRINGE = "112", _("城乡结合区")
+        TOWN_CENTRE = "121", _("镇中心区")
+        TOWN_FRINGE = "122", _("镇乡结合区")
+        SPECIAL = "123", _("特殊区域")
+        TOWNSHIP_CENTRE = "210", _("乡中心区")
+        VILLAGE = "220", _("村庄")
+
     class Level(models.TextChoices):
         PROVINCE = "province", _("省")
         CITY = "city", _("市")
@@ -60,6 +71,20 @@ class Region(models.Model):
     path = models.CharField(_("路径"), max_length=255, unique=True, editable=False)
     is_western = models.BooleanField(
         _("西部地区"), default=False, help_text=_("西部省份的退出标准为贫困发生率不高于3%。")
+    )
+    urban_rural_code = models.CharField(
+        _("城乡分类代码"), max_length=3, choices=UrbanRural.choices, blank=True
+    )
+    # A unit merged away (撤并) or abolished is ended, never deleted: its households moved to
+    # the unit it joined, its history stays, and it can no longer be chosen.
+    ended_on = models.DateField(_("撤销日期"), null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("并入区划"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_from",
     )
 
     class Meta:
@@ -107,6 +132,29 @@ class Region(models.Model):
         return self.is_western or any(node.is_western for node in self.ancestors())
 
 
+class RegionName(models.Model):
+    """A name (and the code) a region carried until a rename or re-coding: the region keeps its
+    id, this row keeps what it was called and coded from `valid_from` to `valid_to`."""
+
+    region = models.ForeignKey(
+        Region, verbose_name=_("行政区划"), on_delete=models.CASCADE, related_name="former_names"
+    )
+    name = models.CharField(_("名称"), max_length=64)
+    code = models.CharField(_("统计用区划代码"), max_length=15)
+    valid_from = models.DateField(_("启用日期"), null=True, blank=True)
+    valid_to = models.DateField(_("停用日期"))
+    recorded_at = models.DateTimeField(_("记录时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("区划曾用名")
+        verbose_name_plural = _("区划曾用名")
+        ordering = ["region", "valid_to", "pk"]
+        indexes = [models.Index(fields=["code"], name="region_name_code_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+
 class VillageYear(models.Model):
     """A village's attributes for one year: the denominator of incidence and the sampling strata."""
 
@@ -125,6 +173,7 @@ class VillageYear(models.Model):
     year = models.PositiveSmallIntegerField(
         _("年度"), validators=[MinValueValidator(2010), MaxValueValidator(2100)]
     )
+    registered_population = models.PositiveIntegerField(_("户籍人口"), null=True, blank=True)
     registered_rural_population = models.PositiveIntegerField(_("户籍农业人口"))
     total_households = models.PositiveIntegerField(_("总户数"))
     is_poor_village = models.BooleanField(_("贫困村"), default=False)

@@ -1,7 +1,8 @@
 """The one door for uploaded files: every upload path of the project is checked here, before
 anything parses or stores the file.
 
-Spreadsheets (the household import, the 四类名单 upload, the assessment findings upload):
+Spreadsheets (the household import, the 四类名单 upload, the assessment findings upload, the
+onboarding imports):
 
 - `check_spreadsheet(upload, inline=...)`: the size limit, then the hostile-file guard of
   `povertyapp.ledgers.safety.check_xlsx` (content, not name; macros; zip bombs; XML entities).
@@ -11,6 +12,8 @@ Spreadsheets (the household import, the 四类名单 upload, the assessment find
 - `limited_rows(sheet, limit=...)`: the rows of a sheet, refusing past the limit (inline:
   UPLOAD_INLINE_MAX_ROWS; a job: LEDGER_IMPORT_MAX_ROWS, enforced by the import's reader), so a
   200,000-row workbook is refused after reading UPLOAD_INLINE_MAX_ROWS rows, never validated.
+- `check_table(upload, inline=...)`: a workbook as above, or a CSV file named .csv that is text
+  in UTF-8 or GBK (the region codes as the statistics office publishes them).
 - `capped_errors(errors)`: a page shows at most UPLOAD_ERRORS_SHOWN row errors, then a count.
 
 Evidence (procedure and 公示 evidence, 整改 evidence): `check_evidence(upload)` — the size
@@ -125,6 +128,37 @@ def check_spreadsheet(upload: IO[bytes], *, inline: bool) -> None:
     if size > max_bytes:
         raise _too_large(size, max_bytes)
     safety.check_xlsx(upload, uncompressed_limit=max_uncompressed)
+
+
+def check_table(upload: IO[bytes], *, inline: bool) -> None:
+    """A spreadsheet or a CSV text file (the statistics office publishes the division codes as
+    CSV, in UTF-8 or GBK). Told apart by content, never by name alone: a zip container is
+    checked as a workbook (`check_spreadsheet`); anything else is a CSV only when named .csv
+    and when it is text in UTF-8 or GBK (no NUL bytes, no known binary signature)."""
+    head = upload.read(8)
+    upload.seek(0)
+    name = (getattr(upload, "name", "") or "").lower()
+    if head[:4] == safety.ZIP_MAGIC or not name.endswith(".csv"):
+        check_spreadsheet(upload, inline=inline)
+        return
+    max_bytes = setting("UPLOAD_INLINE_MAX_BYTES", 10 * MB) if inline else safety.max_bytes()
+    size = _size(upload)
+    if size > max_bytes:
+        raise _too_large(size, max_bytes)
+    data = upload.read()
+    upload.seek(0)
+    not_text = ValidationError(
+        _("文件不是CSV文本文件（应为UTF-8或GBK编码的文本），也不是Excel工作簿。"), code="not_csv"
+    )
+    if b"\0" in data or filetype.guess(data[:8192]) is not None:
+        raise not_text
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return
+    raise not_text
 
 
 def limited_rows(sheet: Any, *, limit: int | None = None) -> Iterator[tuple[Any, ...]]:
@@ -345,6 +379,20 @@ class SpreadsheetField(forms.FileField):
         return upload
 
 
+class TableField(forms.FileField):
+    """A FileField for an .xlsx workbook or a CSV file: `check_table` in `clean`."""
+
+    def __init__(self, *args: Any, inline: bool = False, **kwargs: Any) -> None:
+        self.inline = inline
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        upload = super().clean(data, initial)
+        if upload:
+            check_table(upload, inline=self.inline)
+        return upload
+
+
 class EvidenceField(forms.FileField):
     """A FileField for evidence: `check_evidence` in `clean`, for the content kinds `accept`
     (default: every kind of EVIDENCE_TYPES)."""
@@ -360,13 +408,15 @@ class EvidenceField(forms.FileField):
         return upload
 
 
-GUARDED_FIELDS = (SpreadsheetField, EvidenceField)
+GUARDED_FIELDS = (SpreadsheetField, TableField, EvidenceField)
 
 __all__ = [
     "EvidenceField",
     "SpreadsheetField",
+    "TableField",
     "capped_errors",
     "check_evidence",
     "check_spreadsheet",
+    "check_table",
     "limited_rows",
 ]

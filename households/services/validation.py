@@ -77,6 +77,11 @@ def _household_errors(
         errors.setdefault("village", []).append(
             ValidationError(_("请选择行政村。"), code="not_a_village")
         )
+    elif village is not None and village.ended_on is not None:
+        # A merged-away village (撤并) keeps its history but can no longer be chosen.
+        errors.setdefault("village", []).append(
+            ValidationError(_("该行政村已撤并，不能再选择。"), code="village_ended")
+        )
     if group is not None and (village is None or group.parent_id != village.pk):
         errors.setdefault("group", []).append(
             ValidationError(_("村民小组不属于所选行政村。"), code="group_outside_village")

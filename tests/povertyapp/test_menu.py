@@ -84,6 +84,9 @@ def test_each_role_sees_the_menu_of_its_work(cast):
         "/years/rollover/",
         *inspections,
         "/monitoring/lists/",
+        "/households/onboarding/regions/",
+        "/households/onboarding/village-years/",
+        "/households/onboarding/resident-teams/",
         "/admin/povertyapp/job/",
         "/admin/",
     ]

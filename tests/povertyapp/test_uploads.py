@@ -178,6 +178,27 @@ IDENTIFY_FIELDS = {
 }
 
 UPLOAD_PATHS = [
+    # The onboarding imports (issue 16): a workbook or a CSV, through `uploads.TableField`.
+    UploadPath(
+        "households.views.onboarding.import_regions_view",
+        True,
+        lambda w: (w["cast"].county, reverse("households:import_regions"), "file", {}),
+    ),
+    UploadPath(
+        "households.views.onboarding.import_village_years_view",
+        True,
+        lambda w: (
+            w["cast"].county,
+            reverse("households:import_village_years"),
+            "file",
+            {"year": TODAY.year},
+        ),
+    ),
+    UploadPath(
+        "households.views.onboarding.import_resident_teams_view",
+        True,
+        lambda w: (w["cast"].county, reverse("households:import_resident_teams"), "file", {}),
+    ),
     UploadPath(
         "households.views.imports.import_page",
         True,
