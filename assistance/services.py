@@ -1275,6 +1275,8 @@ def asset_update(
             "distributed_household",
         )
     _raise_if(errors)
+    stored = [getattr(locked, name) for name in ASSET_FIELDS]
+    stored_households = set(locked.households.values_list("pk", flat=True))
     before = f"{locked.value}"
     for name in ASSET_FIELDS:
         if name != "value":
@@ -1283,10 +1285,16 @@ def asset_update(
     locked.name = locked.name.strip()
     locked.manager = locked.manager.strip()
     locked.note = (locked.note or "").strip()
+    kept = members if locked.kind == Asset.Kind.HOUSEHOLD else []
+    if [getattr(locked, name) for name in ASSET_FIELDS] == stored and {
+        h.pk for h in kept
+    } == stored_households:
+        # The form saved unchanged: nothing to record.
+        return locked
     locked.version += 1
     locked.full_clean()
     locked.save()
-    locked.households.set(members if locked.kind == Asset.Kind.HOUSEHOLD else [])
+    locked.households.set(kept)
     event_record(
         kind=AssistanceEvent.Kind.ASSET_CHANGED,
         actor=actor,
