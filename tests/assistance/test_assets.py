@@ -204,8 +204,13 @@ def test_asset_distribution_ledger(tmp_path, cast, asset, household_a):
     result = ledger_write(user=cast.county, key="asset_distributions", filters={}, path=path)
     assert result.rows == 1
     sheet = openpyxl.load_workbook(path).worksheets[0]
-    values = [cell.value for cell in next(sheet.iter_rows(min_row=6, max_row=6))]
-    assert "村级光伏电站" in values and household_a.number in values and 650.5 in values
+    data = [
+        [cell.value for cell in row]
+        for row in sheet.iter_rows(min_row=3)
+        if any(cell.value == "村级光伏电站" for cell in row)
+    ]
+    assert len(data) == 1
+    assert household_a.number in data[0] and 650.5 in data[0] and 2020 in data[0]
     assert (
         ledger_write(user=cast.cadre2, key="asset_distributions", filters={}, path=path).rows == 0
     )
