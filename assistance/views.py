@@ -774,9 +774,7 @@ def _asset_households(
 def asset_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The asset register (资产收益) of the user's region."""
     _require_case_access(request)
-    assets = selectors.asset_list(user=request.user).annotate(
-        income=Sum("incomes__amount", distinct=True)
-    )
+    assets = selectors.asset_list(user=request.user).annotate(income=Sum("incomes__amount"))
     page = Paginator(assets.order_by("village__code", "name", "pk"), 50).get_page(
         request.GET.get("page")
     )
