@@ -18,8 +18,8 @@ class AssistanceConfig(AppConfig):
 def register_hooks() -> None:
     """What the apps below ask of assistance without importing it: the households a helper sees
     (`povertyapp.roles`), who has a helper and how many measures for the data-quality rules
-    (`households.quality`), and the warning badge of the household page's 帮扶 tab
-    (`households.detail_tabs`)."""
+    (`households.quality`), the warning badge of the household page's 帮扶 tab and its link
+    to the household's 资产收益 (`households.detail_tabs`)."""
     from assistance import matching, selectors
     from households import detail_tabs, quality
     from povertyapp import roles
@@ -29,6 +29,7 @@ def register_hooks() -> None:
     )
     quality.register_helped_households(selectors.helped_households)
     quality.register_measure_counts(selectors.effective_measure_counts)
+    detail_tabs.register_page_links("assistance.assets", selectors.household_asset_links)
     detail_tabs.register_tab_warnings(
         "assistance",
         lambda household, *, on, members: (

@@ -30,6 +30,9 @@ from django.utils import timezone
 
 from assistance import matching
 from assistance.models import (
+    Asset,
+    AssetDistribution,
+    AssetIncome,
     AssistanceEvent,
     FundMovement,
     FundSource,
@@ -522,6 +525,7 @@ def populate(
         Measure, Visit, HouseholdPlan, AssistanceEvent, Project, ProjectFunding, FundMovement
     )
     _teams(rng=rng, county=county)
+    _assets(rng=rng, county=county, today=today)
     return {
         "measures": len(measure_rows),
         "visits": len(visit_rows),
@@ -567,6 +571,7 @@ def _projects(
             beneficiaries = rng.sample(pool, min(len(pool), rng.randint(5, 15)))
             finished = year < today.year
             start = datetime.date(year, rng.randint(1, 4), rng.randint(1, 28))
+            first_money = today
             for source, amount in budget.items():
                 funding_rows.append(
                     {"id": funding_id, "project_id": project_id, "source": source, "amount": amount}
@@ -607,6 +612,7 @@ def _projects(
                 allocation_day = max(start - datetime.timedelta(days=20), datetime.date(year, 1, 2))
                 if idle:
                     allocation_day = min(allocation_day, today - datetime.timedelta(days=120))
+                first_money = min(first_money, allocation_day)
                 day = {
                     "allocated": allocation_day,
                     "arrived": allocation_day + datetime.timedelta(days=10),
@@ -696,6 +702,12 @@ def _projects(
                     "settled_amount": totals["spent"] if finished else None,
                     "performance_goal": "带动贫困户增收，项目建成后持续运营",
                     "status": status,
+                    # 申报 → 审批 → 公告公示: the 10-day 公示 ended the day before money moved.
+                    "approval": Project.Approval.PUBLISHED,
+                    "approved_on": first_money - datetime.timedelta(days=12),
+                    "approval_document": f"黄扶办〔{first_money.year}〕{rng.randint(1, 60)}号",
+                    "publicity_start": first_money - datetime.timedelta(days=10),
+                    "publicity_end": first_money - datetime.timedelta(days=1),
                     "budget_total": sum(budget.values(), Decimal("0")),
                     "allocated_total": totals["allocated"],
                     "arrived_total": totals["arrived"],
@@ -730,6 +742,74 @@ def _projects(
     bulk.load_rows(through, iter(beneficiary_rows), now=now)
     bulk.reset_sequences(through)
     return len(project_rows)
+
+
+def _assets(*, rng: random.Random, county: Region, today: datetime.date) -> None:
+    """资产收益: a 村集体 asset from each village's first finished 产业 or 基础设施 project, with
+    its income of every full year since and the income shared among up to 12 of the village's
+    registered households (what is left stays with the collective)."""
+    if Asset.objects.filter(village__path__startswith=county.path).exists():
+        return
+    projects = (
+        Project.objects.filter(
+            region__path__startswith=county.path,
+            region__level=Region.Level.VILLAGE,
+            category__in=["产业", "基础设施"],
+            accepted_on__isnull=False,
+        )
+        .order_by("region", "accepted_on", "pk")
+        .select_related("region")
+    )
+    first: dict[int, Project] = {}
+    for project in projects:
+        first.setdefault(project.region_id, project)
+    registered: dict[int, list[int]] = defaultdict(list)
+    for pk, village_id in Household.objects.filter(
+        village__in=list(first), status__in=Household.REGISTERED_STATUSES
+    ).values_list("pk", "village_id"):
+        registered[village_id].append(pk)
+    assets = Asset.objects.bulk_create(
+        [
+            Asset(
+                project=project,
+                kind=Asset.Kind.COLLECTIVE,
+                name=rng.choice(["村级光伏电站", "村集体养殖场", "扶贫车间", "冷链仓储库"]),
+                village_id=village_id,
+                value=project.spent_total,
+                ownership=Asset.Ownership.COLLECTIVE,
+                manager=rng.choice(["村股份经济合作社", "村集体经济组织", "农民专业合作社"]),
+                formed_on=project.accepted_on,
+            )
+            for village_id, project in first.items()
+            if project.accepted_on is not None
+        ]
+    )
+    incomes: list[AssetIncome] = []
+    lines: list[AssetDistribution] = []
+    for asset in assets:
+        pool = registered.get(asset.village_id, [])
+        sharing = rng.sample(pool, min(len(pool), 12))
+        for year in range(asset.formed_on.year + 1, today.year):
+            income = (asset.value * Decimal(rng.choice(["0.06", "0.08", "0.1"]))).quantize(
+                Decimal("1")
+            )
+            incomes.append(AssetIncome(asset=asset, year=year, amount=income))
+            if not sharing or not income:
+                continue
+            each = (income * Decimal("0.6") / len(sharing)).quantize(Decimal("0.01"))
+            lines.extend(
+                AssetDistribution(
+                    asset=asset,
+                    household_id=household_id,
+                    year=year,
+                    amount=each,
+                    paid_on=datetime.date(year, 12, 20),
+                )
+                for household_id in sharing
+                if each > 0
+            )
+    AssetIncome.objects.bulk_create(incomes)
+    AssetDistribution.objects.bulk_create(lines, batch_size=2000)
 
 
 def _person(rng: random.Random) -> str:

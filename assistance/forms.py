@@ -13,7 +13,7 @@ from django.forms import ModelChoiceField
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from assistance.models import VISIT_QUESTIONS, FundMovement, FundSource, Measure, Project
+from assistance.models import VISIT_QUESTIONS, Asset, FundMovement, FundSource, Measure, Project
 from households.models import Household, Member, ValueList
 from households.selectors import province_of, value_lists
 from povertyapp import forms as house
@@ -239,3 +239,65 @@ class ProgressForm(house.Form):
 class AcceptForm(house.Form):
     accepted_on = forms.DateField(label=_("验收日期"), widget=DATE, initial=timezone.localdate)
     settled_amount = money_field(_("决算金额（元）"), required=True)
+
+
+class ApproveForm(house.Form):
+    approved_on = forms.DateField(label=_("审批日期"), widget=DATE, initial=timezone.localdate)
+    document_number = forms.CharField(label=_("审批文号"), max_length=64, required=False)
+
+
+class PublishForm(house.Form):
+    start = forms.DateField(label=_("公示开始日期"), widget=DATE, initial=timezone.localdate)
+    days = forms.IntegerField(label=_("公示天数"), min_value=1, max_value=90, initial=10)
+
+
+def _numbers(text: str) -> list[str]:
+    for separator in ("，", ",", "、", ";", "；", "\n", "\r", "\t"):
+        text = text.replace(separator, " ")
+    return [number for number in text.split(" ") if number]
+
+
+class AssetForm(house.Form):
+    """资产登记: shape only; the service checks the project, village and households."""
+
+    project = forms.ModelChoiceField(label=_("来源项目"), queryset=Project.objects.none())
+    kind = forms.ChoiceField(label=_("资产类型"), choices=Asset.Kind.choices)
+    name = forms.CharField(label=_("资产名称"), max_length=128)
+    village = forms.ModelChoiceField(label=_("所在行政村"), queryset=Region.objects.none())
+    value = money_field(_("资产价值（元）"), required=True)
+    ownership = forms.ChoiceField(label=_("确权归属"), choices=Asset.Ownership.choices)
+    manager = forms.CharField(label=_("管护主体"), max_length=64)
+    formed_on = forms.DateField(label=_("形成日期"), widget=DATE)
+    households = forms.CharField(
+        label=_("到户农户户编号"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("到户资产必填，多个户编号用空格、逗号或换行分隔。"),
+    )
+    note = forms.CharField(label=_("备注"), max_length=200, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, projects: Any, villages: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast("ModelChoiceField[Project]", self.fields["project"]).queryset = projects.order_by(
+            "-year", "name"
+        )
+        cast("ModelChoiceField[Region]", self.fields["village"]).queryset = villages.filter(
+            level=Region.Level.VILLAGE
+        ).order_by("code")
+
+    def household_numbers(self) -> list[str]:
+        return _numbers(self.cleaned_data.get("households") or "")
+
+
+class AssetIncomeForm(house.Form):
+    year = forms.IntegerField(label=_("收益年度"), min_value=2010, max_value=2100)
+    amount = money_field(_("收益金额（元）"), required=True)
+    note = forms.CharField(label=_("备注"), max_length=200, required=False)
+
+
+class AssetDistributionForm(house.Form):
+    year = forms.IntegerField(label=_("收益年度"), min_value=2010, max_value=2100)
+    household_number = forms.CharField(label=_("户编号"), max_length=32)
+    amount = money_field(_("分配金额（元，填0删除）"), required=True)
+    paid_on = forms.DateField(label=_("发放日期"), widget=DATE, required=False)

@@ -5,12 +5,16 @@
 - MatchingRule: the cause/situation → measure/benefit matching of DOMAIN §6 as data the county
   office edits; AssistanceStandard: the thresholds (minimum measures, idle-fund days).
 - CoverageRun / CoverageGap: the stored result of the policy-coverage job (优惠政策落实防漏表).
-- Project (项目库), ProjectFunding (budget by source), FundMovement (资金账).
+- Project (项目库) with its approval (申报 → 审批 → 公告公示), ProjectFunding (budget by source),
+  FundMovement (资金账).
+- Asset (资产收益: assets formed by projects), AssetIncome (yearly income), AssetDistribution
+  (the income paid to households).
 - AssistanceEvent: every state change of the app, written in the same transaction.
 """
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -360,6 +364,13 @@ class Project(models.Model):
         ACCEPTED = "accepted", _("已验收")
         CLOSED = "closed", _("已关闭")
 
+    class Approval(models.TextChoices):
+        """申报 → 审批 → 公告公示: no money moves before the 公示 period has ended."""
+
+        DECLARED = "declared", _("已申报")
+        APPROVED = "approved", _("已审批")
+        PUBLISHED = "published", _("已公告公示")
+
     name = models.CharField(_("项目名称"), max_length=128)
     category = models.CharField(_("项目类别"), max_length=8, choices=Category.choices)
     region = models.ForeignKey(
@@ -388,6 +399,13 @@ class Project(models.Model):
     status = models.CharField(
         _("状态"), max_length=12, choices=Status.choices, default=Status.PLANNED
     )
+    approval = models.CharField(
+        _("审批状态"), max_length=12, choices=Approval.choices, default=Approval.DECLARED
+    )
+    approved_on = models.DateField(_("审批日期"), null=True, blank=True)
+    approval_document = models.CharField(_("审批文号"), max_length=64, blank=True)
+    publicity_start = models.DateField(_("公示开始日期"), null=True, blank=True)
+    publicity_end = models.DateField(_("公示结束日期"), null=True, blank=True)
     beneficiaries = models.ManyToManyField(
         "households.Household",
         verbose_name=_("受益户"),
@@ -424,6 +442,15 @@ class Project(models.Model):
                 & models.Q(reimbursed_total__lte=models.F("spent_total")),
                 name="project_money_ordered",
             ),
+            models.CheckConstraint(
+                condition=models.Q(approval="declared") | models.Q(approved_on__isnull=False),
+                name="project_approved_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(approval="published")
+                | models.Q(publicity_start__isnull=False, publicity_end__isnull=False),
+                name="project_published_has_period",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -432,6 +459,14 @@ class Project(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status == self.Status.CLOSED
+
+    def publicity_passed(self, on: datetime.date) -> bool:
+        """Whether the project's 公示 has ended before `on`: money may move from then on."""
+        return (
+            self.approval == self.Approval.PUBLISHED
+            and self.publicity_end is not None
+            and self.publicity_end < on
+        )
 
 
 class ProjectFunding(models.Model):
@@ -739,6 +774,131 @@ class CoverageGap(models.Model):
         return f"{self.household_id} {self.rule_id} {self.kind}"
 
 
+class Asset(models.Model):
+    """资产收益: an asset formed by a project, owned after 确权 by the village collective, the
+    households, a cooperative..., earning a yearly income (AssetIncome) that is paid out to
+    households (AssetDistribution).
+
+    A 村集体 asset distributes to the registered households of its village; a 到户 asset to the
+    households it was handed to (`households`)."""
+
+    class Kind(models.TextChoices):
+        COLLECTIVE = "collective", _("村集体资产")
+        HOUSEHOLD = "household", _("到户资产")
+
+    class Ownership(models.TextChoices):
+        """确权 (who owns the asset once its ownership is confirmed)."""
+
+        COLLECTIVE = "村集体", _("村集体")
+        HOUSEHOLD = "农户", _("农户")
+        COOPERATIVE = "合作社", _("合作社")
+        ENTERPRISE = "企业", _("企业")
+        OTHER = "其他", _("其他")
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("来源项目"), on_delete=models.PROTECT, related_name="assets"
+    )
+    kind = models.CharField(_("资产类型"), max_length=12, choices=Kind.choices)
+    name = models.CharField(_("资产名称"), max_length=128)
+    village = models.ForeignKey(
+        Region,
+        verbose_name=_("所在行政村"),
+        on_delete=models.PROTECT,
+        related_name="assets",
+        limit_choices_to={"level": Region.Level.VILLAGE},
+    )
+    value = models.DecimalField(_("资产价值（元）"), **MONEY)
+    ownership = models.CharField(_("确权归属"), max_length=8, choices=Ownership.choices)
+    manager = models.CharField(_("管护主体"), max_length=64)
+    formed_on = models.DateField(_("形成日期"))
+    households = models.ManyToManyField(
+        "households.Household",
+        verbose_name=_("到户农户"),
+        blank=True,
+        related_name="assets",
+    )
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("扶贫资产")
+        verbose_name_plural = _("扶贫资产")
+        ordering = ["village__code", "name", "id"]
+        indexes = [models.Index(fields=["village", "kind"], name="asset_village_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AssetIncome(models.Model):
+    """The income (收益) of an asset in one year."""
+
+    asset = models.ForeignKey(
+        Asset, verbose_name=_("资产"), on_delete=models.CASCADE, related_name="incomes"
+    )
+    year = models.PositiveSmallIntegerField(_("收益年度"), validators=YEAR_VALIDATORS)
+    amount = models.DecimalField(_("收益金额（元）"), **MONEY)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("资产收益")
+        verbose_name_plural = _("资产收益")
+        ordering = ["asset", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "year"], name="asset_income_year_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset} {self.year} {self.amount}"
+
+
+class AssetDistribution(models.Model):
+    """The part of an asset's income of a year paid to one household (收益分配)."""
+
+    asset = models.ForeignKey(
+        Asset, verbose_name=_("资产"), on_delete=models.CASCADE, related_name="distributions"
+    )
+    household = models.ForeignKey(
+        "households.Household",
+        verbose_name=_("户"),
+        on_delete=models.PROTECT,
+        related_name="asset_distributions",
+    )
+    year = models.PositiveSmallIntegerField(_("收益年度"), validators=YEAR_VALIDATORS)
+    amount = models.DecimalField(
+        _("分配金额（元）"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    paid_on = models.DateField(_("发放日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("资产收益分配")
+        verbose_name_plural = _("资产收益分配")
+        ordering = ["asset", "-year", "household"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset", "household", "year"], name="asset_distribution_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["household", "year"], name="asset_distribution_hh_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset} {self.year} {self.household_id} {self.amount}"
+
+
 class AssistanceEvent(models.Model):
     """Every state change of the assistance app, written in the same transaction."""
 
@@ -749,12 +909,18 @@ class AssistanceEvent(models.Model):
         MEASURE_STATUS = "measure_status", _("措施状态变更")
         PLAN_SET = "plan_set", _("制定一户一策")
         VISIT = "visit", _("走访")
-        PROJECT_CREATED = "project_created", _("项目入库")
+        PROJECT_CREATED = "project_created", _("项目申报入库")
+        PROJECT_APPROVED = "project_approved", _("项目审批")
+        PROJECT_PUBLISHED = "project_published", _("项目公告公示")
         PROJECT_PROGRESS = "project_progress", _("项目进度")
         PROJECT_ACCEPTED = "project_accepted", _("项目验收")
         PROJECT_CLOSED = "project_closed", _("项目关闭")
         FUND_MOVEMENT = "fund_movement", _("资金流水")
         SPONSOR_SET = "sponsor_set", _("设置挂包单位")
+        ASSET_REGISTERED = "asset_registered", _("资产登记")
+        ASSET_CHANGED = "asset_changed", _("资产信息修改")
+        ASSET_INCOME = "asset_income", _("资产收益登记")
+        ASSET_DISTRIBUTION = "asset_distribution", _("资产收益分配")
 
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     household = models.ForeignKey(

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from assistance.models import (
+    Asset,
+    AssetDistribution,
     AssistanceEvent,
     CoverageGap,
     CoverageRun,
@@ -354,92 +357,71 @@ def reimbursement_rates(*, user: User) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-@dataclass
-class Stats:
-    count: int = 0
-    minimum: Decimal | None = None
-    maximum: Decimal | None = None
-    mean: Decimal | None = None
-    total: Decimal = field(default_factory=lambda: Decimal("0"))
+# --- 资产收益 ------------------------------------------------------------------------------------
 
 
-def _stats(values: list[Decimal]) -> Stats:
-    if not values:
-        return Stats()
-    total = sum(values, Decimal("0"))
-    return Stats(
-        len(values),
-        min(values),
-        max(values),
-        (total / len(values)).quantize(CENT, ROUND_HALF_UP),
-        total,
+def asset_list(*, user: User) -> QuerySet[Asset]:
+    """Assets in the user's region subtree; a helper sees none (as for projects)."""
+    if not roles.has_case_access(user) or user.role == User.Role.HELPER or user.region is None:
+        return Asset.objects.none()
+    return Asset.objects.filter(village__path__startswith=user.region.path).select_related(
+        "village", "village__parent", "project"
     )
 
 
-def ledgers(*, user: User) -> dict[str, Any]:
-    """两笔账: money spent per village and per household (到户) by source and project
-    category; the cost of exit per exited household (its 到户 spending), per exited village
-    (all spending on its projects) and for the county (min, max, mean)."""
-    projects = project_list(user=user)
-    spent = FundMovement.objects.filter(project__in=projects, kind=Kind.SPENT)
-    village_rows: dict[int, dict[tuple[str, str], Decimal]] = defaultdict(
-        lambda: defaultdict(Decimal)
-    )
-    for region_id, source, category, total in (
-        spent.values("project__region", "source", "project__category")
-        .annotate(total=Sum("amount"))
-        .values_list("project__region", "source", "project__category", "total")
+def asset_get_for_user(*, user: User, asset_id: int, for_write: bool = False) -> Asset:
+    try:
+        asset = asset_list(user=user).get(pk=asset_id)
+    except (Asset.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("未找到该资产，或您无权查看。")) from None
+    if for_write and not (roles.can_configure(user) or user.role == User.Role.TOWNSHIP_REVIEWER):
+        raise PermissionDenied(_("只有乡镇和县扶贫办可以登记扶贫资产。"))
+    return asset
+
+
+def asset_years(asset: Asset) -> list[dict[str, Any]]:
+    """Per year of recorded income: the income, what is distributed, what is left, the lines."""
+    lines: dict[int, list[AssetDistribution]] = defaultdict(list)
+    for line in asset.distributions.select_related("household", "household__village").order_by(
+        "-year", "household__number"
     ):
-        village_rows[region_id][(source, category)] += total
-    regions = {r.pk: r for r in Region.objects.filter(pk__in=village_rows)}
-    village_ledger: list[dict[str, Any]] = [
-        {
-            "region": regions[region_id],
-            "total": sum(items.values(), Decimal("0")),
-            "items": sorted(items.items()),
-        }
-        for region_id, items in village_rows.items()
-    ]
-    village_ledger.sort(key=lambda row: row["region"].code)
-    household_spent = (
-        spent.filter(household__isnull=False)
-        .filter(roles.household_scope_q(user))
-        .values("household", "source", "project__category")
-        .annotate(total=Sum("amount"))
-    )
-    per_household: dict[int, Decimal] = defaultdict(Decimal)
-    household_items: dict[int, list[tuple[str, str, Decimal]]] = defaultdict(list)
-    for row in household_spent:
-        per_household[row["household"]] += row["total"]
-        household_items[row["household"]].append(
-            (row["source"], row["project__category"], row["total"])
+        lines[line.year].append(line)
+    rows = []
+    for income in asset.incomes.order_by("-year"):
+        distributed = sum((line.amount for line in lines.get(income.year, [])), Decimal("0"))
+        rows.append(
+            {
+                "income": income,
+                "distributed": distributed,
+                "left": income.amount - distributed,
+                "lines": lines.get(income.year, []),
+            }
         )
-    households = {
-        h.pk: h for h in Household.objects.filter(pk__in=per_household).select_related("village")
-    }
-    household_ledger: list[dict[str, Any]] = sorted(
-        (
-            {"household": households[pk], "total": total, "items": household_items[pk]}
-            for pk, total in per_household.items()
-        ),
-        key=lambda row: row["household"].number,
+    return rows
+
+
+def household_asset_distributions(household: Household) -> list[AssetDistribution]:
+    """What the household received of assets' income, newest year first (the household is
+    already scoped)."""
+    return list(
+        AssetDistribution.objects.filter(household=household)
+        .select_related("asset", "asset__village")
+        .order_by("-year", "asset__name")
     )
-    exited = [
-        total
-        for pk, total in per_household.items()
-        if households[pk].status == Household.Status.EXITED
+
+
+def household_asset_links(household: Household, *, user: User) -> list[tuple[str, str]]:
+    """The household page's link to the household's 资产收益 (`households.detail_tabs`): shown
+    when assets' income was distributed to it, with the total received."""
+    if not roles.has_case_access(user):
+        return []
+    total = AssetDistribution.objects.filter(household=household).aggregate(total=Sum("amount"))[
+        "total"
     ]
-    exited_villages = set(
-        VillageYear.objects.filter(exit_year__isnull=False).values_list("village", flat=True)
-    )
-    village_costs = [row["total"] for row in village_ledger if row["region"].pk in exited_villages]
-    return {
-        "village_ledger": village_ledger,
-        "household_ledger": household_ledger,
-        "exit_household": _stats(exited),
-        "exit_village": _stats(village_costs),
-        "total_spent": spent.aggregate(total=Sum("amount"))["total"] or Decimal("0"),
-    }
+    if not total:
+        return []
+    url = reverse("assistance:household", args=[household.pk]) + "?tab=assets"
+    return [(_("资产收益分配（累计%(total)s元）") % {"total": format(total, ".2f")}, url)]
 
 
 # --- teams --------------------------------------------------------------------------------------

@@ -22,6 +22,9 @@ from django.utils.translation import gettext as _
 from assistance.events import event_record
 from assistance.models import (
     VISIT_QUESTIONS,
+    Asset,
+    AssetDistribution,
+    AssetIncome,
     AssistanceEvent,
     FundMovement,
     FundSource,
@@ -145,6 +148,19 @@ def _require_pairing_writer(actor: User | None, household: Household) -> None:
 def can_manage_funds(user: User) -> bool:
     """Projects and funds are kept by the county office (扶贫办)."""
     return roles.can_configure(user)
+
+
+def can_declare_projects(user: User) -> bool:
+    """申报: the township declares projects of its township; the county office any of its
+    county. Approval and publication (审批, 公告公示) are the county office's."""
+    return can_manage_funds(user) or (
+        roles.has_case_access(user) and user.role == User.Role.TOWNSHIP_REVIEWER
+    )
+
+
+def can_keep_assets(user: User) -> bool:
+    """The asset register (资产收益) is kept by the county office and the townships."""
+    return can_declare_projects(user)
 
 
 def _require_fund_writer(actor: User | None, region: Region | None) -> None:
@@ -659,9 +675,15 @@ def project_create(
     fundings: Mapping[str, Any],
     beneficiaries: Iterable[Household] = (),
 ) -> Project:
-    """Put a project in the 项目库 with its budget by source (资金规模与来源) and its 受益户."""
+    """申报: put a project in the 项目库 with its budget by source (资金规模与来源) and its 受益户.
+    It waits for the county's 审批 and 公告公示 before money moves."""
     region = data.get("region")
-    _require_fund_writer(actor, region)
+    if not can_declare_projects(actor):
+        raise ValidationError(_("只有乡镇和县扶贫办可以申报项目。"), code="read_only")
+    if region is not None and not roles.region_in_scope(actor, region):
+        raise ValidationError(
+            {"region": [ValidationError(_("所选区域不在您的管辖范围内。"), code="out_of_scope")]}
+        )
     errors: Errors = {}
     if not (data.get("name") or "").strip():
         _add(errors, "name", _("请填写项目名称。"), "required")
@@ -737,6 +759,85 @@ def project_create(
 
 def _lock_project(project: Project) -> Project:
     return Project.objects.select_for_update().select_related("region").get(pk=project.pk)
+
+
+PUBLICITY_DAYS = 10  # 公告公示 of the project list: at least 10 days
+
+
+@transaction.atomic
+def project_approve(
+    *, actor: User, project: Project, approved_on: datetime.date, document_number: str = ""
+) -> Project:
+    """审批: the county office approves a declared project."""
+    locked = _lock_project(project)
+    _require_fund_writer(actor, locked.region)
+    errors: Errors = {}
+    if locked.approval != Project.Approval.DECLARED:
+        _add(errors, "approval", _("只有已申报的项目可以审批。"), "bad_approval")
+    if approved_on is None:
+        _add(errors, "approved_on", _("请填写审批日期。"), "required")
+    _not_future(errors, approved_on, "approved_on", _("审批日期"))
+    _raise_if(errors)
+    locked.approval = Project.Approval.APPROVED
+    locked.approved_on = approved_on
+    locked.approval_document = document_number.strip()
+    locked.version += 1
+    locked._history_user = actor  # type: ignore[attr-defined]  # read by simple_history, undeclared
+    locked.full_clean()
+    locked.save(update_fields=["approval", "approved_on", "approval_document", "version"])
+    event_record(
+        kind=AssistanceEvent.Kind.PROJECT_APPROVED,
+        actor=actor,
+        project=locked,
+        from_value=str(Project.Approval.DECLARED.label),
+        to_value=str(Project.Approval.APPROVED.label),
+        summary=_("审批（%(document)s）") % {"document": locked.approval_document or "—"},
+    )
+    return locked
+
+
+@transaction.atomic
+def project_publish(
+    *, actor: User, project: Project, start: datetime.date, days: int = PUBLICITY_DAYS
+) -> Project:
+    """公告公示: the county office publishes an approved project for `days` days (at least
+    PUBLICITY_DAYS) from `start`; money may move the day after the 公示 ends."""
+    locked = _lock_project(project)
+    _require_fund_writer(actor, locked.region)
+    errors: Errors = {}
+    if locked.approval != Project.Approval.APPROVED:
+        _add(errors, "approval", _("只有已审批的项目可以公告公示。"), "bad_approval")
+    if start is None:
+        _add(errors, "start", _("请填写公示开始日期。"), "required")
+    _not_future(errors, start, "start", _("公示开始日期"))
+    if start is not None and locked.approved_on is not None and start < locked.approved_on:
+        _add(errors, "start", _("公示开始日期不能早于审批日期。"), "before_approval")
+    if int(days) < PUBLICITY_DAYS:
+        _add(
+            errors,
+            "days",
+            _("公示期不能少于%(days)s天。"),
+            "publicity_too_short",
+            days=PUBLICITY_DAYS,
+        )
+    _raise_if(errors)
+    locked.approval = Project.Approval.PUBLISHED
+    locked.publicity_start = start
+    locked.publicity_end = start + datetime.timedelta(days=int(days) - 1)
+    locked.version += 1
+    locked._history_user = actor  # type: ignore[attr-defined]  # read by simple_history, undeclared
+    locked.full_clean()
+    locked.save(update_fields=["approval", "publicity_start", "publicity_end", "version"])
+    event_record(
+        kind=AssistanceEvent.Kind.PROJECT_PUBLISHED,
+        actor=actor,
+        project=locked,
+        from_value=str(Project.Approval.APPROVED.label),
+        to_value=str(Project.Approval.PUBLISHED.label),
+        summary=_("公示%(start)s至%(end)s")
+        % {"start": start.isoformat(), "end": locked.publicity_end.isoformat()},
+    )
+    return locked
 
 
 @transaction.atomic
@@ -874,6 +975,12 @@ def project_close(*, actor: User, project: Project) -> Project:
     return locked
 
 
+def _approval_state(project: Project) -> str:
+    if project.approval == Project.Approval.PUBLISHED and project.publicity_end is not None:
+        return _("公示中，%(end)s期满") % {"end": project.publicity_end.isoformat()}
+    return str(project.get_approval_display())
+
+
 def _sum(project: Project, kind: str, source: str, household: Household | None = None) -> Decimal:
     movements = FundMovement.objects.filter(project=project, kind=kind, source=source)
     if household is not None:
@@ -907,6 +1014,24 @@ def fund_movement_record(
     errors: Errors = {}
     if locked.is_closed:
         raise ValidationError(_("项目已关闭，不能再录入资金流水。"), code="project_closed")
+    if not locked.publicity_passed(_today()):
+        raise ValidationError(
+            _("项目须经申报、审批和公告公示，公示期满后才能录入资金流水（当前：%(state)s）。")
+            % {"state": _approval_state(locked)},
+            code="not_published",
+        )
+    if date is not None and locked.publicity_end is not None and date <= locked.publicity_end:
+        raise ValidationError(
+            {
+                "date": [
+                    ValidationError(
+                        _("资金流水日期应在公示期满（%(end)s）之后。")
+                        % {"end": locked.publicity_end.isoformat()},
+                        code="before_publicity_end",
+                    )
+                ]
+            }
+        )
     if kind not in Kind.values:
         _add(errors, "kind", _("请选择资金流水类型。"), "invalid_choice")
         _raise_if(errors)
@@ -1022,3 +1147,300 @@ def fund_movement_record(
         data={"movement": movement.pk},
     )
     return movement
+
+
+# --- 资产收益: the asset register, its yearly income and its distribution -----------------------
+
+ASSET_FIELDS = ("kind", "name", "value", "ownership", "manager", "formed_on", "note")
+
+
+def _require_asset_keeper(actor: User | None, village: Region | None) -> None:
+    if actor is None:
+        raise ValidationError(_("缺少操作人。"), code="no_actor")
+    if not can_keep_assets(actor):
+        raise ValidationError(_("只有乡镇和县扶贫办可以登记扶贫资产。"), code="read_only")
+    if village is not None and not roles.region_in_scope(actor, village):
+        raise ValidationError(
+            {"village": [ValidationError(_("所选村不在您的管辖范围内。"), code="out_of_scope")]}
+        )
+
+
+def _asset_errors(
+    actor: User, data: Mapping[str, Any], households: list[Household]
+) -> tuple[Errors, Decimal | None]:
+    errors: Errors = {}
+    project = data.get("project")
+    village = data.get("village")
+    if project is None:
+        _add(errors, "project", _("请选择来源项目。"), "required")
+    elif not roles.region_in_scope(actor, project.region):
+        _add(errors, "project", _("来源项目不在您的管辖范围内。"), "out_of_scope")
+    if village is None or village.level != Region.Level.VILLAGE:
+        _add(errors, "village", _("请选择资产所在的行政村。"), "required")
+    elif project is not None and not (
+        village.path.startswith(project.region.path) or project.region.path.startswith(village.path)
+    ):
+        _add(errors, "village", _("资产所在村不在来源项目的实施区域内。"), "village_elsewhere")
+    if data.get("kind") not in Asset.Kind.values:
+        _add(errors, "kind", _("请选择资产类型。"), "invalid_choice")
+    if data.get("ownership") not in Asset.Ownership.values:
+        _add(errors, "ownership", _("请选择确权归属。"), "invalid_choice")
+    if not (data.get("name") or "").strip():
+        _add(errors, "name", _("请填写资产名称。"), "required")
+    if not (data.get("manager") or "").strip():
+        _add(errors, "manager", _("请填写管护主体。"), "required")
+    if data.get("formed_on") is None:
+        _add(errors, "formed_on", _("请填写形成日期。"), "required")
+    _not_future(errors, data.get("formed_on"), "formed_on", _("形成日期"))
+    value = money(
+        data.get("value"), field="value", errors=errors, positive=True, label=_("资产价值")
+    )
+    if data.get("kind") == Asset.Kind.HOUSEHOLD and not households:
+        _add(errors, "households", _("到户资产请填写到户农户。"), "households_required")
+    for household in households:
+        if village is not None and household.village_id != village.pk:
+            _add(
+                errors,
+                "households",
+                _("农户%(number)s不在资产所在村。"),
+                "household_elsewhere",
+                number=household.number,
+            )
+    return errors, value
+
+
+@transaction.atomic
+def asset_create(
+    *, actor: User, data: Mapping[str, Any], households: Iterable[Household] = ()
+) -> Asset:
+    """登记 an asset formed by a project (资产收益). A 到户 asset names its households."""
+    _require_asset_keeper(actor, data.get("village"))
+    members = list(households)
+    errors, value = _asset_errors(actor, data, members)
+    _raise_if(errors)
+    asset = Asset(
+        project=data["project"],
+        village=data["village"],
+        created_by=actor,
+        **{name: data.get(name) for name in ASSET_FIELDS if name != "value"},
+    )
+    asset.value = value or Decimal("0")
+    asset.name = asset.name.strip()
+    asset.manager = asset.manager.strip()
+    asset.note = (asset.note or "").strip()
+    asset.full_clean()
+    asset.save()
+    asset.households.set(members if asset.kind == Asset.Kind.HOUSEHOLD else [])
+    event_record(
+        kind=AssistanceEvent.Kind.ASSET_REGISTERED,
+        actor=actor,
+        project=asset.project,
+        summary=f"{asset.name}：{asset.value}元",
+        data={"asset": asset.pk},
+    )
+    return asset
+
+
+def _lock_asset(asset: Asset, expected_version: int | None) -> Asset:
+    locked = Asset.objects.select_for_update().select_related("village", "project").get(pk=asset.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise ConflictError(
+            [{"field": "", "label": _("扶贫资产"), "old": "", "new": "", "who": _("他人")}]
+        )
+    return locked
+
+
+@transaction.atomic
+def asset_update(
+    *,
+    actor: User,
+    asset: Asset,
+    data: Mapping[str, Any],
+    households: Iterable[Household] = (),
+    expected_version: int | None = None,
+) -> Asset:
+    """Edit an asset (its project and village stay). A stale edit raises ConflictError."""
+    locked = _lock_asset(asset, expected_version)
+    _require_asset_keeper(actor, locked.village)
+    members = list(households)
+    errors, value = _asset_errors(
+        actor, {**data, "project": locked.project, "village": locked.village}, members
+    )
+    distributed = set(locked.distributions.values_list("household", flat=True))
+    if data.get("kind") == Asset.Kind.HOUSEHOLD and distributed - {h.pk for h in members}:
+        _add(
+            errors,
+            "households",
+            _("已有收益分配的农户不能移出到户农户。"),
+            "distributed_household",
+        )
+    _raise_if(errors)
+    stored = [getattr(locked, name) for name in ASSET_FIELDS]
+    stored_households = set(locked.households.values_list("pk", flat=True))
+    before = f"{locked.value}"
+    for name in ASSET_FIELDS:
+        if name != "value":
+            setattr(locked, name, data.get(name))
+    locked.value = value or Decimal("0")
+    locked.name = locked.name.strip()
+    locked.manager = locked.manager.strip()
+    locked.note = (locked.note or "").strip()
+    kept = members if locked.kind == Asset.Kind.HOUSEHOLD else []
+    if [getattr(locked, name) for name in ASSET_FIELDS] == stored and {
+        h.pk for h in kept
+    } == stored_households:
+        # The form saved unchanged: nothing to record.
+        return locked
+    locked.version += 1
+    locked.full_clean()
+    locked.save()
+    locked.households.set(kept)
+    event_record(
+        kind=AssistanceEvent.Kind.ASSET_CHANGED,
+        actor=actor,
+        project=locked.project,
+        from_value=before,
+        to_value=f"{locked.value}",
+        summary=locked.name,
+        data={"asset": locked.pk},
+    )
+    return locked
+
+
+def asset_households(asset: Asset) -> Any:
+    """The households an asset's income may go to: a 到户 asset's own households; a 村集体
+    (or any other) asset's registered households of its village."""
+    if asset.kind == Asset.Kind.HOUSEHOLD:
+        return asset.households.all()
+    return Household.objects.filter(
+        village=asset.village_id, status__in=Household.REGISTERED_STATUSES
+    )
+
+
+def _distributed(asset: Asset, year: int, *, without: Household | None = None) -> Decimal:
+    rows = AssetDistribution.objects.filter(asset=asset, year=year)
+    if without is not None:
+        rows = rows.exclude(household=without)
+    return rows.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+
+
+@transaction.atomic
+def asset_income_set(
+    *, actor: User, asset: Asset, year: int, amount: Any, note: str = ""
+) -> AssetIncome:
+    """Record (or correct) an asset's income of a year; never below what is already
+    distributed of it."""
+    locked = _lock_asset(asset, None)
+    _require_asset_keeper(actor, locked.village)
+    errors: Errors = {}
+    if not year or not 2010 <= int(year) <= _today().year:
+        _add(errors, "year", _("收益年度应在2010年至今年之间。"), "bad_year")
+    value = money(amount, field="amount", errors=errors, label=_("收益金额"))
+    if value is None and not errors.get("amount"):
+        _add(errors, "amount", _("请填写收益金额。"), "required")
+    _raise_if(errors)
+    assert value is not None
+    distributed = _distributed(locked, int(year))
+    if value < distributed:
+        _add(
+            errors,
+            "amount",
+            _("收益金额不能少于该年已分配的%(distributed)s元。"),
+            "below_distributed",
+            distributed=distributed,
+        )
+    _raise_if(errors)
+    income, created = AssetIncome.objects.get_or_create(
+        asset=locked, year=int(year), defaults={"amount": value, "note": note.strip()}
+    )
+    before = "" if created else str(income.amount)
+    if not created:
+        income.amount = value
+        income.note = note.strip()
+        income.full_clean()
+        income.save(update_fields=["amount", "note"])
+    event_record(
+        kind=AssistanceEvent.Kind.ASSET_INCOME,
+        actor=actor,
+        project=locked.project,
+        from_value=before,
+        to_value=str(value),
+        summary=_("%(asset)s %(year)s年收益%(amount)s元")
+        % {"asset": locked.name, "year": year, "amount": value},
+        data={"asset": locked.pk, "year": int(year)},
+    )
+    return income
+
+
+@transaction.atomic
+def asset_distribution_set(
+    *,
+    actor: User,
+    asset: Asset,
+    year: int,
+    household: Household,
+    amount: Any,
+    paid_on: datetime.date | None = None,
+) -> AssetDistribution | None:
+    """Set what a household receives of an asset's income of a year (0 removes the line).
+
+    The household must be in the asset's scope (`asset_households`) and in the actor's; the
+    year's distributions together never exceed the year's recorded income."""
+    locked = _lock_asset(asset, None)
+    _require_asset_keeper(actor, locked.village)
+    errors: Errors = {}
+    value = money(amount, field="amount", errors=errors, label=_("分配金额"))
+    if value is None and not errors.get("amount"):
+        _add(errors, "amount", _("请填写分配金额。"), "required")
+    if not asset_households(locked).filter(pk=household.pk).exists() or not _in_scope(
+        actor, household
+    ):
+        _add(
+            errors,
+            "household",
+            _("农户%(number)s不在该资产的收益分配范围内。"),
+            "household_out_of_asset",
+            number=household.number,
+        )
+    _not_future(errors, paid_on, "paid_on", _("发放日期"))
+    income = AssetIncome.objects.filter(asset=locked, year=year).first()
+    if income is None:
+        _add(errors, "year", _("请先登记%(year)s年的资产收益。") % {"year": year}, "no_income")
+    _raise_if(errors)
+    assert value is not None and income is not None
+    others = _distributed(locked, year, without=household)
+    if others + value > income.amount:
+        _add(
+            errors,
+            "amount",
+            _("分配合计（%(total)s元）超过该年收益（%(income)s元），尚可分配%(left)s元。"),
+            "over_distributed",
+            total=others + value,
+            income=income.amount,
+            left=income.amount - others,
+        )
+    _raise_if(errors)
+    existing = AssetDistribution.objects.filter(asset=locked, year=year, household=household)
+    before = str(existing.values_list("amount", flat=True).first() or "")
+    line: AssetDistribution | None = None
+    if value == 0:
+        existing.delete()
+    else:
+        line, _created = AssetDistribution.objects.update_or_create(
+            asset=locked,
+            year=year,
+            household=household,
+            defaults={"amount": value, "paid_on": paid_on},
+        )
+    event_record(
+        kind=AssistanceEvent.Kind.ASSET_DISTRIBUTION,
+        actor=actor,
+        project=locked.project,
+        household=household,
+        from_value=before,
+        to_value=str(value),
+        summary=_("%(asset)s %(year)s年收益分配%(amount)s元")
+        % {"asset": locked.name, "year": year, "amount": value},
+        data={"asset": locked.pk, "year": year},
+    )
+    return line

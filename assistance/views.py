@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.forms import ChoiceField
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from assistance import forms, matching, selectors, services
+from assistance import costs, exit_plans, forms, matching, selectors, services
 from assistance.models import VISIT_QUESTIONS, Measure, Project
 from assistance.tasks import COVERAGE_JOB
 from households.models import Household
@@ -39,6 +39,7 @@ HOUSEHOLD_TABS = (
     ("visits", _("走访记录")),
     ("pairing", _("结对帮扶")),
     ("cards", _("卡册打印")),
+    ("assets", _("资产收益")),
     ("events", _("帮扶记录")),
 )
 
@@ -156,6 +157,8 @@ def household_page(request: AuthenticatedHttpRequest, household_id: int) -> Http
         )
     if tab == "pairing" and context["can_pair"]:
         context["pairing_form"] = forms.PairingForm()
+    if tab == "assets":
+        context["distributions"] = selectors.household_asset_distributions(household)
     return render(request, "assistance/household_page.html", context)
 
 
@@ -479,15 +482,15 @@ def project_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "assistance/project_list.html",
-        {"page": page, "can_manage": services.can_manage_funds(request.user)},
+        {"page": page, "can_manage": services.can_declare_projects(request.user)},
     )
 
 
 @login_required
 def project_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_case_access(request)
-    if not services.can_manage_funds(request.user):
-        raise PermissionDenied(_("只有县扶贫办可以管理项目和资金。"))
+    if not services.can_declare_projects(request.user):
+        raise PermissionDenied(_("只有乡镇和县扶贫办可以申报项目。"))
     form = forms.ProjectForm(request.POST or None, regions=roles.region_scope(request.user))
     if request.method == "POST" and form.is_valid():
         numbers = form.beneficiary_numbers()
@@ -517,7 +520,7 @@ def project_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             except ValidationError as error:
                 _apply_errors(form, error)
             else:
-                messages.success(request, _("项目已入库。"))
+                messages.success(request, _("项目已申报入库，待县扶贫办审批和公告公示。"))
                 return redirect("assistance:project", project_id=project.pk)
     return render(
         request,
@@ -544,7 +547,10 @@ def project_detail(request: AuthenticatedHttpRequest, project_id: int) -> HttpRe
             "events": project.events.select_related("actor")[:50],
             "rate": selectors.rate(project.reimbursed_total, project.allocated_total),
             "can_manage": can_manage and not project.is_closed,
+            "publicity_passed": project.publicity_passed(timezone.localdate()),
             "movement_form": forms.MovementForm() if can_manage else None,
+            "approve_form": forms.ApproveForm() if can_manage else None,
+            "publish_form": forms.PublishForm() if can_manage else None,
             "progress_form": forms.ProgressForm(
                 initial={
                     "progress_percent": project.progress_percent,
@@ -602,6 +608,42 @@ def project_movement(request: AuthenticatedHttpRequest, project_id: int) -> Http
         messages.error(request, "；".join(error.messages))
     else:
         messages.success(request, _("资金流水已记录。"))
+    return redirect("assistance:project", project_id=project.pk)
+
+
+@login_required
+@require_POST
+def project_approve(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
+    """审批 by the county office."""
+    project = _project_for_write(request, project_id)
+    form = forms.ApproveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写审批日期。"))
+        return redirect("assistance:project", project_id=project.pk)
+    try:
+        services.project_approve(actor=request.user, project=project, **form.cleaned_data)
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+    else:
+        messages.success(request, _("项目已审批。"))
+    return redirect("assistance:project", project_id=project.pk)
+
+
+@login_required
+@require_POST
+def project_publish(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
+    """公告公示 by the county office."""
+    project = _project_for_write(request, project_id)
+    form = forms.PublishForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写公示开始日期和公示天数。"))
+        return redirect("assistance:project", project_id=project.pk)
+    try:
+        services.project_publish(actor=request.user, project=project, **form.cleaned_data)
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+    else:
+        messages.success(request, _("项目已公告公示。"))
     return redirect("assistance:project", project_id=project.pk)
 
 
@@ -670,7 +712,7 @@ def funds(request: AuthenticatedHttpRequest) -> HttpResponse:
                 selectors.project_list(user=request.user), on=today, days=standard.idle_fund_days
             ),
             "idle_days": standard.idle_fund_days,
-            "ledgers": selectors.ledgers(user=request.user),
+            "ledgers": costs.two_ledgers(user=request.user),
         },
     )
 
@@ -695,4 +737,218 @@ def teams(request: AuthenticatedHttpRequest) -> HttpResponse:
         request,
         "assistance/teams.html",
         {"rows": rows, "year": year, "flagged": sum(1 for row in rows if row["flagged"])},
+    )
+
+
+# --- 资产收益 ------------------------------------------------------------------------------------
+
+
+def _asset_form(request: AuthenticatedHttpRequest, **kwargs: Any) -> forms.AssetForm:
+    return forms.AssetForm(
+        request.POST or None,
+        projects=selectors.project_list(user=request.user),
+        villages=roles.region_scope(request.user),
+        **kwargs,
+    )
+
+
+def _asset_households(
+    request: AuthenticatedHttpRequest, form: forms.AssetForm
+) -> list[Household] | None:
+    """The 到户 households typed in the form, in the user's scope; None (with the error on the
+    form) when a number is not found."""
+    numbers = form.household_numbers()
+    households = list(
+        roles.household_scope(request.user, Household.objects.filter(number__in=numbers))
+    )
+    unknown = sorted(set(numbers) - {h.number for h in households})
+    if unknown:
+        form.add_error(
+            "households", _("未找到户编号：%(numbers)s") % {"numbers": "、".join(unknown)}
+        )
+        return None
+    return households
+
+
+@login_required
+def asset_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The asset register (资产收益) of the user's region."""
+    _require_case_access(request)
+    assets = selectors.asset_list(user=request.user).annotate(income=Sum("incomes__amount"))
+    page = Paginator(assets.order_by("village__code", "name", "pk"), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "assistance/asset_list.html",
+        {"page": page, "can_keep": services.can_keep_assets(request.user)},
+    )
+
+
+@login_required
+def asset_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    _require_case_access(request)
+    if not services.can_keep_assets(request.user):
+        raise PermissionDenied(_("只有乡镇和县扶贫办可以登记扶贫资产。"))
+    form = _asset_form(request)
+    if request.method == "POST" and form.is_valid():
+        households = _asset_households(request, form)
+        if households is not None:
+            data = {
+                k: v for k, v in form.cleaned_data.items() if k not in ("households", "version")
+            }
+            try:
+                asset = services.asset_create(actor=request.user, data=data, households=households)
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                messages.success(request, _("资产已登记。"))
+                return redirect("assistance:asset", asset_id=asset.pk)
+    return render(
+        request,
+        "assistance/asset_form.html",
+        {"form": form, "asset": None},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def asset_edit(request: AuthenticatedHttpRequest, asset_id: int) -> HttpResponse:
+    _require_case_access(request)
+    asset = selectors.asset_get_for_user(user=request.user, asset_id=asset_id, for_write=True)
+    initial = {
+        "project": asset.project_id,
+        "kind": asset.kind,
+        "name": asset.name,
+        "village": asset.village_id,
+        "value": asset.value,
+        "ownership": asset.ownership,
+        "manager": asset.manager,
+        "formed_on": asset.formed_on,
+        "households": " ".join(
+            asset.households.order_by("number").values_list("number", flat=True)
+        ),
+        "note": asset.note,
+        "version": asset.version,
+    }
+    form = _asset_form(request, initial=initial)
+    form.fields["project"].disabled = True
+    form.fields["village"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        households = _asset_households(request, form)
+        if households is not None:
+            data = {
+                k: v
+                for k, v in form.cleaned_data.items()
+                if k not in ("households", "version", "project", "village")
+            }
+            try:
+                services.asset_update(
+                    actor=request.user,
+                    asset=asset,
+                    data=data,
+                    households=households,
+                    expected_version=form.cleaned_data.get("version"),
+                )
+            except ConflictError as conflict:
+                form.add_error(None, conflict.messages[0])
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                messages.success(request, _("资产信息已保存。"))
+                return redirect("assistance:asset", asset_id=asset.pk)
+    return render(
+        request,
+        "assistance/asset_form.html",
+        {"form": form, "asset": asset},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def asset_detail(request: AuthenticatedHttpRequest, asset_id: int) -> HttpResponse:
+    _require_case_access(request)
+    asset = selectors.asset_get_for_user(user=request.user, asset_id=asset_id)
+    can_keep = services.can_keep_assets(request.user)
+    return render(
+        request,
+        "assistance/asset_detail.html",
+        {
+            "asset": asset,
+            "years": selectors.asset_years(asset),
+            "households": asset.households.order_by("number"),
+            "can_keep": can_keep,
+            "income_form": forms.AssetIncomeForm() if can_keep else None,
+            "distribution_form": forms.AssetDistributionForm() if can_keep else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def asset_income(request: AuthenticatedHttpRequest, asset_id: int) -> HttpResponse:
+    _require_case_access(request)
+    asset = selectors.asset_get_for_user(user=request.user, asset_id=asset_id, for_write=True)
+    form = forms.AssetIncomeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写收益年度和收益金额。"))
+        return redirect("assistance:asset", asset_id=asset.pk)
+    try:
+        services.asset_income_set(actor=request.user, asset=asset, **form.cleaned_data)
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+    else:
+        messages.success(request, _("资产收益已登记。"))
+    return redirect("assistance:asset", asset_id=asset.pk)
+
+
+@login_required
+@require_POST
+def asset_distribution(request: AuthenticatedHttpRequest, asset_id: int) -> HttpResponse:
+    _require_case_access(request)
+    asset = selectors.asset_get_for_user(user=request.user, asset_id=asset_id, for_write=True)
+    form = forms.AssetDistributionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请完整填写收益分配。"))
+        return redirect("assistance:asset", asset_id=asset.pk)
+    data = form.cleaned_data
+    household = roles.household_scope(
+        request.user, Household.objects.filter(number=data["household_number"])
+    ).first()
+    if household is None:
+        messages.error(
+            request, _("未找到户编号%(number)s。") % {"number": data["household_number"]}
+        )
+        return redirect("assistance:asset", asset_id=asset.pk)
+    try:
+        services.asset_distribution_set(
+            actor=request.user,
+            asset=asset,
+            year=data["year"],
+            household=household,
+            amount=data["amount"],
+            paid_on=data["paid_on"],
+        )
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+    else:
+        messages.success(request, _("收益分配已保存。"))
+    return redirect("assistance:asset", asset_id=asset.pk)
+
+
+# --- 退出规划 ------------------------------------------------------------------------------------
+
+
+@login_required
+def exit_plan(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Planned exits by year and village, the village 出列 plan, and the progress against them."""
+    _require_case_access(request)
+    if request.user.role == request.user.Role.HELPER:
+        raise PermissionDenied(_("帮扶责任人不查看退出规划。"))
+    year_text = request.GET.get("year") or ""
+    year = int(year_text) if year_text.isdigit() and 2010 <= int(year_text) <= 2100 else None
+    return render(
+        request,
+        "assistance/exit_plan.html",
+        {"plan": exit_plans.exit_progress(user=request.user, year=year), "year": year},
     )

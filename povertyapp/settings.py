@@ -578,6 +578,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "MeasureStatusEnum": "assistance.models.Measure.Status",
     "FundMovementKindEnum": "assistance.models.FundMovement.Kind",
     "FundSourceEnum": "assistance.models.FundSource",
+    "ProjectApprovalEnum": "assistance.models.Project.Approval",
     # issue 15: the monitoring API's states, each its own name.
     "ClueStateEnum": "monitoring.models.Clue.State",
     "MonitoringObjectStateEnum": "monitoring.models.MonitoringObject.State",

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from assistance import selectors, services
+from assistance import costs, selectors, services
 from assistance.models import AssistanceEvent, FundMovement, Project
 from households.models import Household
 from povertyapp.models import VillageYear
@@ -20,8 +20,21 @@ SOCIAL = "社会帮扶"
 D = Decimal
 
 
+def published(project, actor, year=2020):
+    """Approve and publish a project with its 公示 over before the year's movements."""
+    approved_on = datetime.date(year - 1, 12, 1)
+    services.project_approve(actor=actor, project=project, approved_on=approved_on)
+    return services.project_publish(
+        actor=actor, project=project, start=approved_on + datetime.timedelta(days=1)
+    )
+
+
 @pytest.fixture
 def project(cast, county, household_a):
+    return published(_declared(cast, county, household_a), cast.county)
+
+
+def _declared(cast, county, household_a):
     return services.project_create(
         actor=cast.county,
         data={
@@ -253,6 +266,7 @@ def test_ledgers_and_exit_cost(cast, county):
         fundings={CENTRAL: "10000"},
         beneficiaries=exited,
     )
+    published(project, cast.county, 2018)
     move(cast.county, project, "allocated", "10000", datetime.date(2018, 3, 1))
     move(cast.county, project, "arrived", "10000", datetime.date(2018, 3, 2))
     for household, amount in zip(exited, ("1000.00", "2500.50", "3000.01"), strict=True):
@@ -266,11 +280,11 @@ def test_ledgers_and_exit_cost(cast, county):
         is_poor_village=True,
         exit_year=2019,
     )
-    ledgers = selectors.ledgers(user=cast.county)
-    assert [(row["region"].name, row["total"]) for row in ledgers["village_ledger"]] == [
+    ledgers = costs.two_ledgers(user=cast.county)
+    assert [(row["region"].name, row["account"].total) for row in ledgers["village_rows"]] == [
         ("凤场村", D("7000.51"))
     ]
-    stats = ledgers["exit_household"]
+    stats = ledgers["exit"]["county"]
     assert (stats.count, stats.minimum, stats.maximum, stats.mean) == (
         3,
         D("1000.00"),

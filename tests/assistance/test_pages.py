@@ -319,6 +319,8 @@ def test_project_pages_for_the_county_office(cast, county, household_a, client_f
     )
     assert response.status_code == 302
     project_url = response["Location"]
+    client.post(project_url + "approve/", {"approved_on": "2020-01-02", "document_number": "A1"})
+    client.post(project_url + "publish/", {"start": "2020-01-03", "days": "10"})
     client.post(
         project_url + "movements/",
         {

@@ -25,6 +25,7 @@ from django.db import models
 from django.forms.formsets import BaseFormSet
 
 from assistance import forms as assistance_forms
+from assistance import models as assistance_models
 from assistance import services as assistance_services
 from households import forms as household_forms
 from households import services as household_services
@@ -233,6 +234,24 @@ class World:
         )
 
     @cached_property
+    def asset(self) -> Any:
+        return assistance_services.asset_create(
+            actor=self.cast.county,
+            data={
+                "project": self.project,
+                "kind": "household",
+                "name": "到户养殖棚圈",
+                "village": self.county.village_a,
+                "value": "30000.50",
+                "ownership": "农户",
+                "manager": "凤场村股份经济合作社",
+                "formed_on": datetime.date(2020, 11, 3),
+                "note": "县农业农村局验收",
+            },
+            households=[self.household],
+        )
+
+    @cached_property
     def campaign(self) -> Campaign:
         today = datetime.date.today()
         campaign = inspection_services.campaign_create(
@@ -423,6 +442,27 @@ def _project_form(world: World, data: Any) -> Any:
         initial[f"fund_{funding.source}"] = funding.amount
     return assistance_forms.ProjectForm(
         data, regions=roles.region_scope(world.cast.county), initial=initial
+    )
+
+
+def _asset_form(world: World, data: Any) -> Any:
+    return assistance_forms.AssetForm(
+        data,
+        projects=assistance_models.Project.objects.filter(pk=world.project.pk),
+        villages=roles.region_scope(world.cast.county),
+        initial={
+            "project": world.project.pk,
+            "kind": "household",
+            "name": "到户养殖棚圈",
+            "village": world.county.village_a.pk,
+            "value": Decimal("30000.50"),
+            "ownership": "农户",
+            "manager": "凤场村股份经济合作社",
+            "formed_on": datetime.date(2020, 11, 3),
+            "households": world.household.number,
+            "note": "县农业农村局验收",
+            "version": 2,
+        },
     )
 
 
@@ -700,6 +740,21 @@ CASES: dict[str, Builder] = {
         document_number="黄扶发〔2020〕12号",
     ),
     "assistance.forms.ProgressForm": _progress_form,
+    "assistance.forms.ApproveForm": _simple(
+        assistance_forms.ApproveForm, approved_on=TODAY, document_number="黄扶办〔2020〕3号"
+    ),
+    "assistance.forms.PublishForm": _simple(assistance_forms.PublishForm, start=TODAY, days=12),
+    "assistance.forms.AssetForm": _asset_form,
+    "assistance.forms.AssetIncomeForm": _simple(
+        assistance_forms.AssetIncomeForm, year=2021, amount=Decimal("3600.50"), note="光伏发电收益"
+    ),
+    "assistance.forms.AssetDistributionForm": _simple(
+        assistance_forms.AssetDistributionForm,
+        year=2021,
+        household_number="5226221002000009",
+        amount=Decimal("300.25"),
+        paid_on=TODAY,
+    ),
     "assistance.forms.AcceptForm": _simple(
         assistance_forms.AcceptForm, settled_amount=Decimal("118234.50")
     ),
@@ -849,7 +904,12 @@ def _project_progress(world: World) -> tuple[Any, str, str]:
     return world.cast.county, f"/assistance/projects/{world.project.pk}/", "progress_percent"
 
 
+def _asset(world: World) -> tuple[Any, str, str]:
+    return world.cast.county, f"/assistance/assets/{world.asset.pk}/edit/", "manager"
+
+
 EDIT_PAGES: dict[str, Page] = {
+    "asset": _asset,
     "household with members": _household_edit,
     "income": _income_edit,
     "measure": _measure_edit,
@@ -894,6 +954,11 @@ PAGES_OF_FORMS: dict[str, tuple[str, ...] | str] = {
     "assistance.forms.MovementForm": CREATES,
     "assistance.forms.ProgressForm": ("project progress",),
     "assistance.forms.AcceptForm": ACTION,
+    "assistance.forms.ApproveForm": ACTION,
+    "assistance.forms.PublishForm": ACTION,
+    "assistance.forms.AssetForm": ("asset",),
+    "assistance.forms.AssetIncomeForm": CREATES + " (or corrects the year's income)",
+    "assistance.forms.AssetDistributionForm": CREATES + " (or sets the household's amount)",
     "inspections.forms.CampaignForm": CREATES,
     "inspections.forms.DrawForm": ACTION,
     "inspections.forms.FindingForm": ("finding",),

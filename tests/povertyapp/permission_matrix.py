@@ -95,7 +95,7 @@ def format_row(name: str, methods: dict[str, str], params: dict[str, Any]) -> st
 def objects(users: dict[str, Any]) -> dict[str, Any]:
     """The path parameters: objects of the demo county inside the village cadre works in (the
     household is the one the helper is paired with), so that every case role is in scope."""
-    from assistance.models import CoverageRun, Measure, Pairing, Project
+    from assistance.models import Asset, CoverageRun, Measure, Pairing, Project
     from households.models import CaseBatch, CaseWorkflow, DataProblem, PublicNotice
     from inspections.models import (
         Campaign,
@@ -152,6 +152,7 @@ def objects(users: dict[str, Any]) -> dict[str, Any]:
         "run_id": pk(CoverageRun.objects.all()),
         "village_id": village.pk,
         "project_id": pk(Project.objects.all()),
+        "asset_id": pk(Asset.objects.filter(village=village), Asset.objects.all()),
         "campaign_id": campaign.pk if campaign else MISSING,
         "sample_village_id": pk(SampleVillage.objects.filter(campaign=campaign)),
         "sample_id": pk(SampleHousehold.objects.filter(campaign=campaign)),
@@ -277,14 +278,23 @@ ROWS: dict[str, Row] = {
     "assistance:coverage-run": row(get="555555555L", post="434443333L"),
     "assistance:coverage-village": row(get="ooooo3333L", post="ooooo3333L"),
     "assistance:projects": row(get="ooooo3333L", post="ooooo3333L"),
-    "assistance:project-create": row(get="333o33333L", post="333o33333L"),
+    "assistance:project-create": row(get="33oo33333L", post="33oo33333L"),
     "assistance:project": row(get="o4ooo3333L", post="o4ooo3333L"),
     "assistance:project-movement": row(get="555555555L", post="343o33333L"),
+    "assistance:project-approve": row(get="555555555L", post="343o33333L"),
+    "assistance:project-publish": row(get="555555555L", post="343o33333L"),
     "assistance:project-progress": row(get="555555555L", post="343o33333L"),
     "assistance:project-accept": row(get="555555555L", post="343o33333L"),
     "assistance:project-close": row(get="555555555L", post="343o33333L"),
     "assistance:funds": row(get="ooooo3333L", post="ooooo3333L"),
     "assistance:teams": row(get="ooooo3333L", post="ooooo3333L"),
+    "assistance:assets": row(get="ooooo3333L", post="ooooo3333L"),
+    "assistance:asset-create": row(get="33oo33333L", post="33oo33333L"),
+    "assistance:asset": row(get="o4ooo3333L", post="o4ooo3333L"),
+    "assistance:asset-edit": row(get="34oo33333L", post="34oo33333L"),
+    "assistance:asset-income": row(get="555555555L", post="34oo33333L"),
+    "assistance:asset-distribution": row(get="555555555L", post="34oo33333L"),
+    "assistance:exit-plan": row(get="o3ooo3333L", post="o3ooo3333L"),
     "inspections:campaigns": row(get="ooooo3333L", post="ooooo3333L"),
     # issue 15: sweep. Helpers, departments and administrators are refused; the county office
     # opens, assigns teams and closes; cadres (and the county office) record the 排查表.
@@ -1059,6 +1069,9 @@ EXPORTS: dict[str, str] = {
     "measures": "o3ooo3333L",
     "projects": "o3ooo3333L",
     "funds": "o3ooo3333L",
+    "two_ledgers": "o3ooo3333L",
+    "asset_distributions": "o3ooo3333L",
+    "exit_plan": "o3ooo3333L",
     "coverage": "o3ooo3333L",
     "findings": "o3ooo3333L",
     "rectification": "o3ooo3333L",
