@@ -360,6 +360,12 @@ class Project(models.Model):
         ACCEPTED = "accepted", _("已验收")
         CLOSED = "closed", _("已关闭")
 
+    code = models.CharField(
+        _("项目编号"),
+        max_length=32,
+        blank=True,
+        help_text=_("项目库编号，全县唯一；项目导入以此识别同一项目。"),
+    )
     name = models.CharField(_("项目名称"), max_length=128)
     category = models.CharField(_("项目类别"), max_length=8, choices=Category.choices)
     region = models.ForeignKey(
@@ -423,6 +429,9 @@ class Project(models.Model):
                 & models.Q(spent_total__lte=models.F("arrived_total"))
                 & models.Q(reimbursed_total__lte=models.F("spent_total")),
                 name="project_money_ordered",
+            ),
+            models.UniqueConstraint(
+                fields=["code"], condition=~models.Q(code=""), name="project_code_unique"
             ),
         ]
 
