@@ -150,10 +150,11 @@ PROJECTS = [
 DUE_STATUSES = (Household.Status.POOR, Household.Status.RETURNED)
 # The measure categories a project of each category takes from its 受益户 (issue 16).
 LINKED_CATEGORIES = {
-    "产业": ("产业帮扶",),
-    "基础设施": ("基础设施",),
-    "就业": ("就业帮扶", "公益岗位"),
-    "生活条件改善": ("饮水安全",),
+    "产业": ("产业帮扶", "资产收益"),
+    "基础设施": ("基础设施", "饮水安全", "危房改造"),
+    "就业": ("就业帮扶", "公益岗位", "技能培训"),
+    "生活条件改善": ("饮水安全", "危房改造", "基础设施"),
+    "教育": ("教育帮扶",),
 }
 
 
