@@ -151,6 +151,14 @@ PROJECTS = [
     ("就业", "{v}就业扶贫车间", "建设扶贫车间{n}平方米，吸纳贫困劳动力就业"),
 ]
 DUE_STATUSES = (Household.Status.POOR, Household.Status.RETURNED)
+# The measure categories a project of each category takes from its 受益户 (issue 16).
+LINKED_CATEGORIES = {
+    "产业": ("产业帮扶", "资产收益"),
+    "基础设施": ("基础设施", "饮水安全", "危房改造"),
+    "就业": ("就业帮扶", "公益岗位", "技能培训"),
+    "生活条件改善": ("饮水安全", "危房改造", "基础设施"),
+    "教育": ("教育帮扶",),
+}
 
 
 def pairing_helpers(
@@ -508,9 +516,7 @@ def populate(
                 }
             )
             ids["plan"] += 1
-    bulk.load_rows(Measure, iter(measure_rows), now=now)
-    bulk.load_rows(Visit, iter(visit_rows), now=now)
-    bulk.load_rows(HouseholdPlan, iter(plan_rows), now=now)
+    # The projects come first: they link some of the measures (`project_id`) before these load.
     project_count = _projects(
         rng=rng,
         county=county,
@@ -519,7 +525,11 @@ def populate(
         now=now,
         event_rows=event_rows,
         ids=ids,
+        measure_rows=measure_rows,
     )
+    bulk.load_rows(Measure, iter(measure_rows), now=now)
+    bulk.load_rows(Visit, iter(visit_rows), now=now)
+    bulk.load_rows(HouseholdPlan, iter(plan_rows), now=now)
     bulk.load_rows(AssistanceEvent, iter(event_rows), now=now)
     bulk.reset_sequences(
         Measure, Visit, HouseholdPlan, AssistanceEvent, Project, ProjectFunding, FundMovement
@@ -544,7 +554,18 @@ def _projects(
     now: datetime.datetime,
     event_rows: list[dict[str, Any]],
     ids: dict[str, int],
+    measure_rows: list[dict[str, Any]],
 ) -> int:
+    """The county's projects (2–3 a village) with their budgets, fund movements and 受益户.
+    A project of a linked category takes, for each 受益户, the household's measure of that
+    category closest to the project's year (`LINKED_CATEGORIES`): its `project_id` is set,
+    and under a 产业 project its amount is the household's 到户 支出, so the reconciliation is
+    clean except where the demo leaves it drifting (受益户 without such a measure, a project
+    whose 到户 money is not yet spent). No draw of the random stream is added."""
+    by_household: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for measure in measure_rows:
+        if measure["member_id"] is None:
+            by_household[measure["household_id"]].append(measure)
     villages = list(
         Region.objects.filter(level=Region.Level.VILLAGE, path__startswith=county.path).order_by(
             "code"
@@ -560,6 +581,7 @@ def _projects(
     movement_id = bulk.next_id(FundMovement)
     through = Project.beneficiaries.through
     through_id = bulk.next_id(through)
+    sequence: dict[int, int] = defaultdict(int)
     for village in villages:
         for _ in range(rng.randint(2, 3)):
             category, name, content = rng.choice(PROJECTS)
@@ -572,6 +594,7 @@ def _projects(
             finished = year < today.year
             start = datetime.date(year, rng.randint(1, 4), rng.randint(1, 28))
             first_money = today
+            shares: dict[int, Decimal] = defaultdict(Decimal)  # 到户 支出 by household
             for source, amount in budget.items():
                 funding_rows.append(
                     {"id": funding_id, "project_id": project_id, "source": source, "amount": amount}
@@ -674,6 +697,7 @@ def _projects(
                             }
                         )
                         movement_id += 1
+                        shares[household_id] += value
                 totals["allocated"] += allocated
                 totals["arrived"] += arrived
                 totals["spent"] += spent
@@ -683,9 +707,27 @@ def _projects(
                 if finished and year < today.year - 1
                 else (Project.Status.ACCEPTED if finished else Project.Status.IN_PROGRESS)
             )
+            wanted = LINKED_CATEGORIES.get(category, ())
+            for household_id in beneficiaries if wanted else ():
+                options = [
+                    measure
+                    for measure in by_household.get(household_id, ())
+                    if measure["category"] in wanted and measure["project_id"] is None
+                ]
+                if not options:
+                    continue
+                linked = min(
+                    options, key=lambda measure: (abs(measure["year"] - year), measure["id"])
+                )
+                linked["project_id"] = project_id
+                if household_id in shares:
+                    linked["amount"] = shares[household_id]
+                    linked["fund_source"] = sources[0]
+            sequence[village.pk] += 1
             project_rows.append(
                 {
                     "id": project_id,
+                    "code": f"XM{year}{village.code[6:12]}{sequence[village.pk]:02d}",
                     "name": name.format(v=village.name),
                     "category": category,
                     "region_id": village.pk,

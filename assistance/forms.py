@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from assistance.models import VISIT_QUESTIONS, Asset, FundMovement, FundSource, Measure, Project
+from assistance.selectors import measure_projects
 from households.models import Household, Member, ValueList
 from households.selectors import province_of, value_lists
 from povertyapp import forms as house
@@ -29,6 +30,12 @@ TRISTATE = [("", _("不变")), ("true", _("是")), ("false", _("否"))]
 
 def money_field(label: str | StrPromise, required: bool = False) -> forms.CharField:
     return forms.CharField(label=label, required=required, widget=MONEY, max_length=20)
+
+
+class ProjectChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        code = f"{obj.code} " if obj.code else ""
+        return f"{code}{obj.name}（{obj.region.name}，{obj.year}）"
 
 
 class MeasureForm(house.Form):
@@ -50,9 +57,17 @@ class MeasureForm(house.Form):
     fund_source = forms.ChoiceField(
         label=_("资金来源"), required=False, choices=[("", "—"), *FundSource.choices]
     )
+    project = ProjectChoiceField(
+        label=_("所属项目"),
+        queryset=Project.objects.none(),  # the household's village's and county's, per form
+        required=False,
+        empty_label=_("（不属于项目）"),
+        help_text=_("本村项目及所在乡镇、县的跨村项目。"),
+    )
 
     def __init__(self, *args: Any, household: Household, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        cast(ProjectChoiceField, self.fields["project"]).queryset = measure_projects(household)
         cast("ModelChoiceField[Member]", self.fields["member"]).queryset = household.members.filter(
             is_active=True
         )
@@ -167,6 +182,7 @@ class PairingForm(house.Form):
 
 
 class ProjectForm(house.Form):
+    code = forms.CharField(label=_("项目编号"), max_length=32, required=False)
     name = forms.CharField(label=_("项目名称"), max_length=128)
     category = forms.ChoiceField(label=_("项目类别"), choices=Project.Category.choices)
     region = forms.ModelChoiceField(

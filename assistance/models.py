@@ -371,6 +371,12 @@ class Project(models.Model):
         APPROVED = "approved", _("已审批")
         PUBLISHED = "published", _("已公告公示")
 
+    code = models.CharField(
+        _("项目编号"),
+        max_length=32,
+        blank=True,
+        help_text=_("项目库编号，全县唯一；项目导入以此识别同一项目。"),
+    )
     name = models.CharField(_("项目名称"), max_length=128)
     category = models.CharField(_("项目类别"), max_length=8, choices=Category.choices)
     region = models.ForeignKey(
@@ -450,6 +456,9 @@ class Project(models.Model):
                 condition=~models.Q(approval="published")
                 | models.Q(publicity_start__isnull=False, publicity_end__isnull=False),
                 name="project_published_has_period",
+            ),
+            models.UniqueConstraint(
+                fields=["code"], condition=~models.Q(code=""), name="project_code_unique"
             ),
         ]
 

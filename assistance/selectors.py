@@ -222,6 +222,42 @@ def project_get_for_user(*, user: User, project_id: int, for_write: bool = False
     return project
 
 
+def measure_projects(household: Household) -> QuerySet[Project]:
+    """The projects a measure of `household` may belong to: those of its village and the
+    cross-village projects of its township and county (the regions above it), not closed.
+    The household is in the user's scope (read through `household_get_for_user`), so these
+    are too, whatever the user's level: a village cadre links the county's projects."""
+    village = household.village
+    regions = [region.pk for region in village.ancestors(include_self=True)]
+    return (
+        Project.objects.filter(region_id__in=regions)
+        .exclude(status=Project.Status.CLOSED)
+        .select_related("region")
+        .order_by("-year", "code", "name")
+    )
+
+
+def measure_project_for(household: Household, project_id: Any) -> Project:
+    """The project `project_id` if a measure of `household` may belong to it (API and forms);
+    otherwise a ValidationError on the field, the same for a project outside the user's
+    scope as for one that does not exist (nothing is told about other counties)."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        return measure_projects(household).get(pk=int(project_id))
+    except (Project.DoesNotExist, ValueError, TypeError):
+        raise ValidationError(
+            {
+                "project": [
+                    ValidationError(
+                        _("所选项目不存在，或不是本户所在村、乡镇、县的在建项目。"),
+                        code="project_out_of_scope",
+                    )
+                ]
+            }
+        ) from None
+
+
 def project_reconciliation(project: Project) -> dict[str, Any]:
     """The project's stored totals against the sums of its movements and fundings. `ok` is
     True when every total equals its sum (the services keep it so)."""

@@ -253,6 +253,42 @@ def pairing_change(
 
 
 @transaction.atomic
+def pairing_end(*, actor: User, pairing: Pairing, end_date: datetime.date) -> Pairing:
+    """End a household's current 结对帮扶 on `end_date` without a successor (the helper left
+    and nobody has been named yet); the line stays in the history."""
+    _require_pairing_writer(actor, pairing.household)
+    locked = Pairing.objects.select_for_update().get(pk=pairing.pk)
+    errors: Errors = {}
+    if locked.end_date is not None:
+        _add(errors, "end_date", _("该结对帮扶已结束。"), "pairing_ended")
+    elif end_date is None:
+        _add(errors, "end_date", _("请填写帮扶结束日期。"), "required")
+    else:
+        _not_future(errors, end_date, "end_date", _("帮扶结束日期"))
+        _dates_ordered(
+            errors,
+            locked.start_date,
+            end_date,
+            "end_date",
+            _("帮扶结束日期不能早于帮扶开始日期。"),
+        )
+    _raise_if(errors)
+    locked.end_date = end_date
+    locked._history_user = actor  # type: ignore[attr-defined]  # read by simple_history, undeclared
+    locked.full_clean()
+    locked.save(update_fields=["end_date"])
+    event_record(
+        kind=AssistanceEvent.Kind.PAIRING_CHANGED,
+        actor=actor,
+        household=locked.household,
+        from_value=locked.name,
+        summary=_("帮扶责任人%(name)s的帮扶于%(date)s结束")
+        % {"name": locked.name, "date": end_date.isoformat()},
+    )
+    return locked
+
+
+@transaction.atomic
 def village_sponsor_set(
     *, actor: User, village: Region, year: int, unit: str, leader: str = "", phone: str = ""
 ) -> VillageSponsor:
@@ -295,7 +331,9 @@ MEASURE_FIELDS = (
 )
 
 
-def _measure_errors(household: Household, data: Mapping[str, Any], actor: User) -> Errors:
+def measure_errors(household: Household, data: Mapping[str, Any], actor: User) -> Errors:
+    """The problems of a measure's plan for `household` (nothing written): the form, the API
+    and the workbook import check with the same rules."""
     errors: Errors = {}
     year = data.get("year")
     if not year or not 2010 <= int(year) <= 2100:
@@ -346,7 +384,7 @@ def _measure_errors(household: Household, data: Mapping[str, Any], actor: User) 
 def measure_create(*, actor: User, household: Household, data: Mapping[str, Any]) -> Measure:
     """Add a 帮扶措施 (status 计划) to a household, or to one of its members."""
     _require_assistance_writer(actor, household)
-    _raise_if(_measure_errors(household, data, actor))
+    _raise_if(measure_errors(household, data, actor))
     measure = Measure(
         household=household,
         created_by=actor,
@@ -391,7 +429,7 @@ def measure_update(
     if locked.status in (Measure.Status.COMPLETED, Measure.Status.CANCELLED):
         raise ValidationError(_("已完成或已取消的措施不能修改。"), code="measure_closed")
     merged = {name: getattr(locked, name) for name in MEASURE_FIELDS} | dict(data)
-    _raise_if(_measure_errors(locked.household, merged, actor))
+    _raise_if(measure_errors(locked.household, merged, actor))
     before = {name: str(getattr(locked, name)) for name in MEASURE_FIELDS}
     for name in MEASURE_FIELDS:
         if name in data:
@@ -655,6 +693,7 @@ def visit_record(
 # --- projects and funds -----------------------------------------------------------------------
 
 PROJECT_FIELDS = (
+    "code",
     "name",
     "category",
     "region",
@@ -667,26 +706,22 @@ PROJECT_FIELDS = (
 )
 
 
-@transaction.atomic
-def project_create(
-    *,
-    actor: User,
-    data: Mapping[str, Any],
-    fundings: Mapping[str, Any],
-    beneficiaries: Iterable[Household] = (),
-) -> Project:
-    """申报: put a project in the 项目库 with its budget by source (资金规模与来源) and its 受益户.
-    It waits for the county's 审批 and 公告公示 before money moves."""
+def _project_check(
+    actor: User, data: Mapping[str, Any], fundings: Mapping[str, Any], households: list[Household]
+) -> tuple[Errors, dict[str, Decimal]]:
     region = data.get("region")
-    if not can_declare_projects(actor):
-        raise ValidationError(_("只有乡镇和县扶贫办可以申报项目。"), code="read_only")
-    if region is not None and not roles.region_in_scope(actor, region):
-        raise ValidationError(
-            {"region": [ValidationError(_("所选区域不在您的管辖范围内。"), code="out_of_scope")]}
-        )
     errors: Errors = {}
     if not (data.get("name") or "").strip():
         _add(errors, "name", _("请填写项目名称。"), "required")
+    code = (data.get("code") or "").strip()
+    if code and Project.objects.filter(code=code).exists():
+        _add(
+            errors,
+            "code",
+            _("项目编号%(number)s已在项目库中。"),
+            "duplicate_code",
+            number=code,
+        )
     if data.get("category") not in Project.Category.values:
         _add(errors, "category", _("请选择项目类别。"), "invalid_choice")
     if region is None:
@@ -718,7 +753,6 @@ def project_create(
             amounts[source] = amount
     if not amounts and not errors.get("fundings"):
         _add(errors, "fundings", _("请至少填写一项资金来源及金额。"), "funding_required")
-    households = list(beneficiaries)
     if region is not None:
         for household in households:
             if not household.village.path.startswith(region.path) or not _in_scope(
@@ -731,9 +765,44 @@ def project_create(
                     "beneficiary_elsewhere",
                     number=household.number,
                 )
+    return errors, amounts
+
+
+def project_errors(
+    *,
+    actor: User,
+    data: Mapping[str, Any],
+    fundings: Mapping[str, Any],
+    beneficiaries: Iterable[Household] = (),
+) -> Errors:
+    """The problems of a new project (nothing written): the form and the 项目库 import check
+    with the same rules."""
+    return _project_check(actor, data, fundings, list(beneficiaries))[0]
+
+
+@transaction.atomic
+def project_create(
+    *,
+    actor: User,
+    data: Mapping[str, Any],
+    fundings: Mapping[str, Any],
+    beneficiaries: Iterable[Household] = (),
+) -> Project:
+    """申报: put a project in the 项目库 with its budget by source (资金规模与来源) and its 受益户.
+    It waits for the county's 审批 and 公告公示 before money moves."""
+    region = data.get("region")
+    if not can_declare_projects(actor):
+        raise ValidationError(_("只有乡镇和县扶贫办可以申报项目。"), code="read_only")
+    if region is not None and not roles.region_in_scope(actor, region):
+        raise ValidationError(
+            {"region": [ValidationError(_("所选区域不在您的管辖范围内。"), code="out_of_scope")]}
+        )
+    households = list(beneficiaries)
+    errors, amounts = _project_check(actor, data, fundings, households)
     _raise_if(errors)
     project = Project(created_by=actor, **{name: data.get(name) for name in PROJECT_FIELDS})
     project.name = project.name.strip()
+    project.code = (data.get("code") or "").strip()
     project.content = project.content or ""
     project.performance_goal = project.performance_goal or ""
     project.budget_total = sum(amounts.values(), Decimal("0"))
@@ -838,6 +907,48 @@ def project_publish(
         % {"start": start.isoformat(), "end": locked.publicity_end.isoformat()},
     )
     return locked
+
+
+@transaction.atomic
+def project_beneficiaries_add(
+    *, actor: User, project: Project, households: Iterable[Household]
+) -> list[Household]:
+    """Add 受益户 to a project (those already on it are skipped); returns the ones added."""
+    locked = _lock_project(project)
+    _require_fund_writer(actor, locked.region)
+    errors: Errors = {}
+    if locked.is_closed:
+        _add(errors, "beneficiaries", _("项目已关闭，不能再增加受益户。"), "project_closed")
+    present = set(locked.beneficiaries.values_list("pk", flat=True))
+    added = []
+    for household in households:
+        if household.pk in present:
+            continue
+        if not household.village.path.startswith(locked.region.path) or not _in_scope(
+            actor, household
+        ):
+            _add(
+                errors,
+                "beneficiaries",
+                _("受益户%(number)s不在项目实施区域内。"),
+                "beneficiary_elsewhere",
+                number=household.number,
+            )
+        present.add(household.pk)
+        added.append(household)
+    _raise_if(errors)
+    if not added:
+        return []
+    locked.beneficiaries.add(*added)
+    event_record(
+        kind=AssistanceEvent.Kind.PROJECT_PROGRESS,
+        actor=actor,
+        project=locked,
+        summary=_("增加受益户%(count)d户：%(numbers)s")
+        % {"count": len(added), "numbers": "、".join(h.number for h in added[:20])},
+        data={"beneficiaries_added": [h.pk for h in added]},
+    )
+    return added
 
 
 @transaction.atomic

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from assistance import costs, exit_plans, forms, matching, selectors, services
+from assistance import costs, exit_plans, forms, matching, reconcile, selectors, services
 from assistance.models import VISIT_QUESTIONS, Measure, Project
 from assistance.tasks import COVERAGE_JOB
 from households.models import Household
@@ -31,6 +31,7 @@ from povertyapp import forms as house_forms
 from povertyapp import jobs, ratelimits, roles, search_terms
 from povertyapp.conflicts import ConflictError
 from povertyapp.http import AuthenticatedHttpRequest
+from povertyapp.models import User
 from povertyapp.privacy import access_log_record, shown, shown_health
 
 HOUSEHOLD_TABS = (
@@ -81,6 +82,7 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
             "due_count": len(due_rows),
             "is_helper": request.user.role == "helper",
             "can_manage_funds": services.can_manage_funds(request.user),
+            "can_import": roles.can_write_households(request.user),
         },
     )
 
@@ -131,6 +133,8 @@ def household_page(request: AuthenticatedHttpRequest, household_id: int) -> Http
         "assessment": matching.assess_household(household, on=today),
         "can_record": can_record,
         "can_pair": roles.can_write_households(request.user),
+        # A helper sees no project page (`selectors.project_list`): the name, without a link.
+        "can_see_projects": request.user.role != User.Role.HELPER,
         "current_pairing": next((p for p in data["pairings"] if p.end_date is None), None),
         "questions": {key: text for key, text, _choices in VISIT_QUESTIONS},
     }
@@ -482,7 +486,11 @@ def project_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "assistance/project_list.html",
-        {"page": page, "can_manage": services.can_declare_projects(request.user)},
+        {
+            "page": page,
+            "can_manage": services.can_declare_projects(request.user),
+            "can_import": services.can_manage_funds(request.user),
+        },
     )
 
 
@@ -544,6 +552,10 @@ def project_detail(request: AuthenticatedHttpRequest, project_id: int) -> HttpRe
             "reconciliation": selectors.project_reconciliation(project),
             "movements": project.movements.select_related("household", "created_by"),
             "beneficiaries": project.beneficiaries.select_related("village").order_by("number"),
+            "linked_measures": selectors.measure_list(user=request.user)
+            .filter(project=project)
+            .order_by("household__number", "id"),
+            "measure_check": reconcile.project_measure_differences(project),
             "events": project.events.select_related("actor")[:50],
             "rate": selectors.rate(project.reimbursed_total, project.allocated_total),
             "can_manage": can_manage and not project.is_closed,

@@ -10,6 +10,7 @@ from assistance.models import FundMovement, FundSource, Measure, Pairing, Projec
 class MeasureSerializer(serializers.ModelSerializer):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     member_name = serializers.CharField(source="member.name", read_only=True, default="")
+    project_name = serializers.CharField(source="project.name", read_only=True, default="")
 
     class Meta:
         model = Measure
@@ -29,6 +30,7 @@ class MeasureSerializer(serializers.ModelSerializer):
             "amount",
             "fund_source",
             "project",
+            "project_name",
             "status",
             "status_display",
             "result",
@@ -51,6 +53,9 @@ class MeasureWriteSerializer(serializers.Serializer):
     fund_source = serializers.ChoiceField(
         choices=FundSource.choices, required=False, allow_blank=True
     )
+    # A project of the household's village, township or county (not closed); anything else is
+    # refused on this field, a project of another county as one that does not exist.
+    project = serializers.IntegerField(required=False, allow_null=True, min_value=1)
 
 
 class MeasureStatusSerializer(serializers.Serializer):

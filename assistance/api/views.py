@@ -44,7 +44,7 @@ class HouseholdMeasuresApi(generics.GenericAPIView):
     def get(self, request: AuthenticatedRequest, household_id: int) -> Response:
         household = household_get_for_user(user=request.user, household_id=household_id)
         page = self.paginate_queryset(
-            household.measures.select_related("member").order_by("-year", "id")
+            household.measures.select_related("member", "project").order_by("-year", "id")
         )
         return self.get_paginated_response(MeasureSerializer(page, many=True).data)
 
@@ -57,6 +57,8 @@ class HouseholdMeasuresApi(generics.GenericAPIView):
         data = dict(serializer.validated_data)
         if data.get("member") is not None:
             data["member"] = member_get_for_user(user=request.user, member_id=data["member"])
+        if data.get("project") is not None:
+            data["project"] = selectors.measure_project_for(household, data["project"])
         measure = services.measure_create(actor=request.user, household=household, data=data)
         return Response(MeasureSerializer(measure).data, status=status.HTTP_201_CREATED)
 

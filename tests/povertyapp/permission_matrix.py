@@ -347,6 +347,14 @@ ROWS: dict[str, Row] = {
     "ledgers:import-confirm": row(get="555555555L", post="433433333L"),
     "years:onboarding": row(get="333o33333L", post="555555555L"),
     "years:rollover": row(get="333o33333L", post="333o33333L"),
+    # issue 16: the assistance workbooks. 帮扶措施 and 结对帮扶 as the household import (the
+    # village cadre and the county office); the 项目库 only the county office (扶贫办).
+    "ledgers:assistance-import-measures": row(get="o33o33333L", post="o33o33333L"),
+    "ledgers:assistance-import-measures-template": row(get="o33o33333L", post="o33o33333L"),
+    "ledgers:assistance-import-pairings": row(get="o33o33333L", post="o33o33333L"),
+    "ledgers:assistance-import-pairings-template": row(get="o33o33333L", post="o33o33333L"),
+    "ledgers:assistance-import-projects": row(get="333o33333L", post="333o33333L"),
+    "ledgers:assistance-import-projects-template": row(get="333o33333L", post="333o33333L"),
     "admin:index": row(get="333o3ooo3L"),
     "admin:login": row(get="ooo4o444oo"),
     "admin:logout": row(get="3335355534"),

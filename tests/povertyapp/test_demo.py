@@ -208,6 +208,30 @@ def test_measures_fit_age_and_situation_except_the_labelled_few(county):
     ).exists()
 
 
+def test_a_share_of_measures_belongs_to_the_village_projects(county):
+    """Issue 16: measures of a project's 受益户 of the project's kind link the project; under a
+    project paying 到户 they carry the household's 到户 money, and the drift the demo leaves
+    (受益户 without such a measure) shows on the project page."""
+    from assistance.demo import LINKED_CATEGORIES
+    from assistance.models import Project
+    from assistance.reconcile import project_measure_differences
+
+    linked = Measure.objects.filter(project__isnull=False).select_related("project", "household")
+    assert linked.count() >= Measure.objects.count() // 50
+    for measure in linked:
+        assert measure.household.village_id == measure.project.region_id
+        assert measure.project.beneficiaries.filter(pk=measure.household_id).exists()
+        assert measure.category in LINKED_CATEGORIES[measure.project.category]
+    results = [project_measure_differences(project) for project in Project.objects.all()]
+    # Under a project paying 到户, a linked measure carries the household's 到户 支出.
+    paying = [result for result in results if result.moved_amount and result.measures]
+    assert paying
+    for result in paying:
+        assert not [line for line in result.lines if "amount" in line.problems]
+    assert any(not result.ok for result in results)  # the drift the page shows
+    assert Project.objects.exclude(code="").count() == Project.objects.count()
+
+
 def test_villages_are_large_enough_for_the_sampling_protocol(county):
     sizes = dict(
         Household.objects.values("village").annotate(n=Count("id")).values_list("village", "n")
