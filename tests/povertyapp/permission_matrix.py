@@ -3,7 +3,11 @@
 Read by `tests/povertyapp/test_permission_matrix.py`. One row per URL name; each method's
 outcomes are one character per role, in the order of `ROLES`:
 
-    cadre helper township county auditor sysadmin secadmin auditadmin department anonymous
+    cadre helper township county auditor sysadmin secadmin auditadmin department city province
+    anonymous
+
+(city, province: the city's and the province's offices, 市级/省级乡村振兴部门, issue 16: the
+dashboards and the rates API of their subtree, nothing else)
 
     o  allowed: 2xx, a redirect inside the site, or 400/409/410 (let in; the empty body or the
        missing file refused by the form, serializer or view itself)
@@ -32,6 +36,8 @@ ROLES = (
     "secadmin",
     "auditadmin",
     "department",
+    "city",
+    "province",
     "anonymous",
 )
 OUTCOMES = {
@@ -217,8 +223,8 @@ PUBLIC = {
     "(rate-limited per IP; the receipt echoes no personal data)",
 }
 
-# Columns: cadre helper township county auditor sysadmin secadmin auditadmin department
-# anonymous.
+# Columns: cadre helper township county auditor sysadmin secadmin auditadmin department city
+# province anonymous.
 # The small demo county's cases and notices in the cadre's village are monitoring's (issue 15).
 # Every detail row asks for a real object of `objects()`: a 404 below is the scope at work
 # (a helper and an object of a household not paired with them), not a missing object.

@@ -138,3 +138,131 @@ def test_a_county_without_figures_is_named_missing(cast, county, province):
 def test_a_county_is_no_roll_up(county):
     with pytest.raises(ValueError):
         rollup.rollup_compute(region=county.county, year=2020)
+
+
+# --- the city and province dashboards, the rates API (issue 16) ---------------------------------
+
+
+@pytest.fixture
+def rolled(cast, county, province, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        rollup.province_rates_enqueue(user=cast.county, region=county.province, year=2020)
+    return province
+
+
+@pytest.fixture
+def officers(county):
+    return {
+        "city": factories.user("city", User.Role.CITY_OFFICER, county.city),
+        "province": factories.user("province", User.Role.PROVINCE_OFFICER, county.province),
+    }
+
+
+def test_the_province_dashboard_shows_the_sums_and_its_cities(county, rolled, officers):
+    from django.urls import reverse
+
+    from tests.conftest import login
+
+    top = RollupSnapshot.objects.get(region=county.province, year=2020)
+    response = login(officers["province"]).get(
+        reverse("dashboards:region", args=[county.province.code])
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "贵州省（省）汇总指标" in page
+    assert "已汇总3个县（共3个）" in page
+    # The figures table: the summed numerator and denominator of 贫困发生率.
+    assert (
+        f'<td class="num">{top.incidence_numerator}</td>'
+        f'<td class="num">{top.incidence_denominator}</td>'
+    ) in page
+    # The child table: the two cities, each drilling down to its own dashboard of the year.
+    assert f'href="/dashboards/{county.city.code}/?year=2020"' in page
+    assert f'href="/dashboards/{rolled["second_city"].code}/?year=2020"' in page
+    assert "因病" in page or "致贫原因构成" in page
+
+
+def test_the_city_dashboard_drills_down_to_the_county_dashboard(county, rolled, officers):
+    from django.urls import reverse
+
+    from tests.conftest import login
+
+    client = login(officers["city"])
+    page = client.get(reverse("dashboards:region", args=[county.city.code])).content.decode()
+    round_id = rolled["rounds"]["huangping"].pk
+    link = f'href="/dashboards/{county.county.code}/?round={round_id}"'
+    assert link in page
+    assert "施秉县" in page and "正安县" not in page  # 正安县 is 遵义市's
+    county_page = client.get(f"/dashboards/{county.county.code}/?round={round_id}")
+    assert county_page.status_code == 200
+    text = county_page.content.decode()
+    # The way up, and no link to the names behind a number (case data).
+    assert f'href="/dashboards/{county.city.code}/?year=2020"' in text
+    assert "/households/?round=" not in text
+    assert "四类名单</a>" not in text
+
+
+def test_a_county_officer_sees_no_link_up_and_keeps_the_households_links(cast, county, rolled):
+    from tests.conftest import login
+
+    round_id = rolled["rounds"]["huangping"].pk
+    text = (
+        login(cast.county).get(f"/dashboards/{county.county.code}/?round={round_id}")
+    ).content.decode()
+    assert "dashboard-up" not in text
+    assert "/households/?round=" in text
+    assert login(cast.county).get(f"/dashboards/{county.city.code}/").status_code == 404
+
+
+def test_the_offices_above_read_no_case_data(county, rolled, officers, household_a):
+    from tests.conftest import login
+
+    client = login(officers["province"])
+    round_id = rolled["rounds"]["huangping"].pk
+    refused = client.get(
+        f"/dashboards/{county.county.code}/households/?round={round_id}&list=removed"
+    )
+    assert refused.status_code == 403
+    assert client.get("/households/").status_code == 403
+    assert client.get(f"/households/{household_a.pk}/").status_code == 403
+    listed = client.get("/api/v1/households/")  # the API's lists: empty, as for a department
+    assert listed.status_code == 200
+    assert household_a.number not in listed.content.decode()
+
+
+def test_a_city_office_sees_only_its_subtree(county, rolled, officers):
+    from tests.conftest import login
+
+    client = login(officers["city"])
+    assert client.get(f"/dashboards/{county.province.code}/").status_code == 404
+    assert client.get(f"/dashboards/{rolled['second_city'].code}/").status_code == 404
+    assert client.get(f"/api/v1/regions/{county.province.code}/rates/").status_code == 404
+
+
+def test_the_rates_api_gives_the_roll_up(county, rolled, officers):
+    from tests.conftest import login
+
+    client = login(officers["province"])
+    response = client.get(f"/api/v1/regions/{county.province.code}/rates/?year=2020")
+    assert response.status_code == 200
+    body = response.json()
+    top = RollupSnapshot.objects.get(region=county.province, year=2020)
+    assert body["round"] is None
+    assert body["year"] == 2020
+    assert body["counties"] == {"included": 3, "expected": 3, "missing": []}
+    assert body["figures"]["incidence"]["numerator"] == top.incidence_numerator
+    assert body["figures"]["incidence"]["denominator"] == top.incidence_denominator
+    assert client.get(f"/api/v1/regions/{county.province.code}/rates/?year=1999").status_code == (
+        404
+    )
+    # A county's figures through the same endpoint: its round, no counties.
+    county_body = client.get(f"/api/v1/regions/{county.county.code}/rates/").json()
+    assert county_body["year"] == 2020 and county_body["counties"] is None
+
+
+def test_a_province_without_a_roll_up_says_so(county, officers):
+    from tests.conftest import login
+
+    response = login(officers["province"]).get(f"/dashboards/{county.province.code}/")
+    assert response.status_code == 200
+    assert "该区域尚无汇总指标。" in response.content.decode()
