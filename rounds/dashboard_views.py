@@ -399,6 +399,35 @@ def _rollup_rows(children: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def _rollup_key(
+    *,
+    region: Region,
+    ancestors: list[Region],
+    trend: list[RollupSnapshot],
+    children: list[dict[str, Any]],
+    sort: str,
+) -> str:
+    """A digest of every value a city's or province's page is drawn from (the region, the
+    ancestors the user may open, every column of the region's roll-ups, the child rows), with
+    the language and the sort order."""
+
+    def values(instance: Any) -> tuple[Any, ...]:
+        return tuple(getattr(instance, field.attname) for field in instance._meta.concrete_fields)
+
+    parts = (
+        BODY_VERSION,
+        "rollup",
+        get_language(),
+        sort,
+        values(region),
+        region.western,
+        [values(node) for node in ancestors],
+        [values(item) for item in trend],
+        [tuple(child.values()) for child in children],
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
 def _rollup_dashboard(
     request: AuthenticatedHttpRequest, *, region: Region, ancestors: list[Region]
 ) -> HttpResponse:
@@ -418,6 +447,18 @@ def _rollup_dashboard(
         return render(request, "dashboards/rollup.html", context)
     children = dashboards.rollup_children(region=region, year=snapshot.year)
     sort = request.GET.get("sort", "code")
+    # As the county's page: what is shown is a function of these rows alone, so the rendered
+    # body is cached under a digest of them (nothing to invalidate: new figures, a new key).
+    body_key = _rollup_key(
+        region=region, ancestors=ancestors, trend=trend, children=children, sort=sort
+    )
+    fragment_key = make_template_fragment_key("rollup_body", [body_key])
+    cached = _fragment_cache().get(fragment_key)
+    context.update(snapshot=snapshot, year=snapshot.year)
+    if cached is not None:
+        context["body_html"] = mark_safe(cached)
+        return render(request, "dashboards/rollup.html", context)
+    context["body_key"] = body_key
     sort_key = SORT_KEYS.get(sort.lstrip("-"), "region__code")
     children.sort(
         key=lambda item: (item[sort_key] is None, item[sort_key] or 0),
