@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy
 
 from povertyapp import jobs, roles
 from povertyapp.models import Job, Region, User, path_prefixes
-from rounds import figures
+from rounds import figures, rates
 from rounds.models import AdjustmentRound, RateSnapshot, RollupSnapshot
 from rounds.rates import KIND as RATES_KIND
 from rounds.rates import rates_check_recompute
@@ -200,3 +200,34 @@ def snapshot_for_year(*, region: Region, year: int | None) -> RollupSnapshot | N
     if year is not None:
         return queryset.filter(year=year).first()
     return queryset.order_by("-year").first()
+
+
+def open_rounds_rollup_enqueue() -> list[Job]:
+    """The nightly run (`rounds.tasks.compute_open_rounds_task`): every open round, one job
+    each, as `rates.open_rounds_enqueue`; the counties under a city or province root are sent
+    per (root, year) as its rates job (`province_rates_enqueue`: the chord whose body rolls
+    them up), so the dashboards above the county follow the counties' figures every night.
+    Returns every job created (the roll-ups included)."""
+    groups: dict[tuple[int, int], list[AdjustmentRound]] = {}
+    alone: list[AdjustmentRound] = []
+    rounds = AdjustmentRound.objects.filter(status=AdjustmentRound.Status.OPEN).select_related(
+        "county"
+    )
+    roots = {
+        region.path: region
+        for region in Region.objects.filter(parent__isnull=True, level__in=ROLLUP_LEVELS)
+    }
+    for round in rounds:
+        root = roots.get(path_prefixes(round.county.path)[0])
+        if root is None:
+            alone.append(round)
+        else:
+            groups.setdefault((root.pk, round.year), []).append(round)
+    created = rates.rates_enqueue_group(user=None, rounds=alone) if alone else []
+    by_id = {root.pk: root for root in roots.values()}
+    for (root_id, year), members in sorted(groups.items()):
+        county_jobs, rollup_job = province_rates_enqueue(
+            user=None, region=by_id[root_id], year=year, rounds=members
+        )
+        created += [*county_jobs, rollup_job]
+    return created

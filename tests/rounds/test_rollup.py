@@ -274,3 +274,17 @@ def test_a_province_without_a_roll_up_says_so(county, officers):
     response = login(officers["province"]).get(f"/dashboards/{county.province.code}/")
     assert response.status_code == 200
     assert "该区域尚无汇总指标。" in response.content.decode()
+
+
+def test_the_nightly_run_rolls_the_open_rounds_up(
+    cast, county, province, django_capture_on_commit_callbacks
+):
+    from rounds.tasks import compute_open_rounds_task
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert compute_open_rounds_task() == 4  # three counties and the province's roll-up
+    top = RollupSnapshot.objects.get(region=county.province, year=2020)
+    assert top.counties == 3
+    assert top.incidence_denominator == sum(
+        row.incidence_denominator for row in _county_rows(province)
+    )
