@@ -40,10 +40,13 @@ def prepare(database: str, households: int) -> dict[str, object]:
     from django.db import connection
 
     from households.models import Household
+    from povertyapp.demo import COUNTY
     from povertyapp.models import Region
     from rounds.models import RateSnapshot
 
-    have = Household.objects.count()
+    # The demo county's households (the demo province's other counties are small neighbours).
+    in_county = Household.objects.filter(village__path__contains=f"/{COUNTY[0]}/")
+    have = in_county.count()
     if have and have != households:
         raise SystemExit(
             f"{database} holds {have} households, not {households}: "
@@ -58,17 +61,17 @@ def prepare(database: str, households: int) -> dict[str, object]:
         )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    county = Region.objects.get(level=Region.Level.COUNTY)
+    county = Region.objects.get(code=COUNTY[0])
     with_snapshots = set(RateSnapshot.objects.values_list("region_id", flat=True))
     townships = list(
-        Region.objects.filter(level=Region.Level.TOWNSHIP, pk__in=with_snapshots).values_list(
-            "code", flat=True
-        )
+        Region.objects.filter(
+            level=Region.Level.TOWNSHIP, pk__in=with_snapshots, path__startswith=county.path
+        ).values_list("code", flat=True)
     )
     villages = list(
-        Region.objects.filter(level=Region.Level.VILLAGE, pk__in=with_snapshots).values_list(
-            "code", flat=True
-        )
+        Region.objects.filter(
+            level=Region.Level.VILLAGE, pk__in=with_snapshots, path__startswith=county.path
+        ).values_list("code", flat=True)
     )
     if county.pk not in with_snapshots or not townships or not villages:
         raise SystemExit(f"{database}: the demo county has no rate snapshots")
@@ -76,7 +79,7 @@ def prepare(database: str, households: int) -> dict[str, object]:
         "county": county.code,
         "townships": townships,
         "villages": villages,
-        "households": Household.objects.count(),
+        "households": in_county.count(),
         "snapshots": len(with_snapshots),
     }
     connection.close()

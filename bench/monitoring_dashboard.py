@@ -264,16 +264,18 @@ def prepare(database: str, persons: int) -> dict[str, Any]:
         started = time.perf_counter()
         counts = grow(persons)
         print(f"grew the registry in {time.perf_counter() - started:.0f} s: {counts}")
-    county = Region.objects.get(level=Region.Level.COUNTY)
+    from povertyapp.demo import COUNTY
+
+    # The demo county (the demo province's other counties are small neighbours, issue 16).
+    county = Region.objects.get(code=COUNTY[0])
+    under = Region.objects.filter(path__startswith=county.path)
     facts = {
         "county": county.code,
-        "townships": list(
-            Region.objects.filter(level=Region.Level.TOWNSHIP).values_list("code", flat=True)
-        ),
-        "villages": list(
-            Region.objects.filter(level=Region.Level.VILLAGE).values_list("code", flat=True)
-        ),
-        "persons": Member.objects.filter(is_active=True).count(),
+        "townships": list(under.filter(level=Region.Level.TOWNSHIP).values_list("code", flat=True)),
+        "villages": list(under.filter(level=Region.Level.VILLAGE).values_list("code", flat=True)),
+        "persons": Member.objects.filter(
+            is_active=True, household__village__path__startswith=county.path
+        ).count(),
     }
     connection.close()
     return facts

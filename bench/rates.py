@@ -3,7 +3,8 @@ PostgreSQL, each against one hand-written SQL query computing the same figures, 
 
     .venv/bin/python bench/rates.py [--households 100000] [--counties 30] [--workers 2]
                                     [--database bench_rates] [--keep] [--skip-province]
-                                    [--generate-only] [--reuse]
+                                    [--generate-only] [--reuse] [--skip-dashboard]
+                                    [--clients 16] [--requests 400] [--port 8767]
 
 Creates its own database (dropped at the end unless --keep; --generate-only generates, keeps it
 and stops, to be run outside the bench lock; --reuse measures on a kept database of the same
@@ -26,6 +27,16 @@ eligible households).
             (started here, Redis DB 4, stopped at the end), wall time from dispatch until the
             last job finished, against the hand-written query grouped by county over all
             counties (every county's stored figures must equal its row). Goal: ≤ 1.5×.
+            The jobs are sent as the province's rates job (issue 16,
+            `rounds.rollup.province_rates_enqueue`): the group is the header of a Celery chord
+            whose body rolls the counties' figures up to the city and the province.
+  roll-up   the chord's body job's run time against the fan-out's (first county job started →
+            last ended), and `rollup_compute` alone (best of 3); the province's numerators and
+            denominators must equal the sums of its counties'. Goal: ≤ 0.2×. With the load
+            average (the machine must be idle for the figures to mean anything).
+  dashboard the province's and its city's dashboard pages under --clients users signed in as a
+            province office (gunicorn, 2 workers; `bench/loadgen.py`), against a bare view.
+            Goal: p99 ≤ 250 ms at 16 users.
 """
 
 from __future__ import annotations
@@ -355,6 +366,43 @@ def _worker(workers: int, database: str) -> subprocess.Popen:
     )
 
 
+def _dashboard(args: argparse.Namespace, province) -> None:
+    """The province's and its city's dashboards (the roll-up just computed) under `--clients`
+    concurrent users signed in as a province office (gunicorn, 2 workers: `bench/loadgen.py`).
+    Goal: p99 ≤ 250 ms at 16 users."""
+    from povertyapp.models import Region, User
+    from povertyapp.services import user_create
+
+    if not User.objects.filter(username="province").exists():
+        user_create(
+            username="province",
+            password=loadgen.PASSWORD,
+            role=User.Role.PROVINCE_OFFICER,
+            region=province,
+            full_name="省级乡村振兴部门",
+            validate_password=False,
+        )
+    city = Region.objects.filter(parent=province, level="city").first()
+    from django.db import connection
+
+    connection.close()
+    with loadgen.gunicorn(args.database, args.port) as base:
+        sessions = [loadgen.login(base, "province") for _ in range(args.clients)]
+        scenarios = [
+            ("bare", sessions, [f"{base}{loadgen.BARE}"]),
+            ("province", sessions, [f"{base}/dashboards/{province.code}/"]),
+            ("city", sessions, [f"{base}/dashboards/{city.code}/"] if city else []),
+        ]
+        print(
+            f"province dashboard: gunicorn 2 workers; {args.clients} users; "
+            f"{args.requests} requests per scenario"
+        )
+        results = loadgen.measure(
+            [item for item in scenarios if item[2]], clients=args.clients, requests=args.requests
+        )
+    loadgen.report(results, goal_p99_ms=250)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--households", type=int, default=100_000, help="per county")
@@ -374,6 +422,12 @@ def main() -> int:
         help="generate the database, keep it and stop (run outside the bench lock)",
     )
     parser.add_argument("--skip-province", action="store_true")
+    parser.add_argument(
+        "--skip-dashboard", action="store_true", help="no load test of the province dashboard"
+    )
+    parser.add_argument("--clients", type=int, default=16, help="dashboard load: users")
+    parser.add_argument("--requests", type=int, default=400, help="dashboard load: per scenario")
+    parser.add_argument("--port", type=int, default=8767, help="dashboard load: gunicorn's port")
     args = parser.parse_args()
     counties = 1 if args.skip_province else args.counties
     keep = args.keep or args.reuse or args.generate_only
@@ -388,8 +442,8 @@ def main() -> int:
 
     from households.models import Member
     from povertyapp.models import Job, Region
-    from rounds import rates
-    from rounds.models import AdjustmentRound
+    from rounds import rates, rollup
+    from rounds.models import AdjustmentRound, RateSnapshot, RollupSnapshot
 
     call_command("migrate", verbosity=0)
     if reused:
@@ -507,14 +561,38 @@ def main() -> int:
         try:
             started = time.perf_counter()
             with transaction.atomic():
-                created = rates.rates_enqueue_group(user=None, rounds=rounds_)
+                # The province's rates job (issue 16): one job per county, then the roll-up as
+                # the chord's body once the last county ended.
+                created, rollup_job = rollup.province_rates_enqueue(
+                    user=None, region=province, year=YEAR, rounds=rounds_
+                )
             ids = [job.pk for job in created]
-            while Job.objects.filter(pk__in=ids, status__in=["queued", "running"]).exists():
+            every = [*ids, rollup_job.pk]
+            while Job.objects.filter(pk__in=every, status__in=["queued", "running"]).exists():
                 time.sleep(0.1)
             group_seconds = time.perf_counter() - started
         finally:
             os.killpg(worker.pid, signal.SIGTERM)
             worker.wait(timeout=60)
+        load = os.getloadavg()
+        rollup_job.refresh_from_db()
+        assert rollup_job.status == "succeeded", rollup_job.error
+        county_jobs = list(Job.objects.filter(pk__in=ids))
+        fan_out = (
+            max(job.finished_at for job in county_jobs) - min(job.started_at for job in county_jobs)
+        ).total_seconds()
+        rollup_run = (rollup_job.finished_at - rollup_job.started_at).total_seconds()
+        rollup_best, _rollup_summary = _best(
+            lambda: rollup.rollup_compute(region=province, year=YEAR)
+        )
+        top = RollupSnapshot.objects.get(region=province, year=YEAR)
+        county_rows = list(
+            RateSnapshot.objects.filter(
+                round__in=rounds_, region_id__in=[county_.pk for county_, _r, _f in made]
+            )
+        )
+        for name in rollup.SUMMED:
+            assert getattr(top, name) == sum(getattr(row, name) for row in county_rows), name
         failed = Job.objects.filter(pk__in=ids).exclude(status="succeeded").count()
         by_code = {row[0]: tuple(int(value) for value in row[1:]) for row in rows}
         for county_, round_, _freeze in made:
@@ -539,6 +617,15 @@ def main() -> int:
             f"  ratio                               {group_seconds / raw_province:8.2f} ×  "
             f"(goal ≤ 1.5)"
         )
+        print(
+            f"  fan-out (first county job started → last ended) {fan_out:8.3f} s; roll-up step "
+            f"(the chord's body job) {rollup_run:8.3f} s, rollup_compute alone {rollup_best:.3f} s "
+            f"(best of 3); ratio {rollup_run / fan_out:.3f} × (goal ≤ 0.2); the province's "
+            f"numerators and denominators equal the sum of its counties': checked"
+        )
+        print(f"  load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores")
+        if not args.skip_dashboard:
+            _dashboard(args, province)
     connection.close()
     if not keep:
         _admin(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')

@@ -100,14 +100,16 @@ def build_regions(
     villages_per_township: int = 10,
     county: tuple[str, str] = COUNTY,
     townships: list[str] | None = None,
+    city: tuple[str, str] = CITY,
 ) -> DemoCounty:
-    """The region tree (get-or-create: running twice changes nothing)."""
+    """The region tree (get-or-create: running twice changes nothing): the county under `city`
+    (the demo county's, or a neighbour's) in the demo province."""
 
     # One query for what exists already (a second run), instead of one per region.
     known = {
         region.code: region
         for region in Region.objects.filter(
-            Q(code__startswith=county[0][:6]) | Q(code__in=[PROVINCE[0], CITY[0]])
+            Q(code__startswith=county[0][:6]) | Q(code__in=[PROVINCE[0], city[0]])
         )
     }
 
@@ -120,8 +122,8 @@ def build_regions(
         )
 
     province = get_or_create(*PROVINCE, Region.Level.PROVINCE, None, True)
-    city = get_or_create(*CITY, Region.Level.CITY, province, True)
-    county_region = get_or_create(*county, Region.Level.COUNTY, city, True)
+    city_region = get_or_create(*city, Region.Level.CITY, province, True)
+    county_region = get_or_create(*county, Region.Level.COUNTY, city_region, True)
     township_regions, village_regions = [], []
     groups: dict[int, list[Region]] = {}
     used_names: set[str] = set()
@@ -171,13 +173,19 @@ DEMO_USERS = [
     ("auditadmin", User.Role.AUDIT_ADMIN, None, "审计管理员", "县纪委监委", "审计管理员"),
     # A department's account (医保): pushes its lists and reads their results (issue 15).
     ("yibao", User.Role.DEPARTMENT, "county", "罗晓燕", "黄平县医疗保障局", "待遇保障股"),
+    # Above the county (issue 16): the city's and the province's offices read the roll-up.
+    ("city", User.Role.CITY_OFFICER, "city", "田志刚", "黔东南州乡村振兴局", "科长"),
+    ("province", User.Role.PROVINCE_OFFICER, "province", "韦晓梅", "贵州省乡村振兴局", "处长"),
 ]
 # The department of each department account above.
 DEMO_DEPARTMENTS = {"yibao": User.Department.MEDICAL_INSURANCE}
 
 
 def ensure_users(county: DemoCounty) -> dict[str, User]:
+    city = county.county.parent
     regions = {
+        "city": city,
+        "province": city.parent if city else None,
         "county": county.county,
         "township": county.townships[0],
         "village": county.villages[0],

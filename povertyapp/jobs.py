@@ -225,6 +225,38 @@ def job_dispatch_on_commit(job_ids: list[int]) -> None:
         transaction.on_commit(lambda job_id=job_id: job_dispatch(job_id))  # type: ignore[misc]  # the default binds job_id per turn; mypy cannot infer such a lambda
 
 
+def job_dispatch_chord_on_commit(job_ids: list[int], then_id: int) -> None:
+    """Once the surrounding transaction commits, run the jobs `job_ids` in parallel and the job
+    `then_id` once after the last of them ended (a Celery chord: a fan-out and its one step
+    after; in eager mode the chord runs in place, header first). Each job ends on its row
+    whatever happens (a failed one is `failed` there), so the step after always runs.
+
+    On a broker error every job stays `queued` with `dispatched_at` empty (as `job_dispatch`
+    leaves one); the sweep then sends each on its own, the step after without waiting."""
+    transaction.on_commit(lambda: job_dispatch_chord(job_ids, then_id))
+
+
+def job_dispatch_chord(job_ids: list[int], then_id: int) -> bool:
+    """Send the chord of `job_dispatch_chord_on_commit` now. Returns whether it was sent."""
+    from celery import chord
+
+    if not job_ids:
+        return job_dispatch(then_id)
+    every = [*job_ids, then_id]
+    try:
+        chord([run_chord_job_task.si(job_id) for job_id in job_ids])(
+            run_job_task.si(then_id).set(retry=False)
+        )
+    except broker_errors() as error:
+        logger.warning("Jobs %s: the broker is unreachable, dispatch postponed (%s)", every, error)
+        Job.objects.filter(pk__in=every, status=Job.Status.QUEUED).update(
+            dispatched_at=None, message=str(DISPATCH_PENDING)
+        )
+        return False
+    Job.objects.filter(pk__in=every).update(dispatched_at=timezone.now())
+    return True
+
+
 def broker_errors() -> tuple[type[BaseException], ...]:
     """What a publish raises when the broker cannot be reached."""
     from kombu.exceptions import OperationalError as KombuOperationalError
@@ -544,3 +576,28 @@ def run_job_task(self, job_id: int) -> str:
             raise
         raise self.retry(exc=error, countdown=min(2**self.request.retries * 5, 300)) from error
     return job.status
+
+
+@shared_task(
+    name="povertyapp.tasks.run_chord_job_task",
+    bind=True,
+    acks_late=True,
+    # A chord's header keeps its results: the chord counts them to start the step after.
+    ignore_result=False,
+    max_retries=TRANSIENT_RETRIES,
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CELERY_TASK_TIME_LIMIT,
+)
+def run_chord_job_task(self, job_id: int) -> str:
+    """`run_job_task` as one task of a chord's header (`job_dispatch_chord`): its result is
+    kept for the chord. A job that fails for good ends `failed` on its row and returns, so the
+    chord's step after still runs."""
+    heartbeat = None if self.request.is_eager else settings.JOB_HEARTBEAT_SECONDS
+    try:
+        job = job_run(job_id, heartbeat_every=heartbeat)
+    except Exception as error:
+        if self.request.retries >= self.max_retries:
+            job_fail_terminally(job_id, f"{type(error).__name__}: 多次重试后仍失败")
+            return str(Job.Status.FAILED)
+        raise self.retry(exc=error, countdown=min(2**self.request.retries * 5, 300)) from error
+    return str(job.status)

@@ -251,6 +251,10 @@ class User(AbstractUser):
         # A department's account (医保, 教育, 民政 …): pushes its lists of people at risk and
         # reads the results of its own lists, nothing else (issue 15, `monitoring`).
         DEPARTMENT = "department", _("行业部门")
+        # Above the county (issue 16): the city's and the province's 乡村振兴部门 read the
+        # figures rolled up from their counties (dashboards, rates API), no case data.
+        CITY_OFFICER = "city_officer", _("市级乡村振兴部门")
+        PROVINCE_OFFICER = "province_officer", _("省级乡村振兴部门")
 
     class Department(models.TextChoices):
         """The departments that push lists (DOMAIN §7; issue 15): risk warnings and the data

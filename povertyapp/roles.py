@@ -41,6 +41,10 @@ STAFF_ROLES = ADMIN_ROLES | {Role.COUNTY_OFFICER}
 # A department's account (医保, 教育, 民政 …): its own lists and their results, no household data
 # beyond them (issue 15). Not a case role: every registry page and API refuses it.
 DEPARTMENT_ROLES = frozenset({Role.DEPARTMENT})
+# Above the county (issue 16): the city's and the province's offices read the figures of their
+# subtree (the dashboards and the rates API: snapshots and their roll-up), never case data (no
+# household list or page, no names behind a number). Not case roles.
+ROLLUP_ROLES = frozenset({Role.CITY_OFFICER, Role.PROVINCE_OFFICER})
 # Who may create and edit households and members (the registry keepers).
 WRITE_HOUSEHOLD_ROLES = frozenset({Role.VILLAGE_CADRE, Role.COUNTY_OFFICER})
 # Who reviews and approves (township review, county decision).
@@ -106,9 +110,23 @@ def can_configure(user: User) -> bool:
     return has_case_access(user) and user.role in CONFIGURE_ROLES
 
 
+def is_rollup_officer(user: User) -> bool:
+    """A city's or a province's office (市级/省级乡村振兴部门): figures only."""
+    return bool(user.is_authenticated and user.is_active and user.role in ROLLUP_ROLES)
+
+
 def can_view_dashboards(user: User) -> bool:
-    """The dashboards show the figures of the user's own region: a case role with a region."""
-    return has_case_access(user) and user.region_id is not None
+    """The dashboards show the figures of the user's own region: a case role with a region, or
+    a city's or province's office with its region (figures of the subtree, no case data)."""
+    return (has_case_access(user) or is_rollup_officer(user)) and user.region_id is not None
+
+
+def figures_region_scope(user: User) -> QuerySet[Region]:
+    """The regions whose figures (dashboards, rates API) a user may read: `region_scope` for
+    the case roles, and the subtree of their region for the city's and province's offices."""
+    if is_rollup_officer(user) and user.region is not None:
+        return Region.objects.filter(path__startswith=user.region.path)
+    return region_scope(user)
 
 
 def can_use_ledgers(user: User) -> bool:

@@ -509,6 +509,7 @@ DEMO_STEPS = [
     "households.demo_cases.build",
     "monitoring.demo.seed_monitoring",
     "rounds.demo.figures_step",
+    "rounds.demo.province_step",
     "povertyapp.demo.checks_step",
     "povertyapp.demo.history_step",
 ]

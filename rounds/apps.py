@@ -20,7 +20,7 @@ class RoundsConfig(AppConfig):
 
     def ready(self) -> None:
         # Job kinds register on import; the web process and the worker both need them.
-        from rounds import figures, rates, services  # noqa: F401
+        from rounds import figures, rates, rollup, services  # noqa: F401
 
         # The rates job checks every figure's numerator against the count of its list.
         figures.register_round_lists(services.round_lists_by_village)

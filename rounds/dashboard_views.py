@@ -35,7 +35,7 @@ from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import Region
 from povertyapp.privacy import mask
 from rounds import dashboards, figures
-from rounds.models import RateSnapshot
+from rounds.models import RateSnapshot, RollupSnapshot
 
 SORT_KEYS = {f"{key}": f"{key}_rate" for key in dashboards.FIGURE_KEYS} | {
     "name": "region__name",
@@ -74,7 +74,7 @@ def _percent(rate: Decimal | None) -> str:
     return f"{(rate * 100).quantize(Decimal('0.01'))}%"
 
 
-def _figure_rows(snapshot: RateSnapshot, region: Region) -> list[dict[str, Any]]:
+def _figure_rows(snapshot: RateSnapshot | RollupSnapshot, region: Region) -> list[dict[str, Any]]:
     thresholds = figures.exit_thresholds_for(region)
     rows = []
     for key, label, threshold_key, list_kind in dashboards.FIGURES:
@@ -138,11 +138,12 @@ def _body_key(
     children: list[dict[str, Any]],
     trend: list[RateSnapshot],
     sort: str,
+    cases: bool,
 ) -> str:
     """A digest of every value the dashboard's head and body are rendered from (every column
     of the region, the ancestors the user may open, the county's rounds, the region's snapshots
-    and their rounds; the columns of the children's rows), with the language and the sort
-    order."""
+    and their rounds; the columns of the children's rows), with the language, the sort order
+    and whether the user reads case data (the links to the households behind a number)."""
 
     def values(instance: Any) -> tuple[Any, ...]:
         return tuple(getattr(instance, field.attname) for field in instance._meta.concrete_fields)
@@ -151,6 +152,7 @@ def _body_key(
         BODY_VERSION,
         get_language(),
         sort,
+        cases,
         values(region),
         region.western,  # the exit standard, inherited from ancestors the user may not open
         [values(node) for node in ancestors],
@@ -203,13 +205,19 @@ def _as_of(request: AuthenticatedHttpRequest, region: Region) -> dict[str, Any]:
 def dashboard(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     _require_case_access(request)
     user = request.user
-    region = region_get_for_user(user=user, code=code)
+    region = dashboards.region_get_for_figures(user=user, code=code)
     ancestors = dashboards.ancestors_in_scope(user=user, region=region)
+    if dashboards.is_rollup_region(region):
+        return _rollup_dashboard(request, region=region, ancestors=ancestors)
     available = list(dashboards.rounds_for_region(region, ancestors=ancestors))
+    cases = roles.has_case_access(user)
     context: dict[str, Any] = {
         "region": region,
         "rounds": available,
         "ancestors": ancestors,
+        # The way up for a city's or province's office: the county's city (or province).
+        "up": ancestors[-1] if region.level == Region.Level.COUNTY and ancestors else None,
+        "cases": cases,
         "can_compute": roles.can_review(user),
         **_as_of(request, region),
     }
@@ -238,6 +246,7 @@ def dashboard(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
         children=children,
         trend=trend,
         sort=sort,
+        cases=cases,
     )
     head_key = make_template_fragment_key("dashboard_head", [body_key])
     fragment_key = make_template_fragment_key("dashboard_body", [body_key])
@@ -363,17 +372,188 @@ def dashboard(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
             "list_rows": list_rows,
             "chart": chart,
             "figure_keys": dashboards.FIGURES,
-            "households_url": reverse("dashboards:households", args=[region.code]),
+            # The names behind a number are case data: not for a city's or province's office.
+            "households_url": reverse("dashboards:households", args=[region.code]) if cases else "",
         }
     )
     return render(request, "dashboards/dashboard.html", context)
 
 
+def _rollup_rows(children: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "region": {
+                "code": child["region__code"],
+                "name": child["region__name"],
+                "level": child["region__level"],
+            },
+            "round_id": child["round_id"],
+            "figures": {
+                key: figures.Figure(child[f"{key}_numerator"], child[f"{key}_denominator"])
+                for key in dashboards.FIGURE_KEYS
+            },
+            "percents": {key: _percent(child[f"{key}_rate"]) for key in dashboards.FIGURE_KEYS},
+            "completeness": _percent(child["completeness_rate"]),
+        }
+        for child in children
+    ]
+
+
+def _rollup_key(
+    *,
+    region: Region,
+    ancestors: list[Region],
+    trend: list[RollupSnapshot],
+    children: list[dict[str, Any]],
+    sort: str,
+) -> str:
+    """A digest of every value a city's or province's page is drawn from (the region, the
+    ancestors the user may open, every column of the region's roll-ups, the child rows), with
+    the language and the sort order."""
+
+    def values(instance: Any) -> tuple[Any, ...]:
+        return tuple(getattr(instance, field.attname) for field in instance._meta.concrete_fields)
+
+    parts = (
+        BODY_VERSION,
+        "rollup",
+        get_language(),
+        sort,
+        values(region),
+        region.western,
+        [values(node) for node in ancestors],
+        [values(item) for item in trend],
+        [tuple(child.values()) for child in children],
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _rollup_dashboard(
+    request: AuthenticatedHttpRequest, *, region: Region, ancestors: list[Region]
+) -> HttpResponse:
+    """A city's or province's dashboard: its roll-up of a year (`RollupSnapshot`: sums of its
+    counties' numerators and denominators), the trend over the years, the causes, households
+    and persons by status, and the child table (cities, or counties) with drill-down."""
+    trend = dashboards.rollup_trend(region)
+    context: dict[str, Any] = {
+        "region": region,
+        "ancestors": ancestors,
+        "years": [item.year for item in reversed(trend)],
+    }
+    try:
+        snapshot = dashboards.rollup_for(region=region, year=request.GET.get("year"), trend=trend)
+    except Http404 as missing:
+        context["missing"] = str(missing)
+        return render(request, "dashboards/rollup.html", context)
+    children = dashboards.rollup_children(region=region, year=snapshot.year)
+    sort = request.GET.get("sort", "code")
+    # As the county's page: what is shown is a function of these rows alone, so the rendered
+    # body is cached under a digest of them (nothing to invalidate: new figures, a new key).
+    body_key = _rollup_key(
+        region=region, ancestors=ancestors, trend=trend, children=children, sort=sort
+    )
+    fragment_key = make_template_fragment_key("rollup_body", [body_key])
+    cached = _fragment_cache().get(fragment_key)
+    context.update(snapshot=snapshot, year=snapshot.year)
+    if cached is not None:
+        context["body_html"] = mark_safe(cached)
+        return render(request, "dashboards/rollup.html", context)
+    context["body_key"] = body_key
+    sort_key = SORT_KEYS.get(sort.lstrip("-"), "region__code")
+    children.sort(
+        key=lambda item: (item[sort_key] is None, item[sort_key] or 0),
+        reverse=sort.startswith("-"),
+    )
+    child_rows = _rollup_rows(children)
+    status_labels = dict(Household.Status.choices)
+    status_rows = [
+        {
+            "label": status_labels.get(status, status),
+            "households": snapshot.status_counts.get(status, {}).get("households", 0),
+            "persons": snapshot.status_counts.get(status, {}).get("persons", 0),
+            "baseline_households": snapshot.baseline_status_counts.get(status, {}).get(
+                "households", 0
+            ),
+            "baseline_persons": snapshot.baseline_status_counts.get(status, {}).get("persons", 0),
+        }
+        for status in Household.Status.values
+        if status in snapshot.status_counts or status in snapshot.baseline_status_counts
+    ]
+    poor_persons = sum(item["persons"] for item in snapshot.cause_counts.values())
+    cause_rows = sorted(
+        (
+            {
+                "cause": cause,
+                "households": counts["households"],
+                "persons": counts["persons"],
+                "share": _percent(figures.Figure(counts["persons"], poor_persons).rate),
+            }
+            for cause, counts in snapshot.cause_counts.items()
+        ),
+        key=lambda row: -row["persons"],
+    )
+    chart = {
+        "trend": {
+            "years": [str(item.year) for item in trend],
+            "series": [
+                {
+                    "name": _(label),
+                    "data": [float(getattr(item, f"{key}_rate") or 0) * 100 for item in trend],
+                }
+                for key, label, *_rest in dashboards.FIGURES
+            ],
+        },
+        "causes": [{"name": row["cause"], "value": row["persons"]} for row in cause_rows],
+        "status": {
+            "labels": [row["label"] for row in status_rows],
+            "households": [row["households"] for row in status_rows],
+            "persons": [row["persons"] for row in status_rows],
+        },
+        "children": {
+            "names": [row["region"]["name"] for row in child_rows],
+            "incidence": [float(row["figures"]["incidence"].rate or 0) * 100 for row in child_rows],
+        },
+        "labels": {"households": _("户数"), "persons": _("人数"), "incidence": _("贫困发生率")},
+    }
+    context.update(
+        {
+            "snapshot": snapshot,
+            "year": snapshot.year,
+            "figure_rows": _figure_rows(snapshot, region),
+            "completeness": _percent(snapshot.completeness_rate),
+            "baseline_incidence": _percent(snapshot.baseline_incidence_rate),
+            "missing_counties": snapshot.source.get("missing", []),
+            "trend_rows": [
+                {
+                    "year": item.year,
+                    "percents": {
+                        key: _percent(getattr(item, f"{key}_rate"))
+                        for key in dashboards.FIGURE_KEYS
+                    },
+                    "counties": item.counties,
+                    "computed_at": item.computed_at,
+                }
+                for item in trend
+            ],
+            "status_rows": status_rows,
+            "cause_rows": cause_rows,
+            "child_rows": child_rows,
+            "sort": sort,
+            "chart": chart,
+            "figure_keys": dashboards.FIGURES,
+        }
+    )
+    return render(request, "dashboards/rollup.html", context)
+
+
 @login_required
 def dashboard_households(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    """The households behind a number (e.g. the 剔除 list behind 错评率), scoped to the user."""
+    """The households behind a number (e.g. the 剔除 list behind 错评率), scoped to the user:
+    case data, refused to a city's or province's office."""
     _require_case_access(request)
     user = request.user
+    if not roles.has_case_access(user):
+        raise PermissionDenied(_("您的账号只能查看汇总指标，不能查看农户名单。"))
     region = region_get_for_user(user=user, code=code)
     round = dashboards.round_for_region(user=user, region=region, round_id=request.GET.get("round"))
     list_kind = request.GET.get("list", "")

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from households.models import Household
+from povertyapp import roles
 from povertyapp.models import Region, User, path_prefixes
 from rounds import figures
 from rounds import services as round_services
-from rounds.models import AdjustmentRound, RateSnapshot
+from rounds.models import AdjustmentRound, RateSnapshot, RollupSnapshot
+from rounds.rollup import ROLLUP_LEVELS
 
 FIGURES = (
     # key, label, threshold attribute (None: no exit threshold), which list explains it
@@ -27,6 +29,21 @@ FIGURES = (
     ("incidence", gettext_noop("贫困发生率"), "village_incidence", ""),
 )
 FIGURE_KEYS = tuple(key for key, *_rest in FIGURES)
+
+
+def region_get_for_figures(*, user: User, code: str) -> Region:
+    """The region whose figures (dashboard, rates API) `user` asks for: in the user's figures
+    scope (`roles.figures_region_scope`: the case roles' regions, and the subtree of a city's or
+    province's office), else 404."""
+    region = roles.figures_region_scope(user).select_related("parent").filter(code=code).first()
+    if region is None:
+        raise Http404(_("未找到该区划，或您无权查看。"))
+    return region
+
+
+def is_rollup_region(region: Region) -> bool:
+    """A city or a province: its figures are the roll-up of its counties' (`RollupSnapshot`)."""
+    return region.level in ROLLUP_LEVELS
 
 
 def county_of(region: Region) -> Region | None:
@@ -95,7 +112,7 @@ def round_for_region(
     """The round asked for (must be the region's county's), else the latest with a snapshot
     (taken from the region's `trend` when the caller has it, saving a query)."""
     if round_id not in (None, ""):
-        round = round_services.round_get_for_user(user=user, round_id=round_id)
+        round = _round_get_for_figures(user=user, round_id=round_id)
         if not region.path.startswith(round.county.path):
             raise Http404(_("该批次不属于所选区域所在的县。"))
         return round
@@ -113,6 +130,20 @@ def round_for_region(
     return latest
 
 
+def _round_get_for_figures(*, user: User, round_id: Any) -> AdjustmentRound:
+    """A round whose figures the user may read: the case roles through
+    `rounds.services.round_get_for_user`; a city's or province's office, a round of a county of
+    its subtree (404 otherwise)."""
+    if not roles.is_rollup_officer(user) or user.region is None:
+        return round_services.round_get_for_user(user=user, round_id=round_id)
+    try:
+        return AdjustmentRound.objects.select_related("county").get(
+            pk=round_id, county__path__startswith=user.region.path
+        )
+    except (AdjustmentRound.DoesNotExist, ValueError, TypeError):
+        raise Http404(_("未找到该动态调整批次，或您无权查看。")) from None
+
+
 def snapshot_for(
     *, region: Region, round: AdjustmentRound, trend: list[RateSnapshot] | None = None
 ) -> RateSnapshot:
@@ -125,7 +156,7 @@ def snapshot_for(
     return snapshot
 
 
-def snapshot_figure(snapshot: RateSnapshot, key: str) -> figures.Figure:
+def snapshot_figure(snapshot: RateSnapshot | RollupSnapshot, key: str) -> figures.Figure:
     return figures.Figure(
         getattr(snapshot, f"{key}_numerator"), getattr(snapshot, f"{key}_denominator")
     )
@@ -152,6 +183,8 @@ def snapshot_payload(snapshot: RateSnapshot) -> dict[str, Any]:
         "completeness": figures.Figure(
             snapshot.completeness_numerator, snapshot.completeness_denominator
         ).as_dict(),
+        "year": snapshot.round.year,
+        "counties": None,
         "status_counts": snapshot.status_counts,
         "baseline_status_counts": snapshot.baseline_status_counts,
         "cause_counts": snapshot.cause_counts,
@@ -238,3 +271,109 @@ def households_behind(
     if list_kind == "baseline_exited":
         return scoped.filter(pk__in=baseline.filter(status="exited").values("household_id"))
     raise Http404(_("未知的名单。"))
+
+
+# --- above the county: cities and provinces (issue 16) -----------------------------------------
+
+
+def rollup_years(region: Region) -> list[int]:
+    """The years the region has a roll-up of, latest first."""
+    return list(
+        RollupSnapshot.objects.filter(region=region)
+        .order_by("-year")
+        .values_list("year", flat=True)
+    )
+
+
+def rollup_trend(region: Region) -> list[RollupSnapshot]:
+    """The region's roll-ups, oldest year first (their `region` is the one given)."""
+    snapshots = list(RollupSnapshot.objects.filter(region=region).order_by("year"))
+    for snapshot in snapshots:
+        snapshot.region = region
+    return snapshots
+
+
+def rollup_for(*, region: Region, year: Any, trend: list[RollupSnapshot]) -> RollupSnapshot:
+    """The roll-up of the year asked for (default: the latest), from the region's `trend`."""
+    if not trend:
+        raise Http404(_("该区域尚无汇总指标。"))
+    if year in (None, ""):
+        return trend[-1]
+    try:
+        wanted = int(year)
+    except (TypeError, ValueError):
+        raise Http404(_("该区域尚无该年度的汇总指标。")) from None
+    found = next((item for item in trend if item.year == wanted), None)
+    if found is None:
+        raise Http404(_("该区域尚无该年度的汇总指标。"))
+    return found
+
+
+ROLLUP_CHILD_COLUMNS = (
+    "region__code",
+    "region__name",
+    "region__level",
+    *(f"{key}_{part}" for key in FIGURE_KEYS for part in ("numerator", "denominator", "rate")),
+    "completeness_rate",
+)
+
+
+def rollup_children(*, region: Region, year: int) -> list[dict[str, Any]]:
+    """The figures of the region's children for `year`: the cities' roll-ups under a province,
+    the counties' snapshots (their round of the year, `round_id` for the drill-down) under a
+    city (a province's counties directly under it, as for 直辖 counties, too). By code."""
+    rows = [
+        {**row, "round_id": None}
+        for row in RollupSnapshot.objects.filter(region__parent_id=region.pk, year=year)
+        .order_by()
+        .values(*ROLLUP_CHILD_COLUMNS)
+    ]
+    rows += list(
+        RateSnapshot.objects.filter(
+            region__parent_id=region.pk,
+            region__level=Region.Level.COUNTY,
+            round__year=year,
+            region_id=F("round__county_id"),
+        )
+        .order_by()
+        .values(*ROLLUP_CHILD_COLUMNS, "round_id")
+    )
+    rows.sort(key=lambda row: row["region__code"])
+    return rows
+
+
+def rollup_payload(snapshot: RollupSnapshot) -> dict[str, Any]:
+    """The rates API's view of a city's or province's roll-up (the shape of `snapshot_payload`,
+    with no round: `year` and the counties it sums)."""
+    region = snapshot.region
+    thresholds = figures.exit_thresholds_for(region)
+    return {
+        "region": {"code": region.code, "name": region.name, "level": region.level},
+        "round": None,
+        "year": snapshot.year,
+        "counties": {
+            "included": snapshot.counties,
+            "expected": snapshot.counties_expected,
+            "missing": snapshot.source.get("missing", []),
+        },
+        "computed_at": snapshot.computed_at,
+        "source": snapshot.source,
+        "figures": {key: snapshot_figure(snapshot, key).as_dict() for key in FIGURE_KEYS},
+        "baseline_incidence": figures.Figure(
+            snapshot.baseline_incidence_numerator, snapshot.incidence_denominator
+        ).as_dict(),
+        "completeness": figures.Figure(
+            snapshot.completeness_numerator, snapshot.completeness_denominator
+        ).as_dict(),
+        "status_counts": snapshot.status_counts,
+        "baseline_status_counts": snapshot.baseline_status_counts,
+        "cause_counts": snapshot.cause_counts,
+        "list_counts": snapshot.list_counts,
+        "thresholds": {
+            "comprehensive_incidence": str(thresholds.comprehensive_incidence),
+            "wrongful_exit": str(thresholds.wrongful_exit),
+            "omission": str(thresholds.omission),
+            "approval": str(thresholds.approval),
+            "village_incidence": str(thresholds.village_incidence),
+        },
+    }

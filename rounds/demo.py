@@ -24,10 +24,13 @@ from django.utils import timezone
 
 from households.models import Household, HouseholdEvent, Member, ValueList
 from households.selectors import province_of, value_lists
-from povertyapp.demo import CAUSE_SHARES, _weighted
-from rounds import rates
+from povertyapp import bulk
+from povertyapp.demo import CAUSE_SHARES, CITY, PROVINCE, _weighted
+from povertyapp.models import Region, User
+from povertyapp.services import user_create
+from rounds import rates, rollup
 from rounds import services as rounds
-from rounds.models import AdjustmentRound, RateSnapshot, RoundChange
+from rounds.models import AdjustmentRound, RateSnapshot, RollupSnapshot, RoundChange
 
 REASONS: dict[str, list[str]] = {
     RoundChange.Kind.IDENTIFIED: [
@@ -351,3 +354,148 @@ def figures_step(*, result: dict[str, Any], seed: int) -> None:
         )
         if last_event is not None and counted != last_event:
             rates.compute_rates(round=round)
+
+
+# --- the demo province (issue 16): a few neighbouring counties, the city and province roll-up --
+
+# (county, its city, its townships): two more counties of 黔东南州 and one of 遵义市, small.
+NEIGHBOURS: list[tuple[tuple[str, str], tuple[str, str], list[str]]] = [
+    (("522623000000", "施秉县"), CITY, ["城关镇", "杨柳塘镇", "双井镇"]),
+    (("522624000000", "三穗县"), CITY, ["八弓镇", "台烈镇", "瓦寨镇"]),
+    (("520324000000", "正安县"), ("520300000000", "遵义市"), ["凤仪街道", "安场镇", "土坪镇"]),
+]
+NEIGHBOUR_VILLAGES_PER_TOWNSHIP = 3
+
+
+def neighbour_households(households: int) -> int:
+    """The size of each neighbouring county: a tenth of the demo county's, at most 300 and at
+    least 20 (a few hundred households for `make demo`, a handful for the tests' small demo)."""
+    return min(300, max(20, households // 10))
+
+
+def _neighbour_officer(county: Region, index: int) -> User:
+    from povertyapp.demo import DEMO_PASSWORD
+
+    username = f"county{county.code[:6]}"
+    user = User.objects.filter(username=username).first()
+    return user or user_create(
+        username=username,
+        password=DEMO_PASSWORD,
+        role=User.Role.COUNTY_OFFICER,
+        region=county,
+        full_name=f"{county.name}乡村振兴局",
+        unit=f"{county.name}乡村振兴局",
+        post="科员",
+        phone="13800000000",
+        validate_password=False,
+    )
+
+
+def _neighbour_rounds(
+    *, county: Region, officer: User, today: datetime.date, rng: random.Random
+) -> list[AdjustmentRound]:
+    """Last year's round (a few approved changes, closed) and this year's (open, a few approved
+    changes), like the demo county's but smaller and without waiting proposals."""
+    last_year, this_year = today.year - 1, today.year
+    opened = opening_day(today)
+    path = county.path
+    plan = [
+        (RoundChange.Kind.REMOVED, ("poor", "returned", "exited"), 0.012),
+        (RoundChange.Kind.RETURNED, ("exited",), 0.01),
+        (RoundChange.Kind.IDENTIFIED, ("non_registered",), 0.015),
+        (RoundChange.Kind.EXITED, ("poor", "returned"), 0.2),
+    ]
+    made = []
+    for year, opened_at, day, shares in (
+        (last_year, _aware(last_year, 3, 1), datetime.date(last_year, 11, 15), plan),
+        (
+            this_year,
+            _aware(this_year, opened.month, opened.day),
+            opened + (today - opened) * 2 // 3,
+            [(kind, statuses, share / 3) for kind, statuses, share in plan[:3]],
+        ),
+    ):
+        round = rounds.round_open(
+            actor=officer, county=county, year=year, name=f"{year}年动态调整", opened_at=opened_at
+        )
+        facts = _facts(path)
+        used: set[int] = set()
+        for kind, statuses, share in shares:
+            chosen = _pick(rng, _ids(path, *statuses), share, used)
+            used.update(chosen)
+            _apply(
+                round=round,
+                kind=kind,
+                household_ids=chosen,
+                day=day,
+                facts=facts,
+                proposer=officer,
+                reviewer=officer,
+                officer=officer,
+                rng=rng,
+                grounds=["不符合识别标准"],
+            )
+        if year == last_year:
+            AdjustmentRound.objects.filter(pk=round.pk).update(
+                status=AdjustmentRound.Status.CLOSED,
+                closed_at=_aware(last_year, 12, 20),
+                closed_by=officer,
+            )
+            round.refresh_from_db()
+        made.append(round)
+    return made
+
+
+def province_step(*, result: dict[str, Any], seed: int) -> None:
+    """The `seed_demo` step after the demo county's figures: the demo province holds the demo
+    county and the small neighbouring counties of `NEIGHBOURS` (under 黔东南州 and 遵义市), each
+    with its registry (the demo generator, loaded in bulk), its rounds of last year and this
+    year and their figures; then the city and province roll-up of both years
+    (`rounds.rollup`). Idempotent: a county with households is not generated again, and a
+    roll-up newer than every county figure of its year is not recomputed."""
+    from households.demo import _village_years, generate_households, load_generated
+    from povertyapp.demo import build_regions
+
+    today = result.get("today") or timezone.localdate()
+    size = neighbour_households(result["households"])
+    for index, (county_code, city, townships) in enumerate(NEIGHBOURS):
+        rng = random.Random(seed * 31 + index)
+        tree = build_regions(
+            rng=rng,
+            villages_per_township=NEIGHBOUR_VILLAGES_PER_TOWNSHIP,
+            county=county_code,
+            townships=townships,
+            city=city,
+        )
+        county = tree.county
+        if AdjustmentRound.objects.filter(county=county).exists():
+            continue
+        with transaction.atomic():
+            generated = generate_households(
+                county=tree,
+                households=size,
+                seed=seed + 101 * (index + 1),
+                today=today,
+                first_household_id=bulk.next_id(Household),
+                first_member_id=bulk.next_id(Member),
+                first_event_id=bulk.next_id(HouseholdEvent),
+            )
+            load_generated(generated)
+            _village_years(rng, tree, generated, today=today)
+            officer = _neighbour_officer(county, index)
+            made = _neighbour_rounds(county=county, officer=officer, today=today, rng=rng)
+        for round in made:
+            if not rates.round_figures_final(round):
+                rates.compute_rates(round=round)
+    province = Region.objects.filter(code=PROVINCE[0]).first()
+    if province is None:
+        return
+    for year in (today.year - 1, today.year):
+        latest = RateSnapshot.objects.filter(
+            round__year=year,
+            region__path__startswith=province.path,
+            region_id=F("round__county_id"),
+        ).aggregate(latest=Max("computed_at"))["latest"]
+        stored = RollupSnapshot.objects.filter(region=province, year=year).first()
+        if latest is not None and (stored is None or stored.computed_at < latest):
+            rollup.rollup_compute(region=province, year=year)

@@ -366,3 +366,65 @@ class RateSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region} {self.round_id}"
+
+
+class RollupSnapshot(models.Model):
+    """The figures of a city or a province for one year, rolled up from the county snapshots
+    (`RateSnapshot` of each county for its round of that year) by `rounds.rollup`: every
+    numerator and denominator is the sum of its counties', every rate that sum's quotient (never
+    an average of rates). Rounds are per county and year, so a roll-up is keyed by (region,
+    year). Rerunning the roll-up replaces the row; `counties` says how many of the region's
+    counties had figures for the year and `source["missing"]` which had none.
+    """
+
+    region = models.ForeignKey(
+        Region, verbose_name=_("区域"), on_delete=models.PROTECT, related_name="rollup_snapshots"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
+    level = models.CharField(_("层级"), max_length=16, choices=Region.Level.choices)
+    counties = models.PositiveIntegerField(_("已汇总县数"), default=0)
+    counties_expected = models.PositiveIntegerField(_("所辖县数"), default=0)
+    wrongful_inclusion_numerator = models.PositiveIntegerField(_("错评人数"))
+    wrongful_inclusion_denominator = models.PositiveIntegerField(_("基期建档立卡人数"))
+    wrongful_inclusion_rate = models.DecimalField(
+        _("错评率"), max_digits=12, decimal_places=8, null=True
+    )
+    omission_numerator = models.PositiveIntegerField(_("漏评人数"))
+    omission_denominator = models.PositiveIntegerField(_("基期非建档立卡农业人口"))
+    omission_rate = models.DecimalField(_("漏评率"), max_digits=12, decimal_places=8, null=True)
+    wrongful_exit_numerator = models.PositiveIntegerField(_("错退人数"))
+    wrongful_exit_denominator = models.PositiveIntegerField(_("基期已脱贫人数"))
+    wrongful_exit_rate = models.DecimalField(
+        _("错退率"), max_digits=12, decimal_places=8, null=True
+    )
+    incidence_numerator = models.PositiveIntegerField(_("未脱贫人数"))
+    incidence_denominator = models.PositiveIntegerField(_("户籍农业人口"))
+    incidence_rate = models.DecimalField(
+        _("贫困发生率"), max_digits=12, decimal_places=8, null=True
+    )
+    baseline_incidence_numerator = models.PositiveIntegerField(_("基期未脱贫人数"))
+    baseline_incidence_rate = models.DecimalField(
+        _("基期贫困发生率"), max_digits=12, decimal_places=8, null=True
+    )
+    completeness_numerator = models.PositiveBigIntegerField(_("已填必填项"))
+    completeness_denominator = models.PositiveBigIntegerField(_("必填项"))
+    completeness_rate = models.DecimalField(
+        _("信息录入率"), max_digits=12, decimal_places=8, null=True
+    )
+    status_counts = models.JSONField(_("按状态户数人数"), default=dict)
+    baseline_status_counts = models.JSONField(_("基期按状态户数人数"), default=dict)
+    cause_counts = models.JSONField(_("致贫原因构成"), default=dict)
+    list_counts = models.JSONField(_("四类名单户数人数"), default=dict)
+    computed_at = models.DateTimeField(_("计算时间"))
+    source = models.JSONField(_("数据来源"), default=dict)
+
+    class Meta:
+        verbose_name = _("上级汇总指标")
+        verbose_name_plural = _("上级汇总指标")
+        ordering = ["year", "region__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "year"], name="rollup_region_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region} {self.year}"

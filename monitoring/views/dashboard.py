@@ -2,8 +2,8 @@
 drill-down county → township → village → the monitoring objects behind a number.
 
 Case roles with a region only (the rule of the other dashboards, `roles.can_view_dashboards`):
-department accounts and the administrators are refused (403); a region outside the user's
-subtree is 404 (`region_get_for_user`).
+department accounts, the city's and province's offices and the administrators are refused
+(403); a region outside the user's subtree is 404 (`region_get_for_user`).
 """
 
 from __future__ import annotations
@@ -59,7 +59,9 @@ SECTIONS = (
 
 
 def _require_dashboard(user: User) -> None:
-    if not roles.can_view_dashboards(user):
+    # Case roles only: the city's and province's offices (issue 16) read the rolled-up
+    # dynamic-adjustment figures, not this dashboard's drill-down to the monitoring objects.
+    if not (roles.has_case_access(user) and roles.can_view_dashboards(user)):
         raise PermissionDenied(_("您的账号没有可查看的区域。"))
 
 

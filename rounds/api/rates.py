@@ -1,4 +1,5 @@
-"""GET /api/v1/regions/<code>/rates/?round=<id>: the stored figures of a region and round."""
+"""GET /api/v1/regions/<code>/rates/?round=<id>: the stored figures of a region and round;
+for a city or a province (issue 16) ``?year=<year>``: its roll-up of the counties' figures."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from households.selectors import region_get_for_user
 from povertyapp.http import AuthenticatedRequest
 from rounds import dashboards
 
@@ -30,9 +30,19 @@ class FiguresSerializer(serializers.Serializer):
     incidence = FigureSerializer(help_text="贫困发生率")
 
 
+class CountiesSerializer(serializers.Serializer):
+    included = serializers.IntegerField(help_text="已汇总县数")
+    expected = serializers.IntegerField(help_text="所辖县数")
+    missing = serializers.ListField(
+        child=serializers.CharField(), help_text="尚无该年度指标的县（区划代码）"
+    )
+
+
 class RegionRatesSerializer(serializers.Serializer):
     region = serializers.DictField()
-    round = serializers.DictField()
+    round = serializers.DictField(allow_null=True, help_text="县、乡、村：批次；市、省：null")
+    year = serializers.IntegerField(help_text="年度")
+    counties = CountiesSerializer(allow_null=True, help_text="市、省：汇总了哪些县；县及以下：null")
     computed_at = serializers.DateTimeField()
     source = serializers.DictField()  # type: ignore[assignment]  # a declared field, popped by DRF's metaclass: not Field.source
     figures = FiguresSerializer()
@@ -46,17 +56,30 @@ class RegionRatesSerializer(serializers.Serializer):
 
 
 class RegionRatesApi(APIView):
-    """The stored snapshot of a region's figures for a round (default: the latest computed)."""
+    """The stored snapshot of a region's figures for a round (default: the latest computed); of
+    a city or a province, its roll-up for a year (default: the latest): sums of its counties'
+    numerators and denominators. Read by the case roles and the city's and province's offices
+    within their regions."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("round", int, description="动态调整批次编号")],
+        parameters=[
+            OpenApiParameter("round", int, description="动态调整批次编号（县、乡、村）"),
+            OpenApiParameter("year", int, description="年度（市、省的汇总指标）"),
+        ],
         responses={
             200: RegionRatesSerializer,
             404: OpenApiResponse(description="区域不在管辖范围内，或尚未计算"),
         },
     )
     def get(self, request: AuthenticatedRequest, code: str) -> Response:
-        region = region_get_for_user(user=request.user, code=code)
+        region = dashboards.region_get_for_figures(user=request.user, code=code)
+        if dashboards.is_rollup_region(region):
+            rollup = dashboards.rollup_for(
+                region=region,
+                year=request.query_params.get("year"),
+                trend=dashboards.rollup_trend(region),
+            )
+            return Response(RegionRatesSerializer(dashboards.rollup_payload(rollup)).data)
         round = dashboards.round_for_region(
             user=request.user, region=region, round_id=request.query_params.get("round")
         )

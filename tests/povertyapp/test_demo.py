@@ -78,16 +78,23 @@ def test_lines_incomes_rounds_and_campaign_are_dated_from_today(county):
         2024,
         2025,
     ]
-    rounds = list(AdjustmentRound.objects.order_by("year").values_list("year", "status", "name"))
+    demo_county = county["county"].county  # the province's other counties have their own
+    rounds = list(
+        AdjustmentRound.objects.filter(county=demo_county)
+        .order_by("year")
+        .values_list("year", "status", "name")
+    )
     assert rounds == [
         (2025, "closed", "2025年动态调整"),
         (2026, "open", "2026年动态调整"),
     ]
     campaign = Campaign.objects.get()
-    opened = AdjustmentRound.objects.get(year=2026).opened_at.date()
+    opened = AdjustmentRound.objects.get(county=demo_county, year=2026).opened_at.date()
     assert campaign.year == 2026
     assert opened < campaign.visit_date <= campaign.end_date <= TODAY
-    assert VillageYear.objects.filter(year=2026).count() == len(county["county"].villages)
+    assert VillageYear.objects.filter(
+        year=2026, village__path__startswith=demo_county.path
+    ).count() == len(county["county"].villages)
 
 
 def test_every_step_of_both_procedures_has_a_case(county):
@@ -155,9 +162,10 @@ def test_overdue_identifications_stand_out(county):
 
 def test_finished_cases_change_the_registry_in_the_open_round(county):
     done = CaseWorkflow.objects.filter(state="done", kind__in=REGISTRY_KINDS)
+    demo_county = county["county"].county  # the province's other counties have their own
     for workflow in done.select_related("household"):
         event = workflow.household.events.order_by("-id").first()
-        assert event.round == AdjustmentRound.objects.get(status="open")
+        assert event.round == AdjustmentRound.objects.get(status="open", county=demo_county)
         assert workflow.household.status == (
             "poor" if workflow.kind == "identification" else "exited"
         )
@@ -234,7 +242,10 @@ def test_a_share_of_measures_belongs_to_the_village_projects(county):
 
 def test_villages_are_large_enough_for_the_sampling_protocol(county):
     sizes = dict(
-        Household.objects.values("village").annotate(n=Count("id")).values_list("village", "n")
+        Household.objects.filter(village__path__startswith=county["county"].county.path)
+        .values("village")
+        .annotate(n=Count("id"))
+        .values_list("village", "n")
     )
     assert len(sizes) == len(county["county"].villages) == 9
     assert min(sizes.values()) >= 60
@@ -257,7 +268,9 @@ def test_seed_demo_runs_as_make_demo_runs_it_with_every_job_committed():
     out = io.StringIO()
     call_command("seed_demo", households=200, seed=7, stdout=out)
     assert "演示县已建立" in out.getvalue()
-    closed = AdjustmentRound.objects.get(status=AdjustmentRound.Status.CLOSED)
+    closed = AdjustmentRound.objects.get(
+        status=AdjustmentRound.Status.CLOSED, county__code=demo.COUNTY[0]
+    )
     assert rates.round_figures_final(closed)
     assert Job.objects.filter(status=Job.Status.FAILED).count() == 0
     households = Household.objects.count()
@@ -370,3 +383,32 @@ def test_the_platform_part_of_the_demo_imports_no_domain_app():
             elif isinstance(node, ast.ImportFrom) and node.module:
                 imported.add(node.module.split(".")[0])
         assert (path.name, imported & domain_apps) == (path.name, set())
+
+
+def test_the_demo_province_rolls_up_its_counties(county):
+    """issue 16: the demo province holds the demo county and its small neighbours under two
+    cities; the province's and each city's figures are the sums of their counties' for both
+    years, and the city and province offices sign in to them."""
+    from povertyapp.models import Region
+    from rounds.models import RollupSnapshot
+    from rounds.rollup import SUMMED
+
+    province = Region.objects.get(code=demo.PROVINCE[0])
+    counties = Region.objects.filter(path__startswith=province.path, level="county")
+    assert counties.count() == 4
+    assert Region.objects.filter(parent=province, level="city").count() == 2
+    for year in (2025, 2026):
+        rows = list(
+            RateSnapshot.objects.filter(region__in=counties, round__year=year, level="county")
+        )
+        assert len(rows) == 4
+        top = RollupSnapshot.objects.get(region=province, year=year)
+        assert top.counties == top.counties_expected == 4
+        for name in SUMMED:
+            assert getattr(top, name) == sum(getattr(row, name) for row in rows), name
+        assert RollupSnapshot.objects.filter(region__parent=province, year=year).count() == 2
+    users = county["users"]
+    assert users["city"].region.code == demo.CITY[0]
+    assert users["province"].region == province
+    printed = "\n".join(demo.describe_users(users))
+    assert "市级乡村振兴部门" in printed and "省级乡村振兴部门" in printed

@@ -38,7 +38,23 @@ def _menu_links(html: str) -> list[str]:
 
 @pytest.mark.parametrize("name", CAST)
 def test_every_menu_link_a_role_sees_opens_and_every_other_entry_is_refused(cast, name):
-    user = getattr(cast, name)
+    _check_menu(getattr(cast, name), name)
+
+
+@pytest.mark.parametrize(
+    ("name", "role", "level"),
+    [("city", "city_officer", "city"), ("province", "province_officer", "province")],
+)
+def test_the_offices_above_the_county_see_the_dashboards_only(county, name, role, level):
+    """issue 16: the city's and the province's offices read the figures of their region."""
+    from tests import factories
+
+    user = factories.user(name, role, getattr(county, level))
+    assert [link.url for link in menu_for(user)] == ["/dashboards/"]
+    _check_menu(user, name)
+
+
+def _check_menu(user, name: str) -> None:
     client = login(user)
     home = client.get(reverse("home"))
     assert home.status_code == 200
