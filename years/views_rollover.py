@@ -30,7 +30,7 @@ def _year(request: AuthenticatedHttpRequest) -> int:
 def rollover_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     county = rollover.county_for_user(request.user)
     year = _year(request)
-    form = RolloverForm(request.POST or None, initial={"year": year})
+    form = RolloverForm(request.POST if request.method == "POST" else None, initial={"year": year})
     if request.method == "POST" and form.is_valid():
         year = form.cleaned_data["year"]
         try:
@@ -52,7 +52,7 @@ def rollover_page(request: AuthenticatedHttpRequest) -> HttpResponse:
                     _("%(year)s年度切换的各项均已完成，本次未作任何修改。") % {"year": year},
                 )
             return redirect(f"{reverse('years:rollover')}?year={year}")
-    elif request.method == "POST" and "year" in form.cleaned_data:
+    elif request.method == "POST" and "year" in getattr(form, "cleaned_data", {}):
         year = form.cleaned_data["year"]
     plan = rollover.rollover_plan(county=county, year=year)
     first, last = year_bounds()
