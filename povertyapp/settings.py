@@ -502,6 +502,7 @@ DEMO_STEPS = [
     "households.demo_cases.build",
     "monitoring.demo.seed_monitoring",
     "rounds.demo.figures_step",
+    "years.demo.step",
     "povertyapp.demo.checks_step",
     "povertyapp.demo.history_step",
 ]
