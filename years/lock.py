@@ -121,6 +121,7 @@ EXEMPT: dict[str, str] = {
     "households.CaseBatch": "a batch only groups cases; each member case is locked with its "
     "procedure",
     "povertyapp.CalendarDay": "the national holiday calendar",
+    "povertyapp.YearLock": "the lock itself",
     "assistance.Pairing": "a pairing runs across years",
     "assistance.Project": "a project runs across years; its fund movements are locked by date",
     "assistance.CoverageRun": "a check's run, rerun at will; it stores findings, not the year",

@@ -227,7 +227,7 @@ def test_a_write_to_the_locked_year_is_refused_on_the_page_with_a_message(
     sign_all(cast, county, world)
     household = world.households[0]
     stored = HouseholdIncome.objects.get(household=household, year=YEAR)
-    data = {name: "99999" for name in INCOME} | {"version": stored.version}
+    data = dict.fromkeys(INCOME, "99999") | {"version": stored.version}
 
     response = login(cast.cadre).post(f"/households/{household.pk}/income/{YEAR}/", data)
 
@@ -238,7 +238,7 @@ def test_a_write_to_the_locked_year_is_refused_on_the_page_with_a_message(
     # The year after is open.
     response = login(cast.cadre).post(
         f"/households/{household.pk}/income/{YEAR + 1}/",
-        {name: "100" for name in INCOME} | {"version": ""},
+        dict.fromkeys(INCOME, "100") | {"version": ""},
     )
     assert response.status_code == 302
     assert HouseholdIncome.objects.filter(household=household, year=YEAR + 1).exists()
