@@ -8,6 +8,7 @@ import pytest
 from django.apps import apps
 from django.db import models, transaction
 from django.db.models.signals import pre_delete
+from django.test.utils import isolate_apps
 
 from households.models import NoticeObjection, PublicNotice
 from povertyapp import demo, yearlock
@@ -57,14 +58,20 @@ def test_every_model_with_a_year_or_a_date_is_registered_or_exempt():
     assert all(reason.strip() for reason in exempt.values())
 
 
+@isolate_apps("years")
 def test_the_check_catches_a_model_that_forgets_to_register():
     class Forgotten(models.Model):
         harvest_year = models.PositiveSmallIntegerField()
+        signed_on = models.DateField()
+        created_at = models.DateTimeField()
 
         class Meta:
             app_label = "years"
 
-    assert _year_or_date_fields(Forgotten) == ["harvest_year"]
+        def __str__(self) -> str:
+            return str(self.harvest_year)
+
+    assert _year_or_date_fields(Forgotten) == ["harvest_year", "signed_on"]
     assert Forgotten._meta.label not in yearlock.registrations()
     assert Forgotten._meta.label not in yearlock.exemptions()
 
