@@ -27,6 +27,8 @@ from rounds.models import AdjustmentRound
 from years.models import EditReview
 
 HIDDEN = "******"
+# Bookkeeping fields that change with every edit and say nothing to the reviewer.
+NOT_SHOWN = frozenset({"version"})
 
 
 def _deciding_round(household_id: int) -> int | None:
@@ -49,6 +51,8 @@ def _changes(history_instance: Any, model: type[Household] | type[Member]) -> li
     delta = history_instance.diff_against(previous)
     changes = []
     for change in delta.changes:
+        if change.field in NOT_SHOWN:
+            continue
         field = model._meta.get_field(change.field)
         hidden = isinstance(field, EncryptedCharField)
         changes.append(
