@@ -9,14 +9,19 @@ Idempotent: nothing to do when the county's sign-off of last year exists.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from households import services as household_services
+from households.models import HouseholdEvent
 from povertyapp import yearlock
 from povertyapp.models import Region, User
+from rounds.models import AdjustmentRound
 from years import signoff
 from years.models import SignOff, SignOffEvent
 
@@ -96,3 +101,29 @@ def step(*, result: dict[str, Any], seed: int) -> None:
         lock = yearlock.lock(county=county, year=year, actor=users["county"])
         lock.locked_at = _at(year + 1, 1, 20)
         lock.save(update_fields=["locked_at"])
+    _edit_after_approval(users["cadre"], round)
+
+
+def _edit_after_approval(cadre: User, round: AdjustmentRound | None) -> None:
+    """The cadre corrects the phone number of a household whose status last year's round
+    decided: the edit the township finds on its review list (审定后修改)."""
+    if round is None or cadre.region is None:
+        return
+    event = (
+        HouseholdEvent.objects.filter(round=round, household__village=cadre.region)
+        .exclude(to_status="")
+        .select_related("household")
+        .order_by("pk")
+        .first()
+    )
+    if event is None:
+        return
+    household = event.household
+    # Refused while the village's data awaits this year's county decision: no edit then.
+    with contextlib.suppress(ValidationError):
+        household_services.household_update(
+            actor=cadre,
+            household=household,
+            data={"phone": "13800001234"},
+            expected_version=household.version,
+        )

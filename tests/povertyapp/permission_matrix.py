@@ -115,6 +115,7 @@ def objects(users: dict[str, Any]) -> dict[str, Any]:
     )
     from povertyapp.models import Job
     from rounds.models import AdjustmentRound, RoundChange
+    from years.models import EditReview
 
     def pk(queryset: Any, *fallbacks: Any) -> int:
         """The first object of `queryset` (in cadre's village), else of the fallbacks."""
@@ -160,6 +161,8 @@ def objects(users: dict[str, Any]) -> dict[str, Any]:
         "round_id": pk(AdjustmentRound.objects.all()),
         "change_id": pk(RoundChange.objects.filter(village=village), RoundChange.objects.all()),
         "code": village.code,
+        # issue 16: the year-end sign-off's review list (the demo flags one edit in the village)
+        "review_id": pk(EditReview.objects.filter(village=village), EditReview.objects.all()),
         # issue 15: clues
         "list_id": pk(
             DepartmentList.objects.filter(department="medical_insurance"),
