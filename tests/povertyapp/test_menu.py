@@ -68,6 +68,8 @@ def test_each_role_sees_the_menu_of_its_work(cast):
         "/households/quality/",
         "/dashboards/",
         "/rounds/",
+        # issue 16: the year-end sign-off (every case role with a region reads it).
+        "/years/signoff/",
         "/assistance/",
         "/monitoring/",
         # issue 15: the inbox of 风险线索 and the 剔除核查 tasks beside the monitoring home.
@@ -76,8 +78,14 @@ def test_each_role_sees_the_menu_of_its_work(cast):
     ]
     inspections = ["/inspections/", "/inspections/rectification/"]
     assert entries("cadre") == [*case_pages, "/ledgers/", *inspections]
+    # The review list of edits after approval: the reviewing levels only.
+    reviewing_pages = [
+        *case_pages[: case_pages.index("/years/signoff/") + 1],
+        "/years/reviews/",
+        *case_pages[case_pages.index("/years/signoff/") + 1 :],
+    ]
     assert entries("county") == [
-        *case_pages,
+        *reviewing_pages,
         "/ledgers/",
         *inspections,
         "/monitoring/lists/",
