@@ -113,6 +113,21 @@ def user_region(user: User) -> Region:
     return user.region
 
 
+def require_may_sign(user: User) -> None:
+    """403 unless the user signs a level (township reviewer, county office): checked before
+    the form, so that a role that may not act learns that first."""
+    if not roles.has_case_access(user) or user.role not in (
+        User.Role.TOWNSHIP_REVIEWER,
+        User.Role.COUNTY_OFFICER,
+    ):
+        raise PermissionDenied(_("只有乡镇审核员和县扶贫办可以签署或退回年度数据。"))
+
+
+def require_may_reopen(user: User) -> None:
+    if not roles.has_case_access(user) or user.role != User.Role.COUNTY_OFFICER:
+        raise PermissionDenied(_("只有县扶贫办可以重新开启已签署的年度。"))
+
+
 def county_of(region: Region) -> Region:
     for node in region.ancestors(include_self=True):
         if node.level == Region.Level.COUNTY:
@@ -389,6 +404,7 @@ def frozen_figures(round: AdjustmentRound) -> list[dict[str, Any]]:
 def signoff_return(*, actor: User, region: Region, year: int, reason: str) -> SignOff:
     """Return a village's submission (the township reviewer, before the township signed) or a
     township's signature (the county office, before the county signed), with a reason."""
+    require_may_sign(actor)
     parent = region.parent
     if region.level == Region.Level.VILLAGE and parent is not None:
         _require(actor, User.Role.TOWNSHIP_REVIEWER, parent, _("只有乡镇审核员可以退回村的提交。"))

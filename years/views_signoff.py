@@ -130,6 +130,7 @@ def signoff_submit_view(request: AuthenticatedHttpRequest, year: int) -> HttpRes
 def signoff_sign_view(request: AuthenticatedHttpRequest, year: int) -> HttpResponse:
     year = _year(year)
     region = _require_access(request.user)
+    signoff.require_may_sign(request.user)
     form = SignForm(request.POST)
     if form.is_valid():
         try:
@@ -151,6 +152,7 @@ def signoff_sign_view(request: AuthenticatedHttpRequest, year: int) -> HttpRespo
 def signoff_return_view(request: AuthenticatedHttpRequest, year: int, code: str) -> HttpResponse:
     year = _year(year)
     _require_access(request.user)
+    signoff.require_may_sign(request.user)
     region = region_get_for_user(user=request.user, code=code)
     form = ReasonForm(request.POST)
     if form.is_valid():
@@ -170,6 +172,7 @@ def signoff_return_view(request: AuthenticatedHttpRequest, year: int, code: str)
 def signoff_reopen_view(request: AuthenticatedHttpRequest, year: int) -> HttpResponse:
     year = _year(year)
     region = _require_access(request.user)
+    signoff.require_may_reopen(request.user)
     form = ReasonForm(request.POST)
     if form.is_valid():
         try:

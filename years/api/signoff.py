@@ -118,9 +118,9 @@ class SignOffSubmitApi(APIView):
     @extend_schema(request=SignSerializer, responses={200: SignOffStateSerializer, **ERRORS})
     def post(self, request: AuthenticatedRequest, year: int) -> Response:
         year = _year(year)
+        region = signoff.user_region(request.user)
         data = SignSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        region = signoff.user_region(request.user)
         signoff.signoff_submit(
             actor=request.user,
             village=region,
@@ -136,9 +136,10 @@ class SignOffSignApi(APIView):
     @extend_schema(request=SignSerializer, responses={200: SignOffStateSerializer, **ERRORS})
     def post(self, request: AuthenticatedRequest, year: int) -> Response:
         year = _year(year)
+        region = signoff.user_region(request.user)
+        signoff.require_may_sign(request.user)
         data = SignSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        region = signoff.user_region(request.user)
         signoff.signoff_sign(
             actor=request.user,
             region=region,
@@ -155,6 +156,7 @@ class SignOffReturnApi(APIView):
     def post(self, request: AuthenticatedRequest, year: int) -> Response:
         year = _year(year)
         signoff.user_region(request.user)
+        signoff.require_may_sign(request.user)
         data = ReturnSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         region = region_get_for_user(user=request.user, code=data.validated_data["region"])
@@ -171,6 +173,7 @@ class SignOffReopenApi(APIView):
     def post(self, request: AuthenticatedRequest, year: int) -> Response:
         year = _year(year)
         region = signoff.user_region(request.user)
+        signoff.require_may_reopen(request.user)
         data = ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         signoff.signoff_reopen(
