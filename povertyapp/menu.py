@@ -36,6 +36,8 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("households:quality", _("问题数据"), roles.has_case_access),
     MenuEntry("dashboards:home", _("指标看板"), roles.can_view_dashboards),
     MenuEntry("rounds:list", _("动态调整"), roles.has_case_access),
+    MenuEntry("years:signoff", _("年度签署"), roles.has_case_access_in_region),
+    MenuEntry("years:edit-reviews", _("审定后修改"), roles.can_review),
     MenuEntry("assistance:index", _("帮扶工作"), roles.has_case_access),
     MenuEntry("monitoring:index", _("防返贫监测"), roles.has_case_access),
     MenuEntry("monitoring:clues", _("风险线索"), roles.has_case_access),

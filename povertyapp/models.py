@@ -640,3 +640,41 @@ class BreakGlassGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.enabled_at:%Y-%m-%d %H:%M}"
+
+
+class YearLock(models.Model):
+    """A county's signed year (年度封账): while `locked_at` is set, every row the domain apps
+    registered as belonging to that county and year (`povertyapp.yearlock`) is read-only.
+
+    One row per county and year; the year-end sign-off (`years`) sets it when the county signs
+    and clears it when the county office reopens the year. Who did what and why is kept in the
+    sign-off's own log; this row is only the state every write consults."""
+
+    county = models.ForeignKey(
+        Region, verbose_name=_("县"), on_delete=models.PROTECT, related_name="year_locks"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    locked_at = models.DateTimeField(_("封账时间"), null=True, blank=True)
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("封账人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("年度封账")
+        verbose_name_plural = _("年度封账")
+        ordering = ["county", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["county", "year"], name="year_lock_one_per_county_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.county} {self.year}"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None

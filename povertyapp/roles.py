@@ -70,6 +70,12 @@ def has_case_access(user: User) -> bool:
     return bool(user.is_authenticated and user.is_active and user.role in CASE_ROLES)
 
 
+def has_case_access_in_region(user: User) -> bool:
+    """A case role with a region: the pages of a region's year (年度签署) read the user's
+    region and its county."""
+    return has_case_access(user) and user.region_id is not None
+
+
 def can_write_households(user: User) -> bool:
     return has_case_access(user) and user.role in WRITE_HOUSEHOLD_ROLES
 

@@ -510,6 +510,7 @@ DEMO_STEPS = [
     "monitoring.demo.seed_monitoring",
     "rounds.demo.figures_step",
     "rounds.demo.province_step",
+    "years.demo.step",
     "povertyapp.demo.checks_step",
     "povertyapp.demo.history_step",
 ]

@@ -33,6 +33,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("assistance/", include("assistance.api.urls")),
     path("inspections/", include("inspections.api.urls")),
     path("monitoring/", include("monitoring.api.urls")),
+    path("years/", include("years.api.signoff_urls")),
 ]
 
 urlpatterns = [

@@ -10,6 +10,12 @@ class YearsConfig(AppConfig):
     verbose_name = _("年度工作")
 
     def ready(self) -> None:
+        from years import lock, lock_reviews
+
+        # The lock of a signed year: the table of year-bound models (years/lock.py).
+        lock.install()
+        # Edits after approval: flagged from the registry's history rows.
+        lock_reviews.connect()
         register_desk_panels()
 
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from households.models import YEAR_VALIDATORS, Household
 from povertyapp.models import Region, VillageYear
 
 
@@ -65,3 +66,146 @@ class CarriedVillageYear(models.Model):
 
     def __str__(self) -> str:
         return f"{self.village_year} ← {self.from_year}"
+
+
+class SignOff(models.Model):
+    """One region's sign-off of one year (年度签署): the village submits its registry, the
+    township signs when all its villages submitted, the county signs when all its townships
+    signed, which locks the year (`povertyapp.yearlock`). Rows are made when a level first
+    acts; a region without a row is still pending. Every change is a `SignOffEvent`."""
+
+    class Level(models.TextChoices):
+        VILLAGE = "village", _("行政村")
+        TOWNSHIP = "township", _("乡镇")
+        COUNTY = "county", _("县")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("未提交")
+        SUBMITTED = "submitted", _("已提交")
+        SIGNED = "signed", _("已签署")
+        RETURNED = "returned", _("已退回")
+        REOPENED = "reopened", _("已重新开启")
+
+    region = models.ForeignKey(
+        Region, verbose_name=_("区划"), on_delete=models.PROTECT, related_name="sign_offs"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
+    level = models.CharField(_("层级"), max_length=12, choices=Level.choices)
+    state = models.CharField(
+        _("签署状态"), max_length=12, choices=State.choices, default=State.PENDING
+    )
+    acted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("办理人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    acted_at = models.DateTimeField(_("办理时间"), null=True, blank=True)
+    reason = models.CharField(_("退回或重新开启理由"), max_length=500, blank=True)
+    explanation = models.CharField(_("未清事项说明"), max_length=500, blank=True)
+    figures = models.JSONField(
+        _("定稿指标"),
+        default=list,
+        blank=True,
+        help_text=_("县级签署时复制的本年度动态调整批次指标快照。"),
+    )
+
+    class Meta:
+        verbose_name = _("年度签署")
+        verbose_name_plural = _("年度签署")
+        ordering = ["year", "region__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "year"], name="sign_off_one_per_region_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region} {self.year} {self.get_state_display()}"
+
+    @property
+    def is_done(self) -> bool:
+        """Submitted (a village) or signed (a township, the county)."""
+        return self.state in (self.State.SUBMITTED, self.State.SIGNED)
+
+
+class SignOffEvent(models.Model):
+    """One step of a sign-off (submit, sign, return, reopen): who, when, why, what was open."""
+
+    class Action(models.TextChoices):
+        SUBMIT = "submit", _("提交")
+        SIGN = "sign", _("签署")
+        RETURN = "return", _("退回")
+        REOPEN = "reopen", _("重新开启")
+
+    sign_off = models.ForeignKey(
+        SignOff, verbose_name=_("年度签署"), on_delete=models.PROTECT, related_name="events"
+    )
+    action = models.CharField(_("操作"), max_length=12, choices=Action.choices)
+    from_state = models.CharField(_("原状态"), max_length=12, choices=SignOff.State.choices)
+    to_state = models.CharField(_("新状态"), max_length=12, choices=SignOff.State.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("办理人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("时间"))
+    reason = models.CharField(_("理由或说明"), max_length=500, blank=True)
+    open_items = models.JSONField(_("当时未清事项"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("年度签署记录")
+        verbose_name_plural = _("年度签署记录")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.sign_off} {self.get_action_display()}"
+
+
+class EditReview(models.Model):
+    """An edit of a household whose status a closed round decided (审定后修改), flagged for
+    the township to review, as DHIS2 flags changes to approved data. Written from the
+    registry's history (`years.signoff.flag_edit_after_approval`), never by the editor."""
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("户"), on_delete=models.PROTECT, related_name="+"
+    )
+    village = models.ForeignKey(
+        Region, verbose_name=_("行政村"), on_delete=models.PROTECT, related_name="+"
+    )
+    round = models.ForeignKey(
+        "rounds.AdjustmentRound",
+        verbose_name=_("审定批次"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    subject = models.CharField(_("修改对象"), max_length=64)
+    changes = models.JSONField(_("修改内容"), default=list)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("修改人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    changed_at = models.DateTimeField(_("修改时间"))
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("复核人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("审定后修改")
+        verbose_name_plural = _("审定后修改")
+        ordering = ["-changed_at", "-pk"]
+        indexes = [models.Index(fields=["village", "reviewed_at"], name="edit_review_village_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.changed_at:%Y-%m-%d}"

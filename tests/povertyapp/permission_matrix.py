@@ -121,6 +121,7 @@ def objects(users: dict[str, Any]) -> dict[str, Any]:
     )
     from povertyapp.models import Job
     from rounds.models import AdjustmentRound, RoundChange
+    from years.models import EditReview
 
     def pk(queryset: Any, *fallbacks: Any) -> int:
         """The first object of `queryset` (in cadre's village), else of the fallbacks."""
@@ -167,6 +168,8 @@ def objects(users: dict[str, Any]) -> dict[str, Any]:
         "round_id": pk(AdjustmentRound.objects.all()),
         "change_id": pk(RoundChange.objects.filter(village=village), RoundChange.objects.all()),
         "code": village.code,
+        # issue 16: the year-end sign-off's review list (the demo flags one edit in the village)
+        "review_id": pk(EditReview.objects.filter(village=village), EditReview.objects.all()),
         # issue 15: clues
         "list_id": pk(
             DepartmentList.objects.filter(department="medical_insurance"),
@@ -329,6 +332,49 @@ ROWS: dict[str, Row] = {
     "inspections:rectification": row(get="o4ooo333333L", post="o4oo3333333L"),
     "inspections:rectification-transition": row(get="55555555555L", post="o4oo3333333L"),
     "inspections:rectification-evidence": row(get="55555555555L", post="o4oo3333333L"),
+    # issue 16: the year-end sign-off (year: the demo's last income year, signed and locked)
+    "years:signoff": row(get="ooooo333333L", post="ooooo333333L"),
+    "years:signoff-submit": row(get="55555555555L", post="o3333333333L"),
+    "years:signoff-sign": row(get="55555555555L", post="33oo3333333L"),
+    "years:signoff-return": row(get="55555555555L", post="33oo3333333L"),
+    "years:signoff-reopen": row(get="55555555555L", post="333o3333333L"),
+    "years:edit-reviews": row(get="33oo3333333L", post="33oo3333333L"),
+    "years:edit-review-mark": row(get="55555555555L", post="33oo3333333L"),
+    "years-signoff": row(
+        get="ooooo333333L",
+        post="55555555555L",
+        put="55555555555L",
+        patch="55555555555L",
+        delete="55555555555L",
+    ),
+    "years-signoff-submit": row(
+        get="55555555555L",
+        post="o3333333333L",
+        put="55555555555L",
+        patch="55555555555L",
+        delete="55555555555L",
+    ),
+    "years-signoff-sign": row(
+        get="55555555555L",
+        post="33oo3333333L",
+        put="55555555555L",
+        patch="55555555555L",
+        delete="55555555555L",
+    ),
+    "years-signoff-return": row(
+        get="55555555555L",
+        post="33oo3333333L",
+        put="55555555555L",
+        patch="55555555555L",
+        delete="55555555555L",
+    ),
+    "years-signoff-reopen": row(
+        get="55555555555L",
+        post="333o3333333L",
+        put="55555555555L",
+        patch="55555555555L",
+        delete="55555555555L",
+    ),
     "rounds:list": row(get="ooooo333333L", post="ooooo333333L"),
     "rounds:open": row(get="55555555555L", post="44444333333L"),
     "rounds:detail": row(get="ooooo333333L", post="ooooo333333L"),

@@ -84,6 +84,8 @@ def test_each_role_sees_the_menu_of_its_work(cast):
         "/households/quality/",
         "/dashboards/",
         "/rounds/",
+        # issue 16: the year-end sign-off (every case role with a region reads it).
+        "/years/signoff/",
         "/assistance/",
         "/monitoring/",
         # issue 15: the inbox of 风险线索 and the 剔除核查 tasks beside the monitoring home.
@@ -92,8 +94,14 @@ def test_each_role_sees_the_menu_of_its_work(cast):
     ]
     inspections = ["/inspections/", "/inspections/rectification/"]
     assert entries("cadre") == [*case_pages, "/ledgers/", *inspections]
+    # The review list of edits after approval: the reviewing levels only.
+    reviewing_pages = [
+        *case_pages[: case_pages.index("/years/signoff/") + 1],
+        "/years/reviews/",
+        *case_pages[case_pages.index("/years/signoff/") + 1 :],
+    ]
     assert entries("county") == [
-        *case_pages,
+        *reviewing_pages,
         "/ledgers/",
         # issue 16: the county's onboarding checklist and the yearly rollover.
         "/years/onboarding/",

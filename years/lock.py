@@ -1,0 +1,146 @@
+"""Which records a signed year locks: the one table of year-bound models (`povertyapp.yearlock`).
+
+The top floor sees every model below it, so the table lives here, read in one place, and is
+installed from `YearsConfig.ready()`. Each entry says how a row finds its region (a village, or
+the county) and its year. A model with a year or a date that the year does not lock is named in
+`EXEMPT` with the reason; `tests/years/test_lock.py` fails for a model with such a field that is
+in neither, so a new year-bound model cannot forget the lock.
+
+The rule: what the year's registry and figures are made of is locked (incomes of Y, the round
+of Y with its baseline, 四类名单 and snapshots, the procedures of Y with their steps and 公示,
+the status events dated in Y, measures, plans, visits and fund movements of Y, the monitoring
+income assessments of Y, village-year data of Y). What runs across years or is configuration
+is not (households and members themselves: their edits after approval go to the township's
+review list instead; pairings, projects, standards and lines, campaigns, rectification).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from assistance.models import FundMovement, HouseholdPlan, Measure, VillageSponsor, Visit
+from households.models import (
+    CaseWorkflow,
+    HouseholdEvent,
+    HouseholdIncome,
+    NoticeObjection,
+    PublicNotice,
+    WorkflowStep,
+)
+from monitoring.models import IncomeAssessment, Sweep, SweepHousehold
+from povertyapp import yearlock
+from povertyapp.models import ResidentTeamMember, VillageYear
+from rounds.models import (
+    AdjustmentRound,
+    RateSnapshot,
+    RoundBaseline,
+    RoundBaselineGroup,
+    RoundChange,
+    RoundVillage,
+)
+
+Owned = tuple[int | None, int | None]
+
+# Procedures the year-end requires finished (blocking at sign-off): locked by their year.
+# Monitoring procedures run on through the year-end (动态监测): one is locked with the year it
+# finished in, and stays writable while open.
+YEAR_PROCEDURES = (CaseWorkflow.Kind.IDENTIFICATION, CaseWorkflow.Kind.EXIT)
+
+
+def _household(row: Any) -> int | None:
+    return row.household.village_id if row.household_id else None
+
+
+def _workflow(workflow: CaseWorkflow) -> Owned:
+    if workflow.kind in YEAR_PROCEDURES:
+        year: int | None = workflow.year
+    else:
+        year = workflow.finished_at.year if workflow.finished_at else None
+    return workflow.household.village_id, year
+
+
+def _round(row: Any) -> Owned:
+    round: AdjustmentRound = row.round
+    return round.county_id, round.year
+
+
+def _year_of(day: Any) -> int | None:
+    return day.year if day is not None else None
+
+
+def _fund_movement(row: FundMovement) -> Owned:
+    region = _household(row) if row.household_id else row.project.region_id
+    return region, _year_of(row.date)
+
+
+def _sweep_household(row: SweepHousehold) -> Owned:
+    return row.village_id, _year_of(row.visited_on) or row.sweep.year
+
+
+REGISTRY: list[tuple[type[Any], Any, Any]] = [
+    (HouseholdIncome, lambda row: (_household(row), row.year), _("年度收入")),
+    (HouseholdEvent, lambda row: (_household(row), row.effective_date.year), _("变动记录")),
+    (CaseWorkflow, _workflow, _("识别、退出程序（监测程序按办结年度）")),
+    (WorkflowStep, lambda row: _workflow(row.workflow), _("程序环节")),
+    (PublicNotice, lambda row: _workflow(row.workflow), _("公示")),
+    (NoticeObjection, lambda row: _workflow(row.notice.workflow), _("公示异议")),
+    (VillageYear, lambda row: (row.village_id, row.year), _("村年度数据")),
+    (
+        ResidentTeamMember,
+        lambda row: (row.village_year.village_id, row.village_year.year),
+        _("驻村工作队"),
+    ),
+    (AdjustmentRound, lambda row: (row.county_id, row.year), _("动态调整批次")),
+    (RoundBaseline, _round, _("批次基期")),
+    (RoundBaselineGroup, _round, _("批次基期（村民小组）")),
+    (RoundVillage, _round, _("批次村")),
+    (RoundChange, _round, _("四类名单")),
+    (RateSnapshot, _round, _("指标快照")),
+    (Measure, lambda row: (_household(row), row.year), _("帮扶措施")),
+    (HouseholdPlan, lambda row: (_household(row), row.year), _("一户一策")),
+    (Visit, lambda row: (_household(row), _year_of(row.date)), _("走访记录")),
+    (FundMovement, _fund_movement, _("资金流水")),
+    (VillageSponsor, lambda row: (row.village_id, row.year), _("村帮扶单位")),
+    (
+        IncomeAssessment,
+        lambda row: (_household(row), _year_of(row.period_end)),
+        _("监测收入核算"),
+    ),
+    (Sweep, lambda row: (row.county_id, row.year), _("集中排查")),
+    (SweepHousehold, _sweep_household, _("排查户")),
+]
+
+EXEMPT: dict[str, str] = {
+    "households.Household": "the living registry: its years describe the household; edits "
+    "after a closed round's decision go to the township's review list (years.EditReview)",
+    "households.Member": "birth, joining and leaving dates describe the person, not a year's data",
+    "households.PovertyLine": "the province's line of a year, configuration; the signed "
+    "year's figures are frozen in the sign-off",
+    "households.CaseBatch": "a batch only groups cases; each member case is locked with its "
+    "procedure",
+    "povertyapp.CalendarDay": "the national holiday calendar",
+    "povertyapp.YearLock": "the lock itself",
+    "assistance.Pairing": "a pairing runs across years",
+    "assistance.Project": "a project runs across years; its fund movements are locked by date",
+    "assistance.CoverageRun": "a check's run, rerun at will; it stores findings, not the year",
+    "inspections.Campaign": "an assessment of a year happens after its sign-off, by design",
+    "inspections.RectificationItem": "rectification continues in the next year",
+    "monitoring.DibaoStandard": "the 低保 standard of a year, configuration",
+    "monitoring.MonitoringLine": "the monitoring line of a year, configuration",
+    "monitoring.Clue": "the clue door runs on through the year-end; a clue becomes a procedure, "
+    "locked with the year it finishes in",
+    "monitoring.MonitoringObject": "a household's monitoring runs across years",
+    "monitoring.ObjectRisk": "a monitored household's risk runs across years",
+    "monitoring.ScrutinyTask": "exclusion scrutiny feeds the open round's proposals",
+    "years.SignOff": "the sign-off itself: it locks and reopens the year",
+}
+
+
+def install() -> None:
+    """Register every year-bound model and every exemption (from `YearsConfig.ready()`)."""
+    for model, owner, description in REGISTRY:
+        yearlock.register(model, owner=owner, description=description)
+    for label, reason in EXEMPT.items():
+        yearlock.exempt(label, reason)
