@@ -20,7 +20,15 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from assistance.models import FundMovement, HouseholdPlan, Measure, VillageSponsor, Visit
+from assistance.models import (
+    AssetDistribution,
+    AssetIncome,
+    FundMovement,
+    HouseholdPlan,
+    Measure,
+    VillageSponsor,
+    Visit,
+)
 from households.models import (
     CaseWorkflow,
     HouseholdEvent,
@@ -103,6 +111,8 @@ REGISTRY: list[tuple[type[Any], Any, Any]] = [
     (Visit, lambda row: (_household(row), _year_of(row.date)), _("走访记录")),
     (FundMovement, _fund_movement, _("资金流水")),
     (VillageSponsor, lambda row: (row.village_id, row.year), _("村帮扶单位")),
+    (AssetIncome, lambda row: (row.asset.village_id, row.year), _("资产收益")),
+    (AssetDistribution, lambda row: (_household(row), row.year), _("资产收益分配")),
     (
         IncomeAssessment,
         lambda row: (_household(row), _year_of(row.period_end)),
@@ -122,8 +132,12 @@ EXEMPT: dict[str, str] = {
     "procedure",
     "povertyapp.CalendarDay": "the national holiday calendar",
     "povertyapp.YearLock": "the lock itself",
+    "povertyapp.Region": "the region tree runs across years; a merge ends a unit on a date",
+    "povertyapp.RegionName": "a region's name and code history, not a year's data",
     "assistance.Pairing": "a pairing runs across years",
     "assistance.Project": "a project runs across years; its fund movements are locked by date",
+    "assistance.Asset": "an asset runs across years; its income and distributions are locked "
+    "by their year",
     "assistance.CoverageRun": "a check's run, rerun at will; it stores findings, not the year",
     "inspections.Campaign": "an assessment of a year happens after its sign-off, by design",
     "inspections.RectificationItem": "rectification continues in the next year",
@@ -135,6 +149,11 @@ EXEMPT: dict[str, str] = {
     "monitoring.ObjectRisk": "a monitored household's risk runs across years",
     "monitoring.ScrutinyTask": "exclusion scrutiny feeds the open round's proposals",
     "years.SignOff": "the sign-off itself: it locks and reopens the year",
+    "years.YearRollover": "the act that opens a new year, not a record of a signed one",
+    "years.CarriedVillageYear": "marks a new year's village data as carried; the village-year "
+    "row itself is locked with its year",
+    "rounds.RollupSnapshot": "the city's or province's sum of county snapshots, each frozen by "
+    "its county's lock; a rerun replaces it from them",
 }
 
 
