@@ -41,6 +41,7 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("monitoring:clues", _("风险线索"), roles.has_case_access),
     MenuEntry("monitoring:scrutiny", _("剔除核查"), roles.sees_exclusion_scrutiny),
     MenuEntry("ledgers:index", _("台账"), roles.can_use_ledgers),
+    MenuEntry("households:national", _("国家系统"), roles.can_exchange_with_national_system),
     MenuEntry("inspections:campaigns", _("考核评估"), roles.has_case_access),
     MenuEntry("inspections:rectification-list", _("督查整改"), roles.has_case_access),
     MenuEntry("monitoring:department-home", _("部门名单结果"), roles.is_department),

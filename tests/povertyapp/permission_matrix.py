@@ -255,6 +255,11 @@ ROWS: dict[str, Row] = {
     "households:batch-notice": row(get="555555555L", post="444443333L"),
     "households:batch-step": row(get="555555555L", post="444443333L"),
     "households:batch-notice-print": row(get="444443333L", post="444443333L"),
+    "households:national": row(get="333o33333L", post="555555555L"),
+    "households:national-mark": row(get="555555555L", post="333o33333L"),
+    "households:national-mark-household": row(get="555555555L", post="333o34444L"),
+    "households:national-reconcile": row(get="555555555L", post="333o33333L"),
+    "households:national-report": row(get="333433333L", post="555555555L"),
     "households:quality": row(get="ooooo3333L", post="ooooo3333L"),
     "households:quality-run": row(get="555555555L", post="o3oo33333L"),
     "households:problem-explain": row(get="555555555L", post="o4ooo4444L"),
@@ -917,4 +922,8 @@ EXPORTS: dict[str, str] = {
     "monitoring_clues": "o3ooo3333L",
     "risk_elimination": "o3ooo3333L",
     "sweep_progress": "o3ooo3333L",
+    # issue 16: the national system's layouts are the county office's.
+    "national_households": "333o33333L",
+    "national_members": "333o33333L",
+    "national_round_lists": "333o33333L",
 }

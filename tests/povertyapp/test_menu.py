@@ -79,6 +79,8 @@ def test_each_role_sees_the_menu_of_its_work(cast):
     assert entries("county") == [
         *case_pages,
         "/ledgers/",
+        # issue 16: the exchange with the national system is the county office's.
+        "/households/national/",
         *inspections,
         "/monitoring/lists/",
         "/admin/povertyapp/job/",
