@@ -501,6 +501,7 @@ DEMO_STEPS = [
     "inspections.demo.step",
     "households.demo_cases.build",
     "monitoring.demo.seed_monitoring",
+    "households.demo.national_step",
     "rounds.demo.figures_step",
     "povertyapp.demo.checks_step",
     "povertyapp.demo.history_step",

@@ -5,36 +5,46 @@ from __future__ import annotations
 import openpyxl
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from povertyapp.ledgers.services import ledger_write
-from rounds.models import AdjustmentRound, RoundChange
+from povertyapp.models import VillageYear
+from rounds import services as rounds
+from rounds.models import RoundChange
 from tests.conftest import login
 
 pytestmark = pytest.mark.django_db
 
 
 def _round_with_lines(cast, county, household_a, household_b):
-    adjustment = AdjustmentRound.objects.create(
-        county=county.county, year=2020, name="2020年动态调整", opened_at=timezone.now()
-    )
-    for household, kind, state in (
-        (household_b, RoundChange.Kind.REMOVED, RoundChange.State.APPROVED),
-        (household_a, RoundChange.Kind.EXITED, RoundChange.State.PROPOSED),
-    ):
-        RoundChange.objects.create(
-            round=adjustment,
-            household=household,
-            village=household.village,
-            kind=kind,
-            persons=2,
-            head_name="张三",
-            reason="核实",
-            state=state,
-            proposed_by=cast.cadre,
-            proposed_at=timezone.now(),
-            decided_at=timezone.now() if state == RoundChange.State.APPROVED else None,
+    """A round with an approved 剔除 of household B and a proposed 剔除 of household A."""
+    for village in (county.village_a, county.village_a2, county.village_b):
+        VillageYear.objects.create(
+            village=village, year=2020, registered_rural_population=500, total_households=120
         )
+    adjustment = rounds.round_open(actor=cast.county, county=county.county, year=2020)
+    ground = rounds.removal_grounds(adjustment)[0]
+    removed = rounds.change_propose(
+        actor=cast.cadre2,
+        round=adjustment,
+        household=household_b,
+        kind=RoundChange.Kind.REMOVED,
+        persons=2,
+        head_name="张三",
+        reason="核实不符合",
+        ground=ground,
+    )
+    rounds.change_review(actor=cast.county, change=removed, approve=True)
+    rounds.change_decide(actor=cast.county, change=removed, approve=True)
+    rounds.change_propose(
+        actor=cast.cadre,
+        round=adjustment,
+        household=household_a,
+        kind=RoundChange.Kind.REMOVED,
+        persons=2,
+        head_name="张三",
+        reason="核实不符合",
+        ground=ground,
+    )
     return adjustment
 
 
