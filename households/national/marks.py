@@ -59,36 +59,40 @@ def _clean_date(entered_on: Any) -> datetime.date:
 
 
 def _mark(
-    *, user: User, household_ids: list[int], entered_on: datetime.date, bulk: bool
+    *,
+    user: User,
+    household_ids: list[int],
+    entered_on: datetime.date,
+    bulk: bool,
+    keep_marked: bool = False,
 ) -> MarkResult:
+    """Mark the households and their active members. On one household's page the current marks
+    are replaced (a record entered again, after a correction, gets the new date); in bulk
+    (`keep_marked`) a record already marked keeps its date and only the others are marked. The
+    events keep every change. Returns the records newly marked or re-dated."""
     now = timezone.now()
     members = list(
         Member.objects.filter(household_id__in=household_ids, is_active=True).values_list(
             "pk", "household_id"
         )
     )
-    # The current mark is replaced (a record entered again, after a correction, gets the new
-    # date); the events keep every earlier one.
-    NationalEntry.objects.filter(household_id__in=household_ids).delete()
-    entries = [
-        NationalEntry(
-            household_id=household_id,
-            entered_on=entered_on,
-            layout_version=LAYOUT_VERSION,
-            marked_by=user,
-            marked_at=now,
+    existing = NationalEntry.objects.filter(household_id__in=household_ids)
+    if keep_marked:
+        marked = set(existing.filter(member__isnull=True).values_list("household_id", flat=True))
+        marked_members = set(
+            existing.filter(member__isnull=False).values_list("member_id", flat=True)
         )
+        household_ids = [pk for pk in household_ids if pk not in marked]
+        members = [pair for pair in members if pair[0] not in marked_members]
+    else:
+        existing.delete()
+    common = {"entered_on": entered_on, "layout_version": LAYOUT_VERSION, "marked_at": now}
+    entries = [
+        NationalEntry(household_id=household_id, marked_by=user, **common)
         for household_id in household_ids
     ]
     entries += [
-        NationalEntry(
-            household_id=household_id,
-            member_id=member_id,
-            entered_on=entered_on,
-            layout_version=LAYOUT_VERSION,
-            marked_by=user,
-            marked_at=now,
-        )
+        NationalEntry(household_id=household_id, member_id=member_id, marked_by=user, **common)
         for member_id, household_id in members
     ]
     NationalEntry.objects.bulk_create(entries, batch_size=2000)
@@ -106,7 +110,7 @@ def _mark(
                 created_by=user,
                 created_at=now,
             )
-            for household_id in household_ids
+            for household_id in sorted(set(household_ids) | set(persons))
         ],
         batch_size=2000,
     )
@@ -117,7 +121,9 @@ def national_mark_bulk(
     *, user: User, filters: dict[str, Any], entered_on: Any, request: Any = None
 ) -> MarkResult:
     """Mark as entered every record the national export with these filters writes: the
-    households (`records.national_households`) and their active members."""
+    households (`records.national_households`) and their active members. Records already
+    marked keep their date (an export of 未录入 households followed by this mark leaves the
+    earlier entries alone); one household is re-dated on its page."""
     _require_right(user)
     entered_on = _clean_date(entered_on)
     household_ids = list(
@@ -126,7 +132,13 @@ def national_mark_bulk(
     if not household_ids:
         raise ValidationError(_("所选范围内没有可标记的农户。"), code="nothing_to_mark")
     with transaction.atomic():
-        result = _mark(user=user, household_ids=household_ids, entered_on=entered_on, bulk=True)
+        result = _mark(
+            user=user,
+            household_ids=household_ids,
+            entered_on=entered_on,
+            bulk=True,
+            keep_marked=True,
+        )
         audit.record(
             "approval",
             request=request,

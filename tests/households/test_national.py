@@ -454,3 +454,20 @@ def test_reconciliation_is_the_county_offices(cast, household_a):
             reverse("households:national-reconcile"), {"region": "", "workbook": handle}
         )
         assert response.status_code == 403
+
+
+def test_bulk_mark_keeps_the_date_of_records_already_marked(cast, county, household_a, household_b):
+    earlier = timezone.localdate() - datetime.timedelta(days=10)
+    marks.national_mark_household(user=cast.county, household=household_a, entered_on=earlier)
+    today = timezone.localdate()
+    result = marks.national_mark_bulk(
+        user=cast.county, filters={"region": county.county.code}, entered_on=today
+    )
+    assert (result.households, result.persons) == (1, 2)
+    assert set(
+        NationalEntry.objects.filter(household=household_a).values_list("entered_on", flat=True)
+    ) == {earlier}
+    assert set(
+        NationalEntry.objects.filter(household=household_b).values_list("entered_on", flat=True)
+    ) == {today}
+    assert NationalEntryEvent.objects.filter(household=household_a).count() == 1
