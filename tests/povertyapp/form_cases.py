@@ -895,6 +895,10 @@ PAGES_OF_FORMS: dict[str, tuple[str, ...] | str] = {
     "households.forms.ExplainForm": ACTION,
     "households.forms.ReviewForm": ACTION,
     "households.forms.IncomeForm": ("income",),
+    # issue 16: marks (actions) and the region chosen for a check
+    "households.national.forms.NationalMarkForm": ACTION,
+    "households.national.forms.NationalBulkMarkForm": ACTION,
+    "households.national.forms.RegionForm": ACTION,
     "households.forms.BatchCreateForm": CREATES,
     "households.forms.BatchMeetingForm": ACTION,
     "households.forms.BatchStepForm": ACTION,
