@@ -43,6 +43,9 @@ class HouseholdsConfig(AppConfig):
         # Job kinds register on import; both the web process and the worker need them.
         from households import onboarding, quality, region_counts  # noqa: F401
 
+        # The national exports and the reconciliation job (issue 16) register on import.
+        from households.national import ledgers, reconcile  # noqa: F401
+
         post_migrate.connect(sqlite_triggers_ensure, sender=self)
         register_file_kinds()
         register_desk_panels()

@@ -27,7 +27,17 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from stdnum.cn import ric
 
-from households.models import Household, HouseholdEvent, HouseholdIncome, Member, PovertyLine
+from households.models import (
+    Household,
+    HouseholdEvent,
+    HouseholdIncome,
+    Member,
+    NationalEntry,
+    NationalEntryEvent,
+    PovertyLine,
+)
+from households.national.codes import LAYOUT_VERSION
+from households.national.records import EXPORTED_STATUSES
 from povertyapp import bulk
 from povertyapp.demo import (
     CAUSE_SHARES,
@@ -829,4 +839,55 @@ def step(*, result: dict[str, Any], seed: int) -> None:
     `result["today"]`; puts `county`, `users`, `created` and `generated` into `result`."""
     result.update(
         build_registry(households=result["households"], seed=seed, today=result.get("today"))
+    )
+
+
+def national_step(*, result: dict[str, Any], seed: int) -> None:
+    """The county's records as entered into the national system (issue 16): nine households in
+    ten of those registered before this year, and their active members, marked 录入国家系统 on
+    20 December of last year by the county officer, so that the household list's filter
+    未录入国家系统 finds the rest. Idempotent: nothing is marked once any mark exists."""
+    if NationalEntry.objects.exists():
+        return
+    today = result.get("today") or timezone.localdate()
+    entered_on = datetime.date(today.year - 1, 12, 20)
+    officer = result["users"]["county"]
+    now = timezone.now()
+    households = [
+        pk
+        for pk in Household.objects.filter(
+            status__in=EXPORTED_STATUSES, first_identified_year__lt=today.year
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        if pk % 10
+    ]
+    common = {"entered_on": entered_on, "layout_version": LAYOUT_VERSION, "marked_at": now}
+    entries = [NationalEntry(household_id=pk, marked_by=officer, **common) for pk in households]
+    members = Member.objects.filter(household_id__in=households, is_active=True).values_list(
+        "pk", "household_id"
+    )
+    persons: dict[int, int] = {}
+    for member_id, household_id in members.iterator(chunk_size=5000):
+        entries.append(
+            NationalEntry(
+                household_id=household_id, member_id=member_id, marked_by=officer, **common
+            )
+        )
+        persons[household_id] = persons.get(household_id, 0) + 1
+    NationalEntry.objects.bulk_create(entries, batch_size=5000)
+    NationalEntryEvent.objects.bulk_create(
+        [
+            NationalEntryEvent(
+                household_id=pk,
+                action=NationalEntryEvent.Action.MARKED,
+                entered_on=entered_on,
+                persons=persons.get(pk, 0),
+                bulk=True,
+                created_by=officer,
+                created_at=now,
+            )
+            for pk in households
+        ],
+        batch_size=5000,
     )

@@ -122,9 +122,11 @@ HOUSEHOLD_COLUMNS: tuple[Column, ...] = (
     Column("insurance_claims", "理赔收入", MONEY, INCOME, total=True),
     Column("net", "年纯收入", MONEY, INCOME, total=True),
     Column("per_capita_net", "人均纯收入", MONEY, INCOME),
+    Column("national_entered_on", "录入国家系统日期", DATE),
 )
 HOUSEHOLD_DERIVED = frozenset(
     {
+        "national_entered_on",
         "township_name",
         "head_name",
         "head_id_number",
@@ -180,8 +182,10 @@ MEMBER_COLUMNS: tuple[Column, ...] = (
     Column("living_status", "生存状态", value_list=ValueList.LIVING_STATUS),
     Column("compulsory_education_exemption", "义务教育保障方式"),
     Column("phone", "联系电话"),
+    Column("national_entered_on", "录入国家系统日期", DATE),
 )
-MEMBER_DERIVED = frozenset({"township_name", "village_name"})
+# The 录入国家系统 mark's date (issue 16, `households.national.marks`): shown, never imported.
+MEMBER_DERIVED = frozenset({"township_name", "village_name", "national_entered_on"})
 
 
 def default_income_year() -> int:
@@ -241,6 +245,9 @@ def household_rows(*, user: User, filters: dict[str, Any]) -> Iterator[Sequence[
         ),
         income_this_year=FilteredRelation("incomes", condition=Q(incomes__year=year)),
         person_count=Coalesce(Subquery(persons, output_field=IntegerField()), 0),
+        national_entry=FilteredRelation(
+            "national_entries", condition=Q(national_entries__member__isnull=True)
+        ),
     )
     plain = [
         column.key
@@ -259,6 +266,7 @@ def household_rows(*, user: User, filters: dict[str, Any]) -> Iterator[Sequence[
         "person_count",
         "income_this_year__year",
         *(f"income_this_year__{name}" for name in INCOME_FIELDS),
+        "national_entry__entered_on",
     )
     statuses = {value: str(label) for value, label in STATUS_LABELS.items()}
     zero = Decimal("0")
@@ -284,7 +292,8 @@ def household_rows(*, user: User, filters: dict[str, Any]) -> Iterator[Sequence[
         ) = row[:17]
         conditions_values = row[17:41]
         township, village, group, head_name, head_id, persons, income_year = row[41:48]
-        incomes = row[48:]
+        incomes = row[48:-1]
+        national_entered_on = row[-1]
         if income_year is None:
             income_values: tuple[Any, ...] = (None,) * 16
         else:
@@ -349,6 +358,7 @@ def household_rows(*, user: User, filters: dict[str, Any]) -> Iterator[Sequence[
             cooperative,
             *conditions_values,
             *income_values,
+            national_entered_on,
         )
 
 
@@ -374,6 +384,8 @@ def member_rows(*, user: User, filters: dict[str, Any]) -> Iterator[Sequence[Any
         F("household__village__parent__name"),
         F("household__village__name"),
         *MEMBER_FIELDS_EXPORTED,
+        # One mark at most per member (constraint national_entry_one_per_member).
+        F("national_entries__entered_on"),
     )
     yield from values.iterator(chunk_size=CHUNK)
 

@@ -12,7 +12,7 @@ from django.db.models.expressions import Combinable
 from django.utils.translation import gettext_lazy as _
 
 from households.identity import normalise_id_number
-from households.models import Household, Member
+from households.models import Household, Member, NationalEntry
 from povertyapp import forms as house
 
 MAX_ID = 2**63 - 1  # the largest BigAutoField value
@@ -62,6 +62,11 @@ class HouseholdFilter(django_filters.FilterSet):
     exit_year = django_filters.NumberFilter(
         field_name="exit_year", label=_("脱贫年度"), min_value=2010, max_value=2100
     )
+    national = django_filters.ChoiceFilter(
+        choices=(("not_entered", _("未录入国家系统")), ("entered", _("已录入国家系统"))),
+        method="filter_national",
+        label=_("录入国家系统"),
+    )
     ordering = django_filters.OrderingFilter(
         fields=(
             ("number", "number"),
@@ -93,6 +98,13 @@ class HouseholdFilter(django_filters.FilterSet):
         if region.level == Region.Level.GROUP:
             return queryset.filter(group=region)
         return queryset.filter(village__path__startswith=region.path)
+
+    def filter_national(self, queryset: QuerySet[Household], name: str, value: str):
+        """录入国家系统: the household's own mark (its members are marked with it)."""
+        entered = Exists(
+            NationalEntry.objects.filter(household=OuterRef("pk"), member__isnull=True)
+        )
+        return queryset.filter(entered if value == "entered" else ~entered)
 
     def filter_text(self, queryset: QuerySet[Household], name: str, value: str):
         text = value.strip()

@@ -1052,3 +1052,90 @@ class VillageStatusCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.village_id} {self.status} {self.households}"
+
+
+class NationalEntry(models.Model):
+    """录入国家系统: a household's record (member None) or a person's record (member set) has
+    been entered into the national system, on `entered_on`, marked by `marked_by`. One current
+    mark per record; every set and clear is kept in `NationalEntryEvent`."""
+
+    household = models.ForeignKey(
+        Household,
+        verbose_name=_("户"),
+        on_delete=models.PROTECT,
+        related_name="national_entries",
+    )
+    member = models.ForeignKey(
+        Member,
+        verbose_name=_("家庭成员"),
+        on_delete=models.PROTECT,
+        related_name="national_entries",
+        null=True,
+        blank=True,
+    )
+    entered_on = models.DateField(_("录入国家系统日期"))
+    layout_version = models.CharField(_("国家系统格式版本"), max_length=16, blank=True)
+    marked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("标记人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    marked_at = models.DateTimeField(_("标记时间"))
+
+    class Meta:
+        verbose_name = _("录入国家系统标记")
+        verbose_name_plural = _("录入国家系统标记")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=models.Q(member__isnull=True),
+                name="national_entry_one_per_household",
+            ),
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=models.Q(member__isnull=False),
+                name="national_entry_one_per_member",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.member_id or ''} {self.entered_on}"
+
+
+class NationalEntryEvent(models.Model):
+    """A change of a household's 录入国家系统 marks (its own and its members'): who, when, set or
+    cleared, the date entered, how many person records it covered, from where (one household's
+    page, or the bulk mark after a national export)."""
+
+    class Action(models.TextChoices):
+        MARKED = "marked", _("标记已录入")
+        CLEARED = "cleared", _("取消标记")
+
+    household = models.ForeignKey(
+        Household,
+        verbose_name=_("户"),
+        on_delete=models.PROTECT,
+        related_name="national_entry_events",
+    )
+    action = models.CharField(_("操作"), max_length=8, choices=Action.choices)
+    entered_on = models.DateField(_("录入国家系统日期"), null=True, blank=True)
+    persons = models.PositiveSmallIntegerField(_("涉及人数"), default=0)
+    bulk = models.BooleanField(_("批量标记"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("操作时间"))
+
+    class Meta:
+        verbose_name = _("录入国家系统标记记录")
+        verbose_name_plural = _("录入国家系统标记记录")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.action} {self.entered_on}"

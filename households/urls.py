@@ -1,6 +1,6 @@
 from django.urls import path
 
-from households.views import batches, members, onboarding, procedures, quality, registry
+from households.views import batches, members, national, onboarding, procedures, quality, registry
 
 app_name = "households"
 
@@ -79,6 +79,15 @@ urlpatterns = [
         "batches/<int:batch_id>/notice/print/",
         batches.batch_notice_print_view,
         name="batch-notice-print",
+    ),
+    path("national/", national.national_index_view, name="national"),
+    path("national/mark/", national.national_mark_bulk_view, name="national-mark"),
+    path("national/reconcile/", national.national_reconcile_view, name="national-reconcile"),
+    path("national/reconcile/<int:job_id>/", national.national_report_view, name="national-report"),
+    path(
+        "<int:household_id>/national-mark/",
+        national.national_mark_view,
+        name="national-mark-household",
     ),
     path("quality/", quality.quality_view, name="quality"),
     path("quality/run/", quality.quality_run_view, name="quality-run"),

@@ -45,6 +45,7 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("ledgers:index", _("台账"), roles.can_use_ledgers),
     MenuEntry("years:onboarding", _("上线准备"), roles.can_configure),
     MenuEntry("years:rollover", _("年度切换"), roles.can_configure),
+    MenuEntry("households:national", _("国家系统"), roles.can_exchange_with_national_system),
     MenuEntry("inspections:campaigns", _("考核评估"), roles.has_case_access),
     MenuEntry("inspections:rectification-list", _("督查整改"), roles.has_case_access),
     MenuEntry("monitoring:department-home", _("部门名单结果"), roles.is_department),

@@ -59,6 +59,8 @@ EXPORT_ROLES = frozenset(
 )
 # Who configures value lists, poverty lines, regions and rounds.
 CONFIGURE_ROLES = frozenset({Role.COUNTY_OFFICER})
+# Who exchanges with the national system: exports in its layouts, marks, reconciliation.
+NATIONAL_EXCHANGE_ROLES = frozenset({Role.COUNTY_OFFICER})
 # Who starts checks and recomputations whose stored results the whole region reads (问题数据检查,
 # 防漏核查, the figures, the recounts): the registry keepers and the reviewers. Read-only roles
 # (the auditor) read those results and start nothing that stores; they may export (a file for
@@ -119,6 +121,13 @@ def can_configure(user: User) -> bool:
 def is_rollup_officer(user: User) -> bool:
     """A city's or a province's office (市级/省级乡村振兴部门): figures only."""
     return bool(user.is_authenticated and user.is_active and user.role in ROLLUP_ROLES)
+
+
+def can_exchange_with_national_system(user: User) -> bool:
+    """The exchange with the national system (issue 16): the national exports, the
+    录入国家系统 marks and the reconciliation are the county office's, which keeps the county's
+    records in the national system."""
+    return has_case_access(user) and user.role in NATIONAL_EXCHANGE_ROLES
 
 
 def can_view_dashboards(user: User) -> bool:

@@ -508,6 +508,7 @@ DEMO_STEPS = [
     "inspections.demo.step",
     "households.demo_cases.build",
     "monitoring.demo.seed_monitoring",
+    "households.demo.national_step",
     "rounds.demo.figures_step",
     "rounds.demo.province_step",
     "years.demo.step",

@@ -12,7 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from households.exports import CHUNK
-from households.models import HouseholdEvent, Member
+from households.models import Household, HouseholdEvent, Member
+from households.national.layouts import ROUND_LIST_LAYOUT
+from households.national.ledgers import ROUND_LIST_KEY, ProblemCollector, sheet_title
 from povertyapp import ledgers, roles
 from povertyapp.ledgers.layout import DATE, INTEGER, SENSITIVE, Column, SheetSpec
 from povertyapp.models import Region, User
@@ -233,5 +235,66 @@ ledgers.register(
         description=gettext_lazy(
             "动态调整批次的新识别纳入、剔除、返贫、标注脱贫名单（默认最近一批）。"
         ),
+    )
+)
+
+
+def _national_round_sheets(*, user: User, filters: dict[str, Any]) -> list[SheetSpec]:
+    """The round's approved lines (县级已审定) in the national 四类名单 layout, coded through
+    the national code tables; the values without a code listed on a last sheet."""
+    source = _round_sheet(user, filters)
+    approved = str(RoundChange.State.APPROVED.label)
+    collector = ProblemCollector()
+    fields = [national_field.key for national_field in ROUND_LIST_LAYOUT.fields]
+
+    def records() -> Iterator[dict[str, Any]]:
+        lines = [row for row in source.rows() if row[9] == approved]
+        numbers = {row[3] for row in lines}
+        codes_by_number = dict(
+            Household.objects.filter(number__in=numbers).values_list("number", "village__code")
+        )
+        for row in lines:
+            values = (
+                row[0],
+                codes_by_number.get(row[3], ""),
+                row[1],
+                row[2],
+                row[3],
+                row[4],
+                row[5],
+                row[6],
+                row[7],
+                row[8],
+                row[13],
+            )
+            yield dict(zip(fields, values, strict=True))
+
+    return [
+        SheetSpec(
+            name=ROUND_LIST_LAYOUT.title,
+            title=sheet_title(ROUND_LIST_LAYOUT),
+            columns=ROUND_LIST_LAYOUT.columns(),
+            rows=lambda: collector.encoded(
+                ROUND_LIST_LAYOUT, records, lambda record: str(record.get("number", ""))
+            ),
+            count=source.count,
+            date_label=_("填报日期"),
+            with_totals=False,
+        ),
+        collector.sheet(),
+    ]
+
+
+ledgers.register(
+    ledgers.Ledger(
+        key=ROUND_LIST_KEY,
+        title=gettext_lazy("国家系统格式：四类名单"),
+        order=220,
+        sheets=_national_round_sheets,
+        available=_round_available,
+        description=gettext_lazy(
+            "动态调整批次县级已审定的名单，按全国防返贫监测信息系统格式和代码表。"
+        ),
+        may_export=roles.can_exchange_with_national_system,
     )
 )

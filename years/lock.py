@@ -128,6 +128,9 @@ EXEMPT: dict[str, str] = {
     "households.Member": "birth, joining and leaving dates describe the person, not a year's data",
     "households.PovertyLine": "the province's line of a year, configuration; the signed "
     "year's figures are frozen in the sign-off",
+    "households.NationalEntry": "the 录入国家系统 mark of a record: when the national system got "
+    "it, set after the year-end too",
+    "households.NationalEntryEvent": "the history of the 录入国家系统 marks",
     "households.CaseBatch": "a batch only groups cases; each member case is locked with its "
     "procedure",
     "povertyapp.CalendarDay": "the national holiday calendar",

@@ -26,6 +26,8 @@ from households import forms as household_forms
 from households.filters import MAX_ID, HouseholdFilter
 from households.forms import HOUSEHOLD_SECTIONS
 from households.models import CaseWorkflow, Household, HouseholdIncome, ValueList
+from households.national import marks
+from households.national.forms import NationalMarkForm
 from households.services import INCOME_FIELDS
 from households.views.common import (
     _apply_errors,
@@ -129,6 +131,10 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             ),
             "status_options": _options(
                 household_filter.form["status"].value(), Household.Status.choices
+            ),
+            "national_options": _options(
+                household_filter.form["national"].value(),
+                household_filter.filters["national"].extra["choices"],
             ),
             "sort_options": _options(params.get("ordering"), SORT_CHOICES),
             "page_size_options": _options(page_size, ((size, size) for size in PAGE_SIZES)),
@@ -237,7 +243,12 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
     }
     _detail_extras(request, household, context, members=members)
     if tab in ("basic", "members"):
+        national_entry, member_entries = marks.household_marks(household)
+        context["national_entry"] = national_entry
+        if roles.can_exchange_with_national_system(request.user):
+            context["national_form"] = NationalMarkForm(initial={"entered_on": today})
         for member in members:
+            member.national_entry = member_entries.get(member.pk)  # type: ignore[attr-defined]  # for the template
             # Display values for the template, attached to the instances it loops over.
             member.id_shown = shown(request.user, member.id_number)  # type: ignore[attr-defined]  # for the template
             member.health_shown = shown_health(request.user, member.health)  # type: ignore[attr-defined]  # for the template

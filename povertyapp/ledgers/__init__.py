@@ -27,7 +27,8 @@ class Ledger:
 
     The ledger page has one filter form for every ledger: the `filter_form` of the first
     ledger (in `order`) that declares one, its fields starting from that ledger's
-    `default_filters()` (e.g. 户台账's income year)."""
+    `default_filters()` (e.g. 户台账's income year). `may_export(user)` narrows who may export
+    it (the page offers it only to them)."""
 
     key: str
     title: str | StrPromise  # lazy: ledgers register at import, before a language is active
@@ -37,6 +38,9 @@ class Ledger:
     available: Callable[[], bool] = lambda: True
     description: str | StrPromise = ""
     default_filters: Callable[[], dict[str, Any]] = dict
+    # Who may export it, beyond the export roles (`roles.can_export`): e.g. the national
+    # system's layouts are the county office's only (issue 16).
+    may_export: Callable[[Any], bool] = lambda user: True
 
 
 _LEDGERS: dict[str, Ledger] = {}

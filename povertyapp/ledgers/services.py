@@ -65,6 +65,8 @@ def _ledger_for(user: User, key: str) -> Ledger:
     ledger = ledger_get(key)
     if ledger is None:
         raise ValidationError(_("没有这种台账，或其数据尚未建立。"), code="unknown_ledger")
+    if not ledger.may_export(user):
+        raise PermissionDenied(_("您的角色不能导出这种台账。"))
     return ledger
 
 

@@ -60,7 +60,9 @@ def _index(
         request,
         "ledgers/index.html",
         {
-            "ledgers": all_ledgers() if roles.can_export(request.user) else [],
+            "ledgers": [ledger for ledger in all_ledgers() if ledger.may_export(request.user)]
+            if roles.can_export(request.user)
+            else [],
             "filter": household_filter,
             "regions": regions,
             "selected_region": data.get("region", ""),

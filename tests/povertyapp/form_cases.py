@@ -30,6 +30,7 @@ from assistance import services as assistance_services
 from households import forms as household_forms
 from households import services as household_services
 from households.models import Household, HouseholdIncome, Member
+from households.national import forms as national_forms
 from inspections import forms as inspection_forms
 from inspections import services as inspection_services
 from inspections.models import Campaign, Finding, RectificationItem, SampleHousehold, SampleVillage
@@ -637,6 +638,20 @@ CASES: dict[str, Builder] = {
     ),
     "households.forms.ReviewForm": _simple(household_forms.ReviewForm, accept="1", note="同意"),
     "households.forms.IncomeForm": _income_form,
+    # issue 16: the exchange with the national system
+    "households.national.forms.NationalMarkForm": _simple(
+        national_forms.NationalMarkForm, entered_on=TODAY
+    ),
+    "households.national.forms.RegionForm": lambda world, data: national_forms.RegionForm(
+        data, user=world.cast.county, initial={"region": world.cast.county.region.code}
+    ),
+    "households.national.forms.NationalBulkMarkForm": lambda world, data: (
+        national_forms.NationalBulkMarkForm(
+            data,
+            user=world.cast.county,
+            initial={"region": world.cast.county.region.code, "entered_on": TODAY},
+        )
+    ),
     # issue 15: objects
     "monitoring.forms_objects.ObjectFilterForm": lambda world, data: (
         monitoring_forms.ObjectFilterForm(
@@ -940,6 +955,10 @@ PAGES_OF_FORMS: dict[str, tuple[str, ...] | str] = {
     "households.forms.ExplainForm": ACTION,
     "households.forms.ReviewForm": ACTION,
     "households.forms.IncomeForm": ("income",),
+    # issue 16: marks (actions) and the region chosen for a check
+    "households.national.forms.NationalMarkForm": ACTION,
+    "households.national.forms.NationalBulkMarkForm": ACTION,
+    "households.national.forms.RegionForm": ACTION,
     "households.forms.BatchCreateForm": CREATES,
     "households.forms.BatchMeetingForm": ACTION,
     "households.forms.BatchStepForm": ACTION,
@@ -999,6 +1018,7 @@ NOT_ROUND_TRIPPED = {
     "povertyapp.security.forms.CodeForm": "a one-time code, typed afresh each time, never shown",
     "povertyapp.security.forms.PasswordConfirmForm": "a password to confirm, never shown",
     "monitoring.forms_lists.ListUploadForm": "a file (the department's list) with its layout",
+    "households.national.forms.NationalReconcileForm": "a file (a national export) and a region",
 }
 
 

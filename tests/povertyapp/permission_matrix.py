@@ -269,6 +269,11 @@ ROWS: dict[str, Row] = {
     "households:batch-notice": row(get="55555555555L", post="44444333333L"),
     "households:batch-step": row(get="55555555555L", post="44444333333L"),
     "households:batch-notice-print": row(get="44444333333L", post="44444333333L"),
+    "households:national": row(get="333o3333333L", post="55555555555L"),
+    "households:national-mark": row(get="55555555555L", post="333o3333333L"),
+    "households:national-mark-household": row(get="55555555555L", post="333o3444444L"),
+    "households:national-reconcile": row(get="55555555555L", post="333o3333333L"),
+    "households:national-report": row(get="33343333333L", post="55555555555L"),
     "households:quality": row(get="ooooo333333L", post="ooooo333333L"),
     "households:quality-run": row(get="55555555555L", post="o3oo3333333L"),
     "households:problem-explain": row(get="55555555555L", post="o4ooo444444L"),
@@ -1140,4 +1145,8 @@ EXPORTS: dict[str, str] = {
     "monitoring_clues": "o3ooo333333L",
     "risk_elimination": "o3ooo333333L",
     "sweep_progress": "o3ooo333333L",
+    # issue 16: the national system's layouts are the county office's.
+    "national_households": "333o3333333L",
+    "national_members": "333o3333333L",
+    "national_round_lists": "333o3333333L",
 }

@@ -106,6 +106,24 @@ def _large_lists(user: User, context: dict[str, Any]) -> io.BytesIO:
     return upload
 
 
+def _national_export(user: User, context: dict[str, Any]) -> io.BytesIO:
+    """A national export of 户 (issue 16) to reconcile: the header row and one household."""
+    from openpyxl import Workbook
+
+    from households.national.layouts import HOUSEHOLD_LAYOUT
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(list(HOUSEHOLD_LAYOUT.headers))
+    sheet.append(["5226220000000001", *[""] * (len(HOUSEHOLD_LAYOUT.headers) - 1)])
+    upload = io.BytesIO()
+    workbook.save(upload)
+    upload.seek(0)
+    upload.name = "国家系统户信息.xlsx"
+    return upload
+
+
 STARTS = [
     Start(
         "households.views.quality.quality_run_view",
@@ -171,6 +189,16 @@ STARTS = [
             "post",
             reverse("monitoring:list-upload"),
             {"layout": "disaster", "period": "2026年11月", "workbook": _department_list()},
+        ),
+    ),
+    Start(
+        "households.views.national.national_reconcile_view",
+        "national_reconcile",
+        frozenset({"county"}),
+        lambda user, c: (
+            "post",
+            reverse("households:national-reconcile"),
+            {"region": (user.region or c["county"]).code, "workbook": _national_export(user, c)},
         ),
     ),
     Start(

@@ -106,6 +106,8 @@ def test_each_role_sees_the_menu_of_its_work(cast):
         # issue 16: the county's onboarding checklist and the yearly rollover.
         "/years/onboarding/",
         "/years/rollover/",
+        # issue 16: the exchange with the national system is the county office's.
+        "/households/national/",
         *inspections,
         "/monitoring/lists/",
         "/households/onboarding/regions/",

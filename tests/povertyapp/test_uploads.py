@@ -230,6 +230,16 @@ UPLOAD_PATHS = [
         ),
     ),
     UploadPath(
+        "households.views.national.national_reconcile_view",
+        True,
+        lambda w: (
+            w["cast"].county,
+            reverse("households:national-reconcile"),
+            "workbook",
+            {"region": w["cast"].county.region.code},
+        ),
+    ),
+    UploadPath(
         "inspections.views.rectification_evidence",
         False,
         lambda w: (
