@@ -65,6 +65,13 @@ def discover() -> None:
         _discovered = True
 
 
+def ledger_keys() -> list[str]:
+    """Every registered ledger's key, available or not: read without the database (a command's
+    help is built at import, before the database may exist)."""
+    discover()
+    return sorted(_LEDGERS)
+
+
 def all_ledgers() -> list[Ledger]:
     discover()
     return sorted(

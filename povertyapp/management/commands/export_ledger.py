@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.http import Http404
 
-from povertyapp.ledgers import all_ledgers
+from povertyapp.ledgers import ledger_keys
 from povertyapp.ledgers.services import ledger_export_check, ledger_write
 from povertyapp.models import Region, User
 
@@ -37,7 +37,7 @@ def acting_user(username: str | None, region: Region | None) -> User:
 
 
 class Command(BaseCommand):
-    help = "导出台账（Excel）。KIND: " + "、".join(ledger.key for ledger in all_ledgers())
+    help = "导出台账（Excel）。KIND: " + "、".join(ledger_keys())
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind")
