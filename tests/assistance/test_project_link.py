@@ -133,6 +133,13 @@ def test_project_page_lists_its_measures_and_their_households(cast, household_a,
 
 
 def _spend_to(cast, project, household, amount):
+    """Publish the project (money moves only after its 公示), then pay `household` 到户."""
+    if project.approval != project.Approval.PUBLISHED:
+        approved_on = datetime.date(2019, 12, 1)
+        services.project_approve(actor=cast.county, project=project, approved_on=approved_on)
+        project = services.project_publish(
+            actor=cast.county, project=project, start=approved_on + datetime.timedelta(days=1)
+        )
     day = datetime.date(2020, 5, 1)
     for kind, extra in (
         ("allocated", {"document_number": "黄扶发〔2020〕1号"}),

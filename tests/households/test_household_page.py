@@ -173,9 +173,9 @@ def test_page_queries_do_not_grow_with_the_members(
 ):
     """Session, user, region; household, members; pairing, measures, ID numbers in other
     households, latest income (the quality warnings); open procedure; the monitoring object the
-    page links to (issue 15); the 录入国家系统 marks of the household and its members (issue
-    16); access log; session save (with its savepoint and release): 16, for two members as
-    for eight."""
+    page links to (issue 15); the 录入国家系统 marks of the household and its members and the
+    资产收益 it received, linked from the page (issue 16); access log; session save (with its
+    savepoint and release): 17, for two members as for eight."""
     counts = []
     for size in (2, 8):
         household = factories.household(
@@ -194,7 +194,7 @@ def test_page_queries_do_not_grow_with_the_members(
         )
         client = client_for(cast.cadre)
         counts.append(
-            _page_queries(client, f"/households/{household.pk}/", django_assert_max_num_queries, 16)
+            _page_queries(client, f"/households/{household.pk}/", django_assert_max_num_queries, 17)
         )
     assert counts[0] == counts[1]
 

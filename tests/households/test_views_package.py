@@ -35,6 +35,20 @@ CONCERNS = {
         "batch-notice-print",
     },
     "quality": {"quality", "quality-run", "problem-explain", "problem-review"},
+    # issue 16: the onboarding imports and the exchange with the national system
+    "onboarding": {
+        "import_regions",
+        "import_village_years",
+        "import_resident_teams",
+        "onboarding_template",
+    },
+    "national": {
+        "national",
+        "national-mark",
+        "national-reconcile",
+        "national-report",
+        "national-mark-household",
+    },
 }
 
 
