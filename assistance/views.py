@@ -7,6 +7,7 @@ writes. Projects come through `selectors.project_get_for_user`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from django.contrib import messages
@@ -603,8 +604,10 @@ def project_movement(request: AuthenticatedHttpRequest, project_id: int) -> Http
                 request, _("未找到户编号%(number)s。") % {"number": data["household_number"]}
             )
             return redirect("assistance:project", project_id=project.pk)
-    try:
-        services.fund_movement_record(
+    return _project_step(
+        request,
+        project,
+        lambda: services.fund_movement_record(
             actor=request.user,
             project=project,
             kind=data["kind"],
@@ -615,11 +618,22 @@ def project_movement(request: AuthenticatedHttpRequest, project_id: int) -> Http
             voucher=data["voucher"],
             household=household,
             note=data["note"],
-        )
+        ),
+        _("资金流水已记录。"),
+    )
+
+
+def _project_step(
+    request: AuthenticatedHttpRequest, project: Project, step: Callable[[], Any], done: str
+) -> HttpResponse:
+    """Run one write on a project's page (a service call): its refusal or `done` as the
+    page's message, then back to the project."""
+    try:
+        step()
     except ValidationError as error:
         messages.error(request, "；".join(error.messages))
     else:
-        messages.success(request, _("资金流水已记录。"))
+        messages.success(request, done)
     return redirect("assistance:project", project_id=project.pk)
 
 
@@ -632,13 +646,12 @@ def project_approve(request: AuthenticatedHttpRequest, project_id: int) -> HttpR
     if not form.is_valid():
         messages.error(request, _("请填写审批日期。"))
         return redirect("assistance:project", project_id=project.pk)
-    try:
-        services.project_approve(actor=request.user, project=project, **form.cleaned_data)
-    except ValidationError as error:
-        messages.error(request, "；".join(error.messages))
-    else:
-        messages.success(request, _("项目已审批。"))
-    return redirect("assistance:project", project_id=project.pk)
+    return _project_step(
+        request,
+        project,
+        lambda: services.project_approve(actor=request.user, project=project, **form.cleaned_data),
+        _("项目已审批。"),
+    )
 
 
 @login_required
@@ -650,13 +663,12 @@ def project_publish(request: AuthenticatedHttpRequest, project_id: int) -> HttpR
     if not form.is_valid():
         messages.error(request, _("请填写公示开始日期和公示天数。"))
         return redirect("assistance:project", project_id=project.pk)
-    try:
-        services.project_publish(actor=request.user, project=project, **form.cleaned_data)
-    except ValidationError as error:
-        messages.error(request, "；".join(error.messages))
-    else:
-        messages.success(request, _("项目已公告公示。"))
-    return redirect("assistance:project", project_id=project.pk)
+    return _project_step(
+        request,
+        project,
+        lambda: services.project_publish(actor=request.user, project=project, **form.cleaned_data),
+        _("项目已公告公示。"),
+    )
 
 
 @login_required
@@ -686,27 +698,26 @@ def project_progress(request: AuthenticatedHttpRequest, project_id: int) -> Http
 def project_accept(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     project = _project_for_write(request, project_id)
     form = forms.AcceptForm(request.POST)
-    if form.is_valid():
-        try:
-            services.project_accept(actor=request.user, project=project, **form.cleaned_data)
-        except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
-        else:
-            messages.success(request, _("项目已验收。"))
-    return redirect("assistance:project", project_id=project.pk)
+    if not form.is_valid():
+        return redirect("assistance:project", project_id=project.pk)
+    return _project_step(
+        request,
+        project,
+        lambda: services.project_accept(actor=request.user, project=project, **form.cleaned_data),
+        _("项目已验收。"),
+    )
 
 
 @login_required
 @require_POST
 def project_close(request: AuthenticatedHttpRequest, project_id: int) -> HttpResponse:
     project = _project_for_write(request, project_id)
-    try:
-        services.project_close(actor=request.user, project=project)
-    except ValidationError as error:
-        messages.error(request, "；".join(error.messages))
-    else:
-        messages.success(request, _("项目已关闭。"))
-    return redirect("assistance:project", project_id=project.pk)
+    return _project_step(
+        request,
+        project,
+        lambda: services.project_close(actor=request.user, project=project),
+        _("项目已关闭。"),
+    )
 
 
 @login_required
