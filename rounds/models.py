@@ -299,25 +299,12 @@ class RoundChange(models.Model):
         return f"{self.get_kind_display()} {self.household}"
 
 
-class RateSnapshot(models.Model):
-    """The figures of one region for one dynamic-adjustment round, as computed by the rates job
-    (`povertyapp.rates`). Dashboards and the API read these rows only; they never recompute.
+class Figures(models.Model):
+    """The stored figures of a region (DOMAIN §8), shared by a county's round snapshot
+    (`RateSnapshot`) and the roll-up above the county (`RollupSnapshot`): each figure as
+    numerator, denominator and rate (a decimal fraction, 8 places; null when the denominator
+    is 0), and the counts behind the dashboards."""
 
-    Each figure is stored as numerator, denominator and rate (a decimal fraction, 8 places; null
-    when the denominator is 0). Rerunning the job replaces the row (one per region and round).
-    """
-
-    region = models.ForeignKey(
-        Region, verbose_name=_("区域"), on_delete=models.PROTECT, related_name="rate_snapshots"
-    )
-    round = models.ForeignKey(
-        AdjustmentRound,
-        verbose_name=_("动态调整批次"),
-        on_delete=models.PROTECT,
-        related_name="rate_snapshots",
-    )
-    level = models.CharField(_("层级"), max_length=16, choices=Region.Level.choices)
-    # 错评率, 漏评率, 错退率, 贫困发生率 (DOMAIN §8).
     wrongful_inclusion_numerator = models.PositiveIntegerField(_("错评人数"))
     wrongful_inclusion_denominator = models.PositiveIntegerField(_("基期建档立卡人数"))
     wrongful_inclusion_rate = models.DecimalField(
@@ -356,6 +343,30 @@ class RateSnapshot(models.Model):
     source = models.JSONField(_("数据来源"), default=dict)
 
     class Meta:
+        abstract = True
+
+
+class RateSnapshot(Figures):
+    """The figures of one region for one dynamic-adjustment round, as computed by the rates job
+    (`povertyapp.rates`). Dashboards and the API read these rows only; they never recompute.
+
+    Each figure is stored as numerator, denominator and rate (a decimal fraction, 8 places; null
+    when the denominator is 0). Rerunning the job replaces the row (one per region and round).
+    """
+
+    region = models.ForeignKey(
+        Region, verbose_name=_("区域"), on_delete=models.PROTECT, related_name="rate_snapshots"
+    )
+    round = models.ForeignKey(
+        AdjustmentRound,
+        verbose_name=_("动态调整批次"),
+        on_delete=models.PROTECT,
+        related_name="rate_snapshots",
+    )
+    level = models.CharField(_("层级"), max_length=16, choices=Region.Level.choices)
+    # 错评率, 漏评率, 错退率, 贫困发生率 (DOMAIN §8).
+
+    class Meta:
         db_table = "povertyapp_ratesnapshot"
         verbose_name = _("指标快照")
         verbose_name_plural = _("指标快照")
@@ -368,7 +379,7 @@ class RateSnapshot(models.Model):
         return f"{self.region} {self.round_id}"
 
 
-class RollupSnapshot(models.Model):
+class RollupSnapshot(Figures):
     """The figures of a city or a province for one year, rolled up from the county snapshots
     (`RateSnapshot` of each county for its round of that year) by `rounds.rollup`: every
     numerator and denominator is the sum of its counties', every rate that sum's quotient (never
@@ -384,39 +395,9 @@ class RollupSnapshot(models.Model):
     level = models.CharField(_("层级"), max_length=16, choices=Region.Level.choices)
     counties = models.PositiveIntegerField(_("已汇总县数"), default=0)
     counties_expected = models.PositiveIntegerField(_("所辖县数"), default=0)
-    wrongful_inclusion_numerator = models.PositiveIntegerField(_("错评人数"))
-    wrongful_inclusion_denominator = models.PositiveIntegerField(_("基期建档立卡人数"))
-    wrongful_inclusion_rate = models.DecimalField(
-        _("错评率"), max_digits=12, decimal_places=8, null=True
-    )
-    omission_numerator = models.PositiveIntegerField(_("漏评人数"))
-    omission_denominator = models.PositiveIntegerField(_("基期非建档立卡农业人口"))
-    omission_rate = models.DecimalField(_("漏评率"), max_digits=12, decimal_places=8, null=True)
-    wrongful_exit_numerator = models.PositiveIntegerField(_("错退人数"))
-    wrongful_exit_denominator = models.PositiveIntegerField(_("基期已脱贫人数"))
-    wrongful_exit_rate = models.DecimalField(
-        _("错退率"), max_digits=12, decimal_places=8, null=True
-    )
-    incidence_numerator = models.PositiveIntegerField(_("未脱贫人数"))
-    incidence_denominator = models.PositiveIntegerField(_("户籍农业人口"))
-    incidence_rate = models.DecimalField(
-        _("贫困发生率"), max_digits=12, decimal_places=8, null=True
-    )
-    baseline_incidence_numerator = models.PositiveIntegerField(_("基期未脱贫人数"))
-    baseline_incidence_rate = models.DecimalField(
-        _("基期贫困发生率"), max_digits=12, decimal_places=8, null=True
-    )
+    # A province sums millions of required fields: beyond a 32-bit column.
     completeness_numerator = models.PositiveBigIntegerField(_("已填必填项"))
     completeness_denominator = models.PositiveBigIntegerField(_("必填项"))
-    completeness_rate = models.DecimalField(
-        _("信息录入率"), max_digits=12, decimal_places=8, null=True
-    )
-    status_counts = models.JSONField(_("按状态户数人数"), default=dict)
-    baseline_status_counts = models.JSONField(_("基期按状态户数人数"), default=dict)
-    cause_counts = models.JSONField(_("致贫原因构成"), default=dict)
-    list_counts = models.JSONField(_("四类名单户数人数"), default=dict)
-    computed_at = models.DateTimeField(_("计算时间"))
-    source = models.JSONField(_("数据来源"), default=dict)
 
     class Meta:
         verbose_name = _("上级汇总指标")
