@@ -29,6 +29,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from households.models import CaseWorkflow, DataProblem, Household, HouseholdIncome
 from povertyapp import audit, roles, yearlock
@@ -243,7 +244,7 @@ def _record(
 
 def _require(user: User, role: str, region: Region, message: str) -> None:
     if not roles.has_case_access(user) or user.role != role:
-        raise PermissionDenied(message)
+        raise PermissionDenied(_(message))
     if not roles.region_in_scope(user, region):
         raise Http404(_("未找到该区划，或您无权查看。"))
 
@@ -295,7 +296,12 @@ def _not_locked(region: Region, year: int) -> None:
 @transaction.atomic
 def signoff_submit(*, actor: User, village: Region, year: int, explanation: str = "") -> SignOff:
     """The village cadre submits the village's year (未提交 or 已退回 → 已提交)."""
-    _require(actor, User.Role.VILLAGE_CADRE, village, _("只有村级信息员可以提交本村年度数据。"))
+    _require(
+        actor,
+        User.Role.VILLAGE_CADRE,
+        village,
+        gettext_noop("只有村级信息员可以提交本村年度数据。"),
+    )
     if village.level != Region.Level.VILLAGE:
         raise ValidationError(_("只能提交行政村的年度数据。"), code="not_a_village")
     _not_locked(village, year)
@@ -336,10 +342,18 @@ def signoff_sign(*, actor: User, region: Region, year: int, explanation: str = "
     signs the county (all its townships signed), freezing the figures and locking the year."""
     if region.level == Region.Level.TOWNSHIP:
         _require(
-            actor, User.Role.TOWNSHIP_REVIEWER, region, _("只有乡镇审核员可以签署乡镇年度数据。")
+            actor,
+            User.Role.TOWNSHIP_REVIEWER,
+            region,
+            gettext_noop("只有乡镇审核员可以签署乡镇年度数据。"),
         )
     elif region.level == Region.Level.COUNTY:
-        _require(actor, User.Role.COUNTY_OFFICER, region, _("只有县扶贫办可以签署全县年度数据。"))
+        _require(
+            actor,
+            User.Role.COUNTY_OFFICER,
+            region,
+            gettext_noop("只有县扶贫办可以签署全县年度数据。"),
+        )
     else:
         raise ValidationError(_("只有乡镇和县签署年度数据。"), code="not_a_signing_level")
     _not_locked(region, year)
@@ -407,9 +421,19 @@ def signoff_return(*, actor: User, region: Region, year: int, reason: str) -> Si
     require_may_sign(actor)
     parent = region.parent
     if region.level == Region.Level.VILLAGE and parent is not None:
-        _require(actor, User.Role.TOWNSHIP_REVIEWER, parent, _("只有乡镇审核员可以退回村的提交。"))
+        _require(
+            actor,
+            User.Role.TOWNSHIP_REVIEWER,
+            parent,
+            gettext_noop("只有乡镇审核员可以退回村的提交。"),
+        )
     elif region.level == Region.Level.TOWNSHIP and parent is not None:
-        _require(actor, User.Role.COUNTY_OFFICER, parent, _("只有县扶贫办可以退回乡镇的签署。"))
+        _require(
+            actor,
+            User.Role.COUNTY_OFFICER,
+            parent,
+            gettext_noop("只有县扶贫办可以退回乡镇的签署。"),
+        )
     else:
         raise ValidationError(_("只能退回村或乡镇的年度签署。"), code="not_returnable")
     if not reason.strip():
@@ -437,7 +461,12 @@ def signoff_return(*, actor: User, region: Region, year: int, reason: str) -> Si
 def signoff_reopen(*, actor: User, county: Region, year: int, reason: str) -> SignOff:
     """The county office reopens its signed year, with a reason: the lock lifts; signing the
     county again relocks it (the townships and villages keep their signatures)."""
-    _require(actor, User.Role.COUNTY_OFFICER, county, _("只有县扶贫办可以重新开启已签署的年度。"))
+    _require(
+        actor,
+        User.Role.COUNTY_OFFICER,
+        county,
+        gettext_noop("只有县扶贫办可以重新开启已签署的年度。"),
+    )
     if county.level != Region.Level.COUNTY:
         raise ValidationError(_("只能重新开启县的年度签署。"), code="not_a_county")
     if not reason.strip():

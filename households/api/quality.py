@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -156,7 +156,7 @@ def _problem_write(
 ) -> Response:
     problem = quality.problem_get_for_user(request.user, problem_id)
     if request.user.role != role:
-        raise PermissionDenied(refused)
+        raise PermissionDenied(_(refused))
     body.is_valid(raise_exception=True)
     try:
         action(problem, body.validated_data)
@@ -176,7 +176,7 @@ class ProblemExplainApi(ProblemApi):
             request,
             problem_id,
             User.Role.VILLAGE_CADRE,
-            _("只有本村的村级录入员可以说明问题数据。"),
+            gettext_noop("只有本村的村级录入员可以说明问题数据。"),
             ExplainSerializer(data=request.data),
             lambda problem, data: services.problem_explain(
                 actor=request.user, problem=problem, explanation=data["explanation"]
@@ -195,7 +195,7 @@ class ProblemReviewApi(ProblemApi):
             request,
             problem_id,
             User.Role.TOWNSHIP_REVIEWER,
-            _("只有乡镇审核员可以审核情况说明。"),
+            gettext_noop("只有乡镇审核员可以审核情况说明。"),
             ReviewSerializer(data=request.data),
             lambda problem, data: services.problem_review(
                 actor=request.user, problem=problem, accept=data["accept"], note=data["note"]

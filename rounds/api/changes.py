@@ -15,7 +15,7 @@ import django_filters
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -241,7 +241,7 @@ def _change_act(
 ) -> Response:
     change = rounds.change_get_for_user(user=request.user, change_id=change_id)
     if not allowed:
-        raise PermissionDenied(refused)
+        raise PermissionDenied(_(refused))
     try:
         action(change)
     except ValidationError as error:
@@ -271,7 +271,7 @@ class ChangeReviewApi(ChangeApi):
             request,
             change_id,
             roles.can_review(request.user),
-            _("只有乡镇审核员或县扶贫办可以审核本辖区的名单。"),
+            gettext_noop("只有乡镇审核员或县扶贫办可以审核本辖区的名单。"),
             lambda change: rounds.change_review(
                 actor=request.user, change=change, **_decision(request)
             ),
@@ -289,7 +289,7 @@ class ChangeDecideApi(ChangeApi):
             request,
             change_id,
             request.user.role == User.Role.COUNTY_OFFICER,
-            _("只有县扶贫办可以审定名单。"),
+            gettext_noop("只有县扶贫办可以审定名单。"),
             lambda change: rounds.change_decide(
                 actor=request.user, change=change, **_decision(request)
             ),
@@ -305,6 +305,6 @@ class ChangeWithdrawApi(ChangeApi):
             request,
             change_id,
             roles.can_write_households(request.user),
-            _("您不能撤回该名单。"),
+            gettext_noop("您不能撤回该名单。"),
             lambda change: rounds.change_withdraw(actor=request.user, change=change),
         )

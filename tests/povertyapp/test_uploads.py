@@ -178,6 +178,22 @@ IDENTIFY_FIELDS = {
 }
 
 UPLOAD_PATHS = [
+    # The assistance workbooks (issue 16): 帮扶措施, 结对帮扶, 项目库, as the household import.
+    UploadPath(
+        "assistance.import_views.measures_page",
+        True,
+        lambda w: (w["cast"].county, reverse("ledgers:assistance-import-measures"), "file", {}),
+    ),
+    UploadPath(
+        "assistance.import_views.pairings_page",
+        True,
+        lambda w: (w["cast"].county, reverse("ledgers:assistance-import-pairings"), "file", {}),
+    ),
+    UploadPath(
+        "assistance.import_views.projects_page",
+        True,
+        lambda w: (w["cast"].county, reverse("ledgers:assistance-import-projects"), "file", {}),
+    ),
     # The onboarding imports (issue 16): a workbook or a CSV, through `uploads.TableField`.
     UploadPath(
         "households.views.onboarding.import_regions_view",
