@@ -99,7 +99,11 @@ def _caught_up() -> bool:
     if primary.vendor != "postgresql" or primary.in_atomic_block:
         return True
     with primary.cursor() as cursor:
-        cursor.execute("SELECT pg_current_wal_lsn()::text")
+        # The insert position, not pg_current_wal_lsn() (the write position): with
+        # synchronous_commit off a committed transaction may still sit in the WAL buffers,
+        # before the write position (measured: .ci/replica.sh's rates job then read a standby
+        # without the last writes).
+        cursor.execute("SELECT pg_current_wal_insert_lsn()::text")
         target = cursor.fetchone()[0]
     deadline = time.monotonic() + float(getattr(settings, "REPLICA_CATCH_UP_SECONDS", 5))
     with connections[REPLICA].cursor() as cursor:
