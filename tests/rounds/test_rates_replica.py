@@ -36,3 +36,26 @@ def test_the_rates_job_aggregates_on_the_replica(built, cast, settings):  # noqa
     assert 'INSERT INTO "povertyapp_ratesnapshot"' in on_primary
     assert "SELECT" in on_primary.upper()  # the round, locked for the write, on the primary
     assert "households_roundvillage" not in on_primary
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+def test_the_dashboards_read_their_snapshots_from_the_replica(built, settings):  # noqa: F811
+    from rounds import dashboards
+
+    settings.REPLICA_READS = True
+    round, _h = built
+    rates.compute_rates(round=round)
+    county = round.county
+    with (
+        CaptureQueriesContext(connections["default"]) as primary,
+        CaptureQueriesContext(connections["replica"]) as replica,
+    ):
+        trend = dashboards.trend(region=county)
+        children = dashboards.child_snapshots(region=county, round=round)
+        rollups = dashboards.rollup_trend(county)
+    assert [snapshot.round_id for snapshot in trend] == [round.pk]
+    assert [row["region__code"] for row in children] == ["522622100000", "522622101000"]
+    assert rollups == []
+    assert primary.captured_queries == []
+    read = " ".join(query["sql"] for query in replica.captured_queries)
+    assert "povertyapp_ratesnapshot" in read and "rounds_rollupsnapshot" in read
