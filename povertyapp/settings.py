@@ -93,6 +93,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.user.is_verified(): signed in with a second factor in this session (django-otp).
     "django_otp.middleware.OTPMiddleware",
+    # Read-your-writes with a read replica (issue 19): after a write (POST…, also by API
+    # token), the user's reads stay on the primary for REPLICA_STICKY_SECONDS.
+    "povertyapp.middleware.ReplicaStickyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # The steps after the password (second factor, an expired password) and the 12-hour limit.
     "povertyapp.security.middleware.SignInStepsMiddleware",
@@ -145,6 +148,43 @@ elif "postgresql" in DATABASES["default"]["ENGINE"]:
     _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
     _pg_options["options"] = " ".join(filter(None, ["-c jit=off", _pg_options.get("options")]))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Read replicas (issue 19; povertyapp/db_router.py, docs/operations.md "Read replicas"): with
+# DATABASE_REPLICA_URL (a PostgreSQL streaming standby of DATABASE_URL), the dashboards, the
+# ledger exports and the rates job's aggregates read from it; writes and everything inside a
+# transaction stay on the primary. A user is kept on the primary for REPLICA_STICKY_SECONDS
+# after a write (read-your-writes); a job waits up to REPLICA_CATCH_UP_SECONDS for the replica
+# to replay what the primary had when it began, else reads from the primary. Under pytest the
+# alias is always there, as a TEST MIRROR of default (no second server), with REPLICA_READS off
+# unless DATABASE_REPLICA_URL is set (.ci/replica.sh) or a test turns it on.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+REPLICA_READS = bool(DATABASE_REPLICA_URL)
+REPLICA_STICKY_SECONDS = env.int("REPLICA_STICKY_SECONDS", default=15)
+REPLICA_CATCH_UP_SECONDS = env.float("REPLICA_CATCH_UP_SECONDS", default=5.0)
+if DATABASE_REPLICA_URL:
+    if "postgresql" not in DATABASES["default"]["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs a PostgreSQL DATABASE_URL.")
+    _replica = env.db_url_config(DATABASE_REPLICA_URL)
+    _replica["ATOMIC_REQUESTS"] = False
+    _replica["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    _replica_options = _replica.setdefault("OPTIONS", {})
+    _replica_options["options"] = " ".join(
+        filter(None, ["-c jit=off", _replica_options.get("options")])
+    )
+elif "pytest" in sys.modules:
+    _replica = {
+        **DATABASES["default"],
+        "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
+    }
+else:
+    _replica = {}
+if _replica:
+    _replica["CONN_HEALTH_CHECKS"] = True
+    # Tests (and .ci/replica.sh, whose replica is a real standby) read the test database.
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+    DATABASE_ROUTERS = ["povertyapp.db_router.ReplicaRouter"]
+if not 0 <= REPLICA_STICKY_SECONDS <= 3600:
+    raise ImproperlyConfigured("REPLICA_STICKY_SECONDS must be between 0 and 3600.")
 
 AUTH_USER_MODEL = "povertyapp.User"
 AUTHENTICATION_BACKENDS = [

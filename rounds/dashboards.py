@@ -15,6 +15,7 @@ from django.utils.translation import gettext_noop
 
 from households.models import Household
 from povertyapp import roles
+from povertyapp.db_router import read_from_replica
 from povertyapp.models import Region, User, path_prefixes
 from rounds import figures
 from rounds import services as round_services
@@ -144,6 +145,7 @@ def _round_get_for_figures(*, user: User, round_id: Any) -> AdjustmentRound:
         raise Http404(_("未找到该动态调整批次，或您无权查看。")) from None
 
 
+@read_from_replica()
 def snapshot_for(
     *, region: Region, round: AdjustmentRound, trend: list[RateSnapshot] | None = None
 ) -> RateSnapshot:
@@ -208,6 +210,7 @@ CHILD_COLUMNS = (
 )
 
 
+@read_from_replica()
 def child_snapshots(*, region: Region, round: AdjustmentRound) -> list[dict[str, Any]]:
     """The figures of the region's children in `round`, ordered by code: only the columns a
     child row shows (`CHILD_COLUMNS`), as dicts keyed by them (not the JSON breakdowns, which
@@ -221,6 +224,7 @@ def child_snapshots(*, region: Region, round: AdjustmentRound) -> list[dict[str,
     return rows
 
 
+@read_from_replica()
 def trend(*, region: Region, rounds: list[AdjustmentRound] | None = None) -> list[RateSnapshot]:
     """The region's snapshots, oldest round first (their `region` is the one given).
 
@@ -285,6 +289,7 @@ def rollup_years(region: Region) -> list[int]:
     )
 
 
+@read_from_replica()
 def rollup_trend(region: Region) -> list[RollupSnapshot]:
     """The region's roll-ups, oldest year first (their `region` is the one given)."""
     snapshots = list(RollupSnapshot.objects.filter(region=region).order_by("year"))
@@ -318,6 +323,7 @@ ROLLUP_CHILD_COLUMNS = (
 )
 
 
+@read_from_replica()
 def rollup_children(*, region: Region, year: int) -> list[dict[str, Any]]:
     """The figures of the region's children for `year`: the cities' roll-ups under a province,
     the counties' snapshots (their round of the year, `round_id` for the drill-down) under a

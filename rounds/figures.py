@@ -83,8 +83,10 @@ from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils.translation import gettext_lazy as _
+
+from povertyapp import db_router
 
 if TYPE_CHECKING:
     from povertyapp.models import Region
@@ -454,7 +456,8 @@ def aggregate_settings(cursor: Any) -> None:
 
 
 def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-    with transaction.atomic(), connection.cursor() as cursor:
+    alias = db_router.read_alias()  # the read replica inside read_from_replica (issue 19)
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
         aggregate_settings(cursor)
         cursor.execute(sql, params)
         return cursor.fetchall()

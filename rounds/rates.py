@@ -38,6 +38,7 @@ from django.utils.translation import gettext_lazy
 
 from households.models import HouseholdEvent
 from povertyapp import jobs, roles
+from povertyapp.db_router import read_from_replica
 from povertyapp.models import Job, Region, User, path_prefixes
 from rounds import figures
 from rounds.models import AdjustmentRound, RateSnapshot
@@ -453,6 +454,7 @@ def snapshots_upsert(rows: list[dict[str, Any]], *, common: dict[str, Any]) -> N
 
 
 @jobs.register(KIND, gettext_lazy("计算动态调整指标"), may_start=roles.can_review)
+@read_from_replica(catch_up=True)  # the aggregates on the read replica, if any (issue 19)
 def compute_rates_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     round = (
         AdjustmentRound.objects.select_related("county")

@@ -30,6 +30,7 @@ from typing import Any
 
 import xlsxwriter
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 # Characters that make a spreadsheet (or a CSV reader) evaluate a cell.
@@ -127,6 +128,9 @@ class Letterhead:
     unit: str  # 填报单位
     person: str  # 填报人
     date: datetime.date
+    # 数据时点: the time the data stands at (a read replica's replay time, else the primary's
+    # clock; povertyapp.db_router.data_as_of). Not shown when None (templates, benchmarks).
+    data_as_of: datetime.datetime | None = None
 
 
 def sheet_row_limit() -> int:
@@ -367,8 +371,7 @@ class LedgerWorkbook:
         # Row 1: the title, merged across every column.
         worksheet.set_row(0, 30)
         worksheet.merge_range(0, 0, 0, last_col, title, formats.title)
-        # Row 2: 填报单位 / 填报人 / 填报日期, spread over the width.
-        third = max(1, (last_col + 1) // 3)
+        # Row 2: 填报单位 / 填报人 / 填报日期 (/ 数据时点), spread over the width.
         letterhead = [
             _("填报单位：%(unit)s") % {"unit": self.letterhead.unit},
             _("填报人：%(person)s") % {"person": self.letterhead.person},
@@ -378,8 +381,19 @@ class LedgerWorkbook:
                 "date": self.letterhead.date.isoformat(),
             },
         ]
+        if self.letterhead.data_as_of is not None:
+            letterhead.append(
+                _("数据时点：%(time)s")
+                % {"time": f"{timezone.localtime(self.letterhead.data_as_of):%Y-%m-%d %H:%M:%S}"}
+            )
+        step = max(1, (last_col + 1) // len(letterhead))
+        cells: dict[int, str] = {}
         for index, text in enumerate(letterhead):
-            worksheet.write_string(1, min(index * third, last_col), text, formats.letterhead)
+            # A sheet narrower than its letterhead puts the rest in its last cell.
+            position = min(index * step, last_col)
+            cells[position] = f"{cells[position]}  {text}" if position in cells else text
+        for position, text in cells.items():
+            worksheet.write_string(1, position, text, formats.letterhead)
         self._write_headers(worksheet, columns, header_top)
         # The per-row path: one prebuilt writer per column (kind, format, masking and
         # neutralisation decided once per worksheet), None skipped.

@@ -20,13 +20,13 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.db import connection
+from django.db import connections
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from povertyapp import crypto, jobs, roles
+from povertyapp import crypto, db_router, jobs, roles
 from povertyapp.ledgers import Ledger, ledger_get
 from povertyapp.ledgers.layout import SENSITIVE, LedgerWorkbook, Letterhead
 from povertyapp.models import AccessLog, Job, Region, User
@@ -174,30 +174,37 @@ def ledger_write(
     on_rows: Any = None,
     request: Any = None,
     reason: str = "",
+    catch_up: bool = False,
 ) -> ExportResult:
     """Write the ledger to `path` and record it in the access log (with `reason`, checked by
-    `ledger_export_check`). An unmasked workbook carries the watermark on every page."""
+    `ledger_export_check`). An unmasked workbook carries the watermark on every page. The rows
+    are read from the read replica if there is one (`catch_up`: a job's, first waiting for the
+    replica to replay what the primary had; `povertyapp.db_router.read_from_replica`)."""
     ledger = _ledger_for(user, key)
     region = ledger_region(user, filters)
     sensitive_visible = roles.can_view_sensitive(user)
-    letterhead = Letterhead(
-        unit=region.name if region is not None else "",
-        person=user.display_name,
-        date=timezone.localdate(),
-    )
-    sheets = ledger.sheets(user=user, filters=filters)
     rows = 0
-    with (
-        _without_jit(),
-        LedgerWorkbook(
-            path,
-            letterhead=letterhead,
-            sensitive_visible=sensitive_visible,
-            watermark=export_watermark(user) if sensitive_visible else "",
-        ) as workbook,
-    ):
-        for sheet in sheets:
-            rows += workbook.write_sheet(sheet, on_rows=on_rows)
+    # The rows are read from the read replica when there is one (issue 19), and the header
+    # says which time they stand at (数据时点: the replica's replay time, else the primary's).
+    with db_router.read_from_replica(catch_up=catch_up):
+        letterhead = Letterhead(
+            unit=region.name if region is not None else "",
+            person=user.display_name,
+            date=timezone.localdate(),
+            data_as_of=db_router.data_as_of(),
+        )
+        sheets = ledger.sheets(user=user, filters=filters)
+        with (
+            _without_jit(),
+            LedgerWorkbook(
+                path,
+                letterhead=letterhead,
+                sensitive_visible=sensitive_visible,
+                watermark=export_watermark(user) if sensitive_visible else "",
+            ) as workbook,
+        ):
+            for sheet in sheets:
+                rows += workbook.write_sheet(sheet, on_rows=on_rows)
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -235,6 +242,7 @@ def _without_jit() -> Iterator[None]:
     worker) cost more than running the query (measured: docs/performance.md). Set for this
     connection while the workbook is written, then reset; not a transaction, so that the
     job's progress rows stay visible while it runs."""
+    connection = connections[db_router.read_alias()]  # the replica's, when it is read
     if connection.vendor != "postgresql":
         yield
         return
@@ -307,6 +315,7 @@ def run_export_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
             filters=filters,
             path=path,
             reason=reason,
+            catch_up=True,
             on_rows=lambda count: progress.advance(
                 count, message=_("已写入%(rows)d行") % {"rows": progress.job.progress + count}
             ),
