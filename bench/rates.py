@@ -34,7 +34,10 @@ eligible households).
   roll-up   the chord's body job's run time against the fan-out's (first county job started →
             last ended), and `rollup_compute` alone (best of 3); the province's numerators and
             denominators must equal the sums of its counties'. Goal: ≤ 0.2×. With the load
-            average (the machine must be idle for the figures to mean anything).
+            average (the machine must be idle for the figures to mean anything), and a
+            breakdown of the fan-out from the job rows (the jobs' own run time and its share of
+            the span, creation → dispatch → first start, the gaps between jobs, the wait for
+            the roll-up).
   dashboard the province's and its city's dashboard pages under --clients users signed in as a
             province office (gunicorn, 2 workers; `bench/loadgen.py`), against a bare view.
             Goal: p99 ≤ 250 ms at 16 users.
@@ -371,6 +374,37 @@ def _worker(workers: int, database: str) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+    )
+
+
+def _fan_out_breakdown(county_jobs, rollup_job, *, workers: int) -> None:
+    """Where the fan-out's wall time goes, from the job rows: the county jobs' own run time
+    (and its share of the span with `workers` processes), the wait before the first job
+    started (creation → dispatch → start), the idle time between two jobs of a worker, and the
+    wait for the roll-up after the last county ended."""
+    runs = sorted((job.finished_at - job.started_at).total_seconds() for job in county_jobs)
+    created = min(job.created_at for job in county_jobs)
+    dispatched = min(job.dispatched_at for job in county_jobs if job.dispatched_at)
+    first = min(job.started_at for job in county_jobs)
+    last = max(job.finished_at for job in county_jobs)
+    span = (last - first).total_seconds()
+    # Each start after the first `workers` follows the end of the job its worker ran before;
+    # the gap is taken against the latest end before that start (a lower bound per start).
+    ends = sorted(job.finished_at for job in county_jobs)
+    gaps = []
+    for job in sorted(county_jobs, key=lambda item: item.started_at)[workers:]:
+        before = [end for end in ends if end <= job.started_at]
+        if before:
+            gaps.append((job.started_at - before[-1]).total_seconds())
+    print(
+        f"  fan-out breakdown: {len(runs)} county jobs ran {sum(runs):.2f} s in all (mean "
+        f"{sum(runs) / len(runs):.3f} s, min {runs[0]:.3f}, max {runs[-1]:.3f}), i.e. "
+        f"{sum(runs) / workers:.2f} s per worker of the {span:.2f} s span "
+        f"({sum(runs) / workers / span:.0%}); created → dispatched "
+        f"{(dispatched - created).total_seconds():.2f} s, → first started "
+        f"{(first - dispatched).total_seconds():.2f} s; between two jobs "
+        f"{sum(gaps) / max(len(gaps), 1) * 1000:.0f} ms on average ({len(gaps)} starts); last "
+        f"county ended → roll-up started {(rollup_job.started_at - last).total_seconds():.2f} s"
     )
 
 
@@ -767,6 +801,7 @@ def main() -> int:
             f"(best of 3); ratio {rollup_run / fan_out:.3f} × (goal ≤ 0.2); the province's "
             f"numerators and denominators equal the sum of its counties': checked"
         )
+        _fan_out_breakdown(county_jobs, rollup_job, workers=args.workers)
         print(f"  load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores")
         if not args.skip_dashboard:
             _dashboard(args, province)
