@@ -5,6 +5,7 @@ PostgreSQL, each against one hand-written SQL query computing the same figures, 
                                     [--database bench_rates] [--keep] [--skip-province]
                                     [--generate-only] [--reuse] [--skip-dashboard]
                                     [--clients 16] [--requests 400] [--port 8767]
+                                    [--dashboard-only [--repeat 3]]
 
 Creates its own database (dropped at the end unless --keep; --generate-only generates, keeps it
 and stops, to be run outside the bench lock; --reuse measures on a kept database of the same
@@ -33,10 +34,20 @@ eligible households).
   roll-up   the chord's body job's run time against the fan-out's (first county job started →
             last ended), and `rollup_compute` alone (best of 3); the province's numerators and
             denominators must equal the sums of its counties'. Goal: ≤ 0.2×. With the load
-            average (the machine must be idle for the figures to mean anything).
+            average (the machine must be idle for the figures to mean anything), and a
+            breakdown of the fan-out from the job rows (the jobs' own run time and its share of
+            the span, creation → dispatch → first start, the gaps between jobs, the wait for
+            the roll-up).
   dashboard the province's and its city's dashboard pages under --clients users signed in as a
             province office (gunicorn, 2 workers; `bench/loadgen.py`), against a bare view.
             Goal: p99 ≤ 250 ms at 16 users.
+
+--dashboard-only reuses a generated province (`--generate-only` first; any size, the sizes are
+not checked), computes its counties' figures and the roll-up in-process when they are missing,
+profiles one request of each page in-process (statements per request and the time of each,
+the session and user reads among them), then loads the bare view, the province's and the city's
+dashboards `--repeat` times in the same run, printing p50/p95/p99 and the load average of each
+round.
 """
 
 from __future__ import annotations
@@ -366,6 +377,37 @@ def _worker(workers: int, database: str) -> subprocess.Popen:
     )
 
 
+def _fan_out_breakdown(county_jobs, rollup_job, *, workers: int) -> None:
+    """Where the fan-out's wall time goes, from the job rows: the county jobs' own run time
+    (and its share of the span with `workers` processes), the wait before the first job
+    started (creation → dispatch → start), the idle time between two jobs of a worker, and the
+    wait for the roll-up after the last county ended."""
+    runs = sorted((job.finished_at - job.started_at).total_seconds() for job in county_jobs)
+    created = min(job.created_at for job in county_jobs)
+    dispatched = min(job.dispatched_at for job in county_jobs if job.dispatched_at)
+    first = min(job.started_at for job in county_jobs)
+    last = max(job.finished_at for job in county_jobs)
+    span = (last - first).total_seconds()
+    # Each start after the first `workers` follows the end of the job its worker ran before;
+    # the gap is taken against the latest end before that start (a lower bound per start).
+    ends = sorted(job.finished_at for job in county_jobs)
+    gaps = []
+    for job in sorted(county_jobs, key=lambda item: item.started_at)[workers:]:
+        before = [end for end in ends if end <= job.started_at]
+        if before:
+            gaps.append((job.started_at - before[-1]).total_seconds())
+    print(
+        f"  fan-out breakdown: {len(runs)} county jobs ran {sum(runs):.2f} s in all (mean "
+        f"{sum(runs) / len(runs):.3f} s, min {runs[0]:.3f}, max {runs[-1]:.3f}), i.e. "
+        f"{sum(runs) / workers:.2f} s per worker of the {span:.2f} s span "
+        f"({sum(runs) / workers / span:.0%}); created → dispatched "
+        f"{(dispatched - created).total_seconds():.2f} s, → first started "
+        f"{(first - dispatched).total_seconds():.2f} s; between two jobs "
+        f"{sum(gaps) / max(len(gaps), 1) * 1000:.0f} ms on average ({len(gaps)} starts); last "
+        f"county ended → roll-up started {(rollup_job.started_at - last).total_seconds():.2f} s"
+    )
+
+
 def _dashboard(args: argparse.Namespace, province) -> None:
     """The province's and its city's dashboards (the roll-up just computed) under `--clients`
     concurrent users signed in as a province office (gunicorn, 2 workers: `bench/loadgen.py`).
@@ -403,6 +445,132 @@ def _dashboard(args: argparse.Namespace, province) -> None:
     loadgen.report(results, goal_p99_ms=250)
 
 
+def _page_profile(base_urls: dict[str, str], username: str) -> None:
+    """One request of each page in-process (Django's test client, the whole middleware stack,
+    signed in through the login form), after one warm-up request: wall time, statements and
+    the time of each statement. The session and user reads are the first statements."""
+    from django.db import connection
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    response = client.post("/accounts/login/", {"username": username, "password": loadgen.PASSWORD})
+    assert response.status_code == 302, response.status_code
+    statements: list[tuple[float, str]] = []
+
+    def timed(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            statements.append((time.perf_counter() - started, sql))
+
+    for name, url in base_urls.items():
+        assert client.get(url).status_code == 200, url  # warm: the body cache filled
+        best = best_cpu = float("inf")
+        cpu: list[float] = []
+        for _ in range(50):
+            statements.clear()
+            with connection.execute_wrapper(timed):
+                started, started_cpu = time.perf_counter(), time.process_time()
+                response = client.get(url)
+                cpu.append(time.process_time() - started_cpu)
+                best = min(best, time.perf_counter() - started)
+            assert response.status_code == 200, (url, response.status_code)
+        best_cpu = min(cpu)
+        total = sum(seconds for seconds, _sql in statements)
+        print(
+            f"  {name:<9} in-process, 50 requests: wall best {best * 1000:6.2f} ms, this "
+            f"process's CPU best {best_cpu * 1000:5.2f} / median "
+            f"{sorted(cpu)[len(cpu) // 2] * 1000:5.2f} ms; {len(statements)} statements, "
+            f"{total * 1000:.2f} ms in the database (last request):"
+        )
+        for seconds, sql in statements:
+            print(f"      {seconds * 1000:6.2f} ms  {' '.join(sql.split())[:110]}")
+
+
+def _ensure_figures(province) -> None:
+    """The counties' snapshots and the province's roll-up of YEAR, computed in-process when
+    missing (a freshly generated database has neither); then the tables analysed."""
+    from django.db import connection
+
+    from rounds.models import RollupSnapshot
+
+    if not RollupSnapshot.objects.filter(region=province, year=YEAR).exists():
+        _compute_figures(province)
+    # As autovacuum would after the nightly run: without statistics the planner hashes the whole
+    # snapshot table for the state statement (23 ms instead of 0.3 ms measured).
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE povertyapp_ratesnapshot, rounds_rollupsnapshot, povertyapp_region")
+
+
+def _compute_figures(province) -> None:
+    from rounds import rates, rollup
+    from rounds.models import AdjustmentRound
+
+    started = time.perf_counter()
+    rounds_ = AdjustmentRound.objects.filter(county__path__startswith=province.path, year=YEAR)
+    for round_ in rounds_:
+        rates.compute_rates(round=round_)
+    rollup.rollup_compute(region=province, year=YEAR)
+    seconds = time.perf_counter() - started
+    print(f"computed the counties' figures and the roll-up in {seconds:.1f} s")
+
+
+def _dashboard_only(args: argparse.Namespace) -> int:
+    """Reuse a generated province: profile the dashboards in-process, then load them
+    `--repeat` times (bare view, province, city in each round, same run)."""
+    if not _exists(args.database):
+        raise SystemExit(f"{args.database} does not exist: run with --generate-only first")
+    os.environ["DJANGO_SETTINGS_MODULE"] = loadgen.SETTINGS  # the bare view's URLconf
+    _setup(args.database)
+    from django.core.management import call_command
+    from django.db import connection
+
+    from households.models import Household
+    from povertyapp.models import Region, User
+    from povertyapp.services import user_create
+
+    call_command("migrate", verbosity=0)
+    province = Region.objects.get(code="610000000000")
+    city = Region.objects.get(parent=province, level="city")
+    counties = Region.objects.filter(parent=city, level="county").count()
+    households = Household.objects.count()
+    print(f"reused {args.database}: {counties} counties, {households} households")
+    _ensure_figures(province)
+    if not User.objects.filter(username="province").exists():
+        user_create(
+            username="province",
+            password=loadgen.PASSWORD,
+            role=User.Role.PROVINCE_OFFICER,
+            region=province,
+            full_name="省级乡村振兴部门",
+            validate_password=False,
+        )
+    urls = {
+        "bare": loadgen.BARE,
+        "signed-in": "/bench/bare-signed-in/",
+        "province": f"/dashboards/{province.code}/",
+        "city": f"/dashboards/{city.code}/",
+    }
+    print("per request, in-process (statements and their times):")
+    _page_profile(urls, "province")
+    connection.close()
+    with loadgen.gunicorn(args.database, args.port) as base:
+        sessions = [loadgen.login(base, "province") for _ in range(args.clients)]
+        scenarios = [(name, sessions, [f"{base}{url}"]) for name, url in urls.items()]
+        for repeat in range(args.repeat):
+            print(
+                f"round {repeat + 1}/{args.repeat}: gunicorn 2 workers; {args.clients} users; "
+                f"{args.requests} requests per scenario; load average before "
+                f"{' '.join(f'{value:.1f}' for value in os.getloadavg())}"
+            )
+            loadgen.report(
+                loadgen.measure(scenarios, clients=args.clients, requests=args.requests),
+                goal_p99_ms=250,
+            )
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--households", type=int, default=100_000, help="per county")
@@ -428,7 +596,17 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=16, help="dashboard load: users")
     parser.add_argument("--requests", type=int, default=400, help="dashboard load: per scenario")
     parser.add_argument("--port", type=int, default=8767, help="dashboard load: gunicorn's port")
+    parser.add_argument(
+        "--dashboard-only",
+        action="store_true",
+        help="reuse a generated province: profile and load its dashboards only",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="--dashboard-only: rounds of the load, same run"
+    )
     args = parser.parse_args()
+    if args.dashboard_only:
+        return _dashboard_only(args)
     counties = 1 if args.skip_province else args.counties
     keep = args.keep or args.reuse or args.generate_only
 
@@ -623,6 +801,7 @@ def main() -> int:
             f"(best of 3); ratio {rollup_run / fan_out:.3f} × (goal ≤ 0.2); the province's "
             f"numerators and denominators equal the sum of its counties': checked"
         )
+        _fan_out_breakdown(county_jobs, rollup_job, workers=args.workers)
         print(f"  load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores")
         if not args.skip_dashboard:
             _dashboard(args, province)

@@ -400,16 +400,13 @@ def _rollup_rows(children: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _rollup_key(
-    *,
-    region: Region,
-    ancestors: list[Region],
-    trend: list[RollupSnapshot],
-    children: list[dict[str, Any]],
-    sort: str,
+    *, region: Region, ancestors: list[Region], state: tuple[Any, ...], year: str, sort: str
 ) -> str:
-    """A digest of every value a city's or province's page is drawn from (the region, the
-    ancestors the user may open, every column of the region's roll-ups, the child rows), with
-    the language and the sort order."""
+    """A digest of what a city's or province's page is drawn from: the region, the ancestors
+    the user may open, and the state of its subtree's figures and regions
+    (`dashboards.rollup_state`: one statement, read before anything else, so that a cached
+    page costs that statement and no more), with the year asked for, the language and the
+    sort order. Any recomputation changes the state, so new figures get a new key."""
 
     def values(instance: Any) -> tuple[Any, ...]:
         return tuple(getattr(instance, field.attname) for field in instance._meta.concrete_fields)
@@ -418,12 +415,12 @@ def _rollup_key(
         BODY_VERSION,
         "rollup",
         get_language(),
+        year,
         sort,
         values(region),
         region.western,
         [values(node) for node in ancestors],
-        [values(item) for item in trend],
-        [tuple(child.values()) for child in children],
+        state,
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
@@ -434,31 +431,33 @@ def _rollup_dashboard(
     """A city's or province's dashboard: its roll-up of a year (`RollupSnapshot`: sums of its
     counties' numerators and denominators), the trend over the years, the causes, households
     and persons by status, and the child table (cities, or counties) with drill-down."""
+    year = request.GET.get("year") or ""
+    sort = request.GET.get("sort", "code")
+    # What is shown is a function of the subtree's snapshots and regions alone: the rendered
+    # body is cached under a digest of their state, read in one statement; a cached page reads
+    # nothing else (nothing to invalidate: new figures, a new state, a new key).
+    body_key = _rollup_key(
+        region=region,
+        ancestors=ancestors,
+        state=dashboards.rollup_state(region),
+        year=year,
+        sort=sort,
+    )
+    fragment_key = make_template_fragment_key("rollup_body", [body_key])
+    cached = _fragment_cache().get(fragment_key)
+    context: dict[str, Any] = {"region": region, "ancestors": ancestors}
+    if cached is not None:
+        context["body_html"] = mark_safe(cached)
+        return render(request, "dashboards/rollup.html", context)
     trend = dashboards.rollup_trend(region)
-    context: dict[str, Any] = {
-        "region": region,
-        "ancestors": ancestors,
-        "years": [item.year for item in reversed(trend)],
-    }
+    context["years"] = [item.year for item in reversed(trend)]
     try:
-        snapshot = dashboards.rollup_for(region=region, year=request.GET.get("year"), trend=trend)
+        snapshot = dashboards.rollup_for(region=region, year=year, trend=trend)
     except Http404 as missing:
         context["missing"] = str(missing)
         return render(request, "dashboards/rollup.html", context)
     children = dashboards.rollup_children(region=region, year=snapshot.year)
-    sort = request.GET.get("sort", "code")
-    # As the county's page: what is shown is a function of these rows alone, so the rendered
-    # body is cached under a digest of them (nothing to invalidate: new figures, a new key).
-    body_key = _rollup_key(
-        region=region, ancestors=ancestors, trend=trend, children=children, sort=sort
-    )
-    fragment_key = make_template_fragment_key("rollup_body", [body_key])
-    cached = _fragment_cache().get(fragment_key)
-    context.update(snapshot=snapshot, year=snapshot.year)
-    if cached is not None:
-        context["body_html"] = mark_safe(cached)
-        return render(request, "dashboards/rollup.html", context)
-    context["body_key"] = body_key
+    context.update(snapshot=snapshot, year=snapshot.year, body_key=body_key)
     sort_key = SORT_KEYS.get(sort.lstrip("-"), "region__code")
     children.sort(
         key=lambda item: (item[sort_key] is None, item[sort_key] or 0),

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connections
 from django.db.models import F, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from households.models import Household
-from povertyapp import roles
+from povertyapp import db_router, roles
 from povertyapp.db_router import read_from_replica
-from povertyapp.models import Region, User, path_prefixes
+from povertyapp.models import Region, RegionName, User, path_prefixes
 from rounds import figures
 from rounds import services as round_services
 from rounds.models import AdjustmentRound, RateSnapshot, RollupSnapshot
@@ -383,3 +384,53 @@ def rollup_payload(snapshot: RollupSnapshot) -> dict[str, Any]:
             "village_incidence": str(thresholds.village_incidence),
         },
     }
+
+
+# One row: the state of everything a city's or province's page is drawn from, in its subtree.
+ROLLUP_STATE_SQL = """
+SELECT rollups.n, rollups.latest, counties.n, counties.latest, regions.n, regions.last_id,
+       regions.renames, regions.renamed
+FROM (SELECT COUNT(*) AS n, MAX(s.computed_at) AS latest
+      FROM {rollup} s JOIN {region} r ON r.id = s.region_id
+      WHERE r.path LIKE %s) rollups,
+     (SELECT COUNT(*) AS n, MAX(s.computed_at) AS latest
+      FROM {rate} s JOIN {region} r ON r.id = s.region_id
+      WHERE r.level = %s AND r.path LIKE %s) counties,
+     (SELECT COUNT(DISTINCT r.id) AS n, MAX(r.id) AS last_id, COUNT(f.id) AS renames,
+             MAX(f.recorded_at) AS renamed
+      FROM {region} r LEFT JOIN {name} f ON f.region_id = r.id
+      WHERE r.level IN (%s, %s, %s) AND r.path LIKE %s) regions
+"""
+
+
+@read_from_replica()
+def rollup_state(region: Region) -> tuple[Any, ...]:
+    """The state of a city's or province's figures, in one statement: how many roll-up rows
+    its subtree holds and when the latest was computed, the same for its counties' own rows
+    (`RateSnapshot` of the county region, every round), and how many provinces, cities and
+    counties it holds (with the highest id, how many former names they have and when the
+    latest was recorded).
+
+    Every write that changes what the page shows changes this tuple: a recomputed roll-up or
+    county (`computed_at` is set to the time of the run on every row it writes, so the
+    maximum moves forward), a new or removed row or region (the counts), a renamed or
+    re-coded region (the only way is the region import, which records the former name:
+    `RegionName`; regions are read-only in the admin), a county moved to another city (the
+    counts of both cities' subtrees). It relies on the servers' clocks moving forward (a
+    recomputation stamped earlier than the latest row would go unseen).
+
+    It reads where the snapshots are read (the replica when one is in use): a state read on
+    the primary ahead of a lagging replica would key the replica's older figures under the new
+    state, and they would stay cached until the next change."""
+    sql = ROLLUP_STATE_SQL.format(
+        rollup=RollupSnapshot._meta.db_table,
+        rate=RateSnapshot._meta.db_table,
+        region=Region._meta.db_table,
+        name=RegionName._meta.db_table,
+    )
+    subtree = f"{region.path}%"  # codes and slashes only: no LIKE wildcard in a path
+    levels = (Region.Level.PROVINCE, Region.Level.CITY, Region.Level.COUNTY)
+    with connections[db_router.read_alias()].cursor() as cursor:
+        cursor.execute(sql, [subtree, Region.Level.COUNTY, subtree, *levels, subtree])
+        row = cursor.fetchone()
+    return tuple(row) if row else ()

@@ -3,6 +3,7 @@ numerators and denominators, computed by a chord after the counties' jobs, idemp
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -288,3 +289,100 @@ def test_the_nightly_run_rolls_the_open_rounds_up(
     assert top.incidence_denominator == sum(
         row.incidence_denominator for row in _county_rows(province)
     )
+
+
+# --- the cached city and province pages: a handful of statements, never stale --------------------
+
+
+def test_a_cached_roll_up_page_reads_the_state_and_nothing_else(
+    county, rolled, officers, django_assert_num_queries
+):
+    from tests.conftest import login
+
+    client = login(officers["province"])
+    for code in (county.province.code, county.city.code):
+        assert client.get(f"/dashboards/{code}/").status_code == 200  # renders, fills the cache
+        # The session, the user with its region, the region asked for, and the state of its
+        # subtree (`dashboards.rollup_state`): no snapshot, trend or child row is read.
+        with django_assert_num_queries(4) as captured:
+            assert client.get(f"/dashboards/{code}/").status_code == 200
+        statements = " ".join(query["sql"] for query in captured.captured_queries)
+        # Each snapshot table once, inside the state statement.
+        assert statements.count(f'"{RollupSnapshot._meta.db_table}"') == 0
+        assert statements.count(RollupSnapshot._meta.db_table) == 1
+        assert statements.count(RateSnapshot._meta.db_table) == 1
+
+
+def _completeness_cell(snapshot) -> str:
+    from rounds.dashboard_views import _percent
+
+    return f'<td class="num">{_percent(snapshot.completeness_rate)}</td>'
+
+
+def _child_row(page: str, name: str) -> str:
+    start = page.index(f">{name}</a></td>")
+    return page[start : page.index("</tr>", start)]
+
+
+def _completeness_stat(snapshot) -> str:
+    from django.contrib.humanize.templatetags.humanize import intcomma
+
+    return (
+        f"{intcomma(snapshot.completeness_numerator)} / "
+        f"{intcomma(snapshot.completeness_denominator)} 项"
+    )
+
+
+def test_a_recomputed_county_and_roll_up_show_at_the_next_request(cast, county, rolled, officers):
+    from households.models import Household
+    from rounds import rates
+    from tests.conftest import login
+
+    client = login(officers["province"])
+    province_url = f"/dashboards/{county.province.code}/"
+    city_url = f"/dashboards/{county.city.code}/"
+    before = RollupSnapshot.objects.get(region=county.province, year=2020)
+    assert _completeness_stat(before) in client.get(province_url).content.decode()
+    shibing, (village,) = rolled["counties"]["shibing"]
+    shibing_round = rolled["rounds"]["shibing"]
+    shibing_before = RateSnapshot.objects.get(region=shibing, round=shibing_round)
+    city_page = client.get(city_url).content.decode()
+    assert _completeness_cell(shibing_before) in _child_row(city_page, "施秉县")
+
+    # Two fields of 施秉县's three households emptied (信息录入率 falls), then the county
+    # recomputed: the city's page lists the county's new figures at once, before any roll-up.
+    Household.objects.filter(village=village).update(fuel_type="", road_type="")
+    rates.compute_rates(round=shibing_round)
+    shibing_after = RateSnapshot.objects.get(region=shibing, round=shibing_round)
+    assert shibing_after.completeness_numerator == shibing_before.completeness_numerator - 6
+    assert _completeness_cell(shibing_after) != _completeness_cell(shibing_before)
+    city_page = client.get(city_url).content.decode()
+    assert _completeness_cell(shibing_after) in _child_row(city_page, "施秉县")
+
+    # The roll-up recomputed: the province's page shows the new sums at the next request.
+    assert _completeness_stat(before) in client.get(province_url).content.decode()
+    rollup.rollup_compute(region=county.province, year=2020)
+    after = RollupSnapshot.objects.get(region=county.province, year=2020)
+    assert after.completeness_numerator == before.completeness_numerator - 6
+    page = client.get(province_url).content.decode()
+    assert _completeness_stat(after) in page
+    assert _completeness_stat(before) not in page
+
+
+def test_a_renamed_county_shows_at_the_next_request(county, rolled, officers):
+    from povertyapp.models import RegionName
+    from tests.conftest import login
+
+    client = login(officers["city"])
+    url = f"/dashboards/{county.city.code}/"
+    assert "施秉县" in client.get(url).content.decode()
+    shibing, _villages = rolled["counties"]["shibing"]
+    # What the region import does on a rename (households/onboarding/regions.py): the former
+    # name is recorded, then the region renamed (regions are read-only in the admin).
+    RegionName.objects.create(
+        region=shibing, name=shibing.name, code=shibing.code, valid_to=datetime.date(2026, 1, 1)
+    )
+    Region.objects.filter(pk=shibing.pk).update(name="施秉新县")
+    page = client.get(url).content.decode()
+    assert "施秉新县" in page
+    assert "施秉县" not in page
