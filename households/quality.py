@@ -24,6 +24,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, Prefetch
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -896,7 +897,7 @@ def open_problem_counts(village_ids: list[int]) -> dict[int, int]:
 RULES_UNIQUE = [
     (
         rule.code,
-        f"{rule.label}：{req.label}"
+        format_lazy(gettext_lazy("{rule}：{field}"), rule=rule.label, field=req.label)
         if req is not None and rule.code.startswith("required_")
         else rule.label,
     )
