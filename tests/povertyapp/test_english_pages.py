@@ -49,6 +49,16 @@ HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 # Columns the code writes from its own (translatable) constants: shown translated, not data.
 CODE_WRITTEN: set[str] = set()
+# Texts still Chinese on English pages, each with why: a ratchet, to be emptied (not grown).
+KNOWN_UNTRANSLATED = {
+    re.compile(
+        r"(仅\d+户，不足\d+户，差额按补足规则由其他类型补足|可抽农户不足，实抽\d+户（方案\d+户）)。"
+    ): (
+        "an assessment draw's notes (Campaign.draw_notes, SampleVillage.notes) are stored as "
+        "formatted Chinese text; they need their msgid and parameters stored, as "
+        "DataProblem.message_source does"
+    ),
+}
 # URL names not walked, with why.
 NOT_WALKED = {
     "logout": "signs the user out",
@@ -122,10 +132,12 @@ class VisibleText(HTMLParser):
             self.texts.append(data)
 
 
-def stored_runs() -> set[str]:
+def stored_values() -> tuple[set[str], set[str]]:
     """The Chinese runs of every stored user value (see the module's docstring), whole and cut
-    at their punctuation (a name is shown without the note it was stored in)."""
+    at their punctuation (a name is shown without the note it was stored in), and the values
+    themselves (a value mixing digits and Chinese, "年增收1000元", is recognised whole)."""
     runs: set[str] = set()
+    values: set[str] = set()
     for model in apps.get_models():
         fields = [
             field.name
@@ -138,12 +150,12 @@ def stored_runs() -> set[str]:
             continue
         for row in model._default_manager.values_list(*fields):
             for value in row:
-                if value:
-                    text = str(value)
+                if value and HAN.search(text := str(value)):
+                    values.add(text.strip())
                     runs.update(CJK.findall(text))
                     runs.update(HAN_RUN.findall(text))
     # A single character is no evidence: "户" or "人" after a count must come from a catalog.
-    return {run for run in runs if len(run) >= 2}
+    return {run for run in runs if len(run) >= 2}, values
 
 
 def left_over(run: str, data: set[str], longest: int) -> list[str]:
@@ -215,16 +227,24 @@ def walk(client: Client, starts: list[str]) -> dict[str, str]:
     return pages
 
 
-def chinese_left(html: str, data: set[str], longest: int) -> list[str]:
+def chinese_left(
+    html: str, data: set[str], longest: int, values: frozenset[str] = frozenset()
+) -> list[str]:
     """Each piece of Chinese text or punctuation of the page that is not data, with the text
-    around it."""
+    around it. A text that still holds some is read again without the stored values it
+    contains verbatim (or, cut short with "…", begins)."""
     parser = VisibleText()
     parser.feed(html)
     found = []
     for text in parser.texts:
         if text.strip() in AUTONYMS:
             continue
-        for match in CJK.finditer(QUOTED.sub("", text)):
+        text = QUOTED.sub("", text)
+        if any(pattern.search(text) for pattern in KNOWN_UNTRANSLATED):
+            continue
+        if any(left_over(m.group(), data, longest) for m in CJK.finditer(text)):
+            text = _without_values(text, values)
+        for match in CJK.finditer(text):
             pieces = left_over(match.group(), data, longest)
             if not pieces:
                 continue
@@ -241,8 +261,18 @@ def demo_users(db, settings, tmp_path):
     return demo.seed(households=20, seed=1)["users"]
 
 
+def _without_values(text: str, values: frozenset[str]) -> str:
+    stripped = text.strip()
+    if stripped.endswith("…") and any(stripped[:-1] in value for value in values):
+        return ""
+    for value in sorted((v for v in values if v in text), key=len, reverse=True):
+        text = text.replace(value, " ")
+    return text
+
+
 def test_every_page_of_every_role_in_english_shows_chinese_only_in_data(demo_users):
-    data = stored_runs()
+    data, stored = stored_values()
+    values = frozenset(stored)
     longest = max(map(len, data))
     problems: dict[str, set[str]] = defaultdict(set)
     walked = 0
@@ -253,7 +283,7 @@ def test_every_page_of_every_role_in_english_shows_chinese_only_in_data(demo_use
         starts = ["/", *(link.url for link in menu_for(user))]
         for url, html in walk(client, starts).items():
             walked += 1
-            for problem in chinese_left(html, data, longest):
+            for problem in chinese_left(html, data, longest, values):
                 problems[problem].add(f"{username} {url}")
     report = [
         f"{problem}  ({len(where)}× e.g. {sorted(where)[0]})"
@@ -265,6 +295,11 @@ def test_every_page_of_every_role_in_english_shows_chinese_only_in_data(demo_use
 
 def test_a_run_made_of_stored_values_is_data_and_any_other_is_not():
     data = {"黄平县", "新州镇", "张三"}
+    values = frozenset({"已落实，年增收1000元", "错评，涉及3人。家庭收入"})
+    assert (
+        chinese_left("<p>已落实，年增收1000元</p><p>错评，涉及3人。家…</p>", data, 3, values) == []
+    )
+    assert chinese_left("<p>年增收1000元</p>", data, 3, values) != []
     assert is_data("黄平县新州镇", data, 3)
     assert is_data("张三", data, 3)
     assert not is_data("张三户", data, 3)

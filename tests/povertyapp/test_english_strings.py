@@ -31,6 +31,8 @@ HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3001-\u303f\uff01-\
 
 # (template, literal): why it stays Chinese on an English page.
 TEMPLATE_LITERALS: dict[tuple[str, str], str] = {
+    ("ledgers/assistance_import.html", "、"): "between the workbook's column headers, marked "
+    'translate="no": the headers are typed in the file as they are',
     ("households/national/index.html", "；"): "the national system's code table, marked "
     'translate="no": reproduced as it publishes it',
 }
