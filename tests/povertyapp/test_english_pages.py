@@ -7,7 +7,8 @@ role can reach is rendered with real records — the household page with all its
 assistance tabs, the 遍访问卷, the exit board, the problem data, the notices.
 
 What counts as data, the sound way: **the values stored in the database by users or imports**.
-Every string column of every model is read (after the seed), except
+Every string column of every model (and every string of a JSON column) is read after the seed,
+except
 
 - columns with `choices` (a fixed list, stored as its Chinese value): the page must show them
   through their translated label (`get_FOO_display`), so their values are not data;
@@ -48,7 +49,12 @@ CJK = re.compile(r"[\u3001-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 # Columns the code writes from its own (translatable) constants: shown translated, not data.
-CODE_WRITTEN: set[str] = set()
+CODE_WRITTEN = {
+    "households.DataProblem.message",
+    "households.DataProblem.message_source",
+    "inspections.Campaign.draw_notes",
+    "inspections.SampleVillage.notes",
+}
 # Texts still Chinese on English pages, each with why: a ratchet, to be emptied (not grown).
 KNOWN_UNTRANSLATED = {
     re.compile(
@@ -142,7 +148,7 @@ def stored_values() -> tuple[set[str], set[str]]:
         fields = [
             field.name
             for field in model._meta.concrete_fields
-            if isinstance(field, (models.CharField, models.TextField))
+            if isinstance(field, (models.CharField, models.TextField, models.JSONField))
             and not field.choices
             and f"{model._meta.label}.{field.name}" not in CODE_WRITTEN
         ]
@@ -150,12 +156,25 @@ def stored_values() -> tuple[set[str], set[str]]:
             continue
         for row in model._default_manager.values_list(*fields):
             for value in row:
-                if value and HAN.search(text := str(value)):
-                    values.add(text.strip())
-                    runs.update(CJK.findall(text))
-                    runs.update(HAN_RUN.findall(text))
+                for text in _strings(value):
+                    if HAN.search(text):
+                        values.add(text.strip())
+                        runs.update(CJK.findall(text))
+                        runs.update(HAN_RUN.findall(text))
     # A single character is no evidence: "户" or "人" after a count must come from a catalog.
     return {run for run in runs if len(run) >= 2}, values
+
+
+def _strings(value: object) -> list[str]:
+    """The strings of a stored value: itself, or the keys and values of a JSON document (a
+    department's list keeps its workbook's own column headers as keys)."""
+    if isinstance(value, str):
+        return [value] if value else []
+    if isinstance(value, dict):
+        return [text for pair in value.items() for item in pair for text in _strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
 
 
 def left_over(run: str, data: set[str], longest: int) -> list[str]:
