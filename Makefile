@@ -92,6 +92,7 @@ lock:
 
 messages: install
 	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=static/vendor
+	$(PY) manage.py makemessages -l en -d djangojs --ignore=.venv --ignore=static/vendor --ignore=staticfiles
 	$(PY) manage.py compilemessages --ignore=.venv
 
 # Compile the translation catalogs when there are any (needs gettext's msgfmt).

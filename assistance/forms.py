@@ -35,7 +35,12 @@ def money_field(label: str | StrPromise, required: bool = False) -> forms.CharFi
 class ProjectChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
         code = f"{obj.code} " if obj.code else ""
-        return f"{code}{obj.name}（{obj.region.name}，{obj.year}）"
+        return _("%(code)s%(name)s（%(region)s，%(year)s）") % {
+            "code": code,
+            "name": obj.name,
+            "region": obj.region.name,
+            "year": obj.year,
+        }
 
 
 class MeasureForm(house.Form):

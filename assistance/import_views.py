@@ -44,7 +44,7 @@ def _page(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
                 actor=request.user, item=item, upload=upload, filename=upload.name or ""
             )
         except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
+            messages.error(request, _("；").join(error.messages))
             return redirect(url_name)
         return redirect("job-detail", job_id=job.pk)
     return render(

@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from assistance import costs, exit_plans, forms, matching, reconcile, selectors, services
@@ -35,14 +36,15 @@ from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import User
 from povertyapp.privacy import access_log_record, shown, shown_health
 
+# Lazy: the labels are read per request, in the user's language (issue 17).
 HOUSEHOLD_TABS = (
-    ("measures", _("帮扶措施")),
-    ("plan", _("一户一策")),
-    ("visits", _("走访记录")),
-    ("pairing", _("结对帮扶")),
-    ("cards", _("卡册打印")),
-    ("assets", _("资产收益")),
-    ("events", _("帮扶记录")),
+    ("measures", gettext_lazy("帮扶措施")),
+    ("plan", gettext_lazy("一户一策")),
+    ("visits", gettext_lazy("走访记录")),
+    ("pairing", gettext_lazy("结对帮扶")),
+    ("cards", gettext_lazy("卡册打印")),
+    ("assets", gettext_lazy("资产收益")),
+    ("events", gettext_lazy("帮扶记录")),
 )
 
 
@@ -244,7 +246,7 @@ def measure_status(request: AuthenticatedHttpRequest, measure_id: int) -> HttpRe
                 expected_version=form.cleaned_data["version"],
             )
         except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
+            messages.error(request, _("；").join(error.messages))
         else:
             messages.success(request, _("措施状态已更新。"))
     else:
@@ -270,7 +272,7 @@ def plan_save(request: AuthenticatedHttpRequest, household_id: int) -> HttpRespo
                 expected_version=form.cleaned_data.get("version"),
             )
         except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
+            messages.error(request, _("；").join(error.messages))
         else:
             messages.success(request, _("一户一策已保存。"))
     else:
@@ -343,9 +345,9 @@ def pairing_change(request: AuthenticatedHttpRequest, household_id: int) -> Http
 # --- printable cards --------------------------------------------------------------------------
 
 CARDS = {
-    "contact-card": ("assistance/print/contact_card.html", _("帮扶联系卡")),
-    "benefit-card": ("assistance/print/benefit_card.html", _("帮扶明白卡")),
-    "record-book": ("assistance/print/record_book.html", _("脱贫记录册")),
+    "contact-card": ("assistance/print/contact_card.html", gettext_lazy("帮扶联系卡")),
+    "benefit-card": ("assistance/print/benefit_card.html", gettext_lazy("帮扶明白卡")),
+    "record-book": ("assistance/print/record_book.html", gettext_lazy("脱贫记录册")),
 }
 
 
@@ -511,7 +513,7 @@ def project_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         unknown = sorted(set(numbers) - {h.number for h in households})
         if unknown:
             form.add_error(
-                "beneficiaries", _("未找到户编号：%(numbers)s") % {"numbers": "、".join(unknown)}
+                "beneficiaries", _("未找到户编号：%(numbers)s") % {"numbers": _("、").join(unknown)}
             )
         else:
             data = {
@@ -631,7 +633,7 @@ def _project_step(
     try:
         step()
     except ValidationError as error:
-        messages.error(request, "；".join(error.messages))
+        messages.error(request, _("；").join(error.messages))
     else:
         messages.success(request, done)
     return redirect("assistance:project", project_id=project.pk)
@@ -685,7 +687,7 @@ def project_progress(request: AuthenticatedHttpRequest, project_id: int) -> Http
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
+            messages.error(request, _("；").join(error.messages))
         else:
             messages.success(request, _("项目进度已更新。"))
     else:
@@ -787,7 +789,7 @@ def _asset_households(
     unknown = sorted(set(numbers) - {h.number for h in households})
     if unknown:
         form.add_error(
-            "households", _("未找到户编号：%(numbers)s") % {"numbers": "、".join(unknown)}
+            "households", _("未找到户编号：%(numbers)s") % {"numbers": _("、").join(unknown)}
         )
         return None
     return households
@@ -919,7 +921,7 @@ def asset_income(request: AuthenticatedHttpRequest, asset_id: int) -> HttpRespon
     try:
         services.asset_income_set(actor=request.user, asset=asset, **form.cleaned_data)
     except ValidationError as error:
-        messages.error(request, "；".join(error.messages))
+        messages.error(request, _("；").join(error.messages))
     else:
         messages.success(request, _("资产收益已登记。"))
     return redirect("assistance:asset", asset_id=asset.pk)
@@ -953,7 +955,7 @@ def asset_distribution(request: AuthenticatedHttpRequest, asset_id: int) -> Http
             paid_on=data["paid_on"],
         )
     except ValidationError as error:
-        messages.error(request, "；".join(error.messages))
+        messages.error(request, _("；").join(error.messages))
     else:
         messages.success(request, _("收益分配已保存。"))
     return redirect("assistance:asset", asset_id=asset.pk)

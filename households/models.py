@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -982,6 +983,12 @@ class DataProblem(models.Model):
     rule = models.CharField(_("规则"), max_length=48)
     field = models.CharField(_("字段"), max_length=48, blank=True)
     message = models.CharField(_("问题说明"), max_length=255)
+    # The message's msgid and parameters as the rule gave them (households.quality.RuleMessage):
+    # `message` is written in the language of the check (Chinese), this one is shown in the
+    # reader's (issue 17). Empty for a message composed of several (shown as stored).
+    message_source = models.JSONField(
+        _("问题说明原文"), default=dict, blank=True, help_text=_("消息标识与参数，按读者语言显示。")
+    )
     state = models.CharField(
         _("处理状态"), max_length=12, choices=State.choices, default=State.OPEN
     )
@@ -1022,6 +1029,22 @@ class DataProblem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household} {self.rule} {self.field}"
+
+    @property
+    def message_shown(self) -> str:
+        """The message in the reader's language when its rule gave a msgid; as stored else."""
+        source = self.message_source or {}
+        msgid = source.get("msgid")
+        if not msgid:
+            return self.message
+        params = {
+            key: gettext(value) if isinstance(value, str) else value
+            for key, value in (source.get("params") or {}).items()
+        }
+        try:
+            return gettext(msgid) % params if "%" in msgid else gettext(msgid)
+        except (KeyError, TypeError, ValueError):  # a catalog out of step: the stored text
+            return self.message
 
 
 class VillageStatusCount(models.Model):

@@ -24,8 +24,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, Prefetch
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from households import identity, standards
 from households.models import DataProblem, Household, HouseholdIncome, Member
@@ -35,6 +35,48 @@ from povertyapp.crypto import blind_index
 from povertyapp.models import Job, Region
 
 JOB_KIND = "data_quality"
+
+
+class RuleMessage(str):
+    """A rule's message: its text in the language of the check, which the job stores, and its
+    msgid with the parameters, which `DataProblem.message_source` keeps so that the problem
+    list shows it in the reader's language (issue 17). The source language is Chinese, so a
+    parameter that is itself a label (a field's name) is stored as its msgid and translated
+    again when shown."""
+
+    msgid: str
+    params: dict[str, Any]
+
+    def __new__(cls, msgid: str, params: dict[str, Any] | None = None) -> RuleMessage:
+        text = gettext(msgid) % params if params is not None else gettext(msgid)
+        message = super().__new__(cls, text)
+        message.msgid = msgid
+        message.params = dict(params or {})
+        return message
+
+    def __mod__(self, params: Any) -> RuleMessage:
+        return RuleMessage(
+            self.msgid,
+            {
+                key: value if isinstance(value, (int, float)) else str(value)
+                for key, value in params.items()
+            },
+        )
+
+    @property
+    def source(self) -> dict[str, Any]:
+        return {"msgid": self.msgid, "params": self.params}
+
+
+def _(msgid: str) -> RuleMessage:
+    """gettext for this module: the message remembers its msgid (`makemessages` reads `_`)."""
+    return RuleMessage(msgid)
+
+
+def message_source(message: str) -> dict[str, Any]:
+    """What `DataProblem.message_source` stores for a finding's message."""
+    return message.source if isinstance(message, RuleMessage) else {}
+
 
 NOT_STUDENT = {"", "非在校生"}
 NO_LABOUR = {"丧失劳动力", "无劳动力"}
@@ -740,6 +782,7 @@ def _store(
                         rule=finding.rule,
                         field=finding.field,
                         message=finding.message[:255],
+                        message_source=message_source(finding.message),
                         first_seen=now,
                         last_seen=now,
                     )
@@ -752,11 +795,13 @@ def _store(
                 row.explanation = ""
                 row.review_note = ""
                 row.message = finding.message[:255]
+                row.message_source = message_source(finding.message)
                 row.village = village
                 reopened.append(row)
             else:
                 row.last_seen = now
                 row.message = finding.message[:255]
+                row.message_source = message_source(finding.message)
                 row.village = village
                 seen_rows.append(row)
     fixed = [
@@ -779,12 +824,13 @@ def _store(
                 "explanation",
                 "review_note",
                 "message",
+                "message_source",
                 "village",
             ],
             batch_size=1000,
         )
         DataProblem.objects.bulk_update(
-            seen_rows, ["last_seen", "message", "village"], batch_size=1000
+            seen_rows, ["last_seen", "message", "message_source", "village"], batch_size=1000
         )
         DataProblem.objects.bulk_update(fixed, ["state", "fixed_at"], batch_size=1000)
     return {"new": len(new_rows) + len(reopened), "fixed": len(fixed)}
@@ -896,7 +942,7 @@ def open_problem_counts(village_ids: list[int]) -> dict[int, int]:
 RULES_UNIQUE = [
     (
         rule.code,
-        f"{rule.label}：{req.label}"
+        format_lazy(gettext_lazy("{rule}：{field}"), rule=rule.label, field=req.label)
         if req is not None and rule.code.startswith("required_")
         else rule.label,
     )

@@ -285,6 +285,11 @@ def household_events(household: Household) -> QuerySet[HouseholdEvent]:
     ).order_by("-effective_date", "-id")
 
 
+def _label(labels: dict[Any, Any], value: Any) -> Any:
+    """A stored choice value's label; any other value as stored."""
+    return labels.get(value, value) if isinstance(value, (str, int)) else value
+
+
 def household_change_history(household: Household, *, limit: int = 200) -> list[dict[str, Any]]:
     """Who changed what and when, before → after, for the household, its members and income."""
     entries: list[dict[str, Any]] = []
@@ -314,12 +319,14 @@ def household_change_history(household: Household, *, limit: int = 200) -> list[
                     if change.field in {"version"}:
                         continue
                     field = record.instance._meta.get_field(change.field)
+                    # A fixed list is stored as its value: shown through its label (issue 17).
+                    labels = dict(field.flatchoices) if getattr(field, "choices", None) else {}
                     changes.append(
                         {
                             "field": change.field,
                             "label": str(field.verbose_name),
-                            "old": change.old,
-                            "new": change.new,
+                            "old": _label(labels, change.old),
+                            "new": _label(labels, change.new),
                         }
                     )
                 if not changes:
@@ -332,7 +339,11 @@ def household_change_history(household: Household, *, limit: int = 200) -> list[
                     "type": record.get_history_type_display(),
                     "when": record.history_date,
                     "who": record.history_user.display_name if record.history_user else "",
-                    "reason": record.history_change_reason or "",
+                    # A reason the code wrote is a msgid (`_()` or `gettext_noop`): shown in the
+                    # reader's language; a reason a user typed is not in the catalog, so as typed.
+                    "reason": _(record.history_change_reason)
+                    if record.history_change_reason
+                    else "",
                     "changes": changes,
                 }
             )

@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from inspections import estimation
 from inspections.estimation import Estimate, Unit
@@ -55,7 +56,7 @@ class Line:
     """One figure: the DOMAIN ratio on the sample, and the design estimate with its interval."""
 
     key: str
-    label: str
+    label: Any
     figure: figures.Figure
     estimate: Estimate
 
@@ -182,12 +183,13 @@ def units(rows: list[Row], level: str, key: str) -> list[Unit]:
     return result
 
 
+# Lazy: read when a page or an export shows the line, in its language (issue 17).
 LABELS = {
-    "wrongful_inclusion": "错评率",
-    "omission": "漏评率",
-    "wrongful_exit": "错退率",
-    "approval": "群众认可度",
-    "comprehensive_incidence": "综合贫困发生率",
+    "wrongful_inclusion": gettext_lazy("错评率"),
+    "omission": gettext_lazy("漏评率"),
+    "wrongful_exit": gettext_lazy("错退率"),
+    "approval": gettext_lazy("群众认可度"),
+    "comprehensive_incidence": gettext_lazy("综合贫困发生率"),
 }
 
 
@@ -288,7 +290,7 @@ def campaign_figures(campaign: Campaign) -> dict[str, Any]:
 @dataclass
 class Veto:
     key: str
-    label: str
+    label: Any
     line: Line
     threshold: Decimal
     comparison: str  # "<" or "≥"

@@ -38,7 +38,10 @@ class AssessorField(forms.ModelMultipleChoiceField):
     """Auditors shown with their unit, so that two of the same name can be told apart."""
 
     def label_from_instance(self, obj: User) -> str:
-        return f"{obj.display_name}（{obj.unit or obj.username}）"
+        return _("%(name)s（%(unit)s）") % {
+            "name": obj.display_name,
+            "unit": obj.unit or obj.username,
+        }
 
 
 class RegionField(forms.ModelChoiceField):

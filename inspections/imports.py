@@ -204,7 +204,7 @@ def findings_import(*, actor: User, campaign: Campaign, file: Any) -> dict[str, 
     missing = [label for _key, label in COLUMNS if label not in header_row]
     if missing:
         raise ValidationError(
-            _("缺少列：%(columns)s。") % {"columns": "、".join(missing)}, code="missing_columns"
+            _("缺少列：%(columns)s。") % {"columns": _("、").join(missing)}, code="missing_columns"
         )
     index = {labels[label]: i for i, label in enumerate(header_row) if label in labels}
     samples = {
@@ -256,7 +256,7 @@ def findings_import(*, actor: User, campaign: Campaign, file: Any) -> dict[str, 
         if problems:
             errors.append(
                 _("第%(row)d行（%(head)s）：%(problems)s")
-                % {"row": row_number, "head": sample.head_name, "problems": "；".join(problems)}
+                % {"row": row_number, "head": sample.head_name, "problems": _("；").join(problems)}
             )
             continue
         parsed.append((sample, data, confirm))

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from households.models import YEAR_VALIDATORS
 from povertyapp.filenames import PrivateUploadTo
-from povertyapp.models import Region
+from povertyapp.models import Region, VillageYear
 
 
 class SampleKind(models.TextChoices):
@@ -130,6 +130,13 @@ class Campaign(models.Model):
         return self.name
 
 
+def _condition_label(value: str) -> str:
+    try:
+        return str(VillageYear.Condition(value).label)
+    except ValueError:  # a value outside the list: shown as stored
+        return value
+
+
 class SampleVillage(models.Model):
     """A drawn village (cluster) with its stratum and what the frame held at draw time."""
 
@@ -163,6 +170,15 @@ class SampleVillage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.township.name}{self.village.name}"
+
+    @property
+    def stratum_class_label(self) -> str:
+        """The stratum (好/中/差, stored as the village-year's value) in the reader's language."""
+        return _condition_label(self.stratum_class)
+
+    @property
+    def actual_class_label(self) -> str:
+        return _condition_label(self.actual_class)
 
 
 class SampleHousehold(models.Model):

@@ -256,7 +256,7 @@ def _form_errors(request: HttpRequest, form: Any, missing: str) -> None:
             if field != "__all__" and error.code == "required":
                 messages.error(request, missing)
             else:
-                messages.error(request, "；".join(error.messages))
+                messages.error(request, _("；").join(error.messages))
 
 
 @login_required

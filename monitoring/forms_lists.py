@@ -22,7 +22,12 @@ class ListUploadForm(Form):
     def __init__(self, *args: Any, layouts: list[Layout] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["layout"]).choices = [
-            (layout.key, f"{layout.label}（{_department(layout)}）") for layout in layouts or []
+            (
+                layout.key,
+                _("%(list)s（%(department)s）")
+                % {"list": layout.label, "department": _department(layout)},
+            )
+            for layout in layouts or []
         ]
         self.fields["period"].widget.attrs["placeholder"] = _("如：2026年5月")
 

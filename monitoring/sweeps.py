@@ -235,7 +235,7 @@ def sweep_open(
     unknown = [group for group in chosen if group not in PriorityGroup.values]
     if unknown:
         errors["groups"].append(
-            ValidationError(_("未知的重点群体：%(groups)s。") % {"groups": "、".join(unknown)})
+            ValidationError(_("未知的重点群体：%(groups)s。") % {"groups": _("、").join(unknown)})
         )
     if Sweep.objects.filter(county=county, year=year).exists():
         errors["year"].append(
@@ -515,7 +515,7 @@ def sweep_close(*, actor: User, sweep: Sweep) -> Sweep:
     counts = [(row["village__name"], row["count"]) for row in pending]
     if counts:
         total = sum(count for _name, count in counts)
-        places = "、".join(
+        places = _("、").join(
             _("%(village)s%(count)s户") % {"village": village, "count": count}
             for village, count in counts[:5]
         )

@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_noop
 
 from povertyapp import bulk, jobs
 from povertyapp.models import Job, Region, User
@@ -223,7 +224,7 @@ def describe_users(users: dict[str, User]) -> Iterator[str]:
 # The checks a county office finds already run (job kinds of `povertyapp.jobs`): 问题数据 and
 # the 优惠政策落实防漏表. Registered by their apps; run in this order, after the cases.
 DEMO_JOBS: list[str] = ["data_quality", "assistance.coverage"]
-HISTORY_REASON = "演示数据：系统初始化导入"
+HISTORY_REASON = gettext_noop("演示数据：系统初始化导入")  # stored; shown translated
 
 
 def seed(*, households: int, seed: int, today: datetime.date | None = None) -> dict[str, Any]:

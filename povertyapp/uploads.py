@@ -337,7 +337,7 @@ def check_evidence(upload: Any, *, accept: tuple[str, ...] = tuple(EVIDENCE_TYPE
     if content not in accept:
         raise ValidationError(
             _("佐证材料只能是以下格式：%(kinds)s；该文件的内容不是这些格式。")
-            % {"kinds": "、".join(EVIDENCE_LABELS[kind] for kind in accept)},
+            % {"kinds": _("、").join(EVIDENCE_LABELS[kind] for kind in accept)},
             code="bad_type",
         )
     name = (getattr(upload, "name", "") or "").rsplit("/", 1)[-1]

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView
 
 from povertyapp import views
@@ -54,6 +55,9 @@ urlpatterns = [
     ),
     path("accounts/", include("povertyapp.security.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The djangojs catalog (locale/*/LC_MESSAGES/djangojs.po) for our scripts' messages; public,
+    # since the farmer's own declaration page (no account) checks ID numbers as they are typed.
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("jobs/<int:job_id>/", views.job_detail, name="job-detail"),
     # The one door of every stored file; MEDIA_ROOT itself is never routed, in any mode.
     path("files/", include("povertyapp.files.urls")),

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from households.models import YEAR_VALIDATORS, Household
+from households.models import YEAR_VALIDATORS, Household, Member
 from povertyapp.models import Region, VillageYear
 
 
@@ -209,3 +213,30 @@ class EditReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household_id} {self.changed_at:%Y-%m-%d}"
+
+    @property
+    def changes_shown(self) -> list[dict[str, Any]]:
+        """The changes in the reader's language (issue 17): the field's name was stored as its
+        Chinese verbose name (a msgid), a fixed list's value is shown through its label."""
+        shown = []
+        for change in self.changes:
+            labels: dict[Any, Any] = {}
+            for model in (Household, Member):
+                try:
+                    field = model._meta.get_field(change.get("field", ""))
+                except FieldDoesNotExist:
+                    continue
+                choices = (
+                    getattr(field, "flatchoices", None) if getattr(field, "choices", None) else None
+                )
+                labels = {str(key): value for key, value in choices or []}
+                break
+            shown.append(
+                {
+                    **change,
+                    "label": gettext(change.get("label", "")),
+                    "old": labels.get(change.get("old"), change.get("old")),
+                    "new": labels.get(change.get("new"), change.get("new")),
+                }
+            )
+        return shown

@@ -133,7 +133,7 @@ def _state(have: int, total: int) -> str:
 
 
 def _names(names: Sequence[str]) -> str:
-    shown = "、".join(names[:SHOWN_NAMES])
+    shown = _("、").join(names[:SHOWN_NAMES])
     return shown + (_("等%(count)d个") % {"count": len(names)} if len(names) > SHOWN_NAMES else "")
 
 

@@ -157,7 +157,7 @@ def _villages(county: Region) -> models.QuerySet[Region]:
 
 
 def _names(names: list[str]) -> str:
-    shown = "、".join(names[:SHOWN_NAMES])
+    shown = _("、").join(names[:SHOWN_NAMES])
     return shown + (_("等%(count)d个") % {"count": len(names)} if len(names) > SHOWN_NAMES else "")
 
 
@@ -203,7 +203,7 @@ def _poverty_step(county: Region, year: int) -> Step:
             _("上年适用的%(lines)s在%(year)s年尚未设置：请选择是否沿用。")
             % {
                 "year": year,
-                "lines": "、".join(f"{line.region}{line.standard}" for line in carried),
+                "lines": _("、").join(f"{line.region}{line.standard}" for line in carried),
             }
         )
     return step
@@ -286,7 +286,7 @@ def _value_list_step(county: Region, year: int) -> Step:
         step.state = State.TODO
         step.will.append(
             _("沿用%(from)s年的代码表：%(lists)s。")
-            % {"from": year - 1, "lists": "、".join(str(label) for label in carry)}
+            % {"from": year - 1, "lists": _("、").join(str(label) for label in carry)}
         )
     if have:
         step.will.append(
@@ -299,7 +299,7 @@ def _value_list_step(county: Region, year: int) -> Step:
             % {
                 "from": year - 1,
                 "year": year,
-                "lists": "、".join(str(label) for label in lacking),
+                "lists": _("、").join(str(label) for label in lacking),
             }
         )
     return step
@@ -656,7 +656,7 @@ def _carry_value_lists(county: Region, year: int) -> list[str]:
     lists = sorted({str(ValueList(copy.list).label) for copy in copies})
     return [
         _("沿用%(from)s年的代码表（%(count)d项）：%(lists)s。")
-        % {"from": year - 1, "count": len(copies), "lists": "、".join(lists)}
+        % {"from": year - 1, "count": len(copies), "lists": _("、").join(lists)}
     ]
 
 

@@ -362,7 +362,7 @@ def signoff_sign(*, actor: User, region: Region, year: int, explanation: str = "
         raise ValidationError(_("本年度已签署。"), code="already_signed")
     missing = _children_done(region, year)
     if missing:
-        names = "、".join(child.name for child in missing[:10])
+        names = _("、").join(child.name for child in missing[:10])
         if region.level == Region.Level.TOWNSHIP:
             message = _("还有%(count)s个村未提交（%(names)s），不能签署。")
         else:

@@ -125,7 +125,7 @@ def read_workbook(
                         _("未找到“%(sheet)s”表：须有一张表的表头含%(columns)s列。请使用导入模板。")
                         % {
                             "sheet": spec.name,
-                            "columns": "、".join(f"“{header}”" for header in spec.signature),
+                            "columns": _("、").join(f"“{header}”" for header in spec.signature),
                         },
                         code="sheet_missing",
                     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django import template
 
-from assistance.models import FundSource
+from assistance.models import FundSource, Project
 
 register = template.Library()
 
@@ -18,5 +18,17 @@ def fund_source_label(value: str | None) -> str:
         return ""
     try:
         return str(FundSource(value).label)
+    except ValueError:
+        return str(value)
+
+
+@register.filter
+def project_category_label(value: str | None) -> str:
+    """`生活条件改善` (a project's 项目类别) → its translated label; any other value (a measure's
+    category, from the province's value list: user data) is shown as is."""
+    if not value:
+        return ""
+    try:
+        return str(Project.Category(value).label)
     except ValueError:
         return str(value)

@@ -69,9 +69,9 @@ def refusal(error: ValidationError, moved: frozenset[str] = MOVED_CODES) -> Exce
     if code is None and not hasattr(error, "error_dict") and len(error.error_list) == 1:
         code = error.error_list[0].code
     if code in FORBIDDEN_CODES:
-        return PermissionDenied("；".join(error.messages))
+        return PermissionDenied(_("；").join(error.messages))
     if code in moved:
-        return CaseMoved("；".join(error.messages))
+        return CaseMoved(_("；").join(error.messages))
     return error
 
 
@@ -422,9 +422,11 @@ class ObjectionCreateSerializer(serializers.Serializer):
 class CaseFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=CaseWorkflow.Kind.choices)
     state = django_filters.ChoiceFilter(choices=CaseWorkflow.State.choices)
-    village = RegionCodeFilter(field_name="household__village__code", label=_("行政村代码"))
-    household = IdFilter(field_name="household_id", label=_("户"))
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("已超期"))
+    village = RegionCodeFilter(
+        field_name="household__village__code", label=gettext_lazy("行政村代码")
+    )
+    household = IdFilter(field_name="household_id", label=gettext_lazy("户"))
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=gettext_lazy("已超期"))
 
     class Meta:
         model = CaseWorkflow
@@ -615,11 +617,11 @@ class NoticeFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(
         field_name="workflow__kind", choices=CaseWorkflow.Kind.choices
     )
-    is_open = django_filters.BooleanFilter(label=_("公示中"))
+    is_open = django_filters.BooleanFilter(label=gettext_lazy("公示中"))
     village = RegionCodeFilter(
-        field_name="workflow__household__village__code", label=_("行政村代码")
+        field_name="workflow__household__village__code", label=gettext_lazy("行政村代码")
     )
-    workflow = IdFilter(field_name="workflow_id", label=_("案件"))
+    workflow = IdFilter(field_name="workflow_id", label=gettext_lazy("案件"))
 
     class Meta:
         model = PublicNotice

@@ -107,8 +107,8 @@ class JobSerializer(serializers.ModelSerializer):
 class ProblemFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=DataProblem.State.choices)
     rule = django_filters.ChoiceFilter(choices=quality.RULES_UNIQUE)
-    village = RegionCodeFilter(field_name="village__code", label=_("行政村代码"))
-    household = IdFilter(field_name="household_id", label=_("户"))
+    village = RegionCodeFilter(field_name="village__code", label=gettext_lazy("行政村代码"))
+    household = IdFilter(field_name="household_id", label=gettext_lazy("户"))
 
     class Meta:
         model = DataProblem

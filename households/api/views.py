@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status, viewsets
 from rest_framework.exceptions import ValidationError
@@ -40,10 +41,10 @@ from povertyapp.models import Region
 from povertyapp.privacy import access_log_record, mask_text
 
 ERRORS = {
-    400: OpenApiResponse(description=_("输入有误：字段错误信息")),
-    403: OpenApiResponse(description=_("无权操作")),
-    404: OpenApiResponse(description=_("不存在或不在管辖范围内")),
-    409: OpenApiResponse(description=_("保存冲突：记录已被他人修改")),
+    400: OpenApiResponse(description=gettext_lazy("输入有误：字段错误信息")),
+    403: OpenApiResponse(description=gettext_lazy("无权操作")),
+    404: OpenApiResponse(description=gettext_lazy("不存在或不在管辖范围内")),
+    409: OpenApiResponse(description=gettext_lazy("保存冲突：记录已被他人修改")),
 }
 
 

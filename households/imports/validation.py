@@ -416,7 +416,7 @@ class _Validator:
                 row,
                 "status",
                 values,
-                _("户状态应为：%(labels)s。") % {"labels": "、".join(STATUS_BY_LABEL)},
+                _("户状态应为：%(labels)s。") % {"labels": _("、").join(STATUS_BY_LABEL)},
             )
             return None
         lists = self.lists_for(village)
@@ -696,14 +696,14 @@ class _Validator:
             return [
                 ValidationError(
                     _("增员原因“%(reason)s”不在值列表中，请选择：%(choices)s。")
-                    % {"reason": reason, "choices": "、".join(choices)}
+                    % {"reason": reason, "choices": _("、").join(choices)}
                 )
             ]
         if not reason and hooks.open_round_for(household.village) is not None:
             return [
                 ValidationError(
                     _("动态调整期间新增成员须填写增员原因（%(choices)s）。")
-                    % {"choices": "、".join(choices)}
+                    % {"choices": _("、").join(choices)}
                 )
             ]
         return []
@@ -723,7 +723,7 @@ def _summarise_existing(report: ImportReport, plan: HouseholdPlan) -> None:
     report.incomes_set += 1 if plan.income_changed else 0
     parts = [household_labels.get(key, key) for key in plan.values]
     for member, delta in plan.member_changes:
-        parts.append(f"{member.name}：" + "、".join(member_labels.get(k, k) for k in delta))
+        parts.append(f"{member.name}：" + _("、").join(member_labels.get(k, k) for k in delta))
     parts += [
         _("增员%(name)s") % {"name": data.get("name", "")} for _row, data in plan.member_additions
     ]
@@ -731,7 +731,7 @@ def _summarise_existing(report: ImportReport, plan: HouseholdPlan) -> None:
         parts.append(_("%(year)d年收入") % {"year": plan.income_year})
     if len(report.preview) < ImportReport.PREVIEW_LIMIT:
         report.preview.append(
-            {"number": plan.number, "action": _("更新"), "detail": "；".join(parts)}
+            {"number": plan.number, "action": _("更新"), "detail": _("；").join(parts)}
         )
 
 

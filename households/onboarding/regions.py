@@ -227,7 +227,7 @@ def _validate(
                 row,
                 "urban_rural",
                 _("城乡分类代码应为%(codes)s之一。")
-                % {"codes": "、".join(Region.UrbanRural.values)},
+                % {"codes": _("、").join(Region.UrbanRural.values)},
             )
             continue
         region = existing.get(code)

@@ -263,7 +263,7 @@ def member_remove(
                     ValidationError(
                         _("请选择减员原因（%(reasons)s）。"),
                         code="reason_required",
-                        params={"reasons": "、".join(reasons)},
+                        params={"reasons": _("、").join(reasons)},
                     )
                 ]
             }

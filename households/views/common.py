@@ -76,6 +76,6 @@ def _quality_messages(request: HttpRequest, household: Household) -> None:
             % {
                 "count": len(findings),
                 "rate": completeness,
-                "first": "；".join(f.message for f in findings[:3]),
+                "first": _("；").join(f.message for f in findings[:3]),
             },
         )

@@ -36,7 +36,7 @@ def import_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         try:
             name = import_file_store(upload)
         except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
+            messages.error(request, _("；").join(error.messages))
             return redirect("ledgers:import")
         job = jobs.job_enqueue(
             user=request.user,

@@ -121,7 +121,7 @@ def national_mark_view(request: AuthenticatedHttpRequest, household_id: int) -> 
         try:
             marks.national_unmark_household(user=request.user, household=household, request=request)
         except ValidationError as error:
-            messages.error(request, "；".join(error.messages))
+            messages.error(request, _("；").join(error.messages))
         else:
             messages.success(request, _("已取消该户的录入国家系统标记。"))
         return redirect("households:detail", household_id=household.pk)
@@ -146,7 +146,12 @@ def national_mark_view(request: AuthenticatedHttpRequest, household_id: int) -> 
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else ""
         for message in errors:
-            messages.error(request, f"{label}：{message}" if label else str(message))
+            messages.error(
+                request,
+                _("%(label)s：%(message)s") % {"label": label, "message": message}
+                if label
+                else str(message),
+            )
     return redirect("households:detail", household_id=household.pk)
 
 

@@ -400,7 +400,20 @@ def notice_sheet(
             "notice": notice,
             "village": village,
             "rows": rows,
-            "title": f"{village.name}{step.label}",
+            # One pattern per language: Chinese runs the names together, English cannot.
+            "title": _("%(village)s%(step)s") % {"village": village.name, "step": step.label},
+            "heading": _("%(township)s%(village)s%(procedure)s%(step)s")
+            % {
+                "township": village.parent.name if village.parent else "",
+                "village": village.name,
+                "procedure": definition.extra.get("notice_title")
+                or (
+                    _("贫困户识别")
+                    if definition.kind == CaseWorkflow.Kind.IDENTIFICATION
+                    else _("贫困户退出")
+                ),
+                "step": step.label,
+            },
             "step_label": step.label,
             "definition": definition,
             "notice_title": definition.extra.get("notice_title", ""),

@@ -196,7 +196,7 @@ def monitoring_dashboard_objects(request: AuthenticatedHttpRequest, code: str) -
         risks.setdefault(object_id, []).append(str(labels.get(risk_type, risk_type)))
     for row in rows:
         row.head_id_shown = mask(row.head_id_number)  # type: ignore[attr-defined]  # for the template
-        row.risk_labels = "、".join(risks.get(row.pk, []))  # type: ignore[attr-defined]  # for the template
+        row.risk_labels = _("、").join(risks.get(row.pk, []))  # type: ignore[attr-defined]  # for the template
     return render(
         request,
         "monitoring/dashboard_objects.html",

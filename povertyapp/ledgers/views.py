@@ -104,7 +104,7 @@ def ledger_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
         if hasattr(error, "error_dict") and "reason" in error.error_dict:
             _require_ledger_access(request)
             return _index(request, data, errors=error.message_dict, status=400)
-        messages.error(request, "；".join(error.messages))
+        messages.error(request, _("；").join(error.messages))
         return redirect("ledgers:index")
     if start.job is not None:
         messages.info(

@@ -177,8 +177,8 @@ class RoundDetailApi(RoundApi):
 class ChangeFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=RoundChange.Kind.choices)
     state = django_filters.ChoiceFilter(choices=RoundChange.State.choices)
-    village = RegionCodeFilter(field_name="village__code", label=_("行政村代码"))
-    household = IdFilter(field_name="household_id", label=_("户"))
+    village = RegionCodeFilter(field_name="village__code", label=gettext_lazy("行政村代码"))
+    household = IdFilter(field_name="household_id", label=gettext_lazy("户"))
 
     class Meta:
         model = RoundChange

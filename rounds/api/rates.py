@@ -3,6 +3,7 @@ for a city or a province (issue 16) ``?year=<year>``: its roll-up of the countie
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -19,40 +20,44 @@ class FigureSerializer(serializers.Serializer):
         max_digits=12,
         decimal_places=8,
         allow_null=True,
-        help_text="分子÷分母（小数，8位；分母为0时为null）",
+        help_text=gettext_lazy("分子÷分母（小数，8位；分母为0时为null）"),
     )
 
 
 class FiguresSerializer(serializers.Serializer):
-    wrongful_inclusion = FigureSerializer(help_text="错评率")
-    omission = FigureSerializer(help_text="漏评率")
-    wrongful_exit = FigureSerializer(help_text="错退率")
-    incidence = FigureSerializer(help_text="贫困发生率")
+    wrongful_inclusion = FigureSerializer(help_text=gettext_lazy("错评率"))
+    omission = FigureSerializer(help_text=gettext_lazy("漏评率"))
+    wrongful_exit = FigureSerializer(help_text=gettext_lazy("错退率"))
+    incidence = FigureSerializer(help_text=gettext_lazy("贫困发生率"))
 
 
 class CountiesSerializer(serializers.Serializer):
-    included = serializers.IntegerField(help_text="已汇总县数")
-    expected = serializers.IntegerField(help_text="所辖县数")
+    included = serializers.IntegerField(help_text=gettext_lazy("已汇总县数"))
+    expected = serializers.IntegerField(help_text=gettext_lazy("所辖县数"))
     missing = serializers.ListField(
-        child=serializers.CharField(), help_text="尚无该年度指标的县（区划代码）"
+        child=serializers.CharField(), help_text=gettext_lazy("尚无该年度指标的县（区划代码）")
     )
 
 
 class RegionRatesSerializer(serializers.Serializer):
     region = serializers.DictField()
-    round = serializers.DictField(allow_null=True, help_text="县、乡、村：批次；市、省：null")
-    year = serializers.IntegerField(help_text="年度")
-    counties = CountiesSerializer(allow_null=True, help_text="市、省：汇总了哪些县；县及以下：null")
+    round = serializers.DictField(
+        allow_null=True, help_text=gettext_lazy("县、乡、村：批次；市、省：null")
+    )
+    year = serializers.IntegerField(help_text=gettext_lazy("年度"))
+    counties = CountiesSerializer(
+        allow_null=True, help_text=gettext_lazy("市、省：汇总了哪些县；县及以下：null")
+    )
     computed_at = serializers.DateTimeField()
     source = serializers.DictField()  # type: ignore[assignment]  # a declared field, popped by DRF's metaclass: not Field.source
     figures = FiguresSerializer()
     baseline_incidence = FigureSerializer()
-    completeness = FigureSerializer(help_text="信息录入率")
+    completeness = FigureSerializer(help_text=gettext_lazy("信息录入率"))
     status_counts = serializers.DictField()
     baseline_status_counts = serializers.DictField()
-    cause_counts = serializers.DictField(help_text="致贫原因构成（未脱贫户）")
-    list_counts = serializers.DictField(help_text="四类名单户数、人数")
-    thresholds = serializers.DictField(help_text="退出标准")
+    cause_counts = serializers.DictField(help_text=gettext_lazy("致贫原因构成（未脱贫户）"))
+    list_counts = serializers.DictField(help_text=gettext_lazy("四类名单户数、人数"))
+    thresholds = serializers.DictField(help_text=gettext_lazy("退出标准"))
 
 
 class RegionRatesApi(APIView):

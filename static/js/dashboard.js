@@ -9,6 +9,8 @@
   // Tooltips drawn inside the chart: ECharts' HTML tooltips carry inline style attributes, which
   // the Content-Security-Policy (style-src 'self') refuses.
   var TOOLTIP_MODE = "richText";
+  // Django's JavaScript catalog (/jsi18n/, loaded before this file).
+  var gettext = window.gettext || function (text) { return text; };
   function chart(id, option) {
     var element = document.getElementById(id);
     if (!element) { return; }
@@ -26,7 +28,7 @@
     series: data.trend.series.map(function (s) { return { name: s.name, type: "line", data: s.data }; })
   });
   chart("chart-causes", {
-    tooltip: { trigger: "item", renderMode: TOOLTIP_MODE, formatter: "{b}：{c}人（{d}%）" },
+    tooltip: { trigger: "item", renderMode: TOOLTIP_MODE, formatter: gettext("{b}：{c}人（{d}%）") },
     series: [{ type: "pie", radius: ["35%", "65%"], data: data.causes }]
   });
   chart("chart-status", {

@@ -3,6 +3,17 @@
  * No dependencies; works on any input with data-id-number inside a [data-member-row]. */
 (function () {
   "use strict";
+  // Django's JavaScript catalog (/jsi18n/, loaded before this file) translates the messages;
+  // without it they stay in the source language.
+  var gettext = window.gettext || function (text) { return text; };
+  var ngettext = window.ngettext || function (one, other, count) { return count === 1 ? one : other; };
+  var interpolate = window.interpolate || function (format, values, named) {
+    return format.replace(/%\(\w+\)s/g, function (match) { return values[match.slice(2, -2)]; });
+  };
+  // Stored values of the member form's fields (choice values, never shown as such).
+  var MALE = "男";
+  var FEMALE = "女";
+  var RESIDENT_ID_CARD = "居民身份证";
   var WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
   var CHECK = "10X98765432";
 
@@ -21,6 +32,10 @@
     return value;
   }
 
+  function ageText(age) {
+    return interpolate(ngettext("%(age)s岁", "%(age)s岁", age), { age: age }, true);
+  }
+
   function pad(n) { return (n < 10 ? "0" : "") + n; }
 
   /* Returns {ok, message, birth, sex, age}. */
@@ -28,26 +43,29 @@
     var value = normalise(raw, upgrade);
     if (!value) return { ok: null, message: "" };
     if (value.length !== 18) {
-      return { ok: false, message: "身份证号码应为18位，当前为" + value.length + "位。" };
+      return {
+        ok: false,
+        message: interpolate(gettext("身份证号码应为18位，当前为%(length)s位。"), { length: value.length }, true)
+      };
     }
     if (!/^\d{17}[\dX]$/.test(value)) {
-      return { ok: false, message: "身份证号码只能由数字组成，最后一位可以是X。" };
+      return { ok: false, message: gettext("身份证号码只能由数字组成，最后一位可以是X。") };
     }
     var y = +value.slice(6, 10), m = +value.slice(10, 12), d = +value.slice(12, 14);
     var date = new Date(y, m - 1, d);
     if (date.getFullYear() !== y || date.getMonth() !== m - 1 || date.getDate() !== d ||
         date > today || y < 1890) {
-      return { ok: false, message: "身份证号码中的出生日期（第7–14位）不是有效日期。" };
+      return { ok: false, message: gettext("身份证号码中的出生日期（第7–14位）不是有效日期。") };
     }
     if (checkDigit(value.slice(0, 17)) !== value.charAt(17)) {
-      return { ok: false, message: "身份证号码校验位错误，请核对每一位数字。" };
+      return { ok: false, message: gettext("身份证号码校验位错误，请核对每一位数字。") };
     }
     var age = today.getFullYear() - y;
     if (today.getMonth() + 1 < m || (today.getMonth() + 1 === m && today.getDate() < d)) age -= 1;
     return {
       ok: true, value: value, message: "",
       birth: y + "-" + pad(m) + "-" + pad(d),
-      sex: parseInt(value.charAt(16), 10) % 2 === 1 ? "男" : "女",
+      sex: parseInt(value.charAt(16), 10) % 2 === 1 ? MALE : FEMALE,
       age: age
     };
   }
@@ -83,7 +101,7 @@
   function update(input, typing) {
     var row = input.closest("[data-member-row]") || document;
     var typeSelect = row.querySelector("select[name$='-id_type']");
-    if (typeSelect && typeSelect.value && typeSelect.value !== "居民身份证") {
+    if (typeSelect && typeSelect.value && typeSelect.value !== RESIDENT_ID_CARD) {
       setText(messageBox(input), "");
       input.removeAttribute("aria-invalid");
       return;
@@ -103,7 +121,8 @@
       setClass(box, "js-id-message bad");
       input.setAttribute("aria-invalid", "true");
     } else if (result.ok) {
-      setText(box, "✓ " + result.birth + " · " + result.sex + " · " + result.age + "岁");
+      var shownSex = result.sex === MALE ? gettext("男") : gettext("女");
+      setText(box, "✓ " + result.birth + " · " + shownSex + " · " + ageText(result.age));
       setClass(box, "js-id-message ok");
       input.removeAttribute("aria-invalid");
       var birth = row.querySelector("[data-birth-date]");
@@ -111,7 +130,7 @@
       var age = row.querySelector("[data-age]");
       if (birth) setValue(birth, result.birth);
       if (sex) setValue(sex, result.sex);
-      if (age) setText(age, result.age + "岁");
+      if (age) setText(age, ageText(result.age));
     } else {
       setText(box, "");
       setClass(box, "js-id-message");

@@ -218,6 +218,8 @@ NOT_REQUESTED = {
 PUBLIC = {
     "login": "the sign-in page",
     "set_language": "the language switch of the sign-in page",
+    "javascript-catalog": "the scripts' translations (no data); the farmer's declaration page "
+    "(no account) needs them",
     "admin:login": "the admin's sign-in page",
     "admin:logout": "signing out (nothing to sign out of)",
     "api-token": "username and password for a token (the API's sign-in)",
@@ -238,6 +240,7 @@ ROWS: dict[str, Row] = {
     "logout": row(get="555555555555", post="LLLLLLLLLLLL"),
     "password_change": row(get="oooooooooooL", post="oooooooooooL"),
     "set_language": row(get="oooooooooooo", post="oooooooooooo"),
+    "javascript-catalog": row(get="oooooooooooo", post="555555555555"),
     "job-detail": row(get="444o4444444L", post="444o4444444L"),
     "files:download": row(get="44444444444L", post="555555555555"),
     "households:list": row(get="ooooo333333L", post="ooooo333333L"),

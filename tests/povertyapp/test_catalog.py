@@ -23,6 +23,8 @@ from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = Path("locale") / "en" / "LC_MESSAGES" / "django.po"
+# The scripts' catalog (static/js, served by /jsi18n/), merged by `makemessages -d djangojs`.
+JS_CATALOG = Path("locale") / "en" / "LC_MESSAGES" / "djangojs.po"
 # The Makefile's `messages` target ignores these two; the rest are not source (uploads,
 # generated files, caches) and `make messages` would not find messages in them either.
 MAKEFILE_IGNORES = [".venv", "static/vendor"]
@@ -195,17 +197,23 @@ def merged_catalog(tmp_path_factory: pytest.TempPathFactory) -> list[Entry]:
         "PYTHONPATH": os.pathsep.join(filter(None, [str(copy), os.environ.get("PYTHONPATH")])),
     }
     ignores = [f"--ignore={pattern}" for pattern in MAKEFILE_IGNORES]
-    result = subprocess.run(
-        [sys.executable, "manage.py", "makemessages", "-l", "en", *ignores],
-        cwd=copy,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, f"makemessages failed:\n{result.stdout}\n{result.stderr}"
-    return parse_po((copy / CATALOG).read_text(encoding="utf-8"))
+    for domain in ("django", "djangojs"):
+        result = subprocess.run(
+            [sys.executable, "manage.py", "makemessages", "-l", "en", "-d", domain, *ignores],
+            cwd=copy,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, f"makemessages failed:\n{result.stdout}\n{result.stderr}"
+    merged = parse_po((copy / CATALOG).read_text(encoding="utf-8"))
+    scripts = parse_po((copy / JS_CATALOG).read_text(encoding="utf-8"))
+    assert any(entry.msgid for entry in scripts), "the djangojs catalog holds no message"
+    for entry in scripts:
+        entry.locations = [f"(djangojs) {where}" for where in entry.locations]
+    return merged + scripts
 
 
 def test_makemessages_leaves_no_english_msgid_untranslated_or_fuzzy(merged_catalog):

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -35,27 +36,31 @@ class RegionStateSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=SignOff.State.choices)
     acted_by = serializers.CharField(allow_null=True)
     acted_at = serializers.DateTimeField(allow_null=True)
-    reason = serializers.CharField(help_text="退回或重新开启理由")
-    explanation = serializers.CharField(help_text="未清事项说明")
+    reason = serializers.CharField(help_text=gettext_lazy("退回或重新开启理由"))
+    explanation = serializers.CharField(help_text=gettext_lazy("未清事项说明"))
 
 
 class OpenItemsSerializer(serializers.Serializer):
-    procedures = serializers.IntegerField(help_text="未办结的识别、退出程序（阻止签署）")
-    missing_incomes = serializers.IntegerField(help_text="未录入本年度收入的建档立卡户（阻止签署）")
-    round_open = serializers.BooleanField(
-        help_text="动态调整批次未关闭或指标未定稿（县级，阻止签署）"
+    procedures = serializers.IntegerField(
+        help_text=gettext_lazy("未办结的识别、退出程序（阻止签署）")
     )
-    problems = serializers.IntegerField(help_text="待处理的问题数据（需说明）")
-    monitoring = serializers.IntegerField(help_text="未办结的监测程序（需说明）")
+    missing_incomes = serializers.IntegerField(
+        help_text=gettext_lazy("未录入本年度收入的建档立卡户（阻止签署）")
+    )
+    round_open = serializers.BooleanField(
+        help_text=gettext_lazy("动态调整批次未关闭或指标未定稿（县级，阻止签署）")
+    )
+    problems = serializers.IntegerField(help_text=gettext_lazy("待处理的问题数据（需说明）"))
+    monitoring = serializers.IntegerField(help_text=gettext_lazy("未办结的监测程序（需说明）"))
 
 
 class SignOffStateSerializer(serializers.Serializer):
     year = serializers.IntegerField()
-    locked = serializers.BooleanField(help_text="县级已签署封账，本年度数据只读")
+    locked = serializers.BooleanField(help_text=gettext_lazy("县级已签署封账，本年度数据只读"))
     county = RegionStateSerializer()
     townships = RegionStateSerializer(many=True)
     villages = RegionStateSerializer(many=True)
-    open_items = OpenItemsSerializer(help_text="本账号所在区划的未清事项")
+    open_items = OpenItemsSerializer(help_text=gettext_lazy("本账号所在区划的未清事项"))
 
 
 class SignSerializer(serializers.Serializer):
@@ -63,7 +68,9 @@ class SignSerializer(serializers.Serializer):
 
 
 class ReturnSerializer(serializers.Serializer):
-    region = serializers.CharField(max_length=15, help_text="被退回的村或乡镇的区划代码")
+    region = serializers.CharField(
+        max_length=15, help_text=gettext_lazy("被退回的村或乡镇的区划代码")
+    )
     reason = serializers.CharField(max_length=500)
 
 
