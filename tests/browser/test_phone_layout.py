@@ -124,39 +124,47 @@ def test_a_failed_household_save_starts_at_a_summary_whose_links_focus_each_fiel
     browser, live_server, cast, county
 ):
     head_id = factories.id_number(datetime.date(1972, 6, 15), "男")
-    typo = head_id[:10] + ("1" if head_id[10] != "1" else "0") + head_id[11:]
     page = login(browser, live_server, "cadre", **PHONE)
     violations = _watch_violations(page)
     page.goto(f"{live_server.url}/households/new/")
     page.fill("#id_housing_area", "85")
     page.fill("#id_members-0-name", "杨光明")
     page.select_option("#id_members-0-relation", "户主")
-    page.type("#id_members-0-id_number", typo)
+    page.type("#id_members-0-id_number", head_id)
     page.click("[data-add-row]")
-    page.fill("#id_members-1-name", "吴秀英")
     # One member open at a time: adding the second folded the first.
     assert not page.locator("#id_members-0-name").is_visible()
+    page.fill("#id_members-1-name", "吴秀英")  # no 与户主关系: refused by the server
     submit(page, "form.household-form .save-bar button[type=submit]")
     assert Household.objects.count() == 0
 
     summary = page.locator("#error-summary")
     assert summary.is_visible()
     assert page.evaluate("() => document.activeElement.id") == "error-summary"
-    assert summary.bounding_box()["y"] < 740
+    box = summary.bounding_box()
+    assert box is not None and 0 <= box["y"] < 740
     links = summary.locator("a[data-error-link]")
     targets = [links.nth(index).get_attribute("href") for index in range(links.count())]
-    assert "#id_members-0-id_number" in targets, targets
+    assert "#id_members-1-relation" in targets, targets
     shot(page, "phone-form-error-summary")
 
-    # One wording per error: the server's message under the ID, no browser check beside it.
-    id_field = page.locator(".field[data-field=id_number]").first
-    assert id_field.locator(".errorlist li").count() == 1
+    # One wording per error: each field refused shows the server's one message, the summary
+    # the same words, and no browser check adds its own.
+    for target in targets:
+        field = page.locator(f".field:has({target})")
+        assert field.locator(".errorlist li").count() == 1, target
+        message = field.locator(".errorlist li").inner_text()
+        assert message in summary.locator(f"a[href='{target}']").inner_text()
     assert page.locator(".js-id-message.bad").count() == 0
     # Nothing typed is lost.
     assert page.input_value("#id_members-0-name") == "杨光明"
-    assert page.input_value("#id_members-0-id_number") == typo
+    assert page.input_value("#id_members-0-id_number") == head_id
     assert page.input_value("#id_members-1-name") == "吴秀英"
     assert page.input_value("#id_housing_area") == "85"
+    # The refused member is the open one; opening another folds it.
+    assert page.locator("#id_members-1-relation").is_visible()
+    page.click("#member-1 > summary")
+    assert not page.locator("#id_members-1-relation").is_visible()
 
     # Every link opens the member its field is in, focuses the field and shows it.
     for target in targets:
@@ -167,6 +175,7 @@ def test_a_failed_household_save_starts_at_a_summary_whose_links_focus_each_fiel
         )
         box = page.locator(target).bounding_box()
         assert box is not None and 0 <= box["y"] <= 740, (target, box)
+    assert page.locator("#id_members-1-relation").is_visible()
     shot(page, "phone-form-error-focused")
     assert _width(page) <= 360
     # 保存 stays in reach at the bottom of the screen.
