@@ -27,6 +27,7 @@ from django_filters.constants import EMPTY_VALUES
 from households.models import (
     CaseBatch,
     CaseWorkflow,
+    DataProblem,
     Household,
     HouseholdEvent,
     Member,
@@ -139,6 +140,13 @@ def household_list_rows(ids: list[int]) -> list[dict[str, Any]]:
         .annotate(count=Count("pk"))
         .values("count")
     )
+    # The one line of warnings a phone's card shows: the household's unsettled problem data
+    # (待处理 or 已说明待审核), counted and the first message, in the same query (the key of
+    # `problem_unique_key` starts with the household: an index probe per row of the page).
+    problems = DataProblem.objects.filter(
+        household=OuterRef("pk"),
+        state__in=(DataProblem.State.OPEN, DataProblem.State.EXPLAINED),
+    ).order_by()
     rows = (
         Household.objects.filter(pk__in=ids)
         .annotate(
@@ -146,6 +154,14 @@ def household_list_rows(ids: list[int]) -> list[dict[str, Any]]:
                 "members", condition=Q(members__is_active=True, members__relation="户主")
             ),
             person_count=Coalesce(Subquery(persons, output_field=IntegerField()), 0),
+            problem_count=Coalesce(
+                Subquery(
+                    problems.values("household").annotate(count=Count("pk")).values("count"),
+                    output_field=IntegerField(),
+                ),
+                0,
+            ),
+            first_problem=Subquery(problems.order_by("rule", "pk").values("message")[:1]),
         )
         .order_by()
         .values(
@@ -156,6 +172,8 @@ def household_list_rows(ids: list[int]) -> list[dict[str, Any]]:
             "poverty_attribute",
             "first_identified_year",
             "person_count",
+            "problem_count",
+            "first_problem",
             head_name=F("head__name"),
             head_id_number=F("head__id_number"),
             village_name=F("village__name"),

@@ -58,6 +58,11 @@ TABS = (
 SEARCH_TERMS = ("q",)
 
 
+# The list's filters in the phone's drawer (household_list.html): all but the search box and
+# the page size.
+DRAWER_FILTERS = ("village", "group", "status", "cause", "attribute", "year", "national")
+
+
 @login_required
 def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_case_access(request)
@@ -139,6 +144,13 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             "sort_options": _options(params.get("ordering"), SORT_CHOICES),
             "page_size_options": _options(page_size, ((size, size) for size in PAGE_SIZES)),
             "query": search_terms.link_query(request),  # the token, not the terms
+            # The drawer's summary says how many filters are set; a refused filter opens it.
+            "filters_active": sum(
+                1
+                for name in DRAWER_FILTERS
+                if str(household_filter.form[name].value() or "").strip()
+            ),
+            "filter_errors": any(household_filter.form[name].errors for name in DRAWER_FILTERS),
             "can_write": roles.can_write_households(request.user),
             "status_counts": [
                 (label, status_counts.get(value, 0), value)

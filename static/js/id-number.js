@@ -149,7 +149,11 @@
   });
   document.addEventListener("DOMContentLoaded", function () {
     var inputs = document.querySelectorAll("[data-id-number]");
-    for (var i = 0; i < inputs.length; i++) if (inputs[i].value) update(inputs[i], false);
+    // A field the server refused keeps the server's message alone (one wording per error): the
+    // check runs again once the cadre edits it.
+    for (var i = 0; i < inputs.length; i++) {
+      if (inputs[i].value && !inputs[i].closest(".has-error")) update(inputs[i], false);
+    }
   });
   window.idNumber = { inspect: inspect, checkDigit: checkDigit, normalise: normalise };
 })();
