@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -60,3 +60,22 @@ def job_detail(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
         else "povertyapp/job_detail.html"
     )
     return render(request, template, {"job": job, "kind_label": kind_label(job.kind)})
+
+
+# --- the installable web app (docs/offline.md) ------------------------------------------------
+
+
+def web_manifest(request: HttpRequest) -> HttpResponse:
+    """The web app manifest: what a phone installs (name, icons, start page). No data."""
+    return render(request, "pwa/manifest.webmanifest", content_type="application/manifest+json")
+
+
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The service worker, served from the site's root so that its scope is the whole site
+    (`Service-Worker-Allowed: /`). It holds no data: the offline page keeps the user's data in
+    IndexedDB and its own page copy in a cache named by the user's key. Not cached by the
+    browser (`no-cache`), so that a new version is picked up at the next page load."""
+    response = render(request, "pwa/sw.js", content_type="application/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = "/"
+    response["Cache-Control"] = "no-cache"
+    return response
