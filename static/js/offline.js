@@ -381,7 +381,7 @@
     showStatus();
     showHouseholds();
     await showQueue();
-    keepPageForUser().catch(() => {});
+    keepPageForUser().then(() => { root.dataset.cached = "1"; }, () => {});
     $("[data-filter]").addEventListener("input", showHouseholds);
     $("[data-visit-form]").addEventListener("submit", saveForm);
     $("[data-cancel]").addEventListener("click", closeForm);

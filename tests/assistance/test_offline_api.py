@@ -125,9 +125,7 @@ def test_another_user_cannot_replay_someone_elses_key(cast, household_a):
     assert Visit.objects.count() == 1
 
 
-def test_a_household_changed_since_download_is_a_conflict_with_both_versions(
-    cast, household_a
-):
+def test_a_household_changed_since_download_is_a_conflict_with_both_versions(cast, household_a):
     downloaded = household_a.version
     household_services.household_update(
         actor=cast.county,
