@@ -1,10 +1,10 @@
 """Issue 17's field work without signal, in Debian's chromium on a 360 px phone (docs/offline.md).
 
 A helper opens 离线走访 with signal, loses it (`context.set_offline(True)`), records a visit,
-reloads the page without signal (served by the service worker from the user's cache), and the visit is
-synced exactly once when the signal returns. A cadre's offline edit of a household someone else
-changed meanwhile shows as a conflict with both versions, and is applied only when the cadre
-decides. Sign-out deletes the offline databases and caches."""
+reloads the page without signal (served by the service worker from the user's cache), and the
+visit is synced exactly once when the signal returns. A cadre's offline edit of a household
+someone else changed meanwhile shows as a conflict with both versions, and is applied only when
+the cadre decides. Sign-out deletes the offline databases and caches."""
 
 from __future__ import annotations
 
