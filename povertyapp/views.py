@@ -6,8 +6,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from povertyapp import desk, roles
@@ -67,7 +70,25 @@ def job_detail(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
 
 def web_manifest(request: HttpRequest) -> HttpResponse:
     """The web app manifest: what a phone installs (name, icons, start page). No data."""
-    return render(request, "pwa/manifest.webmanifest", content_type="application/manifest+json")
+    manifest = {
+        "name": _("精准扶贫管理系统"),
+        "short_name": _("离线走访"),
+        "lang": get_language(),
+        "start_url": reverse("assistance:offline"),
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#f5f7fa",
+        "theme_color": "#b42318",
+        "icons": [
+            {"src": static(f"icons/app-{size}.png"), "sizes": f"{size}x{size}", "type": "image/png"}
+            for size in (192, 512)
+        ],
+    }
+    return JsonResponse(
+        manifest,
+        content_type="application/manifest+json",
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 def service_worker(request: HttpRequest) -> HttpResponse:

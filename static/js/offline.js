@@ -234,6 +234,8 @@
       item.append(element("span", { class: "result result-" + entry.state, "data-result": true,
         text: entry.message ? `${text}：${entry.message}` : text }));
       if (entry.state === "conflict") {
+        const who = (entry.conflict.changes || []).map((c) => c.who).find(Boolean);
+        if (who) item.append(element("span", { class: "small", text: `${msg("changed-by")}：${who}` }));
         item.append(compareTable(entry));
         const keep = element("button", { type: "button", class: "primary", text: msg("keep-mine"), "data-keep-mine": true });
         keep.addEventListener("click", async () => {

@@ -223,6 +223,8 @@ PUBLIC = {
     "api-token": "username and password for a token (the API's sign-in)",
     "api-schema": "the OpenAPI description (no data)",
     "api-docs": "the API documentation page (no data)",
+    "web-manifest": "the installable web app's manifest: name, icons, start page (no data)",
+    "service-worker": "the offline page's service worker script (no data; docs/offline.md)",
     "monitoring:declare": "农户自主申报: a farmer declares a risk from their own phone, no account "
     "(rate-limited per IP; the receipt echoes no personal data)",
 }
