@@ -12,6 +12,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from povertyapp import desk, roles
 from povertyapp.http import AuthenticatedHttpRequest
@@ -68,6 +69,7 @@ def job_detail(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
 # --- the installable web app (docs/offline.md) ------------------------------------------------
 
 
+@require_GET
 def web_manifest(request: HttpRequest) -> HttpResponse:
     """The web app manifest: what a phone installs (name, icons, start page). No data."""
     manifest = {
@@ -91,6 +93,7 @@ def web_manifest(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_GET
 def service_worker(request: HttpRequest) -> HttpResponse:
     """The service worker, served from the site's root so that its scope is the whole site
     (`Service-Worker-Allowed: /`). It holds no data: the offline page keeps the user's data in
