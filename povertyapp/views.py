@@ -97,9 +97,8 @@ def web_manifest(request: HttpRequest) -> HttpResponse:
 def service_worker(request: HttpRequest) -> HttpResponse:
     """The service worker, served from the site's root so that its scope is the whole site
     (`Service-Worker-Allowed: /`). It holds no data: the offline page keeps the user's data in
-    IndexedDB and its own page copy in a cache named by the user's key. Not cached by the
-    browser (`no-cache`), so that a new version is picked up at the next page load."""
+    IndexedDB and its own page copy in a cache named by the user's key. `no-store` like every
+    answer (povertyapp/headers.py): a new version is picked up at the next page load."""
     response = render(request, "pwa/sw.js", content_type="application/javascript; charset=utf-8")
     response["Service-Worker-Allowed"] = "/"
-    response["Cache-Control"] = "no-cache"
     return response
