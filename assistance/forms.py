@@ -172,6 +172,38 @@ class VisitForm(house.Form):
         }
 
 
+def visit_form_definition(*, can_update_household: bool) -> list[dict[str, Any]]:
+    """The visit form as data, for the offline page that draws it without the server
+    (docs/offline.md): the same fields, labels, choices and required flags as `VisitForm`, so
+    the two cannot drift apart. Kinds: date, text, textarea, choice, checkbox."""
+    form = VisitForm(can_update_household=can_update_household)
+    definition = []
+    for name, field in form.fields.items():
+        if isinstance(field.widget, forms.HiddenInput):
+            continue  # the version travels with the entry, not as a field
+        if isinstance(field, forms.DateField):
+            kind = "date"
+        elif isinstance(field, forms.BooleanField):
+            kind = "checkbox"
+        elif isinstance(field, forms.ChoiceField):
+            kind = "choice"
+        elif isinstance(field.widget, forms.Textarea):
+            kind = "textarea"
+        else:
+            kind = "text"
+        item: dict[str, Any] = {
+            "name": name,
+            "label": str(field.label),
+            "kind": kind,
+            "required": field.required,
+        }
+        if isinstance(field, forms.ChoiceField):
+            choices = cast("list[tuple[Any, Any]]", field.choices)
+            item["choices"] = [[str(value), str(text)] for value, text in choices]
+        definition.append(item)
+    return definition
+
+
 class PairingForm(house.Form):
     helper = forms.ModelChoiceField(
         label=_("帮扶责任人账号"),

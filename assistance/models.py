@@ -1,7 +1,8 @@
 """Assistance (帮扶): who helps each household, with what, paid from where (DOMAIN §6).
 
 - Pairing (结对帮扶) and VillageSponsor (挂包单位); the 驻村工作队 is povertyapp's VillageYear.
-- Measure (帮扶措施) per household or member, HouseholdPlan (一户一策), Visit (走访).
+- Measure (帮扶措施) per household or member, HouseholdPlan (一户一策), Visit (走访);
+  OfflineSync: a visit recorded offline and synced, by its idempotency key.
 - MatchingRule: the cause/situation → measure/benefit matching of DOMAIN §6 as data the county
   office edits; AssistanceStandard: the thresholds (minimum measures, idle-fund days).
 - CoverageRun / CoverageGap: the stored result of the policy-coverage job (优惠政策落实防漏表).
@@ -712,6 +713,48 @@ class Visit(models.Model):
         return f"{self.household} {self.date} {self.visitor_name}"
 
 
+class OfflineSync(models.Model):
+    """A visit recorded on a phone without signal and applied when it synced (docs/offline.md).
+
+    The phone gives every entry a key of its own (a UUID) and sends it with each attempt: a
+    retried sync finds this row and is answered with the visit already recorded, never a second
+    one. Only applied entries are kept; an entry refused (conflict, out of scope, invalid) keeps
+    its key on the phone until the user decides, so the decision can be sent under the same key.
+    """
+
+    class Result(models.TextChoices):
+        APPLIED = "applied", _("已同步")
+
+    key = models.UUIDField(_("同步键"), unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("账号"),
+        on_delete=models.PROTECT,
+        related_name="offline_syncs",
+    )
+    household = models.ForeignKey(
+        "households.Household",
+        verbose_name=_("户"),
+        on_delete=models.PROTECT,
+        related_name="offline_syncs",
+    )
+    visit = models.OneToOneField(
+        Visit, verbose_name=_("走访记录"), on_delete=models.PROTECT, related_name="offline_sync"
+    )
+    result = models.CharField(
+        _("同步结果"), max_length=16, choices=Result.choices, default=Result.APPLIED
+    )
+    recorded_at = models.DateTimeField(_("手机上录入时间"), null=True, blank=True)
+    synced_at = models.DateTimeField(_("同步时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("离线同步")
+        verbose_name_plural = _("离线同步")
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.get_result_display()}"
+
+
 class CoverageRun(models.Model):
     """One computation of the policy-coverage table for a region (its subtree)."""
 
@@ -1005,3 +1048,12 @@ VISIT_QUESTIONS: list[tuple[str, str, list[str]]] = [
     ("satisfaction", "对帮扶工作是否满意", ["满意", "基本满意", "不满意"]),
     ("difficulties", "当前主要困难和诉求", []),
 ]
+
+# What a visit may verify and update on the household (through the registry's own service).
+VISIT_HOUSEHOLD_FIELDS = (
+    "food_secure",
+    "clothing_secure",
+    "water_safe",
+    "water_difficult",
+    "has_sanitary_toilet",
+)

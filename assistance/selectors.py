@@ -9,12 +9,24 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Count,
+    Exists,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.http import Http404
 from django.urls import reverse
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from assistance.models import (
+    VISIT_HOUSEHOLD_FIELDS,
     Asset,
     AssetDistribution,
     AssistanceEvent,
@@ -29,9 +41,10 @@ from assistance.models import (
     VillageSponsor,
     Visit,
 )
-from households.models import Household
+from households.models import Household, Member
 from povertyapp import roles
 from povertyapp.models import Region, ResidentTeamMember, User, VillageYear
+from povertyapp.privacy import shown
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -101,6 +114,50 @@ def assistance_households(*, user: User) -> QuerySet[WithAnnotations[Household, 
         )
         .order_by("number")
     )
+
+
+def offline_user_key(user: User) -> str:
+    """The key the phone files a user's offline data under (IndexedDB and the page cache): not
+    the account id, so that a shared phone's storage does not name whose data it held."""
+    return salted_hmac("assistance.offline", str(user.pk)).hexdigest()[:24]
+
+
+def offline_households(*, user: User) -> list[dict[str, Any]]:
+    """The households the offline visit page keeps on the phone (docs/offline.md): exactly the
+    online list's (`assistance_households`), masked as online (`privacy.shown`), each with the
+    version a synced entry must carry and the values a visit may verify."""
+    heads = Prefetch(
+        "members",
+        queryset=Member.objects.filter(is_active=True, relation="户主"),
+        to_attr="heads",
+    )
+    rows = []
+    for household in assistance_households(user=user).prefetch_related(heads):
+        head = household.heads[0] if household.heads else None
+        rows.append(
+            {
+                "id": household.pk,
+                "number": household.number,
+                "village": f"{household.village.parent.name if household.village.parent else ''}"
+                f" {household.village.name}".strip(),
+                "head_name": head.name if head else "",
+                "head_id_number": shown(user, head.id_number) if head else "",
+                "status": household.get_status_display(),
+                "helper_name": household.helper_name or "",
+                "last_visit": household.last_visit.isoformat() if household.last_visit else None,
+                **offline_household_state(household),
+            }
+        )
+    return rows
+
+
+def offline_household_state(household: Household) -> dict[str, Any]:
+    """The household as a synced visit is checked against: its version and the values a visit
+    may verify (`services.VISIT_HOUSEHOLD_FIELDS`)."""
+    return {
+        "version": household.version,
+        "fields": {name: getattr(household, name) for name in VISIT_HOUSEHOLD_FIELDS},
+    }
 
 
 def household_assistance(household: Household) -> dict[str, Any]:

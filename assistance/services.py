@@ -9,18 +9,20 @@ places; project totals are kept here from the fund movements and never disagree 
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Min, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assistance.events import event_record
 from assistance.models import (
+    VISIT_HOUSEHOLD_FIELDS,
     VISIT_QUESTIONS,
     Asset,
     AssetDistribution,
@@ -30,6 +32,7 @@ from assistance.models import (
     FundSource,
     HouseholdPlan,
     Measure,
+    OfflineSync,
     Pairing,
     Project,
     ProjectFunding,
@@ -41,6 +44,9 @@ from households.selectors import province_of, value_lists
 from povertyapp import roles
 from povertyapp.conflicts import ConflictError
 from povertyapp.models import Region, User
+
+if TYPE_CHECKING:
+    from django.db.models import Field
 
 MAX_AMOUNT = Decimal("999999999999.99")
 Errors = dict[str, list[ValidationError]]
@@ -585,14 +591,6 @@ def plan_set(
 
 # --- visits -----------------------------------------------------------------------------------
 
-VISIT_HOUSEHOLD_FIELDS = (
-    "food_secure",
-    "clothing_secure",
-    "water_safe",
-    "water_difficult",
-    "has_sanitary_toilet",
-)
-
 
 @transaction.atomic
 def visit_record(
@@ -688,6 +686,86 @@ def visit_record(
         data={"household_changes": {k: str(v) for k, v in changes.items()}},
     )
     return visit
+
+
+def visit_sync(
+    *,
+    actor: User,
+    key: uuid.UUID,
+    household: Household,
+    version: int,
+    date: datetime.date,
+    seen: str,
+    done: str = "",
+    next_steps: str = "",
+    answers: Mapping[str, str] | None = None,
+    contact_card_given: bool = False,
+    benefit_card_given: bool = False,
+    household_updates: Mapping[str, Any] | None = None,
+    recorded_at: datetime.datetime | None = None,
+) -> tuple[OfflineSync, bool]:
+    """Apply a visit recorded offline (docs/offline.md). Returns the sync row and whether this
+    call applied it (False: a retry of an entry already applied, answered with its visit).
+
+    `version` is the household's version the phone downloaded: when the household changed
+    since, the entry is refused with `ConflictError` and nothing is written, so that the user
+    sees both and decides (sending the entry again with the version now stored applies it).
+    The caller has checked the household is within the actor's scope."""
+    existing = OfflineSync.objects.select_related("visit").filter(key=key).first()
+    if existing is not None:
+        return _replayed(existing, actor), False
+    try:
+        with transaction.atomic():
+            locked = Household.objects.select_for_update().get(pk=household.pk)
+            if locked.version != version:
+                raise ConflictError(_offline_conflict(locked, household_updates or {}))
+            visit = visit_record(
+                actor=actor,
+                household=locked,
+                date=date,
+                seen=seen,
+                done=done,
+                next_steps=next_steps,
+                answers=answers,
+                contact_card_given=contact_card_given,
+                benefit_card_given=benefit_card_given,
+                household_updates=household_updates,
+                expected_version=version,
+            )
+            sync = OfflineSync(
+                key=key, user=actor, household=locked, visit=visit, recorded_at=recorded_at
+            )
+            sync.full_clean(validate_unique=False)
+            sync.save()
+    except IntegrityError:
+        # The same entry sent twice at once: the other request applied it first.
+        return _replayed(OfflineSync.objects.select_related("visit").get(key=key), actor), False
+    return sync, True
+
+
+def _replayed(sync: OfflineSync, actor: User) -> OfflineSync:
+    if sync.user_id != actor.pk:
+        raise ValidationError(_("该同步键已被其他账号使用。"), code="key_taken")
+    return sync
+
+
+def _offline_conflict(household: Household, updates: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What the conflict names: who changed the household last, and each field the entry
+    would set that now differs from its value on the phone."""
+    latest = household.history.order_by("-history_id").first()
+    who = latest.history_user.display_name if latest and latest.history_user else ""
+    changes = [
+        {
+            "field": name,
+            "label": str(cast("Field[Any, Any]", Household._meta.get_field(name)).verbose_name),
+            "old": value,
+            "new": getattr(household, name),
+            "who": who,
+        }
+        for name, value in updates.items()
+        if name in VISIT_HOUSEHOLD_FIELDS and getattr(household, name) != value
+    ]
+    return changes or [{"field": "", "label": _("户信息"), "old": "", "new": "", "who": who}]
 
 
 # --- projects and funds -----------------------------------------------------------------------

@@ -7,6 +7,7 @@ app_name = "assistance"
 urlpatterns = [
     path("", views.index, name="index"),
     path("households/", views.household_list, name="households"),
+    path("offline/", views.offline, name="offline"),
     path("households/<int:household_id>/", views.household_page, name="household"),
     path("households/<int:household_id>/measures/", views.measure_create, name="measure-create"),
     path("households/<int:household_id>/plan/", views.plan_save, name="plan-save"),

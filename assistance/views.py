@@ -116,6 +116,20 @@ def household_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
+@login_required
+def offline(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """离线走访: the visit form that works without signal (docs/offline.md). The page is a
+    shell: static/js/offline.js fills it from the bundle API, keeps it in IndexedDB under the
+    user's key and syncs the entries through the sync API."""
+    _require_case_access(request)
+    _require_recorder(request)
+    return render(
+        request,
+        "assistance/offline.html",
+        {"user_key": selectors.offline_user_key(request.user), "section": "offline"},
+    )
+
+
 # --- household assistance page ----------------------------------------------------------------
 
 

@@ -6,9 +6,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from povertyapp import desk, roles
 from povertyapp.http import AuthenticatedHttpRequest
@@ -60,3 +64,41 @@ def job_detail(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
         else "povertyapp/job_detail.html"
     )
     return render(request, template, {"job": job, "kind_label": kind_label(job.kind)})
+
+
+# --- the installable web app (docs/offline.md) ------------------------------------------------
+
+
+@require_GET
+def web_manifest(request: HttpRequest) -> HttpResponse:
+    """The web app manifest: what a phone installs (name, icons, start page). No data."""
+    manifest = {
+        "name": _("精准扶贫管理系统"),
+        "short_name": _("离线走访"),
+        "lang": get_language(),
+        "start_url": reverse("assistance:offline"),
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#f5f7fa",
+        "theme_color": "#b42318",
+        "icons": [
+            {"src": static(f"icons/app-{size}.png"), "sizes": f"{size}x{size}", "type": "image/png"}
+            for size in (192, 512)
+        ],
+    }
+    return JsonResponse(
+        manifest,
+        content_type="application/manifest+json",
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The service worker, served from the site's root so that its scope is the whole site
+    (`Service-Worker-Allowed: /`). It holds no data: the offline page keeps the user's data in
+    IndexedDB and its own page copy in a cache named by the user's key. `no-store` like every
+    answer (povertyapp/headers.py): a new version is picked up at the next page load."""
+    response = render(request, "pwa/sw.js", content_type="application/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = "/"
+    return response

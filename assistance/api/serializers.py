@@ -113,6 +113,33 @@ class VisitWriteSerializer(serializers.Serializer):
     benefit_card_given = serializers.BooleanField(required=False, default=False)
 
 
+class OfflineVisitSerializer(VisitWriteSerializer):
+    """A visit recorded offline (docs/offline.md): the visit, the household it is for, the
+    household's version when the phone downloaded it and the entry's idempotency key."""
+
+    key = serializers.UUIDField()
+    household = serializers.IntegerField(min_value=1)
+    version = serializers.IntegerField(min_value=1)
+    recorded_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    household_updates = serializers.DictField(
+        child=serializers.BooleanField(allow_null=True), required=False, default=dict
+    )
+
+
+class OfflineSyncSerializer(serializers.Serializer):
+    result = serializers.CharField()
+    replayed = serializers.BooleanField()
+    version = serializers.IntegerField()
+    visit = VisitSerializer()
+
+
+class OfflineBundleSerializer(serializers.Serializer):
+    user_key = serializers.CharField()
+    generated_at = serializers.DateTimeField()
+    form = serializers.ListField(child=serializers.DictField())
+    households = serializers.ListField(child=serializers.DictField())
+
+
 class PairingSerializer(serializers.ModelSerializer):
     class Meta:
         model = Pairing

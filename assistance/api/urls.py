@@ -29,6 +29,8 @@ urlpatterns = [
         views.MeasureStatusApi.as_view(),
         name="assistance-measure-status",
     ),
+    path("offline/bundle/", views.OfflineBundleApi.as_view(), name="assistance-offline-bundle"),
+    path("offline/visits/", views.OfflineVisitSyncApi.as_view(), name="assistance-offline-visits"),
     path("projects/", views.ProjectListApi.as_view(), name="assistance-projects"),
     path("projects/<int:project_id>/", views.ProjectDetailApi.as_view(), name="assistance-project"),
     path(

@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.response import Response
 
-from assistance import matching, selectors, services
+from assistance import forms, matching, selectors, services
 from assistance.api.serializers import (
     AssessmentSerializer,
     MeasureSerializer,
@@ -20,14 +20,19 @@ from assistance.api.serializers import (
     MeasureWriteSerializer,
     MovementSerializer,
     MovementWriteSerializer,
+    OfflineBundleSerializer,
+    OfflineSyncSerializer,
+    OfflineVisitSerializer,
     PairingSerializer,
     ProjectSerializer,
     VisitSerializer,
     VisitWriteSerializer,
 )
 from assistance.models import FundMovement, Measure, Pairing, Project, Visit
+from households.models import Household
 from households.selectors import household_get_for_user, member_get_for_user
 from povertyapp import roles
+from povertyapp.conflicts import ConflictError
 from povertyapp.http import AuthenticatedRequest, request_user
 
 
@@ -202,3 +207,107 @@ class ProjectMovementsApi(generics.GenericAPIView):
             note=data.get("note", ""),
         )
         return Response(MovementSerializer(movement).data, status=status.HTTP_201_CREATED)
+
+
+# --- offline visits (docs/offline.md) ---------------------------------------------------------
+
+
+class OfflineBundleApi(generics.GenericAPIView):
+    """What the offline visit page keeps on the phone: the user's households (scoped and
+    masked as online, each with its version) and the visit form's definition."""
+
+    serializer_class = OfflineBundleSerializer
+
+    def get(self, request: AuthenticatedRequest) -> Response:
+        _require_recorder(request)
+        return Response(
+            {
+                "user_key": selectors.offline_user_key(request.user),
+                "generated_at": timezone.now(),
+                "form": forms.visit_form_definition(
+                    can_update_household=roles.can_write_households(request.user)
+                ),
+                "households": selectors.offline_households(user=request.user),
+            }
+        )
+
+
+class OfflineVisitSyncApi(generics.GenericAPIView):
+    """Apply one visit recorded offline. 201 applied; 200 a retry of an entry applied before
+    (the same visit, nothing written); 409 the household changed since the phone downloaded
+    it, with both versions (nothing written); 403 the household is no longer in the user's
+    scope; 400 the entry is invalid."""
+
+    serializer_class = OfflineVisitSerializer
+
+    @extend_schema(
+        request=OfflineVisitSerializer,
+        responses={201: OfflineSyncSerializer, 200: OfflineSyncSerializer},
+    )
+    def post(self, request: AuthenticatedRequest) -> Response:
+        _require_recorder(request)
+        serializer = OfflineVisitSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        household = (
+            roles.household_scope(request.user, Household.objects.all())
+            .filter(pk=data["household"])
+            .first()
+        )
+        if household is None:
+            # Not a 404: the phone knew this household; the user is told it left their scope.
+            return Response(
+                {
+                    "code": "out_of_scope",
+                    "detail": _(
+                        "该户已不在您的帮扶或管辖范围内，这条走访记录不能同步；请与村里核实后删除。"
+                    ),
+                },
+                status=status.HTTP_403_FORBIDDEN,
+            )
+        updates = {k: v for k, v in data["household_updates"].items() if v is not None}
+        try:
+            sync, applied = services.visit_sync(
+                actor=request.user,
+                key=data["key"],
+                household=household,
+                version=data["version"],
+                date=data["date"],
+                seen=data["seen"],
+                done=data.get("done", ""),
+                next_steps=data.get("next_steps", ""),
+                answers=data.get("answers"),
+                contact_card_given=data["contact_card_given"],
+                benefit_card_given=data["benefit_card_given"],
+                household_updates=updates,
+                recorded_at=data["recorded_at"],
+            )
+        except ConflictError as error:
+            household.refresh_from_db()
+            return Response(
+                {
+                    "code": "conflict",
+                    "detail": error.messages[0],
+                    "changes": [{k: _plain(v) for k, v in c.items()} for c in error.changes],
+                    "mine": {"version": data["version"], "household_updates": updates},
+                    "server": selectors.offline_household_state(household),
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        household.refresh_from_db()
+        return Response(
+            OfflineSyncSerializer(
+                {
+                    "result": sync.result,
+                    "replayed": not applied,
+                    "version": household.version,
+                    "visit": sync.visit,
+                }
+            ).data,
+            status=status.HTTP_201_CREATED if applied else status.HTTP_200_OK,
+        )
+
+
+def _plain(value: object) -> object:
+    """A conflict's value as JSON: booleans and None as they are, the rest as text."""
+    return value if value is None or isinstance(value, bool) else str(value)

@@ -225,6 +225,8 @@ PUBLIC = {
     "api-token": "username and password for a token (the API's sign-in)",
     "api-schema": "the OpenAPI description (no data)",
     "api-docs": "the API documentation page (no data)",
+    "web-manifest": "the installable web app's manifest: name, icons, start page (no data)",
+    "service-worker": "the offline page's service worker script (no data; docs/offline.md)",
     "monitoring:declare": "农户自主申报: a farmer declares a risk from their own phone, no account "
     "(rate-limited per IP; the receipt echoes no personal data)",
 }
@@ -241,6 +243,9 @@ ROWS: dict[str, Row] = {
     "password_change": row(get="oooooooooooL", post="oooooooooooL"),
     "set_language": row(get="oooooooooooo", post="oooooooooooo"),
     "javascript-catalog": row(get="oooooooooooo", post="555555555555"),
+    # issue 17: the installable web app's manifest and service worker hold no data.
+    "web-manifest": row(get="oooooooooooo", post="555555555555"),
+    "service-worker": row(get="oooooooooooo", post="555555555555"),
     "job-detail": row(get="444o4444444L", post="444o4444444L"),
     "files:download": row(get="44444444444L", post="555555555555"),
     "households:list": row(get="ooooo333333L", post="ooooo333333L"),
@@ -312,6 +317,8 @@ ROWS: dict[str, Row] = {
     "assistance:asset-income": row(get="55555555555L", post="34oo3333333L"),
     "assistance:asset-distribution": row(get="55555555555L", post="34oo3333333L"),
     "assistance:exit-plan": row(get="o3ooo333333L", post="o3ooo333333L"),
+    # issue 17: 离线走访, for the roles that record visits (roles.can_record_visits).
+    "assistance:offline": row(get="oo3o3333333L", post="oo3o3333333L"),
     "inspections:campaigns": row(get="ooooo333333L", post="ooooo333333L"),
     # issue 15: sweep. Helpers, departments and administrators are refused; the county office
     # opens, assigns teams and closes; cadres (and the county office) record the 排查表.
@@ -716,6 +723,22 @@ ROWS: dict[str, Row] = {
     "assistance-household-visits": row(
         get="ooooo444444L",
         post="oo3o3444444L",
+        put="55555555555L",
+        patch="55555555555L",
+        delete="55555555555L",
+    ),
+    # issue 17: the offline visits' bundle and sync (docs/offline.md). A POST without an entry
+    # is a 400 for the recorders: let in, refused by the serializer.
+    "assistance-offline-bundle": row(
+        get="oo3o3333333L",
+        post="55555555555L",
+        put="55555555555L",
+        patch="55555555555L",
+        delete="55555555555L",
+    ),
+    "assistance-offline-visits": row(
+        get="55555555555L",
+        post="oo3o3333333L",
         put="55555555555L",
         patch="55555555555L",
         delete="55555555555L",
