@@ -282,3 +282,15 @@ def test_the_desk_queries_do_not_grow_with_the_data(world, cast, county, name):
         )
         declared(village=village, id_number=factories.id_number(), received_on=long_ago)
     assert _panel_queries(user) == before
+
+
+@pytest.mark.parametrize("name", ["cadre", "cadre2", "township", "county", "helper", "auditor"])
+def test_the_household_count_is_the_household_lists(world, cast, name):
+    """管辖范围内农户, the desk's first figure, links to the registry's list of the same count."""
+    user = getattr(cast, name)
+    [values] = [
+        values for panel, values in desk.panels_for(user) if panel.key == "households.counts"
+    ]
+    response = login(user).get("/households/")
+    assert response.status_code == 200
+    assert _listed(response) == values["household_count"]
