@@ -14,6 +14,11 @@ class AssistanceConfig(AppConfig):
         register_hooks()
         register_demo_rows()
 
+        # The work desk's panel: the households with a visit, a measure or a plan due.
+        from assistance import desk
+
+        desk.register_desk_panels()
+
 
 def register_hooks() -> None:
     """What the apps below ask of assistance without importing it: the households a helper sees

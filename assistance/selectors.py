@@ -213,25 +213,75 @@ def measure_get_for_user(*, user: User, measure_id: int, for_write: bool = False
     return measure
 
 
+# A household is visited at least every this many days (the helper's 走访 rhythm); one whose
+# last visit will be older than that by the end of the month is due a visit this month.
+VISIT_INTERVAL_DAYS = 90
+# What the helper's list filters on (`/assistance/?due=...`, the work desk's links).
+DUE_KINDS = ("visit", "measure", "plan")
+
+
+def month_end(on: datetime.date) -> datetime.date:
+    following = (on.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
+    return following - datetime.timedelta(days=1)
+
+
+def _open_overdue_measures(on: datetime.date) -> QuerySet[Measure]:
+    return Measure.objects.filter(
+        planned_end__lt=on, status__in=[Measure.Status.PLANNED, Measure.Status.IN_PROGRESS]
+    )
+
+
+def due_households(*, user: User) -> QuerySet[Household]:
+    """The households the helper's list covers: registered poor, returned and exited (an exited
+    household keeps its helper through the transition period)."""
+    return assistance_households(user=user).filter(
+        status__in=Household.POOR_STATUSES + (Household.Status.EXITED,)
+    )
+
+
+def households_due(*, user: User, on: datetime.date, due: str) -> QuerySet[Household]:
+    """The households of `due_households` with one kind of work due (`DUE_KINDS`):
+    `visit` — no visit within `VISIT_INTERVAL_DAYS` of the month's last day (due this month);
+    `measure` — a planned or started measure past its planned end; `plan` — poor, and no
+    一户一策 plan for this year."""
+    households = due_households(user=user)
+    if due == "visit":
+        recent = month_end(on) - datetime.timedelta(days=VISIT_INTERVAL_DAYS)
+        return households.exclude(
+            Exists(Visit.objects.filter(household=OuterRef("pk"), date__gt=recent))
+        )
+    if due == "measure":
+        return households.filter(
+            Exists(_open_overdue_measures(on).filter(household=OuterRef("pk")))
+        )
+    if due == "plan":
+        return households.filter(status__in=Household.POOR_STATUSES).exclude(
+            Exists(HouseholdPlan.objects.filter(household=OuterRef("pk"), year=on.year))
+        )
+    return households.none()
+
+
+def due_counts(*, user: User, on: datetime.date) -> dict[str, int]:
+    """How many households have each kind of work due (the work desk's figures)."""
+    return {due: households_due(user=user, on=on, due=due).count() for due in DUE_KINDS}
+
+
 def helper_due(*, user: User, on: datetime.date) -> list[dict[str, Any]]:
     """What is due for each of a helper's (or anyone's) households: measures below the
     minimum, open measures past their planned end, no visit in 90 days, no plan this year."""
+    return due_rows(list(due_households(user=user)[:500]), on=on)
+
+
+def due_rows(households: list[Any], *, on: datetime.date) -> list[dict[str, Any]]:
+    """Each household (annotated by `assistance_households`) with the list of what is due."""
     from assistance.matching import standard_for
 
-    households = list(
-        assistance_households(user=user).filter(
-            status__in=Household.POOR_STATUSES + (Household.Status.EXITED,)
-        )[:500]
-    )
     if not households:
         return []
     minimum = standard_for(year=on.year, village=households[0].village).min_measures
     overdue = dict(
-        Measure.objects.filter(
-            household__in=households,
-            planned_end__lt=on,
-            status__in=[Measure.Status.PLANNED, Measure.Status.IN_PROGRESS],
-        )
+        _open_overdue_measures(on)
+        .filter(household__in=households)
         .values("household")
         .annotate(n=Count("pk"))
         .values_list("household", "n")
@@ -241,6 +291,7 @@ def helper_due(*, user: User, on: datetime.date) -> list[dict[str, Any]]:
             "household", flat=True
         )
     )
+    visit_by = month_end(on) - datetime.timedelta(days=VISIT_INTERVAL_DAYS)
     rows = []
     for household in households:
         due = []
@@ -248,8 +299,10 @@ def helper_due(*, user: User, on: datetime.date) -> list[dict[str, Any]]:
             due.append(_("措施不足%(n)s项") % {"n": minimum})
         if overdue.get(household.pk):
             due.append(_("%(n)s项措施逾期未完成") % {"n": overdue[household.pk]})
-        if household.last_visit is None or (on - household.last_visit).days > 90:
+        if household.last_visit is None or (on - household.last_visit).days > VISIT_INTERVAL_DAYS:
             due.append(_("超过90天未走访"))
+        elif household.last_visit <= visit_by:
+            due.append(_("本月应走访"))
         if household.pk not in planned and household.status in Household.POOR_STATUSES:
             due.append(_("未制定%(year)s年一户一策") % {"year": on.year})
         rows.append({"household": household, "due": due})

@@ -7,6 +7,7 @@ writes. Projects come through `selectors.project_get_for_user`.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -74,6 +75,9 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The helper's (and everyone's) list of households with what is due."""
     _require_case_access(request)
     today = timezone.localdate()
+    due = request.GET.get("due", "")
+    if due in selectors.DUE_KINDS:
+        return _due_list(request, due, today)
     rows = selectors.helper_due(user=request.user, on=today)
     due_rows = [row for row in rows if row["due"]]
     return render(
@@ -86,6 +90,29 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
             "is_helper": request.user.role == "helper",
             "can_manage_funds": services.can_manage_funds(request.user),
             "can_import": roles.can_write_households(request.user),
+        },
+    )
+
+
+def _due_list(request: AuthenticatedHttpRequest, due: str, today: datetime.date) -> HttpResponse:
+    """The households with one kind of work due (`?due=visit|measure|plan`): the list a work
+    desk count links to, paged, each row with everything that is due for it."""
+    households = selectors.households_due(user=request.user, on=today, due=due)
+    page = Paginator(households, 50).get_page(request.GET.get("page"))
+    titles = {
+        "visit": _("本月应走访的户"),
+        "measure": _("有逾期未完成措施的户"),
+        "plan": _("未制定今年一户一策的户"),
+    }
+    return render(
+        request,
+        "assistance/due_list.html",
+        {
+            "page": page,
+            "rows": selectors.due_rows(list(page.object_list), on=today),
+            "title": titles[due],
+            "due": due,
+            "is_helper": request.user.role == "helper",
         },
     )
 

@@ -82,8 +82,10 @@ def register_file_kinds() -> None:
 
 
 def register_desk_panels() -> None:
-    """The home page's 工作台 (`povertyapp.desk`): the registry's counts and the households
-    updated last."""
+    """The home page's 工作台 (`povertyapp.desk`): the registry's count, my procedure steps and
+    problem data (`households.views.desk`), and the households updated last."""
+    from django.utils.translation import gettext_lazy
+
     from households.views import desk as desk_views
     from povertyapp import desk
 
@@ -95,11 +97,17 @@ def register_desk_panels() -> None:
             order=10,
         )
     )
+    desk.items_panel(
+        key="households.cases",
+        title=gettext_lazy("程序与问题数据"),
+        items=desk_views.registry_items,
+        order=20,
+    )
     desk.register(
         desk.Panel(
             key="households.recent",
             template="households/desk/recent.html",
             context=desk_views.desk_recent,
-            order=20,
+            order=90,
         )
     )

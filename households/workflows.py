@@ -352,6 +352,33 @@ def overdue_list(user: User, today: datetime.date | None = None) -> QuerySet[Cas
     )
 
 
+# The filtered case lists the work desk links to (`/households/todo/?show=...`): each the
+# exact set the desk counts.
+CASE_LISTS = ("mine", "late", "waiting", "overdue")
+
+
+def case_list(
+    user: User,
+    show: str,
+    today: datetime.date | None = None,
+    village_code: str = "",
+) -> QuerySet[CaseWorkflow]:
+    """One of the `CASE_LISTS`: `mine` (my steps due now), `late` (those past their deadline),
+    `waiting` (my cases at another level's step), `overdue` (every overdue case a township or
+    county supervises, optionally of one village by its statistical code)."""
+    today = today or timezone.localdate()
+    if show == "mine":
+        return todo_list(user, today)
+    if show == "late":
+        return todo_list(user, today).filter(deadline__lt=today)
+    if show == "waiting":
+        return waiting_list(user, today)
+    if show == "overdue":
+        cases = overdue_list(user, today)
+        return cases.filter(household__village__code=village_code) if village_code else cases
+    return CaseWorkflow.objects.none()
+
+
 def return_targets(workflow: CaseWorkflow) -> list[Step]:
     """The earlier steps the current step's owner may send the case back to: a reviewing level
     (township, county) names any earlier step except the household's own application; a village

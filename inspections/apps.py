@@ -9,6 +9,11 @@ class InspectionsConfig(AppConfig):
     def ready(self) -> None:
         register_file_kinds()
 
+        # The work desk's panel: the campaigns not yet finished (inspections.desk).
+        from inspections import desk
+
+        desk.register_desk_panels()
+
 
 def register_file_kinds() -> None:
     """Rectification evidence (整改佐证), served by the platform's file door (`povertyapp.files`)

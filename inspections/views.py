@@ -60,14 +60,17 @@ def _require_case_access(request: AuthenticatedHttpRequest) -> None:
 @login_required
 def campaign_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_case_access(request)
-    campaigns = selectors.campaign_list(user=request.user).annotate(
-        sample_count=Count("households", distinct=True)
-    )
+    campaigns = selectors.campaign_list(user=request.user)
+    # `?open=1`: the campaigns not yet finished (the work desk's count links here).
+    only_open = request.GET.get("open") == "1"
+    if only_open:
+        campaigns = campaigns.exclude(status=Campaign.Status.FINISHED)
+    campaigns = campaigns.annotate(sample_count=Count("households", distinct=True))
     can_create = request.user.role == User.Role.COUNTY_OFFICER
     return render(
         request,
         "inspections/campaign_list.html",
-        {"campaigns": campaigns, "can_create": can_create},
+        {"campaigns": campaigns, "can_create": can_create, "only_open": only_open},
     )
 
 

@@ -14,6 +14,11 @@ class MonitoringConfig(AppConfig):
         register_figures()
         register_lists()
 
+        # The work desk's panels: clues to verify and overdue; a department's lists.
+        from monitoring import desk
+
+        desk.register_desk_panels()
+
 
 def register_objects() -> None:
     """Part A (monitoring objects): the two procedures on the registry's machine and the

@@ -32,6 +32,11 @@ class PovertyappConfig(AppConfig):
 
         register_file_kinds()
 
+        # The work desk's own panels: my jobs, the administrators' pages (povertyapp.desk).
+        from povertyapp import desk
+
+        desk.register_platform_panels()
+
         # The audit rows of sign-in, failure, lockout and logout (issue 14, 安全审计).
         from povertyapp import audit_events
 

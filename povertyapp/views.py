@@ -46,11 +46,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 @login_required
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The 工作台: the panels the apps registered (`povertyapp.desk`), for case roles."""
+    """The 工作台: the panels the apps registered (`povertyapp.desk`) that the user's role
+    admits — the case roles' work, and for the other roles what they may act on."""
     user = request.user
-    context: dict[str, object] = {"has_case_access": roles.has_case_access(user)}
-    if roles.has_case_access(user):
-        context["panels"] = desk.panels_for(user)
+    context = {"has_case_access": roles.has_case_access(user), "panels": desk.panels_for(user)}
     return render(request, "povertyapp/home.html", context)
 
 

@@ -31,6 +31,11 @@ class RoundsConfig(AppConfig):
 
         crypto.register_encrypted_json("rounds.RoundChange", "details")
 
+        # The work desk's panels: lines to review or decide, figures changed since last week.
+        from rounds import desk
+
+        desk.register_desk_panels()
+
 
 def register_round_hooks() -> None:
     """The rounds plug into the registry's writes (`households.hooks`): the county's decision

@@ -21,8 +21,10 @@ class YearsConfig(AppConfig):
 
 def register_desk_panels() -> None:
     """The home page's 工作台 (`povertyapp.desk`): the county office is sent to the onboarding
-    checklist while something of the current year is missing."""
+    checklist while something of the current year is missing; the township and county see the
+    edits after approval waiting for their review (`years.desk`)."""
     from povertyapp import desk
+    from years import desk as year_desk
     from years import views_onboarding
 
     desk.register(
@@ -34,3 +36,4 @@ def register_desk_panels() -> None:
             order=5,
         )
     )
+    year_desk.register_desk_panels()

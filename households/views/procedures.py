@@ -433,22 +433,13 @@ def todo_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     township and county every overdue case in their area, each with its time left."""
     _require_case_access(request)
     today = household_forms.today()
+    show = request.GET.get("show", "")
+    if show in workflows.CASE_LISTS:
+        return _case_list_page(request, show, today)
     items = list(workflows.todo_list(request.user, today)[:500])
     waiting = list(workflows.waiting_list(request.user, today)[:500])
     overdue_cases = list(workflows.overdue_list(request.user, today)[:500])
-    clocks = workflows.case_clocks([*items, *waiting, *overdue_cases], today)
-    # Display values for the template, attached to the instances it loops over.
-    for item in [*items, *waiting, *overdue_cases]:
-        step = workflows.current_step(item)
-        item.step_label = step.label  # type: ignore[attr-defined]  # for the template
-        item.step_level = workflows.LEVEL_LABELS[step.level]  # type: ignore[attr-defined]  # for the template
-        item.is_notice = step.type == workflows.NOTICE  # type: ignore[attr-defined]  # for the template
-        clock = clocks.get(item.pk)
-        item.clock = clock  # type: ignore[attr-defined]  # for the template
-        item.overdue = bool(clock and clock.overdue)  # type: ignore[attr-defined]  # for the template
-        item.notice_due = bool(  # type: ignore[attr-defined]  # for the template
-            clock and clock.notice_end and today > clock.notice_end
-        )
+    _attach_clocks([*items, *waiting, *overdue_cases], today)
     overdue_count = len([item for item in items if getattr(item, "overdue", False)])
     problems = 0
     if request.user.role == "village_cadre":
@@ -478,3 +469,52 @@ def todo_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             "level": workflows.LEVEL_LABELS.get(workflows.user_level(request.user) or "", ""),
         },
     )
+
+
+# The shown cases of one filtered list (its count is exact; the table stops here).
+CASE_LIST_SHOWN = 500
+
+
+def _case_list_page(request: AuthenticatedHttpRequest, show: str, today: Any) -> HttpResponse:
+    """One filtered case list (`workflows.case_list`), the list a work-desk count links to."""
+    village = request.GET.get("village", "")
+    cases = workflows.case_list(request.user, show, today, village)
+    shown = list(cases[:CASE_LIST_SHOWN])
+    _attach_clocks(shown, today)
+    titles = {
+        "mine": _("待我办理"),
+        "late": _("待我办理（已逾期）"),
+        "waiting": _("我的案件（等待他人办理）"),
+        "overdue": _("辖区逾期案件"),
+    }
+    village_name = ""
+    if village and shown:
+        village_name = shown[0].household.village.name
+    return render(
+        request,
+        "households/todo_list.html",
+        {
+            "cases": shown,
+            "listed_count": cases.count(),
+            "title": titles[show],
+            "village_name": village_name,
+            "show_level": show in ("waiting", "overdue"),
+            "level": workflows.LEVEL_LABELS.get(workflows.user_level(request.user) or "", ""),
+        },
+    )
+
+
+def _attach_clocks(cases: list[CaseWorkflow], today: Any) -> None:
+    """Display values for the case tables, attached to the instances they loop over."""
+    clocks = workflows.case_clocks(cases, today)
+    for item in cases:
+        step = workflows.current_step(item)
+        item.step_label = step.label  # type: ignore[attr-defined]  # for the template
+        item.step_level = workflows.LEVEL_LABELS[step.level]  # type: ignore[attr-defined]  # for the template
+        item.is_notice = step.type == workflows.NOTICE  # type: ignore[attr-defined]  # for the template
+        clock = clocks.get(item.pk)
+        item.clock = clock  # type: ignore[attr-defined]  # for the template
+        item.overdue = bool(clock and clock.overdue)  # type: ignore[attr-defined]  # for the template
+        item.notice_due = bool(  # type: ignore[attr-defined]  # for the template
+            clock and clock.notice_end and today > clock.notice_end
+        )

@@ -747,13 +747,22 @@ def test_the_work_desk_counts_my_steps_and_the_overdue_cases(cast, county, appli
     open_case(cast, applicant, TODAY)
     overdue_case(cast, county)
     cadre_desk = client_for(cast.cadre).get("/").content.decode()
-    assert '<span class="num">2</span><span class="label">待我办理</span>' in cadre_desk
-    assert '<span class="num overdue">1</span><span class="label">已逾期</span>' in cadre_desk
-    county_desk = client_for(cast.county).get("/").content.decode()
-    assert '<span class="num">0</span><span class="label">待我办理</span>' in county_desk
     assert (
-        '<span class="num overdue">1</span><span class="label">辖区逾期案件</span>' in county_desk
+        '<span class="desk-count">2</span><span class="desk-label">待我办理的程序步骤' in cadre_desk
     )
+    assert (
+        '<a class="desk-item desk-late" href="/households/todo/?show=late">'
+        '<span class="desk-count">1</span><span class="desk-label">其中已逾期'
+    ) in cadre_desk
+    county_desk = client_for(cast.county).get("/").content.decode()
+    assert (
+        '<span class="desk-count">0</span><span class="desk-label">待我办理的程序步骤'
+        in county_desk
+    )
+    assert (
+        '<a class="desk-item desk-late" href="/households/todo/?show=overdue">'
+        '<span class="desk-count">1</span><span class="desk-label">辖区逾期案件'
+    ) in county_desk
 
 
 # --- every procedure, every step: the date rules hold for all ---------------------------------

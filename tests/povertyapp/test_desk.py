@@ -10,18 +10,26 @@ from tests.conftest import login
 pytestmark = pytest.mark.django_db
 
 
-def test_households_registers_its_counts_and_recent_households(cast, household_a):
-    panels = desk.panels_for(cast.cadre)
-    assert [panel.key for panel, _values in panels] == ["households.counts", "households.recent"]
-    counts = panels[0][1]
-    assert (counts["household_count"], counts["todo_count"], counts["overdue_count"]) == (1, 0, 0)
-    assert list(panels[1][1]["recent"]) == [household_a]
+def test_households_registers_its_count_cases_and_recent_households(cast, household_a):
+    panels = dict(desk.panels_for(cast.cadre))
+    keys = [panel.key for panel, _values in desk.panels_for(cast.cadre)]
+    assert keys[:2] == ["households.counts", "households.cases"]
+    assert keys[-2:] == ["households.recent", "povertyapp.jobs"]
+    values = {panel.key: values for panel, values in panels.items()}
+    assert values["households.counts"]["household_count"] == 1
+    assert [(item.label, item.count) for item in values["households.cases"]["items"]] == [
+        ("待我办理的程序步骤", 0),
+        ("其中已逾期", 0),
+        ("我的案件（等待他人办理）", 0),
+        ("待处理问题数据", 0),
+    ]
+    assert list(values["households.recent"]["recent"]) == [household_a]
 
 
 def test_home_page_shows_the_registered_panels(cast, household_a):
     content = login(cast.cadre).get("/").content.decode()
     assert "管辖范围内农户" in content
-    assert "待我办理" in content
+    assert "待我办理的程序步骤" in content
     assert "最近更新的农户" in content
     assert household_a.number in content
 
@@ -67,3 +75,35 @@ def test_a_registered_panel_is_drawn_in_order_for_the_users_it_admits(
     content = login(cast.county).get("/").content.decode()
     assert "<p>panel cadre</p>" not in content
     assert "<p>panel second</p>" in content
+
+
+def test_a_panel_is_for_the_case_roles_unless_it_says_otherwise(cast, monkeypatch):
+    monkeypatch.setattr(desk, "_PANELS", {})
+    desk.items_panel(
+        key="test.case",
+        title="案件",
+        items=lambda user: [desk.Item(label="待办", url="/households/", count=1)],
+    )
+    desk.items_panel(
+        key="test.accounts",
+        title="账号",
+        items=lambda user: [desk.Item(label="账号", url="/admin/")],
+        visible=lambda user: user.role == user.Role.SECURITY_ADMIN,
+    )
+    assert [panel.key for panel, _values in desk.panels_for(cast.cadre)] == ["test.case"]
+    assert [panel.key for panel, _values in desk.panels_for(cast.secadmin)] == ["test.accounts"]
+    assert [panel.key for panel, _values in desk.panels_for(cast.sysadmin)] == []
+    assert [item.label for item in desk.items_for(cast.cadre)] == ["待办"]
+
+
+def test_an_items_panel_without_items_draws_nothing(cast, monkeypatch):
+    monkeypatch.setattr(desk, "_PANELS", {})
+    desk.items_panel(key="test.empty", title="空面板标题", items=lambda user: [])
+    content = login(cast.cadre).get("/").content.decode()
+    assert "空面板标题" not in content
+
+
+def test_the_desk_links_its_own_stylesheet(cast):
+    content = login(cast.cadre).get("/").content.decode()
+    assert "css/desk.css" in content
+    assert 'class="desk"' in content
