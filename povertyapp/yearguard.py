@@ -108,7 +108,7 @@ class YearLockedQuerySet(models.QuerySet):
             _guard.check_rows(self.model, after, locks)
         return count
 
-    update.alters_data = True  # type: ignore[attr-defined]
+    update.alters_data = True  # type: ignore[attr-defined]  # Django marks methods with attributes
 
     def bulk_create(self, objs: Iterable[models.Model], *args: Any, **kwargs: Any) -> Any:
         state = self._locks_and_related()
@@ -118,7 +118,7 @@ class YearLockedQuerySet(models.QuerySet):
         self._check(objs, *state)
         return super().bulk_create(objs, *args, **kwargs)
 
-    bulk_create.alters_data = True  # type: ignore[attr-defined]
+    bulk_create.alters_data = True  # type: ignore[attr-defined]  # Django marks methods with attributes
 
     def bulk_update(
         self, objs: Iterable[models.Model], fields: Sequence[str], *args: Any, **kwargs: Any
@@ -136,7 +136,7 @@ class YearLockedQuerySet(models.QuerySet):
         self._check(objs, locks, related)
         return super().bulk_update(objs, fields, *args, **kwargs)
 
-    bulk_update.alters_data = True  # type: ignore[attr-defined]
+    bulk_update.alters_data = True  # type: ignore[attr-defined]  # Django marks methods with attributes
 
     def delete(self) -> tuple[int, dict[str, int]]:
         state = self._locks_and_related()
@@ -147,8 +147,8 @@ class YearLockedQuerySet(models.QuerySet):
         with _deletes_checked(self.model):
             return super().delete()
 
-    delete.alters_data = True  # type: ignore[attr-defined]
-    delete.queryset_only = True  # type: ignore[attr-defined]
+    delete.alters_data = True  # type: ignore[attr-defined]  # Django marks methods with attributes
+    delete.queryset_only = True  # type: ignore[attr-defined]  # Django marks methods with attributes
 
 
 class _deletes_checked:
@@ -164,7 +164,7 @@ class _deletes_checked:
         _checked_deletes.reset(self.token)
 
 
-class YearLockedManager(models.Manager.from_queryset(YearLockedQuerySet)):  # type: ignore[misc]
+class YearLockedManager(models.Manager.from_queryset(YearLockedQuerySet)):  # type: ignore[misc]  # a dynamic base class
     """The default manager of every year-bound model (`yearlock.register` requires it)."""
 
     guards_year_lock = True
