@@ -110,7 +110,7 @@ class YearLockedQuerySet(models.QuerySet):
 
     update.alters_data = True  # type: ignore[attr-defined]  # Django marks methods with attributes
 
-    def bulk_create(self, objs: Iterable[models.Model], *args: Any, **kwargs: Any) -> Any:
+    def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> Any:
         state = self._locks_and_related()
         if state is None:
             return super().bulk_create(objs, *args, **kwargs)
@@ -121,11 +121,11 @@ class YearLockedQuerySet(models.QuerySet):
     bulk_create.alters_data = True  # type: ignore[attr-defined]  # Django marks methods with attributes
 
     def bulk_update(
-        self, objs: Iterable[models.Model], fields: Sequence[str], *args: Any, **kwargs: Any
-    ) -> Any:
+        self, objs: Iterable[Any], fields: Iterable[str], batch_size: int | None = None
+    ) -> int:
         state = self._locks_and_related()
         if state is None:
-            return super().bulk_update(objs, fields, *args, **kwargs)
+            return super().bulk_update(objs, fields, batch_size=batch_size)
         locks, related = state
         objs = list(objs)
         # Both sides: the rows as stored (a row of a locked year) and as they will be written.
@@ -134,7 +134,7 @@ class YearLockedQuerySet(models.QuerySet):
         )
         self._check(stored, locks, related)
         self._check(objs, locks, related)
-        return super().bulk_update(objs, fields, *args, **kwargs)
+        return super().bulk_update(objs, fields, batch_size=batch_size)
 
     bulk_update.alters_data = True  # type: ignore[attr-defined]  # Django marks methods with attributes
 

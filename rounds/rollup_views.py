@@ -32,7 +32,9 @@ class RollupStartForm(house_forms.Form):
     def __init__(self, *args: Any, region: Region, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         years = rollup.rollup_years(region)
-        self.fields["year"].choices = [(year, str(year)) for year in years]
+        field = self.fields["year"]
+        assert isinstance(field, django_forms.TypedChoiceField)
+        field.choices = [(year, str(year)) for year in years]
         if years:
             self.fields["year"].initial = years[0]
 
@@ -48,7 +50,7 @@ def rollup_start_view(request: AuthenticatedHttpRequest, code: str) -> HttpRespo
     if not form.is_valid():
         for errors in form.errors.values():
             for message in errors:
-                messages.error(request, message)
+                messages.error(request, str(message))
         return redirect("dashboards:region", code=region.code)
     try:
         job = rollup.province_rates_start(
