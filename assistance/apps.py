@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -13,6 +15,7 @@ class AssistanceConfig(AppConfig):
 
         register_hooks()
         register_demo_rows()
+        register_merge_follower()
 
         # The work desk's panel: the households with a visit, a measure or a plan due.
         from assistance import desk
@@ -51,3 +54,39 @@ def register_demo_rows() -> None:
     from households import demo as registry_demo
 
     registry_demo.register_rows(demo.PAIRINGS)
+
+
+def register_merge_follower() -> None:
+    """A village merged away (撤并, `households.onboarding`): its open projects, its assets and
+    its sponsors of the merge's year and later belong to the survivor."""
+    from assistance.models import Asset, Project, VillageSponsor
+    from households import hooks
+
+    def check(*, former: Any, into: Any, date: Any) -> list[str]:
+        if into is None:
+            return []
+        clashes = VillageSponsor.objects.filter(
+            village=into,
+            year__gte=date.year,
+            unit__in=VillageSponsor.objects.filter(village=former, year__gte=date.year).values(
+                "unit"
+            ),
+        ).values_list("year", "unit")
+        return [
+            _("%(into)s与%(former)s在%(year)d年有同一帮扶单位“%(unit)s”，请先删除其中一条。")
+            % {"into": into.name, "former": former.name, "year": year, "unit": unit}
+            for year, unit in clashes
+        ]
+
+    def move(*, former: Any, into: Any, date: Any) -> dict[str, int]:
+        return {
+            "projects": Project.objects.filter(region=former)
+            .exclude(status=Project.Status.CLOSED)
+            .update(region=into),
+            "assets": Asset.objects.filter(village=former).update(village=into),
+            "village_sponsors": VillageSponsor.objects.filter(
+                village=former, year__gte=date.year
+            ).update(village=into),
+        }
+
+    hooks.register_merge_follower("assistance", hooks.MergeFollower(check=check, move=move))

@@ -27,6 +27,7 @@ from simple_history.models import HistoricalRecords
 # Year and money fields are defined once, with the registry's.
 from households.models import MONEY, YEAR_VALIDATORS
 from povertyapp.models import Job, Region
+from povertyapp.yearguard import YearLockedManager
 
 LIST_SEPARATOR = "、"
 
@@ -117,6 +118,8 @@ class VillageSponsor(models.Model):
     unit = models.CharField(_("挂包单位"), max_length=64)
     leader = models.CharField(_("联系领导"), max_length=32, blank=True)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+
+    objects = YearLockedManager()
 
     class Meta:
         verbose_name = _("挂包单位")
@@ -541,6 +544,8 @@ class FundMovement(models.Model):
     )
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
 
+    objects = YearLockedManager()
+
     class Meta:
         verbose_name = _("资金流水")
         verbose_name_plural = _("资金流水")
@@ -624,6 +629,8 @@ class Measure(models.Model):
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
+    objects = YearLockedManager()
+
     class Meta:
         verbose_name = _("帮扶措施")
         verbose_name_plural = _("帮扶措施")
@@ -664,6 +671,8 @@ class HouseholdPlan(models.Model):
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
+    objects = YearLockedManager()
+
     class Meta:
         verbose_name = _("一户一策")
         verbose_name_plural = _("一户一策")
@@ -702,6 +711,8 @@ class Visit(models.Model):
     contact_card_given = models.BooleanField(_("已发放帮扶联系卡"), default=False)
     benefit_card_given = models.BooleanField(_("已发放帮扶明白卡"), default=False)
     created_at = models.DateTimeField(_("录入时间"), auto_now_add=True)
+
+    objects = YearLockedManager()
 
     class Meta:
         verbose_name = _("走访记录")
@@ -901,6 +912,8 @@ class AssetIncome(models.Model):
     amount = models.DecimalField(_("收益金额（元）"), **MONEY)
     note = models.CharField(_("备注"), max_length=200, blank=True)
 
+    objects = YearLockedManager()
+
     class Meta:
         verbose_name = _("资产收益")
         verbose_name_plural = _("资产收益")
@@ -933,6 +946,8 @@ class AssetDistribution(models.Model):
         validators=[MinValueValidator(Decimal("0.01"))],
     )
     paid_on = models.DateField(_("发放日期"), null=True, blank=True)
+
+    objects = YearLockedManager()
 
     class Meta:
         verbose_name = _("资产收益分配")

@@ -596,7 +596,7 @@ def village_teams(*, user: User, year: int) -> list[dict[str, Any]]:
         .order_by("post", "name")
         .select_related("village_year")
     ):
-        member.short = member.days_resident < required  # type: ignore[attr-defined]  # for the template
+        member.short = member.days_resident < required  # for the template (an attribute of the row)
         team[member.village_year.village_id].append(member)
     sponsors: dict[int, list[VillageSponsor]] = defaultdict(list)
     for sponsor in VillageSponsor.objects.filter(village__in=villages, year=year):

@@ -576,7 +576,7 @@ def plan_set(
         plan.expected_income = income or Decimal("0")
         plan.exit_target = exit_target
         plan.version += 1
-    plan._history_user = actor  # type: ignore[attr-defined]  # read by simple_history, undeclared
+    plan._history_user = actor  # read by simple_history, undeclared
     plan.full_clean()
     plan.save()
     event_record(

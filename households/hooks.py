@@ -98,3 +98,33 @@ def round_is_open(round: models.Model) -> bool:
     if _round_provider is None:
         raise RuntimeError("a round was given but no round provider is registered")
     return _round_provider.round_is_open(round)
+
+
+# --- Region merges (撤并) ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MergeFollower:
+    """How the rows of one concern follow a unit merged into another (`import_regions`' 撤并).
+
+    `check(former=, into=, date=)` returns the reasons (translated sentences) the merge cannot
+    be made (`into` is None when the survivor is created by the same file, so it has no rows
+    yet); `move(former=, into=, date=)` moves the live rows that point at `former` to `into`
+    and returns {what: count} for the import's report. Rows that record what was (a past
+    round's baseline, snapshots, samples) stay with the former unit, which is ended, not
+    deleted."""
+
+    check: Callable[..., list[str]]
+    move: Callable[..., dict[str, int]]
+
+
+_merge_followers: dict[str, MergeFollower] = {}
+
+
+def register_merge_follower(name: str, follower: MergeFollower) -> None:
+    """Register (or replace) the follower `name` (from an `AppConfig.ready()`)."""
+    _merge_followers[name] = follower
+
+
+def merge_followers() -> list[MergeFollower]:
+    return [_merge_followers[name] for name in sorted(_merge_followers)]

@@ -20,6 +20,7 @@ from simple_history.models import HistoricalRecords
 from povertyapp.crypto import BlindIndexField, EncryptedCharField, blind_index
 from povertyapp.filenames import PrivateUploadTo
 from povertyapp.models import Region
+from povertyapp.yearguard import YearLockedManager
 
 YEAR_VALIDATORS = [MinValueValidator(2010), MaxValueValidator(2100)]
 # Keyword arguments shared by the area and money DecimalFields (splatted into each field).
@@ -572,6 +573,8 @@ class HouseholdIncome(models.Model):
         "other_transfer",
     )
 
+    objects = YearLockedManager()
+
     class Meta:
         verbose_name = _("家庭收入")
         verbose_name_plural = _("家庭收入")
@@ -672,6 +675,8 @@ class HouseholdEvent(models.Model):
     )
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
     data = models.JSONField(_("详情"), default=dict, blank=True)
+
+    objects = YearLockedManager()
 
     class Meta:
         verbose_name = _("户状态变动")
@@ -823,6 +828,8 @@ class CaseWorkflow(models.Model):
         related_name="cases",
     )
 
+    objects = YearLockedManager()
+
     class Meta:
         verbose_name = _("识别退出程序")
         verbose_name_plural = _("识别退出程序")
@@ -873,6 +880,8 @@ class WorkflowStep(models.Model):
     acted_on = models.DateField(_("办理日期"))
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
 
+    objects = YearLockedManager()
+
     class Meta:
         verbose_name = _("办理环节")
         verbose_name_plural = _("办理环节")
@@ -904,6 +913,8 @@ class PublicNotice(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    objects = YearLockedManager()
 
     class Meta:
         verbose_name = _("公示")
@@ -937,6 +948,8 @@ class NoticeObjection(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    objects = YearLockedManager()
 
     class Meta:
         verbose_name = _("公示异议")

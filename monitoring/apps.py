@@ -13,6 +13,7 @@ class MonitoringConfig(AppConfig):
         register_clues()
         register_figures()
         register_lists()
+        register_merge_follower()
 
         # The work desk's panels: clues to verify and overdue; a department's lists.
         from monitoring import desk
@@ -86,3 +87,17 @@ def register_lists() -> None:
     from monitoring import lists
 
     lists.register_lists()
+
+
+def register_merge_follower() -> None:
+    """A village merged away (撤并, `households.onboarding`): the clues filed on it follow its
+    households to the survivor (the monitoring runs on)."""
+    from households import hooks
+    from monitoring.models import Clue
+
+    def move(*, former: Any, into: Any, date: Any) -> dict[str, int]:
+        return {"clues": Clue.objects.filter(region=former).update(region=into)}
+
+    hooks.register_merge_follower(
+        "monitoring", hooks.MergeFollower(check=lambda **_kwargs: [], move=move)
+    )

@@ -22,6 +22,7 @@ from households.models import YEAR_VALIDATORS, CaseWorkflow, Household, Member
 from povertyapp.crypto import BlindIndexField, EncryptedCharField
 from povertyapp.filenames import PrivateUploadTo
 from povertyapp.models import Job, Region, User
+from povertyapp.yearguard import YearLockedManager
 
 MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 Department = User.Department
@@ -169,6 +170,8 @@ class IncomeAssessment(models.Model):
         related_name="+",
     )
     recorded_at = models.DateTimeField(_("核算时间"), auto_now_add=True)
+
+    objects = YearLockedManager()
 
     class Meta:
         verbose_name = _("收入核算")
@@ -565,6 +568,8 @@ class Sweep(models.Model):
     closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     version = models.PositiveIntegerField(_("版本"), default=1)
 
+    objects = YearLockedManager()
+
     class Meta:
         verbose_name = _("集中排查")
         verbose_name_plural = _("集中排查")
@@ -662,6 +667,8 @@ class SweepHousehold(models.Model):
         related_name="+",
     )
     version = models.PositiveIntegerField(_("版本"), default=1)
+
+    objects = YearLockedManager()
 
     class Meta:
         verbose_name = _("排查户")

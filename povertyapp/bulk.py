@@ -16,7 +16,7 @@ from typing import Any, cast
 
 from django.db import connection, models
 
-from povertyapp import crypto
+from povertyapp import crypto, yearlock
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -172,8 +172,16 @@ def load_rows(
     now: datetime.datetime,
     batch_size: int = 5000,
 ) -> int:
-    """Write rows (dicts of attribute name → value; missing ones take the field default)."""
+    """Write rows (dicts of attribute name → value; missing ones take the field default).
+
+    Rows of a year-bound model are checked against the year lock first (`yearlock.check_values`,
+    per `batch_size` rows: a few queries per batch, not per row), before the COPY starts, since
+    no other query may run on the connection during it: a locked row refuses the whole load."""
     table = model._meta.db_table
+    if yearlock.related(model) is not None:
+        rows = list(rows)
+        for start in range(0, len(rows), batch_size):
+            yearlock.check_values(model, rows[start : start + batch_size])
     iterator = iter(rows)
     first = next(iterator, None)
     if first is None:

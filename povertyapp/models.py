@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from povertyapp.filenames import PrivateUploadTo
+from povertyapp.yearguard import YearLockedManager
 
 # The `prev_hash` of the first audit row.
 GENESIS_HASH = "0" * 64
@@ -185,6 +186,8 @@ class VillageYear(models.Model):
     first_secretary = models.CharField(_("第一书记"), max_length=32, blank=True)
     first_secretary_phone = models.CharField(_("第一书记电话"), max_length=20, blank=True)
 
+    objects = YearLockedManager()
+
     class Meta:
         verbose_name = _("村年度信息")
         verbose_name_plural = _("村年度信息")
@@ -221,6 +224,8 @@ class ResidentTeamMember(models.Model):
     days_resident = models.PositiveSmallIntegerField(
         _("驻村天数"), default=0, validators=[MaxValueValidator(366)]
     )
+
+    objects = YearLockedManager()
 
     class Meta:
         verbose_name = _("驻村工作队队员")

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from households.models import YEAR_VALIDATORS, Household, HouseholdEvent, Member
 from povertyapp.models import Region
+from povertyapp.yearguard import YearLockedManager
 
 
 class AdjustmentRound(models.Model):
@@ -46,6 +47,8 @@ class AdjustmentRound(models.Model):
         blank=True,
         related_name="+",
     )
+
+    objects = YearLockedManager()
 
     class Meta:
         db_table = "households_adjustmentround"
@@ -102,6 +105,8 @@ class RoundBaseline(models.Model):
     persons = models.PositiveSmallIntegerField(_("基期人数"))
     main_cause = models.CharField(_("主要致贫原因"), max_length=32, blank=True)
 
+    objects = YearLockedManager()
+
     class Meta:
         db_table = "households_roundbaseline"
         verbose_name = _("批次基期农户")
@@ -130,6 +135,8 @@ class RoundVillage(models.Model):
         Region, verbose_name=_("行政村"), on_delete=models.PROTECT, related_name="+"
     )
     rural_population = models.PositiveIntegerField(_("户籍农业人口"))
+
+    objects = YearLockedManager()
 
     class Meta:
         db_table = "households_roundvillage"
@@ -165,6 +172,8 @@ class RoundBaselineGroup(models.Model):
     main_cause = models.CharField(_("主要致贫原因"), max_length=32, blank=True)
     households = models.PositiveIntegerField(_("基期户数"))
     persons = models.PositiveIntegerField(_("基期人数"))
+
+    objects = YearLockedManager()
 
     class Meta:
         db_table = "households_roundbaselinegroup"
@@ -278,6 +287,8 @@ class RoundChange(models.Model):
         related_name="round_change",
     )
 
+    objects = YearLockedManager()
+
     class Meta:
         db_table = "households_roundchange"
         verbose_name = _("动态调整名单")
@@ -365,6 +376,8 @@ class RateSnapshot(Figures):
     )
     level = models.CharField(_("层级"), max_length=16, choices=Region.Level.choices)
     # 错评率, 漏评率, 错退率, 贫困发生率 (DOMAIN §8).
+
+    objects = YearLockedManager()
 
     class Meta:
         db_table = "povertyapp_ratesnapshot"

@@ -14,6 +14,10 @@ The province's rates job (`province_rates_enqueue`) fans out one rates job per c
 `rates.rates_enqueue_group`) and runs the roll-up once after the last of them, as the body of
 a Celery chord (`povertyapp.jobs.job_dispatch_chord`; in eager mode the chord runs in place).
 Rerunning replaces the rows: the roll-up is idempotent.
+
+A city's or province's office starts that fan-out itself (`province_rates_start`, the button
+on its dashboard, audited; its progress on `rollup_views.rollup_run_view`: the counties' jobs
+and the roll-up), and so does `manage.py compute_rates --province CODE`.
 """
 
 from __future__ import annotations
@@ -21,14 +25,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from povertyapp import jobs, roles
+from povertyapp import audit, jobs, roles
 from povertyapp.models import Job, Region, User, path_prefixes
 from rounds import figures, rates
 from rounds.models import AdjustmentRound, RateSnapshot, RollupSnapshot
@@ -142,7 +146,13 @@ def rollup_compute(*, region: Region, year: int, job: Job | None = None) -> dict
     }
 
 
-@jobs.register(KIND, gettext_lazy("汇总上级指标"), may_start=roles.can_review)
+def _may_start_rollup(user: User) -> bool:
+    """The roll-up: a township or the county office (as the rates job), or the city's or the
+    province's office, whose figures it is."""
+    return roles.can_review(user) or roles.is_rollup_officer(user)
+
+
+@jobs.register(KIND, gettext_lazy("汇总上级指标"), may_start=_may_start_rollup)
 def rollup_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
     region = job.region
     year = job.parameters.get("year")
@@ -164,12 +174,20 @@ def rollup_rounds(*, region: Region, year: int) -> list[AdjustmentRound]:
 
 
 def province_rates_enqueue(
-    *, user: User | None, region: Region, year: int, rounds: Iterable[AdjustmentRound] | None = None
+    *,
+    user: User | None,
+    region: Region,
+    year: int,
+    rounds: Iterable[AdjustmentRound] | None = None,
+    counties_by_system: bool = False,
 ) -> tuple[list[Job], Job]:
     """The rates of every county of `region` (a city or province) for `year`, one job each, then
     the roll-up as one job after all of them (a Celery chord, sent when the surrounding
     transaction commits). A county whose round's figures are final is not recomputed: its
-    stored figures are rolled up as they are. Returns (the county jobs, the roll-up job)."""
+    stored figures are rolled up as they are. With `counties_by_system` the county jobs are the
+    system's (a city's or province's office may start the roll-up, not a county's rates job);
+    the roll-up job is `user`'s and names them (`parameters["county_jobs"]`). Returns (the
+    county jobs, the roll-up job)."""
     if region.level not in ROLLUP_LEVELS:
         raise ValueError(f"a roll-up is a city's or a province's, not a {region.level}'s")
     open_rounds = []
@@ -182,16 +200,88 @@ def province_rates_enqueue(
     parameters: dict[str, Any] = {"serial": True} if len(open_rounds) > 1 else {}
     county_jobs = [
         jobs.job_create(
-            user=user,
+            user=None if counties_by_system else user,
             kind=RATES_KIND,
             region=round.county,
             parameters={"round": round.pk, **parameters},
         )
         for round in open_rounds
     ]
-    rollup = jobs.job_create(user=user, kind=KIND, region=region, parameters={"year": year})
+    rollup = jobs.job_create(
+        user=user,
+        kind=KIND,
+        region=region,
+        parameters={"year": year, "county_jobs": [job.pk for job in county_jobs]},
+    )
     jobs.job_dispatch_chord_on_commit([job.pk for job in county_jobs], rollup.pk)
     return county_jobs, rollup
+
+
+def can_start_rollup(user: User, region: Region) -> bool:
+    """Whether `user` may start the fan-out of `region`: the office of that city or province,
+    or of a province above it (a city of its province)."""
+    return (
+        roles.is_rollup_officer(user)
+        and region.level in ROLLUP_LEVELS
+        and roles.figures_region_scope(user).filter(pk=region.pk).exists()
+    )
+
+
+def rollup_years(region: Region) -> list[int]:
+    """The years with a round in a county under `region`, latest first."""
+    return sorted(
+        set(
+            AdjustmentRound.objects.filter(
+                county__path__startswith=region.path, county__level=Region.Level.COUNTY
+            ).values_list("year", flat=True)
+        ),
+        reverse=True,
+    )
+
+
+@transaction.atomic
+def province_rates_start(*, user: User, region: Region, year: int) -> Job:
+    """A city's or province's office starts its fan-out (every county's rates job, then the
+    roll-up, `province_rates_enqueue`) for `year`; audited. Returns the roll-up job, whose
+    page shows the counties' progress."""
+    if not can_start_rollup(user, region):
+        raise PermissionDenied(_("只有本市、本省的乡村振兴部门可以发起本区域的汇总计算。"))
+    if year not in rollup_years(region):
+        raise ValidationError(
+            _("%(year)s年本区域各县没有动态调整批次，无可汇总。") % {"year": year},
+            code="no_rounds",
+        )
+    county_jobs, rollup = province_rates_enqueue(
+        user=user, region=region, year=year, counties_by_system=True
+    )
+    audit.record(
+        "rollup_start",
+        user=user,
+        target="rounds.rollup",
+        object_id=rollup.pk,
+        detail={"region": region.code, "year": year, "county_jobs": len(county_jobs)},
+    )
+    return rollup
+
+
+def rollup_run(rollup: Job) -> dict[str, Any]:
+    """The progress of a fan-out: its county jobs (region, status) and the roll-up job; done
+    counts finished county jobs and the roll-up, out of their number + 1."""
+    ids = rollup.parameters.get("county_jobs", [])
+    county_jobs = list(
+        Job.objects.filter(pk__in=ids).select_related("region").order_by("region__code")
+    )
+    finished = (Job.Status.SUCCEEDED, Job.Status.FAILED)
+    done = sum(job.status in finished for job in county_jobs) + (rollup.status in finished)
+    total = len(county_jobs) + 1
+    return {
+        "rollup": rollup,
+        "county_jobs": county_jobs,
+        "done": done,
+        "total": total,
+        "percent": done * 100 // total,
+        "finished": rollup.status in finished,
+    }
 
 
 def snapshot_for_year(*, region: Region, year: int | None) -> RollupSnapshot | None:

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from rounds import rollup_views
 from rounds import views as views
 
 app_name = "rounds"
@@ -22,4 +23,6 @@ urlpatterns = [
     path("<int:round_id>/close/", views.round_close_view, name="close"),
     path("<int:round_id>/compute/", views.round_compute_view, name="compute"),
     path("changes/<int:change_id>/", views.change_act_view, name="change-act"),
+    path("rollup/<str:code>/start/", rollup_views.rollup_start_view, name="rollup-start"),
+    path("rollup/runs/<int:job_id>/", rollup_views.rollup_run_view, name="rollup-run"),
 ]

@@ -87,39 +87,68 @@ def _sweep_household(row: SweepHousehold) -> Owned:
     return row.village_id, _year_of(row.visited_on) or row.sweep.year
 
 
-REGISTRY: list[tuple[type[Any], Any, Any]] = [
-    (HouseholdIncome, lambda row: (_household(row), row.year), _("年度收入")),
-    (HouseholdEvent, lambda row: (_household(row), row.effective_date.year), _("变动记录")),
-    (CaseWorkflow, _workflow, _("识别、退出程序（监测程序按办结年度）")),
-    (WorkflowStep, lambda row: _workflow(row.workflow), _("程序环节")),
-    (PublicNotice, lambda row: _workflow(row.workflow), _("公示")),
-    (NoticeObjection, lambda row: _workflow(row.notice.workflow), _("公示异议")),
-    (VillageYear, lambda row: (row.village_id, row.year), _("村年度数据")),
+# (model, owner, description, the relations the owner reads: a set of rows is checked with one
+# query per relation, not one per row; tests/years/test_lock_bulk.py counts them)
+REGISTRY: list[tuple[type[Any], Any, Any, tuple[str, ...]]] = [
+    (HouseholdIncome, lambda row: (_household(row), row.year), _("年度收入"), ("household",)),
+    (
+        HouseholdEvent,
+        lambda row: (_household(row), row.effective_date.year),
+        _("变动记录"),
+        ("household",),
+    ),
+    (CaseWorkflow, _workflow, _("识别、退出程序（监测程序按办结年度）"), ("household",)),
+    (
+        WorkflowStep,
+        lambda row: _workflow(row.workflow),
+        _("程序环节"),
+        ("workflow__household",),
+    ),
+    (PublicNotice, lambda row: _workflow(row.workflow), _("公示"), ("workflow__household",)),
+    (
+        NoticeObjection,
+        lambda row: _workflow(row.notice.workflow),
+        _("公示异议"),
+        ("notice__workflow__household",),
+    ),
+    (VillageYear, lambda row: (row.village_id, row.year), _("村年度数据"), ()),
     (
         ResidentTeamMember,
         lambda row: (row.village_year.village_id, row.village_year.year),
         _("驻村工作队"),
+        ("village_year",),
     ),
-    (AdjustmentRound, lambda row: (row.county_id, row.year), _("动态调整批次")),
-    (RoundBaseline, _round, _("批次基期")),
-    (RoundBaselineGroup, _round, _("批次基期（村民小组）")),
-    (RoundVillage, _round, _("批次村")),
-    (RoundChange, _round, _("四类名单")),
-    (RateSnapshot, _round, _("指标快照")),
-    (Measure, lambda row: (_household(row), row.year), _("帮扶措施")),
-    (HouseholdPlan, lambda row: (_household(row), row.year), _("一户一策")),
-    (Visit, lambda row: (_household(row), _year_of(row.date)), _("走访记录")),
-    (FundMovement, _fund_movement, _("资金流水")),
-    (VillageSponsor, lambda row: (row.village_id, row.year), _("村帮扶单位")),
-    (AssetIncome, lambda row: (row.asset.village_id, row.year), _("资产收益")),
-    (AssetDistribution, lambda row: (_household(row), row.year), _("资产收益分配")),
+    (AdjustmentRound, lambda row: (row.county_id, row.year), _("动态调整批次"), ()),
+    (RoundBaseline, _round, _("批次基期"), ("round",)),
+    (RoundBaselineGroup, _round, _("批次基期（村民小组）"), ("round",)),
+    (RoundVillage, _round, _("批次村"), ("round",)),
+    (RoundChange, _round, _("四类名单"), ("round",)),
+    (RateSnapshot, _round, _("指标快照"), ("round",)),
+    (Measure, lambda row: (_household(row), row.year), _("帮扶措施"), ("household",)),
+    (HouseholdPlan, lambda row: (_household(row), row.year), _("一户一策"), ("household",)),
+    (
+        Visit,
+        lambda row: (_household(row), _year_of(row.date)),
+        _("走访记录"),
+        ("household",),
+    ),
+    (FundMovement, _fund_movement, _("资金流水"), ("household", "project")),
+    (VillageSponsor, lambda row: (row.village_id, row.year), _("村帮扶单位"), ()),
+    (AssetIncome, lambda row: (row.asset.village_id, row.year), _("资产收益"), ("asset",)),
+    (
+        AssetDistribution,
+        lambda row: (_household(row), row.year),
+        _("资产收益分配"),
+        ("household",),
+    ),
     (
         IncomeAssessment,
         lambda row: (_household(row), _year_of(row.period_end)),
         _("监测收入核算"),
+        ("household",),
     ),
-    (Sweep, lambda row: (row.county_id, row.year), _("集中排查")),
-    (SweepHousehold, _sweep_household, _("排查户")),
+    (Sweep, lambda row: (row.county_id, row.year), _("集中排查"), ()),
+    (SweepHousehold, _sweep_household, _("排查户"), ("sweep",)),
 ]
 
 EXEMPT: dict[str, str] = {
@@ -162,7 +191,7 @@ EXEMPT: dict[str, str] = {
 
 def install() -> None:
     """Register every year-bound model and every exemption (from `YearsConfig.ready()`)."""
-    for model, owner, description in REGISTRY:
-        yearlock.register(model, owner=owner, description=description)
+    for model, owner, description, related in REGISTRY:
+        yearlock.register(model, owner=owner, description=description, related=related)
     for label, reason in EXEMPT.items():
         yearlock.exempt(label, reason)

@@ -88,7 +88,7 @@ def _page(
         "sign_form": sign_form or SignForm(),
         "reason_form": reason_form or ReasonForm(),
         "failed_action": failed_action,
-        "locked_records": [str(description) for _model, _owner, description in REGISTRY],
+        "locked_records": [str(entry[2]) for entry in REGISTRY],
     }
     return render(request, "years/signoff.html", context, status=status)
 

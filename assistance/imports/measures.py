@@ -29,7 +29,7 @@ from assistance.selectors import measure_projects
 from households.identity import normalise_id_number
 from households.models import Household, Member, ValueList
 from households.selectors import province_of, value_lists
-from povertyapp import audit, roles
+from povertyapp import audit, roles, yearlock
 from povertyapp.ledgers.layout import DATE, INTEGER, MONEY, SENSITIVE, Column
 from povertyapp.models import User
 
@@ -214,6 +214,7 @@ def _validate(actor: User, rows: list[Row], problems: Problems) -> list[_Line]:
         ] = recorded
     projects: dict[int, list[Project]] = {}
     seen: dict[tuple[Any, ...], Row] = {}
+    locks = yearlock.LockIndex()  # the signed years, read once
     lines = []
     today = timezone.localdate()
     for row in rows:
@@ -307,6 +308,13 @@ def _validate(actor: User, rows: list[Row], problems: Problems) -> list[_Line]:
                 )
                 continue
             line.steps = _steps(row, measure.status, status, problems, number)
+        # A row that writes (a new measure, a change) into a signed year is refused here; an
+        # unchanged row of a signed year is no write, so re-importing last year's file passes.
+        if line.existing is None or line.delta or line.steps:
+            locked = locks.error(household.village.path, year)
+            if locked is not None:
+                problems.add(row, locked, number=number)
+                continue
         lines.append(line)
     return lines
 

@@ -33,7 +33,7 @@ from households.imports.report import CellError, ImportRefused, ImportReport
 from households.imports.staging import _Staging
 from households.models import Household, HouseholdIncome, Member, ValueList
 from households.selectors import province_of, value_lists
-from povertyapp import roles
+from povertyapp import roles, yearlock
 from povertyapp.ledgers import reader
 from povertyapp.models import Region, User
 from povertyapp.privacy import mask
@@ -149,6 +149,9 @@ class _Validator:
         self.unreadable: set[tuple[str, int, str]] = set()
         self._village_lists: dict[int, dict[str, list[str]]] = {}
         self.in_scope: set[int] = set()
+        # The signed years (one query): a row that would write into one is a row error here,
+        # not a failure at write time (the whole file is then refused, nothing written).
+        self.locks = yearlock.LockIndex()
 
     # Errors are reported on the cell they concern.
     def _household_error(self, row: int, key: str, values: dict[str, Any], message: str) -> None:
@@ -470,6 +473,16 @@ class _Validator:
             plan.income_changed = current is None or any(
                 getattr(current, key) != value for key, value in income.items()
             )
+        if self.locks and plan.changed:
+            # A changed income is a row of its year; any write records an event dated today.
+            for key, year in (
+                ("income_year", plan.income_year if plan.income_changed else None),
+                ("number", self.today.year),
+            ):
+                locked = self.locks.error(village.path, year)
+                if locked is not None:
+                    self._household_error(row, key, values, locked)
+                    return None
         return plan
 
     def _member_data(self, values: dict[str, Any]) -> dict[str, Any]:

@@ -25,12 +25,13 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from households import hooks
 from households.imports.report import CellError
-from households.models import Household
+from households.models import DataProblem, Household
 from households.onboarding.tables import OnboardingReport, Row, SheetSpec, Table, read_tables
-from povertyapp import audit
+from povertyapp import audit, yearlock
 from povertyapp.ledgers.layout import DATE, Column
-from povertyapp.models import Region, RegionName, User, region_code_validator
+from povertyapp.models import Region, RegionName, User, VillageYear, region_code_validator
 
 Level = Region.Level
 
@@ -399,8 +400,62 @@ def _validate(
                 _("区划%(code)s不在您的管辖范围内，不能导入或修改。") % {"code": code},
             )
             continue
+        reasons = [
+            reason
+            for follower in [_registry_follower, *hooks.merge_followers()]
+            for reason in follower.check(former=former, into=existing.get(into), date=date)
+        ]
+        if reasons:
+            for reason in reasons:
+                error(tab, row, key, reason)
+            continue
         merges.append(Merge(row, tab, former, into, date))
     return list(planned.values()), merges
+
+
+def _registry_check(*, former: Region, into: Region | None, date: datetime.date) -> list[str]:
+    """The village-year data (and its resident team) of the merge's year and later moves to
+    the survivor: refused when the survivor has its own row of such a year (the two villages'
+    populations are not summed by guess) or when the year is signed (locked)."""
+    reasons = []
+    years = sorted(
+        VillageYear.objects.filter(village=former, year__gte=date.year).values_list(
+            "year", flat=True
+        )
+    )
+    if into is not None:
+        for year in VillageYear.objects.filter(village=into, year__in=years).values_list(
+            "year", flat=True
+        ):
+            reasons.append(
+                _(
+                    "%(former)s与%(into)s都有%(year)d年的村年度信息：请先导入合并后的该年度村年度"
+                    "信息（并删除%(former)s的该年度数据），再导入撤并。"
+                )
+                % {"former": former.name, "into": into.name, "year": year}
+            )
+    locks = yearlock.LockIndex()
+    for year in years:
+        locked = locks.error(former.path, year)
+        if locked is not None:
+            reasons.append(locked)
+    return reasons
+
+
+def _registry_move(*, former: Region, into: Region, date: datetime.date) -> dict[str, int]:
+    """What of the registry and the platform points at a merged unit and lives on: the users
+    of the unit (its cadres work for the survivor), the data problems of the moved households,
+    the village-year rows from the merge's year (with their resident teams)."""
+    return {
+        "users": User.objects.filter(region=former).update(region=into),
+        "data_problems": DataProblem.objects.filter(village=former).update(village=into),
+        "village_years": VillageYear.objects.filter(village=former, year__gte=date.year).update(
+            village=into
+        ),
+    }
+
+
+_registry_follower = hooks.MergeFollower(check=_registry_check, move=_registry_move)
 
 
 def _differs(item: Planned, existing: dict[str, Region]) -> bool:
@@ -519,6 +574,13 @@ def _write(planned: list[Planned], merges: list[Merge], *, report: OnboardingRep
             village=into, version=F("version") + 1
         )
         report.households_moved += households
+        moved_rows: dict[str, int] = {}
+        for follower in [_registry_follower, *hooks.merge_followers()]:
+            for what, count in follower.move(former=former, into=into, date=merge.date).items():
+                moved_rows[what] = moved_rows.get(what, 0) + count
+        report.rows_moved = {
+            what: report.rows_moved.get(what, 0) + count for what, count in moved_rows.items()
+        }
         for child in list(former.children.all()):
             child.parent = into
             child.save(update_fields=["parent"])
@@ -556,6 +618,7 @@ def import_regions(*, actor: User | None, path: str, dry_run: bool) -> Onboardin
                     "updated": report.updated,
                     "ended": report.ended,
                     "households_moved": report.households_moved,
+                    "rows_moved": report.rows_moved,
                     "changes": changes[:200],
                 },
             )

@@ -88,6 +88,9 @@ class OnboardingReport:
     unchanged: int = 0
     ended: int = 0  # regions merged away (撤并)
     households_moved: int = 0
+    # Other rows that followed a merged unit to the survivor ({what: count}: users, data
+    # problems, village-year rows, projects, assets …; `households.hooks.MergeFollower`).
+    rows_moved: dict[str, int] = field(default_factory=dict)
     written: bool = False
 
     @property
@@ -123,6 +126,7 @@ class OnboardingReport:
             "ended": self.ended,
             "changed": self.changed,
             "households_moved": self.households_moved,
+            "rows_moved": self.rows_moved,
             "summary": self.summary(),
         }
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from households.onboarding.tables import OnboardingReport, Row, SheetSpec, Table, read_tables
-from povertyapp import audit
+from povertyapp import audit, yearlock
 from povertyapp.ledgers.layout import BOOLEAN, INTEGER, Column
 from povertyapp.models import Region, ResidentTeamMember, User, VillageYear
 
@@ -132,6 +132,8 @@ def import_village_years(
     }
     seen: dict[int, int] = {}
     pending: list[tuple[VillageYear, bool]] = []
+    # A row that writes into a signed year is a row error (an unchanged one is no write).
+    locks = yearlock.LockIndex()
     for row in table.rows:
         village = villages.get(row.number)
         if village is None or row.unreadable:
@@ -200,6 +202,9 @@ def import_village_years(
             item = VillageYear(village=village, year=year)
         if not _apply(item, given, report, created=created):
             continue
+        if (locked := locks.error(village.path, year)) is not None:
+            report.errors.append(table.cell_error(row, "village_code", locked))
+            continue
         if item.exit_year is not None and not item.is_poor_village:
             report.errors.append(table.cell_error(row, "exit_year", _("只有贫困村才有出列年度。")))
             continue
@@ -266,6 +271,7 @@ def import_resident_teams(*, actor: User | None, path: str, dry_run: bool) -> On
     }
     seen: dict[tuple[int, int, str], int] = {}
     pending: list[tuple[ResidentTeamMember, bool]] = []
+    locks = yearlock.LockIndex()
     for row in table.rows:
         village = villages.get(row.number)
         if village is None or row.unreadable:
@@ -330,6 +336,9 @@ def import_resident_teams(*, actor: User | None, path: str, dry_run: bool) -> On
         if member is None:
             member = ResidentTeamMember(village_year=village_year, name=name)
         if not _apply(member, given, report, created=created):
+            continue
+        if (locked := locks.error(village.path, year)) is not None:
+            report.errors.append(table.cell_error(row, "year", locked))
             continue
         try:
             member.full_clean()

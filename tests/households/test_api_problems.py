@@ -113,3 +113,65 @@ def test_the_county_runs_the_check_as_a_job(cast, county, django_capture_on_comm
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED
     assert DataProblem.objects.filter(rule="land_per_person").exists()
+
+
+def test_the_api_lists_exactly_what_the_page_shows_for_every_role(cast, county):
+    """Issue 16: the problem-data API is scoped like the quality page, role by role: a
+    township sees its township's problems, the county all, a village its own, the helper its
+    paired households' only, and the roles without case access (administrators, departments,
+    the city's and the province's offices) neither (403 on both)."""
+    made = {}
+    for key, village in (
+        ("a", county.village_a),
+        ("a2", county.village_a2),
+        ("b", county.village_b),
+    ):
+        household = factories.household(actor=cast.county, village=village, main_cause="因学")
+        made[key] = household
+    job = jobs.job_create(user=cast.county, kind=quality.JOB_KIND, region=county.county)
+    assert jobs.job_run(job.pk).status == "succeeded"
+    ids = {
+        key: DataProblem.objects.get(household=household, rule="cause_study").pk
+        for key, household in made.items()
+    }
+    role = User.Role
+    users = {
+        "cadre": (cast.cadre, {"a"}),
+        "cadre2": (cast.cadre2, {"b"}),
+        "township": (cast.township, {"a", "a2"}),
+        "county": (cast.county, {"a", "a2", "b"}),
+        "auditor": (cast.auditor, {"a", "a2", "b"}),
+        "helper": (cast.helper, set()),
+        "sysadmin": (cast.sysadmin, None),
+        "secadmin": (cast.secadmin, None),
+        "auditadmin": (cast.auditadmin, None),
+        "city": (factories.user("city", role.CITY_OFFICER, county.city), None),
+        "province": (factories.user("province", role.PROVINCE_OFFICER, county.province), None),
+        "department": (
+            factories.user("department", role.DEPARTMENT, county.county, department="education"),
+            None,
+        ),
+    }
+    query = {"rule": "cause_study", "state": "open"}
+    seen = {}
+    for name, (user, expected) in users.items():
+        client = login(user)
+        api = client.get(PROBLEMS, query)
+        page = client.get(reverse("households:quality"), query)
+        if expected is None:
+            assert (api.status_code, page.status_code) == (403, 403), name
+            for problem_id in ids.values():
+                assert client.get(reverse("problem-detail", args=[problem_id])).status_code == 403
+            seen[name] = None
+            continue
+        assert page.status_code == 200, name
+        page_ids = {problem.pk for problem in page.context["page"].object_list}
+        seen[name] = _ids(api)
+        assert seen[name] == page_ids, name
+        for key, problem_id in ids.items():
+            detail = client.get(reverse("problem-detail", args=[problem_id]))
+            assert detail.status_code == (200 if key in expected else 404), (name, key)
+    assert seen == {
+        name: None if expected is None else {ids[key] for key in expected}
+        for name, (_user, expected) in users.items()
+    }

@@ -7,6 +7,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from povertyapp.models import Job, Region, User, VillageYear
 from rounds import rollup
@@ -386,3 +387,119 @@ def test_a_renamed_county_shows_at_the_next_request(county, rolled, officers):
     page = client.get(url).content.decode()
     assert "施秉新县" in page
     assert "施秉县" not in page
+
+
+# --- the fan-out started from the province's (or city's) dashboard, and by command -----------
+
+
+def test_the_province_office_starts_the_fan_out_from_its_dashboard(
+    county, province, officers, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from povertyapp.models import AccessLog
+    from tests.conftest import login
+
+    client = login(officers["province"])
+    page = client.get(f"/dashboards/{county.province.code}/")
+    start = reverse("rounds:rollup-start", args=[county.province.code])
+    assert f'action="{start}"' in page.content.decode()
+    assert RollupSnapshot.objects.count() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(start, {"year": "2020"})
+    rollup_job = Job.objects.get(kind=rollup.KIND)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("rounds:rollup-run", args=[rollup_job.pk])
+    assert rollup_job.created_by == officers["province"]
+    county_jobs = Job.objects.filter(pk__in=rollup_job.parameters["county_jobs"])
+    assert county_jobs.count() == 3
+    assert {job.created_by for job in county_jobs} == {None}  # the system's, for the office
+    rollup_job.refresh_from_db()
+    assert rollup_job.status == Job.Status.SUCCEEDED, rollup_job.error
+    top = RollupSnapshot.objects.get(region=county.province, year=2020)
+    assert top.counties == 3
+    log = AccessLog.objects.get(action="rollup_start")
+    assert (log.user, log.object_id) == (officers["province"], str(rollup_job.pk))
+    assert log.detail == {"region": county.province.code, "year": 2020, "county_jobs": 3}
+    run = client.get(response["Location"])
+    assert run.status_code == 200
+    assert run.context["run"]["done"] == run.context["run"]["total"] == 4
+    assert run.context["run"]["percent"] == 100
+    body = run.content.decode()
+    for name in ("黄平县", "施秉县", "正安县"):
+        assert name in body
+    assert "every 2s" not in body  # finished: no more polling
+    # The run page is the starter's alone.
+    assert login(officers["city"]).get(response["Location"]).status_code == 404
+
+
+def test_a_city_office_starts_its_own_city_only(
+    county, province, officers, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from tests.conftest import login
+
+    client = login(officers["city"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("rounds:rollup-start", args=[county.city.code]), {"year": 2020}
+        )
+    assert response.status_code == 302
+    assert RollupSnapshot.objects.get(region=county.city, year=2020).counties == 2
+    assert not RollupSnapshot.objects.filter(region=county.province).exists()
+    jobs_before = Job.objects.count()
+    refused = client.post(
+        reverse("rounds:rollup-start", args=[county.province.code]), {"year": 2020}
+    )
+    assert refused.status_code == 404
+    assert Job.objects.count() == jobs_before
+
+
+def test_the_start_is_refused_to_the_county_and_for_a_year_without_rounds(
+    cast, county, province, officers
+):
+    from django.urls import reverse
+
+    from tests.conftest import login
+
+    start = reverse("rounds:rollup-start", args=[county.province.code])
+    county_page = login(cast.county).get(f"/dashboards/{county.county.code}/").content.decode()
+    assert "rollup/" not in county_page
+    assert login(cast.county).post(start, {"year": 2020}).status_code in (403, 404)
+    assert login(cast.township).post(start, {"year": 2020}).status_code in (403, 404)
+    response = login(officers["province"]).post(start, {"year": 2019})
+    assert response.status_code == 302
+    assert response["Location"] == f"/dashboards/{county.province.code}/"
+    assert Job.objects.filter(kind=rollup.KIND).count() == 0
+    with pytest.raises(PermissionDenied):
+        rollup.province_rates_start(user=cast.county, region=county.province, year=2020)
+    with pytest.raises(ValidationError) as no_rounds:
+        rollup.province_rates_start(user=officers["province"], region=county.province, year=2019)
+    assert no_rounds.value.code == "no_rounds"
+
+
+def test_the_command_fans_out_a_province_and_rolls_it_up(
+    county, province, capsys, django_capture_on_commit_callbacks
+):
+    from django.core.management import CommandError, call_command
+
+    from povertyapp.models import AccessLog
+
+    # Outside a test the chord is sent at once (autocommit); here, when the test's
+    # transaction would commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("compute_rates", province=county.province.code)
+    out = capsys.readouterr().out
+    rollup_job = Job.objects.get(kind=rollup.KIND)
+    assert "贵州省2020年：已发起 3 个县的指标计算" in out
+    assert f"完成后汇总（任务 #{rollup_job.pk}）" in out
+    rollup_job.refresh_from_db()
+    assert rollup_job.created_by is None
+    assert rollup_job.status == Job.Status.SUCCEEDED
+    assert AccessLog.objects.get(action="rollup_start").username == "manage.py"
+    assert RollupSnapshot.objects.get(region=county.province, year=2020).counties == 3
+    with pytest.raises(CommandError, match="不是市或省"):
+        call_command("compute_rates", province=county.county.code)
+    with pytest.raises(CommandError, match="没有2019年"):
+        call_command("compute_rates", province=county.province.code, year=2019)
