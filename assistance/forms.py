@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django import forms
 from django.forms import ModelChoiceField
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from assistance.models import VISIT_QUESTIONS, Asset, FundMovement, FundSource, Measure, Project
@@ -137,7 +138,7 @@ class VisitForm(house.Form):
                 self.fields[f"q_{key}"] = forms.ChoiceField(
                     label=text,
                     required=False,
-                    choices=[("", "—"), *[(choice, choice) for choice in choices]],
+                    choices=[("", "—"), *[(choice, gettext(choice)) for choice in choices]],
                 )
             else:
                 self.fields[f"q_{key}"] = forms.CharField(

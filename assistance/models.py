@@ -17,17 +17,22 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from simple_history.models import HistoricalRecords
 
 # Year and money fields are defined once, with the registry's.
 from households.models import MONEY, YEAR_VALIDATORS
 from povertyapp.models import Job, Region
 from povertyapp.yearguard import YearLockedManager
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 LIST_SEPARATOR = "、"
 
@@ -1049,19 +1054,37 @@ class AssistanceEvent(models.Model):
 
 
 # The 遍访 questionnaire (key, question, answer choices; empty choices: free text). The answers
-# are kept on the visit as they were given; changing this list does not alter past visits.
-VISIT_QUESTIONS: list[tuple[str, str, list[str]]] = [
-    ("food", "不愁吃：口粮是否稳定充足", ["是", "否"]),
-    ("clothing", "不愁穿：是否有四季换季衣服、被褥", ["是", "否"]),
-    ("education", "义务教育：适龄子女是否都在校", ["是", "否", "无适龄子女"]),
-    ("medical", "基本医疗：家庭成员是否都参加医保、看病是否有报销", ["是", "否"]),
-    ("housing", "住房安全：住房是否安全", ["是", "否"]),
-    ("water", "饮水安全：饮水是否安全方便", ["是", "否"]),
-    ("income", "主要收入来源", []),
-    ("measures_known", "是否清楚享受的帮扶措施和政策", ["清楚", "部分清楚", "不清楚"]),
-    ("helper_known", "是否认识帮扶责任人", ["是", "否"]),
-    ("satisfaction", "对帮扶工作是否满意", ["满意", "基本满意", "不满意"]),
-    ("difficulties", "当前主要困难和诉求", []),
+# are kept on the visit as they were given (the Chinese choice, whatever the reader's language:
+# gettext_noop marks the choices for the catalog, the form shows them translated); changing this
+# list does not alter past visits.
+VISIT_QUESTIONS: list[tuple[str, StrPromise, list[str]]] = [
+    ("food", _("不愁吃：口粮是否稳定充足"), [gettext_noop("是"), gettext_noop("否")]),
+    ("clothing", _("不愁穿：是否有四季换季衣服、被褥"), [gettext_noop("是"), gettext_noop("否")]),
+    (
+        "education",
+        _("义务教育：适龄子女是否都在校"),
+        [gettext_noop("是"), gettext_noop("否"), gettext_noop("无适龄子女")],
+    ),
+    (
+        "medical",
+        _("基本医疗：家庭成员是否都参加医保、看病是否有报销"),
+        [gettext_noop("是"), gettext_noop("否")],
+    ),
+    ("housing", _("住房安全：住房是否安全"), [gettext_noop("是"), gettext_noop("否")]),
+    ("water", _("饮水安全：饮水是否安全方便"), [gettext_noop("是"), gettext_noop("否")]),
+    ("income", _("主要收入来源"), []),
+    (
+        "measures_known",
+        _("是否清楚享受的帮扶措施和政策"),
+        [gettext_noop("清楚"), gettext_noop("部分清楚"), gettext_noop("不清楚")],
+    ),
+    ("helper_known", _("是否认识帮扶责任人"), [gettext_noop("是"), gettext_noop("否")]),
+    (
+        "satisfaction",
+        _("对帮扶工作是否满意"),
+        [gettext_noop("满意"), gettext_noop("基本满意"), gettext_noop("不满意")],
+    ),
+    ("difficulties", _("当前主要困难和诉求"), []),
 ]
 
 # What a visit may verify and update on the household (through the registry's own service).

@@ -162,6 +162,9 @@ def household_list_rows(ids: list[int]) -> list[dict[str, Any]]:
                 0,
             ),
             first_problem=Subquery(problems.order_by("rule", "pk").values("message")[:1]),
+            first_problem_source=Subquery(
+                problems.order_by("rule", "pk").values("message_source")[:1]
+            ),
         )
         .order_by()
         .values(
@@ -174,6 +177,7 @@ def household_list_rows(ids: list[int]) -> list[dict[str, Any]]:
             "person_count",
             "problem_count",
             "first_problem",
+            "first_problem_source",
             head_name=F("head__name"),
             head_id_number=F("head__id_number"),
             village_name=F("village__name"),

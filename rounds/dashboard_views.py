@@ -34,7 +34,7 @@ from povertyapp import roles
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import Region
 from povertyapp.privacy import mask
-from rounds import dashboards, figures
+from rounds import dashboards, figures, rollup
 from rounds.models import RateSnapshot, RollupSnapshot
 
 SORT_KEYS = {f"{key}": f"{key}_rate" for key in dashboards.FIGURE_KEYS} | {
@@ -436,16 +436,18 @@ def _rollup_dashboard(
     # What is shown is a function of the subtree's snapshots and regions alone: the rendered
     # body is cached under a digest of their state, read in one statement; a cached page reads
     # nothing else (nothing to invalidate: new figures, a new state, a new key).
-    body_key = _rollup_key(
-        region=region,
-        ancestors=ancestors,
-        state=dashboards.rollup_state(region),
-        year=year,
-        sort=sort,
-    )
+    state = dashboards.rollup_state(region)
+    body_key = _rollup_key(region=region, ancestors=ancestors, state=state, year=year, sort=sort)
     fragment_key = make_template_fragment_key("rollup_body", [body_key])
     cached = _fragment_cache().get(fragment_key)
     context: dict[str, Any] = {"region": region, "ancestors": ancestors}
+    if rollup.can_start_rollup(request.user, region):
+        # The years the office's start button offers (`{% rollup_start %}`), cached under the
+        # same state: it counts the subtree's rounds, so a new round is a new key.
+        years_key = make_template_fragment_key("rollup_years", [region.pk, *state])
+        context["rollup_years"] = _fragment_cache().get_or_set(
+            years_key, lambda: rollup.rollup_years(region), 86400
+        )
     if cached is not None:
         context["body_html"] = mark_safe(cached)
         return render(request, "dashboards/rollup.html", context)

@@ -389,7 +389,7 @@ def rollup_payload(snapshot: RollupSnapshot) -> dict[str, Any]:
 # One row: the state of everything a city's or province's page is drawn from, in its subtree.
 ROLLUP_STATE_SQL = """
 SELECT rollups.n, rollups.latest, counties.n, counties.latest, regions.n, regions.last_id,
-       regions.renames, regions.renamed
+       regions.renames, regions.renamed, rounds.n, rounds.last_id
 FROM (SELECT COUNT(*) AS n, MAX(s.computed_at) AS latest
       FROM {rollup} s JOIN {region} r ON r.id = s.region_id
       WHERE r.path LIKE %s) rollups,
@@ -399,7 +399,10 @@ FROM (SELECT COUNT(*) AS n, MAX(s.computed_at) AS latest
      (SELECT COUNT(DISTINCT r.id) AS n, MAX(r.id) AS last_id, COUNT(f.id) AS renames,
              MAX(f.recorded_at) AS renamed
       FROM {region} r LEFT JOIN {name} f ON f.region_id = r.id
-      WHERE r.level IN (%s, %s, %s) AND r.path LIKE %s) regions
+      WHERE r.level IN (%s, %s, %s) AND r.path LIKE %s) regions,
+     (SELECT COUNT(*) AS n, MAX(a.id) AS last_id
+      FROM {round} a JOIN {region} r ON r.id = a.county_id
+      WHERE r.path LIKE %s) rounds
 """
 
 
@@ -409,7 +412,8 @@ def rollup_state(region: Region) -> tuple[Any, ...]:
     its subtree holds and when the latest was computed, the same for its counties' own rows
     (`RateSnapshot` of the county region, every round), and how many provinces, cities and
     counties it holds (with the highest id, how many former names they have and when the
-    latest was recorded).
+    latest was recorded), and how many rounds its counties have opened (with the highest id:
+    the years the office's start button offers, `rounds.rollup.rollup_years`).
 
     Every write that changes what the page shows changes this tuple: a recomputed roll-up or
     county (`computed_at` is set to the time of the run on every row it writes, so the
@@ -427,10 +431,11 @@ def rollup_state(region: Region) -> tuple[Any, ...]:
         rate=RateSnapshot._meta.db_table,
         region=Region._meta.db_table,
         name=RegionName._meta.db_table,
+        round=AdjustmentRound._meta.db_table,
     )
     subtree = f"{region.path}%"  # codes and slashes only: no LIKE wildcard in a path
     levels = (Region.Level.PROVINCE, Region.Level.CITY, Region.Level.COUNTY)
     with connections[db_router.read_alias()].cursor() as cursor:
-        cursor.execute(sql, [subtree, Region.Level.COUNTY, subtree, *levels, subtree])
+        cursor.execute(sql, [subtree, Region.Level.COUNTY, subtree, *levels, subtree, subtree])
         row = cursor.fetchone()
     return tuple(row) if row else ()

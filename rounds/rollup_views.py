@@ -29,9 +29,12 @@ class RollupStartForm(house_forms.Form):
 
     year = django_forms.TypedChoiceField(label=gettext_lazy("年度"), coerce=int)
 
-    def __init__(self, *args: Any, region: Region, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, region: Region, years: list[int] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        years = rollup.rollup_years(region)
+        if years is None:
+            years = rollup.rollup_years(region)
         field = self.fields["year"]
         assert isinstance(field, django_forms.TypedChoiceField)
         field.choices = [(year, str(year)) for year in years]

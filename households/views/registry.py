@@ -25,7 +25,7 @@ from households import detail_tabs, quality, selectors, services, standards, wor
 from households import forms as household_forms
 from households.filters import MAX_ID, HouseholdFilter
 from households.forms import HOUSEHOLD_SECTIONS
-from households.models import CaseWorkflow, Household, HouseholdIncome, ValueList
+from households.models import CaseWorkflow, DataProblem, Household, HouseholdIncome, ValueList
 from households.national import marks
 from households.national.forms import NationalMarkForm
 from households.services import INCOME_FIELDS
@@ -108,6 +108,10 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         row["head_id_shown"] = mask(row["head_id_number"])
         row["status_label"] = status_labels.get(row["status"], row["status"])
         row["url"] = f"{list_url}{row['pk']}/"
+        if row["first_problem"]:  # in the reader's language, as on the quality page
+            row["first_problem"] = DataProblem(
+                message=row["first_problem"], message_source=row.pop("first_problem_source")
+            ).message_shown
     filter_choices = selectors.list_filter_choices(
         user=request.user, year=timezone.localdate().year
     )

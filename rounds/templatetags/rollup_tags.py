@@ -21,4 +21,6 @@ def rollup_start(context: template.Context, region: Region) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not rollup.can_start_rollup(user, region):
         return {"show": False}
-    return {"show": True, "region": region, "form": RollupStartForm(region=region)}
+    # The dashboard gives the years, cached with its state (rounds/dashboard_views.py).
+    years = context.get("rollup_years")
+    return {"show": True, "region": region, "form": RollupStartForm(region=region, years=years)}

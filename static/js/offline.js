@@ -232,10 +232,10 @@
       const text = { pending: msg("pending"), applied: msg("applied"), replayed: msg("replayed"),
         conflict: msg("conflict"), refused: msg("refused"), invalid: msg("invalid") }[entry.state];
       item.append(element("span", { class: "result result-" + entry.state, "data-result": true,
-        text: entry.message ? `${text}：${entry.message}` : text }));
+        text: entry.message ? `${text}${msg("colon")}${entry.message}` : text }));
       if (entry.state === "conflict") {
         const who = (entry.conflict.changes || []).map((c) => c.who).find(Boolean);
-        if (who) item.append(element("span", { class: "small", text: `${msg("changed-by")}：${who}` }));
+        if (who) item.append(element("span", { class: "small", text: `${msg("changed-by")}${msg("colon")}${who}` }));
         item.append(compareTable(entry));
         const keep = element("button", { type: "button", class: "primary", text: msg("keep-mine"), "data-keep-mine": true });
         keep.addEventListener("click", async () => {
@@ -280,7 +280,7 @@
   function errorText(data) {
     if (!data || typeof data !== "object") return "";
     if (data.detail) return String(data.detail);
-    return Object.values(data).flat().map(String).join("；");
+    return Object.values(data).flat().map(String).join(msg("separator"));
   }
 
   async function syncEntry(entry) {

@@ -597,6 +597,25 @@ def _attach_form(world: World, data: Any) -> Any:
     )
 
 
+def _rollup_start_form(world: World, data: Any) -> Any:
+    from django.utils import timezone
+
+    from rounds.models import AdjustmentRound
+    from rounds.rollup_views import RollupStartForm
+
+    county = world.county.county
+    AdjustmentRound.objects.get_or_create(
+        county=county,
+        year=TODAY.year,
+        defaults={
+            "name": f"{TODAY.year}年动态调整",
+            "opened_at": timezone.now(),
+            "opened_by": world.cast.county,
+        },
+    )
+    return RollupStartForm(data, region=county.parent, initial={"year": TODAY.year})
+
+
 CASES: dict[str, Builder] = {
     "households.forms.HouseholdForm": _household_form,
     "households.forms.MemberForm": _member_form,
@@ -643,6 +662,8 @@ CASES: dict[str, Builder] = {
     "households.national.forms.NationalMarkForm": _simple(
         national_forms.NationalMarkForm, entered_on=TODAY
     ),
+    # issue 16: the city's or province's office starts its roll-up
+    "rounds.rollup_views.RollupStartForm": _rollup_start_form,
     # issue 16: the year's rollover and sign-off pages
     "years.forms_rollover.RolloverForm": _simple(forms_rollover.RolloverForm, year=TODAY.year),
     "years.forms_signoff.SignForm": _simple(forms_signoff.SignForm),
@@ -967,6 +988,7 @@ PAGES_OF_FORMS: dict[str, tuple[str, ...] | str] = {
     "households.national.forms.NationalBulkMarkForm": ACTION,
     "households.national.forms.RegionForm": ACTION,
     "years.forms_rollover.RolloverForm": ACTION,
+    "rounds.rollup_views.RollupStartForm": ACTION,
     "years.forms_signoff.SignForm": ACTION,
     "years.forms_signoff.ReasonForm": ACTION,
     "households.forms.BatchCreateForm": CREATES,

@@ -403,6 +403,10 @@ ROWS: dict[str, Row] = {
     "rounds:close": row(get="55555555555L", post="333o3333333L"),
     "rounds:compute": row(get="55555555555L", post="33oo3333333L"),
     "rounds:change-act": row(get="55555555555L", post="ooooo333333L"),
+    # issue 16: the city's or province's office starts its roll-up (POST only) and follows it;
+    # the run page shows a roll-up job only (the county's rates job here: 404).
+    "rounds:rollup-start": row(get="55555555555L", post="4444444444oL", code="520000000000"),
+    "rounds:rollup-run": row(get="44444444444L", post="44444444444L"),
     "dashboards:home": row(get="ooooo3333ooL", post="ooooo3333ooL"),
     "dashboards:region": row(get="ooooo3333ooL", post="ooooo3333ooL"),
     "dashboards:households": row(get="44444333333L", post="44444333333L"),
