@@ -149,6 +149,8 @@ def test_sign_out_clears_the_offline_data(browser, live_server, cast, county):
     assert len(page.evaluate(databases)) == 1
     assert any(name.startswith("pa-offline-") for name in page.evaluate(caches))
 
+    # On a phone the account sits in the folded menu (templates/base.html): open it first.
+    page.click("button.menu-toggle")
     with page.expect_navigation(url=f"{live_server.url}/accounts/login/"):
         page.click("form[action='/accounts/logout/'] button[type=submit]")
     assert page.evaluate(databases) == []
