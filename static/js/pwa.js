@@ -1,6 +1,7 @@
 /* The installable web app's page side (docs/offline.md): registers the service worker and, at
    sign-out, deletes every offline database and cache of this site before the sign-out form is
-   sent, so that a phone handed on never shows the previous user's households.
+   sent, so that a phone handed on never shows the previous user's households; entries not yet
+   synced are counted first and the user asked before they are deleted.
    Loaded on every page through base.html's {% block pwa %}; the script tag carries the URLs. */
 (function () {
   "use strict";
@@ -40,15 +41,57 @@
   }
   window.paClearOfflineData = clearOfflineData;
 
+  // The entries of one offline database not yet accepted by the server (waiting, or refused
+  // and waiting for the user's decision: conflict, out of scope, invalid).
+  function unsyncedIn(name) {
+    return new Promise((resolve) => {
+      const request = indexedDB.open(name);
+      request.onerror = () => resolve(0);
+      request.onsuccess = () => {
+        const database = request.result;
+        if (!database.objectStoreNames.contains("entries")) {
+          database.close();
+          resolve(0);
+          return;
+        }
+        const all = database.transaction("entries", "readonly").objectStore("entries").getAll();
+        all.onsuccess = () => {
+          database.close();
+          resolve(all.result.filter((e) => e.state !== "applied" && e.state !== "replayed").length);
+        };
+        all.onerror = () => {
+          database.close();
+          resolve(0);
+        };
+      };
+    });
+  }
+
+  async function unsyncedCount() {
+    if (!window.indexedDB || !indexedDB.databases) return 0;
+    let count = 0;
+    for (const database of await indexedDB.databases()) {
+      if (database.name && database.name.startsWith("pa-offline-")) count += await unsyncedIn(database.name);
+    }
+    return count;
+  }
+
   if (logout) {
     document.addEventListener("submit", (event) => {
       const form = event.target;
       if (!(form instanceof HTMLFormElement)) return;
       if (new URL(form.action, location.href).pathname !== logout || form.dataset.cleared) return;
       event.preventDefault();
-      form.dataset.cleared = "1";
-      const timeout = new Promise((resolve) => setTimeout(resolve, 5000));
-      Promise.race([clearOfflineData().catch(() => {}), timeout]).then(() => form.submit());
+      const timeout = (ms, value) => new Promise((resolve) => setTimeout(() => resolve(value), ms));
+      // Sign-out deletes the offline data (a phone handed on shows nothing of this user): ask
+      // first when entries typed without signal have not reached the server, never lose them
+      // silently.
+      Promise.race([unsyncedCount().catch(() => 0), timeout(3000, 0)]).then((count) => {
+        const question = (script.dataset.msgUnsynced || "").replace("{n}", String(count));
+        if (count > 0 && !window.confirm(question)) return;
+        form.dataset.cleared = "1";
+        Promise.race([clearOfflineData().catch(() => {}), timeout(5000)]).then(() => form.submit());
+      });
     });
   }
 })();

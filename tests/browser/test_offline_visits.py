@@ -164,3 +164,41 @@ def test_sign_out_clears_the_offline_data(browser, live_server, cast, county):
     else:
         assert household.number not in page.content()
     page.context.close()
+
+
+def test_sign_out_asks_before_deleting_entries_not_yet_synced(browser, live_server, cast, county):
+    """Sign-out deletes the offline data; an entry that has not reached the server is never
+    deleted without the user's word: a question names how many, "cancel" keeps them and the
+    session, "OK" signs out and deletes them."""
+    household = factories.household(actor=cast.county, village=county.village_a)
+    page = login(browser, live_server, "cadre", **PHONE)
+    open_offline_page(page, live_server)
+    # The signal returns but the sync cannot get through: the entry stays waiting.
+    page.route("**/api/v1/assistance/offline/visits/", lambda route: route.abort())
+    page.context.set_offline(True)
+    record_visit(page, household, "尚未同步")
+    page.wait_for_function(f"() => ({PENDING[6:]}) === '1'")
+    page.context.set_offline(False)
+    databases = "async () => (await indexedDB.databases()).map((d) => d.name)"
+    questions: list[str] = []
+
+    def dismiss(dialog):
+        questions.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    page.click("button.menu-toggle")
+    page.click("form[action='/accounts/logout/'] button[type=submit]")
+    page.wait_for_function("() => true")
+    page.wait_for_timeout(500)
+    assert questions and "1" in questions[0]
+    assert page.url.startswith(f"{live_server.url}/assistance/offline/")  # still signed in
+    assert len(page.evaluate(databases)) == 1
+    assert page.evaluate(PENDING) == "1"
+    assert Visit.objects.count() == 0
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation(url=f"{live_server.url}/accounts/login/"):
+        page.click("form[action='/accounts/logout/'] button[type=submit]")
+    assert page.evaluate(databases) == []
+    page.context.close()
