@@ -25,7 +25,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -105,6 +105,42 @@ def open_items(*, region: Region, year: int) -> OpenItems:
 
 
 # --- reads ----------------------------------------------------------------------------------
+
+
+def default_year() -> int:
+    """The year the sign-off page opens on: the income year just ended."""
+    return timezone.localdate().year - 1
+
+
+def waiting(*, user: User, year: int) -> dict[str, Any] | None:
+    """What the year's sign-off waits for at the user's own level (the work desk): the village
+    cadre's village not submitted; the township's villages (the county's townships) not done,
+    or, all done, its own signature. None when nothing waits for this user or its level has
+    signed. One query: the region and the level below it, each with its state."""
+    region = user.region
+    if region is None or not roles.has_case_access(user):
+        return None
+    level: str | None = {
+        User.Role.VILLAGE_CADRE: Region.Level.VILLAGE,
+        User.Role.TOWNSHIP_REVIEWER: Region.Level.TOWNSHIP,
+        User.Role.COUNTY_OFFICER: Region.Level.COUNTY,
+    }.get(User.Role(user.role))
+    if level is None or region.level != level:
+        return None
+    below = BELOW.get(LEVEL_OF_REGION[level])
+    area = Q(pk=region.pk) | Q(parent=region, level=below) if below else Q(pk=region.pk)
+    state = SignOff.objects.filter(region=OuterRef("pk"), year=year).values("state")[:1]
+    rows = list(Region.objects.filter(area).annotate(state=Subquery(state)).order_by("code"))
+    own = next((row.state for row in rows if row.pk == region.pk), None) or State.PENDING
+    done = (State.SUBMITTED, State.SIGNED) if below is None else (State.SIGNED,)
+    if own in done:
+        return None
+    undone = [
+        row
+        for row in rows
+        if row.pk != region.pk and row.state not in (State.SUBMITTED, State.SIGNED)
+    ]
+    return {"state": own, "below": undone}
 
 
 def user_region(user: User) -> Region:

@@ -39,7 +39,7 @@ def _year(value: Any) -> int:
 
 
 def _default_year() -> int:
-    return timezone.localdate().year - 1
+    return signoff.default_year()
 
 
 def _require_access(user: User) -> Region:

@@ -338,3 +338,49 @@ def test_the_api_drives_the_sign_off(cast, county, world, closed_round):
         .status_code
         == 403
     )
+
+
+# --- the work desk: what the sign-off waits for at each level (issue 17) ----------------------
+
+
+def _signoff_desk(user) -> list[tuple[str, str]]:
+    from povertyapp import desk
+
+    return [
+        (str(item.label), item.note)
+        for item in desk.items_for(user)
+        if item.url.startswith("/years/signoff/")
+    ]
+
+
+def test_the_desk_shows_each_level_what_the_sign_off_waits_for(
+    cast, county, world, closed_round, monkeypatch
+):
+    monkeypatch.setattr(signoff, "default_year", lambda: YEAR)
+    assert _signoff_desk(cast.cadre) == [(f"{YEAR}年度数据待本村提交", "未提交")]
+    township = _signoff_desk(cast.township)
+    assert township == [
+        (f"{YEAR}年度签署：2个下级未完成", f"{county.village_a.name}、{county.village_a2.name}")
+    ]
+    assert _signoff_desk(cast.county) == [
+        (f"{YEAR}年度签署：2个下级未完成", f"{county.township1.name}、{county.township2.name}")
+    ]
+    assert _signoff_desk(cast.helper) == []
+
+    submit_all(cast, county, world)
+    assert _signoff_desk(cast.cadre) == []  # submitted: nothing waits for the village
+    assert _signoff_desk(cast.township) == [(f"{YEAR}年度签署：下级已完成，待您签署", "未提交")]
+    signoff.signoff_sign(actor=cast.township, region=county.township1, year=YEAR)
+    signoff.signoff_sign(actor=world.township2, region=county.township2, year=YEAR)
+    assert _signoff_desk(cast.township) == []
+    assert _signoff_desk(cast.county) == [(f"{YEAR}年度签署：下级已完成，待您签署", "未提交")]
+    signoff.signoff_sign(actor=cast.county, region=county.county, year=YEAR)
+    assert _signoff_desk(cast.county) == []  # signed and locked: nothing waits
+
+
+def test_the_desk_links_to_the_sign_off_page_of_that_year(cast, county, world, monkeypatch):
+    monkeypatch.setattr(signoff, "default_year", lambda: YEAR)
+    client = login(cast.township)
+    page = client.get("/").content.decode()
+    assert f'href="/years/signoff/?year={YEAR}"' in page
+    assert client.get(f"/years/signoff/?year={YEAR}").status_code == 200
