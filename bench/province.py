@@ -4,7 +4,8 @@ PostgreSQL — the province rates job and the cadre and dashboard pages at 16 us
     .venv/bin/python bench/province.py [--households 10000000] [--database bench_province]
                                        [--generate-only] [--regenerate] [--workers 2]
                                        [--clients 16] [--requests 400] [--port 8781]
-                                       [--skip-rates] [--skip-pages]
+                                       [--skip-rates] [--skip-pages] [--skip-profile]
+                                       [--searches 6]
 
 Generation (once; reused when the database exists and holds the requested size, refused when it
 holds another size unless --regenerate): direct SQL, `INSERT ... SELECT` over `generate_series`
@@ -479,6 +480,15 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8781)
     parser.add_argument("--skip-rates", action="store_true")
     parser.add_argument("--skip-pages", action="store_true")
+    parser.add_argument(
+        "--skip-profile", action="store_true", help="pages: no in-process profile before the load"
+    )
+    parser.add_argument(
+        "--searches",
+        type=int,
+        default=6,
+        help="pages: surnames searched per user (each first run once to get its token)",
+    )
     args = parser.parse_args()
     if args.regenerate:
         loadgen.admin(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')

@@ -213,11 +213,11 @@ def _run(sessions: list[Any], urls: list[list[str]], total: int) -> dict[str, fl
     }
 
 
-def _search_urls(base: str, session: Any) -> list[str]:
+def _search_urls(base: str, session: Any, searches: int) -> list[str]:
     """The application's search pages as the session reaches them: the form's terms moved
     into a token of the session's own (povertyapp.search_terms), then the page."""
     found = []
-    for name in SURNAMES:
+    for name in SURNAMES[:searches]:
         response = session.get(f"{base}/households/?q={name}&status=poor", timeout=120)
         assert response.status_code == 200 and "qt=" in response.url, response.url
         found.append(response.url)
@@ -279,6 +279,16 @@ def pages(args: argparse.Namespace) -> None:
         flush=True,
     )
     dashboard = f"/dashboards/{PROVINCE_CODE}/"
+    if not args.skip_profile:
+        _profile_all(last_page, county_ids, province_ids, dashboard)
+    _load_test(args, last_page, county_ids, province_ids, dashboard)
+
+
+def _profile_all(
+    last_page: int, county_ids: list[int], province_ids: list[int], dashboard: str
+) -> None:
+    from django.db import connection
+
     print("per request, in-process (the slowest statement explained when over 20 ms):")
     for username in ("county01", "provaudit01"):
         ids = county_ids if username.startswith("county") else province_ids
@@ -302,6 +312,17 @@ def pages(args: argparse.Namespace) -> None:
     )
     connection.close()
 
+
+def _load_test(
+    args: argparse.Namespace,
+    last_page: int,
+    county_ids: list[int],
+    province_ids: list[int],
+    dashboard: str,
+) -> None:
+    from django.db import connection
+
+    connection.close()
     with loadgen.gunicorn(args.database, args.port) as base:
         results: dict[str, dict[str, float]] = {}
         logins = {
@@ -332,11 +353,20 @@ def pages(args: argparse.Namespace) -> None:
                     sessions,
                     [[f"{base}/bench/plain/households/{page}" for page in pages_]] * len(sessions),
                 ),
-                (f"{who} search", sessions, [_search_urls(base, s) for s in sessions]),
+                (
+                    f"{who} search",
+                    sessions,
+                    [_search_urls(base, session, args.searches) for session in sessions],
+                ),
                 (
                     f"{who} search plain",
                     sessions,
-                    [[f"{base}/bench/plain/households/?q={n}&status=poor" for n in SURNAMES]]
+                    [
+                        [
+                            f"{base}/bench/plain/households/?q={n}&status=poor"
+                            for n in SURNAMES[: args.searches]
+                        ]
+                    ]
                     * len(sessions),
                 ),
                 (
