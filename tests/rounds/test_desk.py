@@ -91,6 +91,7 @@ def test_each_role_reads_its_own_regions_figures(cast, county, built):  # noqa: 
         lambda: _more_people(county, county.village_b),
     )
     assert cast.township.region == county.township1
+    assert FigureHistory.objects.filter(region=county.township1).count() == 2  # both days
     assert rounds_desk.figure_changes(cast.county)[0]
     assert rounds_desk.figure_changes(cast.township)[0] == []
     assert not rounds_desk.sees_figure_changes(cast.cadre)
