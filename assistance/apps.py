@@ -26,8 +26,9 @@ class AssistanceConfig(AppConfig):
 def register_hooks() -> None:
     """What the apps below ask of assistance without importing it: the households a helper sees
     (`povertyapp.roles`), who has a helper and how many measures for the data-quality rules
-    (`households.quality`), the warning badge of the household page's 帮扶 tab and its link
-    to the household's 资产收益 (`households.detail_tabs`)."""
+    (`households.quality`), the warning badge of the household page's 帮扶 tab, its link
+    to the household's 资产收益 and the household list's warnings of work due
+    (`households.detail_tabs`)."""
     from assistance import matching, selectors
     from households import detail_tabs, quality
     from povertyapp import roles
@@ -38,6 +39,8 @@ def register_hooks() -> None:
     quality.register_helped_households(selectors.helped_households)
     quality.register_measure_counts(selectors.effective_measure_counts)
     detail_tabs.register_page_links("assistance.assets", selectors.household_asset_links)
+    # The household list's line of warnings: a visit, a measure, a plan due (the desk's rule).
+    detail_tabs.register_list_warnings("assistance.due", selectors.list_warnings)
     detail_tabs.register_tab_warnings(
         "assistance",
         lambda household, *, on, members: (

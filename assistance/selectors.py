@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
+    BooleanField,
     Count,
     Exists,
+    ExpressionWrapper,
     Max,
     OuterRef,
     Prefetch,
@@ -231,34 +233,65 @@ def _open_overdue_measures(on: datetime.date) -> QuerySet[Measure]:
     )
 
 
+# The statuses the helper's list covers: registered poor, returned and exited (an exited
+# household keeps its helper through the transition period).
+DUE_STATUSES = Household.POOR_STATUSES + (Household.Status.EXITED,)
+
+
 def due_households(*, user: User) -> QuerySet[Household]:
-    """The households the helper's list covers: registered poor, returned and exited (an exited
-    household keeps its helper through the transition period)."""
-    return assistance_households(user=user).filter(
-        status__in=Household.POOR_STATUSES + (Household.Status.EXITED,)
-    )
+    """The households the helper's list covers (`DUE_STATUSES`)."""
+    return assistance_households(user=user).filter(status__in=DUE_STATUSES)
+
+
+def due_conditions(on: datetime.date) -> dict[str, Q]:
+    """The one rule of each kind of work due (`DUE_KINDS`), as a condition on a household of
+    `DUE_STATUSES`: `visit` — no visit within `VISIT_INTERVAL_DAYS` of the month's last day (due
+    this month); `measure` — a planned or started measure past its planned end; `plan` — poor,
+    and no 一户一策 plan for this year. The work desk counts them (`households_due`), the
+    helper's list filters on them, the household list warns of them (`list_warnings`)."""
+    recent = month_end(on) - datetime.timedelta(days=VISIT_INTERVAL_DAYS)
+    return {
+        "visit": ~Q(Exists(Visit.objects.filter(household=OuterRef("pk"), date__gt=recent))),
+        "measure": Q(Exists(_open_overdue_measures(on).filter(household=OuterRef("pk")))),
+        "plan": Q(status__in=Household.POOR_STATUSES)
+        & ~Q(Exists(HouseholdPlan.objects.filter(household=OuterRef("pk"), year=on.year))),
+    }
 
 
 def households_due(*, user: User, on: datetime.date, due: str) -> QuerySet[Household]:
-    """The households of `due_households` with one kind of work due (`DUE_KINDS`):
-    `visit` — no visit within `VISIT_INTERVAL_DAYS` of the month's last day (due this month);
-    `measure` — a planned or started measure past its planned end; `plan` — poor, and no
-    一户一策 plan for this year."""
-    households = due_households(user=user)
-    if due == "visit":
-        recent = month_end(on) - datetime.timedelta(days=VISIT_INTERVAL_DAYS)
-        return households.exclude(
-            Exists(Visit.objects.filter(household=OuterRef("pk"), date__gt=recent))
+    """The households of `due_households` with one kind of work due (`due_conditions`)."""
+    condition = due_conditions(on).get(due)
+    if condition is None:
+        return Household.objects.none()
+    return due_households(user=user).filter(condition)
+
+
+def list_warnings(household_ids: list[int], *, on: datetime.date) -> dict[int, list[str]]:
+    """The household list's warnings of work due (`due_conditions`, the work desk's rule) for
+    one page of households: one statement, an EXISTS per kind and row."""
+    conditions = due_conditions(on)
+    labels = {
+        "visit": _("本月应走访"),
+        "measure": _("措施逾期"),
+        "plan": _("未制定%(year)s年一户一策") % {"year": on.year},
+    }
+    rows = (
+        Household.objects.filter(pk__in=household_ids, status__in=DUE_STATUSES)
+        .order_by()
+        .annotate(
+            **{
+                f"due_{kind}": ExpressionWrapper(condition, output_field=BooleanField())
+                for kind, condition in conditions.items()
+            }
         )
-    if due == "measure":
-        return households.filter(
-            Exists(_open_overdue_measures(on).filter(household=OuterRef("pk")))
-        )
-    if due == "plan":
-        return households.filter(status__in=Household.POOR_STATUSES).exclude(
-            Exists(HouseholdPlan.objects.filter(household=OuterRef("pk"), year=on.year))
-        )
-    return households.none()
+        .values_list("pk", *(f"due_{kind}" for kind in DUE_KINDS))
+    )
+    found: dict[int, list[str]] = {}
+    for household_id, *flags in rows:
+        due = [str(labels[kind]) for kind, flag in zip(DUE_KINDS, flags, strict=True) if flag]
+        if due:
+            found[household_id] = due
+    return found
 
 
 def due_counts(*, user: User, on: datetime.date) -> dict[str, int]:

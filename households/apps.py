@@ -49,6 +49,15 @@ class HouseholdsConfig(AppConfig):
         post_migrate.connect(sqlite_triggers_ensure, sender=self)
         register_file_kinds()
         register_desk_panels()
+        register_list_warnings()
+
+
+def register_list_warnings() -> None:
+    """The registry's own warning on the household list: an overdue procedure step (the apps
+    above add theirs from their `ready()`: work due, monitoring risk)."""
+    from households import detail_tabs, workflows
+
+    detail_tabs.register_list_warnings("households.procedures", workflows.overdue_households)
 
 
 def register_file_kinds() -> None:

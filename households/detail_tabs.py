@@ -52,3 +52,29 @@ def register_page_links(key: str, links: PageLinks) -> None:
 def page_links(household: Household, *, user: Any) -> list[tuple[str, str]]:
     """Every registered app's links for the household and user, in the order registered."""
     return [link for links in _page_links.values() for link in links(household, user=user)]
+
+
+# warnings(household_ids, *, on): {household id: [warning, ...]} for one page of the household
+# list, each in the reader's language; a fixed number of statements whatever the page's size
+# (set-based: one query over the page's ids), never one per household.
+ListWarnings = Callable[..., dict[int, list[str]]]
+
+_list_warnings: dict[str, ListWarnings] = {}
+
+
+def register_list_warnings(key: str, warnings: ListWarnings) -> None:
+    """Register what an app warns of on the household list's line of warnings (the phone's
+    card and the desktop's 提示 column): `warnings(household_ids, *, on)`. Registering the same
+    key again replaces it (`ready()` may run more than once)."""
+    _list_warnings[key] = warnings
+
+
+def list_warnings(household_ids: list[int], *, on: datetime.date) -> dict[int, list[str]]:
+    """Every registered app's warnings of the page's households, in the order registered."""
+    found: dict[int, list[str]] = {}
+    if not household_ids:
+        return found
+    for warnings in _list_warnings.values():
+        for household_id, labels in warnings(household_ids, on=on).items():
+            found.setdefault(household_id, []).extend(labels)
+    return found

@@ -338,6 +338,24 @@ def waiting_list(user: User, today: datetime.date | None = None) -> QuerySet[Cas
     )
 
 
+def overdue_cases(today: datetime.date) -> QuerySet[CaseWorkflow]:
+    """Every open case past its statutory deadline (the day after it is late): the one rule of
+    the supervisors' overdue list, the todo list's 已逾期 and the household list's warning."""
+    return CaseWorkflow.objects.filter(state=CaseWorkflow.State.OPEN, deadline__lt=today)
+
+
+def overdue_households(household_ids: list[int], *, on: datetime.date) -> dict[int, list[str]]:
+    """The household list's warning: the page's households with an overdue procedure step
+    (one statement)."""
+    label = str(_("程序逾期"))
+    late = (
+        overdue_cases(on)
+        .filter(household_id__in=household_ids)
+        .values_list("household_id", flat=True)
+    )
+    return {household_id: [label] for household_id in set(late)}
+
+
 def overdue_list(user: User, today: datetime.date | None = None) -> QuerySet[CaseWorkflow]:
     """Every open case past its statutory deadline in the scope of a township or county (they
     supervise the villages: an overdue case stands out whatever step it waits at)."""
@@ -345,7 +363,7 @@ def overdue_list(user: User, today: datetime.date | None = None) -> QuerySet[Cas
         return CaseWorkflow.objects.none()
     today = today or timezone.localdate()
     return (
-        CaseWorkflow.objects.filter(state=CaseWorkflow.State.OPEN, deadline__lt=today)
+        overdue_cases(today)
         .filter(roles.household_scope_q(user))
         .select_related("household", "household__village", "household__village__parent")
         .order_by("deadline", "id")

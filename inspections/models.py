@@ -10,6 +10,7 @@ a rectification item. Every state change writes an `InspectionEvent` in the same
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -17,6 +18,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from households.models import YEAR_VALIDATORS
+from inspections.notes import notes_text
 from povertyapp.filenames import PrivateUploadTo
 from povertyapp.models import Region, VillageYear
 
@@ -35,6 +37,11 @@ REGISTERED_KINDS = (SampleKind.UNEXITED, SampleKind.PRE_EXIT, SampleKind.EXITED)
 
 def default_registered_kinds() -> list[str]:
     return [kind.value for kind in REGISTERED_KINDS]
+
+
+def notes_shown(stored: Any) -> list[str]:
+    """A draw's stored notes (`inspections.notes`) in the reader's language."""
+    return notes_text(stored, kind_labels=dict(SampleKind.choices))
 
 
 class Campaign(models.Model):
@@ -109,6 +116,7 @@ class Campaign(models.Model):
         null=True,
         blank=True,
     )
+    # What the fill rule did: msgid and parameters (`inspections.notes`), shown translated.
     draw_notes = models.JSONField(_("抽样说明"), default=list, blank=True)
     frame = models.JSONField(_("抽样框"), default=dict, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
@@ -128,6 +136,11 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def draw_notes_shown(self) -> list[str]:
+        """The draw's notes in the reader's language."""
+        return notes_shown(self.draw_notes)
 
 
 def _condition_label(value: str) -> str:
@@ -158,6 +171,7 @@ class SampleVillage(models.Model):
     # Households per kind in the frame at draw time: {"unexited": 12, ...}; persons likewise.
     frame_households = models.JSONField(_("各类户数"), default=dict)
     frame_persons = models.JSONField(_("各类人数"), default=dict)
+    # What the fill rule did here: msgid and parameters (`inspections.notes`).
     notes = models.JSONField(_("补足说明"), default=list, blank=True)
 
     class Meta:
@@ -170,6 +184,11 @@ class SampleVillage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.township.name}{self.village.name}"
+
+    @property
+    def notes_shown(self) -> list[str]:
+        """The notes in the reader's language."""
+        return notes_shown(self.notes)
 
     @property
     def stratum_class_label(self) -> str:

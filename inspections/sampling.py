@@ -28,9 +28,9 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from django.utils.translation import gettext as _
-
+from inspections import notes as draw_notes
 from inspections.models import SampleKind
 
 CLASSES = ("好", "中", "差")
@@ -92,14 +92,14 @@ class DrawnVillage:
     township_probability: float
     village_probability: float
     households: list[tuple[int, str]]  # (household id, kind), in draw order
-    notes: list[str]
+    notes: list[dict[str, Any]]  # inspections.notes: msgid and parameters
 
 
 @dataclass
 class Draw:
     seed: int
     villages: list[DrawnVillage]
-    notes: list[str]
+    notes: list[dict[str, Any]]  # inspections.notes: msgid and parameters
 
 
 def _choose_class_cell(
@@ -119,25 +119,23 @@ def _choose_class_cell(
 
 def _allocate(
     protocol: Protocol, available: dict[str, int], village_name: str
-) -> tuple[dict[str, int], list[str]]:
+) -> tuple[dict[str, int], list[dict[str, Any]]]:
     """Quota per kind after the fill rule, and the notes saying what was filled."""
     quotas = protocol.quotas()
     take = {kind: min(quota, available.get(kind, 0)) for kind, quota in quotas.items()}
-    notes: list[str] = []
+    notes: list[dict[str, Any]] = []
     inside = list(protocol.registered_kinds)
     outside = [SampleKind.NON_REGISTERED.value]
     for kind, quota in quotas.items():
         if take[kind] < quota:
             notes.append(
-                _(
-                    "%(village)s%(kind)s仅%(have)d户，不足%(quota)d户，差额按补足规则由其他类型补足。"
+                draw_notes.note(
+                    draw_notes.KIND_SHORT,
+                    village=village_name,
+                    kind=SampleKind(kind).value,
+                    have=available.get(kind, 0),
+                    quota=quota,
                 )
-                % {
-                    "village": village_name,
-                    "kind": SampleKind(kind).label,
-                    "have": available.get(kind, 0),
-                    "quota": quota,
-                }
             )
     for side, other in ((inside, outside), (outside, inside)):
         shortfall = sum(quotas[k] - take[k] for k in side)
@@ -156,12 +154,12 @@ def _allocate(
     missing = protocol.households_per_village - sum(take.values())
     if missing > 0:
         notes.append(
-            _("%(village)s可抽农户不足，实抽%(taken)d户（方案%(quota)d户）。")
-            % {
-                "village": village_name,
-                "taken": sum(take.values()),
-                "quota": protocol.households_per_village,
-            }
+            draw_notes.note(
+                draw_notes.HOUSEHOLDS_SHORT,
+                village=village_name,
+                taken=sum(take.values()),
+                quota=protocol.households_per_village,
+            )
         )
     return take, notes
 
@@ -182,16 +180,15 @@ def plan_draw(
     for frame_village in villages:
         by_township.setdefault(frame_village.township_id, []).append(frame_village)
     eligible = sorted(t for t in townships if by_township.get(t))
-    notes: list[str] = []
+    notes: list[dict[str, Any]] = []
     count = min(protocol.townships, len(eligible))
     if count < protocol.townships:
         notes.append(
-            _("全县仅有%(n)d个乡镇可抽，少于方案的%(want)d个。")
-            % {"n": len(eligible), "want": protocol.townships}
+            draw_notes.note(draw_notes.TOWNSHIPS_SHORT, n=len(eligible), want=protocol.townships)
         )
     drawn_townships = rng.sample(eligible, count)
     township_probability = count / len(eligible) if eligible else 0.0
-    chosen: list[tuple[int, str, FrameVillage, float, list[str]]] = []
+    chosen: list[tuple[int, str, FrameVillage, float, list[dict[str, Any]]]] = []
     for township_id in drawn_townships:
         left = list(by_township[township_id])
         for index in range(protocol.villages_per_township):
@@ -199,18 +196,22 @@ def plan_draw(
             village, cell, substituted = _choose_class_cell(rng, left, target)
             if village is None:
                 notes.append(
-                    _("%(township)s村数不足，少抽%(n)d个村。")
-                    % {
-                        "township": townships[township_id],
-                        "n": protocol.villages_per_township - index,
-                    }
+                    draw_notes.note(
+                        draw_notes.VILLAGES_SHORT,
+                        township=townships[township_id],
+                        n=protocol.villages_per_township - index,
+                    )
                 )
                 break
-            village_notes = []
+            village_notes: list[dict[str, Any]] = []
             if substituted:
                 village_notes.append(
-                    _("%(township)s无未抽取的“%(target)s”类村，按补足规则从“%(used)s”类村中抽取。")
-                    % {"township": townships[township_id], "target": target, "used": substituted}
+                    draw_notes.note(
+                        draw_notes.CLASS_SUBSTITUTED,
+                        township=townships[township_id],
+                        target=target,
+                        used=substituted,
+                    )
                 )
             left.remove(village)
             chosen.append((township_id, target, village, 1 / len(cell), village_notes))

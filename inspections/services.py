@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from households.models import Household, Member
+from inspections import notes as draw_notes
 from inspections import selectors
 from inspections.events import event_record
 from inspections.models import (
@@ -333,10 +334,7 @@ def campaign_draw(*, actor: User, campaign: Campaign, seed: int | None = None) -
     SampleHousehold.objects.bulk_create(rows)
     notes = list(draw.notes)
     if unclassed:
-        notes.append(
-            _("以下村未登记本年度村情分类，按“中”类参与抽样：%(names)s")
-            % {"names": "、".join(sorted(unclassed))}
-        )
+        notes.append(draw_notes.note(draw_notes.UNCLASSED, names=sorted(unclassed)))
     campaign.seed = seed
     campaign.status = Campaign.Status.DRAWN
     campaign.drawn_at = timezone.now()

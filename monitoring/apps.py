@@ -32,6 +32,7 @@ def register_objects() -> None:
 
     procedures.register_procedures()
     detail_tabs.register_page_links("monitoring.objects", objects.household_links)
+    detail_tabs.register_list_warnings("monitoring.risk", objects.list_warnings)
     files.register(
         "monitoring_consent",
         model="monitoring.MonitoringObject",

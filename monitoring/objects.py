@@ -51,6 +51,23 @@ def object_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySe
     )
 
 
+def risk_open_objects() -> QuerySet[MonitoringObject]:
+    """Monitoring objects whose risk is not eliminated (监测中: identified, 风险消除 not yet
+    reached)."""
+    return MonitoringObject.objects.filter(state=MonitoringObject.State.MONITORED)
+
+
+def list_warnings(household_ids: list[int], *, on: datetime.date) -> dict[int, list[str]]:
+    """The household list's warning: the page's households that are a monitoring object whose
+    risk is not eliminated (one statement)."""
+    label = _("监测对象，风险未消除")
+    households = risk_open_objects().filter(household_id__in=household_ids)
+    return {
+        household_id: [label]
+        for household_id in set(households.values_list("household_id", flat=True))
+    }
+
+
 def object_get_for_user(*, user: User, object_id: int) -> MonitoringObject:
     """The one access path to an object: 404 outside the user's households."""
     found = (

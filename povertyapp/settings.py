@@ -383,12 +383,24 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "povertyapp.tasks.clear_expired_sessions_task",
         "schedule": crontab(hour=3, minute=40),
     },
+    "prune-figure-history": {
+        # Every night at 03:50: the dated figure history (rounds.FigureHistory, the work desk's
+        # "changed since last week") older than FIGURE_HISTORY_WEEKS weeks is deleted.
+        "task": "rounds.tasks.prune_figure_history_task",
+        "schedule": crontab(hour=3, minute=50),
+    },
     "mark-overdue-rectification": {
         # Every morning at 06:00: open 督查整改 items past their deadline get an 整改逾期 event.
         "task": "inspections.tasks.mark_overdue_rectification_task",
         "schedule": crontab(hour=6, minute=0),
     },
 }
+
+# Weeks of dated figure history kept (rounds.history): the work desk compares with a week ago;
+# eight weeks leave room for a look back at a recomputation's effect over two months.
+FIGURE_HISTORY_WEEKS = env.int("FIGURE_HISTORY_WEEKS", default=8)
+if FIGURE_HISTORY_WEEKS < 2:
+    raise ImproperlyConfigured("FIGURE_HISTORY_WEEKS must be at least 2 (the desk reads a week).")
 
 CACHES = {
     "default": (

@@ -2,8 +2,8 @@
 `RoundsConfig`): the 四类名单 lines waiting for the township's review or the county's decision
 in each open round (each count links to the round's page filtered to that state, the same
 scope, `services.change_list`), and the figures that changed since last week, read from the
-rate snapshots (`RateSnapshot`) of the user's region. For the city's and province's offices,
-the dashboards of their region (figures only)."""
+dated figure history (`rounds.history`) of the user's region. For the city's and province's
+offices, the dashboards of their region and its figures that changed since last week."""
 
 from __future__ import annotations
 
@@ -11,19 +11,15 @@ import datetime
 from decimal import Decimal
 
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from povertyapp import roles
 from povertyapp.desk import Item
 from povertyapp.models import User
-from rounds import dashboards
+from rounds import dashboards, history
 from rounds import services as rounds
-from rounds.models import AdjustmentRound, RateSnapshot, RoundChange
+from rounds.models import AdjustmentRound, FigureHistory, RoundChange
 
-# "Since last week": the snapshot of the user's region computed in the last this many days is
-# compared with the newest one computed before.
-CHANGED_SINCE_DAYS = 7
 # Open rounds shown (a county has one open round at a time; a city-wide reviewer more).
 OPEN_ROUNDS_SHOWN = 3
 
@@ -53,32 +49,26 @@ def _percent(rate: Decimal | None) -> str:
 
 
 def figure_changes(
-    user: User, now: datetime.datetime | None = None
-) -> tuple[list[tuple[str, str, str]], RateSnapshot | None, RateSnapshot | None]:
+    user: User, today: datetime.date | None = None
+) -> tuple[list[tuple[str, str, str]], FigureHistory | None, FigureHistory | None]:
     """The figures of the user's region that changed since last week: (label, before, after)
-    between the newest snapshot, when it was computed in the last `CHANGED_SINCE_DAYS` days,
-    and the newest one computed before that. A snapshot is one row per region and round,
-    replaced when the round is recomputed: a recomputation of the same round has no "before"."""
+    between the region's newest figures and the newest ones dated a week or more before today,
+    read from the dated history (`rounds.history`), not the snapshots: a snapshot is replaced
+    when its round is recomputed and keeps no "before". Two statements."""
     if user.region is None:
         return [], None, None
-    since = (now or timezone.now()) - datetime.timedelta(days=CHANGED_SINCE_DAYS)
-    snapshots = sorted(
-        RateSnapshot.objects.filter(region=user.region).order_by(), key=lambda s: s.computed_at
-    )
-    recent = [snapshot for snapshot in snapshots if snapshot.computed_at >= since]
-    older = [snapshot for snapshot in snapshots if snapshot.computed_at < since]
-    if not recent or not older:
+    before, after = history.history_changes(user.region, today=today)
+    if before is None or after is None:
         return [], None, None
-    after, before = recent[-1], older[-1]
-    changes = []
-    for key, label, _threshold, _list in dashboards.FIGURES:
-        old, new = getattr(before, f"{key}_rate"), getattr(after, f"{key}_rate")
-        if old != new:
-            changes.append((_(label), _percent(old), _percent(new)))
+    labels = {key: label for key, label, _threshold, _list in dashboards.FIGURES}
+    changes = [
+        (_(labels[key]), _percent(old), _percent(new))
+        for key, old, new in history.rate_changes(before, after)
+    ]
     return changes, before, after
 
 
-def figure_items(user: User) -> list[Item]:
+def _change_items(user: User) -> list[Item]:
     changes, _before, _after = figure_changes(user)
     if not changes or user.region is None:
         return []
@@ -87,6 +77,10 @@ def figure_items(user: User) -> list[Item]:
         Item(label=label, url=url, note=_("%(before)s → %(after)s") % {"before": old, "after": new})
         for label, old, new in changes
     ]
+
+
+def figure_items(user: User) -> list[Item]:
+    return _change_items(user)
 
 
 def sees_figure_changes(user: User) -> bool:
@@ -102,7 +96,9 @@ def rollup_items(user: User) -> list[Item]:
         Item(
             label=_("本地区指标与各县汇总"),
             url=reverse("dashboards:region", args=[user.region.code]),
-        )
+        ),
+        # The roll-up's figures that changed since last week (its dated history).
+        *_change_items(user),
     ]
 
 

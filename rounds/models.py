@@ -392,6 +392,47 @@ class RateSnapshot(Figures):
         return f"{self.region} {self.round_id}"
 
 
+class FigureHistory(models.Model):
+    """The dated history of a region's figures: one row per region, year and day, written by
+    the rates job (`rounds.rates`, every region of a round's county) and the roll-up
+    (`rounds.rollup`, cities and provinces) in the same transaction as the snapshot they store.
+    A snapshot is replaced when its round is recomputed; this row is the figure as it stood
+    that day (the day's last computation), so the work desk can compare today's figures with
+    those of a week ago (`rounds.desk.figure_changes`). Rows older than
+    `settings.FIGURE_HISTORY_WEEKS` are pruned nightly (`rounds.tasks.prune_figure_history_task`).
+    """
+
+    region = models.ForeignKey(
+        Region, verbose_name=_("区域"), on_delete=models.PROTECT, related_name="figure_history"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"), validators=YEAR_VALIDATORS)
+    day = models.DateField(_("日期"))
+    wrongful_inclusion_rate = models.DecimalField(
+        _("错评率"), max_digits=12, decimal_places=8, null=True
+    )
+    omission_rate = models.DecimalField(_("漏评率"), max_digits=12, decimal_places=8, null=True)
+    wrongful_exit_rate = models.DecimalField(
+        _("错退率"), max_digits=12, decimal_places=8, null=True
+    )
+    incidence_rate = models.DecimalField(
+        _("贫困发生率"), max_digits=12, decimal_places=8, null=True
+    )
+    computed_at = models.DateTimeField(_("计算时间"))
+
+    class Meta:
+        verbose_name = _("指标历史")
+        verbose_name_plural = _("指标历史")
+        ordering = ["region", "-year", "-day"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "year", "day"], name="figure_history_region_year_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region} {self.year} {self.day}"
+
+
 class RollupSnapshot(Figures):
     """The figures of a city or a province for one year, rolled up from the county snapshots
     (`RateSnapshot` of each county for its round of that year) by `rounds.rollup`: every

@@ -40,7 +40,7 @@ from households.models import HouseholdEvent
 from povertyapp import jobs, roles
 from povertyapp.db_router import read_from_replica
 from povertyapp.models import Job, Region, User, path_prefixes
-from rounds import figures
+from rounds import figures, history
 from rounds.models import AdjustmentRound, RateSnapshot
 
 KIND = "compute_rates"
@@ -380,6 +380,7 @@ def compute_rates(
             # Checked under the lock: the closing's own run may have stored them meanwhile.
             raise jobs.JobFailed(str(FINAL_FIGURES))
         snapshots_upsert(rows, common={"round_id": round.pk, "computed_at": now, "source": source})
+        history.history_record(rows, year=round.year, computed_at=now)
     if progress is not None:
         progress.advance(len(regions) + 1, message=_("已保存指标快照"))
     county = totals.get(round.county_id)

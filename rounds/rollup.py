@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy
 
 from povertyapp import audit, jobs, roles
 from povertyapp.models import Job, Region, User, path_prefixes
-from rounds import figures, rates
+from rounds import figures, history, rates
 from rounds.models import AdjustmentRound, RateSnapshot, RollupSnapshot
 from rounds.rates import KIND as RATES_KIND
 from rounds.rates import rates_check_recompute
@@ -134,6 +134,7 @@ def rollup_compute(*, region: Region, year: int, job: Job | None = None) -> dict
             RollupSnapshot.objects.update_or_create(
                 region_id=row["region_id"], year=year, defaults=values
             )
+        history.history_record(rows.values(), year=year, computed_at=now)
     top = rows[region.pk]
     return {
         "region": region.code,

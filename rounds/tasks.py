@@ -16,3 +16,12 @@ def compute_open_rounds_task() -> int:
     and roll the counties under a city or province up after them (a chord per root and year:
     `rounds.rollup.open_rounds_rollup_enqueue`)."""
     return len(rollup.open_rounds_rollup_enqueue())
+
+
+@shared_task(acks_late=True, soft_time_limit=540, time_limit=600)
+def prune_figure_history_task() -> int:
+    """Nightly: delete the dated figure history older than `settings.FIGURE_HISTORY_WEEKS`
+    (`rounds.history.history_prune`); returns how many rows."""
+    from rounds import history
+
+    return history.history_prune()

@@ -184,6 +184,9 @@ EXEMPT: dict[str, str] = {
     "years.YearRollover": "the act that opens a new year, not a record of a signed one",
     "years.CarriedVillageYear": "marks a new year's village data as carried; the village-year "
     "row itself is locked with its year",
+    "rounds.FigureHistory": "a dated diary of the figures, written only beside a snapshot the "
+    "rates job or roll-up stores (a locked year's round is final and never recomputed, so no "
+    "row of it is written after the lock); pruned after FIGURE_HISTORY_WEEKS, it feeds no figure",
     "rounds.RollupSnapshot": "the city's or province's sum of county snapshots, each frozen by "
     "its county's lock; a rerun replaces it from them",
 }

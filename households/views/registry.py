@@ -104,7 +104,13 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     # row); the detail links share one prefix (households/urls.py: "" and "<id>/").
     status_labels = dict(Household.Status.choices)
     list_url = reverse("households:list")
+    # The line of warnings: what each app warns of (procedure overdue, work due, monitoring
+    # risk; `detail_tabs.list_warnings`), a fixed number of statements for the page.
+    warnings = detail_tabs.list_warnings(
+        [row["pk"] for row in page.object_list], on=timezone.localdate()
+    )
     for row in page.object_list:
+        row["warnings"] = [str(label) for label in warnings.get(row["pk"], [])]
         row["head_id_shown"] = mask(row["head_id_number"])
         row["status_label"] = status_labels.get(row["status"], row["status"])
         row["url"] = f"{list_url}{row['pk']}/"

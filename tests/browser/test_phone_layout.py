@@ -144,6 +144,13 @@ def test_the_household_list_shows_its_first_card_above_the_fold(
     assert first.locator("td.card-number").is_visible()
     assert first.locator("td.card-status").is_visible()
     assert not first.locator("td.phone-hide").first.is_visible()
+    # One line of warnings (these poor households are due a visit and a plan), cut to the
+    # card's width with an ellipsis, never wrapping or widening the page.
+    warning = first.locator(".warning-line")
+    assert warning.is_visible()
+    assert "本月应走访" in warning.inner_text()
+    line = warning.bounding_box()
+    assert line["x"] + line["width"] <= 360 and line["height"] < 30, line
     page.click("details.filter-drawer summary")
     assert page.locator("#id_status").is_visible()
     assert _width(page) <= 360

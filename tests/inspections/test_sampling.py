@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from households import demo as registry_demo
 from inspections import services
 from inspections.models import Campaign, InspectionEvent, SampleHousehold, SampleKind
+from inspections.notes import note_text
 from inspections.sampling import FrameVillage, Protocol, plan_draw
 from povertyapp import demo
 from povertyapp.models import Region, User
@@ -79,8 +80,8 @@ def test_village_lacking_a_kind_fills_from_the_others_and_says_so(
         assert kinds[SampleKind.NON_REGISTERED] == 3
         assert kinds[SampleKind.PRE_EXIT] == 0
         assert kinds[SampleKind.UNEXITED] + kinds[SampleKind.EXITED] == 5
-        assert any("拟脱贫户仅0户" in note for note in sample_village.notes)
-        assert any("非建档立卡户仅3户" in note for note in sample_village.notes)
+        assert any("拟脱贫户仅0户" in note for note in sample_village.notes_shown)
+        assert any("非建档立卡户仅3户" in note for note in sample_village.notes_shown)
 
 
 def test_quotas_split_inside_and_outside():
@@ -109,7 +110,7 @@ def test_missing_class_is_substituted_from_the_nearest_class_and_noted():
     )
     assert [dv.stratum_class for dv in draw.villages] == ["好", "中", "差"]
     assert draw.villages[2].village.condition == "中"
-    assert "无未抽取的“差”类村" in draw.villages[2].notes[0]
+    assert "无未抽取的“差”类村" in note_text(draw.villages[2].notes[0])
     assert sorted(dv.village.id for dv in draw.villages) == [1, 2, 3]
 
 
@@ -164,7 +165,7 @@ def test_protocol_structure_holds_on_the_demo_county():
         assert classes == ["好", "中", "差"]
         for v in villages:
             if v.township_id == township_id and v.actual_class != v.stratum_class:
-                assert any("按补足规则" in note for note in v.notes)
+                assert any("按补足规则" in note for note in v.notes_shown)
     for v in villages:
         assert v.village.parent_id == v.township_id
         kinds = Counter(v.households.values_list("kind", flat=True))
@@ -175,7 +176,7 @@ def test_protocol_structure_holds_on_the_demo_county():
         inside = 43 - kinds["non_registered"]
         assert inside >= 22
         if kinds["non_registered"] < 21:
-            assert any("非建档立卡户仅" in note for note in v.notes)
+            assert any("非建档立卡户仅" in note for note in v.notes_shown)
         else:
             assert inside == 22
         assert kinds["unexited"] > 0 and kinds["exited"] > 0

@@ -56,15 +56,7 @@ CODE_WRITTEN = {
     "inspections.SampleVillage.notes",
 }
 # Texts still Chinese on English pages, each with why: a ratchet, to be emptied (not grown).
-KNOWN_UNTRANSLATED = {
-    re.compile(
-        r"(仅\d+户，不足\d+户，差额按补足规则由其他类型补足|可抽农户不足，实抽\d+户（方案\d+户）)。"
-    ): (
-        "an assessment draw's notes (Campaign.draw_notes, SampleVillage.notes) are stored as "
-        "formatted Chinese text; they need their msgid and parameters stored, as "
-        "DataProblem.message_source does"
-    ),
-}
+KNOWN_UNTRANSLATED: dict[re.Pattern[str], str] = {}
 # URL names not walked, with why.
 NOT_WALKED = {
     "logout": "signs the user out",
