@@ -76,6 +76,27 @@
     return count;
   }
 
+  // After a sign-in (a phone handed on without signing out): the offline page the worker keeps
+  // is answered only for the user named in `pa-current`; when another user is signed in now,
+  // that mark is removed, and the other users' databases and page caches with nothing left to
+  // sync are deleted. One still holding unsynced entries is kept unopened for its owner.
+  async function forgetOtherUsers(key) {
+    if (window.caches) {
+      const current = await caches.open("pa-current");
+      const marker = await current.match("/__offline-user__");
+      if (marker && (await marker.text()).trim() !== key) await current.delete("/__offline-user__");
+    }
+    if (!window.indexedDB || !indexedDB.databases) return;
+    for (const { name } of await indexedDB.databases()) {
+      if (!name || !name.startsWith("pa-offline-") || name === "pa-offline-" + key) continue;
+      if ((await unsyncedIn(name)) > 0) continue;
+      await deleteDatabase(name);
+      if (window.caches) await caches.delete(name);
+    }
+  }
+  const userKey = script && script.dataset.userKey;
+  if (userKey) forgetOtherUsers(userKey).catch(() => {});
+
   if (logout) {
     document.addEventListener("submit", (event) => {
       const form = event.target;
