@@ -731,7 +731,8 @@ class Visit(models.Model):
 
 class OfflineSync(models.Model):
     """An entry recorded on a phone without signal and applied when it synced (docs/offline.md):
-    a visit (遍访问卷), a clue's 入户核实 or a household's 集中排查表.
+    a visit (遍访问卷), a clue's 入户核实, a household's 集中排查表 or the 入户核实 step of a
+    procedure (识别, 退出, 监测对象识别).
 
     The phone gives every entry a key of its own (a UUID) and sends it with each attempt: a
     retried sync finds this row and is answered with what was applied, never a second time.
@@ -746,6 +747,7 @@ class OfflineSync(models.Model):
         VISIT = "visit", _("走访")
         CLUE_VERIFY = "clue_verify", _("线索入户核实")
         SWEEP = "sweep", _("集中排查表")
+        STEP = "step", _("程序入户核实")
 
     class Result(models.TextChoices):
         APPLIED = "applied", _("已同步")

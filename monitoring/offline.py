@@ -23,16 +23,22 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from assistance.forms import form_definition
 from assistance.models import OfflineSync
-from households.models import Member
+from households import workflows
+from households.forms import StepForm
+from households.models import CaseWorkflow, Member, WorkflowStep
+from households.services import workflow_step_complete
 from monitoring import clues as clue_door
 from monitoring import inbox, sweeps
 from monitoring.forms_clues import VerifyForm
 from monitoring.forms_sweeps import SweepVisitForm
 from monitoring.models import Clue, RiskType, Sweep, SweepHousehold
+from povertyapp import roles
+from povertyapp.conflicts import ConflictError
 from povertyapp.models import User
 from povertyapp.privacy import mask
 
@@ -49,10 +55,41 @@ def can_sweep_offline(user: User) -> bool:
     return sweeps.can_record_sweep(user)
 
 
+def can_step_offline(user: User) -> bool:
+    """The procedures' 入户核实 steps are the village's: the village cadre."""
+    return roles.has_case_access(user) and user.role == workflows.LEVEL_ROLES[workflows.VILLAGE]
+
+
 def can_work_offline(user: User) -> bool:
     """The monitoring part of the offline page: the roles that do it online (the village cadre,
-    the county office); a helper, township reviewer or auditor gets neither list."""
-    return can_verify_offline(user) or can_sweep_offline(user)
+    the county office); a helper, township reviewer or auditor gets no list."""
+    return can_verify_offline(user) or can_sweep_offline(user) or can_step_offline(user)
+
+
+# The 入户核实 steps of the procedures (kind, step): 识别's and 退出's 核实 by the village and the
+# work team, and 监测对象识别's 入户核实. Only these are offered offline: the other village steps
+# need a meeting's minutes or a 公示 and are done with signal.
+HOME_VISIT_STEPS: tuple[tuple[str, str], ...] = (
+    (CaseWorkflow.Kind.IDENTIFICATION, "verification"),
+    (CaseWorkflow.Kind.EXIT, "verification"),
+    (CaseWorkflow.Kind.MONITORING, "home_visit"),
+)
+STEP_FIELDS = ("opinion", "acted_on")
+
+
+def pending_steps(user: User) -> Any:
+    """The user's cases standing at a 入户核实 step: the to-do list's (`workflows.todo_list`,
+    scoped as online) narrowed to those steps."""
+    condition = Q(pk__in=[])
+    for kind, step in HOME_VISIT_STEPS:
+        condition |= Q(kind=kind, step=step)
+    return workflows.todo_list(user).filter(condition)
+
+
+def case_version(workflow: CaseWorkflow) -> int:
+    """A case's version for offline entries: how many actions it has recorded (each done,
+    returned or withdrawn step adds one), so any action since the download is a conflict."""
+    return WorkflowStep.objects.filter(workflow=workflow).count() + 1
 
 
 def pending_clues(user: User) -> Any:
@@ -115,10 +152,62 @@ def _sweep_rows(rows: list[SweepHousehold]) -> list[dict[str, Any]]:
     ]
 
 
+def _step_rows(cases: list[CaseWorkflow]) -> list[dict[str, Any]]:
+    heads = {
+        member.household_id: member
+        for member in Member.objects.filter(
+            household_id__in=[case.household_id for case in cases], is_active=True, relation="户主"
+        )
+    }
+    actions = dict(
+        WorkflowStep.objects.filter(workflow__in=cases)
+        .values("workflow")
+        .annotate(n=Count("id"))
+        .values_list("workflow", "n")
+    )
+    return [
+        {
+            "id": case.pk,
+            "procedure": str(workflows.procedure(case.kind).label),
+            "step": case.step,
+            "step_label": str(workflows.current_step(case).label),
+            "village": case.household.village.name,
+            "number": case.household.number,
+            "head_name": heads[case.household_id].name if case.household_id in heads else "",
+            "deadline": case.deadline.isoformat() if case.deadline else "",
+            "version": actions.get(case.pk, 0) + 1,
+        }
+        for case in cases
+    ]
+
+
+def step_form_definition() -> list[dict[str, Any]]:
+    """The 入户核实 step's form: the online step form's (`StepForm`) opinion and date (these steps
+    need no minutes, attendance or evidence), the opinion required as the service requires."""
+    return [
+        field
+        for field in form_definition(StepForm(), required=frozenset({"opinion"}))
+        if field["name"] in STEP_FIELDS
+    ]
+
+
 def offline_bundle(*, user: User) -> dict[str, Any]:
     """The monitoring part of the offline bundle for `user` (empty lists for a role that does
-    neither form). `capped` names each list the server cut at `LIMIT`, with the full count."""
-    bundle: dict[str, Any] = {"clues": [], "sweep_households": [], "forms": {}, "capped": {}}
+    none of the forms). `capped` names each list the server cut at `LIMIT`, with the count."""
+    bundle: dict[str, Any] = {
+        "clues": [],
+        "sweep_households": [],
+        "steps": [],
+        "forms": {},
+        "capped": {},
+    }
+    if can_step_offline(user):
+        queryset = pending_steps(user)
+        cases = list(queryset[: LIMIT + 1])
+        if len(cases) > LIMIT:
+            bundle["capped"]["steps"] = {"kept": LIMIT, "total": queryset.count()}
+        bundle["steps"] = _step_rows(cases[:LIMIT])
+        bundle["forms"]["step"] = step_form_definition()
     if can_verify_offline(user):
         queryset = pending_clues(user)
         clues = list(queryset[: LIMIT + 1])
@@ -275,4 +364,61 @@ def sweep_visit_sync(
 
     return _applied_once(
         actor=actor, key=key, kind=OfflineSync.Kind.SWEEP, recorded_at=recorded_at, apply=apply
+    )
+
+
+def case_state(workflow: CaseWorkflow) -> dict[str, Any]:
+    """A case as a conflict shows it (系统中现在): its step and state now and its last action."""
+    last = (
+        WorkflowStep.objects.filter(workflow=workflow)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return {
+        "version": case_version(workflow),
+        "fields": {
+            "state": f"{workflow.get_state_display()} · {workflows.current_step(workflow).label}",
+            "opinion": last.opinion if last else "",
+            "acted_on": last.acted_on.isoformat() if last else "",
+        },
+        "who": last.actor.display_name if last and last.actor is not None else "",
+    }
+
+
+def step_sync(
+    *,
+    actor: User,
+    key: uuid.UUID,
+    workflow: CaseWorkflow,
+    step: str,
+    version: int,
+    data: dict[str, Any],
+    recorded_at: datetime.datetime | None,
+) -> tuple[OfflineSync, bool]:
+    """A procedure's 入户核实 step recorded offline, done through the online service
+    (`workflow_step_complete`) at the step the phone downloaded. The case acted on since
+    (`case_version` moved, or no longer at that step): ConflictError, nothing written."""
+
+    def apply() -> tuple[int, int | None, dict[str, Any]]:
+        locked = CaseWorkflow.objects.select_for_update().get(pk=workflow.pk)
+        if (
+            case_version(locked) != version
+            or locked.step != step
+            or locked.state != CaseWorkflow.State.OPEN
+        ):
+            raise ConflictError(
+                [{"field": "", "label": _("程序"), "old": "", "new": "", "who": _("他人")}]
+            )
+        done = workflow_step_complete(
+            actor=actor,
+            workflow=locked,
+            expected_step=step,
+            opinion=data.get("opinion") or "",
+            acted_on=data.get("acted_on"),
+        )
+        return done.pk, done.household_id, {"version": case_version(done)}
+
+    return _applied_once(
+        actor=actor, key=key, kind=OfflineSync.Kind.STEP, recorded_at=recorded_at, apply=apply
     )

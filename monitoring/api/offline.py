@@ -1,10 +1,13 @@
 """The offline page's monitoring APIs (docs/offline.md, issue 17).
 
-GET  /api/v1/monitoring/offline/bundle/        the clues waiting for 入户核实 and the 集中排查
-                                                households waiting, with the forms' definitions
+GET  /api/v1/monitoring/offline/bundle/        the clues waiting for 入户核实, the 集中排查
+                                                households waiting and the cases at a 入户核实
+                                                step, with the forms' definitions
 POST /api/v1/monitoring/offline/clue-verify/   one clue's 入户核实 recorded offline (multipart:
                                                 the 承诺授权 scan travels as the `consent` file)
 POST /api/v1/monitoring/offline/sweep/         one 排查表 recorded offline
+POST /api/v1/monitoring/offline/step/          one procedure's 入户核实 step recorded offline
+                                                (识别, 退出, 监测对象识别)
 
 Each sync answers like the visit's (assistance.api.views.OfflineVisitSyncApi): 201 applied,
 200 a retried key (nothing written again), 409 the record changed since the download (both
@@ -25,10 +28,13 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
 from assistance.selectors import offline_user_key
+from households.forms import StepForm
+from households.models import CaseWorkflow
 from monitoring import inbox, offline, sweeps
 from monitoring.forms_clues import VerifyForm
 from monitoring.forms_sweeps import SweepVisitForm
 from monitoring.models import Clue, SweepHousehold
+from povertyapp import roles
 from povertyapp.conflicts import ConflictError
 from povertyapp.http import AuthenticatedRequest
 
@@ -55,6 +61,7 @@ class MonitoringBundleSerializer(serializers.Serializer):
     generated_at = serializers.DateTimeField()
     clues = serializers.ListField(child=serializers.DictField())
     sweep_households = serializers.ListField(child=serializers.DictField())
+    steps = serializers.ListField(child=serializers.DictField())
     forms = serializers.DictField()
     capped = serializers.DictField()
 
@@ -178,6 +185,58 @@ class OfflineSweepApi(generics.GenericAPIView):
         except ConflictError as error:
             row = SweepHousehold.objects.select_related("recorded_by").get(pk=row.pk)
             return _conflict(error, entry, form.cleaned_data, offline.sweep_state(row))
+        return _answered(sync, applied)
+
+
+class OfflineStepEntrySerializer(OfflineEntrySerializer):
+    step = serializers.CharField(max_length=32)
+
+
+class OfflineStepApi(generics.GenericAPIView):
+    """Apply one procedure's 入户核实 step recorded offline (see the module's docstring): the
+    online step form's opinion and date, done by `workflow_step_complete` at the step the
+    phone downloaded."""
+
+    serializer_class = OfflineStepEntrySerializer
+
+    @extend_schema(request=OfflineStepEntrySerializer, responses={201: OfflineResultSerializer})
+    def post(self, request: AuthenticatedRequest) -> Response:
+        if not offline.can_step_offline(request.user):
+            raise PermissionDenied(_("入户核实环节由村级办理，您无权办理。"))
+        serializer = OfflineStepEntrySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        entry = dict(serializer.validated_data)
+        if entry["step"] not in {step for _kind, step in offline.HOME_VISIT_STEPS}:
+            return Response(
+                {"step": [_("该环节不能离线办理。")]}, status=status.HTTP_400_BAD_REQUEST
+            )
+        workflow = (
+            CaseWorkflow.objects.filter(roles.household_scope_q(request.user))
+            .filter(pk=entry["record"])
+            .select_related("household")
+            .first()
+        )
+        if workflow is None:
+            return _out_of_scope(
+                _("该户已不在您负责的区域内，这条入户核实不能同步；请与乡镇核实后删除。")
+            )
+        form = StepForm(cast("Mapping[str, Any]", request.data))
+        if not form.is_valid():
+            return _form_errors(form)
+        data = {name: form.cleaned_data.get(name) for name in offline.STEP_FIELDS}
+        try:
+            sync, applied = offline.step_sync(
+                actor=request.user,
+                key=entry["key"],
+                workflow=workflow,
+                step=entry["step"],
+                version=entry["version"],
+                data=data,
+                recorded_at=entry["recorded_at"],
+            )
+        except ConflictError as error:
+            workflow.refresh_from_db()
+            return _conflict(error, entry, data, offline.case_state(workflow))
         return _answered(sync, applied)
 
 

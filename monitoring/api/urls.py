@@ -43,4 +43,5 @@ urlpatterns += [
         name="monitoring-offline-clue-verify",
     ),
     path("offline/sweep/", offline.OfflineSweepApi.as_view(), name="monitoring-offline-sweep"),
+    path("offline/step/", offline.OfflineStepApi.as_view(), name="monitoring-offline-step"),
 ]

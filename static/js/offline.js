@@ -8,7 +8,7 @@
    - Sync, when online: one POST per entry; 201/200 applied (200: applied before, not again),
      409 a conflict shown with both versions for the user to decide, 403 refused with the
      server's message (the household left the user's scope), 400 the server's errors.
-   - One queue for every kind of entry; each kind (KINDS below: visit, clue_verify, sweep) says
+   - One queue for every kind of entry; each kind (KINDS below: visit, clue_verify, sweep, step) says
      where its records and form come from in the bundle, how an entry is labelled and posted.
    - Another user's databases on this phone are never opened: the page deletes those with
      nothing left to sync and leaves the others unread (docs/offline.md, "A second user").
@@ -175,7 +175,26 @@
     fieldName: (name) => name,
   };
 
-  const KINDS = { visit: visitKind, clue_verify: clueKind, sweep: sweepKind };
+  // -- 入户核实 step of a procedure (识别, 退出, 监测对象识别): the cases at that step --
+  const stepKind = {
+    records: () => (monitoring && monitoring.steps) || [],
+    form: () => (monitoring && monitoring.forms.step) || [],
+    label: (c) => [c.number, c.head_name].filter(Boolean).join(" "),
+    line: (c) => `${c.village} · ${c.procedure} · ${c.step_label}${c.deadline ? " · " + msg("deadline") + " " + c.deadline : ""}`,
+    matches: (c, term) => c.number.includes(term) || c.head_name.includes(term),
+    url: () => root.dataset.syncStep,
+    date: (values) => values.acted_on,
+    extra: (c) => ({ step: c.step }),
+    body(entry) {
+      const body = { key: entry.key, record: entry.household, version: entry.version, recorded_at: entry.recorded_at, ...entry.extra };
+      for (const [name, value] of Object.entries(entry.values)) if (value !== "") body[name] = value;
+      return JSON.stringify(body);
+    },
+    mine: (conflict) => conflict.mine.fields || {},
+    fieldName: (name) => name,
+  };
+
+  const KINDS = { visit: visitKind, clue_verify: clueKind, sweep: sweepKind, step: stepKind };
   const kindOf = (entry) => KINDS[entry.kind || "visit"];
 
   function showStatus() {
@@ -319,6 +338,7 @@
       household: formRecord.id,
       label: kind.label(formRecord),
       version: formRecord.version,
+      extra: kind.extra ? kind.extra(formRecord) : {},
       recorded_at: new Date().toISOString(),
       values,
       state: "pending",

@@ -274,3 +274,89 @@ def test_the_inbox_still_lists_the_verified_clue_as_done(clue, cast):
     # The offline 入户核实 is the online one: the clue's page shows it like any other.
     _verify(cast.cadre, _verify_entry(clue))
     assert inbox.clue_get_for_user(user=cast.cadre, clue_id=clue.pk).verified_by == cast.cadre
+
+
+# --- the 入户核实 step of a procedure ------------------------------------------------------------
+
+STEP = "/api/v1/monitoring/offline/step/"
+
+
+@pytest.fixture
+def case(cast, household_a):
+    from tests.monitoring.object_fixtures import start
+
+    return start(cast, household_a).identification
+
+
+def _step_entry(case, **overrides):
+    entry = {
+        "key": str(uuid.uuid4()),
+        "record": case.pk,
+        "step": "home_visit",
+        "version": offline.case_version(case),
+        "recorded_at": "2026-06-10T10:00:00+08:00",
+        "opinion": "入户核实：收入下降属实",
+        "acted_on": "",
+    }
+    entry.update(overrides)
+    return entry
+
+
+def _step(user, entry):
+    return login(user).post(STEP, entry, content_type="application/json")
+
+
+def test_the_bundle_holds_the_cadre_s_cases_at_a_home_visit_step(case, cast, household_a):
+    data = login(cast.cadre).get(BUNDLE).json()
+    assert [(row["id"], row["step"]) for row in data["steps"]] == [(case.pk, "home_visit")]
+    assert data["steps"][0]["version"] == offline.case_version(case)
+    assert [field["name"] for field in data["forms"]["step"]] == ["opinion", "acted_on"]
+    assert login(cast.cadre2).get(BUNDLE).json()["steps"] == []
+    assert login(cast.county).get(BUNDLE).json()["steps"] == []
+
+
+def test_a_step_entry_is_applied_once_through_the_step_service(case, cast):
+    entry = _step_entry(case)
+    response = _step(cast.cadre, entry)
+    assert response.status_code == 201, response.content
+    case.refresh_from_db()
+    assert case.step == "appraisal"
+    done = case.steps.get(step="home_visit")
+    assert (done.actor, done.opinion) == (cast.cadre, "入户核实：收入下降属实")
+    again = _step(cast.cadre, entry)
+    assert again.status_code == 200 and again.json()["replayed"] is True
+    assert case.steps.filter(step="home_visit").count() == 1
+    assert OfflineSync.objects.filter(kind="step").count() == 1
+
+
+def test_a_step_entry_on_a_case_acted_on_meanwhile_is_a_conflict(case, cast):
+    from households import services as household_services
+
+    entry = _step_entry(case)
+    household_services.workflow_step_complete(
+        actor=cast.cadre, workflow=case, expected_step="home_visit", opinion="在线已核实"
+    )
+    response = _step(cast.cadre, entry)
+    assert response.status_code == 409
+    data = response.json()
+    assert data["server"]["fields"]["opinion"] == "在线已核实"
+    assert data["server"]["who"] == cast.cadre.display_name
+    assert data["mine"]["fields"]["opinion"] == "入户核实：收入下降属实"
+    assert case.steps.filter(step="home_visit").count() == 1
+    # Keeping mine after the case moved on: the service refuses it as online, naming the step.
+    decided = _step(cast.cadre, {**entry, "version": data["server"]["version"]})
+    assert decided.status_code == 409
+    assert OfflineSync.objects.count() == 0
+
+
+def test_a_step_entry_out_of_scope_invalid_or_by_another_role_is_refused(case, cast, county):
+    assert _step(cast.cadre, _step_entry(case, opinion="")).status_code == 400
+    assert _step(cast.cadre, _step_entry(case, step="appraisal")).status_code == 400
+    for user in (cast.helper, cast.township, cast.county):
+        assert _step(user, _step_entry(case)).status_code == 403
+    case.household.village = county.village_b
+    case.household.save(update_fields=["village"])
+    response = _step(cast.cadre, _step_entry(case))
+    assert response.status_code == 403 and response.json()["code"] == "out_of_scope"
+    case.refresh_from_db()
+    assert case.step == "home_visit" and OfflineSync.objects.count() == 0
