@@ -75,6 +75,7 @@ def rows(kind: str, data: dict[str, Any]) -> str:
         capped = data.get("capped") or {}
         parts = [
             ("clues", data["clues"], capped.get("clues")),
+            ("cases", data["steps"], capped.get("steps")),
             ("sweep", data["sweep_households"], capped.get("sweep_households")),
         ]
     shown = []
