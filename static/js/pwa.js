@@ -43,10 +43,12 @@
 
   // The entries of one offline database not yet accepted by the server (waiting, or refused
   // and waiting for the user's decision: conflict, out of scope, invalid).
-  function unsyncedIn(name) {
+  // `failed`: the count to assume when the database cannot be read (sign-out asks about what it
+  // can count; the sign-in clean-up keeps what it cannot read).
+  function unsyncedIn(name, failed = 0) {
     return new Promise((resolve) => {
       const request = indexedDB.open(name);
-      request.onerror = () => resolve(0);
+      request.onerror = () => resolve(failed);
       request.onsuccess = () => {
         const database = request.result;
         if (!database.objectStoreNames.contains("entries")) {
@@ -61,7 +63,7 @@
         };
         all.onerror = () => {
           database.close();
-          resolve(0);
+          resolve(failed);
         };
       };
     });
@@ -89,7 +91,7 @@
     if (!window.indexedDB || !indexedDB.databases) return;
     for (const { name } of await indexedDB.databases()) {
       if (!name || !name.startsWith("pa-offline-") || name === "pa-offline-" + key) continue;
-      if ((await unsyncedIn(name)) > 0) continue;
+      if ((await unsyncedIn(name, 1)) > 0) continue;
       await deleteDatabase(name);
       if (window.caches) await caches.delete(name);
     }
