@@ -83,7 +83,8 @@
   // that mark is removed, and the other users' databases and page caches with nothing left to
   // sync are deleted. One still holding unsynced entries is kept unopened for its owner.
   async function forgetOtherUsers(key) {
-    if (window.caches) {
+    // The offline page writes its own user's mark (offline.js): leave it to the page there.
+    if (window.caches && !document.getElementById("offline-app")) {
       const current = await caches.open("pa-current");
       const marker = await current.match("/__offline-user__");
       if (marker && (await marker.text()).trim() !== key) await current.delete("/__offline-user__");
