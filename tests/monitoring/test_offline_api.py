@@ -360,3 +360,20 @@ def test_a_step_entry_out_of_scope_invalid_or_by_another_role_is_refused(case, c
     assert response.status_code == 403 and response.json()["code"] == "out_of_scope"
     case.refresh_from_db()
     assert case.step == "home_visit" and OfflineSync.objects.count() == 0
+
+
+def test_a_key_of_another_kind_is_refused(sweep_row, cast, household_a):
+    entry = _sweep_entry(sweep_row)
+    assert _sweep(cast.cadre, entry).status_code == 201
+    visit = {
+        "key": entry["key"],
+        "household": household_a.pk,
+        "version": household_a.version,
+        "date": "2026-06-10",
+        "seen": "口粮充足",
+    }
+    response = login(cast.cadre).post(
+        "/api/v1/assistance/offline/visits/", visit, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert OfflineSync.objects.count() == 1
