@@ -210,3 +210,35 @@ def test_a_first_users_unsynced_entries_are_kept_unopened_for_them(
     row.refresh_from_db()
     assert row.state == "pending" and OfflineSync.objects.count() == 0
     page.context.close()
+
+
+def test_a_procedure_home_visit_step_recorded_offline_syncs_once(
+    browser, live_server, cast, county, household_a
+):
+    from tests.monitoring.object_fixtures import start
+
+    case = start(cast, household_a).identification
+    page = login(browser, live_server, "cadre", **PHONE)
+    open_offline_page(page, live_server)
+    assert household_a.number in page.inner_text("[data-records-section=step]")
+    page.context.set_offline(True)
+    page.wait_for_function("() => document.getElementById('offline-app').dataset.online === '0'")
+    page.click(f"[data-records-section=step] [data-item='{case.pk}'] [data-record]")
+    page.click("[data-visit-form] button[type=submit]")  # the opinion is required, as online
+    assert page.inner_text("[data-field=opinion] .errorlist").strip()
+    page.fill("[data-name=opinion]", "入户核实：收入下降属实")
+    page.click("[data-visit-form] button[type=submit]")
+    page.wait_for_function(f"() => ({PENDING[6:]}) === '1'")
+    response = page.reload()
+    assert response is not None and response.from_service_worker
+    page.wait_for_function("() => document.getElementById('offline-app').dataset.ready === '1'")
+    assert page.evaluate(PENDING) == "1"
+    page.context.set_offline(False)
+    page.wait_for_function(f"() => ({_state('step')[6:]}) === 'applied'")
+    page.reload()
+    page.wait_for_function("() => document.getElementById('offline-app').dataset.ready === '1'")
+    case.refresh_from_db()
+    assert case.step == "appraisal"
+    assert case.steps.filter(step="home_visit").count() == 1
+    assert OfflineSync.objects.filter(kind="step").count() == 1
+    page.context.close()
