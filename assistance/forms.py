@@ -176,8 +176,17 @@ class VisitForm(house.Form):
 def visit_form_definition(*, can_update_household: bool) -> list[dict[str, Any]]:
     """The visit form as data, for the offline page that draws it without the server
     (docs/offline.md): the same fields, labels, choices and required flags as `VisitForm`, so
-    the two cannot drift apart. Kinds: date, text, textarea, choice, checkbox."""
-    form = VisitForm(can_update_household=can_update_household)
+    the two cannot drift apart."""
+    return form_definition(VisitForm(can_update_household=can_update_household))
+
+
+def form_definition(
+    form: forms.Form, *, required: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
+    """An online form as data for the offline page (docs/offline.md), read from the form's own
+    fields: name, label, kind, required (the form's flag, or named in `required` for a field the
+    service requires although the form leaves it to the service), choices, help. Kinds: date,
+    text, textarea, number, choice, multi (several choices), checkbox, file."""
     definition = []
     for name, field in form.fields.items():
         if isinstance(field.widget, forms.HiddenInput):
@@ -186,8 +195,14 @@ def visit_form_definition(*, can_update_household: bool) -> list[dict[str, Any]]
             kind = "date"
         elif isinstance(field, forms.BooleanField):
             kind = "checkbox"
+        elif isinstance(field, forms.MultipleChoiceField):
+            kind = "multi"
         elif isinstance(field, forms.ChoiceField):
             kind = "choice"
+        elif isinstance(field, forms.FileField):
+            kind = "file"
+        elif isinstance(field, forms.DecimalField | forms.IntegerField):
+            kind = "number"
         elif isinstance(field.widget, forms.Textarea):
             kind = "textarea"
         else:
@@ -196,11 +211,13 @@ def visit_form_definition(*, can_update_household: bool) -> list[dict[str, Any]]
             "name": name,
             "label": str(field.label),
             "kind": kind,
-            "required": field.required,
+            "required": field.required or name in required,
         }
         if isinstance(field, forms.ChoiceField):
             choices = cast("list[tuple[Any, Any]]", field.choices)
             item["choices"] = [[str(value), str(text)] for value, text in choices]
+        if field.help_text:
+            item["help"] = str(field.help_text)
         definition.append(item)
     return definition
 

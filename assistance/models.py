@@ -2,7 +2,7 @@
 
 - Pairing (结对帮扶) and VillageSponsor (挂包单位); the 驻村工作队 is povertyapp's VillageYear.
 - Measure (帮扶措施) per household or member, HouseholdPlan (一户一策), Visit (走访);
-  OfflineSync: a visit recorded offline and synced, by its idempotency key.
+  OfflineSync: an entry recorded offline (visit, 入户核实, 排查表) and synced, by its key.
 - MatchingRule: the cause/situation → measure/benefit matching of DOMAIN §6 as data the county
   office edits; AssistanceStandard: the thresholds (minimum measures, idle-fund days).
 - CoverageRun / CoverageGap: the stored result of the policy-coverage job (优惠政策落实防漏表).
@@ -730,18 +730,30 @@ class Visit(models.Model):
 
 
 class OfflineSync(models.Model):
-    """A visit recorded on a phone without signal and applied when it synced (docs/offline.md).
+    """An entry recorded on a phone without signal and applied when it synced (docs/offline.md):
+    a visit (遍访问卷), a clue's 入户核实, a household's 集中排查表 or the 入户核实 step of a
+    procedure (识别, 退出, 监测对象识别).
 
     The phone gives every entry a key of its own (a UUID) and sends it with each attempt: a
-    retried sync finds this row and is answered with the visit already recorded, never a second
-    one. Only applied entries are kept; an entry refused (conflict, out of scope, invalid) keeps
+    retried sync finds this row and is answered with what was applied, never a second time.
+    Only applied entries are kept; an entry refused (conflict, out of scope, invalid) keeps
     its key on the phone until the user decides, so the decision can be sent under the same key.
+    A visit points at its `Visit`; the kinds of the apps above (monitoring) name their record
+    by `target` (its id) and keep the answer the phone got in `answer`, so this table needs no
+    key to their models.
     """
+
+    class Kind(models.TextChoices):
+        VISIT = "visit", _("走访")
+        CLUE_VERIFY = "clue_verify", _("线索入户核实")
+        SWEEP = "sweep", _("集中排查表")
+        STEP = "step", _("程序入户核实")
 
     class Result(models.TextChoices):
         APPLIED = "applied", _("已同步")
 
     key = models.UUIDField(_("同步键"), unique=True)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices, default=Kind.VISIT)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("账号"),
@@ -753,10 +765,19 @@ class OfflineSync(models.Model):
         verbose_name=_("户"),
         on_delete=models.PROTECT,
         related_name="offline_syncs",
+        null=True,
+        blank=True,
     )
     visit = models.OneToOneField(
-        Visit, verbose_name=_("走访记录"), on_delete=models.PROTECT, related_name="offline_sync"
+        Visit,
+        verbose_name=_("走访记录"),
+        on_delete=models.PROTECT,
+        related_name="offline_sync",
+        null=True,
+        blank=True,
     )
+    target = models.PositiveBigIntegerField(_("记录编号"), null=True, blank=True)
+    answer = models.JSONField(_("同步答复"), default=dict, blank=True)
     result = models.CharField(
         _("同步结果"), max_length=16, choices=Result.choices, default=Result.APPLIED
     )

@@ -24,7 +24,6 @@ from django.db.models import (
 )
 from django.http import Http404
 from django.urls import reverse
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from assistance.models import (
@@ -47,6 +46,7 @@ from households.models import Household, Member
 from povertyapp import roles
 from povertyapp.models import Region, ResidentTeamMember, User, VillageYear
 from povertyapp.privacy import shown
+from povertyapp.templatetags.offline_keys import offline_key
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -120,21 +120,30 @@ def assistance_households(*, user: User) -> QuerySet[WithAnnotations[Household, 
 
 def offline_user_key(user: User) -> str:
     """The key the phone files a user's offline data under (IndexedDB and the page cache): not
-    the account id, so that a shared phone's storage does not name whose data it held."""
-    return salted_hmac("assistance.offline", str(user.pk)).hexdigest()[:24]
+    the account id, so that a shared phone's storage does not name whose data it held. The
+    same key base.html gives pwa.js on every page (`povertyapp.templatetags.offline_keys`)."""
+    return offline_key(user)
 
 
-def offline_households(*, user: User) -> list[dict[str, Any]]:
+# The most households one offline bundle carries (docs/offline.md): a helper has a few, a
+# village cadre a village (tens to a few hundred); the county office's whole county would be
+# megabytes on a phone, so it gets the first OFFLINE_LIMIT and a message saying how many.
+OFFLINE_LIMIT = 1000
+
+
+def offline_households(*, user: User, limit: int | None = None) -> list[dict[str, Any]]:
     """The households the offline visit page keeps on the phone (docs/offline.md): exactly the
     online list's (`assistance_households`), masked as online (`privacy.shown`), each with the
-    version a synced entry must carry and the values a visit may verify."""
+    version a synced entry must carry and the values a visit may verify; at most `limit`
+    (default `OFFLINE_LIMIT`, see `offline_households_capped`)."""
     heads = Prefetch(
         "members",
         queryset=Member.objects.filter(is_active=True, relation="户主"),
         to_attr="heads",
     )
     rows = []
-    for household in assistance_households(user=user).prefetch_related(heads):
+    queryset = assistance_households(user=user).prefetch_related(heads)
+    for household in queryset[: OFFLINE_LIMIT if limit is None else limit]:
         head = household.heads[0] if household.heads else None
         rows.append(
             {
@@ -151,6 +160,18 @@ def offline_households(*, user: User) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def offline_households_capped(*, user: User) -> tuple[list[dict[str, Any]], dict[str, int] | None]:
+    """The offline households and, when the user's list is longer than `OFFLINE_LIMIT`, what
+    the page tells the user: `{"kept": OFFLINE_LIMIT, "total": n}` (else None)."""
+    rows = offline_households(user=user, limit=OFFLINE_LIMIT + 1)
+    if len(rows) <= OFFLINE_LIMIT:
+        return rows, None
+    return rows[:OFFLINE_LIMIT], {
+        "kept": OFFLINE_LIMIT,
+        "total": assistance_households(user=user).count(),
+    }
 
 
 def offline_household_state(household: Household) -> dict[str, Any]:

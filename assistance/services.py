@@ -744,7 +744,9 @@ def visit_sync(
 
 
 def _replayed(sync: OfflineSync, actor: User) -> OfflineSync:
-    if sync.user_id != actor.pk:
+    # A key is one entry's: another account's, or another kind's (a 入户核实 or 排查表), is
+    # not this visit.
+    if sync.user_id != actor.pk or sync.kind != OfflineSync.Kind.VISIT:
         raise ValidationError(_("该同步键已被其他账号使用。"), code="key_taken")
     return sync
 

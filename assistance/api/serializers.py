@@ -138,6 +138,7 @@ class OfflineBundleSerializer(serializers.Serializer):
     generated_at = serializers.DateTimeField()
     form = serializers.ListField(child=serializers.DictField())
     households = serializers.ListField(child=serializers.DictField())
+    capped = serializers.DictField(allow_null=True)
 
 
 class PairingSerializer(serializers.ModelSerializer):

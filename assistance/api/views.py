@@ -214,12 +214,14 @@ class ProjectMovementsApi(generics.GenericAPIView):
 
 class OfflineBundleApi(generics.GenericAPIView):
     """What the offline visit page keeps on the phone: the user's households (scoped and
-    masked as online, each with its version) and the visit form's definition."""
+    masked as online, each with its version; at most `selectors.OFFLINE_LIMIT`, `capped`
+    saying so) and the visit form's definition."""
 
     serializer_class = OfflineBundleSerializer
 
     def get(self, request: AuthenticatedRequest) -> Response:
         _require_recorder(request)
+        households, capped = selectors.offline_households_capped(user=request.user)
         return Response(
             {
                 "user_key": selectors.offline_user_key(request.user),
@@ -227,7 +229,8 @@ class OfflineBundleApi(generics.GenericAPIView):
                 "form": forms.visit_form_definition(
                     can_update_household=roles.can_write_households(request.user)
                 ),
-                "households": selectors.offline_households(user=request.user),
+                "households": households,
+                "capped": capped,
             }
         )
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, path
 from rest_framework.routers import SimpleRouter
 
-from monitoring.api import clues, sweeps, views
+from monitoring.api import clues, offline, sweeps, views
 
 urlpatterns: list[URLPattern | URLResolver] = []
 
@@ -28,4 +28,20 @@ urlpatterns += [
         sweeps.SweepHouseholdListApi.as_view(),
         name="monitoring-sweep-households",
     ),
+]
+
+# --- offline (docs/offline.md) ---
+urlpatterns += [
+    path(
+        "offline/bundle/",
+        offline.MonitoringOfflineBundleApi.as_view(),
+        name="monitoring-offline-bundle",
+    ),
+    path(
+        "offline/clue-verify/",
+        offline.OfflineClueVerifyApi.as_view(),
+        name="monitoring-offline-clue-verify",
+    ),
+    path("offline/sweep/", offline.OfflineSweepApi.as_view(), name="monitoring-offline-sweep"),
+    path("offline/step/", offline.OfflineStepApi.as_view(), name="monitoring-offline-step"),
 ]

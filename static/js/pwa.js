@@ -43,10 +43,12 @@
 
   // The entries of one offline database not yet accepted by the server (waiting, or refused
   // and waiting for the user's decision: conflict, out of scope, invalid).
-  function unsyncedIn(name) {
+  // `failed`: the count to assume when the database cannot be read (sign-out asks about what it
+  // can count; the sign-in clean-up keeps what it cannot read).
+  function unsyncedIn(name, failed = 0) {
     return new Promise((resolve) => {
       const request = indexedDB.open(name);
-      request.onerror = () => resolve(0);
+      request.onerror = () => resolve(failed);
       request.onsuccess = () => {
         const database = request.result;
         if (!database.objectStoreNames.contains("entries")) {
@@ -61,7 +63,7 @@
         };
         all.onerror = () => {
           database.close();
-          resolve(0);
+          resolve(failed);
         };
       };
     });
@@ -75,6 +77,28 @@
     }
     return count;
   }
+
+  // After a sign-in (a phone handed on without signing out): the offline page the worker keeps
+  // is answered only for the user named in `pa-current`; when another user is signed in now,
+  // that mark is removed, and the other users' databases and page caches with nothing left to
+  // sync are deleted. One still holding unsynced entries is kept unopened for its owner.
+  async function forgetOtherUsers(key) {
+    // The offline page writes its own user's mark (offline.js): leave it to the page there.
+    if (window.caches && !document.getElementById("offline-app")) {
+      const current = await caches.open("pa-current");
+      const marker = await current.match("/__offline-user__");
+      if (marker && (await marker.text()).trim() !== key) await current.delete("/__offline-user__");
+    }
+    if (!window.indexedDB || !indexedDB.databases) return;
+    for (const { name } of await indexedDB.databases()) {
+      if (!name || !name.startsWith("pa-offline-") || name === "pa-offline-" + key) continue;
+      if ((await unsyncedIn(name, 1)) > 0) continue;
+      await deleteDatabase(name);
+      if (window.caches) await caches.delete(name);
+    }
+  }
+  const userKey = script && script.dataset.userKey;
+  if (userKey) forgetOtherUsers(userKey).catch(() => {});
 
   if (logout) {
     document.addEventListener("submit", (event) => {

@@ -200,3 +200,18 @@ def test_service_worker_and_manifest_are_served_with_their_types(client):
     assert manifest.status_code == 200
     assert manifest["Content-Type"] == "application/manifest+json"
     assert manifest.json()["start_url"] == "/assistance/offline/"
+
+
+def test_the_county_office_bundle_is_capped_and_says_so(
+    cast, county, household_a, household_b, monkeypatch
+):
+    from assistance import selectors
+
+    data = login(cast.county).get(BUNDLE).json()
+    assert len(data["households"]) == 2 and data["capped"] is None
+    monkeypatch.setattr(selectors, "OFFLINE_LIMIT", 1)
+    data = login(cast.county).get(BUNDLE).json()
+    assert [row["number"] for row in data["households"]] == [
+        min(household_a.number, household_b.number)
+    ]
+    assert data["capped"] == {"kept": 1, "total": 2}

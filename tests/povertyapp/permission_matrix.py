@@ -1122,6 +1122,37 @@ ROWS: dict[str, Row] = {
         patch="53555333333L",
         delete="53555333333L",
     ),
+    # issue 17: the offline monitoring forms (docs/offline.md): the bundle for the roles that do
+    # one of them; each sync for the roles that do that form online. A POST without an entry is
+    # a 400: let in, refused by the serializer.
+    "monitoring-offline-bundle": row(
+        get="o33o3333333L",
+        post="55555555555L",
+        put="55555555555L",
+        patch="55555555555L",
+        delete="55555555555L",
+    ),
+    "monitoring-offline-clue-verify": row(
+        get="55555555555L",
+        post="o33o3333333L",
+        put="55555555555L",
+        patch="55555555555L",
+        delete="55555555555L",
+    ),
+    "monitoring-offline-sweep": row(
+        get="55555555555L",
+        post="o33o3333333L",
+        put="55555555555L",
+        patch="55555555555L",
+        delete="55555555555L",
+    ),
+    "monitoring-offline-step": row(
+        get="55555555555L",
+        post="o3333333333L",
+        put="55555555555L",
+        patch="55555555555L",
+        delete="55555555555L",
+    ),
     "monitoring-sweep-households": row(
         get="o3ooo333333L",
         post="53555333333L",
