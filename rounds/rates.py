@@ -379,6 +379,13 @@ def compute_rates(
         if locked is not None and round_figures_final(locked):
             # Checked under the lock: the closing's own run may have stored them meanwhile.
             raise jobs.JobFailed(str(FINAL_FIGURES))
+        if connection.vendor == "postgresql" and job is not None:
+            # No wait for the WAL flush of this commit: the job's final status is committed
+            # after it, synchronously, and that flush carries these rows with it (the WAL is
+            # written in order). A crash before it leaves the job running without a
+            # heartbeat, and the sweep runs it again (povertyapp.jobs.job_sweep).
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
         snapshots_upsert(rows, common={"round_id": round.pk, "computed_at": now, "source": source})
     if progress is not None:
         progress.advance(len(regions) + 1, message=_("已保存指标快照"))
