@@ -146,8 +146,8 @@ PIDS+=($!)
 wait_for gunicorn "${PIDS[-1]}" curl -fsS -o /dev/null -H "X-Forwarded-Proto: https" \
     "http://127.0.0.1:$PROD_PORT/accounts/login/"
 
-echo "+ celery -A povertyapp worker --loglevel=INFO"
-"$ROOT/.venv/bin/celery" -A povertyapp worker --loglevel=INFO --concurrency 1 \
+echo "+ celery -A povertyapp worker -Q celery,heavy,rates --loglevel=INFO"
+"$ROOT/.venv/bin/celery" -A povertyapp worker -Q celery,heavy,rates --loglevel=INFO --concurrency 1 \
     --hostname "production-pass@%h" >"$WORKDIR/worker.log" 2>&1 &
 PIDS+=($!)
 wait_for "the Celery worker" "${PIDS[-1]}" grep -q "ready\." "$WORKDIR/worker.log"

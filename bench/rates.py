@@ -377,6 +377,88 @@ def _worker(workers: int, database: str) -> subprocess.Popen:
     )
 
 
+def _job_profile(args) -> int:
+    """One county job of a province's fan-out, in this process as a worker runs it
+    (`jobs.job_create` with the fan-out's ``serial`` parameter, then `jobs.job_run`), N times on
+    the first county of a generated province: its statements, its commits (statements outside
+    a transaction, each its own, plus the transactions committed) and those on the job row,
+    and its wall time (best and median), with the load average."""
+    _setup(args.database)
+    from django.db import connection
+
+    from povertyapp import jobs
+    from povertyapp.models import Job
+    from rounds import rates
+    from rounds.models import AdjustmentRound
+
+    round = (
+        AdjustmentRound.objects.filter(year=YEAR, county__code__startswith="6101")
+        .select_related("county")
+        .order_by("county__code")
+        .first()
+    )
+    if round is None:
+        raise SystemExit(f"{args.database} holds no generated province: --generate-only first")
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE povertyapp_ratesnapshot, povertyapp_job")
+    counts = {"statements": 0, "commits": 0, "writes": 0, "job_writes": 0, "dirty": 0}
+    table = Job._meta.db_table
+
+    def count(execute, sql, params, many, context):
+        counts["statements"] += 1
+        writes = sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+        if not connection.in_atomic_block:
+            counts["commits"] += 1
+            counts["writes"] += writes
+            counts["job_writes"] += writes and table in sql
+        else:
+            counts["dirty"] |= writes
+        return execute(sql, params, many, context)
+
+    commit = connection.commit
+
+    def counted_commit() -> None:
+        counts["commits"] += 1
+        counts["writes"] += counts["dirty"]
+        counts["dirty"] = 0
+        commit()
+
+    times, statements, commits, writes, job_writes = [], [], [], [], []
+    for _turn in range(args.job_profile):
+        job = jobs.job_create(
+            user=None,
+            kind=rates.KIND,
+            region=round.county,
+            parameters={"round": round.pk, "serial": True},
+        )
+        counts.update(statements=0, commits=0, writes=0, job_writes=0, dirty=0)
+        setattr(connection, "commit", counted_commit)  # noqa: B010 (patched for the count)
+        try:
+            with connection.execute_wrapper(count):
+                started = time.perf_counter()
+                finished = jobs.job_run(job.pk)
+                times.append(time.perf_counter() - started)
+        finally:
+            setattr(connection, "commit", commit)  # noqa: B010 (restored)
+        assert finished.status == Job.Status.SUCCEEDED, finished.error
+        statements.append(counts["statements"])
+        commits.append(counts["commits"])
+        writes.append(counts["writes"])
+        job_writes.append(counts["job_writes"])
+    times.sort()
+    print(
+        f"one county job of the fan-out ({round.baseline.count()} households), "
+        f"{args.job_profile} runs in this process:\n"
+        f"  wall {times[0]:.3f} s best, {times[len(times) // 2]:.3f} s median; "
+        f"{max(statements)} statements, {max(commits)} commits, {max(writes)} of them writing "
+        f"({max(job_writes)} on the job row alone)\n"
+        f"  load average {' '.join(f'{value:.1f}' for value in os.getloadavg())} on "
+        f"{os.cpu_count()} cores"
+    )
+    connection.close()
+    return 0
+
+
 def _fan_out_breakdown(county_jobs, rollup_job, *, workers: int) -> None:
     """Where the fan-out's wall time goes, from the job rows: the county jobs' own run time
     (and its share of the span with `workers` processes), the wait before the first job
@@ -604,9 +686,18 @@ def main() -> int:
     parser.add_argument(
         "--repeat", type=int, default=3, help="--dashboard-only: rounds of the load, same run"
     )
+    parser.add_argument(
+        "--job-profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="reuse a generated province: run one county's job as the fan-out does, N times",
+    )
     args = parser.parse_args()
     if args.dashboard_only:
         return _dashboard_only(args)
+    if args.job_profile:
+        return _job_profile(args)
     counties = 1 if args.skip_province else args.counties
     keep = args.keep or args.reuse or args.generate_only
 

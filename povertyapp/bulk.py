@@ -287,13 +287,41 @@ def _row_renderer(
     return render
 
 
+class _LockCheck:
+    """The year lock's check of rows written by COPY (`RenderedRows`, `CopyStream`): the locks
+    are read once, when the sink is made (before any COPY holds the connection); with none
+    active, or a model the year does not lock, nothing is kept or checked (the demo's and the
+    benchmarks' fast path). Otherwise the rows' dicts are kept and checked as a set
+    (`yearlock.check_values`, a few queries per `BATCH` rows) when the connection is free."""
+
+    BATCH = 5000
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.model = model
+        self.active = yearlock.related(model) is not None and bool(yearlock.LockIndex())
+        self.rows: list[dict[str, Any]] = []
+
+    def keep(self, row: dict[str, Any]) -> None:
+        if self.active:
+            self.rows.append(row)
+
+    def check(self) -> None:
+        rows, self.rows = self.rows, []
+        for start in range(0, len(rows), self.BATCH):
+            yearlock.check_values(self.model, rows[start : start + self.BATCH])
+
+
 class RenderedRows:
     """A list-like sink: rows appended are rendered to COPY text at once and kept as bytes
-    (a fraction of the memory of the dicts); `copy()` loads them afterwards."""
+    (a fraction of the memory of the dicts); `copy()` loads them afterwards. Rows of a
+    year-bound model are checked against the year lock in `copy()`, before the COPY (their
+    relations, loaded earlier in the same transaction, are visible then): a locked row refuses
+    the whole load (`YearLockedError`), nothing is written."""
 
     def __init__(self, model: type[models.Model], *, now: datetime.datetime) -> None:
         self.model = model
         self.now = now
+        self._lock = _LockCheck(model)
         self.count = 0
         self.with_pk: bool | None = None
         self._render: Callable[[dict[str, Any]], str] | None = None
@@ -305,6 +333,7 @@ class RenderedRows:
             self.with_pk = self.model._meta.pk.attname in row
             self._render = _row_renderer(self.model, now=self.now, with_pk=self.with_pk)
         self._lines.append(self._render(row))
+        self._lock.keep(row)
         self.count += 1
         if len(self._lines) >= 2000:
             self._chunks.append("".join(self._lines).encode())
@@ -317,6 +346,7 @@ class RenderedRows:
         """COPY the rendered rows (PostgreSQL) on the current connection."""
         if not self.count:
             return 0
+        self._lock.check()
         if self._lines:
             self._chunks.append("".join(self._lines).encode())
             self._lines = []
@@ -351,6 +381,11 @@ class CopyStream:
     feeds `COPY ... FROM STDIN` on the current connection (psycopg2 releases the GIL while it
     sends, and the server parses on its own core). The caller must not use the connection
     until `close()`, which sends the rest and waits. The rows must carry their primary key.
+
+    Rows of a year-bound model, while a year is locked, are checked against the lock in
+    `close()`, once the COPY has ended and the connection is free again (during it no other
+    statement may run, and the rows' relations may arrive after them): a locked row raises
+    `YearLockedError` and the caller's transaction, required then, rolls the load back.
     """
 
     def __init__(self, model: type[models.Model], *, now: datetime.datetime) -> None:
@@ -359,6 +394,12 @@ class CopyStream:
 
         self.model = model
         self.count = 0
+        self._lock = _LockCheck(model)
+        if self._lock.active and not connection.in_atomic_block:
+            raise RuntimeError(
+                f"A COPY of {model._meta.label} while a year is locked must run in a "
+                "transaction: its rows are checked after the COPY, and a refusal rolls it back."
+            )
         self._render = _row_renderer(model, now=now, with_pk=True)
         self._lines: list[str] = []
         self._length = 0
@@ -407,6 +448,7 @@ class CopyStream:
 
     def append(self, row: dict[str, Any]) -> None:
         line = self._render(row)
+        self._lock.keep(row)
         self._lines.append(line)
         self._length += len(line)
         self.count += 1
@@ -426,6 +468,7 @@ class CopyStream:
         self._thread.join()
         if self._error is not None:
             raise self._error
+        self._lock.check()
         return self.count
 
 

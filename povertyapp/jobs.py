@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,13 +37,13 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.db import connection, models, transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from povertyapp import roles
+from povertyapp import celery_routes, roles
 from povertyapp.models import Job, Region, User
 
 if TYPE_CHECKING:
@@ -109,30 +110,60 @@ class JobFailed(Exception):
     """Raised by a job function to fail with a message meant for the user."""
 
 
-class Progress:
-    """Progress reporting, throttled so a tight loop does not write a row per item."""
+# A job's progress is written to its row at most this often (seconds): the job page polls every
+# few seconds, and a short job (a county's rates job of a province's fan-out: ≈ 0.3 s) otherwise
+# paid a commit per step (docs/performance.md, "Rates job"). What is held back is written with
+# the job's final status, in the same statement (`_finish`).
+PROGRESS_MIN_SECONDS = 1.0
 
-    def __init__(self, job: Job, *, every: int = 500) -> None:
+
+class Progress:
+    """Progress reporting, throttled so a tight loop does not write a row per item: a write
+    after `every` items or with a message, and at most one write per PROGRESS_MIN_SECONDS;
+    what is held back is written by the next write, `flush`, or the job's final status.
+
+    `written_at` (a `time.monotonic()` value) is when the row was last written: `job_run`
+    passes the time it set the job running, so a short job writes no progress of its own."""
+
+    def __init__(self, job: Job, *, every: int = 500, written_at: float | None = None) -> None:
         self.job = job
         self.every = every
         self._since_write = 0
+        self._written_at = written_at
+        self._pending: dict[str, Any] = {}
 
     def _update(self, **fields: Any) -> None:
+        self._pending.update(fields)
+        now = time.monotonic()
+        if self._written_at is not None and now - self._written_at < PROGRESS_MIN_SECONDS:
+            return
+        self._write(now)
+
+    def _write(self, now: float) -> None:
         # Every write is a heartbeat too; conditioned on this run's attempt, so a run the sweep
         # gave up on does not write over the attempt that replaced it.
+        fields, self._pending = self._pending, {}
+        self._written_at = now
         Job.objects.filter(pk=self.job.pk, attempts=self.job.attempts).update(
             heartbeat_at=timezone.now(), **fields
         )
+
+    def pending(self) -> dict[str, Any]:
+        """The fields held back by the throttle, not yet written (`_finish` writes them)."""
+        return dict(self._pending)
 
     def set_total(self, total: int) -> None:
         self.job.total = total
         self._update(total=total)
 
     def flush(self) -> None:
-        """Write progress not yet written (the throttle holds back up to `every` items)."""
+        """Write progress not yet written (the throttles hold back up to `every` items, and
+        whatever came within PROGRESS_MIN_SECONDS of the last write)."""
         if self._since_write:
             self._since_write = 0
-            self._update(progress=self.job.progress)
+            self._pending["progress"] = self.job.progress
+        if self._pending:
+            self._write(time.monotonic())
 
     def advance(self, count: int = 1, *, message: str = "") -> None:
         self.job.progress += count
@@ -243,9 +274,12 @@ def job_dispatch_chord(job_ids: list[int], then_id: int) -> bool:
     if not job_ids:
         return job_dispatch(then_id)
     every = [*job_ids, then_id]
+    # Each job on its kind's queue (`celery_routes`), the kinds read in one statement rather
+    # than by the router once per task.
+    queue = celery_routes.job_queues(every)
     try:
-        chord([run_chord_job_task.si(job_id) for job_id in job_ids])(
-            run_job_task.si(then_id).set(retry=False)
+        chord([run_chord_job_task.si(job_id).set(queue=queue[job_id]) for job_id in job_ids])(
+            run_job_task.si(then_id).set(retry=False, queue=queue[then_id])
         )
     except broker_errors() as error:
         logger.warning("Jobs %s: the broker is unreachable, dispatch postponed (%s)", every, error)
@@ -286,32 +320,34 @@ def job_dispatch(job_id: int) -> bool:
 def job_run(job_id: int, *, heartbeat_every: float | None = None) -> Job:
     """Run a job now (the task's body). Returns the job in its final state.
 
-    Exactly once: the row is locked while its status is checked and set, so of two deliveries
-    only one finds it `queued`; a job that is running or finished is returned as it is. With
-    `heartbeat_every` (seconds; the Celery task passes it) a thread touches `heartbeat_at`
-    while the job runs, so a long statement without progress does not look like a dead worker.
+    Exactly once: the status is checked and set in one conditional UPDATE, so of two
+    deliveries only one finds it `queued`; a job that is running or finished is returned as
+    it is. With `heartbeat_every` (seconds; the Celery task passes it) a thread touches
+    `heartbeat_at` while the job runs, so a long statement without progress does not look like
+    a dead worker.
     """
-    with transaction.atomic():
-        job = Job.objects.select_for_update().get(pk=job_id)
-        if job.status != Job.Status.QUEUED:
-            # Finished: delivered twice. Running: another worker has it (a re-dispatch or a
-            # redelivery); if that worker died, the sweep queues the job again.
-            return job
-        job.status = Job.Status.RUNNING
-        job.started_at = job.heartbeat_at = timezone.now()
-        if job.attempts == 0:
-            job.message = ""  # "waiting for the broker"; a retry keeps its "interrupted" note
-        job.attempts += 1
-        job.progress = 0
-        job.error = ""
-        job.save(
-            update_fields=[
-                *("status", "started_at", "heartbeat_at", "attempts", "progress", "error"),
-                "message",
-            ]
-        )
+    # One conditional UPDATE claims the job (the database locks the row while it checks the
+    # status), then one read: two statements and one commit, where a locked read, a save and
+    # their transaction took four.
+    now = timezone.now()
+    claimed = Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
+        status=Job.Status.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
+        progress=0,
+        error="",
+        # "waiting for the broker" goes; a retry keeps its "interrupted" note
+        message=Case(When(attempts=0, then=Value("")), default=F("message")),
+    )
+    written_at = time.monotonic()
+    job = Job.objects.get(pk=job_id)
+    if not claimed:
+        # Finished: delivered twice. Running: another worker has it (a re-dispatch or a
+        # redelivery); if that worker died, the sweep queues the job again.
+        return job
     kind = _KINDS[job.kind]
-    progress = Progress(job)
+    progress = Progress(job, written_at=written_at)
     with _heartbeat(job, every=heartbeat_every):
         return _execute(job, kind, progress)
 
@@ -320,8 +356,7 @@ def _execute(job: Job, kind: JobKind, progress: Progress) -> Job:
     try:
         result = kind.run(job, progress)
     except JobFailed as failure:
-        progress.flush()
-        return _finish(job, status=Job.Status.FAILED, error=str(failure))
+        return _finish(job, progress, status=Job.Status.FAILED, error=str(failure))
     except Exception as error:
         if _is_transient(error):
             Job.objects.filter(pk=job.pk, attempts=job.attempts).update(
@@ -329,14 +364,14 @@ def _execute(job: Job, kind: JobKind, progress: Progress) -> Job:
             )
             raise
         logger.exception("Job %s (%s) failed", job.pk, job.kind)
-        progress.flush()
         return _finish(
             job,
+            progress,
             status=Job.Status.FAILED,
             error=_("任务执行出错：%(error)s。请联系县扶贫办或系统管理员。")
             % {"error": type(error).__name__},
         )
-    return _finish(job, status=Job.Status.SUCCEEDED, result=result or {})
+    return _finish(job, progress, status=Job.Status.SUCCEEDED, result=result or {})
 
 
 def job_fail_terminally(job_id: int, error: str) -> None:
@@ -346,7 +381,16 @@ def job_fail_terminally(job_id: int, error: str) -> None:
     )
 
 
-def _finish(job: Job, *, status: str, result: dict[str, Any] | None = None, error: str = "") -> Job:
+def _finish(
+    job: Job,
+    progress: Progress,
+    *,
+    status: str,
+    result: dict[str, Any] | None = None,
+    error: str = "",
+) -> Job:
+    """Record the job's end, with the progress the throttle held back, in one UPDATE
+    conditioned on this run's attempt (and the row still `running`)."""
     attempt = job.attempts
     job.refresh_from_db(
         fields=["progress", "total", "message", "result_file", "attempts", "status"]
@@ -356,6 +400,8 @@ def _finish(job: Job, *, status: str, result: dict[str, Any] | None = None, erro
         # it: the newer state stands.
         logger.warning("Job %s: attempt %s finished after it was given up", job.pk, attempt)
         return job
+    for name, value in progress.pending().items():
+        setattr(job, name, value)
     job.status = status
     job.finished_at = timezone.now()
     job.error = error
@@ -369,6 +415,9 @@ def _finish(job: Job, *, status: str, result: dict[str, Any] | None = None, erro
         error=job.error,
         result=job.result,
         progress=job.progress,
+        total=job.total,
+        message=job.message,
+        heartbeat_at=job.finished_at,
     )
     if not updated:
         logger.warning("Job %s: attempt %s finished after it was given up", job.pk, attempt)

@@ -348,6 +348,50 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=60 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=55 * 60)
 CELERY_TIMEZONE = TIME_ZONE
+# Queues (docs/operations.md, "Queues"): a long ledger export or import, or a province's rates
+# fan-out, must not hold up a cadre's small job. `celery` (the default: small jobs and the beat
+# tasks), `heavy` (ledger exports, imports, the national reconciliation) and `rates` (the jobs
+# of a rates fan-out: a province's counties and its roll-up). A worker started without `-Q`
+# consumes every queue declared here (one county server: one worker does everything); a larger
+# deployment starts workers per queue (`-Q heavy`, `-Q celery,rates`).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = {name: {"routing_key": name} for name in ("celery", "heavy", "rates")}
+# Every task has its route (tests/povertyapp/test_celery_routes.py checks it). The job runners'
+# route is per job, by its kind (`JOB_QUEUES`; a job of a fan-out goes to `rates`): the router
+# `povertyapp.celery_routes.route_job` reads the job row when the dispatch does not name the
+# queue itself (`povertyapp.jobs` names it for a chord's jobs, read in one statement).
+CELERY_TASK_ROUTES = [
+    "povertyapp.celery_routes.route_job",
+    {
+        "assistance.tasks.enqueue_coverage_jobs_task": {"queue": "celery"},
+        "households.tasks.cleanup_import_files_task": {"queue": "celery"},
+        "households.tasks.enqueue_quality_jobs_task": {"queue": "celery"},
+        "inspections.tasks.mark_overdue_rectification_task": {"queue": "celery"},
+        "monitoring.figures.refresh_figures_task": {"queue": "celery"},
+        "povertyapp.tasks.archive_audit_task": {"queue": "heavy"},
+        "povertyapp.tasks.cleanup_job_files_task": {"queue": "celery"},
+        "povertyapp.tasks.clear_expired_sessions_task": {"queue": "celery"},
+        "povertyapp.tasks.disable_inactive_accounts_task": {"queue": "celery"},
+        "povertyapp.tasks.expire_break_glass_task": {"queue": "celery"},
+        "povertyapp.tasks.sweep_jobs_task": {"queue": "celery"},
+        "rounds.tasks.compute_open_rounds_task": {"queue": "rates"},
+    },
+]
+# The queue of each job kind that is not a small one (`povertyapp.celery_routes.job_queue`);
+# every other kind runs on `celery`, and any job of a fan-out (`parameters["serial"]`) on
+# `rates`.
+JOB_QUEUES = {
+    "ledger_export": "heavy",
+    "households_import": "heavy",
+    "households.onboarding_import": "heavy",
+    "assistance.measures_import": "heavy",
+    "assistance.pairings_import": "heavy",
+    "assistance.projects_import": "heavy",
+    "monitoring.list_import": "heavy",
+    "rounds.changes_import": "heavy",
+    "national_reconcile": "heavy",
+    "rollup_rates": "rates",
+}
 # Periodic work, each with its schedule in words. Apps add their entries here.
 CELERY_BEAT_SCHEDULE: dict = {
     "assistance-coverage-nightly": {

@@ -31,6 +31,7 @@ from households.models import Household
 from households.selectors import region_get_for_user
 from povertyapp import forms as house_forms
 from povertyapp import roles
+from povertyapp.db_router import read_from_replica
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import Region
 from povertyapp.privacy import mask
@@ -209,7 +210,8 @@ def dashboard(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     ancestors = dashboards.ancestors_in_scope(user=user, region=region)
     if dashboards.is_rollup_region(region):
         return _rollup_dashboard(request, region=region, ancestors=ancestors)
-    available = list(dashboards.rounds_for_region(region, ancestors=ancestors))
+    with read_from_replica():  # the rounds list, as the figures (pinned after a write)
+        available = list(dashboards.rounds_for_region(region, ancestors=ancestors))
     cases = roles.has_case_access(user)
     context: dict[str, Any] = {
         "region": region,
@@ -563,7 +565,11 @@ def dashboard_households(request: AuthenticatedHttpRequest, code: str) -> HttpRe
     queryset = dashboards.households_behind(
         user=user, region=region, round=round, list_kind=list_kind
     )
-    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    # The list and its count on the read replica, if any (issue 19), as the figures above it;
+    # a user who just wrote is pinned to the primary (read-your-writes), so stays there.
+    with read_from_replica():
+        page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+        page.object_list = list(page.object_list)
     for household in page.object_list:
         # head_id_number is annotated by households_behind; head_id_shown is for the template.
         household.head_id_shown = mask(household.head_id_number)  # type: ignore[attr-defined]  # for the template

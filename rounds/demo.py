@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from households.models import Household, HouseholdEvent, Member, ValueList
 from households.selectors import province_of, value_lists
-from povertyapp import bulk
+from povertyapp import bulk, yearlock
 from povertyapp.demo import CAUSE_SHARES, CITY, PROVINCE, _weighted
 from povertyapp.models import Region, User
 from povertyapp.services import user_create
@@ -291,7 +291,7 @@ def build(*, result: dict[str, Any], seed: int) -> None:
         round.refresh_from_db()
         # The closed round's figures were made final by the run its closing started (at once
         # in eager mode); recomputing them is refused, as it is for the county office.
-        if not rates.round_figures_final(round):
+        if not rates.round_figures_final(round) and not _signed(round):
             rates.compute_rates(round=round)
 
 
@@ -339,6 +339,12 @@ def _member_lines(
             return
 
 
+def _signed(round: AdjustmentRound) -> bool:
+    """The round's year is signed off (seeding again after `years.demo`): its figures are frozen,
+    the rates job refuses them (`rounds.rates`)."""
+    return yearlock.is_locked(round.county, round.year)
+
+
 def figures_step(*, result: dict[str, Any], seed: int) -> None:
     """The `seed_demo` step after the procedures' cases (`households.demo_cases`): a case that
     finished during the open round is one of the round's changes, so the round's figures are
@@ -352,7 +358,7 @@ def figures_step(*, result: dict[str, Any], seed: int) -> None:
             .values_list("source__last_event_id", flat=True)
             .first()
         )
-        if last_event is not None and counted != last_event:
+        if last_event is not None and counted != last_event and not _signed(round):
             rates.compute_rates(round=round)
 
 
@@ -485,7 +491,7 @@ def province_step(*, result: dict[str, Any], seed: int) -> None:
             officer = _neighbour_officer(county, index)
             made = _neighbour_rounds(county=county, officer=officer, today=today, rng=rng)
         for round in made:
-            if not rates.round_figures_final(round):
+            if not rates.round_figures_final(round) and not _signed(round):
                 rates.compute_rates(round=round)
     province = Region.objects.filter(code=PROVINCE[0]).first()
     if province is None:

@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from households.models import HouseholdEvent
-from povertyapp import jobs, roles
+from povertyapp import jobs, roles, yearlock
 from povertyapp.db_router import read_from_replica
 from povertyapp.models import Job, Region, User, path_prefixes
 from rounds import figures, history
@@ -379,6 +379,17 @@ def compute_rates(
         if locked is not None and round_figures_final(locked):
             # Checked under the lock: the closing's own run may have stored them meanwhile.
             raise jobs.JobFailed(str(FINAL_FIGURES))
+        try:  # the raw upsert bypasses the models' year-lock guard: checked here
+            yearlock.ensure_writable(round.county, round.year)
+        except yearlock.YearLockedError as locked_year:
+            raise jobs.JobFailed(locked_year.messages[0]) from locked_year
+        if connection.vendor == "postgresql" and job is not None:
+            # No wait for the WAL flush of this commit: the job's final status is committed
+            # after it, synchronously, and that flush carries these rows with it (the WAL is
+            # written in order). A crash before it leaves the job running without a
+            # heartbeat, and the sweep runs it again (povertyapp.jobs.job_sweep).
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
         snapshots_upsert(rows, common={"round_id": round.pk, "computed_at": now, "source": source})
         history.history_record(rows, year=round.year, computed_at=now)
     if progress is not None:

@@ -9,13 +9,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.db import connections
 from django.db.models import Count, Exists, OuterRef, Sum
 from django.utils.translation import gettext as _
 
 from households.models import Household, HouseholdEvent
+from povertyapp import db_router
 from povertyapp.models import Region
-from rounds.models import AdjustmentRound, RoundBaseline, RoundVillage
-from rounds.services.lists import LIST_VILLAGE, round_list_events
+from rounds.models import AdjustmentRound, RoundBaseline, RoundChange, RoundVillage
 
 
 def _statuses_after_round(round_id: int, wanted: set[int]) -> dict[int, dict[str, list[int]]]:
@@ -74,33 +75,84 @@ def round_lists_by_village(*, round_id: int, village_ids: Iterable[int]) -> dict
     themselves (not from the figures' aggregates), for the consistency check of the rates job
     (`rounds.figures.consistency_differences`, registered in `RoundsConfig.ready`):
 
-    * ``removed``, ``identified``, ``returned``, ``exited``: the round's list events
-      (`round_list_events`), persons as recorded on each event;
-    * ``poor``: the households 未脱贫 or 返贫 after the round (`_statuses_after_round`: each
-      baseline household's own row under its last event of the round).
+    * ``removed``, ``identified``, ``returned``, ``exited``: the round's list events as
+      `round_list_events` selects them (each household's last event of each list's kind, in
+      the village it counts in: its baseline village, else its own), persons as recorded on
+      each event;
+    * ``poor``: the households 未脱贫 or 返贫 after the round: the baseline's own rows (not their
+      sums), each household under its last status-bearing event of the round instead of its
+      baseline row when it has one; households registered after opening in their village.
 
-    Returns ``{village_id: {list: [households, persons]}}``."""
+    One statement (it was four ORM queries and a merge in Python: the check cost as much as
+    the figures themselves on a small county, docs/performance.md), on the connection the
+    rates job reads from (`db_router.read_alias`). Returns ``{village_id: {list: [households,
+    persons]}}``."""
     wanted = set(village_ids)
     result: dict[int, dict[str, list[int]]] = defaultdict(
         lambda: {key: [0, 0] for key in ("removed", "identified", "returned", "exited", "poor")}
     )
-    listed = (
-        round_list_events(round=AdjustmentRound(pk=round_id))
-        .values(LIST_VILLAGE, "kind")
-        .annotate(households=Count("household", distinct=True), persons=Sum("persons"))
-        .order_by()
-    )
-    for row in listed:
-        if row[LIST_VILLAGE] in wanted:
-            slot = result[row[LIST_VILLAGE]][row["kind"]]
-            slot[0] += row["households"]
-            slot[1] += row["persons"] or 0
-    for village_id, statuses in _statuses_after_round(round_id, wanted).items():
-        slot = result[village_id]["poor"]
-        for status in Household.POOR_STATUSES:
-            households, persons = statuses.get(status, [0, 0])
-            slot[0] += households
-            slot[1] += persons
+    events = HouseholdEvent._meta.db_table
+    baseline = RoundBaseline._meta.db_table
+    households = Household._meta.db_table
+    kinds = [str(kind) for kind in RoundChange.STATUS_KINDS]
+    poor = [str(status) for status in Household.POOR_STATUSES]
+    kind_marks = ", ".join(["%s"] * len(kinds))
+    poor_marks = ", ".join(["%s"] * len(poor))
+    sql = f"""
+        WITH last_status AS (
+            SELECT household_id, MAX(id) AS id FROM {events}
+            WHERE round_id = %s AND to_status <> ''
+            GROUP BY household_id
+        )
+        SELECT x.village_id, x.kind, COUNT(*), SUM(x.persons) FROM (
+            SELECT COALESCE(b.village_id, h.village_id) AS village_id, e.kind AS kind,
+                   e.persons AS persons
+            FROM (
+                SELECT household_id, kind, MAX(id) AS id FROM {events}
+                WHERE round_id = %s AND to_status <> '' AND kind IN ({kind_marks})
+                GROUP BY household_id, kind
+            ) last_kind
+            JOIN {events} e ON e.id = last_kind.id
+            JOIN {households} h ON h.id = last_kind.household_id
+            LEFT JOIN {baseline} b
+                ON b.round_id = %s AND b.household_id = last_kind.household_id
+        ) x
+        GROUP BY x.village_id, x.kind
+        UNION ALL
+        SELECT b.village_id, 'poor', COUNT(*), SUM(b.persons) FROM {baseline} b
+        WHERE b.round_id = %s AND b.status IN ({poor_marks})
+        GROUP BY b.village_id
+        UNION ALL
+        SELECT b.village_id, 'poor', -COUNT(*), -SUM(b.persons)
+        FROM last_status s
+        JOIN {baseline} b ON b.round_id = %s AND b.household_id = s.household_id
+        WHERE b.status IN ({poor_marks})
+        GROUP BY b.village_id
+        UNION ALL
+        SELECT y.village_id, 'poor', COUNT(*), SUM(y.persons) FROM (
+            SELECT COALESCE(b.village_id, h.village_id) AS village_id, e.persons AS persons
+            FROM last_status s
+            JOIN {events} e ON e.id = s.id
+            JOIN {households} h ON h.id = s.household_id
+            LEFT JOIN {baseline} b ON b.round_id = %s AND b.household_id = s.household_id
+            WHERE e.to_status IN ({poor_marks})
+        ) y
+        GROUP BY y.village_id"""
+    params: list[Any] = [
+        *(round_id, round_id, *kinds, round_id),
+        *(round_id, *poor),
+        *(round_id, *poor),
+        *(round_id, *poor),
+    ]
+    alias = db_router.read_alias()  # the replica inside the rates job's read_from_replica
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for village_id, key, households_count, persons in rows:
+        if village_id in wanted:
+            slot = result[village_id][key]
+            slot[0] += int(households_count)
+            slot[1] += int(persons or 0)
     return dict(result)
 
 

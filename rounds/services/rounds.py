@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import Household, Member
-from povertyapp import audit, roles
+from povertyapp import audit, roles, yearlock
 from povertyapp.models import Region, User, VillageYear, path_prefixes
 from rounds.models import (
     AdjustmentRound,
@@ -153,7 +153,9 @@ def round_open(
 def baseline_freeze(round: AdjustmentRound) -> int:
     """Write the round's baseline (its households, their sums per village, status and main
     cause, and the villages' population) with three INSERT ... SELECT statements, in the
-    caller's transaction. Returns households."""
+    caller's transaction. Returns households. Raw SQL bypasses the models' year-lock guard,
+    so the round's year is checked here: a signed year gets no new baseline."""
+    yearlock.ensure_writable(round.county, round.year)
     like = round.county.path + "%"
     with connection.cursor() as cursor:
         cursor.execute(

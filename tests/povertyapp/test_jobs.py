@@ -407,3 +407,84 @@ def test_a_publish_gives_up_quickly_when_redis_does_not_answer():
 
 def test_database_connections_are_health_checked():
     assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
+
+
+# --- the job row's bookkeeping: a short job writes its row twice ----------------------------
+
+STEPPING_KIND = "test_jobs_steps"
+
+
+@jobs.register(STEPPING_KIND, "测试：分步进度", may_start=roles.has_case_access)
+def _steps(job: Job, progress: jobs.Progress) -> dict:
+    progress.set_total(5)
+    progress.advance(1, message="第一步")
+    progress.advance(2, message="第二步")
+    return {"steps": 2}
+
+
+def _job_row_writes(captured) -> list[str]:
+    table = Job._meta.db_table
+    return [
+        query["sql"]
+        for query in captured.captured_queries
+        if query["sql"].lstrip().upper().startswith("UPDATE") and table in query["sql"]
+    ]
+
+
+def test_a_short_job_claims_its_row_and_writes_its_progress_with_its_end(cast):
+    """The claim and the end: two writes of the job row; the progress that came in between
+    (within PROGRESS_MIN_SECONDS of the claim) is written with the end, nothing is lost."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    job = jobs.job_create(user=cast.county, kind=STEPPING_KIND)
+    with CaptureQueriesContext(connection) as captured:
+        finished = jobs.job_run(job.pk)
+    assert len(_job_row_writes(captured)) == 2
+    stored = Job.objects.get(pk=job.pk)
+    assert (stored.status, stored.attempts, stored.result) == (
+        Job.Status.SUCCEEDED,
+        1,
+        {"steps": 2},
+    )
+    assert (stored.total, stored.progress, stored.message) == (5, 5, "第二步")
+    assert (finished.total, finished.message) == (5, "第二步")
+
+
+def test_progress_is_written_as_it_comes_once_the_interval_has_passed(cast, monkeypatch):
+    """A long job (every step after PROGRESS_MIN_SECONDS) writes each step for its page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(jobs, "PROGRESS_MIN_SECONDS", 0.0)
+    job = jobs.job_create(user=cast.county, kind=STEPPING_KIND)
+    with CaptureQueriesContext(connection) as captured:
+        jobs.job_run(job.pk)
+    assert len(_job_row_writes(captured)) == 5  # claim, total, two steps, end
+
+
+def test_a_failed_short_job_keeps_the_progress_it_reached(cast):
+    def fails(job: Job, progress: jobs.Progress) -> dict:
+        progress.set_total(3)
+        progress.advance(1, message="第1个村")
+        raise jobs.JobFailed("该村尚未录入村级年度信息。")
+
+    jobs.register("test_jobs_fails_short", "测试：短任务失败", may_start=roles.has_case_access)(
+        fails
+    )
+    job = jobs.job_run(jobs.job_create(user=cast.county, kind="test_jobs_fails_short").pk)
+    stored = Job.objects.get(pk=job.pk)
+    assert (stored.status, stored.error) == (Job.Status.FAILED, "该村尚未录入村级年度信息。")
+    assert (stored.progress, stored.total, stored.message) == (1, 3, "第1个村")
+
+
+def test_a_second_claim_of_a_running_job_writes_nothing(cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    job = _running(cast, heartbeat=timezone.now())
+    with CaptureQueriesContext(connection) as captured:
+        again = jobs.job_run(job.pk)
+    assert again.status == Job.Status.RUNNING and again.attempts == 1
+    assert side_effects == []
+    assert len(_job_row_writes(captured)) == 1  # the conditional claim, which matched nothing

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.test.utils import CaptureQueriesContext, isolate_apps
 from django.utils import timezone
 
@@ -131,6 +131,13 @@ def _every_bulk_path_refuses(label: str) -> None:
         if key != model._meta.pk.attname and key in {f.attname for f in model._meta.fields}
     }
     _refused(year, lambda: bulk.load_rows(model, [values], now=timezone.now()))
+    # The COPY sinks of the demo (povertyapp.bulk): rendered rows are checked before their
+    # COPY, streamed ones after it, in the transaction their refusal rolls back.
+    rendered = bulk.RenderedRows(model, now=timezone.now())
+    rendered.append(values)
+    _refused(year, rendered.copy)
+    if connection.vendor == "postgresql":
+        _refused(year, lambda: _stream(model, values))
     assert _stored(row) == before
     assert model._base_manager.filter(pk=row.pk).count() == 1
 
@@ -233,3 +240,63 @@ def test_register_refuses_a_year_bound_model_with_an_unguarded_manager():
     yearlock.register(Guarded, owner=lambda row: (None, row.year), description="x")
     assert Guarded._meta.label in yearlock.registrations()
     yearlock._registered.pop(Guarded._meta.label)
+
+
+def _stream(model: type[models.Model], values: dict[str, Any]) -> None:
+    with transaction.atomic():
+        sink = bulk.CopyStream(model, now=timezone.now())
+        sink.append({**values, model._meta.pk.attname: bulk.next_id(model)})
+        sink.close()
+
+
+# Every way povertyapp.bulk writes with COPY, and the test above that refuses a locked row on it.
+COPY_ENTRY_POINTS = {"load_rows", "RenderedRows", "CopyStream"}
+
+
+def test_every_copy_entry_point_of_bulk_is_checked_by_the_year_lock_test():
+    """A new COPY path in povertyapp.bulk must be added to the refusal test above."""
+    import inspect
+
+    writers = {
+        name
+        for name, member in vars(bulk).items()
+        if not name.startswith("_")
+        and (inspect.isfunction(member) or inspect.isclass(member))
+        and getattr(member, "__module__", "") == bulk.__name__
+        and "copy_expert" in inspect.getsource(member)
+    }
+    assert writers == COPY_ENTRY_POINTS
+    source = inspect.getsource(_every_bulk_path_refuses) + inspect.getsource(_stream)
+    for name in COPY_ENTRY_POINTS:
+        assert f"bulk.{name}(" in source, name
+
+
+def test_copy_sinks_read_nothing_more_and_keep_nothing_when_no_year_is_locked(db):
+    """The demo's fast path: no lock, no rows kept, no check at the copy."""
+    with CaptureQueriesContext(connection) as captured:
+        rendered = bulk.RenderedRows(HouseholdIncome, now=timezone.now())
+        rendered.append({"household_id": 1, "year": 2020})
+    assert rendered._lock.rows == [] and not rendered._lock.active
+    assert len(captured.captured_queries) == 1  # the active locks, read once
+
+
+def test_raw_sql_writers_of_a_round_refuse_a_locked_year(demo_county):
+    """The round's baseline (INSERT ... SELECT) and the rates job's snapshot upsert bypass the
+    models' guard: each checks the round's year itself, and writes nothing."""
+    from rounds import rates
+    from rounds.models import AdjustmentRound, RateSnapshot, RoundBaseline
+    from rounds.services import rounds as round_services
+
+    round = AdjustmentRound.objects.select_related("county").order_by("-pk").first()
+    assert round is not None
+    baseline = RoundBaseline.objects.filter(round=round).count()
+    snapshots = list(RateSnapshot.objects.filter(round=round).values_list("pk", "computed_at"))
+    if not yearlock.is_locked(round.county, round.year):
+        yearlock.lock(county=round.county, year=round.year, actor=None)
+    _refused(round.year, lambda: round_services.baseline_freeze(round))
+    with pytest.raises(rates.jobs.JobFailed, match=f"{round.year}年度已由县级签署封账"):
+        rates.compute_rates(round=round)
+    assert RoundBaseline.objects.filter(round=round).count() == baseline
+    assert (
+        list(RateSnapshot.objects.filter(round=round).values_list("pk", "computed_at")) == snapshots
+    )

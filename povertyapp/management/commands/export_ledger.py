@@ -76,6 +76,10 @@ class Command(BaseCommand):
                 filters=filters,
                 path=options["output"],
                 reason=reason,
+                # As the web path's job does: a command runs with no request to pin it to the
+                # primary, so it first waits for the replica to replay what the primary had
+                # (the writes of a script that ran just before), else reads the primary.
+                catch_up=True,
             )
         except (PermissionDenied, Http404, ValidationError) as error:
             message = "；".join(error.messages) if isinstance(error, ValidationError) else error
