@@ -141,6 +141,37 @@ def test_reader_refuses_entities_and_unchecked_encodings(tmp_path):
             list(reader.rows(reader.sheets()[0][1]))
 
 
+def test_reader_places_cells_without_references_after_empty_ones(tmp_path):
+    """Cells may omit their reference (r=): each then follows the previous cell, which may be
+    an empty formatted cell the reader skips without working out its column."""
+    plain = str(tmp_path / "plain.xlsx")
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["a"])
+    workbook.save(plain)
+    rows = (
+        b'<sheetData><row r="1"><c r="B1" t="inlineStr"><is><t>b</t></is></c>'
+        b'<c r="C1" s="0"/><c r="D1" s="0"/><c><v>5</v></c></row>'
+        b'<row r="2"><c s="0"/><c><v>1</v></c><c r="E2" s="0"/><c t="inlineStr"><is><t>f</t>'
+        b"</is></c></row>"
+        b'<row r="3"><c r="C3"/><c r="D3" t="inlineStr"><is><t/></is></c><c><v>2.5</v></c></row>'
+        b"</sheetData>"
+    )
+
+    def change(xml: bytes) -> bytes:
+        start, end = xml.index(b"<sheetData"), xml.index(b"</sheetData>") + len(b"</sheetData>")
+        return xml[:start] + rows + xml[end:]
+
+    odd = str(tmp_path / "odd.xlsx")
+    _with_sheet_xml(plain, odd, change)
+    with XlsxReader(odd) as reader:
+        found = list(reader.rows(reader.sheets()[0][1]))
+    assert found == [
+        (1, (None, "b", None, None, 5)),
+        (2, (None, 1, None, None, None, "f")),
+        (3, (None, None, None, "", 2.5)),
+    ]
+
+
 def test_field_check_reports_what_full_clean_reports():
     bad_household = {
         "number": "X" * 40,
