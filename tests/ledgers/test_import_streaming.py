@@ -353,6 +353,41 @@ def test_members_sheet_in_any_order_and_no_staging_file_left(tmp_path, cast, cou
     assert os.listdir(tmp_path / "imports") == []  # the staging file is gone
 
 
+def test_import_tells_rows_read_checked_and_written(tmp_path, cast, county, settings, monkeypatch):
+    """The phase and its counts go to `tell` (the job's message on the import page)."""
+    for index in range(3):
+        factories.household(
+            actor=cast.county,
+            village=county.village_a,
+            members=[factories.member_data(name=f"户主{index}")],
+        )
+    path = _export(tmp_path, cast.county)
+    HouseholdEvent.objects.all().delete()
+    HouseholdIncome.objects.all().delete()
+    Member.objects.all().delete()
+    Household.objects.all().delete()
+    settings.LEDGER_IMPORT_DIR = str(tmp_path / "imports")
+    monkeypatch.setattr(validation, "READ_STEP", 2)
+    monkeypatch.setattr(validation, "BATCH", 2)
+    told: list[str] = []
+    done: list[int] = []
+    report = import_households(
+        actor=cast.county, path=path, dry_run=False, progress=done.append, tell=told.append
+    )
+    assert report.errors == [] and report.written and Household.objects.count() == 3
+    assert told == [
+        "正在读取“人员台账”工作表……",
+        "正在读取“人员台账”工作表：已读取2行",
+        "正在读取“户台账”工作表……",
+        "正在读取“户台账”工作表：已读取2行",
+        "已读取3户、3名成员，正在校验……",
+        "正在校验：已校验2户",
+        "校验通过，正在写入……",
+        "正在写入：已写入3户",
+    ]
+    assert sum(done) == 6  # each household validated, then written
+
+
 def test_errors_beyond_the_detail_limit_are_counted(tmp_path, cast, county, monkeypatch):
     # The limit is read where the report trims its errors, so it is patched there.
     monkeypatch.setattr(import_report, "ERROR_DETAIL_LIMIT", 5)
