@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from households.imports.error_workbook import error_workbook
 from households.imports.files import IMPORT_JOB, import_file_path
-from households.imports.report import ImportRefused
+from households.imports.report import ImportRefused, ImportReport
 from households.imports.writing import import_households
 from povertyapp import jobs, roles
 from povertyapp.models import AccessLog, Job
@@ -29,6 +29,25 @@ def _error_workbook_name(job: Job) -> str:
     uploaded = os.path.splitext(os.path.basename(job.parameters.get("filename", "")))[0]
     parts = [_("导入错误清单"), uploaded[:60], f"{timezone.localdate():%Y%m%d}"]
     return "_".join(part for part in parts if part) + ".xlsx"
+
+
+def _finished(report: ImportReport, *, dry_run: bool) -> str:
+    """The job's last message, in place of the phase it was in."""
+    if report.errors:
+        return _("校验完毕：发现%(count)d处错误，未写入任何数据。") % {"count": report.error_count}
+    counts = {
+        "created": report.households_created,
+        "updated": report.households_updated,
+        "unchanged": report.households_unchanged,
+    }
+    if dry_run:
+        return (
+            _(
+                "预检完毕：将新建%(created)d户、更新%(updated)d户，%(unchanged)d户无变化（尚未写入）。"
+            )
+            % counts
+        )
+    return _("已写入：新建%(created)d户、更新%(updated)d户，%(unchanged)d户无变化。") % counts
 
 
 @jobs.register(IMPORT_JOB, gettext_lazy("导入农户"), may_start=roles.can_write_households)
@@ -54,10 +73,15 @@ def run_import_job(job: Job, progress: jobs.Progress) -> dict[str, Any]:
             dry_run=dry_run,
             progress=lambda count: progress.advance(count),
             on_total=progress.set_total,
+            # The phase and its counts (rows read, households checked, written) on the
+            # import page, which polls the job.
+            tell=lambda text: progress.advance(0, message=text),
         )
     except ImportRefused as refusal:
         os.unlink(path)
+        progress.advance(0, message=_("文件未能导入，未写入任何数据。"))
         raise jobs.JobFailed(str(refusal)) from refusal
+    progress.advance(0, message=_finished(report, dry_run=dry_run))
     if report.errors:
         handle_number, report_path = tempfile.mkstemp(suffix=".xlsx", prefix="import-errors-")
         os.close(handle_number)

@@ -40,6 +40,7 @@ from povertyapp.ledgers.safety import max_rows
 from povertyapp.privacy import HEALTH_MASK, mask
 
 HEADER_SCAN_ROWS = 8  # a sheet's header rows are looked for among its first rows
+CACHE_PER_COLUMN = 4096  # distinct cell values whose parse a column remembers
 
 
 @dataclass
@@ -243,6 +244,10 @@ def data_rows(
         for column in columns
         if column.key in sheet.columns
     ]
+    # Each column's answers remembered per distinct cell value (value-list labels, 是/否,
+    # years, dates repeat): most cells are a dict look-up instead of a parse. A column with
+    # more distinct values than CACHE_PER_COLUMN (names, ID numbers) stops adding to its cache.
+    caches: list[dict[tuple[type, Any], tuple[Any, str | None]]] = [{} for _column in wanted]
     limit = max_rows()
     count = 0
     title = sheet.name
@@ -261,16 +266,26 @@ def data_rows(
             )
         length = len(raw)
         values: dict[str, Any] = {}
-        for key, column, index, empty in wanted:
+        for (key, column, index, empty), cache in zip(wanted, caches, strict=True):
             cell = raw[index] if index < length else None
             if cell is None:
                 values[key] = empty
                 continue
-            try:
-                values[key] = parse_cell(column, cell)
-            except ValueError as error:
+            cache_key = (type(cell), cell)
+            answer = cache.get(cache_key)
+            if answer is None:
+                try:
+                    answer = (parse_cell(column, cell), None)
+                except ValueError as error:
+                    answer = (None, str(error))
+                if len(cache) < CACHE_PER_COLUMN:
+                    cache[cache_key] = answer
+            parsed, problem = answer
+            if problem is None:
+                values[key] = parsed
+            else:
                 report.errors.append(
-                    CellError(title, number, column.header, _shown(column, cell), str(error), index)
+                    CellError(title, number, column.header, _shown(column, cell), problem, index)
                 )
                 unreadable.add((title, number, column.header))
         if count % 5000 == 0:

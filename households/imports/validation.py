@@ -39,6 +39,7 @@ from povertyapp.models import Region, User
 from povertyapp.privacy import mask
 
 BATCH = 1000  # households validated together (one set of registry look-ups)
+READ_STEP = 10_000  # rows read between two messages of the reading's progress
 NULLABLE_HOUSEHOLD = {f.name for f in Household._meta.concrete_fields if f.null}
 NULLABLE_MEMBER = {f.name for f in Member._meta.concrete_fields if f.null}
 
@@ -131,6 +132,7 @@ class _Validator:
         members: SheetData,
         report: ImportReport,
         progress: Callable[[int], None] | None,
+        tell: Callable[[str], None] | None = None,
     ) -> None:
         if not roles.can_write_households(actor):
             raise ImportRefused(_("您的角色只能查看，不能导入农户信息。"))
@@ -139,6 +141,7 @@ class _Validator:
         self.members = members
         self.report = report
         self.progress = progress
+        self.tell = tell  # where the phase and its counts go (the job's message), if anywhere
         self.today = timezone.localdate()
         self.columns = {column.key: column for column in HOUSEHOLD_COLUMNS}
         self.member_columns = {
@@ -248,11 +251,36 @@ class _Validator:
                     seen_ids[normal] = row
                 yield row, number, values
 
-        staging.add_members(members())
+        members_read = staging.add_members(self._counted(members(), self.members.name))
         seen_ids.clear()
-        return staging.add_households(
-            data_rows(workbook, self.households, HOUSEHOLD_IMPORTED, self.report, self.unreadable)
+        households_read = staging.add_households(
+            self._counted(
+                data_rows(
+                    workbook, self.households, HOUSEHOLD_IMPORTED, self.report, self.unreadable
+                ),
+                self.households.name,
+            )
         )
+        if self.tell is not None:
+            self.tell(
+                _("已读取%(households)d户、%(members)d名成员，正在校验……")
+                % {"households": households_read, "members": members_read}
+            )
+        return households_read
+
+    def _counted(self, rows: Iterator[Any], sheet: str) -> Iterator[Any]:
+        """The rows, with the number read so far told every READ_STEP rows."""
+        if self.tell is None:
+            yield from rows
+            return
+        self.tell(_("正在读取“%(sheet)s”工作表……") % {"sheet": sheet})
+        for count, row in enumerate(rows, start=1):
+            if count % READ_STEP == 0:
+                self.tell(
+                    _("正在读取“%(sheet)s”工作表：已读取%(rows)d行")
+                    % {"sheet": sheet, "rows": count}
+                )
+            yield row
 
     def run(self, staging: _Staging) -> None:
         """Validate every household (in batches, with its members) and stage what to write."""
@@ -260,7 +288,11 @@ class _Validator:
         self.villages = self._villages()
         self.groups = self._groups()
         seen_numbers: dict[str, int] = {}
+        checked = 0
         for batch in staging.household_batches(BATCH):
+            if self.tell is not None and checked:
+                self.tell(_("正在校验：已校验%(done)d户") % {"done": checked})
+            checked += len(batch)
             numbers = list({values.get("number") or "" for _row, values in batch} - {""})
             member_rows = staging.members_of(numbers)
             existing = self._existing(numbers)

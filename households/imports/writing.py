@@ -30,8 +30,19 @@ def _write(
     validator: _Validator,
     report: ImportReport,
     progress: Callable[[int], None] | None,
+    tell: Callable[[str], None] | None = None,
 ) -> None:
     reason = _("导入")
+    written = 0
+
+    def advanced(count: int) -> None:
+        nonlocal written
+        written += count
+        if tell is not None:
+            tell(_("正在写入：已写入%(done)d户") % {"done": written})
+        if progress is not None:
+            progress(count)
+
     villages = {village.pk: village for village in validator.villages.values()}
     groups = {group.pk: group for group in validator.groups.values()}
 
@@ -48,7 +59,7 @@ def _write(
             yield household, new.members, new.income
 
     _households, _members, incomes = services.households_bulk_register(
-        actor=actor, households=new_households(), reason=reason, progress=progress
+        actor=actor, households=new_households(), reason=reason, progress=advanced
     )
     report.incomes_set += incomes
     if progress is not None and report.households_unchanged:
@@ -100,6 +111,7 @@ def import_households(
     dry_run: bool,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    tell: Callable[[str], None] | None = None,
 ) -> ImportReport:
     """Check the whole workbook; write everything (one transaction) or nothing.
 
@@ -111,7 +123,12 @@ def import_households(
     try:
         households, members = locate_sheets(workbook, report)
         validator = _Validator(
-            actor=actor, households=households, members=members, report=report, progress=progress
+            actor=actor,
+            households=households,
+            members=members,
+            report=report,
+            progress=progress,
+            tell=tell,
         )
         with _Staging() as staging:
             count = validator.stage(workbook, staging)
@@ -121,9 +138,11 @@ def import_households(
             validator.run(staging)
             if report.errors or dry_run:
                 return report
+            if tell is not None:
+                tell(_("校验通过，正在写入……"))
             try:
                 with transaction.atomic():
-                    _write(actor, staging, validator, report, progress)
+                    _write(actor, staging, validator, report, progress, tell)
             except ValidationError as error:
                 if not report.errors:
                     report.errors.append(

@@ -308,6 +308,7 @@ class XlsxReader:
         Parsed with pyexpat callbacks (no element objects): a cell costs a handful of Python
         calls. A DOCTYPE or entity declaration raises UnsafeXml from the parser itself too."""
         strings = self.strings
+        known_columns = _COLUMNS
         date_styles = self.date_styles
         epoch = self.epoch
         done: list[tuple[int, tuple[Any, ...]]] = []
@@ -316,6 +317,7 @@ class XlsxReader:
         values: list[Any] = []
         column = -1
         cell_reference: str | None = None
+        skipped: str | None = None  # the reference of the last empty cell, if it was the last
         cell_kind: str | None = None
         cell_style: str | None = None
         text: list[str] = []
@@ -325,7 +327,7 @@ class XlsxReader:
 
         def start(name: str, attributes: dict[str, str]) -> None:
             nonlocal number, values, column, cell_reference, cell_kind, cell_style, capture
-            nonlocal phonetic, inline
+            nonlocal phonetic, inline, skipped
             tag = tags.get(name)
             if tag is None:
                 tag = tags[name] = name.rpartition(":")[2]
@@ -344,20 +346,31 @@ class XlsxReader:
                 number = int(found) if found else number + 1
                 values = []
                 column = -1
+                skipped = None
             elif tag == "rPh":
                 phonetic = True
 
         def end(name: str) -> None:
-            nonlocal column, capture, phonetic
+            nonlocal column, capture, phonetic, skipped
             tag = tags[name]
             if tag == "c":
-                if cell_reference:
-                    column = column_index(cell_reference.rstrip("0123456789"))
-                else:
-                    column += 1
                 kind = cell_kind
+                if not text and kind != "inlineStr":  # an empty (formatted) cell: no value
+                    if cell_reference:
+                        skipped = cell_reference  # its column, worked out only if needed
+                    else:
+                        column = _after(column, skipped)
+                        skipped = None
+                    return
+                if cell_reference:
+                    letters = cell_reference.rstrip("0123456789")
+                    found = known_columns.get(letters)
+                    column = column_index(letters) if found is None else found
+                else:
+                    column = _after(column, skipped)
+                skipped = None
                 if not text:
-                    if kind == "inlineStr" and inline:  # <is><t/></is>: "", as openpyxl has it
+                    if inline:  # <is><t/></is>: "", as openpyxl has it
                         values_place(column, "")
                     return
                 raw = "".join(text) if len(text) > 1 else text[0]
@@ -383,7 +396,10 @@ class XlsxReader:
                     value = _iso_date(raw)
                 else:
                     value = raw
-                values_place(column, value)
+                if column == len(values):  # the usual case: the next cell of the row
+                    values.append(value)
+                else:
+                    values_place(column, value)
             elif tag == "v" or tag == "t":
                 capture = False
             elif tag == "row":
@@ -438,6 +454,14 @@ class XlsxReader:
                     done.clear()
                 if not chunk:
                     return
+
+
+def _after(column: int, skipped: str | None) -> int:
+    """The column of a cell without a reference: the one after the previous cell (an empty
+    cell with a reference, when that was the previous one)."""
+    if skipped is not None:
+        column = column_index(skipped.rstrip("0123456789"))
+    return column + 1
 
 
 def _ended(

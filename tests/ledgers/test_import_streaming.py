@@ -141,6 +141,37 @@ def test_reader_refuses_entities_and_unchecked_encodings(tmp_path):
             list(reader.rows(reader.sheets()[0][1]))
 
 
+def test_reader_places_cells_without_references_after_empty_ones(tmp_path):
+    """Cells may omit their reference (r=): each then follows the previous cell, which may be
+    an empty formatted cell the reader skips without working out its column."""
+    plain = str(tmp_path / "plain.xlsx")
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["a"])
+    workbook.save(plain)
+    rows = (
+        b'<sheetData><row r="1"><c r="B1" t="inlineStr"><is><t>b</t></is></c>'
+        b'<c r="C1" s="0"/><c r="D1" s="0"/><c><v>5</v></c></row>'
+        b'<row r="2"><c s="0"/><c><v>1</v></c><c r="E2" s="0"/><c t="inlineStr"><is><t>f</t>'
+        b"</is></c></row>"
+        b'<row r="3"><c r="C3"/><c r="D3" t="inlineStr"><is><t/></is></c><c><v>2.5</v></c></row>'
+        b"</sheetData>"
+    )
+
+    def change(xml: bytes) -> bytes:
+        start, end = xml.index(b"<sheetData"), xml.index(b"</sheetData>") + len(b"</sheetData>")
+        return xml[:start] + rows + xml[end:]
+
+    odd = str(tmp_path / "odd.xlsx")
+    _with_sheet_xml(plain, odd, change)
+    with XlsxReader(odd) as reader:
+        found = list(reader.rows(reader.sheets()[0][1]))
+    assert found == [
+        (1, (None, "b", None, None, 5)),
+        (2, (None, 1, None, None, None, "f")),
+        (3, (None, None, None, "", 2.5)),
+    ]
+
+
 def test_field_check_reports_what_full_clean_reports():
     bad_household = {
         "number": "X" * 40,
@@ -320,6 +351,41 @@ def test_members_sheet_in_any_order_and_no_staging_file_left(tmp_path, cast, cou
     after = {h.number: sorted(m.name for m in h.members.all()) for h in Household.objects.all()}
     assert after == before
     assert os.listdir(tmp_path / "imports") == []  # the staging file is gone
+
+
+def test_import_tells_rows_read_checked_and_written(tmp_path, cast, county, settings, monkeypatch):
+    """The phase and its counts go to `tell` (the job's message on the import page)."""
+    for index in range(3):
+        factories.household(
+            actor=cast.county,
+            village=county.village_a,
+            members=[factories.member_data(name=f"户主{index}")],
+        )
+    path = _export(tmp_path, cast.county)
+    HouseholdEvent.objects.all().delete()
+    HouseholdIncome.objects.all().delete()
+    Member.objects.all().delete()
+    Household.objects.all().delete()
+    settings.LEDGER_IMPORT_DIR = str(tmp_path / "imports")
+    monkeypatch.setattr(validation, "READ_STEP", 2)
+    monkeypatch.setattr(validation, "BATCH", 2)
+    told: list[str] = []
+    done: list[int] = []
+    report = import_households(
+        actor=cast.county, path=path, dry_run=False, progress=done.append, tell=told.append
+    )
+    assert report.errors == [] and report.written and Household.objects.count() == 3
+    assert told == [
+        "正在读取“人员台账”工作表……",
+        "正在读取“人员台账”工作表：已读取2行",
+        "正在读取“户台账”工作表……",
+        "正在读取“户台账”工作表：已读取2行",
+        "已读取3户、3名成员，正在校验……",
+        "正在校验：已校验2户",
+        "校验通过，正在写入……",
+        "正在写入：已写入3户",
+    ]
+    assert sum(done) == 6  # each household validated, then written
 
 
 def test_errors_beyond_the_detail_limit_are_counted(tmp_path, cast, county, monkeypatch):

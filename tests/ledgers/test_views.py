@@ -132,6 +132,8 @@ def test_upload_dry_run_then_confirm(
     assert response["Location"] == reverse("ledgers:import-job", args=[check.pk])
     page = client.get(response["Location"]).content.decode()
     assert "预检通过" in page and "NEW0001" in page and "确认导入" in page
+    # The job's message ends on what was found, not on the phase it was in.
+    assert "预检完毕：将新建1户、更新0户，0户无变化（尚未写入）。" in page
     assert Household.objects.count() == 0
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("ledgers:import-confirm", args=[check.pk]))
@@ -143,7 +145,8 @@ def test_upload_dry_run_then_confirm(
         county.village_a,
         datetime.date(1975, 3, 3),
     )
-    assert "导入完成" in client.get(reverse("ledgers:import-job", args=[done.pk])).content.decode()
+    page = client.get(reverse("ledgers:import-job", args=[done.pk])).content.decode()
+    assert "导入完成" in page and "已写入：新建1户、更新0户，0户无变化。" in page
     # Someone else cannot see or confirm this user's import.
     other = client_for(cast.county)
     assert other.get(reverse("ledgers:import-job", args=[check.pk])).status_code == 404
@@ -161,6 +164,7 @@ def test_upload_with_errors_shows_them_and_offers_the_highlighted_workbook(
     job = Job.objects.get(kind="households_import")
     page = client.get(reverse("ledgers:import-job", args=[job.pk])).content.decode()
     assert "全部未写入" in page and "身份证号码只能由数字组成" in page
+    assert re.search(r"校验完毕：发现\d+处错误，未写入任何数据。", page)
     assert bad not in page  # masked
     workbook = openpyxl.load_workbook(job.result_file.path)
     assert workbook.sheetnames[0] == "错误清单"
