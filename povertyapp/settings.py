@@ -375,6 +375,7 @@ CELERY_TASK_ROUTES = [
         "povertyapp.tasks.expire_break_glass_task": {"queue": "celery"},
         "povertyapp.tasks.sweep_jobs_task": {"queue": "celery"},
         "rounds.tasks.compute_open_rounds_task": {"queue": "rates"},
+        "rounds.tasks.prune_figure_history_task": {"queue": "celery"},
     },
 ]
 # The queue of each job kind that is not a small one (`povertyapp.celery_routes.job_queue`);
