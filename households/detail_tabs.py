@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from households.models import Household, Member
@@ -52,3 +53,29 @@ def register_page_links(key: str, links: PageLinks) -> None:
 def page_links(household: Household, *, user: Any) -> list[tuple[str, str]]:
     """Every registered app's links for the household and user, in the order registered."""
     return [link for links in _page_links.values() for link in links(household, user=user)]
+
+
+# The household page's 照片 section: the field photos of the apps above (the visits' photos,
+# `assistance`) and of the registry's own procedure steps, each with the file kind that serves
+# it inline through the door (`povertyapp.files`).
+@dataclass(frozen=True)
+class Photo:
+    kind: str  # the file kind (`povertyapp.files.register(..., image=True)`)
+    record: Any  # a `povertyapp.photos.PhotoBase` row
+    caption: str
+
+
+PhotoSource = Callable[[Household], list[Photo]]
+
+_photo_sources: dict[str, PhotoSource] = {}
+
+
+def register_photos(key: str, source: PhotoSource) -> None:
+    """Register an app's photos of a household (`source(household) -> [Photo]`). The page
+    shows them only to a user who may see the household (its own access path)."""
+    _photo_sources[key] = source
+
+
+def household_photos(household: Household) -> list[Photo]:
+    """Every registered app's photos of the household, in the order registered."""
+    return [photo for source in _photo_sources.values() for photo in source(household)]

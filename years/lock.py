@@ -28,6 +28,7 @@ from assistance.models import (
     Measure,
     VillageSponsor,
     Visit,
+    VisitPhoto,
 )
 from households.models import (
     CaseWorkflow,
@@ -131,6 +132,12 @@ REGISTRY: list[tuple[type[Any], Any, Any, tuple[str, ...]]] = [
         lambda row: (_household(row), _year_of(row.date)),
         _("走访记录"),
         ("household",),
+    ),
+    (
+        VisitPhoto,
+        lambda row: (_household(row.visit), _year_of(row.visit.date)),
+        _("走访照片"),
+        ("visit__household",),
     ),
     (FundMovement, _fund_movement, _("资金流水"), ("household", "project")),
     (VillageSponsor, lambda row: (row.village_id, row.year), _("村帮扶单位"), ()),
