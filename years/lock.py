@@ -36,6 +36,7 @@ from households.models import (
     HouseholdIncome,
     NoticeObjection,
     PublicNotice,
+    StepPhoto,
     WorkflowStep,
 )
 from monitoring.models import IncomeAssessment, Sweep, SweepHousehold
@@ -104,6 +105,12 @@ REGISTRY: list[tuple[type[Any], Any, Any, tuple[str, ...]]] = [
         lambda row: _workflow(row.workflow),
         _("程序环节"),
         ("workflow__household",),
+    ),
+    (
+        StepPhoto,
+        lambda row: _workflow(row.step.workflow),
+        _("入户核实照片"),
+        ("step__workflow__household",),
     ),
     (PublicNotice, lambda row: _workflow(row.workflow), _("公示"), ("workflow__household",)),
     (

@@ -286,3 +286,85 @@ def test_a_photo_of_a_signed_year_is_refused(cast, county, household_a, settings
     assert not VisitPhoto.objects.exists()
     # No file was left behind by the refused photo.
     assert list(Path(settings.MEDIA_ROOT).rglob("*.jpg")) == []
+
+
+# --- 入户核实 (the steps marked `photos` of a procedure) ---------------------------------------
+
+
+def test_a_home_visit_step_takes_photos_and_other_steps_refuse_them(cast, household_a):
+    from households import services as household_services
+    from households.models import CaseWorkflow, StepPhoto, WorkflowStep
+    from households.workflows import IDENTIFICATION
+    from monitoring import procedures as monitoring_procedures
+
+    assert IDENTIFICATION.step("verification").photos
+    assert not IDENTIFICATION.step("appraisal").photos
+    assert monitoring_procedures.IDENTIFICATION.step("home_visit").photos
+    found = monitoring_procedures.identification_start(
+        actor=cast.cadre,
+        household=household_a,
+        object_type="marginal",
+        risk_types=["illness"],
+        clue_date=TODAY,
+        consent=SimpleUploadedFile("承诺授权书.pdf", b"%PDF-1.4\n%%EOF\n"),
+        consent_signed_on=TODAY,
+    )
+    workflow = found.identification
+    assert workflow.kind == CaseWorkflow.Kind.MONITORING
+    url = reverse("households:workflow-complete", args=[workflow.pk])
+    page = login(cast.cadre).get(reverse("households:workflow", args=[workflow.pk]))
+    assert 'name="photos"' in page_text(page) and 'capture="environment"' in page_text(page)
+    # A hostile file: refused with its message, the step not done.
+    refused = login(cast.cadre).post(
+        url,
+        {
+            "step": "home_visit",
+            "opinion": "入户核实属实",
+            "photos": [SimpleUploadedFile("x.jpg", b"MZ")],
+        },
+    )
+    assert refused.status_code == 400
+    assert "照片只能是JPG或PNG图片" in page_text(refused)
+    workflow.refresh_from_db()
+    assert workflow.step == "home_visit"
+    response = login(cast.cadre).post(
+        url,
+        {
+            "step": "home_visit",
+            "opinion": "入户核实属实",
+            "photos": [SimpleUploadedFile("屋内.jpg", jpeg(exif=True))],
+            "photo_meta": json.dumps([{"latitude": "26.5", "longitude": "107.5"}]),
+        },
+    )
+    assert response.status_code == 302
+    record = WorkflowStep.objects.get(workflow=workflow, step="home_visit")
+    photo = StepPhoto.objects.get(step=record)
+    stored = photo.photo.read()
+    photo.photo.close()
+    assert b"PhoneMaker" not in stored
+    assert (str(photo.latitude), str(photo.longitude)) == ("26.500000", "107.500000")
+    # Shown on the case and on the household's 照片, through the door, to the scope only.
+    case_page = page_text(login(cast.cadre).get(reverse("households:workflow", args=[workflow.pk])))
+    assert f"/files/step_photo/{photo.pk}/inline/?t=" in case_page
+    photos_page = login(cast.helper).get(
+        reverse("households:detail", args=[household_a.pk]) + "?tab=photos"
+    )
+    if photos_page.status_code == 200:  # the helper sees the household page when paired
+        assert f"/files/step_photo/{photo.pk}/inline/?t=" in page_text(photos_page)
+    cadre_page = page_text(
+        login(cast.cadre).get(reverse("households:detail", args=[household_a.pk]) + "?tab=photos")
+    )
+    assert f"/files/step_photo/{photo.pk}/inline/?t=" in cadre_page
+    other = files.download_url(user=cast.cadre2, kind="step_photo", obj=photo, inline=True)
+    assert login(cast.cadre2).get(other).status_code == 404
+    # A step not marked for photos refuses them in the service.
+    with pytest.raises(Exception, match="只有入户核实可以"):
+        household_services.workflow_step_complete(
+            actor=cast.cadre,
+            workflow=workflow,
+            expected_step="appraisal",
+            opinion="评议通过",
+            attendance=20,
+            evidence=SimpleUploadedFile("会议.pdf", b"%PDF-1.4\n%%EOF\n"),
+            photos=[_processed()],
+        )

@@ -276,6 +276,40 @@ def _visit_photo_case(cast: Cast, county: County) -> FileCase:
     )
 
 
+def _step_photo_case(cast: Cast, county: County) -> FileCase:
+    """A photo of a monitoring procedure's 入户核实 (its first step, home_visit)."""
+    from monitoring import procedures
+    from povertyapp import photos
+
+    household = factories.household(actor=cast.county, village=county.village_a)
+    Pairing.objects.create(
+        household=household, helper=cast.helper, name="helper", start_date=datetime.date(2019, 1, 1)
+    )
+    found = procedures.identification_start(
+        actor=cast.cadre,
+        household=household,
+        object_type="marginal",
+        risk_types=["illness"],
+        clue_date=TODAY,
+        consent=SimpleUploadedFile("承诺授权书.pdf", pdf(), content_type="application/pdf"),
+        consent_signed_on=TODAY,
+    )
+    household_services.workflow_step_complete(
+        actor=cast.cadre,
+        workflow=found.identification,
+        expected_step="home_visit",
+        opinion="入户核实属实",
+        photos=[photos.photo_process(SimpleUploadedFile("屋内.png", png()))],
+    )
+    photo = found.identification.steps.get(step="home_visit").photos.get()
+    content = photo.photo.read()
+    photo.photo.close()
+    readers = [cast.cadre, cast.township, cast.county, cast.auditor, cast.helper]
+    return FileCase(
+        "step_photo", photo, cast.cadre, readers, content, files.original_name(photo.photo.name)
+    )
+
+
 CASES: dict[str, Callable[[Cast, County], FileCase]] = {
     "job_result": _job_case,
     "batch_minutes": _batch_case,
@@ -284,6 +318,7 @@ CASES: dict[str, Callable[[Cast, County], FileCase]] = {
     "monitoring_consent": _consent_case,
     "monitoring_clue_consent": _clue_consent_case,
     "visit_photo": _visit_photo_case,
+    "step_photo": _step_photo_case,
 }
 
 

@@ -105,8 +105,29 @@ def _visit_photo() -> models.Model:
     )
 
 
+def _step_photo() -> models.Model:
+    from households.models import StepPhoto, WorkflowStep
+
+    step = WorkflowStep.objects.order_by("pk").first()
+    assert step is not None
+    return StepPhoto.objects.create(
+        step=step,
+        photo="photos/2026/12/00000000000000000000000000000000_入户核实照片.jpg",
+        taken_at=timezone.now(),
+        uploaded_by=step.actor or User.objects.order_by("pk").first(),
+        size=1,
+        width=1,
+        height=1,
+        sha256="0" * 64,
+    )
+
+
 # Rows the small demo county happens not to have: made here before the lock.
-EXTRA_ROWS = {"households.NoticeObjection": _objection, "assistance.VisitPhoto": _visit_photo}
+EXTRA_ROWS = {
+    "households.NoticeObjection": _objection,
+    "assistance.VisitPhoto": _visit_photo,
+    "households.StepPhoto": _step_photo,
+}
 
 
 @pytest.fixture
