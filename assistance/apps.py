@@ -14,6 +14,7 @@ class AssistanceConfig(AppConfig):
         from assistance import tasks  # noqa: F401
 
         register_hooks()
+        register_files()
         register_demo_rows()
         register_merge_follower()
 
@@ -46,6 +47,41 @@ def register_hooks() -> None:
         lambda household, *, on, members: (
             matching.assess_household(household, on=on, members=members).warning_count
         ),
+    )
+
+
+def register_files() -> None:
+    """The photos of visits, served inline by the file door (`povertyapp.files`), and shown in
+    the household page's 照片 section (`households.detail_tabs.register_photos`)."""
+    from django.urls import reverse
+
+    from assistance import selectors
+    from households import detail_tabs
+    from povertyapp import files
+
+    files.register(
+        "visit_photo",
+        model="assistance.VisitPhoto",
+        field="photo",
+        get_for_user=lambda user, object_id: selectors.visit_photo_get_for_user(
+            user=user, photo_id=object_id
+        ),
+        page_url=lambda photo: (
+            f"{reverse('assistance:household', args=[photo.visit.household_id])}?tab=visits"
+        ),
+        label=_("走访照片"),
+        image=True,
+    )
+    detail_tabs.register_photos(
+        "visits",
+        lambda household: [
+            detail_tabs.Photo(
+                kind="visit_photo",
+                record=photo,
+                caption=_("走访 %(date)s") % {"date": photo.visit.date.isoformat()},
+            )
+            for photo in selectors.household_visit_photos(household)
+        ],
     )
 
 

@@ -20,6 +20,8 @@ from households.models import Household, Member, ValueList
 from households.selectors import province_of, value_lists
 from povertyapp import forms as house
 from povertyapp.models import Region, User
+from povertyapp.photos import ProcessedPhoto, photos_with_meta
+from povertyapp.uploads import PhotoField
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -122,6 +124,12 @@ class VisitForm(house.Form):
     )
     contact_card_given = forms.BooleanField(label=_("已发放帮扶联系卡"), required=False)
     benefit_card_given = forms.BooleanField(label=_("已发放帮扶明白卡"), required=False)
+    photos = PhotoField(
+        label=_("现场照片"),
+        help_text=_("可拍摄或选择多张照片（JPG或PNG），手机上会先缩小再上传。"),
+    )
+    # What the phone's script says of each photo (time taken, location if allowed, key).
+    photo_meta = forms.CharField(widget=forms.HiddenInput, required=False, max_length=20000)
 
     HOUSEHOLD_FIELDS = (
         ("food_secure", _("核实：不愁吃")),
@@ -164,6 +172,14 @@ class VisitForm(house.Form):
             for name, value in self.cleaned_data.items()
             if name.startswith("q_") and value
         }
+
+    def photos_checked(self) -> list[ProcessedPhoto]:
+        """The checked photos with what the phone recorded about each (`photo_meta`)."""
+        return photos_with_meta(
+            self.cleaned_data.get("photos") or [],
+            self.cleaned_data.get("photo_meta"),
+            uploaded_at=timezone.now(),
+        )
 
     def household_updates(self) -> dict[str, bool]:
         return {

@@ -29,6 +29,7 @@ from simple_history.models import HistoricalRecords
 # Year and money fields are defined once, with the registry's.
 from households.models import MONEY, YEAR_VALIDATORS
 from povertyapp.models import Job, Region
+from povertyapp.photos import PhotoBase
 from povertyapp.yearguard import YearLockedManager
 
 if TYPE_CHECKING:
@@ -727,6 +728,25 @@ class Visit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household} {self.date} {self.visitor_name}"
+
+
+class VisitPhoto(PhotoBase):
+    """A photo taken on a visit (现场照片, `povertyapp.photos`): stored re-encoded through the
+    file door (kind `visit_photo`), locked with its visit's year."""
+
+    visit = models.ForeignKey(
+        Visit, verbose_name=_("走访记录"), on_delete=models.CASCADE, related_name="photos"
+    )
+
+    objects = YearLockedManager()
+
+    class Meta(PhotoBase.Meta):
+        verbose_name = _("走访照片")
+        verbose_name_plural = _("走访照片")
+        indexes = [models.Index(fields=["visit", "taken_at"], name="visit_photo_visit_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.visit} {self.taken_at:%Y-%m-%d %H:%M}"
 
 
 class OfflineSync(models.Model):

@@ -41,6 +41,7 @@ from assistance.models import (
     Project,
     VillageSponsor,
     Visit,
+    VisitPhoto,
 )
 from households.models import Household, Member
 from povertyapp import roles
@@ -191,7 +192,7 @@ def household_assistance(household: Household) -> dict[str, Any]:
             household.measures.select_related("member", "project").order_by("-year", "status", "id")
         ),
         "plans": list(household.plans.order_by("-year")),
-        "visits": list(household.visits.order_by("-date", "-id")),
+        "visits": list(household.visits.order_by("-date", "-id").prefetch_related("photos")),
         "events": list(
             AssistanceEvent.objects.filter(household=household)
             .select_related("actor")
@@ -223,6 +224,30 @@ def measure_list(*, user: User) -> QuerySet[Measure]:
         Measure.objects.filter(roles.household_scope_q(user))
         .select_related("household", "household__village", "member")
         .distinct()
+    )
+
+
+def visit_photo_get_for_user(*, user: User, photo_id: int) -> VisitPhoto:
+    """A visit's photo through its household's scope (the file door's `visit_photo`): 404
+    outside it, for every role that may not see the household."""
+    photo = (
+        VisitPhoto.objects.filter(
+            pk=photo_id, visit__in=Visit.objects.filter(roles.household_scope_q(user)).values("pk")
+        )
+        .select_related("visit")
+        .first()
+    )
+    if photo is None:
+        raise Http404(_("未找到该照片，或您无权查看。"))
+    return photo
+
+
+def household_visit_photos(household: Household) -> list[VisitPhoto]:
+    """The photos of the household's visits, newest visit first (the household page's 照片)."""
+    return list(
+        VisitPhoto.objects.filter(visit__household=household)
+        .select_related("visit")
+        .order_by("-visit__date", "-visit_id", "taken_at", "id")
     )
 
 

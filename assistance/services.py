@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, cast
 
@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Min, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from assistance.events import event_record
@@ -38,12 +39,14 @@ from assistance.models import (
     ProjectFunding,
     VillageSponsor,
     Visit,
+    VisitPhoto,
 )
 from households.models import Household, ValueList
 from households.selectors import province_of, value_lists
 from povertyapp import roles
 from povertyapp.conflicts import ConflictError
 from povertyapp.models import Region, User
+from povertyapp.photos import ProcessedPhoto, photos_store
 
 if TYPE_CHECKING:
     from django.db.models import Field
@@ -606,10 +609,13 @@ def visit_record(
     benefit_card_given: bool = False,
     household_updates: Mapping[str, Any] | None = None,
     expected_version: int | None = None,
+    photos: Sequence[ProcessedPhoto] = (),
 ) -> Visit:
-    """Record a visit (走访) with its 遍访 answers. What the visit found about the household
-    (`household_updates`) is written through the registry's own service, so its history,
-    version check and permissions apply: a role that may not edit households cannot."""
+    """Record a visit (走访) with its 遍访 answers and its photos (checked and re-encoded by
+    `povertyapp.photos`; stored last, so a refused visit leaves no file). What the visit found
+    about the household (`household_updates`) is written through the registry's own service,
+    so its history, version check and permissions apply: a role that may not edit households
+    cannot."""
     _require_assistance_writer(actor, household)
     errors: Errors = {}
     if date is None:
@@ -685,7 +691,28 @@ def visit_record(
         summary=f"{date.isoformat()} {visit.visitor_name}：{visit.seen[:200]}",
         data={"household_changes": {k: str(v) for k, v in changes.items()}},
     )
+    if photos:
+        visit_photos_add(actor=actor, visit=visit, photos=photos)
     return visit
+
+
+@transaction.atomic
+def visit_photos_add(
+    *, actor: User, visit: Visit, photos: Sequence[ProcessedPhoto]
+) -> list[VisitPhoto]:
+    """Attach photos to a visit (at most PHOTO_MAX_PER_OWNER in all; a photo key stored before
+    is not stored twice). The visit's year lock applies: a photo of a signed year is refused."""
+    _require_assistance_writer(actor, visit.household)
+    existing = VisitPhoto.objects.filter(visit=visit).count()
+    stored = photos_store(
+        VisitPhoto,
+        actor=actor,
+        photos=photos,
+        label=gettext("走访照片"),
+        existing=existing,
+        visit=visit,
+    )
+    return cast(list[VisitPhoto], stored)
 
 
 def visit_sync(

@@ -327,6 +327,7 @@ def visit_create(request: AuthenticatedHttpRequest, household_id: int) -> HttpRe
     _require_recorder(request)
     form = forms.VisitForm(
         request.POST or None,
+        request.FILES or None,
         can_update_household=roles.can_write_households(request.user),
         initial={"version": household.version},
     )
@@ -345,6 +346,7 @@ def visit_create(request: AuthenticatedHttpRequest, household_id: int) -> HttpRe
                 benefit_card_given=data["benefit_card_given"],
                 household_updates=form.household_updates(),
                 expected_version=data.get("version"),
+                photos=form.photos_checked(),
             )
         except ConflictError as error:
             form.add_error(None, error.messages[0])

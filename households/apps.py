@@ -79,6 +79,31 @@ def register_file_kinds() -> None:
         label=_("识别退出程序佐证材料"),
     )
     files.register(
+        "step_photo",
+        model="households.StepPhoto",
+        field="photo",
+        get_for_user=lambda user, object_id: selectors.step_photo_get_for_user(
+            user=user, photo_id=object_id
+        ),
+        page_url=lambda photo: reverse("households:workflow", args=[photo.step.workflow_id]),
+        label=_("入户核实照片"),
+        image=True,
+    )
+    from households import detail_tabs
+
+    detail_tabs.register_photos(
+        "steps",
+        lambda household: [
+            detail_tabs.Photo(
+                kind="step_photo",
+                record=photo,
+                caption=f"{photo.step.workflow.get_kind_display()} · {photo.step.label} "
+                f"{photo.step.acted_on.isoformat() if photo.step.acted_on else ''}".strip(),
+            )
+            for photo in selectors.household_step_photos(household)
+        ],
+    )
+    files.register(
         "batch_minutes",
         model="households.CaseBatch",
         field="minutes",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from households.models import Household, Member
@@ -78,3 +79,29 @@ def list_warnings(household_ids: list[int], *, on: datetime.date) -> dict[int, l
         for household_id, labels in warnings(household_ids, on=on).items():
             found.setdefault(household_id, []).extend(labels)
     return found
+
+
+# The household page's 照片 section: the field photos of the apps above (the visits' photos,
+# `assistance`) and of the registry's own procedure steps, each with the file kind that serves
+# it inline through the door (`povertyapp.files`).
+@dataclass(frozen=True)
+class Photo:
+    kind: str  # the file kind (`povertyapp.files.register(..., image=True)`)
+    record: Any  # a `povertyapp.photos.PhotoBase` row
+    caption: str
+
+
+PhotoSource = Callable[[Household], list[Photo]]
+
+_photo_sources: dict[str, PhotoSource] = {}
+
+
+def register_photos(key: str, source: PhotoSource) -> None:
+    """Register an app's photos of a household (`source(household) -> [Photo]`). The page
+    shows them only to a user who may see the household (its own access path)."""
+    _photo_sources[key] = source
+
+
+def household_photos(household: Household) -> list[Photo]:
+    """Every registered app's photos of the household, in the order registered."""
+    return [photo for source in _photo_sources.values() for photo in source(household)]

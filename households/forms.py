@@ -405,6 +405,12 @@ class StepForm(house.Form):
     # The day the step was done (a meeting is often entered days later); blank is today. The
     # legal order of the dates is the service's rule.
     acted_on = forms.DateField(label=_("办理日期"), required=False, widget=house.DateInput())
+    # 入户核实 only (a step marked `photos`): the page shows the input there.
+    photos = uploads.PhotoField(
+        label=_("现场照片"),
+        help_text=_("可拍摄或选择多张照片（JPG或PNG），手机上会先缩小再上传。"),
+    )
+    photo_meta = forms.CharField(widget=forms.HiddenInput, required=False, max_length=20000)
 
     def clean_evidence(self) -> Any:
         return _check_evidence(self.cleaned_data.get("evidence"))

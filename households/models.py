@@ -20,6 +20,7 @@ from simple_history.models import HistoricalRecords
 from povertyapp.crypto import BlindIndexField, EncryptedCharField, blind_index
 from povertyapp.filenames import PrivateUploadTo
 from povertyapp.models import Region
+from povertyapp.photos import PhotoBase
 from povertyapp.yearguard import YearLockedManager
 
 YEAR_VALIDATORS = [MinValueValidator(2010), MaxValueValidator(2100)]
@@ -889,6 +890,25 @@ class WorkflowStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workflow} {self.label}"
+
+
+class StepPhoto(PhotoBase):
+    """A photo taken at the 入户核实 of a procedure (the steps marked `photos` in
+    `households.workflows`; `povertyapp.photos`): through the file door (kind `step_photo`,
+    inline), locked with its procedure's year."""
+
+    step = models.ForeignKey(
+        WorkflowStep, verbose_name=_("办理环节"), on_delete=models.CASCADE, related_name="photos"
+    )
+
+    objects = YearLockedManager()
+
+    class Meta(PhotoBase.Meta):
+        verbose_name = _("入户核实照片")
+        verbose_name_plural = _("入户核实照片")
+
+    def __str__(self) -> str:
+        return f"{self.step} {self.taken_at:%Y-%m-%d %H:%M}"
 
 
 class PublicNotice(models.Model):

@@ -31,6 +31,7 @@ from households.models import (
     Household,
     HouseholdEvent,
     Member,
+    StepPhoto,
     ValueList,
     ValueListItem,
     VillageStatusCount,
@@ -292,6 +293,29 @@ def workflow_step_get_for_user(*, user: User, record_id: int) -> WorkflowStep:
     if record is None:
         raise Http404(_("未找到该材料，或您无权查看。"))
     return record
+
+
+def step_photo_get_for_user(*, user: User, photo_id: int) -> StepPhoto:
+    """A photo of an 入户核实 step through its household's scope (the file door's
+    `step_photo`): 404 outside it."""
+    visible = CaseWorkflow.objects.filter(roles.household_scope_q(user)).values("pk")
+    photo = (
+        StepPhoto.objects.filter(pk=photo_id, step__workflow__in=visible)
+        .select_related("step")
+        .first()
+    )
+    if photo is None:
+        raise Http404(_("未找到该照片，或您无权查看。"))
+    return photo
+
+
+def household_step_photos(household: Household) -> list[StepPhoto]:
+    """The photos of the household's 入户核实 steps (the household page's 照片)."""
+    return list(
+        StepPhoto.objects.filter(step__workflow__household=household)
+        .select_related("step", "step__workflow")
+        .order_by("-step__acted_on", "-step_id", "taken_at", "id")
+    )
 
 
 def household_members(household: Household, *, include_inactive: bool = True) -> list[Member]:

@@ -57,6 +57,8 @@ class Step:
     # township (DOMAIN §4: the second 公示 follows the township's review).
     notice_intro: Any = ""
     help: Any = ""
+    # An 入户核实 step: its form takes field photos (`households.StepPhoto`, issue 17).
+    photos: bool = False
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,7 @@ IDENTIFICATION = Procedure(
             VILLAGE,
             returns_to="appraisal",
             help=_("入户核实收入、住房、成员等情况。"),
+            photos=True,
         ),
         Step(
             "first_notice",

@@ -160,6 +160,7 @@ IDENTIFICATION = Procedure(
             gettext_lazy("入户核实"),
             VILLAGE,
             help=gettext_lazy("入户核实家庭收入、支出和风险情况，农户签署承诺授权书。"),
+            photos=True,
         ),
         Step(
             "appraisal",

@@ -783,3 +783,11 @@ UPLOAD_INLINE_MAX_UNCOMPRESSED = env.int(
 UPLOAD_INLINE_MAX_ROWS = env.int("UPLOAD_INLINE_MAX_ROWS", default=500)
 UPLOAD_EVIDENCE_MAX_BYTES = env.int("UPLOAD_EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
 UPLOAD_ERRORS_SHOWN = env.int("UPLOAD_ERRORS_SHOWN", default=50)
+# Field photos (povertyapp/photos.py): the largest upload accepted (the phone sends ~300 KB after
+# resizing; a browser without the script sends the camera's original), the most pixels decoded
+# (Pillow's MAX_IMAGE_PIXELS: a decompression bomb is refused before decoding), the longest
+# side stored, and how many photos one visit or 入户核实 may carry.
+PHOTO_UPLOAD_MAX_BYTES = env.int("PHOTO_UPLOAD_MAX_BYTES", default=15 * 1024 * 1024)
+PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=50_000_000)
+PHOTO_MAX_SIDE = env.int("PHOTO_MAX_SIDE", default=1600)
+PHOTO_MAX_PER_OWNER = env.int("PHOTO_MAX_PER_OWNER", default=9)

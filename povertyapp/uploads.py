@@ -408,10 +408,65 @@ class EvidenceField(forms.FileField):
         return upload
 
 
-GUARDED_FIELDS = (SpreadsheetField, TableField, EvidenceField)
+class MultiplePhotoInput(forms.ClearableFileInput):
+    """A file input for photos taken on the spot: several at once, the back camera offered
+    first (`capture="environment"`), enhanced by static/js/photo-resize.js (resize on the phone,
+    the time taken, the location if the user ticks 记录位置)."""
+
+    allow_multiple_selected = True
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(
+            {
+                "accept": "image/*",
+                "capture": "environment",
+                "multiple": True,
+                "data-photo-input": "",
+                **(attrs or {}),
+            }
+        )
+
+
+class PhotoField(forms.FileField):
+    """Photos of a visit or an 入户核实: each through `photos.photo_process` (JPEG/PNG by
+    content, decoded, no bomb, re-encoded without EXIF) in `clean`; returns the processed
+    photos (a list, empty when none was chosen)."""
+
+    widget = MultiplePhotoInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        from povertyapp import photos
+
+        uploads = [item for item in (data if isinstance(data, list | tuple) else [data]) if item]
+        if len(uploads) > photos.max_per_owner():
+            raise ValidationError(
+                _("每条记录最多%(limit)d张照片（本次选择了%(count)d张）。")
+                % {"limit": photos.max_per_owner(), "count": len(uploads)},
+                code="too_many_photos",
+            )
+        result = []
+        for upload in uploads:
+            super().clean(upload, initial)
+            try:
+                result.append(photos.photo_process(upload))
+            except ValidationError as error:
+                name = (getattr(upload, "name", "") or "").rsplit("/", 1)[-1]
+                raise ValidationError(
+                    _("照片“%(name)s”：%(error)s") % {"name": name, "error": error.messages[0]},
+                    code=error.code,
+                ) from None
+        return result
+
+
+GUARDED_FIELDS = (SpreadsheetField, TableField, EvidenceField, PhotoField)
 
 __all__ = [
     "EvidenceField",
+    "PhotoField",
     "SpreadsheetField",
     "TableField",
     "capped_errors",

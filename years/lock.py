@@ -28,6 +28,7 @@ from assistance.models import (
     Measure,
     VillageSponsor,
     Visit,
+    VisitPhoto,
 )
 from households.models import (
     CaseWorkflow,
@@ -35,6 +36,7 @@ from households.models import (
     HouseholdIncome,
     NoticeObjection,
     PublicNotice,
+    StepPhoto,
     WorkflowStep,
 )
 from monitoring.models import IncomeAssessment, Sweep, SweepHousehold
@@ -104,6 +106,12 @@ REGISTRY: list[tuple[type[Any], Any, Any, tuple[str, ...]]] = [
         _("程序环节"),
         ("workflow__household",),
     ),
+    (
+        StepPhoto,
+        lambda row: _workflow(row.step.workflow),
+        _("入户核实照片"),
+        ("step__workflow__household",),
+    ),
     (PublicNotice, lambda row: _workflow(row.workflow), _("公示"), ("workflow__household",)),
     (
         NoticeObjection,
@@ -131,6 +139,12 @@ REGISTRY: list[tuple[type[Any], Any, Any, tuple[str, ...]]] = [
         lambda row: (_household(row), _year_of(row.date)),
         _("走访记录"),
         ("household",),
+    ),
+    (
+        VisitPhoto,
+        lambda row: (_household(row.visit), _year_of(row.visit.date)),
+        _("走访照片"),
+        ("visit__household",),
     ),
     (FundMovement, _fund_movement, _("资金流水"), ("household", "project")),
     (VillageSponsor, lambda row: (row.village_id, row.year), _("村帮扶单位"), ()),

@@ -55,6 +55,7 @@ from households.services.procedures import (
     exit_refusals,
     notice_objection_record,
     notice_start,
+    step_photos_add,
     workflow_return,
     workflow_start,
     workflow_step_complete,
@@ -111,6 +112,7 @@ __all__ = [
     "problem_review",
     "workflow_return",
     "workflow_start",
+    "step_photos_add",
     "workflow_step_complete",
     "workflow_withdraw",
 ]

@@ -6,6 +6,7 @@ changes the household's status through `household_change_status`."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError
@@ -21,6 +22,7 @@ from households.services.common import _lock, _raise_if
 from households.services.registry import household_change_status
 from povertyapp import audit, roles, uploads
 from povertyapp.models import User
+from povertyapp.photos import ProcessedPhoto, photos_store
 from povertyapp.privacy import mask_text
 
 
@@ -413,6 +415,7 @@ def workflow_step_complete(
     evidence: Any = None,
     attendance: int | None = None,
     acted_on: datetime.date | None = None,
+    photos: Sequence[ProcessedPhoto] = (),
 ) -> Any:
     """Do the current step (the owning role only), dated `acted_on` (default today) in the legal
     order: not in the future, not before the case was opened or the previous step, not before a
@@ -456,10 +459,16 @@ def workflow_step_complete(
         date_errors = _step_date_errors(locked, step, acted_on, today)
         if date_errors:
             errors["acted_on"] = date_errors
+    if photos and not step.photos:
+        errors["photos"] = [
+            ValidationError(_("该环节不能上传现场照片（只有入户核实可以）。"), code="no_photos")
+        ]
     _raise_if(errors)
-    _step_record(
+    record = _step_record(
         locked, step, actor, WorkflowStep.Decision.DONE, opinion, evidence, attendance, acted_on
     )
+    if photos:
+        step_photos_add(actor=actor, record=record, photos=photos)
     following = definition.next_step(step.key)
     now = timezone.now()
     if following is None:
@@ -782,3 +791,20 @@ def notice_objection_record(
         data={"from_step": step.key, "to_step": step.objection_returns_to},
     )
     return objection
+
+
+@transaction.atomic
+def step_photos_add(*, actor: User, record: Any, photos: Sequence[ProcessedPhoto]) -> list[Any]:
+    """Attach field photos to a done 入户核实 step (at most PHOTO_MAX_PER_OWNER in all; a
+    photo key stored before is stored once). The procedure's year lock applies."""
+    from households.models import StepPhoto
+
+    existing = StepPhoto.objects.filter(step=record).count()
+    return photos_store(
+        StepPhoto,
+        actor=actor,
+        photos=photos,
+        label=str(_("入户核实照片")),
+        existing=existing,
+        step=record,
+    )

@@ -13,6 +13,7 @@ from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -24,6 +25,7 @@ from households.views.common import _apply_errors, _require_case_access, _requir
 from povertyapp import roles
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import Region, User
+from povertyapp.photos import photos_with_meta
 from povertyapp.privacy import access_log_record, mask
 
 
@@ -115,7 +117,9 @@ def _render_workflow(
         "stages": [
             (index, item, LEVEL_NAMES[item.level]) for index, item in enumerate(definition.steps)
         ],
-        "records": workflow.steps.select_related("actor").order_by("created_at", "id"),
+        "records": workflow.steps.select_related("actor")
+        .prefetch_related("photos")
+        .order_by("created_at", "id"),
         "notice": notice,
         "notices": workflow.notices.prefetch_related("objections"),
         "can_act": can_act,
@@ -197,6 +201,9 @@ def workflow_complete_view(request: AuthenticatedHttpRequest, workflow_id: int) 
             evidence=data["evidence"],
             attendance=data["attendance"],
             acted_on=data["acted_on"],
+            photos=photos_with_meta(
+                data.get("photos") or [], data.get("photo_meta"), uploaded_at=timezone.now()
+            ),
         ),
         _("已办理。"),
     )

@@ -49,6 +49,7 @@ TABS = (
     ("assurance", gettext_lazy("两不愁三保障")),
     ("status", gettext_lazy("状态变动")),
     ("history", gettext_lazy("修改记录")),
+    ("photos", gettext_lazy("照片")),
 )
 
 
@@ -264,6 +265,10 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
         "can_view_sensitive": roles.can_view_sensitive(request.user),
     }
     _detail_extras(request, household, context, members=members)
+    if tab == "photos":
+        # The field photos of visits and 入户核实 (each app registers its own); the household
+        # itself came through the user's scope above, so a user who cannot see it sees none.
+        context["photos"] = detail_tabs.household_photos(household)
     if tab in ("basic", "members"):
         national_entry, member_entries = marks.household_marks(household)
         context["national_entry"] = national_entry

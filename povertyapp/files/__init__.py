@@ -105,6 +105,9 @@ class FileKind:
     page_url: Callable[[Model], str] | None = None
     deleted_at: Callable[[Model], datetime | None] | None = None
     label: str | StrPromise = ""
+    # An image kind (field photos) may also be served inline (`files:inline`), to be shown in
+    # the page; every other kind is only ever a download.
+    image: bool = False
 
     def file_of(self, obj: Model) -> FieldFile:
         return getattr(obj, self.field)
@@ -130,6 +133,7 @@ def register(
     page_url: Callable[[Any], str] | None = None,
     deleted_at: Callable[[Any], datetime | None] | None = None,
     label: str | StrPromise = "",
+    image: bool = False,
 ) -> FileKind:
     """Register a FileField with the door (an app's `AppConfig.ready()`). Registering the same
     key twice with a different model or field is a programming error."""
@@ -147,6 +151,7 @@ def register(
         page_url=page_url,
         deleted_at=deleted_at,
         label=label,
+        image=image,
     )
     _KINDS[key] = kind
     return kind
@@ -219,13 +224,18 @@ def _signed_value(kind: FileKind, obj: Model, user: User) -> str:
     return f"{kind.key}:{obj.pk}:{user.pk}:{kind.file_of(obj).name or ''}"
 
 
-def download_url(*, user: User, kind: str, obj: Model) -> str:
+def download_url(*, user: User, kind: str, obj: Model, inline: bool = False) -> str:
     """The door's link to `obj`'s file for `user`: valid for `FILE_LINK_MAX_AGE` seconds, for
-    this user, this object and this stored file only (a replaced file needs a new link)."""
+    this user, this object and this stored file only (a replaced file needs a new link).
+    `inline`: the link that shows an image kind's file in the page (`files:inline`), with the
+    same checks."""
     file_kind = _KINDS[kind]
+    if inline and not file_kind.image:
+        raise ValueError(f"file kind {kind!r} is not an image kind")
     value = _signed_value(file_kind, obj, user)
     token = _signer().sign(value)[len(value) + 1 :]
-    url = reverse("files:download", kwargs={"kind": kind, "object_id": obj.pk})
+    view = "files:inline" if inline else "files:download"
+    url = reverse(view, kwargs={"kind": kind, "object_id": obj.pk})
     return f"{url}?{urlencode({'t': token})}"
 
 
@@ -283,6 +293,17 @@ def mark_download(response: HttpResponseBase, filename: str) -> HttpResponseBase
     response["Cache-Control"] = "no-store"
     response["Pragma"] = "no-cache"
     response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def mark_inline_image(response: HttpResponseBase, filename: str) -> HttpResponseBase:
+    """The headers of an image shown in the page (`files:inline`): as `mark_download`, but
+    `inline` so that the browser draws it; the content type is the image's own and nosniff
+    keeps the browser from reading it as anything else."""
+    mark_download(response, filename)
+    response["Content-Disposition"] = (
+        "inline" + response["Content-Disposition"][len("attachment") :]
+    )
     return response
 
 

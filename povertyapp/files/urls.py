@@ -6,4 +6,5 @@ app_name = "files"
 
 urlpatterns = [
     path("<slug:kind>/<int:object_id>/", views.download, name="download"),
+    path("<slug:kind>/<int:object_id>/inline/", views.inline, name="inline"),
 ]

@@ -29,8 +29,29 @@ logger = logging.getLogger(__name__)
 def download(request: AuthenticatedHttpRequest, kind: str, object_id: int) -> HttpResponseBase:
     """Serve `kind`'s file of object `object_id` to the signed-in user, if the user may see the
     object (404 otherwise, unknown ids and kinds included) and the link is theirs and fresh."""
+    return _serve(request, kind, object_id, inline=False)
+
+
+@require_safe
+@login_required
+def inline(request: AuthenticatedHttpRequest, kind: str, object_id: int) -> HttpResponseBase:
+    """An image kind's file shown in the page (a field photo's thumbnail): the same checks and
+    AccessLog as `download`, `Content-Disposition: inline` and the image's content type. A kind
+    that is not an image is never served inline (404)."""
+    return _serve(request, kind, object_id, inline=True)
+
+
+# What an inline image may be: the door serves only these types inline.
+INLINE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+
+
+def _serve(
+    request: AuthenticatedHttpRequest, kind: str, object_id: int, *, inline: bool
+) -> HttpResponseBase:
     file_kind = files.kind_get(kind)
     if file_kind is None or object_id > files.MAX_OBJECT_ID:
+        raise Http404(_("未找到该文件。"))
+    if inline and not file_kind.image:
         raise Http404(_("未找到该文件。"))
     obj = file_kind.get_for_user(request.user, object_id)
     field_file = file_kind.file_of(obj)
@@ -89,10 +110,19 @@ def download(request: AuthenticatedHttpRequest, kind: str, object_id: int) -> Ht
         target=kind,
         object_id=obj.pk,
         sha256=digest,
-        detail={"file": filename, "bytes": path.stat().st_size},
+        detail={
+            "file": filename,
+            "bytes": path.stat().st_size,
+            **({"inline": True} if inline else {}),
+        },
         request=request,
     )
-    content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    if inline:
+        content_type = INLINE_TYPES.get(Path(field_file.name).suffix.lower(), "")
+        if not content_type:
+            raise Http404(_("未找到该文件。"))
+    else:
+        content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
     # The stored name, relative to MEDIA_ROOT (= SENDFILE_ROOT): sendfile2 refuses anything
     # that would leave it, and maps it under FILE_SERVING_INTERNAL_URL for nginx.
     response = sendfile(
@@ -107,6 +137,8 @@ def download(request: AuthenticatedHttpRequest, kind: str, object_id: int) -> Ht
     if response.has_header("X-Accel-Redirect"):
         # This response has no body; nginx sends the file with its own length.
         response["Content-Length"] = "0"
+    if inline:
+        return files.mark_inline_image(response, filename)
     return files.mark_download(response, filename)
 
 

@@ -26,3 +26,19 @@ def file_url(context: dict[str, Any], kind: str, obj: Any) -> str:
     if not file_kind.file_of(obj).name:
         return ""
     return files.download_url(user=user, kind=kind, obj=obj)
+
+
+@register.simple_tag(takes_context=True)
+def image_url(context: dict[str, Any], kind: str, obj: Any) -> str:
+    """The signed inline link of an image kind's file (a field photo): shown in the page by the
+    door's `files:inline`, with the same checks as a download. Empty as `file_url`."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    file_kind = files.kind_get(kind)
+    if file_kind is None or not file_kind.image:
+        raise template.TemplateSyntaxError(f"{kind!r} is not an image file kind")
+    if obj is None or user is None or not user.is_authenticated:
+        return ""
+    if not file_kind.file_of(obj).name:
+        return ""
+    return files.download_url(user=user, kind=kind, obj=obj, inline=True)

@@ -248,6 +248,9 @@ ROWS: dict[str, Row] = {
     "service-worker": row(get="oooooooooooo", post="555555555555"),
     "job-detail": row(get="444o4444444L", post="444o4444444L"),
     "files:download": row(get="44444444444L", post="555555555555"),
+    # issue 17: the door's inline variant for photos (each image kind is walked by role in
+    # tests/povertyapp/test_files.py, as the download).
+    "files:inline": row(get="44444444444L", post="555555555555"),
     "households:list": row(get="ooooo333333L", post="ooooo333333L"),
     "households:import_regions": row(get="333o3333333L", post="333o3333333L"),
     "households:import_village_years": row(get="333o3333333L", post="333o3333333L"),

@@ -251,6 +251,65 @@ def _clue_consent_case(cast: Cast, county: County) -> FileCase:
     )
 
 
+def _visit_photo_case(cast: Cast, county: County) -> FileCase:
+    from assistance import services as assistance_services
+    from povertyapp import photos
+
+    household = factories.household(actor=cast.county, village=county.village_a)
+    Pairing.objects.create(
+        household=household, helper=cast.helper, name="helper", start_date=datetime.date(2019, 1, 1)
+    )
+    visit = assistance_services.visit_record(
+        actor=cast.cadre, household=household, date=TODAY, seen="入户走访"
+    )
+    (photo,) = assistance_services.visit_photos_add(
+        actor=cast.cadre,
+        visit=visit,
+        photos=[photos.photo_process(SimpleUploadedFile("院子.png", png()))],
+    )
+    # The stored file is the re-encoded JPEG, not the upload.
+    content = photo.photo.read()
+    photo.photo.close()
+    readers = [cast.cadre, cast.township, cast.county, cast.auditor, cast.helper]
+    return FileCase(
+        "visit_photo", photo, cast.cadre, readers, content, files.original_name(photo.photo.name)
+    )
+
+
+def _step_photo_case(cast: Cast, county: County) -> FileCase:
+    """A photo of a monitoring procedure's 入户核实 (its first step, home_visit)."""
+    from monitoring import procedures
+    from povertyapp import photos
+
+    household = factories.household(actor=cast.county, village=county.village_a)
+    Pairing.objects.create(
+        household=household, helper=cast.helper, name="helper", start_date=datetime.date(2019, 1, 1)
+    )
+    found = procedures.identification_start(
+        actor=cast.cadre,
+        household=household,
+        object_type="marginal",
+        risk_types=["illness"],
+        clue_date=TODAY,
+        consent=SimpleUploadedFile("承诺授权书.pdf", pdf(), content_type="application/pdf"),
+        consent_signed_on=TODAY,
+    )
+    household_services.workflow_step_complete(
+        actor=cast.cadre,
+        workflow=found.identification,
+        expected_step="home_visit",
+        opinion="入户核实属实",
+        photos=[photos.photo_process(SimpleUploadedFile("屋内.png", png()))],
+    )
+    photo = found.identification.steps.get(step="home_visit").photos.get()
+    content = photo.photo.read()
+    photo.photo.close()
+    readers = [cast.cadre, cast.township, cast.county, cast.auditor, cast.helper]
+    return FileCase(
+        "step_photo", photo, cast.cadre, readers, content, files.original_name(photo.photo.name)
+    )
+
+
 CASES: dict[str, Callable[[Cast, County], FileCase]] = {
     "job_result": _job_case,
     "batch_minutes": _batch_case,
@@ -258,6 +317,8 @@ CASES: dict[str, Callable[[Cast, County], FileCase]] = {
     "rectification_evidence": _rectification_case,
     "monitoring_consent": _consent_case,
     "monitoring_clue_consent": _clue_consent_case,
+    "visit_photo": _visit_photo_case,
+    "step_photo": _step_photo_case,
 }
 
 
@@ -334,6 +395,41 @@ def test_readers_get_the_file_and_everyone_else_404(case, cast):
     digest = hashlib.sha256(case.content).hexdigest()
     assert {log.sha256 for log in logs} == {digest}
     assert {log.detail["file"] for log in logs} == {case.download_name}
+
+
+@pytest.mark.django_db
+def test_image_kinds_are_shown_inline_to_readers_only_and_no_other_kind_is(case, cast):
+    """The door's inline variant (field photos): the same scope, link and AccessLog as the
+    download, `inline`, the image's own type; a kind that is not an image is never inline."""
+    kind = files.kind_get(case.kind)
+    assert kind is not None
+    inline_path = f"/files/{case.kind}/{case.obj.pk}/inline/"
+    if not kind.image:
+        with pytest.raises(ValueError):
+            files.download_url(user=case.owner, kind=case.kind, obj=case.obj, inline=True)
+        token = link(case, case.owner).split("?", 1)[1]
+        response = login(case.owner).get(f"{inline_path}?{token}")
+        assert response.status_code == 404
+        assert AccessLog.objects.filter(action="download").count() == 0
+        return
+    for user in everyone(cast):
+        url = files.download_url(user=user, kind=case.kind, obj=case.obj, inline=True)
+        assert url.startswith(inline_path)
+        response = login(user).get(url)
+        if user not in case.readers:
+            assert response.status_code == 404, user.username
+            continue
+        assert response.status_code == 200, user.username
+        assert body(response) == case.content
+        assert response["Content-Type"] in ("image/jpeg", "image/png")
+        assert response["Content-Disposition"] == "inline" + expected_disposition(
+            case.download_name
+        ).removeprefix("attachment")
+        assert response["Cache-Control"] == "no-store"
+        assert response["X-Content-Type-Options"] == "nosniff"
+    logs = AccessLog.objects.filter(action="download", target=case.kind).order_by("seq")
+    assert [log.user for log in logs] == case.readers
+    assert all(log.detail.get("inline") is True for log in logs)
 
 
 @pytest.mark.django_db

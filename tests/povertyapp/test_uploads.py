@@ -32,7 +32,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from openpyxl import Workbook
+from PIL import Image
 
+from assistance.models import Visit, VisitPhoto
 from households import services
 from households.models import CaseBatchEvent, CaseWorkflow, Household, WorkflowStep
 from inspections import services as inspection_services
@@ -92,6 +94,8 @@ class Hostile:
     # the words the message must contain, for a spreadsheet path and for an evidence path
     spreadsheet_says: str
     evidence_says: str
+    # and for a photo path (a visit's photos, povertyapp/photos.py)
+    photo_says: str = "照片只能是JPG或PNG图片"
 
 
 HOSTILE = [
@@ -104,6 +108,7 @@ HOSTILE = [
         ),
         "文件过大",
         "佐证材料不能超过",
+        "照片过大",
     ),
     Hostile(
         "html_renamed",
@@ -150,9 +155,10 @@ HOSTILE = [
 @dataclass(frozen=True)
 class UploadPath:
     view: str  # dotted path of the view function
-    spreadsheet: bool  # else evidence
+    spreadsheet: bool  # else evidence (or a photo, below)
     # (world) -> (user, url, field name, other POST data)
     target: Callable[[dict[str, Any]], tuple[User, str, str, dict[str, str]]]
+    photo: bool = False  # a photo path (povertyapp.uploads.PhotoField)
 
 
 def _monitoring_clue(world: dict[str, Any]) -> int:
@@ -360,6 +366,17 @@ UPLOAD_PATHS = [
             IDENTIFY_FIELDS,
         ),
     ),
+    UploadPath(
+        "assistance.views.visit_create",
+        False,
+        lambda w: (
+            w["cast"].cadre,
+            reverse("assistance:visit-create", args=[w["applicant"].pk]),
+            "photos",
+            {"date": TODAY.isoformat(), "seen": "入户走访"},
+        ),
+        photo=True,
+    ),
 ]
 
 
@@ -371,6 +388,7 @@ def world(cast, county, tmp_path, settings):
         "LEDGER_IMPORT_MAX_BYTES",
         "UPLOAD_INLINE_MAX_BYTES",
         "UPLOAD_EVIDENCE_MAX_BYTES",
+        "PHOTO_UPLOAD_MAX_BYTES",
     ):
         setattr(settings, name, LIMIT)
     from inspections import services as campaign_services
@@ -461,6 +479,8 @@ def _written(world: dict[str, Any]) -> dict[str, Any]:
         "batch_events": CaseBatchEvent.objects.count(),
         "monitoring_objects": MonitoringObject.objects.count(),
         "clues_verified": Clue.objects.filter(state=Clue.State.VERIFIED).count(),
+        "visits": Visit.objects.count(),
+        "visit_photos": VisitPhoto.objects.count(),
         "files": files,
     }
 
@@ -479,7 +499,10 @@ def test_every_upload_path_refuses_a_hostile_file_and_writes_nothing(world, path
     assert response.status_code in (200, 302, 400), response.status_code
     said = [str(message) for message in get_messages(response.wsgi_request)]
     shown = "\n".join(said) + (response.content.decode() if response.status_code != 302 else "")
-    expected = hostile.spreadsheet_says if path.spreadsheet else hostile.evidence_says
+    if path.photo:
+        expected = hostile.photo_says
+    else:
+        expected = hostile.spreadsheet_says if path.spreadsheet else hostile.evidence_says
     assert expected in shown, said
     assert _written(world) == before
 
@@ -493,6 +516,10 @@ def test_every_upload_path_accepts_a_genuine_file(world, path):
         buffer = io.BytesIO()
         Workbook().save(buffer)
         name, content = "名单.xlsx", buffer.getvalue()
+    elif path.photo:
+        buffer = io.BytesIO()
+        Image.new("RGB", (32, 24), (10, 120, 10)).save(buffer, format="JPEG")
+        name, content = "院子.jpg", buffer.getvalue()
     else:
         name, content = "会议记录.jpg", b"\xff\xd8\xff\xe0" + b"\0" * 100
     response = login(user).post(url, {**data, field: SimpleUploadedFile(name, content)})
@@ -501,6 +528,8 @@ def test_every_upload_path_accepts_a_genuine_file(world, path):
     for hostile in HOSTILE:
         assert hostile.spreadsheet_says not in said
         assert hostile.evidence_says not in said
+        if path.photo:
+            assert hostile.photo_says not in response.content.decode()
 
 
 @pytest.fixture

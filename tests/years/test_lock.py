@@ -9,10 +9,11 @@ from django.apps import apps
 from django.db import models, transaction
 from django.db.models.signals import pre_delete
 from django.test.utils import isolate_apps
+from django.utils import timezone
 
 from households.models import NoticeObjection, PublicNotice
 from povertyapp import demo, yearlock
-from povertyapp.models import Region
+from povertyapp.models import Region, User
 from tests.project import PROJECT_APPS
 from years import signoff
 
@@ -87,8 +88,46 @@ def _objection() -> models.Model:
     )
 
 
+def _visit_photo() -> models.Model:
+    from assistance.models import Visit, VisitPhoto
+
+    visit = Visit.objects.order_by("pk").first()
+    assert visit is not None
+    return VisitPhoto.objects.create(
+        visit=visit,
+        photo="photos/2026/12/00000000000000000000000000000000_走访照片.jpg",
+        taken_at=timezone.now(),
+        uploaded_by=visit.visitor or User.objects.order_by("pk").first(),
+        size=1,
+        width=1,
+        height=1,
+        sha256="0" * 64,
+    )
+
+
+def _step_photo() -> models.Model:
+    from households.models import StepPhoto, WorkflowStep
+
+    step = WorkflowStep.objects.order_by("pk").first()
+    assert step is not None
+    return StepPhoto.objects.create(
+        step=step,
+        photo="photos/2026/12/00000000000000000000000000000000_入户核实照片.jpg",
+        taken_at=timezone.now(),
+        uploaded_by=step.actor or User.objects.order_by("pk").first(),
+        size=1,
+        width=1,
+        height=1,
+        sha256="0" * 64,
+    )
+
+
 # Rows the small demo county happens not to have: made here before the lock.
-EXTRA_ROWS = {"households.NoticeObjection": _objection}
+EXTRA_ROWS = {
+    "households.NoticeObjection": _objection,
+    "assistance.VisitPhoto": _visit_photo,
+    "households.StepPhoto": _step_photo,
+}
 
 
 @pytest.fixture

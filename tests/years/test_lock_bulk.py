@@ -83,8 +83,8 @@ LABELS = sorted(
 )
 
 
-def test_the_registry_is_the_twenty_four_year_bound_models():
-    assert len(LABELS) == 24
+def test_the_registry_is_the_twenty_six_year_bound_models():
+    assert len(LABELS) == 26
     for label in LABELS:
         manager = yearlock.registrations()[label].model._default_manager
         assert isinstance(manager, yearguard.YearLockedManager), label
