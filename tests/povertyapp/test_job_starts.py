@@ -443,6 +443,8 @@ def test_every_view_that_starts_a_job_is_walked_here():
         "households.views.national.national_mark_bulk_view",
         "povertyapp.files.views._page",
         "povertyapp.files.views.download",
+        "povertyapp.files.views._serve",
+        "povertyapp.files.views.inline",
         # The shared bodies of issue 16's import pages: each page is walked in STARTS.
         "households.views.onboarding._import_page",
         "assistance.import_views._page",
