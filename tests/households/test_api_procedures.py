@@ -22,9 +22,21 @@ CASES = reverse("case-list")
 NOTICES = reverse("notice-list")
 
 
+# The date each test started on: day(n) counts from it, so a test that drives two cases and
+# compares them gives both the same dates even when it crosses midnight.
+_started_on: list[datetime.date] = []
+
+
+@pytest.fixture(autouse=True)
+def _one_date_per_test():
+    _started_on[:] = [app_today()]
+    yield
+    _started_on.clear()
+
+
 def opened() -> datetime.date:
-    """The case opened 30 days ago (read when the test runs)."""
-    return app_today() - datetime.timedelta(days=30)
+    """The case opened 30 days before the test started."""
+    return _started_on[0] - datetime.timedelta(days=30)
 
 
 def day(number: int) -> str:
