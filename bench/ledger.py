@@ -286,6 +286,8 @@ def generate(households: int, villages: list) -> tuple[list, list]:
 
 
 def _workbook(path: str, household_rows: list, member_rows: list) -> None:
+    from django.utils import timezone
+
     from households.exports import HOUSEHOLD_COLUMNS, MEMBER_COLUMNS
     from povertyapp.ledgers.layout import LedgerWorkbook, Letterhead, SheetSpec
 
@@ -296,7 +298,7 @@ def _workbook(path: str, household_rows: list, member_rows: list) -> None:
 
     with LedgerWorkbook(
         path,
-        letterhead=Letterhead("黄平县", "bench", datetime.date.today()),
+        letterhead=Letterhead("黄平县", "bench", timezone.localdate()),
         sensitive_visible=True,
     ) as workbook:
         workbook.write_sheet(

@@ -292,6 +292,7 @@ def sweep(args: argparse.Namespace) -> None:
     from decimal import Decimal
 
     from django.db import connection
+    from django.utils import timezone
 
     from monitoring import sweeps
     from monitoring.models import PriorityGroup, Sweep, SweepHousehold
@@ -301,7 +302,7 @@ def sweep(args: argparse.Namespace) -> None:
     print(f"registry: {loaded['persons']} persons (PostgreSQL {connection.pg_version // 10000})")
     county = Region.objects.get(code="522622000000")
     officer = User.objects.get(username="bench_county")
-    year = datetime.date.today().year
+    year = timezone.localdate().year
 
     def clear() -> None:
         SweepHousehold.objects.filter(sweep__county=county, sweep__year=year).delete()

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime
 import os
 import signal
 import statistics
@@ -79,6 +78,7 @@ def _clone(cursor, table: str, template: int, source: str, overrides: dict[str, 
 def grow(persons: int) -> dict[str, int]:
     """Grow the seeded registry to `persons`, with monitoring objects and clues."""
     from django.db import connection, transaction
+    from django.utils import timezone
 
     from households.models import Household, Member
     from monitoring.models import Clue, MonitoringObject, ObjectRisk
@@ -90,7 +90,7 @@ def grow(persons: int) -> dict[str, int]:
     template = Household.objects.filter(members__relation="户主").order_by("pk").first()
     members = list(template.members.order_by("pk").values_list("pk", flat=True))[:3]
     start = Household.objects.order_by("-pk").values_list("pk", flat=True).first()
-    today = datetime.date.today()
+    today = timezone.localdate()
     counts: dict[str, int] = {}
     with transaction.atomic(), connection.cursor() as cursor:
         started = time.perf_counter()
@@ -285,11 +285,12 @@ def uncached(facts: dict[str, Any], clients: int) -> None:
     """`figures.compute` without the cache: each region once, then the county by `clients`
     threads at once."""
     from django.db import connection
+    from django.utils import timezone
 
     from monitoring import figures
     from povertyapp.models import Region
 
-    today = datetime.date.today()
+    today = timezone.localdate()
     for label, code in (
         ("county", facts["county"]),
         ("township", facts["townships"][0]),

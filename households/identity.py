@@ -13,6 +13,7 @@ import functools
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum.cn import ric
 
@@ -91,7 +92,7 @@ def check_id_number(raw: str, *, today: datetime.date | None = None) -> Identity
         raise ValidationError(
             _("身份证号码中的出生日期（第7–14位）不是有效日期。"), code="id_birth_date"
         ) from None
-    today = today or datetime.date.today()
+    today = today or timezone.localdate()
     if birth_date > today or birth_date.year < 1890:
         raise ValidationError(_("身份证号码中的出生日期（第7–14位）不合理。"), code="id_birth_date")
     if ric.calc_check_digit(number) != number[17]:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inspections.models import (
@@ -91,7 +92,7 @@ class CampaignForm(house.Form):
         assessors.queryset = User.objects.filter(role=User.Role.AUDITOR, is_active=True).order_by(
             "username"
         )
-        today = datetime.date.today()
+        today = timezone.localdate()
         self.fields["year"].initial = today.year - 1
         self.fields["visit_date"].initial = today + datetime.timedelta(days=14)
         self.fields["end_date"].initial = today + datetime.timedelta(days=21)

@@ -4,10 +4,12 @@ new app is walked without anyone remembering to list it."""
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
+from django.utils import timezone
 
 
 def project_apps() -> tuple[str, ...]:
@@ -22,3 +24,10 @@ def project_apps() -> tuple[str, ...]:
 
 
 PROJECT_APPS = project_apps()
+
+
+def app_today() -> datetime.date:
+    """The app's date (Asia/Shanghai), read when the test runs, never at import: a module-level
+    TODAY is a day behind `timezone.localdate()` once a long run crosses local midnight (16:00
+    UTC), and `datetime.date.today()` is the machine's UTC date, not the app's."""
+    return timezone.localdate()

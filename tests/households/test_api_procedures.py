@@ -10,22 +10,37 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
 
 from households import services
 from households.models import CaseWorkflow, Household, HouseholdEvent, PublicNotice
 from povertyapp.models import User
 from tests import factories
 from tests.conftest import login
+from tests.project import app_today
 
-TODAY = timezone.localdate()
-OPENED = TODAY - datetime.timedelta(days=30)
 CASES = reverse("case-list")
 NOTICES = reverse("notice-list")
 
 
+# The date each test started on: day(n) counts from it, so a test that drives two cases and
+# compares them gives both the same dates even when it crosses midnight.
+_started_on: list[datetime.date] = []
+
+
+@pytest.fixture(autouse=True)
+def _one_date_per_test():
+    _started_on[:] = [app_today()]
+    yield
+    _started_on.clear()
+
+
+def opened() -> datetime.date:
+    """The case opened 30 days before the test started."""
+    return _started_on[0] - datetime.timedelta(days=30)
+
+
 def day(number: int) -> str:
-    return (OPENED + datetime.timedelta(days=number)).isoformat()
+    return (opened() + datetime.timedelta(days=number)).isoformat()
 
 
 @pytest.fixture(autouse=True)
@@ -205,14 +220,14 @@ def cases(cast, county, applicant) -> dict[str, CaseWorkflow]:
         household=applicant,
         kind="identification",
         opinion="申请",
-        effective_date=TODAY - datetime.timedelta(days=10),
+        effective_date=app_today() - datetime.timedelta(days=10),
     )
     b = services.workflow_start(
         actor=cast.cadre2,
         household=applicant_in(cast, county.village_b),
         kind="identification",
         opinion="申请",
-        effective_date=TODAY - datetime.timedelta(days=60),
+        effective_date=app_today() - datetime.timedelta(days=60),
     )
     return {"a": a, "b": b}
 
@@ -284,7 +299,7 @@ def test_starting_a_case_is_refused_to_the_wrong_role_outside_the_scope_and_on_b
     assert post(cast.cadre2, CASES, body).status_code == 404
     response = post(cast.cadre, CASES, {**body, "kind": "nonsense"})
     assert response.status_code == 400 and "kind" in response.json()
-    tomorrow = (TODAY + datetime.timedelta(days=1)).isoformat()
+    tomorrow = (app_today() + datetime.timedelta(days=1)).isoformat()
     response = post(cast.cadre, CASES, {**body, "effective_date": tomorrow})
     assert response.status_code == 400
     assert "不能晚于今天" in response.json()["effective_date"][0]
@@ -369,7 +384,7 @@ def test_a_case_is_returned_to_an_allowed_step_with_a_reason(cast, cases):
 def noticed(cast, cases) -> dict[str, Any]:
     """Case a in its first 公示 (started three days ago)."""
     case = login(cast.cadre).get(reverse("case-detail", args=[cases["a"].pk])).json()
-    three_days_ago = (TODAY - datetime.timedelta(days=3)).isoformat()
+    three_days_ago = (app_today() - datetime.timedelta(days=3)).isoformat()
     case = act(
         cast.cadre,
         case,
@@ -414,7 +429,12 @@ def test_a_notice_with_a_bad_term_is_refused(cast, cases):
     )
     case = act(cast.cadre, case, "complete", {"opinion": "核实"})
     url = reverse("case-notice", args=[case["id"]])
-    body = {"version": case["version"], "start_date": TODAY.isoformat(), "days": 5, "phone": ""}
+    body = {
+        "version": case["version"],
+        "start_date": app_today().isoformat(),
+        "days": 5,
+        "phone": "",
+    }
     response = post(cast.cadre, url, body)
     assert response.status_code == 400
     errors = response.json()
@@ -434,7 +454,7 @@ def test_an_objection_is_refused_to_read_only_roles_outside_the_scope_and_on_bad
     response = post(cast.cadre, url, {"content": ""})
     assert response.status_code == 400
     assert response.json()["content"] == ["请填写异议内容。"]
-    future = (TODAY + datetime.timedelta(days=1)).isoformat()
+    future = (app_today() + datetime.timedelta(days=1)).isoformat()
     response = post(cast.cadre, url, {**body, "received_on": future})
     assert response.status_code == 400 and "公示期内" in response.json()["received_on"][0]
     # The township records an objection too; the case goes back to the 民主评议.

@@ -6,15 +6,13 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
 from assistance import services as assistance_services
 from assistance.models import Pairing
 from households import quality, selectors, services
 from households.models import Household, Member
 from tests import factories
-
-TODAY = timezone.localdate()
+from tests.project import app_today
 
 
 @pytest.fixture
@@ -31,7 +29,7 @@ def varied(cast, county, household_a):
     services.income_set(
         actor=cast.county,
         household=household_a,
-        year=TODAY.year - 1,
+        year=app_today().year - 1,
         data={"wage": Decimal("3000"), "production": Decimal("500")},
     )
     removed = factories.household(
@@ -190,7 +188,7 @@ def test_page_queries_do_not_grow_with_the_members(
             ],
         )
         Pairing.objects.create(
-            household=household, helper=cast.helper, name="helper", start_date=TODAY
+            household=household, helper=cast.helper, name="helper", start_date=app_today()
         )
         client = client_for(cast.cadre)
         counts.append(

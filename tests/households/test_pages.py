@@ -6,13 +6,12 @@ import datetime
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from households import services
 from households.models import Household, HouseholdEvent, HouseholdIncome, Member
 from tests import factories
+from tests.project import app_today
 
-TODAY = timezone.localdate()
 NULLABLE = {
     "water_safe",
     "water_difficult",
@@ -155,7 +154,9 @@ def _bad_checksum() -> str:
         ),
         (
             lambda m, h: m[0].update(
-                id_number=factories.id_number(TODAY.replace(year=TODAY.year - 3, day=1), "男")
+                id_number=factories.id_number(
+                    app_today().replace(year=app_today().year - 3, day=1), "男"
+                )
             ),
             "members-0-relation",
             "户主应年满16周岁",
@@ -233,7 +234,7 @@ def test_create_refuses_an_active_member_of_another_household(
 
 def test_income_page_refuses_negative_and_text_amounts(cast, household_a, client_for):
     client = client_for(cast.cadre)
-    url = f"/households/{household_a.pk}/income/{TODAY.year - 1}/"
+    url = f"/households/{household_a.pk}/income/{app_today().year - 1}/"
     response = client.post(url, {"wage": "-100", "production": "abc"})
     assert response.status_code == 200
     html = response.content.decode()
@@ -295,7 +296,7 @@ def test_edit_corrects_a_member_and_adds_one_with_history(cast, household_a, cli
     head_name = post["members-0-name"]
     post["members-0-name"] = head_name + "明"
     post["members-TOTAL_FORMS"] = "3"
-    newborn = factories.id_number(datetime.date(TODAY.year - 1, 3, 3), "女")
+    newborn = factories.id_number(datetime.date(app_today().year - 1, 3, 3), "女")
     post.update(
         member_post(
             2,
@@ -393,11 +394,11 @@ def test_member_remove_needs_a_listed_reason_and_records_an_event(cast, househol
     spouse = factories.active_members(household_a)[1]
     url = f"/households/{household_a.pk}/members/{spouse.pk}/remove/"
     client = client_for(cast.cadre)
-    response = client.post(url, {"reason": "被删了", "effective_date": TODAY.isoformat()})
+    response = client.post(url, {"reason": "被删了", "effective_date": app_today().isoformat()})
     assert response.status_code == 200
     spouse.refresh_from_db()
     assert spouse.is_active is True
-    response = client.post(url, {"reason": "死亡", "effective_date": TODAY.isoformat()})
+    response = client.post(url, {"reason": "死亡", "effective_date": app_today().isoformat()})
     assert response.status_code == 302
     spouse.refresh_from_db()
     assert (spouse.is_active, spouse.left_reason, spouse.living_status) == (False, "死亡", "死亡")
@@ -415,7 +416,7 @@ def test_member_move_to_another_household_of_the_village(cast, county, household
     spouse = factories.active_members(household_a)[1]
     response = client_for(cast.cadre).post(
         f"/households/{household_a.pk}/members/{spouse.pk}/move/",
-        {"to_number": other.number, "relation": "配偶", "effective_date": TODAY.isoformat()},
+        {"to_number": other.number, "relation": "配偶", "effective_date": app_today().isoformat()},
     )
     assert response.status_code == 302
     assert [m.name for m in factories.active_members(other)] == ["赵六", "李四"]
@@ -429,7 +430,11 @@ def test_member_move_to_a_household_outside_scope_is_refused(
     spouse = factories.active_members(household_a)[1]
     response = client_for(cast.cadre).post(
         f"/households/{household_a.pk}/members/{spouse.pk}/move/",
-        {"to_number": household_b.number, "relation": "配偶", "effective_date": TODAY.isoformat()},
+        {
+            "to_number": household_b.number,
+            "relation": "配偶",
+            "effective_date": app_today().isoformat(),
+        },
     )
     assert response.status_code == 200
     assert "不在您的管辖范围内" in response.content.decode()
@@ -616,7 +621,7 @@ def test_assistance_badge_is_loaded_after_the_page_and_scoped(
     page = client_for(cast.cadre).get(f"/households/{household_a.pk}/").content.decode()
     badge_url = f"/households/{household_a.pk}/assistance-badge/"
     assert f'hx-get="{badge_url}"' in page
-    warnings = assess_household(household_a, on=TODAY).warning_count
+    warnings = assess_household(household_a, on=app_today()).warning_count
     assert warnings > 0  # a poor household without measures: at least too few measures
     badge = client_for(cast.cadre).get(badge_url)
     assert badge.status_code == 200

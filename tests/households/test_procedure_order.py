@@ -9,7 +9,6 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 
 from households import services, workflows
 from households.models import (
@@ -20,11 +19,11 @@ from households.models import (
     WorkflowStep,
 )
 from tests import factories
+from tests.project import app_today
 
 D = datetime.date
 # The dates: "today" is 2026-12-05 for the services in this module's service tests.
 FROZEN = D(2026, 12, 5)
-TODAY = timezone.localdate()
 
 
 @pytest.fixture(autouse=True)
@@ -438,7 +437,7 @@ def overdue_case(cast, county, **fields) -> CaseWorkflow:
         main_cause="缺资金",
         **fields,
     )
-    workflow = open_case(cast, household, TODAY - datetime.timedelta(days=60))
+    workflow = open_case(cast, household, app_today() - datetime.timedelta(days=60))
     workflow.refresh_from_db()
     return workflow
 
@@ -446,7 +445,7 @@ def overdue_case(cast, county, **fields) -> CaseWorkflow:
 def test_overdue_cases_come_first_and_stand_out_for_township_and_county(
     cast, county, applicant, client_for
 ):
-    recent = open_case(cast, applicant, TODAY)
+    recent = open_case(cast, applicant, app_today())
     late = overdue_case(cast, county)
     assert workflows.is_overdue(late) is True
     assert [case.pk for case in workflows.todo_list(cast.cadre)] == [late.pk, recent.pk]
@@ -468,7 +467,7 @@ def test_overdue_cases_come_first_and_stand_out_for_township_and_county(
 
 
 def test_the_case_page_shows_the_time_left(cast, applicant, client_for):
-    workflow = open_case(cast, applicant, TODAY)
+    workflow = open_case(cast, applicant, app_today())
     clock = workflows.case_clocks([workflow])[workflow.pk]
     page = client_for(cast.cadre).get(f"/households/cases/{workflow.pk}/").content.decode()
     assert f"期限{workflow.deadline.isoformat()}，剩余{clock.working_days_left}个工作日" in page
@@ -566,7 +565,7 @@ def test_a_case_cannot_be_withdrawn_after_the_announcement_nor_without_a_reason(
 
 
 def test_the_withdraw_button_is_the_owners_and_the_page_withdraws(cast, applicant, client_for):
-    workflow = open_case(cast, applicant, TODAY)
+    workflow = open_case(cast, applicant, app_today())
     owner = client_for(cast.cadre)
     assert "撤回案件" in owner.get(f"/households/cases/{workflow.pk}/").content.decode()
     township = client_for(cast.township)
@@ -744,7 +743,7 @@ def test_the_second_notice_names_the_township_review_and_is_signed_by_the_townsh
 
 
 def test_the_work_desk_counts_my_steps_and_the_overdue_cases(cast, county, applicant, client_for):
-    open_case(cast, applicant, TODAY)
+    open_case(cast, applicant, app_today())
     overdue_case(cast, county)
     cadre_desk = client_for(cast.cadre).get("/").content.decode()
     assert (

@@ -7,14 +7,12 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from households import quality, services
 from households.models import DataProblem, Household, Member
 from povertyapp import jobs
 from tests import factories
-
-TODAY = timezone.localdate()
+from tests.project import app_today
 
 
 def codes(household: Household) -> set[str]:
@@ -44,7 +42,10 @@ def test_dibao_household_without_recipient_and_zero_dibao_money(cast, county):
         actor=cast.county, village=county.village_a, poverty_attribute="低保贫困户"
     )
     services.income_set(
-        actor=cast.county, household=household, year=TODAY.year - 1, data={"wage": Decimal("3000")}
+        actor=cast.county,
+        household=household,
+        year=app_today().year - 1,
+        data={"wage": Decimal("3000")},
     )
     found = codes(household)
     assert {"dibao_without_recipient", "dibao_money_zero"} <= found
@@ -86,7 +87,10 @@ def test_no_labour_capacity_working_away_and_wage_without_worker(cast, county):
         ],
     )
     services.income_set(
-        actor=cast.county, household=other, year=TODAY.year - 1, data={"wage": Decimal("8000")}
+        actor=cast.county,
+        household=other,
+        year=app_today().year - 1,
+        data={"wage": Decimal("8000")},
     )
     assert "wage_without_worker" in codes(other)
 
@@ -95,7 +99,7 @@ def test_child_with_high_school_education_and_per_capita_land(cast, county):
     child = factories.member_data(
         name="小明",
         relation="之子",
-        birth_date=TODAY.replace(year=TODAY.year - 10, day=1),
+        birth_date=app_today().replace(year=app_today().year - 10, day=1),
         education="高中",
         school_status="小学",
         labour_skill="",
@@ -118,7 +122,7 @@ def test_income_implausible_and_production_without_cost(cast, county):
     services.income_set(
         actor=cast.county,
         household=household,
-        year=TODAY.year - 1,
+        year=app_today().year - 1,
         data={"production": Decimal("500")},
     )
     found = codes(household)
@@ -126,12 +130,12 @@ def test_income_implausible_and_production_without_cost(cast, county):
     services.income_set(
         actor=cast.county,
         household=household,
-        year=TODAY.year - 1,
+        year=app_today().year - 1,
         data={"production": Decimal("500"), "production_cost": Decimal("900")},
     )
     findings, _ = quality.check_household(household)
     income = [f.message for f in findings if f.rule == "per_capita_income"]
-    assert income == [f"{TODAY.year - 1}年人均纯收入为-200.00元（≤0）"]
+    assert income == [f"{app_today().year - 1}年人均纯收入为-200.00元（≤0）"]
 
 
 def test_required_fields_by_age_and_the_completeness_rate(cast, county):

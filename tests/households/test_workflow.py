@@ -19,14 +19,18 @@ from households.models import (
     WorkflowStep,
 )
 from tests import factories
+from tests.project import app_today
 
-TODAY = timezone.localdate()
 # Cases run in the legal order on past dates: opened 30 days ago, one step a day.
-OPENED = TODAY - datetime.timedelta(days=30)
+
+
+def opened() -> datetime.date:
+    """The case opened 30 days ago (read when the test runs)."""
+    return app_today() - datetime.timedelta(days=30)
 
 
 def day(number: int) -> datetime.date:
-    return OPENED + datetime.timedelta(days=number)
+    return opened() + datetime.timedelta(days=number)
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +58,7 @@ def run_notice(cast_user, workflow: CaseWorkflow, start: datetime.date | None = 
         actor=cast_user,
         workflow=workflow,
         expected_step=step,
-        start_date=start or TODAY - datetime.timedelta(days=7),
+        start_date=start or app_today() - datetime.timedelta(days=7),
         days=7,
         phone="0855-1234567",
     )
@@ -183,7 +187,7 @@ def test_an_objection_during_the_notice_sends_the_case_back_with_the_reason(cast
         actor=cast.cadre,
         household=applicant,
         kind=CaseWorkflow.Kind.IDENTIFICATION,
-        effective_date=TODAY - datetime.timedelta(days=10),
+        effective_date=app_today() - datetime.timedelta(days=10),
     )
     services.workflow_step_complete(
         actor=cast.cadre,
@@ -192,21 +196,21 @@ def test_an_objection_during_the_notice_sends_the_case_back_with_the_reason(cast
         opinion="通过",
         attendance=9,
         evidence=minutes(),
-        acted_on=TODAY - datetime.timedelta(days=9),
+        acted_on=app_today() - datetime.timedelta(days=9),
     )
     services.workflow_step_complete(
         actor=cast.cadre,
         workflow=workflow,
         expected_step="verification",
         opinion="属实",
-        acted_on=TODAY - datetime.timedelta(days=8),
+        acted_on=app_today() - datetime.timedelta(days=8),
     )
     workflow.refresh_from_db()
     notice = services.notice_start(
         actor=cast.cadre,
         workflow=workflow,
         expected_step="first_notice",
-        start_date=TODAY - datetime.timedelta(days=2),
+        start_date=app_today() - datetime.timedelta(days=2),
         phone="12317",
     )
     services.notice_objection_record(
@@ -227,7 +231,7 @@ def test_a_notice_completes_only_after_its_full_length(cast, applicant):
         actor=cast.cadre,
         household=applicant,
         kind=CaseWorkflow.Kind.IDENTIFICATION,
-        effective_date=TODAY - datetime.timedelta(days=10),
+        effective_date=app_today() - datetime.timedelta(days=10),
     )
     services.workflow_step_complete(
         actor=cast.cadre,
@@ -236,21 +240,21 @@ def test_a_notice_completes_only_after_its_full_length(cast, applicant):
         opinion="通过",
         attendance=9,
         evidence=minutes(),
-        acted_on=TODAY - datetime.timedelta(days=9),
+        acted_on=app_today() - datetime.timedelta(days=9),
     )
     services.workflow_step_complete(
         actor=cast.cadre,
         workflow=workflow,
         expected_step="verification",
         opinion="属实",
-        acted_on=TODAY - datetime.timedelta(days=8),
+        acted_on=app_today() - datetime.timedelta(days=8),
     )
     with pytest.raises(ValidationError) as raised:
         services.notice_start(
             actor=cast.cadre,
             workflow=workflow,
             expected_step="first_notice",
-            start_date=TODAY,
+            start_date=app_today(),
             days=3,
             phone="12317",
         )
@@ -259,7 +263,7 @@ def test_a_notice_completes_only_after_its_full_length(cast, applicant):
         actor=cast.cadre,
         workflow=workflow,
         expected_step="first_notice",
-        start_date=TODAY - datetime.timedelta(days=6),
+        start_date=app_today() - datetime.timedelta(days=6),
         phone="12317",
     )
     with pytest.raises(ValidationError) as raised:
@@ -312,13 +316,16 @@ def test_township_can_return_the_case_with_a_reason(cast, applicant):
 
 def exit_ready(cast, county, **fields) -> Household:
     PovertyLine.objects.get_or_create(
-        year=TODAY.year - 1, standard="国家标准", region=None, defaults={"amount": Decimal("4000")}
+        year=app_today().year - 1,
+        standard="国家标准",
+        region=None,
+        defaults={"amount": Decimal("4000")},
     )
     household = factories.household(actor=cast.county, village=county.village_a, **fields)
     services.income_set(
         actor=cast.county,
         household=household,
-        year=TODAY.year - 1,
+        year=app_today().year - 1,
         data={
             "wage": Decimal("20000"),
             "production": Decimal("3000"),
@@ -370,7 +377,7 @@ def test_exit_runs_the_same_mechanism_and_marks_the_household_exited(cast, count
     )
     household.refresh_from_db()
     assert household.status == Household.Status.EXITED
-    assert household.exit_year == TODAY.year
+    assert household.exit_year == app_today().year
     assert household.events.get(kind=HouseholdEvent.Kind.EXITED).approved_by == cast.county
 
 
@@ -386,7 +393,10 @@ def test_exit_is_refused_naming_the_failed_test(cast, county):
 def test_exit_is_refused_for_low_income(cast, county):
     household = exit_ready(cast, county)
     services.income_set(
-        actor=cast.county, household=household, year=TODAY.year - 1, data={"wage": Decimal("5000")}
+        actor=cast.county,
+        household=household,
+        year=app_today().year - 1,
+        data={"wage": Decimal("5000")},
     )
     with pytest.raises(ValidationError) as raised:
         services.workflow_start(actor=cast.cadre, household=household, kind=CaseWorkflow.Kind.EXIT)
@@ -394,7 +404,7 @@ def test_exit_is_refused_for_low_income(cast, county):
 
 
 def test_exit_is_refused_for_a_household_identified_this_year(cast, county):
-    household = exit_ready(cast, county, first_identified_year=TODAY.year)
+    household = exit_ready(cast, county, first_identified_year=app_today().year)
     with pytest.raises(ValidationError) as raised:
         services.workflow_start(actor=cast.cadre, household=household, kind=CaseWorkflow.Kind.EXIT)
     assert "当年新识别的贫困户不能当年退出" in raised.value.messages[0]
@@ -418,7 +428,7 @@ def test_to_do_list_shows_each_role_its_own_steps_oldest_first_with_overdue(
     )
     CaseWorkflow.objects.filter(pk=older.pk).update(
         step_since=timezone.now() - datetime.timedelta(days=40),
-        deadline=TODAY - datetime.timedelta(days=10),
+        deadline=app_today() - datetime.timedelta(days=10),
     )
     assert [w.pk for w in workflows.todo_list(cast.cadre)] == [older.pk, newer.pk]
     assert list(workflows.todo_list(cast.township)) == []
@@ -459,7 +469,7 @@ def test_pages_drive_the_workflow_and_print_a_masked_notice(cast, applicant, cli
         f"/households/cases/{workflow.pk}/notice/",
         {
             "step": "first_notice",
-            "start_date": TODAY.isoformat(),
+            "start_date": app_today().isoformat(),
             "days": "7",
             "phone": "0855-1234567",
         },
@@ -486,7 +496,7 @@ def test_pages_drive_the_workflow_and_print_a_masked_notice(cast, applicant, cli
     # An objection through the page sends the case back.
     response = client_for(cast.township).post(
         f"/households/cases/{workflow.pk}/objection/",
-        {"step": "first_notice", "received_on": TODAY.isoformat(), "content": "家有商铺"},
+        {"step": "first_notice", "received_on": app_today().isoformat(), "content": "家有商铺"},
     )
     assert response.status_code == 302
     workflow.refresh_from_db()

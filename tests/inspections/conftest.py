@@ -12,8 +12,7 @@ from inspections import services
 from inspections.models import Campaign, SampleHousehold, SampleVillage
 from povertyapp.models import VillageYear
 from tests import factories
-
-TODAY = datetime.date.today()
+from tests.project import app_today
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +48,7 @@ def registry(cast, county):
 
 
 def make_campaign(cast, county, *, visit_date=None, **protocol) -> Campaign:
-    visit_date = visit_date or TODAY + datetime.timedelta(days=10)
+    visit_date = visit_date or app_today() + datetime.timedelta(days=10)
     values = {"townships_to_draw": 2, "villages_per_township": 2, "households_per_village": 10}
     values.update(protocol)
     return services.campaign_create(
@@ -76,7 +75,7 @@ def campaign_factory(cast, county):
 def hand_built(cast, county, plan) -> Campaign:
     """A drawn campaign whose sample is given: plan = {village: [(kind, persons), ...]} with
     probabilities 1 (a census of the listed households), bypassing the random draw."""
-    campaign = make_campaign(cast, county, visit_date=TODAY - datetime.timedelta(days=1))
+    campaign = make_campaign(cast, county, visit_date=app_today() - datetime.timedelta(days=1))
     campaign.status = Campaign.Status.DRAWN
     campaign.seed = 1
     campaign.save()

@@ -12,7 +12,7 @@ from inspections import selectors, services
 from inspections.models import SampleHousehold
 from povertyapp.models import User
 from tests import factories
-from tests.inspections.conftest import TODAY
+from tests.project import app_today
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_sample_opens_to_county_and_township_on_the_visit_day_but_never_to_villa
 def test_township_reviewer_sees_only_own_township_after_the_visit_day(
     registry, cast, county, campaign_factory, client_for
 ):
-    campaign = campaign_factory(visit_date=TODAY)
+    campaign = campaign_factory(visit_date=app_today())
     services.campaign_draw(actor=cast.county, campaign=campaign, seed=5)
     visible = selectors.sample_villages(user=cast.township, campaign=campaign)
     assert {v.village.parent_id for v in visible} == {county.township1.pk}

@@ -19,12 +19,13 @@ from inspections.models import (
     RectificationItem,
     SampleHousehold,
 )
-from tests.inspections.conftest import CHECKS_OK, TODAY, confirm
+from tests.inspections.conftest import CHECKS_OK, confirm
+from tests.project import app_today
 
 
 @pytest.fixture
 def visiting(registry, cast, campaign_factory):
-    campaign = campaign_factory(visit_date=TODAY)
+    campaign = campaign_factory(visit_date=app_today())
     return services.campaign_draw(actor=cast.county, campaign=campaign, seed=11)
 
 

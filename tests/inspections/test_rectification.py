@@ -11,8 +11,7 @@ from django.urls import reverse
 
 from inspections import selectors, services
 from inspections.models import InspectionEvent, RectificationItem
-
-TODAY = datetime.date.today()
+from tests.project import app_today
 
 
 def item_for(cast, region, *, deadline, unit="县住建局", problem="危房改造未完成"):
@@ -35,7 +34,7 @@ def photo() -> SimpleUploadedFile:
 
 
 def test_item_moves_through_its_states_with_events(cast, county):
-    item = item_for(cast, county.village_a, deadline=TODAY + datetime.timedelta(days=10))
+    item = item_for(cast, county.village_a, deadline=app_today() + datetime.timedelta(days=10))
     item = services.rectification_transition(
         actor=cast.cadre, item=item, to_status="整改中", expected_version=item.version
     )
@@ -50,7 +49,7 @@ def test_item_moves_through_its_states_with_events(cast, county):
     )
     services.rectification_evidence_add(actor=cast.cadre, item=item, file=photo())
     item = services.rectification_transition(actor=cast.cadre, item=item, to_status="已整改")
-    assert item.done_at == TODAY
+    assert item.done_at == app_today()
     with pytest.raises(PermissionDenied):
         services.rectification_transition(actor=cast.cadre, item=item, to_status="已销号")
     item = services.rectification_transition(actor=cast.county, item=item, to_status="已销号")
@@ -68,7 +67,7 @@ def test_item_moves_through_its_states_with_events(cast, county):
 
 
 def test_cadre_edits_only_measures_and_only_in_own_village(cast, county):
-    item = item_for(cast, county.village_a, deadline=TODAY)
+    item = item_for(cast, county.village_a, deadline=app_today())
     services.rectification_update(
         actor=cast.cadre,
         item=item,
@@ -94,10 +93,10 @@ def test_overdue_items_are_marked_once_and_stand_out(cast, county, client_for):
     late = item_for(
         cast,
         county.village_a,
-        deadline=TODAY - datetime.timedelta(days=3),
+        deadline=app_today() - datetime.timedelta(days=3),
         problem="饮水工程未完工",
     )
-    on_time = item_for(cast, county.village_a, deadline=TODAY + datetime.timedelta(days=3))
+    on_time = item_for(cast, county.village_a, deadline=app_today() + datetime.timedelta(days=3))
     assert selectors.is_overdue(late) and not selectors.is_overdue(on_time)
     assert services.rectification_mark_overdue() == 1
     assert services.rectification_mark_overdue() == 0
@@ -115,12 +114,12 @@ def test_overdue_items_are_marked_once_and_stand_out(cast, county, client_for):
     ]
     assert page.context["overdue_count"] == 1
     # Closed in time is not overdue, whatever the date.
-    assert not selectors.is_overdue(late, TODAY - datetime.timedelta(days=10))
+    assert not selectors.is_overdue(late, app_today() - datetime.timedelta(days=10))
 
 
 def test_village_cadre_sees_only_own_items(cast, county, client_for):
-    item_for(cast, county.village_a, deadline=TODAY, problem="甲村问题")
-    item_for(cast, county.village_b, deadline=TODAY, problem="乙村问题")
+    item_for(cast, county.village_a, deadline=app_today(), problem="甲村问题")
+    item_for(cast, county.village_b, deadline=app_today(), problem="乙村问题")
     body = client_for(cast.cadre).get(reverse("inspections:rectification-list")).content.decode()
     assert "甲村问题" in body and "乙村问题" not in body
     other = RectificationItem.objects.get(problem="乙村问题")

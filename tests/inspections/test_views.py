@@ -8,7 +8,8 @@ import datetime
 from django.urls import reverse
 
 from inspections.models import Campaign, CorrectionTask, RectificationItem
-from tests.inspections.conftest import TODAY, confirm
+from tests.inspections.conftest import confirm
+from tests.project import app_today
 
 
 def test_county_officer_launches_a_campaign_from_the_form(registry, cast, client_for):
@@ -20,8 +21,8 @@ def test_county_officer_launches_a_campaign_from_the_form(registry, cast, client
             "name": "2020年县级自查",
             "kind": "self_check",
             "year": 2019,
-            "visit_date": (TODAY + datetime.timedelta(days=3)).isoformat(),
-            "end_date": (TODAY + datetime.timedelta(days=6)).isoformat(),
+            "visit_date": (app_today() + datetime.timedelta(days=3)).isoformat(),
+            "end_date": (app_today() + datetime.timedelta(days=6)).isoformat(),
             "assessors": [cast.auditor.pk],
             "townships_to_draw": 2,
             "villages_per_township": 3,
@@ -50,7 +51,7 @@ def test_rectification_pages_and_task_list_render(
     from inspections import services
 
     campaign = services.campaign_draw(
-        actor=cast.county, campaign=campaign_factory(visit_date=TODAY), seed=3
+        actor=cast.county, campaign=campaign_factory(visit_date=app_today()), seed=3
     )
     sample = campaign.households.filter(
         kind="unexited", sample_village__village=county.village_a

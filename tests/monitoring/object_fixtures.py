@@ -7,20 +7,23 @@ import datetime
 from decimal import Decimal
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
 
 from households import services
 from households.models import CaseWorkflow
 from monitoring import income, procedures
 from monitoring.models import MonitoringLine, MonitoringObject
+from tests.project import app_today
 
-TODAY = timezone.localdate()
 # Cases run on past dates: the clue 60 days ago, one step a day.
-START = TODAY - datetime.timedelta(days=60)
+
+
+def first_day() -> datetime.date:
+    """Cases run on past dates: the clue 60 days ago, one step a day (read when the test runs)."""
+    return app_today() - datetime.timedelta(days=60)
 
 
 def day(number: int) -> datetime.date:
-    return START + datetime.timedelta(days=number)
+    return first_day() + datetime.timedelta(days=number)
 
 
 def scan(name: str = "consent.jpg") -> SimpleUploadedFile:
@@ -28,7 +31,11 @@ def scan(name: str = "consent.jpg") -> SimpleUploadedFile:
 
 
 def set_line(region, amount: str = "7000", years=None) -> None:
-    for year in years or {TODAY.year, TODAY.year - 1, START.year}:
+    for year in years or {
+        app_today().year,
+        app_today().year - 1,
+        first_day().year,
+    }:
         MonitoringLine.objects.update_or_create(
             region=region,
             year=year,

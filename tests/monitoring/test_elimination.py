@@ -15,7 +15,8 @@ from households import services
 from households.models import Household, Member
 from monitoring import clues, measures, objects, procedures
 from monitoring.models import Clue, MonitoringLine, MonitoringObject, ObjectRisk
-from tests.monitoring.object_fixtures import TODAY, assess, identify, run_notice, set_line
+from tests.monitoring.object_fixtures import assess, identify, run_notice, set_line
+from tests.project import app_today
 
 
 @pytest.fixture(autouse=True)
@@ -29,10 +30,10 @@ def ready(cast, county, household_a) -> MonitoringObject:
     illness resolved, 两不愁三保障 and water secure, no new clue, members able to work."""
     set_line(county.province)
     found = identify(cast, household_a)
-    assess(cast, household_a, TODAY - datetime.timedelta(days=200), "30000")
-    assess(cast, household_a, TODAY - datetime.timedelta(days=10), "32000")
+    assess(cast, household_a, app_today() - datetime.timedelta(days=200), "30000")
+    assess(cast, household_a, app_today() - datetime.timedelta(days=10), "32000")
     for risk in found.risks.all():
-        objects.risk_resolve(actor=cast.cadre, risk=risk, resolved_on=TODAY)
+        objects.risk_resolve(actor=cast.cadre, risk=risk, resolved_on=app_today())
     return found
 
 
@@ -42,7 +43,7 @@ def propose(cast, found, way="assisted") -> object:
         monitoring_object=found,
         way=way,
         basis="务工收入稳定，医疗费用已报销",
-        acted_on=TODAY - datetime.timedelta(days=7),
+        acted_on=app_today() - datetime.timedelta(days=7),
     )
 
 
@@ -58,10 +59,10 @@ def refused(cast, found) -> str:
 
 
 def test_a_proposal_meeting_every_rule_runs_to_the_county(cast, ready):
-    assert procedures.elimination_refusals(ready, TODAY) == []
+    assert procedures.elimination_refusals(ready, app_today()) == []
     workflow = propose(cast, ready)
     assert workflow.step == "notice"
-    run_notice(cast.cadre, workflow, TODAY - datetime.timedelta(days=5))
+    run_notice(cast.cadre, workflow, app_today() - datetime.timedelta(days=5))
     services.workflow_step_complete(
         actor=cast.township, workflow=workflow, expected_step="township_review", opinion="同意"
     )
@@ -70,13 +71,13 @@ def test_a_proposal_meeting_every_rule_runs_to_the_county(cast, ready):
     )
     ready.refresh_from_db()
     assert ready.state == MonitoringObject.State.ELIMINATED
-    assert ready.eliminated_on == TODAY
+    assert ready.eliminated_on == app_today()
     assert ready.elimination_way == "assisted"
     assert ready.elimination_basis == "务工收入稳定，医疗费用已报销"
 
 
 def test_income_below_the_line_is_refused_by_name(cast, ready):
-    assess(cast, ready.household, TODAY - datetime.timedelta(days=1), "10000")
+    assess(cast, ready.household, app_today() - datetime.timedelta(days=1), "10000")
     message = refused(cast, ready)
     assert "收入稳定超过监测标准" in message
     assert "人均纯收入5000.00元，未超过" in message
@@ -85,19 +86,19 @@ def test_income_below_the_line_is_refused_by_name(cast, ready):
 def test_income_above_the_line_for_less_than_six_months_is_refused(cast, county, household_a):
     set_line(county.province)
     found = identify(cast, household_a)
-    ObjectRisk.objects.filter(monitoring_object=found).update(resolved_on=TODAY)
-    assess(cast, household_a, TODAY - datetime.timedelta(days=200), "8000")  # 4000 a head
-    assess(cast, household_a, TODAY - datetime.timedelta(days=100), "30000")
-    assess(cast, household_a, TODAY - datetime.timedelta(days=10), "30000")
+    ObjectRisk.objects.filter(monitoring_object=found).update(resolved_on=app_today())
+    assess(cast, household_a, app_today() - datetime.timedelta(days=200), "8000")  # 4000 a head
+    assess(cast, household_a, app_today() - datetime.timedelta(days=100), "30000")
+    assess(cast, household_a, app_today() - datetime.timedelta(days=10), "30000")
     message = refused(cast, found)
     assert "收入稳定超过监测标准" in message
     assert "不满6个月" in message
 
 
 def test_a_year_without_a_line_is_named(cast, ready):
-    MonitoringLine.objects.filter(year=TODAY.year).delete()
+    MonitoringLine.objects.filter(year=app_today().year).delete()
     message = refused(cast, ready)
-    assert f"{TODAY.year}年度未设定防返贫监测标准" in message
+    assert f"{app_today().year}年度未设定防返贫监测标准" in message
 
 
 def test_unresolved_rigid_costs_are_refused_by_name(cast, ready):
@@ -120,7 +121,7 @@ def test_a_new_risk_after_identification_is_refused_by_name(cast, ready):
         name=head.name,
         id_number=head.id_number,
         risk_type="accident",
-        received_on=TODAY,
+        received_on=app_today(),
         actor=cast.county,
         department="public_security",
     )
@@ -144,7 +145,7 @@ def test_no_labour_capacity_is_never_eliminated_and_stays_monitored(cast, ready)
 
 def test_rules_broken_after_the_proposal_refuse_the_county_decision(cast, ready):
     workflow = propose(cast, ready)
-    run_notice(cast.cadre, workflow, TODAY - datetime.timedelta(days=5))
+    run_notice(cast.cadre, workflow, app_today() - datetime.timedelta(days=5))
     services.workflow_step_complete(
         actor=cast.township, workflow=workflow, expected_step="township_review", opinion="同意"
     )
@@ -173,16 +174,16 @@ def test_contract_measures_continue_after_elimination(cast, ready):
         actor=cast.cadre,
         household=ready.household,
         data={
-            "year": TODAY.year,
+            "year": app_today().year,
             "category": "金融帮扶",
             "content": "小额信贷5万元",
             "planned_start": ready.identified_on,
-            "planned_end": TODAY + datetime.timedelta(days=400),
+            "planned_end": app_today() + datetime.timedelta(days=400),
             "amount": "0",
         },
     )
     workflow = propose(cast, ready)
-    run_notice(cast.cadre, workflow, TODAY - datetime.timedelta(days=5))
+    run_notice(cast.cadre, workflow, app_today() - datetime.timedelta(days=5))
     services.workflow_step_complete(
         actor=cast.township, workflow=workflow, expected_step="township_review", opinion="同意"
     )
@@ -192,22 +193,22 @@ def test_contract_measures_continue_after_elimination(cast, ready):
     ready.refresh_from_db()
     loan.refresh_from_db()
     assert loan.status == Measure.Status.PLANNED  # not ended by the elimination
-    assert measures.object_plan(ready, TODAY).continuing == [loan]
+    assert measures.object_plan(ready, app_today()).continuing == [loan]
 
 
 def test_a_risk_is_resolved_by_the_village_cadre_on_a_past_date(cast, county, household_a):
     found = identify(cast, household_a)
     risk = found.risks.get()
     with pytest.raises(ValidationError) as caught:
-        objects.risk_resolve(actor=cast.cadre2, risk=risk, resolved_on=TODAY)
+        objects.risk_resolve(actor=cast.cadre2, risk=risk, resolved_on=app_today())
     assert caught.value.code == "not_allowed"
     with pytest.raises(ValidationError) as caught:
         objects.risk_resolve(
-            actor=cast.cadre, risk=risk, resolved_on=TODAY + datetime.timedelta(days=1)
+            actor=cast.cadre, risk=risk, resolved_on=app_today() + datetime.timedelta(days=1)
         )
     assert "resolved_on" in caught.value.error_dict
     risk.refresh_from_db()
     assert risk.resolved_on is None
-    objects.risk_resolve(actor=cast.cadre, risk=risk, resolved_on=TODAY)
+    objects.risk_resolve(actor=cast.cadre, risk=risk, resolved_on=app_today())
     risk.refresh_from_db()
-    assert risk.resolved_on == TODAY
+    assert risk.resolved_on == app_today()

@@ -12,7 +12,8 @@ from households.models import ValueList
 from households.selectors import province_of, value_lists
 from monitoring import measures
 from monitoring.models import ObjectRisk, RiskMeasureRule
-from tests.monitoring.object_fixtures import TODAY, day, identify, start
+from tests.monitoring.object_fixtures import day, identify, start
+from tests.project import app_today
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +38,7 @@ def _measure(cast, household, category: str, start_on: datetime.date, started: b
 
 def test_the_default_rules_use_the_assistance_measure_categories(county):
     categories = set(
-        value_lists(year=TODAY.year, province=province_of(county.village_a))[
+        value_lists(year=app_today().year, province=province_of(county.village_a))[
             ValueList.MEASURE_CATEGORY
         ]
     )
@@ -103,7 +104,7 @@ def test_the_demo_builds_every_kind_of_object_through_the_services(cast, county)
 
     users = {"cadre": cast.cadre, "township": cast.township, "county": cast.county}
     counts = demo_objects.build(
-        county=county.county, users=users, rng=random.Random(1), today=TODAY
+        county=county.county, users=users, rng=random.Random(1), today=app_today()
     )
     assert counts == {"eliminated": 4, "monitored": 5, "identifying": 3}
     objects = MonitoringObject.objects.all()
@@ -116,7 +117,9 @@ def test_the_demo_builds_every_kind_of_object_through_the_services(cast, county)
         "natural",
     ]
     # The county's 2 × 低保 rule overrides the province's amount.
-    assert lines.monitoring_line(county.village_a, TODAY.year) == 2 * demo_objects.COUNTY_DIBAO
+    assert (
+        lines.monitoring_line(county.village_a, app_today().year) == 2 * demo_objects.COUNTY_DIBAO
+    )
     refused = objects.get(risks__risk_type="housing")
     assert refused.state == "monitored"
     assert refused.elimination.state == CaseWorkflow.State.OPEN
@@ -125,8 +128,12 @@ def test_the_demo_builds_every_kind_of_object_through_the_services(cast, county)
     assert "无新增风险" in returned.opinion
     assert objects.get(risks__risk_type="labour").no_labour_capacity is True
     assert any(
-        measures.object_plan(found, TODAY).continuing for found in eliminated
+        measures.object_plan(found, app_today()).continuing for found in eliminated
     )  # the 小额信贷 goes on
-    assert objects.filter(identification__deadline__lt=TODAY, state="identifying").count() == 1
-    again = demo_objects.build(county=county.county, users=users, rng=random.Random(1), today=TODAY)
+    assert (
+        objects.filter(identification__deadline__lt=app_today(), state="identifying").count() == 1
+    )
+    again = demo_objects.build(
+        county=county.county, users=users, rng=random.Random(1), today=app_today()
+    )
     assert again == {"objects": 0}

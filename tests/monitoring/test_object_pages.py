@@ -18,7 +18,8 @@ from povertyapp.models import AccessLog, User
 from povertyapp.privacy import mask
 from tests import factories
 from tests.conftest import login
-from tests.monitoring.object_fixtures import TODAY, day, identify, set_line, start
+from tests.monitoring.object_fixtures import day, identify, set_line, start
+from tests.project import app_today
 
 OBJECT_LINK = re.compile(r"/monitoring/objects/\d+/")
 
@@ -130,11 +131,11 @@ def test_identification_takes_over_the_scan_signed_at_the_clue_s_visit(cast, hou
     inbox.clue_verify(
         actor=cast.cadre,
         clue=clue,
-        verified_on=TODAY,
+        verified_on=app_today(),
         note="入户核实属实",
         expected_version=clue.version,
         consent=SimpleUploadedFile("授权.jpg", b"\xff\xd8\xff\xe0c", content_type="image/jpeg"),
-        consent_signed_on=TODAY,
+        consent_signed_on=app_today(),
     )
     clue.refresh_from_db()
     url = reverse("monitoring:identify", args=[clue.pk])
@@ -148,9 +149,9 @@ def test_identification_takes_over_the_scan_signed_at_the_clue_s_visit(cast, hou
     )
     assert response.status_code == 302
     found = MonitoringObject.objects.get(household=household_a)
-    assert (found.consent.name, found.consent_signed_on) == (clue.consent.name, TODAY)
+    assert (found.consent.name, found.consent_signed_on) == (clue.consent.name, app_today())
     assert "承诺授权" not in " ".join(
-        procedures.identification_done_refusals(found.identification, TODAY)
+        procedures.identification_done_refusals(found.identification, app_today())
     )
 
 
@@ -184,7 +185,7 @@ def test_an_income_assessment_is_recorded_from_its_page(cast, household_a):
     response = login(cast.cadre).post(
         reverse("monitoring:income", args=[household_a.pk]),
         {
-            "period_end": TODAY.isoformat(),
+            "period_end": app_today().isoformat(),
             "wage": "12000",
             "production": "0",
             "property_income": "0",

@@ -42,7 +42,7 @@ from povertyapp import roles
 from povertyapp.models import Region
 from rounds import dashboard_views
 from tests import factories
-from tests.project import PROJECT_APPS
+from tests.project import PROJECT_APPS, app_today
 from years import forms_rollover, forms_signoff
 
 PROJECT_PACKAGES = PROJECT_APPS
@@ -255,7 +255,7 @@ class World:
 
     @cached_property
     def campaign(self) -> Campaign:
-        today = datetime.date.today()
+        today = app_today()
         campaign = inspection_services.campaign_create(
             actor=self.cast.county,
             county=self.county.county,
@@ -502,18 +502,28 @@ def _campaign_form(world: World, data: Any) -> Any:
     )
 
 
+def this_year() -> int:
+    return app_today().year
+
+
+def _initial(values: dict[str, Any]) -> dict[str, Any]:
+    """The initial values with each function among them (`app_today`, `this_year`) called now:
+    CASES is built at import, but today's date must be read when the test runs."""
+    return {name: value() if callable(value) else value for name, value in values.items()}
+
+
 def _simple(form_class: Any, **initial: Any) -> Builder:
     """A form whose view gives it plain initial values (today's date and the like)."""
 
     def build(world: World, data: Any) -> Any:
-        return form_class(data, initial=initial)
+        return form_class(data, initial=_initial(initial))
 
     return build
 
 
 def _with_lists(form_class: Any, **initial: Any) -> Builder:
     def build(world: World, data: Any) -> Any:
-        return form_class(data, lists=world.lists, initial=initial)
+        return form_class(data, lists=world.lists, initial=_initial(initial))
 
     return build
 
@@ -560,9 +570,6 @@ def _pairing_form(world: World, data: Any) -> Any:
     )
 
 
-TODAY = datetime.date.today()
-
-
 # --- issue 15: clues ---
 
 
@@ -584,7 +591,7 @@ def _declaration_form(world: World, data: Any) -> Any:
 
 
 def _clue_add_form(world: World, data: Any) -> Any:
-    initial = {**_declaration_initial(world), "source": "hotline", "received_on": TODAY}
+    initial = {**_declaration_initial(world), "source": "hotline", "received_on": app_today()}
     return clue_forms.ClueAddForm(
         data, villages=clue_forms.declarable_villages(world.cast.cadre), initial=initial
     )
@@ -606,14 +613,14 @@ def _rollup_start_form(world: World, data: Any) -> Any:
     county = world.county.county
     AdjustmentRound.objects.get_or_create(
         county=county,
-        year=TODAY.year,
+        year=app_today().year,
         defaults={
-            "name": f"{TODAY.year}年动态调整",
+            "name": f"{app_today().year}年动态调整",
             "opened_at": timezone.now(),
             "opened_by": world.cast.county,
         },
     )
-    return RollupStartForm(data, region=county.parent, initial={"year": TODAY.year})
+    return RollupStartForm(data, region=county.parent, initial={"year": app_today().year})
 
 
 CASES: dict[str, Builder] = {
@@ -622,17 +629,20 @@ CASES: dict[str, Builder] = {
     "households.forms.MemberFormSet": _member_formset,
     "households.forms.JoinReasonForm": _with_lists(household_forms.JoinReasonForm),
     "households.forms.MemberRemoveForm": _with_lists(
-        household_forms.MemberRemoveForm, reason="死亡", effective_date=TODAY, note="病故"
+        household_forms.MemberRemoveForm, reason="死亡", effective_date=app_today, note="病故"
     ),
     "households.forms.MemberMoveForm": _with_lists(
         household_forms.MemberMoveForm,
         to_number="5226221002000001",
         relation="配偶",
-        effective_date=TODAY,
+        effective_date=app_today,
         reason="婚迁",
     ),
     "households.forms.StepForm": _simple(
-        household_forms.StepForm, opinion="经村民代表大会评议通过", attendance=35, acted_on=TODAY
+        household_forms.StepForm,
+        opinion="经村民代表大会评议通过",
+        attendance=35,
+        acted_on=app_today,
     ),
     "households.forms.ReturnForm": lambda world, data: household_forms.ReturnForm(
         data,
@@ -642,16 +652,16 @@ CASES: dict[str, Builder] = {
     "households.forms.WithdrawForm": _simple(household_forms.WithdrawForm, reason="农户撤回申请"),
     "households.forms.NoticeForm": _simple(
         household_forms.NoticeForm,
-        start_date=TODAY,
+        start_date=app_today,
         days=7,
         phone="0855-2421234",
         place="村委会公示栏",
     ),
     "households.forms.ObjectionForm": _simple(
-        household_forms.ObjectionForm, received_on=TODAY, objector="", content="收入不实"
+        household_forms.ObjectionForm, received_on=app_today, objector="", content="收入不实"
     ),
     "households.forms.StartForm": lambda world, data: household_forms.StartForm(
-        data, kind="exit", initial={"opinion": "收入稳定超过标准", "effective_date": TODAY}
+        data, kind="exit", initial={"opinion": "收入稳定超过标准", "effective_date": app_today()}
     ),
     "households.forms.ExplainForm": _simple(
         household_forms.ExplainForm, explanation="已核实，属实"
@@ -660,12 +670,12 @@ CASES: dict[str, Builder] = {
     "households.forms.IncomeForm": _income_form,
     # issue 16: the exchange with the national system
     "households.national.forms.NationalMarkForm": _simple(
-        national_forms.NationalMarkForm, entered_on=TODAY
+        national_forms.NationalMarkForm, entered_on=app_today
     ),
     # issue 16: the city's or province's office starts its roll-up
     "rounds.rollup_views.RollupStartForm": _rollup_start_form,
     # issue 16: the year's rollover and sign-off pages
-    "years.forms_rollover.RolloverForm": _simple(forms_rollover.RolloverForm, year=TODAY.year),
+    "years.forms_rollover.RolloverForm": _simple(forms_rollover.RolloverForm, year=this_year),
     "years.forms_signoff.SignForm": _simple(forms_signoff.SignForm),
     "years.forms_signoff.ReasonForm": _simple(
         forms_signoff.ReasonForm, reason="数据有误，退回核实"
@@ -677,7 +687,7 @@ CASES: dict[str, Builder] = {
         national_forms.NationalBulkMarkForm(
             data,
             user=world.cast.county,
-            initial={"region": world.cast.county.region.code, "entered_on": TODAY},
+            initial={"region": world.cast.county.region.code, "entered_on": app_today()},
         )
     ),
     # issue 15: objects
@@ -697,15 +707,15 @@ CASES: dict[str, Builder] = {
         monitoring_forms.IdentifyForm,
         object_type="sudden",
         risk_types=["disaster", "illness"],
-        clue_date=TODAY,
-        consent_signed_on=TODAY,
+        clue_date=app_today,
+        consent_signed_on=app_today,
         green_channel=True,
         green_channel_reason="洪灾房屋受损",
         opinion="入户核实属实",
     ),
     "monitoring.forms_objects.IncomeForm": _simple(
         monitoring_forms.IncomeForm,
-        period_end=TODAY,
+        period_end=app_today,
         wage=Decimal("12000.50"),
         production=Decimal("3000"),
         property_income=Decimal("0"),
@@ -720,7 +730,7 @@ CASES: dict[str, Builder] = {
     ),
     "monitoring.forms_objects.RiskResolveForm": lambda world, data: (
         monitoring_forms.RiskResolveForm(
-            data, prefix="risk-7", initial={"resolved_on": TODAY, "version": 4}
+            data, prefix="risk-7", initial={"resolved_on": app_today(), "version": 4}
         )
     ),
     "households.forms.BatchCreateForm": lambda world, data: household_forms.BatchCreateForm(
@@ -731,7 +741,7 @@ CASES: dict[str, Builder] = {
             "name": "凤场村2026年第一批识别",
             "cases": [11],
             "households": [22],
-            "opened_on": TODAY,
+            "opened_on": app_today(),
             "opinion": "农户书面申请",
         },
     ),
@@ -739,7 +749,7 @@ CASES: dict[str, Builder] = {
         data,
         members=[(31, "5226221002000031 张三"), (32, "5226221002000032 李四")],
         initial={
-            "meeting_date": TODAY,
+            "meeting_date": app_today(),
             "attendance": 32,
             "opinion": "村民代表会议评议",
             "reason_32": "家庭收入超过标准",
@@ -751,14 +761,14 @@ CASES: dict[str, Builder] = {
         targets=[("appraisal", "民主评议"), ("verification", "核实")],
         initial={
             "opinion": "审核同意",
-            "acted_on": TODAY,
+            "acted_on": app_today(),
             "return_to_42": "verification",
             "reason_42": "住房面积与核实不符",
         },
     ),
     "households.forms.BatchNoticeForm": _simple(
         household_forms.BatchNoticeForm,
-        start_date=TODAY,
+        start_date=app_today,
         days=7,
         phone="0855-2421234",
         place="村委会公示栏",
@@ -784,9 +794,9 @@ CASES: dict[str, Builder] = {
     ),
     "assistance.forms.ProgressForm": _progress_form,
     "assistance.forms.ApproveForm": _simple(
-        assistance_forms.ApproveForm, approved_on=TODAY, document_number="黄扶办〔2020〕3号"
+        assistance_forms.ApproveForm, approved_on=app_today, document_number="黄扶办〔2020〕3号"
     ),
-    "assistance.forms.PublishForm": _simple(assistance_forms.PublishForm, start=TODAY, days=12),
+    "assistance.forms.PublishForm": _simple(assistance_forms.PublishForm, start=app_today, days=12),
     "assistance.forms.AssetForm": _asset_form,
     "assistance.forms.AssetIncomeForm": _simple(
         assistance_forms.AssetIncomeForm, year=2021, amount=Decimal("3600.50"), note="光伏发电收益"
@@ -796,7 +806,7 @@ CASES: dict[str, Builder] = {
         year=2021,
         household_number="5226221002000009",
         amount=Decimal("300.25"),
-        paid_on=TODAY,
+        paid_on=app_today,
     ),
     "assistance.forms.AcceptForm": _simple(
         assistance_forms.AcceptForm, settled_amount=Decimal("118234.50")
@@ -823,8 +833,8 @@ CASES: dict[str, Builder] = {
         sweep_forms.SweepOpenForm,
         name="2026年防返贫集中排查",
         year=2026,
-        start_date=TODAY,
-        end_date=TODAY,
+        start_date=app_today,
+        end_date=app_today,
         line=Decimal("7000.00"),
         groups=["exited_2020", "low_income", "dibao"],
     ),
@@ -842,7 +852,7 @@ CASES: dict[str, Builder] = {
         sweep_forms.SweepVisitForm,
         version=3,
         visited="yes",
-        visited_on=TODAY,
+        visited_on=app_today,
         first_surveyor="张明",
         second_surveyor="李华",
         food_secure="yes",
@@ -863,9 +873,9 @@ CASES: dict[str, Builder] = {
     "monitoring.forms_clues.ClueAddForm": _clue_add_form,
     "monitoring.forms_clues.VerifyForm": _simple(
         clue_forms.VerifyForm,
-        verified_on=TODAY,
+        verified_on=app_today,
         note="入户核实：住院属实",
-        consent_signed_on=TODAY,
+        consent_signed_on=app_today,
         version=1,
     ),
     "monitoring.forms_clues.RegisterFromClueForm": _simple(

@@ -42,9 +42,9 @@ from povertyapp.files.storage import PrivateFileSystemStorage
 from povertyapp.models import AccessLog, Job, User
 from tests import factories
 from tests.conftest import Cast, County, login
+from tests.project import app_today
 
 ROOT = Path(__file__).resolve().parents[2]
-TODAY = datetime.date.today()
 
 
 @pytest.fixture(autouse=True)
@@ -150,7 +150,7 @@ def _rectification_case(cast: Cast, county: County) -> FileCase:
             "category": "住房安全",
             "responsible_unit": "县住建局",
             "responsible_person": "张三",
-            "deadline": TODAY + datetime.timedelta(days=10),
+            "deadline": app_today() + datetime.timedelta(days=10),
         },
     )
     content = pdf()
@@ -211,9 +211,9 @@ def _consent_case(cast: Cast, county: County) -> FileCase:
         household=household,
         object_type="marginal",
         risk_types=["illness"],
-        clue_date=TODAY,
+        clue_date=app_today(),
         consent=SimpleUploadedFile("承诺授权书.pdf", content, content_type="application/pdf"),
-        consent_signed_on=TODAY,
+        consent_signed_on=app_today(),
     )
     readers = [cast.cadre, cast.township, cast.county, cast.auditor, cast.helper]
     return FileCase("monitoring_consent", found, cast.cadre, readers, content, "承诺授权书.pdf")
@@ -232,18 +232,18 @@ def _clue_consent_case(cast: Cast, county: County) -> FileCase:
         name=head.name,
         id_number=head.id_number,
         risk_type="illness",
-        received_on=TODAY,
+        received_on=app_today(),
         actor=cast.cadre,
     )
     content = pdf()
     verified = inbox.clue_verify(
         actor=cast.cadre,
         clue=clue,
-        verified_on=TODAY,
+        verified_on=app_today(),
         note="入户核实属实",
         expected_version=clue.version,
         consent=SimpleUploadedFile("承诺授权书.pdf", content, content_type="application/pdf"),
-        consent_signed_on=TODAY,
+        consent_signed_on=app_today(),
     )
     readers = [cast.cadre, cast.township, cast.county, cast.auditor, cast.helper]
     return FileCase(
@@ -574,8 +574,8 @@ def test_generated_downloads_carry_the_same_headers(cast, county, household_a):
         name="2019年第三方评估",
         kind=Campaign.Kind.THIRD_PARTY,
         year=2019,
-        visit_date=TODAY + datetime.timedelta(days=10),
-        end_date=TODAY + datetime.timedelta(days=15),
+        visit_date=app_today() + datetime.timedelta(days=10),
+        end_date=app_today() + datetime.timedelta(days=15),
         assessors=[cast.auditor],
         townships_to_draw=2,
         villages_per_township=2,

@@ -46,10 +46,9 @@ from rounds import services as rounds
 from rounds.models import RoundChange
 from tests import factories
 from tests.conftest import login
-from tests.project import PROJECT_APPS
+from tests.project import PROJECT_APPS, app_today
 
 LIMIT = 64 * 1024  # every size limit, for the tests: an oversized file is small to build
-TODAY = datetime.date.today()
 
 
 # --- hostile files -------------------------------------------------------------------------
@@ -171,17 +170,20 @@ def _monitoring_clue(world: dict[str, Any]) -> int:
         name=head.name,
         id_number=head.id_number,
         risk_type="illness",
-        received_on=TODAY,
+        received_on=app_today(),
         actor=world["cast"].cadre,
     ).pk
 
 
-IDENTIFY_FIELDS = {
-    "object_type": "marginal",
-    "risk_types": "illness",
-    "clue_date": TODAY.isoformat(),
-    "consent_signed_on": TODAY.isoformat(),
-}
+def identify_fields() -> dict[str, str]:
+    """The identification form's fields, dated when the test runs."""
+    return {
+        "object_type": "marginal",
+        "risk_types": "illness",
+        "clue_date": app_today().isoformat(),
+        "consent_signed_on": app_today().isoformat(),
+    }
+
 
 UPLOAD_PATHS = [
     # The assistance workbooks (issue 16): 帮扶措施, 结对帮扶, 项目库, as the household import.
@@ -213,7 +215,7 @@ UPLOAD_PATHS = [
             w["cast"].county,
             reverse("households:import_village_years"),
             "file",
-            {"year": TODAY.year},
+            {"year": app_today().year},
         ),
     ),
     UploadPath(
@@ -290,7 +292,7 @@ UPLOAD_PATHS = [
             "minutes",
             {
                 "step": "appraisal",
-                "meeting_date": TODAY.isoformat(),
+                "meeting_date": app_today().isoformat(),
                 "attendance": "12",
                 "opinion": "评议通过",
             },
@@ -338,7 +340,7 @@ UPLOAD_PATHS = [
             w["cast"].cadre,
             reverse("monitoring:identify-household", args=[w["applicant"].pk]),
             "consent",
-            IDENTIFY_FIELDS,
+            identify_fields(),
         ),
     ),
     UploadPath(
@@ -349,9 +351,9 @@ UPLOAD_PATHS = [
             reverse("monitoring:clue-verify", args=[_monitoring_clue(w)]),
             "consent",
             {
-                "verified_on": TODAY.isoformat(),
+                "verified_on": app_today().isoformat(),
                 "note": "入户核实属实",
-                "consent_signed_on": TODAY.isoformat(),
+                "consent_signed_on": app_today().isoformat(),
                 "version": "1",
             },
         ),
@@ -363,7 +365,7 @@ UPLOAD_PATHS = [
             w["cast"].cadre,
             reverse("monitoring:identify", args=[_monitoring_clue(w)]),
             "consent",
-            IDENTIFY_FIELDS,
+            identify_fields(),
         ),
     ),
     UploadPath(
@@ -411,7 +413,7 @@ def world(cast, county, tmp_path, settings):
         campaign=make_campaign(
             cast,
             county,
-            visit_date=TODAY,
+            visit_date=app_today(),
             townships_to_draw=2,
             villages_per_township=1,
             households_per_village=5,
@@ -442,7 +444,7 @@ def world(cast, county, tmp_path, settings):
             "category": "住房安全",
             "responsible_unit": "县住建局",
             "responsible_person": "张三",
-            "deadline": TODAY + datetime.timedelta(days=10),
+            "deadline": app_today() + datetime.timedelta(days=10),
         },
     )
     return {

@@ -4,16 +4,14 @@ its links, the desk panel, and who may open it."""
 from __future__ import annotations
 
 import pytest
-from django.utils import timezone
 
 from households.models import Household
 from povertyapp import desk
 from povertyapp.models import Region, User
 from tests import factories
 from tests.conftest import login
+from tests.project import app_today
 from years import onboarding
-
-YEAR = timezone.localdate().year
 
 
 def _states(checklist: onboarding.Checklist) -> dict[str, tuple[int, str]]:
@@ -22,7 +20,7 @@ def _states(checklist: onboarding.Checklist) -> dict[str, tuple[int, str]]:
 
 def test_checklist_of_an_empty_county(county):
     empty = factories.region("522699000000", "空白县", Region.Level.COUNTY, county.city)
-    checklist = onboarding.checklist(county=empty, year=YEAR)
+    checklist = onboarding.checklist(county=empty, year=app_today().year)
     states = _states(checklist)
     assert states["townships"] == (0, "missing")
     assert states["villages"] == (0, "missing")
@@ -44,7 +42,7 @@ def test_checklist_of_an_empty_county(county):
 
 
 def test_checklist_names_what_is_missing_in_the_small_county(cast, county, household_a):
-    checklist = onboarding.checklist(county=county.county, user=cast.county, year=YEAR)
+    checklist = onboarding.checklist(county=county.county, user=cast.county, year=app_today().year)
     by_key = {line.key: line for line in checklist.lines}
     assert (by_key["townships"].count, by_key["townships"].state) == (2, "done")
     assert (by_key["villages"].count, by_key["villages"].state) == (3, "done")
@@ -88,7 +86,7 @@ def seeded(db, settings, tmp_path):
 def test_checklist_of_the_demo_county(seeded):
     county = seeded["county"].county
     officer = seeded["users"]["county"]
-    checklist = onboarding.checklist(county=county, user=officer, year=YEAR)
+    checklist = onboarding.checklist(county=county, user=officer, year=app_today().year)
     states = _states(checklist)
     for key in (
         "townships",
@@ -112,7 +110,7 @@ def test_checklist_of_the_demo_county(seeded):
     response = login(officer).get("/years/onboarding/")
     assert response.status_code == 200
     page = response.content.decode()
-    assert f"上线准备清单（{YEAR}年）" in page
+    assert f"上线准备清单（{app_today().year}年）" in page
     assert 'id="line-round"' in page
 
 

@@ -4,11 +4,11 @@ make it current, then run rotate_encryption_key)."""
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from povertyapp import crypto
 
@@ -22,7 +22,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, key_id: str, **options: Any) -> None:
-        key_id = key_id or "k" + datetime.date.today().strftime("%Y%m%d")
+        key_id = key_id or "k" + timezone.localdate().strftime("%Y%m%d")
         try:
             self.stdout.write(crypto.generate_key_line(key_id))
         except ImproperlyConfigured as error:
