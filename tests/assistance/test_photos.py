@@ -23,8 +23,7 @@ from assistance.models import Visit, VisitPhoto
 from povertyapp import files, yearlock
 from povertyapp.models import AccessLog
 from tests.conftest import login
-
-TODAY = datetime.date.today()
+from tests.project import app_today
 
 
 @pytest.fixture(autouse=True)
@@ -71,7 +70,7 @@ def png_bomb(side: int = 100_000) -> bytes:
 
 
 def visit_data(**extra):
-    return {"date": TODAY.isoformat(), "seen": "家中两人在家，房屋安全", **extra}
+    return {"date": app_today().isoformat(), "seen": "家中两人在家，房屋安全", **extra}
 
 
 def post_visit(user, household, photos, **extra):
@@ -198,7 +197,9 @@ def test_at_most_n_photos_per_visit(cast, household_a, settings):
     assert response.status_code == 400
     assert "每条记录最多2张照片（本次选择了3张）" in page_text(response)
     assert not Visit.objects.exists()
-    visit = services.visit_record(actor=cast.cadre, household=household_a, date=TODAY, seen="看")
+    visit = services.visit_record(
+        actor=cast.cadre, household=household_a, date=app_today(), seen="看"
+    )
     services.visit_photos_add(actor=cast.cadre, visit=visit, photos=[_processed(), _processed()])
     with pytest.raises(Exception, match="每条记录最多2张照片（已有2张，本次1张）"):
         services.visit_photos_add(actor=cast.cadre, visit=visit, photos=[_processed()])
@@ -212,7 +213,9 @@ def _processed():
 
 
 def _photo(cast, household):
-    visit = services.visit_record(actor=cast.cadre, household=household, date=TODAY, seen="看")
+    visit = services.visit_record(
+        actor=cast.cadre, household=household, date=app_today(), seen="看"
+    )
     (photo,) = services.visit_photos_add(actor=cast.cadre, visit=visit, photos=[_processed()])
     return photo
 
@@ -258,7 +261,7 @@ def test_photos_are_shown_on_the_household_page_and_the_visit(cast, household_a,
     text = page_text(page)
     assert page.status_code == 200
     assert f"/files/visit_photo/{photo.pk}/inline/?t=" in text
-    assert f"走访 {TODAY.isoformat()}" in text
+    assert f"走访 {app_today().isoformat()}" in text
     visits = login(cast.cadre).get(
         reverse("assistance:household", args=[household_a.pk]) + "?tab=visits"
     )
@@ -278,9 +281,12 @@ def test_photos_are_shown_on_the_household_page_and_the_visit(cast, household_a,
 
 def test_a_photo_of_a_signed_year_is_refused(cast, county, household_a, settings):
     visit = services.visit_record(
-        actor=cast.cadre, household=household_a, date=datetime.date(TODAY.year - 1, 6, 1), seen="看"
+        actor=cast.cadre,
+        household=household_a,
+        date=datetime.date(app_today().year - 1, 6, 1),
+        seen="看",
     )
-    yearlock.lock(county=county.county, year=TODAY.year - 1, actor=None)
+    yearlock.lock(county=county.county, year=app_today().year - 1, actor=None)
     with pytest.raises(yearlock.YearLockedError):
         services.visit_photos_add(actor=cast.cadre, visit=visit, photos=[_processed()])
     assert not VisitPhoto.objects.exists()
@@ -305,9 +311,9 @@ def test_a_home_visit_step_takes_photos_and_other_steps_refuse_them(cast, househ
         household=household_a,
         object_type="marginal",
         risk_types=["illness"],
-        clue_date=TODAY,
+        clue_date=app_today(),
         consent=SimpleUploadedFile("承诺授权书.pdf", b"%PDF-1.4\n%%EOF\n"),
-        consent_signed_on=TODAY,
+        consent_signed_on=app_today(),
     )
     workflow = found.identification
     assert workflow.kind == CaseWorkflow.Kind.MONITORING
