@@ -260,7 +260,7 @@ def _visit_photo_case(cast: Cast, county: County) -> FileCase:
         household=household, helper=cast.helper, name="helper", start_date=datetime.date(2019, 1, 1)
     )
     visit = assistance_services.visit_record(
-        actor=cast.cadre, household=household, date=TODAY, seen="入户走访"
+        actor=cast.cadre, household=household, date=app_today(), seen="入户走访"
     )
     (photo,) = assistance_services.visit_photos_add(
         actor=cast.cadre,
@@ -290,9 +290,9 @@ def _step_photo_case(cast: Cast, county: County) -> FileCase:
         household=household,
         object_type="marginal",
         risk_types=["illness"],
-        clue_date=TODAY,
+        clue_date=app_today(),
         consent=SimpleUploadedFile("承诺授权书.pdf", pdf(), content_type="application/pdf"),
-        consent_signed_on=TODAY,
+        consent_signed_on=app_today(),
     )
     household_services.workflow_step_complete(
         actor=cast.cadre,

@@ -31,6 +31,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from openpyxl import Workbook
 from PIL import Image
 
@@ -173,6 +174,23 @@ def _monitoring_clue(world: dict[str, Any]) -> int:
         received_on=app_today(),
         actor=world["cast"].cadre,
     ).pk
+
+
+def _offline_verify(world: dict[str, Any]) -> dict[str, str]:
+    """A clue's 入户核实 recorded offline (docs/offline.md): the entry's key, record and
+    version, then the online form's fields; the consent scan is the file."""
+    import uuid
+
+    clue = Clue.objects.get(pk=_monitoring_clue(world))
+    return {
+        "key": str(uuid.uuid4()),
+        "record": str(clue.pk),
+        "version": str(clue.version),
+        "recorded_at": timezone.now().isoformat(),
+        "verified_on": app_today().isoformat(),
+        "note": "入户核实属实",
+        "consent_signed_on": app_today().isoformat(),
+    }
 
 
 def identify_fields() -> dict[str, str]:
@@ -359,6 +377,16 @@ UPLOAD_PATHS = [
         ),
     ),
     UploadPath(
+        "monitoring.api.offline.OfflineClueVerifyApi",
+        False,
+        lambda w: (
+            w["cast"].cadre,
+            reverse("monitoring-offline-clue-verify"),
+            "consent",
+            _offline_verify(w),
+        ),
+    ),
+    UploadPath(
         "monitoring.views.objects.identify_from_clue",
         False,
         lambda w: (
@@ -375,7 +403,7 @@ UPLOAD_PATHS = [
             w["cast"].cadre,
             reverse("assistance:visit-create", args=[w["applicant"].pk]),
             "photos",
-            {"date": TODAY.isoformat(), "seen": "入户走访"},
+            {"date": app_today().isoformat(), "seen": "入户走访"},
         ),
         photo=True,
     ),
