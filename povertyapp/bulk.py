@@ -475,22 +475,14 @@ class CopyStream:
 # --- history rows for loaded rows ------------------------------------------------------------
 
 
-def initial_history(
-    model: type[models.Model],
-    *,
-    when: datetime.datetime,
-    reason: str,
-    user_id: int | None = None,
-) -> int:
-    """Give every row of `model` that has no history row its first one (django-simple-history's
-    "+" row: the row as it is now, dated `when`), in one INSERT … SELECT on the database.
-
-    Rows written by `load_rows` (and by `bulk_create`) have no history; rows that came through
-    the services already have theirs and are left alone, so calling this again adds nothing.
-    Returns the number of history rows added."""
+def _history_copy(
+    model: type[models.Model], *, when: datetime.datetime, reason: str, user_id: int | None
+) -> tuple[str, str, str, list[Any]]:
+    """The pieces of an `INSERT INTO <history> (<columns>) SELECT <selected> FROM <model> AS
+    source` that copies rows into their first ("+") history rows: the history table, the
+    column list, the select list and its parameters."""
     history_model = model.history.model  # type: ignore[attr-defined]  # `history` is added by simple_history at run time
     source_columns = {field.column for field in model._meta.concrete_fields if not field.generated}
-    pk_column = cast(str, model._meta.pk.column)
     extra = {
         "history_date": connection.ops.adapt_datetimefield_value(when),
         "history_change_reason": reason,
@@ -511,10 +503,29 @@ def initial_history(
             selected.append(f'source."{field.column}"')
         else:  # pragma: no cover - a history field this loader does not know
             raise ValueError(f"{history_model.__name__}.{field.attname} has no source column")
-    history_table = history_model._meta.db_table
+    return history_model._meta.db_table, ", ".join(columns), ", ".join(selected), params
+
+
+def initial_history(
+    model: type[models.Model],
+    *,
+    when: datetime.datetime,
+    reason: str,
+    user_id: int | None = None,
+) -> int:
+    """Give every row of `model` that has no history row its first one (django-simple-history's
+    "+" row: the row as it is now, dated `when`), in one INSERT … SELECT on the database.
+
+    Rows written by `load_rows` (and by `bulk_create`) have no history; rows that came through
+    the services already have theirs and are left alone, so calling this again adds nothing.
+    Returns the number of history rows added."""
+    history_table, columns, selected, params = _history_copy(
+        model, when=when, reason=reason, user_id=user_id
+    )
+    pk_column = cast(str, model._meta.pk.column)
     sql = (
-        f'INSERT INTO "{history_table}" ({", ".join(columns)}) '
-        f'SELECT {", ".join(selected)} FROM "{model._meta.db_table}" AS source '
+        f'INSERT INTO "{history_table}" ({columns}) '
+        f'SELECT {selected} FROM "{model._meta.db_table}" AS source '
         f'WHERE NOT EXISTS (SELECT 1 FROM "{history_table}" AS history '
         f'WHERE history."{pk_column}" = source."{pk_column}")'
     )
@@ -538,29 +549,10 @@ def history_of(
     Returns the number of history rows written."""
     if not ids:
         return 0
-    history_model = model.history.model  # type: ignore[attr-defined]  # `history` is added by simple_history at run time
-    source_columns = {field.column for field in model._meta.concrete_fields if not field.generated}
+    history_table, columns, selected, params = _history_copy(
+        model, when=when, reason=reason, user_id=user_id
+    )
     pk_column = cast(str, model._meta.pk.column)
-    extra = {
-        "history_date": connection.ops.adapt_datetimefield_value(when),
-        "history_change_reason": reason,
-        "history_type": "+",
-        "history_user_id": user_id,
-    }
-    columns: list[str] = []
-    selected: list[str] = []
-    params: list[Any] = []
-    for field in history_model._meta.concrete_fields:
-        if field.attname == "history_id":
-            continue
-        columns.append(f'"{field.column}"')
-        if field.attname in extra:
-            selected.append("%s")
-            params.append(extra[field.attname])
-        elif field.column in source_columns:
-            selected.append(f'source."{field.column}"')
-        else:  # pragma: no cover - a history field this loader does not know
-            raise ValueError(f"{history_model.__name__}.{field.attname} has no source column")
     if connection.vendor == "postgresql":
         condition = f'source."{pk_column}" = ANY(%s)'
         params.append(list(ids))
@@ -568,8 +560,8 @@ def history_of(
         condition = f'source."{pk_column}" IN ({", ".join(["%s"] * len(ids))})'
         params.extend(ids)
     sql = (
-        f'INSERT INTO "{history_model._meta.db_table}" ({", ".join(columns)}) '
-        f'SELECT {", ".join(selected)} FROM "{model._meta.db_table}" AS source '
+        f'INSERT INTO "{history_table}" ({columns}) '
+        f'SELECT {selected} FROM "{model._meta.db_table}" AS source '
         f'WHERE {condition} ORDER BY source."{pk_column}"'
     )
     with connection.cursor() as cursor:
