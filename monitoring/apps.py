@@ -15,6 +15,11 @@ class MonitoringConfig(AppConfig):
         register_lists()
         register_merge_follower()
 
+        # Photos taken offline at a clue's or a procedure's 入户核实 (issue 17).
+        from monitoring import offline
+
+        offline.register_offline_photos()
+
         # The work desk's panels: clues to verify and overdue; a department's lists.
         from monitoring import desk
 
