@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from assistance.models import FundMovement, FundSource, Measure, Pairing, Project, Visit
+from povertyapp.api.fields import PhotoUploadField
 
 
 class MeasureSerializer(serializers.ModelSerializer):
@@ -139,7 +140,7 @@ class OfflinePhotoSerializer(serializers.Serializer):
 
     entry = serializers.UUIDField()
     key = serializers.UUIDField()
-    photo = serializers.FileField()
+    photo = PhotoUploadField()
     taken_at = serializers.CharField(required=False, allow_blank=True, default="")
     latitude = serializers.CharField(required=False, allow_blank=True, default="")
     longitude = serializers.CharField(required=False, allow_blank=True, default="")

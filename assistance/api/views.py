@@ -39,7 +39,7 @@ from households.selectors import household_get_for_user, member_get_for_user
 from povertyapp import roles
 from povertyapp.conflicts import ConflictError
 from povertyapp.http import AuthenticatedRequest, request_user
-from povertyapp.photos import photo_process, photos_with_meta
+from povertyapp.photos import photos_with_meta
 
 
 def _require_recorder(request: AuthenticatedRequest) -> None:
@@ -338,7 +338,12 @@ class OfflinePhotoApi(generics.GenericAPIView):
     )
     def post(self, request: AuthenticatedRequest) -> Response:
         serializer = OfflinePhotoSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            # Not a photo, too large, a bomb: the guard's message, naming the file.
+            return Response(
+                {"code": "invalid", "errors": serializer.errors},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         data = serializer.validated_data
         try:
             sync = offline_photos.entry_for_user(user=request.user, entry_key=data["entry"])
@@ -369,21 +374,14 @@ class OfflinePhotoApi(generics.GenericAPIView):
             "latitude": data["latitude"],
             "longitude": data["longitude"],
         }
+        (photo,) = photos_with_meta([data["photo"]], json.dumps([meta]), uploaded_at=timezone.now())
         try:
-            checked = photo_process(data["photo"])
-            (photo,) = photos_with_meta([checked], json.dumps([meta]), uploaded_at=timezone.now())
             stored, applied = offline_photos.offline_photo_store(
                 actor=request.user, sync=sync, photo=photo
             )
         except ValidationError as error:
-            name = data["photo"].name
             return Response(
-                {
-                    "code": "invalid",
-                    "errors": {
-                        "photo": [f"{name}：{message}" for message in error.messages],
-                    },
-                },
+                {"code": "invalid", "errors": {"photo": error.messages}},
                 status=status.HTTP_400_BAD_REQUEST,
             )
         return Response(

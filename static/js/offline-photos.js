@@ -128,7 +128,7 @@
         photo.message = "";
       } else if (response.status === 400 || response.status === 404 || (response.status === 403 && data && data.code === "out_of_scope")) {
         photo.state = "invalid";
-        photo.message = data ? (data.detail || Object.values(data.errors || {}).flat().join(msg("separator"))) : "";
+        photo.message = data ? (data.detail || Object.values(data.errors || data).flat().map(String).join(msg("separator"))) : "";
       } else {
         return false; // 409 not yet applied, signed out, server busy: it waits
       }

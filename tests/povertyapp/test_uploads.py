@@ -15,6 +15,7 @@ import datetime
 import importlib
 import inspect
 import io
+import uuid
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -174,6 +175,21 @@ def _monitoring_clue(world: dict[str, Any]) -> int:
         received_on=TODAY,
         actor=world["cast"].cadre,
     ).pk
+
+
+def _offline_entry(world: dict[str, Any]) -> str:
+    """The key of a visit the cadre recorded offline and synced (its photos come after)."""
+    from assistance import services as assistance_services
+    from assistance.models import OfflineSync
+
+    cadre = world["cast"].cadre
+    visit = assistance_services.visit_record(
+        actor=cadre, household=world["applicant"], date=TODAY, seen="离线走访"
+    )
+    sync = OfflineSync.objects.create(
+        key=uuid.uuid4(), user=cadre, household=world["applicant"], visit=visit
+    )
+    return str(sync.key)
 
 
 IDENTIFY_FIELDS = {
@@ -374,6 +390,36 @@ UPLOAD_PATHS = [
             reverse("assistance:visit-create", args=[w["applicant"].pk]),
             "photos",
             {"date": TODAY.isoformat(), "seen": "入户走访"},
+        ),
+        photo=True,
+    ),
+    # A clue's 入户核实 recorded offline: the 承诺授权 scan is its `consent` file.
+    UploadPath(
+        "monitoring.api.offline.OfflineClueVerifyApi",
+        False,
+        lambda w: (
+            w["cast"].cadre,
+            "/api/v1/monitoring/offline/clue-verify/",
+            "consent",
+            {
+                "key": str(uuid.uuid4()),
+                "record": _monitoring_clue(w),
+                "version": 1,
+                "verified_on": TODAY.isoformat(),
+                "note": "入户核实属实",
+                "consent_signed_on": TODAY.isoformat(),
+            },
+        ),
+    ),
+    # A photo taken offline, uploaded after its entry synced (docs/offline.md).
+    UploadPath(
+        "assistance.api.views.OfflinePhotoApi",
+        False,
+        lambda w: (
+            w["cast"].cadre,
+            "/api/v1/assistance/offline/photos/",
+            "photo",
+            {"entry": _offline_entry(w), "key": str(uuid.uuid4())},
         ),
         photo=True,
     ),
