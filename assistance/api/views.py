@@ -337,6 +337,9 @@ class OfflinePhotoApi(generics.GenericAPIView):
         responses={201: OfflinePhotoResultSerializer, 200: OfflinePhotoResultSerializer},
     )
     def post(self, request: AuthenticatedRequest) -> Response:
+        # Those who record offline entries (visits; the clue's and the step's 入户核实 are the
+        # cadre's and the county office's, who record visits too): 403 for the others.
+        _require_recorder(request)
         serializer = OfflinePhotoSerializer(data=request.data)
         if not serializer.is_valid():
             # Not a photo, too large, a bomb: the guard's message, naming the file.
