@@ -207,6 +207,8 @@ def form_definition(
     for name, field in form.fields.items():
         if isinstance(field.widget, forms.HiddenInput):
             continue  # the version travels with the entry, not as a field
+        if isinstance(field, PhotoField):
+            continue  # photos are kept and sent apart (static/js/offline-photos.js)
         if isinstance(field, forms.DateField):
             kind = "date"
         elif isinstance(field, forms.BooleanField):

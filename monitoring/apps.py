@@ -15,6 +15,11 @@ class MonitoringConfig(AppConfig):
         register_lists()
         register_merge_follower()
 
+        # Photos taken offline at a clue's or a procedure's 入户核实 (issue 17).
+        from monitoring import offline
+
+        offline.register_offline_photos()
+
         # The work desk's panels: clues to verify and overdue; a department's lists.
         from monitoring import desk
 
@@ -46,10 +51,13 @@ def register_objects() -> None:
 
 
 def register_clues() -> None:
-    """Part B (the clues): the 承诺授权 scan taken at a clue's 入户核实, on the file door (served
-    to whoever may see the clue in the inbox)."""
+    """Part B (the clues): the 承诺授权 scan and the field photos taken at a clue's 入户核实, on
+    the file door (served to whoever may see the clue in the inbox); the photos also on the
+    household page's 照片."""
     from django.urls import reverse
 
+    from households import detail_tabs
+    from monitoring import inbox
     from povertyapp import files
 
     files.register(
@@ -60,6 +68,35 @@ def register_clues() -> None:
         page_url=lambda clue: reverse("monitoring:clue", args=[clue.pk]),
         label=_("风险线索承诺授权书"),
     )
+    files.register(
+        "clue_photo",
+        model="monitoring.CluePhoto",
+        field="photo",
+        get_for_user=lambda user, object_id: inbox.clue_photo_get_for_user(
+            user=user, photo_id=object_id
+        ),
+        page_url=lambda photo: reverse("monitoring:clue", args=[photo.clue_id]),
+        label=_("线索入户核实照片"),
+        image=True,
+    )
+    detail_tabs.register_photos(
+        "clues",
+        lambda household: [
+            detail_tabs.Photo(
+                kind="clue_photo",
+                record=photo,
+                caption=_clue_photo_caption(photo),
+            )
+            for photo in inbox.household_clue_photos(household)
+        ],
+    )
+
+
+def _clue_photo_caption(photo: Any) -> str:
+    """The caption of a clue's photo on the household page: what it is and the visit's date."""
+    label = str(_("风险线索入户核实"))
+    verified_on = photo.clue.verified_on
+    return f"{label} {verified_on.isoformat()}" if verified_on else label
 
 
 def _clue_for_file(user: Any, clue_id: int) -> Any:

@@ -136,6 +136,12 @@ class VerifyForm(house.Form):
     consent_signed_on = forms.DateField(
         label=_("承诺授权签署日期"), widget=house.DateInput(), required=False
     )
+    photos = uploads.PhotoField(
+        label=_("现场照片"),
+        help_text=_("可拍摄或选择多张照片（JPG或PNG），手机上会先缩小再上传。"),
+    )
+    # What the phone's script says of each photo (time taken, location if allowed, key).
+    photo_meta = forms.CharField(widget=forms.HiddenInput, required=False, max_length=20000)
     version = forms.IntegerField(widget=forms.HiddenInput())
 
 

@@ -17,6 +17,7 @@ Scopes:
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,11 +34,12 @@ from households.selectors import household_get_for_user
 from households.services import common
 from households.workflows import working_days_left
 from monitoring import clues as clue_door
-from monitoring.models import Clue, DepartmentList
+from monitoring.models import Clue, CluePhoto, DepartmentList
 from monitoring.rules import rules_for
 from povertyapp import audit, roles, uploads
 from povertyapp.conflicts import ConflictError
 from povertyapp.models import AccessLog, CalendarDay, Region, User
+from povertyapp.photos import ProcessedPhoto, photos_store
 from povertyapp.privacy import mask
 
 Role = User.Role
@@ -232,12 +234,14 @@ def clue_verify(
     expected_version: int | None,
     consent: Any = None,
     consent_signed_on: datetime.date | None = None,
+    photos: Sequence[ProcessedPhoto] = (),
 ) -> Clue:
     """Record the 入户核实 of a clue waiting for it (待核实): the date (not before the clue
     was accepted, not in the future), what was found, and the 承诺授权 the household signs at
     the visit — a scan (jpg, png or pdf, through the upload door) with its date, uploaded now
-    or already on file. Refused with every missing or wrong field named, before anything is
-    written; the verifier is the acting cadre."""
+    or already on file — and the field photos taken there (`photos`, checked). Refused with
+    every missing or wrong field named, before anything is written; the verifier is the acting
+    cadre."""
     locked = _lock(clue, expected_version)
     _require_worker(actor, locked)
     if locked.state != Clue.State.PENDING:
@@ -304,6 +308,8 @@ def clue_verify(
     locked.version += 1
     locked.full_clean(exclude=["id_number_index"])
     locked.save(update_fields=fields)
+    if photos:
+        clue_photos_add(actor=actor, clue=locked, photos=photos)
     audit.record(
         AccessLog.Action.APPROVAL,
         user=actor,
@@ -315,9 +321,51 @@ def clue_verify(
             "verified_on": verified_on.isoformat(),
             "consent_uploaded": bool(consent),
             "consent_signed_on": signed_on.isoformat(),
+            "photos": len(photos),
         },
     )
     return locked
+
+
+@transaction.atomic
+def clue_photos_add(*, actor: User, clue: Clue, photos: Sequence[ProcessedPhoto]) -> list[Any]:
+    """Attach field photos to a clue's 入户核实 (at most PHOTO_MAX_PER_OWNER in all; a photo
+    key stored before is stored once: a retried offline upload)."""
+    existing = CluePhoto.objects.filter(clue=clue).count()
+    return photos_store(
+        CluePhoto,
+        actor=actor,
+        photos=photos,
+        label=str(_("入户核实照片")),
+        existing=existing,
+        clue=clue,
+    )
+
+
+def clue_photos(clue: Clue) -> list[CluePhoto]:
+    """The photos of a clue's 入户核实, in the order taken."""
+    return list(CluePhoto.objects.filter(clue=clue).order_by("taken_at", "id"))
+
+
+def household_clue_photos(household: Household) -> list[CluePhoto]:
+    """The photos of the 入户核实 of the household's clues (the household page's 照片)."""
+    return list(
+        CluePhoto.objects.filter(clue__household=household)
+        .select_related("clue")
+        .order_by("-clue__verified_on", "-clue_id", "taken_at", "id")
+    )
+
+
+def clue_photo_get_for_user(*, user: User, photo_id: int) -> CluePhoto:
+    """A photo of a clue's 入户核实 through the inbox's access path (the file door's
+    `clue_photo`): 404 outside it, and for a role outside the inbox."""
+    if roles.is_department(user) or not can_read_inbox(user):
+        raise Http404(_("未找到该照片，或您无权查看。"))
+    visible = clues_for_user(user).values("pk")
+    photo = CluePhoto.objects.filter(pk=photo_id, clue__in=visible).select_related("clue").first()
+    if photo is None:
+        raise Http404(_("未找到该照片，或您无权查看。"))
+    return photo
 
 
 @transaction.atomic

@@ -22,6 +22,7 @@ from households.models import YEAR_VALIDATORS, CaseWorkflow, Household, Member
 from povertyapp.crypto import BlindIndexField, EncryptedCharField
 from povertyapp.filenames import PrivateUploadTo
 from povertyapp.models import Job, Region, User
+from povertyapp.photos import PhotoBase
 from povertyapp.yearguard import YearLockedManager
 
 MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
@@ -376,6 +377,23 @@ class Clue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.received_on}"
+
+
+class CluePhoto(PhotoBase):
+    """A photo taken at a clue's 入户核实 (`povertyapp.photos`): through the file door (kind
+    `clue_photo`, inline) to whoever may see the clue. Not year-locked, like its clue (the clue
+    door runs on through the year-end: years/lock.py's EXEMPT)."""
+
+    clue = models.ForeignKey(
+        Clue, verbose_name=_("风险线索"), on_delete=models.CASCADE, related_name="photos"
+    )
+
+    class Meta(PhotoBase.Meta):
+        verbose_name = _("线索入户核实照片")
+        verbose_name_plural = _("线索入户核实照片")
+
+    def __str__(self) -> str:
+        return f"{self.clue} {self.taken_at:%Y-%m-%d %H:%M}"
 
 
 # --- 监测对象 -------------------------------------------------------------------------------------

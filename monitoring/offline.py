@@ -417,8 +417,58 @@ def step_sync(
             opinion=data.get("opinion") or "",
             acted_on=data.get("acted_on"),
         )
-        return done.pk, done.household_id, {"version": case_version(done)}
+        record = WorkflowStep.objects.filter(workflow=done, step=step).order_by("-id").first()
+        # The step's record: its photos taken offline are uploaded after (offline_photos).
+        answer = {"version": case_version(done), "step_record": record.pk if record else None}
+        return done.pk, done.household_id, answer
 
     return _applied_once(
         actor=actor, key=key, kind=OfflineSync.Kind.STEP, recorded_at=recorded_at, apply=apply
+    )
+
+
+# --- photos taken offline (assistance.offline_photos) ----------------------------------------
+
+
+def _clue_of(sync: OfflineSync) -> Clue | None:
+    if sync.target is None:
+        return None
+    return Clue.objects.filter(pk=sync.target).first()
+
+
+def _clue_photos_store(*, actor: User, owner: Clue, photos: Any) -> Any:
+    return inbox.clue_photos_add(actor=actor, clue=owner, photos=photos)
+
+
+def _step_of(sync: OfflineSync) -> WorkflowStep | None:
+    record_id = sync.answer.get("step_record")
+    if not record_id:
+        return None
+    return WorkflowStep.objects.filter(pk=record_id, workflow_id=sync.target).first()
+
+
+def _step_photos_store(*, actor: User, owner: WorkflowStep, photos: Any) -> Any:
+    from households.services import step_photos_add
+
+    return step_photos_add(actor=actor, record=owner, photos=photos)
+
+
+def register_offline_photos() -> None:
+    """The photos of a clue's 入户核实 and a procedure's 入户核实 step taken offline: stored
+    through `assistance.offline_photos`'s one endpoint with this app's services."""
+    from assistance import offline_photos
+    from households.models import StepPhoto
+    from monitoring.models import CluePhoto
+
+    offline_photos.register(
+        OfflineSync.Kind.CLUE_VERIFY,
+        offline_photos.PhotoOwner(
+            model=CluePhoto, field="clue", find=_clue_of, store=_clue_photos_store
+        ),
+    )
+    offline_photos.register(
+        OfflineSync.Kind.STEP,
+        offline_photos.PhotoOwner(
+            model=StepPhoto, field="step", find=_step_of, store=_step_photos_store
+        ),
     )

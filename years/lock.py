@@ -191,6 +191,7 @@ EXEMPT: dict[str, str] = {
     "monitoring.MonitoringLine": "the monitoring line of a year, configuration",
     "monitoring.Clue": "the clue door runs on through the year-end; a clue becomes a procedure, "
     "locked with the year it finishes in",
+    "monitoring.CluePhoto": "a photo of a clue's 入户核实, open through the year-end as its clue",
     "monitoring.MonitoringObject": "a household's monitoring runs across years",
     "monitoring.ObjectRisk": "a monitored household's risk runs across years",
     "monitoring.ScrutinyTask": "exclusion scrutiny feeds the open round's proposals",

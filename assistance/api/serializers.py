@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from assistance.models import FundMovement, FundSource, Measure, Pairing, Project, Visit
+from povertyapp.api.fields import PhotoUploadField
 
 
 class MeasureSerializer(serializers.ModelSerializer):
@@ -131,6 +132,26 @@ class OfflineSyncSerializer(serializers.Serializer):
     replayed = serializers.BooleanField()
     version = serializers.IntegerField()
     visit = VisitSerializer()
+
+
+class OfflinePhotoSerializer(serializers.Serializer):
+    """One photo taken offline (multipart): the entry it belongs to, its own key, the file,
+    when it was taken (the camera file's time) and where (only if the user ticked 记录位置)."""
+
+    entry = serializers.UUIDField()
+    key = serializers.UUIDField()
+    photo = PhotoUploadField()
+    taken_at = serializers.CharField(required=False, allow_blank=True, default="")
+    latitude = serializers.CharField(required=False, allow_blank=True, default="")
+    longitude = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class OfflinePhotoResultSerializer(serializers.Serializer):
+    result = serializers.CharField()
+    replayed = serializers.BooleanField()
+    entry = serializers.UUIDField()
+    key = serializers.UUIDField()
+    photo = serializers.IntegerField()
 
 
 class OfflineBundleSerializer(serializers.Serializer):

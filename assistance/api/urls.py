@@ -31,6 +31,7 @@ urlpatterns = [
     ),
     path("offline/bundle/", views.OfflineBundleApi.as_view(), name="assistance-offline-bundle"),
     path("offline/visits/", views.OfflineVisitSyncApi.as_view(), name="assistance-offline-visits"),
+    path("offline/photos/", views.OfflinePhotoApi.as_view(), name="assistance-offline-photos"),
     path("projects/", views.ProjectListApi.as_view(), name="assistance-projects"),
     path("projects/<int:project_id>/", views.ProjectDetailApi.as_view(), name="assistance-project"),
     path(

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
@@ -43,6 +44,7 @@ from povertyapp.conflicts import ConflictError
 from povertyapp.files import workbook_download
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import AccessLog
+from povertyapp.photos import photos_with_meta
 from povertyapp.privacy import mask
 
 # --- 农户自主申报 ------------------------------------------------------------------------------
@@ -244,6 +246,7 @@ def _detail_context(request: AuthenticatedHttpRequest, clue: Clue, **forms: Any)
         "can_unmask": roles.can_view_sensitive(request.user) and not show_full,
         "can_work": can_work,
         "can_register": can_work and roles.can_write_households(request.user),
+        "photos": inbox.clue_photos(clue),
     }
     if can_work and clue.state == Clue.State.PENDING:
         context["verify_form"] = forms.get("verify_form") or VerifyForm(
@@ -296,6 +299,11 @@ def clue_verify(request: AuthenticatedHttpRequest, clue_id: int) -> HttpResponse
                 expected_version=form.cleaned_data["version"],
                 consent=form.cleaned_data["consent"],
                 consent_signed_on=form.cleaned_data["consent_signed_on"],
+                photos=photos_with_meta(
+                    form.cleaned_data.get("photos") or [],
+                    form.cleaned_data.get("photo_meta"),
+                    uploaded_at=timezone.now(),
+                ),
             )
         except ValidationError as caught:
             error = caught
@@ -303,6 +311,13 @@ def clue_verify(request: AuthenticatedHttpRequest, clue_id: int) -> HttpResponse
         else:
             messages.success(request, _("入户核实已记录。"))
             return redirect("monitoring:clue", clue.pk)
+    if request.FILES.getlist("photos") and not form.has_error("photos"):
+        form.add_error(
+            "photos",
+            ValidationError(
+                _("所选的照片尚未保存（本次未办结），请重新选择后提交。"), code="choose_again"
+            ),
+        )
     if request.FILES.get("consent") and not form.has_error("consent"):
         # What was typed comes back in the form; a browser never re-sends a chosen file.
         form.add_error(

@@ -10,6 +10,8 @@
      server's message (the household left the user's scope), 400 the server's errors.
    - One queue for every kind of entry; each kind (KINDS below: visit, clue_verify, sweep, step) says
      where its records and form come from in the bundle, how an entry is labelled and posted.
+   - Photos (visit, 入户核实): offline-photos.js adds the input, keeps them in the entry, uploads
+     them after the entry is applied; an entry with a photo still waiting is not synced yet.
    - Another user's databases on this phone are never opened: the page deletes those with
      nothing left to sync and leaves the others unread (docs/offline.md, "A second user").
    Every text shown comes from the page's data-msg-* attributes (translated by Django). */
@@ -296,6 +298,7 @@
       wrapper.append(element("p", { class: "errorlist", hidden: true }));
       fields.append(wrapper);
     }
+    if (window.OfflinePhotos) window.OfflinePhotos.attach(fields, kindName);
     $("[data-visit-kind]").textContent = msg("title-" + kindName);
     $("[data-visit-household]").textContent = KINDS[kindName].label(record);
     $("[data-visit-section]").hidden = false;
@@ -341,6 +344,7 @@
       extra: kind.extra ? kind.extra(formRecord) : {},
       recorded_at: new Date().toISOString(),
       values,
+      photos: window.OfflinePhotos ? await window.OfflinePhotos.collect($("[data-fields]")) : [],
       state: "pending",
       message: "",
     };
@@ -383,7 +387,7 @@
 
   async function showQueue() {
     const entries = (await allEntries()).sort((a, b) => a.recorded_at.localeCompare(b.recorded_at));
-    $("[data-pending-count]").textContent = String(entries.filter((e) => e.state === "pending").length);
+    $("[data-pending-count]").textContent = String(entries.filter(unsynced).length);
     const list = $("[data-queue]");
     list.replaceChildren();
     for (const entry of entries) {
@@ -416,9 +420,15 @@
         remove.addEventListener("click", async () => { await deleteEntry(entry.key); await showQueue(); });
         item.append(remove);
       }
+      const photos = window.OfflinePhotos && window.OfflinePhotos.describe(entry);
+      if (photos) item.append(photos);
       list.append(item);
     }
   }
+
+  // Waiting to sync: the entry itself, or (offline-photos.js) one of its photos.
+  const photosWaiting = (entry) => Boolean(window.OfflinePhotos && window.OfflinePhotos.waiting(entry));
+  const unsynced = (entry) => entry.state === "pending" || photosWaiting(entry);
 
   // --- network ---------------------------------------------------------------------------------
 
@@ -450,6 +460,7 @@
       if (data.visit) entry.visit = data.visit.id;
       await putEntry(entry);
       await recordSaved(entry, data.version);
+      return uploadPhotos(entry);
     } else if (response.status === 409) {
       entry.state = "conflict";
       entry.message = data.detail;
@@ -469,6 +480,14 @@
       return false;
     }
     return true;
+  }
+
+  async function uploadPhotos(entry) {
+    // The entry is applied: its photos go up now, each under its own key (offline-photos.js).
+    if (!photosWaiting(entry)) return true;
+    const done = await window.OfflinePhotos.upload(entry, csrfToken());
+    await putEntry(entry);
+    return done;
   }
 
   async function recordSaved(entry, version) {
@@ -495,13 +514,15 @@
     root.dataset.syncing = "1";
     try {
       const pending = (await allEntries())
-        .filter((e) => e.state === "pending")
+        .filter(unsynced)
         .sort((a, b) => a.recorded_at.localeCompare(b.recorded_at));
       for (const { key } of pending) {
         // Read again: an entry applied before it may have moved this one's version.
         const entry = await store("entries", "readonly", (s) => s.get(key));
-        if (!entry || entry.state !== "pending") continue;
-        if (!(await syncEntry(entry))) break;
+        if (!entry || !unsynced(entry)) continue;
+        // Applied before, photos still waiting: only the photos go up.
+        const done = entry.state === "pending" ? await syncEntry(entry) : await uploadPhotos(entry);
+        if (!done) break;
       }
     } finally {
       syncing = false;
@@ -554,7 +575,7 @@
         if (!database.objectStoreNames.contains("entries")) { database.close(); resolve(0); return; }
         const all = database.transaction("entries", "readonly").objectStore("entries").getAll();
         // Only the states are read: nothing of the entries is shown.
-        all.onsuccess = () => { database.close(); resolve(all.result.filter((e) => e.state !== "applied" && e.state !== "replayed").length); };
+        all.onsuccess = () => { database.close(); resolve(all.result.filter((e) => (e.state !== "applied" && e.state !== "replayed") || (e.photos || []).some((p) => p.state === "pending")).length); };
         all.onerror = () => { database.close(); resolve(1); };
       };
     });

@@ -59,7 +59,8 @@
         const all = database.transaction("entries", "readonly").objectStore("entries").getAll();
         all.onsuccess = () => {
           database.close();
-          resolve(all.result.filter((e) => e.state !== "applied" && e.state !== "replayed").length);
+          // An entry applied with a photo still waiting to upload is not synced yet either.
+          resolve(all.result.filter((e) => (e.state !== "applied" && e.state !== "replayed") || (e.photos || []).some((p) => p.state === "pending")).length);
         };
         all.onerror = () => {
           database.close();

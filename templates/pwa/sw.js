@@ -21,6 +21,8 @@ const SHELL_FILES = [
   "{% static 'js/behaviours.js' %}",
   "{% static 'js/pwa.js' %}",
   "{% static 'js/offline.js' %}",
+  "{% static 'js/offline-photos.js' %}",
+  "{% static 'js/photo-resize.js' %}",
   "{% static 'icons/app-192.png' %}",
 ];
 

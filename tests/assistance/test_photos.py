@@ -374,3 +374,66 @@ def test_a_home_visit_step_takes_photos_and_other_steps_refuse_them(cast, househ
             evidence=SimpleUploadedFile("会议.pdf", b"%PDF-1.4\n%%EOF\n"),
             photos=[_processed()],
         )
+
+
+# --- the clue's 入户核实 (monitoring.CluePhoto) -----------------------------------------------
+
+
+def test_a_clue_home_visit_takes_photos_shown_on_the_clue_and_the_household(cast, household_a):
+    from monitoring import clues
+    from monitoring.models import Clue, CluePhoto
+
+    head = household_a.members.get(relation="户主")
+    clue = clues.clue_create(
+        channel="self_declaration",
+        name=head.name,
+        id_number=head.id_number,
+        risk_type="illness",
+        received_on=app_today(),
+        actor=cast.cadre,
+    )
+    page = page_text(login(cast.cadre).get(reverse("monitoring:clue", args=[clue.pk])))
+    assert 'name="photos"' in page and "photo-resize.js" in page
+    url = reverse("monitoring:clue-verify", args=[clue.pk])
+    form = {
+        "verified_on": app_today().isoformat(),
+        "note": "入户核实属实",
+        "consent_signed_on": app_today().isoformat(),
+        "version": clue.version,
+    }
+    # A file that is not a photo: refused with its message, nothing recorded.
+    refused = login(cast.cadre).post(
+        url,
+        {
+            **form,
+            "consent": SimpleUploadedFile("承诺授权书.pdf", b"%PDF-1.4\n%%EOF\n"),
+            "photos": [SimpleUploadedFile("x.jpg", b"MZ")],
+        },
+    )
+    assert refused.status_code == 400
+    assert "照片只能是JPG或PNG图片" in page_text(refused)
+    clue.refresh_from_db()
+    assert clue.state == Clue.State.PENDING and not CluePhoto.objects.exists()
+    response = login(cast.cadre).post(
+        url,
+        {
+            **form,
+            "consent": SimpleUploadedFile("承诺授权书.pdf", b"%PDF-1.4\n%%EOF\n"),
+            "photos": [SimpleUploadedFile("门前.jpg", jpeg(exif=True))],
+            "photo_meta": json.dumps([{"latitude": "26.5", "longitude": "107.5"}]),
+        },
+    )
+    assert response.status_code == 302
+    photo = CluePhoto.objects.get(clue=clue)
+    stored = photo.photo.read()
+    photo.photo.close()
+    assert b"PhoneMaker" not in stored
+    assert (str(photo.latitude), str(photo.longitude)) == ("26.500000", "107.500000")
+    inline = f"/files/clue_photo/{photo.pk}/inline/?t="
+    assert inline in page_text(login(cast.cadre).get(reverse("monitoring:clue", args=[clue.pk])))
+    tab = login(cast.cadre).get(reverse("households:detail", args=[household_a.pk]) + "?tab=photos")
+    assert inline in page_text(tab)
+    other = files.download_url(user=cast.cadre2, kind="clue_photo", obj=photo, inline=True)
+    assert login(cast.cadre2).get(other).status_code == 404
+    # Not year-locked, like its clue (the clue door runs on through the year-end).
+    assert "monitoring.CluePhoto" in yearlock.exemptions()

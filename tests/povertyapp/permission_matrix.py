@@ -743,6 +743,13 @@ ROWS: dict[str, Row] = {
         patch="55555555555L",
         delete="55555555555L",
     ),
+    "assistance-offline-photos": row(
+        get="55555555555L",
+        post="oo3o3333333L",
+        put="55555555555L",
+        patch="55555555555L",
+        delete="55555555555L",
+    ),
     "assistance-offline-visits": row(
         get="55555555555L",
         post="oo3o3333333L",

@@ -310,6 +310,43 @@ def _step_photo_case(cast: Cast, county: County) -> FileCase:
     )
 
 
+def _clue_photo_case(cast: Cast, county: County) -> FileCase:
+    """A photo taken at a clue's 入户核实."""
+    from monitoring import clues, inbox
+    from povertyapp import photos
+
+    household = factories.household(actor=cast.county, village=county.village_a)
+    Pairing.objects.create(
+        household=household, helper=cast.helper, name="helper", start_date=datetime.date(2019, 1, 1)
+    )
+    head = household.members.get(relation="户主")
+    clue = clues.clue_create(
+        channel="self_declaration",
+        name=head.name,
+        id_number=head.id_number,
+        risk_type="illness",
+        received_on=app_today(),
+        actor=cast.cadre,
+    )
+    verified = inbox.clue_verify(
+        actor=cast.cadre,
+        clue=clue,
+        verified_on=app_today(),
+        note="入户核实属实",
+        expected_version=clue.version,
+        consent=SimpleUploadedFile("承诺授权书.pdf", pdf(), content_type="application/pdf"),
+        consent_signed_on=app_today(),
+        photos=[photos.photo_process(SimpleUploadedFile("门前.png", png()))],
+    )
+    photo = verified.photos.get()
+    content = photo.photo.read()
+    photo.photo.close()
+    readers = [cast.cadre, cast.township, cast.county, cast.auditor, cast.helper]
+    return FileCase(
+        "clue_photo", photo, cast.cadre, readers, content, files.original_name(photo.photo.name)
+    )
+
+
 CASES: dict[str, Callable[[Cast, County], FileCase]] = {
     "job_result": _job_case,
     "batch_minutes": _batch_case,
@@ -319,6 +356,7 @@ CASES: dict[str, Callable[[Cast, County], FileCase]] = {
     "monitoring_clue_consent": _clue_consent_case,
     "visit_photo": _visit_photo_case,
     "step_photo": _step_photo_case,
+    "clue_photo": _clue_photo_case,
 }
 
 

@@ -15,6 +15,7 @@ import datetime
 import importlib
 import inspect
 import io
+import uuid
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -201,6 +202,21 @@ def identify_fields() -> dict[str, str]:
         "clue_date": app_today().isoformat(),
         "consent_signed_on": app_today().isoformat(),
     }
+
+
+def _offline_entry(world: dict[str, Any]) -> str:
+    """The key of a visit the cadre recorded offline and synced (its photos come after)."""
+    from assistance import services as assistance_services
+    from assistance.models import OfflineSync
+
+    cadre = world["cast"].cadre
+    visit = assistance_services.visit_record(
+        actor=cadre, household=world["applicant"], date=app_today(), seen="离线走访"
+    )
+    sync = OfflineSync.objects.create(
+        key=uuid.uuid4(), user=cadre, household=world["applicant"], visit=visit
+    )
+    return str(sync.key)
 
 
 UPLOAD_PATHS = [
@@ -404,6 +420,18 @@ UPLOAD_PATHS = [
             reverse("assistance:visit-create", args=[w["applicant"].pk]),
             "photos",
             {"date": app_today().isoformat(), "seen": "入户走访"},
+        ),
+        photo=True,
+    ),
+    # A photo taken offline, uploaded after its entry synced (docs/offline.md).
+    UploadPath(
+        "assistance.api.views.OfflinePhotoApi",
+        False,
+        lambda w: (
+            w["cast"].cadre,
+            reverse("assistance-offline-photos"),
+            "photo",
+            {"entry": _offline_entry(w), "key": str(uuid.uuid4())},
         ),
         photo=True,
     ),
