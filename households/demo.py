@@ -753,15 +753,26 @@ def generate_and_stream(**arguments: Any) -> GeneratedCounty:
     Foreign keys are deferred to the commit, so members may arrive before their households.
     The returned county carries the counters; its row lists are the sinks (counts only)."""
     now = timezone.now()
+    # The COPY sinks read the year locks when they are made: every RenderedRows first, then
+    # the CopyStream, which starts its COPY at once and holds the connection until `close()`.
+    rendered = {
+        model: bulk.RenderedRows(model, now=now)
+        for model in (
+            Household,
+            HouseholdIncome,
+            HouseholdEvent,
+            *(part.model for part, _state in arguments.get("parts") or []),
+        )
+    }
     members = bulk.CopyStream(Member, now=now)
     sinks = GeneratedCounty(
-        households=bulk.RenderedRows(Household, now=now),  # type: ignore[arg-type]  # a sink stands in for the list
+        households=rendered[Household],  # type: ignore[arg-type]  # a sink stands in for the list
         members=members,  # type: ignore[arg-type]  # a sink stands in for the list
-        incomes=bulk.RenderedRows(HouseholdIncome, now=now),  # type: ignore[arg-type]  # a sink stands in for the list
-        events=bulk.RenderedRows(HouseholdEvent, now=now),  # type: ignore[arg-type]  # a sink stands in for the list
+        incomes=rendered[HouseholdIncome],  # type: ignore[arg-type]  # a sink stands in for the list
+        events=rendered[HouseholdEvent],  # type: ignore[arg-type]  # a sink stands in for the list
         # The sinks stand in for the lists: generate_households only appends and counts.
         part_rows={
-            part.model: bulk.RenderedRows(part.model, now=now)  # type: ignore[misc]  # a sink
+            part.model: rendered[part.model]  # type: ignore[misc]  # a sink
             for part, _state in arguments.get("parts") or []
         },
     )

@@ -137,7 +137,7 @@ def _every_bulk_path_refuses(label: str) -> None:
     rendered.append(values)
     _refused(year, rendered.copy)
     if connection.vendor == "postgresql":
-        _refused(year, lambda: _stream(model, values))
+        _refused(year, lambda: _stream(model, values, row.pk))
     assert _stored(row) == before
     assert model._base_manager.filter(pk=row.pk).count() == 1
 
@@ -242,10 +242,18 @@ def test_register_refuses_a_year_bound_model_with_an_unguarded_manager():
     yearlock._registered.pop(Guarded._meta.label)
 
 
-def _stream(model: type[models.Model], values: dict[str, Any]) -> None:
+def _stream(model: type[models.Model], values: dict[str, Any], pk: Any) -> None:
+    """Stream the stored row again through CopyStream, in a transaction the refusal rolls
+    back. CopyStream checks the lock after its COPY, so the row must first make it through the
+    table's unique constraints: the stored row is taken out by raw SQL (the lock is not asked:
+    the refusal below rolls it back; foreign keys are checked at commit), then copied in again
+    under its own id."""
+    table, column = model._meta.db_table, model._meta.pk.column
     with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f'DELETE FROM "{table}" WHERE "{column}" = %s', [pk])
         sink = bulk.CopyStream(model, now=timezone.now())
-        sink.append({**values, model._meta.pk.attname: bulk.next_id(model)})
+        sink.append({**values, model._meta.pk.attname: pk})
         sink.close()
 
 
