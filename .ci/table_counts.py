@@ -29,24 +29,25 @@ DROPPED = {
     "authtoken_token": "issue 14: DRF's never-expiring clear-text API tokens are not carried "
     "over (povertyapp 0008; clients sign in again, docs/operations.md)",
 }
-# Rows a migration creates on purpose (at most this many, or at most as many as another table
-# held before: a backfill from it), and why.
-CREATED: dict[str, tuple[int | str, str]] = {
+# Rows a migration creates on purpose (at most this many, or at most as many as the named tables
+# held before: a backfill from them), and why.
+CREATED: dict[str, tuple[int | tuple[str, ...], str]] = {
     "povertyapp_auditchainhead": (1, "issue 14: the audit chain's head row (povertyapp 0009)"),
     "monitoring_riskmeasurerule": (
         19,
         "issue 15: the national defaults of 帮扶 by risk type, as data (monitoring 0002)",
     ),
     "rounds_figurehistory": (
-        "rounds_ratesnapshot",
-        "issue 17: the desk's dated figure history, one row per stored snapshot (rounds 0003)",
+        ("povertyapp_ratesnapshot", "rounds_rollupsnapshot"),
+        "issue 17: the desk's dated figure history, one row per stored snapshot, county or "
+        "roll-up (rounds 0003)",
     ),
 }
 
 
 def _limit(name: str, before: dict[str, int]) -> int:
     limit = CREATED[name][0]
-    return before.get(limit, 0) if isinstance(limit, str) else limit
+    return sum(before.get(table, 0) for table in limit) if isinstance(limit, tuple) else limit
 
 
 def _quote(name: str) -> str:
