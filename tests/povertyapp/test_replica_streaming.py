@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime
 import os
+import time
 
 import pytest
+from django.core.management import call_command
 from django.db import InternalError, connections
 from django.test.utils import CaptureQueriesContext
 
@@ -19,6 +21,7 @@ from povertyapp.models import Job, Region
 from rounds import figures, rates
 from tests import factories
 from tests.ledgers.test_export_replica import data_time
+from tests.rounds.test_dashboards import computed  # noqa: F401  (the computed round)
 from tests.rounds.test_figures import built  # noqa: F401  (the hand-built county)
 from tests.rounds.test_figures_job import EXPECTED, _table
 
@@ -116,3 +119,66 @@ def test_the_rates_job_aggregates_on_the_standby(built, cast, monkeypatch):  # n
     assert any("completeness_filled" in query["sql"] for query in replica.captured_queries)
     assert not any("completeness_filled" in query["sql"] for query in primary.captured_queries)
     assert any("povertyapp_ratesnapshot" in query["sql"] for query in primary.captured_queries)
+
+
+def _wait_for_replay(seconds: float = 10.0) -> None:
+    """The web lists do not wait for the standby (only exports do): give it the moment it needs
+    to replay what the fixtures wrote, as a user's next page would."""
+    deadline = time.monotonic() + seconds
+    while not db_router._caught_up():
+        assert time.monotonic() < deadline, "the standby did not replay the primary in time"
+        time.sleep(0.05)
+
+
+def _household_reads(captured: CaptureQueriesContext) -> int:
+    return sum('"households_household"' in query["sql"] for query in captured.captured_queries)
+
+
+def test_the_households_behind_a_figure_are_read_on_the_standby(
+    cast,
+    client_for,
+    computed,  # noqa: F811
+):
+    """The gaps closed in issue 19, on a real standby: the dashboard's drill-down list reads
+    its count and its page there, and shows the households the primary wrote."""
+    round, households = computed
+    client = client_for(cast.county)  # signed in without a request: not pinned to the primary
+    _wait_for_replay()
+    url = f"/dashboards/522622100000/households/?round={round.pk}&list=removed"
+    with (
+        CaptureQueriesContext(connections["default"]) as primary,
+        CaptureQueriesContext(connections["replica"]) as replica,
+    ):
+        response = client.get(url)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert households["a1"].number in text and households["c2"].number in text
+    assert _household_reads(replica) >= 2 and _household_reads(primary) == 0
+
+
+def test_the_export_command_reads_the_standby_once_it_has_caught_up(
+    cast,
+    computed,  # noqa: F811
+    tmp_path,
+):
+    """`manage.py export_ledger` has no request to pin it: it waits until the standby has
+    replayed the primary's position, then reads the rows there; the header carries the
+    standby's replay time."""
+    output = tmp_path / "registry.xlsx"
+    before = _replay_time()
+    with CaptureQueriesContext(connections["replica"]) as replica:
+        call_command(
+            "export_ledger",
+            "registry",
+            "--region",
+            "522622100000",
+            "--output",
+            str(output),
+            "--user",
+            cast.county.username,
+            "--reason",
+            "核对上级下发名单",
+        )
+    assert output.exists()
+    assert _household_reads(replica) >= 1
+    assert before.replace(microsecond=0) <= data_time(str(output)) <= _replay_time()
