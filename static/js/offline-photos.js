@@ -15,8 +15,11 @@
    yet applied, signed out) leaves it waiting for the next sync. An entry counts as synced
    only when none of its photos waits (`waiting`).
 
+   A refused photo can be dropped on its own (删除此照片): the entry keeps its other photos and
+   the record stays synced; nothing of it is sent again.
+
    offline.js calls: attach(container, kind), collect(container), waiting(entry),
-   upload(entry, csrf), describe(entry). Texts come from the page's data-msg-* attributes. */
+   upload(entry, csrf), describe(entry, save). Texts come from the page's data-msg-* attributes. */
 (function () {
   "use strict";
   const root = document.getElementById("offline-app");
@@ -136,8 +139,9 @@
     return true;
   }
 
-  // The entry's photo count and each photo's result, for the queue.
-  function describe(entry) {
+  // The entry's photo count and each photo's result, for the queue; a refused photo gets a
+  // button that drops it from the entry (`save(entry)` keeps the entry without it).
+  function describe(entry, save) {
     const photos = entry.photos || [];
     if (!photos.length) return null;
     const list = element("ul", { class: "offline-photos small", "data-photos": photos.length });
@@ -145,8 +149,17 @@
       replayed: msg("photo-replayed"), invalid: msg("photo-invalid") };
     photos.forEach((photo, index) => {
       const text = texts[photo.state] || photo.state;
-      list.append(element("li", { "data-photo": photo.key, "data-photo-state": photo.state,
-        text: `${msg("photo-one").replace("{n}", index + 1)} ${photo.message ? text + msg("colon") + photo.message : text}` }));
+      const item = element("li", { "data-photo": photo.key, "data-photo-state": photo.state },
+        element("span", { text: `${msg("photo-one").replace("{n}", index + 1)} ${photo.message ? text + msg("colon") + photo.message : text}` }));
+      if (photo.state === "invalid" && save) {
+        const drop = element("button", { type: "button", class: "small", text: msg("photo-remove"), "data-photo-remove": true });
+        drop.addEventListener("click", () => {
+          entry.photos = entry.photos.filter((kept) => kept.key !== photo.key);
+          save(entry);
+        });
+        item.append(" ", drop);
+      }
+      list.append(item);
     });
     return element("div", {}, element("span", { class: "small", "data-photo-count": photos.length,
       text: msg("photo-count").replace("{n}", photos.length) }), list);

@@ -420,7 +420,10 @@
         remove.addEventListener("click", async () => { await deleteEntry(entry.key); await showQueue(); });
         item.append(remove);
       }
-      const photos = window.OfflinePhotos && window.OfflinePhotos.describe(entry);
+      const photos = window.OfflinePhotos && window.OfflinePhotos.describe(entry, async (changed) => {
+        await putEntry(changed);
+        await showQueue();
+      });
       if (photos) item.append(photos);
       list.append(item);
     }

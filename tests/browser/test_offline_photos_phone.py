@@ -98,3 +98,42 @@ def test_a_photo_taken_offline_is_kept_then_uploaded_once_after_its_visit(
     fits(page)
     shot(page, "offline-photos-03-household-phone")
     page.context.close()
+
+
+def test_a_photo_the_server_refuses_can_be_dropped_on_its_own(
+    browser, live_server, cast, county, tmp_path, settings
+):
+    """A file the phone cannot shrink and the server refuses (not a picture) stays as 未上传
+    with the server's reason; 删除此照片 drops that photo alone and the synced visit stays."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    household = factories.household(actor=cast.county, village=county.village_a)
+    not_a_photo = tmp_path / "IMG_0003.jpg"
+    not_a_photo.write_text("这不是照片", encoding="utf-8")
+
+    page = login(browser, live_server, "cadre", **PHONE)
+    open_offline_page(page, live_server)
+    page.click(f"[data-household='{household.pk}'] [data-record]")
+    page.fill("[data-name=seen]", "家中无人，邻居代为说明")
+    page.locator("input[data-offline-photos]").set_input_files(str(not_a_photo))
+    page.click("[data-visit-form] button[type=submit]")
+    page.wait_for_function(
+        "() => document.querySelector('[data-photo-state]')?.dataset.photoState === 'invalid'"
+    )
+    page.wait_for_function(f"() => ({PENDING[6:]}) === '0'")
+    entry = page.locator("[data-entry]")
+    assert "未上传" in entry.locator("[data-photo]").inner_text()
+    assert Visit.objects.filter(household=household).count() == 1
+    assert VisitPhoto.objects.count() == 0
+    fits(page)
+    shot(page, "offline-photos-04-phone-refused")
+
+    entry.locator("[data-photo-remove]").click()
+    page.wait_for_function("() => !document.querySelector('[data-photo]')")
+    assert page.locator("[data-entry]").count() == 1  # the visit's line stays, synced
+    page.reload()
+    page.wait_for_function(READY)
+    assert page.locator("[data-entry]").count() == 1
+    assert page.locator("[data-photo]").count() == 0
+    assert page.evaluate(PENDING) == "0"
+    assert OfflineSync.objects.count() == 1 and VisitPhoto.objects.count() == 0
+    page.context.close()
