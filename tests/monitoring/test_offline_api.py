@@ -15,6 +15,7 @@ from assistance.models import OfflineSync
 from monitoring import inbox, offline, sweeps
 from monitoring.models import Clue, SweepHousehold
 from povertyapp.privacy import mask
+from tests import factories
 from tests.conftest import login
 from tests.monitoring.clue_fixtures import consent_scan, declared, freeze, head_id
 from tests.monitoring.sweep_fixtures import open_sweep, visit
@@ -377,3 +378,60 @@ def test_a_key_of_another_kind_is_refused(sweep_row, cast, household_a):
     )
     assert response.status_code == 400
     assert OfflineSync.objects.count() == 1
+
+
+def _at_verification(cast, county, kind: str):
+    """An identification or exit case standing at its 核实 step (the village's 入户核实), reached
+    through the online services."""
+    from households import services
+    from households.models import CaseWorkflow, Household
+    from tests.households.test_workflow import day, exit_ready, minutes
+
+    if kind == CaseWorkflow.Kind.IDENTIFICATION:
+        household = factories.household(
+            actor=cast.county,
+            village=county.village_a,
+            status=Household.Status.NON_REGISTERED,
+            main_cause="因病",
+        )
+    else:
+        household = exit_ready(cast, county)
+    workflow = services.workflow_start(
+        actor=cast.cadre, household=household, kind=kind, effective_date=day(0)
+    )
+    services.workflow_step_complete(
+        actor=cast.cadre,
+        workflow=workflow,
+        expected_step="appraisal",
+        opinion="评议通过",
+        attendance=15,
+        evidence=minutes(),
+        acted_on=day(1),
+    )
+    workflow.refresh_from_db()
+    assert workflow.step == "verification"
+    return workflow
+
+
+@pytest.mark.parametrize("kind", ["identification", "exit"])
+def test_the_verification_step_of_identification_and_exit_is_done_offline(kind, cast, county):
+    """识别's and 退出's 核实 share the offline form of 监测对象识别's 入户核实: in the bundle,
+    applied once through the step service, a retried key replayed, a moved case a conflict."""
+    workflow = _at_verification(cast, county, kind)
+    steps = login(cast.cadre).get(BUNDLE).json()["steps"]
+    assert [(row["id"], row["step"]) for row in steps] == [(workflow.pk, "verification")]
+    assert steps[0]["version"] == offline.case_version(workflow)
+
+    entry = _step_entry(workflow, step="verification", opinion="入户核实：情况属实")
+    stale = dict(entry, key=str(uuid.uuid4()))
+    response = _step(cast.cadre, entry)
+    assert response.status_code == 201, response.content
+    workflow.refresh_from_db()
+    assert workflow.step != "verification"
+    done = workflow.steps.get(step="verification")
+    assert (done.actor, done.opinion) == (cast.cadre, "入户核实：情况属实")
+    assert _step(cast.cadre, entry).json()["replayed"] is True
+    conflict = _step(cast.cadre, stale)  # downloaded before the step was done
+    assert conflict.status_code == 409, conflict.content
+    assert workflow.steps.filter(step="verification").count() == 1
+    assert OfflineSync.objects.filter(kind="step").count() == 1
