@@ -49,7 +49,8 @@ Round figures from the frozen baseline and the round's events (SQL aggregates, n
     ``village_ids_under(path_prefix)``; ``id_list(ids)`` (an inlined
     SQL list of integers); ``aggregate_settings(cursor)`` (PostgreSQL session settings of the
     aggregates: work_mem, no JIT); ``serial_statements()`` (no parallel workers in the enclosed
-    code) and ``is_serial()``.
+    code) and ``is_serial()``; ``aggregate_transaction()`` (the enclosed aggregates in one
+    transaction, settings applied once).
     ``incidence_on(*, region, day) -> Figure`` (贫困发生率 at any date from the event history),
     ``status_counts_on(*, region, day)`` (households and persons per status at any date, from
     the events), ``rural_population_on(*, region, day)``.
@@ -461,8 +462,32 @@ def aggregate_settings(cursor: Any) -> None:
         )
 
 
+# The alias whose connection is inside `aggregate_transaction` (its settings applied).
+_aggregate_alias: ContextVar[str | None] = ContextVar("aggregate_alias", default=None)
+
+
+@contextmanager
+def aggregate_transaction() -> Iterator[None]:
+    """Run the aggregates of the enclosed code (`_rows`) in one transaction on the connection
+    they read from, its settings applied once, instead of a transaction and a settings
+    statement each (the rates job when its aggregates run one after the other: a county of a
+    group). Another thread's connection is not in it: its `_rows` open their own."""
+    alias = db_router.read_alias()
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+        aggregate_settings(cursor)
+        token = _aggregate_alias.set(alias)
+        try:
+            yield
+        finally:
+            _aggregate_alias.reset(token)
+
+
 def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     alias = db_router.read_alias()  # the read replica inside read_from_replica (issue 19)
+    if _aggregate_alias.get() == alias and connections[alias].in_atomic_block:
+        with connections[alias].cursor() as cursor:  # inside `aggregate_transaction`
+            cursor.execute(sql, params)
+            return cursor.fetchall()
     with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
         aggregate_settings(cursor)
         cursor.execute(sql, params)

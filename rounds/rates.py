@@ -21,6 +21,7 @@ many counties, `rates_enqueue_group` (a Celery group, one task per county).
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import datetime
 import json
@@ -294,12 +295,14 @@ def compute_rates(
     # The lists of the consistency check are counted apart from the figures (issue 13), on a
     # connection of their own while the aggregates run (`_both`), so the check adds little to
     # the job's time on PostgreSQL.
-    (village_counts, completeness), listed = _both(
-        lambda: _aggregates(
-            round_id=round.pk, path_prefix=region.path, village_ids=village_ids, today=today
-        ),
-        lambda: figures.list_counts_by_village(round_id=round.pk, village_ids=village_ids),
-    )
+    # One after the other (a county of a group): in one transaction, settings applied once.
+    with contextlib.nullcontext() if concurrent_allowed() else figures.aggregate_transaction():
+        (village_counts, completeness), listed = _both(
+            lambda: _aggregates(
+                round_id=round.pk, path_prefix=region.path, village_ids=village_ids, today=today
+            ),
+            lambda: figures.list_counts_by_village(round_id=round.pk, village_ids=village_ids),
+        )
     if progress is not None:
         progress.advance(1, message=_("已汇总基期与本批次变动"))
         progress.advance(1, message=_("已统计信息录入率"))
