@@ -5,10 +5,12 @@
 plus the few households with events in the round, never a loop over households), computes
 信息录入率 in two more statements (the villages' households, then their active members: the
 required fields of `households.quality` translated to SQL; on PostgreSQL concurrently with the
-figures, on a second connection: `_aggregates`), rolls the village counts up the region tree by
-`Region.path` prefix, and upserts the `RateSnapshot` of every region of the subtree in one
-transaction (`INSERT ... ON CONFLICT (region, round) DO UPDATE`, a few statements for the whole
-county), holding a lock on the round so two runs never interleave. Every statement reaches the
+figures, on a second connection: `_aggregates`; else all in one transaction,
+`figures.aggregate_transaction`), rolls the village counts up the region tree by `Region.path`
+prefix (bottom-up, `figures.rollup`), and upserts the `RateSnapshot` of every region of the
+subtree and its `FigureHistory` row in one transaction (`INSERT ... ON CONFLICT (region, round)
+DO UPDATE`; on PostgreSQL one statement for both tables, `snapshots_store`), holding a lock on
+the round so two runs never interleave. Every statement reaches the
 county's rows through indexes (the village ids, the round), never the whole deployment's tables.
 Rerunning, or a second delivery of the same task, rewrites the same rows (only `computed_at` and
 `source.job` change).
