@@ -406,7 +406,11 @@ def _job_profile(args) -> int:
 
     def count(execute, sql, params, many, context):
         counts["statements"] += 1
-        writes = sql.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+        head = sql.lstrip().upper()
+        # a data-modifying CTE (WITH ... INSERT: the snapshots and their history) writes too
+        writes = head.startswith(("INSERT", "UPDATE", "DELETE")) or (
+            head.startswith("WITH") and any(verb in head for verb in ("INSERT", "UPDATE", "DELETE"))
+        )
         if not connection.in_atomic_block:
             counts["commits"] += 1
             counts["writes"] += writes

@@ -44,11 +44,13 @@ Round figures from the frozen baseline and the round's events (SQL aggregates, n
     ``round_figures(*, round, region) -> RoundFigures`` (any region: village, township, county).
     ``round_counts(*, round, region) -> RoundCounts``; ``rollup(village_counts, village_paths,
     region_paths) -> dict[region_id, RoundCounts]`` (sums villages into every ancestor by path,
-    `povertyapp.models.path_prefixes`);
+    `povertyapp.models.path_prefixes`, bottom-up); ``nearest_region(path, by_path, *, itself)``
+    (the deepest listed region on a path);
     ``village_ids_under(path_prefix)``; ``id_list(ids)`` (an inlined
     SQL list of integers); ``aggregate_settings(cursor)`` (PostgreSQL session settings of the
     aggregates: work_mem, no JIT); ``serial_statements()`` (no parallel workers in the enclosed
-    code) and ``is_serial()``.
+    code) and ``is_serial()``; ``aggregate_transaction()`` (the enclosed aggregates in one
+    transaction, settings applied once).
     ``incidence_on(*, region, day) -> Figure`` (贫困发生率 at any date from the event history),
     ``status_counts_on(*, region, day)`` (households and persons per status at any date, from
     the events), ``rural_population_on(*, region, day)``.
@@ -446,17 +448,46 @@ def is_serial() -> bool:
 
 def aggregate_settings(cursor: Any) -> None:
     """Apply AGGREGATE_SETTINGS (and `serial_statements`) to the current transaction
-    (PostgreSQL; no-op elsewhere)."""
+    (PostgreSQL; no-op elsewhere), in one statement: ``set_config(name, value, true)`` is
+    ``SET LOCAL`` (a round trip per setting cost a county job of the fan-out 8 of its 30
+    statements, docs/performance.md)."""
     if connection.vendor == "postgresql":
-        for name, value in AGGREGATE_SETTINGS:
-            cursor.execute(f"SET LOCAL {name} = '{value}'")
+        wanted = list(AGGREGATE_SETTINGS)
         workers = _parallel_workers.get()
         if workers is not None:
-            cursor.execute(f"SET LOCAL max_parallel_workers_per_gather = {int(workers)}")
+            wanted.append(("max_parallel_workers_per_gather", str(int(workers))))
+        cursor.execute(
+            "SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(wanted)),
+            [text for pair in wanted for text in pair],
+        )
+
+
+# The alias whose connection is inside `aggregate_transaction` (its settings applied).
+_aggregate_alias: ContextVar[str | None] = ContextVar("aggregate_alias", default=None)
+
+
+@contextmanager
+def aggregate_transaction() -> Iterator[None]:
+    """Run the aggregates of the enclosed code (`_rows`) in one transaction on the connection
+    they read from, its settings applied once, instead of a transaction and a settings
+    statement each (the rates job when its aggregates run one after the other: a county of a
+    group). Another thread's connection is not in it: its `_rows` open their own."""
+    alias = db_router.read_alias()
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+        aggregate_settings(cursor)
+        token = _aggregate_alias.set(alias)
+        try:
+            yield
+        finally:
+            _aggregate_alias.reset(token)
 
 
 def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
     alias = db_router.read_alias()  # the read replica inside read_from_replica (issue 19)
+    if _aggregate_alias.get() == alias and connections[alias].in_atomic_block:
+        with connections[alias].cursor() as cursor:  # inside `aggregate_transaction`
+            cursor.execute(sql, params)
+            return cursor.fetchall()
     with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
         aggregate_settings(cursor)
         cursor.execute(sql, params)
@@ -553,34 +584,33 @@ def round_counts_by_village(
     """The counts of every village under ``path_prefix`` (or of ``village_ids``) for a round:
     one statement over the baseline's sums frozen at opening (per village, status and main cause)
     and the round's households with events (each looked up in the baseline: moved from its
-    baseline status to its status after the round, or, registered after opening, added), and one
-    for the frozen population. Villages with a population but no households are included."""
+    baseline status to its status after the round, or, registered after opening, added) and the
+    frozen population. Villages with a population but no households are included."""
     villages = id_list(village_ids_under(path_prefix) if village_ids is None else village_ids)
     counts: dict[int, RoundCounts] = defaultdict(RoundCounts)
 
-    for village_id, population in _rows(
-        f"""SELECT rv.village_id, rv.rural_population FROM households_roundvillage rv
-            WHERE rv.round_id = %s AND rv.village_id IN {villages}""",
-        [round_id],
-    ):
-        counts[village_id].rural_population = int(population)
-
-    # One statement. "g": the baseline's households and persons per village, baseline status and
-    # main cause, frozen at opening (`RoundBaselineGroup`, a few hundred rows per county), counted
-    # as if nothing changed in the round. "e": the round's events grouped per household (a few
-    # percent of the households, computed once), each joined to its baseline row by the
-    # (round, household) index; grouped by village, baseline status, status after the round and
-    # main cause. "c" rows (in the baseline) move their households and persons from their
-    # baseline status to their status after the round; "n" rows (households registered after
-    # opening: no baseline row) add them, their village and cause looked up by primary key for
-    # those rows only (scalar subqueries, grouped on, filtered after the grouping: a join to the
-    # household table would let the planner hash the whole table for a handful of rows). A
-    # household with no main cause at baseline (非建档立卡户: it gets one to be identified) is
-    # counted under its cause in the registry, looked up the same way (issue 13: the newly
-    # identified were counted as "未填写").
+    # One statement ("p": the villages' 户籍农业人口 frozen at opening, `RoundVillage`, in the
+    # households column; it was a statement and a transaction of its own). "g": the baseline's
+    # households and persons per village, baseline status and main cause, frozen at opening
+    # (`RoundBaselineGroup`, a few hundred rows per county), counted as if nothing changed in
+    # the round. "e": the round's events grouped per household (a few percent of the households,
+    # computed once), each joined to its baseline row by the (round, household) index; grouped
+    # by village, baseline status, status after the round and main cause. "c" rows (in the
+    # baseline) move their households and persons from their baseline status to their status
+    # after the round; "n" rows (households registered after opening: no baseline row) add them,
+    # their village and cause looked up by primary key for those rows only (scalar subqueries,
+    # grouped on, filtered after the grouping: a join to the household table would let the
+    # planner hash the whole table for a handful of rows). A household with no main cause at
+    # baseline (非建档立卡户: it gets one to be identified) is counted under its cause in the
+    # registry, looked up the same way (issue 13: the newly identified were counted as "未填写").
     events = _round_events_sql()
     rows = _rows(
-        f"""SELECT 'g', g.village_id, g.status, g.status, g.main_cause, g.households, g.persons,
+        f"""SELECT 'p', rv.village_id, '', '', '', rv.rural_population, 0, 0,
+                   0, 0, 0, 0, 0, 0, 0, 0
+            FROM households_roundvillage rv
+            WHERE rv.round_id = %s AND rv.village_id IN {villages}
+            UNION ALL
+            SELECT 'g', g.village_id, g.status, g.status, g.main_cause, g.households, g.persons,
                    g.persons, 0, 0, 0, 0, 0, 0, 0, 0
             FROM households_roundbaselinegroup g
             WHERE g.round_id = %s AND g.village_id IN {villages}
@@ -604,10 +634,13 @@ def round_counts_by_village(
                 GROUP BY 1, 2, 3, 4, 5
             ) c
             WHERE c.village_id IN {villages}""",
-        [round_id] * 3,
+        [round_id] * 4,
     )
     for row in rows:
         branch, village_id, before, after, cause = row[0], row[1], row[2], row[3], row[4]
+        if branch == "p":
+            counts[village_id].rural_population = int(row[5])
+            continue
         households, persons_before, persons_after = int(row[5]), int(row[6] or 0), int(row[7] or 0)
         lists = [int(value or 0) for value in row[8:16]]
         village = counts[village_id]
@@ -645,17 +678,39 @@ def rollup(
     village_paths: dict[int, str],
     region_paths: dict[int, str],
 ) -> dict[int, RoundCounts]:
-    """Sum village counts into every region whose path is a prefix of the village's path."""
-    from povertyapp.models import path_prefixes
+    """Sum village counts into every region whose path is a prefix of the village's path.
 
+    Bottom-up: each village is added once, into the nearest of ``region_paths`` on its path
+    (itself when listed), then each region, deepest first, into its nearest listed ancestor;
+    a sum of sums, so every region holds the sum of its villages' counts (never of rates), with
+    one addition per region and village instead of one per village and ancestor (the roll-up of
+    a province's 625-region county was 1,773 additions, docs/performance.md)."""
     totals: dict[int, RoundCounts] = {region_id: RoundCounts() for region_id in region_paths}
     by_path = {path: region_id for region_id, path in region_paths.items()}
     for village_id, village in village_counts.items():
-        for ancestor in path_prefixes(village_paths[village_id]):
-            region_id = by_path.get(ancestor)
-            if region_id is not None:
-                totals[region_id] += village
+        region_id = nearest_region(village_paths[village_id], by_path, itself=True)
+        if region_id is not None:
+            totals[region_id] += village
+    for region_id in sorted(region_paths, key=lambda item: -len(region_paths[item])):
+        parent = nearest_region(region_paths[region_id], by_path, itself=False)
+        if parent is not None:
+            totals[parent] += totals[region_id]
     return totals
+
+
+def nearest_region(path: str, by_path: dict[str, int], *, itself: bool) -> int | None:
+    """The region of ``by_path`` (path → id) nearest to ``path`` on its chain of prefixes: the
+    deepest of its ancestors listed (and ``path`` itself first when ``itself``); None if none."""
+    from povertyapp.models import path_prefixes
+
+    prefixes = path_prefixes(path)
+    if not itself:
+        prefixes = prefixes[:-1]
+    for prefix in reversed(prefixes):
+        region_id = by_path.get(prefix)
+        if region_id is not None:
+            return region_id
+    return None
 
 
 def round_counts(*, round: AdjustmentRound, region: Region) -> RoundCounts:

@@ -112,7 +112,7 @@ def round_lists_by_village(*, round_id: int, village_ids: Iterable[int]) -> dict
                 WHERE round_id = %s AND to_status <> '' AND kind IN ({kind_marks})
                 GROUP BY household_id, kind
             ) last_kind
-            JOIN {events} e ON e.id = last_kind.id
+            JOIN {events} e ON e.id = last_kind.id AND e.round_id = %s
             JOIN {households} h ON h.id = last_kind.household_id
             LEFT JOIN {baseline} b
                 ON b.round_id = %s AND b.household_id = last_kind.household_id
@@ -132,17 +132,17 @@ def round_lists_by_village(*, round_id: int, village_ids: Iterable[int]) -> dict
         SELECT y.village_id, 'poor', COUNT(*), SUM(y.persons) FROM (
             SELECT COALESCE(b.village_id, h.village_id) AS village_id, e.persons AS persons
             FROM last_status s
-            JOIN {events} e ON e.id = s.id
+            JOIN {events} e ON e.id = s.id AND e.round_id = %s
             JOIN {households} h ON h.id = s.household_id
             LEFT JOIN {baseline} b ON b.round_id = %s AND b.household_id = s.household_id
             WHERE e.to_status IN ({poor_marks})
         ) y
         GROUP BY y.village_id"""
     params: list[Any] = [
-        *(round_id, round_id, *kinds, round_id),
+        *(round_id, round_id, *kinds, round_id, round_id),
         *(round_id, *poor),
         *(round_id, *poor),
-        *(round_id, *poor),
+        *(round_id, round_id, *poor),
     ]
     alias = db_router.read_alias()  # the replica inside the rates job's read_from_replica
     with connections[alias].cursor() as cursor:
