@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import io
 import os
+import pickle
 import zipfile
 from decimal import Decimal
 
@@ -430,3 +431,39 @@ def test_household_fields_survive_a_round_trip_through_the_bulk_path(tmp_path, c
     assert [
         tuple(getattr(m, f) for f in MEMBER_FIELDS) for m in again.members.order_by("name")
     ] == members_before
+
+
+def test_staged_rows_come_back_as_they_went_in(tmp_path, settings):
+    """Rows are staged as tuples of their values (keys kept once per sheet); a row with other
+    keys (an unreadable cell has none) is staged as its dict; both come back as the same
+    dicts, in file order, and the tuple form is what the common rows take."""
+    from households.imports.staging import _Staging
+
+    settings.LEDGER_IMPORT_DIR = str(tmp_path / "imports")
+    full = {"number": "H1", "size": 3, "area": Decimal("1.50"), "day": datetime.date(2020, 1, 2)}
+    short = {"number": "H2", "size": 4}  # "area" and "day" could not be read
+    members = [
+        (5, "H1", {"household_number": "H1", "name": "张三", "id_number": "1"}),
+        (6, "H2", {"household_number": "H2", "name": "李四"}),
+        (7, "H1", {"household_number": "H1", "name": "王五", "id_number": ""}),
+    ]
+    with _Staging() as staging:
+        assert staging.add_households(iter([(5, full), (6, short), (7, dict(full, number="H3"))]))
+        staging.add_members(iter(members))
+        batches = list(staging.household_batches(2))
+        assert [row for batch in batches for row in batch] == [
+            (5, full),
+            (6, short),
+            (7, dict(full, number="H3")),
+        ]
+        assert staging.members_of(["H1", "H2"]) == {
+            "H1": [(5, members[0][2]), (7, members[2][2])],
+            "H2": [(6, members[1][2])],
+        }
+        stored = [
+            pickle.loads(data)
+            for (data,) in staging.db.execute("SELECT data FROM households ORDER BY seq")
+        ]
+        assert stored[0] == ("H1", 3, Decimal("1.50"), datetime.date(2020, 1, 2))
+        assert stored[1] == short and stored[2][0] == "H3"
+        assert staging.household_rows.keys == ("number", "size", "area", "day")
