@@ -7,6 +7,7 @@ import html
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -88,9 +89,14 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         page_size = 20
     page_size = page_size if page_size in PAGE_SIZES else 20
     # The counts on top come from the same scope and filters; their sum is the paginator's
-    # count, so the page costs a fixed number of queries.
-    status_counts = selectors.household_status_counts(
-        user=request.user, household_filter=household_filter
+    # count, so the page costs a fixed number of queries. A filter the kept counts cannot
+    # answer is counted up to the cap (HOUSEHOLD_LIST_COUNT_CAP): past it the page says "more
+    # than N", pages through the first N and shows no status figures (those of the first
+    # matches found would not be the whole search's; the 状态 filter narrows it instead).
+    counts = selectors.household_list_counts(
+        user=request.user,
+        household_filter=household_filter,
+        cap=settings.HOUSEHOLD_LIST_COUNT_CAP,
     )
     # The id last breaks ties, so that no household shows on two pages or on none.
     queryset = queryset.order_by(*queryset.query.order_by, "pk")
@@ -98,7 +104,7 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     # the select list (head, person count) for every row an OFFSET skips, so page 50 of a
     # county computed 1,000 rows' subqueries to show 20.
     paginator = Paginator(queryset.values_list("pk", flat=True), page_size)
-    paginator.__dict__["count"] = sum(status_counts.values())
+    paginator.__dict__["count"] = counts.total
     page = paginator.get_page(params.get("page"))
     page.object_list = selectors.household_list_rows(list(page.object_list))
     # Display values computed once per page (get_status_display would rebuild the choices per
@@ -164,9 +170,10 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             "filter_errors": any(household_filter.form[name].errors for name in DRAWER_FILTERS),
             "can_write": roles.can_write_households(request.user),
             "status_counts": [
-                (label, status_counts.get(value, 0), value)
+                (label, counts.by_status.get(value, 0), value)
                 for value, label in Household.Status.choices
             ],
+            "count_capped": counts.capped,
             "village_options": _options(household_filter.form["village"].value(), village_choices),
             "group_options": _options(
                 household_filter.form["group"].value(),
