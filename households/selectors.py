@@ -193,7 +193,7 @@ def household_list_rows(ids: list[int]) -> list[dict[str, Any]]:
 
 
 # Filters the kept per-village counts can answer; any other filter counts the households live.
-COUNTED_FILTERS = frozenset({"status", "village", "ordering"})
+COUNTED_FILTERS = frozenset({"status", "county", "township", "village", "ordering"})
 # The levels whose users read the per-county counts (`CountyStatusCount`): their scope is whole
 # counties. Below the county a scope is part of one, read from the per-village counts.
 COUNTY_OR_ABOVE = frozenset({Region.Level.PROVINCE, Region.Level.CITY, Region.Level.COUNTY})
@@ -252,15 +252,32 @@ def household_list_counts(
     else:
         used = {"invalid"}
     if user.role != roles.Role.HELPER and used <= COUNTED_FILTERS:
+        from households.filters import level_region
+
+        chosen = counted.form.cleaned_data if used else {}
         kept: QuerySet[Any]
-        if "village" in used or user.region is None or user.region.level not in COUNTY_OR_ABOVE:
+        if (
+            used & {"village", "township"}
+            or user.region is None
+            or user.region.level not in COUNTY_OR_ABOVE
+        ):
             kept = VillageStatusCount.objects.filter(village__in=roles.region_scope(user))
             if "village" in used:
-                kept = kept.filter(village_id=counted.form.cleaned_data["village"])
+                kept = kept.filter(village_id=chosen["village"])
+            for level in ("county", "township"):
+                if level in used:  # the villages below it, as the list's filter reads them
+                    region = level_region(chosen[level], level)
+                    kept = (
+                        kept.none()
+                        if region is None
+                        else kept.filter(village__path__startswith=region.path)
+                    )
         else:
             kept = CountyStatusCount.objects.filter(county__in=roles.region_scope(user))
+            if "county" in used:
+                kept = kept.filter(county_id=chosen["county"], county__level=Region.Level.COUNTY)
         if "status" in used:
-            kept = kept.filter(status=counted.form.cleaned_data["status"])
+            kept = kept.filter(status=chosen["status"])
         totals: Iterable[tuple[str, int]] = (
             kept.order_by()
             .values("status")
@@ -278,11 +295,10 @@ def household_list_counts(
             )
         else:
             totals = _capped_status_counts(queryset, cap)
+            if sum(n for _status, n in totals) > cap:
+                return ListCounts(by_status={}, total=cap, capped=True)
     by_status = {status: n for status, n in totals if n}
-    total = sum(by_status.values())
-    if cap is not None and total > cap:
-        return ListCounts(by_status={}, total=cap, capped=True)
-    return ListCounts(by_status=by_status, total=total)
+    return ListCounts(by_status=by_status, total=sum(by_status.values()))
 
 
 def _capped_status_counts(queryset: QuerySet[Household], cap: int) -> list[tuple[str, int]]:
