@@ -12,10 +12,12 @@ from django.core.exceptions import PermissionDenied
 from django.db import connections
 from django.db.models import (
     Count,
+    Exists,
     F,
     FilteredRelation,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -33,6 +35,7 @@ from households.models import (
     DataProblem,
     Household,
     HouseholdEvent,
+    HouseholdIncome,
     Member,
     StepPhoto,
     ValueList,
@@ -485,17 +488,46 @@ def region_get_for_user(*, user: User, code: str) -> Region:
         raise Http404(_("未找到该区划，或您无权查看。")) from None
 
 
-def household_page_get_for_user(*, user: User, household_id: int) -> tuple[Household, list[Member]]:
+def household_page_get_for_user(
+    *, user: User, household_id: int, page_reads: bool = True
+) -> tuple[Household, list[Member]]:
     """The household page's access path: `household_get_for_user`'s scope and 404, and every
     member (`household_members`' order). The page reads the members anyway, so the head's name
     and ID number and the person count that `household_queryset` computes in correlated
-    subqueries are taken from them here, sparing the page that query's construction."""
+    subqueries are taken from them here, sparing the page that query's construction.
+
+    What the page would otherwise read again comes with these reads: the household's open
+    procedure (its id, `open_workflow_id`: the page reads the procedure only when there is
+    one), its incomes latest first (`income_rows`: the quality warnings and the 收入 tab), and
+    with each member whether another household has an active member of the same ID number
+    (`id_elsewhere`: the quality warning of a duplicate). Without `page_reads` (the 帮扶
+    badge), the household and its members only."""
     queryset = Household.objects.select_related("village", "village__parent", "group")
+    if page_reads:
+        queryset = queryset.annotate(
+            open_workflow_id=Subquery(
+                CaseWorkflow.objects.filter(
+                    household=OuterRef("pk"), state=CaseWorkflow.State.OPEN
+                ).values("pk")[:1]
+            )
+        ).prefetch_related(
+            Prefetch(
+                "incomes", queryset=HouseholdIncome.objects.order_by("-year"), to_attr="income_rows"
+            )
+        )
     try:
         household = roles.household_scope(user, queryset).get(pk=household_id)
     except (Household.DoesNotExist, ValueError, TypeError):
         raise Http404(_("未找到该农户，或您无权查看。")) from None
-    members = household_members(household)
+    if page_reads:
+        elsewhere = Member.objects.filter(
+            is_active=True, id_number_index=OuterRef("id_number_index")
+        ).exclude(household_id=OuterRef("household_id"))
+        members = list(
+            household.members.annotate(id_elsewhere=Exists(elsewhere)).order_by("-is_active", "id")
+        )
+    else:
+        members = household_members(household)
     active = [member for member in members if member.is_active]
     head = next((member for member in active if member.relation == "户主"), None)
     household.head_name = head.name if head else None  # type: ignore[attr-defined]  # for the household page, not a field

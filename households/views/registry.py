@@ -411,7 +411,7 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
                 request=request,
             )
     if tab == "income":
-        incomes = list(household.incomes.order_by("-year"))
+        incomes = household.income_rows  # latest first, read with the household
         # INCOME_FIELDS are concrete fields (get_field may also return relations, in general).
         income_fields = [
             cast("Field[Any, Any]", HouseholdIncome._meta.get_field(name)) for name in INCOME_FIELDS
@@ -475,7 +475,7 @@ def household_assistance_badge(
     must not wait for it. The count is the assistance app's (`detail_tabs`)."""
     _require_case_access(request)
     household, members = selectors.household_page_get_for_user(
-        user=request.user, household_id=household_id
+        user=request.user, household_id=household_id, page_reads=False
     )
     warnings = detail_tabs.tab_warnings(
         "assistance", household, on=timezone.localdate(), members=members
@@ -503,7 +503,12 @@ def _detail_extras(
     信息录入率 (over the members the page has loaded), the open procedure and what may be
     started."""
     findings, completeness = quality.check_household(household, members=members)
-    open_workflow = household.workflows.filter(state=CaseWorkflow.State.OPEN).first()
+    # The loader's `open_workflow_id` says whether there is one: read only then.
+    open_workflow = (
+        household.workflows.filter(state=CaseWorkflow.State.OPEN).first()
+        if getattr(household, "open_workflow_id", True) is not None
+        else None
+    )
     context.update(
         findings=findings,
         completeness=completeness,
