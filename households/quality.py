@@ -666,7 +666,11 @@ def _related_facts(
     if members and all(hasattr(m, "id_elsewhere") for m in members):
         # Loaded with the answer (`selectors.household_page_get_for_user`: an EXISTS per
         # member in the members' own query): no query here.
-        return helped, measures, {m.id_number for m in members if m.id_number and m.id_elsewhere}
+        return (
+            helped,
+            measures,
+            {m.id_number for m in members if m.id_number and getattr(m, "id_elsewhere", False)},
+        )
     # The ID numbers are encrypted: they are matched by their blind index.
     by_index = {blind_index(m.id_number): m.id_number for m in members if m.id_number}
     # (index, household) pairs counted here: a GROUP BY ... HAVING costs more to build than

@@ -519,12 +519,15 @@ def household_page_get_for_user(
         household = roles.household_scope(user, queryset).get(pk=household_id)
     except (Household.DoesNotExist, ValueError, TypeError):
         raise Http404(_("未找到该农户，或您无权查看。")) from None
+    members: list[Member]
     if page_reads:
         elsewhere = Member.objects.filter(
             is_active=True, id_number_index=OuterRef("id_number_index")
         ).exclude(household_id=OuterRef("household_id"))
         members = list(
-            household.members.annotate(id_elsewhere=Exists(elsewhere)).order_by("-is_active", "id")
+            household.members.all()
+            .annotate(id_elsewhere=Exists(elsewhere))
+            .order_by("-is_active", "id")
         )
     else:
         members = household_members(household)

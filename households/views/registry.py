@@ -411,7 +411,7 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
                 request=request,
             )
     if tab == "income":
-        incomes = household.income_rows  # latest first, read with the household
+        incomes = household.income_rows  # type: ignore[attr-defined]  # latest first, read with the household
         # INCOME_FIELDS are concrete fields (get_field may also return relations, in general).
         income_fields = [
             cast("Field[Any, Any]", HouseholdIncome._meta.get_field(name)) for name in INCOME_FIELDS
