@@ -287,6 +287,8 @@ def _region_choices(
         )
     elif not above:
         wanted |= Q(level=Region.Level.VILLAGE)
+    elif village is not None:  # a link to one village of the province: it stays shown
+        wanted |= Q(level=Region.Level.VILLAGE, pk=village)
     if village is not None:
         wanted |= Q(level=Region.Level.GROUP, parent_id=village)
     elif level == Region.Level.VILLAGE:

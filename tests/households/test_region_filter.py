@@ -117,6 +117,11 @@ def test_the_list_asks_a_province_user_for_the_county_first(
     assert selects["township"].count("<option") == 1
     assert selects["village"].count("<option") == 1
     assert "请先选择县" in selects["village"]
+    # A link to one village (no county chosen) keeps it chosen, alone.
+    response = client.get("/households/", {"village": county.village_a.pk})
+    selects = dict(_SELECT.findall(response.content.decode()))
+    assert selects["village"].count("<option") == 1 + 1
+    assert f'value="{county.village_a.pk}" selected' in selects["village"]
     # Without script: the county chosen and the form sent, its townships and villages.
     response = client.get("/households/", {"county": province[1].pk})
     selects = dict(_SELECT.findall(response.content.decode()))
