@@ -5,6 +5,7 @@ PostgreSQL — the province rates job and the cadre and dashboard pages at 16 us
                                        [--generate-only] [--regenerate] [--workers 2]
                                        [--clients 16] [--requests 400] [--port 8781]
                                        [--skip-rates] [--skip-pages] [--skip-profile]
+                                       [--skip-load]
                                        [--searches 6]
 
 Generation (once; reused when the database exists and holds the requested size, refused when it
@@ -487,6 +488,11 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8781)
     parser.add_argument("--skip-rates", action="store_true")
     parser.add_argument("--skip-pages", action="store_true")
+    parser.add_argument(
+        "--skip-load",
+        action="store_true",
+        help="pages: the in-process profile only, no gunicorn load test",
+    )
     parser.add_argument(
         "--skip-profile", action="store_true", help="pages: no in-process profile before the load"
     )

@@ -281,7 +281,8 @@ def pages(args: argparse.Namespace) -> None:
     dashboard = f"/dashboards/{PROVINCE_CODE}/"
     if not args.skip_profile:
         _profile_all(last_page, county_ids, province_ids, dashboard)
-    _load_test(args, last_page, county_ids, province_ids, dashboard)
+    if not getattr(args, "skip_load", False):
+        _load_test(args, last_page, county_ids, province_ids, dashboard)
 
 
 def _profile_all(

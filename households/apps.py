@@ -10,29 +10,42 @@ from django.utils.translation import gettext_lazy as _
 
 
 def sqlite_triggers_ensure(*, using: str, **kwargs: Any) -> None:
-    """Put back the SQLite triggers that keep `VillageStatusCount` (migration 0007) when a later
-    migration dropped them: on SQLite, Django adds a column such as a stored generated field by
-    copying the table into a new one, and the copy has no triggers. Idempotent; PostgreSQL
-    alters its tables in place and keeps them."""
+    """Put back the SQLite triggers that keep `VillageStatusCount` (migration 0007) and
+    `CountyStatusCount` (0020) when a later migration dropped them: on SQLite, Django adds a
+    column such as a stored generated field by copying the table into a new one, and the copy
+    has no triggers. Idempotent; PostgreSQL alters its tables in place and keeps them."""
     connection = connections[using]
     if connection.vendor != "sqlite":
         return
-    migration = importlib.import_module("households.migrations.0007_village_status_counts")
+    villages = importlib.import_module("households.migrations.0007_village_status_counts")
+    counties = importlib.import_module("households.migrations.0020_county_status_counts")
     with connection.cursor() as cursor:
         tables = connection.introspection.table_names(cursor)
         if "households_villagestatuscount" not in tables:
             return  # migrated backwards past 0007
-        cursor.execute(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
-            "AND name LIKE 'households_village_status_count_%'"
-        )
-        if cursor.fetchone()[0] == len(migration.SQLITE):
+        with_counties = "households_countystatuscount" in tables
+        # The county triggers first: the village counts' refill below then keeps them too.
+        if with_counties and _triggers(cursor, "county") != len(counties.SQLITE):
+            for statement in counties.SQLITE_REVERSE + counties.SQLITE:
+                cursor.execute(statement)
+            for statement in counties.REFILL:
+                cursor.execute(statement)
+        if _triggers(cursor, "village") == len(villages.SQLITE):
             return
-        for statement in migration.SQLITE_REVERSE + migration.SQLITE:
+        for statement in villages.SQLITE_REVERSE + villages.SQLITE:
             cursor.execute(statement)
-        # The counts may have missed writes while the triggers were gone: count them again.
+        # The counts may have missed writes while the triggers were gone: count them again
+        # (the county rows follow through their triggers).
         cursor.execute("DELETE FROM households_villagestatuscount")
-        cursor.execute(migration.FILL)
+        cursor.execute(villages.FILL)
+
+
+def _triggers(cursor: Any, kind: str) -> int:
+    cursor.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
+        [f"households_{kind}_status_count_%"],
+    )
+    return int(cursor.fetchone()[0])
 
 
 class HouseholdsConfig(AppConfig):

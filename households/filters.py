@@ -43,6 +43,14 @@ class HouseholdFilter(django_filters.FilterSet):
     )
     region = django_filters.CharFilter(method="filter_region", label=_("区划代码"), max_length=15)
     # Bounded like the database ids: a bigger number would not even bind as a query parameter.
+    # 县 and 乡镇: the steps of the list's region select above the 行政村 (a province user picks
+    # the county first: a province has 26,000 villages, too many for one select).
+    county = django_filters.NumberFilter(
+        method="filter_county", label=_("县"), min_value=1, max_value=MAX_ID
+    )
+    township = django_filters.NumberFilter(
+        method="filter_township", label=_("乡镇"), min_value=1, max_value=MAX_ID
+    )
     village = django_filters.NumberFilter(
         field_name="village_id", label=_("行政村"), min_value=1, max_value=MAX_ID
     )
@@ -99,6 +107,12 @@ class HouseholdFilter(django_filters.FilterSet):
             return queryset.filter(group=region)
         return queryset.filter(village__path__startswith=region.path)
 
+    def filter_county(self, queryset: QuerySet[Household], name: str, value: Any):
+        return _under(queryset, value, "county")
+
+    def filter_township(self, queryset: QuerySet[Household], name: str, value: Any):
+        return _under(queryset, value, "township")
+
     def filter_national(self, queryset: QuerySet[Household], name: str, value: str):
         """录入国家系统: the household's own mark (its members are marked with it)."""
         entered = Exists(
@@ -128,3 +142,18 @@ class HouseholdFilter(django_filters.FilterSet):
                 )
             )
         return queryset.filter(condition)
+
+
+def level_region(region_id: Any, level: str) -> Any:
+    """The region of `region_id` if it is of `level` (县, 乡镇), else None."""
+    from povertyapp.models import Region
+
+    return Region.objects.filter(pk=region_id, level=level).only("pk", "path").first()
+
+
+def _under(queryset: QuerySet[Household], region_id: Any, level: str) -> QuerySet[Household]:
+    """The households of the villages below a region of `level`; none for any other id."""
+    region = level_region(region_id, level)
+    if region is None:
+        return queryset.none()
+    return queryset.filter(village__path__startswith=region.path)

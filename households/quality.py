@@ -662,6 +662,15 @@ def _related_facts(
     one household."""
     helped = None if _helped_households is None else _helped_households(household_ids)
     measures = None if _measure_counts is None else _measure_counts(household_ids)
+    members = list(members)
+    if members and all(hasattr(m, "id_elsewhere") for m in members):
+        # Loaded with the answer (`selectors.household_page_get_for_user`: an EXISTS per
+        # member in the members' own query): no query here.
+        return (
+            helped,
+            measures,
+            {m.id_number for m in members if m.id_number and getattr(m, "id_elsewhere", False)},
+        )
     # The ID numbers are encrypted: they are matched by their blind index.
     by_index = {blind_index(m.id_number): m.id_number for m in members if m.id_number}
     # (index, household) pairs counted here: a GROUP BY ... HAVING costs more to build than
@@ -738,11 +747,15 @@ def check_household(
     else:
         active = sorted((m for m in members if m.is_active), key=lambda m: m.pk)
         helped, measures, duplicates = _related_facts([household.pk], active)
+        # The page's loader may have read the incomes (latest first) with the household.
+        incomes = getattr(household, "income_rows", None)
         context = Context(
             household=household,
             members=active,
             today=timezone.localdate(),
-            income=household.incomes.order_by("-year").first(),
+            income=(incomes[0] if incomes else None)
+            if incomes is not None
+            else household.incomes.order_by("-year").first(),
             has_helper=None if helped is None else household.pk in helped,
             measures=None if measures is None else measures[household.pk],
             line_for=_Lines(),

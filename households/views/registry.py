@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -61,7 +63,17 @@ SEARCH_TERMS = ("q",)
 
 # The list's filters in the phone's drawer (household_list.html): all but the search box and
 # the page size.
-DRAWER_FILTERS = ("village", "group", "status", "cause", "attribute", "year", "national")
+DRAWER_FILTERS = (
+    "county",
+    "township",
+    "village",
+    "group",
+    "status",
+    "cause",
+    "attribute",
+    "year",
+    "national",
+)
 
 
 @login_required
@@ -88,9 +100,14 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         page_size = 20
     page_size = page_size if page_size in PAGE_SIZES else 20
     # The counts on top come from the same scope and filters; their sum is the paginator's
-    # count, so the page costs a fixed number of queries.
-    status_counts = selectors.household_status_counts(
-        user=request.user, household_filter=household_filter
+    # count, so the page costs a fixed number of queries. A filter the kept counts cannot
+    # answer is counted up to the cap (HOUSEHOLD_LIST_COUNT_CAP): past it the page says "more
+    # than N", pages through the first N and shows no status figures (those of the first
+    # matches found would not be the whole search's; the 状态 filter narrows it instead).
+    counts = selectors.household_list_counts(
+        user=request.user,
+        household_filter=household_filter,
+        cap=settings.HOUSEHOLD_LIST_COUNT_CAP,
     )
     # The id last breaks ties, so that no household shows on two pages or on none.
     queryset = queryset.order_by(*queryset.query.order_by, "pk")
@@ -98,7 +115,7 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     # the select list (head, person count) for every row an OFFSET skips, so page 50 of a
     # county computed 1,000 rows' subqueries to show 20.
     paginator = Paginator(queryset.values_list("pk", flat=True), page_size)
-    paginator.__dict__["count"] = sum(status_counts.values())
+    paginator.__dict__["count"] = counts.total
     page = paginator.get_page(params.get("page"))
     page.object_list = selectors.household_list_rows(list(page.object_list))
     # Display values computed once per page (get_status_display would rebuild the choices per
@@ -122,8 +139,11 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     filter_choices = selectors.list_filter_choices(
         user=request.user, year=timezone.localdate().year
     )
-    village_choices, group_choices = _region_choices(
-        request.user, household_filter.form["village"].value()
+    regions = _region_choices(
+        request.user,
+        household_filter.form["village"].value(),
+        county_id=household_filter.form["county"].value(),
+        township_id=household_filter.form["township"].value(),
     )
     return render(
         request,
@@ -164,14 +184,19 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             "filter_errors": any(household_filter.form[name].errors for name in DRAWER_FILTERS),
             "can_write": roles.can_write_households(request.user),
             "status_counts": [
-                (label, status_counts.get(value, 0), value)
+                (label, counts.by_status.get(value, 0), value)
                 for value, label in Household.Status.choices
             ],
-            "village_options": _options(household_filter.form["village"].value(), village_choices),
-            "group_options": _options(
-                household_filter.form["group"].value(),
-                group_choices,
-            ),
+            "count_capped": counts.capped,
+            "county_options": None
+            if regions.counties is None
+            else _options(household_filter.form["county"].value(), regions.counties),
+            "township_options": None
+            if regions.townships is None
+            else _options(household_filter.form["township"].value(), regions.townships),
+            "village_options": _options(household_filter.form["village"].value(), regions.villages),
+            "needs_county": regions.needs_county,
+            "group_options": _options(household_filter.form["group"].value(), regions.groups),
         },
     )
 
@@ -199,28 +224,92 @@ def _label_options(selected: Any, labels: list[str]) -> str:
     return _options(selected, choices)
 
 
-def _region_choices(
-    user: User, village_id: Any
-) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
-    """The 行政村 in the user's scope and the 村民小组 of the chosen one (of the user's own village
-    for a village cadre), in one query. No groups until a village is chosen: a county has
-    hundreds, a list no one can pick from on a phone."""
-    scope = roles.region_scope(user)
-    wanted = Q(level=Region.Level.VILLAGE)
-    own_village = user.region is not None and user.region.level == Region.Level.VILLAGE
+def _region_id(value: Any) -> int | None:
+    """A region id from the form's value; None for anything else (bigger ones would not
+    bind)."""
     try:
-        chosen = int(village_id)
+        chosen = int(value)
     except (TypeError, ValueError):
-        chosen = None
-    if chosen is not None and 0 < chosen <= MAX_ID:  # a database id: bigger ones would not bind
-        wanted |= Q(level=Region.Level.GROUP, parent_id=chosen)
-    elif own_village:
+        return None
+    return chosen if 0 < chosen <= MAX_ID else None
+
+
+@dataclass
+class RegionChoices:
+    """The options of the list's region selects. A select that the user's level does not show
+    is None: 县 above the county, 乡镇 from the county up. Every list is bounded whatever the
+    user's scope: the counties of a province, the townships of one county, the villages of one
+    county (or township), the groups of one village; above the county no village is offered
+    until a county is chosen (a province has 26,000)."""
+
+    counties: list[tuple[int, str]] | None
+    townships: list[tuple[int, str]] | None
+    villages: list[tuple[int, str]]
+    groups: list[tuple[int, str]]
+    # Above the county, no county chosen yet: the 行政村 select asks for one.
+    needs_county: bool = False
+
+
+ABOVE_COUNTY = (Region.Level.PROVINCE, Region.Level.CITY)
+
+
+def _region_choices(
+    user: User,
+    village_id: Any,
+    *,
+    county_id: Any = None,
+    township_id: Any = None,
+) -> RegionChoices:
+    """The 县, 乡镇, 行政村 and 村民小组 options in the user's scope, in one query: the
+    counties for a user above the county, the townships of the chosen county (of the user's own
+    for a county user), the villages of the chosen township or county (of the user's scope at
+    the county and below), and the groups of the chosen village (of the user's own village for
+    a village cadre). No groups until a village is chosen: a county has hundreds, a list no one
+    can pick from on a phone."""
+    scope = roles.region_scope(user)
+    level = user.region.level if user.region is not None else None
+    above = level in ABOVE_COUNTY
+    county = _region_id(county_id) if above else None
+    if level == Region.Level.COUNTY and user.region is not None:
+        county = user.region.pk
+    township = _region_id(township_id) if level in (*ABOVE_COUNTY, Region.Level.COUNTY) else None
+    village = _region_id(village_id)
+    wanted = Q(pk__in=[])
+    if above:
+        wanted |= Q(level=Region.Level.COUNTY)
+    if county is not None:
+        wanted |= Q(level=Region.Level.TOWNSHIP, parent_id=county)
+    if township is not None:
+        wanted |= Q(level=Region.Level.VILLAGE, parent_id=township)
+    elif county is not None and above:
+        wanted |= Q(level=Region.Level.VILLAGE) & (
+            Q(parent_id=county) | Q(parent__parent_id=county)
+        )
+    elif not above:
+        wanted |= Q(level=Region.Level.VILLAGE)
+    elif village is not None:  # a link to one village of the province: it stays shown
+        wanted |= Q(level=Region.Level.VILLAGE, pk=village)
+    if village is not None:
+        wanted |= Q(level=Region.Level.GROUP, parent_id=village)
+    elif level == Region.Level.VILLAGE:
         wanted |= Q(level=Region.Level.GROUP)
-    villages: list[tuple[int, str]] = []
-    groups: list[tuple[int, str]] = []
-    for pk, name, level in scope.filter(wanted).order_by("code").values_list("pk", "name", "level"):
-        (villages if level == Region.Level.VILLAGE else groups).append((pk, name))
-    return villages, groups
+    found: dict[str, list[tuple[int, str]]] = {
+        Region.Level.COUNTY: [],
+        Region.Level.TOWNSHIP: [],
+        Region.Level.VILLAGE: [],
+        Region.Level.GROUP: [],
+    }
+    for pk, name, region_level in (
+        scope.filter(wanted).order_by("code").values_list("pk", "name", "level")
+    ):
+        found[region_level].append((pk, name))
+    return RegionChoices(
+        counties=found[Region.Level.COUNTY] if above else None,
+        townships=found[Region.Level.TOWNSHIP] if above or level == Region.Level.COUNTY else None,
+        villages=found[Region.Level.VILLAGE],
+        groups=found[Region.Level.GROUP],
+        needs_county=above and county is None,
+    )
 
 
 @login_required
@@ -228,10 +317,42 @@ def group_options_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The <option>s of the 村民小组 select for the chosen 行政村 (htmx, on change)."""
     _require_case_access(request)
     village = request.GET.get("village")
-    choices = _region_choices(request.user, village)[1]
+    choices = _region_choices(request.user, village).groups
     label = _("全部") if choices or not village else _("该村没有村民小组")
     return HttpResponse(
         format_html('<option value="">{}</option>', label) + _options(None, choices)
+    )
+
+
+@login_required
+def region_options_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The list's region selects below the one changed (htmx; without script the form is
+    submitted and the page shows the same): for a 县 the 乡镇 select's <option>s, with the
+    行政村 select (the county's villages) swapped out of band; for a 乡镇 the 行政村 select's
+    <option>s. Scoped to the user like the page; never more than one county's regions."""
+    _require_case_access(request)
+    params = request.GET
+    choices = _region_choices(
+        request.user, None, county_id=params.get("county"), township_id=params.get("township")
+    )
+    if params.get("changed") == "county":
+        return render(
+            request,
+            "households/partials/region_options.html",
+            {
+                "options": _options(None, choices.townships or []),
+                "village_select": True,
+                "village_options": _options(None, choices.villages),
+                "needs_county": choices.needs_county,
+            },
+        )
+    return render(
+        request,
+        "households/partials/region_options.html",
+        {
+            "options": _options(None, choices.villages),
+            "needs_county": choices.needs_county,
+        },
     )
 
 
@@ -292,7 +413,7 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
                 request=request,
             )
     if tab == "income":
-        incomes = list(household.incomes.order_by("-year"))
+        incomes = household.income_rows  # type: ignore[attr-defined]  # latest first, read with the household
         # INCOME_FIELDS are concrete fields (get_field may also return relations, in general).
         income_fields = [
             cast("Field[Any, Any]", HouseholdIncome._meta.get_field(name)) for name in INCOME_FIELDS
@@ -356,7 +477,7 @@ def household_assistance_badge(
     must not wait for it. The count is the assistance app's (`detail_tabs`)."""
     _require_case_access(request)
     household, members = selectors.household_page_get_for_user(
-        user=request.user, household_id=household_id
+        user=request.user, household_id=household_id, page_reads=False
     )
     warnings = detail_tabs.tab_warnings(
         "assistance", household, on=timezone.localdate(), members=members
@@ -384,7 +505,12 @@ def _detail_extras(
     信息录入率 (over the members the page has loaded), the open procedure and what may be
     started."""
     findings, completeness = quality.check_household(household, members=members)
-    open_workflow = household.workflows.filter(state=CaseWorkflow.State.OPEN).first()
+    # The loader's `open_workflow_id` says whether there is one: read only then.
+    open_workflow = (
+        household.workflows.filter(state=CaseWorkflow.State.OPEN).first()
+        if getattr(household, "open_workflow_id", True) is not None
+        else None
+    )
     context.update(
         findings=findings,
         completeness=completeness,

@@ -1,5 +1,6 @@
-"""The per-village status counts behind the household list's figures: kept exact by database
-triggers through every write path, and the list's counts equal a live count of the households."""
+"""The per-village and per-county status counts behind the household list's figures: kept exact
+by database triggers through every write path, the county rows always the sums of their
+villages' rows, and the list's counts equal a live count of the households."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.db import connection
 from django.db.models import Count
 
 from assistance.models import Pairing
-from households.models import Household, VillageStatusCount
+from households.models import CountyStatusCount, Household, VillageStatusCount
 from households.selectors import household_status_counts
 from tests import factories
 
@@ -19,6 +20,49 @@ def kept() -> dict[tuple[int, str], int]:
         for row in VillageStatusCount.objects.all()
         if row.households
     }
+
+
+def county_of(village_id: int) -> int:
+    """The village's county by walking its parents (else the village itself), in Python."""
+    from povertyapp.models import Region
+
+    node = Region.objects.filter(pk=village_id).first()
+    while node is not None:
+        if node.level == Region.Level.COUNTY:
+            return node.pk
+        node = node.parent
+    return village_id
+
+
+def county_kept() -> dict[tuple[int, str], int]:
+    return {
+        (row.county_id, row.status): row.households
+        for row in CountyStatusCount.objects.all()
+        if row.households
+    }
+
+
+def county_live() -> dict[tuple[int, str], int]:
+    """The households counted per county, from the households themselves."""
+    sums: dict[tuple[int, str], int] = {}
+    for (village_id, status), n in live().items():
+        key = (county_of(village_id), status)
+        sums[key] = sums.get(key, 0) + n
+    return {key: n for key, n in sums.items() if n}
+
+
+def county_sums() -> dict[tuple[int, str], int]:
+    """The kept village rows summed per county."""
+    sums: dict[tuple[int, str], int] = {}
+    for (village_id, status), n in kept().items():
+        key = (county_of(village_id), status)
+        sums[key] = sums.get(key, 0) + n
+    return {key: n for key, n in sums.items() if n}
+
+
+def assert_in_step() -> None:
+    assert kept() == live()
+    assert county_kept() == county_sums() == county_live()
 
 
 def live() -> dict[tuple[int, str], int]:
@@ -44,6 +88,7 @@ def test_counts_follow_every_write_path(cast, county):
             (county.village_b.pk, "exited"): 1,
         }
     )
+    assert county_kept() == {(county.county.pk, "poor"): 2, (county.county.pk, "exited"): 1}
     # A queryset update (as a round applies its lists) of many rows in one statement.
     Household.objects.filter(village=county.village_a).update(
         status=Household.Status.EXITED, exit_year=2019
@@ -56,6 +101,7 @@ def test_counts_follow_every_write_path(cast, county):
             (county.village_b.pk, "exited"): 1,
         }
     )
+    assert_in_step()
     # A save that changes the village; a save that changes neither key changes nothing.
     poor.village = county.village_b
     poor.save(update_fields=["village"])
@@ -69,6 +115,7 @@ def test_counts_follow_every_write_path(cast, county):
             (county.village_b.pk, "exited"): 2,
         }
     )
+    assert_in_step()
     # Raw SQL and deletes too (households are never deleted by the application, but the
     # counts must not depend on that).
     with connection.cursor() as cursor:
@@ -89,6 +136,7 @@ def test_counts_follow_every_write_path(cast, county):
             (county.village_b.pk, "returned"): 1,
         }
     )
+    assert_in_step()
 
 
 def test_a_rolled_back_write_leaves_the_counts_as_they_were(cast, county):
@@ -99,6 +147,7 @@ def test_a_rolled_back_write_leaves_the_counts_as_they_were(cast, county):
         Household.objects.update(status=Household.Status.REMOVED)
         raise RuntimeError
     assert kept() == live() == {(county.village_a.pk, "poor"): 1}
+    assert county_kept() == {(county.county.pk, "poor"): 1}
 
 
 @pytest.mark.parametrize(
@@ -169,6 +218,110 @@ def test_sqlite_triggers_are_put_back_after_a_migration_dropped_them(cast, count
     factories.household(actor=cast.county, village=county.village_a)
     assert kept() != live()
     sqlite_triggers_ensure(using="default")
-    assert kept() == live()
+    assert_in_step()
     factories.household(actor=cast.county, village=county.village_b)
-    assert kept() == live()
+    assert_in_step()
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER households_county_status_count_update")
+    factories.household(actor=cast.county, village=county.village_b)
+    assert county_kept() != county_sums()
+    sqlite_triggers_ensure(using="default")
+    assert_in_step()
+
+
+def test_county_counts_follow_the_services_and_a_bulk_registration(cast, county):
+    """The write paths of the application: the services (建档, a status change through its
+    event, a member move does not touch it) and the import's set-wise registration (COPY on
+    PostgreSQL)."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from households import services
+    from rounds.models import AdjustmentRound
+
+    household = factories.household(actor=cast.county, village=county.village_a)
+    assert_in_step()
+    round_ = AdjustmentRound.objects.create(
+        county=county.county,
+        year=2019,
+        name="2019年动态调整",
+        opened_at=timezone.now(),
+        opened_by=cast.county,
+    )
+    services.household_change_status(
+        actor=cast.county,
+        household=household,
+        kind="removed",
+        to_status="removed",
+        ground="购买3万元以上车辆",
+        reason="核实购车",
+        round=round_,
+        proposed_by=cast.cadre,
+    )
+    assert county_kept() == {(county.county.pk, "removed"): 1}
+    assert_in_step()
+    with transaction.atomic():
+        services.households_bulk_register(
+            actor=cast.county,
+            households=[
+                (
+                    {
+                        "village": village,
+                        "number": f"BULK-{n}",
+                        "status": status,
+                        "exit_year": 2019 if status == Household.Status.EXITED else None,
+                        "main_cause": "缺技术",
+                        "poverty_attribute": "",
+                    },
+                    [factories.member_data(name=f"王{n}")],
+                    None,
+                )
+                for n, (village, status) in enumerate(
+                    [
+                        (county.village_a, Household.Status.POOR),
+                        (county.village_a2, Household.Status.POOR),
+                        (county.village_b, Household.Status.EXITED),
+                    ]
+                )
+            ],
+            reason="导入",
+        )
+    assert_in_step()
+    assert sum(county_kept().values()) == Household.objects.count() == 4
+
+
+def test_county_counts_follow_a_township_moved_to_another_county(cast, county):
+    """A region import that moves a township under another county moves its villages'
+    households with it: the county rows are counted again."""
+    from povertyapp.models import Region
+
+    factories.household(actor=cast.county, village=county.village_a)
+    factories.household(actor=cast.county, village=county.village_b, status="exited")
+    other = factories.region("522623000000", "施秉县", Region.Level.COUNTY, county.city)
+    county.township1.parent = other
+    county.township1.save()
+    assert county_kept() == {(other.pk, "poor"): 1, (county.county.pk, "exited"): 1}
+    assert_in_step()
+    # A save that keeps the parent (a rename) leaves the rows alone.
+    county.township1.name = "新州镇（改）"
+    county.township1.save()
+    assert_in_step()
+
+
+def test_a_village_without_a_county_is_its_own_row(cast, county):
+    from povertyapp.models import Region
+
+    # Not a tree the region services build (a village's parent is a township or a county),
+    # but a row the counts' triggers may meet: written directly.
+    loose = Region.objects.create(
+        code="522699100200",
+        name="直管村",
+        level=Region.Level.VILLAGE,
+        parent=county.city,
+        path=f"{county.city.path}522699100200/",
+    )
+    Household.objects.filter(
+        pk=factories.household(actor=cast.county, village=county.village_a).pk
+    ).update(village=loose)
+    assert county_kept() == {(loose.pk, "poor"): 1}
+    assert_in_step()

@@ -12,7 +12,15 @@ from django.urls import get_resolver, resolve, reverse
 import households.views
 
 CONCERNS = {
-    "registry": {"list", "group-options", "create", "detail", "edit", "assistance-badge"},
+    "registry": {
+        "list",
+        "group-options",
+        "region-options",
+        "create",
+        "detail",
+        "edit",
+        "assistance-badge",
+    },
     "members": {"income", "member-remove", "member-move"},
     "procedures": {
         "workflow-start",

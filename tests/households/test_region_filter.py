@@ -1,0 +1,225 @@
+"""The household list above the county (issue 19): the region is chosen a step at a time
+(县, 乡镇, 行政村), no select of any page offers a province's villages at once, the county and
+township filters count from the kept counts, and the count of a search stops at the cap."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db.models import Count
+from django.test import override_settings
+
+from households.filters import HouseholdFilter
+from households.models import Household
+from households.selectors import household_list_counts
+from povertyapp import roles
+from povertyapp.models import Region, User
+from tests import factories
+from tests.conftest import login
+from tests.povertyapp.test_no_ids_in_urls import _parameterless_urls
+
+VILLAGES = 30  # of each further county: more than any one select may list
+
+
+@pytest.fixture
+def province(county):
+    """Two more counties of the province, each with two townships of VILLAGES / 2 villages."""
+    counties = []
+    for c, code in enumerate(("522623", "522624")):
+        county_region = factories.region(
+            f"{code}000000", f"第{c}县", Region.Level.COUNTY, county.city
+        )
+        for t in range(2):
+            township = factories.region(
+                f"{code}{100 + t}000", f"第{c}县{t}镇", Region.Level.TOWNSHIP, county_region
+            )
+            for v in range(VILLAGES // 2):
+                factories.region(
+                    f"{code}{100 + t}{200 + v}", f"{c}{t}村{v}", Region.Level.VILLAGE, township
+                )
+        counties.append(county_region)
+    return counties
+
+
+@pytest.fixture
+def auditor(county, province):
+    """A province-wide 评估/审计员 (a case role whose scope is the whole province)."""
+    return factories.user("provaudit", User.Role.AUDITOR, county.province)
+
+
+# Pages of other apps whose region select still lists every village (or region) of the user's
+# scope: each must ask for the county first as the household list does. Listed so that the walk
+# guards every other page now, and fails when one of these is fixed (then remove it here).
+NOT_YET_BOUNDED = {
+    # Its summary table lists every village of the scope too (households/views/quality.py).
+    "/households/quality/": ("village", 2 * VILLAGES + 3),
+    "/assistance/coverage/": ("region", 2 * VILLAGES + 13),
+    "/monitoring/objects/": ("region", 2 * VILLAGES + 12),
+    "/monitoring/declare/": ("village", 2 * VILLAGES + 3),
+    "/ledgers/": ("region", 2 * VILLAGES + 12),
+}
+
+_SELECT = re.compile(r"<select\b[^>]*\bname=\"(\w+)\"[^>]*>(.*?)</select>", re.S)
+
+
+def _largest_select(html: str) -> tuple[int, str]:
+    """The most <option>s any select of the page has (but the empty choice), and its name."""
+    found = [(body.count("<option") - 1, name) for name, body in _SELECT.findall(html)]
+    return max(found, default=(0, ""))
+
+
+def test_no_page_offers_a_province_user_more_than_one_county_of_regions(
+    cast, county, province, auditor, household_a
+):
+    """Every parameterless page, and the household list with a county chosen, as the province
+    user: no select lists more than the regions of one county (VILLAGES here; the province has
+    2 × VILLAGES + 3 villages)."""
+    client = login(auditor)
+    pages = 0
+    offending = []
+    for url in [
+        *_parameterless_urls(),
+        f"/households/?county={province[0].pk}",
+        f"/households/?county={province[0].pk}&township={province[0].children.first().pk}",
+    ]:
+        response = client.get(url)
+        if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
+            continue
+        pages += 1
+        options, name = _largest_select(response.content.decode())
+        if options > VILLAGES:
+            offending.append((url, name, options))
+    assert pages > 5
+    assert sorted(offending) == sorted(
+        (url, name, options) for url, (name, options) in NOT_YET_BOUNDED.items()
+    )
+
+
+def test_the_walk_sees_a_province_of_villages(cast, county, province, auditor):
+    """The walk itself: a select of every village of the province is caught."""
+    villages = "".join(
+        f'<option value="{pk}">x</option>'
+        for pk in Region.objects.filter(level=Region.Level.VILLAGE).values_list("pk", flat=True)
+    )
+    html = f'<select name="village"><option value="">全部</option>{villages}</select>'
+    assert _largest_select(html) == (2 * VILLAGES + 3, "village")
+
+
+def test_the_list_asks_a_province_user_for_the_county_first(
+    cast, county, province, auditor, household_a
+):
+    client = login(auditor)
+    response = client.get("/households/")
+    html = response.content.decode()
+    selects = dict(_SELECT.findall(html))
+    assert selects["county"].count("<option") == 1 + 3  # 全部 and the province's counties
+    assert selects["township"].count("<option") == 1
+    assert selects["village"].count("<option") == 1
+    assert "请先选择县" in selects["village"]
+    # A link to one village (no county chosen) keeps it chosen, alone.
+    response = client.get("/households/", {"village": county.village_a.pk})
+    selects = dict(_SELECT.findall(response.content.decode()))
+    assert selects["village"].count("<option") == 1 + 1
+    assert f'value="{county.village_a.pk}" selected' in selects["village"]
+    # Without script: the county chosen and the form sent, its townships and villages.
+    response = client.get("/households/", {"county": province[1].pk})
+    selects = dict(_SELECT.findall(response.content.decode()))
+    assert selects["township"].count("<option") == 1 + 2
+    assert selects["village"].count("<option") == 1 + VILLAGES
+    township = province[1].children.order_by("code").first()
+    response = client.get("/households/", {"county": province[1].pk, "township": township.pk})
+    selects = dict(_SELECT.findall(response.content.decode()))
+    assert selects["village"].count("<option") == 1 + VILLAGES // 2
+    # The county office sees its own townships, not a county select.
+    selects = dict(_SELECT.findall(login(cast.county).get("/households/").content.decode()))
+    assert "county" not in selects
+    assert selects["township"].count("<option") == 1 + 2
+    assert selects["village"].count("<option") == 1 + 3
+
+
+def test_the_region_options_follow_the_chosen_county_within_the_scope(
+    cast, county, province, auditor
+):
+    response = login(auditor).get(
+        "/households/region-options/", {"changed": "county", "county": province[0].pk}
+    )
+    html = response.content.decode()
+    assert html.count("第0县0镇") == 1 and html.count("第0县1镇") == 1
+    # The villages of the county, out of band into the 行政村 select.
+    assert re.search(r'<select name="village" id="id_village"[^>]* hx-swap-oob="true"', html)
+    assert html.count("<option") == 1 + 2 + 1 + VILLAGES
+    township = province[0].children.order_by("code").first()
+    response = login(auditor).get(
+        "/households/region-options/", {"county": province[0].pk, "township": township.pk}
+    )
+    assert response.content.decode().count("<option") == 1 + VILLAGES // 2
+    # A county office asking for another county's regions gets none of them.
+    response = login(cast.county).get("/households/region-options/", {"township": township.pk})
+    assert response.content.decode().count("<option") == 1
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"county": "COUNTY"},
+        {"county": "OTHER"},
+        {"county": "COUNTY", "status": "poor"},
+        {"township": "T1"},
+        {"township": "T1", "status": "exited"},
+        {"county": "OTHER", "township": "T1"},
+        {"county": "T1"},
+        {"township": "COUNTY"},
+        {"county": "COUNTY", "village": "VILLAGE_B"},
+    ],
+)
+@pytest.mark.parametrize("who", ["auditor", "county", "township"])
+def test_county_and_township_counts_equal_a_live_count(
+    cast, county, province, auditor, household_a, data, who
+):
+    factories.household(actor=cast.county, village=county.village_a, status="exited")
+    factories.household(actor=cast.county, village=county.village_b)
+    names = {
+        "COUNTY": str(county.county.pk),
+        "OTHER": str(province[0].pk),
+        "T1": str(county.township1.pk),
+        "VILLAGE_B": str(county.village_b.pk),
+    }
+    data = {key: names.get(value, value) for key, value in data.items()}
+    user = auditor if who == "auditor" else getattr(cast, who)
+    scoped = roles.household_scope(user, Household.objects.all())
+    expected = {
+        row["status"]: row["n"]
+        for row in HouseholdFilter(data, queryset=scoped, user=user)
+        .qs.order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+    }
+    assert household_list_counts(user=user, data=data).by_status == expected
+
+
+def test_the_count_of_a_search_stops_at_the_cap(cast, county, household_a, client_for):
+    for _n in range(4):
+        factories.household(actor=cast.county, village=county.village_a)
+    head = household_a.members.get(relation="户主").name  # every household's head: 张三
+    with override_settings(HOUSEHOLD_LIST_COUNT_CAP=3):
+        counts = household_list_counts(user=cast.county, data={"q": head}, cap=3)
+        assert (counts.total, counts.capped, counts.by_status) == (3, True, {})
+        # At the cap exactly, or with a filter the kept counts answer: exact.
+        counts = household_list_counts(user=cast.county, data={"q": head}, cap=5)
+        assert (counts.total, counts.capped, counts.by_status) == (5, False, {"poor": 5})
+        counts = household_list_counts(user=cast.county, data={}, cap=3)
+        assert (counts.total, counts.capped) == (5, False)
+        client = client_for(cast.county)
+        response = client.post("/households/", {"search_terms": "q", "q": head})
+        assert response.status_code == 302
+        response = client.get(response["Location"] + "&page_size=20")
+        html = response.content.decode()
+        assert response.context["count_capped"] is True
+        assert "超过 3 户" in html and "请缩小范围" in html
+        assert "第 1 页" in html and "第 1 / " not in html
+        assert [count for _label, count, _value in response.context["status_counts"]] == [0] * len(
+            Household.Status.choices
+        )
+        assert len(response.context["page"].object_list) == 3
+        assert not response.context["page"].has_next()
