@@ -47,9 +47,19 @@ class HouseholdsConfig(AppConfig):
         from households.national import ledgers, reconcile  # noqa: F401
 
         post_migrate.connect(sqlite_triggers_ensure, sender=self)
+        register_county_key()
         register_file_kinds()
         register_desk_panels()
         register_list_warnings()
+
+
+def register_county_key() -> None:
+    """The household and the member carry the county key (`households.counties`): the scopes
+    of a county office and above filter on it (`povertyapp.roles.household_scope`)."""
+    from households.models import Household, Member
+    from povertyapp import roles
+
+    roles.register_county_key(household=Household, others=(Member,))
 
 
 def register_list_warnings() -> None:
