@@ -5,7 +5,7 @@ PostgreSQL — the province rates job and the cadre and dashboard pages at 16 us
                                        [--generate-only] [--regenerate] [--workers 2]
                                        [--clients 16] [--requests 400] [--port 8781]
                                        [--skip-rates] [--skip-pages] [--skip-profile]
-                                       [--searches 6]
+                                       [--searches 6] [--lists-only]
 
 Generation (once; reused when the database exists and holds the requested size, refused when it
 holds another size unless --regenerate): direct SQL, `INSERT ... SELECT` over `generate_series`
@@ -276,6 +276,7 @@ def _county(county, households: int, village_ids: list[int]) -> None:
         {
             "number": f"'{code6}' || lpad(g::text, 9, '0')",
             "village_id": f"(%s::bigint[])[1 + (g % {len(village_ids)})]",
+            "county_id": str(county.pk),  # the county key (households.counties)
             "status": rates_bench.STATUS.replace("s <", f"{share} <"),
             "exit_year": f"CASE WHEN {share} BETWEEN 24 AND 80 THEN 2016 + g % 4 ELSE NULL END",
             "main_cause": (
@@ -303,6 +304,7 @@ def _county(county, households: int, village_ids: list[int]) -> None:
         Member,
         {
             "household_id": "h.id",
+            "county_id": "h.county_id",
             # The head and the children carry the household's surname, the spouse another.
             "name": (
                 f"{surnames}[1 + ((h.id * 31 + CASE WHEN k = 2 THEN 7 ELSE 0 END) "
@@ -491,6 +493,11 @@ def main() -> int:
         "--skip-profile", action="store_true", help="pages: no in-process profile before the load"
     )
     parser.add_argument(
+        "--lists-only",
+        action="store_true",
+        help="only the county and province lists in-process (the county key, issue 19)",
+    )
+    parser.add_argument(
         "--searches",
         type=int,
         default=6,
@@ -507,6 +514,9 @@ def main() -> int:
         return 0
     from bench import province_measure
 
+    if args.lists_only:
+        province_measure.lists(args)
+        return 0
     if not args.skip_rates:
         province_measure.rates(args)
     if not args.skip_pages:
