@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils.translation import gettext as _
@@ -72,26 +73,13 @@ def county_id_of_village(village_id: int, *, village: Region | None = None) -> i
     return county_ids_of_villages([village_id])[village_id]
 
 
-def members_follow(household: object) -> int:
-    """Give a household's members its county (after the household moved to another county)."""
-    from households.models import Member
-
-    county_id = household.county_id  # type: ignore[attr-defined]
-    return (
-        Member.objects.filter(household_id=household.pk)  # type: ignore[attr-defined]
-        .exclude(county_id=county_id)
-        .update(county_id=county_id)
-    )
-
-
 def _tables() -> tuple[str, str, str]:
-    from households.models import Household, Member
-
+    # Through the app registry: `households.models` calls this module from `save()`.
     quote = connection.ops.quote_name
     return (
         quote(Region._meta.db_table),
-        quote(Household._meta.db_table),
-        quote(Member._meta.db_table),
+        quote(apps.get_model("households", "Household")._meta.db_table),
+        quote(apps.get_model("households", "Member")._meta.db_table),
     )
 
 
@@ -106,9 +94,10 @@ _VILLAGE_COUNTY = (
 
 def resync(*, under: str = "/") -> tuple[int, int]:
     """Set the county of every household whose village lies under the region path `under`
-    (every household by default) from its village, then its members' from their households: one `UPDATE ... FROM`
-    per table, rows already right left alone. Returns (households, members) changed. Called
-    after a region change moves villages (onboarding: a move, a merge, a re-coding)."""
+    (every household by default) from its village, then its members' from their households:
+    one `UPDATE ... FROM` per table, rows already right left alone. Returns (households,
+    members) changed. Called after a region change moves villages (onboarding: a move, a
+    merge, a re-coding)."""
     region, household, member = _tables()
     pattern = under + "%"
     with connection.cursor() as cursor:

@@ -7,8 +7,9 @@ labels are valid for a year is checked by the services, which every interface ca
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -410,36 +411,45 @@ class Household(models.Model):
             ),
         ]
 
+    # The village as last read or written (`from_db`, `save`): None for a new instance.
+    _stored_village_id: int | None = None
+
     def __str__(self) -> str:
         return self.number
-
-    @classmethod
-    def from_db(cls, db: Any, field_names: Any, values: Any) -> Household:
-        instance = super().from_db(db, field_names, values)
-        instance._stored_village_id = instance.__dict__.get("village_id")
-        return instance
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Keep the county key true: a new household, or one whose village changed, takes its
         village's county (and its members follow, in the same transaction)."""
         from households import counties
 
-        stored = getattr(self, "_stored_village_id", None)
+        stored = self._stored_village_id
         moved = self.village_id is not None and (
             self.county_id is None or stored is None or stored != self.village_id
         )
         if moved:
-            village = self._meta.get_field("village").get_cached_value(self, None)
+            village: Any = Household.village.field.get_cached_value(self, None)
             county_id = counties.county_id_of_village(self.village_id, village=village)
             moved = county_id != self.county_id
             self.county_id = county_id
             update_fields = kwargs.get("update_fields")
             if moved and update_fields is not None and "county" not in update_fields:
                 kwargs["update_fields"] = [*update_fields, "county"]
+        adding = self._state.adding
         super().save(*args, **kwargs)
         self._stored_village_id = self.village_id
-        if moved:
-            counties.members_follow(self)
+        if moved and not adding:  # the members follow their household
+            Member.objects.filter(household_id=self.pk).exclude(county_id=self.county_id).update(
+                county_id=self.county_id
+            )
+
+    @classmethod
+    def from_db(
+        cls, db: str | None, field_names: Collection[str], values: Collection[Any], **kwargs: Any
+    ) -> Self:
+        """Remember the village as stored: `save()` gives a moved household its new county."""
+        instance = super().from_db(db, field_names, values, **kwargs)
+        instance._stored_village_id = instance.__dict__.get("village_id")
+        return instance
 
     @property
     def is_registered(self) -> bool:
@@ -590,7 +600,7 @@ class Member(models.Model):
         """The member's county is its household's (a new member, or one moved to another
         household, takes it)."""
         if self.household_id is not None:
-            cached = self._meta.get_field("household").get_cached_value(self, None)
+            cached: Any = Member.household.field.get_cached_value(self, None)
             if cached is not None and cached.pk == self.household_id and cached.county_id:
                 county_id = cached.county_id
             else:

@@ -248,11 +248,12 @@ def register_county_key(*, household: type[Model], others: tuple[type[Model], ..
 
 def _area_q(region: Region, prefix: str = "", *, keyed: bool = True) -> Q:
     """The rows (over the relation `prefix`) in a region's subtree. With `keyed` (the model
-    carries the county key: `register_county_key`) and a region that is a county or above: a county office filters `county_id = <its county>`, which the
-    (county, number) index serves in the list's order, instead of the village path of every
-    row; a city or province user `county_id IN (<its counties>)`, the ids read at once (a
-    few dozen, and exact statistics for the planner). Below the county (township, village,
-    group) the village path stays: that subtree is a few villages' rows."""
+    carries the county key: `register_county_key`) and a region that is a county or above: a
+    county office filters `county_id = <its county>`, which the (county, number) index serves
+    in the list's order, instead of the village path of every row; a city or province user
+    `county_id IN (<its counties>)`, the ids read at once (a few dozen, and exact statistics
+    for the planner). Below the county (township, village, group) the village path stays:
+    that subtree is a few villages' rows."""
     if not keyed:
         return Q(**{f"{prefix}village__path__startswith": region.path})
     if region.level == Region.Level.COUNTY:

@@ -205,7 +205,9 @@ def test_the_scopes_on_the_key_see_what_the_village_path_sees(seeded):
             Household.objects.filter(village__path__startswith=path).values_list("pk", flat=True)
         )
         assert expected, user.username
-        seen = set(roles.household_scope(user, Household.objects.all()).values_list("pk", flat=True))
+        seen = set(
+            roles.household_scope(user, Household.objects.all()).values_list("pk", flat=True)
+        )
         assert seen == expected, user.username
         members = set(
             Member.objects.filter(roles.household_scope_q(user)).values_list("pk", flat=True)
@@ -292,17 +294,19 @@ def test_every_bulk_writer_of_households_or_members_writes_the_county_key():
         "These modules write households or members in bulk without the county key "
         f"(county_id: households.counties.county_ids_of_villages): {missing}"
     )
-    assert KNOWN_WRITERS <= writers, f"the scan no longer finds {KNOWN_WRITERS - writers}"
+    assert writers >= KNOWN_WRITERS, f"the scan no longer finds {KNOWN_WRITERS - writers}"
 
 
 def test_a_row_without_the_key_is_refused_by_the_database(db, cast, county):
     """NOT NULL: a writer that forgets the column fails at once, not with a stale list."""
-    from django.db import IntegrityError, transaction
+    from django.db import transaction
     from django.utils import timezone
 
     from povertyapp import bulk
 
-    with pytest.raises(IntegrityError), transaction.atomic():
+    # IntegrityError on SQLite; psycopg2's NotNullViolation out of PostgreSQL's COPY (the raw
+    # cursor's, which Django does not wrap): both name the column.
+    with pytest.raises(Exception, match="county_id"), transaction.atomic():
         bulk.load_rows(
             Household,
             iter([{"number": "NOKEY1", "village_id": county.village_a.pk, "version": 1}]),
