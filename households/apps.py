@@ -30,9 +30,16 @@ def sqlite_triggers_ensure(*, using: str, **kwargs: Any) -> None:
             return
         for statement in migration.SQLITE_REVERSE + migration.SQLITE:
             cursor.execute(statement)
-        # The counts may have missed writes while the triggers were gone: count them again.
-        cursor.execute("DELETE FROM households_villagestatuscount")
-        cursor.execute(migration.FILL)
+        # The counts may have missed writes while the triggers were gone: count them again,
+        # keeping every row (a village whose households of a status all left keeps its row at
+        # 0, as the triggers keep it: a migration that copies the table loses no row).
+        cursor.execute("UPDATE households_villagestatuscount SET households = 0")
+        cursor.execute(
+            "INSERT INTO households_villagestatuscount (village_id, status, households) "
+            "SELECT village_id, status, count(*) FROM households_household "
+            "GROUP BY village_id, status "
+            "ON CONFLICT (village_id, status) DO UPDATE SET households = excluded.households"
+        )
 
 
 class HouseholdsConfig(AppConfig):
