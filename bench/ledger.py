@@ -343,8 +343,10 @@ def _bulk_create(household_rows, member_rows, user, *, incomes: bool) -> None:
     """Django bulk_create of the generated households and members (the import's baseline)."""
     from django.db import transaction
 
+    from households import counties
     from households.models import Household, HouseholdIncome, Member
 
+    county_of = counties.county_ids_of_villages({row["village"].pk for row in household_rows})
     household_fields = {f.name for f in Household._meta.concrete_fields}
     member_fields = {f.name for f in Member._meta.concrete_fields}
     income_fields = {f.name for f in HouseholdIncome._meta.concrete_fields} - {"id", "year"}
@@ -359,15 +361,18 @@ def _bulk_create(household_rows, member_rows, user, *, incomes: bool) -> None:
                 },
                 status=status[row["status"]],
                 created_by=user,
+                county_id=county_of[row["village"].pk],
             )
             for row in household_rows
         ]
         Household.objects.bulk_create(objects, batch_size=1000)
         ids = {household.number: household.pk for household in objects}
+        county_ids = {household.number: household.county_id for household in objects}
         Member.objects.bulk_create(
             [
                 Member(
                     household_id=ids[row["household_number"]],
+                    county_id=county_ids[row["household_number"]],
                     **{k: v for k, v in row.items() if k in member_fields},
                 )
                 for row in member_rows

@@ -80,6 +80,7 @@ def populate(persons: int) -> dict[str, Any]:
     from django.utils import timezone
 
     from bench import ledger
+    from households import counties
     from households.models import Household, Member
     from povertyapp import bulk
 
@@ -89,6 +90,7 @@ def populate(persons: int) -> dict[str, Any]:
     households = persons // PER_HOUSEHOLD
     now = timezone.now()
     started = time.perf_counter()
+    county_of = counties.county_ids_of_villages(village.pk for village in villages)
 
     def household_rows() -> Any:
         for index in range(households):
@@ -98,6 +100,7 @@ def populate(persons: int) -> dict[str, Any]:
                 "id": index + 1,
                 "number": f"{village.code}{index:07d}",
                 "village_id": village.pk,
+                "county_id": county_of[village.pk],
                 "status": "exited" if exited else ("poor" if index % 3 == 1 else "non_registered"),
                 "exit_year": 2019 if exited else None,
                 "first_identified_year": None if index % 3 == 2 else 2016,
@@ -113,6 +116,7 @@ def populate(persons: int) -> dict[str, Any]:
             number = _id("522622", index)
             yield {
                 "household_id": index // PER_HOUSEHOLD + 1,
+                "county_id": county_of[villages[(index // PER_HOUSEHOLD) % len(villages)].pk],
                 "name": f"成员{index}",
                 "id_type": "居民身份证",
                 "id_number": number,

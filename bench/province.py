@@ -5,7 +5,7 @@ PostgreSQL — the province rates job and the cadre and dashboard pages at 16 us
                                        [--generate-only] [--regenerate] [--workers 2]
                                        [--clients 16] [--requests 400] [--port 8781]
                                        [--skip-rates] [--skip-pages] [--skip-profile]
-                                       [--skip-load]
+                                       [--skip-load] [--lists-only]
                                        [--searches 6]
 
 Generation (once; reused when the database exists and holds the requested size, refused when it
@@ -277,6 +277,7 @@ def _county(county, households: int, village_ids: list[int]) -> None:
         {
             "number": f"'{code6}' || lpad(g::text, 9, '0')",
             "village_id": f"(%s::bigint[])[1 + (g % {len(village_ids)})]",
+            "county_id": str(county.pk),  # the county key (households.counties)
             "status": rates_bench.STATUS.replace("s <", f"{share} <"),
             "exit_year": f"CASE WHEN {share} BETWEEN 24 AND 80 THEN 2016 + g % 4 ELSE NULL END",
             "main_cause": (
@@ -304,6 +305,7 @@ def _county(county, households: int, village_ids: list[int]) -> None:
         Member,
         {
             "household_id": "h.id",
+            "county_id": "h.county_id",
             # The head and the children carry the household's surname, the spouse another.
             "name": (
                 f"{surnames}[1 + ((h.id * 31 + CASE WHEN k = 2 THEN 7 ELSE 0 END) "
@@ -497,6 +499,11 @@ def main() -> int:
         "--skip-profile", action="store_true", help="pages: no in-process profile before the load"
     )
     parser.add_argument(
+        "--lists-only",
+        action="store_true",
+        help="only the county and province lists in-process (the county key, issue 19)",
+    )
+    parser.add_argument(
         "--searches",
         type=int,
         default=6,
@@ -513,6 +520,9 @@ def main() -> int:
         return 0
     from bench import province_measure
 
+    if args.lists_only:
+        province_measure.lists(args)
+        return 0
     if not args.skip_rates:
         province_measure.rates(args)
     if not args.skip_pages:

@@ -250,6 +250,36 @@ def _profile(base_urls: dict[str, str], username: str) -> None:
             _explain(sql, params)
 
 
+LIST_PAGES = {
+    "county01": {
+        "county list p.1": "/households/?page=1",
+        "county list p.50": "/households/?page=50",
+        "county search 杨": "/households/?q=杨&status=poor",
+        "county plain list p.1": "/bench/plain/households/?page=1",
+        "county plain list p.50": "/bench/plain/households/?page=50",
+        "county plain search 杨": "/bench/plain/households/?q=杨&status=poor",
+    },
+    "provaudit01": {
+        "province list p.50": "/households/?page=50",
+        "province plain list p.50": "/bench/plain/households/?page=50",
+    },
+}
+
+
+def lists(args: argparse.Namespace) -> None:
+    """`--lists-only`: the lists the county key serves (issue 19), in-process, each against its
+    plain view (which filters the village path, as the application did before the key): the
+    county office's list at pages 1 and 50 and its surname search, and the province-wide list
+    at page 50. The load average is printed before and after."""
+    from django.db import connection
+
+    print(f"lists in-process on {args.database}, load average {_load()}", flush=True)
+    for username, urls in LIST_PAGES.items():
+        _profile(urls, username)
+    print(f"load average {_load()}", flush=True)
+    connection.close()
+
+
 def pages(args: argparse.Namespace) -> None:
     """The pages at `--clients` users (gunicorn, 2 workers), each against its plain view."""
     from django.db import connection

@@ -187,6 +187,7 @@ def _county(index: int, households: int, province, city) -> tuple:
         {
             "number": f"'B{prefix}' || lpad(g::text, 8, '0')",
             "village_id": f"(%s::bigint[])[1 + (g % {len(village_ids)})]",
+            "county_id": str(county.pk),  # the county key (households.counties)
             "status": STATUS.replace("s <", "((g * 7919) % 100) <"),
             "exit_year": "CASE WHEN ((g * 7919) % 100) BETWEEN 24 AND 80 THEN 2018 ELSE NULL END",
             "main_cause": (
@@ -209,6 +210,7 @@ def _county(index: int, households: int, province, city) -> tuple:
         Member,
         {
             "household_id": "h.id",
+            "county_id": "h.county_id",
             "name": "'成员' || k",
             "id_type": "'居民身份证'",
             "id_number": "'B' || lpad(h.id::text, 12, '0') || lpad(k::text, 2, '0')",

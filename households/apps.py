@@ -34,10 +34,17 @@ def sqlite_triggers_ensure(*, using: str, **kwargs: Any) -> None:
             return
         for statement in villages.SQLITE_REVERSE + villages.SQLITE:
             cursor.execute(statement)
-        # The counts may have missed writes while the triggers were gone: count them again
-        # (the county rows follow through their triggers).
-        cursor.execute("DELETE FROM households_villagestatuscount")
-        cursor.execute(villages.FILL)
+        # The counts may have missed writes while the triggers were gone: count them again,
+        # keeping every row (a village whose households of a status all left keeps its row at
+        # 0, as the triggers keep it: a migration that copies the table loses no row). The
+        # county rows follow through their triggers.
+        cursor.execute("UPDATE households_villagestatuscount SET households = 0")
+        cursor.execute(
+            "INSERT INTO households_villagestatuscount (village_id, status, households) "
+            "SELECT village_id, status, count(*) FROM households_household "
+            "GROUP BY village_id, status "
+            "ON CONFLICT (village_id, status) DO UPDATE SET households = excluded.households"
+        )
 
 
 def _triggers(cursor: Any, kind: str) -> int:
@@ -60,9 +67,19 @@ class HouseholdsConfig(AppConfig):
         from households.national import ledgers, reconcile  # noqa: F401
 
         post_migrate.connect(sqlite_triggers_ensure, sender=self)
+        register_county_key()
         register_file_kinds()
         register_desk_panels()
         register_list_warnings()
+
+
+def register_county_key() -> None:
+    """The household and the member carry the county key (`households.counties`): the scopes
+    of a county office and above filter on it (`povertyapp.roles.household_scope`)."""
+    from households.models import Household, Member
+    from povertyapp import roles
+
+    roles.register_county_key(household=Household, others=(Member,))
 
 
 def register_list_warnings() -> None:

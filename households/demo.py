@@ -490,6 +490,7 @@ def generate_households(
                 "id": household_id,
                 "number": f"{number_prefix}{village.code}{sequence:04d}",
                 "village_id": village.pk,
+                "county_id": county.county.pk,  # the county key (households.counties)
                 "group_id": group.pk,
                 "phone": members[0]["phone"],
                 "bank_name": rng.choice(
@@ -552,6 +553,7 @@ def generate_households(
                 member.update(
                     id=member_id,
                     household_id=household_id,
+                    county_id=county.county.pk,
                     joined_on=max(joined, member["birth_date"]),
                 )
                 result.members.append(member)

@@ -136,9 +136,12 @@ class HouseholdFilter(django_filters.FilterSet):
         else:
             # A name alone: an EXISTS the database can run as a semi-join from the matching
             # members (an OR with the 户编号 test made it check every household in scope).
+            # The members' own county key, equal to their household's (always: see
+            # households.counties), lets PostgreSQL carry a county office's `county_id = <its
+            # county>` into the members' scan: only that county's matches, not the province's.
             condition = Exists(
                 Member.objects.alias(name_characters=NameCharacters("name")).filter(
-                    name_contains(text), household=OuterRef("pk")
+                    name_contains(text), household=OuterRef("pk"), county=OuterRef("county")
                 )
             )
         return queryset.filter(condition)

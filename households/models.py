@@ -7,8 +7,9 @@ labels are valid for a year is checked by the services, which every interface ca
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from decimal import Decimal
-from typing import Any
+from typing import Any, Self
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -254,6 +255,18 @@ class Household(models.Model):
         blank=True,
         related_name="group_households",
     )
+    # The county (县) the village lies in: derived, never edited (households.counties keeps it
+    # true on every write path). The county office's list is `county = <its county> ORDER BY
+    # number` through `household_county_number_idx`, not a walk of the whole number index
+    # filtered by the village's path (docs/performance.md, "The county key").
+    county = models.ForeignKey(
+        Region,
+        verbose_name=_("县"),
+        on_delete=models.PROTECT,
+        editable=False,
+        db_index=False,  # led by the (county, …) index below
+        related_name="county_households",
+    )
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     bank_name = models.CharField(_("开户银行"), max_length=64, blank=True)
     # Encrypted at rest (povertyapp/crypto.py), as are the member's ID number and health details.
@@ -365,8 +378,9 @@ class Household(models.Model):
         verbose_name=_("必填项"),
     )
 
+    # The county is derived from the village, which the history keeps.
     history = HistoricalRecords(
-        excluded_fields=["updated_at", "completeness_filled", "completeness_required"]
+        excluded_fields=["updated_at", "county", "completeness_filled", "completeness_required"]
     )
 
     class Meta:
@@ -375,6 +389,8 @@ class Household(models.Model):
         ordering = ["number"]
         indexes = [
             models.Index(fields=["village", "status"], name="household_village_status_idx"),
+            # A county's list in 户编号 order (the county office's page): see `county`.
+            models.Index(fields=["county", "number"], name="household_county_number_idx"),
             models.Index(fields=["main_cause"], name="household_cause_idx"),
             # The rates job's 信息录入率 pass: index-only (PostgreSQL; a plain index elsewhere).
             models.Index(
@@ -395,8 +411,45 @@ class Household(models.Model):
             ),
         ]
 
+    # The village as last read or written (`from_db`, `save`): None for a new instance.
+    _stored_village_id: int | None = None
+
     def __str__(self) -> str:
         return self.number
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Keep the county key true: a new household, or one whose village changed, takes its
+        village's county (and its members follow, in the same transaction)."""
+        from households import counties
+
+        stored = self._stored_village_id
+        moved = self.village_id is not None and (
+            self.county_id is None or stored is None or stored != self.village_id
+        )
+        if moved:
+            village: Any = Household.village.field.get_cached_value(self, None)
+            county_id = counties.county_id_of_village(self.village_id, village=village)
+            moved = county_id != self.county_id
+            self.county_id = county_id
+            update_fields = kwargs.get("update_fields")
+            if moved and update_fields is not None and "county" not in update_fields:
+                kwargs["update_fields"] = [*update_fields, "county"]
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        self._stored_village_id = self.village_id
+        if moved and not adding:  # the members follow their household
+            Member.objects.filter(household_id=self.pk).exclude(county_id=self.county_id).update(
+                county_id=self.county_id
+            )
+
+    @classmethod
+    def from_db(
+        cls, db: str | None, field_names: Collection[str], values: Collection[Any], **kwargs: Any
+    ) -> Self:
+        """Remember the village as stored: `save()` gives a moved household its new county."""
+        instance = super().from_db(db, field_names, values, **kwargs)
+        instance._stored_village_id = instance.__dict__.get("village_id")
+        return instance
 
     @property
     def is_registered(self) -> bool:
@@ -436,6 +489,16 @@ class Member(models.Model):
 
     household = models.ForeignKey(
         Household, verbose_name=_("户"), on_delete=models.PROTECT, related_name="members"
+    )
+    # The household's county (Household.county), kept with it: a county's members without a
+    # join, and the key a LIST partitioning of this table by county would need.
+    county = models.ForeignKey(
+        Region,
+        verbose_name=_("县"),
+        on_delete=models.PROTECT,
+        editable=False,
+        db_index=False,  # led by the (county, …) index below
+        related_name="county_members",
     )
     name = models.CharField(_("姓名"), max_length=32)
     id_type = models.CharField(_("证件类型"), max_length=16, default="居民身份证")
@@ -491,7 +554,7 @@ class Member(models.Model):
         verbose_name=_("必填项填写情况"),
     )
 
-    history = HistoricalRecords(excluded_fields=["updated_at", "completeness_mask"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "county", "completeness_mask"])
 
     objects = MemberQuerySet.as_manager()
 
@@ -502,6 +565,8 @@ class Member(models.Model):
         indexes = [
             models.Index(fields=["household", "is_active"], name="member_household_active_idx"),
             models.Index(fields=["id_number_index"], name="member_id_number_index_idx"),
+            # A county's members by household (see `county`).
+            models.Index(fields=["county", "household"], name="member_county_household_idx"),
             models.Index(fields=["name"], name="member_name_idx"),
             # The rates job's 信息录入率 pass over active members: index-only (PostgreSQL).
             models.Index(
@@ -530,6 +595,26 @@ class Member(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """The member's county is its household's (a new member, or one moved to another
+        household, takes it)."""
+        if self.household_id is not None:
+            cached: Any = Member.household.field.get_cached_value(self, None)
+            if cached is not None and cached.pk == self.household_id and cached.county_id:
+                county_id = cached.county_id
+            else:
+                county_id = (
+                    Household.objects.filter(pk=self.household_id)
+                    .values_list("county_id", flat=True)
+                    .first()
+                )
+            if county_id != self.county_id:
+                self.county_id = county_id
+                update_fields = kwargs.get("update_fields")
+                if update_fields is not None and "county" not in update_fields:
+                    kwargs["update_fields"] = [*update_fields, "county"]
+        super().save(*args, **kwargs)
 
     @property
     def health_conditions(self) -> list[str]:

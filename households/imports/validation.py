@@ -96,8 +96,8 @@ class _FieldCheck:
         return found
 
 
-_HOUSEHOLD_CHECK = _FieldCheck(Household, ["village", "group", "created_by"])
-_MEMBER_CHECK = _FieldCheck(Member, ["household"])
+_HOUSEHOLD_CHECK = _FieldCheck(Household, ["village", "group", "created_by", "county"])
+_MEMBER_CHECK = _FieldCheck(Member, ["household", "county"])
 _INCOME_CHECK = _FieldCheck(HouseholdIncome, ["household"])
 
 

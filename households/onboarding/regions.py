@@ -25,7 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from households import hooks
+from households import counties, hooks
 from households.imports.report import CellError
 from households.models import DataProblem, Household
 from households.onboarding.tables import OnboardingReport, Row, SheetSpec, Table, read_tables
@@ -513,6 +513,9 @@ def _write(planned: list[Planned], merges: list[Merge], *, report: OnboardingRep
     pending: list[Region] = []
     depth = -1
     moved = False  # once a path was rewritten, paths held in memory are re-read
+    # Regions under which villages may now lie in another county: their households' and
+    # members' county key is set again once every path is final (households.counties).
+    rekey: list[Region] = []
     for item in sorted(planned, key=lambda item: (DEPTH[item.level], item.code)):
         if DEPTH[item.level] != depth:
             _create(pending)
@@ -560,7 +563,9 @@ def _write(planned: list[Planned], merges: list[Merge], *, report: OnboardingRep
         if not fields:
             report.unchanged += 1
             continue
-        moved = _repath(region, path) or moved
+        if _repath(region, path):
+            moved = True
+            rekey.append(region)
         region.full_clean(exclude=["parent"])
         region.save(update_fields=fields)
         report.updated += 1
@@ -581,6 +586,7 @@ def _write(planned: list[Planned], merges: list[Merge], *, report: OnboardingRep
         report.rows_moved = {
             what: report.rows_moved.get(what, 0) + count for what, count in moved_rows.items()
         }
+        rekey.append(into)
         for child in list(former.children.all()):
             child.parent = into
             child.save(update_fields=["parent"])
@@ -590,7 +596,23 @@ def _write(planned: list[Planned], merges: list[Merge], *, report: OnboardingRep
         former.save(update_fields=["ended_on", "merged_into"])
         report.ended += 1
         changes.append(f"{former.code} {former.name} ⇒ {into.code} {into.name}（{households}）")
+    _rekey(rekey)
     return changes
+
+
+def _rekey(regions: list[Region]) -> None:
+    """The county key of the households (and members) under each region whose subtree moved
+    or received a merged unit: one set-wise pass per outermost region, after every path is
+    final."""
+    paths = Region.objects.filter(pk__in=[region.pk for region in regions]).values_list(
+        "path", flat=True
+    )
+    outermost: list[str] = []
+    for path in sorted(set(paths), key=len):
+        if not any(path.startswith(outer) for outer in outermost):
+            outermost.append(path)
+    for path in outermost:
+        counties.resync(under=path)
 
 
 def import_regions(*, actor: User | None, path: str, dry_run: bool) -> OnboardingReport:

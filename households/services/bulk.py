@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from households import counties
 from households.models import Household, HouseholdEvent, HouseholdIncome, Member
 from households.services import common
 from households.services.common import _require_writer
@@ -64,6 +65,7 @@ def households_bulk_register(
     may_register = roles.can_configure(actor)
     copy = connection.vendor == "postgresql"
     checked_villages: set[int] = set()
+    village_counties: dict[int, int] = {}
     totals = [0, 0, 0]
     items = iter(households)
     while batch := list(islice(items, batch_size)):
@@ -79,6 +81,8 @@ def households_bulk_register(
             if unchecked - in_scope:
                 raise ValidationError(_("所选行政村不在您的管辖范围内。"), code="out_of_scope")
             checked_villages |= in_scope
+            # The county key (households.counties): each new village's county, once.
+            village_counties.update(counties.county_ids_of_villages(unchecked))
         household_rows: list[dict[str, Any]] = []
         for values, _members, _income in batch:
             if values["status"] != Household.Status.NON_REGISTERED and not may_register:
@@ -88,6 +92,7 @@ def households_bulk_register(
                 )
             row = {key: value for key, value in values.items() if key not in ("village", "group")}
             row["village_id"] = values["village"].pk
+            row["county_id"] = village_counties[row["village_id"]]
             group = values.get("group")
             row["group_id"] = group.pk if group is not None else None
             row.update(created_by_id=actor.pk, version=1, created_at=now, updated_at=now)
@@ -117,6 +122,7 @@ def households_bulk_register(
                 }
                 member_row.update(
                     household_id=row["id"],
+                    county_id=row["county_id"],
                     joined_on=member.get("joined_on") or effective_date,
                     is_active=True,
                     version=1,

@@ -325,3 +325,24 @@ def test_a_village_without_a_county_is_its_own_row(cast, county):
     ).update(village=loose)
     assert county_kept() == {(loose.pk, "poor"): 1}
     assert_in_step()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite copies tables to alter them")
+def test_putting_the_sqlite_triggers_back_keeps_the_rows_at_zero(cast, county):
+    """The recount after a table copy (the county key's NOT NULL, say) keeps a row whose
+    households all left (0), as the triggers keep it: a migration loses no row."""
+    from households.apps import sqlite_triggers_ensure
+
+    household = factories.household(actor=cast.county, village=county.village_a)
+    Household.objects.filter(pk=household.pk).update(status=Household.Status.NON_REGISTERED)
+    before = {
+        (row.village_id, row.status): row.households for row in VillageStatusCount.objects.all()
+    }
+    assert before[(county.village_a.pk, Household.Status.POOR)] == 0
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER households_village_status_count_update")
+    sqlite_triggers_ensure(using="default")
+    after = {
+        (row.village_id, row.status): row.households for row in VillageStatusCount.objects.all()
+    }
+    assert after == before
