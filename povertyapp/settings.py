@@ -791,9 +791,10 @@ PHOTO_UPLOAD_MAX_BYTES = env.int("PHOTO_UPLOAD_MAX_BYTES", default=15 * 1024 * 1
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=50_000_000)
 PHOTO_MAX_SIDE = env.int("PHOTO_MAX_SIDE", default=1600)
 PHOTO_MAX_PER_OWNER = env.int("PHOTO_MAX_PER_OWNER", default=9)
-# The household list counts at most this many matches of a filter its kept per-village and
-# per-county counts cannot answer (a name searched across a province): past it the list says
-# "more than N, narrow the search" and pages through the first N (households.selectors).
-HOUSEHOLD_LIST_COUNT_CAP = env.int("HOUSEHOLD_LIST_COUNT_CAP", default=10_000)
-if HOUSEHOLD_LIST_COUNT_CAP < 1:
-    raise ImproperlyConfigured("HOUSEHOLD_LIST_COUNT_CAP must be at least 1.")
+# A list counts at most this many matches: the household list for a filter its kept
+# per-village and per-county counts cannot answer (a name searched across a province), and
+# every paginated API list (povertyapp.api.pagination). Past it the list says "more than N,
+# narrow the search" and pages through the first N.
+LIST_COUNT_CAP = env.int("LIST_COUNT_CAP", default=10_000)
+if LIST_COUNT_CAP < 1:
+    raise ImproperlyConfigured("LIST_COUNT_CAP must be at least 1.")

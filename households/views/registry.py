@@ -101,13 +101,13 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     page_size = page_size if page_size in PAGE_SIZES else 20
     # The counts on top come from the same scope and filters; their sum is the paginator's
     # count, so the page costs a fixed number of queries. A filter the kept counts cannot
-    # answer is counted up to the cap (HOUSEHOLD_LIST_COUNT_CAP): past it the page says "more
+    # answer is counted up to the cap (LIST_COUNT_CAP): past it the page says "more
     # than N", pages through the first N and shows no status figures (those of the first
     # matches found would not be the whole search's; the 状态 filter narrows it instead).
     counts = selectors.household_list_counts(
         user=request.user,
         household_filter=household_filter,
-        cap=settings.HOUSEHOLD_LIST_COUNT_CAP,
+        cap=settings.LIST_COUNT_CAP,
     )
     # The id last breaks ties, so that no household shows on two pages or on none.
     queryset = queryset.order_by(*queryset.query.order_by, "pk")

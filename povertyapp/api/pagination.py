@@ -1,7 +1,72 @@
+"""The API's pages: numbered, with a count that stops at `LIST_COUNT_CAP`.
+
+A list of a province-wide user spans millions of rows; counting all of them for every page costs
+more than the page (issue 19). The count reads at most `LIST_COUNT_CAP` + 1 rows
+(`SELECT COUNT(*) FROM (… LIMIT cap + 1)`): up to the cap it is exact, past it the answer says
+`count` = the cap with `count_capped` true, and the pages end at the cap (narrow the filter to
+reach the rest), as the household list's pages do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+
+
+class CappedPaginator(Paginator):
+    """Django's paginator whose count stops at the cap (`capped` says whether it did)."""
+
+    @cached_property
+    def capped(self) -> bool:
+        return self._counted > settings.LIST_COUNT_CAP
+
+    @cached_property
+    def _counted(self) -> int:
+        # Django counts a sliced queryset as COUNT(*) over the LIMITed subquery.
+        limit = settings.LIST_COUNT_CAP + 1
+        object_list = self.object_list
+        if hasattr(object_list, "query"):
+            return int(object_list[:limit].count())
+        return min(len(object_list), limit)
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._counted, settings.LIST_COUNT_CAP)
 
 
 class StandardPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+    django_paginator_class = CappedPaginator
+
+    def get_paginated_response(self, data: Any) -> Response:
+        assert self.page is not None
+        return Response(
+            {
+                "count": self.page.paginator.count,
+                "count_capped": self.page.paginator.capped,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        response = super().get_paginated_response_schema(schema)
+        response["required"] = [*response.get("required", []), "count_capped"]
+        response["properties"] = {
+            "count": response["properties"]["count"],
+            "count_capped": {
+                "type": "boolean",
+                "description": "true when more rows match than LIST_COUNT_CAP: count is the cap "
+                "and the pages end there; narrow the filter",
+            },
+            **{k: v for k, v in response["properties"].items() if k != "count"},
+        }
+        return response

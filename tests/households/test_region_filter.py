@@ -202,7 +202,7 @@ def test_the_count_of_a_search_stops_at_the_cap(cast, county, household_a, clien
     for _n in range(4):
         factories.household(actor=cast.county, village=county.village_a)
     head = household_a.members.get(relation="户主").name  # every household's head: 张三
-    with override_settings(HOUSEHOLD_LIST_COUNT_CAP=3):
+    with override_settings(LIST_COUNT_CAP=3):
         counts = household_list_counts(user=cast.county, data={"q": head}, cap=3)
         assert (counts.total, counts.capped, counts.by_status) == (3, True, {})
         # At the cap exactly, or with a filter the kept counts answer: exact.

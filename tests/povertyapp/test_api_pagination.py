@@ -1,0 +1,56 @@
+"""The API's pages count at most `LIST_COUNT_CAP` rows (issue 19): up to the cap the count is
+exact, past it the answer says so (`count_capped`), the pages end at the cap, and the count is
+one statement over at most cap + 1 rows whatever the list holds."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests import factories
+from tests.conftest import login
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/households/"
+
+
+@pytest.fixture
+def five(cast, county):
+    return [factories.household(actor=cast.county, village=county.village_a) for _ in range(5)]
+
+
+def test_under_the_cap_the_count_is_exact(five, cast, settings):
+    settings.LIST_COUNT_CAP = 5
+    body = login(cast.county).get(f"{URL}?page_size=2").json()
+    assert (body["count"], body["count_capped"]) == (5, False)
+    assert len(body["results"]) == 2 and body["next"]
+
+
+def test_past_the_cap_the_count_stops_and_says_so(five, cast, settings):
+    settings.LIST_COUNT_CAP = 3
+    client = login(cast.county)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(f"{URL}?page_size=2").json()
+    assert (body["count"], body["count_capped"]) == (3, True)
+    counts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT(*)")]
+    assert len(counts) == 1 and "LIMIT 4" in counts[0], counts
+    second = client.get(f"{URL}?page_size=2&page=2").json()
+    assert len(second["results"]) == 1 and second["next"] is None  # the pages end at the cap
+    assert client.get(f"{URL}?page_size=2&page=3").status_code == 404
+
+
+def test_the_schema_names_the_capped_count(cast):
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    paginated = [
+        component
+        for name, component in schema["components"]["schemas"].items()
+        if name.startswith("Paginated")
+    ]
+    assert paginated
+    for component in paginated:
+        assert component["properties"]["count_capped"]["type"] == "boolean"
+        assert "count_capped" in component["required"]
