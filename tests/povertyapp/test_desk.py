@@ -107,3 +107,23 @@ def test_the_desk_links_its_own_stylesheet(cast):
     content = login(cast.cadre).get("/").content.decode()
     assert "css/desk.css" in content
     assert 'class="desk"' in content
+
+
+@pytest.mark.parametrize("who", ["county", "township", "cadre"])
+def test_the_household_count_reads_the_kept_counts_not_the_households(
+    who, cast, county, household_a, household_b
+):
+    """管辖范围内农户 for a province's office would count millions of households per page view:
+    it sums the counts the database keeps (per county, per village), equal to a live count."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from households.models import Household
+    from households.views.desk import desk_counts
+    from povertyapp import roles
+
+    user = getattr(cast, who)
+    with CaptureQueriesContext(connection) as queries:
+        counted = desk_counts(user)["household_count"]
+    assert counted == roles.household_scope(user, Household.objects.all()).count() > 0
+    assert not any('FROM "households_household"' in q["sql"] for q in queries.captured_queries)
