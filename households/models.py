@@ -1165,7 +1165,24 @@ class DataProblem(models.Model):
             return self.message
 
 
-class VillageStatusCount(models.Model):
+class StatusCountBase(models.Model):
+    """Households per status of one region, kept by database triggers (never written by
+    application code): the village's and the county's rows below. `REGION` names the region's
+    field."""
+
+    REGION = ""
+
+    status = models.CharField(_("状态"), max_length=16, choices=Household.Status.choices)
+    households = models.IntegerField(_("户数"), default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{getattr(self, f'{self.REGION}_id')} {self.status} {self.households}"
+
+
+class VillageStatusCount(StatusCountBase):
     """How many households of a village have each status: the counts on top of the household
     list, read in one small query instead of counting a county's 100k households per view.
 
@@ -1174,6 +1191,7 @@ class VillageStatusCount(models.Model):
     changes the counts in the same transaction, so they are always exact. Never written by
     application code."""
 
+    REGION = "village"
     village = models.ForeignKey(
         Region,
         verbose_name=_("行政村"),
@@ -1181,8 +1199,6 @@ class VillageStatusCount(models.Model):
         db_constraint=False,
         related_name="+",
     )
-    status = models.CharField(_("状态"), max_length=16, choices=Household.Status.choices)
-    households = models.IntegerField(_("户数"), default=0)
 
     class Meta:
         verbose_name = _("行政村分状态户数")
@@ -1190,9 +1206,6 @@ class VillageStatusCount(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["village", "status"], name="village_status_count_key")
         ]
-
-    def __str__(self) -> str:
-        return f"{self.village_id} {self.status} {self.households}"
 
 
 class NationalEntry(models.Model):
@@ -1282,7 +1295,7 @@ class NationalEntryEvent(models.Model):
         return f"{self.household_id} {self.action} {self.entered_on}"
 
 
-class CountyStatusCount(models.Model):
+class CountyStatusCount(StatusCountBase):
     """How many households of a county have each status: the village counts
     (`VillageStatusCount`) summed per county, so that the household list of a province or a
     city reads its 88 counties' rows instead of 26,000 villages' (issue 19).
@@ -1294,6 +1307,7 @@ class CountyStatusCount(models.Model):
     village's county: its parent, grandparent or great-grandparent of level 县; a village with
     no county above it is its own row. Never written by application code."""
 
+    REGION = "county"
     county = models.ForeignKey(
         Region,
         verbose_name=_("县"),
@@ -1301,8 +1315,6 @@ class CountyStatusCount(models.Model):
         db_constraint=False,
         related_name="+",
     )
-    status = models.CharField(_("状态"), max_length=16, choices=Household.Status.choices)
-    households = models.IntegerField(_("户数"), default=0)
 
     class Meta:
         verbose_name = _("县分状态户数")
@@ -1310,6 +1322,3 @@ class CountyStatusCount(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["county", "status"], name="county_status_count_key")
         ]
-
-    def __str__(self) -> str:
-        return f"{self.county_id} {self.status} {self.households}"
