@@ -74,6 +74,22 @@ def test_after_a_write_the_households_behind_a_figure_are_read_from_the_primary(
     assert primary >= 2 and replica == 0
 
 
+def export_registry(user, output) -> None:
+    """`manage.py export_ledger registry` of the fixtures' township, as its county office."""
+    call_command(
+        "export_ledger",
+        "registry",
+        "--region",
+        "522622100000",
+        "--output",
+        str(output),
+        "--user",
+        user.username,
+        "--reason",
+        "核对上级下发名单",
+    )
+
+
 @pytest.mark.django_db(transaction=True, databases=BOTH)
 def test_the_export_command_waits_for_the_replica_as_the_web_exports_job(
     replica_on,
@@ -93,18 +109,7 @@ def test_the_export_command_waits_for_the_replica_as_the_web_exports_job(
     monkeypatch.setattr(db_router, "_caught_up", lagging)
     output = tmp_path / "registry.xlsx"
     with CaptureQueriesContext(connections["replica"]) as replica:
-        call_command(
-            "export_ledger",
-            "registry",
-            "--region",
-            "522622100000",
-            "--output",
-            str(output),
-            "--user",
-            cast.county.username,
-            "--reason",
-            "核对上级下发名单",
-        )
+        export_registry(cast.county, output)
     assert asked == [True]
     assert output.exists()
     assert _on(replica, TABLE) == 0  # lagging: every row from the primary

@@ -11,7 +11,6 @@ import os
 import time
 
 import pytest
-from django.core.management import call_command
 from django.db import InternalError, connections
 from django.test.utils import CaptureQueriesContext
 
@@ -21,6 +20,7 @@ from povertyapp.models import Job, Region
 from rounds import figures, rates
 from tests import factories
 from tests.ledgers.test_export_replica import data_time
+from tests.povertyapp.test_db_router_gaps import export_registry
 from tests.rounds.test_dashboards import computed  # noqa: F401  (the computed round)
 from tests.rounds.test_figures import built  # noqa: F401  (the hand-built county)
 from tests.rounds.test_figures_job import EXPECTED, _table
@@ -167,18 +167,7 @@ def test_the_export_command_reads_the_standby_once_it_has_caught_up(
     output = tmp_path / "registry.xlsx"
     before = _replay_time()
     with CaptureQueriesContext(connections["replica"]) as replica:
-        call_command(
-            "export_ledger",
-            "registry",
-            "--region",
-            "522622100000",
-            "--output",
-            str(output),
-            "--user",
-            cast.county.username,
-            "--reason",
-            "核对上级下发名单",
-        )
+        export_registry(cast.county, output)
     assert output.exists()
     assert _household_reads(replica) >= 1
     assert before.replace(microsecond=0) <= data_time(str(output)) <= _replay_time()
