@@ -342,7 +342,7 @@ def household_get_by_number_for_user(*, user: User, number: str) -> Household:
 
 
 def member_list(*, user: User, include_inactive: bool = False) -> QuerySet[Member]:
-    queryset = Member.objects.filter(roles.household_scope_q(user)).select_related(
+    queryset = Member.objects.filter(roles.member_scope_q(user, Member)).select_related(
         "household", "household__village"
     )
     if not include_inactive:

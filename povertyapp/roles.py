@@ -246,25 +246,29 @@ def register_county_key(*, household: type[Model], others: tuple[type[Model], ..
     _county_keyed.update({household, *others})
 
 
-def _area_q(region: Region, prefix: str = "", *, keyed: bool = True) -> Q:
+def _area_q(
+    region: Region, prefix: str = "", *, keyed: bool = True, county_prefix: str | None = None
+) -> Q:
     """The rows (over the relation `prefix`) in a region's subtree. With `keyed` (the model
     carries the county key: `register_county_key`) and a region that is a county or above: a
     county office filters `county_id = <its county>`, which the (county, number) index serves
     in the list's order, instead of the village path of every row; a city or province user
     `county_id IN (<its counties>)`, the ids read at once (a few dozen, and exact statistics
     for the planner). Below the county (township, village, group) the village path stays:
-    that subtree is a few villages' rows."""
+    that subtree is a few villages' rows. `county_prefix`: where the key is when it is not on
+    the relation `prefix` (a member carries its own: `""` over `household__`)."""
     if not keyed:
         return Q(**{f"{prefix}village__path__startswith": region.path})
+    keyed_prefix = prefix if county_prefix is None else county_prefix
     if region.level == Region.Level.COUNTY:
-        return Q(**{f"{prefix}county_id": region.pk})
+        return Q(**{f"{keyed_prefix}county_id": region.pk})
     if region.level in (Region.Level.CITY, Region.Level.PROVINCE):
         counties = list(
             Region.objects.filter(
                 level=Region.Level.COUNTY, path__startswith=region.path
             ).values_list("pk", flat=True)
         )
-        return Q(**{f"{prefix}county_id__in": counties})
+        return Q(**{f"{keyed_prefix}county_id__in": counties})
     return Q(**{f"{prefix}village__path__startswith": region.path})
 
 
@@ -292,3 +296,15 @@ def household_scope_q(user: User) -> Q:
     if user.region is None:
         return Q(pk__in=[])
     return _area_q(user.region, "household__", keyed=_county_keyed_household is not None)
+
+
+def member_scope_q(user: User, member: type[Model]) -> Q:
+    """The scope over `member` rows (a model with a relation named `household`): as
+    `household_scope_q`, but a county office or above filters on the member's own county key
+    when `member` carries it (`register_county_key`), so the members' (county, household)
+    index serves it without reading their households first."""
+    if member not in _county_keyed or user.role == Role.HELPER or user.region is None:
+        return household_scope_q(user)
+    if not has_case_access(user):
+        return Q(pk__in=[])
+    return _area_q(user.region, "household__", county_prefix="")

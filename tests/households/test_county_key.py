@@ -21,7 +21,7 @@ import openpyxl
 import pytest
 from django.db import connection
 
-from households import counties, services
+from households import counties, selectors, services
 from households.imports import import_households
 from households.models import Household, Member
 from households.onboarding import import_regions
@@ -209,14 +209,21 @@ def test_the_scopes_on_the_key_see_what_the_village_path_sees(seeded):
             roles.household_scope(user, Household.objects.all()).values_list("pk", flat=True)
         )
         assert seen == expected, user.username
-        members = set(
-            Member.objects.filter(roles.household_scope_q(user)).values_list("pk", flat=True)
-        )
-        assert members == set(
+        expected_members = set(
             Member.objects.filter(household__village__path__startswith=path).values_list(
                 "pk", flat=True
             )
-        ), user.username
+        )
+        members = set(
+            Member.objects.filter(roles.household_scope_q(user)).values_list("pk", flat=True)
+        )
+        assert members == expected_members, user.username
+        # The member list filters on the members' own key at the county and above.
+        listed = selectors.member_list(user=user, include_inactive=True)
+        assert set(listed.values_list("pk", flat=True)) == expected_members, user.username
+        where = str(listed.query).split(" WHERE ", 1)[1]
+        above = user.region.level in (Region.Level.COUNTY, Region.Level.CITY, Region.Level.PROVINCE)
+        assert ('"households_member"."county_id"' in where) is above, (user.username, where)
     assert Household.objects.filter(county=neighbour).count() == 1
 
 
