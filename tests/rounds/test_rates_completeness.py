@@ -107,6 +107,8 @@ def test_every_member_field_and_age_combination_equals_the_quality_module(cast, 
             left_reason="迁出",
         )
     )
+    for member in members:  # bulk_create skips save(), which sets the county key
+        member.county_id = household.county_id
     Member.objects.bulk_create(members)
     filled, required = _sql(county.village_a, DAYS[0])
     assert 0 < filled < required  # every kind of gap is present
