@@ -142,7 +142,7 @@ def test_the_region_options_follow_the_chosen_county_within_the_scope(
     cast, county, province, auditor
 ):
     response = login(auditor).get(
-        "/households/region-options/", {"changed": "county", "county": province[0].pk}
+        "/regions/options/", {"changed": "county", "county": province[0].pk}
     )
     html = response.content.decode()
     assert html.count("第0县0镇") == 1 and html.count("第0县1镇") == 1
@@ -151,11 +151,11 @@ def test_the_region_options_follow_the_chosen_county_within_the_scope(
     assert html.count("<option") == 1 + 2 + 1 + VILLAGES
     township = province[0].children.order_by("code").first()
     response = login(auditor).get(
-        "/households/region-options/", {"county": province[0].pk, "township": township.pk}
+        "/regions/options/", {"county": province[0].pk, "township": township.pk}
     )
     assert response.content.decode().count("<option") == 1 + VILLAGES // 2
     # A county office asking for another county's regions gets none of them.
-    response = login(cast.county).get("/households/region-options/", {"township": township.pk})
+    response = login(cast.county).get("/regions/options/", {"township": township.pk})
     assert response.content.decode().count("<option") == 1
 
 
