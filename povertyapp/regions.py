@@ -22,6 +22,8 @@ from povertyapp.models import Region, User
 
 MAX_ID = 2**63 - 1  # the largest BigAutoField value: a bigger id would not even bind
 
+STEPS = ("county", "township", "village")  # the cascade's parameters, top down
+
 ABOVE_COUNTY = (Region.Level.PROVINCE, Region.Level.CITY)
 
 # The public declaration page (monitoring:declare) names any village of the system, with no
@@ -70,6 +72,15 @@ class Cascade:
             "group": self.groups,
         }[step]
         return options_html(selected.get(step), choices or [])
+
+    @property
+    def asked(self) -> bool:
+        """Whether a step the scope offers was chosen (a county user's own county is not)."""
+        return (
+            self.village is not None
+            or self.township is not None
+            or (self.counties is not None and self.county is not None)
+        )
 
     @property
     def counties_html(self) -> SafeString:

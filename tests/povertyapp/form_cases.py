@@ -694,13 +694,7 @@ CASES: dict[str, Builder] = {
     "monitoring.forms_objects.ObjectFilterForm": lambda world, data: (
         monitoring_forms.ObjectFilterForm(
             data,
-            regions=Region.objects.filter(path__startswith=world.county.county.path),
-            initial={
-                "object_type": "marginal",
-                "risk_type": "illness",
-                "state": "monitored",
-                "region": world.county.village_a.pk,
-            },
+            initial={"object_type": "marginal", "risk_type": "illness", "state": "monitored"},
         )
     ),
     "monitoring.forms_objects.IdentifyForm": _simple(
