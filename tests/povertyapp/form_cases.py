@@ -39,7 +39,6 @@ from monitoring import forms_lists as monitoring_forms_lists
 from monitoring import forms_objects as monitoring_forms
 from monitoring import forms_sweeps as sweep_forms
 from povertyapp import roles
-from povertyapp.models import Region
 from rounds import dashboard_views
 from tests import factories
 from tests.project import PROJECT_APPS, app_today
