@@ -132,6 +132,10 @@ def cascade(
         region_id(data.get("township")) if level in (*ABOVE_COUNTY, Region.Level.COUNTY) else None
     )
     village = region_id(data.get("village"))
+    if public and county is None:
+        # A deployment of one county (the usual one) asks the farmer for no 县.
+        only = list(scope.filter(level=Region.Level.COUNTY).values_list("pk", flat=True)[:2])
+        county = only[0] if len(only) == 1 else None
     wanted = Q(pk__in=[])
     if above:
         wanted |= Q(level=Region.Level.COUNTY)

@@ -258,7 +258,6 @@ ROWS: dict[str, Row] = {
     "households:onboarding_template": row(get="333o3333333L", post="333o3333333L", what="regions"),
     "households:group-options": row(get="ooooo333333L", post="ooooo333333L"),
     # issue 19: the 乡镇/行政村 options of the chosen 县 or 乡镇 (the list's region selects).
-
     "households:create": row(get="o33o3333333L", post="o33o3333333L"),
     "households:detail": row(get="ooooo333333L", post="ooooo333333L"),
     "households:edit": row(get="o33o3333333L", post="o33o3333333L"),
