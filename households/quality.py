@@ -942,7 +942,7 @@ def latest_result(region: Region) -> Job | None:
 
 # The digits of a region code that name it, by level: 52 (province), 5226 (city), 522622
 # (county), 522622101 (township), 522622101200 (village).
-CODE_DIGITS = {
+CODE_DIGITS: dict[str, int] = {
     Region.Level.PROVINCE: 2,
     Region.Level.CITY: 4,
     Region.Level.COUNTY: 6,

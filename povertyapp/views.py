@@ -119,7 +119,7 @@ def region_options(request: HttpRequest) -> HttpResponse:
         if not roles.has_case_access(request.user):
             raise PermissionDenied(_("您的账号不查看农户信息。"))
     user = request.user if request.user.is_authenticated else None
-    found = regions.cascade(user, request.GET, public=public)  # type: ignore[arg-type]  # a User when signed in
+    found = regions.cascade(user, request.GET, public=public)
     changed_county = request.GET.get("changed") == "county"
     return render(
         request,
