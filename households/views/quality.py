@@ -52,8 +52,9 @@ def quality_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     latest = quality.latest_result(user.region) if user.region is not None else None
     # The villages offered (one county's at most) carry their open problems.
     counts = quality.open_problem_counts([pk for pk, _name in cascade.villages])
+    opening, closing = _("（"), _("）")
     cascade.villages = [
-        (pk, f"{name}{_('（')}{counts[pk]}{_('）')}" if pk in counts else name)
+        (pk, f"{name}{opening}{counts[pk]}{closing}" if pk in counts else name)
         for pk, name in cascade.villages
     ]
     summary_level, summary = (
