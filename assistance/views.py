@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, Sum
 from django.forms import ChoiceField
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -31,7 +31,7 @@ from assistance.tasks import COVERAGE_JOB
 from households.models import Household
 from households.selectors import household_get_for_user, household_members
 from povertyapp import forms as house_forms
-from povertyapp import jobs, ratelimits, roles, search_terms
+from povertyapp import jobs, ratelimits, regions, roles, search_terms
 from povertyapp.conflicts import ConflictError
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import User
@@ -466,13 +466,20 @@ def coverage(request: AuthenticatedHttpRequest) -> HttpResponse:
     if user.role == "helper" or user.region is None:
         raise PermissionDenied(_("防漏表按区域查看，帮扶责任人请在“我的帮扶户”中查看。"))
     region = user.region
+    # The region a step at a time (县, 乡镇, 行政村: povertyapp/regions.py), never every
+    # region of a province in one select; `?region=<id>` (a link) still names one.
+    cascade = regions.cascade(user, request.GET)
     if request.GET.get("region"):
         region = selectors.village_in_scope(user=user, region_id=request.GET["region"])
+    elif cascade.chosen is not None:
+        region = cascade.chosen
+    elif cascade.asked:
+        raise Http404(_("未找到该区划，或您无权查看。"))
     run = selectors.coverage_run_for(user=user, region=region)
     context: dict[str, Any] = {
         "region": region,
         "run": run,
-        "regions": roles.region_scope(user).exclude(level="group").order_by("code"),
+        "cascade": cascade,
         # A read-only role sees the table and no button that would answer 403.
         "can_run": jobs.may_start(user, COVERAGE_JOB),
     }
@@ -505,8 +512,6 @@ def coverage_village(
     village = selectors.village_in_scope(user=request.user, region_id=village_id)
     run = CoverageRun.objects.filter(pk=run_id).select_related("region").first()
     if run is None or not village.path.startswith(run.region.path):
-        from django.http import Http404
-
         raise Http404(_("未找到该核查结果。"))
     gaps = selectors.coverage_gaps(user=request.user, run=run, village=village)
     page = Paginator(gaps, 100).get_page(request.GET.get("page"))

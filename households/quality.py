@@ -897,6 +897,9 @@ def check_region(region: Region, progress: jobs.Progress | None = None) -> dict[
                 "new": new,
                 "fixed": fixed,
                 "completeness": str(rate(filled, required)),
+                # Kept so that a county's (or township's) rate adds up its villages'.
+                "filled": filled,
+                "required": required,
             }
         )
         for key, value in (
@@ -935,6 +938,61 @@ def latest_result(region: Region) -> Job | None:
         .order_by("-finished_at")
         .first()
     )
+
+
+# The digits of a region code that name it, by level: 52 (province), 5226 (city), 522622
+# (county), 522622101 (township), 522622101200 (village).
+CODE_DIGITS: dict[str, int] = {
+    Region.Level.PROVINCE: 2,
+    Region.Level.CITY: 4,
+    Region.Level.COUNTY: 6,
+    Region.Level.TOWNSHIP: 9,
+    Region.Level.VILLAGE: 12,
+}
+SUMMED = ("households", "problems", "new", "fixed")
+
+
+def summary_rows(result: dict[str, Any], region: Region) -> tuple[str, list[dict[str, Any]]]:
+    """A check's summary table for `region` and the level of its rows: the villages of the
+    region at the county and below, its counties above (a province has 26,000 villages, more
+    than a page can list: issue 19), their figures added up from the villages'. A rate is
+    only added up from results that kept each village's counts (checks since issue 19)."""
+    digits = CODE_DIGITS.get(region.level, 12)
+    prefix = region.code[:digits]
+    rows = [row for row in result.get("villages", []) if str(row["code"]).startswith(prefix)]
+    if region.level not in (Region.Level.PROVINCE, Region.Level.CITY):
+        return Region.Level.VILLAGE, rows
+    by_county: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        county = by_county.setdefault(
+            str(row["code"])[:6], dict.fromkeys((*SUMMED, "filled", "required"), 0)
+        )
+        for key in SUMMED:
+            county[key] += row.get(key, 0)
+        if "filled" in row and county["required"] is not None:
+            county["filled"] += row["filled"]
+            county["required"] += row["required"]
+        else:
+            county["required"] = None  # an older result: no rate to add up
+    names = dict(
+        Region.objects.filter(
+            level=Region.Level.COUNTY, code__in=[f"{key}000000" for key in by_county]
+        ).values_list("code", "name")
+    )
+    summary = []
+    for key in sorted(by_county):
+        county = by_county[key]
+        summary.append(
+            {
+                "code": f"{key}000000",
+                "name": names.get(f"{key}000000", key),
+                **{name: county[name] for name in SUMMED},
+                "completeness": None
+                if county["required"] is None
+                else str(rate(county["filled"], county["required"])),
+            }
+        )
+    return Region.Level.COUNTY, summary
 
 
 def open_problem_counts(village_ids: list[int]) -> dict[int, int]:

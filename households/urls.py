@@ -23,7 +23,6 @@ urlpatterns = [
         name="onboarding_template",
     ),
     path("group-options/", registry.group_options_view, name="group-options"),
-    path("region-options/", registry.region_options_view, name="region-options"),
     path("new/", registry.household_create_view, name="create"),
     path("<int:household_id>/", registry.household_detail, name="detail"),
     path("<int:household_id>/edit/", registry.household_edit_view, name="edit"),

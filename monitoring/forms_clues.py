@@ -62,11 +62,25 @@ class DeclarationForm(house.Form):
     village = forms.TypedChoiceField(label=_("所在乡镇和村"), coerce=int)
     risk_type = forms.ChoiceField(label=_("风险类型"), choices=RiskType.choices)
 
-    def __init__(self, *args: Any, villages: QuerySet[Region], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        villages: QuerySet[Region],
+        offered: list[Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """`offered`: the villages the select lists, when the page asks for the 县 and 乡镇
+        first (the public page: povertyapp/regions.py; a province has 26,000 villages);
+        `villages` stays what a declaration may name."""
         super().__init__(*args, **kwargs)
         self.villages = villages
         village_field: Any = self.fields["village"]
-        village_field.choices = village_choices(villages)
+        if offered is None:
+            village_field.choices = village_choices(villages)
+        else:
+            village_field.choices = [("", _("请选择乡镇和村")), *offered]
+            # A village not offered under the 县/乡镇 chosen: the same words as a missing one.
+            village_field.error_messages["invalid_choice"] = _("请选择所在村。")
 
     def clean_name(self) -> str:
         return str(self.cleaned_data["name"]).strip()

@@ -11,7 +11,6 @@ from monitoring.income import COMPONENTS
 from monitoring.models import EliminationWay, MonitoringObject, ObjectType, RiskType
 from povertyapp import forms as house
 from povertyapp import uploads
-from povertyapp.models import Region
 
 
 class ObjectFilterForm(house.Form):
@@ -28,15 +27,8 @@ class ObjectFilterForm(house.Form):
         required=False,
         choices=[("", _("全部")), *MonitoringObject.State.choices],
     )
-    region: forms.ModelChoiceField[Region] = forms.ModelChoiceField(
-        label=_("区域"), required=False, queryset=Region.objects.none(), empty_label=_("全部")
-    )
-
-    def __init__(self, *args: Any, regions: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        region_field = self.fields["region"]
-        assert isinstance(region_field, forms.ModelChoiceField)
-        region_field.queryset = regions
+    # The region is chosen a step at a time (县, 乡镇, 行政村) outside this form: the page's
+    # cascade (povertyapp/regions.py) gives the view the region.
 
 
 class IdentifyForm(house.Form):

@@ -34,6 +34,8 @@ def object_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySe
     if filters.get("risk_type"):
         queryset = queryset.filter(risks__risk_type=filters["risk_type"])
     region = filters.get("region")
+    if "region" in filters and region is None:  # a region asked for that is not the user's
+        return queryset.none()
     if isinstance(region, Region):
         queryset = queryset.filter(household__village__path__startswith=region.path)
     return (

@@ -61,6 +61,8 @@ urlpatterns = [
     # since the farmer's own declaration page (no account) checks ID numbers as they are typed.
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("jobs/<int:job_id>/", views.job_detail, name="job-detail"),
+    # The region cascade's options (povertyapp/regions.py), for every page's region filter.
+    path("regions/options/", views.region_options, name="region-options"),
     # The one door of every stored file; MEDIA_ROOT itself is never routed, in any mode.
     path("files/", include("povertyapp.files.urls")),
     path("households/", include("households.urls")),

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
@@ -14,7 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from povertyapp import desk, roles
+from povertyapp import desk, regions, roles
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.jobs import job_get_for_user, kind_label
 from povertyapp.security import passwords, steps
@@ -101,3 +103,31 @@ def service_worker(request: HttpRequest) -> HttpResponse:
     response = render(request, "pwa/sw.js", content_type="application/javascript; charset=utf-8")
     response["Service-Worker-Allowed"] = "/"
     return response
+
+
+@require_GET
+def region_options(request: HttpRequest) -> HttpResponse:
+    """The region cascade's select below the one changed (htmx; `povertyapp.regions`): after a
+    县 (`changed=county`) the 乡镇 select's <option>s, with the 行政村 select's swapped out of
+    band; after a 乡镇 the 行政村 select's <option>s. Scoped to the user like the pages, never
+    more than one county's regions; `public=1` answers the public declaration page (no
+    account) over every region, as that page names any village of the system."""
+    public = request.GET.get("public") == "1"
+    if not public:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not roles.has_case_access(request.user):
+            raise PermissionDenied(_("您的账号不查看农户信息。"))
+    user = request.user if request.user.is_authenticated else None
+    found = regions.cascade(user, request.GET, public=public)
+    changed_county = request.GET.get("changed") == "county"
+    return render(
+        request,
+        "povertyapp/partials/region_options.html",
+        {
+            "options": found.options("township" if changed_county else "village"),
+            "village_select": changed_county,
+            "cascade": found,
+            "public": public,
+        },
+    )

@@ -20,7 +20,7 @@ from households import forms as household_forms
 from households import quality, selectors, services
 from households.models import DataProblem
 from households.views.common import _require_case_access
-from povertyapp import jobs, roles
+from povertyapp import jobs, regions, roles
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import Region
 
@@ -30,16 +30,19 @@ def quality_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_case_access(request)
     user = request.user
     problems = quality.problem_list(user)
-    villages = list(roles.region_scope(user).filter(level=Region.Level.VILLAGE).order_by("code"))
+    # The region a step at a time (县, 乡镇, 行政村: povertyapp/regions.py): a province has
+    # 26,000 villages, too many for one select (issue 19). `?village=<id>` (a link) still works.
+    cascade = regions.cascade(user, request.GET)
     state = request.GET.get("state", "active")
-    village = request.GET.get("village", "")
     rule = request.GET.get("rule", "")
     if state == "active":
         problems = problems.filter(state__in=[DataProblem.State.OPEN, DataProblem.State.EXPLAINED])
     elif state in DataProblem.State.values:
         problems = problems.filter(state=state)
-    if village.isdigit():
-        problems = problems.filter(village_id=int(village))
+    if cascade.chosen is not None:
+        problems = problems.filter(village__path__startswith=cascade.chosen.path)
+    elif cascade.asked:  # a region not the user's, or a village not under the chosen township
+        problems = problems.none()
     if rule in quality.RULES_BY_CODE:
         problems = problems.filter(rule=rule)
     page = Paginator(problems, 50).get_page(request.GET.get("page"))
@@ -47,11 +50,18 @@ def quality_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         definition = quality.RULES_BY_CODE.get(problem.rule)
         problem.rule_label = definition.label if definition else problem.rule
     latest = quality.latest_result(user.region) if user.region is not None else None
-    counts = quality.open_problem_counts([v.pk for v in villages])
-    summary = []
-    if latest is not None:
-        codes = {v.code for v in villages}
-        summary = [row for row in latest.result.get("villages", []) if row["code"] in codes]
+    # The villages offered (one county's at most) carry their open problems.
+    counts = quality.open_problem_counts([pk for pk, _name in cascade.villages])
+    opening, closing = _("（"), _("）")
+    cascade.villages = [
+        (pk, f"{name}{opening}{counts[pk]}{closing}" if pk in counts else name)
+        for pk, name in cascade.villages
+    ]
+    summary_level, summary = (
+        quality.summary_rows(latest.result, cascade.region)
+        if latest is not None and cascade.region is not None
+        else (Region.Level.VILLAGE, [])
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -59,15 +69,14 @@ def quality_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         "households/quality.html",
         {
             "page": page,
-            "villages": villages,
+            "cascade": cascade,
             "state": state,
-            "village": village,
             "rule": rule,
             "states": DataProblem.State.choices,
             "rules": quality.RULES_UNIQUE,
             "latest": latest,
             "summary": summary,
-            "counts": counts,
+            "summary_level": summary_level,
             "by_rule": quality.open_problem_counts_by_rule(user),
             "query": query.urlencode(),
             "can_run": roles.can_write_households(user) or roles.can_review(user),

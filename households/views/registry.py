@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any, cast
 
 from django.conf import settings
@@ -13,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Field, Q
+from django.db.models import Field
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,7 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from households import detail_tabs, quality, selectors, services, standards, workflows
 from households import forms as household_forms
-from households.filters import MAX_ID, HouseholdFilter
+from households.filters import HouseholdFilter
 from households.forms import HOUSEHOLD_SECTIONS
 from households.models import CaseWorkflow, DataProblem, Household, HouseholdIncome, ValueList
 from households.national import marks
@@ -39,8 +38,9 @@ from households.views.common import (
 )
 from povertyapp import ratelimits, roles, search_terms
 from povertyapp.http import AuthenticatedHttpRequest
-from povertyapp.models import Region, User
+from povertyapp.models import Region
 from povertyapp.privacy import access_log_record, mask, shown, shown_health
+from povertyapp.regions import cascade as region_cascade
 
 PAGE_SIZES = (20, 50, 100)
 TABS = (
@@ -139,11 +139,12 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     filter_choices = selectors.list_filter_choices(
         user=request.user, year=timezone.localdate().year
     )
-    regions = _region_choices(
+    # The 县, 乡镇, 行政村 cascade of the platform (povertyapp/regions.py), with the groups of
+    # the chosen village.
+    regions = region_cascade(
         request.user,
-        household_filter.form["village"].value(),
-        county_id=household_filter.form["county"].value(),
-        township_id=household_filter.form["township"].value(),
+        {name: household_filter.form[name].value() for name in ("county", "township", "village")},
+        groups=True,
     )
     return render(
         request,
@@ -188,14 +189,11 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
                 for value, label in Household.Status.choices
             ],
             "count_capped": counts.capped,
-            "county_options": None
-            if regions.counties is None
-            else _options(household_filter.form["county"].value(), regions.counties),
-            "township_options": None
-            if regions.townships is None
-            else _options(household_filter.form["township"].value(), regions.townships),
-            "village_options": _options(household_filter.form["village"].value(), regions.villages),
-            "needs_county": regions.needs_county,
+            "cascade": regions,
+            "region_errors": {
+                name: household_filter.form[name].errors
+                for name in ("county", "township", "village")
+            },
             "group_options": _options(household_filter.form["group"].value(), regions.groups),
         },
     )
@@ -224,135 +222,15 @@ def _label_options(selected: Any, labels: list[str]) -> str:
     return _options(selected, choices)
 
 
-def _region_id(value: Any) -> int | None:
-    """A region id from the form's value; None for anything else (bigger ones would not
-    bind)."""
-    try:
-        chosen = int(value)
-    except (TypeError, ValueError):
-        return None
-    return chosen if 0 < chosen <= MAX_ID else None
-
-
-@dataclass
-class RegionChoices:
-    """The options of the list's region selects. A select that the user's level does not show
-    is None: 县 above the county, 乡镇 from the county up. Every list is bounded whatever the
-    user's scope: the counties of a province, the townships of one county, the villages of one
-    county (or township), the groups of one village; above the county no village is offered
-    until a county is chosen (a province has 26,000)."""
-
-    counties: list[tuple[int, str]] | None
-    townships: list[tuple[int, str]] | None
-    villages: list[tuple[int, str]]
-    groups: list[tuple[int, str]]
-    # Above the county, no county chosen yet: the 行政村 select asks for one.
-    needs_county: bool = False
-
-
-ABOVE_COUNTY = (Region.Level.PROVINCE, Region.Level.CITY)
-
-
-def _region_choices(
-    user: User,
-    village_id: Any,
-    *,
-    county_id: Any = None,
-    township_id: Any = None,
-) -> RegionChoices:
-    """The 县, 乡镇, 行政村 and 村民小组 options in the user's scope, in one query: the
-    counties for a user above the county, the townships of the chosen county (of the user's own
-    for a county user), the villages of the chosen township or county (of the user's scope at
-    the county and below), and the groups of the chosen village (of the user's own village for
-    a village cadre). No groups until a village is chosen: a county has hundreds, a list no one
-    can pick from on a phone."""
-    scope = roles.region_scope(user)
-    level = user.region.level if user.region is not None else None
-    above = level in ABOVE_COUNTY
-    county = _region_id(county_id) if above else None
-    if level == Region.Level.COUNTY and user.region is not None:
-        county = user.region.pk
-    township = _region_id(township_id) if level in (*ABOVE_COUNTY, Region.Level.COUNTY) else None
-    village = _region_id(village_id)
-    wanted = Q(pk__in=[])
-    if above:
-        wanted |= Q(level=Region.Level.COUNTY)
-    if county is not None:
-        wanted |= Q(level=Region.Level.TOWNSHIP, parent_id=county)
-    if township is not None:
-        wanted |= Q(level=Region.Level.VILLAGE, parent_id=township)
-    elif county is not None and above:
-        wanted |= Q(level=Region.Level.VILLAGE) & (
-            Q(parent_id=county) | Q(parent__parent_id=county)
-        )
-    elif not above:
-        wanted |= Q(level=Region.Level.VILLAGE)
-    elif village is not None:  # a link to one village of the province: it stays shown
-        wanted |= Q(level=Region.Level.VILLAGE, pk=village)
-    if village is not None:
-        wanted |= Q(level=Region.Level.GROUP, parent_id=village)
-    elif level == Region.Level.VILLAGE:
-        wanted |= Q(level=Region.Level.GROUP)
-    found: dict[str, list[tuple[int, str]]] = {
-        Region.Level.COUNTY: [],
-        Region.Level.TOWNSHIP: [],
-        Region.Level.VILLAGE: [],
-        Region.Level.GROUP: [],
-    }
-    for pk, name, region_level in (
-        scope.filter(wanted).order_by("code").values_list("pk", "name", "level")
-    ):
-        found[region_level].append((pk, name))
-    return RegionChoices(
-        counties=found[Region.Level.COUNTY] if above else None,
-        townships=found[Region.Level.TOWNSHIP] if above or level == Region.Level.COUNTY else None,
-        villages=found[Region.Level.VILLAGE],
-        groups=found[Region.Level.GROUP],
-        needs_county=above and county is None,
-    )
-
-
 @login_required
 def group_options_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The <option>s of the 村民小组 select for the chosen 行政村 (htmx, on change)."""
     _require_case_access(request)
     village = request.GET.get("village")
-    choices = _region_choices(request.user, village).groups
+    choices = region_cascade(request.user, {"village": village}, groups=True).groups
     label = _("全部") if choices or not village else _("该村没有村民小组")
     return HttpResponse(
         format_html('<option value="">{}</option>', label) + _options(None, choices)
-    )
-
-
-@login_required
-def region_options_view(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The list's region selects below the one changed (htmx; without script the form is
-    submitted and the page shows the same): for a 县 the 乡镇 select's <option>s, with the
-    行政村 select (the county's villages) swapped out of band; for a 乡镇 the 行政村 select's
-    <option>s. Scoped to the user like the page; never more than one county's regions."""
-    _require_case_access(request)
-    params = request.GET
-    choices = _region_choices(
-        request.user, None, county_id=params.get("county"), township_id=params.get("township")
-    )
-    if params.get("changed") == "county":
-        return render(
-            request,
-            "households/partials/region_options.html",
-            {
-                "options": _options(None, choices.townships or []),
-                "village_select": True,
-                "village_options": _options(None, choices.villages),
-                "needs_county": choices.needs_county,
-            },
-        )
-    return render(
-        request,
-        "households/partials/region_options.html",
-        {
-            "options": _options(None, choices.villages),
-            "needs_county": choices.needs_county,
-        },
     )
 
 

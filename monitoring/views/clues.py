@@ -36,9 +36,10 @@ from monitoring.forms_clues import (
     RegisterFromClueForm,
     VerifyForm,
     declarable_villages,
+    village_choices,
 )
 from monitoring.models import Clue
-from povertyapp import audit, ratelimits, roles
+from povertyapp import audit, ratelimits, regions, roles
 from povertyapp import forms as house_forms
 from povertyapp.conflicts import ConflictError
 from povertyapp.files import workbook_download
@@ -74,11 +75,20 @@ def declarant_address(group: str, request: HttpRequest) -> str:
 def declare(request: HttpRequest) -> HttpResponse:
     """The public declaration page: the farmer's own phone, no account."""
     villages = declarable_villages()
+    # 县, then 乡镇, then 村 (povertyapp/regions.py): a select of every village of a province
+    # would be 26,000 options on a farmer's phone. Without script the form is sent with the
+    # 县 chosen and comes back with its villages.
+    cascade = regions.cascade(None, request.POST, public=True)
+    # The county's villages under their townships (an <optgroup> each), as before the cascade.
+    offered = (
+        cascade.villages
+        if cascade.township is not None
+        else village_choices(villages.filter(pk__in=[pk for pk, _name in cascade.villages]))[1:]
+    )
     if request.method != "POST":
-        return render(
-            request, "monitoring/clues/declare.html", {"form": DeclarationForm(villages=villages)}
-        )
-    form = DeclarationForm(request.POST, villages=villages)
+        form = DeclarationForm(villages=villages, offered=offered)
+        return render(request, "monitoring/clues/declare.html", {"form": form, "cascade": cascade})
+    form = DeclarationForm(request.POST, villages=villages, offered=offered)
     if is_ratelimited(
         request,
         group="monitoring.declare",
@@ -97,7 +107,7 @@ def declare(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "monitoring/clues/declare.html",
-            {"form": form, "refused": ratelimits.MESSAGE},
+            {"form": form, "cascade": cascade, "refused": ratelimits.MESSAGE},
             status=429,
         )
     if form.is_valid():
@@ -126,7 +136,9 @@ def declare(request: HttpRequest) -> HttpResponse:
                     "callback_due": clue_door.callback_due(clue),
                 },
             )
-    return render(request, "monitoring/clues/declare.html", {"form": form}, status=400)
+    return render(
+        request, "monitoring/clues/declare.html", {"form": form, "cascade": cascade}, status=400
+    )
 
 
 # --- a cadre's entry ----------------------------------------------------------------------

@@ -28,7 +28,7 @@ from monitoring.forms_objects import (
     RiskResolveForm,
 )
 from monitoring.models import Clue, IncomeAssessment, MonitoringObject
-from povertyapp import roles
+from povertyapp import regions, roles
 from povertyapp.conflicts import ConflictError
 from povertyapp.forms import add_service_errors
 from povertyapp.http import AuthenticatedHttpRequest
@@ -49,9 +49,15 @@ def _require_village_cadre(request: AuthenticatedHttpRequest) -> None:
 @login_required
 def object_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_case_access(request)
-    regions = roles.region_scope(request.user).filter(level__in=["county", "township", "village"])
-    form = ObjectFilterForm(request.GET or None, regions=regions.order_by("path"))
-    filters = form.cleaned_data if form.is_valid() else {}
+    form = ObjectFilterForm(request.GET or None)
+    filters = dict(form.cleaned_data) if form.is_valid() else {}
+    # 县, 乡镇, 行政村 a step at a time (povertyapp/regions.py); a choice outside the scope (or
+    # a village not under the chosen township) shows nothing, never the whole scope.
+    cascade = regions.cascade(request.user, request.GET)
+    if cascade.chosen is not None:
+        filters["region"] = cascade.chosen
+    elif cascade.asked:
+        filters["region"] = None
     page = Paginator(objects.object_list(user=request.user, filters=filters), 50).get_page(
         request.GET.get("page")
     )
@@ -64,7 +70,7 @@ def object_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "monitoring/objects/list.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {"form": form, "cascade": cascade, "page": page, "query": query.urlencode()},
     )
 
 

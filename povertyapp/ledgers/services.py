@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from povertyapp import crypto, db_router, jobs, roles
+from povertyapp import crypto, db_router, jobs, regions, roles
 from povertyapp.ledgers import Ledger, ledger_get
 from povertyapp.ledgers.layout import SENSITIVE, LedgerWorkbook, Letterhead
 from povertyapp.models import AccessLog, Job, Region, User
@@ -75,6 +75,12 @@ def ledger_region(user: User, filters: dict[str, str]) -> Region | None:
     user's own region. Outside the scope answers 404 like every other object outside a scope
     (and like an unknown code): refused, never silently emptied."""
     code = filters.get("region")
+    if not code and any(filters.get(step) for step in regions.STEPS):
+        # The page's 县, 乡镇, 行政村 cascade (povertyapp/regions.py): its deepest step.
+        found = regions.cascade(user, filters)
+        if found.asked and found.chosen is None:
+            raise Http404(_("所选区划不在您的管辖范围内。"))
+        return found.chosen or user.region
     if not code:
         return user.region
     region = Region.objects.filter(code=code).first()

@@ -14,11 +14,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from povertyapp import files, ratelimits, roles
+from povertyapp import files, ratelimits, regions, roles
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.ledgers import all_ledgers, index_filters
 from povertyapp.ledgers.services import job_threshold, ledger_export_start, reason_threshold
-from povertyapp.models import Region
 
 
 def _require_ledger_access(request: AuthenticatedHttpRequest) -> None:
@@ -51,11 +50,6 @@ def _index(
             data or None, user=request.user, queryset=filter_form._meta.model.objects.none()
         )
     )
-    regions = (
-        roles.region_scope(request.user)
-        .filter(level__in=[Region.Level.COUNTY, Region.Level.TOWNSHIP, Region.Level.VILLAGE])
-        .order_by("path")
-    )
     return render(
         request,
         "ledgers/index.html",
@@ -64,8 +58,9 @@ def _index(
             if roles.can_export(request.user)
             else [],
             "filter": household_filter,
-            "regions": regions,
-            "selected_region": data.get("region", ""),
+            # 县, 乡镇, 行政村 a step at a time (povertyapp/regions.py): never a province's
+            # villages in one select.
+            "cascade": regions.cascade(request.user, data),
             "income_year": data.get("income_year") or defaults.get("income_year", ""),
             "reason": data.get("reason", ""),
             "errors": errors or {},

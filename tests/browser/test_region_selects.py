@@ -33,9 +33,30 @@ def test_a_province_user_picks_the_county_then_the_township(browser, live_server
     page.select_option("#id_township", str(county.township1.pk))
     expect(village).to_have_count(1 + 2)
     page.select_option("#id_village", str(county.village_a.pk))
+    # The 村民小组 select follows the village select, though the county swapped it (htmx).
+    expect(page.locator("#id_group option")).to_have_count(1 + 2)
     submit(page, ".filters button[type=submit]")
     expect(page.locator("table.list tbody tr")).to_have_count(1)
     expect(page.locator("table.list tbody")).to_contain_text(mine.number)
     # The page sent back keeps the choices, and the other county's regions stay out.
     expect(page.locator("#id_county")).to_have_value(str(county.county.pk))
     expect(page.locator("#id_village")).not_to_contain_text("白塘村")
+
+
+def test_the_declaration_page_asks_for_the_county_then_the_township(browser, live_server, county):
+    """The public page, no account: with two counties the 县 comes first; the 乡镇 and the
+    village fill from it (htmx over `public=1`), the township narrows the villages."""
+    other = factories.region("522623000000", "施秉县", Region.Level.COUNTY, county.city)
+    township = factories.region("522623100000", "城关镇", Region.Level.TOWNSHIP, other)
+    factories.region("522623100200", "白塘村", Region.Level.VILLAGE, township)
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/monitoring/declare/")
+    village = page.locator("#id_village option")
+    expect(village).to_have_count(1)
+    page.select_option("#id_county", str(county.county.pk))
+    expect(page.locator("#id_township option")).to_have_count(1 + 2)
+    expect(village).to_have_count(1 + 3)
+    expect(page.locator("#id_village")).not_to_contain_text("白塘村")
+    page.select_option("#id_township", str(county.township2.pk))
+    expect(village).to_have_count(1 + 1)
+    expect(page.locator("#id_village")).to_contain_text(county.village_b.name)

@@ -15,7 +15,6 @@ CONCERNS = {
     "registry": {
         "list",
         "group-options",
-        "region-options",
         "create",
         "detail",
         "edit",

@@ -39,7 +39,6 @@ from monitoring import forms_lists as monitoring_forms_lists
 from monitoring import forms_objects as monitoring_forms
 from monitoring import forms_sweeps as sweep_forms
 from povertyapp import roles
-from povertyapp.models import Region
 from rounds import dashboard_views
 from tests import factories
 from tests.project import PROJECT_APPS, app_today
@@ -694,13 +693,7 @@ CASES: dict[str, Builder] = {
     "monitoring.forms_objects.ObjectFilterForm": lambda world, data: (
         monitoring_forms.ObjectFilterForm(
             data,
-            regions=Region.objects.filter(path__startswith=world.county.county.path),
-            initial={
-                "object_type": "marginal",
-                "risk_type": "illness",
-                "state": "monitored",
-                "region": world.county.village_a.pk,
-            },
+            initial={"object_type": "marginal", "risk_type": "illness", "state": "monitored"},
         )
     ),
     "monitoring.forms_objects.IdentifyForm": _simple(
