@@ -42,6 +42,11 @@ CREATED: dict[str, tuple[int | tuple[str, ...], str]] = {
         "issue 17: the desk's dated figure history, one row per stored snapshot, county or "
         "roll-up (rounds 0003)",
     ),
+    "households_countystatuscount": (
+        ("households_villagestatuscount",),
+        "issue 19: the village counts summed per county and status, so the lists above the "
+        "county read 88 counties' rows (households 0020)",
+    ),
 }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -30,7 +31,7 @@ class CappedPaginator(Paginator):
         # Django counts a sliced queryset as COUNT(*) over the LIMITed subquery.
         limit = settings.LIST_COUNT_CAP + 1
         object_list = self.object_list
-        if hasattr(object_list, "query"):
+        if isinstance(object_list, QuerySet):
             return int(object_list[:limit].count())
         return min(len(object_list), limit)
 
@@ -47,10 +48,11 @@ class StandardPagination(PageNumberPagination):
 
     def get_paginated_response(self, data: Any) -> Response:
         assert self.page is not None
+        paginator = self.page.paginator
         return Response(
             {
-                "count": self.page.paginator.count,
-                "count_capped": self.page.paginator.capped,
+                "count": paginator.count,
+                "count_capped": isinstance(paginator, CappedPaginator) and paginator.capped,
                 "next": self.get_next_link(),
                 "previous": self.get_previous_link(),
                 "results": data,
