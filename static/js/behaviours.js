@@ -5,6 +5,11 @@
      <form data-confirm="question">  asks before submitting
      <button data-print>             prints the page
      <a data-history-back href="…">  goes back in the browser's history (the href is the fallback)
+     <select data-follows="id_x" hx-trigger="follow">  gets a `follow` event (htmx refills it)
+                                     when the element with id id_x changes, also after that
+                                     element was swapped for a new one (an htmx trigger filter
+                                     such as change[target.id=='id_x'] would need eval, which
+                                     the policy refuses)
 */
 (function () {
   "use strict";
@@ -12,6 +17,13 @@
     var target = event.target;
     if (target instanceof HTMLSelectElement && target.hasAttribute("data-autosubmit") && target.form) {
       target.form.submit();
+    }
+    if (target instanceof Element && target.id) {
+      document.querySelectorAll("[data-follows]").forEach(function (follower) {
+        if (follower.getAttribute("data-follows") === target.id) {
+          follower.dispatchEvent(new Event("follow"));
+        }
+      });
     }
   });
   document.addEventListener("submit", function (event) {

@@ -125,3 +125,22 @@ def test_api_docs_load_their_code_from_files_and_the_init_script_from_the_same_v
     assert script.status_code == 200
     assert script["Content-Type"].startswith("application/javascript")
     assert 'url: "/api/v1/schema/"' in script.content.decode()
+
+
+def test_no_template_uses_an_htmx_attribute_that_needs_eval():
+    """htmx evaluates trigger filters (`change[cond]`), `hx-vals="js:…"`/`hx-vars` and `hx-on`
+    with eval, which `script-src 'self'` refuses: the element would silently do nothing in
+    production. A template uses a data attribute of static/js/behaviours.js instead."""
+    import re
+    from pathlib import Path
+
+    needs_eval = re.compile(
+        r"hx-trigger=\"[^\"]*\[|hx-(vals|headers)=\"\s*js:|hx-vars=|hx-on[:-]", re.IGNORECASE
+    )
+    root = Path(__file__).resolve().parents[2] / "templates"
+    found = [
+        f"{path.relative_to(root)}: {match.group(0)}"
+        for path in root.rglob("*.html")
+        for match in needs_eval.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
