@@ -97,6 +97,23 @@ class HouseholdFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.user = user
 
+    def name_searched(self) -> str:
+        """The name the list's search box looks for ("" for none, a 户编号 or an ID number):
+        the rule of `filter_text`. Call after `is_valid()`."""
+        text = (self.form.cleaned_data.get("q") or "").strip()
+        if not text or text.isdigit() or len(normalise_id_number(text)) == 18:
+            return ""
+        return text
+
+    def queryset_without_search(self) -> QuerySet[Household]:
+        """The queryset under every valid filter but the search box's (`filter_queryset`
+        without "q"): what a count driven from the matching members probes per household."""
+        queryset = self.queryset
+        for name, value in self.form.cleaned_data.items():
+            if name != "q":
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
     def filter_region(self, queryset: QuerySet[Household], name: str, value: str):
         from povertyapp.models import Region
 

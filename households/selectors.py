@@ -11,8 +11,10 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connections
 from django.db.models import (
+    BigIntegerField,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     FilteredRelation,
     IntegerField,
@@ -297,7 +299,12 @@ def household_list_counts(
                 .values_list("status", "n")
             )
         else:
-            totals = _capped_status_counts(queryset, cap)
+            name = counted.name_searched() if counted.is_bound and counted.is_valid() else ""
+            totals = (
+                _capped_name_counts(counted, user, name, cap)
+                if name
+                else _capped_status_counts(queryset, cap)
+            )
             if sum(n for _status, n in totals) > cap:
                 return ListCounts(by_status={}, total=cap, capped=True)
     by_status = {status: n for status, n in totals if n}
@@ -313,6 +320,61 @@ def _capped_status_counts(queryset: QuerySet[Household], cap: int) -> list[tuple
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(
             f"SELECT matches.status, COUNT(*) FROM ({sql}) AS matches GROUP BY matches.status",
+            params,
+        )
+        return [(status, n) for status, n in cursor.fetchall()]
+
+
+def _capped_name_counts(
+    household_filter: Any, user: User, name: str, cap: int
+) -> list[tuple[str, int]]:
+    """`_capped_status_counts` for a name search, driven from the matching members so that
+    the database stops at the (cap + 1)th household.
+
+    Counted from the households, the search is a semi-join: PostgreSQL makes the members'
+    matches unique (a hash over every one of them: 83,332 for 杨 at a tenth of a province)
+    before it probes the first household, so a LIMIT stops nothing. Here each matching member
+    in scope counts its household when it is the household's first match (the smallest id:
+    one household, one count, by an index probe), and the household is probed
+    by its key under every other filter of the list: the statement streams, and stops at the
+    LIMIT."""
+    from households.filters import NameCharacters, name_contains
+
+    households = (
+        household_filter.queryset_without_search().order_by().filter(pk=OuterRef("household_id"))
+    )
+    # A scalar subquery, not NOT EXISTS: PostgreSQL turns NOT EXISTS into an anti-join and
+    # may hash every match of the province for it (251,252 members for 杨 at full size) before
+    # it returns a row; a subquery in the select's WHERE is probed row by row.
+    # A household's few members, read by their household's index and tested with LIKE. Neither
+    # the name index (its condition scans the name's whole posting list at every probe) nor
+    # the primary key (walked in order until a match of this household turns up) may serve
+    # the probe, whatever the statistics say: the order is an expression no index holds.
+    first_match = (
+        Member.objects.filter(name__contains=name, household=OuterRef("household_id"))
+        .order_by(ExpressionWrapper(F("pk") + 0, output_field=BigIntegerField()).asc())
+        .values("pk")[:1]
+    )
+    members = Member.objects.alias(name_characters=NameCharacters("name")).filter(
+        name_contains(name)
+    )
+    if user.region is None or user.region.level not in (Region.Level.CITY, Region.Level.PROVINCE):
+        # A county's (or a village's) matches only, by the members' own county key; above the
+        # county the scope is most of the members, which the household's probe tests anyway
+        # (an index scan of a province's county keys read 11M entries to rule out none).
+        members = members.filter(roles.member_scope_q(user, Member))
+    statuses = (
+        members.filter(pk=Subquery(first_match))
+        .annotate(household_status=Subquery(households.values("status")[:1]))
+        .filter(household_status__isnull=False)
+        .order_by()
+        .values_list("household_status")[: cap + 1]
+    )
+    sql, params = statuses.query.sql_with_params()
+    with connections[statuses.db].cursor() as cursor:
+        cursor.execute(
+            f"SELECT matches.household_status, COUNT(*) FROM ({sql}) AS matches "
+            "GROUP BY matches.household_status",
             params,
         )
         return [(status, n) for status, n in cursor.fetchall()]

@@ -225,6 +225,74 @@ def test_the_count_of_a_search_stops_at_the_cap(cast, county, household_a, clien
         assert not response.context["page"].has_next()
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"q": "杨"},
+        {"q": "杨", "status": "poor"},
+        {"q": "杨", "village": "VILLAGE_A"},
+        {"q": "杨", "county": "OTHER"},
+        {"q": "杨梅"},
+        {"q": "杨", "cause": "缺资金"},
+        {"q": "李"},
+    ],
+)
+@pytest.mark.parametrize("who", ["auditor", "county", "township", "cadre", "helper"])
+def test_a_name_search_counted_from_its_members_equals_a_live_count(
+    cast, county, province, auditor, household_a, data, who
+):
+    """The capped count of a name search runs from the matching members (selectors.
+    _capped_name_counts): each household once however many of its members match, only in the
+    user's scope, under every other filter; past the cap, capped."""
+
+    def members(*names):
+        kinds = [("户主", "男", 1980), ("配偶", "女", 1982), ("之子", "男", 2005)]
+        return [
+            factories.member_data(
+                name=name, relation=relation, sex=sex, birth_date=datetime.date(year, 1, 1)
+            )
+            for name, (relation, sex, year) in zip(names, kinds, strict=False)
+        ]
+
+    other_office = factories.user("other", User.Role.COUNTY_OFFICER, province[0])
+    other_village = Region.objects.filter(path__startswith=province[0].path, level="village")[0]
+    # Two members match in one household, one in another, none in a third; a match in another
+    # county; and household_a (every member 张三) paired with the helper.
+    factories.household(
+        actor=cast.county, village=county.village_a, members=members("杨梅", "杨花")
+    )
+    factories.household(
+        actor=cast.county, village=county.village_a2, status="exited", members=members("杨一")
+    )
+    factories.household(
+        actor=cast.county,
+        village=county.village_b,
+        main_cause="缺资金",
+        members=members("李四", "杨二"),
+    )
+    factories.household(actor=cast.county, village=county.village_b, members=members("王五"))
+    factories.household(actor=other_office, village=other_village, members=members("杨三", "杨四"))
+    names = {"VILLAGE_A": str(county.village_a.pk), "OTHER": str(province[0].pk)}
+    data = {key: names.get(value, value) for key, value in data.items()}
+    user = auditor if who == "auditor" else getattr(cast, who)
+    scoped = roles.household_scope(user, Household.objects.all())
+    expected = {
+        row["status"]: row["n"]
+        for row in HouseholdFilter(data, queryset=scoped, user=user)
+        .qs.order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+    }
+    counts = household_list_counts(user=user, data=data, cap=100)
+    assert (counts.by_status, counts.capped) == (expected, False)
+    total = sum(expected.values())
+    if total > 1:
+        counts = household_list_counts(user=user, data=data, cap=total - 1)
+        assert (counts.total, counts.capped) == (total - 1, True)
+    counts = household_list_counts(user=user, data=data, cap=total)
+    assert (counts.total, counts.capped) == (total, False)
+
+
 # --- the cascade on every page (povertyapp/regions.py) ------------------------------------------
 
 CASCADE_PAGES = (
