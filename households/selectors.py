@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -323,6 +323,20 @@ def _capped_status_counts(queryset: QuerySet[Household], cap: int) -> list[tuple
             params,
         )
         return [(status, n) for status, n in cursor.fetchall()]
+
+
+def name_search_counter(household_filter: Any, user: User) -> Callable[[int], int] | None:
+    """For a valid name search, a function counting at most `limit` of its households from
+    the matching members (`_capped_name_counts`: the API's paginator stops there too); None
+    for any other filter."""
+    if not (household_filter.is_valid() and household_filter.name_searched()):
+        return None
+    name = household_filter.name_searched()
+
+    def count_rows(limit: int) -> int:
+        return sum(n for _status, n in _capped_name_counts(household_filter, user, name, limit - 1))
+
+    return count_rows
 
 
 def _capped_name_counts(

@@ -6,6 +6,7 @@ exactly the rules of the pages.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
@@ -35,6 +36,7 @@ from households.api.serializers import (
 from households.filters import HouseholdFilter
 from households.models import Household, HouseholdEvent, Member
 from povertyapp import roles
+from povertyapp.api.pagination import CappedPaginator, StandardPagination
 from povertyapp.api.throttles import ApiThrottle, SearchThrottle
 from povertyapp.http import AuthenticatedRequest, request_user
 from povertyapp.models import Region
@@ -183,6 +185,12 @@ class HouseholdSearchApi(generics.GenericAPIView):
         household_filter = HouseholdFilter(data, queryset=self.get_queryset(), user=request.user)
         if not household_filter.is_valid():
             raise ValidationError(household_filter.errors)
+        count_rows = selectors.name_search_counter(household_filter, request.user)
+        if count_rows is not None and isinstance(self.paginator, StandardPagination):
+            # counted from the matching members, up to the cap
+            self.paginator.django_paginator_class = partial(  # type: ignore[assignment]
+                CappedPaginator, count_rows=count_rows
+            )
         return _household_page(self, household_filter.qs)
 
 

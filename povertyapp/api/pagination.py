@@ -9,6 +9,7 @@ reach the rest), as the household list's pages do.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -20,7 +21,17 @@ from rest_framework.response import Response
 
 
 class CappedPaginator(Paginator):
-    """Django's paginator whose count stops at the cap (`capped` says whether it did)."""
+    """Django's paginator whose count stops at the cap (`capped` says whether it did).
+
+    `count_rows(limit)`, when given, counts at most `limit` rows of the list in a way of its
+    own (a name search counted from its matching members: households.selectors); a view sets
+    it with `paginator.django_paginator_class = partial(CappedPaginator, count_rows=...)`."""
+
+    def __init__(
+        self, *args: Any, count_rows: Callable[[int], int] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.count_rows = count_rows
 
     @cached_property
     def capped(self) -> bool:
@@ -30,6 +41,8 @@ class CappedPaginator(Paginator):
     def _counted(self) -> int:
         # Django counts a sliced queryset as COUNT(*) over the LIMITed subquery.
         limit = settings.LIST_COUNT_CAP + 1
+        if self.count_rows is not None:
+            return min(self.count_rows(limit), limit)
         object_list = self.object_list
         if isinstance(object_list, QuerySet):
             return int(object_list[:limit].count())

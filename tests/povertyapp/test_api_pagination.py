@@ -54,3 +54,29 @@ def test_the_schema_names_the_capped_count(cast):
     for component in paginated:
         assert component["properties"]["count_capped"]["type"] == "boolean"
         assert "count_capped" in component["required"]
+
+
+def test_a_name_search_is_counted_from_its_members_up_to_the_cap(five, cast, settings):
+    """POST /api/v1/households/search/ with a name: the count is the members-driven one
+    (households.selectors.name_search_counter), exact under the cap, capped past it."""
+    factories.household(
+        actor=cast.county,
+        village=five[0].village,
+        members=[factories.member_data(name="欧阳五")],
+    )
+    client = login(cast.county)
+    settings.LIST_COUNT_CAP = 10
+    body = client.post(
+        f"{URL}search/?page_size=2", {"q": "张"}, content_type="application/json"
+    ).json()
+    assert (body["count"], body["count_capped"]) == (5, False)
+    settings.LIST_COUNT_CAP = 3
+    with CaptureQueriesContext(connection) as queries:
+        body = client.post(
+            f"{URL}search/?page_size=2", {"q": "张"}, content_type="application/json"
+        ).json()
+    assert (body["count"], body["count_capped"]) == (3, True)
+    counted = [q["sql"] for q in queries.captured_queries if "matches.household_status" in q["sql"]]
+    assert len(counted) == 1 and "LIMIT 4" in counted[0], counted
+    body = client.post(f"{URL}search/", {"q": "欧阳"}, content_type="application/json").json()
+    assert (body["count"], body["count_capped"]) == (1, False)
