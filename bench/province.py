@@ -504,6 +504,12 @@ def main() -> int:
         help="only the county and province lists in-process (the county key, issue 19)",
     )
     parser.add_argument(
+        "--skip-scenarios",
+        default="",
+        help="pages: load-test scenarios left out, comma-separated (e.g. 'province search "
+        "plain': at full size each of its requests counts every match of the province)",
+    )
+    parser.add_argument(
         "--searches",
         type=int,
         default=6,

@@ -419,7 +419,11 @@ def _load_test(
                 [[f"{base}/bench/plain/dashboard/{PROVINCE_CODE}/"]] * args.clients,
             ),
         ]
+        skipped = {name.strip() for name in getattr(args, "skip_scenarios", "").split(",")}
         for name, sessions, urls in scenarios:
+            if name in skipped:
+                print(f"  {name:<24} left out (--skip-scenarios)", flush=True)
+                continue
             _run(sessions, urls, args.clients * 2)  # warm up
             results[name] = _run(sessions, urls, args.requests)
             figures = results[name]
