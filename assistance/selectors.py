@@ -713,33 +713,37 @@ def coverage_run_for(*, user: User, region: Region) -> CoverageRun | None:
 
 
 def coverage_table(*, run: CoverageRun, region: Region) -> list[dict[str, Any]]:
-    """Per village under `region`: missing (应享未享) and wrongful (违规享受) counts by rule."""
+    """Missing (应享未享) and wrongful (违规享受) counts under `region`: per village for a county
+    or below; above the county per county (a province has 26,000 villages, too many rows for
+    a page: each county's row leads to its own villages)."""
+    by_county = region.level in (Region.Level.CITY, Region.Level.PROVINCE)
+    level = Region.Level.COUNTY if by_county else Region.Level.VILLAGE
+    # A village's parent is its township, the township's its county.
+    key = "village__parent__parent" if by_county else "village"
     rows = (
         CoverageGap.objects.filter(run=run, village__path__startswith=region.path)
-        .values("village", "rule", "kind")
+        .order_by()
+        .values(key, "rule", "kind")
         .annotate(n=Count("pk"))
     )
     table: dict[int, dict[str, Any]] = {}
-    villages = {
-        v.pk: v
-        for v in Region.objects.filter(
-            level=Region.Level.VILLAGE, path__startswith=region.path
-        ).select_related("parent")
-    }
-    for village in villages.values():
-        table[village.pk] = {
-            "village": village,
+    for unit in Region.objects.filter(level=level, path__startswith=region.path).select_related(
+        "parent"
+    ):
+        table[unit.pk] = {
+            "region": unit,
+            "village": None if by_county else unit,
             "missing": 0,
             "wrongful": 0,
             "by_rule": defaultdict(lambda: {"missing": 0, "wrongful": 0}),
         }
     for row in rows:
-        entry = table.get(row["village"])
+        entry = table.get(row[key])
         if entry is None:
             continue
         entry[row["kind"]] += row["n"]
         entry["by_rule"][row["rule"]][row["kind"]] += row["n"]
-    return sorted(table.values(), key=lambda entry: entry["village"].code)
+    return sorted(table.values(), key=lambda entry: entry["region"].code)
 
 
 def coverage_gaps(*, user: User, run: CoverageRun, village: Region) -> QuerySet[CoverageGap]:

@@ -34,7 +34,7 @@ from povertyapp import forms as house_forms
 from povertyapp import jobs, ratelimits, regions, roles, search_terms
 from povertyapp.conflicts import ConflictError
 from povertyapp.http import AuthenticatedHttpRequest
-from povertyapp.models import User
+from povertyapp.models import Region, User
 from povertyapp.privacy import access_log_record, shown, shown_health
 
 # Lazy: the labels are read per request, in the user's language (issue 17).
@@ -485,6 +485,7 @@ def coverage(request: AuthenticatedHttpRequest) -> HttpResponse:
     }
     if run is not None:
         context["table"] = selectors.coverage_table(run=run, region=region)
+        context["by_county"] = region.level in (Region.Level.CITY, Region.Level.PROVINCE)
         context["rules"] = selectors.rules_summary(run)
     return render(request, "assistance/coverage.html", context)
 

@@ -63,6 +63,33 @@ def test_coverage_table_counts_per_village(registry, county):
     assert table == {"凤场村": (2, 0), "龙坪村": (0, 0), "西垭村": (0, 1)}
 
 
+def test_above_the_county_the_table_counts_per_county(registry, county, cast):
+    """A province-wide run: one row per county (never the province's 26,000 villages), each
+    the sum of its villages, linking to its own villages through the region cascade."""
+    from povertyapp.models import Region, User
+    from tests.conftest import login
+
+    other = factories.region("522623000000", "施秉县", Region.Level.COUNTY, county.city)
+    run = coverage_compute(region=county.province)
+    by_village = selectors.coverage_table(run=run, region=county.county)
+    table = {
+        row["region"].name: (row["missing"], row["wrongful"])
+        for row in selectors.coverage_table(run=run, region=county.province)
+    }
+    assert table == {
+        "黄平县": (
+            sum(row["missing"] for row in by_village),
+            sum(row["wrongful"] for row in by_village),
+        ),
+        other.name: (0, 0),
+    }
+    auditor = factories.user("provaudit", User.Role.AUDITOR, county.province)
+    html = login(auditor).get("/assistance/coverage/").content.decode()
+    assert f'href="?county={county.county.pk}"' in html and "凤场村" not in html
+    html = login(auditor).get(f"/assistance/coverage/?county={county.county.pk}").content.decode()
+    assert "凤场村" in html
+
+
 def test_coverage_rows_respect_the_viewer_scope(registry, county, cast):
     run = coverage_compute(region=county.county)
     assert selectors.coverage_gaps(user=cast.cadre, run=run, village=county.village_b).count() == 0
