@@ -71,6 +71,7 @@ class HouseholdsConfig(AppConfig):
         register_file_kinds()
         register_desk_panels()
         register_list_warnings()
+        register_village_labels()
 
 
 def register_county_key() -> None:
@@ -80,6 +81,15 @@ def register_county_key() -> None:
     from povertyapp import roles
 
     roles.register_county_key(household=Household, others=(Member,))
+
+
+def register_village_labels() -> None:
+    """The quality page's villages read with their open problems, also when the region
+    cascade refills them (`povertyapp.regions.register_village_labels`)."""
+    from households import quality
+    from povertyapp import regions
+
+    regions.register_village_labels(quality.VILLAGE_LABELS, quality.village_labels)
 
 
 def register_list_warnings() -> None:

@@ -1007,6 +1007,20 @@ def open_problem_counts(village_ids: list[int]) -> dict[int, int]:
     return {row["village_id"]: row["n"] for row in rows}
 
 
+# The quality page's villages carry their open problems: "凤场村（12）" (the page and the
+# region cascade's options endpoint: povertyapp.regions.register_village_labels).
+VILLAGE_LABELS = "quality"
+
+
+def village_labels(villages: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    counts = open_problem_counts([pk for pk, _name in villages])
+    opening, closing = gettext("（"), gettext("）")
+    return [
+        (pk, f"{name}{opening}{counts[pk]}{closing}" if pk in counts else name)
+        for pk, name in villages
+    ]
+
+
 # --- reads ------------------------------------------------------------------------------------
 
 # One entry per rule code for the filter (the required-field rules carry the field's name).

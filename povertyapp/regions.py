@@ -10,7 +10,7 @@ Here in the platform, next to Region, so that every app uses one piece (arrows p
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,6 +98,25 @@ class Cascade:
     def region(self) -> Region | None:
         """The region the page shows: the one chosen, else the scope's own."""
         return self.chosen or self.root
+
+
+# What a page adds to the names of the villages it offers (the quality page: each village's
+# open problems), by name: the options endpoint applies the same (`?labels=<name>`) when it
+# refills the village select, so that the options read the same with or without script.
+# Apps register theirs from their `ready()`; the platform knows none of them.
+VillageLabels = Callable[[list[tuple[int, str]]], list[tuple[int, str]]]
+_village_labels: dict[str, VillageLabels] = {}
+
+
+def register_village_labels(name: str, labels: VillageLabels) -> None:
+    _village_labels[name] = labels
+
+
+def label_villages(found: Cascade, name: str) -> None:
+    """Rename `found`'s villages with the labels registered as `name` (none: unchanged)."""
+    labels = _village_labels.get(name)
+    if labels is not None and found.villages:
+        found.villages = labels(found.villages)
 
 
 def scope_of(user: User | None, public: bool = False) -> tuple[QuerySet[Region], str | None, Any]:

@@ -111,7 +111,8 @@ def region_options(request: HttpRequest) -> HttpResponse:
     县 (`changed=county`) the 乡镇 select's <option>s, with the 行政村 select's swapped out of
     band; after a 乡镇 the 行政村 select's <option>s. Scoped to the user like the pages, never
     more than one county's regions; `public=1` answers the public declaration page (no
-    account) over every region, as that page names any village of the system."""
+    account) over every region, as that page names any village of the system. `labels=<name>`
+    names the villages as the page does (`regions.register_village_labels`)."""
     public = request.GET.get("public") == "1"
     if not public:
         if not request.user.is_authenticated:
@@ -120,6 +121,8 @@ def region_options(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied(_("您的账号不查看农户信息。"))
     user = request.user if request.user.is_authenticated else None
     found = regions.cascade(user, request.GET, public=public)
+    if not public:
+        regions.label_villages(found, request.GET.get("labels", ""))
     changed_county = request.GET.get("changed") == "county"
     return render(
         request,

@@ -50,13 +50,9 @@ def quality_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         definition = quality.RULES_BY_CODE.get(problem.rule)
         problem.rule_label = definition.label if definition else problem.rule
     latest = quality.latest_result(user.region) if user.region is not None else None
-    # The villages offered (one county's at most) carry their open problems.
-    counts = quality.open_problem_counts([pk for pk, _name in cascade.villages])
-    opening, closing = _("（"), _("）")
-    cascade.villages = [
-        (pk, f"{name}{opening}{counts[pk]}{closing}" if pk in counts else name)
-        for pk, name in cascade.villages
-    ]
+    # The villages offered (one county's at most) carry their open problems, here and when
+    # the options endpoint refills them (households/apps.py registers the labels).
+    regions.label_villages(cascade, quality.VILLAGE_LABELS)
     summary_level, summary = (
         quality.summary_rows(latest.result, cascade.region)
         if latest is not None and cascade.region is not None
@@ -70,6 +66,7 @@ def quality_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             "page": page,
             "cascade": cascade,
+            "village_labels": quality.VILLAGE_LABELS,
             "state": state,
             "rule": rule,
             "states": DataProblem.State.choices,

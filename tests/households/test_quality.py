@@ -243,6 +243,22 @@ def test_quality_page_is_scoped_to_the_village(cast, county, client_for):
     assert page.context["page"].paginator.count == 2
 
 
+def test_village_options_carry_their_open_problems_when_refilled_too(cast, county, client_for):
+    """The quality page's villages read "凤场村（5）", on the page and when the region cascade
+    refills the select after a township is chosen (the options endpoint's `labels=quality`);
+    other pages' refills stay plain."""
+    factories.household(actor=cast.county, village=county.village_a, main_cause="因学")
+    run_job(cast.county, county.county)
+    client = client_for(cast.county)
+    page = client.get("/households/quality/").content.decode()
+    label = f"凤场村（{DataProblem.objects.filter(village=county.village_a).count()}）"
+    assert label in page and "labels=quality" in page
+    refill = {"township": county.township1.pk, "changed": "township"}
+    options = client.get("/regions/options/", {**refill, "labels": "quality"}).content.decode()
+    assert label in options and "龙坪村<" in options
+    assert "凤场村（" not in client.get("/regions/options/", refill).content.decode()
+
+
 def test_run_button_starts_a_job_for_the_users_region(cast, county, client_for):
     response = client_for(cast.cadre).post(
         "/households/quality/run/", {"region": county.village_a.code}
