@@ -161,6 +161,18 @@ def test_the_region_options_follow_the_chosen_county_within_the_scope(
     assert response.content.decode().count("<option") == 1
 
 
+def _live_counts(user, data) -> dict[str, int]:
+    """The list's households by status under `data`, counted from the households themselves."""
+    scoped = roles.household_scope(user, Household.objects.all())
+    return {
+        row["status"]: row["n"]
+        for row in HouseholdFilter(data, queryset=scoped, user=user)
+        .qs.order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+    }
+
+
 @pytest.mark.parametrize(
     "data",
     [
@@ -189,14 +201,7 @@ def test_county_and_township_counts_equal_a_live_count(
     }
     data = {key: names.get(value, value) for key, value in data.items()}
     user = auditor if who == "auditor" else getattr(cast, who)
-    scoped = roles.household_scope(user, Household.objects.all())
-    expected = {
-        row["status"]: row["n"]
-        for row in HouseholdFilter(data, queryset=scoped, user=user)
-        .qs.order_by()
-        .values("status")
-        .annotate(n=Count("pk"))
-    }
+    expected = _live_counts(user, data)
     assert household_list_counts(user=user, data=data).by_status == expected
 
 
@@ -277,14 +282,7 @@ def test_a_name_search_counted_from_its_members_equals_a_live_count(
     names = {"VILLAGE_A": str(county.village_a.pk), "OTHER": str(province[0].pk)}
     data = {key: names.get(value, value) for key, value in data.items()}
     user = auditor if who == "auditor" else getattr(cast, who)
-    scoped = roles.household_scope(user, Household.objects.all())
-    expected = {
-        row["status"]: row["n"]
-        for row in HouseholdFilter(data, queryset=scoped, user=user)
-        .qs.order_by()
-        .values("status")
-        .annotate(n=Count("pk"))
-    }
+    expected = _live_counts(user, data)
     counts = household_list_counts(user=user, data=data, cap=100)
     assert (counts.by_status, counts.capped) == (expected, False)
     total = sum(expected.values())
