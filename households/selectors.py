@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -208,11 +208,14 @@ COUNTY_OR_ABOVE = frozenset({Region.Level.PROVINCE, Region.Level.CITY, Region.Le
 class ListCounts:
     """The household list's figures: households by status, their total, and whether the total
     was capped (`capped`: more than `total` households match, counted no further, and
-    `by_status` is empty: the statuses of the first matches found say nothing of the rest)."""
+    `by_status` is empty: the statuses of the first matches found say nothing of the rest).
+    `ids`: every matching household's id in the list's default order (户编号, id), when the
+    count read them anyway (a name search under the cap): the page is cut from them."""
 
     by_status: dict[str, int]
     total: int
     capped: bool = False
+    ids: list[int] | None = None
 
 
 def household_status_counts(
@@ -300,15 +303,29 @@ def household_list_counts(
             )
         else:
             name = counted.name_searched() if counted.is_bound and counted.is_valid() else ""
-            totals = (
-                _capped_name_counts(counted, user, name, cap)
-                if name
-                else _capped_status_counts(queryset, cap)
-            )
+            if name:
+                matches = _name_matches(counted, user, name, cap)
+                if len(matches) > cap:
+                    return ListCounts(by_status={}, total=cap, capped=True)
+                return ListCounts(
+                    by_status=dict(Counter(status for _pk, status, _number in matches)),
+                    total=len(matches),
+                    ids=_in_list_order(matches),
+                )
+            totals = _capped_status_counts(queryset, cap)
             if sum(n for _status, n in totals) > cap:
                 return ListCounts(by_status={}, total=cap, capped=True)
     by_status = {status: n for status, n in totals if n}
     return ListCounts(by_status=by_status, total=sum(by_status.values()))
+
+
+def _in_list_order(matches: list[tuple[int, str, str]]) -> list[int] | None:
+    """The ids of `matches` in the list's default order (户编号, then id), or None when a
+    户编号 holds anything but ASCII digits (whose order Python and the database's collation
+    could disagree on; the list then cuts its page in SQL)."""
+    if not all(number.isascii() and number.isdigit() for _pk, _status, number in matches):
+        return None
+    return [pk for pk, _status, _number in sorted(matches, key=lambda row: (row[2], row[0]))]
 
 
 def _capped_status_counts(queryset: QuerySet[Household], cap: int) -> list[tuple[str, int]]:
@@ -327,23 +344,25 @@ def _capped_status_counts(queryset: QuerySet[Household], cap: int) -> list[tuple
 
 def name_search_counter(household_filter: Any, user: User) -> Callable[[int], int] | None:
     """For a valid name search, a function counting at most `limit` of its households from
-    the matching members (`_capped_name_counts`: the API's paginator stops there too); None
+    the matching members (`_name_matches`: the API's paginator stops there too); None
     for any other filter."""
     if not (household_filter.is_valid() and household_filter.name_searched()):
         return None
     name = household_filter.name_searched()
 
     def count_rows(limit: int) -> int:
-        return sum(n for _status, n in _capped_name_counts(household_filter, user, name, limit - 1))
+        return len(_name_matches(household_filter, user, name, limit - 1))
 
     return count_rows
 
 
-def _capped_name_counts(
+def _name_matches(
     household_filter: Any, user: User, name: str, cap: int
-) -> list[tuple[str, int]]:
-    """`_capped_status_counts` for a name search, driven from the matching members so that
-    the database stops at the (cap + 1)th household.
+) -> list[tuple[int, str, str]]:
+    """At most `cap` + 1 households of a name search, as (id, status, 户编号), driven from the
+    matching members so that the database stops at the (cap + 1)th household: the count of
+    the search (`_capped_status_counts` for any other filter), and under the cap the list's
+    page too (`ListCounts.ids`), with no second read of the same matches.
 
     Counted from the households, the search is a semi-join: PostgreSQL makes the members'
     matches unique (a hash over every one of them: 83,332 for 杨 at a tenth of a province)
@@ -377,21 +396,17 @@ def _capped_name_counts(
         # county the scope is most of the members, which the household's probe tests anyway
         # (an index scan of a province's county keys read 11M entries to rule out none).
         members = members.filter(roles.member_scope_q(user, Member))
-    statuses = (
+    matches = (
         members.filter(pk=Subquery(first_match))
-        .annotate(household_status=Subquery(households.values("status")[:1]))
+        .annotate(
+            household_status=Subquery(households.values("status")[:1]),
+            household_number=Subquery(households.values("number")[:1]),
+        )
         .filter(household_status__isnull=False)
         .order_by()
-        .values_list("household_status")[: cap + 1]
+        .values_list("household_id", "household_status", "household_number")[: cap + 1]
     )
-    sql, params = statuses.query.sql_with_params()
-    with connections[statuses.db].cursor() as cursor:
-        cursor.execute(
-            f"SELECT matches.household_status, COUNT(*) FROM ({sql}) AS matches "
-            "GROUP BY matches.household_status",
-            params,
-        )
-        return [(status, n) for status, n in cursor.fetchall()]
+    return list(matches)
 
 
 def household_get_for_user(*, user: User, household_id: int, for_write: bool = False) -> Household:

@@ -113,7 +113,12 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Pages are cut on the ids alone, then the page's rows read by id: PostgreSQL evaluates
     # the select list (head, person count) for every row an OFFSET skips, so page 50 of a
     # county computed 1,000 rows' subqueries to show 20.
-    paginator = Paginator(queryset.values_list("pk", flat=True), page_size)
+    ids: Any = queryset.values_list("pk", flat=True)
+    if counts.ids is not None and not params.get("ordering"):
+        # A name search under the cap: its count read every match's id and 户编号 already,
+        # in the list's order, so the page is cut from them instead of reading them again.
+        ids = counts.ids
+    paginator = Paginator(ids, page_size)
     paginator.__dict__["count"] = counts.total
     page = paginator.get_page(params.get("page"))
     page.object_list = selectors.household_list_rows(list(page.object_list))
