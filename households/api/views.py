@@ -188,7 +188,7 @@ class HouseholdSearchApi(generics.GenericAPIView):
         count_rows = selectors.name_search_counter(household_filter, request.user)
         if count_rows is not None and isinstance(self.paginator, StandardPagination):
             # counted from the matching members, up to the cap
-            self.paginator.django_paginator_class = partial(  # type: ignore[assignment]
+            self.paginator.django_paginator_class = partial(  # type: ignore[assignment]  # a partial builds the same class
                 CappedPaginator, count_rows=count_rows
             )
         return _household_page(self, household_filter.qs)
