@@ -376,13 +376,13 @@ def _name_matches(
     households = (
         household_filter.queryset_without_search().order_by().filter(pk=OuterRef("household_id"))
     )
-    # A scalar subquery, not NOT EXISTS: PostgreSQL turns NOT EXISTS into an anti-join and
-    # may hash every match of the province for it (251,252 members for 杨 at full size) before
-    # it returns a row; a subquery in the select's WHERE is probed row by row.
-    # A household's few members, read by their household's index and tested with LIKE. Neither
-    # the name index (its condition scans the name's whole posting list at every probe) nor
-    # the primary key (walked in order until a match of this household turns up) may serve
-    # the probe, whatever the statistics say: the order is an expression no index holds.
+    # The household's first match, as a scalar subquery probed row by row: NOT EXISTS (an
+    # earlier match) would become an anti-join, which may hash every match of the province
+    # (251,252 members for 杨 at half the full size) before it returns a row. The probe reads
+    # the household's few members by their household's index and tests them with LIKE; neither
+    # the name index (its condition scans the name's whole posting list at every probe) nor the
+    # primary key (walked in order until a match of this household turns up) may serve it,
+    # whatever the statistics say: the order is an expression no index holds.
     first_match = (
         Member.objects.filter(name__contains=name, household=OuterRef("household_id"))
         .order_by(ExpressionWrapper(F("pk") + 0, output_field=BigIntegerField()).asc())
