@@ -5,7 +5,8 @@
   OfflineSync: an entry recorded offline (visit, 入户核实, 排查表) and synced, by its key.
 - MatchingRule: the cause/situation → measure/benefit matching of DOMAIN §6 as data the county
   office edits; AssistanceStandard: the thresholds (minimum measures, idle-fund days).
-- CoverageRun / CoverageGap: the stored result of the policy-coverage job (优惠政策落实防漏表).
+- CoverageRun / CoverageTally / CoverageGap: the stored result of the policy-coverage job
+  (优惠政策落实防漏表), with what it checked per village.
 - Project (项目库) with its approval (申报 → 审批 → 公告公示), ProjectFunding (budget by source),
   FundMovement (资金账).
 - Asset (资产收益: assets formed by projects), AssetIncome (yearly income), AssetDistribution
@@ -842,6 +843,33 @@ class CoverageRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region} {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class CoverageTally(models.Model):
+    """What a run checked in one village: its covered households and their living members.
+
+    The run's own totals are the sums of its tallies; a page that shows a run for a part of
+    its region (a county of a province's run, a township of a county's) adds up that part's
+    villages, so its figures are those of the registry at the run's time, not of today."""
+
+    run = models.ForeignKey(
+        CoverageRun, verbose_name=_("核查"), on_delete=models.CASCADE, related_name="tallies"
+    )
+    village = models.ForeignKey(
+        Region, verbose_name=_("行政村"), on_delete=models.PROTECT, related_name="+"
+    )
+    households = models.PositiveIntegerField(_("核查户数"), default=0)
+    members = models.PositiveIntegerField(_("核查人数"), default=0)
+
+    class Meta:
+        verbose_name = _("政策落实核查村级户数")
+        verbose_name_plural = _("政策落实核查村级户数")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "village"], name="coverage_tally_run_village")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.village_id} {self.households}/{self.members}"
 
 
 class CoverageGap(models.Model):

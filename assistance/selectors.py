@@ -33,6 +33,7 @@ from assistance.models import (
     AssistanceEvent,
     CoverageGap,
     CoverageRun,
+    CoverageTally,
     FundMovement,
     FundSource,
     HouseholdPlan,
@@ -760,9 +761,42 @@ def coverage_gaps(*, user: User, run: CoverageRun, village: Region) -> QuerySet[
     )
 
 
-def rules_summary(run: CoverageRun) -> list[dict[str, Any]]:
+def coverage_summary(*, run: CoverageRun, region: Region) -> dict[str, int | None]:
+    """The stat cards of a run shown for `region`: the run's own totals for its region; for a
+    part of it (a county of a province's run), the part's villages added up: households and
+    members from the tallies the run stored, gaps counted under the part. A run stored before
+    tallies existed has no households or members to give for a part (None)."""
+    if region.pk == run.region_id:
+        return {
+            "households": run.households,
+            "members": run.members,
+            "missing": run.missing,
+            "wrongful": run.wrongful,
+        }
+    checked = CoverageTally.objects.filter(run=run, village__path__startswith=region.path)
+    totals = checked.aggregate(households=Sum("households"), members=Sum("members"))
+    tallied = run.tallies.exists()
+    gaps = dict(
+        CoverageGap.objects.filter(run=run, village__path__startswith=region.path)
+        .order_by()
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+    )
+    return {
+        "households": (totals["households"] or 0) if tallied else None,
+        "members": (totals["members"] or 0) if tallied else None,
+        "missing": gaps.get(CoverageGap.Kind.MISSING, 0),
+        "wrongful": gaps.get(CoverageGap.Kind.WRONGFUL, 0),
+    }
+
+
+def rules_summary(run: CoverageRun, region: Region | None = None) -> list[dict[str, Any]]:
+    """Gaps per rule of the run, under `region` when it is a part of the run's region."""
+    gaps = run.gaps.all()
+    if region is not None and region.pk != run.region_id:
+        gaps = gaps.filter(village__path__startswith=region.path)
     counts = (
-        run.gaps.values("rule", "rule__label", "rule__position", "kind")
+        gaps.values("rule", "rule__label", "rule__position", "kind")
         .annotate(n=Count("pk"))
         .order_by("rule__position")
     )

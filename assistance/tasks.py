@@ -11,11 +11,12 @@ from typing import Any
 
 from celery import shared_task
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from assistance import matching
-from assistance.models import CoverageGap, CoverageRun
+from assistance.models import CoverageGap, CoverageRun, CoverageTally
 from households.models import Household
 from povertyapp import jobs, roles
 from povertyapp.models import Job, Region
@@ -41,13 +42,20 @@ def coverage_compute(*, region: Region, job: Job | None = None) -> CoverageRun:
         )
         matching.coverage_insert(run_id=run.pk, households=households, rules=rules, on=on)
         covered = matching.covered_households(households)
-        run.households = covered.count()
-        run.members = (
-            covered.model.objects.filter(pk__in=covered.values("pk")).aggregate(n=_count_members())[
-                "n"
-            ]
-            or 0
-        )
+        tallies = [
+            CoverageTally(
+                run=run,
+                village_id=row["village"],
+                households=row["households"],
+                members=row["living"],
+            )
+            for row in covered.order_by()
+            .values("village")
+            .annotate(households=Count("pk", distinct=True), living=_count_members())
+        ]
+        CoverageTally.objects.bulk_create(tallies, batch_size=2000)
+        run.households = sum(tally.households for tally in tallies)
+        run.members = sum(tally.members for tally in tallies)
         run.missing = CoverageGap.objects.filter(run=run, kind=CoverageGap.Kind.MISSING).count()
         run.wrongful = CoverageGap.objects.filter(run=run, kind=CoverageGap.Kind.WRONGFUL).count()
         run.computed_at = timezone.now()
@@ -60,8 +68,6 @@ def coverage_compute(*, region: Region, job: Job | None = None) -> CoverageRun:
 
 
 def _count_members() -> Any:
-    from django.db.models import Count, Q
-
     return Count(
         "members", filter=Q(members__is_active=True, members__living_status=matching.LIVING)
     )

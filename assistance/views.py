@@ -486,7 +486,8 @@ def coverage(request: AuthenticatedHttpRequest) -> HttpResponse:
     if run is not None:
         context["table"] = selectors.coverage_table(run=run, region=region)
         context["by_county"] = region.level in (Region.Level.CITY, Region.Level.PROVINCE)
-        context["rules"] = selectors.rules_summary(run)
+        context["rules"] = selectors.rules_summary(run, region)
+        context["summary"] = selectors.coverage_summary(run=run, region=region)
     return render(request, "assistance/coverage.html", context)
 
 

@@ -90,6 +90,67 @@ def test_above_the_county_the_table_counts_per_county(registry, county, cast):
     assert "凤场村" in html
 
 
+def _cards(html: str) -> list[str]:
+    """The stat cards' figures, in order (核查户数, 核查人数, 应享未享, 违规享受)."""
+    import re
+
+    stats = html[html.index('<div class="stats">') :]
+    return re.findall(r'<span class="num">([^<]*)</span>', stats[: stats.index("<section")])
+
+
+def test_a_run_shown_for_a_part_of_its_region_gives_that_part_s_figures(registry, county, cast):
+    """A province's run viewed for one county (or a county's for one township): the cards and
+    the per-rule table are the part's, the same as a run of the part alone would give, never
+    the whole run's totals."""
+    from povertyapp.models import Region, User
+    from tests.conftest import login
+
+    other = factories.region("522623000000", "施秉县", Region.Level.COUNTY, county.city)
+    town = factories.region("522623100000", "城关镇", Region.Level.TOWNSHIP, other)
+    village = factories.region("522623100201", "白垛村", Region.Level.VILLAGE, town)
+    factories.household(
+        actor=cast.county,
+        village=village,
+        main_cause="缺资金",
+        members=[
+            factories.member_data(has_medical_insurance=False),
+            factories.member_data(
+                name="李四", relation="配偶", sex="女", birth_date=datetime.date(1982, 3, 9)
+            ),
+        ],
+    )
+    alone = coverage_compute(region=county.county)
+    run = coverage_compute(region=county.province)
+    assert (run.households, run.members, run.missing, run.wrongful) == (3, 4, 4, 1)
+
+    part = selectors.coverage_summary(run=run, region=county.county)
+    assert part == {"households": 2, "members": 2, "missing": 2, "wrongful": 1}
+    assert part == selectors.coverage_summary(run=alone, region=county.county)
+    assert selectors.rules_summary(run, county.county) == selectors.rules_summary(alone)
+    assert selectors.coverage_summary(run=run, region=other) == {
+        "households": 1,
+        "members": 2,
+        "missing": 2,
+        "wrongful": 0,
+    }
+    township = county.village_b.parent
+    assert selectors.coverage_summary(run=alone, region=township)["households"] == sum(
+        1 for v in (county.village_a, county.village_b) if v.parent_id == township.pk
+    )
+
+    auditor = factories.user("provaudit", User.Role.AUDITOR, county.province)
+    html = login(auditor).get("/assistance/coverage/").content.decode()
+    assert _cards(html) == ["3", "4", "4", "1"]
+    html = login(auditor).get(f"/assistance/coverage/?county={county.county.pk}").content.decode()
+    assert _cards(html) == ["2", "2", "2", "1"]
+    assert "以下为黄平县范围内的结果" in html
+
+    # A run stored before the tallies existed has no households to give for a part.
+    run.tallies.all().delete()
+    html = login(auditor).get(f"/assistance/coverage/?county={county.county.pk}").content.decode()
+    assert _cards(html) == ["—", "—", "2", "1"]
+
+
 def test_coverage_rows_respect_the_viewer_scope(registry, county, cast):
     run = coverage_compute(region=county.county)
     assert selectors.coverage_gaps(user=cast.cadre, run=run, village=county.village_b).count() == 0
