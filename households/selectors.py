@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connections
@@ -240,7 +241,8 @@ def household_list_counts(
     paired households, and every other filter needs the households themselves: those count the
     matching households in one GROUP BY, and with `cap` count at most `cap` + 1 of them: past
     `cap` the result is `capped` (a surname searched across a province matches 80,000 members
-    at a tenth of its size, and counting them all took 2.4 s)."""
+    at a tenth of its size, and counting them all took 2.4 s). A name search stops at the
+    smaller `SEARCH_COUNT_CAP`: its count reads the matching members one by one."""
     from households.filters import HouseholdFilter
 
     if household_filter is not None:
@@ -304,6 +306,7 @@ def household_list_counts(
         else:
             name = counted.name_searched() if counted.is_bound and counted.is_valid() else ""
             if name:
+                cap = min(cap, settings.SEARCH_COUNT_CAP)
                 matches = _name_matches(counted, user, name, cap)
                 if len(matches) > cap:
                     return ListCounts(by_status={}, total=cap, capped=True)
@@ -342,10 +345,16 @@ def _capped_status_counts(queryset: QuerySet[Household], cap: int) -> list[tuple
         return [(status, n) for status, n in cursor.fetchall()]
 
 
+def search_count_cap() -> int:
+    """The most households a name search counts (page and API): `SEARCH_COUNT_CAP`, never
+    more than `LIST_COUNT_CAP`."""
+    return min(settings.SEARCH_COUNT_CAP, settings.LIST_COUNT_CAP)
+
+
 def name_search_counter(household_filter: Any, user: User) -> Callable[[int], int] | None:
     """For a valid name search, a function counting at most `limit` of its households from
-    the matching members (`_name_matches`: the API's paginator stops there too); None
-    for any other filter."""
+    the matching members (`_name_matches`: the API's paginator stops there too, at
+    `SEARCH_COUNT_CAP`); None for any other filter."""
     if not (household_filter.is_valid() and household_filter.name_searched()):
         return None
     name = household_filter.name_searched()

@@ -798,3 +798,11 @@ PHOTO_MAX_PER_OWNER = env.int("PHOTO_MAX_PER_OWNER", default=9)
 LIST_COUNT_CAP = env.int("LIST_COUNT_CAP", default=10_000)
 if LIST_COUNT_CAP < 1:
     raise ImproperlyConfigured("LIST_COUNT_CAP must be at least 1.")
+# A name search counts at most this many households (page and API): it is counted from the
+# matching members (households.selectors._name_matches), at a cost that grows with the matches
+# read, and one surname matches 18,720 persons of a 80万-person county. A person searched by
+# name is among the first few matches; past the cap the page says "more than N, narrow the
+# search" (a full name, a village) and pages through the first N.
+SEARCH_COUNT_CAP = env.int("SEARCH_COUNT_CAP", default=1_000)
+if not 1 <= SEARCH_COUNT_CAP <= LIST_COUNT_CAP:
+    raise ImproperlyConfigured("SEARCH_COUNT_CAP must be between 1 and LIST_COUNT_CAP.")

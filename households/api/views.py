@@ -189,7 +189,7 @@ class HouseholdSearchApi(generics.GenericAPIView):
         if count_rows is not None and isinstance(self.paginator, StandardPagination):
             # counted from the matching members, up to the cap
             self.paginator.django_paginator_class = partial(  # type: ignore[assignment]  # a partial builds the same class
-                CappedPaginator, count_rows=count_rows
+                CappedPaginator, count_rows=count_rows, cap=selectors.search_count_cap()
             )
         return _household_page(self, household_filter.qs)
 

@@ -1,4 +1,5 @@
-"""The API's pages: numbered, with a count that stops at `LIST_COUNT_CAP`.
+"""The API's pages: numbered, with a count that stops at `LIST_COUNT_CAP` (a name search's at
+`SEARCH_COUNT_CAP`).
 
 A list of a province-wide user spans millions of rows; counting all of them for every page costs
 more than the page (issue 19). The count reads at most `LIST_COUNT_CAP` + 1 rows
@@ -21,26 +22,33 @@ from rest_framework.response import Response
 
 
 class CappedPaginator(Paginator):
-    """Django's paginator whose count stops at the cap (`capped` says whether it did).
+    """Django's paginator whose count stops at the cap (`capped` says whether it did):
+    `LIST_COUNT_CAP`, or the `cap` given.
 
     `count_rows(limit)`, when given, counts at most `limit` rows of the list in a way of its
-    own (a name search counted from its matching members: households.selectors); a view sets
-    it with `paginator.django_paginator_class = partial(CappedPaginator, count_rows=...)`."""
+    own (a name search counted from its matching members, up to `SEARCH_COUNT_CAP`:
+    households.selectors); a view sets both with `paginator.django_paginator_class =
+    partial(CappedPaginator, count_rows=..., cap=...)`."""
 
     def __init__(
-        self, *args: Any, count_rows: Callable[[int], int] | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        count_rows: Callable[[int], int] | None = None,
+        cap: int | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.count_rows = count_rows
+        self.cap = settings.LIST_COUNT_CAP if cap is None else cap
 
     @cached_property
     def capped(self) -> bool:
-        return self._counted > settings.LIST_COUNT_CAP
+        return self._counted > self.cap
 
     @cached_property
     def _counted(self) -> int:
         # Django counts a sliced queryset as COUNT(*) over the LIMITed subquery.
-        limit = settings.LIST_COUNT_CAP + 1
+        limit = self.cap + 1
         if self.count_rows is not None:
             return min(self.count_rows(limit), limit)
         object_list = self.object_list
@@ -50,7 +58,7 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return min(self._counted, settings.LIST_COUNT_CAP)
+        return min(self._counted, self.cap)
 
 
 class StandardPagination(PageNumberPagination):
@@ -79,8 +87,9 @@ class StandardPagination(PageNumberPagination):
             "count": response["properties"]["count"],
             "count_capped": {
                 "type": "boolean",
-                "description": "true when more rows match than LIST_COUNT_CAP: count is the cap "
-                "and the pages end there; narrow the filter",
+                "description": "true when more rows match than the cap (LIST_COUNT_CAP; "
+                "SEARCH_COUNT_CAP for a name search): count is the cap and the pages end "
+                "there; narrow the filter",
             },
             **{k: v for k, v in response["properties"].items() if k != "count"},
         }

@@ -270,6 +270,27 @@ def test_the_count_of_a_search_stops_at_the_cap(cast, county, household_a, clien
         assert not response.context["page"].has_next()
 
 
+def test_a_name_search_stops_at_the_search_cap(cast, county, household_a, client_for):
+    """`SEARCH_COUNT_CAP`, smaller than `LIST_COUNT_CAP`: a name search says "more than N" past
+    it, while a filter the kept counts cannot answer still counts to the list's cap."""
+    for _n in range(4):
+        factories.household(actor=cast.county, village=county.village_a, main_cause="缺技术")
+    head = household_a.members.get(relation="户主").name  # every household's head: 张三
+    with override_settings(LIST_COUNT_CAP=10, SEARCH_COUNT_CAP=3):
+        counts = household_list_counts(user=cast.county, data={"q": head}, cap=10)
+        assert (counts.total, counts.capped) == (3, True)
+        counts = household_list_counts(user=cast.county, data={"cause": "缺技术"}, cap=10)
+        technique = Household.objects.filter(main_cause="缺技术").count()
+        assert (counts.total, counts.capped) == (technique, False) and technique > 3
+        client = client_for(cast.county)
+        response = client.post("/households/", {"search_terms": "q", "q": head})
+        html = client.get(response["Location"]).content.decode()
+        assert "超过 3 户" in html and "请缩小范围" in html
+    with override_settings(LIST_COUNT_CAP=10, SEARCH_COUNT_CAP=5):
+        counts = household_list_counts(user=cast.county, data={"q": head}, cap=10)
+        assert (counts.total, counts.capped) == (5, False)
+
+
 @pytest.mark.parametrize(
     "data",
     [

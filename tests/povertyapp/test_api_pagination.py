@@ -80,3 +80,70 @@ def test_a_name_search_is_counted_from_its_members_up_to_the_cap(five, cast, set
     assert len(counted) == 1 and "LIMIT 4" in counted[0], counted
     body = client.post(f"{URL}search/", {"q": "欧阳"}, content_type="application/json").json()
     assert (body["count"], body["count_capped"]) == (1, False)
+
+
+def test_a_name_search_stops_at_the_search_cap_and_other_lists_at_the_list_cap(
+    five, cast, settings
+):
+    """A name search is counted up to `SEARCH_COUNT_CAP` (its count reads the matching members
+    one by one), every other list up to `LIST_COUNT_CAP`."""
+    settings.LIST_COUNT_CAP = 10
+    settings.SEARCH_COUNT_CAP = 3
+    client = login(cast.county)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.post(
+            f"{URL}search/?page_size=2", {"q": "张"}, content_type="application/json"
+        ).json()
+    assert (body["count"], body["count_capped"]) == (3, True)
+    counted = [q["sql"] for q in queries.captured_queries if "household_number" in q["sql"]]
+    assert len(counted) == 1 and "LIMIT 4" in counted[0], counted
+    body = client.get(f"{URL}?page_size=2").json()
+    assert (body["count"], body["count_capped"]) == (5, False)
+    body = client.post(
+        f"{URL}search/?page_size=2", {"status": "poor"}, content_type="application/json"
+    ).json()
+    assert (body["count"], body["count_capped"]) == (5, False)
+
+
+@pytest.mark.parametrize(
+    ("environment", "refused"),
+    [
+        ({}, False),
+        ({"SEARCH_COUNT_CAP": "500"}, False),
+        ({"SEARCH_COUNT_CAP": "0"}, True),
+        ({"SEARCH_COUNT_CAP": "20000"}, True),
+        ({"LIST_COUNT_CAP": "0"}, True),
+    ],
+)
+def test_the_settings_refuse_a_search_cap_outside_the_list_cap(environment, refused):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    if (root / ".env").exists():
+        pytest.skip(".env in the project root would supply settings to the subprocess")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from django.conf import settings; print(settings.SEARCH_COUNT_CAP)",
+        ],
+        cwd=root,
+        env={
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "DJANGO_SETTINGS_MODULE": "povertyapp.settings",
+            **environment,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (result.returncode != 0) is refused, result.stderr
+    if refused:
+        assert "ImproperlyConfigured" in result.stderr
+    else:
+        assert result.stdout.split() == [environment.get("SEARCH_COUNT_CAP", "1000")]
