@@ -193,6 +193,11 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
                 for value, label in Household.Status.choices
             ],
             "count_capped": counts.capped,
+            # Past the cap a name search is narrowed by the full name or a village.
+            "name_capped": counts.capped
+            and household_filter.is_bound
+            and household_filter.is_valid()
+            and bool(household_filter.name_searched()),
             "cascade": regions,
             "region_errors": {
                 name: household_filter.form[name].errors

@@ -261,7 +261,7 @@ def test_the_count_of_a_search_stops_at_the_cap(cast, county, household_a, clien
         response = client.get(response["Location"] + "&page_size=20")
         html = response.content.decode()
         assert response.context["count_capped"] is True
-        assert "超过 3 户" in html and "请缩小范围" in html
+        assert "超过 3 户" in html and "请输入完整姓名，或选择行政村" in html
         assert "第 1 页" in html and "第 1 / " not in html
         assert [count for _label, count, _value in response.context["status_counts"]] == [0] * len(
             Household.Status.choices
@@ -285,6 +285,10 @@ def test_a_name_search_stops_at_the_search_cap(cast, county, household_a, client
         client = client_for(cast.county)
         response = client.post("/households/", {"search_terms": "q", "q": head})
         html = client.get(response["Location"]).content.decode()
+        assert "超过 3 户" in html and "请输入完整姓名，或选择行政村" in html
+    with override_settings(LIST_COUNT_CAP=3, SEARCH_COUNT_CAP=3):
+        # Past the list's cap with no name searched: the general hint.
+        html = client.get("/households/?cause=缺技术").content.decode()
         assert "超过 3 户" in html and "请缩小范围" in html
     with override_settings(LIST_COUNT_CAP=10, SEARCH_COUNT_CAP=5):
         counts = household_list_counts(user=cast.county, data={"q": head}, cap=10)
