@@ -120,12 +120,22 @@ class FastHistoryHasher(PBKDF2PasswordHasher):
 
 
 @pytest.fixture(autouse=True)
-def _high_rate_limits(settings):
+def _high_rate_limits(settings, monkeypatch):
     """No test meets a rate limit by accident (a permission walk makes hundreds of requests as
-    one user); tests/povertyapp/test_rate_limits.py sets low ones to test the limits."""
+    one user); tests/povertyapp/test_rate_limits.py sets low ones to test the limits.
+
+    The limits' clock stands still during a test: django-ratelimit counts in fixed windows,
+    and a test whose requests straddled a window's end (a slow machine, a minute's window)
+    saw its count start again and its over-the-limit request allowed."""
+    import types
+
+    import django_ratelimit.core
+
     settings.RATE_LIMIT_SEARCH = "100000/m"
     settings.RATE_LIMIT_EXPORT = "100000/m"
     settings.RATE_LIMIT_API = "100000/m"
+    now = int(django_ratelimit.core.time.time())
+    monkeypatch.setattr(django_ratelimit.core, "time", types.SimpleNamespace(time=lambda: now))
 
 
 @pytest.fixture(autouse=True)
