@@ -101,8 +101,9 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     # The counts on top come from the same scope and filters; their sum is the paginator's
     # count, so the page costs a fixed number of queries. A filter the kept counts cannot
     # answer is counted up to the cap (LIST_COUNT_CAP): past it the page says "more
-    # than N", pages through the first N and shows no status figures (those of the first
-    # matches found would not be the whole search's; the 状态 filter narrows it instead).
+    # than N", pages through the first N (a name search: the first N matches it found, in
+    # 户编号 order) and shows no status figures (those of the first matches found would not
+    # be the whole search's; the 状态 filter narrows it instead).
     counts = selectors.household_list_counts(
         user=request.user,
         household_filter=household_filter,
@@ -115,8 +116,9 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     # county computed 1,000 rows' subqueries to show 20.
     ids: Any = queryset.values_list("pk", flat=True)
     if counts.ids is not None and not params.get("ordering"):
-        # A name search under the cap: its count read every match's id and 户编号 already,
-        # in the list's order, so the page is cut from them instead of reading them again.
+        # A name search: its count read the matches' ids and 户编号 already (all of them
+        # under the cap, the first N found past it), so the page is cut from them, in the
+        # list's order, instead of reading the matches again.
         ids = counts.ids
     paginator = Paginator(ids, page_size)
     paginator.__dict__["count"] = counts.total
