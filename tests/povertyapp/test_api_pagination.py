@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from tests import factories
 from tests.conftest import login
+from tests.production_env import settings_subprocess
 
 pytestmark = pytest.mark.django_db
 
@@ -116,32 +117,7 @@ def _search(client, data):
     ],
 )
 def test_the_settings_refuse_a_search_cap_outside_the_list_cap(environment, refused):
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    if (root / ".env").exists():
-        pytest.skip(".env in the project root would supply settings to the subprocess")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from django.conf import settings; print(settings.SEARCH_COUNT_CAP)",
-        ],
-        cwd=root,
-        env={
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "LANG": "C.UTF-8",
-            "DJANGO_SETTINGS_MODULE": "povertyapp.settings",
-            **environment,
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = settings_subprocess("SEARCH_COUNT_CAP", **environment)
     assert (result.returncode != 0) is refused, result.stderr
     if refused:
         assert "ImproperlyConfigured" in result.stderr

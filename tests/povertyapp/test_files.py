@@ -13,8 +13,6 @@ import io
 import os
 import re
 import struct
-import subprocess
-import sys
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -42,6 +40,7 @@ from povertyapp.files.storage import PrivateFileSystemStorage
 from povertyapp.models import AccessLog, Job, User
 from tests import factories
 from tests.conftest import Cast, County, login
+from tests.production_env import settings_subprocess
 from tests.project import app_today
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -807,37 +806,10 @@ def test_no_url_pattern_serves_media_root_with_debug_on(settings):
 # --- settings -----------------------------------------------------------------------------------
 
 
-def _settings(*names: str, **environment: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "C.UTF-8",
-        "DJANGO_SETTINGS_MODULE": "povertyapp.settings",
-        **environment,
-    }
-    code = "from django.conf import settings; " + "; ".join(
-        f"print(settings.{name})" for name in names
-    )
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-@pytest.fixture(scope="module")
-def no_dotenv() -> None:
-    if (ROOT / ".env").exists():
-        pytest.skip(".env in the project root would supply settings to the subprocess")
-
-
-def test_files_are_streamed_by_django_unless_nginx_is_chosen(no_dotenv):
-    default = _settings("SENDFILE_BACKEND", "SENDFILE_URL")
+def test_files_are_streamed_by_django_unless_nginx_is_chosen():
+    default = settings_subprocess("SENDFILE_BACKEND", "SENDFILE_URL")
     assert default.stdout.split() == ["povertyapp.files.streaming", "/protected-media"]
-    nginx = _settings(
+    nginx = settings_subprocess(
         "SENDFILE_BACKEND",
         "SENDFILE_URL",
         "SENDFILE_ROOT",
@@ -863,8 +835,8 @@ def test_files_are_streamed_by_django_unless_nginx_is_chosen(no_dotenv):
         {"MEDIA_ROOT": str(ROOT)},
     ],
 )
-def test_settings_refuse_to_start_with_media_in_public_reach(environment, no_dotenv):
-    result = _settings("MEDIA_ROOT", **environment)
+def test_settings_refuse_to_start_with_media_in_public_reach(environment):
+    result = settings_subprocess("MEDIA_ROOT", **environment)
     assert result.returncode == 1
     assert "ImproperlyConfigured" in result.stderr
 
