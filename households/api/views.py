@@ -6,6 +6,7 @@ exactly the rules of the pages.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any, cast
 
@@ -109,12 +110,24 @@ class HouseholdListFilter(HouseholdFilter):
     q = None
 
 
-def _household_page(view: generics.GenericAPIView, queryset: QuerySet[Household]) -> Response:
+def _counted_already(matched: int) -> Callable[[int], int]:
+    """The paginator's count of a list counted already: `matched` rows, at most the limit."""
+    return lambda limit: min(matched, limit)
+
+
+def _household_page(
+    view: generics.GenericAPIView,
+    queryset: QuerySet[Household],
+    found: list[int] | None = None,
+) -> Response:
     # The id last breaks ties; the page is cut on the ids and its rows read by id, as on the
     # list page (households.views.registry.household_list_view: an OFFSET would compute the head
-    # and person-count subqueries of every skipped row).
+    # and person-count subqueries of every skipped row). `found`: the ids a name search's
+    # count read already, in the list's order, cut here instead of reading the matches again.
     queryset = queryset.order_by(*queryset.query.order_by, "pk")
-    ids = view.paginate_queryset(queryset.values_list("pk", flat=True))
+    ids = view.paginate_queryset(
+        found if found is not None else queryset.values_list("pk", flat=True)
+    )
     rows = {household.pk: household for household in queryset.order_by().filter(pk__in=ids or [])}
     page = [rows[pk] for pk in ids or [] if pk in rows]
     if page:
@@ -185,13 +198,26 @@ class HouseholdSearchApi(generics.GenericAPIView):
         household_filter = HouseholdFilter(data, queryset=self.get_queryset(), user=request.user)
         if not household_filter.is_valid():
             raise ValidationError(household_filter.errors)
+        found = None
         count_rows = selectors.name_search_counter(household_filter, request.user)
+        if count_rows is not None and not body.validated_data.get("ordering"):
+            # In the list's order the page is cut from the ids the count found (all of them
+            # under the cap, the first `SEARCH_COUNT_CAP` found past it, as on the list page):
+            # reading a page of the matches in 户编号 order in SQL takes every match again.
+            counts = selectors.household_list_counts(
+                user=request.user,
+                household_filter=household_filter,
+                cap=selectors.search_count_cap(),
+            )
+            if counts.ids is not None:
+                found = counts.ids
+                count_rows = _counted_already(counts.total + counts.capped)
         if count_rows is not None and isinstance(self.paginator, StandardPagination):
             # counted from the matching members, up to the cap
             self.paginator.django_paginator_class = partial(  # type: ignore[assignment]  # a partial builds the same class
                 CappedPaginator, count_rows=count_rows, cap=selectors.search_count_cap()
             )
-        return _household_page(self, household_filter.qs)
+        return _household_page(self, household_filter.qs, found)
 
 
 class HouseholdDetailApi(generics.GenericAPIView):
