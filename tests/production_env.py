@@ -35,11 +35,14 @@ def production_env(**extra: str) -> dict[str, str]:
     }
 
 
-def settings_subprocess(*names: str, **environment: str) -> subprocess.CompletedProcess[str]:
+def settings_subprocess(
+    *names: str, setup: bool = False, **environment: str
+) -> subprocess.CompletedProcess[str]:
     """The named settings printed, one a line, by a fresh process whose environment is only
     `environment` (with the path and locale): what the settings make of those variables, a
-    refusal (`ImproperlyConfigured` on stderr, exit 1) included. Skips the test when the
-    project root holds a `.env`, which would supply settings of its own."""
+    refusal (`ImproperlyConfigured` on stderr, exit 1) included. With `setup`, Django starts
+    its apps first (`django.setup()`), so that a refusal made when they start shows too. Skips
+    the test when the project root holds a `.env`, which would supply settings of its own."""
     if (ROOT / ".env").exists():
         pytest.skip(".env in the project root would supply settings to the subprocess")
     env = {
@@ -48,15 +51,16 @@ def settings_subprocess(*names: str, **environment: str) -> subprocess.Completed
         "DJANGO_SETTINGS_MODULE": "povertyapp.settings",
         **environment,
     }
-    code = "from django.conf import settings; " + "; ".join(
-        f"print(settings.{name})" for name in names
+    code = ("import django; django.setup(); " if setup else "") + (
+        "from django.conf import settings; "
     )
+    code += "; ".join(f"print(settings.{name})" for name in names)
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=False,
     )

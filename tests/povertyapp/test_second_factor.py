@@ -7,9 +7,7 @@ from __future__ import annotations
 import importlib
 import re
 import subprocess
-import sys
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -29,7 +27,6 @@ from tests import factories
 from tests.conftest import login
 from tests.povertyapp.signin import code, device_for, sign_in
 
-ROOT = Path(__file__).resolve().parents[2]
 VERIFY = reverse("account:second-factor-verify")
 ENROL = reverse("account:second-factor-enrol")
 DIGEST = re.compile(r"[0-9a-f]{16}")
@@ -394,21 +391,9 @@ def test_the_demo_exemption_does_not_skip_an_enrolled_device(cast, settings):
 
 
 def _production(extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    from tests.production_env import production_env
+    from tests.production_env import production_env, settings_subprocess
 
-    env = production_env(**extra)
-    code = "import django; django.setup(); from django.conf import settings as s; " + (
-        "print(s.SECOND_FACTOR_DEMO_EXEMPT)"
-    )
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return settings_subprocess("SECOND_FACTOR_DEMO_EXEMPT", setup=True, **production_env(**extra))
 
 
 def test_production_refuses_to_start_with_the_demo_exemption():
