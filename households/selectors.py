@@ -47,7 +47,7 @@ from households.models import (
     WorkflowStep,
 )
 from povertyapp import roles
-from povertyapp.models import Region, User
+from povertyapp.models import Region, User, path_prefixes
 
 
 def value_lists(
@@ -387,7 +387,12 @@ def _name_matches(
     one household, one count, by an index probe), and the household is probed
     by its key under every other filter of the list: the statement streams, and stops at the
     LIMIT."""
-    from households.filters import NameCharacters, name_contains
+    from households.filters import (
+        CountyNameKeys,
+        NameCharacters,
+        county_name_contains,
+        name_contains,
+    )
 
     households = (
         household_filter.queryset_without_search().order_by().filter(pk=OuterRef("household_id"))
@@ -404,25 +409,66 @@ def _name_matches(
         .order_by(ExpressionWrapper(F("pk") + 0, output_field=BigIntegerField()).asc())
         .values("pk")[:1]
     )
-    members = Member.objects.alias(name_characters=NameCharacters("name")).filter(
-        name_contains(name)
-    )
-    if user.region is None or user.region.level not in (Region.Level.CITY, Region.Level.PROVINCE):
-        # A county's (or a village's) matches only, by the members' own county key; above the
-        # county the scope is most of the members, which the household's probe tests anyway
-        # (an index scan of a province's county keys read 11M entries to rule out none).
-        members = members.filter(roles.member_scope_q(user, Member))
-    matches = (
-        members.filter(pk=Subquery(first_match))
-        .annotate(
-            household_status=Subquery(households.values("status")[:1]),
-            household_number=Subquery(households.values("number")[:1]),
+
+    def found(members: QuerySet[Member]) -> QuerySet[Member, tuple[int, str, str]]:
+        return (
+            members.filter(pk=Subquery(first_match))
+            .annotate(
+                household_status=Subquery(households.values("status")[:1]),
+                household_number=Subquery(households.values("number")[:1]),
+            )
+            .filter(household_status__isnull=False)
+            .order_by()
+            .values_list("household_id", "household_status", "household_number")
         )
-        .filter(household_status__isnull=False)
-        .order_by()
-        .values_list("household_id", "household_status", "household_number")[: cap + 1]
-    )
-    return list(matches)
+
+    counties = _searched_counties(household_filter, user)
+    if counties is None:
+        members = Member.objects.alias(name_characters=NameCharacters("name")).filter(
+            name_contains(name)
+        )
+        return list(found(members.filter(roles.member_scope_q(user, Member)))[: cap + 1])
+    # Through the county-keyed name index, a county at a time: one county, then the next two,
+    # four, ... until `cap` + 1 households are found, so that a common name (杨: a county
+    # holds more than the cap) reads the entries of one or two counties, not the province's,
+    # and a rare one every county's few, in at most 7 statements for 88 counties.
+    below_county = user.region is not None and user.region.level not in COUNTY_OR_ABOVE
+    matches: list[tuple[int, str, str]] = []
+    start, size = 0, 1
+    while start < len(counties) and len(matches) <= cap:
+        keyed = Member.objects.alias(county_name_keys=CountyNameKeys("county", "name")).filter(
+            county_name_contains(name, counties[start : start + size])
+        )
+        if below_county:  # a township's or a village's members, by their village's path
+            keyed = keyed.filter(roles.member_scope_q(user, Member))
+        matches += found(keyed)[: cap + 1 - len(matches)]
+        start, size = start + size, size * 2
+    return matches
+
+
+def _searched_counties(household_filter: Any, user: User) -> list[int] | None:
+    """The counties a name search reads, in id order: the 县 chosen in the list's filter, else
+    those of the user's region (its own county, the county above a township or village, or the
+    counties below a city or province). None for a user whose scope is not a region (a
+    helper's paired households; a user with no region), whose search reads the matches of the
+    province-wide name index under their scope."""
+    from households.filters import level_region
+
+    if user.role == roles.Role.HELPER or user.region is None:
+        return None
+    chosen = household_filter.form.cleaned_data.get("county")
+    if chosen not in EMPTY_VALUES:
+        county = level_region(chosen, Region.Level.COUNTY)
+        return [] if county is None else [county.pk]
+    region = user.region
+    if region.level == Region.Level.COUNTY:
+        return [region.pk]
+    counties = Region.objects.filter(level=Region.Level.COUNTY)
+    if region.level in (Region.Level.CITY, Region.Level.PROVINCE):
+        counties = counties.filter(path__startswith=region.path)
+    else:
+        counties = counties.filter(path__in=path_prefixes(region.path))
+    return list(counties.order_by("pk").values_list("pk", flat=True))
 
 
 def household_get_for_user(*, user: User, household_id: int, for_write: bool = False) -> Household:
