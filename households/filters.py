@@ -55,11 +55,13 @@ def county_name_contains(text: str, counties: list[int]) -> Q:
     the exact test."""
     if connection.vendor != "postgresql":
         return Q(name__contains=text, county_id__in=counties)
+    # The keys hold the county: no `county_id = ...` beside them, which the planner would AND
+    # with the (county, household) index's bitmap of all the county's members (786,280 rows,
+    # 12 ms, in the largest county) to keep the same rows.
     keyed = Q()
     for county in counties:
         keyed |= Q(
-            county_id=county,
-            county_name_keys__contains=[f"{county}:{character}" for character in sorted(set(text))],
+            county_name_keys__contains=[f"{county}:{character}" for character in sorted(set(text))]
         )
     return Q(name__contains=text) & keyed
 
