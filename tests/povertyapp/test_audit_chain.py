@@ -9,8 +9,6 @@ import gzip
 import hashlib
 import itertools
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,8 +22,6 @@ from povertyapp import audit
 from povertyapp.models import AccessLog, AuditArchive, AuditImmutableError
 
 pytestmark = pytest.mark.django_db
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -210,17 +206,8 @@ def test_the_monthly_archive_task_is_scheduled(settings):
 
 
 def test_production_refuses_a_retention_below_180_days():
-    from tests.production_env import production_env
+    from tests.production_env import production_env, settings_subprocess
 
-    env = production_env(AUDIT_RETENTION_DAYS="90")
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = settings_subprocess(setup=True, **production_env(AUDIT_RETENTION_DAYS="90"))
     assert result.returncode != 0
     assert "AUDIT_RETENTION_DAYS must be at least 180" in result.stderr

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
+from tests.production_env import settings_subprocess
 
 ROOT = Path(__file__).resolve().parents[2]
 # Production refuses to start without real encryption keys (issue 14): the passing cases give them.
@@ -48,21 +49,7 @@ def _manage(*args: str, **environment: str) -> subprocess.CompletedProcess[str]:
 
 
 def _settings_value(name: str, **environment: str) -> str:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "C.UTF-8",
-        "DJANGO_SETTINGS_MODULE": "povertyapp.settings",
-        **environment,
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", f"from django.conf import settings; print(settings.{name})"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = settings_subprocess(name, **environment)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
