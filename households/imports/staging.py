@@ -53,6 +53,7 @@ class _Staging:
         self.db = sqlite3.connect(self.path)
         self.household_rows = _RowCodec()
         self.member_rows = _RowCodec()
+        self._plans: list[tuple[int, bytes]] = []  # validated, not yet inserted
         self.db.execute("PRAGMA journal_mode=OFF")
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.executescript(
@@ -144,12 +145,18 @@ class _Staging:
             yield row, number, self.member_rows.loads(data)
 
     def add_plan(self, plan: Any, *, new: bool) -> None:
-        self.db.execute(
-            "INSERT INTO plans VALUES (NULL, ?, ?)",
-            (1 if new else 0, pickle.dumps(plan, pickle.HIGHEST_PROTOCOL)),
-        )
+        self._plans.append((1 if new else 0, pickle.dumps(plan, pickle.HIGHEST_PROTOCOL)))
+        if len(self._plans) >= 2000:
+            self._flush_plans()
+
+    def _flush_plans(self) -> None:
+        """Insert the plans kept so far: 2,000 plans a statement, not one each."""
+        if self._plans:
+            self.db.executemany("INSERT INTO plans VALUES (NULL, ?, ?)", self._plans)
+            self._plans = []
 
     def plans(self, *, new: bool) -> Iterator[Any]:
+        self._flush_plans()
         last = 0
         while True:
             found = self.db.execute(

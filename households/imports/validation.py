@@ -67,35 +67,63 @@ class _FieldCheck:
             if model_field.is_relation:
                 raise TypeError(f"{model.__name__}.{model_field.name}: exclude foreign keys")
             self.fields.append((model_field, model_field.attname, model_field.get_default(), {}))
+        self.by_attname = {attname: (check, cache) for check, attname, _d, cache in self.fields}
+        self.order = {attname: index for index, (_c, attname, _d, _m) in enumerate(self.fields)}
+        # What a missing value (the field's default) gets: worked out once, on first use (the
+        # messages are translated then); a member's row lacks about half the model's fields.
+        self._missing: list[tuple[str, list[ValidationError]]] | None = None
 
     def errors(self, values: dict[str, Any], prefix: str = "") -> dict[str, list[ValidationError]]:
+        """Each field's errors, keyed `prefix` + field name, in the model's field order."""
         found: dict[str, list[ValidationError]] = {}
-        for check, attname, default, cache in self.fields:
-            value = values.get(attname, default)
-            if check.blank and value in check.empty_values:
+        by_attname = self.by_attname
+        for attname, value in values.items():
+            entry = by_attname.get(attname)
+            if entry is None:  # not a field checked here
                 continue
-            key = (type(value), value)
+            check, cache = entry
             try:
-                problem = cache[key]
+                # A remembered value costs one look-up, its blank test included.
+                problem = cache[type(value), value]
             except KeyError:
-                try:
-                    check.clean(value, None)
-                    problem = None
-                except ValidationError as error:
-                    problem = error.error_list
+                problem = self._problem(check, value)
                 if len(cache) < self.CACHE_PER_FIELD:
-                    cache[key] = problem
-            except TypeError:  # an unhashable value: not cached
-                try:
-                    check.clean(value, None)
-                    problem = None
-                except ValidationError as error:
-                    problem = error.error_list
+                    cache[type(value), value] = problem
+            except TypeError:  # an unhashable value: not remembered
+                problem = self._problem(check, value)
             if problem:
-                found[prefix + check.name] = list(problem)
-        return found
+                found[attname] = list(problem)
+        for attname, problem in self._missing_problems():
+            if attname not in values:
+                found[attname] = list(problem)
+        if len(found) > 1:
+            found = {name: found[name] for name in sorted(found, key=self.order.__getitem__)}
+        return {prefix + self.by_attname[name][0].name: items for name, items in found.items()}
+
+    def _missing_problems(self) -> list[tuple[str, list[ValidationError]]]:
+        """(attname, errors) of the fields whose default fails its own check."""
+        if self._missing is None:
+            self._missing = [
+                (attname, problem)
+                for check, attname, default, _cache in self.fields
+                if (problem := self._problem(check, default))
+            ]
+        return self._missing
+
+    @staticmethod
+    def _problem(check: Any, value: Any) -> list[ValidationError] | None:
+        """What `full_clean` says of one field's value: nothing for a blank value of a field
+        that may be blank (Django skips those), else `Field.clean`'s errors."""
+        if check.blank and value in check.empty_values:
+            return None
+        try:
+            check.clean(value, None)
+        except ValidationError as error:
+            return cast(list[ValidationError], error.error_list)
+        return None
 
 
+_MEMBER_KEYS = frozenset(services.MEMBER_FIELDS)
 _HOUSEHOLD_CHECK = _FieldCheck(Household, ["village", "group", "created_by", "county"])
 _MEMBER_CHECK = _FieldCheck(Member, ["household", "county"])
 _INCOME_CHECK = _FieldCheck(HouseholdIncome, ["household"])
@@ -585,7 +613,7 @@ class _Validator:
             member_values = {
                 key: value
                 for key, value in member.items()
-                if key in services.MEMBER_FIELDS and value is not None
+                if value is not None and key in _MEMBER_KEYS
             }
             for key, items in _MEMBER_CHECK.errors(member_values, f"members.{index}.").items():
                 errors.setdefault(key, []).extend(items)
@@ -594,7 +622,8 @@ class _Validator:
             return None
         self.report.households_created += 1
         self.report.members_created += len(rows)
-        self._preview(values["number"], _("新建"), _("%(count)d名成员") % {"count": len(rows)})
+        if self._previewing():  # the texts are translated for the shown households only
+            self._preview(values["number"], _("新建"), _("%(count)d名成员") % {"count": len(rows)})
         return HouseholdPlan(
             row=row,
             number=values["number"],
@@ -753,8 +782,11 @@ class _Validator:
             ]
         return []
 
+    def _previewing(self) -> bool:
+        return len(self.report.preview) < ImportReport.PREVIEW_LIMIT
+
     def _preview(self, number: str, action: str, detail: str) -> None:
-        if len(self.report.preview) < ImportReport.PREVIEW_LIMIT:
+        if self._previewing():
             self.report.preview.append({"number": number, "action": action, "detail": detail})
 
 

@@ -20,6 +20,8 @@ from households.services.fields import MEMBER_FIELDS
 from povertyapp import roles
 from povertyapp.models import Region, User
 
+_MEMBER_KEYS = frozenset(MEMBER_FIELDS)  # a set: tested for each value of 370k members a file
+
 
 def households_bulk_register(
     *,
@@ -118,7 +120,7 @@ def households_bulk_register(
                 member_row = {
                     key: value
                     for key, value in member.items()
-                    if key in MEMBER_FIELDS and value is not None
+                    if value is not None and key in _MEMBER_KEYS
                 }
                 member_row.update(
                     household_id=row["id"],

@@ -194,6 +194,7 @@ def test_field_check_reports_what_full_clean_reports():
     for _round in range(2):  # the second time from the cache
         found = validation._HOUSEHOLD_CHECK.errors(bad_household)
         assert {key: [e.messages for e in items] for key, items in found.items()} == expected
+        assert list(found) == list(expected)  # in the model's field order, as full_clean
     bad_member = {"name": "名" * 40, "sex": "男", "birth_date": None, "work_months": 13}
     member = Member(**{k: v for k, v in bad_member.items() if v is not None})
     with pytest.raises(ValidationError) as caught:
@@ -205,6 +206,7 @@ def test_field_check_reports_what_full_clean_reports():
         {k: v for k, v in bad_member.items() if v is not None}, "m."
     )
     assert {key: [e.messages for e in items] for key, items in found.items()} == expected
+    assert list(found) == list(expected)
 
 
 def _row(instance, exclude: set[str]) -> dict:
