@@ -119,8 +119,15 @@ class _FieldCheck:
         try:
             check.clean(value, None)
         except ValidationError as error:
-            return cast(list[ValidationError], error.error_list)
-        return None
+            problems = cast(list[ValidationError], error.error_list)
+        else:
+            return None
+        # The answer is remembered for the rest of the process: without its traceback and
+        # context, which would keep alive the frames that raised it and every local of them
+        # (a batch of staged rows, the validator).
+        for problem in problems:
+            problem.__traceback__ = problem.__context__ = problem.__cause__ = None
+        return problems
 
 
 _MEMBER_KEYS = frozenset(services.MEMBER_FIELDS)
