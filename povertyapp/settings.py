@@ -776,6 +776,10 @@ LEDGER_IMPORT_MAX_UNCOMPRESSED = env.int(
     "LEDGER_IMPORT_MAX_UNCOMPRESSED", default=1024 * 1024 * 1024
 )
 LEDGER_IMPORT_MAX_ROWS = env.int("LEDGER_IMPORT_MAX_ROWS", default=500_000)
+# The import reads a households sheet of at least this many bytes of XML (about 12,000
+# households) in a second process while it reads the members sheet (households.imports.beside);
+# 0 reads both sheets in the job's own process.
+LEDGER_IMPORT_BESIDE_BYTES = env.int("LEDGER_IMPORT_BESIDE_BYTES", default=16 * 1024 * 1024)
 UPLOAD_INLINE_MAX_BYTES = env.int("UPLOAD_INLINE_MAX_BYTES", default=10 * 1024 * 1024)
 UPLOAD_INLINE_MAX_UNCOMPRESSED = env.int(
     "UPLOAD_INLINE_MAX_UNCOMPRESSED", default=100 * 1024 * 1024

@@ -12,6 +12,7 @@ The modules, by concern (each imports only those listed before it):
     reading.py         the hostile-file checks, the sheets found, rows streamed, cells parsed
     files.py           uploads waiting for their job (LEDGER_IMPORT_DIR) and their clean-up
     staging.py         parsed rows and validated households in a temporary SQLite file
+    beside.py          a large households sheet read in a second process (`python -m`)
     validation.py      every household checked with the registry's rules, in batches
     writing.py         import_households, end to end, and the write through the services
     template.py        the blank template with its drop-downs

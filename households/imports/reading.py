@@ -235,10 +235,12 @@ def data_rows(
     columns: Sequence[Column],
     report: ImportReport,
     unreadable: set[tuple[str, int, str]],
+    limit: int | None = None,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """The sheet's data rows, each cell parsed by its column kind (streamed). A cell that
     cannot be read is an error in the report (and remembered in `unreadable`, so that the
-    rules it then fails do not report it again)."""
+    rules it then fails do not report it again). More than `limit` rows (default
+    `LEDGER_IMPORT_MAX_ROWS`) refuse the file."""
     wanted = [
         (column.key, column, sheet.columns[column.key], "" if column.kind in _EMPTY_TEXT else None)
         for column in columns
@@ -248,7 +250,8 @@ def data_rows(
     # years, dates repeat): most cells are a dict look-up instead of a parse. A column with
     # more distinct values than CACHE_PER_COLUMN (names, ID numbers) stops adding to its cache.
     caches: list[dict[tuple[type, Any], tuple[Any, str | None]]] = [{} for _column in wanted]
-    limit = max_rows()
+    if limit is None:
+        limit = max_rows()
     count = 0
     title = sheet.name
     for number, raw in _rows(workbook, sheet.part):

@@ -43,13 +43,17 @@ class _Staging:
     """Parsed rows and validated households on disk (a temporary SQLite file, deleted on
     close), so that the import's memory does not grow with the file."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: str | None = None) -> None:
         # Beside the uploads (it holds the same personal data): a file left by a crash is
-        # removed by the nightly clean-up with them.
-        handle, self.path = tempfile.mkstemp(
-            suffix=".sqlite3", prefix=STAGING_PREFIX, dir=import_directory()
-        )
-        os.close(handle)
+        # removed by the nightly clean-up with them. A `path` given is the caller's (the
+        # households sheet's reader process writes into a file its parent made, and keeps).
+        self.owned = path is None
+        if path is None:
+            handle, path = tempfile.mkstemp(
+                suffix=".sqlite3", prefix=STAGING_PREFIX, dir=import_directory()
+            )
+            os.close(handle)
+        self.path = path
         self.db = sqlite3.connect(self.path)
         self.household_rows = _RowCodec()
         self.member_rows = _RowCodec()
@@ -66,7 +70,13 @@ class _Staging:
 
     def close(self) -> None:
         self.db.close()
-        os.unlink(self.path)
+        if self.owned:
+            os.unlink(self.path)
+
+    def save(self) -> None:
+        """Commit and close, keeping the file (the reader process's, for its parent)."""
+        self.db.commit()
+        self.db.close()
 
     def __enter__(self) -> _Staging:
         return self
@@ -89,7 +99,9 @@ class _Staging:
             count += len(batch)
         return count
 
-    def add_households(self, rows: Iterator[tuple[int, dict[str, Any]]]) -> int:
+    def add_households(
+        self, rows: Iterator[tuple[int, dict[str, Any]]], *, indexed: bool = True
+    ) -> int:
         count = self._insert(
             "households",
             (
@@ -98,8 +110,25 @@ class _Staging:
             ),
             3,
         )
-        self.db.execute("CREATE INDEX households_number ON households (number)")
+        if indexed:
+            self.db.execute("CREATE INDEX households_number ON households (number)")
         return count
+
+    def take_households(self, path: str, keys: tuple[str, ...] | None) -> None:
+        """The household rows another staging file holds (the reader process's, written by
+        `add_households` with the codec keys `keys`), copied into this one in file order."""
+        self.db.commit()  # ATTACH is refused inside a transaction
+        self.db.execute("ATTACH DATABASE ? AS beside", (path,))
+        try:
+            self.db.execute(
+                "INSERT INTO households (row, number, data) "
+                "SELECT row, number, data FROM beside.households ORDER BY seq"
+            )
+            self.db.commit()
+        finally:
+            self.db.execute("DETACH DATABASE beside")
+        self.household_rows.keys = keys
+        self.db.execute("CREATE INDEX households_number ON households (number)")
 
     def add_members(self, rows: Iterator[tuple[int, str, dict[str, Any]]]) -> int:
         count = self._insert(

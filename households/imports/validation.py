@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from households import hooks, identity, services
 from households.exports import HOUSEHOLD_COLUMNS, INCOME_FIELDS, MEMBER_COLUMNS
+from households.imports.beside import HouseholdSheetReader
 from households.imports.columns import (
     HOUSEHOLD_IMPORTED,
     JOIN_REASON_COLUMN,
@@ -35,6 +36,7 @@ from households.models import Household, HouseholdIncome, Member, ValueList
 from households.selectors import province_of, value_lists
 from povertyapp import roles, yearlock
 from povertyapp.ledgers import reader
+from povertyapp.ledgers.safety import max_rows
 from povertyapp.models import Region, User
 from povertyapp.privacy import mask
 
@@ -286,16 +288,34 @@ class _Validator:
                     seen_ids[normal] = row
                 yield row, number, values
 
-        members_read = staging.add_members(self._counted(members(), self.members.name))
-        seen_ids.clear()
-        households_read = staging.add_households(
-            self._counted(
-                data_rows(
-                    workbook, self.households, HOUSEHOLD_IMPORTED, self.report, self.unreadable
-                ),
-                self.households.name,
-            )
-        )
+        # The households sheet in a second process meanwhile, when it is large (`beside`).
+        limit = max_rows()
+        beside = HouseholdSheetReader.start(workbook, self.households, limit)
+        try:
+            members_read = staging.add_members(self._counted(members(), self.members.name))
+            seen_ids.clear()
+            households_read = None
+            if beside is not None:
+                if self.tell is not None:
+                    self.tell(_("正在读取“%(sheet)s”工作表……") % {"sheet": self.households.name})
+                households_read = beside.take(staging, self.report, self.unreadable)
+            if households_read is None:  # small, or the reader process failed: read it here
+                households_read = staging.add_households(
+                    self._counted(
+                        data_rows(
+                            workbook,
+                            self.households,
+                            HOUSEHOLD_IMPORTED,
+                            self.report,
+                            self.unreadable,
+                            limit,
+                        ),
+                        self.households.name,
+                    )
+                )
+        finally:
+            if beside is not None:
+                beside.stop()
         if self.tell is not None:
             self.tell(
                 _("已读取%(households)d户、%(members)d名成员，正在校验……")

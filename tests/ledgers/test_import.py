@@ -291,6 +291,19 @@ def test_a_thousand_good_rows_are_all_written(tmp_path, cast, county):
     ) == (1000, 1000, 1000, 1000)
 
 
+def _members_with_errors(workbook, existing_id: str):
+    """A members sheet: sex against the ID number, an ID twice in the file, an ID active in
+    another household, an ID typed as a number."""
+    members = workbook.create_sheet()
+    members.append(["户编号", "姓名", "证件号码", "性别", "出生日期", "与户主关系"])
+    good = factories.id_number(datetime.date(1970, 1, 2), "男")
+    members.append(["N1", "甲", good, "女", datetime.date(1970, 1, 2), "户主"])
+    members.append(["N3", "乙", good, "男", datetime.date(1970, 1, 2), "户主"])
+    members.append(["N3", "丙", existing_id, "男", "", "之子"])
+    members.append(["N3", "丁", 522622198001010011, "男", "", "之子"])
+    return members
+
+
 def test_errors_cover_value_lists_dates_duplicates_and_scope(tmp_path, cast, county, household_b):
     existing_id = household_b.members.first().id_number
     path = str(tmp_path / "errors.xlsx")
@@ -301,13 +314,7 @@ def test_errors_cover_value_lists_dates_duplicates_and_scope(tmp_path, cast, cou
     households.append(["N1", "新州镇", "凤场村", "未脱贫", "因病", 1])
     households.append(["N2", "旧州镇", "西垭村", "未脱贫", "因病", 1])
     households.append(["N3", "新州镇", "凤场村", "未脱贫", "因病", 1])
-    members = workbook.create_sheet()
-    members.append(["户编号", "姓名", "证件号码", "性别", "出生日期", "与户主关系"])
-    good = factories.id_number(datetime.date(1970, 1, 2), "男")
-    members.append(["N1", "甲", good, "女", datetime.date(1970, 1, 2), "户主"])
-    members.append(["N3", "乙", good, "男", datetime.date(1970, 1, 2), "户主"])
-    members.append(["N3", "丙", existing_id, "男", "", "之子"])
-    members.append(["N3", "丁", 522622198001010011, "男", "", "之子"])
+    _members_with_errors(workbook, existing_id)
     workbook.save(path)
     report = import_households(actor=cast.cadre, path=path, dry_run=True)
     found = {(e.sheet, e.row, e.column): e.message for e in report.errors}
