@@ -181,60 +181,84 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+def _header_row(
+    workbook: reader.XlsxReader, part: str, wanted: dict[str, str], required: set[str]
+) -> tuple[int, tuple[Any, ...]] | None:
+    """The first of a sheet's first rows that holds the layout's required headers."""
+    rows = workbook.rows(part)
+    assert isinstance(rows, Generator)
+    try:
+        for number, values in rows:
+            if number > HEADER_SCAN_ROWS:
+                break
+            keys = {wanted.get(layouts.normalise_header(value)) for value in values}
+            if required <= keys:
+                return number, values
+    finally:
+        rows.close()
+    return None
+
+
 def _locate(
     workbook: reader.XlsxReader, layout: Layout
 ) -> tuple[str, str, int, dict[str, int], dict[int, str]]:
     """(sheet title, part, header row number, field → column, column → other header) of the
-    first sheet whose first rows hold the layout's required headers."""
+    sheet whose first rows hold the layout's required headers. A second such sheet refuses
+    the list: reading one of them would leave the other's persons out without a word."""
     wanted = layouts.header_map(layout)
     required = {item.key for item in layout.required}
+    found: tuple[str, str, int, tuple[Any, ...]] | None = None
     for title, part in workbook.sheets():
-        rows = workbook.rows(part)
-        assert isinstance(rows, Generator)
-        try:
-            for number, values in rows:
-                if number > HEADER_SCAN_ROWS:
-                    break
-                keys = {wanted.get(layouts.normalise_header(value)) for value in values}
-                if not required <= keys:
-                    continue
-                columns: dict[str, int] = {}
-                others: dict[int, str] = {}
-                seen: dict[str, int] = {}
-                duplicates: list[str] = []
-                for index, value in enumerate(values):
-                    header = layouts.normalise_header(value)
-                    if not header:
-                        continue
-                    if header in seen:
-                        duplicates.append(header)
-                        continue
-                    seen[header] = index
-                    key = wanted.get(header)
-                    if key is None:
-                        others[index] = header
-                    elif key in columns:
-                        item = layout.field(key)
-                        duplicates.append(f"{header}（{item.label if item else key}）")
-                    else:
-                        columns[key] = index
-                if duplicates:
-                    raise refuse(
-                        _("工作表“%(sheet)s”第%(row)d行表头重复：%(headers)s。每列只能出现一次。")
-                        % {"sheet": title, "row": number, "headers": "、".join(duplicates)},
-                        "duplicate_header",
-                    )
-                return title, part, number, columns, others
-        finally:
-            rows.close()
-    missing = "、".join(
-        f"“{item.label}”（{'/'.join(item.headers[:3])}）" for item in layout.required
-    )
-    raise refuse(
-        _("未找到“%(layout)s”名单的表头：前%(rows)d行中须有列%(missing)s。请使用该名单的模板。")
-        % {"layout": layout.label, "rows": HEADER_SCAN_ROWS, "missing": missing},
-        "missing_header",
-    )
+        header = _header_row(workbook, part, wanted, required)
+        if header is None:
+            continue
+        if found is not None:
+            raise refuse(
+                _(
+                    "“%(first)s”和“%(second)s”两张表都是“%(layout)s”名单：请合并为一张表，"
+                    "或分成两个文件上传。"
+                )
+                % {"first": found[0], "second": title, "layout": layout.label},
+                "two_sheets",
+            )
+        found = (title, part, *header)
+    if found is None:
+        missing = "、".join(
+            f"“{item.label}”（{'/'.join(item.headers[:3])}）" for item in layout.required
+        )
+        raise refuse(
+            _("未找到“%(layout)s”名单的表头：前%(rows)d行中须有列%(missing)s。请使用该名单的模板。")
+            % {"layout": layout.label, "rows": HEADER_SCAN_ROWS, "missing": missing},
+            "missing_header",
+        )
+    title, part, number, values = found
+    columns: dict[str, int] = {}
+    others: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    duplicates: list[str] = []
+    for index, value in enumerate(values):
+        header_text = layouts.normalise_header(value)
+        if not header_text:
+            continue
+        if header_text in seen:
+            duplicates.append(header_text)
+            continue
+        seen[header_text] = index
+        key = wanted.get(header_text)
+        if key is None:
+            others[index] = header_text
+        elif key in columns:
+            item = layout.field(key)
+            duplicates.append(f"{header_text}（{item.label if item else key}）")
+        else:
+            columns[key] = index
+    if duplicates:
+        raise refuse(
+            _("工作表“%(sheet)s”第%(row)d行表头重复：%(headers)s。每列只能出现一次。")
+            % {"sheet": title, "row": number, "headers": "、".join(duplicates)},
+            "duplicate_header",
+        )
+    return title, part, number, columns, others
 
 
 def _parse(item: layouts.Field, value: Any, today: datetime.date) -> Any:

@@ -99,15 +99,21 @@ def _header(rows: list[tuple[int, tuple[Any, ...]]], spec: SheetSpec) -> tuple[d
 def read_workbook(
     path: str, specs: Sequence[SheetSpec], *, max_rows: int, problems: Problems
 ) -> dict[str, list[Row]]:
-    """Every data row of each sheet in `specs` (by spec name), cells parsed. Raises
-    ValidationError for a file that cannot be read, a missing sheet or too many rows; cells
-    that cannot be read are added to `problems` (and their keys to `Row.bad`)."""
+    """Every data row of each sheet in `specs` (by spec name), cells parsed: of every sheet
+    whose header identifies it as the spec's, in workbook order (a sheet continued on
+    “帮扶措施（2）”, or one sheet per township; each row keeps its sheet's name), each sheet
+    read by one spec only. Raises ValidationError for a file that cannot be read, a missing
+    sheet or too many rows on one sheet; cells that cannot be read are added to `problems`
+    (and their keys to `Row.bad`)."""
     workbook = _open(path)
     found: dict[str, list[Row]] = {}
+    claimed: set[str] = set()  # the parts a spec has read
     try:
         sheets = list(workbook.sheets())
         for spec in specs:
             for title, part in sheets:
+                if part in claimed:
+                    continue
                 head = []
                 for number, values in workbook.rows(part):
                     if number > HEADER_SCAN_ROWS:
@@ -115,11 +121,11 @@ def read_workbook(
                     head.append((number, values))
                 columns, header_row = _header(head, spec)
                 if columns:
-                    found[spec.name] = list(
+                    claimed.add(part)
+                    found.setdefault(spec.name, []).extend(
                         _rows(workbook, part, title, spec, columns, header_row, max_rows, problems)
                     )
-                    break
-            else:
+            if spec.name not in found:
                 if not spec.optional:
                     raise ValidationError(
                         _("未找到“%(sheet)s”表：须有一张表的表头含%(columns)s列。请使用导入模板。")

@@ -35,7 +35,7 @@ from typing import Any
 
 from households.imports.columns import HOUSEHOLD_IMPORTED
 from households.imports.files import STAGING_PREFIX, import_directory
-from households.imports.reading import SheetData, data_rows
+from households.imports.reading import SheetData, Sheets
 from households.imports.report import CellError, ImportRefused, ImportReport
 from households.imports.staging import _Staging
 from povertyapp.ledgers import reader
@@ -83,16 +83,17 @@ class HouseholdSheetReader:
 
     @classmethod
     def start(
-        cls, workbook: reader.XlsxReader, sheet: SheetData, limit: int
+        cls, workbook: reader.XlsxReader, sheets: Sheets, limit: int
     ) -> HouseholdSheetReader | None:
-        """The reader of `sheet`, started; None when the sheet is too small to gain from it,
-        the machine has one core, or the process cannot start (then read it in-process)."""
+        """The reader of the households `sheets` (the first and its continuation sheets),
+        started; None when they are too small to gain from it, the machine has one core, or
+        the process cannot start (then read them in-process)."""
         from django.conf import settings
         from django.utils import translation
 
         threshold = _threshold()
         try:
-            size = workbook.archive.getinfo(sheet.part).file_size
+            size = sheets.xml_bytes(workbook)
         except KeyError:
             return None
         if threshold <= 0 or size < threshold or _cores() < 2:
@@ -112,12 +113,15 @@ class HouseholdSheetReader:
         request = {
             "workbook": os.path.abspath(workbook_path),
             "staging": path,
-            "sheet": {
-                "name": sheet.name,
-                "part": sheet.part,
-                "columns": sheet.columns,
-                "header_row": sheet.header_row,
-            },
+            "sheets": [
+                {
+                    "name": sheet.name,
+                    "part": sheet.part,
+                    "columns": sheet.columns,
+                    "header_row": sheet.header_row,
+                }
+                for sheet in sheets.items
+            ],
             "limit": limit,
             "language": translation.get_language() or settings.LANGUAGE_CODE,
         }
@@ -202,7 +206,7 @@ def read(request: dict[str, Any]) -> dict[str, Any]:
     """The child's work: the sheet's rows into the staging file named by the request."""
     from households.imports.reading import _open
 
-    sheet = SheetData(**request["sheet"])
+    sheets = Sheets([SheetData(**sheet) for sheet in request["sheets"]])
     report = ImportReport(dry_run=True)
     unreadable: set[tuple[str, int, str]] = set()
     try:
@@ -210,9 +214,7 @@ def read(request: dict[str, Any]) -> dict[str, Any]:
         try:
             staging = _Staging(path=request["staging"])
             count = staging.add_households(
-                data_rows(
-                    workbook, sheet, HOUSEHOLD_IMPORTED, report, unreadable, request["limit"]
-                ),
+                sheets.rows(workbook, HOUSEHOLD_IMPORTED, report, unreadable, request["limit"]),
                 indexed=False,
             )
             staging.save()

@@ -51,6 +51,46 @@ class SheetData:
     header_row: int  # the last header row (Excel number); data rows follow it
 
 
+ROW_BITS = 21  # a row's place: its sheet's index above 21 bits, its Excel row (≤ 1,048,576) below
+
+
+@dataclass
+class Sheets:
+    """The worksheets of one kind, in workbook order: the first, and every further one with
+    the same header text — the continuation sheets (“人员台账（2）”…) the export writes when a
+    ledger passes a worksheet's rows, or a user's sheets per township. Every row is read: a
+    sheet left out would lose its households or members without a word.
+
+    A row is known by its place (`rows()`), one int for the staging file and the checks; its
+    sheet and Excel row come back from `where()`."""
+
+    items: list[SheetData]
+
+    @property
+    def name(self) -> str:
+        return self.items[0].name
+
+    def where(self, place: int) -> tuple[SheetData, int]:
+        return self.items[place >> ROW_BITS], place & ((1 << ROW_BITS) - 1)
+
+    def xml_bytes(self, workbook: reader.XlsxReader) -> int:
+        """The sheets' XML, uncompressed, as the package declares it."""
+        return sum(workbook.archive.getinfo(sheet.part).file_size for sheet in self.items)
+
+    def rows(
+        self,
+        workbook: reader.XlsxReader,
+        columns: Sequence[Column],
+        report: ImportReport,
+        unreadable: set[tuple[str, int, str]],
+        limit: int | None = None,
+    ) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Every sheet's data rows (`data_rows`, each sheet up to `limit`), by place."""
+        for index, sheet in enumerate(self.items):
+            for row, values in data_rows(workbook, sheet, columns, report, unreadable, limit):
+                yield index << ROW_BITS | row, values
+
+
 def _shown(column: Column, value: Any) -> str:
     if value is None:
         return ""
@@ -174,9 +214,10 @@ def _rows(workbook: reader.XlsxReader, part: str) -> Generator[tuple[int, tuple[
         raise ImportRefused(_("文件无法作为Excel工作簿读取，请确认是.xlsx格式。")) from None
 
 
-def locate_sheets(workbook: reader.XlsxReader, report: ImportReport) -> tuple[SheetData, SheetData]:
-    """Find the two sheets by their header text; a missing required column is an error."""
-    sheets: dict[str, SheetData] = {}
+def locate_sheets(workbook: reader.XlsxReader, report: ImportReport) -> tuple[Sheets, Sheets]:
+    """Find the households and the members sheets by their header text (each kind's first
+    sheet and its continuation sheets: `Sheets`); a missing required column is an error."""
+    sheets: dict[str, list[SheetData]] = {HOUSEHOLD_SHEET: [], MEMBER_SHEET: []}
     for title, part in workbook.sheets():
         head: list[tuple[int, tuple[Any, ...]]] = []
         rows = _rows(workbook, part)
@@ -193,13 +234,13 @@ def locate_sheets(workbook: reader.XlsxReader, report: ImportReport) -> tuple[Sh
         ):
             found, last = _find_header(head, columns)
             labels = {column.header for column in columns if column.key in found}
-            if kind in sheets or not signature <= labels:
+            if not signature <= labels:
                 continue
             if kind == HOUSEHOLD_SHEET and "姓名" in {
                 str(v).strip() for _n, r in head for v in r if v
             }:
                 continue  # a member sheet also carries 户编号 and 行政村
-            sheets[kind] = SheetData(name=title, part=part, columns=found, header_row=last)
+            sheets[kind].append(SheetData(name=title, part=part, columns=found, header_row=last))
             required = HOUSEHOLD_REQUIRED if kind == HOUSEHOLD_SHEET else MEMBER_REQUIRED
             for key in required:
                 if key not in found:
@@ -214,7 +255,7 @@ def locate_sheets(workbook: reader.XlsxReader, report: ImportReport) -> tuple[Sh
                         )
                     )
             break
-    missing = [name for name in (HOUSEHOLD_SHEET, MEMBER_SHEET) if name not in sheets]
+    missing = [name for name in (HOUSEHOLD_SHEET, MEMBER_SHEET) if not sheets[name]]
     if missing:
         raise ImportRefused(
             _(
@@ -223,7 +264,7 @@ def locate_sheets(workbook: reader.XlsxReader, report: ImportReport) -> tuple[Sh
             )
             % {"sheets": "、".join(missing)}
         )
-    return sheets[HOUSEHOLD_SHEET], sheets[MEMBER_SHEET]
+    return Sheets(sheets[HOUSEHOLD_SHEET]), Sheets(sheets[MEMBER_SHEET])
 
 
 _EMPTY_TEXT = (layout.TEXT, SENSITIVE, HEALTH)

@@ -29,7 +29,7 @@ from households.imports.columns import (
     MEMBER_IMPORTED,
     STATUS_BY_LABEL,
 )
-from households.imports.reading import SheetData, _shown, data_rows
+from households.imports.reading import Sheets, _shown
 from households.imports.report import CellError, ImportRefused, ImportReport
 from households.imports.staging import _Staging
 from households.models import Household, HouseholdIncome, Member, ValueList
@@ -165,8 +165,8 @@ class _Validator:
         self,
         *,
         actor: User,
-        households: SheetData,
-        members: SheetData,
+        households: Sheets,
+        members: Sheets,
         report: ImportReport,
         progress: Callable[[int], None] | None,
         tell: Callable[[str], None] | None = None,
@@ -193,16 +193,17 @@ class _Validator:
         # not a failure at write time (the whole file is then refused, nothing written).
         self.locks = yearlock.LockIndex()
 
-    # Errors are reported on the cell they concern.
-    def _household_error(self, row: int, key: str, values: dict[str, Any], message: str) -> None:
+    # Errors are reported on the cell they concern; `place` is the row's (`Sheets.rows`).
+    def _household_error(self, place: int, key: str, values: dict[str, Any], message: str) -> None:
         key = {"village": "village_name", "group": "group_name"}.get(key, key)
         column = self.columns.get(key)
-        index = self.households.columns.get(key)
-        if column and (self.households.name, row, column.header) in self.unreadable:
+        sheet, row = self.households.where(place)
+        index = sheet.columns.get(key)
+        if column and (sheet.name, row, column.header) in self.unreadable:
             return
         self.report.errors.append(
             CellError(
-                self.households.name,
+                sheet.name,
                 row,
                 column.header if column else "",
                 _shown(column, values.get(key)) if column else "",
@@ -211,14 +212,15 @@ class _Validator:
             )
         )
 
-    def _member_error(self, row: int, key: str, values: dict[str, Any], message: str) -> None:
+    def _member_error(self, place: int, key: str, values: dict[str, Any], message: str) -> None:
         column = self.member_columns.get(key)
-        index = self.members.columns.get(key)
-        if column and (self.members.name, row, column.header) in self.unreadable:
+        sheet, row = self.members.where(place)
+        index = sheet.columns.get(key)
+        if column and (sheet.name, row, column.header) in self.unreadable:
             return
         self.report.errors.append(
             CellError(
-                self.members.name,
+                sheet.name,
                 row,
                 column.header if column else "",
                 _shown(column, values.get(key)) if column else "",
@@ -265,10 +267,11 @@ class _Validator:
         The checks that need only the members sheet run here, in file order: a member row
         needs a 户编号, and an ID number may appear once in the file."""
         seen_ids: dict[str, int] = {}
+        limit = max_rows()
 
         def members() -> Iterator[tuple[int, str, dict[str, Any]]]:
-            for row, values in data_rows(
-                workbook, self.members, MEMBER_IMPORTED, self.report, self.unreadable
+            for row, values in self.members.rows(
+                workbook, MEMBER_IMPORTED, self.report, self.unreadable, limit
             ):
                 number = values.get("household_number") or ""
                 if not number:
@@ -282,14 +285,19 @@ class _Validator:
                             row,
                             "id_number",
                             values,
-                            _("证件号码与本表第%(row)d行重复。") % {"row": seen_ids[normal]},
+                            self._repeated(
+                                self.members,
+                                row,
+                                seen_ids[normal],
+                                _("证件号码与本表第%(row)d行重复。"),
+                                _("证件号码与“%(sheet)s”工作表第%(row)d行重复。"),
+                            ),
                         )
                         continue
                     seen_ids[normal] = row
                 yield row, number, values
 
         # The households sheet in a second process meanwhile, when it is large (`beside`).
-        limit = max_rows()
         beside = HouseholdSheetReader.start(workbook, self.households, limit)
         try:
             members_read = staging.add_members(self._counted(members(), self.members.name))
@@ -302,13 +310,8 @@ class _Validator:
             if households_read is None:  # small, or the reader process failed: read it here
                 households_read = staging.add_households(
                     self._counted(
-                        data_rows(
-                            workbook,
-                            self.households,
-                            HOUSEHOLD_IMPORTED,
-                            self.report,
-                            self.unreadable,
-                            limit,
+                        self.households.rows(
+                            workbook, HOUSEHOLD_IMPORTED, self.report, self.unreadable, limit
                         ),
                         self.households.name,
                     )
@@ -371,7 +374,13 @@ class _Validator:
                         row,
                         "number",
                         values,
-                        _("户编号与本表第%(row)d行重复。") % {"row": seen_numbers[number]},
+                        self._repeated(
+                            self.households,
+                            row,
+                            seen_numbers[number],
+                            _("户编号与本表第%(row)d行重复。"),
+                            _("户编号与“%(sheet)s”工作表第%(row)d行重复。"),
+                        ),
                     )
                     continue
                 seen_numbers[number] = row
@@ -402,7 +411,21 @@ class _Validator:
                 _("户编号%(number)s不在户台账工作表中。") % {"number": number},
             )
         report.trim()
-        report.errors.sort(key=lambda error: (error.sheet != self.households.name, error.row))
+        order = {
+            sheet.name: index
+            for index, sheet in enumerate([*self.households.items, *self.members.items])
+        }
+        report.errors.sort(key=lambda error: (order.get(error.sheet, len(order)), error.row))
+
+    @staticmethod
+    def _repeated(sheets: Sheets, place: int, first: int, same: str, other: str) -> str:
+        """The message of a value (户编号, 证件号码) met before, at `first`: `same` when that
+        was on this sheet, `other` (which names the sheet) when on another of the same kind."""
+        here, _row = sheets.where(place)
+        there, row = sheets.where(first)
+        if there is here:
+            return same % {"row": row}
+        return other % {"sheet": there.name, "row": row}
 
     def _villages(self) -> dict[tuple[str, str], Region]:
         scope = roles.region_scope(self.actor).filter(level=Region.Level.VILLAGE)

@@ -94,10 +94,9 @@ def _write(
                     actor=actor, household=household, year=plan.income_year, data=plan.income
                 )
         except ValidationError as error:
+            sheet, row = validator.households.where(plan.row)
             report.errors.append(
-                CellError(
-                    HOUSEHOLD_SHEET, plan.row, "户编号", plan.number, "；".join(error.messages)
-                )
+                CellError(sheet.name, row, "户编号", plan.number, "；".join(error.messages))
             )
             raise
         if progress is not None:

@@ -95,15 +95,27 @@ def _rows(workbook: reader.XlsxReader, part: str) -> Iterator[tuple[int, tuple[A
 
 def _locate(workbook: reader.XlsxReader) -> tuple[Layout, str, dict[str, int], int]:
     """The first sheet whose header row (among its first rows) holds every header of one of the
-    national layouts: the layout, the sheet part, the column of each field, the header row."""
-    for _title, part in workbook.sheets():
-        for number, row in _rows(workbook, part):
-            if number > HEADER_SEARCH_ROWS:
-                break
-            for layout in RECONCILED_LAYOUTS:
-                positions = header_map(layout, row)
-                if positions is not None:
-                    return layout, part, positions, number
+    national layouts: the layout, the sheet part, the column of each field, the header row. A
+    second sheet of the same layout refuses the file: reading one of the two would leave the
+    other's records out without a word."""
+    found: tuple[Layout, str, dict[str, int], int, str] | None = None
+    for title, part in workbook.sheets():
+        located = _header_of(workbook, part)
+        if located is None:
+            continue
+        if found is None:
+            found = (*located, title)
+        elif located[0] is found[0]:
+            raise ValidationError(
+                _(
+                    "“%(first)s”和“%(second)s”两张表都是“%(layout)s”：请合并为一张表，"
+                    "或分成两个文件上传。"
+                )
+                % {"first": found[4], "second": title, "layout": found[0].title},
+                code="two_sheets",
+            )
+    if found is not None:
+        return found[0], found[1], found[2], found[3]
     expected = "；".join(
         _("%(title)s：%(headers)s") % {"title": layout.title, "headers": "、".join(layout.headers)}
         for layout in RECONCILED_LAYOUTS
@@ -116,6 +128,20 @@ def _locate(workbook: reader.XlsxReader) -> tuple[Layout, str, dict[str, int], i
         % {"version": codes.LAYOUT_VERSION, "rows": HEADER_SEARCH_ROWS, "expected": expected},
         code="wrong_layout",
     )
+
+
+def _header_of(
+    workbook: reader.XlsxReader, part: str
+) -> tuple[Layout, str, dict[str, int], int] | None:
+    """The national layout of a sheet whose first rows hold its header, or None."""
+    for number, row in _rows(workbook, part):
+        if number > HEADER_SEARCH_ROWS:
+            break
+        for layout in RECONCILED_LAYOUTS:
+            positions = header_map(layout, row)
+            if positions is not None:
+                return layout, part, positions, number
+    return None
 
 
 def national_file_check(path: str) -> Layout:

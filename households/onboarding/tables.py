@@ -152,6 +152,26 @@ def _locate(
     return None
 
 
+def _refuse_a_second(
+    title: str,
+    head: list[tuple[int, tuple[Any, ...]]],
+    specs: Sequence[SheetSpec],
+    tables: dict[str, Table],
+) -> None:
+    """A sheet whose header is that of a table already read refuses the file: reading one of
+    the two would leave the other's rows out without a word (these files are small: one sheet
+    a table)."""
+    for spec in specs:
+        if spec.name in tables and _locate(title, head, spec) is not None:
+            raise ImportRefused(
+                _(
+                    "“%(first)s”和“%(second)s”两张表的表头都是“%(sheet)s”表的表头：请合并为"
+                    "一张表后重新导入，未写入任何数据。"
+                )
+                % {"first": tables[spec.name].title, "second": title, "sheet": spec.name}
+            )
+
+
 def _parse_rows(
     title: str,
     spec: SheetSpec,
@@ -236,6 +256,8 @@ def read_tables(path: str, specs: Sequence[SheetSpec]) -> tuple[dict[str, Table]
                     )
                     tables[spec.name] = Table(spec, title, columns, header, rows)
                     break
+                else:
+                    _refuse_a_second(title, head, specs, tables)
         finally:
             workbook.close()
     else:

@@ -146,6 +146,29 @@ def test_measures_good_file_is_written_with_its_project_and_reimport_is_a_no_op(
     assert AssistanceEvent.objects.count() == events
 
 
+def test_measures_on_several_sheets_are_all_read(tmp_path, cast, household_a, village_project):
+    """A 帮扶措施 table continued on “帮扶措施（2）” (a ledger past a worksheet's rows, or a
+    sheet per township) is read whole; a row's problem names its own sheet. Before, the
+    second sheet's measures were left out without a word."""
+    first = measure_row(household_a, 项目编号="HP-2020-001")
+    second = measure_row(household_a, 措施内容="养殖山羊5只", 措施类别="产业帮扶")
+    sheets = {"帮扶措施": [MEASURE_HEADERS, first], "帮扶措施（2）": [MEASURE_HEADERS, second]}
+    result = import_measures(actor=cast.cadre, path=workbook(tmp_path, sheets), max_rows=ROWS)
+    assert (result.created, result.updated, result.unchanged) == (2, 0, 0)
+    assert sorted(Measure.objects.values_list("content", flat=True)) == [
+        "养殖山羊5只",
+        "养殖黄牛2头",
+    ]
+    bad = measure_row(household_a, 措施内容="修缮住房", 措施类别="没有这个类别")
+    sheets["帮扶措施（2）"].append(bad)
+    with pytest.raises(ValidationError) as caught:
+        import_measures(
+            actor=cast.cadre, path=workbook(tmp_path, sheets, "bad.xlsx"), max_rows=ROWS
+        )
+    assert "“帮扶措施（2）”第3行" in _messages(caught)
+    assert Measure.objects.count() == 2
+
+
 def test_measures_changed_row_updates_the_measure_and_moves_its_status_on(
     tmp_path, cast, household_a
 ):

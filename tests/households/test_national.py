@@ -9,6 +9,7 @@ import tempfile
 
 import openpyxl
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -471,3 +472,24 @@ def test_bulk_mark_keeps_the_date_of_records_already_marked(cast, county, househ
         NationalEntry.objects.filter(household=household_b).values_list("entered_on", flat=True)
     ) == {today}
     assert NationalEntryEvent.objects.filter(household=household_a).count() == 1
+
+
+def test_two_sheets_of_one_layout_are_refused(tmp_path):
+    """Reading the first of two sheets with the same national header would leave the second
+    sheet's records out without a word: the file is refused, naming both sheets."""
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for title in ("户信息", "户信息（2）"):
+        workbook.create_sheet(title).append(list(HOUSEHOLD_LAYOUT.headers))
+    path = str(tmp_path / "two.xlsx")
+    workbook.save(path)
+    with pytest.raises(ValidationError) as caught:
+        national_file_read(path, max_rows=100)
+    assert "“户信息”和“户信息（2）”两张表都是" in caught.value.messages[0]
+    member = workbook.create_sheet("人员信息")
+    member.append(list(MEMBER_LAYOUT.headers))
+    workbook.remove(workbook["户信息（2）"])
+    workbook.save(path)
+    assert (
+        national_file_read(path, max_rows=100).layout is HOUSEHOLD_LAYOUT
+    )  # two layouts: as before

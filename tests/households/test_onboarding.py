@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from households import services
 from households.forms import HouseholdForm
+from households.imports.report import ImportRefused
 from households.models import Household, VillageStatusCount
 from households.onboarding import (
     OnboardingReport,
@@ -559,3 +560,19 @@ def test_a_township_merge_moves_its_villages_and_their_paths(
     household_a.refresh_from_db()
     assert household_a.village_id == village.pk
     assert not roles.household_scope(cast.township, Household.objects.all()).exists()
+
+
+def test_two_sheets_of_one_table_are_refused(db, cast, county, tmp_path):
+    """A second sheet with the 村年度信息 header would have been left out without a word: the
+    file is refused, naming both sheets, and nothing is written."""
+    path = _xlsx(
+        tmp_path,
+        {
+            "村年度信息": [VILLAGE_YEAR_HEADER, GOOD_VILLAGES[0]],
+            "村年度信息（2）": [VILLAGE_YEAR_HEADER, GOOD_VILLAGES[1]],
+        },
+    )
+    with pytest.raises(ImportRefused) as caught:
+        import_village_years(actor=cast.county, path=path, year=2020, dry_run=False)
+    assert "“村年度信息”和“村年度信息（2）”两张表" in str(caught.value)
+    assert VillageYear.objects.count() == 0

@@ -350,8 +350,9 @@ def _export(tmp_path, user) -> str:
     return path
 
 
-def test_members_sheet_in_any_order_and_no_staging_file_left(tmp_path, cast, county, settings):
-    for index in range(3):
+def couples(cast, county, count: int) -> None:
+    """`count` households of village A, each a head and a spouse."""
+    for index in range(count):
         factories.household(
             actor=cast.county,
             village=county.village_a,
@@ -365,6 +366,10 @@ def test_members_sheet_in_any_order_and_no_staging_file_left(tmp_path, cast, cou
                 ),
             ],
         )
+
+
+def test_members_sheet_in_any_order_and_no_staging_file_left(tmp_path, cast, county, settings):
+    couples(cast, county, 3)
     before = {h.number: sorted(m.name for m in h.members.all()) for h in Household.objects.all()}
     path = _export(tmp_path, cast.county)
     workbook = openpyxl.load_workbook(path)

@@ -211,3 +211,21 @@ def test_bad_rows_refuse_the_list_and_are_all_listed(yibao):
 def test_an_empty_list(yibao):
     error = refused(yibao, workbook_bytes([HEADER]))
     assert "没有数据行" in error.messages[0]
+
+
+def test_two_sheets_of_one_list_are_refused(yibao):
+    """A second sheet with the list's header would have been left out without a word: the
+    list is refused, naming both sheets."""
+    workbook = Workbook()
+    first = workbook.active
+    first.title = "名单"
+    for row in good_rows(2):
+        first.append(row)
+    second = workbook.create_sheet("名单（2）")
+    for row in good_rows(3):
+        second.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    error = refused(yibao, buffer.getvalue())
+    assert codes(error) == {"two_sheets"}
+    assert "“名单”和“名单（2）”两张表" in error.messages[0]
