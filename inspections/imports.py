@@ -200,6 +200,17 @@ def findings_import(*, actor: User, campaign: Campaign, file: Any) -> dict[str, 
             break
     if header_row is None:
         raise ValidationError(_("未找到表头（应含“样本编号”列）。"), code="no_header")
+    for other in book.worksheets[1:]:
+        # A second visit sheet would be left out without a word: refuse the file instead.
+        if any(
+            any(_text(cell) == "样本编号" for cell in row)
+            for row in other.iter_rows(max_row=5, values_only=True)
+        ):
+            raise ValidationError(
+                _("“%(first)s”和“%(second)s”两张表都是入户核查表：请合并为一张表后重新上传。")
+                % {"first": sheet.title, "second": other.title},
+                code="two_sheets",
+            )
     labels = {label: key for key, label in COLUMNS}
     missing = [label for _key, label in COLUMNS if label not in header_row]
     if missing:

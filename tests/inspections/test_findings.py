@@ -296,3 +296,18 @@ def test_finding_page_shows_saved_answers_and_saves_a_draft(visiting, cast, clie
         "正常",
         2,
     )
+
+
+def test_a_second_visit_sheet_is_refused_not_left_out(visiting, cast):
+    """A workbook whose second sheet is a visit sheet too (a team's copy pasted in) would have
+    had that sheet's findings left out without a word: it is refused, naming both."""
+    book = load_workbook(_workbook(visiting, lambda sample_id: ANSWERS))
+    book.copy_worksheet(book.active).title = "入户核查表（二组）"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    buffer.seek(0)
+    with pytest.raises(ValidationError) as error:
+        imports.findings_import(actor=cast.auditor, campaign=visiting, file=buffer)
+    assert error.value.code == "two_sheets"
+    assert "“入户核查表”和“入户核查表（二组）”两张表" in error.value.messages[0]
+    assert Finding.objects.count() == 0
