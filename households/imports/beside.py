@@ -3,7 +3,7 @@
 Reading both sheets is the largest part of the import's Python work (a 100k-household workbook:
 27 s of CPU for the 370,000-row members sheet, 9 s for the households sheet), and it runs on
 one core while the second idles: the database has nothing to do until the write. When the
-households sheet is large (`LEDGER_IMPORT_BESIDE_BYTES` of XML, a few thousand households) and
+households sheet is large (`LEDGER_IMPORT_BESIDE_BYTES` of XML, about 12,000 households) and
 the machine has a second core, a child process (`CHILD`) reads it into a staging
 file of its own while this process reads the members sheet; the rows are then copied into the
 import's staging file (`_Staging.take_households`) and the cell errors added to the report in
