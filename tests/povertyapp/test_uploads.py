@@ -160,6 +160,36 @@ class UploadPath:
     # (world) -> (user, url, field name, other POST data)
     target: Callable[[dict[str, Any]], tuple[User, str, str, dict[str, str]]]
     photo: bool = False  # a photo path (povertyapp.uploads.PhotoField)
+    # A spreadsheet path's empty table, as its user starts from it: (world) -> the workbook
+    # (the path's template download; for a file from another system, that system's header).
+    blank: Callable[[dict[str, Any]], bytes] | None = None
+
+
+def _download(role: str, name: str, *args: Any) -> Callable[[dict[str, Any]], bytes]:
+    """The workbook that `role` downloads from the URL named `name` (an argument may be a
+    function of the world)."""
+
+    def build(world: dict[str, Any]) -> bytes:
+        arguments = [argument(world) if callable(argument) else argument for argument in args]
+        response = login(getattr(world["cast"], role)).get(reverse(name, args=arguments))
+        assert response.status_code == 200, (name, response.status_code)
+        if response.streaming:
+            return b"".join(response.streaming_content)
+        return response.content
+
+    return build
+
+
+def _national_blank(world: dict[str, Any]) -> bytes:
+    """The national system's 户信息 export has no template of ours: its header, as it comes."""
+    from households.national.layouts import HOUSEHOLD_LAYOUT
+
+    workbook = Workbook()
+    workbook.active.title = "户信息"
+    workbook.active.append(list(HOUSEHOLD_LAYOUT.headers))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
 
 
 def _monitoring_clue(world: dict[str, Any]) -> int:
@@ -225,22 +255,26 @@ UPLOAD_PATHS = [
         "assistance.import_views.measures_page",
         True,
         lambda w: (w["cast"].county, reverse("ledgers:assistance-import-measures"), "file", {}),
+        blank=_download("county", "ledgers:assistance-import-measures-template"),
     ),
     UploadPath(
         "assistance.import_views.pairings_page",
         True,
         lambda w: (w["cast"].county, reverse("ledgers:assistance-import-pairings"), "file", {}),
+        blank=_download("county", "ledgers:assistance-import-pairings-template"),
     ),
     UploadPath(
         "assistance.import_views.projects_page",
         True,
         lambda w: (w["cast"].county, reverse("ledgers:assistance-import-projects"), "file", {}),
+        blank=_download("county", "ledgers:assistance-import-projects-template"),
     ),
     # The onboarding imports (issue 16): a workbook or a CSV, through `uploads.TableField`.
     UploadPath(
         "households.views.onboarding.import_regions_view",
         True,
         lambda w: (w["cast"].county, reverse("households:import_regions"), "file", {}),
+        blank=_download("county", "households:onboarding_template", "regions"),
     ),
     UploadPath(
         "households.views.onboarding.import_village_years_view",
@@ -251,21 +285,25 @@ UPLOAD_PATHS = [
             "file",
             {"year": app_today().year},
         ),
+        blank=_download("county", "households:onboarding_template", "village_years"),
     ),
     UploadPath(
         "households.views.onboarding.import_resident_teams_view",
         True,
         lambda w: (w["cast"].county, reverse("households:import_resident_teams"), "file", {}),
+        blank=_download("county", "households:onboarding_template", "resident_teams"),
     ),
     UploadPath(
         "households.views.imports.import_page",
         True,
         lambda w: (w["cast"].cadre, reverse("ledgers:import"), "file", {"dry_run": "on"}),
+        blank=_download("cadre", "ledgers:import-template"),
     ),
     UploadPath(
         "rounds.views.change_import_view",
         True,
         lambda w: (w["cast"].cadre, reverse("rounds:import", args=[w["round"].pk]), "workbook", {}),
+        blank=_download("cadre", "rounds:template", lambda w: w["round"].pk),
     ),
     UploadPath(
         "inspections.views.campaign_upload",
@@ -276,6 +314,7 @@ UPLOAD_PATHS = [
             "workbook",
             {},
         ),
+        blank=_download("auditor", "inspections:campaign-workbook", lambda w: w["campaign"].pk),
     ),
     UploadPath(
         "monitoring.views.lists.list_upload",
@@ -286,6 +325,7 @@ UPLOAD_PATHS = [
             "workbook",
             {"layout": "vehicles", "period": ""},
         ),
+        blank=_download("county", "monitoring:list-template", "vehicles"),
     ),
     UploadPath(
         "households.views.national.national_reconcile_view",
@@ -296,6 +336,7 @@ UPLOAD_PATHS = [
             "workbook",
             {"region": w["cast"].county.region.code},
         ),
+        blank=_national_blank,
     ),
     UploadPath(
         "inspections.views.rectification_evidence",
@@ -588,6 +629,96 @@ def test_every_upload_path_accepts_a_genuine_file(world, path):
         assert hostile.evidence_says not in said
         if path.photo:
             assert hostile.photo_says not in response.content.decode()
+
+
+SPREADSHEET_PATHS = [path for path in UPLOAD_PATHS if path.spreadsheet]
+NOT_TABLES = ("填写说明", "代码表")  # a template's notes and its code lists
+
+
+def test_every_spreadsheet_path_names_its_blank_table():
+    assert [path.view for path in SPREADSHEET_PATHS if path.blank is None] == []
+
+
+def _tables(blank: bytes) -> list[str]:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(blank), read_only=True)
+    return [title for title in workbook.sheetnames if title not in NOT_TABLES]
+
+
+def _continued(blank: bytes, title: str) -> tuple[bytes, str]:
+    """The blank workbook with its table `title` continued on a further sheet (a copy of the
+    table's sheet, header and all, then one row that no import accepts), and that sheet's
+    title."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(blank))
+    sheet = workbook[title]
+    copy = workbook.copy_worksheet(sheet)
+    copy.title = f"{title}（续）"[:31]
+    last = max(
+        (row[0].row for row in sheet.iter_rows() if any(c.value is not None for c in row)),
+        default=0,
+    )
+    for column in range(1, sheet.max_column + 1):
+        copy.cell(row=last + 1, column=column, value="？？")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue(), copy.title
+
+
+def _rows_everywhere() -> dict[str, int]:
+    """The row count of every model of the project's apps but the records of an attempt,
+    kept whatever its outcome: the jobs, the logs, and a department's list refused by its job
+    (the department reads why on its list page)."""
+    from django.apps import apps
+
+    from monitoring.models import DepartmentList
+
+    attempts = {"povertyapp.Job", "povertyapp.AccessLog", "povertyapp.AuditChainHead"}
+    attempts |= {"povertyapp.UserSession"}
+    counts = {
+        model._meta.label: model._default_manager.count()
+        for model in apps.get_models()
+        if model._meta.app_label in PROJECT_APPS
+        and model._meta.label not in attempts
+        and not model._meta.proxy
+    }
+    counts[DepartmentList._meta.label] = DepartmentList.objects.exclude(
+        state=DepartmentList.State.REFUSED
+    ).count()
+    return counts
+
+
+@pytest.mark.parametrize("path", SPREADSHEET_PATHS, ids=_ids(SPREADSHEET_PATHS))
+def test_every_spreadsheet_path_reads_a_continued_table_or_refuses_it(
+    world, path, django_capture_on_commit_callbacks
+):
+    """A table continued on a further sheet (past a screen, or one sheet per township) is read
+    whole or refused by name, never read in part: whatever the path answers names each
+    continuation sheet, because the row on it cannot be imported. A path that read only a
+    table's first sheet would answer about the first sheet alone (issue 19: the household
+    import once left every continuation sheet's rows out without a word)."""
+    assert path.blank is not None
+    user, url, field, data = path.target(world)
+    blank = path.blank(world)
+    tables = _tables(blank)
+    assert tables
+    before = _rows_everywhere()
+    for table in tables:
+        content, continuation = _continued(blank, table)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = login(user).post(
+                url, {**data, field: SimpleUploadedFile("续表.xlsx", content)}, follow=True
+            )
+        assert response.status_code in (200, 400), response.status_code
+        shown = "\n".join(
+            [str(message) for message in get_messages(response.wsgi_request)]
+            + [response.content.decode()]
+            + [f"{job.message}\n{job.error}\n{job.result}" for job in Job.objects.all()]
+        )
+        assert continuation in shown, (continuation, shown[-3000:])
+        assert _rows_everywhere() == before
 
 
 @pytest.fixture
