@@ -63,7 +63,9 @@ class _Staging:
         self.db.executescript(
             """
             CREATE TABLE households (seq INTEGER PRIMARY KEY, row INTEGER, number TEXT, data BLOB);
-            CREATE TABLE members (seq INTEGER PRIMARY KEY, row INTEGER, number TEXT, data BLOB);
+            CREATE TABLE members (
+                seq INTEGER PRIMARY KEY, row INTEGER, number TEXT, id_key TEXT, data BLOB
+            );
             CREATE TABLE plans (seq INTEGER PRIMARY KEY, new INTEGER, data BLOB);
             """
         )
@@ -130,27 +132,63 @@ class _Staging:
         self.household_rows.keys = keys
         self.db.execute("CREATE INDEX households_number ON households (number)")
 
-    def add_members(self, rows: Iterator[tuple[int, str, dict[str, Any]]]) -> int:
+    def add_members(self, rows: Iterator[tuple[int, str, str | None, dict[str, Any]]]) -> int:
+        """Stage the member rows: (row, 户编号, the normalised ID number or None, values)."""
         count = self._insert(
             "members",
-            ((row, number, self.member_rows.dumps(values)) for row, number, values in rows),
-            3,
+            (
+                (row, number, id_key, self.member_rows.dumps(values))
+                for row, number, id_key, values in rows
+            ),
+            4,
         )
         self.db.execute("CREATE INDEX members_number ON members (number)")
+        self.db.execute("CREATE INDEX members_id ON members (id_key)")
         return count
 
-    def household_batches(self, size: int) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    def repeated_members(self) -> Iterator[tuple[int, int, dict[str, Any]]]:
+        """(row, the first row with its ID number, values) of each member row whose ID number
+        an earlier row holds, in file order; those rows are then taken out of the staged
+        members (they are errors, not members). One pass over the ID index, where a dict of
+        every ID number would hold the whole sheet's in memory (370,000 at 100k households)."""
+        repeated = """
+            SELECT m.seq, m.row, m.data, first.row
+            FROM (
+                SELECT id_key, MIN(seq) AS seq FROM members
+                WHERE id_key IS NOT NULL GROUP BY id_key HAVING COUNT(*) > 1
+            ) AS d
+            JOIN members AS first ON first.seq = d.seq
+            JOIN members AS m ON m.id_key = d.id_key AND m.seq > d.seq
+        """
+        try:
+            rows = self.db.execute(f"{repeated} ORDER BY m.seq")
+            for _seq, row, data, first_row in rows:
+                yield row, first_row, self.member_rows.loads(data)
+        finally:
+            self.db.execute(f"DELETE FROM members WHERE seq IN (SELECT seq FROM ({repeated}))")
+
+    def household_batches(
+        self, size: int
+    ) -> Iterator[list[tuple[int, dict[str, Any], int | None]]]:
+        """The household rows in file order, `size` at a time: (row, values, the first row
+        with the same 户编号 when an earlier row holds it, else None)."""
         last = 0
         while True:
             found = self.db.execute(
-                "SELECT seq, row, data FROM households WHERE seq > ? ORDER BY seq LIMIT ?",
+                """SELECT h.seq, h.row, h.data,
+                          CASE WHEN h.number <> '' THEN (
+                              SELECT o.row FROM households AS o
+                              WHERE o.number = h.number AND o.seq < h.seq
+                              ORDER BY o.seq LIMIT 1
+                          ) END
+                   FROM households AS h WHERE h.seq > ? ORDER BY h.seq LIMIT ?""",
                 (last, size),
             ).fetchall()
             if not found:
                 return
             last = found[-1][0]
             loads = self.household_rows.loads
-            yield [(row, loads(data)) for _seq, row, data in found]
+            yield [(row, loads(data), first) for _seq, row, data, first in found]
 
     def members_of(self, numbers: list[str]) -> dict[str, list[tuple[int, dict[str, Any]]]]:
         """The member rows of these 户编号, in file order."""

@@ -266,10 +266,9 @@ class _Validator:
         """Read both sheets into the staging file; returns the number of household rows.
         The checks that need only the members sheet run here, in file order: a member row
         needs a 户编号, and an ID number may appear once in the file."""
-        seen_ids: dict[str, int] = {}
         limit = max_rows()
 
-        def members() -> Iterator[tuple[int, str, dict[str, Any]]]:
+        def members() -> Iterator[tuple[int, str, str | None, dict[str, Any]]]:
             for row, values in self.members.rows(
                 workbook, MEMBER_IMPORTED, self.report, self.unreadable, limit
             ):
@@ -278,30 +277,26 @@ class _Validator:
                     self._member_error(row, "household_number", values, _("请填写户编号。"))
                     continue
                 raw_id = values.get("id_number") or ""
-                if raw_id:
-                    normal = identity.normalise_id_number(raw_id)
-                    if normal in seen_ids:
-                        self._member_error(
-                            row,
-                            "id_number",
-                            values,
-                            self._repeated(
-                                self.members,
-                                row,
-                                seen_ids[normal],
-                                _("证件号码与本表第%(row)d行重复。"),
-                                _("证件号码与“%(sheet)s”工作表第%(row)d行重复。"),
-                            ),
-                        )
-                        continue
-                    seen_ids[normal] = row
-                yield row, number, values
+                yield row, number, identity.normalise_id_number(raw_id) if raw_id else None, values
 
         # The households sheet in a second process meanwhile, when it is large (`beside`).
         beside = HouseholdSheetReader.start(workbook, self.households, limit)
         try:
             members_read = staging.add_members(self._counted(members(), self.members.name))
-            seen_ids.clear()
+            for row, first, values in staging.repeated_members():
+                members_read -= 1
+                self._member_error(
+                    row,
+                    "id_number",
+                    values,
+                    self._repeated(
+                        self.members,
+                        row,
+                        first,
+                        _("证件号码与本表第%(row)d行重复。"),
+                        _("证件号码与“%(sheet)s”工作表第%(row)d行重复。"),
+                    ),
+                )
             households_read = None
             if beside is not None:
                 if self.tell is not None:
@@ -345,13 +340,12 @@ class _Validator:
         report = self.report
         self.villages = self._villages()
         self.groups = self._groups()
-        seen_numbers: dict[str, int] = {}
         checked = 0
         for batch in staging.household_batches(BATCH):
             if self.tell is not None and checked:
                 self.tell(_("正在校验：已校验%(done)d户") % {"done": checked})
             checked += len(batch)
-            numbers = list({values.get("number") or "" for _row, values in batch} - {""})
+            numbers = list({values.get("number") or "" for _row, values, _first in batch} - {""})
             member_rows = staging.members_of(numbers)
             existing = self._existing(numbers)
             active_elsewhere = self._active_members(
@@ -362,14 +356,14 @@ class _Validator:
                     if values.get("id_number")
                 ]
             )
-            for row, values in batch:
+            for row, values, first in batch:
                 number = values.get("number") or ""
                 if self.progress is not None:
                     self.progress(1)
                 if not number:
                     self._household_error(row, "number", values, _("请填写户编号。"))
                     continue
-                if number in seen_numbers:
+                if first is not None:  # an earlier row holds this 户编号
                     self._household_error(
                         row,
                         "number",
@@ -377,13 +371,12 @@ class _Validator:
                         self._repeated(
                             self.households,
                             row,
-                            seen_numbers[number],
+                            first,
                             _("户编号与本表第%(row)d行重复。"),
                             _("户编号与“%(sheet)s”工作表第%(row)d行重复。"),
                         ),
                     )
                     continue
-                seen_numbers[number] = row
                 plan = self._plan(
                     row,
                     values,

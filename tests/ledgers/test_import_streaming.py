@@ -480,22 +480,23 @@ def test_staged_rows_come_back_as_they_went_in(tmp_path, settings):
     full = {"number": "H1", "size": 3, "area": Decimal("1.50"), "day": datetime.date(2020, 1, 2)}
     short = {"number": "H2", "size": 4}  # "area" and "day" could not be read
     members = [
-        (5, "H1", {"household_number": "H1", "name": "张三", "id_number": "1"}),
-        (6, "H2", {"household_number": "H2", "name": "李四"}),
-        (7, "H1", {"household_number": "H1", "name": "王五", "id_number": ""}),
+        (5, "H1", "1", {"household_number": "H1", "name": "张三", "id_number": "1"}),
+        (6, "H2", None, {"household_number": "H2", "name": "李四"}),
+        (7, "H1", None, {"household_number": "H1", "name": "王五", "id_number": ""}),
     ]
     with _Staging() as staging:
         assert staging.add_households(iter([(5, full), (6, short), (7, dict(full, number="H3"))]))
         staging.add_members(iter(members))
         batches = list(staging.household_batches(2))
         assert [row for batch in batches for row in batch] == [
-            (5, full),
-            (6, short),
-            (7, dict(full, number="H3")),
+            (5, full, None),
+            (6, short, None),
+            (7, dict(full, number="H3"), None),
         ]
+        assert list(staging.repeated_members()) == []
         assert staging.members_of(["H1", "H2"]) == {
-            "H1": [(5, members[0][2]), (7, members[2][2])],
-            "H2": [(6, members[1][2])],
+            "H1": [(5, members[0][3]), (7, members[2][3])],
+            "H2": [(6, members[1][3])],
         }
         stored = [
             pickle.loads(data)
@@ -504,3 +505,34 @@ def test_staged_rows_come_back_as_they_went_in(tmp_path, settings):
         assert stored[0] == ("H1", 3, Decimal("1.50"), datetime.date(2020, 1, 2))
         assert stored[1] == short and stored[2][0] == "H3"
         assert staging.household_rows.keys == ("number", "size", "area", "day")
+
+
+def test_repeated_numbers_and_id_numbers_are_found_in_the_staging_file(tmp_path, settings):
+    """A 户编号 or an ID number given twice is found in the staging file, not in a dict of
+    the whole sheet: each later row comes with the first row that holds it, in file order;
+    the repeated member rows leave the staged members (they are errors, not members)."""
+    from households.imports.staging import _Staging
+
+    settings.LEDGER_IMPORT_DIR = str(tmp_path / "imports")
+    households = [(2, {"number": "H1"}), (3, {"number": ""}), (4, {"number": "H2"})]
+    households += [(5, {"number": "H1"}), (6, {"number": ""}), (7, {"number": "H1"})]
+    member = {"household_number": "H1", "name": "张三"}
+    members = [(2, "H1", "A"), (3, "H1", None), (4, "H2", "B"), (5, "H2", "A"), (6, "H1", None)]
+    members += [(7, "H1", "B"), (8, "H2", "A"), (9, "H2", "C")]
+    with _Staging() as staging:
+        staging.add_households(iter(households))
+        staging.add_members(
+            (row, number, key, dict(member, row=row)) for row, number, key in members
+        )
+        firsts = [
+            (row, first) for batch in staging.household_batches(4) for row, _v, first in batch
+        ]
+        assert firsts == [(2, None), (3, None), (4, None), (5, 2), (6, None), (7, 2)]
+        repeated = [
+            (row, first, values["row"]) for row, first, values in staging.repeated_members()
+        ]
+        assert repeated == [(5, 2, 5), (7, 4, 7), (8, 2, 8)]
+        assert staging.members_of(["H1", "H2"]) == {
+            "H1": [(row, dict(member, row=row)) for row in (2, 3, 6)],
+            "H2": [(row, dict(member, row=row)) for row in (4, 9)],
+        }
