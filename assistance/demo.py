@@ -47,6 +47,7 @@ from assistance.models import (
 )
 from households.demo import RegistryRows
 from households.models import Household, Member
+from households.standards import years_before
 from povertyapp import bulk
 from povertyapp.demo import GIVEN_MALE, SURNAMES, DemoCounty, person_name
 from povertyapp.models import Region, ResidentTeamMember, User, VillageYear
@@ -295,8 +296,8 @@ def populate(
     stages: dict[int, str] = {}
     students: dict[int, list[int]] = defaultdict(list)
     with_labour: set[int] = set()
-    young = matching._years_before(today, matching.WORKING_AGE[0])
-    old = matching._years_before(today, matching.WORKING_AGE[1] + 1)
+    young = years_before(today, matching.WORKING_AGE[0])
+    old = years_before(today, matching.WORKING_AGE[1] + 1)
     for living_id, household_id, school, labour, born in Member.objects.filter(
         household__in=households, is_active=True, living_status=matching.LIVING
     ).values_list("pk", "household_id", "school_status", "labour_skill", "birth_date"):

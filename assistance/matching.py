@@ -46,6 +46,7 @@ from django.db.models import (
 from assistance.models import AssistanceStandard, MatchingRule, Measure
 from households.models import Household, Member
 from households.selectors import province_of
+from households.standards import years_before
 
 WORKER_SKILLS = ("普通劳动力", "技能劳动力")
 NOT_STUDENT = ("", "非在校生")
@@ -91,19 +92,12 @@ def standard_for(*, year: int, village: Any = None) -> AssistanceStandard:
 # --- conditions and fulfilment as ORM expressions -------------------------------------------
 
 
-def _years_before(day: datetime.date, years: int) -> datetime.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
 def _age_q(prefix: str, on: datetime.date, minimum: int | None, maximum: int | None) -> Q:
     condition = Q()
     if minimum is not None:
-        condition &= Q(**{f"{prefix}birth_date__lte": _years_before(on, minimum)})
+        condition &= Q(**{f"{prefix}birth_date__lte": years_before(on, minimum)})
     if maximum is not None:
-        condition &= Q(**{f"{prefix}birth_date__gt": _years_before(on, maximum + 1)})
+        condition &= Q(**{f"{prefix}birth_date__gt": years_before(on, maximum + 1)})
     return condition
 
 
@@ -383,8 +377,8 @@ class _FactsSql:
             low, high = WORKING_AGE
             params = [
                 *covered_params,
-                _years_before(self.on, low),
-                _years_before(self.on, high + 1),
+                years_before(self.on, low),
+                years_before(self.on, high + 1),
                 *covered_params,
                 *covered_params,
             ]
@@ -446,10 +440,10 @@ class _FactsSql:
                 params += piece
             if rule.min_age is not None:
                 parts.append("f.birth_date <= %s")
-                params.append(_years_before(self.on, rule.min_age))
+                params.append(years_before(self.on, rule.min_age))
             if rule.max_age is not None:
                 parts.append("f.birth_date > %s")
-                params.append(_years_before(self.on, rule.max_age + 1))
+                params.append(years_before(self.on, rule.max_age + 1))
             if rule.exclude_students:
                 sql, piece = self._in("f.school_status", list(NOT_STUDENT))
                 parts.append(sql)

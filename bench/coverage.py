@@ -32,11 +32,11 @@ from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from assistance import demo as assistance_demo  # noqa: E402
-from assistance.matching import _years_before  # noqa: E402
 from assistance.models import CoverageGap, CoverageRun, Measure  # noqa: E402
 from assistance.tasks import coverage_compute  # noqa: E402
 from households import demo  # noqa: E402
 from households.models import Household  # noqa: E402
+from households.standards import years_before  # noqa: E402
 
 STUDENT = (
     "学前教育",
@@ -158,8 +158,8 @@ def baseline(path: str, on: datetime.date) -> dict[str, int]:
             BASELINE_SQL,
             {
                 "path": path + "%",
-                "age16": _years_before(on, 16),
-                "age61": _years_before(on, 61),
+                "age16": years_before(on, 16),
+                "age61": years_before(on, 61),
                 "student": STUDENT,
             },
         )

@@ -97,6 +97,8 @@ def rates(args: argparse.Namespace) -> None:
         f"load average {_load()}",
         flush=True,
     )
+    # What the nightly member_completeness jobs have done before the nightly rates.
+    rates_bench.keep_member_sums([round_.county for round_ in rounds_])
     raw_seconds, raw_default, raw_tuned, rows = rates_bench._baseline(
         lambda tuned: rates_bench._hand_written(
             [round_.pk for round_ in rounds_], province.path, by_county=True, tuned=tuned
@@ -175,6 +177,7 @@ def rates(args: argparse.Namespace) -> None:
     elapsed, sql, params = max(captured, key=lambda item: item[0])
     print("    EXPLAIN (ANALYZE, BUFFERS) of the slowest, under the job's settings:")
     _explain(sql, params, settings=True)
+    rates_bench.next_night([round_.county for round_ in rounds_])
     connection.close()
 
 

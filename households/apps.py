@@ -10,13 +10,15 @@ from django.utils.translation import gettext_lazy as _
 
 
 def sqlite_triggers_ensure(*, using: str, **kwargs: Any) -> None:
-    """Put back the SQLite triggers that keep `VillageStatusCount` (migration 0007) and
-    `CountyStatusCount` (0020) when a later migration dropped them: on SQLite, Django adds a
-    column such as a stored generated field by copying the table into a new one, and the copy
-    has no triggers. Idempotent; PostgreSQL alters its tables in place and keeps them."""
+    """Put back the SQLite triggers that keep `VillageStatusCount` (migration 0007),
+    `CountyStatusCount` (0020) and `MemberCompleteness` (0023) when a later migration dropped
+    them: on SQLite, Django adds a column such as a stored generated field by copying the table
+    into a new one, and the copy has no triggers. Idempotent; PostgreSQL alters its tables in
+    place and keeps them."""
     connection = connections[using]
     if connection.vendor != "sqlite":
         return
+    _member_terms_triggers_ensure(connection)
     villages = importlib.import_module("households.migrations.0007_village_status_counts")
     counties = importlib.import_module("households.migrations.0020_county_status_counts")
     with connection.cursor() as cursor:
@@ -47,10 +49,31 @@ def sqlite_triggers_ensure(*, using: str, **kwargs: Any) -> None:
         )
 
 
+def _member_terms_triggers_ensure(connection: Any) -> None:
+    """The triggers that mark a household's kept member sums out of date (0023); when any was
+    missing, every kept row is marked out of date too: a member written meanwhile left no mark,
+    and the rates job then reads the members until the nightly refresh."""
+    terms = importlib.import_module("households.migrations.0023_member_completeness")
+    with connection.cursor() as cursor:
+        if "households_membercompleteness" not in connection.introspection.table_names(cursor):
+            return  # migrated backwards past 0023
+        if _count_triggers(cursor, "households_member_terms_%") == len(terms.SQLITE):
+            return
+        for statement in terms.SQLITE_REVERSE + terms.SQLITE:
+            cursor.execute(statement)
+        cursor.execute(
+            "UPDATE households_membercompleteness "
+            "SET valid_until = NULL, generation = generation + 1"
+        )
+
+
 def _triggers(cursor: Any, kind: str) -> int:
+    return _count_triggers(cursor, f"households_{kind}_status_count_%")
+
+
+def _count_triggers(cursor: Any, pattern: str) -> int:
     cursor.execute(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
-        [f"households_{kind}_status_count_%"],
+        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s", [pattern]
     )
     return int(cursor.fetchone()[0])
 
@@ -61,7 +84,7 @@ class HouseholdsConfig(AppConfig):
 
     def ready(self) -> None:
         # Job kinds register on import; both the web process and the worker need them.
-        from households import onboarding, quality, region_counts  # noqa: F401
+        from households import completeness, onboarding, quality, region_counts  # noqa: F401
 
         # The national exports and the reconciliation job (issue 16) register on import.
         from households.national import ledgers, reconcile  # noqa: F401

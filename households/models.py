@@ -627,6 +627,59 @@ class Member(models.Model):
         return years
 
 
+class MemberCompleteness(models.Model):
+    """The 信息录入率 terms of a household's active members (households.quality.MEMBER_REQUIRED:
+    required fields filled, required fields), as of `valid_from`, and the day `valid_until` on
+    which the first of its members reaches an age at which a field starts or stops being
+    required: the terms hold for every day in [valid_from, valid_until). The rates job sums these
+    rows per village instead of reading every member (rounds.rates.completeness_by_village), and
+    reads the members of the households whose row is missing or out of date.
+
+    Written only by SQL: `households.completeness.refresh` (nightly, per county) fills it, and
+    database triggers on `households_member` (migration 0023: every INSERT, COPY included, every
+    DELETE and every UPDATE of a column the terms depend on) mark the rows of the households they
+    touch out of date (`valid_until` empty) and raise `generation`, so that a refresh that read
+    the members before such a write does not store what it read. A trigger on
+    `households_household` follows a household to another village and drops the row of a
+    deleted household. Never written by application code."""
+
+    household = models.OneToOneField(
+        Household,
+        verbose_name=_("户"),
+        primary_key=True,
+        on_delete=models.DO_NOTHING,  # the database trigger drops the row with the household
+        db_constraint=False,
+        related_name="+",
+    )
+    village = models.ForeignKey(
+        Region,
+        verbose_name=_("行政村"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    filled = models.IntegerField(_("已填必填项"), default=0)
+    required = models.IntegerField(_("必填项"), default=0)
+    valid_from = models.DateField(_("起算日期"), null=True)
+    valid_until = models.DateField(_("有效期至"), null=True)
+    generation = models.IntegerField(_("变更次数"), default=1)
+
+    class Meta:
+        verbose_name = _("成员信息录入情况")
+        verbose_name_plural = _("成员信息录入情况")
+        indexes = [
+            # The rates job's pass: index-only on PostgreSQL (a village's rows and their terms).
+            models.Index(
+                fields=["village"],
+                include=["valid_from", "valid_until", "filled", "required"],
+                name="member_terms_village_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.filled}/{self.required} {self.valid_until}"
+
+
 class HouseholdIncome(models.Model):
     """A household's income for one year (上年度收入), in yuan. Net figures are derived."""
 

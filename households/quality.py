@@ -142,14 +142,27 @@ HOUSEHOLD_REQUIRED = (
     Requirement("fuel_type", gettext_lazy("主要燃料类型"), _always),
     Requirement("has_sanitary_toilet", gettext_lazy("有无卫生厕所"), _always),
 )
+# The member fields required only at some ages: the first and the last age (households.completeness
+# keeps the members' sums until the next of these bounds; the rates job counts them in SQL).
+MEMBER_AGE_RANGES: dict[str, tuple[int, int]] = {
+    "school_status": (6, 23),
+    "labour_skill": (16, 65),
+}
+
+
+def _aged(name: str) -> Callable[[Context, Any], bool]:
+    low, high = MEMBER_AGE_RANGES[name]
+    return lambda context, member: low <= context.age(member) <= high
+
+
 MEMBER_REQUIRED = (
     Requirement("ethnicity", gettext_lazy("民族"), _always),
     Requirement(
         "education", gettext_lazy("文化程度"), lambda c, m: (m.school_status or "") in NOT_STUDENT
     ),
-    Requirement("school_status", gettext_lazy("在校生状况"), lambda c, m: 6 <= c.age(m) <= 23),
+    Requirement("school_status", gettext_lazy("在校生状况"), _aged("school_status")),
     Requirement("health", gettext_lazy("健康状况"), _always),
-    Requirement("labour_skill", gettext_lazy("劳动技能"), lambda c, m: 16 <= c.age(m) <= 65),
+    Requirement("labour_skill", gettext_lazy("劳动技能"), _aged("labour_skill")),
 )
 
 

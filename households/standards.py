@@ -52,6 +52,17 @@ def poverty_line(*, year: int, standard: str = Standard.NATIONAL, region=None) -
     return line.amount
 
 
+def years_before(day: datetime.date, years: int) -> datetime.date:
+    """The same day `years` earlier (28 February for 29 February in a common year): a person
+    born on or before it is at least `years` old on `day`, as `Member.age_on` counts. Every
+    age condition in SQL (the rates job's 信息录入率, the assistance matching rules) compares
+    birth dates with it."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
 def living_members(members: Iterable[Member]) -> list[Member]:
     """Members living in the household: active and not dead, missing or in prison."""
     return [m for m in members if m.is_active and m.living_status == "正常"]

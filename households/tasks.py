@@ -6,6 +6,7 @@ process."""
 from celery import shared_task
 
 from households import (
+    completeness,  # (also registers the member_completeness job kind)
     imports,
     quality,  # (also registers the data_quality job kind)
 )
@@ -27,3 +28,12 @@ def enqueue_quality_jobs_task() -> int:
     Returns how many jobs were enqueued."""
     counties = Region.objects.filter(level=Region.Level.COUNTY)
     return len(jobs.job_enqueue_nightly(kind=quality.JOB_KIND, regions=counties))
+
+
+@shared_task(acks_late=True, soft_time_limit=270, time_limit=300)
+def enqueue_member_completeness_jobs_task() -> int:
+    """Nightly, before the rates: the members' 信息录入率 sums of every county's households
+    brought up to the new day (`households.completeness`), one job each, at most one a night per
+    county. Returns how many jobs were enqueued."""
+    counties = Region.objects.filter(level=Region.Level.COUNTY)
+    return len(jobs.job_enqueue_nightly(kind=completeness.JOB_KIND, regions=counties))

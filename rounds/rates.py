@@ -47,6 +47,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from households import completeness as member_completeness
 from households.models import HouseholdEvent
 from povertyapp import jobs, roles, yearlock
 from povertyapp.db_router import read_from_replica
@@ -64,78 +65,156 @@ SNAPSHOT_LEVELS = (Region.Level.COUNTY, Region.Level.TOWNSHIP, Region.Level.VILL
 
 # The required fields of households.quality, in SQL. What does not depend on the day is stored
 # by the database in generated columns (households.models: Household.completeness_filled /
-# completeness_required, Member.completeness_mask); here only the member fields required at some
-# ages are added, for the age on the computation day. Tests compare the result with
+# completeness_required, Member.completeness_mask). The members' terms for the age on the day
+# are kept per household in MemberCompleteness (households.completeness) with the day until
+# which they hold: the job sums those, and reads the members only of the households whose row
+# is missing or out of date (a member written since the last refresh, a birthday that crossed
+# an age bound, a household added since). Tests compare the result with
 # households.quality.completeness household by household.
-_MEMBER_AGES = {
-    # field: the placeholders (born after, born on or before) of the ages it is required at
-    "school_status": ("born_after_23", "born_by_6"),  # 6–23
-    "labour_skill": ("born_after_65", "born_by_16"),  # 16–65
-}
+
+# When more than this share of the villages' households have no row that holds on the day (no
+# refresh has run since the data were loaded, a large import), the job reads every member of
+# the villages in one pass over their id range (`_member_terms_by_village`), as before the rows
+# existed: cheaper than reaching that many households one by one.
+STALE_SHARE = 0.2
 
 
-def _years_before(day: datetime.date, years: int) -> datetime.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
+class _VillageTerms:
+    """One village's sums from the households' stored columns and from the rows of
+    MemberCompleteness that hold on the day (`stored` of them out of `households`)."""
 
+    __slots__ = ("filled", "required", "households", "stored_filled", "stored_required", "stored")
 
-def _member_terms(params: dict[str, datetime.date]) -> tuple[str, str, list[Any]]:
-    """(filled SQL, required SQL, their parameters in order) of one active member: the stored
-    mask's terms (bits 0–1 filled, bits 2–3 required, of the fields required at any age) plus,
-    for each field required at some ages, 1 required when the birth date is in range and 1
-    filled when its bit (4 + i) is set as well."""
-    from households.models import MEMBER_AGED_REQUIRED
+    def __init__(self, row: tuple) -> None:
+        (
+            self.filled,
+            self.required,
+            self.households,
+            self.stored_filled,
+            self.stored_required,
+            self.stored,
+        ) = (int(value or 0) for value in row)
 
-    filled, required = ["(m.completeness_mask & 3)"], ["((m.completeness_mask >> 2) & 3)"]
-    filled_values: list[Any] = []
-    required_values: list[Any] = []
-    for bit, name in enumerate(MEMBER_AGED_REQUIRED, 4):
-        born_after, born_by = _MEMBER_AGES[name]
-        in_range = "m.birth_date > %s AND m.birth_date <= %s"
-        filled.append(
-            f"CASE WHEN {in_range} AND (m.completeness_mask & {1 << bit}) <> 0 THEN 1 ELSE 0 END"
-        )
-        required.append(f"CASE WHEN {in_range} THEN 1 ELSE 0 END")
-        filled_values += [params[born_after], params[born_by]]
-        required_values += [params[born_after], params[born_by]]
-    return " + ".join(filled), " + ".join(required), [*filled_values, *required_values]
+    @property
+    def own(self) -> tuple[int, int]:
+        return self.filled, self.required
+
+    @property
+    def with_stored(self) -> tuple[int, int]:
+        return self.filled + self.stored_filled, self.required + self.stored_required
 
 
 def completeness_by_village(
     *, village_ids: Iterable[int], today: datetime.date
 ) -> dict[int, tuple[int, int]]:
-    """(filled, required) per village: the required fields of `households.quality`, current data,
-    in two statements: the households' stored counts (with the villages' household id range),
-    then their active members' stored masks and birth dates; both read from covering indexes
-    (`household_completeness_idx`, `member_completeness_idx`: on PostgreSQL index-only passes,
-    like a count of the members), never the member table of the whole deployment."""
+    """(filled, required) per village: the required fields of `households.quality`, current data.
+    One statement reads the households' stored counts and the members' kept sums that hold on
+    the day (both from covering indexes: `household_completeness_idx`,
+    `member_terms_village_idx`); when some households have none, a second reads theirs
+    (`_stale_terms`), or, when most have none, every active member of the villages
+    (`member_completeness_idx`): never the member table of the whole deployment."""
     villages = figures.id_list(village_ids)
-    totals, low, high = _household_terms(villages)
+    terms, low, high = _village_terms(villages, today)
     if low is None or high is None:
-        return totals
-    return _plus(totals, _member_terms_by_village(villages, today, low, high))
+        return {}
+    stale = _stale_count(terms)
+    if stale == 0:
+        return {village_id: row.with_stored for village_id, row in terms.items()}
+    if not _mostly_stale(terms, stale):
+        return _stale_terms(villages, today)
+    own = {village_id: row.own for village_id, row in terms.items()}
+    return _plus(own, _member_terms_by_village(villages, today, low, high))
 
 
-def _household_terms(villages: str) -> tuple[dict[int, tuple[int, int]], int | None, int | None]:
-    """The households' stored (filled, required) per village, and the lowest and highest
-    household id of the villages (None, None when they have no households)."""
-    totals: dict[int, tuple[int, int]] = {}
+def _stale_count(terms: dict[int, _VillageTerms]) -> int:
+    """How many households have no kept sums that hold (per village, either way: more rows than
+    households would be a row out of place, read exactly as well)."""
+    return sum(abs(row.households - row.stored) for row in terms.values())
+
+
+def _mostly_stale(terms: dict[int, _VillageTerms], stale: int) -> bool:
+    return stale > STALE_SHARE * sum(row.households for row in terms.values())
+
+
+def _village_terms(
+    villages: str, today: datetime.date
+) -> tuple[dict[int, _VillageTerms], int | None, int | None]:
+    """Per village, in one statement: the households' stored (filled, required) and their
+    number, the members' kept sums that hold on `today` and their number; and the lowest and
+    highest household id of the villages (None, None when they have no households)."""
+    terms: dict[int, _VillageTerms] = {}
     low: int | None = None
     high: int | None = None
-    for village_id, filled, required, first, last in figures._rows(
-        f"""SELECT h.village_id, SUM(h.completeness_filled), SUM(h.completeness_required),
-                   MIN(h.id), MAX(h.id)
-            FROM households_household h
-            WHERE h.village_id IN {villages}
-            GROUP BY h.village_id""",
-        [],
+    for village_id, *sums, first, last in figures._rows(
+        f"""SELECT v.village_id, SUM(v.filled), SUM(v.required), SUM(v.households),
+                   SUM(v.stored_filled), SUM(v.stored_required), SUM(v.stored),
+                   MIN(v.first_id), MAX(v.last_id)
+            FROM (
+                SELECT h.village_id, SUM(h.completeness_filled) AS filled,
+                       SUM(h.completeness_required) AS required, COUNT(*) AS households,
+                       0 AS stored_filled, 0 AS stored_required, 0 AS stored,
+                       MIN(h.id) AS first_id, MAX(h.id) AS last_id
+                FROM households_household h
+                WHERE h.village_id IN {villages}
+                GROUP BY h.village_id
+                UNION ALL
+                SELECT t.village_id, 0, 0, 0, SUM(t.filled), SUM(t.required), COUNT(*),
+                       NULL, NULL
+                FROM households_membercompleteness t
+                WHERE t.village_id IN {villages} AND {member_completeness.fresh()}
+                GROUP BY t.village_id
+            ) v
+            GROUP BY v.village_id""",
+        [today, today],
     ):
-        totals[village_id] = (int(filled or 0), int(required or 0))
-        low = int(first) if low is None else min(low, int(first))
-        high = int(last) if high is None else max(high, int(last))
-    return totals, low, high
+        terms[village_id] = _VillageTerms(tuple(sums))
+        if first is not None:
+            low = int(first) if low is None else min(low, int(first))
+            high = int(last) if high is None else max(high, int(last))
+    return terms, low, high
+
+
+def _stale_terms(villages: str, today: datetime.date) -> dict[int, tuple[int, int]]:
+    """(filled, required) per village, in one statement (one snapshot, whatever a refresh or a
+    write commits meanwhile): the households' stored counts, the members' kept sums that hold
+    on `today`, and the active members of the other households, read through their household
+    (`member_completeness_idx`). Those households are found first (a materialised CTE: the
+    planner cannot know how few they are, and would otherwise join every member of the
+    villages before leaving out the households whose sums hold)."""
+    member_filled, member_required, member_values = member_completeness.member_terms(today)
+    rows = figures._rows(
+        f"""WITH stale AS MATERIALIZED (
+                SELECT h.id, h.village_id FROM households_household h
+                WHERE h.village_id IN {villages} AND NOT EXISTS (
+                    SELECT 1 FROM households_membercompleteness t
+                    WHERE t.household_id = h.id AND t.village_id IN {villages}
+                      AND {member_completeness.fresh()}
+                )
+            )
+            SELECT v.village_id, SUM(v.filled), SUM(v.required)
+            FROM (
+                SELECT h.village_id, SUM(h.completeness_filled) AS filled,
+                       SUM(h.completeness_required) AS required
+                FROM households_household h
+                WHERE h.village_id IN {villages}
+                GROUP BY h.village_id
+                UNION ALL
+                SELECT t.village_id, SUM(t.filled), SUM(t.required)
+                FROM households_membercompleteness t
+                WHERE t.village_id IN {villages} AND {member_completeness.fresh()}
+                GROUP BY t.village_id
+                UNION ALL
+                SELECT s.village_id, SUM({member_filled}), SUM({member_required})
+                FROM stale s
+                JOIN households_member m ON m.household_id = s.id AND m.is_active = %s
+                GROUP BY s.village_id
+            ) v
+            GROUP BY v.village_id""",
+        [today, today, today, today, *member_values, True],
+    )
+    return {
+        village_id: (int(filled or 0), int(required or 0)) for village_id, filled, required in rows
+    }
 
 
 def _member_terms_by_village(
@@ -143,19 +222,13 @@ def _member_terms_by_village(
 ) -> dict[int, tuple[int, int]]:
     """The active members' (filled, required) per village, of the households with ids in
     [low, high] (the villages' whole range, or a part of it)."""
-    params = {
-        "born_by_6": _years_before(today, 6),
-        "born_after_23": _years_before(today, 24),
-        "born_by_16": _years_before(today, 16),
-        "born_after_65": _years_before(today, 66),
-    }
     # The members of these households lie in [low, high] of member_completeness_idx: inlined,
     # the planner sees from its statistics how much of the index that is (the whole of it for
     # a one-county deployment: one pass; a thirtieth of a province: one range of it, not one
     # index descent per household). The members are summed per household first, in the
     # index's order (a streaming aggregate, no hashing of every member), then joined to the
     # households for their village (those of the same id range only).
-    member_filled, member_required, member_values = _member_terms(params)
+    member_filled, member_required, member_values = member_completeness.member_terms(today)
     return {
         village_id: (int(filled or 0), int(required or 0))
         for village_id, filled, required in figures._rows(
@@ -231,41 +304,25 @@ def _both(first: Callable[[], _A], second: Callable[[], _B]) -> tuple[_A, _B]:
     return value, outcome["value"]
 
 
-# The part of the members' id range the job's own connection sums when the aggregates run on two
-# connections; the other connection first runs the figures statement (about a third of the
-# member pass's time on a county: measured, docs/performance.md), then the rest of the range.
-_MEMBER_SHARE = 0.7
-
-
 def _aggregates(
     *, round_id: int, path_prefix: str, village_ids: list[int], today: datetime.date
 ) -> tuple[dict[int, figures.RoundCounts], dict[int, tuple[int, int]]]:
     """The round's counts and 信息录入率 per village. When `concurrent_allowed`, on two
-    connections: this one sums the households' terms, then the members of the lower part of
-    their id range; the other (`_both`) runs the figures statement, then the members of the
-    rest of the range (disjoint ranges: the sums are exact). Else one statement after the
-    other, as `figures.round_counts_by_village` and `completeness_by_village`."""
+    connections: this one computes 信息录入率 (`completeness_by_village`), the other (`_both`)
+    runs the figures statement. Else one after the other."""
 
     def counts() -> dict[int, figures.RoundCounts]:
         return figures.round_counts_by_village(
             round_id=round_id, path_prefix=path_prefix, village_ids=village_ids
         )
 
+    def completeness() -> dict[int, tuple[int, int]]:
+        return completeness_by_village(village_ids=village_ids, today=today)
+
     if not concurrent_allowed():
-        return counts(), completeness_by_village(village_ids=village_ids, today=today)
-    villages = figures.id_list(village_ids)
-    totals, low, high = _household_terms(villages)
-    if low is None or high is None:
-        return counts(), totals
-    split = low + int((high - low) * _MEMBER_SHARE)
-    lower, (village_counts, upper) = _both(
-        lambda: _member_terms_by_village(villages, today, low, split),
-        lambda: (
-            counts(),
-            _member_terms_by_village(villages, today, split + 1, high) if split < high else {},
-        ),
-    )
-    return village_counts, _plus(totals, lower, upper)
+        return counts(), completeness()
+    rates, village_counts = _both(completeness, counts)
+    return village_counts, rates
 
 
 def compute_rates(

@@ -174,6 +174,9 @@ EXEMPT: dict[str, str] = {
     "households.NationalEntry": "the 录入国家系统 mark of a record: when the national system got "
     "it, set after the year-end too",
     "households.NationalEntryEvent": "the history of the 录入国家系统 marks",
+    "households.MemberCompleteness": "a cache of the members' 信息录入率 kept by the database "
+    "(its dates are a validity, not a year's data); a signed year's figures are frozen in the "
+    "sign-off",
     "households.CaseBatch": "a batch only groups cases; each member case is locked with its "
     "procedure",
     "povertyapp.CalendarDay": "the national holiday calendar",

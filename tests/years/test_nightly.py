@@ -7,14 +7,15 @@ import pytest
 from django.conf import settings
 
 from assistance.tasks import COVERAGE_JOB, enqueue_coverage_jobs_task
-from households import quality
-from households.tasks import enqueue_quality_jobs_task
+from households import completeness, quality
+from households.tasks import enqueue_member_completeness_jobs_task, enqueue_quality_jobs_task
 from povertyapp.celery import app
 from povertyapp.models import Job, Region
 from tests import factories
 
 NIGHTLY = {
     "data-quality-nightly": "households.tasks.enqueue_quality_jobs_task",
+    "member-completeness-nightly": "households.tasks.enqueue_member_completeness_jobs_task",
     "assistance-coverage-nightly": "assistance.tasks.enqueue_coverage_jobs_task",
 }
 
@@ -39,7 +40,11 @@ def two_counties(county):
 
 @pytest.mark.parametrize(
     ("task", "kind"),
-    [(enqueue_quality_jobs_task, quality.JOB_KIND), (enqueue_coverage_jobs_task, COVERAGE_JOB)],
+    [
+        (enqueue_quality_jobs_task, quality.JOB_KIND),
+        (enqueue_coverage_jobs_task, COVERAGE_JOB),
+        (enqueue_member_completeness_jobs_task, completeness.JOB_KIND),
+    ],
 )
 def test_the_nightly_task_enqueues_one_job_per_county_once_a_night(two_counties, task, kind):
     assert task() == 2
