@@ -115,6 +115,7 @@ def test_kept_sums_hold_until_a_member_reaches_an_age_bound(cast, county):
     births.append(datetime.date(2004, 2, 29))  # 24 on 1 March 2028... and 66 never soon
     births.append(datetime.date(1961, 2, 28))  # reaches 66 on 28 February 2027
     births.append(datetime.date(2020, 2, 29))  # 6 on 1 March 2026 (a common year)
+    births.append(datetime.date(2020, 3, 1))  # 6 on 1 March 2026, the day after 28 February
     household = _household_with_birthdays(cast, county, births)
     members = list(household.members.filter(is_active=True).select_related("household"))
     horizon = DAY + datetime.timedelta(days=1000)
