@@ -221,7 +221,7 @@ def _member_terms_by_village(
     villages: str, today: datetime.date, low: int, high: int
 ) -> dict[int, tuple[int, int]]:
     """The active members' (filled, required) per village, of the households with ids in
-    [low, high] (the villages' whole range, or a part of it)."""
+    [low, high] (the villages' whole range: no part of it is split off any more)."""
     # The members of these households lie in [low, high] of member_completeness_idx: inlined,
     # the planner sees from its statistics how much of the index that is (the whole of it for
     # a one-county deployment: one pass; a thirtieth of a province: one range of it, not one
