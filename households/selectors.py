@@ -25,8 +25,9 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Concat
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django_filters.constants import EMPTY_VALUES
@@ -410,24 +411,30 @@ def _name_matches(
         .values("pk")[:1]
     )
 
-    def found(members: QuerySet[Member]) -> QuerySet[Member, tuple[int, str, str]]:
-        return (
+    # The household's status and 户编号 in one probe: as two subqueries PostgreSQL probed the
+    # household three times per match (the status in the condition, then the status and the
+    # 户编号 in the select list). A status holds no space (`Household.Status`), so the first
+    # space ends it, whatever the 户编号 holds.
+    household_row = Subquery(
+        households.annotate(row=Concat("status", Value(" "), "number")).values("row")[:1]
+    )
+
+    def found(members: QuerySet[Member], limit: int) -> list[tuple[int, str, str]]:
+        rows = (
             members.filter(pk=Subquery(first_match))
-            .annotate(
-                household_status=Subquery(households.values("status")[:1]),
-                household_number=Subquery(households.values("number")[:1]),
-            )
-            .filter(household_status__isnull=False)
+            .annotate(household_row=household_row)
+            .filter(household_row__isnull=False)
             .order_by()
-            .values_list("household_id", "household_status", "household_number")
+            .values_list("household_id", "household_row")[:limit]
         )
+        return [(pk, *row.split(" ", 1)) for pk, row in rows]
 
     counties = _searched_counties(household_filter, user)
     if counties is None:
         members = Member.objects.alias(name_characters=NameCharacters("name")).filter(
             name_contains(name)
         )
-        return list(found(members.filter(roles.member_scope_q(user, Member)))[: cap + 1])
+        return found(members.filter(roles.member_scope_q(user, Member)), cap + 1)
     # Through the county-keyed name index, a county at a time: one county, then the next two,
     # four, ... until `cap` + 1 households are found, so that a common name (杨: a county
     # holds more than the cap) reads the entries of one or two counties, not the province's,
@@ -441,7 +448,7 @@ def _name_matches(
         )
         if below_county:  # a township's or a village's members, by their village's path
             keyed = keyed.filter(roles.member_scope_q(user, Member))
-        matches += found(keyed)[: cap + 1 - len(matches)]
+        matches += found(keyed, cap + 1 - len(matches))
         start, size = start + size, size * 2
     return matches
 

@@ -814,7 +814,9 @@ if LIST_COUNT_CAP < 1:
 # matching members (households.selectors._name_matches), at a cost that grows with the matches
 # read, and one surname matches 18,720 persons of a 80万-person county. A person searched by
 # name is among the first few matches; past the cap the page says "more than N, narrow the
-# search" (a full name, a village) and pages through the first N.
-SEARCH_COUNT_CAP = env.int("SEARCH_COUNT_CAP", default=1_000)
+# search" (a full name, a village) and pages through the first N: 10 pages of 20, more than
+# anyone reads through to find one person. At 1,000 the count of a surname was two thirds of
+# the search's time in the database (docs/performance.md, "A name search counted to 200").
+SEARCH_COUNT_CAP = env.int("SEARCH_COUNT_CAP", default=200)
 if not 1 <= SEARCH_COUNT_CAP <= LIST_COUNT_CAP:
     raise ImproperlyConfigured("SEARCH_COUNT_CAP must be between 1 and LIST_COUNT_CAP.")
