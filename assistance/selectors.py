@@ -10,10 +10,8 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
-    BooleanField,
     Count,
     Exists,
-    ExpressionWrapper,
     Max,
     OuterRef,
     Prefetch,
@@ -313,32 +311,18 @@ def households_due(*, user: User, on: datetime.date, due: str) -> QuerySet[House
     return due_households(user=user).filter(condition)
 
 
-def list_warnings(household_ids: list[int], *, on: datetime.date) -> dict[int, list[str]]:
-    """The household list's warnings of work due (`due_conditions`, the work desk's rule) for
-    one page of households: one statement, an EXISTS per kind and row."""
+def list_warnings(*, on: datetime.date) -> list[tuple[str, Any]]:
+    """The household list's warnings of work due (`due_conditions`, the work desk's rule), each
+    on the households of `DUE_STATUSES` (`detail_tabs.list_warnings`)."""
     conditions = due_conditions(on)
     labels = {
         "visit": _("本月应走访"),
         "measure": _("措施逾期"),
         "plan": _("未制定%(year)s年一户一策") % {"year": on.year},
     }
-    rows = (
-        Household.objects.filter(pk__in=household_ids, status__in=DUE_STATUSES)
-        .order_by()
-        .annotate(
-            **{
-                f"due_{kind}": ExpressionWrapper(condition, output_field=BooleanField())
-                for kind, condition in conditions.items()
-            }
-        )
-        .values_list("pk", *(f"due_{kind}" for kind in DUE_KINDS))
-    )
-    found: dict[int, list[str]] = {}
-    for household_id, *flags in rows:
-        due = [str(labels[kind]) for kind, flag in zip(DUE_KINDS, flags, strict=True) if flag]
-        if due:
-            found[household_id] = due
-    return found
+    return [
+        (str(labels[kind]), Q(status__in=DUE_STATUSES) & conditions[kind]) for kind in DUE_KINDS
+    ]
 
 
 def due_counts(*, user: User, on: datetime.date) -> dict[str, int]:

@@ -1,7 +1,7 @@
 """In-process cost of pages: CPU and wall time per request, and the queries, without HTTP.
 
     .venv/bin/python bench/page_cost.py [--database bench_pages] [--user county]
-                                        [--requests 200] URL [URL ...]
+                                        [--requests 200] [--settings MODULE] URL [URL ...]
 
 Runs against a bench database seeded by bench/pages.py (or bench/dashboard.py), with the bench
 settings (DEBUG off, the production URLs plus the bare views), the user signed in as by the login
@@ -32,9 +32,15 @@ def main() -> int:
     parser.add_argument("--database", default="bench_pages")
     parser.add_argument("--user", default="county")
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument(
+        "--settings",
+        default=loadgen.SETTINGS,
+        help="bench.province_settings adds the plain Django views (/bench/plain/...)",
+    )
     args = parser.parse_args()
 
     os.environ.setdefault("CONN_MAX_AGE", "60")
+    loadgen.SETTINGS = args.settings
     loadgen.setup_django(args.database)
     from django.db import connection
     from django.test import Client

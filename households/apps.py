@@ -120,7 +120,7 @@ def register_list_warnings() -> None:
     above add theirs from their `ready()`: work due, monitoring risk)."""
     from households import detail_tabs, workflows
 
-    detail_tabs.register_list_warnings("households.procedures", workflows.overdue_households)
+    detail_tabs.register_list_warnings("households.procedures", workflows.overdue_warning)
 
 
 def register_file_kinds() -> None:

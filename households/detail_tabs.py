@@ -55,30 +55,26 @@ def page_links(household: Household, *, user: Any) -> list[tuple[str, str]]:
     return [link for links in _page_links.values() for link in links(household, user=user)]
 
 
-# warnings(household_ids, *, on): {household id: [warning, ...]} for one page of the household
-# list, each in the reader's language; a fixed number of statements whatever the page's size
-# (set-based: one query over the page's ids), never one per household.
-ListWarnings = Callable[..., dict[int, list[str]]]
+# warnings(*, on): [(label, condition), ...]: what an app warns of on the household list, each
+# a boolean condition on a household row (a `Q`, or an `Exists` over `OuterRef("pk")`) with its
+# label in the reader's language. The list evaluates every condition in the one statement that
+# reads its page's rows (`selectors.household_list_rows`): no statement of an app's own,
+# whatever the page's size.
+ListWarnings = Callable[..., list[tuple[str, Any]]]
 
 _list_warnings: dict[str, ListWarnings] = {}
 
 
 def register_list_warnings(key: str, warnings: ListWarnings) -> None:
     """Register what an app warns of on the household list's line of warnings (the phone's
-    card and the desktop's 提示 column): `warnings(household_ids, *, on)`. Registering the same
-    key again replaces it (`ready()` may run more than once)."""
+    card and the desktop's 提示 column): `warnings(*, on)`, its labelled conditions.
+    Registering the same key again replaces it (`ready()` may run more than once)."""
     _list_warnings[key] = warnings
 
 
-def list_warnings(household_ids: list[int], *, on: datetime.date) -> dict[int, list[str]]:
-    """Every registered app's warnings of the page's households, in the order registered."""
-    found: dict[int, list[str]] = {}
-    if not household_ids:
-        return found
-    for warnings in _list_warnings.values():
-        for household_id, labels in warnings(household_ids, on=on).items():
-            found.setdefault(household_id, []).extend(labels)
-    return found
+def list_warnings(*, on: datetime.date) -> list[tuple[str, Any]]:
+    """Every registered app's labelled conditions, in the order registered."""
+    return [pair for warnings in _list_warnings.values() for pair in warnings(on=on)]
 
 
 # The household page's 照片 section: the field photos of the apps above (the visits' photos,

@@ -347,16 +347,10 @@ def overdue_cases(today: datetime.date) -> QuerySet[CaseWorkflow]:
     return CaseWorkflow.objects.filter(state=CaseWorkflow.State.OPEN, deadline__lt=today)
 
 
-def overdue_households(household_ids: list[int], *, on: datetime.date) -> dict[int, list[str]]:
-    """The household list's warning: the page's households with an overdue procedure step
-    (one statement)."""
-    label = str(_("程序逾期"))
-    late = (
-        overdue_cases(on)
-        .filter(household_id__in=household_ids)
-        .values_list("household_id", flat=True)
-    )
-    return {household_id: [label] for household_id in set(late)}
+def overdue_warning(*, on: datetime.date) -> list[tuple[str, Any]]:
+    """The household list's warning: a household with an overdue procedure step
+    (`detail_tabs.list_warnings`)."""
+    return [(str(_("程序逾期")), Exists(overdue_cases(on).filter(household=OuterRef("pk"))))]
 
 
 def overdue_list(user: User, today: datetime.date | None = None) -> QuerySet[CaseWorkflow]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -59,15 +59,15 @@ def risk_open_objects() -> QuerySet[MonitoringObject]:
     return MonitoringObject.objects.filter(state=MonitoringObject.State.MONITORED)
 
 
-def list_warnings(household_ids: list[int], *, on: datetime.date) -> dict[int, list[str]]:
-    """The household list's warning: the page's households that are a monitoring object whose
-    risk is not eliminated (one statement)."""
-    label = _("监测对象，风险未消除")
-    households = risk_open_objects().filter(household_id__in=household_ids)
-    return {
-        household_id: [label]
-        for household_id in set(households.values_list("household_id", flat=True))
-    }
+def list_warnings(*, on: datetime.date) -> list[tuple[str, Any]]:
+    """The household list's warning: a household that is a monitoring object whose risk is
+    not eliminated (`detail_tabs.list_warnings`)."""
+    return [
+        (
+            str(_("监测对象，风险未消除")),
+            Exists(risk_open_objects().filter(household=OuterRef("pk"))),
+        )
+    ]
 
 
 def object_get_for_user(*, user: User, object_id: int) -> MonitoringObject:

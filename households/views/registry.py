@@ -90,7 +90,9 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         request, "search"
     ):
         return ratelimits.refused(request, "search")
-    scoped = selectors.household_list(user=request.user)
+    scoped = selectors.household_list_page_scope(
+        user=request.user, ordering=params.get("ordering", "")
+    )
     household_filter = HouseholdFilter(params or None, queryset=scoped, user=request.user)
     queryset = household_filter.qs if household_filter.is_bound else scoped
     try:
@@ -123,18 +125,16 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     paginator = Paginator(ids, page_size)
     paginator.__dict__["count"] = counts.total
     page = paginator.get_page(params.get("page"))
-    page.object_list = selectors.household_list_rows(list(page.object_list))
+    # The line of warnings: what each app warns of (procedure overdue, work due, monitoring
+    # risk; `detail_tabs.list_warnings`), read with the page's rows in one statement.
+    page.object_list = selectors.household_list_rows(
+        list(page.object_list), warnings=detail_tabs.list_warnings(on=timezone.localdate())
+    )
     # Display values computed once per page (get_status_display would rebuild the choices per
     # row); the detail links share one prefix (households/urls.py: "" and "<id>/").
     status_labels = dict(Household.Status.choices)
     list_url = reverse("households:list")
-    # The line of warnings: what each app warns of (procedure overdue, work due, monitoring
-    # risk; `detail_tabs.list_warnings`), a fixed number of statements for the page.
-    warnings = detail_tabs.list_warnings(
-        [row["pk"] for row in page.object_list], on=timezone.localdate()
-    )
     for row in page.object_list:
-        row["warnings"] = [str(label) for label in warnings.get(row["pk"], [])]
         row["head_id_shown"] = mask(row["head_id_number"])
         row["status_label"] = status_labels.get(row["status"], row["status"])
         row["url"] = f"{list_url}{row['pk']}/"
@@ -386,6 +386,16 @@ def _detail_extras(
         if getattr(household, "open_workflow_id", True) is not None
         else None
     )
+    can_start_identification = (
+        open_workflow is None
+        and request.user.role == "village_cadre"
+        and household.status in workflows.IDENTIFICATION.from_statuses
+    )
+    can_start_exit = (
+        open_workflow is None
+        and request.user.role == "village_cadre"
+        and household.status in workflows.EXIT.from_statuses
+    )
     context.update(
         findings=findings,
         completeness=completeness,
@@ -395,26 +405,21 @@ def _detail_extras(
         .order_by("-started_at")
         if context["tab"] == "status"
         else [],
-        can_start_identification=open_workflow is None
-        and request.user.role == "village_cadre"
-        and household.status in workflows.IDENTIFICATION.from_statuses,
-        can_start_exit=open_workflow is None
-        and request.user.role == "village_cadre"
-        and household.status in workflows.EXIT.from_statuses,
+        can_start_identification=can_start_identification,
+        can_start_exit=can_start_exit,
         income_years=[timezone.localdate().year - offset for offset in (1, 0, 2)],
         # Links of the apps above (monitoring's 识别为监测对象, 收入核算).
         page_links=detail_tabs.page_links(household, user=request.user),
+        # The form of the procedure the cadre may start (none for anyone else: not built).
         start_form=household_forms.StartForm(
             initial={
-                "opinion": _("农户提出申请")
-                if household.status in workflows.IDENTIFICATION.from_statuses
-                else "",
+                "opinion": _("农户提出申请") if can_start_identification else "",
                 "effective_date": timezone.localdate(),
             },
-            kind=workflows.IDENTIFICATION.kind
-            if household.status in workflows.IDENTIFICATION.from_statuses
-            else workflows.EXIT.kind,
-        ),
+            kind=workflows.IDENTIFICATION.kind if can_start_identification else workflows.EXIT.kind,
+        )
+        if can_start_identification or can_start_exit
+        else None,
     )
     if open_workflow is not None:
         open_workflow.step_label = workflows.current_step(open_workflow).label

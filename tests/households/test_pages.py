@@ -538,6 +538,42 @@ def test_list_pages_show_every_household_once_in_any_order(cast, county, client_
     assert sorted(shown) == sorted(numbers)
 
 
+@pytest.mark.parametrize(
+    ("ordering", "key", "descending"),
+    [
+        ("number", "number", False),
+        ("head", "head_name", False),
+        ("-head", "head_name", True),
+        ("-persons", "person_count", True),
+        ("persons", "person_count", False),
+        ("head,-persons", "head_name", False),
+    ],
+)
+def test_list_orders_by_the_members_figures(cast, county, client_for, ordering, key, descending):
+    # The page's scope aliases the head's name and the person count for these orderings only
+    # (`household_list_page_scope`): each must still sort the list by them.
+    for persons, head in enumerate(("赵敏", "王芳", "李强", "陈静"), start=1):
+        factories.household(
+            actor=cast.county,
+            village=county.village_a,
+            members=[factories.member_data(name=head)]
+            + [
+                factories.member_data(
+                    name=f"{head}{index}",
+                    relation="之子",
+                    birth_date=datetime.date(2000 + index, 1, 1),
+                )
+                for index in range(persons - 1)
+            ],
+        )
+    response = client_for(cast.county).get("/households/", {"ordering": ordering})
+    rows = response.context["page"].object_list
+    assert len(rows) == 4
+    values = [row[key] for row in rows]
+    assert values == sorted(values, reverse=descending)
+    assert len(set(values)) == 4  # distinct: the order was the ordering's, not a tie's
+
+
 def test_api_list_pages_show_every_household_once(cast, county, client_for):
     numbers = _namesakes(cast, county, 7)
     client = client_for(cast.county)
