@@ -34,11 +34,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import loadgen
 
+ROOT = Path(__file__).resolve().parent.parent
 WARM_UP = 5
 
 
