@@ -118,9 +118,13 @@ def household_queryset() -> QuerySet[Household]:
     )
 
 
+# What `household_queryset` computes from the household's active members.
+MEMBER_FIGURES = ("head_name", "head_id_number", "person_count")
+
+
 def _member_figures(*names: str) -> dict[str, Any]:
     """`household_queryset`'s expressions over the household's active members, by name (all
-    three when none is named)."""
+    of `MEMBER_FIGURES` when none is named)."""
     # order_by(): Member's default ordering sorts by the household's number, a join per row.
     head = Member.objects.filter(
         household=OuterRef("pk"), is_active=True, relation="户主"
@@ -140,7 +144,7 @@ def _member_figures(*names: str) -> dict[str, Any]:
             0,
         ),
     }
-    return {name: figures[name]() for name in names or figures}
+    return {name: figures[name]() for name in names or MEMBER_FIGURES}
 
 
 def household_list(*, user: User, filters: dict[str, Any] | None = None) -> QuerySet[Household]:
@@ -153,22 +157,21 @@ def household_list(*, user: User, filters: dict[str, Any] | None = None) -> Quer
     return queryset.order_by("number")
 
 
-# The list's orderings on what `household_queryset` computes from the members
-# (`HouseholdFilter.ordering`: its parameter name and the expression's name).
-MEMBER_ORDERINGS = {"head": "head_name", "persons": "person_count"}
-
-
 def household_list_page_scope(*, user: User, ordering: str = "") -> QuerySet[Household]:
     """The household list page's scope: `household_list` without the select list, for a page
     that cuts its ids from it and reads its rows by id (`household_list_rows`). The head's
     name and the person count are aliased only for an ordering on them (`ordering`, the
-    list's parameter): building their subqueries cost about 1 ms of Python on every request
-    of a page that otherwise never reads them."""
+    list's parameter, read through `HouseholdFilter.ordering`'s own names): building their
+    subqueries cost about 1 ms of Python on every request of a page that otherwise never
+    reads them."""
+    from households.filters import HouseholdFilter
+
+    names = HouseholdFilter.base_filters["ordering"].param_map  # parameter -> expression
     wanted = {
-        MEMBER_ORDERINGS[name]
+        names[name]
         for name in (part.strip().lstrip("-") for part in ordering.split(","))
-        if name in MEMBER_ORDERINGS
-    }
+        if name in names
+    } & set(MEMBER_FIGURES)
     queryset = Household.objects.all()
     if wanted:
         queryset = queryset.alias(**_member_figures(*sorted(wanted)))
