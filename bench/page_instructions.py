@@ -8,18 +8,19 @@ busy machine does not move.
 bench/page_cost.py times requests in-process, and bench/pages.py under load; on these shared
 machines both move by 10-20 % between runs of the same code, more than most changes to a page
 save. callgrind counts the instructions the Python process executes (not the database
-server's), the same for the same code and data whatever else the machine is doing: what a
-change to a page costs or saves, to the percent.
+server's), nearly the same for the same code and data whatever else the machine is doing
+(about 1.5 % apart between runs: the access log's chain, the session): what a change to a page
+costs or saves, to a few percent.
 
 Each URL is measured in a process of its own under callgrind: Django set up on the bench
 database (seeded by bench/pages.py or bench/province.py; not migrated here), the user signed
 in, every URL requested 5 times to warm the caches, then the URL `--requests` times more. A
-run that requests none of them more gives the fixed part, subtracted. The bare view is
-measured first as the baseline, and each page's ratio to it printed (with bench.province_settings
-the plain Django views, /bench/plain/..., are URLs to give too). PYTHONHASHSEED is fixed, so
-that two runs of the same code count the same. A run takes about a minute per URL on this
-machine (`--jobs` processes at a time), and each request runs about 50 times slower under
-callgrind, so keep `--requests` small.
+run that requests none of them more gives the fixed part, subtracted. The bare view is always
+measured too, as the baseline, and each page's ratio to it printed (with
+bench.province_settings the plain Django views, /bench/plain/..., are URLs to give too). Every
+request must answer 200, or the run stops. PYTHONHASHSEED is fixed. Each request runs about 50
+times slower under callgrind, so keep `--requests` small: five URLs at 20 requests took 11.5
+minutes with `--jobs 2` while a second run and a test suite shared the two cores.
 """
 
 from __future__ import annotations
@@ -59,13 +60,17 @@ def child(args: argparse.Namespace) -> int:
     client.force_login(
         User.objects.get(username=args.user), backend="povertyapp.backends.ModelBackendWithRegion"
     )
+
+    def get(url: str) -> None:
+        response = client.get(url)
+        if response.status_code != 200:  # a redirect or an error page is not the page's cost
+            raise SystemExit(f"{url}: {response.status_code}")
+
     for url in args.urls:
         for _ in range(WARM_UP):
-            response = client.get(url)
-            if response.status_code != 200:
-                raise SystemExit(f"{url}: {response.status_code}")
+            get(url)
     for _ in range(args.requests if args.measure else 0):
-        client.get(args.measure)
+        get(args.measure)
     return 0
 
 
