@@ -37,9 +37,17 @@ def register_hooks() -> None:
     roles.register_helper_scope(
         exists=selectors.helper_households_exists, q=selectors.helper_households_q
     )
-    quality.register_helped_households(selectors.helped_households)
-    quality.register_measure_counts(selectors.effective_measure_counts)
-    detail_tabs.register_page_links("assistance.assets", selectors.household_asset_links)
+    quality.register_helped_households(
+        selectors.helped_households, condition=selectors.helped_condition
+    )
+    quality.register_measure_counts(
+        selectors.effective_measure_counts, count=selectors.effective_measure_count
+    )
+    detail_tabs.register_page_links(
+        "assistance.assets",
+        selectors.household_asset_links,
+        reads=selectors.household_asset_reads,
+    )
     # The household list's line of warnings: a visit, a measure, a plan due (the desk's rule).
     detail_tabs.register_list_warnings("assistance.due", selectors.list_warnings)
     detail_tabs.register_tab_warnings(

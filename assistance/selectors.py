@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Count,
     Exists,
+    IntegerField,
     Max,
     OuterRef,
     Prefetch,
@@ -20,6 +21,7 @@ from django.db.models import (
     Subquery,
     Sum,
 )
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -42,6 +44,7 @@ from assistance.models import (
     Visit,
     VisitPhoto,
 )
+from households import detail_tabs
 from households.models import Household, Member
 from povertyapp import roles
 from povertyapp.models import Region, ResidentTeamMember, User, VillageYear
@@ -620,14 +623,33 @@ def household_asset_distributions(household: Household) -> list[AssetDistributio
     )
 
 
+ASSET_TOTAL_READ = "assistance_asset_total"
+
+
+def household_asset_reads() -> dict[str, Any]:
+    """The household page reads the total distributed to the household with the household
+    (`households.detail_tabs.page_reads`)."""
+    return {
+        ASSET_TOTAL_READ: Subquery(
+            AssetDistribution.objects.filter(household=OuterRef("pk"))
+            .order_by()
+            .values("household")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+    }
+
+
 def household_asset_links(household: Household, *, user: User) -> list[tuple[str, str]]:
     """The household page's link to the household's 资产收益 (`households.detail_tabs`): shown
     when assets' income was distributed to it, with the total received."""
     if not roles.has_case_access(user):
         return []
-    total = AssetDistribution.objects.filter(household=household).aggregate(total=Sum("amount"))[
-        "total"
-    ]
+    total = detail_tabs.read_with_page(household, ASSET_TOTAL_READ)
+    if total is detail_tabs.MISSING:
+        total = AssetDistribution.objects.filter(household=household).aggregate(
+            total=Sum("amount")
+        )["total"]
     if not total:
         return []
     url = reverse("assistance:household", args=[household.pk]) + "?tab=assets"
@@ -813,6 +835,27 @@ def helped_households(household_ids: list[int]) -> set[int]:
         Pairing.objects.filter(household_id__in=household_ids, end_date__isnull=True)
         .order_by()  # the default ordering joins the household
         .values_list("household_id", flat=True)
+    )
+
+
+def helped_condition() -> Exists:
+    """`helped_households` as a condition on a household row (`OuterRef("pk")`)."""
+    return Exists(Pairing.objects.filter(household=OuterRef("pk"), end_date__isnull=True))
+
+
+def effective_measure_count() -> Coalesce:
+    """`effective_measure_counts` as an expression on a household row (`OuterRef("pk")`)."""
+    return Coalesce(
+        Subquery(
+            Measure.objects.filter(household=OuterRef("pk"))
+            .exclude(status=Measure.Status.CANCELLED)
+            .order_by()
+            .values("household")
+            .annotate(n=Count("id"))
+            .values("n"),
+            output_field=IntegerField(),
+        ),
+        0,
     )
 
 

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import translation
+
 from households.models import Household, Member
 
 # count(household, on=..., members=...): the household's members (every one, loaded with the
@@ -45,9 +47,56 @@ PageLinks = Callable[..., list[tuple[str, str]]]
 _page_links: dict[str, PageLinks] = {}
 
 
-def register_page_links(key: str, links: PageLinks) -> None:
-    """Register an app's links on the household page (`links(household, *, user)`)."""
+def register_page_links(key: str, links: PageLinks, *, reads: PageReads | None = None) -> None:
+    """Register an app's links on the household page (`links(household, *, user)`), with what
+    they read about the household (`reads`, `register_page_reads`), if anything."""
     _page_links[key] = links
+    if reads is not None:
+        register_page_reads(key, reads)
+
+
+# reads(): {name: expression}: what an app reads about the household on its page, each an
+# expression over the household's row (a subquery on `OuterRef("pk")`), annotated onto the
+# statement that reads the household (`selectors.household_page_get_for_user`) instead of a
+# statement of the app's own: each costs the page 0.5-1.5 ms of Python to build and read.
+# Names carry the app's prefix (`monitoring_current_id`); the app's code reads them with
+# `read_with_page`, and queries by itself when the household came another way.
+PageReads = Callable[[], dict[str, Any]]
+
+_page_reads: dict[str, PageReads] = {}
+
+
+def register_page_reads(key: str, reads: PageReads) -> None:
+    """Register what an app reads about the household on its page (`reads() -> {name: expr}`)."""
+    _page_reads[key] = reads
+    _built.clear()
+
+
+# The expressions, built once: they depend on nothing of the request, and a queryset resolves
+# (copies) an annotation before it compiles it, leaving the one given as it was.
+_built: dict[str, Any] = {}
+
+
+def page_reads() -> dict[str, Any]:
+    """Every registered read, by name, for the household page's own statement."""
+    if not _built:
+        built: dict[str, Any] = {}
+        for key, reads in _page_reads.items():
+            for name, expression in reads().items():
+                if name in built:
+                    raise ValueError(f"{key} reads {name!r}, which another app reads already")
+                built[name] = expression
+        _built.update(built)
+    return _built
+
+
+MISSING = object()
+
+
+def read_with_page(household: Household, name: str) -> Any:
+    """The value read with the household page's statement (`page_reads`), or `MISSING` when
+    the household was loaded another way (after a save, in a job): then read it afresh."""
+    return household.__dict__.get(name, MISSING)
 
 
 def page_links(household: Household, *, user: Any) -> list[tuple[str, str]]:
@@ -70,11 +119,24 @@ def register_list_warnings(key: str, warnings: ListWarnings) -> None:
     card and the desktop's 提示 column): `warnings(*, on)`, its labelled conditions.
     Registering the same key again replaces it (`ready()` may run more than once)."""
     _list_warnings[key] = warnings
+    _warnings_built.clear()
+
+
+# The conditions, built once per day and language: they depend on the date and the labels on
+# the reader's language, nothing else (a query resolves a copy of them, leaving them as given).
+_warnings_built: dict[tuple[datetime.date, str | None], list[tuple[str, Any]]] = {}
 
 
 def list_warnings(*, on: datetime.date) -> list[tuple[str, Any]]:
     """Every registered app's labelled conditions, in the order registered."""
-    return [pair for warnings in _list_warnings.values() for pair in warnings(on=on)]
+    key = (on, translation.get_language())
+    built = _warnings_built.get(key)
+    if built is None:
+        built = [pair for warnings in _list_warnings.values() for pair in warnings(on=on)]
+        if len(_warnings_built) >= 8:  # yesterday's, or a language nobody reads now
+            _warnings_built.clear()
+        _warnings_built[key] = built
+    return built
 
 
 # The household page's 照片 section: the field photos of the apps above (the visits' photos,

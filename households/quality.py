@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext, gettext_lazy
 
-from households import identity, standards
+from households import detail_tabs, identity, standards
 from households.models import DataProblem, Household, HouseholdIncome, Member
 from households.services import FEMALE_RELATIONS, HEAD, MALE_RELATIONS, SPOUSE
 from povertyapp import jobs, roles
@@ -634,18 +634,35 @@ _helped_households: HelpedHouseholds | None = None
 _measure_counts: MeasureCounts | None = None
 
 
-def register_helped_households(lookup: HelpedHouseholds) -> None:
+# The household page reads both with the household (`detail_tabs.page_reads`), when the app
+# gives them as expressions over the household's row too.
+HELPED_READ = "quality_has_helper"
+MEASURES_READ = "quality_measures"
+
+
+def register_helped_households(
+    lookup: HelpedHouseholds, *, condition: Callable[[], Any] | None = None
+) -> None:
     """`lookup(household_ids)`: the ones with a current helper. Until one is registered, the
-    rule 无帮扶责任人 is not checked (`Context.has_helper` is None)."""
+    rule 无帮扶责任人 is not checked (`Context.has_helper` is None). `condition()`: the same
+    as a boolean expression over `OuterRef("pk")`, which the household page reads with the
+    household."""
     global _helped_households
     _helped_households = lookup
+    if condition is not None:
+        detail_tabs.register_page_reads("quality.helped", lambda: {HELPED_READ: condition()})
 
 
-def register_measure_counts(counts: MeasureCounts) -> None:
+def register_measure_counts(
+    counts: MeasureCounts, *, count: Callable[[], Any] | None = None
+) -> None:
     """`counts(household_ids)`: effective measures per household, every id a key. Until one is
-    registered, the rule 帮扶措施不足 is not checked (`Context.measures` is None)."""
+    registered, the rule 帮扶措施不足 is not checked (`Context.measures` is None). `count()`:
+    the same as an integer expression over `OuterRef("pk")`, read with the household page."""
     global _measure_counts
     _measure_counts = counts
+    if count is not None:
+        detail_tabs.register_page_reads("quality.measures", lambda: {MEASURES_READ: count()})
 
 
 class _Lines:
@@ -667,14 +684,21 @@ class _Lines:
 
 
 def _related_facts(
-    household_ids: list[int], members: Iterable[Member]
+    household_ids: list[int], members: Iterable[Member], *, page: Household | None = None
 ) -> tuple[set[int] | None, dict[int, int] | None, set[str]]:
     """What the rules need beyond the households and their members, in three queries: the
     households with a helper (an open pairing), their effective measures (both None when no
     app registered them), and which of the members' ID numbers are active members of more than
-    one household."""
-    helped = None if _helped_households is None else _helped_households(household_ids)
-    measures = None if _measure_counts is None else _measure_counts(household_ids)
+    one household. `page`: the one household, as the household page loaded it: what it read
+    with it (`HELPED_READ`, `MEASURES_READ`) is not queried again."""
+    helped = (
+        None
+        if _helped_households is None
+        else _helped_read(_helped_households, household_ids, page)
+    )
+    measures = (
+        None if _measure_counts is None else _measures_read(_measure_counts, household_ids, page)
+    )
     members = list(members)
     if members and all(hasattr(m, "id_elsewhere") for m in members):
         # Loaded with the answer (`selectors.household_page_get_for_user`: an EXISTS per
@@ -702,6 +726,26 @@ def _related_facts(
         measures,
         {by_index[index] for index, households in holders.items() if households > 1},
     )
+
+
+def _helped_read(
+    lookup: HelpedHouseholds, household_ids: list[int], page: Household | None
+) -> set[int]:
+    if page is not None:
+        read = detail_tabs.read_with_page(page, HELPED_READ)
+        if read is not detail_tabs.MISSING:
+            return {page.pk} if read else set()
+    return lookup(household_ids)
+
+
+def _measures_read(
+    counts: MeasureCounts, household_ids: list[int], page: Household | None
+) -> dict[int, int]:
+    if page is not None:
+        read = detail_tabs.read_with_page(page, MEASURES_READ)
+        if read is not detail_tabs.MISSING:
+            return {page.pk: read}
+    return counts(household_ids)
 
 
 def contexts_for(
@@ -759,7 +803,7 @@ def check_household(
         (context,) = contexts_for([household])
     else:
         active = sorted((m for m in members if m.is_active), key=lambda m: m.pk)
-        helped, measures, duplicates = _related_facts([household.pk], active)
+        helped, measures, duplicates = _related_facts([household.pk], active, page=household)
         # The page's loader may have read the incomes (latest first) with the household.
         incomes = getattr(household, "income_rows", None)
         context = Context(

@@ -33,6 +33,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django_filters.constants import EMPTY_VALUES
 
+from households import detail_tabs
 from households.models import (
     CaseBatch,
     CaseWorkflow,
@@ -709,8 +710,9 @@ def household_page_get_for_user(
     procedure (its id, `open_workflow_id`: the page reads the procedure only when there is
     one), its incomes latest first (`income_rows`: the quality warnings and the 收入 tab), and
     with each member whether another household has an active member of the same ID number
-    (`id_elsewhere`: the quality warning of a duplicate). Without `page_reads` (the 帮扶
-    badge), the household and its members only."""
+    (`id_elsewhere`: the quality warning of a duplicate), and what the apps registered to read
+    about it (`detail_tabs.page_reads`). Without `page_reads` (the 帮扶 badge), the household
+    and its members only."""
     queryset = Household.objects.select_related("village", "village__parent", "group")
     if page_reads:
         queryset = queryset.annotate(
@@ -718,7 +720,10 @@ def household_page_get_for_user(
                 CaseWorkflow.objects.filter(
                     household=OuterRef("pk"), state=CaseWorkflow.State.OPEN
                 ).values("pk")[:1]
-            )
+            ),
+            # What the apps above read about the household for the page (its quality rules'
+            # helper and measures, its links' monitoring object and assets): in this statement.
+            **detail_tabs.page_reads(),
         ).prefetch_related(
             Prefetch(
                 "incomes", queryset=HouseholdIncome.objects.order_by("-year"), to_attr="income_rows"

@@ -36,7 +36,9 @@ def register_objects() -> None:
     from povertyapp import files
 
     procedures.register_procedures()
-    detail_tabs.register_page_links("monitoring.objects", objects.household_links)
+    detail_tabs.register_page_links(
+        "monitoring.objects", objects.household_links, reads=objects.household_reads
+    )
     detail_tabs.register_list_warnings("monitoring.risk", objects.list_warnings)
     files.register(
         "monitoring_consent",

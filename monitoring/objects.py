@@ -10,10 +10,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from households import detail_tabs
 from households.models import Member
 from households.services import common
 from monitoring.models import MonitoringObject, ObjectRisk
@@ -158,6 +159,22 @@ def risk_resolve(
     return locked
 
 
+CURRENT_ID_READ = "monitoring_current_id"
+CURRENT_STATE_READ = "monitoring_current_state"
+
+
+def household_reads() -> dict[str, Any]:
+    """The household page reads its current monitoring object (id and state) with the
+    household (`households.detail_tabs.page_reads`)."""
+    current = MonitoringObject.objects.filter(
+        household=OuterRef("pk"), state__in=MonitoringObject.CURRENT_STATES
+    ).order_by("-id")
+    return {
+        CURRENT_ID_READ: Subquery(current.values("pk")[:1]),
+        CURRENT_STATE_READ: Subquery(current.values("state")[:1]),
+    }
+
+
 def household_links(household: Any, *, user: User) -> list[tuple[str, str]]:
     """The household page's links to monitoring (`households.detail_tabs`): its current object,
     or 识别为监测对象 for the village cadre; 收入核算 for who may record one."""
@@ -166,18 +183,26 @@ def household_links(household: Any, *, user: User) -> list[tuple[str, str]]:
     if not roles.has_case_access(user):
         return []
     links = []
-    current = (
-        MonitoringObject.objects.filter(
-            household=household, state__in=MonitoringObject.CURRENT_STATES
+    current: tuple[int, str] | None
+    current_id = detail_tabs.read_with_page(household, CURRENT_ID_READ)
+    if current_id is detail_tabs.MISSING:  # not the household page: read it here
+        current = (
+            MonitoringObject.objects.filter(
+                household=household, state__in=MonitoringObject.CURRENT_STATES
+            )
+            .order_by("-id")
+            .values_list("pk", "state")
+            .first()
         )
-        .order_by("-id")
-        .first()
-    )
+    elif current_id is not None:
+        current = (current_id, detail_tabs.read_with_page(household, CURRENT_STATE_READ))
+    else:
+        current = None
     if current is not None:
         links.append(
             (
-                _("监测对象：%(state)s") % {"state": current.get_state_display()},
-                reverse("monitoring:object", args=[current.pk]),
+                _("监测对象：%(state)s") % {"state": MonitoringObject.State(current[1]).label},
+                reverse("monitoring:object", args=[current[0]]),
             )
         )
     elif (

@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 
 from assistance import services
 from assistance.models import AssetDistribution, AssetIncome, AssistanceEvent, Project
+from assistance.selectors import household_asset_links
+from households.models import Household
 from povertyapp.ledgers.services import ledger_write
 from tests import factories
 
@@ -189,6 +191,13 @@ def test_pages_register_distribute_and_show_on_the_household_page(
     assert "村级光伏电站" in page and "650.50" in page
     registry_page = client_for(cast.cadre).get(f"/households/{household_a.pk}/").content.decode()
     assert "资产收益分配（累计650.50元）" in registry_page
+    # Read with the household on its page (`detail_tabs.page_reads`) as by the link's own query.
+    assert [
+        label
+        for label, _url in household_asset_links(
+            Household.objects.get(pk=household_a.pk), user=cast.cadre
+        )
+    ] == ["资产收益分配（累计650.50元）"]
     # Read-only and out-of-scope users.
     assert client_for(cast.cadre).post(asset_url + "income/", {"year": "2020"}).status_code == 403
     assert client_for(cast.cadre2).get(asset_url).status_code == 404

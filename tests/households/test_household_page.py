@@ -9,9 +9,10 @@ import pytest
 
 from assistance import services as assistance_services
 from assistance.models import Pairing
-from households import quality, selectors, services
+from households import detail_tabs, quality, selectors, services
 from households.models import Household, Member
 from tests import factories
+from tests.monitoring.object_fixtures import start
 from tests.project import app_today
 
 
@@ -160,22 +161,26 @@ def test_the_page_masks_for_roles_without_sensitive_access_and_logs_the_others(
 
 
 def _page_queries(client, url, django_assert_max_num_queries, limit):
+    return len(_page_statements(client, url, django_assert_max_num_queries, limit))
+
+
+def _page_statements(client, url, django_assert_max_num_queries, limit):
     client.get(url)  # warm the session and the user
     with django_assert_max_num_queries(limit) as captured:
         assert client.get(url).status_code == 200
-    return len(captured.captured_queries)
+    return [query["sql"] for query in captured.captured_queries]
 
 
 def test_page_queries_do_not_grow_with_the_members(
     cast, county, client_for, django_assert_max_num_queries
 ):
-    """Session, user; the household (with whether a procedure is open), its incomes (the
-    quality warnings and the 收入 tab), its members (each with whether its ID number is active
-    in another household); pairing and measures (the quality warnings); the monitoring object
-    the page links to (issue 15); the 录入国家系统 marks of the household and its members and the
-    资产收益 it received, linked from the page (issue 16); the access log (savepoint, chain
-    head, row, head, release): 15, for two members as for eight (17 before issue 19: the ID
-    numbers and the open procedure were read apart)."""
+    """Session, user; the household (with whether a procedure is open, and what the apps
+    above read about it: helper and measures for the quality warnings, the monitoring object
+    and the 资产收益 the page links to), its incomes (the quality warnings and the 收入 tab),
+    its members (each with whether its ID number is active in another household); the
+    录入国家系统 marks of the household and its members (issue 16); the access log (savepoint,
+    chain head, row, head, release): 11, for two members as for eight (17 before issue 19:
+    the ID numbers and the open procedure were read apart; 15 while the apps read their own)."""
     counts = []
     for size in (2, 8):
         household = factories.household(
@@ -193,10 +198,65 @@ def test_page_queries_do_not_grow_with_the_members(
             household=household, helper=cast.helper, name="helper", start_date=app_today()
         )
         client = client_for(cast.cadre)
-        counts.append(
-            _page_queries(client, f"/households/{household.pk}/", django_assert_max_num_queries, 15)
+        statements = _page_statements(
+            client, f"/households/{household.pk}/", django_assert_max_num_queries, 11
         )
+        counts.append(len(statements))
+        # The apps' reads (`detail_tabs.page_reads`) are the household statement's, not theirs.
+        apps_reads = [sql for sql in statements if '"assistance_' in sql or '"monitoring_' in sql]
+        assert len(apps_reads) == 1, apps_reads
+        assert apps_reads[0].startswith('SELECT "households_household"."id"'), apps_reads[0]
     assert counts[0] == counts[1]
+
+
+def test_what_the_page_reads_for_the_apps_is_what_they_read_themselves(cast, county, household_a):
+    """Every app's reads on the household page (`detail_tabs.page_reads`) give the links and
+    the quality warnings the apps' own queries give for the same household loaded any other
+    way, with and without what they read (a helper, measures, a monitoring object)."""
+    plain = factories.household(actor=cast.county, village=county.village_a)
+    assert Pairing.objects.filter(household=household_a, end_date__isnull=True).exists()
+    assistance_services.measure_create(
+        actor=cast.county,
+        household=household_a,
+        data={"year": 2020, "category": "金融帮扶", "content": "扶贫小额信贷"},
+    )
+    found = start(cast, household_a)
+    assert set(detail_tabs.page_reads()) >= {
+        quality.HELPED_READ,
+        quality.MEASURES_READ,
+        "monitoring_current_id",
+        "assistance_asset_total",
+    }
+    read = {}
+    for household in (household_a, plain):
+        for user in (cast.cadre, cast.county, cast.township):
+            page_household, members = selectors.household_page_get_for_user(
+                user=user, household_id=household.pk
+            )
+            fresh = Household.objects.get(pk=household.pk)
+            assert detail_tabs.page_links(page_household, user=user) == detail_tabs.page_links(
+                fresh, user=user
+            )
+            assert quality.check_household(
+                page_household, members=members
+            ) == quality.check_household(fresh)
+            read[household.pk] = {
+                name: detail_tabs.read_with_page(page_household, name)
+                for name in (quality.HELPED_READ, quality.MEASURES_READ, "monitoring_current_id")
+            }
+    # Both sides of each read were compared: something to read, and nothing.
+    assert read[household_a.pk] == {
+        quality.HELPED_READ: True,
+        quality.MEASURES_READ: 1,
+        "monitoring_current_id": found.pk,
+    }
+    assert read[plain.pk] == {
+        quality.HELPED_READ: False,
+        quality.MEASURES_READ: 0,
+        "monitoring_current_id": None,
+    }
+    links = dict(detail_tabs.page_links(page_household, user=cast.cadre))
+    assert "识别为监测对象" in links  # the plain household: nothing read, the cadre may identify
 
 
 def test_badge_queries_do_not_grow_with_the_members(

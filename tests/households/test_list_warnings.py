@@ -11,12 +11,13 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from assistance import selectors as assistance
 from assistance.models import HouseholdPlan, Measure, Visit
-from households import services
+from households import detail_tabs, services
 from households.models import CaseWorkflow, DataProblem, Household
 from monitoring.models import MonitoringObject
 from tests import factories
@@ -146,3 +147,27 @@ def test_a_page_of_50_costs_the_same_statements_whatever_its_warnings(cast, coun
             _visit(household, today)
     assert Household.objects.count() == 50
     assert _statements(client) == few
+
+
+def test_the_conditions_are_built_once_a_day_and_language():
+    """`detail_tabs.list_warnings` keeps what it built for a day and a language (the
+    conditions cost the page a millisecond to build): another day gets its own (the 一户一策's
+    year, the visit's month), another language its own labels, a new registration a new list."""
+    new_year_eve, new_year = datetime.date(2026, 12, 31), datetime.date(2027, 1, 1)
+    with translation.override("zh-hans"):
+        eve = detail_tabs.list_warnings(on=new_year_eve)
+        assert detail_tabs.list_warnings(on=new_year_eve) is eve
+        assert "未制定2026年一户一策" in [label for label, _condition in eve]
+        labels = [label for label, _condition in detail_tabs.list_warnings(on=new_year)]
+        assert "未制定2027年一户一策" in labels and "未制定2026年一户一策" not in labels
+    with translation.override("en"):
+        english = [label for label, _condition in detail_tabs.list_warnings(on=new_year_eve)]
+        assert english != [label for label, _condition in eve]
+    with translation.override("zh-hans"):
+        detail_tabs.register_list_warnings("test.extra", lambda *, on: [("额外", Q(pk=0))])
+        try:
+            assert detail_tabs.list_warnings(on=new_year_eve)[-1][0] == "额外"
+        finally:
+            del detail_tabs._list_warnings["test.extra"]
+            detail_tabs._warnings_built.clear()
+        assert detail_tabs.list_warnings(on=new_year_eve)[-1][0] != "额外"
