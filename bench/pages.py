@@ -23,7 +23,9 @@ Scenarios (all as the demo county officer, whose scope is the whole county, the 
   cadre-list /households/                     the village cadre's own village
 
 Prints req/s, p50 and p99 (milliseconds) per scenario and the ratio of each scenario's req/s to
-the bare view's, measured in the same run. Goal: p99 ≤ 250 ms and ≥ 0.5 × the bare view's req/s.
+the bare view's, measured in the same run. Goal: p99 ≤ 250 ms at 16 users (issue 19 retired
+the earlier "≥ 0.5 × the bare view's req/s": a view that does nothing is no fair baseline; the
+plain Django views are, in bench/province.py).
 """
 
 from __future__ import annotations
@@ -106,7 +108,7 @@ def main() -> int:
             f"{args.requests} requests per scenario"
         )
         results = loadgen.measure(scenarios, clients=args.clients, requests=args.requests)
-    loadgen.report(results, goal_p99_ms=250, goal_ratio=0.5)
+    loadgen.report(results, goal_p99_ms=250)
     return 0
 
 

@@ -73,8 +73,10 @@ def register_page_reads(key: str, reads: PageReads) -> None:
 
 
 # The expressions, built once: they depend on nothing of the request, and a queryset resolves
-# (copies) an annotation before it compiles it, leaving the one given as it was.
-_built: dict[str, Any] = {}
+# (copies) an annotation before it compiles it, leaving the one given as it was. A new
+# registration builds a new dict: a caller may keep what it built from the last one while
+# it is the same object (`selectors.household_page_get_for_user`).
+_built: list[dict[str, Any]] = []
 
 
 def page_reads() -> dict[str, Any]:
@@ -86,8 +88,8 @@ def page_reads() -> dict[str, Any]:
                 if name in built:
                     raise ValueError(f"{key} reads {name!r}, which another app reads already")
                 built[name] = expression
-        _built.update(built)
-    return _built
+        _built.append(built)
+    return _built[0]
 
 
 MISSING = object()

@@ -180,14 +180,35 @@ def household_list_page_scope(*, user: User, ordering: str = "") -> QuerySet[Hou
 
 
 def household_list_rows(
-    ids: list[int], *, warnings: Iterable[tuple[str, Any]] = ()
+    ids: list[int], *, warnings: list[tuple[str, Any]] | tuple[()] = ()
 ) -> list[dict[str, Any]]:
     """The household list's rows for one page, in the order of `ids` (the page's households,
     cut from the scoped, filtered and ordered list on their ids alone): plain values, the head
     joined through the one-active-head index, the persons counted for these rows only, and
     each row's `warnings`: the labels of the `warnings` conditions it meets (the apps' line of
     warnings, `detail_tabs.list_warnings`), evaluated in the same statement."""
-    warnings = list(warnings)
+    flags = [f"warning_{index}" for index in range(len(warnings))]
+    by_id: dict[int, dict[str, Any]] = {}
+    for row in _list_rows_statement(warnings).filter(pk__in=ids):
+        row["warnings"] = [
+            label
+            for flag, (label, _condition) in zip(flags, warnings, strict=True)
+            if row.pop(flag)
+        ]
+        by_id[row["pk"]] = row
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
+# The rows' statement without its ids, built once for a list of warnings: `detail_tabs` keeps
+# one list a day and language, so the page builds it once a day. A filter on it clones it, and
+# it is never evaluated itself.
+_list_rows_built: dict[int, tuple[Any, QuerySet[Household, dict[str, Any]]]] = {}
+
+
+def _list_rows_statement(warnings: Any) -> QuerySet[Household, dict[str, Any]]:
+    kept = _list_rows_built.get(id(warnings))
+    if kept is not None and kept[0] is warnings:
+        return kept[1]
     flags = {
         f"warning_{index}": ExpressionWrapper(condition, output_field=BooleanField())
         for index, (_label, condition) in enumerate(warnings)
@@ -200,8 +221,7 @@ def household_list_rows(
         state__in=(DataProblem.State.OPEN, DataProblem.State.EXPLAINED),
     ).order_by()
     rows = (
-        Household.objects.filter(pk__in=ids)
-        .annotate(
+        Household.objects.annotate(
             head=FilteredRelation(
                 "members", condition=Q(members__is_active=True, members__relation="户主")
             ),
@@ -238,15 +258,10 @@ def household_list_rows(
             group_name=F("group__name"),
         )
     )
-    by_id: dict[int, dict[str, Any]] = {}
-    for row in rows:
-        row["warnings"] = [
-            label
-            for flag, (label, _condition) in zip(flags, warnings, strict=True)
-            if row.pop(flag)
-        ]
-        by_id[row["pk"]] = row
-    return [by_id[pk] for pk in ids if pk in by_id]
+    if len(_list_rows_built) >= 8:
+        _list_rows_built.clear()
+    _list_rows_built[id(warnings)] = (warnings, rows)
+    return rows
 
 
 # Filters the kept per-village counts can answer; any other filter counts the households live.
@@ -713,22 +728,11 @@ def household_page_get_for_user(
     (`id_elsewhere`: the quality warning of a duplicate), and what the apps registered to read
     about it (`detail_tabs.page_reads`). Without `page_reads` (the 帮扶 badge), the household
     and its members only."""
-    queryset = Household.objects.select_related("village", "village__parent", "group")
-    if page_reads:
-        queryset = queryset.annotate(
-            open_workflow_id=Subquery(
-                CaseWorkflow.objects.filter(
-                    household=OuterRef("pk"), state=CaseWorkflow.State.OPEN
-                ).values("pk")[:1]
-            ),
-            # What the apps above read about the household for the page (its quality rules'
-            # helper and measures, its links' monitoring object and assets): in this statement.
-            **detail_tabs.page_reads(),
-        ).prefetch_related(
-            Prefetch(
-                "incomes", queryset=HouseholdIncome.objects.order_by("-year"), to_attr="income_rows"
-            )
-        )
+    queryset = (
+        _household_page_statement()
+        if page_reads
+        else Household.objects.select_related("village", "village__parent", "group")
+    )
     try:
         household = roles.household_scope(user, queryset).get(pk=household_id)
     except (Household.DoesNotExist, ValueError, TypeError):
@@ -751,6 +755,38 @@ def household_page_get_for_user(
     household.head_id_number = head.id_number if head else None  # type: ignore[attr-defined]  # for the household page, not a field
     household.person_count = len(active)  # type: ignore[attr-defined]  # for the household page, not a field
     return household, members
+
+
+# The household page's statement without its scope and key, built once for the apps' reads
+# (`detail_tabs.page_reads` keeps one dict until an app registers more): every page filters a
+# copy of it, and the statement kept is never read itself.
+_page_statement_built: list[tuple[dict[str, Any], QuerySet[Household]]] = []
+
+
+def _household_page_statement() -> QuerySet[Household]:
+    reads = detail_tabs.page_reads()
+    if _page_statement_built and _page_statement_built[0][0] is reads:
+        return _page_statement_built[0][1]
+    statement = (
+        Household.objects.select_related("village", "village__parent", "group")
+        .annotate(
+            open_workflow_id=Subquery(
+                CaseWorkflow.objects.filter(
+                    household=OuterRef("pk"), state=CaseWorkflow.State.OPEN
+                ).values("pk")[:1]
+            ),
+            # What the apps above read about the household for the page (its quality rules'
+            # helper and measures, its links' monitoring object and assets): in this statement.
+            **reads,
+        )
+        .prefetch_related(
+            Prefetch(
+                "incomes", queryset=HouseholdIncome.objects.order_by("-year"), to_attr="income_rows"
+            )
+        )
+    )
+    _page_statement_built[:] = [(reads, statement)]
+    return statement
 
 
 # --- batches (households.services.case_batch_*) ----------------------------------------------

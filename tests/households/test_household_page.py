@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db.models import Value
 
 from assistance import services as assistance_services
 from assistance.models import Pairing
@@ -288,3 +289,26 @@ def test_badge_queries_do_not_grow_with_the_members(
             )
         )
     assert counts[0] == counts[1]
+
+
+def test_the_page_statement_is_built_once_for_the_apps_reads(cast, household_a):
+    """The household page's statement is kept, without its scope and key, while the apps'
+    reads are the same (`detail_tabs.page_reads`); an app registering a read gets a statement
+    that reads it, and the statement kept is never read itself."""
+    kept = selectors._household_page_statement()
+    selectors.household_page_get_for_user(user=cast.county, household_id=household_a.pk)
+    assert selectors._household_page_statement() is kept
+    assert kept._result_cache is None
+    detail_tabs.register_page_reads("test.extra", lambda: {"test_extra": Value(7)})
+    try:
+        page_household, _members = selectors.household_page_get_for_user(
+            user=cast.county, household_id=household_a.pk
+        )
+        assert detail_tabs.read_with_page(page_household, "test_extra") == 7
+    finally:
+        del detail_tabs._page_reads["test.extra"]
+        detail_tabs._built.clear()
+    page_household, _members = selectors.household_page_get_for_user(
+        user=cast.county, household_id=household_a.pk
+    )
+    assert detail_tabs.read_with_page(page_household, "test_extra") is detail_tabs.MISSING

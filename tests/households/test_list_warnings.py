@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 
 from assistance import selectors as assistance
 from assistance.models import HouseholdPlan, Measure, Visit
-from households import detail_tabs, services
+from households import detail_tabs, selectors, services
 from households.models import CaseWorkflow, DataProblem, Household
 from monitoring.models import MonitoringObject
 from tests import factories
@@ -171,3 +171,20 @@ def test_the_conditions_are_built_once_a_day_and_language():
             del detail_tabs._list_warnings["test.extra"]
             detail_tabs._warnings_built.clear()
         assert detail_tabs.list_warnings(on=new_year_eve)[-1][0] != "额外"
+
+
+def test_the_rows_statement_is_built_once_for_a_list_of_warnings(cast, five):
+    """`selectors.household_list_rows` keeps the rows' statement, without its ids, for the
+    list of warnings `detail_tabs` keeps for the day: each page filters a copy of it, and the
+    statement kept is never read itself."""
+    warnings = detail_tabs.list_warnings(on=timezone.localdate())
+    ids = [household.pk for household in five.values()]
+    first = selectors.household_list_rows(ids[:2], warnings=warnings)
+    second = selectors.household_list_rows(ids[2:][::-1], warnings=warnings)
+    assert [row["pk"] for row in first] == ids[:2]
+    assert [row["pk"] for row in second] == ids[2:][::-1]
+    kept = selectors._list_rows_statement(warnings)
+    assert selectors._list_rows_statement(warnings) is kept
+    assert kept._result_cache is None
+    # Another list of the same conditions is not taken for it.
+    assert selectors._list_rows_statement(list(warnings)) is not kept
