@@ -110,20 +110,18 @@ def main() -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE {TABLE}, {TABLE}_source")
 
+    insert_s = {label: statistics.median(times) for label, times in inserts.items()}
+    search_s = {label: statistics.median(times) for label, times in searches.items()}
     baseline = SETTINGS[0][0]
-    base_insert = statistics.median(inserts[baseline])
-    base_search = statistics.median(searches[baseline])
     print(
         f"{args.rows:,} names over {args.counties} counties inserted in one statement, "
         f"{args.rounds} rounds; the county search for 杨 finds {found:,} members"
     )
     print(f"{'setting':<24} {'insert s':>9} {'× default':>9} {'search ms':>10} {'× default':>9}")
     for label, _, _ in SETTINGS:
-        insert = statistics.median(inserts[label])
-        found_in = statistics.median(searches[label])
         print(
-            f"{label:<24} {insert:>9.2f} {insert / base_insert:>9.2f} "
-            f"{found_in * 1000:>10.2f} {found_in / base_search:>9.2f}"
+            f"{label:<24} {insert_s[label]:>9.2f} {insert_s[label] / insert_s[baseline]:>9.2f} "
+            f"{search_s[label] * 1000:>10.2f} {search_s[label] / search_s[baseline]:>9.2f}"
         )
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     return 0

@@ -58,7 +58,9 @@ def register_page_links(key: str, links: PageLinks, *, reads: PageReads | None =
 # reads(): {name: expression}: what an app reads about the household on its page, each an
 # expression over the household's row (a subquery on `OuterRef("pk")`), annotated onto the
 # statement that reads the household (`selectors.household_page_get_for_user`) instead of a
-# statement of the app's own: each costs the page 0.5-1.5 ms of Python to build and read.
+# statement of the app's own. They pay only built once (`page_reads` keeps them): built per
+# request, five such subqueries cost the page more Python than the four statements they
+# replaced (docs/performance.md).
 # Names carry the app's prefix (`monitoring_current_id`); the app's code reads them with
 # `read_with_page`, and queries by itself when the household came another way.
 PageReads = Callable[[], dict[str, Any]]

@@ -686,11 +686,12 @@ class _Lines:
 def _related_facts(
     household_ids: list[int], members: Iterable[Member], *, page: Household | None = None
 ) -> tuple[set[int] | None, dict[int, int] | None, set[str]]:
-    """What the rules need beyond the households and their members, in three queries: the
-    households with a helper (an open pairing), their effective measures (both None when no
-    app registered them), and which of the members' ID numbers are active members of more than
-    one household. `page`: the one household, as the household page loaded it: what it read
-    with it (`HELPED_READ`, `MEASURES_READ`) is not queried again."""
+    """What the rules need beyond the households and their members, in at most three queries:
+    the households with a helper (an open pairing), their effective measures (both None when
+    no app registered them), and which of the members' ID numbers are active members of more
+    than one household. `page`: the one household, as the household page loaded it: what it
+    read with it (`HELPED_READ`, `MEASURES_READ`, and each member's `id_elsewhere`) is not
+    queried again, so the page's check runs none."""
     helped = (
         None
         if _helped_households is None
