@@ -12,7 +12,9 @@ sysadmin, secadmin, auditadmin (the three administrators of 三权分立, no reg
 from __future__ import annotations
 
 import datetime
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
@@ -91,6 +93,63 @@ def _reference_data(request):
     for module, app_label, model, loader in REFERENCE_DATA:
         if not apps.get_model(app_label, model).objects.exists():
             getattr(importlib.import_module(module), loader)(apps, None)
+
+
+# --- no test writes into the checkout ------------------------------------------------------------
+# The directories below the checkout that the application writes to (git-ignored; the demo
+# serves its files from them). A test's uploads, job workbooks, 整改佐证 files, 承诺授权书 scans,
+# audit archives and staged imports go to the test's own temporary directory instead
+# (`_files_in_tmp`), and the session fails if any file there is newer than the session's start.
+WRITABLE_IN_CHECKOUT = ("media", "var")
+CHECKOUT = Path(__file__).resolve().parents[1]
+_SESSION_STARTED = pytest.StashKey[float]()
+_WRITTEN = pytest.StashKey[list[str]]()
+
+
+def _written_in_checkout(since: float) -> list[str]:
+    return sorted(
+        str(path.relative_to(CHECKOUT))
+        for name in WRITABLE_IN_CHECKOUT
+        for path in (CHECKOUT / name).rglob("*")
+        if path.is_file() and path.stat().st_mtime >= since
+    )
+
+
+def pytest_sessionstart(session):
+    session.config.stash[_SESSION_STARTED] = time.time()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    started = session.config.stash.get(_SESSION_STARTED, None)
+    written = [] if started is None else _written_in_checkout(started)
+    session.config.stash[_WRITTEN] = written
+    if written:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    written = config.stash.get(_WRITTEN, [])
+    if written:
+        terminalreporter.section("files written into the checkout", red=True, bold=True)
+        terminalreporter.write_line(
+            f"{len(written)} file(s) were written below the checkout during the tests: a test "
+            "must write below its tmp_path (tests/conftest.py `_files_in_tmp`). A demo served "
+            "from this checkout at the same time writes there too."
+        )
+        for name in written[:20]:
+            terminalreporter.write_line(f"  {name}")
+
+
+@pytest.fixture(autouse=True)
+def _files_in_tmp(request, settings, tmp_path):
+    """Every file a test stores lands below its tmp_path. A `real_worker` test shares its files
+    with the worker process, whose settings come from the environment (.ci/run points both at
+    a directory of its own)."""
+    if request.node.get_closest_marker("real_worker"):
+        return
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.AUDIT_ARCHIVE_DIR = tmp_path / "audit-archive"
+    settings.LEDGER_IMPORT_DIR = str(tmp_path / "imports")
 
 
 @pytest.fixture(autouse=True)
