@@ -96,7 +96,12 @@ class Session:
         return http.client.HTTPConnection(self.host, self.port, timeout=60)
 
     def request(
-        self, method: str, path: str, data: dict[str, str] | None = None, follow: bool = True
+        self,
+        method: str,
+        path: str,
+        data: dict[str, str] | None = None,
+        follow: bool = True,
+        extra_headers: dict[str, str] | None = None,
     ) -> Answer:
         for _ in range(5):
             connection = self.connect()
@@ -104,6 +109,7 @@ class Session:
                 "X-Forwarded-Proto": "https",
                 "Host": f"{self.host}:{self.port}",
                 "User-Agent": "production-smoke",
+                **(extra_headers or {}),
             }
             if self.cookies:
                 headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -386,6 +392,37 @@ def main() -> int:
                 answer = session.request("GET", path)
                 smoke.check(answer.status == 200, f"{path}: 200")
                 check_security_headers(smoke, answer)
+
+        print("== the list's search: its form's htmx POST answered with the page")
+        head = re.search(r'<td class="card-head">([^<—]+)</td>', listing.body)
+        token = CSRF_INPUT.search(listing.body)
+        if smoke.check(head is not None and token is not None, "the list shows a head's name"):
+            assert head is not None and token is not None
+            name = head.group(1).strip()
+            answer = session.request(
+                "POST",
+                "/households/",
+                {"search_terms": "q", "q": name, "csrfmiddlewaretoken": token.group(1)},
+                follow=False,
+                extra_headers={"HX-Request": "true"},
+            )
+            pushed = answer.headers.get("HX-Push-Url", "")
+            smoke.check(
+                answer.status == 200
+                and pushed.startswith("/households/?qt=")
+                and "<main" in answer.body,
+                f"the search answers 200, the page and HX-Push-Url ({answer.status}, {pushed!r})",
+            )
+            smoke.check(
+                urllib.parse.quote(name) not in pushed and name not in pushed,
+                "the name is not in the pushed address",
+            )
+            check_security_headers(smoke, answer)
+            again = session.request("GET", pushed, follow=False) if pushed else None
+            smoke.check(
+                again is not None and again.status == 200 and name in again.body,
+                "the pushed address shows the search again (a reload)",
+            )
 
         print("== API")
         for path in ("/api/v1/households/", "/api/v1/regions/", "/api/v1/docs/"):

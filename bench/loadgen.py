@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,24 @@ SERVER = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 PASSWORD = "Huangping@2020"
 SETTINGS = "bench.pages_settings"
 BARE = "/bench/bare/"
+
+
+@dataclass(frozen=True)
+class Post:
+    """A form's POST as htmx sends it from the page (a search form: povertyapp/search_terms.py),
+    with the session's CSRF token; answered 200 with the page."""
+
+    url: str
+    data: dict[str, str]
+    headers: dict[str, str] = field(default_factory=lambda: {"HX-Request": "true"})
+
+    def send(self, session: Any) -> Any:
+        headers = {
+            "X-CSRFToken": session.cookies.get("csrftoken", ""),
+            "Referer": self.url,
+            **self.headers,
+        }
+        return session.post(self.url, data=self.data, headers=headers, timeout=120)
 
 
 def admin(sql: str) -> None:
@@ -88,10 +107,11 @@ def login(base: str, username: str) -> Any:
     return session
 
 
-def run(sessions: list[Any], urls: list[str], total: int) -> dict[str, float]:
+def run(sessions: list[Any], urls: list[str | Post], total: int) -> dict[str, float]:
     """Send `total` requests from len(sessions) clients in parallel; return the figures.
 
-    Each client picks its URLs at random (seeded by its index) from `urls`."""
+    Each client picks its URLs (a GET, or a `Post`) at random (seeded by its index) from
+    `urls`."""
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -105,7 +125,7 @@ def run(sessions: list[Any], urls: list[str], total: int) -> dict[str, float]:
         for _ in range(per_client):
             url = rng.choice(urls)
             started = time.perf_counter()
-            response = session.get(url, timeout=120)
+            response = url.send(session) if isinstance(url, Post) else session.get(url, timeout=120)
             elapsed = time.perf_counter() - started
             if response.status_code != 200:
                 bad += 1
@@ -176,7 +196,7 @@ def gunicorn(database: str, port: int, workers: int = 2) -> Iterator[str]:
 
 
 def measure(
-    scenarios: list[tuple[str, list[Any], list[str]]], *, clients: int, requests: int
+    scenarios: list[tuple[str, list[Any], list[str | Post]]], *, clients: int, requests: int
 ) -> dict[str, dict[str, float]]:
     """Warm every scenario up (2 requests per client), then measure `requests` of it."""
     results = {}

@@ -16,7 +16,12 @@ Scenarios (all as the demo county officer, whose scope is the whole county, the 
                                               and user, as every page does first): a second
                                               reference, printed, not the goal's baseline
   list       /households/?page=N              the list, 20 per page, random page 1–50
-  search     /households/?q=<surname>&status=poor   search + filter, as cadres use it
+  search     POST /households/ q=<surname> status=poor   search + filter, as cadres use it:
+                                              the search form's POST as htmx sends it, answered
+                                              with the page (one request)
+  search-link /households/?q=<surname>&status=poor   the same search typed or bookmarked as a
+                                              link: the redirect that moves the name into a
+                                              token, then the page (two requests, one timed)
   household  /households/<id>/                the household page (basic tab), random household
   badge      /households/<id>/assistance-badge/  the 帮扶 warning count, which the household
                                               page loads with htmx after it is shown
@@ -38,6 +43,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import loadgen
+
+SURNAMES = ("杨", "吴", "龙", "潘", "张", "王")
 
 
 def prepare(database: str, households: int) -> dict[str, object]:
@@ -92,9 +99,17 @@ def main() -> int:
                 "search",
                 county,
                 [
-                    f"{base}/households/?q={name}&status=poor"
-                    for name in ("杨", "吴", "龙", "潘", "张", "王")
+                    loadgen.Post(
+                        f"{base}/households/",
+                        {"search_terms": "q", "q": name, "status": "poor"},
+                    )
+                    for name in SURNAMES
                 ],
+            ),
+            (
+                "search-link",
+                county,
+                [f"{base}/households/?q={name}&status=poor" for name in SURNAMES],
             ),
             ("household", county, [f"{base}/households/{pk}/" for pk in ids]),
             ("badge", county, [f"{base}/households/{pk}/assistance-badge/" for pk in ids]),

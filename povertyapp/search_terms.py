@@ -26,6 +26,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
@@ -81,12 +82,12 @@ def recall(request: HttpRequest, token: str) -> dict[str, list[str]] | None:
     return {name: list(values) for name, values in kept["terms"].items()}
 
 
-def redirect_with_terms(
+def terms_location(
     request: HttpRequest, terms: dict[str, list[str]], params: QueryDict | None = None
-) -> HttpResponseRedirect:
-    """Redirect to this page with `params` (default: its query string) in the URL, except the
-    terms, which go into a token (none when every term is empty, or for an anonymous user).
-    Paging restarts."""
+) -> str:
+    """This page's address with `params` (default: its query string), except the terms, which
+    go into a token (none when every term is empty, or for an anonymous user). Paging
+    restarts."""
     query = (request.GET if params is None else params).copy()
     for name in [*terms, *NOT_CARRIED]:
         query.pop(name, None)
@@ -94,7 +95,32 @@ def redirect_with_terms(
     if terms and request.user.is_authenticated:
         query[TOKEN_PARAM] = remember(request, terms)
     encoded = query.urlencode()
-    return HttpResponseRedirect(f"{request.path}?{encoded}" if encoded else request.path)
+    return f"{request.path}?{encoded}" if encoded else request.path
+
+
+def redirect_with_terms(
+    request: HttpRequest, terms: dict[str, list[str]], params: QueryDict | None = None
+) -> HttpResponseRedirect:
+    """Redirect to `terms_location`."""
+    return HttpResponseRedirect(terms_location(request, terms, params))
+
+
+def _run_as_get(request: HttpRequest, location: str) -> None:
+    """Turn a search form's POST into the GET of `location` that its redirect would lead to:
+    the query without the token, the token's terms put back (as `SearchTermsMiddleware` does
+    for a GET), no body. The view cannot tell the two apart."""
+    query = QueryDict(urlsplit(location).query, mutable=True)
+    token = query.pop(TOKEN_PARAM, [None])[-1]
+    terms = recall(request, token) if token else None
+    for name, values in (terms or {}).items():
+        query.setlist(name, values)
+    query._mutable = False
+    request.GET = query  # type: ignore[assignment]  # a QueryDict all the same
+    request.POST = QueryDict()
+    request.method = "GET"
+    if token is not None:
+        request.search_token = (token, list(terms or {}))  # type: ignore[attr-defined]  # set here
+    request.search_location = location  # type: ignore[attr-defined]  # read in __call__
 
 
 def link_query(request: HttpRequest, *, without: Iterable[str] = ("page",)) -> str:
@@ -174,7 +200,15 @@ class SearchTermsMiddleware:
             params._mutable = False  # as Django's own request.GET
             request.GET = params  # type: ignore[assignment]  # the view reads the terms as always
             request.search_token = (token, list(terms or {}))  # type: ignore[attr-defined]  # set here
-        return self.get_response(request)
+        response = self.get_response(request)
+        location = getattr(request, "search_location", None)
+        if location is not None:  # a search form's POST from htmx, shown at once
+            if response.status_code != 200:
+                # A refusal or an error is shown as the redirect would have shown it: the
+                # browser goes to the address and the page answers for itself.
+                return HttpResponse(headers={"HX-Redirect": location})
+            response["HX-Push-Url"] = location
+        return response
 
     def process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
@@ -188,7 +222,13 @@ class SearchTermsMiddleware:
         ):
             names = [name for name in request.POST.get(TERMS_FIELD, "").split(",") if name]
             terms = {name: request.POST.getlist(name) for name in names}
-            return redirect_with_terms(request, terms, request.POST)
+            location = terms_location(request, terms, request.POST)
+            if request.headers.get("HX-Request") == "true":
+                # The form's htmx POST: the page is shown in this answer, its address (the
+                # token's) pushed into the browser's history (HX-Push-Url), one round trip.
+                _run_as_get(request, location)
+                return None
+            return HttpResponseRedirect(location)  # Post/Redirect/Get without scripts
         return None
 
     def process_template_response(self, request: HttpRequest, response: Any) -> Any:

@@ -94,7 +94,6 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         user=request.user, ordering=params.get("ordering", "")
     )
     household_filter = HouseholdFilter(params or None, queryset=scoped, user=request.user)
-    queryset = household_filter.qs if household_filter.is_bound else scoped
     try:
         page_size = int(params.get("page_size", 20))
     except ValueError:
@@ -111,17 +110,20 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         household_filter=household_filter,
         cap=settings.LIST_COUNT_CAP,
     )
-    # The id last breaks ties, so that no household shows on two pages or on none.
-    queryset = queryset.order_by(*queryset.query.order_by, "pk")
-    # Pages are cut on the ids alone, then the page's rows read by id: PostgreSQL evaluates
-    # the select list (head, person count) for every row an OFFSET skips, so page 50 of a
-    # county computed 1,000 rows' subqueries to show 20.
-    ids: Any = queryset.values_list("pk", flat=True)
+    ids: Any
     if counts.ids is not None and not params.get("ordering"):
         # A name search: its count read the matches' ids and 户编号 already (all of them
         # under the cap, the first N found past it), so the page is cut from them, in the
-        # list's order, instead of reading the matches again.
+        # list's order, instead of reading the matches again (or building their statement).
         ids = counts.ids
+    else:
+        queryset = household_filter.qs if household_filter.is_bound else scoped
+        # The id last breaks ties, so that no household shows on two pages or on none.
+        queryset = queryset.order_by(*queryset.query.order_by, "pk")
+        # Pages are cut on the ids alone, then the page's rows read by id: PostgreSQL
+        # evaluates the select list (head, person count) for every row an OFFSET skips, so
+        # page 50 of a county computed 1,000 rows' subqueries to show 20.
+        ids = queryset.values_list("pk", flat=True)
     paginator = Paginator(ids, page_size)
     paginator.__dict__["count"] = counts.total
     page = paginator.get_page(params.get("page"))

@@ -10,6 +10,11 @@
                                      element was swapped for a new one (an htmx trigger filter
                                      such as change[target.id=='id_x'] would need eval, which
                                      the policy refuses)
+     <form data-search-form hx-post …>  a search form ({% search_form %}): htmx swaps in the
+                                     page its POST answers with; any other answer (a sign-in
+                                     step, a refusal, an error) and a request that could not be
+                                     sent (no signal) go to the plain form, whose POST the
+                                     browser shows as a page, as without scripts
 */
 (function () {
   "use strict";
@@ -33,6 +38,21 @@
         event.preventDefault();
       }
     }
+  });
+  function searchForm(event) {
+    var form = event.detail && event.detail.elt;
+    return form instanceof HTMLFormElement && form.hasAttribute("data-search-form") ? form : null;
+  }
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var form = searchForm(event);
+    // The search's own page carries its address (HX-Push-Url, povertyapp/search_terms.py).
+    if (!form || event.detail.xhr.getResponseHeader("HX-Push-Url")) { return; }
+    event.detail.shouldSwap = false;
+    form.submit();
+  });
+  document.addEventListener("htmx:sendError", function (event) {
+    var form = searchForm(event);
+    if (form) { form.submit(); }
   });
   document.addEventListener("click", function (event) {
     var element = event.target instanceof Element ? event.target.closest("[data-print], [data-history-back]") : null;

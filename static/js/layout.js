@@ -3,7 +3,7 @@
  *   .menu-toggle[aria-controls]   the 菜单 button of a narrow screen (under 900 px) opens and
  *                                 closes the menu, the language switch and the account
  *   <details data-open-wide>      a drawer (the list's filters) closed on a phone, opened on a
- *                                 screen of 900 px or more
+ *                                 screen of 900 px or more (also when htmx swaps a page in)
  *
  * Loaded in <head> without defer so that <html class="js"> is set before the first paint: the
  * menu folds only when this script runs, and without it (a browser with scripts off) the menu
@@ -30,10 +30,15 @@
       setOpen(button, button.getAttribute("aria-expanded") !== "true");
     }
   });
-  document.addEventListener("DOMContentLoaded", function () {
+  function openWide(root) {
     if (!window.matchMedia("(min-width: 900px)").matches) return;
-    var drawers = document.querySelectorAll("details[data-open-wide]");
+    var drawers = root.querySelectorAll("details[data-open-wide]");
     for (var i = 0; i < drawers.length; i++) drawers[i].open = true;
+  }
+  document.addEventListener("DOMContentLoaded", function () { openWide(document); });
+  // A search's page swapped in by htmx (povertyapp/templatetags/search_forms.py) brings its own.
+  document.addEventListener("htmx:load", function (event) {
+    if (event.target instanceof Element) openWide(event.target);
   });
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;

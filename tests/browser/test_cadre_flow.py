@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from households.models import CaseWorkflow, Household
 from tests import factories
@@ -139,9 +140,12 @@ def test_cadre_township_and_county_identify_a_new_household(
 
     page.goto(f"{live_server.url}/households/")
     page.fill("#id_q", "杨光明")
-    submit(page, "form[role=search] button[type=submit]")
+    # htmx swaps the found page in and pushes its address, the token's (no page load).
+    page.click("form[role=search] button[type=submit]")
+    page.wait_for_url("**/households/?*qt=*")
     row = page.locator("table.list tbody tr")
-    assert row.count() == 1
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(household.number)
     assert household.number in row.inner_text()
     assert head_id not in row.inner_text()
     shot(page, "04-list-found")

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from povertyapp.models import Region, User
 from tests import factories
-from tests.browser.test_cadre_flow import login, submit
+from tests.browser.test_cadre_flow import login
 
 
 def test_a_province_user_picks_the_county_then_the_township(browser, live_server, cast, county):
@@ -35,7 +35,9 @@ def test_a_province_user_picks_the_county_then_the_township(browser, live_server
     page.select_option("#id_village", str(county.village_a.pk))
     # The 村民小组 select follows the village select, though the county swapped it (htmx).
     expect(page.locator("#id_group option")).to_have_count(1 + 2)
-    submit(page, ".filters button[type=submit]")
+    # The search form's POST, answered with the page (htmx: no page load), its address pushed.
+    page.click(".filters button[type=submit]")
+    page.wait_for_url(f"**village={county.village_a.pk}**")
     expect(page.locator("table.list tbody tr")).to_have_count(1)
     expect(page.locator("table.list tbody")).to_contain_text(mine.number)
     # The page sent back keeps the choices, and the other county's regions stay out.
