@@ -363,6 +363,27 @@ def household_list_counts(
             .values_list("status", "n")
         )
     else:
+        name = (
+            counted.name_searched()
+            if cap is not None and counted.is_bound and counted.is_valid()
+            else ""
+        )
+        if cap is not None and name:
+            # Counted from the matching members, the filter's own queryset never built.
+            cap = min(cap, settings.SEARCH_COUNT_CAP)
+            matches = _name_matches(counted, user, name, cap)
+            if len(matches) > cap:
+                # The page comes from the first `cap` matches found, in the list's order:
+                # reading the first by 户编号 in SQL would take every match again (a
+                # county's 18,720 members for one surname: 721 ms, more than the count).
+                return ListCounts(
+                    by_status={}, total=cap, capped=True, ids=_in_list_order(matches[:cap])
+                )
+            return ListCounts(
+                by_status=dict(Counter(status for _pk, status, _number in matches)),
+                total=len(matches),
+                ids=_in_list_order(matches),
+            )
         queryset = counted.qs if counted.is_bound else plain
         if cap is None:
             totals = (
@@ -372,22 +393,6 @@ def household_list_counts(
                 .values_list("status", "n")
             )
         else:
-            name = counted.name_searched() if counted.is_bound and counted.is_valid() else ""
-            if name:
-                cap = min(cap, settings.SEARCH_COUNT_CAP)
-                matches = _name_matches(counted, user, name, cap)
-                if len(matches) > cap:
-                    # The page comes from the first `cap` matches found, in the list's order:
-                    # reading the first by 户编号 in SQL would take every match again (a
-                    # county's 18,720 members for one surname: 721 ms, more than the count).
-                    return ListCounts(
-                        by_status={}, total=cap, capped=True, ids=_in_list_order(matches[:cap])
-                    )
-                return ListCounts(
-                    by_status=dict(Counter(status for _pk, status, _number in matches)),
-                    total=len(matches),
-                    ids=_in_list_order(matches),
-                )
             totals = _capped_status_counts(queryset, cap)
             if sum(n for _status, n in totals) > cap:
                 return ListCounts(by_status={}, total=cap, capped=True)

@@ -191,3 +191,24 @@ def test_the_schema_has_the_post_search_and_no_free_text_in_the_list(cast):
     list_parameters = {p["name"] for p in paths["/api/v1/households/"]["get"]["parameters"]}
     assert "q" not in list_parameters
     assert "status" in list_parameters
+
+
+def test_a_name_search_builds_no_queryset_of_the_filter(cast, household_a, monkeypatch):
+    """A name search is counted from the matching members, and its page cut from the ids that
+    count read (`selectors._name_matches`): the filter's own queryset, whose name condition
+    alone cost a millisecond of the page's Python, is never built for it."""
+    from households.filters import HouseholdFilter
+
+    built = []
+    original = HouseholdFilter.filter_queryset
+    monkeypatch.setattr(
+        HouseholdFilter,
+        "filter_queryset",
+        lambda self, queryset: built.append(1) or original(self, queryset),
+    )
+    client = login(cast.county)
+    shown = client.get(_search(client, "张", status="poor")["Location"])
+    assert [row["number"] for row in shown.context["page"].object_list] == [household_a.number]
+    assert built == []
+    client.get("/households/?status=poor&cause=缺技术")  # any other filter builds it
+    assert built == [1]
