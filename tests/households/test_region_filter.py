@@ -589,3 +589,27 @@ def test_a_status_holds_no_space():
     the first space (`households.selectors._name_matches`): a status with a space would cut
     its 户编号."""
     assert all(" " not in status for status in Household.Status.values)
+
+
+def test_the_filter_form_class_is_built_once_and_its_forms_stay_apart():
+    """`HouseholdFilter.get_form_class` builds the form class once per filter class (the
+    API's HouseholdListFilter, without the search box, has its own); each form still gets
+    fields of its own, and the labels follow the reader's language."""
+    from django.utils import translation
+
+    from households.api.views import HouseholdListFilter
+    from households.filters import HouseholdFilter
+
+    first = HouseholdFilter({"status": "poor"}, queryset=Household.objects.none())
+    second = HouseholdFilter({"status": "bogus"}, queryset=Household.objects.none())
+    assert type(first.form) is type(second.form)
+    assert first.form.fields["status"] is not second.form.fields["status"]
+    assert first.is_valid() and not second.is_valid()
+    first.form.fields["cause"].label = "changed"
+    assert second.form.fields["cause"].label != "changed"
+    assert HouseholdFilter({}, queryset=Household.objects.none()).form["cause"].label != "changed"
+    api = HouseholdListFilter({}, queryset=Household.objects.none())
+    assert "q" in first.form.fields and "q" not in api.form.fields
+    with translation.override("en"):
+        english = str(HouseholdFilter(queryset=Household.objects.none()).form["status"].label)
+    assert english != str(first.form["status"].label)
