@@ -41,7 +41,10 @@ Measured, each against its baseline in the same run, with the load average:
             a plain Django ListView/DetailView over the same tables with the same filters and
             page size (20):
               list       /households/?page=N (1–50)   vs /bench/plain/households/?page=N
-              search     /households/?q=<surname>&status=poor  vs the plain view, same query
+              search     the search form's POST (q=<surname>, status=poor) as htmx sends it,
+                         answered with the page    vs the plain view, same query
+              search page  /households/?status=poor&qt=<token>: the search's page again
+                         (paging, a reload)        vs the same plain view
               household  /households/<id>/            vs /bench/plain/households/<id>/
             and the province dashboard for the province office:
               dashboard  /dashboards/520000000000/    vs /bench/plain/dashboard/520000000000/
