@@ -161,3 +161,30 @@ def test_an_anonymous_visitor_sees_no_menu():
 
     response = Client().get(reverse("login"))
     assert _menu_links(response.content.decode()) == []
+
+
+def test_the_menu_follows_the_address_the_site_is_served_under(cast):
+    """Behind a web server that serves the site under a sub-path (SCRIPT_NAME /fupin), every
+    link carries it and the current page is still marked; the URLs the menu keeps per script
+    prefix (`povertyapp.menu._url`) never leak from one prefix to the other."""
+    from django.urls import set_script_prefix
+
+    client = login(cast.cadre)
+
+    def menu(script_name: str) -> tuple[list[str], str]:
+        # What Django's WSGI handler does with the web server's SCRIPT_NAME (the test
+        # client's handler leaves the prefix alone).
+        set_script_prefix(script_name + "/")
+        try:
+            html = client.get("/households/", SCRIPT_NAME=script_name).content.decode()
+        finally:
+            set_script_prefix("/")
+        return _menu_links(html), html
+
+    links, html = menu("/fupin")
+    assert links and all(link.startswith("/fupin/") for link in links), links
+    assert '<a href="/fupin/households/" aria-current="page">' in html
+    plain, html = menu("")
+    assert plain == [link.removeprefix("/fupin") for link in links]
+    assert '<a href="/households/" aria-current="page">' in html
+    assert menu("/fupin")[0] == links
