@@ -107,6 +107,11 @@ def login(base: str, username: str) -> Any:
     return session
 
 
+def send(session: Any, url: str | Post) -> Any:
+    """One request of a scenario: a GET of `url`, or the `Post`."""
+    return url.send(session) if isinstance(url, Post) else session.get(url, timeout=120)
+
+
 def run(sessions: list[Any], urls: list[str | Post], total: int) -> dict[str, float]:
     """Send `total` requests from len(sessions) clients in parallel; return the figures.
 
@@ -125,7 +130,7 @@ def run(sessions: list[Any], urls: list[str | Post], total: int) -> dict[str, fl
         for _ in range(per_client):
             url = rng.choice(urls)
             started = time.perf_counter()
-            response = url.send(session) if isinstance(url, Post) else session.get(url, timeout=120)
+            response = send(session, url)
             elapsed = time.perf_counter() - started
             if response.status_code != 200:
                 bad += 1

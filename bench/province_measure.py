@@ -194,13 +194,7 @@ def _run(sessions: list[Any], urls: list[list[Any]], total: int) -> dict[str, fl
         mine, bad = [], 0
         for _ in range(per_client):
             started = time.perf_counter()
-            url = rng.choice(urls[index])
-            session = sessions[index]
-            response = (
-                url.send(session)
-                if isinstance(url, loadgen.Post)
-                else session.get(url, timeout=120)
-            )
+            response = loadgen.send(sessions[index], rng.choice(urls[index]))
             mine.append(time.perf_counter() - started)
             bad += response.status_code != 200
         with lock:

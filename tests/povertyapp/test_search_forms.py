@@ -18,11 +18,12 @@ from django.conf import settings as django_settings
 
 from tests.conftest import login
 
-TEMPLATES = Path(django_settings.BASE_DIR) / "templates"
+ROOT = Path(django_settings.BASE_DIR)
+TEMPLATES = ROOT / "templates"
 # The admin's change lists post their search too, but the admin loads no htmx: its form stays
 # a plain POST answered by the redirect (templates/admin/search_form.html).
 PLAIN_SEARCH_FORMS = {"admin/search_form.html"}
-# Every page with a search form, and the free-text field its test searches with.
+# Every template with a search form, and the page that shows it.
 SEARCH_PAGES = {
     "households/household_list.html": "/households/",
     "assistance/household_list.html": "/assistance/households/",
@@ -59,8 +60,9 @@ def _search_form(html: str) -> tuple[dict[str, str | None], str]:
 
 def test_every_search_form_of_a_page_is_opened_by_the_search_form_tag():
     holding = {
-        str(path.relative_to(TEMPLATES))
-        for path in TEMPLATES.rglob("*.html")
+        str(path.relative_to(directory))
+        for directory in [TEMPLATES, *ROOT.glob("*/templates")]  # the project's and any app's
+        for path in directory.rglob("*.html")
         if 'name="search_terms"' in path.read_text(encoding="utf-8")
     }
     assert holding - PLAIN_SEARCH_FORMS == set(SEARCH_PAGES)
