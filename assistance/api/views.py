@@ -34,6 +34,7 @@ from assistance.api.serializers import (
     VisitWriteSerializer,
 )
 from assistance.models import FundMovement, Measure, Pairing, Project, Visit
+from households import sensitive_reads
 from households.models import Household
 from households.selectors import household_get_for_user, member_get_for_user
 from povertyapp import roles
@@ -228,6 +229,17 @@ class OfflineBundleApi(generics.GenericAPIView):
     def get(self, request: AuthenticatedRequest) -> Response:
         _require_recorder(request)
         households, capped = selectors.offline_households_capped(user=request.user)
+        # The bundle carries the heads' ID numbers in full to the roles that see them: the
+        # copy kept on the phone is a read like a page's.
+        sensitive_reads.record_read(
+            request,
+            target="offline_bundle",
+            object_id="",
+            fields=["id_number"] if any(row["head_id_number"] for row in households) else [],
+            via="offline",
+            ids=[row["id"] for row in households],
+            count=len(households),
+        )
         return Response(
             {
                 "user_key": selectors.offline_user_key(request.user),

@@ -20,7 +20,7 @@ from rest_framework import generics, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from households import selectors, services
+from households import selectors, sensitive_reads, services
 from households.api.serializers import (
     HouseholdCreateSerializer,
     HouseholdDetailSerializer,
@@ -41,7 +41,7 @@ from povertyapp.api.pagination import CappedPaginator, StandardPagination
 from povertyapp.api.throttles import ApiThrottle, SearchThrottle
 from povertyapp.http import AuthenticatedRequest, request_user
 from povertyapp.models import Region
-from povertyapp.privacy import access_log_record, mask_text
+from povertyapp.privacy import mask_text
 
 ERRORS = {
     400: OpenApiResponse(description=gettext_lazy("输入有误：字段错误信息")),
@@ -52,23 +52,21 @@ ERRORS = {
 
 
 def _log_sensitive_view(
-    request: AuthenticatedRequest, target: str, object_id: Any, ids: list[int] | None = None
+    request: AuthenticatedRequest,
+    target: str,
+    object_id: Any,
+    fields: list[str],
+    ids: list[int] | None = None,
 ) -> None:
     """Audit a read that returned unmasked ID numbers, bank accounts or health details (only
-    roles that may see them get them unmasked). A list page is one row naming the ids shown."""
-    if roles.can_view_sensitive(request.user):
-        detail: dict[str, Any] = {"via": "api"}
-        if ids is not None:
-            detail.update(ids=ids, count=len(ids), query=mask_text(request.GET.urlencode()))
-        access_log_record(
-            user=request.user,
-            action="view_sensitive",
-            target=target,
-            object_id=object_id,
-            fields=["id_number", "bank_account", "health"],
-            detail=detail,
-            request=request,
-        )
+    roles that may see them get them unmasked), naming the `fields` it returned with a value
+    (`sensitive_reads`). A list page is one row naming the ids shown."""
+    detail: dict[str, Any] = {"via": "api"}
+    if ids is not None:
+        detail.update(ids=ids, count=len(ids), query=mask_text(request.GET.urlencode()))
+    sensitive_reads.record_read(
+        request, target=target, object_id=object_id, fields=fields, **detail
+    )
 
 
 def _required_version(data: dict[str, Any]) -> int:
@@ -132,7 +130,13 @@ def _household_page(
     page = [rows[pk] for pk in ids or [] if pk in rows]
     if page:
         request = cast(AuthenticatedRequest, view.request)  # the list requires sign-in
-        _log_sensitive_view(request, "household_list", "", ids=[h.pk for h in page])
+        _log_sensitive_view(
+            request,
+            "household_list",
+            "",
+            [field for household in page for field in sensitive_reads.household_fields(household)],
+            ids=[h.pk for h in page],
+        )
     serializer = HouseholdSerializer(page, many=True, context={"request": view.request})
     return view.get_paginated_response(serializer.data)
 
@@ -226,7 +230,13 @@ class HouseholdDetailApi(generics.GenericAPIView):
     @extend_schema(responses={200: HouseholdDetailSerializer, 404: ERRORS[404]})
     def get(self, request: AuthenticatedRequest, household_id: int) -> Response:
         household = selectors.household_get_for_user(user=request.user, household_id=household_id)
-        _log_sensitive_view(request, "household", household.pk)
+        _log_sensitive_view(
+            request,
+            "household",
+            household.pk,
+            sensitive_reads.household_fields(household)
+            + sensitive_reads.member_fields(household.members.filter(is_active=True)),
+        )
         return Response(HouseholdDetailSerializer(household, context={"request": request}).data)
 
     @extend_schema(
@@ -272,7 +282,13 @@ class MemberListCreateApi(generics.GenericAPIView):
     def get(self, request: AuthenticatedRequest) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         if page:
-            _log_sensitive_view(request, "member_list", "", ids=[m.pk for m in page])
+            _log_sensitive_view(
+                request,
+                "member_list",
+                "",
+                sensitive_reads.member_fields(page),
+                ids=[m.pk for m in page],
+            )
         return self.get_paginated_response(
             MemberSerializer(page, many=True, context={"request": request}).data
         )
@@ -304,7 +320,7 @@ class MemberDetailApi(generics.GenericAPIView):
     @extend_schema(responses={200: MemberSerializer, 404: ERRORS[404]})
     def get(self, request: AuthenticatedRequest, member_id: int) -> Response:
         member = selectors.member_get_for_user(user=request.user, member_id=member_id)
-        _log_sensitive_view(request, "member", member.pk)
+        _log_sensitive_view(request, "member", member.pk, sensitive_reads.member_fields([member]))
         return Response(MemberSerializer(member, context={"request": request}).data)
 
     @extend_schema(request=MemberUpdateSerializer, responses={200: MemberSerializer, **ERRORS})

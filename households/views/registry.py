@@ -20,7 +20,15 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from households import detail_tabs, quality, selectors, services, standards, workflows
+from households import (
+    detail_tabs,
+    quality,
+    selectors,
+    sensitive_reads,
+    services,
+    standards,
+    workflows,
+)
 from households import forms as household_forms
 from households.filters import HouseholdFilter
 from households.forms import HOUSEHOLD_SECTIONS
@@ -37,7 +45,7 @@ from households.views.common import (
 from povertyapp import ratelimits, roles, search_terms
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import Region
-from povertyapp.privacy import access_log_record, mask, shown, shown_health
+from povertyapp.privacy import mask, shown, shown_health
 from povertyapp.regions import cascade as region_cascade
 from povertyapp.regions import options_html
 
@@ -267,11 +275,16 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
         # The field photos of visits and 入户核实 (each app registers its own); the household
         # itself came through the user's scope above, so a user who cannot see it sees none.
         context["photos"] = detail_tabs.household_photos(household)
-    if tab in ("basic", "members"):
-        national_entry, member_entries = marks.household_marks(household)
-        context["national_entry"] = national_entry
+    # The fields this tab shows in full to the roles that see them: its access-log row names
+    # them (`sensitive_reads`).
+    shown_fields: list[str] = []
+    if tab == "basic":
+        context["national_entry"], _member_entries = marks.household_marks(household)
         if roles.can_exchange_with_national_system(request.user):
             context["national_form"] = NationalMarkForm(initial={"entered_on": today})
+        shown_fields = sensitive_reads.household_fields(household)
+    if tab == "members":
+        _own_entry, member_entries = marks.household_marks(household)
         for member in members:
             member.national_entry = member_entries.get(member.pk)  # type: ignore[attr-defined]  # for the template
             # Display values for the template, attached to the instances it loops over.
@@ -279,16 +292,7 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
             member.health_shown = shown_health(request.user, member.health)  # type: ignore[attr-defined]  # for the template
             member.age = member.age_on(today)  # type: ignore[attr-defined]  # for the template
         context["members"] = members
-        if roles.can_view_sensitive(request.user):
-            access_log_record(
-                user=request.user,
-                action="view_sensitive",
-                target="household",
-                object_id=household.pk,
-                fields=["id_number", "bank_account", "health"],
-                detail={"via": "page", "tab": tab},
-                request=request,
-            )
+        shown_fields = sensitive_reads.member_fields(members)
     if tab == "income":
         incomes = household.income_rows  # type: ignore[attr-defined]  # latest first, read with the household
         # INCOME_FIELDS are concrete fields (get_field may also return relations, in general).
@@ -335,6 +339,12 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
                 elif change["field"] in HEALTH_HISTORY_FIELDS:
                     change["old"] = shown_health(request.user, change["old"])
                     change["new"] = shown_health(request.user, change["new"])
+                else:
+                    continue
+                if change["old"] or change["new"]:
+                    shown_fields.append(
+                        "health" if change["field"] in HEALTH_HISTORY_FIELDS else change["field"]
+                    )
         context["history"] = history
     if tab == "conditions":
         context["condition_fields"] = [
@@ -342,6 +352,14 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
             for field in household._meta.fields
             if field.name in CONDITION_FIELDS
         ]
+    sensitive_reads.record_read(
+        request,
+        target="household",
+        object_id=household.pk,
+        fields=shown_fields,
+        via="page",
+        tab=tab,
+    )
     return render(request, "households/household_detail.html", context)
 
 
@@ -365,7 +383,7 @@ def household_assistance_badge(
 
 
 MASKED_HISTORY_FIELDS = {"id_number", "bank_account"}
-HEALTH_HISTORY_FIELDS = {"health", "illness_name", "disability_certificate", "disability_grade"}
+HEALTH_HISTORY_FIELDS = set(sensitive_reads.HEALTH_FIELDS)
 # The conditions tab shows the form's sections after 基本情况 (生产条件, 生活条件, 两不愁), in the
 # form's order: one list of fields, kept in households.forms.
 CONDITION_FIELDS = tuple(field for _title, fields in HOUSEHOLD_SECTIONS[1:] for field in fields)
@@ -573,6 +591,15 @@ def household_edit_view(request: AuthenticatedHttpRequest, household_id: int) ->
             initial=[household_forms.member_initial(member) for member in active],
         )
         join_form = household_forms.JoinReasonForm(lists=lists)
+        # The form holds the bank account and the members' ID numbers and health in full.
+        sensitive_reads.record_read(
+            request,
+            target="household",
+            object_id=household.pk,
+            fields=sensitive_reads.household_fields(household)
+            + sensitive_reads.member_fields(active),
+            via="edit",
+        )
     return render(
         request,
         "households/household_form.html",

@@ -1,0 +1,141 @@
+"""Every page that shows a person's ID number or a household's bank account in full writes an
+access-log row that names it (等保 2.0 level 3: 个人敏感信息的访问审计).
+
+The class test walks every URL of the project (the permission matrix's world: the demo county,
+seeded small, and a signed-in client per role), every tab of the household page, as every role
+the matrix lets in, and reads each page for the full values of the world's ID numbers and bank
+accounts. A page that shows one must have written an access-log row in the same request whose
+`fields` name what it showed (`id_number`, `bank_account`); a page that writes such a row names
+no field it did not show. Binary answers (workbooks, files) are left out: each of their
+downloads is logged by the export and file views, as their own tests check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import Client
+
+from tests.povertyapp import permission_matrix as matrix
+from tests.povertyapp.test_permission_matrix import World, url_names
+
+pytestmark = pytest.mark.django_db
+
+# The field names an access-log row gives for what a page showed.
+SHOWN_FIELDS = ("id_number", "bank_account")
+TEXT_TYPES = ("text/html", "application/json", "text/csv", "text/plain")
+
+
+def sensitive_values() -> dict[str, set[str]]:
+    """The full values of the world's sensitive fields, by field name."""
+    from households.models import Household, Member
+
+    return {
+        "id_number": {
+            value for value in Member.objects.values_list("id_number", flat=True) if value
+        },
+        "bank_account": {
+            value for value in Household.objects.values_list("bank_account", flat=True) if value
+        },
+    }
+
+
+def shown_fields(content: str, values: dict[str, set[str]]) -> set[str]:
+    return {field for field, found in values.items() if any(value in content for value in found)}
+
+
+def logged_read(client: Client, url: str) -> tuple[Any, list[tuple[str, set[str]]]]:
+    """GET `url` inside a savepoint rolled back afterwards, with the access-log rows it wrote
+    (action, fields named), sign-ins left out."""
+    from povertyapp.models import AccessLog
+
+    cookies = {key: morsel.value for key, morsel in client.cookies.items()}
+    try:
+        with transaction.atomic():
+            last = AccessLog.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+            response = client.get(url)
+            rows = list(AccessLog.objects.filter(seq__gt=last).values_list("action", "fields"))
+            transaction.set_rollback(True)
+    finally:
+        for key, value in cookies.items():
+            client.cookies[key] = value
+    return response, [(action, set(fields or [])) for action, fields in rows if action != "login"]
+
+
+def page_urls(world: World) -> list[tuple[str, str]]:
+    """(URL name, URL) of every page the matrix requests with GET, the household page once per
+    tab."""
+    from households.views.registry import TABS
+
+    patterns = url_names()
+    urls = []
+    for name, row in matrix.ROWS.items():
+        if "GET" not in row.methods:
+            continue
+        url = world.url(name, patterns[name], row)
+        if name == "households:detail":
+            urls += [(f"{name} ?tab={key}", f"{url}?tab={key}") for key, _label in TABS]
+        else:
+            urls.append((name, url))
+    return urls
+
+
+@pytest.fixture
+def world(settings) -> World:
+    """The matrix's world, with a household whose bank account and head's ID number were
+    corrected once, so that the 修改记录 tab and the admin's history have them to show."""
+    from households import services
+    from households.models import Household
+    from tests import factories
+
+    settings.LEDGER_JOB_THRESHOLD = 100_000
+    world = World()
+    household = Household.objects.get(pk=world.objects["household_id"])
+    head = factories.active_members(household)[0]
+    services.household_update(
+        actor=world.users["cadre"],
+        household=household,
+        data={"bank_account": "6228480402564890018"},
+        expected_version=household.version,
+    )
+    head.id_number = factories.id_number(head.birth_date, sex=head.sex)
+    head.save()
+    return world
+
+
+def test_every_page_that_shows_a_full_id_number_or_account_logs_it(world):
+    values = sensitive_values()
+    assert values["id_number"] and values["bank_account"], "the world has nothing to look for"
+    unlogged, overstated, checked = [], [], 0
+    for name, url in page_urls(world):
+        row = matrix.ROWS[name.split(" ")[0]]
+        for role, outcome in zip(matrix.ROLES, row.methods["GET"], strict=True):
+            if outcome != "o" or role == "anonymous":
+                continue
+            response, rows = logged_read(world.clients[role], url)
+            content_type = response.get("Content-Type", "")
+            if response.status_code != 200 or not content_type.startswith(TEXT_TYPES):
+                continue
+            if getattr(response, "streaming", False):
+                content = b"".join(response.streaming_content).decode(errors="replace")
+            else:
+                content = response.content.decode(errors="replace")
+            shown = shown_fields(content, values)
+            checked += 1
+            logged = {field for _action, fields in rows for field in fields}
+            if not shown <= logged:
+                unlogged.append(f"{name} as {role}: shows {sorted(shown)}, logs {sorted(logged)}")
+            # A read's row (not a print's or an export's, which name what left the system,
+            # masked or not) names only what the page showed in full.
+            read = {
+                field for action, fields in rows if action == "view_sensitive" for field in fields
+            }
+            if (read & set(SHOWN_FIELDS)) - shown:
+                overstated.append(f"{name} as {role}: logs {sorted(read)}, shows {sorted(shown)}")
+    assert checked > 300, checked
+    assert not unlogged + overstated, "\n".join(
+        ["pages showing full values without an access-log row naming them:", *unlogged]
+        + ["access-log rows naming fields the page did not show:", *overstated]
+    )
