@@ -254,6 +254,15 @@ class HouseholdDetailApi(generics.GenericAPIView):
             actor=request.user, household=household, data=data, expected_version=version
         )
         household = selectors.household_get_for_user(user=request.user, household_id=household_id)
+        # The answer carries the stored household with its members, whatever the body changed:
+        # a read like the GET's (an answer to a create echoes what the user sent, and is not).
+        _log_sensitive_view(
+            request,
+            "household",
+            household.pk,
+            sensitive_reads.household_fields(household)
+            + sensitive_reads.member_fields(household.members.filter(is_active=True)),
+        )
         return Response(HouseholdDetailSerializer(household, context={"request": request}).data)
 
 
@@ -335,6 +344,7 @@ class MemberDetailApi(generics.GenericAPIView):
         member = services.member_update(
             actor=request.user, member=member, data=data, expected_version=version
         )
+        _log_sensitive_view(request, "member", member.pk, sensitive_reads.member_fields([member]))
         return Response(MemberSerializer(member, context={"request": request}).data)
 
 
@@ -353,4 +363,5 @@ class MemberLeaveApi(generics.GenericAPIView):
         member = services.member_remove(
             actor=request.user, member=member, **serializer.validated_data
         )
+        _log_sensitive_view(request, "member", member.pk, sensitive_reads.member_fields([member]))
         return Response(MemberSerializer(member, context={"request": request}).data)
