@@ -224,20 +224,26 @@ class HouseholdSearchApi(generics.GenericAPIView):
         return _household_page(self, household_filter.qs, found)
 
 
+def _household_answer(request: AuthenticatedRequest, household: Household) -> Response:
+    """The household with its active members (`HouseholdDetailSerializer`), its full values
+    logged as a read."""
+    _log_sensitive_view(
+        request,
+        "household",
+        household.pk,
+        sensitive_reads.household_fields(household)
+        + sensitive_reads.member_fields(household.members.filter(is_active=True)),
+    )
+    return Response(HouseholdDetailSerializer(household, context={"request": request}).data)
+
+
 class HouseholdDetailApi(generics.GenericAPIView):
     serializer_class = HouseholdDetailSerializer
 
     @extend_schema(responses={200: HouseholdDetailSerializer, 404: ERRORS[404]})
     def get(self, request: AuthenticatedRequest, household_id: int) -> Response:
         household = selectors.household_get_for_user(user=request.user, household_id=household_id)
-        _log_sensitive_view(
-            request,
-            "household",
-            household.pk,
-            sensitive_reads.household_fields(household)
-            + sensitive_reads.member_fields(household.members.filter(is_active=True)),
-        )
-        return Response(HouseholdDetailSerializer(household, context={"request": request}).data)
+        return _household_answer(request, household)
 
     @extend_schema(
         request=HouseholdUpdateSerializer, responses={200: HouseholdDetailSerializer, **ERRORS}
@@ -256,14 +262,7 @@ class HouseholdDetailApi(generics.GenericAPIView):
         household = selectors.household_get_for_user(user=request.user, household_id=household_id)
         # The answer carries the stored household with its members, whatever the body changed:
         # a read like the GET's (an answer to a create echoes what the user sent, and is not).
-        _log_sensitive_view(
-            request,
-            "household",
-            household.pk,
-            sensitive_reads.household_fields(household)
-            + sensitive_reads.member_fields(household.members.filter(is_active=True)),
-        )
-        return Response(HouseholdDetailSerializer(household, context={"request": request}).data)
+        return _household_answer(request, household)
 
 
 class HouseholdEventListApi(generics.GenericAPIView):
