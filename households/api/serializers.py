@@ -10,12 +10,11 @@ from rest_framework import serializers
 
 from households.filters import MAX_ID
 from households.models import Household, HouseholdEvent, Member
+from households.sensitive_reads import HEALTH_FIELDS
 from households.services import HOUSEHOLD_FIELDS, MEMBER_FIELDS
 from povertyapp import roles
 from povertyapp.models import Region
 from povertyapp.privacy import shown, shown_health
-
-SENSITIVE_MEMBER_HEALTH = ("health", "illness_name", "disability_certificate", "disability_grade")
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -68,7 +67,7 @@ class MemberSerializer(serializers.ModelSerializer):
         data = super().to_representation(instance)
         user = self.context["request"].user
         if not roles.can_view_sensitive(user):
-            for field in SENSITIVE_MEMBER_HEALTH:
+            for field in HEALTH_FIELDS:
                 data[field] = shown_health(user, data[field])
         return data
 
