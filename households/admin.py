@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.expressions import Combinable
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
@@ -130,10 +131,10 @@ class HouseholdAdmin(CaseReadOnlyAdmin, SimpleHistoryAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         self._request = request
         response = super().changeform_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and object_id is not None and response.status_code == 200:
+        if request.method == "GET" and isinstance(response, TemplateResponse):
             # The page shows the bank account and the members' ID numbers and health in full
             # to the county office (`bank_account_shown`, `MemberInline`).
-            household = self.get_object(request, object_id)
+            household = (response.context_data or {}).get("original")
             if household is not None:
                 sensitive_reads.record_read(
                     request,

@@ -172,7 +172,10 @@ class HouseholdDetailSerializer(HouseholdSerializer):
 
     @extend_schema_field(MemberSerializer(many=True))
     def get_members(self, household: Household) -> list[dict[str, Any]]:
-        members = household.members.filter(is_active=True).select_related("household")
+        # The view may have read them already (`active_members`: to log what the answer shows).
+        members = self.context.get("active_members")
+        if members is None:
+            members = household.members.filter(is_active=True).select_related("household")
         # many=True builds a ListSerializer, whose data is a list; the stubs see a ReturnDict.
         return MemberSerializer(members, many=True, context=self.context).data  # type: ignore[return-value]  # a ListSerializer's data is a list
 

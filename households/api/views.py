@@ -227,14 +227,15 @@ class HouseholdSearchApi(generics.GenericAPIView):
 def _household_answer(request: AuthenticatedRequest, household: Household) -> Response:
     """The household with its active members (`HouseholdDetailSerializer`), its full values
     logged as a read."""
+    members = list(household.members.filter(is_active=True).select_related("household"))
     _log_sensitive_view(
         request,
         "household",
         household.pk,
-        sensitive_reads.household_fields(household)
-        + sensitive_reads.member_fields(household.members.filter(is_active=True)),
+        sensitive_reads.household_fields(household) + sensitive_reads.member_fields(members),
     )
-    return Response(HouseholdDetailSerializer(household, context={"request": request}).data)
+    context = {"request": request, "active_members": members}
+    return Response(HouseholdDetailSerializer(household, context=context).data)
 
 
 class HouseholdDetailApi(generics.GenericAPIView):

@@ -191,3 +191,20 @@ def test_the_api_answers_to_changes_log_the_stored_values_they_carry(cast, house
     assert head.id_number in answer.content.decode()
     row = AccessLog.objects.get(action="view_sensitive", target="member")
     assert (row.object_id, "id_number" in row.fields) == (str(head.pk), True)
+
+
+def test_the_api_household_answer_reads_its_members_once(cast, household_a):
+    """The members the answer shows are the ones its access-log row was written from: one
+    statement reads them for both."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.conftest import login
+
+    client = login(cast.cadre)
+    client.get(f"/api/v1/households/{household_a.pk}/")  # the session and the user, warmed
+    with CaptureQueriesContext(connection) as captured:
+        answer = client.get(f"/api/v1/households/{household_a.pk}/")
+    assert answer.status_code == 200 and answer.json()["members"]
+    reads = [q["sql"] for q in captured if q["sql"].startswith('SELECT "households_member"')]
+    assert len(reads) == 1, reads
