@@ -18,6 +18,13 @@ from povertyapp.privacy import access_log_record
 
 # The members' health details the pages show only to the roles above (`privacy.shown_health`).
 HEALTH_FIELDS = ("health", "illness_name", "disability_certificate", "disability_grade")
+# The kind an access-log row names for each sensitive field of a household or a member (the
+# `sensitive` of a conflict's change, `povertyapp.conflicts`).
+FIELD_KINDS = {
+    "bank_account": "bank_account",
+    "id_number": "id_number",
+    **dict.fromkeys(HEALTH_FIELDS, "health"),
+}
 
 
 def household_fields(household: Household) -> list[str]:

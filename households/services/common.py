@@ -13,7 +13,7 @@ from django.db.models import Field, Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from households import hooks
+from households import hooks, sensitive_reads
 from households.models import Household
 from households.selectors import province_of, value_lists
 from povertyapp import roles
@@ -55,7 +55,8 @@ def _save(instance: Any, *, actor: User | None, reason: str = "", **kwargs: Any)
 
 
 def _changes_since(household: Household, expected_version: int) -> list[dict[str, Any]]:
-    """What others changed between the version this user loaded and now (for the conflict)."""
+    """What others changed between the version this user loaded and now (for the conflict),
+    a sensitive field's change naming its kind (`povertyapp.conflicts.shown_changes`)."""
     old = household.history.filter(version=expected_version).order_by("-history_id").first()
     new = household.history.order_by("-history_id").first()
     if old is None or new is None:
@@ -72,6 +73,11 @@ def _changes_since(household: Household, expected_version: int) -> list[dict[str
             "old": change.old,
             "new": change.new,
             "who": who,
+            **(
+                {"sensitive": sensitive_reads.FIELD_KINDS[change.field]}
+                if change.field in sensitive_reads.FIELD_KINDS
+                else {}
+            ),
         }
         for change in delta.changes
         if change.field != "version"
@@ -106,5 +112,7 @@ def _change_round(household: Household, round: Model | None) -> Model | None:
 def _lock(household: Household, expected_version: int | None) -> Household:
     locked = Household.objects.select_for_update().get(pk=household.pk)
     if expected_version is not None and locked.version != expected_version:
-        raise ConflictError(_changes_since(locked, expected_version))
+        raise ConflictError(
+            _changes_since(locked, expected_version), target="household", object_id=locked.pk
+        )
     return locked

@@ -43,6 +43,7 @@ from households.views.common import (
     _require_writer,
 )
 from povertyapp import ratelimits, roles, search_terms
+from povertyapp.conflicts import shown_changes
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import Region
 from povertyapp.privacy import mask, shown, shown_health
@@ -571,9 +572,11 @@ def household_edit_view(request: AuthenticatedHttpRequest, household_id: int) ->
                     join_reason=join_form.cleaned_data.get("join_reason") or "",
                 )
             except services.ConflictError as error:
-                conflict = error.changes
+                # The other person's values as this user may see them (logged when in full);
+                # the merge takes the stored ones.
+                conflict = shown_changes(request, error)
                 form, formset = _merge_conflict(
-                    request, household, form, formset, lists, error.changes
+                    request, household, form, formset, lists, error.changes, conflict
                 )
             except ValidationError as error:
                 _apply_errors(error, form, formset, extra_forms=(join_form,))
@@ -622,20 +625,23 @@ def _merge_conflict(
     formset: Any,
     lists: dict[str, list[str]],
     changes: list[dict[str, Any]],
+    shown: list[dict[str, Any]],
 ) -> tuple[Any, Any]:
     """Someone saved first. Keep this user's input; where they left a field as it was and the
     other person changed it, take the other person's value, so that nothing of either is lost.
-    The form then carries the current version: the user reviews and saves again."""
+    The form then carries the current version: the user reviews and saves again. `shown` are
+    the changes as the user may see them (`povertyapp.conflicts.shown_changes`): what the
+    messages quote, and where this marks what was merged."""
     current = Household.objects.get(pk=household.pk)
     data: QueryDict = request.POST.copy()
-    for change in changes:
+    for change, seen in zip(changes, shown, strict=True):
         name = change["field"]
         if not name or name not in form.fields:
             continue
         mine = form.cleaned_data.get(name)
-        change["mine"] = mine.name if hasattr(mine, "name") else mine
-        change["both"] = not household_forms.same_value(mine, change["old"])
-        if not change["both"]:
+        seen["mine"] = mine.name if hasattr(mine, "name") else mine
+        seen["both"] = not household_forms.same_value(mine, change["old"])
+        if not seen["both"]:
             value = household_forms.widget_value(form, name, change["new"])
             if value is None:
                 data.pop(name, None)
@@ -646,17 +652,17 @@ def _merge_conflict(
     merged.is_valid()
     merged_formset = household_forms.MemberFormSet(data, prefix="members", lists=lists)
     merged_formset.is_valid()
-    for change in changes:
-        if change.get("both"):
+    for seen in shown:
+        if seen.get("both"):
             merged.add_error(
-                change["field"],
+                seen["field"],
                 ValidationError(
                     _("%(who)s已改为“%(new)s”，您填写的是“%(mine)s”，请确认后再保存。"),
                     code="conflict_field",
                     params={
-                        "who": change["who"] or _("他人"),
-                        "new": change["new"],
-                        "mine": change.get("mine"),
+                        "who": seen["who"] or _("他人"),
+                        "new": seen["new"],
+                        "mine": seen.get("mine"),
                     },
                 ),
             )

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from povertyapp import ratelimits
-from povertyapp.conflicts import ConflictError
+from povertyapp.conflicts import ConflictError, shown_changes
 
 
 def _messages(error: DjangoValidationError) -> Any:
@@ -43,7 +43,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             {
                 "non_field_errors": [str(m) for m in exc.messages],
                 "code": "conflict",
-                "changes": [{k: str(v) for k, v in c.items()} for c in exc.changes],
+                "changes": [
+                    {k: str(v) for k, v in change.items() if k != "sensitive"}
+                    for change in shown_changes(context["request"], exc)
+                ],
             },
             status=409,
         )

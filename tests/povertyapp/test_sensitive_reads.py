@@ -208,3 +208,128 @@ def test_the_api_household_answer_reads_its_members_once(cast, household_a):
     assert answer.status_code == 200 and answer.json()["members"]
     reads = [q["sql"] for q in captured if q["sql"].startswith('SELECT "households_member"')]
     assert len(reads) == 1, reads
+
+
+def test_every_sensitive_field_of_the_registry_names_its_kind():
+    """A field encrypted at rest or holding a health detail is one whose changes a conflict
+    shows masked or logged (`sensitive_reads.FIELD_KINDS`): a new one must be classed."""
+    from households.models import Household, Member
+    from households.sensitive_reads import FIELD_KINDS, HEALTH_FIELDS
+    from povertyapp.crypto import EncryptedCharField
+
+    sensitive = {
+        field.name
+        for model in (Household, Member)
+        for field in model._meta.concrete_fields
+        if isinstance(field, EncryptedCharField) or field.name in HEALTH_FIELDS
+    }
+    assert sensitive and sensitive <= set(FIELD_KINDS), sensitive - set(FIELD_KINDS)
+
+
+def _changed_meanwhile(cast, household, field: str, value: str) -> int:
+    """Another person saves `field` of the household; the version the user had loaded."""
+    from households import services
+
+    loaded = household.version
+    services.household_update(
+        actor=cast.cadre, household=household, data={field: value}, expected_version=loaded
+    )
+    return loaded
+
+
+def test_a_conflict_shows_the_other_persons_sensitive_values_logged(cast, household_a):
+    """A stale save answers with what the other person changed, their values included: in the
+    edit form's conflict table and in the API's 409. Every sensitive field of a household is
+    tried; each answer that shows one in full wrote a row naming it."""
+    from households.models import Household
+    from households.sensitive_reads import FIELD_KINDS
+    from povertyapp.models import AccessLog
+    from tests.conftest import login
+    from tests.households.test_pages import _edit_post
+
+    fields = [f.name for f in Household._meta.concrete_fields if f.name in FIELD_KINDS]
+    assert fields == ["bank_account"]
+    client = login(cast.county)
+    for number, field in enumerate(fields):
+        household_a.refresh_from_db()
+        value = f"62284804025648900{number}1"
+        loaded = _changed_meanwhile(cast, household_a, field, value)
+        household_a.refresh_from_db()
+        stale = dict(_edit_post(household_a, phone="13911112222"), version=str(loaded))
+        stale[field] = ""  # what the county officer's form held when loaded
+        answer = client.post(f"/households/{household_a.pk}/edit/", stale)
+        assert answer.status_code == 200 and "保存冲突" in answer.content.decode()
+        assert value in answer.content.decode()
+        row = AccessLog.objects.filter(action="view_sensitive").latest("seq")
+        assert (row.user, row.object_id, row.fields, row.detail["via"]) == (
+            cast.county,
+            str(household_a.pk),
+            [FIELD_KINDS[field]],
+            "conflict",
+        )
+
+        last = row.seq
+        answer = client.patch(
+            f"/api/v1/households/{household_a.pk}/",
+            {"phone": "13900000000", "version": loaded},
+            content_type="application/json",
+        )
+        assert answer.status_code == 409 and value in answer.content.decode()
+        assert "sensitive" not in answer.json()["changes"][0]
+        rows = AccessLog.objects.filter(action="view_sensitive", seq__gt=last)
+        assert [(r.object_id, r.fields) for r in rows] == [
+            (str(household_a.pk), [FIELD_KINDS[field]])
+        ]
+
+
+def test_a_conflicts_values_are_masked_for_a_role_without_the_right(cast, rf):
+    """No page lets such a role save a household, but a conflict's changes never reach one
+    in full whoever raised it: marked values masked, and the ID and account numbers of an
+    unmarked one; nothing logged."""
+    from povertyapp.conflicts import ConflictError, shown_changes
+    from povertyapp.models import AccessLog
+
+    error = ConflictError(
+        [
+            {
+                "field": "bank_account",
+                "label": "银行账号",
+                "old": "",
+                "new": "6228480402564890018",
+                "who": "cadre",
+                "sensitive": "bank_account",
+            },
+            {
+                "field": "illness_name",
+                "label": "患病名称",
+                "old": "",
+                "new": "尘肺病",
+                "who": "cadre",
+                "sensitive": "health",
+            },
+            {
+                "field": "note",
+                "label": "备注",
+                "old": "",
+                "new": "户主 110101199003071234",
+                "who": "cadre",
+            },
+        ],
+        target="household",
+        object_id=7,
+    )
+    for user, new in (
+        (cast.auditor, ["622************0018", "***", "户主 110***********1234"]),
+        (cast.county, ["6228480402564890018", "尘肺病", "户主 110101199003071234"]),
+    ):
+        request = rf.get("/")
+        request.user = user
+        assert [change["new"] for change in shown_changes(request, error)] == new
+    assert error.changes[0]["new"] == "6228480402564890018"  # kept for the merge
+    row = AccessLog.objects.get(action="view_sensitive")
+    assert (row.user, row.target, row.object_id, row.fields) == (
+        cast.county,
+        "household",
+        "7",
+        ["bank_account", "health"],
+    )
