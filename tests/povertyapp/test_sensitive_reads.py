@@ -9,8 +9,10 @@ the matrix lets in, and reads each answer for the world's ID numbers, bank accou
 certificate numbers and illness names. An answer that shows one must come from a role of
 `roles.SENSITIVE_ROLES` and must have written an access-log row in the same request whose
 `fields` name what it showed (`id_number`, `bank_account`, `health`); a read's row names no ID
-number or bank account it did not show. Binary answers (workbooks, files) are left out: each of
-their downloads is logged by the export and file views, as their own tests check.
+number or bank account it did not show. The answers to changes are read the same way: every
+POST, PUT, PATCH and DELETE the matrix sends (an empty body), and a save conflict, which shows
+the other person's values. Binary answers (workbooks, files) are left out: each of their
+downloads is logged by the export and file views, as their own tests check.
 """
 
 from __future__ import annotations
@@ -62,16 +64,23 @@ def shown_fields(content: str, values: dict[str, set[str]]) -> set[str]:
     return {field for field, found in values.items() if any(value in content for value in found)}
 
 
-def logged_read(client: Client, url: str) -> tuple[Any, list[tuple[str, set[str]]]]:
-    """GET `url` inside a savepoint rolled back afterwards, with the access-log rows it wrote
-    (action, fields named), sign-ins left out."""
+def logged_read(
+    client: Client, url: str, method: str = "GET"
+) -> tuple[Any, list[tuple[str, set[str]]]]:
+    """One request inside a savepoint rolled back afterwards (a change with an empty body, as
+    the permission matrix sends it), with the access-log rows it wrote (action, fields named),
+    sign-ins left out."""
     from povertyapp.models import AccessLog
 
     cookies = {key: morsel.value for key, morsel in client.cookies.items()}
     try:
         with transaction.atomic():
             last = AccessLog.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
-            response = client.get(url)
+            call = getattr(client, method.lower())
+            if method in ("PUT", "PATCH"):
+                response = call(url, data="{}", content_type="application/json")
+            else:
+                response = call(url)
             rows = list(AccessLog.objects.filter(seq__gt=last).values_list("action", "fields"))
             transaction.set_rollback(True)
     finally:
@@ -80,15 +89,15 @@ def logged_read(client: Client, url: str) -> tuple[Any, list[tuple[str, set[str]
     return response, [(action, set(fields or [])) for action, fields in rows if action != "login"]
 
 
-def page_urls(world: World) -> list[tuple[str, str]]:
-    """(URL name, URL) of every page the matrix requests with GET, the household page once per
-    tab."""
+def page_urls(world: World, method: str = "GET") -> list[tuple[str, str]]:
+    """(URL name, URL) of every page the matrix requests with `method`, the household page
+    once per tab."""
     from households.views.registry import TABS
 
     patterns = url_names()
     urls = []
     for name, row in matrix.ROWS.items():
-        if "GET" not in row.methods:
+        if method not in row.methods:
             continue
         url = world.url(name, patterns[name], row)
         if name == "households:detail":
@@ -121,19 +130,22 @@ def world(settings) -> World:
     return world
 
 
-def test_every_page_that_shows_a_full_id_number_or_account_logs_it(world):
-    """And shows it only to the roles that may see it."""
+def walk(world: World, method: str) -> tuple[int, list[str], list[str], list[str]]:
+    """Every URL the matrix requests with `method`, as every role it lets in: the text answers
+    read, and the findings (unlogged, overstated, unmasked)."""
     values = sensitive_values()
     assert all(values.values()), f"the world has nothing to look for: {values}"
     unlogged, overstated, unmasked, checked = [], [], [], 0
-    for name, url in page_urls(world):
+    for name, url in page_urls(world, method):
         row = matrix.ROWS[name.split(" ")[0]]
-        for role, outcome in zip(matrix.ROLES, row.methods["GET"], strict=True):
+        for role, outcome in zip(matrix.ROLES, row.methods[method], strict=True):
             if outcome != "o" or role == "anonymous":
                 continue
-            response, rows = logged_read(world.clients[role], url)
+            response, rows = logged_read(world.clients[role], url, method)
             content_type = response.get("Content-Type", "")
-            if response.status_code != 200 or not content_type.startswith(TEXT_TYPES):
+            if not 200 <= response.status_code < 300 and response.status_code not in (400, 409):
+                continue
+            if not content_type.startswith(TEXT_TYPES):
                 continue
             if getattr(response, "streaming", False):
                 content = b"".join(response.streaming_content).decode(errors="replace")
@@ -141,24 +153,52 @@ def test_every_page_that_shows_a_full_id_number_or_account_logs_it(world):
                 content = response.content.decode(errors="replace")
             shown = shown_fields(content, values)
             checked += 1
+            where = f"{method} {name} as {role}"
             if shown and world.users[role].role not in SENSITIVE_ROLES:
-                unmasked.append(f"{name} as {role}: shows {sorted(shown)} in full")
+                unmasked.append(f"{where}: shows {sorted(shown)} in full")
             logged = {field for _action, fields in rows for field in fields}
             if not shown <= logged:
-                unlogged.append(f"{name} as {role}: shows {sorted(shown)}, logs {sorted(logged)}")
+                unlogged.append(f"{where}: shows {sorted(shown)}, logs {sorted(logged)}")
             # A read's row (not a print's or an export's, which name what left the system,
             # masked or not) names only what the page showed in full.
             read = {
                 field for action, fields in rows if action == "view_sensitive" for field in fields
             }
             if (read & set(FOUND_IN_FULL)) - shown:
-                overstated.append(f"{name} as {role}: logs {sorted(read)}, shows {sorted(shown)}")
-    assert checked > 300, checked
-    assert not unlogged + overstated + unmasked, "\n".join(
-        ["pages showing full values without an access-log row naming them:", *unlogged]
-        + ["access-log rows naming fields the page did not show:", *overstated]
-        + ["pages showing full values to a role that may not see them:", *unmasked]
+                overstated.append(f"{where}: logs {sorted(read)}, shows {sorted(shown)}")
+    return checked, unlogged, overstated, unmasked
+
+
+def findings(unlogged: list[str], overstated: list[str], unmasked: list[str]) -> str:
+    return "\n".join(
+        ["answers showing full values without an access-log row naming them:", *unlogged]
+        + ["access-log rows naming fields the answer did not show:", *overstated]
+        + ["answers showing full values to a role that may not see them:", *unmasked]
     )
+
+
+def test_every_page_that_shows_a_full_id_number_or_account_logs_it(world):
+    """And shows it only to the roles that may see it."""
+    checked, unlogged, overstated, unmasked = walk(world, "GET")
+    assert checked > 300, checked
+    assert not unlogged + overstated + unmasked, findings(unlogged, overstated, unmasked)
+
+
+def test_every_answer_to_a_change_that_shows_a_full_value_logs_it(world):
+    """The answers to changes, as the permission matrix sends them (an empty body): a form
+    shown again with its errors, a 400 or 409 with the record, an API's answer. What they show
+    of the stored values is read like a page's."""
+    checked, unlogged, overstated, unmasked = 0, [], [], []
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        found = walk(world, method)
+        checked += found[0]
+        unlogged, overstated, unmasked = (
+            unlogged + found[1],
+            overstated + found[2],
+            unmasked + found[3],
+        )
+    assert checked > 300, checked
+    assert not unlogged + overstated + unmasked, findings(unlogged, overstated, unmasked)
 
 
 def test_the_api_answers_to_changes_log_the_stored_values_they_carry(cast, household_a):
