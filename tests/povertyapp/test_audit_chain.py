@@ -70,6 +70,54 @@ def test_rows_are_chained_in_order_and_verify_reports_ok_with_the_count():
     assert verify_command().strip() == "OK: 5 audit rows, chain intact"
 
 
+# Values that JSON escapes or writes in more than one byte: quotes, backslashes, control
+# characters, Chinese, an IPv6 address, nested and unordered details.
+AWKWARD = {
+    "username": 'a"b\\c',
+    "reason": '理由\t\n\u0000 \\u0000 "seq":1',
+    "detail": {"z": [1, {"b": "中", "a": None}], "a": "\u2028"},
+    "fields": ["id_number", "bank_account"],
+    "object_id": '"prev_hash":"',
+}
+
+
+def test_the_canonical_text_cut_for_the_database_joins_back_exactly():
+    """PostgreSQL hashes `canonical_parts` joined with the previous hash and the number
+    (`audit._record_in_one_statement`); verify hashes `canonical`: they must be the same
+    bytes, whatever the values hold."""
+    values = (
+        dict.fromkeys(audit.HASHED_FIELDS)
+        | AWKWARD
+        | {
+            "seq": 41,
+            "created_at": timezone.now(),
+            "user_id": 7,
+            "ip_address": "2001:db8::1",
+            "action": "view_sensitive",
+        }
+    )
+    first, middle, last = audit.canonical_parts(values)
+    prev = hashlib.sha256(b"x").hexdigest()
+    assert (first + prev + middle + "41" + last).encode() == audit.canonical(values, prev)
+
+
+def test_rows_with_awkward_values_verify():
+    """Written the database's way on PostgreSQL, Python's on SQLite: verify recomputes each
+    hash in Python."""
+    for n in range(3):
+        audit.record(
+            "view_sensitive",
+            username=AWKWARD["username"],
+            target="household",
+            object_id=AWKWARD["object_id"],
+            reason=AWKWARD["reason"].replace("\u0000", ""),  # PostgreSQL text holds no NUL
+            fields=AWKWARD["fields"],
+            detail=AWKWARD["detail"] | {"n": n},
+        )
+    result = audit.verify()
+    assert (result.ok, result.count) == (True, 3), result.message()
+
+
 def test_an_edited_row_is_named_by_verify_audit():
     rows = write(4)
     tamper("UPDATE povertyapp_accesslog SET username = %s WHERE id = %s", ["someone", rows[2].pk])

@@ -155,3 +155,26 @@ def test_concurrent_writers_keep_one_unbroken_chain():
     assert seqs == list(range(1, threads * per_thread + 1))
     result = audit.verify()
     assert (result.ok, result.count) == (True, threads * per_thread)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_outside_a_transaction_is_one_statement():
+    """The chain head is locked for one statement and its commit, not for four round trips
+    and the Python between them (bench/audit_write.py measures what it gives)."""
+    from django.test.utils import CaptureQueriesContext
+
+    audit.record("login", username="first", target="session")  # creates the chain head
+    with CaptureQueriesContext(connection) as captured:
+        row = audit.record(
+            "view_sensitive",
+            username="county",
+            target="household",
+            object_id=1,
+            fields=["bank_account"],
+            detail={"via": "page"},
+        )
+    assert len(captured) == 1, [query["sql"] for query in captured]
+    stored = AccessLog.objects.get(pk=row.pk)
+    assert (stored.seq, stored.prev_hash, stored.row_hash) == (2, row.prev_hash, row.row_hash)
+    assert stored.created_at == row.created_at and stored.fields == ["bank_account"]
+    assert audit.verify().ok
