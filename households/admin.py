@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.expressions import Combinable
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -148,6 +148,25 @@ class HouseholdAdmin(CaseReadOnlyAdmin, SimpleHistoryAdmin):
 
     def get_historical_record_context_helper(self, request: HttpRequest, historical_record: Any):
         return MaskedHistoryChanges(self.model, historical_record)
+
+    def render_history_view(
+        self, request: HttpRequest, template: str, context: dict[str, Any], **kwargs: Any
+    ) -> HttpResponse:
+        if template == self.object_history_form_template and request.method == "GET":
+            # A past version's page shows that version's bank account in full to the county
+            # office (`bank_account_shown`): a read like the change page's.
+            household = context.get("original")
+            if household is not None:
+                match = request.resolver_match
+                sensitive_reads.record_read(
+                    request,
+                    target="household",
+                    object_id=household.pk,
+                    fields=sensitive_reads.household_fields(household),
+                    via="admin_history",
+                    version=match.kwargs.get("version_id") if match else None,
+                )
+        return super().render_history_view(request, template, context, **kwargs)
 
     def get_search_results(self, request: HttpRequest, queryset: Any, search_term: str):
         term = search_term.strip()

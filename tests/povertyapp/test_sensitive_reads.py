@@ -6,7 +6,8 @@ pages, exports, API responses and logs alike).
 The class test walks every URL of the project (the permission matrix's world: the demo county,
 seeded small, and a signed-in client per role), every tab of the household page, as every role
 the matrix lets in, and reads each answer for the world's ID numbers, bank accounts, disability
-certificate numbers and illness names. An answer that shows one must come from a role of
+certificate numbers and illness names: every value of every field encrypted at rest, in every
+model (a member's, a household's past versions, a department's clue's). An answer that shows one must come from a role of
 `roles.SENSITIVE_ROLES` and must have written an access-log row in the same request whose
 `fields` name what it showed (`id_number`, `bank_account`, `health`); a read's row names no ID
 number or bank account it did not show. The answers to changes are read the same way: every
@@ -38,26 +39,40 @@ FOUND_IN_FULL = ("id_number", "bank_account")
 TEXT_TYPES = ("text/html", "application/json", "text/csv", "text/plain")
 
 
-def sensitive_values() -> dict[str, set[str]]:
-    """The full values of the world's sensitive fields, by field name."""
-    from households.models import Household, Member
+# The kind a row names for each field of the project encrypted at rest, by the field's name;
+# a phone number is encrypted but shown to those who call the household, masked in lists.
+ENCRYPTED_KINDS = {
+    "id_number": "id_number",
+    "bank_account": "bank_account",
+    "disability_certificate": "health",
+    "illness_name": "health",
+    "phone": None,
+}
 
-    return {
-        "id_number": {
-            value for value in Member.objects.values_list("id_number", flat=True) if value
-        },
-        "bank_account": {
-            value for value in Household.objects.values_list("bank_account", flat=True) if value
-        },
-        # A disability certificate's number (残疾证号) and an illness's name (患病名称): the
-        # health details only the roles above see, a number and a name no select offers.
-        "health": {
-            value
-            for pair in Member.objects.values_list("disability_certificate", "illness_name")
-            for value in pair
-            if value
-        },
-    }
+
+def sensitive_values() -> dict[str, set[str]]:
+    """The full values of every model's fields encrypted at rest (a member's, a household's, a
+    department's clue's...), by the kind an access-log row names: a disability certificate's
+    number (残疾证号) and an illness's name (患病名称) are the health details only the roles
+    above see, a number and a name no select offers."""
+    from django.apps import apps
+
+    from povertyapp.crypto import EncryptedCharField
+
+    values: dict[str, set[str]] = {"id_number": set(), "bank_account": set(), "health": set()}
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if not isinstance(field, EncryptedCharField):
+                continue
+            assert field.name in ENCRYPTED_KINDS, f"{model.__name__}.{field.name}: which kind?"
+            kind = ENCRYPTED_KINDS[field.name]
+            if kind is not None:
+                values[kind] |= {
+                    value
+                    for value in model._default_manager.values_list(field.name, flat=True)
+                    if value
+                }
+    return values
 
 
 def shown_fields(content: str, values: dict[str, set[str]]) -> set[str]:
