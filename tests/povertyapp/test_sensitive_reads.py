@@ -1,19 +1,19 @@
 """Every page that shows a person's ID number, a household's bank account or a member's health
-details in full writes an access-log row that names it, and only the roles that may see them
-in full ever do (等保 2.0 level 3: 个人敏感信息的访问审计; DOMAIN §2: masked to anyone else, in
-pages, exports, API responses and logs alike).
+details in full writes an access-log row that names it, and only the roles that may see them in
+full ever do (等保 2.0 level 3: 个人敏感信息的访问审计; DOMAIN §2: masked to anyone else,
+in pages, exports, API responses and logs alike).
 
 The class test walks every URL of the project (the permission matrix's world: the demo county,
 seeded small, and a signed-in client per role), every tab of the household page, as every role
 the matrix lets in, and reads each answer for the world's ID numbers, bank accounts, disability
 certificate numbers and illness names: every value of every field encrypted at rest, in every
-model (a member's, a household's past versions, a department's clue's). An answer that shows one must come from a role of
-`roles.SENSITIVE_ROLES` and must have written an access-log row in the same request whose
-`fields` name what it showed (`id_number`, `bank_account`, `health`); a read's row names no ID
-number or bank account it did not show. The answers to changes are read the same way: every
-POST, PUT, PATCH and DELETE the matrix sends (an empty body), and a save conflict, which shows
-the other person's values. Binary answers (workbooks, files) are left out: each of their
-downloads is logged by the export and file views, as their own tests check.
+model (a member's, a household's past versions, a department's clue's). An answer that shows one
+must come from a role of `roles.SENSITIVE_ROLES` and must have written an access-log row in the
+same request whose `fields` name what it showed (`id_number`, `bank_account`, `health`); a
+read's row names no ID number or bank account it did not show. The answers to changes are read
+the same way: every POST, PUT, PATCH and DELETE the matrix sends (an empty body), and a save
+conflict, which shows the other person's values. Binary answers (workbooks, files) are left out:
+each of their downloads is logged by the export and file views, as their own tests check.
 """
 
 from __future__ import annotations
