@@ -68,18 +68,27 @@ class CaseRolesOnly(permissions.BasePermission):
 class ScopedReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [permissions.IsAuthenticated, CaseRolesOnly]
     audit_target = ""
+    # The values the answer shows in full to the roles that may see them: the access-log
+    # field's name, and the row's attribute that holds it.
+    audit_fields: dict[str, str] = {}
     lookup_value_regex = r"\d+"
 
     def _audit(self, rows: list[Any]) -> None:
-        """An unmasked read (roles that may see ID numbers) is recorded: one row per page."""
+        """An unmasked read (roles that may see ID numbers) is recorded: one row per page,
+        naming the fields that held a value in any of its rows (none, no row)."""
         user = request_user(self.request)
-        if rows and roles.can_view_sensitive(user):
+        fields = [
+            name
+            for name, attribute in self.audit_fields.items()
+            if any(getattr(row, attribute, None) for row in rows)
+        ]
+        if fields and roles.can_view_sensitive(user):
             access_log_record(
                 user=user,
                 action="view_sensitive",
                 target=self.audit_target,
                 object_id="" if len(rows) > 1 else rows[0].pk,
-                fields=["id_number"],
+                fields=fields,
                 detail={
                     "via": "api",
                     "ids": [row.pk for row in rows],
@@ -125,6 +134,7 @@ class MonitoringObjectViewSet(ScopedReadOnlyViewSet):
     serializer_class = MonitoringObjectSerializer
     filterset_class = MonitoringObjectFilter
     audit_target = "monitoring_object"
+    audit_fields = {"id_number": "head_id_number"}
 
     def get_queryset(self) -> QuerySet[MonitoringObject]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no signed-in user
@@ -164,6 +174,7 @@ class VerificationTaskViewSet(ScopedReadOnlyViewSet):
     serializer_class = VerificationTaskSerializer
     filterset_class = TaskFilter
     audit_target = "monitoring_task"
+    audit_fields = {"id_number": "id_number", "phone": "phone"}
 
     def get_queryset(self) -> QuerySet[Clue]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no signed-in user
@@ -198,9 +209,6 @@ class ProcedureViewSet(ScopedReadOnlyViewSet):
 
     serializer_class = ProcedureSerializer
     filterset_class = ProcedureFilter
-
-    def _audit(self, rows: list[Any]) -> None:
-        return None  # no ID numbers in a procedure's row
 
     def get_queryset(self) -> QuerySet[CaseWorkflow]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no signed-in user

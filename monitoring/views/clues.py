@@ -238,13 +238,14 @@ def clue_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 def _detail_context(request: AuthenticatedHttpRequest, clue: Clue, **forms: Any) -> dict[str, Any]:
     today = common.today()
     show_full = roles.can_view_sensitive(request.user) and request.GET.get("full") == "1"
-    if show_full:
+    shown_fields = [name for name in ("id_number", "phone") if getattr(clue, name)]
+    if show_full and shown_fields:
         audit.record(
             AccessLog.Action.VIEW_SENSITIVE,
             request=request,
             target="monitoring.Clue",
             object_id=clue.pk,
-            fields=["id_number", "phone"],
+            fields=shown_fields,
         )
     can_work = inbox.can_work_inbox(request.user)
     context: dict[str, Any] = {

@@ -175,3 +175,22 @@ def test_the_paths_are_in_the_openapi_schema(cast):
         item["name"] for item in paths["/api/v1/monitoring/objects/"]["get"]["parameters"]
     }
     assert {"object_type", "state", "risk", "village", "page"} <= parameters
+
+
+def test_an_unmasked_tasks_page_logs_what_it_showed_and_no_more(world, cast):
+    """The access-log row of a page of tasks names the ID numbers and the phones its rows
+    showed in full, and a phone only when one of them has one."""
+    from monitoring.models import Clue
+
+    reads = AccessLog.objects.filter(target="monitoring_task")
+    Clue.objects.filter(pk__in=[world.clues[1].pk, world.clues[6].pk]).update(phone="")
+    assert login(cast.cadre).get(TASKS).status_code == 200
+    assert reads.latest("seq").fields == ["id_number"]
+    clue = world.clues[6]
+    clue.phone = "13912345678"
+    clue.save(update_fields=["phone"])
+    assert login(cast.cadre).get(TASKS).json()["results"]
+    assert reads.latest("seq").fields == ["id_number", "phone"]
+    count = reads.count()
+    assert login(cast.auditor).get(TASKS).status_code == 200  # masked: no row
+    assert reads.count() == count

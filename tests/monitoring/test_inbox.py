@@ -442,11 +442,16 @@ def test_the_inbox_masks_ids_and_phones_and_the_detail_audits_the_full_number(cl
     full = client.get(reverse("monitoring:clue", args=[clue.pk]), {"full": "1"}).content.decode()
     assert number in full
     logged = AccessLog.objects.get(action=AccessLog.Action.VIEW_SENSITIVE)
-    assert (logged.target, logged.object_id, logged.user) == (
+    assert (logged.target, logged.object_id, logged.user, logged.fields) == (
         "monitoring.Clue",
         str(clue.pk),
         cast.cadre,
+        ["id_number", "phone"],
     )
+    # A clue without a phone: the row names the ID number alone.
+    type(clue).objects.filter(pk=clue.pk).update(phone="")
+    client.get(reverse("monitoring:clue", args=[clue.pk]), {"full": "1"})
+    assert AccessLog.objects.filter(action="view_sensitive").latest("seq").fields == ["id_number"]
 
 
 def test_the_auditor_never_sees_the_full_number(clue, cast):
