@@ -22,6 +22,7 @@ row covers (`archive`). On SQLite the model and its queryset refuse the same (be
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
@@ -239,11 +240,7 @@ def _record_in_one_statement(connection: Any, row: AccessLog) -> bool:
     for four round trips and the Python between them: every writer of the province queues on
     it (bench/audit_write.py). False, writing nothing, when the head row does not exist yet
     (the first row after a flush): `record` then takes the ORM's way, which creates it."""
-    from povertyapp.models import AccessLog, AuditChainHead
-
     values = _row_values(row)
-    column = {field.attname: field.column for field in AccessLog._meta.concrete_fields}
-    columns = [column[name] for name in HASHED_FIELDS if name not in _FILLED_IN]
     params = [
         json.dumps(values[name], ensure_ascii=False)
         if name in ("fields", "detail")
@@ -251,19 +248,39 @@ def _record_in_one_statement(connection: Any, row: AccessLog) -> bool:
         for name in HASHED_FIELDS
         if name not in _FILLED_IN
     ]
-    head = connection.ops.quote_name(AuditChainHead._meta.db_table)
-    table = connection.ops.quote_name(AccessLog._meta.db_table)
-    quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(_one_statement(connection.alias), [*canonical_parts(values), *params])
+        written = cursor.fetchone()
+    if written is None:
+        return False
+    row.pk, row.seq, row.prev_hash, row.row_hash = written
+    row._state.adding, row._state.db = False, connection.alias
+    return True
+
+
+@functools.cache
+def _one_statement(alias: str) -> str:
+    """The statement of `_record_in_one_statement`, built once per database: the canonical
+    text's three parts, then the row's values in `HASHED_FIELDS` order."""
+    from django.db import connections
+
+    from povertyapp.models import AccessLog, AuditChainHead
+
+    quote = connections[alias].ops.quote_name
+    column = {field.attname: str(field.column) for field in AccessLog._meta.concrete_fields}
+    given = [name for name in HASHED_FIELDS if name not in _FILLED_IN]
+    head = quote(AuditChainHead._meta.db_table)
+    table = quote(AccessLog._meta.db_table)
+    columns = ", ".join(quote(column[name]) for name in given)
     casts = ", ".join(
         "%s::jsonb"
         if name in ("fields", "detail")
         else "%s::inet"
         if name == "ip_address"
         else "%s"
-        for name in HASHED_FIELDS
-        if name not in _FILLED_IN
+        for name in given
     )
-    sql = f"""
+    return f"""
         WITH head AS (
             SELECT seq + 1 AS seq, row_hash AS prev_hash FROM {head} WHERE id = 1 FOR UPDATE
         ), hashed AS (
@@ -271,7 +288,7 @@ def _record_in_one_statement(connection: Any, row: AccessLog) -> bool:
                 %s || prev_hash || %s || seq::text || %s, 'UTF8'
             )), 'hex') AS row_hash FROM head
         ), inserted AS (
-            INSERT INTO {table} ({quoted}, "seq", "prev_hash", "row_hash")
+            INSERT INTO {table} ({columns}, "seq", "prev_hash", "row_hash")
             SELECT {casts}, seq, prev_hash, row_hash FROM hashed
             RETURNING id, seq, prev_hash, row_hash
         )
@@ -279,14 +296,6 @@ def _record_in_one_statement(connection: Any, row: AccessLog) -> bool:
         WHERE {head}.id = 1
         RETURNING inserted.id, inserted.seq, inserted.prev_hash, inserted.row_hash
     """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*canonical_parts(values), *params])
-        written = cursor.fetchone()
-    if written is None:
-        return False
-    row.pk, row.seq, row.prev_hash, row.row_hash = written
-    row._state.adding, row._state.db = False, connection.alias
-    return True
 
 
 # --- verification ----------------------------------------------------------------------------
