@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -90,22 +91,33 @@ def classify(response: Any, *, anonymous: bool) -> str:
     return {403: "3", 404: "4", 405: "5"}.get(status, "o" if status < 500 else "!")
 
 
-def request(client: Client, method: str, url: str) -> Any:
-    """One request inside a savepoint rolled back afterwards; the session survives (a POST to
-    the logout page ends it only inside the savepoint)."""
+@contextmanager
+def rolled_back(client: Client) -> Iterator[None]:
+    """A savepoint rolled back afterwards, around one or more requests and the reads of what
+    they wrote; the session survives (a POST to the logout page ends it only inside the
+    savepoint)."""
     cookies = {key: morsel.value for key, morsel in client.cookies.items()}
     try:
         with transaction.atomic():
-            call = getattr(client, method.lower())
-            if method in ("PUT", "PATCH"):
-                response = call(url, data="{}", content_type="application/json")
-            else:
-                response = call(url)
+            yield
             transaction.set_rollback(True)
     finally:
         for key, value in cookies.items():
             client.cookies[key] = value
-    return response
+
+
+def send(client: Client, method: str, url: str) -> Any:
+    """One request as the matrix sends it: a PUT or PATCH with an empty JSON body."""
+    call = getattr(client, method.lower())
+    if method in ("PUT", "PATCH"):
+        return call(url, data="{}", content_type="application/json")
+    return call(url)
+
+
+def request(client: Client, method: str, url: str) -> Any:
+    """One request inside a savepoint rolled back afterwards (`rolled_back`)."""
+    with rolled_back(client):
+        return send(client, method, url)
 
 
 def test_every_role_gets_the_outcome_its_row_says(matrix_world):

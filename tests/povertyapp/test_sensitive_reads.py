@@ -21,12 +21,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import transaction
 from django.test import Client
 
 from povertyapp.roles import SENSITIVE_ROLES
 from tests.povertyapp import permission_matrix as matrix
-from tests.povertyapp.test_permission_matrix import World, url_names
+from tests.povertyapp.test_permission_matrix import World, rolled_back, send, url_names
 
 pytestmark = pytest.mark.django_db
 
@@ -87,20 +86,10 @@ def logged_read(
     sign-ins left out."""
     from povertyapp.models import AccessLog
 
-    cookies = {key: morsel.value for key, morsel in client.cookies.items()}
-    try:
-        with transaction.atomic():
-            last = AccessLog.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
-            call = getattr(client, method.lower())
-            if method in ("PUT", "PATCH"):
-                response = call(url, data="{}", content_type="application/json")
-            else:
-                response = call(url)
-            rows = list(AccessLog.objects.filter(seq__gt=last).values_list("action", "fields"))
-            transaction.set_rollback(True)
-    finally:
-        for key, value in cookies.items():
-            client.cookies[key] = value
+    with rolled_back(client):
+        last = AccessLog.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+        response = send(client, method, url)
+        rows = list(AccessLog.objects.filter(seq__gt=last).values_list("action", "fields"))
     return response, [(action, set(fields or [])) for action, fields in rows if action != "login"]
 
 
