@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -21,7 +22,6 @@ from django.db.models import (
     FilteredRelation,
     IntegerField,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -49,7 +49,7 @@ from households.models import (
     VillageStatusCount,
     WorkflowStep,
 )
-from povertyapp import roles
+from povertyapp import roles, statements
 from povertyapp.models import Region, User, path_prefixes
 
 
@@ -550,13 +550,26 @@ def _searched_counties(household_filter: Any, user: User) -> list[int] | None:
 
 def household_get_for_user(*, user: User, household_id: int, for_write: bool = False) -> Household:
     """The one access path to a household: 404 outside the scope, 403 for a read-only role."""
+    statement = _household_statement()
     try:
-        household = roles.household_scope(user, household_queryset()).get(pk=household_id)
-    except (Household.DoesNotExist, ValueError, TypeError):
-        raise Http404(_("未找到该农户，或您无权查看。")) from None
+        # Compiled once per scope (`statements.fetch`), as the household page's statement.
+        found = statements.fetch(
+            roles.household_scope(user, statement).filter(pk=household_id), statement=statement
+        )
+    except (ValueError, TypeError):
+        found = []
+    if not found:
+        raise Http404(_("未找到该农户，或您无权查看。"))
+    household = found[0]
     if for_write and not roles.can_write_households(user):
         raise PermissionDenied(_("您的角色只能查看，不能修改农户信息。"))
     return household
+
+
+@functools.cache
+def _household_statement() -> QuerySet[Household]:
+    """`household_queryset`, built once for `household_get_for_user`."""
+    return household_queryset()
 
 
 def household_get_by_number_for_user(*, user: User, number: str) -> Household:
@@ -733,25 +746,30 @@ def household_page_get_for_user(
     (`id_elsewhere`: the quality warning of a duplicate), and what the apps registered to read
     about it (`detail_tabs.page_reads`). Without `page_reads` (the 帮扶 badge), the household
     and its members only."""
-    queryset = (
-        _household_page_statement()
-        if page_reads
-        else Household.objects.select_related("village", "village__parent", "group")
-    )
+    queryset = _household_page_statement() if page_reads else _household_badge_statement()
     try:
-        household = roles.household_scope(user, queryset).get(pk=household_id)
-    except (Household.DoesNotExist, ValueError, TypeError):
-        raise Http404(_("未找到该农户，或您无权查看。")) from None
+        # The statement's compilation is kept per scope (`statements.fetch`): only its WHERE
+        # clause is compiled per request.
+        found = statements.fetch(
+            roles.household_scope(user, queryset).filter(pk=household_id), statement=queryset
+        )
+    except (ValueError, TypeError):
+        found = []
+    if not found:
+        raise Http404(_("未找到该农户，或您无权查看。"))
+    household = found[0]
     members: list[Member]
     if page_reads:
-        elsewhere = Member.objects.filter(
-            is_active=True, id_number_index=OuterRef("id_number_index")
-        ).exclude(household_id=OuterRef("household_id"))
-        members = list(
-            household.members.all()
-            .annotate(id_elsewhere=Exists(elsewhere))
-            .order_by("-is_active", "id")
+        household.income_rows = statements.fetch(  # type: ignore[attr-defined]  # for the page, not a field
+            _page_incomes_statement().filter(household_id=household.pk),
+            statement=_page_incomes_statement(),
         )
+        members = statements.fetch(
+            _page_members_statement().filter(household_id=household.pk),
+            statement=_page_members_statement(),
+        )
+        for member in members:
+            member.household = household  # as `household.members` would give them
     else:
         members = household_members(household)
     active = [member for member in members if member.is_active]
@@ -768,27 +786,39 @@ def household_page_get_for_user(
 _page_statement_built: list[tuple[dict[str, Any], QuerySet[Household]]] = []
 
 
+@functools.cache
+def _household_badge_statement() -> QuerySet[Household]:
+    return Household.objects.select_related("village", "village__parent", "group")
+
+
+@functools.cache
+def _page_incomes_statement() -> QuerySet[HouseholdIncome]:
+    return HouseholdIncome.objects.order_by("-year")
+
+
+@functools.cache
+def _page_members_statement() -> QuerySet[Member]:
+    """A household's members for its page, with whether another household has an active
+    member of the same ID number (`id_elsewhere`), in `household_members`' order."""
+    elsewhere = Member.objects.filter(
+        is_active=True, id_number_index=OuterRef("id_number_index")
+    ).exclude(household_id=OuterRef("household_id"))
+    return Member.objects.annotate(id_elsewhere=Exists(elsewhere)).order_by("-is_active", "id")
+
+
 def _household_page_statement() -> QuerySet[Household]:
     reads = detail_tabs.page_reads()
     if _page_statement_built and _page_statement_built[0][0] is reads:
         return _page_statement_built[0][1]
-    statement = (
-        Household.objects.select_related("village", "village__parent", "group")
-        .annotate(
-            open_workflow_id=Subquery(
-                CaseWorkflow.objects.filter(
-                    household=OuterRef("pk"), state=CaseWorkflow.State.OPEN
-                ).values("pk")[:1]
-            ),
-            # What the apps above read about the household for the page (its quality rules'
-            # helper and measures, its links' monitoring object and assets): in this statement.
-            **reads,
-        )
-        .prefetch_related(
-            Prefetch(
-                "incomes", queryset=HouseholdIncome.objects.order_by("-year"), to_attr="income_rows"
-            )
-        )
+    statement = Household.objects.select_related("village", "village__parent", "group").annotate(
+        open_workflow_id=Subquery(
+            CaseWorkflow.objects.filter(
+                household=OuterRef("pk"), state=CaseWorkflow.State.OPEN
+            ).values("pk")[:1]
+        ),
+        # What the apps above read about the household for the page (its quality rules'
+        # helper and measures, its links' monitoring object and assets): in this statement.
+        **reads,
     )
     _page_statement_built[:] = [(reads, statement)]
     return statement

@@ -7,13 +7,16 @@ figures all call it.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from households.models import Household, HouseholdIncome, Member, PovertyLine, Standard
+from povertyapp import statements
 
 CENT = Decimal("0.01")
 IN_SCHOOL_EXCLUDED = {"", "非在校生"}
@@ -32,19 +35,32 @@ class PovertyLineMissing(LookupError):
         )
 
 
+@functools.cache
+def _lines_statement() -> QuerySet[PovertyLine]:
+    return PovertyLine.objects.order_by("pk")
+
+
 def poverty_line(*, year: int, standard: str = Standard.NATIONAL, region=None) -> Decimal:
     """The line for a year and standard. Provincial and municipal lines are looked up along the
     region's ancestors (nearest first); a household identified by the national standard uses the
     national line."""
+    # Every household page and exit check asks: the statements are compiled once
+    # (`statements.fetch`).
+    statement = _lines_statement()
     if standard == Standard.NATIONAL or region is None:
-        line = PovertyLine.objects.filter(
-            year=year, standard=Standard.NATIONAL, region__isnull=True
-        ).first()
+        found = statements.fetch(
+            statement.filter(year=year, standard=Standard.NATIONAL, region__isnull=True)[:1],
+            statement=statement,
+        )
+        line = found[0] if found else None
     else:
         paths = [node.pk for node in region.ancestors(include_self=True)]
         candidates = {
             line.region_id: line
-            for line in PovertyLine.objects.filter(year=year, standard=standard, region__in=paths)
+            for line in statements.fetch(
+                statement.filter(year=year, standard=standard, region__in=paths),
+                statement=statement,
+            )
         }
         line = next((candidates[pk] for pk in reversed(paths) if pk in candidates), None)
     if line is None:

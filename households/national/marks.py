@@ -9,18 +9,20 @@ can_exchange_with_national_system`); the households are read through the user's 
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import Household, Member, NationalEntry, NationalEntryEvent
 from households.national.codes import LAYOUT_VERSION
 from households.national.records import national_households
-from povertyapp import audit, roles
+from povertyapp import audit, roles, statements
 from povertyapp.models import User
 
 EARLIEST_ENTRY = datetime.date(2014, 1, 1)  # the national system opened in 2014
@@ -199,11 +201,17 @@ def national_unmark_household(*, user: User, household: Household, request: Any 
     return cleared
 
 
+@functools.cache
+def _marks_statement() -> QuerySet[NationalEntry]:
+    return NationalEntry.objects.select_related("marked_by")
+
+
 def household_marks(household: Household) -> tuple[NationalEntry | None, dict[int, NationalEntry]]:
     """The household's own mark and its members' marks by member id (for its page)."""
     own = None
     by_member: dict[int, NationalEntry] = {}
-    for entry in NationalEntry.objects.filter(household=household).select_related("marked_by"):
+    statement = _marks_statement()
+    for entry in statements.fetch(statement.filter(household_id=household.pk), statement=statement):
         if entry.member_id is None:
             own = entry
         else:
