@@ -189,7 +189,8 @@ def household_list_rows(
     warnings, `detail_tabs.list_warnings`), evaluated in the same statement."""
     flags = [f"warning_{index}" for index in range(len(warnings))]
     by_id: dict[int, dict[str, Any]] = {}
-    for row in _list_rows_statement(warnings).filter(pk__in=ids):
+    statement = _list_rows_statement(warnings)
+    for row in statements.fetch(statement.filter(pk__in=ids), statement=statement):
         row["warnings"] = [
             label
             for flag, (label, _condition) in zip(flags, warnings, strict=True)
@@ -550,9 +551,19 @@ def _searched_counties(household_filter: Any, user: User) -> list[int] | None:
 
 def household_get_for_user(*, user: User, household_id: int, for_write: bool = False) -> Household:
     """The one access path to a household: 404 outside the scope, 403 for a read-only role."""
-    statement = _household_statement()
+    household = _scoped_household(_household_statement(), user=user, household_id=household_id)
+    if for_write and not roles.can_write_households(user):
+        raise PermissionDenied(_("您的角色只能查看，不能修改农户信息。"))
+    return household
+
+
+def _scoped_household(
+    statement: QuerySet[Household], *, user: User, household_id: int
+) -> Household:
+    """`statement`'s household `household_id` in the user's scope, or 404. The statement's
+    compilation is kept per scope (`statements.fetch`): only its WHERE clause is compiled per
+    request."""
     try:
-        # Compiled once per scope (`statements.fetch`), as the household page's statement.
         found = statements.fetch(
             roles.household_scope(user, statement).filter(pk=household_id), statement=statement
         )
@@ -560,10 +571,7 @@ def household_get_for_user(*, user: User, household_id: int, for_write: bool = F
         found = []
     if not found:
         raise Http404(_("未找到该农户，或您无权查看。"))
-    household = found[0]
-    if for_write and not roles.can_write_households(user):
-        raise PermissionDenied(_("您的角色只能查看，不能修改农户信息。"))
-    return household
+    return found[0]
 
 
 @functools.cache
@@ -746,18 +754,11 @@ def household_page_get_for_user(
     (`id_elsewhere`: the quality warning of a duplicate), and what the apps registered to read
     about it (`detail_tabs.page_reads`). Without `page_reads` (the 帮扶 badge), the household
     and its members only."""
-    queryset = _household_page_statement() if page_reads else _household_badge_statement()
-    try:
-        # The statement's compilation is kept per scope (`statements.fetch`): only its WHERE
-        # clause is compiled per request.
-        found = statements.fetch(
-            roles.household_scope(user, queryset).filter(pk=household_id), statement=queryset
-        )
-    except (ValueError, TypeError):
-        found = []
-    if not found:
-        raise Http404(_("未找到该农户，或您无权查看。"))
-    household = found[0]
+    household = _scoped_household(
+        _household_page_statement() if page_reads else _household_badge_statement(),
+        user=user,
+        household_id=household_id,
+    )
     members: list[Member]
     if page_reads:
         household.income_rows = statements.fetch(  # type: ignore[attr-defined]  # for the page, not a field

@@ -15,9 +15,11 @@ returns. The first request of each shape compiles the statement in full and keep
 The contract: every queryset fetched from one `statement` is the same statement (the same select,
 joins, annotations, order and limits) filtered differently, and the values outside its WHERE
 clause are the statement's own constants: they are kept with its SQL. `statement` is the
-queryset the others are filtered from, built once (a module's `functools.cache`): a statement
-built per request, with "today" or the user in its annotations, has no business here, and its
-objects would only fill the dictionary (`MAX_KEPT` bounds it). The WHERE clause's text, the joins
+queryset the others are filtered from, built once (a module's `functools.cache`, or a cache
+that builds it again when its constants change: the list's rows, once a day): a statement
+built per request, with "today" or the user in its annotations, has no business here. Past
+`MAX_KEPT` kept statements everything is dropped and kept again as it is asked for, so that
+the statements of days gone do not stay. The WHERE clause's text, the joins
 and their types, the limits, the order and the annotations' names are part of what is looked
 up, so a caller who breaks the contract gets a statement compiled for its own shape rather
 than another's; `tests/povertyapp/test_statements.py` compares the SQL and the rows with
@@ -39,9 +41,9 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 
-M = TypeVar("M", bound=Model)
+R = TypeVar("R")  # a row: a model instance, or a dict of `values()`
 
 # Placeholders of a compiled statement: `%s`, with `%%` a literal percent sign.
 _PLACEHOLDER = re.compile(r"%%|%s")
@@ -68,7 +70,7 @@ _shapes: dict[int, int] = {}
 _statements: list[QuerySet[Any]] = []
 
 
-def fetch(queryset: QuerySet[M], *, statement: QuerySet[M]) -> list[M]:
+def fetch(queryset: QuerySet[Any, R], *, statement: QuerySet[Any, R]) -> list[R]:
     """The rows of `queryset`, as `list(queryset)` gives them, without compiling it again
     when a queryset of the same shape was fetched from `statement` before."""
     alias = queryset.db
@@ -83,12 +85,15 @@ def fetch(queryset: QuerySet[M], *, statement: QuerySet[M]) -> list[M]:
     shape = (key, alias, where_sql, _shape(query))
     kept = _kept.get(shape)
     if kept is None:
-        if shape in _kept or _shapes.get(key, 0) >= MAX_SHAPES or len(_kept) >= MAX_KEPT:
+        if shape in _kept or _shapes.get(key, 0) >= MAX_SHAPES:
             return list(queryset)
+        if len(_kept) >= MAX_KEPT:
+            forget()
         kept = _keep(queryset, where_sql, list(where_params))
         _kept[shape] = kept
+        if key not in _shapes:
+            _statements.append(statement)  # alive while its id is a key
         _shapes[key] = _shapes.get(key, 0) + 1
-        _statements.append(statement)  # alive while its id is a key
         if kept is None:
             return list(queryset)
     params = (*kept.before, *where_params, *kept.after)

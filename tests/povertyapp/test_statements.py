@@ -236,3 +236,32 @@ def test_a_thread_fetches_on_its_own_connection(county, cast):
     assert "error" not in outcome, outcome.get("error")
     assert [row.pk for row in outcome["rows"]] == [household.pk]
     assert len(outcome["used"]) == 1
+
+
+def test_past_max_kept_everything_is_dropped_and_kept_again(monkeypatch, household_a):
+    """Statements built again each day (the list's rows) leave their old entries behind:
+    past `MAX_KEPT` the dictionary starts over instead of refusing to keep."""
+    monkeypatch.setattr(statements, "MAX_KEPT", 3)
+    for _ in range(5):
+        statement = Household.objects.all()  # a new statement each time, as on a new day
+        got = statements.fetch(statement.filter(pk=household_a.pk), statement=statement)
+        assert [household.pk for household in got] == [household_a.pk]
+        assert 1 <= len(statements._kept) <= 3
+    assert len(statements._statements) == len(statements._kept)
+
+
+def test_the_list_rows_statement(household_a, household_b):
+    """The household list's rows (plain values, the apps' warnings of the day), for one page
+    of ids and another of a different length, a first and a second time."""
+    warnings = selectors.detail_tabs.list_warnings(on=datetime.date(2026, 12, 6))
+    statement = selectors._list_rows_statement(warnings)
+    for ids in ([household_a.pk, household_b.pk], [household_b.pk], [household_a.pk]):
+        for _ in range(2):
+            with CaptureQueriesContext(connection) as ours:
+                got = statements.fetch(statement.filter(pk__in=ids), statement=statement)
+            with CaptureQueriesContext(connection) as django:
+                expected = list(statement.filter(pk__in=ids))
+            assert got == expected and len(got) == len(ids)
+            assert [query["sql"] for query in ours] == [query["sql"] for query in django]
+    rows = selectors.household_list_rows([household_b.pk, household_a.pk], warnings=warnings)
+    assert [row["pk"] for row in rows] == [household_b.pk, household_a.pk]
