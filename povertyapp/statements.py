@@ -118,6 +118,12 @@ def _shape(query: Any) -> tuple[Hashable, ...]:
         query.default_ordering,
         tuple(query.annotations),
         query.distinct,
+        query.values_select,
+        repr(query.select_related),
+        tuple(query.deferred_loading[0]),
+        query.deferred_loading[1],
+        query.select_for_update,
+        query.combinator,
     )
 
 

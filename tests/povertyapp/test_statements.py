@@ -168,16 +168,22 @@ def test_another_shape_of_one_statement_is_compiled_for_itself(county, household
     by_number = statements.fetch(statement.filter(number=household_b.number), statement=statement)
     ordered = statements.fetch(statement.order_by("-pk"), statement=statement)
     sliced = statements.fetch(statement.order_by("pk")[:1], statement=statement)
-    annotated = statements.fetch(
-        statement.annotate(mark=Value(7)).filter(pk=1), statement=statement
-    )
+    one = statement.filter(pk=household_a.pk)
+    annotated = statements.fetch(one.annotate(mark=Value(7)), statement=statement)
+    values = statements.fetch(one.values("number", "status"), statement=statement)
+    related = statements.fetch(one.select_related("village"), statement=statement)
+    deferred = statements.fetch(one.only("number"), statement=statement)
     assert [household.pk for household in by_key] == [household_a.pk]
     assert [household.pk for household in by_number] == [household_b.pk]
     assert [household.pk for household in ordered] == sorted(
         [household_a.pk, household_b.pk], reverse=True
     )
     assert [household.pk for household in sliced] == [min(household_a.pk, household_b.pk)]
-    assert annotated == list(statement.annotate(mark=Value(7)).filter(pk=1))
+    assert [household.mark for household in annotated] == [7]
+    assert values == [{"number": household_a.number, "status": household_a.status}]
+    assert "village" in related[0]._state.fields_cache
+    assert deferred[0].get_deferred_fields() == one.only("number")[0].get_deferred_fields()
+    assert "status" in deferred[0].get_deferred_fields()
 
 
 def test_an_empty_scope_and_an_empty_filter(cast, household_a):
