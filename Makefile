@@ -46,9 +46,10 @@ migrations-check: install
 	$(PY) manage.py makemigrations --check --dry-run
 
 # The floors and arrows between the apps, and no import cycle inside one: the contracts are
-# [tool.importlinter] in pyproject.toml (issue 18).
+# [tool.importlinter] in pyproject.toml (issue 18). LINT_IMPORTS_ARGS: e.g. a cache directory
+# of its own for a second run at the same time (.ci/run's lanes).
 layers: install
-	$(VENV)/bin/lint-imports
+	$(VENV)/bin/lint-imports $(LINT_IMPORTS_ARGS)
 
 # `python -m pytest` puts the project on sys.path so that the plugin tests.celery_eager loads:
 # it keeps Celery eager in every test but the `real_worker` ones, even when a broker is set.

@@ -44,6 +44,10 @@ trap cleanup EXIT
 
 # Nothing from the caller's environment may pick the database or the services.
 unset DATABASE_URL CELERY_BROKER_URL CELERY_RESULT_BACKEND REAL_CELERY_WORKER DJANGO_ENV
+# Files the release's and this tree's commands store (the demo's, if any) stay in this run's
+# folder: never below the checkout's media/, where a test session beside this one (.ci/run's
+# other lane) would find them and fail.
+export MEDIA_ROOT="$WORKDIR/media"
 
 git -C "$ROOT" cat-file -e "$RELEASE^{commit}" || {
     echo "The release commit $RELEASE is not in this clone (a shallow clone?)"
