@@ -14,6 +14,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _signals_as_on_a_terminal() -> None:
+    """The script's signals as a runner or a terminal leaves them. A test session started in the
+    background of a non-interactive shell (CI's lanes) has SIGINT ignored, and bash cannot trap
+    a signal ignored when it starts: ^C would then go unnoticed, passing the test by chance."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_a_run_stopped_by_a_signal_is_reported_as_failed(tmp_path, signum):
     """The script, copied alone into a folder of its own, stopped while it waits for its first
@@ -33,6 +40,7 @@ def test_a_run_stopped_by_a_signal_is_reported_as_failed(tmp_path, signum):
         stderr=subprocess.STDOUT,
         env=environment,
         start_new_session=True,
+        preexec_fn=_signals_as_on_a_terminal,
         text=True,
     )
     try:
@@ -192,6 +200,7 @@ def test_a_signal_while_the_lanes_run_stops_them_and_fails(tmp_path, signum):
         stderr=subprocess.STDOUT,
         env={**environment, "STUB_SLOW": "embedded services"},
         start_new_session=True,
+        preexec_fn=_signals_as_on_a_terminal,
         text=True,
     )
     try:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import ast
 import datetime
-import io
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from django.db.models import Count
 from simple_history.models import registered_models
 
@@ -34,7 +32,6 @@ from inspections.models import Campaign
 from povertyapp import demo
 from povertyapp.management.commands import seed_demo
 from povertyapp.models import Job, VillageYear
-from rounds import rates
 from rounds.models import AdjustmentRound, RateSnapshot
 
 # The registry's own procedures: the checks below are of the registry's demo cases
@@ -44,10 +41,55 @@ TODAY = datetime.date(2026, 11, 18)
 HOUSEHOLDS = 600
 
 
+@pytest.fixture(scope="module")
+def _seeded(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo county, seeded once for the module inside a transaction that is never committed
+    (so that, as in a test's own transaction, no on_commit fires) and rolled back after the
+    module's last test. Each test's `db` runs in a savepoint of it, as Django's TestCase runs a
+    test inside the class's `setUpTestData` transaction: what a test changes is rolled back
+    before the next. Seeding 600 households takes 11 s; once instead of 15 times, this module
+    takes 2.5 minutes less in each `make test`."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    from povertyapp.celery import app
+
+    outer = transaction.atomic()
+    outer._from_testcase = True  # as Django's TestCase marks its own: durable blocks may nest
+    eager = app.conf.task_always_eager, app.conf.task_eager_propagates
+    with django_db_blocker.unblock():
+        outer.__enter__()
+        app.conf.task_always_eager = app.conf.task_eager_propagates = True
+        try:
+            with override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("demo-media"))):
+                seeded = demo.seed(households=HOUSEHOLDS, seed=2020, today=TODAY)
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+        finally:
+            app.conf.task_always_eager, app.conf.task_eager_propagates = eager
+    yield seeded
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
 @pytest.fixture
-def county(db, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return demo.seed(households=HOUSEHOLDS, seed=2020, today=TODAY)
+def county(_seeded, db):
+    return _seeded
+
+
+@pytest.fixture(autouse=True)
+def _no_transactional_test_in_this_module(request):
+    """A transactional test here would run inside the module's open transaction and flush it:
+    such a test belongs in a module of its own (test_demo_committed.py)."""
+    marker = request.node.get_closest_marker("django_db")
+    if (marker is not None and marker.kwargs.get("transaction")) or {
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames):
+        pytest.fail("a transactional test cannot share test_demo.py's seeded transaction")
 
 
 def _snapshot() -> dict[str, Any]:
@@ -257,27 +299,6 @@ def test_seeding_again_changes_nothing(county):
     before = _snapshot()
     demo.seed(households=HOUSEHOLDS, seed=2020, today=TODAY)
     assert _snapshot() == before
-
-
-@pytest.mark.django_db(transaction=True)
-def test_seed_demo_runs_as_make_demo_runs_it_with_every_job_committed():
-    """`make demo` runs the command in its own committed transactions, so every job the seed
-    enqueues runs on commit (eager Celery), in between the seed's steps. The tests above run
-    inside one transaction where no on_commit fires; this one does not, so a step that a
-    committed job changes under the seed (the closed round's final figures) is caught here."""
-    out = io.StringIO()
-    call_command("seed_demo", households=200, seed=7, stdout=out)
-    assert "演示县已建立" in out.getvalue()
-    closed = AdjustmentRound.objects.get(
-        status=AdjustmentRound.Status.CLOSED, county__code=demo.COUNTY[0]
-    )
-    assert rates.round_figures_final(closed)
-    assert Job.objects.filter(status=Job.Status.FAILED).count() == 0
-    households = Household.objects.count()
-    again = io.StringIO()
-    call_command("seed_demo", households=200, seed=7, stdout=again)
-    assert "演示县已存在" in again.getvalue()
-    assert Household.objects.count() == households
 
 
 def test_withdrawn_and_returned_cases_are_in_the_case_and_the_history(county):
