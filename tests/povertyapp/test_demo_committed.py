@@ -18,8 +18,8 @@ from rounds.models import AdjustmentRound
 @pytest.mark.django_db(transaction=True)
 def test_seed_demo_runs_as_make_demo_runs_it_with_every_job_committed():
     """`make demo` runs the command in its own committed transactions, so every job the seed
-    enqueues runs on commit (eager Celery), in between the seed's steps. The tests above run
-    inside one transaction where no on_commit fires; this one does not, so a step that a
+    enqueues runs on commit (eager Celery), in between the seed's steps. test_demo.py's tests
+    run inside one transaction where no on_commit fires; this one does not, so a step that a
     committed job changes under the seed (the closed round's final figures) is caught here."""
     out = io.StringIO()
     call_command("seed_demo", households=200, seed=7, stdout=out)
