@@ -671,8 +671,17 @@ class _Lines:
     def __init__(self) -> None:
         self.cache: dict[tuple[int, str, int], Decimal | None] = {}
 
+    @staticmethod
+    def _key(year: int, standard: str, region: Region) -> tuple[int, str, int]:
+        return (year, standard, region.pk if standard != "国家标准" else 0)
+
+    def know(self, year: int, standard: str, region: Region, amount: Decimal | None) -> None:
+        """A line already read (the household page reads each income year's with the incomes:
+        `standards.poverty_line_expression`)."""
+        self.cache[self._key(year, standard, region)] = amount
+
     def __call__(self, year: int, standard: str, region: Region) -> Decimal | None:
-        key = (year, standard, region.pk if standard != "国家标准" else 0)
+        key = self._key(year, standard, region)
         if key not in self.cache:
             try:
                 self.cache[key] = standards.poverty_line(
@@ -807,6 +816,15 @@ def check_household(
         helped, measures, duplicates = _related_facts([household.pk], active, page=household)
         # The page's loader may have read the incomes (latest first) with the household.
         incomes = getattr(household, "income_rows", None)
+        lines = _Lines()
+        for income in incomes or ():
+            if hasattr(income, "line_amount"):
+                lines.know(
+                    income.year,
+                    household.identification_standard,
+                    household.village,
+                    income.line_amount,
+                )
         context = Context(
             household=household,
             members=active,
@@ -816,7 +834,7 @@ def check_household(
             else household.incomes.order_by("-year").first(),
             has_helper=None if helped is None else household.pk in helped,
             measures=None if measures is None else measures[household.pk],
-            line_for=_Lines(),
+            line_for=lines,
             duplicates=duplicates,
         )
     return evaluate(context), rate(*completeness(context))

@@ -28,12 +28,12 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce, Concat
+from django.db.models.functions import Coalesce, Concat, NullIf
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django_filters.constants import EMPTY_VALUES
 
-from households import detail_tabs
+from households import detail_tabs, standards
 from households.models import (
     CaseBatch,
     CaseWorkflow,
@@ -43,6 +43,7 @@ from households.models import (
     HouseholdEvent,
     HouseholdIncome,
     Member,
+    NationalEntry,
     StepPhoto,
     ValueList,
     ValueListItem,
@@ -794,7 +795,16 @@ def _household_badge_statement() -> QuerySet[Household]:
 
 @functools.cache
 def _page_incomes_statement() -> QuerySet[HouseholdIncome]:
-    return HouseholdIncome.objects.order_by("-year")
+    """A household's incomes for its page, latest first, each with its year's poverty line
+    for the household (`line_amount`, None where none is set): the 收入 tab and the exit
+    test's quality warning read no line of their own."""
+    return HouseholdIncome.objects.annotate(
+        line_amount=standards.poverty_line_expression(
+            year=OuterRef("year"),
+            standard=OuterRef("household__identification_standard"),
+            village_path=OuterRef("household__village__path"),
+        )
+    ).order_by("-year")
 
 
 @functools.cache
@@ -804,18 +814,33 @@ def _page_members_statement() -> QuerySet[Member]:
     elsewhere = Member.objects.filter(
         is_active=True, id_number_index=OuterRef("id_number_index")
     ).exclude(household_id=OuterRef("household_id"))
-    return Member.objects.annotate(id_elsewhere=Exists(elsewhere)).order_by("-is_active", "id")
+    return Member.objects.annotate(
+        id_elsewhere=Exists(elsewhere),
+        # The member's 录入国家系统 mark (one at most: `national_entry_one_per_member`).
+        national_entered_on=Subquery(
+            NationalEntry.objects.filter(member=OuterRef("pk")).values("entered_on")[:1]
+        ),
+    ).order_by("-is_active", "id")
 
 
 def _household_page_statement() -> QuerySet[Household]:
     reads = detail_tabs.page_reads()
     if _page_statement_built and _page_statement_built[0][0] is reads:
         return _page_statement_built[0][1]
+    own_mark = NationalEntry.objects.filter(household=OuterRef("pk"), member__isnull=True)
     statement = Household.objects.select_related("village", "village__parent", "group").annotate(
         open_workflow_id=Subquery(
             CaseWorkflow.objects.filter(
                 household=OuterRef("pk"), state=CaseWorkflow.State.OPEN
             ).values("pk")[:1]
+        ),
+        # The household's own 录入国家系统 mark (one at most: `national_entry_one_per_household`):
+        # its date and who marked it (`User.display_name`), NULL without one.
+        national_entered_on=Subquery(own_mark.values("entered_on")[:1]),
+        national_marked_by=Subquery(
+            own_mark.values(
+                name=Coalesce(NullIf("marked_by__full_name", Value("")), "marked_by__username")
+            )[:1]
         ),
         # What the apps above read about the household for the page (its quality rules'
         # helper and measures, its links' monitoring object and assets): in this statement.

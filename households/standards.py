@@ -12,7 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet, Subquery
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Length
+from django.db.models.lookups import StartsWith
 from django.utils.translation import gettext as _
 
 from households.models import Household, HouseholdIncome, Member, PovertyLine, Standard
@@ -66,6 +69,26 @@ def poverty_line(*, year: int, standard: str = Standard.NATIONAL, region=None) -
     if line is None:
         raise PovertyLineMissing(year, standard)
     return line.amount
+
+
+def poverty_line_expression(
+    *, year: Combinable | int, standard: Combinable | str, village_path: Combinable
+) -> Subquery:
+    """`poverty_line` as a correlated subquery (`OuterRef`s for the arguments): the line's
+    amount, NULL where `poverty_line` raises PovertyLineMissing. `village_path` is the path of
+    the household's village, whose ancestors' lines (nearest first) a provincial or municipal
+    standard uses; a national standard uses the national line. The household page reads each
+    income year's line with the incomes this way, not one query per year
+    (`households.selectors`); `test_standards.py` holds the two equal."""
+    lines = (
+        PovertyLine.objects.filter(year=year, standard=standard)
+        .filter(
+            Q(standard=Standard.NATIONAL, region__isnull=True)
+            | (~Q(standard=Standard.NATIONAL) & StartsWith(village_path, F("region__path")))
+        )
+        .order_by(Length("region__path").desc(nulls_last=True))
+    )
+    return Subquery(lines.values("amount")[:1])
 
 
 def years_before(day: datetime.date, years: int) -> datetime.date:

@@ -9,20 +9,18 @@ can_exchange_with_national_system`); the households are read through the user's 
 from __future__ import annotations
 
 import datetime
-import functools
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import Household, Member, NationalEntry, NationalEntryEvent
 from households.national.codes import LAYOUT_VERSION
 from households.national.records import national_households
-from povertyapp import audit, roles, statements
+from povertyapp import audit, roles
 from povertyapp.models import User
 
 EARLIEST_ENTRY = datetime.date(2014, 1, 1)  # the national system opened in 2014
@@ -201,19 +199,19 @@ def national_unmark_household(*, user: User, household: Household, request: Any 
     return cleared
 
 
-@functools.cache
-def _marks_statement() -> QuerySet[NationalEntry]:
-    return NationalEntry.objects.select_related("marked_by")
+@dataclass(frozen=True)
+class PageMark:
+    """The household's own mark as its page shows it."""
+
+    entered_on: datetime.date
+    marked_by_name: str
 
 
-def household_marks(household: Household) -> tuple[NationalEntry | None, dict[int, NationalEntry]]:
-    """The household's own mark and its members' marks by member id (for its page)."""
-    own = None
-    by_member: dict[int, NationalEntry] = {}
-    statement = _marks_statement()
-    for entry in statements.fetch(statement.filter(household_id=household.pk), statement=statement):
-        if entry.member_id is None:
-            own = entry
-        else:
-            by_member[entry.member_id] = entry
-    return own, by_member
+def household_page_mark(household: Household) -> PageMark | None:
+    """The household's own mark, read with the household by its page's statement
+    (`national_entered_on`, `national_marked_by`: `households.selectors`); each member's date
+    comes with the members (`national_entered_on`)."""
+    entered_on = household.national_entered_on  # type: ignore[attr-defined]  # the page's read
+    if entered_on is None:
+        return None
+    return PageMark(entered_on, household.national_marked_by or "")  # type: ignore[attr-defined]  # the page's read

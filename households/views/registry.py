@@ -280,14 +280,12 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
     # them (`sensitive_reads`).
     shown_fields: list[str] = []
     if tab == "basic":
-        context["national_entry"], _member_entries = marks.household_marks(household)
+        context["national_entry"] = marks.household_page_mark(household)
         if roles.can_exchange_with_national_system(request.user):
             context["national_form"] = NationalMarkForm(initial={"entered_on": today})
         shown_fields = sensitive_reads.household_fields(household)
     if tab == "members":
-        _own_entry, member_entries = marks.household_marks(household)
         for member in members:
-            member.national_entry = member_entries.get(member.pk)  # type: ignore[attr-defined]  # for the template
             # Display values for the template, attached to the instances it loops over.
             member.id_shown = shown(request.user, member.id_number)  # type: ignore[attr-defined]  # for the template
             member.health_shown = shown_health(request.user, member.health)  # type: ignore[attr-defined]  # for the template
@@ -303,15 +301,13 @@ def household_detail(request: AuthenticatedHttpRequest, household_id: int) -> Ht
         persons = len(standards.living_members(members))
         rows = []
         for income in incomes:
-            try:
-                line = standards.poverty_line(
-                    year=income.year,
-                    standard=household.identification_standard,
-                    region=household.village,
-                )
-                line_error = ""
-            except standards.PovertyLineMissing as missing:
-                line, line_error = None, str(missing)
+            # Each year's line came with the incomes (`standards.poverty_line_expression`).
+            line = income.line_amount
+            line_error = (
+                str(standards.PovertyLineMissing(income.year, household.identification_standard))
+                if line is None
+                else ""
+            )
             per_capita = standards.per_capita_net(income, persons=persons)
             rows.append(
                 {

@@ -178,10 +178,10 @@ def test_page_queries_do_not_grow_with_the_members(
     """Session, user; the household (with whether a procedure is open, and what the apps
     above read about it: helper and measures for the quality warnings, the monitoring object
     and the 资产收益 the page links to), its incomes (the quality warnings and the 收入 tab),
-    its members (each with whether its ID number is active in another household); the
-    录入国家系统 marks of the household and its members (issue 16); the access log (savepoint,
-    chain head, row, head, release): 11, for two members as for eight (17 before issue 19:
-    the ID numbers and the open procedure were read apart; 15 while the apps read their own)."""
+    its members (each with whether its ID number is active in another household); the access
+    log (savepoint, chain head, row, head, release): 10, for two members as for eight (17
+    before issue 19: the ID numbers and the open procedure were read apart; 15 while the apps
+    read their own; 11 while the 录入国家系统 marks were)."""
     counts = []
     for size in (2, 8):
         household = factories.household(
@@ -200,7 +200,7 @@ def test_page_queries_do_not_grow_with_the_members(
         )
         client = client_for(cast.cadre)
         statements = _page_statements(
-            client, f"/households/{household.pk}/", django_assert_max_num_queries, 11
+            client, f"/households/{household.pk}/", django_assert_max_num_queries, 10
         )
         counts.append(len(statements))
         # The apps' reads (`detail_tabs.page_reads`) are the household statement's, not theirs.

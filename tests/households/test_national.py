@@ -236,6 +236,7 @@ def test_bulk_mark_marks_the_exported_households_and_members(
     page = login(cast.county).get(reverse("households:detail", args=[household_a.pk]))
     body = page.content.decode()
     assert "已录入" in body and entered.isoformat() in body
+    assert f"标记人：{cast.county.display_name}" in body
     members_tab = login(cast.county).get(
         reverse("households:detail", args=[household_a.pk]), {"tab": "members"}
     )
