@@ -10,6 +10,7 @@ file."""
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -69,7 +70,10 @@ class _FieldCheck:
             if model_field.is_relation:
                 raise TypeError(f"{model.__name__}.{model_field.name}: exclude foreign keys")
             self.fields.append((model_field, model_field.attname, model_field.get_default(), {}))
-        self.by_attname = {attname: (check, cache) for check, attname, _d, cache in self.fields}
+        self.by_attname = {
+            attname: (check, cache, _certainly_clean(check))
+            for check, attname, _d, cache in self.fields
+        }
         self.order = {attname: index for index, (_c, attname, _d, _m) in enumerate(self.fields)}
         # What a missing value (the field's default) gets: worked out once, on first use (the
         # messages are translated then); a member's row lacks about half the model's fields.
@@ -83,7 +87,9 @@ class _FieldCheck:
             entry = by_attname.get(attname)
             if entry is None:  # not a field checked here
                 continue
-            check, cache = entry
+            check, cache, certainly_clean = entry
+            if certainly_clean is not None and certainly_clean(value):
+                continue  # a name or an ID number: too many values to remember
             try:
                 # A remembered value costs one look-up, its blank test included.
                 problem = cache[type(value), value]
@@ -130,6 +136,43 @@ class _FieldCheck:
         for problem in problems:
             problem.__traceback__ = problem.__context__ = problem.__cause__ = None
         return problems
+
+
+def _certainly_clean(check: Any) -> Callable[[Any], bool] | None:
+    """For a field whose `Field.clean` is Django's own plain text or date check, a test that
+    answers True only for values that `clean` certainly passes (a non-empty text within its
+    `max_length`, a date): the columns of a name, an ID number, a phone or a birth date hold
+    nearly as many values as rows, which no cache of answers serves. None for any other field,
+    and every other value goes to `clean` (`_FieldCheck._problem`), errors and all."""
+    from django.core.validators import MaxLengthValidator
+    from django.db import models as django_models
+
+    if (
+        check.choices
+        or not check.editable
+        or type(check).validate is not django_models.Field.validate
+        or type(check).run_validators is not django_models.Field.run_validators
+    ):
+        return None
+    validators = check.validators
+    if (
+        isinstance(check, django_models.CharField)
+        and type(check).to_python is django_models.CharField.to_python
+        and check.max_length is not None
+        and all(
+            type(validator) is MaxLengthValidator and validator.limit_value == check.max_length
+            for validator in validators
+        )
+    ):
+        limit = check.max_length
+        return lambda value: type(value) is str and 0 < len(value) <= limit
+    if (
+        type(check) is django_models.DateField
+        and type(check).to_python is django_models.DateField.to_python
+        and not validators
+    ):
+        return lambda value: type(value) is datetime.date
+    return None
 
 
 _MEMBER_KEYS = frozenset(services.MEMBER_FIELDS)
