@@ -750,10 +750,12 @@ def household_page_get_for_user(
 
     What the page would otherwise read again comes with these reads: the household's open
     procedure (its id, `open_workflow_id`: the page reads the procedure only when there is
-    one), its incomes latest first (`income_rows`: the quality warnings and the 收入 tab), and
-    with each member whether another household has an active member of the same ID number
-    (`id_elsewhere`: the quality warning of a duplicate), and what the apps registered to read
-    about it (`detail_tabs.page_reads`). Without `page_reads` (the 帮扶 badge), the household
+    one), its own 录入国家系统 mark (`national_entered_on`, `national_marked_by`), its incomes
+    latest first, each with its year's poverty line (`income_rows`, `line_amount`: the quality
+    warnings and the 收入 tab), with each member whether another household has an active
+    member of the same ID number (`id_elsewhere`: the quality warning of a duplicate) and its
+    mark's date (`national_entered_on`), and what the apps registered to read about it
+    (`detail_tabs.page_reads`). Without `page_reads` (the 帮扶 badge), the household
     and its members only."""
     household = _scoped_household(
         _household_page_statement() if page_reads else _household_badge_statement(),

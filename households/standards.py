@@ -79,7 +79,8 @@ def poverty_line_expression(
     the household's village, whose ancestors' lines (nearest first) a provincial or municipal
     standard uses; a national standard uses the national line. The household page reads each
     income year's line with the incomes this way, not one query per year
-    (`households.selectors`); `test_standards.py` holds the two equal."""
+    (`households.selectors`); `tests/households/test_poverty_line_read.py` holds the two
+    equal."""
     lines = (
         PovertyLine.objects.filter(year=year, standard=standard)
         .filter(
