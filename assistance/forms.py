@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from assistance.models import VISIT_QUESTIONS, Asset, FundMovement, FundSource, Measure, Project
 from assistance.selectors import measure_projects
 from households.models import Household, Member, ValueList
-from households.selectors import province_of, value_lists
+from households.selectors import province_of
+from households.value_lists import value_lists
 from povertyapp import forms as house
 from povertyapp.models import Region, User
 from povertyapp.photos import ProcessedPhoto, photos_with_meta

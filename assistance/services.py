@@ -42,7 +42,8 @@ from assistance.models import (
     VisitPhoto,
 )
 from households.models import Household, ValueList
-from households.selectors import province_of, value_lists
+from households.selectors import province_of
+from households.value_lists import value_lists
 from povertyapp import roles
 from povertyapp.conflicts import ConflictError
 from povertyapp.models import Region, User

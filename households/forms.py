@@ -17,8 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from households.models import Household, Member
-from households.selectors import province_of, value_lists
+from households.selectors import province_of
 from households.services import HOUSEHOLD_FIELDS, MEMBER_FIELDS, ValueList
+from households.value_lists import value_lists
 from povertyapp import forms as house
 from povertyapp import roles, uploads
 from povertyapp.models import Region, User

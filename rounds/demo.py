@@ -23,7 +23,8 @@ from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
 from households.models import Household, HouseholdEvent, Member, ValueList
-from households.selectors import province_of, value_lists
+from households.selectors import province_of
+from households.value_lists import value_lists
 from povertyapp import bulk, yearlock
 from povertyapp.demo import CAUSE_SHARES, CITY, PROVINCE, _weighted
 from povertyapp.models import Region, User

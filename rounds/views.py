@@ -17,7 +17,8 @@ from django.views.decorators.http import require_POST
 
 from households import forms as household_forms
 from households.models import Household, ValueList
-from households.selectors import province_of, region_get_for_user, value_lists
+from households.selectors import province_of, region_get_for_user
+from households.value_lists import value_lists
 from povertyapp import files, roles, uploads
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import Region

@@ -28,7 +28,8 @@ from assistance.models import FundSource, Measure, Project
 from assistance.selectors import measure_projects
 from households.identity import normalise_id_number
 from households.models import Household, Member, ValueList
-from households.selectors import province_of, value_lists
+from households.selectors import province_of
+from households.value_lists import value_lists
 from povertyapp import audit, roles, yearlock
 from povertyapp.ledgers.layout import DATE, INTEGER, MONEY, SENSITIVE, Column
 from povertyapp.models import User

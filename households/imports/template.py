@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 
 from households.exports import HOUSEHOLD_SHEET, MEMBER_SHEET
 from households.imports.columns import HOUSEHOLD_IMPORTED, MEMBER_IMPORTED, STATUS_BY_LABEL
-from households.selectors import province_of, value_lists
+from households.selectors import province_of
+from households.value_lists import value_lists
 from povertyapp.ledgers import layout
 from povertyapp.ledgers.layout import BOOLEAN
 from povertyapp.models import User

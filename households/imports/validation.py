@@ -34,7 +34,8 @@ from households.imports.reading import Sheets, _shown
 from households.imports.report import CellError, ImportRefused, ImportReport
 from households.imports.staging import _Staging
 from households.models import Household, HouseholdIncome, Member, ValueList
-from households.selectors import province_of, value_lists
+from households.selectors import province_of
+from households.value_lists import value_lists
 from povertyapp import roles, yearlock
 from povertyapp.ledgers import reader
 from povertyapp.ledgers.safety import max_rows

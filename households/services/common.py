@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 
 from households import hooks, sensitive_reads
 from households.models import Household
-from households.selectors import province_of, value_lists
+from households.selectors import province_of
+from households.value_lists import value_lists
 from povertyapp import roles
 from povertyapp.conflicts import ConflictError
 from povertyapp.models import Region, User

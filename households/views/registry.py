@@ -27,6 +27,7 @@ from households import (
     sensitive_reads,
     services,
     standards,
+    value_lists,
     workflows,
 )
 from households import forms as household_forms
@@ -153,7 +154,7 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             row["first_problem"] = DataProblem(
                 message=row["first_problem"], message_source=row.pop("first_problem_source")
             ).message_shown
-    filter_choices = selectors.list_filter_choices(
+    filter_choices = value_lists.list_filter_choices(
         user=request.user, year=timezone.localdate().year
     )
     # The 县, 乡镇, 行政村 cascade of the platform (povertyapp/regions.py), with the groups of

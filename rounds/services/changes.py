@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import Household, HouseholdEvent, ValueList
-from households.selectors import province_of, value_lists
+from households.selectors import province_of
+from households.value_lists import value_lists
 from povertyapp import roles
 from povertyapp.models import User
 from rounds.models import AdjustmentRound, RoundChange

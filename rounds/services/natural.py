@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.models import Household, HouseholdEvent, Member, ValueList
-from households.selectors import province_of, value_lists
+from households.selectors import province_of
+from households.value_lists import value_lists
 from povertyapp import crypto
 from povertyapp.models import User
 from rounds.models import AdjustmentRound, RoundChange

@@ -9,7 +9,8 @@ import pytest
 
 from assistance import services as assistance_services
 from households.models import ValueList
-from households.selectors import province_of, value_lists
+from households.selectors import province_of
+from households.value_lists import value_lists
 from monitoring import measures
 from monitoring.models import ObjectRisk, RiskMeasureRule
 from tests.monitoring.object_fixtures import day, identify, start
