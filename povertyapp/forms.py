@@ -1,6 +1,6 @@
 """The platform's form rules, applied to every form of the project.
 
-Two classes of defect are closed here, once, rather than form by form:
+The classes of defect closed here, once, rather than form by form:
 
 1. **Machine formats in inputs.** A browser's `<input type=date>` accepts only ISO `2026-12-03`;
    Django renders a pre-filled `DateInput` with the language's first `DATE_INPUT_FORMATS`, which
@@ -15,6 +15,9 @@ Two classes of defect are closed here, once, rather than form by form:
 3. **Text comes back as it was stored.** A browser posts a textarea's line breaks as CR LF;
    text fields turn them back into LF, so multi-line text saved unchanged is unchanged. A select
    always offers the stored value, even one no longer in its list (`_keep_stored_choice`).
+4. **No `---------`.** A select's empty choice reads 请选择 (a required choice) or （无） (an
+   optional one), never Django's placeholder (`_label_empty_choice`; a filter's reads 全部,
+   `FILTERS_EMPTY_CHOICE_LABEL` in the settings).
 
 `Form` and `ModelForm` apply the rules *after* the whole `__init__` chain has run (their
 metaclass's `__call__`), so fields a form adds in its own `__init__` are covered too. Every form
@@ -27,14 +30,18 @@ from __future__ import annotations
 import datetime
 from collections.abc import Collection, Iterable, Iterator
 from decimal import Decimal
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.forms.forms import DeclarativeFieldsMetaclass
 from django.forms.models import ModelFormMetaclass
 from django.utils import formats, timezone
+from django.utils.choices import CallableChoiceIterator
 from django.utils.functional import Promise, lazy
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 ISO_DATE = "%Y-%m-%d"
 ISO_DATETIME = "%Y-%m-%dT%H:%M"
@@ -192,16 +199,50 @@ def _flat_choices(choices: Any) -> list[tuple[Any, Any]]:
     return flat
 
 
+_CHOOSE = gettext_lazy("请选择")
+_NONE = gettext_lazy("（无）")
 _discontinued = lazy(lambda value: gettext("%(value)s（已停用）") % {"value": value}, str)
 
 
+# Django's placeholder for "nothing chosen" (a model field's blank choice, a ModelChoiceField's
+# empty label): never shown to a user.
+DASHES = "---------"
+
+
+def _empty_label(field: forms.Field) -> StrPromise:
+    """The house words for a select's empty choice: 请选择 where a choice is required, （无）
+    where none may be chosen. (A filter's empty choice is 全部: `FILTERS_EMPTY_CHOICE_LABEL`.)"""
+    return _CHOOSE if field.required else _NONE
+
+
+def _label_empty_choice(field: forms.ChoiceField) -> None:
+    """Replace Django's `---------` as the label of the empty choice of `field`."""
+    if isinstance(field, forms.ModelChoiceField):
+        if field.empty_label == DASHES:
+            field.empty_label = _empty_label(field)
+        return
+    if isinstance(field, forms.MultipleChoiceField) or isinstance(
+        field.choices, CallableChoiceIterator
+    ):  # a callable's choices are read when the select is drawn, not here
+        return
+    choices = list(cast("Iterable[Any]", field.choices))
+    if any(value in ("", None) and label == DASHES for value, label in choices):
+        field.choices = [
+            (value, _empty_label(field) if value in ("", None) and label == DASHES else label)
+            for value, label in choices
+        ]
+
+
 def apply_house_rules(form: forms.BaseForm) -> None:
-    """Machine-format widgets and the house "required" wording on every field of `form`."""
+    """Machine-format widgets, the house "required" wording and the house label of an empty
+    choice on every field of `form`."""
     for name, field in form.fields.items():
         if isinstance(field, forms.ChoiceField) and not isinstance(
             field, forms.ModelChoiceField | forms.ModelMultipleChoiceField
         ):
             _keep_stored_choice(form, name, field)
+        if isinstance(field, forms.ChoiceField):
+            _label_empty_choice(field)
         widget = field.widget
         hidden = isinstance(widget, forms.HiddenInput | forms.MultipleHiddenInput)
         if isinstance(field, forms.DateField):

@@ -276,6 +276,9 @@ LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
+# A filter's empty choice reads 全部 ("All"), never django-filter's `---------` (the forms' own
+# empty choices: povertyapp/forms.py).
+FILTERS_EMPTY_CHOICE_LABEL = _("全部")
 USE_TZ = True
 
 STATIC_URL = "static/"
