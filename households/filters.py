@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import django_filters
+from django import forms
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection
 from django.db.models import Exists, Func, OuterRef, Q, QuerySet, TextField
 from django.db.models.expressions import Combinable
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from households.identity import normalise_id_number
-from households.models import Household, Member, NationalEntry
+from households.models import Household, Member, NationalEntry, ValueList
+from households.value_lists import list_filter_choices
 from povertyapp import forms as house
 
 MAX_ID = 2**63 - 1  # the largest BigAutoField value
@@ -138,6 +141,30 @@ class HouseholdFilter(django_filters.FilterSet):
         if "_built_form_class" not in cls.__dict__:
             cls._built_form_class = super().get_form_class()
         return cls._built_form_class
+
+    def offer_value_lists(self) -> None:
+        """Show 主要致贫原因 and 贫困户属性 as selects of the labels of the user's province's value
+        lists (this year's, as the household list offers them: `list_filter_choices`), so that
+        a page drawing the form (the ledger page) is not a box to type a label into exactly.
+        A value asked for that the list no longer holds stays offered. The list page builds
+        its own options and does not call this."""
+        if self.user is None:
+            return
+        labels = list_filter_choices(user=self.user, year=timezone.localdate().year)
+        data = self.data or {}
+        for name, list_key in (
+            ("cause", ValueList.CAUSE),
+            ("attribute", ValueList.POVERTY_ATTRIBUTE),
+        ):
+            offered = list(labels.get(list_key, []))
+            asked = str(data.get(name) or "").strip()
+            if asked and asked not in offered:
+                offered.append(asked)
+            field = self.form.fields[name]
+            field.widget = forms.Select(
+                choices=[("", _("全部")), *((label, label) for label in offered)],
+                attrs=field.widget.attrs,
+            )
 
     def name_searched(self) -> str:
         """The name the list's search box looks for ("" for none, a 户编号 or an ID number):

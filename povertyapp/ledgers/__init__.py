@@ -27,8 +27,9 @@ class Ledger:
 
     The ledger page has one filter form for every ledger: the `filter_form` of the first
     ledger (in `order`) that declares one, its fields starting from that ledger's
-    `default_filters()` (e.g. 户台账's income year). `may_export(user)` narrows who may export
-    it (the page offers it only to them)."""
+    `default_filters()` (e.g. 户台账's income year); a form that defines `offer_value_lists()`
+    is asked to turn its fields of value-list labels into selects before the page draws it.
+    `may_export(user)` narrows who may export it (the page offers it only to them)."""
 
     key: str
     title: str | StrPromise  # lazy: ledgers register at import, before a language is active

@@ -50,6 +50,8 @@ def _index(
             data or None, user=request.user, queryset=filter_form._meta.model.objects.none()
         )
     )
+    if household_filter is not None and hasattr(household_filter, "offer_value_lists"):
+        household_filter.offer_value_lists()  # labels to choose rather than to type
     return render(
         request,
         "ledgers/index.html",

@@ -9,6 +9,7 @@ from django.urls import resolve, reverse
 from django.utils import timezone
 
 from households.filters import HouseholdFilter
+from households.models import ValueList
 from povertyapp import ledgers
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +68,20 @@ def test_import_pages_keep_their_addresses_and_names(name, args, path, view):
     assert reverse(name, args=args) == path
     match = resolve(path)
     assert (match.func.__module__, match.func.__name__) == ("households.views.imports", view)
+
+
+def test_the_causes_and_attributes_are_chosen_from_the_value_lists(client_for, cast):
+    """主要致贫原因 and 贫困户属性 are selects of the province's labels (a box to type a label
+    into exactly found nothing on a typo); a label asked for that the list no longer holds
+    stays offered and chosen."""
+    from households.value_lists import list_filter_choices
+
+    labels = list_filter_choices(user=cast.cadre, year=timezone.localdate().year)
+    assert labels[ValueList.CAUSE] and labels[ValueList.POVERTY_ATTRIBUTE]
+    page = client_for(cast.cadre).get(reverse("ledgers:index"), {"cause": "旧的原因"})
+    text = page.content.decode()
+    assert '<select name="cause"' in text and '<select name="attribute"' in text
+    for label in labels[ValueList.CAUSE]:
+        assert f'<option value="{label}">{label}</option>' in text
+    assert '<option value="旧的原因" selected>旧的原因</option>' in text
+    assert '<option value="" selected>全部</option>' in text  # the attribute, none chosen
