@@ -43,6 +43,17 @@ def region_get_for_figures(*, user: User, code: str) -> Region:
     return region
 
 
+def figures_region_of_round(*, user: User, county: Region) -> Region:
+    """The region whose figures of a round of `county` the user opens from the round pages:
+    the county for a user of the county or above, else the user's own township or village
+    (whose figures `round_for_region` gives for the county's rounds), so that the link never
+    leads out of the user's figures scope."""
+    region = user.region
+    if region is not None and region.path != county.path and region.path.startswith(county.path):
+        return region
+    return county
+
+
 def is_rollup_region(region: Region) -> bool:
     """A city or a province: its figures are the roll-up of its counties' (`RollupSnapshot`)."""
     return region.level in ROLLUP_LEVELS

@@ -22,7 +22,7 @@ from households.value_lists import value_lists
 from povertyapp import files, roles, uploads
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import Region
-from rounds import rates
+from rounds import dashboards, rates
 from rounds import services as rounds
 from rounds.models import AdjustmentRound, RoundChange
 
@@ -46,11 +46,16 @@ def round_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     counties = []
     if roles.can_configure(user):
         counties = list(roles.region_scope(user).filter(level="county").order_by("code"))
+    listed = list(rounds.round_list(user=user))
+    for round in listed:  # each round's figures, of the user's own region within its county
+        round.figures_code = dashboards.figures_region_of_round(  # type: ignore[attr-defined]  # for the template
+            user=user, county=round.county
+        ).code
     return render(
         request,
         "dashboards/rounds/round_list.html",
         {
-            "rounds": rounds.round_list(user=user),
+            "rounds": listed,
             "counties": counties,
         },
     )
@@ -108,6 +113,7 @@ def round_detail(request: AuthenticatedHttpRequest, round_id: int) -> HttpRespon
         "dashboards/rounds/round_detail.html",
         {
             "round": round,
+            "figures_code": dashboards.figures_region_of_round(user=user, county=round.county).code,
             "counts": rounds.list_counts(user=user, round=round),
             "page": page,
             "query": query.urlencode(),

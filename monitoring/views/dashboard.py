@@ -8,6 +8,7 @@ department accounts, the city's and province's offices and the administrators ar
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -23,8 +24,9 @@ from django.utils.translation import gettext_lazy
 from households.models import Member
 from households.selectors import region_get_for_user
 from households.services import common
-from monitoring import figures
+from monitoring import figures, inbox
 from monitoring.models import Clue, EliminationWay, ObjectRisk, ObjectType, RiskType
+from monitoring.sweeps import can_see_sweeps
 from povertyapp import roles
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import Region, User
@@ -49,12 +51,15 @@ LIST_LABELS = {
     "assurance": gettext_lazy("三保障和饮水安全未保障"),
 }
 # The sections built by the other parts of issue 15, linked by URL name when they exist.
-SECTIONS = (
-    ("monitoring:clues", gettext_lazy("风险线索")),
-    ("monitoring:objects", gettext_lazy("监测对象")),
-    ("monitoring:sweeps", gettext_lazy("集中排查")),
-    ("monitoring:lists", gettext_lazy("部门名单")),
-    ("monitoring:scrutiny", gettext_lazy("剔除核查")),
+# The home's sections, each with the rule its page's view checks: a section is offered only to
+# the users its page lets in (`tests/povertyapp/test_page_links.py` follows every link of every
+# page as every role).
+SECTIONS: tuple[tuple[str, Any, Callable[[User], bool]], ...] = (
+    ("monitoring:clues", gettext_lazy("风险线索"), inbox.can_read_inbox),
+    ("monitoring:objects", gettext_lazy("监测对象"), roles.has_case_access),
+    ("monitoring:sweeps", gettext_lazy("集中排查"), can_see_sweeps),
+    ("monitoring:lists", gettext_lazy("部门名单"), roles.can_push_department_lists),
+    ("monitoring:scrutiny", gettext_lazy("剔除核查"), roles.sees_exclusion_scrutiny),
 )
 
 
@@ -65,9 +70,11 @@ def _require_dashboard(user: User) -> None:
         raise PermissionDenied(_("您的账号没有可查看的区域。"))
 
 
-def _sections() -> list[dict[str, str]]:
+def _sections(user: User) -> list[dict[str, str]]:
     links = []
-    for name, label in SECTIONS:
+    for name, label, allowed in SECTIONS:
+        if not allowed(user):
+            continue
         try:
             links.append({"url": reverse(name), "label": str(label)})
         except NoReverseMatch:  # that part of issue 15 is not deployed
@@ -134,7 +141,7 @@ def monitoring_index(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if not roles.has_case_access(user):
         raise PermissionDenied(_("您的账号不能查看防返贫监测。"))
-    context: dict[str, Any] = {"sections": _sections(), "home": True}
+    context: dict[str, Any] = {"sections": _sections(user), "home": True}
     if user.region is not None:
         context.update(_context(user, user.region))
     return render(request, "monitoring/index.html", context)

@@ -52,16 +52,16 @@ HEAD = "户主"
 
 
 def change_list(*, user: User, round: AdjustmentRound) -> QuerySet[RoundChange]:
-    """The round's changes in the user's area scope."""
+    """The round's changes in the user's scope: the area's, and a helper's (帮扶责任人) paired
+    households' only, as everywhere else (`roles.household_scope_q`)."""
     if not roles.has_case_access(user) or user.region is None:
         return RoundChange.objects.none()
-    return (
-        RoundChange.objects.filter(round=round, village__path__startswith=user.region.path)
-        .select_related(
-            "household", "village", "village__parent", "proposed_by", "reviewed_by", "decided_by"
-        )
-        .order_by("village__code", "kind", "id")
-    )
+    changes = RoundChange.objects.filter(round=round, village__path__startswith=user.region.path)
+    if user.role == User.Role.HELPER:
+        changes = changes.filter(roles.household_scope_q(user))
+    return changes.select_related(
+        "household", "village", "village__parent", "proposed_by", "reviewed_by", "decided_by"
+    ).order_by("village__code", "kind", "id")
 
 
 def change_get_for_user(*, user: User, change_id: int) -> RoundChange:

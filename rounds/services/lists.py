@@ -74,7 +74,8 @@ def round_list_events(
 def round_list_events_for_user(
     *, user: User, round: AdjustmentRound, region: Region | None = None
 ) -> QuerySet[HouseholdEvent]:
-    """`round_list_events` in the user's area scope (and within `region` when given)."""
+    """`round_list_events` in the user's scope (and within `region` when given): the area's,
+    and a helper's paired households' only."""
     if not roles.has_case_access(user) or user.region is None:
         return HouseholdEvent.objects.none()
     path = user.region.path
@@ -82,7 +83,10 @@ def round_list_events_for_user(
         path = region.path
     elif region is not None and not path.startswith(region.path):
         return HouseholdEvent.objects.none()
-    return round_list_events(round=round, path_prefix=path)
+    events = round_list_events(round=round, path_prefix=path)
+    if user.role == User.Role.HELPER:
+        events = events.filter(roles.household_scope_q(user))
+    return events
 
 
 def list_counts(*, user: User, round: AdjustmentRound) -> dict[str, Any]:
@@ -170,6 +174,8 @@ def natural_change_counts(*, user: User, round: AdjustmentRound) -> dict[str, An
     events = Event.objects.filter(
         round=round, kind__in=kinds, household__village__path__startswith=region.path
     )
+    if user.role == User.Role.HELPER:  # a helper's paired households only
+        events = events.filter(roles.household_scope_q(user))
     aggregates = {
         "joined": Count("id", filter=Q(kind=Event.Kind.MEMBER_JOINED)),
         "left": Count("id", filter=~Q(kind=Event.Kind.MEMBER_JOINED)),

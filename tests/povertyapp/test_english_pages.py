@@ -32,18 +32,16 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from html.parser import HTMLParser
-from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.test import Client
-from django.urls import Resolver404, resolve
 from django.utils import translation
 
 from povertyapp.menu import menu_for
+from tests.site_walk import VisibleText, walk
 
 CJK = re.compile(r"[\u3001-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]+")
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -57,16 +55,8 @@ CODE_WRITTEN = {
 }
 # Texts still Chinese on English pages, each with why: a ratchet, to be emptied (not grown).
 KNOWN_UNTRANSLATED: dict[re.Pattern[str], str] = {}
-# URL names not walked, with why.
-NOT_WALKED = {
-    "logout": "signs the user out",
-    "set_language": "the switch itself (a POST)",
-    "files:download": "a stored file, not a page",
-    "admin:jsi18n": "the admin's JavaScript catalog, not a page",
-}
 # A literal the user types or finds in a file, quoted in the English text: “是”, “户编号”.
 QUOTED = re.compile(r"“[^“”]*”")
-LEVELS = 3
 
 
 # Each language's name in its own language, as the language switch offers it.
@@ -79,55 +69,6 @@ def _autonyms() -> set[str]:
 
 
 AUTONYMS = _autonyms()
-VISIBLE_ATTRIBUTES = {"title", "placeholder", "alt", "aria-label"}
-SKIPPED_ELEMENTS = {"script", "style", "template"}
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
-
-
-class VisibleText(HTMLParser):
-    """The text a reader sees or hears, and the links, of one page."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.texts: list[str] = []
-        self.links: list[str] = []
-        self._stack: list[tuple[str, bool]] = []  # (tag, hidden from this test)
-
-    def _hidden(self) -> bool:
-        return bool(self._stack) and self._stack[-1][1]
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = {name: value or "" for name, value in attrs}
-        hidden = (
-            self._hidden()
-            or tag in SKIPPED_ELEMENTS
-            or attributes.get("lang", "").lower().startswith("zh")
-            or attributes.get("translate") == "no"
-        )
-        if tag == "a" and attributes.get("href"):
-            self.links.append(attributes["href"])
-        if not hidden:
-            for name in VISIBLE_ATTRIBUTES & attributes.keys():
-                self.texts.append(attributes[name])
-            if tag in ("input", "button") and attributes.get("type") in ("submit", "button"):
-                self.texts.append(attributes.get("value", ""))
-        if tag not in VOID:
-            self._stack.append((tag, hidden))
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-        if tag not in VOID:
-            self._stack.pop()
-
-    def handle_endtag(self, tag: str) -> None:
-        for index in range(len(self._stack) - 1, -1, -1):
-            if self._stack[index][0] == tag:
-                del self._stack[index:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        if not self._hidden() and data.strip():
-            self.texts.append(data)
 
 
 def stored_values() -> tuple[set[str], set[str]]:
@@ -192,52 +133,6 @@ def is_data(run: str, data: set[str], longest: int) -> bool:
     return not left_over(run, data, longest)
 
 
-def _key(url: str) -> tuple[str, ...] | None:
-    """One page per URL name, non-numeric path parameter and tab: the kinds of page."""
-    parts = urlsplit(url)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
-        return None
-    try:
-        match = resolve(parts.path)
-    except Resolver404:
-        return None
-    name = match.view_name
-    if name in NOT_WALKED or parts.path.startswith("/api/") or name.startswith("admin:"):
-        return None
-    words = tuple(str(value) for value in match.kwargs.values() if not str(value).isdigit())
-    tab = tuple(value for key, value in parse_qsl(parts.query) if key == "tab")
-    return (name, *words, *tab)
-
-
-def walk(client: Client, starts: list[str]) -> dict[str, str]:
-    """Page URL → its HTML, for the pages reachable from `starts` within LEVELS."""
-    seen: set[tuple[str, ...]] = set()
-    pages: dict[str, str] = {}
-    level = starts
-    for _ in range(LEVELS):
-        following: list[str] = []
-        for url in level:
-            key = _key(url)
-            if key is None or key in seen:
-                continue
-            seen.add(key)
-            response = client.get(url, follow=True)
-            content_type = response.get("Content-Type", "")
-            if response.status_code != 200 or not content_type.startswith("text/html"):
-                continue
-            html = response.content.decode()
-            pages[url] = html
-            parser = VisibleText()
-            parser.feed(html)
-            base = urlsplit(url)
-            for link in parser.links:
-                if link.startswith("?"):
-                    link = base.path + link
-                following.append(link)
-        level = following
-    return pages
-
-
 def chinese_left(
     html: str, data: set[str], longest: int, values: frozenset[str] = frozenset()
 ) -> list[str]:
@@ -292,7 +187,7 @@ def test_every_page_of_every_role_in_english_shows_chinese_only_in_data(demo_use
         client.force_login(user, backend="povertyapp.backends.ModelBackendWithRegion")
         client.post("/i18n/setlang/", {"language": "en", "next": "/"})
         starts = ["/", *(link.url for link in menu_for(user))]
-        for url, html in walk(client, starts).items():
+        for url, html in walk(client, starts).pages.items():
             walked += 1
             for problem in chinese_left(html, data, longest, values):
                 problems[problem].add(f"{username} {url}")

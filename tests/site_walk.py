@@ -1,0 +1,143 @@
+"""Walking the site as a user: from the menu, every link a page offers, three levels deep.
+
+Shared by the tests that hold every page a role can reach to a rule: no Chinese but data in
+English (`tests/povertyapp/test_english_pages.py`), every link leads to a page its user may open
+(`tests/povertyapp/test_page_links.py`). One page is rendered per kind of page (URL name,
+non-numeric path parameter, `?tab=`) and user; the links of each are collected with the page
+that offered them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import parse_qsl, urlsplit
+
+from django.test import Client
+from django.urls import Resolver404, resolve
+
+# URL names not walked, with why.
+NOT_WALKED = {
+    "logout": "signs the user out",
+    "set_language": "the switch itself (a POST)",
+    "files:download": "a stored file, not a page",
+    "admin:jsi18n": "the admin's JavaScript catalog, not a page",
+}
+
+LEVELS = 3
+
+VISIBLE_ATTRIBUTES = {"title", "placeholder", "alt", "aria-label"}
+SKIPPED_ELEMENTS = {"script", "style", "template"}
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+
+
+class VisibleText(HTMLParser):
+    """The text a reader sees or hears, the links, and the URLs htmx fetches, of one page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.texts: list[str] = []
+        self.links: list[str] = []
+        self.fetches: list[str] = []
+        self._stack: list[tuple[str, bool]] = []  # (tag, hidden from this test)
+
+    def _hidden(self) -> bool:
+        return bool(self._stack) and self._stack[-1][1]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {name: value or "" for name, value in attrs}
+        hidden = (
+            self._hidden()
+            or tag in SKIPPED_ELEMENTS
+            or attributes.get("lang", "").lower().startswith("zh")
+            or attributes.get("translate") == "no"
+        )
+        if tag == "a" and attributes.get("href"):
+            self.links.append(attributes["href"])
+        if attributes.get("hx-get"):  # a part of the page fetched by htmx
+            self.fetches.append(attributes["hx-get"])
+        if not hidden:
+            for name in VISIBLE_ATTRIBUTES & attributes.keys():
+                self.texts.append(attributes[name])
+            if tag in ("input", "button") and attributes.get("type") in ("submit", "button"):
+                self.texts.append(attributes.get("value", ""))
+        if tag not in VOID:
+            self._stack.append((tag, hidden))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID:
+            self._stack.pop()
+
+    def handle_endtag(self, tag: str) -> None:
+        for index in range(len(self._stack) - 1, -1, -1):
+            if self._stack[index][0] == tag:
+                del self._stack[index:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden() and data.strip():
+            self.texts.append(data)
+
+
+def page_kind(url: str) -> tuple[str, ...] | None:
+    """One page per URL name, non-numeric path parameter and tab: the kinds of page."""
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return None
+    try:
+        match = resolve(parts.path)
+    except Resolver404:
+        return None
+    name = match.view_name
+    if name in NOT_WALKED or parts.path.startswith("/api/") or name.startswith("admin:"):
+        return None
+    words = tuple(str(value) for value in match.kwargs.values() if not str(value).isdigit())
+    tab = tuple(value for key, value in parse_qsl(parts.query) if key == "tab")
+    return (name, *words, *tab)
+
+
+@dataclass
+class Walk:
+    """What a walk saw: one page per kind (URL → HTML), the status of each page that did not
+    answer 200 with HTML, and every link and htmx fetch any page offered (URL → the first page
+    that offered it)."""
+
+    pages: dict[str, str] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)
+    offered: dict[str, str] = field(default_factory=dict)
+
+
+def _absolute(link: str, page: str) -> str:
+    return urlsplit(page).path + link if link.startswith("?") else link
+
+
+def walk(client: Client, starts: list[str]) -> Walk:
+    """The pages reachable from `starts` within LEVELS, one per kind of page."""
+    seen: set[tuple[str, ...]] = set()
+    found = Walk()
+    level = [(url, "") for url in starts]
+    for _ in range(LEVELS):
+        following: list[tuple[str, str]] = []
+        for url, _parent in level:
+            kind = page_kind(url)
+            if kind is None or kind in seen:
+                continue
+            seen.add(kind)
+            response = client.get(url, follow=True)
+            content_type = response.get("Content-Type", "")
+            if response.status_code != 200 or not content_type.startswith("text/html"):
+                found.statuses[url] = response.status_code
+                continue
+            html = response.content.decode()
+            found.pages[url] = html
+            parser = VisibleText()
+            parser.feed(html)
+            for link in parser.links:
+                following.append((_absolute(link, url), url))
+            for fetch in parser.fetches:
+                found.offered.setdefault(_absolute(fetch, url), url)
+        for link, parent in following:
+            found.offered.setdefault(link, parent)
+        level = following
+    return found
