@@ -8,7 +8,7 @@
   (`document.documentElement.scrollWidth <= 360`), nor the household page's members tab (减员 /
   迁移), the household form and the round under review (its review buttons); and on none of
   them is an action button out of reach to the right (inside a table scrolled sideways) or a
-  date broken over two lines.
+  date, a month or a figure broken over two lines.
 Screenshots: artifacts/screenshots/phone-*."""
 
 from __future__ import annotations
@@ -60,8 +60,8 @@ def _width(page) -> int:
 
 # What a phone cannot reach without scrolling sideways, beyond the page's own width: an action
 # button (shown, not in a folded <details>) or a to-do badge in a table whose right edge lies
-# past the screen, as in a table scrolled inside its .table-wrap; a date (2026-12-04) broken
-# over more than one line.
+# past the screen, as in a table scrolled inside its .table-wrap; a date (2026-12-04), a month
+# (2026-01) or a figure (4686/63156, 7.46%) broken over more than one line.
 UNREACHABLE = """() => {
   const width = document.documentElement.clientWidth;
   const found = [];
@@ -76,11 +76,11 @@ UNREACHABLE = """() => {
   }
   for (const element of document.querySelectorAll("main td, main dd, main span, main time")) {
     const text = element.textContent.trim();
-    if (!/^\\d{4}-\\d{2}-\\d{2}$/.test(text) || !element.checkVisibility()) continue;
+    if (!/^\\d[\\d\\-\\/.:,]*\\d%?$/.test(text) || !element.checkVisibility()) continue;
     const range = document.createRange();
     range.selectNodeContents(element);
     const lines = new Set(Array.from(range.getClientRects(), (rect) => Math.round(rect.top)));
-    if (lines.size > 1) found.push("date " + text + " on " + lines.size + " lines");
+    if (lines.size > 1) found.push("figure " + text + " on " + lines.size + " lines");
   }
   return found;
 }"""
