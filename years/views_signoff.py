@@ -48,14 +48,26 @@ def _require_access(user: User) -> Region:
     return user.region
 
 
-def _own_action(user: User, year: int) -> str:
-    """What the user's level does on the page: submit (village cadre), sign (township
-    reviewer, county office), or nothing."""
+def _own_action(user: User, region: Region, year: int, *, locked: bool) -> str:
+    """What the user's level may do on the page now: submit (village cadre), sign (township
+    reviewer, county office), or nothing: never a button the service would refuse for the
+    state alone (a locked year, a village already submitted or its township signed, a region
+    already signed). What else may still refuse it (an open item, a level below not done)
+    says so when it is pressed."""
+    if locked:
+        return ""
+    state = signoff.state_of(region=region, year=year)
     role = user.role
     if role == User.Role.VILLAGE_CADRE:
+        township = region.parent
+        if state == SignOff.State.SUBMITTED or (
+            township is not None
+            and signoff.state_of(region=township, year=year) == SignOff.State.SIGNED
+        ):
+            return ""
         return "submit"
     if role in (User.Role.TOWNSHIP_REVIEWER, User.Role.COUNTY_OFFICER):
-        return "sign"
+        return "" if state == SignOff.State.SIGNED else "sign"
     return ""
 
 
@@ -80,8 +92,13 @@ def _page(
         "region": region,
         "own_state_label": SignOff.State(signoff.state_of(region=region, year=year)).label,
         "items": signoff.open_items(region=region, year=year),
-        "action": _own_action(user, year),
+        "action": _own_action(
+            user, region, year, locked=lock is not None and lock.locked_at is not None
+        ),
         "is_county_officer": user.role == User.Role.COUNTY_OFFICER,
+        # 重新开启: the county office, of a signed year only (else the service refuses).
+        "can_reopen": user.role == User.Role.COUNTY_OFFICER
+        and signoff.state_of(region=county, year=year) == SignOff.State.SIGNED,
         "is_township_reviewer": user.role == User.Role.TOWNSHIP_REVIEWER,
         "lock": lock,
         "events": signoff.sign_off_events(user=user, year=year)[:100],

@@ -384,3 +384,29 @@ def test_the_desk_links_to_the_sign_off_page_of_that_year(cast, county, world, m
     page = client.get("/").content.decode()
     assert f'href="/years/signoff/?year={YEAR}"' in page
     assert client.get(f"/years/signoff/?year={YEAR}").status_code == 200
+
+
+def test_the_page_offers_only_the_actions_the_state_allows(cast, county, world, closed_round):
+    """No button the service would refuse for the state alone: a submitted village, a signed
+    township or county, a locked year offer no submit or sign; 重新开启 only for a signed year."""
+
+    def page(user) -> str:
+        return login(user).get(f"/years/signoff/?year={YEAR}").content.decode()
+
+    reopen = f'action="/years/signoff/{YEAR}/reopen/"'
+    sign = f'action="/years/signoff/{YEAR}/sign/"'
+    submit = f'action="/years/signoff/{YEAR}/submit/"'
+    assert submit in page(cast.cadre)
+    assert sign in page(cast.township) and sign in page(cast.county)
+    assert reopen not in page(cast.county)  # nothing signed: nothing to reopen
+
+    sign_all(cast, county, world)
+
+    assert submit not in page(cast.cadre) and "当前状态：已提交" in page(cast.cadre)
+    assert sign not in page(cast.township)
+    county_page = page(cast.county)
+    assert sign not in county_page and "当前状态：已签署" in county_page
+    assert reopen in county_page
+    login(cast.county).post(f"/years/signoff/{YEAR}/reopen/", {"reason": "补录收入"})
+    county_page = page(cast.county)
+    assert sign in county_page and reopen not in county_page
