@@ -126,7 +126,11 @@ def desk_counts(user: User) -> dict[str, Any]:
     """管辖范围内农户: the households of the user's scope (the registry's list), read from the
     counts the database keeps (`selectors.household_list_counts`: 88 county rows for a province,
     not a count of its households)."""
-    return {"household_count": selectors.household_list_counts(user=user).total}
+    return {
+        "household_count": selectors.household_list_counts(user=user).total,
+        # A helper (帮扶责任人) has no area: their scope is the households paired with them.
+        "paired": user.role == User.Role.HELPER,
+    }
 
 
 def desk_recent(user: User) -> dict[str, Any]:

@@ -34,6 +34,14 @@ def test_home_page_shows_the_registered_panels(cast, household_a):
     assert household_a.number in content
 
 
+def test_a_helpers_first_figure_names_the_paired_households(cast, household_a):
+    """A helper (帮扶责任人) has no area to govern: the figure counts the households paired
+    with them and says so."""
+    content = login(cast.helper).get("/").content.decode()
+    assert "结对帮扶户" in content
+    assert "管辖范围内农户" not in content
+
+
 def test_with_no_panel_registered_the_desk_is_its_title(cast, household_a, monkeypatch):
     monkeypatch.setattr(desk, "_PANELS", {})
     assert desk.panels_for(cast.cadre) == []
