@@ -269,6 +269,14 @@ def get(key: str) -> Layout | None:
     return BY_KEY.get(key)
 
 
+def layout_label(key: str) -> str:
+    """What a list's `layout` is called on a page: the layout's label (大额医疗费用个人自付 for
+    `medical_costs`) in the reader's language, or the stored text itself for a list recorded
+    before the layouts (its layout holds the department's own name for it)."""
+    layout = BY_KEY.get(key)
+    return str(layout.label) if layout is not None else key
+
+
 def layouts_for(user: User) -> list[Layout]:
     """The layouts `user` may upload: a department account its own department's, the county
     office every one, anyone else none."""

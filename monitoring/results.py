@@ -23,6 +23,7 @@ import xlsxwriter
 from django.utils.translation import gettext as _
 
 from monitoring.inbox import department_results
+from monitoring.layouts import layout_label
 from monitoring.models import DepartmentList
 from povertyapp.ledgers.layout import neutralise
 from povertyapp.privacy import mask
@@ -62,7 +63,7 @@ def filename_for(source_list: DepartmentList) -> str:
     return "{title}_{department}_{layout}_{pk}.xlsx".format(
         title=_("名单处理结果"),
         department=source_list.get_department_display(),
-        layout=source_list.layout,
+        layout=layout_label(source_list.layout),
         pk=source_list.pk,
     )
 

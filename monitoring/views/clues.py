@@ -26,7 +26,7 @@ from households.models import Household
 from households.services import common
 from households.views import registry as household_pages
 from monitoring import clues as clue_door
-from monitoring import inbox, results
+from monitoring import inbox, layouts, results
 from monitoring.forms_clues import (
     AttachForm,
     ClueAddForm,
@@ -497,6 +497,8 @@ def department_home(request: AuthenticatedHttpRequest) -> HttpResponse:
         "pending": 0,
     }
     rows = [(item, counts.get(item.pk, empty)) for item in lists[:200]]
+    for item, _counts in rows:
+        item.layout_label = layouts.layout_label(item.layout)  # type: ignore[attr-defined]  # for the template
     return render(
         request,
         "monitoring/clues/department_home.html",
@@ -515,7 +517,12 @@ def list_results(request: AuthenticatedHttpRequest, list_id: int) -> HttpRespons
     return render(
         request,
         "monitoring/clues/list_results.html",
-        {"list": source_list, "page": page, "total": len(rows)},
+        {
+            "list": source_list,
+            "layout_label": layouts.layout_label(source_list.layout),
+            "page": page,
+            "total": len(rows),
+        },
     )
 
 

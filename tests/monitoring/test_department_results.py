@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from monitoring import inbox
+from monitoring import inbox, results
 from monitoring.models import Clue, MonitoringObject
 from povertyapp.models import AccessLog
 from tests import factories
@@ -255,3 +255,23 @@ def test_the_api_lists_a_cadres_village_clues_masked(world, cast):
     assert [row["source_row"] for row in rows] == [4]
     assert "household" in rows[0]
     assert "*" in rows[0]["id_number"]
+
+
+def test_a_list_of_a_registered_layout_is_called_by_its_label_never_its_key(world):
+    """The department's pages and the result workbook's name say 大额医疗费用个人自付, not the
+    layout's key `medical_costs`; a list recorded with its own name keeps that name."""
+    source = world["list"]
+    source.layout = "medical_costs"
+    source.save(update_fields=["layout"])
+    client = login(world["yibao"])
+    pages = [
+        client.get(reverse("monitoring:department-home")).content.decode(),
+        client.get(reverse("monitoring:list-results", args=[source.pk])).content.decode(),
+    ]
+    for html in pages:
+        assert "大额医疗费用个人自付" in html
+        assert "medical_costs" not in html
+    assert "大额医疗费用个人自付" in results.filename_for(source)
+    assert "medical_costs" not in results.filename_for(source)
+    source.layout = "大额医疗自付"
+    assert "大额医疗自付" in results.filename_for(source)
