@@ -1,5 +1,6 @@
-"""Every link a page offers its user leads to a page that user may open, and no select shows
-Django's `---------`: over every page every role of the demo cast reaches.
+"""Every link a page offers its user leads to a page that user may open, no select shows
+Django's `---------` and no text shows a code (`medical_costs`, `village_cadre`) where its label
+belongs: over every page every role of the demo cast reaches.
 
 The menu is held to its views' rules by `test_menu.py`; the links inside pages were not, and
 three kinds of defect were found by this walk (2026-12-07), each a class:
@@ -28,9 +29,19 @@ from django.test import Client
 
 from povertyapp.forms import DASHES
 from povertyapp.menu import menu_for
-from tests.site_walk import page_kind, walk
+from tests.site_walk import VisibleText, page_kind, walk
 
 DASH_OPTION = re.compile(r"<option[^>]*>\s*" + re.escape(DASHES) + r"\s*</option>")
+# A stored code where its label belongs: the keys of choices and layouts are snake_case
+# (`medical_costs`, `not_included`), which no label, name or note of the registry is.
+CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+def codes_shown(html: str) -> list[str]:
+    """The snake_case codes in the text a reader sees of `html`."""
+    parser = VisibleText()
+    parser.feed(html)
+    return [match.group() for text in parser.texts for match in CODE.finditer(text)]
 
 
 @pytest.fixture
@@ -44,6 +55,7 @@ def demo_users(db, settings, tmp_path):
 def test_every_link_of_every_page_opens_for_its_user_and_no_select_shows_dashes(demo_users):
     refused: dict[tuple[str, int], set[str]] = defaultdict(set)
     dashes: dict[str, set[str]] = defaultdict(set)
+    codes: dict[str, set[str]] = defaultdict(set)
     requested = 0
     for username, user in demo_users.items():
         client = Client()
@@ -56,6 +68,8 @@ def test_every_link_of_every_page_opens_for_its_user_and_no_select_shows_dashes(
         for url, html in walked.pages.items():
             if DASH_OPTION.search(html):
                 dashes[url].add(username)
+            for code in codes_shown(html):
+                codes[code].add(f"{username} {url}")
         for link, parent in walked.offered.items():
             if link in walked.pages or link in walked.statuses or page_kind(link) is None:
                 continue
@@ -71,12 +85,16 @@ def test_every_link_of_every_page_opens_for_its_user_and_no_select_shows_dashes(
     assert not dashes, "selects showing ---------: " + "; ".join(
         f"{url} ({', '.join(sorted(users))})" for url, users in sorted(dashes.items())
     )
+    assert not codes, "codes shown where a label belongs: " + "; ".join(
+        f"{code} ({', '.join(sorted(where)[:3])})" for code, where in sorted(codes.items())
+    )
     assert requested > 500  # the links themselves were followed, not only one page per kind
 
 
-def test_the_walk_catches_a_refused_link_and_the_dashes(demo_users, monkeypatch):
-    """The rules above can fail: a helper offered 剔除核查 is refused, and a select of a model
-    form shows `---------` when the house label is not applied."""
+def test_the_walk_catches_a_refused_link_the_dashes_and_a_code(demo_users, monkeypatch):
+    """The rules above can fail: a helper offered 剔除核查 is refused, a select of a model
+    form shows `---------` when the house label is not applied, and a list named by its
+    layout's key shows a code."""
     from monitoring.views import dashboard
     from povertyapp import forms as house
 
@@ -94,3 +112,7 @@ def test_the_walk_catches_a_refused_link_and_the_dashes(demo_users, monkeypatch)
     monkeypatch.setattr(house, "_label_empty_choice", lambda field: None)
     client.force_login(demo_users["county"], backend="povertyapp.backends.ModelBackendWithRegion")
     assert DASH_OPTION.search(client.get("/assistance/projects/new/").content.decode())
+    assert codes_shown("<td><a>medical_costs 2026年12月</a><br>医保_名单.xlsx</td>") == [
+        "medical_costs"
+    ]
+    assert codes_shown("<p title='x_y'>大额医疗费用个人自付</p><script>a_b</script>") == ["x_y"]
