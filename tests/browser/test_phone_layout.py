@@ -8,7 +8,7 @@
   (`document.documentElement.scrollWidth <= 360`), nor the household page's members tab (减员 /
   迁移), the household form and the round under review (its review buttons); and on none of
   them is an action button out of reach to the right (inside a table scrolled sideways) or a
-  date, a month or a figure broken over two lines.
+  date, a month, a figure or a badge broken over two lines.
 Screenshots: artifacts/screenshots/phone-*."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import expect
 
 from households.models import Household
+from households.views.registry import TABS
 from povertyapp.menu import menu_for
 from povertyapp.models import User, VillageYear
 from rounds import services as rounds
@@ -61,7 +62,7 @@ def _width(page) -> int:
 # What a phone cannot reach without scrolling sideways, beyond the page's own width: an action
 # button (shown, not in a folded <details>) or a to-do badge in a table whose right edge lies
 # past the screen, as in a table scrolled inside its .table-wrap; a date (2026-12-04), a month
-# (2026-01) or a figure (4686/63156, 7.46%) broken over more than one line.
+# (2026-01), a figure (4686/63156, 7.46%) or a badge (达标) broken over more than one line.
 UNREACHABLE = """() => {
   const width = document.documentElement.clientWidth;
   const found = [];
@@ -81,6 +82,14 @@ UNREACHABLE = """() => {
     range.selectNodeContents(element);
     const lines = new Set(Array.from(range.getClientRects(), (rect) => Math.round(rect.top)));
     if (lines.size > 1) found.push("figure " + text + " on " + lines.size + " lines");
+  }
+  for (const element of document.querySelectorAll("main .badge")) {
+    if (!element.checkVisibility()) continue;
+    const range = document.createRange();
+    range.selectNodeContents(element);
+    const lines = new Set(Array.from(range.getClientRects(), (rect) => Math.round(rect.top)));
+    const label = element.textContent.trim();
+    if (lines.size > 1) found.push("badge " + label + " on " + lines.size + " lines");
   }
   return found;
 }"""
@@ -255,9 +264,10 @@ def _pages_of(user: User, household: Household, round_id: int) -> list[str]:
     urls = [link.url for link in menu_for(user)]
     writers = (User.Role.VILLAGE_CADRE, User.Role.TOWNSHIP_REVIEWER, User.Role.COUNTY_OFFICER)
     if user.role in writers:
-        # The pages the issue names beyond the menu: 减员/迁移, the form, the round's review.
+        # The pages the issue names beyond the menu: every tab of the household page (减员/
+        # 迁移 on 家庭成员), the form, the round's review.
         urls += [
-            f"/households/{household.pk}/?tab=members",
+            *(f"/households/{household.pk}/?tab={tab}" for tab, _label in TABS),
             f"/households/{household.pk}/edit/",
             f"/rounds/{round_id}/",
         ]
