@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
 from django.db.models import Count, Prefetch
 from django.utils import timezone
@@ -561,6 +562,27 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 RULES_BY_CODE = {rule.code: rule for rule in RULES}
+
+
+def field_label(rule_code: str, field: str) -> str:
+    """What a problem's field is called on a page, in the reader's language: the verbose name
+    of the household's or the member's field (the rule's target), or of the year's income
+    (`income.production_cost` → 生产经营性支出), the related records' name for a relation
+    (`members` → 家庭成员); the stored path only for a field no model has any more."""
+    rule = RULES_BY_CODE.get(rule_code)
+    model: Any = Member if rule is not None and rule.target == MEMBER else Household
+    name = field
+    if field == "income":  # the year's income as a whole
+        return str(HouseholdIncome._meta.verbose_name)
+    if field.startswith("income."):
+        model, name = HouseholdIncome, field.removeprefix("income.")
+    try:
+        found = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return field
+    if found.auto_created and not found.concrete:  # a reverse relation: the records' name
+        return str(found.related_model._meta.verbose_name_plural)
+    return str(found.verbose_name)
 
 
 @dataclass(frozen=True)

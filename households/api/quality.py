@@ -41,6 +41,7 @@ class ProblemSerializer(serializers.ModelSerializer):
         source="household.number", read_only=True, allow_null=True
     )
     rule_label = serializers.SerializerMethodField()
+    field_label = serializers.SerializerMethodField()
     state_display = serializers.CharField(source="get_state_display", read_only=True)
 
     class Meta:
@@ -55,6 +56,7 @@ class ProblemSerializer(serializers.ModelSerializer):
             "rule",
             "rule_label",
             "field",
+            "field_label",
             "message",
             "state",
             "state_display",
@@ -71,6 +73,10 @@ class ProblemSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.CharField())
     def get_rule_label(self, problem: DataProblem) -> str:
         return str(RULE_LABELS.get(problem.rule, problem.rule))
+
+    @extend_schema_field(serializers.CharField())
+    def get_field_label(self, problem: DataProblem) -> str:
+        return quality.field_label(problem.rule, problem.field)
 
 
 class ExplainSerializer(serializers.Serializer):

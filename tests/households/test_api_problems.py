@@ -53,6 +53,7 @@ def test_problems_are_listed_in_scope_with_filters(cast, county, problems):
     row = county_client.get(PROBLEMS, {**query, "village": county.village_b.code}).json()
     assert row["results"][0]["state"] == "open"
     assert row["results"][0]["rule_label"]
+    assert row["results"][0]["field_label"] == "主要致贫原因"
     response = county_client.get(PROBLEMS, {"rule": "no-such-rule"})
     assert response.status_code == 400 and "rule" in response.json()
     url = reverse("problem-detail", args=[a])

@@ -294,3 +294,26 @@ def test_rules_with_most_open_problems_count_each_rule_as_its_list_does(cast, co
     for rule, count in by_rule.items():
         listed = client.get("/households/quality/", {"rule": rule, "state": "open"})
         assert listed.context["page"].paginator.count == count, rule
+
+
+def test_every_rules_field_is_named_by_its_label_never_its_path():
+    """The problem list says 字段：生产经营性支出, not `income.production_cost`: every rule's
+    field (the required fields' included) resolves to the verbose name of the household's,
+    member's or income's field, or to the name of the related records."""
+    for rule in quality.RULES:
+        label = quality.field_label(rule.code, rule.field)
+        assert label and label != rule.field and "_" not in label and "." not in label, rule
+    assert quality.field_label("production_without_cost", "income.production_cost") == (
+        "生产经营性支出"
+    )
+    assert quality.field_label("no_members", "members") == "家庭成员"
+    assert quality.field_label("gone", "retired_field") == "retired_field"
+
+
+def test_the_problem_list_shows_the_fields_label(cast, county, client_for):
+    factories.household(actor=cast.county, village=county.village_a, main_cause="因学")
+    run_job(cast.county, county.county)
+    page = client_for(cast.cadre).get("/households/quality/", {"rule": "cause_study"})
+    text = page.content.decode()
+    assert "字段：主要致贫原因" in text
+    assert "<code>main_cause</code>" not in text  # (the rule select's values are codes)
