@@ -8,7 +8,7 @@
   (`document.documentElement.scrollWidth <= 360`), nor the household page's members tab (减员 /
   迁移), the household form and the round under review (its review buttons); and on none of
   them is an action button out of reach to the right (inside a table scrolled sideways) or a
-  date, a month, a figure or a badge broken over two lines.
+  date, a month, a figure, a name or a badge broken over two lines.
 Screenshots: artifacts/screenshots/phone-*."""
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ def _width(page) -> int:
 # What a phone cannot reach without scrolling sideways, beyond the page's own width: an action
 # button (shown, not in a folded <details>) or a to-do badge in a table whose right edge lies
 # past the screen, as in a table scrolled inside its .table-wrap; a date (2026-12-04), a month
-# (2026-01), a figure (4686/63156, 7.46%) or a badge (达标) broken over more than one line.
+# (2026-01), a figure (4686/63156, 7.46%), a name in a cell (潘华明) or a badge (达标) broken over
+# more than one line.
 UNREACHABLE = """() => {
   const width = document.documentElement.clientWidth;
   const found = [];
@@ -82,6 +83,15 @@ UNREACHABLE = """() => {
     range.selectNodeContents(element);
     const lines = new Set(Array.from(range.getClientRects(), (rect) => Math.round(rect.top)));
     if (lines.size > 1) found.push("figure " + text + " on " + lines.size + " lines");
+  }
+  for (const element of document.querySelectorAll("main td")) {
+    const text = element.textContent.trim();  // a name: two to four Han characters, as text
+    if (element.children.length || !/^[\\u4e00-\\u9fff]{2,4}$/.test(text)) continue;
+    if (!element.checkVisibility()) continue;
+    const range = document.createRange();
+    range.selectNodeContents(element);
+    const lines = new Set(Array.from(range.getClientRects(), (rect) => Math.round(rect.top)));
+    if (lines.size > 1) found.push("name " + text + " on " + lines.size + " lines");
   }
   for (const element of document.querySelectorAll("main .badge")) {
     if (!element.checkVisibility()) continue;
@@ -268,6 +278,8 @@ def _pages_of(user: User, household: Household, round_id: int) -> list[str]:
         # 迁移 on 家庭成员), the form, the round's review.
         urls += [
             *(f"/households/{household.pk}/?tab={tab}" for tab, _label in TABS),
+            "/monitoring/objects/",
+            "/assistance/households/",
             f"/households/{household.pk}/edit/",
             f"/rounds/{round_id}/",
         ]
