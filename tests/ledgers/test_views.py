@@ -183,6 +183,26 @@ def test_upload_with_errors_shows_them_and_offers_the_highlighted_workbook(
     assert _body(download) == Path(job.result_file.path).read_bytes()
 
 
+def test_a_workbook_without_the_members_sheet_fails_with_its_reason_and_no_progress(
+    client_for, tmp_path, cast, county, django_capture_on_commit_callbacks
+):
+    """A 户台账 alone fails before any row is read: the page says why, without a progress bar
+    at "0% · 0 / 0 户"."""
+    client = client_for(cast.cadre)
+    path = str(tmp_path / "户台账.xlsx")
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["户编号", "行政村", "户状态"])
+    workbook.active.append(["NEW0001", "凤场村", "非建档立卡户"])
+    workbook.save(path)
+    with django_capture_on_commit_callbacks(execute=True):
+        _upload(client, path, dry_run=True)
+    job = Job.objects.get(kind="households_import")
+    assert job.status == Job.Status.FAILED
+    page = client.get(reverse("ledgers:import-job", args=[job.pk])).content.decode()
+    assert "未找到人员台账工作表" in page
+    assert "<progress" not in page and "0 / 0" not in page
+
+
 def test_hostile_upload_is_refused_on_the_page(client_for, cast, county):
     client = client_for(cast.cadre)
     response = _upload(client, b"MZ\x90\x00 not a workbook", dry_run=True)
