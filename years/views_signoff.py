@@ -48,7 +48,7 @@ def _require_access(user: User) -> Region:
     return user.region
 
 
-def _own_action(user: User, region: Region, year: int, *, locked: bool) -> str:
+def _own_action(user: User, region: Region, year: int, *, state: str, locked: bool) -> str:
     """What the user's level may do on the page now: submit (village cadre), sign (township
     reviewer, county office), or nothing: never a button the service would refuse for the
     state alone (a locked year, a village already submitted or its township signed, a region
@@ -56,7 +56,6 @@ def _own_action(user: User, region: Region, year: int, *, locked: bool) -> str:
     says so when it is pressed."""
     if locked:
         return ""
-    state = signoff.state_of(region=region, year=year)
     role = user.role
     if role == User.Role.VILLAGE_CADRE:
         township = region.parent
@@ -85,15 +84,20 @@ def _page(
     area = signoff.area_sign_offs(user=user, year=year)
     county = area["county"]
     lock = YearLock.objects.filter(county=county, year=year).select_related("locked_by").first()
+    own_state = signoff.state_of(region=region, year=year)
     context = {
         "year": year,
         "years": list(range(timezone.localdate().year, timezone.localdate().year - 6, -1)),
         "area": area,
         "region": region,
-        "own_state_label": SignOff.State(signoff.state_of(region=region, year=year)).label,
+        "own_state_label": SignOff.State(own_state).label,
         "items": signoff.open_items(region=region, year=year),
         "action": _own_action(
-            user, region, year, locked=lock is not None and lock.locked_at is not None
+            user,
+            region,
+            year,
+            state=own_state,
+            locked=lock is not None and lock.locked_at is not None,
         ),
         "is_county_officer": user.role == User.Role.COUNTY_OFFICER,
         # 重新开启: the county office, of a signed year only (else the service refuses).
