@@ -161,9 +161,13 @@ class HouseholdFilter(django_filters.FilterSet):
             if asked and asked not in offered:
                 offered.append(asked)
             field = self.form.fields[name]
-            field.widget = forms.Select(
+            field.widget = forms.Select(  # (a text box's maxlength has no place on a select)
                 choices=[("", _("全部")), *((label, label) for label in offered)],
-                attrs=field.widget.attrs,
+                attrs={
+                    attribute: value
+                    for attribute, value in field.widget.attrs.items()
+                    if attribute != "maxlength"
+                },
             )
 
     def name_searched(self) -> str:

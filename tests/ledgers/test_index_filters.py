@@ -80,7 +80,8 @@ def test_the_causes_and_attributes_are_chosen_from_the_value_lists(client_for, c
     assert labels[ValueList.CAUSE] and labels[ValueList.POVERTY_ATTRIBUTE]
     page = client_for(cast.cadre).get(reverse("ledgers:index"), {"cause": "旧的原因"})
     text = page.content.decode()
-    assert '<select name="cause"' in text and '<select name="attribute"' in text
+    assert '<select name="cause" id="id_cause">' in text
+    assert '<select name="attribute" id="id_attribute">' in text
     for label in labels[ValueList.CAUSE]:
         assert f'<option value="{label}">{label}</option>' in text
     assert '<option value="旧的原因" selected>旧的原因</option>' in text
