@@ -298,6 +298,14 @@ def household_scope_q(user: User) -> Q:
     return _area_q(user.region, "household__", keyed=_county_keyed_household is not None)
 
 
+def paired_only(queryset: QuerySet[M], user: User) -> QuerySet[M]:
+    """`queryset` (rows with a relation named `household`, already held to the user's area) held
+    to a helper's (帮扶责任人) paired households as well; anyone else's is returned unchanged."""
+    if user.role != Role.HELPER:
+        return queryset
+    return queryset.filter(household_scope_q(user))
+
+
 def member_scope_q(user: User, member: type[Model]) -> Q:
     """The scope over `member` rows (a model with a relation named `household`): as
     `household_scope_q`, but a county office or above filters on the member's own county key

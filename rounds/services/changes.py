@@ -57,11 +57,13 @@ def change_list(*, user: User, round: AdjustmentRound) -> QuerySet[RoundChange]:
     if not roles.has_case_access(user) or user.region is None:
         return RoundChange.objects.none()
     changes = RoundChange.objects.filter(round=round, village__path__startswith=user.region.path)
-    if user.role == User.Role.HELPER:
-        changes = changes.filter(roles.household_scope_q(user))
-    return changes.select_related(
-        "household", "village", "village__parent", "proposed_by", "reviewed_by", "decided_by"
-    ).order_by("village__code", "kind", "id")
+    return (
+        roles.paired_only(changes, user)
+        .select_related(
+            "household", "village", "village__parent", "proposed_by", "reviewed_by", "decided_by"
+        )
+        .order_by("village__code", "kind", "id")
+    )
 
 
 def change_get_for_user(*, user: User, change_id: int) -> RoundChange:

@@ -83,10 +83,7 @@ def round_list_events_for_user(
         path = region.path
     elif region is not None and not path.startswith(region.path):
         return HouseholdEvent.objects.none()
-    events = round_list_events(round=round, path_prefix=path)
-    if user.role == User.Role.HELPER:
-        events = events.filter(roles.household_scope_q(user))
-    return events
+    return roles.paired_only(round_list_events(round=round, path_prefix=path), user)
 
 
 def list_counts(*, user: User, round: AdjustmentRound) -> dict[str, Any]:
@@ -174,8 +171,7 @@ def natural_change_counts(*, user: User, round: AdjustmentRound) -> dict[str, An
     events = Event.objects.filter(
         round=round, kind__in=kinds, household__village__path__startswith=region.path
     )
-    if user.role == User.Role.HELPER:  # a helper's paired households only
-        events = events.filter(roles.household_scope_q(user))
+    events = roles.paired_only(events, user)
     aggregates = {
         "joined": Count("id", filter=Q(kind=Event.Kind.MEMBER_JOINED)),
         "left": Count("id", filter=~Q(kind=Event.Kind.MEMBER_JOINED)),
