@@ -9,6 +9,7 @@ that offered them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlsplit
@@ -141,3 +142,58 @@ def walk(client: Client, starts: list[str]) -> Walk:
             found.offered.setdefault(link, parent)
         level = following
     return found
+
+
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# Elements whose text a browser does not break: the house's nowrap classes, and the native
+# widgets and preformatted text.
+UNBROKEN_CLASSES = {"date", "nowrap"}
+UNBROKEN_ELEMENTS = {"option", "textarea", "pre", "time", "title", "code"}
+
+
+class BreakableDates(HTMLParser):
+    """The dates (YYYY-MM-DD) of a page's visible text that a phone may break over two lines:
+    Chrome breaks Chinese running text after a date's hyphens whatever the CSS of the text
+    around it, so each date must sit in an element that does not wrap (`.date`, `td.date`,
+    `time`: `static/css/app.css`)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.dates: list[str] = []
+        self._stack: list[tuple[str, bool, bool]] = []  # (tag, hidden, kept whole)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in VOID:
+            return
+        attributes = {name: value or "" for name, value in attrs}
+        hidden, kept = (self._stack[-1][1], self._stack[-1][2]) if self._stack else (False, False)
+        hidden = hidden or tag in SKIPPED_ELEMENTS
+        kept = (
+            kept
+            or tag in UNBROKEN_ELEMENTS
+            or bool(UNBROKEN_CLASSES & set(attributes.get("class", "").split()))
+        )
+        self._stack.append((tag, hidden, kept))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        pass
+
+    def handle_endtag(self, tag: str) -> None:
+        for index in range(len(self._stack) - 1, -1, -1):
+            if self._stack[index][0] == tag:
+                del self._stack[index:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        if self._stack and (self._stack[-1][1] or self._stack[-1][2]):
+            return
+        self.dates.extend(
+            f"{data.strip()[:60]!r} in <{self._stack[-1][0] if self._stack else ''}>"
+            for _match in DATE.finditer(data)
+        )
+
+
+def breakable_dates(html: str) -> list[str]:
+    parser = BreakableDates()
+    parser.feed(html)
+    return parser.dates

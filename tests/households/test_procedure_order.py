@@ -26,6 +26,11 @@ D = datetime.date
 FROZEN = D(2026, 12, 5)
 
 
+def kept(day) -> str:
+    """A date as pages show it: kept whole on a phone (`povertyapp/templatetags/dates.py`)."""
+    return f'<span class="date">{day.isoformat()}</span>'
+
+
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
@@ -457,12 +462,10 @@ def test_overdue_cases_come_first_and_stand_out_for_township_and_county(
     assert "辖区逾期案件" in page
     assert late.household.number in page
     late_clock = workflows.case_clocks([late])[late.pk]
-    assert f"期限{late.deadline.isoformat()}，已超{late_clock.late_working_days}个工作日" in page
+    assert f"期限{kept(late.deadline)}，已超{late_clock.late_working_days}个工作日" in page
     mine = client_for(cast.cadre).get("/households/todo/").content.decode()
     recent_clock = workflows.case_clocks([recent])[recent.pk]
-    assert (
-        f"期限{recent.deadline.isoformat()}，剩余{recent_clock.working_days_left}个工作日" in mine
-    )
+    assert f"期限{kept(recent.deadline)}，剩余{recent_clock.working_days_left}个工作日" in mine
     assert mine.index(late.household.number) < mine.index(applicant.number)
 
 
@@ -470,7 +473,7 @@ def test_the_case_page_shows_the_time_left(cast, applicant, client_for):
     workflow = open_case(cast, applicant, app_today())
     clock = workflows.case_clocks([workflow])[workflow.pk]
     page = client_for(cast.cadre).get(f"/households/cases/{workflow.pk}/").content.decode()
-    assert f"期限{workflow.deadline.isoformat()}，剩余{clock.working_days_left}个工作日" in page
+    assert f"期限{kept(workflow.deadline)}，剩余{clock.working_days_left}个工作日" in page
     household_page = client_for(cast.cadre).get(f"/households/{applicant.pk}/").content.decode()
     assert f"剩余{clock.working_days_left}个工作日" in household_page
 
@@ -500,7 +503,7 @@ def test_my_cases_waiting_on_others_list_their_step_and_deadline(
     section = page[page.index("我的案件（等待他人办理）") :]
     assert applicant.number in section
     assert "第二次公示" in section
-    assert f"期限{workflow.deadline.isoformat()}" in section
+    assert f"期限{kept(workflow.deadline)}" in section
 
 
 # --- withdrawal -------------------------------------------------------------------------------

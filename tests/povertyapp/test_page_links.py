@@ -1,6 +1,7 @@
 """Every link a page offers its user leads to a page that user may open, no select shows
-Django's `---------` and no text shows a code (`medical_costs`, `village_cadre`) where its label
-belongs: over every page every role of the demo cast reaches.
+Django's `---------`, no text shows a code (`medical_costs`, `village_cadre`) where its label
+belongs, and no date can break over two lines on a phone (`povertyapp/templatetags/dates.py`):
+over every page every role of the demo cast reaches.
 
 The menu is held to its views' rules by `test_menu.py`; the links inside pages were not, and
 three kinds of defect were found by this walk (2026-12-07), each a class:
@@ -29,7 +30,7 @@ from django.test import Client
 
 from povertyapp.forms import DASHES
 from povertyapp.menu import menu_for
-from tests.site_walk import VisibleText, page_kind, walk
+from tests.site_walk import VisibleText, breakable_dates, page_kind, walk
 
 DASH_OPTION = re.compile(r"<option[^>]*>\s*" + re.escape(DASHES) + r"\s*</option>")
 # A stored code where its label belongs: the keys of choices and layouts are snake_case
@@ -52,10 +53,11 @@ def demo_users(db, settings, tmp_path):
     return demo.seed(households=20, seed=1)["users"]
 
 
-def test_every_link_of_every_page_opens_for_its_user_and_no_select_shows_dashes(demo_users):
+def test_every_link_of_every_page_opens_for_its_user_and_shows_its_text_whole(demo_users):
     refused: dict[tuple[str, int], set[str]] = defaultdict(set)
     dashes: dict[str, set[str]] = defaultdict(set)
     codes: dict[str, set[str]] = defaultdict(set)
+    dates: dict[str, set[str]] = defaultdict(set)
     requested = 0
     for username, user in demo_users.items():
         client = Client()
@@ -70,6 +72,8 @@ def test_every_link_of_every_page_opens_for_its_user_and_no_select_shows_dashes(
                 dashes[url].add(username)
             for code in codes_shown(html):
                 codes[code].add(f"{username} {url}")
+            for date in breakable_dates(html):
+                dates[date].add(f"{username} {url}")
         for link, parent in walked.offered.items():
             if link in walked.pages or link in walked.statuses or page_kind(link) is None:
                 continue
@@ -77,6 +81,10 @@ def test_every_link_of_every_page_opens_for_its_user_and_no_select_shows_dashes(
             requested += 1
             if response.status_code != 200:
                 refused[(link, response.status_code)].add(f"{username} from {parent}")
+            elif response.get("Content-Type", "").startswith("text/html"):
+                html = response.content.decode()
+                for date in breakable_dates(html):
+                    dates[date].add(f"{username} {link}")
     report = [
         f"{status} {url}: {', '.join(sorted(where)[:4])}"
         for (url, status), where in sorted(refused.items())
@@ -88,13 +96,16 @@ def test_every_link_of_every_page_opens_for_its_user_and_no_select_shows_dashes(
     assert not codes, "codes shown where a label belongs: " + "; ".join(
         f"{code} ({', '.join(sorted(where)[:3])})" for code, where in sorted(codes.items())
     )
+    assert not dates, "dates a phone may break over two lines: " + "; ".join(
+        f"{date} ({', '.join(sorted(where)[:3])})" for date, where in sorted(dates.items())
+    )
     assert requested > 500  # the links themselves were followed, not only one page per kind
 
 
-def test_the_walk_catches_a_refused_link_the_dashes_and_a_code(demo_users, monkeypatch):
+def test_the_walk_catches_a_refused_link_the_dashes_a_code_and_a_date(demo_users, monkeypatch):
     """The rules above can fail: a helper offered 剔除核查 is refused, a select of a model
-    form shows `---------` when the house label is not applied, and a list named by its
-    layout's key shows a code."""
+    form shows `---------` when the house label is not applied, a list named by its layout's
+    key shows a code, and a date in running text may break."""
     from monitoring.views import dashboard
     from povertyapp import forms as house
 
@@ -116,3 +127,7 @@ def test_the_walk_catches_a_refused_link_the_dashes_and_a_code(demo_users, monke
         "medical_costs"
     ]
     assert codes_shown("<p title='x_y'>大额医疗费用个人自付</p><script>a_b</script>") == ["x_y"]
+    assert breakable_dates("<p>办结期限 2026-12-10</p><option>2026-12-11</option>") == [
+        "'办结期限 2026-12-10' in <p>"
+    ]
+    assert not breakable_dates('<p>办结期限 <span class="date">2026-12-10</span></p>')

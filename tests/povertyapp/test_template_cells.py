@@ -1,36 +1,80 @@
-"""A table cell that holds only a date carries the `date` class (`static/css/app.css`: never
-wraps), in every template: on a phone a narrow column broke 2026-12-07 after its second hyphen
-(the household page's 状态变动 tab, found by `tests/browser/test_phone_layout.py`, which checks
-only the pages it opens). This holds the templates it does not open too."""
+"""A date a template shows is kept on one line (`static/css/app.css`: `.date` never wraps), in
+every template: on a phone Chrome broke a date after its second hyphen, in a narrow table cell
+(the household page's 状态变动 tab, 2026-12-07, found by `tests/browser/test_phone_layout.py`)
+and in running Chinese text whatever the CSS around it ("办结期限 2026-12-" / "10"). A date is
+shown through `|nowrap_date` (`povertyapp/templatetags/dates.py`), or `|date` alone in a cell of
+class `date`.
+
+The browser test opens some pages only, and the page walk (`test_page_links.py`) reads the
+pages the demo reaches; this holds every template, the pages neither reaches included."""
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 
 from django.conf import settings
+from django.template import Context, Template
 
-DATE_CELL = re.compile(r'<td( class="([^"]*)")?>\{\{ [^}]*\|date:"[^"]*"[^}]*\}\}</td>')
+# A `|date` whose format shows a whole date (a year, a month and a day), or names a format
+# setting that does (the house writes dates as Y-m-d, not in the locale's format).
+WHOLE_DATE = re.compile(
+    r'\|date:"((?=[^"]*Y)(?=[^"]*[mn])(?=[^"]*[dj])[^"]*|(SHORT_)?DATE(TIME)?_FORMAT)"'
+)
+DATE_CELL = re.compile(r'<td class="[^"]*\bdate\b[^"]*"[^>]*>\{\{ [^}]*\}\}</td>')
 
 
-def date_cells_without_the_class(text: str) -> list[str]:
+def dates_that_may_break(text: str) -> list[str]:
+    """The `|date` uses of whole dates in `text` outside a cell of class `date`."""
+    kept = [match.span() for match in DATE_CELL.finditer(text)]
     return [
-        match.group(0)
-        for match in DATE_CELL.finditer(text)
-        if "date" not in (match.group(2) or "").split()
+        text[max(0, match.start() - 40) : match.end()]
+        for match in WHOLE_DATE.finditer(text)
+        if not any(start <= match.start() < end for start, end in kept)
     ]
 
 
-def test_every_cell_holding_only_a_date_keeps_it_on_one_line():
+# Printed pages (A4, no phone) spell their dates out in words.
+PRINTED = ("print/", "notice_print.html")
+
+
+def test_every_date_a_template_shows_is_kept_on_one_line():
     found = []
     for path in sorted(Path(settings.BASE_DIR, "templates").rglob("*.html")):
-        for cell in date_cells_without_the_class(path.read_text(encoding="utf-8")):
-            found.append(f"{path.relative_to(settings.BASE_DIR)}: {cell}")
+        name = str(path.relative_to(settings.BASE_DIR))
+        if any(part in name for part in PRINTED):
+            continue
+        for use in dates_that_may_break(path.read_text(encoding="utf-8")):
+            found.append(f"{name}: …{use}")
     assert not found, "\n".join(found)
 
 
-def test_the_rule_reads_a_bare_date_cell_and_passes_one_with_the_class():
-    assert date_cells_without_the_class('<td>{{ e.on|date:"Y-m-d" }}</td>')
-    assert date_cells_without_the_class('<td class="num">{{ e.on|date:"Y-m" }}</td>')
-    assert not date_cells_without_the_class('<td class="num date">{{ e.on|date:"Y-m-d" }}</td>')
-    assert not date_cells_without_the_class("<td>{{ e.name }}</td>")
+def test_the_rule_reads_a_bare_date_and_passes_a_kept_one():
+    assert dates_that_may_break('<td>{{ e.on|date:"Y-m-d" }}</td>')
+    assert dates_that_may_break('<p>{% translate "期限" %} {{ e.on|date:"Y-m-d" }}</p>')
+    assert dates_that_may_break('{% blocktranslate with day=e.on|date:"Y-m-d H:i" %}')
+    assert dates_that_may_break('{{ job.deleted_at|date:"DATETIME_FORMAT" }}')
+    assert not dates_that_may_break('<td class="num date">{{ e.on|date:"Y-m-d" }}</td>')
+    assert not dates_that_may_break('<p>{{ e.on|nowrap_date }} {{ e.on|date:"H:i" }}</p>')
+    assert not dates_that_may_break("<td>{{ e.name }}</td>")
+
+
+def test_nowrap_date_keeps_a_date_whole_and_leaves_no_date_to_its_default():
+    template = Template(
+        '{% load i18n dates %}{{ day|nowrap_date }}|{{ none|nowrap_date|default:"—" }}|'
+        "{% blocktranslate with at=day|nowrap_date %}期限{{ at }}{% endblocktranslate %}"
+    )
+    html = template.render(Context({"day": datetime.date(2026, 12, 10), "none": None}))
+    assert html == (
+        '<span class="date">2026-12-10</span>|—|期限<span class="date">2026-12-10</span>'
+    )
+
+
+def test_nowrap_dates_escapes_the_text_and_keeps_each_date_whole():
+    template = Template("{% load dates %}{{ text|nowrap_dates }}")
+    html = template.render(Context({"text": "<b>公示</b>：2026-01-14起，至2026-01-18 10:00"}))
+    assert html == (
+        '&lt;b&gt;公示&lt;/b&gt;：<span class="date">2026-01-14</span>起，至'
+        '<span class="date">2026-01-18 10:00</span>'
+    )
