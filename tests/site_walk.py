@@ -197,3 +197,57 @@ def breakable_dates(html: str) -> list[str]:
     parser = BreakableDates()
     parser.feed(html)
     return parser.dates
+
+
+UNLABELLED_TYPES = {"hidden", "submit", "button", "reset", "image"}
+
+
+class FormControls(HTMLParser):
+    """A page's form controls with no label a screen reader reads: none wrapping it, none
+    naming its id, no `aria-label`, `aria-labelledby` or `title` (a placeholder is no label:
+    it is gone once the field is filled)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.controls: list[tuple[str, dict[str, str], bool]] = []
+        self.labelled_ids: set[str] = set()
+        self._labels = 0
+        self._skipped = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {name: value or "" for name, value in attrs}
+        if tag in SKIPPED_ELEMENTS:
+            self._skipped += 1
+        elif tag == "label":
+            self._labels += 1
+            if attributes.get("for"):
+                self.labelled_ids.add(attributes["for"])
+        elif (
+            tag in ("input", "select", "textarea")
+            and not self._skipped
+            and (tag != "input" or attributes.get("type", "text") not in UNLABELLED_TYPES)
+        ):
+            self.controls.append((tag, attributes, self._labels > 0))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in SKIPPED_ELEMENTS and self._skipped:
+            self._skipped -= 1
+        elif tag == "label" and self._labels:
+            self._labels -= 1
+
+    def unlabelled(self) -> list[str]:
+        return [
+            f"<{tag} name={attributes.get('name', '')!r}>"
+            for tag, attributes, in_label in self.controls
+            if not (
+                in_label
+                or attributes.get("id", "") in self.labelled_ids
+                or {"aria-label", "aria-labelledby", "title"} & attributes.keys()
+            )
+        ]
+
+
+def unlabelled_controls(html: str) -> list[str]:
+    parser = FormControls()
+    parser.feed(html)
+    return parser.unlabelled()

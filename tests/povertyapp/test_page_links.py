@@ -1,7 +1,8 @@
 """Every link a page offers its user leads to a page that user may open, no select shows
 Django's `---------`, no text shows a code (`medical_costs`, `village_cadre`) where its label
-belongs, and no date can break over two lines on a phone (`povertyapp/templatetags/dates.py`):
-over every page every role of the demo cast reaches.
+belongs, no date can break over two lines on a phone (`povertyapp/templatetags/dates.py`) and
+every form control has a label a screen reader reads: over every page every role of the demo
+cast reaches.
 
 The menu is held to its views' rules by `test_menu.py`; the links inside pages were not, and
 three kinds of defect were found by this walk (2026-12-07), each a class:
@@ -30,7 +31,13 @@ from django.test import Client
 
 from povertyapp.forms import DASHES
 from povertyapp.menu import menu_for
-from tests.site_walk import VisibleText, breakable_dates, page_kind, walk
+from tests.site_walk import (
+    VisibleText,
+    breakable_dates,
+    page_kind,
+    unlabelled_controls,
+    walk,
+)
 
 DASH_OPTION = re.compile(r"<option[^>]*>\s*" + re.escape(DASHES) + r"\s*</option>")
 # A stored code where its label belongs: the keys of choices and layouts are snake_case
@@ -58,6 +65,7 @@ def test_every_link_of_every_page_opens_for_its_user_and_shows_its_text_whole(de
     dashes: dict[str, set[str]] = defaultdict(set)
     codes: dict[str, set[str]] = defaultdict(set)
     dates: dict[str, set[str]] = defaultdict(set)
+    unlabelled: dict[str, set[str]] = defaultdict(set)
     requested = 0
     for username, user in demo_users.items():
         client = Client()
@@ -74,6 +82,8 @@ def test_every_link_of_every_page_opens_for_its_user_and_shows_its_text_whole(de
                 codes[code].add(f"{username} {url}")
             for date in breakable_dates(html):
                 dates[date].add(f"{username} {url}")
+            for control in unlabelled_controls(html):
+                unlabelled[control].add(f"{username} {url}")
         for link, parent in walked.offered.items():
             if link in walked.pages or link in walked.statuses or page_kind(link) is None:
                 continue
@@ -85,6 +95,8 @@ def test_every_link_of_every_page_opens_for_its_user_and_shows_its_text_whole(de
                 html = response.content.decode()
                 for date in breakable_dates(html):
                     dates[date].add(f"{username} {link}")
+                for control in unlabelled_controls(html):
+                    unlabelled[control].add(f"{username} {link}")
     report = [
         f"{status} {url}: {', '.join(sorted(where)[:4])}"
         for (url, status), where in sorted(refused.items())
@@ -99,13 +111,18 @@ def test_every_link_of_every_page_opens_for_its_user_and_shows_its_text_whole(de
     assert not dates, "dates a phone may break over two lines: " + "; ".join(
         f"{date} ({', '.join(sorted(where)[:3])})" for date, where in sorted(dates.items())
     )
+    assert not unlabelled, "form controls without a label: " + "; ".join(
+        f"{control} ({', '.join(sorted(where)[:3])})"
+        for control, where in sorted(unlabelled.items())
+    )
     assert requested > 500  # the links themselves were followed, not only one page per kind
 
 
 def test_the_walk_catches_a_refused_link_the_dashes_a_code_and_a_date(demo_users, monkeypatch):
     """The rules above can fail: a helper offered 剔除核查 is refused, a select of a model
     form shows `---------` when the house label is not applied, a list named by its layout's
-    key shows a code, and a date in running text may break."""
+    key shows a code, a date in running text may break, and a field named only by its
+    placeholder has no label."""
     from monitoring.views import dashboard
     from povertyapp import forms as house
 
@@ -131,3 +148,8 @@ def test_the_walk_catches_a_refused_link_the_dashes_a_code_and_a_date(demo_users
         "'办结期限 2026-12-10' in <p>"
     ]
     assert not breakable_dates('<p>办结期限 <span class="date">2026-12-10</span></p>')
+    assert unlabelled_controls(
+        '<label for="id_a">甲</label><input id="id_a"><label>乙 <select name="b"></select></label>'
+        '<input name="c" aria-label="丙"><input type="hidden" name="d">'
+        '<input name="reason" placeholder="退回理由">'
+    ) == ["<input name='reason'>"]
