@@ -41,6 +41,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("manifest.webmanifest", views.web_manifest, name="web-manifest"),
     path("sw.js", views.service_worker, name="service-worker"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -92,6 +92,17 @@ def web_manifest(request: HttpRequest) -> HttpResponse:
         content_type="application/manifest+json",
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """The icon every browser asks each site for at /favicon.ico: the web manifest's, where it
+    was a 404 and a rendered error page per visit. Not a `<link rel="icon">` on every page: the
+    login page would fetch that shell file after a sign-out and the service worker would cache
+    it again (tried 2026-12-07). `no-store` like every answer (`povertyapp/headers.py`): a
+    redirect costs less than the error page did, and browsers keep icons in a store of their
+    own."""
+    return redirect(static("icons/app-192.png"))
 
 
 @require_GET

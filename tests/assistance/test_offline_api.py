@@ -7,6 +7,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.conf import settings
+from django.contrib.staticfiles import finders
 
 from assistance.models import OfflineSync, Pairing, Visit
 from households import services as household_services
@@ -215,3 +217,13 @@ def test_the_county_office_bundle_is_capped_and_says_so(
         min(household_a.number, household_b.number)
     ]
     assert data["capped"] == {"kept": 1, "total": 2}
+
+
+def test_the_icon_browsers_ask_for_is_the_manifests_and_needs_no_sign_in(client):
+    """Every browser asks each site for /favicon.ico: a 404 (and a rendered error page) per
+    visit until it was routed to the manifest's icon."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    icons = [icon["src"] for icon in client.get("/manifest.webmanifest").json()["icons"]]
+    assert response["Location"] == icons[0]
+    assert finders.find(response["Location"].removeprefix(settings.STATIC_URL))

@@ -76,7 +76,10 @@ def test_a_search_is_one_round_trip_and_its_address_holds_a_token(
 def test_a_search_that_cannot_be_sent_goes_to_the_plain_form(browser, live_server, cast, county):
     found = _household(cast, county, "杨光明")
     _household(cast, county, "吴小红")
-    page = login(browser, live_server, "county", viewport=WIDE)
+    # Without the service worker (docs/offline.md): once it controls the page, Playwright may
+    # report the form's fallback POST under the worker rather than the page (seen 3 runs in 8
+    # once /favicon.ico answered), though the browser sends it; what is tested here is htmx's.
+    page = login(browser, live_server, "county", viewport=WIDE, service_workers="block")
     page.goto(f"{live_server.url}/households/")
     # No signal for htmx's request: the form is then posted as without scripts (a page load).
     page.route(
@@ -91,4 +94,4 @@ def test_a_search_that_cannot_be_sent_goes_to_the_plain_form(browser, live_serve
         page.press("#id_q", "Enter")
     expect(page.locator("table.list tbody tr")).to_have_count(1)
     expect(page.locator("table.list tbody")).to_contain_text(found.number)
-    assert ("POST", True) in posts
+    assert ("POST", True) in posts, posts

@@ -227,6 +227,7 @@ PUBLIC = {
     "api-docs": "the API documentation page (no data)",
     "web-manifest": "the installable web app's manifest: name, icons, start page (no data)",
     "service-worker": "the offline page's service worker script (no data; docs/offline.md)",
+    "favicon": "the icon every browser asks each site for (no data)",
     "monitoring:declare": "农户自主申报: a farmer declares a risk from their own phone, no account "
     "(rate-limited per IP; the receipt echoes no personal data)",
 }
@@ -246,6 +247,7 @@ ROWS: dict[str, Row] = {
     # issue 17: the installable web app's manifest and service worker hold no data.
     "web-manifest": row(get="oooooooooooo", post="555555555555"),
     "service-worker": row(get="oooooooooooo", post="555555555555"),
+    "favicon": row(get="oooooooooooo", post="555555555555"),
     "job-detail": row(get="444o4444444L", post="444o4444444L"),
     # The region cascade's options (povertyapp/regions.py); `public=1` (the declaration page's)
     # answers without an account, as that page names any village: not this row's request.
