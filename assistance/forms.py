@@ -387,6 +387,7 @@ class AssetIncomeForm(house.Form):
 
 
 class AssetDistributionForm(house.Form):
+    ids = "distribution_%s"  # beside the income form, which has a year and an amount too
     year = forms.IntegerField(label=_("收益年度"), min_value=2010, max_value=2100)
     household_number = forms.CharField(label=_("户编号"), max_length=32)
     amount = money_field(_("分配金额（元，填0删除）"), required=True)

@@ -418,6 +418,7 @@ class StepForm(house.Form):
 
 
 class ReturnForm(house.Form):
+    ids = "return_%s"  # beside the step's form, which has an opinion too
     to_step = forms.ChoiceField(label=_("退回到"), required=False)
     opinion = forms.CharField(
         label=_("退回理由"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})

@@ -267,7 +267,19 @@ def apply_house_rules(form: forms.BaseForm) -> None:
 
 class _HouseRulesMixin:
     """Error lists without repeats: a service that says "请填写出生日期。" and the model's own
-    check of the same empty field (now worded the same) show one message, not two."""
+    check of the same empty field (now worded the same) show one message, not two.
+
+    `ids`: the ids of a form that a page shows beside another with fields of the same names
+    ("return_%s" for the 退回 form beside the step's, both with an 意见): with one id twice, each
+    label names the first field only (held over every page by tests/povertyapp/test_page_links.py).
+    """
+
+    ids: str | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if self.ids is not None:
+            kwargs.setdefault("auto_id", self.ids)
+        super().__init__(*args, **kwargs)
 
     def add_error(self, field: str | None, error: Any) -> None:
         super().add_error(field, error)  # type: ignore[misc]  # a mixin: add_error is the Form's it is mixed into

@@ -251,3 +251,66 @@ def unlabelled_controls(html: str) -> list[str]:
     parser = FormControls()
     parser.feed(html)
     return parser.unlabelled()
+
+
+class ElementIds(HTMLParser):
+    """The ids of a page's elements, outside `<template>` and scripts, with how often each is
+    used."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.counts: dict[str, int] = {}
+        self._skipped = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in SKIPPED_ELEMENTS:
+            self._skipped += 1
+        element_id = dict(attrs).get("id")
+        if element_id and not self._skipped:
+            self.counts[element_id] = self.counts.get(element_id, 0) + 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in SKIPPED_ELEMENTS and self._skipped:
+            self._skipped -= 1
+
+
+def duplicate_ids(html: str) -> list[str]:
+    """The ids used more than once on a page: a label naming one reaches the first only."""
+    parser = ElementIds()
+    parser.feed(html)
+    return sorted(element_id for element_id, count in parser.counts.items() if count > 1)
+
+
+class LinkTexts(HTMLParser):
+    """The links of a page with nothing to read: no text, no image with alt text, no
+    `aria-label` or `title` (a list's name that rendered empty was such a link)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.empty: list[str] = []
+        self._link: tuple[str, list[str]] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {name: value or "" for name, value in attrs}
+        if tag == "a" and attributes.get("href"):
+            named = attributes.get("aria-label") or attributes.get("title")
+            self._link = (attributes["href"], [named] if named else [])
+        elif tag == "img" and self._link is not None:
+            self._link[1].append(attributes.get("alt", ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._link is not None:
+            href, texts = self._link
+            if not "".join(texts).strip():
+                self.empty.append(href)
+            self._link = None
+
+    def handle_data(self, data: str) -> None:
+        if self._link is not None:
+            self._link[1].append(data)
+
+
+def empty_links(html: str) -> list[str]:
+    parser = LinkTexts()
+    parser.feed(html)
+    return parser.empty

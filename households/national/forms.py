@@ -49,8 +49,10 @@ class RegionForm(house.Form):
 
 
 class NationalBulkMarkForm(RegionForm):
+    ids = "mark_%s"  # the national page holds four forms with a region
     entered_on = forms.DateField(label=_("录入国家系统日期"), widget=house.DateInput())
 
 
 class NationalReconcileForm(RegionForm):
+    ids = "reconcile_%s"
     workbook = uploads.SpreadsheetField(label=_("国家系统导出文件（.xlsx）"), inline=False)

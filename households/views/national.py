@@ -58,7 +58,9 @@ def _page(
         "check_form": check_form,
         "problems": None if problems is None else problems[:CHECK_SHOWN],
         "problem_count": None if problems is None else len(problems),
-        "export_form": RegionForm(user=user, initial={"region": default_region}),
+        "export_form": RegionForm(
+            user=user, initial={"region": default_region}, auto_id="export_%s"
+        ),
         "exports": [
             (ledgers.HOUSEHOLD_KEY, _("导出户基本信息")),
             (ledgers.MEMBER_KEY, _("导出家庭成员信息")),

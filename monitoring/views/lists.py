@@ -60,14 +60,12 @@ def _errors_to_form(form: Any, error: ValidationError) -> None:
 def list_index(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_pusher(request)
     page = Paginator(lists.lists_for(request.user), PAGE).get_page(request.GET.get("page"))
+    for item in page:  # a list recorded before the layouts is named by its stored text
+        item.layout_label = layouts.layout_label(item.layout)  # type: ignore[attr-defined]  # for the template
     return render(
         request,
         "monitoring/lists/index.html",
-        {
-            "page": page,
-            "can_upload": bool(layouts.layouts_for(request.user)),
-            "layout_labels": {layout.key: layout.label for layout in layouts.LAYOUTS},
-        },
+        {"page": page, "can_upload": bool(layouts.layouts_for(request.user))},
     )
 
 

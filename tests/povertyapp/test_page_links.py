@@ -1,8 +1,8 @@
 """Every link a page offers its user leads to a page that user may open, no select shows
 Django's `---------`, no text shows a code (`medical_costs`, `village_cadre`) where its label
 belongs, no date can break over two lines on a phone (`povertyapp/templatetags/dates.py`) and
-every form control has a label a screen reader reads: over every page every role of the demo
-cast reaches.
+every form control and link has a name a screen reader reads (and no id is used twice, which
+ties a label to the first): over every page every role of the demo cast reaches.
 
 The menu is held to its views' rules by `test_menu.py`; the links inside pages were not, and
 three kinds of defect were found by this walk (2026-12-07), each a class:
@@ -34,6 +34,8 @@ from povertyapp.menu import menu_for
 from tests.site_walk import (
     VisibleText,
     breakable_dates,
+    duplicate_ids,
+    empty_links,
     page_kind,
     unlabelled_controls,
     walk,
@@ -67,6 +69,17 @@ def test_every_link_of_every_page_opens_for_its_user_and_shows_its_text_whole(de
     dates: dict[str, set[str]] = defaultdict(set)
     unlabelled: dict[str, set[str]] = defaultdict(set)
     requested = 0
+
+    def read(html: str, where: str) -> None:
+        for date in breakable_dates(html):
+            dates[date].add(where)
+        for control in unlabelled_controls(html):
+            unlabelled[control].add(where)
+        for element_id in duplicate_ids(html):
+            unlabelled[f"id={element_id!r} used twice"].add(where)
+        for href in empty_links(html):
+            unlabelled[f"a link to {href} with no text"].add(where)
+
     for username, user in demo_users.items():
         client = Client()
         client.force_login(user, backend="povertyapp.backends.ModelBackendWithRegion")
@@ -80,10 +93,7 @@ def test_every_link_of_every_page_opens_for_its_user_and_shows_its_text_whole(de
                 dashes[url].add(username)
             for code in codes_shown(html):
                 codes[code].add(f"{username} {url}")
-            for date in breakable_dates(html):
-                dates[date].add(f"{username} {url}")
-            for control in unlabelled_controls(html):
-                unlabelled[control].add(f"{username} {url}")
+            read(html, f"{username} {url}")
         for link, parent in walked.offered.items():
             if link in walked.pages or link in walked.statuses or page_kind(link) is None:
                 continue
@@ -92,11 +102,7 @@ def test_every_link_of_every_page_opens_for_its_user_and_shows_its_text_whole(de
             if response.status_code != 200:
                 refused[(link, response.status_code)].add(f"{username} from {parent}")
             elif response.get("Content-Type", "").startswith("text/html"):
-                html = response.content.decode()
-                for date in breakable_dates(html):
-                    dates[date].add(f"{username} {link}")
-                for control in unlabelled_controls(html):
-                    unlabelled[control].add(f"{username} {link}")
+                read(response.content.decode(), f"{username} {link}")
     report = [
         f"{status} {url}: {', '.join(sorted(where)[:4])}"
         for (url, status), where in sorted(refused.items())
@@ -111,7 +117,7 @@ def test_every_link_of_every_page_opens_for_its_user_and_shows_its_text_whole(de
     assert not dates, "dates a phone may break over two lines: " + "; ".join(
         f"{date} ({', '.join(sorted(where)[:3])})" for date, where in sorted(dates.items())
     )
-    assert not unlabelled, "form controls without a label: " + "; ".join(
+    assert not unlabelled, "controls and links without a label, or ids used twice: " + "; ".join(
         f"{control} ({', '.join(sorted(where)[:3])})"
         for control, where in sorted(unlabelled.items())
     )
@@ -153,3 +159,7 @@ def test_the_walk_catches_a_refused_link_the_dashes_a_code_and_a_date(demo_users
         '<input name="c" aria-label="丙"><input type="hidden" name="d">'
         '<input name="reason" placeholder="退回理由">'
     ) == ["<input name='reason'>"]
+    assert duplicate_ids('<input id="id_year"><p id="x"></p><input id="id_year">') == ["id_year"]
+    assert empty_links(
+        '<a href="/a/"></a><a href="/b/"><img alt="图"></a><a href="/c/">丙</a>'
+    ) == ["/a/"]
