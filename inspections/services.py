@@ -702,6 +702,21 @@ TARGET_STATUS: dict[str, tuple[str, ...]] = {
 }
 
 
+def task_not_corrected(task: CorrectionTask, household: Household | None = None) -> str | None:
+    """Why the task cannot be closed yet: the registry still shows `household` (the task's
+    own by default) in a status the correction leaves (剔除 not yet done, say), or None. The
+    task list shows it in place of the button; `correction_task_resolve` refuses with it."""
+    target = household or task.household
+    if target is None or target.status in TARGET_STATUS[task.kind]:
+        return None
+    if task.kind == CorrectionTask.Kind.IDENTIFY and task.finding.omission_scope == "member":
+        return None
+    return _("档案中该户仍为“%(status)s”，请先按程序办理“%(kind)s”后再销号。") % {
+        "status": target.get_status_display(),
+        "kind": task.get_kind_display(),
+    }
+
+
 @transaction.atomic
 def correction_task_resolve(
     *, actor: User, task: CorrectionTask, note: str = "", household: Household | None = None
@@ -725,12 +740,8 @@ def correction_task_resolve(
     if member_omission:
         if not note.strip():
             raise ValidationError(_("成员漏评须说明补录情况。"), code="note_required")
-    elif target.status not in TARGET_STATUS[task.kind]:
-        raise ValidationError(
-            _("档案中该户仍为“%(status)s”，请先按程序办理“%(kind)s”后再销号。")
-            % {"status": target.get_status_display(), "kind": task.get_kind_display()},
-            code="not_corrected",
-        )
+    elif (not_corrected := task_not_corrected(task, target)) is not None:
+        raise ValidationError(not_corrected, code="not_corrected")
     task.status = CorrectionTask.Status.RESOLVED
     task.household = target
     task.resolved_by = actor

@@ -441,11 +441,14 @@ def task_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     status = request.GET.get("status", CorrectionTask.Status.OPEN)
     if status in CorrectionTask.Status.values:
         tasks = tasks.filter(status=status)
+    shown = list(tasks[:500])
+    for task in shown:  # shown in place of the button while the service would refuse it
+        task.not_corrected = services.task_not_corrected(task)  # type: ignore[attr-defined]  # for the template
     return render(
         request,
         "inspections/task_list.html",
         {
-            "tasks": tasks[:500],
+            "tasks": shown,
             "status": status,
             "statuses": CorrectionTask.Status.choices,
             "can_resolve": roles.can_write_households(request.user),

@@ -497,6 +497,32 @@ def _head(household_id: int) -> Member | None:
 
 
 @transaction.atomic
+def sweep_close_blocker(sweep: Sweep) -> str | None:
+    """Why the sweep cannot be closed yet (households neither visited nor given a reason, by
+    village), or None: `sweep_close` refuses with it, and the sweep's page shows it in place of
+    the button."""
+    pending = (
+        SweepHousehold.objects.filter(sweep=sweep, state=SweepHousehold.State.PENDING)
+        .values("village__name")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "village__name")
+    )
+    counts = [(row["village__name"], row["count"]) for row in pending]
+    if not counts:
+        return None
+    total = sum(count for _name, count in counts)
+    places = _("、").join(
+        _("%(village)s%(count)s户") % {"village": village, "count": count}
+        for village, count in counts[:5]
+    )
+    if len(counts) > 5:
+        places += _("等%(villages)s个村") % {"villages": len(counts)}
+    return _("还有%(total)s户未排查（%(places)s），全部入户或说明原因后才能结束。") % {
+        "total": total,
+        "places": places,
+    }
+
+
 def sweep_close(*, actor: User, sweep: Sweep) -> Sweep:
     """Close the sweep once every household is visited or has its reason; each finding with a
     risk becomes a 风险线索 of the cadres' channel (基层干部排查) through `clue_create`: the
@@ -506,27 +532,9 @@ def sweep_close(*, actor: User, sweep: Sweep) -> Sweep:
     if not can_run_sweeps(actor) or not roles.region_in_scope(actor, sweep.county):
         raise PermissionDenied(_("只有县级部门可以结束集中排查。"))
     locked = Sweep.objects.select_for_update().select_related("county").get(pk=sweep.pk)
-    pending = (
-        SweepHousehold.objects.filter(sweep=locked, state=SweepHousehold.State.PENDING)
-        .values("village__name")
-        .annotate(count=Count("pk"))
-        .order_by("-count", "village__name")
-    )
-    counts = [(row["village__name"], row["count"]) for row in pending]
-    if counts:
-        total = sum(count for _name, count in counts)
-        places = _("、").join(
-            _("%(village)s%(count)s户") % {"village": village, "count": count}
-            for village, count in counts[:5]
-        )
-        if len(counts) > 5:
-            places += _("等%(villages)s个村") % {"villages": len(counts)}
-        raise _error(
-            None,
-            _("还有%(total)s户未排查（%(places)s），全部入户或说明原因后才能结束。")
-            % {"total": total, "places": places},
-            "pending",
-        )
+    blocker = sweep_close_blocker(locked)
+    if blocker is not None:
+        raise _error(None, blocker, "pending")
     today = common.today()
     findings = (
         SweepHousehold.objects.select_for_update()

@@ -108,6 +108,10 @@ def round_detail(request: AuthenticatedHttpRequest, round_id: int) -> HttpRespon
     query = request.GET.copy()
     query.pop("page", None)
     in_scope_county = roles.region_in_scope(user, round.county)
+    can_decide = roles.can_configure(user) and in_scope_county
+    is_open = round.status == AdjustmentRound.Status.OPEN
+    # Shown in place of 关闭批次 while the service would refuse it.
+    close_blocker = rounds.round_close_blocker(round) if can_decide and is_open else None
     return render(
         request,
         "dashboards/rounds/round_detail.html",
@@ -120,12 +124,13 @@ def round_detail(request: AuthenticatedHttpRequest, round_id: int) -> HttpRespon
             "states": RoundChange.State.choices,
             "kinds": RoundChange.Kind.choices,
             "filters": {"state": state, "kind": kind, "village": village},
-            "is_open": round.status == AdjustmentRound.Status.OPEN,
+            "is_open": is_open,
+            "close_blocker": " ".join(close_blocker.messages) if close_blocker else "",
             "can_propose": roles.can_write_households(user) and user.role == "village_cadre",
             "can_review": roles.can_review(user),
             "review_form": review_form(user, round) if roles.can_review(user) else None,
             "figures_final": rates.round_figures_final(round),
-            "can_decide": roles.can_configure(user) and in_scope_county,
+            "can_decide": can_decide,
             "grounds": rounds.removal_grounds(round),
             "status_kinds": [
                 (kind, RoundChange.Kind(kind).label) for kind in RoundChange.STATUS_KINDS

@@ -314,3 +314,55 @@ def empty_links(html: str) -> list[str]:
     parser = LinkTexts()
     parser.feed(html)
     return parser.empty
+
+
+FIELD_TAGS = {"select", "textarea"}
+NO_FIELD_TYPES = {"hidden", "submit", "button", "reset", "image"}
+
+
+@dataclass
+class ButtonForm:
+    """A POST form with nothing for its user to fill: its hidden values and its buttons."""
+
+    action: str
+    values: list[tuple[str, str]] = field(default_factory=list)
+    buttons: list[tuple[str, str]] = field(default_factory=list)  # (name, value); name "" for none
+    fields: int = 0
+
+
+class ButtonForms(HTMLParser):
+    """A page's POST forms whose only inputs are hidden, each with its enabled buttons: an
+    action a page offers outright (签署, 关闭批次, 结束排查), which the state must then allow."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.forms: list[ButtonForm] = []
+        self._form: ButtonForm | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {name: value or "" for name, value in attrs}
+        if tag == "form" and attributes.get("method", "").lower() == "post":
+            self._form = ButtonForm(action=attributes.get("action", ""))
+            return
+        form = self._form
+        if form is None:
+            return
+        kind = attributes.get("type", "submit" if tag == "button" else "text")
+        if tag in FIELD_TAGS or (tag == "input" and kind not in NO_FIELD_TYPES):
+            form.fields += 1
+        elif tag == "input" and kind == "hidden" and attributes.get("name"):
+            form.values.append((attributes["name"], attributes.get("value", "")))
+        elif tag in ("input", "button") and kind == "submit" and "disabled" not in attributes:
+            form.buttons.append((attributes.get("name", ""), attributes.get("value", "")))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form" and self._form is not None:
+            if not self._form.fields and self._form.buttons:
+                self.forms.append(self._form)
+            self._form = None
+
+
+def button_forms(html: str) -> list[ButtonForm]:
+    parser = ButtonForms()
+    parser.feed(html)
+    return parser.forms

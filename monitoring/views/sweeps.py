@@ -150,6 +150,12 @@ def sweep_detail(request: AuthenticatedHttpRequest, sweep_id: int) -> HttpRespon
                 if value in PriorityGroup.values
             ],
             "can_run": sweeps.can_run_sweeps(request.user),
+            # Shown in place of 结束排查 while `sweep_close` would refuse it.
+            "close_blocker": (
+                sweeps.sweep_close_blocker(sweep)
+                if sweeps.can_run_sweeps(request.user) and sweep.state == Sweep.State.OPEN
+                else None
+            ),
         },
     )
 

@@ -199,21 +199,18 @@ def baseline_freeze(round: AdjustmentRound) -> int:
     return households
 
 
-@transaction.atomic
-def round_close(*, actor: User, round: AdjustmentRound) -> AdjustmentRound:
-    """Close the round: refused while changes wait for a decision. Its figures are then final."""
-    locked = AdjustmentRound.objects.select_for_update().select_related("county").get(pk=round.pk)
-    _require_county_officer(actor, locked.county)
-    if locked.status != AdjustmentRound.Status.OPEN:
-        raise ValidationError(_("该动态调整批次已关闭。"), code="round_closed")
+def round_close_blocker(round: AdjustmentRound) -> ValidationError | None:
+    """Why the open round cannot be closed yet (changes waiting for a decision, procedures of
+    the round not completed), or None: the service refuses with it, and the round's page shows
+    it in place of the 关闭批次 button."""
     pending = dict(
-        locked.changes.filter(state__in=RoundChange.PENDING_STATES)
+        round.changes.filter(state__in=RoundChange.PENDING_STATES)
         .values_list("state")
         .annotate(count=Count("id"))
         .order_by()
     )
     if pending:
-        raise ValidationError(
+        return ValidationError(
             _("尚有%(proposed)d条名单待乡镇审核、%(reviewed)d条待县级审定，请处理后再关闭批次。"),
             code="changes_pending",
             params={
@@ -221,13 +218,26 @@ def round_close(*, actor: User, round: AdjustmentRound) -> AdjustmentRound:
                 "reviewed": pending.get(State.REVIEWED, 0),
             },
         )
-    open_workflows = _open_workflows(locked)
+    open_workflows = _open_workflows(round)
     if open_workflows:
-        raise ValidationError(
+        return ValidationError(
             _("尚有%(count)d户的识别或退出程序在本批次中未办结，请办结或终止后再关闭批次。"),
             code="workflows_open",
             params={"count": open_workflows},
         )
+    return None
+
+
+@transaction.atomic
+def round_close(*, actor: User, round: AdjustmentRound) -> AdjustmentRound:
+    """Close the round: refused while changes wait for a decision. Its figures are then final."""
+    locked = AdjustmentRound.objects.select_for_update().select_related("county").get(pk=round.pk)
+    _require_county_officer(actor, locked.county)
+    if locked.status != AdjustmentRound.Status.OPEN:
+        raise ValidationError(_("该动态调整批次已关闭。"), code="round_closed")
+    blocker = round_close_blocker(locked)
+    if blocker is not None:
+        raise blocker
     locked.status = AdjustmentRound.Status.CLOSED
     locked.closed_at = timezone.now()
     locked.closed_by = actor

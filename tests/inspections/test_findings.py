@@ -100,7 +100,9 @@ def test_confirmed_error_opens_a_correction_task_and_a_rectification_item(visiti
         services.finding_save(actor=cast.auditor, sample=sample, data={"notes": "改"})
 
 
-def test_correction_task_resolves_only_once_the_registry_shows_it(visiting, cast, county):
+def test_correction_task_resolves_only_once_the_registry_shows_it(
+    visiting, cast, county, client_for
+):
     sample = visiting.households.filter(
         kind="unexited", sample_village__village=county.village_a
     ).first()
@@ -110,6 +112,10 @@ def test_correction_task_resolves_only_once_the_registry_shows_it(visiting, cast
         services.correction_task_resolve(actor=cast.cadre, task=task)
     assert error.value.code == "not_corrected"
     assert CorrectionTask.objects.get(pk=task.pk).status == "open"
+    # The task list says so in place of the button the service would refuse.
+    resolve_url = f"/inspections/tasks/{task.pk}/resolve/"
+    page = client_for(cast.cadre).get("/inspections/tasks/").content.decode()
+    assert error.value.messages[0] in page and resolve_url not in page
     household = Household.objects.get(pk=sample.household_id)
     household_services.household_change_status(
         actor=cast.county,
@@ -118,6 +124,7 @@ def test_correction_task_resolves_only_once_the_registry_shows_it(visiting, cast
         to_status="removed",
         ground="家庭成员有财政供养人员",
     )
+    assert resolve_url in client_for(cast.cadre).get("/inspections/tasks/").content.decode()
     services.correction_task_resolve(actor=cast.cadre, task=task, note="已按程序剔除")
     task.refresh_from_db()
     assert task.status == "resolved" and task.resolved_by == cast.cadre
