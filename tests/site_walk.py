@@ -32,11 +32,26 @@ SKIPPED_ELEMENTS = {"script", "style", "template"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 
 
-class VisibleText(HTMLParser):
-    """The text a reader sees or hears, the links, and the URLs htmx fetches, of one page."""
+class _OpenElements(HTMLParser):
+    """A parser that keeps the open elements, each a tuple whose first item is its tag; an end
+    tag closes the innermost element of its name and any left open inside it."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
+        self._stack: list[tuple] = []
+
+    def handle_endtag(self, tag: str) -> None:
+        for index in range(len(self._stack) - 1, -1, -1):
+            if self._stack[index][0] == tag:
+                del self._stack[index:]
+                return
+
+
+class VisibleText(_OpenElements):
+    """The text a reader sees or hears, the links, and the URLs htmx fetches, of one page."""
+
+    def __init__(self) -> None:
+        super().__init__()
         self.texts: list[str] = []
         self.links: list[str] = []
         self.fetches: list[str] = []
@@ -69,12 +84,6 @@ class VisibleText(HTMLParser):
         self.handle_starttag(tag, attrs)
         if tag not in VOID:
             self._stack.pop()
-
-    def handle_endtag(self, tag: str) -> None:
-        for index in range(len(self._stack) - 1, -1, -1):
-            if self._stack[index][0] == tag:
-                del self._stack[index:]
-                return
 
     def handle_data(self, data: str) -> None:
         if not self._hidden() and data.strip():
@@ -151,14 +160,14 @@ UNBROKEN_CLASSES = {"date", "nowrap"}
 UNBROKEN_ELEMENTS = {"option", "textarea", "pre", "time", "title", "code"}
 
 
-class BreakableDates(HTMLParser):
+class BreakableDates(_OpenElements):
     """The dates (YYYY-MM-DD) of a page's visible text that a phone may break over two lines:
     Chrome breaks Chinese running text after a date's hyphens whatever the CSS of the text
     around it, so each date must sit in an element that does not wrap (`.date`, `td.date`,
     `time`: `static/css/app.css`)."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
+        super().__init__()
         self.dates: list[str] = []
         self._stack: list[tuple[str, bool, bool]] = []  # (tag, hidden, kept whole)
 
@@ -177,12 +186,6 @@ class BreakableDates(HTMLParser):
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         pass
-
-    def handle_endtag(self, tag: str) -> None:
-        for index in range(len(self._stack) - 1, -1, -1):
-            if self._stack[index][0] == tag:
-                del self._stack[index:]
-                return
 
     def handle_data(self, data: str) -> None:
         if self._stack and (self._stack[-1][1] or self._stack[-1][2]):
