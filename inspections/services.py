@@ -663,6 +663,7 @@ def _audit_approval(actor: User, target: str, object_id: int, reason: Any, **det
     )
 
 
+@transaction.atomic
 def campaign_finish(*, actor: User, campaign: Campaign) -> Campaign:
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if not (

@@ -496,7 +496,6 @@ def _head(household_id: int) -> Member | None:
     return members.filter(relation="户主").first() or members.order_by("pk").first()
 
 
-@transaction.atomic
 def sweep_close_blocker(sweep: Sweep) -> str | None:
     """Why the sweep cannot be closed yet (households neither visited nor given a reason, by
     village), or None: `sweep_close` refuses with it, and the sweep's page shows it in place of
@@ -523,6 +522,7 @@ def sweep_close_blocker(sweep: Sweep) -> str | None:
     }
 
 
+@transaction.atomic
 def sweep_close(*, actor: User, sweep: Sweep) -> Sweep:
     """Close the sweep once every household is visited or has its reason; each finding with a
     risk becomes a 风险线索 of the cadres' channel (基层干部排查) through `clue_create`: the

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models.signals import pre_delete, pre_save
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -281,8 +281,10 @@ class _Guard:
 yearguard.install(_Guard())
 
 
+@transaction.atomic
 def lock(*, county: Region, year: int, actor: User | None) -> YearLock:
-    """Lock `year` for `county` (the county's sign-off calls this in its transaction)."""
+    """Lock `year` for `county` (the county's sign-off calls this in its transaction; a
+    savepoint then, and a transaction of its own for a caller without one)."""
     row, _created = YearLock.objects.select_for_update().get_or_create(county=county, year=year)
     row.locked_at = timezone.now()
     row.locked_by = actor

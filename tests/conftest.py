@@ -95,6 +95,37 @@ def _reference_data(request):
             getattr(importlib.import_module(module), loader)(apps, None)
 
 
+@pytest.fixture(autouse=True)
+def _row_locks_inside_a_transaction(request, _reference_data, monkeypatch):
+    """Every row lock (`select_for_update`) the code takes is inside a transaction the code
+    opened itself, not only the test's: in production (PostgreSQL, autocommit) a lock outside
+    one raises TransactionManagementError, a 500, while every test runs inside its own
+    transaction and SQLite ignores the lock, so neither CI lane saw it (2026-12-07: 完成评估
+    and 结束排查 took their lock outside any transaction). The transactions the test itself
+    is wrapped in are counted when it starts; a lock must be nested deeper."""
+    uses_db = request.node.get_closest_marker("django_db") or any(
+        name in request.fixturenames for name in ("db", "transactional_db", "live_server")
+    )
+    if not uses_db:
+        return
+    from django.db import connections
+    from django.db.models import QuerySet
+
+    wrapped = {alias: len(connections[alias].atomic_blocks) for alias in connections}
+    original = QuerySet.select_for_update
+
+    def select_for_update(self, *args, **kwargs):
+        locking = original(self, *args, **kwargs)
+        if len(connections[locking.db].atomic_blocks) <= wrapped.get(locking.db, 0):
+            raise AssertionError(
+                f"{self.model.__name__}.select_for_update() outside a transaction of the code's "
+                "own: wrap the service in transaction.atomic"
+            )
+        return locking
+
+    monkeypatch.setattr(QuerySet, "select_for_update", select_for_update)
+
+
 # --- no test writes into the checkout ------------------------------------------------------------
 # The directories below the checkout that the application writes to (git-ignored; the demo
 # serves its files from them). A test's uploads, job workbooks, 整改佐证 files, 承诺授权书 scans,

@@ -10,6 +10,7 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.urls import reverse
 
 from monitoring import clues, inbox, objects, procedures
@@ -155,9 +156,9 @@ def test_identification_takes_over_the_scan_signed_at_the_clue_s_visit(cast, hou
     assert response.status_code == 302
     found = MonitoringObject.objects.get(household=household_a)
     assert (found.consent.name, found.consent_signed_on) == (clue.consent.name, app_today())
-    assert "承诺授权" not in " ".join(
-        procedures.identification_done_refusals(found.identification, app_today())
-    )
+    with transaction.atomic():  # as the step service calls it: it locks the object
+        refusals = procedures.identification_done_refusals(found.identification, app_today())
+    assert "承诺授权" not in " ".join(refusals)
 
 
 def test_identification_is_the_village_cadre_s_alone(cast, household_a):
