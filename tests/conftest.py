@@ -73,12 +73,15 @@ def pytest_collection_modifyitems(items):
             )
 
 
-@pytest.fixture(autouse=True)
-def _reference_data(request):
-    uses_db = request.node.get_closest_marker("django_db") or any(
+def _uses_db(request) -> bool:
+    return bool(request.node.get_closest_marker("django_db")) or any(
         name in request.fixturenames for name in ("db", "transactional_db", "live_server")
     )
-    if not uses_db:
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    if not _uses_db(request):
         return
     import importlib
 
@@ -103,10 +106,7 @@ def _row_locks_inside_a_transaction(request, _reference_data, monkeypatch):
     transaction and SQLite ignores the lock, so neither CI lane saw it (2026-12-07: 完成评估
     and 结束排查 took their lock outside any transaction). The transactions the test itself
     is wrapped in are counted when it starts; a lock must be nested deeper."""
-    uses_db = request.node.get_closest_marker("django_db") or any(
-        name in request.fixturenames for name in ("db", "transactional_db", "live_server")
-    )
-    if not uses_db:
+    if not _uses_db(request):
         return
     from django.db import connections
     from django.db.models import QuerySet
