@@ -205,6 +205,18 @@ def swept_households(county: Region) -> QuerySet[Household]:
 
 
 @transaction.atomic
+def sweep_open_blocker(*, county: Region, year: int) -> str | None:
+    """Why the county cannot open a sweep of `year` (it has one: one sweep a county a year),
+    or None: `sweep_open` refuses with it, and the sweeps' pages show it in place of the
+    button and the form."""
+    if not Sweep.objects.filter(county=county, year=year).exists():
+        return None
+    return _("%(county)s%(year)s年的集中排查已经发起，每县每年只发起一次。") % {
+        "county": county.name,
+        "year": year,
+    }
+
+
 def sweep_open(
     *,
     actor: User,
@@ -237,14 +249,9 @@ def sweep_open(
         errors["groups"].append(
             ValidationError(_("未知的重点群体：%(groups)s。") % {"groups": _("、").join(unknown)})
         )
-    if Sweep.objects.filter(county=county, year=year).exists():
-        errors["year"].append(
-            ValidationError(
-                _("%(county)s%(year)s年的集中排查已经发起，每县每年只发起一次。")
-                % {"county": county.name, "year": year},
-                code="duplicate",
-            )
-        )
+    blocker = sweep_open_blocker(county=county, year=year)
+    if blocker:
+        errors["year"].append(ValidationError(blocker, code="duplicate"))
     _raise_if(errors)
     sweep = Sweep(
         county=county,

@@ -38,10 +38,24 @@ PAGE_SIZE = 50
 @login_required
 def sweep_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     queryset = sweeps.sweeps_for_user(user=request.user)
+    region = request.user.region
+    can_open = (
+        sweeps.can_run_sweeps(request.user)
+        and region is not None
+        and region.level == Region.Level.COUNTY
+    )
     return render(
         request,
         "monitoring/sweeps/list.html",
-        {"sweeps": queryset, "can_open": sweeps.can_run_sweeps(request.user)},
+        {
+            "sweeps": queryset,
+            "can_open": can_open,
+            "open_blocker": (
+                sweeps.sweep_open_blocker(county=region, year=common.today().year)
+                if can_open and region is not None
+                else None
+            ),
+        },
     )
 
 
@@ -58,6 +72,12 @@ def _own_county(request: AuthenticatedHttpRequest) -> Region:
 def sweep_open(request: AuthenticatedHttpRequest) -> HttpResponse:
     county = _own_county(request)
     today = common.today()
+    if request.method != "POST":
+        blocker = sweeps.sweep_open_blocker(county=county, year=today.year)
+        if blocker:
+            return render(
+                request, "monitoring/sweeps/open.html", {"county": county, "blocker": blocker}
+            )
     initial = {
         "name": _("%(year)s年防返贫集中排查") % {"year": today.year},
         "year": today.year,

@@ -396,6 +396,29 @@ def test_pages_for_the_county_office(cast, county, registry):
     assert Sweep.objects.get().state == "open"
 
 
+def test_a_year_already_swept_is_not_offered(cast, county, registry, monkeypatch):
+    """One sweep a county a year: once this year's is open, the list shows the button disabled
+    with the reason, and the opening page shows the reason instead of a form that would only be
+    refused on 年度; another county's office is still offered its own."""
+    monkeypatch.setattr("households.services.common.today", lambda: datetime.date(2026, 8, 1))
+    client = login(cast.county)
+    link = f'href="{reverse("monitoring:sweep-open")}"'
+    assert link in client.get(reverse("monitoring:sweeps")).content.decode()
+    open_sweep(cast, county)
+    listing = client.get(reverse("monitoring:sweeps")).content.decode()
+    reason = "2026年的集中排查已经发起，每县每年只发起一次。"
+    assert link not in listing
+    assert 'disabled aria-describedby="open-blocker"' in listing
+    assert reason in listing
+    page = client.get(reverse("monitoring:sweep-open"))
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert reason in body
+    assert 'name="year"' not in body
+    monkeypatch.setattr("households.services.common.today", lambda: datetime.date(2027, 3, 1))
+    assert 'name="year"' in client.get(reverse("monitoring:sweep-open")).content.decode()
+
+
 def test_the_visit_page_records_the_sheet_prefilled_from_the_team(cast, county, registry):
     sweep = open_sweep(cast, county)
     sweeps.sweep_team_create(
