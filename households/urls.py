@@ -81,6 +81,7 @@ urlpatterns = [
         name="batch-notice-print",
     ),
     path("national/", national.national_index_view, name="national"),
+    path("national/export/", national.national_export_view, name="national-export"),
     path("national/mark/", national.national_mark_bulk_view, name="national-mark"),
     path("national/reconcile/", national.national_reconcile_view, name="national-reconcile"),
     path("national/reconcile/<int:job_id>/", national.national_report_view, name="national-report"),

@@ -48,6 +48,19 @@ class RegionForm(house.Form):
         return Region.objects.filter(code=code).first() if code else None
 
 
+class NationalExportForm(RegionForm):
+    """The exports in the national layouts: a region and the 导出事由 the ledger service asks
+    for (`povertyapp.ledgers.services.export_reason_required`); it answers on this page."""
+
+    ids = "export_%s"
+    reason = forms.CharField(
+        label=_("导出事由"),
+        max_length=200,
+        required=False,
+        help_text=_("导出全县范围或超过规定行数的未脱敏数据时必填，记入审计日志。"),
+    )
+
+
 class NationalBulkMarkForm(RegionForm):
     ids = "mark_%s"  # the national page holds four forms with a region
     entered_on = forms.DateField(label=_("录入国家系统日期"), widget=house.DateInput())

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,14 +21,17 @@ from households import selectors
 from households.national import codes, ledgers, marks, reconcile
 from households.national.forms import (
     NationalBulkMarkForm,
+    NationalExportForm,
     NationalMarkForm,
     NationalReconcileForm,
     RegionForm,
 )
 from households.national.layouts import LAYOUTS
-from povertyapp import jobs, roles
+from povertyapp import jobs, ratelimits, roles
 from povertyapp.forms import add_service_errors
 from povertyapp.http import AuthenticatedHttpRequest
+from povertyapp.ledgers.services import ledger_export_start
+from povertyapp.ledgers.views import export_started
 
 CHECK_SHOWN = 200
 
@@ -37,9 +41,19 @@ def _require_exchange(request: AuthenticatedHttpRequest) -> None:
         raise PermissionDenied(_("只有县级扶贫部门可以与国家系统交换数据。"))
 
 
+def _exports() -> list[tuple[str, str]]:
+    """The exports the page offers: each national layout's ledger key and its button."""
+    return [
+        (ledgers.HOUSEHOLD_KEY, _("导出户基本信息")),
+        (ledgers.MEMBER_KEY, _("导出家庭成员信息")),
+        (ledgers.ROUND_LIST_KEY, _("导出四类名单")),
+    ]
+
+
 def _page(
     request: AuthenticatedHttpRequest,
     *,
+    export_form: NationalExportForm | None = None,
     mark_form: NationalBulkMarkForm | None = None,
     reconcile_form: NationalReconcileForm | None = None,
     status: int = 200,
@@ -58,14 +72,9 @@ def _page(
         "check_form": check_form,
         "problems": None if problems is None else problems[:CHECK_SHOWN],
         "problem_count": None if problems is None else len(problems),
-        "export_form": RegionForm(
-            user=user, initial={"region": default_region}, auto_id="export_%s"
-        ),
-        "exports": [
-            (ledgers.HOUSEHOLD_KEY, _("导出户基本信息")),
-            (ledgers.MEMBER_KEY, _("导出家庭成员信息")),
-            (ledgers.ROUND_LIST_KEY, _("导出四类名单")),
-        ],
+        "export_form": export_form
+        or NationalExportForm(user=user, initial={"region": default_region}),
+        "exports": _exports(),
         "mark_form": mark_form
         or NationalBulkMarkForm(
             user=user, initial={"region": default_region, "entered_on": timezone.localdate()}
@@ -86,6 +95,34 @@ def _page(
 def national_index_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_exchange(request)
     return _page(request)
+
+
+@login_required
+@require_POST
+def national_export_view(request: AuthenticatedHttpRequest) -> HttpResponseBase:
+    """An export in a national layout: the workbook (or its job), or this page again with the
+    error beside the field it concerns (a missing 导出事由), the region kept."""
+    _require_exchange(request)
+    if ratelimits.exceeded(request, "export"):
+        return ratelimits.refused(request, "export")
+    form = NationalExportForm(request.POST, user=request.user)
+    key = request.POST.get("ledger", "")
+    if key not in dict(_exports()):
+        form.add_error(None, _("请选择要导出的国家系统格式。"))
+    elif form.is_valid():
+        try:
+            start = ledger_export_start(
+                user=request.user,
+                key=key,
+                filters={"region": form.cleaned_data["region"]},
+                request=request,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return export_started(request, start)
+    return _page(request, export_form=form, status=400)
 
 
 @login_required

@@ -17,7 +17,12 @@ from django.views.decorators.http import require_http_methods
 from povertyapp import files, ratelimits, regions, roles
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.ledgers import all_ledgers, index_filters
-from povertyapp.ledgers.services import job_threshold, ledger_export_start, reason_threshold
+from povertyapp.ledgers.services import (
+    ExportStart,
+    job_threshold,
+    ledger_export_start,
+    reason_threshold,
+)
 
 
 def _require_ledger_access(request: AuthenticatedHttpRequest) -> None:
@@ -103,6 +108,12 @@ def ledger_export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
             return _index(request, data, errors=error.message_dict, status=400)
         messages.error(request, _("；").join(error.messages))
         return redirect("ledgers:index")
+    return export_started(request, start)
+
+
+def export_started(request: AuthenticatedHttpRequest, start: ExportStart) -> HttpResponseBase:
+    """The answer to a started export, from this page or another that posts its own form (the
+    national exchange page): the workbook, or the job's page when it went to the background."""
     if start.job is not None:
         messages.info(
             request,

@@ -194,6 +194,34 @@ def test_only_the_county_office_exports_in_the_national_layouts(cast, household_
     assert HOUSEHOLD_KEY not in login(cast.auditor).get(reverse("ledgers:index")).content.decode()
 
 
+def test_the_exchange_page_exports_and_answers_its_own_errors(cast, county, household_a):
+    """The page's export form posts to the page itself: a county-wide export without its
+    导出事由 comes back with the error under that field and the region kept (it answered on
+    the ledger page before); with the reason, the workbook; an unknown layout is refused."""
+    client = login(cast.county)
+    url = reverse("households:national-export")
+    village = county.village_a.code
+    refused = client.post(url, {"ledger": HOUSEHOLD_KEY, "region": cast.county.region.code})
+    body = refused.content.decode()
+    assert refused.status_code == 400
+    assert refused.templates[0].name == "households/national/index.html"
+    assert 'id="export_reason"' in body
+    field = body[body.index('data-field="reason"') :]
+    assert 'role="alert"' in field[: field.index("</div>")]
+    assert f'value="{cast.county.region.code}" selected' in body
+    exported = client.post(
+        url, {"ledger": HOUSEHOLD_KEY, "region": village, "reason": "核对国家系统"}
+    )
+    assert exported.status_code == 200
+    assert exported["Content-Type"] == XLSX
+    unknown = client.post(url, {"ledger": "households", "region": village, "reason": "x"})
+    assert unknown.status_code == 400
+    assert "请选择要导出的国家系统格式" in unknown.content.decode()
+    for user in (cast.cadre, cast.township, cast.auditor):
+        response = login(user).post(url, {"ledger": HOUSEHOLD_KEY, "region": village})
+        assert response.status_code == 403
+
+
 def test_national_export_is_limited_to_the_chosen_region(
     tmp_path, cast, county, household_a, household_b
 ):

@@ -287,6 +287,7 @@ ROWS: dict[str, Row] = {
     "households:batch-step": row(get="55555555555L", post="44444333333L"),
     "households:batch-notice-print": row(get="44444333333L", post="44444333333L"),
     "households:national": row(get="333o3333333L", post="55555555555L"),
+    "households:national-export": row(get="55555555555L", post="333o3333333L"),
     "households:national-mark": row(get="55555555555L", post="333o3333333L"),
     "households:national-mark-household": row(get="55555555555L", post="333o3444444L"),
     "households:national-reconcile": row(get="55555555555L", post="333o3333333L"),
