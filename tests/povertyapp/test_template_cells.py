@@ -78,3 +78,37 @@ def test_nowrap_dates_escapes_the_text_and_keeps_each_date_whole():
         '&lt;b&gt;公示&lt;/b&gt;：<span class="date">2026-01-14</span>起，至'
         '<span class="date">2026-01-18 10:00</span>'
     )
+
+
+# A flash message is text the system wrote, dates included ("已开启第二批，截止2026-12-10").
+MESSAGE_SHOWN = re.compile(r"\{\{ ?message(\.message)? ?(\|(?!nowrap_dates)[^}]*)?\}\}")
+
+
+def messages_that_may_break(text: str) -> list[str]:
+    """In a template that lists the messages framework's messages, each shown without
+    `|nowrap_dates`."""
+    if not re.search(r"\{% for \w+ in messages %\}", text):
+        return []
+    return [match.group() for match in MESSAGE_SHOWN.finditer(text)]
+
+
+def test_every_message_is_shown_with_its_dates_kept_whole():
+    found = [
+        f"{path.relative_to(settings.BASE_DIR)}: {use}"
+        for path in sorted(Path(settings.BASE_DIR, "templates").rglob("*.html"))
+        for use in messages_that_may_break(path.read_text(encoding="utf-8"))
+    ]
+    assert not found, "\n".join(found)
+    loop = "{% for message in messages %}<li>"
+    assert messages_that_may_break(loop + "{{ message }}</li>")
+    assert messages_that_may_break(loop + "{{ message.message|safe }}</li>")
+    assert not messages_that_may_break(loop + "{{ message.message|nowrap_dates }}</li>")
+    assert not messages_that_may_break(loop + "{{ message.tags }}</li>")
+    assert any(
+        "for message in messages" in path.read_text(encoding="utf-8")
+        for path in Path(settings.BASE_DIR, "templates").rglob("*.html")
+    )
+    shown = Template("{% load dates %}{{ message.message|nowrap_dates }}").render(
+        Context({"message": type("M", (), {"message": "截止2026-12-10"})()})
+    )
+    assert shown == '截止<span class="date">2026-12-10</span>'
