@@ -105,25 +105,29 @@ def _row_locks_inside_a_transaction(request, _reference_data, monkeypatch):
     one raises TransactionManagementError, a 500, while every test runs inside its own
     transaction and SQLite ignores the lock, so neither CI lane saw it (2026-12-07: 完成评估
     and 结束排查 took their lock outside any transaction). The transactions the test itself
-    is wrapped in are counted when it starts; a lock must be nested deeper."""
+    is wrapped in are counted when it starts; a lock must be nested deeper. It is checked when
+    the query runs (the compiler), not when the queryset is built: a locking queryset built in
+    one place and evaluated inside another's transaction is judged where it takes the lock."""
     if not _uses_db(request):
         return
     from django.db import connections
-    from django.db.models import QuerySet
+    from django.db.models.sql.compiler import SQLCompiler
 
     wrapped = {alias: len(connections[alias].atomic_blocks) for alias in connections}
-    original = QuerySet.select_for_update
+    original = SQLCompiler.execute_sql
 
-    def select_for_update(self, *args, **kwargs):
-        locking = original(self, *args, **kwargs)
-        if len(connections[locking.db].atomic_blocks) <= wrapped.get(locking.db, 0):
+    def execute_sql(self, *args, **kwargs):
+        # SQLite writes no FOR UPDATE, but the query still carries the lock it asks for.
+        if self.query.select_for_update and len(
+            connections[self.using].atomic_blocks
+        ) <= wrapped.get(self.using, 0):
             raise AssertionError(
-                f"{self.model.__name__}.select_for_update() outside a transaction of the code's "
-                "own: wrap the service in transaction.atomic"
+                f"{self.query.model.__name__}.select_for_update() ran outside a transaction "
+                "of the code's own: wrap the service in transaction.atomic"
             )
-        return locking
+        return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(QuerySet, "select_for_update", select_for_update)
+    monkeypatch.setattr(SQLCompiler, "execute_sql", execute_sql)
 
 
 # --- no test writes into the checkout ------------------------------------------------------------
