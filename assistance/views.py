@@ -29,7 +29,7 @@ from assistance import costs, exit_plans, forms, matching, reconcile, selectors,
 from assistance.models import VISIT_QUESTIONS, Measure, Project
 from assistance.tasks import COVERAGE_JOB
 from households.models import Household
-from households.selectors import household_get_for_user, household_members
+from households.selectors import household_get_for_user, household_members, name_heads
 from povertyapp import forms as house_forms
 from povertyapp import jobs, ratelimits, regions, roles, search_terms
 from povertyapp.conflicts import ConflictError
@@ -80,6 +80,7 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
         return _due_list(request, due, today)
     rows = selectors.helper_due(user=request.user, on=today)
     due_rows = [row for row in rows if row["due"]]
+    name_heads(row["household"] for row in due_rows[:200])
     return render(
         request,
         "assistance/index.html",
@@ -99,6 +100,7 @@ def _due_list(request: AuthenticatedHttpRequest, due: str, today: datetime.date)
     desk count links to, paged, each row with everything that is due for it."""
     households = selectors.households_due(user=request.user, on=today, due=due)
     page = Paginator(households, 50).get_page(request.GET.get("page"))
+    name_heads(page.object_list)
     titles = {
         "visit": _("本月应走访的户"),
         "measure": _("有逾期未完成措施的户"),
@@ -131,6 +133,7 @@ def household_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         minimum = matching.standard_for(year=timezone.localdate().year).min_measures
         queryset = queryset.filter(Q(measure_count__lt=minimum) | Q(measure_count__isnull=True))
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    name_heads(page.object_list)
     return render(
         request,
         "assistance/household_list.html",
@@ -517,6 +520,7 @@ def coverage_village(
         raise Http404(_("未找到该核查结果。"))
     gaps = selectors.coverage_gaps(user=request.user, run=run, village=village)
     page = Paginator(gaps, 100).get_page(request.GET.get("page"))
+    name_heads(gap.household for gap in page.object_list)
     return render(
         request, "assistance/coverage_village.html", {"run": run, "village": village, "page": page}
     )
@@ -596,6 +600,22 @@ def project_detail(request: AuthenticatedHttpRequest, project_id: int) -> HttpRe
     _require_case_access(request)
     project = selectors.project_get_for_user(user=request.user, project_id=project_id)
     can_manage = services.can_manage_funds(request.user)
+    movements = list(project.movements.select_related("household", "created_by"))
+    beneficiaries = list(project.beneficiaries.select_related("village").order_by("number"))
+    linked_measures = list(
+        selectors.measure_list(user=request.user)
+        .filter(project=project)
+        .order_by("household__number", "id")
+    )
+    measure_check = reconcile.project_measure_differences(project)
+    name_heads(
+        [
+            *(movement.household for movement in movements),
+            *beneficiaries,
+            *(measure.household for measure in linked_measures),
+            *(line.household for line in measure_check.lines),
+        ]
+    )
     return render(
         request,
         "assistance/project_detail.html",
@@ -603,12 +623,10 @@ def project_detail(request: AuthenticatedHttpRequest, project_id: int) -> HttpRe
             "project": project,
             "sources": selectors.project_source_table(project),
             "reconciliation": selectors.project_reconciliation(project),
-            "movements": project.movements.select_related("household", "created_by"),
-            "beneficiaries": project.beneficiaries.select_related("village").order_by("number"),
-            "linked_measures": selectors.measure_list(user=request.user)
-            .filter(project=project)
-            .order_by("household__number", "id"),
-            "measure_check": reconcile.project_measure_differences(project),
+            "movements": movements,
+            "beneficiaries": beneficiaries,
+            "linked_measures": linked_measures,
+            "measure_check": measure_check,
             "events": project.events.select_related("actor")[:50],
             "rate": selectors.rate(project.reimbursed_total, project.allocated_total),
             "can_manage": can_manage and not project.is_closed,
@@ -778,6 +796,8 @@ def funds(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_case_access(request)
     today = timezone.localdate()
     standard = matching.standard_for(year=today.year, village=request.user.region)
+    ledgers = costs.two_ledgers(user=request.user)
+    name_heads(row["household"] for row in ledgers["household_rows"][:200])
     return render(
         request,
         "assistance/funds.html",
@@ -787,7 +807,7 @@ def funds(request: AuthenticatedHttpRequest) -> HttpResponse:
                 selectors.project_list(user=request.user), on=today, days=standard.idle_fund_days
             ),
             "idle_days": standard.idle_fund_days,
-            "ledgers": costs.two_ledgers(user=request.user),
+            "ledgers": ledgers,
         },
     )
 
@@ -945,13 +965,16 @@ def asset_detail(request: AuthenticatedHttpRequest, asset_id: int) -> HttpRespon
     _require_case_access(request)
     asset = selectors.asset_get_for_user(user=request.user, asset_id=asset_id)
     can_keep = services.can_keep_assets(request.user)
+    years = selectors.asset_years(asset)
+    households = list(asset.households.order_by("number"))
+    name_heads([*households, *(line.household for row in years for line in row["lines"])])
     return render(
         request,
         "assistance/asset_detail.html",
         {
             "asset": asset,
-            "years": selectors.asset_years(asset),
-            "households": asset.households.order_by("number"),
+            "years": years,
+            "households": households,
             "can_keep": can_keep,
             "income_form": forms.AssetIncomeForm() if can_keep else None,
             "distribution_form": forms.AssetDistributionForm() if can_keep else None,

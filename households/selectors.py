@@ -497,6 +497,28 @@ def _searched_counties(household_filter: Any, user: User) -> list[int] | None:
     return list(counties.order_by("pk").values_list("pk", flat=True))
 
 
+def name_heads(households: Iterable[Household | None]) -> None:
+    """Give each household its head's name as `head_name` (None when it has no active 户主),
+    in one statement for all: a list names a household by its 户编号 and its head, as the
+    page walk holds (`tests/povertyapp/test_page_links.py`). A household already named (the
+    lists' annotation) is left alone."""
+    unnamed: dict[int, list[Household]] = {}
+    for household in households:
+        if household is not None and not hasattr(household, "head_name"):
+            unnamed.setdefault(household.pk, []).append(household)
+    if not unnamed:
+        return
+    # Newest first, so that the dict keeps each household's earliest 户主 (the lists' rule).
+    names = dict(
+        Member.objects.filter(household_id__in=unnamed, is_active=True, relation="户主")
+        .order_by("-pk")
+        .values_list("household_id", "name")
+    )
+    for pk, copies in unnamed.items():
+        for household in copies:
+            household.head_name = names.get(pk)  # type: ignore[attr-defined]  # for the page, not a field
+
+
 def household_get_for_user(*, user: User, household_id: int, for_write: bool = False) -> Household:
     """The one access path to a household: 404 outside the scope, 403 for a read-only role."""
     household = _scoped_household(_household_statement(), user=user, household_id=household_id)

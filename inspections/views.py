@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from households.models import Household
+from households.selectors import name_heads
 from inspections import figures as campaign_figures_module
 from inspections import forms, imports, selectors, services
 from inspections.models import (
@@ -444,6 +445,7 @@ def task_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     shown = list(tasks[:500])
     for task in shown:  # shown in place of the button while the service would refuse it
         task.not_corrected = services.task_not_corrected(task)  # type: ignore[attr-defined]  # for the template
+    name_heads(task.household for task in shown)
     return render(
         request,
         "inspections/task_list.html",

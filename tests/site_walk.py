@@ -319,6 +319,56 @@ def empty_links(html: str) -> list[str]:
     return parser.empty
 
 
+HOUSEHOLD_NUMBER = re.compile(r"\d{16,}")
+ROW_ELEMENTS = {"tr", "li", "p", "dd"}
+
+
+class HouseholdRows(_OpenElements):
+    """Each link whose whole text is a 户编号, with the text of the row it stands in (its
+    table row, list item, paragraph or description): `(number, row text)`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[tuple[str, str]] = []
+        self._stack: list[tuple[str, list[str], list[str]]] = []  # (tag, texts, numbers)
+        self._link: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._link = []
+        if tag not in VOID:
+            self._stack.append((tag, [], []))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._link is not None:
+            text = "".join(self._link).strip()
+            if HOUSEHOLD_NUMBER.fullmatch(text):
+                row = next(
+                    (item for item in reversed(self._stack) if item[0] in ROW_ELEMENTS), None
+                )
+                if row is not None:
+                    row[2].append(text)
+            self._link = None
+        for index in range(len(self._stack) - 1, -1, -1):
+            if self._stack[index][0] == tag:
+                for _closed, texts, numbers in self._stack[index:]:
+                    self.rows += [(number, "".join(texts)) for number in numbers]
+                del self._stack[index:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        if self._link is not None:
+            self._link.append(data)
+        for _tag, texts, _numbers in self._stack:
+            texts.append(data)
+
+
+def household_rows(html: str) -> list[tuple[str, str]]:
+    parser = HouseholdRows()
+    parser.feed(html)
+    return parser.rows
+
+
 FIELD_TAGS = {"select", "textarea"}
 NO_FIELD_TYPES = {"hidden", "submit", "button", "reset", "image"}
 

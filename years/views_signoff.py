@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from households.selectors import region_get_for_user
+from households.selectors import name_heads, region_get_for_user
 from povertyapp import roles
 from povertyapp.forms import add_service_errors
 from povertyapp.http import AuthenticatedHttpRequest
@@ -210,11 +210,14 @@ def signoff_reopen_view(request: AuthenticatedHttpRequest, year: int) -> HttpRes
 @login_required
 def edit_review_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     show_all = request.GET.get("all") == "1"
-    reviews = lock_reviews.edit_review_list(user=request.user, pending_only=not show_all)
+    reviews = list(
+        lock_reviews.edit_review_list(user=request.user, pending_only=not show_all)[:500]
+    )
+    name_heads(review.household for review in reviews)
     return render(
         request,
         "years/edit_reviews.html",
-        {"reviews": reviews[:500], "show_all": show_all},
+        {"reviews": reviews, "show_all": show_all},
     )
 
 

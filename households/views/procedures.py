@@ -106,6 +106,7 @@ def _render_workflow(
         and roles.region_in_scope(request.user, workflow.household.village)
     )
     return_choices = _return_choices(workflow)
+    selectors.name_heads([workflow.household])
     context = {
         "workflow": workflow,
         "household": workflow.household,
@@ -512,8 +513,10 @@ def _case_list_page(request: AuthenticatedHttpRequest, show: str, today: Any) ->
 
 
 def _attach_clocks(cases: list[CaseWorkflow], today: Any) -> None:
-    """Display values for the case tables, attached to the instances they loop over."""
+    """Display values for the case tables, attached to the instances they loop over: each
+    case's step, its clock and its household's head (`selectors.name_heads`)."""
     clocks = workflows.case_clocks(cases, today)
+    selectors.name_heads(item.household for item in cases)
     for item in cases:
         step = workflows.current_step(item)
         item.step_label = step.label  # type: ignore[attr-defined]  # for the template

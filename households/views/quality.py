@@ -50,6 +50,7 @@ def quality_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         definition = quality.RULES_BY_CODE.get(problem.rule)
         problem.rule_label = definition.label if definition else problem.rule
         problem.field_label = quality.field_label(problem.rule, problem.field)
+    selectors.name_heads(problem.household for problem in page.object_list)
     latest = quality.latest_result(user.region) if user.region is not None else None
     # The villages offered (one county's at most) carry their open problems, here and when
     # the options endpoint refills them (households/apps.py registers the labels).

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.core import is_ratelimited
 
 from households.models import Household
+from households.selectors import name_heads
 from households.services import common
 from households.views import registry as household_pages
 from monitoring import clues as clue_door
@@ -237,6 +238,7 @@ def clue_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def _detail_context(request: AuthenticatedHttpRequest, clue: Clue, **forms: Any) -> dict[str, Any]:
     today = common.today()
+    name_heads([clue.household])
     show_full = roles.can_view_sensitive(request.user) and request.GET.get("full") == "1"
     shown_fields = [name for name in ("id_number", "phone") if getattr(clue, name)]
     if show_full and shown_fields:

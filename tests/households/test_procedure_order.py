@@ -15,6 +15,7 @@ from households.models import (
     CaseWorkflow,
     Household,
     HouseholdEvent,
+    Member,
     PublicNotice,
     WorkflowStep,
 )
@@ -467,6 +468,10 @@ def test_overdue_cases_come_first_and_stand_out_for_township_and_county(
     recent_clock = workflows.case_clocks([recent])[recent.pk]
     assert f"期限{kept(recent.deadline)}，剩余{recent_clock.working_days_left}个工作日" in mine
     assert mine.index(late.household.number) < mine.index(applicant.number)
+    # Each case names its household's head beside the 户编号: a cadre knows the family.
+    for case, page_html in ((late, page), (late, mine), (recent, mine)):
+        head = Member.objects.get(household=case.household, relation="户主", is_active=True)
+        assert f"{case.household.number}</a> {head.name}</td>" in page_html
 
 
 def test_the_case_page_shows_the_time_left(cast, applicant, client_for):

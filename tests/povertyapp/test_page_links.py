@@ -29,6 +29,7 @@ from collections import defaultdict
 import pytest
 from django.test import Client
 
+from households.models import Member
 from povertyapp.forms import DASHES
 from povertyapp.menu import menu_for
 from tests.site_walk import (
@@ -36,6 +37,7 @@ from tests.site_walk import (
     breakable_dates,
     duplicate_ids,
     empty_links,
+    household_rows,
     page_kind,
     unlabelled_controls,
     walk,
@@ -68,9 +70,16 @@ def test_every_link_of_every_page_opens_for_its_user_and_shows_its_text_whole(de
     codes: dict[str, set[str]] = defaultdict(set)
     dates: dict[str, set[str]] = defaultdict(set)
     unlabelled: dict[str, set[str]] = defaultdict(set)
+    unnamed: dict[str, set[str]] = defaultdict(set)
     requested = 0
+    heads = dict(
+        Member.objects.filter(relation="户主", is_active=True).values_list(
+            "household__number", "name"
+        )
+    )
 
-    def read(html: str, where: str) -> None:
+    def read(html: str, username: str, url: str) -> None:
+        where = f"{username} {url}"
         for date in breakable_dates(html):
             dates[date].add(where)
         for control in unlabelled_controls(html):
@@ -79,6 +88,10 @@ def test_every_link_of_every_page_opens_for_its_user_and_shows_its_text_whole(de
             unlabelled[f"id={element_id!r} used twice"].add(where)
         for href in empty_links(html):
             unlabelled[f"a link to {href} with no text"].add(where)
+        for number, row in household_rows(html):
+            # A household shown by its 户编号 alone: a cadre knows the family by its head.
+            if heads.get(number) and heads[number] not in row:
+                unnamed[re.sub(r"\d+", "N", url.split("?")[0])].add(f"{username}: {number}")
 
     for username, user in demo_users.items():
         client = Client()
@@ -93,7 +106,7 @@ def test_every_link_of_every_page_opens_for_its_user_and_shows_its_text_whole(de
                 dashes[url].add(username)
             for code in codes_shown(html):
                 codes[code].add(f"{username} {url}")
-            read(html, f"{username} {url}")
+            read(html, username, url)
         for link, parent in walked.offered.items():
             if link in walked.pages or link in walked.statuses or page_kind(link) is None:
                 continue
@@ -102,7 +115,7 @@ def test_every_link_of_every_page_opens_for_its_user_and_shows_its_text_whole(de
             if response.status_code != 200:
                 refused[(link, response.status_code)].add(f"{username} from {parent}")
             elif response.get("Content-Type", "").startswith("text/html"):
-                read(response.content.decode(), f"{username} {link}")
+                read(response.content.decode(), username, link)
     report = [
         f"{status} {url}: {', '.join(sorted(where)[:4])}"
         for (url, status), where in sorted(refused.items())
@@ -121,14 +134,18 @@ def test_every_link_of_every_page_opens_for_its_user_and_shows_its_text_whole(de
         f"{control} ({', '.join(sorted(where)[:3])})"
         for control, where in sorted(unlabelled.items())
     )
+    assert not unnamed, "households shown by their 户编号 without their head's name: " + "; ".join(
+        f"{page} ({', '.join(sorted(where)[:2])})" for page, where in sorted(unnamed.items())
+    )
     assert requested > 500  # the links themselves were followed, not only one page per kind
 
 
 def test_the_walk_catches_a_refused_link_the_dashes_a_code_and_a_date(demo_users, monkeypatch):
     """The rules above can fail: a helper offered 剔除核查 is refused, a select of a model
     form shows `---------` when the house label is not applied, a list named by its layout's
-    key shows a code, a date in running text may break, and a field named only by its
-    placeholder has no label."""
+    key shows a code, a date in running text may break, a field named only by its
+    placeholder has no label, and a 户编号 link is read with the row it stands in (where its
+    head's name must be)."""
     from monitoring.views import dashboard
     from povertyapp import forms as house
 
@@ -163,3 +180,13 @@ def test_the_walk_catches_a_refused_link_the_dashes_a_code_and_a_date(demo_users
     assert empty_links(
         '<a href="/a/"></a><a href="/b/"><img alt="图"></a><a href="/c/">丙</a>'
     ) == ["/a/"]
+    assert household_rows(
+        '<table><tr><td><a href="/h/1/">5226221002000001</a></td><td>覃鹏龙</td></tr></table>'
+        '<p>受益户 <a href="/h/2/">5226221002000002</a>、'
+        '<a href="/h/3/">5226221002000003</a> 张三</p>'
+        '<ul><li><a href="/x/">第一批</a> 12</li></ul>'
+    ) == [
+        ("5226221002000001", "5226221002000001覃鹏龙"),
+        ("5226221002000002", "受益户 5226221002000002、5226221002000003 张三"),
+        ("5226221002000003", "受益户 5226221002000002、5226221002000003 张三"),
+    ]
