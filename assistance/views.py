@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 from assistance import costs, exit_plans, forms, matching, reconcile, selectors, services
 from assistance.models import VISIT_QUESTIONS, Measure, Project
 from assistance.tasks import COVERAGE_JOB
+from households.filters import member_named
 from households.models import Household
 from households.selectors import household_get_for_user, household_members, name_heads
 from povertyapp import forms as house_forms
@@ -127,8 +128,10 @@ def household_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = (request.GET.get("q") or "").strip()
     if query and ratelimits.exceeded(request, "search"):
         return ratelimits.refused(request, "search")
-    if query:
-        queryset = queryset.filter(Q(number__contains=query) | Q(village__name__contains=query))
+    if query.isdigit():
+        queryset = queryset.filter(number__contains=query)
+    elif query:  # a village's name, or a member's (the head's, as the list shows it)
+        queryset = queryset.filter(Q(village__name__contains=query) | member_named(query))
     if request.GET.get("short") == "1":
         minimum = matching.standard_for(year=timezone.localdate().year).min_measures
         queryset = queryset.filter(Q(measure_count__lt=minimum) | Q(measure_count__isnull=True))

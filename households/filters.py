@@ -224,17 +224,23 @@ class HouseholdFilter(django_filters.FilterSet):
         elif text.isdigit():
             condition = Q(number__startswith=text)  # 户编号 are digits, names never are
         else:
-            # A name alone: an EXISTS the database can run as a semi-join from the matching
-            # members (an OR with the 户编号 test made it check every household in scope).
-            # The members' own county key, equal to their household's (always: see
-            # households.counties), lets PostgreSQL carry a county office's `county_id = <its
-            # county>` into the members' scan: only that county's matches, not the province's.
-            condition = Exists(
-                Member.objects.alias(name_characters=NameCharacters("name")).filter(
-                    name_contains(text), household=OuterRef("pk"), county=OuterRef("county")
-                )
-            )
+            condition = member_named(text)
         return queryset.filter(condition)
+
+
+def member_named(text: str) -> Exists:
+    """Households with a member whose name contains `text`, over a household queryset.
+
+    An EXISTS the database can run as a semi-join from the matching members (an OR with the
+    户编号 test made it check every household in scope). The members' own county key, equal to
+    their household's (always: see households.counties), lets PostgreSQL carry a county
+    office's `county_id = <its county>` into the members' scan: only that county's matches,
+    not the province's."""
+    return Exists(
+        Member.objects.alias(name_characters=NameCharacters("name")).filter(
+            name_contains(text), household=OuterRef("pk"), county=OuterRef("county")
+        )
+    )
 
 
 def level_region(region_id: Any, level: str) -> Any:

@@ -64,6 +64,29 @@ def test_helper_list_shows_only_paired_households(cast, household_a, household_b
     assert household_b.number not in text
 
 
+def test_the_list_finds_a_household_by_a_members_name_and_names_its_head(
+    cast, household_a, household_b, client_for
+):
+    """A helper knows the family, not its 户编号: the list's search takes a member's name as
+    well as a number or a village, and each row names the household's head."""
+    from households.models import Member
+
+    head = Member.objects.get(household=household_a, relation="户主", is_active=True)
+    client = client_for(cast.county)
+
+    def search(text):
+        found = client.post("/assistance/households/", {"q": text, "search_terms": "q"})
+        assert found.status_code == 302  # the term goes into a session token, not the URL
+        return client.get(found["Location"])
+
+    page = search(head.name[:2])
+    assert household_a.number in [h.number for h in page.context["page"].object_list]
+    assert f"{household_a.number}</a> {head.name}</td>" in page.content.decode()
+    by_number = search(household_b.number).context["page"].object_list
+    assert [h.number for h in by_number] == [household_b.number]
+    assert list(search("无此人名").context["page"].object_list) == []
+
+
 def test_helper_sees_no_project_and_no_coverage(cast, client_for):
     client = client_for(cast.helper)
     assert client.get("/assistance/coverage/").status_code == 403
