@@ -76,6 +76,15 @@ UNREACHABLE = """() => {
       found.push("button " + label + " @" + Math.round(box.right));
     }
   }
+  // A field right of the screen sits in a table scrolled sideways (the batch page's 理由).
+  const fields = "main input:not([type=hidden]), main select, main textarea";
+  for (const element of document.querySelectorAll(fields)) {
+    if (!element.checkVisibility()) continue;
+    const box = element.getBoundingClientRect();
+    if (box.width && box.right > width + 1) {
+      found.push("field " + (element.name || element.id) + " @" + Math.round(box.right));
+    }
+  }
   for (const element of document.querySelectorAll("main td, main dd, main span, main time")) {
     const text = element.textContent.trim();
     if (!/^\\d[\\d\\-\\/.:,]*\\d%?$/.test(text) || !element.checkVisibility()) continue;
