@@ -76,6 +76,15 @@ UNREACHABLE = """() => {
       found.push("button " + label + " @" + Math.round(box.right));
     }
   }
+  // A folded section shows that it opens: a summary that is not a list-item has lost the
+  // browser's triangle and must draw its own.
+  for (const element of document.querySelectorAll("details > summary")) {
+    if (!element.checkVisibility()) continue;
+    const marker = getComputedStyle(element, "::before").content;
+    if (getComputedStyle(element).display !== "list-item" && (!marker || marker === "none")) {
+      found.push("summary " + element.textContent.trim().slice(0, 20) + " without its marker");
+    }
+  }
   // A field right of the screen sits in a table scrolled sideways (the batch page's 理由).
   const fields = "main input:not([type=hidden]), main select, main textarea";
   for (const element of document.querySelectorAll(fields)) {
