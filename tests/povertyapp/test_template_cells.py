@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import datetime
 import re
-from pathlib import Path
 
-from django.conf import settings
 from django.template import Context, Template
+
+from tests.templates_read import findings, templates
 
 # A `|date` whose format shows a whole date (a year, a month and a day), or names a format
 # setting that does (the house writes dates as Y-m-d, not in the locale's format).
@@ -40,13 +40,7 @@ PRINTED = ("print/", "notice_print.html")
 
 
 def test_every_date_a_template_shows_is_kept_on_one_line():
-    found = []
-    for path in sorted(Path(settings.BASE_DIR, "templates").rglob("*.html")):
-        name = str(path.relative_to(settings.BASE_DIR))
-        if any(part in name for part in PRINTED):
-            continue
-        for use in dates_that_may_break(path.read_text(encoding="utf-8")):
-            found.append(f"{name}: …{use}")
+    found = findings(dates_that_may_break, skip=PRINTED)
     assert not found, "\n".join(found)
 
 
@@ -93,21 +87,14 @@ def messages_that_may_break(text: str) -> list[str]:
 
 
 def test_every_message_is_shown_with_its_dates_kept_whole():
-    found = [
-        f"{path.relative_to(settings.BASE_DIR)}: {use}"
-        for path in sorted(Path(settings.BASE_DIR, "templates").rglob("*.html"))
-        for use in messages_that_may_break(path.read_text(encoding="utf-8"))
-    ]
+    found = findings(messages_that_may_break)
     assert not found, "\n".join(found)
     loop = "{% for message in messages %}<li>"
     assert messages_that_may_break(loop + "{{ message }}</li>")
     assert messages_that_may_break(loop + "{{ message.message|safe }}</li>")
     assert not messages_that_may_break(loop + "{{ message.message|nowrap_dates }}</li>")
     assert not messages_that_may_break(loop + "{{ message.tags }}</li>")
-    assert any(
-        "for message in messages" in path.read_text(encoding="utf-8")
-        for path in Path(settings.BASE_DIR, "templates").rglob("*.html")
-    )
+    assert any("for message in messages" in text for _name, text in templates())
     shown = Template("{% load dates %}{{ message.message|nowrap_dates }}").render(
         Context({"message": type("M", (), {"message": "截止2026-12-10"})()})
     )

@@ -8,9 +8,8 @@ opens to the same rule in the browser (no field right of the screen)."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-from django.conf import settings
+from tests.templates_read import findings
 
 TABLE = re.compile(r"<table\b[^>]*>.*?</table>", re.S)
 CONTROL = re.compile(
@@ -31,11 +30,7 @@ def tables_with_fields_off_a_phone(text: str) -> list[str]:
 
 
 def test_every_table_holding_a_field_is_a_card_per_row_on_a_phone():
-    found = [
-        f"{path.relative_to(settings.BASE_DIR)}: {tag}"
-        for path in sorted(Path(settings.BASE_DIR, "templates").rglob("*.html"))
-        for tag in tables_with_fields_off_a_phone(path.read_text(encoding="utf-8"))
-    ]
+    found = findings(tables_with_fields_off_a_phone)
     assert not found, "\n".join(found)
 
 
