@@ -269,6 +269,8 @@ class _HouseRulesMixin:
     """Error lists without repeats: a service that says "请填写出生日期。" and the model's own
     check of the same empty field (now worded the same) show one message, not two.
 
+    No label suffix: a label reads "理由", never "理由:".
+
     `ids`: the ids of a form that a page shows beside another with fields of the same names
     ("return_%s" for the 退回 form beside the step's, both with an 意见): with one id twice, each
     label names the first field only (held over every page by tests/povertyapp/test_page_links.py).
@@ -279,6 +281,9 @@ class _HouseRulesMixin:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if self.ids is not None:
             kwargs.setdefault("auto_id", self.ids)
+        # No ":" after a label: Django's catalog leaves it half-width in Chinese ("理由:"), and
+        # the house field partial (households/partials/field.html) writes none.
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
 
     def add_error(self, field: str | None, error: Any) -> None:
