@@ -51,6 +51,7 @@ CONCERNS = {
     },
     "national": {
         "national",
+        "national-export",
         "national-mark",
         "national-reconcile",
         "national-report",
