@@ -682,6 +682,13 @@ CASES: dict[str, Builder] = {
     "households.national.forms.RegionForm": lambda world, data: national_forms.RegionForm(
         data, user=world.cast.county, initial={"region": world.cast.county.region.code}
     ),
+    "households.national.forms.NationalExportForm": lambda world, data: (
+        national_forms.NationalExportForm(
+            data,
+            user=world.cast.county,
+            initial={"region": world.cast.county.region.code},
+        )
+    ),
     "households.national.forms.NationalBulkMarkForm": lambda world, data: (
         national_forms.NationalBulkMarkForm(
             data,
@@ -989,6 +996,7 @@ PAGES_OF_FORMS: dict[str, tuple[str, ...] | str] = {
     # issue 16: marks (actions) and the region chosen for a check
     "households.national.forms.NationalMarkForm": ACTION,
     "households.national.forms.NationalBulkMarkForm": ACTION,
+    "households.national.forms.NationalExportForm": ACTION,
     "households.national.forms.RegionForm": ACTION,
     "years.forms_rollover.RolloverForm": ACTION,
     "rounds.rollup_views.RollupStartForm": ACTION,

@@ -291,6 +291,20 @@ STARTS = [
         ),
     ),
     Start(
+        "households.views.national.national_export_view",
+        EXPORT_JOB,
+        frozenset({"county"}),
+        lambda user, c: (
+            "post",
+            reverse("households:national-export"),
+            {
+                "ledger": "national_households",
+                "region": (user.region or c["county"]).code,
+                "reason": "核对国家系统",
+            },
+        ),
+    ),
+    Start(
         "households.views.imports.import_confirm",
         IMPORT_JOB,
         frozenset(WRITERS),
