@@ -508,7 +508,8 @@ def name_heads(households: Iterable[Household | None]) -> None:
             unnamed.setdefault(household.pk, []).append(household)
     if not unnamed:
         return
-    # Newest first, so that the dict keeps each household's earliest 户主 (the lists' rule).
+    # Newest first, so that the dict keeps each household's earliest active 户主 (a household
+    # has one; should two be active, the first registered names it).
     names = dict(
         Member.objects.filter(household_id__in=unnamed, is_active=True, relation="户主")
         .order_by("-pk")
