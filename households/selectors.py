@@ -508,16 +508,23 @@ def name_heads(households: Iterable[Household | None]) -> None:
             unnamed.setdefault(household.pk, []).append(household)
     if not unnamed:
         return
-    # Newest first, so that the dict keeps each household's earliest active 户主 (a household
-    # has one; should two be active, the first registered names it).
+    # A household has at most one active 户主 (the constraint `member_one_active_head`).
     names = dict(
         Member.objects.filter(household_id__in=unnamed, is_active=True, relation="户主")
-        .order_by("-pk")
+        .order_by()
         .values_list("household_id", "name")
     )
     for pk, copies in unnamed.items():
         for household in copies:
             household.head_name = names.get(pk)  # type: ignore[attr-defined]  # for the page, not a field
+
+
+def household_label(household: Household) -> str:
+    """A household as lists and choices name it: its 户编号 and its head's name
+    ("5226221002000058 江斌成"), or the number alone when it has no active 户主. `name_heads`
+    runs first; the templates' `{% household_named %}` prints the same."""
+    head = getattr(household, "head_name", None)
+    return f"{household.number} {head}" if head else household.number
 
 
 def household_get_for_user(*, user: User, household_id: int, for_write: bool = False) -> Household:

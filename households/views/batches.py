@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from households import forms as household_forms
 from households import selectors, services, workflows
-from households.models import CaseBatch, CaseWorkflow, Household, Member, PublicNotice
+from households.models import CaseBatch, CaseWorkflow, Household, PublicNotice
 from households.views.common import _apply_errors, _require_case_access
 from households.views.procedures import notice_sheet
 from povertyapp import roles
@@ -45,16 +45,9 @@ def _require_actor(request: AuthenticatedHttpRequest) -> None:
         raise PermissionDenied(_("您的账号只能查看批次，不能办理。"))
 
 
-def _heads(household_ids: list[int]) -> dict[int, str]:
-    return dict(
-        Member.objects.filter(household_id__in=household_ids, is_active=True, relation="户主")
-        .order_by("id")
-        .values_list("household_id", "name")
-    )
-
-
-def _label(case: CaseWorkflow, heads: dict[int, str]) -> str:
-    return f"{case.household.number} {heads.get(case.household_id, '')}".strip()
+def _label(case: CaseWorkflow) -> str:
+    """A case's choice label: its household as lists name it (`name_heads` ran first)."""
+    return selectors.household_label(case.household)
 
 
 @login_required
@@ -96,17 +89,11 @@ def _create_choices(user: User, kind: str) -> tuple[list[tuple[int, str]], list[
         .exclude(workflows__state=CaseWorkflow.State.OPEN)
         .order_by("number")[:MAX_CHOICES]
     )
-    heads = _heads([case.household_id for case in cases] + [item.pk for item in households])
+    selectors.name_heads([case.household for case in cases] + households)
     case_choices = [
-        (
-            case.pk,
-            f"{_label(case, heads)}（{definition.step(case.step).label}）",
-        )
-        for case in cases
+        (case.pk, f"{_label(case)}（{definition.step(case.step).label}）") for case in cases
     ]
-    household_choices = [
-        (item.pk, f"{item.number} {heads.get(item.pk, '')}".strip()) for item in households
-    ]
+    household_choices = [(item.pk, selectors.household_label(item)) for item in households]
     return case_choices, household_choices
 
 
@@ -169,7 +156,6 @@ def _groups(
     request: AuthenticatedHttpRequest,
     batch: CaseBatch,
     members: list[CaseWorkflow],
-    heads: dict[int, str],
     bound: dict[str, Any],
 ) -> list[dict[str, Any]]:
     """The batch's open members grouped by the step they stand at, each group with the action
@@ -193,7 +179,7 @@ def _groups(
         if not cases:
             continue
         can_act = in_scope and level == step.level
-        choices = [(case.pk, _label(case, heads)) for case in cases]
+        choices = [(case.pk, _label(case)) for case in cases]
         group: dict[str, Any] = {
             "step": step,
             "level": workflows.LEVEL_LABELS[step.level],
@@ -243,13 +229,12 @@ def _render_batch(
 ) -> HttpResponse:
     definition = workflows.procedure(batch.kind)
     members = list(batch.cases.select_related("household").order_by("household__number", "id"))
-    heads = _heads([case.household_id for case in members])
+    selectors.name_heads([case.household for case in members])
     for case in members:
-        case.head_name = heads.get(case.household_id, "")  # type: ignore[attr-defined]  # for the template
         case.step_label = definition.step(case.step).label  # type: ignore[attr-defined]  # for the template
     # Forms are offered on the groups whose step the user's level owns (none for read-only
     # roles: `can_act` is false for them).
-    groups = _groups(request, batch, members, heads, bound or {})
+    groups = _groups(request, batch, members, bound or {})
     action_errors = [error for form in (bound or {}).values() for error in form.non_field_errors()]
     return render(
         request,
@@ -300,8 +285,8 @@ def _batch_post(
     if step is None:
         return batch, None, []
     members = _members_at(batch, step.key)
-    heads = _heads([case.household_id for case in members])
-    return batch, step, [(case.pk, _label(case, heads)) for case in members]
+    selectors.name_heads([case.household for case in members])
+    return batch, step, [(case.pk, _label(case)) for case in members]
 
 
 def _done(request: AuthenticatedHttpRequest, batch: CaseBatch, text: str) -> HttpResponse:

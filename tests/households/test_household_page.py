@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 from django.db.models import Value
+from django.template import Context, Template
+from django.urls import reverse
 
 from assistance import services as assistance_services
 from assistance.models import Pairing
@@ -312,3 +314,42 @@ def test_the_page_statement_is_built_once_for_the_apps_reads(cast, household_a):
         user=cast.county, household_id=household_a.pk
     )
     assert detail_tabs.read_with_page(page_household, "test_extra") is detail_tabs.MISSING
+
+
+@pytest.mark.django_db
+def test_a_household_is_named_by_its_number_and_head_in_lists_and_choices(
+    cast, household_a, django_assert_num_queries
+):
+    """`name_heads` names each household of a page in one statement; `household_label` (choices)
+    and `{% household_named %}` (lists) print the same "number head", the number linked when
+    asked, and a dash for no household at all."""
+    household = Household.objects.get(pk=household_a.pk)
+    same = Household.objects.get(pk=household_a.pk)
+    headless = factories.household(actor=cast.county, village=household_a.village)
+    Member.objects.filter(household=headless, relation="户主").update(
+        is_active=False, left_reason="死亡"
+    )
+    headless = Household.objects.get(pk=headless.pk)
+    with django_assert_num_queries(1):
+        selectors.name_heads([household, same, None, headless])
+    head = Member.objects.get(household=household_a, is_active=True, relation="户主").name
+    assert selectors.household_label(household) == f"{household.number} {head}"
+    assert selectors.household_label(same) == selectors.household_label(household)
+    assert selectors.household_label(headless) == headless.number
+
+    page = Template(
+        "{% load household_labels %}"
+        "[{% household_named h %}]"
+        "[{% household_named h 'assistance:household' query='tab=assets' %}]"
+        "[{% household_named h 'households:workflow' 7 %}]"
+        "[{% household_named none %}]"
+        "[{% household_named bare 'households:detail' %}]"
+    ).render(Context({"h": household, "none": None, "bare": headless}))
+    link = reverse("assistance:household", args=[household.pk])
+    assert page == (
+        f"[{household.number} {head}]"
+        f'[<a href="{link}?tab=assets">{household.number}</a> {head}]'
+        f'[<a href="{reverse("households:workflow", args=[7])}">{household.number}</a> {head}]'
+        "[—]"
+        f'[<a href="{reverse("households:detail", args=[headless.pk])}">{headless.number}</a>]'
+    )
