@@ -8,6 +8,10 @@ rural population). The confirmed errors open correction tasks and rectification 
 county office has entered supervision items besides, so the 督查整改清单 holds items in every
 state (待整改, 整改中, 已整改, 已销号), some of them overdue.
 
+Beside it, the county's own 县级自查 under way: drawn, visited from two days ago, the first
+sampled village confirmed and a few households of the second saved as drafts, so that the
+demo 评估/审计员 finds an assessment assigned to them with households still to visit.
+
 Idempotent: when the campaign exists, nothing is added.
 """
 
@@ -28,7 +32,8 @@ from inspections import services
 from inspections.models import Campaign, RectificationItem, SampleKind
 from rounds.demo import opening_day
 
-CAMPAIGN_NAME = "{year}年度贫困县退出第三方评估（演示）"
+CAMPAIGN_NAME = "{year}年度巩固脱贫成果第三方评估（演示）"
+SELF_CHECK_NAME = "{year}年度防返贫监测县级自查（演示）"
 
 SUPERVISION_ITEMS = [
     # (village index, problem, category, unit, person, deadline offset in days, final state)
@@ -147,24 +152,7 @@ def step(*, result: dict[str, Any], seed: int) -> None:
     member_omission = {rng.choice(outside).pk} if outside and limit * outside_persons > 1 else set()
     add_on_site = len(member_omission) + 2 < limit * (outside_persons + 2)
     for sample in samples:
-        stated = _per_capita(sample.household_id, sample.persons, incomes, line)
-        data: dict[str, Any] = {
-            "stated_per_capita_income": stated,
-            "verified_per_capita_income": (stated * Decimal(str(rng.uniform(0.96, 1.04)))).quantize(
-                Decimal("0.01")
-            ),
-            "food_secure": True,
-            "clothing_secure": True,
-            "education_secure": True,
-            "medical_secure": True,
-            "housing_secure": True,
-            "water_secure": True,
-            "result": "正常",
-            "approval": "认可",
-        }
-        if sample.kind in (SampleKind.UNEXITED, SampleKind.PRE_EXIT):
-            data["eligible"] = True
-            data["housing_secure"] = rng.random() < 0.8
+        data = _usual_finding(sample, incomes, line, rng)
         if sample.pk in wrong_inclusion:
             data.update(
                 result="错评",
@@ -200,6 +188,75 @@ def step(*, result: dict[str, Any], seed: int) -> None:
         _on_site_omission(campaign, on_site_village, assessor, line)
     services.campaign_finish(actor=officer, campaign=campaign)
     _supervision_items(result, officer, campaign, today)
+    _self_check_under_way(county, officer, assessor, today, seed, income_year, line)
+
+
+def _usual_finding(
+    sample: Any, incomes: dict[int, HouseholdIncome], line: Decimal, rng: random.Random
+) -> dict[str, Any]:
+    """A sampled household found as registered: income within a few percent of the stated,
+    两不愁三保障 met (a fifth of the unexited households' housing not yet secure), approving."""
+    stated = _per_capita(sample.household_id, sample.persons, incomes, line)
+    data: dict[str, Any] = {
+        "stated_per_capita_income": stated,
+        "verified_per_capita_income": (stated * Decimal(str(rng.uniform(0.96, 1.04)))).quantize(
+            Decimal("0.01")
+        ),
+        "food_secure": True,
+        "clothing_secure": True,
+        "education_secure": True,
+        "medical_secure": True,
+        "housing_secure": True,
+        "water_secure": True,
+        "result": "正常",
+        "approval": "认可",
+    }
+    if sample.kind in (SampleKind.UNEXITED, SampleKind.PRE_EXIT):
+        data["eligible"] = True
+        data["housing_secure"] = rng.random() < 0.8
+    return data
+
+
+def _self_check_under_way(
+    county: Any,
+    officer: Any,
+    assessor: Any,
+    today: datetime.date,
+    seed: int,
+    income_year: int,
+    line: Decimal,
+) -> None:
+    """The county's 县级自查 in the field: visits began two days ago and end in five; the first
+    village is done, three households of the second are drafts, the rest wait."""
+    campaign = services.campaign_create(
+        actor=officer,
+        county=county,
+        name=SELF_CHECK_NAME.format(year=today.year),
+        kind=Campaign.Kind.SELF_CHECK,
+        year=today.year,
+        visit_date=today - datetime.timedelta(days=2),
+        end_date=today + datetime.timedelta(days=5),
+        assessors=[assessor],
+    )
+    campaign = services.campaign_draw(actor=officer, campaign=campaign, seed=seed + 1)
+    rng = random.Random(seed + 1)
+    villages = list(campaign.villages.order_by("position")[:2])
+    incomes = {
+        income.household_id: income
+        for income in HouseholdIncome.objects.filter(
+            household__samples__sample_village__in=villages, year=income_year
+        )
+    }
+    for position, village in enumerate(villages):
+        samples = list(
+            campaign.households.filter(sample_village=village).order_by("position", "id")
+        )
+        for sample in samples if position == 0 else samples[:3]:
+            data = _usual_finding(sample, incomes, line, rng)
+            if position == 1:
+                # A draft: the visit noted so far, the verdict still to give.
+                data = {key: data[key] for key in ("stated_per_capita_income", "food_secure")}
+            services.finding_save(actor=assessor, sample=sample, data=data, confirm=position == 0)
 
 
 def _on_site_omission(

@@ -663,6 +663,32 @@ def _audit_approval(actor: User, target: str, object_id: int, reason: Any, **det
     )
 
 
+def campaign_finish_blocker(campaign: Campaign) -> str | None:
+    """Why a drawn campaign cannot be finished yet (sampled households whose finding is not
+    confirmed, by village), or None: `campaign_finish` refuses with it, and the campaign's page
+    shows it in place of the button."""
+    pending = (
+        campaign.households.exclude(finding__status=Finding.Status.CONFIRMED)
+        .values("sample_village__village__name", "sample_village__position")
+        .annotate(count=Count("pk"))
+        .order_by("sample_village__position")
+    )
+    counts = [(row["sample_village__village__name"], row["count"]) for row in pending]
+    if not counts:
+        return None
+    total = sum(count for _name, count in counts)
+    places = _("、").join(
+        _("%(village)s%(count)s户") % {"village": village, "count": count}
+        for village, count in counts[:5]
+    )
+    if len(counts) > 5:
+        places += _("等%(villages)s个村") % {"villages": len(counts)}
+    return _("还有%(total)s户的核查结果未确认（%(places)s），全部确认后才能完成评估。") % {
+        "total": total,
+        "places": places,
+    }
+
+
 @transaction.atomic
 def campaign_finish(*, actor: User, campaign: Campaign) -> Campaign:
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
@@ -672,12 +698,9 @@ def campaign_finish(*, actor: User, campaign: Campaign) -> Campaign:
         raise PermissionDenied(_("只有评估组或发起人可以完成评估。"))
     if campaign.status != Campaign.Status.DRAWN:
         raise ValidationError(_("只有已抽样、正在入户的评估可以完成。"), code="not_drawn")
-    missing = campaign.households.exclude(finding__status=Finding.Status.CONFIRMED).count()
-    if missing:
-        raise ValidationError(
-            _("还有%(n)d户的核查结果未确认，不能完成评估。") % {"n": missing},
-            code="findings_missing",
-        )
+    blocker = campaign_finish_blocker(campaign)
+    if blocker:
+        raise ValidationError(blocker, code="findings_missing")
     campaign.status = Campaign.Status.FINISHED
     campaign.finished_at = timezone.now()
     campaign.version += 1

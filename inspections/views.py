@@ -151,6 +151,9 @@ def campaign_detail(request: AuthenticatedHttpRequest, campaign_id: int) -> Http
             "upload_form": forms.FindingsUploadForm(),
             "totals": services.frame_totals(campaign) if visible else {},
             "figures_ready": figures_ready,
+            "finish_blocker": services.campaign_finish_blocker(campaign)
+            if campaign.status == Campaign.Status.DRAWN
+            else None,
             "events": campaign.events.select_related("actor")[:20] if visible else [],
         },
     )

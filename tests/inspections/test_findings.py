@@ -240,10 +240,24 @@ def test_workbook_rejects_a_foreign_sample_and_garbage(visiting, cast):
     assert Finding.objects.count() == 0
 
 
-def test_campaign_finishes_only_when_every_finding_is_confirmed(visiting, cast):
+def test_campaign_finishes_only_when_every_finding_is_confirmed(visiting, cast, client_for):
+    """Finishing waits for every finding; the campaign's page says why in place of the button
+    (the page walk presses every offered action and none may be refused)."""
     with pytest.raises(ValidationError) as error:
         services.campaign_finish(actor=cast.county, campaign=visiting)
     assert error.value.code == "findings_missing"
+    blocker = services.campaign_finish_blocker(visiting)
+    first = visiting.villages.order_by("position").first()
+    total = visiting.households.count()
+    assert error.value.messages == [blocker]
+    assert (
+        f"还有{total}户" in blocker
+        and f"{first.village.name}{first.households.count()}户" in blocker
+    )
+    for user in (cast.county, cast.auditor):
+        page = client_for(user).get(f"/inspections/{visiting.pk}/").content.decode()
+        assert blocker in page and 'aria-describedby="finish-blocker"' in page
+        assert f"/inspections/{visiting.pk}/finish/" not in page
     for sample in SampleHousehold.objects.filter(campaign=visiting):
         services.finding_save(
             actor=cast.auditor,
@@ -251,6 +265,9 @@ def test_campaign_finishes_only_when_every_finding_is_confirmed(visiting, cast):
             data={**CHECKS_OK, "result": "正常", "approval": "认可"},
             confirm=True,
         )
+    assert services.campaign_finish_blocker(visiting) is None
+    page = client_for(cast.auditor).get(f"/inspections/{visiting.pk}/").content.decode()
+    assert f"/inspections/{visiting.pk}/finish/" in page
     finished = services.campaign_finish(actor=cast.county, campaign=visiting)
     assert finished.status == "finished"
     from django.core.exceptions import PermissionDenied

@@ -123,10 +123,13 @@ def test_lines_incomes_rounds_and_campaign_are_dated_from_today(county):
         (2025, "closed", "2025年动态调整"),
         (2026, "open", "2026年动态调整"),
     ]
-    campaign = Campaign.objects.get()
+    campaign = Campaign.objects.get(kind=Campaign.Kind.THIRD_PARTY)
     opened = AdjustmentRound.objects.get(county=demo_county, year=2026).opened_at.date()
     assert campaign.year == 2026
     assert opened < campaign.visit_date <= campaign.end_date <= TODAY
+    under_way = Campaign.objects.get(kind=Campaign.Kind.SELF_CHECK)
+    assert under_way.year == 2026 and under_way.status == Campaign.Status.DRAWN
+    assert opened < under_way.visit_date < TODAY < under_way.end_date
     assert VillageYear.objects.filter(
         year=2026, village__path__startswith=demo_county.path
     ).count() == len(county["county"].villages)
@@ -284,7 +287,7 @@ def test_villages_are_large_enough_for_the_sampling_protocol(county):
     )
     assert len(sizes) == len(county["county"].villages) == 9
     assert min(sizes.values()) >= 60
-    sampled = Campaign.objects.get().villages.values_list("village_id", flat=True)
+    sampled = Campaign.objects.values_list("villages__village_id", flat=True)
     assert min(sizes[village] for village in sampled) >= 60
 
 
