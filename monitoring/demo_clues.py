@@ -26,18 +26,19 @@ from stdnum.cn import ric
 from households.demo_cases import on_day
 from households.models import Household, Member
 from monitoring import clues as clue_door
-from monitoring import inbox
+from monitoring import inbox, layouts
 from monitoring.models import Clue, DepartmentList, RiskType
 from povertyapp.models import Region, User
 
 Department = User.Department
 
 # (department, layout, risk type, the department's own columns)
+# (department, layout key, the department's own columns)
 PUSHES = [
-    (Department.MEDICAL_INSURANCE, "大额医疗自付", RiskType.ILLNESS, ["就诊医院", "自付金额"]),
-    (Department.EDUCATION, "辍学学生", RiskType.EDUCATION, ["学校", "年级"]),
-    (Department.CIVIL_AFFAIRS, "新增低保特困", RiskType.LABOUR, ["救助类别", "批准日期"]),
-    (Department.EMERGENCY, "灾害事故", RiskType.DISASTER, ["灾种", "损失情况"]),
+    (Department.MEDICAL_INSURANCE, "medical_costs", ["就诊医院", "自付金额"]),
+    (Department.EDUCATION, "dropout", ["学校", "年级"]),
+    (Department.CIVIL_AFFAIRS, "new_tekun", ["救助类别", "批准日期"]),
+    (Department.EMERGENCY, "disaster", ["灾种", "损失情况"]),
 ]
 DETAILS = {
     "就诊医院": ["黄平县人民医院", "黔东南州人民医院", "贵州医科大学附属医院"],
@@ -228,29 +229,47 @@ def _build(
         )
     )
 
-    # 部门筛查预警: one list per push.
+    # 部门筛查预警: one list per push, counted as an upload counts it (`lists.list_apply`): a
+    # person listed twice is one clue and a 重复 row; another person of a household the list
+    # has just raised is a clue of its own, joined to the open one (已有未办结线索).
     uploaders = {Department.MEDICAL_INSURANCE: users.get("yibao") or officer}
-    for department, layout, risk, columns in PUSHES:
+    family: dict[int, list[Member]] = {}
+    for member in members:
+        family.setdefault(member.household_id, []).append(member)
+    for department, key, columns in PUSHES:
+        layout = layouts.get(key)
+        assert layout is not None  # PUSHES names layouts
         source = DepartmentList.objects.create(
             county=region,
             department=department,
             purpose=DepartmentList.Purpose.RISK,
-            layout=layout,
+            layout=key,
             period=f"{today.year}年{today.month}月",
-            file_name=f"{layout}名单.xlsx",
+            file_name=f"{layout.label}名单.xlsx",
             state=DepartmentList.State.DONE,
             uploaded_by=uploaders.get(department, officer),
         )
-        rows: list[tuple[str, str]] = []
+        listed: list[Member] = []
         for _index in range(2):
             member = person()
             if member is not None:
-                rows.append((member.name, member.id_number))
-        if rows:
-            rows.append(rows[0])  # the same person twice: a duplicate
+                listed.append(member)
+        rows = [(member.name, member.id_number) for member in listed]
+        if listed:
+            rows.append(rows[0])  # the same person twice
+            relative = next(
+                (m for m in family[listed[0].household_id] if m.pk != listed[0].pk), None
+            )
+            if relative is not None:
+                rows.append((relative.name, relative.id_number))
         rows.append(("杨国富", _outsider_id(rng)))  # not in the registry
         counts = {"matched": 0, "unmatched": 0, "duplicate": 0}
+        seen: set[str] = set()
         for number, (name, id_number) in enumerate(rows, start=2):
+            if id_number in seen:
+                counts["duplicate"] += 1
+                continue
+            seen.add(id_number)
             details: dict[str, Any] = {"_columns": columns}
             for column in columns:
                 details[column] = rng.choice(DETAILS[column])
@@ -261,7 +280,7 @@ def _build(
                 source_row=number,
                 name=name,
                 id_number=id_number,
-                risk_type=risk,
+                risk_type=layout.risk_type,
                 amount=(
                     Decimal(details["自付金额"])
                     if department == Department.MEDICAL_INSURANCE
@@ -272,12 +291,7 @@ def _build(
                 actor=source.uploaded_by,
             )
             made.append(clue)
-            if clue.state == Clue.State.DUPLICATE:
-                counts["duplicate"] += 1
-            elif clue.household_id is None:
-                counts["unmatched"] += 1
-            else:
-                counts["matched"] += 1
+            counts["unmatched" if clue.household_id is None else "matched"] += 1
         DepartmentList.objects.filter(pk=source.pk).update(
             rows_total=len(rows),
             rows_matched=counts["matched"],

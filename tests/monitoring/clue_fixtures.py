@@ -6,6 +6,7 @@ import datetime
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import F
 
 from households.models import Household
 from monitoring import clues
@@ -69,7 +70,9 @@ def department_clue(
     details: dict[str, Any] | None = None,
     actor: User | None = None,
 ) -> Clue:
-    return clues.clue_create(
+    """A row of `source_list` made a clue, counted on the list as an upload counts it (the
+    folder's conftest holds a list's counts against its clues)."""
+    clue = clues.clue_create(
         channel=Clue.Channel.DEPARTMENT,
         department=source_list.department,
         source_list=source_list,
@@ -81,6 +84,11 @@ def department_clue(
         actor=actor,
         details=details,
     )
+    counted = "rows_unmatched" if clue.household_id is None else "rows_matched"
+    DepartmentList.objects.filter(pk=source_list.pk).update(
+        rows_total=F("rows_total") + 1, **{counted: F(counted) + 1}
+    )
+    return clue
 
 
 def declared(
