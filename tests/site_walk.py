@@ -319,6 +319,45 @@ def empty_links(html: str) -> list[str]:
     return parser.empty
 
 
+class PageHeading(HTMLParser):
+    """The main part of a page: its `<h1>`s, and the forms and headings that come before the
+    first (a province dashboard opened with its 重新计算 form above the page's own title)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.in_main = False
+        self.has_main = False
+        self.h1 = 0
+        self.before: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "main":
+            self.in_main = self.has_main = True
+        elif self.in_main and tag == "h1":
+            self.h1 += 1
+        elif self.in_main and not self.h1 and tag in {"form", "h2", "h3", "table"}:
+            self.before.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "main":
+            self.in_main = False
+
+
+def heading_problems(html: str) -> list[str]:
+    """What is wrong with the title of a page of the site's frame (`<main>`: a print sheet or a
+    fragment has its own): none, several, or content before it."""
+    parser = PageHeading()
+    parser.feed(html)
+    if not parser.has_main:
+        return []
+    problems = []
+    if parser.h1 != 1:
+        problems.append(f"{parser.h1} <h1>")
+    if parser.before:
+        problems.append(f"<{parser.before[0]}> before the <h1>")
+    return problems
+
+
 HOUSEHOLD_NUMBER = re.compile(r"\d{16,}")
 ROW_ELEMENTS = {"tr", "li", "p", "dd"}
 

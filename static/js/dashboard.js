@@ -45,8 +45,14 @@
   if (data.children.names.length) {
     chart("chart-children", {
       tooltip: { trigger: "axis", renderMode: TOOLTIP_MODE, valueFormatter: percent },
-      grid: { left: 48, right: 16, top: 16, bottom: 64 },
-      xAxis: { type: "category", data: data.children.names, axisLabel: { rotate: 40 } },
+      // containLabel: the grid leaves room for the names, however long ("黔东南苗族侗族自治州"
+      // was cut off); they turn only when many share the axis.
+      grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
+      xAxis: {
+        type: "category",
+        data: data.children.names,
+        axisLabel: { interval: 0, rotate: data.children.names.length > 4 ? 40 : 0 }
+      },
       yAxis: { type: "value", axisLabel: { formatter: "{value}%" } },
       series: [{ name: data.labels.incidence, type: "bar", data: data.children.incidence }]
     });

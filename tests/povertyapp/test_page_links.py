@@ -37,6 +37,7 @@ from tests.site_walk import (
     breakable_dates,
     duplicate_ids,
     empty_links,
+    heading_problems,
     household_rows,
     page_kind,
     unlabelled_controls,
@@ -71,6 +72,7 @@ def test_every_link_of_every_page_opens_for_its_user_and_shows_its_text_whole(de
     dates: dict[str, set[str]] = defaultdict(set)
     unlabelled: dict[str, set[str]] = defaultdict(set)
     unnamed: dict[str, set[str]] = defaultdict(set)
+    headings: dict[str, set[str]] = defaultdict(set)
     requested = 0
     heads = dict(
         Member.objects.filter(relation="户主", is_active=True).values_list(
@@ -88,6 +90,8 @@ def test_every_link_of_every_page_opens_for_its_user_and_shows_its_text_whole(de
             unlabelled[f"id={element_id!r} used twice"].add(where)
         for href in empty_links(html):
             unlabelled[f"a link to {href} with no text"].add(where)
+        for problem in heading_problems(html):
+            headings[problem].add(re.sub(r"\d+", "N", url.split("?")[0]))
         for number, row in household_rows(html):
             # A household shown by its 户编号 alone: a cadre knows the family by its head.
             if heads.get(number) and heads[number] not in row:
@@ -136,6 +140,9 @@ def test_every_link_of_every_page_opens_for_its_user_and_shows_its_text_whole(de
     )
     assert not unnamed, "households shown by their 户编号 without their head's name: " + "; ".join(
         f"{page} ({', '.join(sorted(where)[:2])})" for page, where in sorted(unnamed.items())
+    )
+    assert not headings, "pages whose title is missing, doubled or not first: " + "; ".join(
+        f"{problem} ({', '.join(sorted(pages)[:6])})" for problem, pages in sorted(headings.items())
     )
     assert requested > 500  # the links themselves were followed, not only one page per kind
 
