@@ -77,6 +77,24 @@ def _members(county: Region, rng: random.Random, count: int) -> list[Member]:
     return chosen[:count]
 
 
+def _member_in(cadre: User | None, *, exclude: list[Member]) -> Member | None:
+    """A registered member of the cadre's village, none of `exclude` (None without one)."""
+    if cadre is None or cadre.region is None:
+        return None
+    return (
+        Member.objects.filter(
+            is_active=True,
+            household__village=cadre.region,
+            household__status__in=Household.REGISTERED_STATUSES,
+        )
+        .exclude(id_number="")
+        .exclude(pk__in=[member.pk for member in exclude])
+        .select_related("household")
+        .order_by("id")
+        .first()
+    )
+
+
 def build(
     *,
     county: Any,
@@ -123,7 +141,10 @@ def build(
         filename=MEDICAL_FILE,
         today=today,
     )
-    relative, plain = members[5], members[6] if len(members) > 6 else members[1]
+    # The cadre's relative lives in the demo cadre's own village, so that the village meets a
+    # 剔除核查 task of its own whatever the random draw above picked.
+    relative = _member_in(users.get("cadre"), exclude=members[:7]) or members[5]
+    plain = members[6] if len(members) > 6 else members[1]
     if not CadreRelation.objects.filter(member=relative).exists():
         CadreRelation.objects.create(
             member=relative,

@@ -43,15 +43,18 @@ from povertyapp.http import request_user
 from povertyapp.ledgers.layout import neutralise
 from povertyapp.models import (
     AccessLog,
+    BackupCodeDevice,
     CalendarDay,
     Job,
     Region,
     ResidentTeamMember,
+    SecondFactorDevice,
     User,
     VillageYear,
 )
 from povertyapp.privacy import mask_text
 from povertyapp.roles import STAFF_ROLES
+from povertyapp.security import posture
 from povertyapp.security.admin_access import MANAGE, VIEW, Area, RoleAdmin, RoleInline
 from povertyapp.security.admin_audit import AuditedAdmin
 
@@ -89,6 +92,22 @@ class SystemParameterAdmin(RoleAdmin):
     area = Area.SYSTEM
 
 
+class SecurityPostureFilter(admin.SimpleListFilter):
+    """安全状况: the accounts of one kind of `posture` (the security administrator's desk links
+    each count here, so that the list holds exactly the accounts counted)."""
+
+    title = _("安全状况")
+    parameter_name = "security"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(key, posture.label(key)) for key in posture.KINDS]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() in posture.KINDS:
+            return queryset.filter(pk__in=posture.accounts(str(self.value())).values("pk"))
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(RoleAdmin, DjangoUserAdmin):
     """Accounts: created, changed and disabled by the security administrator only. Every
@@ -97,8 +116,9 @@ class UserAdmin(RoleAdmin, DjangoUserAdmin):
 
     area = Area.ACCOUNTS
     list_display = ["username", "full_name", "role", "region", "is_active", "last_login"]
-    list_filter = ["role", "is_active"]
+    list_filter = [SecurityPostureFilter, "role", "is_active"]
     search_fields = ["username", "full_name", "phone"]
+    actions = ["unlock_accounts"]
     autocomplete_fields = ["region"]
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
@@ -119,6 +139,26 @@ class UserAdmin(RoleAdmin, DjangoUserAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Accounts are deactivated, not deleted: history and events name their actors.
         return False
+
+    @admin.action(description=_("解除登录锁定"), permissions=["change"])
+    def unlock_accounts(self, request: HttpRequest, queryset: Any) -> None:
+        """Lift the sign-in locks of the selected accounts (not one's own, nor the break-glass
+        account's), each with an audit row (`posture.unlock`)."""
+        actor = request_user(request)
+        unlocked = [
+            user.username
+            for user in queryset.exclude(pk=actor.pk).exclude(is_superuser=True)
+            if posture.unlock(actor=actor, user=user)
+        ]
+        if unlocked:
+            self.message_user(
+                request,
+                _("已解除%(count)d个账号的登录锁定：%(names)s。")
+                % {"count": len(unlocked), "names": str(_("、")).join(unlocked)},
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(request, _("所选账号均未处于登录锁定状态。"), messages.WARNING)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # Superuser status is given by `manage.py break_glass` only, never by hand; the
@@ -416,6 +456,12 @@ for _model, _base in (
                 "role_grants": {
                     User.Role.SECURITY_ADMIN: VIEW_DELETE if _model is AccessAttempt else VIEW
                 },
+                # axes' 状态 column has no translatable name of its own.
+                **(
+                    {"status": admin.display(description=_("状态"))(_base.status)}
+                    if _model is AccessAttempt
+                    else {}
+                ),
             },
         ),
     )
@@ -429,23 +475,53 @@ admin.site.unregister(TOTPDevice)
 admin.site.unregister(StaticDevice)
 
 
+class DeviceReadyFilter(admin.SimpleListFilter):
+    """已启用: django-otp's `confirmed`, whose field has no translatable name."""
+
+    title = _("已启用")
+    parameter_name = "confirmed"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("1", _("是")), ("0", _("否"))]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() in ("0", "1"):
+            return queryset.filter(confirmed=self.value() == "1")
+        return queryset
+
+
 class SecondFactorDeviceAdmin(RoleAdmin):
+    """A device's owner, name and state, under Chinese names: django-otp's fields have none
+    (`tests/povertyapp/test_admin_language.py`)."""
+
     area = Area.SECURITY
     role_grants = {User.Role.SECURITY_ADMIN: VIEW_DELETE}
-    list_display = ["user", "name", "confirmed"]
-    list_filter = ["confirmed"]
+    list_display = ["owner", "device_name", "ready"]
+    list_filter = [DeviceReadyFilter]
     list_select_related = ["user"]
     search_fields = ["user__username", "user__full_name"]
-    fields = ["user", "name", "confirmed"]
-    readonly_fields = ["user", "name", "confirmed"]
+    fields = ["owner", "device_name", "ready"]
+    readonly_fields = ["owner", "device_name", "ready"]
+
+    @admin.display(description=_("用户"), ordering="user__username")
+    def owner(self, device: Any) -> str:
+        return str(device.user)
+
+    @admin.display(description=_("设备名称"), ordering="name")
+    def device_name(self, device: Any) -> str:
+        return str(device.name)
+
+    @admin.display(description=_("已启用"), boolean=True, ordering="confirmed")
+    def ready(self, device: Any) -> bool:
+        return bool(device.confirmed)
 
 
-@admin.register(TOTPDevice)
+@admin.register(SecondFactorDevice)
 class SecurityTOTPDeviceAdmin(SecondFactorDeviceAdmin):
     pass
 
 
-@admin.register(StaticDevice)
+@admin.register(BackupCodeDevice)
 class SecurityStaticDeviceAdmin(SecondFactorDeviceAdmin):
     """Backup codes: how many are left unused, never a token (stored as digests, but still)."""
 
@@ -457,7 +533,7 @@ class SecurityStaticDeviceAdmin(SecondFactorDeviceAdmin):
         return super().get_queryset(request).annotate(unused_code_count=Count("token_set"))
 
     @admin.display(description=_("未使用的备用验证码"), ordering="unused_code_count")
-    def unused_codes(self, device: StaticDevice) -> int:
+    def unused_codes(self, device: BackupCodeDevice) -> int:
         return int(device.unused_code_count)
 
 

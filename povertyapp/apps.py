@@ -1,3 +1,4 @@
+from axes import apps as axes_apps
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
@@ -8,6 +9,14 @@ class AdminConfig(admin_apps.AdminConfig):
 
     default = False
     default_site = "povertyapp.security.admin_site.AdminSite"
+
+
+# django-axes, named in Chinese where the security administrator meets it (the admin's app list):
+# its own config names it by its label ("Axes"). django-otp's devices are listed as proxies of
+# this app instead (`povertyapp.models.SecondFactorDevice`): their names are not translatable.
+class AxesConfig(axes_apps.AppConfig):
+    default = False
+    verbose_name = _("登录防护")
 
 
 class PovertyappConfig(AppConfig):

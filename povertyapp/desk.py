@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from povertyapp import roles
 from povertyapp.jobs import kind_label
 from povertyapp.models import Job, User
+from povertyapp.security import posture, second_factor
 
 # How far back the desk lists the jobs a user started.
 RECENT_JOB_DAYS = 7
@@ -126,11 +127,31 @@ def has_recent_jobs_panel(user: User) -> bool:
     return bool(user.is_authenticated and user.is_active)
 
 
+def exempt(key: str) -> bool:
+    """Whether this environment waives what the posture kind `key` counts (the demo's second
+    factor, `DEMO_WITHOUT_SECOND_FACTOR`; production refuses the waiver)."""
+    return key == "no_second_factor" and second_factor.demo_exempt()
+
+
 def admin_items(user: User) -> list[Item]:
     """The admin pages each administrator of 三权分立 opens (their own share, no case data)."""
     items = []
     if roles.can_manage_accounts(user):
-        items.append(Item(label=_("账号与角色"), url=reverse("admin:povertyapp_user_changelist")))
+        accounts = reverse("admin:povertyapp_user_changelist")
+        items.append(Item(label=_("账号与角色"), url=accounts))
+        # What needs doing today (等保: locked, second factors owed, passwords expiring,
+        # accounts about to be disabled), each counting exactly the list its link opens.
+        for key in posture.KINDS:
+            count = posture.accounts(key).count()
+            items.append(
+                Item(
+                    label=posture.label(key),
+                    url=f"{accounts}?security={key}",
+                    count=count,
+                    late=bool(count) and key != "dormant" and not exempt(key),
+                    note=_("本环境免除双因素认证（演示）") if exempt(key) else "",
+                )
+            )
     if roles.can_read_audit_log(user):
         items.append(
             Item(label=_("审计日志"), url=reverse("admin:povertyapp_accesslog_changelist"))

@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from povertyapp.filenames import PrivateUploadTo
 from povertyapp.yearguard import YearLockedManager
@@ -683,3 +685,25 @@ class YearLock(models.Model):
     @property
     def is_locked(self) -> bool:
         return self.locked_at is not None
+
+
+# --- the second factor's devices, named for the admin ------------------------------------------
+
+
+class SecondFactorDevice(TOTPDevice):
+    """django-otp's TOTP device under a Chinese name: its own Meta names it in English only,
+    and the security administrator reads it in the admin (`povertyapp.admin`)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("动态口令设备")
+        verbose_name_plural = _("动态口令设备")
+
+
+class BackupCodeDevice(StaticDevice):
+    """django-otp's backup codes (a static device) under a Chinese name, as above."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("备用验证码")
+        verbose_name_plural = _("备用验证码")

@@ -59,7 +59,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "simple_history",
-    "axes",
+    "povertyapp.apps.AxesConfig",
     "csp",
     # issue 14 (身份鉴别): TOTP two-factor sign-in and backup codes; the last passwords' hashes.
     "django_otp",

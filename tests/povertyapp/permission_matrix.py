@@ -601,16 +601,16 @@ ROWS: dict[str, Row] = {
     "account:sessions": row(get="oooooooooooL", post="oooooooooooL"),
     "account:session-end": row(get="55555555555L", post="oooooooooooL"),
     # Second-factor devices: the security administrator views and deletes (resets) them.
-    "admin:otp_totp_totpdevice_changelist": row(get="333333o3333L"),
-    "admin:otp_totp_totpdevice_add": row(get="33333333333L", post="33333333333L"),
-    "admin:otp_totp_totpdevice_history": row(get="333333o3333L"),
-    "admin:otp_totp_totpdevice_delete": row(get="333333o3333L", post="333333o3333L"),
-    "admin:otp_totp_totpdevice_change": row(get="333333o3333L", post="33333333333L"),
-    "admin:otp_static_staticdevice_changelist": row(get="333333o3333L"),
-    "admin:otp_static_staticdevice_add": row(get="33333333333L", post="33333333333L"),
-    "admin:otp_static_staticdevice_history": row(get="333333o3333L"),
-    "admin:otp_static_staticdevice_delete": row(get="333333o3333L", post="333333o3333L"),
-    "admin:otp_static_staticdevice_change": row(get="333333o3333L", post="33333333333L"),
+    "admin:povertyapp_secondfactordevice_changelist": row(get="333333o3333L"),
+    "admin:povertyapp_secondfactordevice_add": row(get="33333333333L", post="33333333333L"),
+    "admin:povertyapp_secondfactordevice_history": row(get="333333o3333L"),
+    "admin:povertyapp_secondfactordevice_delete": row(get="333333o3333L", post="333333o3333L"),
+    "admin:povertyapp_secondfactordevice_change": row(get="333333o3333L", post="33333333333L"),
+    "admin:povertyapp_backupcodedevice_changelist": row(get="333333o3333L"),
+    "admin:povertyapp_backupcodedevice_add": row(get="33333333333L", post="33333333333L"),
+    "admin:povertyapp_backupcodedevice_history": row(get="333333o3333L"),
+    "admin:povertyapp_backupcodedevice_delete": row(get="333333o3333L", post="333333o3333L"),
+    "admin:povertyapp_backupcodedevice_change": row(get="333333o3333L", post="33333333333L"),
     # API tokens (issue 14): each user their own; the prefix is the cadre's token, so only the
     # cadre revokes it and everyone else is told it does not exist. Logout needs the token
     # itself (a session is not enough: 401).
@@ -1198,8 +1198,10 @@ ADMIN_ACTIONS: dict[str, dict[str, list[str]]] = {
     "povertyapp.CalendarDay": {"sysadmin": ["delete_selected"]},
     "axes.AccessAttempt": {"secadmin": ["cleanup_expired_attempts", "delete_selected"]},
     # Resetting a lost phone: the security administrator deletes the device.
-    "otp_totp.TOTPDevice": {"secadmin": ["delete_selected"]},
-    "otp_static.StaticDevice": {"secadmin": ["delete_selected"]},
+    "povertyapp.SecondFactorDevice": {"secadmin": ["delete_selected"]},
+    "povertyapp.BackupCodeDevice": {"secadmin": ["delete_selected"]},
+    # Lifting sign-in locks (`povertyapp.security.posture.unlock`).
+    "povertyapp.User": {"secadmin": ["unlock_accounts"]},
 }
 
 # Each ledger export (GET ledgers:export?ledger=<key>), per role.

@@ -64,8 +64,8 @@ EXPECTED_INDEX = {
         "axes.AccessAttempt",
         "axes.AccessLog",
         "axes.AccessFailureLog",
-        "otp_totp.TOTPDevice",
-        "otp_static.StaticDevice",
+        "povertyapp.SecondFactorDevice",
+        "povertyapp.BackupCodeDevice",
     },
     "auditadmin": {"povertyapp.AccessLog"},
 }

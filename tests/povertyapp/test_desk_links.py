@@ -122,6 +122,8 @@ def _listed(response) -> int:
         return context["listed_count"]
     if "page" in context and hasattr(context["page"], "paginator"):
         return context["page"].paginator.count
+    if "cl" in context:  # an admin list
+        return context["cl"].result_count
     for key in ("campaigns", "reviews", "rows"):
         if key in context:
             return len(context[key])
@@ -227,7 +229,13 @@ def test_the_roles_outside_case_work_see_what_they_act_on(world, cast, others):
         "推送风险名单",
     ]
     assert [item.label for item in desk.items_for(others["city"])] == ["本地区指标与各县汇总"]
-    assert [item.label for item in desk.items_for(cast.secadmin)] == ["账号与角色"]
+    assert [item.label for item in desk.items_for(cast.secadmin)] == [
+        "账号与角色",
+        "登录锁定中的账号",
+        "未绑定双因素认证的账号",
+        "密码已过期或7天内过期的账号",
+        "7天内将因长期未登录停用的账号",
+    ]
     assert [item.label for item in desk.items_for(cast.auditadmin)] == ["审计日志"]
     assert [item.label for item in desk.items_for(cast.sysadmin)] == ["后台任务"]
 

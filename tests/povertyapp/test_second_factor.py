@@ -264,8 +264,8 @@ def test_the_admin_shows_how_many_backup_codes_are_left_never_a_token(cast, sett
     stored = _stored_tokens(cast.auditor)
     device = StaticDevice.objects.get(user=cast.auditor)
     client = login(cast.secadmin)
-    listing = client.get(reverse("admin:otp_static_staticdevice_changelist"))
-    change = client.get(reverse("admin:otp_static_staticdevice_change", args=[device.pk]))
+    listing = client.get(reverse("admin:povertyapp_backupcodedevice_changelist"))
+    change = client.get(reverse("admin:povertyapp_backupcodedevice_change", args=[device.pk]))
     for response in [listing, change]:
         assert response.status_code == 200
         body = response.content.decode()
