@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from assistance.models import (
@@ -44,7 +45,7 @@ class MatchingRuleAdmin(ConfigAdmin, SimpleHistoryAdmin):
         "condition",
         "values",
         "categories",
-        "flags",
+        "flag_labels",
         "check_wrongful",
         "is_active",
         "year_from",
@@ -54,6 +55,12 @@ class MatchingRuleAdmin(ConfigAdmin, SimpleHistoryAdmin):
     list_filter = ["kind", "level", "is_active"]
     search_fields = ["code", "label", "values", "categories"]
     ordering = ["position", "code"]
+
+    @admin.display(description=_("满足条件的享受标志"))
+    def flag_labels(self, rule: MatchingRule) -> str:
+        """The flags by name (the rule stores their codes, as the form takes them)."""
+        names = dict(MatchingRule.Flag.choices)
+        return str(_("、")).join(str(names.get(flag, flag)) for flag in rule.flag_list) or "—"
 
 
 @admin.register(AssistanceStandard)

@@ -290,6 +290,21 @@ class JobAdmin(RoleAdmin):
         return queryset.filter(created_by__region__path__startswith=region.path if region else "-")
 
 
+class LogRoleFilter(admin.SimpleListFilter):
+    """The audit rows by the role their user held, named (the rows keep the code)."""
+
+    title = _("角色")
+    parameter_name = "role"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return list(User.Role.choices)
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value():
+            return queryset.filter(role=self.value())
+        return queryset
+
+
 @admin.register(AccessLog)
 class AccessLogAdmin(RoleAdmin):
     """The audit trail, for the 审计管理员 only (三权分立: the system and security administrators
@@ -299,7 +314,7 @@ class AccessLogAdmin(RoleAdmin):
     list_display = [
         "zoned_time",
         "username",
-        "role",
+        "role_label",
         "ip_address",
         "action",
         "target",
@@ -308,7 +323,7 @@ class AccessLogAdmin(RoleAdmin):
         "reason",
         "request_id",
     ]
-    list_filter = ["action", "outcome", "role", ("created_at", admin.DateFieldListFilter)]
+    list_filter = ["action", "outcome", LogRoleFilter, ("created_at", admin.DateFieldListFilter)]
     # A workbook found outside the system is traced by its SHA-256 to who downloaded it.
     search_fields = ["username", "target", "object_id", "=request_id", "ip_address", "=sha256"]
     list_per_page = 50
@@ -316,6 +331,11 @@ class AccessLogAdmin(RoleAdmin):
     change_list_template = "admin/povertyapp/accesslog/change_list.html"
 
     area = Area.AUDIT
+
+    @admin.display(description=_("角色"), ordering="role")
+    def role_label(self, log: AccessLog) -> str:
+        """The role's name: a row keeps the role's code as it was when written."""
+        return str(dict(User.Role.choices).get(log.role, log.role or "—"))
 
     @admin.display(description=_("时间"), ordering="created_at")
     def zoned_time(self, log: AccessLog) -> str:

@@ -72,6 +72,48 @@ class Labels(HTMLParser):
             self.open[-1][1].append(data)
 
 
+# A stored code where its label belongs (as the page walk's rule, test_page_links.CODE).
+CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+# Columns whose values are identifiers by nature: an account name, the audit row's target
+# (a technical path, searched as typed), a request or object id.
+IDENTIFIERS = {"username", "target", "request_id", "object_id", "ip_address", "user"}
+
+
+class Cells(HTMLParser):
+    """The change list's cells: `(field name, text)` from each `td class="field-…"`."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.cells: list[tuple[str, str]] = []
+        self._cell: tuple[str, list[str]] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        classes = (dict(attrs).get("class") or "").split()
+        field = next((c[len("field-") :] for c in classes if c.startswith("field-")), None)
+        if tag in ("td", "th") and field:
+            self._cell = (field, [])
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.cells.append((self._cell[0], "".join(self._cell[1]).strip()))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell[1].append(data)
+
+
+def codes(html: str) -> list[str]:
+    """The codes shown in the list's cells where a label belongs."""
+    parser = Cells()
+    parser.feed(html)
+    return [
+        f"{field}: {text!r}"
+        for field, text in parser.cells
+        if field not in IDENTIFIERS and CODE.search(text)
+    ]
+
+
 def english(html: str) -> list[str]:
     parser = Labels()
     parser.feed(html)
@@ -120,7 +162,7 @@ def test_every_admin_page_an_administrator_opens_reads_in_chinese(cast, security
                 continue
             html = response.content.decode()
             opened += 1
-            for problem in english(html):
+            for problem in english(html) + codes(html):
                 problems.setdefault(problem, set()).add(f"{name} {url}")
             if url.count("/") == 4:  # a change list: its first object too
                 first = _links(html, rf'href="({re.escape(url)}\d+/change/)')[:1]
@@ -150,3 +192,12 @@ def test_the_reader_finds_english_labels():
         "<h2> 'Meta Data'",
         "<label> 'IP Address'",
     ]
+
+
+def test_the_reader_finds_codes_in_cells():
+    html = (
+        '<table id="result_list"><tr><td class="field-role_label">audit_admin</td>'
+        '<td class="field-target">workflow:risk_elimination</td>'
+        '<td class="field-action">登录</td></tr></table>'
+    )
+    assert codes(html) == ["role_label: 'audit_admin'"]
