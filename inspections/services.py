@@ -39,7 +39,7 @@ from inspections.models import (
     SampleVillage,
 )
 from inspections.sampling import FrameVillage, Protocol, plan_draw
-from povertyapp import audit, roles, uploads
+from povertyapp import audit, regions, roles, uploads
 from povertyapp.conflicts import ConflictError
 from povertyapp.models import Region, User, VillageYear
 
@@ -677,12 +677,7 @@ def campaign_finish_blocker(campaign: Campaign) -> str | None:
     if not counts:
         return None
     total = sum(count for _name, count in counts)
-    places = _("、").join(
-        _("%(village)s%(count)s户") % {"village": village, "count": count}
-        for village, count in counts[:5]
-    )
-    if len(counts) > 5:
-        places += _("等%(villages)s个村") % {"villages": len(counts)}
+    places = regions.households_by_village(counts)
     return _("还有%(total)s户的核查结果未确认（%(places)s），全部确认后才能完成评估。") % {
         "total": total,
         "places": places,

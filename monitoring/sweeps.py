@@ -45,7 +45,7 @@ from monitoring.models import (
     SweepHousehold,
     SweepTeam,
 )
-from povertyapp import audit, roles
+from povertyapp import audit, regions, roles
 from povertyapp.conflicts import ConflictError
 from povertyapp.models import Region, User
 
@@ -517,12 +517,7 @@ def sweep_close_blocker(sweep: Sweep) -> str | None:
     if not counts:
         return None
     total = sum(count for _name, count in counts)
-    places = _("、").join(
-        _("%(village)s%(count)s户") % {"village": village, "count": count}
-        for village, count in counts[:5]
-    )
-    if len(counts) > 5:
-        places += _("等%(villages)s个村") % {"villages": len(counts)}
+    places = regions.households_by_village(counts)
     return _("还有%(total)s户未排查（%(places)s），全部入户或说明原因后才能结束。") % {
         "total": total,
         "places": places,

@@ -10,12 +10,13 @@ Here in the platform, next to Region, so that every app uses one piece (arrows p
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from povertyapp import roles
 from povertyapp.models import Region, User
@@ -232,3 +233,15 @@ def options_html(selected: Any, choices: Iterable[tuple[Any, Any]]) -> SafeStrin
             for value, label in choices
         )
     )
+
+
+def households_by_village(counts: Sequence[tuple[str, int]], *, named: int = 5) -> str:
+    """Households per village, the first `named` villages by name: "大寨村12户、新洞村3户等8个
+    村" (a blocker's reason: the households a sweep or an assessment still waits for)."""
+    places = _("、").join(
+        _("%(village)s%(count)s户") % {"village": village, "count": count}
+        for village, count in counts[:named]
+    )
+    if len(counts) > named:
+        places += _("等%(villages)s个村") % {"villages": len(counts)}
+    return places
