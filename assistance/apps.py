@@ -9,6 +9,10 @@ class AssistanceConfig(AppConfig):
     verbose_name = _("帮扶")
 
     def ready(self) -> None:
+        from assistance import audit_labels
+
+        audit_labels.register()
+
         # The coverage job kind registers itself on import; the web process (which enqueues)
         # and the worker (which runs) both need it.
         from assistance import tasks  # noqa: F401

@@ -83,6 +83,11 @@ class HouseholdsConfig(AppConfig):
     verbose_name = _("农户档案")
 
     def ready(self) -> None:
+        # What the audit rows of this app name (the 审计日志's 对象 column).
+        from households import audit_labels
+
+        audit_labels.register()
+
         # Job kinds register on import; both the web process and the worker need them.
         from households import completeness, onboarding, quality, region_counts  # noqa: F401
 

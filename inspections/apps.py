@@ -7,6 +7,10 @@ class InspectionsConfig(AppConfig):
     verbose_name = _("考核评估")
 
     def ready(self) -> None:
+        from inspections import audit_labels
+
+        audit_labels.register()
+
         register_file_kinds()
 
         # The work desk's panel: the campaigns not yet finished (inspections.desk).

@@ -9,6 +9,10 @@ class MonitoringConfig(AppConfig):
     verbose_name = _("防返贫动态监测")
 
     def ready(self) -> None:
+        from monitoring import audit_labels
+
+        audit_labels.register()
+
         register_objects()
         register_clues()
         register_figures()

@@ -29,6 +29,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseNot
 from django.shortcuts import redirect
 from django.urls import path
 from django.utils import formats, timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -38,7 +39,7 @@ from django_password_validators.password_history.models import (
 )
 from knox.models import AuthToken
 
-from povertyapp import audit, files, roles
+from povertyapp import audit, audit_targets, files, roles
 from povertyapp.http import request_user
 from povertyapp.ledgers.layout import neutralise
 from povertyapp.models import (
@@ -317,7 +318,7 @@ class AccessLogAdmin(RoleAdmin):
         "role_label",
         "ip_address",
         "action",
-        "target",
+        "target_label",
         "object_id",
         "outcome",
         "reason",
@@ -331,6 +332,13 @@ class AccessLogAdmin(RoleAdmin):
     change_list_template = "admin/povertyapp/accesslog/change_list.html"
 
     area = Area.AUDIT
+
+    @admin.display(description=_("对象"), ordering="target")
+    def target_label(self, log: AccessLog) -> str:
+        """The target in words, the stored text (what the search matches) on hover."""
+        return format_html(
+            '<span title="{}">{}</span>', log.target, audit_targets.label(log.target)
+        )
 
     @admin.display(description=_("角色"), ordering="role")
     def role_label(self, log: AccessLog) -> str:

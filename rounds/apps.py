@@ -19,6 +19,10 @@ class RoundsConfig(AppConfig):
     verbose_name = _("动态调整与指标")
 
     def ready(self) -> None:
+        from rounds import audit_labels
+
+        audit_labels.register()
+
         # Job kinds register on import; the web process and the worker both need them.
         from rounds import figures, rates, rollup, services  # noqa: F401
 

@@ -10,6 +10,10 @@ class YearsConfig(AppConfig):
     verbose_name = _("年度工作")
 
     def ready(self) -> None:
+        from years import audit_labels
+
+        audit_labels.register()
+
         from years import lock, lock_reviews
 
         # The lock of a signed year: the table of year-bound models (years/lock.py).
