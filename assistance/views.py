@@ -32,7 +32,7 @@ from households.filters import members_named
 from households.models import Household
 from households.selectors import household_get_for_user, household_members, name_heads
 from povertyapp import forms as house_forms
-from povertyapp import jobs, ratelimits, regions, roles, search_terms
+from povertyapp import jobs, ratelimits, regions, roles
 from povertyapp.conflicts import ConflictError
 from povertyapp.http import AuthenticatedHttpRequest
 from povertyapp.models import Region, User
@@ -145,7 +145,6 @@ def household_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             "page": page,
             "q": query,
-            "query": search_terms.link_query(request),
             "short": request.GET.get("short") == "1",
         },
     )

@@ -516,8 +516,6 @@ def rectification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     counts = dict(
         scoped.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n")
     )
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "inspections/rectification_list.html",
@@ -531,7 +529,6 @@ def rectification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             ],
             "overdue_count": scoped.filter(selectors.overdue_q(today)).count(),
             "can_create": request.user.role == User.Role.COUNTY_OFFICER,
-            "query": query.urlencode(),
         },
     )
 

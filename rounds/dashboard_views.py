@@ -582,6 +582,5 @@ def dashboard_households(request: AuthenticatedHttpRequest, code: str) -> HttpRe
             "list_kind": list_kind,
             "list_label": LIST_LABELS[list_kind],
             "page": page,
-            "query": f"round={round.pk}&list={list_kind}",
         },
     )

@@ -60,8 +60,6 @@ def quality_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         if latest is not None and cascade.region is not None
         else (Region.Level.VILLAGE, [])
     )
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "households/quality.html",
@@ -77,7 +75,6 @@ def quality_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             "summary": summary,
             "summary_level": summary_level,
             "by_rule": quality.open_problem_counts_by_rule(user),
-            "query": query.urlencode(),
             "can_run": roles.can_write_households(user) or roles.can_review(user),
             "can_explain": user.role == "village_cadre",
             "can_review": user.role == "township_reviewer",

@@ -193,7 +193,6 @@ def household_list_view(request: AuthenticatedHttpRequest) -> HttpResponse:
             ),
             "sort_options": options_html(params.get("ordering"), SORT_CHOICES),
             "page_size_options": options_html(page_size, ((size, size) for size in PAGE_SIZES)),
-            "query": search_terms.link_query(request),  # the token, not the terms
             # The drawer's summary says how many filters are set; a refused filter opens it.
             "filters_active": sum(
                 1

@@ -219,8 +219,6 @@ def clue_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(queryset.order_by("decide_due", "verify_due", "id"), 50).get_page(
         request.GET.get("page")
     )
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "monitoring/clues/clue_list.html",
@@ -231,7 +229,6 @@ def clue_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "overdue_count": overdue_count,
             "late_class": inbox.overdue_class(request.user),
             "can_work": inbox.can_work_inbox(request.user),
-            "query": query.urlencode(),
         },
     )
 

@@ -213,6 +213,5 @@ def monitoring_dashboard_objects(request: AuthenticatedHttpRequest, code: str) -
             "rows": rows,
             "list_label": LIST_LABELS[kind],
             "value_label": _value_label(kind, value),
-            "query": f"list={kind}&value={value}",
         },
     )

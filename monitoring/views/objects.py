@@ -65,12 +65,10 @@ def object_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         heads = getattr(found.household, "heads", [])
         found.head_name = heads[0].name if heads else "—"  # type: ignore[attr-defined]  # for the template
         found.head_id = mask(heads[0].id_number) if heads else ""  # type: ignore[attr-defined]  # for the template
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "monitoring/objects/list.html",
-        {"form": form, "cascade": cascade, "page": page, "query": query.urlencode()},
+        {"form": form, "cascade": cascade, "page": page},
     )
 
 

@@ -264,11 +264,6 @@ def sweep_households(
         }
         for row in rows
     ]
-    query = "&".join(
-        part
-        for part in (f"group={group}" if group else "", f"state={state}" if state else "")
-        if part
-    )
     return render(
         request,
         "monitoring/sweeps/households.html",
@@ -281,7 +276,6 @@ def sweep_households(
             "state": state,
             "group_choices": PriorityGroup.choices,
             "state_choices": SweepHousehold.State.choices,
-            "query": query,
         },
     )
 
