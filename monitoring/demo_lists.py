@@ -31,7 +31,7 @@ VEHICLE_FILE = "演示_车辆登记名单.xlsx"
 RURAL_INCOME = Decimal("15800")
 
 
-def _workbook(rows: list[list[Any]], *, title: str) -> SimpleUploadedFile:
+def list_workbook(rows: list[list[Any]], *, title: str) -> SimpleUploadedFile:
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
@@ -48,7 +48,7 @@ def _workbook(rows: list[list[Any]], *, title: str) -> SimpleUploadedFile:
     )
 
 
-def _stranger_id(rng: random.Random) -> str:
+def stranger_id(rng: random.Random) -> str:
     """A valid ID number of a person of the county the registry does not hold."""
     while True:
         birth = datetime.date(1950, 1, 1) + datetime.timedelta(days=rng.randrange(0, 20000))
@@ -131,13 +131,13 @@ def build(
     for member in members[3:5]:  # matched, under the standard: counted, no clue
         add(member.name, member.id_number, registered_standard - rng.randrange(100, 2000))
     for name in ("吴某", "潘某"):  # not in the registry: "register this household" tasks
-        add(name, _stranger_id(rng), other_standard + rng.randrange(1000, 30000))
-    add("杨某", _stranger_id(rng), other_standard - 500)  # not registered, under its standard
+        add(name, stranger_id(rng), other_standard + rng.randrange(1000, 30000))
+    add("杨某", stranger_id(rng), other_standard - 500)  # not registered, under its standard
     medical = lists.list_upload_inline(
         actor=pusher,
         layout_key="medical_costs",
         period=f"{today.year}年{today.month}月",
-        file=_workbook(rows, title="大额医疗费用个人自付"),
+        file=list_workbook(rows, title="大额医疗费用个人自付"),
         filename=MEDICAL_FILE,
         today=today,
     )
@@ -157,7 +157,7 @@ def build(
         actor=officer,
         layout_key="vehicles",
         period=str(today.year),
-        file=_workbook(
+        file=list_workbook(
             [
                 ["车主姓名", "身份证号", "号牌号码", "车辆品牌型号", "购置价格"],
                 [relative.name, relative.id_number, "贵H·A1234", "丰田汉兰达", "268000"],

@@ -17,13 +17,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from households.models import Member
+from households.services import common
+from monitoring import identities
 from monitoring.models import (
     Clue,
     EliminationWay,
+    IdentityKind,
     IncomeAssessment,
     MonitoringObject,
     ObjectRisk,
     ObjectType,
+    PersonIdentity,
     RiskType,
     Sweep,
     SweepHousehold,
@@ -440,6 +444,89 @@ def _sweep_sheet(user: User, filters: dict[str, Any]) -> SheetSpec:
     )
 
 
+# --- 农村低收入人口身份台账 --------------------------------------------------------------------
+
+IDENTITY_COLUMNS = (
+    *PLACE,
+    Column("number", "户编号"),
+    Column("name", "姓名"),
+    Column("id_number", "身份证号", SENSITIVE),
+    Column("kind", "身份类别", width=22),
+    Column("department", "认定部门"),
+    Column("start", "认定日期", DATE),
+    Column("end", "终止日期", DATE),
+    Column("current", "是否有效"),
+    Column("registry", "本系统身份", width=28),
+)
+
+
+def _identities(user: User, filters: dict[str, Any]) -> QuerySet[PersonIdentity]:
+    """The certified identities of the user's area (the persons the registry does not hold:
+    those of the user's county, for the county office and above), current and ended."""
+    held = household_linked(
+        PersonIdentity.objects.filter(household__isnull=False), user=user, filters=filters
+    )
+    outside = region_linked(
+        PersonIdentity.objects.filter(household__isnull=True),
+        user=user,
+        filters=filters,
+        region_field="county",
+    )
+    return held | outside
+
+
+def _identity_sheet(user: User, filters: dict[str, Any]) -> SheetSpec:
+    kind = choice_label(IdentityKind.choices)
+    department = choice_label(User.Department.choices)
+    today = common.today()
+
+    def rows() -> Iterator[Sequence[Any]]:
+        ordered = _identities(user, filters).order_by(
+            "household__village__code", "household__number", "name", "kind", "start", "pk"
+        )
+        fields = (
+            "household__village__parent__name",
+            "household__village__name",
+            "household__number",
+            "household_id",
+            "household__status",
+            "name",
+            "id_number",
+            "kind",
+            "department",
+            "start",
+            "end",
+        )
+        for batch in _chunked(ordered, fields):
+            monitored = identities.monitored_households(row[4] for row in batch if row[4])
+            for _pk, township, village, number, household, status, *rest in batch:
+                name, id_number, held, source, start, end = rest
+                registry = identities.registry_labels(status, monitored=household in monitored)
+                yield (
+                    township or "",
+                    village or _("未在本系统登记"),
+                    number or "",
+                    name,
+                    id_number,
+                    kind(held),
+                    department(source),
+                    start,
+                    end,
+                    _("有效") if start <= today and (end is None or end >= today) else _("已终止"),
+                    "、".join(registry),
+                )
+
+    return SheetSpec(
+        name=_("低收入人口身份台账"),
+        title=_("农村低收入人口身份台账"),
+        columns=IDENTITY_COLUMNS,
+        rows=rows,
+        count=lambda: _identities(user, filters).count(),
+        date_label=_("统计截止日期"),
+        totals_label=_("共%(rows)d条身份记录"),
+    )
+
+
 ledgers.register(
     ledgers.Ledger(
         key="monitoring_objects",
@@ -479,5 +566,17 @@ ledgers.register(
         order=93,
         sheets=lambda *, user, filters: [_sweep_sheet(user, filters)],
         description=gettext_lazy("每个村的排查户数、已排查、未入户、待排查和发现风险户数。"),
+    )
+)
+ledgers.register(
+    ledgers.Ledger(
+        key="low_income_identities",
+        title=gettext_lazy("农村低收入人口身份台账"),
+        order=94,
+        sheets=lambda *, user, filters: [_identity_sheet(user, filters)],
+        description=gettext_lazy(
+            "民政等部门认定的每一项身份一行：身份类别、认定部门、认定和终止日期、是否有效，"
+            "以及本系统中的脱贫人口、防止返贫监测对象身份。"
+        ),
     )
 )

@@ -34,6 +34,7 @@ from households.selectors import household_get_for_user
 from households.services import common
 from households.workflows import working_days_left
 from monitoring import clues as clue_door
+from monitoring import identities
 from monitoring.models import Clue, CluePhoto, DepartmentList
 from monitoring.rules import rules_for
 from povertyapp import audit, roles, uploads
@@ -604,7 +605,10 @@ def list_counts(lists: QuerySet[DepartmentList]) -> dict[int, dict[str, int]]:
 def department_results(source_list: DepartmentList) -> list[dict[str, Any]]:
     """The rows of a list's result, in the list's row order: the row number, name, ID number
     (raw: callers mask it), 匹配结果, 处理结果, reason and date, the village name and the
-    department's own columns as sent. Nothing else of the household."""
+    department's own columns as sent. Nothing else of the household. A 身份共享 list's rows
+    are its identities (`monitoring.identities.list_results`)."""
+    if source_list.purpose == DepartmentList.Purpose.IDENTITY:
+        return identities.list_results(source_list)
     rows = []
     queryset = (
         Clue.objects.filter(source_list=source_list)

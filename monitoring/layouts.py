@@ -13,9 +13,13 @@ A department account uploads only its own department's layouts; the county offic
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from monitoring.models import DepartmentList, RiskType
@@ -29,7 +33,9 @@ Purpose = DepartmentList.Purpose
 ID = "id"  # a resident ID number (checked: length, date, checksum, address code)
 TEXT = "text"
 MONEY = "money"
-DATE = "date"
+DATE = "date"  # a date as the department wrote it (kept as text)
+DAY = "day"  # a calendar date, checked and kept as one (身份共享's 认定日期, 终止日期)
+IDENTITY = "identity"  # a 身份类别 in words (`monitoring.identities.parse_kind`)
 
 # The standards a row must pass before it counts (`monitoring.lists`).
 MEDICAL_THRESHOLD = "medical"  # LocalRules: share of rural income, or an absolute amount
@@ -58,6 +64,9 @@ class Layout:
     amount_field: str = ""
     note: str | Promise = ""
     extra: dict[str, str] = field(default_factory=dict)
+    # What a row's fields must say together, once each parsed (`check(values, today)`: the
+    # fault in words, or None); its faults are listed with every other bad row's.
+    row_check: Callable[[dict[str, Any], datetime.date], str | None] | None = None
 
     def field(self, key: str) -> Field | None:
         return next((item for item in self.fields if item.key == key), None)
@@ -133,6 +142,37 @@ def _scrutiny(
         fields=(NAME, ID_NUMBER, *extra),
         standard=standard,
         amount_field=amount_field,
+    )
+
+
+def identity_dates(values: dict[str, Any], today: datetime.date) -> str | None:
+    """A 身份共享 row's dates: certified by today, ended (if at all) on or after it began. A
+    终止日期 after today is the end the department has set."""
+    start, end = values.get("start"), values.get("end")
+    if not isinstance(start, datetime.date):
+        return None  # its own fault is listed already
+    if start > today:
+        return gettext("认定日期（%(start)s）晚于今天。") % {"start": start.isoformat()}
+    if isinstance(end, datetime.date) and end < start:
+        return gettext("终止日期（%(end)s）早于认定日期（%(start)s）。") % {
+            "end": end.isoformat(),
+            "start": start.isoformat(),
+        }
+    return None
+
+
+def _identity(key: str, department: str, label: str | Promise, *extra: Field) -> Layout:
+    return Layout(
+        key=key,
+        department=department,
+        purpose=Purpose.IDENTITY,
+        label=label,
+        fields=(NAME, ID_NUMBER, *extra),
+        row_check=identity_dates,
+        note=_(
+            "每行一人一种身份；同一人有几种身份写几行。身份类别写农村低保对象、农村特困人员、"
+            "低保边缘家庭成员或刚性支出困难家庭成员；终止日期留空表示仍在享受。"
+        ),
     )
 
 
@@ -215,6 +255,27 @@ LAYOUTS: tuple[Layout, ...] = (
         _("意外伤亡"),
         RiskType.ACCIDENT,
         Field("event", _("事故情况"), ("事故情况", "伤亡情况")),
+    ),
+    # --- 身份共享 (the low-income identities another department certifies) ----------------
+    _identity(
+        "low_income",
+        Department.CIVIL_AFFAIRS,
+        _("农村低收入人口身份"),
+        Field(
+            "identity",
+            _("身份类别"),
+            ("身份类别", "人员类别", "对象类别", "救助类别", "保障类别", "身份"),
+            kind=IDENTITY,
+            required=True,
+        ),
+        Field(
+            "start",
+            _("认定日期"),
+            ("认定日期", "审批日期", "纳入日期", "起始日期", "开始享受日期"),
+            kind=DAY,
+            required=True,
+        ),
+        Field("end", _("终止日期"), ("终止日期", "退出日期", "停保日期", "截止日期"), kind=DAY),
     ),
     # --- 剔除核查 (exclusion scrutiny: tasks) ------------------------------------------------
     _scrutiny(

@@ -35,15 +35,25 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from households.identity import check_id_number
+from households.imports.reading import parse_cell
 from households.models import Household
 from households.services import common
-from monitoring import layouts
+from monitoring import identities, layouts
 from monitoring.clues import Match, clue_build, match_many
 from monitoring.layouts import Layout
-from monitoring.models import CadreRelation, Clue, DepartmentList, LocalRules, ScrutinyTask
+from monitoring.models import (
+    CadreRelation,
+    Clue,
+    DepartmentList,
+    IdentityKind,
+    LocalRules,
+    ScrutinyTask,
+)
 from monitoring.rules import rules_for
 from povertyapp import audit, jobs, roles, uploads
+from povertyapp.ledgers import layout as ledger_layout
 from povertyapp.ledgers import reader
+from povertyapp.ledgers.layout import Column
 from povertyapp.models import Job, Region, User
 from povertyapp.privacy import mask
 
@@ -282,6 +292,16 @@ def _parse(item: layouts.Field, value: Any, today: datetime.date) -> Any:
         if not number.is_finite() or number < 0 or number >= Decimal("1e10"):
             raise ValueError(_("应为金额（数字）。"))
         return number.quantize(Decimal("0.01"))
+    if item.kind == layouts.DAY:
+        return parse_cell(Column(item.key, str(item.label), ledger_layout.DATE), value)
+    if item.kind == layouts.IDENTITY:
+        kind = identities.parse_kind(_text(value))
+        if kind is None:
+            raise ValueError(
+                _("身份类别应为%(kinds)s之一。")
+                % {"kinds": "、".join(str(label) for label in IdentityKind.labels)}
+            )
+        return kind
     return _text(value)[:200]
 
 
@@ -324,6 +344,7 @@ def _rows(
         if not any(_text(value) for value in raw):
             continue
         count += 1
+        errors_before = len(errors)
         values: dict[str, Any] = {}
         for item, index in fields:
             cell = raw[index] if index < len(raw) else None
@@ -333,7 +354,7 @@ def _rows(
                         _("第%(row)d行：请填写“%(header)s”。")
                         % {"row": number, "header": item.label}
                     )
-                values[item.key] = None if item.kind == layouts.MONEY else ""
+                values[item.key] = None if item.kind in (layouts.MONEY, layouts.DAY) else ""
                 continue
             try:
                 values[item.key] = _parse(item, cell, today)
@@ -343,6 +364,10 @@ def _rows(
                     _("第%(row)d行“%(header)s”（%(value)s）：%(error)s")
                     % {"row": number, "header": item.label, "value": shown, "error": error}
                 )
+        if layout.row_check is not None and len(errors) == errors_before:
+            fault = layout.row_check(values, today)
+            if fault:
+                errors.append(_("第%(row)d行：%(fault)s") % {"row": number, "fault": fault})
         details = {
             header: _text(raw[index])[:200]
             for index, header in others.items()
@@ -555,6 +580,8 @@ def list_apply(
     outcome = Outcome(total=len(rows))
     if layout.purpose == DepartmentList.Purpose.RISK:
         _risk_clues(locked, layout, rows, actor=actor, received_on=today, outcome=outcome)
+    elif layout.purpose == DepartmentList.Purpose.IDENTITY:
+        identities.identities_apply(locked, rows, outcome=outcome)
     else:
         _scrutiny_tasks(locked, layout, rows, outcome=outcome)
     locked.rows_total = outcome.total

@@ -194,6 +194,7 @@ class DepartmentList(models.Model):
     class Purpose(models.TextChoices):
         RISK = "risk", _("风险预警")
         SCRUTINY = "scrutiny", _("剔除核查")
+        IDENTITY = "identity", _("身份共享")
 
     class State(models.TextChoices):
         PENDING = "pending", _("待处理")
@@ -236,6 +237,126 @@ class DepartmentList(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_department_display()} {self.layout} {self.period}"
+
+
+# --- 农村低收入人口的身份 -------------------------------------------------------------------------
+
+
+class IdentityKind(models.TextChoices):
+    """The identities another department certifies (民政's low-income monitoring, DOMAIN §7
+    2025–2026). The registry's own (脱贫人口, 防止返贫监测对象) are read from the household's
+    status and monitoring objects (`monitoring.identities`), never stored twice."""
+
+    DIBAO = "dibao", _("农村低保对象")
+    TEKUN = "tekun", _("农村特困人员")
+    DIBAO_EDGE = "dibao_edge", _("低保边缘家庭成员")
+    RIGID_COSTS = "rigid_costs", _("刚性支出困难家庭成员")
+
+
+class PersonIdentity(models.Model):
+    """One identity of a rural low-income person as the certifying department sent it (a row
+    of a 身份共享 list): who, which identity, from when to when. A person may hold several at
+    once; the same identity with a later 认定日期 is a new row (the earlier one ends the day
+    before). Matched by ID number to the registry's member when there is one; a person the
+    registry does not hold is kept too (the county office sees them)."""
+
+    county = models.ForeignKey(
+        Region, verbose_name=_("县"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("身份类别"), max_length=16, choices=IdentityKind.choices)
+    name = models.CharField(_("姓名"), max_length=32)
+    id_number = EncryptedCharField(_("身份证号"), max_length=32)
+    id_number_index = BlindIndexField(_("身份证号索引"), source="id_number")
+    member = models.ForeignKey(
+        Member,
+        verbose_name=_("成员"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="identities",
+    )
+    household = models.ForeignKey(
+        Household,
+        verbose_name=_("户"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="identities",
+    )
+    department = models.CharField(_("认定部门"), max_length=24, choices=Department.choices)
+    start = models.DateField(_("认定日期"))
+    end = models.DateField(_("终止日期"), null=True, blank=True)
+    # The list that first sent it (each list's rows: `IdentityRow`).
+    source_list = models.ForeignKey(
+        DepartmentList,
+        verbose_name=_("部门名单"),
+        on_delete=models.PROTECT,
+        related_name="identities",
+    )
+    source_row = models.PositiveIntegerField(_("名单行号"))
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("低收入人口身份")
+        verbose_name_plural = _("低收入人口身份")
+        ordering = ["name", "kind", "-start", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county", "id_number_index", "kind", "start"],
+                name="identity_one_per_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end__isnull=True) | models.Q(end__gte=models.F("start")),
+                name="identity_end_after_start",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["county", "kind", "end"], name="identity_county_kind_idx"),
+            models.Index(fields=["id_number_index"], name="identity_id_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.get_kind_display()}"
+
+
+class IdentityRow(models.Model):
+    """What one row of a 身份共享 list did to the identity it names: recorded it, changed it
+    (its name, 终止日期 or matched person), or found it as the department had sent it before.
+    The list's result workbook reads these."""
+
+    class Outcome(models.TextChoices):
+        CREATED = "created", _("新增")
+        UPDATED = "updated", _("已更新")
+        UNCHANGED = "unchanged", _("无变化")
+
+    department_list = models.ForeignKey(
+        DepartmentList,
+        verbose_name=_("部门名单"),
+        on_delete=models.PROTECT,
+        related_name="identity_rows",
+    )
+    row = models.PositiveIntegerField(_("名单行号"))
+    identity = models.ForeignKey(
+        PersonIdentity,
+        verbose_name=_("身份"),
+        on_delete=models.PROTECT,
+        related_name="list_rows",
+    )
+    outcome = models.CharField(_("处理结果"), max_length=12, choices=Outcome.choices)
+
+    class Meta:
+        verbose_name = _("身份共享名单行")
+        verbose_name_plural = _("身份共享名单行")
+        ordering = ["department_list", "row"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department_list", "row"], name="identity_row_once_per_list"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department_list_id}:{self.row}"
 
 
 # --- 风险线索 -------------------------------------------------------------------------------------

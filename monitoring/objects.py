@@ -177,7 +177,8 @@ def household_reads() -> dict[str, Any]:
 
 def household_links(household: Any, *, user: User) -> list[tuple[str, str]]:
     """The household page's links to monitoring (`households.detail_tabs`): its current object,
-    or 识别为监测对象 for the village cadre; 收入核算 for who may record one."""
+    or 识别为监测对象 for the village cadre; 收入核算 for who may record one; 人口身份 (every
+    identity of each member, `monitoring.identities`) for everyone who opens the page."""
     from django.urls import reverse
 
     if not roles.has_case_access(user):
@@ -215,4 +216,5 @@ def household_links(household: Any, *, user: User) -> list[tuple[str, str]]:
         )
     if roles.can_write_households(user) and roles.region_in_scope(user, household.village):
         links.append((_("收入核算"), reverse("monitoring:income", args=[household.pk])))
+    links.append((_("人口身份"), reverse("monitoring:household-identities", args=[household.pk])))
     return links

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import URLPattern, URLResolver, path
 
 from monitoring.views import clues, dashboard
+from monitoring.views import identities as identity_views
 from monitoring.views import lists as list_views
 from monitoring.views import objects as object_views
 from monitoring.views import sweeps as sweep_views
@@ -65,6 +66,16 @@ urlpatterns += [
         "department/lists/<int:list_id>/export/",
         clues.list_results_export,
         name="list-results-export",
+    ),
+]
+
+# --- 农村低收入人口 ---
+urlpatterns += [
+    path("identities/", identity_views.identity_list, name="identities"),
+    path(
+        "households/<int:household_id>/identities/",
+        identity_views.household_identities,
+        name="household-identities",
     ),
 ]
 

@@ -198,6 +198,8 @@ EXEMPT: dict[str, str] = {
     "monitoring.MonitoringObject": "a household's monitoring runs across years",
     "monitoring.ObjectRisk": "a monitored household's risk runs across years",
     "monitoring.ScrutinyTask": "exclusion scrutiny feeds the open round's proposals",
+    "monitoring.PersonIdentity": "another department's certification (民政's 低保, 特困 …), "
+    "changed only by that department's next list; the county's sign-off does not cover it",
     "years.SignOff": "the sign-off itself: it locks and reopens the year",
     "years.YearRollover": "the act that opens a new year, not a record of a signed one",
     "years.CarriedVillageYear": "marks a new year's village data as carried; the village-year "

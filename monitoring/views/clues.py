@@ -27,7 +27,7 @@ from households.selectors import name_heads
 from households.services import common
 from households.views import registry as household_pages
 from monitoring import clues as clue_door
-from monitoring import inbox, layouts, results
+from monitoring import identities, inbox, layouts, results
 from monitoring.forms_clues import (
     AttachForm,
     ClueAddForm,
@@ -39,7 +39,7 @@ from monitoring.forms_clues import (
     declarable_villages,
     village_choices,
 )
-from monitoring.models import Clue
+from monitoring.models import Clue, DepartmentList
 from povertyapp import audit, ratelimits, regions, roles
 from povertyapp import forms as house_forms
 from povertyapp.conflicts import ConflictError
@@ -495,7 +495,9 @@ def department_home(request: AuthenticatedHttpRequest) -> HttpResponse:
         "not_included": 0,
         "pending": 0,
     }
-    rows = [(item, counts.get(item.pk, empty)) for item in lists[:200]]
+    shown = list(lists[:200])
+    counts.update(identities.list_counts(shown))
+    rows = [(item, counts.get(item.pk, empty)) for item in shown]
     for item, _counts in rows:
         item.layout_label = layouts.layout_label(item.layout)  # type: ignore[attr-defined]  # for the template
     return render(
@@ -509,9 +511,16 @@ def department_home(request: AuthenticatedHttpRequest) -> HttpResponse:
 def list_results(request: AuthenticatedHttpRequest, list_id: int) -> HttpResponse:
     source_list = inbox.department_list_get(user=request.user, list_id=list_id)
     rows = inbox.department_results(source_list)
+    # A 身份共享 list's rows carry the identity each recorded (身份类别, 认定日期, 终止日期).
+    columns = (
+        results.detail_columns(rows)
+        if source_list.purpose == DepartmentList.Purpose.IDENTITY
+        else []
+    )
     for row in rows:
         row["id_masked"] = mask(row["id_number"])
         del row["id_number"]
+        row["shown_details"] = [row["details"].get(column, "") for column in columns]
     page = Paginator(rows, 100).get_page(request.GET.get("page"))
     return render(
         request,
@@ -521,6 +530,7 @@ def list_results(request: AuthenticatedHttpRequest, list_id: int) -> HttpRespons
             "layout_label": layouts.layout_label(source_list.layout),
             "page": page,
             "total": len(rows),
+            "detail_columns": columns,
         },
     )
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from households.models import Member
 from households.selectors import region_get_for_user
 from households.services import common
-from monitoring import figures, inbox
+from monitoring import figures, identities, inbox
 from monitoring.models import Clue, EliminationWay, ObjectRisk, ObjectType, RiskType
 from monitoring.sweeps import can_see_sweeps
 from povertyapp import roles
@@ -60,6 +60,7 @@ SECTIONS: tuple[tuple[str, Any, Callable[[User], bool]], ...] = (
     ("monitoring:sweeps", gettext_lazy("集中排查"), can_see_sweeps),
     ("monitoring:lists", gettext_lazy("部门名单"), roles.can_push_department_lists),
     ("monitoring:scrutiny", gettext_lazy("剔除核查"), roles.sees_exclusion_scrutiny),
+    ("monitoring:identities", gettext_lazy("农村低收入人口"), identities.may_read),
 )
 
 

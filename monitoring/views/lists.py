@@ -15,7 +15,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from monitoring import layouts, lists, scrutiny
+from monitoring import identities, layouts, lists, scrutiny
 from monitoring.forms_lists import (
     CadreRelationForm,
     ListUploadForm,
@@ -142,6 +142,27 @@ def list_detail(request: AuthenticatedHttpRequest, list_id: int) -> HttpResponse
                     "amount": clue.amount,
                     "outcome": clue.get_state_display(),
                     "reason": clue.result_reason,
+                }
+            )
+    elif pushed.purpose == DepartmentList.Purpose.IDENTITY:
+        page = Paginator(identities.list_rows(pushed), PAGE).get_page(request.GET.get("page"))
+        for line in page:
+            identity = line.identity
+            rows.append(
+                {
+                    "row": line.row,
+                    "name": identity.name,
+                    "id_number": mask(identity.id_number),
+                    "where": identity.household.village.name
+                    if identity.household is not None
+                    else _("未在本系统登记"),
+                    "amount": None,
+                    "outcome": line.get_outcome_display(),
+                    "reason": "{kind} {start}—{end}".format(
+                        kind=identity.get_kind_display(),
+                        start=identity.start.isoformat(),
+                        end=identity.end.isoformat() if identity.end else "",
+                    ),
                 }
             )
     else:

@@ -1,6 +1,7 @@
 """Every department list a monitoring test leaves behind tells one story on both of its pages:
 the list page's row counts (`DepartmentList.rows_*`, written by `lists.list_apply` or the demo)
-and the department's results page (`inbox.list_counts`, read from the list's clues or tasks).
+and the department's results page (`inbox.list_counts`, read from the list's clues or tasks;
+`identities.list_counts` for a 身份共享 list, read from its identity rows).
 
 The demo's pushes once counted a person listed twice as a clue and a 匹配 row apart from the
 duplicate, so the 医保 user read 匹配 2 on one page and 已匹配 3 on the other for the same list
@@ -35,6 +36,20 @@ def disagreements(department_list) -> list[str]:
             item.rows_unmatched,
         ):
             found.append(f"{item}: results page {shown}, list page {rows}")
+    elif item.purpose == DepartmentList.Purpose.IDENTITY:
+        from monitoring import identities
+        from monitoring.models import IdentityRow
+
+        lines = IdentityRow.objects.filter(department_list=item)
+        made = lines.count()
+        matched = lines.filter(identity__member__isnull=False).count()
+        shown = identities.list_counts([item]).get(item.pk, {"total": 0, "matched": 0})
+        if (item.rows_total, item.rows_matched, item.rows_unmatched) != (
+            item.rows_duplicate + made,
+            matched,
+            made - matched,
+        ) or (shown["total"], shown["matched"]) != (made, matched):
+            found.append(f"{item}: rows {rows}, identity rows {made}/{matched}, shown {shown}")
     else:
         tasks = ScrutinyTask.objects.filter(source_list=item).count()
         parts = item.rows_matched + item.rows_unmatched + item.rows_duplicate + item.rows_below

@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from monitoring import demo_lists
-from monitoring.models import Clue, DepartmentList, ScrutinyTask
+from monitoring import demo_identities, demo_lists, identities
+from monitoring.models import Clue, DepartmentList, IdentityKind, PersonIdentity, ScrutinyTask
 from povertyapp import demo
 
 TODAY = datetime.date(2026, 11, 18)
@@ -45,3 +45,28 @@ def test_demo_lists_build_on_the_demo_seed(seeded):
     assert {item.pk for item in again.values()} == {medical.pk, vehicles.pk}
     assert DepartmentList.objects.filter(pk__in=[medical.pk, vehicles.pk]).count() == 2
     assert DepartmentList.objects.count() == before
+
+
+def test_demo_identity_list_shows_every_part(seeded):
+    """民政's 身份共享 list (`monitoring.demo_identities`) gives the 低收入人口 page persons with
+    several identities, an ended one, persons the registry does not hold, and a disagreement
+    each way with the registry's 低保 marks."""
+    pushed = DepartmentList.objects.get(file_name=demo_identities.IDENTITY_FILE)
+    assert pushed.state == DepartmentList.State.DONE and pushed.department == "civil_affairs"
+    figures = identities.counts(seeded["users"]["county"], on=TODAY)
+    by_kind = {kind: persons for kind, _label, persons in figures["by_kind"]}
+    assert all(by_kind[kind] > 0 for kind in IdentityKind.values), by_kind
+    assert figures["several_certified"] >= 1 and figures["unregistered"] == 2
+    # One disagreement of each kind the demo seeds; 民政 certifies no 特困 the registry lacks.
+    checks = {key: persons for key, _label, persons in figures["checks"]}
+    assert checks == {
+        "dibao_not_marked": 1,
+        "dibao_not_certified": 1,
+        "tekun_not_marked": 0,
+        "tekun_not_certified": 1,
+    }
+    assert PersonIdentity.objects.filter(end__isnull=False).exists()
+    again = demo_identities.build(
+        county=seeded["county"], users=seeded["users"], rng=random.Random(1), today=TODAY
+    )
+    assert again == pushed

@@ -1191,6 +1191,10 @@ ROWS: dict[str, Row] = {
         get="o3ooo333333L", post="33333333333L", task_id=Of("scrutiny_task_id")
     ),
     "monitoring:cadre-relations": row(get="o3ooo333333L", post="o33o3333333L"),
+    # 农村低收入人口: the offices over their area (a helper reads a household's identities on
+    # its page only); a household's 人口身份 is read by whoever may open the household.
+    "monitoring:identities": row(get="o3ooo333333L", post="o3ooo333333L"),
+    "monitoring:household-identities": row(get="ooooo333333L", post="ooooo333333L"),
 }
 
 # The admin actions each role is offered, per model (`ModelAdmin.get_actions`).
@@ -1225,6 +1229,7 @@ EXPORTS: dict[str, str] = {
     "monitoring_clues": "o3ooo333333L",
     "risk_elimination": "o3ooo333333L",
     "sweep_progress": "o3ooo333333L",
+    "low_income_identities": "o3ooo333333L",
     # issue 16: the national system's layouts are the county office's.
     "national_households": "333o3333333L",
     "national_members": "333o3333333L",

@@ -52,6 +52,7 @@ PYTHON_LITERALS = {
     ("povertyapp/ledgers/layout.py", "黑体"): "a font of the workbook (its `title` format)",
     ("monitoring/demo_lists.py", "大额医疗费用个人自付"): "demo data: a department's workbook",
     ("monitoring/demo_lists.py", "车辆登记"): "demo data: a department's workbook",
+    ("monitoring/demo_identities.py", "农村低收入人口身份"): "demo data: a department's workbook",
 }
 LAZY = {"gettext_lazy", "ngettext_lazy", "pgettext_lazy", "npgettext_lazy", "format_lazy"}
 EAGER = {"gettext", "ngettext", "pgettext", "npgettext"}
