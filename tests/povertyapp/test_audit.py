@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from households import services
 from households.models import CaseWorkflow, Household
+from povertyapp import audit_targets
 from povertyapp.models import AccessLog, CalendarDay, User
 from tests import factories
 
@@ -296,12 +297,22 @@ def test_the_audit_log_export_is_the_filtered_rows_and_is_audited(cast, auditadm
     sheet = openpyxl.load_workbook(io.BytesIO(body)).active
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     assert [(row[2], row[5]) for row in rows] == [("township", "拒绝访问")]
+    # The target as stored (the hash chain's), then in words as the list shows it.
+    header = [cell.value for cell in sheet[1]]
+    assert header[6:8] == ["对象", "对象说明"]
+    assert rows[0][6] == rows[0][7] == "/api/v1/households/999998/"  # a path is its own name
     log = AccessLog.objects.get(action=Action.AUDIT, target="audit_log_export")
     assert_from_request(log, response, user=auditadmin, outcome="ok")
     assert log.detail["rows"] == 1
     import hashlib
 
     assert log.sha256 == hashlib.sha256(body).hexdigest()
+    # A named target in words: the first export's own row.
+    whole = client.get(reverse("admin:povertyapp_accesslog_export"))
+    every = openpyxl.load_workbook(io.BytesIO(b"".join(whole.streaming_content))).active
+    named = {row[6]: row[7] for row in every.iter_rows(min_row=2, values_only=True)}
+    assert named["audit_log_export"] == audit_targets.label("audit_log_export")
+    assert named["audit_log_export"] != "audit_log_export"
 
 
 def test_the_verify_button_checks_the_chain_for_the_audit_admin(cast, auditadmin):
