@@ -324,6 +324,7 @@ LAYOUTS: tuple[Layout, ...] = (
 )
 
 BY_KEY: dict[str, Layout] = {layout.key: layout for layout in LAYOUTS}
+DepartmentList.LAYOUT_LABELS.update({layout.key: layout.label for layout in LAYOUTS})
 
 
 def get(key: str) -> Layout | None:

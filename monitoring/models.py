@@ -11,7 +11,7 @@ monitoring object's identification (监测对象识别) and 风险消除 are pro
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -235,8 +235,13 @@ class DepartmentList(models.Model):
         verbose_name_plural = _("部门推送名单")
         ordering = ["-uploaded_at", "-id"]
 
+    # The layouts' names (`monitoring.layouts` fills it when imported: the layouts are data
+    # above this module, which cannot import them).
+    LAYOUT_LABELS: ClassVar[dict[str, Any]] = {}
+
     def __str__(self) -> str:
-        return f"{self.get_department_display()} {self.layout} {self.period}"
+        layout = self.LAYOUT_LABELS.get(self.layout, self.layout)
+        return f"{self.get_department_display()} {layout} {self.period}".strip()
 
 
 # --- 农村低收入人口的身份 -------------------------------------------------------------------------

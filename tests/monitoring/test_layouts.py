@@ -86,3 +86,16 @@ def test_header_found_wherever_the_columns_are_and_extra_columns_kept(tmp_path):
     assert row.values["name"] == "张小明" and row.values["id_number"] == number
     assert row.values["school"] == "县一中" and row.values["difficulty"] == "辍学半年"
     assert row.details == {"家长电话": "13800001111"}
+
+
+def test_a_list_is_named_by_its_layout_in_words():
+    """The admin and the logs name a list by its layout's label, not its key (a list recorded
+    before the layouts keeps the department's own name for it)."""
+    from monitoring.models import DepartmentList
+
+    pushed = DepartmentList(
+        department="medical_insurance", layout="medical_costs", period="2026年5月"
+    )
+    assert str(pushed) == "医保 大额医疗费用个人自付 2026年5月"
+    older = DepartmentList(department="civil_affairs", layout="民政新增低保名单", period="")
+    assert str(older) == "民政 民政新增低保名单"
