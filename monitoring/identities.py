@@ -129,6 +129,10 @@ def identities_apply(
     identity, 认定日期) counted 重复, each person matched by ID number, an identity sent before
     updated in place, then each touched person's history of each kind put in order (an earlier
     one ends the day before the next begins)."""
+    county = department_list.county
+    # One 身份共享 list of a county at a time: a second one waits here, then finds the first's
+    # identities and updates them, where both would insert the same identity and one fail.
+    Region.objects.select_for_update().filter(pk=county.pk).first()
     seen: set[tuple[str, str, datetime.date]] = set()
     unique: list[Row] = []
     for row in rows:
@@ -140,7 +144,6 @@ def identities_apply(
         unique.append(row)
     matches = match_many(row.values["id_number"] for row in unique)
     indexes = {row.values["id_number"]: blind_index(row.values["id_number"]) for row in unique}
-    county = department_list.county
     existing: dict[tuple[str, str, datetime.date], PersonIdentity] = {}
     index_values = sorted(set(indexes.values()))
     for start in range(0, len(index_values), CHUNK):

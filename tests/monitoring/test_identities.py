@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import datetime
 import io
+import threading
+from typing import Any
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import connections, transaction
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -354,3 +358,58 @@ def test_the_ledger_has_a_row_per_identity_in_the_users_area(
     assert stranger not in {row[5] for row in audited} and len(audited) == 3
     _result, township = _ledger_rows(tmp_path, cast.township)
     assert {row[6] for row in township} == {"农村低保对象", "刚性支出困难家庭成员"}
+
+
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="two connections at once: PostgreSQL only",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_lists_at_once_wait_for_each_other_and_lose_nothing(cast, county, household_a):
+    """民政 pushes the same roster twice at once (two clerks, or a retry): the second waits for
+    the first's county lock, then finds its identities and leaves them as they are, where both
+    would otherwise insert the same identity and the second fail with an integrity error."""
+    minzheng = department_user("minzheng_c", Department.CIVIL_AFFAIRS, county.county)
+    head, spouse = ids_of(household_a)
+    rows = [
+        [1, "张三", head, "低保", "2024-03-01", None, ""],
+        [2, "李四", spouse, "低保边缘", "2025-07-01", None, ""],
+    ]
+    outcome: dict[str, Any] = {}
+    first_in = threading.Event()
+    release = threading.Event()
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                outcome["first"] = push(minzheng, rows)
+                first_in.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    def second() -> None:
+        try:
+            outcome["second"] = push(minzheng, rows)
+        except Exception as error:
+            outcome["error"] = error
+        finally:
+            connections.close_all()
+
+    one = threading.Thread(target=first)
+    one.start()
+    assert first_in.wait(20)
+    two = threading.Thread(target=second)
+    two.start()
+    two.join(1.0)
+    assert two.is_alive()  # waiting for the first list's county lock
+    release.set()
+    one.join(20)
+    two.join(20)
+    assert "error" not in outcome, outcome.get("error")
+    assert PersonIdentity.objects.count() == 2
+    assert set(
+        IdentityRow.objects.filter(department_list=outcome["second"]).values_list(
+            "outcome", flat=True
+        )
+    ) == {IdentityRow.Outcome.UNCHANGED}
