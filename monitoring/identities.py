@@ -372,16 +372,6 @@ def may_read(user: User) -> bool:
     return roles.has_case_access(user) and user.role != User.Role.HELPER and user.region is not None
 
 
-def _county_of(user: User) -> Region | None:
-    region = user.region
-    if region is None:
-        return None
-    for node in region.ancestors(include_self=True):
-        if node.level == Region.Level.COUNTY:
-            return node
-    return None
-
-
 def sees_unregistered(user: User) -> bool:
     """A person the registry does not hold has no village: the county office and above read
     them."""
@@ -410,21 +400,18 @@ def members_for(user: User) -> QuerySet[Member]:
 
 
 def has_lists(user: User) -> bool:
-    """Whether a 身份共享 list has been taken in the user's county (the checks that read "民政
-    does not certify" mean nothing before one)."""
+    """Whether a 身份共享 list has been taken in the user's county, or in a county below the
+    user's city or province (the checks that read "民政 does not certify" mean nothing before
+    one)."""
     region = user.region
     if region is None:
         return False
-    counties = [region] if region.level == Region.Level.COUNTY else None
-    queryset = DepartmentList.objects.filter(
-        purpose=DepartmentList.Purpose.IDENTITY, state=DepartmentList.State.DONE
-    )
-    if counties is not None:
-        return queryset.filter(county__in=counties).exists()
-    county = _county_of(user)
-    if county is not None:
-        return queryset.filter(county=county).exists()
-    return queryset.filter(county__path__startswith=region.path).exists()
+    above = [node.pk for node in region.ancestors(include_self=True)]
+    return DepartmentList.objects.filter(
+        Q(county__in=above) | Q(county__path__startswith=region.path),
+        purpose=DepartmentList.Purpose.IDENTITY,
+        state=DepartmentList.State.DONE,
+    ).exists()
 
 
 @dataclass

@@ -413,3 +413,14 @@ def test_two_lists_at_once_wait_for_each_other_and_lose_nothing(cast, county, ho
             "outcome", flat=True
         )
     ) == {IdentityRow.Outcome.UNCHANGED}
+
+
+def test_the_page_says_when_no_list_has_come_yet(cast, county, household_a, minzheng):
+    warning = "本县尚未导入民政推送的“农村低收入人口身份”名单"
+    for user in (cast.county, cast.cadre):
+        assert warning in login(user).get(reverse("monitoring:identities")).content.decode()
+    head, _spouse = ids_of(household_a)
+    push(minzheng, [[1, "张三", head, "低保", "2024-03-01", None, ""]])
+    for user in (cast.county, cast.cadre, cast.township):  # the county, and offices below it
+        assert identities.has_lists(user)
+        assert warning not in login(user).get(reverse("monitoring:identities")).content.decode()
