@@ -512,7 +512,7 @@ def _identity_sheet(user: User, filters: dict[str, Any]) -> SheetSpec:
                     department(source),
                     start,
                     end,
-                    _("有效") if start <= today and (end is None or end >= today) else _("已终止"),
+                    _("有效") if identities.in_force(start, end, today) else _("已终止"),
                     "、".join(registry),
                 )
 

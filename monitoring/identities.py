@@ -250,11 +250,17 @@ class Held:
     since: str = ""  # the start in words when no day is recorded (2019年脱贫)
 
     def current_on(self, on: datetime.date) -> bool:
-        return (self.start is None or self.start <= on) and (self.end is None or self.end >= on)
+        return in_force(self.start, self.end, on)
+
+
+def in_force(start: datetime.date | None, end: datetime.date | None, on: datetime.date) -> bool:
+    """Whether an identity from `start` (None: no day recorded) to `end` (None: not ended)
+    holds on `on`; `is_current` is the same rule as a filter."""
+    return (start is None or start <= on) and (end is None or end >= on)
 
 
 def is_current(on: datetime.date) -> Q:
-    """The certified identities in force on `on`."""
+    """The certified identities in force on `on` (`in_force`, in the database)."""
     return Q(start__lte=on) & (Q(end__isnull=True) | Q(end__gte=on))
 
 
@@ -421,7 +427,6 @@ class Person:
     name: str
     id_number: str  # raw: the page masks it
     household: Household | None
-    member_id: int | None
     certified: list[PersonIdentity]
     registry: list[str]
 
@@ -484,7 +489,6 @@ def rows_for(user: User, keys: Iterable[Any], key_kind: str, *, on: datetime.dat
                     member.name,
                     member.id_number,
                     member.household,
-                    member.pk,
                     by_member.get(member.pk, []),
                     [],
                 )
@@ -498,9 +502,7 @@ def rows_for(user: User, keys: Iterable[Any], key_kind: str, *, on: datetime.dat
             if not held:
                 continue
             first = held[0]
-            persons.append(
-                Person(first.name, first.id_number, first.household, first.member_id, held, [])
-            )
+            persons.append(Person(first.name, first.id_number, first.household, held, []))
     name_heads(person.household for person in persons)
     monitored = monitored_households(
         person.household.pk for person in persons if person.household is not None

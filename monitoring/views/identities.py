@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from households.selectors import household_get_for_user
+from households.selectors import household_get_for_user, name_heads
 from households.services import common
 from monitoring import identities
 from monitoring.models import IdentityKind
@@ -64,9 +64,7 @@ def household_identities(request: AuthenticatedHttpRequest, household_id: int) -
     household = household_get_for_user(user=request.user, household_id=household_id)
     today = common.today()
     members = list(household.members.order_by("-is_active", "id"))
-    household.head_name = next(  # type: ignore[attr-defined]  # for the page, not a field
-        (m.name for m in members if m.is_active and m.relation == "户主"), None
-    )
+    name_heads([household])
     held = identities.held_by_members(household, members, on=today)
     return render(
         request,
